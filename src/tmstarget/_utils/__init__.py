@@ -1,0 +1,1 @@
+"""Private helpers (may change without notice)."""

@@ -1,0 +1,57 @@
+"""Entry point of the ``tmstarget`` console script."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import warnings
+
+from .. import NOTICE, __version__
+from .._utils.progress import set_progress
+from ..exceptions import InputError
+from .parser import build_parser
+
+logger = logging.getLogger("tmstarget")
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 0 else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s" if level > logging.DEBUG else "%(name)s: %(message)s"))
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+    set_progress(not quiet)
+    if not verbose:
+        warnings.filterwarnings("ignore")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv``, run the subcommand and return its exit code.
+
+    Input problems (:class:`~tmstarget.exceptions.InputError`) become one line on stderr and exit code 2;
+    ``--debug`` shows the traceback instead.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose, args.quiet)
+    logger.info("tmstarget %s — %s", __version__, NOTICE)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        if args.debug:
+            raise
+        sys.stderr.write(f"tmstarget: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("tmstarget: interrupted — no partial outputs were kept\n")
+        return 130
+    except MemoryError:
+        if args.debug:
+            raise
+        sys.stderr.write("tmstarget: error: out of memory — use a machine with more RAM or fewer/shorter runs\n")
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

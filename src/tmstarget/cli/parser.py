@@ -1,0 +1,70 @@
+"""Builds the ``tmstarget`` argument parser (no parsing or work happens here).
+
+Each subcommand lives in ``tmstarget.cli.commands.<name>`` and exposes ``add_parser(subparsers, parents)``
+which registers it and sets ``func`` to a ``run(args) -> int`` handler. Command modules are discovered
+automatically; they import heavy libraries inside their handlers so that ``tmstarget --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from typing import NoReturn
+
+from .. import NOTICE, __version__
+
+#: Subcommands listed first in ``--help``; the others follow alphabetically.
+_FIRST = ["demo", "simulate", "target"]
+
+
+def command_names() -> list[str]:
+    """Names of the subcommand modules under ``tmstarget.cli.commands``."""
+    from . import commands
+
+    found = sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_"))
+    return [n for n in _FIRST if n in found] + [n for n in found if n not in _FIRST]
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line on stderr with exit code 2."""
+
+    def error(self, message: str) -> NoReturn:  # noqa: D102 - argparse API
+        sys.stderr.write(f"{self.prog}: error: {message} — see '{self.prog} --help'\n")
+        raise SystemExit(2)
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Show defaults and keep paragraph breaks in descriptions."""
+
+
+def common_parent() -> argparse.ArgumentParser:
+    """Options every subcommand takes: verbosity and debugging."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("output and logging")
+    group.add_argument("-v", "--verbose", action="count", default=0, help="more log messages on stderr (repeat for debug)")
+    group.add_argument("--quiet", action="store_true", help="only warnings and errors on stderr; no progress bars")
+    group.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the full ``tmstarget`` parser with every subcommand registered."""
+    parser = OneLineParser(
+        prog="tmstarget",
+        description=(
+            f"tmstarget {__version__}: fMRI-guided TMS targeting for depression ({NOTICE}).\n"
+            "Connectivity-guided DLPFC targets from fMRIPrep outputs, scalp rules, coil placement,\n"
+            "protocols, outcomes and trial statistics."
+        ),
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"tmstarget {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    sub.required = True
+    parents = [common_parent()]
+    for name in command_names():
+        module = importlib.import_module(f"tmstarget.cli.commands.{name}")
+        module.add_parser(sub, parents)
+    return parser

@@ -1,0 +1,25 @@
+"""Shared test fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+#: Read-only third-party test data beside the repository (absent in a user's fresh clone).
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded random generator (never use numpy's global RNG in tests)."""
+    return np.random.default_rng(20261125)
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """Path to ``../shared/data``; skips the test when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared test data not found at {SHARED_DATA}")
+    return SHARED_DATA
