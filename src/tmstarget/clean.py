@@ -1,0 +1,159 @@
+"""Cleaning as one linear operator, applied in a single pass over the voxels.
+
+Detrending, interpolation of censored volumes, Butterworth band-pass filtering (of signals and
+confounds), censoring and confound regression are all linear in the voxel time series. So the whole of
+:func:`nilearn.signal.clean` for one run is a matrix ``L`` of shape (kept volumes, volumes). We obtain ``L``
+by cleaning the T×T identity with nilearn itself (T "voxels" instead of ~200,000: milliseconds), then
+factor it by SVD, ``L = U S Vᵀ``, and keep the ``r`` components with non-negligible singular values.
+
+For voxel data ``X`` (T × V) the cleaned data are ``Y = L X``, and every correlation between voxels only
+needs ``YᵀY = XᵀV S² VᵀX = WᵀW`` with ``W = (S Vᵀ) X`` of shape (r × V), r ≈ the number of in-band degrees
+of freedom (~100 for 10 min of data). ``W`` is accumulated while the BOLD file is streamed, so the voxel data
+are touched once, by one matrix product, and never held whole in memory. The cleaned time series
+themselves, when needed, are ``U W``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .exceptions import InputError
+
+#: Default band-pass (Hz).
+HIGH_PASS_HZ = 0.01
+LOW_PASS_HZ = 0.1
+
+
+@dataclass(frozen=True)
+class CleaningOperator:
+    """Compressed cleaning operator of one run.
+
+    Attributes
+    ----------
+    projector : ndarray, shape (r, T)
+        ``S Vᵀ``: applied to raw voxel data (T × V) it gives the compressed cleaned data (r × V).
+    basis : ndarray, shape (K, r)
+        ``U``: maps compressed data back to cleaned time series at the K kept volumes.
+    sample_mask : ndarray of int, shape (K,)
+        Indices of the kept volumes.
+    """
+
+    projector: np.ndarray
+    basis: np.ndarray
+    sample_mask: np.ndarray
+
+    @property
+    def rank(self) -> int:
+        """Degrees of freedom left after cleaning."""
+        return int(self.projector.shape[0])
+
+
+def cleaning_matrix(
+    n_volumes: int,
+    t_r: float,
+    confounds: np.ndarray | None = None,
+    sample_mask: np.ndarray | None = None,
+    high_pass: float | None = HIGH_PASS_HZ,
+    low_pass: float | None = LOW_PASS_HZ,
+    detrend: bool = True,
+) -> np.ndarray:
+    """The matrix ``L`` such that ``L @ X`` equals ``nilearn.signal.clean(X, ...)`` (standardize off).
+
+    Parameters
+    ----------
+    n_volumes : int
+        Number of volumes T of the run.
+    t_r : float
+        Repetition time (s).
+    confounds : ndarray, shape (T, K), optional
+        Confound regressors (filtered like the signals before regression, as nilearn does).
+    sample_mask : ndarray of int, optional
+        Indices of volumes to keep; censored volumes are interpolated before filtering and then dropped.
+    high_pass, low_pass : float or None
+        Band edges (Hz); ``None`` disables that side.
+    detrend : bool
+        Remove a linear trend first.
+
+    Returns
+    -------
+    ndarray, shape (n_kept, T)
+    """
+    from nilearn.signal import clean
+
+    eye = np.eye(n_volumes)
+    nyquist = 0.5 / t_r
+    if low_pass is not None and low_pass >= nyquist:
+        low_pass = None  # nothing to remove above Nyquist
+    conf = confounds if confounds is not None and confounds.shape[1] else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return clean(
+            eye,
+            detrend=detrend,
+            standardize=False,
+            confounds=conf,
+            standardize_confounds=True,
+            sample_mask=sample_mask,
+            filter="butterworth" if (low_pass or high_pass) else False,
+            low_pass=low_pass,
+            high_pass=high_pass,
+            t_r=t_r,
+        )
+
+
+def compress_operator(matrix: np.ndarray, sample_mask: np.ndarray, rtol: float = 1e-4) -> CleaningOperator:
+    """Factor a cleaning matrix ``L`` (K × T) and keep components with singular value > ``rtol`` × max.
+
+    Dropping components below ``rtol`` changes any voxel-voxel inner product by at most ``rtol²`` relative.
+    """
+    u, s, vt = np.linalg.svd(matrix, full_matrices=False)
+    keep = s > rtol * s[0] if s.size and s[0] > 0 else np.zeros_like(s, bool)
+    r = int(keep.sum())
+    return CleaningOperator(
+        projector=(s[:r, None] * vt[:r]).astype(np.float32),
+        basis=u[:, :r],
+        sample_mask=np.asarray(sample_mask),
+    )
+
+
+def run_operator(
+    n_volumes: int,
+    t_r: float,
+    confounds: np.ndarray | None,
+    sample_mask: np.ndarray,
+    high_pass: float | None = HIGH_PASS_HZ,
+    low_pass: float | None = LOW_PASS_HZ,
+    min_volumes: int = 1,
+    name: str = "run",
+) -> CleaningOperator:
+    """Cleaning operator for one run, after checking enough volumes survive censoring."""
+    if sample_mask.size < min_volumes:
+        raise InputError(
+            f"{name}: {sample_mask.size} of {n_volumes} volumes left after censoring, need >= {min_volumes} — "
+            "raise --fd-threshold, add runs or lower --min-volumes"
+        )
+    full = sample_mask.size == n_volumes
+    mat = cleaning_matrix(n_volumes, t_r, confounds, None if full else sample_mask, high_pass, low_pass)
+    op = compress_operator(mat, sample_mask)
+    if op.rank < 10:
+        raise InputError(
+            f"{name}: only {op.rank} degrees of freedom left after filtering and confound regression — "
+            "use longer runs, fewer confounds or a wider band"
+        )
+    return op
+
+
+def normalize_columns(w: np.ndarray, eps: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
+    """Scale each column of ``w`` to unit norm (in place when float32); return it and the valid-column mask.
+
+    Columns with (near) zero norm — constant voxels — are set to zero and flagged invalid.
+    """
+    norms = np.sqrt(np.einsum("ij,ij->j", w, w, dtype=np.float64))
+    ok = norms > eps * max(1.0, float(norms.max(initial=0.0)))
+    scale = np.zeros_like(norms)
+    scale[ok] = 1.0 / norms[ok]
+    w *= scale.astype(w.dtype)[None, :]
+    return w, ok

@@ -1,0 +1,322 @@
+"""The participant-level targeting run: fMRIPrep runs in, a target and a score map out.
+
+This module orchestrates :mod:`~tmstarget.io` (reading), :mod:`~tmstarget.clean`,
+:mod:`~tmstarget.connectivity` and :mod:`~tmstarget.select`; it returns a :class:`TargetResult` and
+writes nothing (see :func:`tmstarget.io.outputs.write_target_outputs`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from . import __version__
+from .circuits import SGACC_MNI, SGACC_RADIUS_MM, load_circuit_map, resolve_circuit, sphere_mask
+from .clean import HIGH_PASS_HZ, LOW_PASS_HZ, normalize_columns, run_operator
+from .connectivity import circuit_similarity, seed_map, seed_timecourse, weighted_seed_score
+from .exceptions import InputError
+from .io.bids import Run
+from .io.confounds import DEFAULT_STRATEGY, load_run_confounds
+from .io.derivatives import sha256
+from .io.images import bold_shape, check_grid, load_image, load_mask, read_tr, stream_masked_volumes
+from .regions import check_search_region, dlpfc_search_mask
+from .select import NEIGHBOURHOOD_MM, select_target
+from ._utils.progress import progress
+
+logger = logging.getLogger(__name__)
+
+#: Targeting methods: how the score is computed and how the target is picked from it.
+METHODS = {
+    "robust": "circuit similarity averaged over a coil-sized neighbourhood, maximum (default)",
+    "similarity": "circuit similarity, single best voxel (the trial's map method)",
+    "seedmap": "anticorrelation with the sgACC seed, or correlation with the circuit-weighted seed (Fox 2012/2013), best voxel",
+}
+
+
+@dataclass(frozen=True)
+class TargetingOptions:
+    """Parameters of a targeting run (defaults follow the trial's pipeline; see ``tmstarget target --help``)."""
+
+    circuit: str = "sgacc"
+    circuit_label: str | None = None
+    method: str = "robust"
+    confounds_strategy: str = DEFAULT_STRATEGY
+    global_signal: bool = False
+    fd_threshold_mm: float | None = 0.5
+    dvars_threshold: float | None = None
+    high_pass_hz: float | None = HIGH_PASS_HZ
+    low_pass_hz: float | None = LOW_PASS_HZ
+    fwhm_mm: float = 6.0
+    min_volumes: int = 100
+    neighbourhood_mm: float = NEIGHBOURHOOD_MM
+    exclude_local_mm: float = 10.0
+    t_r: float | None = None
+    search_mask: Path | None = None
+
+
+@dataclass
+class RunInfo:
+    """What was used of one run."""
+
+    name: str
+    n_volumes: int
+    n_censored: int
+    t_r: float
+    dof: int
+    mean_fd_mm: float
+
+
+@dataclass
+class TargetResult:
+    """Outcome of :func:`compute_target`."""
+
+    target_mni: np.ndarray
+    score: float
+    score_raw: float
+    circuit: str
+    method: str
+    space: str
+    runs: list[RunInfo]
+    score_map: np.ndarray
+    affine: np.ndarray
+    n_search_voxels: int
+    inputs: dict[str, str] = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    options: TargetingOptions = field(default_factory=TargetingOptions)
+
+    @property
+    def n_volumes_used(self) -> int:
+        """Volumes kept after censoring, over all runs."""
+        return sum(r.n_volumes - r.n_censored for r in self.runs)
+
+    @property
+    def n_volumes_censored(self) -> int:
+        """Volumes censored, over all runs."""
+        return sum(r.n_censored for r in self.runs)
+
+    def to_json(self, participant: str, session: str | None) -> dict:
+        """The output-contract JSON object (see DESIGN.md)."""
+        o = self.options
+        return {
+            "participant": participant,
+            "session": session,
+            "space": self.space,
+            "circuit": self.circuit,
+            "method": self.method,
+            "target_mni": [round(float(v), 1) for v in self.target_mni],
+            "score": round(self.score, 4),
+            "score_voxel": round(self.score_raw, 4),
+            "n_volumes_used": self.n_volumes_used,
+            "n_volumes_censored": self.n_volumes_censored,
+            "runs": [r.name for r in self.runs],
+            "run_details": [
+                {"name": r.name, "n_volumes": r.n_volumes, "n_censored": r.n_censored, "t_r_s": r.t_r, "dof": r.dof, "mean_fd_mm": round(r.mean_fd_mm, 3)}
+                for r in self.runs
+            ],
+            "n_search_voxels": self.n_search_voxels,
+            "parameters": {
+                "confounds_strategy": o.confounds_strategy + ("+gsr" if o.global_signal else ""),
+                "fd_threshold_mm": o.fd_threshold_mm,
+                "dvars_threshold": o.dvars_threshold,
+                "band_pass_hz": [o.high_pass_hz, o.low_pass_hz],
+                "fwhm_mm": o.fwhm_mm,
+                "neighbourhood_mm": o.neighbourhood_mm,
+                "exclude_local_mm": o.exclude_local_mm,
+                "search_mask": "default-left-dlpfc" if o.search_mask is None else Path(o.search_mask).name,
+            },
+            "inputs": self.inputs,
+            "tmstarget_version": __version__,
+        }
+
+
+def _smooth_components(w: np.ndarray, mask: np.ndarray, affine: np.ndarray, fwhm_mm: float, block: int = 32) -> np.ndarray:
+    """Spatially smooth compressed data (r × V) with nilearn, a block of components at a time.
+
+    Smoothing (spatial) and cleaning (temporal) are both linear and act on different axes, so smoothing the
+    r compressed components equals smoothing the T volumes first, at a fraction of the cost.
+    """
+    import nibabel as nib
+    from nilearn.image import smooth_img
+
+    ijk = np.argwhere(mask)
+    lo, hi = ijk.min(0), ijk.max(0) + 1
+    sub_mask = mask[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
+    sub_affine = affine.copy()
+    sub_affine[:3, 3] = affine[:3, :3] @ lo + affine[:3, 3]
+    # Columns of w follow the Fortran-order flattening of the full mask; the same order holds in the box.
+    flat = np.flatnonzero(sub_mask.ravel(order="F"))
+    for b0 in range(0, w.shape[0], block):
+        b1 = min(w.shape[0], b0 + block)
+        vol = np.zeros((*sub_mask.shape, b1 - b0), np.float32, order="F")
+        vol.reshape(-1, b1 - b0, order="F")[flat] = w[b0:b1].T
+        sm = smooth_img(nib.Nifti1Image(vol, sub_affine), fwhm_mm)
+        w[b0:b1] = np.asarray(sm.dataobj, dtype=np.float32).reshape(-1, b1 - b0, order="F")[flat].T
+    return w
+
+
+def _hash_inputs(files: list[Path], root: Path | None) -> dict[str, str]:
+    out = {}
+    for f in files:
+        key = str(f.relative_to(root)) if root is not None and f.is_relative_to(root) else str(f)
+        out[key] = sha256(f)
+    return out
+
+
+def compute_target(runs: list[Run], options: TargetingOptions = TargetingOptions(), root: Path | None = None) -> TargetResult:
+    """Clean the runs, score the search region against the circuit and pick the target.
+
+    Parameters
+    ----------
+    runs : list of Run
+        One or more BOLD runs (same grid) with confounds and masks.
+    options : TargetingOptions
+        Parameters.
+    root : Path, optional
+        Folder the ``inputs`` checksums are reported relative to (the fMRIPrep folder).
+
+    Returns
+    -------
+    TargetResult
+    """
+    if options.method not in METHODS:
+        raise InputError(f"unknown method '{options.method}' — choose one of {', '.join(METHODS)}")
+    if not runs:
+        raise InputError("no runs to process — check the inputs")
+    t_start = time.perf_counter()
+    timings: dict[str, float] = {}
+    circuit = resolve_circuit(options.circuit, options.circuit_label)
+    files = sorted({p for r in runs for p in (r.bold, r.confounds, r.mask)} | ({circuit.path} if circuit.path else set()))
+    files += [Path(options.search_mask)] if options.search_mask else []
+    hasher = ThreadPoolExecutor(max_workers=1)
+    hashes = hasher.submit(_hash_inputs, files, root)
+    try:
+        return _compute(runs, options, circuit, hashes, timings, t_start)
+    finally:
+        hasher.shutdown(wait=True, cancel_futures=True)
+
+
+def _compute(runs, options, circuit, hashes, timings, t_start) -> TargetResult:
+    # ---- headers, masks, confounds, cleaning operators (cheap; fail fast before reading data)
+    imgs, ops, infos = [], [], []
+    ref = None
+    brain = None
+    for run in runs:
+        img = load_image(run.bold, "BOLD")
+        shape = bold_shape(img, run.bold.name)
+        if ref is None:
+            ref = img
+        else:
+            check_grid(ref, img, runs[0].bold.name, run.bold.name)
+        mask, _ = load_mask(run.mask, img, run.bold.name)
+        brain = mask if brain is None else brain & mask
+        t_r = read_tr(run.bold, img, options.t_r)
+        conf = load_run_confounds(
+            run.confounds, shape[3], options.confounds_strategy, options.global_signal,
+            options.fd_threshold_mm, options.dvars_threshold,
+        )
+        imgs.append(img)
+        infos.append(RunInfo(run.bold.name, shape[3], conf.n_censored, t_r, 0, float(conf.fd_mm.mean())))
+        ops.append((conf, t_r))
+        logger.info("%s: %d volumes, %d censored (FD > %s mm), TR %.2f s", run.bold.name, shape[3], conf.n_censored, options.fd_threshold_mm, t_r)
+    n_kept = sum(c.sample_mask.size for c, _ in ops)
+    if n_kept < options.min_volumes:
+        raise InputError(
+            f"{n_kept} volumes left after censoring over {len(runs)} run(s), need >= {options.min_volumes} — "
+            "raise --fd-threshold, add runs, or lower --min-volumes (targets from short scans are unreliable)"
+        )
+    operators = []
+    for (conf, t_r), info in zip(ops, infos):
+        op = run_operator(info.n_volumes, t_r, conf.confounds, conf.sample_mask, options.high_pass_hz, options.low_pass_hz, name=info.name)
+        info.dof = op.rank
+        operators.append(op)
+    affine = ref.affine
+    shape3 = brain.shape
+    region = dlpfc_search_mask(brain, affine) if options.search_mask is None else load_mask(options.search_mask, ref, runs[0].bold.name)[0]
+    region = check_search_region(region, brain)
+    timings["setup"] = time.perf_counter() - t_start
+
+    # ---- one pass over the voxel data per run: compressed cleaned data
+    t0 = time.perf_counter()
+    blocks = []
+    for img, op, info in zip(imgs, operators, infos):
+        w = np.zeros((op.rank, int(brain.sum())), np.float32)
+        n_chunks = -(-info.n_volumes // 32)
+        for start, x in progress(stream_masked_volumes(img, brain, info.name), n_chunks, f"reading {info.name}"):
+            w += op.projector[:, start : start + x.shape[0]] @ x
+        blocks.append(w)
+    timings["read_clean"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    w = np.concatenate(blocks, axis=0) if len(blocks) > 1 else blocks[0]
+    del blocks
+    if options.fwhm_mm and options.fwhm_mm > 0:
+        w = _smooth_components(w, brain, affine, options.fwhm_mm)
+    timings["smooth"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    start = 0
+    valid = np.ones(w.shape[1], bool)
+    for op in operators:  # unit norm per run, so each run weighs the same
+        _, ok = normalize_columns(w[start : start + op.rank])
+        valid &= ok
+        start += op.rank
+    w, ok = normalize_columns(w)
+    valid &= ok
+    if valid.mean() < 0.5:
+        raise InputError(f"BOLD data are constant in {100 * (1 - valid.mean()):.0f}% of brain voxels — check the preprocessing output and the mask")
+    flat = np.flatnonzero(brain.ravel(order="F"))
+    ijk = np.column_stack(np.unravel_index(flat, shape3, order="F"))
+    in_region = region.ravel(order="F")[flat]
+    search_idx = np.flatnonzero(in_region & valid)
+    if search_idx.size == 0:
+        raise InputError("every search-region voxel has constant data — check the BOLD covers the DLPFC")
+    coords = ijk[search_idx] @ affine[:3, :3].T + affine[:3, 3]
+
+    # ---- circuit scores
+    zooms = np.sqrt((affine[:3, :3] ** 2).sum(0))
+    local = ndimage.distance_transform_edt(~region, sampling=zooms) <= options.exclude_local_mm
+    far = ~local.ravel(order="F")[flat] & valid
+    if circuit.kind == "seed":
+        seed_idx = np.flatnonzero(sphere_mask(affine, shape3, SGACC_MNI, SGACC_RADIUS_MM).ravel(order="F")[flat] & valid)
+        seed = seed_timecourse(w, seed_idx)
+        circuit_values = -seed_map(w, seed)  # positive = anticorrelated with sgACC = the end to stimulate
+        if options.method == "seedmap":
+            raw = circuit_values[search_idx]
+        else:
+            raw = circuit_similarity(w, circuit_values, search_idx, np.flatnonzero(far))
+    else:
+        cmap = load_circuit_map(circuit.path, affine, shape3).ravel(order="F")[flat]
+        circuit_idx = np.flatnonzero(far & np.isfinite(cmap))
+        scorer = weighted_seed_score if options.method == "seedmap" else circuit_similarity
+        raw = scorer(w, np.nan_to_num(cmap), search_idx, circuit_idx)
+    selection = select_target(coords, raw, "robust" if options.method == "robust" else "peak", options.neighbourhood_mm)
+    timings["score_select"] = time.perf_counter() - t0
+
+    score_map = np.zeros(shape3, np.float32)
+    vox = ijk[search_idx]
+    score_map[vox[:, 0], vox[:, 1], vox[:, 2]] = np.nan_to_num(selection.selection_map)
+    timings["total"] = time.perf_counter() - t_start
+    logger.info(
+        "target (%s, %s): MNI (%.1f, %.1f, %.1f), score %.3f", circuit.label, options.method, *selection.coord_mm, selection.score
+    )
+    return TargetResult(
+        target_mni=selection.coord_mm,
+        score=selection.score,
+        score_raw=float(raw[selection.index]),
+        circuit=circuit.label,
+        method=options.method,
+        space=runs[0].space,
+        runs=infos,
+        score_map=score_map,
+        affine=affine,
+        n_search_voxels=int(search_idx.size),
+        inputs=hashes.result(),
+        timings_s=timings,
+        options=options,
+    )
