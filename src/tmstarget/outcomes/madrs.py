@@ -1,0 +1,342 @@
+"""MADRS scores: validation, totals, change from baseline, response and remission.
+
+The Montgomery-Åsberg Depression Rating Scale (Montgomery & Åsberg 1979, Br J Psychiatry 134:382-389)
+has 10 items scored 0-6, so totals run 0-60. Definitions used here, the same every time:
+
+* change = total - baseline total; percent change = 100 * change / baseline total
+* response = reduction of at least 50% from baseline (``2 * (baseline - total) >= baseline``, exact)
+* remission = total <= threshold (default 10, i.e. "< 11" as in Cole et al. 2020); the threshold is
+  configurable and always reported with the results.
+
+Input is a table with one row per participant and timepoint: a ``timepoint`` column, optional
+``participant`` and ``day`` columns, and either the ten item columns (``item1``..``item10``; ``madrs_01``
+and similar spellings are accepted) or a ``total`` column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..exceptions import InputError
+
+__all__ = [
+    "DEFAULT_REMISSION_THRESHOLD",
+    "ITEM_MAX",
+    "N_ITEMS",
+    "TOTAL_MAX",
+    "MadrsAssessment",
+    "MadrsOutcome",
+    "ParticipantOutcomes",
+    "endpoint_summary",
+    "madrs_outcomes",
+    "parse_madrs_table",
+]
+
+N_ITEMS = 10
+ITEM_MAX = 6
+TOTAL_MAX = N_ITEMS * ITEM_MAX
+DEFAULT_REMISSION_THRESHOLD = 10
+_ITEM_RE = re.compile(r"^(?:item|madrs)[ _-]?0*(\d+)$")
+_PARTICIPANT_COLS = ("participant", "participant_id", "subject")
+
+
+@dataclass(frozen=True)
+class MadrsAssessment:
+    """One validated assessment (a row of the input)."""
+
+    participant: str
+    timepoint: str
+    total: int
+    items: tuple[int, ...] | None
+    day: float | None
+    line: int
+
+
+@dataclass(frozen=True)
+class MadrsOutcome:
+    """One assessment compared with its participant's baseline."""
+
+    timepoint: str
+    day: float | None
+    total: int
+    change: int
+    pct_change: float | None
+    response: bool | None
+    remission: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (percent change rounded to 0.1)."""
+        return {
+            "timepoint": self.timepoint,
+            "day": self.day,
+            "total": self.total,
+            "change": self.change,
+            "pct_change": None if self.pct_change is None else round(self.pct_change, 1),
+            "response": self.response,
+            "remission": self.remission,
+        }
+
+
+@dataclass(frozen=True)
+class ParticipantOutcomes:
+    """A participant's trajectory; ``endpoint`` is the last assessment."""
+
+    participant: str
+    baseline_total: int
+    outcomes: tuple[MadrsOutcome, ...]
+
+    @property
+    def endpoint(self) -> MadrsOutcome:
+        """The last assessment (by day when given, else in file order)."""
+        return self.outcomes[-1]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "participant": self.participant,
+            "baseline_total": self.baseline_total,
+            "timepoints": [o.to_dict() for o in self.outcomes],
+            "endpoint": self.endpoint.to_dict(),
+        }
+
+
+class _Cells:
+    """Reads typed cells from one row; errors name the source, line, participant and timepoint."""
+
+    def __init__(self, source: str, line: int, where: str) -> None:
+        self.source, self.line, self.where = source, line, where
+
+    def error(self, what: str, fix: str) -> InputError:
+        return InputError(f"{self.source} line {self.line}{self.where}: {what} — {fix}")
+
+    def score(self, column: str, raw: str, maximum: int, scale: str) -> int:
+        raw = raw.strip()
+        if not raw or raw.lower() in ("na", "n/a", "nan"):
+            raise self.error(
+                f"{column} is empty", "every item is needed for a total (no prorating); fill it in or remove the row"
+            )
+        try:
+            value = float(raw)
+        except ValueError:
+            raise self.error(f"{column} = {raw!r} is not a number", f"{scale} are whole numbers 0-{maximum}") from None
+        if not value.is_integer():
+            raise self.error(f"{column} = {raw} is not a whole number", f"{scale} are whole numbers 0-{maximum}")
+        if not 0 <= value <= maximum:
+            raise self.error(
+                f"{column} = {raw} is outside 0-{maximum}", f"{scale} are scored 0 to {maximum}; correct the value"
+            )
+        return int(value)
+
+
+def _columns(header: list[str], source: str) -> tuple[dict[int, str], str | None, str | None]:
+    """Map item numbers to column names; find the participant and total columns."""
+    if "timepoint" not in header:
+        raise InputError(
+            f"{source}: no 'timepoint' column (found: {', '.join(header) or 'nothing'}) — "
+            "add a 'timepoint' column naming each assessment, e.g. baseline, day5, week4"
+        )
+    items: dict[int, str] = {}
+    for col in header:
+        m = _ITEM_RE.match(col)
+        if m:
+            items[int(m.group(1))] = col
+    participant = next((c for c in _PARTICIPANT_COLS if c in header), None)
+    total = "total" if "total" in header else None
+    if items:
+        missing = [str(i) for i in range(1, N_ITEMS + 1) if i not in items]
+        extra = [items[i] for i in items if not 1 <= i <= N_ITEMS]
+        if missing or extra:
+            problem = (
+                f"item column(s) {', '.join(missing)} missing"
+                if missing
+                else f"unexpected item column(s) {', '.join(extra)}"
+            )
+            raise InputError(
+                f"{source}: {problem} — the MADRS has {N_ITEMS} items (item1..item10); "
+                "give all ten, or only a 'total' column"
+            )
+    elif total is None:
+        raise InputError(
+            f"{source}: no item or total columns — add item1..item10 (scored 0-{ITEM_MAX}) or a 'total' column"
+        )
+    return items, participant, total
+
+
+def parse_madrs_table(text: str, *, source: str = "MADRS table", delimiter: str = "\t") -> tuple[MadrsAssessment, ...]:
+    """Parse and validate MADRS assessments.
+
+    Parameters
+    ----------
+    text : str
+        Tab-separated table with a header row (see the module docstring for the columns).
+    source : str
+        Name used in error messages (e.g. the file name).
+    delimiter : str
+        Field separator (tab by default).
+
+    Returns
+    -------
+    tuple of MadrsAssessment
+        One per row, in file order.
+
+    Raises
+    ------
+    InputError
+        For missing columns, empty/non-integer/out-of-range items (0-6) or totals (0-60), a total that
+        disagrees with its items, a non-numeric day, or a timepoint given twice for one participant.
+    """
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows = [(n, r) for n, r in enumerate(reader, start=1) if any(c.strip() for c in r)]
+    if not rows:
+        raise InputError(f"{source}: the table is empty — add a header row and one row per assessment")
+    header = [h.strip().lower() for h in rows[0][1]]
+    items, participant_col, total_col = _columns(header, source)
+    seen: dict[tuple[str, str], int] = {}
+    out: list[MadrsAssessment] = []
+    for line, raw in rows[1:]:
+        row = dict(zip(header, (c.strip() for c in raw), strict=False))
+        participant = row.get(participant_col, "") if participant_col else "01"
+        timepoint = row.get("timepoint", "")
+        cells = _Cells(source, line, f" (participant {participant or '?'}, timepoint {timepoint or '?'})")
+        if not participant or not timepoint:
+            raise cells.error("participant or timepoint is empty", "name both for every assessment")
+        key = (participant, timepoint)
+        if key in seen:
+            raise InputError(
+                f"{source} lines {seen[key]} and {line}: participant {participant} has timepoint {timepoint!r} twice — "
+                "give each timepoint once per participant (rename or remove one)"
+            )
+        seen[key] = line
+        scores = None
+        if items:
+            scores = tuple(cells.score(items[i], row.get(items[i], ""), ITEM_MAX, "MADRS items") for i in sorted(items))
+        total = sum(scores) if scores is not None else None
+        if total_col and row.get(total_col, ""):
+            given = cells.score(total_col, row[total_col], TOTAL_MAX, "MADRS totals")
+            if total is not None and given != total:
+                raise cells.error(
+                    f"total {given} differs from the sum of the items ({total})", "correct the items or the total"
+                )
+            total = given
+        elif total is None:
+            raise cells.error("total is empty", f"give the total (0-{TOTAL_MAX}) or the ten items")
+        day = _day(cells, row.get("day", "")) if "day" in header else None
+        out.append(MadrsAssessment(participant, timepoint, total, scores, day, line))
+    if not out:
+        raise InputError(f"{source}: no assessments below the header — add one row per participant and timepoint")
+    return tuple(out)
+
+
+def _day(cells: _Cells, raw: str) -> float | None:
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise cells.error(f"day = {raw!r} is not a number", "give days since baseline, e.g. 0, 5, 28") from None
+    if not math.isfinite(value):
+        raise cells.error(f"day = {raw!r} is not finite", "give days since baseline, e.g. 0, 5, 28")
+    return value
+
+
+def _outcome(a: MadrsAssessment, baseline: int, threshold: int) -> MadrsOutcome:
+    change = a.total - baseline
+    if baseline == 0:
+        pct, response = None, None
+    else:
+        pct, response = 100.0 * change / baseline, 2 * (baseline - a.total) >= baseline
+    return MadrsOutcome(a.timepoint, a.day, a.total, change, pct, response, a.total <= threshold)
+
+
+def madrs_outcomes(
+    assessments: tuple[MadrsAssessment, ...] | list[MadrsAssessment],
+    *,
+    baseline: str = "baseline",
+    remission_threshold: int = DEFAULT_REMISSION_THRESHOLD,
+    source: str = "MADRS table",
+) -> tuple[ParticipantOutcomes, ...]:
+    """Change from baseline, percent change, response and remission for every participant.
+
+    Parameters
+    ----------
+    assessments : sequence of MadrsAssessment
+        Validated rows (see :func:`parse_madrs_table`).
+    baseline : str
+        Timepoint label of the baseline assessment.
+    remission_threshold : int
+        Remission is ``total <= remission_threshold`` (default 10).
+    source : str
+        Name used in error messages.
+
+    Returns
+    -------
+    tuple of ParticipantOutcomes
+        In order of first appearance; each participant's timepoints ordered by day when every row has
+        one, else in file order. Percent change and response are ``None`` when the baseline total is 0.
+
+    Raises
+    ------
+    InputError
+        When a participant has no baseline row or the threshold is outside 0-60.
+    """
+    if isinstance(remission_threshold, bool) or not (
+        float(remission_threshold).is_integer() and 0 <= remission_threshold <= TOTAL_MAX
+    ):
+        raise InputError(
+            f"remission threshold {remission_threshold!r} is not a whole number in 0-{TOTAL_MAX} — "
+            "e.g. 10 (remission = total <= 10)"
+        )
+    threshold = int(remission_threshold)
+    groups: dict[str, list[MadrsAssessment]] = {}
+    for a in assessments:
+        groups.setdefault(a.participant, []).append(a)
+    if not groups:
+        raise InputError(f"{source}: no assessments — add one row per participant and timepoint")
+    results = []
+    for participant, rows in groups.items():
+        base = next((a for a in rows if a.timepoint == baseline), None)
+        if base is None:
+            found = ", ".join(a.timepoint for a in rows)
+            raise InputError(
+                f"{source}: participant {participant} has no {baseline!r} timepoint (found: {found}) — "
+                "add the baseline assessment or pass --baseline LABEL"
+            )
+        if all(a.day is not None for a in rows):
+            rows = sorted(rows, key=lambda a: a.day if a.day is not None else 0.0)
+        outcomes = tuple(_outcome(a, base.total, threshold) for a in rows)
+        results.append(ParticipantOutcomes(participant, base.total, outcomes))
+    return tuple(results)
+
+
+def endpoint_summary(results: tuple[ParticipantOutcomes, ...], *, remission_threshold: int) -> dict[str, Any]:
+    """Counts of responders and remitters at each participant's endpoint, with the rules used.
+
+    Parameters
+    ----------
+    results : tuple of ParticipantOutcomes
+        Output of :func:`madrs_outcomes`.
+    remission_threshold : int
+        The threshold the results were computed with (reported, not re-applied).
+
+    Returns
+    -------
+    dict
+        ``n_participants``, ``n_responders``, ``n_remitters``, ``mean_pct_change`` (participants with a
+        non-zero baseline) and the rule texts.
+    """
+    ends = [r.endpoint for r in results]
+    pcts = [e.pct_change for e in ends if e.pct_change is not None]
+    return {
+        "n_participants": len(results),
+        "n_responders": sum(1 for e in ends if e.response),
+        "n_remitters": sum(1 for e in ends if e.remission),
+        "mean_pct_change": round(sum(pcts) / len(pcts), 1) if pcts else None,
+        "response_rule": ">= 50% reduction of the total from baseline",
+        "remission_rule": f"total <= {remission_threshold}",
+        "remission_threshold": remission_threshold,
+    }
