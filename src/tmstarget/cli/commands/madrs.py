@@ -1,0 +1,100 @@
+"""``tmstarget madrs``: MADRS totals, change from baseline, response and remission, trajectory plot."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..parser import HelpFormatter
+
+_DESCRIPTION = """\
+Validate MADRS assessments (10 items scored 0-6, total 0-60) and report, per participant and
+timepoint, the total, change and percent change from baseline, response (>= 50% reduction) and
+remission (total <= threshold, default 10; the threshold used is always reported).
+
+The TSV has a header row with: timepoint (required), participant (optional), day (optional, days
+since baseline, used to order timepoints and as the plot's x axis), and either item1..item10 or total.
+
+example:
+  tmstarget madrs scores.tsv --plot madrs.svg --json
+"""
+
+
+def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    """Register ``tmstarget madrs``."""
+    p = subparsers.add_parser(
+        "madrs",
+        parents=parents,
+        help="MADRS outcomes: change from baseline, response, remission, trajectory plot",
+        description=_DESCRIPTION,
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("tsv", metavar="TSV", help="tab-separated MADRS assessments")
+    p.add_argument("--baseline", default="baseline", metavar="LABEL", help="timepoint label of the baseline assessment")
+    p.add_argument(
+        "--remission-threshold",
+        type=int,
+        default=10,
+        metavar="N",
+        help="remission = total <= N (e.g. 10; some trials use 9 or 12)",
+    )
+    p.add_argument("--plot", metavar="FILE", help="write the trajectory figure as SVG")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    p.set_defaults(func=run)
+
+
+def _fmt_pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.1f}%"
+
+
+def _text_report(result: dict[str, Any]) -> str:
+    s = result["summary"]
+    lines = [
+        f"MADRS: {s['n_participants']} participant(s); response = {s['response_rule']}; "
+        f"remission = {s['remission_rule']}",
+        f"{'participant':<12}{'timepoint':<14}{'total':>6}{'change':>8}{'%change':>9}  response  remission",
+    ]
+    for p in result["participants"]:
+        for t in p["timepoints"]:
+            resp = {True: "yes", False: "no", None: "n/a"}[t["response"]]
+            lines.append(
+                f"{p['participant']:<12}{t['timepoint']:<14}{t['total']:>6}{t['change']:>+8}{_fmt_pct(t['pct_change']):>9}"
+                f"  {resp:<8}  {'yes' if t['remission'] else 'no'}"
+            )
+    lines.append(
+        f"endpoint: {s['n_responders']}/{s['n_participants']} responders, "
+        f"{s['n_remitters']}/{s['n_participants']} remitters"
+        + ("" if s["mean_pct_change"] is None else f", mean change {s['mean_pct_change']:+.1f}%")
+    )
+    if result["plot"]:
+        lines.append(f"wrote plot: {result['plot']}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Parse, validate and compute; then write the plot atomically; then print."""
+    from ...outcomes.madrs import endpoint_summary, madrs_outcomes, parse_madrs_table
+    from ...outcomes.plot import trajectory_svg
+    from ...protocol.files import write_atomic
+    from .protocol import emit, read_input_text
+
+    path = Path(args.tsv)
+    text = read_input_text(args.tsv, "MADRS table")
+    assessments = parse_madrs_table(text, source=path.name)
+    results = madrs_outcomes(
+        assessments, baseline=args.baseline, remission_threshold=args.remission_threshold, source=path.name
+    )
+    plot_path = None
+    if args.plot:
+        svg = trajectory_svg(results, remission_threshold=args.remission_threshold)
+        plot_path = str(write_atomic(args.plot, svg))
+    result = {
+        "instrument": "MADRS",
+        "input": path.name,
+        "baseline": args.baseline,
+        "summary": endpoint_summary(results, remission_threshold=args.remission_threshold),
+        "participants": [r.to_dict() for r in results],
+        "plot": plot_path,
+    }
+    return emit(result, as_json=args.json, render=_text_report)

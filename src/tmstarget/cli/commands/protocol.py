@@ -1,0 +1,256 @@
+"""``tmstarget protocol``: protocol numbers, session schedule (.ics), dose with safety check, session log."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ...exceptions import InputError
+from ..parser import HelpFormatter
+
+logger = logging.getLogger("tmstarget.cli.protocol")
+
+_DESCRIPTION = """\
+Print a protocol's published parameters and derived numbers, plan its sessions within clinic hours
+(with an .ics calendar), compute the stimulator setting from the resting motor threshold with Stokes
+depth correction (capped at 100% MSO, refused above published safety limits unless --force), and
+write or summarize the session log. Research use; not a medical device.
+
+examples:
+  tmstarget protocol --protocol saint --start 2026-12-07T08:00 --ics saint.ics
+  tmstarget protocol --protocol saint --rmt 50 --target-depth-mm 20 --motor-depth-mm 15 --json
+  tmstarget protocol --protocol saint --start 2026-12-07T08:00 --log-template log.tsv
+  tmstarget protocol --protocol saint --session-log log.tsv
+"""
+
+
+def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    """Register ``tmstarget protocol``."""
+    from ...protocol.dose import DEFAULT_GRADIENT, DEPTH_GRADIENTS
+    from ...protocol.protocols import PROTOCOLS
+
+    p = subparsers.add_parser(
+        "protocol",
+        parents=parents,
+        help="Protocol numbers, session schedule (.ics), dose with safety limits, session log",
+        description=_DESCRIPTION,
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("--protocol", required=True, choices=sorted(PROTOCOLS), help="protocol to plan")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    sched = p.add_argument_group("schedule")
+    sched.add_argument("--start", metavar="DATETIME", help="first session, ISO local time, e.g. 2026-12-07T08:00")
+    sched.add_argument("--ics", metavar="FILE", help="write the sessions as an iCalendar file")
+    sched.add_argument(
+        "--clinic-hours", default="08:00-18:00", metavar="HH:MM-HH:MM", help="sessions start and end within"
+    )
+    sched.add_argument(
+        "--clinic-days", default="mon-fri", metavar="DAYS", help="treatment weekdays, e.g. mon-fri or mon,wed,fri"
+    )
+    sched.add_argument(
+        "--closed", action="append", default=[], metavar="DATE", help="closed date YYYY-MM-DD (repeatable)"
+    )
+    sched.add_argument(
+        "--min-interval-min",
+        type=float,
+        metavar="MIN",
+        help="minutes between session starts; None = the protocol's minimum",
+    )
+    sched.add_argument(
+        "--tz", metavar="ZONE", help="IANA time zone for the calendar, e.g. Europe/Berlin; None = floating local time"
+    )
+    sched.add_argument("--participant", metavar="LABEL", help="participant label for calendar and log")
+    dose = p.add_argument_group("dose (research use; refused above published safety limits unless --force)")
+    dose.add_argument(
+        "--rmt", type=float, metavar="PCT", help="resting motor threshold, %% of maximum stimulator output"
+    )
+    dose.add_argument(
+        "--intensity-pct-rmt", type=float, metavar="PCT", help="%% of motor threshold; None = the protocol's"
+    )
+    dose.add_argument("--target-depth-mm", type=float, metavar="MM", help="scalp-to-cortex distance at the target")
+    dose.add_argument(
+        "--motor-depth-mm", type=float, metavar="MM", help="scalp-to-cortex distance at the motor hotspot"
+    )
+    dose.add_argument(
+        "--depth-gradient",
+        default=DEFAULT_GRADIENT,
+        metavar="SOURCE|K",
+        help=f"%% MSO per mm: {', '.join(f'{k} ({v:g})' for k, v in DEPTH_GRADIENTS.items())} or a number",
+    )
+    dose.add_argument(
+        "--force", action="store_true", help="deliver a dose above published safety limits (reason is logged)"
+    )
+    log = p.add_argument_group("session log")
+    log.add_argument("--log-template", metavar="FILE", help="write the planned sessions as a session-log TSV")
+    log.add_argument("--session-log", metavar="FILE", help="read a filled-in session log and summarize the course")
+    p.set_defaults(func=run)
+
+
+def _parse_start(text: str, tz: str | None) -> Any:
+    from datetime import datetime
+
+    try:
+        start = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--start {text!r} is not an ISO date-time — use e.g. 2026-12-07T08:00") from None
+    if tz:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            zone = ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InputError(f"--tz {tz!r} is not a known time zone — use an IANA name such as Europe/Berlin") from None
+        start = start.replace(tzinfo=zone) if start.tzinfo is None else start.astimezone(zone)
+    return start
+
+
+def _clinic(args: argparse.Namespace) -> Any:
+    from datetime import date
+
+    from ...protocol.schedule import ClinicHours, parse_clinic_days, parse_clinic_hours
+
+    opening, closing = parse_clinic_hours(args.clinic_hours)
+    closed = set()
+    for text in args.closed:
+        try:
+            closed.add(date.fromisoformat(text))
+        except ValueError:
+            raise InputError(f"--closed {text!r} is not a date — use YYYY-MM-DD") from None
+    return ClinicHours(opening, closing, parse_clinic_days(args.clinic_days), frozenset(closed))
+
+
+def read_input_text(path: str, what: str) -> str:
+    """Read a UTF-8 text input (BOM tolerated) or raise InputError naming ``what`` and the path."""
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(f"{what} {path} not found — check the path")
+    try:
+        return file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{what} {path} cannot be read ({exc}) — give a UTF-8 tab-separated text file") from None
+
+
+def emit(result: dict[str, Any], *, as_json: bool, render: Callable[[dict[str, Any]], str]) -> int:
+    """Print ``result`` (plus notice and version) as one JSON object, or as ``render``'s text; return 0."""
+    from ... import NOTICE, __version__
+
+    result = {**result, "notice": NOTICE, "tmstarget_version": __version__}
+    text = json.dumps(result, indent=2, ensure_ascii=False) if as_json else render(result)
+    sys.stdout.write(text + "\n")
+    return 0
+
+
+def _text_report(result: dict[str, Any]) -> str:
+    proto = result["protocol"]
+    d = proto["derived"]
+    lines = [
+        f"{proto['name']} ({proto['key']}): {d['pulses_per_session']} pulses/session "
+        f"in {d['session_duration_s'] / 60:.1f} min, "
+        f"{proto['sessions_per_day']} session(s)/day x {proto['treatment_days']} days = "
+        f"{d['pulses_per_day']:,} pulses/day, {d['pulses_per_course']:,} pulses/course",
+        f"  target: {proto['target']}; intensity {proto['intensity_pct_rmt']:g}% RMT"
+        + (" (depth-adjusted)" if proto["depth_corrected"] else ""),
+    ]
+    lines += [f"  ref: {ref}" for ref in proto["references"]]
+    if result["dose"]:
+        dose = result["dose"]
+        basis = "depth-adjusted MT" if dose["depth_corrected"] else "RMT"
+        lines.append(
+            f"dose: {dose['intensity_pct_rmt']:g}% of {basis} {dose['threshold_pct_mso']:g}% MSO = "
+            f"{dose['prescribed_pct_mso']:g}% MSO -> setting {dose['setting_pct_mso']}% MSO"
+            + (" (CAPPED at 100% MSO)" if dose["capped"] else "")
+            + f" = {dose['pct_of_measured_rmt']:g}% of measured RMT"
+        )
+        for check in result["safety"]["checks"]:
+            mark = "ok  " if check["ok"] else "OVER"
+            lines.append(f"  safety {mark} {check['name']}: {check['value']:g} <= {check['limit']:g} {check['unit']}")
+    if result["schedule"]:
+        sched = result["schedule"]
+        lines.append(
+            f"schedule: {sched['n_sessions']} sessions, {sched['interval_between_starts_min']:g} min between starts"
+        )
+        by_day: dict[int, list[str]] = {}
+        for s in sched["sessions"]:
+            by_day.setdefault(s["day"], []).append(s["start"])
+        for day, starts in by_day.items():
+            lines.append(f"  day {day} {starts[0][:10]}: " + " ".join(t[11:16] for t in starts))
+        if sched["interrupted"]:
+            lines.append(f"  note: course interrupted by {', '.join(sched['skipped_dates'])}")
+    if result["course"]:
+        lines.append("course: " + result["course"]["summary"])
+    for kind, path in result["outputs"].items():
+        if path:
+            lines.append(f"wrote {kind}: {path}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compute everything first, then write the requested files atomically, then print."""
+    from ...protocol.dose import compute_dose
+    from ...protocol.files import check_writable, write_atomic
+    from ...protocol.protocols import get_protocol
+    from ...protocol.safety import check_safety
+    from ...protocol.schedule import plan_schedule, schedule_to_ics
+    from ...protocol.sessionlog import format_session_log, parse_session_log, planned_records, summarize_course
+
+    protocol = get_protocol(args.protocol)
+    dose = safety = schedule = course = None
+    depths = (args.target_depth_mm, args.motor_depth_mm)
+    if args.rmt is None and (args.intensity_pct_rmt is not None or any(v is not None for v in depths)):
+        raise InputError(
+            "dose options need the resting motor threshold — add --rmt PCT (% of maximum stimulator output)"
+        )
+    if args.rmt is not None:
+        pct = protocol.intensity_pct_rmt if args.intensity_pct_rmt is None else args.intensity_pct_rmt
+        dose = compute_dose(
+            args.rmt, pct, target_depth_mm=depths[0], motor_depth_mm=depths[1], gradient=args.depth_gradient
+        )
+        if protocol.depth_corrected and not dose.depth_corrected:
+            logger.warning(
+                "%s was dosed against the depth-adjusted MT; give --target-depth-mm and --motor-depth-mm", protocol.key
+            )
+        safety = check_safety(protocol, dose.pct_of_measured_rmt, force=args.force)
+    if (args.ics or args.log_template) and not args.start:
+        raise InputError("--ics and --log-template need the course start — add --start, e.g. --start 2026-12-07T08:00")
+    if args.start:
+        start = _parse_start(args.start, args.tz)
+        schedule = plan_schedule(protocol, start, hours=_clinic(args), min_interval_min=args.min_interval_min)
+    if args.session_log:
+        records = parse_session_log(
+            read_input_text(args.session_log, "session log"), source=Path(args.session_log).name
+        )
+        course = summarize_course(records)
+        planned = sorted({r.pulses_planned for r in records})
+        if planned != [protocol.pulses_per_session] or len(records) != protocol.sessions_per_course:
+            logger.warning(
+                "session log has %d sessions (pulses planned: %s); %s plans %d sessions of %d pulses",
+                len(records),
+                ", ".join(str(n) for n in planned),
+                protocol.key,
+                protocol.sessions_per_course,
+                protocol.pulses_per_session,
+            )
+    outputs: dict[str, str | None] = {"ics": None, "log_template": None}
+    for path in (args.ics, args.log_template):
+        if path:
+            check_writable(path)  # all outputs checked before any is written
+    if schedule is not None and args.ics:
+        outputs["ics"] = str(write_atomic(args.ics, schedule_to_ics(schedule, participant=args.participant, dose=dose)))
+    if schedule is not None and args.log_template:
+        text = format_session_log(planned_records(schedule, dose))
+        outputs["log_template"] = str(write_atomic(args.log_template, text))
+    result = {
+        "protocol": protocol.to_dict(),
+        "participant": args.participant,
+        "dose": dose.to_dict() if dose else None,
+        "safety": safety.to_dict() if safety else None,
+        "schedule": schedule.to_dict() if schedule else None,
+        "course": course.to_dict() if course else None,
+        "outputs": outputs,
+    }
+    return emit(result, as_json=args.json, render=_text_report)

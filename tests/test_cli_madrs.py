@@ -1,0 +1,80 @@
+"""``tmstarget madrs`` end to end: JSON contract, SVG plot, one-line errors with exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tmstarget.cli.main import main
+
+HEADER = "participant\ttimepoint\tday\t" + "\t".join(f"item{i}" for i in range(1, 11))
+
+
+def write_table(path, rows):
+    path.write_text("\n".join([HEADER, *("\t".join(r) for r in rows)]) + "\n")
+    return str(path)
+
+
+def row(participant, timepoint, day, *scores):
+    return [participant, timepoint, day, *(str(s) for s in scores)]
+
+
+GOOD = [
+    row("01", "baseline", "0", 4, 4, 4, 4, 3, 3, 3, 3, 3, 3),  # 34
+    row("01", "day5", "5", 1, 1, 1, 1, 1, 1, 1, 1, 1, 0),  # 9
+    row("02", "baseline", "0", 3, 3, 3, 3, 3, 3, 3, 3, 3, 3),  # 30
+    row("02", "day5", "5", 2, 2, 2, 2, 2, 2, 2, 2, 2, 2),  # 20
+]
+
+
+def test_json_and_plot(tmp_path, capsys):
+    svg = tmp_path / "madrs.svg"
+    argv = ["madrs", "--quiet", write_table(tmp_path / "m.tsv", GOOD), "--plot", str(svg), "--json"]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    p1, p2 = result["participants"]
+    assert p1["baseline_total"] == 34 and p1["endpoint"]["total"] == 9
+    assert p1["endpoint"]["pct_change"] == -73.5 and p1["endpoint"]["response"] and p1["endpoint"]["remission"]
+    assert p2["endpoint"]["change"] == -10 and not p2["endpoint"]["response"]
+    assert result["summary"]["remission_rule"] == "total <= 10" and result["summary"]["n_remitters"] == 1
+    assert result["plot"] == str(svg) and "<svg" in svg.read_text()
+
+
+def test_threshold_is_configurable_and_reported(tmp_path, capsys):
+    argv = ["madrs", "--quiet", write_table(tmp_path / "m.tsv", GOOD), "--remission-threshold", "8", "--json"]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["summary"]["remission_threshold"] == 8 and result["summary"]["n_remitters"] == 0
+
+
+def test_text_output(tmp_path, capsys):
+    assert main(["madrs", "--quiet", write_table(tmp_path / "m.tsv", GOOD)]) == 0
+    out = capsys.readouterr().out
+    assert "endpoint: 1/2 responders, 1/2 remitters" in out and "-73.5%" in out
+
+
+@pytest.mark.parametrize(
+    ("rows", "fragment"),
+    [
+        (
+            [row("01", "baseline", "0", 7, 0, 0, 0, 0, 0, 0, 0, 0, 0)],
+            "m.tsv line 2 (participant 01, timepoint baseline): item1 = 7 is outside 0-6",
+        ),
+        ([GOOD[1]], "participant 01 has no 'baseline' timepoint (found: day5)"),
+        ([GOOD[0], GOOD[1], GOOD[1]], "m.tsv lines 3 and 4: participant 01 has timepoint 'day5' twice"),
+    ],
+)
+def test_errors_are_one_line(tmp_path, capsys, rows, fragment):
+    svg = tmp_path / "m.svg"
+    assert main(["madrs", "--quiet", write_table(tmp_path / "m.tsv", rows), "--plot", str(svg)]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tmstarget: error: ") and fragment in lines[0]
+    assert captured.out == "" and not svg.exists()
+
+
+def test_missing_file_is_one_line(tmp_path, capsys):
+    assert main(["madrs", "--quiet", str(tmp_path / "none.tsv")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not found" in err[0]

@@ -1,0 +1,125 @@
+"""``tmstarget protocol`` end to end: JSON contract, calendar and log files, one-line errors with exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from icalendar import Calendar
+
+from tmstarget.cli.main import main
+
+SAINT = ["protocol", "--quiet", "--protocol", "saint"]
+
+
+def run_json(capsys, argv):
+    assert main([*argv, "--json"]) == 0
+    out = capsys.readouterr().out
+    return json.loads(out)  # the whole of stdout is one JSON object
+
+
+def test_saint_schedule_json_and_calendar(tmp_path, capsys):
+    ics = tmp_path / "saint.ics"
+    result = run_json(capsys, [*SAINT, "--start", "2026-12-01T08:00", "--ics", str(ics)])
+    assert result["protocol"]["derived"]["pulses_per_session"] == 1800
+    assert result["protocol"]["derived"]["pulses_per_day"] == 18_000
+    assert result["protocol"]["derived"]["pulses_per_course"] == 90_000
+    assert result["schedule"]["n_sessions"] == 50 and result["schedule"]["interrupted"]
+    assert result["schedule"]["sessions"][1]["start"] == "2026-12-01T08:50:00"
+    assert result["outputs"]["ics"] == str(ics) and result["notice"] == "research use; not a medical device"
+    events = Calendar.from_ical(ics.read_bytes()).walk("VEVENT")
+    assert len(events) == 50
+
+
+def test_dose_and_safety_in_json(capsys):
+    result = run_json(capsys, [*SAINT, "--rmt", "50", "--target-depth-mm", "20", "--motor-depth-mm", "15"])
+    assert result["dose"]["setting_pct_mso"] == 57 and result["dose"]["threshold_pct_mso"] == 63.5
+    assert result["safety"]["ok"] and not result["safety"]["forced"]
+    assert result["schedule"] is None
+
+
+def test_text_output(capsys):
+    assert main([*SAINT, "--start", "2026-12-07T08:00"]) == 0
+    out = capsys.readouterr().out
+    assert "1800 pulses/session" in out and "90,000 pulses/course" in out
+    assert "day 5 2026-12-11: 08:00 08:50" in out
+
+
+def _assert_one_line_error(capsys, argv, *fragments):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("tmstarget: error: ") and " — " in lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert captured.out == ""
+
+
+def test_unsafe_dose_is_refused_and_writes_nothing(tmp_path, capsys):
+    ics = tmp_path / "s.ics"
+    argv = [*SAINT, "--start", "2026-12-07T08:00", "--ics", str(ics), "--rmt", "50"]
+    argv += ["--target-depth-mm", "25", "--motor-depth-mm", "15"]
+    _assert_one_line_error(capsys, argv, "refused", "exceeds the limit of 120", "--force")
+    assert not ics.exists()
+
+
+def test_force_overrides_and_reports(tmp_path, capsys):
+    argv = [*SAINT, "--rmt", "50", "--target-depth-mm", "25", "--motor-depth-mm", "15", "--force"]
+    assert main([*argv, "--json"]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert result["safety"]["forced"] and not result["safety"]["ok"]
+    assert "overridden with --force" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragments"),
+    [
+        (["--start", "1 Dec"], ["is not an ISO date-time"]),
+        (["--ics", "x.ics"], ["need the course start"]),
+        (["--start", "2026-12-07T12:00"], ["start between 08:00 and 10:20"]),
+        (["--start", "2026-12-07T08:00", "--tz", "Mars/Olympus"], ["not a known time zone"]),
+        (["--start", "2026-12-07T08:00", "--clinic-hours", "8-6"], ["HH:MM-HH:MM"]),
+        (["--start", "2026-12-07T08:00", "--closed", "someday"], ["is not a date"]),
+        (["--start", "2026-12-07T08:00", "--min-interval-min", "30"], ["below the protocol's 50 min"]),
+        (["--target-depth-mm", "20"], ["add --rmt"]),
+        (["--rmt", "50", "--target-depth-mm", "20"], ["needs both depths"]),
+        (["--rmt", "0"], ["resting motor threshold = 0"]),
+        (["--session-log", "nope.tsv"], ["session log nope.tsv not found"]),
+    ],
+)
+def test_input_errors_are_one_line(tmp_path, capsys, monkeypatch, extra, fragments):
+    monkeypatch.chdir(tmp_path)
+    _assert_one_line_error(capsys, [*SAINT, *extra], *fragments)
+
+
+def test_bad_second_output_leaves_no_first_file(tmp_path, capsys):
+    ics = tmp_path / "s.ics"
+    argv = [*SAINT, "--start", "2026-12-07T08:00", "--ics", str(ics), "--log-template", str(tmp_path / "no" / "l.tsv")]
+    _assert_one_line_error(capsys, argv, "does not exist")
+    assert not ics.exists()
+
+
+def test_session_log_template_and_summary(tmp_path, capsys):
+    log = tmp_path / "log.tsv"
+    assert main([*SAINT, "--start", "2026-12-07T08:00", "--rmt", "50", "--log-template", str(log)]) == 0
+    capsys.readouterr()
+    rows = [line.split("\t") for line in log.read_text().splitlines()]
+    assert rows[0][:3] == ["session", "day", "planned_start"] and len(rows) == 51
+    for row in rows[1:]:
+        row[5] = row[4]  # every session delivered in full ...
+    rows[7][5], rows[7][8] = "0", "syncope"  # ... except session 7, missed after an adverse event
+    log.write_text("\n".join("\t".join(r) for r in rows) + "\n")
+    course = run_json(capsys, [*SAINT, "--session-log", str(log)])["course"]
+    assert course["sessions_delivered"] == 49 and course["missed_sessions"] == [7]
+    assert course["pulses_delivered"] == 49 * 1800 and course["pct_pulses_delivered"] == 98.0
+    assert course["adverse_events"] == [{"session": 7, "event": "syncope"}]
+
+
+def test_bad_session_log_is_one_line(tmp_path, capsys):
+    log = tmp_path / "log.tsv"
+    log.write_text("session\tpulses_planned\tpulses_delivered\n1\t1800\t1800\n1\t1800\t900\n")
+    _assert_one_line_error(
+        capsys, [*SAINT, "--session-log", str(log)], "log.tsv lines 2 and 3: session 1 appears twice"
+    )
