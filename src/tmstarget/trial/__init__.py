@@ -1,0 +1,75 @@
+"""Trial design and analysis: randomization, primary and secondary analyses, blinding, power, simulation.
+
+Randomization
+    :func:`make_allocation` (blocked with random block sizes, stratified, seeded), :func:`stratum_labels`,
+    :func:`reveal_next` and :func:`verify_allocation` (concealed list with salted commitments and a hash chain).
+Analysis of a long-format table (see :mod:`tmstarget.trial.data` for the columns)
+    :func:`validate_trial_table`, :func:`ancova`, :func:`mixed_model`, :func:`cohens_d`, :func:`hedges_g`,
+    :func:`response_and_remission`, :func:`compare_proportions`, :func:`bang_index`, :func:`james_index`,
+    :func:`analyze_trial` and :func:`format_summary` (CONSORT-style text).
+Planning and exercise
+    :func:`power_two_arm`, :func:`sample_size`, :func:`simulate_trial`.
+File I/O (the only functions here that touch files)
+    :mod:`tmstarget.trial.io`.
+"""
+
+from .analysis import Estimate, ancova, mixed_model, reduction_effect_sizes
+from .blinding import BlindingAssessment, BlindingIndex, assess_blinding, bang_index, guess_counts, james_index
+from .data import TrialTable, check_allocation, validate_trial_table
+from .effect_sizes import EffectSize, cohens_d, hedges_correction, hedges_g, noncentrality_ci
+from .power import PowerResult, power_two_arm, sample_size
+from .randomization import (
+    Allocation,
+    AllocationEntry,
+    Reveal,
+    commitment,
+    hash_chain,
+    make_allocation,
+    reveal_next,
+    stratum_labels,
+    verify_allocation,
+)
+from .secondary import BinaryComparison, compare_proportions, response_and_remission
+from .simulate import TrialDesign, simulate_trial
+from .summary import TrialResult, analyze_trial, format_summary
+
+__all__ = [
+    "Allocation",
+    "AllocationEntry",
+    "BinaryComparison",
+    "BlindingAssessment",
+    "BlindingIndex",
+    "EffectSize",
+    "Estimate",
+    "PowerResult",
+    "Reveal",
+    "TrialDesign",
+    "TrialResult",
+    "TrialTable",
+    "analyze_trial",
+    "ancova",
+    "assess_blinding",
+    "bang_index",
+    "check_allocation",
+    "cohens_d",
+    "commitment",
+    "compare_proportions",
+    "format_summary",
+    "guess_counts",
+    "hash_chain",
+    "hedges_correction",
+    "hedges_g",
+    "james_index",
+    "make_allocation",
+    "mixed_model",
+    "noncentrality_ci",
+    "power_two_arm",
+    "reduction_effect_sizes",
+    "response_and_remission",
+    "reveal_next",
+    "sample_size",
+    "simulate_trial",
+    "stratum_labels",
+    "validate_trial_table",
+    "verify_allocation",
+]

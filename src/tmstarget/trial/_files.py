@@ -1,0 +1,57 @@
+"""Atomic writes for the trial subpackage (private).
+
+Every output is written to a temporary file in the destination directory and moved into place with
+:func:`os.replace`, so a reader never sees a half-written file and a failed run leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from ..exceptions import InputError
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str, private: bool = False) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically and return the path.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination file; its directory must exist.
+    text : str
+        The full file contents.
+    private : bool
+        Make the file readable by its owner only (for allocation keys); otherwise the usual umask applies.
+
+    Returns
+    -------
+    pathlib.Path
+        The destination path.
+
+    Raises
+    ------
+    InputError
+        If the destination directory does not exist.
+    """
+    dest = Path(path)
+    folder = dest.parent if str(dest.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"{dest}: directory {folder} does not exist — create it first or choose another output path")
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o600 if private else _default_mode())
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return dest

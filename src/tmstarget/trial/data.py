@@ -1,0 +1,256 @@
+"""Validation of the long-format trial table (one row per participant and timepoint).
+
+Columns
+-------
+``participant_id``  participant label (required)
+``arm``             allocated arm, constant within a participant; exactly two arms (required)
+``timepoint``       assessment label, e.g. ``baseline``, ``week1``, ``month1`` (required)
+``madrs_total``     MADRS total score 0-60; empty or ``NA`` when the visit was missed (required)
+``stratum*``        stratification factors (optional; constant within a participant; adjusted for)
+``guess*``          blinding guesses: an arm name or ``dont_know`` (optional; the last one given counts)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..exceptions import InputError
+
+REQUIRED = ("participant_id", "arm", "timepoint", "madrs_total")
+#: Cell values read as a missing MADRS score (a missed visit).
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "none", "null", "."})
+#: Guess values meaning "does not know" (compared case-insensitively).
+DONT_KNOW = frozenset({"dont_know", "don't know", "dk", "unknown", "unsure"})
+MADRS_MAX = 60
+
+
+@dataclass(frozen=True)
+class TrialTable:
+    """A validated trial table.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        Long table with ``madrs_total`` as float (NaN = missed visit) and ``timepoint`` as an ordered
+        categorical; sorted by participant and timepoint.
+    arms : tuple of str
+        ``(experimental, control)``.
+    timepoints : tuple of str
+        Assessment order, baseline first.
+    strata : tuple of str
+        Stratification columns.
+    guesses : tuple of str
+        Blinding-guess columns.
+    """
+
+    frame: pd.DataFrame
+    arms: tuple[str, str]
+    timepoints: tuple[str, ...]
+    strata: tuple[str, ...]
+    guesses: tuple[str, ...]
+
+    @property
+    def baseline(self) -> str:
+        """Label of the baseline timepoint."""
+        return self.timepoints[0]
+
+    @property
+    def experimental(self) -> str:
+        """Experimental arm (differences are experimental minus control)."""
+        return self.arms[0]
+
+    @property
+    def control(self) -> str:
+        """Control arm."""
+        return self.arms[1]
+
+    def participants(self) -> pd.DataFrame:
+        """One row per participant: ``arm`` plus the stratification columns, indexed by participant."""
+        return self.frame.groupby("participant_id", sort=True)[["arm", *self.strata]].first()
+
+    def wide(self) -> pd.DataFrame:
+        """MADRS scores with one row per participant and one column per timepoint (NaN when missed)."""
+        table = self.frame.pivot(index="participant_id", columns="timepoint", values="madrs_total")
+        return table.reindex(columns=list(self.timepoints)).rename_axis(columns=None)
+
+    def reduction(self, timepoint: str) -> pd.DataFrame:
+        """Participants assessed at ``timepoint``: ``arm, baseline, score, reduction`` (+ strata).
+
+        ``reduction = baseline - score``: positive values are improvement.
+        """
+        if timepoint not in self.timepoints or timepoint == self.baseline:
+            raise InputError(
+                f"timepoint {timepoint!r} is not a follow-up in the table — choose one of: {', '.join(self.timepoints[1:])}"
+            )
+        wide = self.wide()
+        out = self.participants().join(wide[[self.baseline, timepoint]].set_axis(["baseline", "score"], axis=1))
+        out = out.dropna(subset=["score"])
+        return out.assign(reduction=out["baseline"] - out["score"])
+
+
+def _rows(frame: pd.DataFrame, mask: pd.Series, limit: int = 3) -> str:
+    picked = frame.loc[mask, ["participant_id", "timepoint"]].head(limit)
+    text = ", ".join(f"{p}/{t}" for p, t in picked.itertuples(index=False))
+    extra = int(mask.sum()) - len(picked)
+    return text + (f" and {extra} more" if extra > 0 else "")
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Cells as stripped strings, missing cells (None, NaN, NA) as empty strings."""
+    return values.astype(object).where(values.notna(), "").map(str).str.strip()
+
+
+def _scores(frame: pd.DataFrame) -> pd.Series:
+    raw = _text(frame["madrs_total"])
+    missing = raw.str.lower().isin(MISSING_TOKENS)
+    values = pd.to_numeric(raw.where(~missing), errors="coerce")
+    bad = values.isna() & ~missing
+    if bad.any():
+        example = raw[bad].iloc[0]
+        raise InputError(
+            f"madrs_total is not a number at {_rows(frame, bad)} (e.g. {example!r}) — use numbers 0-{MADRS_MAX}, or leave empty / NA for a missed visit"
+        )
+    out_of_range = (values < 0) | (values > MADRS_MAX)
+    if out_of_range.any():
+        raise InputError(f"madrs_total outside 0-{MADRS_MAX} at {_rows(frame, out_of_range)} — correct the scores")
+    return values.astype(float)
+
+
+def _check_constant(frame: pd.DataFrame, column: str, what: str) -> None:
+    counts = frame.groupby("participant_id")[column].nunique()
+    if (counts > 1).any():
+        who = ", ".join(counts.index[counts > 1][:3])
+        raise InputError(f"participant(s) {who} have more than one {what} — each participant has a single {what}; fix the rows")
+
+
+def _order_timepoints(observed: Sequence[str], baseline: str, timepoints: Sequence[str] | None) -> tuple[str, ...]:
+    if baseline not in observed:
+        raise InputError(
+            f"no {baseline!r} timepoint in the table (found: {', '.join(observed)}) — add baseline rows or pass --baseline with its label"
+        )
+    if timepoints:
+        unknown = [t for t in observed if t not in timepoints]
+        if unknown or timepoints[0] != baseline:
+            raise InputError(
+                f"timepoint order {list(timepoints)} must start with {baseline!r} and include {', '.join(unknown) or 'all labels'} — fix --timepoints"
+            )
+        return tuple(t for t in timepoints if t in observed)
+    return (baseline, *[t for t in observed if t != baseline])
+
+
+def validate_trial_table(
+    table: pd.DataFrame,
+    baseline: str = "baseline",
+    timepoints: Sequence[str] | None = None,
+    experimental: str | None = None,
+) -> TrialTable:
+    """Check a long-format trial table and return it in canonical form.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Columns ``participant_id, arm, timepoint, madrs_total`` and optional ``stratum*`` / ``guess*``
+        columns (see the module docstring). Not modified.
+    baseline : str
+        Label of the baseline timepoint.
+    timepoints : sequence of str, optional
+        Assessment order (baseline first); by default baseline, then order of first appearance.
+    experimental : str, optional
+        Experimental arm; by default the arm of the first row. The other arm is the control.
+
+    Returns
+    -------
+    TrialTable
+
+    Raises
+    ------
+    InputError
+        Missing columns, empty ids or arms, non-numeric or out-of-range scores, duplicate timepoints,
+        a participant in two arms, not exactly two arms, a missing baseline score, or guesses that name no arm.
+    """
+    if len(table) == 0:
+        raise InputError("the trial table has no rows — give one row per participant and timepoint")
+    missing = [c for c in REQUIRED if c not in table.columns]
+    if missing:
+        raise InputError(f"trial table lacks column(s) {', '.join(missing)} — the header needs {', '.join(REQUIRED)}")
+    frame = table.copy()
+    for column in ("participant_id", "arm", "timepoint"):
+        frame[column] = _text(frame[column])
+        empty = frame[column] == ""
+        if empty.any():
+            raise InputError(f"empty {column} in {int(empty.sum())} row(s) — fill in every {column}")
+    frame["madrs_total"] = _scores(frame)
+    dup = frame.duplicated(["participant_id", "timepoint"], keep=False)
+    if dup.any():
+        raise InputError(f"duplicate timepoints for {_rows(frame, dup)} — keep one row per participant and timepoint")
+    _check_constant(frame, "arm", "arm")
+    arms = list(dict.fromkeys(frame["arm"]))
+    if len(arms) != 2:
+        raise InputError(
+            f"found {len(arms)} arm(s) ({', '.join(arms)}) — the analysis compares exactly two arms; check the arm column"
+        )
+    if experimental is not None:
+        if experimental not in arms:
+            raise InputError(f"experimental arm {experimental!r} is not in the table (arms: {', '.join(arms)}) — fix --experimental")
+        arms = [experimental, *[a for a in arms if a != experimental]]
+    order = _order_timepoints(list(dict.fromkeys(frame["timepoint"])), baseline, timepoints)
+    if len(order) < 2:
+        raise InputError(f"only the {baseline!r} timepoint is present — add follow-up assessments")
+    base = frame.loc[frame["timepoint"] == baseline].set_index("participant_id")["madrs_total"]
+    lacking = sorted(set(frame["participant_id"]) - set(base.dropna().index))
+    if lacking:
+        raise InputError(
+            f"missing baseline MADRS for {', '.join(lacking[:3])}{' and more' if len(lacking) > 3 else ''} — every participant needs a {baseline!r} score"
+        )
+    strata = tuple(c for c in frame.columns if str(c).startswith("stratum"))
+    guesses = tuple(c for c in frame.columns if str(c).startswith("guess"))
+    for column in strata:
+        _check_constant(frame, column, column)
+    for column in guesses:
+        given = _text(frame[column])
+        bad = (given != "") & ~given.isin(arms) & ~given.str.lower().isin(DONT_KNOW)
+        if bad.any():
+            raise InputError(
+                f"{column} has {given[bad].iloc[0]!r} at {_rows(frame, bad)} — use an arm name ({', '.join(arms)}), dont_know, or leave empty"
+            )
+        frame[column] = given.where(~given.str.lower().isin(DONT_KNOW), "dont_know")
+    frame["timepoint"] = pd.Categorical(frame["timepoint"], categories=list(order), ordered=True)
+    frame = frame.sort_values(["participant_id", "timepoint"], kind="stable").reset_index(drop=True)
+    return TrialTable(frame, (arms[0], arms[1]), order, strata, guesses)
+
+
+def check_allocation(trial: TrialTable, allocated: pd.DataFrame) -> list[str]:
+    """Cross-check participants against the randomization record.
+
+    Parameters
+    ----------
+    trial : TrialTable
+        The validated table.
+    allocated : pandas.DataFrame
+        ``participant_id`` and ``arm`` of every randomized participant (e.g. the reveal log).
+
+    Returns
+    -------
+    list of str
+        Randomized participants with no rows in the table (reported as lost before any assessment).
+
+    Raises
+    ------
+    InputError
+        If the table has a participant who was never randomized, or one whose arm differs from the record.
+    """
+    record = allocated.assign(participant_id=_text(allocated["participant_id"])).set_index("participant_id")["arm"]
+    present = trial.participants()["arm"]
+    unknown = sorted(set(present.index) - set(record.index))
+    if unknown:
+        raise InputError(
+            f"unknown participant(s) {', '.join(unknown[:3])} are not in the allocation record — fix the ids or pass the right --allocation"
+        )
+    differ = [p for p in present.index if record[p] != present[p]]
+    if differ:
+        p = differ[0]
+        raise InputError(f"participant {p} is in arm {present[p]!r} in the table but {record[p]!r} in the allocation record — correct the arm")
+    return sorted(set(record.index) - set(present.index))
