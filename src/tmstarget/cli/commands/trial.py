@@ -1,0 +1,243 @@
+"""``tmstarget trial``: randomize, reveal, simulate, analyze, power."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from ...exceptions import InputError
+from ..parser import HelpFormatter
+
+logger = logging.getLogger("tmstarget.cli.trial")
+
+TABLE_HELP = """\
+Input table (tab-separated, long format: one row per participant and timepoint):
+  participant_id   participant label
+  arm              allocated arm; exactly two arms, constant within a participant
+  timepoint        assessment label, e.g. baseline, week1, month1
+  madrs_total      MADRS total 0-60; empty or NA for a missed visit
+  stratum*         optional stratification columns (constant within a participant;
+                   adjusted for in the ANCOVA and the mixed model)
+  guess*           optional blinding guesses (e.g. guess_participant, guess_rater):
+                   an arm name or dont_know; each participant's last guess counts
+
+Every participant needs a baseline score; a participant may appear only once per
+timepoint. Differences are experimental minus control in MADRS reduction (baseline
+minus follow-up), so positive values favour the experimental arm. The experimental
+arm is the arm of the first row unless --experimental is given.
+
+Example:
+  participant_id  arm           timepoint  madrs_total  stratum            guess_participant
+  sub-01          connectivity  baseline   33           severity=moderate
+  sub-01          connectivity  week1      26           severity=moderate
+  sub-01          connectivity  month1     15           severity=moderate  connectivity
+"""
+
+
+class _Formatter(HelpFormatter):
+    """Show defaults, except the uninformative ``None`` and ``False``."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _emit_json(obj: dict[str, object]) -> None:
+    from ...trial.io import to_json
+
+    sys.stdout.write(to_json(obj))
+
+
+def _refuse_overwrite(paths: list[Path], force: bool) -> None:
+    existing = [str(p) for p in paths if p.exists()]
+    if existing and not force:
+        raise InputError(f"{', '.join(existing)} already exist(s) — a new list would break allocation concealment; pass --force to replace")
+
+
+def _parse_factors(specs: list[str] | None) -> dict[str, list[str]]:
+    factors: dict[str, list[str]] = {}
+    for spec in specs or []:
+        name, sep, levels = spec.partition("=")
+        if not sep or not name.strip() or not levels.strip() or name.strip() in factors:
+            raise InputError(f"--factor {spec!r} — use NAME=LEVEL1,LEVEL2 once per factor, e.g. --factor severity=moderate,severe")
+        factors[name.strip()] = [lvl.strip() for lvl in levels.split(",")]
+    return factors
+
+
+def run_randomize(args: argparse.Namespace) -> int:
+    """Write a concealed allocation list and its key."""
+    from ...trial import make_allocation, stratum_labels
+    from ...trial.io import write_allocation
+
+    concealed, key = Path(args.concealed), Path(args.key)
+    if concealed.resolve() == key.resolve():
+        raise InputError(f"{concealed} is both the concealed list and the key — write the key elsewhere, e.g. --key {concealed.stem}_key.json")
+    _refuse_overwrite([concealed, key], args.force)
+    allocation = make_allocation(
+        stratum_labels(_parse_factors(args.factor)), args.per_stratum, args.arms, args.ratio, args.block_sizes, args.seed
+    )
+    write_allocation(allocation, concealed, key)
+    summary = {"concealed": str(concealed), "key": str(key), "strata": list(allocation.strata),
+               "entries": len(allocation.entries), "arms": list(allocation.arms), "chain_head": allocation.chain_head}
+    if args.json:
+        _emit_json(summary)
+    else:
+        logger.info("wrote %d slots in %d strata to %s (key: %s)", len(allocation.entries), len(allocation.strata), concealed, key)
+        logger.info("chain head %s — record it publicly; keep the key and its seed secret", allocation.chain_head)
+    return 0
+
+
+def run_reveal(args: argparse.Namespace) -> int:
+    """Reveal the next allocation of a stratum for one participant and append it to the log."""
+    from dataclasses import asdict
+
+    from ...trial import reveal_next
+    from ...trial.io import read_allocation, read_concealed, read_reveals, write_reveals
+
+    allocation = read_allocation(args.key)
+    log = Path(args.log) if args.log else Path(args.concealed).with_name(Path(args.concealed).stem + "_reveals.tsv")
+    stratum = args.stratum
+    if stratum is None:
+        if len(allocation.strata) != 1:
+            raise InputError(f"the list has {len(allocation.strata)} strata — pass --stratum, one of: {', '.join(allocation.strata)}")
+        stratum = allocation.strata[0]
+    if args.expect_head and args.expect_head != allocation.chain_head:
+        raise InputError("chain head differs from --expect-head — the list or key is not the one registered; stop and audit")
+    reveals = read_reveals(log)
+    record = reveal_next(allocation, read_concealed(args.concealed), reveals, args.participant, stratum)
+    write_reveals([*reveals, record], log)
+    if args.json:
+        _emit_json({**asdict(record), "log": str(log)})
+    else:
+        sys.stdout.write(f"{record.participant_id}: {record.arm} (stratum {record.stratum}, slot {record.position}, sequence {record.sequence})\n")
+    return 0
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    """Simulate a trial table with the seed study's design."""
+    from ...trial import TrialDesign, simulate_trial
+    from ...trial.io import write_table
+
+    design = TrialDesign(n_participants=args.participants, effect_size=args.effect_size, dropout=args.dropout)
+    table = simulate_trial(design, seed=args.seed)
+    write_table(table, args.out)
+    if args.json:
+        _emit_json({"path": str(args.out), "participants": design.n_participants, "rows": len(table), "seed": args.seed,
+                    "effect_size": design.effect_size, "arms": list(design.arms), "timepoints": list(design.timepoints)})
+    else:
+        logger.info("wrote %s: %d participants, %d rows (seed %d)", args.out, design.n_participants, len(table), args.seed)
+    return 0
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    """Analyze a trial table and print a CONSORT-style summary (or JSON)."""
+    from ...trial import analyze_trial, check_allocation, format_summary, validate_trial_table
+    from ...trial.io import read_allocation_record, read_trial_table, to_json, write_text_atomic
+
+    trial = validate_trial_table(read_trial_table(args.data), args.baseline, args.timepoints, args.experimental)
+    not_assessed = check_allocation(trial, read_allocation_record(args.allocation)) if args.allocation else []
+    result = analyze_trial(trial, args.timepoint, args.response_pct / 100.0, args.remission_max, args.confidence, not_assessed)
+    text, payload = format_summary(result), to_json(result.to_dict())
+    if args.report:
+        write_text_atomic(args.report, payload if str(args.report).endswith(".json") else text)
+    sys.stdout.write(payload if args.json else text)
+    return 0
+
+
+def run_power(args: argparse.Namespace) -> int:
+    """Power for a given size, or the size for a given power."""
+    from dataclasses import asdict
+
+    from ...trial import power_two_arm, sample_size
+
+    if (args.participants is None) == (args.power is None):
+        raise InputError("neither or both of --participants and --power were given — give exactly one: --participants (to get power) or --power (to get the sample size)")
+    if args.participants is not None:
+        n_exp = (args.participants + 1) // 2
+        result = power_two_arm(args.effect_size, n_exp, (args.participants - n_exp) / n_exp, args.alpha, args.baseline_correlation)
+    else:
+        result = sample_size(args.effect_size, args.power, 1.0, args.alpha, args.baseline_correlation)
+    if args.json:
+        _emit_json({**asdict(result), "n_total": result.n_total})
+    else:
+        sys.stdout.write(
+            f"d = {result.effect_size:g}, alpha = {result.alpha:g} (two-sided), baseline correlation = {result.baseline_correlation:g}: "
+            f"{result.n_experimental} + {result.n_control} = {result.n_total} participants give power {result.power:.3f}\n"
+        )
+    return 0
+
+
+def _json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+
+
+def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    """Register ``tmstarget trial`` and its actions."""
+    trial = subparsers.add_parser(
+        "trial", parents=parents, formatter_class=_Formatter,
+        help="Trial design and analysis: randomize, reveal, simulate, analyze, power",
+        description="Randomized-trial tools for connectivity-guided vs scalp-based TMS (research use; not a medical device).",
+    )
+    actions = trial.add_subparsers(dest="trial_action", metavar="ACTION", parser_class=type(trial))
+    actions.required = True
+
+    def action(name: str, help_text: str, func, epilog: str | None = None) -> argparse.ArgumentParser:
+        p = actions.add_parser(name, parents=parents, help=help_text, description=help_text, epilog=epilog, formatter_class=_Formatter)
+        p.set_defaults(func=func)
+        _json_flag(p)
+        return p
+
+    p = action("randomize", "Write a blocked, stratified, concealed allocation list and its key", run_randomize,
+               "The concealed list (for sites) shows salted SHA-256 commitments and a hash chain, never arms.\n"
+               "The key (arms, salts, seed) goes to whoever reveals allocations; keep it secret.\n"
+               "Example: tmstarget trial randomize alloc.tsv --key alloc_key.json --per-stratum 40 \\\n"
+               "           --factor severity=moderate,severe --seed 7")
+    p.add_argument("concealed", type=Path, metavar="CONCEALED.tsv", help="concealed allocation list to write")
+    p.add_argument("--key", type=Path, required=True, metavar="KEY.json", help="allocation key to write (secret)")
+    p.add_argument("--per-stratum", type=int, required=True, metavar="N", help="slots per stratum (the most any stratum may enrol)")
+    p.add_argument("--factor", action="append", metavar="NAME=L1,L2", help="stratification factor (repeat to cross factors)")
+    p.add_argument("--arms", nargs="+", default=["connectivity", "scalp"], help="arm names")
+    p.add_argument("--ratio", nargs="+", type=int, default=None, help="allocation ratio per arm (default equal)")
+    p.add_argument("--block-sizes", nargs="+", type=int, default=[2, 4, 6], help="block sizes drawn at random")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh, recorded in the key)")
+    p.add_argument("--force", action="store_true", help="replace existing outputs")
+
+    p = action("reveal", "Reveal the next allocation for one participant (verifies list, key and log first)", run_reveal)
+    p.add_argument("concealed", type=Path, metavar="CONCEALED.tsv", help="concealed allocation list")
+    p.add_argument("--key", type=Path, required=True, metavar="KEY.json", help="allocation key")
+    p.add_argument("--participant", required=True, metavar="ID", help="participant to randomize")
+    p.add_argument("--stratum", default=None, metavar="LABEL", help="their stratum, e.g. severity=severe (needed with several strata)")
+    p.add_argument("--log", type=Path, default=None, metavar="LOG.tsv", help="reveal log (default: CONCEALED_reveals.tsv)")
+    p.add_argument("--expect-head", default=None, metavar="HEX", help="chain head recorded at randomization, checked before revealing")
+
+    p = action("simulate", "Simulate a trial table with the seed study's design", run_simulate,
+               "40 adults with TRD, connectivity-guided vs scalp-based, MADRS at baseline, week1, month1,\n"
+               "true Cohen's d of the 1-month reduction = --effect-size; stratified blocked allocation.")
+    p.add_argument("out", type=Path, metavar="OUT.tsv", help="table to write")
+    p.add_argument("--participants", type=int, default=40, help="participants randomized")
+    p.add_argument("--effect-size", type=float, default=0.8, help="true Cohen's d (experimental minus control reduction)")
+    p.add_argument("--dropout", type=float, default=0.0, help="probability of missing the final visit")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+
+    p = action("analyze", "Analyze a trial table: ANCOVA, mixed model, effect sizes, response, remission, blinding",
+               run_analyze, TABLE_HELP)
+    p.add_argument("data", type=Path, metavar="DATA.tsv", help="long-format trial table (see below)")
+    p.add_argument("--timepoint", default=None, help="primary follow-up (default: the last timepoint)")
+    p.add_argument("--baseline", default="baseline", help="label of the baseline timepoint")
+    p.add_argument("--timepoints", nargs="+", default=None, metavar="LABEL", help="timepoint order, baseline first (default: as they appear)")
+    p.add_argument("--experimental", default=None, metavar="ARM", help="experimental arm (default: the first row's arm)")
+    p.add_argument("--response-pct", type=float, default=50.0, help="response = MADRS reduction of at least this %% of baseline")
+    p.add_argument("--remission-max", type=float, default=10.0, help="remission = MADRS at or below this score")
+    p.add_argument("--confidence", type=float, default=0.95, help="confidence level of every interval")
+    p.add_argument("--allocation", type=Path, default=None, metavar="LOG.tsv", help="allocation record (e.g. the reveal log): every participant must be in it, in the same arm")
+    p.add_argument("--report", type=Path, default=None, metavar="FILE", help="also write the summary here (JSON if FILE ends in .json)")
+
+    p = action("power", "Power for a trial size, or the size for a target power (two-sided t-test)", run_power)
+    p.add_argument("--effect-size", type=float, required=True, help="Cohen's d to detect")
+    p.add_argument("--participants", type=int, default=None, help="total participants, split equally (gives power)")
+    p.add_argument("--power", type=float, default=None, help="target power (gives the sample size)")
+    p.add_argument("--alpha", type=float, default=0.05, help="two-sided type I error rate")
+    p.add_argument("--baseline-correlation", type=float, default=0.0, help="baseline-outcome correlation credited to ANCOVA")

@@ -1,0 +1,193 @@
+"""``tmstarget trial``: the command-line contract (JSON on stdout, reports, one-line errors with exit code 2)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tmstarget.cli.main import main
+from tmstarget.trial import make_allocation, reduction_effect_sizes, reveal_next, simulate_trial, validate_trial_table
+from tmstarget.trial.io import read_trial_table, write_reveals, write_table
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Path:
+    path = tmp_path / "sim.tsv"
+    write_table(simulate_trial(seed=0), path)
+    return path
+
+
+def _run(capsys, argv: list[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_simulate_is_deterministic_and_json_is_one_object(tmp_path, capsys):
+    code, out, _ = _run(capsys, ["trial", "simulate", str(tmp_path / "a.tsv"), "--seed", "3", "--json"])
+    assert code == 0 and json.loads(out)["participants"] == 40
+    _run(capsys, ["trial", "simulate", str(tmp_path / "b.tsv"), "--seed", "3", "--quiet"])
+    assert (tmp_path / "a.tsv").read_bytes() == (tmp_path / "b.tsv").read_bytes()
+
+
+def test_analyze_json_and_report(sim, tmp_path, capsys):
+    report = tmp_path / "report.txt"
+    code, out, _ = _run(capsys, ["trial", "analyze", str(sim), "--json", "--report", str(report), "--quiet"])
+    assert code == 0
+    result = json.loads(out)  # the whole of stdout is one JSON object
+    assert (result["experimental"], result["control"], result["timepoint"]) == ("connectivity", "scalp", "month1")
+    expected_d, _ = reduction_effect_sizes(validate_trial_table(read_trial_table(sim)), "month1")
+    assert result["cohens_d"]["estimate"] == pytest.approx(expected_d.estimate)
+    assert result["flow"]["connectivity"]["randomized"] + result["flow"]["scalp"]["randomized"] == 40
+    assert {b["source"] for b in result["blinding"]} == {"guess_participant", "guess_rater"}
+    for key in ("ancova", "mixed_model", "hedges_g", "response", "remission"):
+        assert set(result[key]) >= {"ci_low", "ci_high"} or set(result[key]) >= {"rd_ci_low", "rd_ci_high"}
+    text = report.read_text()
+    assert "Participant flow (CONSORT)" in text and "ANCOVA" in text and "James index" in text
+
+
+def test_analyze_prints_consort_summary(sim, tmp_path, capsys):
+    code, out, _ = _run(capsys, ["trial", "analyze", str(sim), "--timepoint", "week1", "--report", str(tmp_path / "r.json")])
+    assert code == 0
+    assert "Randomized" in out and "primary timepoint = week1" in out and "Bang index" in out
+    assert json.loads((tmp_path / "r.json").read_text())["timepoint"] == "week1"
+
+
+def test_randomize_reveal_and_allocation_check(tmp_path, capsys):
+    concealed, key = tmp_path / "alloc.tsv", tmp_path / "key.json"
+    code, out, _ = _run(capsys, ["trial", "randomize", str(concealed), "--key", str(key), "--per-stratum", "12",
+                                 "--factor", "severity=moderate,severe", "--seed", "7", "--json"])
+    assert code == 0
+    made = json.loads(out)
+    assert made["strata"] == ["severity=moderate", "severity=severe"] and made["entries"] >= 24
+    code, out, _ = _run(capsys, ["trial", "reveal", str(concealed), "--key", str(key), "--participant", "sub-01",
+                                 "--stratum", "severity=severe", "--expect-head", made["chain_head"], "--json"])
+    assert code == 0
+    first = json.loads(out)
+    assert first["arm"] in {"connectivity", "scalp"} and first["position"] == 1
+    code, out, _ = _run(capsys, ["trial", "reveal", str(concealed), "--key", str(key), "--participant", "sub-02",
+                                 "--stratum", "severity=severe"])
+    assert code == 0 and out.startswith("sub-02: ") and "slot 2" in out
+    log = pd.read_csv(tmp_path / "alloc_reveals.tsv", sep="\t", dtype=str)
+    assert list(log["participant_id"]) == ["sub-01", "sub-02"]
+
+
+def test_power_command(capsys):
+    code, out, _ = _run(capsys, ["trial", "power", "--effect-size", "0.8", "--participants", "40", "--json"])
+    assert code == 0 and json.loads(out)["power"] == pytest.approx(0.6934, abs=1e-4)
+    code, out, _ = _run(capsys, ["trial", "power", "--effect-size", "0.8", "--power", "0.8"])
+    assert code == 0 and "26 + 26 = 52" in out
+
+
+def _allocated_table(tmp_path: Path, drop: str | None = None) -> tuple[Path, Path]:
+    """A simulated table whose arms follow a real reveal log (optionally without one participant's record)."""
+    table = simulate_trial(seed=0)
+    alloc = make_allocation(["all"], 40, seed=1)
+    concealed, reveals = alloc.concealed_rows(), []
+    for pid in sorted(table["participant_id"].unique()):
+        reveals.append(reveal_next(alloc, concealed, reveals, pid, "all"))
+    arms = {r.participant_id: r.arm for r in reveals}
+    table["arm"] = table["participant_id"].map(arms)
+    write_table(table.sort_values(["arm", "participant_id"], kind="stable"), tmp_path / "data.tsv")
+    write_reveals([r for r in reveals if r.participant_id != drop], tmp_path / "log.tsv")
+    return tmp_path / "data.tsv", tmp_path / "log.tsv"
+
+
+def test_analyze_accepts_a_matching_allocation_record(tmp_path, capsys):
+    data, log = _allocated_table(tmp_path)
+    table = read_trial_table(data)
+    write_table(table[table["participant_id"] != "sub-03"], data)  # randomized, then no data at all
+    code, out, _ = _run(capsys, ["trial", "analyze", str(data), "--allocation", str(log), "--json"])
+    assert code == 0
+    flow = json.loads(out)["flow"]
+    assert flow["randomized_without_data"] == {"n": 1, "participants": ["sub-03"]}
+    assert flow["connectivity"]["randomized"] + flow["scalp"]["randomized"] == 39
+    code, out, _ = _run(capsys, ["trial", "analyze", str(data), "--allocation", str(log)])
+    assert "Randomized but absent from the table: 1 (sub-03)" in out
+
+
+def test_allocation_record_errors(tmp_path, capsys):
+    data, log = _allocated_table(tmp_path)
+    record = read_trial_table(data).drop_duplicates("participant_id")[["participant_id", "arm"]]
+    flipped = record.assign(arm=record["arm"].where(record["participant_id"] != "sub-04", "other"))
+    write_table(flipped, tmp_path / "flipped.tsv")
+    _assert_one_line_error(capsys, ["trial", "analyze", str(data), "--allocation", str(tmp_path / "flipped.tsv")],
+                           "participant sub-04 is in arm")
+    write_table(pd.concat([record, record.iloc[[0]]]), tmp_path / "twice.tsv")
+    _assert_one_line_error(capsys, ["trial", "analyze", str(data), "--allocation", str(tmp_path / "twice.tsv")],
+                           "listed more than once")
+
+
+def _edit(sim: Path, how) -> Path:
+    table = read_trial_table(sim)
+    edited = how(table)
+    write_table(edited, sim)
+    return sim
+
+
+BAD_TABLES = {
+    "missing arm": (lambda t: t[t["arm"] == "connectivity"], "found 1 arm(s)"),
+    "duplicate timepoint": (lambda t: pd.concat([t, t.iloc[[1]]]), "duplicate timepoints for sub-02/week1"),
+    "missing baseline": (lambda t: t.drop(index=t.index[(t["participant_id"] == "sub-05") & (t["timepoint"] == "baseline")]),
+                         "missing baseline MADRS for sub-05"),
+    "non-numeric score": (lambda t: t.assign(madrs_total=t["madrs_total"].where(t.index != 4, "twelve")), "not a number"),
+    "missing column": (lambda t: t.drop(columns=["timepoint"]), "lacks column(s) timepoint"),
+    "bad guess": (lambda t: t.assign(guess_rater=t["guess_rater"].where(t.index != 2, "sham")), "guess_rater has 'sham'"),
+    "score out of range": (lambda t: t.assign(madrs_total=t["madrs_total"].where(t.index != 0, "75")), "outside 0-60"),
+    "two arms for one participant": (lambda t: t.assign(arm=t["arm"].where(t.index != 1, "scalp")), "more than one arm"),
+}
+
+
+def _assert_one_line_error(capsys, argv: list[str], fragment: str) -> None:
+    code, out, err = _run(capsys, [*argv, "--quiet"])
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("tmstarget: error: ") and fragment in lines[0] and " — " in lines[0]
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TABLES))
+def test_bad_tables_are_one_line_errors_and_write_nothing(case, sim, tmp_path, capsys):
+    how, fragment = BAD_TABLES[case]
+    report = tmp_path / "report.txt"
+    _assert_one_line_error(capsys, ["trial", "analyze", str(_edit(sim, how)), "--report", str(report)], fragment)
+    assert not report.exists()
+
+
+def test_unknown_participant_is_an_error(tmp_path, capsys):
+    data, log = _allocated_table(tmp_path, drop="sub-07")
+    _assert_one_line_error(capsys, ["trial", "analyze", str(data), "--allocation", str(log)], "unknown participant(s) sub-07")
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [(["--timepoint", "month3"], "timepoint 'month3' is not a follow-up"), (["--experimental", "sham"], "experimental arm 'sham'"),
+     (["--baseline", "screening"], "no 'screening' timepoint"), (["--confidence", "5"], "confidence level")],
+)
+def test_bad_analysis_options(argv, fragment, sim, capsys):
+    _assert_one_line_error(capsys, ["trial", "analyze", str(sim), *argv], fragment)
+
+
+def test_missing_file_and_bad_power_request(tmp_path, capsys):
+    _assert_one_line_error(capsys, ["trial", "analyze", str(tmp_path / "nope.tsv")], "not found")
+    _assert_one_line_error(capsys, ["trial", "power", "--effect-size", "0.8"], "neither or both of --participants and --power")
+
+
+def test_allocation_errors(tmp_path, capsys):
+    concealed, key = tmp_path / "alloc.tsv", tmp_path / "key.json"
+    base = ["trial", "randomize", str(concealed), "--key", str(key), "--per-stratum", "4", "--seed", "1"]
+    _assert_one_line_error(capsys, [*base, "--factor", "severity"], "--factor 'severity'")
+    assert _run(capsys, [*base, "--quiet"])[0] == 0
+    _assert_one_line_error(capsys, base, "already exist")
+    reveal = ["trial", "reveal", str(concealed), "--key", str(key)]
+    assert _run(capsys, [*reveal, "--participant", "p1", "--quiet"])[0] == 0
+    _assert_one_line_error(capsys, [*reveal, "--participant", "p1"], "already randomized")
+    _assert_one_line_error(capsys, [*reveal, "--participant", "p2", "--expect-head", "0" * 64], "--expect-head")
+    keyed = json.loads(key.read_text())
+    keyed["entries"][3]["arm"] = "scalp" if keyed["entries"][3]["arm"] == "connectivity" else "connectivity"
+    key.write_text(json.dumps(keyed))
+    _assert_one_line_error(capsys, [*reveal, "--participant", "p2"], "key was altered")
