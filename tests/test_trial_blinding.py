@@ -21,20 +21,20 @@ HOUWELING_INVESTIGATORS = np.array([[48, 22], [4, 30], [330, 319]])
 def test_bang_crisp_matches_bang_2004_definition():
     # Bang 2004: BI = (2 * correct/(correct+incorrect) - 1) * (correct+incorrect)/n, i.e. (correct - incorrect)/n.
     treat, placebo = bang_index(CRISP, ("treatment", "placebo"))
-    assert treat.estimate == pytest.approx((82 - 25) / 277)  # 0.206: the "0.21" of the paper
+    assert treat.estimate == pytest.approx((82 - 25) / 277)  # 0.206
     assert placebo.estimate == pytest.approx((29 - 27) / 139)  # 0.014
     # Bang 2004 variance: [p_c (1 - p_c) + p_i (1 - p_i) + 2 p_c p_i] / n, written out cell by cell.
     for est, correct, wrong, n in ((treat, 82, 25, 277), (placebo, 29, 27, 139)):
         pc, pi = correct / n, wrong / n
         assert est.se == pytest.approx(np.sqrt((pc * (1 - pc) + pi * (1 - pi) + 2 * pc * pi) / n))
         assert est.n == n
-    assert round(treat.estimate, 2) == 0.21 and round(placebo.estimate, 2) == 0.01
     # Treatment-arm guessers did better than chance, placebo-arm ones did not.
     assert treat.ci_low > 0 > placebo.ci_low
 
 
-def test_houweling_2014_investigators_match_published_indices():
-    # Published values (3 decimals), also the test values of JuliaHealth/BlindingIndex.jl:
+def test_houweling_2014_investigators_match_an_independent_implementation():
+    # Reference values (3 decimals, two-sided 95% intervals) from the test suite of JuliaHealth/BlindingIndex.jl,
+    # a separate implementation (port of the R package BI) run on the same Houweling 2014 counts:
     # James 0.896 (SE 0.011, 95% CI 0.875-0.918); Bang 0.115 (0.018, 0.080-0.150) and 0.022 (0.019, -0.016-0.060).
     james = james_index(HOUWELING_INVESTIGATORS)
     assert_allclose([james.estimate, james.se, james.ci_low, james.ci_high], [0.896, 0.011, 0.875, 0.918], atol=6e-4)
