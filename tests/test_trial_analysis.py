@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,9 @@ from scipy import stats
 
 from tmstarget.exceptions import InputError
 from tmstarget.trial import (
+    FitError,
     TrialDesign,
+    analyze_trial,
     ancova,
     compare_proportions,
     mixed_model,
@@ -20,6 +23,8 @@ from tmstarget.trial import (
     simulate_trial,
     validate_trial_table,
 )
+from tmstarget.trial import analysis as analysis_module
+from tmstarget.trial.summary import format_summary
 
 
 def _trial(seed: int = 5, **design):
@@ -167,3 +172,49 @@ def test_analysis_refuses_unknown_or_baseline_timepoint():
         ancova(trial, "month3")
     with pytest.raises(InputError, match="not a follow-up"):
         mixed_model(trial, "baseline")
+
+
+class _Model:
+    """Stands in for a statsmodels model whose fit raises for some optimizers."""
+
+    def __init__(self, failing: set[str]):
+        self.failing, self.tried = failing, []
+
+    def fit(self, reml: bool, method: list[str]):
+        self.tried.append(method[0])
+        if method[0] in self.failing:
+            raise np.linalg.LinAlgError("Singular matrix")
+        return SimpleNamespace(converged=True, bse=np.array([1.0]))
+
+
+def test_mixed_model_falls_back_to_other_optimizers():
+    model = _Model({"lbfgs"})
+    analysis_module._fit_reml(model)
+    assert model.tried == ["lbfgs", "bfgs"]
+    with pytest.raises(FitError, match="could not be fitted"):
+        analysis_module._fit_reml(_Model({"lbfgs", "bfgs", "powell", "nm"}))
+
+
+def test_small_trial_with_dropout_still_gets_a_mixed_model():
+    # Regression: with 12 participants and 30% dropout (seed 1), L-BFGS alone hits a singular matrix.
+    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    trial = _trial(1, n_participants=12, dropout=0.3)
+    fit = mixed_model(trial, "month1")
+    data = trial.frame.dropna(subset=["madrs_total"])
+    arm = (data["arm"] == "connectivity").astype(float)
+    exog = pd.DataFrame({"const": 1.0, "arm": arm}, index=data.index)
+    for t in ("week1", "month1"):
+        exog[t] = (data["timepoint"] == t).astype(float)
+        exog["x" + t] = arm * exog[t]
+    exog["severe"] = (data["stratum"] == "severity=severe").astype(float)
+    powell = MixedLM(data["madrs_total"].to_numpy(float), exog, groups=data["participant_id"]).fit(reml=True, method=["powell"])
+    assert fit.estimate == pytest.approx(-powell.params["xmonth1"], abs=1e-3)
+
+
+def test_analysis_reports_an_unfittable_mixed_model_instead_of_failing(monkeypatch):
+    monkeypatch.setattr(analysis_module, "_OPTIMIZERS", ())
+    result = analyze_trial(_trial(6))
+    assert result.mixed_model is None and "could not be fitted" in result.notes[0]
+    assert result.to_dict()["mixed_model"] is None
+    assert "not estimable (see notes)" in format_summary(result)

@@ -13,7 +13,7 @@ File I/O (the only functions here that touch files)
     :mod:`tmstarget.trial.io`.
 """
 
-from .analysis import Estimate, ancova, mixed_model, reduction_effect_sizes
+from .analysis import Estimate, FitError, ancova, mixed_model, reduction_effect_sizes
 from .blinding import BlindingAssessment, BlindingIndex, assess_blinding, bang_index, guess_counts, james_index
 from .data import TrialTable, check_allocation, validate_trial_table
 from .effect_sizes import EffectSize, cohens_d, hedges_correction, hedges_g, noncentrality_ci
@@ -41,6 +41,7 @@ __all__ = [
     "BlindingIndex",
     "EffectSize",
     "Estimate",
+    "FitError",
     "PowerResult",
     "Reveal",
     "TrialDesign",

@@ -19,6 +19,13 @@ from .effect_sizes import EffectSize, cohens_d, hedges_g
 
 logger = logging.getLogger(__name__)
 
+class FitError(InputError):
+    """A model could not be fitted to the data (too few or too degenerate observations)."""
+
+
+#: Optimizers tried in turn for the mixed model.
+_OPTIMIZERS = ("lbfgs", "bfgs", "powell", "nm")
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -124,6 +131,28 @@ def ancova(trial: TrialTable, timepoint: str, confidence: float = 0.95) -> Estim
     )
 
 
+def _fit_reml(model: object) -> object:
+    """Fit by REML, falling back to other optimizers when one fails (L-BFGS can step into singular regions)."""
+    failures = []
+    for method in _OPTIMIZERS:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                fit = model.fit(reml=True, method=[method])
+            except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+                failures.append(f"{method}: {exc}")
+                continue
+        if fit.converged and np.all(np.isfinite(fit.bse)):
+            for w in caught:
+                logger.debug("mixed model (%s): %s", method, w.message)
+            return fit
+        failures.append(f"{method}: did not converge")
+    raise FitError(
+        f"the mixed model could not be fitted ({'; '.join(failures)}) — too few observations per participant or arm; "
+        "rely on the ANCOVA, or collect more data"
+    )
+
+
 def mixed_model(trial: TrialTable, timepoint: str, confidence: float = 0.95) -> Estimate:
     """Linear mixed model of MADRS over all timepoints, random intercept per participant (REML).
 
@@ -144,6 +173,11 @@ def mixed_model(trial: TrialTable, timepoint: str, confidence: float = 0.95) -> 
     Estimate
         Minus the arm × ``timepoint`` interaction, i.e. the difference in mean reduction from baseline
         (experimental minus control), with a Wald (normal) interval and p-value.
+
+    Raises
+    ------
+    FitError
+        If no optimizer (L-BFGS, BFGS, Powell, Nelder-Mead) reaches a converged fit.
     """
     from scipy import stats
     from statsmodels.regression.mixed_linear_model import MixedLM
@@ -161,11 +195,7 @@ def mixed_model(trial: TrialTable, timepoint: str, confidence: float = 0.95) -> 
     exog = exog.join(_strata_dummies(data, trial.strata))
     _check_rank(exog, "mixed-model")
     model = MixedLM(data["madrs_total"].to_numpy(float), exog, groups=data["participant_id"].to_numpy())
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fit = model.fit(reml=True, method=["lbfgs", "powell"])
-    for w in caught:
-        logger.warning("mixed model: %s", w.message)
+    fit = _fit_reml(model)
     name = f"arm:time[{timepoint}]"
     est, se = -float(fit.params[name]), float(fit.bse[name])
     z = float(stats.norm.ppf(0.5 + confidence / 2.0))

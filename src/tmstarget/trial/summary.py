@@ -10,7 +10,7 @@ import pandas as pd
 
 from .. import __version__
 from ..exceptions import InputError
-from .analysis import Estimate, ancova, mixed_model, reduction_effect_sizes
+from .analysis import Estimate, FitError, ancova, mixed_model, reduction_effect_sizes
 from .blinding import BlindingAssessment, assess_blinding
 from .data import TrialTable
 from .effect_sizes import EffectSize
@@ -33,8 +33,10 @@ class TrialResult:
         Per arm: ``randomized``, ``assessed`` (per timepoint) and ``analyzed`` (primary complete cases).
     descriptives : dict
         Per arm and timepoint: ``n``, ``mean``, ``sd`` of MADRS.
-    ancova, mixed_model : Estimate
-        Primary-outcome estimates.
+    ancova : Estimate
+        Baseline-adjusted primary-outcome estimate.
+    mixed_model : Estimate or None
+        Mixed-model estimate (``None`` when the model could not be fitted; see ``notes``).
     cohens_d, hedges_g : EffectSize
         Standardized differences in reduction.
     response, remission : BinaryComparison
@@ -43,6 +45,8 @@ class TrialResult:
         One per guess column.
     definitions : dict
         Response fraction, remission cut-off and sign conventions.
+    notes : tuple of str
+        Analyses that could not be run, and why.
     """
 
     arms: tuple[str, str]
@@ -51,13 +55,14 @@ class TrialResult:
     flow: dict[str, dict[str, object]]
     descriptives: dict[str, dict[str, dict[str, float]]]
     ancova: Estimate
-    mixed_model: Estimate
+    mixed_model: Estimate | None
     cohens_d: EffectSize
     hedges_g: EffectSize
     response: BinaryComparison
     remission: BinaryComparison
     blinding: tuple[BlindingAssessment, ...]
     definitions: dict[str, object]
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready mapping (the ``--json`` contract)."""
@@ -129,9 +134,15 @@ def analyze_trial(
     tp = timepoint or trial.timepoints[-1]
     d, g = reduction_effect_sizes(trial, tp, confidence)
     response, remission = response_and_remission(trial, tp, response_fraction, remission_max, confidence)
+    notes: list[str] = []
+    try:
+        mixed = mixed_model(trial, tp, confidence)
+    except FitError as exc:
+        mixed = None
+        notes.append(str(exc))
     return TrialResult(
         trial.arms, tp, trial.timepoints, _flow(trial, tp, not_assessed), _descriptives(trial),
-        ancova(trial, tp, confidence), mixed_model(trial, tp, confidence), d, g, response, remission,
+        ancova(trial, tp, confidence), mixed, d, g, response, remission,
         tuple(assess_blinding(trial, c, confidence) for c in trial.guesses),
         {
             "difference": "experimental minus control, in MADRS reduction (baseline minus follow-up); positive favours experimental",
@@ -140,6 +151,7 @@ def analyze_trial(
             "confidence": confidence,
             "stratification_covariates": list(trial.strata),
         },
+        tuple(notes),
     )
 
 
@@ -182,6 +194,9 @@ def format_summary(result: TrialResult) -> str:
         lines.append(f"  {t:<28}" + "".join(f"{_num(s['mean'], 1) + ' (' + _num(s['sd'], 1) + ') [' + str(s['n']) + ']':>22}" for s in cells))
     lines += ["", f"Primary outcome: MADRS reduction at {result.timepoint}, {e} minus {c} (positive favours {e})"]
     for est, label in ((result.ancova, "ANCOVA (baseline-adjusted)"), (result.mixed_model, "Mixed model (all visits)")):
+        if est is None:
+            lines.append(f"  {label:<28}not estimable (see notes)")
+            continue
         lines.append(f"  {label:<28}{_num(est.estimate):>7} points, {pct} CI {_ci(est.ci_low, est.ci_high)}, p = {_num(est.p_value, 4)}"
                      f"  (n = {est.n_participants})")
     for es, label in ((result.cohens_d, "Cohen's d"), (result.hedges_g, "Hedges' g")):
@@ -198,4 +213,6 @@ def format_summary(result: TrialResult) -> str:
         lines.append(f"  James index {_num(j.estimate)} {pct} CI {_ci(j.ci_low, j.ci_high)} (0.5 = random guessing; upper limit < 0.5 suggests unblinding)")
         for b in blind.bang:
             lines.append(f"  Bang index, {b.arm}: {_num(b.estimate)} {pct} CI {_ci(b.ci_low, b.ci_high)} (0 = random guessing, 1 = all correct)")
+    if result.notes:
+        lines += ["", "Notes"] + [f"  - {note}" for note in result.notes]
     return "\n".join(lines) + "\n"
