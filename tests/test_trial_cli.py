@@ -175,6 +175,7 @@ def test_bad_analysis_options(argv, fragment, sim, capsys):
 def test_missing_file_and_bad_power_request(tmp_path, capsys):
     _assert_one_line_error(capsys, ["trial", "analyze", str(tmp_path / "nope.tsv")], "not found")
     _assert_one_line_error(capsys, ["trial", "power", "--effect-size", "0.8"], "neither or both of --participants and --power")
+    _assert_one_line_error(capsys, ["trial", "power", "--effect-size", "0.8", "--participants", "3"], "at least 4")
 
 
 def test_allocation_errors(tmp_path, capsys):

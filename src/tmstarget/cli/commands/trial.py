@@ -156,6 +156,8 @@ def run_power(args: argparse.Namespace) -> int:
     if (args.participants is None) == (args.power is None):
         raise InputError("neither or both of --participants and --power were given — give exactly one: --participants (to get power) or --power (to get the sample size)")
     if args.participants is not None:
+        if args.participants < 4:
+            raise InputError(f"--participants {args.participants} — give at least 4 (2 per arm)")
         n_exp = (args.participants + 1) // 2
         result = power_two_arm(args.effect_size, n_exp, (args.participants - n_exp) / n_exp, args.alpha, args.baseline_correlation)
     else:
