@@ -23,3 +23,16 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared test data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def sim_dataset(tmp_path_factory):
+    """One simulated participant, 2 runs x 150 volumes (TR 2 s), written once per test session.
+
+    Returns ``(fmriprep_dir, planted_target_mni)``.
+    """
+    from tmstarget.simulate import SimulationParams, simulate_dataset
+
+    root = tmp_path_factory.mktemp("sim") / "fmriprep"
+    truth = simulate_dataset(root, n_participants=1, n_runs=2, params=SimulationParams(n_volumes=150, t_r=2.0), seed=1, dtype="int16")
+    return root, np.array(truth["participants"]["01"]["target_mni"])

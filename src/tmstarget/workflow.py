@@ -237,7 +237,7 @@ def _compute(runs, options, circuit, hashes, timings, t_start) -> TargetResult:
         operators.append(op)
     affine = ref.affine
     shape3 = brain.shape
-    region = dlpfc_search_mask(brain, affine) if options.search_mask is None else load_mask(options.search_mask, ref, runs[0].bold.name)[0]
+    region = dlpfc_search_mask(brain, affine) if options.search_mask is None else load_mask(options.search_mask, ref, runs[0].bold.name, "search mask")[0]
     region = check_search_region(region, brain)
     timings["setup"] = time.perf_counter() - t_start
 

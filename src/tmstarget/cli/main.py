@@ -35,9 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
-    logger.info("tmstarget %s — %s", __version__, NOTICE)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        logger.info("tmstarget %s — %s", __version__, NOTICE)
+        return code
     except InputError as exc:
         if args.debug:
             raise

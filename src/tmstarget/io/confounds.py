@@ -158,9 +158,11 @@ def load_run_confounds(
                 "choose another --confounds-strategy or pass fMRIPrep's full confounds TSV"
             ) from exc
     values = selected.to_numpy(float) if selected is not None and selected.size else np.zeros((n_volumes, 0))
+    keep = np.arange(n_volumes) if sample_mask is None else np.asarray(sample_mask, dtype=int)
+    if keep.size < 2:  # everything censored: the caller reports too few volumes
+        return RunConfounds(confounds=np.zeros((n_volumes, 0)), names=(), sample_mask=keep, fd_mm=fd)
     if not np.isfinite(values).all():
         bad = [c for c in selected.columns if not np.isfinite(selected[c]).all()]
         raise InputError(f"confounds {confounds_path.name} has missing values in {', '.join(bad[:5])} — fix or drop those columns")
-    keep = np.arange(n_volumes) if sample_mask is None else np.asarray(sample_mask, dtype=int)
     names = tuple(selected.columns) if selected is not None else ()
     return RunConfounds(confounds=values, names=names, sample_mask=keep, fd_mm=fd)

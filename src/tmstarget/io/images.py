@@ -53,7 +53,9 @@ def check_grid(a: nib.Nifti1Image, b: nib.Nifti1Image, a_name: str, b_name: str,
         )
 
 
-def load_mask(path: Path | str, reference: nib.Nifti1Image | None = None, ref_name: str = "BOLD") -> tuple[np.ndarray, np.ndarray]:
+def load_mask(
+    path: Path | str, reference: nib.Nifti1Image | None = None, ref_name: str = "BOLD", what: str = "mask"
+) -> tuple[np.ndarray, np.ndarray]:
     """Load a binary mask (values > 0.5) and its affine, checking it against a reference grid.
 
     Returns
@@ -61,15 +63,15 @@ def load_mask(path: Path | str, reference: nib.Nifti1Image | None = None, ref_na
     mask : ndarray of bool, shape (X, Y, Z)
     affine : ndarray, shape (4, 4)
     """
-    img = load_image(path, "mask")
+    img = load_image(path, what)
     if len(img.shape) != 3 and not (len(img.shape) == 4 and img.shape[3] == 1):
-        raise InputError(f"mask {Path(path).name} has shape {img.shape}, expected 3-D — pass a brain mask, not a time series")
+        raise InputError(f"{what} {Path(path).name} has shape {img.shape}, expected 3-D — pass a mask, not a time series")
     if reference is not None:
-        check_grid(reference, img, ref_name, f"mask {Path(path).name}")
+        check_grid(reference, img, ref_name, f"{what} {Path(path).name}")
     data = np.asanyarray(img.dataobj).reshape(img.shape[:3])
     mask = np.nan_to_num(data.astype(np.float32)) > 0.5
     if not mask.any():
-        raise InputError(f"mask {Path(path).name} is empty — check the file (values must be > 0.5 inside the brain)")
+        raise InputError(f"{what} {Path(path).name} is empty — check the file (values must be > 0.5 inside the region)")
     return mask, img.affine
 
 
