@@ -1,0 +1,172 @@
+"""``tmstarget compare``: connectivity target versus a scalp rule, for one participant or a cohort."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+DESCRIPTION = """\
+The trial's central contrast: each participant's connectivity target (a target JSON written by
+'tmstarget target') against a scalp rule placed on the template head (tmstarget scalp): the distance
+between the cortical targets (mm), each point's individual score (sampled from the participant's
+..._score.nii.gz beside the JSON, when present; its zeros = outside the search region = n/a) and group
+score (sampled from --circuit), and which is better (higher = better, positive = stimulate).
+
+one participant:  tmstarget compare --target-json sub-01_desc-sgacc_target.json --rule beam-f3 \\
+                      --nasion-inion 36 --tragus-tragus 35 --circumference 57 --circuit MAP.nii.gz
+a cohort:         tmstarget compare --targets OUT_DIR --measurements heads.tsv --circuit MAP.nii.gz --out DIR
+
+The measurements TSV has one row per participant: participant_id (with or without 'sub-'),
+nasion_inion_cm, tragus_tragus_cm, circumference_cm (needed for --rule beam-f3 only).
+--out DIR writes compare.tsv, compare.md, compare.json and compare.svg (or .png), atomically.
+Research use; not a medical device."""
+
+
+def add_parser(subparsers, parents) -> None:
+    """Register ``compare``."""
+    from ...compare import WEIGHTINGS
+    from ..parser import HelpFormatter
+    from .scalp import add_rule_args
+    from .score import NEGATIVE_VALUES
+
+    p = subparsers.add_parser("compare", parents=parents, help="connectivity target vs scalp rule: distance, scores, table and figure", description=DESCRIPTION, formatter_class=HelpFormatter)
+    p._negative_number_matcher = NEGATIVE_VALUES  # noqa: SLF001 - accept --hotspot -37,-21,58
+    src = p.add_argument_group("connectivity targets (one of)")
+    src.add_argument("--target-json", metavar="JSON", help="one participant's target JSON")
+    src.add_argument("--targets", metavar="DIR", help="a folder searched recursively for *_target.json (a cohort)")
+    p.add_argument("--measurements", metavar="TSV", help="cohort head measurements (see above)")
+    add_rule_args(p)
+    s = p.add_argument_group("scores")
+    s.add_argument("--circuit", metavar="PATH|convergent", help="group circuit map for the group score (positive = stimulate)")
+    s.add_argument("--radius-mm", type=float, default=10.0, metavar="MM", help="sphere radius / footprint FWHM for sampling")
+    s.add_argument("--weighting", choices=WEIGHTINGS, default="sphere", help="sphere mean or Gaussian coil footprint")
+    o = p.add_argument_group("outputs")
+    o.add_argument("--out", metavar="DIR", help="write compare.tsv/.md/.json and the figure here (required for --targets)")
+    o.add_argument("--figure-format", choices=["svg", "png"], default="svg", help="figure file type")
+    o.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    p.set_defaults(func=run)
+
+
+def read_target_json(path: Path) -> dict:
+    """A target JSON (DESIGN.md contract): participant, session, target_mni, score; checked."""
+    import json
+    import math
+
+    from ...exceptions import InputError
+
+    try:
+        obj = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise InputError(f"target JSON {path} does not exist — pass a file written by 'tmstarget target'") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read target JSON {path}: {exc} — pass a file written by 'tmstarget target'") from None
+    xyz = obj.get("target_mni") if isinstance(obj, dict) else None
+    ok = isinstance(xyz, list) and len(xyz) == 3 and all(isinstance(v, (int, float)) and math.isfinite(v) for v in xyz)
+    if not ok or "participant" not in obj:
+        raise InputError(f"{Path(path).name} lacks 'participant' or a 3-number 'target_mni' — pass a target JSON from 'tmstarget target'")
+    return obj
+
+
+def _individual_map(json_path: Path):
+    """The participant's score map beside the JSON (zeros = outside the search region → NaN), or None."""
+    import nibabel as nib
+    import numpy as np
+
+    path = Path(json_path).with_name(Path(json_path).name.replace("_target.json", "_score.nii.gz"))
+    if path == Path(json_path) or not path.is_file():
+        return None
+    img = nib.load(str(path))
+    data = np.asanyarray(img.dataobj).astype(np.float32)
+    data[data == 0] = np.nan
+    return data, img.affine
+
+
+def read_measurements(path: str) -> dict:
+    """participant label → HeadMeasurements, from a TSV."""
+    import pandas as pd
+
+    from ...exceptions import InputError
+    from ...scalp import check_measurements
+
+    if not Path(path).is_file():
+        raise InputError(f"--measurements {path} does not exist — pass a TSV with participant_id and the three measurements")
+    table = pd.read_csv(path, sep="\t", dtype={"participant_id": str, "participant": str})
+    id_col = "participant_id" if "participant_id" in table.columns else "participant"
+    need = {id_col, "nasion_inion_cm", "tragus_tragus_cm", "circumference_cm"}
+    if not need <= set(table.columns):
+        raise InputError(f"{Path(path).name} has columns {list(table.columns)}, expected {sorted(need)} — rename them")
+    out = {}
+    for _, row in table.iterrows():
+        label = str(row[id_col]).removeprefix("sub-")
+        try:
+            out[label] = check_measurements(row["nasion_inion_cm"], row["tragus_tragus_cm"], row["circumference_cm"])
+        except InputError as exc:
+            raise InputError(f"{Path(path).name}, participant {label}: {exc}") from None
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compare, print and write."""
+    from ... import NOTICE
+    from ...compare import check_in_head, compare_targets, summary, write_comparison
+    from ...exceptions import InputError
+    from ...headmodel import load_template_head
+    from .._common import print_json
+    from .scalp import rule_target
+    from .score import load_group_map
+
+    if bool(args.target_json) == bool(args.targets):
+        raise InputError("pass exactly one of --target-json FILE (one participant) or --targets DIR (a cohort)")
+    if args.targets:
+        if not args.out:
+            raise InputError("--targets needs --out DIR for the table and figure")
+        files = sorted(Path(args.targets).rglob("*_target.json")) if Path(args.targets).is_dir() else []
+        if not files:
+            raise InputError(f"no *_target.json under {args.targets} — run 'tmstarget target' first or pass its output folder")
+    else:
+        files = [Path(args.target_json)]
+    measurements = read_measurements(args.measurements) if args.measurements else {}
+    targets = [(f, read_target_json(f)) for f in files]
+    head = load_template_head()
+    for f, obj in targets:
+        check_in_head(head, obj["target_mni"], f"target_mni of {f.name}")
+    group = None
+    if args.circuit:
+        data, affine, _ = load_group_map(args.circuit)
+        group = (data, affine)
+    rows, cache = [], {}
+    for f, obj in targets:
+        label = str(obj["participant"]).removeprefix("sub-")
+        m = measurements.get(label)
+        if args.rule == "beam-f3" and args.targets and m is None:
+            raise InputError(f"participant {label} has no row in --measurements — add nasion_inion_cm, tragus_tragus_cm, circumference_cm")
+        key = m if args.rule == "beam-f3" else None
+        if key not in cache:
+            cache[key] = rule_target(args, m)
+        scalp = cache[key]
+        rows.append(
+            compare_targets(
+                label,
+                obj.get("session"),
+                args.rule,
+                obj["target_mni"],
+                scalp.cortex_mni,
+                scalp.scalp_mni,
+                individual=_individual_map(f),
+                group=group,
+                individual_connectivity_score=obj.get("score"),
+                radius_mm=args.radius_mm,
+                weighting=args.weighting,
+            )
+        )
+    paths = write_comparison(args.out, rows, args.figure_format) if args.out else []
+    result = {"summary": summary(rows), "comparisons": [r.to_json() for r in rows], "outputs": [str(p) for p in paths], "notice": NOTICE}
+    if args.json:
+        print_json(result)
+        return 0
+    for r in rows:
+        j = r.to_json()
+        print(f"sub-{r.participant}: {r.rule} is {j['distance_mm']} mm from the connectivity target; better: individual {r.better_individual}, group {r.better_group}")
+    for p in paths:
+        print(f"wrote {p}")
+    return 0

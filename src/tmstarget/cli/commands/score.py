@@ -1,0 +1,136 @@
+"""``tmstarget score``: the group-circuit value around MNI coordinates (retrospective studies)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+DESCRIPTION = """\
+Sample a group circuit map around MNI coordinates: where patients were stimulated, how well did it match
+the depression circuit? Sign convention: POSITIVE = the end of the circuit to stimulate (sgACC negative).
+
+circuits (--circuit):
+  PATH         any group map NIfTI in MNI space (sampled through its own affine; no resampling)
+  convergent   the group convergent depression circuit (downloaded once, checksummed; TMSTARGET_DATA
+               sets the cache)
+  sgacc-group  a group sgACC-anticorrelation map is not bundled with tmstarget: pass its NIfTI path
+               instead (refused with that advice, exit 2)
+
+weighting (--weighting): 'sphere' = mean over voxels within --radius-mm; 'gaussian' = coil-footprint
+weights with FWHM = --radius-mm. --radius-mm 0 interpolates at the point. Coordinates outside the head,
+or where the map has no data, are refused (exit 2). Research use; not a medical device.
+
+examples:
+  tmstarget score --circuit DepressionCircuit.nii.gz --coords=-38,44,26 --json
+  tmstarget score --circuit convergent --coords-file sites.csv --radius-mm 12 --out scores.tsv"""
+
+#: argparse treats "-38,44,26" as an option; let values that start like a negative number through.
+NEGATIVE_VALUES = re.compile(r"^-\d[\d.,;\s-]*$|^-\.\d[\d.,;\s-]*$")
+
+
+def add_parser(subparsers, parents) -> None:
+    """Register ``score``."""
+    from ...compare import WEIGHTINGS
+    from ..parser import HelpFormatter
+
+    p = subparsers.add_parser("score", parents=parents, help="group-circuit score around MNI coordinates", description=DESCRIPTION, formatter_class=HelpFormatter)
+    p._negative_number_matcher = NEGATIVE_VALUES  # noqa: SLF001 - accept --coords -38,44,26
+    p.add_argument("--circuit", required=True, metavar="PATH|convergent|sgacc-group", help="group circuit map (positive = stimulate)")
+    p.add_argument("--coords", action="append", default=[], metavar="x,y,z", help="MNI mm (repeatable)")
+    p.add_argument("--coords-file", metavar="CSV", help="CSV/TSV with columns x, y, z (mm) and optionally label")
+    p.add_argument("--radius-mm", type=float, default=10.0, metavar="MM", help="sphere radius / footprint FWHM")
+    p.add_argument("--weighting", choices=WEIGHTINGS, default="sphere", help="sphere mean or Gaussian coil footprint")
+    p.add_argument("--out", metavar="TSV", help="also write the scores as TSV (atomically)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    p.set_defaults(func=run)
+
+
+def load_group_map(spec: str):
+    """``(data, affine, label)`` of a group circuit given as PATH, ``convergent`` or ``sgacc-group``."""
+    import nibabel as nib
+    import numpy as np
+
+    from ...circuits import resolve_circuit
+    from ...exceptions import InputError
+
+    if spec in ("sgacc-group", "sgacc"):
+        raise InputError(
+            f"--circuit {spec}: no group sgACC map is bundled with tmstarget (the sgacc circuit is individual) — "
+            "pass a group map NIfTI path, or use --circuit convergent"
+        )
+    circuit = resolve_circuit(spec)
+    try:
+        img = nib.load(str(circuit.path))
+        data = np.asanyarray(img.dataobj).astype(np.float32)
+    except Exception as exc:
+        raise InputError(f"cannot read circuit map {circuit.path}: {exc} — pass a NIfTI file") from exc
+    if data.ndim == 4 and data.shape[3] == 1:
+        data = data[..., 0]
+    if data.ndim != 3:
+        raise InputError(f"circuit map {circuit.path} has shape {data.shape}, expected 3-D — pass one volume")
+    return data, img.affine, circuit.label
+
+
+def read_points(coords: list[str], coords_file: str | None) -> list[tuple[str, "object"]]:
+    """``(label, xyz)`` pairs from ``--coords`` values and a CSV/TSV file."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from ...exceptions import InputError
+    from ...scalp import parse_point
+
+    points = [(c, parse_point(c)) for c in coords]
+    if coords_file:
+        path = Path(coords_file)
+        if not path.is_file():
+            raise InputError(f"--coords-file {path} does not exist — pass a CSV with columns x,y,z")
+        table = pd.read_csv(path, sep=None, engine="python")
+        table.columns = [str(c).strip().lower() for c in table.columns]
+        if not {"x", "y", "z"} <= set(table.columns):
+            raise InputError(f"{path.name} has columns {list(table.columns)}, expected x, y, z (mm) — rename them")
+        for i, row in table.iterrows():
+            label = str(row["label"]) if "label" in table.columns else f"row{i + 1}"
+            points.append((label, parse_point(f"{row['x']},{row['y']},{row['z']}", f"{path.name} row {i + 1}")))
+    if not points:
+        raise InputError("no coordinates — pass --coords x,y,z or --coords-file CSV")
+    return points
+
+
+def run(args: argparse.Namespace) -> int:
+    """Score each coordinate."""
+    import math
+
+    from ... import NOTICE
+    from ...compare import check_in_head, sample_map
+    from ...exceptions import InputError
+    from ...headmodel import load_template_head
+    from ...io.derivatives import write_text_atomic
+    from .._common import print_json
+
+    if args.circuit in ("sgacc-group", "sgacc"):
+        load_group_map(args.circuit)  # refuses with advice
+    points = read_points(args.coords, args.coords_file)
+    if not math.isfinite(args.radius_mm) or args.radius_mm < 0:
+        raise InputError(f"--radius-mm {args.radius_mm:g} must be ≥ 0 — pass e.g. 10")
+    head = load_template_head()
+    for label, xyz in points:
+        check_in_head(head, xyz, f"coordinate {label} (MNI mm)")
+    data, affine, circuit = load_group_map(args.circuit)
+    rows = []
+    for label, xyz in points:
+        value, n = sample_map(data, affine, xyz, args.radius_mm, args.weighting)
+        if not math.isfinite(value):
+            raise InputError(f"the circuit map has no data within {args.radius_mm:g} mm of {label} — check the coordinates are MNI mm")
+        rows.append({"label": label, "mni": [round(float(v), 1) for v in xyz], "score": round(value, 4), "n_voxels": n})
+    result = {"circuit": circuit, "radius_mm": args.radius_mm, "weighting": args.weighting, "points": rows, "notice": NOTICE}
+    if args.out:
+        lines = ["label\tx_mm\ty_mm\tz_mm\tscore\tn_voxels"]
+        lines += [f"{r['label']}\t{r['mni'][0]:.1f}\t{r['mni'][1]:.1f}\t{r['mni'][2]:.1f}\t{r['score']:.4f}\t{r['n_voxels']}" for r in rows]
+        write_text_atomic(args.out, "\n".join(lines) + "\n")
+    if args.json:
+        print_json(result)
+        return 0
+    for r in rows:
+        print(f"{r['label']}: {circuit} score {r['score']:.4f} ({args.weighting}, {args.radius_mm:g} mm, {r['n_voxels']} voxels)")
+    return 0
