@@ -374,6 +374,14 @@ def _grey_matter() -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(img.get_fdata(dtype=np.float32)), np.linalg.inv(img.affine)
 
 
+@lru_cache(maxsize=1)
+def _grey_matter_tree():
+    from scipy.spatial import cKDTree
+
+    gm, inv_affine = _grey_matter()
+    return cKDTree(_apply(np.linalg.inv(inv_affine), np.argwhere(gm >= GM_THRESHOLD)))
+
+
 def scalp_to_cortex(head: HeadModel, scalp_point, normal, step_mm: float = 0.25) -> tuple[np.ndarray, float]:
     """Project a scalp point to the cortex along the inward normal.
 
@@ -390,7 +398,8 @@ def scalp_to_cortex(head: HeadModel, scalp_point, normal, step_mm: float = 0.25)
     Returns
     -------
     cortex_point : ndarray, shape (3,)
-        First point along ``-normal`` where the MNI152 grey-matter probability reaches 0.5 (mm).
+        First point along ``-normal`` where the MNI152 grey-matter probability reaches 0.5 (mm); where the
+        line misses grey matter (down the interhemispheric fissure) the nearest grey-matter voxel.
     depth_mm : float
         Scalp-to-cortex distance.
 
@@ -409,10 +418,13 @@ def scalp_to_cortex(head: HeadModel, scalp_point, normal, step_mm: float = 0.25)
     ijk = _apply(inv_affine, pts).T
     prob = map_coordinates(gm, ijk, order=1, mode="constant", cval=0.0)
     above = np.flatnonzero(prob >= GM_THRESHOLD)
-    if above.size == 0:
-        raise InputError(
-            f"no cortex within {MAX_DEPTH_MM:.0f} mm below scalp point {np.round(p, 1).tolist()} — choose a point over the brain"
-        )
+    if above.size == 0:  # e.g. down the interhemispheric fissure: the nearest grey matter instead
+        dist, idx = _grey_matter_tree().query(p, distance_upper_bound=MAX_DEPTH_MM)
+        if not np.isfinite(dist):
+            raise InputError(
+                f"no cortex within {MAX_DEPTH_MM:.0f} mm below scalp point {np.round(p, 1).tolist()} — choose a point over the brain"
+            )
+        return _grey_matter_tree().data[idx].copy(), float(dist)
     i = int(above[0])
     if i == 0:
         return p, 0.0

@@ -57,7 +57,7 @@ from .headmodel import (
 #: Plausible adult ranges (cm) for the three tape measurements.
 RANGES_CM = {"nasion_inion": (25.0, 48.0), "tragus_tragus": (25.0, 48.0), "circumference": (45.0, 70.0)}
 #: Plausible ratios of an over-the-vertex arc to the circumference, and of TT to NI.
-ARC_TO_CIRCUMFERENCE = (0.45, 0.85)
+ARC_TO_CIRCUMFERENCE = (0.5, 0.78)
 TT_TO_NI = (0.7, 1.4)
 #: Mean radial correction (cm) of Mir-Moghtadaei et al. 2015.
 ADJUST_Y_CM = 0.35
@@ -94,7 +94,7 @@ def check_measurements(nasion_inion_cm: float, tragus_tragus_cm: float, circumfe
             raise InputError(f"{flag} {v:g} cm must be a positive length — measure it again in centimetres")
         lo, hi = RANGES_CM[name]
         if not lo <= v <= hi:
-            hint = " (looks like millimetres)" if v > 10 * lo else " (looks like inches)" if v < lo / 2 else ""
+            hint = " (looks like millimetres)" if v > 10 * lo else " (looks like inches)" if v < 0.6 * lo else ""
             raise InputError(f"{flag} {v:g} cm is outside the adult range {lo:g}–{hi:g} cm{hint} — check the tape and pass centimetres")
         values[name] = v
     ni, tt, hc = values["nasion_inion"], values["tragus_tragus"], values["circumference"]
