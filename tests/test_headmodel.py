@@ -62,7 +62,7 @@ def test_standard_positions(head):
         assert np.linalg.norm(nearest_scalp_point(head, p)[0] - p) < 1e-6
 
 
-@pytest.mark.parametrize("name", ["F3", "F4", "C3", "Fz"])
+@pytest.mark.parametrize("name", ["F3", "F4", "C3"])  # midline sites project ambiguously (fissure)
 def test_cortical_projection_within_1cm_of_okamoto_2004(head, name):
     scalp = standard_positions(head)[name]
     q, n = nearest_scalp_point(head, scalp)

@@ -124,8 +124,7 @@ def load_template_head() -> HeadModel:
     Returns
     -------
     HeadModel
-        The fsaverage scalp in MNI152 mm with outward normals and fiducials; see the module docstring for
-        sources and transforms.
+        The fsaverage scalp in MNI152 mm with outward normals and fiducials (sources: module docstring).
     """
     import mne
 
@@ -193,14 +192,13 @@ def nearest_scalp_point(head: HeadModel, point_mm) -> tuple[np.ndarray, np.ndarr
     ----------
     head : HeadModel
     point_mm : array-like, shape (3,)
-        A point in the head's space (mm), inside or outside the head.
+        A point (mm), inside or outside the head.
 
     Returns
     -------
-    scalp_point : ndarray, shape (3,)
-        Closest point on the triangle mesh (mm).
-    normal : ndarray, shape (3,)
-        Outward unit normal there (vertex normals interpolated barycentrically).
+    scalp_point, normal : ndarray, shape (3,)
+        Closest point of the triangle mesh (mm) and the outward unit normal there (vertex normals
+        interpolated barycentrically).
     """
     p = np.asarray(point_mm, float).reshape(3)
     if not np.isfinite(p).all():
@@ -216,24 +214,13 @@ def nearest_scalp_point(head: HeadModel, point_mm) -> tuple[np.ndarray, np.ndarr
 
 def is_inside_head(head: HeadModel, point_mm) -> bool:
     """Whether a point lies inside the scalp surface (on the inner side of the nearest scalp point)."""
-    p = np.asarray(point_mm, float)
-    q, n = nearest_scalp_point(head, p)
-    return float(np.dot(p - q, n)) < 0.0
+    q, n = nearest_scalp_point(head, point_mm)
+    return float(np.dot(np.asarray(point_mm, float) - q, n)) < 0.0
 
 
 def cast_rays(head: HeadModel, origin, directions: np.ndarray, chunk: int = 256) -> np.ndarray:
-    """Outermost intersection of rays from ``origin`` with the scalp (Möller–Trumbore), NaN when missed.
-
-    Parameters
-    ----------
-    origin : array-like, shape (3,)
-    directions : ndarray, shape (R, 3)
-        Ray directions (need not be unit length).
-
-    Returns
-    -------
-    ndarray, shape (R, 3)
-    """
+    """Outermost scalp intersections, shape (R, 3), of rays from ``origin`` along ``directions`` (R, 3)
+    (Möller–Trumbore; NaN where a ray misses)."""
     o = np.asarray(origin, float)
     dirs = np.atleast_2d(np.asarray(directions, float))
     tri = head.scalp_vertices[head.scalp_faces]
@@ -275,25 +262,11 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 def scalp_curve(head: HeadModel, centre, start, toward, stop_angle: float | None = None, n: int = 721) -> np.ndarray:
-    """Scalp curve in the plane through ``centre``, ``start`` and ``toward``, swept from ``start``.
+    """Scalp curve, shape (n, 3), in the plane of ``centre``, ``start`` and ``toward`` (points, mm).
 
-    Rays from ``centre`` rotate in that plane from the direction of ``start`` towards ``toward``; the curve is
-    where they leave the scalp (the plane's cut through the surface when the head is star-shaped from
-    ``centre``).
-
-    Parameters
-    ----------
-    centre, start, toward : array-like, shape (3,)
-        Points (mm); ``toward`` only fixes the plane and the sense of rotation.
-    stop_angle : float, optional
-        Sweep angle (rad); default: the angle of ``toward`` (so the curve ends where ``toward`` lies).
-    n : int
-        Number of samples.
-
-    Returns
-    -------
-    ndarray, shape (n, 3)
-        Points on the scalp, starting at (the scalp point in the direction of) ``start``.
+    Rays from ``centre`` rotate from the direction of ``start`` towards ``toward`` by ``stop_angle`` (rad;
+    default: up to ``toward``); the curve is where they leave the scalp, i.e. the plane's cut through the
+    surface when the head is star-shaped from ``centre``.
     """
     c = np.asarray(centre, float)
     u = _unit(np.asarray(start, float) - c)
@@ -316,22 +289,17 @@ def walk_on_scalp(head: HeadModel, start, heading, distance_mm: float, plane_nor
 
     Parameters
     ----------
-    start : array-like, shape (3,)
-        Starting scalp point (mm).
-    heading : array-like, shape (3,)
-        Direction to walk (mm vector; its tangential part is used).
+    start, heading : array-like, shape (3,)
+        Starting scalp point (mm) and direction to walk (its in-plane part is used).
     distance_mm : float
         Path length along the scalp.
     plane_normal : array-like, shape (3,), optional
-        Normal of the cutting plane (e.g. the left-right axis for a parasagittal path). Default: the plane
-        through ``start``, the head centre and ``heading``.
+        Normal of the cutting plane; default: the plane of ``start``, the head centre and ``heading``.
 
     Returns
     -------
-    end : ndarray, shape (3,)
-        The scalp point reached.
-    path : ndarray, shape (K, 3)
-        The path from ``start`` to ``end`` (on the scalp).
+    end, path : ndarray, shapes (3,) and (K, 3)
+        The scalp point reached and the path to it (on the scalp).
     """
     if not np.isfinite(distance_mm) or distance_mm <= 0:
         raise InputError(f"scalp distance {distance_mm} mm must be positive — pass e.g. 50")
@@ -388,10 +356,8 @@ def scalp_to_cortex(head: HeadModel, scalp_point, normal, step_mm: float = 0.25)
     Parameters
     ----------
     head : HeadModel
-    scalp_point : array-like, shape (3,)
-        Point on the scalp (mm).
-    normal : array-like, shape (3,)
-        Outward scalp normal there (unit or not).
+    scalp_point, normal : array-like, shape (3,)
+        Point on the scalp (mm) and the outward scalp normal there (any length).
     step_mm : float
         Sampling step along the normal.
 
