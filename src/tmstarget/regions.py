@@ -60,17 +60,38 @@ def dlpfc_search_mask(
     Returns
     -------
     ndarray of bool, shape (X, Y, Z)
+
+    Notes
+    -----
+    Templates are resampled only on the box around the spheres (plus ``max_depth_mm`` and a margin), which
+    keeps this fast on any grid. Depths inside the box are exact up to ``max_depth_mm``: any outside-brain
+    point closer than that to a sphere voxel lies inside the box.
     """
     shape = brain_mask.shape
+    zooms = np.sqrt((affine[:3, :3] ** 2).sum(0))
+    margin = (max_depth_mm or 0.0) + 2 * float(zooms.max())
+    lo_mm = np.min([np.asarray(c) - r for _, c, r in DLPFC_SPHERES], axis=0) - margin
+    hi_mm = np.max([np.asarray(c) + r for _, c, r in DLPFC_SPHERES], axis=0) + margin
+    corners = np.array([[x, y, z] for x in (lo_mm[0], hi_mm[0]) for y in (lo_mm[1], hi_mm[1]) for z in (lo_mm[2], hi_mm[2])])
+    ijk = np.linalg.solve(affine, np.c_[corners, np.ones(8)].T)[:3].T
+    lo = np.clip(np.floor(ijk.min(0)).astype(int), 0, shape)
+    hi = np.clip(np.ceil(ijk.max(0)).astype(int) + 1, 0, shape)
     region = np.zeros(shape, bool)
+    if np.any(hi <= lo):
+        return region
+    box = tuple(slice(a, b) for a, b in zip(lo, hi))
+    box_shape = tuple(int(b - a) for a, b in zip(lo, hi))
+    box_affine = affine.copy()
+    box_affine[:3, 3] = affine[:3, :3] @ lo + affine[:3, 3]
+    sub = np.zeros(box_shape, bool)
     for _, centre, radius in DLPFC_SPHERES:
-        region |= sphere_mask(affine, shape, centre, radius)
-    region &= brain_mask
+        sub |= sphere_mask(box_affine, box_shape, centre, radius)
+    sub &= brain_mask[box]
     if grey_matter:
-        region &= _template_on_grid("gm", affine, shape)
+        sub &= _template_on_grid("gm", box_affine, box_shape)
     if max_depth_mm is not None:
-        template_brain = _template_on_grid("brain", affine, shape)
-        region &= depth_below_surface_mm(template_brain, affine) <= max_depth_mm
+        sub &= depth_below_surface_mm(_template_on_grid("brain", box_affine, box_shape), box_affine) <= max_depth_mm
+    region[box] = sub
     return region
 
 

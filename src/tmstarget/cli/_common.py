@@ -8,26 +8,24 @@ import sys
 from typing import Any
 
 
+def _number(text: str, cast, ok, bound: str, noun: str = "number"):
+    try:
+        value = cast(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a {noun}") from None
+    if not ok(value):
+        raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
+    return value
+
+
 def positive_float(text: str) -> float:
     """argparse type: a float > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
+    return _number(text, float, lambda v: v > 0, "> 0")
 
 
 def nonneg_float(text: str) -> float:
     """argparse type: a float >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
+    return _number(text, float, lambda v: v >= 0, ">= 0")
 
 
 def optional_threshold(text: str) -> float | None:
@@ -37,13 +35,7 @@ def optional_threshold(text: str) -> float | None:
 
 def positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
+    return _number(text, int, lambda v: v >= 1, ">= 1", "whole number")
 
 
 def print_json(obj: Any) -> None:

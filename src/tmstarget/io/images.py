@@ -20,13 +20,37 @@ from ..exceptions import InputError
 logger = logging.getLogger(__name__)
 
 
+def _open_gzip_fast(path: Path) -> nib.Nifti1Image | None:
+    """Open a ``.nii.gz`` through ISA-L's gzip (2-3x faster inflate than zlib) when ``isal`` is installed.
+
+    nibabel still parses the header and slices the data; only the decompressing file object differs.
+    Returns None when ``isal`` is unavailable or the file is not a NIfTI-1/2 image.
+    """
+    try:
+        from isal import igzip
+    except ImportError:
+        return None
+    fobj = igzip.open(path, "rb")
+    holder = nib.fileholders.FileHolder(filename=str(path), fileobj=fobj)
+    for klass in (nib.Nifti1Image, nib.Nifti2Image):
+        try:
+            fobj.seek(0)
+            return klass.from_file_map({"image": holder, "header": holder})
+        except Exception:  # noqa: BLE001 - try the next format, then fall back to nibabel.load
+            continue
+    fobj.close()
+    return None
+
+
 def load_image(path: Path | str, what: str = "image") -> nib.Nifti1Image:
     """Load a NIfTI header (data stays on disk), with a clear error when the file is unusable."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{what} not found: {path} — check the path")
     try:
-        img = nib.load(str(path), keep_file_open=True) if str(path).endswith(".gz") else nib.load(str(path))
+        img = _open_gzip_fast(path) if str(path).endswith(".gz") else None
+        if img is None:
+            img = nib.load(str(path), keep_file_open=True) if str(path).endswith(".gz") else nib.load(str(path))
     except Exception as exc:  # nibabel raises several types for corrupt files
         raise InputError(f"cannot read {what} {path.name}: {exc} — is it a valid NIfTI file?") from exc
     if not isinstance(img, nib.Nifti1Image | nib.Nifti2Image):
