@@ -38,6 +38,10 @@ def test_sgacc_two_runs_writes_contract(sim_dataset, tmp_path, capsys):
     assert any(k.endswith("desc-preproc_bold.nii.gz") for k in on_disk["inputs"])
     err_mm = np.linalg.norm(np.array(on_disk["target_mni"]) - planted)
     assert err_mm <= 4.0, f"target {on_disk['target_mni']} is {err_mm:.1f} mm from planted {planted}"
+    motion = (out / "sub-01" / "sub-01_desc-motion_timeseries.tsv").read_text().splitlines()
+    assert len(motion) == 301 and motion[0] == "run\tvolume\tframewise_displacement\tcensored"
+    assert sum(int(line.split("\t")[3]) for line in motion[1:]) == on_disk["n_volumes_censored"]
+    assert 30 < on_disk["qc"]["median_tsnr_brain"] < 90  # simulated with tSNR 60 plus signal and artefacts
     desc = json.loads((out / "dataset_description.json").read_text())
     assert desc["DatasetType"] == "derivative" and desc["GeneratedBy"][0]["Name"] == "tmstarget"
     import nibabel as nib
@@ -48,6 +52,7 @@ def test_sgacc_two_runs_writes_contract(sim_dataset, tmp_path, capsys):
     ijk = np.round(np.linalg.solve(score.affine, [*on_disk["target_mni"], 1])[:3]).astype(int)
     assert data[tuple(ijk)] == pytest.approx(on_disk["score"], abs=1e-3)
     assert data[tuple(ijk)] == pytest.approx(np.nanmax(data), abs=1e-6)  # the target is the map's maximum
+    assert np.isfinite(data).sum() == on_disk["n_search_voxels"]  # NaN outside the search region
 
 
 def test_map_circuit_and_determinism(sim_dataset, tmp_path, capsys):

@@ -63,7 +63,7 @@ class TargetingOptions:
 
 @dataclass
 class RunInfo:
-    """What was used of one run."""
+    """What was used of one run (``fd_mm`` and ``censored`` have one entry per volume)."""
 
     name: str
     n_volumes: int
@@ -71,6 +71,8 @@ class RunInfo:
     t_r: float
     dof: int
     mean_fd_mm: float
+    fd_mm: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    censored: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
 
 @dataclass
@@ -87,6 +89,7 @@ class TargetResult:
     score_map: np.ndarray
     affine: np.ndarray
     n_search_voxels: int
+    tsnr_map: np.ndarray | None = None
     inputs: dict[str, str] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
     options: TargetingOptions = field(default_factory=TargetingOptions)
@@ -100,6 +103,28 @@ class TargetResult:
     def n_volumes_censored(self) -> int:
         """Volumes censored, over all runs."""
         return sum(r.n_censored for r in self.runs)
+
+    def qc(self) -> dict:
+        """Quality summary: motion and temporal SNR (in the search region and the whole brain)."""
+        fd = np.concatenate([r.fd_mm for r in self.runs]) if self.runs else np.zeros(0)
+        out = {
+            "mean_fd_mm": round(float(fd.mean()), 3) if fd.size else None,
+            "max_fd_mm": round(float(fd.max()), 3) if fd.size else None,
+            "percent_censored": round(100.0 * self.n_volumes_censored / max(1, self.n_volumes_used + self.n_volumes_censored), 1),
+        }
+        if self.tsnr_map is not None:
+            region = np.isfinite(self.score_map) & np.isfinite(self.tsnr_map)
+            brain = np.isfinite(self.tsnr_map)
+            out["median_tsnr_brain"] = round(float(np.median(self.tsnr_map[brain])), 1) if brain.any() else None
+            out["median_tsnr_search_region"] = round(float(np.median(self.tsnr_map[region])), 1) if region.any() else None
+        return out
+
+    def motion_table(self) -> str:
+        """Per-volume framewise displacement and censoring, as TSV text."""
+        lines = ["run\tvolume\tframewise_displacement\tcensored"]
+        for r in self.runs:
+            lines += [f"{r.name}\t{t}\t{fd:.4f}\t{int(c)}" for t, (fd, c) in enumerate(zip(r.fd_mm, r.censored))]
+        return "\n".join(lines) + "\n"
 
     def to_json(self, participant: str, session: str | None) -> dict:
         """The output-contract JSON object (see DESIGN.md)."""
@@ -121,6 +146,7 @@ class TargetResult:
                 for r in self.runs
             ],
             "n_search_voxels": self.n_search_voxels,
+            "qc": self.qc(),
             "parameters": {
                 "confounds_strategy": o.confounds_strategy + ("+gsr" if o.global_signal else ""),
                 "fd_threshold_mm": o.fd_threshold_mm,
@@ -215,7 +241,9 @@ def _prepare(runs, imgs, brain, options):
             run.confounds, n_vol, options.confounds_strategy, options.global_signal,
             options.fd_threshold_mm, options.dvars_threshold,
         )
-        infos.append(RunInfo(run.bold.name, n_vol, conf.n_censored, t_r, 0, float(conf.fd_mm.mean())))
+        censored = np.ones(n_vol, bool)
+        censored[conf.sample_mask] = False
+        infos.append(RunInfo(run.bold.name, n_vol, conf.n_censored, t_r, 0, float(conf.fd_mm.mean()), conf.fd_mm, censored))
         ops.append((conf, t_r))
         logger.info("%s: %d volumes, %d censored (FD > %s mm), TR %.2f s", run.bold.name, n_vol, conf.n_censored, options.fd_threshold_mm, t_r)
     n_kept = sum(c.sample_mask.size for c, _ in ops)
@@ -234,6 +262,18 @@ def _prepare(runs, imgs, brain, options):
     else:
         region = load_mask(options.search_mask, imgs[0], runs[0].bold.name, "search mask")[0]
     return infos, operators, check_search_region(region, brain)
+
+
+def _tsnr(moments: np.ndarray, n_volumes: list[int], brain: np.ndarray) -> np.ndarray:
+    """Temporal SNR (mean / SD over time, averaged over runs) as a volume, NaN outside the brain."""
+    n = np.asarray(n_volumes, float)[:, None]
+    mean = moments[:, 0] / n
+    var = np.maximum(moments[:, 1] / n - mean**2, 0.0) * n / np.maximum(n - 1, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_run = np.where(var > 0, mean / np.sqrt(var), np.nan)
+    out = np.full(brain.shape, np.nan, np.float32, order="F")
+    out.reshape(-1, order="F")[np.flatnonzero(brain.ravel(order="F"))] = np.nanmean(per_run, axis=0) if len(per_run) else np.nan
+    return out
 
 
 def _chunks(imgs, brain, names):
@@ -259,11 +299,16 @@ def _compute(runs, options, circuit, hashes, timings, t_start) -> TargetResult:
         timings["setup"] = time.perf_counter() - t_start
         # ---- one pass over the voxel data: compressed cleaned data, run by run
         t0 = time.perf_counter()
-        blocks = [np.zeros((op.rank, int(brain.sum())), np.float32) for op in operators]
+        n_vox = int(brain.sum())
+        blocks = [np.zeros((op.rank, n_vox), np.float32) for op in operators]
+        moments = np.zeros((len(runs), 2, n_vox))  # per run: sum and sum of squares (for tSNR)
         n_chunks = sum(-(-info.n_volumes // 32) for info in infos)
         for i, start, x in progress(chunks, n_chunks, "reading BOLD"):
             blocks[i] += operators[i].projector[:, start : start + x.shape[0]] @ x
+            moments[i, 0] += x.sum(axis=0, dtype=np.float64)
+            moments[i, 1] += np.einsum("tv,tv->v", x, x, dtype=np.float64)
         timings["read_clean"] = time.perf_counter() - t0
+    tsnr = _tsnr(moments, [info.n_volumes for info in infos], brain)
     affine = imgs[0].affine
     shape3 = brain.shape
 
@@ -331,6 +376,7 @@ def _compute(runs, options, circuit, hashes, timings, t_start) -> TargetResult:
         score_map=score_map,
         affine=affine,
         n_search_voxels=int(search_idx.size),
+        tsnr_map=tsnr,
         inputs=hashes.result(),
         timings_s=timings,
         options=options,
