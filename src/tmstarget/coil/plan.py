@@ -1,0 +1,84 @@
+"""One participant's coil plan: default placement, E-field summary and (optionally) optimised placement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .geometry import DEFAULT_HANDLE_ANGLE_DEG, Placement, local_sphere, place_on_head
+from .models import CoilGeometry, coil_dipoles
+from .optimize import OptimizationResult, optimize_placement
+from .summary import FieldSummary, summarize_field
+
+
+@dataclass(frozen=True)
+class CoilPlan:
+    """Result of :func:`plan_coil`.
+
+    Attributes
+    ----------
+    coil : CoilGeometry
+        The coil modelled.
+    placement : Placement
+        The recommended placement (optimised when requested, else the default).
+    field : FieldSummary
+        Induced field of ``placement``.
+    optimization : OptimizationResult or None
+        Search details, with the default placement and its score.
+    """
+
+    coil: CoilGeometry
+    placement: Placement
+    field: FieldSummary
+    optimization: OptimizationResult | None = None
+
+    def to_json(self) -> dict:
+        """JSON-ready dict (see ``tmstarget coil --help``)."""
+        out = {
+            "coil": self.coil.to_json(),
+            "placement": self.placement.to_json(),
+            "efield": self.field.to_json(),
+            "optimization": None,
+        }
+        if self.optimization is not None:
+            out["optimization"] = self.optimization.to_json()
+            out["default_placement"] = self.optimization.default.to_json()
+        return out
+
+
+def plan_coil(head, target_mm, coil: CoilGeometry, handle_angle: float = DEFAULT_HANDLE_ANGLE_DEG,
+              scalp_offset_mm: float = 0.0, didt_a_per_us: float = 1.0, circuit_points_mm: np.ndarray | None = None,
+              circuit_values: np.ndarray | None = None, search_radius_mm: float = 25.0) -> CoilPlan:
+    """Place the coil over a target, summarise its field, and optimise it when circuit voxels are given.
+
+    Parameters
+    ----------
+    head : HeadModel
+        Scalp surface in the target's space.
+    target_mm : array_like, shape (3,)
+        Cortical target (mm).
+    coil : CoilGeometry
+        Coil model.
+    handle_angle : float
+        Default handle angle from the posterior midline direction towards lateral (degrees).
+    scalp_offset_mm : float
+        Gap between scalp and coil (hair, cap).
+    didt_a_per_us : float
+        Rate of change of the coil current for the reported fields (A/µs).
+    circuit_points_mm, circuit_values : ndarray, optional
+        Brain voxel centres (V, 3) and their circuit values (V,); when given, the placement is optimised
+        (:func:`tmstarget.coil.optimize.optimize_placement`).
+    search_radius_mm : float
+        Largest shift of the scalp entry point during optimisation.
+    """
+    default = place_on_head(head, target_mm, handle_angle, scalp_offset_mm)
+    result = None
+    placement = default
+    if circuit_points_mm is not None:
+        sphere = local_sphere(head, default.scalp_mm)
+        result = optimize_placement(head, default, coil_dipoles(coil, 1, 12), sphere, circuit_points_mm,
+                                    circuit_values, search_radius_mm=search_radius_mm)
+        placement = result.placement
+    field = summarize_field(placement, coil_dipoles(coil), local_sphere(head, placement.scalp_mm), didt_a_per_us)
+    return CoilPlan(coil, placement, field, result)
