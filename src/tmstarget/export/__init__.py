@@ -1,0 +1,34 @@
+"""Coil poses for neuronavigation systems, and MNI ↔ participant T1w mapping.
+
+``poses``       4×4 pose helpers (tmstarget coil axes: y = handle, z = into the head)
+``localite``    Localite TMS Navigator InstrumentMarker XML (RAS/LPS, Localite coil axes)
+``brainsight``  Brainsight target text files (NIfTI world coordinates, Brainsight target axes)
+``plain``       CSV and JSON in tmstarget's own convention
+``native``      fMRIPrep transform files via nitransforms: template ↔ T1w points and poses
+
+Each writer's module docstring states its units, world axes and coil axes; each writer has a reader for
+round-trip checks. Research use; not a medical device.
+"""
+
+from .brainsight import read_brainsight, write_brainsight
+from .localite import read_localite, write_localite
+from .native import NativeTransform, load_native_transform, scalp_along_ray
+from .plain import read_poses_csv, read_poses_json, write_poses_csv, write_poses_json
+from .poses import NamedPose, position_difference_mm, rotation_difference_deg
+
+__all__ = [
+    "NamedPose",
+    "NativeTransform",
+    "load_native_transform",
+    "position_difference_mm",
+    "read_brainsight",
+    "read_localite",
+    "read_poses_csv",
+    "read_poses_json",
+    "rotation_difference_deg",
+    "scalp_along_ray",
+    "write_brainsight",
+    "write_localite",
+    "write_poses_csv",
+    "write_poses_json",
+]

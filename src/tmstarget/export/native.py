@@ -1,0 +1,213 @@
+"""MNI ↔ participant T1w coordinates through fMRIPrep's transform files (read with nitransforms).
+
+fMRIPrep writes ``sub-<l>_from-T1w_to-<template>_mode-image_xfm.h5`` and
+``sub-<l>_from-<template>_to-T1w_mode-image_xfm.h5`` (ITK composite: affine + displacement field; ITK
+``.txt``/``.mat`` affines are accepted too). They are **image** transforms: to resample a T1w image into the
+template, each template voxel looks up its T1w position. So, as point mappings,
+
+- ``from-T1w_to-<template>`` maps **template points to T1w points** (used for MNI → native), and
+- ``from-<template>_to-T1w`` maps **T1w points to template points** (native → MNI).
+
+Pass both to get the round-trip error; with one file the other direction is its numerical inverse (Newton
+iterations on the forward mapping). Coil orientations are mapped through the local Jacobian of the
+mapping and re-orthonormalised (normal first, then handle). fMRIPrep registers skull-stripped brains, so a
+scalp point mapped from the template lands near, not on, the participant's scalp: with the T1w image the
+coil centre is moved to where the participant's head surface crosses the coil axis.
+
+All coordinates RAS+ mm (nitransforms converts ITK's LPS internally). Research use; not a medical device.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import InputError
+
+_SPACES = re.compile(r"from-([A-Za-z0-9]+)_to-([A-Za-z0-9]+)")
+#: Finite-difference step for Jacobians (mm).
+_EPS_MM = 2.0
+
+
+def transform_spaces(path: Path | str) -> tuple[str, str]:
+    """``(from, to)`` spaces from an fMRIPrep transform file name."""
+    m = _SPACES.search(Path(path).name)
+    if not m:
+        raise InputError(f"{Path(path).name}: no 'from-<space>_to-<space>' in the name — pass fMRIPrep's transform files unrenamed")
+    return m.group(1), m.group(2)
+
+
+def load_transform(path: Path | str) -> Any:
+    """Read an ITK transform (``.h5`` composite, ``.txt``/``.mat`` affine) as a nitransforms object."""
+    import nitransforms as nt
+    from nitransforms.manip import load as load_chain
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"transform file {p} not found — pass fMRIPrep's ..._xfm.h5 from the anat folder")
+    try:
+        with warnings.catch_warnings():  # "reference space not set": irrelevant for point mapping
+            warnings.simplefilter("ignore", UserWarning)
+            if p.name.endswith(".h5"):
+                return load_chain(p, fmt="itk")
+            if p.suffix in (".txt", ".mat", ".tfm"):
+                return nt.linear.load(p, fmt="itk")
+    except Exception as exc:  # nitransforms raises assorted errors for malformed files
+        raise InputError(f"cannot read transform {p.name}: {exc} — pass an ITK .h5/.txt/.mat transform") from None
+    raise InputError(f"{p.name}: unsupported transform type — pass an ITK .h5 composite or .txt/.mat affine")
+
+
+def _map(xfm: Any, points: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():  # "reference space not set": irrelevant for point mapping
+        warnings.simplefilter("ignore", UserWarning)
+        out = np.asarray(xfm.map(np.asarray(points, dtype=float)), dtype=float).reshape(-1, 3)
+    if not np.isfinite(out).all():
+        raise InputError("a point maps outside the transform's field — check that the point lies in the brain")
+    return out
+
+
+def _jacobian(fn, points: np.ndarray) -> np.ndarray:
+    """(N, 3, 3) central-difference Jacobians of a point mapping."""
+    cols = []
+    for k in range(3):
+        d = np.zeros(3)
+        d[k] = _EPS_MM
+        cols.append((fn(points + d) - fn(points - d)) / (2 * _EPS_MM))
+    return np.stack(cols, axis=2)
+
+
+def invert_points(fn, targets: np.ndarray, iterations: int = 20, tol_mm: float = 1e-4) -> np.ndarray:
+    """Solve ``fn(x) = y`` for each row of ``targets`` by Newton iterations (finite-difference Jacobian)."""
+    y = np.asarray(targets, dtype=float).reshape(-1, 3)
+    x = y.copy()
+    jac = _jacobian(fn, x)
+    x = x + np.linalg.solve(jac, (y - fn(x))[..., None])[..., 0]
+    for _ in range(iterations):
+        r = y - fn(x)
+        if np.abs(r).max() < tol_mm:
+            break
+        x = x + np.linalg.solve(_jacobian(fn, x), r[..., None])[..., 0]
+    return x
+
+
+@dataclass(frozen=True)
+class NativeTransform:
+    """Point mappings between a template space and the participant's T1w space.
+
+    Attributes
+    ----------
+    template : str
+        Template space name (e.g. ``MNI152NLin6Asym``).
+    to_native_xfm, to_template_xfm : nitransforms object or None
+        The loaded transforms (see the module docstring for which file is which); at least one is set.
+    files : tuple of str
+        File names used.
+    """
+
+    template: str
+    to_native_xfm: Any
+    to_template_xfm: Any
+    files: tuple
+
+    def to_native(self, points_mm) -> np.ndarray:
+        """Template points → T1w points (mm)."""
+        p = np.asarray(points_mm, dtype=float).reshape(-1, 3)
+        if self.to_native_xfm is not None:
+            return _map(self.to_native_xfm, p)
+        return invert_points(lambda x: _map(self.to_template_xfm, x), p)
+
+    def to_template(self, points_mm) -> np.ndarray:
+        """T1w points → template points (mm)."""
+        p = np.asarray(points_mm, dtype=float).reshape(-1, 3)
+        if self.to_template_xfm is not None:
+            return _map(self.to_template_xfm, p)
+        return invert_points(lambda x: _map(self.to_native_xfm, x), p)
+
+    def round_trip_mm(self, points_mm) -> np.ndarray:
+        """Distance of each template point from itself after template → T1w → template (mm)."""
+        p = np.asarray(points_mm, dtype=float).reshape(-1, 3)
+        return np.linalg.norm(self.to_template(self.to_native(p)) - p, axis=1)
+
+    def pose_to_native(self, matrix: np.ndarray) -> np.ndarray:
+        """Map a 4×4 coil pose (tmstarget axes) from template to T1w space."""
+        return _map_pose(self.to_native, matrix)
+
+    def pose_to_template(self, matrix: np.ndarray) -> np.ndarray:
+        """Map a 4×4 coil pose from T1w to template space."""
+        return _map_pose(self.to_template, matrix)
+
+
+def _map_pose(fn, matrix: np.ndarray) -> np.ndarray:
+    m = np.asarray(matrix, dtype=float)
+    centre = m[:3, 3]
+    jac = _jacobian(fn, centre[None])[0]
+    z = jac @ m[:3, 2]
+    z /= np.linalg.norm(z)
+    y = jac @ m[:3, 1]
+    y -= (y @ z) * z
+    y /= np.linalg.norm(y)
+    out = np.eye(4)
+    out[:3, :3] = np.column_stack([np.cross(y, z), y, z])
+    out[:3, 3] = fn(centre[None])[0]
+    return out
+
+
+def load_native_transform(paths: list[Path | str], template: str) -> NativeTransform:
+    """Load one or both fMRIPrep T1w ↔ template transforms.
+
+    Parameters
+    ----------
+    paths : list of path
+        ``..._from-T1w_to-<template>_..._xfm.h5`` and/or ``..._from-<template>_to-T1w_..._xfm.h5``.
+    template : str
+        The template space of the coordinates to map (must match the files).
+    """
+    to_native = to_template = None
+    for path in paths:
+        src, dst = transform_spaces(path)
+        if (src, dst) == ("T1w", template):
+            to_native = load_transform(path)
+        elif (src, dst) == (template, "T1w"):
+            to_template = load_transform(path)
+        else:
+            raise InputError(
+                f"{Path(path).name} maps {src} to {dst}, but the coordinates are in {template} — pass "
+                f"from-T1w_to-{template} and/or from-{template}_to-T1w"
+            )
+    if to_native is None and to_template is None:
+        raise InputError("no transform given — pass fMRIPrep's from-T1w_to-<template> (and from-<template>_to-T1w) files")
+    return NativeTransform(template, to_native, to_template, tuple(Path(p).name for p in paths))
+
+
+def scalp_along_ray(data: np.ndarray, affine: np.ndarray, start_mm, direction, max_mm: float = 70.0,
+                    step_mm: float = 0.5, gap_mm: float = 6.0) -> np.ndarray:
+    """Outer head surface of a T1w image along a ray from inside the head.
+
+    The head is where the intensity exceeds 15 % of the image's 98th percentile; the surface is the last
+    head sample before ``gap_mm`` of background.
+
+    Raises
+    ------
+    InputError
+        When the ray never leaves the head or starts outside it.
+    """
+    from scipy.ndimage import map_coordinates
+
+    d = np.asarray(direction, dtype=float)
+    d /= np.linalg.norm(d)
+    finite = data[np.isfinite(data)]
+    threshold = 0.15 * np.percentile(finite[finite > 0], 98) if (finite > 0).any() else np.inf
+    t = np.arange(0.0, max_mm + step_mm / 2, step_mm)
+    pts = np.asarray(start_mm, dtype=float) + t[:, None] * d
+    ijk = (np.linalg.inv(affine) @ np.column_stack([pts, np.ones(len(t))]).T)[:3]
+    head = map_coordinates(np.nan_to_num(data), ijk, order=1, mode="constant", cval=0.0) >= threshold
+    gap = int(round(gap_mm / step_mm))
+    for i in range(len(t) - gap):
+        if head[i] and not head[i + 1:i + 1 + gap].any():
+            return pts[i]
+    raise InputError("could not find the head surface along the coil axis in the T1w image — check that the T1w is not skull-stripped and covers the target")
