@@ -1,0 +1,287 @@
+"""``tmstarget coil``: coil placement, induced E-field, optimisation and neuronavigation export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from ...exceptions import InputError
+from .._common import nonneg_float, positive_float, print_json
+
+logger = logging.getLogger("tmstarget.cli.coil")
+
+DESCRIPTION = """\
+Where to put a figure-8 coil for a cortical target, how to turn it, what field it induces, and files the
+neuronavigation system opens. Research use; not a medical device.
+
+Placement: scalp entry = the template-head scalp point nearest the target; coil centre on the scalp (plus
+--scalp-offset-mm); handle --handle-angle degrees from the midline, pointing posterior (default 45,
+away from the midline). E-field: the coil as magnetic dipoles over a sphere fitted to the local scalp,
+analytic spherical-conductor solution (Heller & van Hulsteyn 1992); V/m at --didt A/us. Focality: S1/2
+(cm2), V1/2 (cm3), d1/2 (mm) as in Deng et al. 2013.
+
+--optimize searches positions within --search-radius-mm and handle rotations for the highest
+E-field-weighted circuit score: the |E|-weighted mean circuit value over grey-matter voxels with
+|E| >= half the maximum. Circuit: the target's score map (default with --target-json; also for 'sgacc'),
+'convergent', or a group map PATH (positive = stimulate).
+
+Native space: --xfm takes fMRIPrep's from-T1w_to-<template>_mode-image_xfm.h5 and/or
+from-<template>_to-T1w_mode-image_xfm.h5 (both give the round-trip error); --t1w (fMRIPrep's
+desc-preproc_T1w, not skull-stripped) moves the coil onto that head's surface. Exports are then in T1w
+world coordinates (RAS mm), otherwise in template coordinates.
+
+Exports (axes and units in docs/export.md): --localite InstrumentMarker XML (4x4, Localite coil axes),
+--brainsight target .txt, --csv and --poses-json in tmstarget's axes (y = handle, z = into the head).
+
+examples:
+  tmstarget coil --target=-40,42,30 --json
+  tmstarget coil --target-json out/sub-01/sub-01_desc-sgacc_target.json --optimize --localite sub-01.xml
+  tmstarget coil --target-json T.json --optimize --circuit convergent \\
+      --xfm anat/sub-01_from-T1w_to-MNI152NLin6Asym_mode-image_xfm.h5 \\
+      anat/sub-01_from-MNI152NLin6Asym_to-T1w_mode-image_xfm.h5 \\
+      --t1w anat/sub-01_desc-preproc_T1w.nii.gz --brainsight sub-01.txt
+"""
+
+
+def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    """Register ``tmstarget coil``."""
+    from ...coil.models import DEFAULT_COIL, PRESETS
+    from ..parser import HelpFormatter
+
+    p = subparsers.add_parser("coil", parents=parents, help="coil placement, E-field, optimisation and neuronavigation export",
+                              description=DESCRIPTION, formatter_class=HelpFormatter)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--target-json", type=Path, metavar="FILE", help="target JSON written by 'tmstarget target'")
+    src.add_argument("--target", metavar="X,Y,Z", help="target in mm (write --target=-40,42,30 for a negative x)")
+    p.add_argument("--space", default="MNI152NLin6Asym", choices=["MNI152NLin6Asym", "MNI152NLin2009cAsym"], help="space of --target")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    c = p.add_argument_group("coil and placement")
+    c.add_argument("--coil", default=DEFAULT_COIL, choices=sorted(PRESETS), help="coil model (approximate published geometry)")
+    c.add_argument("--handle-angle", type=float, default=45.0, metavar="DEG", help="handle angle from the midline, pointing posterior (+ = lateral)")
+    c.add_argument("--scalp-offset-mm", type=nonneg_float, default=0.0, metavar="MM", help="gap between scalp and coil (hair, cap)")
+    c.add_argument("--didt", type=positive_float, default=1.0, metavar="A_PER_US", help="coil current slope for reported fields")
+    o = p.add_argument_group("optimisation")
+    o.add_argument("--optimize", action="store_true", help="optimise position and handle rotation")
+    o.add_argument("--circuit", metavar="score|sgacc|convergent|PATH", help="circuit weighting the field (default: the target's score map)")
+    o.add_argument("--search-radius-mm", type=nonneg_float, default=25.0, metavar="MM", help="largest shift of the scalp entry point")
+    n = p.add_argument_group("participant space")
+    n.add_argument("--xfm", type=Path, nargs="+", metavar="FILE", help="fMRIPrep T1w<->template transform file(s)")
+    n.add_argument("--t1w", type=Path, metavar="FILE", help="participant T1w (with scalp) the transforms belong to")
+    e = p.add_argument_group("exports")
+    e.add_argument("--localite", type=Path, metavar="FILE", help="write a Localite InstrumentMarker XML")
+    e.add_argument("--localite-space", default="RAS", choices=["RAS", "LPS"], help="Localite world axes (RAS for NIfTI)")
+    e.add_argument("--brainsight", type=Path, metavar="FILE", help="write a Brainsight targets .txt")
+    e.add_argument("--brainsight-coords", choices=["NIfTI:Aligned", "NIfTI:Scanner", "NIfTI:MNI-152"],
+                   help="Brainsight coordinate system (default: NIfTI:Aligned in T1w space, NIfTI:MNI-152 in template space)")
+    e.add_argument("--csv", type=Path, metavar="FILE", help="write the pose as CSV")
+    e.add_argument("--poses-json", type=Path, metavar="FILE", help="write the pose as JSON")
+    e.add_argument("--name", metavar="NAME", help="marker/target name (default: sub-<label>_<circuit> or 'target')")
+    p.set_defaults(func=run)
+
+
+def _parse_point(text: str) -> list[float]:
+    parts = [s for s in re.split(r"[,\s]+", text.strip()) if s]
+    try:
+        values = [float(s) for s in parts]
+    except ValueError:
+        values = []
+    if len(values) != 3:
+        raise InputError(f"--target {text!r} is not three numbers — write e.g. --target=-40,42,30 (mm)")
+    return values
+
+
+def _read_target(args: argparse.Namespace) -> dict:
+    if args.target is not None:
+        return {"target_mni": _parse_point(args.target), "space": args.space, "participant": None, "session": None, "circuit": None}
+    path = args.target_json
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+        obj["target_mni"] = [float(v) for v in obj["target_mni"]][:3]
+    except FileNotFoundError:
+        raise InputError(f"target JSON {path} not found — run 'tmstarget target' first or check the path") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"cannot read target JSON {path}: {exc} — pass a file written by 'tmstarget target'") from None
+    obj.setdefault("space", "MNI152NLin6Asym")
+    return obj
+
+
+def _circuit_voxels(args: argparse.Namespace, target: dict) -> tuple[Any, Any, str]:
+    """Grey-matter voxel centres and circuit values for the optimiser, and a description of the circuit."""
+    import nibabel as nib
+    import numpy as np
+    from nilearn.datasets import load_mni152_gm_mask
+    from nilearn.image import resample_to_img
+
+    from ...circuits import load_circuit_map, resolve_circuit
+
+    spec = args.circuit or "score"
+    if spec in ("score", "sgacc"):
+        if args.target_json is None:
+            raise InputError(f"--circuit {spec} needs the target's score map — pass --target-json, or --circuit convergent|PATH")
+        path = args.target_json.with_name(args.target_json.name.replace("_target.json", "_score.nii.gz"))
+        if not path.is_file():
+            raise InputError(f"score map {path.name} not found beside the target JSON — pass --circuit convergent|PATH")
+    else:
+        path = resolve_circuit(spec).path
+    img = nib.load(str(path))
+    values = load_circuit_map(path, img.affine, img.shape[:3])
+    gm = load_mni152_gm_mask(resolution=2)
+    brain = resample_to_img(gm, nib.Nifti1Image(np.zeros(img.shape[:3], np.int8), img.affine), interpolation="nearest",
+                            force_resample=True, copy_header=True).get_fdata() > 0.5
+    keep = brain & np.isfinite(values)
+    ijk = np.argwhere(keep)
+    points = ijk @ img.affine[:3, :3].T + img.affine[:3, 3]
+    return points, values[keep], f"{path.name} ({len(points)} grey-matter voxels)"
+
+
+def _native(args: argparse.Namespace, plan: Any, space: str) -> tuple[Any, dict]:
+    import nibabel as nib
+    import numpy as np
+
+    from ...export.native import load_native_transform, scalp_along_ray
+
+    xfm = load_native_transform(args.xfm, space)
+    mni_pose = plan.placement.matrix
+    pose = xfm.pose_to_native(mni_pose)
+    target = xfm.to_native(plan.placement.target_mm[None])[0]
+    info: dict[str, Any] = {"files": list(xfm.files), "target_t1w_mm": [round(float(v), 1) for v in target]}
+    trip = xfm.round_trip_mm(np.stack([plan.placement.target_mm, mni_pose[:3, 3]]))
+    info["round_trip_mm"] = {"target": round(float(trip[0]), 3), "coil_centre": round(float(trip[1]), 3),
+                             "inverse": "file" if xfm.to_template_xfm is not None and xfm.to_native_xfm is not None else "numerical"}
+    if args.t1w is not None:
+        try:
+            img = nib.load(str(args.t1w))
+            data = np.asanyarray(img.dataobj, dtype=np.float32)
+        except Exception as exc:
+            raise InputError(f"cannot read T1w {args.t1w}: {exc} — pass fMRIPrep's desc-preproc_T1w.nii.gz") from None
+        ijk = np.linalg.inv(img.affine) @ np.append(target, 1.0)
+        if data.ndim != 3 or np.any(ijk[:3] < -0.5) or np.any(ijk[:3] > np.array(data.shape) - 0.5):
+            raise InputError(f"the target maps to {np.round(target, 1).tolist()} mm, outside {args.t1w.name} — pass the transforms of this T1w")
+        surface = scalp_along_ray(data, img.affine, target, -pose[:3, 2])
+        info["scalp_adjustment_mm"] = round(float(np.linalg.norm(surface - (pose[:3, 3] - plan.placement.scalp_offset_mm * -pose[:3, 2]))), 1)
+        pose[:3, 3] = surface - plan.placement.scalp_offset_mm * pose[:3, 2]
+    else:
+        logger.warning("no --t1w: the coil centre is the template scalp point mapped to T1w space (registration is brain-driven)")
+    info["coil_centre_t1w_mm"] = [round(float(v), 1) for v in pose[:3, 3]]
+    info["coil_cortex_distance_mm"] = round(float(np.linalg.norm(pose[:3, 3] - target)), 1)
+    info["matrix"] = [[round(float(x), 6) for x in row] for row in pose]
+    return pose, info
+
+
+def _export(args: argparse.Namespace, pose: Any, name: str, space: str) -> dict:
+    """Write the requested files (all or none) and read each back to report its round-trip error."""
+    from ...export import (NamedPose, position_difference_mm, read_brainsight, read_localite, read_poses_csv, read_poses_json,
+                           rotation_difference_deg, write_brainsight, write_localite, write_poses_csv, write_poses_json)
+
+    poses = [NamedPose(name, pose)]
+    native = space == "T1w"
+    coords = args.brainsight_coords or ("NIfTI:Aligned" if native else "NIfTI:MNI-152")
+    jobs = [
+        ("localite", args.localite, lambda p: write_localite(p, poses, args.localite_space), lambda p: read_localite(p)),
+        ("brainsight", args.brainsight, lambda p: write_brainsight(p, poses, coords), lambda p: read_brainsight(p)[0]),
+        ("csv", args.csv, lambda p: write_poses_csv(p, poses, space), lambda p: read_poses_csv(p)[0]),
+        ("poses_json", args.poses_json, lambda p: write_poses_json(p, poses, space), lambda p: read_poses_json(p)[0]),
+    ]
+    written, out = [], {}
+    try:
+        for kind, path, write, read in jobs:
+            if path is None:
+                continue
+            existed = path.exists()
+            write(path)
+            if not existed:
+                written.append(path)
+            back = read(path)[0].matrix
+            out[kind] = {"path": str(path), "round_trip_mm": round(position_difference_mm(pose, back), 4),
+                         "round_trip_deg": round(rotation_difference_deg(pose, back), 4)}
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return out
+
+
+def _fmt(v) -> str:
+    return "(" + ", ".join(f"{x:.1f}" for x in v) + ")"
+
+
+def _text(result: dict) -> str:
+    pl, ef, opt = result["placement"], result["efield"], result["optimization"]
+    lines = [
+        f"coil plan for target {_fmt(result['target_mni'])} mm {result['space']} — {result['coil']['name']} on the {result['head_model']}",
+        f"  scalp entry {_fmt(pl['scalp_entry_mm'])}, coil centre {_fmt(pl['coil_centre_mm'])}, normal into head {_fmt(pl['coil_normal_into_head'])}",
+        f"  handle {pl['handle_angle_from_midline_deg']:.0f} deg from the midline, pointing {_fmt(pl['handle_direction'])}; "
+        f"scalp-cortex {pl['scalp_cortex_distance_mm']:.1f} mm, coil-cortex {pl['coil_cortex_distance_mm']:.1f} mm",
+        f"  E-field at {ef['didt_a_per_us']:g} A/us: {ef['e_target_v_per_m']:.3f} V/m at the target ({ef['target_pct_of_max']:.0f}% of the "
+        f"cortical maximum {ef['e_max_cortex_v_per_m']:.3f} V/m at {_fmt(ef['max_location_mm'])}, {ef['max_to_target_mm']:.1f} mm away); "
+        f"S1/2 {ef['half_max_area_cm2']:.1f} cm2, V1/2 {ef['half_max_volume_cm3']:.1f} cm3, d1/2 {ef['half_value_depth_mm']:.1f} mm",
+    ]
+    if opt:
+        lines.append(
+            f"  optimised ({result['circuit_map']}): weighted score {opt['score']:.4f} vs default {opt['default_score']:.4f}; "
+            f"entry moved {opt['shift_mm']:.1f} mm, handle turned {opt['rotation_deg']:.0f} deg; "
+            f"{opt['n_evaluations']} placements in {opt['time_s']:.2f} s"
+        )
+    if result["native"]:
+        nat = result["native"]
+        lines.append(f"  T1w: target {_fmt(nat['target_t1w_mm'])}, coil centre {_fmt(nat['coil_centre_t1w_mm'])}, "
+                     f"round trip {nat['round_trip_mm']['target']:.3f} mm ({nat['round_trip_mm']['inverse']} inverse)")
+    for kind, info in result["exports"].items():
+        lines.append(f"  wrote {kind}: {info['path']} (read back: {info['round_trip_mm']:.4f} mm, {info['round_trip_deg']:.4f} deg)")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Plan the coil, map to T1w space if asked, write exports, print the result."""
+    from ... import NOTICE, __version__
+    from ...coil import get_coil, plan_coil
+
+    if args.t1w is not None and not args.xfm:
+        raise InputError("--t1w needs the transforms — add --xfm with fMRIPrep's from-T1w_to-<template> file")
+    target = _read_target(args)
+    space = target["space"]
+    try:
+        from ...headmodel import load_template_head
+    except ImportError:
+        raise InputError("the template head model (tmstarget.headmodel) is not available in this installation — update tmstarget") from None
+    head = load_template_head()
+    if space != getattr(head, "space", space):
+        logger.warning("target is in %s, the template head in %s (a few mm apart)", space, head.space)
+    points = values = None
+    circuit_desc = None
+    if args.optimize:
+        points, values, circuit_desc = _circuit_voxels(args, target)
+    elif args.circuit:
+        raise InputError("--circuit only weights the optimisation — add --optimize")
+    plan = plan_coil(head, target["target_mni"], get_coil(args.coil), args.handle_angle, args.scalp_offset_mm, args.didt,
+                     points, values, args.search_radius_mm)
+    pose, out_space, native = plan.placement.matrix, space, None
+    if args.xfm:
+        pose, native = _native(args, plan, space)
+        out_space = "T1w"
+    label = target.get("participant")
+    name = args.name or (f"sub-{label}_{target.get('circuit') or 'target'}" if label else "target")
+    exports = _export(args, pose, name, out_space)
+    result = {
+        "participant": label,
+        "session": target.get("session"),
+        "circuit": target.get("circuit"),
+        "space": space,
+        "target_mni": [round(float(v), 1) for v in target["target_mni"]],
+        "head_model": "template head (MNI152)",
+        "circuit_map": circuit_desc,
+        **plan.to_json(),
+        "native": native,
+        "exports": exports,
+        "notice": NOTICE,
+        "tmstarget_version": __version__,
+    }
+    if args.json:
+        print_json(result)
+    else:
+        print(_text(result))
+    return 0
