@@ -113,6 +113,17 @@ def test_field_summary_under_the_coil():
     assert far.e_target < s.e_target
 
 
+def test_sphere_that_misses_the_target_is_refused():
+    head = sphere_head()
+    pl = place_on_head(head, CENTRE + (RADIUS - 18.0) * LEFT_DLPFC)
+    dip = coil_dipoles(PRESETS["magstim-d70"], 1, 12)
+    small = Sphere(pl.scalp_mm - 5.0 * pl.normal, 5.0)  # a tiny sphere that the 18 mm deep target is outside of
+    with pytest.raises(InputError, match="does not contain the target"):
+        summarize_field(pl, dip, small)
+    with pytest.raises(InputError, match="does not contain the target"):
+        optimize_placement(head, pl, dip, small, np.zeros((20, 3)), np.zeros(20))
+
+
 def test_weighted_score_matches_explicit_loop(rng):
     e = rng.random((4, 50))
     c = rng.normal(size=50)

@@ -33,7 +33,7 @@ from ..exceptions import InputError
 from .efield import DIDT_1_A_PER_US, sphere_efield
 from .geometry import Placement, Sphere, handle_angle_deg, rotation_between, unit
 from .models import Dipoles
-from .summary import sphere_pose
+from .summary import check_head_sphere, sphere_pose
 
 logger = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ def _grid(search_radius_mm: float, step_mm: float, n_angles: int) -> np.ndarray:
 
 
 def optimize_placement(head, default: Placement, dipoles: Dipoles, sphere: Sphere, points_mm, values,
-                       search_radius_mm: float = 25.0, grid_step_mm: float = 4.0, n_angles: int = 12,
+                       search_radius_mm: float = 25.0, grid_step_mm: float = 4.0, n_angles: int = 8,
                        refine: int = 3) -> OptimizationResult:
     """Search coil positions and handle rotations for the highest E-field-weighted circuit score.
 
@@ -229,15 +229,17 @@ def optimize_placement(head, default: Placement, dipoles: Dipoles, sphere: Spher
         raise InputError("circuit values contain NaN or infinity — restrict the voxels to where the map is defined")
     if search_radius_mm < 0:
         raise InputError(f"search radius must be >= 0 mm, got {search_radius_mm} — pass a distance")
+    check_head_sphere(default, sphere)
     c = sphere.centre_mm
     scalp_radius = float(np.linalg.norm(default.scalp_mm - c))
     pose = sphere_pose(default, sphere)
     u0, h0 = -pose[:3, 2], pose[:3, 1]
-    # voxels the field can reach: within the lateral reach of any candidate and < 45 mm below the scalp
+    # voxels the field can reach: within the lateral reach of any candidate and < 40 mm below the scalp (the
+    # half-maximum region of a figure-8 coil spans ~25 mm sideways and ~15 mm below the shallowest cortex)
     rel = pts - c
     dist = np.linalg.norm(rel, axis=1)
     arc = scalp_radius * np.arccos(np.clip(rel @ u0 / np.maximum(dist, 1e-9), -1.0, 1.0))
-    keep = (arc <= search_radius_mm + 40.0) & (dist < scalp_radius - 2.0) & (dist > scalp_radius - 45.0)
+    keep = (arc <= search_radius_mm + 35.0) & (dist < scalp_radius - 2.0) & (dist > scalp_radius - 40.0)
     if keep.sum() < 10:
         raise InputError(f"only {int(keep.sum())} brain voxels lie under the coil's search area — check that the circuit map and the target are in the same space")
     ref = reference_field(dipoles, scalp_radius + default.scalp_offset_mm, scalp_radius)

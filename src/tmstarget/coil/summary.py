@@ -9,13 +9,17 @@ least half the shell maximum (``V½``, cm³), and the half-value depth below the
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..exceptions import InputError
 from .efield import DIDT_1_A_PER_US, sphere_efield
 from .geometry import Placement, Sphere, coil_matrix, unit
 from .models import Dipoles
+
+logger = logging.getLogger(__name__)
 
 #: Lateral extent (arc length, mm) and spacing of the cortical-shell grid.
 SHELL_RADIUS_MM, SHELL_STEP_MM = 50.0, 1.0
@@ -29,6 +33,21 @@ def sphere_pose(placement: Placement, sphere: Sphere) -> np.ndarray:
     u = unit(placement.scalp_mm - c)
     origin = c + (np.linalg.norm(placement.scalp_mm - c) + placement.scalp_offset_mm) * u
     return coil_matrix(origin, u, placement.handle)
+
+
+def check_head_sphere(placement: Placement, sphere: Sphere) -> None:
+    """Refuse a sphere that does not hold the target below the entry point; warn about deep targets."""
+    c = sphere.centre_mm
+    r_t = float(np.linalg.norm(placement.target_mm - c))
+    r_s = float(np.linalg.norm(placement.scalp_mm - c))
+    if (placement.scalp_mm - c) @ placement.normal <= 0 or r_t >= r_s - 1.0:
+        raise InputError(
+            f"the head sphere fitted at the scalp entry (radius {sphere.radius_mm:.0f} mm, fit RMS {sphere.rms_mm:.1f} mm) "
+            f"does not contain the target {np.round(placement.target_mm, 1).tolist()} — the spherical model needs a "
+            "cortical target under a convex part of the scalp"
+        )
+    if placement.scalp_cortex_distance_mm > 40.0:
+        logger.warning("target is %.0f mm below the scalp; figure-8 coils reach about 20-30 mm", placement.scalp_cortex_distance_mm)
 
 
 def _basis(axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -132,10 +151,11 @@ def summarize_field(placement: Placement, dipoles: Dipoles, sphere: Sphere, didt
         Rate of change of the coil current (A/µs).
     """
     didt = didt_a_per_us * DIDT_1_A_PER_US
-    world = dipoles.transformed(sphere_pose(placement, sphere))
     c = sphere.centre_mm
-    axis = unit(placement.scalp_mm - c)
+    check_head_sphere(placement, sphere)
     r_t = float(np.linalg.norm(placement.target_mm - c))
+    world = dipoles.transformed(sphere_pose(placement, sphere))
+    axis = unit(placement.scalp_mm - c)
     e_t = sphere_efield(placement.target_mm, world, c, didt)[0]
     pts, area = shell_grid(c, axis, r_t, SHELL_RADIUS_MM, SHELL_STEP_MM)
     mag = np.linalg.norm(sphere_efield(pts, world, c, didt), axis=1)
