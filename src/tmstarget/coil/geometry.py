@@ -93,6 +93,18 @@ def local_sphere(head, point_mm, radius_mm: float = SPHERE_FIT_RADIUS_MM) -> Sph
     return fit_sphere(v[keep])
 
 
+def _midline_frame(normal, hemisphere_sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit normal, projected posterior direction and lateral direction in the scalp tangent plane."""
+    n = unit(normal)
+    posterior = np.array([0.0, -1.0, 0.0])
+    p_t = posterior - (posterior @ n) * n
+    if np.linalg.norm(p_t) < 0.2:
+        raise InputError("the scalp faces straight backwards or forwards here, the midline direction is undefined — choose a lateral site")
+    p_t = unit(p_t)
+    lateral = np.cross(n, p_t)
+    return n, p_t, lateral if lateral[0] * hemisphere_sign >= 0 else -lateral
+
+
 def handle_direction(normal, hemisphere_sign: float, angle_deg: float = DEFAULT_HANDLE_ANGLE_DEG) -> np.ndarray:
     """Handle direction in the scalp tangent plane, ``angle_deg`` from the posterior midline direction.
 
@@ -105,27 +117,21 @@ def handle_direction(normal, hemisphere_sign: float, angle_deg: float = DEFAULT_
     angle_deg : float
         Rotation from the posterior direction towards lateral (degrees).
     """
-    n = unit(normal)
-    posterior = np.array([0.0, -1.0, 0.0])
-    p_t = posterior - (posterior @ n) * n
-    if np.linalg.norm(p_t) < 0.2:
-        raise InputError("the scalp faces straight backwards or forwards here, the midline direction is undefined — pass an explicit handle angle on a lateral site")
-    p_t = unit(p_t)
-    lateral = np.cross(n, p_t)
-    if lateral[0] * hemisphere_sign < 0:
-        lateral = -lateral
+    _, p_t, lateral = _midline_frame(normal, hemisphere_sign)
     a = np.deg2rad(angle_deg)
     return unit(np.cos(a) * p_t + np.sin(a) * lateral)
 
 
 def handle_angle_deg(normal, handle, hemisphere_sign: float) -> float:
     """Inverse of :func:`handle_direction`: angle of ``handle`` from the posterior direction (degrees)."""
-    n, h = unit(normal), unit(handle)
-    p_t = unit(np.array([0.0, -1.0, 0.0]) - (-n[1]) * n)
-    lateral = np.cross(n, p_t)
-    if lateral[0] * hemisphere_sign < 0:
-        lateral = -lateral
+    _, p_t, lateral = _midline_frame(normal, hemisphere_sign)
+    h = unit(handle)
     return float(np.degrees(np.arctan2(h @ lateral, h @ p_t)))
+
+
+def rounded(values, ndigits: int) -> list[float]:
+    """Floats rounded for JSON output."""
+    return [round(float(v), ndigits) for v in np.ravel(values)]
 
 
 def coil_matrix(centre_mm, normal_out, handle) -> np.ndarray:
@@ -191,21 +197,19 @@ class Placement:
 
     def to_json(self) -> dict:
         """JSON-ready description (mm, rounded to 0.1 mm; directions to 1e-4)."""
-        r1 = lambda v: [round(float(x), 1) for x in v]  # noqa: E731
-        r4 = lambda v: [round(float(x), 4) for x in v]  # noqa: E731
         return {
             "space": self.space,
-            "target_mm": r1(self.target_mm),
-            "scalp_entry_mm": r1(self.scalp_mm),
-            "coil_centre_mm": r1(self.centre_mm),
-            "scalp_normal": r4(self.normal),
-            "coil_normal_into_head": r4(-self.normal),
-            "handle_direction": r4(self.handle),
+            "target_mm": rounded(self.target_mm, 1),
+            "scalp_entry_mm": rounded(self.scalp_mm, 1),
+            "coil_centre_mm": rounded(self.centre_mm, 1),
+            "scalp_normal": rounded(self.normal, 4),
+            "coil_normal_into_head": rounded(-self.normal, 4),
+            "handle_direction": rounded(self.handle, 4),
             "handle_angle_from_midline_deg": round(float(self.handle_angle_deg), 1),
             "scalp_offset_mm": round(float(self.scalp_offset_mm), 1),
             "scalp_cortex_distance_mm": round(self.scalp_cortex_distance_mm, 1),
             "coil_cortex_distance_mm": round(self.coil_cortex_distance_mm, 1),
-            "matrix": [[round(float(x), 6) for x in row] for row in self.matrix],
+            "matrix": [rounded(row, 6) for row in self.matrix],
         }
 
 

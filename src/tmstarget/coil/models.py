@@ -80,8 +80,11 @@ class CoilGeometry:
                 f"coil {self.key}: inner diameter {self.inner_diameter_mm} mm must be >= 0 and below the outer "
                 f"diameter {self.outer_diameter_mm} mm — fix the geometry"
             )
-        if self.turns < 1 or self.winding_depth_mm < 0 or self.wing_distance_mm < self.outer_diameter_mm * 0.5:
-            raise InputError(f"coil {self.key}: turns >= 1, winding depth >= 0 and separated wings are required — fix the geometry")
+        if self.turns < 1 or self.winding_depth_mm < 0 or self.wing_distance_mm < self.outer_diameter_mm:
+            raise InputError(
+                f"coil {self.key}: needs >= 1 turn, winding depth >= 0 and wings that do not overlap (wing distance "
+                f"{self.wing_distance_mm} mm < outer diameter {self.outer_diameter_mm} mm?) — fix the geometry"
+            )
 
     @property
     def turn_radii_mm(self) -> np.ndarray:

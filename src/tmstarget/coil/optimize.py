@@ -31,7 +31,7 @@ from scipy.optimize import minimize
 
 from ..exceptions import InputError
 from .efield import DIDT_1_A_PER_US, sphere_efield
-from .geometry import Placement, Sphere, handle_angle_deg, rotation_between, unit
+from .geometry import Placement, Sphere, handle_angle_deg, rotation_between, rounded, unit
 from .models import Dipoles
 from .summary import check_head_sphere, sphere_pose
 
@@ -145,7 +145,7 @@ class OptimizationResult:
             "improvement": round(self.score - self.default_score, 4),
             "shift_mm": round(self.shift_mm, 1),
             "rotation_deg": round(self.rotation_deg, 1),
-            "stimulated_centroid_mm": [round(float(x), 1) for x in self.stimulated_centroid_mm],
+            "stimulated_centroid_mm": rounded(self.stimulated_centroid_mm, 1),
             "n_evaluations": self.n_evaluations,
             "time_s": round(self.time_s, 2),
         }

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..exceptions import InputError
 from .efield import DIDT_1_A_PER_US, sphere_efield
-from .geometry import Placement, Sphere, coil_matrix, unit
+from .geometry import Placement, Sphere, coil_matrix, rounded, unit
 from .models import Dipoles
 
 logger = logging.getLogger(__name__)
@@ -120,16 +120,16 @@ class FieldSummary:
         return {
             "didt_a_per_us": self.didt_a_per_us,
             "e_target_v_per_m": round(self.e_target, 3),
-            "e_target_direction": [round(float(x), 4) for x in self.e_target_direction],
+            "e_target_direction": rounded(self.e_target_direction, 4),
             "e_max_cortex_v_per_m": round(self.e_max_cortex, 3),
-            "max_location_mm": [round(float(x), 1) for x in self.max_location_mm],
+            "max_location_mm": rounded(self.max_location_mm, 1),
             "max_to_target_mm": round(self.max_to_target_mm, 1),
             "target_pct_of_max": round(self.target_pct_of_max, 1),
             "half_max_area_cm2": round(self.half_max_area_cm2, 2),
             "half_max_volume_cm3": round(self.half_max_volume_cm3, 2),
             "half_value_depth_mm": round(self.half_value_depth_mm, 1),
             "head_sphere": {
-                "centre_mm": [round(float(x), 1) for x in self.sphere.centre_mm],
+                "centre_mm": rounded(self.sphere.centre_mm, 1),
                 "radius_mm": round(self.sphere.radius_mm, 1),
                 "fit_rms_mm": round(self.sphere.rms_mm, 2),
             },

@@ -142,13 +142,14 @@ def _native(args: argparse.Namespace, plan: Any, space: str) -> tuple[Any, dict]
     import nibabel as nib
     import numpy as np
 
+    from ...coil.geometry import rounded
     from ...export.native import load_native_transform, scalp_along_ray
 
     xfm = load_native_transform(args.xfm, space)
     mni_pose = plan.placement.matrix
     pose = xfm.pose_to_native(mni_pose)
     target = xfm.to_native(plan.placement.target_mm[None])[0]
-    info: dict[str, Any] = {"files": list(xfm.files), "target_t1w_mm": [round(float(v), 1) for v in target]}
+    info: dict[str, Any] = {"files": list(xfm.files), "target_t1w_mm": rounded(target, 1)}
     trip = xfm.round_trip_mm(np.stack([plan.placement.target_mm, mni_pose[:3, 3]]))
     info["round_trip_mm"] = {"target": round(float(trip[0]), 3), "coil_centre": round(float(trip[1]), 3),
                              "inverse": "file" if xfm.to_template_xfm is not None and xfm.to_native_xfm is not None else "numerical"}
@@ -162,13 +163,14 @@ def _native(args: argparse.Namespace, plan: Any, space: str) -> tuple[Any, dict]
         if data.ndim != 3 or np.any(ijk[:3] < -0.5) or np.any(ijk[:3] > np.array(data.shape) - 0.5):
             raise InputError(f"the target maps to {np.round(target, 1).tolist()} mm, outside {args.t1w.name} — pass the transforms of this T1w")
         surface = scalp_along_ray(data, img.affine, target, -pose[:3, 2])
-        info["scalp_adjustment_mm"] = round(float(np.linalg.norm(surface - (pose[:3, 3] - plan.placement.scalp_offset_mm * -pose[:3, 2]))), 1)
+        mapped_scalp = pose[:3, 3] + plan.placement.scalp_offset_mm * pose[:3, 2]  # z points into the head
+        info["scalp_adjustment_mm"] = round(float(np.linalg.norm(surface - mapped_scalp)), 1)
         pose[:3, 3] = surface - plan.placement.scalp_offset_mm * pose[:3, 2]
     else:
         logger.warning("no --t1w: the coil centre is the template scalp point mapped to T1w space (registration is brain-driven)")
-    info["coil_centre_t1w_mm"] = [round(float(v), 1) for v in pose[:3, 3]]
+    info["coil_centre_t1w_mm"] = rounded(pose[:3, 3], 1)
     info["coil_cortex_distance_mm"] = round(float(np.linalg.norm(pose[:3, 3] - target)), 1)
-    info["matrix"] = [[round(float(x), 6) for x in row] for row in pose]
+    info["matrix"] = [rounded(row, 6) for row in pose]
     return pose, info
 
 
