@@ -93,6 +93,8 @@ def test_native_space_with_affine_transform_and_t1w(tmp_path, capsys):
     assert nat["round_trip_mm"]["target"] < 0.01 and nat["round_trip_mm"]["inverse"] == "numerical"
     centre_t1w = np.array(nat["coil_centre_t1w_mm"])
     assert abs(np.linalg.norm(centre_t1w - centre) - 97.0) < 1.5  # on the ball's surface + 2 mm offset
+    z = np.array(nat["matrix"])[:3, 2]
+    assert z @ (centre - centre_t1w) / np.linalg.norm(centre - centre_t1w) > np.cos(np.deg2rad(3.0))  # normal to the ball
     back, space = read_poses_csv(tmp_path / "native.csv")
     assert space == "T1w" and np.linalg.norm(back[0].matrix[:3, 3] - centre_t1w) < 0.1
 

@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from tmstarget.exceptions import InputError
-from tmstarget.export.native import load_native_transform, scalp_along_ray, transform_spaces
+from tmstarget.export.native import load_native_transform, scalp_along_ray, scalp_normal, transform_spaces
 
 h5py = pytest.importorskip("h5py")
 
@@ -150,5 +150,10 @@ def test_scalp_along_ray_finds_the_head_surface():
     data = np.where(np.linalg.norm(xyz - [0, 5, 0], axis=1) < 80.0, 100.0, 0.0).reshape(101, 101, 101).astype(np.float32)
     hit = scalp_along_ray(data, affine, [0, 5, 50.0], [0, 0, 1.0])
     assert abs(hit[2] - 80.0) < 1.0  # sphere of radius 80 mm around (0, 5, 0)
+    tilted = scalp_along_ray(data, affine, [18.0, 5, 24.0], [0.6, 0, 0.8])  # 30 mm out from the centre
+    radial = (tilted - [0, 5, 0]) / np.linalg.norm(tilted - [0, 5, 0])
+    assert np.degrees(np.arccos(scalp_normal(data, affine, tilted) @ radial)) < 3.0
     with pytest.raises(InputError, match="head surface"):
         scalp_along_ray(np.zeros_like(data), affine, [0, 0, 0.0], [0, 0, 1.0])
+    with pytest.raises(InputError, match="no head surface"):
+        scalp_normal(data, affine, [0, 5, 0.0])  # deep inside: no surface nearby

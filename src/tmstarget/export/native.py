@@ -12,7 +12,8 @@ Pass both to get the round-trip error; with one file the other direction is its 
 iterations on the forward mapping). Coil orientations are mapped through the local Jacobian of the
 mapping and re-orthonormalised (normal first, then handle). fMRIPrep registers skull-stripped brains, so a
 scalp point mapped from the template lands near, not on, the participant's scalp: with the T1w image the
-coil centre is moved to where the participant's head surface crosses the coil axis.
+coil centre is moved to where the participant's head surface crosses the coil axis
+(:func:`scalp_along_ray`) and the coil normal to that surface's normal (:func:`scalp_normal`).
 
 All coordinates RAS+ mm (nitransforms converts ITK's LPS internally). Research use; not a medical device.
 """
@@ -184,6 +185,13 @@ def load_native_transform(paths: list[Path | str], template: str) -> NativeTrans
     return NativeTransform(template, to_native, to_template, tuple(Path(p).name for p in paths))
 
 
+def _head_threshold(data: np.ndarray) -> float:
+    """Head/background intensity threshold of a T1w image: 15 % of the 98th percentile of positive voxels."""
+    finite = data[np.isfinite(data)]
+    positive = finite[finite > 0]
+    return float(0.15 * np.percentile(positive, 98)) if positive.size else np.inf
+
+
 def scalp_along_ray(data: np.ndarray, affine: np.ndarray, start_mm, direction, max_mm: float = 70.0,
                     step_mm: float = 0.5, gap_mm: float = 6.0) -> np.ndarray:
     """Outer head surface of a T1w image along a ray from inside the head.
@@ -200,14 +208,40 @@ def scalp_along_ray(data: np.ndarray, affine: np.ndarray, start_mm, direction, m
 
     d = np.asarray(direction, dtype=float)
     d /= np.linalg.norm(d)
-    finite = data[np.isfinite(data)]
-    threshold = 0.15 * np.percentile(finite[finite > 0], 98) if (finite > 0).any() else np.inf
     t = np.arange(0.0, max_mm + step_mm / 2, step_mm)
     pts = np.asarray(start_mm, dtype=float) + t[:, None] * d
     ijk = (np.linalg.inv(affine) @ np.column_stack([pts, np.ones(len(t))]).T)[:3]
-    head = map_coordinates(np.nan_to_num(data), ijk, order=1, mode="constant", cval=0.0) >= threshold
+    head = map_coordinates(np.nan_to_num(data), ijk, order=1, mode="constant", cval=0.0) >= _head_threshold(data)
     gap = int(round(gap_mm / step_mm))
     for i in range(len(t) - gap):
         if head[i] and not head[i + 1:i + 1 + gap].any():
             return pts[i]
     raise InputError("could not find the head surface along the coil axis in the T1w image — check that the T1w is not skull-stripped and covers the target")
+
+
+def scalp_normal(data: np.ndarray, affine: np.ndarray, point_mm, radius_mm: float = 10.0) -> np.ndarray:
+    """Outward normal of the T1w head surface near a surface point (gradient of the smoothed head mask).
+
+    Uses the head/background threshold of :func:`scalp_along_ray` on a cube of ``radius_mm`` around the point,
+    smoothed with a 3 mm Gaussian; the normal is minus the intensity gradient at the point, in world axes.
+    """
+    from scipy.ndimage import gaussian_filter, map_coordinates
+
+    inv = np.linalg.inv(affine)
+    centre = inv[:3, :3] @ np.asarray(point_mm, dtype=float) + inv[:3, 3]
+    zooms = np.linalg.norm(affine[:3, :3], axis=0)
+    half = np.ceil(radius_mm / zooms).astype(int)
+    lo = np.maximum(np.floor(centre).astype(int) - half, 0)
+    hi = np.minimum(np.floor(centre).astype(int) + half + 2, np.array(data.shape[:3]))
+    patch = (np.nan_to_num(data[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]) >= _head_threshold(data)).astype(float)
+    if patch.size == 0 or patch.min() == patch.max():
+        raise InputError("no head surface near the coil centre in the T1w image — check the T1w and the transforms")
+    smooth = gaussian_filter(patch, sigma=3.0 / zooms)
+    grads = np.gradient(smooth)
+    at = (centre - lo)[:, None]
+    g_vox = np.array([map_coordinates(g, at, order=1, mode="nearest")[0] for g in grads])
+    g_world = inv[:3, :3].T @ g_vox  # chain rule: d/dx = (dijk/dx)^T d/dijk
+    norm = np.linalg.norm(g_world)
+    if not norm > 0:
+        raise InputError("the T1w head surface has no defined direction at the coil centre — check the T1w")
+    return -g_world / norm

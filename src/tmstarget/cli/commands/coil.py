@@ -31,7 +31,8 @@ E-field-weighted circuit score: the |E|-weighted mean circuit value over grey-ma
 
 Native space: --xfm takes fMRIPrep's from-T1w_to-<template>_mode-image_xfm.h5 and/or
 from-<template>_to-T1w_mode-image_xfm.h5 (both give the round-trip error); --t1w (fMRIPrep's
-desc-preproc_T1w, not skull-stripped) moves the coil onto that head's surface. Exports are then in T1w
+desc-preproc_T1w, not skull-stripped) moves the coil onto that head's surface and aligns it with the
+surface normal there. Exports are then in T1w
 world coordinates (RAS mm), otherwise in template coordinates.
 
 Exports (axes and units in docs/export.md): --localite InstrumentMarker XML (4x4, Localite coil axes),
@@ -142,8 +143,8 @@ def _native(args: argparse.Namespace, plan: Any, space: str) -> tuple[Any, dict]
     import nibabel as nib
     import numpy as np
 
-    from ...coil.geometry import rounded
-    from ...export.native import load_native_transform, scalp_along_ray
+    from ...coil.geometry import coil_matrix, rounded
+    from ...export.native import load_native_transform, scalp_along_ray, scalp_normal
 
     xfm = load_native_transform(args.xfm, space)
     mni_pose = plan.placement.matrix
@@ -165,7 +166,13 @@ def _native(args: argparse.Namespace, plan: Any, space: str) -> tuple[Any, dict]
         surface = scalp_along_ray(data, img.affine, target, -pose[:3, 2])
         mapped_scalp = pose[:3, 3] + plan.placement.scalp_offset_mm * pose[:3, 2]  # z points into the head
         info["scalp_adjustment_mm"] = round(float(np.linalg.norm(surface - mapped_scalp)), 1)
-        pose[:3, 3] = surface - plan.placement.scalp_offset_mm * pose[:3, 2]
+        normal = scalp_normal(data, img.affine, surface)
+        tilt = float(np.degrees(np.arccos(np.clip(normal @ -pose[:3, 2], -1.0, 1.0))))
+        info["normal_adjustment_deg"] = round(tilt, 1)
+        if tilt > 45.0:
+            logger.warning("the T1w scalp normal is %.0f deg from the mapped coil normal; keeping the mapped one", tilt)
+            normal = -pose[:3, 2]
+        pose = coil_matrix(surface + plan.placement.scalp_offset_mm * normal, normal, pose[:3, 1])
     else:
         logger.warning("no --t1w: the coil centre is the template scalp point mapped to T1w space (registration is brain-driven)")
     info["coil_centre_t1w_mm"] = rounded(pose[:3, 3], 1)
