@@ -25,12 +25,15 @@ def _run_json(capsys, argv: list[str]) -> dict:
 
 
 def _target_dir(tmp_path, blob_mm=(-48.0, 34.0, 24.0)) -> tuple:
-    """A target JSON and a score map (Gaussian blob beside the target, 0 elsewhere) as 'tmstarget target' writes them."""
+    """A target JSON and a score map (Gaussian blob beside the target; NaN outside a 25 mm search region) as
+    'tmstarget target' writes them."""
     d = tmp_path / "out" / "sub-01"
     d.mkdir(parents=True)
     ijk = np.indices((91, 109, 91)).reshape(3, -1).T
     xyz = ijk @ MNI_AFFINE[:3, :3].T + MNI_AFFINE[:3, 3]
-    score = np.exp(-((xyz - blob_mm) ** 2).sum(1) / (2 * 8.0**2)).reshape(91, 109, 91).astype(np.float32)
+    score = np.exp(-((xyz - blob_mm) ** 2).sum(1) / (2 * 8.0**2))
+    score[np.linalg.norm(xyz - TARGET, axis=1) > 25.0] = np.nan
+    score = score.reshape(91, 109, 91).astype(np.float32)
     nib.save(nib.Nifti1Image(score, MNI_AFFINE), str(d / "sub-01_desc-sgacc_score.nii.gz"))
     target = d / "sub-01_desc-sgacc_target.json"
     target.write_text(json.dumps({"participant": "01", "session": None, "space": "MNI152NLin6Asym", "circuit": "sgacc", "target_mni": TARGET, "score": 0.4}))

@@ -110,17 +110,23 @@ def _read_target(args: argparse.Namespace) -> dict:
     return obj
 
 
-def _circuit_voxels(args: argparse.Namespace, target: dict) -> tuple[Any, Any, str]:
-    """Grey-matter voxel centres and circuit values for the optimiser, and a description of the circuit."""
+def _circuit_voxels(args: argparse.Namespace) -> tuple[Any, Any, str]:
+    """Grey-matter voxel centres and circuit values for the optimiser, and a description of the circuit.
+
+    Grey matter = nilearn's MNI152 grey-matter mask on the map's grid. The target's score map is undefined
+    (NaN) outside its search region: those voxels count as 0, so field spent outside the search region lowers
+    the score. In a group map NaN means no data and those voxels are left out; zeros are kept as values.
+    """
     import nibabel as nib
     import numpy as np
     from nilearn.datasets import load_mni152_gm_mask
     from nilearn.image import resample_to_img
 
-    from ...circuits import load_circuit_map, resolve_circuit
+    from ...circuits import resolve_circuit
 
     spec = args.circuit or "score"
-    if spec in ("score", "sgacc"):
+    score_map = spec in ("score", "sgacc")
+    if score_map:
         if args.target_json is None:
             raise InputError(f"--circuit {spec} needs the target's score map — pass --target-json, or --circuit convergent|PATH")
         path = args.target_json.with_name(args.target_json.name.replace("_target.json", "_score.nii.gz"))
@@ -128,14 +134,22 @@ def _circuit_voxels(args: argparse.Namespace, target: dict) -> tuple[Any, Any, s
             raise InputError(f"score map {path.name} not found beside the target JSON — pass --circuit convergent|PATH")
     else:
         path = resolve_circuit(spec).path
-    img = nib.load(str(path))
-    values = load_circuit_map(path, img.affine, img.shape[:3])
-    gm = load_mni152_gm_mask(resolution=2)
-    brain = resample_to_img(gm, nib.Nifti1Image(np.zeros(img.shape[:3], np.int8), img.affine), interpolation="nearest",
-                            force_resample=True, copy_header=True).get_fdata() > 0.5
+    try:
+        img = nib.load(str(path))
+        values = np.asanyarray(img.dataobj, dtype=np.float32)
+    except Exception as exc:
+        raise InputError(f"cannot read circuit map {path}: {exc} — pass a NIfTI file") from None
+    if values.ndim == 4 and values.shape[3] == 1:
+        values = values[..., 0]
+    if values.ndim != 3 or not np.nanmax(np.abs(values), initial=0.0) > 0:
+        raise InputError(f"circuit map {path.name} must be one non-empty 3-D volume, got shape {values.shape} — pass a single map")
+    grid = nib.Nifti1Image(np.zeros(values.shape, np.int8), img.affine)
+    brain = resample_to_img(load_mni152_gm_mask(resolution=2), grid, interpolation="nearest", force_resample=True,
+                            copy_header=True).get_fdata() > 0.5
+    if score_map:
+        values = np.nan_to_num(values, nan=0.0)
     keep = brain & np.isfinite(values)
-    ijk = np.argwhere(keep)
-    points = ijk @ img.affine[:3, :3].T + img.affine[:3, 3]
+    points = np.argwhere(keep) @ img.affine[:3, :3].T + img.affine[:3, 3]
     return points, values[keep], f"{path.name} ({len(points)} grey-matter voxels)"
 
 
@@ -263,7 +277,7 @@ def run(args: argparse.Namespace) -> int:
     points = values = None
     circuit_desc = None
     if args.optimize:
-        points, values, circuit_desc = _circuit_voxels(args, target)
+        points, values, circuit_desc = _circuit_voxels(args)
     elif args.circuit:
         raise InputError("--circuit only weights the optimisation — add --optimize")
     plan = plan_coil(head, target["target_mni"], get_coil(args.coil), args.handle_angle, args.scalp_offset_mm, args.didt,
