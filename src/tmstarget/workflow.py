@@ -17,27 +17,21 @@ import numpy as np
 from scipy import ndimage
 
 from . import __version__
-from .circuits import SGACC_MNI, SGACC_RADIUS_MM, load_circuit_map, resolve_circuit, sphere_mask
-from .clean import HIGH_PASS_HZ, LOW_PASS_HZ, normalize_columns, run_operator
-from .connectivity import circuit_similarity, seed_map, seed_timecourse, weighted_seed_score
+from .circuits import load_circuit_map, resolve_circuit
+from .clean import HIGH_PASS_HZ, LOW_PASS_HZ, run_operator
+from .methods import METHODS, choose_target, compute_scores, finalize_components
 from .exceptions import InputError
 from .io.bids import Run
 from .io.confounds import DEFAULT_STRATEGY, load_run_confounds
 from .io.derivatives import sha256
 from .io.images import bold_shape, check_grid, load_image, load_mask, read_tr, stream_masked_volumes
 from .regions import check_search_region, dlpfc_search_mask
-from .select import NEIGHBOURHOOD_MM, select_target
+from .select import NEIGHBOURHOOD_MM
 from ._utils.prefetch import Prefetcher
 from ._utils.progress import progress
 
 logger = logging.getLogger(__name__)
 
-#: Targeting methods: how the score is computed and how the target is picked from it.
-METHODS = {
-    "robust": "circuit similarity averaged over a coil-sized neighbourhood, maximum (default)",
-    "similarity": "circuit similarity, single best voxel (the trial's map method)",
-    "seedmap": "anticorrelation with the sgACC seed, or correlation with the circuit-weighted seed (Fox 2012/2013), best voxel",
-}
 
 
 @dataclass(frozen=True)
@@ -283,7 +277,39 @@ def _chunks(imgs, brain, names):
             yield i, start, x
 
 
-def _compute(runs, options, circuit, hashes, timings, t_start) -> TargetResult:
+@dataclass
+class Prepared:
+    """A participant's data after one pass over the BOLD files: everything targeting needs.
+
+    Attributes
+    ----------
+    blocks : list of ndarray, each (r_run, V)
+        Compressed cleaned (and smoothed) data of each run; ``operators[i].basis @ blocks[i]`` are the
+        cleaned time series of run i at its kept volumes.
+    operators : list of CleaningOperator
+    infos : list of RunInfo
+    brain, affine, region
+        Voxel grid of the columns, its affine and the search region.
+    circuit_map : ndarray or None
+        Group circuit map on the grid (None for the sgACC seed circuit).
+    tsnr : ndarray
+        Temporal SNR volume.
+    """
+
+    blocks: list
+    operators: list
+    infos: list
+    brain: np.ndarray
+    affine: np.ndarray
+    region: np.ndarray
+    circuit_map: np.ndarray | None
+    tsnr: np.ndarray
+
+
+def prepare(runs: list[Run], options: TargetingOptions, circuit, timings: dict | None = None) -> Prepared:
+    """Read and clean the runs in one pass (see :mod:`tmstarget.clean`); smooth; load the circuit map."""
+    timings = {} if timings is None else timings
+    t_start = time.perf_counter()
     # ---- headers and masks (cheap), then start decompressing the BOLD data in the background
     imgs, brain = [], None
     for run in runs:
@@ -308,58 +334,28 @@ def _compute(runs, options, circuit, hashes, timings, t_start) -> TargetResult:
             moments[i, 0] += x.sum(axis=0, dtype=np.float64)
             moments[i, 1] += np.einsum("tv,tv->v", x, x, dtype=np.float64)
         timings["read_clean"] = time.perf_counter() - t0
-    tsnr = _tsnr(moments, [info.n_volumes for info in infos], brain)
     affine = imgs[0].affine
-    shape3 = brain.shape
-
     t0 = time.perf_counter()
-    w = np.concatenate(blocks, axis=0) if len(blocks) > 1 else blocks[0]
-    del blocks
     if options.fwhm_mm and options.fwhm_mm > 0:
-        w = _smooth_components(w, brain, affine, options.fwhm_mm)
+        blocks = [_smooth_components(b, brain, affine, options.fwhm_mm) for b in blocks]
     timings["smooth"] = time.perf_counter() - t0
+    cmap = None if circuit.kind == "seed" else load_circuit_map(circuit.path, affine, brain.shape)
+    tsnr = _tsnr(moments, [info.n_volumes for info in infos], brain)
+    return Prepared(blocks, operators, infos, brain, affine, region, cmap, tsnr)
 
+
+def _compute(runs, options, circuit, hashes, timings, t_start) -> TargetResult:
+    prep = prepare(runs, options, circuit, timings)
+    shape3, affine, infos, tsnr = prep.brain.shape, prep.affine, prep.infos, prep.tsnr
     t0 = time.perf_counter()
-    start = 0
-    valid = np.ones(w.shape[1], bool)
-    for op in operators:  # unit norm per run, so each run weighs the same
-        _, ok = normalize_columns(w[start : start + op.rank])
-        valid &= ok
-        start += op.rank
-    w, ok = normalize_columns(w)
-    valid &= ok
-    if valid.mean() < 0.5:
-        raise InputError(f"BOLD data are constant in {100 * (1 - valid.mean()):.0f}% of brain voxels — check the preprocessing output and the mask")
-    flat = np.flatnonzero(brain.ravel(order="F"))
-    ijk = np.column_stack(np.unravel_index(flat, shape3, order="F"))
-    in_region = region.ravel(order="F")[flat]
-    search_idx = np.flatnonzero(in_region & valid)
-    if search_idx.size == 0:
-        raise InputError("every search-region voxel has constant data — check the BOLD covers the DLPFC")
-    coords = ijk[search_idx] @ affine[:3, :3].T + affine[:3, 3]
-
-    # ---- circuit scores
-    zooms = np.sqrt((affine[:3, :3] ** 2).sum(0))
-    local = ndimage.distance_transform_edt(~region, sampling=zooms) <= options.exclude_local_mm
-    far = ~local.ravel(order="F")[flat] & valid
-    if circuit.kind == "seed":
-        seed_idx = np.flatnonzero(sphere_mask(affine, shape3, SGACC_MNI, SGACC_RADIUS_MM).ravel(order="F")[flat] & valid)
-        seed = seed_timecourse(w, seed_idx)
-        circuit_values = -seed_map(w, seed)  # positive = anticorrelated with sgACC = the end to stimulate
-        if options.method == "seedmap":
-            raw = circuit_values[search_idx]
-        else:
-            raw = circuit_similarity(w, circuit_values, search_idx, np.flatnonzero(far))
-    else:
-        cmap = load_circuit_map(circuit.path, affine, shape3).ravel(order="F")[flat]
-        circuit_idx = np.flatnonzero(far & np.isfinite(cmap))
-        scorer = weighted_seed_score if options.method == "seedmap" else circuit_similarity
-        raw = scorer(w, np.nan_to_num(cmap), search_idx, circuit_idx)
-    selection = select_target(coords, raw, "robust" if options.method == "robust" else "peak", options.neighbourhood_mm)
+    comp = finalize_components(prep.blocks, prep.brain, affine)
+    scores = compute_scores(comp, prep.region, prep.circuit_map, options.method in ("robust", "similarity"), options.exclude_local_mm)
+    selection, raw = choose_target(options.method, comp, scores, options.neighbourhood_mm)
+    search_idx = scores.search_idx
     timings["score_select"] = time.perf_counter() - t0
 
     score_map = np.full(shape3, np.nan, np.float32)  # NaN = outside the search region
-    vox = ijk[search_idx]
+    vox = np.column_stack(np.unravel_index(comp.flat[search_idx], shape3, order="F"))
     score_map[vox[:, 0], vox[:, 1], vox[:, 2]] = selection.selection_map
     timings["total"] = time.perf_counter() - t_start
     logger.info(

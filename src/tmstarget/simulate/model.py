@@ -8,9 +8,10 @@ latent network time courses, plus noise and artefacts:
   positive: intraparietal, anterior insula, right DLPFC, dorsal ACC), anticorrelated with ``sgacc``
   (r = −0.4); ``fpn`` (an unrelated fronto-parietal network with a left-DLPFC *distractor* node); a
   ``dmn``-like network; and the **global signal** in all grey matter;
-- the **individual target**: a node (σ = 5 mm) at the planted location in the left-DLPFC grey matter
-  whose time course is the negative of ``sgacc`` plus half of ``task`` — the spot a connectivity-guided
-  method should find. It is displaced from the group location by ``shift_mm`` in a random direction;
+- the **individual target**: a node (Gaussian, σ = 5 mm, centred on a left-DLPFC grey-matter voxel and
+  not restricted to grey matter, so that the planted point is the peak of the signal) whose time course
+  is the negative of ``sgacc`` plus half of ``task`` — the spot a connectivity-guided method should find.
+  It is displaced from the group location by ``shift_mm`` in a random direction;
 - **noise**: AR(1) in time (φ = ``noise_ar``), spatially smooth (FWHM ``noise_fwhm_mm``), with standard
   deviation ``S0 / tsnr``; slow scanner drift; aliased physiological (respiratory/cardiac) fluctuations
   strongest in CSF;
@@ -145,7 +146,9 @@ def network_maps(anat: Anatomy, target_mni) -> dict[str, np.ndarray]:
     maps = {}
     for name, nodes in _NETWORKS.items():
         maps[name] = sum(a * _blob(anat.xyz, c, s) for c, s, a in nodes) * tissue
-    maps["target"] = _blob(anat.xyz, target_mni, 5.0) * tissue
+    # Not weighted by tissue: the planted point is then the true peak of the circuit signal. Restricting the
+    # node to grey matter would move its centre of mass 1-3 mm towards the thicker side of the cortex.
+    maps["target"] = _blob(anat.xyz, target_mni, 5.0)
     maps["global"] = tissue.copy()
     return maps
 

@@ -49,7 +49,7 @@ def add_parser(subparsers, parents) -> None:
     c = p.add_argument_group("circuit and selection")
     c.add_argument("--circuit", default="sgacc", metavar="sgacc|convergent|PATH", help="circuit to match (positive = stimulate)")
     c.add_argument("--circuit-label", metavar="LABEL", help="label for output names (default: from the circuit name)")
-    c.add_argument("--method", default="robust", choices=["robust", "similarity", "seedmap"], help="how the target is chosen")
+    c.add_argument("--method", default="robust", choices=["robust", "similarity", "seedmap", "cluster", "hierarchical"], help="how the target is chosen")
     c.add_argument("--search-mask", type=Path, metavar="PATH", help="search region mask on the BOLD grid (default: left DLPFC, BA9+BA46 20 mm spheres, grey matter)")
     c.add_argument("--neighbourhood-mm", type=positive_float, default=10.0, metavar="MM", help="coil-sized neighbourhood radius for --method robust")
     k = p.add_argument_group("cleaning")

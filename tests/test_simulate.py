@@ -1,0 +1,85 @@
+"""The simulator does what it claims: planted anticorrelation, motion in signal and confounds, realistic tSNR."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tmstarget.simulate.dataset import confounds_table
+from tmstarget.simulate.model import SimulationParams, anatomy, framewise_displacement, motion_parameters, simulate_participant
+
+
+@pytest.fixture(scope="module")
+def one_run():
+    anat = anatomy("brain")
+    target = np.array([-40.0, 40.0, 30.0])
+    rng = np.random.default_rng(7)
+    bold, motion = simulate_participant(rng, anat, target, SimulationParams(n_volumes=200, t_r=2.0), n_runs=1)[0]
+    flat = np.flatnonzero(anat.brain.ravel(order="F"))
+    x = bold.reshape(-1, bold.shape[3], order="F")[flat].T.astype(np.float64)  # (T, V)
+    return anat, target, bold, motion, x
+
+
+def _sphere_mean(anat, x, centre, radius):
+    d = np.linalg.norm(anat.xyz - np.asarray(centre, np.float32), axis=1)
+    return x[:, d <= radius].mean(1)
+
+
+def _clean(ts, confounds, t_r=2.0):
+    from tmstarget.clean import cleaning_matrix
+
+    return cleaning_matrix(len(ts), t_r, confounds) @ ts
+
+
+def test_planted_target_is_anticorrelated_with_sgacc(one_run):
+    anat, target, bold, motion, x = one_run
+    table = confounds_table(bold.reshape(-1, bold.shape[3], order="F"), motion, {
+        "global": np.flatnonzero(anat.brain.ravel(order="F")),
+        "white_matter": np.flatnonzero(anat.wm.ravel(order="F")),
+        "csf": np.flatnonzero(anat.csf.ravel(order="F")),
+    })
+    conf = np.nan_to_num(table[[c for c in table.columns if c.startswith(("trans", "rot")) ] + ["white_matter", "csf"]].to_numpy())
+    sg = _clean(_sphere_mean(anat, x, (6, 16, -10), 6), conf)
+    at_target = _clean(_sphere_mean(anat, x, target, 4), conf)
+    far_away = _clean(_sphere_mean(anat, x, (-24, -90, 0), 4), conf)  # occipital, no planted structure
+    r_target = np.corrcoef(sg, at_target)[0, 1]
+    r_far = np.corrcoef(sg, far_away)[0, 1]
+    assert r_target < -0.4, r_target
+    assert abs(r_far) < 0.3, r_far
+
+
+def test_confounds_describe_the_motion_in_the_signal(one_run):
+    anat, _, bold, motion, x = one_run
+    flat2d = bold.reshape(-1, bold.shape[3], order="F")
+    brain = np.flatnonzero(anat.brain.ravel(order="F"))
+    table = confounds_table(flat2d, motion, {"global": brain, "white_matter": brain, "csf": brain})
+    # columns are the fMRIPrep ones, and derived columns are consistent with the parameters
+    for c in ("trans_x", "rot_z_derivative1_power2", "framewise_displacement", "global_signal", "std_dvars", "csf"):
+        assert c in table
+    fd = framewise_displacement(motion)
+    np.testing.assert_allclose(table["framewise_displacement"].to_numpy()[1:], fd[1:])
+    np.testing.assert_allclose(table["global_signal"], flat2d[brain].mean(0, dtype=np.float64), rtol=1e-6)
+    # motion leaks into the voxel signal: the 24 motion regressors explain much of the edge voxels' variance
+    from scipy import ndimage
+
+    edge = ndimage.distance_transform_edt(anat.brain).ravel(order="F")[brain] <= 2
+    m24 = np.nan_to_num(table[[c for c in table.columns if c.startswith(("trans", "rot"))]].to_numpy())
+    design = np.c_[np.ones(len(m24)), np.linspace(-1, 1, len(m24)), m24]
+    y = x[:, edge][:, ::50]
+    resid = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
+    r2 = 1 - resid.var(0) / y.var(0)
+    assert np.median(r2) > 0.15, np.median(r2)
+
+
+def test_motion_is_realistic():
+    fds = [framewise_displacement(motion_parameters(np.random.default_rng(s), 300)) for s in range(20)]
+    mean_fd = np.mean([f.mean() for f in fds])
+    assert 0.08 < mean_fd < 0.3
+    assert np.mean([(f > 0.5).mean() for f in fds]) < 0.05  # a few jumps
+
+
+def test_tsnr_is_realistic(one_run):
+    anat, _, _, _, x = one_run
+    gm = anat.gm.ravel(order="F")[np.flatnonzero(anat.brain.ravel(order="F"))]
+    tsnr = x[:, gm].mean(0) / x[:, gm].std(0)
+    assert 35 < np.median(tsnr) < 80
