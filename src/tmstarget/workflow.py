@@ -53,6 +53,8 @@ class TargetingOptions:
     exclude_local_mm: float = 10.0
     t_r: float | None = None
     search_mask: Path | None = None
+    bootstrap: int = 0
+    bootstrap_seed: int = 0
 
 
 @dataclass
@@ -84,6 +86,7 @@ class TargetResult:
     affine: np.ndarray
     n_search_voxels: int
     tsnr_map: np.ndarray | None = None
+    confidence: dict | None = None
     inputs: dict[str, str] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
     options: TargetingOptions = field(default_factory=TargetingOptions)
@@ -132,6 +135,7 @@ class TargetResult:
             "target_mni": [round(float(v), 1) for v in self.target_mni],
             "score": round(self.score, 4),
             "score_voxel": round(self.score_raw, 4),
+            **({"confidence_radius_mm": self.confidence["confidence_radius_mm"], "n_bootstrap": o.bootstrap} if self.confidence else {}),
             "n_volumes_used": self.n_volumes_used,
             "n_volumes_censored": self.n_volumes_censored,
             "runs": [r.name for r in self.runs],
@@ -353,6 +357,13 @@ def _compute(runs, options, circuit, hashes, timings, t_start) -> TargetResult:
     selection, raw = choose_target(options.method, comp, scores, options.neighbourhood_mm)
     search_idx = scores.search_idx
     timings["score_select"] = time.perf_counter() - t0
+    confidence = None
+    if options.bootstrap > 0:
+        from .reliability import bootstrap_confidence
+
+        t0 = time.perf_counter()
+        confidence = bootstrap_confidence(prep, options, options.bootstrap, options.bootstrap_seed)
+        timings["bootstrap"] = time.perf_counter() - t0
 
     score_map = np.full(shape3, np.nan, np.float32)  # NaN = outside the search region
     vox = np.column_stack(np.unravel_index(comp.flat[search_idx], shape3, order="F"))
@@ -373,6 +384,7 @@ def _compute(runs, options, circuit, hashes, timings, t_start) -> TargetResult:
         affine=affine,
         n_search_voxels=int(search_idx.size),
         tsnr_map=tsnr,
+        confidence=confidence,
         inputs=hashes.result(),
         timings_s=timings,
         options=options,
