@@ -1,0 +1,269 @@
+"""The participant report: one self-contained HTML file per target.
+
+:func:`participant_context` reads the target outputs and draws the figures, :func:`~tmstarget.report.html.render`
+turns the context into HTML, and :func:`write_participant_report` is the only function that writes (atomically,
+after everything else succeeded, so a failure leaves no partial report).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import InputError
+from ..io.derivatives import sha256, target_path, write_text_atomic
+from . import brain, plots
+from ._mpl import ReportFigure, safe_figure, svg_text_uri
+from .data import check_label, check_out_dir, find_target, load_map, qc_path, read_json_optional, read_motion, read_target, sibling
+from .html import render
+from .sections import coil_section, human_label, madrs_section, measurements_from, protocol_section, reliability_section, scalp_alternatives, software_versions
+
+logger = logging.getLogger(__name__)
+
+#: Keys accepted in ``extras``.
+EXTRAS = {
+    "head_measurements": "mapping with nasion_inion_cm, tragus_tragus_cm, circumference_cm: adds Beam F3",
+    "coil": "the object printed by 'tmstarget coil --json' (or a CoilPlan); False leaves the coil out",
+    "protocol": "the object printed by 'tmstarget protocol --json' (dose, safety, schedule, course)",
+    "madrs": "path of a MADRS table, or tmstarget.outcomes.madrs_outcomes() output",
+    "reliability": "reliability results (default: <p>_desc-<circuit>_reliability.json beside the target)",
+}
+
+
+def _check_extras(extras: Mapping[str, Any] | None) -> dict[str, Any]:
+    extras = dict(extras or {})
+    unknown = sorted(set(extras) - set(EXTRAS))
+    if unknown:
+        raise InputError(f"unknown report extras {', '.join(unknown)} — use {', '.join(EXTRAS)}")
+    return extras
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _load(path: Path, reader, what: str) -> tuple[Any, str | None]:
+    """``(value, None)``, or ``(None, note)`` when the optional file is missing or unreadable."""
+    if not path.is_file():
+        return None, f"{what} {path.name} was not found beside the target JSON."
+    try:
+        return reader(path), None
+    except Exception as exc:  # noqa: BLE001 - an optional file becomes a note
+        logger.warning("report: cannot read %s (%s)", path, exc)
+        return None, f"{what} {path.name} could not be read ({type(exc).__name__}: {exc})."
+
+
+def _fmt(v: Any, fmt: str = "{:.1f}", unit: str = "") -> str:
+    return "n/a" if v is None else f"{fmt.format(v)}{unit}"
+
+
+def _cards(t: dict, confidence: float | None) -> list[tuple[str, str]]:
+    x, y, z = t["target_mni"]
+    qc = t.get("qc") or {}
+    used, cens = t.get("n_volumes_used"), t.get("n_volumes_censored")
+    cards = [
+        ("target (MNI mm)", f"({x:.1f}, {y:.1f}, {z:.1f})"),
+        ("circuit score", _fmt(t.get("score"), "{:.3f}")),
+        ("circuit / method", f"{t['circuit']} / {t.get('method', 'n/a')}"),
+        ("template space", str(t.get("space", "n/a"))),
+        ("volumes used / censored", f"{_fmt(used, '{}')} / {_fmt(cens, '{}')}"),
+        ("mean framewise displacement", _fmt(qc.get("mean_fd_mm"), "{:.3f}", " mm")),
+    ]
+    if confidence is not None:
+        cards.insert(2, ("95 % confidence radius", _fmt(confidence, unit=" mm")))
+    return cards
+
+
+def _qc_rows(t: dict) -> list[tuple[str, Any]]:
+    qc = t.get("qc") or {}
+    names = {
+        "mean_fd_mm": "mean framewise displacement (mm)", "max_fd_mm": "maximum framewise displacement (mm)",
+        "percent_censored": "volumes censored (%)", "median_tsnr_brain": "median tSNR, brain",
+        "median_tsnr_search_region": "median tSNR, search region",
+    }
+    rows = [(names.get(k, k), v) for k, v in qc.items()]
+    rows += [("volumes used", t.get("n_volumes_used")), ("volumes censored", t.get("n_volumes_censored")),
+             ("search-region voxels", t.get("n_search_voxels"))]
+    return rows
+
+
+def _parameters(t: dict) -> list[tuple[str, Any]]:
+    rows: list[tuple[str, Any]] = [("circuit", t["circuit"]), ("method", t.get("method")), ("space", t.get("space"))]
+    for k, v in (t.get("parameters") or {}).items():
+        rows.append((human_label(k), ", ".join(f"{x}" for x in v) if isinstance(v, list) else v))
+    rows.append(("tmstarget version of the target", t.get("tmstarget_version")))
+    return rows
+
+
+@dataclass
+class _Outputs:
+    """The optional files beside a target JSON, each loaded or replaced by a note."""
+
+    score: tuple[np.ndarray, np.ndarray] | None
+    tsnr: tuple[np.ndarray, np.ndarray] | None
+    motion: list | None
+    reliability: Mapping | None
+    notes: dict[str, str | None]
+    files: list[Path]
+
+
+def _read_outputs(json_path: Path, t: dict, reliability: Mapping | None) -> _Outputs:
+    paths = {"score": sibling(json_path, "score.nii.gz"), "tsnr": qc_path(json_path, t, "tsnr"),
+             "motion": qc_path(json_path, t, "motion"), "reliability": sibling(json_path, "reliability.json")}
+    values, notes = {}, {}
+    values["score"], notes["score"] = _load(paths["score"], load_map, "Score map")
+    values["tsnr"], notes["tsnr"] = _load(paths["tsnr"], load_map, "tSNR map")
+    values["motion"], notes["motion"] = _load(paths["motion"], read_motion, "Motion table")
+    values["reliability"], notes["reliability"] = reliability, None
+    if reliability is None and paths["reliability"].is_file():
+        values["reliability"], notes["reliability"] = _load(paths["reliability"], read_json_optional, "Reliability results")
+    elif reliability is not None and not isinstance(reliability, Mapping):
+        raise InputError("reliability results must be a JSON object (as written by 'tmstarget reliability') — pass a dict")
+    files = [json_path] + [paths[k] for k in paths if values[k] is not None and paths[k].is_file()]
+    return _Outputs(values["score"], values["tsnr"], values["motion"], values["reliability"], notes, files)
+
+
+def _missing(note: str | None, alt: str, caption: str) -> ReportFigure:
+    return ReportFigure(None, alt, caption, note or "No data.")
+
+
+def _figures(name: str, t: dict, o: _Outputs, confidence: float | None, others: list, curve, madrs: dict | None) -> dict:
+    """Every figure of the participant report (a failed or impossible one carries a note instead)."""
+    target, score, tsnr, motion = t["target_mni"], o.score, o.tsnr, o.motion
+    cap = {
+        "slices": "Orthogonal slices through the target: score map (red = higher) over the search region (outline).",
+        "glass": "Glass brain: score map, the target (green dot) and the scalp-rule targets projected to cortex "
+                 "(squares, colours as in the scalp-rule table).",
+        "tsnr": "Temporal SNR (mean over SD of each voxel's time series) on axial slices; white outline = search region.",
+    }
+    fd_thr = (t.get("parameters") or {}).get("fd_threshold_mm")
+    cap["fd"] = "Framewise displacement per volume, runs end to end; red = censored volumes" + (f"; dashed line = FD threshold {fd_thr:g} mm." if fd_thr else ".")
+    alt = {"slices": f"Score map slices of {name}", "glass": f"Glass brain of {name}", "fd": f"Framewise displacement of {name}", "tsnr": f"tSNR map of {name}"}
+    figures: dict[str, ReportFigure | None] = {"curve": None, "madrs": None}
+    if score is not None:
+        figures["slices"] = safe_figure("score slices", lambda: brain.score_map_slices(score[0], score[1], target, confidence), alt["slices"], cap["slices"])
+        figures["glass"] = safe_figure("score glass brain", lambda: brain.score_map_glass(score[0], score[1], target, others), alt["glass"], cap["glass"])
+    else:
+        figures["slices"], figures["glass"] = (_missing(o.notes["score"], alt[k], cap[k]) for k in ("slices", "glass"))
+    runs = [(f"run {i + 1}", r.fd_mm, r.censored) for i, r in enumerate(motion or [])]
+    figures["fd"] = safe_figure("FD trace", lambda: plots.fd_trace(runs, fd_thr), alt["fd"], cap["fd"]) if motion else _missing(o.notes["motion"], alt["fd"], cap["fd"])
+    if tsnr is not None:
+        region = np.isfinite(score[0]) if score is not None and score[0].shape == tsnr[0].shape else None
+        figures["tsnr"] = safe_figure("tSNR", lambda: brain.tsnr_slices(tsnr[0], tsnr[1], region), alt["tsnr"], cap["tsnr"])
+    else:
+        figures["tsnr"] = _missing(o.notes["tsnr"], alt["tsnr"], cap["tsnr"])
+    if curve:
+        figures["curve"] = safe_figure("scan-length curve", lambda: plots.scan_length_curve(*curve), "Scan-length curve",
+                                       "Distance of the target found with part of the data from the full-data target; dashed line = 3 mm.")
+    if madrs:
+        from ..outcomes import trajectory_svg
+
+        draw = lambda: svg_text_uri(trajectory_svg((madrs["outcomes"],), remission_threshold=madrs["threshold"], title=f"MADRS, {name}"))  # noqa: E731
+        figures["madrs"] = safe_figure("MADRS", draw, f"MADRS trajectory of {name}", "MADRS total at each assessment; dashed line = remission threshold.")
+    return figures
+
+
+def participant_context(out_dir: Path | str, participant: str, session: str | None = None, circuit: str | None = None,
+                        extras: Mapping[str, Any] | None = None) -> tuple[Path, dict[str, Any]]:
+    """Read one participant's outputs, draw the figures and return ``(report path, template context)``.
+
+    Parameters are those of :func:`write_participant_report`. Nothing is written.
+
+    Raises
+    ------
+    InputError
+        Unknown participant, missing or ambiguous target JSON, or malformed ``extras``.
+    """
+    out = check_out_dir(out_dir)
+    label = check_label(participant, "participant")
+    session = check_label(session, "session") if session else None
+    extras = _check_extras(extras)
+    json_path = find_target(out, label, session, circuit)
+    t = read_target(json_path)
+    measurements = measurements_from(extras.get("head_measurements"))
+    protocol = protocol_section(extras.get("protocol"))
+    madrs = madrs_section(extras.get("madrs"), label)
+    coil = coil_section(t, extras.get("coil"))
+    o = _read_outputs(json_path, t, extras.get("reliability"))
+    if isinstance(extras.get("madrs"), (str, Path)):
+        o.files.append(Path(extras["madrs"]))
+
+    confidence = t.get("confidence_radius_mm", (o.reliability or {}).get("confidence_radius_mm"))
+    confidence = float(confidence) if isinstance(confidence, (int, float)) else None
+    alternatives = scalp_alternatives(t["target_mni"], o.score, measurements)
+    rel = reliability_section(o.reliability, confidence)
+    if o.notes["reliability"]:
+        rel["rows"].append(("note", o.notes["reliability"]))
+        rel["available"] = True
+    name = f"sub-{label}" + (f" ses-{session}" if session else "")
+    others = [(r["cortex_mni"], r["colour"]) for r in alternatives["rows"][1:]]
+    figures = _figures(name, t, o, confidence, others, rel["curve"], madrs)
+
+    not_included = []
+    if protocol is None:
+        not_included.append("Dose and schedule — pass the output of 'tmstarget protocol --json' (--protocol-json).")
+    if madrs is None:
+        not_included.append("MADRS trajectory — pass a MADRS table (--madrs).")
+    if measurements is None:
+        not_included.append("Beam F3 — pass the head measurements (--nasion-inion, --tragus-tragus, --circumference).")
+    context = {
+        "title": name + f" — {t['circuit']}", "target": t, "cards": _cards(t, confidence), "figures": figures,
+        "confidence_radius": confidence, "alternatives": alternatives, "reliability": rel, "qc_rows": _qc_rows(t),
+        "runs": t.get("run_details") or [], "coil": coil, "protocol": protocol,
+        "madrs": None if madrs is None else {k: v for k, v in madrs.items() if k != "outcomes"},
+        "versions": software_versions(), "parameters": _parameters(t), "inputs": sorted((t.get("inputs") or {}).items()),
+        "files": [(_relative(p, out), sha256(p)) for p in o.files], "not_included": not_included,
+    }
+    return target_path(out, label, session, t["circuit"], "report", ".html"), context
+
+
+def participant_report_html(out_dir: Path | str, participant: str, session: str | None = None, circuit: str | None = None,
+                            extras: Mapping[str, Any] | None = None) -> str:
+    """The participant report as HTML text (nothing is written); see :func:`write_participant_report`."""
+    return render("participant.html", participant_context(out_dir, participant, session, circuit, extras)[1])
+
+
+def write_participant_report(out_dir: Path | str, participant: str, session: str | None = None, circuit: str | None = None,
+                             extras: Mapping[str, Any] | None = None) -> Path:
+    """Write one participant's self-contained HTML report beside the target.
+
+    The report shows the target and its score map (orthogonal slices and glass brain on the MNI template),
+    the scalp-rule alternatives with their distances, the confidence region when computed, head motion and
+    tSNR, the coil placement, dose and schedule and the MADRS trajectory when given, software versions and
+    the inputs' checksums. Images are embedded; the file makes no network requests. A figure that fails is
+    replaced by a note (and logged); it never fails the report.
+
+    Parameters
+    ----------
+    out_dir : path
+        Derivatives folder written by ``tmstarget target``.
+    participant : str
+        Participant label (with or without ``sub-``).
+    session : str, optional
+        Session label; required when the participant's targets are in ``ses-*`` folders.
+    circuit : str, optional
+        Circuit label of the target; required when the participant has targets for several circuits.
+    extras : mapping, optional
+        Further data to show, keyed as in :data:`EXTRAS` (``head_measurements``, ``coil``, ``protocol``,
+        ``madrs``, ``reliability``).
+
+    Returns
+    -------
+    Path
+        ``OUT/sub-<l>/[ses-<s>/]sub-<l>[_ses-<s>]_desc-<circuit>_report.html``.
+
+    Raises
+    ------
+    InputError
+        Unknown participant, missing or ambiguous target, malformed extras; nothing is written then.
+    """
+    path, context = participant_context(out_dir, participant, session, circuit, extras)
+    return write_text_atomic(path, render("participant.html", context))

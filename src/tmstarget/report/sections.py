@@ -1,0 +1,285 @@
+"""Report sections built from other domains: scalp rules, coil, dose and schedule, MADRS, reliability.
+
+Each builder returns plain dicts/lists for the templates. A domain that cannot be computed here (a missing
+optional module, a head model that fails to load) becomes a note, never an error; a malformed input the
+user passed explicitly raises :class:`~tmstarget.exceptions.InputError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import InputError
+
+logger = logging.getLogger(__name__)
+
+#: Marker colours of the scalp-rule targets (table swatches and glass-brain squares).
+RULE_COLOURS = {"f3": "#ff8f00", "5cm": "#8e24aa", "beam-f3": "#1e88e5"}
+#: Radius of the sphere over which the score map is averaged at each point (as ``tmstarget compare``).
+SAMPLE_RADIUS_MM = 10.0
+
+
+def _r1(v: Sequence[float]) -> list[float]:
+    return [round(float(x), 1) for x in v]
+
+
+def _finite_or_none(v: float, digits: int) -> float | None:
+    return round(float(v), digits) if v is not None and math.isfinite(v) else None
+
+
+def _note(what: str, exc: BaseException) -> str:
+    logger.warning("report: %s unavailable (%s: %s)", what, type(exc).__name__, exc)
+    logger.debug("traceback for report section %s", what, exc_info=True)
+    return f"{what} could not be computed ({type(exc).__name__}: {exc})."
+
+
+def _sample(score: tuple[np.ndarray, np.ndarray] | None, xyz: Sequence[float]) -> float | None:
+    if score is None:
+        return None
+    from ..compare import sample_map
+
+    return _finite_or_none(sample_map(score[0], score[1], xyz, SAMPLE_RADIUS_MM)[0], 4)
+
+
+def measurements_from(extra: Any):
+    """``HeadMeasurements`` from a mapping with ``nasion_inion_cm``, ``tragus_tragus_cm``, ``circumference_cm``."""
+    from ..scalp import HeadMeasurements, check_measurements
+
+    if extra is None or isinstance(extra, HeadMeasurements):
+        return extra
+    keys = ("nasion_inion_cm", "tragus_tragus_cm", "circumference_cm")
+    if not isinstance(extra, Mapping) or not all(k in extra for k in keys):
+        raise InputError(f"head measurements must give {', '.join(keys)} — e.g. {{'nasion_inion_cm': 36, 'tragus_tragus_cm': 35, 'circumference_cm': 57}}")
+    return check_measurements(*(float(extra[k]) for k in keys))
+
+
+def scalp_alternatives(target_mni: Sequence[float], score: tuple[np.ndarray, np.ndarray] | None, measurements=None) -> dict:
+    """Scalp-rule targets on the template head, their distance to the target and their score.
+
+    Parameters
+    ----------
+    target_mni : sequence of 3 floats
+        The connectivity target (MNI mm).
+    score : (data, affine), optional
+        The participant's score map, sampled as a 10 mm sphere mean at every point.
+    measurements : HeadMeasurements, optional
+        Adds Beam F3 for this head.
+
+    Returns
+    -------
+    dict
+        ``rows`` (the connectivity target first) and ``note`` (set when the head model failed).
+    """
+    target = np.asarray(target_mni, float)
+    rows = [{"rule": "connectivity", "label": "connectivity target", "colour": "#00c853", "scalp_mni": None,
+             "cortex_mni": _r1(target), "depth_mm": None, "distance_mm": 0.0, "score": _sample(score, target)}]
+    try:
+        from ..headmodel import load_template_head
+        from ..scalp import place_f3, place_five_cm, scalp_rule_target
+
+        head = load_template_head()
+        placed = [("f3", "10-20 F3", place_f3(head)), ("5cm", "5 cm anterior to C3", place_five_cm(head))]
+        if measurements is not None:
+            m = measurements
+            label = f"Beam F3 (NI {m.nasion_inion_cm:g}, TT {m.tragus_tragus_cm:g}, HC {m.circumference_cm:g} cm)"
+            placed.append(("beam-f3", label, scalp_rule_target(head, "beam-f3", m)))
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - optional section
+        return {"rows": rows, "note": _note("Scalp-rule targets", exc)}
+    for key, label, t in placed:
+        rows.append({
+            "rule": key, "label": label, "colour": RULE_COLOURS[key], "scalp_mni": _r1(t.scalp_mni),
+            "cortex_mni": _r1(t.cortex_mni), "depth_mm": round(float(t.depth_mm), 1),
+            "distance_mm": round(float(np.linalg.norm(np.asarray(t.cortex_mni) - target)), 1),
+            "score": _sample(score, t.cortex_mni),
+        })
+    return {"rows": rows, "note": None}
+
+
+def _mappings(obj: Mapping, keys: Sequence[str]) -> dict:
+    """A copy of ``obj`` in which each of ``keys`` is a mapping or None (other shapes are dropped and logged).
+
+    The coil and protocol objects come from other commands whose output may grow; the templates read them
+    with ``.get`` and need mappings where they expect them.
+    """
+    out = dict(obj)
+    for key in keys:
+        if out.get(key) is not None and not isinstance(out[key], Mapping):
+            logger.warning("report: ignoring %r (expected an object, got %s)", key, type(out[key]).__name__)
+            out[key] = None
+    return out
+
+
+def coil_section(target: dict, extra: Any) -> dict | None:
+    """Coil placement: the ``tmstarget coil --json`` object when given, else the default placement.
+
+    Parameters
+    ----------
+    target : dict
+        The target JSON.
+    extra : dict, object with ``to_json()``, False or None
+        A coil plan; ``False`` leaves the section out; ``None`` computes the default placement of the
+        default coil on the template head through :mod:`tmstarget.coil` (a note if that is unavailable).
+
+    Returns
+    -------
+    dict or None
+        ``plan`` (JSON-ready dict or None), ``source`` and ``note``.
+    """
+    if extra is False:
+        return None
+    if extra is not None:
+        plan = extra.to_json() if hasattr(extra, "to_json") else extra
+        if not isinstance(plan, Mapping):
+            raise InputError("coil plan must be the JSON object printed by 'tmstarget coil --json' — save it to a file and pass that")
+        plan = _mappings(plan, ("coil", "placement", "efield", "optimization", "exports"))
+        if plan.get("exports"):
+            plan["exports"] = {k: v for k, v in plan["exports"].items() if isinstance(v, Mapping)}
+        return {"plan": plan, "source": "Coil plan from 'tmstarget coil', supplied with the report", "note": None}
+    try:
+        from ..coil import DEFAULT_COIL, get_coil, plan_coil
+        from ..headmodel import load_template_head
+
+        plan = plan_coil(load_template_head(), target["target_mni"], get_coil(DEFAULT_COIL)).to_json()
+    except Exception as exc:  # noqa: BLE001 - the coil package is optional here
+        return {"plan": None, "source": None, "note": _note("Coil placement", exc)}
+    return {"plan": plan, "source": "Default placement of the default coil on the template head, not optimised "
+            "(run 'tmstarget coil --optimize' and pass its JSON for an optimised plan and exports)", "note": None}
+
+
+def protocol_section(extra: Any) -> dict | None:
+    """Dose, safety checks, schedule and course summary from ``tmstarget protocol --json`` output."""
+    if extra is None:
+        return None
+    if not isinstance(extra, Mapping) or not isinstance(extra.get("protocol"), Mapping):
+        raise InputError("protocol data must be the JSON object printed by 'tmstarget protocol --json' (with a 'protocol' key) — save it to a file and pass that")
+    extra = _mappings(extra, ("dose", "safety", "schedule", "course"))
+    schedule = extra["schedule"] or None
+    days: list[dict] = []
+    for s in (schedule or {}).get("sessions") or []:
+        start = str(s.get("start", "")) if isinstance(s, Mapping) else ""
+        if not start:
+            continue
+        if not days or days[-1]["day"] != s.get("day"):
+            days.append({"day": s.get("day"), "date": start[:10], "times": []})
+        days[-1]["times"].append(start[11:16])
+    safety = extra["safety"]
+    if safety is not None:
+        safety = {**safety, "checks": [c for c in safety.get("checks") or [] if isinstance(c, Mapping)]}
+    return {"protocol": dict(extra["protocol"]), "dose": extra["dose"], "safety": safety,
+            "schedule": schedule, "days": days, "course": extra["course"]}
+
+
+def madrs_section(extra: Any, participant: str) -> dict | None:
+    """The participant's MADRS trajectory (figure data and table) from a TSV path or parsed outcomes.
+
+    Parameters
+    ----------
+    extra : str, Path or sequence of ParticipantOutcomes
+        A MADRS table (see ``tmstarget madrs --help``) or :func:`tmstarget.outcomes.madrs_outcomes` output.
+    participant : str
+        Label whose rows are shown (with or without ``sub-`` in the table).
+
+    Raises
+    ------
+    InputError
+        Unreadable table, or no rows for this participant.
+    """
+    if extra is None:
+        return None
+    from ..outcomes import DEFAULT_REMISSION_THRESHOLD, madrs_outcomes, parse_madrs_table
+
+    source = "MADRS outcomes"
+    if isinstance(extra, (str, Path)):
+        path = Path(extra)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read MADRS table {path}: {exc} — pass a tab-separated file (see 'tmstarget madrs --help')") from None
+        source = path.name
+        extra = madrs_outcomes(parse_madrs_table(text, source=source), source=source)
+    mine = [r for r in extra if str(r.participant).removeprefix("sub-") == participant]
+    if not mine:
+        raise InputError(f"{source} has no rows for participant {participant!r} — check its participant column")
+    return {"outcomes": mine[0], "threshold": DEFAULT_REMISSION_THRESHOLD, "rows": [o.to_dict() for o in mine[0].outcomes]}
+
+
+_SKIP = {"participant", "session", "circuit", "space", "method", "inputs", "parameters", "tmstarget_version", "notice"}
+
+
+def _flatten(obj: Mapping, prefix: str = "") -> list[tuple[str, Any]]:
+    rows: list[tuple[str, Any]] = []
+    for key, value in obj.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            rows += _flatten(value, f"{name}.")
+        elif value is None or isinstance(value, (str, int, float, bool)):
+            rows.append((name, round(value, 4) if isinstance(value, float) else value))
+        elif isinstance(value, list) and len(value) <= 4 and all(isinstance(v, (int, float)) for v in value):
+            rows.append((name, ", ".join(f"{v:g}" for v in value)))
+    return rows
+
+
+def human_label(key: str) -> str:
+    """``split_half_distance_mm`` → ``split half distance (mm)``."""
+    for suffix, unit in (("_mm", " (mm)"), ("_pct", " (%)"), ("_s", " (s)"), ("_min", " (min)")):
+        if key.endswith(suffix):
+            key = key[: -len(suffix)] + unit
+            break
+    return key.replace("_", " ").replace(".", ": ")
+
+
+def _column(curve: Any, *needles: str) -> list[float] | None:
+    """Values of the first key containing one of ``needles`` (a dict of lists or a list of dicts)."""
+    if isinstance(curve, Mapping):
+        for k, v in curve.items():
+            if any(n in k for n in needles) and isinstance(v, list):
+                return [float(x) for x in v]
+    if isinstance(curve, list) and curve and all(isinstance(p, Mapping) for p in curve):
+        for k in curve[0]:
+            if any(n in k for n in needles):
+                return [float(p[k]) for p in curve]
+    return None
+
+
+def reliability_section(reliability: Mapping | None, confidence_radius_mm: float | None) -> dict:
+    """What is known about the target's reliability: summary rows and, when present, a scan-length curve.
+
+    The reliability JSON's layout is read loosely (numbers and nested numbers become rows; a
+    ``scan_length_curve`` with minutes and distances becomes a figure), so later additions still show.
+    """
+    rows = [("confidence_radius_mm", confidence_radius_mm)] if confidence_radius_mm is not None else []
+    curve = None
+    if reliability:
+        body = {k: v for k, v in reliability.items() if k not in _SKIP}
+        curve_key = next((k for k in body if "scan_length" in k), None)
+        if curve_key is not None:
+            raw = body.pop(curve_key)
+            minutes, dist = _column(raw, "minute"), _column(raw, "distance")
+            if minutes and dist and len(minutes) == len(dist):
+                curve = (minutes, dist)
+            if isinstance(raw, Mapping):
+                body[curve_key] = {k: v for k, v in raw.items() if not isinstance(v, list)}
+        rows += [r for r in _flatten(body) if r[0] != "confidence_radius_mm" or confidence_radius_mm is None]
+    return {"rows": [(human_label(k), v) for k, v in rows], "curve": curve, "available": bool(rows or curve)}
+
+
+def software_versions() -> list[tuple[str, str]]:
+    """Versions of the Python packages that made the report."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = [("python", platform.python_version())]
+    for name in ("tmstarget", "numpy", "scipy", "nibabel", "nilearn", "matplotlib", "jinja2", "pandas"):
+        try:
+            out.append((name, version(name)))
+        except PackageNotFoundError:
+            out.append((name, "not installed"))
+    return out
