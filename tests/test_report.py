@@ -1,0 +1,227 @@
+"""HTML reports (issue 10): contents, escaping, determinism, failures, command line.
+
+The browser checks (headless Chromium) are in ``test_report_browser.py``; both build their outputs with
+:func:`make_report_outputs` from the session's simulated participant.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from tmstarget.cli.main import main
+from tmstarget.exceptions import InputError
+from tmstarget.report import COHORT_REPORT, write_cohort_report, write_participant_report
+
+#: A participant label that would run as a script if it were not escaped.
+SCRIPT_LABEL = "a<script>b"
+_RESULTS: dict = {}
+MADRS_TSV = "participant\ttimepoint\tday\ttotal\n01\tbaseline\t0\t32\n01\tweek1\t7\t20\n01\tweek4\t28\t8\n"
+
+
+def _copy_participant(out: Path, label: str, session: str | None, shift: tuple[float, float, float], **extra) -> None:
+    """Copy sub-01's outputs to another participant/session, moving the target by ``shift`` mm."""
+    src = out / "sub-01"
+    dst = out / f"sub-{label}" / (f"ses-{session}" if session else "")
+    dst.mkdir(parents=True, exist_ok=True)
+    stem = f"sub-{label}" + (f"_ses-{session}" if session else "")
+    for f in src.glob("sub-01_desc-*"):
+        if f.name.endswith(("_target.json", "_report.html")):
+            continue
+        shutil.copyfile(f, dst / f.name.replace("sub-01", stem, 1))
+    t = json.loads((src / "sub-01_desc-sgacc_target.json").read_text())
+    t.update(participant=label, session=session, target_mni=[round(a + b, 1) for a, b in zip(t["target_mni"], shift)], **extra)
+    (dst / f"{stem}_desc-sgacc_target.json").write_text(json.dumps(t, indent=2))
+
+
+def make_report_outputs(src: Path, out: Path) -> Path:
+    """Target outputs for sub-01 (computed), sub-02 with two sessions and a participant named like a script."""
+    from tmstarget.io.bids import find_runs
+    from tmstarget.io.outputs import write_target_outputs
+    from tmstarget.workflow import TargetingOptions, compute_target
+
+    if src not in _RESULTS:  # targeting once per test session, whichever report test module comes first
+        _RESULTS[src] = compute_target(find_runs(src, "01"), TargetingOptions(), root=src)
+    write_target_outputs(_RESULTS[src], out, "01", None, src)
+    _copy_participant(out, "02", "1", (4.0, -2.0, 0.0))
+    _copy_participant(out, "02", "2", (6.0, -2.0, 2.0), confidence_radius_mm=3.4)
+    reliability = {"participant": "02", "split_half_distance_mm": 4.1, "score_map_agreement": {"spatial_r": 0.71},
+                   "scan_length_curve": {"minutes": [2.5, 5.0, 7.5, 10.0], "distance_mm": [9.0, 5.5, 3.2, 0.0], "minutes_for_3mm": 8.0}}
+    (out / "sub-02" / "ses-2" / "sub-02_ses-2_desc-sgacc_reliability.json").write_text(json.dumps(reliability))
+    _copy_participant(out, SCRIPT_LABEL, None, (-6.0, 4.0, 6.0))
+    return out
+
+
+@pytest.fixture(scope="module")
+def out_dir(sim_dataset, tmp_path_factory) -> Path:
+    return make_report_outputs(sim_dataset[0], tmp_path_factory.mktemp("report") / "out")
+
+
+@pytest.fixture(scope="module")
+def protocol_json(tmp_path_factory) -> Path:
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["protocol", "--protocol", "saint", "--rmt", "50", "--start", "2026-12-07T08:00", "--json", "--quiet"]) == 0
+    path = tmp_path_factory.mktemp("protocol") / "protocol.json"
+    path.write_text(buf.getvalue())
+    return path
+
+
+@pytest.fixture(scope="module")
+def full_report(out_dir, protocol_json, tmp_path_factory) -> Path:
+    madrs = tmp_path_factory.mktemp("madrs") / "madrs.tsv"
+    madrs.write_text(MADRS_TSV)
+    extras = {"head_measurements": {"nasion_inion_cm": 36, "tragus_tragus_cm": 35, "circumference_cm": 57},
+              "protocol": json.loads(protocol_json.read_text()), "madrs": madrs}
+    return write_participant_report(out_dir, "01", extras=extras)
+
+
+def _external_refs(html: str) -> list[str]:
+    """Every src/href that is not a data: URI, an in-page anchor or a relative link."""
+    return [v for v in re.findall(r'(?:src|href)="([^"]*)"', html) if not (v.startswith(("data:", "#")) or re.match(r"^[\w%.-]+(/[\w%.-]+)*$", v))]
+
+
+def test_participant_report_shows_every_section(full_report, out_dir):
+    assert full_report == out_dir / "sub-01" / "sub-01_desc-sgacc_report.html"
+    html = full_report.read_text()
+    t = json.loads((out_dir / "sub-01" / "sub-01_desc-sgacc_target.json").read_text())
+    x, y, z = t["target_mni"]
+    assert f"({x:.1f}, {y:.1f}, {z:.1f})" in html
+    assert "research use; not a medical device" in html
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    for needle in ("10-20 F3", "5 cm anterior to C3", "Beam F3 (NI 36, TT 35, HC 57 cm)", "MagVenture", "SAINT/SNT accelerated iTBS",
+                   "Stimulator setting", "2026-12-07", "week4", "Head motion", "Temporal signal-to-noise ratio", "nilearn"):
+        assert needle in html, needle
+    for digest in t["inputs"].values():
+        assert digest in html
+    assert "could not be drawn" not in html and "Not included" not in html.split("Provenance")[0]
+    assert "<script" not in html.lower()
+    assert _external_refs(html) == []
+    images = re.findall(r'<img src="([^"]+)"', html)
+    assert len(images) == 5 and all(src.startswith(("data:image/png;base64,", "data:image/svg+xml;base64,")) for src in images)
+
+
+def test_labels_are_escaped(out_dir):
+    path = write_participant_report(out_dir, SCRIPT_LABEL, extras={"coil": False})
+    assert path.parent.name == f"sub-{SCRIPT_LABEL}"
+    html = path.read_text()
+    assert "a&lt;script&gt;b" in html and SCRIPT_LABEL not in html
+    cohort = write_cohort_report(out_dir).read_text()
+    assert "a&lt;script&gt;b" in cohort and SCRIPT_LABEL not in cohort
+
+
+def test_reports_are_byte_identical_when_repeated(out_dir):
+    first = write_participant_report(out_dir, "02", session="2").read_bytes()
+    assert write_participant_report(out_dir, "02", session="2").read_bytes() == first
+    cohort = write_cohort_report(out_dir).read_bytes()
+    assert write_cohort_report(out_dir).read_bytes() == cohort
+    text = first.decode()
+    assert "3.4 mm" in text and "split half distance (mm)" in text and "Scan-length curve" in text
+
+
+def test_cohort_report(out_dir):
+    write_participant_report(out_dir, "02", session="1", extras={"coil": False})
+    path = write_cohort_report(out_dir)
+    assert path == out_dir / COHORT_REPORT
+    html = path.read_text()
+    assert "within/between-person distance ratio" in html
+    assert "1 vs 2" in html and "2.8 mm" in html  # sub-02's two sessions are 2.8 mm apart
+    assert 'href="sub-02/ses-1/sub-02_ses-1_desc-sgacc_report.html"' in html
+    assert "Cohort report — 3 participants" in html
+    assert _external_refs(html) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"participant": "99"}, r"participant '99' not found .*\(participants: 01, 02, a<script>b\) — check --participant-label"),
+        ({"participant": "02"}, r"sub-02 has sessions 1, 2 — pass one \(--session\)"),
+        ({"participant": "02", "session": "3"}, r"no session '3'.*\(sessions: 1, 2\)"),
+        ({"participant": "01", "circuit": "convergent"}, r"no 'convergent' target .*\(circuits: sgacc\)"),
+        ({"participant": "../01"}, r"not a usable label"),
+        ({"participant": "01", "extras": {"colour": "red"}}, r"unknown report extras colour — use"),
+        ({"participant": "01", "extras": {"madrs": "/no/such.tsv"}}, r"cannot read MADRS table"),
+        ({"participant": "01", "extras": {"protocol": {"dose": {}}}}, r"tmstarget protocol --json"),
+        ({"participant": "01", "extras": {"head_measurements": {"nasion_inion_cm": 36}}}, r"head measurements must give"),
+    ],
+)
+def test_bad_input_is_one_clear_error_and_writes_nothing(out_dir, kwargs, message):
+    before = sorted(p.name for p in out_dir.rglob("*_report.html"))
+    with pytest.raises(InputError, match=message):
+        write_participant_report(out_dir, **kwargs)
+    assert sorted(p.name for p in out_dir.rglob("*_report.html")) == before
+
+
+def test_missing_target_and_empty_folder(tmp_path):
+    (tmp_path / "sub-05").mkdir()
+    with pytest.raises(InputError, match=r"sub-05 has no target JSON .* run 'tmstarget target'"):
+        write_participant_report(tmp_path, "05")
+    with pytest.raises(InputError, match=r"no \*_target.json under"):
+        write_cohort_report(tmp_path)
+    assert not list(tmp_path.rglob("*.html"))
+
+
+def test_failed_figure_becomes_a_note(out_dir, monkeypatch, caplog):
+    from tmstarget.report import brain
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated plotting failure")
+
+    monkeypatch.setattr(brain, "score_map_slices", broken)
+    with caplog.at_level(logging.WARNING, logger="tmstarget.report"):
+        html = write_participant_report(out_dir, "02", session="1", extras={"coil": False}).read_text()
+    assert "This figure could not be drawn (RuntimeError: simulated plotting failure)" in html
+    assert "simulated plotting failure" in caplog.text
+    assert html.count("<img ") == 3  # glass brain, FD and tSNR are still there
+
+
+def test_missing_optional_files_and_modules_become_notes(out_dir, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    shutil.copytree(out_dir / "sub-01", out / "sub-01")
+    (out / "sub-01" / "sub-01_desc-tsnr_map.nii.gz").unlink()
+    (out / "sub-01" / "sub-01_desc-motion_timeseries.tsv").write_text("not a table\n")
+    monkeypatch.setitem(sys.modules, "tmstarget.coil", None)  # as if the coil package were not installed
+    html = write_participant_report(out, "01").read_text()
+    assert "tSNR map sub-01_desc-tsnr_map.nii.gz was not found beside the target JSON." in html
+    assert "Motion table sub-01_desc-motion_timeseries.tsv could not be read" in html
+    assert "Coil placement could not be computed (ModuleNotFoundError" in html
+
+
+def test_unexpected_shapes_from_other_commands_do_not_break_the_report(out_dir, protocol_json):
+    protocol = json.loads(protocol_json.read_text()) | {"dose": [1, 2], "safety": {"checks": ["over", None]}}
+    coil = {"placement": "left", "efield": None, "exports": {"csv": "x.csv"}, "coil": {"name": "test coil"}}
+    html = write_participant_report(out_dir, "02", session="1", extras={"coil": coil, "protocol": protocol}).read_text()
+    assert "test coil" in html and "SAINT/SNT accelerated iTBS" in html
+
+
+def test_command_line(out_dir, capsys):
+    assert main(["report", str(out_dir), "participant", "--participant-label", "02", "--no-coil", "--json", "--quiet"]) == 0
+    written = json.loads(capsys.readouterr().out)["reports"]
+    assert [Path(p).name for p in written] == ["sub-02_ses-1_desc-sgacc_report.html", "sub-02_ses-2_desc-sgacc_report.html"]
+    assert main(["report", str(out_dir), "group", "--quiet"]) == 0
+    assert (out_dir / COHORT_REPORT).is_file()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["participant"], "needs --participant-label"),
+        (["participant", "--participant-label", "77"], "participant '77' not found"),
+        (["group", "--participant-label", "01"], "participant options were given with 'group'"),
+        (["participant", "--participant-label", "01", "--nasion-inion", "36"], "Beam F3 needs all of"),
+        (["participant", "--participant-label", "01", "--protocol-json", "/no/such.json"], "--protocol-json /no/such.json not found"),
+    ],
+)
+def test_command_line_errors_are_one_line_exit_2(out_dir, capsys, argv, message):
+    assert main(["report", str(out_dir), *argv]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and message in err and err.startswith("tmstarget: error: ")
