@@ -50,7 +50,7 @@ def make_report_outputs(src: Path, out: Path) -> Path:
         _RESULTS[src] = compute_target(find_runs(src, "01"), TargetingOptions(), root=src)
     write_target_outputs(_RESULTS[src], out, "01", None, src)
     _copy_participant(out, "02", "1", (4.0, -2.0, 0.0))
-    _copy_participant(out, "02", "2", (6.0, -2.0, 2.0), confidence_radius_mm=3.4)
+    _copy_participant(out, "02", "2", (6.0, -2.0, 2.0), confidence_radius_mm=3.4, n_bootstrap=200)
     reliability = {"participant": "02", "split_half_distance_mm": 4.1, "score_map_agreement": {"spatial_r": 0.71},
                    "scan_length_curve": {"minutes": [2.5, 5.0, 7.5, 10.0], "distance_mm": [9.0, 5.5, 3.2, 0.0], "minutes_for_3mm": 8.0}}
     (out / "sub-02" / "ses-2" / "sub-02_ses-2_desc-sgacc_reliability.json").write_text(json.dumps(reliability))
@@ -126,6 +126,7 @@ def test_reports_are_byte_identical_when_repeated(out_dir):
     assert write_cohort_report(out_dir).read_bytes() == cohort
     text = first.decode()
     assert "3.4 mm" in text and "split half distance (mm)" in text and "Scan-length curve" in text
+    assert re.search(r"bootstrap resamples</th><td>200<", text)
 
 
 def test_cohort_report(out_dir):

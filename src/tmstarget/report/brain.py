@@ -15,8 +15,10 @@ from ._mpl import figure_uri, new_figure
 
 #: Marker colour of the connectivity target in every brain figure.
 TARGET_COLOUR = "#00c853"
-#: Colour of the search-region and confidence-region outlines.
+#: Colour of the search-region outline.
 OUTLINE_COLOUR = "#222222"
+#: Colour of the confidence-region outline.
+CONFIDENCE_COLOUR = "#ffd600"
 
 
 def _finite_image(data: np.ndarray, affine: np.ndarray):
@@ -92,9 +94,10 @@ def score_map_slices(
             black_bg=True, colorbar=True,
         )
         display.add_contours(region, levels=[0.5], colors=OUTLINE_COLOUR, linewidths=0.9)
-        if confidence_radius_mm is not None and np.isfinite(confidence_radius_mm) and confidence_radius_mm > 0:
-            display.add_contours(sphere_image(target, float(confidence_radius_mm)), levels=[0.5], colors=TARGET_COLOUR, linewidths=1.2, linestyles="dashed")
-        display.add_markers([target], marker_color=TARGET_COLOUR, marker_size=70)
+        with_region = confidence_radius_mm is not None and np.isfinite(confidence_radius_mm) and confidence_radius_mm > 0
+        display.add_markers([target], marker_color=TARGET_COLOUR, marker_size=25 if with_region else 70)
+        if with_region:
+            display.add_contours(sphere_image(target, float(confidence_radius_mm), step_mm=0.5), levels=[0.5], colors=CONFIDENCE_COLOUR, linewidths=1.4, linestyles="dashed")
     return figure_uri(fig, "png")
 
 

@@ -199,7 +199,7 @@ def participant_context(out_dir: Path | str, participant: str, session: str | No
     confidence = t.get("confidence_radius_mm", (o.reliability or {}).get("confidence_radius_mm"))
     confidence = float(confidence) if isinstance(confidence, (int, float)) else None
     alternatives = scalp_alternatives(t["target_mni"], o.score, measurements)
-    rel = reliability_section(o.reliability, confidence)
+    rel = reliability_section(o.reliability, confidence, t.get("n_bootstrap"))
     if o.notes["reliability"]:
         rel["rows"].append(("note", o.notes["reliability"]))
         rel["available"] = True

@@ -249,13 +249,15 @@ def _column(curve: Any, *needles: str) -> list[float] | None:
     return None
 
 
-def reliability_section(reliability: Mapping | None, confidence_radius_mm: float | None) -> dict:
+def reliability_section(reliability: Mapping | None, confidence_radius_mm: float | None, n_bootstrap: int | None = None) -> dict:
     """What is known about the target's reliability: summary rows and, when present, a scan-length curve.
 
     The reliability JSON's layout is read loosely (numbers and nested numbers become rows; a
     ``scan_length_curve`` with minutes and distances becomes a figure), so later additions still show.
     """
     rows = [("confidence_radius_mm", confidence_radius_mm)] if confidence_radius_mm is not None else []
+    if confidence_radius_mm is not None and n_bootstrap:
+        rows.append(("bootstrap resamples", n_bootstrap))
     curve = None
     if reliability:
         body = {k: v for k, v in reliability.items() if k not in _SKIP}
