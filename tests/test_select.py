@@ -39,3 +39,13 @@ def test_smoothing_ignores_nan_and_constant_is_preserved():
 def test_all_nan_is_an_error():
     with pytest.raises(InputError, match="no search voxel"):
         select_target(_grid(3), np.full(27, np.nan))
+
+
+def test_refinement_finds_a_centre_between_voxels(rng):
+    coords = _grid(11)
+    centre = np.array([9.0, 11.0, 10.0])  # between voxel centres on the 2 mm grid
+    score = np.exp(-((coords - centre) ** 2).sum(1) / (2 * 3.0**2))
+    voxel_only = select_target(coords, score, "robust", radius_mm=6.0, refine_mm=0)
+    refined = select_target(coords, score, "robust", radius_mm=6.0, refine_mm=4.0)
+    assert np.linalg.norm(voxel_only.coord_mm - centre) >= 1.0  # the grid alone cannot get closer
+    assert np.linalg.norm(refined.coord_mm - centre) < 0.3

@@ -7,8 +7,9 @@ benchmark and the reliability analyses. Inputs are the compressed cleaned data o
 Methods (``METHODS``):
 
 ``robust`` (default)
-    circuit similarity (each voxel's whole-brain connectivity map vs the circuit map) averaged over a
-    coil-sized neighbourhood; the target is the score-weighted centre of the best neighbourhood.
+    the seed score averaged over a neighbourhood (6 mm radius), its maximum refined to the score-weighted
+    centre within 4 mm (see :mod:`tmstarget.select`). On simulated participants this was the most
+    accurate and stable combination of score, neighbourhood and refinement (``benchmarks/accuracy.py``).
 ``similarity``
     the single voxel with the highest circuit similarity (the trial's map method; Cash et al. 2021).
 ``seedmap``
@@ -37,7 +38,7 @@ from .exceptions import InputError
 from .select import NEIGHBOURHOOD_MM, Selection, select_target
 
 METHODS = {
-    "robust": "circuit similarity averaged over a coil-sized neighbourhood (default)",
+    "robust": "seed score averaged over a 6 mm neighbourhood, refined centre (default)",
     "similarity": "circuit similarity, single best voxel (the trial's map method)",
     "seedmap": "seed-map peak: most anticorrelated with sgACC (Fox 2012) / weighted seed (Fox 2013)",
     "cluster": "centroid of the largest cluster of the seed map's top 10% (contarg 'cluster')",
@@ -235,7 +236,7 @@ def _hierarchical_target(comp: Components, scores: Scores, min_cluster_voxels: i
 def choose_target(method: str, comp: Components, scores: Scores, neighbourhood_mm: float = NEIGHBOURHOOD_MM) -> tuple[Selection, np.ndarray]:
     """Apply a targeting method; return the selection and the per-voxel raw score it used."""
     if method == "robust":
-        return select_target(scores.coords, scores.similarity, "robust", neighbourhood_mm), scores.similarity
+        return select_target(scores.coords, scores.seed, "robust", neighbourhood_mm), scores.seed
     if method == "similarity":
         return select_target(scores.coords, scores.similarity, "peak"), scores.similarity
     if method == "seedmap":

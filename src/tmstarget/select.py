@@ -1,9 +1,11 @@
 """Choosing the target from a score map over the search region.
 
 A single voxel's score is noisy; a TMS coil stimulates a patch of cortex about 1–2 cm across. The
-default (``robust``) selection therefore averages the score over a coil-sized neighbourhood — a Gaussian
-weighting (σ = radius / 2) of the search voxels within ``radius_mm`` — and takes the maximum of that
-smoothed map. ``peak`` takes the single best voxel (as most published pipelines do).
+default (``robust``) selection therefore averages the score over a neighbourhood — a Gaussian weighting
+(σ = radius / 2) of the search voxels within ``radius_mm`` — takes the maximum of that smoothed map, and
+refines it to the score-weighted centre of the smoothed map within ``refine_mm`` of the maximum (weights:
+smoothed score minus its median there, clipped at zero), which is not tied to the 2 mm voxel grid.
+``peak`` takes the single best voxel (as most published pipelines do).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from scipy.spatial import cKDTree
 
 from .exceptions import InputError
 
-#: Default neighbourhood radius (mm) over which the score is averaged.
-NEIGHBOURHOOD_MM = 10.0
+#: Default neighbourhood radius (mm) over which the score is averaged, and the refinement radius.
+NEIGHBOURHOOD_MM = 6.0
+REFINE_MM = 4.0
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,24 @@ def smooth_scores(coords_mm: np.ndarray, scores: np.ndarray, radius_mm: float = 
         return np.where(den > 0, num / den, np.nan)
 
 
-def select_target(coords_mm: np.ndarray, scores: np.ndarray, rule: str = "robust", radius_mm: float = NEIGHBOURHOOD_MM) -> Selection:
+def refine_centre(coords_mm: np.ndarray, values: np.ndarray, index: int, refine_mm: float = REFINE_MM) -> np.ndarray:
+    """Score-weighted centre of the points within ``refine_mm`` of point ``index``.
+
+    Weights are the values minus their median over those points, clipped at zero; the point itself is
+    returned when all weights vanish.
+    """
+    near = np.flatnonzero(np.linalg.norm(coords_mm - coords_mm[index], axis=1) <= refine_mm)
+    v = values[near]
+    ok = np.isfinite(v)
+    weights = np.clip(v[ok] - np.median(v[ok]), 0.0, None)
+    if weights.sum() <= 0:
+        return np.asarray(coords_mm[index], float)
+    return (coords_mm[near[ok]] * weights[:, None]).sum(0) / weights.sum()
+
+
+def select_target(
+    coords_mm: np.ndarray, scores: np.ndarray, rule: str = "robust", radius_mm: float = NEIGHBOURHOOD_MM, refine_mm: float = REFINE_MM
+) -> Selection:
     """Pick the target among search voxels.
 
     Parameters
@@ -74,9 +94,11 @@ def select_target(coords_mm: np.ndarray, scores: np.ndarray, rule: str = "robust
     scores : ndarray, shape (S,)
         Circuit score per voxel (higher = better); NaN = unusable.
     rule : {"robust", "peak"}
-        ``robust``: maximum of the neighbourhood-averaged score; ``peak``: best single voxel.
+        ``robust``: maximum of the neighbourhood-averaged score, refined; ``peak``: best single voxel.
     radius_mm : float
         Neighbourhood radius for ``robust``.
+    refine_mm : float
+        Refinement radius for ``robust`` (0 = no refinement: the best voxel of the smoothed map).
 
     Returns
     -------
@@ -91,4 +113,7 @@ def select_target(coords_mm: np.ndarray, scores: np.ndarray, rule: str = "robust
     else:
         raise InputError(f"unknown selection rule '{rule}' — use 'robust' or 'peak'")
     idx = int(np.nanargmax(sel))
-    return Selection(index=idx, coord_mm=np.asarray(coords_mm[idx], float), score=float(sel[idx]), selection_map=sel)
+    coord = np.asarray(coords_mm[idx], float)
+    if rule == "robust" and refine_mm > 0:
+        coord = refine_centre(coords_mm, sel, idx, refine_mm)
+    return Selection(index=idx, coord_mm=coord, score=float(sel[idx]), selection_map=sel)

@@ -353,7 +353,7 @@ def _compute(runs, options, circuit, hashes, timings, t_start) -> TargetResult:
     shape3, affine, infos, tsnr = prep.brain.shape, prep.affine, prep.infos, prep.tsnr
     t0 = time.perf_counter()
     comp = finalize_components(prep.blocks, prep.brain, affine)
-    scores = compute_scores(comp, prep.region, prep.circuit_map, options.method in ("robust", "similarity"), options.exclude_local_mm)
+    scores = compute_scores(comp, prep.region, prep.circuit_map, options.method == "similarity", options.exclude_local_mm)
     selection, raw = choose_target(options.method, comp, scores, options.neighbourhood_mm)
     search_idx = scores.search_idx
     timings["score_select"] = time.perf_counter() - t0

@@ -80,7 +80,7 @@ def evaluate_participant(
                 conf = load_run_confounds(tsv, n)
             op = run_operator(n, params.t_r, conf.confounds, conf.sample_mask)
             comp = finalize_components([op.projector @ x[:n]], anat.brain, anat.affine, fwhm_mm)
-            scores = compute_scores(comp, region, cmap, any(m in ("robust", "similarity") for m in methods))
+            scores = compute_scores(comp, region, cmap, "similarity" in methods)
             for method in methods:
                 sel, _ = choose_target(method, comp, scores)
                 rows.append({

@@ -15,7 +15,7 @@ def add_parser(subparsers, parents) -> None:
     p = subparsers.add_parser(
         "demo", parents=parents, formatter_class=HelpFormatter,
         help="run the whole targeting pipeline on built-in synthetic data",
-        description="Simulate one participant (2 rest runs, 5 min each, MNI 2 mm), run 'tmstarget target' on it and print the target, its score and its distance to the planted target.",
+        description="Simulate one participant (2 rest runs, 5 min each, MNI 2 mm), run 'tmstarget target' on it, write the HTML report and print the target, its score and its distance to the planted target.",
     )
     p.add_argument("--out", type=Path, default=Path("demo_out"), help="folder for the simulated data and the outputs")
     p.add_argument("--seed", type=int, default=1, help="random seed of the simulation")
@@ -43,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
     planted = np.array(truth["participants"]["01"]["target_mni"])
     result = compute_target(find_runs(src, "01"), TargetingOptions(circuit="sgacc"), root=src)
     paths = write_target_outputs(result, out, "01", None, src)
+    from ...report import write_participant_report
+
+    paths["report"] = write_participant_report(out, "01", None, result.circuit)
     dist = float(np.linalg.norm(result.target_mni - planted))
     summary = {
         "target": result.to_json("01", None),
@@ -63,4 +66,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"planted target:           MNI ({px:.1f}, {py:.1f}, {pz:.1f})  distance {dist:.1f} mm")
     print(f"outputs: {paths['json']}")
     print(f"         {paths['score']}")
+    print(f"report:  {paths['report']}")
     return 0
