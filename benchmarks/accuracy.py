@@ -27,14 +27,14 @@ import pandas as pd
 
 
 def _one(args):
-    seed, tsnr, minutes, circuit = args
+    seed, tsnr, minutes, circuit, gsr = args
     from threadpoolctl import threadpool_limits
 
     from tmstarget.simulate.evaluate import evaluate_participant
     from tmstarget.simulate.model import SimulationParams
 
     with threadpool_limits(1):  # one process per core instead of threaded BLAS
-        rows = evaluate_participant(seed, replace(SimulationParams(), tsnr=tsnr), minutes=minutes, circuit=circuit)
+        rows = evaluate_participant(seed, replace(SimulationParams(), tsnr=tsnr), minutes=minutes, circuit=circuit, global_signal=gsr)
     for r in rows:
         r["tsnr"] = tsnr
         r["circuit"] = circuit
@@ -94,13 +94,16 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, nargs="+", default=[5, 10, 20])
     parser.add_argument("--tsnr", type=float, nargs="+", default=[40, 60])
     parser.add_argument("--circuit", choices=["sgacc", "map"], default="sgacc")
+    parser.add_argument("--gsr", action="store_true", help="regress the global signal (tmstarget target --gsr)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--out", type=Path, default=None, help="default: benchmarks/results/quick or benchmarks/results/full")
     args = parser.parse_args()
     if args.quick:
         args.participants, args.minutes, args.tsnr = 10, [5, 10], [60]
+    if args.out is None:
+        args.out = Path(__file__).parent / "results" / ("quick" if args.quick else "full")
     args.out.mkdir(parents=True, exist_ok=True)
-    jobs = [(1000 + i, t, tuple(args.minutes), args.circuit) for t in args.tsnr for i in range(args.participants)]
+    jobs = [(1000 + i, t, tuple(args.minutes), args.circuit, args.gsr) for t in args.tsnr for i in range(args.participants)]
     t0 = time.perf_counter()
     rows = []
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
@@ -116,7 +119,7 @@ def main() -> None:
     (args.out / "accuracy.md").write_text(md + "\n")
     plot(table, args.out / "accuracy.png")
     print(md)
-    print(f"{len(jobs)} participants x 2 sessions in {time.perf_counter() - t0:.0f} s; written to {args.out}")
+    print(f"{len(jobs)} participants x 2 sessions in {time.perf_counter() - t0:.0f} s (global signal regressed: {args.gsr}); written to {args.out}")
 
 
 if __name__ == "__main__":

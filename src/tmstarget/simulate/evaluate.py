@@ -29,6 +29,7 @@ def evaluate_participant(
     methods: tuple[str, ...] = tuple(METHODS),
     circuit: str = "sgacc",
     fwhm_mm: float = 6.0,
+    global_signal: bool = False,
 ) -> list[dict]:
     """Simulate one participant's sessions and target them with every method and scan length.
 
@@ -46,6 +47,10 @@ def evaluate_participant(
         Methods of :data:`tmstarget.methods.METHODS` to run.
     circuit : {"sgacc", "map"}
         The individual sgACC seed map or the simulated group circuit map.
+    fwhm_mm : float
+        Spatial smoothing, as ``tmstarget target --fwhm``.
+    global_signal : bool
+        Regress the global signal too, as ``tmstarget target --gsr``.
 
     Returns
     -------
@@ -77,7 +82,7 @@ def evaluate_participant(
             with tempfile.TemporaryDirectory() as tmp:
                 tsv = Path(tmp) / "confounds.tsv"
                 table.iloc[:n].to_csv(tsv, sep="\t", index=False, na_rep="n/a")
-                conf = load_run_confounds(tsv, n)
+                conf = load_run_confounds(tsv, n, global_signal=global_signal)
             op = run_operator(n, params.t_r, conf.confounds, conf.sample_mask)
             comp = finalize_components([op.projector @ x[:n]], anat.brain, anat.affine, fwhm_mm)
             scores = compute_scores(comp, region, cmap, "similarity" in methods)
