@@ -366,28 +366,50 @@ def run_jobs(
             bar.advance(outcomes[i].status == "failed")
             _log_outcome(outcomes[i], bar)
     elif todo:
+        bar._draw()
         _run_on_dask([(i, jobs[i]) for i in todo], options, out_dir, report, scheduler, n_workers, bar, outcomes)
     bar.close()
     return [outcomes[i] for i in range(len(jobs))]
 
 
 def _run_on_dask(items, options, out_dir, report, scheduler, n_workers, bar, outcomes) -> None:
+    jobs = [job for _, job in items]
+    for k, o, exc in parallel_map(run_job, [(job, options, out_dir, report, True) for job in jobs], scheduler, n_workers, "target"):
+        if exc is not None:  # e.g. the worker process died (out of memory, killed)
+            o = Outcome(jobs[k], "failed", error=f"worker failed ({type(exc).__name__}: {exc}) — rerun; finished participants are kept")
+        outcomes[items[k][0]] = o
+        bar.advance(o.status == "failed")
+        _log_outcome(o, bar)
+
+
+def parallel_map(fn, arg_tuples: list[tuple], scheduler: str | None = None, n_workers: int | None = None, name: str = "task"):
+    """Yield ``(k, fn(*arg_tuples[k]), None)`` — or ``(k, None, exception)`` — as tasks finish on Dask.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level (picklable) function.
+    arg_tuples : list of tuple
+        Arguments of each call.
+    scheduler : str, optional
+        Existing scheduler address; default a local cluster of ``n_workers`` single-threaded processes.
+    n_workers : int, optional
+        Default: one per core, at most one per task.
+    name : str
+        Prefix of the Dask task keys.
+    """
     from distributed import as_completed
 
+    n_workers = n_workers or default_workers(len(arg_tuples))
     client, cluster = _dask_client(scheduler, n_workers)
     try:
-        logger.info("running %d participant(s)/session(s) on Dask (%s)", len(items), scheduler or f"local cluster, {n_workers} worker(s)")
-        bar._draw()
-        futures = {client.submit(run_job, job, options, out_dir, report, True, key=f"tmstarget-target-{i}-{job.participant}", pure=False): (i, job) for i, job in items}
+        logger.info("running %d %s(s) on Dask (%s)", len(arg_tuples), name, scheduler or f"local cluster, {n_workers} worker(s)")
+        futures = {client.submit(fn, *args, key=f"tmstarget-{name}-{k}", pure=False): k for k, args in enumerate(arg_tuples)}
         for fut in as_completed(list(futures)):
-            i, job = futures[fut]
             try:
-                o = fut.result()
-            except Exception as exc:  # noqa: BLE001 - e.g. the worker process died (out of memory, killed)
-                o = Outcome(job, "failed", error=f"worker failed ({type(exc).__name__}: {exc}) — rerun; finished participants are kept")
-            outcomes[i] = o
-            bar.advance(o.status == "failed")
-            _log_outcome(o, bar)
+                yield futures[fut], fut.result(), None
+            except Exception as exc:  # noqa: BLE001 - reported per task by the caller
+                yield futures[fut], None, exc
     finally:
         client.close()
         if cluster is not None:
@@ -473,5 +495,5 @@ def write_group_table(out_dir: Path | str, circuit: str, participants: list[str]
 
 __all__ = [
     "GROUP_COLUMNS", "Job", "Outcome", "SURFACE_SPACES", "circuit_label", "execute", "finished_target", "fingerprint",
-    "group_rows", "read_targets", "run_job", "run_jobs", "write_group_table",
+    "group_rows", "parallel_map", "read_targets", "run_job", "run_jobs", "write_group_table",
 ]

@@ -1,0 +1,106 @@
+"""``tmstarget circuit build``: a group circuit map from stimulation sites, outcomes and rest data."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from .._common import nonneg_float, optional_threshold, positive_float, positive_int, print_json
+
+logger = logging.getLogger("tmstarget")
+
+DESCRIPTION = """\
+Build the voxel-wise map of how the connectivity of stimulation sites relates to clinical improvement
+(Weigand 2018; Siddiqi 2021): every site's seed map (a sphere at its MNI coordinate) is computed from
+resting-state data, then correlated with improvement across sites at every voxel. The map is written as a
+NIfTI usable as 'tmstarget target ... --circuit MAP' (positive = connectivity that went with more
+improvement = the end to stimulate) with a JSON sidecar describing how it was made.
+
+  tmstarget circuit build SITES.tsv FMRIPREP_DIR OUT_MAP.nii.gz [--connectome normative|individual]
+
+SITES.tsv: one row per treated participant with columns participant, x, y, z (MNI mm of the site) and
+improvement (higher = better, e.g. percent MADRS reduction). FMRIPREP_DIR: resting-state runs in an MNI
+space (all participants on one grid). --connectome normative (default) averages each site's map over all
+participants given; individual uses the stimulated participant's own rest data. Research use; not a
+medical device."""
+
+
+def add_parser(subparsers, parents) -> None:
+    """Register ``circuit`` (with its ``build`` action)."""
+    from ..parser import HelpFormatter
+
+    p = subparsers.add_parser("circuit", parents=parents, help="build a group circuit map from stimulation sites and outcomes", description=DESCRIPTION, formatter_class=HelpFormatter)
+    p.add_argument("action", choices=["build"], help="what to do")
+    p.add_argument("sites", type=Path, metavar="SITES.tsv", help="participant, x, y, z, improvement per stimulation site")
+    p.add_argument("fmriprep_dir", type=Path, metavar="FMRIPREP_DIR", help="fMRIPrep folder with the rest data")
+    p.add_argument("out", type=Path, metavar="OUT_MAP.nii.gz", help="circuit map to write (a .json sidecar is written beside it)")
+    g = p.add_argument_group("connectome")
+    g.add_argument("--connectome", default="normative", choices=["normative", "individual"], help="site maps averaged over all participants, or from each site's own participant")
+    g.add_argument("--participant-label", nargs="+", metavar="L", help="participants whose rest data to use (default: all)")
+    g.add_argument("--task", default="rest", help="BIDS task label of the resting-state runs")
+    g.add_argument("--space", choices=["MNI152NLin6Asym", "MNI152NLin2009cAsym"], help="template space of the BOLD (default: the first found)")
+    g.add_argument("--radius-mm", type=positive_float, default=10.0, metavar="MM", help="radius of each site's sphere")
+    k = p.add_argument_group("cleaning (as 'tmstarget target')")
+    k.add_argument("--fd-threshold", type=optional_threshold, default=0.5, metavar="MM|none", help="censor volumes with framewise displacement above this")
+    k.add_argument("--fwhm", type=nonneg_float, default=6.0, metavar="MM", help="spatial smoothing (0 = none)")
+    k.add_argument("--min-volumes", type=positive_int, default=100, metavar="N", help="minimum volumes left after censoring")
+    r = p.add_argument_group("running")
+    r.add_argument("--n-workers", type=positive_int, metavar="N", help="Dask workers of the local cluster (default: one per core; 1 = no Dask)")
+    r.add_argument("--scheduler", metavar="ADDRESS", help="use an existing Dask cluster")
+    r.add_argument("--reference", type=Path, metavar="MAP", help="also report the spatial correlation of the map with this one (e.g. a known circuit)")
+    p.add_argument("--json", action="store_true", help="print a summary as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read the sites, build the map, write it and its sidecar."""
+    import numpy as np
+    import pandas as pd
+
+    from ... import __version__
+    from ...circuit_build import build_circuit, sites_from_table, spatial_correlation
+    from ...circuits import load_circuit_map
+    from ...cohort import Job
+    from ...exceptions import InputError
+    from ...io.derivatives import sha256, write_json_atomic, write_nifti_atomic
+    from ...workflow import TargetingOptions
+
+    if not args.out.name.endswith((".nii", ".nii.gz")):
+        raise InputError(f"output {args.out.name} is not a NIfTI name — end it with .nii.gz")
+    if not args.fmriprep_dir.is_dir():
+        raise InputError(f"fMRIPrep folder not found: {args.fmriprep_dir} — pass the folder that holds the sub-* folders")
+    try:
+        table = pd.read_csv(args.sites, sep="\t", dtype=str)  # keep labels such as 01 as written
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"cannot read sites table {args.sites}: {exc} — pass a TSV with participant, x, y, z, improvement") from exc
+    sites = sites_from_table(table, args.sites.name)
+    src = args.fmriprep_dir.resolve()
+    labels = args.participant_label or sorted(p.name.removeprefix("sub-") for p in src.glob("sub-*") if p.is_dir())
+    if not labels:
+        raise InputError(f"no sub-* folders in {src} — is this an fMRIPrep output folder?")
+    jobs = [Job(label.removeprefix("sub-"), None, src, args.task, args.space) for label in labels]
+    options = TargetingOptions(fd_threshold_mm=args.fd_threshold, fwhm_mm=args.fwhm, min_volumes=args.min_volumes)
+    built = build_circuit(sites, jobs, options, args.connectome, args.radius_mm, args.scheduler, args.n_workers)
+    summary = {
+        "map": str(args.out), "connectome": args.connectome, "n_sites": built.n_sites, "n_participants": len(built.participants),
+        "participants": built.participants, "failed": built.failed, "site_radius_mm": args.radius_mm,
+    }
+    if args.reference:
+        ref = load_circuit_map(args.reference, built.affine, built.volume.shape)
+        summary["spatial_correlation_with_reference"] = round(spatial_correlation(built.volume, ref), 4)
+    sidecar = {
+        "Description": "r across stimulation sites between site connectivity (Fisher z) and improvement; positive = stimulate",
+        "Sources": {"sites": {"path": args.sites.name, "sha256": sha256(args.sites)}},
+        "GeneratedBy": [{"Name": "tmstarget circuit build", "Version": __version__}],
+        **{k: v for k, v in summary.items() if k != "map"},
+    }
+    write_nifti_atomic(args.out, built.volume, built.affine, "tmstarget circuit build (r with improvement)")
+    write_json_atomic(Path(str(args.out).removesuffix(".gz").removesuffix(".nii") + ".json"), sidecar)
+    finite = built.volume[np.isfinite(built.volume)]
+    logger.info("wrote %s: %d sites, %d participant(s), r from %.2f to %.2f", args.out, built.n_sites, len(built.participants), finite.min(), finite.max())
+    if "spatial_correlation_with_reference" in summary:
+        logger.info("spatial correlation with %s: %.3f", args.reference.name, summary["spatial_correlation_with_reference"])
+    if args.json:
+        print_json(summary)
+    return 2 if built.failed else 0
