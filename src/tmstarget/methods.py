@@ -81,7 +81,9 @@ class Components:
         return ijk @ self.affine[:3, :3].T + self.affine[:3, 3]
 
 
-def finalize_components(blocks: list[np.ndarray], brain: np.ndarray, affine: np.ndarray, fwhm_mm: float = 0.0, smooth=None) -> Components:
+def finalize_components(
+    blocks: list[np.ndarray], brain: np.ndarray, affine: np.ndarray, fwhm_mm: float = 0.0, smooth=None, variable: np.ndarray | None = None
+) -> Components:
     """Smooth, normalise per run (so runs weigh the same), concatenate and normalise again.
 
     Parameters
@@ -94,13 +96,17 @@ def finalize_components(blocks: list[np.ndarray], brain: np.ndarray, affine: np.
         Spatial smoothing applied to the components (0 = none).
     smooth : callable, optional
         ``smooth(w, brain, affine, fwhm_mm) -> w``; default :func:`tmstarget.workflow._smooth_components`.
+    variable : ndarray of bool, shape (V,), optional
+        Voxels whose raw time series vary; the others are constant and excluded (their cleaned data are
+        rounding noise, which normalisation would otherwise blow up).
     """
     w = np.concatenate(blocks, axis=0)  # a copy: the blocks are left untouched for reuse
     if fwhm_mm and fwhm_mm > 0:
         if smooth is None:
             from .workflow import _smooth_components as smooth
         w = smooth(w, brain, affine, fwhm_mm)
-    valid = np.ones(w.shape[1], bool)
+    valid = np.ones(w.shape[1], bool) if variable is None else variable.copy()
+    w[:, ~valid] = 0
     start = 0
     for b in blocks:
         _, ok = normalize_columns(w[start : start + b.shape[0]])

@@ -262,6 +262,14 @@ def _prepare(runs, imgs, brain, options):
     return infos, operators, check_search_region(region, brain)
 
 
+def _variable(moments: np.ndarray, n_volumes: list[int], rtol: float = 1e-6) -> np.ndarray:
+    """Voxels whose raw time series vary in every run (SD > ``rtol`` × |mean|, and > 0)."""
+    n = np.asarray(n_volumes, float)[:, None]
+    mean = moments[:, 0] / n
+    var = moments[:, 1] / n - mean**2
+    return np.all(var > np.maximum((rtol * mean) ** 2, 1e-30), axis=0)
+
+
 def _tsnr(moments: np.ndarray, n_volumes: list[int], brain: np.ndarray) -> np.ndarray:
     """Temporal SNR (mean / SD over time, averaged over runs) as a volume, NaN outside the brain."""
     n = np.asarray(n_volumes, float)[:, None]
@@ -308,6 +316,7 @@ class Prepared:
     region: np.ndarray
     circuit_map: np.ndarray | None
     tsnr: np.ndarray
+    variable: np.ndarray
 
 
 def prepare(runs: list[Run], options: TargetingOptions, circuit, timings: dict | None = None) -> Prepared:
@@ -345,14 +354,14 @@ def prepare(runs: list[Run], options: TargetingOptions, circuit, timings: dict |
     timings["smooth"] = time.perf_counter() - t0
     cmap = None if circuit.kind == "seed" else load_circuit_map(circuit.path, affine, brain.shape)
     tsnr = _tsnr(moments, [info.n_volumes for info in infos], brain)
-    return Prepared(blocks, operators, infos, brain, affine, region, cmap, tsnr)
+    return Prepared(blocks, operators, infos, brain, affine, region, cmap, tsnr, _variable(moments, [i.n_volumes for i in infos]))
 
 
 def _compute(runs, options, circuit, hashes, timings, t_start) -> TargetResult:
     prep = prepare(runs, options, circuit, timings)
     shape3, affine, infos, tsnr = prep.brain.shape, prep.affine, prep.infos, prep.tsnr
     t0 = time.perf_counter()
-    comp = finalize_components(prep.blocks, prep.brain, affine)
+    comp = finalize_components(prep.blocks, prep.brain, affine, variable=prep.variable)
     scores = compute_scores(comp, prep.region, prep.circuit_map, options.method == "similarity", options.exclude_local_mm)
     selection, raw = choose_target(options.method, comp, scores, options.neighbourhood_mm)
     search_idx = scores.search_idx
