@@ -1,0 +1,103 @@
+"""Surface inputs: a simulated fsaverage5 participant (GIFTI and CIFTI) gives back its planted target."""
+
+from __future__ import annotations
+
+import json
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from tmstarget.cli.main import main
+from tmstarget.exceptions import InputError
+from tmstarget.surface import compute_surface_target, explicit_surface_runs, find_surface_runs
+from tmstarget.surface.mesh import gaussian_smoother, load_template
+from tmstarget.workflow import TargetingOptions
+
+FAST = ["--min-volumes", "60", "--quiet", "--json"]
+
+
+@pytest.fixture(scope="module")
+def surface_dataset(tmp_path_factory):
+    """One participant, one 200-volume run (tSNR 100) on fsaverage5, as GIFTI pair and synthetic CIFTI."""
+    from tmstarget.simulate import SimulationParams
+    from tmstarget.simulate.surface import simulate_surface_dataset
+
+    root = tmp_path_factory.mktemp("surf") / "fmriprep"
+    truth = simulate_surface_dataset(root, 1, 1, SimulationParams(n_volumes=200, tsnr=100.0), seed=1, cifti=True)
+    meshes = []
+    for h, mesh in load_template("fsaverage5").items():
+        arrays = [nib.gifti.GiftiDataArray(mesh.midthickness.astype(np.float32), intent="NIFTI_INTENT_POINTSET"),
+                  nib.gifti.GiftiDataArray(mesh.faces.astype(np.int32), intent="NIFTI_INTENT_TRIANGLE")]
+        meshes.append(root.parent / f"tpl_hemi-{h}_midthickness.surf.gii")
+        nib.save(nib.gifti.GiftiImage(darrays=arrays), meshes[-1])
+    return root, np.array(truth["participants"]["01"]["target_mni"]), meshes
+
+
+def test_fsaverage_gifti_target_within_4mm(surface_dataset, tmp_path, capsys):
+    src, planted, _ = surface_dataset
+    out = tmp_path / "out"
+    code = main(["target", str(src), str(out), "participant", "--space", "fsaverage5", *FAST])
+    cap = capsys.readouterr()
+    assert code == 0, cap.err
+    doc = json.loads(cap.out)
+    err_mm = float(np.linalg.norm(np.array(doc["target_mni"]) - planted))
+    with capsys.disabled():
+        print(f"\nfsaverage5 GIFTI: target {doc['target_mni']} vs planted {planted.round(1).tolist()}: {err_mm:.1f} mm")
+    assert err_mm <= 4.0
+    assert doc["space"] == "fsaverage5" and doc["target_grayordinate"]["hemi"] == "L" and doc["n_volumes_used"] + doc["n_volumes_censored"] == 200
+    assert doc == json.loads((out / "sub-01" / "sub-01_desc-sgacc_target.json").read_text())
+    score = np.asarray(nib.load(out / "sub-01" / "sub-01_hemi-L_space-fsaverage5_desc-sgacc_score.shape.gii").agg_data())
+    assert score.shape == (10242,) and np.isfinite(score).sum() == doc["n_search_voxels"]
+    assert score[doc["target_grayordinate"]["vertex"]] == pytest.approx(np.nanmax(score)) == pytest.approx(doc["score"], abs=1e-4)
+    assert not (out / "sub-01" / "sub-01_hemi-R_space-fsaverage5_desc-sgacc_score.shape.gii").exists()
+
+
+def test_cifti_with_meshes_matches_and_needs_them(surface_dataset, tmp_path, capsys):
+    src, planted, meshes = surface_dataset
+    func = src / "sub-01" / "func"
+    argv = ["target", str(tmp_path / "cifti"), "--bold", str(next(func.glob("*.dtseries.nii"))), "--confounds", str(next(func.glob("*confounds_timeseries.tsv")))]
+    code = main([*argv, "--surface-mesh", *map(str, meshes), *FAST])
+    cap = capsys.readouterr()
+    assert code == 0, cap.err
+    doc = json.loads(cap.out)
+    err_mm = float(np.linalg.norm(np.array(doc["target_mni"]) - planted))
+    with capsys.disabled():
+        print(f"\nCIFTI (fsaverage5 cortex + voxels): {err_mm:.1f} mm from the planted target")
+    assert err_mm <= 4.0 and doc["space"] == "fsaverage5"
+    dscalar = nib.load(tmp_path / "cifti" / "sub-01" / "sub-01_space-fsaverage5_desc-sgacc_score.dscalar.nii")
+    assert dscalar.shape[0] == 1 and np.isfinite(dscalar.get_fdata()).sum() == doc["n_search_voxels"]
+    # without meshes the cortex has no coordinates: the volume part alone has no DLPFC
+    code = main([*argv[:1], str(tmp_path / "nomesh"), *argv[2:], "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "search region has 0 grayordinate(s)" in err[0] and "--surface-mesh" in err[0]
+    assert not (tmp_path / "nomesh").exists() or not any(p.is_file() for p in (tmp_path / "nomesh").rglob("*"))
+
+
+def test_surface_input_errors(surface_dataset, sim_dataset, tmp_path):
+    src, _, _ = surface_dataset
+    runs = find_surface_runs(src, "01", None, "rest", "fsaverage5")
+    with pytest.raises(InputError, match="not available on surfaces"):
+        compute_surface_target(runs, TargetingOptions(method="cluster"))
+    with pytest.raises(InputError, match=r"no fsaverage5 surface BOLD .*spaces present: MNI152NLin6Asym"):
+        find_surface_runs(sim_dataset[0], "01", None, "rest", "fsaverage5")
+    lonely = tmp_path / "sub-01_task-rest_hemi-L_space-fsaverage5_bold.func.gii"
+    lonely.write_bytes(runs[0].files[0].read_bytes())
+    with pytest.raises(InputError, match="right hemisphere not found"):
+        explicit_surface_runs([lonely], [runs[0].confounds])
+
+
+def test_mesh_smoother_is_a_gaussian_of_the_right_width():
+    """On a flat 1 mm triangulated sheet, smoothing an impulse gives a kernel of about the FWHM asked for."""
+    n = 41
+    xy = np.indices((n, n)).reshape(2, -1).T.astype(float)
+    coords = np.c_[xy, np.zeros(len(xy))]
+    idx = np.arange(n * n).reshape(n, n)
+    a, b, c, d = idx[:-1, :-1].ravel(), idx[1:, :-1].ravel(), idx[:-1, 1:].ravel(), idx[1:, 1:].ravel()
+    faces = np.r_[np.c_[a, b, d], np.c_[a, d, c]]
+    s = gaussian_smoother(coords, faces, fwhm_mm=6.0)
+    np.testing.assert_allclose(np.asarray(s.sum(axis=1)).ravel(), 1.0)
+    centre = idx[n // 2, n // 2]
+    kernel = s[centre].toarray().ravel()
+    sd = np.sqrt(kernel @ ((xy - xy[centre]) ** 2).sum(axis=1) / 2)
+    assert sd == pytest.approx(6.0 / np.sqrt(8 * np.log(2)), rel=0.25)  # edge paths overestimate distances a little
