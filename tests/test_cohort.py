@@ -153,3 +153,11 @@ def test_group_level_without_targets_is_one_line(cohort, tmp_path, capsys):
     code = main(["target", str(cohort), str(tmp_path / "empty"), "group"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "no sgacc targets" in err[0]
+
+
+def test_report_flag_writes_participant_report(cohort, tmp_path, capsys):
+    pytest.importorskip("tmstarget.report")
+    out = tmp_path / "out"
+    code = main(["target", str(cohort), str(out), "participant", "--participant-label", "04", "--report", *FAST])
+    assert code == 0, capsys.readouterr().err
+    assert (out / "sub-04" / "sub-04_desc-sgacc_report.html").is_file()

@@ -34,17 +34,23 @@ def surface_dataset(tmp_path_factory):
     return root, np.array(truth["participants"]["01"]["target_mni"]), meshes
 
 
-def test_fsaverage_gifti_target_within_4mm(surface_dataset, tmp_path, capsys):
-    src, planted, _ = surface_dataset
-    out = tmp_path / "out"
-    code = main(["target", str(src), str(out), "participant", "--space", "fsaverage5", *FAST])
+def _target(capsys, argv: list[str], planted: np.ndarray, what: str) -> dict:
+    """Run ``tmstarget`` with ``argv``, check the target is within 4 mm of ``planted`` and report the error."""
+    code = main([*argv, *FAST])
     cap = capsys.readouterr()
     assert code == 0, cap.err
     doc = json.loads(cap.out)
     err_mm = float(np.linalg.norm(np.array(doc["target_mni"]) - planted))
     with capsys.disabled():
-        print(f"\nfsaverage5 GIFTI: target {doc['target_mni']} vs planted {planted.round(1).tolist()}: {err_mm:.1f} mm")
+        print(f"\n{what}: target {doc['target_mni']} vs planted {planted.round(1).tolist()}: {err_mm:.1f} mm")
     assert err_mm <= 4.0
+    return doc
+
+
+def test_fsaverage_gifti_target_within_4mm(surface_dataset, tmp_path, capsys):
+    src, planted, _ = surface_dataset
+    out = tmp_path / "out"
+    doc = _target(capsys, ["target", str(src), str(out), "participant", "--space", "fsaverage5"], planted, "fsaverage5 GIFTI")
     assert doc["space"] == "fsaverage5" and doc["target_grayordinate"]["hemi"] == "L" and doc["n_volumes_used"] + doc["n_volumes_censored"] == 200
     assert doc == json.loads((out / "sub-01" / "sub-01_desc-sgacc_target.json").read_text())
     score = np.asarray(nib.load(out / "sub-01" / "sub-01_hemi-L_space-fsaverage5_desc-sgacc_score.shape.gii").agg_data())
@@ -57,14 +63,8 @@ def test_cifti_with_meshes_matches_and_needs_them(surface_dataset, tmp_path, cap
     src, planted, meshes = surface_dataset
     func = src / "sub-01" / "func"
     argv = ["target", str(tmp_path / "cifti"), "--bold", str(next(func.glob("*.dtseries.nii"))), "--confounds", str(next(func.glob("*confounds_timeseries.tsv")))]
-    code = main([*argv, "--surface-mesh", *map(str, meshes), *FAST])
-    cap = capsys.readouterr()
-    assert code == 0, cap.err
-    doc = json.loads(cap.out)
-    err_mm = float(np.linalg.norm(np.array(doc["target_mni"]) - planted))
-    with capsys.disabled():
-        print(f"\nCIFTI (fsaverage5 cortex + voxels): {err_mm:.1f} mm from the planted target")
-    assert err_mm <= 4.0 and doc["space"] == "fsaverage5"
+    doc = _target(capsys, [*argv, "--surface-mesh", *map(str, meshes)], planted, "CIFTI (fsaverage5 cortex + voxels)")
+    assert doc["space"] == "fsaverage5"
     dscalar = nib.load(tmp_path / "cifti" / "sub-01" / "sub-01_space-fsaverage5_desc-sgacc_score.dscalar.nii")
     assert dscalar.shape[0] == 1 and np.isfinite(dscalar.get_fdata()).sum() == doc["n_search_voxels"]
     # without meshes the cortex has no coordinates: the volume part alone has no DLPFC

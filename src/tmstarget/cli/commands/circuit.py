@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from .._common import nonneg_float, optional_threshold, positive_float, positive_int, print_json
+from .._common import positive_float, print_json
 
 logger = logging.getLogger("tmstarget")
 
@@ -29,6 +29,7 @@ medical device."""
 def add_parser(subparsers, parents) -> None:
     """Register ``circuit`` (with its ``build`` action)."""
     from ..parser import HelpFormatter
+    from .target import add_cleaning_arguments, add_dask_arguments
 
     p = subparsers.add_parser("circuit", parents=parents, help="build a group circuit map from stimulation sites and outcomes", description=DESCRIPTION, formatter_class=HelpFormatter)
     p.add_argument("action", choices=["build"], help="what to do")
@@ -41,13 +42,9 @@ def add_parser(subparsers, parents) -> None:
     g.add_argument("--task", default="rest", help="BIDS task label of the resting-state runs")
     g.add_argument("--space", choices=["MNI152NLin6Asym", "MNI152NLin2009cAsym"], help="template space of the BOLD (default: the first found)")
     g.add_argument("--radius-mm", type=positive_float, default=10.0, metavar="MM", help="radius of each site's sphere")
-    k = p.add_argument_group("cleaning (as 'tmstarget target')")
-    k.add_argument("--fd-threshold", type=optional_threshold, default=0.5, metavar="MM|none", help="censor volumes with framewise displacement above this")
-    k.add_argument("--fwhm", type=nonneg_float, default=6.0, metavar="MM", help="spatial smoothing (0 = none)")
-    k.add_argument("--min-volumes", type=positive_int, default=100, metavar="N", help="minimum volumes left after censoring")
+    add_cleaning_arguments(p.add_argument_group("cleaning (as 'tmstarget target')"))
     r = p.add_argument_group("running")
-    r.add_argument("--n-workers", type=positive_int, metavar="N", help="Dask workers of the local cluster (default: one per core; 1 = no Dask)")
-    r.add_argument("--scheduler", metavar="ADDRESS", help="use an existing Dask cluster")
+    add_dask_arguments(r)
     r.add_argument("--reference", type=Path, metavar="MAP", help="also report the spatial correlation of the map with this one (e.g. a known circuit)")
     p.add_argument("--json", action="store_true", help="print a summary as JSON")
     p.set_defaults(func=run)
@@ -80,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
     if not labels:
         raise InputError(f"no sub-* folders in {src} — is this an fMRIPrep output folder?")
     jobs = [Job(label.removeprefix("sub-"), None, src, args.task, args.space) for label in labels]
-    options = TargetingOptions(fd_threshold_mm=args.fd_threshold, fwhm_mm=args.fwhm, min_volumes=args.min_volumes)
+    from .target import cleaning_options
+
+    options = TargetingOptions(**cleaning_options(args))
     built = build_circuit(sites, jobs, options, args.connectome, args.radius_mm, args.scheduler, args.n_workers)
     summary = {
         "map": str(args.out), "connectome": args.connectome, "n_sites": built.n_sites, "n_participants": len(built.participants),
