@@ -75,3 +75,15 @@ def test_normalize_columns_flags_constant_voxels(rng):
     assert ok.tolist() == [True, True, False, True, True]
     assert_allclose(np.linalg.norm(out[:, ok], axis=0), 1.0, rtol=1e-6)
     assert np.all(out[:, 2] == 0)
+
+
+def test_run_operator_gives_pearson_correlations(rng):
+    t, t_r = 200, 2.0
+    x = rng.standard_normal((t, 6)).cumsum(0) * 0.3 + rng.standard_normal((t, 6)) + 1000.0
+    conf = rng.standard_normal((t, 4))
+    keep = np.setdiff1d(np.arange(t), np.r_[20:30, 150:153])
+    op = run_operator(t, t_r, conf, keep)
+    w = op.projector.astype(np.float64) @ x
+    w /= np.linalg.norm(w, axis=0)
+    expected = np.corrcoef(_nilearn_clean(x, t_r, conf, keep), rowvar=False)
+    assert_allclose(w.T @ w, expected, atol=2e-5)  # float32 projector on data with a baseline of 1000

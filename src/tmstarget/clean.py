@@ -129,7 +129,10 @@ def run_operator(
     min_volumes: int = 1,
     name: str = "run",
 ) -> CleaningOperator:
-    """Cleaning operator for one run, after checking enough volumes survive censoring."""
+    """Cleaning operator for one run (cleaned series centred over the kept volumes).
+
+    Checks that enough volumes survive censoring and that some degrees of freedom are left.
+    """
     if sample_mask.size < min_volumes:
         raise InputError(
             f"{name}: {sample_mask.size} of {n_volumes} volumes left after censoring, need >= {min_volumes} — "
@@ -137,6 +140,9 @@ def run_operator(
         )
     full = sample_mask.size == n_volumes
     mat = cleaning_matrix(n_volumes, t_r, confounds, None if full else sample_mask, high_pass, low_pass)
+    # centre over the kept volumes (band-passed series need not average to zero once volumes are
+    # censored), so that inner products of unit-norm columns are Pearson correlations
+    mat = mat - mat.mean(axis=0, keepdims=True)
     op = compress_operator(mat, sample_mask)
     if op.rank < 10:
         raise InputError(
