@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tmstarget.circuit_build import MapAverager, improvement_map, site_seed_maps, sites_from_table, spatial_correlation
+from tmstarget.circuit_build import MapAverager, improvement_map, site_seed_maps, sites_from_table
 from tmstarget.clean import normalize_columns
 from tmstarget.cli.main import main
 from tmstarget.exceptions import InputError

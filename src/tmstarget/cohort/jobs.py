@@ -1,0 +1,235 @@
+"""Jobs: where one participant's data are, whether it is already done, and running it (never raising)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import traceback
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..exceptions import InputError
+from ..io.derivatives import sha256, target_path
+
+logger = logging.getLogger(__name__)
+
+#: Output-space labels handled by :mod:`tmstarget.surface` rather than the volumetric workflow.
+SURFACE_SPACES = ("fsaverage5", "fsLR")
+
+
+@dataclass(frozen=True)
+class Job:
+    """Where one participant's (session's) data are; picklable, so it can be sent to Dask workers.
+
+    Attributes
+    ----------
+    participant : str
+        Label without ``sub-``.
+    session : str or None
+        Session label; ``None`` for datasets without sessions (or explicit files).
+    fmriprep_dir : Path or None
+        fMRIPrep folder; ``None`` with explicit files.
+    task, space : str
+        BIDS task label and output space (``None``: the first MNI space found; ``fsaverage5`` / ``fsLR``
+        select surface data).
+    bold, confounds : tuple of Path
+        Explicit runs (instead of ``fmriprep_dir``), one confounds TSV per run.
+    mask : Path or None
+        Brain mask of explicit volumetric runs.
+    surface_mesh : tuple of Path
+        Left and right midthickness meshes giving the coordinates of CIFTI cortical vertices.
+    """
+
+    participant: str
+    session: str | None = None
+    fmriprep_dir: Path | None = None
+    task: str = "rest"
+    space: str | None = None
+    bold: tuple[Path, ...] = ()
+    confounds: tuple[Path, ...] = ()
+    mask: Path | None = None
+    surface_mesh: tuple[Path, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """``sub-<l>[ ses-<s>]``, for messages."""
+        return f"sub-{self.participant}" + (f" ses-{self.session}" if self.session else "")
+
+    @property
+    def is_surface(self) -> bool:
+        """Whether the data are surface (GIFTI/CIFTI) time series."""
+        if self.bold:
+            return str(self.bold[0]).endswith((".func.gii", ".dtseries.nii"))
+        return self.space in SURFACE_SPACES
+
+    def runs(self) -> list:
+        """The runs to target (``io.bids.Run`` or ``surface.SurfaceRun`` objects); raises InputError."""
+        if self.is_surface:
+            from ..surface.io import explicit_surface_runs, find_surface_runs
+
+            if self.bold:
+                return explicit_surface_runs(list(self.bold), list(self.confounds))
+            return find_surface_runs(self.fmriprep_dir, self.participant, self.session, self.task, self.space)
+        from ..io.bids import explicit_runs, find_runs
+
+        if self.bold:
+            return explicit_runs(list(self.bold), list(self.confounds), self.mask, self.space or "MNI152NLin6Asym")
+        return find_runs(self.fmriprep_dir, self.participant, self.session, self.task, self.space)
+
+
+@dataclass
+class Outcome:
+    """What happened to one job.
+
+    Attributes
+    ----------
+    job : Job
+    status : {"done", "skipped", "failed"}
+    target : dict or None
+        The target JSON (written now, or found from an earlier run).
+    error : str or None
+        One-line reason of a failure.
+    seconds : float
+        Wall time of the job.
+    detail : str or None
+        Traceback of an unexpected error (shown with ``--debug``).
+    report : Path or None
+        The HTML report, when asked for and written.
+    """
+
+    job: Job
+    status: str
+    target: dict | None = None
+    error: str | None = None
+    seconds: float = 0.0
+    detail: str | None = None
+    report: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def circuit_label(options) -> str:
+    """Label of ``options.circuit`` as it appears in output names, without fetching anything."""
+    from ..circuits import _label_from_path
+
+    if options.circuit_label:
+        return options.circuit_label
+    if options.circuit in ("sgacc", "convergent"):
+        return options.circuit
+    return _label_from_path(Path(options.circuit))
+
+
+def resolve_options(options):
+    """Fetch the ``convergent`` circuit once (before jobs are dispatched) and point the options at the file."""
+    if options.circuit != "convergent":
+        return options
+    from ..circuits import fetch_convergent
+
+    return replace(options, circuit=str(fetch_convergent()), circuit_label=options.circuit_label or "convergent")
+
+
+def fingerprint(options) -> dict:
+    """The fields of a target JSON that identify the parameters it was computed with."""
+    from ..workflow import TargetResult
+
+    dummy = TargetResult(
+        target_mni=np.zeros(3), score=0.0, score_raw=0.0, circuit=circuit_label(options), method=options.method,
+        space="", runs=[], score_map=np.zeros(0), affine=np.eye(4), n_search_voxels=0, options=options,
+    )
+    doc = dummy.to_json("", None)
+    return {"circuit": doc["circuit"], "method": doc["method"], "parameters": doc["parameters"], "n_bootstrap": getattr(options, "bootstrap", 0) or None}
+
+
+def _input_checksums(options) -> list[str]:
+    """Checksums of the (small) circuit map and search mask files a reusable target must have used."""
+    files = [options.circuit] if options.circuit != "sgacc" else []
+    files += [options.search_mask] if options.search_mask else []
+    return [sha256(f) for f in files if Path(f).is_file()]
+
+
+def finished_target(job: Job, options, out_dir: Path, checksums: list[str] | None = None) -> dict | None:
+    """The target JSON of an earlier run of ``job`` if it was computed with the same parameters and runs.
+
+    Parameters
+    ----------
+    job : Job
+    options : TargetingOptions
+    out_dir : Path
+        Derivatives folder.
+    checksums : list of str, optional
+        SHA-256 of the circuit map / search mask files (see :func:`_input_checksums`); each must appear
+        among the earlier run's ``inputs``.
+
+    Returns
+    -------
+    dict or None
+        The JSON, or ``None`` when the job must (re)run.
+    """
+    path = target_path(out_dir, job.participant, job.session, circuit_label(options))
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    if any(doc.get(k) != v for k, v in fingerprint(options).items()):
+        return None
+    if job.space and doc.get("space") != job.space:
+        return None
+    if options.t_r is not None and any(r.get("t_r_s") != options.t_r for r in doc.get("run_details", [])):
+        return None
+    if not set(checksums or []) <= set(doc.get("inputs", {}).values()):
+        return None
+    try:
+        names = [r.name for r in job.runs()]
+    except InputError:
+        return None
+    return doc if doc.get("runs") == names else None
+
+
+def execute(job: Job, options, out_dir: Path, report: bool = False) -> Outcome:
+    """Find the runs, compute and write the target of one job; errors propagate.
+
+    The target JSON is written last, so its presence means the participant is complete.
+    """
+    t0 = time.perf_counter()
+    out_dir = Path(out_dir)
+    runs = job.runs()
+    if job.is_surface:
+        from ..surface import compute_surface_target, write_surface_outputs
+
+        result = compute_surface_target(runs, options, root=job.fmriprep_dir, meshes=job.surface_mesh or None)
+        write_surface_outputs(result, out_dir, job.participant, job.session, job.fmriprep_dir)
+    else:
+        from ..io.outputs import write_target_outputs
+        from ..workflow import compute_target
+
+        result = compute_target(runs, options, root=job.fmriprep_dir)
+        write_target_outputs(result, out_dir, job.participant, job.session, job.fmriprep_dir)
+    outcome = Outcome(job, "done", target=result.to_json(job.participant, job.session))
+    if report:
+        try:
+            from ..report import write_participant_report
+
+            outcome.report = write_participant_report(out_dir, job.participant, job.session, outcome.target["circuit"])
+        except Exception as exc:  # noqa: BLE001 - a failed report never loses a target
+            outcome.notes.append(f"report not written ({type(exc).__name__}: {exc})")
+    outcome.seconds = time.perf_counter() - t0
+    return outcome
+
+
+def run_job(job: Job, options, out_dir: Path, report: bool = False, in_worker: bool = False) -> Outcome:
+    """:func:`execute`, turning any error into a failed :class:`Outcome` (this is what Dask workers run)."""
+    if in_worker:  # the parent shows progress and messages; workers stay silent
+        from .._utils.progress import set_progress
+
+        set_progress(False)
+        logging.getLogger("tmstarget").handlers[:] = [logging.NullHandler()]
+        logging.getLogger("tmstarget").propagate = False
+    t0 = time.perf_counter()
+    try:
+        return execute(job, options, out_dir, report)
+    except InputError as exc:
+        return Outcome(job, "failed", error=str(exc), seconds=time.perf_counter() - t0)
+    except Exception as exc:  # noqa: BLE001 - one participant's bug or crash must not stop the cohort
+        return Outcome(job, "failed", error=f"{type(exc).__name__}: {exc}", seconds=time.perf_counter() - t0, detail=traceback.format_exc())

@@ -1,0 +1,183 @@
+"""Running many jobs: in this process or on a ``dask.distributed`` cluster, with a progress line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from ..exceptions import InputError
+from .jobs import Job, Outcome, execute, finished_target, _input_checksums, resolve_options, run_job
+
+logger = logging.getLogger("tmstarget.cohort")
+
+class _ProgressLine:
+    """``participants: [####    ] 3/20 (1 failed) 42s`` on stderr, redrawn in place; messages print above it."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.done, self.failed, self.t0 = total, 0, 0, time.perf_counter()
+        self.show = enabled and total > 1 and sys.stderr.isatty()
+
+    def _draw(self) -> None:
+        if self.show:
+            bar = "#" * int(24 * self.done / self.total)
+            fail = f" ({self.failed} failed)" if self.failed else ""
+            sys.stderr.write(f"\r\033[Kparticipants: [{bar:<24}] {self.done}/{self.total}{fail} {time.perf_counter() - self.t0:4.0f}s")
+            sys.stderr.flush()
+
+    def advance(self, failed: bool) -> None:
+        self.done += 1
+        self.failed += int(failed)
+        self._draw()
+
+    def clear(self) -> None:
+        if self.show:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.show:
+            sys.stderr.write("\n")
+
+
+def _log_outcome(o: Outcome, bar: _ProgressLine) -> None:
+    bar.clear()
+    if o.status == "failed":
+        logger.error("tmstarget: error: %s: %s", o.job.name, o.error)
+        if o.detail:
+            logger.debug("%s", o.detail)
+    elif o.status == "done":
+        x, y, z = o.target["target_mni"]
+        logger.info("%s: target MNI (%.1f, %.1f, %.1f), score %.3f (%.1f s)", o.job.name, x, y, z, o.target["score"], o.seconds)
+    for note in o.notes:
+        logger.warning("%s: %s", o.job.name, note)
+    bar._draw()
+
+
+def default_workers(n_jobs: int) -> int:
+    """One worker per core (2 on a 2-core machine), never more than there are jobs."""
+    return max(1, min(os.cpu_count() or 1, n_jobs))
+
+
+def _dask_client(scheduler: str | None, n_workers: int):
+    """A ``distributed.Client`` on an existing scheduler or a new local cluster (and the cluster to close)."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="15s"), None
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"cannot connect to the Dask scheduler at {scheduler} ({exc}) — start it (dask scheduler) or leave out --scheduler") from exc
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+    return Client(cluster), cluster
+
+
+def run_jobs(
+    jobs: list[Job],
+    options,
+    out_dir: Path | str,
+    scheduler: str | None = None,
+    n_workers: int | None = None,
+    report: bool = False,
+    resume: bool = True,
+    show_progress: bool = True,
+) -> list[Outcome]:
+    """Run targeting for every job; return one :class:`Outcome` per job, in job order.
+
+    Parameters
+    ----------
+    jobs : list of Job
+    options : TargetingOptions
+    out_dir : path
+        Derivatives folder.
+    scheduler : str, optional
+        Address of an existing Dask scheduler (``tcp://host:8786``); its workers must see the same paths.
+    n_workers : int, optional
+        Workers of the local cluster (default: one per core, at most one per job). ``1`` runs in this process.
+    report : bool
+        Write each participant's HTML report after its outputs.
+    resume : bool
+        Skip jobs whose target JSON exists with the same parameters (see :func:`finished_target`).
+    show_progress : bool
+        Draw a progress line on stderr (only when it is a terminal).
+
+    Notes
+    -----
+    With a single job to run and no scheduler, the job runs in this process and its errors propagate
+    (the command line prints them as one line). Otherwise failures become ``"failed"`` outcomes.
+    """
+    out_dir = Path(out_dir).resolve()
+    options = resolve_options(options)
+    checksums = _input_checksums(options)
+    outcomes: dict[int, Outcome] = {}
+    todo = []
+    for i, job in enumerate(jobs):
+        done = finished_target(job, options, out_dir, checksums) if resume else None
+        if done is not None:
+            outcomes[i] = Outcome(job, "skipped", target=done)
+        else:
+            todo.append(i)
+    if len(outcomes):
+        logger.info("%d of %d participant(s)/session(s) already done with the same parameters: skipped", len(outcomes), len(jobs))
+    n_workers = n_workers or default_workers(len(todo))
+    bar = _ProgressLine(len(todo), show_progress)
+    if len(todo) == 1 and not scheduler and len(jobs) == 1:
+        outcomes[todo[0]] = execute(jobs[todo[0]], options, out_dir, report)
+        _log_outcome(outcomes[todo[0]], bar)
+    elif todo and (n_workers == 1 or len(todo) == 1) and not scheduler:
+        bar._draw()
+        for i in todo:
+            outcomes[i] = run_job(jobs[i], options, out_dir, report)
+            bar.advance(outcomes[i].status == "failed")
+            _log_outcome(outcomes[i], bar)
+    elif todo:
+        bar._draw()
+        _run_on_dask([(i, jobs[i]) for i in todo], options, out_dir, report, scheduler, n_workers, bar, outcomes)
+    bar.close()
+    return [outcomes[i] for i in range(len(jobs))]
+
+
+def _run_on_dask(items, options, out_dir, report, scheduler, n_workers, bar, outcomes) -> None:
+    jobs = [job for _, job in items]
+    for k, o, exc in parallel_map(run_job, [(job, options, out_dir, report, True) for job in jobs], scheduler, n_workers, "target"):
+        if exc is not None:  # e.g. the worker process died (out of memory, killed)
+            o = Outcome(jobs[k], "failed", error=f"worker failed ({type(exc).__name__}: {exc}) — rerun; finished participants are kept")
+        outcomes[items[k][0]] = o
+        bar.advance(o.status == "failed")
+        _log_outcome(o, bar)
+
+
+def parallel_map(fn, arg_tuples: list[tuple], scheduler: str | None = None, n_workers: int | None = None, name: str = "task"):
+    """Yield ``(k, fn(*arg_tuples[k]), None)`` — or ``(k, None, exception)`` — as tasks finish on Dask.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level (picklable) function.
+    arg_tuples : list of tuple
+        Arguments of each call.
+    scheduler : str, optional
+        Existing scheduler address; default a local cluster of ``n_workers`` single-threaded processes.
+    n_workers : int, optional
+        Default: one per core, at most one per task.
+    name : str
+        Prefix of the Dask task keys.
+    """
+    from distributed import as_completed
+
+    n_workers = n_workers or default_workers(len(arg_tuples))
+    client, cluster = _dask_client(scheduler, n_workers)
+    try:
+        logger.info("running %d %s(s) on Dask (%s)", len(arg_tuples), name, scheduler or f"local cluster, {n_workers} worker(s)")
+        futures = {client.submit(fn, *args, key=f"tmstarget-{name}-{k}", pure=False): k for k, args in enumerate(arg_tuples)}
+        for fut in as_completed(list(futures)):
+            try:
+                yield futures[fut], fut.result(), None
+            except Exception as exc:  # noqa: BLE001 - reported per task by the caller
+                yield futures[fut], None, exc
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
