@@ -126,6 +126,8 @@ def compute_surface_target(runs: list[SurfaceRun], options: TargetingOptions = T
         raise InputError(f"method '{options.method}' is not available on surfaces — choose one of {', '.join(SURFACE_METHODS)}")
     if not runs:
         raise InputError("no runs to process — check the inputs")
+    if getattr(options, "bootstrap", 0):
+        raise InputError("--bootstrap is not available for surface data yet (the confidence radius is computed on voxels) — leave it out")
     t_start = time.perf_counter()
     circuit = resolve_circuit(options.circuit, options.circuit_label)
     geom, hemi_meshes, compressed, infos, moments = None, None, [], [], []
