@@ -67,6 +67,7 @@ def main() -> None:
     seed_idx = np.flatnonzero(sphere_mask(img.affine, brain.shape, SGACC_MNI, SGACC_RADIUS_MM).ravel(order="F")[flat])
     circuit_idx = np.flatnonzero(~region)
     mat = cleaning_matrix(x.shape[0], t_r, conf.confounds, conf.sample_mask)
+    mat -= mat.mean(axis=0, keepdims=True)  # centred over kept volumes, as in tmstarget.clean.run_operator
 
     t0 = time.perf_counter()
     op = compress_operator(mat, conf.sample_mask)
