@@ -9,7 +9,7 @@ across scan lengths (the first 5, 10, 20 minutes of each session) and noise leve
 Results: ``accuracy_rows.csv`` (every target), ``accuracy.csv`` and ``accuracy.md`` (the table) and
 ``accuracy.png`` (error against scan length) in ``--out``.
 
-    python benchmarks/accuracy.py --quick      # 10 participants, 5 and 10 min, default noise (< 5 min)
+    python benchmarks/accuracy.py --quick      # 8 participants, 5 and 10 min, default noise (< 5 min)
     python benchmarks/accuracy.py              # 24 participants, 5/10/20 min, tSNR 40 and 60
 """
 
@@ -89,7 +89,7 @@ def plot(table: pd.DataFrame, path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="10 participants, 5 and 10 min, default noise")
+    parser.add_argument("--quick", action="store_true", help="8 participants, 5 and 10 min, default noise")
     parser.add_argument("--participants", type=int, default=24)
     parser.add_argument("--minutes", type=float, nargs="+", default=[5, 10, 20])
     parser.add_argument("--tsnr", type=float, nargs="+", default=[40, 60])
@@ -99,7 +99,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="default: benchmarks/results/quick or benchmarks/results/full")
     args = parser.parse_args()
     if args.quick:
-        args.participants, args.minutes, args.tsnr = 10, [5, 10], [60]
+        args.participants, args.minutes, args.tsnr = 8, [5, 10], [60]
     if args.out is None:
         args.out = Path(__file__).parent / "results" / ("quick" if args.quick else "full")
     args.out.mkdir(parents=True, exist_ok=True)
