@@ -42,7 +42,7 @@ data = nib.load(sys.argv[1]).get_fdata(dtype=np.float32)
 
 _TARGET = """
 from tmstarget.cli.main import main
-code = main(["target", sys.argv[1], sys.argv[2], "participant", "--participant-label", "01", "--quiet"])
+code = main(["target", sys.argv[1], sys.argv[2], "participant", "--participant-label", "01", "--quiet", "--rerun"])
 assert code == 0
 """
 
