@@ -196,7 +196,7 @@ def test_icc_matches_shrout_fleiss():
 def test_minutes_needed():
     curve = [{"minutes": m, "distance_mm": d} for m, d in [(1, 9.0), (2, 2.0), (3, 4.0), (4, 2.9), (5, 0.0)]]
     assert rel.minutes_needed(curve) == 4
-    assert rel.minutes_needed(curve[:2] + [{"minutes": 3, "distance_mm": 3.0}]) is None
+    assert rel.minutes_needed(curve[:3] + [{"minutes": 4, "distance_mm": 0.0}]) is None  # only the whole scan
 
 
 def test_cohort_stability():

@@ -228,6 +228,7 @@ def resample_model(
             total += blk.sum(axis=1)
             weighted += 0.0 if c_t is None else blk @ c_t[j : j + chunk]
     n_sub = n_circ if norm_voxels is None else min(int(norm_voxels), n_circ)
+    n_sub = n_sub if (uses_similarity or c is not None) else 0  # only the similarity and a map's seed need the moments
     sub = np.sort(np.random.default_rng(seed).choice(n_circ, n_sub, replace=False))
     z_sub = comp.w[:, circuit_idx[sub]]
     slices = tuple(slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]))
@@ -239,7 +240,7 @@ def resample_model(
         z_search=comp.w[:, scores.search_idx], z_seed=None if seed_idx is None else comp.w[:, seed_idx],
         gram=gram, total=total, weighted=None if c_t is None else weighted, c_norm=0.0 if c_t is None else float(np.linalg.norm(c_t)),
         z_sub=z_sub, y2_sub=tuple(np.square(np.asarray(u, z_sub.dtype) @ z_sub[sl]) for u, sl in zip(bases, slices)),
-        c_sub=None if c_t is None else c_t[sub], n_circuit=n_circ, scale=n_circ / n_sub,
+        c_sub=None if c_t is None else c_t[sub], n_circuit=n_circ, scale=n_circ / max(n_sub, 1),
         grid=Components(w=np.zeros((0, n_s)), valid=np.ones(n_s, bool), brain=flat.reshape(comp.brain.shape, order="F"), affine=comp.affine),
         coords=scores.coords, neighbourhood_mm=neighbourhood_mm, seed_tc=scores.seed_tc,
     )
@@ -423,9 +424,10 @@ def scan_length_curve(model: ResampleModel, times_s: Sequence[np.ndarray], refer
 
 
 def minutes_needed(curve: Sequence[dict], precision_mm: float = PRECISION_MM) -> float | None:
-    """Fewest minutes from which on every point of the curve is within ``precision_mm`` of the reference."""
+    """Fewest minutes, short of the whole scan (the curve's last point, the reference), from which on every
+    point of the curve is within ``precision_mm`` of the reference; None when only the whole scan is."""
     need = None
-    for row in reversed(curve):
+    for row in reversed(curve[:-1]):
         if row["distance_mm"] >= precision_mm:
             break
         need = row["minutes"]
@@ -565,7 +567,7 @@ def _bootstrap_summary(model: ResampleModel, operators, t_r, n, boot_seed, block
         "confidence_ellipsoid": _region_json(region),
         "bootstrap": {"n_resamples": int(n), "block_length_s": round(block_s, 1), "block_length_volumes": block_vol,
                       "variance_ratio": round(ratio, 4), "deviation_scale": round(1 / math.sqrt(ratio), 4),
-                      "norm_voxels": int(round(model.n_circuit / model.scale)), "n_circuit_voxels": model.n_circuit,
+                      "norm_voxels": model.z_sub.shape[1] or None, "n_circuit_voxels": model.n_circuit,
                       "targets_mni": [_rounded(t) for t in cloud]},
     }
 

@@ -34,13 +34,19 @@ def add_parser(subparsers, parents) -> None:
     """Register ``reliability``."""
     from ..parser import HelpFormatter
 
-    p = subparsers.add_parser("reliability", parents=parents, help="split-half, bootstrap confidence region, scan length; cohort stability", description=DESCRIPTION, formatter_class=HelpFormatter)
+    class Formatter(HelpFormatter):
+        """Defaults shown, except absent ones (their help says what happens)."""
+
+        def _get_help_string(self, action):  # noqa: D102 - argparse API
+            return action.help if action.default is None else super()._get_help_string(action)
+
+    p = subparsers.add_parser("reliability", parents=parents, help="split-half, bootstrap confidence region, scan length; cohort stability", description=DESCRIPTION, formatter_class=Formatter)
     p.add_argument("paths", nargs="+", metavar="PATH", help="FMRIPREP_DIR OUT_DIR participant, or OUT_DIR group")
     g = p.add_argument_group("inputs")
-    g.add_argument("--participant-label", nargs="+", metavar="L", help="participant label(s) without 'sub-' (default: all)")
-    g.add_argument("--session", metavar="S", help="session label (default: every session, and session-vs-session distances)")
+    g.add_argument("--participant-label", nargs="+", default=None, metavar="L", help="participant label(s) without 'sub-'; all when absent")
+    g.add_argument("--session", default=None, metavar="S", help="session label; when absent every session, with session-vs-session distances")
     g.add_argument("--task", default="rest", help="BIDS task label of the resting-state runs")
-    g.add_argument("--space", choices=["MNI152NLin6Asym", "MNI152NLin2009cAsym"], help="template space of the BOLD (default: the first found)")
+    g.add_argument("--space", default=None, choices=["MNI152NLin6Asym", "MNI152NLin2009cAsym"], help="template space of the BOLD; the first found when absent")
     c = p.add_argument_group("targeting (defaults: those of 'tmstarget target')")
     same = argparse.SUPPRESS  # absent unless given: TargetingOptions supplies the default
     c.add_argument("--circuit", default=same, metavar="sgacc|convergent|PATH", help="circuit to match (positive = stimulate)")
@@ -55,7 +61,7 @@ def add_parser(subparsers, parents) -> None:
     r = p.add_argument_group("reliability")
     r.add_argument("--n-bootstrap", type=positive_int, default=200, metavar="N", help="block-bootstrap resamples")
     r.add_argument("--seed", type=int, default=0, help="random seed (same data and seed: identical output)")
-    r.add_argument("--block-length-s", type=positive_float, metavar="S", help="bootstrap block length (default: from the data's autocorrelation)")
+    r.add_argument("--block-length-s", type=positive_float, metavar="S", help="bootstrap block length; from the data's autocorrelation when absent")
     r.add_argument("--norm-voxels", type=positive_int, default=20_000, metavar="N", help="circuit voxels re-normalised exactly per resample (similarity method)")
     p.add_argument("--json", action="store_true", help="print the reliability JSON (group: the summary) to stdout")
     p.set_defaults(func=run)
