@@ -93,12 +93,16 @@ def circuit_similarity(w: np.ndarray, circuit: np.ndarray, search_idx: np.ndarra
     return out
 
 
+def weighted_seed_timecourse(w: np.ndarray, circuit: np.ndarray, circuit_idx: np.ndarray) -> np.ndarray:
+    """Unit-norm seed time course ``Σ_v c̃_v x_v`` over the circuit voxels, with ``c̃`` the centred map (r,)."""
+    c = circuit[circuit_idx].astype(np.float64)
+    return seed_timecourse(w, circuit_idx, c - c.mean())
+
+
 def weighted_seed_score(w: np.ndarray, circuit: np.ndarray, search_idx: np.ndarray, circuit_idx: np.ndarray) -> np.ndarray:
     """Correlation of each search voxel with the circuit-weighted seed time course (Fox et al. 2013).
 
     The seed is ``Σ_v c̃_v x_v`` over the circuit voxels (the numerator of :func:`circuit_similarity`),
     so voxels that move with the positive end and against the negative end score high.
     """
-    c = circuit[circuit_idx].astype(np.float64)
-    seed = seed_timecourse(w, circuit_idx, c - c.mean())
-    return seed_map(w[:, search_idx], seed)
+    return seed_map(w[:, search_idx], weighted_seed_timecourse(w, circuit, circuit_idx))

@@ -33,7 +33,7 @@ from scipy import ndimage
 
 from .circuits import SGACC_MNI, SGACC_RADIUS_MM, sphere_mask
 from .clean import normalize_columns
-from .connectivity import circuit_similarity, seed_map, seed_timecourse
+from .connectivity import circuit_similarity, seed_map, seed_timecourse, weighted_seed_timecourse
 from .exceptions import InputError
 from .select import NEIGHBOURHOOD_MM, Selection, select_target
 
@@ -144,6 +144,32 @@ class Scores:
     similarity: np.ndarray | None
 
 
+def circuit_columns(
+    comp: Components, region: np.ndarray, circuit_map: np.ndarray | None, exclude_local_mm: float = 10.0
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """Which columns act as the seed and as the circuit, as :func:`compute_scores` uses them.
+
+    Returns
+    -------
+    seed_idx : ndarray of int or None
+        Valid sgACC-sphere columns (``circuit_map is None``), else None.
+    circuit_idx : ndarray of int
+        Valid columns farther than ``exclude_local_mm`` from the search region (and, for a map, where
+        the map has data): the voxels of the spatial correlation and of the weighted seed.
+    c : ndarray or None
+        The map's values at ``circuit_idx`` (None for the sgACC seed circuit).
+    """
+    zooms = np.sqrt((comp.affine[:3, :3] ** 2).sum(0))
+    local = ndimage.distance_transform_edt(~region, sampling=zooms) <= exclude_local_mm
+    far = ~local.ravel(order="F")[comp.flat] & comp.valid
+    if circuit_map is None:
+        seed_idx = comp.columns(sphere_mask(comp.affine, comp.brain.shape, SGACC_MNI, SGACC_RADIUS_MM))
+        return seed_idx[comp.valid[seed_idx]], np.flatnonzero(far), None
+    cmap = circuit_map.ravel(order="F")[comp.flat]
+    circuit_idx = np.flatnonzero(far & np.isfinite(cmap))
+    return None, circuit_idx, cmap[circuit_idx].astype(np.float64)
+
+
 def compute_scores(
     comp: Components,
     region: np.ndarray,
@@ -172,20 +198,13 @@ def compute_scores(
     search_idx = search_idx[valid[search_idx]]
     if search_idx.size == 0:
         raise InputError("every search-region voxel has constant data — check the BOLD covers the DLPFC")
-    zooms = np.sqrt((comp.affine[:3, :3] ** 2).sum(0))
-    local = ndimage.distance_transform_edt(~region, sampling=zooms) <= exclude_local_mm
-    far = ~local.ravel(order="F")[comp.flat] & valid
+    seed_idx, circuit_idx, c = circuit_columns(comp, region, circuit_map, exclude_local_mm)
     if circuit_map is None:
-        seed_idx = comp.columns(sphere_mask(comp.affine, comp.brain.shape, SGACC_MNI, SGACC_RADIUS_MM))
-        seed_tc = -seed_timecourse(w, seed_idx[valid[seed_idx]])  # positive = anticorrelated with sgACC
+        seed_tc = -seed_timecourse(w, seed_idx)  # positive = anticorrelated with sgACC
         values = seed_map(w, seed_tc)
-        circuit_idx = np.flatnonzero(far)
     else:
-        cmap = circuit_map.ravel(order="F")[comp.flat]
-        circuit_idx = np.flatnonzero(far & np.isfinite(cmap))
-        values = np.nan_to_num(cmap)
-        c = values[circuit_idx]
-        seed_tc = seed_timecourse(w, circuit_idx, c - c.mean())
+        values = np.nan_to_num(circuit_map.ravel(order="F")[comp.flat])
+        seed_tc = weighted_seed_timecourse(w, values, circuit_idx)
     seed = seed_map(w[:, search_idx], seed_tc)
     sim = circuit_similarity(w, values, search_idx, circuit_idx) if need_similarity else None
     return Scores(search_idx=search_idx, coords=comp.coords(search_idx), seed=seed, seed_tc=seed_tc, similarity=sim)

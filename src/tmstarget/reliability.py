@@ -28,11 +28,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
-from .circuits import SGACC_MNI, SGACC_RADIUS_MM, sphere_mask
 from .exceptions import InputError
-from .methods import Components, Scores, choose_target, compute_scores, finalize_components
+from .methods import Components, Scores, choose_target, circuit_columns, compute_scores, finalize_components
 from .select import NEIGHBOURHOOD_MM
 from ._utils.progress import progress
 
@@ -172,19 +170,6 @@ class ResampleModel:
     seed_tc: np.ndarray
 
 
-def _circuit_columns(comp: Components, region: np.ndarray, circuit_map: np.ndarray | None, exclude_local_mm: float):
-    """Seed columns (sgACC circuit), circuit columns and values, as :func:`methods.compute_scores` chooses them."""
-    zooms = np.sqrt((comp.affine[:3, :3] ** 2).sum(0))
-    local = ndimage.distance_transform_edt(~region, sampling=zooms) <= exclude_local_mm
-    far = ~local.ravel(order="F")[comp.flat] & comp.valid
-    if circuit_map is None:
-        seed_idx = comp.columns(sphere_mask(comp.affine, comp.brain.shape, SGACC_MNI, SGACC_RADIUS_MM))
-        return seed_idx[comp.valid[seed_idx]], np.flatnonzero(far), None
-    cmap = circuit_map.ravel(order="F")[comp.flat]
-    idx = np.flatnonzero(far & np.isfinite(cmap))
-    return None, idx, cmap[idx].astype(np.float64)
-
-
 def resample_model(
     comp: Components,
     scores: Scores,
@@ -214,7 +199,7 @@ def resample_model(
     """
     _, raw = choose_target(method, comp, scores, neighbourhood_mm)
     uses_similarity = scores.similarity is not None and raw is scores.similarity
-    seed_idx, circuit_idx, c = _circuit_columns(comp, region, circuit_map, exclude_local_mm)
+    seed_idx, circuit_idx, c = circuit_columns(comp, region, circuit_map, exclude_local_mm)
     n_circ, r = circuit_idx.size, comp.w.shape[0]
     bounds = np.cumsum([0] + [b.shape[1] for b in bases])
     if bounds[-1] != r or n_circ < 3:

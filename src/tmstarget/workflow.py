@@ -371,7 +371,7 @@ def _compute(runs, options, circuit, hashes, timings, t_start) -> TargetResult:
         from .reliability import bootstrap_confidence
 
         t0 = time.perf_counter()
-        confidence = bootstrap_confidence(prep, options, options.bootstrap, options.bootstrap_seed)
+        confidence = bootstrap_confidence(prep, options, options.bootstrap, options.bootstrap_seed, components=comp, scores=scores)
         timings["bootstrap"] = time.perf_counter() - t0
 
     score_map = np.full(shape3, np.nan, np.float32)  # NaN = outside the search region
