@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from tmstarget.cli.main import main
+from nnav_reference import angle_deg, simnibs_handle, simnibs_read_brainsight, simnibs_read_localite
+
 from tmstarget.export import read_brainsight, read_localite, read_poses_csv, read_poses_json, rotation_difference_deg
 
 pytest.importorskip("tmstarget.headmodel")
@@ -100,6 +102,81 @@ def test_native_space_with_affine_transform_and_t1w(tmp_path, capsys):
     assert z @ (centre - centre_t1w) / np.linalg.norm(centre - centre_t1w) > np.cos(np.deg2rad(3.0))  # normal to the ball
     back, space = read_poses_csv(tmp_path / "native.csv")
     assert space == "T1w" and np.linalg.norm(back[0].matrix[:3, 3] - centre_t1w) < 0.1
+    # the handle keeps its orientation on the head: same angle from the midline after mapping and re-seating
+    assert abs(nat["handle_angle_from_midline_deg"] - out["placement"]["handle_angle_from_midline_deg"]) < 5.0
+    assert nat["handle_description"] == out["placement"]["handle_description"]
+    assert angle_deg(np.array(nat["matrix"])[:3, 1], out["placement"]["handle_direction"]) < 10.0
+
+
+def test_native_handle_survives_a_rotated_head(tmp_path, capsys):
+    """A T1w head turned 20° about the vertical axis: the exported handle turns with it, seen by SimNIBS's reader."""
+    lps = np.diag([-1.0, -1.0, 1.0, 1.0])
+    th = np.deg2rad(20.0)
+    a = np.eye(4)  # template point -> T1w point: rotation about z and a shift
+    a[:3, :3] = [[np.cos(th), -np.sin(th), 0], [np.sin(th), np.cos(th), 0], [0, 0, 1]]
+    a[:3, 3] = [3.0, -20.0, 15.0]
+    m = lps @ a @ lps
+    xfm = tmp_path / "sub-01_from-T1w_to-MNI152NLin6Asym_mode-image_xfm.txt"
+    xfm.write_text("#Insight Transform File V1.0\n#Transform 0\nTransform: AffineTransform_double_3_3\nParameters: "
+                   + " ".join(f"{v:.10f}" for v in [*m[:3, :3].ravel(), *m[:3, 3]]) + "\nFixedParameters: 0 0 0\n")
+    for target in ([-40.0, 42.0, 30.0], [40.0, 42.0, 30.0]):
+        files = {"localite": tmp_path / "n.xml", "brainsight": tmp_path / "n.txt"}
+        out = _run_json(capsys, ["coil", f"--target={','.join(map(str, target))}", "--xfm", str(xfm),
+                                 "--localite", str(files["localite"]), "--brainsight", str(files["brainsight"])])
+        planned = a[:3, :3] @ np.array(out["placement"]["handle_direction"])  # the template handle, turned with the head
+        for reader, path in ((simnibs_read_localite, files["localite"]), (simnibs_read_brainsight, files["brainsight"])):
+            matsimnibs = reader(path)[0][1]
+            assert angle_deg(simnibs_handle(matsimnibs), planned) < 1.0
+            assert np.linalg.norm(matsimnibs[:3, 3] - np.array(out["native"]["matrix"])[:3, 3]) < 0.01
+
+
+def test_handle_words_and_brainsight_coordinate_system(tmp_path, capsys):
+    import nibabel as nib
+
+    out = _run_json(capsys, ["coil", "--target=40,42,30", "--brainsight", str(tmp_path / "r.txt")])
+    assert out["placement"]["handle_description"] == "handle 45° posterior-lateral (pointing backwards and to the right)"
+    info = out["exports"]["brainsight"]
+    assert (info["coordinate_system"], info["version"], info["image"]) == ("NIfTI:Aligned", 12, None)
+    (name, matsimnibs), = simnibs_read_brainsight(tmp_path / "r.txt")  # SimNIBS reads the default
+    assert angle_deg(simnibs_handle(matsimnibs), out["placement"]["handle_direction"]) < 1.0
+    # an MNI template whose only code is the sform's MNI_152: Brainsight lists NIfTI:MNI-152 for it
+    template = nib.Nifti1Image(np.zeros((91, 109, 91), np.int16), None)
+    template.set_sform(MNI_AFFINE, 4)
+    template.set_qform(None, 0)
+    nib.save(template, str(tmp_path / "mni.nii.gz"))
+    out = _run_json(capsys, ["coil", "--target=-40,42,30", "--brainsight", str(tmp_path / "l.txt"),
+                             "--brainsight-image", str(tmp_path / "mni.nii.gz")])
+    assert out["exports"]["brainsight"]["coordinate_system"] == "NIfTI:MNI-152"
+    assert out["placement"]["handle_description"] == "handle 45° posterior-lateral (pointing backwards and to the left)"
+    assert (tmp_path / "l.txt").read_text().splitlines()[1] == "# Coordinate system: NIfTI:MNI-152"
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--brainsight-image", "{small}"], "outside small.nii.gz's field of view"),
+        (["--brainsight-image", "{mni}", "--brainsight-coords", "NIfTI:Scanner"], "it offers: NIfTI:MNI-152"),
+        (["--brainsight-image", "{tmp}/missing.nii.gz"], "Brainsight image"),
+        (["--brainsight-version", "14", "--brainsight-coords", "NIfTI:Aligned"], "not one of"),
+    ],
+)
+def test_brainsight_image_errors(tmp_path, capsys, extra, message):
+    import nibabel as nib
+
+    small = nib.Nifti1Image(np.zeros((10, 10, 10), np.int16), MNI_AFFINE)  # 20 mm cube far from the scalp
+    small.set_sform(MNI_AFFINE, 2)
+    nib.save(small, str(tmp_path / "small.nii.gz"))
+    mni = nib.Nifti1Image(np.zeros((91, 109, 91), np.int16), None)
+    mni.set_sform(MNI_AFFINE, 4)
+    nib.save(mni, str(tmp_path / "mni.nii.gz"))
+    out = tmp_path / "x.txt"
+    argv = ["coil", "--target=-40,42,30", "--brainsight", str(out)]
+    argv += [e.format(small=tmp_path / "small.nii.gz", mni=tmp_path / "mni.nii.gz", tmp=tmp_path) for e in extra]
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == "" and not out.exists()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in captured.err
 
 
 @pytest.mark.parametrize(
@@ -111,6 +188,7 @@ def test_native_space_with_affine_transform_and_t1w(tmp_path, capsys):
         (["coil", "--target=-40,42,30", "--optimize"], "needs the target's score map"),
         (["coil", "--target-json", "missing_target.json"], "not found"),
         (["coil", "--target=-40,42,30", "--coil", "nope"], "invalid choice"),
+        (["coil", "--target=-40,42,30", "--handle-angle", "1000"], "angle in -180..180"),
     ],
 )
 def test_errors_are_one_line_exit_2(capsys, argv, message):

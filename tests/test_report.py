@@ -99,7 +99,8 @@ def test_participant_report_shows_every_section(full_report, out_dir):
     assert "research use; not a medical device" in html
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     for needle in ("10-20 F3", "5 cm anterior to C3", "Beam F3 (NI 36, TT 35, HC 57 cm)", "MagVenture", "SAINT/SNT accelerated iTBS",
-                   "Stimulator setting", "2026-12-07", "week4", "Head motion", "Temporal signal-to-noise ratio", "nilearn"):
+                   "Stimulator setting", "2026-12-07", "week4", "Head motion", "Temporal signal-to-noise ratio", "nilearn",
+                   "<strong>handle 45° posterior-lateral (pointing backwards and to the left)</strong>"):
         assert needle in html, needle
     for digest in t["inputs"].values():
         assert digest in html

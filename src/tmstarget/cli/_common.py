@@ -28,6 +28,11 @@ def nonneg_float(text: str) -> float:
     return _number(text, float, lambda v: v >= 0, ">= 0")
 
 
+def angle_deg(text: str) -> float:
+    """argparse type: an angle in degrees within -180..180."""
+    return _number(text, float, lambda v: -180.0 <= v <= 180.0, "an angle in -180..180 degrees")
+
+
 def optional_threshold(text: str) -> float | None:
     """argparse type: a positive float, or 'none' to disable."""
     return None if text.lower() in {"none", "off"} else positive_float(text)

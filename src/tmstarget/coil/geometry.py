@@ -129,6 +129,44 @@ def handle_angle_deg(normal, handle, hemisphere_sign: float) -> float:
     return float(np.degrees(np.arctan2(h @ lateral, h @ p_t)))
 
 
+def normalize_angle_deg(angle_deg: float) -> float:
+    """An angle in degrees mapped to (-180, 180]; refuses non-finite values."""
+    a = float(angle_deg)
+    if not np.isfinite(a):
+        raise InputError(f"handle angle {angle_deg!r} is not a number — pass degrees from the midline, e.g. 45")
+    a = -((-a + 180.0) % 360.0 - 180.0)
+    return 0.0 if a == 0 else a
+
+
+_OCTANTS = ("posterior", "posterior-lateral", "lateral", "anterior-lateral", "anterior", "anterior-medial", "medial",
+            "posterior-medial")
+
+
+def describe_handle(angle_deg: float, hemisphere_sign: float) -> str:
+    """The handle direction in words, for an operator checking an imported marker by eye.
+
+    Parameters
+    ----------
+    angle_deg : float
+        Handle angle from the posterior midline direction, positive towards lateral (as in :func:`handle_direction`).
+    hemisphere_sign : float
+        ``-1`` for a left-hemisphere target (lateral = left), ``+1`` for right.
+
+    Returns
+    -------
+    str
+        E.g. ``"handle 45° posterior-lateral (pointing backwards and to the left)"``: the angle from the posterior
+        midline direction, the nearest of eight directions, and the handle's direction on the head.
+    """
+    a = normalize_angle_deg(angle_deg)
+    label = _OCTANTS[int(np.round(a / 45.0)) % 8]
+    lateral, medial = ("left", "right") if hemisphere_sign < 0 else ("right", "left")
+    rad = np.deg2rad(a)
+    parts = [w for w, c in (("backwards", np.cos(rad) > 0.17), ("forwards", np.cos(rad) < -0.17)) if c]
+    parts += [f"to the {w}" for w, c in ((lateral, np.sin(rad) > 0.17), (medial, np.sin(rad) < -0.17)) if c]
+    return f"handle {abs(a):.0f}° {label} (pointing {' and '.join(parts)})"
+
+
 def rounded(values, ndigits: int) -> list[float]:
     """Floats rounded for JSON output."""
     return [round(float(v), ndigits) for v in np.ravel(values)]
@@ -206,6 +244,7 @@ class Placement:
             "coil_normal_into_head": rounded(-self.normal, 4),
             "handle_direction": rounded(self.handle, 4),
             "handle_angle_from_midline_deg": round(float(self.handle_angle_deg), 1),
+            "handle_description": describe_handle(self.handle_angle_deg, hemisphere_sign(self.target_mm)),
             "scalp_offset_mm": round(float(self.scalp_offset_mm), 1),
             "scalp_cortex_distance_mm": round(self.scalp_cortex_distance_mm, 1),
             "coil_cortex_distance_mm": round(self.coil_cortex_distance_mm, 1),
@@ -234,9 +273,14 @@ def place_coil(target_mm, scalp_mm, normal, handle_angle: float = DEFAULT_HANDLE
     n = unit(normal)
     if (scalp - target) @ n < 0:
         raise InputError("the target lies outside the head at this scalp point — pass a cortical target inside the head")
-    sign = -1.0 if target[0] < 1.0 else 1.0
-    handle = handle_direction(n, sign, handle_angle)
-    return Placement(target, scalp, n, handle, float(scalp_offset_mm), float(handle_angle), space)
+    handle_angle = normalize_angle_deg(handle_angle)
+    handle = handle_direction(n, hemisphere_sign(target), handle_angle)
+    return Placement(target, scalp, n, handle, float(scalp_offset_mm), handle_angle, space)
+
+
+def hemisphere_sign(target_mm) -> float:
+    """``-1`` for a left-hemisphere target (x < 1 mm, midline counted as left), ``+1`` for right."""
+    return -1.0 if as_point(target_mm, "target")[0] < 1.0 else 1.0
 
 
 def place_on_head(head, target_mm, handle_angle: float = DEFAULT_HANDLE_ANGLE_DEG,

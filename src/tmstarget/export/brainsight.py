@@ -8,12 +8,20 @@ each as its three world components.
 Conventions:
 
 - **Units**: millimetres (Brainsight states "millimetres, degrees, milliseconds, and microvolts").
-- **World axes**: ``NIfTI:Aligned`` (default) or ``NIfTI:Scanner`` = the RAS world coordinates of the T1w
-  NIfTI loaded into the Brainsight project (its sform/qform); pick the option Brainsight offers for your image.
-  ``NIfTI:MNI-152`` for template-space targets.
-- **Target axes**: Brainsight ``x`` = tmstarget ``-x``, ``y`` = tmstarget ``y`` (the handle), ``z`` =
-  tmstarget ``-z`` (pointing out of the head). This is the mapping used by SimNIBS's Brainsight importer
-  (Numssen, Weise et al.); check one target on your system before the first session.
+- **Target axes**: Brainsight ``x`` = tmstarget ``x``, ``y`` = tmstarget ``-y`` (**away from the handle**),
+  ``z`` = tmstarget ``-z`` (**out of the head**). Derivation: SimNIBS's Brainsight reader
+  (``simnibs/utils/nnav.py``, ``brainsight._simnibs2brainsight`` = ``diag(-1, 1, -1)``) composed with
+  tmstarget → SimNIBS (:data:`~tmstarget.export.poses.TO_SIMNIBS`, handle at ``-y_S``); SimNIBS's figure
+  ``docs/images/coil_axesorientation_brainsight.png`` draws Brainsight's ``y`` away from the handle and ``z``
+  out of the head. Confirmed on recorded Brainsight 2.4.9 samples at left M1 (SimNIBS test data
+  ``niiImage_nifticoord_gridfolder.txt``): ``m1`` points anterior-medial, i.e. the handle posterior-lateral.
+- **World axes**: the RAS world coordinates of the NIfTI image loaded into the Brainsight project, named after
+  the image's qform/sform *intent code* (:func:`coordinate_system_for`). File version 12 (Brainsight ≤ 2.5.2;
+  the header and columns of Brainsight 2.4.9's exports and of SimNIBS's writer) names them ``NIfTI:Aligned``,
+  ``NIfTI:Scanner``, ``NIfTI:MNI-152``, …; version 14 (Brainsight ≥ 2.5.3) ``NIfTI:Q:<intent>`` or
+  ``NIfTI:S:<intent>`` for the qform or sform. Rogue Research's notes (quoted in SimNIBS's reader): Brainsight
+  lists a ``NIfTI:<intent>`` system only when the image has that code, and before 2.5.3 uses the qform when
+  qform and sform share a code. SimNIBS reads only ``NIfTI:Aligned`` (≤ 13) and ``NIfTI:Q:…`` (14).
 
 Research use; not a medical device.
 """
@@ -21,26 +29,106 @@ Research use; not a medical device.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .. import __version__
 from ..exceptions import InputError
 from ..io.derivatives import write_text_atomic
-from .poses import NamedPose, check_pose, convert_axes, orthonormalize
+from .poses import TO_SIMNIBS, NamedPose, check_pose, convert_axes, orthonormalize
 
-#: tmstarget axes → Brainsight axes (columns): x_B = -x, y_B = y, z_B = -z.
-TO_BRAINSIGHT = np.diag([-1.0, 1.0, -1.0])
-COORDINATE_SYSTEMS = ("NIfTI:Aligned", "NIfTI:Scanner", "NIfTI:MNI-152")
+#: SimNIBS axes → Brainsight axes (columns), as in SimNIBS's ``brainsight._simnibs2brainsight``.
+SIMNIBS_TO_BRAINSIGHT = np.diag([-1.0, 1.0, -1.0])
+#: tmstarget axes → Brainsight axes (columns): x_B = x, y_B = -y (away from the handle), z_B = -z (out of the head).
+TO_BRAINSIGHT = TO_SIMNIBS @ SIMNIBS_TO_BRAINSIGHT
+#: File format versions written: 12 (Brainsight ≤ 2.5.2 naming) and 14 (Brainsight ≥ 2.5.3, qform/sform named).
+VERSIONS = (12, 14)
+DEFAULT_VERSION = 12
+#: NIfTI qform/sform intent codes → Brainsight's names (NIfTI-1 standard codes 1–5).
+INTENTS = {1: "Scanner", 2: "Aligned", 3: "Talairach", 4: "MNI-152", 5: "Other-Template"}
+COORDINATE_SYSTEMS = tuple(f"NIfTI:{name}" for name in INTENTS.values())
+COORDINATE_SYSTEMS_V14 = tuple(f"NIfTI:{form}:{name}" for form in "QS" for name in INTENTS.values())
+#: Used when the image loaded into Brainsight is not known: the name SimNIBS's reader accepts.
+DEFAULT_SYSTEM = {12: "NIfTI:Aligned", 14: "NIfTI:Q:Aligned"}
 _COLUMNS = ["Target Name", "Loc. X", "Loc. Y", "Loc. Z", "m0n0", "m0n1", "m0n2", "m1n0", "m1n1", "m1n2", "m2n0", "m2n1", "m2n2"]
+_SAME_MM = 0.01
 
 
-def brainsight_text(poses: list[NamedPose], coordinate_system: str = "NIfTI:Aligned") -> str:
+def _check_version(version: int) -> int:
+    if version not in VERSIONS:
+        raise InputError(f"Brainsight file version {version} is not one of {', '.join(map(str, VERSIONS))} — "
+                         "use 12 for Brainsight 2.5.2 and earlier, 14 for 2.5.3 and later")
+    return version
+
+
+def _forms(header: Any) -> dict[str, tuple[int, np.ndarray | None]]:
+    """``{"Q": (code, matrix), "S": (code, matrix)}`` of a NIfTI header (nibabel)."""
+    qform, qcode = header.get_qform(coded=True)
+    sform, scode = header.get_sform(coded=True)
+    return {"Q": (int(qcode), qform), "S": (int(scode), sform)}
+
+
+def coordinate_systems_for(header: Any, affine: np.ndarray, version: int = DEFAULT_VERSION) -> list[str]:
+    """Brainsight coordinate-system names under which ``affine``'s world coordinates appear for an image.
+
+    Parameters
+    ----------
+    header : nibabel.Nifti1Header
+        Header of the image that will be loaded into the Brainsight project.
+    affine : ndarray, shape (4, 4)
+        The voxel → world matrix the exported coordinates use (nibabel's ``img.affine``: the sform when its
+        code is set, else the qform).
+    version : {12, 14}
+        File version (see the module docstring).
+
+    Returns
+    -------
+    list of str
+        ``NIfTI:<intent>`` (version 12) or ``NIfTI:Q|S:<intent>`` (version 14), the one SimNIBS can read back
+        first (``Aligned``; the qform for version 14). Empty when no name carries ``affine`` (e.g. qform and sform
+        share an intent code but differ: Brainsight 2.5.2 and earlier then use the qform).
+    """
+    version = _check_version(version)
+    forms = _forms(header)
+    same = {f: code in INTENTS and m is not None and np.abs(m - affine).max() < _SAME_MM for f, (code, m) in forms.items()}
+    if version == 14:
+        return [f"NIfTI:{f}:{INTENTS[forms[f][0]]}" for f in ("Q", "S") if same[f]]
+    # Brainsight <= 2.5.2: one name per intent code; the qform wins when both forms carry the same code.
+    qcode, scode = forms["Q"][0], forms["S"][0]
+    offered = {code: ("Q" if code == qcode else "S") for code in (scode, qcode) if code in INTENTS}
+    return sorted((f"NIfTI:{INTENTS[c]}" for c, f in offered.items() if same[f]), key=lambda name: name != "NIfTI:Aligned")
+
+
+def coordinate_system_for(header: Any, affine: np.ndarray, version: int = DEFAULT_VERSION) -> str:
+    """The preferred name of :func:`coordinate_systems_for`.
+
+    Raises
+    ------
+    InputError
+        When no qform/sform of the image carries ``affine`` under a name Brainsight offers.
+    """
+    names = coordinate_systems_for(header, affine, version)
+    if names:
+        return names[0]
+    forms = _forms(header)
+    codes = ", ".join(f"{f}form code {c}" for f, (c, _) in forms.items())
+    matches = any(c in INTENTS and m is not None and np.abs(m - affine).max() < _SAME_MM for c, m in forms.values())
+    hint = ("export with --brainsight-version 14 (Brainsight 2.5.3 and later name the qform and sform apart), or make the "
+            "qform equal the sform" if matches else
+            "load an image whose qform or sform holds the world coordinates the targets are in")
+    raise InputError(f"no Brainsight coordinate system carries these coordinates for this image ({codes}) — {hint}")
+
+
+def brainsight_text(poses: list[NamedPose], coordinate_system: str = "NIfTI:Aligned", version: int = DEFAULT_VERSION) -> str:
     """Text of a Brainsight targets file for tmstarget poses (see the module docstring)."""
-    if coordinate_system not in COORDINATE_SYSTEMS:
-        raise InputError(f"Brainsight coordinate system {coordinate_system!r} is not one of {', '.join(COORDINATE_SYSTEMS)} — pick the one your project uses")
+    version = _check_version(version)
+    allowed = COORDINATE_SYSTEMS_V14 if version == 14 else COORDINATE_SYSTEMS
+    if coordinate_system not in allowed:
+        raise InputError(f"Brainsight coordinate system {coordinate_system!r} is not one of {', '.join(allowed)} for file "
+                         f"version {version} — pick the one your project offers")
     lines = [
-        "# Version: 13",
+        f"# Version: {version}",
         f"# Coordinate system: {coordinate_system}",
         f"# Created by: tmstarget {__version__} (research use; not a medical device)",
         "# Units: millimetres, degrees, milliseconds, and microvolts",
@@ -57,9 +145,10 @@ def brainsight_text(poses: list[NamedPose], coordinate_system: str = "NIfTI:Alig
     return "\n".join(lines) + "\n"
 
 
-def write_brainsight(path: Path | str, poses: list[NamedPose], coordinate_system: str = "NIfTI:Aligned") -> Path:
+def write_brainsight(path: Path | str, poses: list[NamedPose], coordinate_system: str = "NIfTI:Aligned",
+                     version: int = DEFAULT_VERSION) -> Path:
     """Write a Brainsight targets file atomically."""
-    return write_text_atomic(path, brainsight_text(poses, coordinate_system))
+    return write_text_atomic(path, brainsight_text(poses, coordinate_system, version))
 
 
 def read_brainsight(path: Path | str) -> tuple[list[NamedPose], str]:

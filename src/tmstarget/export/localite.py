@@ -11,9 +11,14 @@ Conventions:
   images (x right, y anterior, z superior); ``LPS`` (x left, y posterior) for DICOM-based sessions — both
   rows x and y of the matrix change sign.
 - **Coil axes** (columns): Localite's ``x`` = the coil normal pointing into the head (tmstarget ``z``),
-  ``y`` = pointing away from the handle (tmstarget ``-y``), ``z`` = tmstarget ``x``. This is the mapping used
-  by SimNIBS's Localite importer/exporter (Numssen et al.), which was validated on recorded sessions; check
-  one marker on your system (the coil icon's handle should point as planned) before the first session.
+  ``y`` = **towards the handle** (tmstarget ``y``), ``z`` = tmstarget ``-x``. Derivation: SimNIBS's Localite
+  reader/writer (``simnibs/utils/nnav.py``, ``localite._simnibs2localite``: ``x_L = z_S, y_L = -y_S,
+  z_L = x_S``) composed with tmstarget → SimNIBS (:data:`~tmstarget.export.poses.TO_SIMNIBS`, handle at
+  ``-y_S``). Confirmed on recorded Localite sessions at left M1 (SimNIBS test data
+  ``nnav_testdata/localite/.../InstrumentMarkers``): markers labelled ``PA`` have Localite ``+y`` pointing
+  straight posterior, ``LM`` lateral and ``hotspot``/``M0`` 37–52° posterior-lateral — the handle as held for
+  those orientations. Check one marker on your system (the coil icon's handle should point as planned)
+  before the first session.
 
 Research use; not a medical device.
 """
@@ -29,10 +34,12 @@ import numpy as np
 from .. import __version__
 from ..exceptions import InputError
 from ..io.derivatives import write_text_atomic
-from .poses import NamedPose, check_pose, convert_axes, orthonormalize
+from .poses import TO_SIMNIBS, NamedPose, check_pose, convert_axes, orthonormalize
 
-#: tmstarget axes → Localite axes (columns): x_L = z, y_L = -y, z_L = x.
-TO_LOCALITE = np.array([[0.0, 0.0, 1.0], [0.0, -1.0, 0.0], [1.0, 0.0, 0.0]])
+#: SimNIBS axes → Localite axes (columns), as in SimNIBS's ``localite._simnibs2localite``: x_L = z_S, y_L = -y_S, z_L = x_S.
+SIMNIBS_TO_LOCALITE = np.array([[0.0, 0.0, 1.0], [0.0, -1.0, 0.0], [1.0, 0.0, 0.0]])
+#: tmstarget axes → Localite axes (columns): x_L = z (into the head), y_L = y (the handle), z_L = -x.
+TO_LOCALITE = TO_SIMNIBS @ SIMNIBS_TO_LOCALITE
 _LPS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
 

@@ -11,7 +11,9 @@ Conventions (both formats):
 
 CSV columns: ``name, space, centre_{x,y,z}_mm, x_axis_{x,y,z}, handle_{x,y,z}, normal_in_{x,y,z}``.
 JSON: ``{"space", "units", "axes", "poses": [{"name", "centre_mm", "x_axis", "handle", "normal_in",
-"matrix"}]}`` with ``matrix`` the 4×4 pose (rows).
+"matrix", "matsimnibs"}]}`` with ``matrix`` the 4×4 pose (rows) in tmstarget's axes and ``matsimnibs`` the same
+pose in SimNIBS's coil axes (handle at ``-y``, see :mod:`tmstarget.export.poses`), ready for
+``simnibs.sim_struct.POSITION().matsimnibs``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np
 
 from ..exceptions import InputError
 from ..io.derivatives import write_text_atomic
-from .poses import NamedPose, check_pose, orthonormalize
+from .poses import TO_SIMNIBS, NamedPose, check_pose, convert_axes, orthonormalize
 
 _AXES = ("x_axis", "handle", "normal_in")
 CSV_COLUMNS = ["name", "space", "centre_x_mm", "centre_y_mm", "centre_z_mm"] + [f"{a}_{c}" for a in _AXES for c in "xyz"]
@@ -58,6 +60,7 @@ def poses_json(poses: list[NamedPose], space: str) -> dict:
         entry = {"name": pose.name, "centre_mm": [round(float(v), 4) for v in m[:3, 3]]}
         entry.update({a: [round(float(v), 6) for v in m[:3, k]] for k, a in enumerate(_AXES)})
         entry["matrix"] = [[round(float(v), 6) for v in row] for row in m]
+        entry["matsimnibs"] = [[round(float(v), 6) for v in row] for row in convert_axes(m, TO_SIMNIBS)]
         out.append(entry)
     return {"space": space, "units": "mm", "axes": AXES_NOTE, "poses": out}
 

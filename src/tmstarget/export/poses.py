@@ -1,9 +1,24 @@
 """Coil poses as 4×4 matrices, shared by the neuronavigation writers and readers.
 
 A pose is a 4×4 homogeneous matrix whose columns are the coil axes (x, y, z) and the coil centre, in world
-millimetres (RAS+ unless a format says otherwise). tmstarget's own axes (see :mod:`tmstarget.coil.models`):
-``y`` along the handle, ``z`` into the head, ``x = y × z``. Each format converts with a fixed right-multiplied
-axis permutation ``P`` (``pose_format = pose_tmstarget @ P``), so positions are untouched.
+millimetres (RAS+ unless a format says otherwise).
+
+**tmstarget's coil frame** (the one frame every module uses, see :mod:`tmstarget.coil.models`):
+
+- centre: the middle of the coil's bottom surface, on the scalp (plus any hair/cap gap);
+- ``z``: the coil normal pointing **into the head**;
+- ``y``: the **handle direction** (from the centre towards the handle);
+- ``x = y × z``: through the two wing centres.
+
+Each navigator has its own axis labels. Every format is reached through **SimNIBS's coil frame**
+("matsimnibs"), because SimNIBS's readers and writers for Localite and Brainsight were validated on recorded
+sessions: there ``z`` points into the head and the handle is at **−y** (SimNIBS issue #64, "the direction of
+the handle is negative/opposite of y"; the axis figures ``docs/images/coil_axesorientation_localite.png``
+and ``..._brainsight.png`` draw ``y`` away from the handle; the handle wires of
+``examples/coils/create_simple_figure_of_8_coil.py`` run along −y). So tmstarget → SimNIBS is a 180° turn
+about the normal, :data:`TO_SIMNIBS`, and each format module composes it with SimNIBS's map for that format.
+Each conversion is a right-multiplied signed permutation ``P`` (``pose_format = pose_tmstarget @ P``), so
+positions are untouched.
 """
 
 from __future__ import annotations
@@ -21,6 +36,10 @@ class NamedPose:
 
     name: str
     matrix: np.ndarray
+
+
+#: tmstarget axes → SimNIBS "matsimnibs" axes (columns): x_S = -x, y_S = -y (handle at -y in SimNIBS), z_S = z.
+TO_SIMNIBS = np.diag([-1.0, -1.0, 1.0])
 
 
 def check_pose(matrix, what: str = "coil pose") -> np.ndarray:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ...exceptions import InputError
-from .._common import nonneg_float, positive_float, print_json
+from .._common import angle_deg, nonneg_float, positive_float, print_json
 
 logger = logging.getLogger("tmstarget.cli.coil")
 
@@ -36,7 +36,14 @@ surface normal there. Exports are then in T1w
 world coordinates (RAS mm), otherwise in template coordinates.
 
 Exports (axes and units in docs/export.md): --localite InstrumentMarker XML (4x4, Localite coil axes),
---brainsight target .txt, --csv and --poses-json in tmstarget's axes (y = handle, z = into the head).
+--brainsight target .txt, --csv and --poses-json in tmstarget's axes (y = handle, z = into the head; the
+JSON also holds SimNIBS's matsimnibs). The handle direction is also stated in words (e.g. "handle 45°
+posterior-lateral"): check the imported marker against it before the first session.
+
+Brainsight names world coordinates after the qform/sform code of the image loaded into the project:
+--brainsight-image (default: --t1w) picks the name that image offers (NIfTI:Aligned, NIfTI:Scanner, ...;
+with --brainsight-version 14, NIfTI:Q:<code> or NIfTI:S:<code>). Without an image: NIfTI:Aligned (the
+name SimNIBS reads), which Brainsight offers only for images with the ALIGNED_ANAT code.
 
 examples:
   tmstarget coil --target=-40,42,30 --json
@@ -51,6 +58,7 @@ examples:
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget coil``."""
     from ...coil.models import DEFAULT_COIL, PRESETS
+    from ...export.brainsight import COORDINATE_SYSTEMS, COORDINATE_SYSTEMS_V14, DEFAULT_VERSION, VERSIONS
     from ..parser import HelpFormatter
 
     p = subparsers.add_parser("coil", parents=parents, help="coil placement, E-field, optimisation and neuronavigation export",
@@ -62,7 +70,8 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     c = p.add_argument_group("coil and placement")
     c.add_argument("--coil", default=DEFAULT_COIL, choices=sorted(PRESETS), help="coil model (approximate published geometry)")
-    c.add_argument("--handle-angle", type=float, default=45.0, metavar="DEG", help="handle angle from the midline, pointing posterior (+ = lateral)")
+    c.add_argument("--handle-angle", type=angle_deg, default=45.0, metavar="DEG",
+                   help="handle angle from the posterior midline direction, -180..180 (+ = lateral)")
     c.add_argument("--scalp-offset-mm", type=nonneg_float, default=0.0, metavar="MM", help="gap between scalp and coil (hair, cap)")
     c.add_argument("--didt", type=positive_float, default=1.0, metavar="A_PER_US", help="coil current slope for reported fields")
     o = p.add_argument_group("optimisation")
@@ -76,8 +85,12 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     e.add_argument("--localite", type=Path, metavar="FILE", help="write a Localite InstrumentMarker XML")
     e.add_argument("--localite-space", default="RAS", choices=["RAS", "LPS"], help="Localite world axes (RAS for NIfTI)")
     e.add_argument("--brainsight", type=Path, metavar="FILE", help="write a Brainsight targets .txt")
-    e.add_argument("--brainsight-coords", choices=["NIfTI:Aligned", "NIfTI:Scanner", "NIfTI:MNI-152"],
-                   help="Brainsight coordinate system (default: NIfTI:Aligned in T1w space, NIfTI:MNI-152 in template space)")
+    e.add_argument("--brainsight-coords", choices=[*COORDINATE_SYSTEMS, *COORDINATE_SYSTEMS_V14], metavar="NAME",
+                   help="Brainsight coordinate system (default: the one --brainsight-image offers; NIfTI:Aligned without an image)")
+    e.add_argument("--brainsight-version", type=int, choices=VERSIONS, default=DEFAULT_VERSION,
+                   help="Brainsight file version: 12 for Brainsight <= 2.5.2, 14 for 2.5.3 and later")
+    e.add_argument("--brainsight-image", type=Path, metavar="FILE",
+                   help="the NIfTI loaded into the Brainsight project (default: --t1w); its qform/sform codes name the coordinates")
     e.add_argument("--csv", type=Path, metavar="FILE", help="write the pose as CSV")
     e.add_argument("--poses-json", type=Path, metavar="FILE", help="write the pose as JSON")
     e.add_argument("--name", metavar="NAME", help="marker/target name (default: sub-<label>_<circuit> or 'target')")
@@ -157,7 +170,7 @@ def _native(args: argparse.Namespace, plan: Any, space: str) -> tuple[Any, dict]
     import nibabel as nib
     import numpy as np
 
-    from ...coil.geometry import coil_matrix, rounded
+    from ...coil.geometry import coil_matrix, describe_handle, handle_angle_deg, hemisphere_sign, rounded
     from ...export.native import load_native_transform, scalp_along_ray, scalp_normal
 
     xfm = load_native_transform(args.xfm, space)
@@ -189,23 +202,87 @@ def _native(args: argparse.Namespace, plan: Any, space: str) -> tuple[Any, dict]
         pose = coil_matrix(surface + plan.placement.scalp_offset_mm * normal, normal, pose[:3, 1])
     else:
         logger.warning("no --t1w: the coil centre is the template scalp point mapped to T1w space (registration is brain-driven)")
+    sign = hemisphere_sign(plan.placement.target_mm)
+    angle = handle_angle_deg(-pose[:3, 2], pose[:3, 1], sign)
+    info["handle_direction"] = rounded(pose[:3, 1], 4)
+    info["handle_angle_from_midline_deg"] = round(angle, 1)
+    info["handle_description"] = describe_handle(angle, sign)
     info["coil_centre_t1w_mm"] = rounded(pose[:3, 3], 1)
     info["coil_cortex_distance_mm"] = round(float(np.linalg.norm(pose[:3, 3] - target)), 1)
     info["matrix"] = [rounded(row, 6) for row in pose]
     return pose, info
 
 
-def _export(args: argparse.Namespace, pose: Any, name: str, space: str) -> dict:
+def _brainsight_image(args: argparse.Namespace) -> Any:
+    """The image loaded into the Brainsight project (``--brainsight-image``, else ``--t1w``), or None."""
+    import nibabel as nib
+
+    path = args.brainsight_image or (args.t1w if args.xfm else None)
+    if path is None:
+        return None
+    if not Path(path).is_file():
+        raise InputError(f"Brainsight image {path} not found — pass the NIfTI file loaded into the Brainsight project")
+    try:
+        return nib.load(str(path))
+    except Exception as exc:  # nibabel raises assorted errors for non-NIfTI files
+        raise InputError(f"cannot read Brainsight image {path}: {exc} — pass the NIfTI file loaded into the Brainsight project") from None
+
+
+def _brainsight_system(args: argparse.Namespace, space: str) -> dict:
+    """Brainsight coordinate system, file version and why (checked before any work starts)."""
+    from ...export.brainsight import (COORDINATE_SYSTEMS, COORDINATE_SYSTEMS_V14, DEFAULT_SYSTEM, coordinate_system_for,
+                                      coordinate_systems_for)
+
+    version = args.brainsight_version
+    allowed = COORDINATE_SYSTEMS_V14 if version == 14 else COORDINATE_SYSTEMS
+    if args.brainsight_coords is not None and args.brainsight_coords not in allowed:
+        raise InputError(f"--brainsight-coords {args.brainsight_coords} is not one of {', '.join(allowed)} for "
+                         f"--brainsight-version {version} — pick a name of that version, or leave it out")
+    img = _brainsight_image(args)
+    if img is None:
+        name = args.brainsight_coords or DEFAULT_SYSTEM[version]
+        if args.brainsight_coords is None:
+            logger.warning("Brainsight coordinate system %s: Brainsight offers it only for an image whose qform/sform code is "
+                           "ALIGNED_ANAT (2) — pass --brainsight-image with the %s image you load to pick its name", name, space)
+        return {"coordinate_system": name, "version": version, "image": None}
+    image = Path(img.get_filename()).name
+    if args.brainsight_coords is None:
+        name = coordinate_system_for(img.header, img.affine, version)
+    elif args.brainsight_coords not in coordinate_systems_for(img.header, img.affine, version):
+        offered = coordinate_systems_for(img.header, img.affine, version) or ["none"]
+        raise InputError(f"--brainsight-coords {args.brainsight_coords} does not hold {image}'s world coordinates in a version "
+                         f"{version} file (it offers: {', '.join(offered)}) — leave --brainsight-coords out to use that")
+    else:
+        name = args.brainsight_coords
+    return {"coordinate_system": name, "version": version, "image": image}
+
+
+def _check_in_image(img: Any, point: Any, space: str) -> None:
+    """Refuse a coil centre more than 10 mm outside the Brainsight image's field of view."""
+    import numpy as np
+
+    ijk = np.linalg.inv(img.affine) @ np.append(point, 1.0)
+    zooms = np.asarray(img.header.get_zooms()[:3], float)
+    shape = np.asarray(img.shape[:3], float)
+    outside_mm = np.maximum(np.maximum(-0.5 - ijk[:3], ijk[:3] - (shape - 0.5)), 0.0) * zooms
+    if np.linalg.norm(outside_mm) > 10.0:
+        name = Path(img.get_filename()).name
+        raise InputError(f"the coil centre {np.round(point, 1).tolist()} mm ({space}) lies outside {name}'s field of view — "
+                         f"pass the image the {space} coordinates belong to as --brainsight-image")
+
+
+def _export(args: argparse.Namespace, pose: Any, name: str, space: str, brainsight: dict) -> dict:
     """Write the requested files (all or none) and read each back to report its round-trip error."""
     from ...export import (NamedPose, position_difference_mm, read_brainsight, read_localite, read_poses_csv, read_poses_json,
                            rotation_difference_deg, write_brainsight, write_localite, write_poses_csv, write_poses_json)
 
     poses = [NamedPose(name, pose)]
-    native = space == "T1w"
-    coords = args.brainsight_coords or ("NIfTI:Aligned" if native else "NIfTI:MNI-152")
+    if args.brainsight is not None and brainsight["image"] is not None:
+        _check_in_image(_brainsight_image(args), pose[:3, 3], space)
     jobs = [
         ("localite", args.localite, lambda p: write_localite(p, poses, args.localite_space), lambda p: read_localite(p)),
-        ("brainsight", args.brainsight, lambda p: write_brainsight(p, poses, coords), lambda p: read_brainsight(p)[0]),
+        ("brainsight", args.brainsight, lambda p: write_brainsight(p, poses, brainsight["coordinate_system"], brainsight["version"]),
+         lambda p: read_brainsight(p)[0]),
         ("csv", args.csv, lambda p: write_poses_csv(p, poses, space), lambda p: read_poses_csv(p)[0]),
         ("poses_json", args.poses_json, lambda p: write_poses_json(p, poses, space), lambda p: read_poses_json(p)[0]),
     ]
@@ -221,6 +298,8 @@ def _export(args: argparse.Namespace, pose: Any, name: str, space: str) -> dict:
             back = read(path)[0].matrix
             out[kind] = {"path": str(path), "round_trip_mm": round(position_difference_mm(pose, back), 4),
                          "round_trip_deg": round(rotation_difference_deg(pose, back), 4)}
+            if kind == "brainsight":
+                out[kind].update(brainsight)
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
@@ -237,7 +316,7 @@ def _text(result: dict) -> str:
     lines = [
         f"coil plan for target {_fmt(result['target_mni'])} mm {result['space']} — {result['coil']['name']} on the {result['head_model']}",
         f"  scalp entry {_fmt(pl['scalp_entry_mm'])}, coil centre {_fmt(pl['coil_centre_mm'])}, normal into head {_fmt(pl['coil_normal_into_head'])}",
-        f"  handle {pl['handle_angle_from_midline_deg']:.0f} deg from the midline, pointing {_fmt(pl['handle_direction'])}; "
+        f"  {pl['handle_description']}, direction {_fmt(pl['handle_direction'])}; "
         f"scalp-cortex {pl['scalp_cortex_distance_mm']:.1f} mm, coil-cortex {pl['coil_cortex_distance_mm']:.1f} mm",
         f"  E-field at {ef['didt_a_per_us']:g} A/us: {ef['e_target_v_per_m']:.3f} V/m at the target ({ef['target_pct_of_max']:.0f}% of the "
         f"cortical maximum {ef['e_max_cortex_v_per_m']:.3f} V/m at {_fmt(ef['max_location_mm'])}, {ef['max_to_target_mm']:.1f} mm away); "
@@ -252,7 +331,8 @@ def _text(result: dict) -> str:
     if result["native"]:
         nat = result["native"]
         lines.append(f"  T1w: target {_fmt(nat['target_t1w_mm'])}, coil centre {_fmt(nat['coil_centre_t1w_mm'])}, "
-                     f"round trip {nat['round_trip_mm']['target']:.3f} mm ({nat['round_trip_mm']['inverse']} inverse)")
+                     f"round trip {nat['round_trip_mm']['target']:.3f} mm ({nat['round_trip_mm']['inverse']} inverse); "
+                     f"{nat['handle_description']} on the T1w axes")
     for kind, info in result["exports"].items():
         lines.append(f"  wrote {kind}: {info['path']} (read back: {info['round_trip_mm']:.4f} mm, {info['round_trip_deg']:.4f} deg)")
     return "\n".join(lines)
@@ -271,6 +351,7 @@ def run(args: argparse.Namespace) -> int:
         from ...headmodel import load_template_head
     except ImportError:
         raise InputError("the template head model (tmstarget.headmodel) is not available in this installation — update tmstarget") from None
+    brainsight = _brainsight_system(args, "T1w" if args.xfm else space) if args.brainsight is not None else None
     head = load_template_head()
     if space != getattr(head, "space", space):
         logger.warning("target is in %s, the template head in %s (a few mm apart)", space, head.space)
@@ -288,7 +369,7 @@ def run(args: argparse.Namespace) -> int:
         out_space = "T1w"
     label = target.get("participant")
     name = args.name or (f"sub-{label}_{target.get('circuit') or 'target'}" if label else "target")
-    exports = _export(args, pose, name, out_space)
+    exports = _export(args, pose, name, out_space, brainsight)
     result = {
         "participant": label,
         "session": target.get("session"),
