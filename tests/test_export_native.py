@@ -157,3 +157,26 @@ def test_scalp_along_ray_finds_the_head_surface():
         scalp_along_ray(np.zeros_like(data), affine, [0, 0, 0.0], [0, 0, 1.0])
     with pytest.raises(InputError, match="no head surface"):
         scalp_normal(data, affine, [0, 5, 0.0])  # deep inside: no surface nearby
+
+
+def test_pose_mapping_turns_the_handle_with_the_warp(xfm_files):
+    """The mapped handle is the exact Jacobian of the warp applied to the template handle (projected on the tangent
+    plane of the mapped normal), not just any orthonormal frame: within 1° through the nonlinear field."""
+    xfm = load_native_transform(list(xfm_files), TEMPLATE)
+    for handle_deg in (45.0, -30.0, 120.0):
+        t = np.deg2rad(handle_deg)
+        handle = np.array([-np.sin(t), -np.cos(t), 0.0])  # in the horizontal plane, normal pointing down
+        pose = np.eye(4)
+        pose[:3, :3] = np.column_stack([np.cross(handle, [0, 0, -1.0]), handle, [0, 0, -1.0]])
+        pose[:3, 3] = POINTS[0]
+        native = xfm.pose_to_native(pose)
+        eps = 1e-3
+        jac = np.column_stack([(_exact_to_native(POINTS[:1] + eps * e) - _exact_to_native(POINTS[:1] - eps * e))[0] / (2 * eps)
+                               for e in np.eye(3)])
+        z = jac @ pose[:3, 2]
+        z /= np.linalg.norm(z)
+        y = jac @ handle
+        y -= (y @ z) * z
+        y /= np.linalg.norm(y)
+        assert np.degrees(np.arccos(np.clip(native[:3, 1] @ y, -1, 1))) < 1.0
+        assert np.degrees(np.arccos(np.clip(native[:3, 2] @ z, -1, 1))) < 1.0
