@@ -200,9 +200,40 @@ def test_missing_optional_files_and_modules_become_notes(out_dir, tmp_path, monk
 
 def test_unexpected_shapes_from_other_commands_do_not_break_the_report(out_dir, protocol_json):
     protocol = json.loads(protocol_json.read_text()) | {"dose": [1, 2], "safety": {"checks": ["over", None]}}
-    coil = {"placement": "left", "efield": None, "exports": {"csv": "x.csv"}, "coil": {"name": "test coil"}}
+    target = json.loads((out_dir / "sub-02" / "ses-1" / "sub-02_ses-1_desc-sgacc_target.json").read_text())
+    coil = {"target_mni": target["target_mni"], "placement": {"handle_direction": [0, -1, 0]}, "efield": None,
+            "exports": {"csv": "x.csv"}, "coil": {"name": "test coil"}}
     html = write_participant_report(out_dir, "02", session="1", extras={"coil": coil, "protocol": protocol}).read_text()
     assert "test coil" in html and "SAINT/SNT accelerated iTBS" in html
+
+
+def _coil_plan(capsys, target: str) -> dict:
+    assert main(["coil", f"--target={target}", "--json", "--quiet"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_a_coil_plan_for_another_target_is_refused(out_dir, capsys, tmp_path):
+    target = json.loads((out_dir / "sub-02" / "ses-1" / "sub-02_ses-1_desc-sgacc_target.json").read_text())
+    x, y, z = target["target_mni"]
+    right = _coil_plan(capsys, f"{-x},{y},{z}")  # the mirror point: a right-hemisphere plan
+    with pytest.raises(InputError, match=r"right-hemisphere point for a left-hemisphere target"):
+        write_participant_report(out_dir, "02", session="1", extras={"coil": right})
+    other = _coil_plan(capsys, f"{x},{y + 8},{z}") | {"participant": "02"}
+    with pytest.raises(InputError, match=r"8\.0 mm from this target"):
+        write_participant_report(out_dir, "02", session="1", extras={"coil": other})
+    same = _coil_plan(capsys, f"{x},{y},{z}")
+    with pytest.raises(InputError, match="made for participant '03'"):
+        write_participant_report(out_dir, "02", session="1", extras={"coil": same | {"participant": "sub-03"}})
+    for junk in ({"supplied": True}, {"target_mni": [1, 2], "placement": {}}, {"target_mni": [x, y, z], "placement": "left"}):
+        with pytest.raises(InputError, match="is not a coil plan"):
+            write_participant_report(out_dir, "02", session="1", extras={"coil": junk})
+    html = write_participant_report(out_dir, "02", session="1", extras={"coil": same | {"participant": "sub-02"}}).read_text()
+    assert "handle 45° posterior-lateral (pointing backwards and to the left)" in html
+    path = tmp_path / "right.json"
+    path.write_text(json.dumps(right))
+    assert main(["report", str(out_dir), "participant", "--participant-label", "02", "--session", "1", "--coil-json", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "coil plan is for target" in err and "right-hemisphere" in err
 
 
 def test_command_line(out_dir, capsys):

@@ -35,6 +35,7 @@ _WHERE = {
     "optimize_placement": "optimize",
     "weighted_circuit_score": "optimize",
     "CoilPlan": "plan",
+    "check_plan_for_target": "plan",
     "plan_coil": "plan",
     "FieldSummary": "summary",
     "summarize_field": "summary",

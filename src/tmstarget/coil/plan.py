@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..exceptions import InputError
 
 from .geometry import DEFAULT_HANDLE_ANGLE_DEG, Placement, local_sphere, place_on_head
 from .models import CoilGeometry, coil_dipoles
@@ -82,3 +85,49 @@ def plan_coil(head, target_mm, coil: CoilGeometry, handle_angle: float = DEFAULT
         placement = result.placement
     field = summarize_field(placement, coil_dipoles(coil), local_sphere(head, placement.scalp_mm), didt_a_per_us)
     return CoilPlan(coil, placement, field, result)
+
+
+def _label(value) -> str | None:
+    """Participant label without the ``sub-`` prefix (None stays None)."""
+    return None if value in (None, "") else str(value).removeprefix("sub-")
+
+
+def check_plan_for_target(plan: Mapping, target: Mapping, what: str = "coil plan") -> None:
+    """Refuse a coil plan that does not belong to a target (the object ``tmstarget coil --json`` prints).
+
+    Parameters
+    ----------
+    plan : mapping
+        The coil plan (``target_mni`` or ``placement.target_mm``, ``placement``, optionally ``participant``,
+        ``session``, ``space``, ``circuit``).
+    target : mapping
+        The target JSON it is combined with.
+    what : str
+        How messages name the plan (e.g. ``"--coil-json"``).
+
+    Raises
+    ------
+    InputError
+        When the plan is not a coil plan, or its participant, space, circuit or target point differ from the
+        target's (more than 1 mm; a plan for the other hemisphere is named as such).
+    """
+    placement = plan.get("placement")
+    try:
+        planned = np.asarray(plan["target_mni"] if "target_mni" in plan else placement["target_mm"], dtype=float)
+        ok = planned.shape == (3,) and np.isfinite(planned).all() and isinstance(placement, Mapping) and "handle_direction" in placement
+    except (KeyError, TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise InputError(f"{what} is not a coil plan (no target_mni and placement) — pass the JSON printed by 'tmstarget coil --json'")
+    for key, norm in (("participant", _label), ("session", _label), ("space", str), ("circuit", str)):
+        a, b = plan.get(key), target.get(key)
+        if a not in (None, "") and b not in (None, "") and norm(a) != norm(b):
+            raise InputError(f"{what} was made for {key} {norm(a)!r}, the target is for {key} {norm(b)!r} — run "
+                             "'tmstarget coil --target-json' on this target")
+    wanted = np.asarray(target["target_mni"], dtype=float)
+    distance = float(np.linalg.norm(planned - wanted))
+    if distance > 1.0:
+        side = "" if np.sign(planned[0]) == np.sign(wanted[0]) else (
+            f" (a {'right' if planned[0] > 0 else 'left'}-hemisphere point for a {'right' if wanted[0] > 0 else 'left'}-hemisphere target)")
+        raise InputError(f"{what} is for target {np.round(planned, 1).tolist()}, {distance:.1f} mm from this target "
+                         f"{np.round(wanted, 1).tolist()}{side} — run 'tmstarget coil --target-json' on this target")

@@ -139,6 +139,9 @@ def coil_section(target: dict, extra: Any) -> dict | None:
         plan = extra.to_json() if hasattr(extra, "to_json") else extra
         if not isinstance(plan, Mapping):
             raise InputError("coil plan must be the JSON object printed by 'tmstarget coil --json' — save it to a file and pass that")
+        from ..coil.plan import check_plan_for_target
+
+        check_plan_for_target(plan, target)
         plan = _mappings(plan, ("coil", "placement", "efield", "optimization", "exports"))
         if plan.get("exports"):
             plan["exports"] = {k: v for k, v in plan["exports"].items() if isinstance(v, Mapping)}
