@@ -127,3 +127,26 @@ def test_scalp_cli_json_and_errors(capsys):
 def test_beam_f3_rejects_non_numbers():
     with pytest.raises(InputError, match="not a number"):
         beam_f3("abc", 35, 57)
+
+
+@pytest.mark.parametrize(
+    "hotspot, message",
+    [
+        ("500,0,0", "414 mm outside the template scalp"),  # half a metre away: would snap to the right hemisphere
+        ("0,0,0", "79 mm inside the template scalp"),  # the centre of the brain
+        ("-37,-21,-40", "inside the template scalp"),  # below the cortex
+    ],
+)
+def test_five_cm_rule_refuses_a_hotspot_far_from_the_scalp(capsys, hotspot, message):
+    assert main(["scalp", "--rule", "5cm", f"--hotspot={hotspot}"]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and captured.out == ""
+
+
+def test_five_cm_rule_accepts_hand_knob_and_scalp_hotspots():
+    head = load_template_head()
+    knob = place_five_cm(head, np.array([-37.0, -21.0, 58.0]))  # cortical hand knob, ~20 mm below the scalp
+    c3 = place_five_cm(head, "C3")
+    on_scalp = place_five_cm(head, standard_positions(head)["C3"] + 10.0 * nearest_scalp_point(head, standard_positions(head)["C3"])[1])
+    assert knob.scalp_mni[0] < -20 and np.linalg.norm(on_scalp.scalp_mni - c3.scalp_mni) < 1.0

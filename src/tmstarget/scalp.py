@@ -314,6 +314,23 @@ def parse_point(text: str, what: str = "--coords") -> np.ndarray:
     return xyz
 
 
+#: How far a hotspot given in mm may lie outside the scalp (coil casing, hair, cap) or inside it (the cortical hand
+#: knob lies 15–25 mm below the scalp), in mm.
+HOTSPOT_OUTSIDE_MM, HOTSPOT_INSIDE_MM = 20.0, 35.0
+
+
+def _snap_hotspot(head: HeadModel, point: np.ndarray) -> np.ndarray:
+    """The scalp point under a hotspot given in mm; refuses points far from the scalp (not a hotspot)."""
+    scalp, normal = nearest_scalp_point(head, point)
+    offset = float((point - scalp) @ normal)  # > 0 outside the head
+    if offset > HOTSPOT_OUTSIDE_MM or offset < -HOTSPOT_INSIDE_MM:
+        where = f"{offset:.0f} mm outside" if offset > 0 else f"{-offset:.0f} mm inside"
+        raise InputError(f"hotspot {np.round(point, 1).tolist()} mm lies {where} the template scalp (allowed: "
+                         f"{HOTSPOT_OUTSIDE_MM:.0f} mm outside to {HOTSPOT_INSIDE_MM:.0f} mm inside) — pass the motor hotspot on the "
+                         "scalp or the cortical hand knob in MNI mm, e.g. \"-37,-21,58\", or a 10-10 name such as C3")
+    return scalp
+
+
 def place_five_cm(head: HeadModel, hotspot: str | np.ndarray = "C3", distance_cm: float = 5.0) -> ScalpTarget:
     """The 5-cm rule: ``distance_cm`` anterior to the motor hotspot along the scalp.
 
@@ -332,7 +349,7 @@ def place_five_cm(head: HeadModel, hotspot: str | np.ndarray = "C3", distance_cm
             raise InputError(f"hotspot {hotspot!r} is not a 10-10 position name — use e.g. C3, or MNI mm \"x,y,z\"")
         origin, label = positions[hotspot], hotspot
     else:
-        origin = nearest_scalp_point(head, hotspot)[0]
+        origin = _snap_hotspot(head, np.asarray(hotspot, float))
         label = [round(float(v), 1) for v in np.asarray(hotspot, float)]
     f = head.fiducials
     _, normal = nearest_scalp_point(head, origin)
