@@ -25,7 +25,9 @@ def test_saint_schedule_json_and_calendar(tmp_path, capsys):
     assert result["protocol"]["derived"]["pulses_per_day"] == 18_000
     assert result["protocol"]["derived"]["pulses_per_course"] == 90_000
     assert result["schedule"]["n_sessions"] == 50 and result["schedule"]["interrupted"]
-    assert result["schedule"]["sessions"][1]["start"] == "2026-12-01T08:50:00"
+    assert result["schedule"]["sessions"][1]["start"] == "2026-12-01T09:00:00"  # 50 min rest after 9.9 min
+    assert result["schedule"]["interval_basis"] == "end_to_start"
+    assert result["schedule"]["gap_between_sessions_min"] == 50.13
     assert result["outputs"]["ics"] == str(ics) and result["notice"] == "research use; not a medical device"
     events = Calendar.from_ical(ics.read_bytes()).walk("VEVENT")
     assert len(events) == 50
@@ -42,7 +44,7 @@ def test_text_output(capsys):
     assert main([*SAINT, "--start", "2026-12-07T08:00"]) == 0
     out = capsys.readouterr().out
     assert "1800 pulses/session" in out and "90,000 pulses/course" in out
-    assert "day 5 2026-12-11: 08:00 08:50" in out
+    assert "day 5 2026-12-11: 08:00 09:00" in out
 
 
 def _assert_one_line_error(capsys, argv, *fragments):
@@ -64,13 +66,33 @@ def test_unsafe_dose_is_refused_and_writes_nothing(tmp_path, capsys):
     assert not ics.exists()
 
 
-def test_force_overrides_and_reports(tmp_path, capsys):
+def test_force_overrides_and_is_recorded_in_every_output(tmp_path, capsys):
+    ics, log = tmp_path / "s.ics", tmp_path / "log.tsv"
     argv = [*SAINT, "--rmt", "50", "--target-depth-mm", "25", "--motor-depth-mm", "15", "--force"]
+    argv += ["--start", "2026-12-07T08:00", "--ics", str(ics), "--log-template", str(log)]
     assert main([*argv, "--json"]) == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out)
-    assert result["safety"]["forced"] and not result["safety"]["ok"]
+    assert result["force"] and result["safety"]["forced"] and not result["safety"]["ok"]
+    assert result["safety"]["refusals"] == ["tbs.intensity"]
     assert "overridden with --force" in captured.err
+    assert all("OVERRIDDEN WITH --force" in str(e["description"]) for e in Calendar.from_ical(ics.read_bytes()).walk("VEVENT"))
+    rows = log.read_text().splitlines()[1:]
+    assert len(rows) == 50 and all(r.endswith("safety limit overridden with --force") for r in rows)
+
+
+def test_safety_is_checked_at_the_protocol_intensity_without_rmt(capsys):
+    result = run_json(capsys, [*SAINT])
+    assert result["dose"] is None and result["safety"]["ok"] and result["safety"]["pct_of_measured_rmt"] == 90
+    checks = {c["rule"]: c for c in result["safety"]["checks"]}
+    assert checks["tbs.intensity"]["basis"] == "tmstarget policy"
+    assert checks["tbs.session_gap"]["value"] == 50 and "Cole et al. 2020" in checks["tbs.session_gap"]["source"]
+
+
+def test_text_output_lists_checks_with_their_basis(capsys):
+    assert main([*SAINT]) == 0
+    out = capsys.readouterr().out
+    assert "ok   intensity: 90 <= 120 % of measured RMT [tbs.intensity, tmstarget policy]" in out
 
 
 @pytest.mark.parametrize(
@@ -78,11 +100,15 @@ def test_force_overrides_and_reports(tmp_path, capsys):
     [
         (["--start", "1 Dec"], ["is not an ISO date-time"]),
         (["--ics", "x.ics"], ["need the course start"]),
-        (["--start", "2026-12-07T12:00"], ["start between 08:00 and 10:20"]),
+        (["--start", "2026-12-07T12:00"], ["start between 08:00 and 08:50"]),
         (["--start", "2026-12-07T08:00", "--tz", "Mars/Olympus"], ["not a known time zone"]),
         (["--start", "2026-12-07T08:00", "--clinic-hours", "8-6"], ["HH:MM-HH:MM"]),
         (["--start", "2026-12-07T08:00", "--closed", "someday"], ["is not a date"]),
         (["--start", "2026-12-07T08:00", "--min-interval-min", "30"], ["below the protocol's 50 min"]),
+        (
+            ["--start", "2026-12-07T08:00", "--min-interval-min", "50", "--interval-basis", "start-to-start"],
+            ["leaves 40.1 min between sessions", "--force overrides"],
+        ),
         (["--target-depth-mm", "20"], ["add --rmt"]),
         (["--rmt", "50", "--target-depth-mm", "20"], ["needs both depths"]),
         (["--rmt", "0"], ["resting motor threshold = 0"]),

@@ -5,15 +5,17 @@ Research use; not a medical device.
 ``protocols``   protocols as data with references; pulses and durations derived
 ``schedule``    session times within clinic hours; iCalendar export
 ``dose``        %RMT intensity with Stokes depth correction, capped at 100% MSO
-``safety``      published safety limits (Rossi et al. 2009/2021); refusals unless forced
+``rules``       every safety rule as data: limit, basis (consensus / published protocol / tmstarget policy), source
+``safety``      checks of a protocol and dose against the rules; refusals unless forced
 ``sessionlog``  planned vs delivered sessions, missed sessions, adverse events, course summary
 ``files``       atomic writes of the outputs above
 """
 
 from .dose import DEFAULT_GRADIENT, DEPTH_GRADIENTS, Dose, compute_dose, depth_adjusted_mt, resolve_gradient
 from .files import check_writable, write_atomic
-from .protocols import PROTOCOLS, Protocol, get_protocol
-from .safety import SINGLE_TRAIN_LIMITS_S, TBS_ENVELOPE, SafetyCheck, SafetyReport, check_safety
+from .protocols import INTERVAL_BASES, PROTOCOLS, Protocol, get_protocol
+from .rules import RULES, SINGLE_TRAIN_LIMITS_S, TBS_ENVELOPE, SafetyRule
+from .safety import SafetyCheck, SafetyReport, check_gap, check_safety
 from .schedule import (
     ClinicHours,
     Schedule,
@@ -37,8 +39,10 @@ from .sessionlog import (
 __all__ = [
     "DEFAULT_GRADIENT",
     "DEPTH_GRADIENTS",
+    "INTERVAL_BASES",
     "LOG_COLUMNS",
     "PROTOCOLS",
+    "RULES",
     "SINGLE_TRAIN_LIMITS_S",
     "STATUSES",
     "TBS_ENVELOPE",
@@ -48,9 +52,11 @@ __all__ = [
     "Protocol",
     "SafetyCheck",
     "SafetyReport",
+    "SafetyRule",
     "Schedule",
     "Session",
     "SessionRecord",
+    "check_gap",
     "check_safety",
     "check_writable",
     "compute_dose",

@@ -70,12 +70,13 @@ class SessionRecord:
     notes: str = ""
 
 
-def planned_records(schedule: Schedule, dose: Dose | None = None) -> tuple[SessionRecord, ...]:
-    """A log template: every scheduled session with status ``planned``."""
+def planned_records(schedule: Schedule, dose: Dose | None = None, *, note: str = "") -> tuple[SessionRecord, ...]:
+    """A log template: every scheduled session with status ``planned`` (``note`` in every row, e.g. a --force)."""
     pulses = schedule.protocol.pulses_per_session
     setting = None if dose is None else float(dose.setting_pct_mso)
     return tuple(
-        SessionRecord(s.index, s.day, s.start, None, pulses, None, setting, "planned") for s in schedule.sessions
+        SessionRecord(s.index, s.day, s.start, None, pulses, None, setting, "planned", notes=note)
+        for s in schedule.sessions
     )
 
 

@@ -59,7 +59,13 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--min-interval-min",
         type=float,
         metavar="MIN",
-        help="minutes between session starts; None = the protocol's minimum",
+        help="minutes between sessions on a day, measured per --interval-basis; None = the protocol's minimum",
+    )
+    sched.add_argument(
+        "--interval-basis",
+        choices=["end-to-start", "start-to-start"],
+        help="measure --min-interval-min from the end of a session (rest) or from its start; "
+        "None = the protocol's (SAINT: end-to-start, 50 min of rest, sessions hourly)",
     )
     sched.add_argument(
         "--tz", metavar="ZONE", help="IANA time zone for the calendar, e.g. Europe/Berlin; None = floating local time"
@@ -83,7 +89,9 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         help=f"%% MSO per mm: {', '.join(f'{k} ({v:g})' for k, v in DEPTH_GRADIENTS.items())} or a number",
     )
     dose.add_argument(
-        "--force", action="store_true", help="deliver a dose above published safety limits (reason is logged)"
+        "--force",
+        action="store_true",
+        help="accept a dose or schedule a safety rule refuses (recorded in the JSON, calendar and log template)",
     )
     log = p.add_argument_group("session log")
     log.add_argument("--log-template", metavar="FILE", help="write the planned sessions as a session-log TSV")
@@ -166,13 +174,23 @@ def _text_report(result: dict[str, Any]) -> str:
             + (" (CAPPED at 100% MSO)" if dose["capped"] else "")
             + f" = {dose['pct_of_measured_rmt']:g}% of measured RMT"
         )
-        for check in result["safety"]["checks"]:
-            mark = "ok  " if check["ok"] else "OVER"
-            lines.append(f"  safety {mark} {check['name']}: {check['value']:g} <= {check['limit']:g} {check['unit']}")
+    if result["safety"]:
+        safety = result["safety"]
+        basis = "the dose" if result["dose"] else f"the protocol's {safety['pct_of_measured_rmt']:g}% RMT (no --rmt)"
+        lines.append(f"safety checks at {basis}:" + (" FORCED (--force)" if safety["forced"] else ""))
+        for check in safety["checks"]:
+            mark = "ok  " if check["ok"] else ("OVER" if check["action"] == "refuse" else "note")
+            sign = (">" if check["strict"] else ">=") if check["bound"] == "min" else ("<" if check["strict"] else "<=")
+            lines.append(
+                f"  {mark} {check['name']}: {check['value']:g} {sign} {check['limit']:g} {check['unit']} "
+                f"[{check['rule']}, {check['basis']}]"
+            )
     if result["schedule"]:
         sched = result["schedule"]
         lines.append(
-            f"schedule: {sched['n_sessions']} sessions, {sched['interval_between_starts_min']:g} min between starts"
+            f"schedule: {sched['n_sessions']} sessions, {sched['interval_between_starts_min']:g} min between starts "
+            f"({sched['gap_between_sessions_min']:g} min from the end of one session to the start of the next)"
+            + (" FORCED (--force)" if sched["forced"] else "")
         )
         by_day: dict[int, list[str]] = {}
         for s in sched["sessions"]:
@@ -199,14 +217,14 @@ def run(args: argparse.Namespace) -> int:
     from ...protocol.sessionlog import format_session_log, parse_session_log, planned_records, summarize_course
 
     protocol = get_protocol(args.protocol)
-    dose = safety = schedule = course = None
+    dose = schedule = course = None
     depths = (args.target_depth_mm, args.motor_depth_mm)
-    if args.rmt is None and (args.intensity_pct_rmt is not None or any(v is not None for v in depths)):
+    if args.rmt is None and any(v is not None for v in depths):
         raise InputError(
             "dose options need the resting motor threshold — add --rmt PCT (% of maximum stimulator output)"
         )
+    pct = protocol.intensity_pct_rmt if args.intensity_pct_rmt is None else args.intensity_pct_rmt
     if args.rmt is not None:
-        pct = protocol.intensity_pct_rmt if args.intensity_pct_rmt is None else args.intensity_pct_rmt
         dose = compute_dose(
             args.rmt, pct, target_depth_mm=depths[0], motor_depth_mm=depths[1], gradient=args.depth_gradient
         )
@@ -214,12 +232,24 @@ def run(args: argparse.Namespace) -> int:
             logger.warning(
                 "%s was dosed against the depth-adjusted MT; give --target-depth-mm and --motor-depth-mm", protocol.key
             )
-        safety = check_safety(protocol, dose.pct_of_measured_rmt, force=args.force)
     if (args.ics or args.log_template) and not args.start:
         raise InputError("--ics and --log-template need the course start — add --start, e.g. --start 2026-12-07T08:00")
     if args.start:
         start = _parse_start(args.start, args.tz)
-        schedule = plan_schedule(protocol, start, hours=_clinic(args), min_interval_min=args.min_interval_min)
+        schedule = plan_schedule(
+            protocol,
+            start,
+            hours=_clinic(args),
+            min_interval_min=args.min_interval_min,
+            interval_basis=args.interval_basis,
+            force=args.force,
+        )
+    safety = check_safety(
+        protocol,
+        dose.pct_of_measured_rmt if dose else pct,
+        gap_min=schedule.gap_min if schedule else None,
+        force=args.force,
+    )
     if args.session_log:
         records = parse_session_log(
             read_input_text(args.session_log, "session log"), source=Path(args.session_log).name
@@ -240,15 +270,18 @@ def run(args: argparse.Namespace) -> int:
         if path:
             check_writable(path)  # all outputs checked before any is written
     if schedule is not None and args.ics:
-        outputs["ics"] = str(write_atomic(args.ics, schedule_to_ics(schedule, participant=args.participant, dose=dose)))
+        ics = schedule_to_ics(schedule, participant=args.participant, dose=dose, forced=safety.forced)
+        outputs["ics"] = str(write_atomic(args.ics, ics))
     if schedule is not None and args.log_template:
-        text = format_session_log(planned_records(schedule, dose))
+        note = "safety limit overridden with --force" if safety.forced or schedule.forced else ""
+        text = format_session_log(planned_records(schedule, dose, note=note))
         outputs["log_template"] = str(write_atomic(args.log_template, text))
     result = {
         "protocol": protocol.to_dict(),
         "participant": args.participant,
         "dose": dose.to_dict() if dose else None,
-        "safety": safety.to_dict() if safety else None,
+        "safety": safety.to_dict(),
+        "force": bool(args.force),
         "schedule": schedule.to_dict() if schedule else None,
         "course": course.to_dict() if course else None,
         "outputs": outputs,
