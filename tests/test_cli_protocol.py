@@ -78,7 +78,7 @@ def test_force_overrides_and_is_recorded_in_every_output(tmp_path, capsys):
     assert "overridden with --force" in captured.err
     assert all("OVERRIDDEN WITH --force" in str(e["description"]) for e in Calendar.from_ical(ics.read_bytes()).walk("VEVENT"))
     rows = log.read_text().splitlines()[1:]
-    assert len(rows) == 50 and all(r.endswith("safety limit overridden with --force") for r in rows)
+    assert len(rows) == 50 and all(r.split("\t")[9] == "safety limit overridden with --force" for r in rows)
 
 
 def test_safety_is_checked_at_the_protocol_intensity_without_rmt(capsys):
@@ -136,11 +136,16 @@ def test_session_log_template_and_summary(tmp_path, capsys):
     for row in rows[1:]:
         row[5] = row[4]  # every session delivered in full ...
     rows[7][5], rows[7][8] = "0", "syncope"  # ... except session 7, missed after an adverse event
+    rows[7][14:18] = ["moderate", "probable", "no", "session stopped"]
     log.write_text("\n".join("\t".join(r) for r in rows) + "\n")
     course = run_json(capsys, [*SAINT, "--session-log", str(log)])["course"]
     assert course["sessions_delivered"] == 49 and course["missed_sessions"] == [7]
     assert course["pulses_delivered"] == 49 * 1800 and course["pct_pulses_delivered"] == 98.0
-    assert course["adverse_events"] == [{"session": 7, "event": "syncope"}]
+    assert course["adverse_events"] == [
+        {"session": 7, "event": "syncope", "severity": "moderate", "relatedness": "probable", "serious": False,
+         "action": "session stopped"}
+    ]
+    assert course["deviations"] == [{"session": 7, "kind": "missed", "detail": "session 7 was missed", "safety": False}]
 
 
 def test_bad_session_log_is_one_line(tmp_path, capsys):

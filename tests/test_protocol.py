@@ -305,6 +305,7 @@ def _filled_log() -> str:
     rows[3][5], rows[3][7] = "900", "partial"  # session 3
     rows[4][7], rows[4][9] = "missed", "patient late"  # session 4
     rows[12][8] = "headache"  # session 12
+    rows[12][14:17] = ["mild", "possible", "no"]
     for row in rows[41:]:  # sessions 41-50 not yet recorded
         row[7] = ""
     return "\n".join("\t".join(r) for r in rows) + "\n"
@@ -329,8 +330,10 @@ def test_session_log_round_trip_and_course_summary():
     assert summary.pulses_planned == 90_000
     assert summary.days_treated == 4 and not summary.complete
     assert summary.missed_sessions == (4,) and summary.partial_sessions == (3,)
-    assert summary.adverse_events == ((12, "headache"),)
-    assert "Delivered 38 of 50" in summary.text() and "#12 headache" in summary.text()
+    assert [(e.session, e.term, e.severity, e.action) for e in summary.adverse_events] == [
+        (12, "headache", "mild", "none")
+    ]
+    assert "Delivered 38 of 50" in summary.text() and "#12 headache (mild, possible)" in summary.text()
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,12 @@ Research use; not a medical device.
 ``dose``        %RMT intensity with Stokes depth correction, capped at 100% MSO
 ``rules``       every safety rule as data: limit, basis (consensus / published protocol / tmstarget policy), source
 ``safety``      checks of a protocol and dose against the rules; refusals unless forced
-``sessionlog``  planned vs delivered sessions, missed sessions, adverse events, course summary
+``sessionlog``  the session-log TSV: planned vs delivered sessions, coil, target, structured adverse events
+``course``      course summary and deviations of a delivered log from the plan and the safety rules
 ``files``       atomic writes of the outputs above
 """
 
+from .course import CourseSummary, Deviation, check_course_log, summarize_course
 from .dose import DEFAULT_GRADIENT, DEPTH_GRADIENTS, Dose, compute_dose, depth_adjusted_mt, resolve_gradient
 from .files import check_writable, write_atomic
 from .protocols import INTERVAL_BASES, PROTOCOLS, Protocol, get_protocol
@@ -26,17 +28,22 @@ from .schedule import (
     schedule_to_ics,
 )
 from .sessionlog import (
+    AE_ACTIONS,
+    AE_RELATEDNESS,
+    AE_SEVERITIES,
     LOG_COLUMNS,
     STATUSES,
-    CourseSummary,
+    AdverseEvent,
     SessionRecord,
     format_session_log,
     parse_session_log,
     planned_records,
-    summarize_course,
 )
 
 __all__ = [
+    "AE_ACTIONS",
+    "AE_RELATEDNESS",
+    "AE_SEVERITIES",
     "DEFAULT_GRADIENT",
     "DEPTH_GRADIENTS",
     "INTERVAL_BASES",
@@ -46,8 +53,10 @@ __all__ = [
     "SINGLE_TRAIN_LIMITS_S",
     "STATUSES",
     "TBS_ENVELOPE",
+    "AdverseEvent",
     "ClinicHours",
     "CourseSummary",
+    "Deviation",
     "Dose",
     "Protocol",
     "SafetyCheck",
@@ -56,6 +65,7 @@ __all__ = [
     "Schedule",
     "Session",
     "SessionRecord",
+    "check_course_log",
     "check_gap",
     "check_safety",
     "check_writable",

@@ -201,6 +201,8 @@ def _text_report(result: dict[str, Any]) -> str:
             lines.append(f"  note: course interrupted by {', '.join(sched['skipped_dates'])}")
     if result["course"]:
         lines.append("course: " + result["course"]["summary"])
+        for dev in result["course"]["deviations"]:
+            lines.append(f"  deviation{' (SAFETY)' if dev['safety'] else ''}: {dev['detail']}")
     for kind, path in result["outputs"].items():
         if path:
             lines.append(f"wrote {kind}: {path}")
@@ -214,10 +216,12 @@ def run(args: argparse.Namespace) -> int:
     from ...protocol.protocols import get_protocol
     from ...protocol.safety import check_safety
     from ...protocol.schedule import plan_schedule, schedule_to_ics
-    from ...protocol.sessionlog import format_session_log, parse_session_log, planned_records, summarize_course
+    from ...protocol.course import check_course_log, summarize_course
+    from ...protocol.sessionlog import format_session_log, parse_session_log, planned_records
 
     protocol = get_protocol(args.protocol)
     dose = schedule = course = None
+    deviations: tuple[Any, ...] = ()
     depths = (args.target_depth_mm, args.motor_depth_mm)
     if args.rmt is None and any(v is not None for v in depths):
         raise InputError(
@@ -255,6 +259,7 @@ def run(args: argparse.Namespace) -> int:
             read_input_text(args.session_log, "session log"), source=Path(args.session_log).name
         )
         course = summarize_course(records)
+        deviations = check_course_log(records, protocol, setting_pct_mso=dose.setting_pct_mso if dose else None)
         planned = sorted({r.pulses_planned for r in records})
         if planned != [protocol.pulses_per_session] or len(records) != protocol.sessions_per_course:
             logger.warning(
@@ -283,7 +288,7 @@ def run(args: argparse.Namespace) -> int:
         "safety": safety.to_dict(),
         "force": bool(args.force),
         "schedule": schedule.to_dict() if schedule else None,
-        "course": course.to_dict() if course else None,
+        "course": {**course.to_dict(), "deviations": [d.to_dict() for d in deviations]} if course else None,
         "outputs": outputs,
     }
     return emit(result, as_json=args.json, render=_text_report)
