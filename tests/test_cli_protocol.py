@@ -154,3 +154,52 @@ def test_bad_session_log_is_one_line(tmp_path, capsys):
     _assert_one_line_error(
         capsys, [*SAINT, "--session-log", str(log)], "log.tsv lines 2 and 3: session 1 appears twice"
     )
+
+
+CUSTOM = ["protocol", "--quiet", "--protocol", "custom"]
+
+
+def test_custom_rtms_is_checked_like_a_built_in(capsys):
+    argv = [*CUSTOM, "--frequency-hz", "20", "--train-s", "1.6", "--iti-s", "5", "--trains", "10"]
+    result = run_json(capsys, [*argv, "--intensity-pct-rmt", "110"])
+    assert result["protocol"]["key"] == "custom" and result["protocol"]["derived"]["pulses_per_session"] == 320
+    checks = {c["rule"]: c for c in result["safety"]["checks"]}
+    assert checks["rtms.train_duration"]["limit"] == 1.6 and checks["rtms.train_duration"]["ok"]
+    assert "row 20 Hz, column 110% MT" in checks["rtms.train_duration"]["source"]
+    assert checks["rtms.inter_train_interval"]["ok"] and "Chen et al. 1997" in checks["rtms.inter_train_interval"]["source"]
+    assert result["force"] is False
+
+
+def test_custom_rtms_with_one_second_pauses_is_refused(capsys):
+    argv = [*CUSTOM, "--frequency-hz", "20", "--train-s", "1.6", "--iti-s", "1", "--trains", "10"]
+    _assert_one_line_error(
+        capsys, [*argv, "--intensity-pct-rmt", "110"], "rule rtms.inter_train_interval", "Chen et al. 1997", "--force"
+    )
+
+
+def test_custom_theta_burst_matches_saint_and_policy_ceiling_can_be_set(capsys):
+    argv = [*CUSTOM, "--frequency-hz", "50", "--pulses-per-burst", "3", "--burst-frequency-hz", "5", "--train-s", "2"]
+    argv += ["--iti-s", "8", "--trains", "60", "--sessions-per-day", "10", "--min-interval-min", "50", "--days", "5"]
+    result = run_json(capsys, [*argv, "--intensity-pct-rmt", "90"])
+    assert result["protocol"]["kind"] == "itbs" and result["protocol"]["derived"]["pulses_per_course"] == 90_000
+    assert result["safety"]["ok"]
+    _assert_one_line_error(capsys, [*argv, "--intensity-pct-rmt", "130"], "rule tbs.intensity, tmstarget policy")
+    result = run_json(capsys, [*argv, "--intensity-pct-rmt", "130", "--max-pct-rmt", "130"])
+    intensity = next(c for c in result["safety"]["checks"] if c["rule"] == "tbs.intensity")
+    assert intensity["ok"] and intensity["limit"] == 130 and result["protocol"]["max_pct_rmt"] == 130
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragments"),
+    [
+        ([*CUSTOM, "--frequency-hz", "10"], ["--protocol custom needs --train-s, --trains, --intensity-pct-rmt"]),
+        ([*CUSTOM, "--frequency-hz", "10", "--train-s", "4", "--trains", "3", "--intensity-pct-rmt", "100"], ["add --iti-s"]),
+        ([*CUSTOM, "--kind", "itbs", "--frequency-hz", "50", "--train-s", "2", "--trains", "1", "--intensity-pct-rmt", "80"],
+         ["needs its burst pattern"]),
+        ([*CUSTOM, "--frequency-hz", "10", "--train-s", "4.05", "--trains", "1", "--intensity-pct-rmt", "100"],
+         ["not a whole positive number"]),
+        ([*SAINT, "--trains", "3"], ["--trains only apply to --protocol custom"]),
+    ],
+)
+def test_custom_protocol_errors_are_one_line(capsys, argv, fragments):
+    _assert_one_line_error(capsys, argv, *fragments)

@@ -3,6 +3,7 @@
 Research use; not a medical device.
 
 ``protocols``   protocols as data with references; pulses and durations derived
+``custom``      protocols given on the command line, checked like the built-in ones
 ``schedule``    session times within clinic hours; iCalendar export
 ``dose``        %RMT intensity with Stokes depth correction, capped at 100% MSO
 ``rules``       every safety rule as data: limit, basis (consensus / published protocol / tmstarget policy), source
@@ -13,6 +14,7 @@ Research use; not a medical device.
 """
 
 from .course import CourseSummary, Deviation, check_course_log, summarize_course
+from .custom import custom_protocol
 from .dose import DEFAULT_GRADIENT, DEPTH_GRADIENTS, Dose, compute_dose, depth_adjusted_mt, resolve_gradient
 from .files import check_writable, write_atomic
 from .protocols import INTERVAL_BASES, PROTOCOLS, Protocol, get_protocol
@@ -70,6 +72,7 @@ __all__ = [
     "check_safety",
     "check_writable",
     "compute_dose",
+    "custom_protocol",
     "depth_adjusted_mt",
     "format_session_log",
     "get_protocol",

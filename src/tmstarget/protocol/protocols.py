@@ -371,3 +371,4 @@ def get_protocol(key: str) -> Protocol:
         return PROTOCOLS[key.strip().lower()]
     except KeyError:
         raise InputError(f"unknown protocol {key!r} — use one of {', '.join(PROTOCOLS)}") from None
+

@@ -244,7 +244,7 @@ def safety_problem(what: str, checks: tuple[SafetyCheck, ...] | list[SafetyCheck
     """The refusal message for failed checks: each rule, value, limit and source, and how to proceed."""
     reasons = "; ".join(c.describe() for c in checks)
     return (
-        f"{what} refused: {reasons} — lower the dose or check RMT and depths; "
+        f"{what} refused: {reasons} — change the dose or protocol so every rule holds (check RMT and depths); "
         "--force overrides (recorded in every output; research use, your responsibility)"
     )
 
@@ -285,10 +285,10 @@ def check_safety(
     if gap is not None:
         checks.append(gap)
     report = SafetyReport(protocol.key, pct, tuple(checks), force=bool(force))
-    for check in report.warnings:
-        logger.warning("safety note: %s", check.describe())
     if report.refusals:
         if not force:
             raise SafetyError(safety_problem(f"{protocol.key} at {pct:.0f}% of measured RMT", report.refusals))
         logger.warning("safety limit overridden with --force: %s", "; ".join(c.describe() for c in report.refusals))
+    for check in report.warnings:
+        logger.warning("safety note: %s", check.describe())
     return report

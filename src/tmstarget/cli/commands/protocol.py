@@ -26,6 +26,11 @@ examples:
   tmstarget protocol --protocol saint --rmt 50 --target-depth-mm 20 --motor-depth-mm 15 --json
   tmstarget protocol --protocol saint --start 2026-12-07T08:00 --log-template log.tsv
   tmstarget protocol --protocol saint --session-log log.tsv
+  tmstarget protocol --protocol custom --frequency-hz 20 --train-s 1.6 --iti-s 5 --trains 10 \
+      --intensity-pct-rmt 110 --json
+  tmstarget protocol --protocol custom --kind itbs --frequency-hz 50 --pulses-per-burst 3 \
+      --burst-frequency-hz 5 --train-s 2 --iti-s 8 --trains 60 --intensity-pct-rmt 90 --sessions-per-day 10 \
+      --min-interval-min 50 --days 5 --json
 """
 
 
@@ -41,7 +46,12 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         description=_DESCRIPTION,
         formatter_class=HelpFormatter,
     )
-    p.add_argument("--protocol", required=True, choices=sorted(PROTOCOLS), help="protocol to plan")
+    p.add_argument(
+        "--protocol",
+        required=True,
+        choices=[*sorted(PROTOCOLS), "custom"],
+        help="protocol to plan; 'custom' takes its numbers from the custom-protocol options",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     sched = p.add_argument_group("schedule")
     sched.add_argument("--start", metavar="DATETIME", help="first session, ISO local time, e.g. 2026-12-07T08:00")
@@ -92,6 +102,26 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--force",
         action="store_true",
         help="accept a dose or schedule a safety rule refuses (recorded in the JSON, calendar and log template)",
+    )
+    custom = p.add_argument_group(
+        "custom protocol (with --protocol custom; checked against the same safety rules; "
+        "--intensity-pct-rmt, --min-interval-min and --interval-basis apply too)"
+    )
+    custom.add_argument("--frequency-hz", type=float, metavar="HZ", help="pulse rate in a train (rTMS) or in a burst (TBS)")
+    custom.add_argument("--train-s", type=float, metavar="S", help="on-time of one train, seconds")
+    custom.add_argument("--iti-s", type=float, metavar="S", help="pause between trains, seconds")
+    custom.add_argument("--trains", type=int, metavar="N", help="trains per session")
+    custom.add_argument("--kind", choices=["rtms", "itbs", "ctbs"], help="None = TBS if a burst pattern is given")
+    custom.add_argument("--pulses-per-burst", type=int, metavar="N", help="theta burst: pulses in a burst, e.g. 3")
+    custom.add_argument("--burst-frequency-hz", type=float, metavar="HZ", help="theta burst: bursts per second, e.g. 5")
+    custom.add_argument("--sessions-per-day", type=int, default=1, metavar="N", help="sessions on a treatment day")
+    custom.add_argument("--days", type=int, default=1, metavar="N", help="treatment days")
+    p.add_argument(
+        "--max-pct-rmt",
+        type=float,
+        metavar="PCT",
+        help="theta-burst intensity ceiling, %% of measured RMT: a tmstarget policy, not a published limit "
+        "(None = the protocol's, 120)",
     )
     log = p.add_argument_group("session log")
     log.add_argument("--log-template", metavar="FILE", help="write the planned sessions as a session-log TSV")
@@ -209,17 +239,61 @@ def _text_report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+_CUSTOM_OPTIONS = ("frequency_hz", "train_s", "iti_s", "trains", "kind", "pulses_per_burst", "burst_frequency_hz")
+
+
+def _protocol(args: argparse.Namespace) -> Any:
+    """The built-in protocol, or the custom one built from the options; --max-pct-rmt applied to either."""
+    import dataclasses
+
+    from ...protocol.custom import custom_protocol
+    from ...protocol.protocols import get_protocol
+
+    given = [f"--{o.replace('_', '-')}" for o in _CUSTOM_OPTIONS if getattr(args, o) is not None]
+    layout = [f"--{o.replace('_', '-')}" for o in ("sessions_per_day", "days") if getattr(args, o) != 1]
+    if args.protocol != "custom":
+        if given or layout:
+            raise InputError(f"{', '.join(given + layout)} only apply to --protocol custom — drop them or use it")
+        protocol = get_protocol(args.protocol)
+    else:
+        need = {
+            "--frequency-hz": args.frequency_hz,
+            "--train-s": args.train_s,
+            "--trains": args.trains,
+            "--intensity-pct-rmt": args.intensity_pct_rmt,
+        }
+        missing = [k for k, v in need.items() if v is None]
+        if missing:
+            raise InputError(f"--protocol custom needs {', '.join(missing)} — give every number of the protocol")
+        protocol = custom_protocol(
+            frequency_hz=args.frequency_hz,
+            train_duration_s=args.train_s,
+            trains_per_session=args.trains,
+            intensity_pct_rmt=args.intensity_pct_rmt,
+            inter_train_interval_s=args.iti_s,
+            kind=args.kind,
+            pulses_per_burst=args.pulses_per_burst,
+            burst_frequency_hz=args.burst_frequency_hz,
+            sessions_per_day=args.sessions_per_day,
+            treatment_days=args.days,
+            min_interval_min=args.min_interval_min,
+            interval_basis=(args.interval_basis or "end-to-start").replace("-", "_"),
+        )
+    if args.max_pct_rmt is not None:
+        protocol = dataclasses.replace(protocol, max_pct_rmt=args.max_pct_rmt)
+    return protocol
+
+
 def run(args: argparse.Namespace) -> int:
     """Compute everything first, then write the requested files atomically, then print."""
     from ...protocol.dose import compute_dose
     from ...protocol.files import check_writable, write_atomic
-    from ...protocol.protocols import get_protocol
     from ...protocol.safety import check_safety
     from ...protocol.schedule import plan_schedule, schedule_to_ics
     from ...protocol.course import check_course_log, summarize_course
     from ...protocol.sessionlog import format_session_log, parse_session_log, planned_records
 
-    protocol = get_protocol(args.protocol)
+    protocol = _protocol(args)
     dose = schedule = course = None
     deviations: tuple[Any, ...] = ()
     depths = (args.target_depth_mm, args.motor_depth_mm)
