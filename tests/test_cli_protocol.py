@@ -12,6 +12,16 @@ from tmstarget.cli.main import main
 SAINT = ["protocol", "--quiet", "--protocol", "saint"]
 
 
+def clear_form(tmp_path, **yes):
+    """A completed screening form: every item answered no, except ``yes`` (item -> details)."""
+    from tmstarget.protocol.screening import SCREENING_ITEMS
+
+    rows = ["item\tanswer\tdetails"] + [f"{k}\t{'yes' if k in yes else 'no'}\t{yes.get(k, '')}" for k in SCREENING_ITEMS]
+    path = tmp_path / "screening.tsv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
 def run_json(capsys, argv):
     assert main([*argv, "--json"]) == 0
     out = capsys.readouterr().out
@@ -20,7 +30,9 @@ def run_json(capsys, argv):
 
 def test_saint_schedule_json_and_calendar(tmp_path, capsys):
     ics = tmp_path / "saint.ics"
-    result = run_json(capsys, [*SAINT, "--start", "2026-12-01T08:00", "--ics", str(ics)])
+    argv = [*SAINT, "--start", "2026-12-01T08:00", "--ics", str(ics), "--screening", str(clear_form(tmp_path))]
+    result = run_json(capsys, argv)
+    assert result["screening"]["status"] == "clear" and result["screening"]["override"] is None
     assert result["protocol"]["derived"]["pulses_per_session"] == 1800
     assert result["protocol"]["derived"]["pulses_per_day"] == 18_000
     assert result["protocol"]["derived"]["pulses_per_course"] == 90_000
@@ -70,15 +82,20 @@ def test_force_overrides_and_is_recorded_in_every_output(tmp_path, capsys):
     ics, log = tmp_path / "s.ics", tmp_path / "log.tsv"
     argv = [*SAINT, "--rmt", "50", "--target-depth-mm", "25", "--motor-depth-mm", "15", "--force"]
     argv += ["--start", "2026-12-07T08:00", "--ics", str(ics), "--log-template", str(log)]
+    argv += ["--screening-override", "paper form signed by Dr A"]
     assert main([*argv, "--json"]) == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out)
     assert result["force"] and result["safety"]["forced"] and not result["safety"]["ok"]
     assert result["safety"]["refusals"] == ["tbs.intensity"]
     assert "overridden with --force" in captured.err
-    assert all("OVERRIDDEN WITH --force" in str(e["description"]) for e in Calendar.from_ical(ics.read_bytes()).walk("VEVENT"))
+    assert result["screening"]["status"] == "missing" and result["screening"]["override"] == "paper form signed by Dr A"
+    for event in Calendar.from_ical(ics.read_bytes()).walk("VEVENT"):
+        text = str(event["description"])
+        assert "OVERRIDDEN WITH --force" in text and "without clearing screening (missing): paper form" in text
     rows = log.read_text().splitlines()[1:]
-    assert len(rows) == 50 and all(r.split("\t")[9] == "safety limit overridden with --force" for r in rows)
+    note = "safety limit overridden with --force; scheduled without clearing screening (missing): paper form signed by Dr A"
+    assert len(rows) == 50 and all(r.split("\t")[9] == note for r in rows)
 
 
 def test_safety_is_checked_at_the_protocol_intensity_without_rmt(capsys):
@@ -123,13 +140,15 @@ def test_input_errors_are_one_line(tmp_path, capsys, monkeypatch, extra, fragmen
 def test_bad_second_output_leaves_no_first_file(tmp_path, capsys):
     ics = tmp_path / "s.ics"
     argv = [*SAINT, "--start", "2026-12-07T08:00", "--ics", str(ics), "--log-template", str(tmp_path / "no" / "l.tsv")]
+    argv += ["--screening", str(clear_form(tmp_path))]
     _assert_one_line_error(capsys, argv, "does not exist")
     assert not ics.exists()
 
 
 def test_session_log_template_and_summary(tmp_path, capsys):
     log = tmp_path / "log.tsv"
-    assert main([*SAINT, "--start", "2026-12-07T08:00", "--rmt", "50", "--log-template", str(log)]) == 0
+    argv = [*SAINT, "--start", "2026-12-07T08:00", "--rmt", "50", "--log-template", str(log)]
+    assert main([*argv, "--screening", str(clear_form(tmp_path))]) == 0
     capsys.readouterr()
     rows = [line.split("\t") for line in log.read_text().splitlines()]
     assert rows[0][:3] == ["session", "day", "planned_start"] and len(rows) == 51
@@ -203,3 +222,19 @@ def test_custom_theta_burst_matches_saint_and_policy_ceiling_can_be_set(capsys):
 )
 def test_custom_protocol_errors_are_one_line(capsys, argv, fragments):
     _assert_one_line_error(capsys, argv, *fragments)
+
+
+def test_course_files_need_a_clearing_screening_form(tmp_path, capsys):
+    ics = tmp_path / "s.ics"
+    argv = [*SAINT, "--start", "2026-12-07T08:00", "--ics", str(ics)]
+    _assert_one_line_error(capsys, argv, "cannot schedule the course: no screening form was given")
+    flagged = clear_form(tmp_path, medication_lowers_seizure_threshold="bupropion 300 mg")
+    _assert_one_line_error(
+        capsys, [*argv, "--screening", str(flagged)], "need a physician's review (medication_lowers_seizure_threshold)"
+    )
+    assert not ics.exists()
+    with flagged.open("a") as fh:
+        fh.write("reviewed_by\tDr B\t\nreview_date\t2026-12-01\t\nreview_decision\tcleared\t\n")
+    result = run_json(capsys, [*argv, "--screening", str(flagged)])
+    assert result["screening"]["status"] == "cleared" and result["screening"]["reviewed_by"] == "Dr B"
+    assert result["screening"]["flags"][0]["details"] == "bupropion 300 mg" and ics.exists()

@@ -10,6 +10,7 @@ Research use; not a medical device.
 ``safety``      checks of a protocol and dose against the rules; refusals unless forced
 ``sessionlog``  the session-log TSV: planned vs delivered sessions, coil, target, structured adverse events
 ``course``      course summary and deviations of a delivered log from the plan and the safety rules
+``screening``   safety screening form (after Rossi et al. 2011) with physician-review flags; the scheduling gate
 ``threshold``   resting motor threshold from MEP trials: relative frequency and ML-PEST
 ``files``       atomic writes of the outputs above
 """

@@ -297,7 +297,12 @@ def _ics_time(when: datetime) -> datetime:
 
 
 def schedule_to_ics(
-    schedule: Schedule, *, participant: str | None = None, dose: Dose | None = None, forced: bool = False
+    schedule: Schedule,
+    *,
+    participant: str | None = None,
+    dose: Dose | None = None,
+    forced: bool = False,
+    note: str = "",
 ) -> bytes:
     """The schedule as an RFC 5545 calendar (one VEVENT per session), built with ``icalendar``.
 
@@ -311,6 +316,8 @@ def schedule_to_ics(
         Intensity and stimulator setting to print in each event's description (else the protocol's %RMT).
     forced : bool
         A safety limit was overridden with ``--force``: said in every event (also when the schedule was forced).
+    note : str
+        A sentence added to every event (e.g. a screening override and its reason).
 
     Returns
     -------
@@ -334,6 +341,8 @@ def schedule_to_ics(
     setting = f" Setting {dose.setting_pct_mso}% MSO." if dose else ""
     if forced or schedule.forced:
         setting += " SAFETY LIMIT OVERRIDDEN WITH --force."
+    if note:
+        setting += f" {note}."
     for s in schedule.sessions:
         event = Event()
         event.add("uid", f"tmstarget-{p.key}-{participant or 'x'}-{first:%Y%m%dT%H%M}-{s.index:03d}@tmstarget")

@@ -81,6 +81,16 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--tz", metavar="ZONE", help="IANA time zone for the calendar, e.g. Europe/Berlin; None = floating local time"
     )
     sched.add_argument("--participant", metavar="LABEL", help="participant label for calendar and log")
+    sched.add_argument(
+        "--screening",
+        metavar="FORM_TSV",
+        help="completed safety screening form ('tmstarget screen'); needed for --ics and --log-template",
+    )
+    sched.add_argument(
+        "--screening-override",
+        metavar="REASON",
+        help="schedule without a clearing screening form; the reason is recorded in every output",
+    )
     dose = p.add_argument_group("dose (research use; refused above published safety limits unless --force)")
     dose.add_argument(
         "--rmt", type=float, metavar="PCT", help="resting motor threshold, %% of maximum stimulator output"
@@ -229,6 +239,13 @@ def _text_report(result: dict[str, Any]) -> str:
             lines.append(f"  day {day} {starts[0][:10]}: " + " ".join(t[11:16] for t in starts))
         if sched["interrupted"]:
             lines.append(f"  note: course interrupted by {', '.join(sched['skipped_dates'])}")
+    if result["screening"]:
+        scr = result["screening"]
+        lines.append(
+            f"screening: {scr['status']}"
+            + (f"; OVERRIDDEN: {scr['override']}" if scr["override"] else "")
+            + "".join(f"; flag {f['item']}" for f in scr["flags"])
+        )
     if result["course"]:
         lines.append("course: " + result["course"]["summary"])
         for dev in result["course"]["deviations"]:
@@ -284,6 +301,26 @@ def _protocol(args: argparse.Namespace) -> Any:
     return protocol
 
 
+def _screening(args: argparse.Namespace, *, required: bool) -> dict[str, Any]:
+    """The screening status; when ``required``, refuse unless the form allows scheduling or an override is given."""
+    from ...protocol.screening import check_screening, parse_screening
+
+    form = None
+    if args.screening:
+        form = parse_screening(read_input_text(args.screening, "screening form"), source=Path(args.screening).name)
+    if required:
+        return check_screening(form, args.screening_override)
+    out = check_screening(form, args.screening_override or "not scheduling (no --ics or --log-template)")
+    out["override"] = args.screening_override
+    return out
+
+
+def _override_note(screening: dict[str, Any] | None) -> str:
+    if screening and screening.get("override"):
+        return f"scheduled without clearing screening ({screening['status']}): {screening['override']}"
+    return ""
+
+
 def run(args: argparse.Namespace) -> int:
     """Compute everything first, then write the requested files atomically, then print."""
     from ...protocol.dose import compute_dose
@@ -328,6 +365,9 @@ def run(args: argparse.Namespace) -> int:
         gap_min=schedule.gap_min if schedule else None,
         force=args.force,
     )
+    screening = None
+    if args.screening or args.screening_override is not None or args.ics or args.log_template:
+        screening = _screening(args, required=bool(args.ics or args.log_template))
     if args.session_log:
         records = parse_session_log(
             read_input_text(args.session_log, "session log"), source=Path(args.session_log).name
@@ -349,10 +389,14 @@ def run(args: argparse.Namespace) -> int:
         if path:
             check_writable(path)  # all outputs checked before any is written
     if schedule is not None and args.ics:
-        ics = schedule_to_ics(schedule, participant=args.participant, dose=dose, forced=safety.forced)
+        ics = schedule_to_ics(
+            schedule, participant=args.participant, dose=dose, forced=safety.forced, note=_override_note(screening)
+        )
         outputs["ics"] = str(write_atomic(args.ics, ics))
     if schedule is not None and args.log_template:
-        note = "safety limit overridden with --force" if safety.forced or schedule.forced else ""
+        notes = ["safety limit overridden with --force"] if safety.forced or schedule.forced else []
+        notes += [_override_note(screening)] if _override_note(screening) else []
+        note = "; ".join(notes)
         text = format_session_log(planned_records(schedule, dose, note=note))
         outputs["log_template"] = str(write_atomic(args.log_template, text))
     result = {
@@ -361,6 +405,7 @@ def run(args: argparse.Namespace) -> int:
         "dose": dose.to_dict() if dose else None,
         "safety": safety.to_dict(),
         "force": bool(args.force),
+        "screening": screening,
         "schedule": schedule.to_dict() if schedule else None,
         "course": {**course.to_dict(), "deviations": [d.to_dict() for d in deviations]} if course else None,
         "outputs": outputs,
