@@ -177,7 +177,7 @@ def relative_frequency_threshold(trials: Trials) -> RelativeFrequencyResult:
     undecided = [lv["intensity_pct_mso"] for lv in levels if lv["decision"] == "undecided"]
     undecided = [x for x in undecided if threshold is None or x < threshold]
     if undecided:
-        nxt: float | None = min(undecided)
+        nxt: float | None = max(undecided)  # the closest to passing
     elif threshold is None:
         nxt = min(100.0, float(np.max(trials.intensity_pct_mso)) + 5.0)
     elif not confirmed:
