@@ -218,6 +218,9 @@ def test_custom_theta_burst_matches_saint_and_policy_ceiling_can_be_set(capsys):
         ([*CUSTOM, "--frequency-hz", "10", "--train-s", "4.05", "--trains", "1", "--intensity-pct-rmt", "100"],
          ["not a whole positive number"]),
         ([*SAINT, "--trains", "3"], ["--trains only apply to --protocol custom"]),
+        (["protocol", "--protocol", "rtms10", "--max-pct-rmt", "130"], ["--max-pct-rmt sets the theta-burst policy"]),
+        ([*CUSTOM, "--frequency-hz", "10", "--train-s", "4", "--iti-s", "26", "--trains", "10", "--intensity-pct-rmt",
+          "100", "--sessions-per-day", "3"], ["3 sessions a day need the interval between them"]),
     ],
 )
 def test_custom_protocol_errors_are_one_line(capsys, argv, fragments):

@@ -73,6 +73,11 @@ def custom_protocol(
         )
     if not tbs and bursts:
         raise InputError("a burst pattern was given for conventional rTMS — drop it or use --kind itbs/ctbs")
+    if sessions_per_day > 1 and min_interval_min is None:
+        raise InputError(
+            f"{sessions_per_day} sessions a day need the interval between them — add --min-interval-min MINUTES "
+            "(and --interval-basis; default end-to-start, i.e. rest after a session)"
+        )
     if inter_train_interval_s is None:
         if trains_per_session > 1:
             raise InputError(f"{trains_per_session} trains need the pause between them — add --iti-s SECONDS")

@@ -297,6 +297,11 @@ def _protocol(args: argparse.Namespace) -> Any:
             interval_basis=(args.interval_basis or "end-to-start").replace("-", "_"),
         )
     if args.max_pct_rmt is not None:
+        if not protocol.is_tbs:
+            raise InputError(
+                "--max-pct-rmt sets the theta-burst policy ceiling — conventional rTMS is limited by the "
+                "consensus single-train table; drop --max-pct-rmt"
+            )
         protocol = dataclasses.replace(protocol, max_pct_rmt=args.max_pct_rmt)
     return protocol
 
