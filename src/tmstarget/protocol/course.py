@@ -249,7 +249,9 @@ def check_course_log(
             out.append(Deviation(r.session, "missed", f"session {r.session} was missed"))
         elif r.status == "partial":
             out.append(
-                Deviation(r.session, "partial", f"session {r.session}: {r.pulses_delivered} of {r.pulses_planned} pulses")
+                Deviation(
+                    r.session, "partial", f"session {r.session}: {r.pulses_delivered} of {r.pulses_planned} pulses"
+                )
             )
         if r.status in ("delivered", "partial"):
             if setting_pct_mso is not None and r.setting_pct_mso is not None and r.setting_pct_mso != setting_pct_mso:

@@ -118,7 +118,9 @@ class Protocol:
             )
         for field, value in (("min_interval_min", self.min_interval_min), ("max_pct_rmt", self.max_pct_rmt)):
             if value is not None and not (math.isfinite(value) and value > 0):
-                raise InputError(f"protocol {self.key!r}: {field} = {value} must be > 0 — fix the protocol definition")
+                raise InputError(
+                    f"protocol {self.key!r}: {field} = {value} must be > 0 — fix the protocol definition"
+                )
         if self.inter_train_interval_s < 0:
             raise InputError(
                 f"protocol {self.key!r}: inter_train_interval_s must be >= 0 — fix the protocol definition"

@@ -33,13 +33,14 @@ SCREENING_ITEMS: dict[str, str] = {
     "hearing_problems": "Hearing problems or ringing in the ears?",
     "cochlear_implant": "Cochlear implant?",
     "pregnancy": "Pregnant, or any chance of pregnancy?",
-    "metal_in_head_or_body": "Metal in the brain, skull or elsewhere in the body (splinters, fragments, clips)? (details: what)",
+    "metal_in_head_or_body": "Metal in the brain, skull or elsewhere in the body (splinters, fragments, clips)? "
+    "(details: what)",
     "implanted_neurostimulator": "Implanted neurostimulator (DBS, epidural or subdural electrodes, VNS)?",
     "pacemaker_or_cardiac_lines": "Cardiac pacemaker or intracardiac lines?",
     "medication_pump": "Implanted medication infusion device?",
     "medications": "Taking any medication? (details: list them)",
-    "medication_lowers_seizure_threshold": "Does any medication lower the seizure threshold (e.g. bupropion, clozapine, "
-    "tricyclics, stimulants) or has one been stopped recently (e.g. benzodiazepines)?",
+    "medication_lowers_seizure_threshold": "Does any medication lower the seizure threshold (e.g. bupropion, "
+    "clozapine, tricyclics, stimulants) or has one been stopped recently (e.g. benzodiazepines)?",
     "previous_tms_problems": "Had TMS before with any problem?",
     "previous_mri_problems": "Had MRI before with any problem?",
 }
@@ -85,7 +86,9 @@ class ScreeningResult:
         return {
             "status": self.status,
             "allows_scheduling": self.allows_scheduling,
-            "flags": [{"item": k, "question": SCREENING_ITEMS[k], "details": self.details.get(k, "")} for k in self.flags],
+            "flags": [
+                {"item": k, "question": SCREENING_ITEMS[k], "details": self.details.get(k, "")} for k in self.flags
+            ],
             "reviewed_by": self.reviewed_by or None,
             "review_date": self.review_date.isoformat() if self.review_date else None,
             "review_decision": self.review_decision or None,
@@ -144,7 +147,9 @@ def parse_screening(text: str, *, source: str = "screening form") -> ScreeningRe
         try:
             review_date = date.fromisoformat(when[0])
         except ValueError:
-            raise InputError(f"{source} line {when[2]}: review_date {when[0]!r} is not a date — use YYYY-MM-DD") from None
+            raise InputError(
+                f"{source} line {when[2]}: review_date {when[0]!r} is not a date — use YYYY-MM-DD"
+            ) from None
     if decision[0] and not (reviewer[0] and review_date):
         raise InputError(f"{source}: a review decision needs reviewed_by and review_date — add who reviewed and when")
     return ScreeningResult(
@@ -178,7 +183,9 @@ def check_screening(result: ScreeningResult | None, override: str | None) -> dic
     """
     out = result.to_dict() if result is not None else {"status": "missing", "allows_scheduling": False, "flags": []}
     if override is not None and not override.strip():
-        raise InputError("--screening-override needs a reason — e.g. --screening-override 'form on paper, signed by Dr X'")
+        raise InputError(
+            "--screening-override needs a reason — e.g. --screening-override 'form on paper, signed by Dr X'"
+        )
     out["override"] = override.strip() if override else None
     if not out["allows_scheduling"] and not override:
         flags = ", ".join(f["item"] for f in out["flags"])

@@ -95,7 +95,9 @@ def _interactive(path: Path, rows: list[tuple[str, float, float]], session: str,
             sys.stderr.write(f"done after {state.n_pulses} pulses\n")
             return
         x = state.next_intensity_pct_mso
-        sys.stderr.write(f"pulse {state.n_pulses + 1}: stimulate at {x}% MSO; MEP peak-to-peak µV (empty or q stops)? ")
+        sys.stderr.write(
+            f"pulse {state.n_pulses + 1}: stimulate at {x}% MSO; MEP peak-to-peak µV (empty or q stops)? "
+        )
         sys.stderr.flush()
         answer = sys.stdin.readline().strip().lower()
         if answer in ("", "q"):
@@ -152,7 +154,9 @@ def run(args: argparse.Namespace) -> int:
         session = args.session if args.session is not None else (rows[-1][0] if rows else "")
         _interactive(path, rows, session, args.low, args.high)
         if not rows:
-            raise InputError(f"no trials were entered, so {path} was not written — type an amplitude in µV at the prompt")
+            raise InputError(
+                f"no trials were entered, so {path} was not written — type an amplitude in µV at the prompt"
+            )
         groups = parse_trials(read_input_text(args.trials, "MEP trials"), source=path.name)
     result = {"trials": str(path), "criterion_uv": 50.0, "sessions": _summaries(groups, args.low, args.high)}
     return emit(result, as_json=args.json, render=_text)

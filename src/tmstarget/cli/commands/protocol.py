@@ -117,7 +117,9 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "custom protocol (with --protocol custom; checked against the same safety rules; "
         "--intensity-pct-rmt, --min-interval-min and --interval-basis apply too)"
     )
-    custom.add_argument("--frequency-hz", type=float, metavar="HZ", help="pulse rate in a train (rTMS) or in a burst (TBS)")
+    custom.add_argument(
+        "--frequency-hz", type=float, metavar="HZ", help="pulse rate in a train (rTMS) or in a burst (TBS)"
+    )
     custom.add_argument("--train-s", type=float, metavar="S", help="on-time of one train, seconds")
     custom.add_argument("--iti-s", type=float, metavar="S", help="pause between trains, seconds")
     custom.add_argument("--trains", type=int, metavar="N", help="trains per session")

@@ -58,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
     from .protocol import emit, read_input_text
 
     if not args.form and not args.template:
-        raise InputError("nothing to do — give a completed FORM_TSV to check, or --template FILE to write an empty form")
+        raise InputError(
+            "nothing to do — give a completed FORM_TSV to check, or --template FILE to write an empty form"
+        )
     screening = None
     if args.form:
         screening = parse_screening(read_input_text(args.form, "screening form"), source=Path(args.form).name)
