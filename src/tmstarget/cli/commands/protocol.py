@@ -34,6 +34,32 @@ examples:
 """
 
 
+def _add_custom_options(p: argparse.ArgumentParser) -> None:
+    """The options of --protocol custom, and the theta-burst policy ceiling."""
+    custom = p.add_argument_group(
+        "custom protocol (with --protocol custom; checked against the same safety rules; "
+        "--intensity-pct-rmt, --min-interval-min and --interval-basis apply too)"
+    )
+    custom.add_argument(
+        "--frequency-hz", type=float, metavar="HZ", help="pulse rate in a train (rTMS) or in a burst (TBS)"
+    )
+    custom.add_argument("--train-s", type=float, metavar="S", help="on-time of one train, seconds")
+    custom.add_argument("--iti-s", type=float, metavar="S", help="pause between trains, seconds")
+    custom.add_argument("--trains", type=int, metavar="N", help="trains per session")
+    custom.add_argument("--kind", choices=["rtms", "itbs", "ctbs"], help="None = TBS if a burst pattern is given")
+    custom.add_argument("--pulses-per-burst", type=int, metavar="N", help="theta burst: pulses in a burst, e.g. 3")
+    custom.add_argument("--burst-frequency-hz", type=float, metavar="HZ", help="theta burst: bursts per second, e.g. 5")
+    custom.add_argument("--sessions-per-day", type=int, default=1, metavar="N", help="sessions on a treatment day")
+    custom.add_argument("--days", type=int, default=1, metavar="N", help="treatment days")
+    p.add_argument(
+        "--max-pct-rmt",
+        type=float,
+        metavar="PCT",
+        help="theta-burst intensity ceiling, %% of measured RMT: a tmstarget policy, not a published limit "
+        "(None = the protocol's, 120)",
+    )
+
+
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget protocol``."""
     from ...protocol.dose import DEFAULT_GRADIENT, DEPTH_GRADIENTS
@@ -113,28 +139,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="accept a dose or schedule a safety rule refuses (recorded in the JSON, calendar and log template)",
     )
-    custom = p.add_argument_group(
-        "custom protocol (with --protocol custom; checked against the same safety rules; "
-        "--intensity-pct-rmt, --min-interval-min and --interval-basis apply too)"
-    )
-    custom.add_argument(
-        "--frequency-hz", type=float, metavar="HZ", help="pulse rate in a train (rTMS) or in a burst (TBS)"
-    )
-    custom.add_argument("--train-s", type=float, metavar="S", help="on-time of one train, seconds")
-    custom.add_argument("--iti-s", type=float, metavar="S", help="pause between trains, seconds")
-    custom.add_argument("--trains", type=int, metavar="N", help="trains per session")
-    custom.add_argument("--kind", choices=["rtms", "itbs", "ctbs"], help="None = TBS if a burst pattern is given")
-    custom.add_argument("--pulses-per-burst", type=int, metavar="N", help="theta burst: pulses in a burst, e.g. 3")
-    custom.add_argument("--burst-frequency-hz", type=float, metavar="HZ", help="theta burst: bursts per second, e.g. 5")
-    custom.add_argument("--sessions-per-day", type=int, default=1, metavar="N", help="sessions on a treatment day")
-    custom.add_argument("--days", type=int, default=1, metavar="N", help="treatment days")
-    p.add_argument(
-        "--max-pct-rmt",
-        type=float,
-        metavar="PCT",
-        help="theta-burst intensity ceiling, %% of measured RMT: a tmstarget policy, not a published limit "
-        "(None = the protocol's, 120)",
-    )
+    _add_custom_options(p)
     log = p.add_argument_group("session log")
     log.add_argument("--log-template", metavar="FILE", help="write the planned sessions as a session-log TSV")
     log.add_argument("--session-log", metavar="FILE", help="read a filled-in session log and summarize the course")
@@ -328,18 +333,58 @@ def _override_note(screening: dict[str, Any] | None) -> str:
     return ""
 
 
+def _course(path: str, protocol: Any, dose: Any) -> dict[str, Any]:
+    """Summary and deviations of a filled-in session log against the protocol (and the dose's setting)."""
+    from ...protocol.course import check_course_log, summarize_course
+    from ...protocol.sessionlog import parse_session_log
+
+    records = parse_session_log(read_input_text(path, "session log"), source=Path(path).name)
+    deviations = check_course_log(records, protocol, setting_pct_mso=dose.setting_pct_mso if dose else None)
+    planned = sorted({r.pulses_planned for r in records})
+    if planned != [protocol.pulses_per_session] or len(records) != protocol.sessions_per_course:
+        logger.warning(
+            "session log has %d sessions (pulses planned: %s); %s plans %d sessions of %d pulses",
+            len(records),
+            ", ".join(str(n) for n in planned),
+            protocol.key,
+            protocol.sessions_per_course,
+            protocol.pulses_per_session,
+        )
+    return {**summarize_course(records).to_dict(), "deviations": [d.to_dict() for d in deviations]}
+
+
+def _write_outputs(
+    args: argparse.Namespace, schedule: Any, dose: Any, safety: Any, screening: dict[str, Any] | None
+) -> dict[str, str | None]:
+    """Write the calendar and log template (every path checked first), each carrying --force and overrides."""
+    from ...protocol.files import check_writable, write_atomic
+    from ...protocol.schedule import schedule_to_ics
+    from ...protocol.sessionlog import format_session_log, planned_records
+
+    outputs: dict[str, str | None] = {"ics": None, "log_template": None}
+    for path in (args.ics, args.log_template):
+        if path:
+            check_writable(path)  # all outputs checked before any is written
+    override = _override_note(screening)
+    if schedule is not None and args.ics:
+        ics = schedule_to_ics(schedule, participant=args.participant, dose=dose, forced=safety.forced, note=override)
+        outputs["ics"] = str(write_atomic(args.ics, ics))
+    if schedule is not None and args.log_template:
+        notes = ["safety limit overridden with --force"] if safety.forced or schedule.forced else []
+        note = "; ".join(notes + ([override] if override else []))
+        text = format_session_log(planned_records(schedule, dose, note=note))
+        outputs["log_template"] = str(write_atomic(args.log_template, text))
+    return outputs
+
+
 def run(args: argparse.Namespace) -> int:
     """Compute everything first, then write the requested files atomically, then print."""
     from ...protocol.dose import compute_dose
-    from ...protocol.files import check_writable, write_atomic
     from ...protocol.safety import check_safety
-    from ...protocol.schedule import plan_schedule, schedule_to_ics
-    from ...protocol.course import check_course_log, summarize_course
-    from ...protocol.sessionlog import format_session_log, parse_session_log, planned_records
+    from ...protocol.schedule import plan_schedule
 
     protocol = _protocol(args)
-    dose = schedule = course = None
-    deviations: tuple[Any, ...] = ()
+    dose = schedule = None
     depths = (args.target_depth_mm, args.motor_depth_mm)
     if args.rmt is None and any(v is not None for v in depths):
         raise InputError(
@@ -375,37 +420,8 @@ def run(args: argparse.Namespace) -> int:
     screening = None
     if args.screening or args.screening_override is not None or args.ics or args.log_template:
         screening = _screening(args, required=bool(args.ics or args.log_template))
-    if args.session_log:
-        records = parse_session_log(
-            read_input_text(args.session_log, "session log"), source=Path(args.session_log).name
-        )
-        course = summarize_course(records)
-        deviations = check_course_log(records, protocol, setting_pct_mso=dose.setting_pct_mso if dose else None)
-        planned = sorted({r.pulses_planned for r in records})
-        if planned != [protocol.pulses_per_session] or len(records) != protocol.sessions_per_course:
-            logger.warning(
-                "session log has %d sessions (pulses planned: %s); %s plans %d sessions of %d pulses",
-                len(records),
-                ", ".join(str(n) for n in planned),
-                protocol.key,
-                protocol.sessions_per_course,
-                protocol.pulses_per_session,
-            )
-    outputs: dict[str, str | None] = {"ics": None, "log_template": None}
-    for path in (args.ics, args.log_template):
-        if path:
-            check_writable(path)  # all outputs checked before any is written
-    if schedule is not None and args.ics:
-        ics = schedule_to_ics(
-            schedule, participant=args.participant, dose=dose, forced=safety.forced, note=_override_note(screening)
-        )
-        outputs["ics"] = str(write_atomic(args.ics, ics))
-    if schedule is not None and args.log_template:
-        notes = ["safety limit overridden with --force"] if safety.forced or schedule.forced else []
-        notes += [_override_note(screening)] if _override_note(screening) else []
-        note = "; ".join(notes)
-        text = format_session_log(planned_records(schedule, dose, note=note))
-        outputs["log_template"] = str(write_atomic(args.log_template, text))
+    course = _course(args.session_log, protocol, dose) if args.session_log else None
+    outputs = _write_outputs(args, schedule, dose, safety, screening)
     result = {
         "protocol": protocol.to_dict(),
         "participant": args.participant,
@@ -414,7 +430,7 @@ def run(args: argparse.Namespace) -> int:
         "force": bool(args.force),
         "screening": screening,
         "schedule": schedule.to_dict() if schedule else None,
-        "course": {**course.to_dict(), "deviations": [d.to_dict() for d in deviations]} if course else None,
+        "course": course,
         "outputs": outputs,
     }
     return emit(result, as_json=args.json, render=_text_report)
