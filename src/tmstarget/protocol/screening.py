@@ -4,9 +4,11 @@ The items follow the screening questionnaire recommended by the IFCN safety cons
 2011, Clin Neurophysiol 122:1686, "Screening questionnaire before TMS: an update"; items re-worded
 here, not copied) with its older counterpart, the TMS Adult Safety Screen (TASS; Keel et al. 2001, Clin
 Neurophysiol 112:720). tmstarget splits the medication question so that a drug that lowers the seizure
-threshold is a flag of its own. Rossi et al. 2011 state that a positive answer does not by itself exclude
-TMS but calls for a careful risk/benefit evaluation: every "yes" is therefore flagged for a physician's
-review, and a course can only be scheduled when no item is flagged or a physician has cleared it.
+threshold is a flag of its own. Rossi et al. 2011 (which dropped the 2009 spinal-surgery item and asks
+about spinal as well as brain/skull metal) state that an affirmative answer is not an absolute
+contraindication but that the risk/benefit ratio must be balanced by the principal investigator or the
+treating physician: every "yes" is therefore flagged for a physician's review, and a course can only be
+scheduled when no item is flagged or a physician has cleared it.
 
 The form is a TSV with columns ``item``, ``answer`` (yes/no) and ``details``; the review is recorded in
 three more rows: ``reviewed_by`` (name), ``review_date`` (YYYY-MM-DD) and ``review_decision``
@@ -33,8 +35,8 @@ SCREENING_ITEMS: dict[str, str] = {
     "hearing_problems": "Hearing problems or ringing in the ears?",
     "cochlear_implant": "Cochlear implant?",
     "pregnancy": "Pregnant, or any chance of pregnancy?",
-    "metal_in_head_or_body": "Metal in the brain, skull or elsewhere in the body (splinters, fragments, clips)? "
-    "(details: what)",
+    "metal_in_head_or_body": "Metal in the brain, skull, spinal cord or elsewhere in the body (splinters, fragments, "
+    "clips, implants)? (details: what)",
     "implanted_neurostimulator": "Implanted neurostimulator (DBS, epidural or subdural electrodes, VNS)?",
     "pacemaker_or_cardiac_lines": "Cardiac pacemaker or intracardiac lines?",
     "medication_pump": "Implanted medication infusion device?",
