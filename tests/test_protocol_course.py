@@ -85,3 +85,22 @@ def test_serious_event_is_counted():
         rows[2][8], rows[2][14:18] = "seizure", ["severe", "probable", "yes", "course_stopped"]
     event = parse_session_log(_log(edit))[1].event
     assert event is not None and event.serious and event.action == "course stopped"
+
+
+def test_log_in_the_older_ten_column_format_still_reads():
+    old = "session\tday\tplanned_start\tdelivered_start\tpulses_planned\tpulses_delivered\tsetting_pct_mso\tstatus\t"
+    old += "adverse_event\tnotes\n1\t1\t2026-12-07T08:00\t2026-12-07T08:00\t1800\t1800\t57\t\t\t\n"
+    (record,) = parse_session_log(old)
+    assert record.status == "delivered" and record.event is None and record.delivered_end is None
+
+
+def test_bad_adverse_event_in_the_cli_is_one_line(tmp_path, capsys):
+    from tmstarget.cli.main import main
+
+    def edit(rows):
+        rows[2][8], rows[2][14:17] = "headache", ["awful", "possible", "no"]
+    log = tmp_path / "log.tsv"
+    log.write_text(_log(edit))
+    assert main(["protocol", "--protocol", "saint", "--session-log", str(log)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["tmstarget: error: log.tsv line 3: ae_severity = 'awful' is not allowed — use one of: mild, moderate, severe"]
