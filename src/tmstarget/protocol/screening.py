@@ -109,6 +109,18 @@ def screening_template() -> str:
 def parse_screening(text: str, *, source: str = "screening form") -> ScreeningResult:
     """Parse and validate a completed form.
 
+    Parameters
+    ----------
+    text : str
+        The TSV content (columns ``item``, ``answer``, optional ``details``).
+    source : str
+        Name used in error messages (e.g. the file name).
+
+    Returns
+    -------
+    ScreeningResult
+        Answers, details of flagged items and the physician's review.
+
     Raises
     ------
     InputError

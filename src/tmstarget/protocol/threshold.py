@@ -12,14 +12,17 @@ the intensity 1% MSO lower was tested and judged below.
 
 Maximum-likelihood threshold hunting (ML-PEST; Awiszus 2003, Suppl Clin Neurophysiol 56:13-23): the
 probability of a response at intensity x is modelled as a cumulative Gaussian centred on the threshold
-t with a spread proportional to it, P(x) = Φ((x - t) / (0.07 t)). Two virtual trials bracket the search
-range (no response at its bottom, a response at its top); after every real trial the threshold is the
-maximum of the likelihood over t (the middle of the maximum when it is flat), and the next pulse is
-given at that estimate rounded to a whole % MSO. The uncertainty is the 95% likelihood-ratio interval
-(log-likelihood within 1.92 of its maximum). tmstarget stops the hunt when that interval is at most
-5% MSO wide (after at least 12 pulses) or after 30 pulses; with simulated MEPs this recovers the
-threshold within ±2% MSO in 93% of 200 simulated sessions with 17.8 pulses on average
-(tests/test_protocol_threshold.py, seed 17; 92.5-93.5% and 17.2-18.5 pulses over seeds 1-3).
+t with a spread proportional to it, P(x) = Φ((x - t) / (0.07 t)) (relative spread 0.07 as described for
+ML-PEST; not re-checked against the paper's text here). After every trial the threshold is the maximum
+of the likelihood over t (the middle of the maximum when it is flat), and the next pulse is given at
+that estimate rounded to a whole % MSO. Implementation choices of tmstarget, not of the paper: two
+virtual trials bracket the search range (no response at its bottom, a response at its top) so that the
+first estimate is defined; the uncertainty is the 95% likelihood-ratio interval (log-likelihood within
+1.92 of its maximum); the hunt stops when that interval is at most 5% MSO wide (after at least 12
+pulses) or after 30 pulses. With simulated MEPs this recovers the threshold within ±2% MSO in 93% of
+200 simulated sessions with 17.8 pulses on average (tests/test_protocol_threshold.py, seed 17;
+92.5-93.5% and 17.2-18.5 pulses over seeds 1-3), in line with the ~17 pulses reported for threshold
+hunting.
 """
 
 from __future__ import annotations
