@@ -181,7 +181,7 @@ def _interval_min(protocol: Protocol, requested: float | None, basis: str, force
         if step < duration_min - 1e-9:
             raise InputError(
                 f"{protocol.key}: sessions last {duration_min:.1f} min, longer than {value:g} min between starts — "
-                "sessions would overlap; raise --min-interval-min or use --interval-basis end_to_start"
+                "sessions would overlap; raise --min-interval-min or use --interval-basis end-to-start"
             )
     step = float(math.ceil(step - 1e-6))
     gap = step - duration_min
@@ -191,7 +191,7 @@ def _interval_min(protocol: Protocol, requested: float | None, basis: str, force
         raise SafetyError(
             f"{protocol.key}: {ask} leaves {gap:.1f} min between sessions, below the protocol's "
             f"{protocol.min_gap_min:g} min from the end of one session to the start of the next — use "
-            f"--min-interval-min {protocol.min_gap_min:g} --interval-basis end_to_start or more; "
+            f"--min-interval-min {protocol.min_gap_min:g} --interval-basis end-to-start or more; "
             "--force overrides (recorded in every output)"
         )
     return step, short
