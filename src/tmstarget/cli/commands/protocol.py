@@ -18,7 +18,9 @@ logger = logging.getLogger("tmstarget.cli.protocol")
 _DESCRIPTION = """\
 Print a protocol's published parameters and derived numbers, plan its sessions within clinic hours
 (with an .ics calendar), compute the stimulator setting from the resting motor threshold with Stokes
-depth correction (capped at 100% MSO, refused above published safety limits unless --force), and
+depth correction (capped at 100% MSO; checked against every safety rule with its basis and source —
+published consensus limits, the envelope of published protocols, and tmstarget policies such as the
+120% RMT theta-burst ceiling — and refused unless --force), and
 write or summarize the session log. Research use; not a medical device.
 
 examples:
@@ -117,7 +119,9 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         metavar="REASON",
         help="schedule without a clearing screening form; the reason is recorded in every output",
     )
-    dose = p.add_argument_group("dose (research use; refused above published safety limits unless --force)")
+    dose = p.add_argument_group(
+        "dose (research use; refused beyond published limits or tmstarget policies unless --force)"
+    )
     dose.add_argument(
         "--rmt", type=float, metavar="PCT", help="resting motor threshold, %% of maximum stimulator output"
     )
