@@ -8,7 +8,8 @@ Published numbers checked here:
 * cTBS600 (Huang et al. 2005): 600 pulses in 40 s.
 * Depth gradients from the abstracts: Stokes 2005 3% MSO/mm, Stokes 2007 2.8%/mm, Stokes 2013 2.7%/mm.
 * Single-train limits (Rossi et al. 2009 table from Wassermann 1998, kept by Rossi et al. 2021):
-  10 Hz at 120% MT 4.2 s, at 130% 2.9 s; 20 Hz at 100% MT 1.6 s.
+  10 Hz at 120% MT 4.2 s, at 130% 2.9 s; 20 Hz at 100% MT 2.05 s, at 110% 1.6 s
+  (every cell is tested in tests/test_protocol_safety.py).
 """
 
 from __future__ import annotations
@@ -105,9 +106,12 @@ def test_saint_schedule_from_monday_is_consecutive_and_within_hours():
     for day in days:
         starts = [x.start for x in s.sessions if x.start.date() == day]
         assert len(starts) == 10
-        assert all(b - a == timedelta(minutes=50) for a, b in zip(starts, starts[1:], strict=False))
+        # 50 min of rest after each 9.87-minute session, start times rounded up to the minute: hourly
+        assert all(b - a == timedelta(minutes=60) for a, b in zip(starts, starts[1:], strict=False))
+        assert all(b.start - a.end >= timedelta(minutes=50) for a, b in zip(s.sessions, s.sessions[1:]))
     assert all(x.start.time() >= time(8) and x.end.time() <= time(18) for x in s.sessions)
-    assert s.sessions[-1].end == datetime(2026, 12, 11, 15, 39, 52)
+    assert s.sessions[-1].end == datetime(2026, 12, 11, 17, 9, 52)
+    assert s.interval_basis == "end_to_start" and s.gap_min == pytest.approx(60 - 592 / 60)
 
 
 def test_weekend_interrupts_a_consecutive_course_with_a_warning(caplog):
@@ -125,14 +129,21 @@ def test_closed_dates_and_custom_days():
 
 
 def test_longer_interval_is_honoured_and_shorter_refused():
-    s = plan_schedule(get_protocol("saint"), MONDAY, min_interval_min=55)
-    assert s.sessions[1].start - s.sessions[0].start == timedelta(minutes=55)
-    with pytest.raises(InputError, match="below the protocol's 50 min"):
+    s = plan_schedule(get_protocol("saint"), MONDAY, min_interval_min=55)  # 55 min of rest
+    assert s.sessions[1].start - s.sessions[0].start == timedelta(minutes=65)
+    s = plan_schedule(get_protocol("saint"), MONDAY, min_interval_min=60, interval_basis="start-to-start")
+    assert s.sessions[1].start - s.sessions[0].start == timedelta(minutes=60)
+    with pytest.raises(SafetyError, match="leaves 40.1 min between sessions, below the protocol's 50 min"):
+        plan_schedule(get_protocol("saint"), MONDAY, min_interval_min=50, interval_basis="start_to_start")
+    with pytest.raises(SafetyError, match="below the protocol's 50 min"):
         plan_schedule(get_protocol("saint"), MONDAY, min_interval_min=45)
+    forced = plan_schedule(get_protocol("saint"), MONDAY, min_interval_min=45, force=True)
+    assert forced.forced and forced.to_dict()["forced"]
+    assert b"SAFETY LIMIT OVERRIDDEN" in schedule_to_ics(forced)
 
 
 def test_day_that_does_not_fit_names_the_latest_start():
-    with pytest.raises(InputError, match="start between 08:00 and 10:20"):
+    with pytest.raises(InputError, match="start between 08:00 and 08:50"):
         plan_schedule(get_protocol("saint"), MONDAY.replace(hour=11))
 
 
@@ -261,10 +272,11 @@ def test_ten_hz_at_120_percent_fits_the_table_but_not_at_130():
         check_safety(get_protocol("rtms10"), 125)
 
 
-def test_twenty_hz_two_second_trains_are_refused():
+def test_twenty_hz_two_second_trains_are_allowed_at_100_and_refused_at_110():
     fast = dataclasses.replace(get_protocol("rtms10"), key="rtms20", frequency_hz=20.0, train_duration_s=2.0)
+    assert check_safety(fast, 100).ok  # 2.05 s at 100% MT
     with pytest.raises(SafetyError, match="limit of 1.6 s"):
-        check_safety(fast, 100)
+        check_safety(fast, 110)
 
 
 @pytest.mark.parametrize(
@@ -278,7 +290,7 @@ def test_outside_the_table_is_refused(freq, pct, message):
 
 def test_more_tbs_pulses_a_day_than_saint_is_refused():
     with pytest.raises(SafetyError, match="pulses per day 21600 pulses exceeds the limit of 18000"):
-        check_safety(get_protocol("saint"), 90, sessions_per_day=12)
+        check_safety(dataclasses.replace(get_protocol("saint"), sessions_per_day=12), 90)
 
 
 # --- session log ---------------------------------------------------------------------------------
@@ -293,6 +305,7 @@ def _filled_log() -> str:
     rows[3][5], rows[3][7] = "900", "partial"  # session 3
     rows[4][7], rows[4][9] = "missed", "patient late"  # session 4
     rows[12][8] = "headache"  # session 12
+    rows[12][14:17] = ["mild", "possible", "no"]
     for row in rows[41:]:  # sessions 41-50 not yet recorded
         row[7] = ""
     return "\n".join("\t".join(r) for r in rows) + "\n"
@@ -317,8 +330,10 @@ def test_session_log_round_trip_and_course_summary():
     assert summary.pulses_planned == 90_000
     assert summary.days_treated == 4 and not summary.complete
     assert summary.missed_sessions == (4,) and summary.partial_sessions == (3,)
-    assert summary.adverse_events == ((12, "headache"),)
-    assert "Delivered 38 of 50" in summary.text() and "#12 headache" in summary.text()
+    assert [(e.session, e.term, e.severity, e.action) for e in summary.adverse_events] == [
+        (12, "headache", "mild", "none")
+    ]
+    assert "Delivered 38 of 50" in summary.text() and "#12 headache (mild, possible)" in summary.text()
 
 
 @pytest.mark.parametrize(

@@ -3,17 +3,25 @@
 Research use; not a medical device.
 
 ``protocols``   protocols as data with references; pulses and durations derived
+``custom``      protocols given on the command line, checked like the built-in ones
 ``schedule``    session times within clinic hours; iCalendar export
 ``dose``        %RMT intensity with Stokes depth correction, capped at 100% MSO
-``safety``      published safety limits (Rossi et al. 2009/2021); refusals unless forced
-``sessionlog``  planned vs delivered sessions, missed sessions, adverse events, course summary
+``rules``       every safety rule as data: limit, basis (consensus / published protocol / tmstarget policy), source
+``safety``      checks of a protocol and dose against the rules; refusals unless forced
+``sessionlog``  the session-log TSV: planned vs delivered sessions, coil, target, structured adverse events
+``course``      course summary and deviations of a delivered log from the plan and the safety rules
+``screening``   safety screening form (after Rossi et al. 2011) with physician-review flags; the scheduling gate
+``threshold``   resting motor threshold from MEP trials: relative frequency and ML-PEST
 ``files``       atomic writes of the outputs above
 """
 
+from .course import CourseSummary, Deviation, check_course_log, summarize_course
+from .custom import custom_protocol
 from .dose import DEFAULT_GRADIENT, DEPTH_GRADIENTS, Dose, compute_dose, depth_adjusted_mt, resolve_gradient
 from .files import check_writable, write_atomic
-from .protocols import PROTOCOLS, Protocol, get_protocol
-from .safety import SINGLE_TRAIN_LIMITS_S, TBS_ENVELOPE, SafetyCheck, SafetyReport, check_safety
+from .protocols import INTERVAL_BASES, PROTOCOLS, Protocol, get_protocol
+from .rules import RULES, SINGLE_TRAIN_LIMITS_S, TBS_ENVELOPE, SafetyRule
+from .safety import SafetyCheck, SafetyReport, check_gap, check_safety
 from .schedule import (
     ClinicHours,
     Schedule,
@@ -23,47 +31,80 @@ from .schedule import (
     plan_schedule,
     schedule_to_ics,
 )
+from .screening import SCREENING_ITEMS, ScreeningResult, check_screening, parse_screening, screening_template
 from .sessionlog import (
+    AE_ACTIONS,
+    AE_RELATEDNESS,
+    AE_SEVERITIES,
     LOG_COLUMNS,
     STATUSES,
-    CourseSummary,
+    AdverseEvent,
     SessionRecord,
     format_session_log,
     parse_session_log,
     planned_records,
-    summarize_course,
+)
+from .threshold import (
+    PestResult,
+    RelativeFrequencyResult,
+    Trials,
+    parse_trials,
+    pest_threshold,
+    relative_frequency_threshold,
 )
 
 __all__ = [
-    "DEFAULT_GRADIENT",
-    "DEPTH_GRADIENTS",
-    "LOG_COLUMNS",
-    "PROTOCOLS",
-    "SINGLE_TRAIN_LIMITS_S",
-    "STATUSES",
-    "TBS_ENVELOPE",
+    "AE_ACTIONS",
+    "AE_RELATEDNESS",
+    "AE_SEVERITIES",
+    "AdverseEvent",
     "ClinicHours",
     "CourseSummary",
+    "DEFAULT_GRADIENT",
+    "DEPTH_GRADIENTS",
+    "Deviation",
     "Dose",
+    "INTERVAL_BASES",
+    "LOG_COLUMNS",
+    "PROTOCOLS",
+    "PestResult",
     "Protocol",
+    "RULES",
+    "RelativeFrequencyResult",
+    "SCREENING_ITEMS",
+    "SINGLE_TRAIN_LIMITS_S",
+    "STATUSES",
     "SafetyCheck",
     "SafetyReport",
+    "SafetyRule",
     "Schedule",
+    "ScreeningResult",
     "Session",
     "SessionRecord",
+    "TBS_ENVELOPE",
+    "Trials",
+    "check_course_log",
+    "check_gap",
     "check_safety",
+    "check_screening",
     "check_writable",
     "compute_dose",
+    "custom_protocol",
     "depth_adjusted_mt",
     "format_session_log",
     "get_protocol",
     "parse_clinic_days",
     "parse_clinic_hours",
+    "parse_screening",
     "parse_session_log",
+    "parse_trials",
+    "pest_threshold",
     "plan_schedule",
     "planned_records",
+    "relative_frequency_threshold",
     "resolve_gradient",
     "schedule_to_ics",
+    "screening_template",
     "summarize_course",
     "write_atomic",
 ]

@@ -13,9 +13,11 @@ from typing import Any
 
 from ..exceptions import InputError
 
-__all__ = ["PROTOCOLS", "Protocol", "get_protocol"]
+__all__ = ["INTERVAL_BASES", "PROTOCOLS", "Protocol", "get_protocol"]
 
 _KINDS = ("itbs", "ctbs", "rtms")
+#: How an interval between two sessions on one day is measured.
+INTERVAL_BASES = ("end_to_start", "start_to_start")
 
 
 def _whole(value: float, what: str, key: str) -> int:
@@ -54,7 +56,7 @@ class Protocol:
     trains_per_session, sessions_per_day, treatment_days : int
         Counts as published.
     min_interval_min : float or None
-        Minimum time between the starts of two sessions on the same day, minutes.
+        Minimum time between two sessions on the same day, minutes, measured as ``interval_basis`` says.
     intensity_pct_rmt : float
         Intensity as % of resting motor threshold.
     depth_corrected : bool
@@ -67,6 +69,11 @@ class Protocol:
         Where the numbers come from.
     notes : str
         Caveats (e.g. which numbers are a configuration rather than one trial's protocol).
+    interval_basis : {"end_to_start", "start_to_start"}
+        Whether ``min_interval_min`` runs from the end of one session (a rest) or from its start.
+    max_pct_rmt : float or None
+        Theta-burst intensity ceiling in % of measured RMT, a tmstarget policy (None = the default, 120%;
+        see :data:`tmstarget.protocol.rules.RULES`).
     """
 
     key: str
@@ -87,6 +94,8 @@ class Protocol:
     target: str
     references: tuple[str, ...]
     notes: str = ""
+    interval_basis: str = "end_to_start"
+    max_pct_rmt: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -102,6 +111,16 @@ class Protocol:
         for field, value in positive.items():
             if not value > 0:
                 raise InputError(f"protocol {self.key!r}: {field} = {value} must be > 0 — fix the protocol definition")
+        if self.interval_basis not in INTERVAL_BASES:
+            raise InputError(
+                f"protocol {self.key!r}: interval basis {self.interval_basis!r} is unknown — "
+                f"use one of {', '.join(INTERVAL_BASES)}"
+            )
+        for field, value in (("min_interval_min", self.min_interval_min), ("max_pct_rmt", self.max_pct_rmt)):
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise InputError(
+                    f"protocol {self.key!r}: {field} = {value} must be > 0 — fix the protocol definition"
+                )
         if self.inter_train_interval_s < 0:
             raise InputError(
                 f"protocol {self.key!r}: inter_train_interval_s must be >= 0 — fix the protocol definition"
@@ -146,6 +165,25 @@ class Protocol:
         return n * self.train_duration_s + (n - 1) * self.inter_train_interval_s
 
     @property
+    def min_gap_min(self) -> float:
+        """Minimum rest from the end of one session to the start of the next on one day, minutes."""
+        if self.min_interval_min is None:
+            return 0.0
+        if self.interval_basis == "end_to_start":
+            return float(self.min_interval_min)
+        return max(0.0, self.min_interval_min - self.session_duration_s / 60.0)
+
+    @property
+    def min_start_to_start_min(self) -> float:
+        """Minimum time between the starts of two sessions on one day, minutes (never below a session)."""
+        duration_min = self.session_duration_s / 60.0
+        if self.min_interval_min is None:
+            return duration_min
+        if self.interval_basis == "end_to_start":
+            return duration_min + self.min_interval_min
+        return max(duration_min, float(self.min_interval_min))
+
+    @property
     def sessions_per_course(self) -> int:
         """Sessions in the whole course."""
         return self.sessions_per_day * self.treatment_days
@@ -175,6 +213,8 @@ class Protocol:
             "sessions_per_day": self.sessions_per_day,
             "treatment_days": self.treatment_days,
             "min_interval_min": self.min_interval_min,
+            "interval_basis": self.interval_basis,
+            "max_pct_rmt": self.max_pct_rmt,
             "intensity_pct_rmt": self.intensity_pct_rmt,
             "depth_corrected": self.depth_corrected,
             "consecutive_days": self.consecutive_days,
@@ -184,6 +224,8 @@ class Protocol:
                 "pulses_per_train": self.pulses_per_train,
                 "pulses_per_session": self.pulses_per_session,
                 "session_duration_s": self.session_duration_s,
+                "min_gap_min": round(self.min_gap_min, 3),
+                "min_start_to_start_min": round(self.min_start_to_start_min, 3),
                 "sessions_per_course": self.sessions_per_course,
                 "pulses_per_day": self.pulses_per_day,
                 "pulses_per_course": self.pulses_per_course,
@@ -250,8 +292,10 @@ PROTOCOLS: dict[str, Protocol] = {
             consecutive_days=True,
             target="left DLPFC, individual fcMRI target most anticorrelated with the sgACC",
             references=(_COLE_2020, _COLE_2022, _HUANG_2005),
-            notes="1800 pulses a session, 10 sessions a day >= 50 min apart, 5 consecutive days, "
-            "90% RMT adjusted for cortical depth.",
+            notes="1800 pulses a session, 10 sessions a day with a 50-minute intersession interval (read as 50 min "
+            "of rest from the end of one session to the start of the next, i.e. sessions hourly), 5 consecutive "
+            "days, 90% RMT adjusted for cortical depth.",
+            interval_basis="end_to_start",
         ),
         Protocol(
             key="itbs",
@@ -329,3 +373,4 @@ def get_protocol(key: str) -> Protocol:
         return PROTOCOLS[key.strip().lower()]
     except KeyError:
         raise InputError(f"unknown protocol {key!r} — use one of {', '.join(PROTOCOLS)}") from None
+

@@ -1,11 +1,11 @@
-"""Published safety limits, checked before a dose is accepted.
+"""Safety checks: a protocol and a dose against every rule in :mod:`tmstarget.protocol.rules`.
 
-Rossi et al. 2021 (Clin Neurophysiol 132:269-306), the current IFCN consensus, updates only the
-emerging issues and leaves "still valid the 2009 recommendations regarding ... the utilization of
-reference thresholds of stimulation". The reference thresholds for conventional rTMS are therefore the
-single-train limits tabulated in Rossi et al. 2009 (Clin Neurophysiol 120:2008-2039) from Wassermann
-1998 (Electroencephalogr Clin Neurophysiol 108:1-16). No consensus table exists for theta burst; for
-TBS tmstarget refuses doses outside the envelope delivered in published depression trials, and says so.
+Rossi et al. 2021 (Clin Neurophysiol 132:269-306), the current IFCN consensus, keeps "still valid the
+2009 recommendations regarding ... the utilization of reference thresholds of stimulation". The
+reference thresholds for conventional rTMS are therefore the single-train limits tabulated in Rossi
+et al. 2009 from Wassermann 1998, with the inter-train interval finding of Chen et al. 1997. No
+consensus table exists for theta burst: tmstarget checks it against the SAINT/SNT envelope and against
+an intensity ceiling that is a tool policy (set by the protocol), and says so in every check.
 
 Intensities are compared as the stimulator setting in % of the *measured* motor threshold, because
 the tables were built from motor-cortex thresholds; a depth-corrected dose is therefore checked
@@ -21,170 +21,274 @@ from typing import Any
 
 from ..exceptions import SafetyError
 from .protocols import Protocol
+from .rules import (
+    ITI_RULE,
+    RULES,
+    SINGLE_TRAIN_LIMITS_S,
+    TBS_DEFAULT_MAX_PCT_RMT,
+    TBS_ENVELOPE,
+    SafetyRule,
+    table_source,
+)
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SINGLE_TRAIN_LIMITS_S", "SafetyCheck", "SafetyReport", "TBS_ENVELOPE", "check_safety"]
+__all__ = [
+    "SafetyCheck",
+    "SafetyReport",
+    "check_gap",
+    "check_safety",
+    "safety_problem",
+]
 
-_ROSSI_TABLE = "Rossi et al. 2009 single-train table (from Wassermann 1998), kept valid by Rossi et al. 2021"
-
-#: Maximum safe duration (s) of a single rTMS train by frequency (Hz) and intensity (% MT); values
-#: printed as ">x" in the table (no adverse effect at the longest duration tested) are used as x.
-SINGLE_TRAIN_LIMITS_S: dict[float, dict[float, float]] = {
-    1.0: {90: 1800.0, 100: 1800.0, 110: 1800.0, 120: 360.0, 130: 50.0},
-    5.0: {90: 10.0, 100: 10.0, 110: 10.0, 120: 10.0, 130: 10.0},
-    10.0: {90: 5.0, 100: 5.0, 110: 5.0, 120: 4.2, 130: 2.9},
-    20.0: {90: 2.05, 100: 1.6, 110: 1.0, 120: 0.55, 130: 0.35},
-    25.0: {90: 1.28, 100: 0.84, 110: 0.4, 120: 0.24, 130: 0.2},
-}
-
-#: Theta-burst envelope of published depression trials: (limit, unit, source).
-TBS_ENVELOPE: dict[str, tuple[float, str, str]] = {
-    "intensity_pct_rmt": (
-        120.0,
-        "% of measured RMT",
-        "highest TBS intensity in large depression trials (Blumberger et al. 2018, THREE-D, 120% RMT); "
-        "no consensus TBS table exists (Rossi et al. 2021)",
-    ),
-    "pulses_per_session": (1800.0, "pulses", "SAINT/SNT session (Cole et al. 2020, 2022)"),
-    "pulses_per_day": (18000.0, "pulses", "SAINT/SNT day: 10 x 1800 pulses (Cole et al. 2020, 2022)"),
-}
+_RTMS_MAX_PULSES_PER_SESSION = 3000.0  # O'Reardon et al. 2007, FDA-cleared 10 Hz protocol
+_RTMS_MAX_SESSIONS_PER_DAY = 1.0
 
 
 @dataclass(frozen=True)
 class SafetyCheck:
-    """One limit compared with the requested value."""
+    """One rule applied to one requested value.
+
+    ``bound`` is ``"max"`` (value must not exceed the limit) or ``"min"`` (value must reach it);
+    ``strict`` makes the limit itself fail (e.g. pauses of 1 s *or less* are unsafe).
+    """
 
     name: str
     value: float
     limit: float
     unit: str
     source: str
+    rule: str = ""
+    basis: str = "consensus"
+    bound: str = "max"
+    strict: bool = False
+    action: str = "refuse"
+
+    @classmethod
+    def of(cls, rule: SafetyRule, name: str, value: float, limit: float, unit: str, **kw: Any) -> SafetyCheck:
+        """A check of ``rule`` (its basis, source and action are copied; ``source`` may be overridden)."""
+        source = kw.pop("source", rule.source)
+        return cls(name, float(value), float(limit), unit, source, rule.key, rule.basis, action=rule.action, **kw)
 
     @property
     def ok(self) -> bool:
-        """True when the value does not exceed the limit."""
-        return self.value <= self.limit + 1e-9
+        """True when the value respects the limit."""
+        eps = 1e-9
+        if self.bound == "min":
+            return self.value > self.limit + eps if self.strict else self.value >= self.limit - eps
+        return self.value < self.limit - eps if self.strict else self.value <= self.limit + eps
 
     def describe(self) -> str:
-        """One-line statement of the comparison and its source."""
-        relation = "within" if self.ok else "exceeds"
+        """One-line statement of the comparison, the rule and its source."""
+        if self.ok:
+            relation = "within"
+        elif self.bound == "min":
+            relation = "at or below" if self.strict else "below"
+        else:
+            relation = "at or above" if self.strict else "exceeds"
         return (
-            f"{self.name} {self.value:g} {self.unit} {relation} the limit of {self.limit:g} {self.unit} ({self.source})"
+            f"{self.name} {self.value:g} {self.unit} {relation} the limit of {self.limit:g} {self.unit} "
+            f"[rule {self.rule}, {self.basis}: {self.source}]"
         )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return {
             "name": self.name,
+            "rule": self.rule,
             "value": round(self.value, 3),
             "limit": self.limit,
+            "bound": self.bound,
+            "strict": self.strict,
             "unit": self.unit,
             "ok": self.ok,
+            "action": self.action,
+            "basis": self.basis,
             "source": self.source,
         }
 
 
 @dataclass(frozen=True)
 class SafetyReport:
-    """All checks for one protocol and dose; ``forced`` when violations were overridden."""
+    """All checks for one protocol and dose.
+
+    ``force`` records that ``--force`` was given; ``forced`` that it overrode at least one refusal.
+    """
 
     protocol: str
+    pct_of_measured_rmt: float
     checks: tuple[SafetyCheck, ...]
-    forced: bool
+    force: bool = False
 
     @property
-    def ok(self) -> bool:
-        """True when every check passed."""
-        return all(c.ok for c in self.checks)
+    def refusals(self) -> tuple[SafetyCheck, ...]:
+        """Failed checks that refuse the dose."""
+        return tuple(c for c in self.checks if not c.ok and c.action == "refuse")
+
+    @property
+    def warnings(self) -> tuple[SafetyCheck, ...]:
+        """Failed checks that only warn."""
+        return tuple(c for c in self.checks if not c.ok and c.action != "refuse")
 
     @property
     def violations(self) -> tuple[SafetyCheck, ...]:
-        """The checks that failed."""
+        """Every failed check."""
         return tuple(c for c in self.checks if not c.ok)
+
+    @property
+    def ok(self) -> bool:
+        """True when no check refuses the dose."""
+        return not self.refusals
+
+    @property
+    def forced(self) -> bool:
+        """True when a refusal was overridden with ``--force``."""
+        return self.force and not self.ok
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return {
             "protocol": self.protocol,
+            "pct_of_measured_rmt": round(self.pct_of_measured_rmt, 2),
             "ok": self.ok,
+            "force": self.force,
             "forced": self.forced,
+            "refusals": [c.rule for c in self.refusals],
+            "warnings": [c.rule for c in self.warnings],
             "checks": [c.to_dict() for c in self.checks],
         }
 
 
-def _table_checks(protocol: Protocol, pct_rmt: float) -> list[SafetyCheck]:
-    """Single-train duration limit for conventional rTMS (conservative: next higher row and column)."""
+def _next_at_or_above(values: list[float], x: float) -> int:
+    return bisect_left(values, x - 1e-9)
+
+
+def _rtms_checks(protocol: Protocol, pct: float) -> list[SafetyCheck]:
+    """Single-train table (conservative: next higher row and column), inter-train interval, session envelope."""
     freqs = sorted(SINGLE_TRAIN_LIMITS_S)
-    i = bisect_left(freqs, protocol.frequency_hz - 1e-9)
+    i = _next_at_or_above(freqs, protocol.frequency_hz)
+    checks: list[SafetyCheck] = []
     if i == len(freqs):
-        return [
-            SafetyCheck("frequency", protocol.frequency_hz, freqs[-1], "Hz", _ROSSI_TABLE + "; no limits above 25 Hz")
-        ]
-    row = SINGLE_TRAIN_LIMITS_S[freqs[i]]
-    cols = sorted(row)
-    j = bisect_left(cols, pct_rmt - 1e-9)
+        checks.append(SafetyCheck.of(RULES["rtms.frequency"], "frequency", protocol.frequency_hz, freqs[-1], "Hz"))
+    cols = sorted(SINGLE_TRAIN_LIMITS_S[freqs[0]])
+    j = _next_at_or_above(cols, pct)
     if j == len(cols):
-        return [
-            SafetyCheck("intensity", pct_rmt, cols[-1], "% of measured RMT", _ROSSI_TABLE + "; no limits above 130% MT")
-        ]
-    limit = row[cols[j]]
-    source = f"{_ROSSI_TABLE}, row {freqs[i]:g} Hz, column {cols[j]:g}% MT"
-    return [SafetyCheck("train duration", protocol.train_duration_s, limit, "s", source)]
+        checks.append(SafetyCheck.of(RULES["rtms.intensity"], "intensity", pct, cols[-1], "% of measured RMT"))
+    if i < len(freqs) and j < len(cols):
+        limit = SINGLE_TRAIN_LIMITS_S[freqs[i]][cols[j]]
+        source = table_source(freqs[i], cols[j])
+        checks.append(
+            SafetyCheck.of(RULES["rtms.train_duration"], "train duration", protocol.train_duration_s, limit, "s",
+                           source=source)
+        )
+    if protocol.trains_per_session > 1 and protocol.frequency_hz > ITI_RULE["applies_above_hz"] and (
+        pct > ITI_RULE["applies_above_pct_mt"]
+    ):
+        iti = protocol.inter_train_interval_s
+        checks.append(
+            SafetyCheck.of(RULES["rtms.inter_train_interval"], "inter-train interval", iti,
+                           ITI_RULE["unsafe_at_or_below_s"], "s", bound="min", strict=True)
+        )
+        checks.append(
+            SafetyCheck.of(RULES["rtms.inter_train_interval_tested"], "inter-train interval (tested)", iti,
+                           ITI_RULE["tested_safe_s"], "s", bound="min")
+        )
+    checks.append(
+        SafetyCheck.of(RULES["rtms.pulses_per_session"], "pulses per session", protocol.pulses_per_session,
+                       _RTMS_MAX_PULSES_PER_SESSION, "pulses")
+    )
+    checks.append(
+        SafetyCheck.of(RULES["rtms.sessions_per_day"], "sessions per day", protocol.sessions_per_day,
+                       _RTMS_MAX_SESSIONS_PER_DAY, "sessions")
+    )
+    return checks
 
 
-def _tbs_checks(protocol: Protocol, pct_rmt: float, sessions_per_day: int) -> list[SafetyCheck]:
-    values = {
-        "intensity_pct_rmt": pct_rmt,
-        "pulses_per_session": float(protocol.pulses_per_session),
-        "pulses_per_day": float(protocol.pulses_per_session * sessions_per_day),
-    }
-    return [
-        SafetyCheck(name.replace("_pct_rmt", "").replace("_", " "), values[name], limit, unit, source)
-        for name, (limit, unit, source) in TBS_ENVELOPE.items()
-    ]
-
-
-def check_safety(
-    protocol: Protocol, pct_of_measured_rmt: float, *, sessions_per_day: int | None = None, force: bool = False
-) -> SafetyReport:
-    """Check a protocol at a given intensity against the published limits.
+def check_gap(protocol: Protocol, gap_min: float | None) -> SafetyCheck | None:
+    """The SAINT/SNT spacing rule for theta burst given several times a day (None when it does not apply).
 
     Parameters
     ----------
     protocol : Protocol
-        The protocol to deliver.
+        The protocol (theta burst with more than one session a day is checked).
+    gap_min : float or None
+        Minutes from the end of one session to the start of the next; None = the protocol's own minimum.
+    """
+    if not protocol.is_tbs or protocol.sessions_per_day < 2:
+        return None
+    if gap_min is None:
+        gap_min = protocol.min_gap_min
+    limit, unit = TBS_ENVELOPE["tbs.session_gap"]
+    return SafetyCheck.of(RULES["tbs.session_gap"], "gap between sessions", gap_min, limit, unit, bound="min")
+
+
+def _tbs_checks(protocol: Protocol, pct: float) -> list[SafetyCheck]:
+    ceiling = protocol.max_pct_rmt if protocol.max_pct_rmt is not None else TBS_DEFAULT_MAX_PCT_RMT
+    rule = RULES["tbs.intensity"]
+    source = rule.source if protocol.max_pct_rmt is None else f"set to {ceiling:g}% by the protocol; {rule.source}"
+    checks = [SafetyCheck.of(rule, "intensity", pct, ceiling, "% of measured RMT", source=source)]
+    checks.append(SafetyCheck.of(RULES["tbs.pattern"], "pulses per burst", protocol.pulses_per_burst, 3, "pulses"))
+    checks.append(SafetyCheck.of(RULES["tbs.pattern"], "intra-burst frequency", protocol.frequency_hz, 50, "Hz"))
+    values = {
+        "tbs.pulses_per_session": ("pulses per session", protocol.pulses_per_session),
+        "tbs.pulses_per_day": ("pulses per day", protocol.pulses_per_day),
+        "tbs.sessions_per_day": ("sessions per day", protocol.sessions_per_day),
+    }
+    for key, (name, value) in values.items():
+        limit, unit = TBS_ENVELOPE[key]
+        checks.append(SafetyCheck.of(RULES[key], name, value, limit, unit))
+    return checks
+
+
+def safety_problem(what: str, checks: tuple[SafetyCheck, ...] | list[SafetyCheck]) -> str:
+    """The refusal message for failed checks: each rule, value, limit and source, and how to proceed."""
+    reasons = "; ".join(c.describe() for c in checks)
+    return (
+        f"{what} refused: {reasons} — change the dose or protocol so every rule holds (check RMT and depths); "
+        "--force overrides (recorded in every output; research use, your responsibility)"
+    )
+
+
+def check_safety(
+    protocol: Protocol,
+    pct_of_measured_rmt: float,
+    *,
+    gap_min: float | None = None,
+    force: bool = False,
+) -> SafetyReport:
+    """Check a protocol at a given intensity against every rule that applies to it.
+
+    Parameters
+    ----------
+    protocol : Protocol
+        The protocol to deliver (its trains, sessions per day, minimum gap and intensity ceiling).
     pct_of_measured_rmt : float
         Stimulator setting as % of the measured resting motor threshold (see :attr:`Dose.pct_of_measured_rmt`).
-    sessions_per_day : int, optional
-        Sessions a day if different from the protocol's.
+    gap_min : float, optional
+        Planned minutes from the end of one session to the start of the next (default: the protocol's).
     force : bool
-        Return the report with its violations instead of raising (the override is logged).
+        Return the report with its refusals instead of raising (the override is logged and recorded).
 
     Returns
     -------
     SafetyReport
-        Every check with its limit and source.
+        Every check with its rule, limit, basis and source.
 
     Raises
     ------
     SafetyError
-        When a limit is exceeded and ``force`` is False; the message names each limit and its source.
+        When a ``refuse`` rule fails and ``force`` is False; the message names each rule, limit and source.
     """
-    per_day = protocol.sessions_per_day if sessions_per_day is None else int(sessions_per_day)
-    if protocol.is_tbs:
-        checks = _tbs_checks(protocol, pct_of_measured_rmt, per_day)
-    else:
-        checks = _table_checks(protocol, pct_of_measured_rmt)
-    report = SafetyReport(
-        protocol=protocol.key, checks=tuple(checks), forced=bool(force) and not all(c.ok for c in checks)
-    )
-    if not report.ok:
-        reasons = "; ".join(c.describe() for c in report.violations)
+    pct = float(pct_of_measured_rmt)
+    checks = _tbs_checks(protocol, pct) if protocol.is_tbs else _rtms_checks(protocol, pct)
+    gap = check_gap(protocol, gap_min)
+    if gap is not None:
+        checks.append(gap)
+    report = SafetyReport(protocol.key, pct, tuple(checks), force=bool(force))
+    if report.refusals:
         if not force:
-            raise SafetyError(
-                f"{protocol.key} at {pct_of_measured_rmt:.0f}% of measured RMT refused: {reasons} — "
-                "lower the intensity or check RMT and depths; --force overrides (research use, your responsibility)"
-            )
-        logger.warning("safety limit overridden with --force: %s", reasons)
+            raise SafetyError(safety_problem(f"{protocol.key} at {pct:.0f}% of measured RMT", report.refusals))
+        logger.warning("safety limit overridden with --force: %s", "; ".join(c.describe() for c in report.refusals))
+    for check in report.warnings:
+        logger.warning("safety note: %s", check.describe())
     return report

@@ -1,7 +1,11 @@
 """Session times for a course, within clinic hours, and the course as an iCalendar file.
 
-Sessions on one day start a fixed interval apart (the protocol's minimum, e.g. 50 min between session
-starts for SAINT, or longer if asked); every treatment day starts at the same time of day as the first.
+Sessions on one day start a fixed interval apart. The protocol states its minimum interval and how it is
+measured (``interval_basis``): from the end of one session to the start of the next (SAINT/SNT's
+"50-minute intersession interval": 50 min of rest after a 9.9-minute session, so sessions start hourly) or
+from start to start. A requested interval is measured the same way unless another basis is given. Start
+times are rounded up to whole minutes, so the rest is never shorter than asked; every treatment day
+starts at the same time of day as the first.
 Treatment days are clinic days (Monday-Friday by default) that are not closed; a course that the
 protocol delivered on consecutive days but that the calendar interrupts is scheduled anyway and flagged.
 """
@@ -15,9 +19,9 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 from .. import NOTICE, __version__
-from ..exceptions import InputError
+from ..exceptions import InputError, SafetyError
 from .dose import Dose
-from .protocols import Protocol
+from .protocols import INTERVAL_BASES, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +133,14 @@ class Schedule:
     interval_min: float
     hours: ClinicHours
     skipped_dates: tuple[date, ...]
+    interval_basis: str = "start_to_start"
+    requested_interval_min: float | None = None
+    forced: bool = False
+
+    @property
+    def gap_min(self) -> float:
+        """Rest between the end of one session and the start of the next on one day, minutes."""
+        return self.interval_min - self.protocol.session_duration_s / 60.0
 
     @property
     def interrupted(self) -> bool:
@@ -141,6 +153,11 @@ class Schedule:
             "protocol": self.protocol.key,
             "n_sessions": len(self.sessions),
             "interval_between_starts_min": self.interval_min,
+            "gap_between_sessions_min": round(self.gap_min, 2),
+            "interval_basis": self.interval_basis,
+            "requested_interval_min": self.requested_interval_min,
+            "protocol_min_gap_min": round(self.protocol.min_gap_min, 2),
+            "forced": self.forced,
             "clinic_hours": f"{self.hours.open:%H:%M}-{self.hours.close:%H:%M}",
             "clinic_days": [_DAY_NAMES[d] for d in sorted(self.hours.days)],
             "skipped_dates": [d.isoformat() for d in self.skipped_dates],
@@ -149,28 +166,45 @@ class Schedule:
         }
 
 
-def _interval_min(protocol: Protocol, requested: float | None) -> float:
+def _interval_min(protocol: Protocol, requested: float | None, basis: str, force: bool) -> tuple[float, bool]:
+    """Minutes between session starts (whole minutes, rounded up) and whether a short rest was forced."""
+    if basis not in INTERVAL_BASES:
+        raise InputError(f"interval basis {basis!r} is unknown — use one of {', '.join(INTERVAL_BASES)}")
     duration_min = protocol.session_duration_s / 60.0
-    minimum = protocol.min_interval_min or duration_min
     if requested is None:
-        interval = max(minimum, duration_min)
+        step = protocol.min_start_to_start_min
     else:
-        interval = float(requested)
-        if not math.isfinite(interval) or interval < minimum - 1e-9:
+        value = float(requested)
+        if not (math.isfinite(value) and value >= 0):
+            raise InputError(f"{protocol.key}: interval {value:g} min is not a time — give minutes >= 0")
+        step = duration_min + value if basis == "end_to_start" else value
+        if step < duration_min - 1e-9:
             raise InputError(
-                f"{protocol.key}: {interval:g} min between session starts is below the protocol's {minimum:g} min — "
-                f"use --min-interval-min {minimum:g} or more"
+                f"{protocol.key}: sessions last {duration_min:.1f} min, longer than {value:g} min between starts — "
+                "sessions would overlap; raise --min-interval-min or use --interval-basis end-to-start"
             )
-        if interval < duration_min:
-            raise InputError(
-                f"{protocol.key}: sessions last {duration_min:.1f} min, longer than {interval:g} min between starts — "
-                "sessions would overlap; raise --min-interval-min"
-            )
-    return interval
+    step = float(math.ceil(step - 1e-6))
+    gap = step - duration_min
+    short = gap < protocol.min_gap_min - 1e-6
+    if short and not force:
+        ask = f"{value:g} min {basis.replace('_', '-')}" if requested is not None else "the requested interval"
+        raise SafetyError(
+            f"{protocol.key}: {ask} leaves {gap:.1f} min between sessions, below the protocol's "
+            f"{protocol.min_gap_min:g} min from the end of one session to the start of the next — use "
+            f"--min-interval-min {protocol.min_gap_min:g} --interval-basis end-to-start or more; "
+            "--force overrides (recorded in every output)"
+        )
+    return step, short
 
 
 def plan_schedule(
-    protocol: Protocol, start: datetime, *, hours: ClinicHours | None = None, min_interval_min: float | None = None
+    protocol: Protocol,
+    start: datetime,
+    *,
+    hours: ClinicHours | None = None,
+    min_interval_min: float | None = None,
+    interval_basis: str | None = None,
+    force: bool = False,
 ) -> Schedule:
     """Plan every session of a course.
 
@@ -183,7 +217,12 @@ def plan_schedule(
     hours : ClinicHours, optional
         Clinic hours, days and closed dates (default 08:00-18:00, Monday-Friday).
     min_interval_min : float, optional
-        Minutes between session starts on one day; at least the protocol's minimum.
+        Minutes between sessions on one day, measured per ``interval_basis``; the rest it leaves must be at
+        least the protocol's (``protocol.min_gap_min``). Default: the protocol's minimum.
+    interval_basis : {"end_to_start", "start_to_start"}, optional
+        How ``min_interval_min`` is measured; default the protocol's ``interval_basis``.
+    force : bool
+        Accept a rest shorter than the protocol's minimum (recorded as ``forced``).
 
     Returns
     -------
@@ -194,9 +233,12 @@ def plan_schedule(
     ------
     InputError
         When the start is not on a clinic day or within hours, or a day's sessions do not fit before closing.
+    SafetyError
+        When the rest between sessions is below the protocol's minimum and ``force`` is False.
     """
     hours = hours or ClinicHours()
-    interval = _interval_min(protocol, min_interval_min)
+    basis = protocol.interval_basis if interval_basis is None else interval_basis.replace("-", "_")
+    interval, forced = _interval_min(protocol, min_interval_min, basis, force)
     step = timedelta(minutes=interval)
     duration = timedelta(seconds=protocol.session_duration_s)
     t0 = start.time().replace(tzinfo=None)
@@ -229,7 +271,9 @@ def plan_schedule(
             begin = first + k * step
             sessions.append(Session(len(sessions) + 1, day_number, k + 1, begin, begin + duration))
         day += timedelta(days=1)
-    schedule = Schedule(protocol, tuple(sessions), interval, hours, tuple(skipped))
+    schedule = Schedule(
+        protocol, tuple(sessions), interval, hours, tuple(skipped), basis, min_interval_min, forced
+    )
     if schedule.interrupted:
         logger.warning(
             "%s was given on %d consecutive days but this course skips %s — "
@@ -252,7 +296,14 @@ def _ics_time(when: datetime) -> datetime:
     return when.astimezone(UTC) if isinstance(when.tzinfo, timezone) else when
 
 
-def schedule_to_ics(schedule: Schedule, *, participant: str | None = None, dose: Dose | None = None) -> bytes:
+def schedule_to_ics(
+    schedule: Schedule,
+    *,
+    participant: str | None = None,
+    dose: Dose | None = None,
+    forced: bool = False,
+    note: str = "",
+) -> bytes:
     """The schedule as an RFC 5545 calendar (one VEVENT per session), built with ``icalendar``.
 
     Parameters
@@ -263,6 +314,10 @@ def schedule_to_ics(schedule: Schedule, *, participant: str | None = None, dose:
         Added to each event's summary and UID.
     dose : Dose, optional
         Intensity and stimulator setting to print in each event's description (else the protocol's %RMT).
+    forced : bool
+        A safety limit was overridden with ``--force``: said in every event (also when the schedule was forced).
+    note : str
+        A sentence added to every event (e.g. a screening override and its reason).
 
     Returns
     -------
@@ -284,6 +339,10 @@ def schedule_to_ics(schedule: Schedule, *, participant: str | None = None, dose:
     pct = dose.intensity_pct_rmt if dose else p.intensity_pct_rmt
     basis = "depth-adjusted MT" if (dose.depth_corrected if dose else p.depth_corrected) else "RMT"
     setting = f" Setting {dose.setting_pct_mso}% MSO." if dose else ""
+    if forced or schedule.forced:
+        setting += " SAFETY LIMIT OVERRIDDEN WITH --force."
+    if note:
+        setting += f" {note}."
     for s in schedule.sessions:
         event = Event()
         event.add("uid", f"tmstarget-{p.key}-{participant or 'x'}-{first:%Y%m%dT%H%M}-{s.index:03d}@tmstarget")

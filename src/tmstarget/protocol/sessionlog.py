@@ -1,16 +1,23 @@
-"""Planned versus delivered sessions: a TSV log, its validation and the course summary.
+"""Planned versus delivered sessions: the TSV session log and its validation.
 
 The log has one row per planned session::
 
     session  day  planned_start  delivered_start  pulses_planned  pulses_delivered
-    setting_pct_mso  status  adverse_event  notes
+    setting_pct_mso  status  adverse_event  notes  delivered_end  coil  target  arm_code
+    ae_severity  ae_relatedness  ae_serious  ae_action
 
-(tab-separated, one line per session; shown on two lines here)
+(tab-separated, one line per session; shown on three lines here). Only ``session`` and
+``pulses_planned`` are required; the columns after ``notes`` were added later and may be absent.
+``coil`` and ``target`` record what was actually used; ``arm_code`` is the concealed allocation code
+(never "sham"/"active" in a blinded trial).
 
 ``status`` is ``planned`` (not yet given), ``delivered``, ``partial`` or ``missed``; left empty or at
 ``planned`` (as in the template) it is inferred from ``pulses_delivered``: empty = planned, 0 = missed,
 all = delivered, fewer = partial. An explicit status must agree with ``pulses_delivered``.
-``adverse_event`` is free text, empty when none occurred.
+``adverse_event`` is the adverse event's term (free text, empty when none occurred); with a term,
+``ae_severity`` (mild, moderate, severe), ``ae_relatedness`` (not related, unlikely, possible, probable,
+definite), ``ae_serious`` (yes/no) are required and ``ae_action`` (none, paused, intensity reduced,
+session stopped, course stopped, treated) defaults to none.
 """
 
 from __future__ import annotations
@@ -27,14 +34,16 @@ from .dose import Dose
 from .schedule import Schedule
 
 __all__ = [
+    "AE_ACTIONS",
+    "AE_RELATEDNESS",
+    "AE_SEVERITIES",
+    "AdverseEvent",
     "LOG_COLUMNS",
     "STATUSES",
-    "CourseSummary",
     "SessionRecord",
     "format_session_log",
     "parse_session_log",
     "planned_records",
-    "summarize_course",
 ]
 
 LOG_COLUMNS = (
@@ -48,10 +57,44 @@ LOG_COLUMNS = (
     "status",
     "adverse_event",
     "notes",
+    "delivered_end",
+    "coil",
+    "target",
+    "arm_code",
+    "ae_severity",
+    "ae_relatedness",
+    "ae_serious",
+    "ae_action",
 )
 STATUSES = ("planned", "delivered", "partial", "missed")
+AE_SEVERITIES = ("mild", "moderate", "severe")
+AE_RELATEDNESS = ("not related", "unlikely", "possible", "probable", "definite")
+AE_ACTIONS = ("none", "paused", "intensity reduced", "session stopped", "course stopped", "treated")
 _REQUIRED = ("session", "pulses_planned")
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class AdverseEvent:
+    """One adverse event recorded at a session."""
+
+    session: int
+    term: str
+    severity: str
+    relatedness: str
+    serious: bool
+    action: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "session": self.session,
+            "event": self.term,
+            "severity": self.severity,
+            "relatedness": self.relatedness,
+            "serious": self.serious,
+            "action": self.action,
+        }
 
 
 @dataclass(frozen=True)
@@ -68,14 +111,37 @@ class SessionRecord:
     status: str
     adverse_event: str = ""
     notes: str = ""
+    delivered_end: datetime | None = None
+    coil: str = ""
+    target: str = ""
+    arm_code: str = ""
+    ae_severity: str = ""
+    ae_relatedness: str = ""
+    ae_serious: bool | None = None
+    ae_action: str = ""
+
+    @property
+    def event(self) -> AdverseEvent | None:
+        """The structured adverse event, if one was recorded."""
+        if not self.adverse_event:
+            return None
+        return AdverseEvent(
+            self.session,
+            self.adverse_event,
+            self.ae_severity,
+            self.ae_relatedness,
+            bool(self.ae_serious),
+            self.ae_action or "none",
+        )
 
 
-def planned_records(schedule: Schedule, dose: Dose | None = None) -> tuple[SessionRecord, ...]:
-    """A log template: every scheduled session with status ``planned``."""
+def planned_records(schedule: Schedule, dose: Dose | None = None, *, note: str = "") -> tuple[SessionRecord, ...]:
+    """A log template: every scheduled session with status ``planned`` (``note`` in every row, e.g. a --force)."""
     pulses = schedule.protocol.pulses_per_session
     setting = None if dose is None else float(dose.setting_pct_mso)
     return tuple(
-        SessionRecord(s.index, s.day, s.start, None, pulses, None, setting, "planned") for s in schedule.sessions
+        SessionRecord(s.index, s.day, s.start, None, pulses, None, setting, "planned", notes=note)
+        for s in schedule.sessions
     )
 
 
@@ -84,6 +150,8 @@ def _fmt(value: Any) -> str:
         return ""
     if isinstance(value, datetime):
         return value.isoformat(timespec="minutes")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:g}"
     return str(value).replace("\t", " ").replace("\n", " ")
@@ -167,6 +235,34 @@ def _status(r: _Row, planned: int, delivered: int | None) -> str:
     return status
 
 
+def _choice(r: _Row, col: str, allowed: tuple[str, ...], *, required: bool) -> str:
+    value = " ".join(r.text(col).lower().replace("_", " ").split())
+    if not value and not required:
+        return ""
+    if value not in allowed:
+        got = f"= {value!r} is not allowed" if value else "is empty for an adverse event"
+        raise r.fail(col, got, f"use one of: {', '.join(allowed)}")
+    return value
+
+
+def _adverse_event(r: _Row) -> dict[str, Any]:
+    """The structured adverse-event columns, validated (all empty when no event term is given)."""
+    cols = ("ae_severity", "ae_relatedness", "ae_serious", "ae_action")
+    term = r.text("adverse_event")
+    if not term:
+        stray = [c for c in cols if r.text(c)]
+        if stray:
+            raise r.fail(stray[0], "is filled but adverse_event is empty", "give the event's term in adverse_event")
+        return {}
+    serious = _choice(r, "ae_serious", ("yes", "no"), required=True)
+    return {
+        "ae_severity": _choice(r, "ae_severity", AE_SEVERITIES, required=True),
+        "ae_relatedness": _choice(r, "ae_relatedness", AE_RELATEDNESS, required=True),
+        "ae_serious": serious == "yes",
+        "ae_action": _choice(r, "ae_action", AE_ACTIONS, required=False) or "none",
+    }
+
+
 def parse_session_log(text: str, *, source: str = "session log") -> tuple[SessionRecord, ...]:
     """Parse and validate a session-log TSV.
 
@@ -227,112 +323,12 @@ def parse_session_log(text: str, *, source: str = "session log") -> tuple[Sessio
             status=_status(r, planned, delivered),
             adverse_event=r.text("adverse_event"),
             notes=r.text("notes"),
+            delivered_end=r.when("delivered_end"),
+            coil=r.text("coil"),
+            target=r.text("target"),
+            arm_code=r.text("arm_code"),
+            **_adverse_event(r),
         )
     if not records:
         raise InputError(f"{source}: no sessions found — add one row per planned session")
     return tuple(records[k] for k in sorted(records))
-
-
-@dataclass(frozen=True)
-class CourseSummary:
-    """What a course delivered, from its session log."""
-
-    sessions_planned: int
-    sessions_delivered: int
-    sessions_partial: int
-    sessions_missed: int
-    sessions_pending: int
-    pulses_planned: int
-    pulses_delivered: int
-    days_treated: int
-    missed_sessions: tuple[int, ...]
-    partial_sessions: tuple[int, ...]
-    adverse_events: tuple[tuple[int, str], ...]
-
-    @property
-    def pct_pulses_delivered(self) -> float:
-        """Delivered pulses as % of planned pulses."""
-        return 100.0 * self.pulses_delivered / self.pulses_planned
-
-    @property
-    def complete(self) -> bool:
-        """True when every planned session was delivered in full."""
-        return self.sessions_delivered == self.sessions_planned
-
-    def text(self) -> str:
-        """A one-paragraph statement of what was delivered."""
-        parts = [
-            f"Delivered {self.sessions_delivered} of {self.sessions_planned} planned sessions in full "
-            f"({self.pulses_delivered:,} of {self.pulses_planned:,} pulses, {self.pct_pulses_delivered:.1f}%) "
-            f"over {self.days_treated} treatment day(s)."
-        ]
-        if self.partial_sessions:
-            parts.append(f"Partial: {', '.join(f'#{s}' for s in self.partial_sessions)}.")
-        if self.missed_sessions:
-            parts.append(f"Missed: {', '.join(f'#{s}' for s in self.missed_sessions)}.")
-        if self.sessions_pending:
-            parts.append(f"Not yet recorded: {self.sessions_pending}.")
-        if self.adverse_events:
-            parts.append("Adverse events: " + "; ".join(f"#{s} {t}" for s, t in self.adverse_events) + ".")
-        else:
-            parts.append("No adverse events recorded.")
-        return " ".join(parts)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return {
-            "sessions_planned": self.sessions_planned,
-            "sessions_delivered": self.sessions_delivered,
-            "sessions_partial": self.sessions_partial,
-            "sessions_missed": self.sessions_missed,
-            "sessions_pending": self.sessions_pending,
-            "pulses_planned": self.pulses_planned,
-            "pulses_delivered": self.pulses_delivered,
-            "pct_pulses_delivered": round(self.pct_pulses_delivered, 1),
-            "days_treated": self.days_treated,
-            "complete": self.complete,
-            "missed_sessions": list(self.missed_sessions),
-            "partial_sessions": list(self.partial_sessions),
-            "adverse_events": [{"session": s, "event": t} for s, t in self.adverse_events],
-            "summary": self.text(),
-        }
-
-
-def _day_key(r: SessionRecord) -> object:
-    """The calendar date a session was given (or planned), else its course day number."""
-    when = r.delivered_start or r.planned_start
-    return when.date() if when else r.day
-
-
-def summarize_course(records: tuple[SessionRecord, ...] | list[SessionRecord]) -> CourseSummary:
-    """Count what a course delivered.
-
-    Parameters
-    ----------
-    records : sequence of SessionRecord
-        The parsed log (see :func:`parse_session_log`).
-
-    Returns
-    -------
-    CourseSummary
-        Sessions delivered/partial/missed/pending, pulses delivered vs planned, treatment days, adverse events.
-    """
-    if not records:
-        raise InputError("session log is empty — add one row per planned session")
-    by_status = {s: [r for r in records if r.status == s] for s in STATUSES}
-    given = by_status["delivered"] + by_status["partial"]
-    delivered_pulses = sum(r.pulses_planned if r.pulses_delivered is None else r.pulses_delivered for r in given)
-    days = {_day_key(r) for r in given}
-    return CourseSummary(
-        sessions_planned=len(records),
-        sessions_delivered=len(by_status["delivered"]),
-        sessions_partial=len(by_status["partial"]),
-        sessions_missed=len(by_status["missed"]),
-        sessions_pending=len(by_status["planned"]),
-        pulses_planned=sum(r.pulses_planned for r in records),
-        pulses_delivered=delivered_pulses,
-        days_treated=len(days),
-        missed_sessions=tuple(r.session for r in by_status["missed"]),
-        partial_sessions=tuple(r.session for r in by_status["partial"]),
-        adverse_events=tuple((r.session, r.adverse_event) for r in records if r.adverse_event),
-    )

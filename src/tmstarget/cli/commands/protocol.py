@@ -18,7 +18,9 @@ logger = logging.getLogger("tmstarget.cli.protocol")
 _DESCRIPTION = """\
 Print a protocol's published parameters and derived numbers, plan its sessions within clinic hours
 (with an .ics calendar), compute the stimulator setting from the resting motor threshold with Stokes
-depth correction (capped at 100% MSO, refused above published safety limits unless --force), and
+depth correction (capped at 100% MSO; checked against every safety rule with its basis and source —
+published consensus limits, the envelope of published protocols, and tmstarget policies such as the
+120% RMT theta-burst ceiling — and refused unless --force), and
 write or summarize the session log. Research use; not a medical device.
 
 examples:
@@ -26,7 +28,38 @@ examples:
   tmstarget protocol --protocol saint --rmt 50 --target-depth-mm 20 --motor-depth-mm 15 --json
   tmstarget protocol --protocol saint --start 2026-12-07T08:00 --log-template log.tsv
   tmstarget protocol --protocol saint --session-log log.tsv
+  tmstarget protocol --protocol custom --frequency-hz 20 --train-s 1.6 --iti-s 5 --trains 10 \
+      --intensity-pct-rmt 110 --json
+  tmstarget protocol --protocol custom --kind itbs --frequency-hz 50 --pulses-per-burst 3 \
+      --burst-frequency-hz 5 --train-s 2 --iti-s 8 --trains 60 --intensity-pct-rmt 90 --sessions-per-day 10 \
+      --min-interval-min 50 --days 5 --json
 """
+
+
+def _add_custom_options(p: argparse.ArgumentParser) -> None:
+    """The options of --protocol custom, and the theta-burst policy ceiling."""
+    custom = p.add_argument_group(
+        "custom protocol (with --protocol custom; checked against the same safety rules; "
+        "--intensity-pct-rmt, --min-interval-min and --interval-basis apply too)"
+    )
+    custom.add_argument(
+        "--frequency-hz", type=float, metavar="HZ", help="pulse rate in a train (rTMS) or in a burst (TBS)"
+    )
+    custom.add_argument("--train-s", type=float, metavar="S", help="on-time of one train, seconds")
+    custom.add_argument("--iti-s", type=float, metavar="S", help="pause between trains, seconds")
+    custom.add_argument("--trains", type=int, metavar="N", help="trains per session")
+    custom.add_argument("--kind", choices=["rtms", "itbs", "ctbs"], help="None = TBS if a burst pattern is given")
+    custom.add_argument("--pulses-per-burst", type=int, metavar="N", help="theta burst: pulses in a burst, e.g. 3")
+    custom.add_argument("--burst-frequency-hz", type=float, metavar="HZ", help="theta burst: bursts per second, e.g. 5")
+    custom.add_argument("--sessions-per-day", type=int, default=1, metavar="N", help="sessions on a treatment day")
+    custom.add_argument("--days", type=int, default=1, metavar="N", help="treatment days")
+    p.add_argument(
+        "--max-pct-rmt",
+        type=float,
+        metavar="PCT",
+        help="theta-burst intensity ceiling, %% of measured RMT: a tmstarget policy, not a published limit "
+        "(None = the protocol's, 120)",
+    )
 
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -41,7 +74,12 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         description=_DESCRIPTION,
         formatter_class=HelpFormatter,
     )
-    p.add_argument("--protocol", required=True, choices=sorted(PROTOCOLS), help="protocol to plan")
+    p.add_argument(
+        "--protocol",
+        required=True,
+        choices=[*sorted(PROTOCOLS), "custom"],
+        help="protocol to plan; 'custom' takes its numbers from the custom-protocol options",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     sched = p.add_argument_group("schedule")
     sched.add_argument("--start", metavar="DATETIME", help="first session, ISO local time, e.g. 2026-12-07T08:00")
@@ -59,13 +97,31 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--min-interval-min",
         type=float,
         metavar="MIN",
-        help="minutes between session starts; None = the protocol's minimum",
+        help="minutes between sessions on a day, measured per --interval-basis; None = the protocol's minimum",
+    )
+    sched.add_argument(
+        "--interval-basis",
+        choices=["end-to-start", "start-to-start"],
+        help="measure --min-interval-min from the end of a session (rest) or from its start; "
+        "None = the protocol's (SAINT: end-to-start, 50 min of rest, sessions hourly)",
     )
     sched.add_argument(
         "--tz", metavar="ZONE", help="IANA time zone for the calendar, e.g. Europe/Berlin; None = floating local time"
     )
     sched.add_argument("--participant", metavar="LABEL", help="participant label for calendar and log")
-    dose = p.add_argument_group("dose (research use; refused above published safety limits unless --force)")
+    sched.add_argument(
+        "--screening",
+        metavar="FORM_TSV",
+        help="completed safety screening form ('tmstarget screen'); needed for --ics and --log-template",
+    )
+    sched.add_argument(
+        "--screening-override",
+        metavar="REASON",
+        help="schedule without a clearing screening form; the reason is recorded in every output",
+    )
+    dose = p.add_argument_group(
+        "dose (research use; refused beyond published limits or tmstarget policies unless --force)"
+    )
     dose.add_argument(
         "--rmt", type=float, metavar="PCT", help="resting motor threshold, %% of maximum stimulator output"
     )
@@ -83,8 +139,11 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         help=f"%% MSO per mm: {', '.join(f'{k} ({v:g})' for k, v in DEPTH_GRADIENTS.items())} or a number",
     )
     dose.add_argument(
-        "--force", action="store_true", help="deliver a dose above published safety limits (reason is logged)"
+        "--force",
+        action="store_true",
+        help="accept a dose or schedule a safety rule refuses (recorded in the JSON, calendar and log template)",
     )
+    _add_custom_options(p)
     log = p.add_argument_group("session log")
     log.add_argument("--log-template", metavar="FILE", help="write the planned sessions as a session-log TSV")
     log.add_argument("--session-log", metavar="FILE", help="read a filled-in session log and summarize the course")
@@ -166,13 +225,23 @@ def _text_report(result: dict[str, Any]) -> str:
             + (" (CAPPED at 100% MSO)" if dose["capped"] else "")
             + f" = {dose['pct_of_measured_rmt']:g}% of measured RMT"
         )
-        for check in result["safety"]["checks"]:
-            mark = "ok  " if check["ok"] else "OVER"
-            lines.append(f"  safety {mark} {check['name']}: {check['value']:g} <= {check['limit']:g} {check['unit']}")
+    if result["safety"]:
+        safety = result["safety"]
+        basis = "the dose" if result["dose"] else f"the protocol's {safety['pct_of_measured_rmt']:g}% RMT (no --rmt)"
+        lines.append(f"safety checks at {basis}:" + (" FORCED (--force)" if safety["forced"] else ""))
+        for check in safety["checks"]:
+            mark = "ok  " if check["ok"] else ("OVER" if check["action"] == "refuse" else "note")
+            sign = (">" if check["strict"] else ">=") if check["bound"] == "min" else ("<" if check["strict"] else "<=")
+            lines.append(
+                f"  {mark} {check['name']}: {check['value']:g} {sign} {check['limit']:g} {check['unit']} "
+                f"[{check['rule']}, {check['basis']}]"
+            )
     if result["schedule"]:
         sched = result["schedule"]
         lines.append(
-            f"schedule: {sched['n_sessions']} sessions, {sched['interval_between_starts_min']:g} min between starts"
+            f"schedule: {sched['n_sessions']} sessions, {sched['interval_between_starts_min']:g} min between starts "
+            f"({sched['gap_between_sessions_min']:g} min from the end of one session to the start of the next)"
+            + (" FORCED (--force)" if sched["forced"] else "")
         )
         by_day: dict[int, list[str]] = {}
         for s in sched["sessions"]:
@@ -181,32 +250,152 @@ def _text_report(result: dict[str, Any]) -> str:
             lines.append(f"  day {day} {starts[0][:10]}: " + " ".join(t[11:16] for t in starts))
         if sched["interrupted"]:
             lines.append(f"  note: course interrupted by {', '.join(sched['skipped_dates'])}")
+    if result["screening"]:
+        scr = result["screening"]
+        lines.append(
+            f"screening: {scr['status']}"
+            + (f"; OVERRIDDEN: {scr['override']}" if scr["override"] else "")
+            + "".join(f"; flag {f['item']}" for f in scr["flags"])
+        )
     if result["course"]:
         lines.append("course: " + result["course"]["summary"])
+        for dev in result["course"]["deviations"]:
+            lines.append(f"  deviation{' (SAFETY)' if dev['safety'] else ''}: {dev['detail']}")
     for kind, path in result["outputs"].items():
         if path:
             lines.append(f"wrote {kind}: {path}")
     return "\n".join(lines)
 
 
+_CUSTOM_OPTIONS = ("frequency_hz", "train_s", "iti_s", "trains", "kind", "pulses_per_burst", "burst_frequency_hz")
+
+
+def _protocol(args: argparse.Namespace) -> Any:
+    """The built-in protocol, or the custom one built from the options; --max-pct-rmt applied to either."""
+    import dataclasses
+
+    from ...protocol.custom import custom_protocol
+    from ...protocol.protocols import get_protocol
+
+    given = [f"--{o.replace('_', '-')}" for o in _CUSTOM_OPTIONS if getattr(args, o) is not None]
+    layout = [f"--{o.replace('_', '-')}" for o in ("sessions_per_day", "days") if getattr(args, o) != 1]
+    if args.protocol != "custom":
+        if given or layout:
+            raise InputError(f"{', '.join(given + layout)} only apply to --protocol custom — drop them or use it")
+        protocol = get_protocol(args.protocol)
+    else:
+        need = {
+            "--frequency-hz": args.frequency_hz,
+            "--train-s": args.train_s,
+            "--trains": args.trains,
+            "--intensity-pct-rmt": args.intensity_pct_rmt,
+        }
+        missing = [k for k, v in need.items() if v is None]
+        if missing:
+            raise InputError(f"--protocol custom needs {', '.join(missing)} — give every number of the protocol")
+        protocol = custom_protocol(
+            frequency_hz=args.frequency_hz,
+            train_duration_s=args.train_s,
+            trains_per_session=args.trains,
+            intensity_pct_rmt=args.intensity_pct_rmt,
+            inter_train_interval_s=args.iti_s,
+            kind=args.kind,
+            pulses_per_burst=args.pulses_per_burst,
+            burst_frequency_hz=args.burst_frequency_hz,
+            sessions_per_day=args.sessions_per_day,
+            treatment_days=args.days,
+            min_interval_min=args.min_interval_min,
+            interval_basis=(args.interval_basis or "end-to-start").replace("-", "_"),
+        )
+    if args.max_pct_rmt is not None:
+        if not protocol.is_tbs:
+            raise InputError(
+                "--max-pct-rmt sets the theta-burst policy ceiling — conventional rTMS is limited by the "
+                "consensus single-train table; drop --max-pct-rmt"
+            )
+        protocol = dataclasses.replace(protocol, max_pct_rmt=args.max_pct_rmt)
+    return protocol
+
+
+def _screening(args: argparse.Namespace, *, required: bool) -> dict[str, Any]:
+    """The screening status; when ``required``, refuse unless the form allows scheduling or an override is given."""
+    from ...protocol.screening import check_screening, parse_screening
+
+    form = None
+    if args.screening:
+        form = parse_screening(read_input_text(args.screening, "screening form"), source=Path(args.screening).name)
+    if required:
+        return check_screening(form, args.screening_override)
+    out = check_screening(form, args.screening_override or "not scheduling (no --ics or --log-template)")
+    out["override"] = args.screening_override
+    return out
+
+
+def _override_note(screening: dict[str, Any] | None) -> str:
+    if screening and screening.get("override"):
+        return f"scheduled without clearing screening ({screening['status']}): {screening['override']}"
+    return ""
+
+
+def _course(path: str, protocol: Any, dose: Any) -> dict[str, Any]:
+    """Summary and deviations of a filled-in session log against the protocol (and the dose's setting)."""
+    from ...protocol.course import check_course_log, summarize_course
+    from ...protocol.sessionlog import parse_session_log
+
+    records = parse_session_log(read_input_text(path, "session log"), source=Path(path).name)
+    deviations = check_course_log(records, protocol, setting_pct_mso=dose.setting_pct_mso if dose else None)
+    planned = sorted({r.pulses_planned for r in records})
+    if planned != [protocol.pulses_per_session] or len(records) != protocol.sessions_per_course:
+        logger.warning(
+            "session log has %d sessions (pulses planned: %s); %s plans %d sessions of %d pulses",
+            len(records),
+            ", ".join(str(n) for n in planned),
+            protocol.key,
+            protocol.sessions_per_course,
+            protocol.pulses_per_session,
+        )
+    return {**summarize_course(records).to_dict(), "deviations": [d.to_dict() for d in deviations]}
+
+
+def _write_outputs(
+    args: argparse.Namespace, schedule: Any, dose: Any, safety: Any, screening: dict[str, Any] | None
+) -> dict[str, str | None]:
+    """Write the calendar and log template (every path checked first), each carrying --force and overrides."""
+    from ...protocol.files import check_writable, write_atomic
+    from ...protocol.schedule import schedule_to_ics
+    from ...protocol.sessionlog import format_session_log, planned_records
+
+    outputs: dict[str, str | None] = {"ics": None, "log_template": None}
+    for path in (args.ics, args.log_template):
+        if path:
+            check_writable(path)  # all outputs checked before any is written
+    override = _override_note(screening)
+    if schedule is not None and args.ics:
+        ics = schedule_to_ics(schedule, participant=args.participant, dose=dose, forced=safety.forced, note=override)
+        outputs["ics"] = str(write_atomic(args.ics, ics))
+    if schedule is not None and args.log_template:
+        notes = ["safety limit overridden with --force"] if safety.forced or schedule.forced else []
+        note = "; ".join(notes + ([override] if override else []))
+        text = format_session_log(planned_records(schedule, dose, note=note))
+        outputs["log_template"] = str(write_atomic(args.log_template, text))
+    return outputs
+
+
 def run(args: argparse.Namespace) -> int:
     """Compute everything first, then write the requested files atomically, then print."""
     from ...protocol.dose import compute_dose
-    from ...protocol.files import check_writable, write_atomic
-    from ...protocol.protocols import get_protocol
     from ...protocol.safety import check_safety
-    from ...protocol.schedule import plan_schedule, schedule_to_ics
-    from ...protocol.sessionlog import format_session_log, parse_session_log, planned_records, summarize_course
+    from ...protocol.schedule import plan_schedule
 
-    protocol = get_protocol(args.protocol)
-    dose = safety = schedule = course = None
+    protocol = _protocol(args)
+    dose = schedule = None
     depths = (args.target_depth_mm, args.motor_depth_mm)
-    if args.rmt is None and (args.intensity_pct_rmt is not None or any(v is not None for v in depths)):
+    if args.rmt is None and any(v is not None for v in depths):
         raise InputError(
             "dose options need the resting motor threshold — add --rmt PCT (% of maximum stimulator output)"
         )
+    pct = protocol.intensity_pct_rmt if args.intensity_pct_rmt is None else args.intensity_pct_rmt
     if args.rmt is not None:
-        pct = protocol.intensity_pct_rmt if args.intensity_pct_rmt is None else args.intensity_pct_rmt
         dose = compute_dose(
             args.rmt, pct, target_depth_mm=depths[0], motor_depth_mm=depths[1], gradient=args.depth_gradient
         )
@@ -214,43 +403,38 @@ def run(args: argparse.Namespace) -> int:
             logger.warning(
                 "%s was dosed against the depth-adjusted MT; give --target-depth-mm and --motor-depth-mm", protocol.key
             )
-        safety = check_safety(protocol, dose.pct_of_measured_rmt, force=args.force)
     if (args.ics or args.log_template) and not args.start:
         raise InputError("--ics and --log-template need the course start — add --start, e.g. --start 2026-12-07T08:00")
     if args.start:
         start = _parse_start(args.start, args.tz)
-        schedule = plan_schedule(protocol, start, hours=_clinic(args), min_interval_min=args.min_interval_min)
-    if args.session_log:
-        records = parse_session_log(
-            read_input_text(args.session_log, "session log"), source=Path(args.session_log).name
+        schedule = plan_schedule(
+            protocol,
+            start,
+            hours=_clinic(args),
+            min_interval_min=args.min_interval_min,
+            interval_basis=args.interval_basis,
+            force=args.force,
         )
-        course = summarize_course(records)
-        planned = sorted({r.pulses_planned for r in records})
-        if planned != [protocol.pulses_per_session] or len(records) != protocol.sessions_per_course:
-            logger.warning(
-                "session log has %d sessions (pulses planned: %s); %s plans %d sessions of %d pulses",
-                len(records),
-                ", ".join(str(n) for n in planned),
-                protocol.key,
-                protocol.sessions_per_course,
-                protocol.pulses_per_session,
-            )
-    outputs: dict[str, str | None] = {"ics": None, "log_template": None}
-    for path in (args.ics, args.log_template):
-        if path:
-            check_writable(path)  # all outputs checked before any is written
-    if schedule is not None and args.ics:
-        outputs["ics"] = str(write_atomic(args.ics, schedule_to_ics(schedule, participant=args.participant, dose=dose)))
-    if schedule is not None and args.log_template:
-        text = format_session_log(planned_records(schedule, dose))
-        outputs["log_template"] = str(write_atomic(args.log_template, text))
+    safety = check_safety(
+        protocol,
+        dose.pct_of_measured_rmt if dose else pct,
+        gap_min=schedule.gap_min if schedule else None,
+        force=args.force,
+    )
+    screening = None
+    if args.screening or args.screening_override is not None or args.ics or args.log_template:
+        screening = _screening(args, required=bool(args.ics or args.log_template))
+    course = _course(args.session_log, protocol, dose) if args.session_log else None
+    outputs = _write_outputs(args, schedule, dose, safety, screening)
     result = {
         "protocol": protocol.to_dict(),
         "participant": args.participant,
         "dose": dose.to_dict() if dose else None,
-        "safety": safety.to_dict() if safety else None,
+        "safety": safety.to_dict(),
+        "force": bool(args.force),
+        "screening": screening,
         "schedule": schedule.to_dict() if schedule else None,
-        "course": course.to_dict() if course else None,
+        "course": course,
         "outputs": outputs,
     }
     return emit(result, as_json=args.json, render=_text_report)

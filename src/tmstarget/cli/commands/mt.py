@@ -1,0 +1,162 @@
+"""``tmstarget mt``: resting motor threshold from MEP trials (relative frequency and ML-PEST), per session."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from ...exceptions import InputError
+from ..parser import HelpFormatter
+
+logger = logging.getLogger("tmstarget.cli.mt")
+
+_DESCRIPTION = """\
+Estimate the resting motor threshold (RMT, % of maximum stimulator output) from MEP trials: a TSV with
+one row per pulse, columns intensity_pct_mso and amplitude_uv (peak-to-peak µV) and optionally session
+(e.g. a date; each session is estimated separately, so repeat measurements across days are tracked).
+
+* relative frequency (Rossini et al. 2015): lowest intensity with >= 5 of 10 MEPs >= 50 µV;
+* ML-PEST threshold hunting (Awiszus 2003): maximum-likelihood threshold with its 95% interval and the
+  next intensity to test; --interactive asks for each MEP and appends it to the file.
+
+Research use; not a medical device.
+
+examples:
+  tmstarget mt trials.tsv --json
+  tmstarget mt trials.tsv --interactive --session 2026-12-07
+"""
+
+_COLUMNS = ("session", "intensity_pct_mso", "amplitude_uv")
+
+
+def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    """Register ``tmstarget mt``."""
+    p = subparsers.add_parser(
+        "mt",
+        parents=parents,
+        help="Resting motor threshold from MEP trials: relative frequency and ML-PEST (next intensity)",
+        description=_DESCRIPTION,
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("trials", metavar="TRIALS_TSV", help="MEP trials so far (created by --interactive if missing)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    p.add_argument(
+        "--interactive",
+        action="store_true",
+        help="ML-PEST hunt: prompt (stderr) for each MEP amplitude in µV on stdin, append it to TRIALS_TSV; "
+        "an empty line or q stops",
+    )
+    p.add_argument("--session", metavar="LABEL", help="session to hunt in (--interactive); None = the file's last")
+    p.add_argument("--low", type=float, default=20.0, metavar="PCT", help="ML-PEST search range bottom, %% MSO")
+    p.add_argument("--high", type=float, default=100.0, metavar="PCT", help="ML-PEST search range top, %% MSO")
+    p.set_defaults(func=run)
+
+
+def _summaries(groups: tuple[Any, ...], low: float, high: float) -> list[dict[str, Any]]:
+    from ...protocol.threshold import pest_threshold, relative_frequency_threshold
+
+    out: list[dict[str, Any]] = []
+    for g in groups:
+        pest = pest_threshold(g, low=low, high=high).to_dict()
+        entry = {
+            "session": g.session,
+            "n_trials": int(g.intensity_pct_mso.size),
+            "pest": pest,
+            "relative_frequency": relative_frequency_threshold(g).to_dict(),
+        }
+        if out:
+            entry["pest_change_from_previous_pct_mso"] = round(
+                pest["threshold_pct_mso"] - out[-1]["pest"]["threshold_pct_mso"], 1
+            )
+        out.append(entry)
+    return out
+
+
+def _format(rows: list[tuple[str, float, float]]) -> str:
+    lines = ["\t".join(_COLUMNS)] + [f"{s}\t{x:g}\t{a:g}" for s, x, a in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _interactive(path: Path, rows: list[tuple[str, float, float]], session: str, low: float, high: float) -> None:
+    """Prompt for MEPs at the ML-PEST intensities, appending each to ``path`` atomically, until done or stopped."""
+    import numpy as np
+
+    from ...protocol.files import write_atomic
+    from ...protocol.threshold import Trials, pest_threshold
+
+    while True:
+        mine = [(x, a) for s, x, a in rows if s == session]
+        trials = Trials(np.array([x for x, _ in mine], float), np.array([a for _, a in mine], float), session)
+        state = pest_threshold(trials, low=low, high=high)
+        if state.done:
+            sys.stderr.write(f"done after {state.n_pulses} pulses\n")
+            return
+        x = state.next_intensity_pct_mso
+        sys.stderr.write(
+            f"pulse {state.n_pulses + 1}: stimulate at {x}% MSO; MEP peak-to-peak µV (empty or q stops)? "
+        )
+        sys.stderr.flush()
+        answer = sys.stdin.readline().strip().lower()
+        if answer in ("", "q"):
+            return
+        try:
+            amplitude = float(answer)
+        except ValueError:
+            sys.stderr.write(f"  {answer!r} is not a number of µV — type e.g. 35 or 120\n")
+            continue
+        if not amplitude >= 0:
+            sys.stderr.write("  amplitudes are >= 0 µV\n")
+            continue
+        rows.append((session, float(x), amplitude))
+        write_atomic(path, _format(rows))
+
+
+def _text(result: dict[str, Any]) -> str:
+    lines = []
+    for s in result["sessions"]:
+        pest, rf = s["pest"], s["relative_frequency"]
+        label = f"session {s['session']}" if s["session"] else "trials"
+        lo, hi = pest["ci95_pct_mso"]
+        nxt = "done" if pest["done"] else f"next pulse at {pest['next_intensity_pct_mso']}% MSO"
+        lines.append(
+            f"{label} ({s['n_trials']} pulses): ML-PEST RMT {pest['threshold_pct_mso']:g}% MSO "
+            f"(95% interval {lo:g}-{hi:g}; {nxt})"
+        )
+        if rf["threshold_pct_mso"] is None:
+            lines.append(
+                "  relative frequency: no intensity with >= 5 of 10 MEPs >= 50 µV yet; "
+                f"test {rf['next_intensity_pct_mso']:g}% MSO"
+            )
+        else:
+            state = "confirmed" if rf["confirmed"] else f"not confirmed, test {rf['next_intensity_pct_mso']:g}% MSO"
+            lines.append(f"  relative frequency: RMT {rf['threshold_pct_mso']:g}% MSO ({state})")
+        if "pest_change_from_previous_pct_mso" in s:
+            lines.append(f"  change from previous session: {s['pest_change_from_previous_pct_mso']:+g}% MSO")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read the trials, optionally hunt interactively, then print the estimates per session."""
+    from ...protocol.threshold import parse_trials
+    from .protocol import emit, read_input_text
+
+    path = Path(args.trials)
+    rows: list[tuple[str, float, float]] = []
+    if path.exists() or not args.interactive:
+        groups = parse_trials(read_input_text(args.trials, "MEP trials"), source=path.name)
+        rows = [(g.session, float(x), float(a)) for g in groups for x, a in zip(g.intensity_pct_mso, g.amplitude_uv)]
+    if args.interactive:
+        if args.json:
+            raise InputError("--interactive prompts on the terminal — drop --json (run again with --json afterwards)")
+        session = args.session if args.session is not None else (rows[-1][0] if rows else "")
+        _interactive(path, rows, session, args.low, args.high)
+        if not rows:
+            raise InputError(
+                f"no trials were entered, so {path} was not written — type an amplitude in µV at the prompt"
+            )
+        groups = parse_trials(read_input_text(args.trials, "MEP trials"), source=path.name)
+    result = {"trials": str(path), "criterion_uv": 50.0, "sessions": _summaries(groups, args.low, args.high)}
+    return emit(result, as_json=args.json, render=_text)

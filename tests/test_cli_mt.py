@@ -1,0 +1,61 @@
+"""``tmstarget mt`` end to end: JSON per session, interactive ML-PEST hunt appending to the file, one-line errors."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from tmstarget.cli.main import main
+
+TRIALS = "session\tintensity_pct_mso\tamplitude_uv\n" + "".join(
+    f"day1\t{x}\t{a}\n" for x, amps in {48: [60, 20, 55, 70, 10, 52, 30, 80, 40, 20], 47: [10] * 10}.items() for a in amps
+) + "day2\t50\t80\n"
+
+
+def test_json_per_session_with_both_methods(tmp_path, capsys):
+    path = tmp_path / "trials.tsv"
+    path.write_text(TRIALS)
+    assert main(["mt", str(path), "--json", "--quiet"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    day1, day2 = result["sessions"]
+    assert day1["session"] == "day1" and day1["n_trials"] == 20
+    assert day1["relative_frequency"]["threshold_pct_mso"] == 48 and day1["relative_frequency"]["confirmed"]
+    assert 47 <= day1["pest"]["threshold_pct_mso"] <= 51  # 0/10 at 47 pulls the fitted sigmoid up
+    lo, hi = day1["pest"]["ci95_pct_mso"]
+    assert lo < day1["pest"]["threshold_pct_mso"] < hi
+    assert day2["pest"]["next_intensity_pct_mso"] is not None and "pest_change_from_previous_pct_mso" in day2
+    assert result["notice"] == "research use; not a medical device"
+
+
+def test_interactive_hunt_appends_each_mep(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "new.tsv"
+    monkeypatch.setattr("sys.stdin", io.StringIO("300\n20\nnot a number\n60\nq\n"))
+    assert main(["mt", str(path), "--interactive", "--session", "2026-12-07", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    rows = [line.split("\t") for line in path.read_text().splitlines()]
+    assert rows[0] == ["session", "intensity_pct_mso", "amplitude_uv"] and len(rows) == 4
+    assert [r[0] for r in rows[1:]] == ["2026-12-07"] * 3 and rows[1][1:] == ["52", "300"]
+    assert "stimulate at 52% MSO" in captured.err and "'not a number' is not a number" in captured.err
+    assert "session 2026-12-07 (3 pulses): ML-PEST RMT" in captured.out
+
+
+@pytest.mark.parametrize(
+    ("argv", "content", "fragment"),
+    [
+        (["mt", "missing.tsv"], None, "MEP trials missing.tsv not found"),
+        (["mt", "t.tsv"], "intensity\tamp\n50\t3\n", "column(s) intensity_pct_mso, amplitude_uv missing"),
+        (["mt", "t.tsv", "--low", "90", "--high", "50"], TRIALS, "search range 90-50% MSO"),
+        (["mt", "t.tsv", "--interactive", "--json"], TRIALS, "drop --json"),
+    ],
+)
+def test_errors_are_one_line(tmp_path, capsys, monkeypatch, argv, content, fragment):
+    monkeypatch.chdir(tmp_path)
+    if content is not None:
+        (tmp_path / "t.tsv").write_text(content)
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tmstarget: error: ") and fragment in lines[0], captured.err
+    assert captured.out == ""
