@@ -83,3 +83,44 @@ def test_tsnr_is_realistic(one_run):
     gm = anat.gm.ravel(order="F")[np.flatnonzero(anat.brain.ravel(order="F"))]
     tsnr = x[:, gm].mean(0) / x[:, gm].std(0)
     assert 35 < np.median(tsnr) < 80
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--shift-mm", "500"], "--shift-mm 500 is outside 0-30 mm"),
+        (["--shift-mm", "-3"], "--shift-mm -3 is outside 0-30 mm"),
+        (["--existing"], "already exists and is not an empty folder"),
+    ],
+)
+def test_simulate_refuses_what_it_cannot_plant_or_would_mix(tmp_path, capsys, argv, message):
+    from tmstarget.cli.main import main
+
+    out = tmp_path / "sim"
+    if argv == ["--existing"]:
+        out.mkdir()
+        (out / "dataset_description.json").write_text('{"Name": "someone else\'s data"}')
+        argv = []
+    assert main(["simulate", str(out), "--volumes", "20", *argv]) == 2
+    captured = capsys.readouterr()
+    assert len(captured.err.strip().splitlines()) == 1 and message in captured.err
+    if out.exists():
+        assert [p.name for p in out.iterdir()] == ["dataset_description.json"]
+        assert "someone else" in (out / "dataset_description.json").read_text()
+
+
+def test_truth_records_the_planted_shift(tmp_path, caplog):
+    import json
+    import logging
+
+    from tmstarget.simulate import simulate_dataset
+
+    params = SimulationParams(n_volumes=20, shift_mm=29.0)
+    with caplog.at_level(logging.WARNING, logger="tmstarget"):
+        truth = simulate_dataset(tmp_path / "sim", 1, 1, 1, params, seed=2, dtype="int16")
+    entry = truth["participants"]["01"]
+    planted = float(np.linalg.norm(np.array(entry["target_mni"]) - np.array(entry["group_target_mni"])))
+    assert entry["shift_mm"] == pytest.approx(planted, abs=0.01) and entry["requested_shift_mm"] == 29.0
+    on_disk = json.loads((tmp_path / "sim" / "sub-01" / "sub-01_desc-truth_target.json").read_text())
+    assert on_disk["shift_mm"] == entry["shift_mm"]
+    assert (abs(planted - 29.0) > 3.0) == ("not 29.0 mm" in caplog.text)

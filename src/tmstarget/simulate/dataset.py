@@ -53,6 +53,10 @@ def confounds_table(bold_2d: np.ndarray, motion: np.ndarray, tissue_idx: dict[st
     return pd.DataFrame(cols)
 
 
+#: Largest shift from the group site that still plants the target inside the left-DLPFC search region (mm).
+MAX_SHIFT_MM = 30.0
+
+
 def _snap_to_region(point, region_xyz: np.ndarray) -> np.ndarray:
     d = np.linalg.norm(region_xyz - np.asarray(point), axis=1)
     return region_xyz[int(np.argmin(d))]
@@ -107,6 +111,10 @@ def simulate_dataset(
         direction = rng.standard_normal(3)
         direction /= np.linalg.norm(direction)
         target = _snap_to_region(np.asarray(GROUP_TARGET_MNI) + shift * direction, region_xyz)
+        planted = float(np.linalg.norm(target - np.asarray(GROUP_TARGET_MNI)))
+        if abs(planted - shift) > 3.0:
+            logger.warning("sub-%s: the search region allows a target %.1f mm from the group site, not %.1f mm; the truth "
+                           "records %.1f mm", label, planted, shift, planted)
         sessions = [None] if n_sessions == 1 else [str(s + 1) for s in range(n_sessions)]
         for ses in sessions:
             func = out / f"sub-{label}" / (f"ses-{ses}" if ses else "") / "func"
@@ -121,10 +129,11 @@ def simulate_dataset(
                 write_text_atomic(func / f"{run_prefix}_desc-confounds_timeseries.tsv", table.to_csv(sep="\t", index=False, na_rep="n/a", float_format="%.6g"))
                 write_json_atomic(func / f"{run_prefix}_desc-confounds_timeseries.json", {c: {"Method": "tmstarget.simulate"} for c in table.columns})
                 logger.info("sub-%s%s run %d: mean FD %.2f mm", label, f" ses-{ses}" if ses else "", r, np.nanmean(table["framewise_displacement"]))
-        entry = {"target_mni": [float(v) for v in target], "group_target_mni": list(GROUP_TARGET_MNI), "shift_mm": round(shift, 2)}
+        entry = {"target_mni": [float(v) for v in target], "group_target_mni": list(GROUP_TARGET_MNI), "shift_mm": round(planted, 2),
+                 "requested_shift_mm": round(shift, 2)}
         write_json_atomic(out / f"sub-{label}" / f"sub-{label}_desc-truth_target.json", {"participant": label, **entry})
         truth["participants"][label] = entry
-        rows.append(f"{label}\t{target[0]:.1f}\t{target[1]:.1f}\t{target[2]:.1f}\t{shift:.2f}")
+        rows.append(f"{label}\t{target[0]:.1f}\t{target[1]:.1f}\t{target[2]:.1f}\t{planted:.2f}")
     write_text_atomic(out / "truth.tsv", "participant_id\tx_mm\ty_mm\tz_mm\tshift_mm\n" + "\n".join(rows) + "\n")
     return truth
 

@@ -29,7 +29,7 @@ def add_parser(subparsers, parents) -> None:
     p.add_argument("--volumes", type=positive_int, default=300, help="volumes per run")
     p.add_argument("--tr", type=positive_float, default=2.0, help="repetition time (s)")
     p.add_argument("--tsnr", type=positive_float, default=60.0, help="temporal SNR of the noise")
-    p.add_argument("--shift-mm", type=float, default=None, help="distance of individual targets from the group spot (default: random 4-15 mm)")
+    p.add_argument("--shift-mm", type=float, default=None, help="distance of individual targets from the group spot, 0-30 (default: random 4-15 mm)")
     p.add_argument("--motion", type=float, default=1.0, help="head-motion scale (1 = typical)")
     p.add_argument("--fov", choices=["brain", "full"], default="brain", help="'full' 91x109x91 grid or cropped to the brain")
     p.add_argument("--dtype", choices=["float32", "int16"], default="float32", help="storage type of the BOLD files")
@@ -44,11 +44,18 @@ def run(args: argparse.Namespace) -> int:
 
     from ...exceptions import InputError
     from ...simulate import SimulationParams, simulate_dataset
+    from ...simulate.dataset import MAX_SHIFT_MM
 
     if args.volumes < 20:
         raise InputError(f"--volumes {args.volumes} is too short to simulate resting-state data — use >= 20")
     if args.tr > 10:
         raise InputError(f"--tr {args.tr} s is not a plausible fMRI repetition time — use 0.5-3 s")
+    if args.shift_mm is not None and not 0.0 <= args.shift_mm <= MAX_SHIFT_MM:
+        raise InputError(f"--shift-mm {args.shift_mm:g} is outside 0-{MAX_SHIFT_MM:g} mm: the planted target must stay in the "
+                         "left-DLPFC search region — use e.g. 10")
+    if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
+        raise InputError(f"{args.out} already exists and is not an empty folder — choose a new OUT folder (simulate never "
+                         "mixes its files with others)")
     params = SimulationParams(
         n_volumes=args.volumes, t_r=args.tr, tsnr=args.tsnr, shift_mm=args.shift_mm, motion_scale=args.motion, fov=args.fov
     )
