@@ -127,3 +127,17 @@ def test_individual_mode_needs_rest_data_of_every_site(sim_dataset, tmp_path, ca
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "participant(s) 02, 03 have no rest data" in err[0]
     assert not (tmp_path / "m.nii.gz").exists()
+
+
+def test_a_site_outside_the_brain_is_refused_before_any_work(sim_dataset, tmp_path, capsys, monkeypatch):
+    import tmstarget.circuit_build as cb
+
+    src, _ = sim_dataset
+    xs = [-40.0, -42.0, -38.0, -44.0, -36.0, -120.0]  # the last one: 30 mm lateral of the left scalp
+    pd.DataFrame({"participant": [f"t{i}" for i in range(6)], "x": xs, "y": [40.0] * 6, "z": [30.0] * 6,
+                  "improvement": [1, 2, 3, 4, 5, 6]}).to_csv(tmp_path / "s.tsv", sep="\t", index=False)
+    monkeypatch.setattr(cb, "participant_site_maps", lambda *a: pytest.fail("rest data were read before the sites were checked"))
+    code = main(["circuit", "build", str(tmp_path / "s.tsv"), str(src), str(tmp_path / "m.nii.gz")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "1 site(s) lie outside the brain: row 7 (sub-t5 at [-120.0, 40.0, 30.0]" in err[0]
+    assert not (tmp_path / "m.nii.gz").exists()

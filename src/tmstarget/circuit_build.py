@@ -24,7 +24,7 @@ nothing here writes files.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -233,6 +233,33 @@ def participant_site_maps(job, options, coords: np.ndarray, radius_mm: float = S
     return comp.flat, site_seed_maps(comp, coords, radius_mm), prep.brain.shape, prep.affine
 
 
+def check_sites_in_brain(sites: Sites, radius_mm: float = SITE_RADIUS_MM) -> None:
+    """Refuse sites whose sphere holds no voxel of the MNI152 brain (nilearn's template mask, 2 mm).
+
+    A site outside the brain (a scalp coordinate, a sign error, a typo) would have no seed time course and
+    drop out of the map; this says so before any rest data are read.
+
+    Raises
+    ------
+    InputError
+        Naming the first sites (table row, participant, coordinates) and their distance to the brain.
+    """
+    from nilearn.datasets import load_mni152_brain_mask
+    from scipy.spatial import cKDTree
+
+    mask = load_mni152_brain_mask(resolution=2)
+    ijk = np.argwhere(np.asanyarray(mask.dataobj) > 0.5)
+    xyz = ijk @ mask.affine[:3, :3].T + mask.affine[:3, 3]
+    dist, _ = cKDTree(xyz).query(sites.coords)
+    outside = np.flatnonzero(dist > radius_mm)
+    if outside.size:
+        listed = "; ".join(f"row {i + 2} (sub-{sites.participants[i]} at {np.round(sites.coords[i], 1).tolist()}, {dist[i]:.0f} mm from the brain)"
+                           for i in outside[:3])
+        more = f" and {outside.size - 3} more" if outside.size > 3 else ""
+        raise InputError(f"{outside.size} site(s) lie outside the brain: {listed}{more} — give cortical MNI mm coordinates "
+                         "(not scalp positions) or remove those rows")
+
+
 @dataclass
 class CircuitBuild:
     """A built circuit map and how it was made.
@@ -248,6 +275,8 @@ class CircuitBuild:
         Participants whose rest data were used.
     failed : dict
         Participant → reason, for rest data that could not be used.
+    dropped_sites : list of int
+        Table rows (1 = header) of sites left out because no participant's data covered their sphere.
     """
 
     volume: np.ndarray
@@ -255,6 +284,7 @@ class CircuitBuild:
     n_sites: int
     participants: list
     failed: dict
+    dropped_sites: list = field(default_factory=list)
 
 
 def build_circuit(sites: Sites, jobs: list, options, mode: str = "normative", radius_mm: float = SITE_RADIUS_MM,
@@ -284,6 +314,7 @@ def build_circuit(sites: Sites, jobs: list, options, mode: str = "normative", ra
 
     if mode not in MODES:
         raise InputError(f"unknown connectome mode '{mode}' — choose one of {', '.join(MODES)}")
+    check_sites_in_brain(sites, radius_mm)
     if mode == "individual":
         have = {j.participant for j in jobs}
         missing = sorted(set(sites.participants) - have)
@@ -316,9 +347,13 @@ def build_circuit(sites: Sites, jobs: list, options, mode: str = "normative", ra
     keep = np.isfinite(mean).any(axis=1)
     if keep.sum() < 5:
         raise InputError(f"only {int(keep.sum())} site(s) have connectivity maps (need >= 5) — check the sites are inside the brain (MNI mm) and the rest data")
+    dropped = [int(i) + 2 for i in np.flatnonzero(~keep)]
+    if dropped:
+        logger.warning("%d site(s) left out of the map, no participant's data cover their sphere: table row(s) %s",
+                       len(dropped), ", ".join(map(str, dropped)))
     r = improvement_map(mean[keep], sites.improvement[keep])
     volume = r.reshape(grid[0], order="F").astype(np.float32)
-    return CircuitBuild(volume, grid[1], int(keep.sum()), sorted(used), failed)
+    return CircuitBuild(volume, grid[1], int(keep.sum()), sorted(used), failed, dropped)
 
 
 def _guarded(fn, args):

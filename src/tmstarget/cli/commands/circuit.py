@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     built = build_circuit(sites, jobs, options, args.connectome, args.radius_mm, args.scheduler, args.n_workers)
     summary = {
         "map": str(args.out), "connectome": args.connectome, "n_sites": built.n_sites, "n_participants": len(built.participants),
-        "participants": built.participants, "failed": built.failed, "site_radius_mm": args.radius_mm,
+        "participants": built.participants, "failed": built.failed, "dropped_sites": built.dropped_sites, "site_radius_mm": args.radius_mm,
     }
     if args.reference:
         ref = load_circuit_map(args.reference, built.affine, built.volume.shape)
