@@ -124,8 +124,15 @@ def test_compare_runs_on_the_simulated_cohort(cohort, tmp_path, capsys):
     assert obj["summary"]["n"] == 3 and len(obj["comparisons"]) == 3
     for c in obj["comparisons"]:
         assert 0 < c["distance_mm"] < 60 and c["better_group"] in ("connectivity", "scalp-rule", "tie")
-    # the planted targets sit at the simulated circuit's peak: connectivity wins on the group score
-    assert obj["summary"]["group_connectivity_better"] == 3
+    # group scores are means over the map's brain voxels only (the simulated map is 0 outside the brain): checked by
+    # a slow loop; the individual targets are planted 4-15 mm from the group peak, so the scalp rule's point (12 mm
+    # from it) wins for two of them — with the zeros counted, the shallow scalp-rule point lost half its score
+    img = nib.load(circuit)
+    data = np.where(img.get_fdata() == 0, np.nan, img.get_fdata())
+    for c in obj["comparisons"]:
+        for key, point in (("group_score_connectivity", c["connectivity_mni"]), ("group_score_scalp_rule", c["scalp_rule_mni"])):
+            assert c[key] == pytest.approx(_slow_sphere_mean(data, img.affine, np.array(point), 10.0), abs=0.02)  # points rounded to 0.1 mm
+    assert obj["summary"]["group_connectivity_better"] == 1
     assert main([*argv, "--out", str(tmp_path / "b")]) == 0
     capsys.readouterr()
     for name in ("compare.tsv", "compare.md", "compare.json", "compare.svg"):
@@ -172,3 +179,22 @@ def test_compare_refuses_target_outside_head_and_missing_measurements(cohort, tm
     assert main(["compare", "--targets", str(ok.parent), "--measurements", str(heads), "--out", str(tmp_path / "o")]) == 2
     assert "no row in --measurements" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()  # no partial outputs
+
+
+def test_zeros_outside_the_brain_are_no_data():
+    """A map stored with zeros outside the brain: a sphere that holds only zeros has no score (not 0.0)."""
+    from tmstarget.compare import data_mask
+
+    affine = np.diag([2.0, 2.0, 2.0, 1.0])
+    affine[:3, 3] = [-90.0, -126.0, -72.0]
+    ijk = np.indices((91, 109, 91)).reshape(3, -1).T
+    xyz = ijk @ affine[:3, :3].T + affine[:3, 3]
+    inside = (np.linalg.norm((xyz - [0, -18, 18]) / [70, 95, 75], axis=1) < 1).reshape(91, 109, 91)
+    data = np.where(inside, 0.5, 0.0)
+    assert sample_map(data, affine, [-40, 42, 30], 10.0) == (0.5, 515)
+    value, n = sample_map(data, affine, [-85, 42, 30], 10.0)  # inside the head box, outside the "brain"
+    assert np.isnan(value) and n == 0
+    assert np.isnan(sample_map(data, affine, [-85, 42, 30], 0.0)[0])
+    with_nan = np.where(inside, data, np.nan)
+    with_nan[45, 60, 45] = 0.0  # an exact zero inside the data of a NaN-masked map is a value
+    assert data_mask(with_nan)[45, 60, 45] and not data_mask(data)[0, 0, 0]

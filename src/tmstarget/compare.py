@@ -26,13 +26,34 @@ WEIGHTINGS = ("sphere", "gaussian")
 TIE_TOLERANCE = 1e-6
 
 
+#: In a map without NaN, exact zeros are taken as its background ("no data") when at least this fraction of
+#: voxels is exactly zero (the brain fills about a quarter of the MNI bounding box).
+ZERO_BACKGROUND_FRACTION = 0.2
+
+
+def data_mask(data: np.ndarray) -> np.ndarray:
+    """Voxels of a map that hold data.
+
+    Group maps are stored either with NaN outside the brain or, like most NIfTI maps written by FSL, SPM or
+    nilearn, with exact zeros there; counting those zeros as scores would give "score 0.0" to a point
+    outside the brain. So: the finite voxels, less the exact zeros when the map has no NaN and at least
+    :data:`ZERO_BACKGROUND_FRACTION` of it is exactly zero (a background, not values that happen to be 0).
+    """
+    finite = np.isfinite(data)
+    if finite.all():
+        zero = data == 0
+        if zero.mean() >= ZERO_BACKGROUND_FRACTION:
+            return ~zero
+    return finite
+
+
 def sample_map(data: np.ndarray, affine: np.ndarray, point_mm, radius_mm: float = 10.0, weighting: str = "sphere") -> tuple[float, int]:
     """Value of a map around a point, through the image affine (any orientation, flips and shifts).
 
     Parameters
     ----------
     data : ndarray, shape (X, Y, Z)
-        Map values; NaN (and non-finite) voxels are ignored.
+        Map values; voxels outside :func:`data_mask` (NaN, or zeros in a map without NaN) are ignored.
     affine : ndarray, shape (4, 4)
         Voxel-to-world (MNI mm) affine of ``data``.
     point_mm : array-like, shape (3,)
@@ -60,7 +81,7 @@ def sample_map(data: np.ndarray, affine: np.ndarray, point_mm, radius_mm: float 
     if radius_mm == 0:
         from scipy.ndimage import map_coordinates
 
-        finite = np.isfinite(data)
+        finite = data_mask(data)
         vals = map_coordinates(np.where(finite, data, 0.0), centre[:, None], order=1, mode="constant", cval=np.nan)
         support = map_coordinates(finite.astype(float), centre[:, None], order=1, mode="constant", cval=0.0)
         ok = support[0] > 0.999
@@ -75,7 +96,7 @@ def sample_map(data: np.ndarray, affine: np.ndarray, point_mm, radius_mm: float 
     xyz = ijk @ affine[:3, :3].T + affine[:3, 3]
     d = np.linalg.norm(xyz - p, axis=1)
     vals = data[tuple(ijk.T)].astype(float)
-    keep = (d <= reach) & np.isfinite(vals)
+    keep = (d <= reach) & data_mask(data)[tuple(ijk.T)]
     if not keep.any():
         return float("nan"), 0
     if weighting == "sphere":
