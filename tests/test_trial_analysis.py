@@ -24,7 +24,7 @@ from tmstarget.trial import (
     validate_trial_table,
 )
 from tmstarget.trial import lmm as lmm_module
-from tmstarget.trial.summary import format_summary
+from tmstarget.trial import format_summary
 
 
 def _trial(seed: int = 5, **design):

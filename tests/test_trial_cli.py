@@ -165,7 +165,7 @@ def test_unknown_participant_is_an_error(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     ("argv", "fragment"),
-    [(["--timepoint", "month3"], "timepoint 'month3' is not a follow-up"), (["--experimental", "sham"], "experimental arm 'sham'"),
+    [(["--timepoint", "month3"], "endpoint visit 'month3' is not a follow-up"), (["--experimental", "sham"], "experimental arm 'sham'"),
      (["--baseline", "screening"], "no 'screening' timepoint"), (["--confidence", "5"], "confidence level")],
 )
 def test_bad_analysis_options(argv, fragment, sim, capsys):

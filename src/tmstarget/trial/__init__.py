@@ -3,8 +3,12 @@
 Randomization
     :func:`make_allocation` (blocked with random block sizes, stratified, seeded), :func:`stratum_labels`,
     :func:`reveal_next` and :func:`verify_allocation` (concealed list with salted commitments and a hash chain).
+Visits and analysis sets
+    :class:`VisitSchedule` (target days and windows after the last session), :func:`assign_visits`,
+    :func:`analysis_sets` (ITT and per protocol).
 Analysis of a long-format table (see :mod:`tmstarget.trial.data` for the columns)
-    :func:`validate_trial_table`, :func:`ancova`, :func:`mixed_model`, :func:`cohens_d`, :func:`hedges_g`,
+    :func:`validate_trial_table`, :func:`ancova`, :func:`mixed_model`, :func:`trajectory` (group × visit
+    mixed model, Satterthwaite df), :func:`mice_ancova` (MICE sensitivity), :func:`cohens_d`, :func:`hedges_g`,
     :func:`response_and_remission`, :func:`compare_proportions`, :func:`bang_index`, :func:`james_index`,
     :func:`analyze_trial` and :func:`format_summary` (CONSORT-style text).
 Planning and exercise
@@ -31,9 +35,27 @@ from .randomization import (
 )
 from .secondary import BinaryComparison, compare_proportions, response_and_remission
 from .simulate import TrialDesign, simulate_trial
-from .summary import TrialResult, analyze_trial, format_summary
+from .sets import AnalysisSets, analysis_sets
+from .summary import TrialResult, analyze_trial
+from .text import format_summary
+from .trajectory import Trajectory, VisitEffect, trajectory
+from .visits import DEFAULT_ENDPOINT, DEFAULT_SCHEDULE, Visit, VisitSchedule, assign_visits, parse_visit
+from .impute import mice_ancova, rubin_pool
 
 __all__ = [
+    "DEFAULT_ENDPOINT",
+    "DEFAULT_SCHEDULE",
+    "AnalysisSets",
+    "Trajectory",
+    "Visit",
+    "VisitEffect",
+    "VisitSchedule",
+    "analysis_sets",
+    "assign_visits",
+    "mice_ancova",
+    "parse_visit",
+    "rubin_pool",
+    "trajectory",
     "Allocation",
     "AllocationEntry",
     "BinaryComparison",

@@ -7,6 +7,7 @@ Sign convention: every between-arm estimate is *experimental minus control* in M
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -73,7 +74,8 @@ def _arm_counts(trial: TrialTable, data: pd.DataFrame, timepoint: str, minimum: 
         )
 
 
-def ancova(trial: TrialTable, timepoint: str, confidence: float = 0.95) -> Estimate:
+def ancova(trial: TrialTable, timepoint: str, confidence: float = 0.95, participants: Sequence[str] | None = None,
+           method: str = "ancova") -> Estimate:
     """ANCOVA: reduction at ``timepoint`` on arm, adjusted for baseline MADRS (and strata), by OLS.
 
     Parameters
@@ -84,6 +86,10 @@ def ancova(trial: TrialTable, timepoint: str, confidence: float = 0.95) -> Estim
         Follow-up label.
     confidence : float
         Confidence level of the interval.
+    participants : sequence of str, optional
+        Restrict to an analysis set (e.g. per protocol); everyone assessed at ``timepoint`` by default.
+    method : str
+        Label stored in the result.
 
     Returns
     -------
@@ -98,6 +104,8 @@ def ancova(trial: TrialTable, timepoint: str, confidence: float = 0.95) -> Estim
     import statsmodels.api as sm
 
     data = trial.reduction(timepoint)
+    if participants is not None:
+        data = data.loc[data.index.isin(set(participants))]
     _arm_counts(trial, data, timepoint, 2)
     exog = pd.DataFrame(
         {"const": 1.0, "arm": (data["arm"] == trial.experimental).astype(float),
@@ -110,7 +118,7 @@ def ancova(trial: TrialTable, timepoint: str, confidence: float = 0.95) -> Estim
     fit = sm.OLS(data["reduction"].to_numpy(float), exog).fit()
     low, high = fit.conf_int(alpha=1.0 - confidence).loc["arm"]
     return Estimate(
-        "ancova", timepoint, float(fit.params["arm"]), float(fit.bse["arm"]), float(low), float(high),
+        method, timepoint, float(fit.params["arm"]), float(fit.bse["arm"]), float(low), float(high),
         float(fit.pvalues["arm"]), len(data), len(data), confidence, float(fit.df_resid),
     )
 

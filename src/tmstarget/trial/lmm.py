@@ -127,7 +127,7 @@ class LmmFit:
         se = np.sqrt(var)
         q = float(stats.t.ppf(0.5 + confidence / 2.0, df))
         p = float(2.0 * stats.t.sf(abs(est / se), df)) if se > 0 else np.nan
-        return Contrast(est, float(se), float(df), est - q * se, est + q * se, p)
+        return Contrast(est, float(se), float(df), float(est - q * se), float(est + q * se), p)
 
 
 def _theta(scale: float, cov_re: np.ndarray) -> np.ndarray:
