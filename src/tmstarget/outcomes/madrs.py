@@ -7,6 +7,8 @@ has 10 items scored 0-6, so totals run 0-60. Definitions used here, the same eve
 * response = reduction of at least 50% from baseline (``2 * (baseline - total) >= baseline``, exact)
 * remission = total <= threshold (default 10, i.e. "< 11" as in Cole et al. 2020); the threshold is
   configurable and always reported with the results.
+* item 10 (suicidal thoughts) >= 4 is flagged for clinical attention: from 4 upwards the anchors describe
+  suicide considered as a possible solution, up to explicit plans (Montgomery & Åsberg 1979). Needs item scores.
 
 Input is a table with one row per participant and timepoint: a ``timepoint`` column, optional
 ``participant`` and ``day`` columns, and either the ten item columns (``item1``..``item10``; ``madrs_01``
@@ -34,6 +36,7 @@ from ..trial.visits import DEFAULT_SCHEDULE, VisitSchedule
 __all__ = [
     "DEFAULT_REMISSION_THRESHOLD",
     "ITEM_MAX",
+    "SUICIDAL_ITEM_FLAG",
     "N_ITEMS",
     "TOTAL_MAX",
     "MadrsAssessment",
@@ -48,6 +51,8 @@ N_ITEMS = 10
 ITEM_MAX = 6
 TOTAL_MAX = N_ITEMS * ITEM_MAX
 DEFAULT_REMISSION_THRESHOLD = 10
+#: MADRS item 10 (suicidal thoughts) at or above this is flagged for clinical attention.
+SUICIDAL_ITEM_FLAG = 4
 _ITEM_RE = re.compile(r"^(?:item|madrs)[ _-]?0*(\d+)$")
 _PARTICIPANT_COLS = ("participant", "participant_id", "subject")
 
@@ -75,10 +80,18 @@ class MadrsOutcome:
     pct_change: float | None
     response: bool | None
     remission: bool
+    item10: int | None = None
+
+    @property
+    def clinical_attention(self) -> bool:
+        """MADRS item 10 (suicidal thoughts) at or above :data:`SUICIDAL_ITEM_FLAG`."""
+        return self.item10 is not None and self.item10 >= SUICIDAL_ITEM_FLAG
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (percent change rounded to 0.1)."""
         return {
+            "item10_suicidal_thoughts": self.item10,
+            "clinical_attention": self.clinical_attention,
             "timepoint": self.timepoint,
             "day": self.day,
             "total": self.total,
@@ -124,7 +137,7 @@ class _Cells:
     def error(self, what: str, fix: str) -> InputError:
         return InputError(f"{self.source} line {self.line}{self.where}: {what} — {fix}")
 
-    def score(self, column: str, raw: str, maximum: int, scale: str) -> int:
+    def score(self, column: str, raw: str, maximum: int, scale: str, minimum: int = 0) -> int:
         raw = raw.strip()
         if not raw or raw.lower() in ("na", "n/a", "nan"):
             raise self.error(
@@ -133,12 +146,12 @@ class _Cells:
         try:
             value = float(raw)
         except ValueError:
-            raise self.error(f"{column} = {raw!r} is not a number", f"{scale} are whole numbers 0-{maximum}") from None
+            raise self.error(f"{column} = {raw!r} is not a number", f"{scale} are whole numbers {minimum}-{maximum}") from None
         if not value.is_integer():
-            raise self.error(f"{column} = {raw} is not a whole number", f"{scale} are whole numbers 0-{maximum}")
-        if not 0 <= value <= maximum:
+            raise self.error(f"{column} = {raw} is not a whole number", f"{scale} are whole numbers {minimum}-{maximum}")
+        if not minimum <= value <= maximum:
             raise self.error(
-                f"{column} = {raw} is outside 0-{maximum}", f"{scale} are scored 0 to {maximum}; correct the value"
+                f"{column} = {raw} is outside {minimum}-{maximum}", f"{scale} are scored {minimum} to {maximum}; correct the value"
             )
         return int(value)
 
@@ -260,7 +273,8 @@ def _outcome(a: MadrsAssessment, baseline: int, threshold: int) -> MadrsOutcome:
         pct, response = None, None
     else:
         pct, response = 100.0 * change / baseline, 2 * (baseline - a.total) >= baseline
-    return MadrsOutcome(a.timepoint, a.day, a.total, change, pct, response, a.total <= threshold)
+    item10 = a.items[9] if a.items is not None else None
+    return MadrsOutcome(a.timepoint, a.day, a.total, change, pct, response, a.total <= threshold, item10)
 
 
 def madrs_outcomes(
@@ -390,4 +404,6 @@ def endpoint_summary(results: tuple[ParticipantOutcomes, ...], *, remission_thre
         "remission_rule": f"total <= {remission_threshold}",
         "remission_threshold": remission_threshold,
         "missing_rule": "not assessed at the endpoint = non-responder and non-remitter (intention to treat)",
+        "clinical_attention": [f"{r.participant}/{o.timepoint}" for r in results for o in r.outcomes if o.clinical_attention],
+        "clinical_attention_rule": f"MADRS item 10 (suicidal thoughts) >= {SUICIDAL_ITEM_FLAG}",
     }

@@ -79,6 +79,8 @@ def _text_report(result: dict[str, Any]) -> str:
         f"{s['n_remitters']}/{s['n_participants']} remitters (not assessed = neither)"
         + ("" if s["mean_pct_change"] is None else f", mean change {s['mean_pct_change']:+.1f}%")
     )
+    for flagged in s["clinical_attention"]:
+        lines.append(f"CLINICAL ATTENTION: {flagged}: {s['clinical_attention_rule']}")
     if result["plot"]:
         lines.append(f"wrote plot: {result['plot']}")
     return "\n".join(lines)
@@ -86,17 +88,16 @@ def _text_report(result: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Parse, validate and compute; then write the plot atomically; then print."""
+    from ...exceptions import InputError
     from ...outcomes.madrs import endpoint_summary, madrs_outcomes, parse_madrs_table
     from ...outcomes.plot import trajectory_svg
     from ...protocol.files import write_atomic
+    from ...trial.visits import VisitSchedule, parse_visit
     from .protocol import emit, read_input_text
 
     path = Path(args.tsv)
     text = read_input_text(args.tsv, "MADRS table")
     assessments = parse_madrs_table(text, source=path.name)
-    from ...exceptions import InputError
-    from ...trial.visits import VisitSchedule, parse_visit
-
     schedule = VisitSchedule(tuple(parse_visit(v) for v in args.visit)) if args.visit else None
     results = madrs_outcomes(
         assessments, baseline=args.baseline, remission_threshold=args.remission_threshold, source=path.name,
