@@ -12,6 +12,7 @@ from .. import __version__
 from ..exceptions import InputError
 from .analysis import Estimate, FitError, ancova, estimate_from, reduction_effect_sizes
 from .blinding import BlindingAssessment, assess_blinding
+from .consort import baseline_table, consort_counts
 from .data import TrialTable
 from .effect_sizes import EffectSize
 from .impute import mice_ancova
@@ -64,6 +65,10 @@ class TrialResult:
         ``estimate`` (pooled ANCOVA, ITT) and ``pooling`` (Rubin's rules), with ``imputations`` and ``seed``.
     trajectory : Trajectory or None
         Group × visit mixed model: effect and each arm's change at every visit.
+    consort : dict or None
+        Counts of every CONSORT box per arm (:func:`tmstarget.trial.consort.consort_counts`).
+    table1 : list of dict or None
+        Baseline characteristics by arm.
     """
 
     arms: tuple[str, str]
@@ -86,6 +91,8 @@ class TrialResult:
     per_protocol: dict[str, object] | None = None
     imputation: dict[str, object] | None = None
     trajectory: Trajectory | None = None
+    consort: dict[str, object] | None = None
+    table1: list[dict[str, object]] | None = None
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready mapping (the ``--json`` contract)."""
@@ -169,6 +176,7 @@ def analyze_trial(
     imputations: int = 20,
     seed: int = 0,
     random_slope: bool = True,
+    screened: int | None = None,
 ) -> TrialResult:
     """Run the primary, sensitivity, secondary and blinding analyses at a named endpoint visit.
 
@@ -194,6 +202,8 @@ def analyze_trial(
         Seed of the imputation.
     random_slope : bool
         Try a random slope in the mixed model (falls back to a random intercept).
+    screened : int, optional
+        Participants assessed for eligibility (for the CONSORT diagram).
 
     Returns
     -------
@@ -247,4 +257,6 @@ def analyze_trial(
         per_protocol,
         imputation,
         traj,
+        consort_counts(trial, sets, tp, not_assessed, screened),
+        baseline_table(trial),
     )

@@ -102,6 +102,9 @@ def format_summary(result: TrialResult) -> str:
     if result.analysis_sets:
         lines += ["", "Analysis sets"] + [f"  {k.replace('_', '-').upper() if k == 'itt' else 'Per protocol'}: {rule}"
                                           for k, rule in result.analysis_sets["rules"].items()]
+    if result.table1:
+        lines += ["", "Table 1: baseline characteristics", f"  {'':<34}" + "".join(f"{a:>18}" for a in result.arms)]
+        lines += [f"  {row['characteristic']:<34}" + "".join(f"{row[a]:>18}" for a in result.arms) for row in result.table1]
     lines += ["", "MADRS by arm, mean (SD) [n]"]
     for t in result.timepoints:
         cells = [result.descriptives[a][t] for a in result.arms]

@@ -164,10 +164,10 @@ def run_analyze(args: argparse.Namespace) -> int:
     result = analyze_trial(
         trial, args.endpoint, args.response_pct / 100.0, args.remission_max, args.confidence, not_assessed,
         min_sessions=args.pp_min_sessions, planned_sessions=args.planned_sessions, imputations=args.imputations,
-        seed=args.seed, random_slope=not args.no_random_slope,
+        seed=args.seed, random_slope=not args.no_random_slope, screened=args.screened,
     )
     text, payload = format_summary(result), to_json(result.to_dict())
-    outputs: list[tuple[Path, str]] = []
+    outputs: list[tuple[Path, str | bytes]] = []
     if args.report:
         outputs.append((args.report, payload if str(args.report).endswith(".json") else text))
     if args.plot:
@@ -176,6 +176,12 @@ def run_analyze(args: argparse.Namespace) -> int:
         days = {v["name"]: v["target_day"] for v in (result.visits or {}).get("schedule", [])}
         outputs.append((args.plot, change_by_visit_svg(effects_table(result.trajectory), list(result.arms), days,
                                                        confidence=result.trajectory.confidence)))
+    if args.consort:
+        from ...trial.consort import consort_figure
+
+        suffix = Path(args.consort).suffix.lower().lstrip(".")
+        figure = consort_figure(result.consort, suffix)
+        outputs.append((args.consort, figure))
     if args.visit_table:
         if trial.assessments is None:
             raise InputError("--visit-table needs a table with 'day' and 'last_session_day' columns — add them or drop --visit-table")
@@ -183,7 +189,14 @@ def run_analyze(args: argparse.Namespace) -> int:
     written: list[Path] = []
     try:
         for path, content in outputs:
-            written.append(write_text_atomic(path, content))
+            if isinstance(content, bytes):
+                from ...io.derivatives import atomic_path
+
+                with atomic_path(path) as tmp:
+                    tmp.write_bytes(content)
+                written.append(Path(path))
+            else:
+                written.append(write_text_atomic(path, content))
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)  # all or nothing
@@ -297,6 +310,8 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     p.add_argument("--seed", type=int, default=0, help="seed of the multiple imputation")
     p.add_argument("--no-random-slope", action="store_true", help="mixed model with a random intercept only")
     p.add_argument("--plot", type=Path, default=None, metavar="FILE.svg", help="write the mean change per visit by arm (SVG)")
+    p.add_argument("--consort", type=Path, default=None, metavar="FILE.svg|png", help="write the CONSORT flow diagram")
+    p.add_argument("--screened", type=int, default=None, metavar="N", help="participants assessed for eligibility (CONSORT)")
     p.add_argument("--visit-table", type=Path, default=None, metavar="FILE.tsv",
                    help="write every assessment with its assigned visit and window status")
 
