@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import io
+from typing import Any
 
+from .._utils.figures import render_figure
 from .madrs import TOTAL_MAX, ParticipantOutcomes
 
 __all__ = ["change_by_visit_svg", "trajectory_svg"]
@@ -42,14 +43,9 @@ def trajectory_svg(results: tuple[ParticipantOutcomes, ...], *, remission_thresh
     str
         A standalone SVG document; identical inputs give identical text.
     """
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     xs, ticks, labels, xlabel = _x_positions(results)
-    with matplotlib.rc_context({"svg.hashsalt": "tmstarget", "svg.fonttype": "none"}):
-        fig = Figure(figsize=(6.4, 4.0))
-        FigureCanvasAgg(fig)  # Agg canvas on this figure only: no pyplot, no global backend switch
+
+    def draw(fig: Any) -> None:
         ax = fig.add_subplot()
         for r in results:
             x = [xs[(r.participant, o.timepoint)] for o in r.outcomes]
@@ -74,10 +70,8 @@ def trajectory_svg(results: tuple[ParticipantOutcomes, ...], *, remission_thresh
         ax.set_title(title)
         if len(results) <= 10:
             ax.legend(fontsize=8, frameon=False)
-        fig.tight_layout()
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg", metadata={"Date": None})
-    return buf.getvalue()
+
+    return render_figure(draw)
 
 
 def change_by_visit_svg(
@@ -111,19 +105,14 @@ def change_by_visit_svg(
     str
         A standalone SVG document; identical inputs give identical text.
     """
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     visits = list(dict.fromkeys(r["visit"] for r in rows))
     days = visit_days or {}
     by_day = bool(visits) and all(v in days for v in visits)
     x0 = {v: (float(days[v]) if by_day else float(i + 1)) for i, v in enumerate(visits)}
     span = (max(x0.values()) if x0 else 1.0) or 1.0
     base_x = -0.12 * span if by_day else 0.0  # baseline is before treatment, left of the first visit
-    with matplotlib.rc_context({"svg.hashsalt": "tmstarget", "svg.fonttype": "none"}):
-        fig = Figure(figsize=(6.4, 4.0))
-        FigureCanvasAgg(fig)
+
+    def draw(fig: Any) -> None:
         ax = fig.add_subplot()
         ax.axhline(0.0, color="0.6", linewidth=0.8)
         for k, (role, name, colour) in enumerate((("experimental", arms[0], "#1b6ca8"), ("control", arms[1], "#c4572a"))):
@@ -141,7 +130,5 @@ def change_by_visit_svg(
         ax.set_ylabel("MADRS change from baseline (points)")
         ax.set_title(title)
         ax.legend(fontsize=8, frameon=False, title=f"mean, {100 * confidence:g}% CI", title_fontsize=8)
-        fig.tight_layout()
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg", metadata={"Date": None})
-    return buf.getvalue()
+
+    return render_figure(draw)

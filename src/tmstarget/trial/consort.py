@@ -9,13 +9,13 @@ analysed (ITT, per protocol). In every arm ``allocated = analysed_itt`` (ITT kee
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
+from .._utils.figures import render_figure
 from ..exceptions import InputError
 from .data import TrialTable
 from .sets import AnalysisSets
@@ -96,6 +96,10 @@ def _box(ax, x: float, y: float, text: str, width: float = 0.42) -> None:
             bbox={"boxstyle": "square,pad=0.5", "facecolor": "white", "edgecolor": "0.2", "linewidth": 0.8})
 
 
+def _arrow(ax: Any, start: tuple[float, float], end: tuple[float, float]) -> None:
+    ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "->", "lw": 0.8})
+
+
 def _n(x: int | None) -> str:
     return "n = ?" if x is None else f"n = {x}"
 
@@ -115,30 +119,24 @@ def consort_figure(counts: dict[str, Any], fmt: str = "svg") -> str | bytes:
     str or bytes
         SVG text, or PNG bytes; the same counts give the same output.
     """
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     if fmt not in ("svg", "png"):
         raise InputError(f"CONSORT diagram format {fmt!r} — use a .svg or .png file name")
     arms = list(counts["arms"])
-    with matplotlib.rc_context({"svg.hashsalt": "tmstarget", "svg.fonttype": "none"}):
-        fig = Figure(figsize=(7.5, 7.0))
-        FigureCanvasAgg(fig)
+
+    def draw(fig: Any) -> None:
         ax = fig.add_axes((0, 0, 1, 1))
         ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
+        ax.set_ylim(0.12, 1)
         ax.axis("off")
-        top = f"Assessed for eligibility ({_n(counts['assessed_for_eligibility'])})"
-        _box(ax, 0.5, 0.95, top)
+        _box(ax, 0.5, 0.95, f"Assessed for eligibility ({_n(counts['assessed_for_eligibility'])})")
         _box(ax, 0.82, 0.87, f"Excluded ({_n(counts['excluded'])})")
         extra = f"\n(no outcome data: {counts['randomized_without_data']})" if counts.get("randomized_without_data") else ""
         _box(ax, 0.5, 0.80, f"Randomized ({_n(counts['randomized'])}){extra}")
-        ax.annotate("", xy=(0.5, 0.83), xytext=(0.5, 0.925), arrowprops={"arrowstyle": "->", "lw": 0.8})
-        ax.annotate("", xy=(0.72, 0.87), xytext=(0.5, 0.87), arrowprops={"arrowstyle": "->", "lw": 0.8})
+        _arrow(ax, (0.5, 0.925), (0.5, 0.83))
+        _arrow(ax, (0.5, 0.87), (0.72, 0.87))
         for k, arm in enumerate(arms):
             c, x = counts["arms"][arm], 0.26 + 0.48 * k
-            ax.annotate("", xy=(x, 0.69), xytext=(0.5, 0.775), arrowprops={"arrowstyle": "->", "lw": 0.8})
+            _arrow(ax, (0.5, 0.775), (x, 0.69))
             rows = [
                 (0.64, f"Allocated to {arm} ({_n(c['allocated'])})\nReceived allocated intervention ({_n(c['received_allocated'])})\n"
                        f"Did not receive it ({_n(c['did_not_receive'])})"),
@@ -147,17 +145,14 @@ def consort_figure(counts: dict[str, Any], fmt: str = "svg") -> str | bytes:
                 (0.22, f"Analysed, intention to treat ({_n(c['analysed_itt'])})\nAnalysed, per protocol ({_n(c['analysed_per_protocol'])})\n"
                        f"Excluded from per protocol ({_n(c['excluded_per_protocol'])})"),
             ]
-            for (y, text), (y_next, _) in zip(rows, rows[1:] + [(None, None)]):
+            for (y, text), (y_next, _) in zip(rows, [*rows[1:], (None, None)]):
                 _box(ax, x, y, text)
                 if y_next is not None:
-                    ax.annotate("", xy=(x, y_next + 0.07), xytext=(x, y - 0.07), arrowprops={"arrowstyle": "->", "lw": 0.8})
-        ax.set_ylim(0.12, 1)
+                    _arrow(ax, (x, y - 0.07), (x, y_next + 0.07))
         for y, label in ((0.95, "Enrolment"), (0.64, "Allocation"), (0.44, "Follow-up"), (0.22, "Analysis")):
             ax.text(0.01, y, label, fontsize=8, fontweight="bold", va="center", rotation=90)
-        buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, dpi=110, metadata={"Date": None} if fmt == "svg" else {"Software": None})
-    data = buf.getvalue()
-    return data.decode("utf-8") if fmt == "svg" else data
+
+    return render_figure(draw, (7.5, 7.0), fmt, layout=False)
 
 
 def _numeric(values: pd.Series) -> str:
