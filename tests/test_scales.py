@@ -108,6 +108,8 @@ def test_scale_command_json_and_one_line_error(tmp_path, capsys):
     assert main(["scale", str(path), "--scale", "cgi_i", "--json", "--quiet"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["summary"]["n_responders"] == 1 and "not a medical device" in result["notice"]
+    assert main(["scale", str(path), "--scale", "cgi_i", "--endpoint", "week4", "--quiet"]) == 2
+    assert "no rating is labelled 'week4' (found: month1)" in capsys.readouterr().err
     path.write_text(_table(1, ("a", "month1", [9])))
     assert main(["scale", str(path), "--scale", "cgi_i", "--quiet"]) == 2
     captured = capsys.readouterr()

@@ -52,7 +52,7 @@ def test_analyze_json_and_report(sim, tmp_path, capsys):
 def test_analyze_prints_consort_summary(sim, tmp_path, capsys):
     code, out, _ = _run(capsys, ["trial", "analyze", str(sim), "--timepoint", "week1", "--report", str(tmp_path / "r.json")])
     assert code == 0
-    assert "Randomized" in out and "primary timepoint = week1" in out and "Bang index" in out
+    assert "Randomized" in out and "endpoint = week1 (named visit)" in out and "Bang index" in out
     assert json.loads((tmp_path / "r.json").read_text())["timepoint"] == "week1"
 
 

@@ -21,6 +21,7 @@ from .analysis import Estimate, FitError, ancova, mixed_model, reduction_effect_
 from .blinding import BlindingAssessment, BlindingIndex, assess_blinding, bang_index, guess_counts, james_index
 from .data import TrialTable, check_allocation, validate_trial_table
 from .effect_sizes import EffectSize, cohens_d, hedges_correction, hedges_g, noncentrality_ci
+from .impute import mice_ancova, rubin_pool
 from .power import PowerResult, power_two_arm, sample_size
 from .randomization import (
     Allocation,
@@ -34,44 +35,39 @@ from .randomization import (
     verify_allocation,
 )
 from .secondary import BinaryComparison, compare_proportions, response_and_remission
-from .simulate import TrialDesign, simulate_trial
 from .sets import AnalysisSets, analysis_sets
+from .simulate import TrialDesign, simulate_trial
 from .summary import TrialResult, analyze_trial
 from .text import format_summary
 from .trajectory import Trajectory, VisitEffect, trajectory
 from .visits import DEFAULT_ENDPOINT, DEFAULT_SCHEDULE, Visit, VisitSchedule, assign_visits, parse_visit
-from .impute import mice_ancova, rubin_pool
 
 __all__ = [
-    "DEFAULT_ENDPOINT",
-    "DEFAULT_SCHEDULE",
-    "AnalysisSets",
-    "Trajectory",
-    "Visit",
-    "VisitEffect",
-    "VisitSchedule",
-    "analysis_sets",
-    "assign_visits",
-    "mice_ancova",
-    "parse_visit",
-    "rubin_pool",
-    "trajectory",
     "Allocation",
     "AllocationEntry",
+    "AnalysisSets",
     "BinaryComparison",
     "BlindingAssessment",
     "BlindingIndex",
+    "DEFAULT_ENDPOINT",
+    "DEFAULT_SCHEDULE",
     "EffectSize",
     "Estimate",
     "FitError",
     "PowerResult",
     "Reveal",
+    "Trajectory",
     "TrialDesign",
     "TrialResult",
     "TrialTable",
+    "Visit",
+    "VisitEffect",
+    "VisitSchedule",
+    "analysis_sets",
     "analyze_trial",
     "ancova",
     "assess_blinding",
+    "assign_visits",
     "bang_index",
     "check_allocation",
     "cohens_d",
@@ -84,15 +80,19 @@ __all__ = [
     "hedges_g",
     "james_index",
     "make_allocation",
+    "mice_ancova",
     "mixed_model",
     "noncentrality_ci",
+    "parse_visit",
     "power_two_arm",
     "reduction_effect_sizes",
     "response_and_remission",
     "reveal_next",
+    "rubin_pool",
     "sample_size",
     "simulate_trial",
     "stratum_labels",
+    "trajectory",
     "validate_trial_table",
     "verify_allocation",
 ]

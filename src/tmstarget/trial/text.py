@@ -97,7 +97,7 @@ def format_summary(result: TrialResult) -> str:
     e, c = result.arms
     pct = f"{100 * result.ancova.confidence:g}%"
     lines = [f"Trial analysis (tmstarget {__version__}; research use; not a medical device)",
-             f"Arms: experimental = {e}, control = {c}; endpoint = {result.timepoint} (primary timepoint = {result.timepoint})", ""]
+             f"Arms: experimental = {e}, control = {c}; endpoint = {result.timepoint} (named visit)", ""]
     lines += _flow_lines(result) + _visit_lines(result)
     if result.analysis_sets:
         lines += ["", "Analysis sets"] + [f"  {k.replace('_', '-').upper() if k == 'itt' else 'Per protocol'}: {rule}"

@@ -58,10 +58,14 @@ def _text(result: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Parse and validate the ratings, then print the outcomes."""
+    from ...exceptions import InputError
     from ...outcomes.scales import parse_scale_table, scale_outcomes
     from .protocol import emit, read_input_text
 
     path = Path(args.tsv)
     rows = parse_scale_table(read_input_text(args.tsv, "rating table"), args.scale, source=path.name)
+    if not any(r.timepoint == args.endpoint for r in rows):
+        found = ", ".join(sorted({r.timepoint for r in rows}))
+        raise InputError(f"{path.name}: no rating is labelled {args.endpoint!r} (found: {found}) — pass --endpoint with the endpoint visit's label")
     result = {"input": path.name, **scale_outcomes(rows, args.scale, baseline=args.baseline, endpoint=args.endpoint)}
     return emit(result, as_json=args.json, render=_text)
