@@ -274,3 +274,23 @@ def test_one_command_gives_itt_pp_imputed_and_per_visit_results(tmp_path, capsys
         assert effect["effect"]["estimate"] == pytest.approx(-fit.fe_params[name], abs=1e-3)
         assert effect["effect"]["se"] == pytest.approx(fit.bse_fe[name], rel=2e-2)
         assert 0 < effect["effect"]["df"] < 80
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragment"),
+    [
+        (lambda t: t.drop(columns=["last_session_day"]), "no 'last_session_day'"),
+        (lambda t: t.assign(day=t["day"].where(t.index != 4, "soon")), "day is not valid at"),
+        (lambda t: t.assign(last_session_day=t["last_session_day"].where(t.index != 1, "9")), "more than one last_session_day"),
+    ],
+)
+def test_bad_dated_tables_are_one_line_errors(edit, fragment, tmp_path, capsys):
+    from tmstarget.trial import TrialDesign
+
+    path = tmp_path / "dated.tsv"
+    write_table(simulate_trial(TrialDesign(record_days=True), seed=0), path)
+    table = read_trial_table(path)
+    write_table(edit(table), path)
+    plot = tmp_path / "change.svg"
+    _assert_one_line_error(capsys, ["trial", "analyze", str(path), "--plot", str(plot)], fragment)
+    assert not plot.exists()

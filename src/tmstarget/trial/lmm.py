@@ -252,9 +252,13 @@ def fit_lmm(endog: np.ndarray, exog: np.ndarray, groups: np.ndarray, exog_re: np
     idx = [np.array(v) for v in order.values()]
     data = ([endog[i] for i in idx], [exog[i] for i in idx], [exog_re[i] for i in idx])
     theta = _theta(scale, cov_re)
-    loglike, phi, beta = _reml(theta, *data)
-    hess = _hessian(lambda t: _reml(t, *data)[0], theta)
-    if np.linalg.eigvalsh(-hess).min() <= 0:
+    try:
+        loglike, phi, beta = _reml(theta, *data)
+        hess = _hessian(lambda t: _reml(t, *data)[0], theta)
+    except np.linalg.LinAlgError:
+        raise FitError("the variance parameters are too close to the boundary to compute degrees of freedom — "
+                       "use a simpler random-effects structure") from None
+    if not np.all(np.isfinite(hess)) or np.linalg.eigvalsh(-hess).min() <= 0:
         raise FitError("the REML surface is not curved at the estimate (variance parameters not identified) — use a simpler random-effects structure")
     names = tuple(names) if names is not None else tuple(f"x{i}" for i in range(exog.shape[1]))
     return LmmFit(names, beta, phi, scale, cov_re, np.linalg.inv(-hess), loglike, method, data)
