@@ -285,7 +285,8 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     p.add_argument("--incomplete", type=float, default=0.0, help="with --days: probability of stopping treatment early")
     p.add_argument("--seed", type=int, default=0, help="random seed")
 
-    p = action("analyze", "Analyze a trial table: ANCOVA, mixed model, effect sizes, response, remission, blinding",
+    p = action("analyze", "Analyze a trial table at a named endpoint visit: ITT and per-protocol sets, mixed model by visit "
+               "(Satterthwaite df), ANCOVA, MICE sensitivity, effect sizes, response, remission, blinding, CONSORT, Table 1",
                run_analyze, TABLE_HELP)
     p.add_argument("data", type=Path, metavar="DATA.tsv", help="long-format trial table (see below)")
     p.add_argument("--endpoint", "--timepoint", dest="endpoint", default="month1", metavar="VISIT",
