@@ -294,3 +294,13 @@ def test_bad_dated_tables_are_one_line_errors(edit, fragment, tmp_path, capsys):
     plot = tmp_path / "change.svg"
     _assert_one_line_error(capsys, ["trial", "analyze", str(path), "--plot", str(plot)], fragment)
     assert not plot.exists()
+
+
+def test_analysis_with_imputation_is_identical_for_the_same_seed(tmp_path, capsys):
+    data = tmp_path / "dated.tsv"
+    assert _run(capsys, ["trial", "simulate", str(data), "--days", "--dropout", "0.3", "--seed", "4", "--quiet"])[0] == 0
+    argv = ["trial", "analyze", str(data), "--json", "--imputations", "3", "--quiet"]
+    first, second = (_run(capsys, [*argv, "--seed", "9"])[1] for _ in range(2))
+    assert first == second
+    other = json.loads(_run(capsys, [*argv, "--seed", "10"])[1])
+    assert other["imputation"]["estimate"]["estimate"] != json.loads(first)["imputation"]["estimate"]["estimate"]
