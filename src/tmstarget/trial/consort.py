@@ -57,7 +57,7 @@ def consort_counts(trial: TrialTable, sets: AnalysisSets, endpoint: str, not_ass
     if screened is not None and screened < randomized:
         raise InputError(f"--screened {screened} is fewer than the {randomized} participants randomized — give the number assessed for eligibility")
     sessions = trial.sessions_received()
-    planned = None if sessions is None else sessions.max()
+    planned = sets.planned_sessions
     endpoint_scores = trial.wide()[endpoint]
     late = set()
     if trial.assessments is not None:

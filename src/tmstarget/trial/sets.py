@@ -41,6 +41,8 @@ class AnalysisSets:
         ``itt`` and ``per_protocol`` rules in words (with the numbers used).
     min_sessions : int or None
         Sessions required for the per-protocol set (``None`` when not checked).
+    planned_sessions : int or None
+        Sessions planned per participant (``None`` without a ``sessions_received`` column).
     """
 
     itt: tuple[str, ...]
@@ -48,6 +50,7 @@ class AnalysisSets:
     excluded: dict[str, str]
     rules: dict[str, str]
     min_sessions: int | None
+    planned_sessions: int | None = None
 
     def counts(self, trial: TrialTable) -> dict[str, dict[str, int]]:
         """Participants per arm in each set."""
@@ -86,6 +89,7 @@ def analysis_sets(trial: TrialTable, endpoint: str, min_sessions: int | None = N
     sessions = trial.sessions_received()
     excluded: dict[str, str] = {}
     where = "within its window" if trial.dated else "(nominal visit)"
+    planned = None
     if sessions is None:
         adherence = "adherence not checked (no sessions_received column)"
     else:
@@ -105,4 +109,4 @@ def analysis_sets(trial: TrialTable, endpoint: str, min_sessions: int | None = N
         "per_protocol": f"{adherence} and assessed at {endpoint} {where}; analysed as allocated, complete cases",
     }
     pp = tuple(p for p in itt if p not in excluded)
-    return AnalysisSets(itt, pp, dict(sorted(excluded.items())), rules, min_sessions)
+    return AnalysisSets(itt, pp, dict(sorted(excluded.items())), rules, min_sessions, planned)

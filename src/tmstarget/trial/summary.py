@@ -17,7 +17,7 @@ from .data import TrialTable
 from .effect_sizes import EffectSize
 from .impute import mice_ancova
 from .secondary import REMISSION_MAX, RESPONSE_FRACTION, BinaryComparison, response_and_remission
-from .sets import DEFAULT_PP_FRACTION, analysis_sets
+from .sets import DEFAULT_PP_FRACTION, AnalysisSets, analysis_sets
 from .trajectory import Trajectory, trajectory
 from .visits import DEFAULT_ENDPOINT
 
@@ -105,7 +105,7 @@ class TrialResult:
         return out
 
 
-def _flow(trial: TrialTable, timepoint: str, not_assessed: Sequence[str], sets: object) -> dict[str, dict[str, object]]:
+def _flow(trial: TrialTable, timepoint: str, not_assessed: Sequence[str], sets: AnalysisSets) -> dict[str, dict[str, object]]:
     wide = trial.wide()
     arms = trial.participants()["arm"]
     counts = sets.counts(trial)
@@ -252,7 +252,7 @@ def analyze_trial(
         tuple(notes),
         _visits(trial),
         {"rules": sets.rules, "counts": sets.counts(trial), "excluded_per_protocol": sets.excluded,
-         "min_sessions": sets.min_sessions},
+         "min_sessions": sets.min_sessions, "planned_sessions": sets.planned_sessions},
         {"response": itt_resp, "remission": itt_rem},
         per_protocol,
         imputation,
