@@ -84,3 +84,14 @@ def test_missing_file_is_one_line(tmp_path, capsys):
     assert main(["madrs", "--quiet", str(tmp_path / "none.tsv")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not found" in err[0]
+
+
+def test_endpoint_by_window_from_the_command_line(tmp_path, capsys):
+    rows = [row("01", "baseline", "0", *[3] * 10), row("01", "v2", "33", *[1] * 10),  # 29 days after day 4
+            row("02", "baseline", "0", *[3] * 10), row("02", "v2", "40", *[1] * 10)]  # 36 days after: outside 25-31
+    argv = ["madrs", "--quiet", write_table(tmp_path / "m.tsv", rows), "--last-session-day", "4", "--json"]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    p1, p2 = result["participants"]
+    assert p1["endpoint_timepoint"] == "v2" and p1["endpoint"]["total"] == 10 and p2["endpoint"] is None
+    assert (result["summary"]["n_assessed"], result["summary"]["n_responders"]) == (1, 1)

@@ -12,7 +12,7 @@ import statsmodels
 
 from tmstarget.trial import simulate_trial, trajectory, validate_trial_table
 from tmstarget.trial.lmm import FitError, fit_lmm
-from tmstarget.trial.trajectory import _design
+from tmstarget.trial.longitudinal import _design
 
 # The pig growth data (Lauridsen et al. 1999; R package geepack, "dietox"), as shipped inside statsmodels.
 DIETOX = Path(statsmodels.__file__).parent / "regression" / "tests" / "results" / "dietox.csv"
@@ -127,3 +127,29 @@ def test_boundary_random_effects_are_refused():
     y = (e - e.mean(1, keepdims=True)).ravel()  # all group means equal: the between-group variance estimate is 0
     with pytest.raises(FitError, match="could not be fitted|boundary|not curved"):
         fit_lmm(y, np.ones((60, 1)), groups)
+
+
+def test_random_slope_falls_back_to_random_intercept_with_a_note(monkeypatch):
+    from tmstarget.trial import longitudinal as trajectory_module
+
+    real = trajectory_module.fit_lmm
+
+    def no_slope(y, x, groups, z=None, names=None):
+        if z is not None:
+            raise FitError("the random-effects covariance is singular (variance on the boundary) — use a simpler one")
+        return real(y, x, groups, z, names)
+
+    monkeypatch.setattr(trajectory_module, "fit_lmm", no_slope)
+    result = trajectory(validate_trial_table(simulate_trial(seed=2)))
+    assert result.random_effects == "intercept"
+    assert result.notes == ("random slope dropped (the random-effects covariance is singular (variance on the boundary)); random intercept only",)
+
+
+def test_change_by_visit_figure_is_deterministic():
+    from tmstarget.outcomes import change_by_visit_svg
+    from tmstarget.trial.longitudinal import effects_table
+
+    rows = effects_table(trajectory(validate_trial_table(simulate_trial(seed=2))))
+    svg = change_by_visit_svg(rows, ["connectivity", "scalp"], {"week1": 7, "month1": 28})
+    assert svg == change_by_visit_svg(rows, ["connectivity", "scalp"], {"week1": 7, "month1": 28})
+    assert "connectivity" in svg and "mean, 95% CI" in svg and "month1" in svg

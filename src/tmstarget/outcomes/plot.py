@@ -89,7 +89,7 @@ def change_by_visit_svg(
     rows : list of dict
         One per visit and arm: ``visit``, ``arm`` (``"experimental"`` or ``"control"``), ``estimate``,
         ``ci_low``, ``ci_high`` (MADRS points; negative = improvement), e.g. from
-        :func:`tmstarget.trial.trajectory.effects_table`.
+        :func:`tmstarget.trial.longitudinal.effects_table`.
     arms : list of str
         Display names of the experimental and the control arm.
     visit_days : dict, optional

@@ -39,7 +39,7 @@ from .sets import AnalysisSets, analysis_sets
 from .simulate import TrialDesign, simulate_trial
 from .summary import TrialResult, analyze_trial
 from .text import format_summary
-from .trajectory import Trajectory, VisitEffect, trajectory
+from .longitudinal import Trajectory, VisitEffect, trajectory
 from .visits import DEFAULT_ENDPOINT, DEFAULT_SCHEDULE, Visit, VisitSchedule, assign_visits, parse_visit
 
 __all__ = [

@@ -124,7 +124,7 @@ def ancova(trial: TrialTable, timepoint: str, confidence: float = 0.95, particip
 
 
 def mixed_model(trial: TrialTable, timepoint: str, confidence: float = 0.95, random_slope: bool = False) -> Estimate:
-    """Mixed-model difference in mean reduction at ``timepoint`` (see :func:`tmstarget.trial.trajectory.trajectory`).
+    """Mixed-model difference in mean reduction at ``timepoint`` (see :func:`tmstarget.trial.longitudinal.trajectory`).
 
     Parameters
     ----------
@@ -148,7 +148,7 @@ def mixed_model(trial: TrialTable, timepoint: str, confidence: float = 0.95, ran
     FitError
         If no optimizer (L-BFGS, BFGS, Powell, Nelder-Mead) reaches a converged fit.
     """
-    from .trajectory import trajectory
+    from .longitudinal import trajectory
 
     trial.reduction(timepoint)  # validates the label
     data = trial.frame.dropna(subset=["madrs_total"])

@@ -18,7 +18,7 @@ from .effect_sizes import EffectSize
 from .impute import mice_ancova
 from .secondary import REMISSION_MAX, RESPONSE_FRACTION, BinaryComparison, response_and_remission
 from .sets import DEFAULT_PP_FRACTION, AnalysisSets, analysis_sets
-from .trajectory import Trajectory, trajectory
+from .longitudinal import Trajectory, trajectory
 from .visits import DEFAULT_ENDPOINT
 
 

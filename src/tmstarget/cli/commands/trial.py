@@ -154,7 +154,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     from ...outcomes.plot import change_by_visit_svg
     from ...trial import VisitSchedule, analyze_trial, check_allocation, format_summary, parse_visit, validate_trial_table
     from ...trial.io import read_allocation_record, read_trial_table, table_to_tsv, to_json, write_text_atomic
-    from ...trial.trajectory import effects_table
+    from ...trial.longitudinal import effects_table
 
     schedule = VisitSchedule(tuple(parse_visit(v) for v in args.visit)) if args.visit else None
     trial = validate_trial_table(read_trial_table(args.data), args.baseline, args.timepoints, args.experimental, schedule)
