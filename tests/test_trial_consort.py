@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
 import pytest
 
 from tmstarget.trial import TrialDesign, analysis_sets, simulate_trial, validate_trial_table
