@@ -30,7 +30,7 @@ GOOD = [
 
 def test_json_and_plot(tmp_path, capsys):
     svg = tmp_path / "madrs.svg"
-    argv = ["madrs", "--quiet", write_table(tmp_path / "m.tsv", GOOD), "--plot", str(svg), "--json"]
+    argv = ["madrs", "--quiet", write_table(tmp_path / "m.tsv", GOOD), "--endpoint", "day5", "--plot", str(svg), "--json"]
     assert main(argv) == 0
     result = json.loads(capsys.readouterr().out)
     p1, p2 = result["participants"]
@@ -42,16 +42,22 @@ def test_json_and_plot(tmp_path, capsys):
 
 
 def test_threshold_is_configurable_and_reported(tmp_path, capsys):
-    argv = ["madrs", "--quiet", write_table(tmp_path / "m.tsv", GOOD), "--remission-threshold", "8", "--json"]
+    argv = ["madrs", "--quiet", write_table(tmp_path / "m.tsv", GOOD), "--endpoint", "day5", "--remission-threshold", "8", "--json"]
     assert main(argv) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["summary"]["remission_threshold"] == 8 and result["summary"]["n_remitters"] == 0
 
 
 def test_text_output(tmp_path, capsys):
-    assert main(["madrs", "--quiet", write_table(tmp_path / "m.tsv", GOOD)]) == 0
+    assert main(["madrs", "--quiet", write_table(tmp_path / "m.tsv", GOOD), "--endpoint", "day5"]) == 0
     out = capsys.readouterr().out
-    assert "endpoint: 1/2 responders, 1/2 remitters" in out and "-73.5%" in out
+    assert "endpoint day5: 2/2 assessed; 1/2 responders, 1/2 remitters" in out and "-73.5%" in out
+
+
+def test_default_endpoint_is_month1_and_its_absence_is_one_line(tmp_path, capsys):
+    code = main(["madrs", "--quiet", write_table(tmp_path / "m.tsv", GOOD)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "no assessment is labelled 'month1' (found: day5)" in err[0]
 
 
 @pytest.mark.parametrize(
@@ -78,3 +84,14 @@ def test_missing_file_is_one_line(tmp_path, capsys):
     assert main(["madrs", "--quiet", str(tmp_path / "none.tsv")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not found" in err[0]
+
+
+def test_endpoint_by_window_from_the_command_line(tmp_path, capsys):
+    rows = [row("01", "baseline", "0", *[3] * 10), row("01", "v2", "33", *[1] * 10),  # 29 days after day 4
+            row("02", "baseline", "0", *[3] * 10), row("02", "v2", "40", *[1] * 10)]  # 36 days after: outside 25-31
+    argv = ["madrs", "--quiet", write_table(tmp_path / "m.tsv", rows), "--last-session-day", "4", "--json"]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    p1, p2 = result["participants"]
+    assert p1["endpoint_timepoint"] == "v2" and p1["endpoint"]["total"] == 10 and p2["endpoint"] is None
+    assert (result["summary"]["n_assessed"], result["summary"]["n_responders"]) == (1, 1)

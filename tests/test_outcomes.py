@@ -31,7 +31,7 @@ def spread(total: int) -> list[int]:
 
 def outcomes_for(baseline: int, later: int, **kwargs):
     text = table(items_row("01", "baseline", spread(baseline), "0"), items_row("01", "day5", spread(later), "5"))
-    return madrs_outcomes(parse_madrs_table(text), **kwargs)[0]
+    return madrs_outcomes(parse_madrs_table(text), endpoint="day5", **kwargs)[0]
 
 
 def test_totals_change_and_percent_change():
@@ -62,14 +62,14 @@ def test_zero_baseline_has_no_percent_change():
 
 def test_total_only_table_and_ordering_by_day():
     text = "participant\ttimepoint\tday\ttotal\n01\tweek4\t28\t8\n01\tbaseline\t0\t40\n01\tday5\t5\t18\n"
-    r = madrs_outcomes(parse_madrs_table(text))[0]
+    r = madrs_outcomes(parse_madrs_table(text), endpoint="week4")[0]
     assert [o.timepoint for o in r.outcomes] == ["baseline", "day5", "week4"]
     assert r.endpoint.total == 8 and r.endpoint.remission
 
 
 def test_without_participant_column_everything_is_one_participant():
     text = "timepoint\ttotal\nbaseline\t30\nend\t9\n"
-    (r,) = madrs_outcomes(parse_madrs_table(text))
+    (r,) = madrs_outcomes(parse_madrs_table(text), endpoint="end")
     assert r.participant == "01" and r.endpoint.change == -21
 
 
@@ -80,7 +80,7 @@ def test_endpoint_summary_reports_the_rules():
         items_row("02", "baseline", spread(30)),
         items_row("02", "end", spread(20)),
     )
-    s = endpoint_summary(madrs_outcomes(parse_madrs_table(text), remission_threshold=10), remission_threshold=10)
+    s = endpoint_summary(madrs_outcomes(parse_madrs_table(text), remission_threshold=10, endpoint="end"), remission_threshold=10)
     assert (s["n_participants"], s["n_responders"], s["n_remitters"]) == (2, 1, 1)
     assert s["mean_pct_change"] == pytest.approx(-54.2)
     assert s["remission_rule"] == "total <= 10"
@@ -119,7 +119,7 @@ def test_missing_baseline():
 
 def test_other_baseline_label():
     text = table(items_row("01", "screening", spread(30)), items_row("01", "day5", spread(12)))
-    assert madrs_outcomes(parse_madrs_table(text), baseline="screening")[0].endpoint.change == -18
+    assert madrs_outcomes(parse_madrs_table(text), baseline="screening", endpoint="day5")[0].endpoint.change == -18
 
 
 @pytest.mark.parametrize(
@@ -163,3 +163,33 @@ def test_trajectory_svg_is_deterministic_and_marks_the_threshold():
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     assert "remission (total ≤ 12)" in svg and "sub-02" in svg and "day5" in svg
     assert trajectory_svg(results, remission_threshold=12) == svg
+
+
+def test_endpoint_is_the_named_visit_not_the_last_row():
+    # Regression (issue 18): the last assessment used to be the endpoint, so a 3-month follow-up, or a dropout's
+    # last score carried forward, stood in for the 1-month endpoint.
+    text = "participant\ttimepoint\tday\ttotal\n" + "".join(
+        f"{p}\t{t}\t{d}\t{v}\n" for p, t, d, v in [
+            ("a", "baseline", 0, 30), ("a", "month1", 32, 12), ("a", "month3", 88, 25),  # relapsed by month 3
+            ("b", "baseline", 0, 30), ("b", "week1", 11, 14),  # dropped out after week 1
+        ])
+    a, b = madrs_outcomes(parse_madrs_table(text), endpoint="month1")
+    assert a.endpoint.total == 12 and a.endpoint.response
+    assert b.endpoint is None  # not carried forward
+    s = endpoint_summary((a, b), remission_threshold=10, endpoint="month1")
+    assert (s["n_participants"], s["n_assessed"], s["n_not_assessed"], s["n_responders"]) == (2, 1, 1, 1)
+
+
+def test_endpoint_by_window_after_the_last_session():
+    # Last session on day 4: month1 = 28 +/- 3 days after it = study days 29-35 (target day 32). Days 30 and 34 are
+    # both inside and equally far from the target, so the earlier one counts; day 36 (32 days after) is outside.
+    text = "participant\ttimepoint\tday\ttotal\n" + "".join(
+        f"{p}\t{t}\t{d}\t{v}\n" for p, t, d, v in [
+            ("a", "baseline", -2, 30), ("a", "v1", 30, 15), ("a", "v2", 34, 11),
+            ("b", "baseline", -2, 30), ("b", "v1", 36, 10),
+        ])
+    a, b = madrs_outcomes(parse_madrs_table(text), endpoint="month1", last_session_day=4)
+    assert a.endpoint_timepoint == "v1" and a.endpoint.total == 15
+    assert b.endpoint is None
+    with pytest.raises(InputError, match="not a scheduled visit"):
+        madrs_outcomes(parse_madrs_table(text), endpoint="week4", last_session_day=4)

@@ -23,8 +23,8 @@ from tmstarget.trial import (
     simulate_trial,
     validate_trial_table,
 )
-from tmstarget.trial import analysis as analysis_module
-from tmstarget.trial.summary import format_summary
+from tmstarget.trial import lmm as lmm_module
+from tmstarget.trial import format_summary
 
 
 def _trial(seed: int = 5, **design):
@@ -81,7 +81,10 @@ def test_mixed_model_on_complete_balanced_data_reduces_to_cell_means():
         ns.append(x.shape[0])
     assert fit.se == pytest.approx(math.sqrt(2 * ss / dof * (1 / ns[0] + 1 / ns[1])), rel=1e-3)
     assert fit.n_observations == 120
-    assert fit.p_value == pytest.approx(2 * stats.norm.sf(fit.estimate / fit.se))
+    # The contrast is within-participant: its variance is a multiple of sigma_e^2 alone, so Satterthwaite's df is
+    # the residual df of the balanced split-plot ANOVA, 2 (n - 1)(T - 1) with n = 20 per arm and T = 3.
+    assert fit.df == pytest.approx(2 * 19 * 2, rel=1e-4)
+    assert fit.p_value == pytest.approx(2 * stats.t.sf(abs(fit.estimate / fit.se), fit.df), rel=1e-6)
 
 
 def test_mixed_model_uses_participants_with_missed_visits():
@@ -189,10 +192,10 @@ class _Model:
 
 def test_mixed_model_falls_back_to_other_optimizers():
     model = _Model({"lbfgs"})
-    analysis_module._fit_reml(model)
+    lmm_module._fit_statsmodels(model)
     assert model.tried == ["lbfgs", "bfgs"]
     with pytest.raises(FitError, match="could not be fitted"):
-        analysis_module._fit_reml(_Model({"lbfgs", "bfgs", "powell", "nm"}))
+        lmm_module._fit_statsmodels(_Model({"lbfgs", "bfgs", "powell", "nm"}))
 
 
 def test_small_trial_with_dropout_still_gets_a_mixed_model():
@@ -213,7 +216,7 @@ def test_small_trial_with_dropout_still_gets_a_mixed_model():
 
 
 def test_analysis_reports_an_unfittable_mixed_model_instead_of_failing(monkeypatch):
-    monkeypatch.setattr(analysis_module, "_OPTIMIZERS", ())
+    monkeypatch.setattr(lmm_module, "OPTIMIZERS", ())
     result = analyze_trial(_trial(6))
     assert result.mixed_model is None and "could not be fitted" in result.notes[0]
     assert result.to_dict()["mixed_model"] is None

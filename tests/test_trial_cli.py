@@ -52,7 +52,7 @@ def test_analyze_json_and_report(sim, tmp_path, capsys):
 def test_analyze_prints_consort_summary(sim, tmp_path, capsys):
     code, out, _ = _run(capsys, ["trial", "analyze", str(sim), "--timepoint", "week1", "--report", str(tmp_path / "r.json")])
     assert code == 0
-    assert "Randomized" in out and "primary timepoint = week1" in out and "Bang index" in out
+    assert "Randomized" in out and "endpoint = week1 (named visit)" in out and "Bang index" in out
     assert json.loads((tmp_path / "r.json").read_text())["timepoint"] == "week1"
 
 
@@ -165,7 +165,7 @@ def test_unknown_participant_is_an_error(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     ("argv", "fragment"),
-    [(["--timepoint", "month3"], "timepoint 'month3' is not a follow-up"), (["--experimental", "sham"], "experimental arm 'sham'"),
+    [(["--timepoint", "month3"], "endpoint visit 'month3' is not a follow-up"), (["--experimental", "sham"], "experimental arm 'sham'"),
      (["--baseline", "screening"], "no 'screening' timepoint"), (["--confidence", "5"], "confidence level")],
 )
 def test_bad_analysis_options(argv, fragment, sim, capsys):
@@ -192,3 +192,115 @@ def test_allocation_errors(tmp_path, capsys):
     keyed["entries"][3]["arm"] = "scalp" if keyed["entries"][3]["arm"] == "connectivity" else "connectivity"
     key.write_text(json.dumps(keyed))
     _assert_one_line_error(capsys, [*reveal, "--participant", "p2"], "key was altered")
+
+
+def test_one_command_gives_itt_pp_imputed_and_per_visit_results(tmp_path, capsys):
+    """A simulated trial with dropouts, early stops and out-of-window visits, checked by independent computations."""
+    import numpy as np
+    import statsmodels.api as sm
+    from statsmodels.imputation.mice import MICE, MICEData
+    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    data, plot, listing = tmp_path / "dated.tsv", tmp_path / "change.svg", tmp_path / "visits.tsv"
+    argv = ["trial", "simulate", str(data), "--days", "--dropout", "0.2", "--incomplete", "0.15", "--seed", "1", "--quiet"]
+    assert _run(capsys, argv)[0] == 0
+    code, out, _ = _run(capsys, ["trial", "analyze", str(data), "--json", "--imputations", "5", "--seed", "3",
+                                 "--plot", str(plot), "--visit-table", str(listing), "--quiet"])
+    assert code == 0
+    r = json.loads(out)
+    assert r["endpoint"] == "month1" and "<svg" in plot.read_text()
+
+    # Windows by hand: month1 = 25..31 days after the last session.
+    raw = pd.read_csv(data, sep="\t")
+    offset = raw["day"] - raw["last_session_day"]
+    window = {"week1": (5, 9), "month1": (25, 31)}
+    inside = pd.Series(False, index=raw.index)
+    for visit, (lo, hi) in window.items():
+        inside |= (raw["timepoint"] == visit) & offset.between(lo, hi) & raw["madrs_total"].notna()
+    out_of_window = (raw["timepoint"] != "baseline") & raw["madrs_total"].notna() & ~inside
+    assert out_of_window.sum() > 0 and r["visits"]["status_counts"]["out_of_window"] == out_of_window.sum()
+    assert (pd.read_csv(listing, sep="\t")["visit_status"] == "out_of_window").sum() == out_of_window.sum()
+    base = raw[raw["timepoint"] == "baseline"].set_index("participant_id")
+    m1 = raw[inside & (raw["timepoint"] == "month1")].set_index("participant_id")["madrs_total"].reindex(base.index)
+    reduction = base["madrs_total"] - m1
+    response = reduction >= 0.5 * base["madrs_total"]
+    exp = base["arm"] == "connectivity"
+
+    # ITT: everyone, not assessed in window = non-responder; complete cases: assessed only.
+    itt, cc = r["itt"]["response"], r["response"]
+    assert (itt["events_experimental"], itt["n_experimental"]) == (int(response[exp].sum()), int(exp.sum()))
+    assert (itt["events_control"], itt["n_control"]) == (int(response[~exp].sum()), int((~exp).sum()))
+    assert (cc["n_experimental"], cc["n_control"]) == (int(m1[exp].notna().sum()), int(m1[~exp].notna().sum()))
+
+    # Per protocol: >= 40 of 50 sessions and month1 in window; ANCOVA by least squares.
+    pp = (base["sessions_received"] >= 40) & m1.notna()
+    assert r["analysis_sets"]["counts"]["per_protocol"] == {"connectivity": int((pp & exp).sum()), "scalp": int((pp & ~exp).sum())}
+    x = np.column_stack([np.ones(pp.sum()), exp[pp], base.loc[pp, "madrs_total"], base.loc[pp, "stratum"] == "severity=severe"]).astype(float)
+    beta, *_ = np.linalg.lstsq(x, reduction[pp].to_numpy(float), rcond=None)
+    assert r["per_protocol"]["ancova"]["estimate"] == pytest.approx(beta[1], rel=1e-9)
+
+    # CONSORT counts add up per arm.
+    for arm in ("connectivity", "scalp"):
+        f = r["flow"][arm]
+        assert f["randomized"] == f["analysed_itt"] == f["analyzed"] + f["lost_to_follow_up"]
+    assert sum(r["analysis_sets"]["counts"]["itt"].values()) == 40
+    assert len(r["analysis_sets"]["excluded_per_protocol"]) == 40 - int(pp.sum())
+
+    # Multiple imputation: statsmodels' own MICE pooling on the same wide table and seed.
+    wide = pd.DataFrame({"v0": base["madrs_total"].astype(float)})
+    for i, visit in enumerate(("week1", "month1"), start=1):
+        wide[f"v{i}"] = raw[inside & (raw["timepoint"] == visit)].set_index("participant_id")["madrs_total"].reindex(base.index)
+    wide = wide.assign(arm=exp.astype(float), s0=(base["stratum"] == "severity=severe").astype(float)).sort_index().reset_index(drop=True)
+    ref = MICE("I(v0 - v2) ~ arm + v0 + s0", sm.OLS, MICEData(wide, rng=np.random.default_rng(3))).fit(10, 5)
+    k = ref.model.exog_names.index("arm")
+    assert r["imputation"]["estimate"]["estimate"] == pytest.approx(ref.params[k], rel=1e-10)
+    assert r["imputation"]["estimate"]["se"] == pytest.approx(ref.bse[k], rel=1e-10)
+
+    # Per-visit effects: statsmodels MixedLM on the in-window rows (random intercept + slope on months since baseline).
+    rows = raw[inside | (raw["timepoint"] == "baseline")].sort_values(["participant_id", "day"])
+    t = (rows["day"] - rows["participant_id"].map(base["day"])) / 28.0
+    a = (rows["arm"] == "connectivity").astype(float)
+    design = pd.DataFrame({"const": 1.0, "arm": a}, index=rows.index)
+    for visit in ("week1", "month1"):
+        design[visit] = (rows["timepoint"] == visit).astype(float)
+        design["x" + visit] = a * design[visit]
+    design["severe"] = (rows["stratum"] == "severity=severe").astype(float)
+    traj = r["trajectory"]
+    z = np.column_stack([np.ones(len(rows)), t]) if traj["random_effects"] == "intercept + slope" else None
+    fit = MixedLM(rows["madrs_total"].to_numpy(float), design, groups=rows["participant_id"], exog_re=z).fit(
+        reml=True, method=["lbfgs", "bfgs", "powell"])
+    for effect in traj["effects"]:
+        name = "x" + effect["visit"]
+        assert effect["effect"]["estimate"] == pytest.approx(-fit.fe_params[name], abs=1e-3)
+        assert effect["effect"]["se"] == pytest.approx(fit.bse_fe[name], rel=2e-2)
+        assert 0 < effect["effect"]["df"] < 80
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragment"),
+    [
+        (lambda t: t.drop(columns=["last_session_day"]), "no 'last_session_day'"),
+        (lambda t: t.assign(day=t["day"].where(t.index != 4, "soon")), "day is not valid at"),
+        (lambda t: t.assign(last_session_day=t["last_session_day"].where(t.index != 1, "9")), "more than one last_session_day"),
+    ],
+)
+def test_bad_dated_tables_are_one_line_errors(edit, fragment, tmp_path, capsys):
+    from tmstarget.trial import TrialDesign
+
+    path = tmp_path / "dated.tsv"
+    write_table(simulate_trial(TrialDesign(record_days=True), seed=0), path)
+    table = read_trial_table(path)
+    write_table(edit(table), path)
+    plot = tmp_path / "change.svg"
+    _assert_one_line_error(capsys, ["trial", "analyze", str(path), "--plot", str(plot)], fragment)
+    assert not plot.exists()
+
+
+def test_analysis_with_imputation_is_identical_for_the_same_seed(tmp_path, capsys):
+    data = tmp_path / "dated.tsv"
+    assert _run(capsys, ["trial", "simulate", str(data), "--days", "--dropout", "0.3", "--seed", "4", "--quiet"])[0] == 0
+    argv = ["trial", "analyze", str(data), "--json", "--imputations", "3", "--quiet"]
+    first, second = (_run(capsys, [*argv, "--seed", "9"])[1] for _ in range(2))
+    assert first == second
+    other = json.loads(_run(capsys, [*argv, "--seed", "10"])[1])
+    assert other["imputation"]["estimate"]["estimate"] != json.loads(first)["imputation"]["estimate"]["estimate"]

@@ -4,13 +4,15 @@ Research use; not a medical device.
 
 ``madrs``  parse and validate item or total scores; change, % change, response (>= 50% reduction) and
            remission (total <= threshold, default 10)
-``plot``   trajectory figure as SVG text
+``scales`` HAM-D-17, QIDS-SR-16, CGI-S, CGI-I and C-SSRS-style items: validation, totals, response, remission
+``plot``   trajectory figure and mean change by visit as SVG text
 """
 
 from .madrs import (
     DEFAULT_REMISSION_THRESHOLD,
     ITEM_MAX,
     N_ITEMS,
+    SUICIDAL_ITEM_FLAG,
     TOTAL_MAX,
     MadrsAssessment,
     MadrsOutcome,
@@ -19,12 +21,19 @@ from .madrs import (
     madrs_outcomes,
     parse_madrs_table,
 )
-from .plot import trajectory_svg
+from .plot import change_by_visit_svg, trajectory_svg
+from .scales import SCALES, Scale, parse_scale_table, scale_outcomes
 
 __all__ = [
     "DEFAULT_REMISSION_THRESHOLD",
     "ITEM_MAX",
     "N_ITEMS",
+    "SCALES",
+    "SUICIDAL_ITEM_FLAG",
+    "Scale",
+    "change_by_visit_svg",
+    "parse_scale_table",
+    "scale_outcomes",
     "TOTAL_MAX",
     "MadrsAssessment",
     "MadrsOutcome",

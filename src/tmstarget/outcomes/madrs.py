@@ -7,10 +7,18 @@ has 10 items scored 0-6, so totals run 0-60. Definitions used here, the same eve
 * response = reduction of at least 50% from baseline (``2 * (baseline - total) >= baseline``, exact)
 * remission = total <= threshold (default 10, i.e. "< 11" as in Cole et al. 2020); the threshold is
   configurable and always reported with the results.
+* item 10 (suicidal thoughts) >= 4 is flagged for clinical attention: from 4 upwards the anchors describe
+  suicide considered as a possible solution, up to explicit plans (Montgomery & Åsberg 1979). Needs item scores.
 
 Input is a table with one row per participant and timepoint: a ``timepoint`` column, optional
 ``participant`` and ``day`` columns, and either the ten item columns (``item1``..``item10``; ``madrs_01``
 and similar spellings are accepted) or a ``total`` column.
+
+The endpoint is a **named visit**, never "the last row": either the assessment labelled ``endpoint``
+(e.g. ``month1``), or — given the day of the last treatment session — the assessment whose day falls in
+that visit's window after the last session (closest to the target day; see
+:mod:`tmstarget.trial.visits`). A participant without one is *not assessed* at the endpoint, and counts
+as a non-responder and non-remitter in the summary (intention to treat).
 """
 
 from __future__ import annotations
@@ -23,10 +31,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import InputError
+from ..trial.visits import DEFAULT_SCHEDULE, VisitSchedule
 
 __all__ = [
     "DEFAULT_REMISSION_THRESHOLD",
     "ITEM_MAX",
+    "SUICIDAL_ITEM_FLAG",
     "N_ITEMS",
     "TOTAL_MAX",
     "MadrsAssessment",
@@ -41,6 +51,8 @@ N_ITEMS = 10
 ITEM_MAX = 6
 TOTAL_MAX = N_ITEMS * ITEM_MAX
 DEFAULT_REMISSION_THRESHOLD = 10
+#: MADRS item 10 (suicidal thoughts) at or above this is flagged for clinical attention.
+SUICIDAL_ITEM_FLAG = 4
 _ITEM_RE = re.compile(r"^(?:item|madrs)[ _-]?0*(\d+)$")
 _PARTICIPANT_COLS = ("participant", "participant_id", "subject")
 
@@ -68,10 +80,18 @@ class MadrsOutcome:
     pct_change: float | None
     response: bool | None
     remission: bool
+    item10: int | None = None
+
+    @property
+    def clinical_attention(self) -> bool:
+        """MADRS item 10 (suicidal thoughts) at or above :data:`SUICIDAL_ITEM_FLAG`."""
+        return self.item10 is not None and self.item10 >= SUICIDAL_ITEM_FLAG
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (percent change rounded to 0.1)."""
         return {
+            "item10_suicidal_thoughts": self.item10,
+            "clinical_attention": self.clinical_attention,
             "timepoint": self.timepoint,
             "day": self.day,
             "total": self.total,
@@ -84,24 +104,27 @@ class MadrsOutcome:
 
 @dataclass(frozen=True)
 class ParticipantOutcomes:
-    """A participant's trajectory; ``endpoint`` is the last assessment."""
+    """A participant's trajectory and, when an endpoint visit was named, the assessment that is its endpoint."""
 
     participant: str
     baseline_total: int
     outcomes: tuple[MadrsOutcome, ...]
+    endpoint_timepoint: str | None = None
 
     @property
-    def endpoint(self) -> MadrsOutcome:
-        """The last assessment (by day when given, else in file order)."""
-        return self.outcomes[-1]
+    def endpoint(self) -> MadrsOutcome | None:
+        """The assessment at the endpoint visit (``None`` when not assessed there or no endpoint was named)."""
+        return next((o for o in self.outcomes if o.timepoint == self.endpoint_timepoint), None)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
+        end = self.endpoint
         return {
             "participant": self.participant,
             "baseline_total": self.baseline_total,
             "timepoints": [o.to_dict() for o in self.outcomes],
-            "endpoint": self.endpoint.to_dict(),
+            "endpoint_timepoint": self.endpoint_timepoint,
+            "endpoint": None if end is None else end.to_dict(),
         }
 
 
@@ -114,7 +137,7 @@ class _Cells:
     def error(self, what: str, fix: str) -> InputError:
         return InputError(f"{self.source} line {self.line}{self.where}: {what} — {fix}")
 
-    def score(self, column: str, raw: str, maximum: int, scale: str) -> int:
+    def score(self, column: str, raw: str, maximum: int, scale: str, minimum: int = 0) -> int:
         raw = raw.strip()
         if not raw or raw.lower() in ("na", "n/a", "nan"):
             raise self.error(
@@ -123,12 +146,12 @@ class _Cells:
         try:
             value = float(raw)
         except ValueError:
-            raise self.error(f"{column} = {raw!r} is not a number", f"{scale} are whole numbers 0-{maximum}") from None
+            raise self.error(f"{column} = {raw!r} is not a number", f"{scale} are whole numbers {minimum}-{maximum}") from None
         if not value.is_integer():
-            raise self.error(f"{column} = {raw} is not a whole number", f"{scale} are whole numbers 0-{maximum}")
-        if not 0 <= value <= maximum:
+            raise self.error(f"{column} = {raw} is not a whole number", f"{scale} are whole numbers {minimum}-{maximum}")
+        if not minimum <= value <= maximum:
             raise self.error(
-                f"{column} = {raw} is outside 0-{maximum}", f"{scale} are scored 0 to {maximum}; correct the value"
+                f"{column} = {raw} is outside {minimum}-{maximum}", f"{scale} are scored {minimum} to {maximum}; correct the value"
             )
         return int(value)
 
@@ -250,7 +273,8 @@ def _outcome(a: MadrsAssessment, baseline: int, threshold: int) -> MadrsOutcome:
         pct, response = None, None
     else:
         pct, response = 100.0 * change / baseline, 2 * (baseline - a.total) >= baseline
-    return MadrsOutcome(a.timepoint, a.day, a.total, change, pct, response, a.total <= threshold)
+    item10 = a.items[9] if a.items is not None else None
+    return MadrsOutcome(a.timepoint, a.day, a.total, change, pct, response, a.total <= threshold, item10)
 
 
 def madrs_outcomes(
@@ -259,6 +283,9 @@ def madrs_outcomes(
     baseline: str = "baseline",
     remission_threshold: int = DEFAULT_REMISSION_THRESHOLD,
     source: str = "MADRS table",
+    endpoint: str | None = None,
+    last_session_day: float | None = None,
+    schedule: VisitSchedule | None = None,
 ) -> tuple[ParticipantOutcomes, ...]:
     """Change from baseline, percent change, response and remission for every participant.
 
@@ -272,6 +299,13 @@ def madrs_outcomes(
         Remission is ``total <= remission_threshold`` (default 10).
     source : str
         Name used in error messages.
+    endpoint : str, optional
+        Endpoint visit name (e.g. ``month1``). Without ``last_session_day`` it is the timepoint label.
+    last_session_day : float, optional
+        Day of the last treatment session (same clock as ``day``): the endpoint is then the assessment in
+        the window of visit ``endpoint`` of ``schedule``, closest to its target day.
+    schedule : VisitSchedule, optional
+        Visit windows (default :data:`tmstarget.trial.visits.DEFAULT_SCHEDULE`).
 
     Returns
     -------
@@ -309,34 +343,67 @@ def madrs_outcomes(
         if all(a.day is not None for a in rows):
             rows = sorted(rows, key=lambda a: a.day if a.day is not None else 0.0)
         outcomes = tuple(_outcome(a, base.total, threshold) for a in rows)
-        results.append(ParticipantOutcomes(participant, base.total, outcomes))
+        chosen = _endpoint_label(rows, base, endpoint, last_session_day, schedule, source)
+        results.append(ParticipantOutcomes(participant, base.total, outcomes, chosen))
     return tuple(results)
 
 
-def endpoint_summary(results: tuple[ParticipantOutcomes, ...], *, remission_threshold: int) -> dict[str, Any]:
-    """Counts of responders and remitters at each participant's endpoint, with the rules used.
+def _endpoint_label(rows: list[MadrsAssessment], base: MadrsAssessment, endpoint: str | None, last_session_day: float | None,
+                    schedule: VisitSchedule | None, source: str) -> str | None:
+    """The timepoint label of the participant's endpoint assessment (``None`` if not assessed)."""
+    if endpoint is None or last_session_day is None:
+        return endpoint
+    visit = (schedule or DEFAULT_SCHEDULE).get(endpoint)
+    if visit is None:
+        names = ", ".join((schedule or DEFAULT_SCHEDULE).names)
+        raise InputError(f"endpoint {endpoint!r} is not a scheduled visit ({names}) — pass --endpoint with one of them")
+    inside = []
+    for a in rows:
+        if a is base:
+            continue
+        if a.day is None:
+            raise InputError(f"{source} line {a.line}: no day for timepoint {a.timepoint!r} — give every follow-up a day to place it in a visit window")
+        offset = a.day - last_session_day
+        if visit.low <= offset <= visit.high:
+            inside.append((abs(offset - visit.target_day), offset, a.timepoint))
+    return min(inside)[2] if inside else None
+
+
+def endpoint_summary(results: tuple[ParticipantOutcomes, ...], *, remission_threshold: int, endpoint: str | None = None) -> dict[str, Any]:
+    """Responders and remitters at the named endpoint visit, with the rules used.
 
     Parameters
     ----------
     results : tuple of ParticipantOutcomes
-        Output of :func:`madrs_outcomes`.
+        Output of :func:`madrs_outcomes` with an ``endpoint``.
     remission_threshold : int
         The threshold the results were computed with (reported, not re-applied).
+    endpoint : str, optional
+        Endpoint visit name to report (default: the participants' endpoint label).
 
     Returns
     -------
     dict
-        ``n_participants``, ``n_responders``, ``n_remitters``, ``mean_pct_change`` (participants with a
-        non-zero baseline) and the rule texts.
+        ``endpoint``, ``n_participants``, ``n_assessed`` (at the endpoint), ``n_not_assessed``,
+        ``n_responders``, ``n_remitters`` (participants not assessed count as neither), ``mean_pct_change``
+        (assessed participants with a non-zero baseline) and the rule texts.
     """
-    ends = [r.endpoint for r in results]
+    ends = [r.endpoint for r in results if r.endpoint is not None]
     pcts = [e.pct_change for e in ends if e.pct_change is not None]
+    labels = {r.endpoint_timepoint for r in results} - {None}
     return {
+        "endpoint": endpoint if endpoint is not None else (results[0].endpoint_timepoint if results else None),
+        "endpoint_timepoints": sorted(labels),
         "n_participants": len(results),
+        "n_assessed": len(ends),
+        "n_not_assessed": len(results) - len(ends),
         "n_responders": sum(1 for e in ends if e.response),
         "n_remitters": sum(1 for e in ends if e.remission),
         "mean_pct_change": round(sum(pcts) / len(pcts), 1) if pcts else None,
         "response_rule": ">= 50% reduction of the total from baseline",
         "remission_rule": f"total <= {remission_threshold}",
         "remission_threshold": remission_threshold,
+        "missing_rule": "not assessed at the endpoint = non-responder and non-remitter (intention to treat)",
+        "clinical_attention": [f"{r.participant}/{o.timepoint}" for r in results for o in r.outcomes if o.clinical_attention],
+        "clinical_attention_rule": f"MADRS item 10 (suicidal thoughts) >= {SUICIDAL_ITEM_FLAG}",
     }

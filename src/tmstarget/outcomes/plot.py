@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import io
+from typing import Any
 
+from .._utils.figures import render_figure
 from .madrs import TOTAL_MAX, ParticipantOutcomes
 
-__all__ = ["trajectory_svg"]
+__all__ = ["change_by_visit_svg", "trajectory_svg"]
 
 
 def _x_positions(
@@ -42,14 +43,9 @@ def trajectory_svg(results: tuple[ParticipantOutcomes, ...], *, remission_thresh
     str
         A standalone SVG document; identical inputs give identical text.
     """
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     xs, ticks, labels, xlabel = _x_positions(results)
-    with matplotlib.rc_context({"svg.hashsalt": "tmstarget", "svg.fonttype": "none"}):
-        fig = Figure(figsize=(6.4, 4.0))
-        FigureCanvasAgg(fig)  # Agg canvas on this figure only: no pyplot, no global backend switch
+
+    def draw(fig: Any) -> None:
         ax = fig.add_subplot()
         for r in results:
             x = [xs[(r.participant, o.timepoint)] for o in r.outcomes]
@@ -74,7 +70,65 @@ def trajectory_svg(results: tuple[ParticipantOutcomes, ...], *, remission_thresh
         ax.set_title(title)
         if len(results) <= 10:
             ax.legend(fontsize=8, frameon=False)
-        fig.tight_layout()
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg", metadata={"Date": None})
-    return buf.getvalue()
+
+    return render_figure(draw)
+
+
+def change_by_visit_svg(
+    rows: list[dict],
+    arms: list[str],
+    visit_days: dict[str, float] | None = None,
+    *,
+    confidence: float = 0.95,
+    title: str = "MADRS change from baseline by visit",
+) -> str:
+    """Mean change from baseline per visit by arm, with confidence intervals (the trial's headline figure).
+
+    Parameters
+    ----------
+    rows : list of dict
+        One per visit and arm: ``visit``, ``arm`` (``"experimental"`` or ``"control"``), ``estimate``,
+        ``ci_low``, ``ci_high`` (MADRS points; negative = improvement), e.g. from
+        :func:`tmstarget.trial.longitudinal.effects_table`.
+    arms : list of str
+        Display names of the experimental and the control arm.
+    visit_days : dict, optional
+        Target day of each visit after the last session; visits are placed at their day when every visit
+        has one, else at their position.
+    confidence : float
+        Level of the intervals (for the legend).
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    str
+        A standalone SVG document; identical inputs give identical text.
+    """
+    visits = list(dict.fromkeys(r["visit"] for r in rows))
+    days = visit_days or {}
+    by_day = bool(visits) and all(v in days for v in visits)
+    x0 = {v: (float(days[v]) if by_day else float(i + 1)) for i, v in enumerate(visits)}
+    span = (max(x0.values()) if x0 else 1.0) or 1.0
+    base_x = -0.12 * span if by_day else 0.0  # baseline is before treatment, left of the first visit
+
+    def draw(fig: Any) -> None:
+        ax = fig.add_subplot()
+        ax.axhline(0.0, color="0.6", linewidth=0.8)
+        for k, (role, name, colour) in enumerate((("experimental", arms[0], "#1b6ca8"), ("control", arms[1], "#c4572a"))):
+            pts = [r for r in rows if r["arm"] == role]
+            shift = (k - 0.5) * 0.015 * span
+            x = [base_x] + [x0[r["visit"]] + shift for r in pts]
+            y = [0.0] + [r["estimate"] for r in pts]
+            ax.plot(x, y, marker="o", color=colour, linewidth=1.5, label=name)
+            ax.errorbar([x0[r["visit"]] + shift for r in pts], [r["estimate"] for r in pts],
+                        yerr=[[r["estimate"] - r["ci_low"] for r in pts], [r["ci_high"] - r["estimate"] for r in pts]],
+                        fmt="none", ecolor=colour, capsize=3, linewidth=1)
+        ticks = [base_x, *x0.values()]
+        ax.set_xticks(ticks, ["baseline", *visits], rotation=0 if len(visits) < 5 else 30, fontsize=8)
+        ax.set_xlabel("visit (at its target day after the last treatment session)" if by_day else "visit")
+        ax.set_ylabel("MADRS change from baseline (points)")
+        ax.set_title(title)
+        ax.legend(fontsize=8, frameon=False, title=f"mean, {100 * confidence:g}% CI", title_fontsize=8)
+
+    return render_figure(draw)

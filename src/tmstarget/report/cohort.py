@@ -16,7 +16,7 @@ import numpy as np
 
 from ..io.derivatives import sha256, write_text_atomic
 from . import brain, plots
-from ._mpl import ReportFigure, safe_figure
+from ._mpl import ReportFigure, safe_figure, svg_text_uri
 from .data import check_out_dir, cohort_targets, read_json_optional, sibling
 from .html import render
 from .sections import RULE_COLOURS, software_versions
@@ -135,8 +135,54 @@ def _circuit_section(circuit: str, items: list[tuple[Path, dict]], out: Path, f3
             "has_reliability": bool(within or radii or any(r["split_half_distance_mm"] is not None for r in rows))}
 
 
-def cohort_context(out_dir: Path | str) -> tuple[Path, dict[str, Any]]:
+def trial_section(analysis: dict[str, Any]) -> dict[str, Any]:
+    """The trial section: CONSORT flow diagram, Table 1 and mean change by visit, from ``trial analyze`` JSON.
+
+    Parameters
+    ----------
+    analysis : dict
+        The object written by ``tmstarget trial analyze --report FILE.json`` (or printed by ``--json``).
+
+    Raises
+    ------
+    InputError
+        When the object has no ``consort`` counts (not an analysis of this version).
+    """
+    from ..exceptions import InputError
+    from ..outcomes.plot import change_by_visit_svg
+    from ..trial.consort import consort_figure
+
+    if not isinstance(analysis.get("consort"), dict) or not isinstance(analysis.get("arms"), list):
+        raise InputError("the trial JSON has no CONSORT counts — pass the file written by 'tmstarget trial analyze --report FILE.json'")
+    arms = [str(a) for a in analysis["arms"]]
+    consort = safe_figure("CONSORT", lambda: svg_text_uri(consort_figure(analysis["consort"], "svg")), "CONSORT flow diagram",
+                          "Participant flow per arm: enrolment, allocation, follow-up at the endpoint and analysis sets.")
+    rows = []
+    for e in (analysis.get("trajectory") or {}).get("effects", []):
+        for role in ("experimental", "control"):
+            c = e[f"change_{role}"]
+            rows.append({"visit": e["visit"], "arm": role, "estimate": c["estimate"], "ci_low": c["ci_low"], "ci_high": c["ci_high"]})
+    days = {v["name"]: v["target_day"] for v in (analysis.get("visits") or {}).get("schedule", [])}
+    change = None
+    if rows:
+        conf = float(analysis["trajectory"].get("confidence", 0.95))
+        change = safe_figure("change by visit", lambda: svg_text_uri(change_by_visit_svg(rows, arms, days, confidence=conf)),
+                             "Mean MADRS change from baseline by visit and arm",
+                             "Mixed-model mean change from baseline per visit and arm with confidence intervals (Satterthwaite df).")
+    table1 = [[r.get("characteristic", ""), *(r.get(a, "") for a in arms)] for r in analysis.get("table1") or []]
+    return {"arms": arms, "endpoint": analysis.get("endpoint") or analysis.get("timepoint"), "consort": consort,
+            "change": change, "table1": table1}
+
+
+def cohort_context(out_dir: Path | str, trial: dict[str, Any] | None = None) -> tuple[Path, dict[str, Any]]:
     """Read every target under ``out_dir``, draw the cohort figures; return ``(report path, context)``.
+
+    Parameters
+    ----------
+    out_dir : path
+        Derivatives folder.
+    trial : dict, optional
+        ``trial analyze`` JSON: adds the CONSORT diagram, Table 1 and the change-by-visit figure.
 
     Raises
     ------
@@ -156,16 +202,17 @@ def cohort_context(out_dir: Path | str) -> tuple[Path, dict[str, Any]]:
         "title": f"Cohort report — {len(people)} participant{'s' if len(people) != 1 else ''}", "cards": cards,
         "sections": sections, "f3": f3, "f3_note": f3_note, "versions": software_versions(),
         "files": [(p.relative_to(out).as_posix(), sha256(p)) for p, _ in items],
+        "trial": None if trial is None else trial_section(trial),
     }
     return out / COHORT_REPORT, context
 
 
-def cohort_report_html(out_dir: Path | str) -> str:
+def cohort_report_html(out_dir: Path | str, trial: dict[str, Any] | None = None) -> str:
     """The cohort report as HTML text (nothing is written); see :func:`write_cohort_report`."""
-    return render("cohort.html", cohort_context(out_dir)[1])
+    return render("cohort.html", cohort_context(out_dir, trial)[1])
 
 
-def write_cohort_report(out_dir: Path | str) -> Path:
+def write_cohort_report(out_dir: Path | str, trial: dict[str, Any] | None = None) -> Path:
     """Write the cohort report ``OUT/desc-cohort_report.html`` (self-contained, atomic).
 
     One section per circuit: all targets on one glass brain with the template F3 for reference, a table of
@@ -177,6 +224,8 @@ def write_cohort_report(out_dir: Path | str) -> Path:
     ----------
     out_dir : path
         Derivatives folder written by ``tmstarget target``.
+    trial : dict, optional
+        ``trial analyze`` JSON; adds a trial section (CONSORT diagram, Table 1, mean change by visit).
 
     Returns
     -------
@@ -188,5 +237,5 @@ def write_cohort_report(out_dir: Path | str) -> Path:
     InputError
         No targets under ``out_dir``; nothing is written then.
     """
-    path, context = cohort_context(out_dir)
+    path, context = cohort_context(out_dir, trial)
     return write_text_atomic(path, render("cohort.html", context))

@@ -3,8 +3,12 @@
 Randomization
     :func:`make_allocation` (blocked with random block sizes, stratified, seeded), :func:`stratum_labels`,
     :func:`reveal_next` and :func:`verify_allocation` (concealed list with salted commitments and a hash chain).
+Visits and analysis sets
+    :class:`VisitSchedule` (target days and windows after the last session), :func:`assign_visits`,
+    :func:`analysis_sets` (ITT and per protocol).
 Analysis of a long-format table (see :mod:`tmstarget.trial.data` for the columns)
-    :func:`validate_trial_table`, :func:`ancova`, :func:`mixed_model`, :func:`cohens_d`, :func:`hedges_g`,
+    :func:`validate_trial_table`, :func:`ancova`, :func:`mixed_model`, :func:`trajectory` (group × visit
+    mixed model, Satterthwaite df), :func:`mice_ancova` (MICE sensitivity), :func:`cohens_d`, :func:`hedges_g`,
     :func:`response_and_remission`, :func:`compare_proportions`, :func:`bang_index`, :func:`james_index`,
     :func:`analyze_trial` and :func:`format_summary` (CONSORT-style text).
 Planning and exercise
@@ -17,6 +21,7 @@ from .analysis import Estimate, FitError, ancova, mixed_model, reduction_effect_
 from .blinding import BlindingAssessment, BlindingIndex, assess_blinding, bang_index, guess_counts, james_index
 from .data import TrialTable, check_allocation, validate_trial_table
 from .effect_sizes import EffectSize, cohens_d, hedges_correction, hedges_g, noncentrality_ci
+from .impute import mice_ancova, rubin_pool
 from .power import PowerResult, power_two_arm, sample_size
 from .randomization import (
     Allocation,
@@ -30,26 +35,39 @@ from .randomization import (
     verify_allocation,
 )
 from .secondary import BinaryComparison, compare_proportions, response_and_remission
+from .sets import AnalysisSets, analysis_sets
 from .simulate import TrialDesign, simulate_trial
-from .summary import TrialResult, analyze_trial, format_summary
+from .summary import TrialResult, analyze_trial
+from .text import format_summary
+from .longitudinal import Trajectory, VisitEffect, trajectory
+from .visits import DEFAULT_ENDPOINT, DEFAULT_SCHEDULE, Visit, VisitSchedule, assign_visits, parse_visit
 
 __all__ = [
     "Allocation",
     "AllocationEntry",
+    "AnalysisSets",
     "BinaryComparison",
     "BlindingAssessment",
     "BlindingIndex",
+    "DEFAULT_ENDPOINT",
+    "DEFAULT_SCHEDULE",
     "EffectSize",
     "Estimate",
     "FitError",
     "PowerResult",
     "Reveal",
+    "Trajectory",
     "TrialDesign",
     "TrialResult",
     "TrialTable",
+    "Visit",
+    "VisitEffect",
+    "VisitSchedule",
+    "analysis_sets",
     "analyze_trial",
     "ancova",
     "assess_blinding",
+    "assign_visits",
     "bang_index",
     "check_allocation",
     "cohens_d",
@@ -62,15 +80,19 @@ __all__ = [
     "hedges_g",
     "james_index",
     "make_allocation",
+    "mice_ancova",
     "mixed_model",
     "noncentrality_ci",
+    "parse_visit",
     "power_two_arm",
     "reduction_effect_sizes",
     "response_and_remission",
     "reveal_next",
+    "rubin_pool",
     "sample_size",
     "simulate_trial",
     "stratum_labels",
+    "trajectory",
     "validate_trial_table",
     "verify_allocation",
 ]

@@ -7,24 +7,20 @@ Sign convention: every between-arm estimate is *experimental minus control* in M
 from __future__ import annotations
 
 import logging
-import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from ..exceptions import InputError
+from ._design import _check_rank, _strata_dummies
 from .data import TrialTable
 from .effect_sizes import EffectSize, cohens_d, hedges_g
+from .lmm import FitError
+
+__all__ = ["Estimate", "FitError", "ancova", "estimate_from", "mixed_model", "reduction_effect_sizes"]
 
 logger = logging.getLogger(__name__)
-
-class FitError(InputError):
-    """A model could not be fitted to the data (too few or too degenerate observations)."""
-
-
-#: Optimizers tried in turn for the mixed model.
-_OPTIMIZERS = ("lbfgs", "bfgs", "powell", "nm")
 
 
 @dataclass(frozen=True)
@@ -51,6 +47,9 @@ class Estimate:
         Observations used (equals ``n_participants`` for ANCOVA).
     confidence : float
         Confidence level.
+    df : float or None
+        Degrees of freedom of the t reference (residual df for ANCOVA, Satterthwaite for the mixed
+        model, Barnard-Rubin for multiple imputation).
     """
 
     method: str
@@ -63,21 +62,7 @@ class Estimate:
     n_participants: int
     n_observations: int
     confidence: float = 0.95
-
-
-def _strata_dummies(frame: pd.DataFrame, strata: tuple[str, ...]) -> pd.DataFrame:
-    if not strata:
-        return pd.DataFrame(index=frame.index)
-    dummies = pd.get_dummies(frame[list(strata)].astype(str), drop_first=True, dtype=float)
-    return dummies.loc[:, dummies.std(ddof=0) > 0]
-
-
-def _check_rank(exog: pd.DataFrame, what: str) -> None:
-    if np.linalg.matrix_rank(exog.to_numpy(dtype=float)) < exog.shape[1]:
-        raise InputError(
-            f"the {what} design is not estimable (an arm lacks observations at a timepoint, or a stratum column is confounded "
-            "with arm or time) — check the table, or drop or merge stratum columns"
-        )
+    df: float | None = None
 
 
 def _arm_counts(trial: TrialTable, data: pd.DataFrame, timepoint: str, minimum: int) -> None:
@@ -89,7 +74,8 @@ def _arm_counts(trial: TrialTable, data: pd.DataFrame, timepoint: str, minimum: 
         )
 
 
-def ancova(trial: TrialTable, timepoint: str, confidence: float = 0.95) -> Estimate:
+def ancova(trial: TrialTable, timepoint: str, confidence: float = 0.95, participants: Sequence[str] | None = None,
+           method: str = "ancova") -> Estimate:
     """ANCOVA: reduction at ``timepoint`` on arm, adjusted for baseline MADRS (and strata), by OLS.
 
     Parameters
@@ -100,6 +86,10 @@ def ancova(trial: TrialTable, timepoint: str, confidence: float = 0.95) -> Estim
         Follow-up label.
     confidence : float
         Confidence level of the interval.
+    participants : sequence of str, optional
+        Restrict to an analysis set (e.g. per protocol); everyone assessed at ``timepoint`` by default.
+    method : str
+        Label stored in the result.
 
     Returns
     -------
@@ -114,6 +104,8 @@ def ancova(trial: TrialTable, timepoint: str, confidence: float = 0.95) -> Estim
     import statsmodels.api as sm
 
     data = trial.reduction(timepoint)
+    if participants is not None:
+        data = data.loc[data.index.isin(set(participants))]
     _arm_counts(trial, data, timepoint, 2)
     exog = pd.DataFrame(
         {"const": 1.0, "arm": (data["arm"] == trial.experimental).astype(float),
@@ -126,38 +118,13 @@ def ancova(trial: TrialTable, timepoint: str, confidence: float = 0.95) -> Estim
     fit = sm.OLS(data["reduction"].to_numpy(float), exog).fit()
     low, high = fit.conf_int(alpha=1.0 - confidence).loc["arm"]
     return Estimate(
-        "ancova", timepoint, float(fit.params["arm"]), float(fit.bse["arm"]), float(low), float(high),
-        float(fit.pvalues["arm"]), len(data), len(data), confidence,
+        method, timepoint, float(fit.params["arm"]), float(fit.bse["arm"]), float(low), float(high),
+        float(fit.pvalues["arm"]), len(data), len(data), confidence, float(fit.df_resid),
     )
 
 
-def _fit_reml(model: object) -> object:
-    """Fit by REML, falling back to other optimizers when one fails (L-BFGS can step into singular regions)."""
-    failures = []
-    for method in _OPTIMIZERS:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                fit = model.fit(reml=True, method=[method])
-            except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-                failures.append(f"{method}: {exc}")
-                continue
-        if fit.converged and np.all(np.isfinite(fit.bse)):
-            for w in caught:
-                logger.debug("mixed model (%s): %s", method, w.message)
-            return fit
-        failures.append(f"{method}: did not converge")
-    raise FitError(
-        f"the mixed model could not be fitted ({'; '.join(failures)}) — too few observations per participant or arm; "
-        "rely on the ANCOVA, or collect more data"
-    )
-
-
-def mixed_model(trial: TrialTable, timepoint: str, confidence: float = 0.95) -> Estimate:
-    """Linear mixed model of MADRS over all timepoints, random intercept per participant (REML).
-
-    Fixed effects: timepoint (categorical), arm, arm × timepoint, and strata. Every available
-    observation is used, so participants with missed visits still contribute (valid under MAR).
+def mixed_model(trial: TrialTable, timepoint: str, confidence: float = 0.95, random_slope: bool = False) -> Estimate:
+    """Mixed-model difference in mean reduction at ``timepoint`` (see :func:`tmstarget.trial.longitudinal.trajectory`).
 
     Parameters
     ----------
@@ -167,42 +134,33 @@ def mixed_model(trial: TrialTable, timepoint: str, confidence: float = 0.95) -> 
         Follow-up whose arm × time contrast is reported.
     confidence : float
         Confidence level of the interval.
+    random_slope : bool
+        Try a random slope on time (falls back to a random intercept); random intercept only by default.
 
     Returns
     -------
     Estimate
-        Minus the arm × ``timepoint`` interaction, i.e. the difference in mean reduction from baseline
-        (experimental minus control), with a Wald (normal) interval and p-value.
+        Minus the arm × ``timepoint`` interaction (experimental minus control reduction), with a t interval
+        on Satterthwaite degrees of freedom (``df``).
 
     Raises
     ------
     FitError
         If no optimizer (L-BFGS, BFGS, Powell, Nelder-Mead) reaches a converged fit.
     """
-    from scipy import stats
-    from statsmodels.regression.mixed_linear_model import MixedLM
+    from .longitudinal import trajectory
 
     trial.reduction(timepoint)  # validates the label
     data = trial.frame.dropna(subset=["madrs_total"])
     _arm_counts(trial, data.loc[data["timepoint"] == timepoint], timepoint, 2)
-    arm = (data["arm"] == trial.experimental).astype(float)
-    follow = [t for t in trial.timepoints[1:] if (data["timepoint"] == t).any()]
-    exog = pd.DataFrame({"const": 1.0, "arm": arm}, index=data.index)
-    for t in follow:
-        at = (data["timepoint"] == t).astype(float)
-        exog[f"time[{t}]"] = at
-        exog[f"arm:time[{t}]"] = arm * at
-    exog = exog.join(_strata_dummies(data, trial.strata))
-    _check_rank(exog, "mixed-model")
-    model = MixedLM(data["madrs_total"].to_numpy(float), exog, groups=data["participant_id"].to_numpy())
-    fit = _fit_reml(model)
-    name = f"arm:time[{timepoint}]"
-    est, se = -float(fit.params[name]), float(fit.bse[name])
-    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
-    return Estimate(
-        "mixed_model", timepoint, est, se, est - z * se, est + z * se, float(2.0 * stats.norm.sf(abs(est / se))),
-        int(data["participant_id"].nunique()), len(data), confidence,
-    )
+    return estimate_from(trajectory(trial, confidence, random_slope), timepoint)
+
+
+def estimate_from(result: object, timepoint: str) -> Estimate:
+    """The :class:`Estimate` of a fitted trajectory at ``timepoint``."""
+    c = result.at(timepoint).effect
+    return Estimate("mixed_model", timepoint, c.estimate, c.se, c.ci_low, c.ci_high, c.p_value,
+                    result.n_participants, result.n_observations, result.confidence, c.df)
 
 
 def reduction_effect_sizes(trial: TrialTable, timepoint: str, confidence: float = 0.95) -> tuple[EffectSize, EffectSize]:

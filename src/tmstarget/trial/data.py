@@ -8,6 +8,11 @@ Columns
 ``madrs_total``     MADRS total score 0-60; empty or ``NA`` when the visit was missed (required)
 ``stratum*``        stratification factors (optional; constant within a participant; adjusted for)
 ``guess*``          blinding guesses: an arm name or ``dont_know`` (optional; the last one given counts)
+``day``             day of the assessment on the trial clock, e.g. days since randomization (optional; with it,
+                    follow-ups are assigned to visits by window, see :mod:`tmstarget.trial.visits`)
+``last_session_day`` day of the participant's last treatment session on the same clock (required with ``day``)
+``sessions_received`` treatment sessions the participant received (optional; constant within a participant;
+                    used by the per-protocol rule)
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..exceptions import InputError
+from .visits import BASELINE, DEFAULT_SCHEDULE, IN_WINDOW, VisitSchedule, assign_visits
 
 REQUIRED = ("participant_id", "arm", "timepoint", "madrs_total")
 #: Cell values read as a missing MADRS score (a missed visit).
@@ -51,6 +57,19 @@ class TrialTable:
     timepoints: tuple[str, ...]
     strata: tuple[str, ...]
     guesses: tuple[str, ...]
+    assessments: pd.DataFrame | None = None
+    schedule: VisitSchedule | None = None
+
+    @property
+    def dated(self) -> bool:
+        """True when visits were assigned by window from assessment days."""
+        return self.assessments is not None
+
+    def sessions_received(self) -> pd.Series | None:
+        """Treatment sessions received per participant (``None`` without a ``sessions_received`` column)."""
+        if "sessions_received" not in self.frame.columns:
+            return None
+        return self.frame.groupby("participant_id", sort=True)["sessions_received"].first()
 
     @property
     def baseline(self) -> str:
@@ -146,6 +165,7 @@ def validate_trial_table(
     baseline: str = "baseline",
     timepoints: Sequence[str] | None = None,
     experimental: str | None = None,
+    schedule: VisitSchedule | None = None,
 ) -> TrialTable:
     """Check a long-format trial table and return it in canonical form.
 
@@ -160,6 +180,10 @@ def validate_trial_table(
         Assessment order (baseline first); by default baseline, then order of first appearance.
     experimental : str, optional
         Experimental arm; by default the arm of the first row. The other arm is the control.
+    schedule : VisitSchedule, optional
+        Visit windows used when the table has a ``day`` column (default
+        :data:`tmstarget.trial.visits.DEFAULT_SCHEDULE`). Follow-ups outside every window, and extra
+        assessments in one window, are listed in ``assessments`` and left out of ``frame``.
 
     Returns
     -------
@@ -196,7 +220,16 @@ def validate_trial_table(
         if experimental not in arms:
             raise InputError(f"experimental arm {experimental!r} is not in the table (arms: {', '.join(arms)}) — fix --experimental")
         arms = [experimental, *[a for a in arms if a != experimental]]
-    order = _order_timepoints(list(dict.fromkeys(frame["timepoint"])), baseline, timepoints)
+    assessments = None
+    if "sessions_received" in frame.columns:
+        frame["sessions_received"] = _numbers(frame, "sessions_received", "a whole number of sessions, e.g. 50", whole=True)
+        _check_constant(frame.dropna(subset=["sessions_received"]), "sessions_received", "sessions_received")
+    if "day" in frame.columns:
+        frame, assessments = _dated(frame, baseline, schedule or DEFAULT_SCHEDULE, timepoints)
+        order = _order_timepoints(list(dict.fromkeys(frame["timepoint"])), baseline,
+                                  [baseline, *(schedule or DEFAULT_SCHEDULE).names])
+    else:
+        order = _order_timepoints(list(dict.fromkeys(frame["timepoint"])), baseline, timepoints)
     if len(order) < 2:
         raise InputError(f"only the {baseline!r} timepoint is present — add follow-up assessments")
     base = frame.loc[frame["timepoint"] == baseline].set_index("participant_id")["madrs_total"]
@@ -219,7 +252,54 @@ def validate_trial_table(
         frame[column] = given.where(~given.str.lower().isin(DONT_KNOW), "dont_know")
     frame["timepoint"] = pd.Categorical(frame["timepoint"], categories=list(order), ordered=True)
     frame = frame.sort_values(["participant_id", "timepoint"], kind="stable").reset_index(drop=True)
-    return TrialTable(frame, (arms[0], arms[1]), order, strata, guesses)
+    return TrialTable(frame, (arms[0], arms[1]), order, strata, guesses, assessments,
+                      (schedule or DEFAULT_SCHEDULE) if assessments is not None else None)
+
+
+def _numbers(frame: pd.DataFrame, column: str, expected: str, whole: bool = False) -> pd.Series:
+    """A column as floats (empty / NA = NaN); anything else that is not a finite number is an error."""
+    raw = _text(frame[column])
+    missing = raw.str.lower().isin(MISSING_TOKENS)
+    values = pd.to_numeric(raw.where(~missing), errors="coerce")
+    bad = (values.isna() & ~missing) | ~values.abs().lt(float("inf")) & ~missing
+    if whole:
+        bad |= values.notna() & (values % 1 != 0)
+    if bad.any():
+        raise InputError(f"{column} is not valid at {_rows(frame, bad)} (e.g. {raw[bad].iloc[0]!r}) — give {expected}")
+    return values.astype(float)
+
+
+def _dated(
+    frame: pd.DataFrame, baseline: str, schedule: VisitSchedule, timepoints: Sequence[str] | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Assign dated assessments to visits; return the analysis rows (visit as timepoint) and the full listing."""
+    if timepoints:
+        raise InputError("--timepoints orders nominal labels, but this table has a 'day' column — visits come from --visit windows; drop --timepoints")
+    if "last_session_day" not in frame.columns:
+        raise InputError("the table has a 'day' column but no 'last_session_day' — add each participant's last treatment session day (same clock as 'day')")
+    frame["day"] = _numbers(frame, "day", "the assessment day as a number, e.g. days since randomization")
+    frame["last_session_day"] = _numbers(frame, "last_session_day", "the day of the last treatment session as a number")
+    _check_constant(frame.dropna(subset=["last_session_day"]), "last_session_day", "last_session_day")
+    frame["last_session_day"] = frame.groupby("participant_id")["last_session_day"].transform("first")
+    follow = (frame["timepoint"] != baseline) & frame["madrs_total"].notna()
+    for column, what in (("day", "assessment day"), ("last_session_day", "last treatment session day")):
+        lacking = follow & frame[column].isna()
+        if lacking.any():
+            raise InputError(f"no {what} for the scored follow-up(s) {_rows(frame, lacking)} — fill in {column} for every scored follow-up")
+    assessments = assign_visits(frame, schedule, baseline, has_score=frame["madrs_total"].notna())
+    keep = assessments["visit_status"].isin([BASELINE, IN_WINDOW])
+    analysis = assessments.loc[keep].copy()
+    analysis["timepoint"] = analysis["visit"].astype(str)
+    for column in (c for c in frame.columns if str(c).startswith("guess")):
+        # A guess made at an out-of-window visit still counts: keep each participant's last one (by day).
+        given = frame.assign(_g=_text(frame[column])).loc[lambda f: f["_g"] != ""]
+        last = given.sort_values(["participant_id", "day"], na_position="first", kind="stable").groupby("participant_id")["_g"].last()
+        at_base = analysis["timepoint"] == baseline
+        analysis[column] = ""
+        analysis.loc[at_base, column] = analysis.loc[at_base, "participant_id"].map(last).fillna("")
+    listing = assessments.rename(columns={"timepoint": "nominal_timepoint"})
+    columns = ["participant_id", "arm", "nominal_timepoint", "day", "last_session_day", "offset_days", "visit", "visit_status", "madrs_total"]
+    return analysis.drop(columns=["visit", "visit_status"]), listing[columns].reset_index(drop=True)
 
 
 def check_allocation(trial: TrialTable, allocated: pd.DataFrame) -> list[str]:

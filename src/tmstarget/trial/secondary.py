@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..exceptions import InputError
@@ -117,8 +118,15 @@ def response_and_remission(
     response_fraction: float = RESPONSE_FRACTION,
     remission_max: float = REMISSION_MAX,
     confidence: float = 0.95,
+    participants: Sequence[str] | None = None,
+    missing_as_failure: bool = False,
 ) -> tuple[BinaryComparison, BinaryComparison]:
-    """Response and remission at ``timepoint`` by arm (participants assessed there).
+    """Response and remission at ``timepoint`` by arm.
+
+    By default only participants assessed at ``timepoint`` count (complete cases). With
+    ``missing_as_failure`` every participant of the set counts and anyone not assessed there (a dropout,
+    or an assessment outside the visit window) is a non-responder and a non-remitter — the usual
+    intention-to-treat rule for binary outcomes.
 
     Parameters
     ----------
@@ -132,6 +140,10 @@ def response_and_remission(
         Remission = MADRS at or below this score.
     confidence : float
         Confidence level.
+    participants : sequence of str, optional
+        Restrict to these participants (an analysis set); all by default.
+    missing_as_failure : bool
+        Count participants without an assessment at ``timepoint`` as failures instead of leaving them out.
 
     Returns
     -------
@@ -143,12 +155,17 @@ def response_and_remission(
     if not 0 <= remission_max <= 60:
         raise InputError(f"remission cut-off {remission_max} — give a MADRS score in 0-60, e.g. 10")
     data = trial.reduction(timepoint)
+    everyone = trial.participants()
+    if participants is not None:
+        chosen = set(participants)
+        data, everyone = data.loc[data.index.isin(chosen)], everyone.loc[everyone.index.isin(chosen)]
+    base = everyone if missing_as_failure else data
     flags = {
         "response": data["reduction"] >= response_fraction * data["baseline"],
         "remission": data["score"] <= remission_max,
     }
     results = []
     for name, flag in flags.items():
-        counts = [(int(flag[data["arm"] == a].sum()), int((data["arm"] == a).sum())) for a in trial.arms]
+        counts = [(int(flag[data["arm"] == a].sum()), int((base["arm"] == a).sum())) for a in trial.arms]
         results.append(compare_proportions(name, *counts[0], *counts[1], confidence=confidence))
     return results[0], results[1]

@@ -7,6 +7,13 @@ MADRS at baseline, 1 week and 1 month. The reduction at 1 month is normal with S
 means ``control_reduction`` and ``control_reduction + effect_size * change_sd``, so the true Cohen's d of
 the reduction is ``effect_size``; 1 week shows ``week1_fraction`` of it plus noise. Participants and
 raters guess the arm at the last visit.
+
+With ``record_days`` the table also has the trial clock: ``day`` of each assessment (day 0 = first
+treatment session; baseline on day -3), ``last_session_day`` and ``sessions_received``. Ten sessions a day
+over five days (``sessions_planned`` = 50, as in Cole et al. 2020); a participant who stops early (probability
+``incomplete``) receives 10-49 sessions and ends treatment sooner. Follow-ups happen ``visit_days`` after the
+last session plus a scheduling error (normal, SD ``day_sd``, rounded to whole days), so some fall outside
+their visit window.
 """
 
 from __future__ import annotations
@@ -54,6 +61,16 @@ class TrialDesign:
         Probabilities that a participant guesses right (among those who guess) or answers don't know.
     block_sizes : tuple of int
         Randomization block sizes.
+    record_days : bool
+        Add ``day``, ``last_session_day`` and ``sessions_received`` columns.
+    visit_days : (float, float)
+        Target days of the early and primary follow-ups after the last treatment session.
+    day_sd : float
+        SD of the scheduling error of follow-ups (days).
+    sessions_planned, sessions_per_day : int
+        Treatment course (the last planned session is on day ``sessions_planned / sessions_per_day - 1``).
+    incomplete : float
+        Probability that a participant stops treatment early (10 to ``sessions_planned - 1`` sessions).
     """
 
     n_participants: int = 40
@@ -72,12 +89,34 @@ class TrialDesign:
     guess_correct: float = 0.6
     guess_dont_know: float = 0.3
     block_sizes: tuple[int, ...] = (2, 4, 6)
+    record_days: bool = False
+    visit_days: tuple[float, float] = (7.0, 28.0)
+    day_sd: float = 2.0
+    sessions_planned: int = 50
+    sessions_per_day: int = 10
+    incomplete: float = 0.0
 
 
 def _guesses(arm: np.ndarray, arms: tuple[str, str], correct: float, dont_know: float, rng: np.random.Generator) -> np.ndarray:
     u_dk, u_right = rng.random(len(arm)), rng.random(len(arm))
     other = np.where(arm == arms[0], arms[1], arms[0])
     return np.where(u_dk < dont_know, "dont_know", np.where(u_right < correct, arm, other))
+
+
+def _add_days(table: pd.DataFrame, d: TrialDesign, rng: np.random.Generator) -> pd.DataFrame:
+    """Trial clock: sessions received, last session day, and each assessment's day (drawn after the scores)."""
+    n = table["participant_id"].nunique()
+    stops = rng.random(n) < d.incomplete
+    sessions = np.where(stops, rng.integers(10, d.sessions_planned, n), d.sessions_planned)
+    last_day = (sessions - 1) // d.sessions_per_day
+    jitter = np.rint(rng.normal(0.0, d.day_sd, (n, 2)))
+    days = np.column_stack([np.full(n, -3.0), last_day + d.visit_days[0] + jitter[:, 0], last_day + d.visit_days[1] + jitter[:, 1]])
+    index = {p: i for i, p in enumerate(dict.fromkeys(table["participant_id"]))}
+    who = table["participant_id"].map(index).to_numpy()
+    col = table["timepoint"].map({t: j for j, t in enumerate(d.timepoints)}).to_numpy()
+    day = days[who, col]
+    day[table["madrs_total"].isna().to_numpy() & (col > 0)] = np.nan  # a missed visit has no day
+    return table.assign(day=pd.array(day, dtype="Int64"), last_session_day=last_day[who], sessions_received=sessions[who])
 
 
 def simulate_trial(design: TrialDesign | None = None, seed: int = 0) -> pd.DataFrame:
@@ -131,6 +170,8 @@ def simulate_trial(design: TrialDesign | None = None, seed: int = 0) -> pd.DataF
                 "stratum": stratum[i], "guess_participant": guess_p[i] if last else "", "guess_rater": guess_r[i] if last else "",
             })
     table = pd.DataFrame(rows)
+    if d.record_days:
+        table = _add_days(table, d, rng)
     table["madrs_total"] = table["madrs_total"].astype("Int64")
     # Experimental arm first: the analysis takes the first row's arm as experimental by default.
     order = (table["arm"] != d.arms[0]).astype(int)

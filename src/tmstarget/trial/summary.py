@@ -1,4 +1,4 @@
-"""The whole trial analysis in one call, as a dictionary (for ``--json``) and a CONSORT-style text."""
+"""The whole trial analysis in one call, as a dictionary (for ``--json``); the text is in :mod:`.text`."""
 
 from __future__ import annotations
 
@@ -10,11 +10,16 @@ import pandas as pd
 
 from .. import __version__
 from ..exceptions import InputError
-from .analysis import Estimate, FitError, ancova, mixed_model, reduction_effect_sizes
+from .analysis import Estimate, FitError, ancova, estimate_from, reduction_effect_sizes
 from .blinding import BlindingAssessment, assess_blinding
+from .consort import baseline_table, consort_counts
 from .data import TrialTable
 from .effect_sizes import EffectSize
+from .impute import mice_ancova
 from .secondary import REMISSION_MAX, RESPONSE_FRACTION, BinaryComparison, response_and_remission
+from .sets import DEFAULT_PP_FRACTION, AnalysisSets, analysis_sets
+from .longitudinal import Trajectory, trajectory
+from .visits import DEFAULT_ENDPOINT
 
 
 @dataclass(frozen=True)
@@ -26,7 +31,7 @@ class TrialResult:
     arms : (str, str)
         Experimental and control arms.
     timepoint : str
-        Primary follow-up.
+        Endpoint visit (also reported as ``endpoint``).
     timepoints : tuple of str
         All assessments, baseline first.
     flow : dict
@@ -34,19 +39,36 @@ class TrialResult:
     descriptives : dict
         Per arm and timepoint: ``n``, ``mean``, ``sd`` of MADRS.
     ancova : Estimate
-        Baseline-adjusted primary-outcome estimate.
+        Baseline-adjusted estimate at the endpoint, complete cases.
     mixed_model : Estimate or None
-        Mixed-model estimate (``None`` when the model could not be fitted; see ``notes``).
+        Mixed-model estimate at the endpoint (ITT, all observed visits; ``None`` when the model could not
+        be fitted; see ``notes``).
     cohens_d, hedges_g : EffectSize
         Standardized differences in reduction.
     response, remission : BinaryComparison
-        Secondary outcomes.
+        Secondary outcomes, complete cases at the endpoint.
     blinding : tuple of BlindingAssessment
         One per guess column.
     definitions : dict
         Response fraction, remission cut-off and sign conventions.
     notes : tuple of str
         Analyses that could not be run, and why.
+    visits : dict or None
+        Visit schedule and window assignment (dated tables only).
+    analysis_sets : dict
+        Rules, counts per arm and per-protocol exclusions.
+    itt : dict
+        ``response`` and ``remission`` with participants not assessed at the endpoint counted as failures.
+    per_protocol : dict
+        ``ancova``, ``response`` and ``remission`` in the per-protocol set.
+    imputation : dict or None
+        ``estimate`` (pooled ANCOVA, ITT) and ``pooling`` (Rubin's rules), with ``imputations`` and ``seed``.
+    trajectory : Trajectory or None
+        Group × visit mixed model: effect and each arm's change at every visit.
+    consort : dict or None
+        Counts of every CONSORT box per arm (:func:`tmstarget.trial.consort.consort_counts`).
+    table1 : list of dict or None
+        Baseline characteristics by arm.
     """
 
     arms: tuple[str, str]
@@ -63,26 +85,37 @@ class TrialResult:
     blinding: tuple[BlindingAssessment, ...]
     definitions: dict[str, object]
     notes: tuple[str, ...] = ()
+    visits: dict[str, object] | None = None
+    analysis_sets: dict[str, object] | None = None
+    itt: dict[str, object] | None = None
+    per_protocol: dict[str, object] | None = None
+    imputation: dict[str, object] | None = None
+    trajectory: Trajectory | None = None
+    consort: dict[str, object] | None = None
+    table1: list[dict[str, object]] | None = None
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready mapping (the ``--json`` contract)."""
         out = asdict(self)
         out["experimental"], out["control"] = self.arms
+        out["endpoint"] = self.timepoint
         out["tmstarget_version"] = __version__
         for key in ("response", "remission"):
             out[key]["nnt_ci_includes_infinity"] = getattr(self, key).nnt_ci_includes_infinity
         return out
 
 
-def _flow(trial: TrialTable, timepoint: str, not_assessed: Sequence[str]) -> dict[str, dict[str, object]]:
+def _flow(trial: TrialTable, timepoint: str, not_assessed: Sequence[str], sets: AnalysisSets) -> dict[str, dict[str, object]]:
     wide = trial.wide()
     arms = trial.participants()["arm"]
+    counts = sets.counts(trial)
     flow: dict[str, dict[str, object]] = {}
     for arm in trial.arms:
         scores = wide.loc[arms.index[arms == arm]]
         assessed = {t: int(scores[t].notna().sum()) for t in trial.timepoints}
         flow[arm] = {"randomized": len(scores), "assessed": assessed, "analyzed": assessed[timepoint],
-                     "lost_to_follow_up": len(scores) - assessed[timepoint]}
+                     "lost_to_follow_up": len(scores) - assessed[timepoint],
+                     "analysed_itt": counts["itt"][arm], "analysed_per_protocol": counts["per_protocol"][arm]}
     if not_assessed:
         flow["randomized_without_data"] = {"n": len(not_assessed), "participants": list(not_assessed)}
     return flow
@@ -100,6 +133,35 @@ def _descriptives(trial: TrialTable) -> dict[str, dict[str, dict[str, float]]]:
     return out
 
 
+def _visits(trial: TrialTable) -> dict[str, object] | None:
+    if not trial.dated or trial.schedule is None:
+        return None
+    listing = trial.assessments
+    counts = listing.groupby(["visit_status"]).size().to_dict()
+    off = listing.loc[listing["visit_status"].isin(["out_of_window", "extra"])]
+    return {
+        "schedule": trial.schedule.to_dict(),
+        "rule": "visit = window containing (day - last_session_day); outside every window = out of window; "
+                "two in one window = the one closest to the target day",
+        "status_counts": {str(k): int(v) for k, v in counts.items()},
+        "left_out": [
+            {"participant_id": r.participant_id, "timepoint": r.nominal_timepoint, "day": r.day,
+             "days_after_last_session": r.offset_days, "status": r.visit_status}
+            for r in off.itertuples(index=False)
+        ],
+    }
+
+
+def _endpoint(trial: TrialTable, endpoint: str | None) -> str:
+    tp = endpoint or DEFAULT_ENDPOINT
+    if tp not in trial.timepoints[1:]:
+        raise InputError(
+            f"endpoint visit {tp!r} is not a follow-up in the table (visits: {', '.join(trial.timepoints[1:])}) — "
+            "pass --endpoint with one of them"
+        )
+    return tp
+
+
 def analyze_trial(
     trial: TrialTable,
     timepoint: str | None = None,
@@ -107,15 +169,23 @@ def analyze_trial(
     remission_max: float = REMISSION_MAX,
     confidence: float = 0.95,
     not_assessed: Sequence[str] = (),
+    *,
+    min_sessions: int | None = None,
+    planned_sessions: int | None = None,
+    pp_fraction: float = DEFAULT_PP_FRACTION,
+    imputations: int = 20,
+    seed: int = 0,
+    random_slope: bool = True,
+    screened: int | None = None,
 ) -> TrialResult:
-    """Run the primary, secondary and blinding analyses.
+    """Run the primary, sensitivity, secondary and blinding analyses at a named endpoint visit.
 
     Parameters
     ----------
     trial : TrialTable
         Validated table (see :func:`tmstarget.trial.validate_trial_table`).
     timepoint : str, optional
-        Primary follow-up; the last timepoint by default.
+        Endpoint visit; ``month1`` (one month after the last session) by default — never "the last row".
     response_fraction : float
         Response = reduction of at least this fraction of baseline.
     remission_max : float
@@ -124,6 +194,16 @@ def analyze_trial(
         Confidence level of every interval.
     not_assessed : sequence of str
         Randomized participants with no rows in the table (from :func:`tmstarget.trial.check_allocation`).
+    min_sessions, planned_sessions, pp_fraction
+        Per-protocol adherence rule (see :func:`tmstarget.trial.sets.analysis_sets`).
+    imputations : int
+        Completed data sets for the MICE sensitivity analysis (0 = skip it).
+    seed : int
+        Seed of the imputation.
+    random_slope : bool
+        Try a random slope in the mixed model (falls back to a random intercept).
+    screened : int, optional
+        Participants assessed for eligibility (for the CONSORT diagram).
 
     Returns
     -------
@@ -131,88 +211,52 @@ def analyze_trial(
     """
     if not 0.5 < confidence < 1:
         raise InputError(f"confidence level {confidence} — give a value between 0.5 and 1, e.g. 0.95")
-    tp = timepoint or trial.timepoints[-1]
+    tp = _endpoint(trial, timepoint)
     d, g = reduction_effect_sizes(trial, tp, confidence)
     response, remission = response_and_remission(trial, tp, response_fraction, remission_max, confidence)
+    sets = analysis_sets(trial, tp, min_sessions, planned_sessions, pp_fraction)
     notes: list[str] = []
     try:
-        mixed = mixed_model(trial, tp, confidence)
+        traj = trajectory(trial, confidence, random_slope)
+        notes.extend(traj.notes)
+        mixed = estimate_from(traj, tp)
     except FitError as exc:
-        mixed = None
+        traj, mixed = None, None
         notes.append(str(exc))
+    itt_resp, itt_rem = response_and_remission(trial, tp, response_fraction, remission_max, confidence, sets.itt, True)
+    per_protocol: dict[str, object] = {"n": len(sets.per_protocol)}
+    try:
+        per_protocol["ancova"] = ancova(trial, tp, confidence, sets.per_protocol, "ancova_per_protocol")
+        per_protocol["response"], per_protocol["remission"] = response_and_remission(
+            trial, tp, response_fraction, remission_max, confidence, sets.per_protocol)
+    except InputError as exc:
+        notes.append(f"per-protocol analysis not run: {exc}")
+    imputation = None
+    if imputations:
+        est, pooled = mice_ancova(trial, tp, imputations, seed=seed, confidence=confidence, participants=sets.itt)
+        imputation = {"estimate": est, "pooling": pooled, "imputations": imputations, "seed": seed,
+                      "method": "MICE (statsmodels MICEData, predictive mean matching), ANCOVA per data set, Rubin's rules, Barnard-Rubin df"}
     return TrialResult(
-        trial.arms, tp, trial.timepoints, _flow(trial, tp, not_assessed), _descriptives(trial),
+        trial.arms, tp, trial.timepoints, _flow(trial, tp, not_assessed, sets), _descriptives(trial),
         ancova(trial, tp, confidence), mixed, d, g, response, remission,
         tuple(assess_blinding(trial, c, confidence) for c in trial.guesses),
         {
             "difference": "experimental minus control, in MADRS reduction (baseline minus follow-up); positive favours experimental",
             "response": f"MADRS reduction >= {100 * response_fraction:g}% of baseline",
             "remission": f"MADRS <= {remission_max:g}",
+            "endpoint": f"the {tp} visit (named, not the last assessment)",
             "confidence": confidence,
             "stratification_covariates": list(trial.strata),
+            "mixed_model_df": "Satterthwaite (t intervals)",
         },
         tuple(notes),
+        _visits(trial),
+        {"rules": sets.rules, "counts": sets.counts(trial), "excluded_per_protocol": sets.excluded,
+         "min_sessions": sets.min_sessions, "planned_sessions": sets.planned_sessions},
+        {"response": itt_resp, "remission": itt_rem},
+        per_protocol,
+        imputation,
+        traj,
+        consort_counts(trial, sets, tp, not_assessed, screened),
+        baseline_table(trial),
     )
-
-
-def _num(x: float, digits: int = 2) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
-
-
-def _ci(low: float, high: float, digits: int = 2) -> str:
-    return f"[{_num(low, digits)}, {_num(high, digits)}]"
-
-
-def _nnt(b: BinaryComparison) -> str:
-    def label(x: float) -> str:
-        return "∞" if not math.isfinite(x) else (f"NNTB {x:.1f}" if x > 0 else f"NNTH {abs(x):.1f}")
-
-    if b.nnt_ci_includes_infinity:
-        return f"{label(b.nnt)} (CI {label(b.nnt_ci_low)} to ∞ to {label(b.nnt_ci_high)})"
-    return f"{label(b.nnt)} (CI {label(b.nnt_ci_low)} to {label(b.nnt_ci_high)})"
-
-
-def format_summary(result: TrialResult) -> str:
-    """CONSORT-style plain-text summary of a :class:`TrialResult`."""
-    e, c = result.arms
-    pct = f"{100 * result.ancova.confidence:g}%"
-    lines = [f"Trial analysis (tmstarget {__version__}; research use; not a medical device)",
-             f"Arms: experimental = {e}, control = {c}; primary timepoint = {result.timepoint}", "",
-             "Participant flow (CONSORT)", f"  {'':<28}{e:>14}{c:>14}"]
-    flow = {a: result.flow[a] for a in result.arms}
-    lines.append(f"  {'Randomized':<28}" + "".join(f"{flow[a]['randomized']:>14}" for a in result.arms))
-    for t in result.timepoints:
-        lines.append(f"  {'Assessed at ' + t:<28}" + "".join(f"{flow[a]['assessed'][t]:>14}" for a in result.arms))
-    lines.append(f"  {'Lost to follow-up':<28}" + "".join(f"{flow[a]['lost_to_follow_up']:>14}" for a in result.arms))
-    lines.append(f"  {'Analyzed (complete case)':<28}" + "".join(f"{flow[a]['analyzed']:>14}" for a in result.arms))
-    extra = result.flow.get("randomized_without_data")
-    if extra:
-        lines.append(f"  Randomized but absent from the table: {extra['n']} ({', '.join(extra['participants'])})")
-    lines += ["", "MADRS by arm, mean (SD) [n]"]
-    for t in result.timepoints:
-        cells = [result.descriptives[a][t] for a in result.arms]
-        lines.append(f"  {t:<28}" + "".join(f"{_num(s['mean'], 1) + ' (' + _num(s['sd'], 1) + ') [' + str(s['n']) + ']':>22}" for s in cells))
-    lines += ["", f"Primary outcome: MADRS reduction at {result.timepoint}, {e} minus {c} (positive favours {e})"]
-    for est, label in ((result.ancova, "ANCOVA (baseline-adjusted)"), (result.mixed_model, "Mixed model (all visits)")):
-        if est is None:
-            lines.append(f"  {label:<28}not estimable (see notes)")
-            continue
-        lines.append(f"  {label:<28}{_num(est.estimate):>7} points, {pct} CI {_ci(est.ci_low, est.ci_high)}, p = {_num(est.p_value, 4)}"
-                     f"  (n = {est.n_participants})")
-    for es, label in ((result.cohens_d, "Cohen's d"), (result.hedges_g, "Hedges' g")):
-        lines.append(f"  {label:<28}{_num(es.estimate):>7}, {pct} CI {_ci(es.ci_low, es.ci_high)}")
-    lines += ["", "Secondary outcomes"]
-    for b, definition in ((result.response, result.definitions["response"]), (result.remission, result.definitions["remission"])):
-        lines.append(f"  {b.outcome.capitalize()} ({definition}): {e} {b.events_experimental}/{b.n_experimental}, "
-                     f"{c} {b.events_control}/{b.n_control}; Fisher p = {_num(b.fisher_p, 4)}")
-        lines.append(f"    risk difference {_num(b.risk_difference, 3)} {pct} CI {_ci(b.rd_ci_low, b.rd_ci_high, 3)}; {_nnt(b)}")
-    for blind in result.blinding:
-        lines += ["", f"Blinding ({blind.source}): guesses [{e}, {c}, don't know] by actual arm: "
-                  + "; ".join(f"{arm}: {[row[j] for row in blind.counts]}" for j, arm in enumerate(result.arms))]
-        j = blind.james
-        lines.append(f"  James index {_num(j.estimate)} {pct} CI {_ci(j.ci_low, j.ci_high)} (0.5 = random guessing; upper limit < 0.5 suggests unblinding)")
-        for b in blind.bang:
-            lines.append(f"  Bang index, {b.arm}: {_num(b.estimate)} {pct} CI {_ci(b.ci_low, b.ci_high)} (0 = random guessing, 1 = all correct)")
-    if result.notes:
-        lines += ["", "Notes"] + [f"  - {note}" for note in result.notes]
-    return "\n".join(lines) + "\n"

@@ -16,8 +16,14 @@ remission (total <= threshold, default 10; the threshold used is always reported
 The TSV has a header row with: timepoint (required), participant (optional), day (optional, days
 since baseline, used to order timepoints and as the plot's x axis), and either item1..item10 or total.
 
+The endpoint is a named visit, never the last row: the timepoint labelled --endpoint (default month1),
+or, with --last-session-day, the assessment in that visit's window after the last treatment session
+(default windows: end_of_treatment 0-3, week1 7 +/- 2, month1 28 +/- 3, month3 84 +/- 7 days).
+Participants not assessed at the endpoint count as non-responders and non-remitters.
+
 example:
-  tmstarget madrs scores.tsv --plot madrs.svg --json
+  tmstarget madrs scores.tsv --endpoint month1 --plot madrs.svg --json
+  tmstarget madrs scores.tsv --last-session-day 4 --endpoint month1
 """
 
 
@@ -39,6 +45,11 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         metavar="N",
         help="remission = total <= N (e.g. 10; some trials use 9 or 12)",
     )
+    p.add_argument("--endpoint", default="month1", metavar="VISIT", help="endpoint visit (timepoint label, or visit name with --last-session-day)")
+    p.add_argument("--last-session-day", type=float, default=None, metavar="DAY",
+                   help="day of the last treatment session (same clock as 'day'): assign the endpoint by visit window")
+    p.add_argument("--visit", action="append", default=None, metavar="NAME:DAY:WINDOW",
+                   help="visit window after the last session, e.g. month1:28:3 (repeat; replaces the defaults)")
     p.add_argument("--plot", metavar="FILE", help="write the trajectory figure as SVG")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     p.set_defaults(func=run)
@@ -63,10 +74,13 @@ def _text_report(result: dict[str, Any]) -> str:
                 f"  {resp:<8}  {'yes' if t['remission'] else 'no'}"
             )
     lines.append(
-        f"endpoint: {s['n_responders']}/{s['n_participants']} responders, "
-        f"{s['n_remitters']}/{s['n_participants']} remitters"
+        f"endpoint {s['endpoint']}: {s['n_assessed']}/{s['n_participants']} assessed; "
+        f"{s['n_responders']}/{s['n_participants']} responders, "
+        f"{s['n_remitters']}/{s['n_participants']} remitters (not assessed = neither)"
         + ("" if s["mean_pct_change"] is None else f", mean change {s['mean_pct_change']:+.1f}%")
     )
+    for flagged in s["clinical_attention"]:
+        lines.append(f"CLINICAL ATTENTION: {flagged}: {s['clinical_attention_rule']}")
     if result["plot"]:
         lines.append(f"wrote plot: {result['plot']}")
     return "\n".join(lines)
@@ -74,17 +88,27 @@ def _text_report(result: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Parse, validate and compute; then write the plot atomically; then print."""
+    from ...exceptions import InputError
     from ...outcomes.madrs import endpoint_summary, madrs_outcomes, parse_madrs_table
     from ...outcomes.plot import trajectory_svg
     from ...protocol.files import write_atomic
+    from ...trial.visits import VisitSchedule, parse_visit
     from .protocol import emit, read_input_text
 
     path = Path(args.tsv)
     text = read_input_text(args.tsv, "MADRS table")
     assessments = parse_madrs_table(text, source=path.name)
+    schedule = VisitSchedule(tuple(parse_visit(v) for v in args.visit)) if args.visit else None
     results = madrs_outcomes(
-        assessments, baseline=args.baseline, remission_threshold=args.remission_threshold, source=path.name
+        assessments, baseline=args.baseline, remission_threshold=args.remission_threshold, source=path.name,
+        endpoint=args.endpoint, last_session_day=args.last_session_day, schedule=schedule,
     )
+    if args.last_session_day is None and not any(r.endpoint is not None for r in results):
+        labels = sorted({o.timepoint for r in results for o in r.outcomes} - {args.baseline})
+        raise InputError(
+            f"{path.name}: no assessment is labelled {args.endpoint!r} (found: {', '.join(labels)}) — "
+            "pass --endpoint with the endpoint visit's label, or --last-session-day to place visits by day"
+        )
     plot_path = None
     if args.plot:
         svg = trajectory_svg(results, remission_threshold=args.remission_threshold)
@@ -93,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         "instrument": "MADRS",
         "input": path.name,
         "baseline": args.baseline,
-        "summary": endpoint_summary(results, remission_threshold=args.remission_threshold),
+        "summary": endpoint_summary(results, remission_threshold=args.remission_threshold, endpoint=args.endpoint),
         "participants": [r.to_dict() for r in results],
         "plot": plot_path,
     }

@@ -48,6 +48,9 @@ def add_parser(subparsers, parents) -> None:
     x.add_argument("--no-coil", action="store_true", help="leave the coil placement out (it is computed by default)")
     x.add_argument("--protocol-json", type=Path, metavar="FILE", help="output of 'tmstarget protocol --json' (dose, safety, schedule)")
     x.add_argument("--madrs", type=Path, metavar="TSV", help="MADRS table (see 'tmstarget madrs --help')")
+    y = p.add_argument_group("optional sections (group level)")
+    y.add_argument("--trial-json", type=Path, metavar="FILE",
+                   help="output of 'tmstarget trial analyze --report FILE.json': CONSORT diagram, Table 1, change by visit")
     p.add_argument("--json", action="store_true", help="print the paths written as JSON")
     p.set_defaults(func=run)
 
@@ -85,10 +88,17 @@ def run(args: argparse.Namespace) -> int:
     from ...report.data import available_reports
 
     participant_only = [args.participant_label, args.session, args.circuit, args.coil_json, args.protocol_json, args.madrs, args.nasion_inion]
+    if args.level != "group" and args.trial_json:
+        raise InputError("--trial-json belongs to the cohort report — use it with 'group'")
     if args.level == "group":
         if any(v is not None for v in participant_only) or args.no_coil:
             raise InputError("participant options were given with 'group' — drop them, or use 'participant'")
-        paths = [write_cohort_report(args.out_dir)]
+        trial = None
+        if args.trial_json:
+            from ...report.data import read_json_object
+
+            trial = read_json_object(args.trial_json, "--trial-json", "pass the file written by 'tmstarget trial analyze --report FILE.json'")
+        paths = [write_cohort_report(args.out_dir, trial)]
     else:
         if not args.participant_label:
             raise InputError("'participant' needs --participant-label L — or use 'group' for the cohort report")

@@ -22,6 +22,18 @@ Input table (tab-separated, long format: one row per participant and timepoint):
                    adjusted for in the ANCOVA and the mixed model)
   guess*           optional blinding guesses (e.g. guess_participant, guess_rater):
                    an arm name or dont_know; each participant's last guess counts
+  day              optional: assessment day on the trial clock (e.g. days since
+                   randomization); with it, follow-ups are assigned to --visit windows
+  last_session_day day of the participant's last treatment session (needed with day)
+  sessions_received optional: sessions received (per-protocol rule)
+
+With days, a follow-up belongs to the visit whose window contains (day -
+last_session_day); outside every window it is listed as out of window and left
+out; two in one window: the one closest to the target day counts. The endpoint
+is a named visit (--endpoint, default month1 = day 28 +/- 3 after the last session).
+ITT = everyone randomized with a baseline, as allocated (binary outcomes: not
+assessed at the endpoint = failure); per protocol = enough sessions and the
+endpoint assessed within its window.
 
 Every participant needs a baseline score; a participant may appear only once per
 timepoint. Differences are experimental minus control in MADRS reduction (baseline
@@ -121,7 +133,12 @@ def run_simulate(args: argparse.Namespace) -> int:
     from ...trial import TrialDesign, simulate_trial
     from ...trial.io import write_table
 
-    design = TrialDesign(n_participants=args.participants, effect_size=args.effect_size, dropout=args.dropout)
+    if args.incomplete and not args.days:
+        raise InputError("--incomplete needs --days (sessions are recorded with the trial clock) — add --days")
+    if not 0 <= args.incomplete < 1:
+        raise InputError(f"--incomplete {args.incomplete} — give a probability in [0, 1)")
+    design = TrialDesign(n_participants=args.participants, effect_size=args.effect_size, dropout=args.dropout,
+                         record_days=args.days, incomplete=args.incomplete, day_sd=2.5)
     table = simulate_trial(design, seed=args.seed)
     write_table(table, args.out)
     if args.json:
@@ -133,16 +150,57 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    """Analyze a trial table and print a CONSORT-style summary (or JSON)."""
-    from ...trial import analyze_trial, check_allocation, format_summary, validate_trial_table
-    from ...trial.io import read_allocation_record, read_trial_table, to_json, write_text_atomic
+    """Analyze a trial table and print a CONSORT-style summary (or JSON); optionally write the figure and visit listing."""
+    from ...outcomes.plot import change_by_visit_svg
+    from ...trial import VisitSchedule, analyze_trial, check_allocation, format_summary, parse_visit, validate_trial_table
+    from ...trial.io import read_allocation_record, read_trial_table, table_to_tsv, to_json, write_text_atomic
+    from ...trial.longitudinal import effects_table
 
-    trial = validate_trial_table(read_trial_table(args.data), args.baseline, args.timepoints, args.experimental)
+    schedule = VisitSchedule(tuple(parse_visit(v) for v in args.visit)) if args.visit else None
+    trial = validate_trial_table(read_trial_table(args.data), args.baseline, args.timepoints, args.experimental, schedule)
     not_assessed = check_allocation(trial, read_allocation_record(args.allocation)) if args.allocation else []
-    result = analyze_trial(trial, args.timepoint, args.response_pct / 100.0, args.remission_max, args.confidence, not_assessed)
+    if args.imputations < 0 or args.imputations == 1:
+        raise InputError(f"--imputations {args.imputations} — give 0 (skip) or at least 2 (20 or more is usual)")
+    result = analyze_trial(
+        trial, args.endpoint, args.response_pct / 100.0, args.remission_max, args.confidence, not_assessed,
+        min_sessions=args.pp_min_sessions, planned_sessions=args.planned_sessions, imputations=args.imputations,
+        seed=args.seed, random_slope=not args.no_random_slope, screened=args.screened,
+    )
     text, payload = format_summary(result), to_json(result.to_dict())
+    outputs: list[tuple[Path, str | bytes]] = []
     if args.report:
-        write_text_atomic(args.report, payload if str(args.report).endswith(".json") else text)
+        outputs.append((args.report, payload if str(args.report).endswith(".json") else text))
+    if args.plot:
+        if result.trajectory is None:
+            raise InputError("--plot needs the mixed model, which could not be fitted (see the notes) — drop --plot")
+        days = {v["name"]: v["target_day"] for v in (result.visits or {}).get("schedule", [])}
+        outputs.append((args.plot, change_by_visit_svg(effects_table(result.trajectory), list(result.arms), days,
+                                                       confidence=result.trajectory.confidence)))
+    if args.consort:
+        from ...trial.consort import consort_figure
+
+        suffix = Path(args.consort).suffix.lower().lstrip(".")
+        figure = consort_figure(result.consort, suffix)
+        outputs.append((args.consort, figure))
+    if args.visit_table:
+        if trial.assessments is None:
+            raise InputError("--visit-table needs a table with 'day' and 'last_session_day' columns — add them or drop --visit-table")
+        outputs.append((args.visit_table, table_to_tsv(trial.assessments)))
+    written: list[Path] = []
+    try:
+        for path, content in outputs:
+            if isinstance(content, bytes):
+                from ...io.derivatives import atomic_path
+
+                with atomic_path(path) as tmp:
+                    tmp.write_bytes(content)
+                written.append(Path(path))
+            else:
+                written.append(write_text_atomic(path, content))
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)  # all or nothing
+        raise
     sys.stdout.write(payload if args.json else text)
     return 0
 
@@ -222,12 +280,21 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     p.add_argument("--participants", type=int, default=40, help="participants randomized")
     p.add_argument("--effect-size", type=float, default=0.8, help="true Cohen's d (experimental minus control reduction)")
     p.add_argument("--dropout", type=float, default=0.0, help="probability of missing the final visit")
+    p.add_argument("--days", action="store_true",
+                   help="add day, last_session_day and sessions_received columns (follow-ups scattered around their target day)")
+    p.add_argument("--incomplete", type=float, default=0.0, help="with --days: probability of stopping treatment early")
     p.add_argument("--seed", type=int, default=0, help="random seed")
 
-    p = action("analyze", "Analyze a trial table: ANCOVA, mixed model, effect sizes, response, remission, blinding",
+    p = action("analyze", "Analyze a trial table at a named endpoint visit: ITT and per-protocol sets, mixed model by visit "
+               "(Satterthwaite df), ANCOVA, MICE sensitivity, effect sizes, response, remission, blinding, CONSORT, Table 1",
                run_analyze, TABLE_HELP)
     p.add_argument("data", type=Path, metavar="DATA.tsv", help="long-format trial table (see below)")
-    p.add_argument("--timepoint", default=None, help="primary follow-up (default: the last timepoint)")
+    p.add_argument("--endpoint", "--timepoint", dest="endpoint", default="month1", metavar="VISIT",
+                   help="endpoint visit, by name (never the last row)")
+    p.add_argument("--visit", action="append", default=None, metavar="NAME:DAY:WINDOW",
+                   help="follow-up visit with target day and window after the last treatment session, e.g. month1:28:3 "
+                        "or end_of_treatment:0:0:3 (NAME:DAY:BEFORE:AFTER); repeat; replaces the default schedule "
+                        "end_of_treatment:0:0:3, week1:7:2, month1:28:3, month3:84:7 (used with a 'day' column)")
     p.add_argument("--baseline", default="baseline", help="label of the baseline timepoint")
     p.add_argument("--timepoints", nargs="+", default=None, metavar="LABEL", help="timepoint order, baseline first (default: as they appear)")
     p.add_argument("--experimental", default=None, metavar="ARM", help="experimental arm (default: the first row's arm)")
@@ -236,6 +303,18 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     p.add_argument("--confidence", type=float, default=0.95, help="confidence level of every interval")
     p.add_argument("--allocation", type=Path, default=None, metavar="LOG.tsv", help="allocation record (e.g. the reveal log): every participant must be in it, in the same arm")
     p.add_argument("--report", type=Path, default=None, metavar="FILE", help="also write the summary here (JSON if FILE ends in .json)")
+    p.add_argument("--pp-min-sessions", type=int, default=None, metavar="N",
+                   help="per protocol: at least N sessions received (default: 80%% of --planned-sessions)")
+    p.add_argument("--planned-sessions", type=int, default=None, metavar="N",
+                   help="sessions planned per participant (default: the most anyone received)")
+    p.add_argument("--imputations", type=int, default=20, metavar="M", help="MICE sensitivity analysis with M imputations (0 = skip)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the multiple imputation")
+    p.add_argument("--no-random-slope", action="store_true", help="mixed model with a random intercept only")
+    p.add_argument("--plot", type=Path, default=None, metavar="FILE.svg", help="write the mean change per visit by arm (SVG)")
+    p.add_argument("--consort", type=Path, default=None, metavar="FILE.svg|png", help="write the CONSORT flow diagram")
+    p.add_argument("--screened", type=int, default=None, metavar="N", help="participants assessed for eligibility (CONSORT)")
+    p.add_argument("--visit-table", type=Path, default=None, metavar="FILE.tsv",
+                   help="write every assessment with its assigned visit and window status")
 
     p = action("power", "Power for a trial size, or the size for a target power (two-sided t-test)", run_power)
     p.add_argument("--effect-size", type=float, required=True, help="Cohen's d to detect")

@@ -1,0 +1,45 @@
+"""Figures drawn on a private matplotlib figure and returned as SVG text or PNG bytes (no pyplot state)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["render_figure"]
+
+
+def render_figure(draw: Callable[[Any], None], size: tuple[float, float] = (6.4, 4.0), fmt: str = "svg",
+                  layout: bool = True) -> str | bytes:
+    """Draw on a private figure (Agg canvas, no pyplot state) and return it as SVG text or PNG bytes.
+
+    Parameters
+    ----------
+    draw : callable
+        Called with the :class:`matplotlib.figure.Figure` to draw on.
+    size : (float, float)
+        Width and height in inches.
+    fmt : {"svg", "png"}
+        Output format.
+    layout : bool
+        Apply ``tight_layout`` after drawing.
+
+    Returns
+    -------
+    str or bytes
+        SVG text, or PNG bytes; identical drawings give identical output (fixed SVG hash salt, no date).
+    """
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context({"svg.hashsalt": "tmstarget", "svg.fonttype": "none"}):
+        fig = Figure(figsize=size)
+        FigureCanvasAgg(fig)  # Agg canvas on this figure only: no pyplot, no global backend switch
+        draw(fig)
+        if layout:
+            fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, dpi=110, metadata={"Date": None} if fmt == "svg" else {"Software": None})
+    data = buf.getvalue()
+    return data.decode("utf-8") if fmt == "svg" else data

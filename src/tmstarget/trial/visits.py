@@ -1,0 +1,188 @@
+"""Visit schedule: target days and windows counted from the last treatment session.
+
+A follow-up assessment belongs to a visit when the number of days between the participant's last
+treatment session and the assessment falls inside that visit's window, e.g. the 1-month visit is day
+28 ± 3 after the last session. Baseline is the assessment labelled as such (before the first session).
+
+Assignment rules, applied per participant:
+
+* ``offset = day - last_session_day`` (both in days on the same clock, e.g. days since randomization);
+* the assessment goes to the visit whose window ``[target - before, target + after]`` contains the offset
+  (windows must not overlap, so there is at most one);
+* an assessment in no window is **out of window**: kept in the listing, left out of every analysis;
+* when two assessments fall in one visit's window, the one closest to the target day is used (the earlier
+  one on a tie); the other is marked **extra** and left out.
+
+Without day columns every assessment is taken at its nominal visit (the ``timepoint`` label).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import InputError
+
+__all__ = ["DEFAULT_ENDPOINT", "DEFAULT_SCHEDULE", "Visit", "VisitSchedule", "assign_visits", "parse_visit"]
+
+#: The primary endpoint of the seed trial: MADRS one month after treatment.
+DEFAULT_ENDPOINT = "month1"
+
+#: Status of an assessment after window assignment.
+IN_WINDOW, OUT_OF_WINDOW, EXTRA, NOMINAL, MISSED, BASELINE = "in_window", "out_of_window", "extra", "nominal", "missed", "baseline"
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A scheduled follow-up visit.
+
+    Attributes
+    ----------
+    name : str
+        Label used in the tables, e.g. ``month1``.
+    target_day : float
+        Days after the last treatment session (0 = the day of the last session).
+    before, after : float
+        Window half-widths (days): the visit accepts offsets in ``[target_day - before, target_day + after]``.
+    """
+
+    name: str
+    target_day: float
+    before: float
+    after: float
+
+    @property
+    def low(self) -> float:
+        """First day of the window (days after the last session)."""
+        return self.target_day - self.before
+
+    @property
+    def high(self) -> float:
+        """Last day of the window (days after the last session)."""
+        return self.target_day + self.after
+
+    def describe(self) -> str:
+        """E.g. ``month1: day 28 (25 to 31) after the last session``."""
+        return f"{self.name}: day {self.target_day:g} ({self.low:g} to {self.high:g}) after the last session"
+
+
+@dataclass(frozen=True)
+class VisitSchedule:
+    """Follow-up visits in time order (windows may not overlap)."""
+
+    visits: tuple[Visit, ...]
+
+    def __post_init__(self) -> None:
+        names = [v.name for v in self.visits]
+        if len(set(names)) != len(names):
+            raise InputError(f"visit names {names} repeat — give each visit once")
+        ordered = sorted(self.visits, key=lambda v: v.low)
+        for a, b in zip(ordered, ordered[1:]):
+            if b.low <= a.high:
+                raise InputError(f"visit windows overlap ({a.describe()}; {b.describe()}) — narrow one of them")
+        object.__setattr__(self, "visits", tuple(ordered))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Visit names in time order."""
+        return tuple(v.name for v in self.visits)
+
+    def get(self, name: str) -> Visit | None:
+        """The visit called ``name`` (``None`` if absent)."""
+        return next((v for v in self.visits if v.name == name), None)
+
+    def to_dict(self) -> list[dict[str, float | str]]:
+        """JSON-ready list of visits."""
+        return [{"name": v.name, "target_day": v.target_day, "window_low": v.low, "window_high": v.high} for v in self.visits]
+
+
+#: Default schedule: end of treatment (days 0-3 after the last session), 1 week (7 ± 2), 1 month (28 ± 3),
+#: 3 months (84 ± 7). Change it with ``--visit NAME:DAY:WINDOW`` (repeatable; replaces the defaults).
+DEFAULT_SCHEDULE = VisitSchedule((
+    Visit("end_of_treatment", 0.0, 0.0, 3.0),
+    Visit("week1", 7.0, 2.0, 2.0),
+    Visit("month1", 28.0, 3.0, 3.0),
+    Visit("month3", 84.0, 7.0, 7.0),
+))
+
+_SPEC = re.compile(r"^\s*([A-Za-z][\w.-]*)\s*:\s*(-?\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)(?:\s*:\s*(\d+(?:\.\d+)?))?\s*$")
+
+
+def parse_visit(spec: str) -> Visit:
+    """Parse ``NAME:DAY:WINDOW`` (symmetric) or ``NAME:DAY:BEFORE:AFTER``.
+
+    Parameters
+    ----------
+    spec : str
+        E.g. ``month1:28:3`` (day 28 ± 3 after the last session) or ``end_of_treatment:0:0:3``.
+
+    Returns
+    -------
+    Visit
+
+    Raises
+    ------
+    InputError
+        When the text does not follow the pattern.
+    """
+    m = _SPEC.match(spec)
+    if not m:
+        raise InputError(f"--visit {spec!r} — use NAME:DAY:WINDOW or NAME:DAY:BEFORE:AFTER, e.g. month1:28:3")
+    name, day, before, after = m.group(1), float(m.group(2)), float(m.group(3)), m.group(4)
+    return Visit(name, day, before, float(after) if after is not None else before)
+
+
+def _choose(group: pd.DataFrame, visit: Visit) -> pd.Index:
+    """Index of the assessment closest to the target day (earlier on a tie)."""
+    distance = (group["offset_days"] - visit.target_day).abs()
+    return group.assign(_d=distance).sort_values(["_d", "offset_days"], kind="stable").index[:1]
+
+
+def assign_visits(
+    frame: pd.DataFrame, schedule: VisitSchedule, baseline: str, has_score: Sequence[bool] | None = None
+) -> pd.DataFrame:
+    """Assign each assessment to a visit by its days after the participant's last treatment session.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        ``participant_id``, ``timepoint`` (nominal label), ``day`` and ``last_session_day`` (floats; NaN
+        day = a missed visit, which keeps its nominal label). Not modified.
+    schedule : VisitSchedule
+        Visits and windows.
+    baseline : str
+        Label of the baseline assessment (assigned to ``baseline`` whatever its day).
+    has_score : sequence of bool, optional
+        Rows that carry a score; a row without one never displaces a scored row in the same window.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame`` plus ``offset_days``, ``visit`` (assigned visit name, or ``None``) and ``visit_status``
+        (``baseline``, ``in_window``, ``out_of_window``, ``extra``, ``nominal`` — no day, taken at its label —
+        or ``missed`` — no day and no score).
+    """
+    out = frame.copy()
+    out["offset_days"] = out["day"] - out["last_session_day"]
+    out["visit"] = pd.Series([None] * len(out), index=out.index, dtype=object)
+    out["visit_status"] = OUT_OF_WINDOW
+    is_base = out["timepoint"] == baseline
+    out.loc[is_base, ["visit", "visit_status"]] = [baseline, BASELINE]
+    undated = ~is_base & out["day"].isna()
+    out.loc[undated, "visit"] = out.loc[undated, "timepoint"]
+    out.loc[undated, "visit_status"] = NOMINAL
+    scored = pd.Series(True if has_score is None else np.asarray(has_score, bool), index=out.index)
+    out.loc[undated & ~scored, "visit_status"] = MISSED
+    dated = ~is_base & ~undated
+    for visit in schedule.visits:
+        inside = dated & out["offset_days"].between(visit.low, visit.high)
+        out.loc[inside, "visit"] = visit.name
+        out.loc[inside, "visit_status"] = EXTRA
+        for _, group in out.loc[inside].groupby("participant_id", sort=False):
+            preferred = group.loc[scored[group.index]] if scored[group.index].any() else group
+            out.loc[_choose(preferred, visit), "visit_status"] = IN_WINDOW
+    return out
