@@ -142,3 +142,34 @@ def test_bad_designs_raise(kwargs, message):
     args = {"strata": ["all"], "n_per_stratum": 10, "seed": 1, **kwargs}
     with pytest.raises(InputError, match=message):
         make_allocation(**args)
+
+
+def test_an_allocation_never_changes_whatever_the_spelling_or_stratum():
+    alloc = make_allocation(["s=1", "s=2"], 4, block_sizes=(4,), seed=8)
+    concealed, reveals = alloc.concealed_rows(), []
+    reveals.append(reveal_next(alloc, concealed, reveals, "01", "s=1"))
+    for again, stratum in (("01", "s=2"), ("sub-01", "s=2"), (" sub-01 ", "s=1")):
+        with pytest.raises(InputError, match=r"already randomized \(as 01, stratum 's=1', sequence"):
+            reveal_next(alloc, concealed, reveals, again, stratum)
+    for bad in ("02\tconnectivity", "02 scalp", "", "sub-", "P-002", "a/b"):
+        with pytest.raises(InputError, match="is not a participant label"):
+            reveal_next(alloc, concealed, reveals, bad, "s=2")
+    assert len(reveals) == 1 and reveal_next(alloc, concealed, reveals, "sub-02", "s=2").participant_id == "sub-02"
+
+
+def test_trial_table_ids_one_spelling_and_labels_only():
+    import pandas as pd
+
+    from tmstarget.trial import validate_trial_table
+
+    rows = [("sub-01", "a", "baseline", 30), ("sub-01", "a", "month1", 12), ("02", "b", "baseline", 28), ("02", "b", "month1", 20)]
+    table = pd.DataFrame(rows, columns=["participant_id", "arm", "timepoint", "madrs_total"])
+    assert validate_trial_table(table).frame["participant_id"].tolist() == ["02", "02", "sub-01", "sub-01"]
+    mixed = table.copy()
+    mixed.loc[1, "participant_id"] = "01"
+    with pytest.raises(InputError, match="'sub-01' and '01' \\(row 3\\) name the same participant"):
+        validate_trial_table(mixed)
+    tabbed = table.copy()
+    tabbed.loc[2:3, "participant_id"] = "02\tb"
+    with pytest.raises(InputError, match=r"participant_id at row 4 '02\\\\tb' is not a participant label"):
+        validate_trial_table(tabbed)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .._utils.ids import participant_label
 from ..exceptions import InputError
 from .visits import BASELINE, DEFAULT_SCHEDULE, IN_WINDOW, VisitSchedule, assign_visits
 
@@ -206,6 +207,7 @@ def validate_trial_table(
         empty = frame[column] == ""
         if empty.any():
             raise InputError(f"empty {column} in {int(empty.sum())} row(s) — fill in every {column}")
+    _check_participant_ids(frame)
     frame["madrs_total"] = _scores(frame)
     dup = frame.duplicated(["participant_id", "timepoint"], keep=False)
     if dup.any():
@@ -254,6 +256,16 @@ def validate_trial_table(
     frame = frame.sort_values(["participant_id", "timepoint"], kind="stable").reset_index(drop=True)
     return TrialTable(frame, (arms[0], arms[1]), order, strata, guesses, assessments,
                       (schedule or DEFAULT_SCHEDULE) if assessments is not None else None)
+
+
+def _check_participant_ids(frame: pd.DataFrame) -> None:
+    """Every id a participant label (:func:`tmstarget._utils.ids.participant_label`), one spelling per participant."""
+    labels = {}
+    for row, pid in enumerate(frame["participant_id"], start=2):
+        label = participant_label(pid, f"participant_id at row {row}")
+        first = labels.setdefault(label, pid)
+        if first != pid:
+            raise InputError(f"participant_id {first!r} and {pid!r} (row {row}) name the same participant — write one spelling")
 
 
 def _numbers(frame: pd.DataFrame, column: str, expected: str, whole: bool = False) -> pd.Series:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._utils.ids import participant_label
 from ..exceptions import InputError
 
 #: The chain starts from this value (64 hex zeros).
@@ -335,10 +336,12 @@ def reveal_next(
         if entry is None or (entry.arm, entry.salt, entry.commitment) != (old.arm, old.salt, old.commitment):
             raise InputError(f"reveal log entry for {old.participant_id} does not match the key — the log was altered; stop and audit")
     pid = participant_id.strip()
-    if not pid:
-        raise InputError("empty participant id — pass --participant with the participant's label")
-    if pid in {r.participant_id for r in reveals}:
-        raise InputError(f"participant {pid} was already randomized — look up the reveal log instead of revealing again")
+    label = participant_label(pid, "--participant")
+    done = [r for r in reveals if str(r.participant_id).strip().removeprefix("sub-") == label]
+    if done:
+        old = done[0]
+        raise InputError(f"participant {pid} was already randomized (as {old.participant_id}, stratum {old.stratum!r}, sequence "
+                         f"{old.sequence}) — an allocation never changes; look it up in the reveal log")
     if stratum not in allocation.strata:
         raise InputError(f"unknown stratum {stratum!r} — choose one of: {', '.join(allocation.strata)}")
     used = sorted(r.position for r in reveals if r.stratum == stratum)

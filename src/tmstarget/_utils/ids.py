@@ -1,0 +1,43 @@
+"""Participant identifiers: one normal form and one validation, used wherever files are combined.
+
+A participant is ``sub-<label>`` in BIDS; ``<label>`` is letters and digits only (BIDS specification,
+"Entities": labels are alphanumeric). ``01`` and ``sub-01`` name the same participant everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..exceptions import InputError
+
+_LABEL = re.compile(r"[A-Za-z0-9]+")
+
+
+def participant_label(value: object, what: str = "participant id") -> str:
+    """The BIDS label of a participant id (``sub-`` removed), or :class:`InputError` for anything else.
+
+    Parameters
+    ----------
+    value : object
+        ``"01"``, ``"sub-01"`` or ``1``-like values; surrounding spaces are ignored.
+    what : str
+        How the message names the value (e.g. ``"--participant"``).
+
+    Raises
+    ------
+    InputError
+        Empty ids, or ids holding anything but letters and digits after ``sub-`` (tabs, spaces, hyphens,
+        underscores, ``/``): they could not name a BIDS folder and often carry a pasted second field.
+    """
+    text = "" if value is None else str(value).strip()
+    label = text.removeprefix("sub-")
+    if not _LABEL.fullmatch(label):
+        shown = text.encode("unicode_escape").decode("ascii")
+        raise InputError(f"{what} {shown!r} is not a participant label (letters and digits, optionally after 'sub-') — "
+                         "use e.g. 01 or sub-01")
+    return label
+
+
+def same_participant(a: object, b: object) -> bool:
+    """Whether two ids name the same participant (``01`` and ``sub-01`` do)."""
+    return str(a).strip().removeprefix("sub-") == str(b).strip().removeprefix("sub-")
