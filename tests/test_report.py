@@ -43,7 +43,7 @@ def _copy_participant(out: Path, label: str, session: str | None, shift: tuple[f
 def make_report_outputs(src: Path, out: Path) -> Path:
     """Target outputs for sub-01 (computed), sub-02 with two sessions and a participant named like a script."""
     from tmstarget.io.bids import find_runs
-    from tmstarget.io.outputs import write_target_outputs
+    from tmstarget.io.derivatives import write_target_outputs
     from tmstarget.workflow import TargetingOptions, compute_target
 
     if src not in _RESULTS:  # targeting once per test session, whichever report test module comes first

@@ -128,19 +128,13 @@ def load_circuit_map(path: Path, affine: np.ndarray, shape: tuple[int, int, int]
     """
     from nilearn.image import resample_img
 
-    try:
-        img = nib.load(str(path))
-    except Exception as exc:
-        raise InputError(f"cannot read circuit map {path}: {exc} — pass a NIfTI file") from exc
-    if len(img.shape) == 4 and img.shape[3] == 1:
-        img = nib.Nifti1Image(np.asanyarray(img.dataobj)[..., 0], img.affine)
-    if len(img.shape) != 3:
-        raise InputError(f"circuit map {path.name} has shape {img.shape}, expected a 3-D map — pass one volume")
-    data = np.asanyarray(img.dataobj).astype(np.float32)
+    from .io.derivatives import load_map
+
+    data, map_affine = load_map(path, "circuit map")
     if not np.isfinite(data).any() or np.nanmax(np.abs(data)) == 0:
         raise InputError(f"circuit map {path.name} is empty (all zero or NaN) — check the file")
-    valid = nib.Nifti1Image((np.isfinite(data) & (data != 0)).astype(np.float32), img.affine)
-    img = nib.Nifti1Image(np.nan_to_num(data), img.affine)
+    valid = nib.Nifti1Image((np.isfinite(data) & (data != 0)).astype(np.float32), map_affine)
+    img = nib.Nifti1Image(np.nan_to_num(data), map_affine)
     same = img.shape == tuple(shape) and np.allclose(img.affine, affine, atol=1e-3)
     if same:
         out, support = img.get_fdata(dtype=np.float32), valid.get_fdata(dtype=np.float32)

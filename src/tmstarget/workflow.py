@@ -2,7 +2,7 @@
 
 This module orchestrates :mod:`~tmstarget.io` (reading), :mod:`~tmstarget.clean`,
 :mod:`~tmstarget.connectivity` and :mod:`~tmstarget.select`; it returns a :class:`TargetResult` and
-writes nothing (see :func:`tmstarget.io.outputs.write_target_outputs`).
+writes nothing (see :func:`tmstarget.io.derivatives.write_target_outputs`).
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ class TargetResult:
         return "\n".join(lines) + "\n"
 
     def to_json(self, participant: str, session: str | None) -> dict:
-        """The output-contract JSON object (see DESIGN.md)."""
+        """The target JSON object (fields in docs/outputs.md)."""
         o = self.options
         return {
             "participant": participant,

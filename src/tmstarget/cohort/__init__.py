@@ -14,9 +14,9 @@ Modules: ``jobs`` (:class:`Job`, :func:`run_job`, resume check), ``run`` (:func:
 
 from .jobs import SURFACE_SPACES, Job, Outcome, circuit_label, execute, finished_target, fingerprint, resolve_options, run_job
 from .run import default_workers, parallel_map, run_jobs
-from .table import GROUP_COLUMNS, group_rows, read_targets, write_group_table
+from .table import GROUP_COLUMNS, group_rows, write_group_table
 
 __all__ = [
     "GROUP_COLUMNS", "Job", "Outcome", "SURFACE_SPACES", "circuit_label", "default_workers", "execute", "finished_target",
-    "fingerprint", "group_rows", "parallel_map", "read_targets", "resolve_options", "run_job", "run_jobs", "write_group_table",
+    "fingerprint", "group_rows", "parallel_map", "resolve_options", "run_job", "run_jobs", "write_group_table",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import traceback
@@ -12,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import InputError
-from ..io.derivatives import sha256, target_path
+from ..io.derivatives import read_target, sha256, target_path
 
 logger = logging.getLogger(__name__)
 
@@ -169,8 +168,8 @@ def finished_target(job: Job, options, out_dir: Path, checksums: list[str] | Non
     """
     path = target_path(out_dir, job.participant, job.session, circuit_label(options))
     try:
-        doc = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+        doc = read_target(path)
+    except InputError:
         return None
     if any(doc.get(k) != v for k, v in fingerprint(options).items()):
         return None
@@ -195,17 +194,17 @@ def execute(job: Job, options, out_dir: Path, report: bool = False) -> Outcome:
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     runs = job.runs()
+    from ..io.derivatives import write_target_outputs
+
     if job.is_surface:
-        from ..surface import compute_surface_target, write_surface_outputs
+        from ..surface import compute_surface_target
 
         result = compute_surface_target(runs, options, root=job.fmriprep_dir, meshes=job.surface_mesh or None)
-        write_surface_outputs(result, out_dir, job.participant, job.session, job.fmriprep_dir)
     else:
-        from ..io.outputs import write_target_outputs
         from ..workflow import compute_target
 
         result = compute_target(runs, options, root=job.fmriprep_dir)
-        write_target_outputs(result, out_dir, job.participant, job.session, job.fmriprep_dir)
+    write_target_outputs(result, out_dir, job.participant, job.session, job.fmriprep_dir)
     outcome = Outcome(job, "done", target=result.to_json(job.participant, job.session))
     if report:
         try:

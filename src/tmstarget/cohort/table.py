@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from ..exceptions import InputError
-from ..io.derivatives import write_json_atomic, write_text_atomic
+from ..io.derivatives import read_targets, write_table_outputs
 
 #: Columns of the cohort table and their descriptions (written to the JSON sidecar).
 GROUP_COLUMNS = {
@@ -52,20 +51,6 @@ def group_rows(targets: list[dict]) -> tuple[list[dict], list[float]]:
     return rows, [round(float(v), 1) for v in mean]
 
 
-def read_targets(out_dir: Path | str, circuit: str, participants: list[str] | None = None) -> list[dict]:
-    """Target JSONs of one circuit under a derivatives folder (optionally only some participants)."""
-    out_dir = Path(out_dir)
-    found = sorted(out_dir.glob(f"sub-*/**/sub-*_desc-{circuit}_target.json"))
-    keep = {p.removeprefix("sub-") for p in participants} if participants else None
-    docs = [json.loads(p.read_text()) for p in found]
-    docs = [d for d in docs if keep is None or str(d.get("participant")) in keep]
-    if not docs:
-        labels = sorted({p.name.split("_desc-")[1].removesuffix("_target.json") for p in out_dir.glob("sub-*/**/sub-*_desc-*_target.json")})
-        hint = f" (circuits there: {', '.join(labels)}; pass --circuit-label)" if labels else " (none at all: run the participant level first)"
-        raise InputError(f"no {circuit} targets under {out_dir}{hint} — e.g. tmstarget target FMRIPREP_DIR {out_dir} participant")
-    return docs
-
-
 def write_group_table(out_dir: Path | str, circuit: str, participants: list[str] | None = None) -> tuple[Path, dict]:
     """Write the cohort table ``OUT/group_desc-<circuit>_targets.tsv`` and its JSON sidecar, atomically.
 
@@ -76,12 +61,11 @@ def write_group_table(out_dir: Path | str, circuit: str, participants: list[str]
     summary : dict
         ``{"table": path, "n_targets": n, "group_mean_mni": [x, y, z], "rows": [...]}``.
     """
-    rows, mean = group_rows(read_targets(out_dir, circuit, participants))
+    rows, mean = group_rows([doc for _, doc in read_targets(out_dir, circuit, participants)])
     cols = list(GROUP_COLUMNS)
     text = "\t".join(cols) + "\n" + "".join("\t".join("n/a" if r[c] is None else str(r[c]) for c in cols) + "\n" for r in rows)
     path = Path(out_dir) / f"group_desc-{circuit}_targets.tsv"
     sidecar = {c: {"Description": d} for c, d in GROUP_COLUMNS.items()}
     sidecar["GroupMeanMNI"] = mean
-    write_json_atomic(path.with_suffix(".json"), sidecar)
-    write_text_atomic(path, text)
+    write_table_outputs(path, text, path.with_suffix(".json"), sidecar, sidecar_first=True)
     return path, {"table": str(path), "n_targets": len(rows), "group_mean_mni": mean, "rows": rows}

@@ -1,12 +1,13 @@
-"""Atomic writers for protocol outputs (calendar, session log) — the only file access in this package."""
+"""File access of the protocol package (calendar, session log): checks, then the one atomic writer of
+:mod:`tmstarget.io.derivatives`."""
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from ..exceptions import InputError
+from ..io.derivatives import write_bytes_atomic
 
 __all__ = ["check_writable", "write_atomic"]
 
@@ -31,7 +32,7 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
-    r"""Write ``data`` to ``path`` all at once: a temporary file in the same folder, then ``os.replace``.
+    r"""Write ``data`` to ``path`` all at once (:func:`tmstarget.io.derivatives.write_bytes_atomic`, synced to disk).
 
     Parameters
     ----------
@@ -51,21 +52,8 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
         When the folder does not exist or is not writable (no partial file is left behind).
     """
     target = check_writable(path)
-    folder = target.parent
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        return write_bytes_atomic(target, payload, make_parents=False, fsync=True)
     except OSError as exc:
         raise InputError(f"cannot write {target}: {exc.strerror} — choose a writable folder") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target

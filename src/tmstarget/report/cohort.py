@@ -14,10 +14,10 @@ from urllib.parse import quote
 
 import numpy as np
 
-from ..io.derivatives import sha256, write_text_atomic
+from ..io.derivatives import read_json_optional, sha256, sibling, write_text_atomic
 from . import brain, plots
 from ._mpl import ReportFigure, safe_figure, svg_text_uri
-from .data import check_out_dir, cohort_targets, read_json_optional, sibling
+from .data import check_out_dir, cohort_targets
 from .html import render
 from .sections import RULE_COLOURS, software_versions
 

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
-from ..io.derivatives import sha256, target_path, write_text_atomic
+from ..io.derivatives import check_label, load_map, qc_path, read_json_optional, read_motion, read_target, sha256, sibling, target_path, write_text_atomic
 from . import brain, plots
 from ._mpl import ReportFigure, safe_figure, svg_text_uri
-from .data import check_label, check_out_dir, find_target, load_map, qc_path, read_json_optional, read_motion, read_target, sibling
+from .data import check_out_dir, find_target
 from .html import render
 from .sections import coil_section, human_label, madrs_section, measurements_from, protocol_section, reliability_section, scalp_alternatives, software_versions
 
@@ -187,7 +187,7 @@ def participant_context(out_dir: Path | str, participant: str, session: str | No
     session = check_label(session, "session") if session else None
     extras = _check_extras(extras)
     json_path = find_target(out, label, session, circuit)
-    t = read_target(json_path)
+    t = read_target(json_path, need_circuit=True)
     measurements = measurements_from(extras.get("head_measurements"))
     protocol = protocol_section(extras.get("protocol"))
     madrs = madrs_section(extras.get("madrs"), label)

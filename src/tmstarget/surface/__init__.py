@@ -9,7 +9,7 @@
 See ``docs/surface.md`` for the choices made (seed, search region, coordinates) and the limits.
 """
 
-from .io import SurfaceRun, explicit_surface_runs, find_surface_runs, load_surface_run, write_surface_outputs
+from .io import SurfaceRun, explicit_surface_runs, find_surface_runs, load_surface_run
 from .workflow import SURFACE_METHODS, SurfaceTarget, compute_surface_target, surface_scores
 
 __all__ = [
@@ -21,5 +21,4 @@ __all__ = [
     "find_surface_runs",
     "load_surface_run",
     "surface_scores",
-    "write_surface_outputs",
 ]

@@ -1,4 +1,4 @@
-"""Surface files: fMRIPrep's fsaverage GIFTI and fsLR CIFTI time series in, GIFTI/CIFTI score maps out.
+"""Surface files: fMRIPrep's fsaverage GIFTI and fsLR CIFTI time series in, score maps are written by :mod:`tmstarget.io.derivatives`.
 
 fMRIPrep names surface outputs ``<prefix>_hemi-L_space-fsaverage5_bold.func.gii`` (before 21.0:
 ``<prefix>_space-fsaverage5_hemi-L_bold.func.gii``) and ``<prefix>_space-fsLR_den-91k_bold.dtseries.nii``,
@@ -17,7 +17,6 @@ import numpy as np
 
 from ..exceptions import InputError
 from ..io.bids import participant_sessions
-from ..io.derivatives import atomic_path, entities, participant_dir, target_path, write_dataset_description, write_json_atomic, write_text_atomic
 
 _PREFIX = (
     r"(?P<prefix>sub-(?P<sub>[a-zA-Z0-9]+)(?:_ses-(?P<ses>[a-zA-Z0-9]+))?_task-(?P<task>[a-zA-Z0-9]+)"
@@ -157,58 +156,3 @@ def load_surface_run(run: SurfaceRun) -> tuple[np.ndarray, float | None, object]
     if parts[0].shape[0] != parts[1].shape[0]:
         raise InputError(f"{run.files[0].name} has {parts[0].shape[0]} volumes but {run.files[1].name} has {parts[1].shape[0]} — use the two hemispheres of one run")
     return np.concatenate(parts, axis=1), t_r, None
-
-
-def _gifti(values: np.ndarray, hemi: str) -> nib.gifti.GiftiImage:
-    meta = nib.gifti.GiftiMetaData({"AnatomicalStructurePrimary": "CortexLeft" if hemi == "L" else "CortexRight"})
-    arr = nib.gifti.GiftiDataArray(values.astype(np.float32), intent="NIFTI_INTENT_NONE", datatype="NIFTI_TYPE_FLOAT32")
-    return nib.gifti.GiftiImage(meta=meta, darrays=[arr])
-
-
-def score_map_files(target, out_dir: Path, participant: str, session: str | None) -> dict[Path, object]:
-    """Score map images of a surface target, keyed by path: a GIFTI per hemisphere with search vertices
-    (``..._hemi-L_space-fsaverage5_desc-<c>_score.shape.gii``), or one CIFTI ``..._desc-<c>_score.dscalar.nii``."""
-    geom, stem = target.geometry, participant_dir(out_dir, participant, session) / entities(participant, session)
-    circuit, values = target.result.circuit, target.result.score_map
-    if geom.brain_model is not None:
-        header = (nib.cifti2.ScalarAxis([f"{circuit} score"]), geom.brain_model)
-        return {Path(f"{stem}_space-{geom.space}_desc-{circuit}_score.dscalar.nii"): nib.cifti2.Cifti2Image(values[None, :].astype(np.float32), header)}
-    out = {}
-    for h in ("L", "R"):
-        cols = np.flatnonzero(geom.hemi == h)
-        if np.isfinite(values[cols]).any():
-            full = np.full(geom.n_vertices[h], np.nan, np.float32)
-            full[geom.vertex[cols]] = values[cols]
-            out[Path(f"{stem}_hemi-{h}_space-{geom.space}_desc-{circuit}_score.shape.gii")] = _gifti(full, h)
-    return out
-
-
-def write_surface_outputs(target, out_dir: Path, participant: str, session: str | None, source: Path | None = None) -> dict[str, Path]:
-    """Write a surface target's outputs, all or nothing: dataset description, score map(s), motion TSV, and
-    last the target JSON (the same contract as volumetric targets).
-
-    Parameters
-    ----------
-    target : tmstarget.surface.SurfaceTarget
-    out_dir : Path
-    participant, session : str
-    source : Path, optional
-        Input dataset, recorded in ``dataset_description.json``.
-    """
-    out_dir = Path(out_dir)
-    write_dataset_description(out_dir, source)
-    maps = score_map_files(target, out_dir, participant, session)
-    motion = participant_dir(out_dir, participant, session) / f"{entities(participant, session)}_desc-motion_timeseries.tsv"
-    json_path = target_path(out_dir, participant, session, target.result.circuit, "target", ".json")
-    created = [p for p in (*maps, motion, json_path) if not p.exists()]
-    try:
-        for path, img in maps.items():
-            with atomic_path(path) as tmp:
-                nib.save(img, str(tmp))
-        write_text_atomic(motion, target.result.motion_table())
-        write_json_atomic(json_path, target.to_json(participant, session))
-    except BaseException:
-        for p in created:
-            p.unlink(missing_ok=True)
-        raise
-    return {"json": json_path, "motion": motion, **{f"score_{i}": p for i, p in enumerate(maps)}}

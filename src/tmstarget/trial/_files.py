@@ -1,16 +1,17 @@
 """Atomic writes for the trial subpackage (private).
 
-Every output is written to a temporary file in the destination directory and moved into place with
-:func:`os.replace`, so a reader never sees a half-written file and a failed run leaves nothing behind.
+Every output goes through the one atomic writer, :func:`tmstarget.io.derivatives.write_bytes_atomic`
+(a temporary file in the destination directory, moved into place with :func:`os.replace`), so a reader
+never sees a half-written file and a failed run leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from ..exceptions import InputError
+from ..io.derivatives import write_bytes_atomic
 
 
 def _default_mode() -> int:
@@ -45,13 +46,4 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, private: bool = F
     folder = dest.parent if str(dest.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"{dest}: directory {folder} does not exist — create it first or choose another output path")
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o600 if private else _default_mode())
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return dest
+    return write_bytes_atomic(dest, text.encode("utf-8"), mode=0o600 if private else _default_mode(), make_parents=False)

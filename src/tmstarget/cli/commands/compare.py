@@ -47,38 +47,18 @@ def add_parser(subparsers, parents) -> None:
     p.set_defaults(func=run)
 
 
-def read_target_json(path: Path) -> dict:
-    """A target JSON (DESIGN.md contract): participant, session, target_mni, score; checked."""
-    import json
-    import math
-
-    from ...exceptions import InputError
-
-    try:
-        obj = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise InputError(f"target JSON {path} does not exist — pass a file written by 'tmstarget target'") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read target JSON {path}: {exc} — pass a file written by 'tmstarget target'") from None
-    xyz = obj.get("target_mni") if isinstance(obj, dict) else None
-    ok = isinstance(xyz, list) and len(xyz) == 3 and all(isinstance(v, (int, float)) and math.isfinite(v) for v in xyz)
-    if not ok or "participant" not in obj:
-        raise InputError(f"{Path(path).name} lacks 'participant' or a 3-number 'target_mni' — pass a target JSON from 'tmstarget target'")
-    return obj
-
-
 def _individual_map(json_path: Path):
     """The participant's score map beside the JSON (zeros = outside the search region → NaN), or None."""
-    import nibabel as nib
     import numpy as np
 
-    path = Path(json_path).with_name(Path(json_path).name.replace("_target.json", "_score.nii.gz"))
-    if path == Path(json_path) or not path.is_file():
+    from ...io.derivatives import load_map, score_path
+
+    path = score_path(json_path)
+    if path is None or not path.is_file():
         return None
-    img = nib.load(str(path))
-    data = np.asanyarray(img.dataobj).astype(np.float32)
+    data, affine = load_map(path, "score map")
     data[data == 0] = np.nan
-    return data, img.affine
+    return data, affine
 
 
 def read_measurements(path: str) -> dict:
@@ -111,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
     from ...compare import check_in_head, compare_targets, summary, write_comparison
     from ...exceptions import InputError
     from ...headmodel import load_template_head
+    from ...io.derivatives import read_target
     from .._common import print_json
     from .scalp import rule_target
     from .score import load_group_map
@@ -126,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         files = [Path(args.target_json)]
     measurements = read_measurements(args.measurements) if args.measurements else {}
-    targets = [(f, read_target_json(f)) for f in files]
+    targets = [(f, read_target(f)) for f in files]
     head = load_template_head()
     for f, obj in targets:
         check_in_head(head, obj["target_mni"], f"target_mni of {f.name}")

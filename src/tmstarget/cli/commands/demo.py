@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ... import NOTICE
     from ...io.bids import find_runs
-    from ...io.outputs import write_target_outputs
+    from ...io.derivatives import write_target_outputs
     from ...simulate import SimulationParams, simulate_dataset
     from ...workflow import TargetingOptions, compute_target
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from pathlib import Path
 
@@ -114,7 +113,7 @@ def _one_session(args, src: Path, label: str, ses: str | None, options) -> dict:
 def _participants(args, src: Path, out: Path) -> int:
     import numpy as np
 
-    from ...io.derivatives import target_path, write_dataset_description, write_json_atomic
+    from ...io.derivatives import write_reliability_outputs
     from ...workflow import TargetingOptions
 
     given = vars(args)
@@ -127,19 +126,8 @@ def _participants(args, src: Path, out: Path) -> int:
                 a["session_distances_mm"] = {str(b["session"]): round(float(np.linalg.norm(np.subtract(a["target_mni"], b["target_mni"]))), 1)
                                              for b in mine if b is not a}
         results += mine
-    write_dataset_description(out, src)
-    written = []
-    try:
-        for res in results:
-            path = target_path(out, res["participant"], res["session"], res["circuit"], "reliability")
-            existed = path.exists()
-            write_json_atomic(path, res)
-            written += [] if existed else [path]
-            logger.info("wrote %s (split halves %.1f mm apart, 95%% radius %s mm)", path, res["split_half_distance_mm"], res.get("confidence_radius_mm"))
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
+    for path, res in zip(write_reliability_outputs(results, out, src), results):
+        logger.info("wrote %s (split halves %.1f mm apart, 95%% radius %s mm)", path, res["split_half_distance_mm"], res.get("confidence_radius_mm"))
     if args.json:
         print_json(results[0] if len(results) == 1 else results)
     return 0
@@ -147,32 +135,24 @@ def _participants(args, src: Path, out: Path) -> int:
 
 def _read_targets(out: Path, circuit: str | None) -> tuple[str, list]:
     from ...exceptions import InputError
+    from ...io.derivatives import read_target, target_circuits, target_files
 
-    files = sorted(out.glob("sub-*/**/sub-*_desc-*_target.json"))
-    if not files:
+    labels = target_circuits(out)
+    if not labels:
         raise InputError(f"no target JSONs (sub-*_desc-<circuit>_target.json) under {out} — run 'tmstarget target' first")
-    labels = sorted({f.name.rsplit("_desc-", 1)[1].removesuffix("_target.json") for f in files})
     if circuit is None:
         if len(labels) != 1:
-            found = ", ".join(labels) or "none"
-            raise InputError(f"target JSONs of {len(labels)} circuits under {out} (found: {found}) — choose one with --circuit-label")
+            raise InputError(f"target JSONs of {len(labels)} circuits under {out} (found: {', '.join(labels)}) — choose one with --circuit-label")
         circuit = labels[0]
-    targets = []
-    for f in files:
-        if f.name.endswith(f"_desc-{circuit}_target.json"):
-            try:
-                t = json.loads(f.read_text())
-                targets.append((str(t["participant"]), t.get("session"), [float(v) for v in t["target_mni"]]))
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise InputError(f"{f}: not a readable target JSON ({type(exc).__name__}: {exc}) — rerun 'tmstarget target' for it or remove it") from None
+    targets = [read_target(f) for f in target_files(out, circuit)]
     if not targets:
         raise InputError(f"no *_desc-{circuit}_target.json under {out} — run 'tmstarget target' first or check --circuit-label")
-    return circuit, targets
+    return circuit, [(str(t["participant"]), t.get("session"), [float(v) for v in t["target_mni"]]) for t in targets]
 
 
 def _group(args, out: Path) -> int:
     from ...exceptions import InputError
-    from ...io.derivatives import write_json_atomic, write_text_atomic
+    from ...io.derivatives import write_table_outputs
     from ...reliability import cohort_stability
 
     if not out.is_dir():
@@ -183,12 +163,7 @@ def _group(args, out: Path) -> int:
     lines = ["participant_id\tn_sessions\twithin_person_mm\tbetween_person_mm"]
     lines += [f"{r['participant']}\t{r['n_sessions']}\t{fmt(r['within_mm'])}\t{fmt(r['between_mm'])}" for r in rows]
     summary = {"circuit": circuit, **summary, "reference": "Cash et al. 2021, Human Brain Mapping"}
-    tsv = write_text_atomic(out / f"group_desc-{circuit}_reliability.tsv", "\n".join(lines) + "\n")
-    try:
-        write_json_atomic(out / f"group_desc-{circuit}_reliability.json", summary)
-    except BaseException:
-        tsv.unlink(missing_ok=True)
-        raise
+    tsv = write_table_outputs(out / f"group_desc-{circuit}_reliability.tsv", "\n".join(lines) + "\n", out / f"group_desc-{circuit}_reliability.json", summary)
     logger.info("wrote %s (median within %.1f mm, between %.1f mm)", tsv, summary["median_within_mm"], summary["median_between_mm"])
     if args.json:
         print_json(summary)

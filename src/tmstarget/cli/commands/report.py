@@ -57,7 +57,7 @@ def add_parser(subparsers, parents) -> None:
 
 def _extras(args: argparse.Namespace) -> dict:
     from ...exceptions import InputError
-    from ...report.data import read_json_object
+    from ...io.derivatives import read_json_object
 
     fix = "check the path, or save the command's --json output to this file"
 

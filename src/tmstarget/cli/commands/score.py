@@ -47,11 +47,9 @@ def add_parser(subparsers, parents) -> None:
 
 def load_group_map(spec: str):
     """``(data, affine, label)`` of a group circuit given as PATH, ``convergent`` or ``sgacc-group``."""
-    import nibabel as nib
-    import numpy as np
-
     from ...circuits import resolve_circuit
     from ...exceptions import InputError
+    from ...io.derivatives import load_map
 
     if spec in ("sgacc-group", "sgacc"):
         raise InputError(
@@ -59,16 +57,8 @@ def load_group_map(spec: str):
             "pass a group map NIfTI path, or use --circuit convergent"
         )
     circuit = resolve_circuit(spec)
-    try:
-        img = nib.load(str(circuit.path))
-        data = np.asanyarray(img.dataobj).astype(np.float32)
-    except Exception as exc:
-        raise InputError(f"cannot read circuit map {circuit.path}: {exc} — pass a NIfTI file") from exc
-    if data.ndim == 4 and data.shape[3] == 1:
-        data = data[..., 0]
-    if data.ndim != 3:
-        raise InputError(f"circuit map {circuit.path} has shape {data.shape}, expected 3-D — pass one volume")
-    return data, img.affine, circuit.label
+    data, affine = load_map(circuit.path, "circuit map")
+    return data, affine, circuit.label
 
 
 def read_points(coords: list[str], coords_file: str | None) -> list[tuple[str, "object"]]:

@@ -1,0 +1,59 @@
+"""Per-participant time of ``tmstarget target`` on 2 runs x 150 volumes, against the bare load of both BOLDs.
+
+One simulated participant (fMRIPrep layout, MNI 2 mm, full 91x109x91 field of view, float32, TR 2 s)
+is targeted by the whole command in a fresh process; the reference is ``nibabel.load(...).get_fdata``
+of its two BOLD files in a fresh process. Both are timed from a warm page cache, best of ``--repeat``.
+
+    python benchmarks/participant.py [--repeat 3] [--workdir benchmarks/out]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from targeting import _measure
+
+_LOAD2 = """
+import nibabel as nib, numpy as np
+data = [nib.load(p).get_fdata(dtype=np.float32) for p in sys.argv[1:]]
+"""
+
+_TARGET = """
+from tmstarget.cli.main import main
+code = main(["target", sys.argv[1], sys.argv[2], "participant", "--participant-label", "01", "--quiet", "--rerun", "--n-workers", "1"])
+assert code == 0
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--volumes", type=int, default=150)
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions; the best time of each command is used")
+    parser.add_argument("--workdir", type=Path, default=Path(__file__).parent / "out")
+    args = parser.parse_args()
+
+    src = args.workdir / f"fmriprep-2x{args.volumes}"
+    if not (src / "sub-01").is_dir():
+        from tmstarget.simulate import SimulationParams, simulate_dataset
+
+        print(f"simulating {src} (one time) ...", flush=True)
+        t0 = time.perf_counter()
+        simulate_dataset(src, 1, 1, 2, SimulationParams(n_volumes=args.volumes, fov="full"), seed=5)
+        print(f"  done in {time.perf_counter() - t0:.0f} s", flush=True)
+    bolds = sorted(str(p) for p in (src / "sub-01" / "func").glob("*_desc-preproc_bold.nii.gz"))
+    for b in bolds:  # warm the page cache
+        with open(b, "rb") as f:
+            while f.read(1 << 24):
+                pass
+    loads, targets = [], []
+    for i in range(args.repeat):
+        loads.append(_measure(_LOAD2, *bolds)[0])
+        targets.append(_measure(_TARGET, str(src), str(args.workdir / f"participant-{i}"))[0])
+        print(f"  run {i + 1}: load {loads[-1]:.2f} s   target {targets[-1]:.2f} s", flush=True)
+    print(f"bare load of {len(bolds)} BOLDs: {min(loads):.2f} s;  tmstarget target: {min(targets):.2f} s;  ratio {min(targets) / min(loads):.2f}")
+
+
+if __name__ == "__main__":
+    main()

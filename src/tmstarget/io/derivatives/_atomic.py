@@ -1,0 +1,125 @@
+"""Atomic writes (temporary file beside the destination, then rename) and all-or-nothing groups of them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+
+from .maps import nifti_image
+
+#: Permissions of written files (readable by everyone, as ``tmstarget`` has always written them).
+FILE_MODE = 0o644
+
+
+@contextmanager
+def atomic_path(path: Path | str, mode: int = FILE_MODE, make_parents: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it to ``path``, on error delete it.
+
+    The temporary name keeps the final suffix (e.g. ``.nii.gz``) so writers that look at the extension work.
+
+    Parameters
+    ----------
+    path : path-like
+        Destination.
+    mode : int
+        Permission bits of the written file.
+    make_parents : bool
+        Create missing folders (otherwise the folder must exist).
+    """
+    path = Path(path)
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = "".join(path.suffixes)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name.removesuffix(suffix)}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.chmod(tmp_path, mode)
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_bytes_atomic(path: Path | str, data: bytes, mode: int = FILE_MODE, make_parents: bool = True, fsync: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically (``fsync``: flush to disk before the rename)."""
+    with atomic_path(path, mode, make_parents) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            if fsync:
+                fh.flush()
+                os.fsync(fh.fileno())
+    return Path(path)
+
+
+def write_text_atomic(path: Path | str, text: str) -> Path:
+    """Write text (UTF-8, line ends as given) to ``path`` atomically."""
+    return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_json_atomic(path: Path | str, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON (keys in insertion order) atomically."""
+    return write_text_atomic(path, json.dumps(obj, indent=2) + "\n")
+
+
+def write_image_atomic(path: Path | str, img) -> Path:
+    """Save a nibabel image (NIfTI, GIFTI, CIFTI) atomically."""
+    with atomic_path(path) as tmp:
+        nib.save(img, str(tmp))
+    return Path(path)
+
+
+def write_nifti_atomic(path: Path | str, data: np.ndarray, affine: np.ndarray, intent: str | None = None) -> Path:
+    """Write a float32 NIfTI image atomically (deterministic bytes: no timestamps are stored)."""
+    return write_image_atomic(path, nifti_image(data, affine, intent))
+
+
+def sha256(path: Path | str, chunk: int = 1 << 22) -> str:
+    """SHA-256 hex digest of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+@contextmanager
+def all_or_nothing(paths: Iterable[Path | str] = ()) -> Iterator[Callable[[Path | str], Path]]:
+    """Group writes so that a failure removes every file the group created (files it replaced stay replaced).
+
+    Yields a function ``track(path) -> path`` registering more paths the group may create; ``paths``
+    are registered at the start. A path counts as created when it did not exist when registered.
+
+    Examples
+    --------
+    >>> with all_or_nothing([score, target_json]) as track:   # doctest: +SKIP
+    ...     write_nifti_atomic(score, ...)
+    ...     write_json_atomic(track(extra), ...)
+    ...     write_json_atomic(target_json, ...)
+    """
+    created: list[Path] = []
+
+    def track(path: Path | str) -> Path:
+        path = Path(path)
+        if not path.exists() and path not in created:
+            created.append(path)
+        return path
+
+    for p in paths:
+        track(p)
+    try:
+        yield track
+    except BaseException:
+        for p in created:
+            p.unlink(missing_ok=True)
+        raise
