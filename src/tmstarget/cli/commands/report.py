@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("participant options were given with 'group' — drop them, or use 'participant'")
         trial = None
         if args.trial_json:
-            from ...report.data import read_json_object
+            from ...io.derivatives import read_json_object
 
             trial = read_json_object(args.trial_json, "--trial-json", "pass the file written by 'tmstarget trial analyze --report FILE.json'")
         paths = [write_cohort_report(args.out_dir, trial)]
