@@ -95,3 +95,17 @@ def test_endpoint_by_window_from_the_command_line(tmp_path, capsys):
     p1, p2 = result["participants"]
     assert p1["endpoint_timepoint"] == "v2" and p1["endpoint"]["total"] == 10 and p2["endpoint"] is None
     assert (result["summary"]["n_assessed"], result["summary"]["n_responders"]) == (1, 1)
+
+
+def test_plot_format_follows_the_file_name(tmp_path, capsys):
+    table = write_table(tmp_path / "m.tsv", GOOD)
+    png = tmp_path / "madrs.png"
+    assert main(["madrs", "--quiet", table, "--endpoint", "day5", "--plot", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # a PNG, not SVG text under a .png name
+    capsys.readouterr()
+    jpg = tmp_path / "madrs.jpg"
+    assert main(["madrs", "--quiet", table, "--endpoint", "day5", "--plot", str(jpg)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and not jpg.exists()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "figures are written as .svg or .png" in lines[0]

@@ -6,7 +6,10 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["render_figure"]
+__all__ = ["FORMATS", "figure_format", "render_figure"]
+
+#: Figure file formats, by file-name extension.
+FORMATS = ("svg", "png")
 
 
 def render_figure(draw: Callable[[Any], None], size: tuple[float, float] = (6.4, 4.0), fmt: str = "svg",
@@ -43,3 +46,18 @@ def render_figure(draw: Callable[[Any], None], size: tuple[float, float] = (6.4,
         fig.savefig(buf, format=fmt, dpi=110, metadata={"Date": None} if fmt == "svg" else {"Software": None})
     data = buf.getvalue()
     return data.decode("utf-8") if fmt == "svg" else data
+
+
+def figure_format(path: object, what: str = "--plot") -> str:
+    """The figure format a file name asks for (``.svg`` or ``.png``), or :class:`InputError` for any other name.
+
+    Checked before the work starts, so that ``x.png`` never receives SVG text and ``x.jpg`` is refused at once.
+    """
+    from pathlib import Path
+
+    from ..exceptions import InputError
+
+    fmt = Path(str(path)).suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise InputError(f"{what} {path}: figures are written as .svg or .png — name the file e.g. figure.svg or figure.png")
+    return fmt

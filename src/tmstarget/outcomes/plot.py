@@ -26,7 +26,8 @@ def _x_positions(
     return xs, [float(i) for i in range(len(order))], order, "timepoint"
 
 
-def trajectory_svg(results: tuple[ParticipantOutcomes, ...], *, remission_threshold: int, title: str = "MADRS") -> str:
+def trajectory_svg(results: tuple[ParticipantOutcomes, ...], *, remission_threshold: int, title: str = "MADRS",
+                   fmt: str = "svg") -> str | bytes:
     """Total score over time for every participant, with the remission threshold marked.
 
     Parameters
@@ -37,11 +38,13 @@ def trajectory_svg(results: tuple[ParticipantOutcomes, ...], *, remission_thresh
         Drawn as a dashed line (remission = total at or below it).
     title : str
         Figure title.
+    fmt : {"svg", "png"}
+        Output format.
 
     Returns
     -------
-    str
-        A standalone SVG document; identical inputs give identical text.
+    str or bytes
+        A standalone SVG document (or PNG bytes); identical inputs give identical output.
     """
     xs, ticks, labels, xlabel = _x_positions(results)
 
@@ -71,7 +74,7 @@ def trajectory_svg(results: tuple[ParticipantOutcomes, ...], *, remission_thresh
         if len(results) <= 10:
             ax.legend(fontsize=8, frameon=False)
 
-    return render_figure(draw)
+    return render_figure(draw, fmt=fmt)
 
 
 def change_by_visit_svg(
@@ -81,7 +84,8 @@ def change_by_visit_svg(
     *,
     confidence: float = 0.95,
     title: str = "MADRS change from baseline by visit",
-) -> str:
+    fmt: str = "svg",
+) -> str | bytes:
     """Mean change from baseline per visit by arm, with confidence intervals (the trial's headline figure).
 
     Parameters
@@ -131,4 +135,4 @@ def change_by_visit_svg(
         ax.set_title(title)
         ax.legend(fontsize=8, frameon=False, title=f"mean, {100 * confidence:g}% CI", title_fontsize=8)
 
-    return render_figure(draw)
+    return render_figure(draw, fmt=fmt)

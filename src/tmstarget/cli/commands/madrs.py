@@ -50,7 +50,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
                    help="day of the last treatment session (same clock as 'day'): assign the endpoint by visit window")
     p.add_argument("--visit", action="append", default=None, metavar="NAME:DAY:WINDOW",
                    help="visit window after the last session, e.g. month1:28:3 (repeat; replaces the defaults)")
-    p.add_argument("--plot", metavar="FILE", help="write the trajectory figure as SVG")
+    p.add_argument("--plot", metavar="FILE", help="write the trajectory figure (.svg or .png)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     p.set_defaults(func=run)
 
@@ -88,6 +88,7 @@ def _text_report(result: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Parse, validate and compute; then write the plot atomically; then print."""
+    from ..._utils.figures import figure_format
     from ...exceptions import InputError
     from ...outcomes.madrs import endpoint_summary, madrs_outcomes, parse_madrs_table
     from ...outcomes.plot import trajectory_svg
@@ -96,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from .protocol import emit, read_input_text
 
     path = Path(args.tsv)
+    plot_format = figure_format(args.plot, "--plot") if args.plot else None
     text = read_input_text(args.tsv, "MADRS table")
     assessments = parse_madrs_table(text, source=path.name)
     schedule = VisitSchedule(tuple(parse_visit(v) for v in args.visit)) if args.visit else None
@@ -111,8 +113,8 @@ def run(args: argparse.Namespace) -> int:
         )
     plot_path = None
     if args.plot:
-        svg = trajectory_svg(results, remission_threshold=args.remission_threshold)
-        plot_path = str(write_atomic(args.plot, svg))
+        figure = trajectory_svg(results, remission_threshold=args.remission_threshold, fmt=plot_format)
+        plot_path = str(write_atomic(args.plot, figure))
     result = {
         "instrument": "MADRS",
         "input": path.name,

@@ -157,6 +157,10 @@ def run_analyze(args: argparse.Namespace) -> int:
     from ...trial.longitudinal import effects_table
 
     schedule = VisitSchedule(tuple(parse_visit(v) for v in args.visit)) if args.visit else None
+    from ..._utils.figures import figure_format
+
+    plot_format = figure_format(args.plot, "--plot") if args.plot else None
+    consort_format = figure_format(args.consort, "--consort") if args.consort else None
     trial = validate_trial_table(read_trial_table(args.data), args.baseline, args.timepoints, args.experimental, schedule)
     not_assessed = check_allocation(trial, read_allocation_record(args.allocation)) if args.allocation else []
     if args.imputations < 0 or args.imputations == 1:
@@ -175,12 +179,11 @@ def run_analyze(args: argparse.Namespace) -> int:
             raise InputError("--plot needs the mixed model, which could not be fitted (see the notes) — drop --plot")
         days = {v["name"]: v["target_day"] for v in (result.visits or {}).get("schedule", [])}
         outputs.append((args.plot, change_by_visit_svg(effects_table(result.trajectory), list(result.arms), days,
-                                                       confidence=result.trajectory.confidence)))
+                                                       confidence=result.trajectory.confidence, fmt=plot_format)))
     if args.consort:
         from ...trial.consort import consort_figure
 
-        suffix = Path(args.consort).suffix.lower().lstrip(".")
-        figure = consort_figure(result.consort, suffix)
+        figure = consort_figure(result.consort, consort_format)
         outputs.append((args.consort, figure))
     if args.visit_table:
         if trial.assessments is None:
@@ -310,7 +313,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     p.add_argument("--imputations", type=int, default=20, metavar="M", help="MICE sensitivity analysis with M imputations (0 = skip)")
     p.add_argument("--seed", type=int, default=0, help="seed of the multiple imputation")
     p.add_argument("--no-random-slope", action="store_true", help="mixed model with a random intercept only")
-    p.add_argument("--plot", type=Path, default=None, metavar="FILE.svg", help="write the mean change per visit by arm (SVG)")
+    p.add_argument("--plot", type=Path, default=None, metavar="FILE", help="write the mean change per visit by arm (.svg or .png)")
     p.add_argument("--consort", type=Path, default=None, metavar="FILE.svg|png", help="write the CONSORT flow diagram")
     p.add_argument("--screened", type=int, default=None, metavar="N", help="participants assessed for eligibility (CONSORT)")
     p.add_argument("--visit-table", type=Path, default=None, metavar="FILE.tsv",
