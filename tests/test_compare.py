@@ -198,3 +198,16 @@ def test_zeros_outside_the_brain_are_no_data():
     with_nan = np.where(inside, data, np.nan)
     with_nan[45, 60, 45] = 0.0  # an exact zero inside the data of a NaN-masked map is a value
     assert data_mask(with_nan)[45, 60, 45] and not data_mask(data)[0, 0, 0]
+
+
+def test_a_mask_is_not_a_circuit_and_an_empty_coordinates_file_is_one_line(tmp_path, capsys):
+    mask = np.zeros((20, 20, 20), np.float32)
+    mask[5:10, 5:10, 5:10] = 0.99999  # stored like the shared ROI masks
+    nib.save(nib.Nifti1Image(mask, RAS), str(tmp_path / "roi.nii.gz"))
+    assert main(["score", "--circuit", str(tmp_path / "roi.nii.gz"), "--coords=-10,-18,4"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "holds only the values {0, 0.99999}: a mask or label image" in err[0]
+    (tmp_path / "empty.csv").write_text("")
+    assert main(["score", "--circuit", str(tmp_path / "roi.nii.gz"), "--coords-file", str(tmp_path / "empty.csv")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is not a readable CSV/TSV table" in err[0] and "Traceback" not in err[0]

@@ -118,6 +118,19 @@ def resolve_circuit(spec: str, label: str | None = None) -> Circuit:
     return Circuit(label=label or _label_from_path(path), kind="map", path=path)
 
 
+def check_circuit_values(data: np.ndarray, name: str) -> None:
+    """Refuse a "circuit map" that is a mask or a label image (at most two distinct values besides 0/NaN).
+
+    A binary region scored as a circuit would give every point inside it the same score and rank targets by
+    how much of their neighbourhood falls inside the mask — a plausible, meaningless answer.
+    """
+    values = np.unique(data[np.isfinite(data)])
+    if 0 < values.size <= 3 and np.count_nonzero(values) <= 2:
+        shown = ", ".join(f"{v:g}" for v in values)
+        raise InputError(f"circuit map {name} holds only the values {{{shown}}}: a mask or label image, not a circuit map "
+                         "(connectivity t/r values, positive = stimulate) — pass a connectivity map, or give a region with --search-mask")
+
+
 def load_circuit_map(path: Path, affine: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
     """Load a group circuit map and resample it (continuous interpolation) onto a data grid.
 
@@ -133,6 +146,7 @@ def load_circuit_map(path: Path, affine: np.ndarray, shape: tuple[int, int, int]
     data, map_affine = load_map(path, "circuit map")
     if not np.isfinite(data).any() or np.nanmax(np.abs(data)) == 0:
         raise InputError(f"circuit map {path.name} is empty (all zero or NaN) — check the file")
+    check_circuit_values(data, path.name)
     valid = nib.Nifti1Image((np.isfinite(data) & (data != 0)).astype(np.float32), map_affine)
     img = nib.Nifti1Image(np.nan_to_num(data), map_affine)
     same = img.shape == tuple(shape) and np.allclose(img.affine, affine, atol=1e-3)

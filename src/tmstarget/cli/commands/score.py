@@ -47,7 +47,7 @@ def add_parser(subparsers, parents) -> None:
 
 def load_group_map(spec: str):
     """``(data, affine, label)`` of a group circuit given as PATH, ``convergent`` or ``sgacc-group``."""
-    from ...circuits import resolve_circuit
+    from ...circuits import check_circuit_values, resolve_circuit
     from ...exceptions import InputError
     from ...io.derivatives import load_map
 
@@ -58,11 +58,13 @@ def load_group_map(spec: str):
         )
     circuit = resolve_circuit(spec)
     data, affine = load_map(circuit.path, "circuit map")
+    check_circuit_values(data, circuit.path.name)
     return data, affine, circuit.label
 
 
 def read_points(coords: list[str], coords_file: str | None) -> list[tuple[str, "object"]]:
     """``(label, xyz)`` pairs from ``--coords`` values and a CSV/TSV file."""
+    import csv
     from pathlib import Path
 
     import pandas as pd
@@ -75,7 +77,11 @@ def read_points(coords: list[str], coords_file: str | None) -> list[tuple[str, "
         path = Path(coords_file)
         if not path.is_file():
             raise InputError(f"--coords-file {path} does not exist — pass a CSV with columns x,y,z")
-        table = pd.read_csv(path, sep=None, engine="python")
+        try:
+            table = pd.read_csv(path, sep=None, engine="python")
+        except (ValueError, csv.Error, UnicodeDecodeError) as exc:  # empty file, undetectable delimiter, binary file
+            raise InputError(f"--coords-file {path} is not a readable CSV/TSV table ({exc}) — give a header line x,y,z[,label] "
+                             "and one row per coordinate") from None
         table.columns = [str(c).strip().lower() for c in table.columns]
         if not {"x", "y", "z"} <= set(table.columns):
             raise InputError(f"{path.name} has columns {list(table.columns)}, expected x, y, z (mm) — rename them")
