@@ -33,6 +33,31 @@ def angle_deg(text: str) -> float:
     return _number(text, float, lambda v: -180.0 <= v <= 180.0, "an angle in -180..180 degrees")
 
 
+def output_file(text: str):
+    """argparse type: a file to write — its folder must be creatable and writable, and it must not be a folder.
+
+    Checked while the command line is parsed, so a bad output location is one line before any work.
+    """
+    from ..exceptions import InputError
+    from ..io.paths import check_output_file
+
+    try:
+        return check_output_file(text, "file")
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def output_dir(text: str):
+    """argparse type: a folder to write into (created if missing; it or its nearest existing parent writable)."""
+    from ..exceptions import InputError
+    from ..io.paths import check_output_dir
+
+    try:
+        return check_output_dir(text, "folder")
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def optional_threshold(text: str) -> float | None:
     """argparse type: a positive float, or 'none' to disable."""
     return None if text.lower() in {"none", "off"} else positive_float(text)

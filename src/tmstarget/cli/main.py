@@ -29,8 +29,8 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv``, run the subcommand and return its exit code.
 
-    Input problems (:class:`~tmstarget.exceptions.InputError`) become one line on stderr and exit code 2;
-    ``--debug`` shows the traceback instead.
+    Input problems (:class:`~tmstarget.exceptions.InputError`) and file-system errors (:class:`OSError`) become
+    one line on stderr and exit code 2; ``--debug`` shows the traceback instead.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -43,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         sys.stderr.write(f"tmstarget: error: {exc}\n")
+        return 2
+    except OSError as exc:  # a file-system error that no command turned into an InputError: still one line
+        if args.debug:
+            raise
+        from ..io.paths import os_error_message
+
+        sys.stderr.write(f"tmstarget: error: {os_error_message(exc)}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("tmstarget: interrupted — no partial outputs were kept\n")

@@ -16,10 +16,12 @@ from ..io.derivatives import TARGET_SUFFIX, check_label, entities, participant_d
 
 def check_out_dir(out_dir: Path | str) -> Path:
     """The derivatives folder written by ``tmstarget target``; it must exist."""
+    from ..io.paths import check_output_dir
+
     out = Path(out_dir)
     if not out.is_dir():
         raise InputError(f"output folder {out} not found — pass the OUT_DIR given to 'tmstarget target'")
-    return out
+    return check_output_dir(out, "OUT_DIR (the report is written there)")
 
 
 def _subdirs(folder: Path, prefix: str) -> list[str]:

@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from .._common import positive_float, print_json
+from .._common import output_file, positive_float, print_json
 
 logger = logging.getLogger("tmstarget")
 
@@ -35,7 +35,7 @@ def add_parser(subparsers, parents) -> None:
     p.add_argument("action", choices=["build"], help="what to do")
     p.add_argument("sites", type=Path, metavar="SITES.tsv", help="participant, x, y, z, improvement per stimulation site")
     p.add_argument("fmriprep_dir", type=Path, metavar="FMRIPREP_DIR", help="fMRIPrep folder with the rest data")
-    p.add_argument("out", type=Path, metavar="OUT_MAP.nii.gz", help="circuit map to write (a .json sidecar is written beside it)")
+    p.add_argument("out", type=output_file, metavar="OUT_MAP.nii.gz", help="circuit map to write (a .json sidecar is written beside it)")
     g = p.add_argument_group("connectome")
     g.add_argument("--connectome", default="normative", choices=["normative", "individual"], help="site maps averaged over all participants, or from each site's own participant")
     g.add_argument("--participant-label", nargs="+", metavar="L", help="participants whose rest data to use (default: all)")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ...exceptions import InputError
-from .._common import angle_deg, nonneg_float, positive_float, print_json
+from .._common import angle_deg, nonneg_float, output_file, positive_float, print_json
 
 logger = logging.getLogger("tmstarget.cli.coil")
 
@@ -82,17 +82,17 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     n.add_argument("--xfm", type=Path, nargs="+", metavar="FILE", help="fMRIPrep T1w<->template transform file(s)")
     n.add_argument("--t1w", type=Path, metavar="FILE", help="participant T1w (with scalp) the transforms belong to")
     e = p.add_argument_group("exports")
-    e.add_argument("--localite", type=Path, metavar="FILE", help="write a Localite InstrumentMarker XML")
+    e.add_argument("--localite", type=output_file, metavar="FILE", help="write a Localite InstrumentMarker XML")
     e.add_argument("--localite-space", default="RAS", choices=["RAS", "LPS"], help="Localite world axes (RAS for NIfTI)")
-    e.add_argument("--brainsight", type=Path, metavar="FILE", help="write a Brainsight targets .txt")
+    e.add_argument("--brainsight", type=output_file, metavar="FILE", help="write a Brainsight targets .txt")
     e.add_argument("--brainsight-coords", choices=[*COORDINATE_SYSTEMS, *COORDINATE_SYSTEMS_V14], metavar="NAME",
                    help="Brainsight coordinate system (default: the one --brainsight-image offers; NIfTI:Aligned without an image)")
     e.add_argument("--brainsight-version", type=int, choices=VERSIONS, default=DEFAULT_VERSION,
                    help="Brainsight file version: 12 for Brainsight <= 2.5.2, 14 for 2.5.3 and later")
     e.add_argument("--brainsight-image", type=Path, metavar="FILE",
                    help="the NIfTI loaded into the Brainsight project (default: --t1w); its qform/sform codes name the coordinates")
-    e.add_argument("--csv", type=Path, metavar="FILE", help="write the pose as CSV")
-    e.add_argument("--poses-json", type=Path, metavar="FILE", help="write the pose as JSON")
+    e.add_argument("--csv", type=output_file, metavar="FILE", help="write the pose as CSV")
+    e.add_argument("--poses-json", type=output_file, metavar="FILE", help="write the pose as JSON")
     e.add_argument("--name", metavar="NAME", help="marker/target name (default: sub-<label>_<circuit> or 'target')")
     p.set_defaults(func=run)
 
@@ -345,6 +345,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.t1w is not None and not args.xfm:
         raise InputError("--t1w needs the transforms — add --xfm with fMRIPrep's from-T1w_to-<template> file")
+
     target = _read_target(args)
     space = target["space"]
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from .._common import output_dir
 
 DESCRIPTION = """\
 The trial's central contrast: each participant's connectivity target (a target JSON written by
@@ -41,7 +42,7 @@ def add_parser(subparsers, parents) -> None:
     s.add_argument("--radius-mm", type=float, default=10.0, metavar="MM", help="sphere radius / footprint FWHM for sampling")
     s.add_argument("--weighting", choices=WEIGHTINGS, default="sphere", help="sphere mean or Gaussian coil footprint")
     o = p.add_argument_group("outputs")
-    o.add_argument("--out", metavar="DIR", help="write compare.tsv/.md/.json and the figure here (required for --targets)")
+    o.add_argument("--out", type=output_dir, metavar="DIR", help="write compare.tsv/.md/.json and the figure here (required for --targets)")
     o.add_argument("--figure-format", choices=["svg", "png"], default="svg", help="figure file type")
     o.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     p.set_defaults(func=run)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .._common import print_json
+from .._common import output_dir, print_json
 
 
 def add_parser(subparsers, parents) -> None:
@@ -17,7 +17,7 @@ def add_parser(subparsers, parents) -> None:
         help="run the whole targeting pipeline on built-in synthetic data",
         description="Simulate one participant (2 rest runs, 5 min each, MNI 2 mm), run 'tmstarget target' on it, write the HTML report and print the target, its score and its distance to the planted target.",
     )
-    p.add_argument("--out", type=Path, default=Path("demo_out"), help="folder for the simulated data and the outputs")
+    p.add_argument("--out", type=output_dir, default=Path("demo_out"), help="folder for the simulated data and the outputs")
     p.add_argument("--seed", type=int, default=1, help="random seed of the simulation")
     p.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
     p.set_defaults(func=run)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..parser import HelpFormatter
+from .._common import output_file
 
 _DESCRIPTION = """\
 Validate MADRS assessments (10 items scored 0-6, total 0-60) and report, per participant and
@@ -50,7 +51,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
                    help="day of the last treatment session (same clock as 'day'): assign the endpoint by visit window")
     p.add_argument("--visit", action="append", default=None, metavar="NAME:DAY:WINDOW",
                    help="visit window after the last session, e.g. month1:28:3 (repeat; replaces the defaults)")
-    p.add_argument("--plot", metavar="FILE", help="write the trajectory figure (.svg or .png)")
+    p.add_argument("--plot", type=output_file, metavar="FILE", help="write the trajectory figure (.svg or .png)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     p.set_defaults(func=run)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from ...exceptions import InputError
 from ..parser import HelpFormatter
+from .._common import output_file
 
 logger = logging.getLogger("tmstarget.cli.protocol")
 
@@ -83,7 +84,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     sched = p.add_argument_group("schedule")
     sched.add_argument("--start", metavar="DATETIME", help="first session, ISO local time, e.g. 2026-12-07T08:00")
-    sched.add_argument("--ics", metavar="FILE", help="write the sessions as an iCalendar file")
+    sched.add_argument("--ics", type=output_file, metavar="FILE", help="write the sessions as an iCalendar file")
     sched.add_argument(
         "--clinic-hours", default="08:00-18:00", metavar="HH:MM-HH:MM", help="sessions start and end within"
     )
@@ -145,7 +146,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     _add_custom_options(p)
     log = p.add_argument_group("session log")
-    log.add_argument("--log-template", metavar="FILE", help="write the planned sessions as a session-log TSV")
+    log.add_argument("--log-template", type=output_file, metavar="FILE", help="write the planned sessions as a session-log TSV")
     log.add_argument("--session-log", metavar="FILE", help="read a filled-in session log and summarize the course")
     p.set_defaults(func=run)
 

@@ -6,7 +6,14 @@ import argparse
 import logging
 from pathlib import Path
 
-from .._common import nonneg_float, optional_threshold, positive_float, positive_int, print_json
+from ...io.paths import check_output_dir
+from .._common import (
+    nonneg_float,
+    optional_threshold,
+    positive_float,
+    positive_int,
+    print_json,
+)
 
 logger = logging.getLogger("tmstarget")
 
@@ -180,6 +187,7 @@ def run(args: argparse.Namespace) -> int:
     if len(paths) != 3 or paths[2] != "participant":
         raise InputError(f"expected 'FMRIPREP_DIR OUT_DIR participant' or 'OUT_DIR group', got {' '.join(paths)} — see 'tmstarget reliability --help'")
     src, out = Path(paths[0]), Path(paths[1])
+    check_output_dir(out, "OUT_DIR")
     if not src.is_dir():
         raise InputError(f"fMRIPrep folder not found: {src} — pass the folder that holds the sub-* folders")
     if out.resolve() == src.resolve():

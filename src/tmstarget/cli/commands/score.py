@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from .._common import output_file
 
 DESCRIPTION = """\
 Sample a group circuit map around MNI coordinates: where patients were stimulated, how well did it match
@@ -40,7 +41,7 @@ def add_parser(subparsers, parents) -> None:
     p.add_argument("--coords-file", metavar="CSV", help="CSV/TSV with columns x, y, z (mm) and optionally label")
     p.add_argument("--radius-mm", type=float, default=10.0, metavar="MM", help="sphere radius / footprint FWHM")
     p.add_argument("--weighting", choices=WEIGHTINGS, default="sphere", help="sphere mean or Gaussian coil footprint")
-    p.add_argument("--out", metavar="TSV", help="also write the scores as TSV (atomically)")
+    p.add_argument("--out", type=output_file, metavar="TSV", help="also write the scores as TSV (atomically)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     p.set_defaults(func=run)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from ...exceptions import InputError
 from ..parser import HelpFormatter
+from .._common import output_file
 
 _DESCRIPTION = """\
 Write the safety screening form (items after Rossi et al. 2011, Clin Neurophysiol 122:1686, re-worded),
@@ -32,7 +33,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         formatter_class=HelpFormatter,
     )
     p.add_argument("form", nargs="?", metavar="FORM_TSV", help="completed screening form to check")
-    p.add_argument("--template", metavar="FILE", help="write an empty form")
+    p.add_argument("--template", type=output_file, metavar="FILE", help="write an empty form")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     p.set_defaults(func=run)
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from .._common import positive_float, positive_int, print_json
+from .._common import output_dir, positive_float, positive_int, print_json
 
 
 def add_parser(subparsers, parents) -> None:
@@ -22,7 +21,7 @@ def add_parser(subparsers, parents) -> None:
             "The model is documented in tmstarget.simulate.model."
         ),
     )
-    p.add_argument("out", type=Path, metavar="OUT", help="folder to create")
+    p.add_argument("out", type=output_dir, metavar="OUT", help="folder to create")
     p.add_argument("--participants", type=positive_int, default=1, help="number of participants")
     p.add_argument("--sessions", type=positive_int, default=1, help="sessions per participant (same target, new noise)")
     p.add_argument("--runs", type=positive_int, default=2, help="rest runs per session")

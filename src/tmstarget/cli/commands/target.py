@@ -192,7 +192,10 @@ def run(args: argparse.Namespace) -> int:
     """Run targeting for every requested participant/session (or tabulate them); return the exit code."""
     from ...cohort import run_jobs
 
+    from ...io.paths import check_output_dir
+
     src, out, level = _layout(args)
+    check_output_dir(out, "OUT_DIR")
     options = _options(args)
     if level == "group":
         return _group(args, out, options)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ...exceptions import InputError
 from ..parser import HelpFormatter
+from .._common import output_file
 
 logger = logging.getLogger("tmstarget.cli.trial")
 
@@ -279,7 +280,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     p = action("simulate", "Simulate a trial table with the seed study's design", run_simulate,
                "40 adults with TRD, connectivity-guided vs scalp-based, MADRS at baseline, week1, month1,\n"
                "true Cohen's d of the 1-month reduction = --effect-size; stratified blocked allocation.")
-    p.add_argument("out", type=Path, metavar="OUT.tsv", help="table to write")
+    p.add_argument("out", type=output_file, metavar="OUT.tsv", help="table to write")
     p.add_argument("--participants", type=int, default=40, help="participants randomized")
     p.add_argument("--effect-size", type=float, default=0.8, help="true Cohen's d (experimental minus control reduction)")
     p.add_argument("--dropout", type=float, default=0.0, help="probability of missing the final visit")
@@ -305,7 +306,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     p.add_argument("--remission-max", type=float, default=10.0, help="remission = MADRS at or below this score")
     p.add_argument("--confidence", type=float, default=0.95, help="confidence level of every interval")
     p.add_argument("--allocation", type=Path, default=None, metavar="LOG.tsv", help="allocation record (e.g. the reveal log): every participant must be in it, in the same arm")
-    p.add_argument("--report", type=Path, default=None, metavar="FILE", help="also write the summary here (JSON if FILE ends in .json)")
+    p.add_argument("--report", type=output_file, default=None, metavar="FILE", help="also write the summary here (JSON if FILE ends in .json)")
     p.add_argument("--pp-min-sessions", type=int, default=None, metavar="N",
                    help="per protocol: at least N sessions received (default: 80%% of --planned-sessions)")
     p.add_argument("--planned-sessions", type=int, default=None, metavar="N",
@@ -313,10 +314,10 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     p.add_argument("--imputations", type=int, default=20, metavar="M", help="MICE sensitivity analysis with M imputations (0 = skip)")
     p.add_argument("--seed", type=int, default=0, help="seed of the multiple imputation")
     p.add_argument("--no-random-slope", action="store_true", help="mixed model with a random intercept only")
-    p.add_argument("--plot", type=Path, default=None, metavar="FILE", help="write the mean change per visit by arm (.svg or .png)")
-    p.add_argument("--consort", type=Path, default=None, metavar="FILE.svg|png", help="write the CONSORT flow diagram")
+    p.add_argument("--plot", type=output_file, default=None, metavar="FILE", help="write the mean change per visit by arm (.svg or .png)")
+    p.add_argument("--consort", type=output_file, default=None, metavar="FILE.svg|png", help="write the CONSORT flow diagram")
     p.add_argument("--screened", type=int, default=None, metavar="N", help="participants assessed for eligibility (CONSORT)")
-    p.add_argument("--visit-table", type=Path, default=None, metavar="FILE.tsv",
+    p.add_argument("--visit-table", type=output_file, default=None, metavar="FILE.tsv",
                    help="write every assessment with its assigned visit and window status")
 
     p = action("power", "Power for a trial size, or the size for a target power (two-sided t-test)", run_power)
