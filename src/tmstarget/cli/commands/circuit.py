@@ -57,11 +57,11 @@ def run(args: argparse.Namespace) -> int:
 
     from ... import __version__
     from ...circuit_build import build_circuit, sites_from_table, spatial_correlation
-    from ...circuits import load_circuit_map
+    from ...targeting.circuits import load_circuit_map
     from ...cohort import Job
     from ...exceptions import InputError
     from ...io.derivatives import sha256, write_json_atomic, write_nifti_atomic
-    from ...workflow import TargetingOptions
+    from ...targeting import TargetingOptions
 
     if not args.out.name.endswith((".nii", ".nii.gz")):
         raise InputError(f"output {args.out.name} is not a NIfTI name — end it with .nii.gz")

@@ -84,10 +84,11 @@ def _participant_jobs(args, src: Path) -> list[tuple[str, list[str | None]]]:
 
 def _one_session(args, src: Path, label: str, ses: str | None, options) -> dict:
     from ... import __version__
-    from ...circuits import resolve_circuit
+    from ...targeting.circuits import resolve_circuit
     from ...io.bids import find_runs
-    from ...reliability import components_from, participant_reliability
-    from ...workflow import prepare
+    from ...targeting import components_from
+    from ...targeting.uncertainty import participant_reliability
+    from ...targeting import prepare
 
     runs = find_runs(src, label, ses, args.task, args.space)
     circuit = resolve_circuit(options.circuit, options.circuit_label)
@@ -114,7 +115,7 @@ def _participants(args, src: Path, out: Path) -> int:
     import numpy as np
 
     from ...io.derivatives import write_reliability_outputs
-    from ...workflow import TargetingOptions
+    from ...targeting import TargetingOptions
 
     given = vars(args)
     options = TargetingOptions(**{field: given[arg] for arg, field in _TARGETING.items() if arg in given})
@@ -153,7 +154,7 @@ def _read_targets(out: Path, circuit: str | None) -> tuple[str, list]:
 def _group(args, out: Path) -> int:
     from ...exceptions import InputError
     from ...io.derivatives import write_table_outputs
-    from ...reliability import cohort_stability
+    from ...targeting.uncertainty import cohort_stability
 
     if not out.is_dir():
         raise InputError(f"output folder not found: {out} — pass the folder 'tmstarget target' wrote to")

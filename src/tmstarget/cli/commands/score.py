@@ -47,7 +47,7 @@ def add_parser(subparsers, parents) -> None:
 
 def load_group_map(spec: str):
     """``(data, affine, label)`` of a group circuit given as PATH, ``convergent`` or ``sgacc-group``."""
-    from ...circuits import resolve_circuit
+    from ...targeting.circuits import resolve_circuit
     from ...exceptions import InputError
     from ...io.derivatives import load_map
 

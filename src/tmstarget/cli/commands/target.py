@@ -138,14 +138,14 @@ def _layout(args) -> tuple[Path | None, Path, str]:
 
 def _options(args):
     from ...exceptions import InputError
-    from ...workflow import TargetingOptions
+    from ...targeting import TargetingOptions
 
     extra = cleaning_options(args)
     if args.bootstrap:
         import importlib.util
 
-        if importlib.util.find_spec("tmstarget.reliability") is None:
-            raise InputError("--bootstrap needs tmstarget.reliability, which this installation lacks — leave out --bootstrap or update tmstarget")
+        if importlib.util.find_spec("tmstarget.targeting.uncertainty") is None:
+            raise InputError("--bootstrap needs tmstarget.targeting.uncertainty, which this installation lacks — leave out --bootstrap or update tmstarget")
         extra["bootstrap"] = args.bootstrap
     return TargetingOptions(
         circuit=args.circuit, circuit_label=args.circuit_label, method=args.method,
