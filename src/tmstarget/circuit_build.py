@@ -324,3 +324,15 @@ def _guarded(fn, args):
         return fn(*args), None
     except InputError as exc:
         return None, exc
+
+
+def sidecar(built: CircuitBuild, summary: dict, sites_name: str, sites_sha256: str) -> dict:
+    """The JSON sidecar of a built map: what it is, its sources and how it was made (``summary`` minus ``map``)."""
+    from . import __version__
+
+    return {
+        "Description": "r across stimulation sites between site connectivity (Fisher z) and improvement; positive = stimulate",
+        "Sources": {"sites": {"path": sites_name, "sha256": sites_sha256}},
+        "GeneratedBy": [{"Name": "tmstarget circuit build", "Version": __version__}],
+        **{k: v for k, v in summary.items() if k != "map"},
+    }

@@ -159,3 +159,20 @@ def voxel_distance(affine: np.ndarray, shape: tuple[int, int, int], point_mm) ->
     xyz = affine[:3, :3].astype(np.float32) @ ijk + affine[:3, 3:4].astype(np.float32)
     d = np.linalg.norm(xyz - np.asarray(point_mm, dtype=np.float32)[:, None], axis=0)
     return d.reshape(shape)
+
+
+def load_group_map(spec: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """``(data, affine, label)`` of a group circuit given as PATH or ``convergent``, on its own grid.
+
+    ``sgacc`` / ``sgacc-group`` are refused: the sgACC circuit is individual and no group map is bundled.
+    """
+    from ..io.derivatives import load_map
+
+    if spec in ("sgacc-group", "sgacc"):
+        raise InputError(
+            f"--circuit {spec}: no group sgACC map is bundled with tmstarget (the sgacc circuit is individual) — "
+            "pass a group map NIfTI path, or use --circuit convergent"
+        )
+    circuit = resolve_circuit(spec)
+    data, affine = load_map(circuit.path, "circuit map")
+    return data, affine, circuit.label

@@ -106,3 +106,13 @@ def write_table_outputs(tsv: Path, text: str, sidecar: Path, doc: dict, sidecar_
         if not sidecar_first:
             write_json_atomic(sidecar, doc)
     return Path(tsv)
+
+
+def write_map_with_sidecar(path: Path, volume, affine, intent: str, sidecar: dict) -> tuple[Path, Path]:
+    """A float32 NIfTI map and its JSON sidecar (same name, ``.json``), both or neither."""
+    path = Path(path)
+    side = Path(str(path).removesuffix(".gz").removesuffix(".nii") + ".json")
+    with all_or_nothing([path, side]):
+        write_nifti_atomic(path, volume, affine, intent)
+        write_json_atomic(side, sidecar)
+    return path, side

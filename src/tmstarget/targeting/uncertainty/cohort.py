@@ -50,3 +50,11 @@ def cohort_stability(targets: Sequence[tuple[str, str | None, Sequence[float]]])
         "fraction_closer_to_self": round(float(np.mean([r["within_mm"] < r["between_mm"] for r in rep])), 3),
     }
     return rows, summary
+
+
+def stability_table(rows: list[dict]) -> str:
+    """The per-participant rows of :func:`cohort_stability` as TSV text (``n/a`` without repeat sessions)."""
+    fmt = lambda v: "n/a" if v is None else f"{v:.2f}"  # noqa: E731
+    lines = ["participant_id\tn_sessions\twithin_person_mm\tbetween_person_mm"]
+    lines += [f"{r['participant']}\t{r['n_sessions']}\t{fmt(r['within_mm'])}\t{fmt(r['between_mm'])}" for r in rows]
+    return "\n".join(lines) + "\n"
