@@ -27,12 +27,13 @@ medical device."""
 
 
 def add_parser(subparsers, parents) -> None:
-    """Register ``circuit`` (with its ``build`` action)."""
+    """Register ``circuit`` and its actions (subparsers; one for now: ``build``)."""
+    from .._common import add_cleaning_arguments, add_dask_arguments
     from ..parser import HelpFormatter
-    from .target import add_cleaning_arguments, add_dask_arguments
 
-    p = subparsers.add_parser("circuit", parents=parents, help="build a group circuit map from stimulation sites and outcomes", description=DESCRIPTION, formatter_class=HelpFormatter)
-    p.add_argument("action", choices=["build"], help="what to do")
+    circuit = subparsers.add_parser("circuit", parents=parents, help="build a group circuit map from stimulation sites and outcomes", description=DESCRIPTION, formatter_class=HelpFormatter)
+    actions = circuit.add_subparsers(dest="circuit_action", metavar="ACTION", parser_class=type(circuit), required=True)
+    p = actions.add_parser("build", parents=parents, help="the improvement map of stimulation sites", description=DESCRIPTION, formatter_class=HelpFormatter)
     p.add_argument("sites", type=Path, metavar="SITES.tsv", help="participant, x, y, z, improvement per stimulation site")
     p.add_argument("fmriprep_dir", type=Path, metavar="FMRIPREP_DIR", help="fMRIPrep folder with the rest data")
     p.add_argument("out", type=output_file, metavar="OUT_MAP.nii.gz", help="circuit map to write (a .json sidecar is written beside it)")
@@ -53,32 +54,25 @@ def add_parser(subparsers, parents) -> None:
 def run(args: argparse.Namespace) -> int:
     """Read the sites, build the map, write it and its sidecar."""
     import numpy as np
-    import pandas as pd
 
-    from ... import __version__
-    from ...circuit_build import build_circuit, sites_from_table, spatial_correlation
-    from ...circuits import load_circuit_map
+    from ...circuit_build import build_circuit, sidecar, sites_from_table, spatial_correlation
     from ...cohort import Job
     from ...exceptions import InputError
-    from ...io.derivatives import sha256, write_json_atomic, write_nifti_atomic
-    from ...workflow import TargetingOptions
+    from ...io.derivatives import sha256, write_map_with_sidecar
+    from ...io.tables import read_sites_table
+    from ...targeting import TargetingOptions, load_circuit_map
+    from .._common import cleaning_options
 
     if not args.out.name.endswith((".nii", ".nii.gz")):
         raise InputError(f"output {args.out.name} is not a NIfTI name — end it with .nii.gz")
     if not args.fmriprep_dir.is_dir():
         raise InputError(f"fMRIPrep folder not found: {args.fmriprep_dir} — pass the folder that holds the sub-* folders")
-    try:
-        table = pd.read_csv(args.sites, sep="\t", dtype=str)  # keep labels such as 01 as written
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"cannot read sites table {args.sites}: {exc} — pass a TSV with participant, x, y, z, improvement") from exc
-    sites = sites_from_table(table, args.sites.name)
+    sites = sites_from_table(read_sites_table(args.sites), args.sites.name)
     src = args.fmriprep_dir.resolve()
     labels = args.participant_label or sorted(p.name.removeprefix("sub-") for p in src.glob("sub-*") if p.is_dir())
     if not labels:
         raise InputError(f"no sub-* folders in {src} — is this an fMRIPrep output folder?")
     jobs = [Job(label.removeprefix("sub-"), None, src, args.task, args.space) for label in labels]
-    from .target import cleaning_options
-
     options = TargetingOptions(**cleaning_options(args))
     built = build_circuit(sites, jobs, options, args.connectome, args.radius_mm, args.scheduler, args.n_workers)
     summary = {
@@ -88,14 +82,8 @@ def run(args: argparse.Namespace) -> int:
     if args.reference:
         ref = load_circuit_map(args.reference, built.affine, built.volume.shape)
         summary["spatial_correlation_with_reference"] = round(spatial_correlation(built.volume, ref), 4)
-    sidecar = {
-        "Description": "r across stimulation sites between site connectivity (Fisher z) and improvement; positive = stimulate",
-        "Sources": {"sites": {"path": args.sites.name, "sha256": sha256(args.sites)}},
-        "GeneratedBy": [{"Name": "tmstarget circuit build", "Version": __version__}],
-        **{k: v for k, v in summary.items() if k != "map"},
-    }
-    write_nifti_atomic(args.out, built.volume, built.affine, "tmstarget circuit build (r with improvement)")
-    write_json_atomic(Path(str(args.out).removesuffix(".gz").removesuffix(".nii") + ".json"), sidecar)
+    write_map_with_sidecar(args.out, built.volume, built.affine, "tmstarget circuit build (r with improvement)",
+                           sidecar(built, summary, args.sites.name, sha256(args.sites)))
     finite = built.volume[np.isfinite(built.volume)]
     logger.info("wrote %s: %d sites, %d participant(s), r from %.2f to %.2f", args.out, built.n_sites, len(built.participants), finite.min(), finite.max())
     if "spatial_correlation_with_reference" in summary:

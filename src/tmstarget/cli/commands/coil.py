@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import re
 from pathlib import Path
@@ -111,14 +110,13 @@ def _parse_point(text: str) -> list[float]:
 def _read_target(args: argparse.Namespace) -> dict:
     if args.target is not None:
         return {"target_mni": _parse_point(args.target), "space": args.space, "participant": None, "session": None, "circuit": None}
+    from ...io.derivatives import read_target
+
     path = args.target_json
-    try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-        obj["target_mni"] = [float(v) for v in obj["target_mni"]][:3]
-    except FileNotFoundError:
-        raise InputError(f"target JSON {path} not found — run 'tmstarget target' first or check the path") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"cannot read target JSON {path}: {exc} — pass a file written by 'tmstarget target'") from None
+    if not path.exists():
+        raise InputError(f"target JSON {path} not found — run 'tmstarget target' first or check the path")
+    obj = read_target(path)
+    obj["target_mni"] = [float(v) for v in obj["target_mni"]]
     obj.setdefault("space", "MNI152NLin6Asym")
     return obj
 
@@ -136,15 +134,17 @@ def _circuit_voxels(args: argparse.Namespace) -> tuple[Any, Any, str]:
     from nilearn.image import resample_to_img
 
     from ...circuits import resolve_circuit
+    from ...io.derivatives import score_path
 
     spec = args.circuit or "score"
     score_map = spec in ("score", "sgacc")
     if score_map:
         if args.target_json is None:
             raise InputError(f"--circuit {spec} needs the target's score map — pass --target-json, or --circuit convergent|PATH")
-        path = args.target_json.with_name(args.target_json.name.replace("_target.json", "_score.nii.gz"))
-        if not path.is_file():
-            raise InputError(f"score map {path.name} not found beside the target JSON — pass --circuit convergent|PATH")
+        path = score_path(args.target_json)
+        if path is None or not path.is_file():
+            name = path.name if path is not None else "<p>_desc-<circuit>_score.nii.gz"
+            raise InputError(f"score map {name} not found beside the target JSON — pass --circuit convergent|PATH")
     else:
         path = resolve_circuit(spec).path
     try:
