@@ -175,3 +175,13 @@ def test_fsaverage_map_circuit_outputs_unchanged(small_surface, sim_dataset, tmp
     _run(["target", str(src), str(tmp_path), "participant", "--space", "fsaverage5", "--min-volumes", "60", "--n-workers", "1",
           "--circuit", str(circuit), "--circuit-label", "sim", "--method", "similarity"], capsys)
     _check(_fingerprint(tmp_path), GOLDEN_SURFACE_MAP)
+
+
+def test_fsaverage_bootstrap_same_target_with_a_confidence_radius(small_surface, tmp_path, capsys):
+    """Surfaces take the volumes' path through the bootstrap too: the same target, plus a radius."""
+    src, _ = small_surface
+    argv = ["target", str(src), str(tmp_path), "participant", "--space", "fsaverage5", "--min-volumes", "60", "--n-workers", "1"]
+    doc = _run([*argv, "--bootstrap", "20"], capsys)
+    plain = _run([*argv, "--rerun"], capsys)
+    assert doc["target_mni"] == plain["target_mni"] and doc["n_bootstrap"] == 20 and "confidence_radius_mm" not in plain
+    assert 0 < doc["confidence_radius_mm"] < 20

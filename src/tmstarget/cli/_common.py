@@ -118,7 +118,7 @@ def rule_target(args: argparse.Namespace, measurements=None):
 
 def method_choices() -> list[str]:
     """``--method`` choices: the targeting methods' registry."""
-    from ..targeting.selection import METHODS
+    from ..targeting.methods import METHODS
 
     return list(METHODS)
 

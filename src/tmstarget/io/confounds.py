@@ -11,11 +11,14 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..exceptions import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Named confound strategies: nilearn ``load_confounds`` keyword arguments for each.
 STRATEGIES: dict[str, dict] = {
@@ -72,6 +75,8 @@ def _framewise_displacement(df: pd.DataFrame, radius_mm: float = 50.0) -> np.nda
 
 def read_confounds_table(path: Path, n_volumes: int) -> pd.DataFrame:
     """Read a confounds TSV and check it has one row per volume."""
+    import pandas as pd  # imported here: the strategies above are read by --help without it
+
     try:
         df = pd.read_csv(path, sep="\t", na_values=["n/a", "NaN", "nan"])
     except Exception as exc:

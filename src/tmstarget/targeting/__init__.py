@@ -12,17 +12,24 @@ Read top-down, in the order the data flow:
 7. ``uncertainty`` — split halves, bootstrap confidence region, scan length, cohort stability;
 8. ``workflow`` — :func:`compute_target`, the whole run; ``result`` — :class:`TargetingOptions`, :class:`TargetResult`.
 
-Nothing here writes files; :mod:`tmstarget.io.derivatives` writes and reads the outputs.
+Nothing here writes files; :mod:`tmstarget.io.derivatives` writes and reads the outputs. The names below
+are imported on first use (``import tmstarget.targeting`` is cheap).
 """
 
-from .circuits import Circuit, load_circuit_map, resolve_circuit
-from .components import Components, finalize_components
-from .geometry import SurfaceGeometry, VolumeGeometry
-from .prepare import Prepared, SurfaceSource, VolumeSource, components_from, prepare
-from .result import RunInfo, TargetingOptions, TargetResult
-from .scores import Scores, circuit_columns, compute_scores
-from .selection import METHODS, NEIGHBOURHOOD_MM, Selection, choose_target, select_target
-from .workflow import SURFACE_METHODS, compute_target
+from .._utils.lazy import lazy_exports
+
+_EXPORTS = {
+    **dict.fromkeys(["Circuit", "load_circuit_map", "resolve_circuit"], ".circuits"),
+    **dict.fromkeys(["Components", "finalize_components"], ".components"),
+    **dict.fromkeys(["SurfaceGeometry", "VolumeGeometry"], ".geometry"),
+    "METHODS": ".methods",
+    **dict.fromkeys(["Prepared", "SurfaceSource", "VolumeSource", "components_from", "prepare"], ".prepare"),
+    **dict.fromkeys(["RunInfo", "TargetingOptions", "TargetResult"], ".result"),
+    **dict.fromkeys(["Scores", "circuit_columns", "compute_scores"], ".scores"),
+    **dict.fromkeys(["NEIGHBOURHOOD_MM", "Selection", "choose_target", "select_target"], ".selection"),
+    **dict.fromkeys(["SURFACE_METHODS", "compute_target"], ".workflow"),
+}
+__getattr__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 __all__ = [
     "Circuit", "Components", "METHODS", "NEIGHBOURHOOD_MM", "Prepared", "RunInfo", "SURFACE_METHODS", "Scores", "Selection",

@@ -112,10 +112,6 @@ class VolumeGeometry:
         out[vox[:, 0], vox[:, 1], vox[:, 2]] = values
         return out
 
-    def voxel_mm(self) -> float:
-        """Mean grid spacing (mm)."""
-        return float(np.sqrt((self.affine[:3, :3] ** 2).sum(0)).mean())
-
 
 @dataclass
 class SurfaceGeometry:
@@ -175,7 +171,3 @@ class SurfaceGeometry:
         out = np.full(self.n, np.nan, np.float32)
         out[idx] = values
         return out
-
-    def voxel_mm(self) -> float:
-        """Grid spacing for the bootstrap's quantisation term (1 mm: vertices are not on a grid)."""
-        return 1.0

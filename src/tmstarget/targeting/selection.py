@@ -37,6 +37,7 @@ from scipy.spatial import cKDTree
 
 from ..exceptions import InputError
 from .components import Components
+from .methods import METHODS
 from .scores import Scores
 
 #: Default neighbourhood radius (mm) over which the score is averaged, and the refinement radius.
@@ -138,15 +139,6 @@ def select_target(
     if rule == "robust" and refine_mm > 0:
         coord = refine_centre(coords_mm, sel, idx, refine_mm)
     return Selection(index=idx, coord_mm=coord, score=float(sel[idx]), selection_map=sel)
-
-
-METHODS = {
-    "robust": "seed score averaged over a 6 mm neighbourhood, refined centre (default)",
-    "similarity": "circuit similarity, single best voxel (the trial's map method)",
-    "seedmap": "seed-map peak: most anticorrelated with sgACC (Fox 2012) / weighted seed (Fox 2013)",
-    "cluster": "centroid of the largest cluster of the seed map's top 10% (contarg 'cluster')",
-    "hierarchical": "SNT/SAINT-style hierarchical clustering of DLPFC time courses",
-}
 
 
 def _snap_centroid(coords: np.ndarray, members: np.ndarray) -> int:

@@ -46,8 +46,6 @@ def _check(runs: list, options: TargetingOptions, surface: bool) -> None:
         raise InputError(f"method '{options.method}' is not available on surfaces — choose one of {', '.join(SURFACE_METHODS)}")
     if not runs:
         raise InputError("no runs to process — check the inputs")
-    if surface and options.bootstrap:
-        raise InputError("--bootstrap is not available for surface data yet (the confidence radius is computed on voxels) — leave it out")
 
 
 def compute_target(runs: list, options: TargetingOptions = TargetingOptions(), root: Path | None = None,
