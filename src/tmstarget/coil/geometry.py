@@ -313,8 +313,3 @@ def rotation_between(a, b) -> np.ndarray:
         return 2 * np.outer(axis, axis) - np.eye(3)
     k = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
     return np.eye(3) + k + k @ k / (1 + c)
-
-
-def angle_between_deg(a, b) -> float:
-    """Angle between two directions (degrees)."""
-    return float(np.degrees(np.arccos(np.clip(unit(a) @ unit(b), -1.0, 1.0))))

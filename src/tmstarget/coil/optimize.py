@@ -289,3 +289,32 @@ def optimize_placement(head, default: Placement, dipoles: Dipoles, sphere: Spher
     logger.info("coil optimisation: %d placements in %.2f s, score %.4f (default %.4f)", scorer.n, elapsed, best, default_score)
     return OptimizationResult(placement, default, float(best), default_score, float(np.linalg.norm(scalp - default.scalp_mm)),
                               rot, centroid, scorer.n, elapsed)
+
+
+def grey_matter_voxels(values: np.ndarray, affine: np.ndarray, nan_as_zero: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Grey-matter voxel centres (mm) and their map values, the input of :func:`optimize_placement`.
+
+    Grey matter = nilearn's MNI152 grey-matter mask resampled (nearest) to the map's grid.
+
+    Parameters
+    ----------
+    values : ndarray, shape (X, Y, Z)
+        Circuit or score map.
+    affine : ndarray, shape (4, 4)
+        Its voxel-to-MNI affine.
+    nan_as_zero : bool
+        A target's score map is undefined (NaN) outside its search region: those voxels count as 0, so field
+        spent outside the search region lowers the score. In a group map NaN means no data and those voxels
+        are left out (``False``).
+    """
+    import nibabel as nib
+    from nilearn.datasets import load_mni152_gm_mask
+    from nilearn.image import resample_to_img
+
+    grid = nib.Nifti1Image(np.zeros(values.shape, np.int8), affine)
+    brain = resample_to_img(load_mni152_gm_mask(resolution=2), grid, interpolation="nearest", force_resample=True,
+                            copy_header=True).get_fdata() > 0.5
+    if nan_as_zero:
+        values = np.nan_to_num(values, nan=0.0)
+    keep = brain & np.isfinite(values)
+    return np.argwhere(keep) @ affine[:3, :3].T + affine[:3, 3], values[keep]

@@ -190,3 +190,54 @@ def read_brainsight(path: Path | str) -> tuple[list[NamedPose], str]:
     if columns is None:
         raise InputError(f"{path} has no '# Target Name' section — export targets from Brainsight")
     return poses, system
+
+
+def choose_coordinate_system(img: Any | None, version: int = DEFAULT_VERSION, requested: str | None = None) -> dict:
+    """Brainsight coordinate system and file version for an export, and the image they were chosen for.
+
+    Parameters
+    ----------
+    img : nibabel image or None
+        The NIfTI loaded into the Brainsight project; None when unknown.
+    version : {12, 14}
+        File version.
+    requested : str, optional
+        A name the user asked for; with an image it must be one the image offers.
+
+    Returns
+    -------
+    dict
+        ``coordinate_system``, ``version`` and ``image`` (file name or None).
+
+    Raises
+    ------
+    InputError
+        A name of the other file version, a name the image does not offer, or an image that offers none.
+    """
+    version = _check_version(version)
+    allowed = COORDINATE_SYSTEMS_V14 if version == 14 else COORDINATE_SYSTEMS
+    if requested is not None and requested not in allowed:
+        raise InputError(f"--brainsight-coords {requested} is not one of {', '.join(allowed)} for --brainsight-version {version} "
+                         "— pick a name of that version, or leave it out")
+    if img is None:
+        return {"coordinate_system": requested or DEFAULT_SYSTEM[version], "version": version, "image": None}
+    image = Path(img.get_filename()).name
+    if requested is None:
+        return {"coordinate_system": coordinate_system_for(img.header, img.affine, version), "version": version, "image": image}
+    offered = coordinate_systems_for(img.header, img.affine, version)
+    if requested not in offered:
+        raise InputError(f"--brainsight-coords {requested} does not hold {image}'s world coordinates in a version {version} file "
+                         f"(it offers: {', '.join(offered) or 'none'}) — leave --brainsight-coords out to use that")
+    return {"coordinate_system": requested, "version": version, "image": image}
+
+
+def check_in_image(img: Any, point_mm: np.ndarray, space: str, margin_mm: float = 10.0) -> None:
+    """Refuse a coil centre more than ``margin_mm`` outside an image's field of view (coordinates of another image)."""
+    ijk = np.linalg.inv(img.affine) @ np.append(np.asarray(point_mm, float), 1.0)
+    zooms = np.asarray(img.header.get_zooms()[:3], float)
+    shape = np.asarray(img.shape[:3], float)
+    outside_mm = np.maximum(np.maximum(-0.5 - ijk[:3], ijk[:3] - (shape - 0.5)), 0.0) * zooms
+    if np.linalg.norm(outside_mm) > margin_mm:
+        name = Path(img.get_filename()).name
+        raise InputError(f"the coil centre {np.round(point_mm, 1).tolist()} mm ({space}) lies outside {name}'s field of view — "
+                         f"pass the image the {space} coordinates belong to as --brainsight-image")

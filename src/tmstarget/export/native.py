@@ -20,6 +20,7 @@ All coordinates RAS+ mm (nitransforms converts ITK's LPS internally). Research u
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
+
+logger = logging.getLogger(__name__)
 
 _SPACES = re.compile(r"from-([A-Za-z0-9]+)_to-([A-Za-z0-9]+)")
 #: Finite-difference step for Jacobians (mm).
@@ -245,3 +248,64 @@ def scalp_normal(data: np.ndarray, affine: np.ndarray, point_mm, radius_mm: floa
     if not norm > 0:
         raise InputError("the T1w head surface has no defined direction at the coil centre — check the T1w")
     return -g_world / norm
+
+
+def native_pose(xfm: NativeTransform, placement: Any, t1w: tuple[np.ndarray, np.ndarray, str] | None = None) -> tuple[np.ndarray, dict]:
+    """A template-space coil placement in the participant's T1w space, and what the mapping did.
+
+    Parameters
+    ----------
+    xfm : NativeTransform
+        Template ↔ T1w point mappings.
+    placement : tmstarget.coil.geometry.Placement
+        The planned placement (template space).
+    t1w : (data, affine, name), optional
+        The participant's T1w with scalp (fMRIPrep ``desc-preproc_T1w``): the coil centre is moved onto its head
+        surface along the mapped coil axis and the normal set to that surface's normal (kept as mapped when the
+        two differ by more than 45°); the handle is re-projected into the new tangent plane.
+
+    Returns
+    -------
+    pose : ndarray, shape (4, 4)
+        Coil pose in T1w world coordinates (tmstarget axes).
+    info : dict
+        JSON-ready: files, target and centre in T1w, round trips, adjustments, handle direction and words.
+
+    Raises
+    ------
+    InputError
+        The target maps outside the T1w image, or the head surface is not found.
+    """
+    from ..coil.geometry import coil_matrix, describe_handle, handle_angle_deg, hemisphere_sign, rounded
+
+    mni_pose = placement.matrix
+    pose = xfm.pose_to_native(mni_pose)
+    target = xfm.to_native(placement.target_mm[None])[0]
+    info: dict[str, Any] = {"files": list(xfm.files), "target_t1w_mm": rounded(target, 1)}
+    trip = xfm.round_trip_mm(np.stack([placement.target_mm, mni_pose[:3, 3]]))
+    info["round_trip_mm"] = {"target": round(float(trip[0]), 3), "coil_centre": round(float(trip[1]), 3),
+                             "inverse": "file" if xfm.to_template_xfm is not None and xfm.to_native_xfm is not None else "numerical"}
+    if t1w is not None:
+        data, affine, name = t1w
+        ijk = np.linalg.inv(affine) @ np.append(target, 1.0)
+        if data.ndim != 3 or np.any(ijk[:3] < -0.5) or np.any(ijk[:3] > np.array(data.shape) - 0.5):
+            raise InputError(f"the target maps to {np.round(target, 1).tolist()} mm, outside {name} — pass the transforms of this T1w")
+        surface = scalp_along_ray(data, affine, target, -pose[:3, 2])
+        mapped_scalp = pose[:3, 3] + placement.scalp_offset_mm * pose[:3, 2]  # z points into the head
+        info["scalp_adjustment_mm"] = round(float(np.linalg.norm(surface - mapped_scalp)), 1)
+        normal = scalp_normal(data, affine, surface)
+        tilt = float(np.degrees(np.arccos(np.clip(normal @ -pose[:3, 2], -1.0, 1.0))))
+        info["normal_adjustment_deg"] = round(tilt, 1)
+        if tilt > 45.0:
+            logger.warning("the T1w scalp normal is %.0f deg from the mapped coil normal; keeping the mapped one", tilt)
+            normal = -pose[:3, 2]
+        pose = coil_matrix(surface + placement.scalp_offset_mm * normal, normal, pose[:3, 1])
+    sign = hemisphere_sign(placement.target_mm)
+    angle = handle_angle_deg(-pose[:3, 2], pose[:3, 1], sign)
+    info["handle_direction"] = rounded(pose[:3, 1], 4)
+    info["handle_angle_from_midline_deg"] = round(angle, 1)
+    info["handle_description"] = describe_handle(angle, sign)
+    info["coil_centre_t1w_mm"] = rounded(pose[:3, 3], 1)
+    info["coil_cortex_distance_mm"] = round(float(np.linalg.norm(pose[:3, 3] - target)), 1)
+    info["matrix"] = [rounded(row, 6) for row in pose]
+    return pose, info

@@ -122,19 +122,12 @@ def _read_target(args: argparse.Namespace) -> dict:
 
 
 def _circuit_voxels(args: argparse.Namespace) -> tuple[Any, Any, str]:
-    """Grey-matter voxel centres and circuit values for the optimiser, and a description of the circuit.
-
-    Grey matter = nilearn's MNI152 grey-matter mask on the map's grid. The target's score map is undefined
-    (NaN) outside its search region: those voxels count as 0, so field spent outside the search region lowers
-    the score. In a group map NaN means no data and those voxels are left out; zeros are kept as values.
-    """
-    import nibabel as nib
+    """Grey-matter voxel centres and circuit values for the optimiser, and a description of the circuit."""
     import numpy as np
-    from nilearn.datasets import load_mni152_gm_mask
-    from nilearn.image import resample_to_img
 
-    from ...circuits import resolve_circuit
-    from ...io.derivatives import score_path
+    from ...coil.optimize import grey_matter_voxels
+    from ...io.derivatives import load_map, score_path
+    from ...targeting.circuits import check_circuit_values, resolve_circuit
 
     spec = args.circuit or "score"
     score_map = spec in ("score", "sgacc")
@@ -147,128 +140,56 @@ def _circuit_voxels(args: argparse.Namespace) -> tuple[Any, Any, str]:
             raise InputError(f"score map {name} not found beside the target JSON — pass --circuit convergent|PATH")
     else:
         path = resolve_circuit(spec).path
+    values, affine = load_map(path, "circuit map")
+    if not np.nanmax(np.abs(values), initial=0.0) > 0:
+        raise InputError(f"circuit map {path.name} is empty (all zero or NaN) — pass a non-empty map")
+    if not score_map:
+        check_circuit_values(values, path.name)
+    points, weights = grey_matter_voxels(values, affine, nan_as_zero=score_map)
+    return points, weights, f"{path.name} ({len(points)} grey-matter voxels)"
+
+
+def _load_image(path: Path | None, what: str, fix: str) -> Any:
+    """A NIfTI image (header and lazy data), or None for no path; unreadable files are one line."""
+    import nibabel as nib
+
+    if path is None:
+        return None
     try:
-        img = nib.load(str(path))
-        values = np.asanyarray(img.dataobj, dtype=np.float32)
-    except Exception as exc:
-        raise InputError(f"cannot read circuit map {path}: {exc} — pass a NIfTI file") from None
-    if values.ndim == 4 and values.shape[3] == 1:
-        values = values[..., 0]
-    if values.ndim != 3 or not np.nanmax(np.abs(values), initial=0.0) > 0:
-        raise InputError(f"circuit map {path.name} must be one non-empty 3-D volume, got shape {values.shape} — pass a single map")
-    grid = nib.Nifti1Image(np.zeros(values.shape, np.int8), img.affine)
-    brain = resample_to_img(load_mni152_gm_mask(resolution=2), grid, interpolation="nearest", force_resample=True,
-                            copy_header=True).get_fdata() > 0.5
-    if score_map:
-        values = np.nan_to_num(values, nan=0.0)
-    keep = brain & np.isfinite(values)
-    points = np.argwhere(keep) @ img.affine[:3, :3].T + img.affine[:3, 3]
-    return points, values[keep], f"{path.name} ({len(points)} grey-matter voxels)"
+        return nib.load(str(path))
+    except Exception as exc:  # noqa: BLE001 - nibabel raises assorted errors for non-NIfTI files
+        raise InputError(f"cannot read {what} {path}: {exc} — {fix}") from None
 
 
 def _native(args: argparse.Namespace, plan: Any, space: str) -> tuple[Any, dict]:
-    import nibabel as nib
     import numpy as np
 
-    from ...coil.geometry import coil_matrix, describe_handle, handle_angle_deg, hemisphere_sign, rounded
-    from ...export.native import load_native_transform, scalp_along_ray, scalp_normal
+    from ...export.native import load_native_transform, native_pose
 
     xfm = load_native_transform(args.xfm, space)
-    mni_pose = plan.placement.matrix
-    pose = xfm.pose_to_native(mni_pose)
-    target = xfm.to_native(plan.placement.target_mm[None])[0]
-    info: dict[str, Any] = {"files": list(xfm.files), "target_t1w_mm": rounded(target, 1)}
-    trip = xfm.round_trip_mm(np.stack([plan.placement.target_mm, mni_pose[:3, 3]]))
-    info["round_trip_mm"] = {"target": round(float(trip[0]), 3), "coil_centre": round(float(trip[1]), 3),
-                             "inverse": "file" if xfm.to_template_xfm is not None and xfm.to_native_xfm is not None else "numerical"}
-    if args.t1w is not None:
-        try:
-            img = nib.load(str(args.t1w))
-            data = np.asanyarray(img.dataobj, dtype=np.float32)
-        except Exception as exc:
-            raise InputError(f"cannot read T1w {args.t1w}: {exc} — pass fMRIPrep's desc-preproc_T1w.nii.gz") from None
-        ijk = np.linalg.inv(img.affine) @ np.append(target, 1.0)
-        if data.ndim != 3 or np.any(ijk[:3] < -0.5) or np.any(ijk[:3] > np.array(data.shape) - 0.5):
-            raise InputError(f"the target maps to {np.round(target, 1).tolist()} mm, outside {args.t1w.name} — pass the transforms of this T1w")
-        surface = scalp_along_ray(data, img.affine, target, -pose[:3, 2])
-        mapped_scalp = pose[:3, 3] + plan.placement.scalp_offset_mm * pose[:3, 2]  # z points into the head
-        info["scalp_adjustment_mm"] = round(float(np.linalg.norm(surface - mapped_scalp)), 1)
-        normal = scalp_normal(data, img.affine, surface)
-        tilt = float(np.degrees(np.arccos(np.clip(normal @ -pose[:3, 2], -1.0, 1.0))))
-        info["normal_adjustment_deg"] = round(tilt, 1)
-        if tilt > 45.0:
-            logger.warning("the T1w scalp normal is %.0f deg from the mapped coil normal; keeping the mapped one", tilt)
-            normal = -pose[:3, 2]
-        pose = coil_matrix(surface + plan.placement.scalp_offset_mm * normal, normal, pose[:3, 1])
-    else:
+    img = _load_image(args.t1w, "T1w", "pass fMRIPrep's desc-preproc_T1w.nii.gz")
+    if img is None:
         logger.warning("no --t1w: the coil centre is the template scalp point mapped to T1w space (registration is brain-driven)")
-    sign = hemisphere_sign(plan.placement.target_mm)
-    angle = handle_angle_deg(-pose[:3, 2], pose[:3, 1], sign)
-    info["handle_direction"] = rounded(pose[:3, 1], 4)
-    info["handle_angle_from_midline_deg"] = round(angle, 1)
-    info["handle_description"] = describe_handle(angle, sign)
-    info["coil_centre_t1w_mm"] = rounded(pose[:3, 3], 1)
-    info["coil_cortex_distance_mm"] = round(float(np.linalg.norm(pose[:3, 3] - target)), 1)
-    info["matrix"] = [rounded(row, 6) for row in pose]
-    return pose, info
+        return native_pose(xfm, plan.placement)
+    return native_pose(xfm, plan.placement, (np.asanyarray(img.dataobj, dtype=np.float32), img.affine, Path(args.t1w).name))
 
 
 def _brainsight_image(args: argparse.Namespace) -> Any:
     """The image loaded into the Brainsight project (``--brainsight-image``, else ``--t1w``), or None."""
-    import nibabel as nib
-
-    path = args.brainsight_image or (args.t1w if args.xfm else None)
-    if path is None:
-        return None
-    if not Path(path).is_file():
-        raise InputError(f"Brainsight image {path} not found — pass the NIfTI file loaded into the Brainsight project")
-    try:
-        return nib.load(str(path))
-    except Exception as exc:  # nibabel raises assorted errors for non-NIfTI files
-        raise InputError(f"cannot read Brainsight image {path}: {exc} — pass the NIfTI file loaded into the Brainsight project") from None
+    return _load_image(args.brainsight_image or (args.t1w if args.xfm else None), "Brainsight image",
+                       "pass the NIfTI file loaded into the Brainsight project")
 
 
 def _brainsight_system(args: argparse.Namespace, space: str) -> dict:
-    """Brainsight coordinate system, file version and why (checked before any work starts)."""
-    from ...export.brainsight import (COORDINATE_SYSTEMS, COORDINATE_SYSTEMS_V14, DEFAULT_SYSTEM, coordinate_system_for,
-                                      coordinate_systems_for)
+    """Brainsight coordinate system and file version (checked before any work starts)."""
+    from ...export.brainsight import choose_coordinate_system
 
-    version = args.brainsight_version
-    allowed = COORDINATE_SYSTEMS_V14 if version == 14 else COORDINATE_SYSTEMS
-    if args.brainsight_coords is not None and args.brainsight_coords not in allowed:
-        raise InputError(f"--brainsight-coords {args.brainsight_coords} is not one of {', '.join(allowed)} for "
-                         f"--brainsight-version {version} — pick a name of that version, or leave it out")
-    img = _brainsight_image(args)
-    if img is None:
-        name = args.brainsight_coords or DEFAULT_SYSTEM[version]
-        if args.brainsight_coords is None:
-            logger.warning("Brainsight coordinate system %s: Brainsight offers it only for an image whose qform/sform code is "
-                           "ALIGNED_ANAT (2) — pass --brainsight-image with the %s image you load to pick its name", name, space)
-        return {"coordinate_system": name, "version": version, "image": None}
-    image = Path(img.get_filename()).name
-    if args.brainsight_coords is None:
-        name = coordinate_system_for(img.header, img.affine, version)
-    elif args.brainsight_coords not in coordinate_systems_for(img.header, img.affine, version):
-        offered = coordinate_systems_for(img.header, img.affine, version) or ["none"]
-        raise InputError(f"--brainsight-coords {args.brainsight_coords} does not hold {image}'s world coordinates in a version "
-                         f"{version} file (it offers: {', '.join(offered)}) — leave --brainsight-coords out to use that")
-    else:
-        name = args.brainsight_coords
-    return {"coordinate_system": name, "version": version, "image": image}
-
-
-def _check_in_image(img: Any, point: Any, space: str) -> None:
-    """Refuse a coil centre more than 10 mm outside the Brainsight image's field of view."""
-    import numpy as np
-
-    ijk = np.linalg.inv(img.affine) @ np.append(point, 1.0)
-    zooms = np.asarray(img.header.get_zooms()[:3], float)
-    shape = np.asarray(img.shape[:3], float)
-    outside_mm = np.maximum(np.maximum(-0.5 - ijk[:3], ijk[:3] - (shape - 0.5)), 0.0) * zooms
-    if np.linalg.norm(outside_mm) > 10.0:
-        name = Path(img.get_filename()).name
-        raise InputError(f"the coil centre {np.round(point, 1).tolist()} mm ({space}) lies outside {name}'s field of view — "
-                         f"pass the image the {space} coordinates belong to as --brainsight-image")
+    chosen = choose_coordinate_system(_brainsight_image(args), args.brainsight_version, args.brainsight_coords)
+    if chosen["image"] is None and args.brainsight_coords is None:
+        logger.warning("Brainsight coordinate system %s: Brainsight offers it only for an image whose qform/sform code is "
+                       "ALIGNED_ANAT (2) — pass --brainsight-image with the %s image you load to pick its name",
+                       chosen["coordinate_system"], space)
+    return chosen
 
 
 def _export(args: argparse.Namespace, pose: Any, name: str, space: str, brainsight: dict) -> dict:
@@ -278,7 +199,9 @@ def _export(args: argparse.Namespace, pose: Any, name: str, space: str, brainsig
 
     poses = [NamedPose(name, pose)]
     if args.brainsight is not None and brainsight["image"] is not None:
-        _check_in_image(_brainsight_image(args), pose[:3, 3], space)
+        from ...export.brainsight import check_in_image
+
+        check_in_image(_brainsight_image(args), pose[:3, 3], space)
     jobs = [
         ("localite", args.localite, lambda p: write_localite(p, poses, args.localite_space), lambda p: read_localite(p)),
         ("brainsight", args.brainsight, lambda p: write_brainsight(p, poses, brainsight["coordinate_system"], brainsight["version"]),
