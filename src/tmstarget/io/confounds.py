@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import InputError
+from .tables import read_tsv
 
 #: Named confound strategies: nilearn ``load_confounds`` keyword arguments for each.
 STRATEGIES: dict[str, dict] = {
@@ -72,10 +73,7 @@ def _framewise_displacement(df: pd.DataFrame, radius_mm: float = 50.0) -> np.nda
 
 def read_confounds_table(path: Path, n_volumes: int) -> pd.DataFrame:
     """Read a confounds TSV and check it has one row per volume."""
-    try:
-        df = pd.read_csv(path, sep="\t", na_values=["n/a", "NaN", "nan"])
-    except Exception as exc:
-        raise InputError(f"cannot read confounds {path.name}: {exc} — pass fMRIPrep's desc-confounds_timeseries.tsv") from exc
+    df = read_tsv(path, "confounds", "pass fMRIPrep's desc-confounds_timeseries.tsv", na_values=["n/a", "NaN", "nan"])
     if len(df) != n_volumes:
         raise InputError(
             f"confounds {path.name} has {len(df)} rows but the BOLD run has {n_volumes} volumes — use the confounds file of the same run"

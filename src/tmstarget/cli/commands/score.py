@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+
 from .._common import output_file
 
 DESCRIPTION = """\
@@ -66,6 +67,7 @@ def load_group_map(spec: str):
 def read_points(coords: list[str], coords_file: str | None) -> list[tuple[str, "object"]]:
     """``(label, xyz)`` pairs from ``--coords`` values and a CSV/TSV file."""
     import csv
+    import io
     from pathlib import Path
 
     import pandas as pd
@@ -75,11 +77,12 @@ def read_points(coords: list[str], coords_file: str | None) -> list[tuple[str, "
 
     points = [(c, parse_point(c)) for c in coords]
     if coords_file:
+        from ...io.tables import read_input_text
+
         path = Path(coords_file)
-        if not path.is_file():
-            raise InputError(f"--coords-file {path} does not exist — pass a CSV with columns x,y,z")
+        text = read_input_text(path, "--coords-file", "pass a CSV with columns x,y,z")
         try:
-            table = pd.read_csv(path, sep=None, engine="python")
+            table = pd.read_csv(io.StringIO(text), sep=None, engine="python")
         except (ValueError, csv.Error, UnicodeDecodeError) as exc:  # empty file, undetectable delimiter, binary file
             raise InputError(f"--coords-file {path} is not a readable CSV/TSV table ({exc}) — give a header line x,y,z[,label] "
                              "and one row per coordinate") from None
