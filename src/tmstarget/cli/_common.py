@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import Any
 
@@ -13,6 +14,8 @@ def _number(text: str, cast, ok, bound: str, noun: str = "number"):
         value = cast(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a {noun}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
     if not ok(value):
         raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
     return value
@@ -47,6 +50,18 @@ def output_file(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def input_file(text: str):
+    """argparse type: an existing file to read (a missing path or a folder is one line at parse time)."""
+    from pathlib import Path
+
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder — give the path of a file")
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text} not found — check the path")
+    return path
+
+
 def output_dir(text: str):
     """argparse type: a folder to write into (created if missing; it or its nearest existing parent writable)."""
     from ..exceptions import InputError
@@ -56,6 +71,22 @@ def output_dir(text: str):
         return check_output_dir(text, "folder")
     except InputError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def participant_arg(text: str) -> str:
+    """argparse type: a participant id, ``01`` or ``sub-01``, returned as its label (``01``)."""
+    from .._utils.ids import participant_label
+    from ..exceptions import InputError
+
+    try:
+        return participant_label(text, "participant id")
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def finite_float(text: str) -> float:
+    """argparse type: any finite float."""
+    return _number(text, float, lambda v: True, "finite")
 
 
 def optional_threshold(text: str) -> float | None:
