@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import re
 from pathlib import Path
 from typing import Any
 
 from ...exceptions import InputError
-from .._common import angle_deg, nonneg_float, output_file, positive_float, print_json
+from .._common import (
+    angle_deg,
+    input_file,
+    nonneg_float,
+    output_file,
+    positive_float,
+    print_json,
+)
 
 logger = logging.getLogger("tmstarget.cli.coil")
 
@@ -58,7 +64,12 @@ examples:
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget coil``."""
     from ...coil.models import DEFAULT_COIL, PRESETS
-    from ...export.brainsight import COORDINATE_SYSTEMS, COORDINATE_SYSTEMS_V14, DEFAULT_VERSION, VERSIONS
+    from ...export.brainsight import (
+        COORDINATE_SYSTEMS,
+        COORDINATE_SYSTEMS_V14,
+        DEFAULT_VERSION,
+        VERSIONS,
+    )
     from ..parser import HelpFormatter
 
     p = subparsers.add_parser("coil", parents=parents, help="coil placement, E-field, optimisation and neuronavigation export",
@@ -79,8 +90,8 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     o.add_argument("--circuit", metavar="score|sgacc|convergent|PATH", help="circuit weighting the field (default: the target's score map)")
     o.add_argument("--search-radius-mm", type=nonneg_float, default=25.0, metavar="MM", help="largest shift of the scalp entry point")
     n = p.add_argument_group("participant space")
-    n.add_argument("--xfm", type=Path, nargs="+", metavar="FILE", help="fMRIPrep T1w<->template transform file(s)")
-    n.add_argument("--t1w", type=Path, metavar="FILE", help="participant T1w (with scalp) the transforms belong to")
+    n.add_argument("--xfm", type=input_file, nargs="+", metavar="FILE", help="fMRIPrep T1w<->template transform file(s)")
+    n.add_argument("--t1w", type=input_file, metavar="FILE", help="participant T1w (with scalp) the transforms belong to")
     e = p.add_argument_group("exports")
     e.add_argument("--localite", type=output_file, metavar="FILE", help="write a Localite InstrumentMarker XML")
     e.add_argument("--localite-space", default="RAS", choices=["RAS", "LPS"], help="Localite world axes (RAS for NIfTI)")
@@ -89,7 +100,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
                    help="Brainsight coordinate system (default: the one --brainsight-image offers; NIfTI:Aligned without an image)")
     e.add_argument("--brainsight-version", type=int, choices=VERSIONS, default=DEFAULT_VERSION,
                    help="Brainsight file version: 12 for Brainsight <= 2.5.2, 14 for 2.5.3 and later")
-    e.add_argument("--brainsight-image", type=Path, metavar="FILE",
+    e.add_argument("--brainsight-image", type=input_file, metavar="FILE",
                    help="the NIfTI loaded into the Brainsight project (default: --t1w); its qform/sform codes name the coordinates")
     e.add_argument("--csv", type=output_file, metavar="FILE", help="write the pose as CSV")
     e.add_argument("--poses-json", type=output_file, metavar="FILE", help="write the pose as JSON")
@@ -111,14 +122,10 @@ def _parse_point(text: str) -> list[float]:
 def _read_target(args: argparse.Namespace) -> dict:
     if args.target is not None:
         return {"target_mni": _parse_point(args.target), "space": args.space, "participant": None, "session": None, "circuit": None}
-    path = args.target_json
-    try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-        obj["target_mni"] = [float(v) for v in obj["target_mni"]][:3]
-    except FileNotFoundError:
-        raise InputError(f"target JSON {path} not found — run 'tmstarget target' first or check the path") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"cannot read target JSON {path}: {exc} — pass a file written by 'tmstarget target'") from None
+    from ...io.derivatives import read_target
+
+    obj = read_target(args.target_json)  # the one target-JSON reader: missing, folder, not JSON, no 3 finite numbers
+    obj["target_mni"] = [float(v) for v in obj["target_mni"]]
     obj.setdefault("space", "MNI152NLin6Asym")
     return obj
 
@@ -156,6 +163,9 @@ def _circuit_voxels(args: argparse.Namespace) -> tuple[Any, Any, str]:
         values = values[..., 0]
     if values.ndim != 3 or not np.nanmax(np.abs(values), initial=0.0) > 0:
         raise InputError(f"circuit map {path.name} must be one non-empty 3-D volume, got shape {values.shape} — pass a single map")
+    from ...circuits import check_circuit_values
+
+    check_circuit_values(values, path.name)
     grid = nib.Nifti1Image(np.zeros(values.shape, np.int8), img.affine)
     brain = resample_to_img(load_mni152_gm_mask(resolution=2), grid, interpolation="nearest", force_resample=True,
                             copy_header=True).get_fdata() > 0.5
@@ -170,7 +180,13 @@ def _native(args: argparse.Namespace, plan: Any, space: str) -> tuple[Any, dict]
     import nibabel as nib
     import numpy as np
 
-    from ...coil.geometry import coil_matrix, describe_handle, handle_angle_deg, hemisphere_sign, rounded
+    from ...coil.geometry import (
+        coil_matrix,
+        describe_handle,
+        handle_angle_deg,
+        hemisphere_sign,
+        rounded,
+    )
     from ...export.native import load_native_transform, scalp_along_ray, scalp_normal
 
     xfm = load_native_transform(args.xfm, space)
@@ -230,8 +246,13 @@ def _brainsight_image(args: argparse.Namespace) -> Any:
 
 def _brainsight_system(args: argparse.Namespace, space: str) -> dict:
     """Brainsight coordinate system, file version and why (checked before any work starts)."""
-    from ...export.brainsight import (COORDINATE_SYSTEMS, COORDINATE_SYSTEMS_V14, DEFAULT_SYSTEM, coordinate_system_for,
-                                      coordinate_systems_for)
+    from ...export.brainsight import (
+        COORDINATE_SYSTEMS,
+        COORDINATE_SYSTEMS_V14,
+        DEFAULT_SYSTEM,
+        coordinate_system_for,
+        coordinate_systems_for,
+    )
 
     version = args.brainsight_version
     allowed = COORDINATE_SYSTEMS_V14 if version == 14 else COORDINATE_SYSTEMS
@@ -273,8 +294,19 @@ def _check_in_image(img: Any, point: Any, space: str) -> None:
 
 def _export(args: argparse.Namespace, pose: Any, name: str, space: str, brainsight: dict) -> dict:
     """Write the requested files (all or none) and read each back to report its round-trip error."""
-    from ...export import (NamedPose, position_difference_mm, read_brainsight, read_localite, read_poses_csv, read_poses_json,
-                           rotation_difference_deg, write_brainsight, write_localite, write_poses_csv, write_poses_json)
+    from ...export import (
+        NamedPose,
+        position_difference_mm,
+        read_brainsight,
+        read_localite,
+        read_poses_csv,
+        read_poses_json,
+        rotation_difference_deg,
+        write_brainsight,
+        write_localite,
+        write_poses_csv,
+        write_poses_json,
+    )
 
     poses = [NamedPose(name, pose)]
     if args.brainsight is not None and brainsight["image"] is not None:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from .._common import output_dir
+import logging
+
+from .._common import nonneg_float, output_dir
+
+logger = logging.getLogger("tmstarget")
 
 DESCRIPTION = """\
 The trial's central contrast: each participant's connectivity target (a target JSON written by
@@ -39,7 +43,7 @@ def add_parser(subparsers, parents) -> None:
     add_rule_args(p)
     s = p.add_argument_group("scores")
     s.add_argument("--circuit", metavar="PATH|convergent", help="group circuit map for the group score (positive = stimulate)")
-    s.add_argument("--radius-mm", type=float, default=10.0, metavar="MM", help="sphere radius / footprint FWHM for sampling")
+    s.add_argument("--radius-mm", type=nonneg_float, default=10.0, metavar="MM", help="sphere radius / footprint FWHM for sampling")
     s.add_argument("--weighting", choices=WEIGHTINGS, default="sphere", help="sphere mean or Gaussian coil footprint")
     o = p.add_argument_group("outputs")
     o.add_argument("--out", type=output_dir, metavar="DIR", help="write compare.tsv/.md/.json and the figure here (required for --targets)")
@@ -63,22 +67,23 @@ def _individual_map(json_path: Path):
 
 
 def read_measurements(path: str) -> dict:
-    """participant label → HeadMeasurements, from a TSV."""
-    import pandas as pd
-
+    """participant label → HeadMeasurements, from a TSV (one row per participant; ``01`` and ``sub-01`` are one)."""
+    from ..._utils.ids import participant_label
     from ...exceptions import InputError
+    from ...io.tables import read_tsv
     from ...scalp import check_measurements
 
-    if not Path(path).is_file():
-        raise InputError(f"--measurements {path} does not exist — pass a TSV with participant_id and the three measurements")
-    table = pd.read_csv(path, sep="\t", dtype={"participant_id": str, "participant": str})
+    table = read_tsv(path, "--measurements", "pass a TSV with participant_id and the three measurements",
+                     dtype={"participant_id": str, "participant": str})
     id_col = "participant_id" if "participant_id" in table.columns else "participant"
     need = {id_col, "nasion_inion_cm", "tragus_tragus_cm", "circumference_cm"}
     if not need <= set(table.columns):
         raise InputError(f"{Path(path).name} has columns {list(table.columns)}, expected {sorted(need)} — rename them")
     out = {}
-    for _, row in table.iterrows():
-        label = str(row[id_col]).removeprefix("sub-")
+    for i, row in table.iterrows():
+        label = participant_label(row[id_col], f"{Path(path).name} row {i + 1}: participant")
+        if label in out:
+            raise InputError(f"{Path(path).name}: participant {label} has more than one row — keep one row per participant")
         try:
             out[label] = check_measurements(row["nasion_inion_cm"], row["tragus_tragus_cm"], row["circumference_cm"])
         except InputError as exc:
@@ -141,6 +146,9 @@ def run(args: argparse.Namespace) -> int:
                 weighting=args.weighting,
             )
         )
+    unused = sorted(set(measurements) - {r.participant for r in rows})
+    if unused:  # a cohort sheet may list participants not targeted yet: say so rather than drop them silently
+        logger.warning("--measurements rows without a target were left out: %s (no *_target.json for them)", ", ".join(unused))
     paths = write_comparison(args.out, rows, args.figure_format) if args.out else []
     result = {"summary": summary(rows), "comparisons": [r.to_json() for r in rows], "outputs": [str(p) for p in paths], "notice": NOTICE}
     if args.json:

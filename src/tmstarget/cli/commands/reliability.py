@@ -125,6 +125,9 @@ def _participants(args, src: Path, out: Path) -> int:
 
     given = vars(args)
     options = TargetingOptions(**{field: given[arg] for arg, field in _TARGETING.items() if arg in given})
+    from .target import check_map_options
+
+    check_map_options(options.circuit, options.search_mask)
     results = []
     for label, sessions in _participant_jobs(args, src):
         mine = [_one_session(args, src, label, ses, options) for ses in sessions]

@@ -42,8 +42,16 @@ def rule_target(args: argparse.Namespace, measurements=None):
     from ...headmodel import load_template_head
     from ...scalp import check_measurements, parse_point, scalp_rule_target
 
+    given = [args.nasion_inion, args.tragus_tragus, args.circumference]
+    unused = [name for name, used in (("--nasion-inion/--tragus-tragus/--circumference", any(v is not None for v in given)),
+                                      ("--adjusted", args.adjusted)) if used and args.rule != "beam-f3"]
+    unused += [name for name, used in (("--hotspot", args.hotspot != "C3"), ("--distance-cm", args.distance_cm != 5.0))
+               if used and args.rule != "5cm"]
+    if unused:  # an option the rule ignores is a sign the wrong rule was asked for
+        rule_of = {"--hotspot": "5cm", "--distance-cm": "5cm"}
+        raise InputError(f"{', '.join(unused)} do(es) not apply to --rule {args.rule} — drop it, or use --rule "
+                         f"{rule_of.get(unused[0], 'beam-f3')}")
     if args.rule == "beam-f3" and measurements is None:
-        given = [args.nasion_inion, args.tragus_tragus, args.circumference]
         if any(v is None for v in given):
             raise InputError("--rule beam-f3 needs --nasion-inion, --tragus-tragus and --circumference (cm)")
         measurements = check_measurements(*given)
@@ -56,7 +64,6 @@ def rule_target(args: argparse.Namespace, measurements=None):
 def add_parser(subparsers, parents) -> None:
     """Register ``scalp``."""
     from ..parser import HelpFormatter
-
     from .score import NEGATIVE_VALUES
 
     p = subparsers.add_parser("scalp", parents=parents, help="scalp rule (Beam F3, F3, 5-cm) on the template head, projected to cortex", description=DESCRIPTION, formatter_class=HelpFormatter)

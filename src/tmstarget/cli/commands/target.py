@@ -136,11 +136,37 @@ def _layout(args) -> tuple[Path | None, Path, str]:
     return src.resolve(), out, level
 
 
+def check_map_options(circuit: str | None, search_mask: Path | None) -> None:
+    """Check a ``--circuit PATH`` and a ``--search-mask`` file before any BOLD data is read (fail in a second)."""
+    from ...circuits import read_circuit_map, resolve_circuit
+    from ...io.derivatives import load_map
+
+    if circuit not in (None, "sgacc", "convergent"):
+        read_circuit_map(resolve_circuit(circuit).path)
+    if search_mask is not None:
+        if not Path(search_mask).is_file():
+            from ...exceptions import InputError
+
+            raise InputError(f"--search-mask {search_mask} not found — pass a NIfTI mask on the BOLD grid")
+        load_map(search_mask, "search mask")
+
+
+def _check_search_mask_grid(job, search_mask: Path) -> None:
+    """Refuse a ``--search-mask`` off the grid of the job's first BOLD run, from the headers, before any cleaning."""
+    import nibabel as nib
+
+    from ...io.images import load_mask
+
+    bold = job.runs()[0].bold
+    load_mask(search_mask, nib.load(str(bold)), bold.name, "search mask")
+
+
 def _options(args):
     from ...exceptions import InputError
     from ...workflow import TargetingOptions
 
     extra = cleaning_options(args)
+    check_map_options(args.circuit, args.search_mask)
     if args.bootstrap:
         import importlib.util
 
@@ -200,6 +226,8 @@ def run(args: argparse.Namespace) -> int:
     if level == "group":
         return _group(args, out, options)
     jobs = _jobs(args, src)
+    if options.search_mask is not None and len(jobs) == 1 and not jobs[0].is_surface:
+        _check_search_mask_grid(jobs[0], options.search_mask)
     outcomes = run_jobs(
         jobs, options, out, scheduler=args.scheduler, n_workers=args.n_workers, report=getattr(args, "report", False),
         resume=not args.rerun, show_progress=not args.quiet,
