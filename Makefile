@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(BIN)/tmstarget demo --out demo_out
 
 test: $(STAMP)
+	$(BIN)/python -m ruff check src tests
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

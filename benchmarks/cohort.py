@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tmstarget.cohort import Job, run_jobs
 from tmstarget.simulate import SimulationParams, simulate_dataset
-from tmstarget.workflow import TargetingOptions
+from tmstarget.targeting import TargetingOptions
 
 
 def cohort_dataset(root: Path, n: int, distinct: int, volumes: int) -> Path:

@@ -63,7 +63,7 @@ def run(participants: int, seed: int, coil_key: str) -> None:
     if GROUP_MAP.is_file():
         import nibabel as nib
 
-        from tmstarget.circuits import load_circuit_map
+        from tmstarget.targeting.circuits import load_circuit_map
 
         img = nib.load(str(GROUP_MAP))
         vals = load_circuit_map(GROUP_MAP, img.affine, img.shape)

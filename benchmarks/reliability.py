@@ -2,7 +2,7 @@
 
 (a) ``coverage``: simulated participants with planted targets (in memory, as ``tmstarget.simulate.evaluate``
     does: the same cleaning and targeting code as ``tmstarget target``, without writing BOLD files). For
-    each, ``tmstarget.reliability.participant_reliability`` with 200 block-bootstrap resamples; reports how
+    each, ``tmstarget.targeting.uncertainty.participant_reliability`` with 200 block-bootstrap resamples; reports how
     often the 95% sphere (``confidence_radius_mm`` around the target) and the 95% ellipsoid contain the
     planted target, and the split-half distance against the minutes of data used.
 (b) ``cost``: on a 91x109x91 x 600-volume 2 mm BOLD (the file ``benchmarks/targeting.py`` simulates), the
@@ -33,10 +33,10 @@ FIXED_BLOCK_S = 30.0
 
 def simulate_case(seed: int, minutes: float = 10.0, t_r: float = 2.0, voxel_mm: int = 2):
     """One simulated session in memory: ``(components, operators, region, planted target)``."""
-    from tmstarget.clean import run_operator
+    from tmstarget.targeting.cleaning import run_operator
     from tmstarget.io.confounds import load_run_confounds
-    from tmstarget.methods import finalize_components
-    from tmstarget.regions import dlpfc_search_mask
+    from tmstarget.targeting import finalize_components
+    from tmstarget.targeting.regions import dlpfc_search_mask
     from tmstarget.simulate.dataset import _snap_to_region, confounds_table
     from tmstarget.simulate.model import GROUP_TARGET_MNI, Anatomy, SimulationParams, anatomy, simulate_participant
 
@@ -70,7 +70,9 @@ def _case(args) -> dict:
     seed, minutes, n_bootstrap, voxel_mm, method = args
     from threadpoolctl import threadpool_limits
 
-    from tmstarget.reliability import NEIGHBOURHOOD_MM, NORM_VOXELS, _bootstrap_summary, _setup, confidence_region, participant_reliability, region_contains
+    from tmstarget.targeting import NEIGHBOURHOOD_MM
+    from tmstarget.targeting.uncertainty import NORM_VOXELS, confidence_region, participant_reliability, region_contains
+    from tmstarget.targeting.uncertainty.participant import _bootstrap_summary, _setup
 
     with threadpool_limits(1):
         t0 = time.perf_counter()
@@ -138,11 +140,12 @@ def cost(args) -> None:
     """Wall time of 200 resamples / one targeting run on a 600-volume 2 mm BOLD; subset error."""
     from threadpoolctl import threadpool_limits
 
-    from tmstarget.circuits import resolve_circuit
+    from tmstarget.targeting.circuits import resolve_circuit
     from tmstarget.io.bids import find_runs
-    from tmstarget.methods import compute_scores
-    from tmstarget.reliability import bootstrap_confidence, circular_block_bootstrap, components_from, resample_model, resample_scores
-    from tmstarget.workflow import TargetingOptions, compute_target, prepare
+    from tmstarget.targeting import compute_scores
+    from tmstarget.targeting import components_from
+    from tmstarget.targeting.uncertainty import bootstrap_confidence, circular_block_bootstrap, resample_model, resample_scores
+    from tmstarget.targeting import TargetingOptions, compute_target, prepare
 
     src = args.out / "fmriprep-full-600"
     if not (src / "sub-01").is_dir():

@@ -31,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from tmstarget.io.bids import find_runs
-    from tmstarget.workflow import TargetingOptions, compute_target
+    from tmstarget.targeting import TargetingOptions, compute_target
 
     src = args.workdir / f"fmriprep-full-{args.volumes}"
     if not src.exists():
@@ -50,11 +50,11 @@ def main() -> None:
     print("2. circuit similarity of every search voxel: algebra vs per-voxel seed maps")
     import nibabel as nib
 
-    from tmstarget.clean import cleaning_matrix, compress_operator, normalize_columns
-    from tmstarget.connectivity import circuit_similarity, seed_map, seed_timecourse
+    from tmstarget.targeting.cleaning import cleaning_matrix, compress_operator, normalize_columns
+    from tmstarget.targeting.connectivity import circuit_similarity, seed_map, seed_timecourse
     from tmstarget.io.confounds import load_run_confounds
-    from tmstarget.regions import dlpfc_search_mask
-    from tmstarget.circuits import SGACC_MNI, SGACC_RADIUS_MM, sphere_mask
+    from tmstarget.targeting.regions import dlpfc_search_mask
+    from tmstarget.targeting.circuits import SGACC_MNI, SGACC_RADIUS_MM, sphere_mask
 
     img = nib.load(runs[0].bold)
     brain = np.asanyarray(nib.load(runs[0].mask).dataobj) > 0.5
@@ -67,7 +67,7 @@ def main() -> None:
     seed_idx = np.flatnonzero(sphere_mask(img.affine, brain.shape, SGACC_MNI, SGACC_RADIUS_MM).ravel(order="F")[flat])
     circuit_idx = np.flatnonzero(~region)
     mat = cleaning_matrix(x.shape[0], t_r, conf.confounds, conf.sample_mask)
-    mat -= mat.mean(axis=0, keepdims=True)  # centred over kept volumes, as in tmstarget.clean.run_operator
+    mat -= mat.mean(axis=0, keepdims=True)  # centred over kept volumes, as in tmstarget.targeting.cleaning.run_operator
 
     t0 = time.perf_counter()
     op = compress_operator(mat, conf.sample_mask)

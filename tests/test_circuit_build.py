@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from tmstarget.circuit_build import MapAverager, improvement_map, site_seed_maps, sites_from_table
-from tmstarget.clean import normalize_columns
+from tmstarget.targeting.cleaning import normalize_columns
 from tmstarget.cli.main import main
 from tmstarget.exceptions import InputError
-from tmstarget.methods import Components
+from tmstarget.targeting import Components
 
 AFFINE = np.array([[2.0, 0, 0, -6], [0, 2.0, 0, -8], [0, 0, 2.0, -9], [0, 0, 0, 1]])
 
@@ -76,12 +76,12 @@ def test_builder_recovers_planted_circuit(sim_dataset, tmp_path, capsys):
     """Improvement is planted as Weigand et al. (2018) found it — the more a site is anticorrelated with the
     sgACC, the better (plus noise); the planted circuit is then the sgACC anticorrelation map. Given only
     sites, outcomes and rest data, the builder must give back a map like it."""
-    from tmstarget.circuits import SGACC_MNI, resolve_circuit, sphere_mask
+    from tmstarget.targeting.circuits import SGACC_MNI, resolve_circuit, sphere_mask
     from tmstarget.io.bids import find_runs
     from tmstarget.io.derivatives import write_nifti_atomic
-    from tmstarget.methods import finalize_components
-    from tmstarget.regions import dlpfc_search_mask
-    from tmstarget.workflow import TargetingOptions, prepare
+    from tmstarget.targeting import finalize_components
+    from tmstarget.targeting.regions import dlpfc_search_mask
+    from tmstarget.targeting import TargetingOptions, prepare
 
     src, _ = sim_dataset
     prep = prepare(find_runs(src, "01"), TargetingOptions(), resolve_circuit("sgacc"))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from tmstarget.clean import cleaning_matrix, compress_operator, normalize_columns, run_operator
+from tmstarget.targeting.cleaning import cleaning_matrix, compress_operator, normalize_columns, run_operator
 from tmstarget.exceptions import InputError
 
 

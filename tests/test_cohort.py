@@ -19,7 +19,7 @@ import pytest
 from tmstarget.cli.main import main
 from tmstarget.cohort import Job, finished_target, group_rows, run_jobs
 from tmstarget.exceptions import InputError
-from tmstarget.workflow import TargetingOptions
+from tmstarget.targeting import TargetingOptions
 
 #: Participants of the small cohort: (source run, first volume); None = broken confounds.
 COHORT = {"01": ("run-1", 0), "02": ("run-2", 0), "03": None, "04": ("run-1", 30)}

@@ -190,7 +190,7 @@ def test_brainsight_image_errors(tmp_path, capsys, extra, message):
         (["coil", "--target=-40,42,30", "--t1w", __file__], "--t1w needs the transforms"),
         (["coil", "--target=-40,42,30", "--circuit", "convergent"], "add --optimize"),
         (["coil", "--target=-40,42,30", "--optimize"], "needs the target's score map"),
-        (["coil", "--target-json", "missing_target.json"], "does not exist"),
+        (["coil", "--target-json", "missing_target.json"], "not found"),
         (["coil", "--target=-40,42,30", "--coil", "nope"], "invalid choice"),
         (["coil", "--target=-40,42,30", "--handle-angle", "1000"], "angle in -180..180"),
     ],

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from tmstarget.connectivity import circuit_similarity, seed_map, seed_timecourse, weighted_seed_score
+from tmstarget.targeting.connectivity import circuit_similarity, seed_map, seed_timecourse, weighted_seed_score
 from tmstarget.exceptions import InputError
 
 

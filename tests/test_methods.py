@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from tmstarget.methods import METHODS
+from tmstarget.targeting import METHODS
 from tmstarget.simulate.evaluate import evaluate_participant
 from tmstarget.simulate.model import SimulationParams
 
@@ -28,7 +27,7 @@ def test_method_recovers_planted_target(strong_case, method):
 
 def test_unknown_method_is_an_input_error():
     from tmstarget.exceptions import InputError
-    from tmstarget.methods import choose_target
+    from tmstarget.targeting import choose_target
 
     with pytest.raises(InputError, match="unknown method 'best'"):
         choose_target("best", None, None)

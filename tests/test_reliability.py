@@ -1,4 +1,4 @@
-"""tmstarget.reliability: the re-weighting algebra against re-weighted time series, bootstrap pieces, summaries."""
+"""tmstarget.targeting.uncertainty: the re-weighting algebra against re-weighted time series, bootstrap pieces, summaries."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from tmstarget import reliability as rel
-from tmstarget.circuits import sphere_mask
-from tmstarget.clean import compress_operator
+from tmstarget.targeting import uncertainty as rel
+from tmstarget.targeting.circuits import sphere_mask
+from tmstarget.targeting.cleaning import compress_operator
 from tmstarget.exceptions import InputError
-from tmstarget.methods import choose_target, compute_scores, finalize_components
+from tmstarget.targeting import choose_target, compute_scores, finalize_components
 
 
 # ------------------------------------------------------------------ a small problem (4 mm grid, two censored runs)
@@ -154,7 +154,7 @@ def test_optimal_block_length_matches_ar1_theory(phi):
 
 def test_variance_ratio_matches_monte_carlo():
     """Block-bootstrap variance of Σ x_t y_t over cleaned white noise ÷ its true variance, by simulation."""
-    from tmstarget.clean import run_operator
+    from tmstarget.targeting.cleaning import run_operator
 
     rng = np.random.default_rng(0)
     op = run_operator(150, 2.0, np.cumsum(rng.standard_normal((150, 6)), axis=0), np.arange(150))
@@ -228,9 +228,9 @@ def coarse_anatomy():
 
 def _coarse_session(seed: int, minutes: float, n_runs: int = 1):
     """A simulated session (TR 2 s) on the 4 mm grid: components, operators and search region."""
-    from tmstarget.clean import run_operator
+    from tmstarget.targeting.cleaning import run_operator
     from tmstarget.io.confounds import load_run_confounds
-    from tmstarget.regions import dlpfc_search_mask
+    from tmstarget.targeting.regions import dlpfc_search_mask
     from tmstarget.simulate.dataset import confounds_table
     from tmstarget.simulate.model import SimulationParams, simulate_participant
 

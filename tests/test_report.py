@@ -44,7 +44,7 @@ def make_report_outputs(src: Path, out: Path) -> Path:
     """Target outputs for sub-01 (computed), sub-02 with two sessions and a participant named like a script."""
     from tmstarget.io.bids import find_runs
     from tmstarget.io.derivatives import write_target_outputs
-    from tmstarget.workflow import TargetingOptions, compute_target
+    from tmstarget.targeting import TargetingOptions, compute_target
 
     if src not in _RESULTS:  # targeting once per test session, whichever report test module comes first
         _RESULTS[src] = compute_target(find_runs(src, "01"), TargetingOptions(), root=src)

@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from tmstarget.exceptions import InputError
-from tmstarget.select import select_target, smooth_scores
+from tmstarget.targeting.selection import select_target, smooth_scores
 
 
 def _grid(n=15, step=2.0):

@@ -26,7 +26,7 @@ def _sphere_mean(anat, x, centre, radius):
 
 
 def _clean(ts, confounds, t_r=2.0):
-    from tmstarget.clean import cleaning_matrix
+    from tmstarget.targeting.cleaning import cleaning_matrix
 
     return cleaning_matrix(len(ts), t_r, confounds) @ ts
 

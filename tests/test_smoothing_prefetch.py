@@ -8,7 +8,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from tmstarget._utils.prefetch import Prefetcher
-from tmstarget.workflow import _smooth_components
+from tmstarget.targeting.geometry import smooth_components as _smooth_components
 
 
 def test_smoothing_components_equals_nilearn_smooth_img(rng):

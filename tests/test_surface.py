@@ -10,9 +10,10 @@ import pytest
 
 from tmstarget.cli.main import main
 from tmstarget.exceptions import InputError
-from tmstarget.surface import compute_surface_target, explicit_surface_runs, find_surface_runs
+from tmstarget.surface import explicit_surface_runs, find_surface_runs
+from tmstarget.targeting import compute_target
 from tmstarget.surface.mesh import gaussian_smoother, load_template
-from tmstarget.workflow import TargetingOptions
+from tmstarget.targeting import TargetingOptions
 
 FAST = ["--min-volumes", "60", "--quiet", "--json"]
 
@@ -78,7 +79,7 @@ def test_surface_input_errors(surface_dataset, sim_dataset, tmp_path):
     src, _, _ = surface_dataset
     runs = find_surface_runs(src, "01", None, "rest", "fsaverage5")
     with pytest.raises(InputError, match="not available on surfaces"):
-        compute_surface_target(runs, TargetingOptions(method="cluster"))
+        compute_target(runs, TargetingOptions(method="cluster"))
     with pytest.raises(InputError, match=r"no fsaverage5 surface BOLD .*spaces present: MNI152NLin6Asym"):
         find_surface_runs(sim_dataset[0], "01", None, "rest", "fsaverage5")
     lonely = tmp_path / "sub-01_task-rest_hemi-L_space-fsaverage5_bold.func.gii"

@@ -15,9 +15,9 @@ Seed maps come from resting-state data in two ways:
 ``individual``
     each site's map comes from the rest data of the participant who was stimulated there.
 
-Everything works on compressed cleaned data (:mod:`tmstarget.clean`): a site map is ``zᵀ W`` with ``z`` the
+Everything works on compressed cleaned data (:mod:`tmstarget.targeting.cleaning`): a site map is ``zᵀ W`` with ``z`` the
 site's unit-norm mean component vector, so one participant's maps for S sites cost one (S × r)(r × V)
-product. Only :func:`participant_site_maps` reads data (through :func:`tmstarget.workflow.prepare`);
+product. Only :func:`participant_site_maps` reads data (through :func:`tmstarget.targeting.prepare`);
 nothing here writes files.
 """
 
@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._utils.ids import participant_label
-from .circuits import sphere_mask
 from .exceptions import InputError
-from .methods import Components
+from .targeting import Components
+from .targeting.circuits import sphere_mask
 
 logger = logging.getLogger(__name__)
 
@@ -225,12 +225,10 @@ def participant_site_maps(job, options, coords: np.ndarray, radius_mm: float = S
     shape, affine
         The participant's grid.
     """
-    from .circuits import resolve_circuit
-    from .methods import finalize_components
-    from .workflow import prepare
+    from .targeting import components_from, prepare, resolve_circuit
 
     prep = prepare(job.runs(), options, resolve_circuit("sgacc"))
-    comp = finalize_components(prep.blocks, prep.brain, prep.affine)
+    comp = components_from(prep)  # as the targeting run: constant voxels left out
     return comp.flat, site_seed_maps(comp, coords, radius_mm), prep.brain.shape, prep.affine
 
 
@@ -365,3 +363,15 @@ def _guarded(fn, args):
         return fn(*args), None
     except InputError as exc:
         return None, exc
+
+
+def sidecar(built: CircuitBuild, summary: dict, sites_name: str, sites_sha256: str) -> dict:
+    """The JSON sidecar of a built map: what it is, its sources and how it was made (``summary`` minus ``map``)."""
+    from . import __version__
+
+    return {
+        "Description": "r across stimulation sites between site connectivity (Fisher z) and improvement; positive = stimulate",
+        "Sources": {"sites": {"path": sites_name, "sha256": sites_sha256}},
+        "GeneratedBy": [{"Name": "tmstarget circuit build", "Version": __version__}],
+        **{k: v for k, v in summary.items() if k != "map"},
+    }

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from typing import Any
+
+#: argparse treats "-38,44,26" as an option; let values that start like a negative number through.
+NEGATIVE_VALUES = re.compile(r"^-\d[\d.,;\s-]*$|^-\.\d[\d.,;\s-]*$")
 
 
 def _number(text: str, cast, ok, bound: str, noun: str = "number"):
@@ -103,3 +107,111 @@ def print_json(obj: Any) -> None:
     """Print one JSON document to stdout (the only thing a ``--json`` command prints there)."""
     sys.stdout.write(json.dumps(obj, indent=2) + "\n")
     sys.stdout.flush()
+
+
+# ---------------------------------------------------------------- argument groups shared by several commands
+def add_measurement_args(p: argparse.ArgumentParser, required: bool) -> None:
+    """The three Beam F3 tape measurements (cm): ``f3``, ``scalp``, ``compare``."""
+    g = p.add_argument_group("head measurements (cm)")
+    g.add_argument("--nasion-inion", type=float, required=required, metavar="CM", help="nasion to inion over the vertex")
+    g.add_argument("--tragus-tragus", type=float, required=required, metavar="CM", help="left to right tragus over the vertex")
+    g.add_argument("--circumference", type=float, required=required, metavar="CM", help="head circumference")
+
+
+def add_rule_args(p: argparse.ArgumentParser) -> None:
+    """Scalp rule choice and its parameters: ``scalp``, ``compare``."""
+    from ..scalp import RULES
+
+    p.add_argument("--rule", choices=RULES, default="beam-f3", help="scalp rule")
+    add_measurement_args(p, required=False)
+    g = p.add_argument_group("5-cm rule")
+    g.add_argument("--hotspot", default="C3", metavar="NAME|x,y,z", help="motor hotspot: a 10-10 name or MNI mm")
+    g.add_argument("--distance-cm", type=float, default=5.0, metavar="CM", help="distance anterior to the hotspot")
+    p.add_argument("--adjusted", action="store_true", help="Beam F3 with Y + 0.35 cm (Mir-Moghtadaei et al. 2015)")
+
+
+def rule_target(args: argparse.Namespace, measurements=None):
+    """The :class:`~tmstarget.scalp.ScalpTarget` the rule arguments ask for (``measurements`` overrides the flags)."""
+    from ..exceptions import InputError
+    from ..headmodel import load_template_head
+    from ..scalp import check_measurements, parse_point, scalp_rule_target
+
+    given = [args.nasion_inion, args.tragus_tragus, args.circumference]
+    unused = [name for name, used in (("--nasion-inion/--tragus-tragus/--circumference", any(v is not None for v in given)),
+                                      ("--adjusted", args.adjusted)) if used and args.rule != "beam-f3"]
+    unused += [name for name, used in (("--hotspot", args.hotspot != "C3"), ("--distance-cm", args.distance_cm != 5.0))
+               if used and args.rule != "5cm"]
+    if unused:  # an option the rule ignores is a sign the wrong rule was asked for
+        rule_of = {"--hotspot": "5cm", "--distance-cm": "5cm"}
+        raise InputError(f"{', '.join(unused)} do(es) not apply to --rule {args.rule} — drop it, or use --rule "
+                         f"{rule_of.get(unused[0], 'beam-f3')}")
+    if args.rule == "beam-f3" and measurements is None:
+        if any(v is None for v in given):
+            raise InputError("--rule beam-f3 needs --nasion-inion, --tragus-tragus and --circumference (cm)")
+        measurements = check_measurements(*given)
+    hotspot = args.hotspot
+    if any(ch.isdigit() for ch in hotspot) and "," in hotspot:
+        hotspot = parse_point(hotspot, "--hotspot")
+    return scalp_rule_target(load_template_head(), args.rule, measurements, hotspot, args.distance_cm, args.adjusted)
+
+
+def method_choices() -> list[str]:
+    """``--method`` choices: the targeting methods' registry."""
+    from ..targeting.selection import METHODS
+
+    return list(METHODS)
+
+
+def confounds_choices() -> list[str]:
+    """``--confounds-strategy`` choices: the confound strategies' registry."""
+    from ..io.confounds import STRATEGIES
+
+    return list(STRATEGIES)
+
+
+def add_cleaning_arguments(group) -> None:
+    """The cleaning options (``target``, ``circuit build``; see :func:`cleaning_options`)."""
+    group.add_argument("--confounds-strategy", default="24p+wmcsf", choices=confounds_choices(), help="confound regressors (24p = 6 motion + derivatives + squares)")
+    group.add_argument("--gsr", action="store_true", help="also regress the global signal")
+    group.add_argument("--fd-threshold", type=optional_threshold, default=0.5, metavar="MM|none", help="censor volumes with framewise displacement above this")
+    group.add_argument("--dvars-threshold", type=optional_threshold, default=None, metavar="Z|none", help="also censor volumes with standardised DVARS above this")
+    group.add_argument("--high-pass", type=positive_float, default=0.01, metavar="HZ", help="band-pass lower edge")
+    group.add_argument("--low-pass", type=positive_float, default=0.1, metavar="HZ", help="band-pass upper edge")
+    group.add_argument("--fwhm", type=nonneg_float, default=6.0, metavar="MM", help="spatial smoothing (0 = none)")
+    group.add_argument("--min-volumes", type=positive_int, default=100, metavar="N", help="minimum volumes left after censoring")
+
+
+def cleaning_options(args: argparse.Namespace) -> dict:
+    """``TargetingOptions`` keyword arguments of the cleaning options."""
+    from ..exceptions import InputError
+
+    if args.high_pass >= args.low_pass:
+        raise InputError(f"--high-pass {args.high_pass} Hz must be below --low-pass {args.low_pass} Hz — swap or fix them")
+    return dict(
+        confounds_strategy=args.confounds_strategy, global_signal=args.gsr, fd_threshold_mm=args.fd_threshold,
+        dvars_threshold=args.dvars_threshold, high_pass_hz=args.high_pass, low_pass_hz=args.low_pass, fwhm_mm=args.fwhm,
+        min_volumes=args.min_volumes,
+    )
+
+
+def add_dask_arguments(group) -> None:
+    """``--n-workers`` and ``--scheduler`` (``target``, ``circuit build``)."""
+    group.add_argument("--n-workers", type=positive_int, metavar="N", help="Dask workers of the local cluster (default: one per core; 1 = no Dask)")
+    group.add_argument("--scheduler", metavar="ADDRESS", help="use an existing Dask cluster (e.g. tcp://host:8786); its workers must see the same paths")
+
+
+def check_map_options(circuit: str | None, search_mask: Path | None) -> None:
+    """Check a ``--circuit PATH`` and a ``--search-mask`` file before any BOLD data is read (fail in a second)."""
+    from pathlib import Path
+
+    from ..io.derivatives import load_map
+    from ..targeting.circuits import read_circuit_map, resolve_circuit
+
+    if circuit not in (None, "sgacc", "convergent"):
+        read_circuit_map(resolve_circuit(circuit).path)
+    if search_mask is not None:
+        if not Path(search_mask).is_file():
+            from ..exceptions import InputError
+
+            raise InputError(f"--search-mask {search_mask} not found — pass a NIfTI mask on the BOLD grid")
+        load_map(search_mask, "search mask")

@@ -111,7 +111,7 @@ class Outcome:
 
 def circuit_label(options) -> str:
     """Label of ``options.circuit`` as it appears in output names, without fetching anything."""
-    from ..circuits import _label_from_path
+    from ..targeting.circuits import _label_from_path
 
     if options.circuit_label:
         return options.circuit_label
@@ -124,14 +124,14 @@ def resolve_options(options):
     """Fetch the ``convergent`` circuit once (before jobs are dispatched) and point the options at the file."""
     if options.circuit != "convergent":
         return options
-    from ..circuits import fetch_convergent
+    from ..targeting.circuits import fetch_convergent
 
     return replace(options, circuit=str(fetch_convergent()), circuit_label=options.circuit_label or "convergent")
 
 
 def fingerprint(options) -> dict:
     """The fields of a target JSON that identify the parameters it was computed with."""
-    from ..workflow import TargetResult
+    from ..targeting import TargetResult
 
     dummy = TargetResult(
         target_mni=np.zeros(3), score=0.0, score_raw=0.0, circuit=circuit_label(options), method=options.method,
@@ -196,14 +196,9 @@ def execute(job: Job, options, out_dir: Path, report: bool = False) -> Outcome:
     runs = job.runs()
     from ..io.derivatives import write_target_outputs
 
-    if job.is_surface:
-        from ..surface import compute_surface_target
+    from ..targeting import compute_target
 
-        result = compute_surface_target(runs, options, root=job.fmriprep_dir, meshes=job.surface_mesh or None)
-    else:
-        from ..workflow import compute_target
-
-        result = compute_target(runs, options, root=job.fmriprep_dir)
+    result = compute_target(runs, options, root=job.fmriprep_dir, meshes=job.surface_mesh or None)
     write_target_outputs(result, out_dir, job.participant, job.session, job.fmriprep_dir)
     outcome = Outcome(job, "done", target=result.to_json(job.participant, job.session))
     if report:

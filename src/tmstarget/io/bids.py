@@ -72,6 +72,16 @@ def participant_sessions(fmriprep_dir: Path, participant: str) -> list[str | Non
     return list(sessions) if sessions else [None]
 
 
+def confounds_path(folder: Path, prefix: str) -> Path:
+    """fMRIPrep's confounds TSV of a run: ``<prefix>_desc-confounds_timeseries.tsv``, or the
+    ``_desc-confounds_regressors.tsv`` of fMRIPrep < 20.2 when only that exists (the first when neither does)."""
+    confounds = Path(folder) / f"{prefix}_desc-confounds_timeseries.tsv"
+    if not confounds.exists():
+        legacy = Path(folder) / f"{prefix}_desc-confounds_regressors.tsv"
+        confounds = legacy if legacy.exists() else confounds
+    return confounds
+
+
 def find_runs(
     fmriprep_dir: Path,
     participant: str,
@@ -143,10 +153,7 @@ def find_runs(
     runs = []
     for p, m in chosen:
         prefix = m["prefix"]
-        confounds = p.parent / f"{prefix}_desc-confounds_timeseries.tsv"
-        if not confounds.exists():  # fMRIPrep < 20.2 naming
-            legacy = p.parent / f"{prefix}_desc-confounds_regressors.tsv"
-            confounds = legacy if legacy.exists() else confounds
+        confounds = confounds_path(p.parent, prefix)
         res = f"_res-{m['res']}" if m["res"] else ""
         mask = p.parent / f"{prefix}_space-{space}{res}_desc-brain_mask.nii.gz"
         for what, f, fix in (("confounds", confounds, "fMRIPrep writes it beside the BOLD"), ("brain mask", mask, "pass --mask")):

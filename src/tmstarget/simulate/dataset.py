@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..io.derivatives import write_json_atomic, write_nifti_atomic, write_text_atomic
-from ..regions import dlpfc_search_mask
+from ..targeting.regions import dlpfc_search_mask
 from .model import GROUP_TARGET_MNI, MNI2_AFFINE, SimulationParams, anatomy, framewise_displacement, group_circuit_map, simulate_participant
 
 logger = logging.getLogger(__name__)
@@ -152,8 +151,3 @@ def _write_bold(path: str, data: np.ndarray, affine: np.ndarray, t_r: float, dty
         img.set_data_dtype(np.int16)  # nibabel picks slope/intercept
     with atomic_path(path) as tmp:
         nib.save(img, str(tmp))
-
-
-def read_truth(path: Path | str) -> dict:
-    """Read a participant's ``desc-truth_target.json``."""
-    return json.loads(Path(path).read_text())

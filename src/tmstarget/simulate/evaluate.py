@@ -1,7 +1,7 @@
 """Accuracy of targeting methods on simulated participants, in memory (no BOLD files written).
 
 Each simulated session is cleaned and scored with the same array-level code as ``tmstarget target``
-(:mod:`tmstarget.clean`, :mod:`tmstarget.methods`); only the file reading is skipped. Shorter scans are the
+(:mod:`tmstarget.targeting.cleaning`, :mod:`tmstarget.targeting`); only the file reading is skipped. Shorter scans are the
 first minutes of the same session, so scan lengths are compared on the same noise.
 """
 
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..clean import run_operator
+from ..targeting.cleaning import run_operator
 from ..io.confounds import load_run_confounds
-from ..methods import METHODS, choose_target, compute_scores, finalize_components
-from ..regions import dlpfc_search_mask
+from ..targeting import METHODS, choose_target, compute_scores, finalize_components
+from ..targeting.regions import dlpfc_search_mask
 from .dataset import _snap_to_region, confounds_table
 from .model import GROUP_TARGET_MNI, SimulationParams, anatomy, group_circuit_map, simulate_participant
 
@@ -44,7 +44,7 @@ def evaluate_participant(
     n_sessions : int
         Sessions simulated (same planted target, new noise and motion).
     methods : tuple of str
-        Methods of :data:`tmstarget.methods.METHODS` to run.
+        Methods of :data:`tmstarget.targeting.METHODS` to run.
     circuit : {"sgacc", "map"}
         The individual sgACC seed map or the simulated group circuit map.
     fwhm_mm : float
@@ -98,7 +98,7 @@ def evaluate_participant(
 
 
 def _group_map_on_grid(anat) -> np.ndarray:
-    from ..circuits import load_circuit_map
+    from ..targeting.circuits import load_circuit_map
     from ..io.derivatives import write_nifti_atomic
     from .model import MNI2_AFFINE
 

@@ -90,7 +90,7 @@ def cifti_axes(space: str = "fsaverage5", radius_mm: float = 12.0):
     (labelled accumbens, standing in for the 91k subcortical structures). Returns (axis, voxel MNI mm)."""
     import nibabel as nib
 
-    from ..circuits import SGACC_MNI
+    from ..targeting.circuits import SGACC_MNI
     from ..surface.mesh import load_template
 
     meshes, anat = load_template(space), anatomy("brain")

@@ -16,7 +16,7 @@ import nibabel as nib
 import numpy as np
 
 from ..exceptions import InputError
-from ..io.bids import participant_sessions
+from ..io.bids import confounds_path, participant_sessions
 
 _PREFIX = (
     r"(?P<prefix>sub-(?P<sub>[a-zA-Z0-9]+)(?:_ses-(?P<ses>[a-zA-Z0-9]+))?_task-(?P<task>[a-zA-Z0-9]+)"
@@ -43,7 +43,7 @@ class SurfaceRun:
 
 
 def _confounds_for(prefix: str, folder: Path, bold_name: str) -> Path:
-    conf = folder / f"{prefix}_desc-confounds_timeseries.tsv"
+    conf = confounds_path(folder, prefix)
     if not conf.is_file():
         raise InputError(f"confounds file missing for {bold_name}: expected {conf.name} — fMRIPrep writes it beside the BOLD")
     return conf

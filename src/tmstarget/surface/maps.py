@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..circuits import SGACC_MNI, SGACC_RADIUS_MM, load_circuit_map
+from ..targeting.circuits import SGACC_MNI, SGACC_RADIUS_MM, load_circuit_map
 from ..exceptions import InputError
-from ..regions import DLPFC_SPHERES, MAX_DEPTH_MM, depth_below_surface_mm
+from ..targeting.regions import DLPFC_SPHERES, MAX_DEPTH_MM, depth_below_surface_mm
 from .geometry import Grayordinates
 from .mesh import HemiMesh
 

@@ -27,12 +27,13 @@ medical device."""
 
 
 def add_parser(subparsers, parents) -> None:
-    """Register ``circuit`` (with its ``build`` action)."""
+    """Register ``circuit`` and its actions (subparsers; one for now: ``build``)."""
+    from .._common import add_cleaning_arguments, add_dask_arguments
     from ..parser import HelpFormatter
-    from .target import add_cleaning_arguments, add_dask_arguments
 
-    p = subparsers.add_parser("circuit", parents=parents, help="build a group circuit map from stimulation sites and outcomes", description=DESCRIPTION, formatter_class=HelpFormatter)
-    p.add_argument("action", choices=["build"], help="what to do")
+    circuit = subparsers.add_parser("circuit", parents=parents, help="build a group circuit map from stimulation sites and outcomes", description=DESCRIPTION, formatter_class=HelpFormatter)
+    actions = circuit.add_subparsers(dest="circuit_action", metavar="ACTION", parser_class=type(circuit), required=True)
+    p = actions.add_parser("build", parents=parents, help="the improvement map of stimulation sites", description=DESCRIPTION, formatter_class=HelpFormatter)
     p.add_argument("sites", type=Path, metavar="SITES.tsv", help="participant, x, y, z, improvement per stimulation site")
     p.add_argument("fmriprep_dir", type=Path, metavar="FMRIPREP_DIR", help="fMRIPrep folder with the rest data")
     p.add_argument("out", type=output_file, metavar="OUT_MAP.nii.gz", help="circuit map to write (a .json sidecar is written beside it)")
@@ -54,22 +55,21 @@ def run(args: argparse.Namespace) -> int:
     """Read the sites, build the map, write it and its sidecar."""
     import numpy as np
 
-    from ... import __version__
     from ..._utils.ids import participant_label
-    from ...circuit_build import build_circuit, sites_from_table, spatial_correlation
-    from ...circuits import load_circuit_map, read_circuit_map
+    from ...circuit_build import build_circuit, sidecar, sites_from_table, spatial_correlation
     from ...cohort import Job
     from ...exceptions import InputError
-    from ...io.derivatives import sha256, write_json_atomic, write_nifti_atomic
-    from ...io.tables import read_tsv
-    from ...workflow import TargetingOptions
+    from ...io.derivatives import sha256, write_map_with_sidecar
+    from ...io.tables import read_sites_table
+    from ...targeting import TargetingOptions, load_circuit_map
+    from ...targeting.circuits import read_circuit_map
+    from .._common import cleaning_options
 
     if not args.out.name.endswith((".nii", ".nii.gz")):
         raise InputError(f"output {args.out.name} is not a NIfTI name — end it with .nii.gz")
     if not args.fmriprep_dir.is_dir():
         raise InputError(f"fMRIPrep folder not found: {args.fmriprep_dir} — pass the folder that holds the sub-* folders")
-    table = read_tsv(args.sites, "sites table", "pass a TSV with participant, x, y, z, improvement", dtype=str)  # keep 01 as written
-    sites = sites_from_table(table, args.sites.name)
+    sites = sites_from_table(read_sites_table(args.sites), args.sites.name)
     src = args.fmriprep_dir.resolve()
     present = sorted(p.name.removeprefix("sub-") for p in src.glob("sub-*") if p.is_dir())
     labels = [participant_label(x, "--participant-label") for x in args.participant_label] if args.participant_label else present
@@ -82,8 +82,6 @@ def run(args: argparse.Namespace) -> int:
     if args.reference:
         read_circuit_map(args.reference)  # a bad reference fails now, not after the build
     jobs = [Job(label.removeprefix("sub-"), None, src, args.task, args.space) for label in labels]
-    from .target import cleaning_options
-
     options = TargetingOptions(**cleaning_options(args))
     built = build_circuit(sites, jobs, options, args.connectome, args.radius_mm, args.scheduler, args.n_workers)
     summary = {
@@ -93,14 +91,8 @@ def run(args: argparse.Namespace) -> int:
     if args.reference:
         ref = load_circuit_map(args.reference, built.affine, built.volume.shape)
         summary["spatial_correlation_with_reference"] = round(spatial_correlation(built.volume, ref), 4)
-    sidecar = {
-        "Description": "r across stimulation sites between site connectivity (Fisher z) and improvement; positive = stimulate",
-        "Sources": {"sites": {"path": args.sites.name, "sha256": sha256(args.sites)}},
-        "GeneratedBy": [{"Name": "tmstarget circuit build", "Version": __version__}],
-        **{k: v for k, v in summary.items() if k != "map"},
-    }
-    write_nifti_atomic(args.out, built.volume, built.affine, "tmstarget circuit build (r with improvement)")
-    write_json_atomic(Path(str(args.out).removesuffix(".gz").removesuffix(".nii") + ".json"), sidecar)
+    write_map_with_sidecar(args.out, built.volume, built.affine, "tmstarget circuit build (r with improvement)",
+                           sidecar(built, summary, args.sites.name, sha256(args.sites)))
     finite = built.volume[np.isfinite(built.volume)]
     logger.info("wrote %s: %d sites, %d participant(s), r from %.2f to %.2f", args.out, built.n_sites, len(built.participants), finite.min(), finite.max())
     if "spatial_correlation_with_reference" in summary:

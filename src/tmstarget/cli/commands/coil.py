@@ -124,7 +124,10 @@ def _read_target(args: argparse.Namespace) -> dict:
         return {"target_mni": _parse_point(args.target), "space": args.space, "participant": None, "session": None, "circuit": None}
     from ...io.derivatives import read_target
 
-    obj = read_target(args.target_json)  # the one target-JSON reader: missing, folder, not JSON, no 3 finite numbers
+    path = args.target_json
+    if not path.exists():
+        raise InputError(f"target JSON {path} not found — run 'tmstarget target' first or check the path")
+    obj = read_target(path)
     obj["target_mni"] = [float(v) for v in obj["target_mni"]]
     obj.setdefault("space", "MNI152NLin6Asym")
     return obj
@@ -143,15 +146,17 @@ def _circuit_voxels(args: argparse.Namespace) -> tuple[Any, Any, str]:
     from nilearn.image import resample_to_img
 
     from ...circuits import resolve_circuit
+    from ...io.derivatives import score_path
 
     spec = args.circuit or "score"
     score_map = spec in ("score", "sgacc")
     if score_map:
         if args.target_json is None:
             raise InputError(f"--circuit {spec} needs the target's score map — pass --target-json, or --circuit convergent|PATH")
-        path = args.target_json.with_name(args.target_json.name.replace("_target.json", "_score.nii.gz"))
-        if not path.is_file():
-            raise InputError(f"score map {path.name} not found beside the target JSON — pass --circuit convergent|PATH")
+        path = score_path(args.target_json)
+        if path is None or not path.is_file():
+            name = path.name if path is not None else "<p>_desc-<circuit>_score.nii.gz"
+            raise InputError(f"score map {name} not found beside the target JSON — pass --circuit convergent|PATH")
     else:
         path = resolve_circuit(spec).path
     try:
@@ -163,7 +168,7 @@ def _circuit_voxels(args: argparse.Namespace) -> tuple[Any, Any, str]:
         values = values[..., 0]
     if values.ndim != 3 or not np.nanmax(np.abs(values), initial=0.0) > 0:
         raise InputError(f"circuit map {path.name} must be one non-empty 3-D volume, got shape {values.shape} — pass a single map")
-    from ...circuits import check_circuit_values
+    from ...targeting.circuits import check_circuit_values
 
     check_circuit_values(values, path.name)
     grid = nib.Nifti1Image(np.zeros(values.shape, np.int8), img.affine)

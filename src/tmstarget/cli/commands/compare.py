@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 import logging
+from pathlib import Path
 
 from .._common import nonneg_float, output_dir
 
@@ -30,9 +30,8 @@ Research use; not a medical device."""
 def add_parser(subparsers, parents) -> None:
     """Register ``compare``."""
     from ...compare import WEIGHTINGS
+    from .._common import NEGATIVE_VALUES, add_rule_args
     from ..parser import HelpFormatter
-    from .scalp import add_rule_args
-    from .score import NEGATIVE_VALUES
 
     p = subparsers.add_parser("compare", parents=parents, help="connectivity target vs scalp rule: distance, scores, table and figure", description=DESCRIPTION, formatter_class=HelpFormatter)
     p._negative_number_matcher = NEGATIVE_VALUES  # noqa: SLF001 - accept --hotspot -37,-21,58
@@ -52,55 +51,16 @@ def add_parser(subparsers, parents) -> None:
     p.set_defaults(func=run)
 
 
-def _individual_map(json_path: Path):
-    """The participant's score map beside the JSON (zeros = outside the search region → NaN), or None."""
-    import numpy as np
-
-    from ...io.derivatives import load_map, score_path
-
-    path = score_path(json_path)
-    if path is None or not path.is_file():
-        return None
-    data, affine = load_map(path, "score map")
-    data[data == 0] = np.nan
-    return data, affine
-
-
-def read_measurements(path: str) -> dict:
-    """participant label → HeadMeasurements, from a TSV (one row per participant; ``01`` and ``sub-01`` are one)."""
-    from ..._utils.ids import participant_label
-    from ...exceptions import InputError
-    from ...io.tables import read_tsv
-    from ...scalp import check_measurements
-
-    table = read_tsv(path, "--measurements", "pass a TSV with participant_id and the three measurements",
-                     dtype={"participant_id": str, "participant": str})
-    id_col = "participant_id" if "participant_id" in table.columns else "participant"
-    need = {id_col, "nasion_inion_cm", "tragus_tragus_cm", "circumference_cm"}
-    if not need <= set(table.columns):
-        raise InputError(f"{Path(path).name} has columns {list(table.columns)}, expected {sorted(need)} — rename them")
-    out = {}
-    for i, row in table.iterrows():
-        label = participant_label(row[id_col], f"{Path(path).name} row {i + 1}: participant")
-        if label in out:
-            raise InputError(f"{Path(path).name}: participant {label} has more than one row — keep one row per participant")
-        try:
-            out[label] = check_measurements(row["nasion_inion_cm"], row["tragus_tragus_cm"], row["circumference_cm"])
-        except InputError as exc:
-            raise InputError(f"{Path(path).name}, participant {label}: {exc}") from None
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     """Compare, print and write."""
     from ... import NOTICE
     from ...compare import check_in_head, compare_targets, summary, write_comparison
     from ...exceptions import InputError
     from ...headmodel import load_template_head
-    from ...io.derivatives import read_target
-    from .._common import print_json
-    from .scalp import rule_target
-    from .score import load_group_map
+    from ...io.derivatives import load_score_map, read_target
+    from ...io.tables import read_measurements
+    from ...targeting.circuits import load_group_map
+    from .._common import print_json, rule_target
 
     if bool(args.target_json) == bool(args.targets):
         raise InputError("pass exactly one of --target-json FILE (one participant) or --targets DIR (a cohort)")
@@ -139,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
                 obj["target_mni"],
                 scalp.cortex_mni,
                 scalp.scalp_mni,
-                individual=_individual_map(f),
+                individual=load_score_map(f),
                 group=group,
                 individual_connectivity_score=obj.get("score"),
                 radius_mm=args.radius_mm,

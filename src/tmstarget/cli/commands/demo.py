@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from ...io.bids import find_runs
     from ...io.derivatives import write_target_outputs
     from ...simulate import SimulationParams, simulate_dataset
-    from ...workflow import TargetingOptions, compute_target
+    from ...targeting import TargetingOptions, compute_target
 
     t0 = time.perf_counter()
     src, out = args.out / "fmriprep", args.out / "tmstarget"

@@ -19,16 +19,9 @@ example:
   tmstarget f3 --nasion-inion 36 --tragus-tragus 35 --circumference 57 --json"""
 
 
-def add_measurement_args(p: argparse.ArgumentParser, required: bool) -> None:
-    """The three Beam F3 tape measurements (cm)."""
-    g = p.add_argument_group("head measurements (cm)")
-    g.add_argument("--nasion-inion", type=float, required=required, metavar="CM", help="nasion to inion over the vertex")
-    g.add_argument("--tragus-tragus", type=float, required=required, metavar="CM", help="left to right tragus over the vertex")
-    g.add_argument("--circumference", type=float, required=required, metavar="CM", help="head circumference")
-
-
 def add_parser(subparsers, parents) -> None:
     """Register ``f3``."""
+    from .._common import add_measurement_args
     from ..parser import HelpFormatter
 
     p = subparsers.add_parser("f3", parents=parents, help="Beam F3 tape distances (X, Y) from head measurements", description=DESCRIPTION, formatter_class=HelpFormatter)

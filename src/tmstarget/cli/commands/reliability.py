@@ -7,13 +7,7 @@ import logging
 from pathlib import Path
 
 from ...io.paths import check_output_dir
-from .._common import (
-    nonneg_float,
-    optional_threshold,
-    positive_float,
-    positive_int,
-    print_json,
-)
+from .._common import check_map_options, confounds_choices, method_choices, nonneg_float, optional_threshold, positive_float, positive_int, print_json
 
 logger = logging.getLogger("tmstarget")
 
@@ -57,10 +51,10 @@ def add_parser(subparsers, parents) -> None:
     same = argparse.SUPPRESS  # absent unless given: TargetingOptions supplies the default
     c.add_argument("--circuit", default=same, metavar="sgacc|convergent|PATH", help="circuit to match (positive = stimulate)")
     c.add_argument("--circuit-label", default=same, metavar="LABEL", help="label in output names (group level: which targets to read)")
-    c.add_argument("--method", default=same, choices=["robust", "similarity", "seedmap", "cluster", "hierarchical"], help="how the target is chosen")
+    c.add_argument("--method", default=same, choices=method_choices(), help="how the target is chosen")
     c.add_argument("--search-mask", default=same, type=Path, metavar="PATH", help="search region mask on the BOLD grid")
     c.add_argument("--neighbourhood-mm", default=same, type=positive_float, metavar="MM", help="neighbourhood radius for --method robust")
-    c.add_argument("--confounds-strategy", default=same, choices=["24p+wmcsf", "36p", "6p+wmcsf", "24p", "none"], help="confound regressors")
+    c.add_argument("--confounds-strategy", default=same, choices=confounds_choices(), help="confound regressors")
     c.add_argument("--gsr", default=same, action="store_true", help="also regress the global signal")
     c.add_argument("--fd-threshold", default=same, type=optional_threshold, metavar="MM|none", help="censor volumes with framewise displacement above this")
     c.add_argument("--fwhm", default=same, type=nonneg_float, metavar="MM", help="spatial smoothing (0 = none)")
@@ -89,53 +83,20 @@ def _participant_jobs(args, src: Path) -> list[tuple[str, list[str | None]]]:
     return [(label, [args.session] if args.session else participant_sessions(src, label)) for label in dict.fromkeys(x.removeprefix("sub-") for x in labels)]
 
 
-def _one_session(args, src: Path, label: str, ses: str | None, options) -> dict:
-    from ... import __version__
-    from ...circuits import resolve_circuit
-    from ...io.bids import find_runs
-    from ...reliability import components_from, participant_reliability
-    from ...workflow import prepare
-
-    runs = find_runs(src, label, ses, args.task, args.space)
-    circuit = resolve_circuit(options.circuit, options.circuit_label)
-    prep = prepare(runs, options, circuit)
-    comp = components_from(prep)
-    prep.blocks.clear()  # the components hold a copy; free the blocks
-    res = participant_reliability(
-        comp, prep.operators, [i.t_r for i in prep.infos], [i.n_volumes for i in prep.infos], prep.region, prep.circuit_map,
-        method=options.method, neighbourhood_mm=options.neighbourhood_mm, exclude_local_mm=options.exclude_local_mm,
-        n_bootstrap=args.n_bootstrap, seed=args.seed, block_length_s=args.block_length_s, norm_voxels=args.norm_voxels,
-    )
-    names = [r.name for r in runs]
-    for row in res.get("run_distances_mm", []):
-        row["runs"] = [names[i] for i in row["runs"]]
-    head = {"participant": label, "session": ses, "space": runs[0].space, "circuit": circuit.label, "runs": names,
-            "n_volumes_censored": sum(i.n_censored for i in prep.infos)}
-    params = {"seed": args.seed, "fwhm_mm": options.fwhm_mm, "fd_threshold_mm": options.fd_threshold_mm,
-              "confounds_strategy": options.confounds_strategy + ("+gsr" if options.global_signal else ""), "neighbourhood_mm": options.neighbourhood_mm,
-              "search_mask": "default-left-dlpfc" if options.search_mask is None else Path(options.search_mask).name}
-    return {**head, **res, "parameters": params, "tmstarget_version": __version__}
-
-
 def _participants(args, src: Path, out: Path) -> int:
-    import numpy as np
-
+    from ...io.bids import find_runs
     from ...io.derivatives import write_reliability_outputs
-    from ...workflow import TargetingOptions
+    from ...targeting import TargetingOptions
+    from ...targeting.uncertainty import add_session_distances, session_reliability
 
     given = vars(args)
     options = TargetingOptions(**{field: given[arg] for arg, field in _TARGETING.items() if arg in given})
-    from .target import check_map_options
-
     check_map_options(options.circuit, options.search_mask)
+    settings = dict(n_bootstrap=args.n_bootstrap, seed=args.seed, block_length_s=args.block_length_s, norm_voxels=args.norm_voxels)
     results = []
     for label, sessions in _participant_jobs(args, src):
-        mine = [_one_session(args, src, label, ses, options) for ses in sessions]
-        for a in mine:
-            if len(mine) > 1:
-                a["session_distances_mm"] = {str(b["session"]): round(float(np.linalg.norm(np.subtract(a["target_mni"], b["target_mni"]))), 1)
-                                             for b in mine if b is not a}
-        results += mine
+        results += add_session_distances([session_reliability(find_runs(src, label, ses, args.task, args.space), options, label, ses, **settings)
+                                          for ses in sessions])
     for path, res in zip(write_reliability_outputs(results, out, src), results):
         logger.info("wrote %s (split halves %.1f mm apart, 95%% radius %s mm)", path, res["split_half_distance_mm"], res.get("confidence_radius_mm"))
     if args.json:
@@ -143,37 +104,17 @@ def _participants(args, src: Path, out: Path) -> int:
     return 0
 
 
-def _read_targets(out: Path, circuit: str | None) -> tuple[str, list]:
-    from ...exceptions import InputError
-    from ...io.derivatives import read_target, target_circuits, target_files
-
-    labels = target_circuits(out)
-    if not labels:
-        raise InputError(f"no target JSONs (sub-*_desc-<circuit>_target.json) under {out} — run 'tmstarget target' first")
-    if circuit is None:
-        if len(labels) != 1:
-            raise InputError(f"target JSONs of {len(labels)} circuits under {out} (found: {', '.join(labels)}) — choose one with --circuit-label")
-        circuit = labels[0]
-    targets = [read_target(f) for f in target_files(out, circuit)]
-    if not targets:
-        raise InputError(f"no *_desc-{circuit}_target.json under {out} — run 'tmstarget target' first or check --circuit-label")
-    return circuit, [(str(t["participant"]), t.get("session"), [float(v) for v in t["target_mni"]]) for t in targets]
-
-
 def _group(args, out: Path) -> int:
     from ...exceptions import InputError
-    from ...io.derivatives import write_table_outputs
-    from ...reliability import cohort_stability
+    from ...io.derivatives import read_circuit_targets, write_table_outputs
+    from ...targeting.uncertainty import cohort_stability, stability_table
 
     if not out.is_dir():
         raise InputError(f"output folder not found: {out} — pass the folder 'tmstarget target' wrote to")
-    circuit, targets = _read_targets(out, getattr(args, "circuit_label", None))
-    rows, summary = cohort_stability(targets)
-    fmt = lambda v: "n/a" if v is None else f"{v:.2f}"  # noqa: E731
-    lines = ["participant_id\tn_sessions\twithin_person_mm\tbetween_person_mm"]
-    lines += [f"{r['participant']}\t{r['n_sessions']}\t{fmt(r['within_mm'])}\t{fmt(r['between_mm'])}" for r in rows]
+    circuit, docs = read_circuit_targets(out, getattr(args, "circuit_label", None))
+    rows, summary = cohort_stability([(str(t["participant"]), t.get("session"), [float(v) for v in t["target_mni"]]) for t in docs])
     summary = {"circuit": circuit, **summary, "reference": "Cash et al. 2021, Human Brain Mapping"}
-    tsv = write_table_outputs(out / f"group_desc-{circuit}_reliability.tsv", "\n".join(lines) + "\n", out / f"group_desc-{circuit}_reliability.json", summary)
+    tsv = write_table_outputs(out / f"group_desc-{circuit}_reliability.tsv", stability_table(rows), out / f"group_desc-{circuit}_reliability.json", summary)
     logger.info("wrote %s (median within %.1f mm, between %.1f mm)", tsv, summary["median_within_mm"], summary["median_between_mm"])
     if args.json:
         print_json(summary)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 
 from .._common import output_file
 
@@ -26,13 +25,10 @@ examples:
   tmstarget score --circuit DepressionCircuit.nii.gz --coords=-38,44,26 --json
   tmstarget score --circuit convergent --coords-file sites.csv --radius-mm 12 --out scores.tsv"""
 
-#: argparse treats "-38,44,26" as an option; let values that start like a negative number through.
-NEGATIVE_VALUES = re.compile(r"^-\d[\d.,;\s-]*$|^-\.\d[\d.,;\s-]*$")
-
-
 def add_parser(subparsers, parents) -> None:
     """Register ``score``."""
     from ...compare import WEIGHTINGS
+    from .._common import NEGATIVE_VALUES
     from ..parser import HelpFormatter
 
     p = subparsers.add_parser("score", parents=parents, help="group-circuit score around MNI coordinates", description=DESCRIPTION, formatter_class=HelpFormatter)
@@ -47,56 +43,6 @@ def add_parser(subparsers, parents) -> None:
     p.set_defaults(func=run)
 
 
-def load_group_map(spec: str):
-    """``(data, affine, label)`` of a group circuit given as PATH, ``convergent`` or ``sgacc-group``."""
-    from ...circuits import check_circuit_values, resolve_circuit
-    from ...exceptions import InputError
-    from ...io.derivatives import load_map
-
-    if spec in ("sgacc-group", "sgacc"):
-        raise InputError(
-            f"--circuit {spec}: no group sgACC map is bundled with tmstarget (the sgacc circuit is individual) — "
-            "pass a group map NIfTI path, or use --circuit convergent"
-        )
-    circuit = resolve_circuit(spec)
-    data, affine = load_map(circuit.path, "circuit map")
-    check_circuit_values(data, circuit.path.name)
-    return data, affine, circuit.label
-
-
-def read_points(coords: list[str], coords_file: str | None) -> list[tuple[str, "object"]]:
-    """``(label, xyz)`` pairs from ``--coords`` values and a CSV/TSV file."""
-    import csv
-    import io
-    from pathlib import Path
-
-    import pandas as pd
-
-    from ...exceptions import InputError
-    from ...scalp import parse_point
-
-    points = [(c, parse_point(c)) for c in coords]
-    if coords_file:
-        from ...io.tables import read_input_text
-
-        path = Path(coords_file)
-        text = read_input_text(path, "--coords-file", "pass a CSV with columns x,y,z")
-        try:
-            table = pd.read_csv(io.StringIO(text), sep=None, engine="python")
-        except (ValueError, csv.Error, UnicodeDecodeError) as exc:  # empty file, undetectable delimiter, binary file
-            raise InputError(f"--coords-file {path} is not a readable CSV/TSV table ({exc}) — give a header line x,y,z[,label] "
-                             "and one row per coordinate") from None
-        table.columns = [str(c).strip().lower() for c in table.columns]
-        if not {"x", "y", "z"} <= set(table.columns):
-            raise InputError(f"{path.name} has columns {list(table.columns)}, expected x, y, z (mm) — rename them")
-        for i, row in table.iterrows():
-            label = str(row["label"]) if "label" in table.columns else f"row{i + 1}"
-            points.append((label, parse_point(f"{row['x']},{row['y']},{row['z']}", f"{path.name} row {i + 1}")))
-    if not points:
-        raise InputError("no coordinates — pass --coords x,y,z or --coords-file CSV")
-    return points
-
-
 def run(args: argparse.Namespace) -> int:
     """Score each coordinate."""
     import math
@@ -106,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     from ...exceptions import InputError
     from ...headmodel import load_template_head
     from ...io.derivatives import write_text_atomic
+    from ...io.tables import read_points
+    from ...targeting.circuits import load_group_map
     from .._common import print_json
 
     if args.circuit in ("sgacc-group", "sgacc"):

@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from .._common import nonneg_float, optional_threshold, positive_float, positive_int, print_json
+from .._common import add_cleaning_arguments, add_dask_arguments, check_map_options, cleaning_options, method_choices, positive_float, positive_int, print_json
 
 logger = logging.getLogger("tmstarget")
 
@@ -62,7 +62,7 @@ def add_parser(subparsers, parents) -> None:
     c = p.add_argument_group("circuit and selection")
     c.add_argument("--circuit", default="sgacc", metavar="sgacc|convergent|PATH", help="circuit to match (positive = stimulate)")
     c.add_argument("--circuit-label", metavar="LABEL", help="label for output names (default: from the circuit name)")
-    c.add_argument("--method", default="robust", choices=["robust", "similarity", "seedmap", "cluster", "hierarchical"], help="how the target is chosen")
+    c.add_argument("--method", default="robust", choices=method_choices(), help="how the target is chosen")
     c.add_argument("--search-mask", type=Path, metavar="PATH", help="search region mask on the BOLD grid (default: left DLPFC, BA9+BA46 20 mm spheres, grey matter)")
     c.add_argument("--neighbourhood-mm", type=positive_float, default=6.0, metavar="MM", help="neighbourhood radius for --method robust")
     add_cleaning_arguments(p.add_argument_group("cleaning"))
@@ -74,37 +74,6 @@ def add_parser(subparsers, parents) -> None:
         r.add_argument("--report", action="store_true", help="write each participant's HTML report (and the cohort report at the group level)")
     p.add_argument("--json", action="store_true", help="print the target JSON (a list for several participants; the table summary for 'group') to stdout")
     p.set_defaults(func=run)
-
-
-def add_cleaning_arguments(group) -> None:
-    """The cleaning options (shared with ``tmstarget circuit build``; see :func:`cleaning_options`)."""
-    group.add_argument("--confounds-strategy", default="24p+wmcsf", choices=["24p+wmcsf", "36p", "6p+wmcsf", "24p", "none"], help="confound regressors (24p = 6 motion + derivatives + squares)")
-    group.add_argument("--gsr", action="store_true", help="also regress the global signal")
-    group.add_argument("--fd-threshold", type=optional_threshold, default=0.5, metavar="MM|none", help="censor volumes with framewise displacement above this")
-    group.add_argument("--dvars-threshold", type=optional_threshold, default=None, metavar="Z|none", help="also censor volumes with standardised DVARS above this")
-    group.add_argument("--high-pass", type=positive_float, default=0.01, metavar="HZ", help="band-pass lower edge")
-    group.add_argument("--low-pass", type=positive_float, default=0.1, metavar="HZ", help="band-pass upper edge")
-    group.add_argument("--fwhm", type=nonneg_float, default=6.0, metavar="MM", help="spatial smoothing (0 = none)")
-    group.add_argument("--min-volumes", type=positive_int, default=100, metavar="N", help="minimum volumes left after censoring")
-
-
-def cleaning_options(args: argparse.Namespace) -> dict:
-    """``TargetingOptions`` keyword arguments of the cleaning options."""
-    from ...exceptions import InputError
-
-    if args.high_pass >= args.low_pass:
-        raise InputError(f"--high-pass {args.high_pass} Hz must be below --low-pass {args.low_pass} Hz — swap or fix them")
-    return dict(
-        confounds_strategy=args.confounds_strategy, global_signal=args.gsr, fd_threshold_mm=args.fd_threshold,
-        dvars_threshold=args.dvars_threshold, high_pass_hz=args.high_pass, low_pass_hz=args.low_pass, fwhm_mm=args.fwhm,
-        min_volumes=args.min_volumes,
-    )
-
-
-def add_dask_arguments(group) -> None:
-    """``--n-workers`` and ``--scheduler`` (shared with ``tmstarget circuit build``)."""
-    group.add_argument("--n-workers", type=positive_int, metavar="N", help="Dask workers of the local cluster (default: one per core; 1 = no Dask)")
-    group.add_argument("--scheduler", metavar="ADDRESS", help="use an existing Dask cluster (e.g. tcp://host:8786); its workers must see the same paths")
 
 
 def _report_available() -> bool:
@@ -136,21 +105,6 @@ def _layout(args) -> tuple[Path | None, Path, str]:
     return src.resolve(), out, level
 
 
-def check_map_options(circuit: str | None, search_mask: Path | None) -> None:
-    """Check a ``--circuit PATH`` and a ``--search-mask`` file before any BOLD data is read (fail in a second)."""
-    from ...circuits import read_circuit_map, resolve_circuit
-    from ...io.derivatives import load_map
-
-    if circuit not in (None, "sgacc", "convergent"):
-        read_circuit_map(resolve_circuit(circuit).path)
-    if search_mask is not None:
-        if not Path(search_mask).is_file():
-            from ...exceptions import InputError
-
-            raise InputError(f"--search-mask {search_mask} not found — pass a NIfTI mask on the BOLD grid")
-        load_map(search_mask, "search mask")
-
-
 def _check_search_mask_grid(job, search_mask: Path) -> None:
     """Refuse a ``--search-mask`` off the grid of the job's first BOLD run, from the headers, before any cleaning."""
     import nibabel as nib
@@ -163,15 +117,15 @@ def _check_search_mask_grid(job, search_mask: Path) -> None:
 
 def _options(args):
     from ...exceptions import InputError
-    from ...workflow import TargetingOptions
+    from ...targeting import TargetingOptions
 
     extra = cleaning_options(args)
     check_map_options(args.circuit, args.search_mask)
     if args.bootstrap:
         import importlib.util
 
-        if importlib.util.find_spec("tmstarget.reliability") is None:
-            raise InputError("--bootstrap needs tmstarget.reliability, which this installation lacks — leave out --bootstrap or update tmstarget")
+        if importlib.util.find_spec("tmstarget.targeting.uncertainty") is None:
+            raise InputError("--bootstrap needs tmstarget.targeting.uncertainty, which this installation lacks — leave out --bootstrap or update tmstarget")
         extra["bootstrap"] = args.bootstrap
     return TargetingOptions(
         circuit=args.circuit, circuit_label=args.circuit_label, method=args.method,

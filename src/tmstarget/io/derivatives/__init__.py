@@ -36,14 +36,14 @@ from .names import (
     target_files,
     target_path,
 )
-from .read import MotionRun, load_map, read_json_object, read_json_optional, read_motion, read_target, read_targets, target_circuits
-from .write import write_dataset_description, write_reliability_outputs, write_table_outputs, write_target_outputs
+from .read import MotionRun, load_map, load_score_map, read_circuit_targets, read_json_object, read_json_optional, read_motion, read_target, read_targets, target_circuits
+from .write import write_dataset_description, write_map_with_sidecar, write_reliability_outputs, write_table_outputs, write_target_outputs
 
 __all__ = [
     "FILE_MODE", "QC_NAMES", "TARGET_SUFFIX", "MotionRun",
-    "all_or_nothing", "atomic_path", "check_label", "circuit_of", "entities", "load_map", "nifti_image", "participant_dir",
-    "qc_path", "qc_paths", "read_json_object", "read_json_optional", "read_motion", "read_target", "read_targets",
+    "all_or_nothing", "atomic_path", "check_label", "circuit_of", "entities", "load_map", "load_score_map", "nifti_image", "participant_dir",
+    "qc_path", "qc_paths", "read_circuit_targets", "read_json_object", "read_json_optional", "read_motion", "read_target", "read_targets",
     "score_path", "sha256", "sibling", "surface_score_images", "target_circuits", "target_files", "target_path",
-    "volume_score_images", "write_bytes_atomic", "write_dataset_description", "write_image_atomic", "write_json_atomic",
+    "volume_score_images", "write_bytes_atomic", "write_dataset_description", "write_image_atomic", "write_json_atomic", "write_map_with_sidecar",
     "write_nifti_atomic", "write_reliability_outputs", "write_table_outputs", "write_target_outputs", "write_text_atomic",
 ]

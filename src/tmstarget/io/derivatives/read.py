@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ...exceptions import InputError
-from .names import circuit_of, target_files
+from .names import circuit_of, score_path, target_files
 
 
 def read_json_object(path: Path | str, what: str, fix: str) -> dict:
@@ -99,6 +99,27 @@ def read_targets(out_dir: Path | str, circuit: str, participants: list[str] | No
     return found
 
 
+def read_circuit_targets(out_dir: Path | str, circuit: str | None = None) -> tuple[str, list[dict]]:
+    """The circuit (the only one present when ``circuit`` is None) and its target JSONs under a derivatives folder.
+
+    Raises
+    ------
+    InputError
+        No target at all, several circuits and none chosen, or none of the chosen circuit.
+    """
+    labels = target_circuits(out_dir)
+    if not labels:
+        raise InputError(f"no target JSONs (sub-*_desc-<circuit>_target.json) under {out_dir} — run 'tmstarget target' first")
+    if circuit is None:
+        if len(labels) != 1:
+            raise InputError(f"target JSONs of {len(labels)} circuits under {out_dir} (found: {', '.join(labels)}) — choose one with --circuit-label")
+        circuit = labels[0]
+    targets = [read_target(f) for f in target_files(out_dir, circuit)]
+    if not targets:
+        raise InputError(f"no *_desc-{circuit}_target.json under {out_dir} — run 'tmstarget target' first or check --circuit-label")
+    return circuit, targets
+
+
 def load_map(path: Path | str, what: str = "map") -> tuple[np.ndarray, np.ndarray]:
     """A 3-D NIfTI map (a 4-D file with one volume is accepted) as (float32 data, affine).
 
@@ -120,6 +141,17 @@ def load_map(path: Path | str, what: str = "map") -> tuple[np.ndarray, np.ndarra
     if data.ndim != 3:
         raise InputError(f"{what} {path} has shape {data.shape}, expected 3-D — pass one volume")
     return data, np.asarray(img.affine, float)
+
+
+def load_score_map(target_json: Path | str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The score map beside a target JSON (the sibling rule) as (float32 data, affine), zeros and NaN
+    meaning outside the search region (NaN); None when there is none."""
+    path = score_path(target_json)
+    if path is None or not path.is_file():
+        return None
+    data, affine = load_map(path, "score map")
+    data[data == 0] = np.nan
+    return data, affine
 
 
 @dataclass(frozen=True)

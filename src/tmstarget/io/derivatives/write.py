@@ -66,25 +66,25 @@ def write_target_outputs(result, out_dir: Path, participant: str, session: str |
         Paths written: ``"json"``, ``"score"`` (volumes) or ``"score_0"``, … (surfaces), ``"tsnr"`` and ``"motion"``.
     """
     out_dir = Path(out_dir)
-    core, geom = getattr(result, "result", result), getattr(result, "geometry", None)  # a SurfaceTarget wraps a TargetResult
+    surface = getattr(result.geometry, "kind", "volume") == "surface"
     write_dataset_description(out_dir, source)
-    json_path = target_path(out_dir, participant, session, core.circuit, "target", ".json")
+    json_path = target_path(out_dir, participant, session, result.circuit, "target", ".json")
     qc = qc_paths(out_dir, participant, session)
-    if geom is None:
-        images = volume_score_images(core.score_map, core.affine, core.circuit, core.method, out_dir, participant, session)
+    if surface:
+        images = surface_score_images(result.score_map, result.geometry.grayordinates, result.circuit, out_dir, participant, session)
     else:
-        images = surface_score_images(core.score_map, geom, core.circuit, out_dir, participant, session)
-    tsnr = geom is None and core.tsnr_map is not None  # surface tSNR is reported in the JSON's qc only
+        images = volume_score_images(result.score_map, result.affine, result.circuit, result.method, out_dir, participant, session)
+    tsnr = not surface and result.tsnr_map is not None  # surface tSNR is reported in the JSON's qc only
     with all_or_nothing([*images, *([qc["tsnr"]] if tsnr else []), qc["motion"], json_path]):
         for path, img in images.items():
             write_image_atomic(path, img)
         if tsnr:
-            write_nifti_atomic(qc["tsnr"], core.tsnr_map, core.affine, "temporal SNR")
-        write_text_atomic(qc["motion"], core.motion_table())
+            write_nifti_atomic(qc["tsnr"], result.tsnr_map, result.affine, "temporal SNR")
+        write_text_atomic(qc["motion"], result.motion_table())
         write_json_atomic(json_path, result.to_json(participant, session))
-    if geom is None:
-        return {"json": json_path, "score": next(iter(images)), "tsnr": qc["tsnr"], "motion": qc["motion"]}
-    return {"json": json_path, "motion": qc["motion"], **{f"score_{i}": p for i, p in enumerate(images)}}
+    if surface:
+        return {"json": json_path, "motion": qc["motion"], **{f"score_{i}": p for i, p in enumerate(images)}}
+    return {"json": json_path, "score": next(iter(images)), "tsnr": qc["tsnr"], "motion": qc["motion"]}
 
 
 def write_reliability_outputs(results: list[dict], out_dir: Path, source: Path | None = None) -> list[Path]:
@@ -106,3 +106,13 @@ def write_table_outputs(tsv: Path, text: str, sidecar: Path, doc: dict, sidecar_
         if not sidecar_first:
             write_json_atomic(sidecar, doc)
     return Path(tsv)
+
+
+def write_map_with_sidecar(path: Path, volume, affine, intent: str, sidecar: dict) -> tuple[Path, Path]:
+    """A float32 NIfTI map and its JSON sidecar (same name, ``.json``), both or neither."""
+    path = Path(path)
+    side = Path(str(path).removesuffix(".gz").removesuffix(".nii") + ".json")
+    with all_or_nothing([path, side]):
+        write_nifti_atomic(path, volume, affine, intent)
+        write_json_atomic(side, sidecar)
+    return path, side

@@ -12,7 +12,7 @@ import numpy as np
 from scipy import ndimage
 
 from .circuits import sphere_mask
-from .exceptions import InputError
+from ..exceptions import InputError
 
 #: Default left-DLPFC search spheres: (label, MNI centre mm, radius mm).
 DLPFC_SPHERES = (("BA9", (-36.0, 39.0, 43.0), 20.0), ("BA46", (-44.0, 40.0, 29.0), 20.0))

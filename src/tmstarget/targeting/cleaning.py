@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .exceptions import InputError
+from ..exceptions import InputError
 
 #: Default band-pass (Hz).
 HIGH_PASS_HZ = 0.01

@@ -1,7 +1,7 @@
 """Seed maps and circuit similarity by linear algebra on compressed, unit-norm voxel data.
 
 All functions take ``w``, the cleaned data of V voxels in compressed form (r × V, see
-:mod:`tmstarget.clean`) with unit-norm columns, so that ``w[:, i] @ w[:, j]`` is the Pearson correlation of
+:mod:`tmstarget.targeting.cleaning`) with unit-norm columns, so that ``w[:, i] @ w[:, j]`` is the Pearson correlation of
 voxels i and j over the cleaned time series.
 
 The circuit similarity of a search voxel s is the spatial Pearson correlation, over the circuit voxels M,
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .exceptions import InputError
+from ..exceptions import InputError
 
 
 def seed_timecourse(w: np.ndarray, seed_idx: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:

@@ -1,0 +1,32 @@
+"""Targeting: from a participant's runs to a stimulation target with its uncertainty — one path for every input kind.
+
+Read top-down, in the order the data flow:
+
+1. ``circuits``, ``regions`` — what to match (the sgACC seed or a group map) and where to look (left DLPFC);
+2. ``cleaning`` — each run's confound regression, censoring and band-pass as one compressed operator;
+3. ``prepare`` — one pass over the data of any input kind (:class:`VolumeSource`, :class:`SurfaceSource`)
+   giving the compressed cleaned data of each run; ``geometry`` is the interface to where the columns are;
+4. ``components`` — smoothed, normalised components (``w[:, i] @ w[:, j]`` = correlation);
+5. ``scores`` (with the maths in ``connectivity``) — seed and similarity scores of the search region;
+6. ``selection`` — the targeting methods (:data:`METHODS`) turning scores into a target;
+7. ``uncertainty`` — split halves, bootstrap confidence region, scan length, cohort stability;
+8. ``workflow`` — :func:`compute_target`, the whole run; ``result`` — :class:`TargetingOptions`, :class:`TargetResult`.
+
+Nothing here writes files; :mod:`tmstarget.io.derivatives` writes and reads the outputs.
+"""
+
+from .circuits import Circuit, load_circuit_map, resolve_circuit
+from .components import Components, finalize_components
+from .geometry import SurfaceGeometry, VolumeGeometry
+from .prepare import Prepared, SurfaceSource, VolumeSource, components_from, prepare
+from .result import RunInfo, TargetingOptions, TargetResult
+from .scores import Scores, circuit_columns, compute_scores
+from .selection import METHODS, NEIGHBOURHOOD_MM, Selection, choose_target, select_target
+from .workflow import SURFACE_METHODS, compute_target
+
+__all__ = [
+    "Circuit", "Components", "METHODS", "NEIGHBOURHOOD_MM", "Prepared", "RunInfo", "SURFACE_METHODS", "Scores", "Selection",
+    "SurfaceGeometry", "SurfaceSource", "TargetResult", "TargetingOptions", "VolumeGeometry", "VolumeSource",
+    "choose_target", "circuit_columns", "components_from", "compute_scores", "compute_target", "finalize_components",
+    "load_circuit_map", "prepare", "resolve_circuit", "select_target",
+]

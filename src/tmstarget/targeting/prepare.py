@@ -1,0 +1,287 @@
+"""Reading and cleaning a participant's runs in one pass: every input kind, one path.
+
+A *source* knows how to read one input kind — :class:`VolumeSource` (fMRIPrep NIfTI runs, streamed 32
+volumes at a time) or :class:`SurfaceSource` (fsaverage GIFTI pairs or CIFTI) — and gives the geometry
+of its columns, each run's length and TR, the search region and the circuit map. :func:`prepare` does
+the rest the same way for all: confounds and censoring, the cleaning operator of each run
+(:mod:`tmstarget.targeting.cleaning`), the compressed cleaned data ``W_i = P_i X_i`` accumulated while
+the data are read, smoothing, temporal SNR and which columns vary.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .._utils.prefetch import Prefetcher
+from .._utils.progress import progress
+from ..exceptions import InputError
+from ..io.confounds import load_run_confounds
+from .circuits import load_circuit_map
+from .cleaning import run_operator
+from .components import Components, finalize_components
+from .geometry import SurfaceGeometry, VolumeGeometry
+from .regions import check_search_region, dlpfc_search_mask
+from .result import RunInfo, TargetingOptions
+
+logger = logging.getLogger(__name__)
+
+
+class VolumeSource:
+    """fMRIPrep volumetric runs (same grid): headers and masks now, voxel data streamed by :meth:`chunks`."""
+
+    def __init__(self, runs: list) -> None:
+        from ..io.images import bold_shape, check_grid, load_image, load_mask
+
+        self.runs, self.imgs, brain = runs, [], None
+        for run in runs:
+            img = load_image(run.bold, "BOLD")
+            bold_shape(img, run.bold.name)
+            if self.imgs:
+                check_grid(self.imgs[0], img, runs[0].bold.name, run.bold.name)
+            mask, _ = load_mask(run.mask, img, run.bold.name)
+            brain = mask if brain is None else brain & mask
+            self.imgs.append(img)
+        self.brain, self.affine = brain, self.imgs[0].affine
+        self.geometry = VolumeGeometry(brain, self.affine)
+        self.names = [r.bold.name for r in runs]
+        self.confounds = [r.confounds for r in runs]
+        self.space = runs[0].space
+
+    @staticmethod
+    def files(runs: list) -> set[Path]:
+        """Input files of the runs (for the checksums)."""
+        return {p for r in runs for p in (r.bold, r.confounds, r.mask)}
+
+    def n_volumes(self, i: int) -> int:
+        """Volumes of run ``i``."""
+        return self.imgs[i].shape[3]
+
+    def t_r(self, i: int, options: TargetingOptions) -> float:
+        """Repetition time of run ``i`` (s)."""
+        from ..io.images import read_tr
+
+        return read_tr(self.runs[i].bold, self.imgs[i], options.t_r)
+
+    def chunks(self):
+        """(run index, first volume, in-mask data (t, V)) for every chunk of every run, in order."""
+        from ..io.images import stream_masked_volumes
+
+        for i, (img, name) in enumerate(zip(self.imgs, self.names)):
+            for start, x in stream_masked_volumes(img, self.brain, name):
+                yield i, start, x
+
+    def n_chunks(self, infos: list[RunInfo]) -> int:
+        """Chunks :meth:`chunks` yields (for the progress bar)."""
+        return sum(-(-info.n_volumes // 32) for info in infos)
+
+    def search_region(self, options: TargetingOptions) -> np.ndarray:
+        """The default left DLPFC or ``--search-mask``, checked (a volume)."""
+        from ..io.images import load_mask
+
+        if options.search_mask is None:
+            region = dlpfc_search_mask(self.brain, self.affine)
+        else:
+            region = load_mask(options.search_mask, self.imgs[0], self.names[0], "search mask")[0]
+        return check_search_region(region, self.brain)
+
+    def circuit_map(self, circuit) -> np.ndarray | None:
+        """The group circuit map on the grid (None for the sgACC seed circuit)."""
+        return None if circuit.kind == "seed" else load_circuit_map(circuit.path, self.affine, self.brain.shape)
+
+
+class SurfaceSource:
+    """Surface runs (fsaverage GIFTI pairs of one template, or CIFTI with the same columns), read whole."""
+
+    def __init__(self, runs: list, meshes: tuple[Path, Path] | None = None) -> None:
+        from ..surface.geometry import cifti_grayordinates, template_grayordinates
+        from ..surface.io import load_surface_run
+        from ..surface.mesh import load_template, read_mesh
+
+        self.runs, self.data, self.file_tr, grays = runs, [], [], None
+        for run in runs:
+            x, t_r, bm = load_surface_run(run)
+            if grays is None:
+                if bm is None:
+                    grays, self.meshes = template_grayordinates(runs[0].space), load_template(runs[0].space)
+                else:
+                    self.meshes = {h: read_mesh(p) for h, p in zip("LR", meshes)} if meshes else None
+                    grays = cifti_grayordinates(bm, self.meshes, runs[0].space)
+            if x.shape[1] != grays.n:
+                raise InputError(f"{run.name} has {x.shape[1]} columns, the first run {grays.n} — pass runs in the same space and density")
+            x[:, ~np.isfinite(x).all(axis=0)] = 0.0  # e.g. NaN medial wall: constant columns are left out as invalid
+            self.data.append(x)
+            self.file_tr.append(t_r)
+        self.lengths = [x.shape[0] for x in self.data]
+        self.geometry = SurfaceGeometry(grays, self.meshes)
+        self.brain, self.affine = np.ones((grays.n, 1, 1), bool), None
+        self.names = [r.name for r in runs]
+        self.confounds = [r.confounds for r in runs]
+        self.space = runs[0].space
+
+    @staticmethod
+    def files(runs: list) -> set[Path]:
+        """Input files of the runs (for the checksums)."""
+        return {f for r in runs for f in (*r.files, r.confounds)}
+
+    def n_volumes(self, i: int) -> int:
+        """Volumes of run ``i``."""
+        return self.lengths[i]
+
+    def t_r(self, i: int, options: TargetingOptions) -> float:
+        """Repetition time of run ``i`` (s): ``--t-r``, else the sidecar or file metadata."""
+        t_r = options.t_r or self.file_tr[i]
+        if not t_r or not 0 < t_r <= 10:
+            raise InputError(f"{self.names[i]}: no usable repetition time in its JSON sidecar or metadata — pass --t-r SECONDS")
+        return t_r
+
+    def chunks(self):
+        """(run index, 0, data (T, N)) of every run, each run released once read."""
+        for i in range(len(self.data)):
+            x, self.data[i] = self.data[i], None
+            yield i, 0, x
+
+    def n_chunks(self, infos: list[RunInfo]) -> int:
+        """Chunks :meth:`chunks` yields."""
+        return len(infos)
+
+    def search_region(self, options: TargetingOptions) -> np.ndarray:
+        """The default left DLPFC or ``--search-mask`` (NIfTI or GIFTI), one boolean per column, checked."""
+        from ..surface.maps import check_region, dlpfc_search_region, search_region_from_file
+
+        grays = self.geometry.grayordinates
+        region = dlpfc_search_region(grays) if options.search_mask is None else search_region_from_file(options.search_mask, grays)
+        check_region(region)
+        return region
+
+    def circuit_map(self, circuit) -> np.ndarray | None:
+        """The group circuit map at every column (None for the sgACC seed circuit)."""
+        from ..surface.maps import circuit_values
+
+        return None if circuit.kind == "seed" else circuit_values(circuit.path, self.geometry.grayordinates, self.meshes)
+
+
+def open_source(runs: list, meshes: tuple[Path, Path] | None = None) -> VolumeSource | SurfaceSource:
+    """The source for these runs (surface runs have ``files``; volumetric runs a ``bold``)."""
+    return SurfaceSource(runs, meshes) if hasattr(runs[0], "files") else VolumeSource(runs)
+
+
+def clean_runs(source, options: TargetingOptions) -> tuple[list[RunInfo], list]:
+    """Confounds, censoring and cleaning operator of every run; refuses too few volumes left."""
+    infos, confs = [], []
+    for i, name in enumerate(source.names):
+        n_vol, t_r = source.n_volumes(i), source.t_r(i, options)
+        conf = load_run_confounds(
+            source.confounds[i], n_vol, options.confounds_strategy, options.global_signal, options.fd_threshold_mm, options.dvars_threshold,
+        )
+        censored = np.ones(n_vol, bool)
+        censored[conf.sample_mask] = False
+        infos.append(RunInfo(name, n_vol, conf.n_censored, t_r, 0, float(conf.fd_mm.mean()), conf.fd_mm, censored))
+        confs.append(conf)
+        logger.info("%s: %d volumes, %d censored (FD > %s mm), TR %.2f s", name, n_vol, conf.n_censored, options.fd_threshold_mm, t_r)
+    n_kept = sum(c.sample_mask.size for c in confs)
+    if n_kept < options.min_volumes:
+        raise InputError(
+            f"{n_kept} volumes left after censoring over {len(infos)} run(s), need >= {options.min_volumes} — "
+            "raise --fd-threshold, add runs, or lower --min-volumes (targets from short scans are unreliable)"
+        )
+    operators = []
+    for conf, info in zip(confs, infos):
+        op = run_operator(info.n_volumes, info.t_r, conf.confounds, conf.sample_mask, options.high_pass_hz, options.low_pass_hz, name=info.name)
+        info.dof = op.rank
+        operators.append(op)
+    return infos, operators
+
+
+def _variable(moments: np.ndarray, n_volumes: list[int], rtol: float = 1e-6) -> np.ndarray:
+    """Columns whose raw time series vary in every run (SD > ``rtol`` × |mean|, and > 0)."""
+    n = np.asarray(n_volumes, float)[:, None]
+    mean = moments[:, 0] / n
+    var = moments[:, 1] / n - mean**2
+    return np.all(var > np.maximum((rtol * mean) ** 2, 1e-30), axis=0)
+
+
+def _tsnr(moments: np.ndarray, n_volumes: list[int]) -> np.ndarray:
+    """Temporal SNR per column: mean / SD over time (SD with n − 1) of each run, averaged over runs."""
+    n = np.asarray(n_volumes, float)[:, None]
+    mean = moments[:, 0] / n
+    var = np.maximum(moments[:, 1] / n - mean**2, 0.0) * n / np.maximum(n - 1, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_run = np.where(var > 0, mean / np.sqrt(var), np.nan)
+    return np.nanmean(per_run, axis=0)
+
+
+@dataclass
+class Prepared:
+    """A participant's data after one pass over the BOLD files: everything targeting needs.
+
+    Attributes
+    ----------
+    blocks : list of ndarray, each (r_run, V)
+        Compressed cleaned (and smoothed) data of each run; ``operators[i].basis @ blocks[i]`` are the
+        cleaned time series of run i at its kept volumes.
+    operators : list of CleaningOperator
+    infos : list of RunInfo
+    brain, affine, region
+        Voxel grid of the columns (a (V, 1, 1) placeholder and None for surfaces) and the search region.
+    circuit_map : ndarray or None
+        Group circuit map on the grid or per column (None for the sgACC seed circuit).
+    tsnr : ndarray
+        Temporal SNR (a volume, or per column).
+    variable : ndarray of bool
+        Columns whose raw data vary.
+    geometry : VolumeGeometry or SurfaceGeometry
+    """
+
+    blocks: list
+    operators: list
+    infos: list
+    brain: np.ndarray
+    affine: np.ndarray | None
+    region: np.ndarray
+    circuit_map: np.ndarray | None
+    tsnr: np.ndarray
+    variable: np.ndarray
+    geometry: VolumeGeometry | SurfaceGeometry | None = None
+
+
+def prepare(runs: list, options: TargetingOptions, circuit, timings: dict | None = None, meshes: tuple[Path, Path] | None = None,
+            source=None) -> Prepared:
+    """Read and clean the runs in one pass, smooth, load the circuit map (see the module notes)."""
+    timings = {} if timings is None else timings
+    t_start = time.perf_counter()
+    source = open_source(runs, meshes) if source is None else source
+    geometry = source.geometry
+    with Prefetcher(source.chunks(), depth=4) as chunks:  # reading starts in the background
+        infos, operators = clean_runs(source, options)
+        region = source.search_region(options)
+        timings["setup"] = time.perf_counter() - t_start
+        t0 = time.perf_counter()
+        blocks = [np.zeros((op.rank, geometry.n), np.float32) for op in operators]
+        moments = np.zeros((len(infos), 2, geometry.n))  # per run: sum and sum of squares (for tSNR)
+        for i, start, x in progress(chunks, source.n_chunks(infos), "reading BOLD"):
+            blocks[i] += operators[i].projector[:, start : start + x.shape[0]] @ x
+            moments[i, 0] += x.sum(axis=0, dtype=np.float64)
+            moments[i, 1] += np.einsum("tv,tv->v", x, x, dtype=np.float64)
+        timings["read_clean"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if options.fwhm_mm and options.fwhm_mm > 0:
+        blocks = [geometry.smooth(b, options.fwhm_mm) for b in blocks]
+    timings["smooth"] = time.perf_counter() - t0
+    n_volumes = [info.n_volumes for info in infos]
+    tsnr = geometry.to_grid(_tsnr(moments, n_volumes))
+    return Prepared(blocks, operators, infos, source.brain, source.affine, region, source.circuit_map(circuit), tsnr,
+                    _variable(moments, n_volumes), geometry)
+
+
+def components_from(prepared: Prepared) -> Components:
+    """Full-data components of a :class:`Prepared`, exactly as the targeting run builds them."""
+    comp = finalize_components(prepared.blocks, prepared.brain, prepared.affine if prepared.affine is not None else np.eye(4),
+                               variable=prepared.variable, geometry=prepared.geometry)
+    if isinstance(prepared.geometry, SurfaceGeometry):
+        comp.valid &= prepared.geometry.grayordinates.usable  # no coordinates (CIFTI cortex without meshes) or medial wall
+    return comp

@@ -1,0 +1,30 @@
+"""How sure is a target? Split halves, runs, a block-bootstrap confidence region, scan length, cohort stability.
+
+Every analysis re-weights the kept volumes of the runs (:mod:`.weights`) and re-targets the re-weighted
+data without another pass over the voxel data (:mod:`.engine`); :mod:`.summaries` turns the re-weighted
+targets into a confidence region, map agreement and the scan-length curve; :mod:`.participant` runs them
+for one participant (``tmstarget target --bootstrap``), :mod:`.sessions` for its sessions' runs
+(``tmstarget reliability``); :mod:`.cohort` compares
+within- and between-person distances. The method and its accuracy: ``docs/reliability.md``.
+"""
+
+from .cohort import cohort_stability, stability_table
+from .engine import NORM_VOXELS, ResampleModel, resample_model, resample_scores, resample_target
+from .participant import (
+    N_BOOTSTRAP,
+    auto_block_length_s,
+    bootstrap_cloud,
+    bootstrap_confidence,
+    participant_reliability,
+)
+from .sessions import add_session_distances, session_reliability
+from .summaries import CONFIDENCE, PRECISION_MM, confidence_region, icc_2_1, map_agreement, minutes_needed, region_contains, scan_length_curve
+from .weights import Weights, circular_block_bootstrap, kept_times_s, optimal_block_length, split_half_weights, variance_ratio, window_weights
+
+__all__ = [
+    "CONFIDENCE", "NORM_VOXELS", "N_BOOTSTRAP", "PRECISION_MM", "ResampleModel", "Weights",
+    "add_session_distances", "auto_block_length_s", "bootstrap_cloud", "bootstrap_confidence", "circular_block_bootstrap", "cohort_stability",
+    "confidence_region", "icc_2_1", "kept_times_s", "map_agreement", "minutes_needed", "optimal_block_length",
+    "participant_reliability", "region_contains", "resample_model", "resample_scores", "resample_target",
+    "scan_length_curve", "session_reliability", "stability_table", "split_half_weights", "variance_ratio", "window_weights",
+]

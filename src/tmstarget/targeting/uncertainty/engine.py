@@ -1,0 +1,223 @@
+"""How sure is a target? Split halves, runs, a block-bootstrap confidence region, scan length, cohort stability.
+
+Every analysis here re-weights the kept volumes of the runs — a half, one run, the first k minutes, or a
+block-bootstrap resample (counts ``c_t ≥ 0``) — and targets the re-weighted data. Nothing is recomputed from
+the voxel data: run i's cleaned data are ``Y_i = U_i W_i`` (:mod:`tmstarget.targeting.cleaning`), so with ``D = diag(c)``
+
+    Y_iᵀ D Y_i = W_iᵀ (U_iᵀ D U_i) W_i = (R_i W_i)ᵀ (R_i W_i),   R_i = the R of the QR of D^½ U_i  (r_i × r_i),
+
+and a re-weighting maps each compressed voxel column ``w`` to ``R w``, then re-normalised per run (as
+:func:`tmstarget.targeting.components.finalize_components` does). The search-region, seed and r-vectors are mapped
+directly. The circuit similarity (:mod:`tmstarget.targeting.connectivity`) also needs the moments of the M circuit
+voxels, ``G = Σ ŵ ŵᵀ``, ``m = Σ ŵ`` and ``a = Σ c̃ ŵ``, where each ``ŵ_v`` carries its own re-normalisation
+``1/ν_v`` (``ν_v² = Σ_t c_t y_vt²``). Those are exact when ``M ≤ norm_voxels``; otherwise they are the
+full-data moments (computed once) plus a correction estimated on a fixed random subset of ``norm_voxels``
+circuit voxels (a control variate: only the *change* of ``1/ν`` around its mean is sampled). Its error is
+measured in ``benchmarks/reliability.py`` and documented in ``docs/reliability.md``.
+
+Approximation: the resampled series are the cleaned series re-weighted, not the raw series re-cleaned (the
+filter and confound fit are not refitted on each resample or window). As in the targeting itself, inner
+products are not re-centred (the cleaned data are band-passed and have ~zero mean).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...exceptions import InputError
+from ..components import Components
+from ..scores import Scores, circuit_columns
+from ..selection import NEIGHBOURHOOD_MM, choose_target
+from .weights import Weights
+
+#: Circuit voxels whose re-normalisation is computed per resample (more: exact).
+NORM_VOXELS = 20_000
+
+
+@dataclass(frozen=True)
+class ResampleModel:
+    """What stays fixed across re-weightings of one participant's data (built by :func:`resample_model`).
+
+    Columns are those of the full-data :class:`~tmstarget.targeting.components.Components` (unit norm); run i owns rows
+    ``slices[i]`` and has basis ``bases[i]`` (K_i × r_i). ``gram``, ``total``, ``weighted``: full-data circuit
+    moments ``Σ z zᵀ``, ``Σ z``, ``Σ c̃ z`` over the ``n_circuit`` circuit voxels; ``z_sub``, ``y2_sub`` (squared
+    cleaned series per run) and ``c_sub``: the circuit-voxel subset, ``scale`` = M / its size.
+    """
+
+    method: str
+    uses_similarity: bool
+    bases: tuple
+    slices: tuple
+    z_search: np.ndarray
+    z_seed: np.ndarray | None
+    gram: np.ndarray
+    total: np.ndarray
+    weighted: np.ndarray | None
+    c_norm: float
+    z_sub: np.ndarray
+    y2_sub: tuple
+    c_sub: np.ndarray | None
+    n_circuit: int
+    scale: float
+    grid: Components
+    coords: np.ndarray
+    neighbourhood_mm: float
+    seed_tc: np.ndarray
+
+
+def resample_model(
+    comp: Components,
+    scores: Scores,
+    bases: Sequence[np.ndarray],
+    region: np.ndarray,
+    circuit_map: np.ndarray | None,
+    method: str = "robust",
+    neighbourhood_mm: float = NEIGHBOURHOOD_MM,
+    exclude_local_mm: float = 10.0,
+    norm_voxels: int | None = NORM_VOXELS,
+    seed: int | np.random.SeedSequence = 0,
+    chunk: int = 16_384,
+) -> ResampleModel:
+    """Precompute everything a re-weighting does not change.
+
+    Parameters
+    ----------
+    comp, scores
+        Full-data components and scores (:func:`~tmstarget.targeting.scores.compute_scores` with the same region,
+        circuit and ``exclude_local_mm``; with the similarity when ``method`` selects on it).
+    bases : sequence of ndarray, each (K_i, r_i)
+        ``CleaningOperator.basis`` of each run, in the order of the component rows.
+    norm_voxels : int or None
+        Circuit voxels whose re-normalisation is computed per resample; None or ≥ M: all (exact).
+    seed : int or SeedSequence
+        Seeds the choice of that subset.
+    """
+    _, raw = choose_target(method, comp, scores, neighbourhood_mm)
+    uses_similarity = scores.similarity is not None and raw is scores.similarity
+    seed_idx, circuit_idx, c = circuit_columns(comp, region, circuit_map, exclude_local_mm)
+    n_circ, r = circuit_idx.size, comp.w.shape[0]
+    bounds = np.cumsum([0] + [b.shape[1] for b in bases])
+    if bounds[-1] != r or n_circ < 3:
+        raise InputError(f"{bounds[-1]} run components for {r} data rows and {n_circ} circuit voxels — pass the operators of the same runs and a circuit in MNI space")
+    c_t = None if c is None else c - c.mean()
+    gram, total, weighted = np.zeros((r, r)), np.zeros(r), np.zeros(r)
+    if uses_similarity or c is not None:
+        for j in range(0, n_circ, chunk):
+            blk = comp.w[:, circuit_idx[j : j + chunk]].astype(np.float64)
+            gram += blk @ blk.T if uses_similarity else 0.0
+            total += blk.sum(axis=1)
+            weighted += 0.0 if c_t is None else blk @ c_t[j : j + chunk]
+    n_sub = n_circ if norm_voxels is None else min(int(norm_voxels), n_circ)
+    n_sub = n_sub if (uses_similarity or c is not None) else 0  # only the similarity and a map's seed need the moments
+    sub = np.sort(np.random.default_rng(seed).choice(n_circ, n_sub, replace=False))
+    z_sub = comp.w[:, circuit_idx[sub]]
+    slices = tuple(slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]))
+    flat = np.zeros(comp.brain.size, bool)
+    flat[comp.flat[scores.search_idx]] = True
+    n_s = scores.search_idx.size
+    return ResampleModel(
+        method=method, uses_similarity=uses_similarity, bases=tuple(np.asarray(b, np.float64) for b in bases), slices=slices,
+        z_search=comp.w[:, scores.search_idx], z_seed=None if seed_idx is None else comp.w[:, seed_idx],
+        gram=gram, total=total, weighted=None if c_t is None else weighted, c_norm=0.0 if c_t is None else float(np.linalg.norm(c_t)),
+        z_sub=z_sub, y2_sub=tuple(np.square(np.asarray(u, z_sub.dtype) @ z_sub[sl]) for u, sl in zip(bases, slices)),
+        c_sub=None if c_t is None else c_t[sub], n_circuit=n_circ, scale=n_circ / max(n_sub, 1),
+        grid=Components(w=np.zeros((0, n_s)), valid=np.ones(n_s, bool), brain=flat.reshape(comp.brain.shape, order="F"), affine=comp.affine),
+        coords=scores.coords, neighbourhood_mm=neighbourhood_mm, seed_tc=scores.seed_tc,
+    )
+
+
+def _factors(model: ResampleModel, weights: Weights) -> list[np.ndarray | None]:
+    """Per run, R with RᵀR = Uᵀ diag(c) U (None for a run without weight)."""
+    out = []
+    for u, c in zip(model.bases, weights):
+        c = np.asarray(c, float)
+        if c.shape != (u.shape[0],) or np.any(c < 0):
+            raise InputError(f"weights must be {u.shape[0]} non-negative values for this run, got shape {c.shape} — one weight per kept volume")
+        out.append(np.linalg.qr(np.sqrt(c)[:, None] * u, mode="r") if c.sum() > 0 else None)
+    if all(f is None for f in out):
+        raise InputError("every volume has weight 0 — give some volumes positive weight")
+    return out
+
+
+def _inverse(nu: np.ndarray) -> np.ndarray:
+    ok = nu > 1e-10 * max(float(nu.max(initial=0.0)), 1e-300)
+    return np.where(ok, 1.0 / np.where(ok, nu, 1.0), 0.0)
+
+
+def _apply(model: ResampleModel, rs: list, z: np.ndarray) -> np.ndarray:
+    """Re-weighted columns ``z``, re-normalised per run and overall as finalize_components does."""
+    out = np.zeros(z.shape)
+    for sl, f in zip(model.slices, rs):
+        if f is not None:
+            p = f @ z[sl]
+            out[sl] = p * _inverse(np.sqrt(np.einsum("ij,ij->j", p, p)))
+    return out / math.sqrt(sum(f is not None for f in rs))
+
+
+def _moments(model: ResampleModel, rs: list, weights: Weights):
+    """Re-weighted circuit moments ``(G, m, a)`` in re-weighted coordinates (None when not needed).
+
+    Control variate: the full-data moments scaled by each run's mean re-normalisation ``κ_i``, plus
+    ``M/N ×`` the subset's difference between its exact re-normalisation and ``κ_i`` (exact when N = M).
+    """
+    used = math.sqrt(sum(f is not None for f in rs))
+    row_scale = np.zeros(model.z_sub.shape)
+    for sl, f, c, y2 in zip(model.slices, rs, weights, model.y2_sub):
+        if f is not None:
+            row_scale[sl] = _inverse(np.sqrt(np.maximum(np.asarray(c) @ y2, 0.0))) / used
+    kappa = row_scale.mean(axis=1)
+    a_sub = model.z_sub * row_scale.astype(model.z_sub.dtype)
+    b_sub = model.z_sub * kappa[:, None].astype(model.z_sub.dtype)
+    diff = a_sub - b_sub
+    g = m = a = None
+    if model.uses_similarity:
+        x = (diff @ (a_sub + b_sub).T).astype(np.float64)  # = A Aᵀ − B Bᵀ after symmetrising
+        g = kappa[:, None] * model.gram * kappa[None, :] + model.scale * 0.5 * (x + x.T)
+        m = kappa * model.total + model.scale * diff.sum(axis=1, dtype=np.float64)
+    if model.c_sub is not None:
+        a = kappa * model.weighted + model.scale * (diff.astype(np.float64) @ model.c_sub)
+    big_r = np.zeros((kappa.size, kappa.size))
+    for sl, f in zip(model.slices, rs):
+        if f is not None:
+            big_r[sl, sl] = f
+    return (None if g is None else big_r @ g @ big_r.T), (None if m is None else big_r @ m), (None if a is None else big_r @ a)
+
+
+def resample_scores(model: ResampleModel, weights: Weights) -> tuple[Scores, np.ndarray]:
+    """Scores of the search voxels under a re-weighting, and the re-weighted search columns (r, S).
+
+    ``seed`` is always computed; ``similarity`` when the model's method selects on it.
+    """
+    rs = _factors(model, weights)
+    ws = _apply(model, rs, model.z_search)
+    g, m, a = _moments(model, rs, weights) if (model.uses_similarity or model.z_seed is None) else (None, None, None)
+    seed = -_apply(model, rs, model.z_seed).mean(axis=1) if model.z_seed is not None else a
+    seed = seed / np.linalg.norm(seed)
+    sim = None
+    if model.uses_similarity:
+        n, proj_m = model.n_circuit, ws.T @ m
+        if model.z_seed is not None:  # the circuit values are the re-weighted sgACC map itself
+            gs = g @ seed
+            c_bar = float(seed @ m) / n
+            num, c_norm = ws.T @ gs - proj_m * c_bar, math.sqrt(max(float(seed @ gs) - n * c_bar**2, 0.0))
+        else:
+            num, c_norm = ws.T @ a, model.c_norm
+        quad = np.einsum("is,is->s", ws, g @ ws)
+        var = quad - proj_m**2 / n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sim = num / (c_norm * np.sqrt(var))
+        sim[~(var > 1e-12 * np.maximum(quad, 1e-300))] = np.nan
+    scores = Scores(search_idx=np.arange(ws.shape[1]), coords=model.coords, seed=seed @ ws, seed_tc=seed, similarity=sim)
+    return scores, ws
+
+
+def resample_target(model: ResampleModel, weights: Weights) -> tuple[np.ndarray, np.ndarray]:
+    """Target (MNI mm) and the raw score map it was chosen on (over the search voxels), under a re-weighting."""
+    scores, ws = resample_scores(model, weights)
+    grid = Components(w=ws, valid=model.grid.valid, brain=model.grid.brain, affine=model.grid.affine)
+    sel, raw = choose_target(model.method, grid, scores, model.neighbourhood_mm)
+    return np.asarray(sel.coord_mm, float), raw

@@ -1,0 +1,187 @@
+"""One participant's reliability (``tmstarget reliability``) and bootstrap confidence region (``target --bootstrap``)."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..._utils.progress import progress
+from ..components import Components
+from ..prepare import components_from
+from ..scores import Scores, compute_scores
+from ..selection import NEIGHBOURHOOD_MM, choose_target
+from .engine import NORM_VOXELS, ResampleModel, resample_model, resample_target
+from .summaries import CONFIDENCE, PRECISION_MM, confidence_region, map_agreement, minutes_needed, scan_length_curve
+from .weights import circular_block_bootstrap, kept_times_s, optimal_block_length, split_half_weights, variance_ratio
+
+#: Default number of bootstrap resamples.
+N_BOOTSTRAP = 200
+
+
+def auto_block_length_s(model: ResampleModel, t_r: Sequence[float], n_probes: int = 32) -> float:
+    """Block length (s) from the autocorrelation of the series the target depends on.
+
+    :func:`optimal_block_length` of the products ``y_seed(t) · y_s(t)`` (whose means are the seed
+    correlations) of ``n_probes`` search voxels spread over the region, per run; the median, in seconds.
+    """
+    probes = np.unique(np.linspace(0, model.z_search.shape[1] - 1, n_probes).astype(int))
+    lengths = []
+    for u, sl, tr in zip(model.bases, model.slices, t_r):
+        ys, yp = u @ model.seed_tc[sl], u @ model.z_search[sl][:, probes].astype(np.float64)
+        lengths += [optimal_block_length(ys * yp[:, j]) * tr for j in range(probes.size)]
+    return float(np.median(lengths))
+
+
+def _one_blas_thread():
+    """Resamples are many small matrix products: one BLAS thread avoids threading overhead and contention."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
+def _rounded(x, nd: int = 1):
+    return [round(float(v), nd) for v in np.ravel(x)] if np.ndim(x) else round(float(x), nd)
+
+
+def _region_json(region: dict) -> dict:
+    return {"level": region["level"], "centre_mni": _rounded(region["centre_mni"]), "semi_axes_mm": _rounded(region["semi_axes_mm"]),
+            "axes": [_rounded(a, 4) for a in region["axes"]]}
+
+
+def bootstrap_cloud(model: ResampleModel, n_kept: Sequence[int], block_volumes: Sequence[int], n: int, rng: np.random.Generator) -> np.ndarray:
+    """Targets (n, 3) of ``n`` circular-block-bootstrap resamples."""
+    resamples = circular_block_bootstrap(n_kept, block_volumes, n, rng)
+    return np.array([resample_target(model, w)[0] for w in progress(resamples, n, "bootstrap")])
+
+
+def participant_reliability(
+    comp: Components,
+    operators: Sequence,
+    t_r: Sequence[float],
+    n_volumes: Sequence[int],
+    region: np.ndarray,
+    circuit_map: np.ndarray | None = None,
+    method: str = "robust",
+    neighbourhood_mm: float = NEIGHBOURHOOD_MM,
+    exclude_local_mm: float = 10.0,
+    n_bootstrap: int = N_BOOTSTRAP,
+    seed: int = 0,
+    block_length_s: float | None = None,
+    norm_voxels: int | None = NORM_VOXELS,
+    level: float = CONFIDENCE,
+    scores: Scores | None = None,
+) -> dict:
+    """Split-half, run-vs-run, bootstrap and scan-length reliability of one participant's target.
+
+    Parameters
+    ----------
+    comp : Components
+        Full-data components (:func:`~tmstarget.targeting.components.finalize_components` of the runs' smoothed blocks).
+    operators : sequence of CleaningOperator
+        The runs' cleaning operators, in the order of the blocks.
+    t_r, n_volumes : sequence
+        Repetition time (s) and number of acquired volumes of each run.
+    region, circuit_map, method, neighbourhood_mm, exclude_local_mm
+        As for ``tmstarget target``.
+    n_bootstrap : int
+        Bootstrap resamples (0 = no bootstrap).
+    seed : int
+        Seeds the bootstrap and the circuit-voxel subset: same input and seed, same output.
+    block_length_s : float, optional
+        Bootstrap block length; default :func:`auto_block_length_s`.
+    norm_voxels : int or None
+        See :func:`resample_model`.
+    scores : Scores, optional
+        Full-data scores, when already computed.
+
+    Returns
+    -------
+    dict
+        JSON-ready (coordinates and distances rounded to 0.1 mm); see ``docs/reliability.md``.
+    """
+    full, model, boot_seed = _setup(comp, scores, operators, region, circuit_map, method, neighbourhood_mm, exclude_local_mm, norm_voxels, seed)
+    n_kept = [op.sample_mask.size for op in operators]
+    ones = [np.ones(k) for k in n_kept]
+    dist = lambda a, b: round(float(np.linalg.norm(np.asarray(a) - b)), 1)  # noqa: E731
+    out: dict = {"method": method, "target_mni": _rounded(full), "n_volumes_used": int(sum(n_kept))}
+    with _one_blas_thread():
+        halves = split_half_weights(ones)
+        (t1, m1), (t2, m2) = (resample_target(model, h) for h in halves)
+        out["split_half_distance_mm"] = dist(t1, t2)
+        out["split_half"] = {"first_half_mni": _rounded(t1), "second_half_mni": _rounded(t2), "n_volumes": [int(sum(x.sum() for x in h)) for h in halves]}
+        out["score_map_agreement"] = {k: (None if v is None else round(v, 4)) for k, v in map_agreement(m1, m2).items()}
+        if len(operators) > 1:
+            runs = [resample_target(model, [ones[j] * (j == i) for j in range(len(ones))])[0] for i in range(len(ones))]
+            out["run_targets_mni"] = [_rounded(t) for t in runs]
+            out["run_distances_mm"] = [{"runs": [i, j], "distance_mm": dist(runs[i], runs[j])} for i in range(len(runs)) for j in range(i + 1, len(runs))]
+        if n_bootstrap > 0:
+            out.update(_bootstrap_summary(model, operators, t_r, n_bootstrap, boot_seed, block_length_s, full, level))
+        curve = scan_length_curve(model, kept_times_s([op.sample_mask for op in operators], t_r, n_volumes), full)
+    out["scan_length_curve"] = [{**r, "minutes": round(r["minutes"], 2), "target_mni": _rounded(r["target_mni"]), "distance_mm": round(r["distance_mm"], 1),
+                                 "split_half_distance_mm": round(r["split_half_distance_mm"], 1)} for r in curve]
+    out["minutes_for_3mm"] = minutes_needed(curve, PRECISION_MM)
+    out["minutes_total"] = round(curve[-1]["minutes"], 2) if curve else None
+    return out
+
+
+def _setup(comp, scores, operators, region, circuit_map, method, neighbourhood_mm, exclude_local_mm, norm_voxels, seed):
+    """Full-data target, resample model and bootstrap seed (the subset and the resamples get independent streams)."""
+    if scores is None:
+        scores = compute_scores(comp, region, circuit_map, True, exclude_local_mm)
+    full, _ = choose_target(method, comp, scores, neighbourhood_mm)
+    sub_seed, boot_seed = np.random.SeedSequence(seed).spawn(2)
+    model = resample_model(comp, scores, [op.basis for op in operators], region, circuit_map, method, neighbourhood_mm, exclude_local_mm, norm_voxels, sub_seed)
+    return np.asarray(full.coord_mm, float), model, boot_seed
+
+
+def _bootstrap_summary(model: ResampleModel, operators, t_r, n, boot_seed, block_length_s, centre, level) -> dict:
+    """Bootstrap cloud and the confidence region from its deviations, scaled by 1/√(:func:`variance_ratio`)."""
+    block_s = auto_block_length_s(model, t_r) if block_length_s is None else float(block_length_s)
+    block_vol = [max(1, int(round(block_s / tr))) for tr in t_r]
+    cloud = bootstrap_cloud(model, [op.sample_mask.size for op in operators], block_vol, n, np.random.default_rng(boot_seed))
+    ratio = variance_ratio(operators, block_vol)
+    scaled = centre + (cloud - centre) / math.sqrt(ratio)
+    region = confidence_region(scaled, centre, level, float(np.sqrt((model.grid.affine[:3, :3] ** 2).sum(0)).mean()))
+    return {
+        "confidence_level": level,
+        "confidence_radius_mm": round(region["radius_mm"], 1),
+        "confidence_ellipsoid": _region_json(region),
+        "bootstrap": {"n_resamples": int(n), "block_length_s": round(block_s, 1), "block_length_volumes": block_vol,
+                      "variance_ratio": round(ratio, 4), "deviation_scale": round(1 / math.sqrt(ratio), 4),
+                      "norm_voxels": model.z_sub.shape[1] or None, "n_circuit_voxels": model.n_circuit,
+                      "targets_mni": [_rounded(t) for t in cloud]},
+    }
+
+
+def bootstrap_confidence(prepared, options, n: int = N_BOOTSTRAP, seed: int = 0, *, components: Components | None = None,
+                         scores: Scores | None = None, block_length_s: float | None = None, norm_voxels: int | None = NORM_VOXELS) -> dict:
+    """Bootstrap confidence region of a targeting run, for ``tmstarget target --bootstrap N``.
+
+    Parameters
+    ----------
+    prepared : tmstarget.targeting.prepare.Prepared
+        Output of :func:`tmstarget.targeting.prepare.prepare`.
+    options : tmstarget.targeting.result.TargetingOptions
+    n, seed : int
+        Resamples and seed.
+    components, scores : optional
+        The run's full-data components and scores, to avoid recomputing them.
+
+    Returns
+    -------
+    dict
+        ``confidence_radius_mm``, ``confidence_level``, ``confidence_ellipsoid`` and ``bootstrap`` (settings,
+        ``seed`` and the point cloud ``targets_mni``), JSON-ready.
+    """
+    comp = components if components is not None else components_from(prepared)
+    full, model, boot_seed = _setup(comp, scores, prepared.operators, prepared.region, prepared.circuit_map, options.method,
+                                    options.neighbourhood_mm, options.exclude_local_mm, norm_voxels, seed)
+    with _one_blas_thread():
+        out = _bootstrap_summary(model, prepared.operators, [info.t_r for info in prepared.infos], n, boot_seed, block_length_s, full, CONFIDENCE)
+    out["bootstrap"]["seed"] = seed
+    return out

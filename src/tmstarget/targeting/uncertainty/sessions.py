@@ -1,0 +1,54 @@
+"""Reliability of a participant's sessions from their runs: what ``tmstarget reliability ... participant`` computes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ... import __version__
+from ..circuits import resolve_circuit
+from ..prepare import components_from, prepare
+from ..result import TargetingOptions
+from .engine import NORM_VOXELS
+from .participant import N_BOOTSTRAP, participant_reliability
+
+
+def session_reliability(runs: list, options: TargetingOptions, participant: str, session: str | None, *, n_bootstrap: int = N_BOOTSTRAP,
+                        seed: int = 0, block_length_s: float | None = None, norm_voxels: int | None = NORM_VOXELS) -> dict:
+    """Read and clean one session's runs as ``tmstarget target`` does, then :func:`participant_reliability`.
+
+    Returns
+    -------
+    dict
+        The reliability JSON (docs/outputs.md): ``participant``, ``session``, ``space``, ``circuit``, ``runs``,
+        ``n_volumes_censored``, the results of :func:`participant_reliability` (run pairs named by file),
+        ``parameters`` and ``tmstarget_version``.
+    """
+    circuit = resolve_circuit(options.circuit, options.circuit_label)
+    prep = prepare(runs, options, circuit)
+    comp = components_from(prep)
+    prep.blocks.clear()  # the components hold a copy; free the blocks
+    res = participant_reliability(
+        comp, prep.operators, [i.t_r for i in prep.infos], [i.n_volumes for i in prep.infos], prep.region, prep.circuit_map,
+        method=options.method, neighbourhood_mm=options.neighbourhood_mm, exclude_local_mm=options.exclude_local_mm,
+        n_bootstrap=n_bootstrap, seed=seed, block_length_s=block_length_s, norm_voxels=norm_voxels,
+    )
+    names = [r.name for r in runs]
+    for row in res.get("run_distances_mm", []):
+        row["runs"] = [names[i] for i in row["runs"]]
+    head = {"participant": participant, "session": session, "space": runs[0].space, "circuit": circuit.label, "runs": names,
+            "n_volumes_censored": sum(i.n_censored for i in prep.infos)}
+    params = {"seed": seed, "fwhm_mm": options.fwhm_mm, "fd_threshold_mm": options.fd_threshold_mm,
+              "confounds_strategy": options.confounds_strategy + ("+gsr" if options.global_signal else ""), "neighbourhood_mm": options.neighbourhood_mm,
+              "search_mask": "default-left-dlpfc" if options.search_mask is None else Path(options.search_mask).name}
+    return {**head, **res, "parameters": params, "tmstarget_version": __version__}
+
+
+def add_session_distances(results: list[dict]) -> list[dict]:
+    """With several sessions of one participant, add to each its ``session_distances_mm`` to the others (in place)."""
+    for a in results:
+        if len(results) > 1:
+            a["session_distances_mm"] = {str(b["session"]): round(float(np.linalg.norm(np.subtract(a["target_mni"], b["target_mni"]))), 1)
+                                         for b in results if b is not a}
+    return results

@@ -1,0 +1,131 @@
+"""The participant-level targeting run: runs in (volume, fsaverage or CIFTI), a :class:`TargetResult` out.
+
+One path for every input kind: :func:`~tmstarget.targeting.prepare.prepare` reads and cleans the runs,
+:func:`~tmstarget.targeting.components.finalize_components` normalises them,
+:func:`~tmstarget.targeting.scores.compute_scores` scores the search region,
+:func:`~tmstarget.targeting.selection.choose_target` picks the target and, when asked,
+:func:`~tmstarget.targeting.uncertainty.bootstrap_confidence` gives its confidence radius. Nothing is
+written here (see :func:`tmstarget.io.derivatives.write_target_outputs`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ..exceptions import InputError
+from ..io.derivatives import sha256
+from .circuits import resolve_circuit
+from .geometry import SurfaceGeometry
+from .prepare import SurfaceSource, VolumeSource, components_from, prepare
+from .result import TargetingOptions, TargetResult
+from .scores import compute_scores
+from .selection import METHODS, choose_target
+
+logger = logging.getLogger(__name__)
+
+#: Methods that work on surfaces (``cluster`` labels voxels of a grid).
+SURFACE_METHODS = ("robust", "similarity", "seedmap", "hierarchical")
+
+
+def hash_inputs(files: list[Path], root: Path | None) -> dict[str, str]:
+    """SHA-256 of each file, keyed by its path relative to ``root`` (absolute when outside it or no root)."""
+    out = {}
+    for f in files:
+        key = str(f.relative_to(root)) if root is not None and f.is_relative_to(root) else str(f)
+        out[key] = sha256(f)
+    return out
+
+
+def _check(runs: list, options: TargetingOptions, surface: bool) -> None:
+    if not surface and options.method not in METHODS:
+        raise InputError(f"unknown method '{options.method}' — choose one of {', '.join(METHODS)}")
+    if surface and options.method not in SURFACE_METHODS:
+        raise InputError(f"method '{options.method}' is not available on surfaces — choose one of {', '.join(SURFACE_METHODS)}")
+    if not runs:
+        raise InputError("no runs to process — check the inputs")
+    if surface and options.bootstrap:
+        raise InputError("--bootstrap is not available for surface data yet (the confidence radius is computed on voxels) — leave it out")
+
+
+def compute_target(runs: list, options: TargetingOptions = TargetingOptions(), root: Path | None = None,
+                   meshes: tuple[Path, Path] | None = None) -> TargetResult:
+    """Clean the runs, score the search region against the circuit and pick the target.
+
+    Parameters
+    ----------
+    runs : list of Run or SurfaceRun
+        One or more runs of one participant: volumetric (same grid, with confounds and masks) or surface
+        (GIFTI pairs of one template, or CIFTI with the same columns).
+    options : TargetingOptions
+        Parameters; for surfaces ``fwhm_mm`` is applied on the mesh and ``search_mask`` may be NIfTI or GIFTI.
+    root : Path, optional
+        Folder the ``inputs`` checksums are reported relative to (the fMRIPrep folder).
+    meshes : (Path, Path), optional
+        Left and right midthickness GIFTIs (MNI mm) giving CIFTI cortical vertices their coordinates.
+
+    Returns
+    -------
+    TargetResult
+        With the geometry of the columns and, for surfaces, the target's column.
+    """
+    surface = bool(runs) and hasattr(runs[0], "files")
+    _check(runs, options, surface)
+    t_start = time.perf_counter()
+    timings: dict[str, float] = {}
+    circuit = resolve_circuit(options.circuit, options.circuit_label)
+    kind = SurfaceSource if surface else VolumeSource
+    files = sorted(kind.files(runs) | ({circuit.path} if circuit.path else set()))
+    files += [Path(options.search_mask)] if options.search_mask else []
+    hasher = ThreadPoolExecutor(max_workers=1)
+    hashes = hasher.submit(hash_inputs, files, root)
+    try:
+        source = kind(runs, meshes) if surface else kind(runs)
+        return _compute(source, options, circuit, hashes, timings, t_start)
+    finally:
+        hasher.shutdown(wait=True, cancel_futures=True)
+
+
+def _compute(source, options, circuit, hashes, timings, t_start) -> TargetResult:
+    prep = prepare(source.runs, options, circuit, timings, source=source)
+    t0 = time.perf_counter()
+    comp = components_from(prep)
+    scores = compute_scores(comp, prep.region, prep.circuit_map, options.method == "similarity", options.exclude_local_mm)
+    selection, raw = choose_target(options.method, comp, scores, options.neighbourhood_mm)
+    timings["score_select"] = time.perf_counter() - t0
+    confidence = None
+    if options.bootstrap > 0:
+        from .uncertainty import bootstrap_confidence
+
+        t0 = time.perf_counter()
+        confidence = bootstrap_confidence(prep, options, options.bootstrap, options.bootstrap_seed, components=comp, scores=scores)
+        timings["bootstrap"] = time.perf_counter() - t0
+    score_map = prep.geometry.to_grid(selection.selection_map, scores.search_idx)  # NaN = outside the search region
+    column = int(scores.search_idx[selection.index])
+    timings["total"] = time.perf_counter() - t_start
+    where = ""
+    if isinstance(prep.geometry, SurfaceGeometry):
+        g = prep.geometry.grayordinates
+        where = f"vertex {g.hemi[column]}{g.vertex[column]}, "
+    logger.info("target (%s, %s): %sMNI (%.1f, %.1f, %.1f), score %.3f", circuit.label, options.method, where, *selection.coord_mm, selection.score)
+    return TargetResult(
+        target_mni=selection.coord_mm,
+        score=selection.score,
+        score_raw=float(raw[selection.index]),
+        circuit=circuit.label,
+        method=options.method,
+        space=source.space,
+        runs=prep.infos,
+        score_map=score_map,
+        affine=prep.affine,
+        n_search_voxels=int(scores.search_idx.size),
+        tsnr_map=prep.tsnr,
+        confidence=confidence,
+        inputs=hashes.result(),
+        timings_s=timings,
+        options=options,
+        geometry=prep.geometry,
+        column=column,
+    )
