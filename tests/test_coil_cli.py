@@ -156,7 +156,7 @@ def test_handle_words_and_brainsight_coordinate_system(tmp_path, capsys):
     [
         (["--brainsight-image", "{small}"], "outside small.nii.gz's field of view"),
         (["--brainsight-image", "{mni}", "--brainsight-coords", "NIfTI:Scanner"], "it offers: NIfTI:MNI-152"),
-        (["--brainsight-image", "{tmp}/missing.nii.gz"], "Brainsight image"),
+        (["--brainsight-image", "{tmp}/missing.nii.gz"], "missing.nii.gz not found"),
         (["--brainsight-version", "14", "--brainsight-coords", "NIfTI:Aligned"], "not one of"),
     ],
 )
@@ -172,7 +172,10 @@ def test_brainsight_image_errors(tmp_path, capsys, extra, message):
     out = tmp_path / "x.txt"
     argv = ["coil", "--target=-40,42,30", "--brainsight", str(out)]
     argv += [e.format(small=tmp_path / "small.nii.gz", mni=tmp_path / "mni.nii.gz", tmp=tmp_path) for e in extra]
-    code = main(argv)
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # a missing input file is refused while parsing
+        code = exc.code
     captured = capsys.readouterr()
     assert code == 2 and captured.out == "" and not out.exists()
     lines = captured.err.strip().splitlines()
@@ -183,7 +186,8 @@ def test_brainsight_image_errors(tmp_path, capsys, extra, message):
     "argv, message",
     [
         (["coil", "--target", "1,2"], "three numbers"),
-        (["coil", "--target=-40,42,30", "--t1w", "x.nii.gz"], "--t1w needs the transforms"),
+        (["coil", "--target=-40,42,30", "--t1w", "x.nii.gz"], "x.nii.gz not found"),
+        (["coil", "--target=-40,42,30", "--t1w", __file__], "--t1w needs the transforms"),
         (["coil", "--target=-40,42,30", "--circuit", "convergent"], "add --optimize"),
         (["coil", "--target=-40,42,30", "--optimize"], "needs the target's score map"),
         (["coil", "--target-json", "missing_target.json"], "not found"),

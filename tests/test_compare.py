@@ -210,4 +210,4 @@ def test_a_mask_is_not_a_circuit_and_an_empty_coordinates_file_is_one_line(tmp_p
     (tmp_path / "empty.csv").write_text("")
     assert main(["score", "--circuit", str(tmp_path / "roi.nii.gz"), "--coords-file", str(tmp_path / "empty.csv")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "is not a readable CSV/TSV table" in err[0] and "Traceback" not in err[0]
+    assert len(err) == 1 and "empty.csv is empty" in err[0] and "Traceback" not in err[0]

@@ -151,7 +151,7 @@ def test_cohort_report(out_dir):
         ({"participant": "01", "circuit": "convergent"}, r"no 'convergent' target .*\(circuits: sgacc\)"),
         ({"participant": "../01"}, r"not a usable label"),
         ({"participant": "01", "extras": {"colour": "red"}}, r"unknown report extras colour — use"),
-        ({"participant": "01", "extras": {"madrs": "/no/such.tsv"}}, r"cannot read MADRS table"),
+        ({"participant": "01", "extras": {"madrs": "/no/such.tsv"}}, r"MADRS table /no/such.tsv not found"),
         ({"participant": "01", "extras": {"protocol": {"dose": {}}}}, r"tmstarget protocol --json"),
         ({"participant": "01", "extras": {"head_measurements": {"nasion_inion_cm": 36}}}, r"head measurements must give"),
     ],

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._utils.ids import participant_label
 from .exceptions import InputError
 from .targeting import Components
 from .targeting.circuits import sphere_mask
@@ -87,7 +88,7 @@ def sites_from_table(table, name: str = "sites table", min_sites: int = 5) -> Si
         raise InputError(f"{name} has {len(values)} site(s), need >= {min_sites} to correlate connectivity with improvement — add sites")
     if np.ptp(values[:, 3]) == 0:
         raise InputError(f"{name}: every improvement is {values[0, 3]:g} — the map needs sites with different outcomes")
-    labels = tuple(str(p).removeprefix("sub-") for p in table[cols["participant"]])
+    labels = tuple(participant_label(p, f"{name} row {i + 2}: participant") for i, p in enumerate(table[cols["participant"]]))
     return Sites(labels, values[:, :3], values[:, 3])
 
 
@@ -330,7 +331,6 @@ def build_circuit(sites: Sites, jobs: list, options, mode: str = "normative", ra
         label = jobs[k].participant
         if exc is not None:
             failed[label] = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
-            logger.error("tmstarget: error: sub-%s: %s", label, failed[label])
             continue
         flat, maps, shape, affine = res
         if grid is None:
@@ -339,8 +339,12 @@ def build_circuit(sites: Sites, jobs: list, options, mode: str = "normative", ra
             raise InputError(f"sub-{label}'s BOLD grid {tuple(shape)} differs from the first participant's {grid[0]} — use one fMRIPrep output space and resolution")
         averager.add(flat, maps, rows[k])
         used.append(label)
-    if averager is None:
-        raise InputError("no participant's rest data could be used — see the errors above")
+    if averager is None:  # every participant failed: one line, the first failure (the others are usually the same)
+        label, why = next(iter(failed.items()))
+        others = f" (and {len(failed) - 1} other participant(s))" if len(failed) > 1 else ""
+        raise InputError(f"no participant's rest data could be used{others}: sub-{label}: {why}")
+    for label, why in failed.items():
+        logger.error("tmstarget: error: sub-%s: %s", label, why)
     mean = averager.mean()
     keep = np.isfinite(mean).any(axis=1)
     if keep.sum() < 5:

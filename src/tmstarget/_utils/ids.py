@@ -41,3 +41,17 @@ def participant_label(value: object, what: str = "participant id") -> str:
 def same_participant(a: object, b: object) -> bool:
     """Whether two ids name the same participant (``01`` and ``sub-01`` do)."""
     return str(a).strip().removeprefix("sub-") == str(b).strip().removeprefix("sub-")
+
+
+def check_same_participant(found: object, expected: str, what: str) -> None:
+    """Refuse a file made for another participant; ``found`` None or empty (not recorded) passes.
+
+    Raises
+    ------
+    InputError
+        ``found`` names another participant than ``expected``.
+    """
+    if found is None or str(found).strip() == "" or same_participant(found, expected):
+        return
+    raise InputError(f"{what} was made for participant {str(found).strip()!r}, not {str(expected).removeprefix('sub-')!r} — "
+                     "pass the file made for this participant")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 #: argparse treats "-38,44,26" as an option; let values that start like a negative number through.
@@ -17,6 +19,8 @@ def _number(text: str, cast, ok, bound: str, noun: str = "number"):
         value = cast(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a {noun}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
     if not ok(value):
         raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
     return value
@@ -51,6 +55,18 @@ def output_file(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def input_file(text: str):
+    """argparse type: an existing file to read (a missing path or a folder is one line at parse time)."""
+    from pathlib import Path
+
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder — give the path of a file")
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text} not found — check the path")
+    return path
+
+
 def output_dir(text: str):
     """argparse type: a folder to write into (created if missing; it or its nearest existing parent writable)."""
     from ..exceptions import InputError
@@ -60,6 +76,22 @@ def output_dir(text: str):
         return check_output_dir(text, "folder")
     except InputError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def participant_arg(text: str) -> str:
+    """argparse type: a participant id, ``01`` or ``sub-01``, returned as its label (``01``)."""
+    from .._utils.ids import participant_label
+    from ..exceptions import InputError
+
+    try:
+        return participant_label(text, "participant id")
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def finite_float(text: str) -> float:
+    """argparse type: any finite float."""
+    return _number(text, float, lambda v: True, "finite")
 
 
 def optional_threshold(text: str) -> float | None:
@@ -105,8 +137,16 @@ def rule_target(args: argparse.Namespace, measurements=None):
     from ..headmodel import load_template_head
     from ..scalp import check_measurements, parse_point, scalp_rule_target
 
+    given = [args.nasion_inion, args.tragus_tragus, args.circumference]
+    unused = [name for name, used in (("--nasion-inion/--tragus-tragus/--circumference", any(v is not None for v in given)),
+                                      ("--adjusted", args.adjusted)) if used and args.rule != "beam-f3"]
+    unused += [name for name, used in (("--hotspot", args.hotspot != "C3"), ("--distance-cm", args.distance_cm != 5.0))
+               if used and args.rule != "5cm"]
+    if unused:  # an option the rule ignores is a sign the wrong rule was asked for
+        rule_of = {"--hotspot": "5cm", "--distance-cm": "5cm"}
+        raise InputError(f"{', '.join(unused)} do(es) not apply to --rule {args.rule} — drop it, or use --rule "
+                         f"{rule_of.get(unused[0], 'beam-f3')}")
     if args.rule == "beam-f3" and measurements is None:
-        given = [args.nasion_inion, args.tragus_tragus, args.circumference]
         if any(v is None for v in given):
             raise InputError("--rule beam-f3 needs --nasion-inion, --tragus-tragus and --circumference (cm)")
         measurements = check_measurements(*given)
@@ -159,3 +199,20 @@ def add_dask_arguments(group) -> None:
     """``--n-workers`` and ``--scheduler`` (``target``, ``circuit build``)."""
     group.add_argument("--n-workers", type=positive_int, metavar="N", help="Dask workers of the local cluster (default: one per core; 1 = no Dask)")
     group.add_argument("--scheduler", metavar="ADDRESS", help="use an existing Dask cluster (e.g. tcp://host:8786); its workers must see the same paths")
+
+
+def check_map_options(circuit: str | None, search_mask: Path | None) -> None:
+    """Check a ``--circuit PATH`` and a ``--search-mask`` file before any BOLD data is read (fail in a second)."""
+    from pathlib import Path
+
+    from ..io.derivatives import load_map
+    from ..targeting.circuits import read_circuit_map, resolve_circuit
+
+    if circuit not in (None, "sgacc", "convergent"):
+        read_circuit_map(resolve_circuit(circuit).path)
+    if search_mask is not None:
+        if not Path(search_mask).is_file():
+            from ..exceptions import InputError
+
+            raise InputError(f"--search-mask {search_mask} not found — pass a NIfTI mask on the BOLD grid")
+        load_map(search_mask, "search mask")

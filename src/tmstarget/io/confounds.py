@@ -75,12 +75,9 @@ def _framewise_displacement(df: pd.DataFrame, radius_mm: float = 50.0) -> np.nda
 
 def read_confounds_table(path: Path, n_volumes: int) -> pd.DataFrame:
     """Read a confounds TSV and check it has one row per volume."""
-    import pandas as pd  # imported here: the strategies above are read by --help without it
+    from .tables import read_tsv  # imported here: the strategies above are read by --help without pandas
 
-    try:
-        df = pd.read_csv(path, sep="\t", na_values=["n/a", "NaN", "nan"])
-    except Exception as exc:
-        raise InputError(f"cannot read confounds {path.name}: {exc} — pass fMRIPrep's desc-confounds_timeseries.tsv") from exc
+    df = read_tsv(path, "confounds", "pass fMRIPrep's desc-confounds_timeseries.tsv", na_values=["n/a", "NaN", "nan"])
     if len(df) != n_volumes:
         raise InputError(
             f"confounds {path.name} has {len(df)} rows but the BOLD run has {n_volumes} volumes — use the confounds file of the same run"

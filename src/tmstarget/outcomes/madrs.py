@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .._utils.ids import participant_label
 from ..exceptions import InputError
 from ..trial.visits import DEFAULT_SCHEDULE, VisitSchedule
 
@@ -228,7 +229,7 @@ def parse_madrs_table(text: str, *, source: str = "MADRS table", delimiter: str 
         cells = _Cells(source, line, f" (participant {participant or '?'}, timepoint {timepoint or '?'})")
         if not participant or not timepoint:
             raise cells.error("participant or timepoint is empty", "name both for every assessment")
-        key = (participant, timepoint)
+        key = (participant_label(participant, f"{source} line {line}: participant"), timepoint)  # 01 and sub-01 are one person
         if key in seen:
             raise InputError(
                 f"{source} lines {seen[key]} and {line}: participant {participant} has timepoint {timepoint!r} twice — "

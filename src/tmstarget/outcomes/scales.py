@@ -41,6 +41,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .._utils.ids import participant_label
 from ..exceptions import InputError
 from .madrs import _Cells, _day
 
@@ -184,10 +185,11 @@ def parse_scale_table(text: str, scale: str | Scale, *, source: str = "scale tab
         cells = _Cells(source, line, f" (participant {participant or '?'}, timepoint {timepoint or '?'})")
         if not participant or not timepoint:
             raise cells.error("participant or timepoint is empty", "name both for every assessment")
-        if (participant, timepoint) in seen:
-            raise InputError(f"{source} lines {seen[participant, timepoint]} and {line}: participant {participant} has timepoint "
+        key = (participant_label(participant, f"{source} line {line}: participant"), timepoint)  # 01 and sub-01 are one person
+        if key in seen:
+            raise InputError(f"{source} lines {seen[key]} and {line}: participant {participant} has timepoint "
                              f"{timepoint!r} twice — give each timepoint once per participant")
-        seen[participant, timepoint] = line
+        seen[key] = line
         if scale.binary:
             values = [_binary(cells, items[1], row.get(items[1], ""), False), _binary(cells, items[2], row.get(items[2], ""), False)]
             values += [_binary(cells, items[i], row.get(items[i], ""), values[1] == 0) for i in range(3, scale.n_items)]

@@ -157,12 +157,31 @@ def _fmt(value: Any) -> str:
     return str(value).replace("\t", " ").replace("\n", " ")
 
 
-def format_session_log(records: tuple[SessionRecord, ...] | list[SessionRecord]) -> str:
-    """The records as TSV text with a header row (columns :data:`LOG_COLUMNS`)."""
-    lines = ["\t".join(LOG_COLUMNS)]
+def format_session_log(records: tuple[SessionRecord, ...] | list[SessionRecord], participant: str | None = None) -> str:
+    """The records as TSV text with a header row (columns :data:`LOG_COLUMNS`, led by ``participant`` when given).
+
+    The participant column lets ``tmstarget protocol --session-log`` refuse another participant's log.
+    """
+    lead = ["participant"] if participant else []
+    lines = ["\t".join(lead + list(LOG_COLUMNS))]
     for r in records:
-        lines.append("\t".join(_fmt(getattr(r, c)) for c in LOG_COLUMNS))
+        lines.append("\t".join([participant] * len(lead) + [_fmt(getattr(r, c)) for c in LOG_COLUMNS]))
     return "\n".join(lines) + "\n"
+
+
+def log_participants(text: str) -> set[str]:
+    """The participant labels named in a session log's optional ``participant`` column (``sub-`` removed).
+
+    Raises
+    ------
+    InputError
+        A participant cell that is not a participant label.
+    """
+    from .._utils.ids import participant_label
+
+    rows = csv.DictReader(io.StringIO(text), delimiter="\t")
+    return {participant_label(r["participant"], f"session log line {i + 2}: participant")
+            for i, r in enumerate(rows) if (r.get("participant") or "").strip()}
 
 
 class _Row:

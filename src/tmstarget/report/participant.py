@@ -189,7 +189,7 @@ def participant_context(out_dir: Path | str, participant: str, session: str | No
     json_path = find_target(out, label, session, circuit)
     t = read_target(json_path, need_circuit=True)
     measurements = measurements_from(extras.get("head_measurements"))
-    protocol = protocol_section(extras.get("protocol"))
+    protocol = protocol_section(extras.get("protocol"), label)
     madrs = madrs_section(extras.get("madrs"), label)
     coil = coil_section(t, extras.get("coil"))
     o = _read_outputs(json_path, t, extras.get("reliability"))

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._utils.ids import check_same_participant
 from ..exceptions import InputError
 
 logger = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ def _mappings(obj: Mapping, keys: Sequence[str]) -> dict:
         if out.get(key) is not None and not isinstance(out[key], Mapping):
             logger.warning("report: ignoring %r (expected an object, got %s)", key, type(out[key]).__name__)
             out[key] = None
+        out.setdefault(key, None)  # an absent section reads as None, like an empty one
     return out
 
 
@@ -157,12 +159,17 @@ def coil_section(target: dict, extra: Any) -> dict | None:
             "(run 'tmstarget coil --optimize' and pass its JSON for an optimised plan and exports)", "note": None}
 
 
-def protocol_section(extra: Any) -> dict | None:
-    """Dose, safety checks, schedule and course summary from ``tmstarget protocol --json`` output."""
+def protocol_section(extra: Any, participant: str | None = None) -> dict | None:
+    """Dose, safety checks, schedule and course summary from ``tmstarget protocol --json`` output.
+
+    A protocol made for another participant than ``participant`` (its ``participant`` field) is refused.
+    """
     if extra is None:
         return None
     if not isinstance(extra, Mapping) or not isinstance(extra.get("protocol"), Mapping):
         raise InputError("protocol data must be the JSON object printed by 'tmstarget protocol --json' (with a 'protocol' key) — save it to a file and pass that")
+    if participant is not None:
+        check_same_participant(extra.get("participant"), participant, "the protocol data (--protocol-json)")
     extra = _mappings(extra, ("dose", "safety", "schedule", "course"))
     schedule = extra["schedule"] or None
     days: list[dict] = []
@@ -201,11 +208,10 @@ def madrs_section(extra: Any, participant: str) -> dict | None:
 
     source = "MADRS outcomes"
     if isinstance(extra, (str, Path)):
+        from ..io.tables import read_tsv_text
+
         path = Path(extra)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read MADRS table {path}: {exc} — pass a tab-separated file (see 'tmstarget madrs --help')") from None
+        text = read_tsv_text(path, "MADRS table", "pass a tab-separated file (see 'tmstarget madrs --help')")
         source = path.name
         extra = madrs_outcomes(parse_madrs_table(text, source=source), source=source)
     mine = [r for r in extra if str(r.participant).removeprefix("sub-") == participant]

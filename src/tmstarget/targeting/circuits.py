@@ -131,6 +131,26 @@ def check_circuit_values(data: np.ndarray, name: str) -> None:
                          "(connectivity t/r values, positive = stimulate) — pass a connectivity map, or give a region with --search-mask")
 
 
+def read_circuit_map(path: Path | str) -> tuple[np.ndarray, np.ndarray]:
+    """A group circuit map file as ``(data, affine)``, checked: one readable volume with data, not a mask.
+
+    Commands call it before reading any BOLD data, so a wrong ``--circuit`` file fails in a second.
+
+    Raises
+    ------
+    InputError
+        Unreadable or not one volume, empty (all zero or NaN), or a mask/label image.
+    """
+    from ..io.derivatives import load_map
+
+    path = Path(path)
+    data, map_affine = load_map(path, "circuit map")
+    if not np.isfinite(data).any() or np.nanmax(np.abs(data)) == 0:
+        raise InputError(f"circuit map {path.name} is empty (all zero or NaN) — check the file")
+    check_circuit_values(data, path.name)
+    return data, map_affine
+
+
 def load_circuit_map(path: Path, affine: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
     """Load a group circuit map and resample it (continuous interpolation) onto a data grid.
 
@@ -141,12 +161,7 @@ def load_circuit_map(path: Path, affine: np.ndarray, shape: tuple[int, int, int]
     """
     from nilearn.image import resample_img
 
-    from ..io.derivatives import load_map
-
-    data, map_affine = load_map(path, "circuit map")
-    if not np.isfinite(data).any() or np.nanmax(np.abs(data)) == 0:
-        raise InputError(f"circuit map {path.name} is empty (all zero or NaN) — check the file")
-    check_circuit_values(data, path.name)
+    data, map_affine = read_circuit_map(path)
     valid = nib.Nifti1Image((np.isfinite(data) & (data != 0)).astype(np.float32), map_affine)
     img = nib.Nifti1Image(np.nan_to_num(data), map_affine)
     same = img.shape == tuple(shape) and np.allclose(img.affine, affine, atol=1e-3)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..exceptions import InputError
+from ..io.tables import read_tsv
 from ._files import write_text_atomic
 
 __all__ = [
@@ -34,13 +35,7 @@ _KEY_FORMAT = "tmstarget-allocation-key"
 
 
 def _read_tsv(path: PathLike, what: str, required: Sequence[str]) -> pd.DataFrame:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: {what} not found — check the path")
-    try:
-        frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment=None)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not a readable tab-separated {what} ({str(exc).splitlines()[0]}) — save it as UTF-8 TSV") from exc
+    frame = read_tsv(path, what, dtype=str, keep_default_na=False, comment=None)
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise InputError(

@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from .._common import output_file, positive_float, print_json
+from .._common import input_file, output_file, positive_float, print_json
 
 logger = logging.getLogger("tmstarget")
 
@@ -46,7 +46,7 @@ def add_parser(subparsers, parents) -> None:
     add_cleaning_arguments(p.add_argument_group("cleaning (as 'tmstarget target')"))
     r = p.add_argument_group("running")
     add_dask_arguments(r)
-    r.add_argument("--reference", type=Path, metavar="MAP", help="also report the spatial correlation of the map with this one (e.g. a known circuit)")
+    r.add_argument("--reference", type=input_file, metavar="MAP", help="also report the spatial correlation of the map with this one (e.g. a known circuit)")
     p.add_argument("--json", action="store_true", help="print a summary as JSON")
     p.set_defaults(func=run)
 
@@ -55,12 +55,14 @@ def run(args: argparse.Namespace) -> int:
     """Read the sites, build the map, write it and its sidecar."""
     import numpy as np
 
+    from ..._utils.ids import participant_label
     from ...circuit_build import build_circuit, sidecar, sites_from_table, spatial_correlation
     from ...cohort import Job
     from ...exceptions import InputError
     from ...io.derivatives import sha256, write_map_with_sidecar
     from ...io.tables import read_sites_table
     from ...targeting import TargetingOptions, load_circuit_map
+    from ...targeting.circuits import read_circuit_map
     from .._common import cleaning_options
 
     if not args.out.name.endswith((".nii", ".nii.gz")):
@@ -69,9 +71,16 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"fMRIPrep folder not found: {args.fmriprep_dir} — pass the folder that holds the sub-* folders")
     sites = sites_from_table(read_sites_table(args.sites), args.sites.name)
     src = args.fmriprep_dir.resolve()
-    labels = args.participant_label or sorted(p.name.removeprefix("sub-") for p in src.glob("sub-*") if p.is_dir())
+    present = sorted(p.name.removeprefix("sub-") for p in src.glob("sub-*") if p.is_dir())
+    labels = [participant_label(x, "--participant-label") for x in args.participant_label] if args.participant_label else present
     if not labels:
         raise InputError(f"no sub-* folders in {src} — is this an fMRIPrep output folder?")
+    unknown = [x for x in labels if x not in present]
+    if unknown:
+        raise InputError(f"participant(s) {', '.join(unknown)} not found in {src} (participants there: {', '.join(present) or 'none'}) — "
+                         "check --participant-label (without the 'sub-' prefix)")
+    if args.reference:
+        read_circuit_map(args.reference)  # a bad reference fails now, not after the build
     jobs = [Job(label.removeprefix("sub-"), None, src, args.task, args.space) for label in labels]
     options = TargetingOptions(**cleaning_options(args))
     built = build_circuit(sites, jobs, options, args.connectome, args.radius_mm, args.scheduler, args.n_workers)

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from ...exceptions import InputError
-from .._common import angle_deg, nonneg_float, output_file, positive_float, print_json
+from .._common import (
+    angle_deg,
+    input_file,
+    nonneg_float,
+    output_file,
+    positive_float,
+    print_json,
+)
 
 logger = logging.getLogger("tmstarget.cli.coil")
 
@@ -57,7 +64,12 @@ examples:
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget coil``."""
     from ...coil.models import DEFAULT_COIL, PRESETS
-    from ...export.brainsight import COORDINATE_SYSTEMS, COORDINATE_SYSTEMS_V14, DEFAULT_VERSION, VERSIONS
+    from ...export.brainsight import (
+        COORDINATE_SYSTEMS,
+        COORDINATE_SYSTEMS_V14,
+        DEFAULT_VERSION,
+        VERSIONS,
+    )
     from ..parser import HelpFormatter
 
     p = subparsers.add_parser("coil", parents=parents, help="coil placement, E-field, optimisation and neuronavigation export",
@@ -78,8 +90,8 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     o.add_argument("--circuit", metavar="score|sgacc|convergent|PATH", help="circuit weighting the field (default: the target's score map)")
     o.add_argument("--search-radius-mm", type=nonneg_float, default=25.0, metavar="MM", help="largest shift of the scalp entry point")
     n = p.add_argument_group("participant space")
-    n.add_argument("--xfm", type=Path, nargs="+", metavar="FILE", help="fMRIPrep T1w<->template transform file(s)")
-    n.add_argument("--t1w", type=Path, metavar="FILE", help="participant T1w (with scalp) the transforms belong to")
+    n.add_argument("--xfm", type=input_file, nargs="+", metavar="FILE", help="fMRIPrep T1w<->template transform file(s)")
+    n.add_argument("--t1w", type=input_file, metavar="FILE", help="participant T1w (with scalp) the transforms belong to")
     e = p.add_argument_group("exports")
     e.add_argument("--localite", type=output_file, metavar="FILE", help="write a Localite InstrumentMarker XML")
     e.add_argument("--localite-space", default="RAS", choices=["RAS", "LPS"], help="Localite world axes (RAS for NIfTI)")
@@ -88,7 +100,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
                    help="Brainsight coordinate system (default: the one --brainsight-image offers; NIfTI:Aligned without an image)")
     e.add_argument("--brainsight-version", type=int, choices=VERSIONS, default=DEFAULT_VERSION,
                    help="Brainsight file version: 12 for Brainsight <= 2.5.2, 14 for 2.5.3 and later")
-    e.add_argument("--brainsight-image", type=Path, metavar="FILE",
+    e.add_argument("--brainsight-image", type=input_file, metavar="FILE",
                    help="the NIfTI loaded into the Brainsight project (default: --t1w); its qform/sform codes name the coordinates")
     e.add_argument("--csv", type=output_file, metavar="FILE", help="write the pose as CSV")
     e.add_argument("--poses-json", type=output_file, metavar="FILE", help="write the pose as JSON")
@@ -194,8 +206,19 @@ def _brainsight_system(args: argparse.Namespace, space: str) -> dict:
 
 def _export(args: argparse.Namespace, pose: Any, name: str, space: str, brainsight: dict) -> dict:
     """Write the requested files (all or none) and read each back to report its round-trip error."""
-    from ...export import (NamedPose, position_difference_mm, read_brainsight, read_localite, read_poses_csv, read_poses_json,
-                           rotation_difference_deg, write_brainsight, write_localite, write_poses_csv, write_poses_json)
+    from ...export import (
+        NamedPose,
+        position_difference_mm,
+        read_brainsight,
+        read_localite,
+        read_poses_csv,
+        read_poses_json,
+        rotation_difference_deg,
+        write_brainsight,
+        write_localite,
+        write_poses_csv,
+        write_poses_json,
+    )
 
     poses = [NamedPose(name, pose)]
     if args.brainsight is not None and brainsight["image"] is not None:

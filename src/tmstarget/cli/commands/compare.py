@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
-from .._common import output_dir
+
+from .._common import nonneg_float, output_dir
+
+logger = logging.getLogger("tmstarget")
 
 DESCRIPTION = """\
 The trial's central contrast: each participant's connectivity target (a target JSON written by
@@ -38,7 +42,7 @@ def add_parser(subparsers, parents) -> None:
     add_rule_args(p)
     s = p.add_argument_group("scores")
     s.add_argument("--circuit", metavar="PATH|convergent", help="group circuit map for the group score (positive = stimulate)")
-    s.add_argument("--radius-mm", type=float, default=10.0, metavar="MM", help="sphere radius / footprint FWHM for sampling")
+    s.add_argument("--radius-mm", type=nonneg_float, default=10.0, metavar="MM", help="sphere radius / footprint FWHM for sampling")
     s.add_argument("--weighting", choices=WEIGHTINGS, default="sphere", help="sphere mean or Gaussian coil footprint")
     o = p.add_argument_group("outputs")
     o.add_argument("--out", type=output_dir, metavar="DIR", help="write compare.tsv/.md/.json and the figure here (required for --targets)")
@@ -102,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
                 weighting=args.weighting,
             )
         )
+    unused = sorted(set(measurements) - {r.participant for r in rows})
+    if unused:  # a cohort sheet may list participants not targeted yet: say so rather than drop them silently
+        logger.warning("--measurements rows without a target were left out: %s (no *_target.json for them)", ", ".join(unused))
     paths = write_comparison(args.out, rows, args.figure_format) if args.out else []
     result = {"summary": summary(rows), "comparisons": [r.to_json() for r in rows], "outputs": [str(p) for p in paths], "notice": NOTICE}
     if args.json:

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..parser import HelpFormatter
 from .._common import output_file
+from ..parser import HelpFormatter
 
 _DESCRIPTION = """\
 Validate MADRS assessments (10 items scored 0-6, total 0-60) and report, per participant and
@@ -91,15 +91,16 @@ def run(args: argparse.Namespace) -> int:
     """Parse, validate and compute; then write the plot atomically; then print."""
     from ..._utils.figures import figure_format
     from ...exceptions import InputError
+    from ...io.tables import read_tsv_text
     from ...outcomes.madrs import endpoint_summary, madrs_outcomes, parse_madrs_table
     from ...outcomes.plot import trajectory_svg
     from ...protocol.files import write_atomic
     from ...trial.visits import VisitSchedule, parse_visit
-    from .protocol import emit, read_input_text
+    from .protocol import emit
 
     path = Path(args.tsv)
     plot_format = figure_format(args.plot, "--plot") if args.plot else None
-    text = read_input_text(args.tsv, "MADRS table")
+    text = read_tsv_text(args.tsv, "MADRS table")
     assessments = parse_madrs_table(text, source=path.name)
     schedule = VisitSchedule(tuple(parse_visit(v) for v in args.visit)) if args.visit else None
     results = madrs_outcomes(

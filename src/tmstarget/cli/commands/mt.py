@@ -140,13 +140,14 @@ def _text(result: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Read the trials, optionally hunt interactively, then print the estimates per session."""
+    from ...io.tables import read_tsv_text
     from ...protocol.threshold import parse_trials
-    from .protocol import emit, read_input_text
+    from .protocol import emit
 
     path = Path(args.trials)
     rows: list[tuple[str, float, float]] = []
     if path.exists() or not args.interactive:
-        groups = parse_trials(read_input_text(args.trials, "MEP trials"), source=path.name)
+        groups = parse_trials(read_tsv_text(args.trials, "MEP trials"), source=path.name)
         rows = [(g.session, float(x), float(a)) for g in groups for x, a in zip(g.intensity_pct_mso, g.amplitude_uv)]
     if args.interactive:
         if args.json:
@@ -157,6 +158,6 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(
                 f"no trials were entered, so {path} was not written — type an amplitude in µV at the prompt"
             )
-        groups = parse_trials(read_input_text(args.trials, "MEP trials"), source=path.name)
+        groups = parse_trials(read_tsv_text(args.trials, "MEP trials"), source=path.name)
     result = {"trials": str(path), "criterion_uv": 50.0, "sessions": _summaries(groups, args.low, args.high)}
     return emit(result, as_json=args.json, render=_text)

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ...exceptions import InputError
+from .._common import output_file, participant_arg
 from ..parser import HelpFormatter
-from .._common import output_file
 
 logger = logging.getLogger("tmstarget.cli.protocol")
 
@@ -109,7 +109,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     sched.add_argument(
         "--tz", metavar="ZONE", help="IANA time zone for the calendar, e.g. Europe/Berlin; None = floating local time"
     )
-    sched.add_argument("--participant", metavar="LABEL", help="participant label for calendar and log")
+    sched.add_argument("--participant", type=participant_arg, metavar="LABEL", help="participant label for calendar and log")
     sched.add_argument(
         "--screening",
         metavar="FORM_TSV",
@@ -182,17 +182,6 @@ def _clinic(args: argparse.Namespace) -> Any:
         except ValueError:
             raise InputError(f"--closed {text!r} is not a date — use YYYY-MM-DD") from None
     return ClinicHours(opening, closing, parse_clinic_days(args.clinic_days), frozenset(closed))
-
-
-def read_input_text(path: str, what: str) -> str:
-    """Read a UTF-8 text input (BOM tolerated) or raise InputError naming ``what`` and the path."""
-    file = Path(path)
-    if not file.is_file():
-        raise InputError(f"{what} {path} not found — check the path")
-    try:
-        return file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{what} {path} cannot be read ({exc}) — give a UTF-8 tab-separated text file") from None
 
 
 def emit(result: dict[str, Any], *, as_json: bool, render: Callable[[dict[str, Any]], str]) -> int:
@@ -320,11 +309,12 @@ def _protocol(args: argparse.Namespace) -> Any:
 
 def _screening(args: argparse.Namespace, *, required: bool) -> dict[str, Any]:
     """The screening status; when ``required``, refuse unless the form allows scheduling or an override is given."""
+    from ...io.tables import read_tsv_text
     from ...protocol.screening import check_screening, parse_screening
 
     form = None
     if args.screening:
-        form = parse_screening(read_input_text(args.screening, "screening form"), source=Path(args.screening).name)
+        form = parse_screening(read_tsv_text(args.screening, "screening form"), source=Path(args.screening).name)
     if required:
         return check_screening(form, args.screening_override)
     out = check_screening(form, args.screening_override or "not scheduling (no --ics or --log-template)")
@@ -338,12 +328,18 @@ def _override_note(screening: dict[str, Any] | None) -> str:
     return ""
 
 
-def _course(path: str, protocol: Any, dose: Any) -> dict[str, Any]:
+def _course(path: str, protocol: Any, dose: Any, participant: str | None) -> dict[str, Any]:
     """Summary and deviations of a filled-in session log against the protocol (and the dose's setting)."""
+    from ...io.tables import read_tsv_text
     from ...protocol.course import check_course_log, summarize_course
-    from ...protocol.sessionlog import parse_session_log
+    from ...protocol.sessionlog import log_participants, parse_session_log
 
-    records = parse_session_log(read_input_text(path, "session log"), source=Path(path).name)
+    text = read_tsv_text(path, "session log")
+    named = log_participants(text)
+    if len(named) > 1 or (participant and named and named != {participant}):
+        raise InputError(f"session log {path} is for participant(s) {', '.join(sorted(named))}, not "
+                         f"{participant or 'one participant'} — pass this participant's own log (or the matching --participant)")
+    records = parse_session_log(text, source=Path(path).name)
     deviations = check_course_log(records, protocol, setting_pct_mso=dose.setting_pct_mso if dose else None)
     planned = sorted({r.pulses_planned for r in records})
     if planned != [protocol.pulses_per_session] or len(records) != protocol.sessions_per_course:
@@ -377,17 +373,18 @@ def _write_outputs(
     if schedule is not None and args.log_template:
         notes = ["safety limit overridden with --force"] if safety.forced or schedule.forced else []
         note = "; ".join(notes + ([override] if override else []))
-        text = format_session_log(planned_records(schedule, dose, note=note))
+        text = format_session_log(planned_records(schedule, dose, note=note), participant=args.participant)
         outputs["log_template"] = str(write_atomic(args.log_template, text))
     return outputs
 
 
 def run(args: argparse.Namespace) -> int:
     """Compute everything first, then write the requested files atomically, then print."""
-    from ...protocol.dose import compute_dose
+    from ...protocol.dose import compute_dose, resolve_gradient
     from ...protocol.safety import check_safety
     from ...protocol.schedule import plan_schedule
 
+    resolve_gradient(args.depth_gradient)  # refused even when no depths are given: a typo is never ignored
     protocol = _protocol(args)
     dose = schedule = None
     depths = (args.target_depth_mm, args.motor_depth_mm)
@@ -425,7 +422,7 @@ def run(args: argparse.Namespace) -> int:
     screening = None
     if args.screening or args.screening_override is not None or args.ics or args.log_template:
         screening = _screening(args, required=bool(args.ics or args.log_template))
-    course = _course(args.session_log, protocol, dose) if args.session_log else None
+    course = _course(args.session_log, protocol, dose, args.participant) if args.session_log else None
     outputs = _write_outputs(args, schedule, dose, safety, screening)
     result = {
         "protocol": protocol.to_dict(),

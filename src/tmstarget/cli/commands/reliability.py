@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from ...io.paths import check_output_dir
-from .._common import confounds_choices, method_choices, nonneg_float, optional_threshold, positive_float, positive_int, print_json
+from .._common import check_map_options, confounds_choices, method_choices, nonneg_float, optional_threshold, positive_float, positive_int, print_json
 
 logger = logging.getLogger("tmstarget")
 
@@ -91,6 +91,7 @@ def _participants(args, src: Path, out: Path) -> int:
 
     given = vars(args)
     options = TargetingOptions(**{field: given[arg] for arg, field in _TARGETING.items() if arg in given})
+    check_map_options(options.circuit, options.search_mask)
     settings = dict(n_bootstrap=args.n_bootstrap, seed=args.seed, block_length_s=args.block_length_s, norm_voxels=args.norm_voxels)
     results = []
     for label, sessions in _participant_jobs(args, src):

@@ -59,11 +59,12 @@ def _text(result: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     """Parse and validate the ratings, then print the outcomes."""
     from ...exceptions import InputError
+    from ...io.tables import read_tsv_text
     from ...outcomes.scales import parse_scale_table, scale_outcomes
-    from .protocol import emit, read_input_text
+    from .protocol import emit
 
     path = Path(args.tsv)
-    rows = parse_scale_table(read_input_text(args.tsv, "rating table"), args.scale, source=path.name)
+    rows = parse_scale_table(read_tsv_text(args.tsv, "rating table"), args.scale, source=path.name)
     if not any(r.timepoint == args.endpoint for r in rows):
         found = ", ".join(sorted({r.timepoint for r in rows}))
         raise InputError(f"{path.name}: no rating is labelled {args.endpoint!r} (found: {found}) — pass --endpoint with the endpoint visit's label")

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ...exceptions import InputError
-from ..parser import HelpFormatter
 from .._common import output_file
+from ..parser import HelpFormatter
 
 _DESCRIPTION = """\
 Write the safety screening form (items after Rossi et al. 2011, Clin Neurophysiol 122:1686, re-worded),
@@ -54,9 +54,10 @@ def _text(result: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Check the form (if given), write the template (if asked), then print."""
+    from ...io.tables import read_tsv_text
     from ...protocol.files import write_atomic
     from ...protocol.screening import parse_screening, screening_template
-    from .protocol import emit, read_input_text
+    from .protocol import emit
 
     if not args.form and not args.template:
         raise InputError(
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         )
     screening = None
     if args.form:
-        screening = parse_screening(read_input_text(args.form, "screening form"), source=Path(args.form).name)
+        screening = parse_screening(read_tsv_text(args.form, "screening form"), source=Path(args.form).name)
     template = str(write_atomic(args.template, screening_template())) if args.template else None
     result = {"screening": screening.to_dict() if screening else None, "template": template}
     return emit(result, as_json=args.json, render=_text)

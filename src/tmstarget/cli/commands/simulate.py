@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .._common import output_dir, positive_float, positive_int, print_json
+from .._common import nonneg_float, output_dir, positive_float, positive_int, print_json
 
 
 def add_parser(subparsers, parents) -> None:
@@ -29,7 +29,7 @@ def add_parser(subparsers, parents) -> None:
     p.add_argument("--tr", type=positive_float, default=2.0, help="repetition time (s)")
     p.add_argument("--tsnr", type=positive_float, default=60.0, help="temporal SNR of the noise")
     p.add_argument("--shift-mm", type=float, default=None, help="distance of individual targets from the group spot, 0-30 (default: random 4-15 mm)")
-    p.add_argument("--motion", type=float, default=1.0, help="head-motion scale (1 = typical)")
+    p.add_argument("--motion", type=nonneg_float, default=1.0, help="head-motion scale (1 = typical)")
     p.add_argument("--fov", choices=["brain", "full"], default="brain", help="'full' 91x109x91 grid or cropped to the brain")
     p.add_argument("--dtype", choices=["float32", "int16"], default="float32", help="storage type of the BOLD files")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same files)")

@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from .._common import add_cleaning_arguments, add_dask_arguments, cleaning_options, method_choices, positive_float, positive_int, print_json
+from .._common import add_cleaning_arguments, add_dask_arguments, check_map_options, cleaning_options, method_choices, positive_float, positive_int, print_json
 
 logger = logging.getLogger("tmstarget")
 
@@ -105,11 +105,22 @@ def _layout(args) -> tuple[Path | None, Path, str]:
     return src.resolve(), out, level
 
 
+def _check_search_mask_grid(job, search_mask: Path) -> None:
+    """Refuse a ``--search-mask`` off the grid of the job's first BOLD run, from the headers, before any cleaning."""
+    import nibabel as nib
+
+    from ...io.images import load_mask
+
+    bold = job.runs()[0].bold
+    load_mask(search_mask, nib.load(str(bold)), bold.name, "search mask")
+
+
 def _options(args):
     from ...exceptions import InputError
     from ...targeting import TargetingOptions
 
     extra = cleaning_options(args)
+    check_map_options(args.circuit, args.search_mask)
     if args.bootstrap:
         import importlib.util
 
@@ -169,6 +180,8 @@ def run(args: argparse.Namespace) -> int:
     if level == "group":
         return _group(args, out, options)
     jobs = _jobs(args, src)
+    if options.search_mask is not None and len(jobs) == 1 and not jobs[0].is_surface:
+        _check_search_mask_grid(jobs[0], options.search_mask)
     outcomes = run_jobs(
         jobs, options, out, scheduler=args.scheduler, n_workers=args.n_workers, report=getattr(args, "report", False),
         resume=not args.rerun, show_progress=not args.quiet,

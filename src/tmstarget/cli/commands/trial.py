@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ...exceptions import InputError
 from ..parser import HelpFormatter
-from .._common import output_file
+from .._common import finite_float, output_file, positive_int
 
 logger = logging.getLogger("tmstarget.cli.trial")
 
@@ -259,8 +259,8 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
                "The key (arms, salts, seed) goes to whoever reveals allocations; keep it secret.\n"
                "Example: tmstarget trial randomize alloc.tsv --key alloc_key.json --per-stratum 40 \\\n"
                "           --factor severity=moderate,severe --seed 7")
-    p.add_argument("concealed", type=Path, metavar="CONCEALED.tsv", help="concealed allocation list to write")
-    p.add_argument("--key", type=Path, required=True, metavar="KEY.json", help="allocation key to write (secret)")
+    p.add_argument("concealed", type=output_file, metavar="CONCEALED.tsv", help="concealed allocation list to write")
+    p.add_argument("--key", type=output_file, required=True, metavar="KEY.json", help="allocation key to write (secret)")
     p.add_argument("--per-stratum", type=int, required=True, metavar="N", help="slots per stratum (the most any stratum may enrol)")
     p.add_argument("--factor", action="append", metavar="NAME=L1,L2", help="stratification factor (repeat to cross factors)")
     p.add_argument("--arms", nargs="+", default=["connectivity", "scalp"], help="arm names")
@@ -282,7 +282,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
                "true Cohen's d of the 1-month reduction = --effect-size; stratified blocked allocation.")
     p.add_argument("out", type=output_file, metavar="OUT.tsv", help="table to write")
     p.add_argument("--participants", type=int, default=40, help="participants randomized")
-    p.add_argument("--effect-size", type=float, default=0.8, help="true Cohen's d (experimental minus control reduction)")
+    p.add_argument("--effect-size", type=finite_float, default=0.8, help="true Cohen's d (experimental minus control reduction)")
     p.add_argument("--dropout", type=float, default=0.0, help="probability of missing the final visit")
     p.add_argument("--days", action="store_true",
                    help="add day, last_session_day and sessions_received columns (follow-ups scattered around their target day)")
@@ -309,7 +309,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     p.add_argument("--report", type=output_file, default=None, metavar="FILE", help="also write the summary here (JSON if FILE ends in .json)")
     p.add_argument("--pp-min-sessions", type=int, default=None, metavar="N",
                    help="per protocol: at least N sessions received (default: 80%% of --planned-sessions)")
-    p.add_argument("--planned-sessions", type=int, default=None, metavar="N",
+    p.add_argument("--planned-sessions", type=positive_int, default=None, metavar="N",
                    help="sessions planned per participant (default: the most anyone received)")
     p.add_argument("--imputations", type=int, default=20, metavar="M", help="MICE sensitivity analysis with M imputations (0 = skip)")
     p.add_argument("--seed", type=int, default=0, help="seed of the multiple imputation")
