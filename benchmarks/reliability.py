@@ -145,7 +145,8 @@ def cost(args) -> None:
     from tmstarget.targeting import compute_scores
     from tmstarget.targeting import components_from
     from tmstarget.targeting.uncertainty import bootstrap_confidence, circular_block_bootstrap, resample_model, resample_scores
-    from tmstarget.targeting import TargetingOptions, compute_target, prepare
+    from tmstarget.targeting import TargetingOptions, compute_target
+    from tmstarget.targeting.prepare import prepare
 
     src = args.out / "fmriprep-full-600"
     if not (src / "sub-01").is_dir():

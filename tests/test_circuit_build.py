@@ -81,7 +81,8 @@ def test_builder_recovers_planted_circuit(sim_dataset, tmp_path, capsys):
     from tmstarget.io.derivatives import write_nifti_atomic
     from tmstarget.targeting import finalize_components
     from tmstarget.targeting.regions import dlpfc_search_mask
-    from tmstarget.targeting import TargetingOptions, prepare
+    from tmstarget.targeting import TargetingOptions
+    from tmstarget.targeting.prepare import prepare
 
     src, _ = sim_dataset
     prep = prepare(find_runs(src, "01"), TargetingOptions(), resolve_circuit("sgacc"))

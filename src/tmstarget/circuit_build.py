@@ -225,7 +225,8 @@ def participant_site_maps(job, options, coords: np.ndarray, radius_mm: float = S
     shape, affine
         The participant's grid.
     """
-    from .targeting import components_from, prepare, resolve_circuit
+    from .targeting import components_from, resolve_circuit
+    from .targeting.prepare import prepare
 
     prep = prepare(job.runs(), options, resolve_circuit("sgacc"))
     comp = components_from(prep)  # as the targeting run: constant voxels left out

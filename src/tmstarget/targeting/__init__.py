@@ -23,7 +23,8 @@ _EXPORTS = {
     **dict.fromkeys(["Components", "finalize_components"], ".components"),
     **dict.fromkeys(["SurfaceGeometry", "VolumeGeometry"], ".geometry"),
     "METHODS": ".methods",
-    **dict.fromkeys(["Prepared", "SurfaceSource", "VolumeSource", "components_from", "prepare"], ".prepare"),
+    # the function ``prepare`` is imported from ``.prepare`` itself: the package attribute is the submodule
+    **dict.fromkeys(["Prepared", "SurfaceSource", "VolumeSource", "components_from"], ".prepare"),
     **dict.fromkeys(["RunInfo", "TargetingOptions", "TargetResult"], ".result"),
     **dict.fromkeys(["Scores", "circuit_columns", "compute_scores"], ".scores"),
     **dict.fromkeys(["NEIGHBOURHOOD_MM", "Selection", "choose_target", "select_target"], ".selection"),
@@ -35,5 +36,5 @@ __all__ = [
     "Circuit", "Components", "METHODS", "NEIGHBOURHOOD_MM", "Prepared", "RunInfo", "SURFACE_METHODS", "Scores", "Selection",
     "SurfaceGeometry", "SurfaceSource", "TargetResult", "TargetingOptions", "VolumeGeometry", "VolumeSource",
     "choose_target", "circuit_columns", "components_from", "compute_scores", "compute_target", "finalize_components",
-    "load_circuit_map", "prepare", "resolve_circuit", "select_target",
+    "load_circuit_map", "resolve_circuit", "select_target",
 ]

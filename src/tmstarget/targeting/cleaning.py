@@ -15,6 +15,7 @@ themselves, when needed, are ``U W``.
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -90,18 +91,26 @@ def cleaning_matrix(
     conf = confounds if confounds is not None and confounds.shape[1] else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return clean(
-            eye,
-            detrend=detrend,
-            standardize=False,
-            confounds=conf,
-            standardize_confounds=True,
-            sample_mask=sample_mask,
-            filter="butterworth" if (low_pass or high_pass) else False,
-            low_pass=low_pass,
-            high_pass=high_pass,
-            t_r=t_r,
-        )
+        try:
+            return clean(
+                eye,
+                detrend=detrend,
+                standardize=False,
+                confounds=conf,
+                standardize_confounds=True,
+                sample_mask=sample_mask,
+                filter="butterworth" if (low_pass or high_pass) else False,
+                low_pass=low_pass,
+                high_pass=high_pass,
+                t_r=t_r,
+            )
+        except ValueError as exc:  # scipy's filtfilt: the run is shorter than the filter's edge padding
+            found = re.search(r"padlen, which is (\d+)", str(exc))
+            if found is None:
+                raise
+            need = int(found.group(1)) + 1
+            raise InputError(f"a run of {n_volumes} volumes is too short for the band-pass filter, which needs more than "
+                             f"{need - 1} volumes — use runs of at least {need} volumes") from None
 
 
 def compress_operator(matrix: np.ndarray, sample_mask: np.ndarray, rtol: float = 1e-4) -> CleaningOperator:
