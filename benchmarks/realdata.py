@@ -136,7 +136,7 @@ def run_target(fmriprep: Path, out: Path, session: str, circuit: str, method: st
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}
     obj = json.loads(proc.stdout)
-    obj = obj[0] if isinstance(obj, list) else obj.get("targets", [obj])[0] if "targets" in obj else obj
+    obj = obj[0] if isinstance(obj, list) else obj  # one session: 'target --json' prints one object
     obj["_seconds"] = time.perf_counter() - t0
     return obj
 

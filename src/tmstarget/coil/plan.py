@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._utils.ids import same_participant
 from ..exceptions import InputError
 
 from .geometry import DEFAULT_HANDLE_ANGLE_DEG, Placement, local_sphere, place_on_head
@@ -87,11 +88,6 @@ def plan_coil(head, target_mm, coil: CoilGeometry, handle_angle: float = DEFAULT
     return CoilPlan(coil, placement, field, result)
 
 
-def _label(value) -> str | None:
-    """Participant label without the ``sub-`` prefix (None stays None)."""
-    return None if value in (None, "") else str(value).removeprefix("sub-")
-
-
 def check_plan_for_target(plan: Mapping, target: Mapping, what: str = "coil plan") -> None:
     """Refuse a coil plan that does not belong to a target (the object ``tmstarget coil --json`` prints).
 
@@ -119,11 +115,13 @@ def check_plan_for_target(plan: Mapping, target: Mapping, what: str = "coil plan
         ok = False
     if not ok:
         raise InputError(f"{what} is not a coil plan (no target_mni and placement) — pass the JSON printed by 'tmstarget coil --json'")
-    for key, norm in (("participant", _label), ("session", _label), ("space", str), ("circuit", str)):
+    for key in ("participant", "session", "space", "circuit"):
         a, b = plan.get(key), target.get(key)
-        if a not in (None, "") and b not in (None, "") and norm(a) != norm(b):
-            raise InputError(f"{what} was made for {key} {norm(a)!r}, the target is for {key} {norm(b)!r} — run "
-                             "'tmstarget coil --target-json' on this target")
+        if a in (None, "") or b in (None, "") or (same_participant(a, b) if key == "participant" else str(a) == str(b)):
+            continue
+        a, b = (str(v).strip().removeprefix("sub-") if key == "participant" else str(v) for v in (a, b))
+        raise InputError(f"{what} was made for {key} {a!r}, the target is for {key} {b!r} — run "
+                         "'tmstarget coil --target-json' on this target")
     wanted = np.asarray(target["target_mni"], dtype=float)
     distance = float(np.linalg.norm(planned - wanted))
     if distance > 1.0:

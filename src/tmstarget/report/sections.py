@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._utils.ids import check_same_participant
+from .._utils.ids import check_same_participant, same_participant
 from ..exceptions import InputError
 
 logger = logging.getLogger(__name__)
@@ -214,7 +214,7 @@ def madrs_section(extra: Any, participant: str) -> dict | None:
         text = read_tsv_text(path, "MADRS table", "pass a tab-separated file (see 'tmstarget madrs --help')")
         source = path.name
         extra = madrs_outcomes(parse_madrs_table(text, source=source), source=source)
-    mine = [r for r in extra if str(r.participant).removeprefix("sub-") == participant]
+    mine = [r for r in extra if same_participant(r.participant, participant)]
     if not mine:
         raise InputError(f"{source} has no rows for participant {participant!r} — check its participant column")
     return {"outcomes": mine[0], "threshold": DEFAULT_REMISSION_THRESHOLD, "rows": [o.to_dict() for o in mine[0].outcomes]}

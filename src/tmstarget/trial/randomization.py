@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._utils.ids import participant_label
+from .._utils.ids import participant_label, same_participant
 from ..exceptions import InputError
 
 #: The chain starts from this value (64 hex zeros).
@@ -337,7 +337,7 @@ def reveal_next(
             raise InputError(f"reveal log entry for {old.participant_id} does not match the key — the log was altered; stop and audit")
     pid = participant_id.strip()
     label = participant_label(pid, "--participant")
-    done = [r for r in reveals if str(r.participant_id).strip().removeprefix("sub-") == label]
+    done = [r for r in reveals if same_participant(r.participant_id, label)]
     if done:
         old = done[0]
         raise InputError(f"participant {pid} was already randomized (as {old.participant_id}, stratum {old.stratum!r}, sequence "
