@@ -8,7 +8,7 @@ Visits and analysis sets
     :func:`analysis_sets` (ITT and per protocol).
 Analysis of a long-format table (see :mod:`tmstarget.trial.data` for the columns)
     :func:`validate_trial_table`, :func:`ancova`, :func:`mixed_model`, :func:`trajectory` (group × visit
-    mixed model, Satterthwaite df), :func:`mice_ancova` (MICE sensitivity), :func:`cohens_d`, :func:`hedges_g`,
+    mixed model, Satterthwaite df), :func:`mice_ancova` (MICE sensitivity; :func:`mice_ols` for any data frame), :func:`cohens_d`, :func:`hedges_g`,
     :func:`response_and_remission`, :func:`compare_proportions`, :func:`bang_index`, :func:`james_index`,
     :func:`analyze_trial` and :func:`format_summary` (CONSORT-style text).
 Planning and exercise
@@ -21,7 +21,7 @@ from .analysis import Estimate, FitError, ancova, mixed_model, reduction_effect_
 from .blinding import BlindingAssessment, BlindingIndex, assess_blinding, bang_index, guess_counts, james_index
 from .data import TrialTable, check_allocation, validate_trial_table
 from .effect_sizes import EffectSize, cohens_d, hedges_correction, hedges_g, noncentrality_ci
-from .impute import mice_ancova, rubin_pool
+from .impute import mice_ancova, mice_ols, rubin_pool
 from .power import PowerResult, power_two_arm, sample_size
 from .randomization import (
     Allocation,
@@ -81,6 +81,7 @@ __all__ = [
     "james_index",
     "make_allocation",
     "mice_ancova",
+    "mice_ols",
     "mixed_model",
     "noncentrality_ci",
     "parse_visit",
