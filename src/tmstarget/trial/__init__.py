@@ -9,7 +9,8 @@ Visits and analysis sets
 Analysis of a long-format table (see :mod:`tmstarget.trial.data` for the columns)
     :func:`validate_trial_table`, :func:`ancova`, :func:`mixed_model`, :func:`trajectory` (group × visit
     mixed model, Satterthwaite df), :func:`mice_ancova` (MICE sensitivity; :func:`mice_ols` for any data frame), :func:`cohens_d`, :func:`hedges_g`,
-    :func:`response_and_remission`, :func:`compare_proportions`, :func:`bang_index`, :func:`james_index`,
+    :func:`response_and_remission`, :func:`compare_proportions`, :func:`scale_endpoint` (HAM-D-17, QIDS-SR-16, CGI-S as
+    secondary endpoints), :func:`bang_index`, :func:`james_index`,
     :func:`analyze_trial` and :func:`format_summary` (CONSORT-style text).
 Planning and exercise
     :func:`power_two_arm`, :func:`sample_size`, :func:`simulate_trial`.
@@ -34,6 +35,7 @@ from .randomization import (
     stratum_labels,
     verify_allocation,
 )
+from .scale_endpoints import ScaleEndpoint, scale_endpoint
 from .secondary import BinaryComparison, compare_proportions, response_and_remission
 from .sets import AnalysisSets, analysis_sets
 from .simulate import TrialDesign, simulate_trial
@@ -57,6 +59,7 @@ __all__ = [
     "PowerResult",
     "Reveal",
     "Trajectory",
+    "ScaleEndpoint",
     "TrialDesign",
     "TrialResult",
     "TrialTable",
@@ -91,6 +94,7 @@ __all__ = [
     "reveal_next",
     "rubin_pool",
     "sample_size",
+    "scale_endpoint",
     "simulate_trial",
     "stratum_labels",
     "trajectory",
