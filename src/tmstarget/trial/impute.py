@@ -187,19 +187,12 @@ def mice_ancova(trial: TrialTable, endpoint: str, n_imputations: int = 20, n_bur
         Validated table.
     endpoint : str
         Endpoint visit.
-    n_imputations : int
-        Completed data sets (``m``, at least 2).
-    n_burnin : int
-        Chained-equation cycles before the first data set (then 4 cycles between data sets, statsmodels'
-        default ``n_skip = 3``).
-    seed : int
-        Seed of the imputation's random stream.
+    n_imputations, n_burnin, seed, donors
+        As in :func:`mice_ols`.
     confidence : float
         Confidence level.
     participants : sequence of str, optional
         Analysis set (all participants by default, i.e. ITT).
-    donors : int
-        Candidate donors per missing value in predictive mean matching.
 
     Returns
     -------
