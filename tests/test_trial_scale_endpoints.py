@@ -102,19 +102,35 @@ def test_secondary_hamd_uses_the_primary_windows_and_itt_rule(dated, tmp_path, c
     assert s["descriptives"]["connectivity"]["baseline"]["n"] == int((arm.loc[base.index] == "connectivity").sum())
 
 
-def test_ratings_without_day_take_the_madrs_day_and_cgi_s_has_no_response_rule(dated, tmp_path, capsys):
+def test_ratings_without_day_take_the_madrs_day_and_the_cgi_rules(dated, tmp_path, capsys):
     path, table = dated
     ratings = _write_ratings(_hamd(table), tmp_path / "hamd.tsv", with_day=False)
-    cgi = tmp_path / "cgi.tsv"
-    _hamd(table).assign(item1=lambda h: np.clip(h["total"] // 5 + 1, 1, 7)).drop(columns="total").to_csv(cgi, sep="\t", index=False)
+    cgi_s, cgi_i = tmp_path / "cgi_s.tsv", tmp_path / "cgi_i.tsv"
+    hamd = _hamd(table).drop(columns="day")
+    hamd.assign(item1=np.clip(hamd["total"] // 5 + 1, 1, 7)).drop(columns="total").to_csv(cgi_s, sep="\t", index=False)
+    # CGI-I at follow-ups only (it rates change since baseline): 1-2 = much / very much improved.
+    follow = hamd.loc[hamd["timepoint"] != "baseline"].assign(item1=lambda h: np.clip(h["total"] // 4 - 1, 1, 7))
+    follow.drop(columns="total").to_csv(cgi_i, sep="\t", index=False)
     report = tmp_path / "analysis.json"
-    code, out, _ = _analyze(capsys, [str(path), "--secondary", f"hamd17={ratings}", "--secondary", f"cgi_s={cgi}", "--report", str(report)])
-    assert code == 0 and "Secondary endpoint: HAM-D-17" in out and "ITT, not rated = failure" in out and "Secondary endpoint: CGI-S" in out
+    code, out, _ = _analyze(capsys, [str(path), "--secondary", f"hamd17={ratings}", "--secondary", f"cgi_s={cgi_s}",
+                                     "--secondary", f"cgi_i={cgi_i}", "--report", str(report)])
+    assert code == 0 and "ITT, not rated = failure" in out
+    assert all(f"Secondary endpoint: {name}" in out for name in ("HAM-D-17", "CGI-S", "CGI-I"))
     # Same days as the MADRS: exactly the MADRS's in-window month-1 participants are analysed.
-    n_month1 = int(validate_trial_table(table).wide()["month1"].notna().sum())
+    trial = validate_trial_table(table)
+    at_month1 = trial.wide()["month1"].dropna().index
     s = json.loads(report.read_text())["secondary"]
-    assert s["hamd17"]["ancova"]["n_participants"] == n_month1 == s["cgi_s"]["ancova"]["n_participants"]
+    assert s["hamd17"]["ancova"]["n_participants"] == len(at_month1) == s["cgi_s"]["ancova"]["n_participants"]
     assert s["cgi_s"]["response"] is None and s["cgi_s"]["itt_response"] is None and s["cgi_s"]["rules"]["response"] is None
+    # CGI-I: response = rating <= 2 (Guy 1976) among the in-window month-1 ratings; ITT over everyone randomized.
+    arm = trial.participants()["arm"]
+    rating = follow.loc[follow["timepoint"] == "month1"].set_index("participant")["item1"].loc[at_month1]
+    i = s["cgi_i"]
+    assert i["ancova"] is None and i["remission"] is None and i["rules"]["response"] == "rating <= 2"
+    for a, side in (("connectivity", "experimental"), ("scalp", "control")):
+        assert i["response"][f"events_{side}"] == i["itt_response"][f"events_{side}"] == int((rating[arm.loc[at_month1] == a] <= 2).sum())
+        assert i["response"][f"n_{side}"] == int((arm.loc[at_month1] == a).sum()) and i["itt_response"][f"n_{side}"] == int((arm == a).sum())
+    assert i["descriptives"]["connectivity"]["month1"]["n"] == int((arm.loc[at_month1] == "connectivity").sum())
 
 
 def test_library_call_on_an_undated_trial_matches_by_label():
@@ -135,7 +151,7 @@ def test_library_call_on_an_undated_trial_matches_by_label():
 @pytest.mark.parametrize(
     ("spec", "fragment"),
     [
-        ("cgi_i={r}", "SCALE one of hamd17, qids_sr16, cgi_s"),
+        ("cssrs={r}", "SCALE one of hamd17, qids_sr16, cgi_s, cgi_i"),
         ("hamd17", "give SCALE=PATH"),
         ("hamd17={r} --secondary hamd17={r}", "given twice"),
         ("hamd17={x}", "is not in the trial table"),

@@ -9,7 +9,7 @@ Visits and analysis sets
 Analysis of a long-format table (see :mod:`tmstarget.trial.data` for the columns)
     :func:`validate_trial_table`, :func:`ancova`, :func:`mixed_model`, :func:`trajectory` (group × visit
     mixed model, Satterthwaite df), :func:`mice_ancova` (MICE sensitivity; :func:`mice_ols` for any data frame), :func:`cohens_d`, :func:`hedges_g`,
-    :func:`response_and_remission`, :func:`compare_proportions`, :func:`scale_endpoint` (HAM-D-17, QIDS-SR-16, CGI-S as
+    :func:`response_and_remission`, :func:`compare_proportions`, :func:`scale_endpoint` (HAM-D-17, QIDS-SR-16, CGI-S, CGI-I as
     secondary endpoints), :func:`bang_index`, :func:`james_index`,
     :func:`analyze_trial` and :func:`format_summary` (CONSORT-style text).
 Planning and exercise

@@ -1,4 +1,4 @@
-"""Secondary endpoints from other scales (HAM-D-17, QIDS-SR-16, CGI-S) under the primary analysis's rules.
+"""Secondary endpoints from other scales (HAM-D-17, QIDS-SR-16, CGI-S, CGI-I) under the primary analysis's rules.
 
 A scale's ratings (validated item by item by :func:`tmstarget.outcomes.scales.parse_scale_table`) are joined
 to the trial table's participants — arm, strata, sessions received and last treatment session day come from
@@ -13,8 +13,9 @@ At the primary endpoint visit each scale gets the primary analyses that its defi
   complete cases and intention to treat: every randomized participant of the trial table counts, and anyone
   without the scale's baseline or endpoint rating in window is a non-responder and a non-remitter.
 
-CGI-I (no baseline; itself a rating of change) and the C-SSRS items (a safety screen, not an efficacy
-endpoint) are reported by ``tmstarget scale``, not here.
+CGI-I is itself a rating of change, made at follow-ups only: it gets response (much or very much improved,
+rating <= 2) by the same two rules and its mean rating per visit, and no ANCOVA. The C-SSRS items (a safety
+screen, not an efficacy endpoint) are reported by ``tmstarget scale``.
 """
 
 from __future__ import annotations
@@ -30,14 +31,15 @@ from ..exceptions import InputError
 from .analysis import Estimate, ancova
 from .data import TrialTable, validate_trial_table
 from .secondary import BinaryComparison, compare_proportions, response_and_remission
+from .visits import BASELINE, IN_WINDOW, NOMINAL, assign_visits
 
 if TYPE_CHECKING:  # outcomes imports trial.visits: no run-time import back
     from ..outcomes.scales import Scale, ScaleAssessment
 
 __all__ = ["ENDPOINT_SCALES", "ScaleEndpoint", "scale_endpoint", "scale_trial_table"]
 
-#: Scales with a baseline total, analysable as a change from baseline.
-ENDPOINT_SCALES = ("hamd17", "qids_sr16", "cgi_s")
+#: Scales analysable at the endpoint: three with a baseline total (change from baseline) and CGI-I (response only).
+ENDPOINT_SCALES = ("hamd17", "qids_sr16", "cgi_s", "cgi_i")
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,8 @@ class ScaleEndpoint:
     endpoint : str
         Endpoint visit (the primary's).
     ancova : Estimate or None
-        Baseline-adjusted difference in reduction, experimental minus control, complete cases (``None`` with
-        fewer than 2 rated participants per arm; see ``notes``).
+        Baseline-adjusted difference in reduction, experimental minus control, complete cases (``None`` for
+        CGI-I, or with fewer than 2 rated participants per arm; see ``notes``).
     response, remission : BinaryComparison or None
         Complete cases at the endpoint.
     itt_response, itt_remission : BinaryComparison or None
@@ -84,8 +86,8 @@ class ScaleEndpoint:
 
 def _check_scale(scale: Scale) -> None:
     if scale.key not in ENDPOINT_SCALES:
-        raise InputError(f"--secondary {scale.key}: not analysable as a change from baseline — choose one of: "
-                         f"{', '.join(ENDPOINT_SCALES)} (report CGI-I and C-SSRS items with 'tmstarget scale')")
+        raise InputError(f"--secondary {scale.key}: not an efficacy endpoint here — choose one of: "
+                         f"{', '.join(ENDPOINT_SCALES)} (report C-SSRS items with 'tmstarget scale')")
 
 
 def _rating_day(trial: TrialTable, rating: ScaleAssessment, participant: str, source: str) -> float | None:
@@ -100,6 +102,25 @@ def _rating_day(trial: TrialTable, rating: ScaleAssessment, participant: str, so
     return float(same.iloc[0])
 
 
+def _rating_rows(trial: TrialTable, ratings: Sequence[ScaleAssessment], source: str) -> pd.DataFrame:
+    """One row per rating: the trial's participant id, ``timepoint``, ``total``, the participant's arm, strata,
+    sessions and last session day from the trial table, and (dated trials) the rating's ``day``."""
+    info = trial.frame.groupby("participant_id", sort=True).first()
+    ids = {participant_label(p): p for p in info.index}
+    keep = ["arm", *trial.strata, *[c for c in ("last_session_day", "sessions_received") if c in info.columns]]
+    rows = []
+    for r in ratings:
+        pid = ids.get(participant_label(r.participant, f"{source} line {r.line}: participant"))
+        if pid is None:
+            raise InputError(f"{source} line {r.line}: participant {r.participant} is not in the trial table — "
+                             "rate only randomized participants, or add them to the trial table")
+        row = {"participant_id": pid, "timepoint": r.timepoint, "total": float(r.total), **info.loc[pid, keep].to_dict()}
+        if trial.dated:
+            row["day"] = _rating_day(trial, r, pid, source)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def scale_trial_table(trial: TrialTable, ratings: Sequence[ScaleAssessment], scale: Scale,
                       source: str = "scale table") -> tuple[TrialTable, tuple[str, ...]]:
     """The ratings as a trial table with the trial's arms, strata and visit windows (the total as the score).
@@ -111,7 +132,8 @@ def scale_trial_table(trial: TrialTable, ratings: Sequence[ScaleAssessment], sca
     ratings : sequence of ScaleAssessment
         One scale's ratings, from :func:`tmstarget.outcomes.scales.parse_scale_table`.
     scale : Scale
-        The scale (``tmstarget.outcomes.scales.SCALES[key]`` for a key of :data:`ENDPOINT_SCALES`).
+        A scale with a baseline (``tmstarget.outcomes.scales.SCALES[key]`` for a key of :data:`ENDPOINT_SCALES`
+        other than ``cgi_i``).
     source : str
         Name of the ratings file in messages.
 
@@ -127,20 +149,10 @@ def scale_trial_table(trial: TrialTable, ratings: Sequence[ScaleAssessment], sca
         from one arm only.
     """
     _check_scale(scale)
-    info = trial.frame.groupby("participant_id", sort=True).first()
-    ids = {participant_label(p): p for p in info.index}
-    keep = ["arm", *trial.strata, *[c for c in ("last_session_day", "sessions_received") if c in info.columns]]
-    rows = []
-    for r in ratings:
-        pid = ids.get(participant_label(r.participant, f"{source} line {r.line}: participant"))
-        if pid is None:
-            raise InputError(f"{source} line {r.line}: participant {r.participant} is not in the trial table — "
-                             "rate only randomized participants, or add them to the trial table")
-        row = {"participant_id": pid, "timepoint": r.timepoint, "madrs_total": str(r.total), **info.loc[pid, keep].to_dict()}
-        if trial.dated:
-            row["day"] = _rating_day(trial, r, pid, source)
-        rows.append(row)
-    frame = pd.DataFrame(rows)
+    if scale.key == "cgi_i":
+        raise InputError(f"{source}: CGI-I has no baseline rating — analyse it with scale_endpoint (response only)")
+    frame = _rating_rows(trial, ratings, source)
+    frame["madrs_total"] = frame.pop("total").map(str)
     has_base = set(frame.loc[frame["timepoint"] == trial.baseline, "participant_id"])
     lacking = sorted(set(frame["participant_id"]) - has_base)
     notes = (f"{scale.name}: no {trial.baseline!r} rating for {', '.join(lacking)} — left out of the {scale.name} "
@@ -186,6 +198,8 @@ def scale_endpoint(trial: TrialTable, ratings: Sequence[ScaleAssessment], scale:
     -------
     ScaleEndpoint
     """
+    if scale.key == "cgi_i":
+        return _change_rating_endpoint(trial, ratings, scale, endpoint, itt, confidence, source)
     table, notes = scale_trial_table(trial, ratings, scale, source)
     notes = list(notes)
     left_out = 0 if table.assessments is None else int((~table.assessments["visit_status"].isin(["baseline", "in_window"])).sum())
@@ -199,9 +213,48 @@ def scale_endpoint(trial: TrialTable, ratings: Sequence[ScaleAssessment], scale:
             notes.append(f"{scale.name} ANCOVA not run: {exc}")
         if scale.response_fraction is not None and scale.remission_max is not None:
             resp, rem = response_and_remission(table, endpoint, scale.response_fraction, scale.remission_max, confidence)
-            arm = trial.participants()["arm"]
-            n_itt = [int(arm.loc[arm.index.isin(set(itt))].eq(a).sum()) for a in trial.arms]
-            itt_resp, itt_rem = (compare_proportions(b.outcome, b.events_experimental, n_itt[0], b.events_control, n_itt[1], confidence)
-                                 for b in (resp, rem))
+            itt_resp, itt_rem = (_as_itt(b, trial, itt) for b in (resp, rem))
     return ScaleEndpoint(scale.key, scale.name, scale.citation, scale.rules(), endpoint, est, resp, rem, itt_resp, itt_rem,
                          _descriptives(table), left_out, tuple(notes))
+
+
+def _itt_sizes(trial: TrialTable, itt: Sequence[str]) -> list[int]:
+    arm = trial.participants()["arm"]
+    return [int(arm.loc[arm.index.isin(set(itt))].eq(a).sum()) for a in trial.arms]
+
+
+def _as_itt(cc: BinaryComparison, trial: TrialTable, itt: Sequence[str]) -> BinaryComparison:
+    """The same events over every participant of the ITT set (those not rated count as failures)."""
+    n = _itt_sizes(trial, itt)
+    return compare_proportions(cc.outcome, cc.events_experimental, n[0], cc.events_control, n[1], cc.confidence)
+
+
+def _change_rating_endpoint(trial: TrialTable, ratings: Sequence[ScaleAssessment], scale: Scale, endpoint: str,
+                            itt: Sequence[str], confidence: float, source: str) -> ScaleEndpoint:
+    """CGI-I: follow-up ratings placed in the trial's windows; response = rating <= ``scale.response_max``."""
+    rows = _rating_rows(trial, ratings, source)
+    left_out = 0
+    if trial.dated:
+        rows = assign_visits(rows, trial.schedule, trial.baseline)
+        placed = rows["visit_status"].isin([IN_WINDOW, NOMINAL])
+        left_out = int((~placed & (rows["visit_status"] != BASELINE)).sum())
+        rows = rows.loc[placed].assign(timepoint=lambda r: r["visit"].astype(str))
+    rows = rows.loc[rows["timepoint"] != trial.baseline]
+    visits = [t for t in trial.timepoints if t in set(rows["timepoint"])]
+    visits += [t for t in dict.fromkeys(rows["timepoint"]) if t not in visits]
+    stats = rows.groupby(["arm", "timepoint"])["total"].agg(["count", "mean", "std"])
+    descriptives = {a: {t: {"n": int(stats["count"].get((a, t), 0)), "mean": float(stats["mean"].get((a, t), float("nan"))),
+                            "sd": float(stats["std"].get((a, t), float("nan")))} for t in visits} for a in trial.arms}
+    at_end = rows.loc[rows["timepoint"] == endpoint]
+    events = [int(at_end.loc[at_end["arm"] == a, "total"].le(scale.response_max).sum()) for a in trial.arms]
+    rated = [int((at_end["arm"] == a).sum()) for a in trial.arms]
+    n_itt = _itt_sizes(trial, itt)
+    itt_resp = compare_proportions("response", events[0], n_itt[0], events[1], n_itt[1], confidence)
+    notes, resp = [], None
+    if min(rated) > 0:
+        resp = compare_proportions("response", events[0], rated[0], events[1], rated[1], confidence)
+    else:
+        notes.append(f"{scale.name}: an arm has no rating in the {endpoint!r} window — complete-case response not estimable")
+    notes.append(f"{scale.name} rates change itself (no baseline): response only, no ANCOVA")
+    return ScaleEndpoint(scale.key, scale.name, scale.citation, scale.rules(), endpoint, None, resp, None, itt_resp, None,
+                         descriptives, left_out, tuple(notes))

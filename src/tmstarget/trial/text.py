@@ -100,14 +100,17 @@ def _secondary_scale_lines(result: TrialResult, pct: str) -> list[str]:
     e, c = result.arms
     lines: list[str] = []
     for s in (result.secondary or {}).values():
-        lines += ["", f"Secondary endpoint: {s.name} ({s.citation}), reduction at {s.endpoint}, same visit windows"
+        lines += ["", f"Secondary endpoint: {s.name} ({s.citation}) at {s.endpoint}, same visit windows"
                   + (f"; {s.left_out} rating(s) outside every window left out" if s.left_out else "")]
+        lines.append(f"  {s.name} by arm, mean (SD) [n]")
         lines += [f"  {t:<28}" + "".join(f"{_mean_sd(s.descriptives[a][t]):>22}" for a in result.arms) for t in s.descriptives[e]]
-        lines.append(_estimate(s.ancova, "ANCOVA, complete cases", pct))
-        for label, resp, rem in (("ITT, not rated = failure", s.itt_response, s.itt_remission), ("complete cases", s.response, s.remission)):
-            if resp is not None and rem is not None:
+        if s.scale != "cgi_i":  # CGI-I rates change itself: no baseline to adjust for
+            lines.append(_estimate(s.ancova, "ANCOVA, complete cases", pct))
+        for label, binaries in (("ITT, not rated = failure", (s.itt_response, s.itt_remission)), ("complete cases", (s.response, s.remission))):
+            shown = [(b, s.rules[b.outcome] or "") for b in binaries if b is not None]
+            if shown:
                 lines.append(f" {label}:")
-                lines += _binary(resp, s.rules["response"] or "", pct, e, c) + _binary(rem, s.rules["remission"] or "", pct, e, c)
+                lines += [line for b, rule in shown for line in _binary(b, rule, pct, e, c)]
         lines += [f"  note: {n}" for n in s.notes]
     return lines
 

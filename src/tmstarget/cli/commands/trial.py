@@ -162,7 +162,7 @@ def _secondary_ratings(specs: list[str]) -> list[tuple[object, tuple, str]]:
         key = key.strip().lower()
         if not sep or not path.strip() or key not in ENDPOINT_SCALES:
             raise InputError(f"--secondary {spec!r} — give SCALE=PATH with SCALE one of {', '.join(ENDPOINT_SCALES)} "
-                             "(scales rated at baseline; report CGI-I and C-SSRS items with 'tmstarget scale'), e.g. hamd17=hamd.tsv")
+                             "(report C-SSRS items with 'tmstarget scale'), e.g. hamd17=hamd.tsv")
         if key in {s.key for s, _, _ in out}:
             raise InputError(f"--secondary {key} given twice — give each scale once (one table per scale)")
         name = Path(path.strip()).name
@@ -335,8 +335,8 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     p.add_argument("--imputations", type=int, default=20, metavar="M", help="MICE sensitivity analysis with M imputations (0 = skip)")
     p.add_argument("--seed", type=int, default=0, help="seed of the multiple imputation")
     p.add_argument("--secondary", action="append", default=None, metavar="SCALE=RATINGS.tsv",
-                   help="another scale as a secondary endpoint (hamd17, qids_sr16 or cgi_s; item table as for 'tmstarget scale'): "
-                        "ANCOVA and response/remission (ITT and complete cases) at the endpoint, same visit windows (repeatable)")
+                   help="another scale as a secondary endpoint (hamd17, qids_sr16, cgi_s or cgi_i; item table as for 'tmstarget scale'): "
+                        "ANCOVA (not CGI-I) and response/remission (ITT and complete cases) at the endpoint, same visit windows (repeatable)")
     p.add_argument("--no-random-slope", action="store_true", help="mixed model with a random intercept only")
     p.add_argument("--plot", type=output_file, default=None, metavar="FILE", help="write the mean change per visit by arm (.svg or .png)")
     p.add_argument("--consort", type=output_file, default=None, metavar="FILE.svg|png", help="write the CONSORT flow diagram")
