@@ -165,3 +165,26 @@ def test_simulated_participant_weight_rises_with_scan_length():
     assert np.linalg.norm(xyz(by[3.0, "shrinkage"]) - xyz(by[3.0, "group"])) < 1.0
     assert by[3.0, "robust"]["error_mm"] > 20.0
     assert by[15.0, "shrinkage"]["error_mm"] < 0.5 * by[15.0, "group"]["error_mm"]
+
+
+@pytest.mark.slow
+def test_cli_volume_shrinkage_with_group_target_and_bootstrap(sim_dataset, tmp_path, capsys):
+    """Two runs on a volume: --group-target is the prior, the bootstrap radius is the uncertainty, the CLI prints the sentence."""
+    import json
+
+    from tmstarget.cli.main import main
+
+    src, planted = sim_dataset
+    argv = ["target", str(src), str(tmp_path / "out"), "participant", "--method", "shrinkage", "--group-target", "-40", "40", "30",
+            "--bootstrap", "20", "--min-volumes", "60", "--json"]
+    code = main(argv)
+    cap = capsys.readouterr()
+    assert code == 0, cap.err
+    doc = json.loads(cap.out)
+    block = doc["shrinkage"]
+    assert block["prior"] == "group coordinate" and block["prior_point_mni"] == [-40.0, 40.0, 30.0]
+    assert doc["parameters"]["group_target_mni"] == [-40.0, 40.0, 30.0]
+    assert block["uncertainty_source"] == "bootstrap" and block["uncertainty_radius_mm"] == doc["confidence_radius_mm"]
+    assert block["sentence"] in cap.err and block["difference_exceeds_uncertainty"] == (
+        block["distance_individual_to_group_mm"] > block["uncertainty_radius_mm"])
+    assert np.linalg.norm(np.array(doc["target_mni"]) - planted) <= np.linalg.norm(np.array(block["group_target_mni"]) - planted) + 1.0
