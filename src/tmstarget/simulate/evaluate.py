@@ -44,7 +44,8 @@ def evaluate_participant(
     n_sessions : int
         Sessions simulated (same planted target, new noise and motion).
     methods : tuple of str
-        Methods of :data:`tmstarget.targeting.METHODS` to run.
+        Methods of :data:`tmstarget.targeting.METHODS` to run, and ``group``: the pure group target (the optimum of
+        the ``shrinkage`` prior: the optimum of the simulated group map, or for ``sgacc`` :data:`GROUP_TARGET_MNI`).
     circuit : {"sgacc", "map"}
         The individual sgACC seed map or the simulated group circuit map.
     fwhm_mm : float
@@ -56,7 +57,7 @@ def evaluate_participant(
     -------
     list of dict
         One row per session × scan length × method: ``seed, session, minutes, method, x, y, z,
-        error_mm, target_x/y/z``.
+        error_mm, target_x/y/z`` (and ``weight`` for ``shrinkage``).
     """
     rng = np.random.default_rng(seed)
     anat = anatomy(params.fov)
@@ -86,15 +87,25 @@ def evaluate_participant(
             op = run_operator(n, params.t_r, conf.confounds, conf.sample_mask)
             comp = finalize_components([op.projector @ x[:n]], anat.brain, anat.affine, fwhm_mm)
             scores = compute_scores(comp, region, cmap, "similarity" in methods)
+            shrink = _shrinkage(comp, scores, op, region, cmap) if {"shrinkage", "group"} & set(methods) else None
             for method in methods:
-                sel, _ = choose_target(method, comp, scores)
+                coord = np.asarray(shrink[1]["group_target_mni"]) if method == "group" else (
+                    shrink[0].coord_mm if method == "shrinkage" else choose_target(method, comp, scores)[0].coord_mm)
                 rows.append({
                     "seed": seed, "session": session, "minutes": mins, "method": method,
-                    "x": sel.coord_mm[0], "y": sel.coord_mm[1], "z": sel.coord_mm[2],
+                    "x": coord[0], "y": coord[1], "z": coord[2],
                     "target_x": target[0], "target_y": target[1], "target_z": target[2],
-                    "error_mm": float(np.linalg.norm(sel.coord_mm - target)),
+                    "error_mm": float(np.linalg.norm(coord - target)),
+                    **({"weight": shrink[1]["weight"]} if method == "shrinkage" else {}),
                 })
     return rows
+
+
+def _shrinkage(comp, scores, op, region, cmap):
+    """Shrinkage target and block; the prior is the simulated group map, or for ``sgacc`` the simulator's group point."""
+    from ..targeting.shrinkage import shrinkage_target
+
+    return shrinkage_target(comp, scores, [op], region, cmap, prior_point=None if cmap is not None else GROUP_TARGET_MNI)
 
 
 def _group_map_on_grid(anat) -> np.ndarray:
