@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 import realdata  # benchmarks/realdata.py (this folder is on sys.path when the script runs)
-from tmstarget.simulate.calibration import autocorrelation_length, edge_fwhm, lag1_autocorrelation, seed_map_variance
+from tmstarget.simulate.calibration import autocorrelation_length, edge_fwhm, lag1_autocorrelation, mesh_edges, seed_map_variance
 
 T_R = realdata.T_R
 HALF = 326
@@ -85,13 +85,7 @@ def context() -> Context:
 
     grays = template_grayordinates("fsaverage5")
     meshes = load_template("fsaverage5")
-    edges = []
-    for idx, faces in grays.parts:
-        e = np.vstack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
-        edges.append(idx[np.unique(np.sort(e, axis=1), axis=0)])
-    edges = np.vstack(edges)
-    edges = edges[grays.usable[edges].all(axis=1)]
-    edge_mm = np.linalg.norm(grays.coords[edges[:, 0]] - grays.coords[edges[:, 1]], axis=1)
+    edges, edge_mm = mesh_edges(grays)
     region = dlpfc_search_region(grays)
     return Context(SurfaceGeometry(grays, meshes), region, sgacc_seed(grays), edges, edge_mm, grays.usable, _region_geodesic(grays, region))
 

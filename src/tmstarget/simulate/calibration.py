@@ -22,6 +22,20 @@ def lag1_autocorrelation(y: np.ndarray) -> np.ndarray:
     return (y[1:] * y[:-1]).sum(axis=0) / np.maximum((y * y).sum(axis=0), 1e-30)
 
 
+def mesh_edges(grayordinates) -> tuple[np.ndarray, np.ndarray]:
+    """Edges (E, 2) between usable columns of each mesh part of ``grayordinates``, and their lengths (mm)."""
+    edges = []
+    for idx, faces in grayordinates.parts:
+        if faces is None:
+            continue
+        e = np.vstack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+        edges.append(idx[np.unique(np.sort(e, axis=1), axis=0)])
+    out = np.vstack(edges)
+    out = out[grayordinates.usable[out].all(axis=1)]
+    coords = grayordinates.coords
+    return out, np.linalg.norm(coords[out[:, 0]] - coords[out[:, 1]], axis=1)
+
+
 def edge_fwhm(y: np.ndarray, edges: np.ndarray, edge_mm: np.ndarray) -> float:
     """Median smoothness (FWHM, mm) of time series ``y`` (T, N) over mesh ``edges`` (E, 2) of lengths ``edge_mm``.
 

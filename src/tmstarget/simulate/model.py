@@ -11,7 +11,11 @@ latent network time courses, plus noise and artefacts:
 - the **individual target**: a node (Gaussian, σ = 5 mm, centred on a left-DLPFC grey-matter voxel and
   not restricted to grey matter, so that the planted point is the peak of the signal) whose time course
   is the negative of ``sgacc`` plus half of ``task`` — the spot a connectivity-guided method should find.
-  It is displaced from the group location by ``shift_mm`` in a random direction;
+  It is displaced from the group location by ``shift_mm`` in a random direction; its amplitude and width are
+  ``target_pct`` and ``target_sigma_mm``;
+- optionally (``deviation_pct`` > 0, as in :data:`CALIBRATED`) the participant's **deviation field**: a smooth
+  random field (FWHM ``deviation_fwhm_mm``), the same in every session, that carries the target time course
+  over the whole cortex — individual, broad variation of the circuit connectivity around the node;
 - **noise**: AR(1) in time (φ = ``noise_ar``), spatially smooth (FWHM ``noise_fwhm_mm``), with standard
   deviation ``S0 / tsnr``; slow scanner drift; aliased physiological (respiratory/cardiac) fluctuations
   strongest in CSF;
@@ -128,8 +132,9 @@ CALIBRATED = SimulationParams(
     # smoothness of the cleaned, unsmoothed series along mesh edges: real FWHM 11.5 mm; 5 mm gave 5.6, 10 mm
     # 10.8, 11 mm 12.1-12.3, 10.5 mm 11.5-11.8
     noise_fwhm_mm=10.5,
-    # the individual deviation field: autocorrelation length of the sgACC seed map along the mesh, real 7.6 mm;
-    # FWHM 20 mm gave 12.9 mm, 12 mm gives 6.4-9.8 mm; amplitude 0.55-0.8 gave the same seed-map statistics on
+    # the individual deviation field: autocorrelation length of the sgACC seed map along the mesh, real 6.1 mm
+    # (mean of the halves; 7.6 in the first); FWHM 20 mm gave >= 12.9 mm, 12 mm gives 6.4-9.8 mm (10 calibrated
+    # participants: 8.5 ± 1.8); amplitude 0.55-0.8 gave the same seed-map statistics on
     # one participant (0.35 with network amplitude 1.0: no reproducible variance)
     deviation_pct=0.6,
     deviation_fwhm_mm=12.0,
