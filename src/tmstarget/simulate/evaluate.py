@@ -18,7 +18,7 @@ from ..io.confounds import load_run_confounds
 from ..targeting import METHODS, choose_target, compute_scores, finalize_components
 from ..targeting.regions import dlpfc_search_mask
 from .dataset import _snap_to_region, confounds_table
-from .model import GROUP_TARGET_MNI, SimulationParams, anatomy, group_circuit_map, simulate_participant
+from .model import GROUP_TARGET_MNI, SimulationParams, anatomy, deviation_field, group_circuit_map, simulate_participant
 
 
 def evaluate_participant(
@@ -72,8 +72,9 @@ def evaluate_participant(
     flat = np.flatnonzero(anat.brain.ravel(order="F"))
     tissue_idx = {"global": flat, "white_matter": np.flatnonzero(anat.wm.ravel(order="F")), "csf": np.flatnonzero(anat.csf.ravel(order="F"))}
     rows = []
+    deviation = deviation_field(rng, anat, p)  # the participant's own, the same in every session (None by default)
     for session in range(1, n_sessions + 1):
-        bold, motion = simulate_participant(rng, anat, target, p, n_runs=1)[0]
+        bold, motion = simulate_participant(rng, anat, target, p, n_runs=1, deviation=deviation)[0]
         flat_bold = bold.reshape(-1, n_total, order="F")
         table = confounds_table(flat_bold, motion, tissue_idx)
         x = np.ascontiguousarray(flat_bold[flat].T)  # (T, V)
