@@ -10,3 +10,6 @@ METHODS = {
     "cluster": "centroid of the largest cluster of the seed map's top 10% (contarg 'cluster')",
     "hierarchical": "SNT/SAINT-style hierarchical clustering of DLPFC time courses",
 }
+
+#: Methods that need a voxel grid (``cluster`` labels connected voxels), refused on surface inputs.
+VOLUME_ONLY_METHODS = ("cluster",)

@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from .._common import add_cleaning_arguments, add_dask_arguments, check_map_options, cleaning_options, method_choices, positive_float, positive_int, print_json
+from .._common import SPACE_CHOICES, add_cleaning_arguments, add_dask_arguments, check_map_options, cleaning_options, method_choices, positive_float, positive_int, print_json
 
 logger = logging.getLogger("tmstarget")
 
@@ -53,7 +53,7 @@ def add_parser(subparsers, parents) -> None:
     g.add_argument("--participant-label", nargs="+", metavar="L", help="participant label(s) without 'sub-' (default: all participants)")
     g.add_argument("--session", metavar="S", help="session label (default: every session, each its own target)")
     g.add_argument("--task", default="rest", help="BIDS task label of the resting-state runs")
-    g.add_argument("--space", choices=["MNI152NLin6Asym", "MNI152NLin2009cAsym", "fsaverage5", "fsLR"], help="space of the BOLD (default: the first MNI space found, in this order; fsaverage5/fsLR: surface data)")
+    g.add_argument("--space", choices=SPACE_CHOICES, help="space of the BOLD (default: the first MNI space found, in this order; fsaverage5/fsLR: surface data)")
     g.add_argument("--bold", action="append", type=Path, metavar="PATH", help="explicit BOLD run in MNI space (repeat for several runs)")
     g.add_argument("--confounds", action="append", type=Path, metavar="TSV", help="fMRIPrep-style confounds TSV of each --bold run, same order")
     g.add_argument("--mask", type=Path, metavar="PATH", help="brain mask on the BOLD grid (with --bold)")

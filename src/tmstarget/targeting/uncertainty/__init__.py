@@ -13,6 +13,7 @@ from .engine import NORM_VOXELS, ResampleModel, resample_model, resample_scores,
 from .participant import (
     N_BOOTSTRAP,
     auto_block_length_s,
+    column_spacing_mm,
     bootstrap_cloud,
     bootstrap_confidence,
     participant_reliability,
@@ -24,7 +25,7 @@ from .weights import Weights, circular_block_bootstrap, kept_times_s, optimal_bl
 __all__ = [
     "CONFIDENCE", "NORM_VOXELS", "N_BOOTSTRAP", "PRECISION_MM", "ResampleModel", "Weights",
     "add_session_distances", "auto_block_length_s", "bootstrap_cloud", "bootstrap_confidence", "circular_block_bootstrap", "cohort_stability",
-    "confidence_region", "icc_2_1", "kept_times_s", "map_agreement", "minutes_needed", "optimal_block_length",
+    "column_spacing_mm", "confidence_region", "icc_2_1", "kept_times_s", "map_agreement", "minutes_needed", "optimal_block_length",
     "participant_reliability", "region_contains", "resample_model", "resample_scores", "resample_target",
     "scan_length_curve", "session_reliability", "stability_table", "split_half_weights", "variance_ratio", "window_weights",
 ]

@@ -35,6 +35,21 @@ def auto_block_length_s(model: ResampleModel, t_r: Sequence[float], n_probes: in
     return float(np.median(lengths))
 
 
+def column_spacing_mm(coords_mm: np.ndarray) -> float:
+    """Spacing of the search columns: the median distance from each to its nearest neighbour (mm).
+
+    The voxel size on an isotropic grid; the typical vertex spacing on a mesh (about 3–4 mm on fsaverage5),
+    so the grid quantisation added to the confidence ellipsoid is right for every input kind.
+    """
+    from scipy.spatial import cKDTree
+
+    pts = np.asarray(coords_mm, float)
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    if len(pts) < 2:
+        return 0.0
+    return float(np.median(cKDTree(pts).query(pts, k=2)[0][:, 1]))
+
+
 def _one_blas_thread():
     """Resamples are many small matrix products: one BLAS thread avoids threading overhead and contention."""
     try:
@@ -146,7 +161,7 @@ def _bootstrap_summary(model: ResampleModel, operators, t_r, n, boot_seed, block
     cloud = bootstrap_cloud(model, [op.sample_mask.size for op in operators], block_vol, n, np.random.default_rng(boot_seed))
     ratio = variance_ratio(operators, block_vol)
     scaled = centre + (cloud - centre) / math.sqrt(ratio)
-    region = confidence_region(scaled, centre, level, float(np.sqrt((model.grid.affine[:3, :3] ** 2).sum(0)).mean()))
+    region = confidence_region(scaled, centre, level, column_spacing_mm(model.coords))
     return {
         "confidence_level": level,
         "confidence_radius_mm": round(region["radius_mm"], 1),
