@@ -87,6 +87,7 @@ def _check_reliable_surface_target(doc: dict, planted: np.ndarray, space: str) -
     radius = doc["confidence_radius_mm"]
     assert 1.0 < radius < 6.0 and len(doc["bootstrap"]["targets_mni"]) == 60
     assert np.linalg.norm(target - planted) <= radius
+    assert doc["reliability_verdict"]["reliable"] and doc["reliability_verdict"]["text"] == f"95% region radius {radius:.1f} mm: reliable (<= 5 mm)"
     assert all(0.5 < a < 10 for a in doc["confidence_ellipsoid"]["semi_axes_mm"])
     # scan-length curve, 1 to 10 minutes: far off (a wrong peak, 20-29 mm) in the first minutes, within a few mm from
     # 6 minutes on, 0 at the whole scan
@@ -99,7 +100,7 @@ def _check_reliable_surface_target(doc: dict, planted: np.ndarray, space: str) -
 def test_fsaverage5_reliability_matches_the_target_and_has_real_numbers(surface_reliability_data, tmp_path, capsys):
     d = surface_reliability_data
     doc = _json(capsys, "reliability", d["gifti"], tmp_path / "rel", "participant", "--space", "fsaverage5", *N_BOOT, *ALL_VOLUMES)
-    target = _json(capsys, "target", d["gifti"], tmp_path / "tgt", "participant", "--space", "fsaverage5", "--n-workers", "1", *ALL_VOLUMES)
+    target = _json(capsys, "target", d["gifti"], tmp_path / "tgt", "participant", "--space", "fsaverage5", "--n-workers", "1", "--bootstrap", "0", *ALL_VOLUMES)
     assert doc["target_mni"] == target["target_mni"]  # the same reading, cleaning and selection as 'tmstarget target'
     assert [r.endswith("hemi-L_space-fsaverage5_bold.func.gii") for r in doc["runs"]] == [True, True]
     _check_reliable_surface_target(doc, d["planted"], "fsaverage5")
@@ -111,7 +112,7 @@ def test_cifti_reliability_with_meshes(surface_reliability_data, tmp_path, capsy
     d = surface_reliability_data
     argv = ["--space", "fsLR", "--surface-mesh", *d["meshes"], *ALL_VOLUMES]
     doc = _json(capsys, "reliability", d["cifti"], tmp_path / "rel", "participant", *argv, *N_BOOT)
-    target = _json(capsys, "target", d["cifti"], tmp_path / "tgt", "participant", *argv, "--n-workers", "1")
+    target = _json(capsys, "target", d["cifti"], tmp_path / "tgt", "participant", *argv, "--n-workers", "1", "--bootstrap", "0")
     assert doc["target_mni"] == target["target_mni"]
     _check_reliable_surface_target(doc, d["planted"], "fsLR")
     # without meshes the CIFTI cortex has no coordinates: one line, as for 'tmstarget target'

@@ -108,6 +108,11 @@ def positive_int(text: str) -> int:
     return _number(text, int, lambda v: v >= 1, ">= 1", "whole number")
 
 
+def nonneg_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    return _number(text, int, lambda v: v >= 0, ">= 0", "whole number")
+
+
 def print_json(obj: Any) -> None:
     """Print one JSON document to stdout (the only thing a ``--json`` command prints there)."""
     sys.stdout.write(json.dumps(obj, indent=2) + "\n")

@@ -20,7 +20,8 @@ the usable volumes, each run alone, circular block-bootstrap resamples over time
 autocorrelation of the data requires, or --block-length-s) and the first k minutes — and writes
 OUT/sub-L/[ses-S/]sub-L[_ses-S]_desc-<circuit>_reliability.json with split_half_distance_mm, the halves'
 score-map agreement (spatial correlation, ICC), run and session distances, confidence_radius_mm with a 95%
-ellipsoid and the bootstrap point cloud, scan_length_curve and minutes_for_3mm. Resamples re-weight the
+ellipsoid and the bootstrap point cloud, the one-line reliability_verdict (95% radius <= 5 mm: reliable),
+scan_length_curve and minutes_for_3mm. Resamples re-weight the
 cleaned data (the filter and confound fit are not refitted per resample); see docs/reliability.md.
 Use the same circuit, method and cleaning options as for 'tmstarget target'. Surface data are read as
 'tmstarget target' reads them (--space fsaverage5: GIFTI pairs; --space fsLR: CIFTI, with --surface-mesh for the
@@ -91,7 +92,7 @@ def _participants(args, src: Path, out: Path) -> int:
     from ...cohort import Job
     from ...io.derivatives import write_reliability_outputs
     from ...targeting import TargetingOptions
-    from ...targeting.uncertainty import add_session_distances, session_reliability
+    from ...targeting.uncertainty import add_session_distances, session_reliability, verdict_line
 
     given = vars(args)
     options = TargetingOptions(**{field: given[arg] for arg, field in _TARGETING.items() if arg in given})
@@ -103,7 +104,8 @@ def _participants(args, src: Path, out: Path) -> int:
         jobs = [Job(label, ses, src, args.task, args.space, surface_mesh=mesh) for ses in sessions]  # finds runs as 'tmstarget target' does
         results += add_session_distances([session_reliability(job.runs(), options, label, job.session, **settings) for job in jobs])
     for path, res in zip(write_reliability_outputs(results, out, src), results):
-        logger.info("wrote %s (split halves %.1f mm apart, 95%% radius %s mm)", path, res["split_half_distance_mm"], res.get("confidence_radius_mm"))
+        logger.info("wrote %s (split halves %.1f mm apart)", path, res["split_half_distance_mm"])
+        logger.info("sub-%s%s: %s", res["participant"], f" ses-{res['session']}" if res["session"] else "", verdict_line(res))
     if args.json:
         print_json(results[0] if len(results) == 1 else results)
     return 0
