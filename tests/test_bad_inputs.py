@@ -302,7 +302,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("target-tr-zero", ["target", S, "{o}/o", "participant", "--t-r", "0"], "> 0"),
     ("target-min-volumes-0", ["target", S, "{o}/o", "participant", "--min-volumes", "0"], ">= 1"),
     ("target-neighbourhood-negative", ["target", S, "{o}/o", "participant", "--neighbourhood-mm", "-2"], "> 0"),
-    ("target-bootstrap-0", ["target", S, "{o}/o", "participant", "--bootstrap", "0"], ">= 1"),
+    ("target-bootstrap-negative", ["target", S, "{o}/o", "participant", "--bootstrap", "-1"], ">= 0"),
     ("target-workers-0", ["target", S, "{o}/o", "participant", "--n-workers", "0"], ">= 1"),
     ("target-method-choice", ["target", S, "{o}/o", "participant", "--method", "best"], "invalid choice"),
     ("target-group-target-method", ["target", S, "{o}/o", "participant", "--group-target", "-38", "44", "26"], "only by --method shrinkage"),

@@ -113,7 +113,7 @@ def test_builder_recovers_planted_circuit(sim_dataset, tmp_path, capsys):
     assert sidecar["connectome"] == "normative" and len(sidecar["Sources"]["sites"]["sha256"]) == 64
     assert built.shape == prep.brain.shape and np.isnan(built.get_fdata()[~prep.brain]).all()
     # usable as --circuit
-    code = main(["target", str(src), str(tmp_path / "targets"), "participant", "--circuit", str(out), "--json", "--quiet"])
+    code = main(["target", str(src), str(tmp_path / "targets"), "participant", "--circuit", str(out), "--bootstrap", "0", "--json", "--quiet"])
     doc = json.loads(capsys.readouterr().out)
     assert code == 0 and doc["circuit"] == "built"
     with capsys.disabled():

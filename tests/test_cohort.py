@@ -24,7 +24,7 @@ from tmstarget.targeting import TargetingOptions
 #: Participants of the small cohort: (source run, first volume); None = broken confounds.
 COHORT = {"01": ("run-1", 0), "02": ("run-2", 0), "03": None, "04": ("run-1", 30)}
 N_VOLUMES = 110
-FAST = ["--min-volumes", "60", "--quiet"]
+FAST = ["--min-volumes", "60", "--bootstrap", "0", "--quiet"]
 
 
 def _write_participant(func_src: Path, root: Path, label: str, run: str, start: int, broken: bool) -> None:
@@ -64,7 +64,7 @@ def _targets(out: Path) -> dict[str, dict]:
 
 def test_dask_cohort_reports_failure_and_matches_serial(cohort, tmp_path, capsys):
     out = tmp_path / "dask"
-    code = main(["target", str(cohort), str(out), "participant", "--n-workers", "2", *FAST[:2]])
+    code = main(["target", str(cohort), str(out), "participant", "--n-workers", "2", *FAST[:4]])
     err = capsys.readouterr().err
     assert code == 2
     errors = [line for line in err.splitlines() if line.startswith("tmstarget: error:")]
@@ -103,7 +103,7 @@ def test_existing_scheduler_and_skip(cohort, tmp_path, capsys):
     first = {p: p.stat().st_mtime_ns for p in out.rglob("*_target.json")}
     assert len(first) == 2
     # same parameters: nothing is recomputed, the JSON is still printed
-    code = main(["target", str(cohort), str(out), "participant", "--participant-label", "01", "04", "--json", "--min-volumes", "60"])
+    code = main(["target", str(cohort), str(out), "participant", "--participant-label", "01", "04", "--json", "--min-volumes", "60", "--bootstrap", "0"])
     cap = capsys.readouterr()
     assert code == 0 and "2 of 2 participant(s)/session(s) already done" in cap.err
     assert [d["participant"] for d in json.loads(cap.out)] == ["01", "04"]

@@ -1,6 +1,9 @@
 """Outputs stay the same: golden fingerprints of ``tmstarget target`` / ``reliability`` on simulated data.
 
-The golden values were recorded from the code before the targeting core was restructured (issue 14). A
+The golden values were recorded from the code before the targeting core was restructured (issue 14). Since
+the bootstrap confidence radius became the default of ``tmstarget target`` (issue 15), the tests of that
+earlier content pass ``--bootstrap 0``; ``test_volume_default_outputs`` fingerprints the default output
+(200 resamples, confidence radius and reliability verdict). A
 fingerprint is the SHA-256 of the target JSON (sorted keys, ``tmstarget_version`` left out) and of each
 written map's decoded data (float32 values and shape) — not of the compressed bytes, which depend on
 the zlib build. A change here means the outputs changed: if that is intended, say which field was wrong
@@ -65,15 +68,18 @@ GOLDEN_VOLUME = {
     "sub-01/sub-01_desc-tsnr_map.nii.gz": "d68dacd8029647c5",
 }
 
+#: The target JSON gained ``reliability_verdict`` (issue 15); without that field its fingerprint is the earlier
+#: 8eb629dffb30590d (checked when re-recording).
 GOLDEN_VOLUME_SIMILARITY_BOOTSTRAP = {
     "sub-01/sub-01_desc-motion_timeseries.tsv": "1e0cdb9ea0caa4b7",
     "sub-01/sub-01_desc-sgacc_score.nii.gz": "05231cfa8c0184c3",
-    "sub-01/sub-01_desc-sgacc_target.json": "8eb629dffb30590d",
+    "sub-01/sub-01_desc-sgacc_target.json": "64ec5525d37bc5ff",
     "sub-01/sub-01_desc-tsnr_map.nii.gz": "d68dacd8029647c5",
 }
 
+#: ``reliability_verdict`` added (issue 15); without it the earlier 50393e272e58c08b.
 GOLDEN_RELIABILITY = {
-    "sub-01/sub-01_desc-sgacc_reliability.json": "50393e272e58c08b",
+    "sub-01/sub-01_desc-sgacc_reliability.json": "ac1eb94503023373",
 }
 
 GOLDEN_SURFACE = {
@@ -97,7 +103,8 @@ def _check(found: dict, golden: dict) -> None:
 
 def test_volume_target_outputs_unchanged(sim_dataset, tmp_path, capsys):
     src, _ = sim_dataset
-    doc = _run(["target", str(src), str(tmp_path), "participant", "--participant-label", "01", "--n-workers", "1"], capsys)
+    doc = _run(["target", str(src), str(tmp_path), "participant", "--participant-label", "01", "--n-workers", "1", "--bootstrap", "0"], capsys)
+    assert "reliability_verdict" not in doc and "confidence_radius_mm" not in doc
     assert doc["target_mni"] == json.loads((tmp_path / "sub-01" / "sub-01_desc-sgacc_target.json").read_text())["target_mni"]
     _check(_fingerprint(tmp_path), GOLDEN_VOLUME)
 
@@ -107,6 +114,29 @@ def test_volume_similarity_bootstrap_outputs_unchanged(sim_dataset, tmp_path, ca
     _run(["target", str(src), str(tmp_path), "participant", "--participant-label", "01", "--n-workers", "1",
           "--method", "similarity", "--bootstrap", "20", "--fwhm", "4"], capsys)
     _check(_fingerprint(tmp_path), GOLDEN_VOLUME_SIMILARITY_BOOTSTRAP)
+
+
+GOLDEN_VOLUME_DEFAULT = {
+    "sub-01/sub-01_desc-motion_timeseries.tsv": "1e0cdb9ea0caa4b7",
+    "sub-01/sub-01_desc-sgacc_score.nii.gz": "d90aca53e24e4661",
+    "sub-01/sub-01_desc-sgacc_target.json": "8f3681252ff9b8c7",
+    "sub-01/sub-01_desc-tsnr_map.nii.gz": "d68dacd8029647c5",
+}
+
+
+def test_volume_default_outputs(sim_dataset, tmp_path, capsys):
+    """The default run: the --bootstrap 0 outputs plus a 200-resample confidence radius and the one-line verdict."""
+    src, _ = sim_dataset
+    argv = ["target", str(src), str(tmp_path), "participant", "--participant-label", "01", "--n-workers", "1", "--json"]
+    assert main(argv) == 0
+    cap = capsys.readouterr()
+    doc = json.loads(cap.out)
+    verdict = doc["reliability_verdict"]
+    assert doc["n_bootstrap"] == 200 and verdict["text"].startswith(f"95% region radius {doc['confidence_radius_mm']:.1f} mm: ")
+    assert f"sub-01: {verdict['text']}" in cap.err  # the command's summary says it in one line
+    found = _fingerprint(tmp_path)
+    assert {k: v for k, v in found.items() if not k.endswith("_target.json")} == {k: v for k, v in GOLDEN_VOLUME.items() if not k.endswith("_target.json")}
+    _check(found, GOLDEN_VOLUME_DEFAULT)
 
 
 def test_reliability_outputs_unchanged(sim_dataset, tmp_path, capsys):
@@ -135,7 +165,7 @@ def small_surface(tmp_path_factory):
 
 def test_fsaverage_outputs_unchanged(small_surface, tmp_path, capsys):
     src, _ = small_surface
-    _run(["target", str(src), str(tmp_path), "participant", "--space", "fsaverage5", "--min-volumes", "60", "--n-workers", "1"], capsys)
+    _run(["target", str(src), str(tmp_path), "participant", "--space", "fsaverage5", "--min-volumes", "60", "--n-workers", "1", "--bootstrap", "0"], capsys)
     _check(_fingerprint(tmp_path), GOLDEN_SURFACE)
 
 
@@ -143,7 +173,7 @@ def test_cifti_outputs_unchanged(small_surface, tmp_path, capsys):
     src, meshes = small_surface
     func = src / "sub-01" / "func"
     _run(["target", str(tmp_path), "--bold", str(next(func.glob("*.dtseries.nii"))), "--confounds", str(next(func.glob("*confounds_timeseries.tsv"))),
-          "--surface-mesh", *map(str, meshes), "--method", "similarity", "--min-volumes", "60"], capsys)
+          "--surface-mesh", *map(str, meshes), "--method", "similarity", "--min-volumes", "60", "--bootstrap", "0"], capsys)
     _check(_fingerprint(tmp_path), GOLDEN_CIFTI)
 
 
@@ -165,7 +195,7 @@ def test_volume_map_circuit_outputs_unchanged(sim_dataset, tmp_path, capsys):
     src, _ = sim_dataset
     circuit = next(src.glob("circuit-simulated_*.nii.gz"))
     _run(["target", str(src), str(tmp_path), "participant", "--participant-label", "01", "--n-workers", "1",
-          "--circuit", str(circuit), "--circuit-label", "sim", "--method", "cluster"], capsys)
+          "--circuit", str(circuit), "--circuit-label", "sim", "--method", "cluster", "--bootstrap", "0"], capsys)
     _check(_fingerprint(tmp_path), GOLDEN_VOLUME_MAP)
 
 
@@ -173,7 +203,7 @@ def test_fsaverage_map_circuit_outputs_unchanged(small_surface, sim_dataset, tmp
     src, _ = small_surface
     circuit = next(sim_dataset[0].glob("circuit-simulated_*.nii.gz"))
     _run(["target", str(src), str(tmp_path), "participant", "--space", "fsaverage5", "--min-volumes", "60", "--n-workers", "1",
-          "--circuit", str(circuit), "--circuit-label", "sim", "--method", "similarity"], capsys)
+          "--circuit", str(circuit), "--circuit-label", "sim", "--method", "similarity", "--bootstrap", "0"], capsys)
     _check(_fingerprint(tmp_path), GOLDEN_SURFACE_MAP)
 
 
@@ -182,6 +212,6 @@ def test_fsaverage_bootstrap_same_target_with_a_confidence_radius(small_surface,
     src, _ = small_surface
     argv = ["target", str(src), str(tmp_path), "participant", "--space", "fsaverage5", "--min-volumes", "60", "--n-workers", "1"]
     doc = _run([*argv, "--bootstrap", "20"], capsys)
-    plain = _run([*argv, "--rerun"], capsys)
+    plain = _run([*argv, "--rerun", "--bootstrap", "0"], capsys)
     assert doc["target_mni"] == plain["target_mni"] and doc["n_bootstrap"] == 20 and "confidence_radius_mm" not in plain
-    assert 0 < doc["confidence_radius_mm"] < 20
+    assert 0 < doc["confidence_radius_mm"] < 20 and doc["reliability_verdict"]["radius_mm"] == doc["confidence_radius_mm"]

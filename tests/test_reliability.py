@@ -85,6 +85,9 @@ def test_resample_algebra_equals_reweighted_series(small, method, use_map):
         assert_allclose(got.seed, ref_scores.seed, atol=1e-10)
         if model.uses_similarity:
             assert_allclose(got.similarity, ref_scores.similarity, atol=1e-10)
+        else:  # the seed-score fast path that resample_target takes, against the same reference
+            assert model.y2_search is not None
+            assert_allclose(rel.engine._seed_scores(model, weights).seed, ref_scores.seed, atol=1e-10)
         assert_allclose(rel.resample_target(model, weights)[0], ref_target, atol=1e-8)
 
 

@@ -130,6 +130,25 @@ def test_reports_are_byte_identical_when_repeated(out_dir):
     assert re.search(r"bootstrap resamples</th><td>200<", text)
 
 
+def test_reliability_verdict_in_the_report(out_dir, full_report, tmp_path):
+    """The one-line verdict of the target JSON is shown (above the figures and in the confidence section); without a
+    confidence region the report says reliability was not assessed."""
+    from markupsafe import escape
+
+    from tmstarget.targeting.uncertainty import NOT_ASSESSED, reliability_verdict
+
+    out = tmp_path / "out"
+    shutil.copytree(out_dir, out)
+    verdict = reliability_verdict(14.0, 7.6)
+    _copy_participant(out, "03", None, (0.0, 0.0, 0.0), confidence_radius_mm=14.0, n_bootstrap=200, reliability_verdict=verdict)
+    html = write_participant_report(out, "03", extras={"coil": False}).read_text()
+    line = re.search(r'<p id="reliability-verdict" class="verdict bad">Reliability: ([^<]*)</p>', html)
+    assert line and line.group(1) == verdict["text"]
+    assert "about 60 minutes would be needed for 5 mm" in html and html.count(verdict["text"]) == 2
+    assert re.search(r"individually reliable</div>\s*<div class=\"value\">not reliable<", html)
+    assert f'class="verdict note">Reliability: {escape(NOT_ASSESSED)}</p>' in full_report.read_text()  # sub-01: no bootstrap
+
+
 def test_cohort_report(out_dir):
     write_participant_report(out_dir, "02", session="1", extras={"coil": False})
     path = write_cohort_report(out_dir)

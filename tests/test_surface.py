@@ -15,7 +15,7 @@ from tmstarget.targeting import compute_target
 from tmstarget.surface.mesh import gaussian_smoother, load_template
 from tmstarget.targeting import TargetingOptions
 
-FAST = ["--min-volumes", "60", "--quiet", "--json"]
+FAST = ["--min-volumes", "60", "--bootstrap", "0", "--quiet", "--json"]
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,11 @@ def test_sgacc_two_runs_writes_contract(sim_dataset, tmp_path, capsys):
     assert printed == on_disk
     assert CONTRACT_KEYS <= set(on_disk)
     assert on_disk["space"] == "MNI152NLin6Asym" and on_disk["circuit"] == "sgacc" and on_disk["method"] == "robust"
+    # by default the target carries its 95% confidence radius and the one-line verdict
+    verdict = on_disk["reliability_verdict"]
+    assert on_disk["n_bootstrap"] == 200 and verdict["radius_mm"] == on_disk["confidence_radius_mm"] > 0
+    assert verdict["text"].startswith(f"95% region radius {on_disk['confidence_radius_mm']:.1f} mm: ") and verdict["reliable"] == (verdict["radius_mm"] <= 5.0)
+    assert verdict["minutes_used"] == pytest.approx(on_disk["n_volumes_used"] * 2.0 / 60, abs=0.05)
     assert on_disk["n_volumes_used"] + on_disk["n_volumes_censored"] == 300
     assert on_disk["n_volumes_censored"] > 0  # the simulated motion has a few jumps above 0.5 mm
     assert len(on_disk["runs"]) == 2
@@ -61,7 +66,7 @@ def test_map_circuit_and_determinism(sim_dataset, tmp_path, capsys):
     outs = []
     for name in ("a", "b"):
         out = tmp_path / name
-        code, cap = _run(capsys, "target", src, out, "participant", "--circuit", circuit, "--circuit-label", "sim", "--quiet")
+        code, cap = _run(capsys, "target", src, out, "participant", "--circuit", circuit, "--circuit-label", "sim", "--bootstrap", "0", "--quiet")
         assert code == 0, cap.err
         assert cap.out == ""  # nothing on stdout without --json
         outs.append(out / "sub-01")
@@ -78,7 +83,7 @@ def test_convergent_map_from_shared_data(sim_dataset, shared_data, tmp_path, cap
     src, planted = sim_dataset
     circuit = shared_data / "circuits" / "DepressionCircuit_space-MNI152NLin6Asym_res-02.nii.gz"
     out = tmp_path / "out"
-    code, cap = _run(capsys, "target", src, out, "participant", "--circuit", circuit, "--json", "--quiet")
+    code, cap = _run(capsys, "target", src, out, "participant", "--circuit", circuit, "--bootstrap", "0", "--json", "--quiet")
     assert code == 0, cap.err
     res = json.loads(cap.out)
     assert res["circuit"] == "DepressionCircuit"
@@ -94,9 +99,9 @@ def test_explicit_files_match_bids_layout(sim_dataset, tmp_path, capsys):
     argv = ["target", tmp_path / "explicit"]
     for b, c in zip(bolds, confs):
         argv += ["--bold", b, "--confounds", c]
-    code, cap = _run(capsys, *argv, "--mask", mask, "--json", "--quiet")
+    code, cap = _run(capsys, *argv, "--mask", mask, "--bootstrap", "0", "--json", "--quiet")
     assert code == 0, cap.err
     explicit = json.loads(cap.out)
-    code, cap = _run(capsys, "target", src, tmp_path / "bids", "participant", "--json", "--quiet")
+    code, cap = _run(capsys, "target", src, tmp_path / "bids", "participant", "--bootstrap", "0", "--json", "--quiet")
     bids = json.loads(cap.out)
     assert explicit["target_mni"] == bids["target_mni"] and explicit["score"] == bids["score"]

@@ -10,6 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+#: Spaces of the BOLD that targeting reads: MNI volumes, fsaverage5 GIFTI pairs, fsLR CIFTI (as ``cohort.SURFACE_SPACES``;
+#: spelled out here so that ``--help`` does not import numpy).
+SPACE_CHOICES = ("MNI152NLin6Asym", "MNI152NLin2009cAsym", "fsaverage5", "fsLR")
+
 #: argparse treats "-38,44,26" as an option; let values that start like a negative number through.
 NEGATIVE_VALUES = re.compile(r"^-\d[\d.,;\s-]*$|^-\.\d[\d.,;\s-]*$")
 
@@ -102,6 +106,11 @@ def optional_threshold(text: str) -> float | None:
 def positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
     return _number(text, int, lambda v: v >= 1, ">= 1", "whole number")
+
+
+def nonneg_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    return _number(text, int, lambda v: v >= 0, ">= 0", "whole number")
 
 
 def print_json(obj: Any) -> None:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from ..exceptions import InputError
+from ..targeting.uncertainty.summaries import verdict_line
 from .jobs import Job, Outcome, execute, finished_target, _input_checksums, resolve_options, run_job
 
 logger = logging.getLogger("tmstarget.cohort")
@@ -51,6 +52,7 @@ def _log_outcome(o: Outcome, bar: _ProgressLine) -> None:
     elif o.status == "done":
         x, y, z = o.target["target_mni"]
         logger.info("%s: target MNI (%.1f, %.1f, %.1f), score %.3f (%.1f s)", o.job.name, x, y, z, o.target["score"], o.seconds)
+        logger.info("%s: %s", o.job.name, verdict_line(o.target))
         if o.target.get("shrinkage"):
             logger.info("%s: %s", o.job.name, o.target["shrinkage"]["sentence"])
     for note in o.notes:

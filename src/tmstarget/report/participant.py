@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
+from ..targeting.uncertainty.summaries import NOT_ASSESSED, RELIABLE_RADIUS_MM, verdict_line
 from ..io.derivatives import check_label, load_map, qc_path, read_json_optional, read_motion, read_target, sha256, sibling, target_path, write_text_atomic
 from . import brain, plots
 from ._mpl import ReportFigure, safe_figure, svg_text_uri
@@ -65,7 +66,18 @@ def _fmt(v: Any, fmt: str = "{:.1f}", unit: str = "") -> str:
     return "n/a" if v is None else f"{fmt.format(v)}{unit}"
 
 
-def _cards(t: dict, confidence: float | None) -> list[tuple[str, str]]:
+def _verdict(t: dict, reliability: dict | None, confidence: float | None) -> dict:
+    """The one-line reliability verdict recorded in the target JSON (else the reliability JSON), and its short form."""
+    for doc in (t, reliability or {}):
+        if isinstance(doc.get("reliability_verdict"), dict):
+            reliable = bool(doc["reliability_verdict"].get("reliable"))
+            return {"text": verdict_line(doc), "short": "reliable" if reliable else "not reliable", "reliable": reliable}
+    if confidence is not None:  # written before verdicts existed
+        return {"text": f"95% region radius {confidence:.1f} mm; no reliability verdict recorded — rerun 'tmstarget target'", "short": "no verdict", "reliable": None}
+    return {"text": NOT_ASSESSED, "short": "not assessed", "reliable": None}
+
+
+def _cards(t: dict, confidence: float | None, verdict: dict | None = None) -> list[tuple[str, str]]:
     x, y, z = t["target_mni"]
     qc = t.get("qc") or {}
     used, cens = t.get("n_volumes_used"), t.get("n_volumes_censored")
@@ -79,6 +91,8 @@ def _cards(t: dict, confidence: float | None) -> list[tuple[str, str]]:
     ]
     if confidence is not None:
         cards.insert(2, ("95 % confidence radius", _fmt(confidence, unit=" mm")))
+    if verdict is not None:
+        cards.insert(2, ("individually reliable", verdict["short"]))
     return cards
 
 
@@ -199,6 +213,7 @@ def participant_context(out_dir: Path | str, participant: str, session: str | No
     confidence = t.get("confidence_radius_mm", (o.reliability or {}).get("confidence_radius_mm"))
     confidence = float(confidence) if isinstance(confidence, (int, float)) else None
     alternatives = scalp_alternatives(t["target_mni"], o.score, measurements)
+    verdict = _verdict(t, o.reliability, confidence)
     rel = reliability_section(o.reliability, confidence, t.get("n_bootstrap"))
     if o.notes["reliability"]:
         rel["rows"].append(("note", o.notes["reliability"]))
@@ -215,7 +230,8 @@ def participant_context(out_dir: Path | str, participant: str, session: str | No
     if measurements is None:
         not_included.append("Beam F3 — pass the head measurements (--nasion-inion, --tragus-tragus, --circumference).")
     context = {
-        "title": name + f" — {t['circuit']}", "target": t, "cards": _cards(t, confidence), "figures": figures,
+        "title": name + f" — {t['circuit']}", "target": t, "cards": _cards(t, confidence, verdict), "figures": figures, "verdict": verdict,
+        "reliable_radius_mm": RELIABLE_RADIUS_MM,
         "confidence_radius": confidence, "alternatives": alternatives, "reliability": rel, "qc_rows": _qc_rows(t),
         "runs": t.get("run_details") or [], "coil": coil, "protocol": protocol,
         "madrs": None if madrs is None else {k: v for k, v in madrs.items() if k != "outcomes"},

@@ -11,3 +11,6 @@ METHODS = {
     "hierarchical": "SNT/SAINT-style hierarchical clustering of DLPFC time courses",
     "shrinkage": "robust score pulled towards the group target by its split-half noise (empirical Bayes)",
 }
+
+#: Methods that need a voxel grid (``cluster`` labels connected voxels), refused on surface inputs.
+VOLUME_ONLY_METHODS = ("cluster",)

@@ -34,6 +34,7 @@ Methods (``METHODS``):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,7 +74,18 @@ class Selection:
 
 
 def neighbourhood_weights(coords_mm: np.ndarray, radius_mm: float = NEIGHBOURHOOD_MM) -> sparse.csr_matrix:
-    """Row-normalised Gaussian weights (σ = radius/2, cut at radius) between points, as a sparse matrix."""
+    """Row-normalised Gaussian weights (σ = radius/2, cut at radius) between points, as a sparse matrix.
+
+    Cached for the last few point sets (the bootstrap re-selects on the same search voxels hundreds of
+    times); the matrix returned is shared, so treat it as read-only.
+    """
+    coords_mm = np.ascontiguousarray(coords_mm, dtype=np.float64)
+    return _cached_weights(coords_mm.tobytes(), coords_mm.shape, float(radius_mm))
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_weights(coords_bytes: bytes, shape: tuple, radius_mm: float) -> sparse.csr_matrix:
+    coords_mm = np.frombuffer(coords_bytes, np.float64).reshape(shape)
     tree = cKDTree(coords_mm)
     dist = tree.sparse_distance_matrix(tree, radius_mm, output_type="coo_matrix")
     sigma = radius_mm / 2.0

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from ...io.paths import check_output_dir
-from .._common import check_map_options, confounds_choices, method_choices, nonneg_float, optional_threshold, positive_float, positive_int, print_json
+from .._common import SPACE_CHOICES, check_map_options, confounds_choices, method_choices, nonneg_float, optional_threshold, positive_float, positive_int, print_json
 
 logger = logging.getLogger("tmstarget")
 
@@ -20,9 +20,12 @@ the usable volumes, each run alone, circular block-bootstrap resamples over time
 autocorrelation of the data requires, or --block-length-s) and the first k minutes — and writes
 OUT/sub-L/[ses-S/]sub-L[_ses-S]_desc-<circuit>_reliability.json with split_half_distance_mm, the halves'
 score-map agreement (spatial correlation, ICC), run and session distances, confidence_radius_mm with a 95%
-ellipsoid and the bootstrap point cloud, scan_length_curve and minutes_for_3mm. Resamples re-weight the
+ellipsoid and the bootstrap point cloud, the one-line reliability_verdict (95% radius <= 5 mm: reliable),
+scan_length_curve and minutes_for_3mm. Resamples re-weight the
 cleaned data (the filter and confound fit are not refitted per resample); see docs/reliability.md.
-Use the same circuit, method and cleaning options as for 'tmstarget target'.
+Use the same circuit, method and cleaning options as for 'tmstarget target'. Surface data are read as
+'tmstarget target' reads them (--space fsaverage5: GIFTI pairs; --space fsLR: CIFTI, with --surface-mesh for the
+cortical vertices); distances are in mm between the MNI coordinates of the mesh vertices.
 
 group: reads every OUT/sub-*/[ses-*/]*_desc-<circuit>_target.json and compares within-person distances
 (between sessions) with between-person distances, as in Cash et al. 2021 (Hum Brain Mapp): writes
@@ -46,7 +49,9 @@ def add_parser(subparsers, parents) -> None:
     g.add_argument("--participant-label", nargs="+", default=None, metavar="L", help="participant label(s) without 'sub-'; all when absent")
     g.add_argument("--session", default=None, metavar="S", help="session label; when absent every session, with session-vs-session distances")
     g.add_argument("--task", default="rest", help="BIDS task label of the resting-state runs")
-    g.add_argument("--space", default=None, choices=["MNI152NLin6Asym", "MNI152NLin2009cAsym"], help="template space of the BOLD; the first found when absent")
+    g.add_argument("--space", default=None, choices=SPACE_CHOICES, help="space of the BOLD, as for 'tmstarget target' (fsaverage5: GIFTI pairs; fsLR: CIFTI); the first MNI space found when absent")
+    g.add_argument("--surface-mesh", nargs=2, type=Path, metavar=("LEFT", "RIGHT"), help="midthickness meshes (GIFTI, MNI mm) of the CIFTI's cortical vertices")
+    g.add_argument("--t-r", default=argparse.SUPPRESS, type=positive_float, metavar="S", help="repetition time in seconds; from the JSON sidecar or file header when absent")
     c = p.add_argument_group("targeting (defaults: those of 'tmstarget target')")
     same = argparse.SUPPRESS  # absent unless given: TargetingOptions supplies the default
     c.add_argument("--circuit", default=same, metavar="sgacc|convergent|PATH", help="circuit to match (positive = stimulate)")
@@ -69,7 +74,7 @@ def add_parser(subparsers, parents) -> None:
 
 #: Targeting options of this command -> TargetingOptions fields.
 _TARGETING = {"circuit": "circuit", "circuit_label": "circuit_label", "method": "method", "search_mask": "search_mask",
-              "neighbourhood_mm": "neighbourhood_mm", "confounds_strategy": "confounds_strategy", "gsr": "global_signal",
+              "neighbourhood_mm": "neighbourhood_mm", "t_r": "t_r", "confounds_strategy": "confounds_strategy", "gsr": "global_signal",
               "fd_threshold": "fd_threshold_mm", "fwhm": "fwhm_mm"}
 
 
@@ -84,21 +89,23 @@ def _participant_jobs(args, src: Path) -> list[tuple[str, list[str | None]]]:
 
 
 def _participants(args, src: Path, out: Path) -> int:
-    from ...io.bids import find_runs
+    from ...cohort import Job
     from ...io.derivatives import write_reliability_outputs
     from ...targeting import TargetingOptions
-    from ...targeting.uncertainty import add_session_distances, session_reliability
+    from ...targeting.uncertainty import add_session_distances, session_reliability, verdict_line
 
     given = vars(args)
     options = TargetingOptions(**{field: given[arg] for arg, field in _TARGETING.items() if arg in given})
     check_map_options(options.circuit, options.search_mask)
-    settings = dict(n_bootstrap=args.n_bootstrap, seed=args.seed, block_length_s=args.block_length_s, norm_voxels=args.norm_voxels)
+    mesh = tuple(m.resolve() for m in args.surface_mesh or ())
+    settings = dict(n_bootstrap=args.n_bootstrap, seed=args.seed, block_length_s=args.block_length_s, norm_voxels=args.norm_voxels, meshes=mesh or None)
     results = []
     for label, sessions in _participant_jobs(args, src):
-        results += add_session_distances([session_reliability(find_runs(src, label, ses, args.task, args.space), options, label, ses, **settings)
-                                          for ses in sessions])
+        jobs = [Job(label, ses, src, args.task, args.space, surface_mesh=mesh) for ses in sessions]  # finds runs as 'tmstarget target' does
+        results += add_session_distances([session_reliability(job.runs(), options, label, job.session, **settings) for job in jobs])
     for path, res in zip(write_reliability_outputs(results, out, src), results):
-        logger.info("wrote %s (split halves %.1f mm apart, 95%% radius %s mm)", path, res["split_half_distance_mm"], res.get("confidence_radius_mm"))
+        logger.info("wrote %s (split halves %.1f mm apart)", path, res["split_half_distance_mm"])
+        logger.info("sub-%s%s: %s", res["participant"], f" ses-{res['session']}" if res["session"] else "", verdict_line(res))
     if args.json:
         print_json(results[0] if len(results) == 1 else results)
     return 0

@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from .._common import add_cleaning_arguments, add_dask_arguments, check_map_options, cleaning_options, method_choices, positive_float, positive_int, print_json
+from .._common import SPACE_CHOICES, add_cleaning_arguments, add_dask_arguments, check_map_options, cleaning_options, method_choices, nonneg_int, positive_float, print_json
 
 logger = logging.getLogger("tmstarget")
 
@@ -41,8 +41,16 @@ the top 10% seed scores (contarg); 'hierarchical' SNT/SAINT-style clustering of 
 'shrinkage' the robust score pulled towards the group target (the circuit map's optimum, or for sgacc
 Fox 2012's (-38, 44, 26) or --group-target) by an empirical-Bayes weight from its split-half noise.
 
+Confidence (default on): 200 block-bootstrap resamples (50 for similarity and hierarchical) give the radius of
+the target's 95% confidence region (about +10-20% on a run with robust, seedmap or cluster; see
+docs/reliability.md for similarity and hierarchical) and a
+one-line verdict, e.g. "95% region radius 3.1 mm: reliable (<= 5 mm)" or "... not reliable at 7.6 min;
+about 60 minutes would be needed for 5 mm (extrapolated ...)"; 5 mm is tmstarget's policy (docs/reliability.md).
+--bootstrap 0 turns it off.
+
 Outputs (BIDS derivatives): OUT/dataset_description.json, OUT/sub-L/[ses-S/]sub-L[_ses-S]_desc-<circuit>_target.json
-and ..._desc-<circuit>_score.nii.gz. --json prints the target JSON to stdout."""
+(with confidence_radius_mm and reliability_verdict) and ..._desc-<circuit>_score.nii.gz. --json prints the
+target JSON to stdout."""
 
 
 def add_parser(subparsers, parents) -> None:
@@ -55,7 +63,7 @@ def add_parser(subparsers, parents) -> None:
     g.add_argument("--participant-label", nargs="+", metavar="L", help="participant label(s) without 'sub-' (default: all participants)")
     g.add_argument("--session", metavar="S", help="session label (default: every session, each its own target)")
     g.add_argument("--task", default="rest", help="BIDS task label of the resting-state runs")
-    g.add_argument("--space", choices=["MNI152NLin6Asym", "MNI152NLin2009cAsym", "fsaverage5", "fsLR"], help="space of the BOLD (default: the first MNI space found, in this order; fsaverage5/fsLR: surface data)")
+    g.add_argument("--space", choices=SPACE_CHOICES, help="space of the BOLD (default: the first MNI space found, in this order; fsaverage5/fsLR: surface data)")
     g.add_argument("--bold", action="append", type=Path, metavar="PATH", help="explicit BOLD run in MNI space (repeat for several runs)")
     g.add_argument("--confounds", action="append", type=Path, metavar="TSV", help="fMRIPrep-style confounds TSV of each --bold run, same order")
     g.add_argument("--mask", type=Path, metavar="PATH", help="brain mask on the BOLD grid (with --bold)")
@@ -72,7 +80,9 @@ def add_parser(subparsers, parents) -> None:
     r = p.add_argument_group("cohorts, confidence and reports")
     add_dask_arguments(r)
     r.add_argument("--rerun", action="store_true", help="recompute participants whose target already exists with the same parameters")
-    r.add_argument("--bootstrap", type=positive_int, metavar="N", help="N bootstrap resamples for the 95%% confidence radius of the target")
+    r.add_argument("--bootstrap", type=nonneg_int, metavar="N",
+                   help="block-bootstrap resamples for the 95%% confidence radius and the reliability verdict; 0 = off "
+                        "(default: 200; 50 for --method similarity and hierarchical, whose resamples cost more)")
     if _report_available():
         r.add_argument("--report", action="store_true", help="write each participant's HTML report (and the cohort report at the group level)")
     p.add_argument("--json", action="store_true", help="print the target JSON (a list for several participants; the table summary for 'group') to stdout")
@@ -124,12 +134,15 @@ def _options(args):
 
     extra = cleaning_options(args)
     check_map_options(args.circuit, args.search_mask)
-    if args.bootstrap:
+    n_boot = args.bootstrap
+    if n_boot is None or n_boot > 0:
         import importlib.util
 
         if importlib.util.find_spec("tmstarget.targeting.uncertainty") is None:
-            raise InputError("--bootstrap needs tmstarget.targeting.uncertainty, which this installation lacks — leave out --bootstrap or update tmstarget")
-        extra["bootstrap"] = args.bootstrap
+            raise InputError("the confidence radius needs tmstarget.targeting.uncertainty, which this installation lacks — pass --bootstrap 0 or update tmstarget")
+        from ...targeting.uncertainty import default_resamples
+
+        extra["bootstrap"] = default_resamples(args.method) if n_boot is None else n_boot
     if args.group_target is not None:
         if args.method != "shrinkage":
             raise InputError(f"--group-target is used only by --method shrinkage, not '{args.method}' — add --method shrinkage or leave it out")

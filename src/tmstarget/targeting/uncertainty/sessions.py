@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from ... import __version__
+from ...exceptions import InputError
 from ..circuits import resolve_circuit
+from ..methods import VOLUME_ONLY_METHODS
 from ..prepare import components_from, prepare
 from ..result import TargetingOptions
 from .engine import NORM_VOXELS
@@ -15,8 +17,13 @@ from .participant import N_BOOTSTRAP, participant_reliability
 
 
 def session_reliability(runs: list, options: TargetingOptions, participant: str, session: str | None, *, n_bootstrap: int = N_BOOTSTRAP,
-                        seed: int = 0, block_length_s: float | None = None, norm_voxels: int | None = NORM_VOXELS) -> dict:
+                        seed: int = 0, block_length_s: float | None = None, norm_voxels: int | None = NORM_VOXELS,
+                        meshes: tuple[Path, Path] | None = None) -> dict:
     """Read and clean one session's runs as ``tmstarget target`` does, then :func:`participant_reliability`.
+
+    Any input kind: volumetric runs, fsaverage GIFTI pairs or CIFTI (``meshes``: left and right midthickness
+    GIFTIs giving the CIFTI's cortical vertices their coordinates), through the same
+    :func:`~tmstarget.targeting.prepare.prepare` as the targeting run.
 
     Returns
     -------
@@ -25,8 +32,10 @@ def session_reliability(runs: list, options: TargetingOptions, participant: str,
         ``n_volumes_censored``, the results of :func:`participant_reliability` (run pairs named by file),
         ``parameters`` and ``tmstarget_version``.
     """
+    if hasattr(runs[0], "files") and options.method in VOLUME_ONLY_METHODS:
+        raise InputError(f"method '{options.method}' needs a voxel grid and is not available on surfaces — choose another --method")
     circuit = resolve_circuit(options.circuit, options.circuit_label)
-    prep = prepare(runs, options, circuit)
+    prep = prepare(runs, options, circuit, meshes=meshes)
     comp = components_from(prep)
     prep.blocks.clear()  # the components hold a copy; free the blocks
     res = participant_reliability(

@@ -14,6 +14,16 @@ from .weights import split_half_weights, window_weights
 CONFIDENCE = 0.95
 #: Target precision (mm) for the "minutes needed" of the scan-length curve.
 PRECISION_MM = 3.0
+#: tmstarget policy: a target is *individually reliable* when the radius of its 95 % bootstrap region is at
+#: most this (mm), i.e. the region is 1 cm across. A figure-8 coil does not resolve finer: its field stays above
+#: half its maximum over a cortical patch S½ of tens of cm² (focality as defined by Deng, Lisanby & Peterchev
+#: 2013, Brain Stimul 6:1–13; the tool's Magstim 70 mm model gives about 32 cm², some 6 cm across, 18 mm deep),
+#: and a target 5 mm off the coil's centre still receives > 95 % of the field at the centre (measured with that
+#: model in tests/test_reliability_verdict.py). A larger region means this scan cannot place the individual
+#: target within what one coil position stimulates: the target is then not individually reliable.
+RELIABLE_RADIUS_MM = 5.0
+#: Longest scan the "minutes needed" extrapolation is stated for; beyond it: "more than" this.
+MAX_EXTRAPOLATED_MINUTES = 60.0
 
 
 def confidence_region(cloud: np.ndarray, centre: np.ndarray, level: float = CONFIDENCE, voxel_mm: float = 0.0) -> dict:
@@ -108,3 +118,65 @@ def minutes_needed(curve: Sequence[dict], precision_mm: float = PRECISION_MM) ->
             break
         need = row["minutes"]
     return need
+
+
+def minutes_for_radius(radius_mm: float, minutes: float, goal_mm: float = RELIABLE_RADIUS_MM) -> float:
+    """Scan minutes for a 95 % radius of ``goal_mm``, extrapolated as radius ∝ 1/√minutes.
+
+    The bootstrap radius of a target estimated from ``minutes`` of usable data shrinks like a standard error,
+    1/√(minutes), while the data are all that limits it — an extrapolation (it ignores session-to-session
+    change and local maxima that more data may not resolve), hence ``minutes × (radius / goal)²``.
+    """
+    return float(minutes) * (float(radius_mm) / goal_mm) ** 2
+
+
+def _round_minutes(m: float) -> float:
+    """Up to a whole minute below 20 min, to 5 min above (an extrapolation has no finer precision)."""
+    return float(math.ceil(m)) if m < 20 else float(5 * math.ceil(m / 5))
+
+
+def reliability_verdict(radius_mm: float, minutes: float, level: float = CONFIDENCE, threshold_mm: float = RELIABLE_RADIUS_MM,
+                        max_minutes: float = MAX_EXTRAPOLATED_MINUTES) -> dict:
+    """Whether a target is individually reliable, in one line and as fields.
+
+    Parameters
+    ----------
+    radius_mm : float
+        Radius of the ``level`` bootstrap confidence region.
+    minutes : float
+        Usable scan minutes the target was computed from (kept volumes × TR).
+    threshold_mm : float
+        :data:`RELIABLE_RADIUS_MM` (tmstarget policy).
+    max_minutes : float
+        Extrapolations beyond this are stated as "more than ``max_minutes``".
+
+    Returns
+    -------
+    dict
+        ``text`` (one line, e.g. ``"95% region radius 3.1 mm: reliable (<= 5 mm)"``), ``reliable``,
+        ``radius_mm``, ``threshold_mm``, ``level``, ``minutes_used`` and ``minutes_needed`` (the
+        :func:`minutes_for_radius` extrapolation, rounded up; None when reliable or beyond ``max_minutes``).
+    """
+    head = f"{level:.0%} region radius {radius_mm:.1f} mm"
+    out = {"reliable": bool(radius_mm <= threshold_mm), "radius_mm": round(float(radius_mm), 1), "threshold_mm": threshold_mm, "level": level,
+           "minutes_used": round(float(minutes), 1), "minutes_needed": None}
+    if out["reliable"]:
+        return {"text": f"{head}: reliable (<= {threshold_mm:g} mm)", **out}
+    need = minutes_for_radius(radius_mm, minutes, threshold_mm)
+    how = f"for {threshold_mm:g} mm (extrapolated: radius ~ 1/sqrt(minutes))"
+    if need > max_minutes:
+        tail = f"more than {max_minutes:g} minutes would be needed {how}; more data alone may not make it reliable"
+    else:
+        out["minutes_needed"] = _round_minutes(need)
+        tail = f"about {out['minutes_needed']:g} minutes would be needed {how}"
+    return {"text": f"{head}: not reliable at {minutes:.1f} min; {tail}", **out}
+
+
+#: What the outputs say when no confidence region was computed.
+NOT_ASSESSED = "reliability not assessed: no 95% region (--bootstrap 0); run with --bootstrap N or 'tmstarget reliability'"
+
+
+def verdict_line(doc: dict) -> str:
+    """The one-line verdict of a target or reliability JSON (:func:`reliability_verdict`'s ``text``), or why there is none."""
+    verdict = doc.get("reliability_verdict")
+    return verdict["text"] if isinstance(verdict, dict) and verdict.get("text") else NOT_ASSESSED
