@@ -62,7 +62,7 @@ class Plan:
     radius_methods: tuple[str, ...] = ("robust", "shrinkage")
     sweep_methods: tuple[str, ...] = ("robust", "shrinkage")
     bootstrap_minutes: tuple[float, ...] = (10.0,)
-    bootstrap_methods: tuple[str, ...] = ("robust", "shrinkage")
+    bootstrap_methods: tuple[str, ...] = ("robust",)
     n_bootstrap: int = 50
 
     def defaults(self) -> tuple[bool, float, float]:
@@ -295,17 +295,21 @@ def shrinkage_markdown(rows: pd.DataFrame, plan: Plan, individual: str = "robust
     gsr, fwhm, radius = plan.defaults()
     sel = rows[(rows.gsr == gsr) & (rows.fwhm_mm == fwhm) & (rows.neighbourhood_mm == radius)]
     lines = [f"### shrinkage against the pure individual (`{individual}`) and the pure group target", "",
-             "| circuit | minutes | median error shrinkage / individual / group (mm) | mean error shrinkage / individual / group (mm) | shrinkage ≤ individual (targets) | shrinkage ≤ group (targets) | at least as accurate as both (median) |",
-             "|---|---:|---|---|---:|---:|---|"]
+             "| circuit | minutes | median error shrinkage / individual / group (mm) | mean error shrinkage / individual / group (mm) | shrinkage ≤ individual (targets) | shrinkage ≤ group (targets) | median weight | planted in split-half 95% sphere | at least as accurate as both (median) |",
+             "|---|---:|---|---|---:|---:|---:|---:|---|"]
     for (circuit, minutes), block in sel.groupby(["circuit", "minutes"]):
         e = block.pivot_table(index=["seed", "session"], columns="method", values="error_mm")
         if not {"shrinkage", individual, "group"} <= set(e.columns):
             continue
         med, mean = e[["shrinkage", individual, "group"]].median(), e[["shrinkage", individual, "group"]].mean()
         ok = med["shrinkage"] <= med[individual] and med["shrinkage"] <= med["group"]
+        shr = block[block.method == "shrinkage"]
+        weight = _fmt(shr["weight"].median(), ".2f") if "weight" in shr else "–"
+        covered = f"{100 * shr['planted_in_split_half_sphere'].astype(float).mean():.0f}%" if "planted_in_split_half_sphere" in shr else "–"
         lines.append(f"| {circuit} | {minutes:g} | {med['shrinkage']:.1f} / {med[individual]:.1f} / {med['group']:.1f} | "
                      f"{mean['shrinkage']:.1f} / {mean[individual]:.1f} / {mean['group']:.1f} | "
-                     f"{100 * (e.shrinkage <= e[individual] + 1e-9).mean():.0f}% | {100 * (e.shrinkage <= e.group + 1e-9).mean():.0f}% | {'yes' if ok else 'no'} |")
+                     f"{100 * (e.shrinkage <= e[individual] + 1e-9).mean():.0f}% | {100 * (e.shrinkage <= e.group + 1e-9).mean():.0f}% | "
+                     f"{weight} | {covered} | {'yes' if ok else 'no'} |")
     return lines + [""]
 
 
@@ -364,7 +368,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--radius-methods", nargs="+", default=["robust", "shrinkage"], help="methods whose neighbourhood radius is swept")
     p.add_argument("--sweep-methods", nargs="+", default=["robust", "shrinkage"], help="methods run at the swept FWHM and GSR (every method runs at today's)")
     p.add_argument("--bootstrap-minutes", type=float, nargs="*", default=[10.0])
-    p.add_argument("--bootstrap-methods", nargs="+", default=["robust", "shrinkage"])
+    p.add_argument("--bootstrap-methods", nargs="+", default=["robust"], help="(shrinkage resamples as robust: its bootstrap is that of its individual evidence)")
     p.add_argument("--n-bootstrap", type=int, default=50)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--out", type=Path, default=None, help="summaries (default benchmarks/results/study/PRESET)")
@@ -411,7 +415,8 @@ def main(argv=None) -> None:
     all_boot = pd.concat([b for b in boot if len(b)], ignore_index=True) if any(len(b) for b in boot) else pd.DataFrame()
     n = all_rows.seed.nunique()
     header = [f"# Defaults study ({plan.preset} simulator)", "",
-              f"`python benchmarks/study.py {' '.join(sys.argv[1:] if argv is None else argv)}` — {time.strftime('%Y-%m-%d', time.gmtime())}, "
+              f"`python benchmarks/study.py {' '.join(a for a in (sys.argv[1:] if argv is None else argv) if a != '--summarise-only')}` — "
+              f"{time.strftime('%Y-%m-%d', time.gmtime())}, "
               f"{n} participants (seeds {all_rows.seed.min()}–{all_rows.seed.max()}) × 2 sessions; today's defaults: GSR "
               f"{'on' if plan.defaults()[0] else 'off'}, FWHM {plan.defaults()[1]:g} mm, neighbourhood {plan.defaults()[2]:g} mm; "
               f"bootstrap: {plan.n_bootstrap} resamples at {', '.join(f'{m:g}' for m in plan.bootstrap_minutes)} min.", ""]
