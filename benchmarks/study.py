@@ -108,14 +108,6 @@ def preset_params(name: str):
     return model.CALIBRATED
 
 
-def _group_target(comp, scores, group_map, radius_mm: float) -> np.ndarray:
-    """Pure group target: the group map's neighbourhood-averaged optimum over the search voxels (no individual data)."""
-    from tmstarget.targeting import select_target
-
-    values = comp.geometry.column_values(group_map)[scores.search_idx]
-    return select_target(scores.coords, values, "robust", radius_mm).coord_mm
-
-
 def _bootstrap_row(comp, scores, op, region, cmap, t_r, method, radius_mm, n, seed, planted) -> tuple[dict, dict]:
     """95% bootstrap region of one target (``tmstarget target --bootstrap n``) and whether it holds the planted target."""
     from tmstarget.targeting import TargetingOptions
@@ -128,10 +120,23 @@ def _bootstrap_row(comp, scores, op, region, cmap, t_r, method, radius_mm, n, se
     return {"radius_95_mm": conf["confidence_radius_mm"], "planted_in_sphere": in_sphere, "planted_in_ellipsoid": in_ellipsoid}, reg
 
 
-def _score_config(comp, region, cmaps, group_map, plan, minutes, config, base, planted, timings):
+def _select(method, comp, scores, radius, base, region, cmap, planted) -> tuple[np.ndarray, dict, dict | None]:
+    """One method's target; for ``shrinkage`` also its weight, whether its split-half 95% sphere holds the planted target, and its block."""
+    from tmstarget.simulate.evaluate import shrinkage_and_group
+    from tmstarget.targeting import choose_target
+
+    if method != "shrinkage":
+        return choose_target(method, comp, scores, radius)[0].coord_mm, {}, None
+    sel, block = shrinkage_and_group(comp, scores, base["op"], region, cmap, radius)
+    individual = np.asarray(block["individual_target_mni"], float)
+    return sel.coord_mm, {"weight": block["weight"], "split_half_radius_95_mm": block["uncertainty_radius_mm"],
+                          "planted_in_split_half_sphere": bool(np.linalg.norm(individual - planted) <= block["uncertainty_radius_mm"])}, block
+
+
+def _score_config(comp, region, cmaps, plan, minutes, config, base, planted, timings):
     """Every circuit, method and radius on one session's components; rows and (for bootstrap) regions."""
-    from tmstarget.simulate.evaluate import target_row
-    from tmstarget.targeting import choose_target, compute_scores
+    from tmstarget.simulate.evaluate import shrinkage_and_group, target_row
+    from tmstarget.targeting import compute_scores
 
     rows, regions = [], {}
     default_radius = plan.defaults()[2]
@@ -142,11 +147,14 @@ def _score_config(comp, region, cmaps, group_map, plan, minutes, config, base, p
         timings["scores"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         extra = {"circuit": circuit, "gsr": config[0], "fwhm_mm": config[1]}
+        prior = None
         for method in methods:
             for radius in plan.radii_for(method, minutes, config):
-                sel, _ = choose_target(method, comp, scores, radius)
-                rows.append({**target_row(base["seed"], base["session"], minutes, method, sel.coord_mm, planted), **extra, "neighbourhood_mm": radius})
-        group = _group_target(comp, scores, group_map, default_radius)
+                coord, more, block = _select(method, comp, scores, radius, base, region, cmaps[circuit], planted)
+                prior = block if block is not None and radius == default_radius else prior
+                rows.append({**target_row(base["seed"], base["session"], minutes, method, coord, planted), **extra, "neighbourhood_mm": radius, **more})
+        prior = prior or shrinkage_and_group(comp, scores, base["op"], region, cmaps[circuit], default_radius)[1]
+        group = prior["group_target_mni"]  # the pure group target: the shrinkage prior's optimum
         rows.append({**target_row(base["seed"], base["session"], minutes, "group", group, planted), **extra, "neighbourhood_mm": default_radius})
         timings["select"] += time.perf_counter() - t0
         if plan.bootstrapped(minutes, config):
@@ -177,8 +185,7 @@ def run_participant(seed: int, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, 
         anat = anatomy(params.fov)
         region = dlpfc_search_mask(anat.brain, anat.affine)
         planted = plant_target(rng, anat, region, params)
-        group_map = group_map_on_grid(anat)
-        cmaps = {"sgacc": None, "map": group_map}
+        cmaps = {"sgacc": None, "map": group_map_on_grid(anat)}
         n_total = int(round(max(plan.all_minutes()) * 60 / params.t_r))
         for session in (1, 2):
             t0 = time.perf_counter()
@@ -195,7 +202,7 @@ def run_participant(seed: int, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, 
                         comp = finalize_components([block], anat.brain, anat.affine, config[1])
                         timings["smooth"] += time.perf_counter() - t0
                         base = {"seed": seed, "session": session, "op": op, "t_r": params.t_r}
-                        r, reg = _score_config(comp, region, cmaps, group_map, plan, minutes, config, base, planted, timings)
+                        r, reg = _score_config(comp, region, cmaps, plan, minutes, config, base, planted, timings)
                         rows += [row for row in r if minutes in plan.minutes or minutes in plan.sweep_minutes]
                         regions.update(reg)
             sessions.append(regions)

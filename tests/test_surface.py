@@ -102,3 +102,21 @@ def test_mesh_smoother_is_a_gaussian_of_the_right_width():
     kernel = s[centre].toarray().ravel()
     sd = np.sqrt(kernel @ ((xy - xy[centre]) ** 2).sum(axis=1) / 2)
     assert sd == pytest.approx(6.0 / np.sqrt(8 * np.log(2)), rel=0.25)  # edge paths overestimate distances a little
+
+
+def test_fsaverage_shrinkage_target(surface_dataset, tmp_path, capsys):
+    """--method shrinkage on fsaverage5: the shrinkage block, a target between the group and individual ones."""
+    src, planted, _ = surface_dataset
+    code = main(["target", str(src), str(tmp_path / "out"), "participant", "--space", "fsaverage5", "--method", "shrinkage", *FAST])
+    cap = capsys.readouterr()
+    assert code == 0, cap.err
+    doc = json.loads(cap.out)
+    block = doc["shrinkage"]
+    assert doc["method"] == "shrinkage" and 0.0 <= block["weight"] <= 1.0
+    assert np.linalg.norm(np.subtract(block["group_target_mni"], (-38.0, 44.0, 26.0))) < 8.0  # Fox 2012, on the cortex
+    ind, grp, tgt = (np.array(v) for v in (block["individual_target_mni"], block["group_target_mni"], doc["target_mni"]))
+    assert block["distance_individual_to_group_mm"] == pytest.approx(np.linalg.norm(ind - grp), abs=0.11)
+    assert np.linalg.norm(tgt - ind) <= np.linalg.norm(grp - ind) + 1.0  # the shrinkage target does not overshoot
+    # 200 volumes at tSNR 100: the individual evidence dominates and the target stays near the planted one
+    assert block["weight"] > 0.3 and np.linalg.norm(tgt - planted) < 6.0
+    assert isinstance(block["difference_exceeds_uncertainty"], bool) and block["sentence"].startswith("individual target")

@@ -128,7 +128,7 @@ def test_mice_pooling_matches_statsmodels_mice_fit_and_is_seeded():
     est, pooled = mice_ancova(trial, "month1", n_imputations=5, seed=7)
     # statsmodels pools with its own code (MICE.combine); same data, seed and sequence of chained-equation cycles.
     data, _ = imputation_frame(trial)
-    ref = MICE("I(v0 - v2) ~ arm + v0 + s0", sm.OLS, MICEData(data, rng=np.random.default_rng(7))).fit(10, 5)
+    ref = MICE("I(v0 - v2) ~ arm + v0 + s0", sm.OLS, MICEData(data, k_pmm=5, rng=np.random.default_rng(7))).fit(10, 5)
     arm = ref.model.exog_names.index("arm")
     assert est.estimate == pytest.approx(ref.params[arm], rel=1e-12)
     assert est.se == pytest.approx(ref.bse[arm], rel=1e-12)

@@ -51,6 +51,8 @@ def _log_outcome(o: Outcome, bar: _ProgressLine) -> None:
     elif o.status == "done":
         x, y, z = o.target["target_mni"]
         logger.info("%s: target MNI (%.1f, %.1f, %.1f), score %.3f (%.1f s)", o.job.name, x, y, z, o.target["score"], o.seconds)
+        if o.target.get("shrinkage"):
+            logger.info("%s: %s", o.job.name, o.target["shrinkage"]["sentence"])
     for note in o.notes:
         logger.warning("%s: %s", o.job.name, note)
     bar._draw()

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..targeting.cleaning import CleaningOperator, run_operator
 from ..io.confounds import load_run_confounds
-from ..targeting import METHODS, choose_target, compute_scores, finalize_components
+from ..targeting import METHODS, NEIGHBOURHOOD_MM, choose_target, compute_scores, finalize_components
 from ..targeting.regions import dlpfc_search_mask
 from .dataset import _snap_to_region, confounds_table
 from .model import GROUP_TARGET_MNI, Anatomy, SimulationParams, anatomy, group_circuit_map, simulate_participant
@@ -98,7 +98,8 @@ def evaluate_participant(
     n_sessions : int
         Sessions simulated (same planted target, new noise and motion).
     methods : tuple of str
-        Methods of :data:`tmstarget.targeting.METHODS` to run.
+        Methods of :data:`tmstarget.targeting.METHODS` to run, and ``group``: the pure group target (the optimum of
+        the ``shrinkage`` prior: the optimum of the simulated group map, or for ``sgacc`` :data:`GROUP_TARGET_MNI`).
     circuit : {"sgacc", "map"}
         The individual sgACC seed map or the simulated group circuit map.
     fwhm_mm : float
@@ -110,7 +111,7 @@ def evaluate_participant(
     -------
     list of dict
         One row per session × scan length × method: ``seed, session, minutes, method, x, y, z,
-        error_mm, target_x/y/z``.
+        error_mm, target_x/y/z`` (and ``weight`` for ``shrinkage``).
     """
     rng = np.random.default_rng(seed)
     anat = anatomy(params.fov)
@@ -122,13 +123,23 @@ def evaluate_participant(
     for session in range(1, n_sessions + 1):
         data = simulate_session(rng, anat, target, params, n_total)
         for mins in minutes:
-            _, block = clean_session(data, mins, global_signal)
+            op, block = clean_session(data, mins, global_signal)
             comp = finalize_components([block], anat.brain, anat.affine, fwhm_mm)
             scores = compute_scores(comp, region, cmap, "similarity" in methods)
+            shrink = shrinkage_and_group(comp, scores, op, region, cmap) if {"shrinkage", "group"} & set(methods) else None
             for method in methods:
-                sel, _ = choose_target(method, comp, scores)
-                rows.append(target_row(seed, session, mins, method, sel.coord_mm, target))
+                coord = np.asarray(shrink[1]["group_target_mni"]) if method == "group" else (
+                    shrink[0].coord_mm if method == "shrinkage" else choose_target(method, comp, scores)[0].coord_mm)
+                rows.append({**target_row(seed, session, mins, method, coord, target), **({"weight": shrink[1]["weight"]} if method == "shrinkage" else {})})
     return rows
+
+
+def shrinkage_and_group(comp, scores, op: CleaningOperator, region: np.ndarray, cmap: np.ndarray | None, neighbourhood_mm: float = NEIGHBOURHOOD_MM):
+    """Shrinkage target and its block (``group_target_mni``: the pure group target); the prior is the simulated group map,
+    or for ``sgacc`` the simulator's group point :data:`GROUP_TARGET_MNI`."""
+    from ..targeting.shrinkage import shrinkage_target
+
+    return shrinkage_target(comp, scores, [op], region, cmap, neighbourhood_mm, prior_point=None if cmap is not None else GROUP_TARGET_MNI)
 
 
 def target_row(seed: int, session: int, minutes: float, method: str, coord_mm, target) -> dict:

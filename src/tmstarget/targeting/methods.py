@@ -9,4 +9,5 @@ METHODS = {
     "seedmap": "seed-map peak: most anticorrelated with sgACC (Fox 2012) / weighted seed (Fox 2013)",
     "cluster": "centroid of the largest cluster of the seed map's top 10% (contarg 'cluster')",
     "hierarchical": "SNT/SAINT-style hierarchical clustering of DLPFC time courses",
+    "shrinkage": "robust score pulled towards the group target by its split-half noise (empirical Bayes)",
 }

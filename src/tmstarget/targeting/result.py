@@ -35,6 +35,7 @@ class TargetingOptions:
     search_mask: Path | None = None
     bootstrap: int = 0
     bootstrap_seed: int = 0
+    group_target: tuple[float, float, float] | None = None
 
 
 @dataclass
@@ -72,6 +73,7 @@ class TargetResult:
     options: TargetingOptions = field(default_factory=TargetingOptions)
     geometry: VolumeGeometry | SurfaceGeometry | None = None
     column: int | None = None
+    shrinkage: dict | None = None
 
     @property
     def n_volumes_used(self) -> int:
@@ -136,10 +138,12 @@ class TargetResult:
                 "neighbourhood_mm": o.neighbourhood_mm,
                 "exclude_local_mm": o.exclude_local_mm,
                 "search_mask": "default-left-dlpfc" if o.search_mask is None else Path(o.search_mask).name,
+                **({"group_target_mni": [float(v) for v in o.group_target]} if o.group_target is not None else {}),
             },
             "inputs": self.inputs,
             "tmstarget_version": __version__,
             **self._surface_json(),
+            **({"shrinkage": self.shrinkage} if self.shrinkage else {}),
         }
 
     def _surface_json(self) -> dict:

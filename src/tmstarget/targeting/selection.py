@@ -25,6 +25,11 @@ Methods (``METHODS``):
     SNT/SAINT-style (Cole et al. 2020 Am J Psychiatry): average-linkage hierarchical clustering of the
     search region's time courses (distance 1 − r); among clusters of at least ``min_cluster_voxels``, the
     one whose mean time course has the best seed score; its centroid, snapped to the nearest cluster voxel.
+``shrinkage``
+    the ``robust`` score map pulled towards a group prior with an empirical-Bayes weight set by its split-half
+    noise (:mod:`tmstarget.targeting.shrinkage`, which needs the runs and the prior). Here, without them — as the
+    resampling engine calls it — it is the ``robust`` selection: a bootstrap of ``shrinkage`` measures the
+    uncertainty of its individual evidence.
 """
 
 from __future__ import annotations
@@ -191,7 +196,7 @@ def _hierarchical_target(comp: Components, scores: Scores, min_cluster_voxels: i
 
 def choose_target(method: str, comp: Components, scores: Scores, neighbourhood_mm: float = NEIGHBOURHOOD_MM) -> tuple[Selection, np.ndarray]:
     """Apply a targeting method; return the selection and the per-voxel raw score it used."""
-    if method == "robust":
+    if method in ("robust", "shrinkage"):  # shrinkage's prior: targeting.shrinkage (see the module notes)
         return select_target(scores.coords, scores.seed, "robust", neighbourhood_mm), scores.seed
     if method == "similarity":
         return select_target(scores.coords, scores.similarity, "peak"), scores.similarity

@@ -27,7 +27,7 @@ from .selection import METHODS, choose_target
 logger = logging.getLogger(__name__)
 
 #: Methods that work on surfaces (``cluster`` labels voxels of a grid).
-SURFACE_METHODS = ("robust", "similarity", "seedmap", "hierarchical")
+SURFACE_METHODS = ("robust", "similarity", "seedmap", "hierarchical", "shrinkage")
 
 
 def hash_inputs(files: list[Path], root: Path | None) -> dict[str, str]:
@@ -100,6 +100,12 @@ def _compute(source, options, circuit, hashes, timings, t_start) -> TargetResult
         t0 = time.perf_counter()
         confidence = bootstrap_confidence(prep, options, options.bootstrap, options.bootstrap_seed, components=comp, scores=scores)
         timings["bootstrap"] = time.perf_counter() - t0
+    shrink = None
+    if options.method == "shrinkage":
+        from .shrinkage import shrinkage_target
+
+        selection, shrink = shrinkage_target(comp, scores, prep.operators, prep.region, prep.circuit_map, options.neighbourhood_mm,
+                                             options.exclude_local_mm, options.group_target, confidence["confidence_radius_mm"] if confidence else None)
     score_map = prep.geometry.to_grid(selection.selection_map, scores.search_idx)  # NaN = outside the search region
     column = int(scores.search_idx[selection.index])
     timings["total"] = time.perf_counter() - t_start
@@ -126,4 +132,5 @@ def _compute(source, options, circuit, hashes, timings, t_start) -> TargetResult
         options=options,
         geometry=prep.geometry,
         column=column,
+        shrinkage=shrink,
     )

@@ -8,8 +8,9 @@ Visits and analysis sets
     :func:`analysis_sets` (ITT and per protocol).
 Analysis of a long-format table (see :mod:`tmstarget.trial.data` for the columns)
     :func:`validate_trial_table`, :func:`ancova`, :func:`mixed_model`, :func:`trajectory` (group × visit
-    mixed model, Satterthwaite df), :func:`mice_ancova` (MICE sensitivity), :func:`cohens_d`, :func:`hedges_g`,
-    :func:`response_and_remission`, :func:`compare_proportions`, :func:`bang_index`, :func:`james_index`,
+    mixed model, Satterthwaite df), :func:`mice_ancova` (MICE sensitivity; :func:`mice_ols` for any data frame), :func:`cohens_d`, :func:`hedges_g`,
+    :func:`response_and_remission`, :func:`compare_proportions`, :func:`scale_endpoint` (HAM-D-17, QIDS-SR-16, CGI-S, CGI-I as
+    secondary endpoints), :func:`bang_index`, :func:`james_index`,
     :func:`analyze_trial` and :func:`format_summary` (CONSORT-style text).
 Planning and exercise
     :func:`power_two_arm`, :func:`sample_size`, :func:`simulate_trial`.
@@ -21,7 +22,7 @@ from .analysis import Estimate, FitError, ancova, mixed_model, reduction_effect_
 from .blinding import BlindingAssessment, BlindingIndex, assess_blinding, bang_index, guess_counts, james_index
 from .data import TrialTable, check_allocation, validate_trial_table
 from .effect_sizes import EffectSize, cohens_d, hedges_correction, hedges_g, noncentrality_ci
-from .impute import mice_ancova, rubin_pool
+from .impute import mice_ancova, mice_ols, rubin_pool
 from .power import PowerResult, power_two_arm, sample_size
 from .randomization import (
     Allocation,
@@ -34,6 +35,7 @@ from .randomization import (
     stratum_labels,
     verify_allocation,
 )
+from .scale_endpoints import ScaleEndpoint, scale_endpoint
 from .secondary import BinaryComparison, compare_proportions, response_and_remission
 from .sets import AnalysisSets, analysis_sets
 from .simulate import TrialDesign, simulate_trial
@@ -57,6 +59,7 @@ __all__ = [
     "PowerResult",
     "Reveal",
     "Trajectory",
+    "ScaleEndpoint",
     "TrialDesign",
     "TrialResult",
     "TrialTable",
@@ -81,6 +84,7 @@ __all__ = [
     "james_index",
     "make_allocation",
     "mice_ancova",
+    "mice_ols",
     "mixed_model",
     "noncentrality_ci",
     "parse_visit",
@@ -90,6 +94,7 @@ __all__ = [
     "reveal_next",
     "rubin_pool",
     "sample_size",
+    "scale_endpoint",
     "simulate_trial",
     "stratum_labels",
     "trajectory",

@@ -1,8 +1,8 @@
 """Multiple imputation by chained equations (MICE) as a sensitivity analysis for the continuous endpoint.
 
 Every ITT participant is kept. Missing MADRS scores at any follow-up visit (dropouts, missed visits and
-assessments outside their window) are imputed by statsmodels' ``MICEData`` — predictive mean matching from
-a linear model on all other columns: the other visits, the arm and the strata (van Buuren 2018, Flexible
+assessments outside their window) are imputed by statsmodels' ``MICEData`` — predictive mean matching (5 donors,
+as in R mice) from a linear model on all other columns: the other visits, the arm and the strata (van Buuren 2018, Flexible
 Imputation of Missing Data, 2nd ed., section 3.4). Each completed data set is analysed with the primary
 ANCOVA (reduction at the endpoint on arm and baseline, plus strata), and the results are pooled by Rubin's
 rules (Rubin 1987) with the Barnard & Rubin (1999, Biometrika 86:948-955) small-sample degrees of freedom::
@@ -28,7 +28,7 @@ from ._design import _strata_dummies
 from .analysis import Estimate
 from .data import TrialTable
 
-__all__ = ["Pooled", "mice_ancova", "rubin_pool"]
+__all__ = ["DONORS", "Pooled", "mice_ancova", "mice_ols", "rubin_pool"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,24 @@ class Pooled:
     between: float
     fmi: float
     m: int
+
+    @property
+    def total(self) -> float:
+        """``T = U + (1 + 1/m) B``, the total variance (van Buuren 2018, eq. 2.20)."""
+        return self.se**2
+
+    @property
+    def riv(self) -> float:
+        """``r = (1 + 1/m) B / U``, the relative increase in variance due to nonresponse (eq. 2.25)."""
+        return (1 + 1 / self.m) * self.between / self.within if self.within > 0 else float("inf")
+
+    @property
+    def gamma(self) -> float:
+        """``(r + 2/(df + 3)) / (1 + r)``: Rubin's (1987, eq. 3.1.10) fraction of missing information, adjusted
+        for finite ``m`` (van Buuren 2018, eq. 2.26; R mice's ``fmi``). ``fmi`` above is ``lambda``, which is what
+        statsmodels' ``MICEResults.frac_miss_info`` reports."""
+        r = self.riv
+        return (r + 2 / (self.df + 3)) / (1 + r)
 
 
 def rubin_pool(estimates: Sequence[float], variances: Sequence[float], df_complete: float) -> Pooled:
@@ -82,12 +100,63 @@ def rubin_pool(estimates: Sequence[float], variances: Sequence[float], df_comple
     return Pooled(float(q.mean()), float(np.sqrt(total)), float(df), within, between, float(lam), m)
 
 
-def _micedata(data: pd.DataFrame, seed: int) -> object:
+DONORS = 5
+"""Donors per missing value in predictive mean matching: R mice's default, which van Buuren (2018, section
+3.4.3) finds works well in most cases (statsmodels' default of 20 is most of the observed values in a
+40-participant trial, which pulls imputations towards the marginal distribution)."""
+
+
+def _micedata(data: pd.DataFrame, seed: int, donors: int = DONORS) -> object:
     from statsmodels.imputation.mice import MICEData
 
     if "rng" in inspect.signature(MICEData).parameters:
-        return MICEData(data, rng=np.random.default_rng(seed))
+        return MICEData(data, k_pmm=donors, rng=np.random.default_rng(seed))
     raise InputError("multiple imputation needs statsmodels >= 0.15 (seeded MICEData) — upgrade statsmodels, or pass --imputations 0")
+
+
+def mice_ols(data: pd.DataFrame, formula: str, n_imputations: int = 20, n_burnin: int = 10, seed: int = 0,
+             donors: int = DONORS) -> dict[str, Pooled]:
+    """Impute ``data`` by chained equations, fit the OLS ``formula`` to each completed set and pool every coefficient.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Numeric columns with names usable in a formula; every column is imputed from all the others by
+        predictive mean matching (statsmodels ``MICEData``, Gaussian perturbation of the imputation model's
+        coefficients).
+    formula : str
+        Analysis model, e.g. ``"y ~ x1 + x2"``.
+    n_imputations : int
+        Completed data sets (``m``, at least 2).
+    n_burnin : int
+        Chained-equation cycles before the first data set (then 4 cycles between data sets, statsmodels'
+        default ``n_skip = 3``).
+    seed : int
+        Seed of the imputation's random stream.
+    donors : int
+        Candidate donors per missing value.
+
+    Returns
+    -------
+    dict of str to Pooled
+        Rubin's rules per coefficient, keyed by the formula's term names, with Barnard-Rubin df on the
+        complete-data residual df (``n - p``).
+    """
+    import statsmodels.api as sm
+    from statsmodels.imputation.mice import MICE
+
+    if n_imputations < 2:
+        raise InputError(f"--imputations {n_imputations} — give at least 2 (20 or more is usual)")
+    if data.isna().any().any():
+        imp = _micedata(data, seed, donors)
+        mi = MICE(formula, sm.OLS, imp)
+        imp.update_all(n_burnin)
+        fits = [mi.next_sample() for _ in range(n_imputations)]
+    else:
+        fits = [sm.OLS.from_formula(formula, data).fit()] * n_imputations
+    df_complete = float(fits[0].df_resid)
+    return {name: rubin_pool([f.params[name] for f in fits], [f.bse[name] ** 2 for f in fits], df_complete)
+            for name in fits[0].params.index}
 
 
 def imputation_frame(trial: TrialTable, participants: Sequence[str] | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -108,7 +177,8 @@ def imputation_frame(trial: TrialTable, participants: Sequence[str] | None = Non
 
 
 def mice_ancova(trial: TrialTable, endpoint: str, n_imputations: int = 20, n_burnin: int = 10, seed: int = 0,
-                confidence: float = 0.95, participants: Sequence[str] | None = None) -> tuple[Estimate, Pooled]:
+                confidence: float = 0.95, participants: Sequence[str] | None = None,
+                donors: int = DONORS) -> tuple[Estimate, Pooled]:
     """ANCOVA of the reduction at ``endpoint`` after multiple imputation of missing visits.
 
     Parameters
@@ -117,13 +187,8 @@ def mice_ancova(trial: TrialTable, endpoint: str, n_imputations: int = 20, n_bur
         Validated table.
     endpoint : str
         Endpoint visit.
-    n_imputations : int
-        Completed data sets (``m``, at least 2).
-    n_burnin : int
-        Chained-equation cycles before the first data set (then 4 cycles between data sets, statsmodels'
-        default ``n_skip = 3``).
-    seed : int
-        Seed of the imputation's random stream.
+    n_imputations, n_burnin, seed, donors
+        As in :func:`mice_ols`.
     confidence : float
         Confidence level.
     participants : sequence of str, optional
@@ -135,12 +200,8 @@ def mice_ancova(trial: TrialTable, endpoint: str, n_imputations: int = 20, n_bur
         The pooled arm effect (method ``"mice_ancova"``, t interval on Barnard-Rubin df) and the pooling
         details.
     """
-    import statsmodels.api as sm
     from scipy import stats
-    from statsmodels.imputation.mice import MICE
 
-    if n_imputations < 2:
-        raise InputError(f"--imputations {n_imputations} — give at least 2 (20 or more is usual)")
     data, names = imputation_frame(trial, participants)
     if endpoint not in names or endpoint == trial.baseline:
         raise InputError(f"endpoint {endpoint!r} is not a follow-up visit — choose one of: {', '.join(trial.timepoints[1:])}")
@@ -151,15 +212,7 @@ def mice_ancova(trial: TrialTable, endpoint: str, n_imputations: int = 20, n_bur
     if min(counts.get(0.0, 0), counts.get(1.0, 0)) < 2:
         raise InputError(f"fewer than 2 participants per arm assessed at {endpoint!r} — nothing to impute from; collect more data")
     covariates = " + ".join(["arm", base, *[c for c in data.columns if c.startswith("s")]])
-    formula = f"I({base} - {end}) ~ {covariates}"
-    imp = _micedata(data, seed)
-    mi = MICE(formula, sm.OLS, imp)
-    if data.isna().any().any():
-        imp.update_all(n_burnin)
-        fits = [mi.next_sample() for _ in range(n_imputations)]
-    else:
-        fits = [sm.OLS.from_formula(formula, data).fit()] * n_imputations
-    pooled = rubin_pool([f.params["arm"] for f in fits], [f.bse["arm"] ** 2 for f in fits], float(fits[0].df_resid))
+    pooled = mice_ols(data, f"I({base} - {end}) ~ {covariates}", n_imputations, n_burnin, seed, donors)["arm"]
     q = float(stats.t.ppf(0.5 + confidence / 2.0, pooled.df))
     p = float(2.0 * stats.t.sf(abs(pooled.estimate / pooled.se), pooled.df))
     est = Estimate("mice_ancova", endpoint, pooled.estimate, pooled.se, pooled.estimate - q * pooled.se,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -15,11 +16,15 @@ from .blinding import BlindingAssessment, assess_blinding
 from .consort import baseline_table, consort_counts
 from .data import TrialTable
 from .effect_sizes import EffectSize
-from .impute import mice_ancova
+from .impute import DONORS, mice_ancova
+from .scale_endpoints import ScaleEndpoint, scale_endpoint
 from .secondary import REMISSION_MAX, RESPONSE_FRACTION, BinaryComparison, response_and_remission
 from .sets import DEFAULT_PP_FRACTION, AnalysisSets, analysis_sets
 from .longitudinal import Trajectory, trajectory
 from .visits import DEFAULT_ENDPOINT
+
+if TYPE_CHECKING:  # outcomes imports trial.visits: no run-time import back
+    from ..outcomes.scales import Scale, ScaleAssessment
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ class TrialResult:
         Counts of every CONSORT box per arm (:func:`tmstarget.trial.consort.consort_counts`).
     table1 : list of dict or None
         Baseline characteristics by arm.
+    secondary : dict of str to ScaleEndpoint or None
+        Other scales analysed at the endpoint with the same visit windows and ITT rule, keyed by scale.
     """
 
     arms: tuple[str, str]
@@ -93,6 +100,7 @@ class TrialResult:
     trajectory: Trajectory | None = None
     consort: dict[str, object] | None = None
     table1: list[dict[str, object]] | None = None
+    secondary: dict[str, ScaleEndpoint] | None = None
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready mapping (the ``--json`` contract)."""
@@ -177,6 +185,7 @@ def analyze_trial(
     seed: int = 0,
     random_slope: bool = True,
     screened: int | None = None,
+    secondary: Sequence[tuple[Scale, Sequence[ScaleAssessment], str]] = (),
 ) -> TrialResult:
     """Run the primary, sensitivity, secondary and blinding analyses at a named endpoint visit.
 
@@ -204,6 +213,9 @@ def analyze_trial(
         Try a random slope in the mixed model (falls back to a random intercept).
     screened : int, optional
         Participants assessed for eligibility (for the CONSORT diagram).
+    secondary : sequence of (Scale, sequence of ScaleAssessment, str)
+        Other scales as secondary endpoints: the scale (one of
+        :data:`tmstarget.trial.scale_endpoints.ENDPOINT_SCALES`), its parsed ratings and the file name.
 
     Returns
     -------
@@ -215,6 +227,7 @@ def analyze_trial(
     d, g = reduction_effect_sizes(trial, tp, confidence)
     response, remission = response_and_remission(trial, tp, response_fraction, remission_max, confidence)
     sets = analysis_sets(trial, tp, min_sessions, planned_sessions, pp_fraction)
+    scales = {sc.key: scale_endpoint(trial, ratings, sc, tp, sets.itt, confidence, source) for sc, ratings, source in secondary}
     notes: list[str] = []
     try:
         traj = trajectory(trial, confidence, random_slope)
@@ -235,7 +248,8 @@ def analyze_trial(
     if imputations:
         est, pooled = mice_ancova(trial, tp, imputations, seed=seed, confidence=confidence, participants=sets.itt)
         imputation = {"estimate": est, "pooling": pooled, "imputations": imputations, "seed": seed,
-                      "method": "MICE (statsmodels MICEData, predictive mean matching), ANCOVA per data set, Rubin's rules, Barnard-Rubin df"}
+                      "method": f"MICE (statsmodels MICEData, predictive mean matching with {DONORS} donors), ANCOVA per data set, "
+                                "Rubin's rules, Barnard-Rubin df"}
     return TrialResult(
         trial.arms, tp, trial.timepoints, _flow(trial, tp, not_assessed, sets), _descriptives(trial),
         ancova(trial, tp, confidence), mixed, d, g, response, remission,
@@ -259,4 +273,5 @@ def analyze_trial(
         traj,
         consort_counts(trial, sets, tp, not_assessed, screened),
         baseline_table(trial),
+        scales or None,
     )

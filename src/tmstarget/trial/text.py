@@ -92,6 +92,29 @@ def _trajectory_lines(result: TrialResult, pct: str) -> list[str]:
     return lines
 
 
+def _mean_sd(cell: dict[str, float]) -> str:
+    return f"{_num(cell['mean'], 1)} ({_num(cell['sd'], 1)}) [{cell['n']}]"
+
+
+def _secondary_scale_lines(result: TrialResult, pct: str) -> list[str]:
+    e, c = result.arms
+    lines: list[str] = []
+    for s in (result.secondary or {}).values():
+        lines += ["", f"Secondary endpoint: {s.name} ({s.citation}) at {s.endpoint}, same visit windows"
+                  + (f"; {s.left_out} rating(s) outside every window left out" if s.left_out else "")]
+        lines.append(f"  {s.name} by arm, mean (SD) [n]")
+        lines += [f"  {t:<28}" + "".join(f"{_mean_sd(s.descriptives[a][t]):>22}" for a in result.arms) for t in s.descriptives[e]]
+        if s.scale != "cgi_i":  # CGI-I rates change itself: no baseline to adjust for
+            lines.append(_estimate(s.ancova, "ANCOVA, complete cases", pct))
+        for label, binaries in (("ITT, not rated = failure", (s.itt_response, s.itt_remission)), ("complete cases", (s.response, s.remission))):
+            shown = [(b, s.rules[b.outcome] or "") for b in binaries if b is not None]
+            if shown:
+                lines.append(f" {label}:")
+                lines += [line for b, rule in shown for line in _binary(b, rule, pct, e, c)]
+        lines += [f"  note: {n}" for n in s.notes]
+    return lines
+
+
 def format_summary(result: TrialResult) -> str:
     """CONSORT-style plain-text summary of a :class:`TrialResult`."""
     e, c = result.arms
@@ -108,7 +131,7 @@ def format_summary(result: TrialResult) -> str:
     lines += ["", "MADRS by arm, mean (SD) [n]"]
     for t in result.timepoints:
         cells = [result.descriptives[a][t] for a in result.arms]
-        lines.append(f"  {t:<28}" + "".join(f"{_num(s['mean'], 1) + ' (' + _num(s['sd'], 1) + ') [' + str(s['n']) + ']':>22}" for s in cells))
+        lines.append(f"  {t:<28}" + "".join(f"{_mean_sd(s):>22}" for s in cells))
     lines += ["", f"Primary outcome: MADRS reduction at {result.timepoint}, {e} minus {c} (positive favours {e})",
               _estimate(result.mixed_model, "Mixed model, ITT (all visits)", pct),
               _estimate(result.ancova, "ANCOVA, complete cases", pct)]
@@ -129,6 +152,7 @@ def format_summary(result: TrialResult) -> str:
     for label, resp, rem in groups:
         lines.append(f" {label}:")
         lines += _binary(resp, result.definitions["response"], pct, e, c) + _binary(rem, result.definitions["remission"], pct, e, c)
+    lines += _secondary_scale_lines(result, pct)
     for blind in result.blinding:
         lines += ["", f"Blinding ({blind.source}): guesses [{e}, {c}, don't know] by actual arm: "
                   + "; ".join(f"{arm}: {[row[j] for row in blind.counts]}" for j, arm in enumerate(result.arms))]

@@ -37,7 +37,9 @@ correlation with the circuit-weighted seed for a map) over a 6 mm neighbourhood 
 point to the score-weighted centre; 'similarity' takes the single best voxel of the circuit similarity map
 (each voxel's whole-brain connectivity map correlated with the circuit map; the trial's method); 'seedmap'
 the single best voxel of the seed score (Fox 2012/2013); 'cluster' the centroid of the largest cluster of
-the top 10% seed scores (contarg); 'hierarchical' SNT/SAINT-style clustering of DLPFC time courses.
+the top 10% seed scores (contarg); 'hierarchical' SNT/SAINT-style clustering of DLPFC time courses;
+'shrinkage' the robust score pulled towards the group target (the circuit map's optimum, or for sgacc
+Fox 2012's (-38, 44, 26) or --group-target) by an empirical-Bayes weight from its split-half noise.
 
 Outputs (BIDS derivatives): OUT/dataset_description.json, OUT/sub-L/[ses-S/]sub-L[_ses-S]_desc-<circuit>_target.json
 and ..._desc-<circuit>_score.nii.gz. --json prints the target JSON to stdout."""
@@ -64,6 +66,7 @@ def add_parser(subparsers, parents) -> None:
     c.add_argument("--circuit-label", metavar="LABEL", help="label for output names (default: from the circuit name)")
     c.add_argument("--method", default="robust", choices=method_choices(), help="how the target is chosen")
     c.add_argument("--search-mask", type=Path, metavar="PATH", help="search region mask on the BOLD grid (default: left DLPFC, BA9+BA46 20 mm spheres, grey matter)")
+    c.add_argument("--group-target", nargs=3, type=float, metavar=("X", "Y", "Z"), help="group prior point (MNI mm) for --method shrinkage (default: the circuit map; sgacc: Fox 2012 (-38, 44, 26))")
     c.add_argument("--neighbourhood-mm", type=positive_float, default=6.0, metavar="MM", help="neighbourhood radius for --method robust")
     add_cleaning_arguments(p.add_argument_group("cleaning"))
     r = p.add_argument_group("cohorts, confidence and reports")
@@ -127,6 +130,14 @@ def _options(args):
         if importlib.util.find_spec("tmstarget.targeting.uncertainty") is None:
             raise InputError("--bootstrap needs tmstarget.targeting.uncertainty, which this installation lacks — leave out --bootstrap or update tmstarget")
         extra["bootstrap"] = args.bootstrap
+    if args.group_target is not None:
+        if args.method != "shrinkage":
+            raise InputError(f"--group-target is used only by --method shrinkage, not '{args.method}' — add --method shrinkage or leave it out")
+        if args.search_mask is None:
+            from ...targeting.shrinkage import check_group_target_default
+
+            check_group_target_default(args.group_target)
+        extra["group_target"] = tuple(args.group_target)
     return TargetingOptions(
         circuit=args.circuit, circuit_label=args.circuit_label, method=args.method,
         neighbourhood_mm=args.neighbourhood_mm, t_r=args.t_r,

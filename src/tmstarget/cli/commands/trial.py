@@ -150,6 +150,26 @@ def run_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _secondary_ratings(specs: list[str]) -> list[tuple[object, tuple, str]]:
+    """``SCALE=PATH`` options → (scale key, validated ratings, file name), one per scale."""
+    from ...io.tables import read_tsv_text
+    from ...outcomes.scales import SCALES, parse_scale_table
+    from ...trial.scale_endpoints import ENDPOINT_SCALES
+
+    out: list[tuple[object, tuple, str]] = []
+    for spec in specs:
+        key, sep, path = spec.partition("=")
+        key = key.strip().lower()
+        if not sep or not path.strip() or key not in ENDPOINT_SCALES:
+            raise InputError(f"--secondary {spec!r} — give SCALE=PATH with SCALE one of {', '.join(ENDPOINT_SCALES)} "
+                             "(report C-SSRS items with 'tmstarget scale'), e.g. hamd17=hamd.tsv")
+        if key in {s.key for s, _, _ in out}:
+            raise InputError(f"--secondary {key} given twice — give each scale once (one table per scale)")
+        name = Path(path.strip()).name
+        out.append((SCALES[key], parse_scale_table(read_tsv_text(path.strip(), "rating table"), key, source=name), name))
+    return out
+
+
 def run_analyze(args: argparse.Namespace) -> int:
     """Analyze a trial table and print a CONSORT-style summary (or JSON); optionally write the figure and visit listing."""
     from ...outcomes.plot import change_by_visit_svg
@@ -170,6 +190,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         trial, args.endpoint, args.response_pct / 100.0, args.remission_max, args.confidence, not_assessed,
         min_sessions=args.pp_min_sessions, planned_sessions=args.planned_sessions, imputations=args.imputations,
         seed=args.seed, random_slope=not args.no_random_slope, screened=args.screened,
+        secondary=_secondary_ratings(args.secondary or []),
     )
     text, payload = format_summary(result), to_json(result.to_dict())
     outputs: list[tuple[Path, str | bytes]] = []
@@ -313,6 +334,9 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
                    help="sessions planned per participant (default: the most anyone received)")
     p.add_argument("--imputations", type=int, default=20, metavar="M", help="MICE sensitivity analysis with M imputations (0 = skip)")
     p.add_argument("--seed", type=int, default=0, help="seed of the multiple imputation")
+    p.add_argument("--secondary", action="append", default=None, metavar="SCALE=RATINGS.tsv",
+                   help="another scale as a secondary endpoint (hamd17, qids_sr16, cgi_s or cgi_i; item table as for 'tmstarget scale'): "
+                        "ANCOVA (not CGI-I) and response/remission (ITT and complete cases) at the endpoint, same visit windows (repeatable)")
     p.add_argument("--no-random-slope", action="store_true", help="mixed model with a random intercept only")
     p.add_argument("--plot", type=output_file, default=None, metavar="FILE", help="write the mean change per visit by arm (.svg or .png)")
     p.add_argument("--consort", type=output_file, default=None, metavar="FILE.svg|png", help="write the CONSORT flow diagram")
