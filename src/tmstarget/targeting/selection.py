@@ -34,6 +34,7 @@ Methods (``METHODS``):
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,8 +73,27 @@ class Selection:
     selection_map: np.ndarray
 
 
+#: Recently built neighbourhood weights, by (points, radius): one target smooths maps of the same search region
+#: many times (``shrinkage`` about ten), and building the weights costs more than applying them.
+_WEIGHTS_CACHE: dict[tuple, sparse.csr_matrix] = {}
+_WEIGHTS_CACHE_SIZE = 8
+
+
 def neighbourhood_weights(coords_mm: np.ndarray, radius_mm: float = NEIGHBOURHOOD_MM) -> sparse.csr_matrix:
-    """Row-normalised Gaussian weights (σ = radius/2, cut at radius) between points, as a sparse matrix."""
+    """Row-normalised Gaussian weights (σ = radius/2, cut at radius) between points, as a sparse matrix.
+
+    The last few results are cached by the points' bytes and the radius; treat the matrix as read-only.
+    """
+    coords = np.ascontiguousarray(coords_mm, dtype=np.float64)
+    key = (coords.shape, hashlib.sha1(coords.tobytes()).hexdigest(), float(radius_mm))
+    if key not in _WEIGHTS_CACHE:
+        if len(_WEIGHTS_CACHE) >= _WEIGHTS_CACHE_SIZE:
+            _WEIGHTS_CACHE.pop(next(iter(_WEIGHTS_CACHE)))
+        _WEIGHTS_CACHE[key] = _build_weights(coords, float(radius_mm))
+    return _WEIGHTS_CACHE[key]
+
+
+def _build_weights(coords_mm: np.ndarray, radius_mm: float) -> sparse.csr_matrix:
     tree = cKDTree(coords_mm)
     dist = tree.sparse_distance_matrix(tree, radius_mm, output_type="coo_matrix")
     sigma = radius_mm / 2.0
