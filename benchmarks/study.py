@@ -172,7 +172,7 @@ def run_participant(seed: int, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, 
     from threadpoolctl import threadpool_limits
 
     from tmstarget.simulate.evaluate import clean_session, group_map_on_grid, plant_target, simulate_session
-    from tmstarget.simulate.model import anatomy
+    from tmstarget.simulate.model import anatomy, deviation_field
     from tmstarget.targeting import finalize_components
     from tmstarget.targeting.regions import dlpfc_search_mask
     from tmstarget.targeting.uncertainty import region_contains
@@ -187,9 +187,10 @@ def run_participant(seed: int, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, 
         planted = plant_target(rng, anat, region, params)
         cmaps = {"sgacc": None, "map": group_map_on_grid(anat)}
         n_total = int(round(max(plan.all_minutes()) * 60 / params.t_r))
+        deviation = deviation_field(rng, anat, params)  # the participant's own, the same in both sessions (None by default)
         for session in (1, 2):
             t0 = time.perf_counter()
-            data = simulate_session(rng, anat, planted, params, n_total)
+            data = simulate_session(rng, anat, planted, params, n_total, deviation)
             timings["simulate"] += time.perf_counter() - t0
             regions = {}
             for minutes in plan.all_minutes():

@@ -120,3 +120,22 @@ def test_fsaverage_shrinkage_target(surface_dataset, tmp_path, capsys):
     # 200 volumes at tSNR 100: the individual evidence dominates and the target stays near the planted one
     assert block["weight"] > 0.3 and np.linalg.norm(tgt - planted) < 6.0
     assert isinstance(block["difference_exceeds_uncertainty"], bool) and block["sentence"].startswith("individual target")
+
+
+def test_sampling_matrix_equals_nilearn_vol_to_surf():
+    """The simulator's sparse sampling matrix gives what nilearn's vol_to_surf gives (the slow reference)."""
+    from tmstarget.surface.maps import sample_to_mesh, sampling_matrix
+
+    mesh = load_template("fsaverage5")["L"]
+    affine = np.array([[6.0, 0, 0, -90], [0, 6.0, 0, -126], [0, 0, 6.0, -72], [0, 0, 0, 1]])
+    shape = (31, 37, 29)  # unequal sides: an axis mix-up fails
+    rng = np.random.default_rng(3)
+    mask = rng.random(shape) > 0.2
+    data = rng.standard_normal((*shape, 4)).astype(np.float32)
+    expected = sample_to_mesh(data, affine, mesh, mask)
+    matrix, empty = sampling_matrix(affine, shape, mesh, mask)
+    got = np.asarray(matrix @ data.reshape(-1, 4, order="F"))
+    got[empty] = np.nan
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10, equal_nan=True)
+    assert 0.5 < np.isfinite(expected).mean() < 1.0  # some vertices fall in masked voxels only

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..io.derivatives import write_json_atomic, write_nifti_atomic, write_text_atomic
 from ..targeting.regions import dlpfc_search_mask
-from .model import GROUP_TARGET_MNI, MNI2_AFFINE, SimulationParams, anatomy, framewise_displacement, group_circuit_map, simulate_participant
+from .model import GROUP_TARGET_MNI, MNI2_AFFINE, SimulationParams, anatomy, deviation_field, framewise_displacement, group_circuit_map, simulate_participant
 
 logger = logging.getLogger(__name__)
 
@@ -115,10 +115,11 @@ def simulate_dataset(
             logger.warning("sub-%s: the search region allows a target %.1f mm from the group site, not %.1f mm; the truth "
                            "records %.1f mm", label, planted, shift, planted)
         sessions = [None] if n_sessions == 1 else [str(s + 1) for s in range(n_sessions)]
+        deviation = deviation_field(rng, anat, params)  # the participant's own; None (no draw) by default
         for ses in sessions:
             func = out / f"sub-{label}" / (f"ses-{ses}" if ses else "") / "func"
             prefix = f"sub-{label}" + (f"_ses-{ses}" if ses else "") + "_task-rest"
-            for r, (bold, motion) in enumerate(simulate_participant(rng, anat, target, params, n_runs), 1):
+            for r, (bold, motion) in enumerate(simulate_participant(rng, anat, target, params, n_runs, deviation), 1):
                 run_prefix = prefix + (f"_run-{r}" if n_runs > 1 else "")
                 stem = func / f"{run_prefix}_space-{SPACE}_res-2"
                 _write_bold(f"{stem}_desc-preproc_bold.nii.gz", bold, anat.affine, params.t_r, dtype)

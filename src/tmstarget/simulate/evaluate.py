@@ -24,7 +24,7 @@ from ..io.confounds import load_run_confounds
 from ..targeting import METHODS, NEIGHBOURHOOD_MM, choose_target, compute_scores, finalize_components
 from ..targeting.regions import dlpfc_search_mask
 from .dataset import _snap_to_region, confounds_table
-from .model import GROUP_TARGET_MNI, Anatomy, SimulationParams, anatomy, group_circuit_map, simulate_participant
+from .model import GROUP_TARGET_MNI, Anatomy, SimulationParams, anatomy, deviation_field, group_circuit_map, simulate_participant
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,14 @@ def plant_target(rng: np.random.Generator, anat: Anatomy, region: np.ndarray, pa
     return _snap_to_region(np.asarray(GROUP_TARGET_MNI) + shift * direction / np.linalg.norm(direction), region_xyz)
 
 
-def simulate_session(rng: np.random.Generator, anat: Anatomy, target: np.ndarray, params: SimulationParams, n_volumes: int) -> Session:
-    """Simulate one session of ``n_volumes`` with the target planted at ``target``."""
-    bold, motion = simulate_participant(rng, anat, target, replace(params, n_volumes=n_volumes), n_runs=1)[0]
+def simulate_session(rng: np.random.Generator, anat: Anatomy, target: np.ndarray, params: SimulationParams, n_volumes: int,
+                     deviation: np.ndarray | None = None) -> Session:
+    """Simulate one session of ``n_volumes`` with the target planted at ``target``.
+
+    ``deviation``: the participant's deviation field (:func:`~tmstarget.simulate.model.deviation_field`), drawn
+    once per participant and given to each of its sessions.
+    """
+    bold, motion = simulate_participant(rng, anat, target, replace(params, n_volumes=n_volumes), n_runs=1, deviation=deviation)[0]
     flat_bold = bold.reshape(-1, n_volumes, order="F")
     flat = np.flatnonzero(anat.brain.ravel(order="F"))
     tissue_idx = {"global": flat, "white_matter": np.flatnonzero(anat.wm.ravel(order="F")), "csf": np.flatnonzero(anat.csf.ravel(order="F"))}
@@ -120,8 +125,9 @@ def evaluate_participant(
     n_total = int(round(max(minutes) * 60 / params.t_r))
     cmap = group_map_on_grid(anat) if circuit == "map" else None
     rows = []
+    deviation = deviation_field(rng, anat, params)  # the participant's own, the same in every session (None by default)
     for session in range(1, n_sessions + 1):
-        data = simulate_session(rng, anat, target, params, n_total)
+        data = simulate_session(rng, anat, target, params, n_total, deviation)
         for mins in minutes:
             op, block = clean_session(data, mins, global_signal)
             comp = finalize_components([block], anat.brain, anat.affine, fwhm_mm)

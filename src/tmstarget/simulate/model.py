@@ -11,7 +11,11 @@ latent network time courses, plus noise and artefacts:
 - the **individual target**: a node (Gaussian, σ = 5 mm, centred on a left-DLPFC grey-matter voxel and
   not restricted to grey matter, so that the planted point is the peak of the signal) whose time course
   is the negative of ``sgacc`` plus half of ``task`` — the spot a connectivity-guided method should find.
-  It is displaced from the group location by ``shift_mm`` in a random direction;
+  It is displaced from the group location by ``shift_mm`` in a random direction; its amplitude and width are
+  ``target_pct`` and ``target_sigma_mm``;
+- optionally (``deviation_pct`` > 0, as in :data:`CALIBRATED`) the participant's **deviation field**: a smooth
+  random field (FWHM ``deviation_fwhm_mm``), the same in every session, that carries the target time course
+  over the whole cortex — individual, broad variation of the circuit connectivity around the node;
 - **noise**: AR(1) in time (φ = ``noise_ar``), spatially smooth (FWHM ``noise_fwhm_mm``), with standard
   deviation ``S0 / tsnr``; slow scanner drift; aliased physiological (respiratory/cardiac) fluctuations
   strongest in CSF;
@@ -75,6 +79,19 @@ class SimulationParams:
         Global-signal amplitude (% of S0).
     fov : {"brain", "full"}
         ``full``: the whole 91×109×91 MNI 2 mm grid; ``brain``: that grid cropped to the brain.
+    target_sigma_mm : float
+        Gaussian width (σ) of the planted target node; broader nodes give flatter score maps.
+    deviation_pct : float
+        Amplitude (% of S0, grey matter) of the participant's *deviation field*: a spatially smooth Gaussian
+        random field (unit SD) that carries the target time course everywhere in the cortex, so that the
+        individual anticorrelation with sgACC varies smoothly and broadly around the planted node (0 = none,
+        and no random numbers are drawn for it).
+    deviation_fwhm_mm : float
+        Spatial smoothness (FWHM) of the deviation field.
+
+    See Also
+    --------
+    CALIBRATED : these parameters fitted to a real resting-state run and published reliability figures.
     """
 
     n_volumes: int = 300
@@ -88,6 +105,44 @@ class SimulationParams:
     motion_scale: float = 1.0
     global_pct: float = 0.5
     fov: str = "brain"
+    target_sigma_mm: float = 5.0
+    deviation_pct: float = 0.0
+    deviation_fwhm_mm: float = 20.0
+
+
+#: The simulator calibrated to real data (``tmstarget simulate --preset calibrated``; ``benchmarks/calibrate.py``).
+#: Fitted on fsaverage5, with the cleaning of ``tmstarget target``, to the brainspace 0.3.0 tutorial run (one
+#: participant, 652 volumes at TR 1.4 s, cut into two 326-volume halves; benchmarks/README.md, "Calibrating the
+#: simulator") by a coarse grid over 8 settings, one or two simulated participants each — a fit of noise and
+#: network *properties*, never of a target location. The measures are those of :mod:`.calibration`; "real" is
+#: the run's value. Provenance of each value:
+CALIBRATED = SimulationParams(
+    n_volumes=326,  # one half of the real run (7.6 min)
+    t_r=1.4,  # the real run's TR
+    # tSNR of the real run cannot be measured (its series are demeaned). 40 lowers the reproducible seed-map
+    # variance towards the real 0.015 Fisher z² (tSNR 60: 0.018-0.082 over two participants, tSNR 45: 0.038 on
+    # the stronger one) and the score-map r between halves towards the real 0.39 (tSNR 60: 0.57-0.73).
+    tsnr=40.0,
+    # network amplitude: 1.0 gave a sgACC seed-map SD of 0.12-0.15 in the search region, 1.5 gives 0.18-0.31
+    # (real 0.181; 5th/95th percentiles real -0.18/0.38, simulated -0.19/0.38 on the same participant)
+    signal_pct=1.5,
+    # lag-1 autocorrelation of the cleaned series: real 0.963; 0.3 gave 0.88, 0.85 0.93, 0.9-0.95 0.94 (the
+    # band-passed signal sets the rest: the real series carry almost no power above 0.1 Hz)
+    noise_ar=0.95,
+    # smoothness of the cleaned, unsmoothed series along mesh edges: real FWHM 11.5 mm; 5 mm gave 5.6, 10 mm
+    # 10.8, 11 mm 12.1-12.3, 10.5 mm 11.5-11.8
+    noise_fwhm_mm=10.5,
+    # the individual deviation field: autocorrelation length of the sgACC seed map along the mesh, real 6.1 mm
+    # (mean of the halves; 7.6 in the first); FWHM 20 mm gave >= 12.9 mm, 12 mm gives 6.4-9.8 mm (10 calibrated
+    # participants: 8.5 ± 1.8); amplitude 0.55-0.8 gave the same seed-map statistics on
+    # one participant (0.35 with network amplitude 1.0: no reproducible variance)
+    deviation_pct=0.6,
+    deviation_fwhm_mm=12.0,
+    # a weaker, broader planted node (default 1.0 % and 5 mm): the default's split-half distance was 5.9 mm
+    # against the real 34.6 mm (sgACC, robust) and its score-map r 0.04 against 0.39
+    target_pct=0.5,
+    target_sigma_mm=8.0,
+)
 
 
 @dataclass(frozen=True)
@@ -139,8 +194,12 @@ def _blob(xyz: np.ndarray, centre, sigma_mm: float) -> np.ndarray:
     return np.exp(-0.5 * d2 / sigma_mm**2).astype(np.float32)
 
 
-def network_maps(anat: Anatomy, target_mni) -> dict[str, np.ndarray]:
-    """Spatial loading (V,) of each latent signal, including the individual ``target`` node."""
+def network_maps(anat: Anatomy, target_mni, target_sigma_mm: float = 5.0, deviation: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Spatial loading (V,) of each latent signal, including the individual ``target`` node.
+
+    With a ``deviation`` field (V,), see :func:`deviation_field`, its grey-matter-weighted values are the
+    loading of a ``deviation`` signal that follows the target time course.
+    """
     flat = np.flatnonzero(anat.brain.ravel(order="F"))
     tissue = np.where(anat.gm.ravel(order="F")[flat], 1.0, 0.25).astype(np.float32)
     maps = {}
@@ -148,9 +207,24 @@ def network_maps(anat: Anatomy, target_mni) -> dict[str, np.ndarray]:
         maps[name] = sum(a * _blob(anat.xyz, c, s) for c, s, a in nodes) * tissue
     # Not weighted by tissue: the planted point is then the true peak of the circuit signal. Restricting the
     # node to grey matter would move its centre of mass 1-3 mm towards the thicker side of the cortex.
-    maps["target"] = _blob(anat.xyz, target_mni, 5.0)
+    maps["target"] = _blob(anat.xyz, target_mni, target_sigma_mm)
     maps["global"] = tissue.copy()
+    if deviation is not None:
+        maps["deviation"] = (deviation * tissue).astype(np.float32)
     return maps
+
+
+def deviation_field(rng: np.random.Generator, anat: Anatomy, p: SimulationParams) -> np.ndarray | None:
+    """The participant's smooth deviation field (V,) of unit SD, or None when ``p.deviation_pct`` is 0.
+
+    Draw it once per participant and pass it to every session (:func:`simulate_participant`), so that the
+    deviation is individual and stable while the noise is new.
+    """
+    if p.deviation_pct <= 0:
+        return None
+    fwhm_vox = p.deviation_fwhm_mm / float(np.sqrt((anat.affine[:3, :3] ** 2).sum(0)).mean())
+    field = _smooth_field(rng, anat.shape, fwhm_vox, 1)[..., 0].ravel(order="F")[np.flatnonzero(anat.brain.ravel(order="F"))]
+    return (field / field.std()).astype(np.float32)
 
 
 def _band_limited(rng: np.random.Generator, n: int, t_r: float, k: int, lo: float = 0.01, hi: float = 0.15) -> np.ndarray:
@@ -203,7 +277,10 @@ def simulate_run(rng: np.random.Generator, anat: Anatomy, maps: dict[str, np.nda
     tissue_f = lambda m: m.ravel(order="F")[flat]  # noqa: E731
     s0 = np.float32(1000.0) * np.where(tissue_f(anat.gm), 1.0, np.where(tissue_f(anat.wm), 0.85, 1.2)).astype(np.float32)
     sig = latent_signals(rng, n, p.t_r)
-    loadings = np.stack([maps[k] * (p.target_pct if k == "target" else p.global_pct if k == "global" else p.signal_pct) for k in sig])
+    if "deviation" in maps:
+        sig["deviation"] = sig["target"]
+    scale = {"target": p.target_pct, "global": p.global_pct, "deviation": p.deviation_pct}
+    loadings = np.stack([maps[k] * scale.get(k, p.signal_pct) for k in sig])
     fluct = np.stack([sig[k] for k in sig]).T.astype(np.float32) @ loadings  # (T, V), percent
     motion = motion_parameters(rng, n, p.motion_scale)
     fd = framewise_displacement(motion)
@@ -250,7 +327,14 @@ def group_circuit_map(rng: np.random.Generator, noise: float = 0.15) -> np.ndarr
     return out
 
 
-def simulate_participant(rng: np.random.Generator, anat: Anatomy, target_mni, p: SimulationParams, n_runs: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``n_runs`` runs of one participant (one session) with the target node at ``target_mni``."""
-    maps = network_maps(anat, target_mni)
+def simulate_participant(rng: np.random.Generator, anat: Anatomy, target_mni, p: SimulationParams, n_runs: int,
+                         deviation: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``n_runs`` runs of one participant (one session) with the target node at ``target_mni``.
+
+    ``deviation``: the participant's deviation field (:func:`deviation_field`); drawn here when not given
+    and ``p.deviation_pct`` > 0 (pass the same field to each session of a participant).
+    """
+    if deviation is None:
+        deviation = deviation_field(rng, anat, p)
+    maps = network_maps(anat, target_mni, p.target_sigma_mm, deviation)
     return [simulate_run(rng, anat, maps, p) for _ in range(n_runs)]

@@ -3,13 +3,15 @@
 The planted target is a vertex of the left-DLPFC surface search region (its midthickness MNI coordinate,
 see :mod:`tmstarget.surface.mesh`), displaced from the group site like the volumetric simulation's. Each
 run is simulated in the MNI 2 mm volume (:func:`tmstarget.simulate.model.simulate_participant`, target node
-at that coordinate) and sampled onto both hemispheres between the white and pial surfaces with nilearn's
-``vol_to_surf``, as fMRIPrep samples BOLD onto the cortical ribbon. Confounds are computed from the volume.
+at that coordinate) and sampled onto both hemispheres between the white and pial surfaces as nilearn's ``vol_to_surf`` does
+(one sparse matrix per hemisphere, :func:`tmstarget.surface.maps.sampling_matrix`), as fMRIPrep samples
+BOLD onto the cortical ribbon. Confounds are computed from the volume.
 """
 
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +37,17 @@ def planted_vertex(rng: np.random.Generator, shift_mm: float | None, space: str 
     return col, geom.coords[col]
 
 
+@lru_cache(maxsize=2)
+def _samplers(fov: str, space: str) -> tuple:
+    """Per hemisphere (L, R), the sampling matrix of the simulation grid onto the template (see
+    :func:`tmstarget.surface.maps.sampling_matrix`: nilearn's ``vol_to_surf`` as one sparse product)."""
+    from ..surface.maps import sampling_matrix
+    from ..surface.mesh import load_template
+
+    anat, meshes = anatomy(fov), load_template(space)
+    return tuple(sampling_matrix(anat.affine, anat.shape, meshes[h], anat.brain) for h in ("L", "R"))
+
+
 def simulate_surface_runs(rng: np.random.Generator, target_mni, params: SimulationParams = SimulationParams(), n_runs: int = 1,
                           space: str = "fsaverage5", chunk: int = 40, voxels_mni: np.ndarray | None = None) -> list[tuple]:
     """Runs of one participant on the template surface.
@@ -51,21 +64,21 @@ def simulate_surface_runs(rng: np.random.Generator, target_mni, params: Simulati
         Per run: time series (T, N) of the left then right vertices, the fMRIPrep-style confounds, and
         (with ``voxels_mni``) the (T, k) voxel time series.
     """
-    from ..surface.maps import sample_to_mesh
-    from ..surface.mesh import load_template
-
     anat = anatomy(params.fov)
-    meshes = load_template(space)
+    samplers = _samplers(params.fov, space)
     flat = np.flatnonzero(anat.brain.ravel(order="F"))
     tissue = {"global": flat, "white_matter": np.flatnonzero(anat.wm.ravel(order="F")), "csf": np.flatnonzero(anat.csf.ravel(order="F"))}
     out = []
     for bold, motion in simulate_participant(rng, anat, target_mni, params, n_runs):
         n = bold.shape[3]
         table = confounds_table(bold.reshape(-1, n, order="F"), motion, tissue)
+        flat_bold = bold.reshape(-1, n, order="F")
         hemis = []
-        for h in ("L", "R"):
-            parts = [sample_to_mesh(bold[..., t0 : t0 + chunk], anat.affine, meshes[h], anat.brain) for t0 in range(0, n, chunk)]
-            hemis.append(np.concatenate([p.reshape(len(p), -1) for p in parts], axis=1).T)
+        for matrix, empty in samplers:
+            parts = [matrix @ flat_bold[:, t0 : t0 + chunk] for t0 in range(0, n, chunk)]
+            values = np.concatenate(parts, axis=1).T
+            values[:, empty] = np.nan
+            hemis.append(values)
         run = (np.concatenate(hemis, axis=1).astype(np.float32), table)
         if voxels_mni is not None:
             ijk = np.rint(np.c_[voxels_mni, np.ones(len(voxels_mni))] @ np.linalg.inv(anat.affine).T)[:, :3].astype(int)

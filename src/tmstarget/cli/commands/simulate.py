@@ -27,7 +27,10 @@ def add_parser(subparsers, parents) -> None:
     p.add_argument("--runs", type=positive_int, default=2, help="rest runs per session")
     p.add_argument("--volumes", type=positive_int, default=300, help="volumes per run")
     p.add_argument("--tr", type=positive_float, default=2.0, help="repetition time (s)")
-    p.add_argument("--tsnr", type=positive_float, default=60.0, help="temporal SNR of the noise")
+    p.add_argument("--preset", choices=["default", "calibrated"], default="default",
+                   help="model parameters: 'default' (a strong planted node) or 'calibrated' (noise, smoothness and individual "
+                        "deviations fitted to a real resting-state run; tmstarget.simulate.model.CALIBRATED)")
+    p.add_argument("--tsnr", type=positive_float, default=None, help="temporal SNR of the noise (default: the preset's, 60 for 'default')")
     p.add_argument("--shift-mm", type=float, default=None, help="distance of individual targets from the group spot, 0-30 (default: random 4-15 mm)")
     p.add_argument("--motion", type=nonneg_float, default=1.0, help="head-motion scale (1 = typical)")
     p.add_argument("--fov", choices=["brain", "full"], default="brain", help="'full' 91x109x91 grid or cropped to the brain")
@@ -55,9 +58,13 @@ def run(args: argparse.Namespace) -> int:
     if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
         raise InputError(f"{args.out} already exists and is not an empty folder — choose a new OUT folder (simulate never "
                          "mixes its files with others)")
-    params = SimulationParams(
-        n_volumes=args.volumes, t_r=args.tr, tsnr=args.tsnr, shift_mm=args.shift_mm, motion_scale=args.motion, fov=args.fov
-    )
+    from dataclasses import replace
+
+    from ...simulate.model import CALIBRATED
+
+    base = CALIBRATED if args.preset == "calibrated" else SimulationParams()
+    params = replace(base, n_volumes=args.volumes, t_r=args.tr, tsnr=base.tsnr if args.tsnr is None else args.tsnr,
+                     shift_mm=args.shift_mm, motion_scale=args.motion, fov=args.fov)
     truth = simulate_dataset(args.out, args.participants, args.sessions, args.runs, params, args.seed, args.dtype)
     if args.json:
         print_json(truth)
