@@ -227,12 +227,46 @@ def _job(args) -> tuple[int, pd.DataFrame, pd.DataFrame, dict, float]:
     return seed, rows, boot, timings, time.perf_counter() - t0
 
 
+def individual_optimum(seed: int, params) -> np.ndarray:
+    """The participant's noise-free optimum (MNI mm), redrawn from its seed.
+
+    The ``robust`` optimum, over the search region, of the loading of the signals that follow the target time
+    course: the planted node and, in the calibrated simulator, the participant's deviation field. With a
+    deviation field this is where infinite data would put the target, and it can lie far from the planted node.
+    """
+    from tmstarget.simulate.evaluate import plant_target
+    from tmstarget.simulate.model import anatomy, deviation_field, network_maps
+    from tmstarget.targeting import select_target
+    from tmstarget.targeting.regions import dlpfc_search_mask
+
+    rng = np.random.default_rng(seed)  # the draws of run_participant, in its order
+    anat = anatomy(params.fov)
+    region = dlpfc_search_mask(anat.brain, anat.affine)
+    planted = plant_target(rng, anat, region, params)
+    maps = network_maps(anat, planted, params.target_sigma_mm, deviation_field(rng, anat, params))
+    loading = params.target_pct * maps["target"] + (params.deviation_pct * maps["deviation"] if "deviation" in maps else 0.0)
+    idx = np.flatnonzero(region.ravel(order="F")[np.flatnonzero(anat.brain.ravel(order="F"))])
+    return select_target(anat.xyz[idx].astype(float), loading[idx].astype(float), "robust").coord_mm
+
+
+def add_optimum_error(rows: pd.DataFrame, preset: str) -> pd.DataFrame:
+    """``optimum_error_mm``: distance of each target to its participant's :func:`individual_optimum`."""
+    params = preset_params(preset)
+    optimum = {seed: individual_optimum(int(seed), params) for seed in rows.seed.unique()}
+    xyz = rows[["x", "y", "z"]].to_numpy(float)
+    return rows.assign(optimum_error_mm=np.linalg.norm(xyz - np.array([optimum[s] for s in rows.seed]), axis=1))
+
+
 # ---------------------------------------------------------------------------------------------- summaries
 def main_table(rows: pd.DataFrame, boot: pd.DataFrame, plan: Plan) -> pd.DataFrame:
-    """Error, between-session distance and bootstrap coverage per circuit, length and method at today's defaults."""
+    """Error (to the planted target and to the noise-free optimum), between-session distance and bootstrap coverage
+    per circuit, length and method at today's defaults."""
     gsr, fwhm, radius = plan.defaults()
     sel = rows[(rows.gsr == gsr) & (rows.fwhm_mm == fwhm) & (rows.neighbourhood_mm == radius) & rows.minutes.isin(plan.minutes)]
     table = summarise(sel, ("circuit", "minutes", "method"))
+    if "optimum_error_mm" in sel:
+        opt = sel.groupby(["circuit", "minutes", "method"])["optimum_error_mm"].median().rename("median_optimum_error_mm").reset_index()
+        table = table.merge(opt, on=["circuit", "minutes", "method"], how="left")
     if len(boot):
         cov = coverage_table(boot)
         table = table.merge(cov, on=["circuit", "minutes", "method"], how="left")
@@ -265,12 +299,12 @@ def main_markdown(table: pd.DataFrame) -> list[str]:
     lines = []
     for circuit, block in table.groupby("circuit"):
         lines += [f"### circuit `{circuit}`", "",
-                  "| minutes | method | median error (mm) | p90 error (mm) | median between-session (mm) | participants | 95% radius median (mm) | planted in 95% sphere | planted in 95% ellipsoid | other session in 95% sphere |",
-                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| minutes | method | median error to planted (mm) | p90 error (mm) | median error to noise-free optimum (mm) | median between-session (mm) | participants | 95% radius median (mm) | planted in 95% sphere | planted in 95% ellipsoid | other session in 95% sphere |",
+                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for _, r in block.sort_values(["minutes", "median_error_mm"]).iterrows():
             cov = [_fmt(r.get("median_radius_95_mm"))] + [_fmt(r.get(c), ".0f") + ("%" if np.isfinite(r.get(c, np.nan)) else "")
                                                            for c in ("planted_in_sphere_pct", "planted_in_ellipsoid_pct", "other_session_in_sphere_pct")]
-            lines.append(f"| {r.minutes:g} | {r.method} | {r.median_error_mm:.1f} | {r.p90_error_mm:.1f} | {r.median_between_session_mm:.1f} | "
+            lines.append(f"| {r.minutes:g} | {r.method} | {r.median_error_mm:.1f} | {r.p90_error_mm:.1f} | {_fmt(r.get('median_optimum_error_mm'))} | {r.median_between_session_mm:.1f} | "
                          f"{r.n_participants} | " + " | ".join(cov) + " |")
         lines.append("")
     return lines
@@ -303,19 +337,21 @@ def shrinkage_markdown(rows: pd.DataFrame, plan: Plan, individual: str = "robust
     gsr, fwhm, radius = plan.defaults()
     sel = rows[(rows.gsr == gsr) & (rows.fwhm_mm == fwhm) & (rows.neighbourhood_mm == radius)]
     lines = [f"### shrinkage against the pure individual (`{individual}`) and the pure group target", "",
-             "| circuit | minutes | median error shrinkage / individual / group (mm) | mean error shrinkage / individual / group (mm) | shrinkage ≤ individual (targets) | shrinkage ≤ group (targets) | median weight | planted in split-half 95% sphere | at least as accurate as both (median) |",
-             "|---|---:|---|---|---:|---:|---:|---:|---|"]
+             "| circuit | minutes | median error shrinkage / individual / group (mm) | mean error shrinkage / individual / group (mm) | median error to noise-free optimum shrinkage / individual / group (mm) | shrinkage ≤ individual (targets) | shrinkage ≤ group (targets) | median weight | planted in split-half 95% sphere | at least as accurate as both (median) |",
+             "|---|---:|---|---|---|---:|---:|---:|---:|---|"]
     for (circuit, minutes), block in sel.groupby(["circuit", "minutes"]):
         e = block.pivot_table(index=["seed", "session"], columns="method", values="error_mm")
         if not {"shrinkage", individual, "group"} <= set(e.columns):
             continue
         med, mean = e[["shrinkage", individual, "group"]].median(), e[["shrinkage", individual, "group"]].mean()
+        o = block.pivot_table(index=["seed", "session"], columns="method", values="optimum_error_mm").median() if "optimum_error_mm" in block else None
+        opt = "–" if o is None else f"{o['shrinkage']:.1f} / {o[individual]:.1f} / {o['group']:.1f}"
         ok = med["shrinkage"] <= med[individual] and med["shrinkage"] <= med["group"]
         shr = block[block.method == "shrinkage"]
         weight = _fmt(shr["weight"].median(), ".2f") if "weight" in shr else "–"
         covered = f"{100 * shr['planted_in_split_half_sphere'].astype(float).mean():.0f}%" if "planted_in_split_half_sphere" in shr else "–"
         lines.append(f"| {circuit} | {minutes:g} | {med['shrinkage']:.1f} / {med[individual]:.1f} / {med['group']:.1f} | "
-                     f"{mean['shrinkage']:.1f} / {mean[individual]:.1f} / {mean['group']:.1f} | "
+                     f"{mean['shrinkage']:.1f} / {mean[individual]:.1f} / {mean['group']:.1f} | {opt} | "
                      f"{100 * (e.shrinkage <= e[individual] + 1e-9).mean():.0f}% | {100 * (e.shrinkage <= e.group + 1e-9).mean():.0f}% | "
                      f"{weight} | {covered} | {'yes' if ok else 'no'} |")
     return lines + [""]
@@ -419,7 +455,7 @@ def main(argv=None) -> None:
                       f"({time.perf_counter() - t0:.0f} s elapsed)", flush=True)
     if not rows:
         raise SystemExit("study.py: error: no participant done yet — nothing to summarise")
-    all_rows = pd.concat(rows, ignore_index=True)
+    all_rows = add_optimum_error(pd.concat(rows, ignore_index=True), plan.preset)
     all_boot = pd.concat([b for b in boot if len(b)], ignore_index=True) if any(len(b) for b in boot) else pd.DataFrame()
     n = all_rows.seed.nunique()
     header = [f"# Defaults study ({plan.preset} simulator)", "",
