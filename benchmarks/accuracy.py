@@ -41,11 +41,14 @@ def _one(args):
     return rows
 
 
-def summarise(rows: pd.DataFrame) -> pd.DataFrame:
-    """Median/90th percentile error and median between-session distance per method, length and noise."""
-    keys = ["circuit", "tsnr", "minutes", "method"]
+def summarise(rows: pd.DataFrame, keys: tuple[str, ...] = ("circuit", "tsnr", "minutes", "method")) -> pd.DataFrame:
+    """Median/90th percentile error and median between-session distance per group of ``keys`` (default: method, length and noise).
+
+    ``rows`` has one target per ``seed`` (participant) and ``session`` (1 and 2) in each group.
+    """
+    keys = list(keys)
     err = rows.groupby(keys)["error_mm"].agg(
-        median_error_mm="median", p90_error_mm=lambda e: float(np.percentile(e, 90)), n_targets="size"
+        median_error_mm="median", p90_error_mm=lambda e: float(np.percentile(e, 90)), n_targets="size", n_participants=lambda e: rows.loc[e.index, "seed"].nunique()
     )
     s1 = rows[rows.session == 1].set_index([*keys, "seed"])[["x", "y", "z"]]
     s2 = rows[rows.session == 2].set_index([*keys, "seed"])[["x", "y", "z"]]

@@ -16,7 +16,8 @@ def strong_case():
 
 
 # voxel-wise methods land on the peak; clustering methods on a cluster's centroid (clusters are ~1 cm wide)
-TOLERANCE_MM = {"robust": 3.0, "similarity": 4.0, "seedmap": 4.0, "cluster": 6.0, "hierarchical": 6.0}
+# (shrinkage: a strong target gives a weight near 1, so the robust optimum pulled slightly towards the group site 8 mm away)
+TOLERANCE_MM = {"robust": 3.0, "similarity": 4.0, "seedmap": 4.0, "cluster": 6.0, "hierarchical": 6.0, "shrinkage": 3.0}
 
 
 @pytest.mark.parametrize("method", list(METHODS))

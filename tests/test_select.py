@@ -49,3 +49,17 @@ def test_refinement_finds_a_centre_between_voxels(rng):
     refined = select_target(coords, score, "robust", radius_mm=6.0, refine_mm=4.0)
     assert np.linalg.norm(voxel_only.coord_mm - centre) >= 1.0  # the grid alone cannot get closer
     assert np.linalg.norm(refined.coord_mm - centre) < 0.3
+
+
+def test_neighbourhood_weights_are_cached_by_points_and_radius():
+    from tmstarget.targeting.selection import neighbourhood_weights
+
+    coords = np.random.default_rng(5).uniform(0, 30, (200, 3))
+    first = neighbourhood_weights(coords, 6.0)
+    assert neighbourhood_weights(coords.copy(), 6.0) is first  # same points and radius: the cached matrix
+    wider = neighbourhood_weights(coords, 10.0)
+    assert wider is not first and wider.nnz > first.nnz
+    moved = coords.copy()
+    moved[0] += 100.0  # far from every other point: its only neighbour is itself
+    isolated = neighbourhood_weights(moved, 6.0)
+    assert isolated is not first and isolated[0].nnz == 1 and isolated[0, 0] == 1.0

@@ -124,3 +124,35 @@ def test_truth_records_the_planted_shift(tmp_path, caplog):
     on_disk = json.loads((tmp_path / "sim" / "sub-01" / "sub-01_desc-truth_target.json").read_text())
     assert on_disk["shift_mm"] == entry["shift_mm"]
     assert (abs(planted - 29.0) > 3.0) == ("not 29.0 mm" in caplog.text)
+
+
+def test_clean_session_cleans_the_first_minutes_and_regresses_the_global_signal():
+    from tmstarget.simulate.evaluate import Session, clean_session
+
+    rng = np.random.default_rng(3)
+    n, v = 300, 40
+    shared = rng.standard_normal(n)
+    x = (1000 + 5 * shared[:, None] + rng.standard_normal((n, v))).astype(np.float32)
+    table = confounds_table(x.T, motion_parameters(rng, n, scale=0.1), {"global": np.arange(v), "white_matter": np.arange(5), "csf": np.arange(5, 10)})
+    session = Session(x=x, confounds=table, t_r=2.0)
+    op, block = clean_session(session, 5.0)  # 150 volumes at TR 2 s
+    assert op.basis.shape[0] == op.sample_mask.size and op.sample_mask.max() < 150 and op.sample_mask.size > 140
+    np.testing.assert_allclose(block, op.projector @ x[:150], rtol=1e-4, atol=1e-3)
+    gs = table["global_signal"].to_numpy()[:150]
+    op_gsr, _ = clean_session(session, 5.0, global_signal=True)
+    kept_off, kept_on = op.basis @ (op.projector @ gs), op_gsr.basis @ (op_gsr.projector @ gs)
+    assert np.linalg.norm(kept_on) < 1e-3 * np.linalg.norm(kept_off)  # the global signal is regressed out only with GSR
+
+
+def test_planted_target_is_shift_from_the_group_site_inside_the_search_region():
+    from tmstarget.simulate.evaluate import plant_target
+    from tmstarget.simulate.model import GROUP_TARGET_MNI
+    from tmstarget.targeting.regions import dlpfc_search_mask
+
+    anat = anatomy("brain")
+    region = dlpfc_search_mask(anat.brain, anat.affine)
+    region_xyz = np.argwhere(region) @ anat.affine[:3, :3].T + anat.affine[:3, 3]
+    for seed in range(5):
+        target = plant_target(np.random.default_rng(seed), anat, region, SimulationParams(shift_mm=8.0))
+        assert np.min(np.linalg.norm(region_xyz - target, axis=1)) == 0.0  # a search-region voxel
+        assert abs(np.linalg.norm(target - np.asarray(GROUP_TARGET_MNI)) - 8.0) <= 2.0  # snapped to the 2 mm grid

@@ -3,22 +3,81 @@
 Each simulated session is cleaned and scored with the same array-level code as ``tmstarget target``
 (:mod:`tmstarget.targeting.cleaning`, :mod:`tmstarget.targeting`); only the file reading is skipped. Shorter scans are the
 first minutes of the same session, so scan lengths are compared on the same noise.
+
+The steps are public so that studies can reuse the costly ones: :func:`plant_target`, :func:`simulate_session`
+(once per session), :func:`clean_session` (once per scan length and confound set), then
+:func:`~tmstarget.targeting.finalize_components` per smoothing and :func:`~tmstarget.targeting.compute_scores`
+per circuit, with every method and neighbourhood chosen on the same scores.
 """
 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from ..targeting.cleaning import run_operator
+from ..targeting.cleaning import CleaningOperator, run_operator
 from ..io.confounds import load_run_confounds
-from ..targeting import METHODS, choose_target, compute_scores, finalize_components
+from ..targeting import METHODS, NEIGHBOURHOOD_MM, choose_target, compute_scores, finalize_components
 from ..targeting.regions import dlpfc_search_mask
 from .dataset import _snap_to_region, confounds_table
-from .model import GROUP_TARGET_MNI, SimulationParams, anatomy, deviation_field, group_circuit_map, simulate_participant
+from .model import GROUP_TARGET_MNI, Anatomy, SimulationParams, anatomy, deviation_field, group_circuit_map, simulate_participant
+
+
+@dataclass(frozen=True)
+class Session:
+    """One simulated session in memory.
+
+    Attributes
+    ----------
+    x : ndarray, shape (T, V)
+        BOLD of the brain voxels (Fortran order of ``anat.brain``).
+    confounds : DataFrame
+        fMRIPrep-style confounds of the T volumes.
+    t_r : float
+        Repetition time (s).
+    """
+
+    x: np.ndarray
+    confounds: pd.DataFrame
+    t_r: float
+
+
+def plant_target(rng: np.random.Generator, anat: Anatomy, region: np.ndarray, params: SimulationParams) -> np.ndarray:
+    """The participant's planted target: the group site moved by ``shift_mm`` (or 4–15 mm) in a random direction, in the region."""
+    region_xyz = np.argwhere(region) @ anat.affine[:3, :3].T + anat.affine[:3, 3]
+    shift = params.shift_mm if params.shift_mm is not None else float(rng.uniform(4.0, 15.0))
+    direction = rng.standard_normal(3)
+    return _snap_to_region(np.asarray(GROUP_TARGET_MNI) + shift * direction / np.linalg.norm(direction), region_xyz)
+
+
+def simulate_session(rng: np.random.Generator, anat: Anatomy, target: np.ndarray, params: SimulationParams, n_volumes: int,
+                     deviation: np.ndarray | None = None) -> Session:
+    """Simulate one session of ``n_volumes`` with the target planted at ``target``.
+
+    ``deviation``: the participant's deviation field (:func:`~tmstarget.simulate.model.deviation_field`), drawn
+    once per participant and given to each of its sessions.
+    """
+    bold, motion = simulate_participant(rng, anat, target, replace(params, n_volumes=n_volumes), n_runs=1, deviation=deviation)[0]
+    flat_bold = bold.reshape(-1, n_volumes, order="F")
+    flat = np.flatnonzero(anat.brain.ravel(order="F"))
+    tissue_idx = {"global": flat, "white_matter": np.flatnonzero(anat.wm.ravel(order="F")), "csf": np.flatnonzero(anat.csf.ravel(order="F"))}
+    table = confounds_table(flat_bold, motion, tissue_idx)
+    return Session(x=np.ascontiguousarray(flat_bold[flat].T), confounds=table, t_r=params.t_r)
+
+
+def clean_session(session: Session, minutes: float, global_signal: bool = False) -> tuple[CleaningOperator, np.ndarray]:
+    """Clean the first ``minutes`` of a session as ``tmstarget target`` does; the operator and compressed data (r, V)."""
+    n = int(round(minutes * 60 / session.t_r))
+    with tempfile.TemporaryDirectory() as tmp:
+        tsv = Path(tmp) / "confounds.tsv"
+        session.confounds.iloc[:n].to_csv(tsv, sep="\t", index=False, na_rep="n/a")
+        conf = load_run_confounds(tsv, n, global_signal=global_signal)
+    op = run_operator(n, session.t_r, conf.confounds, conf.sample_mask)
+    return op, op.projector @ session.x[:n]
 
 
 def evaluate_participant(
@@ -62,54 +121,46 @@ def evaluate_participant(
     rng = np.random.default_rng(seed)
     anat = anatomy(params.fov)
     region = dlpfc_search_mask(anat.brain, anat.affine)
-    region_xyz = np.argwhere(region) @ anat.affine[:3, :3].T + anat.affine[:3, 3]
-    shift = params.shift_mm if params.shift_mm is not None else float(rng.uniform(4.0, 15.0))
-    direction = rng.standard_normal(3)
-    target = _snap_to_region(np.asarray(GROUP_TARGET_MNI) + shift * direction / np.linalg.norm(direction), region_xyz)
+    target = plant_target(rng, anat, region, params)
     n_total = int(round(max(minutes) * 60 / params.t_r))
-    p = replace(params, n_volumes=n_total)
-    cmap = _group_map_on_grid(anat) if circuit == "map" else None
-    flat = np.flatnonzero(anat.brain.ravel(order="F"))
-    tissue_idx = {"global": flat, "white_matter": np.flatnonzero(anat.wm.ravel(order="F")), "csf": np.flatnonzero(anat.csf.ravel(order="F"))}
+    cmap = group_map_on_grid(anat) if circuit == "map" else None
     rows = []
-    deviation = deviation_field(rng, anat, p)  # the participant's own, the same in every session (None by default)
+    deviation = deviation_field(rng, anat, params)  # the participant's own, the same in every session (None by default)
     for session in range(1, n_sessions + 1):
-        bold, motion = simulate_participant(rng, anat, target, p, n_runs=1, deviation=deviation)[0]
-        flat_bold = bold.reshape(-1, n_total, order="F")
-        table = confounds_table(flat_bold, motion, tissue_idx)
-        x = np.ascontiguousarray(flat_bold[flat].T)  # (T, V)
-        del bold, flat_bold
+        data = simulate_session(rng, anat, target, params, n_total, deviation)
         for mins in minutes:
-            n = int(round(mins * 60 / params.t_r))
-            with tempfile.TemporaryDirectory() as tmp:
-                tsv = Path(tmp) / "confounds.tsv"
-                table.iloc[:n].to_csv(tsv, sep="\t", index=False, na_rep="n/a")
-                conf = load_run_confounds(tsv, n, global_signal=global_signal)
-            op = run_operator(n, params.t_r, conf.confounds, conf.sample_mask)
-            comp = finalize_components([op.projector @ x[:n]], anat.brain, anat.affine, fwhm_mm)
+            op, block = clean_session(data, mins, global_signal)
+            comp = finalize_components([block], anat.brain, anat.affine, fwhm_mm)
             scores = compute_scores(comp, region, cmap, "similarity" in methods)
-            shrink = _shrinkage(comp, scores, op, region, cmap) if {"shrinkage", "group"} & set(methods) else None
+            shrink = shrinkage_and_group(comp, scores, op, region, cmap) if {"shrinkage", "group"} & set(methods) else None
             for method in methods:
                 coord = np.asarray(shrink[1]["group_target_mni"]) if method == "group" else (
                     shrink[0].coord_mm if method == "shrinkage" else choose_target(method, comp, scores)[0].coord_mm)
-                rows.append({
-                    "seed": seed, "session": session, "minutes": mins, "method": method,
-                    "x": coord[0], "y": coord[1], "z": coord[2],
-                    "target_x": target[0], "target_y": target[1], "target_z": target[2],
-                    "error_mm": float(np.linalg.norm(coord - target)),
-                    **({"weight": shrink[1]["weight"]} if method == "shrinkage" else {}),
-                })
+                rows.append({**target_row(seed, session, mins, method, coord, target), **({"weight": shrink[1]["weight"]} if method == "shrinkage" else {})})
     return rows
 
 
-def _shrinkage(comp, scores, op, region, cmap):
-    """Shrinkage target and block; the prior is the simulated group map, or for ``sgacc`` the simulator's group point."""
+def shrinkage_and_group(comp, scores, op: CleaningOperator, region: np.ndarray, cmap: np.ndarray | None, neighbourhood_mm: float = NEIGHBOURHOOD_MM):
+    """Shrinkage target and its block (``group_target_mni``: the pure group target); the prior is the simulated group map,
+    or for ``sgacc`` the simulator's group point :data:`GROUP_TARGET_MNI`."""
     from ..targeting.shrinkage import shrinkage_target
 
-    return shrinkage_target(comp, scores, [op], region, cmap, prior_point=None if cmap is not None else GROUP_TARGET_MNI)
+    return shrinkage_target(comp, scores, [op], region, cmap, neighbourhood_mm, prior_point=None if cmap is not None else GROUP_TARGET_MNI)
 
 
-def _group_map_on_grid(anat) -> np.ndarray:
+def target_row(seed: int, session: int, minutes: float, method: str, coord_mm, target) -> dict:
+    """One evaluated target: where it is and its error to the planted ``target`` (mm)."""
+    coord_mm, target = np.asarray(coord_mm, float), np.asarray(target, float)
+    return {
+        "seed": seed, "session": session, "minutes": minutes, "method": method,
+        "x": coord_mm[0], "y": coord_mm[1], "z": coord_mm[2],
+        "target_x": target[0], "target_y": target[1], "target_z": target[2],
+        "error_mm": float(np.linalg.norm(coord_mm - target)),
+    }
+
+
+def group_map_on_grid(anat: Anatomy) -> np.ndarray:
+    """The simulated group circuit map (seed 10 000, as :func:`~tmstarget.simulate.simulate_dataset` with seed 0) on ``anat``'s grid."""
     from ..targeting.circuits import load_circuit_map
     from ..io.derivatives import write_nifti_atomic
     from .model import MNI2_AFFINE

@@ -83,7 +83,7 @@ def neighbourhood_weights(coords_mm: np.ndarray, radius_mm: float = NEIGHBOURHOO
     return _cached_weights(coords_mm.tobytes(), coords_mm.shape, float(radius_mm))
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=8)  # one target smooths the same search region many times (shrinkage ~10, bootstrap 200)
 def _cached_weights(coords_bytes: bytes, shape: tuple, radius_mm: float) -> sparse.csr_matrix:
     coords_mm = np.frombuffer(coords_bytes, np.float64).reshape(shape)
     tree = cKDTree(coords_mm)

@@ -1,0 +1,472 @@
+"""Defaults study: every targeting method and default (smoothing, neighbourhood, GSR) on simulated participants.
+
+For N simulated participants (seeds ``--first`` … ``--first + N − 1``), two sessions each (same planted
+target, new noise and motion), scan lengths 5/10/20 minutes (the first minutes of the same 20-minute
+session, so lengths are compared on the same noise), both circuits (``sgacc``: the individual sgACC seed map;
+``map``: the simulator's group circuit map, as ``tmstarget target --circuit FILE``), every method of
+``tmstarget target --method`` plus the pure **group** target (the group map's optimum in the search region,
+``robust`` selection, no individual data), this measures
+
+- the error to the planted target (median, 90th percentile) and the between-session distance (median);
+- the coverage of the 95% bootstrap region (``tmstarget target --bootstrap``): how often it contains the
+  planted target, and the other session's target (``--bootstrap-minutes``, ``--n-bootstrap`` resamples);
+- a sweep of the defaults at ``--sweep-minutes``, one change at a time from today's defaults
+  (``TargetingOptions``): smoothing FWHM (``--fwhm``), global-signal regression, and the neighbourhood radius
+  (``--radii``) of the methods that use one (``--radius-methods``); the sweep runs ``--sweep-methods`` and the
+  group target, today's defaults run every method.
+
+Every analysis uses the array-level code of ``tmstarget target`` (:mod:`tmstarget.simulate.evaluate`);
+cleaning is done once per length and confound set and shared by every smoothing, circuit, method and radius.
+Each participant's rows are written to ``--work``/rows (one file per participant, written atomically) as it
+finishes, so an interrupted run resumes where it stopped when rerun with the same options. Summaries:
+``study.csv`` (main table), ``coverage.csv``, ``sweep.csv``, ``study.md`` in ``--out``.
+
+    python benchmarks/study.py --preset default --participants 6            # dry run
+    python benchmarks/study.py --preset calibrated --participants 50        # the study (hours on 2 cores)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+from accuracy import summarise  # noqa: E402
+
+HERE = Path(__file__).parent
+#: Methods that need the circuit-similarity scores.
+SIMILARITY_METHODS = ("similarity", "shrinkage")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What is run on every participant (the checkpoint is only reused with the same plan)."""
+
+    preset: str
+    methods: tuple[str, ...]
+    minutes: tuple[float, ...] = (5.0, 10.0, 20.0)
+    circuits: tuple[str, ...] = ("sgacc", "map")
+    sweep_minutes: tuple[float, ...] = (10.0,)
+    fwhms: tuple[float, ...] = (0.0, 4.0, 6.0, 8.0)
+    gsr: tuple[bool, ...] = (False, True)
+    radii: tuple[float, ...] = (5.0, 10.0, 15.0)
+    radius_methods: tuple[str, ...] = ("robust", "shrinkage")
+    sweep_methods: tuple[str, ...] = ("robust", "shrinkage")
+    bootstrap_minutes: tuple[float, ...] = (10.0,)
+    bootstrap_methods: tuple[str, ...] = ("robust",)
+    n_bootstrap: int = 50
+
+    def defaults(self) -> tuple[bool, float, float]:
+        """Today's defaults (``TargetingOptions``): GSR, FWHM, neighbourhood radius."""
+        from tmstarget.targeting import TargetingOptions
+
+        d = TargetingOptions()
+        return d.global_signal, d.fwhm_mm, d.neighbourhood_mm
+
+    def all_minutes(self) -> list[float]:
+        return sorted(set(self.minutes) | set(self.sweep_minutes) | set(self.bootstrap_minutes))
+
+    def configs(self, minutes: float) -> list[tuple[bool, float]]:
+        """(GSR, FWHM) pairs run at this length: today's defaults, and at a sweep length one change at a time."""
+        gsr, fwhm, _ = self.defaults()
+        if minutes not in self.sweep_minutes:
+            return [(gsr, fwhm)]
+        return list(dict.fromkeys([(gsr, fwhm)] + [(gsr, f) for f in self.fwhms] + [(g, fwhm) for g in self.gsr]))
+
+    def methods_for(self, config: tuple[bool, float]) -> tuple[str, ...]:
+        """Every method at today's (GSR, FWHM); the swept methods otherwise."""
+        return self.methods if config == self.defaults()[:2] else tuple(m for m in self.methods if m in self.sweep_methods)
+
+    def radii_for(self, method: str, minutes: float, config: tuple[bool, float]) -> list[float]:
+        """Neighbourhood radii run for a method: the default, plus the swept ones for radius methods at a sweep length and today's (GSR, FWHM)."""
+        default = self.defaults()[2]
+        if method in self.radius_methods and minutes in self.sweep_minutes and config == self.defaults()[:2]:
+            return sorted({default, *self.radii})
+        return [default]
+
+    def bootstrapped(self, minutes: float, config: tuple[bool, float]) -> bool:
+        return minutes in self.bootstrap_minutes and config == self.defaults()[:2]
+
+
+def preset_params(name: str):
+    """The simulator's parameters: ``default`` (``SimulationParams()``) or ``calibrated`` (``model.CALIBRATED``)."""
+    from tmstarget.simulate import model
+
+    if name == "default":
+        return model.SimulationParams()
+    if not hasattr(model, "CALIBRATED"):
+        raise SystemExit("study.py: error: tmstarget.simulate.model has no CALIBRATED preset yet — use --preset default or merge the calibrated simulator")
+    return model.CALIBRATED
+
+
+def _bootstrap_row(comp, scores, op, region, cmap, t_r, method, radius_mm, n, seed, planted) -> tuple[dict, dict]:
+    """95% bootstrap region of one target (``tmstarget target --bootstrap n``) and whether it holds the planted target."""
+    from tmstarget.targeting import TargetingOptions
+    from tmstarget.targeting.uncertainty import bootstrap_confidence, region_contains
+
+    prepared = SimpleNamespace(operators=[op], region=region, circuit_map=cmap, infos=[SimpleNamespace(t_r=t_r)])
+    conf = bootstrap_confidence(prepared, TargetingOptions(method=method, neighbourhood_mm=radius_mm), n, seed, components=comp, scores=scores)
+    reg = {**conf["confidence_ellipsoid"], "radius_mm": conf["confidence_radius_mm"]}  # the region as written to the JSON
+    in_sphere, in_ellipsoid = region_contains(reg, planted)
+    return {"radius_95_mm": conf["confidence_radius_mm"], "planted_in_sphere": in_sphere, "planted_in_ellipsoid": in_ellipsoid}, reg
+
+
+def _select(method, comp, scores, radius, base, region, cmap, planted) -> tuple[np.ndarray, dict, dict | None]:
+    """One method's target; for ``shrinkage`` also its weight, whether its split-half 95% sphere holds the planted target, and its block."""
+    from tmstarget.simulate.evaluate import shrinkage_and_group
+    from tmstarget.targeting import choose_target
+
+    if method != "shrinkage":
+        return choose_target(method, comp, scores, radius)[0].coord_mm, {}, None
+    sel, block = shrinkage_and_group(comp, scores, base["op"], region, cmap, radius)
+    individual = np.asarray(block["individual_target_mni"], float)
+    return sel.coord_mm, {"weight": block["weight"], "split_half_radius_95_mm": block["uncertainty_radius_mm"],
+                          "planted_in_split_half_sphere": bool(np.linalg.norm(individual - planted) <= block["uncertainty_radius_mm"])}, block
+
+
+def _score_config(comp, region, cmaps, plan, minutes, config, base, planted, timings):
+    """Every circuit, method and radius on one session's components; rows and (for bootstrap) regions."""
+    from tmstarget.simulate.evaluate import shrinkage_and_group, target_row
+    from tmstarget.targeting import compute_scores
+
+    rows, regions = [], {}
+    default_radius = plan.defaults()[2]
+    for circuit in plan.circuits:
+        t0 = time.perf_counter()
+        methods = plan.methods_for(config)
+        scores = compute_scores(comp, region, cmaps[circuit], any(m in methods for m in SIMILARITY_METHODS))
+        timings["scores"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        extra = {"circuit": circuit, "gsr": config[0], "fwhm_mm": config[1]}
+        prior = None
+        for method in methods:
+            for radius in plan.radii_for(method, minutes, config):
+                coord, more, block = _select(method, comp, scores, radius, base, region, cmaps[circuit], planted)
+                prior = block if block is not None and radius == default_radius else prior
+                rows.append({**target_row(base["seed"], base["session"], minutes, method, coord, planted), **extra, "neighbourhood_mm": radius, **more})
+        prior = prior or shrinkage_and_group(comp, scores, base["op"], region, cmaps[circuit], default_radius)[1]
+        group = prior["group_target_mni"]  # the pure group target: the shrinkage prior's optimum
+        rows.append({**target_row(base["seed"], base["session"], minutes, "group", group, planted), **extra, "neighbourhood_mm": default_radius})
+        timings["select"] += time.perf_counter() - t0
+        if plan.bootstrapped(minutes, config):
+            t0 = time.perf_counter()
+            for method in (m for m in plan.bootstrap_methods if m in plan.methods):
+                boot, reg = _bootstrap_row(comp, scores, base["op"], region, cmaps[circuit], base["t_r"], method, default_radius, plan.n_bootstrap,
+                                           1000 * base["seed"] + base["session"], planted)
+                regions[(circuit, minutes, method)] = (boot, reg)
+            timings["bootstrap"] += time.perf_counter() - t0
+    return rows, regions
+
+
+def run_participant(seed: int, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Both sessions of one participant under every condition of ``plan``: target rows, bootstrap rows, timings (s)."""
+    from threadpoolctl import threadpool_limits
+
+    from tmstarget.simulate.evaluate import clean_session, group_map_on_grid, plant_target, simulate_session
+    from tmstarget.simulate.model import anatomy, deviation_field
+    from tmstarget.targeting import finalize_components
+    from tmstarget.targeting.regions import dlpfc_search_mask
+    from tmstarget.targeting.uncertainty import region_contains
+
+    params = preset_params(plan.preset)
+    timings = dict.fromkeys(["simulate", "clean", "smooth", "scores", "select", "bootstrap"], 0.0)
+    rows, sessions = [], []
+    with threadpool_limits(1):  # one process per core instead of threaded BLAS
+        rng = np.random.default_rng(seed)
+        anat = anatomy(params.fov)
+        region = dlpfc_search_mask(anat.brain, anat.affine)
+        planted = plant_target(rng, anat, region, params)
+        cmaps = {"sgacc": None, "map": group_map_on_grid(anat)}
+        n_total = int(round(max(plan.all_minutes()) * 60 / params.t_r))
+        deviation = deviation_field(rng, anat, params)  # the participant's own, the same in both sessions (None by default)
+        for session in (1, 2):
+            t0 = time.perf_counter()
+            data = simulate_session(rng, anat, planted, params, n_total, deviation)
+            timings["simulate"] += time.perf_counter() - t0
+            regions = {}
+            for minutes in plan.all_minutes():
+                for gsr in sorted({g for g, _ in plan.configs(minutes)}):
+                    t0 = time.perf_counter()
+                    op, block = clean_session(data, minutes, gsr)
+                    timings["clean"] += time.perf_counter() - t0
+                    for config in [c for c in plan.configs(minutes) if c[0] == gsr]:
+                        t0 = time.perf_counter()
+                        comp = finalize_components([block], anat.brain, anat.affine, config[1])
+                        timings["smooth"] += time.perf_counter() - t0
+                        base = {"seed": seed, "session": session, "op": op, "t_r": params.t_r}
+                        r, reg = _score_config(comp, region, cmaps, plan, minutes, config, base, planted, timings)
+                        rows += [row for row in r if minutes in plan.minutes or minutes in plan.sweep_minutes]
+                        regions.update(reg)
+            sessions.append(regions)
+            del data
+    df = pd.DataFrame(rows)
+    boot = []
+    for session, regions in enumerate(sessions, 1):
+        other = sessions[2 - session]
+        for key, (b, reg) in regions.items():
+            other_target = other[key][1]["centre_mni"] if key in other else None
+            inside = region_contains(reg, other_target) if other_target is not None else (None, None)
+            boot.append({"seed": seed, "session": session, "circuit": key[0], "minutes": key[1], "method": key[2], **b,
+                         "other_session_in_sphere": inside[0], "other_session_in_ellipsoid": inside[1]})
+    return df, pd.DataFrame(boot), timings
+
+
+def _job(args) -> tuple[int, pd.DataFrame, pd.DataFrame, dict, float]:
+    seed, plan = args
+    t0 = time.perf_counter()
+    rows, boot, timings = run_participant(seed, plan)
+    return seed, rows, boot, timings, time.perf_counter() - t0
+
+
+def individual_optimum(seed: int, params) -> np.ndarray:
+    """The participant's noise-free optimum (MNI mm), redrawn from its seed.
+
+    The ``robust`` optimum, over the search region, of the loading of the signals that follow the target time
+    course: the planted node and, in the calibrated simulator, the participant's deviation field. With a
+    deviation field this is where infinite data would put the target, and it can lie far from the planted node.
+    """
+    from tmstarget.simulate.evaluate import plant_target
+    from tmstarget.simulate.model import anatomy, deviation_field, network_maps
+    from tmstarget.targeting import select_target
+    from tmstarget.targeting.regions import dlpfc_search_mask
+
+    rng = np.random.default_rng(seed)  # the draws of run_participant, in its order
+    anat = anatomy(params.fov)
+    region = dlpfc_search_mask(anat.brain, anat.affine)
+    planted = plant_target(rng, anat, region, params)
+    maps = network_maps(anat, planted, params.target_sigma_mm, deviation_field(rng, anat, params))
+    loading = params.target_pct * maps["target"] + (params.deviation_pct * maps["deviation"] if "deviation" in maps else 0.0)
+    idx = np.flatnonzero(region.ravel(order="F")[np.flatnonzero(anat.brain.ravel(order="F"))])
+    return select_target(anat.xyz[idx].astype(float), loading[idx].astype(float), "robust").coord_mm
+
+
+def add_optimum_error(rows: pd.DataFrame, preset: str) -> pd.DataFrame:
+    """``optimum_error_mm``: distance of each target to its participant's :func:`individual_optimum`."""
+    params = preset_params(preset)
+    optimum = {seed: individual_optimum(int(seed), params) for seed in rows.seed.unique()}
+    xyz = rows[["x", "y", "z"]].to_numpy(float)
+    return rows.assign(optimum_error_mm=np.linalg.norm(xyz - np.array([optimum[s] for s in rows.seed]), axis=1))
+
+
+# ---------------------------------------------------------------------------------------------- summaries
+def main_table(rows: pd.DataFrame, boot: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """Error (to the planted target and to the noise-free optimum), between-session distance and bootstrap coverage
+    per circuit, length and method at today's defaults."""
+    gsr, fwhm, radius = plan.defaults()
+    sel = rows[(rows.gsr == gsr) & (rows.fwhm_mm == fwhm) & (rows.neighbourhood_mm == radius) & rows.minutes.isin(plan.minutes)]
+    table = summarise(sel, ("circuit", "minutes", "method"))
+    if "optimum_error_mm" in sel:
+        opt = sel.groupby(["circuit", "minutes", "method"])["optimum_error_mm"].median().rename("median_optimum_error_mm").reset_index()
+        table = table.merge(opt, on=["circuit", "minutes", "method"], how="left")
+    if len(boot):
+        cov = coverage_table(boot)
+        table = table.merge(cov, on=["circuit", "minutes", "method"], how="left")
+    return table
+
+
+def coverage_table(boot: pd.DataFrame) -> pd.DataFrame:
+    """How often the 95% bootstrap region holds the planted target and the other session's target."""
+    keys = ["circuit", "minutes", "method"]
+    agg = boot.groupby(keys).agg(
+        n_regions=("radius_95_mm", "size"), median_radius_95_mm=("radius_95_mm", "median"),
+        planted_in_sphere_pct=("planted_in_sphere", lambda s: 100 * s.astype(float).mean()),
+        planted_in_ellipsoid_pct=("planted_in_ellipsoid", lambda s: 100 * s.astype(float).mean()),
+        other_session_in_sphere_pct=("other_session_in_sphere", lambda s: 100 * s.astype(float).mean()),
+    )
+    return agg.reset_index()
+
+
+def sweep_table(rows: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """Error and between-session distance for every (GSR, FWHM, radius) at the sweep lengths."""
+    sel = rows[rows.minutes.isin(plan.sweep_minutes)]
+    return summarise(sel, ("circuit", "minutes", "method", "gsr", "fwhm_mm", "neighbourhood_mm"))
+
+
+def _fmt(v, spec=".1f") -> str:
+    return "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else format(v, spec)
+
+
+def main_markdown(table: pd.DataFrame) -> list[str]:
+    lines = []
+    for circuit, block in table.groupby("circuit"):
+        lines += [f"### circuit `{circuit}`", "",
+                  "| minutes | method | median error to planted (mm) | p90 error (mm) | median error to noise-free optimum (mm) | median between-session (mm) | participants | 95% radius median (mm) | planted in 95% sphere | planted in 95% ellipsoid | other session in 95% sphere |",
+                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for _, r in block.sort_values(["minutes", "median_error_mm"]).iterrows():
+            cov = [_fmt(r.get("median_radius_95_mm"))] + [_fmt(r.get(c), ".0f") + ("%" if np.isfinite(r.get(c, np.nan)) else "")
+                                                           for c in ("planted_in_sphere_pct", "planted_in_ellipsoid_pct", "other_session_in_sphere_pct")]
+            lines.append(f"| {r.minutes:g} | {r.method} | {r.median_error_mm:.1f} | {r.p90_error_mm:.1f} | {_fmt(r.get('median_optimum_error_mm'))} | {r.median_between_session_mm:.1f} | "
+                         f"{r.n_participants} | " + " | ".join(cov) + " |")
+        lines.append("")
+    return lines
+
+
+def sweep_markdown(sweep: pd.DataFrame, plan: Plan) -> list[str]:
+    """One table per circuit and length: rows method × radius, columns GSR × FWHM, cells 'median error / median between-session'."""
+    lines = []
+    for (circuit, minutes), block in sweep.groupby(["circuit", "minutes"]):
+        cols = plan.configs(minutes)
+        head = " | ".join(f"GSR {'on' if g else 'off'}, FWHM {f:g} mm" for g, f in cols)
+        lines += [f"### sweep: circuit `{circuit}`, {minutes:g} min (median error / median between-session distance, mm)", "",
+                  f"| method | radius (mm) | {head} |", "|---|---:|" + "---:|" * len(cols)]
+        for (method, radius), m in block.groupby(["method", "neighbourhood_mm"]):
+            cells = []
+            for g, f in cols:
+                c = m[(m.gsr == g) & (m.fwhm_mm == f)]
+                cells.append(f"{c.median_error_mm.iloc[0]:.1f} / {c.median_between_session_mm.iloc[0]:.1f}" if len(c) else "–")
+            lines.append(f"| {method} | {radius:g} | " + " | ".join(cells) + " |")
+        best = block.sort_values("median_error_mm").iloc[0]
+        lines += ["", f"Lowest median error: `{best.method}`, radius {best.neighbourhood_mm:g} mm, FWHM {best.fwhm_mm:g} mm, GSR "
+                      f"{'on' if best.gsr else 'off'}: {best.median_error_mm:.1f} mm (between sessions {best.median_between_session_mm:.1f} mm).", ""]
+    return lines
+
+
+def shrinkage_markdown(rows: pd.DataFrame, plan: Plan, individual: str = "robust") -> list[str]:
+    """Is ``shrinkage`` at least as accurate as the pure individual and the pure group target at every length? (paired, same participants)."""
+    if "shrinkage" not in plan.methods:
+        return []
+    gsr, fwhm, radius = plan.defaults()
+    sel = rows[(rows.gsr == gsr) & (rows.fwhm_mm == fwhm) & (rows.neighbourhood_mm == radius)]
+    lines = [f"### shrinkage against the pure individual (`{individual}`) and the pure group target", "",
+             "| circuit | minutes | median error shrinkage / individual / group (mm) | mean error shrinkage / individual / group (mm) | median error to noise-free optimum shrinkage / individual / group (mm) | shrinkage ≤ individual (targets) | shrinkage ≤ group (targets) | median weight | planted in split-half 95% sphere | at least as accurate as both (median) |",
+             "|---|---:|---|---|---|---:|---:|---:|---:|---|"]
+    for (circuit, minutes), block in sel.groupby(["circuit", "minutes"]):
+        e = block.pivot_table(index=["seed", "session"], columns="method", values="error_mm")
+        if not {"shrinkage", individual, "group"} <= set(e.columns):
+            continue
+        med, mean = e[["shrinkage", individual, "group"]].median(), e[["shrinkage", individual, "group"]].mean()
+        o = block.pivot_table(index=["seed", "session"], columns="method", values="optimum_error_mm").median() if "optimum_error_mm" in block else None
+        opt = "–" if o is None else f"{o['shrinkage']:.1f} / {o[individual]:.1f} / {o['group']:.1f}"
+        ok = med["shrinkage"] <= med[individual] and med["shrinkage"] <= med["group"]
+        shr = block[block.method == "shrinkage"]
+        weight = _fmt(shr["weight"].median(), ".2f") if "weight" in shr else "–"
+        covered = f"{100 * shr['planted_in_split_half_sphere'].astype(float).mean():.0f}%" if "planted_in_split_half_sphere" in shr else "–"
+        lines.append(f"| {circuit} | {minutes:g} | {med['shrinkage']:.1f} / {med[individual]:.1f} / {med['group']:.1f} | "
+                     f"{mean['shrinkage']:.1f} / {mean[individual]:.1f} / {mean['group']:.1f} | {opt} | "
+                     f"{100 * (e.shrinkage <= e[individual] + 1e-9).mean():.0f}% | {100 * (e.shrinkage <= e.group + 1e-9).mean():.0f}% | "
+                     f"{weight} | {covered} | {'yes' if ok else 'no'} |")
+    return lines + [""]
+
+
+def write_summaries(rows: pd.DataFrame, boot: pd.DataFrame, plan: Plan, out: Path, header: list[str]) -> str:
+    """Write study.csv, coverage.csv, sweep.csv and study.md (atomically); return the Markdown."""
+    from tmstarget.io.derivatives import write_text_atomic
+
+    table = main_table(rows, boot, plan)
+    sweep = sweep_table(rows, plan)
+    write_text_atomic(out / "study.csv", table.to_csv(index=False, float_format="%.3f"))
+    write_text_atomic(out / "sweep.csv", sweep.to_csv(index=False, float_format="%.3f"))
+    if len(boot):
+        write_text_atomic(out / "coverage.csv", coverage_table(boot).to_csv(index=False, float_format="%.3f"))
+    md = "\n".join(header + ["## Methods at today's defaults", ""] + main_markdown(table) + shrinkage_markdown(rows, plan)
+                   + ["## Defaults sweep", ""] + sweep_markdown(sweep, plan))
+    write_text_atomic(out / "study.md", md + "\n")
+    return md
+
+
+# ---------------------------------------------------------------------------------------------- driver
+def _load_done(work: Path) -> tuple[list[pd.DataFrame], list[pd.DataFrame], set[int]]:
+    rows, boot, done = [], [], set()
+    for f in sorted((work / "rows").glob("seed-*.csv")):
+        seed = int(f.stem.split("-")[1])
+        rows.append(pd.read_csv(f))
+        b = work / "boot" / f.name
+        if b.exists() and b.stat().st_size > 1:
+            boot.append(pd.read_csv(b))
+        done.add(seed)
+    return rows, boot, done
+
+
+def _check_plan(work: Path, plan: Plan) -> None:
+    from tmstarget.io.derivatives import write_json_atomic
+
+    path = work / "plan.json"
+    want = json.loads(json.dumps(asdict(plan)))
+    if path.exists() and json.loads(path.read_text()) != want:
+        raise SystemExit(f"study.py: error: {work} holds rows of another plan ({path}) — use another --work or delete it")
+    write_json_atomic(path, want)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    from tmstarget.targeting import METHODS
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", choices=["calibrated", "default"], default="calibrated", help="simulator parameters")
+    p.add_argument("--participants", type=int, default=50)
+    p.add_argument("--first", type=int, default=0, help="first participant seed")
+    p.add_argument("--methods", nargs="+", default=list(METHODS), help="default: every method of tmstarget target")
+    p.add_argument("--minutes", type=float, nargs="+", default=[5.0, 10.0, 20.0])
+    p.add_argument("--circuits", nargs="+", choices=["sgacc", "map"], default=["sgacc", "map"])
+    p.add_argument("--sweep-minutes", type=float, nargs="*", default=[10.0])
+    p.add_argument("--fwhm", type=float, nargs="+", default=[0.0, 4.0, 6.0, 8.0])
+    p.add_argument("--radii", type=float, nargs="+", default=[5.0, 10.0, 15.0], help="neighbourhood radii swept (today's default is added)")
+    p.add_argument("--radius-methods", nargs="+", default=["robust", "shrinkage"], help="methods whose neighbourhood radius is swept")
+    p.add_argument("--sweep-methods", nargs="+", default=["robust", "shrinkage"], help="methods run at the swept FWHM and GSR (every method runs at today's)")
+    p.add_argument("--bootstrap-minutes", type=float, nargs="*", default=[10.0])
+    p.add_argument("--bootstrap-methods", nargs="+", default=["robust"], help="(shrinkage resamples as robust: its bootstrap is that of its individual evidence)")
+    p.add_argument("--n-bootstrap", type=int, default=50)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--out", type=Path, default=None, help="summaries (default benchmarks/results/study/PRESET)")
+    p.add_argument("--work", type=Path, default=None, help="per-participant rows (default benchmarks/out/study/PRESET)")
+    p.add_argument("--summarise-only", action="store_true", help="write the summaries from the rows done so far")
+    args = p.parse_args(argv)
+    unknown = sorted(set(args.methods) - set(METHODS))
+    if unknown:
+        p.error(f"unknown method(s) {', '.join(unknown)} — choose from {', '.join(METHODS)}")
+    args.out = args.out or HERE / "results" / "study" / args.preset
+    args.work = args.work or HERE / "out" / "study" / args.preset
+    return args
+
+
+def main(argv=None) -> None:
+    from tmstarget.io.derivatives import write_text_atomic
+
+    args = parse_args(argv)
+    plan = Plan(preset=args.preset, methods=tuple(args.methods), minutes=tuple(args.minutes), circuits=tuple(args.circuits),
+                sweep_minutes=tuple(args.sweep_minutes), fwhms=tuple(args.fwhm), radii=tuple(args.radii), radius_methods=tuple(args.radius_methods), sweep_methods=tuple(args.sweep_methods),
+                bootstrap_minutes=tuple(args.bootstrap_minutes), bootstrap_methods=tuple(args.bootstrap_methods), n_bootstrap=args.n_bootstrap)
+    preset_params(plan.preset)  # fail early without the preset
+    _check_plan(args.work, plan)
+    rows, boot, done = _load_done(args.work)
+    todo = [s for s in range(args.first, args.first + args.participants) if s not in done]
+    print(f"study: preset {plan.preset}, {args.participants} participants ({len(todo)} to run, {len(done)} done), methods {', '.join(plan.methods)}, "
+          f"{args.workers} worker(s); rows in {args.work}", flush=True)
+    t0 = time.perf_counter()
+    if todo and not args.summarise_only:
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            futures = [pool.submit(_job, (s, plan)) for s in todo]
+            for i, fut in enumerate(as_completed(futures), 1):
+                seed, r, b, timings, wall = fut.result()
+                write_text_atomic(args.work / "boot" / f"seed-{seed:04d}.csv", b.to_csv(index=False, float_format="%.3f") if len(b) else "\n")
+                write_text_atomic(args.work / "rows" / f"seed-{seed:04d}.csv", r.to_csv(index=False, float_format="%.3f"))
+                rows.append(r)
+                boot.append(b)
+                parts = ", ".join(f"{k} {v:.0f}" for k, v in timings.items())
+                print(f"[{time.strftime('%H:%M:%S')}] participant {seed} done in {wall:.0f} s ({parts}); {i}/{len(todo)} "
+                      f"({time.perf_counter() - t0:.0f} s elapsed)", flush=True)
+    if not rows:
+        raise SystemExit("study.py: error: no participant done yet — nothing to summarise")
+    all_rows = add_optimum_error(pd.concat(rows, ignore_index=True), plan.preset)
+    all_boot = pd.concat([b for b in boot if len(b)], ignore_index=True) if any(len(b) for b in boot) else pd.DataFrame()
+    n = all_rows.seed.nunique()
+    header = [f"# Defaults study ({plan.preset} simulator)", "",
+              f"`python benchmarks/study.py {' '.join(a for a in (sys.argv[1:] if argv is None else argv) if a != '--summarise-only')}` — "
+              f"{time.strftime('%Y-%m-%d', time.gmtime())}, "
+              f"{n} participants (seeds {all_rows.seed.min()}–{all_rows.seed.max()}) × 2 sessions; today's defaults: GSR "
+              f"{'on' if plan.defaults()[0] else 'off'}, FWHM {plan.defaults()[1]:g} mm, neighbourhood {plan.defaults()[2]:g} mm; "
+              f"bootstrap: {plan.n_bootstrap} resamples at {', '.join(f'{m:g}' for m in plan.bootstrap_minutes)} min.", ""]
+    print(write_summaries(all_rows, all_boot, plan, args.out, header))
+    print(f"{n} participants summarised in {args.out} ({time.perf_counter() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
