@@ -66,7 +66,7 @@ def _direct(blocks, ops, weights, brain, affine, region, circuit, method):
     return scores, choose_target(method, comp, scores)[0].coord_mm
 
 
-@pytest.mark.parametrize("method", ["similarity", "robust", "seedmap", "cluster"])
+@pytest.mark.parametrize("method", ["similarity", "robust", "seedmap", "cluster", "shrinkage"])
 @pytest.mark.parametrize("use_map", [False, True], ids=["sgacc", "map"])
 def test_resample_algebra_equals_reweighted_series(small, method, use_map):
     affine, brain, region, ops, blocks, cmap = small

@@ -37,7 +37,7 @@ from .weights import Weights
 #: Circuit voxels whose re-normalisation is computed per resample (more: exact).
 NORM_VOXELS = 20_000
 #: Methods whose target depends on the search columns only through their seed score (the fast path).
-SEED_SCORE_METHODS = ("robust", "seedmap", "cluster")
+SEED_SCORE_METHODS = ("robust", "seedmap", "cluster", "shrinkage")  # shrinkage resamples its individual (robust) evidence
 
 
 @dataclass(frozen=True)
