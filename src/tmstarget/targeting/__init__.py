@@ -22,13 +22,13 @@ _EXPORTS = {
     **dict.fromkeys(["Circuit", "load_circuit_map", "resolve_circuit"], ".circuits"),
     **dict.fromkeys(["Components", "finalize_components"], ".components"),
     **dict.fromkeys(["SurfaceGeometry", "VolumeGeometry"], ".geometry"),
-    "METHODS": ".methods",
+    **dict.fromkeys(["METHODS", "SURFACE_METHODS"], ".methods"),
     # the function ``prepare`` is imported from ``.prepare`` itself: the package attribute is the submodule
     **dict.fromkeys(["Prepared", "SurfaceSource", "VolumeSource", "components_from"], ".prepare"),
     **dict.fromkeys(["RunInfo", "TargetingOptions", "TargetResult"], ".result"),
     **dict.fromkeys(["Scores", "circuit_columns", "compute_scores"], ".scores"),
     **dict.fromkeys(["NEIGHBOURHOOD_MM", "Selection", "choose_target", "select_target"], ".selection"),
-    **dict.fromkeys(["SURFACE_METHODS", "compute_target"], ".workflow"),
+    **dict.fromkeys(["compute_target"], ".workflow"),
 }
 __getattr__ = lazy_exports(__name__, globals(), _EXPORTS)
 

@@ -107,7 +107,7 @@ def half_variance_ratio(operators: Sequence, halves: Sequence[Sequence[np.ndarra
     A run-weighted correlation under per-volume weights ``c`` is ``Σ_i Σ_t k_it x_it y_it`` with
     ``k_it = c_it / (n_used Σ_t c_it M_i,tt)`` (runs are normalised, then averaged over the ``n_used`` runs with
     weight). For two independent series whose raw noise is white, run i's cleaned noise has covariance
-    ``M_i = U_i S_i² U_iᵀ`` (as in :func:`~tmstarget.targeting.uncertainty.weights.variance_ratio`) and the
+    ``M_i`` (:func:`~tmstarget.targeting.uncertainty.weights.cleaned_noise_covariance`) and the
     score's variance is ``Σ_i k_iᵀ (M_i ∘ M_i) k_i``.
 
     Parameters
@@ -117,10 +117,11 @@ def half_variance_ratio(operators: Sequence, halves: Sequence[Sequence[np.ndarra
     halves : (Weights, Weights)
         The two halves' per-run volume weights.
     """
+    from .uncertainty.weights import cleaned_noise_covariance
+
     mats = []
     for op in operators:
-        u = np.asarray(op.basis, np.float64)
-        m = (u * np.einsum("ij,ij->i", op.projector, op.projector, dtype=np.float64)) @ u.T
+        m = cleaned_noise_covariance(op)
         mats.append((np.diag(m).copy(), m * m))
 
     def coefficients(weights) -> list[np.ndarray]:

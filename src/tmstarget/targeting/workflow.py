@@ -19,15 +19,14 @@ from ..exceptions import InputError
 from ..io.derivatives import sha256
 from .circuits import resolve_circuit
 from .geometry import SurfaceGeometry
+from .methods import check_method
 from .prepare import SurfaceSource, VolumeSource, components_from, prepare
 from .result import TargetingOptions, TargetResult
 from .scores import compute_scores
-from .selection import METHODS, choose_target
+from .selection import choose_target
 
 logger = logging.getLogger(__name__)
 
-#: Methods that work on surfaces (``cluster`` labels voxels of a grid).
-SURFACE_METHODS = ("robust", "similarity", "seedmap", "hierarchical", "shrinkage")
 
 
 def hash_inputs(files: list[Path], root: Path | None) -> dict[str, str]:
@@ -40,10 +39,7 @@ def hash_inputs(files: list[Path], root: Path | None) -> dict[str, str]:
 
 
 def _check(runs: list, options: TargetingOptions, surface: bool) -> None:
-    if not surface and options.method not in METHODS:
-        raise InputError(f"unknown method '{options.method}' — choose one of {', '.join(METHODS)}")
-    if surface and options.method not in SURFACE_METHODS:
-        raise InputError(f"method '{options.method}' is not available on surfaces — choose one of {', '.join(SURFACE_METHODS)}")
+    check_method(options.method, surface)
     if not runs:
         raise InputError("no runs to process — check the inputs")
 

@@ -7,9 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from ... import __version__
-from ...exceptions import InputError
 from ..circuits import resolve_circuit
-from ..methods import VOLUME_ONLY_METHODS
+from ..methods import check_method
 from ..prepare import components_from, prepare
 from ..result import TargetingOptions
 from .engine import NORM_VOXELS
@@ -32,8 +31,7 @@ def session_reliability(runs: list, options: TargetingOptions, participant: str,
         ``n_volumes_censored``, the results of :func:`participant_reliability` (run pairs named by file),
         ``parameters`` and ``tmstarget_version``.
     """
-    if hasattr(runs[0], "files") and options.method in VOLUME_ONLY_METHODS:
-        raise InputError(f"method '{options.method}' needs a voxel grid and is not available on surfaces — choose another --method")
+    check_method(options.method, hasattr(runs[0], "files"))
     circuit = resolve_circuit(options.circuit, options.circuit_label)
     prep = prepare(runs, options, circuit, meshes=meshes)
     comp = components_from(prep)

@@ -79,6 +79,15 @@ def optimal_block_length(x: np.ndarray) -> float:
     return float(min(max((2.0 * g_hat**2 / (4.0 / 3.0 * g0**2)) ** (1 / 3) * n ** (1 / 3), 1.0), n / 2))
 
 
+def cleaned_noise_covariance(op) -> np.ndarray:
+    """Covariance ``M = U S² Uᵀ`` (K × K, float64) of a run's cleaned noise when its raw noise is white (unit variance).
+
+    ``op`` is a :class:`~tmstarget.targeting.cleaning.CleaningOperator` (``basis`` U, ``projector`` S Vᵀ).
+    """
+    u = np.asarray(op.basis, np.float64)
+    return (u * np.einsum("ij,ij->i", op.projector, op.projector, dtype=np.float64)) @ u.T
+
+
 def variance_ratio(operators: Sequence, block_volumes: Sequence[int]) -> float:
     """Expected block-bootstrap variance ÷ sampling variance of a correlation between cleaned series.
 
@@ -91,10 +100,9 @@ def variance_ratio(operators: Sequence, block_volumes: Sequence[int]) -> float:
     """
     num = den = 0.0
     for op, block in zip(operators, block_volumes):
-        u = np.asarray(op.basis, np.float64)
-        m = (u * np.einsum("ij,ij->i", op.projector, op.projector, dtype=np.float64)) @ u.T
+        m = cleaned_noise_covariance(op)
         m2 = (m / np.trace(m)) ** 2
-        k = u.shape[0]
+        k = m.shape[0]
         length = min(max(1, int(block)), k)
         d = np.abs(np.subtract.outer(np.arange(k), np.arange(k)))
         c = np.clip(1.0 - np.minimum(d, k - d) / length, 0.0, None) - length / k
