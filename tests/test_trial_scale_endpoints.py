@@ -100,6 +100,9 @@ def test_secondary_hamd_uses_the_primary_windows_and_itt_rule(dated, tmp_path, c
     assert s["response"]["n_experimental"] + s["response"]["n_control"] == len(end)
     assert s["rules"]["remission"] == "total <= 7" and s["left_out"] >= 1
     assert s["descriptives"]["connectivity"]["baseline"]["n"] == int((arm.loc[base.index] == "connectivity").sum())
+    at_end = end[arm.loc[end.index] == "scalp"]  # the month-1 ratings in window, as placed above
+    assert s["descriptives"]["scalp"]["month1"]["mean"] == pytest.approx(at_end.mean(), rel=1e-12)
+    assert s["descriptives"]["scalp"]["month1"]["sd"] == pytest.approx(at_end.std(), rel=1e-12)
 
 
 def test_ratings_without_day_take_the_madrs_day_and_the_cgi_rules(dated, tmp_path, capsys):

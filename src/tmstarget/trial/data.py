@@ -17,6 +17,7 @@ Columns
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -109,6 +110,17 @@ class TrialTable:
         out = self.participants().join(wide[[self.baseline, timepoint]].set_axis(["baseline", "score"], axis=1))
         out = out.dropna(subset=["score"])
         return out.assign(reduction=out["baseline"] - out["score"])
+
+
+def arm_visit_summary(frame: pd.DataFrame, column: str, arms: Sequence[str], timepoints: Sequence[str]) -> dict[str, dict[str, dict[str, float]]]:
+    """``n``, ``mean`` and ``sd`` of ``column`` per arm and timepoint (``n`` 0 and NaN where nobody has a value).
+
+    ``frame`` has one row per participant and timepoint with ``arm`` and ``timepoint`` columns.
+    """
+    stats = frame.dropna(subset=[column]).groupby(["arm", "timepoint"], observed=True)[column].agg(["count", "mean", "std"])
+    empty = {"n": 0, "mean": math.nan, "sd": math.nan}
+    return {a: {t: {"n": int(stats.loc[(a, t), "count"]), "mean": float(stats.loc[(a, t), "mean"]), "sd": float(stats.loc[(a, t), "std"])}
+                   if (a, t) in stats.index else dict(empty) for t in timepoints} for a in arms}
 
 
 def _rows(frame: pd.DataFrame, mask: pd.Series, limit: int = 3) -> str:

@@ -29,7 +29,7 @@ import pandas as pd
 from .._utils.ids import participant_label
 from ..exceptions import InputError
 from .analysis import Estimate, ancova
-from .data import TrialTable, validate_trial_table
+from .data import TrialTable, arm_visit_summary, validate_trial_table
 from .secondary import BinaryComparison, compare_proportions, response_and_remission
 from .visits import BASELINE, IN_WINDOW, NOMINAL, assign_visits
 
@@ -167,12 +167,6 @@ def scale_trial_table(trial: TrialTable, ratings: Sequence[ScaleAssessment], sca
     return validate_trial_table(frame, trial.baseline, order, trial.experimental, trial.schedule), notes
 
 
-def _descriptives(table: TrialTable) -> dict[str, dict[str, dict[str, float]]]:
-    wide, arm = table.wide(), table.participants()["arm"]
-    return {a: {t: {"n": int(wide.loc[arm == a, t].notna().sum()), "mean": float(wide.loc[arm == a, t].mean()),
-                    "sd": float(wide.loc[arm == a, t].std())} for t in table.timepoints} for a in table.arms}
-
-
 def scale_endpoint(trial: TrialTable, ratings: Sequence[ScaleAssessment], scale: Scale, endpoint: str,
                    itt: Sequence[str], confidence: float = 0.95, source: str = "scale table") -> ScaleEndpoint:
     """Analyse one scale at the primary endpoint visit (see the module docstring for the rules).
@@ -215,7 +209,7 @@ def scale_endpoint(trial: TrialTable, ratings: Sequence[ScaleAssessment], scale:
             resp, rem = response_and_remission(table, endpoint, scale.response_fraction, scale.remission_max, confidence)
             itt_resp, itt_rem = (_as_itt(b, trial, itt) for b in (resp, rem))
     return ScaleEndpoint(scale.key, scale.name, scale.citation, scale.rules(), endpoint, est, resp, rem, itt_resp, itt_rem,
-                         _descriptives(table), left_out, tuple(notes))
+                         arm_visit_summary(table.frame, "madrs_total", table.arms, table.timepoints), left_out, tuple(notes))
 
 
 def _itt_sizes(trial: TrialTable, itt: Sequence[str]) -> list[int]:
@@ -242,9 +236,7 @@ def _change_rating_endpoint(trial: TrialTable, ratings: Sequence[ScaleAssessment
     rows = rows.loc[rows["timepoint"] != trial.baseline]
     visits = [t for t in trial.timepoints if t in set(rows["timepoint"])]
     visits += [t for t in dict.fromkeys(rows["timepoint"]) if t not in visits]
-    stats = rows.groupby(["arm", "timepoint"])["total"].agg(["count", "mean", "std"])
-    descriptives = {a: {t: {"n": int(stats["count"].get((a, t), 0)), "mean": float(stats["mean"].get((a, t), float("nan"))),
-                            "sd": float(stats["std"].get((a, t), float("nan")))} for t in visits} for a in trial.arms}
+    descriptives = arm_visit_summary(rows, "total", trial.arms, visits)
     at_end = rows.loc[rows["timepoint"] == endpoint]
     events = [int(at_end.loc[at_end["arm"] == a, "total"].le(scale.response_max).sum()) for a in trial.arms]
     rated = [int((at_end["arm"] == a).sum()) for a in trial.arms]

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-import pandas as pd
 
 from .. import __version__
 from ..exceptions import InputError
 from .analysis import Estimate, FitError, ancova, estimate_from, reduction_effect_sizes
 from .blinding import BlindingAssessment, assess_blinding
 from .consort import baseline_table, consort_counts
-from .data import TrialTable
+from .data import TrialTable, arm_visit_summary
 from .effect_sizes import EffectSize
 from .impute import DONORS, mice_ancova
 from .scale_endpoints import ScaleEndpoint, scale_endpoint
@@ -130,15 +128,7 @@ def _flow(trial: TrialTable, timepoint: str, not_assessed: Sequence[str], sets: 
 
 
 def _descriptives(trial: TrialTable) -> dict[str, dict[str, dict[str, float]]]:
-    frame = trial.frame.dropna(subset=["madrs_total"])
-    stats = frame.groupby(["arm", "timepoint"], observed=True)["madrs_total"].agg(["count", "mean", "std"])
-    out: dict[str, dict[str, dict[str, float]]] = {}
-    for arm in trial.arms:
-        out[arm] = {}
-        for t in trial.timepoints:
-            row = stats.loc[(arm, t)] if (arm, t) in stats.index else pd.Series({"count": 0, "mean": math.nan, "std": math.nan})
-            out[arm][t] = {"n": int(row["count"]), "mean": float(row["mean"]), "sd": float(row["std"])}
-    return out
+    return arm_visit_summary(trial.frame, "madrs_total", trial.arms, trial.timepoints)
 
 
 def _visits(trial: TrialTable) -> dict[str, object] | None:
