@@ -284,7 +284,8 @@ def simulate_run(rng: np.random.Generator, anat: Anatomy, maps: dict[str, np.nda
     fluct = np.stack([sig[k] for k in sig]).T.astype(np.float32) @ loadings  # (T, V), percent
     motion = motion_parameters(rng, n, p.motion_scale)
     fd = framewise_displacement(motion)
-    leak = _smooth_field(rng, anat.shape, 8.0, 6).reshape(-1, 6, order="F")[flat]  # (V, 6) smooth coefficients
+    ijk = np.unravel_index(flat, anat.shape, order="F")  # gathering rows avoids copying every field to F order
+    leak = _smooth_field(rng, anat.shape, 8.0, 6)[ijk]  # (V, 6) smooth coefficients
     edge = ndimage.distance_transform_edt(anat.brain).ravel(order="F")[flat]
     edge_w = np.exp(-edge / 3.0).astype(np.float32)  # motion artefacts strongest at the brain edge
     mot = (motion - motion.mean(0)) / np.array([0.3, 0.3, 0.3, 0.005, 0.005, 0.005])
@@ -305,11 +306,12 @@ def simulate_run(rng: np.random.Generator, anat: Anatomy, maps: dict[str, np.nda
     a = np.float32(p.noise_ar)
     for t0 in range(0, n, 64):
         t1 = min(n, t0 + 64)
-        eps = _smooth_field(rng, anat.shape, fwhm_vox, t1 - t0).reshape(-1, t1 - t0, order="F")[flat]
-        for j in range(t1 - t0):
-            e = eps[:, j] if prev is None else a * prev + np.sqrt(1 - a * a) * eps[:, j]
-            prev = e
-            out_2d[flat, t0 + j] = s0 * (1 + pct[t0 + j] / 100) + noise_sd * e
+        eps = np.ascontiguousarray(_smooth_field(rng, anat.shape, fwhm_vox, t1 - t0)[ijk].T)  # (block, V)
+        for j in range(t1 - t0):  # the AR(1) recursion, in place: eps[j] becomes the noise of volume t0 + j
+            if prev is not None:
+                eps[j] = a * prev + np.sqrt(1 - a * a) * eps[j]
+            prev = eps[j]
+        out_2d[flat, t0:t1] = (s0 * (1 + pct[t0:t1] / 100) + noise_sd * eps).T
     return out, motion
 
 
