@@ -149,6 +149,30 @@ def test_reliability_verdict_in_the_report(out_dir, full_report, tmp_path):
     assert f'class="verdict note">Reliability: {escape(NOT_ASSESSED)}</p>' in full_report.read_text()  # sub-01: no bootstrap
 
 
+def test_shrinkage_block_in_the_report(out_dir, full_report, tmp_path):
+    """A --method shrinkage target shows how far the individual target is from the group one, against its
+    uncertainty, and the weight; other methods have no such section."""
+    from tmstarget.targeting.shrinkage import difference_verdict
+
+    out = tmp_path / "out"
+    shutil.copytree(out_dir, out)
+    larger, sentence = difference_verdict(12.3, 7.4, "bootstrap", 0.62)
+    block = {"weight": 0.62, "prior": "circuit map", "prior_point_mni": [-40.0, 40.0, 30.0], "prior_sigma_mm": 10.0,
+             "group_target_mni": [-40.0, 40.0, 30.0], "individual_target_mni": [-36.0, 50.0, 24.0],
+             "distance_individual_to_group_mm": 12.3, "split_half_distance_mm": 9.8, "uncertainty_radius_mm": 7.4,
+             "uncertainty_source": "bootstrap", "difference_exceeds_uncertainty": larger, "sentence": sentence}
+    _copy_participant(out, "04", None, (0.0, 0.0, 0.0), method="shrinkage", shrinkage=block)
+    html = write_participant_report(out, "04", extras={"coil": False}).read_text()
+    line = re.search(r'<p id="shrinkage-sentence" class="verdict ok">([^<]*)</p>', html)
+    assert line and line.group(1) == sentence + "."
+    assert sentence.startswith("individual target 12.3 mm from the group target, larger than its 95% uncertainty (7.4 mm, bootstrap)")
+    for label, value in [("individual target (robust, MNI mm)", "(-36.0, 50.0, 24.0)"), ("group target (MNI mm)", "(-40.0, 40.0, 30.0)"),
+                         ("difference larger than the uncertainty", "yes"), ("shrinkage weight (1 = individual only)", "0.62")]:
+        assert re.search(rf"<th scope=\"row\">{re.escape(label)}</th><td>{re.escape(value)}</td>", html), label
+    assert 'href="#shrinkage"' in html
+    assert 'id="shrinkage"' not in full_report.read_text()
+
+
 def test_cohort_report(out_dir):
     write_participant_report(out_dir, "02", session="1", extras={"coil": False})
     path = write_cohort_report(out_dir)

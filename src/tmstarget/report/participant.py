@@ -22,7 +22,8 @@ from . import brain, plots
 from ._mpl import ReportFigure, safe_figure, svg_text_uri
 from .data import check_out_dir, find_target
 from .html import render
-from .sections import coil_section, human_label, madrs_section, measurements_from, protocol_section, reliability_section, scalp_alternatives, software_versions
+from .sections import (coil_section, human_label, madrs_section, measurements_from, protocol_section, reliability_section, scalp_alternatives,
+                       shrinkage_section, software_versions)
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +234,7 @@ def participant_context(out_dir: Path | str, participant: str, session: str | No
         "title": name + f" — {t['circuit']}", "target": t, "cards": _cards(t, confidence, verdict), "figures": figures, "verdict": verdict,
         "reliable_radius_mm": RELIABLE_RADIUS_MM,
         "confidence_radius": confidence, "alternatives": alternatives, "reliability": rel, "qc_rows": _qc_rows(t),
-        "runs": t.get("run_details") or [], "coil": coil, "protocol": protocol,
+        "runs": t.get("run_details") or [], "coil": coil, "protocol": protocol, "shrinkage": shrinkage_section(t),
         "madrs": None if madrs is None else {k: v for k, v in madrs.items() if k != "outcomes"},
         "versions": software_versions(), "parameters": _parameters(t), "inputs": sorted((t.get("inputs") or {}).items()),
         "files": [(_relative(p, out), sha256(p)) for p in o.files], "not_included": not_included,

@@ -282,6 +282,31 @@ def reliability_section(reliability: Mapping | None, confidence_radius_mm: float
     return {"rows": [(human_label(k), v) for k, v in rows], "curve": curve, "available": bool(rows or curve)}
 
 
+def shrinkage_section(target: Mapping) -> dict | None:
+    """The ``shrinkage`` block of a ``--method shrinkage`` target: its sentence and rows, or None for other methods.
+
+    The rows say how far the individual (``robust``) target is from the group target, against which uncertainty,
+    and how strongly the scan's evidence was weighted (``weight`` = τ²/(τ²+σ²): 1 = the individual map alone).
+    """
+    block = target.get("shrinkage")
+    if not isinstance(block, Mapping):
+        return None
+    keys = [("individual_target_mni", "individual target (robust, MNI mm)"), ("group_target_mni", "group target (MNI mm)"),
+            ("prior", "group prior from"), ("distance_individual_to_group_mm", "individual to group distance (mm)"),
+            ("uncertainty_radius_mm", "95% uncertainty radius of the individual target (mm)"), ("uncertainty_source", "uncertainty from"),
+            ("difference_exceeds_uncertainty", "difference larger than the uncertainty"), ("weight", "shrinkage weight (1 = individual only)"),
+            ("split_half_distance_mm", "split-half distance (mm)"), ("prior_sigma_mm", "prior width (mm)")]
+    rows = []
+    for key, label in keys:
+        v = block.get(key)
+        if isinstance(v, list) and len(v) == 3:
+            v = "({:.1f}, {:.1f}, {:.1f})".format(*v)
+        elif isinstance(v, bool):
+            v = "yes" if v else "no"
+        rows.append((label, "n/a" if v is None else v))
+    return {"sentence": block.get("sentence"), "rows": rows, "exceeds": block.get("difference_exceeds_uncertainty")}
+
+
 def software_versions() -> list[tuple[str, str]]:
     """Versions of the Python packages that made the report."""
     import platform
