@@ -78,8 +78,12 @@ GOLDEN_VOLUME_SIMILARITY_BOOTSTRAP = {
 }
 
 #: ``reliability_verdict`` added (issue 15); without it the earlier 50393e272e58c08b.
+#: Changed (issue 15) when split halves and scan-length windows began to weigh each run by its share of volumes
+#: (``run_shares``): half A held all of run 1 and a sliver of run 2, and the scan-length windows part of run 2,
+#: each weighing as much as a whole run. Split-half distance 15.1 -> 19.1 mm (now about run 1 vs run 2), the
+#: 6-, 7- and 8-minute window targets (run 2 at 20-60% of its volumes) and minutes for 3 mm 7 -> 9.
 GOLDEN_RELIABILITY = {
-    "sub-01/sub-01_desc-sgacc_reliability.json": "ac1eb94503023373",
+    "sub-01/sub-01_desc-sgacc_reliability.json": "593073cb6d8aaf48",
 }
 
 GOLDEN_SURFACE = {

@@ -58,10 +58,13 @@ def one_blas_thread():
 
 
 def _direct(blocks, ops, weights, brain, affine, region, circuit, method):
-    """Reference: repeat each cleaned volume as often as its weight says, and target that from scratch."""
+    """Reference: repeat each cleaned volume as often as its weight says, and target that from scratch (each run
+    weighted by its fraction of kept volumes used, relative to the largest)."""
     series = [op.basis @ b for op, b in zip(ops, blocks)]
-    rows = [np.repeat(y, np.asarray(c).astype(int), axis=0) for y, c in zip(series, weights) if np.sum(c) > 0]
-    comp = finalize_components(rows, brain, affine)
+    used = [np.sum(c) > 0 for c in weights]
+    rows = [np.repeat(y, np.asarray(c).astype(int), axis=0) for y, c, u in zip(series, weights, used) if u]
+    frac = np.array([np.sum(c) / len(c) for c, u in zip(weights, used) if u])
+    comp = finalize_components(rows, brain, affine, run_weights=frac / frac.max())
     scores = compute_scores(comp, region, circuit, True, 10.0)
     return scores, choose_target(method, comp, scores)[0].coord_mm
 
@@ -79,7 +82,8 @@ def test_resample_algebra_equals_reweighted_series(small, method, use_map):
     assert_allclose(rel.resample_target(model, [np.ones(k) for k in n_kept])[0], choose_target(method, comp, scores)[0].coord_mm)
     boots = rel.circular_block_bootstrap(n_kept, [7, 5], 2, np.random.default_rng(4))
     halves = rel.split_half_weights([np.ones(k) for k in n_kept])  # the first half has no volume of run 2
-    for weights in [*boots, *halves]:
+    window = [np.ones(n_kept[0]), (np.arange(n_kept[1]) < 12).astype(float)]  # run 1 and a sliver of run 2
+    for weights in [*boots, *halves, window]:
         ref_scores, ref_target = _direct(blocks, ops, weights, brain, affine, region, circuit, method)
         got, _ = rel.resample_scores(model, weights)
         assert_allclose(got.seed, ref_scores.seed, atol=1e-10)
@@ -89,6 +93,28 @@ def test_resample_algebra_equals_reweighted_series(small, method, use_map):
             assert model.y2_search is not None
             assert_allclose(rel.engine._seed_scores(model, weights).seed, ref_scores.seed, atol=1e-10)
         assert_allclose(rel.resample_target(model, weights)[0], ref_target, atol=1e-8)
+
+
+def test_a_sliver_of_a_run_weighs_by_its_share(small):
+    """A split half or window holding a few volumes of a run gives that run a weight in proportion (run_shares),
+    not the weight of a whole run: 5 volumes of run 2 barely move run 1's scores. Equal run weights (the old
+    rule) would average in the sliver's noisy correlations at full weight."""
+    affine, brain, region, ops, blocks, _ = small
+    comp = finalize_components(blocks, brain, affine)
+    scores = compute_scores(comp, region, None, True, 10.0)
+    model = rel.resample_model(comp, scores, [op.basis for op in ops], region, None, "robust", norm_voxels=None)
+    k1, k2 = (op.sample_mask.size for op in ops)
+    assert_allclose(rel.run_shares([np.ones(k1), (np.arange(k2) < 5).astype(float)]), [1.0, 5 / 80 / 1.0])
+    assert_allclose(rel.run_shares([np.ones(k1), np.ones(k2)]), [1.0, 1.0])
+    assert_allclose(rel.run_shares([np.zeros(k1), np.ones(k2) * 0.5]), [0.0, 1.0])
+    run1 = rel.resample_scores(model, [np.ones(k1), np.zeros(k2)])[0].seed
+    sliver = rel.resample_scores(model, [np.ones(k1), (np.arange(k2) < 5).astype(float)])[0].seed
+    run2 = rel.resample_scores(model, [np.zeros(k1), (np.arange(k2) < 5).astype(float)])[0].seed
+    series = [ops[0].basis @ blocks[0], (ops[1].basis @ blocks[1])[:5]]
+    equal = compute_scores(finalize_components(series, brain, affine), region, None, True, 10.0).seed  # the old rule
+    r_share, r_equal, r_alone = (np.corrcoef(run1, x)[0, 1] for x in (sliver, equal, run2))
+    print(f"r with run 1: sliver by share {r_share:.3f}, sliver at equal weight {r_equal:.3f}, sliver alone {r_alone:.3f}")
+    assert r_share > 0.98 and r_equal < 0.8 and r_alone < 0.6
 
 
 def test_circuit_voxel_subset_is_close_and_seeded(small):

@@ -59,7 +59,7 @@ class Components:
 
 def finalize_components(
     blocks: list[np.ndarray], brain: np.ndarray, affine: np.ndarray, fwhm_mm: float = 0.0, variable: np.ndarray | None = None,
-    geometry: VolumeGeometry | SurfaceGeometry | None = None,
+    geometry: VolumeGeometry | SurfaceGeometry | None = None, run_weights: np.ndarray | None = None,
 ) -> Components:
     """Smooth, normalise per run (so runs weigh the same), concatenate and normalise again.
 
@@ -77,6 +77,9 @@ def finalize_components(
         rounding noise, which normalisation would otherwise blow up).
     geometry : optional
         Where the columns are (default: the volume of ``brain``).
+    run_weights : ndarray, shape (n_runs,), optional
+        Relative weight ω_i of each run in every inner product (default: equal). The reliability resamples use
+        :func:`~tmstarget.targeting.uncertainty.weights.run_shares`; this is their reference.
     """
     w = np.concatenate(blocks, axis=0)  # a copy: the blocks are left untouched for reuse
     if fwhm_mm and fwhm_mm > 0:
@@ -84,8 +87,10 @@ def finalize_components(
     valid = np.ones(w.shape[1], bool) if variable is None else variable.copy()
     w[:, ~valid] = 0
     start = 0
-    for b in blocks:
+    for i, b in enumerate(blocks):
         _, ok = normalize_columns(w[start : start + b.shape[0]])
+        if run_weights is not None:
+            w[start : start + b.shape[0]] *= w.dtype.type(np.sqrt(run_weights[i]))
         valid &= ok
         start += b.shape[0]
     w, ok = normalize_columns(w)

@@ -105,8 +105,8 @@ def half_variance_ratio(operators: Sequence, halves: Sequence[Sequence[np.ndarra
     """``ρ = var(s_A − s_B) / var(s)`` of a correlation score between cleaned series, white raw noise as reference.
 
     A run-weighted correlation under per-volume weights ``c`` is ``Σ_i Σ_t k_it x_it y_it`` with
-    ``k_it = c_it / (n_used Σ_t c_it M_i,tt)`` (runs are normalised, then averaged over the ``n_used`` runs with
-    weight). For two independent series whose raw noise is white, run i's cleaned noise has covariance
+    ``k_it = ω_i c_it / (Σ_j ω_j · Σ_t c_it M_i,tt)`` (runs are normalised, then averaged with the weights ω of
+    :func:`~tmstarget.targeting.uncertainty.weights.run_shares`). For two independent series whose raw noise is white, run i's cleaned noise has covariance
     ``M_i`` (:func:`~tmstarget.targeting.uncertainty.weights.cleaned_noise_covariance`) and the
     score's variance is ``Σ_i k_iᵀ (M_i ∘ M_i) k_i``.
 
@@ -117,7 +117,7 @@ def half_variance_ratio(operators: Sequence, halves: Sequence[Sequence[np.ndarra
     halves : (Weights, Weights)
         The two halves' per-run volume weights.
     """
-    from .uncertainty.weights import cleaned_noise_covariance
+    from .uncertainty.weights import cleaned_noise_covariance, run_shares
 
     mats = []
     for op in operators:
@@ -125,8 +125,10 @@ def half_variance_ratio(operators: Sequence, halves: Sequence[Sequence[np.ndarra
         mats.append((np.diag(m).copy(), m * m))
 
     def coefficients(weights) -> list[np.ndarray]:
-        used = sum(float(np.sum(c)) > 0 for c in weights)
-        return [np.asarray(c, float) / (used * float(np.asarray(c) @ d)) if np.sum(c) > 0 else np.zeros(len(c)) for c, (d, _) in zip(weights, mats)]
+        omega = run_shares(weights)
+        used = float(sum(w for w, c in zip(omega, weights) if np.sum(c) > 0))
+        return [np.asarray(c, float) * w / (used * float(np.asarray(c) @ d)) if np.sum(c) > 0 else np.zeros(len(c))
+                for c, w, (d, _) in zip(weights, omega, mats)]
 
     full = coefficients([np.ones(d.size) for d, _ in mats])
     diff = [a - b for a, b in zip(coefficients(halves[0]), coefficients(halves[1]))]

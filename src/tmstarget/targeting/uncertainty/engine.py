@@ -32,7 +32,7 @@ from ...exceptions import InputError
 from ..components import Components
 from ..scores import Scores, circuit_columns
 from ..selection import NEIGHBOURHOOD_MM, choose_target
-from .weights import Weights
+from .weights import Weights, run_shares
 
 #: Circuit voxels whose re-normalisation is computed per resample (more: exact).
 NORM_VOXELS = 20_000
@@ -139,9 +139,20 @@ def _squared_series(bases, slices, z: np.ndarray) -> tuple:
     return tuple(np.square(np.asarray(u, np.float64) @ z[sl].astype(np.float64)) for u, sl in zip(bases, slices))
 
 
-def _factors(model: ResampleModel, weights: Weights) -> list[np.ndarray | None]:
-    """Per run, R with RᵀR = Uᵀ diag(c) U (None for a run without weight)."""
-    out = []
+class _Factors(list):
+    """Per run, R with RᵀR = Uᵀ diag(c) U (None for a run without weight), and each run's share of the data.
+
+    ``amp[i]`` = √ω_i (:func:`~tmstarget.targeting.uncertainty.weights.run_shares`) and ``norm`` = √Σω: a run
+    re-normalised to unit norm and scaled by ``amp[i] / norm`` weighs ω_i / Σω in every inner product.
+    """
+
+    amp: list[float]
+    norm: float
+
+
+def _factors(model: ResampleModel, weights: Weights) -> _Factors:
+    """Per run, R with RᵀR = Uᵀ diag(c) U (None for a run without weight) and the runs' shares (:class:`_Factors`)."""
+    out = _Factors()
     for u, c in zip(model.bases, weights):
         c = np.asarray(c, float)
         if c.shape != (u.shape[0],) or np.any(c < 0):
@@ -149,6 +160,9 @@ def _factors(model: ResampleModel, weights: Weights) -> list[np.ndarray | None]:
         out.append(np.linalg.qr(np.sqrt(c)[:, None] * u, mode="r") if c.sum() > 0 else None)
     if all(f is None for f in out):
         raise InputError("every volume has weight 0 — give some volumes positive weight")
+    omega = run_shares(weights)
+    out.amp = [math.sqrt(w) for w in omega]
+    out.norm = math.sqrt(float(sum(w for w, f in zip(omega, out) if f is not None)))
     return out
 
 
@@ -157,27 +171,26 @@ def _inverse(nu: np.ndarray) -> np.ndarray:
     return np.where(ok, 1.0 / np.where(ok, nu, 1.0), 0.0)
 
 
-def _apply(model: ResampleModel, rs: list, z: np.ndarray) -> np.ndarray:
-    """Re-weighted columns ``z``, re-normalised per run and overall as finalize_components does."""
+def _apply(model: ResampleModel, rs: _Factors, z: np.ndarray) -> np.ndarray:
+    """Re-weighted columns ``z``, re-normalised per run and overall as finalize_components does (runs weighted by their share)."""
     out = np.zeros(z.shape)
-    for sl, f in zip(model.slices, rs):
+    for sl, f, amp in zip(model.slices, rs, rs.amp):
         if f is not None:
             p = f @ z[sl]
-            out[sl] = p * _inverse(np.sqrt(np.einsum("ij,ij->j", p, p)))
-    return out / math.sqrt(sum(f is not None for f in rs))
+            out[sl] = p * _inverse(np.sqrt(np.einsum("ij,ij->j", p, p))) * amp
+    return out / rs.norm
 
 
-def _moments(model: ResampleModel, rs: list, weights: Weights):
+def _moments(model: ResampleModel, rs: _Factors, weights: Weights):
     """Re-weighted circuit moments ``(G, m, a)`` in re-weighted coordinates (None when not needed).
 
     Control variate: the full-data moments scaled by each run's mean re-normalisation ``κ_i``, plus
     ``M/N ×`` the subset's difference between its exact re-normalisation and ``κ_i`` (exact when N = M).
     """
-    used = math.sqrt(sum(f is not None for f in rs))
     row_scale = np.zeros(model.z_sub.shape)
-    for sl, f, c, y2 in zip(model.slices, rs, weights, model.y2_sub):
+    for sl, f, c, y2, amp in zip(model.slices, rs, weights, model.y2_sub, rs.amp):
         if f is not None:
-            row_scale[sl] = _inverse(np.sqrt(np.maximum(np.asarray(c) @ y2, 0.0))) / used
+            row_scale[sl] = _inverse(np.sqrt(np.maximum(np.asarray(c) @ y2, 0.0))) * amp / rs.norm
     kappa = row_scale.mean(axis=1)
     a_sub = model.z_sub * row_scale.astype(model.z_sub.dtype)
     b_sub = model.z_sub * kappa[:, None].astype(model.z_sub.dtype)
@@ -222,7 +235,7 @@ def resample_scores(model: ResampleModel, weights: Weights) -> tuple[Scores, np.
     return scores, ws
 
 
-def _seed_vector(model: ResampleModel, rs: list, weights: Weights):
+def _seed_vector(model: ResampleModel, rs: _Factors, weights: Weights):
     """Re-weighted unit seed time course (in re-weighted coordinates) and the circuit moments ``(G, m, a)``."""
     g, m, a = _moments(model, rs, weights) if (model.uses_similarity or model.z_seed is None) else (None, None, None)
     seed = -_apply(model, rs, model.z_seed).mean(axis=1) if model.z_seed is not None else a
@@ -238,10 +251,10 @@ def _seed_scores(model: ResampleModel, weights: Weights) -> Scores:
     rs = _factors(model, weights)
     seed, *_ = _seed_vector(model, rs, weights)
     out = np.zeros(model.z_search.shape[1])
-    for sl, f, c, y2 in zip(model.slices, rs, weights, model.y2_search):
+    for sl, f, c, y2, amp in zip(model.slices, rs, weights, model.y2_search, rs.amp):
         if f is not None:
-            out += ((seed[sl] @ f) @ model.z_search[sl]) * _inverse(np.sqrt(np.maximum(np.asarray(c, float) @ y2, 0.0)))
-    out /= math.sqrt(sum(f is not None for f in rs))
+            out += ((seed[sl] @ f) @ model.z_search[sl]) * _inverse(np.sqrt(np.maximum(np.asarray(c, float) @ y2, 0.0))) * amp
+    out /= rs.norm
     return Scores(search_idx=np.arange(out.size), coords=model.coords, seed=out, seed_tc=seed, similarity=None)
 
 

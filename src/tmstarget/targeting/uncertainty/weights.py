@@ -34,6 +34,19 @@ def circular_block_bootstrap(n_kept: Sequence[int], block_volumes: Sequence[int]
     return [[c[b] for c in per_run] for b in range(n_resamples)]
 
 
+def run_shares(weights: Weights) -> np.ndarray:
+    """Each run's weight ω_i in a re-weighting: its fraction of kept volumes used, relative to the largest.
+
+    ``ω_i = f_i / max_j f_j`` with ``f_i = Σ_t c_it / K_i``; 0 for a run without weight. Full data, a bootstrap
+    resample and runs used whole give ω = 1 (runs weigh the same, as in
+    :func:`~tmstarget.targeting.components.finalize_components`); a sliver of a run left in a split half or a
+    scan-length window weighs by the share of the run it holds instead of as much as a whole run.
+    """
+    frac = np.array([float(np.sum(c)) / max(len(c), 1) for c in weights])
+    top = frac.max(initial=0.0)
+    return frac / top if top > 0 else frac
+
+
 def split_half_weights(base: Weights) -> tuple[Weights, Weights]:
     """The first ⌊N/2⌋ and the remaining of the N volumes with positive weight in ``base`` (run order)."""
     used = [np.asarray(b) > 0 for b in base]
