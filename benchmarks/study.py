@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from accuracy import summarise  # noqa: E402
+from study_summaries import write_summaries  # noqa: E402
 
 HERE = Path(__file__).parent
 #: Methods that need the circuit-similarity scores.
@@ -255,122 +255,6 @@ def add_optimum_error(rows: pd.DataFrame, preset: str) -> pd.DataFrame:
     optimum = {seed: individual_optimum(int(seed), params) for seed in rows.seed.unique()}
     xyz = rows[["x", "y", "z"]].to_numpy(float)
     return rows.assign(optimum_error_mm=np.linalg.norm(xyz - np.array([optimum[s] for s in rows.seed]), axis=1))
-
-
-# ---------------------------------------------------------------------------------------------- summaries
-def main_table(rows: pd.DataFrame, boot: pd.DataFrame, plan: Plan) -> pd.DataFrame:
-    """Error (to the planted target and to the noise-free optimum), between-session distance and bootstrap coverage
-    per circuit, length and method at today's defaults."""
-    gsr, fwhm, radius = plan.defaults()
-    sel = rows[(rows.gsr == gsr) & (rows.fwhm_mm == fwhm) & (rows.neighbourhood_mm == radius) & rows.minutes.isin(plan.minutes)]
-    table = summarise(sel, ("circuit", "minutes", "method"))
-    if "optimum_error_mm" in sel:
-        opt = sel.groupby(["circuit", "minutes", "method"])["optimum_error_mm"].median().rename("median_optimum_error_mm").reset_index()
-        table = table.merge(opt, on=["circuit", "minutes", "method"], how="left")
-    if len(boot):
-        cov = coverage_table(boot)
-        table = table.merge(cov, on=["circuit", "minutes", "method"], how="left")
-    return table
-
-
-def coverage_table(boot: pd.DataFrame) -> pd.DataFrame:
-    """How often the 95% bootstrap region holds the planted target and the other session's target."""
-    keys = ["circuit", "minutes", "method"]
-    agg = boot.groupby(keys).agg(
-        n_regions=("radius_95_mm", "size"), median_radius_95_mm=("radius_95_mm", "median"),
-        planted_in_sphere_pct=("planted_in_sphere", lambda s: 100 * s.astype(float).mean()),
-        planted_in_ellipsoid_pct=("planted_in_ellipsoid", lambda s: 100 * s.astype(float).mean()),
-        other_session_in_sphere_pct=("other_session_in_sphere", lambda s: 100 * s.astype(float).mean()),
-    )
-    return agg.reset_index()
-
-
-def sweep_table(rows: pd.DataFrame, plan: Plan) -> pd.DataFrame:
-    """Error and between-session distance for every (GSR, FWHM, radius) at the sweep lengths."""
-    sel = rows[rows.minutes.isin(plan.sweep_minutes)]
-    return summarise(sel, ("circuit", "minutes", "method", "gsr", "fwhm_mm", "neighbourhood_mm"))
-
-
-def _fmt(v, spec=".1f") -> str:
-    return "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else format(v, spec)
-
-
-def main_markdown(table: pd.DataFrame) -> list[str]:
-    lines = []
-    for circuit, block in table.groupby("circuit"):
-        lines += [f"### circuit `{circuit}`", "",
-                  "| minutes | method | median error to planted (mm) | p90 error (mm) | median error to noise-free optimum (mm) | median between-session (mm) | participants | 95% radius median (mm) | planted in 95% sphere | planted in 95% ellipsoid | other session in 95% sphere |",
-                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        for _, r in block.sort_values(["minutes", "median_error_mm"]).iterrows():
-            cov = [_fmt(r.get("median_radius_95_mm"))] + [_fmt(r.get(c), ".0f") + ("%" if np.isfinite(r.get(c, np.nan)) else "")
-                                                           for c in ("planted_in_sphere_pct", "planted_in_ellipsoid_pct", "other_session_in_sphere_pct")]
-            lines.append(f"| {r.minutes:g} | {r.method} | {r.median_error_mm:.1f} | {r.p90_error_mm:.1f} | {_fmt(r.get('median_optimum_error_mm'))} | {r.median_between_session_mm:.1f} | "
-                         f"{r.n_participants} | " + " | ".join(cov) + " |")
-        lines.append("")
-    return lines
-
-
-def sweep_markdown(sweep: pd.DataFrame, plan: Plan) -> list[str]:
-    """One table per circuit and length: rows method × radius, columns GSR × FWHM, cells 'median error / median between-session'."""
-    lines = []
-    for (circuit, minutes), block in sweep.groupby(["circuit", "minutes"]):
-        cols = plan.configs(minutes)
-        head = " | ".join(f"GSR {'on' if g else 'off'}, FWHM {f:g} mm" for g, f in cols)
-        lines += [f"### sweep: circuit `{circuit}`, {minutes:g} min (median error / median between-session distance, mm)", "",
-                  f"| method | radius (mm) | {head} |", "|---|---:|" + "---:|" * len(cols)]
-        for (method, radius), m in block.groupby(["method", "neighbourhood_mm"]):
-            cells = []
-            for g, f in cols:
-                c = m[(m.gsr == g) & (m.fwhm_mm == f)]
-                cells.append(f"{c.median_error_mm.iloc[0]:.1f} / {c.median_between_session_mm.iloc[0]:.1f}" if len(c) else "–")
-            lines.append(f"| {method} | {radius:g} | " + " | ".join(cells) + " |")
-        best = block.sort_values("median_error_mm").iloc[0]
-        lines += ["", f"Lowest median error: `{best.method}`, radius {best.neighbourhood_mm:g} mm, FWHM {best.fwhm_mm:g} mm, GSR "
-                      f"{'on' if best.gsr else 'off'}: {best.median_error_mm:.1f} mm (between sessions {best.median_between_session_mm:.1f} mm).", ""]
-    return lines
-
-
-def shrinkage_markdown(rows: pd.DataFrame, plan: Plan, individual: str = "robust") -> list[str]:
-    """Is ``shrinkage`` at least as accurate as the pure individual and the pure group target at every length? (paired, same participants)."""
-    if "shrinkage" not in plan.methods:
-        return []
-    gsr, fwhm, radius = plan.defaults()
-    sel = rows[(rows.gsr == gsr) & (rows.fwhm_mm == fwhm) & (rows.neighbourhood_mm == radius)]
-    lines = [f"### shrinkage against the pure individual (`{individual}`) and the pure group target", "",
-             "| circuit | minutes | median error shrinkage / individual / group (mm) | mean error shrinkage / individual / group (mm) | median error to noise-free optimum shrinkage / individual / group (mm) | shrinkage ≤ individual (targets) | shrinkage ≤ group (targets) | median weight | planted in split-half 95% sphere | at least as accurate as both (median) |",
-             "|---|---:|---|---|---|---:|---:|---:|---:|---|"]
-    for (circuit, minutes), block in sel.groupby(["circuit", "minutes"]):
-        e = block.pivot_table(index=["seed", "session"], columns="method", values="error_mm")
-        if not {"shrinkage", individual, "group"} <= set(e.columns):
-            continue
-        med, mean = e[["shrinkage", individual, "group"]].median(), e[["shrinkage", individual, "group"]].mean()
-        o = block.pivot_table(index=["seed", "session"], columns="method", values="optimum_error_mm").median() if "optimum_error_mm" in block else None
-        opt = "–" if o is None else f"{o['shrinkage']:.1f} / {o[individual]:.1f} / {o['group']:.1f}"
-        ok = med["shrinkage"] <= med[individual] and med["shrinkage"] <= med["group"]
-        shr = block[block.method == "shrinkage"]
-        weight = _fmt(shr["weight"].median(), ".2f") if "weight" in shr else "–"
-        covered = f"{100 * shr['planted_in_split_half_sphere'].astype(float).mean():.0f}%" if "planted_in_split_half_sphere" in shr else "–"
-        lines.append(f"| {circuit} | {minutes:g} | {med['shrinkage']:.1f} / {med[individual]:.1f} / {med['group']:.1f} | "
-                     f"{mean['shrinkage']:.1f} / {mean[individual]:.1f} / {mean['group']:.1f} | {opt} | "
-                     f"{100 * (e.shrinkage <= e[individual] + 1e-9).mean():.0f}% | {100 * (e.shrinkage <= e.group + 1e-9).mean():.0f}% | "
-                     f"{weight} | {covered} | {'yes' if ok else 'no'} |")
-    return lines + [""]
-
-
-def write_summaries(rows: pd.DataFrame, boot: pd.DataFrame, plan: Plan, out: Path, header: list[str]) -> str:
-    """Write study.csv, coverage.csv, sweep.csv and study.md (atomically); return the Markdown."""
-    from tmstarget.io.derivatives import write_text_atomic
-
-    table = main_table(rows, boot, plan)
-    sweep = sweep_table(rows, plan)
-    write_text_atomic(out / "study.csv", table.to_csv(index=False, float_format="%.3f"))
-    write_text_atomic(out / "sweep.csv", sweep.to_csv(index=False, float_format="%.3f"))
-    if len(boot):
-        write_text_atomic(out / "coverage.csv", coverage_table(boot).to_csv(index=False, float_format="%.3f"))
-    md = "\n".join(header + ["## Methods at today's defaults", ""] + main_markdown(table) + shrinkage_markdown(rows, plan)
-                   + ["## Defaults sweep", ""] + sweep_markdown(sweep, plan))
-    write_text_atomic(out / "study.md", md + "\n")
-    return md
 
 
 # ---------------------------------------------------------------------------------------------- driver
