@@ -204,6 +204,12 @@ def cleaning_options(args: argparse.Namespace) -> dict:
     )
 
 
+def add_surface_mesh_argument(group) -> None:
+    """``--surface-mesh LEFT RIGHT``: the midthickness meshes of a CIFTI's cortical vertices (target, reliability)."""
+    group.add_argument("--surface-mesh", nargs=2, type=Path, metavar=("LEFT", "RIGHT"),
+                       help="midthickness meshes (GIFTI, MNI mm) of the CIFTI's cortical vertices, e.g. fsLR 32k")
+
+
 def add_dask_arguments(group) -> None:
     """``--n-workers`` and ``--scheduler`` (``target``, ``circuit build``)."""
     group.add_argument("--n-workers", type=positive_int, metavar="N", help="Dask workers of the local cluster (default: one per core; 1 = no Dask)")

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from ...io.paths import check_output_dir
-from .._common import SPACE_CHOICES, check_map_options, confounds_choices, method_choices, nonneg_float, optional_threshold, positive_float, positive_int, print_json
+from .._common import SPACE_CHOICES, add_surface_mesh_argument, check_map_options, confounds_choices, method_choices, nonneg_float, optional_threshold, positive_float, positive_int, print_json
 
 logger = logging.getLogger("tmstarget")
 
@@ -50,7 +50,7 @@ def add_parser(subparsers, parents) -> None:
     g.add_argument("--session", default=None, metavar="S", help="session label; when absent every session, with session-vs-session distances")
     g.add_argument("--task", default="rest", help="BIDS task label of the resting-state runs")
     g.add_argument("--space", default=None, choices=SPACE_CHOICES, help="space of the BOLD, as for 'tmstarget target' (fsaverage5: GIFTI pairs; fsLR: CIFTI); the first MNI space found when absent")
-    g.add_argument("--surface-mesh", nargs=2, type=Path, metavar=("LEFT", "RIGHT"), help="midthickness meshes (GIFTI, MNI mm) of the CIFTI's cortical vertices")
+    add_surface_mesh_argument(g)
     g.add_argument("--t-r", default=argparse.SUPPRESS, type=positive_float, metavar="S", help="repetition time in seconds; from the JSON sidecar or file header when absent")
     c = p.add_argument_group("targeting (defaults: those of 'tmstarget target')")
     same = argparse.SUPPRESS  # absent unless given: TargetingOptions supplies the default

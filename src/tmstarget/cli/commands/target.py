@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from .._common import SPACE_CHOICES, add_cleaning_arguments, add_dask_arguments, check_map_options, cleaning_options, method_choices, nonneg_int, positive_float, print_json
+from .._common import SPACE_CHOICES, add_cleaning_arguments, add_surface_mesh_argument, add_dask_arguments, check_map_options, cleaning_options, method_choices, nonneg_int, positive_float, print_json
 
 logger = logging.getLogger("tmstarget")
 
@@ -67,7 +67,7 @@ def add_parser(subparsers, parents) -> None:
     g.add_argument("--bold", action="append", type=Path, metavar="PATH", help="explicit BOLD run in MNI space (repeat for several runs)")
     g.add_argument("--confounds", action="append", type=Path, metavar="TSV", help="fMRIPrep-style confounds TSV of each --bold run, same order")
     g.add_argument("--mask", type=Path, metavar="PATH", help="brain mask on the BOLD grid (with --bold)")
-    g.add_argument("--surface-mesh", nargs=2, type=Path, metavar=("LEFT", "RIGHT"), help="midthickness meshes (GIFTI, MNI mm) of the CIFTI's cortical vertices, e.g. fsLR 32k")
+    add_surface_mesh_argument(g)
     g.add_argument("--t-r", type=positive_float, metavar="S", help="repetition time in seconds (default: from the JSON sidecar or NIfTI header)")
     c = p.add_argument_group("circuit and selection")
     c.add_argument("--circuit", default="sgacc", metavar="sgacc|convergent|PATH", help="circuit to match (positive = stimulate)")
