@@ -227,7 +227,7 @@ def _job(args) -> tuple[int, pd.DataFrame, pd.DataFrame, dict, float]:
     return seed, rows, boot, timings, time.perf_counter() - t0
 
 
-def individual_optimum(seed: int, params) -> np.ndarray:
+def individual_optimum(seed: int, params, anat=None, region=None) -> np.ndarray:
     """The participant's noise-free optimum (MNI mm), redrawn from its seed.
 
     The ``robust`` optimum, over the search region, of the loading of the signals that follow the target time
@@ -239,9 +239,9 @@ def individual_optimum(seed: int, params) -> np.ndarray:
     from tmstarget.targeting import select_target
     from tmstarget.targeting.regions import dlpfc_search_mask
 
-    rng = np.random.default_rng(seed)  # the draws of run_participant, in its order
-    anat = anatomy(params.fov)
-    region = dlpfc_search_mask(anat.brain, anat.affine)
+    rng = np.random.default_rng(seed)  # the draws of run_participant, in its order (the anatomy draws nothing)
+    anat = anat if anat is not None else anatomy(params.fov)
+    region = region if region is not None else dlpfc_search_mask(anat.brain, anat.affine)
     planted = plant_target(rng, anat, region, params)
     maps = network_maps(anat, planted, params.target_sigma_mm, deviation_field(rng, anat, params))
     loading = params.target_pct * maps["target"] + (params.deviation_pct * maps["deviation"] if "deviation" in maps else 0.0)
@@ -251,8 +251,13 @@ def individual_optimum(seed: int, params) -> np.ndarray:
 
 def add_optimum_error(rows: pd.DataFrame, preset: str) -> pd.DataFrame:
     """``optimum_error_mm``: distance of each target to its participant's :func:`individual_optimum`."""
+    from tmstarget.simulate.model import anatomy
+    from tmstarget.targeting.regions import dlpfc_search_mask
+
     params = preset_params(preset)
-    optimum = {seed: individual_optimum(int(seed), params) for seed in rows.seed.unique()}
+    anat = anatomy(params.fov)
+    region = dlpfc_search_mask(anat.brain, anat.affine)
+    optimum = {seed: individual_optimum(int(seed), params, anat, region) for seed in rows.seed.unique()}
     xyz = rows[["x", "y", "z"]].to_numpy(float)
     return rows.assign(optimum_error_mm=np.linalg.norm(xyz - np.array([optimum[s] for s in rows.seed]), axis=1))
 
