@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from study_summaries import write_summaries  # noqa: E402
+from study_summaries import ellipsoid_columns, write_summaries  # noqa: E402
 
 HERE = Path(__file__).parent
 #: Methods that need the circuit-similarity scores.
@@ -117,7 +117,7 @@ def _bootstrap_row(comp, scores, op, region, cmap, t_r, method, radius_mm, n, se
     conf = bootstrap_confidence(prepared, TargetingOptions(method=method, neighbourhood_mm=radius_mm), n, seed, components=comp, scores=scores)
     reg = {**conf["confidence_ellipsoid"], "radius_mm": conf["confidence_radius_mm"]}  # the region as written to the JSON
     in_sphere, in_ellipsoid = region_contains(reg, planted)
-    return {"radius_95_mm": conf["confidence_radius_mm"], "planted_in_sphere": in_sphere, "planted_in_ellipsoid": in_ellipsoid}, reg
+    return {"radius_95_mm": conf["confidence_radius_mm"], "planted_in_sphere": in_sphere, "planted_in_ellipsoid": in_ellipsoid, **ellipsoid_columns(reg)}, reg
 
 
 def _select(method, comp, scores, radius, base, region, cmap, planted) -> tuple[np.ndarray, dict, dict | None]:
@@ -250,7 +250,7 @@ def individual_optimum(seed: int, params, anat=None, region=None) -> np.ndarray:
 
 
 def add_optimum_error(rows: pd.DataFrame, preset: str) -> pd.DataFrame:
-    """``optimum_error_mm``: distance of each target to its participant's :func:`individual_optimum`."""
+    """``optimum_error_mm``: distance of each target to its participant's :func:`individual_optimum` (also given, as ``optimum_x/y/z``)."""
     from tmstarget.simulate.model import anatomy
     from tmstarget.targeting.regions import dlpfc_search_mask
 
@@ -258,8 +258,8 @@ def add_optimum_error(rows: pd.DataFrame, preset: str) -> pd.DataFrame:
     anat = anatomy(params.fov)
     region = dlpfc_search_mask(anat.brain, anat.affine)
     optimum = {seed: individual_optimum(int(seed), params, anat, region) for seed in rows.seed.unique()}
-    xyz = rows[["x", "y", "z"]].to_numpy(float)
-    return rows.assign(optimum_error_mm=np.linalg.norm(xyz - np.array([optimum[s] for s in rows.seed]), axis=1))
+    xyz, opt = rows[["x", "y", "z"]].to_numpy(float), np.array([optimum[s] for s in rows.seed])
+    return rows.assign(optimum_error_mm=np.linalg.norm(xyz - opt, axis=1), optimum_x=opt[:, 0], optimum_y=opt[:, 1], optimum_z=opt[:, 2])
 
 
 # ---------------------------------------------------------------------------------------------- driver

@@ -28,6 +28,23 @@ KEYS = ["circuit", "minutes", "method"]
 ALPHA = 0.05
 
 
+#: The 95% ellipsoid in a bootstrap row: centre, semi-axes and unit axes (rows), so later summaries can test any point.
+ELLIPSOID_COLUMNS = ([f"ell_centre_{a}" for a in "xyz"] + [f"ell_semi_{i}" for i in range(3)]
+                     + [f"ell_axis_{i}{j}" for i in range(3) for j in range(3)])
+
+
+def ellipsoid_columns(region: dict) -> dict:
+    """``region`` (:func:`tmstarget.targeting.uncertainty.confidence_region` layout) as :data:`ELLIPSOID_COLUMNS`."""
+    values = np.concatenate([np.ravel(region["centre_mni"]), np.ravel(region["semi_axes_mm"]), np.ravel(region["axes"])])
+    return dict(zip(ELLIPSOID_COLUMNS, (float(v) for v in values)))
+
+
+def ellipsoid_from_columns(row) -> dict:
+    """The region of one bootstrap row written with :func:`ellipsoid_columns` (sphere radius included)."""
+    v = np.array([row[c] for c in ELLIPSOID_COLUMNS], float)
+    return {"centre_mni": v[:3], "semi_axes_mm": v[3:6], "axes": v[6:].reshape(3, 3), "radius_mm": float(row["radius_95_mm"])}
+
+
 def _fmt(v, spec=".1f") -> str:
     return "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else format(v, spec)
 
@@ -49,11 +66,25 @@ def coverage_table(boot: pd.DataFrame, rows: pd.DataFrame | None = None) -> pd.D
     if rows is not None and "optimum_error_mm" in rows:
         err = rows.drop_duplicates(["seed", "session", *KEYS]).set_index(["seed", "session", *KEYS])["optimum_error_mm"]
         b["optimum_in_sphere"] = b.set_index(["seed", "session", *KEYS]).index.map(err).to_numpy(float) <= b["radius_95_mm"].to_numpy(float) + 1e-6
+        if set(ELLIPSOID_COLUMNS) <= set(b.columns) and "optimum_x" in rows:  # rows written since the ellipsoid is stored
+            b["optimum_in_ellipsoid"] = _optimum_in_ellipsoid(b, rows)
     agg = {"n_regions": ("radius_95_mm", "size"), "median_radius_95_mm": ("radius_95_mm", "median")}
-    for col in ("planted_in_sphere", "planted_in_ellipsoid", "other_session_in_sphere", "optimum_in_sphere"):
+    for col in ("planted_in_sphere", "planted_in_ellipsoid", "other_session_in_sphere", "optimum_in_sphere", "optimum_in_ellipsoid"):
         if col in b:
             agg[f"{col}_pct"] = (col, lambda s: 100 * s.astype(float).mean())
     return b.groupby(KEYS).agg(**agg).reset_index()
+
+
+def _optimum_in_ellipsoid(boot: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """Whether each bootstrap row's stored 95% ellipsoid holds its participant's noise-free optimum (NaN without one)."""
+    from tmstarget.targeting.uncertainty import region_contains
+
+    opt = rows.drop_duplicates("seed").set_index("seed")[["optimum_x", "optimum_y", "optimum_z"]]
+    out = np.full(len(boot), np.nan)
+    for i, (_, r) in enumerate(boot.iterrows()):
+        if r.seed in opt.index and np.isfinite([r[c] for c in ELLIPSOID_COLUMNS]).all():
+            out[i] = region_contains(ellipsoid_from_columns(r), opt.loc[r.seed].to_numpy(float))[1]
+    return out
 
 
 def main_table(rows: pd.DataFrame, boot: pd.DataFrame, plan) -> pd.DataFrame:
@@ -102,12 +133,12 @@ def main_markdown(table: pd.DataFrame) -> list[str]:
     lines = []
     for circuit, block in table.groupby("circuit"):
         lines += [f"### circuit `{circuit}`", "",
-                  "| minutes | method | median error to noise-free optimum (mm) | p90 (mm) | median error to planted (mm) | p90 (mm) | median between-session (mm) | participants | 95% radius median (mm) | optimum in 95% sphere | planted in 95% sphere | planted in 95% ellipsoid | other session in 95% sphere |",
-                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| minutes | method | median error to noise-free optimum (mm) | p90 (mm) | median error to planted (mm) | p90 (mm) | median between-session (mm) | participants | 95% radius median (mm) | optimum in 95% sphere | optimum in 95% ellipsoid | planted in 95% sphere | planted in 95% ellipsoid | other session in 95% sphere |",
+                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         order = "median_optimum_error_mm" if "median_optimum_error_mm" in block else "median_error_mm"
         for _, r in block.sort_values(["minutes", order]).iterrows():
             cov = [_fmt(r.get("median_radius_95_mm"))] + [_pct(r.get(c, np.nan)) for c in
-                                                          ("optimum_in_sphere_pct", "planted_in_sphere_pct", "planted_in_ellipsoid_pct", "other_session_in_sphere_pct")]
+                                                          ("optimum_in_sphere_pct", "optimum_in_ellipsoid_pct", "planted_in_sphere_pct", "planted_in_ellipsoid_pct", "other_session_in_sphere_pct")]
             lines.append(f"| {r.minutes:g} | {r.method} | {_fmt(r.get('median_optimum_error_mm'))} | {_fmt(r.get('p90_optimum_error_mm'))} | "
                          f"{r.median_error_mm:.1f} | {r.p90_error_mm:.1f} | {r.median_between_session_mm:.1f} | {r.n_participants} | " + " | ".join(cov) + " |")
         lines.append("")
