@@ -296,14 +296,8 @@ def shrinkage_section(target: Mapping) -> dict | None:
             ("uncertainty_radius_mm", "95% uncertainty radius of the individual target (mm)"), ("uncertainty_source", "uncertainty from"),
             ("difference_exceeds_uncertainty", "difference larger than the uncertainty"), ("weight", "shrinkage weight (1 = individual only)"),
             ("split_half_distance_mm", "split-half distance (mm)"), ("prior_sigma_mm", "prior width (mm)")]
-    rows = []
-    for key, label in keys:
-        v = block.get(key)
-        if isinstance(v, list) and len(v) == 3:
-            v = "({:.1f}, {:.1f}, {:.1f})".format(*v)
-        elif isinstance(v, bool):
-            v = "yes" if v else "no"
-        rows.append((label, "n/a" if v is None else v))
+    xyz = lambda v: "({:.1f}, {:.1f}, {:.1f})".format(*v) if isinstance(v, list) and len(v) == 3 else v  # noqa: E731
+    rows = [(label, xyz(block.get(key))) for key, label in keys]  # kv_table shows None as n/a, booleans as yes/no
     return {"sentence": block.get("sentence"), "rows": rows, "exceeds": block.get("difference_exceeds_uncertainty")}
 
 

@@ -126,7 +126,7 @@ def half_variance_ratio(operators: Sequence, halves: Sequence[Sequence[np.ndarra
 
     def coefficients(weights) -> list[np.ndarray]:
         omega = run_shares(weights)
-        used = float(sum(w for w, c in zip(omega, weights) if np.sum(c) > 0))
+        used = float(sum(omega))  # ω is 0 for a run without weight
         return [np.asarray(c, float) * w / (used * float(np.asarray(c) @ d)) if np.sum(c) > 0 else np.zeros(len(c))
                 for c, w, (d, _) in zip(weights, omega, mats)]
 

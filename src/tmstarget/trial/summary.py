@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-
 from .. import __version__
 from ..exceptions import InputError
 from .analysis import Estimate, FitError, ancova, estimate_from, reduction_effect_sizes

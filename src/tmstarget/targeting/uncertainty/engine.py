@@ -162,7 +162,7 @@ def _factors(model: ResampleModel, weights: Weights) -> _Factors:
         raise InputError("every volume has weight 0 — give some volumes positive weight")
     omega = run_shares(weights)
     out.amp = [math.sqrt(w) for w in omega]
-    out.norm = math.sqrt(float(sum(w for w, f in zip(omega, out) if f is not None)))
+    out.norm = math.sqrt(float(sum(omega)))  # ω is 0 for a run without weight
     return out
 
 
