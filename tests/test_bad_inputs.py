@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bad_input_harness import check_refused
+
 from tmstarget.cli.main import main
 
 MNI2 = np.array([[2.0, 0, 0, -90], [0, 2.0, 0, -126], [0, 0, 2.0, -72], [0, 0, 0, 1]])
@@ -235,16 +237,6 @@ def _tiny_dataset(parent: Path) -> Path:
     (extra / "confounds.tsv").symlink_to(confs[0])
     (extra / "mask.nii.gz").symlink_to(next(func.glob("*run-1*_desc-brain_mask.nii.gz")))
     return root
-
-
-def _listing(*roots: Path) -> dict[str, tuple[int, float]]:
-    """Every path under ``roots`` with its size and modification time."""
-    found = {}
-    for root in roots:
-        for p in sorted(root.rglob("*")):
-            st = p.lstat()
-            found[str(p)] = (st.st_size, st.st_mtime_ns)
-    return found
 
 
 S = "{sim}"
@@ -688,22 +680,8 @@ def test_corpus_size():
 @pytest.mark.parametrize(("argv", "fragment"), [pytest.param(a, f, id=i) for i, a, f in CASES]
                          + [pytest.param(a, f, id=i, marks=pytest.mark.xfail(raises=ValueError, strict=True, reason=r)) for i, a, f, r in KNOWN_BUGS])
 def test_bad_input_is_one_line_exit_2_and_leaves_nothing(argv, fragment, inputs, sim_root, tmp_path, capsys, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # a command writing to its default location would write here
-    argv = [a.format(d=inputs, sim=sim_root, out=inputs / "out", o=tmp_path) for a in argv]
-    before = _listing(inputs, sim_root.parent, tmp_path)
-    capsys.readouterr()
-    try:
-        code = main(argv)
-    except SystemExit as exc:  # argparse usage errors
-        code = exc.code
-    captured = capsys.readouterr()
-    lines = captured.err.strip().splitlines()
-    assert "Traceback" not in captured.err, captured.err
-    assert code == 2, captured
-    assert captured.out == "", captured.out
-    assert len(lines) == 1 and lines[0].startswith("tmstarget"), captured.err
-    assert fragment in lines[0], lines[0]
-    assert _listing(inputs, sim_root.parent, tmp_path) == before
+    fmt = {"d": inputs, "sim": sim_root, "out": inputs / "out", "o": tmp_path}
+    check_refused(argv, fragment, fmt, [inputs, sim_root.parent], tmp_path, capsys, monkeypatch)
 
 
 def test_the_log_template_names_the_participant_and_another_participants_log_is_refused(tmp_path, capsys):
