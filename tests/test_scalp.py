@@ -56,7 +56,6 @@ def test_beam_f3_matches_slope_form_and_linear_fit(ni, tt, hc):
         (["--nasion-inion", "14", "--tragus-tragus", "14", "--circumference", "22"], "inches"),
         (["--nasion-inion", "36", "--tragus-tragus", "35", "--circumference", "45"], "inconsistent"),
         (["--nasion-inion", "42", "--tragus-tragus", "29", "--circumference", "57"], "differ"),
-        (["--nasion-inion", "nan", "--tragus-tragus", "35", "--circumference", "57"], "positive"),
     ],
 )
 def test_f3_bad_measurements_exit_2_one_line(capsys, argv, fragment):

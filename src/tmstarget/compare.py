@@ -326,9 +326,9 @@ def comparison_figure(rows: list[Comparison]):
 
 def write_comparison(out_dir: Path | str, rows: list[Comparison], figure_format: str = "svg", stem: str = "compare") -> list[Path]:
     """Write ``<stem>.tsv``, ``<stem>.md``, ``<stem>.json`` and ``<stem>.<svg|png>`` atomically; return the paths."""
-    import json
-
     import matplotlib
+
+    from ._utils.jsonio import dumps
 
     from .io.derivatives import atomic_path, write_text_atomic
 
@@ -340,7 +340,7 @@ def write_comparison(out_dir: Path | str, rows: list[Comparison], figure_format:
     paths = [
         write_text_atomic(out / f"{stem}.tsv", to_tsv(rows)),
         write_text_atomic(out / f"{stem}.md", to_markdown(rows)),
-        write_text_atomic(out / f"{stem}.json", json.dumps({"summary": summary(rows), "comparisons": [r.to_json() for r in rows]}, indent=2) + "\n"),
+        write_text_atomic(out / f"{stem}.json", dumps({"summary": summary(rows), "comparisons": [r.to_json() for r in rows]}) + "\n"),
     ]
     fig = comparison_figure(rows)
     target = out / f"{stem}.{figure_format}"

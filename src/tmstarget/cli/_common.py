@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import re
 import sys
@@ -14,8 +13,9 @@ from typing import Any
 #: spelled out here so that ``--help`` does not import numpy).
 SPACE_CHOICES = ("MNI152NLin6Asym", "MNI152NLin2009cAsym", "fsaverage5", "fsLR")
 
-#: argparse treats "-38,44,26" as an option; let values that start like a negative number through.
-NEGATIVE_VALUES = re.compile(r"^-\d[\d.,;\s-]*$|^-\.\d[\d.,;\s-]*$")
+#: argparse treats "-38,44,26" as an option; let values that start like a negative number through (and "-inf",
+#: so that it is refused as not finite rather than taken for an option).
+NEGATIVE_VALUES = re.compile(r"^-\d[\d.,;\s-]*$|^-\.\d[\d.,;\s-]*$|^-(inf|infinity|nan)$", re.IGNORECASE)
 
 
 def _number(text: str, cast, ok, bound: str, noun: str = "number"):
@@ -115,7 +115,9 @@ def nonneg_int(text: str) -> int:
 
 def print_json(obj: Any) -> None:
     """Print one JSON document to stdout (the only thing a ``--json`` command prints there)."""
-    sys.stdout.write(json.dumps(obj, indent=2) + "\n")
+    from .._utils.jsonio import dumps
+
+    sys.stdout.write(dumps(obj) + "\n")
     sys.stdout.flush()
 
 

@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
     try:
+        from ._paths import check_path_collisions
+
+        check_path_collisions(parser, args)
         code = int(args.func(args) or 0)
         logger.info("tmstarget %s — %s", __version__, NOTICE)
         return code

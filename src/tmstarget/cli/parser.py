@@ -28,7 +28,17 @@ def command_names() -> list[str]:
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors are one line on stderr with exit code 2."""
+    """An ArgumentParser whose usage errors are one line on stderr with exit code 2.
+
+    Values that start like a negative number (``--target -40,42,30``, ``--coords -38,44,26``) are taken as
+    values, not options, in every command (tmstarget has no option that looks like a negative number).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        from ._common import NEGATIVE_VALUES
+
+        self._negative_number_matcher = NEGATIVE_VALUES
 
     def error(self, message: str) -> NoReturn:  # noqa: D102 - argparse API
         sys.stderr.write(f"{self.prog}: error: {message} — see '{self.prog} --help'\n")
@@ -67,4 +77,24 @@ def build_parser() -> argparse.ArgumentParser:
     for name in command_names():
         module = importlib.import_module(f"tmstarget.cli.commands.{name}")
         module.add_parser(sub, parents)
+    _finite_numbers(parser)
     return parser
+
+
+def _parsers(parser: argparse.ArgumentParser):
+    """``parser`` and every subcommand's parser below it."""
+    yield parser
+    for action in parser._actions:  # noqa: SLF001
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            for child in dict.fromkeys(action.choices.values()):
+                yield from _parsers(child)
+
+
+def _finite_numbers(parser: argparse.ArgumentParser) -> None:
+    """Every ``type=float`` option of every command refuses NaN and infinity (issue 24: no 'nan' reaches a result)."""
+    from ._common import finite_float
+
+    for p in _parsers(parser):
+        for action in p._actions:  # noqa: SLF001
+            if action.type is float:
+                action.type = finite_float

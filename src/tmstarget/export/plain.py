@@ -27,6 +27,7 @@ import numpy as np
 
 from ..exceptions import InputError
 from ..io.derivatives import write_text_atomic
+from .._utils.jsonio import dumps
 from .poses import TO_SIMNIBS, NamedPose, check_pose, convert_axes, orthonormalize
 
 _AXES = ("x_axis", "handle", "normal_in")
@@ -72,7 +73,7 @@ def write_poses_csv(path: Path | str, poses: list[NamedPose], space: str) -> Pat
 
 def write_poses_json(path: Path | str, poses: list[NamedPose], space: str) -> Path:
     """Write :func:`poses_json` atomically."""
-    return write_text_atomic(path, json.dumps(poses_json(poses, space), indent=2) + "\n")
+    return write_text_atomic(path, dumps(poses_json(poses, space)) + "\n")
 
 
 def read_poses_csv(path: Path | str) -> tuple[list[NamedPose], str]:

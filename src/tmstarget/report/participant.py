@@ -71,8 +71,9 @@ def _verdict(t: dict, reliability: dict | None, confidence: float | None) -> dic
     """The one-line reliability verdict recorded in the target JSON (else the reliability JSON), and its short form."""
     for doc in (t, reliability or {}):
         if isinstance(doc.get("reliability_verdict"), dict):
-            reliable = bool(doc["reliability_verdict"].get("reliable"))
-            return {"text": verdict_line(doc), "short": "reliable" if reliable else "not reliable", "reliable": reliable}
+            reliable = doc["reliability_verdict"].get("reliable")
+            short = "no verdict" if reliable is None else ("reliable" if reliable else "not reliable")
+            return {"text": verdict_line(doc), "short": short, "reliable": None if reliable is None else bool(reliable)}
     if confidence is not None:  # written before verdicts existed
         return {"text": f"95% region radius {confidence:.1f} mm; no reliability verdict recorded — rerun 'tmstarget target'", "short": "no verdict", "reliable": None}
     return {"text": NOT_ASSESSED, "short": "not assessed", "reliable": None}

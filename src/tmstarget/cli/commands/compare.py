@@ -30,11 +30,10 @@ Research use; not a medical device."""
 def add_parser(subparsers, parents) -> None:
     """Register ``compare``."""
     from ...compare import WEIGHTINGS
-    from .._common import NEGATIVE_VALUES, add_rule_args
+    from .._common import add_rule_args
     from ..parser import HelpFormatter
 
     p = subparsers.add_parser("compare", parents=parents, help="connectivity target vs scalp rule: distance, scores, table and figure", description=DESCRIPTION, formatter_class=HelpFormatter)
-    p._negative_number_matcher = NEGATIVE_VALUES  # noqa: SLF001 - accept --hotspot -37,-21,58
     src = p.add_argument_group("connectivity targets (one of)")
     src.add_argument("--target-json", metavar="JSON", help="one participant's target JSON")
     src.add_argument("--targets", metavar="DIR", help="a folder searched recursively for *_target.json (a cohort)")

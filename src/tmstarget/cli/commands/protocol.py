@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Callable
@@ -189,7 +188,9 @@ def emit(result: dict[str, Any], *, as_json: bool, render: Callable[[dict[str, A
     from ... import NOTICE, __version__
 
     result = {**result, "notice": NOTICE, "tmstarget_version": __version__}
-    text = json.dumps(result, indent=2, ensure_ascii=False) if as_json else render(result)
+    from ..._utils.jsonio import dumps
+
+    text = dumps(result, ensure_ascii=False) if as_json else render(result)
     sys.stdout.write(text + "\n")
     return 0
 

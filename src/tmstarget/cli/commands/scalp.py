@@ -25,11 +25,10 @@ examples:
 
 def add_parser(subparsers, parents) -> None:
     """Register ``scalp``."""
-    from .._common import NEGATIVE_VALUES, add_rule_args
+    from .._common import add_rule_args
     from ..parser import HelpFormatter
 
     p = subparsers.add_parser("scalp", parents=parents, help="scalp rule (Beam F3, F3, 5-cm) on the template head, projected to cortex", description=DESCRIPTION, formatter_class=HelpFormatter)
-    p._negative_number_matcher = NEGATIVE_VALUES  # noqa: SLF001 - accept --hotspot -37,-21,58
     add_rule_args(p)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     p.set_defaults(func=run)

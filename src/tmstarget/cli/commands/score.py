@@ -28,11 +28,9 @@ examples:
 def add_parser(subparsers, parents) -> None:
     """Register ``score``."""
     from ...compare import WEIGHTINGS
-    from .._common import NEGATIVE_VALUES
     from ..parser import HelpFormatter
 
     p = subparsers.add_parser("score", parents=parents, help="group-circuit score around MNI coordinates", description=DESCRIPTION, formatter_class=HelpFormatter)
-    p._negative_number_matcher = NEGATIVE_VALUES  # noqa: SLF001 - accept --coords -38,44,26
     p.add_argument("--circuit", required=True, metavar="PATH|convergent|sgacc-group", help="group circuit map (positive = stimulate)")
     p.add_argument("--coords", action="append", default=[], metavar="x,y,z", help="MNI mm (repeatable)")
     p.add_argument("--coords-file", metavar="CSV", help="CSV/TSV with columns x, y, z (mm) and optionally label")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -69,7 +68,9 @@ def write_text_atomic(path: Path | str, text: str) -> Path:
 
 def write_json_atomic(path: Path | str, obj: Any) -> Path:
     """Write ``obj`` as indented JSON (keys in insertion order) atomically."""
-    return write_text_atomic(path, json.dumps(obj, indent=2) + "\n")
+    from ..._utils.jsonio import dumps
+
+    return write_text_atomic(path, dumps(obj) + "\n")
 
 
 def write_image_atomic(path: Path | str, img) -> Path:

@@ -177,7 +177,7 @@ def _bootstrap_summary(model: ResampleModel, operators, t_r, n, boot_seed, block
     return {
         "confidence_level": level,
         "confidence_radius_mm": round(region["radius_mm"], 1),
-        "reliability_verdict": reliability_verdict(round(region["radius_mm"], 1), minutes, level),
+        "reliability_verdict": reliability_verdict(round(region["radius_mm"], 1), minutes, level, n_resamples=int(n)),
         "confidence_ellipsoid": _region_json(region),
         "bootstrap": {"n_resamples": int(n), "block_length_s": round(block_s, 1), "block_length_volumes": block_vol,
                       "variance_ratio": round(ratio, 4), "deviation_scale": round(1 / math.sqrt(ratio), 4),

@@ -22,6 +22,14 @@ PRECISION_MM = 3.0
 #: model in tests/test_reliability_verdict.py). A larger region means this scan cannot place the individual
 #: target within what one coil position stimulates: the target is then not individually reliable.
 RELIABLE_RADIUS_MM = 5.0
+#: tmstarget policy: fewest bootstrap resamples a reliability verdict is given for. The 95 % radius is the
+#: 95th percentile of the resampled distances; with B resamples it rests on the B/20 largest, so below 100 the
+#: percentile rests on fewer than 5 points and its Monte Carlo error is as large as the 5 mm threshold itself
+#: (Efron & Tibshirani 1993, An Introduction to the Bootstrap, ch. 19: at least 1000 for percentile intervals;
+#: 100 is the floor below which no percentile is stated at all). Fewer gives "too few resamples", never "reliable".
+MIN_RESAMPLES = 100
+#: The resample count the "too few" message suggests (the command-line default).
+N_BOOTSTRAP_HINT = 200
 #: Longest scan the "minutes needed" extrapolation is stated for; beyond it: "more than" this.
 MAX_EXTRAPOLATED_MINUTES = 60.0
 
@@ -136,7 +144,7 @@ def _round_minutes(m: float) -> float:
 
 
 def reliability_verdict(radius_mm: float, minutes: float, level: float = CONFIDENCE, threshold_mm: float = RELIABLE_RADIUS_MM,
-                        max_minutes: float = MAX_EXTRAPOLATED_MINUTES) -> dict:
+                        max_minutes: float = MAX_EXTRAPOLATED_MINUTES, n_resamples: int | None = None) -> dict:
     """Whether a target is individually reliable, in one line and as fields.
 
     Parameters
@@ -149,6 +157,9 @@ def reliability_verdict(radius_mm: float, minutes: float, level: float = CONFIDE
         :data:`RELIABLE_RADIUS_MM` (tmstarget policy).
     max_minutes : float
         Extrapolations beyond this are stated as "more than ``max_minutes``".
+    n_resamples : int, optional
+        Bootstrap resamples behind ``radius_mm``; fewer than :data:`MIN_RESAMPLES` gives no verdict
+        (``reliable`` None, "too few resamples").
 
     Returns
     -------
@@ -158,6 +169,11 @@ def reliability_verdict(radius_mm: float, minutes: float, level: float = CONFIDE
         :func:`minutes_for_radius` extrapolation, rounded up; None when reliable or beyond ``max_minutes``).
     """
     head = f"{level:.0%} region radius {radius_mm:.1f} mm"
+    if n_resamples is not None and n_resamples < MIN_RESAMPLES:
+        return {"text": f"{head} from only {n_resamples} bootstrap resamples: too few resamples for a verdict (need >= {MIN_RESAMPLES}; "
+                        f"run with --bootstrap {N_BOOTSTRAP_HINT})", "reliable": None, "radius_mm": round(float(radius_mm), 1),
+                "threshold_mm": threshold_mm, "level": level, "minutes_used": round(float(minutes), 1), "minutes_needed": None,
+                "n_resamples": int(n_resamples)}
     out = {"reliable": bool(radius_mm <= threshold_mm), "radius_mm": round(float(radius_mm), 1), "threshold_mm": threshold_mm, "level": level,
            "minutes_used": round(float(minutes), 1), "minutes_needed": None}
     if out["reliable"]:
