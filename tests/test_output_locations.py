@@ -86,3 +86,24 @@ def test_a_read_only_folder_is_one_line_before_any_work(tmp_path, name):
     assert proc.returncode == 2 and proc.stdout == "", proc.stderr
     assert len(lines) == 1 and "not writable" in lines[0] and "Traceback" not in proc.stderr
     assert list(read_only.iterdir()) == []
+
+
+def test_write_files_atomic_changes_nothing_when_one_file_fails(tmp_path):
+    """Several computed files: a failure on the second leaves the first as it was, even one that existed before."""
+    import pytest
+
+    from tmstarget.io.derivatives import write_files_atomic
+
+    old = tmp_path / "report.tsv"
+    old.write_text("the old report\n")
+    (tmp_path / "plot.svg").mkdir()  # a folder where the second file should go: os.replace fails
+    with pytest.raises(OSError):
+        write_files_atomic([(old, "new report\n"), (tmp_path / "plot.svg", b"<svg/>")])
+    assert old.read_text() == "the old report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plot.svg", "report.tsv"]  # no temporary file left
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(OSError):  # fails while staging: a file stands where the second file's folder should be
+        write_files_atomic([(old, "new report\n"), (tmp_path / "afile" / "x.txt", b"x")])
+    assert old.read_text() == "the old report\n"
+    assert write_files_atomic([(old, "new\n"), (tmp_path / "a" / "b.txt", b"x")]) == [old, tmp_path / "a" / "b.txt"]
+    assert old.read_text() == "new\n" and (tmp_path / "a" / "b.txt").read_bytes() == b"x"

@@ -16,6 +16,7 @@ from ._atomic import (
     atomic_path,
     sha256,
     write_bytes_atomic,
+    write_files_atomic,
     write_image_atomic,
     write_json_atomic,
     write_nifti_atomic,
@@ -41,7 +42,7 @@ from .write import write_dataset_description, write_map_with_sidecar, write_reli
 
 __all__ = [
     "FILE_MODE", "QC_NAMES", "TARGET_SUFFIX", "MotionRun",
-    "all_or_nothing", "atomic_path", "check_label", "circuit_of", "entities", "load_map", "load_score_map", "nifti_image", "participant_dir",
+    "all_or_nothing", "write_files_atomic", "atomic_path", "check_label", "circuit_of", "entities", "load_map", "load_score_map", "nifti_image", "participant_dir",
     "qc_path", "qc_paths", "read_circuit_targets", "read_json_object", "read_json_optional", "read_motion", "read_target", "read_targets",
     "score_path", "sha256", "sibling", "surface_score_images", "target_circuits", "target_files", "target_path",
     "volume_score_images", "write_bytes_atomic", "write_dataset_description", "write_image_atomic", "write_json_atomic", "write_map_with_sidecar",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -124,3 +125,46 @@ def all_or_nothing(paths: Iterable[Path | str] = ()) -> Iterator[Callable[[Path 
         for p in created:
             p.unlink(missing_ok=True)
         raise
+
+
+def write_files_atomic(contents: Iterable[tuple[Path | str, bytes | str]], mode: int = FILE_MODE) -> list[Path]:
+    """Write several files whose contents are already computed: all of them, or none changed.
+
+    Every file is first written to a temporary file beside its destination; only when all are written are they
+    renamed into place (one ``os.replace`` each, which cannot fail half-way on one file system). A failure while
+    writing (disk full, permissions) therefore leaves every destination as it was, including files that existed
+    before, unlike :func:`all_or_nothing`, which can only remove the files a group created.
+
+    Parameters
+    ----------
+    contents : iterable of (path, bytes or str)
+        Destinations and their contents (text is written as UTF-8).
+    mode : int
+        Permission bits of the written files.
+
+    Returns
+    -------
+    list of Path
+        The destinations, in the order given.
+    """
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, content in contents:
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            suffix = "".join(path.suffixes)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name.removesuffix(suffix)}.", suffix=suffix, dir=path.parent)
+            staged.append((Path(tmp), path))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content.encode("utf-8") if isinstance(content, str) else content)
+            os.chmod(tmp, mode)
+        for _, path in staged:  # the one thing a rename in the same folder can trip on
+            if path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "a folder stands where a file is to be written", str(path))
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    finally:
+        for tmp, _ in staged:
+            if tmp.exists():
+                tmp.unlink()
+    return [path for _, path in staged]
