@@ -114,6 +114,8 @@ def _interactive(path: Path, rows: list[tuple[str, float, float]], session: str,
         )
         sys.stderr.flush()
         answer = sys.stdin.readline().strip().lower()
+        if not sys.stdin.isatty():  # piped answers are not echoed: end the prompt's line ourselves
+            sys.stderr.write("\n")
         if answer in ("", "q"):
             return
         try:
