@@ -109,3 +109,46 @@ def test_plot_format_follows_the_file_name(tmp_path, capsys):
     assert captured.out == "" and not jpg.exists()
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and "figures are written as .svg or .png" in lines[0]
+
+
+def test_sub_prefixed_and_bare_ids_are_one_participant(tmp_path, capsys):
+    """Issue 24: 'sub-01' at baseline and '01' at day5 are one participant, not a second one without a baseline."""
+    rows = [GOOD[0][:], GOOD[1], GOOD[2], GOOD[3][:]]
+    rows[0][0], rows[3][0] = "sub-01", "sub-02"
+    assert main(["madrs", "--quiet", write_table(tmp_path / "m.tsv", rows), "--endpoint", "day5", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [p["participant"] for p in result["participants"]] == ["sub-01", "02"]
+    assert [p["endpoint"]["total"] for p in result["participants"]] == [9, 20] and result["summary"]["n_responders"] == 1
+
+
+def test_last_session_day_in_range_places_the_endpoint(tmp_path, capsys):
+    rows = [row("01", "baseline", "0", *[3] * 10), row("01", "later", "31", *[1] * 10), row("02", "baseline", "0", *[3] * 10)]
+    assert main(["madrs", "--quiet", write_table(tmp_path / "m.tsv", rows), "--last-session-day", "4", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    assert summary["endpoint_timepoints"] == ["later"] and summary["n_assessed"] == 1 and summary["n_not_assessed"] == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        (["--last-session-day", "-2"], "--last-session-day -2 is before participant 01's baseline (day 0)"),
+        (["--last-session-day", "400"], "--last-session-day 400 is after every assessment (follow-up days 5-5)"),
+        (["--last-session-day", "1"], "no assessment falls in the month1 window, days 26-32 after a last session on day 1 (follow-up days 5-5)"),
+        (["--last-session-day", "2", "--visit", "month1:-28:3"], "ends before the last treatment session"),
+    ],
+)
+def test_last_session_day_that_leaves_everyone_unassessed_is_refused(tmp_path, capsys, options, fragment):
+    assert main(["madrs", write_table(tmp_path / "m.tsv", GOOD), *options]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert captured.out == "" and len(lines) == 1 and fragment in lines[0], captured.err
+
+
+def test_library_refuses_a_non_finite_last_session_day():
+    from tmstarget.exceptions import InputError
+    from tmstarget.outcomes import madrs_outcomes, parse_madrs_table
+
+    table = parse_madrs_table("\n".join([HEADER, *("\t".join(r) for r in GOOD)]) + "\n")
+    for bad in (float("nan"), float("inf"), True, "4"):
+        with pytest.raises(InputError, match="is not a number of days"):
+            madrs_outcomes(table, endpoint="month1", last_session_day=bad)

@@ -41,6 +41,39 @@ def test_interactive_hunt_appends_each_mep(tmp_path, capsys, monkeypatch):
     assert "session 2026-12-07 (3 pulses): ML-PEST RMT" in captured.out
 
 
+def test_a_valid_pct_mso_and_uv_file_gives_the_same_rmt_as_before_the_unit_checks(tmp_path, capsys):
+    """Issue 24: the plausibility checks change nothing for a file in % MSO and µV (numbers from before them)."""
+    path = tmp_path / "trials.tsv"
+    path.write_text(TRIALS)
+    assert main(["mt", str(path), "--json", "--quiet"]) == 0
+    day1, day2 = json.loads(capsys.readouterr().out)["sessions"]
+    assert day1["pest"]["threshold_pct_mso"] == 49.9 and day1["pest"]["ci95_pct_mso"] == [47.9, 52.3] and day1["pest"]["done"]
+    assert day1["relative_frequency"]["threshold_pct_mso"] == 48.0
+    assert day2["pest"]["threshold_pct_mso"] == 34.7 and day2["pest"]["next_intensity_pct_mso"] == 35
+    assert day2["pest_change_from_previous_pct_mso"] == -15.2
+
+
+def test_the_same_trials_in_fractions_or_mv_are_refused_not_estimated(tmp_path, capsys):
+    rows = [line.split("\t") for line in TRIALS.splitlines()[1:]]
+    fractions = "session\tintensity_pct_mso\tamplitude_uv\n" + "".join(f"{s}\t{float(x) / 100:g}\t{a}\n" for s, x, a in rows)
+    mv = "session\tintensity_pct_mso\tamplitude_uv\n" + "".join(f"{s}\t{x}\t{float(a) / 1000:g}\n" for s, x, a in rows)
+    for text, fragment in ((fractions, "fractions"), (mv, "look like mV")):
+        path = tmp_path / "t.tsv"
+        path.write_text(text)
+        assert main(["mt", str(path), "--json", "--quiet"]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and fragment in captured.err and len(captured.err.strip().splitlines()) == 1
+
+
+def test_interactive_asks_again_for_an_amplitude_that_looks_like_mv(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "new.tsv"
+    monkeypatch.setattr("sys.stdin", io.StringIO("0.3\ninf\n300\nq\n"))
+    assert main(["mt", str(path), "--interactive", "--session", "d1", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "0.3 looks like mV — type µV (0.3 mV = 300 µV)" in err and "amplitudes are >= 0 µV" in err
+    assert path.read_text().splitlines()[1:] == ["d1\t52\t300"]
+
+
 @pytest.mark.parametrize(
     ("argv", "content", "fragment"),
     [

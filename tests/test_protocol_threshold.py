@@ -114,3 +114,46 @@ def test_parse_trials_by_session():
 def test_parse_trials_errors(text, message):
     with pytest.raises(InputError, match=message):
         parse_trials(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("intensity_pct_mso\tamplitude_uv\n0.48\t60\n0.47\t20\n", r"every intensity_pct_mso is <= 1 .* fractions .*multiply by 100: 0.48 -> 48"),
+        ("session\tintensity_pct_mso\tamplitude_uv\nd1\t48\t60\nd2\t0.5\t60\n", r"session d2.* fractions"),
+        ("intensity_pct_mso\tamplitude_uv\n48\t60\n0.47\t20\n", r"line 3: intensity_pct_mso = 0.47 is <= 1% MSO"),
+        ("intensity_pct_mso\tamplitude_uv\n48\t0.06\n47\t0\n", r"every amplitude_uv is below 1 .* mV; .*multiply by 1000: 0.06 mV -> 60 µV"),
+        ("intensity_pct_mso\tamplitude_uv\n48\tinf\n", r"amplitude_uv = inf is not a number"),
+    ],
+)
+def test_parse_trials_refuses_fractions_and_mv(text, message):
+    with pytest.raises(InputError, match=message):
+        parse_trials(text)
+
+
+def test_units_check_keeps_uv_files_with_small_and_zero_amplitudes():
+    (t,) = parse_trials("intensity_pct_mso\tamplitude_uv\n40\t0\n40\t0.4\n45\t12\n")
+    assert t.amplitude_uv.tolist() == [0, 0.4, 12]
+    (none,) = parse_trials("intensity_pct_mso\tamplitude_uv\n40\t0\n")  # all zero: no MEP, in any unit
+    assert none.amplitude_uv.tolist() == [0]
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "message"),
+    [
+        (0.2, 1.0, "looks like fractions .* --low 20 --high 100"),
+        (60, 40, "bottom at or above its top"),
+        (0.5, 50, r"not inside 1-100% MSO"),
+        (20, 120, r"not inside 1-100% MSO"),
+    ],
+)
+def test_pest_search_range_is_checked_in_the_library(low, high, message):
+    with pytest.raises(InputError, match=message):
+        pest_threshold(low=low, high=high)
+
+
+def test_pest_refuses_trials_outside_the_range_and_proposes_inside_it():
+    with pytest.raises(InputError, match="trial intensities 15-15% MSO are not all inside the ML-PEST search range 20-100"):
+        pest_threshold(Trials(np.array([15.0]), np.array([80.0])))
+    state = pest_threshold(Trials(np.array([20.0] * 4), np.array([300.0] * 4)))  # responses at the bottom pull below it
+    assert state.threshold_pct_mso < 20 and state.next_intensity_pct_mso == 20

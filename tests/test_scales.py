@@ -115,3 +115,44 @@ def test_scale_command_json_and_one_line_error(tmp_path, capsys):
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert captured.out == "" and len(lines) == 1 and "item1 = 9 is outside 1-7" in lines[0]
+
+
+def test_sub_prefixed_and_bare_ids_are_one_participant(tmp_path, capsys):
+    """Issue 24: 'sub-01' at baseline and '01' at month1 are matched, not 'no baseline' for a second person."""
+    rows = parse_scale_table(_table(17, ("sub-01", "baseline", [2] * 17), ("01", "month1", [1] * 16 + [0]),
+                                    ("02", "baseline", [1] * 17), ("sub-02", "month1", [1] * 17)), "hamd17")
+    out = scale_outcomes(rows, "hamd17", endpoint="month1")
+    assert [(r["participant"], r["change"], r["response"]) for r in out["rows"]] == [
+        ("sub-01", 0, None), ("sub-01", -18, True), ("02", 0, None), ("02", 0, False)]
+    assert out["summary"]["n_participants"] == 2 and out["summary"]["n_responders"] == 1
+    with pytest.raises(InputError, match=r"participant sub-01 has no 'Baseline' HAM-D-17 rating \(found: baseline, month1\)"):
+        scale_outcomes(rows, "hamd17", baseline="Baseline", endpoint="month1")
+
+
+def test_cssrs_flag_is_shown_when_the_endpoint_visit_is_missing(tmp_path, capsys):
+    path = tmp_path / "cssrs.tsv"
+    path.write_text(_table(6, ("sub-01", "baseline", ["no", "no", "", "", "", "yes"]), ("02", "baseline", ["no"] * 2 + [""] * 3 + ["no"])))
+    assert main(["scale", str(path), "--scale", "cssrs", "--quiet"]) == 0  # default endpoint month1: not rated yet
+    out = capsys.readouterr().out
+    assert "CLINICAL ATTENTION: sub-01/baseline: C-SSRS ideation with intent (item 4 or 5) or any suicidal behaviour (item 6)" in out
+    assert "endpoint month1: 0/2 assessed" in out and "responder" not in out and "remission" not in out.split("\n")[1]
+    assert main(["scale", str(path), "--scale", "cssrs", "--endpoint", "week4", "--json"]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert result["summary"]["clinical_attention"] == ["sub-01/baseline"] and result["rows"][0]["suicidal_behaviour"]
+    assert "no rating is labelled 'week4'" in captured.err  # a warning, not a refusal
+
+
+@pytest.mark.parametrize(("scale", "shown", "hidden"), [("cgi_s", [], ["response", "remission"]), ("cssrs", [], ["response", "remission"]),
+                                                         ("cgi_i", ["response"], ["remission"]), ("hamd17", ["response", "remission"], [])])
+def test_response_and_remission_only_where_the_scale_defines_them(scale, shown, hidden):
+    n = SCALES[scale].n_items
+    items = {"cgi_s": [4], "cgi_i": [2], "cssrs": ["no", "no", "", "", "", "no"], "hamd17": [1] * 17}[scale]
+    rows = parse_scale_table(_table(n, ("a", "baseline", items), ("a", "month1", items)), scale)
+    out = scale_outcomes(rows, scale, endpoint="month1")
+    counts = {"response": "n_responders", "remission": "n_remitters"}
+    for key in shown:
+        assert key in out["rows"][1] and counts[key] in out["summary"]
+    for key in hidden:
+        assert key not in out["rows"][1] and counts[key] not in out["summary"]
+    assert out["rows"][0].get("response") is None  # never a response at baseline (CGI-I rates change itself)

@@ -11,6 +11,7 @@ import pytest
 import statsmodels.formula.api as smf
 
 from tmstarget.cli.main import main
+from tmstarget.exceptions import InputError
 from tmstarget.outcomes.scales import SCALES, parse_scale_table
 from tmstarget.trial import analysis_sets, simulate_trial, validate_trial_table
 from tmstarget.trial.io import write_table
@@ -170,3 +171,13 @@ def test_bad_secondary_options_are_one_line(dated, tmp_path, capsys, spec, fragm
     code, out, err = _analyze(capsys, argv)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert err.startswith("tmstarget: error:") and fragment in err
+
+
+def test_a_rated_id_spelled_without_its_leading_zero_names_the_trial_tables_spelling():
+    table = simulate_trial(seed=2)
+    trial = validate_trial_table(table)
+    first = str(table["participant_id"].iloc[0])  # e.g. sub-01
+    short = first.removeprefix("sub-").lstrip("0")
+    text = "participant\ttimepoint\t" + "\t".join(f"item{i}" for i in range(1, 18)) + "\n" + f"{short}\tbaseline\t" + "\t".join(["1"] * 17) + "\n"
+    with pytest.raises(InputError, match=rf"participant {short} is not in the trial table \(the trial table has {first}: spell the id"):
+        scale_endpoint(trial, parse_scale_table(text, "hamd17"), SCALES["hamd17"], trial.timepoints[-1], analysis_sets(trial, trial.timepoints[-1]).itt)

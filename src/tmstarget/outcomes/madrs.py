@@ -311,13 +311,17 @@ def madrs_outcomes(
     Returns
     -------
     tuple of ParticipantOutcomes
-        In order of first appearance; each participant's timepoints ordered by day when every row has
+        In order of first appearance, participants matched by BIDS label (``01`` and ``sub-01`` are one person,
+        named as first written); each participant's timepoints ordered by day when every row has
         one, else in file order. Percent change and response are ``None`` when the baseline total is 0.
 
     Raises
     ------
     InputError
-        When a participant has no baseline row or the threshold is outside 0-60.
+        When a participant has no baseline row or the threshold is outside 0-60; when ``last_session_day`` is
+        not a finite number or lies before a participant's baseline; when no participant has an assessment in
+        the endpoint visit's window (every one would be "not assessed": a wrong day or schedule, not a result);
+        when the endpoint visit's window ends before the last session.
     """
     if isinstance(remission_threshold, bool) or not (
         float(remission_threshold).is_integer() and 0 <= remission_threshold <= TOTAL_MAX
@@ -327,13 +331,22 @@ def madrs_outcomes(
             "e.g. 10 (remission = total <= 10)"
         )
     threshold = int(remission_threshold)
+    if last_session_day is not None and (
+        isinstance(last_session_day, bool) or not isinstance(last_session_day, (int, float)) or not math.isfinite(last_session_day)
+    ):
+        raise InputError(
+            f"--last-session-day {last_session_day!r} is not a number of days — give the day of the last treatment "
+            "session on the same clock as 'day', e.g. 4"
+        )
+    # One participant per BIDS label ("sub-01" and "01" are one person), shown as first written.
     groups: dict[str, list[MadrsAssessment]] = {}
     for a in assessments:
-        groups.setdefault(a.participant, []).append(a)
+        groups.setdefault(participant_label(a.participant, f"{source} line {a.line}: participant"), []).append(a)
     if not groups:
         raise InputError(f"{source}: no assessments — add one row per participant and timepoint")
     results = []
-    for participant, rows in groups.items():
+    for rows in groups.values():
+        participant = rows[0].participant
         base = next((a for a in rows if a.timepoint == baseline), None)
         if base is None:
             found = ", ".join(a.timepoint for a in rows)
@@ -341,12 +354,37 @@ def madrs_outcomes(
                 f"{source}: participant {participant} has no {baseline!r} timepoint (found: {found}) — "
                 "add the baseline assessment or pass --baseline LABEL"
             )
+        if last_session_day is not None and last_session_day < (base.day if base.day is not None else 0.0):
+            raise InputError(
+                f"{source}: --last-session-day {last_session_day:g} is before participant {participant}'s baseline (day "
+                f"{base.day if base.day is not None else 0:g}) — treatment follows the baseline assessment; give the "
+                "last session's day on the same clock as 'day' (days since baseline)"
+            )
         if all(a.day is not None for a in rows):
             rows = sorted(rows, key=lambda a: a.day if a.day is not None else 0.0)
         outcomes = tuple(_outcome(a, base.total, threshold) for a in rows)
         chosen = _endpoint_label(rows, base, endpoint, last_session_day, schedule, source)
         results.append(ParticipantOutcomes(participant, base.total, outcomes, chosen))
+    if endpoint is not None and last_session_day is not None and all(r.endpoint_timepoint is None for r in results):
+        _refuse_empty_window(assessments, baseline, endpoint, last_session_day, schedule or DEFAULT_SCHEDULE, source)
     return tuple(results)
+
+
+def _refuse_empty_window(assessments: tuple[MadrsAssessment, ...] | list[MadrsAssessment], baseline: str, endpoint: str,
+                         last_session_day: float, schedule: VisitSchedule, source: str) -> None:
+    """Nobody has an assessment in the endpoint window: a wrong --last-session-day or --visit, not a result."""
+    visit = schedule.get(endpoint)
+    days = sorted(a.day for a in assessments if a.timepoint != baseline and a.day is not None)
+    found = f"follow-up days {days[0]:g}-{days[-1]:g}" if days else "no follow-up days"
+    window = "" if visit is None else f", days {last_session_day + visit.low:g}-{last_session_day + visit.high:g}"
+    if days and last_session_day > days[-1]:
+        why = f"--last-session-day {last_session_day:g} is after every assessment ({found})"
+    else:
+        why = f"no assessment falls in the {endpoint} window{window} after a last session on day {last_session_day:g} ({found})"
+    raise InputError(
+        f"{source}: {why} — every participant would be 'not assessed'; check --last-session-day (days since baseline, "
+        "same clock as 'day') and --endpoint/--visit"
+    )
 
 
 def _endpoint_label(rows: list[MadrsAssessment], base: MadrsAssessment, endpoint: str | None, last_session_day: float | None,
@@ -358,6 +396,9 @@ def _endpoint_label(rows: list[MadrsAssessment], base: MadrsAssessment, endpoint
     if visit is None:
         names = ", ".join((schedule or DEFAULT_SCHEDULE).names)
         raise InputError(f"endpoint {endpoint!r} is not a scheduled visit ({names}) — pass --endpoint with one of them")
+    if visit.high < 0:
+        raise InputError(f"endpoint visit {visit.describe()} ends before the last treatment session — an endpoint "
+                         "follows treatment; give it a day >= 0 (--visit NAME:DAY:WINDOW)")
     inside = []
     for a in rows:
         if a is base:

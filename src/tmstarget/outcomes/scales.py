@@ -95,6 +95,8 @@ class Scale:
         return {"response": response, "remission": remission}
 
 
+#: Why a C-SSRS row is flagged for clinical attention (a prompt for review, not a risk assessment).
+CSSRS_FLAG_RULE = "C-SSRS ideation with intent (item 4 or 5) or any suicidal behaviour (item 6)"
 _HAMD_04 = {1, 2, 3, 7, 8, 9, 10, 11, 15}
 SCALES: dict[str, Scale] = {
     "hamd17": Scale("hamd17", "HAM-D-17", tuple(4 if i in _HAMD_04 else 2 for i in range(1, 18)), response_fraction=0.5,
@@ -225,32 +227,64 @@ def scale_outcomes(assessments: tuple[ScaleAssessment, ...], scale: str | Scale,
     Returns
     -------
     dict
-        ``scale``, ``rules``, ``citation``, ``rows`` (one per assessment) and ``summary``.
+        ``scale``, ``rules``, ``citation``, ``rows`` (one per assessment) and ``summary``. Participants are
+        matched by their BIDS label (``01`` and ``sub-01`` are one person, shown as first written). A row has
+        ``response`` / ``remission`` (and the summary ``n_responders`` / ``n_remitters``) only when the scale
+        defines them: neither for CGI-S and C-SSRS, no remission for CGI-I; response is ``None`` at baseline.
+        C-SSRS rows carry ``suicidal_behaviour`` and ``clinical_attention`` whatever the endpoint.
+
+    Raises
+    ------
+    InputError
+        A participant without the baseline rating a change-based response needs, or an ``endpoint`` no row is
+        labelled with on a scale that defines response (CGI-S and C-SSRS report such an endpoint as not assessed).
     """
     scale = SCALES[scale] if isinstance(scale, str) else scale
-    base = {a.participant: a.total for a in assessments if a.timepoint == baseline}
+    # One participant per BIDS label: "sub-01" at baseline and "01" at month1 are the same person, shown as first written.
+    shown: dict[str, str] = {}
+    for a in assessments:
+        shown.setdefault(participant_label(a.participant, f"participant of {a.timepoint!r}"), a.participant)
+    label = {a.participant: participant_label(a.participant) for a in assessments}
+    base = {label[a.participant]: a.total for a in assessments if a.timepoint == baseline}
     needs_base = scale.response_fraction is not None
+    has_response, has_remission = scale.response_fraction is not None or scale.response_max is not None, scale.remission_max is not None
+    if endpoint is not None and has_response and not any(a.timepoint == endpoint for a in assessments):
+        found = ", ".join(sorted({a.timepoint for a in assessments}))
+        raise InputError(f"no rating is labelled {endpoint!r} (found: {found}) — pass --endpoint with the endpoint visit's "
+                         f"label (without one every participant would count as a {scale.name} non-responder)")
     rows = []
     for a in assessments:
-        b = base.get(a.participant)
+        who = label[a.participant]
+        b = base.get(who)
         if needs_base and b is None:
-            raise InputError(f"participant {a.participant} has no {baseline!r} {scale.name} rating — add it or pass --baseline LABEL")
+            found = ", ".join(x.timepoint for x in assessments if label[x.participant] == who)
+            raise InputError(f"participant {shown[who]} has no {baseline!r} {scale.name} rating (found: {found}) — add it, "
+                             "or pass --baseline with the label the table uses")
         change = None if b is None else a.total - b
-        response = None
-        if scale.response_fraction is not None and a.timepoint != baseline and b:
-            response = a.total <= (1 - scale.response_fraction) * b
-        elif scale.response_max is not None:
-            response = a.total <= scale.response_max
-        row = {"participant": a.participant, "timepoint": a.timepoint, "day": a.day, "total": a.total, "change": change,
-               "response": response, "remission": None if scale.remission_max is None else a.total <= scale.remission_max}
+        row = {"participant": shown[who], "timepoint": a.timepoint, "day": a.day, "total": a.total, "change": change}
+        if has_response:  # only where the scale defines it (not CGI-S, not C-SSRS)
+            response = None
+            if a.timepoint == baseline:
+                pass
+            elif scale.response_fraction is not None:
+                response = a.total <= (1 - scale.response_fraction) * b if b else None
+            else:
+                response = a.total <= scale.response_max
+            row["response"] = response
+        if has_remission:
+            row["remission"] = a.total <= scale.remission_max
         if scale.key == "cssrs":
             row["suicidal_behaviour"] = a.items[5] == 1
             row["clinical_attention"] = a.total >= 4 or a.items[5] == 1
         rows.append(row)
     ends = [r for r in rows if endpoint is not None and r["timepoint"] == endpoint]
-    participants = sorted({a.participant for a in assessments})
-    summary = {"endpoint": endpoint, "n_participants": len(participants), "n_assessed": len(ends),
-               "n_responders": sum(1 for r in ends if r["response"]), "n_remitters": sum(1 for r in ends if r["remission"]),
-               "clinical_attention": [f"{r['participant']}/{r['timepoint']}" for r in rows if r.get("clinical_attention")]}
+    summary: dict[str, Any] = {"endpoint": endpoint, "n_participants": len(shown), "n_assessed": len(ends)}
+    if has_response:
+        summary["n_responders"] = sum(1 for r in ends if r["response"])
+    if has_remission:
+        summary["n_remitters"] = sum(1 for r in ends if r["remission"])
+    summary["clinical_attention"] = [f"{r['participant']}/{r['timepoint']}" for r in rows if r.get("clinical_attention")]
+    if scale.key == "cssrs":
+        summary["clinical_attention_rule"] = CSSRS_FLAG_RULE
     return {"scale": scale.name, "key": scale.key, "total_range": list(scale.total_range()), "rules": scale.rules(),
             "citation": scale.citation, "rows": rows, "summary": summary}

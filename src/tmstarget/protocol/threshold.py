@@ -23,6 +23,12 @@ pulses) or after 30 pulses. With simulated MEPs this recovers the threshold with
 200 simulated sessions with 17.8 pulses on average (tests/test_protocol_threshold.py, seed 17;
 92.5-93.5% and 17.2-18.5 pulses over seeds 1-3), in line with the ~17 pulses reported for threshold
 hunting.
+
+Units are checked for plausibility, because a clinician's export can silently be in the wrong ones:
+intensities are % MSO (a session whose intensities are all <= 1 is refused as fractions of MSO; any single
+intensity <= 1% MSO is refused too, no MEP is evoked there) and amplitudes are µV (a session whose non-zero
+amplitudes all lie below 1 is refused as mV: EMG noise alone is several µV peak to peak). The ML-PEST search
+range is 1-100% MSO with its bottom below its top, and the trials must lie inside it.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ __all__ = [
     "PestResult",
     "RelativeFrequencyResult",
     "Trials",
+    "check_search_range",
     "pest_threshold",
     "parse_trials",
     "relative_frequency_threshold",
@@ -95,8 +102,8 @@ def parse_trials(text: str, *, source: str = "MEP trials") -> tuple[Trials, ...]
     Raises
     ------
     InputError
-        Missing columns, a non-number, an intensity outside (0, 100] or a negative amplitude; the message
-        names the line.
+        Missing columns, a non-number, an intensity outside (0, 100] or a negative amplitude (the message
+        names the line); a session in fractions of MSO or in mV (see the module docstring).
     """
     reader = csv.DictReader(io.StringIO(text), delimiter="\t")
     header = [h.strip() for h in (reader.fieldnames or [])]
@@ -121,12 +128,40 @@ def parse_trials(text: str, *, source: str = "MEP trials") -> tuple[Trials, ...]
             ) from None
         if not (math.isfinite(x) and 0 < x <= 100):
             raise InputError(f"{source} line {line}: intensity_pct_mso = {x:g} is outside (0, 100] — give % MSO")
-        if not (math.isfinite(a) and a >= 0):
+        if not math.isfinite(a):
+            raise InputError(f"{source} line {line}: amplitude_uv = {a:g} is not a number — give peak-to-peak µV")
+        if a < 0:
             raise InputError(f"{source} line {line}: amplitude_uv = {a:g} is negative — give peak-to-peak µV")
-        groups.setdefault(cells.get("session", ""), []).append((x, a))
+        groups.setdefault(cells.get("session", ""), []).append((x, a, line))
     if not groups:
         raise InputError(f"{source}: no trials found — add one row per pulse")
-    return tuple(Trials(np.array([x for x, _ in v]), np.array([a for _, a in v]), k) for k, v in groups.items())
+    for session, rows in groups.items():
+        _check_units(rows, session, source)
+    return tuple(Trials(np.array([x for x, _, _ in v]), np.array([a for _, a, _ in v]), k) for k, v in groups.items())
+
+
+def _check_units(rows: list[tuple[float, float, int]], session: str, source: str) -> None:
+    """Refuse a session recorded in fractions of MSO or in mV (see the module docstring)."""
+    where = f"{source} (session {session})" if session else source
+    intensities = [x for x, _, _ in rows]
+    if max(intensities) <= 1:
+        raise InputError(
+            f"{where}: every intensity_pct_mso is <= 1 ({min(intensities):g}-{max(intensities):g}) — these look like "
+            f"fractions of maximum stimulator output; give % MSO (multiply by 100: {max(intensities):g} -> "
+            f"{100 * max(intensities):g})"
+        )
+    for x, _, line in rows:
+        if x <= 1:
+            raise InputError(
+                f"{source} line {line}: intensity_pct_mso = {x:g} is <= 1% MSO while others reach "
+                f"{max(intensities):g} — a fraction? give % MSO (multiply by 100: {x:g} -> {100 * x:g})"
+            )
+    amplitudes = [a for _, a, _ in rows]
+    if 0 < max(amplitudes) < 1:
+        raise InputError(
+            f"{where}: every amplitude_uv is below 1 (largest {max(amplitudes):g}) — these look like mV; give "
+            f"peak-to-peak µV (multiply by 1000: {max(amplitudes):g} mV -> {1000 * max(amplitudes):g} µV)"
+        )
 
 
 @dataclass(frozen=True)
@@ -220,6 +255,26 @@ def _log_likelihood(intensity: np.ndarray, response: np.ndarray) -> np.ndarray:
     return np.where(response[:, None], np.log(p), np.log1p(-p)).sum(axis=0)
 
 
+def check_search_range(low: float, high: float) -> None:
+    """Refuse an ML-PEST search range that is not ``1 <= low < high <= 100`` % MSO.
+
+    Raises
+    ------
+    InputError
+        Naming the range, with fractions (a top <= 1) and an inverted range named as such.
+    """
+    shown = f"search range {low:g}-{high:g}% MSO"
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise InputError(f"{shown} is not a pair of numbers — give % MSO, e.g. --low 20 --high 100")
+    if 0 < high <= 1:
+        raise InputError(f"{shown} looks like fractions of maximum stimulator output — give % MSO (multiply by 100: "
+                         f"--low {100 * low:g} --high {100 * high:g})")
+    if low >= high:
+        raise InputError(f"{shown} has its bottom at or above its top — give --low below --high, e.g. 20-100")
+    if not 1 <= low < high <= 100:
+        raise InputError(f"{shown} is not inside 1-100% MSO — give % MSO, e.g. 20-100")
+
+
 def pest_threshold(trials: Trials | None = None, *, low: float = 20.0, high: float = 100.0) -> PestResult:
     """The ML-PEST threshold estimate, its 95% interval and the next intensity to test.
 
@@ -234,11 +289,22 @@ def pest_threshold(trials: Trials | None = None, *, low: float = 20.0, high: flo
     -------
     PestResult
         ``done`` when the 95% interval is at most 5% MSO wide after 12 pulses, or after 30 pulses;
-        ``next_intensity_pct_mso`` is None once done.
+        ``next_intensity_pct_mso`` (kept inside the search range) is None once done.
+
+    Raises
+    ------
+    InputError
+        A search range outside 1-100% MSO, inverted, or in fractions (see :func:`check_search_range`), or a
+        trial intensity outside it.
     """
-    if not 0 < low < high <= 100:
-        raise InputError(f"search range {low:g}-{high:g}% MSO is not inside (0, 100] — e.g. 20-100")
+    check_search_range(low, high)
     x = np.array([]) if trials is None else trials.intensity_pct_mso
+    if x.size and (x.min() < low or x.max() > high):
+        where = f"session {trials.session}: " if trials is not None and trials.session else ""
+        raise InputError(
+            f"{where}trial intensities {x.min():g}-{x.max():g}% MSO are not all inside the ML-PEST search range "
+            f"{low:g}-{high:g}% MSO — widen the range (--low/--high) to include every tested intensity"
+        )
     r = np.array([], dtype=bool) if trials is None else trials.responses
     ll = _log_likelihood(np.concatenate([[low, high], x]), np.concatenate([[False, True], r]))
     best = ll.max()
@@ -247,5 +313,5 @@ def pest_threshold(trials: Trials | None = None, *, low: float = 20.0, high: flo
     ci = (float(inside.min()), float(inside.max()))
     n = int(x.size)
     done = (n >= PEST_MIN_PULSES and ci[1] - ci[0] <= PEST_STOP_WIDTH + 1e-9) or n >= PEST_MAX_PULSES
-    nxt = None if done else int(min(100, max(1, math.floor(estimate + 0.5))))
+    nxt = None if done else int(min(math.floor(high), max(math.ceil(low), math.floor(estimate + 0.5))))
     return PestResult(estimate, ci, n, nxt, done)

@@ -110,9 +110,12 @@ def _rating_rows(trial: TrialTable, ratings: Sequence[ScaleAssessment], source: 
     keep = ["arm", *trial.strata, *[c for c in ("last_session_day", "sessions_received") if c in info.columns]]
     rows = []
     for r in ratings:
-        pid = ids.get(participant_label(r.participant, f"{source} line {r.line}: participant"))
+        label = participant_label(r.participant, f"{source} line {r.line}: participant")
+        pid = ids.get(label)
         if pid is None:
-            raise InputError(f"{source} line {r.line}: participant {r.participant} is not in the trial table — "
+            near = [p for lab, p in ids.items() if lab.lower().lstrip("0") == label.lower().lstrip("0")]
+            hint = f" (the trial table has {near[0]}: spell the id the same way in both tables)" if near else ""
+            raise InputError(f"{source} line {r.line}: participant {r.participant} is not in the trial table{hint} — "
                              "rate only randomized participants, or add them to the trial table")
         row = {"participant_id": pid, "timepoint": r.timepoint, "total": float(r.total), **info.loc[pid, keep].to_dict()}
         if trial.dated:

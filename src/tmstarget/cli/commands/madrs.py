@@ -20,7 +20,9 @@ since baseline, used to order timepoints and as the plot's x axis), and either i
 The endpoint is a named visit, never the last row: the timepoint labelled --endpoint (default month1),
 or, with --last-session-day, the assessment in that visit's window after the last treatment session
 (default windows: end_of_treatment 0-3, week1 7 +/- 2, month1 28 +/- 3, month3 84 +/- 7 days).
-Participants not assessed at the endpoint count as non-responders and non-remitters.
+Participants not assessed at the endpoint count as non-responders and non-remitters; a --last-session-day
+before a participant's baseline, or one that leaves every participant without an assessment in the
+endpoint window, is refused. 01 and sub-01 are one participant.
 
 example:
   tmstarget madrs scores.tsv --endpoint month1 --plot madrs.svg --json
@@ -48,7 +50,8 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--endpoint", default="month1", metavar="VISIT", help="endpoint visit (timepoint label, or visit name with --last-session-day)")
     p.add_argument("--last-session-day", type=float, default=None, metavar="DAY",
-                   help="day of the last treatment session (same clock as 'day'): assign the endpoint by visit window")
+                   help="day of the last treatment session (same clock as 'day'): assign the endpoint by visit window; "
+                        "refused before a baseline or when no assessment falls in the endpoint window")
     p.add_argument("--visit", action="append", default=None, metavar="NAME:DAY:WINDOW",
                    help="visit window after the last session, e.g. month1:28:3 (repeat; replaces the defaults)")
     p.add_argument("--plot", type=output_file, metavar="FILE", help="write the trajectory figure (.svg or .png)")
