@@ -203,9 +203,15 @@ def test_custom_theta_burst_matches_saint_and_policy_ceiling_can_be_set(capsys):
     assert result["protocol"]["kind"] == "itbs" and result["protocol"]["derived"]["pulses_per_course"] == 90_000
     assert result["safety"]["ok"]
     _assert_one_line_error(capsys, [*argv, "--intensity-pct-rmt", "130"], "rule tbs.intensity, tmstarget policy")
-    result = run_json(capsys, [*argv, "--intensity-pct-rmt", "130", "--max-pct-rmt", "130"])
+    _assert_one_line_error(capsys, [*argv, "--intensity-pct-rmt", "110", "--max-pct-rmt", "100.5"],
+                           "rule tbs.intensity, tmstarget policy", "exceeds the limit of 100.5")
+    _assert_one_line_error(capsys, [*argv, "--intensity-pct-rmt", "130", "--max-pct-rmt", "130"],
+                           "--max-pct-rmt 130 moves the theta-burst intensity ceiling above 120 % of measured RMT",
+                           "a tmstarget policy, not a published limit", "add --force")
+    result = run_json(capsys, [*argv, "--intensity-pct-rmt", "130", "--max-pct-rmt", "130", "--force"])
     intensity = next(c for c in result["safety"]["checks"] if c["rule"] == "tbs.intensity")
     assert intensity["ok"] and intensity["limit"] == 130 and result["protocol"]["max_pct_rmt"] == 130
+    assert result["forced"] and result["safety"]["forced"] and result["safety"]["refusals"] == ["tbs.intensity"]
 
 
 @pytest.mark.parametrize(

@@ -38,8 +38,17 @@ __all__ = [
     "SafetyReport",
     "check_gap",
     "check_safety",
+    "ceiling_check",
+    "raised_limit_problem",
     "safety_problem",
 ]
+
+#: How each basis reads in a refusal: a published limit, or a tool policy (said wherever one applies).
+BASIS_WORDS = {
+    "consensus": "a published consensus limit",
+    "published protocol": "the envelope of published protocols",
+    "tmstarget policy": "a tmstarget policy, not a published limit",
+}
 
 _RTMS_MAX_PULSES_PER_SESSION = 3000.0  # O'Reardon et al. 2007, FDA-cleared 10 Hz protocol
 _RTMS_MAX_SESSIONS_PER_DAY = 1.0
@@ -222,13 +231,34 @@ def check_gap(protocol: Protocol, gap_min: float | None) -> SafetyCheck | None:
     return SafetyCheck.of(RULES["tbs.session_gap"], "gap between sessions", gap_min, limit, unit, bound="min")
 
 
+def ceiling_check(protocol: Protocol) -> SafetyCheck | None:
+    """The protocol's own theta-burst intensity ceiling against the tmstarget policy (None when not raised).
+
+    A ceiling above :data:`~tmstarget.protocol.rules.TBS_DEFAULT_MAX_PCT_RMT` (``--max-pct-rmt``) opens a gate: it
+    is a refusal of its own, so raising the ceiling needs ``--force`` and is then recorded as forced, whatever
+    intensity is given under it. A lower ceiling only makes the check stricter.
+    """
+    if not protocol.is_tbs or protocol.max_pct_rmt is None or protocol.max_pct_rmt <= TBS_DEFAULT_MAX_PCT_RMT:
+        return None
+    return SafetyCheck.of(
+        RULES["tbs.intensity"], "theta-burst intensity ceiling", protocol.max_pct_rmt, TBS_DEFAULT_MAX_PCT_RMT,
+        "% of measured RMT",
+    )
+
+
 def _tbs_checks(protocol: Protocol, pct: float) -> list[SafetyCheck]:
     ceiling = protocol.max_pct_rmt if protocol.max_pct_rmt is not None else TBS_DEFAULT_MAX_PCT_RMT
     rule = RULES["tbs.intensity"]
     source = rule.source if protocol.max_pct_rmt is None else f"set to {ceiling:g}% by the protocol; {rule.source}"
     checks = [SafetyCheck.of(rule, "intensity", pct, ceiling, "% of measured RMT", source=source)]
+    raised = ceiling_check(protocol)
+    if raised is not None:
+        checks.append(raised)
     checks.append(SafetyCheck.of(RULES["tbs.pattern"], "pulses per burst", protocol.pulses_per_burst, 3, "pulses"))
     checks.append(SafetyCheck.of(RULES["tbs.pattern"], "intra-burst frequency", protocol.frequency_hz, 50, "Hz"))
+    checks.append(
+        SafetyCheck.of(RULES["tbs.pattern"], "burst frequency", protocol.burst_frequency_hz or 0.0, 5, "Hz")
+    )
     values = {
         "tbs.pulses_per_session": ("pulses per session", protocol.pulses_per_session),
         "tbs.pulses_per_day": ("pulses per day", protocol.pulses_per_day),
@@ -244,8 +274,28 @@ def safety_problem(what: str, checks: tuple[SafetyCheck, ...] | list[SafetyCheck
     """The refusal message for failed checks: each rule, value, limit and source, and how to proceed."""
     reasons = "; ".join(c.describe() for c in checks)
     return (
-        f"{what} refused: {reasons} — change the dose or protocol so every rule holds (check RMT and depths); "
-        "--force overrides (recorded in every output; research use, your responsibility)"
+        f"{what} refused: {reasons} — change the dose or protocol so every rule holds (check RMT and depths), "
+        "or add --force: --force overrides (recorded in every output; research use, your responsibility)"
+    )
+
+
+def raised_limit_problem(option: str, check: SafetyCheck, fix: str) -> str:
+    """The refusal of an option that moves a safety limit: the option, the limit, its basis and source, the fix.
+
+    Parameters
+    ----------
+    option : str
+        The option as typed, e.g. ``--max-pct-rmt 250``.
+    check : SafetyCheck
+        The failed check of the limit the option moves (its value is the option's).
+    fix : str
+        How to stay within the limit, e.g. ``use --max-pct-rmt 120 or less``.
+    """
+    bound = "above" if check.bound == "max" else "below"
+    return (
+        f"{option} moves the {check.name} {bound} {check.limit:g} {check.unit}, {BASIS_WORDS[check.basis]} "
+        f"[rule {check.rule}: {check.source}] — {fix}, or add --force to override it "
+        "(recorded as forced in every output; research use, your responsibility)"
     )
 
 

@@ -304,7 +304,47 @@ def _protocol(args: argparse.Namespace) -> Any:
                 "consensus single-train table; drop --max-pct-rmt"
             )
         protocol = dataclasses.replace(protocol, max_pct_rmt=args.max_pct_rmt)
+    _gate_raised_limits(args, protocol)
     return protocol
+
+
+def _gate_raised_limits(args: argparse.Namespace, protocol: Any) -> None:
+    """Options that move a safety limit are gates of their own: refused without --force, naming the option.
+
+    With --force they go on to the safety report as failed checks, so the course is recorded as forced.
+    The rest between sessions (--min-interval-min, --interval-basis) is gated by the schedule against the
+    protocol's minimum and by the safety rules (see :func:`_requested_gap`).
+    """
+    from ...exceptions import SafetyError
+    from ...protocol.rules import TBS_DEFAULT_MAX_PCT_RMT
+    from ...protocol.safety import ceiling_check, raised_limit_problem
+
+    check = ceiling_check(protocol)
+    if check is not None and not args.force:
+        raise SafetyError(
+            raised_limit_problem(
+                f"--max-pct-rmt {args.max_pct_rmt:g}", check, f"use --max-pct-rmt {TBS_DEFAULT_MAX_PCT_RMT:g} or less"
+            )
+        )
+
+
+def _requested_gap(args: argparse.Namespace, protocol: Any) -> tuple[float | None, bool]:
+    """The rest between sessions an interval option asks for without --start (None without one), and whether forced.
+
+    Without a schedule the request is still checked: an interval option is never ignored.
+    """
+    from ...protocol.schedule import session_interval
+
+    if args.min_interval_min is None and args.interval_basis is None:
+        return None, False
+    if protocol.sessions_per_day < 2:
+        raise InputError(
+            f"--min-interval-min and --interval-basis space sessions on one day; {protocol.key} gives "
+            f"{protocol.sessions_per_day} session a day — drop them"
+        )
+    basis = protocol.interval_basis if args.interval_basis is None else args.interval_basis.replace("-", "_")
+    step, forced = session_interval(protocol, args.min_interval_min, basis, force=args.force)
+    return step - protocol.session_duration_s / 60.0, forced
 
 
 def _screening(args: argparse.Namespace, *, required: bool) -> dict[str, Any]:
@@ -403,6 +443,7 @@ def run(args: argparse.Namespace) -> int:
             )
     if (args.ics or args.log_template) and not args.start:
         raise InputError("--ics and --log-template need the course start — add --start, e.g. --start 2026-12-07T08:00")
+    gap_min, interval_forced = _requested_gap(args, protocol)
     if args.start:
         start = _parse_start(args.start, args.tz)
         schedule = plan_schedule(
@@ -413,10 +454,11 @@ def run(args: argparse.Namespace) -> int:
             interval_basis=args.interval_basis,
             force=args.force,
         )
+        gap_min, interval_forced = schedule.gap_min, schedule.forced
     safety = check_safety(
         protocol,
         dose.pct_of_measured_rmt if dose else pct,
-        gap_min=schedule.gap_min if schedule else None,
+        gap_min=gap_min,
         force=args.force,
     )
     screening = None
@@ -430,6 +472,7 @@ def run(args: argparse.Namespace) -> int:
         "dose": dose.to_dict() if dose else None,
         "safety": safety.to_dict(),
         "force": bool(args.force),
+        "forced": safety.forced or interval_forced,
         "screening": screening,
         "schedule": schedule.to_dict() if schedule else None,
         "course": course,
