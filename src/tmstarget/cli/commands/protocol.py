@@ -420,7 +420,7 @@ def _write_outputs(
 
 def run(args: argparse.Namespace) -> int:
     """Compute everything first, then write the requested files atomically, then print."""
-    from ...protocol.dose import compute_dose, resolve_gradient
+    from ...protocol.dose import check_intensity, compute_dose, resolve_gradient
     from ...protocol.safety import check_safety
     from ...protocol.schedule import plan_schedule
 
@@ -432,7 +432,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             "dose options need the resting motor threshold — add --rmt PCT (% of maximum stimulator output)"
         )
-    pct = protocol.intensity_pct_rmt if args.intensity_pct_rmt is None else args.intensity_pct_rmt
+    pct = protocol.intensity_pct_rmt if args.intensity_pct_rmt is None else check_intensity(args.intensity_pct_rmt)
     if args.rmt is not None:
         dose = compute_dose(
             args.rmt, pct, target_depth_mm=depths[0], motor_depth_mm=depths[1], gradient=args.depth_gradient
