@@ -355,11 +355,7 @@ def _screening(args: argparse.Namespace, *, required: bool) -> dict[str, Any]:
     form = None
     if args.screening:
         form = parse_screening(read_tsv_text(args.screening, "screening form"), source=Path(args.screening).name)
-    if required:
-        return check_screening(form, args.screening_override)
-    out = check_screening(form, args.screening_override or "not scheduling (no --ics or --log-template)")
-    out["override"] = args.screening_override
-    return out
+    return check_screening(form, args.screening_override, required=required)
 
 
 def _override_note(screening: dict[str, Any] | None) -> str:
