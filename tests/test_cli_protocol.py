@@ -162,7 +162,7 @@ def test_session_log_template_and_summary(tmp_path, capsys):
     assert course["pulses_delivered"] == 49 * 1800 and course["pct_pulses_delivered"] == 98.0
     assert course["adverse_events"] == [
         {"session": 7, "event": "syncope", "severity": "moderate", "relatedness": "probable", "serious": False,
-         "action": "session stopped"}
+         "serious_as_logged": False, "seizure": False, "physician_review": False, "action": "session stopped"}
     ]
     assert course["deviations"] == [{"session": 7, "kind": "missed", "detail": "session 7 was missed", "safety": False}]
 
