@@ -163,17 +163,18 @@ _RULE_LIST = (
     ),
     SafetyRule(
         "rtms.pulses_per_session",
-        "more pulses in a session than the FDA-cleared 10 Hz protocol is outside published routine practice",
+        "more pulses in a session than the FDA-cleared 10 Hz protocol is outside published routine practice; "
+        "reported, not refused (a 10 Hz number: slow 1 Hz sessions within the single-train table can exceed it)",
         "published protocol",
         OREARDON_2007,
         action="warn",
     ),
     SafetyRule(
         "rtms.sessions_per_day",
-        "more than one conventional rTMS session a day has no consensus limit; reported, not refused",
+        "more than one conventional rTMS session a day is outside the envelope of the published daily protocol "
+        "and leaves the rest between sessions unchecked; refused unless --force (no consensus limit exists)",
         "published protocol",
         f"{OREARDON_2007}; {ROSSI_2021} (no consensus limit on sessions per day)",
-        action="warn",
     ),
     SafetyRule(
         "tbs.intensity",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..exceptions import SafetyError
@@ -72,6 +72,7 @@ class SafetyCheck:
     bound: str = "max"
     strict: bool = False
     action: str = "refuse"
+    option: str = ""
 
     @classmethod
     def of(cls, rule: SafetyRule, name: str, value: float, limit: float, unit: str, **kw: Any) -> SafetyCheck:
@@ -95,8 +96,9 @@ class SafetyCheck:
             relation = "at or below" if self.strict else "below"
         else:
             relation = "at or above" if self.strict else "exceeds"
+        given = f" (set by {self.option})" if self.option else ""
         return (
-            f"{self.name} {self.value:g} {self.unit} {relation} the limit of {self.limit:g} {self.unit} "
+            f"{self.name}{given} {self.value:g} {self.unit} {relation} the limit of {self.limit:g} {self.unit} "
             f"[rule {self.rule}, {self.basis}: {self.source}]"
         )
 
@@ -305,6 +307,7 @@ def check_safety(
     *,
     gap_min: float | None = None,
     force: bool = False,
+    options: dict[str, str] | None = None,
 ) -> SafetyReport:
     """Check a protocol at a given intensity against every rule that applies to it.
 
@@ -318,6 +321,9 @@ def check_safety(
         Planned minutes from the end of one session to the start of the next (default: the protocol's).
     force : bool
         Return the report with its refusals instead of raising (the override is logged and recorded).
+    options : dict, optional
+        Check name -> the option(s) that set its value (e.g. ``{"sessions per day": "--sessions-per-day"}``), named
+        in refusals so the user knows which option to change or --force.
 
     Returns
     -------
@@ -334,6 +340,8 @@ def check_safety(
     gap = check_gap(protocol, gap_min)
     if gap is not None:
         checks.append(gap)
+    if options:
+        checks = [replace(c, option=options[c.name]) if c.name in options else c for c in checks]
     report = SafetyReport(protocol.key, pct, tuple(checks), force=bool(force))
     if report.refusals:
         if not force:

@@ -308,6 +308,37 @@ def _protocol(args: argparse.Namespace) -> Any:
     return protocol
 
 
+#: Safety check name -> the custom-protocol option(s) that set its value (named in refusals).
+_CUSTOM_CHECK_OPTIONS = {
+    "frequency": "--frequency-hz",
+    "intra-burst frequency": "--frequency-hz",
+    "burst frequency": "--burst-frequency-hz",
+    "pulses per burst": "--pulses-per-burst",
+    "train duration": "--train-s",
+    "inter-train interval": "--iti-s",
+    "inter-train interval (tested)": "--iti-s",
+    "pulses per session": "--trains, --train-s",
+    "sessions per day": "--sessions-per-day",
+    "pulses per day": "--sessions-per-day, --trains, --train-s",
+    "gap between sessions": "--min-interval-min",
+}
+
+
+def _check_options(args: argparse.Namespace) -> dict[str, str]:
+    """Which options set the value of each safety check (only options that were given, or custom's own)."""
+    options = dict(_CUSTOM_CHECK_OPTIONS) if args.protocol == "custom" else {}
+    if args.min_interval_min is not None or args.interval_basis is not None:
+        options["gap between sessions"] = "--min-interval-min, --interval-basis"
+    given = [o for o, v in (("--rmt", args.rmt), ("--intensity-pct-rmt", args.intensity_pct_rmt)) if v is not None]
+    if args.target_depth_mm is not None:
+        given.append("depth correction")
+    if given:
+        options["intensity"] = ", ".join(given)
+    if args.max_pct_rmt is not None:
+        options["theta-burst intensity ceiling"] = "--max-pct-rmt"
+    return options
+
+
 def _gate_raised_limits(args: argparse.Namespace, protocol: Any) -> None:
     """Options that move a safety limit are gates of their own: refused without --force, naming the option.
 
@@ -456,6 +487,7 @@ def run(args: argparse.Namespace) -> int:
         dose.pct_of_measured_rmt if dose else pct,
         gap_min=gap_min,
         force=args.force,
+        options=_check_options(args),
     )
     screening = None
     if args.screening or args.screening_override is not None or args.ics or args.log_template:
