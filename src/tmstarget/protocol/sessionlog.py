@@ -328,7 +328,7 @@ class _Clock:
         self.first.setdefault(aware, (r.line, col, r.text(col)))
         if len(self.first) == 2:  # the first time both kinds have been seen
             (l1, c1, v1), (l2, c2, v2) = self.first[False], self.first[True]
-            lines = f"line {l1}" if l1 == l2 else f"lines {l1} and {l2}"
+            lines = f"line {l1}" if l1 == l2 else f"lines {min(l1, l2)} and {max(l1, l2)}"
             raise InputError(
                 f"{self.source} {lines}: {c1} {v1!r} (line {l1}) has no UTC offset but {c2} {v2!r} (line {l2}) "
                 "has one, so the sessions cannot be put in order — give every time with its UTC offset "
