@@ -21,8 +21,11 @@ Print a protocol's published parameters and derived numbers, plan its sessions w
 (with an .ics calendar), compute the stimulator setting from the resting motor threshold with Stokes
 depth correction (capped at 100% MSO; checked against every safety rule with its basis and source —
 published consensus limits, the envelope of published protocols, and tmstarget policies such as the
-120% RMT theta-burst ceiling — and refused unless --force), and
-write or summarize the session log. Research use; not a medical device.
+120% RMT theta-burst ceiling — and refused unless --force; an option that raises a limit, such as
+--max-pct-rmt above 120, is refused unless --force as well, and every override is recorded as forced), and
+write or summarize the session log (checked as a timeline: seizures are always serious, sessions after an
+adverse event that stopped the course are deviations). --screening-override never overrules a physician's
+"not cleared". Research use; not a medical device.
 
 examples:
   tmstarget protocol --protocol saint --start 2026-12-07T08:00 --ics saint.ics
@@ -59,7 +62,7 @@ def _add_custom_options(p: argparse.ArgumentParser) -> None:
         type=float,
         metavar="PCT",
         help="theta-burst intensity ceiling, %% of measured RMT: a tmstarget policy, not a published limit "
-        "(None = the protocol's, 120)",
+        "(None = 120). A lower ceiling is stricter; above 120 it is refused unless --force (then recorded as forced)",
     )
 
 
@@ -98,7 +101,9 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--min-interval-min",
         type=float,
         metavar="MIN",
-        help="minutes between sessions on a day, measured per --interval-basis; None = the protocol's minimum",
+        help="minutes between sessions on a day, measured per --interval-basis; None = the protocol's minimum. "
+        "Less rest than the protocol's minimum is refused unless --force (then recorded as forced); checked also "
+        "without --start",
     )
     sched.add_argument(
         "--interval-basis",
@@ -142,7 +147,8 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     dose.add_argument(
         "--force",
         action="store_true",
-        help="accept a dose or schedule a safety rule refuses (recorded in the JSON, calendar and log template)",
+        help="accept a dose, schedule or raised limit (--max-pct-rmt, a shorter --min-interval-min) that a safety "
+        "rule refuses (recorded as forced in the JSON, text, calendar and log template)",
     )
     _add_custom_options(p)
     log = p.add_argument_group("session log")
