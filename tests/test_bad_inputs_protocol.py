@@ -150,6 +150,9 @@ CASES: list[tuple[str, list[str], str]] = [
     ("custom-intensity-500", [*RTMS, "--intensity-pct-rmt", "500"], "--intensity-pct-rmt 500"),
     ("custom-min-interval-negative", [*ITBS, "--sessions-per-day", "2", "--min-interval-min", "-5"], "--min-interval-min -5"),
     ("custom-max-pct-rmt-zero", [*ITBS, "--max-pct-rmt", "0"], "max_pct_rmt"),
+    ("custom-min-interval-zero", [*RTMS, "--sessions-per-day", "2", "--min-interval-min", "0"], "--min-interval-min 0 is outside tmstarget's input range"),
+    ("custom-rtms-train-over-the-table", [*CUSTOM, "--frequency-hz", "10", "--train-s", "6", "--iti-s", "30", "--trains", "10",
+                                          "--intensity-pct-rmt", "110"], "train duration (set by --train-s) 6 s exceeds the limit of 5 s"),
     # B. screening: a physician's "not cleared" is final; review dates are real
     ("override-against-not-cleared", [*SAINT, *START, "--ics", "{o}/s.ics", "--screening", "{d}/form_not_cleared.tsv", *OVERRIDE],
      "cannot overrule a physician"),
@@ -244,7 +247,7 @@ def test_custom_protocol_json_is_finite_and_ranges_are_the_library_s():
                 {"treatment_days": 0}, {"train_duration_s": -1.0}, {"sessions_per_day": 2.5}):
         kw = {"frequency_hz": 10, "train_duration_s": 4, "trains_per_session": 10, "intensity_pct_rmt": 100,
               "inter_train_interval_s": 26, "sessions_per_day": 1, "min_interval_min": 60} | bad
-        with pytest.raises(InputError, match="is out of range — give"):
+        with pytest.raises(InputError, match="is outside tmstarget's input range \\(not a safety limit\\) — give"):
             custom_protocol(**kw)
 
 

@@ -27,7 +27,7 @@ CUSTOM_RANGES: dict[str, tuple[str, float, float, bool, bool, str]] = {
     "burst_frequency_hz": ("--burst-frequency-hz", 0.0, 100.0, False, False, "Hz"),
     "sessions_per_day": ("--sessions-per-day", 1, 48, True, True, "sessions"),
     "treatment_days": ("--days", 1, 365, True, True, "days"),
-    "min_interval_min": ("--min-interval-min", 0.0, 1440.0, True, False, "min"),
+    "min_interval_min": ("--min-interval-min", 0.0, 1440.0, False, False, "min"),
     "max_pct_rmt": ("--max-pct-rmt", 0.0, 200.0, False, False, "% of measured RMT"),
 }
 
@@ -45,7 +45,9 @@ def _check_range(name: str, value: float | int | None) -> None:
     is_whole = isinstance(value, int) or (math.isfinite(number) and number.is_integer())
     inside = math.isfinite(number) and (low <= number if inclusive else low < number) and number <= high
     if not inside or (whole and not is_whole):
-        raise InputError(f"custom protocol: {shown} is out of range — give {need} ({unit})")
+        raise InputError(
+            f"custom protocol: {shown} is outside tmstarget's input range (not a safety limit) — give {need} ({unit})"
+        )
 
 
 def custom_protocol(
