@@ -124,7 +124,7 @@ def test_text_output_lists_checks_with_their_basis(capsys):
         (["--start", "2026-12-07T08:00", "--min-interval-min", "30"], ["below the protocol's 50 min"]),
         (
             ["--start", "2026-12-07T08:00", "--min-interval-min", "50", "--interval-basis", "start-to-start"],
-            ["leaves 40.1 min between sessions", "--force overrides"],
+            ["leaves 40.1 min between sessions", "add --force to override it"],
         ),
         (["--target-depth-mm", "20"], ["add --rmt"]),
         (["--rmt", "50", "--target-depth-mm", "20"], ["needs both depths"]),

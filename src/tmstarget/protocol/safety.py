@@ -34,11 +34,12 @@ from .rules import (
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "BASIS_WORDS",
     "SafetyCheck",
     "SafetyReport",
+    "ceiling_check",
     "check_gap",
     "check_safety",
-    "ceiling_check",
     "raised_limit_problem",
     "safety_problem",
 ]
@@ -277,7 +278,7 @@ def safety_problem(what: str, checks: tuple[SafetyCheck, ...] | list[SafetyCheck
     reasons = "; ".join(c.describe() for c in checks)
     return (
         f"{what} refused: {reasons} — change the dose or protocol so every rule holds (check RMT and depths), "
-        "or add --force: --force overrides (recorded in every output; research use, your responsibility)"
+        "or add --force to override (recorded as forced in every output; research use, your responsibility)"
     )
 
 

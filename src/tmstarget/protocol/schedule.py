@@ -220,8 +220,8 @@ def session_interval(protocol: Protocol, requested: float | None, basis: str, *,
             f"{protocol.key}: {ask} leaves {gap:.1f} min between sessions, below the protocol's "
             f"{protocol.min_gap_min:g} min from the end of one session to the start of the next, the envelope of "
             f"published protocols ({source}) — use "
-            f"--min-interval-min {protocol.min_gap_min:g} --interval-basis end-to-start or more, or add --force: "
-            "--force overrides (recorded in every output)"
+            f"--min-interval-min {protocol.min_gap_min:g} --interval-basis end-to-start or more, or add --force to "
+            "override it (recorded as forced in every output)"
         )
     return step, short
 
