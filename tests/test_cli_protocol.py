@@ -124,7 +124,7 @@ def test_text_output_lists_checks_with_their_basis(capsys):
         (["--start", "2026-12-07T08:00", "--min-interval-min", "30"], ["below the protocol's 50 min"]),
         (
             ["--start", "2026-12-07T08:00", "--min-interval-min", "50", "--interval-basis", "start-to-start"],
-            ["leaves 40.1 min between sessions", "--force overrides"],
+            ["leaves 40.1 min between sessions", "add --force to override it"],
         ),
         (["--target-depth-mm", "20"], ["add --rmt"]),
         (["--rmt", "50", "--target-depth-mm", "20"], ["needs both depths"]),
@@ -162,7 +162,7 @@ def test_session_log_template_and_summary(tmp_path, capsys):
     assert course["pulses_delivered"] == 49 * 1800 and course["pct_pulses_delivered"] == 98.0
     assert course["adverse_events"] == [
         {"session": 7, "event": "syncope", "severity": "moderate", "relatedness": "probable", "serious": False,
-         "action": "session stopped"}
+         "serious_as_logged": False, "seizure": False, "physician_review": False, "action": "session stopped"}
     ]
     assert course["deviations"] == [{"session": 7, "kind": "missed", "detail": "session 7 was missed", "safety": False}]
 
@@ -203,9 +203,15 @@ def test_custom_theta_burst_matches_saint_and_policy_ceiling_can_be_set(capsys):
     assert result["protocol"]["kind"] == "itbs" and result["protocol"]["derived"]["pulses_per_course"] == 90_000
     assert result["safety"]["ok"]
     _assert_one_line_error(capsys, [*argv, "--intensity-pct-rmt", "130"], "rule tbs.intensity, tmstarget policy")
-    result = run_json(capsys, [*argv, "--intensity-pct-rmt", "130", "--max-pct-rmt", "130"])
+    _assert_one_line_error(capsys, [*argv, "--intensity-pct-rmt", "110", "--max-pct-rmt", "100.5"],
+                           "rule tbs.intensity, tmstarget policy", "exceeds the limit of 100.5")
+    _assert_one_line_error(capsys, [*argv, "--intensity-pct-rmt", "130", "--max-pct-rmt", "130"],
+                           "--max-pct-rmt 130 moves the theta-burst intensity ceiling above 120 % of measured RMT",
+                           "a tmstarget policy, not a published limit", "add --force")
+    result = run_json(capsys, [*argv, "--intensity-pct-rmt", "130", "--max-pct-rmt", "130", "--force"])
     intensity = next(c for c in result["safety"]["checks"] if c["rule"] == "tbs.intensity")
     assert intensity["ok"] and intensity["limit"] == 130 and result["protocol"]["max_pct_rmt"] == 130
+    assert result["forced"] and result["safety"]["forced"] and result["safety"]["refusals"] == ["tbs.intensity"]
 
 
 @pytest.mark.parametrize(

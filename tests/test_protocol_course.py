@@ -104,3 +104,46 @@ def test_bad_adverse_event_in_the_cli_is_one_line(tmp_path, capsys):
     assert main(["protocol", "--protocol", "saint", "--session-log", str(log)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["tmstarget: error: log.tsv line 3: ae_severity = 'awful' is not allowed — use one of: mild, moderate, severe"]
+
+
+@pytest.mark.parametrize(
+    ("term", "seizure"),
+    [("generalized seizure", True), ("Tonic-clonic episode", True), ("convulsion", True), ("focal seizures", True),
+     ("epileptic fit", True), ("headache", False), ("syncope", False), ("scalp discomfort", False)],
+)
+def test_what_counts_as_a_seizure(term, seizure):
+    from tmstarget.protocol import is_seizure
+
+    assert is_seizure(term) is seizure
+
+
+def test_a_seizure_logged_mild_and_not_serious_is_serious_and_a_safety_deviation():
+    def edit(rows):
+        rows[3][8], rows[3][14:18] = "generalised seizure", ["mild", "possible", "no", "none"]
+    records = parse_session_log(_log(edit))
+    event = records[2].event
+    assert event.seizure and event.serious and event.serious_as_logged is False and event.physician_review
+    assert (3, "seizure", True) in _kinds(_log(edit), setting_pct_mso=57)
+
+
+def test_sessions_after_the_course_was_stopped_are_safety_deviations():
+    def edit(rows):
+        rows[4][8], rows[4][14:18] = "severe headache", ["severe", "probable", "no", "course stopped"]
+    kinds = _kinds(_log(edit), setting_pct_mso=57)
+    assert [s for s, k, safe in kinds if k == "after_course_stopped" and safe] == list(range(5, 11))
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        ({10: "2026-12-07T08:55"}, r"line 3: delivered_end '2026-12-07T08:55' is not after delivered_start '2026-12-07T09:00'"),
+        ({2: "2026-12-07T09:00+01:00"}, r"lines 2 and 3: planned_start '2026-12-07T08:00' \(line 2\) has no UTC offset but "
+                                        r"planned_start '2026-12-07T09:00\+01:00' \(line 3\) has one"),
+    ],
+)
+def test_the_log_is_a_timeline(cells, message):
+    def edit(rows):
+        for col, value in cells.items():
+            rows[2][col] = value
+    with pytest.raises(InputError, match=f"^log.tsv {message}"):
+        parse_session_log(_log(edit), source="log.tsv")

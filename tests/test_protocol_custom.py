@@ -17,7 +17,7 @@ def test_custom_itbs_equals_the_saint_numbers():
     assert p.kind == "itbs" and p.pulses_per_session == saint.pulses_per_session == 1800
     assert p.session_duration_s == saint.session_duration_s and p.min_gap_min == 50
     report = check_safety(p, 90)
-    assert report.ok and len(report.checks) == 7 and not report.warnings
+    assert report.ok and len(report.checks) == 8 and not report.warnings
 
 
 def test_one_train_with_bursts_is_continuous_theta_burst():

@@ -102,6 +102,7 @@ def test_saint_is_inside_the_tbs_envelope():
         ({"trains_per_session": 61}, "tbs.pulses_per_session"),
         ({"min_interval_min": 30.0}, "tbs.session_gap"),
         ({"pulses_per_burst": 4, "frequency_hz": 50.0, "train_duration_s": 2.0}, "tbs.pattern"),
+        ({"burst_frequency_hz": 10.0, "trains_per_session": 30}, "tbs.pattern"),
     ],
 )
 def test_outside_the_saint_envelope_names_the_rule(change, rule):
@@ -118,9 +119,17 @@ def test_tbs_intensity_ceiling_is_a_policy_the_protocol_sets():
     deep = compute_dose(50, 90, target_depth_mm=25, motor_depth_mm=15).pct_of_measured_rmt  # 138%
     with pytest.raises(SafetyError, match=r"\[rule tbs.intensity, tmstarget policy: "):
         check_safety(get_protocol("saint"), deep)
+    stricter = dataclasses.replace(get_protocol("saint"), max_pct_rmt=100.0)
+    with pytest.raises(SafetyError, match=r"intensity 120 % of measured RMT exceeds the limit of 100 "):
+        check_safety(stricter, 120)
+    # raising the ceiling above the policy is a refusal of its own, whatever the intensity under it
     looser = dataclasses.replace(get_protocol("saint"), max_pct_rmt=140.0)
-    check = check_safety(looser, deep).checks[0]
+    with pytest.raises(SafetyError, match=r"theta-burst intensity ceiling 140 % .* exceeds the limit of 120 .*tmstarget policy"):
+        check_safety(looser, 90)
+    report = check_safety(looser, deep, force=True)
+    check = report.checks[0]
     assert check.ok and check.limit == 140 and check.source.startswith("set to 140% by the protocol")
+    assert report.forced and report.to_dict()["refusals"] == ["tbs.intensity"]
 
 
 def test_force_is_recorded_and_reports_every_refusal():

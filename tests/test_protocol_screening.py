@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 
@@ -90,3 +91,36 @@ def test_screen_command_errors_are_one_line(tmp_path, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("tmstarget: error: ") and " — " in err[0]
+
+
+def test_a_physicians_not_cleared_cannot_be_overridden():
+    refused = parse_screening(form({"pregnancy": "unsure"}, ("Dr N", "2026-12-01", "not cleared")))
+    for required in (True, False):
+        with pytest.raises(InputError, match=r"cannot overrule a physician: .*'not cleared' by Dr N on 2026-12-01"):
+            check_screening(refused, "paper form", required=required)
+    assert check_screening(refused, None, required=False)["status"] == "not cleared"
+    with pytest.raises(InputError, match=r"the physician \(Dr N\) did not clear this participant"):
+        check_screening(refused, None)
+    waiting = parse_screening(form({"pregnancy": "unsure"}))
+    assert check_screening(waiting, "signed paper form")["override"] == "signed paper form"
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("screening_date\t2026-12-09\t\n", r"line 16: screening_date 2026-12-09 is after today \(2026-12-08\)"),
+        ("reviewed_by\tDr C\t\nreview_date\t2026-12-09\t\nreview_decision\tcleared\t\n", "review_date 2026-12-09 is after today"),
+        ("screening_date\t2026-12-05\t\nreviewed_by\tDr C\t\nreview_date\t2026-12-04\t\nreview_decision\tcleared\t\n",
+         r"line 18: review_date 2026-12-04 is before the form's screening_date 2026-12-05 \(line 16\)"),
+        ("screening_date\tyesterday\t\n", "screening_date 'yesterday' is not a date"),
+    ],
+)
+def test_dates_on_the_form_are_real(rows, message):
+    with pytest.raises(InputError, match=message):
+        parse_screening(form({"pregnancy": "x"}) + rows, source="form.tsv", today=date(2026, 12, 8))
+    same_day = "screening_date\t2026-12-08\t\nreviewed_by\tDr C\t\nreview_date\t2026-12-08\t\nreview_decision\tcleared\t\n"
+    assert parse_screening(form({"pregnancy": "x"}) + same_day, today=date(2026, 12, 8)).status == "cleared"
+
+
+def test_template_carries_the_form_date_row():
+    assert "\nscreening_date\t\t\t" in screening_template()

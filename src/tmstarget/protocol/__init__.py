@@ -16,12 +16,20 @@ Research use; not a medical device.
 """
 
 from .course import CourseSummary, Deviation, check_course_log, summarize_course
-from .custom import custom_protocol
-from .dose import DEFAULT_GRADIENT, DEPTH_GRADIENTS, Dose, compute_dose, depth_adjusted_mt, resolve_gradient
+from .custom import CUSTOM_RANGES, custom_protocol
+from .dose import (
+    DEFAULT_GRADIENT,
+    DEPTH_GRADIENTS,
+    Dose,
+    check_intensity,
+    compute_dose,
+    depth_adjusted_mt,
+    resolve_gradient,
+)
 from .files import check_writable, write_atomic
 from .protocols import INTERVAL_BASES, PROTOCOLS, Protocol, get_protocol
 from .rules import RULES, SINGLE_TRAIN_LIMITS_S, TBS_ENVELOPE, SafetyRule
-from .safety import SafetyCheck, SafetyReport, check_gap, check_safety
+from .safety import SafetyCheck, SafetyReport, ceiling_check, check_gap, check_safety
 from .schedule import (
     ClinicHours,
     Schedule,
@@ -30,6 +38,7 @@ from .schedule import (
     parse_clinic_hours,
     plan_schedule,
     schedule_to_ics,
+    session_interval,
 )
 from .screening import SCREENING_ITEMS, ScreeningResult, check_screening, parse_screening, screening_template
 from .sessionlog import (
@@ -41,6 +50,7 @@ from .sessionlog import (
     AdverseEvent,
     SessionRecord,
     format_session_log,
+    is_seizure,
     parse_session_log,
     planned_records,
 )
@@ -58,6 +68,7 @@ __all__ = [
     "AE_RELATEDNESS",
     "AE_SEVERITIES",
     "AdverseEvent",
+    "CUSTOM_RANGES",
     "ClinicHours",
     "CourseSummary",
     "DEFAULT_GRADIENT",
@@ -83,8 +94,10 @@ __all__ = [
     "SessionRecord",
     "TBS_ENVELOPE",
     "Trials",
+    "ceiling_check",
     "check_course_log",
     "check_gap",
+    "check_intensity",
     "check_safety",
     "check_screening",
     "check_writable",
@@ -93,6 +106,7 @@ __all__ = [
     "depth_adjusted_mt",
     "format_session_log",
     "get_protocol",
+    "is_seizure",
     "parse_clinic_days",
     "parse_clinic_hours",
     "parse_screening",
@@ -105,6 +119,7 @@ __all__ = [
     "resolve_gradient",
     "schedule_to_ics",
     "screening_template",
+    "session_interval",
     "summarize_course",
     "write_atomic",
 ]

@@ -4,7 +4,8 @@
 protocol and the safety rules and lists every deviation: missed and partial sessions, a rest between
 sessions shorter than the protocol's (measured from the recorded end, or the start plus the planned
 session length when no end was recorded), more sessions or pulses in a day than planned, a stimulator
-setting other than the planned dose, late starts.
+setting other than the planned dose, late starts, every seizure (always serious, flagged for a physician
+whatever was typed), and every session given after an adverse event whose action stopped the course.
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ class CourseSummary:
             parts.append(
                 "Adverse events: "
                 + "; ".join(
-                    f"#{e.session} {e.term} ({e.severity}, {e.relatedness}{', SERIOUS' if e.serious else ''})"
+                    f"#{e.session} {e.term} ({e.severity}, {e.relatedness}{', SERIOUS' if e.serious else ''}"
+                    f"{', SEIZURE: physician review' if e.seizure else ''}"
+                    f"{', course stopped' if e.action == 'course stopped' else ''})"
                     for e in self.adverse_events
                 )
                 + "."
@@ -142,7 +145,9 @@ class Deviation:
     session : int or None
         The session concerned (None for a whole day).
     kind : str
-        ``missed``, ``partial``, ``short_gap``, ``sessions_per_day``, ``pulses_per_day``, ``setting``, ``late``.
+        ``missed``, ``partial``, ``short_gap``, ``sessions_per_day``, ``pulses_per_day``, ``setting``, ``late``,
+        ``seizure`` (always a safety deviation, for a physician's review) and ``after_course_stopped`` (a session
+        given after an adverse event whose action was ``course stopped``).
     detail : str
         One sentence naming the value and the limit.
     safety : bool
@@ -185,6 +190,54 @@ def _gap_deviations(given: list[SessionRecord], protocol: Protocol) -> list[Devi
                 )
             )
     return out
+
+
+def _seizure_deviations(records: list[SessionRecord] | tuple[SessionRecord, ...]) -> list[Deviation]:
+    """Every seizure, whatever severity and seriousness were typed: a safety deviation for a physician."""
+    out = []
+    for r in records:
+        e = r.event
+        if e is None or not e.seizure:
+            continue
+        typed = f"logged {e.severity}, {'serious' if e.serious_as_logged else 'not serious'}"
+        out.append(
+            Deviation(
+                r.session,
+                "seizure",
+                f"session {r.session}: seizure ({e.term!r}; {typed}) — a seizure is always a serious adverse event; "
+                "a physician must review it before any further session",
+                safety=True,
+            )
+        )
+    return out
+
+
+def _after_stop_deviations(records: list[SessionRecord] | tuple[SessionRecord, ...]) -> list[Deviation]:
+    """Sessions given after the first adverse event whose action stopped the course.
+
+    "After" is by delivered start when both sessions recorded one, else by session number.
+    """
+    stops = [r for r in records if r.event is not None and r.event.action == "course stopped"]
+    if not stops:
+        return []
+    stop = stops[0]
+
+    def after(r: SessionRecord) -> bool:
+        if r.delivered_start is not None and stop.delivered_start is not None:
+            return r.delivered_start > stop.delivered_start
+        return r.session > stop.session
+
+    return [
+        Deviation(
+            r.session,
+            "after_course_stopped",
+            f"session {r.session} was given after the course was stopped at session {stop.session} "
+            f"(adverse event {stop.adverse_event!r}, ae_action course stopped)",
+            safety=True,
+        )
+        for r in _given(records)
+        if r.session != stop.session and after(r)
+    ]
 
 
 def _day_deviations(given: list[SessionRecord], protocol: Protocol) -> list[Deviation]:
@@ -269,5 +322,7 @@ def check_course_log(
                     out.append(Deviation(r.session, "late", f"session {r.session} started {late:.0f} min late"))
     given = _given(records)
     out += _gap_deviations(given, protocol)
+    out += _seizure_deviations(records)
+    out += _after_stop_deviations(records)
     out.sort(key=lambda d: (d.session is None, d.session or 0))
     return tuple(out + _day_deviations(given, protocol))

@@ -6,10 +6,48 @@ derived number and every safety rule applies to them unchanged.
 
 from __future__ import annotations
 
+import math
+
 from ..exceptions import InputError
 from .protocols import Protocol
 
-__all__ = ["custom_protocol"]
+__all__ = ["CUSTOM_RANGES", "custom_protocol"]
+
+#: The range each number of a custom protocol must lie in: parameter -> (option, low, high, low inclusive,
+#: whole number, unit). These are plausibility ranges of the input (a stimulator, a clock, a course), wider
+#: than the safety rules, which still apply inside them (and can only be overridden with --force); they keep
+#: every derived number (pulses, durations, intervals) finite.
+CUSTOM_RANGES: dict[str, tuple[str, float, float, bool, bool, str]] = {
+    "frequency_hz": ("--frequency-hz", 0.0, 1000.0, False, False, "Hz"),
+    "train_duration_s": ("--train-s", 0.0, 3600.0, False, False, "s"),
+    "trains_per_session": ("--trains", 1, 10_000, True, True, "trains"),
+    "intensity_pct_rmt": ("--intensity-pct-rmt", 0.0, 200.0, False, False, "% RMT"),
+    "inter_train_interval_s": ("--iti-s", 0.0, 3600.0, True, False, "s"),
+    "pulses_per_burst": ("--pulses-per-burst", 1, 10, True, True, "pulses"),
+    "burst_frequency_hz": ("--burst-frequency-hz", 0.0, 100.0, False, False, "Hz"),
+    "sessions_per_day": ("--sessions-per-day", 1, 48, True, True, "sessions"),
+    "treatment_days": ("--days", 1, 365, True, True, "days"),
+    "min_interval_min": ("--min-interval-min", 0.0, 1440.0, False, False, "min"),
+    "max_pct_rmt": ("--max-pct-rmt", 0.0, 200.0, False, False, "% of measured RMT"),
+}
+
+
+def _check_range(name: str, value: float | int | None) -> None:
+    """Refuse a number outside :data:`CUSTOM_RANGES` (or not finite, or not whole where a count is needed)."""
+    if value is None:
+        return
+    option, low, high, inclusive, whole, unit = CUSTOM_RANGES[name]
+    shown = f"{option} {value:g}" if isinstance(value, float) else f"{option} {value}"
+    need = f"a whole number from {low:g} to {high:g}" if whole else (
+        f"a number {'>=' if inclusive else '>'} {low:g} and <= {high:g}"
+    )
+    number = float(value)
+    is_whole = isinstance(value, int) or (math.isfinite(number) and number.is_integer())
+    inside = math.isfinite(number) and (low <= number if inclusive else low < number) and number <= high
+    if not inside or (whole and not is_whole):
+        raise InputError(
+            f"custom protocol: {shown} is outside tmstarget's input range (not a safety limit) — give {need} ({unit})"
+        )
 
 
 def custom_protocol(
@@ -61,8 +99,24 @@ def custom_protocol(
     Raises
     ------
     InputError
-        For a missing pause, an unknown kind or numbers that do not make whole trains.
+        For a number outside its range (:data:`CUSTOM_RANGES`; never NaN or infinite), a missing or zero pause
+        between trains, an unknown kind or numbers that do not make whole trains.
     """
+    numbers = {
+        "frequency_hz": frequency_hz,
+        "train_duration_s": train_duration_s,
+        "trains_per_session": trains_per_session,
+        "intensity_pct_rmt": intensity_pct_rmt,
+        "inter_train_interval_s": inter_train_interval_s,
+        "pulses_per_burst": pulses_per_burst,
+        "burst_frequency_hz": burst_frequency_hz,
+        "sessions_per_day": sessions_per_day,
+        "treatment_days": treatment_days,
+        "min_interval_min": min_interval_min,
+        "max_pct_rmt": max_pct_rmt,
+    }
+    for name, value in numbers.items():
+        _check_range(name, value)
     bursts = pulses_per_burst is not None or burst_frequency_hz is not None
     if kind is None:
         kind = ("ctbs" if trains_per_session == 1 else "itbs") if bursts else "rtms"
@@ -82,6 +136,12 @@ def custom_protocol(
         if trains_per_session > 1:
             raise InputError(f"{trains_per_session} trains need the pause between them — add --iti-s SECONDS")
         inter_train_interval_s = 0.0
+    elif trains_per_session > 1 and inter_train_interval_s == 0:
+        raise InputError(
+            f"--iti-s 0 joins the {trains_per_session} trains into one train of "
+            f"{trains_per_session * train_duration_s:g} s, which the train-duration rules would not see — give the "
+            "pause between trains (> 0 s), or describe one train (--trains 1 --train-s SECONDS)"
+        )
     return Protocol(
         key="custom",
         name=f"Custom {'theta burst' if tbs else f'{frequency_hz:g} Hz rTMS'} ({kind})",

@@ -29,7 +29,15 @@ from ..exceptions import InputError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_GRADIENT", "DEPTH_GRADIENTS", "Dose", "compute_dose", "depth_adjusted_mt", "resolve_gradient"]
+__all__ = [
+    "DEFAULT_GRADIENT",
+    "DEPTH_GRADIENTS",
+    "Dose",
+    "check_intensity",
+    "compute_dose",
+    "depth_adjusted_mt",
+    "resolve_gradient",
+]
 
 #: Coil-to-cortex gradients of motor threshold, % MSO per mm, by source.
 DEPTH_GRADIENTS: dict[str, float] = {"stokes2005": 3.0, "stokes2007": 2.8, "stokes2013": 2.7}
@@ -69,6 +77,19 @@ def _check_pct(value: float, name: str, low: float, high: float, fix: str) -> fl
     if not (math.isfinite(value) and low < value <= high):
         raise InputError(f"{name} = {value:g} is outside ({low:g}, {high:g}] — {fix}")
     return value
+
+
+def check_intensity(intensity_pct_rmt: float) -> float:
+    """The prescribed intensity, % of motor threshold, checked to lie in (0, 200] (also without an RMT).
+
+    Raises
+    ------
+    InputError
+        For a value outside (0, 200] or not finite.
+    """
+    return _check_pct(
+        intensity_pct_rmt, "intensity", 0, 200, "give --intensity-pct-rmt as % of motor threshold, e.g. 90 or 120"
+    )
 
 
 def _check_depth(value: float, name: str) -> float:
@@ -191,9 +212,7 @@ def compute_dose(
         For out-of-range values or only one of the two depths.
     """
     rmt = _check_pct(rmt_pct_mso, "resting motor threshold", 0, 100, "give --rmt in % of maximum stimulator output")
-    pct = _check_pct(
-        intensity_pct_rmt, "intensity", 0, 200, "give --intensity-pct-rmt as % of motor threshold, e.g. 90 or 120"
-    )
+    pct = check_intensity(intensity_pct_rmt)
     if (target_depth_mm is None) != (motor_depth_mm is None):
         raise InputError("depth correction needs both depths — give --target-depth-mm and --motor-depth-mm, or neither")
     k: float | None = None

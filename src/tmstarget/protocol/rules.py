@@ -11,7 +11,8 @@ Three kinds of basis, stated on every rule and in every check (``basis``):
     envelope of published experience, not a proven limit.
 ``tmstarget policy``
     A choice made by this tool where no published limit exists (the theta-burst intensity ceiling, the
-    theta-burst pattern, the table's edges). The protocol (or ``--max-pct-rmt``) sets it.
+    theta-burst pattern, the table's edges). A protocol (or ``--max-pct-rmt``) may make the intensity
+    ceiling stricter; raising it above the policy is itself a refusal unless ``--force``.
 
 A rule whose ``action`` is ``refuse`` stops a dose unless ``--force``; ``warn`` only reports.
 """
@@ -162,30 +163,31 @@ _RULE_LIST = (
     ),
     SafetyRule(
         "rtms.pulses_per_session",
-        "more pulses in a session than the FDA-cleared 10 Hz protocol is outside published routine practice",
+        "more pulses in a session than the FDA-cleared 10 Hz protocol is outside published routine practice; "
+        "reported, not refused (a 10 Hz number: slow 1 Hz sessions within the single-train table can exceed it)",
         "published protocol",
         OREARDON_2007,
         action="warn",
     ),
     SafetyRule(
         "rtms.sessions_per_day",
-        "more than one conventional rTMS session a day has no consensus limit; reported, not refused",
+        "more than one conventional rTMS session a day is outside the envelope of the published daily protocol "
+        "and leaves the rest between sessions unchecked; refused unless --force (no consensus limit exists)",
         "published protocol",
         f"{OREARDON_2007}; {ROSSI_2021} (no consensus limit on sessions per day)",
-        action="warn",
     ),
     SafetyRule(
         "tbs.intensity",
-        "theta burst above the protocol's ceiling (120% of measured RMT unless the protocol or --max-pct-rmt "
-        "sets another) is refused; no published TBS safety limit exists",
+        "theta burst above 120% of measured RMT is refused; no published TBS safety limit exists. A protocol "
+        "or --max-pct-rmt may lower the ceiling; raising it above 120% is itself refused unless --force",
         "tmstarget policy",
         f"no consensus TBS table exists ({ROSSI_2021}); TBS studies reviewed by {OBERMAN_2011} were mostly at or "
         f"below 100% RMT / 80% AMT; the highest intensity in a large depression trial is 120% RMT ({BLUMBERGER_2018})",
     ),
     SafetyRule(
         "tbs.pattern",
-        "theta burst with more than 3 pulses per burst or an intra-burst rate above 50 Hz is outside the "
-        "pattern of published safety data",
+        "theta burst with more than 3 pulses per burst, an intra-burst rate above 50 Hz or bursts repeated "
+        "faster than 5 Hz (theta) is outside the pattern of published safety data",
         "tmstarget policy",
         f"{HUANG_2005}; the pattern of the studies reviewed by {OBERMAN_2011}",
     ),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..exceptions import SafetyError
@@ -34,12 +34,22 @@ from .rules import (
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "BASIS_WORDS",
     "SafetyCheck",
     "SafetyReport",
+    "ceiling_check",
     "check_gap",
     "check_safety",
+    "raised_limit_problem",
     "safety_problem",
 ]
+
+#: How each basis reads in a refusal: a published limit, or a tool policy (said wherever one applies).
+BASIS_WORDS = {
+    "consensus": "a published consensus limit",
+    "published protocol": "the envelope of published protocols",
+    "tmstarget policy": "a tmstarget policy, not a published limit",
+}
 
 _RTMS_MAX_PULSES_PER_SESSION = 3000.0  # O'Reardon et al. 2007, FDA-cleared 10 Hz protocol
 _RTMS_MAX_SESSIONS_PER_DAY = 1.0
@@ -63,6 +73,7 @@ class SafetyCheck:
     bound: str = "max"
     strict: bool = False
     action: str = "refuse"
+    option: str = ""
 
     @classmethod
     def of(cls, rule: SafetyRule, name: str, value: float, limit: float, unit: str, **kw: Any) -> SafetyCheck:
@@ -86,8 +97,9 @@ class SafetyCheck:
             relation = "at or below" if self.strict else "below"
         else:
             relation = "at or above" if self.strict else "exceeds"
+        given = f" (set by {self.option})" if self.option else ""
         return (
-            f"{self.name} {self.value:g} {self.unit} {relation} the limit of {self.limit:g} {self.unit} "
+            f"{self.name}{given} {self.value:g} {self.unit} {relation} the limit of {self.limit:g} {self.unit} "
             f"[rule {self.rule}, {self.basis}: {self.source}]"
         )
 
@@ -222,13 +234,34 @@ def check_gap(protocol: Protocol, gap_min: float | None) -> SafetyCheck | None:
     return SafetyCheck.of(RULES["tbs.session_gap"], "gap between sessions", gap_min, limit, unit, bound="min")
 
 
+def ceiling_check(protocol: Protocol) -> SafetyCheck | None:
+    """The protocol's own theta-burst intensity ceiling against the tmstarget policy (None when not raised).
+
+    A ceiling above :data:`~tmstarget.protocol.rules.TBS_DEFAULT_MAX_PCT_RMT` (``--max-pct-rmt``) opens a gate: it
+    is a refusal of its own, so raising the ceiling needs ``--force`` and is then recorded as forced, whatever
+    intensity is given under it. A lower ceiling only makes the check stricter.
+    """
+    if not protocol.is_tbs or protocol.max_pct_rmt is None or protocol.max_pct_rmt <= TBS_DEFAULT_MAX_PCT_RMT:
+        return None
+    return SafetyCheck.of(
+        RULES["tbs.intensity"], "theta-burst intensity ceiling", protocol.max_pct_rmt, TBS_DEFAULT_MAX_PCT_RMT,
+        "% of measured RMT",
+    )
+
+
 def _tbs_checks(protocol: Protocol, pct: float) -> list[SafetyCheck]:
     ceiling = protocol.max_pct_rmt if protocol.max_pct_rmt is not None else TBS_DEFAULT_MAX_PCT_RMT
     rule = RULES["tbs.intensity"]
     source = rule.source if protocol.max_pct_rmt is None else f"set to {ceiling:g}% by the protocol; {rule.source}"
     checks = [SafetyCheck.of(rule, "intensity", pct, ceiling, "% of measured RMT", source=source)]
+    raised = ceiling_check(protocol)
+    if raised is not None:
+        checks.append(raised)
     checks.append(SafetyCheck.of(RULES["tbs.pattern"], "pulses per burst", protocol.pulses_per_burst, 3, "pulses"))
     checks.append(SafetyCheck.of(RULES["tbs.pattern"], "intra-burst frequency", protocol.frequency_hz, 50, "Hz"))
+    checks.append(
+        SafetyCheck.of(RULES["tbs.pattern"], "burst frequency", protocol.burst_frequency_hz or 0.0, 5, "Hz")
+    )
     values = {
         "tbs.pulses_per_session": ("pulses per session", protocol.pulses_per_session),
         "tbs.pulses_per_day": ("pulses per day", protocol.pulses_per_day),
@@ -244,8 +277,28 @@ def safety_problem(what: str, checks: tuple[SafetyCheck, ...] | list[SafetyCheck
     """The refusal message for failed checks: each rule, value, limit and source, and how to proceed."""
     reasons = "; ".join(c.describe() for c in checks)
     return (
-        f"{what} refused: {reasons} — change the dose or protocol so every rule holds (check RMT and depths); "
-        "--force overrides (recorded in every output; research use, your responsibility)"
+        f"{what} refused: {reasons} — change the dose or protocol so every rule holds (check RMT and depths), "
+        "or add --force to override (recorded as forced in every output; research use, your responsibility)"
+    )
+
+
+def raised_limit_problem(option: str, check: SafetyCheck, fix: str) -> str:
+    """The refusal of an option that moves a safety limit: the option, the limit, its basis and source, the fix.
+
+    Parameters
+    ----------
+    option : str
+        The option as typed, e.g. ``--max-pct-rmt 250``.
+    check : SafetyCheck
+        The failed check of the limit the option moves (its value is the option's).
+    fix : str
+        How to stay within the limit, e.g. ``use --max-pct-rmt 120 or less``.
+    """
+    bound = "above" if check.bound == "max" else "below"
+    return (
+        f"{option} moves the {check.name} {bound} {check.limit:g} {check.unit}, {BASIS_WORDS[check.basis]} "
+        f"[rule {check.rule}: {check.source}] — {fix}, or add --force to override it "
+        "(recorded as forced in every output; research use, your responsibility)"
     )
 
 
@@ -255,6 +308,7 @@ def check_safety(
     *,
     gap_min: float | None = None,
     force: bool = False,
+    options: dict[str, str] | None = None,
 ) -> SafetyReport:
     """Check a protocol at a given intensity against every rule that applies to it.
 
@@ -268,6 +322,9 @@ def check_safety(
         Planned minutes from the end of one session to the start of the next (default: the protocol's).
     force : bool
         Return the report with its refusals instead of raising (the override is logged and recorded).
+    options : dict, optional
+        Check name -> the option(s) that set its value (e.g. ``{"sessions per day": "--sessions-per-day"}``), named
+        in refusals so the user knows which option to change or --force.
 
     Returns
     -------
@@ -284,6 +341,8 @@ def check_safety(
     gap = check_gap(protocol, gap_min)
     if gap is not None:
         checks.append(gap)
+    if options:
+        checks = [replace(c, option=options[c.name]) if c.name in options else c for c in checks]
     report = SafetyReport(protocol.key, pct, tuple(checks), force=bool(force))
     if report.refusals:
         if not force:

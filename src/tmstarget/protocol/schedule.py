@@ -33,6 +33,7 @@ __all__ = [
     "parse_clinic_hours",
     "plan_schedule",
     "schedule_to_ics",
+    "session_interval",
 ]
 
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -166,8 +167,28 @@ class Schedule:
         }
 
 
-def _interval_min(protocol: Protocol, requested: float | None, basis: str, force: bool) -> tuple[float, bool]:
-    """Minutes between session starts (whole minutes, rounded up) and whether a short rest was forced."""
+def session_interval(protocol: Protocol, requested: float | None, basis: str, *, force: bool = False) -> tuple[float, bool]:
+    """Minutes between session starts (whole minutes, rounded up) and whether a short rest was forced.
+
+    Parameters
+    ----------
+    protocol : Protocol
+        Its session length and minimum rest (``min_gap_min``) apply.
+    requested : float or None
+        The interval asked for (``--min-interval-min``), measured per ``basis``; None = the protocol's minimum.
+    basis : {"end_to_start", "start_to_start"}
+        How ``requested`` is measured.
+    force : bool
+        Accept a rest below the protocol's minimum (returned as forced).
+
+    Raises
+    ------
+    InputError
+        An interval that is not a time, or shorter than a session (sessions would overlap).
+    SafetyError
+        A rest below the protocol's minimum without ``force``; the message names the option, the minimum
+        and its basis.
+    """
     if basis not in INTERVAL_BASES:
         raise InputError(f"interval basis {basis!r} is unknown — use one of {', '.join(INTERVAL_BASES)}")
     duration_min = protocol.session_duration_s / 60.0
@@ -175,8 +196,11 @@ def _interval_min(protocol: Protocol, requested: float | None, basis: str, force
         step = protocol.min_start_to_start_min
     else:
         value = float(requested)
-        if not (math.isfinite(value) and value >= 0):
-            raise InputError(f"{protocol.key}: interval {value:g} min is not a time — give minutes >= 0")
+        if not (math.isfinite(value) and 0 <= value <= 1440):
+            raise InputError(
+                f"{protocol.key}: --min-interval-min {value:g} is not a time between sessions — give minutes from 0 "
+                "to 1440"
+            )
         step = duration_min + value if basis == "end_to_start" else value
         if step < duration_min - 1e-9:
             raise InputError(
@@ -187,12 +211,17 @@ def _interval_min(protocol: Protocol, requested: float | None, basis: str, force
     gap = step - duration_min
     short = gap < protocol.min_gap_min - 1e-6
     if short and not force:
-        ask = f"{value:g} min {basis.replace('_', '-')}" if requested is not None else "the requested interval"
+        ask = (
+            f"--min-interval-min {value:g} ({basis.replace('_', '-')})" if requested is not None
+            else f"--interval-basis {basis.replace('_', '-')}"
+        )
+        source = "; ".join(protocol.references[:1]) or protocol.name
         raise SafetyError(
             f"{protocol.key}: {ask} leaves {gap:.1f} min between sessions, below the protocol's "
-            f"{protocol.min_gap_min:g} min from the end of one session to the start of the next — use "
-            f"--min-interval-min {protocol.min_gap_min:g} --interval-basis end-to-start or more; "
-            "--force overrides (recorded in every output)"
+            f"{protocol.min_gap_min:g} min from the end of one session to the start of the next, the envelope of "
+            f"published protocols ({source}) — use "
+            f"--min-interval-min {protocol.min_gap_min:g} --interval-basis end-to-start or more, or add --force to "
+            "override it (recorded as forced in every output)"
         )
     return step, short
 
@@ -238,7 +267,7 @@ def plan_schedule(
     """
     hours = hours or ClinicHours()
     basis = protocol.interval_basis if interval_basis is None else interval_basis.replace("-", "_")
-    interval, forced = _interval_min(protocol, min_interval_min, basis, force)
+    interval, forced = session_interval(protocol, min_interval_min, basis, force=force)
     step = timedelta(minutes=interval)
     duration = timedelta(seconds=protocol.session_duration_s)
     t0 = start.time().replace(tzinfo=None)

@@ -10,9 +10,14 @@ contraindication but that the risk/benefit ratio must be balanced by the princip
 treating physician: every "yes" is therefore flagged for a physician's review, and a course can only be
 scheduled when no item is flagged or a physician has cleared it.
 
-The form is a TSV with columns ``item``, ``answer`` (yes/no) and ``details``; the review is recorded in
-three more rows: ``reviewed_by`` (name), ``review_date`` (YYYY-MM-DD) and ``review_decision``
-(``cleared`` or ``not cleared``), with the value in the ``answer`` column.
+The form is a TSV with columns ``item``, ``answer`` (yes/no) and ``details``; the date the form was filled
+in may be given in a ``screening_date`` row (YYYY-MM-DD; optional, older forms lack it), and the review is
+recorded in three more rows: ``reviewed_by`` (name), ``review_date`` (YYYY-MM-DD) and ``review_decision``
+(``cleared`` or ``not cleared``), with the value in the ``answer`` column. Dates are checked: none may lie
+after today, and a review cannot predate the form it reviews.
+
+A physician's ``not cleared`` is final for scheduling: ``--screening-override`` (for a form that is
+missing, on paper or awaiting review) never overrules it.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ SCREENING_ITEMS: dict[str, str] = {
     "previous_tms_problems": "Had TMS before with any problem?",
     "previous_mri_problems": "Had MRI before with any problem?",
 }
+_FORM_DATE = "screening_date"
 _REVIEW = ("reviewed_by", "review_date", "review_decision")
 _DECISIONS = ("cleared", "not cleared")
 
@@ -63,6 +69,7 @@ class ScreeningResult:
     reviewed_by: str
     review_date: date | None
     review_decision: str
+    screening_date: date | None = None
 
     @property
     def flags(self) -> tuple[str, ...]:
@@ -91,6 +98,7 @@ class ScreeningResult:
             "flags": [
                 {"item": k, "question": SCREENING_ITEMS[k], "details": self.details.get(k, "")} for k in self.flags
             ],
+            "screening_date": self.screening_date.isoformat() if self.screening_date else None,
             "reviewed_by": self.reviewed_by or None,
             "review_date": self.review_date.isoformat() if self.review_date else None,
             "review_decision": self.review_decision or None,
@@ -99,14 +107,32 @@ class ScreeningResult:
 
 
 def screening_template() -> str:
-    """An empty form: every item with blank answer and details, then the three review rows."""
+    """An empty form: every item with blank answer and details, the form's date, then the three review rows."""
     rows = ["item\tanswer\tdetails\tquestion"]
     rows += [f"{k}\t\t\t{q}" for k, q in SCREENING_ITEMS.items()]
+    rows += [f"{_FORM_DATE}\t\t\tdate the form was filled in, YYYY-MM-DD"]
     rows += [f"{k}\t\t\t" for k in _REVIEW]
     return "\n".join(rows) + "\n"
 
 
-def parse_screening(text: str, *, source: str = "screening form") -> ScreeningResult:
+def _date(source: str, key: str, value: tuple[str, str, int], today: date) -> date | None:
+    """A date row's value (None when empty), refused when it is not a date or lies after ``today``."""
+    raw, _, line = value
+    if not raw:
+        return None
+    try:
+        when = date.fromisoformat(raw)
+    except ValueError:
+        raise InputError(f"{source} line {line}: {key} {raw!r} is not a date — use YYYY-MM-DD") from None
+    if when > today:
+        raise InputError(
+            f"{source} line {line}: {key} {when.isoformat()} is after today ({today.isoformat()}) — "
+            f"give the date the {'form was filled in' if key == _FORM_DATE else 'physician reviewed the form'}"
+        )
+    return when
+
+
+def parse_screening(text: str, *, source: str = "screening form", today: date | None = None) -> ScreeningResult:
     """Parse and validate a completed form.
 
     Parameters
@@ -115,6 +141,8 @@ def parse_screening(text: str, *, source: str = "screening form") -> ScreeningRe
         The TSV content (columns ``item``, ``answer``, optional ``details``).
     source : str
         Name used in error messages (e.g. the file name).
+    today : datetime.date, optional
+        The date dates are checked against (default: today's date).
 
     Returns
     -------
@@ -125,7 +153,8 @@ def parse_screening(text: str, *, source: str = "screening form") -> ScreeningRe
     ------
     InputError
         Missing columns, unknown or repeated items, unanswered items, answers other than yes/no, a review
-        decision without reviewer and date, or a bad date; the message names the line.
+        decision without reviewer and date, a bad date, a date after today, or a review dated before the
+        form's ``screening_date``; the message names the line.
     """
     reader = csv.DictReader(io.StringIO(text), delimiter="\t")
     header = [h.strip() for h in (reader.fieldnames or [])]
@@ -140,7 +169,7 @@ def parse_screening(text: str, *, source: str = "screening form") -> ScreeningRe
         key = (row.get("item") or "").strip()
         if not key:
             continue
-        if key not in SCREENING_ITEMS and key not in _REVIEW:
+        if key not in SCREENING_ITEMS and key not in _REVIEW and key != _FORM_DATE:
             raise InputError(f"{source} line {line}: item {key!r} is unknown — keep the items of the template")
         if key in values:
             raise InputError(f"{source} lines {values[key][2]} and {line}: item {key!r} appears twice — keep one row")
@@ -156,14 +185,15 @@ def parse_screening(text: str, *, source: str = "screening form") -> ScreeningRe
     reviewer, when, decision = (values.get(k, ("", "", 0)) for k in _REVIEW)
     if decision[0] and decision[0].lower() not in _DECISIONS:
         raise InputError(f"{source} line {decision[2]}: review_decision {decision[0]!r} — use cleared or not cleared")
-    review_date = None
-    if when[0]:
-        try:
-            review_date = date.fromisoformat(when[0])
-        except ValueError:
-            raise InputError(
-                f"{source} line {when[2]}: review_date {when[0]!r} is not a date — use YYYY-MM-DD"
-            ) from None
+    today = date.today() if today is None else today
+    form_date = _date(source, _FORM_DATE, values.get(_FORM_DATE, ("", "", 0)), today)
+    review_date = _date(source, "review_date", when, today)
+    if form_date and review_date and review_date < form_date:
+        raise InputError(
+            f"{source} line {when[2]}: review_date {review_date.isoformat()} is before the form's screening_date "
+            f"{form_date.isoformat()} (line {values[_FORM_DATE][2]}) — a form cannot be reviewed before it was "
+            "filled in; correct either date"
+        )
     if decision[0] and not (reviewer[0] and review_date):
         raise InputError(f"{source}: a review decision needs reviewed_by and review_date — add who reviewed and when")
     return ScreeningResult(
@@ -172,10 +202,11 @@ def parse_screening(text: str, *, source: str = "screening form") -> ScreeningRe
         reviewer[0],
         review_date,
         decision[0].lower(),
+        form_date,
     )
 
 
-def check_screening(result: ScreeningResult | None, override: str | None) -> dict[str, Any]:
+def check_screening(result: ScreeningResult | None, override: str | None, *, required: bool = True) -> dict[str, Any]:
     """Whether a course may be scheduled: a form that allows it, or an explicit override with its reason.
 
     Parameters
@@ -183,7 +214,11 @@ def check_screening(result: ScreeningResult | None, override: str | None) -> dic
     result : ScreeningResult or None
         The parsed form (None when no form was given).
     override : str or None
-        The reason given to schedule without a clearing form (recorded in every output).
+        The reason given to schedule without a clearing form (recorded in every output). It may stand in for a
+        missing form or one awaiting review, never for a physician's ``not cleared``.
+    required : bool
+        True when a course is being scheduled (calendar, log template): refuse unless the form or an override
+        allows it. False only reports the status.
 
     Returns
     -------
@@ -193,23 +228,32 @@ def check_screening(result: ScreeningResult | None, override: str | None) -> dic
     Raises
     ------
     InputError
-        When scheduling is not allowed and no override reason was given.
+        When scheduling is required but not allowed and no override reason was given; when the override is
+        blank; when an override is given against a physician's ``not cleared``.
     """
     out = result.to_dict() if result is not None else {"status": "missing", "allows_scheduling": False, "flags": []}
     if override is not None and not override.strip():
         raise InputError(
             "--screening-override needs a reason — e.g. --screening-override 'form on paper, signed by Dr X'"
         )
+    if override is not None and result is not None and result.status == "not cleared":
+        raise InputError(
+            f"--screening-override cannot overrule a physician: the form's review_decision is 'not cleared' by "
+            f"{result.reviewed_by} on {result.review_date.isoformat() if result.review_date else 'an unknown date'} — "
+            "do not schedule this participant; only a new review recorded on the form (review_decision cleared) "
+            "can change it"
+        )
     out["override"] = override.strip() if override else None
-    if not out["allows_scheduling"] and not override:
+    if required and not out["allows_scheduling"] and not override:
         flags = ", ".join(f["item"] for f in out["flags"])
         why = {
             "missing": "no screening form was given",
             "needs review": f"flagged items need a physician's review ({flags})",
-            "not cleared": "the physician did not clear this participant",
+            "not cleared": f"the physician ({out.get('reviewed_by')}) did not clear this participant",
         }[out["status"]]
         raise InputError(
             f"cannot schedule the course: {why} — pass a completed form with --screening FILE "
-            "(see 'tmstarget screen --template'), or --screening-override REASON (recorded in every output)"
+            "(see 'tmstarget screen --template'), or --screening-override REASON (recorded in every output; "
+            "never against a physician's 'not cleared')"
         )
     return out

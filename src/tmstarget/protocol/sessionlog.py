@@ -17,13 +17,19 @@ all = delivered, fewer = partial. An explicit status must agree with ``pulses_de
 ``adverse_event`` is the adverse event's term (free text, empty when none occurred); with a term,
 ``ae_severity`` (mild, moderate, severe), ``ae_relatedness`` (not related, unlikely, possible, probable,
 definite), ``ae_serious`` (yes/no) are required and ``ae_action`` (none, paused, intensity reduced,
-session stopped, course stopped, treated) defaults to none.
+session stopped, course stopped, treated) defaults to none. A seizure (a term naming a seizure,
+convulsion, tonic-clonic or epileptic event) is always serious and flagged for a physician's review,
+whatever severity and seriousness were typed.
+
+The log is checked as a timeline: every time is comparable with every other (all with a UTC offset, or
+all without), and a session that records its end ended after it started.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +47,7 @@ __all__ = [
     "LOG_COLUMNS",
     "STATUSES",
     "SessionRecord",
+    "is_seizure",
     "format_session_log",
     "parse_session_log",
     "planned_records",
@@ -71,12 +78,24 @@ AE_SEVERITIES = ("mild", "moderate", "severe")
 AE_RELATEDNESS = ("not related", "unlikely", "possible", "probable", "definite")
 AE_ACTIONS = ("none", "paused", "intensity reduced", "session stopped", "course stopped", "treated")
 _REQUIRED = ("session", "pulses_planned")
+_TIMES = ("planned_start", "delivered_start", "delivered_end")
+#: Words that make an adverse event a seizure (always serious, always flagged for a physician).
+_SEIZURE = re.compile(r"seiz|convuls|tonic[- ]?clonic|epilep", re.IGNORECASE)
 T = TypeVar("T")
+
+
+def is_seizure(term: str) -> bool:
+    """True when an adverse event's term names a seizure (seizure, convulsion, tonic-clonic, epileptic...)."""
+    return bool(_SEIZURE.search(term or ""))
 
 
 @dataclass(frozen=True)
 class AdverseEvent:
-    """One adverse event recorded at a session."""
+    """One adverse event recorded at a session.
+
+    ``serious`` is the event's seriousness as tmstarget counts it: as logged, except that a seizure is always
+    serious (``serious_as_logged`` keeps what was typed). A serious event needs a physician's review.
+    """
 
     session: int
     term: str
@@ -84,6 +103,13 @@ class AdverseEvent:
     relatedness: str
     serious: bool
     action: str
+    seizure: bool = False
+    serious_as_logged: bool | None = None
+
+    @property
+    def physician_review(self) -> bool:
+        """True when a physician must review the event (every serious event, every seizure)."""
+        return self.serious or self.seizure
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -93,6 +119,9 @@ class AdverseEvent:
             "severity": self.severity,
             "relatedness": self.relatedness,
             "serious": self.serious,
+            "serious_as_logged": self.serious if self.serious_as_logged is None else self.serious_as_logged,
+            "seizure": self.seizure,
+            "physician_review": self.physician_review,
             "action": self.action,
         }
 
@@ -125,13 +154,16 @@ class SessionRecord:
         """The structured adverse event, if one was recorded."""
         if not self.adverse_event:
             return None
+        seizure = is_seizure(self.adverse_event)
         return AdverseEvent(
             self.session,
             self.adverse_event,
             self.ae_severity,
             self.ae_relatedness,
-            bool(self.ae_serious),
+            bool(self.ae_serious) or seizure,
             self.ae_action or "none",
+            seizure=seizure,
+            serious_as_logged=bool(self.ae_serious),
         )
 
 
@@ -282,6 +314,42 @@ def _adverse_event(r: _Row) -> dict[str, Any]:
     }
 
 
+class _Clock:
+    """Checks that every time in a log can be compared with every other: all with a UTC offset, or none."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.first: dict[bool, tuple[int, str, str]] = {}
+
+    def see(self, r: _Row, col: str, when: datetime | None) -> datetime | None:
+        if when is None:
+            return None
+        aware = when.utcoffset() is not None
+        self.first.setdefault(aware, (r.line, col, r.text(col)))
+        if len(self.first) == 2:  # the first time both kinds have been seen
+            (l1, c1, v1), (l2, c2, v2) = self.first[False], self.first[True]
+            lines = f"line {l1}" if l1 == l2 else f"lines {min(l1, l2)} and {max(l1, l2)}"
+            raise InputError(
+                f"{self.source} {lines}: {c1} {v1!r} (line {l1}) has no UTC offset but {c2} {v2!r} (line {l2}) "
+                "has one, so the sessions cannot be put in order — give every time with its UTC offset "
+                "(e.g. 2026-12-07T08:00+01:00) or every time without one"
+            )
+        return when
+
+
+def _times(r: _Row, clock: _Clock) -> dict[str, datetime | None]:
+    """The row's times, comparable with the rest of the log; a recorded end must follow the start."""
+    times = {col: clock.see(r, col, r.when(col)) for col in _TIMES}
+    start, end = times["delivered_start"], times["delivered_end"]
+    if start is not None and end is not None and end <= start:
+        raise r.fail(
+            "delivered_end",
+            f"{r.text('delivered_end')!r} is not after delivered_start {r.text('delivered_start')!r}",
+            "give the time the session ended (after it started), or leave delivered_end empty",
+        )
+    return times
+
+
 def parse_session_log(text: str, *, source: str = "session log") -> tuple[SessionRecord, ...]:
     """Parse and validate a session-log TSV.
 
@@ -300,8 +368,9 @@ def parse_session_log(text: str, *, source: str = "session log") -> tuple[Sessio
     Raises
     ------
     InputError
-        For missing columns, bad values, unknown or inconsistent statuses, duplicate sessions or
-        more pulses delivered than planned; the message names the line and column.
+        For missing columns, bad values, unknown or inconsistent statuses, duplicate sessions,
+        more pulses delivered than planned, a session that ends before it starts, or times with and without
+        a UTC offset in one log; the message names the line(s) and column.
     """
     reader = csv.DictReader(io.StringIO(text), delimiter="\t")
     header = [h.strip() for h in (reader.fieldnames or [])]
@@ -314,6 +383,7 @@ def parse_session_log(text: str, *, source: str = "session log") -> tuple[Sessio
     reader.fieldnames = header
     records: dict[int, SessionRecord] = {}
     lines: dict[int, int] = {}
+    clock = _Clock(source)
     for line, row in enumerate(reader, start=2):
         if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
             continue
@@ -331,18 +401,19 @@ def parse_session_log(text: str, *, source: str = "session log") -> tuple[Sessio
                 "keep one row per session"
             )
         lines[session] = line
+        times = _times(r, clock)
         records[session] = SessionRecord(
             session=session,
             day=r.integer("day", minimum=1),
-            planned_start=r.when("planned_start"),
-            delivered_start=r.when("delivered_start"),
+            planned_start=times["planned_start"],
+            delivered_start=times["delivered_start"],
             pulses_planned=planned,
             pulses_delivered=delivered,
             setting_pct_mso=r.number("setting_pct_mso"),
             status=_status(r, planned, delivered),
             adverse_event=r.text("adverse_event"),
             notes=r.text("notes"),
-            delivered_end=r.when("delivered_end"),
+            delivered_end=times["delivered_end"],
             coil=r.text("coil"),
             target=r.text("target"),
             arm_code=r.text("arm_code"),

@@ -20,8 +20,11 @@ Print a protocol's published parameters and derived numbers, plan its sessions w
 (with an .ics calendar), compute the stimulator setting from the resting motor threshold with Stokes
 depth correction (capped at 100% MSO; checked against every safety rule with its basis and source —
 published consensus limits, the envelope of published protocols, and tmstarget policies such as the
-120% RMT theta-burst ceiling — and refused unless --force), and
-write or summarize the session log. Research use; not a medical device.
+120% RMT theta-burst ceiling — and refused unless --force; an option that raises a limit, such as
+--max-pct-rmt above 120, is refused unless --force as well, and every override is recorded as forced), and
+write or summarize the session log (checked as a timeline: seizures are always serious, sessions after an
+adverse event that stopped the course are deviations). --screening-override never overrules a physician's
+"not cleared". Research use; not a medical device.
 
 examples:
   tmstarget protocol --protocol saint --start 2026-12-07T08:00 --ics saint.ics
@@ -58,7 +61,7 @@ def _add_custom_options(p: argparse.ArgumentParser) -> None:
         type=float,
         metavar="PCT",
         help="theta-burst intensity ceiling, %% of measured RMT: a tmstarget policy, not a published limit "
-        "(None = the protocol's, 120)",
+        "(None = 120). A lower ceiling is stricter; above 120 it is refused unless --force (then recorded as forced)",
     )
 
 
@@ -97,7 +100,9 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--min-interval-min",
         type=float,
         metavar="MIN",
-        help="minutes between sessions on a day, measured per --interval-basis; None = the protocol's minimum",
+        help="minutes between sessions on a day, measured per --interval-basis; None = the protocol's minimum. "
+        "Less rest than the protocol's minimum is refused unless --force (then recorded as forced); checked also "
+        "without --start",
     )
     sched.add_argument(
         "--interval-basis",
@@ -141,7 +146,8 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     dose.add_argument(
         "--force",
         action="store_true",
-        help="accept a dose or schedule a safety rule refuses (recorded in the JSON, calendar and log template)",
+        help="accept a dose, schedule or raised limit (--max-pct-rmt, a shorter --min-interval-min) that a safety "
+        "rule refuses (recorded as forced in the JSON, text, calendar and log template)",
     )
     _add_custom_options(p)
     log = p.add_argument_group("session log")
@@ -305,7 +311,78 @@ def _protocol(args: argparse.Namespace) -> Any:
                 "consensus single-train table; drop --max-pct-rmt"
             )
         protocol = dataclasses.replace(protocol, max_pct_rmt=args.max_pct_rmt)
+    _gate_raised_limits(args, protocol)
     return protocol
+
+
+#: Safety check name -> the custom-protocol option(s) that set its value (named in refusals).
+_CUSTOM_CHECK_OPTIONS = {
+    "frequency": "--frequency-hz",
+    "intra-burst frequency": "--frequency-hz",
+    "burst frequency": "--burst-frequency-hz",
+    "pulses per burst": "--pulses-per-burst",
+    "train duration": "--train-s",
+    "inter-train interval": "--iti-s",
+    "inter-train interval (tested)": "--iti-s",
+    "pulses per session": "--trains, --train-s",
+    "sessions per day": "--sessions-per-day",
+    "pulses per day": "--sessions-per-day, --trains, --train-s",
+    "gap between sessions": "--min-interval-min",
+}
+
+
+def _check_options(args: argparse.Namespace) -> dict[str, str]:
+    """Which options set the value of each safety check (only options that were given, or custom's own)."""
+    options = dict(_CUSTOM_CHECK_OPTIONS) if args.protocol == "custom" else {}
+    if args.min_interval_min is not None or args.interval_basis is not None:
+        options["gap between sessions"] = "--min-interval-min, --interval-basis"
+    given = [o for o, v in (("--rmt", args.rmt), ("--intensity-pct-rmt", args.intensity_pct_rmt)) if v is not None]
+    if args.target_depth_mm is not None:
+        given.append("depth correction")
+    if given:
+        options["intensity"] = ", ".join(given)
+    if args.max_pct_rmt is not None:
+        options["theta-burst intensity ceiling"] = "--max-pct-rmt"
+    return options
+
+
+def _gate_raised_limits(args: argparse.Namespace, protocol: Any) -> None:
+    """Options that move a safety limit are gates of their own: refused without --force, naming the option.
+
+    With --force they go on to the safety report as failed checks, so the course is recorded as forced.
+    The rest between sessions (--min-interval-min, --interval-basis) is gated by the schedule against the
+    protocol's minimum and by the safety rules (see :func:`_requested_gap`).
+    """
+    from ...exceptions import SafetyError
+    from ...protocol.rules import TBS_DEFAULT_MAX_PCT_RMT
+    from ...protocol.safety import ceiling_check, raised_limit_problem
+
+    check = ceiling_check(protocol)
+    if check is not None and not args.force:
+        raise SafetyError(
+            raised_limit_problem(
+                f"--max-pct-rmt {args.max_pct_rmt:g}", check, f"use --max-pct-rmt {TBS_DEFAULT_MAX_PCT_RMT:g} or less"
+            )
+        )
+
+
+def _requested_gap(args: argparse.Namespace, protocol: Any) -> tuple[float | None, bool]:
+    """The rest between sessions an interval option asks for without --start (None without one), and whether forced.
+
+    Without a schedule the request is still checked: an interval option is never ignored.
+    """
+    from ...protocol.schedule import session_interval
+
+    if args.min_interval_min is None and args.interval_basis is None:
+        return None, False
+    if protocol.sessions_per_day < 2:
+        raise InputError(
+            f"--min-interval-min and --interval-basis space sessions on one day; {protocol.key} gives "
+            f"{protocol.sessions_per_day} session a day — drop them"
+        )
+    basis = protocol.interval_basis if args.interval_basis is None else args.interval_basis.replace("-", "_")
+    step, forced = session_interval(protocol, args.min_interval_min, basis, force=args.force)
+    return step - protocol.session_duration_s / 60.0, forced
 
 
 def _screening(args: argparse.Namespace, *, required: bool) -> dict[str, Any]:
@@ -316,11 +393,7 @@ def _screening(args: argparse.Namespace, *, required: bool) -> dict[str, Any]:
     form = None
     if args.screening:
         form = parse_screening(read_tsv_text(args.screening, "screening form"), source=Path(args.screening).name)
-    if required:
-        return check_screening(form, args.screening_override)
-    out = check_screening(form, args.screening_override or "not scheduling (no --ics or --log-template)")
-    out["override"] = args.screening_override
-    return out
+    return check_screening(form, args.screening_override, required=required)
 
 
 def _override_note(screening: dict[str, Any] | None) -> str:
@@ -381,7 +454,7 @@ def _write_outputs(
 
 def run(args: argparse.Namespace) -> int:
     """Compute everything first, then write the requested files atomically, then print."""
-    from ...protocol.dose import compute_dose, resolve_gradient
+    from ...protocol.dose import check_intensity, compute_dose, resolve_gradient
     from ...protocol.safety import check_safety
     from ...protocol.schedule import plan_schedule
 
@@ -393,7 +466,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             "dose options need the resting motor threshold — add --rmt PCT (% of maximum stimulator output)"
         )
-    pct = protocol.intensity_pct_rmt if args.intensity_pct_rmt is None else args.intensity_pct_rmt
+    pct = protocol.intensity_pct_rmt if args.intensity_pct_rmt is None else check_intensity(args.intensity_pct_rmt)
     if args.rmt is not None:
         dose = compute_dose(
             args.rmt, pct, target_depth_mm=depths[0], motor_depth_mm=depths[1], gradient=args.depth_gradient
@@ -404,6 +477,7 @@ def run(args: argparse.Namespace) -> int:
             )
     if (args.ics or args.log_template) and not args.start:
         raise InputError("--ics and --log-template need the course start — add --start, e.g. --start 2026-12-07T08:00")
+    gap_min, interval_forced = _requested_gap(args, protocol)
     if args.start:
         start = _parse_start(args.start, args.tz)
         schedule = plan_schedule(
@@ -414,11 +488,13 @@ def run(args: argparse.Namespace) -> int:
             interval_basis=args.interval_basis,
             force=args.force,
         )
+        gap_min, interval_forced = schedule.gap_min, schedule.forced
     safety = check_safety(
         protocol,
         dose.pct_of_measured_rmt if dose else pct,
-        gap_min=schedule.gap_min if schedule else None,
+        gap_min=gap_min,
         force=args.force,
+        options=_check_options(args),
     )
     screening = None
     if args.screening or args.screening_override is not None or args.ics or args.log_template:
@@ -431,6 +507,7 @@ def run(args: argparse.Namespace) -> int:
         "dose": dose.to_dict() if dose else None,
         "safety": safety.to_dict(),
         "force": bool(args.force),
+        "forced": safety.forced or interval_forced,
         "screening": screening,
         "schedule": schedule.to_dict() if schedule else None,
         "course": course,

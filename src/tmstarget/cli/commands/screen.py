@@ -15,7 +15,9 @@ Write the safety screening form (items after Rossi et al. 2011, Clin Neurophysio
 or check a completed one: every item answered yes or no; every "yes" is flagged for a physician's
 review; a course can be scheduled ('tmstarget protocol ... --ics/--log-template --screening FORM') only
 when nothing is flagged or a physician has cleared the flags (rows reviewed_by, review_date,
-review_decision = cleared). Research use; not a medical device.
+review_decision = cleared; never by --screening-override against a physician's "not cleared"). Dates may
+not lie in the future, and a review may not predate the form's screening_date. Research use; not a
+medical device.
 
 examples:
   tmstarget screen --template screening.tsv
@@ -45,6 +47,8 @@ def _text(result: dict[str, Any]) -> str:
     lines = [f"screening: {s['status']}" + ("" if s["allows_scheduling"] else " (a course cannot be scheduled)")]
     for flag in s["flags"]:
         lines.append(f"  review: {flag['item']}" + (f" — {flag['details']}" if flag["details"] else ""))
+    if s.get("screening_date"):
+        lines.append(f"  form filled in on {s['screening_date']}")
     if s["review_decision"]:
         lines.append(f"  physician: {s['review_decision']} by {s['reviewed_by']} on {s['review_date']}")
     if result["template"]:
