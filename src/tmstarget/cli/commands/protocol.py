@@ -432,7 +432,8 @@ def _write_outputs(
     args: argparse.Namespace, schedule: Any, dose: Any, safety: Any, screening: dict[str, Any] | None
 ) -> dict[str, str | None]:
     """Write the calendar and log template (every path checked first), each carrying --force and overrides."""
-    from ...protocol.files import check_writable, write_atomic
+    from ...io.derivatives import write_files_atomic
+    from ...protocol.files import check_writable
     from ...protocol.schedule import schedule_to_ics
     from ...protocol.sessionlog import format_session_log, planned_records
 
@@ -441,14 +442,15 @@ def _write_outputs(
         if path:
             check_writable(path)  # all outputs checked before any is written
     override = _override_note(screening)
+    contents: dict[str, tuple[Any, str]] = {}
     if schedule is not None and args.ics:
-        ics = schedule_to_ics(schedule, participant=args.participant, dose=dose, forced=safety.forced, note=override)
-        outputs["ics"] = str(write_atomic(args.ics, ics))
+        contents["ics"] = (args.ics, schedule_to_ics(schedule, participant=args.participant, dose=dose, forced=safety.forced, note=override))
     if schedule is not None and args.log_template:
         notes = ["safety limit overridden with --force"] if safety.forced or schedule.forced else []
         note = "; ".join(notes + ([override] if override else []))
-        text = format_session_log(planned_records(schedule, dose, note=note), participant=args.participant)
-        outputs["log_template"] = str(write_atomic(args.log_template, text))
+        contents["log_template"] = (args.log_template, format_session_log(planned_records(schedule, dose, note=note), participant=args.participant))
+    written = write_files_atomic(contents.values())  # both or neither: a failed second write leaves no calendar behind
+    outputs.update({kind: str(path) for kind, path in zip(contents, written)})
     return outputs
 
 
