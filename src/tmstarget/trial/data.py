@@ -136,19 +136,22 @@ def _text(values: pd.Series) -> pd.Series:
 
 
 def _scores(frame: pd.DataFrame) -> pd.Series:
+    """``madrs_total`` as floats (NaN = missed visit), by the same rule as the ``madrs`` reader: whole numbers 0-60."""
+    from ..outcomes.madrs import score_problem  # run time: outcomes imports trial.visits
+
     raw = _text(frame["madrs_total"])
     missing = raw.str.lower().isin(MISSING_TOKENS)
-    values = pd.to_numeric(raw.where(~missing), errors="coerce")
-    bad = values.isna() & ~missing
+    problems = raw.where(~missing).map(lambda v: None if not isinstance(v, str) else score_problem(v, MADRS_MAX))
+    bad = problems.notna()
     if bad.any():
-        example = raw[bad].iloc[0]
+        first = bad.idxmax()
+        where = f"{frame.at[first, 'participant_id']}/{frame.at[first, 'timepoint']}"
+        more = f" ({int(bad.sum())} such rows: {_rows(frame, bad)})" if bad.sum() > 1 else ""
         raise InputError(
-            f"madrs_total is not a number at {_rows(frame, bad)} (e.g. {example!r}) — use numbers 0-{MADRS_MAX}, or leave empty / NA for a missed visit"
+            f"madrs_total {raw[first]!r} at {where} {problems[first]}{more} — MADRS totals are whole numbers "
+            f"0-{MADRS_MAX}; correct the score, or leave empty / NA for a missed visit"
         )
-    out_of_range = (values < 0) | (values > MADRS_MAX)
-    if out_of_range.any():
-        raise InputError(f"madrs_total outside 0-{MADRS_MAX} at {_rows(frame, out_of_range)} — correct the scores")
-    return values.astype(float)
+    return pd.to_numeric(raw.where(~missing), errors="coerce").astype(float)
 
 
 def _check_constant(frame: pd.DataFrame, column: str, what: str) -> None:
