@@ -235,7 +235,12 @@ def analyze_trial(
         notes.append(f"per-protocol analysis not run: {exc}")
     imputation = None
     if imputations:
-        est, pooled = mice_ancova(trial, tp, imputations, seed=seed, confidence=confidence, participants=sets.itt)
+        try:
+            est, pooled = mice_ancova(trial, tp, imputations, seed=seed, confidence=confidence, participants=sets.itt)
+        except FitError as exc:
+            notes.append(f"multiple imputation not run: {exc}")
+            imputations = 0
+    if imputations:
         imputation = {"estimate": est, "pooling": pooled, "imputations": imputations, "seed": seed,
                       "method": f"MICE (statsmodels MICEData, predictive mean matching with {DONORS} donors), ANCOVA per data set, "
                                 "Rubin's rules, Barnard-Rubin df"}
