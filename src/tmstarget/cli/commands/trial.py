@@ -29,8 +29,10 @@ Input table (tab-separated, long format: one row per participant and timepoint):
   sessions_received optional: sessions received (per-protocol rule)
 
 With days, a follow-up belongs to the visit whose window contains (day -
-last_session_day); outside every window it is listed as out of window and left
-out; two in one window: the one closest to the target day counts. The endpoint
+last_session_day); a row labelled with a visit's name (e.g. week1) counts only at
+that visit. Outside its window it is listed as out of window and left out; two in
+one window: the one closest to the target day counts. Windows may not overlap or
+reach a neighbouring visit's target day. The endpoint
 is a named visit (--endpoint, default month1 = day 28 +/- 3 after the last session).
 ITT = everyone randomized with a baseline, as allocated (binary outcomes: not
 assessed at the endpoint = failure); per protocol = enough sessions and the
