@@ -99,6 +99,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("visit-eot-reaches-week1", [*DATED, "--visit", "end_of_treatment:0:0:7", "--visit", "week1:7:2", "--visit", "month1:28:3"], "end_of_treatment's window"),
     ("visit-table-label-not-scheduled", [*DATED, "--visit", "month1:28:3"], "has no week1 visit — add --visit week1:7:2"),
     ("visit-repeated", [*DATED, "--visit", "month1:28:3", "--visit", "month1:30:3"], "repeat"),
+    ("visit-without-day-column", [*A, "--visit", "month1:28:3"], "visit windows (--visit) need a 'day'"),
     ("visit-negative-day-window", [*DATED, "--visit", "week1:7:-2"], "NAME:DAY:WINDOW"),
     # B. numbers that would run but mean something else
     ("pp-min-above-planned", [*DATED, "--pp-min-sessions", "60", "--planned-sessions", "50"], "more than the 50 planned sessions"),

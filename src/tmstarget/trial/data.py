@@ -242,6 +242,9 @@ def validate_trial_table(
     if "sessions_received" in frame.columns:
         frame["sessions_received"] = _numbers(frame, "sessions_received", "a whole number of sessions, e.g. 50", whole=True)
         _check_constant(frame.dropna(subset=["sessions_received"]), "sessions_received", "sessions_received")
+    if schedule is not None and "day" not in frame.columns:
+        raise InputError("visit windows (--visit) need a 'day' and a 'last_session_day' column — add them, or drop --visit "
+                         "(without days, each assessment is taken at its timepoint label)")
     if "day" in frame.columns:
         frame, assessments = _dated(frame, baseline, schedule or DEFAULT_SCHEDULE, timepoints)
         order = _order_timepoints(list(dict.fromkeys(frame["timepoint"])), baseline,
