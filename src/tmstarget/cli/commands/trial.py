@@ -216,7 +216,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     """Analyze a trial table and print a CONSORT-style summary (or JSON); optionally write the figure and visit listing."""
     from ...outcomes.plot import change_by_visit_svg
     from ...trial import VisitSchedule, analyze_trial, check_allocation, format_summary, parse_visit, validate_trial_table
-    from ...trial.io import read_allocation_record, read_trial_table, table_to_tsv, to_json, write_text_atomic
+    from ...trial.io import read_allocation_record, read_trial_table, table_to_tsv, to_json
     from ...trial.longitudinal import effects_table
 
     _check_analyze_numbers(args)
@@ -252,21 +252,9 @@ def run_analyze(args: argparse.Namespace) -> int:
         if trial.assessments is None:
             raise InputError("--visit-table needs a table with 'day' and 'last_session_day' columns — add them or drop --visit-table")
         outputs.append((args.visit_table, table_to_tsv(trial.assessments)))
-    written: list[Path] = []
-    try:
-        for path, content in outputs:
-            if isinstance(content, bytes):
-                from ...io.derivatives import atomic_path
+    from ...io.derivatives import write_files_atomic
 
-                with atomic_path(path) as tmp:
-                    tmp.write_bytes(content)
-                written.append(Path(path))
-            else:
-                written.append(write_text_atomic(path, content))
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)  # all or nothing
-        raise
+    write_files_atomic(outputs)  # all or none, and a file replaced is never lost when a later one fails
     sys.stdout.write(payload if args.json else text)
     return 0
 
