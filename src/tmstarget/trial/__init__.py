@@ -18,31 +18,66 @@ File I/O (the only functions here that touch files)
     :mod:`tmstarget.trial.io`.
 """
 
-from .analysis import Estimate, FitError, ancova, mixed_model, reduction_effect_sizes
-from .blinding import BlindingAssessment, BlindingIndex, assess_blinding, bang_index, guess_counts, james_index
-from .data import TrialTable, check_allocation, validate_trial_table
-from .effect_sizes import EffectSize, cohens_d, hedges_correction, hedges_g, noncentrality_ci
-from .impute import mice_ancova, mice_ols, rubin_pool
-from .power import PowerResult, power_two_arm, sample_size
-from .randomization import (
-    Allocation,
-    AllocationEntry,
-    Reveal,
-    commitment,
-    hash_chain,
-    make_allocation,
-    reveal_next,
-    stratum_labels,
-    verify_allocation,
-)
-from .scale_endpoints import ScaleEndpoint, scale_endpoint
-from .secondary import BinaryComparison, compare_proportions, response_and_remission
-from .sets import AnalysisSets, analysis_sets
-from .simulate import TrialDesign, simulate_trial
-from .summary import TrialResult, analyze_trial
-from .text import format_summary
-from .longitudinal import Trajectory, VisitEffect, trajectory
-from .visits import DEFAULT_ENDPOINT, DEFAULT_SCHEDULE, Visit, VisitSchedule, assign_visits, parse_visit
+from .._utils.lazy import lazy_exports
+
+#: Public names and the submodule each comes from (imported on first use: 'tmstarget --help' stays fast).
+_EXPORTS = {
+    "Estimate": ".analysis",
+    "FitError": ".analysis",
+    "ancova": ".analysis",
+    "mixed_model": ".analysis",
+    "reduction_effect_sizes": ".analysis",
+    "BlindingAssessment": ".blinding",
+    "BlindingIndex": ".blinding",
+    "assess_blinding": ".blinding",
+    "bang_index": ".blinding",
+    "guess_counts": ".blinding",
+    "james_index": ".blinding",
+    "TrialTable": ".data",
+    "check_allocation": ".data",
+    "validate_trial_table": ".data",
+    "EffectSize": ".effect_sizes",
+    "cohens_d": ".effect_sizes",
+    "hedges_correction": ".effect_sizes",
+    "hedges_g": ".effect_sizes",
+    "noncentrality_ci": ".effect_sizes",
+    "mice_ancova": ".impute",
+    "mice_ols": ".impute",
+    "rubin_pool": ".impute",
+    "PowerResult": ".power",
+    "power_two_arm": ".power",
+    "sample_size": ".power",
+    "Allocation": ".randomization",
+    "AllocationEntry": ".randomization",
+    "Reveal": ".randomization",
+    "commitment": ".randomization",
+    "hash_chain": ".randomization",
+    "make_allocation": ".randomization",
+    "reveal_next": ".randomization",
+    "stratum_labels": ".randomization",
+    "verify_allocation": ".randomization",
+    "ScaleEndpoint": ".scale_endpoints",
+    "scale_endpoint": ".scale_endpoints",
+    "BinaryComparison": ".secondary",
+    "compare_proportions": ".secondary",
+    "response_and_remission": ".secondary",
+    "AnalysisSets": ".sets",
+    "analysis_sets": ".sets",
+    "TrialDesign": ".simulate",
+    "simulate_trial": ".simulate",
+    "TrialResult": ".summary",
+    "analyze_trial": ".summary",
+    "format_summary": ".text",
+    "Trajectory": ".longitudinal",
+    "VisitEffect": ".longitudinal",
+    "trajectory": ".longitudinal",
+    "DEFAULT_ENDPOINT": ".visits",
+    "DEFAULT_SCHEDULE": ".visits",
+    "Visit": ".visits",
+    "VisitSchedule": ".visits",
+    "assign_visits": ".visits",
+    "parse_visit": ".visits",
+}
 
 __all__ = [
     "Allocation",
@@ -101,3 +136,9 @@ __all__ = [
     "validate_trial_table",
     "verify_allocation",
 ]
+
+__getattr__ = lazy_exports(__name__, globals(), _EXPORTS)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
