@@ -87,7 +87,9 @@ def _check_reliable_surface_target(doc: dict, planted: np.ndarray, space: str) -
     radius = doc["confidence_radius_mm"]
     assert 1.0 < radius < 6.0 and len(doc["bootstrap"]["targets_mni"]) == 60
     assert np.linalg.norm(target - planted) <= radius
-    assert doc["reliability_verdict"]["reliable"] and doc["reliability_verdict"]["text"] == f"95% region radius {radius:.1f} mm: reliable (<= 5 mm)"
+    # 60 resamples keep the test fast, but are too few for a verdict (MIN_RESAMPLES = 100, issue 24)
+    assert doc["reliability_verdict"]["reliable"] is None and doc["reliability_verdict"]["text"].startswith(
+        f"95% region radius {radius:.1f} mm from only 60 bootstrap resamples: too few resamples for a verdict")
     assert all(0.5 < a < 10 for a in doc["confidence_ellipsoid"]["semi_axes_mm"])
     # scan-length curve, 1 to 10 minutes: far off (a wrong peak, 20-29 mm) in the first minutes, within a few mm from
     # 6 minutes on, 0 at the whole scan
