@@ -6,7 +6,7 @@ earlier content pass ``--bootstrap 0``; ``test_volume_default_outputs`` checks t
 (200 resamples, confidence radius and reliability verdict).
 
 What is compared (``tests/data/outputs_golden.json``, one entry per test): every JSON output in full (without
-``tmstarget_version``), every map by the quantiles, mean and spread of its decoded values, and every other file by
+``tmstarget_version``), every map by its NaN count and the quantiles, mean and spread of its finite non-zero decoded values, and every other file by
 its SHA-256. Numbers are compared to one unit in the last decimal the output is rounded to (plus 1e-4 relative):
 the maps come out of BLAS matrix products whose last float32 bits depend on the CPU kernel OpenBLAS picks (the
 first goldens, exact hashes recorded with ``OPENBLAS_CORETYPE=Haswell``, failed on a machine without that
@@ -45,8 +45,8 @@ def _json_doc(doc: dict) -> dict:
 def _map_summary(path: Path) -> dict:
     img = nib.load(str(path))
     data = np.asarray(img.get_fdata(dtype=np.float32) if not hasattr(img, "agg_data") else img.agg_data(), dtype=np.float64)
-    nonzero = data[data != 0]
-    return {"shape": list(data.shape), "nonzero": int(nonzero.size),
+    nonzero = data[np.isfinite(data) & (data != 0)]
+    return {"shape": list(data.shape), "nonzero": int(nonzero.size), "nan": int(np.isnan(data).sum()),
             "quantiles": [float(np.percentile(nonzero, q)) for q in QUANTILES] if nonzero.size else [],
             "mean": float(nonzero.mean()) if nonzero.size else 0.0, "std": float(nonzero.std()) if nonzero.size else 0.0}
 

@@ -46,6 +46,7 @@ __all__ = [
     "endpoint_summary",
     "madrs_outcomes",
     "parse_madrs_table",
+    "score_problem",
 ]
 
 N_ITEMS = 10
@@ -144,17 +145,43 @@ class _Cells:
             raise self.error(
                 f"{column} is empty", "every item is needed for a total (no prorating); fill it in or remove the row"
             )
-        try:
-            value = float(raw)
-        except ValueError:
-            raise self.error(f"{column} = {raw!r} is not a number", f"{scale} are whole numbers {minimum}-{maximum}") from None
-        if not value.is_integer():
-            raise self.error(f"{column} = {raw} is not a whole number", f"{scale} are whole numbers {minimum}-{maximum}")
-        if not minimum <= value <= maximum:
-            raise self.error(
-                f"{column} = {raw} is outside {minimum}-{maximum}", f"{scale} are scored {minimum} to {maximum}; correct the value"
-            )
-        return int(value)
+        problem = score_problem(raw, maximum, minimum)
+        if problem == NOT_A_NUMBER:
+            raise self.error(f"{column} = {raw!r} {problem}", f"{scale} are whole numbers {minimum}-{maximum}")
+        if problem == NOT_WHOLE:
+            raise self.error(f"{column} = {raw} {problem}", f"{scale} are whole numbers {minimum}-{maximum}")
+        if problem is not None:
+            raise self.error(f"{column} = {raw} {problem}", f"{scale} are scored {minimum} to {maximum}; correct the value")
+        return int(float(raw))
+
+
+NOT_A_NUMBER, NOT_WHOLE = "is not a number", "is not a whole number"
+
+
+def score_problem(raw: str, maximum: int = TOTAL_MAX, minimum: int = 0) -> str | None:
+    """Why ``raw`` is not a valid rating-scale score, or ``None`` when it is one.
+
+    The one rule for MADRS totals (whole numbers 0-60) and items (0-6), shared by the ``madrs`` reader
+    (:func:`parse_madrs_table`) and the trial table (:func:`tmstarget.trial.validate_trial_table`): a finite
+    whole number (``23`` or ``23.0``) within ``minimum``-``maximum``.
+
+    Returns
+    -------
+    str or None
+        ``"is not a number"``, ``"is not a whole number"`` or ``"is outside MIN-MAX"``.
+    """
+    text = str(raw).strip()
+    try:
+        value = float(text) if "_" not in text else math.nan  # float() would read 1_0 as 10
+    except ValueError:
+        return NOT_A_NUMBER
+    if not math.isfinite(value):
+        return NOT_A_NUMBER
+    if not value.is_integer():
+        return NOT_WHOLE
+    if not minimum <= value <= maximum:
+        return f"is outside {minimum}-{maximum}"
+    return None
 
 
 def _columns(header: list[str], source: str) -> tuple[dict[int, str], str | None, str | None]:

@@ -112,7 +112,9 @@ def ancova(trial: TrialTable, timepoint: str, confidence: float = 0.95, particip
          "baseline": data["baseline"] - data["baseline"].mean()},
         index=data.index,
     ).join(_strata_dummies(data, trial.strata))
-    _check_rank(exog, "ANCOVA")
+    _check_rank(exog, "ANCOVA", {
+        f"every participant assessed at {timepoint!r} has the same baseline MADRS, so it cannot be adjusted for — "
+        "check the baseline scores": ["baseline"]}, data, trial.strata)
     if len(data) <= exog.shape[1]:
         raise InputError(f"{len(data)} participants at {timepoint!r} are too few for the ANCOVA — collect more data")
     fit = sm.OLS(data["reduction"].to_numpy(float), exog).fit()

@@ -136,19 +136,22 @@ def _text(values: pd.Series) -> pd.Series:
 
 
 def _scores(frame: pd.DataFrame) -> pd.Series:
+    """``madrs_total`` as floats (NaN = missed visit), by the same rule as the ``madrs`` reader: whole numbers 0-60."""
+    from ..outcomes.madrs import score_problem  # run time: outcomes imports trial.visits
+
     raw = _text(frame["madrs_total"])
     missing = raw.str.lower().isin(MISSING_TOKENS)
-    values = pd.to_numeric(raw.where(~missing), errors="coerce")
-    bad = values.isna() & ~missing
+    problems = raw.where(~missing).map(lambda v: None if not isinstance(v, str) else score_problem(v, MADRS_MAX))
+    bad = problems.notna()
     if bad.any():
-        example = raw[bad].iloc[0]
+        first = bad.idxmax()
+        where = f"{frame.at[first, 'participant_id']}/{frame.at[first, 'timepoint']}"
+        more = f" ({int(bad.sum())} such rows: {_rows(frame, bad)})" if bad.sum() > 1 else ""
         raise InputError(
-            f"madrs_total is not a number at {_rows(frame, bad)} (e.g. {example!r}) — use numbers 0-{MADRS_MAX}, or leave empty / NA for a missed visit"
+            f"madrs_total {raw[first]!r} at {where} {problems[first]}{more} — MADRS totals are whole numbers "
+            f"0-{MADRS_MAX}; correct the score, or leave empty / NA for a missed visit"
         )
-    out_of_range = (values < 0) | (values > MADRS_MAX)
-    if out_of_range.any():
-        raise InputError(f"madrs_total outside 0-{MADRS_MAX} at {_rows(frame, out_of_range)} — correct the scores")
-    return values.astype(float)
+    return pd.to_numeric(raw.where(~missing), errors="coerce").astype(float)
 
 
 def _check_constant(frame: pd.DataFrame, column: str, what: str) -> None:
@@ -232,12 +235,16 @@ def validate_trial_table(
         )
     if experimental is not None:
         if experimental not in arms:
-            raise InputError(f"experimental arm {experimental!r} is not in the table (arms: {', '.join(arms)}) — fix --experimental")
+            raise InputError(f"experimental arm {experimental!r} is not in the table (arms: {', '.join(arms)}; names are "
+                             "case-sensitive) — pass --experimental with one of them")
         arms = [experimental, *[a for a in arms if a != experimental]]
     assessments = None
     if "sessions_received" in frame.columns:
         frame["sessions_received"] = _numbers(frame, "sessions_received", "a whole number of sessions, e.g. 50", whole=True)
         _check_constant(frame.dropna(subset=["sessions_received"]), "sessions_received", "sessions_received")
+    if schedule is not None and "day" not in frame.columns:
+        raise InputError("visit windows (--visit) need a 'day' and a 'last_session_day' column — add them, or drop --visit "
+                         "(without days, each assessment is taken at its timepoint label)")
     if "day" in frame.columns:
         frame, assessments = _dated(frame, baseline, schedule or DEFAULT_SCHEDULE, timepoints)
         order = _order_timepoints(list(dict.fromkeys(frame["timepoint"])), baseline,
@@ -346,15 +353,32 @@ def check_allocation(trial: TrialTable, allocated: pd.DataFrame) -> list[str]:
     InputError
         If the table has a participant who was never randomized, or one whose arm differs from the record.
     """
-    record = allocated.assign(participant_id=_text(allocated["participant_id"])).set_index("participant_id")["arm"]
+    ids = list(_text(allocated["participant_id"]))
+    labels = [participant_label(pid, f"allocation record row {row}: participant_id") for row, pid in enumerate(ids, start=2)]
+    record = pd.Series(_text(allocated["arm"]).to_numpy(), index=labels)
+    if record.index.duplicated().any():
+        twice = record.index[record.index.duplicated()][0]
+        raise InputError(f"participant {twice} is listed more than once in the allocation record (01 and sub-01 are one "
+                         "participant) — keep one allocation per participant")
     present = trial.participants()["arm"]
-    unknown = sorted(set(present.index) - set(record.index))
+    table_ids = {participant_label(p): p for p in present.index}  # 01 and sub-01 name the same participant
+    recorded_arms, table_arms = set(record), set(trial.arms)
+    folded = {a.casefold() for a in table_arms}
+    if not recorded_arms & table_arms or any(a not in table_arms and a.casefold() in folded for a in recorded_arms):
+        strange = sorted(recorded_arms - table_arms)
+        raise InputError(
+            f"the allocation record names arm(s) {', '.join(strange)} but the table's arms are {', '.join(trial.arms)} — "
+            "use the same arm names in both files (names are case-sensitive)"
+        )
+    unknown = sorted(p for label, p in table_ids.items() if label not in record.index)
     if unknown:
         raise InputError(
-            f"unknown participant(s) {', '.join(unknown[:3])} are not in the allocation record — fix the ids or pass the right --allocation"
+            f"unknown participant(s) {', '.join(unknown[:3])}{' and more' if len(unknown) > 3 else ''} are not in the allocation "
+            f"record ({len(record)} participants, e.g. {', '.join(ids[:2])}) — fix the ids or pass the right --allocation"
         )
-    differ = [p for p in present.index if record[p] != present[p]]
+    differ = [p for label, p in table_ids.items() if record[label] != present[p]]
     if differ:
         p = differ[0]
-        raise InputError(f"participant {p} is in arm {present[p]!r} in the table but {record[p]!r} in the allocation record — correct the arm")
-    return sorted(set(record.index) - set(present.index))
+        raise InputError(f"participant {p} is in arm {present[p]!r} in the table but {record[participant_label(p)]!r} in the "
+                         "allocation record — correct the arm")
+    return sorted(ids[i] for i, label in enumerate(labels) if label not in table_ids)

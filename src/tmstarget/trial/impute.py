@@ -17,6 +17,7 @@ The random stream is ``numpy.random.default_rng(seed)``: the same table and seed
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from ..exceptions import InputError
 from ._design import _strata_dummies
 from .analysis import Estimate
 from .data import TrialTable
+from .lmm import FitError
 
 __all__ = ["DONORS", "Pooled", "mice_ancova", "mice_ols", "rubin_pool"]
 
@@ -148,10 +150,16 @@ def mice_ols(data: pd.DataFrame, formula: str, n_imputations: int = 20, n_burnin
     if n_imputations < 2:
         raise InputError(f"--imputations {n_imputations} — give at least 2 (20 or more is usual)")
     if data.isna().any().any():
-        imp = _micedata(data, seed, donors)
-        mi = MICE(formula, sm.OLS, imp)
-        imp.update_all(n_burnin)
-        fits = [mi.next_sample() for _ in range(n_imputations)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # statsmodels re-enables its own warnings at import; a failure is raised below
+            try:
+                imp = _micedata(data, seed, donors)
+                mi = MICE(formula, sm.OLS, imp)
+                imp.update_all(n_burnin)
+                fits = [mi.next_sample() for _ in range(n_imputations)]
+            except (np.linalg.LinAlgError, ValueError, ZeroDivisionError) as exc:
+                raise FitError(f"the imputation models could not be fitted ({exc}) — too few observed values to impute from; "
+                               "rely on the complete-case and mixed-model analyses, or pass --imputations 0") from None
     else:
         fits = [sm.OLS.from_formula(formula, data).fit()] * n_imputations
     df_complete = float(fits[0].df_resid)

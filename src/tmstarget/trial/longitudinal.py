@@ -103,9 +103,25 @@ def _design(trial: TrialTable, data: pd.DataFrame) -> pd.DataFrame:
         at = (data["timepoint"] == t).astype(float)
         exog[f"time[{t}]"] = at
         exog[f"arm:time[{t}]"] = arm * at
+    _check_visits(trial, data, follow)
     exog = exog.join(_strata_dummies(data, trial.strata))
-    _check_rank(exog, "mixed-model")
+    _check_rank(exog, "mixed-model", None, data, trial.strata)
     return exog
+
+
+def _check_visits(trial: TrialTable, data: pd.DataFrame, follow: list[str]) -> None:
+    """Refuse a visit scored in one arm only: its arm × visit effect cannot be estimated."""
+    for t in follow:
+        counts = data.loc[data["timepoint"] == t, "arm"].value_counts()
+        lacking = [a for a in trial.arms if counts.get(a, 0) == 0]
+        if lacking:
+            present = next(a for a in trial.arms if a not in lacking)
+            how = "placed in its window by day" if trial.dated else "labelled so"
+            raise InputError(
+                f"the mixed-model design is not estimable: visit {t!r} has {int(counts[present])} assessment(s) in arm "
+                f"{present} ({how}) and none in arm {lacking[0]}, so the arms cannot be compared there — remove or "
+                f"relabel those assessments, or assess both arms at {t}"
+            )
 
 
 def _time(trial: TrialTable, data: pd.DataFrame) -> tuple[np.ndarray, str]:

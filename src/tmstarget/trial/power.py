@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 from ..exceptions import InputError
@@ -42,12 +43,16 @@ class PowerResult:
 def _check(effect_size: float, alpha: float, ratio: float, rho: float) -> float:
     if not math.isfinite(effect_size) or effect_size == 0:
         raise InputError(f"effect size {effect_size} — give a non-zero standardized difference, e.g. 0.8")
-    if not 0 < alpha < 1:
-        raise InputError(f"alpha {alpha} — give a two-sided type I error rate in (0, 1), e.g. 0.05")
+    if not 0 < alpha <= 0.5:
+        raise InputError(f"alpha {alpha} — give a two-sided type I error rate in (0, 0.5] as a fraction, e.g. 0.05")
     if not ratio > 0:
         raise InputError(f"allocation ratio {ratio} — give control/experimental > 0, e.g. 1")
-    if not 0 <= rho < 1:
-        raise InputError(f"baseline correlation {rho} — give a value in [0, 1)")
+    if not 0 <= rho <= 0.95:
+        raise InputError(f"baseline correlation {rho} — give a value in [0, 0.95] (baseline-outcome correlations of MADRS "
+                         "are usually 0.3-0.7)")
+    if abs(effect_size) > 5:
+        raise InputError(f"effect size {effect_size} — give Cohen's d (a standardized difference, usually 0.2-1.5), "
+                         "not points or a percentage")
     # ANCOVA on baseline shrinks the residual variance by (1 - rho^2) (Borm et al. 2007).
     return abs(effect_size) / math.sqrt(1.0 - rho * rho)
 
@@ -107,13 +112,24 @@ def sample_size(
     PowerResult
         With the achieved power of the rounded-up sizes.
     """
+    import statsmodels.tools.sm_exceptions  # noqa: F401  (its import-time "always" filter must come before ours)
     from statsmodels.stats.power import TTestIndPower
 
     d = _check(effect_size, alpha, ratio, baseline_correlation)
     if not 0 < power < 1:
-        raise InputError(f"power {power} — give a target in (0, 1), e.g. 0.8")
-    n_exp = TTestIndPower().solve_power(d, nobs1=None, alpha=alpha, power=power, ratio=ratio, alternative="two-sided")
-    n_exp = max(2, math.ceil(float(n_exp) - 1e-9))
+        raise InputError(f"power {power} — give a target in (0, 1) as a fraction, e.g. 0.8")
+    if power <= alpha:
+        raise InputError(f"power {power} is not above alpha {alpha} — any trial size has at least that power; give a target "
+                         "above alpha, e.g. 0.8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a failed root search returns NaN (handled below) with a ConvergenceWarning
+        n_exp = float(TTestIndPower().solve_power(d, nobs1=None, alpha=alpha, power=power, ratio=ratio, alternative="two-sided"))
+        at_least = TTestIndPower().power(d, 2, alpha, ratio=max(2, math.ceil(2 * ratio - 1e-9)) / 2, alternative="two-sided")
+    if not math.isfinite(n_exp):
+        if at_least < power:
+            raise InputError(f"no trial size reaching power {power} was found for d = {effect_size:g} — check --effect-size and --power")
+        n_exp = 2.0  # the smallest trial already has the power asked for
+    n_exp = max(2, math.ceil(n_exp - 1e-9))
     n_control = max(2, math.ceil(n_exp * ratio - 1e-9))
     achieved = TTestIndPower().power(d, n_exp, alpha, ratio=n_control / n_exp, alternative="two-sided")
     return PowerResult(float(effect_size), n_exp, n_control, alpha, float(achieved), baseline_correlation)

@@ -91,8 +91,12 @@ def analysis_sets(trial: TrialTable, endpoint: str, min_sessions: int | None = N
     where = "within its window" if trial.dated else "(nominal visit)"
     planned = None
     if sessions is None:
+        if min_sessions is not None or planned_sessions is not None:
+            raise InputError("--pp-min-sessions / --planned-sessions need a sessions_received column in the table — add "
+                             "each participant's sessions received, or drop the option(s)")
         adherence = "adherence not checked (no sessions_received column)"
     else:
+        _check_sessions(sessions, min_sessions, planned_sessions)
         planned = planned_sessions or int(sessions.max())
         if min_sessions is None:
             min_sessions = math.ceil(pp_fraction * planned - 1e-9)
@@ -110,3 +114,22 @@ def analysis_sets(trial: TrialTable, endpoint: str, min_sessions: int | None = N
     }
     pp = tuple(p for p in itt if p not in excluded)
     return AnalysisSets(itt, pp, dict(sorted(excluded.items())), rules, min_sessions, planned)
+
+
+def _check_sessions(sessions, min_sessions: int | None, planned_sessions: int | None) -> None:
+    """The per-protocol numbers must be possible: 1 <= min_sessions <= planned >= every count received."""
+    if sessions.isna().all():
+        raise InputError("sessions_received is empty for every participant — fill it in, or drop the column "
+                         "(adherence is then not checked)")
+    most = int(sessions.max())
+    if planned_sessions is not None and not 1 <= planned_sessions:
+        raise InputError(f"--planned-sessions {planned_sessions} — give the sessions planned per participant (at least 1)")
+    if planned_sessions is not None and most > planned_sessions:
+        who = sessions.idxmax()
+        raise InputError(f"participant {who} received {most} sessions, more than the {planned_sessions} planned "
+                         f"(--planned-sessions) — give the planned number (at least {most}), or correct sessions_received")
+    planned = planned_sessions or most
+    if min_sessions is not None and not 1 <= min_sessions <= planned:
+        source = "--planned-sessions" if planned_sessions is not None else "the most anyone received; set --planned-sessions"
+        raise InputError(f"--pp-min-sessions {min_sessions} is outside 1-{planned} (planned sessions: {planned}, {source}) — "
+                         "nobody could meet it; give at most the planned number")

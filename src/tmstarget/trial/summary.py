@@ -138,8 +138,8 @@ def _visits(trial: TrialTable) -> dict[str, object] | None:
     off = listing.loc[listing["visit_status"].isin(["out_of_window", "extra"])]
     return {
         "schedule": trial.schedule.to_dict(),
-        "rule": "visit = window containing (day - last_session_day); outside every window = out of window; "
-                "two in one window = the one closest to the target day",
+        "rule": "visit = window containing (day - last_session_day); a row labelled with a visit's name counts only at "
+                "that visit; outside every window = out of window; two in one window = the one closest to the target day",
         "status_counts": {str(k): int(v) for k, v in counts.items()},
         "left_out": [
             {"participant_id": r.participant_id, "timepoint": r.nominal_timepoint, "day": r.day,
@@ -235,7 +235,12 @@ def analyze_trial(
         notes.append(f"per-protocol analysis not run: {exc}")
     imputation = None
     if imputations:
-        est, pooled = mice_ancova(trial, tp, imputations, seed=seed, confidence=confidence, participants=sets.itt)
+        try:
+            est, pooled = mice_ancova(trial, tp, imputations, seed=seed, confidence=confidence, participants=sets.itt)
+        except FitError as exc:
+            notes.append(f"multiple imputation not run: {exc}")
+            imputations = 0
+    if imputations:
         imputation = {"estimate": est, "pooling": pooled, "imputations": imputations, "seed": seed,
                       "method": f"MICE (statsmodels MICEData, predictive mean matching with {DONORS} donors), ANCOVA per data set, "
                                 "Rubin's rules, Barnard-Rubin df"}

@@ -8,7 +8,11 @@ Assignment rules, applied per participant:
 
 * ``offset = day - last_session_day`` (both in days on the same clock, e.g. days since randomization);
 * the assessment goes to the visit whose window ``[target - before, target + after]`` contains the offset
-  (windows must not overlap, so there is at most one);
+  (windows must not overlap, nor reach a neighbouring visit's target day, so there is at most one);
+* an assessment is never re-labelled across visits: one labelled with the name of a scheduled visit (e.g.
+  ``week1``) counts only at that visit, whatever window its day falls in; only assessments with labels
+  that name no visit (e.g. ``followup2``) are placed by window alone. A label that names a visit of the
+  default schedule missing from a custom one is refused (add the visit, or relabel);
 * an assessment in no window is **out of window**: kept in the listing, left out of every analysis;
 * when two assessments fall in one visit's window, the one closest to the target day is used (the earlier
   one on a tie); the other is marked **extra** and left out.
@@ -65,6 +69,11 @@ class Visit:
         """Last day of the window (days after the last session)."""
         return self.target_day + self.after
 
+    def spec(self) -> str:
+        """The ``--visit`` text of this visit, e.g. ``month1:28:3`` or ``end_of_treatment:0:0:3``."""
+        widths = f"{self.before:g}" if self.before == self.after else f"{self.before:g}:{self.after:g}"
+        return f"{self.name}:{self.target_day:g}:{widths}"
+
     def describe(self) -> str:
         """E.g. ``month1: day 28 (25 to 31) after the last session``."""
         return f"{self.name}: day {self.target_day:g} ({self.low:g} to {self.high:g}) after the last session"
@@ -78,12 +87,17 @@ class VisitSchedule:
 
     def __post_init__(self) -> None:
         names = [v.name for v in self.visits]
+        if not names:
+            raise InputError("the visit schedule is empty — give at least one --visit NAME:DAY:WINDOW, e.g. month1:28:3")
         if len(set(names)) != len(names):
             raise InputError(f"visit names {names} repeat — give each visit once")
-        ordered = sorted(self.visits, key=lambda v: v.low)
+        for v in self.visits:
+            if not (v.before >= 0 and v.after >= 0):
+                raise InputError(f"visit {v.name}: window {v.before:g} before and {v.after:g} after the target day — "
+                                 "give non-negative widths, e.g. month1:28:3")
+        ordered = sorted(self.visits, key=lambda v: (v.target_day, v.low))
         for a, b in zip(ordered, ordered[1:]):
-            if b.low <= a.high:
-                raise InputError(f"visit windows overlap ({a.describe()}; {b.describe()}) — narrow one of them")
+            _check_apart(a, b)
         object.__setattr__(self, "visits", tuple(ordered))
 
     @property
@@ -100,6 +114,26 @@ class VisitSchedule:
         return [{"name": v.name, "target_day": v.target_day, "window_low": v.low, "window_high": v.high} for v in self.visits]
 
 
+def _check_apart(a: Visit, b: Visit, note: str = "") -> None:
+    """Refuse neighbouring visits (``a`` before ``b``) whose windows overlap or reach the other's target day."""
+    if b.low > a.high and a.high < b.target_day and b.low > a.target_day:
+        return
+    if a.high >= b.target_day:
+        what = f"{a.name}'s window ({a.low:g} to {a.high:g} days after the last session) reaches {b.name}'s target day {b.target_day:g}"
+    elif b.low <= a.target_day:
+        what = f"{b.name}'s window ({b.low:g} to {b.high:g} days after the last session) reaches {a.name}'s target day {a.target_day:g}"
+    else:
+        what = (f"the windows of {a.name} ({a.low:g} to {a.high:g} days after the last session) and {b.name} "
+                f"({b.low:g} to {b.high:g}) overlap")
+    defaults = [DEFAULT_VISITS.get(v.name) for v in (a, b)]
+    example = (f" (the defaults are --visit {defaults[0].spec()} --visit {defaults[1].spec()})" if all(defaults)
+               else f" (e.g. half-widths below {(b.target_day - a.target_day) / 2:g} days)")
+    raise InputError(
+        f"visit windows overlap: {what}{note}, so an assessment could count at either visit — narrow them so that "
+        f"{a.name}'s window ends before {b.name}'s begins{example}"
+    )
+
+
 #: Default schedule: end of treatment (days 0-3 after the last session), 1 week (7 ± 2), 1 month (28 ± 3),
 #: 3 months (84 ± 7). Change it with ``--visit NAME:DAY:WINDOW`` (repeatable; replaces the defaults).
 DEFAULT_SCHEDULE = VisitSchedule((
@@ -108,6 +142,9 @@ DEFAULT_SCHEDULE = VisitSchedule((
     Visit("month1", 28.0, 3.0, 3.0),
     Visit("month3", 84.0, 7.0, 7.0),
 ))
+
+#: The default visits by name (they also name the labels a custom schedule must account for).
+DEFAULT_VISITS = {v.name: v for v in DEFAULT_SCHEDULE.visits}
 
 _SPEC = re.compile(r"^\s*([A-Za-z][\w.-]*)\s*:\s*(-?\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)(?:\s*:\s*(\d+(?:\.\d+)?))?\s*$")
 
@@ -134,6 +171,25 @@ def parse_visit(spec: str) -> Visit:
         raise InputError(f"--visit {spec!r} — use NAME:DAY:WINDOW or NAME:DAY:BEFORE:AFTER, e.g. month1:28:3")
     name, day, before, after = m.group(1), float(m.group(2)), float(m.group(3)), m.group(4)
     return Visit(name, day, before, float(after) if after is not None else before)
+
+
+def _check_labels(rows: pd.DataFrame, schedule: VisitSchedule) -> None:
+    """Refuse dated assessments labelled with a default visit that ``schedule`` lacks (they could be counted elsewhere)."""
+    labels = rows["timepoint"].astype(str)
+    for label in dict.fromkeys(labels):
+        known = DEFAULT_VISITS.get(label)
+        if known is None or label in schedule.names:
+            continue
+        note = f" (the table has {label} assessments)"
+        for v in schedule.visits:
+            a, b = sorted((v, known), key=lambda x: (x.target_day, x.low))
+            _check_apart(a, b, note)
+        who = ", ".join(list(dict.fromkeys(rows.loc[labels == label, "participant_id"].astype(str)))[:3])
+        raise InputError(
+            f"the table has {label} assessments (e.g. {who}) but the visit schedule ({', '.join(schedule.names)}) has no "
+            f"{label} visit — add --visit {known.spec()} (the default), or relabel those rows; an assessment never counts at "
+            "another visit"
+        )
 
 
 def _choose(group: pd.DataFrame, visit: Visit) -> pd.Index:
@@ -178,8 +234,12 @@ def assign_visits(
     scored = pd.Series(True if has_score is None else np.asarray(has_score, bool), index=out.index)
     out.loc[undated & ~scored, "visit_status"] = MISSED
     dated = ~is_base & ~undated
+    labels = out["timepoint"].astype(str)
+    _check_labels(out.loc[dated], schedule)
     for visit in schedule.visits:
-        inside = dated & out["offset_days"].between(visit.low, visit.high)
+        # Never across visits: a row labelled with another scheduled visit's name does not count here.
+        own = (labels == visit.name) | ~labels.isin(schedule.names)
+        inside = dated & own & out["offset_days"].between(visit.low, visit.high)
         out.loc[inside, "visit"] = visit.name
         out.loc[inside, "visit_status"] = EXTRA
         for _, group in out.loc[inside].groupby("participant_id", sort=False):

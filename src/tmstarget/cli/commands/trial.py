@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ...exceptions import InputError
 from ..parser import HelpFormatter
-from .._common import finite_float, output_file, positive_int
+from .._common import finite_float, nonneg_int, output_file, positive_int
 
 logger = logging.getLogger("tmstarget.cli.trial")
 
@@ -29,8 +29,10 @@ Input table (tab-separated, long format: one row per participant and timepoint):
   sessions_received optional: sessions received (per-protocol rule)
 
 With days, a follow-up belongs to the visit whose window contains (day -
-last_session_day); outside every window it is listed as out of window and left
-out; two in one window: the one closest to the target day counts. The endpoint
+last_session_day); a row labelled with a visit's name (e.g. week1) counts only at
+that visit. Outside its window it is listed as out of window and left out; two in
+one window: the one closest to the target day counts. Windows may not overlap or
+reach a neighbouring visit's target day. The endpoint
 is a named visit (--endpoint, default month1 = day 28 +/- 3 after the last session).
 ITT = everyone randomized with a baseline, as allocated (binary outcomes: not
 assessed at the endpoint = failure); per protocol = enough sessions and the
@@ -88,6 +90,8 @@ def run_randomize(args: argparse.Namespace) -> int:
     concealed, key = Path(args.concealed), Path(args.key)
     if concealed.resolve() == key.resolve():
         raise InputError(f"{concealed} is both the concealed list and the key — write the key elsewhere, e.g. --key {concealed.stem}_key.json")
+    if args.seed is not None and args.seed < 0:
+        raise InputError(f"--seed {args.seed} — give a whole number >= 0, or leave it out for a fresh seed (recorded in the key)")
     _refuse_overwrite([concealed, key], args.force)
     allocation = make_allocation(
         stratum_labels(_parse_factors(args.factor)), args.per_stratum, args.arms, args.ratio, args.block_sizes, args.seed
@@ -137,7 +141,12 @@ def run_simulate(args: argparse.Namespace) -> int:
     if args.incomplete and not args.days:
         raise InputError("--incomplete needs --days (sessions are recorded with the trial clock) — add --days")
     if not 0 <= args.incomplete < 1:
-        raise InputError(f"--incomplete {args.incomplete} — give a probability in [0, 1)")
+        raise InputError(f"--incomplete {args.incomplete} — give a probability in [0, 1), e.g. 0.1 for 10%")
+    if not 0 <= args.dropout < 1:
+        raise InputError(f"--dropout {args.dropout} — give a probability in [0, 1), e.g. 0.2 for 20% (not a percentage)")
+    if abs(args.effect_size) > 5:
+        raise InputError(f"--effect-size {args.effect_size} — give Cohen's d (a standardized difference, usually 0.2-1.5), "
+                         "not points or a percentage")
     design = TrialDesign(n_participants=args.participants, effect_size=args.effect_size, dropout=args.dropout,
                          record_days=args.days, incomplete=args.incomplete, day_sd=2.5)
     table = simulate_trial(design, seed=args.seed)
@@ -170,13 +179,47 @@ def _secondary_ratings(specs: list[str]) -> list[tuple[object, tuple, str]]:
     return out
 
 
+def _check_secondary_labels(secondary: list[tuple[object, tuple, str]], baseline: str) -> list[tuple[object, tuple, str]]:
+    """Refuse a secondary scale whose ratings have no trial-baseline label (else it reads as "ratings from 0 arms")."""
+    for scale, ratings, name in secondary:
+        labels = list(dict.fromkeys(r.timepoint for r in ratings))
+        if scale.key != "cgi_i" and baseline not in labels:
+            raise InputError(f"{name}: no {baseline!r} rating (timepoints: {', '.join(labels[:6])}) — label the {scale.name} "
+                             f"baseline ratings {baseline!r} as in the trial table (labels are case-sensitive)")
+    return secondary
+
+
+def _check_analyze_numbers(args: argparse.Namespace) -> None:
+    """Refuse option values that would run but mean something else than intended (before any file is read)."""
+    if not 1 < args.response_pct <= 100:
+        hint = " — a percentage is expected: 50 means a 50% reduction" if 0 < args.response_pct <= 1 else ""
+        raise InputError(f"--response-pct {args.response_pct:g}{hint or ' — give the reduction from baseline in percent'} "
+                         "(in (1, 100], e.g. 50)")
+    if not (float(args.remission_max).is_integer() and 0 <= args.remission_max <= 60):
+        raise InputError(f"--remission-max {args.remission_max:g} — give a MADRS total, a whole number 0-60, e.g. 10 "
+                         "(remission = MADRS <= 10)")
+    if not 0.5 < args.confidence < 1:
+        hint = " as a fraction (95% is 0.95)" if 50 < args.confidence < 100 else ""
+        raise InputError(f"--confidence {args.confidence:g} — give a confidence level between 0.5 and 1{hint}, e.g. 0.95")
+    if args.imputations < 0 or args.imputations == 1:
+        raise InputError(f"--imputations {args.imputations} — give 0 (skip) or at least 2 (20 or more is usual)")
+    if args.pp_min_sessions is not None and args.pp_min_sessions < 1:
+        raise InputError(f"--pp-min-sessions {args.pp_min_sessions} — give at least 1 session (default: 80% of the planned sessions)")
+    if args.pp_min_sessions is not None and args.planned_sessions is not None and args.pp_min_sessions > args.planned_sessions:
+        raise InputError(f"--pp-min-sessions {args.pp_min_sessions} is more than the {args.planned_sessions} planned sessions "
+                         "(--planned-sessions) — nobody could be per protocol; give at most the planned number")
+    if args.screened is not None and args.screened < 1:
+        raise InputError(f"--screened {args.screened} — give the number of people assessed for eligibility (at least the number randomized)")
+
+
 def run_analyze(args: argparse.Namespace) -> int:
     """Analyze a trial table and print a CONSORT-style summary (or JSON); optionally write the figure and visit listing."""
     from ...outcomes.plot import change_by_visit_svg
     from ...trial import VisitSchedule, analyze_trial, check_allocation, format_summary, parse_visit, validate_trial_table
-    from ...trial.io import read_allocation_record, read_trial_table, table_to_tsv, to_json, write_text_atomic
+    from ...trial.io import read_allocation_record, read_trial_table, table_to_tsv, to_json
     from ...trial.longitudinal import effects_table
 
+    _check_analyze_numbers(args)
     schedule = VisitSchedule(tuple(parse_visit(v) for v in args.visit)) if args.visit else None
     from ..._utils.figures import figure_format
 
@@ -184,13 +227,11 @@ def run_analyze(args: argparse.Namespace) -> int:
     consort_format = figure_format(args.consort, "--consort") if args.consort else None
     trial = validate_trial_table(read_trial_table(args.data), args.baseline, args.timepoints, args.experimental, schedule)
     not_assessed = check_allocation(trial, read_allocation_record(args.allocation)) if args.allocation else []
-    if args.imputations < 0 or args.imputations == 1:
-        raise InputError(f"--imputations {args.imputations} — give 0 (skip) or at least 2 (20 or more is usual)")
     result = analyze_trial(
         trial, args.endpoint, args.response_pct / 100.0, args.remission_max, args.confidence, not_assessed,
         min_sessions=args.pp_min_sessions, planned_sessions=args.planned_sessions, imputations=args.imputations,
         seed=args.seed, random_slope=not args.no_random_slope, screened=args.screened,
-        secondary=_secondary_ratings(args.secondary or []),
+        secondary=_check_secondary_labels(_secondary_ratings(args.secondary or []), trial.baseline),
     )
     text, payload = format_summary(result), to_json(result.to_dict())
     outputs: list[tuple[Path, str | bytes]] = []
@@ -211,21 +252,9 @@ def run_analyze(args: argparse.Namespace) -> int:
         if trial.assessments is None:
             raise InputError("--visit-table needs a table with 'day' and 'last_session_day' columns — add them or drop --visit-table")
         outputs.append((args.visit_table, table_to_tsv(trial.assessments)))
-    written: list[Path] = []
-    try:
-        for path, content in outputs:
-            if isinstance(content, bytes):
-                from ...io.derivatives import atomic_path
+    from ...io.derivatives import write_files_atomic
 
-                with atomic_path(path) as tmp:
-                    tmp.write_bytes(content)
-                written.append(Path(path))
-            else:
-                written.append(write_text_atomic(path, content))
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)  # all or nothing
-        raise
+    write_files_atomic(outputs)  # all or none, and a file replaced is never lost when a later one fails
     sys.stdout.write(payload if args.json else text)
     return 0
 
@@ -287,7 +316,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     p.add_argument("--arms", nargs="+", default=["connectivity", "scalp"], help="arm names")
     p.add_argument("--ratio", nargs="+", type=int, default=None, help="allocation ratio per arm (default equal)")
     p.add_argument("--block-sizes", nargs="+", type=int, default=[2, 4, 6], help="block sizes drawn at random")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh, recorded in the key)")
+    p.add_argument("--seed", type=int, default=None, help="random seed, a whole number >= 0 (default: fresh, recorded in the key)")
     p.add_argument("--force", action="store_true", help="replace existing outputs")
 
     p = action("reveal", "Reveal the next allocation for one participant (verifies list, key and log first)", run_reveal)
@@ -308,7 +337,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     p.add_argument("--days", action="store_true",
                    help="add day, last_session_day and sessions_received columns (follow-ups scattered around their target day)")
     p.add_argument("--incomplete", type=float, default=0.0, help="with --days: probability of stopping treatment early")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="random seed (a whole number >= 0)")
 
     p = action("analyze", "Analyze a trial table at a named endpoint visit: ITT and per-protocol sets, mixed model by visit "
                "(Satterthwaite df), ANCOVA, MICE sensitivity, effect sizes, response, remission, blinding, CONSORT, Table 1",
@@ -333,7 +362,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     p.add_argument("--planned-sessions", type=positive_int, default=None, metavar="N",
                    help="sessions planned per participant (default: the most anyone received)")
     p.add_argument("--imputations", type=int, default=20, metavar="M", help="MICE sensitivity analysis with M imputations (0 = skip)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the multiple imputation")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the multiple imputation (a whole number >= 0)")
     p.add_argument("--secondary", action="append", default=None, metavar="SCALE=RATINGS.tsv",
                    help="another scale as a secondary endpoint (hamd17, qids_sr16, cgi_s or cgi_i; item table as for 'tmstarget scale'): "
                         "ANCOVA (not CGI-I) and response/remission (ITT and complete cases) at the endpoint, same visit windows (repeatable)")
