@@ -1,56 +1,22 @@
 """``--method cluster`` on every input kind: the centre of gravity against a brute-force computation.
 
-The reference here shares no code with tmstarget's: the kept columns are the k best by sorting, vertex areas are
-a third of each triangle's area by Heron's formula, patches are grown by breadth-first search over edges (or voxels
-whose indices differ by at most 1), the centre is a plain weighted sum in Python and the snap a loop over the patch.
+The reference (``cluster_reference.py``) shares no code with tmstarget's: the kept columns are the k best by sorting,
+vertex areas are a third of each triangle's area by Heron's formula, patches are grown by breadth-first search over
+edges (or voxels whose indices differ by at most 1), the centre is a plain weighted sum and the snap a loop.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
 
 import numpy as np
 import pytest
+from cluster_reference import brute_force_cluster, heron
 
 from tmstarget.surface.geometry import Grayordinates
 from tmstarget.targeting import Components, Scores, choose_target
 from tmstarget.targeting.geometry import SubsetGeometry, SurfaceGeometry, VolumeGeometry
 from tmstarget.targeting.selection import cluster_target
-
-
-def _heron(a, b, c) -> float:
-    la, lb, lc = math.dist(b, c), math.dist(a, c), math.dist(a, b)
-    s = (la + lb + lc) / 2
-    return math.sqrt(max(s * (s - la) * (s - lb) * (s - lc), 0.0))
-
-
-def brute_force_cluster(points, scores, n_keep, neighbours, weights):
-    """Index (into ``points``) of the snapped centre of gravity, the centre and the patch, by loops.
-
-    ``neighbours[i]``: set of the indices touching i; ``weights[i]``: each point's weight.
-    """
-    order = sorted(range(len(scores)), key=lambda i: -scores[i])
-    kept = set(order[:n_keep])
-    seen, patches = set(), []
-    for start in sorted(kept):
-        if start in seen:
-            continue
-        patch, queue = [], deque([start])
-        seen.add(start)
-        while queue:
-            i = queue.popleft()
-            patch.append(i)
-            for j in neighbours[i]:
-                if j in kept and j not in seen:
-                    seen.add(j)
-                    queue.append(j)
-        patches.append(sorted(patch))
-    best = max(patches, key=lambda p: sum(weights[i] for i in p))
-    total = sum(weights[i] for i in best)
-    centre = [sum(weights[i] * points[i][d] for i in best) / total for d in range(3)]
-    snapped = min(best, key=lambda i: math.dist(points[i], centre))
-    return snapped, centre, best
 
 
 def _ladder():
@@ -81,7 +47,7 @@ def test_surface_cluster_is_the_area_weighted_centre_of_the_largest_patch():
     neighbours = [set() for _ in range(n)]
     weights = [0.0] * n
     for f in faces:
-        area = _heron(*(points[v] for v in f))
+        area = heron(*(points[v] for v in f))
         for a in f:
             weights[a] += area / 3
             neighbours[a] |= {b for b in f if b != a}
