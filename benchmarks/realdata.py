@@ -43,7 +43,11 @@ STEM = "brainspace/datasets/preprocessing/sub-010188_ses-02_task-rest_acq-AP_run
 T_R = 1.4
 LABEL = "010188"
 SHARED_CIRCUIT = Path(__file__).resolve().parents[2] / "shared" / "data" / "circuits" / "DepressionCircuit_space-MNI152NLin6Asym_res-02.nii.gz"
-METHODS = ["robust", "similarity", "seedmap", "hierarchical"]
+def _surface_methods() -> list[str]:
+    """Every method of ``tmstarget target`` that runs on fsaverage inputs (the registry's input kinds)."""
+    from tmstarget.targeting.methods import methods_for
+
+    return list(methods_for("surface"))
 
 
 def default_cache() -> Path:
@@ -157,7 +161,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cache", type=Path, default=default_cache())
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out" / "realdata")
-    parser.add_argument("--methods", nargs="+", default=METHODS)
+    parser.add_argument("--methods", nargs="+", default=_surface_methods())
     parser.add_argument("--circuits", nargs="+", default=["convergent", "sgacc"])
     parser.add_argument("--bootstrap", type=int, default=200, help="resamples for the 95%% radius (0: none)")
     args = parser.parse_args()

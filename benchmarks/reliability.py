@@ -145,7 +145,7 @@ def cost(args) -> None:
     from tmstarget.targeting import compute_scores
     from tmstarget.targeting import components_from
     from tmstarget.targeting.uncertainty import bootstrap_confidence, circular_block_bootstrap, resample_model, resample_scores
-    from tmstarget.targeting import TargetingOptions, compute_target
+    from tmstarget.targeting import TargetingOptions, compute_target, get_method
     from tmstarget.targeting.prepare import prepare
 
     src = args.out / "fmriprep-full-600"
@@ -167,7 +167,7 @@ def cost(args) -> None:
         conf = bootstrap_confidence(prep, options, 200, seed=0)
         boot_s = time.perf_counter() - t0
         comp = components_from(prep)
-        scores = compute_scores(comp, prep.region, prep.circuit_map, method == "similarity", options.exclude_local_mm)
+        scores = compute_scores(comp, prep.region, prep.circuit_map, get_method(method).needs_similarity, options.exclude_local_mm)
         t0 = time.perf_counter()
         again = bootstrap_confidence(prep, options, 200, seed=0, components=comp, scores=scores)
         reuse_s = time.perf_counter() - t0
@@ -176,7 +176,7 @@ def cost(args) -> None:
               f"-> ratio {boot_s / min(target_s):.2f} ({reuse_s:.1f} s, ratio {reuse_s / min(target_s):.2f}, given the run's components "
               f"and scores); confidence radius {conf['confidence_radius_mm']} mm, block {conf['bootstrap']['block_length_s']} s, "
               f"r = {sum(op.rank for op in prep.operators)}", flush=True)
-        if method != "similarity":
+        if not get_method(method).needs_similarity:  # the circuit-voxel subset only matters for the similarity
             continue
         bases = [op.basis for op in prep.operators]
         exact = resample_model(comp, scores, bases, prep.region, prep.circuit_map, method, norm_voxels=None)

@@ -42,7 +42,9 @@ def main() -> None:
     runs = find_runs(src, "01")
 
     print("1. compute_target per method (same input, file reading included)")
-    for method in () if args.skip_methods else ("robust", "similarity", "seedmap", "cluster", "hierarchical"):
+    from tmstarget.targeting import METHODS
+
+    for method in () if args.skip_methods else tuple(METHODS):
         t0 = time.perf_counter()
         res = compute_target(runs, TargetingOptions(method=method), src)
         print(f"   {method:<13} {time.perf_counter() - t0:6.1f} s   target {np.round(res.target_mni, 1).tolist()}")

@@ -43,8 +43,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from study_summaries import ellipsoid_columns, write_summaries  # noqa: E402
 
 HERE = Path(__file__).parent
-#: Methods that need the circuit-similarity scores.
-SIMILARITY_METHODS = ("similarity", "shrinkage")
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ class Plan:
     fwhms: tuple[float, ...] = (0.0, 4.0, 6.0, 8.0)
     gsr: tuple[bool, ...] = (False, True)
     radii: tuple[float, ...] = (5.0, 10.0, 15.0)
-    radius_methods: tuple[str, ...] = ("robust", "shrinkage")
+    radius_methods: tuple[str, ...] = ("robust", "shrinkage")  # the registry's methods with uses_neighbourhood (see main)
     sweep_methods: tuple[str, ...] = ("robust", "shrinkage")
     bootstrap_minutes: tuple[float, ...] = (10.0,)
     bootstrap_methods: tuple[str, ...] = ("robust",)
@@ -121,29 +119,30 @@ def _bootstrap_row(comp, scores, op, region, cmap, t_r, method, radius_mm, n, se
 
 
 def _select(method, comp, scores, radius, base, region, cmap, planted) -> tuple[np.ndarray, dict, dict | None]:
-    """One method's target; for ``shrinkage`` also its weight, whether its split-half 95% sphere holds the planted target, and its block."""
-    from tmstarget.simulate.evaluate import shrinkage_and_group
-    from tmstarget.targeting import choose_target
+    """One method's target as ``tmstarget target`` chooses it (``score_and_select``, through the simulator's ``select_method``);
+    with a post-step (``shrinkage``) also its weight, whether its split-half 95% sphere holds the planted target, and its block."""
+    from tmstarget.simulate.evaluate import select_method
 
-    if method != "shrinkage":
-        return choose_target(method, comp, scores, radius)[0].coord_mm, {}, None
-    sel, block = shrinkage_and_group(comp, scores, base["op"], region, cmap, radius)
+    choice = select_method(method, comp, scores, base["op"], region, cmap, radius)
+    block = choice.post
+    if block is None:
+        return choice.selection.coord_mm, {}, None
     individual = np.asarray(block["individual_target_mni"], float)
-    return sel.coord_mm, {"weight": block["weight"], "split_half_radius_95_mm": block["uncertainty_radius_mm"],
-                          "planted_in_split_half_sphere": bool(np.linalg.norm(individual - planted) <= block["uncertainty_radius_mm"])}, block
+    return choice.selection.coord_mm, {"weight": block["weight"], "split_half_radius_95_mm": block["uncertainty_radius_mm"],
+                                       "planted_in_split_half_sphere": bool(np.linalg.norm(individual - planted) <= block["uncertainty_radius_mm"])}, block
 
 
 def _score_config(comp, region, cmaps, plan, minutes, config, base, planted, timings):
     """Every circuit, method and radius on one session's components; rows and (for bootstrap) regions."""
     from tmstarget.simulate.evaluate import shrinkage_and_group, target_row
-    from tmstarget.targeting import compute_scores
+    from tmstarget.targeting import compute_scores, get_method
 
     rows, regions = [], {}
     default_radius = plan.defaults()[2]
     for circuit in plan.circuits:
         t0 = time.perf_counter()
         methods = plan.methods_for(config)
-        scores = compute_scores(comp, region, cmaps[circuit], any(m in methods for m in SIMILARITY_METHODS))
+        scores = compute_scores(comp, region, cmaps[circuit], any(get_method(m).needs_similarity for m in methods))
         timings["scores"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         extra = {"circuit": circuit, "gsr": config[0], "fwhm_mm": config[1]}
@@ -298,7 +297,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--sweep-minutes", type=float, nargs="*", default=[10.0])
     p.add_argument("--fwhm", type=float, nargs="+", default=[0.0, 4.0, 6.0, 8.0])
     p.add_argument("--radii", type=float, nargs="+", default=[5.0, 10.0, 15.0], help="neighbourhood radii swept (today's default is added)")
-    p.add_argument("--radius-methods", nargs="+", default=["robust", "shrinkage"], help="methods whose neighbourhood radius is swept")
+    p.add_argument("--radius-methods", nargs="+", default=[name for name, m in METHODS.items() if m.uses_neighbourhood],
+                   help="methods whose neighbourhood radius is swept (default: those using one)")
     p.add_argument("--sweep-methods", nargs="+", default=["robust", "shrinkage"], help="methods run at the swept FWHM and GSR (every method runs at today's)")
     p.add_argument("--bootstrap-minutes", type=float, nargs="*", default=[10.0])
     p.add_argument("--bootstrap-methods", nargs="+", default=["robust"], help="(shrinkage resamples as robust: its bootstrap is that of its individual evidence)")

@@ -78,8 +78,8 @@ def test_cifti_with_meshes_matches_and_needs_them(surface_dataset, tmp_path, cap
 def test_surface_input_errors(surface_dataset, sim_dataset, tmp_path):
     src, _, _ = surface_dataset
     runs = find_surface_runs(src, "01", None, "rest", "fsaverage5")
-    with pytest.raises(InputError, match="not available on surfaces"):
-        compute_target(runs, TargetingOptions(method="cluster"))
+    with pytest.raises(InputError, match="unknown method 'best'"):
+        compute_target(runs, TargetingOptions(method="best"))
     with pytest.raises(InputError, match=r"no fsaverage5 surface BOLD .*spaces present: MNI152NLin6Asym"):
         find_surface_runs(sim_dataset[0], "01", None, "rest", "fsaverage5")
     lonely = tmp_path / "sub-01_task-rest_hemi-L_space-fsaverage5_bold.func.gii"
@@ -139,3 +139,48 @@ def test_sampling_matrix_equals_nilearn_vol_to_surf():
     np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10, equal_nan=True)
     assert 0.5 < np.isfinite(expected).mean() < 1.0  # some vertices fall in masked voxels only
+
+
+def _left_values_of_cifti(path) -> np.ndarray:
+    """The left-hemisphere vertex values of a one-map CIFTI (NaN where the CIFTI has no column)."""
+    img = nib.load(path)
+    data = np.asarray(img.get_fdata())[0]
+    for name, sl, bm in img.header.get_axis(1).iter_structures():
+        if name == "CIFTI_STRUCTURE_CORTEX_LEFT":
+            out = np.full(int(bm.nvertices[name]), np.nan)
+            out[bm.vertex] = data[sl]
+            return out
+    raise AssertionError("no left cortex in the CIFTI")
+
+
+def test_cluster_on_fsaverage_and_cifti_is_the_brute_force_centre_of_gravity(surface_dataset, tmp_path, capsys):
+    """--method cluster on fsaverage5 GIFTI and on CIFTI (with meshes): near the planted target, and the vertex a
+    brute-force centre of gravity (top 10% of the written score map, largest patch by Heron vertex areas over mesh
+    edges, area-weighted centre snapped to the patch; tests/cluster_reference.py) picks from the same map."""
+    from cluster_reference import surface_cluster_from_map
+
+    src, planted, meshes = surface_dataset
+    mesh = load_template("fsaverage5")["L"]
+    points, faces = [tuple(p) for p in mesh.midthickness.tolist()], mesh.faces.tolist()
+    func = src / "sub-01" / "func"
+    runs = {"fsaverage5 GIFTI": ["target", str(src), str(tmp_path / "gii"), "participant", "--space", "fsaverage5"],
+            "CIFTI": ["target", str(tmp_path / "cifti"), "--bold", str(next(func.glob("*.dtseries.nii"))),
+                      "--confounds", str(next(func.glob("*confounds_timeseries.tsv"))), "--surface-mesh", *map(str, meshes)]}
+    for what, argv in runs.items():
+        code = main([*argv, "--method", "cluster", *FAST])
+        cap = capsys.readouterr()
+        assert code == 0, cap.err
+        doc = json.loads(cap.out)
+        err_mm = float(np.linalg.norm(np.array(doc["target_mni"]) - planted))
+        if what == "CIFTI":
+            values = _left_values_of_cifti(tmp_path / "cifti" / "sub-01" / "sub-01_space-fsaverage5_desc-sgacc_score.dscalar.nii")
+        else:
+            values = np.asarray(nib.load(tmp_path / "gii" / "sub-01" / "sub-01_hemi-L_space-fsaverage5_desc-sgacc_score.shape.gii").agg_data(), float)
+        expected = surface_cluster_from_map(values, points, faces)
+        with capsys.disabled():
+            print(f"\ncluster on {what}: target {doc['target_mni']} (vertex {doc['target_grayordinate']['vertex']}, brute force {expected}) "
+                  f"vs planted {planted.round(1).tolist()}: {err_mm:.1f} mm")
+        assert doc["method"] == "cluster" and doc["target_grayordinate"]["hemi"] == "L"
+        assert doc["target_grayordinate"]["vertex"] == expected
+        np.testing.assert_allclose(doc["target_mni"], np.round(mesh.midthickness[expected], 1), atol=0.051)  # on the cortex
+        assert err_mm <= 6.0  # as tests/test_methods.py: a patch's centre, not its peak

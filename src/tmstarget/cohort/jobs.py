@@ -8,8 +8,6 @@ import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-
 from ..exceptions import InputError
 from ..io.derivatives import read_target, sha256, target_path
 
@@ -130,15 +128,9 @@ def resolve_options(options):
 
 
 def fingerprint(options) -> dict:
-    """The fields of a target JSON that identify the parameters it was computed with."""
-    from ..targeting import TargetResult
-
-    dummy = TargetResult(
-        target_mni=np.zeros(3), score=0.0, score_raw=0.0, circuit=circuit_label(options), method=options.method,
-        space="", runs=[], score_map=np.zeros(0), affine=np.eye(4), n_search_voxels=0, options=options,
-    )
-    doc = dummy.to_json("", None)
-    return {"circuit": doc["circuit"], "method": doc["method"], "parameters": doc["parameters"], "n_bootstrap": getattr(options, "bootstrap", 0) or None}
+    """The fields of a target JSON that identify the parameters it was computed with (from the options alone)."""
+    return {"circuit": circuit_label(options), "method": options.method, "parameters": options.parameters_json(),
+            "n_bootstrap": getattr(options, "bootstrap", 0) or None}
 
 
 def _input_checksums(options) -> list[str]:

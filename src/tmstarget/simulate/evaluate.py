@@ -1,13 +1,15 @@
 """Accuracy of targeting methods on simulated participants, in memory (no BOLD files written).
 
-Each simulated session is cleaned and scored with the same array-level code as ``tmstarget target``
-(:mod:`tmstarget.targeting.cleaning`, :mod:`tmstarget.targeting`); only the file reading is skipped. Shorter scans are the
+Each simulated session is cleaned with the same array-level code as ``tmstarget target``
+(:mod:`tmstarget.targeting.cleaning`) and every method's target comes from the same
+:func:`~tmstarget.targeting.score_and_select` (selector and post-step of the method registry); only the file
+reading is skipped. Shorter scans are the
 first minutes of the same session, so scan lengths are compared on the same noise.
 
 The steps are public so that studies can reuse the costly ones: :func:`plant_target`, :func:`simulate_session`
 (once per session), :func:`clean_session` (once per scan length and confound set), then
 :func:`~tmstarget.targeting.finalize_components` per smoothing and :func:`~tmstarget.targeting.compute_scores`
-per circuit, with every method and neighbourhood chosen on the same scores.
+per circuit, with every method and neighbourhood chosen on the same scores (:func:`select_method`).
 """
 
 from __future__ import annotations
@@ -21,10 +23,14 @@ import pandas as pd
 
 from ..targeting.cleaning import CleaningOperator, run_operator
 from ..io.confounds import load_run_confounds
-from ..targeting import METHODS, NEIGHBOURHOOD_MM, choose_target, compute_scores, finalize_components
+from ..targeting import METHODS, NEIGHBOURHOOD_MM, TargetingOptions, compute_scores, finalize_components, get_method, score_and_select
 from ..targeting.regions import dlpfc_search_mask
 from .dataset import _snap_to_region, confounds_table
 from .model import GROUP_TARGET_MNI, Anatomy, SimulationParams, anatomy, deviation_field, group_circuit_map, simulate_participant
+
+
+#: The simulator's pseudo-method ``group``: the pure group target (no individual data), not a ``--method``.
+GROUP = "group"
 
 
 @dataclass(frozen=True)
@@ -126,26 +132,39 @@ def evaluate_participant(
     cmap = group_map_on_grid(anat) if circuit == "map" else None
     rows = []
     deviation = deviation_field(rng, anat, params)  # the participant's own, the same in every session (None by default)
+    real = [get_method(m) for m in methods if m != GROUP]
     for session in range(1, n_sessions + 1):
         data = simulate_session(rng, anat, target, params, n_total, deviation)
         for mins in minutes:
             op, block = clean_session(data, mins, global_signal)
             comp = finalize_components([block], anat.brain, anat.affine, fwhm_mm)
-            scores = compute_scores(comp, region, cmap, "similarity" in methods)
-            shrink = shrinkage_and_group(comp, scores, op, region, cmap) if {"shrinkage", "group"} & set(methods) else None
+            scores = compute_scores(comp, region, cmap, any(m.needs_similarity for m in real))
+            posts = []  # post-step blocks of this length (shrinkage's holds the group target)
             for method in methods:
-                coord = np.asarray(shrink[1]["group_target_mni"]) if method == "group" else (
-                    shrink[0].coord_mm if method == "shrinkage" else choose_target(method, comp, scores)[0].coord_mm)
-                rows.append({**target_row(seed, session, mins, method, coord, target), **({"weight": shrink[1]["weight"]} if method == "shrinkage" else {})})
+                if method == GROUP:  # the pure group target: the optimum of the shrinkage prior
+                    prior = next((b for b in posts if "group_target_mni" in b), None) or shrinkage_and_group(comp, scores, op, region, cmap)[1]
+                    rows.append(target_row(seed, session, mins, method, np.asarray(prior["group_target_mni"]), target))
+                    continue
+                choice = select_method(method, comp, scores, op, region, cmap)
+                posts += [choice.post] if choice.post is not None else []
+                rows.append({**target_row(seed, session, mins, method, choice.selection.coord_mm, target),
+                             **({"weight": choice.post["weight"]} if choice.post is not None else {})})
     return rows
 
 
-def shrinkage_and_group(comp, scores, op: CleaningOperator, region: np.ndarray, cmap: np.ndarray | None, neighbourhood_mm: float = NEIGHBOURHOOD_MM):
-    """Shrinkage target and its block (``group_target_mni``: the pure group target); the prior is the simulated group map,
-    or for ``sgacc`` the simulator's group point :data:`GROUP_TARGET_MNI`."""
-    from ..targeting.shrinkage import shrinkage_target
+def select_method(method: str, comp, scores, op: CleaningOperator, region: np.ndarray, cmap: np.ndarray | None,
+                  neighbourhood_mm: float = NEIGHBOURHOOD_MM):
+    """One method's target as ``tmstarget target`` chooses it (:func:`~tmstarget.targeting.score_and_select`, on the given
+    scores); a post-step's group prior is the simulated group map, or for ``sgacc`` the simulator's group point
+    :data:`GROUP_TARGET_MNI`."""
+    options = TargetingOptions(method=method, neighbourhood_mm=neighbourhood_mm, group_target=None if cmap is not None else GROUP_TARGET_MNI)
+    return score_and_select(comp, region, cmap, options, [op], scores=scores)
 
-    return shrinkage_target(comp, scores, [op], region, cmap, neighbourhood_mm, prior_point=None if cmap is not None else GROUP_TARGET_MNI)
+
+def shrinkage_and_group(comp, scores, op: CleaningOperator, region: np.ndarray, cmap: np.ndarray | None, neighbourhood_mm: float = NEIGHBOURHOOD_MM):
+    """Shrinkage target and its block (``group_target_mni``: the pure group target), by :func:`select_method`."""
+    choice = select_method("shrinkage", comp, scores, op, region, cmap, neighbourhood_mm)
+    return choice.selection, choice.post
 
 
 def target_row(seed: int, session: int, minutes: float, method: str, coord_mm, target) -> dict:

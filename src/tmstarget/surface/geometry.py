@@ -10,6 +10,7 @@ given by the user (fsLR meshes are not shipped with tmstarget or nilearn), and n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
@@ -61,6 +62,42 @@ class Grayordinates:
     def n(self) -> int:
         """Number of columns."""
         return len(self.coords)
+
+    @cached_property
+    def adjacency(self) -> sparse.csr_matrix:
+        """Which columns touch (N × N, symmetric, boolean): mesh edges within each hemisphere, and voxels of the
+        volume part whose indices differ by at most 1 on every axis (26-connectivity)."""
+        rows, cols = [], []
+        for idx, faces in self.parts:
+            if faces is not None:
+                edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+                rows.append(idx[edges[:, 0]])
+                cols.append(idx[edges[:, 1]])
+            elif self.brain_model is not None:
+                from scipy.spatial import cKDTree
+
+                ijk = np.asarray(self.brain_model.voxel[idx], float)
+                pairs = cKDTree(ijk).query_pairs(np.sqrt(3.0) + 1e-6, output_type="ndarray")
+                rows.append(idx[pairs[:, 0]])
+                cols.append(idx[pairs[:, 1]])
+        r, c = (np.concatenate(x) if x else np.zeros(0, int) for x in (rows, cols))
+        a = sparse.coo_matrix((np.ones(r.size, bool), (r, c)), shape=(self.n, self.n)).tocsr()
+        return (a + a.T).tocsr()
+
+    @cached_property
+    def areas(self) -> np.ndarray:
+        """Weight of each column in a patch (N,): a vertex's area (mm²: a third of the area of each of its triangles,
+        on the mesh giving the coordinates); a CIFTI voxel's face area (its side², a cortical ribbon one voxel thick)."""
+        out = np.zeros(self.n)
+        for idx, faces in self.parts:
+            if faces is not None:
+                xyz = self.coords[idx]
+                tri = 0.5 * np.linalg.norm(np.cross(xyz[faces[:, 1]] - xyz[faces[:, 0]], xyz[faces[:, 2]] - xyz[faces[:, 0]]), axis=1)
+                out[idx] = np.bincount(faces.ravel(), weights=np.repeat(tri / 3.0, 3), minlength=idx.size)
+            elif self.brain_model is not None:
+                zooms = np.sqrt((np.asarray(self.brain_model.affine)[:3, :3] ** 2).sum(0))
+                out[idx] = float(np.prod(zooms)) ** (2.0 / 3.0)
+        return out
 
     def smoother(self, fwhm_mm: float) -> sparse.csr_matrix:
         """Block-diagonal Gaussian smoothing matrix (N × N) over mesh (or voxel) distances within each part."""

@@ -10,7 +10,12 @@ core asks about columns, so that cleaning, components, scores and selection run 
 - ``seed_columns()`` — the sgACC seed sphere;
 - ``column_values(map)`` — a circuit map (on the grid) as one value per column;
 - ``smooth(block, fwhm_mm)`` — Gaussian smoothing of compressed data (rows = components, columns = columns);
-- ``to_grid(values)`` — per-column values as the output map (a volume, or the columns themselves).
+- ``to_grid(values)`` — per-column values as the output map (a volume, or the columns themselves);
+- ``patches(idx, keep)`` — the connected patches of the kept columns among ``idx`` (voxels touching by a face,
+  edge or corner; mesh vertices sharing an edge), and ``areas(idx)`` — each column's weight in a patch (1 per
+  voxel: all have the same volume; the vertex area in mm² on a mesh): what ``cluster`` needs on any input kind.
+
+:class:`SubsetGeometry` is the geometry of some columns of another (the resampling engine's search columns).
 """
 
 from __future__ import annotations
@@ -104,6 +109,18 @@ class VolumeGeometry:
         """Gaussian smoothing of compressed data in the volume (in place; see :func:`smooth_components`)."""
         return smooth_components(block, self.brain, self.affine, fwhm_mm)
 
+    def patches(self, idx: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        """Labels (1, 2, …; 0 = not kept) of the connected patches of the voxels ``idx[keep]`` (26-connectivity)."""
+        vox = np.unravel_index(self.flat[idx], self.brain.shape, order="F")
+        vol = np.zeros(self.brain.shape, bool)
+        vol[tuple(v[keep] for v in vox)] = True
+        labels, _ = ndimage.label(vol, structure=np.ones((3, 3, 3)))
+        return labels[vox]
+
+    def areas(self, idx: np.ndarray) -> np.ndarray:
+        """Weight of each column in a patch: 1 (every voxel of the grid has the same volume)."""
+        return np.ones(len(idx))
+
     def to_grid(self, values: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
         """float32 volume with ``values`` at columns ``idx`` (default all), NaN elsewhere."""
         out = np.full(self.brain.shape, np.nan, np.float32)
@@ -164,6 +181,23 @@ class SurfaceGeometry:
             cache[fwhm_mm] = self.grayordinates.smoother(fwhm_mm)
         return cache[fwhm_mm]
 
+    def patches(self, idx: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        """Labels (1, 2, …; 0 = not kept) of the connected patches of the columns ``idx[keep]``: mesh edges within a
+        hemisphere, 26-neighbour voxels within the CIFTI volume part."""
+        from scipy.sparse.csgraph import connected_components
+
+        cols = np.asarray(idx)[keep]
+        labels = np.zeros(len(idx), int)
+        if cols.size:
+            adjacency = self.grayordinates.adjacency
+            _, lab = connected_components(adjacency[cols][:, cols], directed=False)
+            labels[np.flatnonzero(keep)] = lab + 1
+        return labels
+
+    def areas(self, idx: np.ndarray) -> np.ndarray:
+        """Weight of each column in a patch: the vertex area (mm², a third of its triangles'); voxel face area for CIFTI voxels."""
+        return self.grayordinates.areas[idx]
+
     def to_grid(self, values: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
         """float32 per-column values (NaN outside ``idx``)."""
         if idx is None:
@@ -171,3 +205,45 @@ class SurfaceGeometry:
         out = np.full(self.n, np.nan, np.float32)
         out[idx] = values
         return out
+
+
+@dataclass
+class SubsetGeometry:
+    """The columns ``idx`` of another geometry as columns 0 … len(idx) − 1 (coordinates, patches and areas).
+
+    The resampling engine scores only the search columns; its selections see them through this.
+    """
+
+    parent: VolumeGeometry | SurfaceGeometry
+    idx: np.ndarray
+
+    @property
+    def kind(self) -> str:
+        """Input kind of the parent."""
+        return self.parent.kind
+
+    @property
+    def noun(self) -> str:
+        """What a column is called."""
+        return self.parent.noun
+
+    @property
+    def n(self) -> int:
+        """Number of columns."""
+        return len(self.idx)
+
+    def columns(self, mask: np.ndarray) -> np.ndarray:
+        """Columns of a region given as one boolean per column."""
+        return np.flatnonzero(mask)
+
+    def coords(self, idx: np.ndarray) -> np.ndarray:
+        """MNI coordinates (mm) of columns ``idx``."""
+        return self.parent.coords(self.idx[idx])
+
+    def patches(self, idx: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        """Connected patches of the kept columns, as the parent connects them."""
+        return self.parent.patches(self.idx[idx], keep)
+
+    def areas(self, idx: np.ndarray) -> np.ndarray:
+        """Weights of the columns, as the parent's."""
+        return self.parent.areas(self.idx[idx])

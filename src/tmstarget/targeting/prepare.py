@@ -165,6 +165,13 @@ class SurfaceSource:
         return None if circuit.kind == "seed" else circuit_values(circuit.path, self.geometry.grayordinates, self.meshes)
 
 
+def input_kind(runs: list) -> str:
+    """``volume``, ``surface`` (fsaverage GIFTI pairs) or ``cifti``: the input kind of the runs (``volume`` for none)."""
+    if not runs or not hasattr(runs[0], "files"):
+        return "volume"
+    return "cifti" if runs[0].is_cifti else "surface"
+
+
 def open_source(runs: list, meshes: tuple[Path, Path] | None = None) -> VolumeSource | SurfaceSource:
     """The source for these runs (surface runs have ``files``; volumetric runs a ``bold``)."""
     return SurfaceSource(runs, meshes) if hasattr(runs[0], "files") else VolumeSource(runs)

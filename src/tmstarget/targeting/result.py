@@ -11,6 +11,7 @@ from .. import __version__
 from ..io.confounds import DEFAULT_STRATEGY
 from .cleaning import HIGH_PASS_HZ, LOW_PASS_HZ
 from .geometry import SurfaceGeometry, VolumeGeometry
+from .methods import DEFAULT_METHOD
 from .selection import NEIGHBOURHOOD_MM
 
 
@@ -20,7 +21,7 @@ class TargetingOptions:
 
     circuit: str = "sgacc"
     circuit_label: str | None = None
-    method: str = "robust"
+    method: str = DEFAULT_METHOD
     confounds_strategy: str = DEFAULT_STRATEGY
     global_signal: bool = False
     fd_threshold_mm: float | None = 0.5
@@ -36,6 +37,21 @@ class TargetingOptions:
     bootstrap: int = 0
     bootstrap_seed: int = 0
     group_target: tuple[float, float, float] | None = None
+
+    def parameters_json(self) -> dict:
+        """The ``parameters`` block of the target JSON: with ``method`` and the circuit, what identifies a run's
+        settings (the cohort runner's resume check compares these, :func:`tmstarget.cohort.fingerprint`)."""
+        return {
+            "confounds_strategy": self.confounds_strategy + ("+gsr" if self.global_signal else ""),
+            "fd_threshold_mm": self.fd_threshold_mm,
+            "dvars_threshold": self.dvars_threshold,
+            "band_pass_hz": [self.high_pass_hz, self.low_pass_hz],
+            "fwhm_mm": self.fwhm_mm,
+            "neighbourhood_mm": self.neighbourhood_mm,
+            "exclude_local_mm": self.exclude_local_mm,
+            "search_mask": "default-left-dlpfc" if self.search_mask is None else Path(self.search_mask).name,
+            **({"group_target_mni": [float(v) for v in self.group_target]} if self.group_target is not None else {}),
+        }
 
 
 @dataclass
@@ -130,17 +146,7 @@ class TargetResult:
             ],
             "n_search_voxels": self.n_search_voxels,
             "qc": self.qc(),
-            "parameters": {
-                "confounds_strategy": o.confounds_strategy + ("+gsr" if o.global_signal else ""),
-                "fd_threshold_mm": o.fd_threshold_mm,
-                "dvars_threshold": o.dvars_threshold,
-                "band_pass_hz": [o.high_pass_hz, o.low_pass_hz],
-                "fwhm_mm": o.fwhm_mm,
-                "neighbourhood_mm": o.neighbourhood_mm,
-                "exclude_local_mm": o.exclude_local_mm,
-                "search_mask": "default-left-dlpfc" if o.search_mask is None else Path(o.search_mask).name,
-                **({"group_target_mni": [float(v) for v in o.group_target]} if o.group_target is not None else {}),
-            },
+            "parameters": o.parameters_json(),
             "inputs": self.inputs,
             "tmstarget_version": __version__,
             **self._surface_json(),

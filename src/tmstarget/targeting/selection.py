@@ -7,7 +7,8 @@ refines it to the score-weighted centre of the smoothed map within ``refine_mm``
 smoothed score minus its median there, clipped at zero), which is not tied to the 2 mm voxel grid.
 ``peak`` takes the single best voxel (as most published pipelines do).
 
-Methods (``METHODS``):
+Methods (:data:`~tmstarget.targeting.methods.METHODS`, the registry that says what each method is; the
+selectors below are its ``selector`` functions):
 
 ``robust`` (default)
     the seed score averaged over a neighbourhood (6 mm radius), its maximum refined to the score-weighted
@@ -19,17 +20,23 @@ Methods (``METHODS``):
     the voxel most anticorrelated with the sgACC seed (Fox et al. 2012 Biol Psychiatry), or — for a map
     circuit — most correlated with the circuit-weighted seed time course (Fox et al. 2013 NeuroImage).
 ``cluster``
-    the seed map's top 10% voxels in the search region, their largest connected cluster, its centroid
-    (snapped to the nearest cluster voxel), as contarg's "cluster" method.
+    the seed map's top 10% search columns, their largest connected patch, its centre of gravity snapped to
+    the nearest column of the patch, as contarg's "cluster" method — on every input kind through the
+    geometry (:meth:`~tmstarget.targeting.geometry.VolumeGeometry.patches` and ``areas``): on a grid, voxels
+    touching by a face, edge or corner connect and every voxel weighs the same; on a mesh, vertices sharing an
+    edge connect and each weighs its area (a third of its triangles'), so "largest" is the largest cortical
+    area and the centre is area-weighted.
 ``hierarchical``
     SNT/SAINT-style (Cole et al. 2020 Am J Psychiatry): average-linkage hierarchical clustering of the
     search region's time courses (distance 1 − r); among clusters of at least ``min_cluster_voxels``, the
     one whose mean time course has the best seed score; its centroid, snapped to the nearest cluster voxel.
 ``shrinkage``
+    the ``robust`` selection, then the registry's post-step (:func:`tmstarget.targeting.shrinkage.shrinkage_step`):
     the ``robust`` score map pulled towards a group prior with an empirical-Bayes weight set by its split-half
-    noise (:mod:`tmstarget.targeting.shrinkage`, which needs the runs and the prior). Here, without them — as the
-    resampling engine calls it — it is the ``robust`` selection: a bootstrap of ``shrinkage`` measures the
-    uncertainty of its individual evidence.
+    noise. Resamples (the bootstrap) use the selection alone: they measure the uncertainty of its individual evidence.
+
+:func:`score_and_select` is the one entry point from components to a method's target (scores, selection and
+post-step): ``tmstarget target``, the simulator (:mod:`tmstarget.simulate.evaluate`) and the benchmarks call it.
 """
 
 from __future__ import annotations
@@ -38,13 +45,13 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage, sparse
+from scipy import sparse
 from scipy.spatial import cKDTree
 
 from ..exceptions import InputError
 from .components import Components
-from .methods import METHODS
-from .scores import Scores
+from .methods import Method, get_method
+from .scores import Scores, compute_scores
 
 #: Default neighbourhood radius (mm) over which the score is averaged, and the refinement radius.
 NEIGHBOURHOOD_MM = 6.0
@@ -163,19 +170,28 @@ def _snap_centroid(coords: np.ndarray, members: np.ndarray) -> int:
     return int(members[np.argmin(np.linalg.norm(coords[members] - centre, axis=1))])
 
 
-def _cluster_target(scores: Scores, affine: np.ndarray, shape, top_fraction: float = 0.10) -> Selection:
+def cluster_target(scores: Scores, geometry, top_fraction: float = 0.10) -> Selection:
+    """Centre of gravity of the largest connected patch of the top ``top_fraction`` seed scores, snapped to the patch.
+
+    ``geometry`` answers for the search columns ``scores.search_idx``: ``patches(idx, keep)`` labels the connected
+    patches of the kept columns (0 = not kept) and ``areas(idx)`` weighs each column (1 per voxel, the vertex area
+    on a mesh). The largest patch is the one of largest total weight; its centre is the weighted mean of its
+    columns' coordinates, moved to the nearest column of the patch (on the cortex); the score is the patch's
+    weighted mean seed score.
+    """
     s = scores.seed
     keep = s >= np.quantile(s, 1 - top_fraction)
-    vol = np.zeros(shape, bool)
-    ijk = np.round(np.c_[scores.coords, np.ones(len(s))] @ np.linalg.inv(affine).T)[:, :3].astype(int)
-    vol[tuple(ijk[keep].T)] = True
-    labels, n = ndimage.label(vol, structure=np.ones((3, 3, 3)))
-    lab = labels[tuple(ijk.T)]
-    sizes = np.bincount(lab[keep], minlength=n + 1)
+    labels = geometry.patches(scores.search_idx, keep)
+    weights = np.asarray(geometry.areas(scores.search_idx), float)
+    weights = np.where(weights > 0, weights, weights[weights > 0].min(initial=1.0))  # a vertex without triangles still counts
+    sizes = np.bincount(labels[keep], weights=weights[keep], minlength=int(labels.max()) + 1)
     sizes[0] = 0
-    members = np.flatnonzero(lab == int(np.argmax(sizes)))
-    idx = _snap_centroid(scores.coords, members)
-    return Selection(index=idx, coord_mm=scores.coords[idx].astype(float), score=float(s[members].mean()), selection_map=s)
+    members = np.flatnonzero(labels == int(np.argmax(sizes)))
+    w = weights[members]
+    coords = scores.coords[members]
+    centre = (coords * w[:, None]).sum(0) / w.sum()
+    idx = int(members[np.argmin(np.linalg.norm(coords - centre, axis=1))])
+    return Selection(index=idx, coord_mm=scores.coords[idx].astype(float), score=float((s[members] * w).sum() / w.sum()), selection_map=s)
 
 
 def _hierarchical_target(comp: Components, scores: Scores, min_cluster_voxels: int = 20, cut: float = 0.6) -> Selection:
@@ -206,16 +222,88 @@ def _hierarchical_target(comp: Components, scores: Scores, min_cluster_voxels: i
     return Selection(index=idx, coord_mm=scores.coords[idx].astype(float), score=best_score, selection_map=np.where(np.isnan(cluster_map), scores.seed, cluster_map))
 
 
-def choose_target(method: str, comp: Components, scores: Scores, neighbourhood_mm: float = NEIGHBOURHOOD_MM) -> tuple[Selection, np.ndarray]:
-    """Apply a targeting method; return the selection and the per-voxel raw score it used."""
-    if method in ("robust", "shrinkage"):  # shrinkage's prior: targeting.shrinkage (see the module notes)
-        return select_target(scores.coords, scores.seed, "robust", neighbourhood_mm), scores.seed
-    if method == "similarity":
-        return select_target(scores.coords, scores.similarity, "peak"), scores.similarity
-    if method == "seedmap":
-        return select_target(scores.coords, scores.seed, "peak"), scores.seed
-    if method == "cluster":
-        return _cluster_target(scores, comp.affine, comp.brain.shape), scores.seed
-    if method == "hierarchical":
-        return _hierarchical_target(comp, scores), scores.seed
-    raise InputError(f"unknown method '{method}' — choose one of {', '.join(METHODS)}")
+def robust_selection(comp: Components, scores: Scores, neighbourhood_mm: float = NEIGHBOURHOOD_MM) -> tuple[Selection, np.ndarray]:
+    """``robust`` (and ``shrinkage``'s individual evidence): the neighbourhood-averaged seed score, refined."""
+    return select_target(scores.coords, scores.seed, "robust", neighbourhood_mm), scores.seed
+
+
+def similarity_selection(comp: Components, scores: Scores, neighbourhood_mm: float = NEIGHBOURHOOD_MM) -> tuple[Selection, np.ndarray]:
+    """``similarity``: the best single column of the circuit similarity."""
+    return select_target(scores.coords, scores.similarity, "peak"), scores.similarity
+
+
+def seedmap_selection(comp: Components, scores: Scores, neighbourhood_mm: float = NEIGHBOURHOOD_MM) -> tuple[Selection, np.ndarray]:
+    """``seedmap``: the best single column of the seed score."""
+    return select_target(scores.coords, scores.seed, "peak"), scores.seed
+
+
+def cluster_selection(comp: Components, scores: Scores, neighbourhood_mm: float = NEIGHBOURHOOD_MM) -> tuple[Selection, np.ndarray]:
+    """``cluster``: :func:`cluster_target` through the columns' geometry."""
+    return cluster_target(scores, comp.geometry), scores.seed
+
+
+def hierarchical_selection(comp: Components, scores: Scores, neighbourhood_mm: float = NEIGHBOURHOOD_MM) -> tuple[Selection, np.ndarray]:
+    """``hierarchical``: SNT/SAINT-style clustering of the search columns' time courses."""
+    return _hierarchical_target(comp, scores), scores.seed
+
+
+def choose_target(method: str | Method, comp: Components, scores: Scores, neighbourhood_mm: float = NEIGHBOURHOOD_MM) -> tuple[Selection, np.ndarray]:
+    """Apply a method's selector (no post-step); return the selection and the per-column raw score it used."""
+    return get_method(method).select(comp, scores, neighbourhood_mm)
+
+
+def method_scores(comp: Components, region: np.ndarray, circuit_map: np.ndarray | None, method: str | Method, exclude_local_mm: float = 10.0) -> Scores:
+    """The scores ``method`` selects on (with the circuit similarity only when it needs it)."""
+    return compute_scores(comp, region, circuit_map, get_method(method).needs_similarity, exclude_local_mm)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A method's target on the full data (:func:`score_and_select`).
+
+    Attributes
+    ----------
+    method : Method
+    scores : Scores
+    selection : Selection
+        The final target (after the post-step, if any).
+    raw : ndarray, shape (S,)
+        The raw per-column score the selector used.
+    post : dict or None
+        The post-step's JSON block (``shrinkage``), None without a post-step.
+    """
+
+    method: Method
+    scores: Scores
+    selection: Selection
+    raw: np.ndarray
+    post: dict | None = None
+
+
+def score_and_select(comp: Components, region: np.ndarray, circuit_map: np.ndarray | None, options, operators=(), *,
+                     scores: Scores | None = None, radius_mm: float | None = None) -> Choice:
+    """Score the search region, apply ``options.method``'s selector and its post-step: the one path to a target.
+
+    Parameters
+    ----------
+    comp : Components
+        Full-data components.
+    region, circuit_map
+        Search region and circuit map (None: the sgACC seed), as :func:`~tmstarget.targeting.scores.compute_scores` takes them.
+    options : TargetingOptions
+        ``method``, ``neighbourhood_mm``, ``exclude_local_mm`` and, for a post-step, ``group_target``.
+    operators : sequence of CleaningOperator
+        The runs' cleaning operators (a post-step re-weights the data through them).
+    scores : Scores, optional
+        Scores already computed on the same components, region and circuit (with the similarity if the method needs it).
+    radius_mm : float, optional
+        95% radius of the target (a bootstrap), for the post-step's verdict.
+    """
+    method = get_method(options.method)
+    if scores is None:
+        scores = method_scores(comp, region, circuit_map, method, options.exclude_local_mm)
+    selection, raw = method.select(comp, scores, options.neighbourhood_mm)
+    post = None
+    if method.post_step is not None:
+        selection, post = method.post_step(comp, scores, operators, region, circuit_map, options, radius_mm)
+    return Choice(method, scores, selection, raw, post)

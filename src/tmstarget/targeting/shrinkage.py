@@ -256,3 +256,11 @@ def shrinkage_target(comp: Components, scores: Scores, operators: Sequence, regi
         "difference_exceeds_uncertainty": larger, "sentence": sentence,
     }
     return sel, block
+
+
+def shrinkage_step(comp: Components, scores: Scores, operators: Sequence, region: np.ndarray, circuit_map: np.ndarray | None, options,
+                   radius_mm: float | None = None) -> tuple[Selection, dict]:
+    """The ``shrinkage`` method's post-step (:data:`tmstarget.targeting.methods.METHODS`): :func:`shrinkage_target` with the
+    options' neighbourhood, local exclusion and ``group_target`` (the prior point; None: the default prior)."""
+    return shrinkage_target(comp, scores, operators, region, circuit_map, options.neighbourhood_mm, options.exclude_local_mm,
+                            options.group_target, radius_mm)

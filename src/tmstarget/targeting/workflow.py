@@ -2,9 +2,10 @@
 
 One path for every input kind: :func:`~tmstarget.targeting.prepare.prepare` reads and cleans the runs,
 :func:`~tmstarget.targeting.components.finalize_components` normalises them,
-:func:`~tmstarget.targeting.scores.compute_scores` scores the search region,
-:func:`~tmstarget.targeting.selection.choose_target` picks the target and, when asked,
-:func:`~tmstarget.targeting.uncertainty.bootstrap_confidence` gives its confidence radius. Nothing is
+:func:`~tmstarget.targeting.selection.method_scores` scores the search region, when asked
+:func:`~tmstarget.targeting.uncertainty.bootstrap_confidence` gives the target's confidence radius, and
+:func:`~tmstarget.targeting.selection.score_and_select` applies the method of the registry
+(:data:`~tmstarget.targeting.methods.METHODS`: its selector, then its post-step if it has one). Nothing is
 written here (see :func:`tmstarget.io.derivatives.write_target_outputs`).
 """
 
@@ -20,10 +21,9 @@ from ..io.derivatives import sha256
 from .circuits import resolve_circuit
 from .geometry import SurfaceGeometry
 from .methods import check_method
-from .prepare import SurfaceSource, VolumeSource, components_from, prepare
+from .prepare import SurfaceSource, VolumeSource, components_from, input_kind, prepare
 from .result import TargetingOptions, TargetResult
-from .scores import compute_scores
-from .selection import choose_target
+from .selection import method_scores, score_and_select
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +38,8 @@ def hash_inputs(files: list[Path], root: Path | None) -> dict[str, str]:
     return out
 
 
-def _check(runs: list, options: TargetingOptions, surface: bool) -> None:
-    check_method(options.method, surface)
+def _check(runs: list, options: TargetingOptions) -> None:
+    check_method(options.method, input_kind(runs))
     if not runs:
         raise InputError("no runs to process — check the inputs")
 
@@ -65,8 +65,8 @@ def compute_target(runs: list, options: TargetingOptions = TargetingOptions(), r
     TargetResult
         With the geometry of the columns and, for surfaces, the target's column.
     """
-    surface = bool(runs) and hasattr(runs[0], "files")
-    _check(runs, options, surface)
+    _check(runs, options)
+    surface = input_kind(runs) != "volume"
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
     circuit = resolve_circuit(options.circuit, options.circuit_label)
@@ -86,8 +86,7 @@ def _compute(source, options, circuit, hashes, timings, t_start) -> TargetResult
     prep = prepare(source.runs, options, circuit, timings, source=source)
     t0 = time.perf_counter()
     comp = components_from(prep)
-    scores = compute_scores(comp, prep.region, prep.circuit_map, options.method == "similarity", options.exclude_local_mm)
-    selection, raw = choose_target(options.method, comp, scores, options.neighbourhood_mm)
+    scores = method_scores(comp, prep.region, prep.circuit_map, options.method, options.exclude_local_mm)
     timings["score_select"] = time.perf_counter() - t0
     confidence = None
     if options.bootstrap > 0:
@@ -96,12 +95,11 @@ def _compute(source, options, circuit, hashes, timings, t_start) -> TargetResult
         t0 = time.perf_counter()
         confidence = bootstrap_confidence(prep, options, options.bootstrap, options.bootstrap_seed, components=comp, scores=scores)
         timings["bootstrap"] = time.perf_counter() - t0
-    shrink = None
-    if options.method == "shrinkage":
-        from .shrinkage import shrinkage_target
-
-        selection, shrink = shrinkage_target(comp, scores, prep.operators, prep.region, prep.circuit_map, options.neighbourhood_mm,
-                                             options.exclude_local_mm, options.group_target, confidence["confidence_radius_mm"] if confidence else None)
+    t0 = time.perf_counter()
+    choice = score_and_select(comp, prep.region, prep.circuit_map, options, prep.operators, scores=scores,
+                              radius_mm=confidence["confidence_radius_mm"] if confidence else None)
+    timings["score_select"] += time.perf_counter() - t0
+    selection, raw = choice.selection, choice.raw
     score_map = prep.geometry.to_grid(selection.selection_map, scores.search_idx)  # NaN = outside the search region
     column = int(scores.search_idx[selection.index])
     timings["total"] = time.perf_counter() - t_start
@@ -128,5 +126,5 @@ def _compute(source, options, circuit, hashes, timings, t_start) -> TargetResult
         options=options,
         geometry=prep.geometry,
         column=column,
-        shrinkage=shrink,
+        shrinkage=choice.post,
     )

@@ -6,11 +6,15 @@ import argparse
 import logging
 from pathlib import Path
 
+from ...targeting.methods import METHODS
 from .._common import SPACE_CHOICES, add_cleaning_arguments, add_surface_mesh_argument, add_dask_arguments, check_map_options, cleaning_options, method_choices, nonneg_int, positive_float, print_json
 
 logger = logging.getLogger("tmstarget")
 
-DESCRIPTION = """\
+#: The methods whose resamples cost more (registry cost class ``slow``): fewer default resamples.
+_SLOW = " and ".join(name for name, m in METHODS.items() if m.cost == "slow")
+
+DESCRIPTION = f"""\
 Pick the left-DLPFC point whose connectivity best matches a depression circuit, from resting-state runs
 preprocessed by fMRIPrep (MNI152NLin6Asym or MNI152NLin2009cAsym space). Research use; not a medical device.
 
@@ -36,14 +40,15 @@ Methods (--method): 'robust' (default) averages the seed score (anticorrelation 
 correlation with the circuit-weighted seed for a map) over a 6 mm neighbourhood and refines the best
 point to the score-weighted centre; 'similarity' takes the single best voxel of the circuit similarity map
 (each voxel's whole-brain connectivity map correlated with the circuit map; the trial's method); 'seedmap'
-the single best voxel of the seed score (Fox 2012/2013); 'cluster' the centroid of the largest cluster of
-the top 10% seed scores (contarg); 'hierarchical' SNT/SAINT-style clustering of DLPFC time courses;
-'shrinkage' the robust score pulled towards the group target (the circuit map's optimum, or for sgacc
-Fox 2012's (-38, 44, 26) or --group-target) by an empirical-Bayes weight from its split-half noise.
+the single best voxel of the seed score (Fox 2012/2013); 'cluster' the centre of gravity of the largest
+connected patch of the top 10% seed scores (contarg; on volumes and surfaces, vertices weighted by area);
+'hierarchical' SNT/SAINT-style clustering of DLPFC time courses; 'shrinkage' the robust score pulled
+towards the group target (the circuit map's optimum, or for sgacc Fox 2012's (-38, 44, 26) or
+--group-target) by an empirical-Bayes weight from its split-half noise.
 
-Confidence (default on): 200 block-bootstrap resamples (50 for similarity and hierarchical) give the radius of
+Confidence (default on): 200 block-bootstrap resamples (50 for {_SLOW}) give the radius of
 the target's 95% confidence region (about +10-20% on a run with robust, seedmap or cluster; see
-docs/reliability.md for similarity and hierarchical) and a
+docs/reliability.md for {_SLOW}) and a
 one-line verdict, e.g. "95% region radius 3.1 mm: reliable (<= 5 mm)" or "... not reliable at 7.6 min;
 about 60 minutes would be needed for 5 mm (extrapolated ...)"; 5 mm is tmstarget's policy (docs/reliability.md).
 --bootstrap 0 turns it off.
@@ -82,7 +87,7 @@ def add_parser(subparsers, parents) -> None:
     r.add_argument("--rerun", action="store_true", help="recompute participants whose target already exists with the same parameters")
     r.add_argument("--bootstrap", type=nonneg_int, metavar="N",
                    help="block-bootstrap resamples for the 95%% confidence radius and the reliability verdict; 0 = off "
-                        "(default: 200; 50 for --method similarity and hierarchical, whose resamples cost more)")
+                        f"(default: 200; 50 for --method {_SLOW}, whose resamples cost more)")
     if _report_available():
         r.add_argument("--report", action="store_true", help="write each participant's HTML report (and the cohort report at the group level)")
     p.add_argument("--json", action="store_true", help="print the target JSON (a list for several participants; the table summary for 'group') to stdout")
@@ -144,8 +149,11 @@ def _options(args):
 
         extra["bootstrap"] = default_resamples(args.method) if n_boot is None else n_boot
     if args.group_target is not None:
-        if args.method != "shrinkage":
-            raise InputError(f"--group-target is used only by --method shrinkage, not '{args.method}' — add --method shrinkage or leave it out")
+        from ...targeting.methods import METHODS
+
+        if METHODS[args.method].post_step is None:  # the group target is the prior of a post-step (shrinkage)
+            users = [name for name, m in METHODS.items() if m.post_step is not None]
+            raise InputError(f"--group-target is used only by --method {' or '.join(users)}, not '{args.method}' — add --method {users[0]} or leave it out")
         if args.search_mask is None:
             from ...targeting.shrinkage import check_group_target_default
 

@@ -30,14 +30,14 @@ import numpy as np
 
 from ...exceptions import InputError
 from ..components import Components
+from ..geometry import SubsetGeometry
+from ..methods import Method, get_method
 from ..scores import Scores, circuit_columns
 from ..selection import NEIGHBOURHOOD_MM, choose_target
 from .weights import Weights, run_shares
 
 #: Circuit voxels whose re-normalisation is computed per resample (more: exact).
 NORM_VOXELS = 20_000
-#: Methods whose target depends on the search columns only through their seed score (the fast path).
-SEED_SCORE_METHODS = ("robust", "seedmap", "cluster", "shrinkage")  # shrinkage resamples its individual (robust) evidence
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def resample_model(
     bases: Sequence[np.ndarray],
     region: np.ndarray,
     circuit_map: np.ndarray | None,
-    method: str = "robust",
+    method: str | Method = "robust",
     neighbourhood_mm: float = NEIGHBOURHOOD_MM,
     exclude_local_mm: float = 10.0,
     norm_voxels: int | None = NORM_VOXELS,
@@ -98,9 +98,12 @@ def resample_model(
         Circuit voxels whose re-normalisation is computed per resample; None or ≥ M: all (exact).
     seed : int or SeedSequence
         Seeds the choice of that subset.
+
+    Resamples take the seed-score fast path when the method's registry entry allows it
+    (:attr:`~tmstarget.targeting.methods.Method.seed_score_fast_path`).
     """
-    _, raw = choose_target(method, comp, scores, neighbourhood_mm)
-    uses_similarity = scores.similarity is not None and raw is scores.similarity
+    method = get_method(method)
+    uses_similarity = method.needs_similarity
     seed_idx, circuit_idx, c = circuit_columns(comp, region, circuit_map, exclude_local_mm)
     n_circ, r = circuit_idx.size, comp.w.shape[0]
     bounds = np.cumsum([0] + [b.shape[1] for b in bases])
@@ -123,14 +126,15 @@ def resample_model(
     flat[comp.flat[scores.search_idx]] = True
     n_s = scores.search_idx.size
     return ResampleModel(
-        method=method, uses_similarity=uses_similarity, bases=tuple(np.asarray(b, np.float64) for b in bases), slices=slices,
+        method=method.name, uses_similarity=uses_similarity, bases=tuple(np.asarray(b, np.float64) for b in bases), slices=slices,
         z_search=comp.w[:, scores.search_idx].astype(np.float64), z_seed=None if seed_idx is None else comp.w[:, seed_idx],
         gram=gram, total=total, weighted=None if c_t is None else weighted, c_norm=0.0 if c_t is None else float(np.linalg.norm(c_t)),
         z_sub=z_sub, y2_sub=tuple(np.square(np.asarray(u, z_sub.dtype) @ z_sub[sl]) for u, sl in zip(bases, slices)),
         c_sub=None if c_t is None else c_t[sub], n_circuit=n_circ, scale=n_circ / max(n_sub, 1),
-        grid=Components(w=np.zeros((0, n_s)), valid=np.ones(n_s, bool), brain=flat.reshape(comp.brain.shape, order="F"), affine=comp.affine),
+        grid=Components(w=np.zeros((0, n_s)), valid=np.ones(n_s, bool), brain=flat.reshape(comp.brain.shape, order="F"), affine=comp.affine,
+                        geometry=SubsetGeometry(comp.geometry, scores.search_idx)),
         coords=scores.coords, neighbourhood_mm=neighbourhood_mm, seed_tc=scores.seed_tc,
-        y2_search=_squared_series(bases, slices, comp.w[:, scores.search_idx]) if method in SEED_SCORE_METHODS and not uses_similarity else None,
+        y2_search=_squared_series(bases, slices, comp.w[:, scores.search_idx]) if method.seed_score_fast_path else None,
     )
 
 
@@ -265,6 +269,6 @@ def resample_target(model: ResampleModel, weights: Weights) -> tuple[np.ndarray,
         sel, raw = choose_target(model.method, model.grid, scores, model.neighbourhood_mm)
         return np.asarray(sel.coord_mm, float), raw
     scores, ws = resample_scores(model, weights)
-    grid = Components(w=ws, valid=model.grid.valid, brain=model.grid.brain, affine=model.grid.affine)
+    grid = Components(w=ws, valid=model.grid.valid, brain=model.grid.brain, affine=model.grid.affine, geometry=model.grid.geometry)
     sel, raw = choose_target(model.method, grid, scores, model.neighbourhood_mm)
     return np.asarray(sel.coord_mm, float), raw

@@ -24,12 +24,13 @@ N_BOOTSTRAP = 200
 #: circuit moments; ``hierarchical``: re-clustering the search region), to keep the default confidence radius
 #: affordable: coverage SD 3.1 percentage points (see :data:`N_BOOTSTRAP`).
 N_BOOTSTRAP_SLOW = 50
-SLOW_METHODS = ("similarity", "hierarchical")
 
 
 def default_resamples(method: str) -> int:
-    """Bootstrap resamples ``tmstarget target`` computes by default for ``method``."""
-    return N_BOOTSTRAP_SLOW if method in SLOW_METHODS else N_BOOTSTRAP
+    """Bootstrap resamples ``tmstarget target`` computes by default for ``method`` (by its registry cost class)."""
+    from ..methods import get_method
+
+    return N_BOOTSTRAP_SLOW if get_method(method).cost == "slow" else N_BOOTSTRAP
 
 
 def auto_block_length_s(model: ResampleModel, t_r: Sequence[float], n_probes: int = 32) -> float:

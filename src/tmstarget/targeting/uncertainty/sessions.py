@@ -9,7 +9,7 @@ import numpy as np
 from ... import __version__
 from ..circuits import resolve_circuit
 from ..methods import check_method
-from ..prepare import components_from, prepare
+from ..prepare import components_from, input_kind, prepare
 from ..result import TargetingOptions
 from .engine import NORM_VOXELS
 from .participant import N_BOOTSTRAP, participant_reliability
@@ -31,7 +31,7 @@ def session_reliability(runs: list, options: TargetingOptions, participant: str,
         ``n_volumes_censored``, the results of :func:`participant_reliability` (run pairs named by file),
         ``parameters`` and ``tmstarget_version``.
     """
-    check_method(options.method, hasattr(runs[0], "files"))
+    check_method(options.method, input_kind(runs))
     circuit = resolve_circuit(options.circuit, options.circuit_label)
     prep = prepare(runs, options, circuit, meshes=meshes)
     comp = components_from(prep)
