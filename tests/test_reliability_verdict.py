@@ -82,3 +82,30 @@ def test_target_computes_the_confidence_radius_by_default(argv, expected, tmp_pa
 
     args = build_parser().parse_args(["target", str(tmp_path), str(tmp_path / "out"), "participant", *argv])
     assert _options(args).bootstrap == expected
+
+
+# ------------------------------------------------------------------ issue 25: the region never exceeds the search region
+def test_search_extent_is_the_farthest_search_point_brute_force():
+    from tmstarget.targeting.uncertainty import search_extent_mm
+
+    g = np.stack(np.meshgrid(*(np.arange(-20.0, 21.0, 4.0),) * 3, indexing="ij"), -1).reshape(-1, 3)
+    centre = np.array([2.0, -6.0, 10.0])
+    far = max(np.sqrt(sum((p[i] - centre[i]) ** 2 for i in range(3))) for p in g)  # a plain loop, not the helper's norm
+    assert search_extent_mm(g, centre) == pytest.approx(far) == pytest.approx(np.sqrt(22**2 + 26**2 + 30**2))
+    assert search_extent_mm(np.vstack([g, [np.nan] * 3]), centre) == pytest.approx(far)  # undefined points are left out
+
+
+def test_radius_beyond_the_search_region_spans_it():
+    """The measured case of issue 25: a 63.6 mm radius with a left-DLPFC region ~55 mm across (extent 41 mm)."""
+    v = reliability_verdict(63.6, 3.25, extent_mm=41.04, n_resamples=200)
+    assert v["text"] == ("95% region spans the whole search region (radius >= its 41.0 mm extent from the target): not reliable at 3.2 min; "
+                         "more than 60 minutes would be needed for 5 mm (extrapolated: radius ~ 1/sqrt(minutes)); more data alone may not make it reliable")
+    assert v["reliable"] is False and v["radius_mm"] == 41.0 and v["spans_search_region"] is True and v["search_extent_mm"] == 41.0
+    assert v["minutes_needed"] is None  # 3.25 x (41.04 / 5)^2 = 219 min > 60
+    # a small custom search region: the lower bound 10 x (9 / 5)^2 = 32.4 min is stated as "at least 35"
+    small = reliability_verdict(12.0, 10.0, extent_mm=9.0)
+    assert small["radius_mm"] == 9.0 and small["minutes_needed"] == 35.0 and "at least 35 minutes" in small["text"]
+    inside = reliability_verdict(14.0, 7.6, extent_mm=41.0)  # below the extent: as before, plus the two fields
+    assert inside["spans_search_region"] is False and inside["radius_mm"] == 14.0 and inside["minutes_needed"] == 60.0
+    assert "spans" not in reliability_verdict(3.0, 10.0, extent_mm=3.5)["text"]
+    assert reliability_verdict(3.5, 10.0, extent_mm=3.5)["spans_search_region"] is True  # at the extent: spans (the rule is >=)

@@ -14,7 +14,8 @@ from ..prepare import components_from
 from ..scores import Scores, compute_scores
 from ..selection import NEIGHBOURHOOD_MM, choose_target
 from .engine import NORM_VOXELS, ResampleModel, resample_model, resample_target
-from .summaries import CONFIDENCE, PRECISION_MM, confidence_region, map_agreement, minutes_needed, reliability_verdict, scan_length_curve
+from .summaries import (CONFIDENCE, PRECISION_MM, confidence_region, map_agreement, minutes_needed, reliability_verdict, scan_length_curve,
+                        search_extent_mm)
 from .weights import circular_block_bootstrap, kept_times_s, optimal_block_length, split_half_weights, variance_ratio
 
 #: Default number of bootstrap resamples. The radius is the ⌈0.95 B⌉-th smallest resample distance, whose
@@ -174,10 +175,11 @@ def _bootstrap_summary(model: ResampleModel, operators, t_r, n, boot_seed, block
     scaled = centre + (cloud - centre) / math.sqrt(ratio)
     region = confidence_region(scaled, centre, level, column_spacing_mm(model.coords))
     minutes = sum(op.sample_mask.size * tr for op, tr in zip(operators, t_r)) / 60.0  # usable (kept) scan time
+    verdict = reliability_verdict(round(region["radius_mm"], 1), minutes, level, n_resamples=int(n), extent_mm=search_extent_mm(model.coords, centre))
     return {
         "confidence_level": level,
-        "confidence_radius_mm": round(region["radius_mm"], 1),
-        "reliability_verdict": reliability_verdict(round(region["radius_mm"], 1), minutes, level, n_resamples=int(n)),
+        "confidence_radius_mm": verdict["radius_mm"],  # capped at the search region's extent (verdict["spans_search_region"])
+        "reliability_verdict": verdict,
         "confidence_ellipsoid": _region_json(region),
         "bootstrap": {"n_resamples": int(n), "block_length_s": round(block_s, 1), "block_length_volumes": block_vol,
                       "variance_ratio": round(ratio, 4), "deviation_scale": round(1 / math.sqrt(ratio), 4),

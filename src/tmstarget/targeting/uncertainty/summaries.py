@@ -143,14 +143,22 @@ def _round_minutes(m: float) -> float:
     return float(math.ceil(m)) if m < 20 else float(5 * math.ceil(m / 5))
 
 
+def _minutes_tail(need: float, max_minutes: float, how: str, lower_bound: bool = False) -> tuple[float | None, str]:
+    """``minutes_needed`` (rounded up; None beyond ``max_minutes``) and the words for it."""
+    if need > max_minutes:
+        return None, f"more than {max_minutes:g} minutes would be needed {how}; more data alone may not make it reliable"
+    rounded = _round_minutes(need)
+    return rounded, f"{'at least' if lower_bound else 'about'} {rounded:g} minutes would be needed {how}"
+
+
 def reliability_verdict(radius_mm: float, minutes: float, level: float = CONFIDENCE, threshold_mm: float = RELIABLE_RADIUS_MM,
-                        max_minutes: float = MAX_EXTRAPOLATED_MINUTES, n_resamples: int | None = None) -> dict:
+                        max_minutes: float = MAX_EXTRAPOLATED_MINUTES, n_resamples: int | None = None, extent_mm: float | None = None) -> dict:
     """Whether a target is individually reliable, in one line and as fields.
 
     Parameters
     ----------
     radius_mm : float
-        Radius of the ``level`` bootstrap confidence region.
+        Radius of the ``level`` confidence region.
     minutes : float
         Usable scan minutes the target was computed from (kept volumes × TR).
     threshold_mm : float
@@ -160,32 +168,48 @@ def reliability_verdict(radius_mm: float, minutes: float, level: float = CONFIDE
     n_resamples : int, optional
         Bootstrap resamples behind ``radius_mm``; fewer than :data:`MIN_RESAMPLES` gives no verdict
         (``reliable`` None, "too few resamples").
+    extent_mm : float, optional
+        The search region's extent from the target (:func:`search_extent_mm`). A radius at or beyond it says
+        nothing more than "anywhere in the search region": the verdict then says "95% region spans the whole
+        search region", ``radius_mm`` is capped at ``extent_mm`` and ``spans_search_region`` is True.
 
     Returns
     -------
     dict
         ``text`` (one line, e.g. ``"95% region radius 3.1 mm: reliable (<= 5 mm)"``), ``reliable``,
-        ``radius_mm``, ``threshold_mm``, ``level``, ``minutes_used`` and ``minutes_needed`` (the
-        :func:`minutes_for_radius` extrapolation, rounded up; None when reliable or beyond ``max_minutes``).
+        ``radius_mm`` (capped at ``extent_mm``), ``threshold_mm``, ``level``, ``minutes_used`` and ``minutes_needed`` (the
+        :func:`minutes_for_radius` extrapolation, rounded up; a lower bound when the region spans the search
+        region; None when reliable or beyond ``max_minutes``); with ``extent_mm``: ``search_extent_mm`` and
+        ``spans_search_region``.
     """
-    head = f"{level:.0%} region radius {radius_mm:.1f} mm"
+    spans = extent_mm is not None and radius_mm >= extent_mm
+    shown = min(float(radius_mm), float(extent_mm)) if spans else float(radius_mm)
+    head = f"{level:.0%} region radius {shown:.1f} mm"
+    extra = {} if extent_mm is None else {"search_extent_mm": round(float(extent_mm), 1), "spans_search_region": bool(spans)}
+    base = {"radius_mm": round(shown, 1), "threshold_mm": threshold_mm, "level": level, "minutes_used": round(float(minutes), 1), "minutes_needed": None, **extra}
     if n_resamples is not None and n_resamples < MIN_RESAMPLES:
         return {"text": f"{head} from only {n_resamples} bootstrap resamples: too few resamples for a verdict (need >= {MIN_RESAMPLES}; "
-                        f"run with --bootstrap {N_BOOTSTRAP_HINT})", "reliable": None, "radius_mm": round(float(radius_mm), 1),
-                "threshold_mm": threshold_mm, "level": level, "minutes_used": round(float(minutes), 1), "minutes_needed": None,
-                "n_resamples": int(n_resamples)}
-    out = {"reliable": bool(radius_mm <= threshold_mm), "radius_mm": round(float(radius_mm), 1), "threshold_mm": threshold_mm, "level": level,
-           "minutes_used": round(float(minutes), 1), "minutes_needed": None}
-    if out["reliable"]:
-        return {"text": f"{head}: reliable (<= {threshold_mm:g} mm)", **out}
-    need = minutes_for_radius(radius_mm, minutes, threshold_mm)
+                        f"run with --bootstrap {N_BOOTSTRAP_HINT})", "reliable": None, **base, "n_resamples": int(n_resamples)}
     how = f"for {threshold_mm:g} mm (extrapolated: radius ~ 1/sqrt(minutes))"
-    if need > max_minutes:
-        tail = f"more than {max_minutes:g} minutes would be needed {how}; more data alone may not make it reliable"
-    else:
-        out["minutes_needed"] = _round_minutes(need)
-        tail = f"about {out['minutes_needed']:g} minutes would be needed {how}"
-    return {"text": f"{head}: not reliable at {minutes:.1f} min; {tail}", **out}
+    if spans:
+        need, tail = _minutes_tail(minutes_for_radius(shown, minutes, threshold_mm), max_minutes, how, lower_bound=True)
+        return {"text": f"{level:.0%} region spans the whole search region (radius >= its {shown:.1f} mm extent from the target): "
+                        f"not reliable at {minutes:.1f} min; {tail}", "reliable": False, **{**base, "minutes_needed": need}}
+    if radius_mm <= threshold_mm:
+        return {"text": f"{head}: reliable (<= {threshold_mm:g} mm)", "reliable": True, **base}
+    need, tail = _minutes_tail(minutes_for_radius(radius_mm, minutes, threshold_mm), max_minutes, how)
+    return {"text": f"{head}: not reliable at {minutes:.1f} min; {tail}", "reliable": False, **{**base, "minutes_needed": need}}
+
+
+def search_extent_mm(coords_mm: np.ndarray, centre: np.ndarray) -> float:
+    """The search region's extent from the target: the largest distance from ``centre`` to a search point (mm).
+
+    A sphere of this radius around the target holds the whole search region, so a 95 % region at least this
+    large places the target nowhere in particular within it.
+    """
+    pts = np.asarray(coords_mm, float)
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    return float(np.linalg.norm(pts - np.asarray(centre, float), axis=1).max(initial=0.0))
 
 
 #: What the outputs say when no confidence region was computed.
