@@ -32,6 +32,12 @@ MIN_RESAMPLES = 100
 N_BOOTSTRAP_HINT = 200
 #: Longest scan the "minutes needed" extrapolation is stated for; beyond it: "more than" this.
 MAX_EXTRAPOLATED_MINUTES = 60.0
+#: tmstarget policy: no "reliable" from one run with fewer usable minutes than this (see :func:`reliability_verdict`).
+#: A within-run bootstrap resamples one stretch of data and cannot see how the signal drifts within it; on
+#: real runs it was over-confident for short single runs: a 3.25-minute half (volumetric MNI 2 mm) gave a 4.1 mm
+#: radius ("reliable") with the other half's target 28.9 mm away, a 7.6-minute brainspace half 7.8 mm with the
+#: other half 34.1 mm away (issue 25). The calibrated simulator: see docs/reliability.md ("Drift-aware region").
+MIN_SINGLE_RUN_MINUTES = 10.0
 
 
 def confidence_region(cloud: np.ndarray, centre: np.ndarray, level: float = CONFIDENCE, voxel_mm: float = 0.0) -> dict:
@@ -138,6 +144,22 @@ def minutes_for_radius(radius_mm: float, minutes: float, goal_mm: float = RELIAB
     return float(minutes) * (float(radius_mm) / goal_mm) ** 2
 
 
+def radius_at_minutes(verdict: dict, minutes: float) -> float | None:
+    """The verdict's model of the 95 % radius after ``minutes`` of usable data: ``radius × √(minutes_used / minutes)``.
+
+    The one model behind ``minutes_needed`` (:func:`minutes_for_radius` is its inverse at the 5 mm threshold) and the
+    scan-length curve's ``radius_95_mm``; capped at the search region's extent when the verdict has one. None
+    without a radius (too few resamples still have one).
+    """
+    r, used = verdict.get("radius_mm"), verdict.get("minutes_used")
+    if r is None or not used or minutes <= 0:
+        return None
+    out = float(r) * math.sqrt(float(used) / float(minutes))
+    if verdict.get("search_extent_mm") is not None:
+        out = min(out, float(verdict["search_extent_mm"]))
+    return round(out, 1)
+
+
 def _round_minutes(m: float) -> float:
     """Up to a whole minute below 20 min, to 5 min above (an extrapolation has no finer precision)."""
     return float(math.ceil(m)) if m < 20 else float(5 * math.ceil(m / 5))
@@ -152,7 +174,8 @@ def _minutes_tail(need: float, max_minutes: float, how: str, lower_bound: bool =
 
 
 def reliability_verdict(radius_mm: float, minutes: float, level: float = CONFIDENCE, threshold_mm: float = RELIABLE_RADIUS_MM,
-                        max_minutes: float = MAX_EXTRAPOLATED_MINUTES, n_resamples: int | None = None, extent_mm: float | None = None) -> dict:
+                        max_minutes: float = MAX_EXTRAPOLATED_MINUTES, n_resamples: int | None = None, extent_mm: float | None = None,
+                        n_runs: int | None = None, min_single_run_minutes: float | None = None) -> dict:
     """Whether a target is individually reliable, in one line and as fields.
 
     Parameters
@@ -181,24 +204,68 @@ def reliability_verdict(radius_mm: float, minutes: float, level: float = CONFIDE
         :func:`minutes_for_radius` extrapolation, rounded up; a lower bound when the region spans the search
         region; None when reliable or beyond ``max_minutes``); with ``extent_mm``: ``search_extent_mm`` and
         ``spans_search_region``.
+    n_runs : int, optional
+        Runs (separate stretches of data) behind the target. From one run shorter than ``min_single_run_minutes``
+        (default :data:`MIN_SINGLE_RUN_MINUTES`, tmstarget policy) the verdict is never "reliable": a small radius
+        then says "... but from one run of M min: not reliable (a single run shorter than 10 minutes is not
+        enough, tmstarget policy)", and ``minutes_needed`` is at least that minimum (``single_run_too_short`` True).
     """
+    floor = MIN_SINGLE_RUN_MINUTES if min_single_run_minutes is None else float(min_single_run_minutes)
+    short = n_runs == 1 and minutes < floor
     spans = extent_mm is not None and radius_mm >= extent_mm
     shown = min(float(radius_mm), float(extent_mm)) if spans else float(radius_mm)
     head = f"{level:.0%} region radius {shown:.1f} mm"
     extra = {} if extent_mm is None else {"search_extent_mm": round(float(extent_mm), 1), "spans_search_region": bool(spans)}
+    if n_runs is not None:
+        extra["single_run_too_short"] = bool(short)
     base = {"radius_mm": round(shown, 1), "threshold_mm": threshold_mm, "level": level, "minutes_used": round(float(minutes), 1), "minutes_needed": None, **extra}
     if n_resamples is not None and n_resamples < MIN_RESAMPLES:
         return {"text": f"{head} from only {n_resamples} bootstrap resamples: too few resamples for a verdict (need >= {MIN_RESAMPLES}; "
                         f"run with --bootstrap {N_BOOTSTRAP_HINT})", "reliable": None, **base, "n_resamples": int(n_resamples)}
     how = f"for {threshold_mm:g} mm (extrapolated: radius ~ 1/sqrt(minutes))"
+    at_least = floor if short else 0.0  # the single-run minimum is also a floor of the minutes needed
     if spans:
-        need, tail = _minutes_tail(minutes_for_radius(shown, minutes, threshold_mm), max_minutes, how, lower_bound=True)
+        need, tail = _minutes_tail(max(minutes_for_radius(shown, minutes, threshold_mm), at_least), max_minutes, how, lower_bound=True)
         return {"text": f"{level:.0%} region spans the whole search region (radius >= its {shown:.1f} mm extent from the target): "
                         f"not reliable at {minutes:.1f} min; {tail}", "reliable": False, **{**base, "minutes_needed": need}}
+    if radius_mm <= threshold_mm and short:
+        need = _round_minutes(floor)
+        return {"text": f"{head}, but from one run of {minutes:.1f} min: not reliable (a single run shorter than {floor:g} minutes is not "
+                        f"enough, tmstarget policy); at least {need:g} minutes would be needed", "reliable": False, **{**base, "minutes_needed": need}}
     if radius_mm <= threshold_mm:
         return {"text": f"{head}: reliable (<= {threshold_mm:g} mm)", "reliable": True, **base}
-    need, tail = _minutes_tail(minutes_for_radius(radius_mm, minutes, threshold_mm), max_minutes, how)
+    model_need = minutes_for_radius(radius_mm, minutes, threshold_mm)
+    need, tail = _minutes_tail(max(model_need, at_least), max_minutes, how, lower_bound=model_need < at_least)
     return {"text": f"{head}: not reliable at {minutes:.1f} min; {tail}", "reliable": False, **{**base, "minutes_needed": need}}
+
+
+def split_radius_mm(targets_mni: Sequence, minutes: Sequence[float], level: float = CONFIDENCE) -> float:
+    """The ``level`` radius of the full-data target's error implied by the data's own split (mm).
+
+    ``targets_mni`` are the targets of disjoint parts of the data (two halves, or each run) of ``minutes`` usable
+    minutes each. If each part's target scatters isotropically around a common point with per-axis variance
+    ``σ² T / T_i`` (variance ∝ 1/minutes, ``T`` the total and ``σ²`` that of the full-data target), a pair's squared
+    distance has expectation ``3 σ² (T/T_i + T/T_j)``; ``σ²`` is the mean of ``d_ij² / (3 (T/T_i + T/T_j))``
+    over the pairs (``d²/12`` for two equal halves), and the radius is ``√χ²₃(level) · σ`` (2.80 σ at 95 %).
+    Unlike a within-run bootstrap, the parts' difference carries whatever changed between them (drift, state).
+    """
+    from scipy.stats import chi2
+
+    pts = np.asarray(targets_mni, float)
+    t = np.asarray(minutes, float)
+    total = float(t.sum())
+    est = [float(np.sum((pts[i] - pts[j]) ** 2)) / (3.0 * (total / t[i] + total / t[j]))
+           for i in range(len(pts)) for j in range(i + 1, len(pts)) if t[i] > 0 and t[j] > 0]
+    return float(math.sqrt(chi2.ppf(level, 3) * np.mean(est))) if est else 0.0
+
+
+def combined_radius_mm(bootstrap_mm: float, split_mm: float) -> float:
+    """The drift-aware 95 % radius: the root-sum-square of the bootstrap's and the split's radii.
+
+    The two see different errors (resampling noise within the stretch; change between its parts), so their
+    variances add. Calibrated on the calibrated simulator: docs/reliability.md ("Drift-aware region").
+    """
+    return float(math.hypot(bootstrap_mm, split_mm))
 
 
 def search_extent_mm(coords_mm: np.ndarray, centre: np.ndarray) -> float:
