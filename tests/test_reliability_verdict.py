@@ -172,3 +172,12 @@ def test_minutes_needed_curve_and_verdict_never_contradict(radius, minutes):
             assert radius_at_minutes(v, 0.97 * minutes_for_radius(radius, minutes)) > 5.0
     else:  # "more than 60 minutes": the model's radius is still above 5 mm at 60 minutes
         assert radius_at_minutes(v, MAX_EXTRAPOLATED_MINUTES) > 5.0 and "more than 60 minutes" in v["text"]
+
+
+def test_an_accurate_but_bimodal_target_says_why_it_is_not_reliable():
+    """The demo's case: 1.1 mm from the planted target, yet a tenth of the resamples jump to a second peak."""
+    v = reliability_verdict(37.9, 9.8, extent_mm=38.8, n_runs=2, far_share=0.115)
+    assert v["text"].endswith("(12% of resamples chose a spot more than 10 mm away: a second peak this scan cannot rule out)")
+    assert v["far_share"] == 0.115 and v["reliable"] is False
+    assert "second peak" not in reliability_verdict(37.9, 9.8, far_share=0.05)["text"]  # not more than 1 - level
+    assert "second peak" not in reliability_verdict(4.0, 12.0, far_share=0.2)["text"]  # reliable: nothing to explain

@@ -14,7 +14,7 @@ from ..prepare import components_from
 from ..scores import Scores, compute_scores
 from ..selection import NEIGHBOURHOOD_MM, choose_target
 from .engine import NORM_VOXELS, ResampleModel, resample_model, resample_target
-from .summaries import (CONFIDENCE, confidence_region, map_agreement, radius_at_minutes, reliability_verdict, scan_length_curve,
+from .summaries import (CONFIDENCE, RELIABLE_RADIUS_MM, confidence_region, map_agreement, radius_at_minutes, reliability_verdict, scan_length_curve,
                         combined_radius_mm, search_extent_mm, split_radius_mm)
 from .weights import circular_block_bootstrap, kept_times_s, optimal_block_length, split_half_weights, variance_ratio
 
@@ -204,7 +204,7 @@ def _bootstrap_summary(model: ResampleModel, operators, t_r, n, boot_seed, block
     region = {**region, "radius_mm": radius, "semi_axes_mm": np.array([combined_radius_mm(a, split_mm) for a in region["semi_axes_mm"]])}
     minutes = sum(op.sample_mask.size * tr for op, tr in zip(operators, t_r)) / 60.0  # usable (kept) scan time
     verdict = reliability_verdict(round(radius, 1), minutes, level, n_resamples=int(n), extent_mm=search_extent_mm(model.coords, centre),
-                                  n_runs=len(operators))
+                                  n_runs=len(operators), far_share=float(np.mean(np.linalg.norm(cloud - centre, axis=1) > 2 * RELIABLE_RADIUS_MM)))
     pts = split["targets_mni"]
     return {
         "confidence_level": level,

@@ -175,7 +175,7 @@ def _minutes_tail(need: float, max_minutes: float, how: str, lower_bound: bool =
 
 def reliability_verdict(radius_mm: float, minutes: float, level: float = CONFIDENCE, threshold_mm: float = RELIABLE_RADIUS_MM,
                         max_minutes: float = MAX_EXTRAPOLATED_MINUTES, n_resamples: int | None = None, extent_mm: float | None = None,
-                        n_runs: int | None = None, min_single_run_minutes: float | None = None) -> dict:
+                        n_runs: int | None = None, min_single_run_minutes: float | None = None, far_share: float | None = None) -> dict:
     """Whether a target is individually reliable, in one line and as fields.
 
     Parameters
@@ -209,6 +209,11 @@ def reliability_verdict(radius_mm: float, minutes: float, level: float = CONFIDE
         (default :data:`MIN_SINGLE_RUN_MINUTES`, tmstarget policy) the verdict is never "reliable": a small radius
         then says "... but from one run of M min: not reliable (a single run shorter than 10 minutes is not
         enough, tmstarget policy)", and ``minutes_needed`` is at least that minimum (``single_run_too_short`` True).
+    far_share : float, optional
+        Share of the bootstrap resamples whose target is more than 2 × ``threshold_mm`` from the target. When a
+        target is not reliable and more than ``1 − level`` of them are that far, the text says why: "(N% of
+        resamples chose a spot more than 10 mm away: a second peak this scan cannot rule out)" — the target can be
+        accurate and still not reliable (``far_share`` is recorded).
     """
     floor = MIN_SINGLE_RUN_MINUTES if min_single_run_minutes is None else float(min_single_run_minutes)
     short = n_runs == 1 and minutes < floor
@@ -218,6 +223,10 @@ def reliability_verdict(radius_mm: float, minutes: float, level: float = CONFIDE
     extra = {} if extent_mm is None else {"search_extent_mm": round(float(extent_mm), 1), "spans_search_region": bool(spans)}
     if n_runs is not None:
         extra["single_run_too_short"] = bool(short)
+    if far_share is not None:
+        extra["far_share"] = round(float(far_share), 3)
+    why = (f" ({far_share:.0%} of resamples chose a spot more than {2 * threshold_mm:g} mm away: a second peak this scan cannot rule out)"
+           if far_share is not None and far_share > 1 - level else "")
     base = {"radius_mm": round(shown, 1), "threshold_mm": threshold_mm, "level": level, "minutes_used": round(float(minutes), 1), "minutes_needed": None, **extra}
     if n_resamples is not None and n_resamples < MIN_RESAMPLES:
         return {"text": f"{head} from only {n_resamples} bootstrap resamples: too few resamples for a verdict (need >= {MIN_RESAMPLES}; "
@@ -227,7 +236,7 @@ def reliability_verdict(radius_mm: float, minutes: float, level: float = CONFIDE
     if spans:
         need, tail = _minutes_tail(max(minutes_for_radius(shown, minutes, threshold_mm), at_least), max_minutes, how, lower_bound=True)
         return {"text": f"{level:.0%} region spans the whole search region (radius >= its {shown:.1f} mm extent from the target): "
-                        f"not reliable at {minutes:.1f} min; {tail}", "reliable": False, **{**base, "minutes_needed": need}}
+                        f"not reliable at {minutes:.1f} min; {tail}{why}", "reliable": False, **{**base, "minutes_needed": need}}
     if radius_mm <= threshold_mm and short:
         need = _round_minutes(floor)
         return {"text": f"{head}, but from one run of {minutes:.1f} min: not reliable (a single run shorter than {floor:g} minutes is not "
@@ -236,7 +245,7 @@ def reliability_verdict(radius_mm: float, minutes: float, level: float = CONFIDE
         return {"text": f"{head}: reliable (<= {threshold_mm:g} mm)", "reliable": True, **base}
     model_need = minutes_for_radius(radius_mm, minutes, threshold_mm)
     need, tail = _minutes_tail(max(model_need, at_least), max_minutes, how, lower_bound=model_need < at_least)
-    return {"text": f"{head}: not reliable at {minutes:.1f} min; {tail}", "reliable": False, **{**base, "minutes_needed": need}}
+    return {"text": f"{head}: not reliable at {minutes:.1f} min; {tail}{why}", "reliable": False, **{**base, "minutes_needed": need}}
 
 
 def split_radius_mm(targets_mni: Sequence, minutes: Sequence[float], level: float = CONFIDENCE) -> float:
