@@ -35,18 +35,18 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 
-def run_participant(seed: int, minutes: tuple[float, ...], n_bootstrap: int) -> list[dict]:
+def run_participant(seed: int, minutes: tuple[float, ...], n_bootstrap: int, preset: str = "calibrated") -> list[dict]:
     from threadpoolctl import threadpool_limits
 
-    from study import individual_optimum
+    from study import individual_optimum, preset_params
     from tmstarget.simulate.evaluate import clean_session, group_map_on_grid, plant_target, simulate_session
-    from tmstarget.simulate.model import CALIBRATED, anatomy, deviation_field
+    from tmstarget.simulate.model import anatomy, deviation_field
     from tmstarget.targeting import finalize_components
     from tmstarget.targeting.regions import dlpfc_search_mask
     from tmstarget.targeting.uncertainty import confidence_region, participant_reliability
     from tmstarget.targeting.uncertainty.participant import column_spacing_mm
 
-    params = CALIBRATED
+    params = preset_params(preset)
     rows = []
     with threadpool_limits(1):
         rng = np.random.default_rng(seed)
@@ -123,6 +123,12 @@ def summarise(rows: list[dict]) -> None:
             out.append({"circuit": circuit, "minutes": m, "rule": name, "n_pairs": len(d_ab), "median_d_ab": np.median(d_ab),
                         "median_r": np.median(r), "other_in_sphere": other.mean(), "pair_d_le_rss": pair.mean(),
                         "optimum_in_sphere": to_opt.mean(), "reliable": int(reliable.sum()), "reliable_other_gt10": int(bad.sum())})
+        small = np.concatenate([a.boot_mm.to_numpy(), b.boot_mm.to_numpy()]) <= 10.0
+        if small.any():
+            dd = np.concatenate([d_ab, d_ab])[small]
+            print(f"{circuit} {m:g} min: {int(small.sum())} sessions with a bootstrap radius <= 10 mm; the other session's target beyond "
+                  f"that radius in {np.mean(dd > np.concatenate([a.boot_mm.to_numpy(), b.boot_mm.to_numpy()])[small]):.0%}, "
+                  f"beyond 10 mm in {np.mean(dd > 10):.0%} (distances {np.round(np.sort(dd), 1).tolist()})")
     res = pd.DataFrame(out)
     with pd.option_context("display.width", 200, "display.max_rows", 200, "display.float_format", "{:.2f}".format):
         print(res.to_string(index=False))
@@ -134,9 +140,11 @@ def main() -> int:
     parser.add_argument("--first", type=int, default=0)
     parser.add_argument("--minutes", type=float, nargs="+", default=[5.0, 10.0])
     parser.add_argument("--n-bootstrap", type=int, default=200)
-    parser.add_argument("--work", type=Path, default=HERE / "out" / "verdict")
+    parser.add_argument("--preset", choices=["calibrated", "default"], default="calibrated")
+    parser.add_argument("--work", type=Path, default=None, help="default: benchmarks/out/verdict (calibrated), benchmarks/out/verdict-default")
     parser.add_argument("--summarise-only", action="store_true")
     args = parser.parse_args()
+    args.work = args.work or HERE / "out" / ("verdict" if args.preset == "calibrated" else f"verdict-{args.preset}")
     args.work.mkdir(parents=True, exist_ok=True)
     if not args.summarise_only:
         for seed in range(args.first, args.first + args.participants):
@@ -144,7 +152,7 @@ def main() -> int:
             if path.is_file():
                 continue
             t0 = time.perf_counter()
-            rows = run_participant(seed, tuple(args.minutes), args.n_bootstrap)
+            rows = run_participant(seed, tuple(args.minutes), args.n_bootstrap, args.preset)
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(rows))
             tmp.replace(path)
