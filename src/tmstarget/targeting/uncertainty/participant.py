@@ -150,9 +150,10 @@ def participant_reliability(
             out.update(_bootstrap_summary(model, operators, t_r, n_bootstrap, boot_seed, block_length_s, full, level))
         curve = scan_length_curve(model, kept_times_s([op.sample_mask for op in operators], t_r, n_volumes), full)
     verdict = out.get("reliability_verdict")
-    model_radius = lambda m: radius_at_minutes(verdict, m) if verdict else None  # noqa: E731 - the verdict's model, or none without a region
+    # the verdict's model at each window's usable minutes (its kept volumes' share of the verdict's), or none without a region
+    model_radius = lambda n: radius_at_minutes(verdict, verdict["minutes_used"] * n / out["n_volumes_used"]) if verdict and n else None  # noqa: E731
     out["scan_length_curve"] = [{**r, "minutes": round(r["minutes"], 2), "target_mni": _rounded(r["target_mni"]), "distance_mm": round(r["distance_mm"], 1),
-                                 "split_half_distance_mm": round(r["split_half_distance_mm"], 1), "radius_95_mm": model_radius(r["minutes"])} for r in curve]
+                                 "split_half_distance_mm": round(r["split_half_distance_mm"], 1), "radius_95_mm": model_radius(r["n_volumes"])} for r in curve]
     out["minutes_needed"] = verdict["minutes_needed"] if verdict else None
     out["minutes_total"] = round(curve[-1]["minutes"], 2) if curve else None
     return out
