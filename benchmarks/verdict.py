@@ -120,9 +120,12 @@ def summarise(rows: list[dict]) -> None:
             pair = d_ab <= np.hypot(ra, rb)
             reliable = r <= 5.0
             bad = reliable & (np.concatenate([d_ab, d_ab]) > 10.0)
+            long_enough = np.concatenate([a.minutes_used.to_numpy(), b.minutes_used.to_numpy()]) >= 10.0  # the single-run minimum
+            extent = np.concatenate([a.extent_mm.to_numpy(), b.extent_mm.to_numpy()])
             out.append({"circuit": circuit, "minutes": m, "rule": name, "n_pairs": len(d_ab), "median_d_ab": np.median(d_ab),
                         "median_r": np.median(r), "other_in_sphere": other.mean(), "pair_d_le_rss": pair.mean(),
-                        "optimum_in_sphere": to_opt.mean(), "reliable": int(reliable.sum()), "reliable_other_gt10": int(bad.sum())})
+                        "optimum_in_sphere": to_opt.mean(), "spans": float(np.mean(r >= extent)), "reliable": int(reliable.sum()), "reliable_other_gt10": int(bad.sum()),
+                        "reliable_policy": int((reliable & long_enough).sum()), "reliable_policy_other_gt10": int((bad & long_enough).sum())})
         small = np.concatenate([a.boot_mm.to_numpy(), b.boot_mm.to_numpy()]) <= 10.0
         if small.any():
             dd = np.concatenate([d_ab, d_ab])[small]
