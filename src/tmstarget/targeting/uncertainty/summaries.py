@@ -37,10 +37,10 @@ MAX_EXTRAPOLATED_MINUTES = 60.0
 #: real runs it was over-confident for short single runs: a 3.25-minute half (volumetric MNI 2 mm) gave a 4.1 mm
 #: radius ("reliable") with the other half's target 28.9 mm away, a 7.6-minute brainspace half 7.8 mm with the
 #: other half 34.1 mm away (issue 25; in this branch's rerun 16.6 mm against 34.6 mm). On the calibrated simulator
-#: (benchmarks/verdict.py, 16 participants x 2 sessions), 6 of the 8 five-minute sessions whose bootstrap radius was
-#: at most 10 mm had the other session's target outside it (4 more than 10 mm away), and the one 5-minute bootstrap
+#: (benchmarks/verdict.py, 20 participants x 2 sessions), 10 of the 12 five-minute sessions whose bootstrap radius
+#: was at most 10 mm had the other session's target outside it (8 more than 10 mm away), and the one 5-minute bootstrap
 #: radius <= 5 mm had it more than 10 mm away; nothing shorter than 10 minutes held up. A floor, not a proof of
-#: safety: at 10 minutes 5 of 6 such sessions were also over-confident. Counted in *usable* minutes (kept volumes × TR):
+#: safety: at 10 minutes 7 of 8 such sessions were also over-confident. Counted in *usable* minutes (kept volumes × TR):
 #: a 10-minute acquisition with censored volumes falls just below and needs a second run or a longer run.
 #: Several runs are exempt: their run-against-run split sees the drift (see :func:`split_radius_mm`).
 MIN_SINGLE_RUN_MINUTES = 10.0
