@@ -14,8 +14,9 @@ are regressed out of every vertex; each half becomes a session of an fMRIPrep-li
 confounds TSV). ``tmstarget target --space fsaverage5 --confounds-strategy none --fd-threshold none`` then
 runs per session, method and circuit, and the script prints, per method and circuit: the distance between the
 two halves' targets, the spatial correlation of their score maps over the search region, the 95% bootstrap
-radius of each half when the command computes it, and whether each half's 95% region contains the other
-half's target.
+radius of each half when the command computes it (and its bootstrap and split parts, ``confidence_drift``), whether
+each half's 95% region contains the other half's target, whether the halves' distance is within the combined
+radii ``√(r_A² + r_B²)``, and each half's verdict.
 
     python benchmarks/realdata.py [--methods robust similarity] [--circuits sgacc convergent] [--bootstrap 200]
 
@@ -190,18 +191,30 @@ def main() -> int:
             radii = [r.get("confidence_radius_mm") for r in res]
             row["radius_95_mm"] = radii
             row["other_half_inside"] = [None if rad is None else bool(row["split_half_mm"] <= rad) for rad in radii]
+            if all(rad is not None for rad in radii):  # issue 25: the halves' distance against the combined radii
+                row["within_combined"] = bool(row["split_half_mm"] <= float(np.hypot(*radii)))
+            drift = [r.get("confidence_drift") or {} for r in res]
+            row["bootstrap_radius_mm"] = [d.get("bootstrap_radius_mm") for d in drift]
+            row["split_radius_mm"] = [d.get("radius_mm") for d in drift]
+            row["own_split_mm"] = [d.get("distances_mm") for d in drift]
+            verdicts = [r.get("reliability_verdict") or {} for r in res]
+            row["reliable"] = [v.get("reliable") for v in verdicts]
+            row["reliable_but_other_half_gt_10mm"] = any(v.get("reliable") for v in verdicts) and row["split_half_mm"] > 10.0
+            row["verdicts"] = [v.get("text") for v in verdicts]
             row["seconds"] = [round(r["_seconds"], 1) for r in res]
             rows.append(row)
             print(json.dumps(row), flush=True)
-    print("\n| circuit | method | split-half distance (mm) | score-map r | 95% radius half 1 / 2 (mm) | other half inside 95% region |")
-    print("|---|---|---:|---:|---|---|")
+    print("\n| circuit | method | split-half distance (mm) | score-map r | 95% radius half 1 / 2 (mm) | bootstrap / split part (mm) | other half inside 95% region | d <= sqrt(rA^2+rB^2) | reliable |")
+    print("|---|---|---:|---:|---|---|---|---|---|")
     for r in rows:
         if "error" in r:
             print(f"| {r['circuit']} | {r['method']} | error: {r['error']} | | | |")
             continue
         radius = " / ".join("n/a" if v is None else f"{v:.1f}" for v in r["radius_95_mm"])
         inside = " / ".join("n/a" if v is None else ("yes" if v else "no") for v in r["other_half_inside"])
-        print(f"| {r['circuit']} | {r['method']} | {r['split_half_mm']:.1f} | {r['score_map_r'] if r['score_map_r'] is not None else 'n/a'} | {radius} | {inside} |")
+        parts = " / ".join(f"{b}, {s}" for b, s in zip(r["bootstrap_radius_mm"], r["split_radius_mm"]))
+        print(f"| {r['circuit']} | {r['method']} | {r['split_half_mm']:.1f} | {r['score_map_r'] if r['score_map_r'] is not None else 'n/a'} | {radius} | "
+              f"{parts} | {inside} | {r.get('within_combined', 'n/a')} | {r['reliable']} |")
     return 0
 
 

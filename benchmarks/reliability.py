@@ -71,7 +71,7 @@ def _case(args) -> dict:
     from threadpoolctl import threadpool_limits
 
     from tmstarget.targeting import NEIGHBOURHOOD_MM
-    from tmstarget.targeting.uncertainty import NORM_VOXELS, confidence_region, participant_reliability, region_contains
+    from tmstarget.targeting.uncertainty import NORM_VOXELS, confidence_region, minutes_needed, participant_reliability, region_contains
     from tmstarget.targeting.uncertainty.participant import _bootstrap_summary, _setup
 
     with threadpool_limits(1):
@@ -94,7 +94,7 @@ def _case(args) -> dict:
         "variance_ratio": res["bootstrap"]["variance_ratio"], "raw_radius_mm": round(raw["radius_mm"], 1), "raw_in_sphere": raw_in[0], "raw_in_ellipsoid": raw_in[1],
         "fixed_radius_mm": fixed["confidence_radius_mm"], "fixed_in_sphere": fixed_in[0], "fixed_in_ellipsoid": fixed_in[1],
         "split_half_mm": res["split_half_distance_mm"], "spatial_correlation": res["score_map_agreement"]["spatial_correlation"],
-        "icc": res["score_map_agreement"]["icc"], "minutes_for_3mm": res["minutes_for_3mm"],
+        "icc": res["score_map_agreement"]["icc"], "minutes_for_3mm": minutes_needed(res["scan_length_curve"]),  # convergence, not in the JSON since issue 25
         "curve": json.dumps({round(r["minutes"]): r["split_half_distance_mm"] for r in res["scan_length_curve"]}),
         "simulate_s": round(t1 - t0, 1), "reliability_s": round(time.perf_counter() - t1, 1),
     }

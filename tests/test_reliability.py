@@ -305,4 +305,11 @@ def test_participant_reliability_contract_and_determinism():
     assert a["run_distances_mm"][0]["runs"] == [0, 1] and len(a["run_targets_mni"]) == 2
     assert a["scan_length_curve"][-1]["distance_mm"] == 0 and a["scan_length_curve"][-1]["n_volumes"] == a["n_volumes_used"]
     assert a["minutes_total"] == pytest.approx(6.0, abs=0.05)
+    # issue 25: the region combines the bootstrap with the run-vs-run split, never exceeds the search region, and the
+    # minutes needed and the curve's radius are the verdict's
+    drift, v = a["drift"], a["reliability_verdict"]
+    assert drift["split"] == "runs" and drift["distances_mm"] == [a["run_distances_mm"][0]["distance_mm"]] and drift["minutes"] == [2.97, 3.0]  # 89 and 90 kept volumes at TR 2 s
+    assert a["confidence_radius_mm"] == pytest.approx(min(np.hypot(drift["bootstrap_radius_mm"], drift["radius_mm"]), v["search_extent_mm"]), abs=0.11)
+    assert a["minutes_needed"] == v["minutes_needed"] and a["scan_length_curve"][-1]["radius_95_mm"] == v["radius_mm"]
+    assert all(r["radius_95_mm"] <= v["search_extent_mm"] for r in a["scan_length_curve"]) and "minutes_for_3mm" not in a
     assert -1 <= a["score_map_agreement"]["spatial_correlation"] <= 1

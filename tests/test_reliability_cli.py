@@ -13,7 +13,7 @@ from tmstarget.cli.main import main
 RELIABILITY_KEYS = {
     "participant", "session", "space", "circuit", "method", "target_mni", "runs", "split_half_distance_mm", "split_half",
     "score_map_agreement", "run_distances_mm", "confidence_radius_mm", "confidence_ellipsoid", "bootstrap",
-    "scan_length_curve", "minutes_for_3mm", "session_distances_mm", "tmstarget_version", "reliability_verdict",
+    "scan_length_curve", "minutes_needed", "drift", "session_distances_mm", "tmstarget_version", "reliability_verdict",
 }
 
 

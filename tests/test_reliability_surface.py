@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from tmstarget.cli.main import main
+from tmstarget.targeting.uncertainty import minutes_needed
 
 N_BOOT = ["--n-bootstrap", "60"]
 ALL_VOLUMES = ["--fd-threshold", "none"]
@@ -87,16 +88,16 @@ def _check_reliable_surface_target(doc: dict, planted: np.ndarray, space: str) -
     radius = doc["confidence_radius_mm"]
     assert 1.0 < radius < 6.0 and len(doc["bootstrap"]["targets_mni"]) == 60
     assert np.linalg.norm(target - planted) <= radius
-    # 60 resamples keep the test fast, but are too few for a verdict (MIN_RESAMPLES = 100, issue 24)
-    assert doc["reliability_verdict"]["reliable"] is None and doc["reliability_verdict"]["text"].startswith(
-        f"95% region radius {radius:.1f} mm from only 60 bootstrap resamples: too few resamples for a verdict")
+    # 60 resamples are below MIN_RESAMPLES: the radius is recorded, the verdict is "too few resamples" (no "reliable")
+    assert doc["reliability_verdict"]["reliable"] is None and doc["reliability_verdict"]["text"].startswith(f"95% region radius {radius:.1f} mm from only 60")
+    assert doc["drift"]["split"] == "runs" and doc["drift"]["distances_mm"] == [doc["split_half_distance_mm"]]
     assert all(0.5 < a < 10 for a in doc["confidence_ellipsoid"]["semi_axes_mm"])
     # scan-length curve, 1 to 10 minutes: far off (a wrong peak, 20-29 mm) in the first minutes, within a few mm from
     # 6 minutes on, 0 at the whole scan
     curve = doc["scan_length_curve"]
     dist = [row["distance_mm"] for row in curve]
     assert [row["minutes"] for row in curve] == [float(m) for m in range(1, 11)] and doc["minutes_total"] == 10.0 and dist[-1] == 0.0
-    assert dist[0] > 10.0 and max(dist[5:]) < 3.0 and doc["minutes_for_3mm"] <= 6.0
+    assert dist[0] > 10.0 and max(dist[5:]) < 3.0 and minutes_needed(curve) <= 6.0
 
 
 def test_fsaverage5_reliability_matches_the_target_and_has_real_numbers(surface_reliability_data, tmp_path, capsys):
@@ -122,15 +123,12 @@ def test_cifti_reliability_with_meshes(surface_reliability_data, tmp_path, capsy
     assert code == 2 and len(err.strip().splitlines()) == 1 and "--surface-mesh" in err
 
 
-def test_surface_sessions_and_cluster(surface_reliability_data, tmp_path, capsys):
+def test_surface_sessions_and_refused_method(surface_reliability_data, tmp_path, capsys):
     d = surface_reliability_data
     docs = _json(capsys, "reliability", d["sessions"], tmp_path / "rel", "participant", "--space", "fsaverage5", "--n-bootstrap", "20", *ALL_VOLUMES)
     assert [x["session"] for x in docs] == ["1", "2"]
     between = docs[0]["session_distances_mm"]["2"]
     assert between == docs[1]["session_distances_mm"]["1"] and 0.0 < between < 5.0
     assert all(np.linalg.norm(np.array(x["target_mni"]) - d["planted"]) < 4.0 for x in docs)
-    # cluster runs on surfaces too (it was refused): its resamples see the search vertices through the mesh
-    doc = _json(capsys, "reliability", d["gifti"], tmp_path / "cl", "participant", "--space", "fsaverage5", "--method", "cluster",
-                "--n-bootstrap", "20", *ALL_VOLUMES)
-    assert doc["method"] == "cluster" and np.linalg.norm(np.array(doc["target_mni"]) - d["planted"]) < 6.0
-    assert 0.0 < doc["confidence_radius_mm"] < 20.0 and doc["split_half_distance_mm"] < 10.0
+    code, _, err = _run(capsys, "reliability", d["sessions"], tmp_path / "cl", "participant", "--space", "fsaverage5", "--method", "cluster", "--quiet")
+    assert code == 2 and err.startswith("tmstarget: error: method 'cluster'") and len(err.strip().splitlines()) == 1

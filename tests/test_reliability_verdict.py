@@ -82,3 +82,102 @@ def test_target_computes_the_confidence_radius_by_default(argv, expected, tmp_pa
 
     args = build_parser().parse_args(["target", str(tmp_path), str(tmp_path / "out"), "participant", *argv])
     assert _options(args).bootstrap == expected
+
+
+# ------------------------------------------------------------------ issue 25: the region never exceeds the search region
+def test_search_extent_is_the_farthest_search_point_brute_force():
+    from tmstarget.targeting.uncertainty import search_extent_mm
+
+    g = np.stack(np.meshgrid(*(np.arange(-20.0, 21.0, 4.0),) * 3, indexing="ij"), -1).reshape(-1, 3)
+    centre = np.array([2.0, -6.0, 10.0])
+    far = max(np.sqrt(sum((p[i] - centre[i]) ** 2 for i in range(3))) for p in g)  # a plain loop, not the helper's norm
+    assert search_extent_mm(g, centre) == pytest.approx(far) == pytest.approx(np.sqrt(22**2 + 26**2 + 30**2))
+    assert search_extent_mm(np.vstack([g, [np.nan] * 3]), centre) == pytest.approx(far)  # undefined points are left out
+
+
+def test_radius_beyond_the_search_region_spans_it():
+    """The measured case of issue 25: a 63.6 mm radius with a left-DLPFC region ~55 mm across (extent 41 mm)."""
+    v = reliability_verdict(63.6, 3.25, extent_mm=41.04, n_resamples=200)
+    assert v["text"] == ("95% region spans the whole search region (radius >= its 41.0 mm extent from the target): not reliable at 3.2 min; "
+                         "more than 60 minutes would be needed for 5 mm (extrapolated: radius ~ 1/sqrt(minutes)); more data alone may not make it reliable")
+    assert v["reliable"] is False and v["radius_mm"] == 41.0 and v["spans_search_region"] is True and v["search_extent_mm"] == 41.0
+    assert v["minutes_needed"] is None  # 3.25 x (41.04 / 5)^2 = 219 min > 60
+    # a small custom search region: the lower bound 10 x (9 / 5)^2 = 32.4 min is stated as "at least 35"
+    small = reliability_verdict(12.0, 10.0, extent_mm=9.0)
+    assert small["radius_mm"] == 9.0 and small["minutes_needed"] == 35.0 and "at least 35 minutes" in small["text"]
+    inside = reliability_verdict(14.0, 7.6, extent_mm=41.0)  # below the extent: as before, plus the two fields
+    assert inside["spans_search_region"] is False and inside["radius_mm"] == 14.0 and inside["minutes_needed"] == 60.0
+    assert "spans" not in reliability_verdict(3.0, 10.0, extent_mm=3.5)["text"]
+    assert reliability_verdict(3.5, 10.0, extent_mm=3.5)["spans_search_region"] is True  # at the extent: spans (the rule is >=)
+
+
+# ------------------------------------------------------------------ issue 25: no "reliable" from one short run
+def test_no_reliable_from_one_run_shorter_than_the_minimum():
+    from tmstarget.targeting.uncertainty import MIN_SINGLE_RUN_MINUTES
+
+    assert MIN_SINGLE_RUN_MINUTES == 10.0
+    v = reliability_verdict(4.1, 3.25, n_runs=1, n_resamples=200)  # the measured issue case: a 3.25-min half said "reliable"
+    assert v["text"] == ("95% region radius 4.1 mm, but from one run of 3.2 min: not reliable (a single run shorter than 10 minutes is not "
+                         "enough, tmstarget policy); at least 10 minutes would be needed")
+    assert v["reliable"] is False and v["single_run_too_short"] is True and v["minutes_needed"] == 10.0
+    assert reliability_verdict(4.1, 10.0, n_runs=1)["reliable"] is True  # at the minimum
+    assert reliability_verdict(4.1, 6.0, n_runs=2)["reliable"] is True  # two runs: the run-vs-run split already saw the drift
+    assert reliability_verdict(4.1, 3.25)["reliable"] is True  # without n_runs: as before
+    low = reliability_verdict(6.0, 3.0, n_runs=1)  # the model says 3 x (6/5)^2 = 4.3 min; the policy floor says 10
+    assert low["minutes_needed"] == 10.0 and "at least 10 minutes" in low["text"] and not low["reliable"]
+    assert reliability_verdict(14.0, 7.6, n_runs=1)["minutes_needed"] == 60.0  # above the floor the model decides
+    assert reliability_verdict(2.0, 5.0, n_runs=1, n_resamples=50)["reliable"] is None  # too few resamples still comes first
+
+
+# ------------------------------------------------------------------ issue 25: the data's own split
+def test_split_radius_equal_halves_unequal_parts_and_runs():
+    from tmstarget.targeting.uncertainty.summaries import split_radius_mm
+
+    chi = np.sqrt(7.814727903251178)  # chi2(3).ppf(0.95), from tables
+    assert split_radius_mm([[0, 0, 0], [10, 0, 0]], [5.0, 5.0]) == pytest.approx(chi * 10 / np.sqrt(12))  # 8.07 mm
+    # unequal halves, 2 and 6 min: sigma^2 = d^2 / (3 (8/2 + 8/6))
+    assert split_radius_mm([[0, 0, 0], [0, 6, 8]], [2.0, 6.0]) == pytest.approx(chi * np.sqrt(100 / (3 * (4 + 8 / 6))))
+    # three runs: the mean over the three pairs
+    pts, t = np.array([[0, 0, 0], [4, 0, 0], [0, 3, 0]], float), [4.0, 4.0, 4.0]
+    pairs = [(0, 1), (0, 2), (1, 2)]
+    expect = np.mean([np.sum((pts[i] - pts[j]) ** 2) / (3 * (3 + 3)) for i, j in pairs])
+    assert split_radius_mm(pts, t) == pytest.approx(chi * np.sqrt(expect))
+    assert split_radius_mm([[1, 2, 3], [1, 2, 3]], [5, 5]) == 0.0
+
+
+def test_split_variance_estimate_is_unbiased_monte_carlo():
+    """Parts with per-axis SD sigma*sqrt(T/T_i) around one point: the estimate's mean is sigma^2 (the 95% radius's scale)."""
+    from tmstarget.targeting.uncertainty.summaries import split_radius_mm
+
+    rng = np.random.default_rng(0)
+    sigma, t = 2.0, np.array([3.0, 7.0])
+    chi2 = 7.814727903251178
+    draws = [split_radius_mm(rng.normal(0, sigma * np.sqrt(t.sum() / t)[:, None], (2, 3)), t) ** 2 / chi2 for _ in range(20000)]
+    assert np.mean(draws) == pytest.approx(sigma**2, rel=0.03)
+
+
+# ------------------------------------------------------------------ issue 25: minutes needed, curve and verdict are one model
+@pytest.mark.parametrize("radius", [2.0, 4.9, 5.5, 8.0, 14.0, 30.0, 60.0])
+@pytest.mark.parametrize("minutes", [3.0, 7.6, 10.0, 20.0])
+def test_minutes_needed_curve_and_verdict_never_contradict(radius, minutes):
+    from tmstarget.targeting.uncertainty import radius_at_minutes
+
+    v = reliability_verdict(radius, minutes, extent_mm=41.0)
+    assert radius_at_minutes(v, minutes) == v["radius_mm"]  # the curve's model passes through the verdict's radius
+    if v["reliable"]:
+        assert v["minutes_needed"] is None and v["radius_mm"] <= 5.0
+    elif v["minutes_needed"] is not None:  # the stated minutes bring the model's radius to 5 mm, a minute less does not
+        assert radius_at_minutes(v, v["minutes_needed"]) <= 5.0 < radius_at_minutes(v, minutes) and v["minutes_needed"] <= MAX_EXTRAPOLATED_MINUTES
+        if not v.get("spans_search_region"):
+            assert radius_at_minutes(v, 0.97 * minutes_for_radius(radius, minutes)) > 5.0
+    else:  # "more than 60 minutes": the model's radius is still above 5 mm at 60 minutes
+        assert radius_at_minutes(v, MAX_EXTRAPOLATED_MINUTES) > 5.0 and "more than 60 minutes" in v["text"]
+
+
+def test_an_accurate_but_bimodal_target_says_why_it_is_not_reliable():
+    """The demo's case: 1.1 mm from the planted target, yet a tenth of the resamples jump to a second peak."""
+    v = reliability_verdict(37.9, 9.8, extent_mm=38.8, n_runs=2, far_share=0.115)
+    assert v["text"].endswith("(12% of resamples chose a spot more than 10 mm away: a second peak this scan cannot rule out)")
+    assert v["far_share"] == 0.115 and v["reliable"] is False
+    assert "second peak" not in reliability_verdict(37.9, 9.8, far_share=0.05)["text"]  # not more than 1 - level
+    assert "second peak" not in reliability_verdict(4.0, 12.0, far_share=0.2)["text"]  # reliable: nothing to explain

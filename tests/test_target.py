@@ -34,7 +34,9 @@ def test_sgacc_two_runs_writes_contract(sim_dataset, tmp_path, capsys):
     # by default the target carries its 95% confidence radius and the one-line verdict
     verdict = on_disk["reliability_verdict"]
     assert on_disk["n_bootstrap"] == 200 and verdict["radius_mm"] == on_disk["confidence_radius_mm"] > 0
-    assert verdict["text"].startswith(f"95% region radius {on_disk['confidence_radius_mm']:.1f} mm: ") and verdict["reliable"] == (verdict["radius_mm"] <= 5.0)
+    # issue 25: this participant's drift-aware region reaches the search region's extent (38.8 mm): capped, and said so
+    assert verdict["text"].startswith(f"95% region spans the whole search region (radius >= its {on_disk['confidence_radius_mm']:.1f} mm extent")
+    assert verdict["spans_search_region"] and verdict["reliable"] is False and on_disk["confidence_drift"]["split"] == "runs"
     assert verdict["minutes_used"] == pytest.approx(on_disk["n_volumes_used"] * 2.0 / 60, abs=0.05)
     assert on_disk["n_volumes_used"] + on_disk["n_volumes_censored"] == 300
     assert on_disk["n_volumes_censored"] > 0  # the simulated motion has a few jumps above 0.5 mm

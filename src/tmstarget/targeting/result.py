@@ -137,6 +137,7 @@ class TargetResult:
             "score_voxel": round(self.score_raw, 4),
             **({"confidence_radius_mm": self.confidence["confidence_radius_mm"], "n_bootstrap": o.bootstrap} if self.confidence else {}),
             **({"reliability_verdict": self.confidence["reliability_verdict"]} if self.confidence and "reliability_verdict" in self.confidence else {}),
+            **({"confidence_drift": self.confidence["drift"]} if self.confidence and "drift" in self.confidence else {}),
             "n_volumes_used": self.n_volumes_used,
             "n_volumes_censored": self.n_volumes_censored,
             "runs": [r.name for r in self.runs],

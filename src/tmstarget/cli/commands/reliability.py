@@ -19,9 +19,10 @@ participant: re-targets re-weightings of the participant's own cleaned data — 
 the usable volumes, each run alone, circular block-bootstrap resamples over time (blocks as long as the
 autocorrelation of the data requires, or --block-length-s) and the first k minutes — and writes
 OUT/sub-L/[ses-S/]sub-L[_ses-S]_desc-<circuit>_reliability.json with split_half_distance_mm, the halves'
-score-map agreement (spatial correlation, ICC), run and session distances, confidence_radius_mm with a 95%
-ellipsoid and the bootstrap point cloud, the one-line reliability_verdict (95% radius <= 5 mm: reliable),
-scan_length_curve and minutes_for_3mm. Resamples re-weight the
+score-map agreement (spatial correlation, ICC), run and session distances, confidence_radius_mm (bootstrap and
+the data's own split combined, capped at the search region) with a 95% ellipsoid and the bootstrap point cloud, the
+one-line reliability_verdict (95% radius <= 5 mm: reliable; never from one run under 10 minutes), scan_length_curve
+and minutes_needed (one model with the verdict). Resamples re-weight the
 cleaned data (the filter and confound fit are not refitted per resample); see docs/reliability.md.
 Use the same circuit, method and cleaning options as for 'tmstarget target'. Surface data are read as
 'tmstarget target' reads them (--space fsaverage5: GIFTI pairs; --space fsLR: CIFTI, with --surface-mesh for the

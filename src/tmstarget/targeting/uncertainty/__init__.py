@@ -22,16 +22,17 @@ from .participant import (
 )
 from .sessions import add_session_distances, session_reliability
 from .summaries import (
-    CONFIDENCE, MAX_EXTRAPOLATED_MINUTES, NOT_ASSESSED, PRECISION_MM, RELIABLE_RADIUS_MM, confidence_region, icc_2_1, map_agreement,
-    minutes_for_radius, minutes_needed, region_contains, reliability_verdict, scan_length_curve, verdict_line,
+    CONFIDENCE, MAX_EXTRAPOLATED_MINUTES, MIN_SINGLE_RUN_MINUTES, NOT_ASSESSED, PRECISION_MM, RELIABLE_RADIUS_MM, confidence_region, icc_2_1, map_agreement,
+    minutes_for_radius, minutes_needed, radius_at_minutes, region_contains, reliability_verdict, scan_length_curve, search_extent_mm,
+    verdict_line,
 )
 from .weights import (Weights, circular_block_bootstrap, kept_times_s, optimal_block_length, run_shares, split_half_weights, variance_ratio,
                       window_weights)
 
 __all__ = [
-    "CONFIDENCE", "MAX_EXTRAPOLATED_MINUTES", "NORM_VOXELS", "NOT_ASSESSED", "N_BOOTSTRAP", "N_BOOTSTRAP_SLOW", "PRECISION_MM", "RELIABLE_RADIUS_MM", "ResampleModel", "Weights",
+    "CONFIDENCE", "MAX_EXTRAPOLATED_MINUTES", "MIN_SINGLE_RUN_MINUTES", "NORM_VOXELS", "NOT_ASSESSED", "N_BOOTSTRAP", "N_BOOTSTRAP_SLOW", "PRECISION_MM", "RELIABLE_RADIUS_MM", "ResampleModel", "Weights",
     "add_session_distances", "auto_block_length_s", "bootstrap_cloud", "bootstrap_confidence", "circular_block_bootstrap", "cohort_stability", "default_resamples",
     "column_spacing_mm", "confidence_region", "icc_2_1", "kept_times_s", "map_agreement", "minutes_for_radius", "minutes_needed", "optimal_block_length",
-    "participant_reliability", "region_contains", "reliability_verdict", "resample_model", "resample_scores", "resample_target", "run_shares",
-    "scan_length_curve", "session_reliability", "stability_table", "split_half_weights", "variance_ratio", "verdict_line", "window_weights",
+    "participant_reliability", "radius_at_minutes", "region_contains", "reliability_verdict", "resample_model", "resample_scores", "resample_target", "run_shares",
+    "scan_length_curve", "search_extent_mm", "session_reliability", "stability_table", "split_half_weights", "variance_ratio", "verdict_line", "window_weights",
 ]

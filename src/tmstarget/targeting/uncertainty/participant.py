@@ -14,7 +14,8 @@ from ..prepare import components_from
 from ..scores import Scores, compute_scores
 from ..selection import NEIGHBOURHOOD_MM, choose_target
 from .engine import NORM_VOXELS, ResampleModel, resample_model, resample_target
-from .summaries import CONFIDENCE, PRECISION_MM, confidence_region, map_agreement, minutes_needed, reliability_verdict, scan_length_curve
+from .summaries import (CONFIDENCE, RELIABLE_RADIUS_MM, confidence_region, map_agreement, radius_at_minutes, reliability_verdict, scan_length_curve,
+                        combined_radius_mm, search_extent_mm, split_radius_mm)
 from .weights import circular_block_bootstrap, kept_times_s, optimal_block_length, split_half_weights, variance_ratio
 
 #: Default number of bootstrap resamples. The radius is the ⌈0.95 B⌉-th smallest resample distance, whose
@@ -149,9 +150,12 @@ def participant_reliability(
         if n_bootstrap > 0:
             out.update(_bootstrap_summary(model, operators, t_r, n_bootstrap, boot_seed, block_length_s, full, level))
         curve = scan_length_curve(model, kept_times_s([op.sample_mask for op in operators], t_r, n_volumes), full)
+    verdict = out.get("reliability_verdict")
+    # the verdict's model at each window's usable minutes (its kept volumes' share of the verdict's), or none without a region
+    model_radius = lambda n: radius_at_minutes(verdict, verdict["minutes_used"] * n / out["n_volumes_used"]) if verdict and n else None  # noqa: E731
     out["scan_length_curve"] = [{**r, "minutes": round(r["minutes"], 2), "target_mni": _rounded(r["target_mni"]), "distance_mm": round(r["distance_mm"], 1),
-                                 "split_half_distance_mm": round(r["split_half_distance_mm"], 1)} for r in curve]
-    out["minutes_for_3mm"] = minutes_needed(curve, PRECISION_MM)
+                                 "split_half_distance_mm": round(r["split_half_distance_mm"], 1), "radius_95_mm": model_radius(r["n_volumes"])} for r in curve]
+    out["minutes_needed"] = verdict["minutes_needed"] if verdict else None
     out["minutes_total"] = round(curve[-1]["minutes"], 2) if curve else None
     return out
 
@@ -166,20 +170,52 @@ def _setup(comp, scores, operators, region, circuit_map, method, neighbourhood_m
     return np.asarray(full.coord_mm, float), model, boot_seed
 
 
+def data_split(model: ResampleModel, operators, t_r) -> dict:
+    """The data's own split: each run alone with >= 2 runs, else the first and second half of the kept volumes.
+
+    Returns ``split`` ("runs" or "halves"), each part's ``targets_mni`` and usable ``minutes``.
+    """
+    ones = [np.ones(op.sample_mask.size) for op in operators]
+    if len(ones) > 1:
+        parts, kind = [[ones[j] * (j == i) for j in range(len(ones))] for i in range(len(ones))], "runs"
+    else:
+        parts, kind = list(split_half_weights(ones)), "halves"
+    targets = [resample_target(model, w)[0] for w in parts]
+    minutes = [sum(float(np.sum(x)) * tr for x, tr in zip(w, t_r)) / 60.0 for w in parts]
+    return {"split": kind, "targets_mni": targets, "minutes": minutes}
+
+
 def _bootstrap_summary(model: ResampleModel, operators, t_r, n, boot_seed, block_length_s, centre, level) -> dict:
-    """Bootstrap cloud and the confidence region from its deviations, scaled by 1/√(:func:`variance_ratio`)."""
+    """The drift-aware confidence region and the verdict.
+
+    The bootstrap cloud's deviations, scaled by 1/√(:func:`variance_ratio`), give the within-run radius; the data's
+    own split (:func:`data_split`, :func:`split_radius_mm`) gives the between-part radius; the 95 % radius is
+    :func:`combined_radius_mm` of the two, capped at the search region's extent (:func:`reliability_verdict`).
+    The ellipsoid's semi-axes are combined with the split radius the same way.
+    """
     block_s = auto_block_length_s(model, t_r) if block_length_s is None else float(block_length_s)
     block_vol = [max(1, int(round(block_s / tr))) for tr in t_r]
     cloud = bootstrap_cloud(model, [op.sample_mask.size for op in operators], block_vol, n, np.random.default_rng(boot_seed))
     ratio = variance_ratio(operators, block_vol)
     scaled = centre + (cloud - centre) / math.sqrt(ratio)
     region = confidence_region(scaled, centre, level, column_spacing_mm(model.coords))
+    split = data_split(model, operators, t_r)
+    split_mm = split_radius_mm(split["targets_mni"], split["minutes"], level)
+    boot_mm = region["radius_mm"]
+    radius = combined_radius_mm(boot_mm, split_mm)
+    region = {**region, "radius_mm": radius, "semi_axes_mm": np.array([combined_radius_mm(a, split_mm) for a in region["semi_axes_mm"]])}
     minutes = sum(op.sample_mask.size * tr for op, tr in zip(operators, t_r)) / 60.0  # usable (kept) scan time
+    verdict = reliability_verdict(round(radius, 1), minutes, level, n_resamples=int(n), extent_mm=search_extent_mm(model.coords, centre),
+                                  n_runs=len(operators), far_share=float(np.mean(np.linalg.norm(cloud - centre, axis=1) > 2 * RELIABLE_RADIUS_MM)))
+    pts = split["targets_mni"]
     return {
         "confidence_level": level,
-        "confidence_radius_mm": round(region["radius_mm"], 1),
-        "reliability_verdict": reliability_verdict(round(region["radius_mm"], 1), minutes, level, n_resamples=int(n)),
+        "confidence_radius_mm": verdict["radius_mm"],  # capped at the search region's extent (verdict["spans_search_region"])
+        "reliability_verdict": verdict,
         "confidence_ellipsoid": _region_json(region),
+        "drift": {"split": split["split"], "targets_mni": [_rounded(t) for t in pts], "minutes": _rounded(split["minutes"], 2),
+                  "distances_mm": [round(float(np.linalg.norm(pts[i] - pts[j])), 1) for i in range(len(pts)) for j in range(i + 1, len(pts))],
+                  "radius_mm": round(split_mm, 1), "bootstrap_radius_mm": round(boot_mm, 1)},
         "bootstrap": {"n_resamples": int(n), "block_length_s": round(block_s, 1), "block_length_volumes": block_vol,
                       "variance_ratio": round(ratio, 4), "deviation_scale": round(1 / math.sqrt(ratio), 4),
                       "norm_voxels": model.z_sub.shape[1] or None, "n_circuit_voxels": model.n_circuit,
