@@ -23,7 +23,7 @@ from tmstarget._utils.jsonio import NonFiniteOutputError, dumps
 from tmstarget.cli._common import input_file, output_dir, output_file
 from tmstarget.cli._paths import OWN, chosen_command, role
 from tmstarget.cli.main import main
-from tmstarget.cli.parser import build_parser
+from tmstarget.cli.parser import build_parser, iter_commands
 from tmstarget.targeting.uncertainty.summaries import MIN_RESAMPLES, reliability_verdict
 
 
@@ -148,20 +148,12 @@ def test_refused_before_any_work(argv, fragment, inputs, tmp_path, capsys, monke
 PATH_LIKE = re.compile(r"FILE|TSV|JSON|DIR|PATH|MAP|CSV|\.tsv|\.json|\.nii|\.svg|LOG|SITES|OUT|TRIALS|FORM|CONCEALED|KEY", re.I)
 
 
-def _commands(parser: argparse.ArgumentParser, prefix: str = ""):
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, child in action.choices.items():
-                full = f"{prefix} {name}".strip()
-                if not any(isinstance(a, argparse._SubParsersAction) for a in child._actions):
-                    yield full, child
-                yield from _commands(child, full)
-
-
 def test_every_path_like_option_has_a_role():
     """A new option naming a file (by its metavar or dest) must be read, written or checked by its command."""
     missing = []
-    for command, parser in _commands(build_parser()):
+    for command, parser in iter_commands(build_parser()):
+        if any(isinstance(a, argparse._SubParsersAction) for a in parser._actions):
+            continue  # only the commands that run (not 'tmstarget' or 'trial' themselves)
         for action in parser._actions:
             meta = action.metavar if isinstance(action.metavar, str) else " ".join(action.metavar or ())
             if action.type not in (None, str, Path, input_file, output_file, output_dir) or action.choices or action.nargs == 0:

@@ -81,20 +81,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _parsers(parser: argparse.ArgumentParser):
-    """``parser`` and every subcommand's parser below it."""
-    yield parser
+def iter_commands(parser: argparse.ArgumentParser, prefix: str = ""):
+    """``(name, parser)`` of ``parser`` (name ``prefix``) and of every subcommand below it (``"trial analyze"``)."""
+    yield prefix, parser
     for action in parser._actions:  # noqa: SLF001
         if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
-            for child in dict.fromkeys(action.choices.values()):
-                yield from _parsers(child)
+            for name, child in action.choices.items():
+                yield from iter_commands(child, f"{prefix} {name}".strip())
 
 
 def _finite_numbers(parser: argparse.ArgumentParser) -> None:
     """Every ``type=float`` option of every command refuses NaN and infinity (issue 24: no 'nan' reaches a result)."""
     from ._common import finite_float
 
-    for p in _parsers(parser):
+    for _, p in iter_commands(parser):
         for action in p._actions:  # noqa: SLF001
             if action.type is float:
                 action.type = finite_float

@@ -88,8 +88,6 @@ def run_randomize(args: argparse.Namespace) -> int:
     from ...trial.io import write_allocation
 
     concealed, key = Path(args.concealed), Path(args.key)
-    if concealed.resolve() == key.resolve():
-        raise InputError(f"{concealed} is both the concealed list and the key — write the key elsewhere, e.g. --key {concealed.stem}_key.json")
     if args.seed is not None and args.seed < 0:
         raise InputError(f"--seed {args.seed} — give a whole number >= 0, or leave it out for a fresh seed (recorded in the key)")
     _refuse_overwrite([concealed, key], args.force)

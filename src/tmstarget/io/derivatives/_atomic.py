@@ -20,6 +20,13 @@ from .maps import nifti_image
 FILE_MODE = 0o644
 
 
+def _temp_beside(path: Path) -> tuple[int, Path]:
+    """A new hidden temporary file in ``path``'s folder, keeping its final suffix (``.nii.gz``): ``(fd, path)``."""
+    suffix = "".join(path.suffixes)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name.removesuffix(suffix)}.", suffix=suffix, dir=path.parent)
+    return fd, Path(tmp)
+
+
 @contextmanager
 def atomic_path(path: Path | str, mode: int = FILE_MODE, make_parents: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it to ``path``, on error delete it.
@@ -38,10 +45,8 @@ def atomic_path(path: Path | str, mode: int = FILE_MODE, make_parents: bool = Tr
     path = Path(path)
     if make_parents:
         path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = "".join(path.suffixes)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name.removesuffix(suffix)}.", suffix=suffix, dir=path.parent)
+    fd, tmp_path = _temp_beside(path)
     os.close(fd)
-    tmp_path = Path(tmp)
     try:
         yield tmp_path
         os.chmod(tmp_path, mode)
@@ -152,9 +157,8 @@ def write_files_atomic(contents: Iterable[tuple[Path | str, bytes | str]], mode:
         for path, content in contents:
             path = Path(path)
             path.parent.mkdir(parents=True, exist_ok=True)
-            suffix = "".join(path.suffixes)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name.removesuffix(suffix)}.", suffix=suffix, dir=path.parent)
-            staged.append((Path(tmp), path))
+            fd, tmp = _temp_beside(path)
+            staged.append((tmp, path))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(content.encode("utf-8") if isinstance(content, str) else content)
             os.chmod(tmp, mode)
