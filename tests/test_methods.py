@@ -18,7 +18,9 @@ def strong_case():
 
 # voxel-wise methods land on the peak; clustering methods on a cluster's centroid (clusters are ~1 cm wide)
 # (shrinkage: a strong target gives a weight near 1, so the robust optimum pulled slightly towards the group site 8 mm away)
-TOLERANCE_MM = {"robust": 3.0, "similarity": 4.0, "seedmap": 4.0, "cluster": 6.0, "hierarchical": 6.0, "shrinkage": 3.0}
+# (efield: the target is the cortical hotspot of the best coil placement, the |E|-weighted centre of ~2.5 cm of cortex:
+# it lies where the field is strongest, on the crown under the coil, not on the planted voxel)
+TOLERANCE_MM = {"robust": 3.0, "similarity": 4.0, "seedmap": 4.0, "cluster": 6.0, "hierarchical": 6.0, "shrinkage": 3.0, "efield": 8.0}
 
 
 @pytest.mark.parametrize("method", list(METHODS))
@@ -48,8 +50,12 @@ def test_registry_declares_each_method_once():
         assert default_resamples(name) == (50 if m.cost == "slow" else 200)
         assert not (m.needs_similarity and m.seed_score_fast_path)
     assert [n for n, m in METHODS.items() if m.cost == "slow"] == ["similarity", "hierarchical"]
-    assert [n for n, m in METHODS.items() if m.seed_score_fast_path] == ["robust", "seedmap", "cluster", "shrinkage"]
+    assert [n for n, m in METHODS.items() if m.seed_score_fast_path] == ["robust", "seedmap", "cluster", "shrinkage", "efield"]
     assert [n for n, m in METHODS.items() if m.post_step is not None] == ["shrinkage"]
+    assert [n for n, m in METHODS.items() if m.places_coil] == ["efield"]
+    assert METHODS["efield"].keywords(TargetingOptions(method="efield", placement_error_mm=3.0)) == {"error_mm": 3.0, "error_deg": 10.0}
+    assert TargetingOptions(method="efield").parameters_json()["placement_error_deg"] == 10.0
+    assert "placement_error_mm" not in TargetingOptions().parameters_json()  # only the methods that use it carry it
     with pytest.raises(InputError, match="unknown method 'best' — choose one of robust, similarity"):
         check_method("best", "cifti")
 

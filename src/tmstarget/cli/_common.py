@@ -206,6 +206,42 @@ def cleaning_options(args: argparse.Namespace) -> dict:
     )
 
 
+def placement_error_mm(text: str) -> float:
+    """argparse type: a coil placement error in mm, 0–20."""
+    return _number(text, float, lambda v: 0.0 <= v <= 20.0, "a placement error of 0-20 mm")
+
+
+def placement_error_deg(text: str) -> float:
+    """argparse type: a coil rotation error in degrees, 0–45."""
+    return _number(text, float, lambda v: 0.0 <= v <= 45.0, "a rotation error of 0-45 degrees")
+
+
+def add_placement_error_arguments(group, suppress: bool = False) -> None:
+    """``--placement-error-mm`` / ``--placement-error-deg`` of ``--method efield`` (defaults: the library's; with
+    ``suppress`` absent unless given, for commands whose ``TargetingOptions`` supplies them)."""
+    from ..coil.geometry import PLACEMENT_ERROR_DEG, PLACEMENT_ERROR_MM
+
+    mm, deg = (argparse.SUPPRESS, argparse.SUPPRESS) if suppress else (PLACEMENT_ERROR_MM, PLACEMENT_ERROR_DEG)
+    group.add_argument("--placement-error-mm", type=placement_error_mm, default=mm, metavar="MM",
+                       help="--method efield: coil position error averaged over (radius on the scalp)")
+    group.add_argument("--placement-error-deg", type=placement_error_deg, default=deg, metavar="DEG",
+                       help="--method efield: handle rotation error averaged over (± degrees)")
+
+
+def placement_error_options(args: argparse.Namespace) -> dict:
+    """``TargetingOptions`` keywords of the placement-error options; a changed value with a method that does not use
+    them is refused."""
+    from ..coil.geometry import PLACEMENT_ERROR_DEG, PLACEMENT_ERROR_MM
+    from ..exceptions import InputError
+    from ..targeting.methods import get_method
+
+    given = {k: getattr(args, k) for k in ("placement_error_mm", "placement_error_deg") if getattr(args, k, None) is not None}
+    changed = given != {"placement_error_mm": PLACEMENT_ERROR_MM, "placement_error_deg": PLACEMENT_ERROR_DEG}
+    if changed and given and not get_method(getattr(args, "method", "robust")).places_coil:
+        raise InputError(f"--placement-error-* is used only by --method efield, not '{args.method}' — add --method efield or leave it out")
+    return given
+
+
 def add_surface_mesh_argument(group) -> None:
     """``--surface-mesh LEFT RIGHT``: the midthickness meshes of a CIFTI's cortical vertices (target, reliability)."""
     group.add_argument("--surface-mesh", nargs=2, type=Path, metavar=("LEFT", "RIGHT"),

@@ -66,6 +66,11 @@ class Method:
         Run after the selection on the full data: ``post_step(comp, scores, operators, region, circuit_map,
         options, radius_mm) -> (Selection, JSON block)``; resamples use the selector alone (the uncertainty
         of the method's individual evidence).
+    options : tuple of (str, str)
+        Selector keywords taken from :class:`~tmstarget.targeting.result.TargetingOptions`: ``(keyword, option field)``.
+    places_coil : bool
+        Its answer is a coil placement (:attr:`Selection.placement`): the target command writes it, ``coil`` uses it
+        as it is, and the bootstrap states the uncertainty of the coil centre too.
     """
 
     name: str
@@ -78,6 +83,8 @@ class Method:
     cost: str = "fast"
     uses_neighbourhood: bool = False
     post_step: Callable | None = None
+    options: tuple[tuple[str, str], ...] = ()
+    places_coil: bool = False
 
     def __post_init__(self) -> None:
         if not set(self.inputs) <= set(INPUT_KINDS) or self.cost not in COST_CLASSES:
@@ -85,9 +92,26 @@ class Method:
         if self.needs_similarity and self.seed_score_fast_path:
             raise ValueError(f"method {self.name}: a method selecting on the similarity cannot take the seed-score fast path")
 
-    def select(self, comp, scores, neighbourhood_mm: float):
-        """The selection and the raw score per search column it used (``selector``)."""
-        return self.selector(comp, scores, neighbourhood_mm)
+    def select(self, comp, scores, neighbourhood_mm: float, options=None):
+        """The selection and the raw score per search column it used (``selector``).
+
+        ``options`` (a :class:`~tmstarget.targeting.result.TargetingOptions`, or a mapping of option fields) supplies
+        the selector's :attr:`options`; None: the selector's defaults.
+        """
+        return self.selector(comp, scores, neighbourhood_mm, **self.keywords(options))
+
+    def option_values(self, options=None) -> dict:
+        """The method's option fields (of :attr:`options`) and their values in ``options`` (an options object or a
+        mapping of fields); unset ones are left out."""
+        if options is None:
+            return {}
+        get = options.get if isinstance(options, dict) else (lambda k: getattr(options, k, None))
+        return {field: get(field) for _, field in self.options if get(field) is not None}
+
+    def keywords(self, options=None) -> dict:
+        """The selector keywords read from ``options`` (see :meth:`option_values`)."""
+        values = self.option_values(options)
+        return {kw: values[field] for kw, field in self.options if field in values}
 
     def supports(self, kind: str) -> bool:
         """Whether the method runs on inputs of ``kind`` (of :data:`INPUT_KINDS`)."""
@@ -113,6 +137,9 @@ METHODS: dict[str, Method] = {m.name: m for m in (
     Method("shrinkage", "robust score pulled towards the group target by its split-half noise (empirical Bayes)",
            "Efron & Morris 1973/1975 JASA (positive-part James-Stein)", _select("robust_selection"), seed_score_fast_path=True,
            uses_neighbourhood=True, post_step=_Lazy(".shrinkage", "shrinkage_step")),
+    Method("efield", "coil placement maximising the E-field-weighted seed score averaged over placement error (5 mm, ±10°)",
+           "Lynch et al. (TANS, E-field-weighted placement averaged over error); tmstarget.coil.landscape", _select("efield_selection"),
+           seed_score_fast_path=True, options=(("error_mm", "placement_error_mm"), ("error_deg", "placement_error_deg")), places_coil=True),
 )}
 
 #: The default method (``TargetingOptions.method``).

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from ..coil.geometry import PLACEMENT_ERROR_DEG, PLACEMENT_ERROR_MM
 from ..io.confounds import DEFAULT_STRATEGY
 from .cleaning import HIGH_PASS_HZ, LOW_PASS_HZ
 from .geometry import SurfaceGeometry, VolumeGeometry
-from .methods import DEFAULT_METHOD
+from .methods import DEFAULT_METHOD, get_method
 from .selection import NEIGHBOURHOOD_MM
 
 
@@ -37,6 +38,8 @@ class TargetingOptions:
     bootstrap: int = 0
     bootstrap_seed: int = 0
     group_target: tuple[float, float, float] | None = None
+    placement_error_mm: float = PLACEMENT_ERROR_MM
+    placement_error_deg: float = PLACEMENT_ERROR_DEG
 
     def parameters_json(self) -> dict:
         """The ``parameters`` block of the target JSON: with ``method`` and the circuit, what identifies a run's
@@ -51,6 +54,7 @@ class TargetingOptions:
             "exclude_local_mm": self.exclude_local_mm,
             "search_mask": "default-left-dlpfc" if self.search_mask is None else Path(self.search_mask).name,
             **({"group_target_mni": [float(v) for v in self.group_target]} if self.group_target is not None else {}),
+            **get_method(self.method).option_values(self),
         }
 
 
@@ -90,6 +94,7 @@ class TargetResult:
     geometry: VolumeGeometry | SurfaceGeometry | None = None
     column: int | None = None
     shrinkage: dict | None = None
+    coil_placement: dict | None = None
 
     @property
     def n_volumes_used(self) -> int:
@@ -152,6 +157,7 @@ class TargetResult:
             "tmstarget_version": __version__,
             **self._surface_json(),
             **({"shrinkage": self.shrinkage} if self.shrinkage else {}),
+            **({"coil_placement": self.coil_placement} if self.coil_placement else {}),
         }
 
     def _surface_json(self) -> dict:

@@ -30,6 +30,12 @@ selectors below are its ``selector`` functions):
     SNT/SAINT-style (Cole et al. 2020 Am J Psychiatry): average-linkage hierarchical clustering of the
     search region's time courses (distance 1 − r); among clusters of at least ``min_cluster_voxels``, the
     one whose mean time course has the best seed score; its centroid, snapped to the nearest cluster voxel.
+``efield``
+    the coil placement (scalp position and handle rotation, on the template head) whose E-field-weighted seed score,
+    averaged over placement error (5 mm, ±10° by default), is highest (:mod:`tmstarget.coil.landscape`); the target is
+    the cortical hotspot of that placement (the ``|E|``-weighted centre of the grey matter it stimulates), snapped to
+    the nearest search column. Its resamples re-decide the placement, so the bootstrap states the coil centre's
+    uncertainty too.
 ``shrinkage``
     the ``robust`` selection, then the registry's post-step (:func:`tmstarget.targeting.shrinkage.shrinkage_step`):
     the ``robust`` score map pulled towards a group prior with an empirical-Bayes weight set by its split-half
@@ -72,12 +78,16 @@ class Selection:
         Value of the selection map at the target.
     selection_map : ndarray, shape (S,)
         The map the target maximises (smoothed for ``robust``, raw for ``peak``).
+    placement : dict or None
+        For a method whose answer is a coil placement (``efield``): ``landscape`` (the
+        :class:`~tmstarget.coil.landscape.Landscape`), ``index`` (its placement), ``expected_score`` and ``score``.
     """
 
     index: int
     coord_mm: np.ndarray
     score: float
     selection_map: np.ndarray
+    placement: dict | None = None
 
 
 def neighbourhood_weights(coords_mm: np.ndarray, radius_mm: float = NEIGHBOURHOOD_MM) -> sparse.csr_matrix:
@@ -247,9 +257,30 @@ def hierarchical_selection(comp: Components, scores: Scores, neighbourhood_mm: f
     return _hierarchical_target(comp, scores), scores.seed
 
 
-def choose_target(method: str | Method, comp: Components, scores: Scores, neighbourhood_mm: float = NEIGHBOURHOOD_MM) -> tuple[Selection, np.ndarray]:
-    """Apply a method's selector (no post-step); return the selection and the per-column raw score it used."""
-    return get_method(method).select(comp, scores, neighbourhood_mm)
+def efield_selection(comp: Components, scores: Scores, neighbourhood_mm: float = NEIGHBOURHOOD_MM, *, error_mm: float | None = None,
+                     error_deg: float | None = None) -> tuple[Selection, np.ndarray]:
+    """``efield``: the placement of highest expected E-field-weighted seed score (:mod:`tmstarget.coil.landscape`)."""
+    from ..coil.landscape import ERROR_DEG, ERROR_MM, landscape_for
+
+    if not np.isfinite(scores.seed).any():
+        raise InputError("no search column has a usable score (constant or missing data there) — check the data cover the DLPFC")
+    land = landscape_for(scores.coords, comp.geometry.areas(scores.search_idx), error_mm=ERROR_MM if error_mm is None else error_mm,
+                         error_deg=ERROR_DEG if error_deg is None else error_deg)
+    best, expected = land.best(scores.seed)
+    hotspot = land.hotspots_mm[best]
+    idx = int(np.argmin(np.linalg.norm(scores.coords - hotspot, axis=1)))
+    exact = float(land.scores(scores.seed, averaged=False)[best])
+    return Selection(index=idx, coord_mm=scores.coords[idx].astype(float), score=expected, selection_map=scores.seed,
+                     placement={"landscape": land, "index": best, "expected_score": expected, "score": exact}), scores.seed
+
+
+def choose_target(method: str | Method, comp: Components, scores: Scores, neighbourhood_mm: float = NEIGHBOURHOOD_MM,
+                  options=None) -> tuple[Selection, np.ndarray]:
+    """Apply a method's selector (no post-step); return the selection and the per-column raw score it used.
+
+    ``options`` (``TargetingOptions`` or a mapping of its fields) supplies the method's own settings (:attr:`Method.options`).
+    """
+    return get_method(method).select(comp, scores, neighbourhood_mm, options)
 
 
 def method_scores(comp: Components, region: np.ndarray, circuit_map: np.ndarray | None, method: str | Method, exclude_local_mm: float = 10.0) -> Scores:
@@ -302,7 +333,7 @@ def score_and_select(comp: Components, region: np.ndarray, circuit_map: np.ndarr
     method = get_method(options.method)
     if scores is None:
         scores = method_scores(comp, region, circuit_map, method, options.exclude_local_mm)
-    selection, raw = method.select(comp, scores, options.neighbourhood_mm)
+    selection, raw = method.select(comp, scores, options.neighbourhood_mm, options)
     post = None
     if method.post_step is not None:
         selection, post = method.post_step(comp, scores, operators, region, circuit_map, options, radius_mm)

@@ -127,4 +127,18 @@ def _compute(source, options, circuit, hashes, timings, t_start) -> TargetResult
         geometry=prep.geometry,
         column=column,
         shrinkage=choice.post,
+        coil_placement=_coil_placement(selection, confidence),
     )
+
+
+def _coil_placement(selection, confidence: dict | None) -> dict | None:
+    """The ``coil_placement`` block of a method whose answer is a placement (with its coil centre's 95% region)."""
+    if selection.placement is None:
+        return None
+    from ..headmodel import load_template_head
+
+    p = selection.placement
+    block = p["landscape"].describe(load_template_head(), p["index"], selection.coord_mm, p["expected_score"], p["score"])
+    if confidence and confidence.get("coil_centre"):
+        block["coil_centre_confidence"] = confidence["coil_centre"]
+    return block

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from ...io.paths import check_output_dir
-from .._common import SPACE_CHOICES, add_surface_mesh_argument, check_map_options, confounds_choices, method_choices, nonneg_float, optional_threshold, positive_float, positive_int, print_json
+from .._common import SPACE_CHOICES, add_placement_error_arguments, placement_error_options, add_surface_mesh_argument, check_map_options, confounds_choices, method_choices, nonneg_float, optional_threshold, positive_float, positive_int, print_json
 
 logger = logging.getLogger("tmstarget")
 
@@ -60,6 +60,7 @@ def add_parser(subparsers, parents) -> None:
     c.add_argument("--method", default=same, choices=method_choices(), help="how the target is chosen")
     c.add_argument("--search-mask", default=same, type=Path, metavar="PATH", help="search region mask on the BOLD grid")
     c.add_argument("--neighbourhood-mm", default=same, type=positive_float, metavar="MM", help="neighbourhood radius for --method robust")
+    add_placement_error_arguments(c, suppress=True)
     c.add_argument("--confounds-strategy", default=same, choices=confounds_choices(), help="confound regressors")
     c.add_argument("--gsr", default=same, action="store_true", help="also regress the global signal")
     c.add_argument("--fd-threshold", default=same, type=optional_threshold, metavar="MM|none", help="censor volumes with framewise displacement above this")
@@ -76,7 +77,8 @@ def add_parser(subparsers, parents) -> None:
 #: Targeting options of this command -> TargetingOptions fields.
 _TARGETING = {"circuit": "circuit", "circuit_label": "circuit_label", "method": "method", "search_mask": "search_mask",
               "neighbourhood_mm": "neighbourhood_mm", "t_r": "t_r", "confounds_strategy": "confounds_strategy", "gsr": "global_signal",
-              "fd_threshold": "fd_threshold_mm", "fwhm": "fwhm_mm"}
+              "fd_threshold": "fd_threshold_mm", "fwhm": "fwhm_mm", "placement_error_mm": "placement_error_mm",
+              "placement_error_deg": "placement_error_deg"}
 
 
 def _participant_jobs(args, src: Path) -> list[tuple[str, list[str | None]]]:
@@ -96,6 +98,7 @@ def _participants(args, src: Path, out: Path) -> int:
     from ...targeting.uncertainty import add_session_distances, session_reliability, verdict_line
 
     given = vars(args)
+    placement_error_options(argparse.Namespace(method=given.get("method", "robust"), **{k: v for k, v in given.items() if k.startswith("placement_error")}))
     options = TargetingOptions(**{field: given[arg] for arg, field in _TARGETING.items() if arg in given})
     check_map_options(options.circuit, options.search_mask)
     mesh = tuple(m.resolve() for m in args.surface_mesh or ())

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from ...targeting.methods import METHODS
-from .._common import SPACE_CHOICES, add_cleaning_arguments, add_surface_mesh_argument, add_dask_arguments, check_map_options, cleaning_options, method_choices, nonneg_int, positive_float, print_json
+from .._common import SPACE_CHOICES, add_placement_error_arguments, placement_error_options, add_cleaning_arguments, add_surface_mesh_argument, add_dask_arguments, check_map_options, cleaning_options, method_choices, nonneg_int, positive_float, print_json
 
 logger = logging.getLogger("tmstarget")
 
@@ -81,6 +81,7 @@ def add_parser(subparsers, parents) -> None:
     c.add_argument("--search-mask", type=Path, metavar="PATH", help="search region mask on the BOLD grid (default: left DLPFC, BA9+BA46 20 mm spheres, grey matter)")
     c.add_argument("--group-target", nargs=3, type=float, metavar=("X", "Y", "Z"), help="group prior point (MNI mm) for --method shrinkage (default: the circuit map; sgacc: Fox 2012 (-38, 44, 26))")
     c.add_argument("--neighbourhood-mm", type=positive_float, default=6.0, metavar="MM", help="neighbourhood radius for --method robust")
+    add_placement_error_arguments(c)
     add_cleaning_arguments(p.add_argument_group("cleaning"))
     r = p.add_argument_group("cohorts, confidence and reports")
     add_dask_arguments(r)
@@ -161,7 +162,7 @@ def _options(args):
         extra["group_target"] = tuple(args.group_target)
     return TargetingOptions(
         circuit=args.circuit, circuit_label=args.circuit_label, method=args.method,
-        neighbourhood_mm=args.neighbourhood_mm, t_r=args.t_r,
+        neighbourhood_mm=args.neighbourhood_mm, t_r=args.t_r, **placement_error_options(args),
         search_mask=args.search_mask.resolve() if args.search_mask else None, **extra,
     )
 

@@ -70,6 +70,7 @@ class ResampleModel:
     neighbourhood_mm: float
     seed_tc: np.ndarray
     y2_search: tuple | None = None
+    method_options: dict | None = None
 
 
 def resample_model(
@@ -84,6 +85,7 @@ def resample_model(
     norm_voxels: int | None = NORM_VOXELS,
     seed: int | np.random.SeedSequence = 0,
     chunk: int = 16_384,
+    options=None,
 ) -> ResampleModel:
     """Precompute everything a re-weighting does not change.
 
@@ -98,6 +100,8 @@ def resample_model(
         Circuit voxels whose re-normalisation is computed per resample; None or ≥ M: all (exact).
     seed : int or SeedSequence
         Seeds the choice of that subset.
+    options : TargetingOptions or mapping, optional
+        Supplies the method's own settings (:attr:`~tmstarget.targeting.methods.Method.options`) to every resample.
 
     Resamples take the seed-score fast path when the method's registry entry allows it
     (:attr:`~tmstarget.targeting.methods.Method.seed_score_fast_path`).
@@ -135,6 +139,7 @@ def resample_model(
                         geometry=SubsetGeometry(comp.geometry, scores.search_idx)),
         coords=scores.coords, neighbourhood_mm=neighbourhood_mm, seed_tc=scores.seed_tc,
         y2_search=_squared_series(bases, slices, comp.w[:, scores.search_idx]) if method.seed_score_fast_path else None,
+        method_options=method.option_values(options) or None,
     )
 
 
@@ -262,13 +267,18 @@ def _seed_scores(model: ResampleModel, weights: Weights) -> Scores:
     return Scores(search_idx=np.arange(out.size), coords=model.coords, seed=out, seed_tc=seed, similarity=None)
 
 
-def resample_target(model: ResampleModel, weights: Weights) -> tuple[np.ndarray, np.ndarray]:
-    """Target (MNI mm) and the raw score map it was chosen on (over the search voxels), under a re-weighting."""
+def resample_selection(model: ResampleModel, weights: Weights):
+    """The method's :class:`~tmstarget.targeting.selection.Selection` and the raw score map it was chosen on (over
+    the search voxels), under a re-weighting."""
     if model.y2_search is not None:  # the target depends only on the seed scores
         scores = _seed_scores(model, weights)
-        sel, raw = choose_target(model.method, model.grid, scores, model.neighbourhood_mm)
-        return np.asarray(sel.coord_mm, float), raw
+        return choose_target(model.method, model.grid, scores, model.neighbourhood_mm, model.method_options)
     scores, ws = resample_scores(model, weights)
     grid = Components(w=ws, valid=model.grid.valid, brain=model.grid.brain, affine=model.grid.affine, geometry=model.grid.geometry)
-    sel, raw = choose_target(model.method, grid, scores, model.neighbourhood_mm)
+    return choose_target(model.method, grid, scores, model.neighbourhood_mm, model.method_options)
+
+
+def resample_target(model: ResampleModel, weights: Weights) -> tuple[np.ndarray, np.ndarray]:
+    """Target (MNI mm) and the raw score map it was chosen on (over the search voxels), under a re-weighting."""
+    sel, raw = resample_selection(model, weights)
     return np.asarray(sel.coord_mm, float), raw

@@ -13,7 +13,7 @@ from ..components import Components
 from ..prepare import components_from
 from ..scores import Scores, compute_scores
 from ..selection import NEIGHBOURHOOD_MM, choose_target
-from .engine import NORM_VOXELS, ResampleModel, resample_model, resample_target
+from .engine import NORM_VOXELS, ResampleModel, resample_model, resample_selection, resample_target
 from .summaries import (CONFIDENCE, RELIABLE_RADIUS_MM, confidence_region, map_agreement, radius_at_minutes, reliability_verdict, scan_length_curve,
                         combined_radius_mm, search_extent_mm, split_radius_mm)
 from .weights import circular_block_bootstrap, kept_times_s, optimal_block_length, split_half_weights, variance_ratio
@@ -83,8 +83,17 @@ def _region_json(region: dict) -> dict:
 
 def bootstrap_cloud(model: ResampleModel, n_kept: Sequence[int], block_volumes: Sequence[int], n: int, rng: np.random.Generator) -> np.ndarray:
     """Targets (n, 3) of ``n`` circular-block-bootstrap resamples."""
+    return bootstrap_selections(model, n_kept, block_volumes, n, rng)[0]
+
+
+def bootstrap_selections(model: ResampleModel, n_kept: Sequence[int], block_volumes: Sequence[int], n: int,
+                         rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, list]:
+    """Targets (n, 3), raw score maps (S, n) and selections of ``n`` circular-block-bootstrap resamples."""
     resamples = circular_block_bootstrap(n_kept, block_volumes, n, rng)
-    return np.array([resample_target(model, w)[0] for w in progress(resamples, n, "bootstrap")])
+    picks = [resample_selection(model, w) for w in progress(resamples, n, "bootstrap")]
+    targets = np.array([np.asarray(sel.coord_mm, float) for sel, _ in picks]).reshape(-1, 3)
+    maps = np.column_stack([raw for _, raw in picks]) if picks else np.zeros((model.coords.shape[0], 0))
+    return targets, maps, [sel for sel, _ in picks]
 
 
 def participant_reliability(
@@ -103,6 +112,7 @@ def participant_reliability(
     norm_voxels: int | None = NORM_VOXELS,
     level: float = CONFIDENCE,
     scores: Scores | None = None,
+    options=None,
 ) -> dict:
     """Split-half, run-vs-run, bootstrap and scan-length reliability of one participant's target.
 
@@ -126,13 +136,16 @@ def participant_reliability(
         See :func:`resample_model`.
     scores : Scores, optional
         Full-data scores, when already computed.
+    options : TargetingOptions or mapping, optional
+        The method's own settings (e.g. ``efield``'s placement error).
 
     Returns
     -------
     dict
         JSON-ready (coordinates and distances rounded to 0.1 mm); see ``docs/reliability.md``.
     """
-    full, model, boot_seed = _setup(comp, scores, operators, region, circuit_map, method, neighbourhood_mm, exclude_local_mm, norm_voxels, seed)
+    full, model, boot_seed, selection = _setup(comp, scores, operators, region, circuit_map, method, neighbourhood_mm, exclude_local_mm, norm_voxels, seed,
+                                       options)
     n_kept = [op.sample_mask.size for op in operators]
     ones = [np.ones(k) for k in n_kept]
     dist = lambda a, b: round(float(np.linalg.norm(np.asarray(a) - b)), 1)  # noqa: E731
@@ -148,7 +161,7 @@ def participant_reliability(
             out["run_targets_mni"] = [_rounded(t) for t in runs]
             out["run_distances_mm"] = [{"runs": [i, j], "distance_mm": dist(runs[i], runs[j])} for i in range(len(runs)) for j in range(i + 1, len(runs))]
         if n_bootstrap > 0:
-            out.update(_bootstrap_summary(model, operators, t_r, n_bootstrap, boot_seed, block_length_s, full, level))
+            out.update(_bootstrap_summary(model, operators, t_r, n_bootstrap, boot_seed, block_length_s, full, level, selection))
         curve = scan_length_curve(model, kept_times_s([op.sample_mask for op in operators], t_r, n_volumes), full)
     verdict = out.get("reliability_verdict")
     # the verdict's model at each window's usable minutes (its kept volumes' share of the verdict's), or none without a region
@@ -160,32 +173,34 @@ def participant_reliability(
     return out
 
 
-def _setup(comp, scores, operators, region, circuit_map, method, neighbourhood_mm, exclude_local_mm, norm_voxels, seed):
-    """Full-data target, resample model and bootstrap seed (the subset and the resamples get independent streams)."""
+def _setup(comp, scores, operators, region, circuit_map, method, neighbourhood_mm, exclude_local_mm, norm_voxels, seed, options=None):
+    """Full-data target, resample model, bootstrap seed (the subset and the resamples get independent streams) and the
+    full-data selection with its raw score map."""
     if scores is None:
         scores = compute_scores(comp, region, circuit_map, True, exclude_local_mm)
-    full, _ = choose_target(method, comp, scores, neighbourhood_mm)
+    full, raw = choose_target(method, comp, scores, neighbourhood_mm, options)
     sub_seed, boot_seed = np.random.SeedSequence(seed).spawn(2)
-    model = resample_model(comp, scores, [op.basis for op in operators], region, circuit_map, method, neighbourhood_mm, exclude_local_mm, norm_voxels, sub_seed)
-    return np.asarray(full.coord_mm, float), model, boot_seed
+    model = resample_model(comp, scores, [op.basis for op in operators], region, circuit_map, method, neighbourhood_mm, exclude_local_mm, norm_voxels, sub_seed,
+                           options=options)
+    return np.asarray(full.coord_mm, float), model, boot_seed, (full, raw)
 
 
 def data_split(model: ResampleModel, operators, t_r) -> dict:
     """The data's own split: each run alone with >= 2 runs, else the first and second half of the kept volumes.
 
-    Returns ``split`` ("runs" or "halves"), each part's ``targets_mni`` and usable ``minutes``.
+    Returns ``split`` ("runs" or "halves"), each part's ``targets_mni``, usable ``minutes`` and ``selections``.
     """
     ones = [np.ones(op.sample_mask.size) for op in operators]
     if len(ones) > 1:
         parts, kind = [[ones[j] * (j == i) for j in range(len(ones))] for i in range(len(ones))], "runs"
     else:
         parts, kind = list(split_half_weights(ones)), "halves"
-    targets = [resample_target(model, w)[0] for w in parts]
+    picks = [resample_selection(model, w)[0] for w in parts]
     minutes = [sum(float(np.sum(x)) * tr for x, tr in zip(w, t_r)) / 60.0 for w in parts]
-    return {"split": kind, "targets_mni": targets, "minutes": minutes}
+    return {"split": kind, "targets_mni": [np.asarray(p.coord_mm, float) for p in picks], "minutes": minutes, "selections": picks}
 
 
-def _bootstrap_summary(model: ResampleModel, operators, t_r, n, boot_seed, block_length_s, centre, level) -> dict:
+def _bootstrap_summary(model: ResampleModel, operators, t_r, n, boot_seed, block_length_s, centre, level, full_pick) -> dict:
     """The drift-aware confidence region and the verdict.
 
     The bootstrap cloud's deviations, scaled by 1/√(:func:`variance_ratio`), give the within-run radius; the data's
@@ -195,7 +210,7 @@ def _bootstrap_summary(model: ResampleModel, operators, t_r, n, boot_seed, block
     """
     block_s = auto_block_length_s(model, t_r) if block_length_s is None else float(block_length_s)
     block_vol = [max(1, int(round(block_s / tr))) for tr in t_r]
-    cloud = bootstrap_cloud(model, [op.sample_mask.size for op in operators], block_vol, n, np.random.default_rng(boot_seed))
+    cloud, _, picks = bootstrap_selections(model, [op.sample_mask.size for op in operators], block_vol, n, np.random.default_rng(boot_seed))
     ratio = variance_ratio(operators, block_vol)
     scaled = centre + (cloud - centre) / math.sqrt(ratio)
     region = confidence_region(scaled, centre, level, column_spacing_mm(model.coords))
@@ -208,6 +223,9 @@ def _bootstrap_summary(model: ResampleModel, operators, t_r, n, boot_seed, block
     verdict = reliability_verdict(round(radius, 1), minutes, level, n_resamples=int(n), extent_mm=search_extent_mm(model.coords, centre),
                                   n_runs=len(operators), far_share=float(np.mean(np.linalg.norm(cloud - centre, axis=1) > 2 * RELIABLE_RADIUS_MM)))
     pts = split["targets_mni"]
+    stimulation = _stimulation(model, centre, full_pick, scaled, picks, split, ratio, level)
+    if stimulation is not None:
+        verdict = {**verdict, "stimulation": stimulation["share"], "text": f"{verdict['text']}; {stimulation['share']['text']}"}
     return {
         "confidence_level": level,
         "confidence_radius_mm": verdict["radius_mm"],  # capped at the search region's extent (verdict["spans_search_region"])
@@ -220,7 +238,28 @@ def _bootstrap_summary(model: ResampleModel, operators, t_r, n, boot_seed, block
                       "variance_ratio": round(ratio, 4), "deviation_scale": round(1 / math.sqrt(ratio), 4),
                       "norm_voxels": model.z_sub.shape[1] or None, "n_circuit_voxels": model.n_circuit,
                       "targets_mni": [_rounded(t) for t in cloud]},
+        **({"coil_centre": stimulation["coil_centre"]} if stimulation and stimulation.get("coil_centre") else {}),
     }
+
+
+def _stimulation(model: ResampleModel, centre, full_pick, cloud, picks, split, ratio, level) -> dict | None:
+    """The stimulation share the plan keeps across the resamples and, for a placement method, its coil centre's region."""
+    from ...coil.landscape import landscape_for
+    from .stimulation import coil_centre_region, plan_placement_index, stimulation_share
+
+    if len(picks) < 2:
+        return None
+    full_selection, raw = full_pick
+    if full_selection is not None and full_selection.placement is not None:
+        land = full_selection.placement["landscape"]
+    else:  # the default placement error (a method without a placement has no placement options)
+        land = landscape_for(model.coords, model.grid.geometry.areas(np.arange(model.coords.shape[0])))
+    plan = plan_placement_index(land, centre, full_selection)
+    out = {"share": stimulation_share(land, plan, raw, cloud, centre)}
+    if full_selection is not None and full_selection.placement is not None and all(p.placement is not None for p in picks):
+        out["coil_centre"] = coil_centre_region(land, plan, np.array([p.placement["index"] for p in picks]),
+                                                [p.placement["index"] for p in split["selections"]], split["minutes"], ratio, level)
+    return out
 
 
 def bootstrap_confidence(prepared, options, n: int = N_BOOTSTRAP, seed: int = 0, *, components: Components | None = None,
@@ -245,9 +284,10 @@ def bootstrap_confidence(prepared, options, n: int = N_BOOTSTRAP, seed: int = 0,
         ``seed`` and the point cloud ``targets_mni``), JSON-ready.
     """
     comp = components if components is not None else components_from(prepared)
-    full, model, boot_seed = _setup(comp, scores, prepared.operators, prepared.region, prepared.circuit_map, options.method,
-                                    options.neighbourhood_mm, options.exclude_local_mm, norm_voxels, seed)
+    full, model, boot_seed, selection = _setup(comp, scores, prepared.operators, prepared.region, prepared.circuit_map, options.method,
+                                               options.neighbourhood_mm, options.exclude_local_mm, norm_voxels, seed, options)
     with _one_blas_thread():
-        out = _bootstrap_summary(model, prepared.operators, [info.t_r for info in prepared.infos], n, boot_seed, block_length_s, full, CONFIDENCE)
+        out = _bootstrap_summary(model, prepared.operators, [info.t_r for info in prepared.infos], n, boot_seed, block_length_s, full, CONFIDENCE,
+                                 selection)
     out["bootstrap"]["seed"] = seed
     return out

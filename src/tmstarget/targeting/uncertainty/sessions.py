@@ -39,7 +39,7 @@ def session_reliability(runs: list, options: TargetingOptions, participant: str,
     res = participant_reliability(
         comp, prep.operators, [i.t_r for i in prep.infos], [i.n_volumes for i in prep.infos], prep.region, prep.circuit_map,
         method=options.method, neighbourhood_mm=options.neighbourhood_mm, exclude_local_mm=options.exclude_local_mm,
-        n_bootstrap=n_bootstrap, seed=seed, block_length_s=block_length_s, norm_voxels=norm_voxels,
+        n_bootstrap=n_bootstrap, seed=seed, block_length_s=block_length_s, norm_voxels=norm_voxels, options=options,
     )
     names = [r.name for r in runs]
     for row in res.get("run_distances_mm", []):

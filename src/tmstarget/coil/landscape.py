@@ -1,0 +1,335 @@
+"""The placement landscape: the expected E-field-weighted circuit score of every coil placement over a search area.
+
+A coil stimulates centimetres of cortex, and it is never put back exactly where it was planned. The landscape
+answers, for every candidate placement ``P`` (scalp position and handle rotation) above a search region, the
+**E-field-weighted circuit score** (as :func:`tmstarget.coil.optimize.weighted_circuit_score`: the mean circuit
+value over the grey matter where ``|E| ≥ ½ max |E|``, weighted by ``|E|``), **averaged over placement error**: the
+placements within ``error_mm`` of ``P`` on the scalp and ``error_deg`` of its handle rotation, equally likely. This
+is the quantity TANS (Lynch et al.) maximises; here the head is the template scalp with a local sphere, so the field
+is the closed-form spherical-conductor solution and every placement is a rotation of one tabulated field
+(:func:`tmstarget.coil.optimize.reference_field`).
+
+The score is linear in the circuit values, so the landscape is a matrix: ``expected = K (W c)`` for column values
+``c``, with ``W`` (placements × columns) the normalised field weights and ``K`` the placement-error average over
+neighbouring grid placements. It depends on the search region and the head only, never on the data, so it is built
+once per region (and cached) and a bootstrap resample costs two sparse products.
+
+Grey matter: the columns of the search region (voxels or vertices) carry the values; the template's grey matter
+(nilearn's MNI152 grey-matter mask on a 4 mm lattice) outside the region carries 0, so a placement that spends its
+field outside the region scores lower. Each 4 mm lattice cell weighs its volume (64 mm³); the columns nearest a cell
+share its volume by their areas (1 per voxel, the vertex area on a mesh), so voxels and vertices weigh alike.
+
+Grid: positions on the scalp sphere every ``step_mm`` (azimuthal-equidistant offsets ``(a, b)`` from the scalp point
+above the region's centre, up to the farthest column's scalp projection plus the error radius) × handle rotations
+every ``angle_step_deg`` in [0°, 180°) (a figure-8 coil turned by 180° induces the same ``|E|``).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.spatial import cKDTree
+
+from ..exceptions import InputError
+from .geometry import PLACEMENT_ERROR_DEG, PLACEMENT_ERROR_MM, Placement, Sphere, handle_angle_deg, hemisphere_sign, local_sphere, place_on_head, rotation_between, unit
+from .models import DEFAULT_COIL, coil_dipoles, get_coil
+from .optimize import HALF_MAX, reference_field
+from .summary import sphere_pose
+
+logger = logging.getLogger(__name__)
+
+#: Default placement error (:data:`tmstarget.coil.geometry.PLACEMENT_ERROR_MM`, ``PLACEMENT_ERROR_DEG``).
+ERROR_MM, ERROR_DEG = PLACEMENT_ERROR_MM, PLACEMENT_ERROR_DEG
+#: Grid of candidate placements: position step on the scalp (mm) and handle rotation step (degrees).
+STEP_MM = 2.5
+ANGLE_STEP_DEG = 10.0
+#: Grey-matter lattice spacing (mm) and the volume each lattice point stands for (mm³).
+LATTICE_MM = 4.0
+#: Largest search radius on the scalp (mm): the local sphere fits the scalp within ~40 mm.
+MAX_RADIUS_MM = 35.0
+#: Points farther than this (arc on the scalp sphere, mm) from a placement get no field (the half-maximum region of a
+#: figure-8 coil is ~25 mm across).
+REACH_MM = 40.0
+
+
+@dataclass(frozen=True)
+class Landscape:
+    """Candidate placements over one search region and the linear maps from column values to their scores.
+
+    Attributes
+    ----------
+    params : ndarray, shape (N, 3)
+        ``(a, b, ψ)``: scalp offsets (mm) from the search centre and handle rotation (degrees) of every grid placement.
+    inner : ndarray of bool, shape (N,)
+        Placements within the search radius (the candidates; the others only enter the error average).
+    scalp_mm, handles : ndarray, shape (N, 3)
+        Scalp point (on the sphere) and handle direction of every placement.
+    hotspots_mm : ndarray, shape (N, 3)
+        ``|E|``-weighted centroid of the grey matter each placement stimulates (half maximum).
+    weights : scipy.sparse.csr_matrix, shape (N, C)
+        Score of each placement for values ``x`` on the grey-matter cells holding search columns: ``weights @ x``.
+    projection : scipy.sparse.csr_matrix, shape (C, S)
+        Column values to cell values (each cell: the area-weighted mean of its columns).
+    average : scipy.sparse.csr_matrix, shape (N, N)
+        Placement-error average (rows of the inner placements; identity for no error).
+    sphere : Sphere
+        The head sphere the placements lie on.
+    head_radius_mm : float
+        Scalp radius of the sphere at the search centre.
+    error_mm, error_deg : float
+        The placement error averaged over.
+    """
+
+    params: np.ndarray
+    inner: np.ndarray
+    scalp_mm: np.ndarray
+    handles: np.ndarray
+    hotspots_mm: np.ndarray
+    weights: sparse.csr_matrix
+    projection: sparse.csr_matrix
+    average: sparse.csr_matrix
+    sphere: Sphere
+    head_radius_mm: float
+    error_mm: float
+    error_deg: float
+    build_s: float
+
+    def scores(self, values: np.ndarray, averaged: bool = True) -> np.ndarray:
+        """Scores of every placement for column values ``(S,)`` or ``(S, B)`` (expected over the error when ``averaged``)."""
+        v = np.asarray(values, np.float64)
+        if v.shape[0] != self.projection.shape[1]:
+            raise InputError(f"{v.shape[0]} values for a landscape of {self.projection.shape[1]} columns — pass one value per search column")
+        s = self.weights @ (self.projection @ np.nan_to_num(v, nan=0.0))
+        return self.average @ s if averaged else s
+
+    def best(self, values: np.ndarray) -> tuple[int, float]:
+        """The candidate placement with the highest expected score, and that score."""
+        expected = np.where(self.inner, self.scores(values), -np.inf)
+        i = int(np.argmax(expected))
+        return i, float(expected[i])
+
+    def nearest(self, scalp_mm, handle) -> int:
+        """The grid placement nearest a placement given by its scalp point and handle direction."""
+        c = self.sphere.centre_mm
+        u = unit(np.asarray(scalp_mm, float) - c)
+        pos = np.linalg.norm(self.scalp_mm - (c + self.head_radius_mm * u), axis=1)
+        turn = np.degrees(np.arccos(np.clip(np.abs(self.handles @ unit(handle)), 0.0, 1.0)))
+        return int(np.argmin(pos + turn * (STEP_MM / ANGLE_STEP_DEG)))
+
+    def shifted(self, index: int, delta_mm) -> int | None:
+        """The grid placement of the same rotation as ``index`` with its scalp point moved by ``delta_mm`` (projected onto
+        the sphere); None when that point lies off the grid (beyond the search area and its error margin)."""
+        c = self.sphere.centre_mm
+        q = self.scalp_mm[index] + np.asarray(delta_mm, float)
+        q = c + self.head_radius_mm * unit(q - c)
+        same = np.flatnonzero(self.params[:, 2] == self.params[index, 2])
+        d = np.linalg.norm(self.scalp_mm[same] - q, axis=1)
+        j = int(np.argmin(d))
+        return int(same[j]) if d[j] <= 1.5 * STEP_MM else None
+
+    def placement(self, head, index: int, target_mm=None, scalp_offset_mm: float = 0.0) -> Placement:
+        """The grid placement ``index`` on the head (scalp point nearest the sphere's, handle pointing backwards)."""
+        from ..headmodel import nearest_scalp_point
+
+        scalp, normal = nearest_scalp_point(head, self.scalp_mm[index])
+        h = self.handles[index]
+        handle = unit(h - (h @ normal) * normal)
+        if handle[1] > 0:  # same |E| with the handle turned by 180°; keep it pointing backwards
+            handle = -handle
+        target = self.hotspots_mm[index] if target_mm is None else np.asarray(target_mm, float)
+        sign = hemisphere_sign(target)
+        return Placement(target, scalp, normal, handle, float(scalp_offset_mm), handle_angle_deg(normal, handle, sign),
+                         getattr(head, "space", "MNI152NLin6Asym"))
+
+    def describe(self, head, index: int, target_mm, expected_score: float, score: float, coil: str = DEFAULT_COIL) -> dict:
+        """The ``coil_placement`` block of the target JSON: the placement on the head, its hotspot and scores."""
+        placement = self.placement(head, index, target_mm)
+        return {
+            "method": "E-field-weighted seed score averaged over placement error (tmstarget.coil.landscape)",
+            "head_model": "template head (MNI152), local sphere",
+            "coil": coil,
+            "placement": placement.to_json(),
+            "cortical_hotspot_mni": [round(float(v), 1) for v in self.hotspots_mm[index]],
+            "expected_score": round(float(expected_score), 4),
+            "score_at_plan": round(float(score), 4),
+            "placement_error_mm": self.error_mm,
+            "placement_error_deg": self.error_deg,
+            "n_candidates": int(self.inner.sum()),
+            "grid_step_mm": STEP_MM,
+            "angle_step_deg": ANGLE_STEP_DEG,
+        }
+
+
+@functools.lru_cache(maxsize=1)
+def _grey_matter_lattice() -> np.ndarray:
+    """Template grey-matter points on a 4 mm lattice (MNI mm)."""
+    from nilearn.datasets import load_mni152_gm_mask
+
+    img = load_mni152_gm_mask(resolution=2)
+    mask = np.asarray(img.dataobj) > 0.5
+    step = max(1, int(round(LATTICE_MM / float(np.sqrt((img.affine[:3, :3] ** 2).sum(0)).mean()))))
+    sub = np.zeros_like(mask)
+    sub[::step, ::step, ::step] = mask[::step, ::step, ::step]
+    ijk = np.argwhere(sub)
+    return ijk @ img.affine[:3, :3].T + img.affine[:3, 3]
+
+
+def _projection(coords: np.ndarray, areas: np.ndarray, lattice: np.ndarray) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """Lattice cells holding columns, and the map (cells × columns) from column values to their area-weighted mean."""
+    _, nearest = cKDTree(lattice).query(coords)
+    areas = np.where(areas > 0, areas, areas[areas > 0].min(initial=1.0))
+    cells, cell_of = np.unique(nearest, return_inverse=True)
+    total = np.bincount(cell_of, weights=areas)
+    proj = sparse.csr_matrix((areas / total[cell_of], (cell_of, np.arange(len(coords)))), shape=(len(cells), len(coords)))
+    return cells, proj
+
+
+def _kernel(error_mm: float, error_deg: float) -> list[tuple[int, int, int]]:
+    """Grid offsets (i, j, k) of the placements within the error disc and rotation range (uniform weights)."""
+    n = int(np.floor(error_mm / STEP_MM + 1e-9))
+    m = int(np.floor(error_deg / ANGLE_STEP_DEG + 1e-9))
+    return [(i, j, k) for i in range(-n, n + 1) for j in range(-n, n + 1) for k in range(-m, m + 1)
+            if (i * STEP_MM) ** 2 + (j * STEP_MM) ** 2 <= error_mm**2 + 1e-9]
+
+
+def _pose(u0, h0, radius, a, b):
+    """Position direction and the transported handle (ψ = 0) of offsets (a, b) on the sphere."""
+    e2 = np.cross(u0, h0)
+    s = float(np.hypot(a, b))
+    t = (a * h0 + b * e2) / s if s > 0 else h0
+    u = np.cos(s / radius) * u0 + np.sin(s / radius) * t
+    return u, rotation_between(u0, u) @ h0
+
+
+def build_landscape(head, coords_mm, areas=None, *, coil: str = DEFAULT_COIL, error_mm: float = ERROR_MM,
+                    error_deg: float = ERROR_DEG, scalp_offset_mm: float = 0.0, max_radius_mm: float = MAX_RADIUS_MM) -> Landscape:
+    """Build the placement landscape of a search region (see the module docstring).
+
+    Parameters
+    ----------
+    head : HeadModel
+        Scalp surface in the columns' space.
+    coords_mm : array_like, shape (S, 3)
+        Search columns (MNI mm).
+    areas : array_like, shape (S,), optional
+        Column weights (1 per voxel; vertex area on a mesh). Default: all 1.
+    coil : str
+        Coil model key (:func:`tmstarget.coil.models.get_coil`).
+    error_mm, error_deg : float
+        Placement error averaged over: scalp-position disc radius and ± handle rotation (0 = no averaging).
+    scalp_offset_mm : float
+        Gap between scalp and coil.
+    max_radius_mm : float
+        Largest scalp distance of a candidate from the search centre.
+
+    Returns
+    -------
+    Landscape
+    """
+    t0 = time.perf_counter()
+    coords = np.asarray(coords_mm, float)
+    if coords.ndim != 2 or coords.shape[1] != 3 or len(coords) < 3 or not np.isfinite(coords).all():
+        raise InputError(f"need at least 3 finite search columns (S, 3) for the placement landscape, got {coords.shape} — check the search region")
+    if not (np.isfinite(error_mm) and np.isfinite(error_deg)) or error_mm < 0 or error_deg < 0 or error_mm > 20 or error_deg > 45:
+        raise InputError(f"placement error must be 0–20 mm and 0–45 degrees, got {error_mm} mm and {error_deg} degrees — pass a realistic error")
+    areas = np.ones(len(coords)) if areas is None else np.asarray(areas, float)
+    default = place_on_head(head, coords.mean(axis=0), 0.0, scalp_offset_mm)
+    sphere = local_sphere(head, default.scalp_mm)
+    c = sphere.centre_mm
+    radius = float(np.linalg.norm(default.scalp_mm - c))
+    pose = sphere_pose(default, sphere)
+    u0, h0 = -pose[:3, 2], pose[:3, 1]
+
+    rel_cols = coords - c
+    arc_cols = radius * np.arccos(np.clip(rel_cols @ u0 / np.linalg.norm(rel_cols, axis=1), -1.0, 1.0))
+    search_r = float(min(max_radius_mm, np.quantile(arc_cols, 0.95)))
+    lattice = _grey_matter_lattice()
+    cells, proj = _projection(coords, areas, lattice)
+    rel_all = lattice - c
+    d_all = np.linalg.norm(rel_all, axis=1)
+    arc_all = radius * np.arccos(np.clip(rel_all @ u0 / np.maximum(d_all, 1e-9), -1.0, 1.0))
+    within = (arc_all <= search_r + error_mm + REACH_MM) & (d_all < radius - 2.0) & (d_all > radius - 45.0)
+    within[cells] = True  # every cell holding a search column, the rest of the grey matter in reach carries 0
+    keep = np.flatnonzero(within)
+    points = lattice[keep]
+    # lattice point -> row of proj (cells holding columns); -1 for grey matter outside the region
+    cell_row = np.full(len(lattice), -1)
+    cell_row[cells] = np.arange(len(cells))
+    point_cell = cell_row[keep]
+    rel = points - c
+    unit_rel = rel / np.linalg.norm(rel, axis=1, keepdims=True)
+    n_cols = len(coords)
+
+    g = np.arange(-(search_r + error_mm), search_r + error_mm + STEP_MM / 2, STEP_MM)
+    n_ang = int(round(180.0 / ANGLE_STEP_DEG))
+    psis = np.arange(n_ang) * ANGLE_STEP_DEG
+    cos_psi, sin_psi = np.cos(np.deg2rad(psis)), np.sin(np.deg2rad(psis))
+    ref = reference_field(coil_dipoles(get_coil(coil), 1, 12), radius + scalp_offset_mm, radius)
+    reach_cos = np.cos(REACH_MM / radius)
+    params, scalps, handles, hotspots, rows, cols, vals, grid_ij = [], [], [], [], [], [], [], []
+    for i, a in enumerate(g):
+        for j, b in enumerate(g):
+            if np.hypot(a, b) > search_r + error_mm + 1e-9:
+                continue
+            u, h = _pose(u0, h0, radius, a, b)
+            near = np.flatnonzero(unit_rel @ u >= reach_cos)
+            hs = cos_psi[:, None] * h + sin_psi[:, None] * np.cross(u, h)  # handle at every rotation
+            rots = np.stack([np.cross(hs, u), hs, np.broadcast_to(u, hs.shape)], axis=2)
+            mags = ref.sample(np.matmul(rel[near][None], rots))  # (angles, near)
+            for k in range(n_ang):
+                e = mags[k]
+                peak = e.max(initial=0.0)
+                stim = np.flatnonzero(e >= HALF_MAX * peak) if peak > 0 else np.zeros(0, int)
+                w = e[stim]
+                total = w.sum()
+                idx = len(params)
+                params.append((a, b, psis[k]))
+                grid_ij.append((i, j, k))
+                scalps.append(c + radius * u)
+                handles.append(rots[k][:, 1])
+                hotspots.append((points[near[stim]] * w[:, None]).sum(0) / total if total > 0 else c + (radius - 20.0) * u)
+                on_cells = point_cell[near[stim]]
+                inside = on_cells >= 0
+                rows.append(np.full(int(inside.sum()), idx))
+                cols.append(on_cells[inside])
+                vals.append(w[inside] / total if total > 0 else np.zeros(int(inside.sum())))
+    params = np.asarray(params)
+    n = len(params)
+    weights = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, len(cells)))
+    inner = np.hypot(params[:, 0], params[:, 1]) <= search_r + 1e-9
+    lookup = {ijk: idx for idx, ijk in enumerate(grid_ij)}
+    kernel = _kernel(error_mm, error_deg)
+    a_rows, a_cols = [], []
+    for idx in np.flatnonzero(inner):
+        i, j, k = grid_ij[idx]
+        members = [lookup[(i + di, j + dj, (k + dk) % n_ang)] for di, dj, dk in kernel if (i + di, j + dj, (k + dk) % n_ang) in lookup]
+        a_rows += [idx] * len(members)
+        a_cols += members
+    counts = np.bincount(a_rows, minlength=n).astype(float)
+    average = sparse.csr_matrix((1.0 / counts[a_rows], (a_rows, a_cols)), shape=(n, n))
+    elapsed = time.perf_counter() - t0
+    logger.info("placement landscape: %d placements (%d candidates) over %d columns in %.2f s", n, int(inner.sum()), n_cols, elapsed)
+    return Landscape(params, inner, np.asarray(scalps), np.asarray(handles), np.asarray(hotspots), weights, proj, average, sphere, radius,
+                     float(error_mm), float(error_deg), elapsed)
+
+
+_CACHE: dict = {}
+
+
+def landscape_for(coords_mm, areas=None, *, error_mm: float = ERROR_MM, error_deg: float = ERROR_DEG, coil: str = DEFAULT_COIL) -> Landscape:
+    """:func:`build_landscape` on the template head, cached for the last few search regions (a bootstrap reuses one)."""
+    from ..headmodel import load_template_head
+
+    coords = np.ascontiguousarray(coords_mm, np.float64)
+    w = None if areas is None else np.ascontiguousarray(areas, np.float64)
+    key = (coords.tobytes(), None if w is None else w.tobytes(), float(error_mm), float(error_deg), coil)
+    if key not in _CACHE:
+        if len(_CACHE) >= 4:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = build_landscape(load_template_head(), coords, w, coil=coil, error_mm=error_mm, error_deg=error_deg)
+    return _CACHE[key]
