@@ -13,6 +13,9 @@ first goldens, exact hashes recorded with ``OPENBLAS_CORETYPE=Haswell``, failed 
 setting), while any real change of the outputs moves them far more. A change here means the outputs changed: if
 that is intended, say which field was wrong and re-record with ``TMSTARGET_RECORD_GOLDEN=1 pytest
 tests/test_outputs_regression.py`` (then check the diff of the golden file).
+
+Re-recorded (issue 25, coil-scale targets): the reliability verdict gained ``stimulation`` (the share of the achievable
+E-field-weighted circuit score the plan keeps across its 95% region) and its text one sentence; nothing else changed.
 """
 
 from __future__ import annotations

@@ -135,3 +135,25 @@ def test_surface_sessions_and_cluster(surface_reliability_data, tmp_path, capsys
                 "--n-bootstrap", "20", *ALL_VOLUMES)
     assert doc["method"] == "cluster" and np.linalg.norm(np.array(doc["target_mni"]) - d["planted"]) < 6.0
     assert 0.0 < doc["confidence_radius_mm"] < 20.0 and doc["split_half_distance_mm"] < 10.0
+
+
+@pytest.mark.parametrize("kind", ["gifti", "cifti"])
+def test_efield_places_the_coil_on_surfaces(surface_reliability_data, tmp_path, capsys, kind):
+    """The coil-scale method runs on fsaverage5 and CIFTI: its placement sits over the planted vertex and its coil centre
+    has a drift-aware region."""
+    from tmstarget.coil.geometry import place_on_head
+    from tmstarget.headmodel import load_template_head
+
+    d = surface_reliability_data
+    argv = ["--space", "fsaverage5"] if kind == "gifti" else ["--space", "fsLR", "--surface-mesh", *d["meshes"]]
+    doc = _json(capsys, "target", d[kind], tmp_path / "ef", "participant", *argv, "--method", "efield", "--n-workers", "1",
+                "--bootstrap", "20", *ALL_VOLUMES)
+    block = doc["coil_placement"]
+    hotspot, entry = np.array(block["cortical_hotspot_mni"]), np.array(block["placement"]["scalp_entry_mm"])
+    over_planted = place_on_head(load_template_head(), d["planted"]).scalp_mm
+    assert np.linalg.norm(hotspot - d["planted"]) < 10.0 and np.linalg.norm(entry - over_planted) < 10.0
+    assert np.linalg.norm(np.array(doc["target_mni"]) - hotspot) < 4.0  # the hotspot snapped to the nearest search vertex
+    assert block["placement_error_mm"] == 5.0 and block["placement_error_deg"] == 10.0 and 0 < block["expected_score"] <= block["score_at_plan"] + 0.05
+    centre = block["coil_centre_confidence"]
+    assert 0.0 <= centre["bootstrap_radius_mm"] <= centre["radius_mm"] < 30.0 and len(centre["split_distances_mm"]) == 1
+    assert doc["parameters"]["placement_error_mm"] == 5.0

@@ -283,6 +283,28 @@ def place_coil(target_mm, scalp_mm, normal, handle_angle: float = DEFAULT_HANDLE
     return Placement(target, scalp, n, handle, float(scalp_offset_mm), handle_angle, space)
 
 
+def placement_from_json(block, what: str = "coil placement") -> Placement:
+    """The :class:`Placement` a ``placement`` JSON block describes (:meth:`Placement.to_json`), checked.
+
+    Raises
+    ------
+    InputError
+        When a field is missing or not finite, the normal or handle is not a unit vector, or the handle is not
+        tangent to the scalp.
+    """
+    try:
+        target, scalp = as_point(block["target_mm"], "target"), as_point(block["scalp_entry_mm"], "scalp entry")
+        normal, handle = np.asarray(block["scalp_normal"], float), np.asarray(block["handle_direction"], float)
+        offset, angle = float(block.get("scalp_offset_mm", 0.0)), float(block["handle_angle_from_midline_deg"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{what} is incomplete or malformed ({exc}) — pass the JSON 'tmstarget target --method efield' wrote") from None
+    ok = normal.shape == handle.shape == (3,) and np.isfinite(normal).all() and np.isfinite(handle).all() and np.isfinite([offset, angle]).all()
+    if not ok or abs(np.linalg.norm(normal) - 1) > 1e-3 or abs(np.linalg.norm(handle) - 1) > 1e-3 or abs(normal @ handle) > 1e-2 or offset < 0:
+        raise InputError(f"{what}: normal and handle must be unit vectors, the handle tangent to the scalp and the offset >= 0 — "
+                         "pass the JSON 'tmstarget target --method efield' wrote, unedited")
+    return Placement(target, scalp, unit(normal), unit(handle), offset, normalize_angle_deg(angle), str(block.get("space", "MNI152NLin6Asym")))
+
+
 def hemisphere_sign(target_mm) -> float:
     """``-1`` for a left-hemisphere target (x < 1 mm, midline counted as left), ``+1`` for right."""
     return -1.0 if as_point(target_mm, "target")[0] < 1.0 else 1.0

@@ -52,9 +52,10 @@ ANGLE_STEP_DEG = 10.0
 LATTICE_MM = 4.0
 #: Largest search radius on the scalp (mm): the local sphere fits the scalp within ~40 mm.
 MAX_RADIUS_MM = 35.0
-#: Points farther than this (arc on the scalp sphere, mm) from a placement get no field (the half-maximum region of a
-#: figure-8 coil is ~25 mm across).
-REACH_MM = 40.0
+#: The score counts the grey matter within this arc (on the scalp sphere, mm) of the coil's axis: the local sphere
+#: models the head near the coil only. Half-maximum voxels reach ~35° off axis (~50 mm) along the coil's long axis,
+#: where the cortex comes close to the sphere's surface.
+REACH_MM = 55.0
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,8 @@ class CoilPlan:
 
 def plan_coil(head, target_mm, coil: CoilGeometry, handle_angle: float = DEFAULT_HANDLE_ANGLE_DEG,
               scalp_offset_mm: float = 0.0, didt_a_per_us: float = 1.0, circuit_points_mm: np.ndarray | None = None,
-              circuit_values: np.ndarray | None = None, search_radius_mm: float = 25.0) -> CoilPlan:
+              circuit_values: np.ndarray | None = None, search_radius_mm: float = 25.0,
+              placement: Placement | None = None) -> CoilPlan:
     """Place the coil over a target, summarise its field, and optimise it when circuit voxels are given.
 
     Parameters
@@ -75,7 +76,15 @@ def plan_coil(head, target_mm, coil: CoilGeometry, handle_angle: float = DEFAULT
         (:func:`tmstarget.coil.optimize.optimize_placement`).
     search_radius_mm : float
         Largest shift of the scalp entry point during optimisation.
+    placement : Placement, optional
+        A placement already decided (``tmstarget target --method efield``): used as it is, neither re-placed nor
+        optimised (circuit voxels are then refused).
     """
+    if placement is not None:
+        if circuit_points_mm is not None:
+            raise InputError("the target's method already chose the coil placement — drop the optimisation (--optimize) or target with another --method")
+        field = summarize_field(placement, coil_dipoles(coil), local_sphere(head, placement.scalp_mm), didt_a_per_us)
+        return CoilPlan(coil, placement, field, None)
     default = place_on_head(head, target_mm, handle_angle, scalp_offset_mm)
     result = None
     placement = default

@@ -261,6 +261,7 @@ def _text(result: dict) -> str:
     pl, ef, opt = result["placement"], result["efield"], result["optimization"]
     lines = [
         f"coil plan for target {_fmt(result['target_mni'])} mm {result['space']} — {result['coil']['name']} on the {result['head_model']}",
+        f"  placement: {result['placement_source']}",
         f"  scalp entry {_fmt(pl['scalp_entry_mm'])}, coil centre {_fmt(pl['coil_centre_mm'])}, normal into head {_fmt(pl['coil_normal_into_head'])}",
         f"  {pl['handle_description']}, direction {_fmt(pl['handle_direction'])}; "
         f"scalp-cortex {pl['scalp_cortex_distance_mm']:.1f} mm, coil-cortex {pl['coil_cortex_distance_mm']:.1f} mm",
@@ -284,6 +285,25 @@ def _text(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _chosen_placement(args: argparse.Namespace, target: dict):
+    """The placement a coil-scale target carries (``coil_placement``), refusing options that would change it."""
+    if "coil_placement" not in target:
+        return None
+    import numpy as np
+
+    from ...coil.geometry import DEFAULT_HANDLE_ANGLE_DEG, placement_from_json
+
+    changed = [opt for opt, off in (("--handle-angle", args.handle_angle != DEFAULT_HANDLE_ANGLE_DEG), ("--scalp-offset-mm", args.scalp_offset_mm != 0.0)) if off]
+    if changed:
+        raise InputError(f"{' and '.join(changed)} would change the placement the target's method chose — drop {'them' if len(changed) > 1 else 'it'}, "
+                         "or target with another --method")
+    placement = placement_from_json(target["coil_placement"].get("placement") if isinstance(target["coil_placement"], dict) else None,
+                                    f"coil_placement of {args.target_json.name}")
+    if float(np.linalg.norm(placement.target_mm - np.asarray(target["target_mni"], float))) > 1.0:
+        raise InputError(f"coil_placement of {args.target_json.name} is for another target than its target_mni — pass the JSON the target command wrote, unedited")
+    return placement
+
+
 def run(args: argparse.Namespace) -> int:
     """Plan the coil, map to T1w space if asked, write exports, print the result."""
     from ... import NOTICE, __version__
@@ -304,12 +324,16 @@ def run(args: argparse.Namespace) -> int:
         logger.warning("target is in %s, the template head in %s (a few mm apart)", space, head.space)
     points = values = None
     circuit_desc = None
+    if args.optimize and "coil_placement" in target:
+        raise InputError(f"the target's method ({target.get('method')}) already chose the coil placement — drop --optimize, "
+                         "or target with another --method to optimise here")
     if args.optimize:
         points, values, circuit_desc = _circuit_voxels(args)
     elif args.circuit:
         raise InputError("--circuit only weights the optimisation — add --optimize")
+    chosen = _chosen_placement(args, target)
     plan = plan_coil(head, target["target_mni"], get_coil(args.coil), args.handle_angle, args.scalp_offset_mm, args.didt,
-                     points, values, args.search_radius_mm)
+                     points, values, args.search_radius_mm, placement=chosen)
     pose, out_space, native = plan.placement.matrix, space, None
     if args.xfm:
         pose, native = _native(args, plan, space)
@@ -325,6 +349,7 @@ def run(args: argparse.Namespace) -> int:
         "target_mni": [round(float(v), 1) for v in target["target_mni"]],
         "head_model": "template head (MNI152)",
         "circuit_map": circuit_desc,
+        "placement_source": f"target JSON (--method {target.get('method')})" if chosen is not None else ("optimised" if args.optimize else "default over the target"),
         **plan.to_json(),
         "native": native,
         "exports": exports,
