@@ -16,7 +16,10 @@ runs per session, method and circuit, and the script prints, per method and circ
 two halves' targets, the spatial correlation of their score maps over the search region, the 95% bootstrap
 radius of each half when the command computes it (and its bootstrap and split parts, ``confidence_drift``), whether
 each half's 95% region contains the other half's target, whether the halves' distance is within the combined
-radii ``√(r_A² + r_B²)``, and each half's verdict.
+radii ``√(r_A² + r_B²)``, each half's verdict, the distance between the halves' **coil centres** (a coil-scale
+method's own placement, else the default placement over each target on the template head), the coil centre's 95%
+radii of a coil-scale method, and the share of the achievable E-field-weighted circuit score each half's plan keeps
+across its 95% region (``reliability_verdict.stimulation``).
 
     python benchmarks/realdata.py [--methods robust similarity] [--circuits sgacc convergent] [--bootstrap 200]
 
@@ -146,6 +149,18 @@ def run_target(fmriprep: Path, out: Path, session: str, circuit: str, method: st
     return obj
 
 
+def coil_centre(target: dict) -> np.ndarray:
+    """The coil centre (scalp entry, MNI mm) of a target: a coil-scale method's own placement, else the default
+    placement over the target on the template head (what 'tmstarget coil' does without --optimize)."""
+    block = target.get("coil_placement")
+    if block:
+        return np.asarray(block["placement"]["scalp_entry_mm"], float)
+    from tmstarget.coil.geometry import place_on_head
+    from tmstarget.headmodel import load_template_head
+
+    return place_on_head(load_template_head(), target["target_mni"]).scalp_mm
+
+
 def score_vector(out: Path, session: str, circuit_desc: str) -> np.ndarray:
     import nibabel as nib
 
@@ -201,11 +216,20 @@ def main() -> int:
             row["reliable"] = [v.get("reliable") for v in verdicts]
             row["reliable_but_other_half_gt_10mm"] = any(v.get("reliable") for v in verdicts) and row["split_half_mm"] > 10.0
             row["verdicts"] = [v.get("text") for v in verdicts]
+            centres = [coil_centre(r) for r in res]
+            row["coil_centre_split_mm"] = round(float(np.linalg.norm(centres[0] - centres[1])), 1)
+            coil_radii = [(r.get("coil_placement") or {}).get("coil_centre_confidence", {}).get("radius_mm") for r in res]
+            row["coil_centre_radius_mm"] = coil_radii
+            if all(rad is not None for rad in coil_radii):
+                row["coil_centre_within_combined"] = bool(row["coil_centre_split_mm"] <= float(np.hypot(*coil_radii)))
+            row["share_kept"] = [(v.get("stimulation") or {}).get("share_kept") for v in verdicts]
             row["seconds"] = [round(r["_seconds"], 1) for r in res]
             rows.append(row)
             print(json.dumps(row), flush=True)
-    print("\n| circuit | method | split-half distance (mm) | score-map r | 95% radius half 1 / 2 (mm) | bootstrap / split part (mm) | other half inside 95% region | d <= sqrt(rA^2+rB^2) | reliable |")
-    print("|---|---|---:|---:|---|---|---|---|---|")
+    print("\n| circuit | method | split-half distance (mm) | coil-centre distance (mm) | score-map r | 95% radius half 1 / 2 (mm) | "
+          "bootstrap / split part (mm) | other half inside 95% region | d <= sqrt(rA^2+rB^2) | coil centre: 95% radii, within | "
+          "share kept (95%) | reliable |")
+    print("|---|---|---:|---:|---:|---|---|---|---|---|---|---|")
     for r in rows:
         if "error" in r:
             print(f"| {r['circuit']} | {r['method']} | error: {r['error']} | | | |")
@@ -213,8 +237,12 @@ def main() -> int:
         radius = " / ".join("n/a" if v is None else f"{v:.1f}" for v in r["radius_95_mm"])
         inside = " / ".join("n/a" if v is None else ("yes" if v else "no") for v in r["other_half_inside"])
         parts = " / ".join(f"{b}, {s}" for b, s in zip(r["bootstrap_radius_mm"], r["split_radius_mm"]))
-        print(f"| {r['circuit']} | {r['method']} | {r['split_half_mm']:.1f} | {r['score_map_r'] if r['score_map_r'] is not None else 'n/a'} | {radius} | "
-              f"{parts} | {inside} | {r.get('within_combined', 'n/a')} | {r['reliable']} |")
+        coil = "n/a" if r["coil_centre_radius_mm"][0] is None else (
+            f"{' / '.join(f'{v:.1f}' for v in r['coil_centre_radius_mm'])}, {r.get('coil_centre_within_combined', 'n/a')}")
+        shares = " / ".join("n/a" if v is None else f"{v:.2f}" for v in r["share_kept"])
+        print(f"| {r['circuit']} | {r['method']} | {r['split_half_mm']:.1f} | {r['coil_centre_split_mm']:.1f} | "
+              f"{r['score_map_r'] if r['score_map_r'] is not None else 'n/a'} | {radius} | "
+              f"{parts} | {inside} | {r.get('within_combined', 'n/a')} | {coil} | {shares} | {r['reliable']} |")
     return 0
 
 
