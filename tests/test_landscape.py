@@ -137,3 +137,18 @@ def test_bad_landscape_inputs_are_refused(region):
         build_landscape(head, coords[:2])
     with pytest.raises(InputError, match="one value per search column"):
         land.scores(np.zeros(5))
+
+
+def test_no_share_when_the_best_score_is_not_reliably_positive(region):
+    """Resample maps whose best-placement score straddles 0: the share of it would mean nothing, none is stated."""
+    coords, values, head, land = region
+    best, _ = land.best(values)
+    centre = land.hotspots_mm[best]
+    rng = np.random.default_rng(0)
+    cloud = np.tile(centre, (40, 1))
+    steady = values[:, None] * (1.0 + 0.1 * rng.standard_normal(40))  # the circuit clearly there in every resample
+    shaky = values[:, None] * rng.standard_normal(40)  # sometimes there, sometimes reversed
+    kept = stimulation_share(land, best, values, cloud, centre, maps=steady)
+    assert kept["share_kept"] == 1.0 and kept["achievable_score_range"][0] > 0
+    none = stimulation_share(land, best, values, cloud, centre, maps=shaky)
+    assert none["share_kept"] is None and none["achievable_score_range"][0] < 0 and "not reliably above 0" in none["text"]

@@ -210,7 +210,7 @@ def _bootstrap_summary(model: ResampleModel, operators, t_r, n, boot_seed, block
     """
     block_s = auto_block_length_s(model, t_r) if block_length_s is None else float(block_length_s)
     block_vol = [max(1, int(round(block_s / tr))) for tr in t_r]
-    cloud, _, picks = bootstrap_selections(model, [op.sample_mask.size for op in operators], block_vol, n, np.random.default_rng(boot_seed))
+    cloud, maps, picks = bootstrap_selections(model, [op.sample_mask.size for op in operators], block_vol, n, np.random.default_rng(boot_seed))
     ratio = variance_ratio(operators, block_vol)
     scaled = centre + (cloud - centre) / math.sqrt(ratio)
     region = confidence_region(scaled, centre, level, column_spacing_mm(model.coords))
@@ -223,7 +223,7 @@ def _bootstrap_summary(model: ResampleModel, operators, t_r, n, boot_seed, block
     verdict = reliability_verdict(round(radius, 1), minutes, level, n_resamples=int(n), extent_mm=search_extent_mm(model.coords, centre),
                                   n_runs=len(operators), far_share=float(np.mean(np.linalg.norm(cloud - centre, axis=1) > 2 * RELIABLE_RADIUS_MM)))
     pts = split["targets_mni"]
-    stimulation = _stimulation(model, centre, full_pick, scaled, picks, split, ratio, level)
+    stimulation = _stimulation(model, centre, full_pick, scaled, maps, picks, split, ratio, level)
     if stimulation is not None:
         verdict = {**verdict, "stimulation": stimulation["share"], "text": f"{verdict['text']}; {stimulation['share']['text']}"}
     return {
@@ -242,7 +242,7 @@ def _bootstrap_summary(model: ResampleModel, operators, t_r, n, boot_seed, block
     }
 
 
-def _stimulation(model: ResampleModel, centre, full_pick, cloud, picks, split, ratio, level) -> dict | None:
+def _stimulation(model: ResampleModel, centre, full_pick, cloud, maps, picks, split, ratio, level) -> dict | None:
     """The stimulation share the plan keeps across the resamples and, for a placement method, its coil centre's region."""
     from ...coil.landscape import landscape_for
     from .stimulation import coil_centre_region, plan_placement_index, stimulation_share
@@ -255,7 +255,7 @@ def _stimulation(model: ResampleModel, centre, full_pick, cloud, picks, split, r
     else:  # the default placement error (a method without a placement has no placement options)
         land = landscape_for(model.coords, model.grid.geometry.areas(np.arange(model.coords.shape[0])))
     plan = plan_placement_index(land, centre, full_selection)
-    out = {"share": stimulation_share(land, plan, raw, cloud, centre)}
+    out = {"share": stimulation_share(land, plan, raw, cloud, centre, maps=maps)}
     if full_selection is not None and full_selection.placement is not None and all(p.placement is not None for p in picks):
         out["coil_centre"] = coil_centre_region(land, plan, np.array([p.placement["index"] for p in picks]),
                                                 [p.placement["index"] for p in split["selections"]], split["minutes"], ratio, level)

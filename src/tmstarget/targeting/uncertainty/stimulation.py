@@ -35,7 +35,8 @@ def plan_placement_index(landscape, target_mm, selection=None) -> int:
     return landscape.nearest(default.scalp_mm, default.handle)
 
 
-def stimulation_share(landscape, plan_index: int, values: np.ndarray, cloud: np.ndarray, centre, level: float = SHARE_LEVEL) -> dict:
+def stimulation_share(landscape, plan_index: int, values: np.ndarray, cloud: np.ndarray, centre, level: float = SHARE_LEVEL,
+                      maps: np.ndarray | None = None) -> dict:
     """Share of the achievable expected E-field-weighted score the plan keeps if the target lies anywhere in its region.
 
     Each bootstrap target ``t_b`` is a plausible position of the circuit's optimum: the full-data score map moved so
@@ -58,6 +59,9 @@ def stimulation_share(landscape, plan_index: int, values: np.ndarray, cloud: np.
         The full-data target.
     level : float
         The share is stated for this fraction of resamples.
+    maps : ndarray, shape (S, B), optional
+        The resamples' own score maps: the best placement's score under them must be above 0 in ``level`` of them,
+        else a share of it means nothing and none is stated (``achievable_score_range`` says why).
 
     Returns
     -------
@@ -68,12 +72,21 @@ def stimulation_share(landscape, plan_index: int, values: np.ndarray, cloud: np.
     from ...coil.geometry import rotation_between, unit
 
     expected = landscape.scores(np.asarray(values, float))
-    best = float(np.where(landscape.inner, expected, -np.inf).max())
+    top = int(np.argmax(np.where(landscape.inner, expected, -np.inf)))
+    best = float(expected[top])
     base = {"level": level, "placement_error_mm": landscape.error_mm, "placement_error_deg": landscape.error_deg,
             "achievable_score": round(best, 4)}
+    undefined = {**base, "share_kept": None, "median_share_kept": None, "plan_share": None}
     if not best > 0:
-        return {**base, "share_kept": None, "median_share_kept": None, "plan_share": None,
-                "text": "no placement has a positive E-field-weighted circuit score: the stimulation share is not defined"}
+        return {**undefined, "text": "no placement has a positive E-field-weighted circuit score: the stimulation share is not defined"}
+    if maps is not None and np.shape(maps)[1] >= 2:
+        row = landscape.average[top] @ (landscape.weights @ (landscape.projection @ np.nan_to_num(np.asarray(maps, float))))
+        lo, hi = (float(np.quantile(np.ravel(row), q)) for q in ((1 - level) / 2, (1 + level) / 2))
+        base["achievable_score_range"] = [round(lo, 4), round(hi, 4)]
+        if lo <= 0:
+            return {**undefined, "achievable_score_range": base["achievable_score_range"],
+                    "text": (f"the best placement's E-field-weighted circuit score ({best:.3f}) is not reliably above 0 "
+                             f"({level:.0%} of resamples: {lo:.3f} to {hi:.3f}): no stimulation share is stated")}
     c = landscape.sphere.centre_mm
     u_t = unit(np.asarray(centre, float) - c)
     scalp = landscape.scalp_mm[plan_index] - c
