@@ -248,7 +248,11 @@ def build_landscape(head, coords_mm, areas=None, *, coil: str = DEFAULT_COIL, er
 
     rel_cols = coords - c
     arc_cols = radius * np.arccos(np.clip(rel_cols @ u0 / np.linalg.norm(rel_cols, axis=1), -1.0, 1.0))
-    search_r = float(min(max_radius_mm, np.quantile(arc_cols, 0.95)))
+    reach = float(np.quantile(arc_cols, 0.95))
+    search_r = min(max_radius_mm, reach)
+    if reach > max_radius_mm + STEP_MM:
+        logger.warning("the search region reaches %.0f mm from its centre on the scalp; placements are searched within %.0f mm "
+                       "(the local head sphere's range) — pass a smaller --search-mask for a coil-scale target", reach, max_radius_mm)
     lattice = _grey_matter_lattice()
     cells, proj = _projection(coords, areas, lattice)
     rel_all = lattice - c
