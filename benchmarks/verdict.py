@@ -14,6 +14,7 @@ script stores the raw parts so that every combination rule is scored on the same
 
     nice python benchmarks/verdict.py --participants 20            # rows to benchmarks/out/verdict/rows-<seed>.json
     python benchmarks/verdict.py --summarise-only                  # coverage of each rule from the stored rows
+    nice python benchmarks/verdict.py --method efield --minutes 10 --participants 10   # also the coil centre's region
 
 The summary prints, per circuit and length and for each rule, how often session A's sphere holds session B's
 target, how often ``d_AB ≤ √(r_A² + r_B²)``, how often it holds the noise-free optimum, the median radius, and
@@ -35,7 +36,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 
-def run_participant(seed: int, minutes: tuple[float, ...], n_bootstrap: int, preset: str = "calibrated") -> list[dict]:
+def run_participant(seed: int, minutes: tuple[float, ...], n_bootstrap: int, preset: str = "calibrated", method: str = "robust") -> list[dict]:
     from threadpoolctl import threadpool_limits
 
     from study import individual_optimum, preset_params
@@ -67,7 +68,7 @@ def run_participant(seed: int, minutes: tuple[float, ...], n_bootstrap: int, pre
                 n = int(round(m * 60 / params.t_r))
                 for circuit, cmap in cmaps.items():
                     t0 = time.perf_counter()
-                    res = participant_reliability(comp, [op], [params.t_r], [n], region, cmap, method="robust", n_bootstrap=n_bootstrap,
+                    res = participant_reliability(comp, [op], [params.t_r], [n], region, cmap, method=method, n_bootstrap=n_bootstrap,
                                                   seed=1000 * seed + session)
                     centre = np.asarray(res["target_mni"], float)
                     cloud = np.asarray(res["bootstrap"]["targets_mni"], float)
@@ -78,7 +79,9 @@ def run_participant(seed: int, minutes: tuple[float, ...], n_bootstrap: int, pre
                                  "minutes_used": float(op.sample_mask.size * params.t_r / 60.0), "boot_mm": round(float(boot), 2),
                                  "half_mm": res["split_half_distance_mm"], "extent_mm": round(float(np.linalg.norm(region_xyz - centre, axis=1).max()), 2),
                                  "reported_radius_mm": res["confidence_radius_mm"], "reported_verdict": res["reliability_verdict"]["text"],
-                                 "reported_reliable": res["reliability_verdict"]["reliable"], "seconds": round(time.perf_counter() - t0, 1)})
+                                 "reported_reliable": res["reliability_verdict"]["reliable"], "method": method,
+                                 "stimulation": res["reliability_verdict"].get("stimulation"), "coil_centre": res.get("coil_centre"),
+                                 "seconds": round(time.perf_counter() - t0, 1)})
             del data
     return rows
 
@@ -132,9 +135,32 @@ def summarise(rows: list[dict]) -> None:
             print(f"{circuit} {m:g} min: {int(small.sum())} sessions with a bootstrap radius <= 10 mm; the other session's target beyond "
                   f"that radius in {np.mean(dd > np.concatenate([a.boot_mm.to_numpy(), b.boot_mm.to_numpy()])[small]):.0%}, "
                   f"beyond 10 mm in {np.mean(dd > 10):.0%} (distances {np.round(np.sort(dd), 1).tolist()})")
+    coil_centre_summary(df)
     res = pd.DataFrame(out)
     with pd.option_context("display.width", 200, "display.max_rows", 200, "display.float_format", "{:.2f}".format):
         print(res.to_string(index=False))
+
+
+def coil_centre_summary(df) -> None:
+    """For a coil-scale method: how often a session's coil-centre 95% region holds the other session's coil centre, and
+    the stimulation share each session's plan states."""
+    if "coil_centre" not in df or df.coil_centre.isna().all():
+        return
+    for (circuit, m), g in df.groupby(["circuit", "minutes"]):
+        a = g[g.session == 1].set_index("seed").sort_index()
+        b = g[g.session == 2].set_index("seed").reindex(a.index)
+        ca, cb = (np.array([c["centre_mm"] for c in x.coil_centre]) for x in (a, b))
+        ra, rb = (np.array([c["radius_mm"] for c in x.coil_centre]) for x in (a, b))
+        d = np.linalg.norm(ca - cb, axis=1)
+        share = [s.get("share_kept") for s in pd_concat(a, b, "stimulation") if s]
+        print(f"coil centre, {circuit} {m:g} min: between sessions median {np.median(d):.1f} mm; 95% radius median "
+              f"{np.median(np.concatenate([ra, rb])):.1f} mm; other session's centre inside {np.mean(np.concatenate([d <= ra, d <= rb])):.0%}; "
+              f"d <= sqrt(rA^2+rB^2) {np.mean(d <= np.hypot(ra, rb)):.0%}; share stated in {sum(v is not None for v in share)}/{len(share)} "
+              f"(median {np.median([v for v in share if v is not None]) if any(v is not None for v in share) else float('nan'):.2f})")
+
+
+def pd_concat(a, b, column: str) -> list:
+    return list(a[column]) + list(b[column])
 
 
 def main() -> int:
@@ -145,9 +171,11 @@ def main() -> int:
     parser.add_argument("--n-bootstrap", type=int, default=200)
     parser.add_argument("--preset", choices=["calibrated", "default"], default="calibrated")
     parser.add_argument("--work", type=Path, default=None, help="default: benchmarks/out/verdict (calibrated), benchmarks/out/verdict-default")
+    parser.add_argument("--method", default="robust", help="targeting method (efield: also the coil centre's region)")
     parser.add_argument("--summarise-only", action="store_true")
     args = parser.parse_args()
-    args.work = args.work or HERE / "out" / ("verdict" if args.preset == "calibrated" else f"verdict-{args.preset}")
+    suffix = ("" if args.preset == "calibrated" else f"-{args.preset}") + ("" if args.method == "robust" else f"-{args.method}")
+    args.work = args.work or HERE / "out" / f"verdict{suffix}"
     args.work.mkdir(parents=True, exist_ok=True)
     if not args.summarise_only:
         for seed in range(args.first, args.first + args.participants):
@@ -155,7 +183,7 @@ def main() -> int:
             if path.is_file():
                 continue
             t0 = time.perf_counter()
-            rows = run_participant(seed, tuple(args.minutes), args.n_bootstrap, args.preset)
+            rows = run_participant(seed, tuple(args.minutes), args.n_bootstrap, args.preset, args.method)
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(rows))
             tmp.replace(path)

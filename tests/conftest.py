@@ -11,6 +11,20 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_data_cache(tmp_path_factory):
+    """Derived data (placement landscapes) are cached in a folder of the test session, never in the user's cache."""
+    import os
+
+    old = os.environ.get("TMSTARGET_DATA")
+    os.environ["TMSTARGET_DATA"] = str(tmp_path_factory.mktemp("tmstarget_data"))
+    yield
+    if old is None:
+        os.environ.pop("TMSTARGET_DATA", None)
+    else:
+        os.environ["TMSTARGET_DATA"] = old
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     """A seeded random generator (never use numpy's global RNG in tests)."""

@@ -152,3 +152,24 @@ def test_no_share_when_the_best_score_is_not_reliably_positive(region):
     assert kept["share_kept"] == 1.0 and kept["achievable_score_range"][0] > 0
     none = stimulation_share(land, best, values, cloud, centre, maps=shaky)
     assert none["share_kept"] is None and none["achievable_score_range"][0] < 0 and "not reliably above 0" in none["text"]
+
+
+def test_disk_cache_returns_the_same_landscape(region, tmp_path, monkeypatch):
+    """A landscape is data-independent: the second participant on the same region reads it from the data cache,
+    identical to a fresh build; a damaged cache file is rebuilt and replaced."""
+    from tmstarget.coil import landscape as mod
+
+    coords, values, _, _ = region
+    monkeypatch.setenv("TMSTARGET_DATA", str(tmp_path))
+    monkeypatch.setattr(mod, "_CACHE", {})
+    first = mod.landscape_for(coords[::3])
+    files = list((tmp_path / "landscapes").glob("landscape-*.npz"))
+    assert len(files) == 1 and not list((tmp_path / "landscapes").glob(".*tmp"))
+    monkeypatch.setattr(mod, "_CACHE", {})
+    again = mod.landscape_for(coords[::3])
+    assert again is not first and again.build_s == first.build_s  # read from disk, not rebuilt
+    assert np.array_equal(again.scores(values[::3]), first.scores(values[::3])) and np.array_equal(again.hotspots_mm, first.hotspots_mm)
+    files[0].write_bytes(b"not a landscape")
+    monkeypatch.setattr(mod, "_CACHE", {})
+    rebuilt = mod.landscape_for(coords[::3])
+    assert np.array_equal(rebuilt.scores(values[::3]), first.scores(values[::3])) and files[0].stat().st_size > 1000

@@ -27,9 +27,12 @@ every ``angle_step_deg`` in [0°, 180°) (a figure-8 coil turned by 180° induce
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy import sparse
@@ -324,17 +327,82 @@ def build_landscape(head, coords_mm, areas=None, *, coil: str = DEFAULT_COIL, er
 
 
 _CACHE: dict = {}
+#: Bump when the landscape's definition or grid changes: disk-cached landscapes of another version are not read.
+LANDSCAPE_VERSION = 1
+_ARRAYS = ("params", "inner", "scalp_mm", "handles", "hotspots_mm")
+_MATRICES = ("weights", "projection", "average")
 
 
-def landscape_for(coords_mm, areas=None, *, error_mm: float = ERROR_MM, error_deg: float = ERROR_DEG, coil: str = DEFAULT_COIL) -> Landscape:
-    """:func:`build_landscape` on the template head, cached for the last few search regions (a bootstrap reuses one)."""
+def _save(path: Path, land: Landscape) -> None:
+    """Write a landscape atomically (``np.savez`` to a temporary file beside ``path``, then rename)."""
+    arrays = {name: getattr(land, name) for name in _ARRAYS}
+    for name in _MATRICES:
+        m = getattr(land, name)
+        arrays |= {f"{name}_data": m.data, f"{name}_indices": m.indices, f"{name}_indptr": m.indptr, f"{name}_shape": np.array(m.shape)}
+    arrays |= {"sphere": np.r_[land.sphere.centre_mm, land.sphere.radius_mm, land.sphere.rms_mm],
+               "scalars": np.array([land.head_radius_mm, land.error_mm, land.error_deg, land.build_s])}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _load(path: Path) -> Landscape:
+    with np.load(path) as z:
+        mats = {name: sparse.csr_matrix((z[f"{name}_data"], z[f"{name}_indices"], z[f"{name}_indptr"]), shape=tuple(z[f"{name}_shape"]))
+                for name in _MATRICES}
+        sphere, scalars = z["sphere"], z["scalars"]
+        return Landscape(*(z[name] for name in _ARRAYS), mats["weights"], mats["projection"], mats["average"],
+                         Sphere(sphere[:3].copy(), float(sphere[3]), float(sphere[4])), float(scalars[0]), float(scalars[1]),
+                         float(scalars[2]), float(scalars[3]))
+
+
+def landscape_for(coords_mm, areas=None, *, error_mm: float = ERROR_MM, error_deg: float = ERROR_DEG, coil: str = DEFAULT_COIL,
+                  cache: bool = True) -> Landscape:
+    """:func:`build_landscape` on the template head, cached.
+
+    A landscape depends on the search columns and the settings only, never on the data, so it is kept in memory for
+    the last few search regions (a bootstrap reuses one) and on disk in the data cache (``$TMSTARGET_DATA`` or
+    ``~/.cache/tmstarget``, folder ``landscapes``; ~30 MB per region), keyed by a SHA-256 of the columns, their areas,
+    the settings, :data:`LANDSCAPE_VERSION` and the tmstarget version: every participant on the same grid and search
+    region reuses it. A cache that cannot be written is skipped (logged at debug level); ``cache=False`` skips the disk.
+    """
+    from .. import __version__
     from ..headmodel import load_template_head
 
     coords = np.ascontiguousarray(coords_mm, np.float64)
     w = None if areas is None else np.ascontiguousarray(areas, np.float64)
     key = (coords.tobytes(), None if w is None else w.tobytes(), float(error_mm), float(error_deg), coil)
-    if key not in _CACHE:
-        if len(_CACHE) >= 4:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = build_landscape(load_template_head(), coords, w, coil=coil, error_mm=error_mm, error_deg=error_deg)
-    return _CACHE[key]
+    if key in _CACHE:
+        return _CACHE[key]
+    digest = hashlib.sha256(repr((LANDSCAPE_VERSION, __version__, coords.shape, float(error_mm), float(error_deg), coil)).encode())
+    digest.update(coords.tobytes())
+    digest.update(b"" if w is None else w.tobytes())
+    path = _cache_dir() / f"landscape-{digest.hexdigest()[:32]}.npz"
+    land = None
+    if cache and path.is_file():
+        try:
+            land = _load(path)
+        except Exception as exc:  # noqa: BLE001 - a damaged cache file is rebuilt
+            logger.debug("landscape cache %s unreadable (%s); rebuilding", path, exc)
+    if land is None:
+        land = build_landscape(load_template_head(), coords, w, coil=coil, error_mm=error_mm, error_deg=error_deg)
+        if cache:
+            try:
+                _save(path, land)
+            except OSError as exc:
+                logger.debug("landscape not cached at %s (%s)", path, exc)
+    if len(_CACHE) >= 4:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = land
+    return land
+
+
+def _cache_dir() -> Path:
+    from .._utils.cache import cache_dir
+
+    return cache_dir() / "landscapes"

@@ -17,7 +17,6 @@ Circuits are given as
 from __future__ import annotations
 
 import logging
-import os
 import re
 import urllib.error
 import urllib.request
@@ -28,6 +27,7 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
+from .._utils.cache import cache_dir
 from ..exceptions import InputError
 
 logger = logging.getLogger(__name__)
@@ -62,13 +62,6 @@ class Circuit:
     label: str
     kind: str
     path: Path | None = None
-
-
-def cache_dir() -> Path:
-    """Data cache: ``$TMSTARGET_DATA`` if set, else ``$XDG_CACHE_HOME/tmstarget`` or ``~/.cache/tmstarget``."""
-    if os.environ.get("TMSTARGET_DATA"):
-        return Path(os.environ["TMSTARGET_DATA"])
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tmstarget"
 
 
 def _label_from_path(path: Path) -> str:

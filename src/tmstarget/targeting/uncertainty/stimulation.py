@@ -119,7 +119,8 @@ def coil_centre_region(landscape, centre_index: int, cloud_index: np.ndarray, sp
     parts = landscape.scalp_mm[np.asarray(split_index, int)]
     split = split_radius_mm(parts, split_minutes, level)
     dists = [float(np.linalg.norm(parts[i] - parts[j])) for i in range(len(parts)) for j in range(i + 1, len(parts))]
-    return {"radius_mm": round(combined_radius_mm(boot, split), 1), "bootstrap_radius_mm": round(float(boot), 1),
+    return {"centre_mm": [round(float(v), 1) for v in centre], "radius_mm": round(combined_radius_mm(boot, split), 1),
+            "bootstrap_radius_mm": round(float(boot), 1),
             "split_radius_mm": round(float(split), 1), "split_distances_mm": [round(d, 1) for d in dists],
             "handle_spread_deg": round(float(np.percentile(np.abs(((landscape.params[np.asarray(cloud_index, int), 2]
                                                                    - landscape.params[centre_index, 2] + 90) % 180) - 90), 100 * level)), 1)}
