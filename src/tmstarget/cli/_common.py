@@ -113,6 +113,71 @@ def nonneg_int(text: str) -> int:
     return _number(text, int, lambda v: v >= 0, ">= 0", "whole number")
 
 
+def point_value(text: str) -> tuple[float, float, float]:
+    """argparse type: a point ``x,y,z`` in mm (:func:`tmstarget._utils.points.parse_point`, the one point parser)."""
+    from .._utils.points import parse_point
+    from ..exceptions import InputError
+
+    try:
+        return parse_point(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+# ---------------------------------------------------------------- old spellings kept for one release
+def warn(parser: argparse.ArgumentParser, message: str) -> None:
+    """One warning line on stderr in the commands' format: ``tmstarget COMMAND: warning: ...``."""
+    sys.stderr.write(f"{parser.prog}: warning: {message}\n")
+
+
+def deprecated_alias(*old: str, base: type[argparse.Action] = argparse._StoreAction) -> type[argparse.Action]:  # noqa: SLF001
+    """An argparse action class for an option that also answers to its ``old`` spellings (for one release).
+
+    An old spelling works as the new one and prints, once per run, ``tmstarget COMMAND: warning: --old is
+    deprecated, use --new``. Help lists only the new name. Give the new name first::
+
+        p.add_argument("--bootstrap", "--n-bootstrap", action=deprecated_alias("--n-bootstrap"), type=int)
+    """
+
+    class Deprecated(base):
+        deprecated_names = old
+
+        def __call__(self, parser, namespace, values, option_string=None):  # noqa: D102 - argparse API
+            if option_string in old and not getattr(self, "_warned", False):
+                self._warned = True
+                warn(parser, f"{option_string} is deprecated, use {self.option_strings[0]} (the old name goes in the next release)")
+            super().__call__(parser, namespace, values, option_string)
+
+    return Deprecated
+
+
+class PointAction(argparse.Action):
+    """``--opt x,y,z`` (mm) stored as a tuple of three floats; the old ``--opt X Y Z`` still works, with a warning.
+
+    Refusals are argparse usage errors naming the option (a bad point is not warned about, only refused).
+    """
+
+    single_metavar = True
+
+    def __init__(self, option_strings, dest, **kwargs) -> None:
+        kwargs["nargs"] = "+"
+        kwargs.setdefault("metavar", "X,Y,Z")
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: D102 - argparse API
+        from .._utils.points import parse_point
+        from ..exceptions import InputError
+
+        try:
+            point = parse_point(values[0] if len(values) == 1 else " ".join(values))
+        except InputError as exc:
+            raise argparse.ArgumentError(self, str(exc)) from None
+        if len(values) > 1:
+            warn(parser, f"{option_string} X Y Z (spaces) is deprecated, write {option_string} {','.join(values)} "
+                         "(the old form goes in the next release)")
+        setattr(namespace, self.dest, point)
+
+
 def print_json(obj: Any) -> None:
     """Print one JSON document to stdout (the only thing a ``--json`` command prints there)."""
     from .._utils.jsonio import dumps

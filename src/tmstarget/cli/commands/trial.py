@@ -51,15 +51,6 @@ Example:
 """
 
 
-class _Formatter(HelpFormatter):
-    """Show defaults, except the uninformative ``None`` and ``False``."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default is None or action.default is False:
-            return action.help
-        return super()._get_help_string(action)
-
-
 def _emit_json(obj: dict[str, object]) -> None:
     from ...trial.io import to_json
 
@@ -289,7 +280,7 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
 def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget trial`` and its actions."""
     trial = subparsers.add_parser(
-        "trial", parents=parents, formatter_class=_Formatter,
+        "trial", parents=parents, formatter_class=HelpFormatter,
         help="Trial design and analysis: randomize, reveal, simulate, analyze, power",
         description="Randomized-trial tools for connectivity-guided vs scalp-based TMS (research use; not a medical device).",
     )
@@ -297,7 +288,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     actions.required = True
 
     def action(name: str, help_text: str, func, epilog: str | None = None) -> argparse.ArgumentParser:
-        p = actions.add_parser(name, parents=parents, help=help_text, description=help_text, epilog=epilog, formatter_class=_Formatter)
+        p = actions.add_parser(name, parents=parents, help=help_text, description=help_text, epilog=epilog, formatter_class=HelpFormatter)
         p.set_defaults(func=func)
         _json_flag(p)
         return p
