@@ -147,7 +147,7 @@ def _assert_one_line_error(capsys, argv: list[str], fragment: str) -> None:
     assert out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
-    assert lines[0].startswith("tmstarget: error: ") and fragment in lines[0] and " — " in lines[0]
+    assert lines[0].startswith(f"tmstarget {' '.join(argv[:2])}: error: ") and fragment in lines[0] and " — " in lines[0]
 
 
 @pytest.mark.parametrize("case", sorted(BAD_TABLES))

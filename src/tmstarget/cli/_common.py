@@ -247,15 +247,22 @@ def confounds_choices() -> list[str]:
 
 
 def add_cleaning_arguments(group) -> None:
-    """The cleaning options (``target``, ``circuit build``; see :func:`cleaning_options`)."""
-    group.add_argument("--confounds-strategy", default="24p+wmcsf", choices=confounds_choices(), help="confound regressors (24p = 6 motion + derivatives + squares)")
+    """The cleaning options of every command that cleans BOLD data (``target``, ``reliability``, ``circuit build``).
+
+    Defaults are the library's (:mod:`tmstarget.targeting.defaults`); :func:`cleaning_options` turns them into
+    :class:`~tmstarget.targeting.TargetingOptions` keyword arguments.
+    """
+    from ..io.confounds import DEFAULT_STRATEGY
+    from ..targeting import defaults as d
+
+    group.add_argument("--confounds-strategy", default=DEFAULT_STRATEGY, choices=confounds_choices(), help="confound regressors (24p = 6 motion + derivatives + squares)")
     group.add_argument("--gsr", action="store_true", help="also regress the global signal")
-    group.add_argument("--fd-threshold", type=optional_threshold, default=0.5, metavar="MM|none", help="censor volumes with framewise displacement above this")
-    group.add_argument("--dvars-threshold", type=optional_threshold, default=None, metavar="Z|none", help="also censor volumes with standardised DVARS above this")
-    group.add_argument("--high-pass", type=positive_float, default=0.01, metavar="HZ", help="band-pass lower edge")
-    group.add_argument("--low-pass", type=positive_float, default=0.1, metavar="HZ", help="band-pass upper edge")
-    group.add_argument("--fwhm", type=nonneg_float, default=6.0, metavar="MM", help="spatial smoothing (0 = none)")
-    group.add_argument("--min-volumes", type=positive_int, default=100, metavar="N", help="minimum volumes left after censoring")
+    group.add_argument("--fd-threshold", type=optional_threshold, default=d.FD_THRESHOLD_MM, metavar="MM|none", help="censor volumes with framewise displacement above this")
+    group.add_argument("--dvars-threshold", type=optional_threshold, default=None, metavar="Z|none", help="also censor volumes with standardised DVARS above this (default: none)")
+    group.add_argument("--high-pass", type=positive_float, default=d.HIGH_PASS_HZ, metavar="HZ", help="band-pass lower edge")
+    group.add_argument("--low-pass", type=positive_float, default=d.LOW_PASS_HZ, metavar="HZ", help="band-pass upper edge")
+    group.add_argument("--fwhm", type=nonneg_float, default=d.FWHM_MM, metavar="MM", help="spatial smoothing (0 = none)")
+    group.add_argument("--min-volumes", type=positive_int, default=d.MIN_VOLUMES, metavar="N", help="minimum volumes left after censoring")
 
 
 def cleaning_options(args: argparse.Namespace) -> dict:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ...exceptions import InputError
 from ..parser import HelpFormatter
-from .._common import finite_float, nonneg_int, output_file, positive_int
+from .._common import deprecated_alias, finite_float, nonneg_int, output_file, positive_int
 
 logger = logging.getLogger("tmstarget.cli.trial")
 
@@ -184,8 +184,8 @@ def _check_analyze_numbers(args: argparse.Namespace) -> None:
         hint = " — a percentage is expected: 50 means a 50% reduction" if 0 < args.response_pct <= 1 else ""
         raise InputError(f"--response-pct {args.response_pct:g}{hint or ' — give the reduction from baseline in percent'} "
                          "(in (1, 100], e.g. 50)")
-    if not (float(args.remission_max).is_integer() and 0 <= args.remission_max <= 60):
-        raise InputError(f"--remission-max {args.remission_max:g} — give a MADRS total, a whole number 0-60, e.g. 10 "
+    if not (float(args.remission_threshold).is_integer() and 0 <= args.remission_threshold <= 60):
+        raise InputError(f"--remission-threshold {args.remission_threshold:g} — give a MADRS total, a whole number 0-60, e.g. 10 "
                          "(remission = MADRS <= 10)")
     if not 0.5 < args.confidence < 1:
         hint = " as a fraction (95% is 0.95)" if 50 < args.confidence < 100 else ""
@@ -217,7 +217,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     trial = validate_trial_table(read_trial_table(args.data), args.baseline, args.timepoints, args.experimental, schedule)
     not_assessed = check_allocation(trial, read_allocation_record(args.allocation)) if args.allocation else []
     result = analyze_trial(
-        trial, args.endpoint, args.response_pct / 100.0, args.remission_max, args.confidence, not_assessed,
+        trial, args.endpoint, args.response_pct / 100.0, args.remission_threshold, args.confidence, not_assessed,
         min_sessions=args.pp_min_sessions, planned_sessions=args.planned_sessions, imputations=args.imputations,
         seed=args.seed, random_slope=not args.no_random_slope, screened=args.screened,
         secondary=_check_secondary_labels(_secondary_ratings(args.secondary or []), trial.baseline),
@@ -279,6 +279,8 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget trial`` and its actions."""
+    from ...outcomes.madrs import DEFAULT_REMISSION_THRESHOLD
+
     trial = subparsers.add_parser(
         "trial", parents=parents, formatter_class=HelpFormatter,
         help="Trial design and analysis: randomize, reveal, simulate, analyze, power",
@@ -342,7 +344,8 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     p.add_argument("--timepoints", nargs="+", default=None, metavar="LABEL", help="timepoint order, baseline first (default: as they appear)")
     p.add_argument("--experimental", default=None, metavar="ARM", help="experimental arm (default: the first row's arm)")
     p.add_argument("--response-pct", type=float, default=50.0, help="response = MADRS reduction of at least this %% of baseline")
-    p.add_argument("--remission-max", type=float, default=10.0, help="remission = MADRS at or below this score")
+    p.add_argument("--remission-threshold", "--remission-max", action=deprecated_alias("--remission-max"), type=float,
+                   default=float(DEFAULT_REMISSION_THRESHOLD), metavar="N", help="remission = MADRS at or below this score (as 'tmstarget madrs')")
     p.add_argument("--confidence", type=float, default=0.95, help="confidence level of every interval")
     p.add_argument("--allocation", type=Path, default=None, metavar="LOG.tsv", help="allocation record (e.g. the reveal log): every participant must be in it, in the same arm")
     p.add_argument("--report", type=output_file, default=None, metavar="FILE", help="also write the summary here (JSON if FILE ends in .json)")
