@@ -38,5 +38,5 @@ def parse_point(text: str, what: str | None = None) -> tuple[float, float, float
     if len(values) != 3:
         raise InputError(f"{shown} is not three numbers (expected 3, got {len(values)}) — {fix}")
     if not all(math.isfinite(v) for v in values):
-        raise InputError(f"{shown}: coordinates must be finite numbers — {fix}")
+        raise InputError(f"{shown}: every coordinate must be a finite number — {fix}")
     return values[0], values[1], values[2]

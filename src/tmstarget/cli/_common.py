@@ -13,9 +13,10 @@ from typing import Any
 #: spelled out here so that ``--help`` does not import numpy).
 SPACE_CHOICES = ("MNI152NLin6Asym", "MNI152NLin2009cAsym", "fsaverage5", "fsLR")
 
-#: argparse treats "-38,44,26" as an option; let values that start like a negative number through (and "-inf",
-#: so that it is refused as not finite rather than taken for an option).
-NEGATIVE_VALUES = re.compile(r"^-\d[\d.,;\s-]*$|^-\.\d[\d.,;\s-]*$|^-(inf|infinity|nan)$", re.IGNORECASE)
+#: argparse treats "-38,44,26" as an option; let values that start like a negative number through (and "-inf", or
+#: a point such as "-38,nan,26", so that they are refused as not finite rather than taken for an option).
+NEGATIVE_VALUES = re.compile(r"^-\d[\d.,;\s-]*$|^-\.\d[\d.,;\s-]*$|^-(inf|infinity|nan)$|^-(\d|\.\d|inf|nan)[\w.+-]*(,[\w.+-]*)+$",
+                             re.IGNORECASE)
 
 
 def _number(text: str, cast, ok, bound: str, noun: str = "number"):
