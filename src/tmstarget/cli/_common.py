@@ -125,6 +125,22 @@ def point_value(text: str) -> tuple[float, float, float]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def list_written(paths, json_mode: bool = False) -> None:
+    """End a command's output with one ``wrote: PATH`` line per file it wrote (None entries are skipped).
+
+    On stdout after the command's text; with ``--json`` (stdout holds only the JSON) as log lines on stderr.
+    """
+    import logging
+
+    lines = [f"wrote: {p}" for p in dict.fromkeys(str(p) for p in paths if p is not None)]
+    if json_mode:
+        for line in lines:
+            logging.getLogger("tmstarget").info("%s", line)
+    elif lines:
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
+
+
 # ---------------------------------------------------------------- old spellings kept for one release
 def warn(parser: argparse.ArgumentParser, message: str) -> None:
     """One warning line on stderr in the commands' format: ``tmstarget COMMAND: warning: ...``."""

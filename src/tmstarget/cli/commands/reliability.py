@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from ...io.paths import check_output_dir
-from .._common import (SPACE_CHOICES, add_cleaning_arguments, add_surface_mesh_argument, check_map_options, cleaning_options, deprecated_alias,
+from .._common import (SPACE_CHOICES, add_cleaning_arguments, add_surface_mesh_argument, check_map_options, cleaning_options, deprecated_alias, list_written,
                        method_choices, positive_float, positive_int, print_json)
 
 logger = logging.getLogger("tmstarget")
@@ -100,11 +100,14 @@ def _participants(args, src: Path, out: Path) -> int:
     for label, sessions in _participant_jobs(args, src):
         jobs = [Job(label, ses, src, args.task, args.space, surface_mesh=mesh) for ses in sessions]  # finds runs as 'tmstarget target' does
         results += add_session_distances([session_reliability(job.runs(), options, label, job.session, **settings) for job in jobs])
-    for path, res in zip(write_reliability_outputs(results, out, src), results):
-        logger.info("wrote %s (split halves %.1f mm apart)", path, res["split_half_distance_mm"])
-        logger.info("sub-%s%s: %s", res["participant"], f" ses-{res['session']}" if res["session"] else "", verdict_line(res))
+    written = write_reliability_outputs(results, out, src)
+    for res in results:
+        name = f"sub-{res['participant']}" + (f" ses-{res['session']}" if res["session"] else "")
+        logger.info("%s: split halves %.1f mm apart", name, res["split_half_distance_mm"])
+        logger.info("%s: %s", name, verdict_line(res))
     if args.json:
         print_json(results[0] if len(results) == 1 else results)
+    list_written(written, args.json)
     return 0
 
 
@@ -118,10 +121,12 @@ def _group(args, out: Path) -> int:
     circuit, docs = read_circuit_targets(out, args.circuit_label)
     rows, summary = cohort_stability([(str(t["participant"]), t.get("session"), [float(v) for v in t["target_mni"]]) for t in docs])
     summary = {"circuit": circuit, **summary, "reference": "Cash et al. 2021, Human Brain Mapping"}
-    tsv = write_table_outputs(out / f"group_desc-{circuit}_reliability.tsv", stability_table(rows), out / f"group_desc-{circuit}_reliability.json", summary)
-    logger.info("wrote %s (median within %.1f mm, between %.1f mm)", tsv, summary["median_within_mm"], summary["median_between_mm"])
+    summary_path = out / f"group_desc-{circuit}_reliability.json"
+    tsv = write_table_outputs(out / f"group_desc-{circuit}_reliability.tsv", stability_table(rows), summary_path, summary)
+    logger.info("median distance within participants %.1f mm, between %.1f mm", summary["median_within_mm"], summary["median_between_mm"])
     if args.json:
         print_json(summary)
+    list_written([tsv, summary_path], args.json)
     return 0
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ...targeting import defaults
 from ...targeting.methods import DEFAULT_METHOD, METHODS
-from .._common import PointAction, SPACE_CHOICES, add_cleaning_arguments, add_surface_mesh_argument, add_dask_arguments, check_map_options, cleaning_options, method_choices, nonneg_int, positive_float, print_json
+from .._common import PointAction, SPACE_CHOICES, add_cleaning_arguments, add_surface_mesh_argument, add_dask_arguments, check_map_options, cleaning_options, list_written, method_choices, nonneg_int, positive_float, print_json
 
 logger = logging.getLogger("tmstarget")
 
@@ -191,13 +191,15 @@ def _group(args, out: Path, options) -> int:
     from ...cohort import circuit_label, write_group_table
 
     path, summary = write_group_table(out, circuit_label(options), args.participant_label)
-    logger.info("wrote %s (%d targets, group mean MNI (%.1f, %.1f, %.1f))", path, summary["n_targets"], *summary["group_mean_mni"])
+    logger.info("%d targets, group mean MNI (%.1f, %.1f, %.1f)", summary["n_targets"], *summary["group_mean_mni"])
+    written = [path, path.with_suffix(".json")]
     if getattr(args, "report", False):
         from ...report import write_cohort_report
 
-        logger.info("wrote %s", write_cohort_report(out))
+        written.append(write_cohort_report(out))
     if args.json:
         print_json(summary)
+    list_written(written, args.json)
     return 0
 
 
@@ -222,6 +224,7 @@ def run(args: argparse.Namespace) -> int:
     results = [o.target for o in outcomes if o.target is not None]
     if args.json and results:
         print_json(results[0] if len(jobs) == 1 else results)
+    list_written([p for o in outcomes for p in o.written], args.json)
     failed = [o.job.name for o in outcomes if o.status == "failed"]
     if failed:
         logger.error("%d of %d participant(s)/session(s) failed: %s", len(failed), len(jobs), ", ".join(failed))
