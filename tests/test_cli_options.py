@@ -223,11 +223,13 @@ def _wrote(text: str) -> list[str]:
 
 def test_trial_commands_list_the_files_they_wrote(tmp_path, capsys):
     table, alloc, key = tmp_path / "t.tsv", tmp_path / "a.tsv", tmp_path / "k.json"
-    assert main(["trial", "simulate", str(table), "--participants", "12", "--quiet"]) == 0
-    assert _wrote(capsys.readouterr().out) == [str(table)]
-    assert main(["trial", "randomize", str(alloc), "--key", str(key), "--per-stratum", "4", "--seed", "1", "--quiet"]) == 0
-    out = capsys.readouterr().out
-    assert _wrote(out) == [str(alloc), str(key)] and out.splitlines()[-2:] == [f"wrote: {alloc}", f"wrote: {key}"]
+    # commands that report in log lines list their files there (stderr), before the closing notice
+    assert main(["trial", "simulate", str(table), "--participants", "12"]) == 0
+    assert _wrote(capsys.readouterr().err) == [str(table)]
+    assert main(["trial", "randomize", str(alloc), "--key", str(key), "--per-stratum", "4", "--seed", "1"]) == 0
+    captured = capsys.readouterr()
+    assert _wrote(captured.err) == [str(alloc), str(key)] and captured.out == ""
+    # commands that print their result on stdout end it with the list
     report, visits = tmp_path / "r.json", tmp_path / "v.tsv"
     assert main(["trial", "simulate", str(table), "--participants", "12", "--days", "--quiet"]) == 0
     capsys.readouterr()
@@ -258,3 +260,14 @@ def test_every_writing_command_lists_its_files():
     missing = [name for name in sorted(writers)
                if "list_written(" not in (root / f"{name}.py").read_text() and own_lines.get(name, "\0") not in (root / f"{name}.py").read_text()]
     assert missing == []
+
+
+def test_target_lists_every_file_it_wrote(sim_dataset, tmp_path, capsys):
+    src, _ = sim_dataset
+    out = tmp_path / "out"
+    assert main(["target", str(src), str(out), "participant", "--bootstrap", "0", "--n-workers", "1"]) == 0
+    captured = capsys.readouterr()
+    wrote = _wrote(captured.err)
+    assert captured.out == ""
+    assert sorted(wrote) == sorted(str(p) for p in [out / "dataset_description.json", *out.glob("sub-01/*")] if p.is_file())
+    assert any(p.endswith("_desc-sgacc_target.json") for p in wrote)

@@ -125,15 +125,16 @@ def point_value(text: str) -> tuple[float, float, float]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def list_written(paths, json_mode: bool = False) -> None:
+def list_written(paths, json_mode: bool = False, log: bool = False) -> None:
     """End a command's output with one ``wrote: PATH`` line per file it wrote (None entries are skipped).
 
-    On stdout after the command's text; with ``--json`` (stdout holds only the JSON) as log lines on stderr.
+    On stdout after the command's text; as log lines on stderr with ``--json`` (stdout holds only the JSON) or
+    ``log`` (commands whose whole report is log lines: ``target``, ``reliability``, ...; silent under ``--quiet``).
     """
     import logging
 
     lines = [f"wrote: {p}" for p in dict.fromkeys(str(p) for p in paths if p is not None)]
-    if json_mode:
+    if json_mode or log:
         for line in lines:
             logging.getLogger("tmstarget").info("%s", line)
     elif lines:

@@ -99,5 +99,5 @@ def run(args: argparse.Namespace) -> int:
         logger.info("spatial correlation with %s: %.3f", args.reference.name, summary["spatial_correlation_with_reference"])
     if args.json:
         print_json(summary)
-    list_written(written, args.json)
+    list_written(written, log=True)
     return 2 if built.failed else 0

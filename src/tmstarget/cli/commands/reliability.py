@@ -107,7 +107,7 @@ def _participants(args, src: Path, out: Path) -> int:
         logger.info("%s: %s", name, verdict_line(res))
     if args.json:
         print_json(results[0] if len(results) == 1 else results)
-    list_written(written, args.json)
+    list_written(written, log=True)
     return 0
 
 
@@ -126,7 +126,7 @@ def _group(args, out: Path) -> int:
     logger.info("median distance within participants %.1f mm, between %.1f mm", summary["median_within_mm"], summary["median_between_mm"])
     if args.json:
         print_json(summary)
-    list_written([tsv, summary_path], args.json)
+    list_written([tsv, summary_path], log=True)
     return 0
 
 

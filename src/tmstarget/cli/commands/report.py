@@ -109,5 +109,5 @@ def run(args: argparse.Namespace) -> int:
         paths = [write_participant_report(args.out_dir, args.participant_label, ses, circ, extras) for ses, circ in pairs]
     if args.json:
         print_json({"reports": [str(p) for p in paths], "notice": NOTICE})
-    list_written(paths, args.json)
+    list_written(paths, log=True)
     return 0

@@ -72,5 +72,5 @@ def run(args: argparse.Namespace) -> int:
     else:
         logging.getLogger("tmstarget").info("simulated %d participant(s)", args.participants)
     files = [p for p in args.out.rglob("*") if p.is_file()]
-    list_written([f"{args.out}{os.sep} ({len(files)} files)"], args.json)  # a dataset: its folder, not every file
+    list_written([f"{args.out}{os.sep} ({len(files)} files)"], log=True)  # a dataset: its folder, not every file
     return 0

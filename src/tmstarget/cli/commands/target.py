@@ -199,7 +199,7 @@ def _group(args, out: Path, options) -> int:
         written.append(write_cohort_report(out))
     if args.json:
         print_json(summary)
-    list_written(written, args.json)
+    list_written(written, log=True)
     return 0
 
 
@@ -224,7 +224,8 @@ def run(args: argparse.Namespace) -> int:
     results = [o.target for o in outcomes if o.target is not None]
     if args.json and results:
         print_json(results[0] if len(jobs) == 1 else results)
-    list_written([p for o in outcomes for p in o.written], args.json)
+    written = [p for o in outcomes for p in o.written]
+    list_written([out / "dataset_description.json", *written] if written else [], log=True)
     failed = [o.job.name for o in outcomes if o.status == "failed"]
     if failed:
         logger.error("%d of %d participant(s)/session(s) failed: %s", len(failed), len(jobs), ", ".join(failed))

@@ -93,7 +93,7 @@ def run_randomize(args: argparse.Namespace) -> int:
     else:
         logger.info("%d slots in %d strata", len(allocation.entries), len(allocation.strata))
         logger.info("chain head %s — record it publicly; keep the key and its seed secret", allocation.chain_head)
-    list_written([concealed, key], args.json)
+    list_written([concealed, key], log=True)
     return 0
 
 
@@ -147,7 +147,7 @@ def run_simulate(args: argparse.Namespace) -> int:
                     "effect_size": design.effect_size, "arms": list(design.arms), "timepoints": list(design.timepoints)})
     else:
         logger.info("%d participants, %d rows (seed %d)", design.n_participants, len(table), args.seed)
-    list_written([args.out], args.json)
+    list_written([args.out], log=True)
     return 0
 
 
