@@ -271,3 +271,9 @@ def test_target_lists_every_file_it_wrote(sim_dataset, tmp_path, capsys):
     assert captured.out == ""
     assert sorted(wrote) == sorted(str(p) for p in [out / "dataset_description.json", *out.glob("sub-01/*")] if p.is_file())
     assert any(p.endswith("_desc-sgacc_target.json") for p in wrote)
+
+
+def test_a_zero_default_is_shown():
+    texts = {(c, a.dest): t for c, a, t in _help_texts()}
+    assert texts[("reliability", "seed")].endswith("(default: 0)")
+    assert texts[("coil", "scalp_offset_mm")].endswith("(default: 0.0)")

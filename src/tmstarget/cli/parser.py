@@ -56,7 +56,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         default = action.default
-        if (action.required or default in (None, False, argparse.SUPPRESS) or default == []
+        if (action.required or default is None or default is False or default is argparse.SUPPRESS or default == []
                 or "(default" in text or "default:" in text or action.nargs == 0):
             return text
         return text + " (default: %(default)s)"
