@@ -76,7 +76,7 @@ def test_errors_are_one_line(tmp_path, capsys, rows, fragment):
     assert main(["madrs", "--quiet", write_table(tmp_path / "m.tsv", rows), "--plot", str(svg)]) == 2
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("tmstarget: error: ") and fragment in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("tmstarget madrs: error: ") and fragment in lines[0]
     assert captured.out == "" and not svg.exists()
 
 

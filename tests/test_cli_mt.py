@@ -90,5 +90,5 @@ def test_errors_are_one_line(tmp_path, capsys, monkeypatch, argv, content, fragm
     assert main(argv) == 2
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("tmstarget: error: ") and fragment in lines[0], captured.err
+    assert len(lines) == 1 and lines[0].startswith(f"tmstarget {argv[0]}: error: ") and fragment in lines[0], captured.err
     assert captured.out == ""

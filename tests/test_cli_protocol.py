@@ -64,7 +64,7 @@ def _assert_one_line_error(capsys, argv, *fragments):
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1, captured.err
-    assert lines[0].startswith("tmstarget: error: ") and " — " in lines[0]
+    assert lines[0].startswith(f"tmstarget {argv[0]}: error: ") and " — " in lines[0]
     for fragment in fragments:
         assert fragment in lines[0]
     assert captured.out == ""

@@ -67,7 +67,7 @@ def test_dask_cohort_reports_failure_and_matches_serial(cohort, tmp_path, capsys
     code = main(["target", str(cohort), str(out), "participant", "--n-workers", "2", *FAST[:4]])
     err = capsys.readouterr().err
     assert code == 2
-    errors = [line for line in err.splitlines() if line.startswith("tmstarget: error:")]
+    errors = [line for line in err.splitlines() if line.startswith("tmstarget target: error:")]
     assert len(errors) == 1 and "sub-03" in errors[0] and "rows but the BOLD run has 110 volumes" in errors[0], err
     assert "1 of 4 participant(s)/session(s) failed: sub-03" in err
     assert "Traceback" not in err

@@ -151,7 +151,7 @@ def test_volume_default_outputs(sim_dataset, tmp_path, capsys):
 
 def test_reliability_outputs_unchanged(sim_dataset, tmp_path, capsys):
     src, _ = sim_dataset
-    _run(["reliability", str(src), str(tmp_path), "participant", "--participant-label", "01", "--n-bootstrap", "20", "--seed", "3"], capsys)
+    _run(["reliability", str(src), str(tmp_path), "participant", "--participant-label", "01", "--bootstrap", "20", "--seed", "3"], capsys)
     _check(_outputs(tmp_path), "reliability")
 
 

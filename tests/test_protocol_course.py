@@ -103,7 +103,7 @@ def test_bad_adverse_event_in_the_cli_is_one_line(tmp_path, capsys):
     log.write_text(_log(edit))
     assert main(["protocol", "--protocol", "saint", "--session-log", str(log)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["tmstarget: error: log.tsv line 3: ae_severity = 'awful' is not allowed — use one of: mild, moderate, severe"]
+    assert err == ["tmstarget protocol: error: log.tsv line 3: ae_severity = 'awful' is not allowed — use one of: mild, moderate, severe"]
 
 
 @pytest.mark.parametrize(

@@ -90,7 +90,7 @@ def test_screen_command_errors_are_one_line(tmp_path, capsys):
     for argv in (["screen"], ["screen", str(bad)]):
         assert main(argv) == 2
         err = capsys.readouterr().err.strip().splitlines()
-        assert len(err) == 1 and err[0].startswith("tmstarget: error: ") and " — " in err[0]
+        assert len(err) == 1 and err[0].startswith("tmstarget screen: error: ") and " — " in err[0]
 
 
 def test_a_physicians_not_cleared_cannot_be_overridden():

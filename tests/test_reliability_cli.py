@@ -57,7 +57,7 @@ def _run(capsys, *argv):
 
 def test_participant_writes_contract_json(coarse_dataset, tmp_path, capsys):
     out = tmp_path / "out"
-    code, cap = _run(capsys, "reliability", coarse_dataset, out, "participant", "--participant-label", "01", "--n-bootstrap", "20", "--json", "--quiet")
+    code, cap = _run(capsys, "reliability", coarse_dataset, out, "participant", "--participant-label", "01", "--bootstrap", "20", "--json", "--quiet")
     assert code == 0, cap.err
     printed = json.loads(cap.out)
     assert isinstance(printed, list) and [p["session"] for p in printed] == ["1", "2"]
@@ -97,7 +97,7 @@ def test_group_table(tmp_path, capsys):
         (["{tmp}/missing", "{out}", "participant"], "fMRIPrep folder not found"),
         (["{out}", "group"], "output folder not found"),
         (["{src}", "group"], "no target JSONs"),
-        (["{src}", "{out}", "participant", "--n-bootstrap", "0"], "--n-bootstrap: must be >= 1"),
+        (["{src}", "{out}", "participant", "--bootstrap", "0"], "--bootstrap/--n-bootstrap: must be >= 1"),
         (["{src}", "{out}", "participant", "--method", "best"], "--method: invalid choice"),
     ],
 )

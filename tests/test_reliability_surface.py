@@ -20,7 +20,7 @@ import pytest
 from tmstarget.cli.main import main
 from tmstarget.targeting.uncertainty import minutes_needed
 
-N_BOOT = ["--n-bootstrap", "60"]
+N_BOOT = ["--bootstrap", "60"]
 ALL_VOLUMES = ["--fd-threshold", "none"]
 
 
@@ -125,14 +125,14 @@ def test_cifti_reliability_with_meshes(surface_reliability_data, tmp_path, capsy
 
 def test_surface_sessions_and_cluster(surface_reliability_data, tmp_path, capsys):
     d = surface_reliability_data
-    docs = _json(capsys, "reliability", d["sessions"], tmp_path / "rel", "participant", "--space", "fsaverage5", "--n-bootstrap", "20", *ALL_VOLUMES)
+    docs = _json(capsys, "reliability", d["sessions"], tmp_path / "rel", "participant", "--space", "fsaverage5", "--bootstrap", "20", *ALL_VOLUMES)
     assert [x["session"] for x in docs] == ["1", "2"]
     between = docs[0]["session_distances_mm"]["2"]
     assert between == docs[1]["session_distances_mm"]["1"] and 0.0 < between < 5.0
     assert all(np.linalg.norm(np.array(x["target_mni"]) - d["planted"]) < 4.0 for x in docs)
     # cluster runs on surfaces too (it was refused): its resamples see the search vertices through the mesh
     doc = _json(capsys, "reliability", d["gifti"], tmp_path / "cl", "participant", "--space", "fsaverage5", "--method", "cluster",
-                "--n-bootstrap", "20", *ALL_VOLUMES)
+                "--bootstrap", "20", *ALL_VOLUMES)
     assert doc["method"] == "cluster" and np.linalg.norm(np.array(doc["target_mni"]) - d["planted"]) < 6.0
     assert 0.0 < doc["confidence_radius_mm"] < 20.0 and doc["split_half_distance_mm"] < 10.0
 

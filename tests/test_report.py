@@ -300,4 +300,4 @@ def test_command_line(out_dir, capsys):
 def test_command_line_errors_are_one_line_exit_2(out_dir, capsys, argv, message):
     assert main(["report", str(out_dir), *argv]) == 2
     err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and message in err and err.startswith("tmstarget: error: ")
+    assert len(err.strip().splitlines()) == 1 and message in err and err.startswith("tmstarget report: error: ")

@@ -62,7 +62,7 @@ def test_f3_bad_measurements_exit_2_one_line(capsys, argv, fragment):
     assert main(["f3", *argv]) == 2
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("tmstarget: error: ") and " — " in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("tmstarget f3: error: ") and " — " in lines[0]
     assert fragment in lines[0]
     assert captured.out == ""
 
@@ -120,7 +120,7 @@ def test_scalp_cli_json_and_errors(capsys):
     assert main(["scalp", "--rule", "5cm", "--hotspot", "Q9"]) == 2
     assert main(["scalp", "--rule", "5cm", "--distance-cm", "-5"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and all(line.startswith("tmstarget: error: ") for line in err)
+    assert len(err) == 2 and all(line.startswith("tmstarget scalp: error: ") for line in err)
 
 
 def test_beam_f3_rejects_non_numbers():

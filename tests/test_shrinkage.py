@@ -175,7 +175,7 @@ def test_cli_volume_shrinkage_with_group_target_and_bootstrap(sim_dataset, tmp_p
     from tmstarget.cli.main import main
 
     src, planted = sim_dataset
-    argv = ["target", str(src), str(tmp_path / "out"), "participant", "--method", "shrinkage", "--group-target", "-40", "40", "30",
+    argv = ["target", str(src), str(tmp_path / "out"), "participant", "--method", "shrinkage", "--group-target", "-40,40,30",
             "--bootstrap", "20", "--min-volumes", "60", "--json"]
     code = main(argv)
     cap = capsys.readouterr()

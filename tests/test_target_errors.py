@@ -88,7 +88,7 @@ def test_bad_explicit_input(small_run, tmp_path, capsys, kind, message):
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
-    assert lines[0].startswith("tmstarget: error: ")
+    assert lines[0].startswith("tmstarget target: error: ")
     assert "Traceback" not in err
     import re
 

@@ -52,7 +52,7 @@ def test_analyze_json_and_report(sim, tmp_path, capsys):
 def test_analyze_prints_consort_summary(sim, tmp_path, capsys):
     code, out, _ = _run(capsys, ["trial", "analyze", str(sim), "--timepoint", "week1", "--report", str(tmp_path / "r.json")])
     assert code == 0
-    assert "Randomized" in out and "endpoint = week1 (named visit)" in out and "Bang index" in out
+    assert "Randomised" in out and "endpoint = week1 (named visit)" in out and "Bang index" in out
     assert json.loads((tmp_path / "r.json").read_text())["timepoint"] == "week1"
 
 
@@ -106,7 +106,7 @@ def test_analyze_accepts_a_matching_allocation_record(tmp_path, capsys):
     assert flow["randomized_without_data"] == {"n": 1, "participants": ["sub-03"]}
     assert flow["connectivity"]["randomized"] + flow["scalp"]["randomized"] == 39
     code, out, _ = _run(capsys, ["trial", "analyze", str(data), "--allocation", str(log)])
-    assert "Randomized but absent from the table: 1 (sub-03)" in out
+    assert "Randomised but absent from the table: 1 (sub-03)" in out
 
 
 def test_allocation_record_errors(tmp_path, capsys):
@@ -147,7 +147,7 @@ def _assert_one_line_error(capsys, argv: list[str], fragment: str) -> None:
     assert out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
-    assert lines[0].startswith("tmstarget: error: ") and fragment in lines[0] and " — " in lines[0]
+    assert lines[0].startswith(f"tmstarget {' '.join(argv[:2])}: error: ") and fragment in lines[0] and " — " in lines[0]
 
 
 @pytest.mark.parametrize("case", sorted(BAD_TABLES))

@@ -170,7 +170,7 @@ def test_bad_secondary_options_are_one_line(dated, tmp_path, capsys, spec, fragm
     argv = [str(path), "--secondary", *spec.format(r=good, x=stranger).split()]
     code, out, err = _analyze(capsys, argv)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
-    assert err.startswith("tmstarget: error:") and fragment in err
+    assert err.startswith("tmstarget trial analyze: error:") and fragment in err
 
 
 def test_a_rated_id_spelled_without_its_leading_zero_names_the_trial_tables_spelling():

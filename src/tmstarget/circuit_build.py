@@ -345,7 +345,7 @@ def build_circuit(sites: Sites, jobs: list, options, mode: str = "normative", ra
         others = f" (and {len(failed) - 1} other participant(s))" if len(failed) > 1 else ""
         raise InputError(f"no participant's rest data could be used{others}: sub-{label}: {why}")
     for label, why in failed.items():
-        logger.error("tmstarget: error: sub-%s: %s", label, why)
+        logger.error("tmstarget circuit build: error: sub-%s: %s", label, why)
     mean = averager.mean()
     keep = np.isfinite(mean).any(axis=1)
     if keep.sum() < 5:

@@ -303,15 +303,10 @@ def place_f3(head: HeadModel) -> ScalpTarget:
 
 
 def parse_point(text: str, what: str = "--coords") -> np.ndarray:
-    """Parse ``"x,y,z"`` (MNI mm) into an array, or raise :class:`InputError`."""
-    parts = [p for p in str(text).replace(";", ",").split(",") if p.strip()]
-    try:
-        xyz = np.array([float(p) for p in parts])
-    except ValueError:
-        xyz = np.array([])
-    if xyz.shape != (3,) or not np.isfinite(xyz).all():
-        raise InputError(f"{what} {text!r} is not three numbers — pass MNI mm as \"x,y,z\", e.g. \"-38,44,26\"")
-    return xyz
+    """Parse ``"x,y,z"`` (MNI mm) into an array, or raise :class:`InputError` (:func:`tmstarget._utils.points.parse_point`)."""
+    from ._utils.points import parse_point as _parse
+
+    return np.array(_parse(text, what))
 
 
 #: How far a hotspot given in mm may lie outside the scalp (coil casing, hair, cap) or inside it (the cortical hand

@@ -13,9 +13,10 @@ from typing import Any
 #: spelled out here so that ``--help`` does not import numpy).
 SPACE_CHOICES = ("MNI152NLin6Asym", "MNI152NLin2009cAsym", "fsaverage5", "fsLR")
 
-#: argparse treats "-38,44,26" as an option; let values that start like a negative number through (and "-inf",
-#: so that it is refused as not finite rather than taken for an option).
-NEGATIVE_VALUES = re.compile(r"^-\d[\d.,;\s-]*$|^-\.\d[\d.,;\s-]*$|^-(inf|infinity|nan)$", re.IGNORECASE)
+#: argparse treats "-38,44,26" as an option; let values that start like a negative number through (and "-inf", or
+#: a point such as "-38,nan,26", so that they are refused as not finite rather than taken for an option).
+NEGATIVE_VALUES = re.compile(r"^-\d[\d.,;\s-]*$|^-\.\d[\d.,;\s-]*$|^-(inf|infinity|nan)$|^-(\d|\.\d|inf|nan)[\w.+-]*(,[\w.+-]*)+$",
+                             re.IGNORECASE)
 
 
 def _number(text: str, cast, ok, bound: str, noun: str = "number"):
@@ -113,6 +114,88 @@ def nonneg_int(text: str) -> int:
     return _number(text, int, lambda v: v >= 0, ">= 0", "whole number")
 
 
+def point_value(text: str) -> tuple[float, float, float]:
+    """argparse type: a point ``x,y,z`` in mm (:func:`tmstarget._utils.points.parse_point`, the one point parser)."""
+    from .._utils.points import parse_point
+    from ..exceptions import InputError
+
+    try:
+        return parse_point(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def list_written(paths, json_mode: bool = False, log: bool = False) -> None:
+    """End a command's output with one ``wrote: PATH`` line per file it wrote (None entries are skipped).
+
+    On stdout after the command's text; as log lines on stderr with ``--json`` (stdout holds only the JSON) or
+    ``log`` (commands whose whole report is log lines: ``target``, ``reliability``, ...; silent under ``--quiet``).
+    """
+    import logging
+
+    lines = [f"wrote: {p}" for p in dict.fromkeys(str(p) for p in paths if p is not None)]
+    if json_mode or log:
+        for line in lines:
+            logging.getLogger("tmstarget").info("%s", line)
+    elif lines:
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
+
+
+# ---------------------------------------------------------------- old spellings kept for one release
+def warn(parser: argparse.ArgumentParser, message: str) -> None:
+    """One warning line on stderr in the commands' format: ``tmstarget COMMAND: warning: ...``."""
+    sys.stderr.write(f"{parser.prog}: warning: {message}\n")
+
+
+def deprecated_alias(*old: str, base: type[argparse.Action] = argparse._StoreAction) -> type[argparse.Action]:  # noqa: SLF001
+    """An argparse action class for an option that also answers to its ``old`` spellings (for one release).
+
+    An old spelling works as the new one and prints, once per run, ``tmstarget COMMAND: warning: --old is
+    deprecated, use --new``. Help lists only the new name. Give the new name first::
+
+        p.add_argument("--bootstrap", "--n-bootstrap", action=deprecated_alias("--n-bootstrap"), type=int)
+    """
+
+    class Deprecated(base):
+        deprecated_names = old
+
+        def __call__(self, parser, namespace, values, option_string=None):  # noqa: D102 - argparse API
+            if option_string in old and not getattr(self, "_warned", False):
+                self._warned = True
+                warn(parser, f"{option_string} is deprecated, use {self.option_strings[0]} (the old name goes in the next release)")
+            super().__call__(parser, namespace, values, option_string)
+
+    return Deprecated
+
+
+class PointAction(argparse.Action):
+    """``--opt x,y,z`` (mm) stored as a tuple of three floats; the old ``--opt X Y Z`` still works, with a warning.
+
+    Refusals are argparse usage errors naming the option (a bad point is not warned about, only refused).
+    """
+
+    single_metavar = True
+
+    def __init__(self, option_strings, dest, **kwargs) -> None:
+        kwargs["nargs"] = "+"
+        kwargs.setdefault("metavar", "X,Y,Z")
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: D102 - argparse API
+        from .._utils.points import parse_point
+        from ..exceptions import InputError
+
+        try:
+            point = parse_point(values[0] if len(values) == 1 else " ".join(values))
+        except InputError as exc:
+            raise argparse.ArgumentError(self, str(exc)) from None
+        if len(values) > 1:
+            warn(parser, f"{option_string} X Y Z (spaces) is deprecated, write {option_string} {','.join(values)} "
+                         "(the old form goes in the next release)")
+        setattr(namespace, self.dest, point)
+
+
 def print_json(obj: Any) -> None:
     """Print one JSON document to stdout (the only thing a ``--json`` command prints there)."""
     from .._utils.jsonio import dumps
@@ -182,15 +265,22 @@ def confounds_choices() -> list[str]:
 
 
 def add_cleaning_arguments(group) -> None:
-    """The cleaning options (``target``, ``circuit build``; see :func:`cleaning_options`)."""
-    group.add_argument("--confounds-strategy", default="24p+wmcsf", choices=confounds_choices(), help="confound regressors (24p = 6 motion + derivatives + squares)")
+    """The cleaning options of every command that cleans BOLD data (``target``, ``reliability``, ``circuit build``).
+
+    Defaults are the library's (:mod:`tmstarget.targeting.defaults`); :func:`cleaning_options` turns them into
+    :class:`~tmstarget.targeting.TargetingOptions` keyword arguments.
+    """
+    from ..io.confounds import DEFAULT_STRATEGY
+    from ..targeting import defaults as d
+
+    group.add_argument("--confounds-strategy", default=DEFAULT_STRATEGY, choices=confounds_choices(), help="confound regressors (24p = 6 motion + derivatives + squares)")
     group.add_argument("--gsr", action="store_true", help="also regress the global signal")
-    group.add_argument("--fd-threshold", type=optional_threshold, default=0.5, metavar="MM|none", help="censor volumes with framewise displacement above this")
-    group.add_argument("--dvars-threshold", type=optional_threshold, default=None, metavar="Z|none", help="also censor volumes with standardised DVARS above this")
-    group.add_argument("--high-pass", type=positive_float, default=0.01, metavar="HZ", help="band-pass lower edge")
-    group.add_argument("--low-pass", type=positive_float, default=0.1, metavar="HZ", help="band-pass upper edge")
-    group.add_argument("--fwhm", type=nonneg_float, default=6.0, metavar="MM", help="spatial smoothing (0 = none)")
-    group.add_argument("--min-volumes", type=positive_int, default=100, metavar="N", help="minimum volumes left after censoring")
+    group.add_argument("--fd-threshold", type=optional_threshold, default=d.FD_THRESHOLD_MM, metavar="MM|none", help="censor volumes with framewise displacement above this")
+    group.add_argument("--dvars-threshold", type=optional_threshold, default=None, metavar="Z|none", help="also censor volumes with standardised DVARS above this (default: none)")
+    group.add_argument("--high-pass", type=positive_float, default=d.HIGH_PASS_HZ, metavar="HZ", help="band-pass lower edge")
+    group.add_argument("--low-pass", type=positive_float, default=d.LOW_PASS_HZ, metavar="HZ", help="band-pass upper edge")
+    group.add_argument("--fwhm", type=nonneg_float, default=d.FWHM_MM, metavar="MM", help="spatial smoothing (0 = none)")
+    group.add_argument("--min-volumes", type=positive_int, default=d.MIN_VOLUMES, metavar="N", help="minimum volumes left after censoring")
 
 
 def cleaning_options(args: argparse.Namespace) -> dict:

@@ -30,14 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     """Parse ``argv``, run the subcommand and return its exit code.
 
     Input problems (:class:`~tmstarget.exceptions.InputError`) and file-system errors (:class:`OSError`) become
-    one line on stderr and exit code 2; ``--debug`` shows the traceback instead.
+    one line on stderr, ``tmstarget COMMAND: error: … — fix`` as argparse's usage errors, and exit code 2;
+    ``--debug`` shows the traceback instead.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
-    try:
-        from ._paths import check_path_collisions
+    from ._paths import chosen_command, check_path_collisions
 
+    prog = f"tmstarget {chosen_command(parser, args)[0]}"  # errors read as argparse's: "tmstarget COMMAND: error: ..."
+    try:
         check_path_collisions(parser, args)
         code = int(args.func(args) or 0)
         logger.info("tmstarget %s — %s", __version__, NOTICE)
@@ -45,22 +47,22 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         if args.debug:
             raise
-        sys.stderr.write(f"tmstarget: error: {exc}\n")
+        sys.stderr.write(f"{prog}: error: {exc}\n")
         return 2
     except OSError as exc:  # a file-system error that no command turned into an InputError: still one line
         if args.debug:
             raise
         from ..io.paths import os_error_message
 
-        sys.stderr.write(f"tmstarget: error: {os_error_message(exc)}\n")
+        sys.stderr.write(f"{prog}: error: {os_error_message(exc)}\n")
         return 2
     except KeyboardInterrupt:
-        sys.stderr.write("tmstarget: interrupted — no partial outputs were kept\n")
+        sys.stderr.write(f"{prog}: interrupted — no partial outputs were kept\n")
         return 130
     except MemoryError:
         if args.debug:
             raise
-        sys.stderr.write("tmstarget: error: out of memory — use a machine with more RAM or fewer/shorter runs\n")
+        sys.stderr.write(f"{prog}: error: out of memory — use a machine with more RAM or fewer/shorter runs\n")
         return 2
 
 

@@ -45,8 +45,34 @@ class OneLineParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Show defaults and keep paragraph breaks in descriptions."""
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Show each default once and keep paragraph breaks in descriptions.
+
+    ``(default: X)`` is added only where it says something: not for required options, flags, absent defaults
+    (None, ``[]``: the help says what happens) or help that already states its default. Deprecated spellings
+    of an option (:func:`~tmstarget.cli._common.deprecated_alias`) are not listed.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (action.required or default is None or default is False or default is argparse.SUPPRESS or default == []
+                or "(default" in text or "default:" in text or action.nargs == 0):
+            return text
+        return text + " (default: %(default)s)"
+
+    def _format_args(self, action: argparse.Action, default_metavar: str) -> str:
+        if getattr(action, "single_metavar", False):  # a point option: one X,Y,Z (the old X Y Z form is not advertised)
+            return self._metavar_formatter(action, default_metavar)(1)[0]
+        return super()._format_args(action, default_metavar)
+
+    def _format_action_invocation(self, action: argparse.Action) -> str:
+        hidden = getattr(action, "deprecated_names", ())
+        if not hidden:
+            return super()._format_action_invocation(action)
+        shown = argparse.Action([s for s in action.option_strings if s not in hidden], action.dest, nargs=action.nargs,
+                                metavar=action.metavar)
+        return super()._format_action_invocation(shown)
 
 
 def common_parent() -> argparse.ArgumentParser:

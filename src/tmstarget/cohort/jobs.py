@@ -95,6 +95,8 @@ class Outcome:
         Traceback of an unexpected error (shown with ``--debug``).
     report : Path or None
         The HTML report, when asked for and written.
+    written : list of Path
+        The files this job wrote (empty when skipped or failed), the report included.
     """
 
     job: Job
@@ -105,6 +107,7 @@ class Outcome:
     detail: str | None = None
     report: Path | None = None
     notes: list[str] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
 
 
 def circuit_label(options) -> str:
@@ -191,13 +194,14 @@ def execute(job: Job, options, out_dir: Path, report: bool = False) -> Outcome:
     from ..targeting import compute_target
 
     result = compute_target(runs, options, root=job.fmriprep_dir, meshes=job.surface_mesh or None)
-    write_target_outputs(result, out_dir, job.participant, job.session, job.fmriprep_dir)
-    outcome = Outcome(job, "done", target=result.to_json(job.participant, job.session))
+    paths = write_target_outputs(result, out_dir, job.participant, job.session, job.fmriprep_dir)
+    outcome = Outcome(job, "done", target=result.to_json(job.participant, job.session), written=list(paths.values()))
     if report:
         try:
             from ..report import write_participant_report
 
             outcome.report = write_participant_report(out_dir, job.participant, job.session, outcome.target["circuit"])
+            outcome.written.append(outcome.report)
         except Exception as exc:  # noqa: BLE001 - a failed report never loses a target
             outcome.notes.append(f"report not written ({type(exc).__name__}: {exc})")
     outcome.seconds = time.perf_counter() - t0

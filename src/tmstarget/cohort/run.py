@@ -46,7 +46,7 @@ class _ProgressLine:
 def _log_outcome(o: Outcome, bar: _ProgressLine) -> None:
     bar.clear()
     if o.status == "failed":
-        logger.error("tmstarget: error: %s: %s", o.job.name, o.error)
+        logger.error("tmstarget target: error: %s: %s", o.job.name, o.error)
         if o.detail:
             logger.debug("%s", o.detail)
     elif o.status == "done":

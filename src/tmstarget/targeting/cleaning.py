@@ -22,10 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..exceptions import InputError
-
-#: Default band-pass (Hz).
-HIGH_PASS_HZ = 0.01
-LOW_PASS_HZ = 0.1
+from .defaults import HIGH_PASS_HZ, LOW_PASS_HZ  # noqa: F401 - the default band-pass (Hz), re-exported here
 
 
 @dataclass(frozen=True)

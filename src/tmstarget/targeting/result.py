@@ -10,27 +10,26 @@ import numpy as np
 from .. import __version__
 from ..coil.geometry import PLACEMENT_ERROR_DEG, PLACEMENT_ERROR_MM
 from ..io.confounds import DEFAULT_STRATEGY
-from .cleaning import HIGH_PASS_HZ, LOW_PASS_HZ
+from .defaults import CIRCUIT, FD_THRESHOLD_MM, FWHM_MM, HIGH_PASS_HZ, LOW_PASS_HZ, MIN_VOLUMES, NEIGHBOURHOOD_MM
 from .geometry import SurfaceGeometry, VolumeGeometry
 from .methods import DEFAULT_METHOD, get_method
-from .selection import NEIGHBOURHOOD_MM
 
 
 @dataclass(frozen=True)
 class TargetingOptions:
     """Parameters of a targeting run (defaults follow the trial's pipeline; see ``tmstarget target --help``)."""
 
-    circuit: str = "sgacc"
+    circuit: str = CIRCUIT
     circuit_label: str | None = None
     method: str = DEFAULT_METHOD
     confounds_strategy: str = DEFAULT_STRATEGY
     global_signal: bool = False
-    fd_threshold_mm: float | None = 0.5
+    fd_threshold_mm: float | None = FD_THRESHOLD_MM
     dvars_threshold: float | None = None
     high_pass_hz: float | None = HIGH_PASS_HZ
     low_pass_hz: float | None = LOW_PASS_HZ
-    fwhm_mm: float = 6.0
-    min_volumes: int = 100
+    fwhm_mm: float = FWHM_MM
+    min_volumes: int = MIN_VOLUMES
     neighbourhood_mm: float = NEIGHBOURHOOD_MM
     exclude_local_mm: float = 10.0
     t_r: float | None = None

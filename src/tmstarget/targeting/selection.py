@@ -56,11 +56,11 @@ from scipy.spatial import cKDTree
 
 from ..exceptions import InputError
 from .components import Components
+from .defaults import NEIGHBOURHOOD_MM  # noqa: F401 - the default neighbourhood radius (mm), re-exported here
 from .methods import Method, get_method
 from .scores import Scores, compute_scores
 
-#: Default neighbourhood radius (mm) over which the score is averaged, and the refinement radius.
-NEIGHBOURHOOD_MM = 6.0
+#: Refinement radius (mm); the neighbourhood radius default is :data:`.defaults.NEIGHBOURHOOD_MM`.
 REFINE_MM = 4.0
 
 

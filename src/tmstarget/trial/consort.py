@@ -131,7 +131,7 @@ def consort_figure(counts: dict[str, Any], fmt: str = "svg") -> str | bytes:
         _box(ax, 0.5, 0.95, f"Assessed for eligibility ({_n(counts['assessed_for_eligibility'])})")
         _box(ax, 0.82, 0.87, f"Excluded ({_n(counts['excluded'])})")
         extra = f"\n(no outcome data: {counts['randomized_without_data']})" if counts.get("randomized_without_data") else ""
-        _box(ax, 0.5, 0.80, f"Randomized ({_n(counts['randomized'])}){extra}")
+        _box(ax, 0.5, 0.80, f"Randomised ({_n(counts['randomized'])}){extra}")
         _arrow(ax, (0.5, 0.925), (0.5, 0.83))
         _arrow(ax, (0.5, 0.87), (0.72, 0.87))
         for k, arm in enumerate(arms):

@@ -121,7 +121,7 @@ def cohens_d(x1: np.ndarray, x2: np.ndarray, confidence: float = 0.95) -> Effect
     n1, n2 = len(a), len(b)
     sd = pooled_sd(a, b)
     if sd == 0:
-        raise InputError("both groups have zero variance — a standardized difference is undefined; check the data")
+        raise InputError("both groups have zero variance — a standardised difference is undefined; check the data")
     d = (a.mean() - b.mean()) / sd
     scale = math.sqrt(n1 * n2 / (n1 + n2))
     low, high = noncentrality_ci(d * scale, n1 + n2 - 2, confidence)

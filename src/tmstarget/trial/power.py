@@ -42,7 +42,7 @@ class PowerResult:
 
 def _check(effect_size: float, alpha: float, ratio: float, rho: float) -> float:
     if not math.isfinite(effect_size) or effect_size == 0:
-        raise InputError(f"effect size {effect_size} — give a non-zero standardized difference, e.g. 0.8")
+        raise InputError(f"effect size {effect_size} — give a non-zero standardised difference, e.g. 0.8")
     if not 0 < alpha <= 0.5:
         raise InputError(f"alpha {alpha} — give a two-sided type I error rate in (0, 0.5] as a fraction, e.g. 0.05")
     if not ratio > 0:
@@ -51,7 +51,7 @@ def _check(effect_size: float, alpha: float, ratio: float, rho: float) -> float:
         raise InputError(f"baseline correlation {rho} — give a value in [0, 0.95] (baseline-outcome correlations of MADRS "
                          "are usually 0.3-0.7)")
     if abs(effect_size) > 5:
-        raise InputError(f"effect size {effect_size} — give Cohen's d (a standardized difference, usually 0.2-1.5), "
+        raise InputError(f"effect size {effect_size} — give Cohen's d (a standardised difference, usually 0.2-1.5), "
                          "not points or a percentage")
     # ANCOVA on baseline shrinks the residual variance by (1 - rho^2) (Borm et al. 2007).
     return abs(effect_size) / math.sqrt(1.0 - rho * rho)

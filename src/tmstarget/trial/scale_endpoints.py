@@ -116,7 +116,7 @@ def _rating_rows(trial: TrialTable, ratings: Sequence[ScaleAssessment], source: 
             near = [p for lab, p in ids.items() if lab.lower().lstrip("0") == label.lower().lstrip("0")]
             hint = f" (the trial table has {near[0]}: spell the id the same way in both tables)" if near else ""
             raise InputError(f"{source} line {r.line}: participant {r.participant} is not in the trial table{hint} — "
-                             "rate only randomized participants, or add them to the trial table")
+                             "rate only randomised participants, or add them to the trial table")
         row = {"participant_id": pid, "timepoint": r.timepoint, "total": float(r.total), **info.loc[pid, keep].to_dict()}
         if trial.dated:
             row["day"] = _rating_day(trial, r, pid, source)

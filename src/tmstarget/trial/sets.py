@@ -108,7 +108,7 @@ def analysis_sets(trial: TrialTable, endpoint: str, min_sessions: int | None = N
         if p not in excluded and not wide.loc[p, endpoint] == wide.loc[p, endpoint]:
             excluded[p] = f"no {endpoint} assessment {where}"
     rules = {
-        "itt": "all randomized participants with a baseline MADRS, analysed as allocated; not assessed at "
+        "itt": "all randomised participants with a baseline MADRS, analysed as allocated; not assessed at "
                f"{endpoint} {where} = non-responder and non-remitter",
         "per_protocol": f"{adherence} and assessed at {endpoint} {where}; analysed as allocated, complete cases",
     }

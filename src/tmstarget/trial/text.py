@@ -51,16 +51,16 @@ def _flow_lines(result: TrialResult) -> list[str]:
     def row(label: str, key: str) -> None:
         lines.append(f"  {label:<34}" + "".join(f"{flow[a][key]:>14}" for a in result.arms))
 
-    row("Randomized", "randomized")
+    row("Randomised", "randomized")
     for t in result.timepoints:
         lines.append(f"  {'Assessed at ' + t:<34}" + "".join(f"{flow[a]['assessed'][t]:>14}" for a in result.arms))
     row("Lost to follow-up", "lost_to_follow_up")
-    row("Analyzed (complete case)", "analyzed")
+    row("Analysed (complete case)", "analyzed")
     row("Analysed, intention to treat", "analysed_itt")
     row("Analysed, per protocol", "analysed_per_protocol")
     extra = result.flow.get("randomized_without_data")
     if extra:
-        lines.append(f"  Randomized but absent from the table: {extra['n']} ({', '.join(extra['participants'])})")
+        lines.append(f"  Randomised but absent from the table: {extra['n']} ({', '.join(extra['participants'])})")
     return lines
 
 

@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from .._common import input_file, output_file, positive_float, print_json
+from .._common import input_file, list_written, output_file, positive_float, print_json
 
 logger = logging.getLogger("tmstarget")
 
@@ -91,12 +91,13 @@ def run(args: argparse.Namespace) -> int:
     if args.reference:
         ref = load_circuit_map(args.reference, built.affine, built.volume.shape)
         summary["spatial_correlation_with_reference"] = round(spatial_correlation(built.volume, ref), 4)
-    write_map_with_sidecar(args.out, built.volume, built.affine, "tmstarget circuit build (r with improvement)",
-                           sidecar(built, summary, args.sites.name, sha256(args.sites)))
+    written = write_map_with_sidecar(args.out, built.volume, built.affine, "tmstarget circuit build (r with improvement)",
+                                     sidecar(built, summary, args.sites.name, sha256(args.sites)))
     finite = built.volume[np.isfinite(built.volume)]
-    logger.info("wrote %s: %d sites, %d participant(s), r from %.2f to %.2f", args.out, built.n_sites, len(built.participants), finite.min(), finite.max())
+    logger.info("%d sites, %d participant(s), r from %.2f to %.2f", built.n_sites, len(built.participants), finite.min(), finite.max())
     if "spatial_correlation_with_reference" in summary:
         logger.info("spatial correlation with %s: %.3f", args.reference.name, summary["spatial_correlation_with_reference"])
     if args.json:
         print_json(summary)
+    list_written(written, log=True)
     return 2 if built.failed else 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from .._common import (
     input_file,
     nonneg_float,
     output_file,
+    point_value,
     positive_float,
     print_json,
 )
@@ -25,7 +25,7 @@ Where to put a figure-8 coil for a cortical target, how to turn it, what field i
 neuronavigation system opens. Research use; not a medical device.
 
 Placement: scalp entry = the template-head scalp point nearest the target; coil centre on the scalp (plus
---scalp-offset-mm); handle --handle-angle degrees from the midline, pointing posterior (default 45,
+--scalp-offset-mm); handle --handle-angle degrees from the midline, pointing posterior (default {angle:g},
 away from the midline). E-field: the coil as magnetic dipoles over a sphere fitted to the local scalp,
 analytic spherical-conductor solution (Heller & van Hulsteyn 1992); V/m at --didt A/us. Focality: S1/2
 (cm2), V1/2 (cm3), d1/2 (mm) as in Deng et al. 2013.
@@ -52,7 +52,7 @@ with --brainsight-version 14, NIfTI:Q:<code> or NIfTI:S:<code>). Without an imag
 name SimNIBS reads), which Brainsight offers only for images with the ALIGNED_ANAT code.
 
 examples:
-  tmstarget coil --target=-40,42,30 --json
+  tmstarget coil --target -40,42,30 --json
   tmstarget coil --target-json out/sub-01/sub-01_desc-sgacc_target.json --optimize --localite sub-01.xml
   tmstarget coil --target-json T.json --optimize --circuit convergent \\
       --xfm anat/sub-01_from-T1w_to-MNI152NLin6Asym_mode-image_xfm.h5 \\
@@ -63,6 +63,7 @@ examples:
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget coil``."""
+    from ...coil.geometry import DEFAULT_HANDLE_ANGLE_DEG
     from ...coil.models import DEFAULT_COIL, PRESETS
     from ...export.brainsight import (
         COORDINATE_SYSTEMS,
@@ -73,15 +74,16 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     from ..parser import HelpFormatter
 
     p = subparsers.add_parser("coil", parents=parents, help="coil placement, E-field, optimisation and neuronavigation export",
-                              description=DESCRIPTION, formatter_class=HelpFormatter)
+                              description=DESCRIPTION.replace("{angle:g}", f"{DEFAULT_HANDLE_ANGLE_DEG:g}"),
+                              formatter_class=HelpFormatter)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--target-json", type=Path, metavar="FILE", help="target JSON written by 'tmstarget target'")
-    src.add_argument("--target", metavar="X,Y,Z", help="target in mm (write --target=-40,42,30 for a negative x)")
+    src.add_argument("--target", type=point_value, metavar="X,Y,Z", help="target x,y,z in mm, e.g. --target -40,42,30")
     p.add_argument("--space", default="MNI152NLin6Asym", choices=["MNI152NLin6Asym", "MNI152NLin2009cAsym"], help="space of --target")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     c = p.add_argument_group("coil and placement")
     c.add_argument("--coil", default=DEFAULT_COIL, choices=sorted(PRESETS), help="coil model (approximate published geometry)")
-    c.add_argument("--handle-angle", type=angle_deg, default=45.0, metavar="DEG",
+    c.add_argument("--handle-angle", type=angle_deg, default=DEFAULT_HANDLE_ANGLE_DEG, metavar="DEG",
                    help="handle angle from the posterior midline direction, -180..180 (+ = lateral)")
     c.add_argument("--scalp-offset-mm", type=nonneg_float, default=0.0, metavar="MM", help="gap between scalp and coil (hair, cap)")
     c.add_argument("--didt", type=positive_float, default=1.0, metavar="A_PER_US", help="coil current slope for reported fields")
@@ -108,20 +110,9 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-def _parse_point(text: str) -> list[float]:
-    parts = [s for s in re.split(r"[,\s]+", text.strip()) if s]
-    try:
-        values = [float(s) for s in parts]
-    except ValueError:
-        values = []
-    if len(values) != 3:
-        raise InputError(f"--target {text!r} is not three numbers — write e.g. --target=-40,42,30 (mm)")
-    return values
-
-
 def _read_target(args: argparse.Namespace) -> dict:
     if args.target is not None:
-        return {"target_mni": _parse_point(args.target), "space": args.space, "participant": None, "session": None, "circuit": None}
+        return {"target_mni": list(args.target), "space": args.space, "participant": None, "session": None, "circuit": None}
     from ...io.derivatives import read_target
 
     path = args.target_json

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from ...io.derivatives import load_score_map, read_target
     from ...io.tables import read_measurements
     from ...targeting.circuits import load_group_map
-    from .._common import print_json, rule_target
+    from .._common import list_written, print_json, rule_target
 
     if bool(args.target_json) == bool(args.targets):
         raise InputError("pass exactly one of --target-json FILE (one participant) or --targets DIR (a cohort)")
@@ -112,10 +112,10 @@ def run(args: argparse.Namespace) -> int:
     result = {"summary": summary(rows), "comparisons": [r.to_json() for r in rows], "outputs": [str(p) for p in paths], "notice": NOTICE}
     if args.json:
         print_json(result)
+        list_written(paths, json_mode=True)
         return 0
     for r in rows:
         j = r.to_json()
         print(f"sub-{r.participant}: {r.rule} is {j['distance_mm']} mm from the connectivity target; better: individual {r.better_individual}, group {r.better_group}")
-    for p in paths:
-        print(f"wrote {p}")
+    list_written(paths)
     return 0

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
-from .._common import output_dir, print_json
+from .._common import list_written, output_dir, print_json
 
 
 def add_parser(subparsers, parents) -> None:
@@ -66,7 +67,5 @@ def run(args: argparse.Namespace) -> int:
           f"  [{result.n_volumes_used} volumes used, {result.n_volumes_censored} censored, {result.timings_s['total']:.1f} s]")
     print(f"reliability: {verdict_line(summary['target'])}")
     print(f"planted target:           MNI ({px:.1f}, {py:.1f}, {pz:.1f})  distance {dist:.1f} mm")
-    print(f"outputs: {paths['json']}")
-    print(f"         {paths['score']}")
-    print(f"report:  {paths['report']}")
+    list_written([f"{src}{os.sep} (the simulated fMRIPrep dataset)", *paths.values()])
     return 0

@@ -32,6 +32,8 @@ example:
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget madrs``."""
+    from ...outcomes.madrs import DEFAULT_REMISSION_THRESHOLD
+
     p = subparsers.add_parser(
         "madrs",
         parents=parents,
@@ -44,9 +46,9 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--remission-threshold",
         type=int,
-        default=10,
+        default=DEFAULT_REMISSION_THRESHOLD,
         metavar="N",
-        help="remission = total <= N (e.g. 10; some trials use 9 or 12)",
+        help="remission = total <= N (some trials use 9 or 12)",
     )
     p.add_argument("--endpoint", default="month1", metavar="VISIT", help="endpoint visit (timepoint label, or visit name with --last-session-day)")
     p.add_argument("--last-session-day", type=float, default=None, metavar="DAY",

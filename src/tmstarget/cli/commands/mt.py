@@ -180,4 +180,9 @@ def run(args: argparse.Namespace) -> int:
             )
         groups = parse_trials(read_tsv_text(args.trials, "MEP trials"), source=path.name)
     result = {"trials": str(path), "criterion_uv": MEP_CRITERION_UV, "sessions": _summaries(groups, args.low, args.high, path.name)}
-    return emit(result, as_json=args.json, render=_text)
+    code = emit(result, as_json=args.json, render=_text)
+    if args.interactive:
+        from .._common import list_written
+
+        list_written([path])
+    return code

@@ -22,7 +22,7 @@ depth correction (capped at 100% MSO; checked against every safety rule with its
 published consensus limits, the envelope of published protocols, and tmstarget policies such as the
 120% RMT theta-burst ceiling — and refused unless --force; an option that raises a limit, such as
 --max-pct-rmt above 120, is refused unless --force as well, and every override is recorded as forced), and
-write or summarize the session log (checked as a timeline: seizures are always serious, sessions after an
+write or summarise the session log (checked as a timeline: seizures are always serious, sessions after an
 adverse event that stopped the course are deviations). --screening-override never overrules a physician's
 "not cleared". Research use; not a medical device.
 
@@ -152,7 +152,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     _add_custom_options(p)
     log = p.add_argument_group("session log")
     log.add_argument("--log-template", type=output_file, metavar="FILE", help="write the planned sessions as a session-log TSV")
-    log.add_argument("--session-log", metavar="FILE", help="read a filled-in session log and summarize the course")
+    log.add_argument("--session-log", metavar="FILE", help="read a filled-in session log and summarise the course")
     p.set_defaults(func=run)
 
 

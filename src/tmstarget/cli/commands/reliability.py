@@ -7,7 +7,8 @@ import logging
 from pathlib import Path
 
 from ...io.paths import check_output_dir
-from .._common import SPACE_CHOICES, add_placement_error_arguments, placement_error_options, add_surface_mesh_argument, check_map_options, confounds_choices, method_choices, nonneg_float, optional_threshold, positive_float, positive_int, print_json
+from .._common import (SPACE_CHOICES, add_cleaning_arguments, add_surface_mesh_argument, check_map_options, cleaning_options, deprecated_alias, list_written, add_placement_error_arguments, placement_error_options,
+                       method_choices, positive_float, positive_int, print_json)
 
 logger = logging.getLogger("tmstarget")
 
@@ -24,7 +25,7 @@ the data's own split combined, capped at the search region) with a 95% ellipsoid
 one-line reliability_verdict (95% radius <= 5 mm: reliable; never from one run under 10 minutes), scan_length_curve
 and minutes_needed (one model with the verdict). Resamples re-weight the
 cleaned data (the filter and confound fit are not refitted per resample); see docs/reliability.md.
-Use the same circuit, method and cleaning options as for 'tmstarget target'. Surface data are read as
+It takes the circuit, method and cleaning options of 'tmstarget target', with the same defaults. Surface data are read as
 'tmstarget target' reads them (--space fsaverage5: GIFTI pairs; --space fsLR: CIFTI, with --surface-mesh for the
 cortical vertices); distances are in mm between the MNI coordinates of the mesh vertices.
 
@@ -36,15 +37,11 @@ the between/within ratio). Research use; not a medical device."""
 
 def add_parser(subparsers, parents) -> None:
     """Register ``reliability``."""
+    from ...targeting import defaults as d
+    from ...targeting.methods import DEFAULT_METHOD
     from ..parser import HelpFormatter
 
-    class Formatter(HelpFormatter):
-        """Defaults shown, except absent ones (their help says what happens)."""
-
-        def _get_help_string(self, action):  # noqa: D102 - argparse API
-            return action.help if action.default is None else super()._get_help_string(action)
-
-    p = subparsers.add_parser("reliability", parents=parents, help="split-half, bootstrap confidence region, scan length; cohort stability", description=DESCRIPTION, formatter_class=Formatter)
+    p = subparsers.add_parser("reliability", parents=parents, help="split-half, bootstrap confidence region, scan length; cohort stability", description=DESCRIPTION, formatter_class=HelpFormatter)
     p.add_argument("paths", nargs="+", metavar="PATH", help="FMRIPREP_DIR OUT_DIR participant, or OUT_DIR group")
     g = p.add_argument_group("inputs")
     g.add_argument("--participant-label", nargs="+", default=None, metavar="L", help="participant label(s) without 'sub-'; all when absent")
@@ -52,21 +49,18 @@ def add_parser(subparsers, parents) -> None:
     g.add_argument("--task", default="rest", help="BIDS task label of the resting-state runs")
     g.add_argument("--space", default=None, choices=SPACE_CHOICES, help="space of the BOLD, as for 'tmstarget target' (fsaverage5: GIFTI pairs; fsLR: CIFTI); the first MNI space found when absent")
     add_surface_mesh_argument(g)
-    g.add_argument("--t-r", default=argparse.SUPPRESS, type=positive_float, metavar="S", help="repetition time in seconds; from the JSON sidecar or file header when absent")
-    c = p.add_argument_group("targeting (defaults: those of 'tmstarget target')")
-    same = argparse.SUPPRESS  # absent unless given: TargetingOptions supplies the default
-    c.add_argument("--circuit", default=same, metavar="sgacc|convergent|PATH", help="circuit to match (positive = stimulate)")
-    c.add_argument("--circuit-label", default=same, metavar="LABEL", help="label in output names (group level: which targets to read)")
-    c.add_argument("--method", default=same, choices=method_choices(), help="how the target is chosen")
-    c.add_argument("--search-mask", default=same, type=Path, metavar="PATH", help="search region mask on the BOLD grid")
-    c.add_argument("--neighbourhood-mm", default=same, type=positive_float, metavar="MM", help="neighbourhood radius for --method robust")
-    add_placement_error_arguments(c, suppress=True)
-    c.add_argument("--confounds-strategy", default=same, choices=confounds_choices(), help="confound regressors")
-    c.add_argument("--gsr", default=same, action="store_true", help="also regress the global signal")
-    c.add_argument("--fd-threshold", default=same, type=optional_threshold, metavar="MM|none", help="censor volumes with framewise displacement above this")
-    c.add_argument("--fwhm", default=same, type=nonneg_float, metavar="MM", help="spatial smoothing (0 = none)")
+    g.add_argument("--t-r", type=positive_float, metavar="S", help="repetition time in seconds; from the JSON sidecar or file header when absent")
+    c = p.add_argument_group("targeting (as 'tmstarget target')")
+    c.add_argument("--circuit", default=d.CIRCUIT, metavar="sgacc|convergent|PATH", help="circuit to match (positive = stimulate)")
+    c.add_argument("--circuit-label", metavar="LABEL", help="label in output names (group level: which targets to read; default: from the circuit name)")
+    c.add_argument("--method", default=DEFAULT_METHOD, choices=method_choices(), help="how the target is chosen")
+    c.add_argument("--search-mask", type=Path, metavar="PATH", help="search region mask on the BOLD grid (default: left DLPFC, BA9+BA46 20 mm spheres, grey matter)")
+    c.add_argument("--neighbourhood-mm", default=d.NEIGHBOURHOOD_MM, type=positive_float, metavar="MM", help="neighbourhood radius for --method robust")
+    add_placement_error_arguments(c)
+    add_cleaning_arguments(p.add_argument_group("cleaning (as 'tmstarget target')"))
     r = p.add_argument_group("reliability")
-    r.add_argument("--n-bootstrap", type=positive_int, default=200, metavar="N", help="block-bootstrap resamples")
+    r.add_argument("--bootstrap", "--n-bootstrap", action=deprecated_alias("--n-bootstrap"), type=positive_int, default=d.N_BOOTSTRAP,
+                   metavar="N", help="block-bootstrap resamples")
     r.add_argument("--seed", type=int, default=0, help="random seed (same data and seed: identical output)")
     r.add_argument("--block-length-s", type=positive_float, metavar="S", help="bootstrap block length; from the data's autocorrelation when absent")
     r.add_argument("--norm-voxels", type=positive_int, default=20_000, metavar="N", help="circuit voxels re-normalised exactly per resample (similarity method)")
@@ -74,11 +68,15 @@ def add_parser(subparsers, parents) -> None:
     p.set_defaults(func=run)
 
 
-#: Targeting options of this command -> TargetingOptions fields.
-_TARGETING = {"circuit": "circuit", "circuit_label": "circuit_label", "method": "method", "search_mask": "search_mask",
-              "neighbourhood_mm": "neighbourhood_mm", "t_r": "t_r", "confounds_strategy": "confounds_strategy", "gsr": "global_signal",
-              "fd_threshold": "fd_threshold_mm", "fwhm": "fwhm_mm", "placement_error_mm": "placement_error_mm",
-              "placement_error_deg": "placement_error_deg"}
+def options_from_args(args: argparse.Namespace):
+    """The :class:`~tmstarget.targeting.TargetingOptions` of the targeting and cleaning options (as ``target``'s)."""
+    from ...targeting import TargetingOptions
+
+    return TargetingOptions(
+        circuit=args.circuit, circuit_label=args.circuit_label, method=args.method,
+        search_mask=args.search_mask, neighbourhood_mm=args.neighbourhood_mm, t_r=args.t_r, **cleaning_options(args),
+        **placement_error_options(args),
+    )
 
 
 def _participant_jobs(args, src: Path) -> list[tuple[str, list[str | None]]]:
@@ -94,24 +92,24 @@ def _participant_jobs(args, src: Path) -> list[tuple[str, list[str | None]]]:
 def _participants(args, src: Path, out: Path) -> int:
     from ...cohort import Job
     from ...io.derivatives import write_reliability_outputs
-    from ...targeting import TargetingOptions
     from ...targeting.uncertainty import add_session_distances, session_reliability, verdict_line
 
-    given = vars(args)
-    placement_error_options(argparse.Namespace(method=given.get("method", "robust"), **{k: v for k, v in given.items() if k.startswith("placement_error")}))
-    options = TargetingOptions(**{field: given[arg] for arg, field in _TARGETING.items() if arg in given})
+    options = options_from_args(args)
     check_map_options(options.circuit, options.search_mask)
     mesh = tuple(m.resolve() for m in args.surface_mesh or ())
-    settings = dict(n_bootstrap=args.n_bootstrap, seed=args.seed, block_length_s=args.block_length_s, norm_voxels=args.norm_voxels, meshes=mesh or None)
+    settings = dict(n_bootstrap=args.bootstrap, seed=args.seed, block_length_s=args.block_length_s, norm_voxels=args.norm_voxels, meshes=mesh or None)
     results = []
     for label, sessions in _participant_jobs(args, src):
         jobs = [Job(label, ses, src, args.task, args.space, surface_mesh=mesh) for ses in sessions]  # finds runs as 'tmstarget target' does
         results += add_session_distances([session_reliability(job.runs(), options, label, job.session, **settings) for job in jobs])
-    for path, res in zip(write_reliability_outputs(results, out, src), results):
-        logger.info("wrote %s (split halves %.1f mm apart)", path, res["split_half_distance_mm"])
-        logger.info("sub-%s%s: %s", res["participant"], f" ses-{res['session']}" if res["session"] else "", verdict_line(res))
+    written = write_reliability_outputs(results, out, src)
+    for res in results:
+        name = f"sub-{res['participant']}" + (f" ses-{res['session']}" if res["session"] else "")
+        logger.info("%s: split halves %.1f mm apart", name, res["split_half_distance_mm"])
+        logger.info("%s: %s", name, verdict_line(res))
     if args.json:
         print_json(results[0] if len(results) == 1 else results)
+    list_written(written, log=True)
     return 0
 
 
@@ -122,13 +120,15 @@ def _group(args, out: Path) -> int:
 
     if not out.is_dir():
         raise InputError(f"output folder not found: {out} — pass the folder 'tmstarget target' wrote to")
-    circuit, docs = read_circuit_targets(out, getattr(args, "circuit_label", None))
+    circuit, docs = read_circuit_targets(out, args.circuit_label)
     rows, summary = cohort_stability([(str(t["participant"]), t.get("session"), [float(v) for v in t["target_mni"]]) for t in docs])
     summary = {"circuit": circuit, **summary, "reference": "Cash et al. 2021, Human Brain Mapping"}
-    tsv = write_table_outputs(out / f"group_desc-{circuit}_reliability.tsv", stability_table(rows), out / f"group_desc-{circuit}_reliability.json", summary)
-    logger.info("wrote %s (median within %.1f mm, between %.1f mm)", tsv, summary["median_within_mm"], summary["median_between_mm"])
+    summary_path = out / f"group_desc-{circuit}_reliability.json"
+    tsv = write_table_outputs(out / f"group_desc-{circuit}_reliability.tsv", stability_table(rows), summary_path, summary)
+    logger.info("median distance within participants %.1f mm, between %.1f mm", summary["median_within_mm"], summary["median_between_mm"])
     if args.json:
         print_json(summary)
+    list_written([tsv, summary_path], log=True)
     return 0
 
 

@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from .._common import positive_float, print_json
+from .._common import list_written, positive_float, print_json
 
 logger = logging.getLogger("tmstarget")
 
@@ -107,8 +107,7 @@ def run(args: argparse.Namespace) -> int:
         if len(pairs) > 1 and (extras.get("coil") or extras.get("protocol")):
             logger.warning("the same coil/protocol data is shown in %d reports (sessions/circuits); pass --session/--circuit to choose one", len(pairs))
         paths = [write_participant_report(args.out_dir, args.participant_label, ses, circ, extras) for ses, circ in pairs]
-    for path in paths:
-        logger.info("wrote %s", path)
     if args.json:
         print_json({"reports": [str(p) for p in paths], "notice": NOTICE})
+    list_written(paths, log=True)
     return 0

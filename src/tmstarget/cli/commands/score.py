@@ -22,7 +22,7 @@ weights with FWHM = --radius-mm. --radius-mm 0 interpolates at the point. Coordi
 or where the map has no data, are refused (exit 2). Research use; not a medical device.
 
 examples:
-  tmstarget score --circuit DepressionCircuit.nii.gz --coords=-38,44,26 --json
+  tmstarget score --circuit DepressionCircuit.nii.gz --coords -38,44,26 --json
   tmstarget score --circuit convergent --coords-file sites.csv --radius-mm 12 --out scores.tsv"""
 
 def add_parser(subparsers, parents) -> None:
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from ...io.derivatives import write_text_atomic
     from ...io.tables import read_points
     from ...targeting.circuits import load_group_map
-    from .._common import print_json
+    from .._common import list_written, print_json
 
     if args.circuit in ("sgacc-group", "sgacc"):
         load_group_map(args.circuit)  # refuses with advice
@@ -76,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
         write_text_atomic(args.out, "\n".join(lines) + "\n")
     if args.json:
         print_json(result)
+        list_written([args.out], json_mode=True)
         return 0
     for r in rows:
         print(f"{r['label']}: {circuit} score {r['score']:.4f} ({args.weighting}, {args.radius_mm:g} mm, {r['n_voxels']} voxels)")
+    list_written([args.out])
     return 0

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 
-from .._common import nonneg_float, output_dir, positive_float, positive_int, print_json
+from .._common import list_written, nonneg_float, output_dir, positive_float, positive_int, print_json
 
 
 def add_parser(subparsers, parents) -> None:
@@ -69,5 +70,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(truth)
     else:
-        logging.getLogger("tmstarget").info("wrote %d participant(s) to %s", args.participants, args.out)
+        logging.getLogger("tmstarget").info("simulated %d participant(s)", args.participants)
+    files = [p for p in args.out.rglob("*") if p.is_file()]
+    list_written([f"{args.out}{os.sep} ({len(files)} files)"], log=True)  # a dataset: its folder, not every file
     return 0

@@ -6,8 +6,9 @@ import argparse
 import logging
 from pathlib import Path
 
-from ...targeting.methods import METHODS
-from .._common import SPACE_CHOICES, add_placement_error_arguments, placement_error_options, add_cleaning_arguments, add_surface_mesh_argument, add_dask_arguments, check_map_options, cleaning_options, method_choices, nonneg_int, positive_float, print_json
+from ...targeting import defaults
+from ...targeting.methods import DEFAULT_METHOD, METHODS
+from .._common import PointAction, SPACE_CHOICES, add_placement_error_arguments, placement_error_options, add_cleaning_arguments, add_surface_mesh_argument, add_dask_arguments, check_map_options, cleaning_options, list_written, method_choices, nonneg_int, positive_float, print_json
 
 logger = logging.getLogger("tmstarget")
 
@@ -46,7 +47,7 @@ connected patch of the top 10% seed scores (contarg; on volumes and surfaces, ve
 towards the group target (the circuit map's optimum, or for sgacc Fox 2012's (-38, 44, 26) or
 --group-target) by an empirical-Bayes weight from its split-half noise.
 
-Confidence (default on): 200 block-bootstrap resamples (50 for {_SLOW}) give the radius of
+Confidence (default on): {defaults.N_BOOTSTRAP} block-bootstrap resamples ({defaults.N_BOOTSTRAP_SLOW} for {_SLOW}) give the radius of
 the target's 95% confidence region (about +10-20% on a run with robust, seedmap or cluster; see
 docs/reliability.md for {_SLOW}) and a
 one-line verdict, e.g. "95% region radius 3.1 mm: reliable (<= 5 mm)" or "... not reliable at 7.6 min;
@@ -75,12 +76,12 @@ def add_parser(subparsers, parents) -> None:
     add_surface_mesh_argument(g)
     g.add_argument("--t-r", type=positive_float, metavar="S", help="repetition time in seconds (default: from the JSON sidecar or NIfTI header)")
     c = p.add_argument_group("circuit and selection")
-    c.add_argument("--circuit", default="sgacc", metavar="sgacc|convergent|PATH", help="circuit to match (positive = stimulate)")
+    c.add_argument("--circuit", default=defaults.CIRCUIT, metavar="sgacc|convergent|PATH", help="circuit to match (positive = stimulate)")
     c.add_argument("--circuit-label", metavar="LABEL", help="label for output names (default: from the circuit name)")
-    c.add_argument("--method", default="robust", choices=method_choices(), help="how the target is chosen")
+    c.add_argument("--method", default=DEFAULT_METHOD, choices=method_choices(), help="how the target is chosen")
     c.add_argument("--search-mask", type=Path, metavar="PATH", help="search region mask on the BOLD grid (default: left DLPFC, BA9+BA46 20 mm spheres, grey matter)")
-    c.add_argument("--group-target", nargs=3, type=float, metavar=("X", "Y", "Z"), help="group prior point (MNI mm) for --method shrinkage (default: the circuit map; sgacc: Fox 2012 (-38, 44, 26))")
-    c.add_argument("--neighbourhood-mm", type=positive_float, default=6.0, metavar="MM", help="neighbourhood radius for --method robust")
+    c.add_argument("--group-target", action=PointAction, help="group prior point x,y,z (MNI mm) for --method shrinkage, e.g. -38,44,26 (default: the circuit map; sgacc: Fox 2012 (-38, 44, 26))")
+    c.add_argument("--neighbourhood-mm", type=positive_float, default=defaults.NEIGHBOURHOOD_MM, metavar="MM", help="neighbourhood radius for --method robust")
     add_placement_error_arguments(c)
     add_cleaning_arguments(p.add_argument_group("cleaning"))
     r = p.add_argument_group("cohorts, confidence and reports")
@@ -88,7 +89,7 @@ def add_parser(subparsers, parents) -> None:
     r.add_argument("--rerun", action="store_true", help="recompute participants whose target already exists with the same parameters")
     r.add_argument("--bootstrap", type=nonneg_int, metavar="N",
                    help="block-bootstrap resamples for the 95%% confidence radius and the reliability verdict; 0 = off "
-                        f"(default: 200; 50 for --method {_SLOW}, whose resamples cost more)")
+                        f"(default: {defaults.N_BOOTSTRAP}; {defaults.N_BOOTSTRAP_SLOW} for --method {_SLOW}, whose resamples cost more)")
     if _report_available():
         r.add_argument("--report", action="store_true", help="write each participant's HTML report (and the cohort report at the group level)")
     p.add_argument("--json", action="store_true", help="print the target JSON (a list for several participants; the table summary for 'group') to stdout")
@@ -191,13 +192,15 @@ def _group(args, out: Path, options) -> int:
     from ...cohort import circuit_label, write_group_table
 
     path, summary = write_group_table(out, circuit_label(options), args.participant_label)
-    logger.info("wrote %s (%d targets, group mean MNI (%.1f, %.1f, %.1f))", path, summary["n_targets"], *summary["group_mean_mni"])
+    logger.info("%d targets, group mean MNI (%.1f, %.1f, %.1f)", summary["n_targets"], *summary["group_mean_mni"])
+    written = [path, path.with_suffix(".json")]
     if getattr(args, "report", False):
         from ...report import write_cohort_report
 
-        logger.info("wrote %s", write_cohort_report(out))
+        written.append(write_cohort_report(out))
     if args.json:
         print_json(summary)
+    list_written(written, log=True)
     return 0
 
 
@@ -222,6 +225,8 @@ def run(args: argparse.Namespace) -> int:
     results = [o.target for o in outcomes if o.target is not None]
     if args.json and results:
         print_json(results[0] if len(jobs) == 1 else results)
+    written = [p for o in outcomes for p in o.written]
+    list_written([out / "dataset_description.json", *written] if written else [], log=True)
     failed = [o.job.name for o in outcomes if o.status == "failed"]
     if failed:
         logger.error("%d of %d participant(s)/session(s) failed: %s", len(failed), len(jobs), ", ".join(failed))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ...exceptions import InputError
 from ..parser import HelpFormatter
-from .._common import finite_float, nonneg_int, output_file, positive_int
+from .._common import deprecated_alias, finite_float, list_written, nonneg_int, output_file, positive_int
 
 logger = logging.getLogger("tmstarget.cli.trial")
 
@@ -49,15 +49,6 @@ Example:
   sub-01          connectivity  week1      26           severity=moderate
   sub-01          connectivity  month1     15           severity=moderate  connectivity
 """
-
-
-class _Formatter(HelpFormatter):
-    """Show defaults, except the uninformative ``None`` and ``False``."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default is None or action.default is False:
-            return action.help
-        return super()._get_help_string(action)
 
 
 def _emit_json(obj: dict[str, object]) -> None:
@@ -100,8 +91,9 @@ def run_randomize(args: argparse.Namespace) -> int:
     if args.json:
         _emit_json(summary)
     else:
-        logger.info("wrote %d slots in %d strata to %s (key: %s)", len(allocation.entries), len(allocation.strata), concealed, key)
+        logger.info("%d slots in %d strata", len(allocation.entries), len(allocation.strata))
         logger.info("chain head %s — record it publicly; keep the key and its seed secret", allocation.chain_head)
+    list_written([concealed, key], log=True)
     return 0
 
 
@@ -128,6 +120,7 @@ def run_reveal(args: argparse.Namespace) -> int:
         _emit_json({**asdict(record), "log": str(log)})
     else:
         sys.stdout.write(f"{record.participant_id}: {record.arm} (stratum {record.stratum}, slot {record.position}, sequence {record.sequence})\n")
+    list_written([log], args.json)
     return 0
 
 
@@ -143,7 +136,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     if not 0 <= args.dropout < 1:
         raise InputError(f"--dropout {args.dropout} — give a probability in [0, 1), e.g. 0.2 for 20% (not a percentage)")
     if abs(args.effect_size) > 5:
-        raise InputError(f"--effect-size {args.effect_size} — give Cohen's d (a standardized difference, usually 0.2-1.5), "
+        raise InputError(f"--effect-size {args.effect_size} — give Cohen's d (a standardised difference, usually 0.2-1.5), "
                          "not points or a percentage")
     design = TrialDesign(n_participants=args.participants, effect_size=args.effect_size, dropout=args.dropout,
                          record_days=args.days, incomplete=args.incomplete, day_sd=2.5)
@@ -153,7 +146,8 @@ def run_simulate(args: argparse.Namespace) -> int:
         _emit_json({"path": str(args.out), "participants": design.n_participants, "rows": len(table), "seed": args.seed,
                     "effect_size": design.effect_size, "arms": list(design.arms), "timepoints": list(design.timepoints)})
     else:
-        logger.info("wrote %s: %d participants, %d rows (seed %d)", args.out, design.n_participants, len(table), args.seed)
+        logger.info("%d participants, %d rows (seed %d)", design.n_participants, len(table), args.seed)
+    list_written([args.out], log=True)
     return 0
 
 
@@ -193,8 +187,8 @@ def _check_analyze_numbers(args: argparse.Namespace) -> None:
         hint = " — a percentage is expected: 50 means a 50% reduction" if 0 < args.response_pct <= 1 else ""
         raise InputError(f"--response-pct {args.response_pct:g}{hint or ' — give the reduction from baseline in percent'} "
                          "(in (1, 100], e.g. 50)")
-    if not (float(args.remission_max).is_integer() and 0 <= args.remission_max <= 60):
-        raise InputError(f"--remission-max {args.remission_max:g} — give a MADRS total, a whole number 0-60, e.g. 10 "
+    if not (float(args.remission_threshold).is_integer() and 0 <= args.remission_threshold <= 60):
+        raise InputError(f"--remission-threshold {args.remission_threshold:g} — give a MADRS total, a whole number 0-60, e.g. 10 "
                          "(remission = MADRS <= 10)")
     if not 0.5 < args.confidence < 1:
         hint = " as a fraction (95% is 0.95)" if 50 < args.confidence < 100 else ""
@@ -207,11 +201,11 @@ def _check_analyze_numbers(args: argparse.Namespace) -> None:
         raise InputError(f"--pp-min-sessions {args.pp_min_sessions} is more than the {args.planned_sessions} planned sessions "
                          "(--planned-sessions) — nobody could be per protocol; give at most the planned number")
     if args.screened is not None and args.screened < 1:
-        raise InputError(f"--screened {args.screened} — give the number of people assessed for eligibility (at least the number randomized)")
+        raise InputError(f"--screened {args.screened} — give the number of people assessed for eligibility (at least the number randomised)")
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    """Analyze a trial table and print a CONSORT-style summary (or JSON); optionally write the figure and visit listing."""
+    """Analyse a trial table and print a CONSORT-style summary (or JSON); optionally write the figure and visit listing."""
     from ...outcomes.plot import change_by_visit_svg
     from ...trial import VisitSchedule, analyze_trial, check_allocation, format_summary, parse_visit, validate_trial_table
     from ...trial.io import read_allocation_record, read_trial_table, table_to_tsv, to_json
@@ -226,7 +220,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     trial = validate_trial_table(read_trial_table(args.data), args.baseline, args.timepoints, args.experimental, schedule)
     not_assessed = check_allocation(trial, read_allocation_record(args.allocation)) if args.allocation else []
     result = analyze_trial(
-        trial, args.endpoint, args.response_pct / 100.0, args.remission_max, args.confidence, not_assessed,
+        trial, args.endpoint, args.response_pct / 100.0, args.remission_threshold, args.confidence, not_assessed,
         min_sessions=args.pp_min_sessions, planned_sessions=args.planned_sessions, imputations=args.imputations,
         seed=args.seed, random_slope=not args.no_random_slope, screened=args.screened,
         secondary=_check_secondary_labels(_secondary_ratings(args.secondary or []), trial.baseline),
@@ -254,6 +248,7 @@ def run_analyze(args: argparse.Namespace) -> int:
 
     write_files_atomic(outputs)  # all or none, and a file replaced is never lost when a later one fails
     sys.stdout.write(payload if args.json else text)
+    list_written([path for path, _ in outputs], args.json)
     return 0
 
 
@@ -288,16 +283,18 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget trial`` and its actions."""
+    from ...outcomes.madrs import DEFAULT_REMISSION_THRESHOLD
+
     trial = subparsers.add_parser(
-        "trial", parents=parents, formatter_class=_Formatter,
+        "trial", parents=parents, formatter_class=HelpFormatter,
         help="Trial design and analysis: randomize, reveal, simulate, analyze, power",
-        description="Randomized-trial tools for connectivity-guided vs scalp-based TMS (research use; not a medical device).",
+        description="Randomised-trial tools for connectivity-guided vs scalp-based TMS (research use; not a medical device).",
     )
     actions = trial.add_subparsers(dest="trial_action", metavar="ACTION", parser_class=type(trial))
     actions.required = True
 
     def action(name: str, help_text: str, func, epilog: str | None = None) -> argparse.ArgumentParser:
-        p = actions.add_parser(name, parents=parents, help=help_text, description=help_text, epilog=epilog, formatter_class=_Formatter)
+        p = actions.add_parser(name, parents=parents, help=help_text, description=help_text, epilog=epilog, formatter_class=HelpFormatter)
         p.set_defaults(func=func)
         _json_flag(p)
         return p
@@ -329,7 +326,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
                "40 adults with TRD, connectivity-guided vs scalp-based, MADRS at baseline, week1, month1,\n"
                "true Cohen's d of the 1-month reduction = --effect-size; stratified blocked allocation.")
     p.add_argument("out", type=output_file, metavar="OUT.tsv", help="table to write")
-    p.add_argument("--participants", type=int, default=40, help="participants randomized")
+    p.add_argument("--participants", type=int, default=40, help="participants randomised")
     p.add_argument("--effect-size", type=finite_float, default=0.8, help="true Cohen's d (experimental minus control reduction)")
     p.add_argument("--dropout", type=float, default=0.0, help="probability of missing the final visit")
     p.add_argument("--days", action="store_true",
@@ -337,7 +334,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     p.add_argument("--incomplete", type=float, default=0.0, help="with --days: probability of stopping treatment early")
     p.add_argument("--seed", type=nonneg_int, default=0, help="random seed (a whole number >= 0)")
 
-    p = action("analyze", "Analyze a trial table at a named endpoint visit: ITT and per-protocol sets, mixed model by visit "
+    p = action("analyze", "Analyse a trial table at a named endpoint visit: ITT and per-protocol sets, mixed model by visit "
                "(Satterthwaite df), ANCOVA, MICE sensitivity, effect sizes, response, remission, blinding, CONSORT, Table 1",
                run_analyze, TABLE_HELP)
     p.add_argument("data", type=Path, metavar="DATA.tsv", help="long-format trial table (see below)")
@@ -351,7 +348,8 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     p.add_argument("--timepoints", nargs="+", default=None, metavar="LABEL", help="timepoint order, baseline first (default: as they appear)")
     p.add_argument("--experimental", default=None, metavar="ARM", help="experimental arm (default: the first row's arm)")
     p.add_argument("--response-pct", type=float, default=50.0, help="response = MADRS reduction of at least this %% of baseline")
-    p.add_argument("--remission-max", type=float, default=10.0, help="remission = MADRS at or below this score")
+    p.add_argument("--remission-threshold", "--remission-max", action=deprecated_alias("--remission-max"), type=float,
+                   default=float(DEFAULT_REMISSION_THRESHOLD), metavar="N", help="remission = MADRS at or below this score (as 'tmstarget madrs')")
     p.add_argument("--confidence", type=float, default=0.95, help="confidence level of every interval")
     p.add_argument("--allocation", type=Path, default=None, metavar="LOG.tsv", help="allocation record (e.g. the reveal log): every participant must be in it, in the same arm")
     p.add_argument("--report", type=output_file, default=None, metavar="FILE", help="also write the summary here (JSON if FILE ends in .json)")

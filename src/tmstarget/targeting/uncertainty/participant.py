@@ -10,6 +10,7 @@ import numpy as np
 
 from ..._utils.progress import progress
 from ..components import Components
+from ..defaults import N_BOOTSTRAP, N_BOOTSTRAP_SLOW  # noqa: F401 - default resamples (see there), re-exported here
 from ..prepare import components_from
 from ..scores import Scores, compute_scores
 from ..selection import NEIGHBOURHOOD_MM, choose_target
@@ -17,14 +18,6 @@ from .engine import NORM_VOXELS, ResampleModel, resample_model, resample_selecti
 from .summaries import (CONFIDENCE, RELIABLE_RADIUS_MM, confidence_region, map_agreement, radius_at_minutes, reliability_verdict, scan_length_curve,
                         combined_radius_mm, search_extent_mm, split_radius_mm)
 from .weights import circular_block_bootstrap, kept_times_s, optimal_block_length, split_half_weights, variance_ratio
-
-#: Default number of bootstrap resamples. The radius is the ⌈0.95 B⌉-th smallest resample distance, whose
-#: own coverage has SD √(0.95 · 0.05 / B): 1.5 percentage points for B = 200.
-N_BOOTSTRAP = 200
-#: Default resamples of ``tmstarget target`` for the methods whose resamples are expensive (``similarity``: the
-#: circuit moments; ``hierarchical``: re-clustering the search region), to keep the default confidence radius
-#: affordable: coverage SD 3.1 percentage points (see :data:`N_BOOTSTRAP`).
-N_BOOTSTRAP_SLOW = 50
 
 
 def default_resamples(method: str) -> int:
