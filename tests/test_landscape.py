@@ -173,3 +173,21 @@ def test_disk_cache_returns_the_same_landscape(region, tmp_path, monkeypatch):
     monkeypatch.setattr(mod, "_CACHE", {})
     rebuilt = mod.landscape_for(coords[::3])
     assert np.array_equal(rebuilt.scores(values[::3]), first.scores(values[::3])) and files[0].stat().st_size > 1000
+
+
+def test_coil_centre_region_is_capped_at_the_search_area(region):
+    """Resamples scattered over the whole placement grid: the coil centre's radius is the area's extent, said so."""
+    from tmstarget.cohort.run import placement_line
+    from tmstarget.targeting.uncertainty.stimulation import coil_centre_region
+
+    coords, values, head, land = region
+    best, _ = land.best(values)
+    inner = np.flatnonzero(land.inner)
+    near = coil_centre_region(land, best, np.full(50, best), [best, best], [5.0, 5.0], 1.0, 0.95)
+    assert near["radius_mm"] == 0.0 and not near["spans_search_area"] and near["handle_spread_deg"] == 0.0
+    spread = coil_centre_region(land, best, inner[:: max(1, len(inner) // 50)], [inner[0], inner[-1]], [5.0, 5.0], 1.0, 0.95)
+    extent = np.linalg.norm(land.scalp_mm[land.inner] - land.scalp_mm[best], axis=1).max()
+    assert spread["spans_search_area"] and spread["radius_mm"] == pytest.approx(extent, abs=0.06)
+    block = {"placement": land.placement(head, best).to_json(), "expected_score": 0.2, "placement_error_mm": 5.0,
+             "placement_error_deg": 10.0, "coil_centre_confidence": spread}
+    assert "spans the whole search area" in placement_line(block)

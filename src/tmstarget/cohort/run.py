@@ -55,9 +55,25 @@ def _log_outcome(o: Outcome, bar: _ProgressLine) -> None:
         logger.info("%s: %s", o.job.name, verdict_line(o.target))
         if o.target.get("shrinkage"):
             logger.info("%s: %s", o.job.name, o.target["shrinkage"]["sentence"])
+        if o.target.get("coil_placement"):
+            logger.info("%s: %s", o.job.name, placement_line(o.target["coil_placement"]))
     for note in o.notes:
         logger.warning("%s: %s", o.job.name, note)
     bar._draw()
+
+
+def placement_line(block: dict) -> str:
+    """One line for a coil-scale target: where the coil goes and how sure its centre is."""
+    p = block["placement"]
+    line = (f"coil placement: scalp entry ({', '.join(f'{v:.1f}' for v in p['scalp_entry_mm'])}), {p['handle_description']}; "
+            f"expected E-field-weighted score {block['expected_score']:.3f} over {block['placement_error_mm']:g} mm / "
+            f"±{block['placement_error_deg']:g}° placement error")
+    centre = block.get("coil_centre_confidence")
+    if centre and centre.get("spans_search_area"):
+        line += f"; coil centre 95% region spans the whole search area (>= {centre['radius_mm']:.1f} mm)"
+    elif centre:
+        line += f"; coil centre 95% region radius {centre['radius_mm']:.1f} mm (handle ±{centre['handle_spread_deg']:.0f}°)"
+    return line
 
 
 def default_workers(n_jobs: int) -> int:

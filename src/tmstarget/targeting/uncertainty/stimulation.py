@@ -108,7 +108,8 @@ def coil_centre_region(landscape, centre_index: int, cloud_index: np.ndarray, sp
     """Drift-aware 95% radius of the coil centre (scalp point) from the resamples' and the data split's placements.
 
     The bootstrap deviations are scaled by 1/√``variance_ratio`` and combined with the split's radius as the target's are
-    (:func:`~tmstarget.targeting.uncertainty.summaries.combined_radius_mm`).
+    (:func:`~tmstarget.targeting.uncertainty.summaries.combined_radius_mm`); like the target's, the radius is capped at
+    the search area's extent from the centre (the farthest candidate placement), ``spans_search_area`` then true.
     """
     from ...coil.landscape import STEP_MM
 
@@ -119,7 +120,10 @@ def coil_centre_region(landscape, centre_index: int, cloud_index: np.ndarray, sp
     parts = landscape.scalp_mm[np.asarray(split_index, int)]
     split = split_radius_mm(parts, split_minutes, level)
     dists = [float(np.linalg.norm(parts[i] - parts[j])) for i in range(len(parts)) for j in range(i + 1, len(parts))]
-    return {"centre_mm": [round(float(v), 1) for v in centre], "radius_mm": round(combined_radius_mm(boot, split), 1),
+    extent = float(np.linalg.norm(landscape.scalp_mm[landscape.inner] - centre, axis=1).max())
+    radius = combined_radius_mm(boot, split)
+    return {"centre_mm": [round(float(v), 1) for v in centre], "radius_mm": round(min(radius, extent), 1),
+            "search_extent_mm": round(extent, 1), "spans_search_area": bool(radius >= extent),
             "bootstrap_radius_mm": round(float(boot), 1),
             "split_radius_mm": round(float(split), 1), "split_distances_mm": [round(d, 1) for d in dists],
             "handle_spread_deg": round(float(np.percentile(np.abs(((landscape.params[np.asarray(cloud_index, int), 2]
