@@ -289,23 +289,22 @@ def build_landscape(head, coords_mm, areas=None, *, coil: str = DEFAULT_COIL, er
             hs = cos_psi[:, None] * h + sin_psi[:, None] * np.cross(u, h)  # handle at every rotation
             rots = np.stack([np.cross(hs, u), hs, np.broadcast_to(u, hs.shape)], axis=2)
             mags = ref.sample(np.matmul(rel[near][None], rots))  # (angles, near)
-            for k in range(n_ang):
-                e = mags[k]
-                peak = e.max(initial=0.0)
-                stim = np.flatnonzero(e >= HALF_MAX * peak) if peak > 0 else np.zeros(0, int)
-                w = e[stim]
-                total = w.sum()
-                idx = len(params)
-                params.append((a, b, psis[k]))
-                grid_ij.append((i, j, k))
-                scalps.append(c + radius * u)
-                handles.append(rots[k][:, 1])
-                hotspots.append((points[near[stim]] * w[:, None]).sum(0) / total if total > 0 else c + (radius - 20.0) * u)
-                on_cells = point_cell[near[stim]]
-                inside = on_cells >= 0
-                rows.append(np.full(int(inside.sum()), idx))
-                cols.append(on_cells[inside])
-                vals.append(w[inside] / total if total > 0 else np.zeros(int(inside.sum())))
+            peak = mags.max(axis=1, initial=0.0)[:, None]
+            w = np.where((mags >= HALF_MAX * peak) & (peak > 0), mags, 0.0)  # (angles, near): |E| where stimulated
+            total = w.sum(axis=1)
+            safe = np.where(total > 0, total, 1.0)[:, None]
+            first = len(params)
+            params += [(a, b, p) for p in psis]
+            grid_ij += [(i, j, k) for k in range(n_ang)]
+            scalps += [c + radius * u] * n_ang
+            handles += list(hs)
+            hotspots += list(np.where(total[:, None] > 0, (w @ points[near]) / safe, c + (radius - 20.0) * u))
+            on_cells = point_cell[near]
+            inside = on_cells >= 0
+            k_idx, p_idx = np.nonzero(w[:, inside])
+            rows.append(first + k_idx)
+            cols.append(on_cells[inside][p_idx])
+            vals.append((w[:, inside] / safe)[k_idx, p_idx])
     params = np.asarray(params)
     n = len(params)
     weights = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, len(cells)))
