@@ -181,3 +181,17 @@ def test_an_accurate_but_bimodal_target_says_why_it_is_not_reliable():
     assert v["far_share"] == 0.115 and v["reliable"] is False
     assert "second peak" not in reliability_verdict(37.9, 9.8, far_share=0.05)["text"]  # not more than 1 - level
     assert "second peak" not in reliability_verdict(4.0, 12.0, far_share=0.2)["text"]  # reliable: nothing to explain
+
+
+def test_an_uncalibrated_method_never_says_reliable():
+    """A small region of a method whose region was never checked against held-out sessions gives no verdict;
+    a large one still says 'not reliable' (issue 25: efield's bootstrap and split saw 5.5 mm where the other
+    session's target was 37.6 mm away, calibrated participant 0, sgACC, 10 minutes)."""
+    from tmstarget.targeting.methods import METHODS
+
+    small = reliability_verdict(3.0, 20.0, n_resamples=200, n_runs=2, uncalibrated_method="efield")
+    assert small["reliable"] is None and small["region_uncalibrated"] and "not yet calibrated" in small["text"]
+    assert reliability_verdict(3.0, 20.0, n_resamples=200, n_runs=2)["reliable"] is True
+    large = reliability_verdict(14.0, 20.0, n_resamples=200, n_runs=2, uncalibrated_method="efield")
+    assert large["reliable"] is False and "region_uncalibrated" not in large
+    assert [n for n, m in METHODS.items() if m.region_calibrated] == ["robust", "shrinkage"]

@@ -68,6 +68,10 @@ class Method:
         of the method's individual evidence).
     options : tuple of (str, str)
         Selector keywords taken from :class:`~tmstarget.targeting.result.TargetingOptions`: ``(keyword, option field)``.
+    region_calibrated : bool
+        Its drift-aware 95% region was checked against held-out sessions on the calibrated simulator
+        (``benchmarks/verdict.py``). Without it a small radius gives no "reliable" verdict
+        (:func:`~tmstarget.targeting.uncertainty.summaries.reliability_verdict`).
     places_coil : bool
         Its answer is a coil placement (:attr:`Selection.placement`): the target command writes it, ``coil`` uses it
         as it is, and the bootstrap states the uncertainty of the coil centre too.
@@ -85,6 +89,7 @@ class Method:
     post_step: Callable | None = None
     options: tuple[tuple[str, str], ...] = ()
     places_coil: bool = False
+    region_calibrated: bool = False
 
     def __post_init__(self) -> None:
         if not set(self.inputs) <= set(INPUT_KINDS) or self.cost not in COST_CLASSES:
@@ -125,7 +130,8 @@ def _select(name: str) -> _Lazy:
 #: Every method of ``tmstarget target --method``, in the order of ``--help``; the first is the default.
 METHODS: dict[str, Method] = {m.name: m for m in (
     Method("robust", "seed score averaged over a 6 mm neighbourhood, refined centre (default)",
-           "tmstarget (benchmarks/accuracy.py)", _select("robust_selection"), seed_score_fast_path=True, uses_neighbourhood=True),
+           "tmstarget (benchmarks/accuracy.py)", _select("robust_selection"), seed_score_fast_path=True, uses_neighbourhood=True,
+           region_calibrated=True),
     Method("similarity", "circuit similarity, single best voxel (the trial's map method)",
            "Cash et al. 2021 Hum Brain Mapp", _select("similarity_selection"), needs_similarity=True, cost="slow"),
     Method("seedmap", "seed-map peak: most anticorrelated with sgACC (Fox 2012) / weighted seed (Fox 2013)",
@@ -136,7 +142,7 @@ METHODS: dict[str, Method] = {m.name: m for m in (
            "Cole et al. 2020 Am J Psychiatry", _select("hierarchical_selection"), cost="slow"),
     Method("shrinkage", "robust score pulled towards the group target by its split-half noise (empirical Bayes)",
            "Efron & Morris 1973/1975 JASA (positive-part James-Stein)", _select("robust_selection"), seed_score_fast_path=True,
-           uses_neighbourhood=True, post_step=_Lazy(".shrinkage", "shrinkage_step")),
+           uses_neighbourhood=True, post_step=_Lazy(".shrinkage", "shrinkage_step"), region_calibrated=True),
     Method("efield", "coil placement maximising the E-field-weighted seed score averaged over placement error (5 mm, ±10°)",
            "Lynch et al. (TANS, E-field-weighted placement averaged over error); tmstarget.coil.landscape", _select("efield_selection"),
            seed_score_fast_path=True, options=(("error_mm", "placement_error_mm"), ("error_deg", "placement_error_deg")), places_coil=True),

@@ -13,6 +13,7 @@ from ..components import Components
 from ..defaults import N_BOOTSTRAP, N_BOOTSTRAP_SLOW  # noqa: F401 - default resamples (see there), re-exported here
 from ..prepare import components_from
 from ..scores import Scores, compute_scores
+from ..methods import get_method
 from ..selection import NEIGHBOURHOOD_MM, choose_target
 from .engine import NORM_VOXELS, ResampleModel, resample_model, resample_selection, resample_target
 from .summaries import (CONFIDENCE, RELIABLE_RADIUS_MM, confidence_region, map_agreement, radius_at_minutes, reliability_verdict, scan_length_curve,
@@ -214,7 +215,8 @@ def _bootstrap_summary(model: ResampleModel, operators, t_r, n, boot_seed, block
     region = {**region, "radius_mm": radius, "semi_axes_mm": np.array([combined_radius_mm(a, split_mm) for a in region["semi_axes_mm"]])}
     minutes = sum(op.sample_mask.size * tr for op, tr in zip(operators, t_r)) / 60.0  # usable (kept) scan time
     verdict = reliability_verdict(round(radius, 1), minutes, level, n_resamples=int(n), extent_mm=search_extent_mm(model.coords, centre),
-                                  n_runs=len(operators), far_share=float(np.mean(np.linalg.norm(cloud - centre, axis=1) > 2 * RELIABLE_RADIUS_MM)))
+                                  n_runs=len(operators), far_share=float(np.mean(np.linalg.norm(cloud - centre, axis=1) > 2 * RELIABLE_RADIUS_MM)),
+                                  uncalibrated_method=None if get_method(model.method).region_calibrated else model.method)
     pts = split["targets_mni"]
     stimulation = _stimulation(model, centre, full_pick, scaled, maps, picks, split, ratio, level)
     if stimulation is not None:

@@ -184,7 +184,8 @@ def _minutes_tail(need: float, max_minutes: float, how: str, lower_bound: bool =
 
 def reliability_verdict(radius_mm: float, minutes: float, level: float = CONFIDENCE, threshold_mm: float = RELIABLE_RADIUS_MM,
                         max_minutes: float = MAX_EXTRAPOLATED_MINUTES, n_resamples: int | None = None, extent_mm: float | None = None,
-                        n_runs: int | None = None, min_single_run_minutes: float | None = None, far_share: float | None = None) -> dict:
+                        n_runs: int | None = None, min_single_run_minutes: float | None = None, far_share: float | None = None,
+                        uncalibrated_method: str | None = None) -> dict:
     """Whether a target is individually reliable, in one line and as fields.
 
     Parameters
@@ -223,6 +224,11 @@ def reliability_verdict(radius_mm: float, minutes: float, level: float = CONFIDE
         target is not reliable and more than ``1 − level`` of them are that far, the text says why: "(N% of
         resamples chose a spot more than 10 mm away: a second peak this scan cannot rule out)" — the target can be
         accurate and still not reliable (``far_share`` is recorded).
+    uncalibrated_method : str, optional
+        A method whose 95% region has not been checked against held-out sessions on the calibrated simulator
+        (:attr:`~tmstarget.targeting.methods.Method.region_calibrated` False). A radius within the threshold then
+        gives no verdict (``reliable`` None, ``region_uncalibrated`` True): a small region that was never checked
+        must not say "reliable". Not-reliable verdicts are given as usual.
     """
     floor = MIN_SINGLE_RUN_MINUTES if min_single_run_minutes is None else float(min_single_run_minutes)
     short = n_runs == 1 and minutes < floor
@@ -250,6 +256,9 @@ def reliability_verdict(radius_mm: float, minutes: float, level: float = CONFIDE
         need = _round_minutes(floor)
         return {"text": f"{head}, but from one run of {minutes:.1f} min: not reliable (a single run shorter than {floor:g} minutes is not "
                         f"enough, tmstarget policy); at least {need:g} minutes would be needed", "reliable": False, **{**base, "minutes_needed": need}}
+    if radius_mm <= threshold_mm and uncalibrated_method:
+        return {"text": f"{head}, but the 95% region of --method {uncalibrated_method} is not yet calibrated against held-out "
+                        "sessions (benchmarks/verdict.py): no 'reliable' verdict", "reliable": None, **base, "region_uncalibrated": True}
     if radius_mm <= threshold_mm:
         return {"text": f"{head}: reliable (<= {threshold_mm:g} mm)", "reliable": True, **base}
     model_need = minutes_for_radius(radius_mm, minutes, threshold_mm)
