@@ -131,6 +131,15 @@ def test_volume_similarity_bootstrap_outputs_unchanged(sim_dataset, tmp_path, ca
     _check(_outputs(tmp_path), "volume_similarity_bootstrap")
 
 
+def test_volume_efield_outputs_unchanged(sim_dataset, tmp_path, capsys):
+    """The coil-scale method: its target, placement block and the coil centre's region (100 resamples)."""
+    src, _ = sim_dataset
+    doc = _run(["target", str(src), str(tmp_path), "participant", "--participant-label", "01", "--n-workers", "1",
+                "--method", "efield", "--bootstrap", "100"], capsys)
+    assert doc["coil_placement"]["coil_centre_confidence"]["radius_mm"] > 0
+    _check(_outputs(tmp_path), "volume_efield")
+
+
 
 
 def test_volume_default_outputs(sim_dataset, tmp_path, capsys):
