@@ -73,6 +73,8 @@ def placement_line(block: dict) -> str:
         line += f"; coil centre 95% region spans the whole search area (>= {centre['radius_mm']:.1f} mm)"
     elif centre:
         line += f"; coil centre 95% region radius {centre['radius_mm']:.1f} mm (handle ±{centre['handle_spread_deg']:.0f}°)"
+    if centre and not centre.get("region_calibrated", True):
+        line += " — region not yet calibrated against held-out sessions"
     return line
 
 

@@ -254,6 +254,7 @@ def _stimulation(model: ResampleModel, centre, full_pick, cloud, maps, picks, sp
     if full_selection is not None and full_selection.placement is not None and all(p.placement is not None for p in picks):
         out["coil_centre"] = coil_centre_region(land, plan, np.array([p.placement["index"] for p in picks]),
                                                 [p.placement["index"] for p in split["selections"]], split["minutes"], ratio, level)
+        out["coil_centre"]["region_calibrated"] = get_method(model.method).region_calibrated
     return out
 
 
