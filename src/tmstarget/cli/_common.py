@@ -296,6 +296,27 @@ def cleaning_options(args: argparse.Namespace) -> dict:
     )
 
 
+def add_selection_arguments(group, label_help: str = "label for output names (default: from the circuit name)", group_target: bool = False) -> None:
+    """The circuit and selection options of ``target`` and ``reliability`` (defaults: the library's), with the
+    placement error of ``--method efield`` and, for ``target``, ``--group-target``."""
+    from pathlib import Path as _Path
+
+    from ..targeting import defaults
+    from ..targeting.methods import DEFAULT_METHOD
+
+    group.add_argument("--circuit", default=defaults.CIRCUIT, metavar="sgacc|convergent|PATH", help="circuit to match (positive = stimulate)")
+    group.add_argument("--circuit-label", metavar="LABEL", help=label_help)
+    group.add_argument("--method", default=DEFAULT_METHOD, choices=method_choices(), help="how the target is chosen")
+    group.add_argument("--search-mask", type=_Path, metavar="PATH",
+                       help="search region mask on the BOLD grid (default: left DLPFC, BA9+BA46 20 mm spheres, grey matter)")
+    if group_target:
+        group.add_argument("--group-target", action=PointAction, help="group prior point x,y,z (MNI mm) for --method shrinkage, e.g. -38,44,26 "
+                           "(default: the circuit map; sgacc: Fox 2012 (-38, 44, 26))")
+    group.add_argument("--neighbourhood-mm", default=defaults.NEIGHBOURHOOD_MM, type=positive_float, metavar="MM",
+                       help="neighbourhood radius for --method robust")
+    add_placement_error_arguments(group)
+
+
 def placement_error_mm(text: str) -> float:
     """argparse type: a coil placement error in mm, 0–20."""
     return _number(text, float, lambda v: 0.0 <= v <= 20.0, "a placement error of 0-20 mm")

@@ -7,8 +7,8 @@ import logging
 from pathlib import Path
 
 from ...io.paths import check_output_dir
-from .._common import (SPACE_CHOICES, add_cleaning_arguments, add_surface_mesh_argument, check_map_options, cleaning_options, deprecated_alias, list_written, add_placement_error_arguments, placement_error_options,
-                       method_choices, positive_float, positive_int, print_json)
+from .._common import (add_selection_arguments, SPACE_CHOICES, add_cleaning_arguments, add_surface_mesh_argument, check_map_options, cleaning_options, deprecated_alias, list_written, placement_error_options,
+                       positive_float, positive_int, print_json)
 
 logger = logging.getLogger("tmstarget")
 
@@ -38,7 +38,6 @@ the between/within ratio). Research use; not a medical device."""
 def add_parser(subparsers, parents) -> None:
     """Register ``reliability``."""
     from ...targeting import defaults as d
-    from ...targeting.methods import DEFAULT_METHOD
     from ..parser import HelpFormatter
 
     p = subparsers.add_parser("reliability", parents=parents, help="split-half, bootstrap confidence region, scan length; cohort stability", description=DESCRIPTION, formatter_class=HelpFormatter)
@@ -51,12 +50,7 @@ def add_parser(subparsers, parents) -> None:
     add_surface_mesh_argument(g)
     g.add_argument("--t-r", type=positive_float, metavar="S", help="repetition time in seconds; from the JSON sidecar or file header when absent")
     c = p.add_argument_group("targeting (as 'tmstarget target')")
-    c.add_argument("--circuit", default=d.CIRCUIT, metavar="sgacc|convergent|PATH", help="circuit to match (positive = stimulate)")
-    c.add_argument("--circuit-label", metavar="LABEL", help="label in output names (group level: which targets to read; default: from the circuit name)")
-    c.add_argument("--method", default=DEFAULT_METHOD, choices=method_choices(), help="how the target is chosen")
-    c.add_argument("--search-mask", type=Path, metavar="PATH", help="search region mask on the BOLD grid (default: left DLPFC, BA9+BA46 20 mm spheres, grey matter)")
-    c.add_argument("--neighbourhood-mm", default=d.NEIGHBOURHOOD_MM, type=positive_float, metavar="MM", help="neighbourhood radius for --method robust")
-    add_placement_error_arguments(c)
+    add_selection_arguments(c, "label in output names (group level: which targets to read; default: from the circuit name)")
     add_cleaning_arguments(p.add_argument_group("cleaning (as 'tmstarget target')"))
     r = p.add_argument_group("reliability")
     r.add_argument("--bootstrap", "--n-bootstrap", action=deprecated_alias("--n-bootstrap"), type=positive_int, default=d.N_BOOTSTRAP,

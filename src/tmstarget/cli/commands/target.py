@@ -7,8 +7,8 @@ import logging
 from pathlib import Path
 
 from ...targeting import defaults
-from ...targeting.methods import DEFAULT_METHOD, METHODS
-from .._common import PointAction, SPACE_CHOICES, add_placement_error_arguments, placement_error_options, add_cleaning_arguments, add_surface_mesh_argument, add_dask_arguments, check_map_options, cleaning_options, list_written, method_choices, nonneg_int, positive_float, print_json
+from ...targeting.methods import METHODS
+from .._common import add_selection_arguments, SPACE_CHOICES, placement_error_options, add_cleaning_arguments, add_surface_mesh_argument, add_dask_arguments, check_map_options, cleaning_options, list_written, nonneg_int, positive_float, print_json
 
 logger = logging.getLogger("tmstarget")
 
@@ -76,13 +76,7 @@ def add_parser(subparsers, parents) -> None:
     add_surface_mesh_argument(g)
     g.add_argument("--t-r", type=positive_float, metavar="S", help="repetition time in seconds (default: from the JSON sidecar or NIfTI header)")
     c = p.add_argument_group("circuit and selection")
-    c.add_argument("--circuit", default=defaults.CIRCUIT, metavar="sgacc|convergent|PATH", help="circuit to match (positive = stimulate)")
-    c.add_argument("--circuit-label", metavar="LABEL", help="label for output names (default: from the circuit name)")
-    c.add_argument("--method", default=DEFAULT_METHOD, choices=method_choices(), help="how the target is chosen")
-    c.add_argument("--search-mask", type=Path, metavar="PATH", help="search region mask on the BOLD grid (default: left DLPFC, BA9+BA46 20 mm spheres, grey matter)")
-    c.add_argument("--group-target", action=PointAction, help="group prior point x,y,z (MNI mm) for --method shrinkage, e.g. -38,44,26 (default: the circuit map; sgacc: Fox 2012 (-38, 44, 26))")
-    c.add_argument("--neighbourhood-mm", type=positive_float, default=defaults.NEIGHBOURHOOD_MM, metavar="MM", help="neighbourhood radius for --method robust")
-    add_placement_error_arguments(c)
+    add_selection_arguments(c, group_target=True)
     add_cleaning_arguments(p.add_argument_group("cleaning"))
     r = p.add_argument_group("cohorts, confidence and reports")
     add_dask_arguments(r)
