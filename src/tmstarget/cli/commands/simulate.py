@@ -103,7 +103,7 @@ def _multi_echo(args: argparse.Namespace):
         raise InputError(f"--echoes {args.echoes} is not multi-echo data — use --echoes 2 or more, or drop --echoes for single-echo data")
     if args.echoes is not None and args.echoes > MAX_ECHOES:
         raise InputError(f"--echoes {args.echoes} is more echoes than multi-echo EPI acquires — use 2-{MAX_ECHOES} (3-5 are typical)")
-    n = args.echoes if args.echoes is not None else len(args.echo_times_ms)
-    tes = check_echo_times(args.echo_times_ms if args.echo_times_ms is not None else default_echo_times(n), n, "--echo-times-ms")
+    tes = check_echo_times(args.echo_times_ms if args.echo_times_ms is not None else default_echo_times(args.echoes), args.echoes,
+                           "--echo-times-ms")
     base = CALIBRATED_MULTIECHO if args.preset == "calibrated" else MultiEchoParams()
     return replace(base, echo_times_ms=tes)
