@@ -130,3 +130,21 @@ def test_bad_echo_sets_are_refused(edit, fragment, good, tmp_path):
         read_echo_run(paths)
     message = str(info.value)
     assert fragment in message and " — " in message and "\n" not in message, message
+
+
+def test_find_runs_takes_the_combined_series_not_the_echoes(good, tmp_path, caplog):
+    """``target``'s run finder: with echo-wise files beside it, fMRIPrep's combined series is the run."""
+    import logging
+
+    from tmstarget.io.bids import find_runs
+
+    func = tmp_path / "sub-01" / "func"
+    _write(func, _decaying()[0])
+    stem = "sub-01_task-rest_space-MNI152NLin6Asym_res-2"
+    nib.save(nib.Nifti1Image(np.ones((*SHAPE, T), np.float32), AFFINE), str(func / f"{stem}_desc-preproc_bold.nii.gz"))
+    nib.save(nib.Nifti1Image(np.ones(SHAPE, np.float32), AFFINE), str(func / f"{stem}_desc-brain_mask.nii.gz"))
+    (func / "sub-01_task-rest_desc-confounds_timeseries.tsv").write_text("trans_x\n" + "0\n" * T)
+    with caplog.at_level(logging.INFO, logger="tmstarget"):
+        runs = find_runs(tmp_path, "01")
+    assert [r.name for r in runs] == [f"{stem}_desc-preproc_bold.nii.gz"]
+    assert "3 echo-wise series found" in caplog.text
