@@ -190,3 +190,41 @@ def tedana_version() -> str:
     import tedana
 
     return str(tedana.__version__)
+
+
+@dataclass(frozen=True)
+class TedanaResult:
+    """What tedana's ME-ICA workflow produced for one run.
+
+    Attributes
+    ----------
+    denoised, optcom : Path
+        tedana's ``desc-denoised_bold`` (rejected components removed) and ``desc-optcom_bold``.
+    n_components, components_rejected : int
+        ICA components, and those tedana's decision tree rejected.
+    tedana_version : str
+    """
+
+    denoised: Path
+    optcom: Path
+    n_components: int
+    components_rejected: int
+    tedana_version: str
+
+
+def tedana_denoise(run: EchoRun, mask: Path | str, out_dir: Path | str, seed: int = 42) -> TedanaResult:
+    """Run tedana's ME-ICA workflow (``tedana.workflows.tedana_workflow``) on one checked run.
+
+    Echo times are passed in seconds (tedana's preferred unit); the ICA is FastICA with ``fixed_seed=seed`` so
+    that the same input gives the same classification. ``out_dir`` receives tedana's files (a work folder: the
+    caller writes its own outputs atomically from them).
+    """
+    import pandas as pd
+    from tedana.workflows import tedana_workflow
+
+    out = Path(out_dir)
+    tedana_workflow([str(p) for p in run.paths], [t / 1000.0 for t in run.echo_times_ms], out_dir=str(out), mask=str(mask),
+                    ica_method="fastica", fixed_seed=seed, no_reports=True, overwrite=True, quiet=True)
+    metrics = pd.read_csv(out / "desc-tedana_metrics.tsv", sep="\t")
+    return TedanaResult(out / "desc-denoised_bold.nii.gz", out / "desc-optcom_bold.nii.gz", int(len(metrics)),
+                        int((metrics["classification"] == "rejected").sum()), tedana_version())
