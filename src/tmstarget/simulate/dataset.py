@@ -11,7 +11,7 @@ import pandas as pd
 from ..io.derivatives import write_json_atomic, write_nifti_atomic, write_text_atomic
 from ..targeting.regions import dlpfc_search_mask
 from .model import GROUP_TARGET_MNI, MNI2_AFFINE, SimulationParams, anatomy, deviation_field, framewise_displacement, group_circuit_map, simulate_participant
-from .multiecho import MultiEchoParams, simulate_participant_multiecho, to_grid
+from .multiecho import MultiEchoParams, iter_participant_multiecho, to_grid
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def simulate_dataset(
             if multi_echo is None:
                 runs = [{"bold": b, "motion": m} for b, m in simulate_participant(rng, anat, target, params, n_runs, deviation)]
             else:
-                runs = simulate_participant_multiecho(rng, noise_rng, anat, target, params, multi_echo, n_runs, deviation)
+                runs = iter_participant_multiecho(rng, noise_rng, anat, target, params, multi_echo, n_runs, deviation)  # one run in memory
             for r, run in enumerate(runs, 1):
                 run_prefix = prefix + (f"_run-{r}" if n_runs > 1 else "")
                 stem = func / f"{run_prefix}_space-{SPACE}_res-2"

@@ -152,6 +152,22 @@ def simulate_run_multiecho(rng: np.random.Generator, noise_rng: np.random.Genera
     return echoes, flat, parts.motion
 
 
+def iter_participant_multiecho(rng: np.random.Generator, noise_rng: np.random.Generator, anat: Anatomy, target_mni,
+                               p: SimulationParams, me: MultiEchoParams, n_runs: int, deviation: np.ndarray | None = None):
+    """Yield the ``n_runs`` multi-echo runs of one participant one at a time (see :func:`simulate_participant_multiecho`).
+
+    The draws are those of the list version: a caller may write each run before the next is simulated, holding
+    one run's echoes in memory instead of all of them.
+    """
+    if deviation is None:
+        deviation = deviation_field(rng, anat, p)
+    maps = network_maps(anat, target_mni, p.target_sigma_mm, deviation)
+    for _ in range(n_runs):
+        echoes, flat, motion = simulate_run_multiecho(rng, noise_rng, anat, maps, p, me)
+        combined, t2s = optimal_combination(echoes, me.echo_times_ms)
+        yield {"echoes": echoes, "combined": combined, "t2star_ms": t2s.astype(np.float32), "flat": flat, "motion": motion}
+
+
 def simulate_participant_multiecho(rng: np.random.Generator, noise_rng: np.random.Generator, anat: Anatomy, target_mni,
                                    p: SimulationParams, me: MultiEchoParams, n_runs: int,
                                    deviation: np.ndarray | None = None) -> list[dict]:
@@ -163,15 +179,7 @@ def simulate_participant_multiecho(rng: np.random.Generator, noise_rng: np.rando
         Per run: ``echoes`` (E, V, T), ``combined`` (V, T, T2*-weighted optimal combination), ``t2star_ms`` (V,,
         fitted to the echoes), ``flat`` (V,) and ``motion`` (T, 6).
     """
-    if deviation is None:
-        deviation = deviation_field(rng, anat, p)
-    maps = network_maps(anat, target_mni, p.target_sigma_mm, deviation)
-    runs = []
-    for _ in range(n_runs):
-        echoes, flat, motion = simulate_run_multiecho(rng, noise_rng, anat, maps, p, me)
-        combined, t2s = optimal_combination(echoes, me.echo_times_ms)
-        runs.append({"echoes": echoes, "combined": combined, "t2star_ms": t2s.astype(np.float32), "flat": flat, "motion": motion})
-    return runs
+    return list(iter_participant_multiecho(rng, noise_rng, anat, target_mni, p, me, n_runs, deviation))
 
 
 def to_grid(values: np.ndarray, flat: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
