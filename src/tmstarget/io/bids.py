@@ -9,11 +9,14 @@ no database.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..exceptions import InputError
+
+logger = logging.getLogger(__name__)
 
 #: Template spaces accepted for targeting, in order of preference.
 MNI_SPACES = ("MNI152NLin6Asym", "MNI152NLin2009cAsym")
@@ -21,7 +24,7 @@ MNI_SPACES = ("MNI152NLin6Asym", "MNI152NLin2009cAsym")
 _BOLD_RE = re.compile(
     r"^(?P<prefix>sub-(?P<sub>[a-zA-Z0-9]+)(?:_ses-(?P<ses>[a-zA-Z0-9]+))?_task-(?P<task>[a-zA-Z0-9]+)"
     r"(?:_acq-[a-zA-Z0-9]+)?(?:_ce-[a-zA-Z0-9]+)?(?:_dir-[a-zA-Z0-9]+)?(?:_rec-[a-zA-Z0-9]+)?"
-    r"(?:_run-(?P<run>[a-zA-Z0-9]+))?(?:_echo-[0-9]+)?)"
+    r"(?:_run-(?P<run>[a-zA-Z0-9]+))?(?:_echo-(?P<echo>[0-9]+))?)"
     r"_space-(?P<space>[a-zA-Z0-9]+)(?:_cohort-[0-9]+)?(?:_res-(?P<res>[a-zA-Z0-9]+))?"
     r"_desc-preproc_bold\.nii(?:\.gz)?$"
 )
@@ -124,12 +127,19 @@ def find_runs(
     func_dirs = [base / f"ses-{session}" / "func"] if session else [base / "func", *sorted(base.glob("ses-*/func"))]
     if session and not func_dirs[0].is_dir():
         raise InputError(f"no folder {func_dirs[0]} — check --session (sessions: {participant_sessions(fmriprep_dir, participant)})")
-    candidates = []
+    candidates, echoes = [], []
     for d in func_dirs:
         for p in sorted(d.glob("*_desc-preproc_bold.nii*")):
             m = _BOLD_RE.match(p.name)
             if m and m["sub"] == participant and m["task"] == task and (session is None or m["ses"] == session):
-                candidates.append((p, m))
+                (echoes if m["echo"] else candidates).append((p, m))
+    if echoes and not candidates:
+        raise InputError(f"sub-{participant} has only echo-wise BOLD ({echoes[0][0].name}, ...) and no optimally combined "
+                         "desc-preproc_bold — combining echoes is not supported yet; pass fMRIPrep's combined series (it writes "
+                         "one with --me-output-echos too) or --bold")
+    if echoes:  # multi-echo (issue 27): the optimally combined series is the run; the echoes are not read yet
+        logger.info("sub-%s: %d echo-wise series found; using fMRIPrep's optimally combined desc-preproc_bold (echo-wise "
+                    "denoising is not implemented yet)", participant, len(echoes))
     if not candidates:
         others = sorted({p.name.split("_task-")[1].split("_")[0] for d in func_dirs for p in d.glob("*_task-*_bold.nii*")})
         hint = f" (tasks present: {', '.join(others)}; use --task)" if others else ""

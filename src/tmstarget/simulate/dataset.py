@@ -11,6 +11,7 @@ import pandas as pd
 from ..io.derivatives import write_json_atomic, write_nifti_atomic, write_text_atomic
 from ..targeting.regions import dlpfc_search_mask
 from .model import GROUP_TARGET_MNI, MNI2_AFFINE, SimulationParams, anatomy, deviation_field, framewise_displacement, group_circuit_map, simulate_participant
+from .multiecho import MultiEchoParams, iter_participant_multiecho, to_grid
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ def simulate_dataset(
     params: SimulationParams = SimulationParams(),
     seed: int = 0,
     dtype: str = "float32",
+    multi_echo: MultiEchoParams | None = None,
 ) -> dict:
     """Simulate participants and write them in fMRIPrep's layout (MNI152NLin6Asym, 2 mm).
 
@@ -76,6 +78,13 @@ def simulate_dataset(
     ``desc-preproc_bold.nii.gz`` (+ JSON with ``RepetitionTime``), ``desc-confounds_timeseries.tsv``
     (+ JSON) and ``desc-brain_mask.nii.gz``; ``sub-<l>/sub-<l>_desc-truth_target.json`` with the planted
     target; ``truth.tsv`` for all participants; and the group circuit map :data:`CIRCUIT_FILENAME`.
+
+    With ``multi_echo``, each run is simulated by :func:`.multiecho.simulate_run_multiecho` (same participants,
+    targets, neural signals and motion as without it, for the same seed) and written as fMRIPrep does with
+    ``--me-output-echos``: one ``echo-<n>`` series per echo (JSON sidecar with ``EchoTime`` in seconds and
+    ``RepetitionTime``), the T2*-weighted optimal combination as ``desc-preproc_bold`` (confounds computed from it)
+    and the fitted ``T2starmap``. Unlike fMRIPrep, whose echo-wise series are in the BOLD reference space (no
+    ``space-``), the simulated echoes are on the same MNI grid as the combined series and say so (``space-``).
 
     Returns
     -------
@@ -93,8 +102,10 @@ def simulate_dataset(
         "DatasetType": "derivative",
         "GeneratedBy": [{"Name": "tmstarget.simulate", "Description": "synthetic data with planted targets (not real participants)"}],
         "SimulationParameters": {k: getattr(params, k) for k in params.__dataclass_fields__},
+        **({"MultiEchoParameters": {k: getattr(multi_echo, k) for k in multi_echo.__dataclass_fields__}} if multi_echo else {}),
         "Seed": seed,
     })
+    noise_rng = np.random.default_rng([seed, 27]) if multi_echo else None  # the multi-echo-only noise (issue 27)
     circuit = write_nifti_atomic(out / CIRCUIT_FILENAME, group_circuit_map(np.random.default_rng(seed + 10_000)), MNI2_AFFINE, "simulated group circuit")
     flat_brain = np.flatnonzero(anat.brain.ravel(order="F"))
     tissue_idx = {
@@ -119,11 +130,25 @@ def simulate_dataset(
         for ses in sessions:
             func = out / f"sub-{label}" / (f"ses-{ses}" if ses else "") / "func"
             prefix = f"sub-{label}" + (f"_ses-{ses}" if ses else "") + "_task-rest"
-            for r, (bold, motion) in enumerate(simulate_participant(rng, anat, target, params, n_runs, deviation), 1):
+            if multi_echo is None:
+                runs = [{"bold": b, "motion": m} for b, m in simulate_participant(rng, anat, target, params, n_runs, deviation)]
+            else:
+                runs = iter_participant_multiecho(rng, noise_rng, anat, target, params, multi_echo, n_runs, deviation)  # one run in memory
+            for r, run in enumerate(runs, 1):
                 run_prefix = prefix + (f"_run-{r}" if n_runs > 1 else "")
                 stem = func / f"{run_prefix}_space-{SPACE}_res-2"
+                sidecar = {"RepetitionTime": params.t_r, "SkullStripped": False, "TaskName": "rest"}
+                if multi_echo is not None:
+                    for e, te in enumerate(multi_echo.echo_times_ms):
+                        echo_stem = func / f"{run_prefix}_echo-{e + 1}_space-{SPACE}_res-2"
+                        _write_bold(f"{echo_stem}_desc-preproc_bold.nii.gz", to_grid(run["echoes"][e], run["flat"], anat.shape), anat.affine, params.t_r, dtype)
+                        write_json_atomic(f"{echo_stem}_desc-preproc_bold.json", {"EchoTime": round(te / 1000.0, 6), **sidecar})
+                    write_nifti_atomic(f"{stem}_T2starmap.nii.gz", to_grid(run["t2star_ms"] / 1000.0, run["flat"], anat.shape), anat.affine, "T2* (s)")
+                    run["bold"] = to_grid(run.pop("combined"), run["flat"], anat.shape)
+                    del run["echoes"]
+                bold, motion = run["bold"], run["motion"]
                 _write_bold(f"{stem}_desc-preproc_bold.nii.gz", bold, anat.affine, params.t_r, dtype)
-                write_json_atomic(f"{stem}_desc-preproc_bold.json", {"RepetitionTime": params.t_r, "SkullStripped": False, "TaskName": "rest"})
+                write_json_atomic(f"{stem}_desc-preproc_bold.json", sidecar)
                 write_nifti_atomic(f"{stem}_desc-brain_mask.nii.gz", anat.brain.astype(np.float32), anat.affine, "brain mask")
                 table = confounds_table(bold.reshape(-1, bold.shape[3], order="F"), motion, tissue_idx)
                 write_text_atomic(func / f"{run_prefix}_desc-confounds_timeseries.tsv", table.to_csv(sep="\t", index=False, na_rep="n/a", float_format="%.6g"))
@@ -131,6 +156,8 @@ def simulate_dataset(
                 logger.info("sub-%s%s run %d: mean FD %.2f mm", label, f" ses-{ses}" if ses else "", r, np.nanmean(table["framewise_displacement"]))
         entry = {"target_mni": [float(v) for v in target], "group_target_mni": list(GROUP_TARGET_MNI), "shift_mm": round(planted, 2),
                  "requested_shift_mm": round(shift, 2)}
+        if multi_echo is not None:
+            entry["echo_times_ms"] = list(multi_echo.echo_times_ms)
         write_json_atomic(out / f"sub-{label}" / f"sub-{label}_desc-truth_target.json", {"participant": label, **entry})
         truth["participants"][label] = entry
         rows.append(f"{label}\t{target[0]:.1f}\t{target[1]:.1f}\t{target[2]:.1f}\t{planted:.2f}")

@@ -270,8 +270,34 @@ def _smooth_field(rng: np.random.Generator, shape, fwhm_vox: float, n: int) -> n
     return x / np.maximum(x.std(axis=(0, 1, 2), keepdims=True), 1e-12)
 
 
-def simulate_run(rng: np.random.Generator, anat: Anatomy, maps: dict[str, np.ndarray], p: SimulationParams) -> tuple[np.ndarray, np.ndarray]:
-    """One run: 4-D float32 BOLD (X, Y, Z, T) and motion parameters (T × 6)."""
+@dataclass
+class RunParts:
+    """The pieces of one simulated run before noise, in percent of the baseline (flat brain voxels).
+
+    Attributes
+    ----------
+    flat : ndarray, shape (V,)
+        Flat (Fortran-order) indices of the brain voxels in the grid.
+    s0 : ndarray, shape (V,)
+        Baseline intensity at the (single) echo time.
+    bold : ndarray, shape (T, V)
+        Neural (BOLD) fluctuations: networks, target, deviation and global signal.
+    artefact, physio, drift : ndarray, shape (T, V)
+        Non-neural fluctuations: motion (leak and spin history), aliased physiology, scanner drift.
+    motion : ndarray, shape (T, 6)
+    """
+
+    flat: np.ndarray
+    s0: np.ndarray
+    bold: np.ndarray
+    artefact: np.ndarray
+    physio: np.ndarray
+    drift: np.ndarray
+    motion: np.ndarray
+
+
+def run_parts(rng: np.random.Generator, anat: Anatomy, maps: dict[str, np.ndarray], p: SimulationParams) -> RunParts:
+    """Draw the signal and artefact terms of one run (the random draws :func:`simulate_run` makes before its noise)."""
     n, flat = p.n_volumes, np.flatnonzero(anat.brain.ravel(order="F"))
     v = flat.size
     tissue_f = lambda m: m.ravel(order="F")[flat]  # noqa: E731
@@ -295,13 +321,14 @@ def simulate_run(rng: np.random.Generator, anat: Anatomy, maps: dict[str, np.nda
     physio = np.outer(physio_t, np.where(tissue_f(anat.csf), 1.5, 0.3).astype(np.float32))
     drift_t = np.linspace(-1, 1, n, dtype=np.float32)
     drift = np.outer(drift_t, rng.normal(0, 1.0, v).astype(np.float32)) + np.outer(drift_t**2, rng.normal(0, 0.5, v).astype(np.float32))
-    pct = fluct + artefact + physio + drift
-    del fluct, artefact, physio, drift
-    # AR(1), spatially smooth noise generated in blocks of volumes
-    noise_sd = s0 / np.float32(p.tsnr)
+    return RunParts(flat, s0, fluct, artefact, physio, drift, motion)
+
+
+def ar_noise_blocks(rng: np.random.Generator, anat: Anatomy, p: SimulationParams, flat: np.ndarray):
+    """Yield ``(t0, t1, eps)``: unit-SD AR(1), spatially smooth noise of volumes t0..t1-1, ``eps`` shape (t1-t0, V)."""
+    n = p.n_volumes
+    ijk = np.unravel_index(flat, anat.shape, order="F")
     fwhm_vox = p.noise_fwhm_mm / float(np.sqrt((anat.affine[:3, :3] ** 2).sum(0)).mean())
-    out = np.zeros((*anat.shape, n), np.float32, order="F")
-    out_2d = out.reshape(-1, n, order="F")
     prev = None
     a = np.float32(p.noise_ar)
     for t0 in range(0, n, 64):
@@ -311,8 +338,22 @@ def simulate_run(rng: np.random.Generator, anat: Anatomy, maps: dict[str, np.nda
             if prev is not None:
                 eps[j] = a * prev + np.sqrt(1 - a * a) * eps[j]
             prev = eps[j]
+        yield t0, t1, eps
+
+
+def simulate_run(rng: np.random.Generator, anat: Anatomy, maps: dict[str, np.ndarray], p: SimulationParams) -> tuple[np.ndarray, np.ndarray]:
+    """One run: 4-D float32 BOLD (X, Y, Z, T) and motion parameters (T × 6)."""
+    parts = run_parts(rng, anat, maps, p)
+    n, flat, s0 = p.n_volumes, parts.flat, parts.s0
+    pct = parts.bold + parts.artefact + parts.physio + parts.drift
+    del parts.bold, parts.artefact, parts.physio, parts.drift
+    # AR(1), spatially smooth noise generated in blocks of volumes
+    noise_sd = s0 / np.float32(p.tsnr)
+    out = np.zeros((*anat.shape, n), np.float32, order="F")
+    out_2d = out.reshape(-1, n, order="F")
+    for t0, t1, eps in ar_noise_blocks(rng, anat, p, flat):
         out_2d[flat, t0:t1] = (s0 * (1 + pct[t0:t1] / 100) + noise_sd * eps).T
-    return out, motion
+    return out, parts.motion
 
 
 def group_circuit_map(rng: np.random.Generator, noise: float = 0.15) -> np.ndarray:
