@@ -196,12 +196,27 @@ class PointAction(argparse.Action):
         setattr(namespace, self.dest, point)
 
 
-def print_json(obj: Any) -> None:
-    """Print one JSON document to stdout (the only thing a ``--json`` command prints there)."""
+def print_json(obj: Any, *, ensure_ascii: bool = True) -> None:
+    """Print one JSON document to stdout (the only thing a ``--json`` command prints there): the one JSON printer."""
     from .._utils.jsonio import dumps
 
-    sys.stdout.write(dumps(obj) + "\n")
+    sys.stdout.write(dumps(obj, ensure_ascii=ensure_ascii) + "\n")
     sys.stdout.flush()
+
+
+def emit(result: dict[str, Any], *, as_json: bool, render: Any) -> int:
+    """Print ``result`` (plus notice and version) as one JSON object (:func:`print_json`), or as ``render``'s text.
+
+    The printer of the clinical commands (``protocol``, ``mt``, ``screen``, ``madrs``, ``scale``); returns 0.
+    """
+    from .. import NOTICE, __version__
+
+    result = {**result, "notice": NOTICE, "tmstarget_version": __version__}
+    if as_json:
+        print_json(result, ensure_ascii=False)
+    else:
+        sys.stdout.write(render(result) + "\n")
+    return 0
 
 
 # ---------------------------------------------------------------- argument groups shared by several commands

@@ -10,11 +10,17 @@ Each writer's module docstring states its units, world axes and coil axes; each 
 round-trip checks. Research use; not a medical device.
 """
 
-from .brainsight import read_brainsight, write_brainsight
-from .localite import read_localite, write_localite
-from .native import NativeTransform, load_native_transform, scalp_along_ray
-from .plain import read_poses_csv, read_poses_json, write_poses_csv, write_poses_json
-from .poses import NamedPose, position_difference_mm, rotation_difference_deg
+from .._utils.lazy import lazy_exports
+
+#: Public names and the submodule each comes from (imported on first use: 'tmstarget --help' stays fast).
+_EXPORTS = {
+    **dict.fromkeys(["read_brainsight", "write_brainsight"], ".brainsight"),
+    **dict.fromkeys(["read_localite", "write_localite"], ".localite"),
+    **dict.fromkeys(["NativeTransform", "load_native_transform", "scalp_along_ray"], ".native"),
+    **dict.fromkeys(["read_poses_csv", "read_poses_json", "write_poses_csv", "write_poses_json"], ".plain"),
+    **dict.fromkeys(["NamedPose", "position_difference_mm", "rotation_difference_deg"], ".poses"),
+}
+__getattr__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 __all__ = [
     "NamedPose",

@@ -11,7 +11,13 @@ Targeting itself runs the same path as for volumes (:func:`tmstarget.targeting.c
 See ``docs/surface.md`` for the choices made (seed, search region, coordinates) and the limits.
 """
 
-from .io import SurfaceRun, explicit_surface_runs, find_surface_runs, load_surface_run
+from .._utils.lazy import lazy_exports
+
+#: Public names and the submodule each comes from (imported on first use: 'tmstarget --help' stays fast).
+_EXPORTS = {
+    **dict.fromkeys(["SurfaceRun", "explicit_surface_runs", "find_surface_runs", "load_surface_run"], ".io"),
+}
+__getattr__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 __all__ = [
     "SurfaceRun",

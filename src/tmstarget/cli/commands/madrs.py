@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     from ...outcomes.plot import trajectory_svg
     from ...protocol.files import write_atomic
     from ...trial.visits import VisitSchedule, parse_visit
-    from .protocol import emit
+    from .._common import emit
 
     path = Path(args.tsv)
     plot_format = figure_format(args.plot, "--plot") if args.plot else None

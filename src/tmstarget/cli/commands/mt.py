@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     """Read the trials, optionally hunt interactively, then print the estimates per session."""
     from ...io.tables import read_tsv_text
     from ...protocol.threshold import MEP_CRITERION_UV, check_search_range, parse_trials
-    from .protocol import emit
+    from .._common import emit
 
     check_search_range(args.low, args.high)
     path = Path(args.trials)

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from ...exceptions import InputError
     from ...io.tables import read_tsv_text
     from ...outcomes.scales import parse_scale_table, scale_outcomes
-    from .protocol import emit
+    from .._common import emit
 
     path = Path(args.tsv)
     rows = parse_scale_table(read_tsv_text(args.tsv, "rating table"), args.scale, source=path.name)
