@@ -12,6 +12,7 @@ Research use; not a medical device.
 ``course``      course summary and deviations of a delivered log from the plan and the safety rules
 ``screening``   safety screening form (after Rossi et al. 2011) with physician-review flags; the scheduling gate
 ``threshold``   resting motor threshold from MEP trials: relative frequency and ML-PEST
+``hunt``        the threshold session: per-session estimates of a trials file, the interactive ML-PEST hunt
 ``plan``        :func:`plan_course`, the whole course workflow (``tmstarget protocol``) as one call
 ``text``        the course's text report
 ``files``       atomic writes of the outputs above
@@ -21,6 +22,7 @@ from .._utils.lazy import lazy_exports
 
 #: Public names and the submodule each comes from (imported on first use: 'tmstarget --help' stays fast).
 _EXPORTS = {
+    **dict.fromkeys(["TRIAL_COLUMNS", "hunt_threshold", "threshold_report", "threshold_summaries"], ".hunt"),
     **dict.fromkeys(["CourseSummary", "Deviation", "check_course_log", "summarize_course"], ".course"),
     **dict.fromkeys(["CUSTOM_OPTIONS", "CUSTOM_RANGES", "check_options", "custom_protocol", "resolve_protocol"], ".custom"),
     **dict.fromkeys(["DEFAULT_GRADIENT", "DEPTH_GRADIENTS", "Dose", "check_intensity", "compute_dose", "depth_adjusted_mt", "resolve_gradient"], ".dose"),
@@ -43,6 +45,10 @@ __all__ = [
     "AE_SEVERITIES",
     "AdverseEvent",
     "CUSTOM_OPTIONS",
+    "TRIAL_COLUMNS",
+    "hunt_threshold",
+    "threshold_report",
+    "threshold_summaries",
     "CUSTOM_RANGES",
     "CoursePlan",
     "ClinicHours",
