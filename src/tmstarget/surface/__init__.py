@@ -2,8 +2,10 @@
 
 ``mesh``       template meshes in MNI152 coordinates (fsaverage5, offline), mesh distances and smoothing
 ``geometry``   grayordinates: the data's columns with coordinates, hemispheres and neighbourhoods
-``maps``       circuit maps sampled to the surface (nilearn ``vol_to_surf``), sgACC seed, DLPFC search region
 ``io``         finding and reading surface runs
+
+Circuit maps, the sgACC seed and the DLPFC search region on grayordinates are in
+:mod:`tmstarget.targeting.surface_maps` (targeting imports surface, never the reverse).
 
 Targeting itself runs the same path as for volumes (:func:`tmstarget.targeting.compute_target`, with a
 :class:`~tmstarget.targeting.SurfaceGeometry`); the outputs are written by :mod:`tmstarget.io.derivatives`.

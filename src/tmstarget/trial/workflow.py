@@ -223,7 +223,7 @@ def analyze_trial_files(
     from .io import read_allocation_record, read_trial_table, table_to_tsv, to_json
     from .summary import analyze_trial
     from .text import format_summary
-    from .visits import VisitSchedule, parse_visit
+    from ..visits import VisitSchedule, parse_visit
 
     check_analysis_options(response_pct=response_pct, remission_threshold=remission_threshold, confidence=confidence,
                            imputations=imputations, pp_min_sessions=pp_min_sessions, planned_sessions=planned_sessions,

@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     from ...outcomes.madrs import endpoint_summary, madrs_outcomes, parse_madrs_table
     from ...outcomes.plot import trajectory_svg
     from ...protocol.files import write_atomic
-    from ...trial.visits import VisitSchedule, parse_visit
+    from ...visits import VisitSchedule, parse_visit
     from .._common import emit
 
     path = Path(args.tsv)
