@@ -52,7 +52,7 @@ __all__ = [
 N_ITEMS = 10
 ITEM_MAX = 6
 TOTAL_MAX = N_ITEMS * ITEM_MAX
-DEFAULT_REMISSION_THRESHOLD = 10
+from .defaults import DEFAULT_REMISSION_THRESHOLD  # noqa: E402,F401 - defined in the import-free leaf
 #: MADRS item 10 (suicidal thoughts) at or above this is flagged for clinical attention.
 SUICIDAL_ITEM_FLAG = 4
 _ITEM_RE = re.compile(r"^(?:item|madrs)[ _-]?0*(\d+)$")

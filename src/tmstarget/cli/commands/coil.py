@@ -63,14 +63,9 @@ examples:
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget coil``."""
-    from ...coil.geometry import DEFAULT_HANDLE_ANGLE_DEG
-    from ...coil.models import DEFAULT_COIL, PRESETS
-    from ...export.brainsight import (
-        COORDINATE_SYSTEMS,
-        COORDINATE_SYSTEMS_V14,
-        DEFAULT_VERSION,
-        VERSIONS,
-    )
+    from ...coil.defaults import COIL_KEYS as PRESETS
+    from ...coil.defaults import DEFAULT_COIL, DEFAULT_HANDLE_ANGLE_DEG
+    from ...export.defaults import COORDINATE_SYSTEMS, COORDINATE_SYSTEMS_V14, DEFAULT_VERSION, VERSIONS
     from ..parser import HelpFormatter
 
     p = subparsers.add_parser("coil", parents=parents, help="coil placement, E-field, optimisation and neuronavigation export",

@@ -32,7 +32,7 @@ example:
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget madrs``."""
-    from ...outcomes.madrs import DEFAULT_REMISSION_THRESHOLD
+    from ...outcomes.defaults import DEFAULT_REMISSION_THRESHOLD
 
     p = subparsers.add_parser(
         "madrs",

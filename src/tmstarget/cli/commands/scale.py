@@ -34,7 +34,7 @@ example:
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget scale``."""
-    from ...outcomes.scales import SCALES
+    from ...outcomes.defaults import SCALE_KEYS as SCALES
 
     p = subparsers.add_parser("scale", parents=parents, help="Other depression scales: HAM-D-17, QIDS-SR-16, CGI, C-SSRS items",
                               description=_DESCRIPTION, formatter_class=HelpFormatter)

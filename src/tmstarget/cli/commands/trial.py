@@ -168,7 +168,7 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget trial`` and its actions."""
-    from ...outcomes.madrs import DEFAULT_REMISSION_THRESHOLD
+    from ...outcomes.defaults import DEFAULT_REMISSION_THRESHOLD
 
     trial = subparsers.add_parser(
         "trial", parents=parents, formatter_class=HelpFormatter,
