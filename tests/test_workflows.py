@@ -11,7 +11,6 @@ import io
 import json
 import stat
 
-import numpy as np
 import pytest
 
 from tmstarget.cli.main import main
@@ -157,8 +156,6 @@ def test_randomize_to_files_writes_both_or_neither(tmp_path):
 
 # ---------------------------------------------------------------- export.write_export_set
 def _pose():
-    from tmstarget.coil.geometry import place_coil
-
     try:
         from tmstarget.headmodel import load_template_head
     except ImportError:  # pragma: no cover
@@ -166,7 +163,6 @@ def _pose():
     from tmstarget.coil import plan_coil
     from tmstarget.coil.models import DEFAULT_COIL, get_coil
 
-    del place_coil
     return plan_coil(load_template_head(), [-40.0, 42.0, 30.0], get_coil(DEFAULT_COIL)).placement.matrix
 
 
@@ -249,4 +245,3 @@ def test_spinner_is_silent_when_not_a_terminal_or_quiet(capsys, monkeypatch):
     finally:
         progress.set_progress(True)
     assert fake.getvalue() == ""
-    del np
