@@ -79,7 +79,7 @@ def _region_geodesic(grays, region: np.ndarray) -> np.ndarray:
 
 def context() -> Context:
     from tmstarget.surface.geometry import template_grayordinates
-    from tmstarget.surface.maps import dlpfc_search_region, sgacc_seed
+    from tmstarget.targeting.surface_maps import dlpfc_search_region, sgacc_seed
     from tmstarget.surface.mesh import load_template
     from tmstarget.targeting.geometry import SurfaceGeometry
 
@@ -92,7 +92,7 @@ def context() -> Context:
 
 def group_map_values(ctx: Context, path: Path) -> np.ndarray:
     """A volumetric group circuit map on the fsaverage5 columns (as ``tmstarget target --circuit PATH``)."""
-    from tmstarget.surface.maps import circuit_values
+    from tmstarget.targeting.surface_maps import circuit_values
 
     return circuit_values(path, ctx.geometry.grayordinates, ctx.geometry.meshes)
 

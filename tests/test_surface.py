@@ -124,7 +124,7 @@ def test_fsaverage_shrinkage_target(surface_dataset, tmp_path, capsys):
 
 def test_sampling_matrix_equals_nilearn_vol_to_surf():
     """The simulator's sparse sampling matrix gives what nilearn's vol_to_surf gives (the slow reference)."""
-    from tmstarget.surface.maps import sample_to_mesh, sampling_matrix
+    from tmstarget.targeting.surface_maps import sample_to_mesh, sampling_matrix
 
     mesh = load_template("fsaverage5")["L"]
     affine = np.array([[6.0, 0, 0, -90], [0, 6.0, 0, -126], [0, 0, 6.0, -72], [0, 0, 0, 1]])

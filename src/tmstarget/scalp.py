@@ -62,7 +62,7 @@ TT_TO_NI = (0.7, 1.4)
 #: Mean radial correction (cm) of Mir-Moghtadaei et al. 2015.
 ADJUST_Y_CM = 0.35
 #: Scalp rules known to :func:`scalp_rule_target`.
-RULES = ("beam-f3", "f3", "5cm")
+from .defaults import SCALP_RULES as RULES  # noqa: E402 - defined in the import-free leaf
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -42,3 +43,43 @@ def progress(iterable: Iterable[T], total: int, desc: str) -> Iterator[T]:
             sys.stderr.flush()
     if show:
         sys.stderr.write("\n")
+
+
+@contextmanager
+def spinner(desc: str, interval_s: float = 0.25) -> Iterator[None]:
+    """Show ``desc`` and the elapsed time on stderr while the block runs (for one long step without a loop).
+
+    Silent when progress is off (``--quiet``) or stderr is not a terminal; the line is cleared at the end.
+
+    Parameters
+    ----------
+    desc : str
+        What is being done, e.g. ``"writing the report"``.
+    interval_s : float
+        Seconds between redraws.
+    """
+    if not (_ENABLED and sys.stderr.isatty()):
+        yield
+        return
+    import threading
+
+    stop = threading.Event()
+    start = time.perf_counter()
+    marks = "|/-\\"
+
+    def draw() -> None:
+        i = 0
+        while not stop.wait(interval_s):
+            sys.stderr.write(f"\r{desc} {marks[i % 4]} {time.perf_counter() - start:5.1f}s")
+            sys.stderr.flush()
+            i += 1
+
+    thread = threading.Thread(target=draw, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        sys.stderr.write("\r" + " " * (len(desc) + 10) + "\r")
+        sys.stderr.flush()

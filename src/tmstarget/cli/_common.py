@@ -196,12 +196,27 @@ class PointAction(argparse.Action):
         setattr(namespace, self.dest, point)
 
 
-def print_json(obj: Any) -> None:
-    """Print one JSON document to stdout (the only thing a ``--json`` command prints there)."""
+def print_json(obj: Any, *, ensure_ascii: bool = True) -> None:
+    """Print one JSON document to stdout (the only thing a ``--json`` command prints there): the one JSON printer."""
     from .._utils.jsonio import dumps
 
-    sys.stdout.write(dumps(obj) + "\n")
+    sys.stdout.write(dumps(obj, ensure_ascii=ensure_ascii) + "\n")
     sys.stdout.flush()
+
+
+def emit(result: dict[str, Any], *, as_json: bool, render: Any) -> int:
+    """Print ``result`` (plus notice and version) as one JSON object (:func:`print_json`), or as ``render``'s text.
+
+    The printer of the clinical commands (``protocol``, ``mt``, ``screen``, ``madrs``, ``scale``); returns 0.
+    """
+    from .. import NOTICE, __version__
+
+    result = {**result, "notice": NOTICE, "tmstarget_version": __version__}
+    if as_json:
+        print_json(result, ensure_ascii=False)
+    else:
+        sys.stdout.write(render(result) + "\n")
+    return 0
 
 
 # ---------------------------------------------------------------- argument groups shared by several commands
@@ -215,7 +230,7 @@ def add_measurement_args(p: argparse.ArgumentParser, required: bool) -> None:
 
 def add_rule_args(p: argparse.ArgumentParser) -> None:
     """Scalp rule choice and its parameters: ``scalp``, ``compare``."""
-    from ..scalp import RULES
+    from ..defaults import SCALP_RULES as RULES
 
     p.add_argument("--rule", choices=RULES, default="beam-f3", help="scalp rule")
     add_measurement_args(p, required=False)
@@ -259,7 +274,7 @@ def method_choices() -> list[str]:
 
 def confounds_choices() -> list[str]:
     """``--confounds-strategy`` choices: the confound strategies' registry."""
-    from ..io.confounds import STRATEGIES
+    from ..io.defaults import STRATEGIES
 
     return list(STRATEGIES)
 
@@ -270,7 +285,7 @@ def add_cleaning_arguments(group) -> None:
     Defaults are the library's (:mod:`tmstarget.targeting.defaults`); :func:`cleaning_options` turns them into
     :class:`~tmstarget.targeting.TargetingOptions` keyword arguments.
     """
-    from ..io.confounds import DEFAULT_STRATEGY
+    from ..io.defaults import DEFAULT_STRATEGY
     from ..targeting import defaults as d
 
     group.add_argument("--confounds-strategy", default=DEFAULT_STRATEGY, choices=confounds_choices(), help="confound regressors (24p = 6 motion + derivatives + squares)")
@@ -330,7 +345,7 @@ def placement_error_deg(text: str) -> float:
 def add_placement_error_arguments(group, suppress: bool = False) -> None:
     """``--placement-error-mm`` / ``--placement-error-deg`` of ``--method efield`` (defaults: the library's; with
     ``suppress`` absent unless given, for commands whose ``TargetingOptions`` supplies them)."""
-    from ..coil.geometry import PLACEMENT_ERROR_DEG, PLACEMENT_ERROR_MM
+    from ..coil.defaults import PLACEMENT_ERROR_DEG, PLACEMENT_ERROR_MM
 
     mm, deg = (argparse.SUPPRESS, argparse.SUPPRESS) if suppress else (PLACEMENT_ERROR_MM, PLACEMENT_ERROR_DEG)
     group.add_argument("--placement-error-mm", type=placement_error_mm, default=mm, metavar="MM",
@@ -342,7 +357,7 @@ def add_placement_error_arguments(group, suppress: bool = False) -> None:
 def placement_error_options(args: argparse.Namespace) -> dict:
     """``TargetingOptions`` keywords of the placement-error options; a changed value with a method that does not use
     them is refused."""
-    from ..coil.geometry import PLACEMENT_ERROR_DEG, PLACEMENT_ERROR_MM
+    from ..coil.defaults import PLACEMENT_ERROR_DEG, PLACEMENT_ERROR_MM
     from ..exceptions import InputError
     from ..targeting.methods import get_method
 

@@ -12,9 +12,15 @@ Modules: ``jobs`` (:class:`Job`, :func:`run_job`, resume check), ``run`` (:func:
 :func:`parallel_map` on Dask), ``table`` (the group level's cohort table).
 """
 
-from .jobs import SURFACE_SPACES, Job, Outcome, circuit_label, execute, finished_target, fingerprint, resolve_options, run_job
-from .run import default_workers, parallel_map, run_jobs
-from .table import GROUP_COLUMNS, group_rows, write_group_table
+from .._utils.lazy import lazy_exports
+
+#: Public names and the submodule each comes from (imported on first use: 'tmstarget --help' stays fast).
+_EXPORTS = {
+    **dict.fromkeys(["Job", "Outcome", "SURFACE_SPACES", "circuit_label", "execute", "fingerprint", "finished_target", "resolve_options", "run_job"], ".jobs"),
+    **dict.fromkeys(["default_workers", "parallel_map", "run_jobs"], ".run"),
+    **dict.fromkeys(["GROUP_COLUMNS", "group_rows", "write_group_table"], ".table"),
+}
+__getattr__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 __all__ = [
     "GROUP_COLUMNS", "Job", "Outcome", "SURFACE_SPACES", "circuit_label", "default_workers", "execute", "finished_target",

@@ -11,43 +11,16 @@ Names are imported lazily (``import tmstarget.coil`` stays fast for the command 
 Research use; not a medical device.
 """
 
-from importlib import import_module
+from .._utils.lazy import lazy_exports
 
-_WHERE = {
-    "primary_efield": "efield",
-    "sphere_efield": "efield",
-    "DEFAULT_HANDLE_ANGLE_DEG": "geometry",
-    "Placement": "geometry",
-    "Sphere": "geometry",
-    "fit_sphere": "geometry",
-    "local_sphere": "geometry",
-    "place_coil": "geometry",
-    "place_on_head": "geometry",
-    "DEFAULT_COIL": "models",
-    "PRESETS": "models",
-    "CoilGeometry": "models",
-    "Dipoles": "models",
-    "coil_dipoles": "models",
-    "coil_wire_segments": "models",
-    "spiral_dipoles": "models",
-    "get_coil": "models",
-    "OptimizationResult": "optimize",
-    "optimize_placement": "optimize",
-    "weighted_circuit_score": "optimize",
-    "CoilPlan": "plan",
-    "check_plan_for_target": "plan",
-    "plan_coil": "plan",
-    "FieldSummary": "summary",
-    "summarize_field": "summary",
+#: Public names and the submodule each comes from (imported on first use: 'tmstarget --help' stays fast).
+_EXPORTS = {
+    **dict.fromkeys(["primary_efield", "sphere_efield"], ".efield"),
+    **dict.fromkeys(["DEFAULT_HANDLE_ANGLE_DEG", "Placement", "Sphere", "fit_sphere", "local_sphere", "place_coil", "place_on_head"], ".geometry"),
+    **dict.fromkeys(["CoilGeometry", "DEFAULT_COIL", "Dipoles", "PRESETS", "coil_dipoles", "coil_wire_segments", "get_coil", "spiral_dipoles"], ".models"),
+    **dict.fromkeys(["OptimizationResult", "optimize_placement", "weighted_circuit_score"], ".optimize"),
+    **dict.fromkeys(["CoilPlan", "check_plan_for_target", "plan_coil"], ".plan"),
+    **dict.fromkeys(["FieldSummary", "summarize_field"], ".summary"),
 }
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__ = lazy_exports(__name__, globals(), _EXPORTS)
+__all__ = sorted(_EXPORTS)

@@ -19,13 +19,7 @@ import numpy as np
 
 from ..exceptions import InputError
 
-#: Default handle angle from the midline (degrees, towards lateral, handle pointing posterior).
-DEFAULT_HANDLE_ANGLE_DEG = 45.0
-#: Default coil placement error a plan is averaged over (:mod:`tmstarget.coil.landscape`): scalp position (mm, radius of
-#: a disc) and handle rotation (± degrees). Neuronavigated coils stay within a few millimetres and degrees of plan;
-#: TANS (Lynch et al.) averages its E-field-weighted score over errors of this order.
-PLACEMENT_ERROR_MM = 5.0
-PLACEMENT_ERROR_DEG = 10.0
+from .defaults import DEFAULT_HANDLE_ANGLE_DEG, PLACEMENT_ERROR_DEG, PLACEMENT_ERROR_MM  # noqa: F401 - defaults live in the leaf
 #: Radius of the scalp patch a local sphere is fitted to (mm).
 SPHERE_FIT_RADIUS_MM = 40.0
 

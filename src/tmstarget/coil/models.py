@@ -127,7 +127,7 @@ PRESETS: dict[str, CoilGeometry] = {
         ),
     )
 }
-DEFAULT_COIL = "magventure-cool-b65"
+from .defaults import DEFAULT_COIL  # noqa: E402,F401 - the default lives in the import-free leaf
 
 
 def get_coil(key: str) -> CoilGeometry:

@@ -5,18 +5,27 @@
 ``brainsight``  Brainsight target text files (NIfTI world coordinates, Brainsight target axes)
 ``plain``       CSV and JSON in tmstarget's own convention
 ``native``      fMRIPrep transform files via nitransforms: template ↔ T1w points and poses
+``sets``        :func:`write_export_set`: one pose to every requested format, all or none, each read back
 
 Each writer's module docstring states its units, world axes and coil axes; each writer has a reader for
 round-trip checks. Research use; not a medical device.
 """
 
-from .brainsight import read_brainsight, write_brainsight
-from .localite import read_localite, write_localite
-from .native import NativeTransform, load_native_transform, scalp_along_ray
-from .plain import read_poses_csv, read_poses_json, write_poses_csv, write_poses_json
-from .poses import NamedPose, position_difference_mm, rotation_difference_deg
+from .._utils.lazy import lazy_exports
+
+#: Public names and the submodule each comes from (imported on first use: 'tmstarget --help' stays fast).
+_EXPORTS = {
+    **dict.fromkeys(["read_brainsight", "write_brainsight"], ".brainsight"),
+    **dict.fromkeys(["read_localite", "write_localite"], ".localite"),
+    **dict.fromkeys(["NativeTransform", "load_native_transform", "scalp_along_ray"], ".native"),
+    **dict.fromkeys(["read_poses_csv", "read_poses_json", "write_poses_csv", "write_poses_json"], ".plain"),
+    **dict.fromkeys(["NamedPose", "position_difference_mm", "rotation_difference_deg"], ".poses"),
+    **dict.fromkeys(["EXPORT_KINDS", "write_export_set"], ".sets"),
+}
+__getattr__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 __all__ = [
+    "EXPORT_KINDS",
     "NamedPose",
     "NativeTransform",
     "load_native_transform",
@@ -28,6 +37,7 @@ __all__ = [
     "rotation_difference_deg",
     "scalp_along_ray",
     "write_brainsight",
+    "write_export_set",
     "write_localite",
     "write_poses_csv",
     "write_poses_json",

@@ -42,15 +42,7 @@ from .poses import TO_SIMNIBS, NamedPose, check_pose, convert_axes, orthonormali
 SIMNIBS_TO_BRAINSIGHT = np.diag([-1.0, 1.0, -1.0])
 #: tmstarget axes → Brainsight axes (columns): x_B = x, y_B = -y (away from the handle), z_B = -z (out of the head).
 TO_BRAINSIGHT = TO_SIMNIBS @ SIMNIBS_TO_BRAINSIGHT
-#: File format versions written: 12 (Brainsight ≤ 2.5.2 naming) and 14 (Brainsight ≥ 2.5.3, qform/sform named).
-VERSIONS = (12, 14)
-DEFAULT_VERSION = 12
-#: NIfTI qform/sform intent codes → Brainsight's names (NIfTI-1 standard codes 1–5).
-INTENTS = {1: "Scanner", 2: "Aligned", 3: "Talairach", 4: "MNI-152", 5: "Other-Template"}
-COORDINATE_SYSTEMS = tuple(f"NIfTI:{name}" for name in INTENTS.values())
-COORDINATE_SYSTEMS_V14 = tuple(f"NIfTI:{form}:{name}" for form in "QS" for name in INTENTS.values())
-#: Used when the image loaded into Brainsight is not known: the name SimNIBS's reader accepts.
-DEFAULT_SYSTEM = {12: "NIfTI:Aligned", 14: "NIfTI:Q:Aligned"}
+from .defaults import COORDINATE_SYSTEMS, COORDINATE_SYSTEMS_V14, DEFAULT_SYSTEM, DEFAULT_VERSION, INTENTS, VERSIONS  # noqa: E402,F401
 _COLUMNS = ["Target Name", "Loc. X", "Loc. Y", "Loc. Z", "m0n0", "m0n1", "m0n2", "m1n0", "m1n1", "m1n2", "m2n0", "m2n1", "m2n2"]
 _SAME_MM = 0.01
 

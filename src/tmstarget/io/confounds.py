@@ -20,16 +20,7 @@ from ..exceptions import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Named confound strategies: nilearn ``load_confounds`` keyword arguments for each.
-STRATEGIES: dict[str, dict] = {
-    "24p+wmcsf": {"strategy": ["motion", "wm_csf"], "motion": "full", "wm_csf": "basic"},
-    "36p": {"strategy": ["motion", "wm_csf", "global_signal"], "motion": "full", "wm_csf": "full", "global_signal": "full"},
-    "6p+wmcsf": {"strategy": ["motion", "wm_csf"], "motion": "basic", "wm_csf": "basic"},
-    "24p": {"strategy": ["motion"], "motion": "full"},
-    "none": {"strategy": []},
-}
-
-DEFAULT_STRATEGY = "24p+wmcsf"
+from .defaults import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402,F401 - defined in the import-free leaf
 
 
 @dataclass(frozen=True)

@@ -70,17 +70,33 @@ def check_output_dir(path: Path | str, what: str = "output folder") -> Path:
     return path
 
 
-def check_output_file(path: Path | str, what: str = "output file") -> Path:
+def check_output_file(path: Path | str, what: str = "output file", *, parents: bool = True) -> Path:
     """Refuse, before any work, an output file whose folder cannot be written or which is a folder.
+
+    The one writable-path check: call it for every output before writing any, so that a bad second path
+    leaves no first file behind.
+
+    Parameters
+    ----------
+    path : path-like
+        The file to write.
+    what : str
+        What the file is, for the message.
+    parents : bool
+        True: the folder may be missing if it can be created. False: the folder must exist (the protocol's
+        calendar, session log and forms are written only into existing folders).
 
     Raises
     ------
     InputError
-        ``path`` is a folder, or its folder cannot be created or written, or it exists and is read-only.
+        ``path`` is a folder, or its folder cannot be created (or is missing, with ``parents=False``) or
+        written, or it exists and is read-only.
     """
     path = Path(path)
     if path.is_dir():
         raise InputError(f"{what} {path} is a folder — give a file name")
+    if not parents and not path.parent.is_dir():
+        raise InputError(f"cannot write {what} {path}: folder {path.parent} does not exist — create it or choose another path")
     problem = _dir_problem(path.parent)
     if problem:
         raise InputError(f"cannot write {what} {path}: {problem} — choose a writable location")

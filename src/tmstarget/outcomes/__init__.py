@@ -8,21 +8,15 @@ Research use; not a medical device.
 ``plot``   trajectory figure and mean change by visit as SVG text
 """
 
-from .madrs import (
-    DEFAULT_REMISSION_THRESHOLD,
-    ITEM_MAX,
-    N_ITEMS,
-    SUICIDAL_ITEM_FLAG,
-    TOTAL_MAX,
-    MadrsAssessment,
-    MadrsOutcome,
-    ParticipantOutcomes,
-    endpoint_summary,
-    madrs_outcomes,
-    parse_madrs_table,
-)
-from .plot import change_by_visit_svg, trajectory_svg
-from .scales import SCALES, Scale, parse_scale_table, scale_outcomes
+from .._utils.lazy import lazy_exports
+
+#: Public names and the submodule each comes from (imported on first use: 'tmstarget --help' stays fast).
+_EXPORTS = {
+    **dict.fromkeys(["DEFAULT_REMISSION_THRESHOLD", "ITEM_MAX", "MadrsAssessment", "MadrsOutcome", "N_ITEMS", "ParticipantOutcomes", "SUICIDAL_ITEM_FLAG", "TOTAL_MAX", "endpoint_summary", "madrs_outcomes", "parse_madrs_table"], ".madrs"),
+    **dict.fromkeys(["change_by_visit_svg", "trajectory_svg"], ".plot"),
+    **dict.fromkeys(["SCALES", "Scale", "parse_scale_table", "scale_outcomes"], ".scales"),
+}
+__getattr__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 __all__ = [
     "DEFAULT_REMISSION_THRESHOLD",

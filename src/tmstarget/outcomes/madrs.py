@@ -17,7 +17,7 @@ and similar spellings are accepted) or a ``total`` column.
 The endpoint is a **named visit**, never "the last row": either the assessment labelled ``endpoint``
 (e.g. ``month1``), or — given the day of the last treatment session — the assessment whose day falls in
 that visit's window after the last session (closest to the target day; see
-:mod:`tmstarget.trial.visits`). A participant without one is *not assessed* at the endpoint, and counts
+:mod:`tmstarget.visits`). A participant without one is *not assessed* at the endpoint, and counts
 as a non-responder and non-remitter in the summary (intention to treat).
 """
 
@@ -32,7 +32,7 @@ from typing import Any
 
 from .._utils.ids import participant_label
 from ..exceptions import InputError
-from ..trial.visits import DEFAULT_SCHEDULE, VisitSchedule
+from ..visits import DEFAULT_SCHEDULE, VisitSchedule
 
 __all__ = [
     "DEFAULT_REMISSION_THRESHOLD",
@@ -52,7 +52,7 @@ __all__ = [
 N_ITEMS = 10
 ITEM_MAX = 6
 TOTAL_MAX = N_ITEMS * ITEM_MAX
-DEFAULT_REMISSION_THRESHOLD = 10
+from .defaults import DEFAULT_REMISSION_THRESHOLD  # noqa: E402,F401 - defined in the import-free leaf
 #: MADRS item 10 (suicidal thoughts) at or above this is flagged for clinical attention.
 SUICIDAL_ITEM_FLAG = 4
 _ITEM_RE = re.compile(r"^(?:item|madrs)[ _-]?0*(\d+)$")
@@ -333,7 +333,7 @@ def madrs_outcomes(
         Day of the last treatment session (same clock as ``day``): the endpoint is then the assessment in
         the window of visit ``endpoint`` of ``schedule``, closest to its target day.
     schedule : VisitSchedule, optional
-        Visit windows (default :data:`tmstarget.trial.visits.DEFAULT_SCHEDULE`).
+        Visit windows (default :data:`tmstarget.visits.DEFAULT_SCHEDULE`).
 
     Returns
     -------

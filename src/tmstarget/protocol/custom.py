@@ -11,7 +11,7 @@ import math
 from ..exceptions import InputError
 from .protocols import Protocol
 
-__all__ = ["CUSTOM_RANGES", "custom_protocol"]
+__all__ = ["CUSTOM_OPTIONS", "CUSTOM_RANGES", "check_options", "custom_protocol", "resolve_protocol"]
 
 #: The range each number of a custom protocol must lie in: parameter -> (option, low, high, low inclusive,
 #: whole number, unit). These are plausibility ranges of the input (a stimulator, a clock, a course), wider
@@ -164,3 +164,146 @@ def custom_protocol(
         interval_basis=interval_basis,
         max_pct_rmt=max_pct_rmt,
     )
+
+
+#: The numbers of a custom protocol, by option name (``--frequency-hz`` is ``frequency_hz``), as
+#: :func:`resolve_protocol` takes them.
+CUSTOM_OPTIONS = ("frequency_hz", "train_s", "iti_s", "trains", "kind", "pulses_per_burst", "burst_frequency_hz")
+
+#: Safety check name -> the custom-protocol option(s) that set its value (named in refusals).
+_CUSTOM_CHECK_OPTIONS = {
+    "frequency": "--frequency-hz",
+    "intra-burst frequency": "--frequency-hz",
+    "burst frequency": "--burst-frequency-hz",
+    "pulses per burst": "--pulses-per-burst",
+    "train duration": "--train-s",
+    "inter-train interval": "--iti-s",
+    "inter-train interval (tested)": "--iti-s",
+    "pulses per session": "--trains, --train-s",
+    "sessions per day": "--sessions-per-day",
+    "pulses per day": "--sessions-per-day, --trains, --train-s",
+    "gap between sessions": "--min-interval-min",
+}
+
+
+def _option(name: str) -> str:
+    return f"--{name.replace('_', '-')}"
+
+
+def resolve_protocol(
+    key: str,
+    custom: dict | None = None,
+    *,
+    sessions_per_day: int = 1,
+    days: int = 1,
+    intensity_pct_rmt: float | None = None,
+    min_interval_min: float | None = None,
+    interval_basis: str | None = None,
+    max_pct_rmt: float | None = None,
+    force: bool = False,
+) -> Protocol:
+    """The built-in protocol ``key``, or the custom one built from ``custom``; ``max_pct_rmt`` applied to either.
+
+    Parameters
+    ----------
+    key : str
+        A key of :data:`~tmstarget.protocol.PROTOCOLS`, or ``"custom"``.
+    custom : dict, optional
+        With ``"custom"``: numbers by option name (:data:`CUSTOM_OPTIONS`); ``frequency_hz``, ``train_s``,
+        ``trains`` and ``intensity_pct_rmt`` are required. Refused with a built-in protocol.
+    sessions_per_day, days : int
+        Custom protocol layout (other values than 1 are refused with a built-in protocol).
+    intensity_pct_rmt, min_interval_min, interval_basis
+        Custom protocol's intensity and rest between sessions (``interval_basis`` default ``"end-to-start"``).
+    max_pct_rmt : float, optional
+        Theta-burst ceiling (% of measured RMT); refused for conventional rTMS, and above 120 unless ``force``.
+    force : bool
+        Accept a raised ceiling (it then fails the safety report, so the course is recorded as forced).
+
+    Returns
+    -------
+    Protocol
+
+    Raises
+    ------
+    InputError, SafetyError
+    """
+    import dataclasses
+
+    from ..exceptions import SafetyError
+    from .protocols import get_protocol
+    from .rules import TBS_DEFAULT_MAX_PCT_RMT
+    from .safety import ceiling_check, raised_limit_problem
+
+    custom = {k: v for k, v in (custom or {}).items() if v is not None}
+    unknown = sorted(set(custom) - set(CUSTOM_OPTIONS))
+    if unknown:
+        raise InputError(f"unknown custom-protocol numbers {', '.join(unknown)} — use {', '.join(CUSTOM_OPTIONS)}")
+    given = [_option(o) for o in CUSTOM_OPTIONS if o in custom]
+    layout = [_option(o) for o, v in (("sessions_per_day", sessions_per_day), ("days", days)) if v != 1]
+    if key != "custom":
+        if given or layout:
+            raise InputError(f"{', '.join(given + layout)} only apply to --protocol custom — drop them or use it")
+        protocol = get_protocol(key)
+    else:
+        need = {"--frequency-hz": custom.get("frequency_hz"), "--train-s": custom.get("train_s"),
+                "--trains": custom.get("trains"), "--intensity-pct-rmt": intensity_pct_rmt}
+        missing = [k for k, v in need.items() if v is None]
+        if missing:
+            raise InputError(f"--protocol custom needs {', '.join(missing)} — give every number of the protocol")
+        protocol = custom_protocol(
+            frequency_hz=custom["frequency_hz"],
+            train_duration_s=custom["train_s"],
+            trains_per_session=custom["trains"],
+            intensity_pct_rmt=intensity_pct_rmt,
+            inter_train_interval_s=custom.get("iti_s"),
+            kind=custom.get("kind"),
+            pulses_per_burst=custom.get("pulses_per_burst"),
+            burst_frequency_hz=custom.get("burst_frequency_hz"),
+            sessions_per_day=sessions_per_day,
+            treatment_days=days,
+            min_interval_min=min_interval_min,
+            interval_basis=(interval_basis or "end-to-start").replace("-", "_"),
+        )
+    if max_pct_rmt is not None:
+        if not protocol.is_tbs:
+            raise InputError(
+                "--max-pct-rmt sets the theta-burst policy ceiling — conventional rTMS is limited by the "
+                "consensus single-train table; drop --max-pct-rmt"
+            )
+        protocol = dataclasses.replace(protocol, max_pct_rmt=max_pct_rmt)
+    # an option that moves a safety limit is a gate of its own: refused without force, naming the option; with
+    # force it goes on to the safety report as a failed check, so the course is recorded as forced
+    check = ceiling_check(protocol)
+    if check is not None and not force:
+        raise SafetyError(
+            raised_limit_problem(f"--max-pct-rmt {max_pct_rmt:g}", check, f"use --max-pct-rmt {TBS_DEFAULT_MAX_PCT_RMT:g} or less")
+        )
+    return protocol
+
+
+def check_options(
+    custom: bool,
+    *,
+    min_interval_min: float | None = None,
+    interval_basis: str | None = None,
+    rmt: float | None = None,
+    intensity_pct_rmt: float | None = None,
+    target_depth_mm: float | None = None,
+    max_pct_rmt: float | None = None,
+) -> dict[str, str]:
+    """Which options set the value of each safety check (only options that were given, or custom's own).
+
+    The result is :func:`~tmstarget.protocol.check_safety`'s ``options``: a refusal names the option to change.
+    """
+    options = dict(_CUSTOM_CHECK_OPTIONS) if custom else {}
+    if min_interval_min is not None or interval_basis is not None:
+        options["gap between sessions"] = "--min-interval-min, --interval-basis"
+    given = [o for o, v in (("--rmt", rmt), ("--intensity-pct-rmt", intensity_pct_rmt)) if v is not None]
+    if target_depth_mm is not None:
+        given.append("depth correction")
+    if given:
+        options["intensity"] = ", ".join(given)
+    if max_pct_rmt is not None:
+        options["theta-burst intensity ceiling"] = "--max-pct-rmt"
+    return options

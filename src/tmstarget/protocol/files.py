@@ -1,5 +1,5 @@
-"""File access of the protocol package (calendar, session log): checks, then the one atomic writer of
-:mod:`tmstarget.io.derivatives`."""
+"""File access of the protocol package (calendar, session log, forms): the one writable-path check of
+:mod:`tmstarget.io.paths`, then the one atomic writer of :mod:`tmstarget.io.derivatives`."""
 
 from __future__ import annotations
 
@@ -8,27 +8,9 @@ from pathlib import Path
 
 from ..exceptions import InputError
 from ..io.derivatives import write_bytes_atomic
+from ..io.paths import check_output_file
 
-__all__ = ["check_writable", "write_atomic"]
-
-
-def check_writable(path: str | os.PathLike[str]) -> Path:
-    """Return ``path`` as a Path if a file can be written there (its folder exists, it is not a folder).
-
-    Call it for every output before writing any, so that a bad second path leaves no first file behind.
-
-    Raises
-    ------
-    InputError
-        Naming the path and how to fix it.
-    """
-    target = Path(path)
-    folder = target.parent
-    if not folder.is_dir():
-        raise InputError(f"cannot write {target}: folder {folder} does not exist — create it or choose another path")
-    if target.is_dir():
-        raise InputError(f"cannot write {target}: it is a folder — give a file name")
-    return target
+__all__ = ["write_atomic"]
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
@@ -51,7 +33,7 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
     InputError
         When the folder does not exist or is not writable (no partial file is left behind).
     """
-    target = check_writable(path)
+    target = check_output_file(path, "file", parents=False)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
         return write_bytes_atomic(target, payload, make_parents=False, fsync=True)

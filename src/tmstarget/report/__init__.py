@@ -14,8 +14,14 @@ atomically, after everything else succeeded. Reports embed every image, load not
 carry no scripts and show the notice: research use; not a medical device.
 """
 
-from .cohort import COHORT_REPORT, cohort_report_html, write_cohort_report
-from .participant import EXTRAS, participant_report_html, write_participant_report
+from .._utils.lazy import lazy_exports
+
+#: Public names and the submodule each comes from (imported on first use: 'tmstarget --help' stays fast).
+_EXPORTS = {
+    **dict.fromkeys(["COHORT_REPORT", "cohort_report_html", "write_cohort_report"], ".cohort"),
+    **dict.fromkeys(["EXTRAS", "participant_report_html", "write_participant_report"], ".participant"),
+}
+__getattr__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 __all__ = [
     "COHORT_REPORT",

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._utils.progress import progress
 from ..io.derivatives import write_json_atomic, write_nifti_atomic, write_text_atomic
 from ..targeting.regions import dlpfc_search_mask
 from .model import GROUP_TARGET_MNI, MNI2_AFFINE, SimulationParams, anatomy, deviation_field, framewise_displacement, group_circuit_map, simulate_participant
@@ -115,7 +116,7 @@ def simulate_dataset(
     }
     truth: dict = {"participants": {}, "circuit": str(circuit)}
     rows = []
-    for i in range(n_participants):
+    for i in progress(range(n_participants), n_participants, "simulating participants"):
         label = f"{i + 1:02d}"
         shift = params.shift_mm if params.shift_mm is not None else float(rng.uniform(4.0, 15.0))
         direction = rng.standard_normal(3)

@@ -4,7 +4,7 @@ The planted target is a vertex of the left-DLPFC surface search region (its midt
 see :mod:`tmstarget.surface.mesh`), displaced from the group site like the volumetric simulation's. Each
 run is simulated in the MNI 2 mm volume (:func:`tmstarget.simulate.model.simulate_participant`, target node
 at that coordinate) and sampled onto both hemispheres between the white and pial surfaces as nilearn's ``vol_to_surf`` does
-(one sparse matrix per hemisphere, :func:`tmstarget.surface.maps.sampling_matrix`), as fMRIPrep samples
+(one sparse matrix per hemisphere, :func:`tmstarget.targeting.surface_maps.sampling_matrix`), as fMRIPrep samples
 BOLD onto the cortical ribbon. Confounds are computed from the volume.
 """
 
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 def planted_vertex(rng: np.random.Generator, shift_mm: float | None, space: str = "fsaverage5") -> tuple[int, np.ndarray]:
     """A search-region column displaced ``shift_mm`` (default 4-15 mm) from the group site, and its MNI mm."""
     from ..surface.geometry import template_grayordinates
-    from ..surface.maps import dlpfc_search_region
+    from ..targeting.surface_maps import dlpfc_search_region
 
     geom = template_grayordinates(space)
     cols = np.flatnonzero(dlpfc_search_region(geom))
@@ -40,8 +40,8 @@ def planted_vertex(rng: np.random.Generator, shift_mm: float | None, space: str 
 @lru_cache(maxsize=2)
 def _samplers(fov: str, space: str) -> tuple:
     """Per hemisphere (L, R), the sampling matrix of the simulation grid onto the template (see
-    :func:`tmstarget.surface.maps.sampling_matrix`: nilearn's ``vol_to_surf`` as one sparse product)."""
-    from ..surface.maps import sampling_matrix
+    :func:`tmstarget.targeting.surface_maps.sampling_matrix`: nilearn's ``vol_to_surf`` as one sparse product)."""
+    from ..targeting.surface_maps import sampling_matrix
     from ..surface.mesh import load_template
 
     anat, meshes = anatomy(fov), load_template(space)

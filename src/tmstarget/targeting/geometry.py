@@ -162,7 +162,7 @@ class SurfaceGeometry:
 
     def seed_columns(self) -> np.ndarray:
         """Usable columns within 10 mm of the sgACC seed (refused when too few)."""
-        from ..surface.maps import sgacc_seed
+        from .surface_maps import sgacc_seed
 
         return sgacc_seed(self.grayordinates)
 

@@ -151,7 +151,7 @@ class SurfaceSource:
 
     def search_region(self, options: TargetingOptions) -> np.ndarray:
         """The default left DLPFC or ``--search-mask`` (NIfTI or GIFTI), one boolean per column, checked."""
-        from ..surface.maps import check_region, dlpfc_search_region, search_region_from_file
+        from .surface_maps import check_region, dlpfc_search_region, search_region_from_file
 
         grays = self.geometry.grayordinates
         region = dlpfc_search_region(grays) if options.search_mask is None else search_region_from_file(options.search_mask, grays)
@@ -160,7 +160,7 @@ class SurfaceSource:
 
     def circuit_map(self, circuit) -> np.ndarray | None:
         """The group circuit map at every column (None for the sgACC seed circuit)."""
-        from ..surface.maps import circuit_values
+        from .surface_maps import circuit_values
 
         return None if circuit.kind == "seed" else circuit_values(circuit.path, self.geometry.grayordinates, self.meshes)
 

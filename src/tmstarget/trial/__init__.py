@@ -71,12 +71,12 @@ _EXPORTS = {
     "Trajectory": ".longitudinal",
     "VisitEffect": ".longitudinal",
     "trajectory": ".longitudinal",
-    "DEFAULT_ENDPOINT": ".visits",
-    "DEFAULT_SCHEDULE": ".visits",
-    "Visit": ".visits",
-    "VisitSchedule": ".visits",
-    "assign_visits": ".visits",
-    "parse_visit": ".visits",
+    "DEFAULT_ENDPOINT": "..visits",
+    "DEFAULT_SCHEDULE": "..visits",
+    "Visit": "..visits",
+    "VisitSchedule": "..visits",
+    "assign_visits": "..visits",
+    "parse_visit": "..visits",
 }
 
 __all__ = [

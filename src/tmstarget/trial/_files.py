@@ -14,7 +14,8 @@ from ..exceptions import InputError
 from ..io.derivatives import write_bytes_atomic
 
 
-def _default_mode() -> int:
+def default_mode() -> int:
+    """Permission bits of a new file under the current umask."""
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
@@ -42,8 +43,14 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, private: bool = F
     InputError
         If the destination directory does not exist.
     """
+    dest = check_folder(path)
+    return write_bytes_atomic(dest, text.encode("utf-8"), mode=0o600 if private else default_mode(), make_parents=False)
+
+
+def check_folder(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path if its folder exists (trial outputs are written only into existing folders)."""
     dest = Path(path)
     folder = dest.parent if str(dest.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"{dest}: directory {folder} does not exist — create it first or choose another output path")
-    return write_bytes_atomic(dest, text.encode("utf-8"), mode=0o600 if private else _default_mode(), make_parents=False)
+    return dest

@@ -9,7 +9,7 @@ Columns
 ``stratum*``        stratification factors (optional; constant within a participant; adjusted for)
 ``guess*``          blinding guesses: an arm name or ``dont_know`` (optional; the last one given counts)
 ``day``             day of the assessment on the trial clock, e.g. days since randomization (optional; with it,
-                    follow-ups are assigned to visits by window, see :mod:`tmstarget.trial.visits`)
+                    follow-ups are assigned to visits by window, see :mod:`tmstarget.visits`)
 ``last_session_day`` day of the participant's last treatment session on the same clock (required with ``day``)
 ``sessions_received`` treatment sessions the participant received (optional; constant within a participant;
                     used by the per-protocol rule)
@@ -25,7 +25,7 @@ import pandas as pd
 
 from .._utils.ids import participant_label
 from ..exceptions import InputError
-from .visits import BASELINE, DEFAULT_SCHEDULE, IN_WINDOW, VisitSchedule, assign_visits
+from ..visits import BASELINE, DEFAULT_SCHEDULE, IN_WINDOW, VisitSchedule, assign_visits
 
 REQUIRED = ("participant_id", "arm", "timepoint", "madrs_total")
 #: Cell values read as a missing MADRS score (a missed visit).
@@ -137,7 +137,7 @@ def _text(values: pd.Series) -> pd.Series:
 
 def _scores(frame: pd.DataFrame) -> pd.Series:
     """``madrs_total`` as floats (NaN = missed visit), by the same rule as the ``madrs`` reader: whole numbers 0-60."""
-    from ..outcomes.madrs import score_problem  # run time: outcomes imports trial.visits
+    from ..outcomes.madrs import score_problem  # run time, as everywhere in trial
 
     raw = _text(frame["madrs_total"])
     missing = raw.str.lower().isin(MISSING_TOKENS)
@@ -198,7 +198,7 @@ def validate_trial_table(
         Experimental arm; by default the arm of the first row. The other arm is the control.
     schedule : VisitSchedule, optional
         Visit windows used when the table has a ``day`` column (default
-        :data:`tmstarget.trial.visits.DEFAULT_SCHEDULE`). Follow-ups outside every window, and extra
+        :data:`tmstarget.visits.DEFAULT_SCHEDULE`). Follow-ups outside every window, and extra
         assessments in one window, are listed in ``assessments`` and left out of ``frame``.
 
     Returns

@@ -21,7 +21,7 @@ from ..io.tables import read_tsv
 from ._files import write_text_atomic
 
 __all__ = [
-    "read_allocation", "read_allocation_record", "read_concealed", "read_reveals", "read_trial_table", "table_to_tsv", "to_json",
+    "jsonable", "read_allocation", "read_allocation_record", "read_concealed", "read_reveals", "read_trial_table", "table_to_tsv", "to_json",
     "write_allocation", "write_reveals", "write_table", "write_text_atomic",
 ]
 from .randomization import Allocation, AllocationEntry, Reveal
@@ -72,21 +72,24 @@ def write_table(frame: pd.DataFrame, path: PathLike) -> Path:
     return write_text_atomic(path, table_to_tsv(frame))
 
 
-def _jsonable(value: object) -> object:
+def jsonable(value: object) -> object:
+    """A result as plain JSON values: NaN and infinities as None, numpy scalars as numbers, keys as text."""
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else value
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if hasattr(value, "item"):  # numpy scalars
-        return _jsonable(value.item())
+        return jsonable(value.item())
     return value
 
 
 def to_json(obj: Mapping[str, object]) -> str:
     """Serialise a result mapping as JSON (NaN and infinities become ``null``; numpy scalars become numbers)."""
-    return json.dumps(_jsonable(obj), indent=2, allow_nan=False) + "\n"
+    from .._utils.jsonio import dumps
+
+    return dumps(jsonable(obj)) + "\n"
 
 
 def write_allocation(allocation: Allocation, concealed_path: PathLike, key_path: PathLike) -> None:
@@ -107,12 +110,14 @@ def write_allocation(allocation: Allocation, concealed_path: PathLike, key_path:
         "block_sizes": list(allocation.block_sizes), "seed": allocation.seed, "chain_head": allocation.chain_head,
         "entries": [asdict(e) for e in allocation.entries],
     }
-    written = write_text_atomic(key_path, to_json(key), private=True)
-    try:
-        write_table(concealed, concealed_path)
-    except BaseException:
-        written.unlink(missing_ok=True)  # never leave a key without its list
-        raise
+    from ..io.derivatives import write_files_atomic
+    from ._files import check_folder, default_mode
+
+    for path in (key_path, concealed_path):
+        check_folder(path)
+    # both or neither (io.derivatives' one all-or-nothing writer): never a key without its list, nor a new key
+    # beside an old list; the key is readable by its owner only
+    write_files_atomic([(key_path, to_json(key), 0o600), (concealed_path, table_to_tsv(concealed), default_mode())])
 
 
 def read_concealed(path: PathLike) -> list[dict[str, object]]:

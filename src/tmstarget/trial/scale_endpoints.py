@@ -31,9 +31,9 @@ from ..exceptions import InputError
 from .analysis import Estimate, ancova
 from .data import TrialTable, arm_visit_summary, validate_trial_table
 from .secondary import BinaryComparison, compare_proportions, response_and_remission
-from .visits import BASELINE, IN_WINDOW, NOMINAL, assign_visits
+from ..visits import BASELINE, IN_WINDOW, NOMINAL, assign_visits
 
-if TYPE_CHECKING:  # outcomes imports trial.visits: no run-time import back
+if TYPE_CHECKING:  # annotations only
     from ..outcomes.scales import Scale, ScaleAssessment
 
 __all__ = ["ENDPOINT_SCALES", "ScaleEndpoint", "scale_endpoint", "scale_trial_table"]

@@ -18,9 +18,9 @@ from .scale_endpoints import ScaleEndpoint, scale_endpoint
 from .secondary import REMISSION_MAX, RESPONSE_FRACTION, BinaryComparison, response_and_remission
 from .sets import DEFAULT_PP_FRACTION, AnalysisSets, analysis_sets
 from .longitudinal import Trajectory, trajectory
-from .visits import DEFAULT_ENDPOINT
+from ..visits import DEFAULT_ENDPOINT
 
-if TYPE_CHECKING:  # outcomes imports trial.visits: no run-time import back
+if TYPE_CHECKING:  # annotations only
     from ..outcomes.scales import Scale, ScaleAssessment
 
 

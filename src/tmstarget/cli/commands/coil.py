@@ -63,14 +63,9 @@ examples:
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget coil``."""
-    from ...coil.geometry import DEFAULT_HANDLE_ANGLE_DEG
-    from ...coil.models import DEFAULT_COIL, PRESETS
-    from ...export.brainsight import (
-        COORDINATE_SYSTEMS,
-        COORDINATE_SYSTEMS_V14,
-        DEFAULT_VERSION,
-        VERSIONS,
-    )
+    from ...coil.defaults import COIL_KEYS as PRESETS
+    from ...coil.defaults import DEFAULT_COIL, DEFAULT_HANDLE_ANGLE_DEG
+    from ...export.defaults import COORDINATE_SYSTEMS, COORDINATE_SYSTEMS_V14, DEFAULT_VERSION, VERSIONS
     from ..parser import HelpFormatter
 
     p = subparsers.add_parser("coil", parents=parents, help="coil placement, E-field, optimisation and neuronavigation export",
@@ -196,52 +191,13 @@ def _brainsight_system(args: argparse.Namespace, space: str) -> dict:
 
 
 def _export(args: argparse.Namespace, pose: Any, name: str, space: str, brainsight: dict) -> dict:
-    """Write the requested files (all or none) and read each back to report its round-trip error."""
-    from ...export import (
-        NamedPose,
-        position_difference_mm,
-        read_brainsight,
-        read_localite,
-        read_poses_csv,
-        read_poses_json,
-        rotation_difference_deg,
-        write_brainsight,
-        write_localite,
-        write_poses_csv,
-        write_poses_json,
-    )
+    """Write the requested files (all or none) and read each back (:func:`tmstarget.export.write_export_set`)."""
+    from ...export.sets import write_export_set
 
-    poses = [NamedPose(name, pose)]
-    if args.brainsight is not None and brainsight["image"] is not None:
-        from ...export.brainsight import check_in_image
-
-        check_in_image(_brainsight_image(args), pose[:3, 3], space)
-    jobs = [
-        ("localite", args.localite, lambda p: write_localite(p, poses, args.localite_space), lambda p: read_localite(p)),
-        ("brainsight", args.brainsight, lambda p: write_brainsight(p, poses, brainsight["coordinate_system"], brainsight["version"]),
-         lambda p: read_brainsight(p)[0]),
-        ("csv", args.csv, lambda p: write_poses_csv(p, poses, space), lambda p: read_poses_csv(p)[0]),
-        ("poses_json", args.poses_json, lambda p: write_poses_json(p, poses, space), lambda p: read_poses_json(p)[0]),
-    ]
-    written, out = [], {}
-    try:
-        for kind, path, write, read in jobs:
-            if path is None:
-                continue
-            existed = path.exists()
-            write(path)
-            if not existed:
-                written.append(path)
-            back = read(path)[0].matrix
-            out[kind] = {"path": str(path), "round_trip_mm": round(position_difference_mm(pose, back), 4),
-                         "round_trip_deg": round(rotation_difference_deg(pose, back), 4)}
-            if kind == "brainsight":
-                out[kind].update(brainsight)
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
-    return out
+    image = _brainsight_image(args) if args.brainsight is not None and brainsight["image"] is not None else None
+    return write_export_set(pose, name, space, localite=args.localite, localite_space=args.localite_space,
+                            brainsight=args.brainsight, brainsight_system=brainsight, brainsight_image=image,
+                            csv=args.csv, poses_json=args.poses_json)
 
 
 def _fmt(v) -> str:
@@ -323,8 +279,11 @@ def run(args: argparse.Namespace) -> int:
     elif args.circuit:
         raise InputError("--circuit only weights the optimisation — add --optimize")
     chosen = _chosen_placement(args, target)
-    plan = plan_coil(head, target["target_mni"], get_coil(args.coil), args.handle_angle, args.scalp_offset_mm, args.didt,
-                     points, values, args.search_radius_mm, placement=chosen)
+    from ..._utils.progress import spinner
+
+    with spinner("optimising the coil placement" if args.optimize else "planning the coil"):
+        plan = plan_coil(head, target["target_mni"], get_coil(args.coil), args.handle_angle, args.scalp_offset_mm, args.didt,
+                         points, values, args.search_radius_mm, placement=chosen)
     pose, out_space, native = plan.placement.matrix, space, None
     if args.xfm:
         pose, native = _native(args, plan, space)

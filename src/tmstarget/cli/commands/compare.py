@@ -29,7 +29,7 @@ Research use; not a medical device."""
 
 def add_parser(subparsers, parents) -> None:
     """Register ``compare``."""
-    from ...compare import WEIGHTINGS
+    from ...defaults import WEIGHTINGS
     from .._common import add_rule_args
     from ..parser import HelpFormatter
 

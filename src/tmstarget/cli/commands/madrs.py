@@ -32,7 +32,7 @@ example:
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget madrs``."""
-    from ...outcomes.madrs import DEFAULT_REMISSION_THRESHOLD
+    from ...outcomes.defaults import DEFAULT_REMISSION_THRESHOLD
 
     p = subparsers.add_parser(
         "madrs",
@@ -100,8 +100,8 @@ def run(args: argparse.Namespace) -> int:
     from ...outcomes.madrs import endpoint_summary, madrs_outcomes, parse_madrs_table
     from ...outcomes.plot import trajectory_svg
     from ...protocol.files import write_atomic
-    from ...trial.visits import VisitSchedule, parse_visit
-    from .protocol import emit
+    from ...visits import VisitSchedule, parse_visit
+    from .._common import emit
 
     path = Path(args.tsv)
     plot_format = figure_format(args.plot, "--plot") if args.plot else None

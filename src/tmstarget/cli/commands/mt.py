@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 from typing import Any
 
 from ...exceptions import InputError
 from ..parser import HelpFormatter
-
-logger = logging.getLogger("tmstarget.cli.mt")
 
 _DESCRIPTION = """\
 Estimate the resting motor threshold (RMT, % of maximum stimulator output) from MEP trials: a TSV with
@@ -32,9 +29,6 @@ examples:
   tmstarget mt trials.tsv --json
   tmstarget mt trials.tsv --interactive --session 2026-12-07
 """
-
-_COLUMNS = ("session", "intensity_pct_mso", "amplitude_uv")
-
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget mt``."""
@@ -61,76 +55,18 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-def _summaries(groups: tuple[Any, ...], low: float, high: float, source: str) -> list[dict[str, Any]]:
-    from ...protocol.threshold import pest_threshold, relative_frequency_threshold
-
-    out: list[dict[str, Any]] = []
-    for g in groups:
-        try:
-            pest = pest_threshold(g, low=low, high=high).to_dict()
-        except InputError as exc:
-            raise InputError(f"{source}: {exc}") from None
-        entry = {
-            "session": g.session,
-            "n_trials": int(g.intensity_pct_mso.size),
-            "pest": pest,
-            "relative_frequency": relative_frequency_threshold(g).to_dict(),
-        }
-        if out:
-            entry["pest_change_from_previous_pct_mso"] = round(
-                pest["threshold_pct_mso"] - out[-1]["pest"]["threshold_pct_mso"], 1
-            )
-        out.append(entry)
-    return out
+def _ask(prompt: str) -> str:
+    """The terminal side of the hunt: prompt on stderr, read one answer from stdin."""
+    sys.stderr.write(prompt)
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if not sys.stdin.isatty():  # piped answers are not echoed: end the prompt's line ourselves
+        sys.stderr.write("\n")
+    return answer
 
 
-def _format(rows: list[tuple[str, float, float]]) -> str:
-    lines = ["\t".join(_COLUMNS)] + [f"{s}\t{x:g}\t{a:g}" for s, x, a in rows]
-    return "\n".join(lines) + "\n"
-
-
-def _interactive(path: Path, rows: list[tuple[str, float, float]], session: str, low: float, high: float) -> None:
-    """Prompt for MEPs at the ML-PEST intensities, appending each to ``path`` atomically, until done or stopped."""
-    import math
-
-    import numpy as np
-
-    from ...protocol.files import write_atomic
-    from ...protocol.threshold import Trials, pest_threshold
-
-    while True:
-        mine = [(x, a) for s, x, a in rows if s == session]
-        trials = Trials(np.array([x for x, _ in mine], float), np.array([a for _, a in mine], float), session)
-        try:
-            state = pest_threshold(trials, low=low, high=high)
-        except InputError as exc:
-            raise InputError(f"{path.name}: {exc}") from None
-        if state.done:
-            sys.stderr.write(f"done after {state.n_pulses} pulses\n")
-            return
-        x = state.next_intensity_pct_mso
-        sys.stderr.write(
-            f"pulse {state.n_pulses + 1}: stimulate at {x}% MSO; MEP peak-to-peak µV (empty or q stops)? "
-        )
-        sys.stderr.flush()
-        answer = sys.stdin.readline().strip().lower()
-        if not sys.stdin.isatty():  # piped answers are not echoed: end the prompt's line ourselves
-            sys.stderr.write("\n")
-        if answer in ("", "q"):
-            return
-        try:
-            amplitude = float(answer)
-        except ValueError:
-            sys.stderr.write(f"  {answer!r} is not a number of µV — type e.g. 35 or 120\n")
-            continue
-        if not (math.isfinite(amplitude) and amplitude >= 0):
-            sys.stderr.write("  amplitudes are >= 0 µV\n")
-            continue
-        if 0 < amplitude < 1:
-            sys.stderr.write(f"  {answer} looks like mV — type µV ({answer} mV = {1000 * amplitude:g} µV); 0 for no MEP\n")
-            continue
-        rows.append((session, float(x), amplitude))
-        write_atomic(path, _format(rows))
+def _tell(message: str) -> None:
+    sys.stderr.write(message + "\n")
 
 
 def _text(result: dict[str, Any]) -> str:
@@ -158,31 +94,17 @@ def _text(result: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Read the trials, optionally hunt interactively, then print the estimates per session."""
-    from ...io.tables import read_tsv_text
-    from ...protocol.threshold import MEP_CRITERION_UV, check_search_range, parse_trials
-    from .protocol import emit
+    """Optionally hunt interactively (:func:`tmstarget.protocol.hunt_threshold`), then print the estimates per session."""
+    from ...protocol.hunt import hunt_threshold, threshold_report
+    from ...protocol.threshold import check_search_range
+    from .._common import emit, list_written
 
     check_search_range(args.low, args.high)
-    path = Path(args.trials)
-    rows: list[tuple[str, float, float]] = []
-    if path.exists() or not args.interactive:
-        groups = parse_trials(read_tsv_text(args.trials, "MEP trials"), source=path.name)
-        rows = [(g.session, float(x), float(a)) for g in groups for x, a in zip(g.intensity_pct_mso, g.amplitude_uv)]
     if args.interactive:
         if args.json:
             raise InputError("--interactive prompts on the terminal — drop --json (run again with --json afterwards)")
-        session = args.session if args.session is not None else (rows[-1][0] if rows else "")
-        _interactive(path, rows, session, args.low, args.high)
-        if not rows:
-            raise InputError(
-                f"no trials were entered, so {path} was not written — type an amplitude in µV at the prompt"
-            )
-        groups = parse_trials(read_tsv_text(args.trials, "MEP trials"), source=path.name)
-    result = {"trials": str(path), "criterion_uv": MEP_CRITERION_UV, "sessions": _summaries(groups, args.low, args.high, path.name)}
-    code = emit(result, as_json=args.json, render=_text)
+        hunt_threshold(args.trials, ask=_ask, tell=_tell, session=args.session, low=args.low, high=args.high)
+    code = emit(threshold_report(args.trials, low=args.low, high=args.high), as_json=args.json, render=_text)
     if args.interactive:
-        from .._common import list_written
-
-        list_written([path])
+        list_written([Path(args.trials)])
     return code

@@ -85,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     from ... import NOTICE
     from ...exceptions import InputError
     from ...report import write_cohort_report, write_participant_report
+    from ..._utils.progress import spinner
     from ...report.data import available_reports
 
     participant_only = [args.participant_label, args.session, args.circuit, args.coil_json, args.protocol_json, args.madrs, args.nasion_inion]
@@ -98,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
             from ...io.derivatives import read_json_object
 
             trial = read_json_object(args.trial_json, "--trial-json", "pass the file written by 'tmstarget trial analyze --report FILE.json'")
-        paths = [write_cohort_report(args.out_dir, trial)]
+        with spinner("writing the cohort report"):
+            paths = [write_cohort_report(args.out_dir, trial)]
     else:
         if not args.participant_label:
             raise InputError("'participant' needs --participant-label L — or use 'group' for the cohort report")
@@ -106,7 +108,10 @@ def run(args: argparse.Namespace) -> int:
         pairs = available_reports(args.out_dir, args.participant_label, args.session, args.circuit)
         if len(pairs) > 1 and (extras.get("coil") or extras.get("protocol")):
             logger.warning("the same coil/protocol data is shown in %d reports (sessions/circuits); pass --session/--circuit to choose one", len(pairs))
-        paths = [write_participant_report(args.out_dir, args.participant_label, ses, circ, extras) for ses, circ in pairs]
+        paths = []
+        for ses, circ in pairs:
+            with spinner("writing the report"):
+                paths.append(write_participant_report(args.out_dir, args.participant_label, ses, circ, extras))
     if args.json:
         print_json({"reports": [str(p) for p in paths], "notice": NOTICE})
     list_written(paths, log=True)

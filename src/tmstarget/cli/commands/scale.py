@@ -34,7 +34,7 @@ example:
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget scale``."""
-    from ...outcomes.scales import SCALES
+    from ...outcomes.defaults import SCALE_KEYS as SCALES
 
     p = subparsers.add_parser("scale", parents=parents, help="Other depression scales: HAM-D-17, QIDS-SR-16, CGI, C-SSRS items",
                               description=_DESCRIPTION, formatter_class=HelpFormatter)
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from ...exceptions import InputError
     from ...io.tables import read_tsv_text
     from ...outcomes.scales import parse_scale_table, scale_outcomes
-    from .protocol import emit
+    from .._common import emit
 
     path = Path(args.tsv)
     rows = parse_scale_table(read_tsv_text(args.tsv, "rating table"), args.scale, source=path.name)

@@ -27,7 +27,7 @@ examples:
 
 def add_parser(subparsers, parents) -> None:
     """Register ``score``."""
-    from ...compare import WEIGHTINGS
+    from ...defaults import WEIGHTINGS
     from ..parser import HelpFormatter
 
     p = subparsers.add_parser("score", parents=parents, help="group-circuit score around MNI coordinates", description=DESCRIPTION, formatter_class=HelpFormatter)

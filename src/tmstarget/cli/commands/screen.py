@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from ...io.tables import read_tsv_text
     from ...protocol.files import write_atomic
     from ...protocol.screening import parse_screening, screening_template
-    from .protocol import emit
+    from .._common import emit
 
     if not args.form and not args.template:
         raise InputError(

@@ -52,40 +52,19 @@ Example:
 
 
 def _emit_json(obj: dict[str, object]) -> None:
-    from ...trial.io import to_json
+    from ...trial.io import jsonable
+    from .._common import print_json
 
-    sys.stdout.write(to_json(obj))
-
-
-def _refuse_overwrite(paths: list[Path], force: bool) -> None:
-    existing = [str(p) for p in paths if p.exists()]
-    if existing and not force:
-        raise InputError(f"{', '.join(existing)} already exist(s) — a new list would break allocation concealment; pass --force to replace")
-
-
-def _parse_factors(specs: list[str] | None) -> dict[str, list[str]]:
-    factors: dict[str, list[str]] = {}
-    for spec in specs or []:
-        name, sep, levels = spec.partition("=")
-        if not sep or not name.strip() or not levels.strip() or name.strip() in factors:
-            raise InputError(f"--factor {spec!r} — use NAME=LEVEL1,LEVEL2 once per factor, e.g. --factor severity=moderate,severe")
-        factors[name.strip()] = [lvl.strip() for lvl in levels.split(",")]
-    return factors
+    print_json(jsonable(obj))
 
 
 def run_randomize(args: argparse.Namespace) -> int:
-    """Write a concealed allocation list and its key."""
-    from ...trial import make_allocation, stratum_labels
-    from ...trial.io import write_allocation
+    """Write a concealed allocation list and its key (:func:`tmstarget.trial.workflow.randomize_to_files`)."""
+    from ...trial.workflow import randomize_to_files
 
     concealed, key = Path(args.concealed), Path(args.key)
-    if args.seed is not None and args.seed < 0:
-        raise InputError(f"--seed {args.seed} — give a whole number >= 0, or leave it out for a fresh seed (recorded in the key)")
-    _refuse_overwrite([concealed, key], args.force)
-    allocation = make_allocation(
-        stratum_labels(_parse_factors(args.factor)), args.per_stratum, args.arms, args.ratio, args.block_sizes, args.seed
-    )
-    write_allocation(allocation, concealed, key)
+    allocation = randomize_to_files(concealed, key, per_stratum=args.per_stratum, factors=args.factor, arms=args.arms,
+                                    ratio=args.ratio, block_sizes=args.block_sizes, seed=args.seed, force=args.force)
     summary = {"concealed": str(concealed), "key": str(key), "strata": list(allocation.strata),
                "entries": len(allocation.entries), "arms": list(allocation.arms), "chain_head": allocation.chain_head}
     if args.json:
@@ -125,23 +104,11 @@ def run_reveal(args: argparse.Namespace) -> int:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
-    """Simulate a trial table with the seed study's design."""
-    from ...trial import TrialDesign, simulate_trial
-    from ...trial.io import write_table
+    """Simulate a trial table with the seed study's design (:func:`tmstarget.trial.workflow.simulate_table_file`)."""
+    from ...trial.workflow import simulate_table_file
 
-    if args.incomplete and not args.days:
-        raise InputError("--incomplete needs --days (sessions are recorded with the trial clock) — add --days")
-    if not 0 <= args.incomplete < 1:
-        raise InputError(f"--incomplete {args.incomplete} — give a probability in [0, 1), e.g. 0.1 for 10%")
-    if not 0 <= args.dropout < 1:
-        raise InputError(f"--dropout {args.dropout} — give a probability in [0, 1), e.g. 0.2 for 20% (not a percentage)")
-    if abs(args.effect_size) > 5:
-        raise InputError(f"--effect-size {args.effect_size} — give Cohen's d (a standardised difference, usually 0.2-1.5), "
-                         "not points or a percentage")
-    design = TrialDesign(n_participants=args.participants, effect_size=args.effect_size, dropout=args.dropout,
-                         record_days=args.days, incomplete=args.incomplete, day_sd=2.5)
-    table = simulate_trial(design, seed=args.seed)
-    write_table(table, args.out)
+    design, table = simulate_table_file(args.out, participants=args.participants, effect_size=args.effect_size,
+                                        dropout=args.dropout, days=args.days, incomplete=args.incomplete, seed=args.seed)
     if args.json:
         _emit_json({"path": str(args.out), "participants": design.n_participants, "rows": len(table), "seed": args.seed,
                     "effect_size": design.effect_size, "arms": list(design.arms), "timepoints": list(design.timepoints)})
@@ -151,104 +118,22 @@ def run_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _secondary_ratings(specs: list[str]) -> list[tuple[object, tuple, str]]:
-    """``SCALE=PATH`` options → (scale key, validated ratings, file name), one per scale."""
-    from ...io.tables import read_tsv_text
-    from ...outcomes.scales import SCALES, parse_scale_table
-    from ...trial.scale_endpoints import ENDPOINT_SCALES
-
-    out: list[tuple[object, tuple, str]] = []
-    for spec in specs:
-        key, sep, path = spec.partition("=")
-        key = key.strip().lower()
-        if not sep or not path.strip() or key not in ENDPOINT_SCALES:
-            raise InputError(f"--secondary {spec!r} — give SCALE=PATH with SCALE one of {', '.join(ENDPOINT_SCALES)} "
-                             "(report C-SSRS items with 'tmstarget scale'), e.g. hamd17=hamd.tsv")
-        if key in {s.key for s, _, _ in out}:
-            raise InputError(f"--secondary {key} given twice — give each scale once (one table per scale)")
-        name = Path(path.strip()).name
-        out.append((SCALES[key], parse_scale_table(read_tsv_text(path.strip(), "rating table"), key, source=name), name))
-    return out
-
-
-def _check_secondary_labels(secondary: list[tuple[object, tuple, str]], baseline: str) -> list[tuple[object, tuple, str]]:
-    """Refuse a secondary scale whose ratings have no trial-baseline label (else it reads as "ratings from 0 arms")."""
-    for scale, ratings, name in secondary:
-        labels = list(dict.fromkeys(r.timepoint for r in ratings))
-        if scale.key != "cgi_i" and baseline not in labels:
-            raise InputError(f"{name}: no {baseline!r} rating (timepoints: {', '.join(labels[:6])}) — label the {scale.name} "
-                             f"baseline ratings {baseline!r} as in the trial table (labels are case-sensitive)")
-    return secondary
-
-
-def _check_analyze_numbers(args: argparse.Namespace) -> None:
-    """Refuse option values that would run but mean something else than intended (before any file is read)."""
-    if not 1 < args.response_pct <= 100:
-        hint = " — a percentage is expected: 50 means a 50% reduction" if 0 < args.response_pct <= 1 else ""
-        raise InputError(f"--response-pct {args.response_pct:g}{hint or ' — give the reduction from baseline in percent'} "
-                         "(in (1, 100], e.g. 50)")
-    if not (float(args.remission_threshold).is_integer() and 0 <= args.remission_threshold <= 60):
-        raise InputError(f"--remission-threshold {args.remission_threshold:g} — give a MADRS total, a whole number 0-60, e.g. 10 "
-                         "(remission = MADRS <= 10)")
-    if not 0.5 < args.confidence < 1:
-        hint = " as a fraction (95% is 0.95)" if 50 < args.confidence < 100 else ""
-        raise InputError(f"--confidence {args.confidence:g} — give a confidence level between 0.5 and 1{hint}, e.g. 0.95")
-    if args.imputations < 0 or args.imputations == 1:
-        raise InputError(f"--imputations {args.imputations} — give 0 (skip) or at least 2 (20 or more is usual)")
-    if args.pp_min_sessions is not None and args.pp_min_sessions < 1:
-        raise InputError(f"--pp-min-sessions {args.pp_min_sessions} — give at least 1 session (default: 80% of the planned sessions)")
-    if args.pp_min_sessions is not None and args.planned_sessions is not None and args.pp_min_sessions > args.planned_sessions:
-        raise InputError(f"--pp-min-sessions {args.pp_min_sessions} is more than the {args.planned_sessions} planned sessions "
-                         "(--planned-sessions) — nobody could be per protocol; give at most the planned number")
-    if args.screened is not None and args.screened < 1:
-        raise InputError(f"--screened {args.screened} — give the number of people assessed for eligibility (at least the number randomised)")
-
-
 def run_analyze(args: argparse.Namespace) -> int:
-    """Analyse a trial table and print a CONSORT-style summary (or JSON); optionally write the figure and visit listing."""
-    from ...outcomes.plot import change_by_visit_svg
-    from ...trial import VisitSchedule, analyze_trial, check_allocation, format_summary, parse_visit, validate_trial_table
-    from ...trial.io import read_allocation_record, read_trial_table, table_to_tsv, to_json
-    from ...trial.longitudinal import effects_table
+    """Analyse a trial table (:func:`tmstarget.trial.workflow.analyze_trial_files`); print the summary or JSON."""
+    from ..._utils.progress import spinner
+    from ...trial.workflow import analyze_trial_files
 
-    _check_analyze_numbers(args)
-    schedule = VisitSchedule(tuple(parse_visit(v) for v in args.visit)) if args.visit else None
-    from ..._utils.figures import figure_format
-
-    plot_format = figure_format(args.plot, "--plot") if args.plot else None
-    consort_format = figure_format(args.consort, "--consort") if args.consort else None
-    trial = validate_trial_table(read_trial_table(args.data), args.baseline, args.timepoints, args.experimental, schedule)
-    not_assessed = check_allocation(trial, read_allocation_record(args.allocation)) if args.allocation else []
-    result = analyze_trial(
-        trial, args.endpoint, args.response_pct / 100.0, args.remission_threshold, args.confidence, not_assessed,
-        min_sessions=args.pp_min_sessions, planned_sessions=args.planned_sessions, imputations=args.imputations,
-        seed=args.seed, random_slope=not args.no_random_slope, screened=args.screened,
-        secondary=_check_secondary_labels(_secondary_ratings(args.secondary or []), trial.baseline),
-    )
-    text, payload = format_summary(result), to_json(result.to_dict())
-    outputs: list[tuple[Path, str | bytes]] = []
-    if args.report:
-        outputs.append((args.report, payload if str(args.report).endswith(".json") else text))
-    if args.plot:
-        if result.trajectory is None:
-            raise InputError("--plot needs the mixed model, which could not be fitted (see the notes) — drop --plot")
-        days = {v["name"]: v["target_day"] for v in (result.visits or {}).get("schedule", [])}
-        outputs.append((args.plot, change_by_visit_svg(effects_table(result.trajectory), list(result.arms), days,
-                                                       confidence=result.trajectory.confidence, fmt=plot_format)))
-    if args.consort:
-        from ...trial.consort import consort_figure
-
-        figure = consort_figure(result.consort, consort_format)
-        outputs.append((args.consort, figure))
-    if args.visit_table:
-        if trial.assessments is None:
-            raise InputError("--visit-table needs a table with 'day' and 'last_session_day' columns — add them or drop --visit-table")
-        outputs.append((args.visit_table, table_to_tsv(trial.assessments)))
-    from ...io.derivatives import write_files_atomic
-
-    write_files_atomic(outputs)  # all or none, and a file replaced is never lost when a later one fails
-    sys.stdout.write(payload if args.json else text)
-    list_written([path for path, _ in outputs], args.json)
+    with spinner("analysing the trial"):
+        run = analyze_trial_files(
+            args.data, endpoint=args.endpoint, visits=args.visit, baseline=args.baseline, timepoints=args.timepoints,
+            experimental=args.experimental, response_pct=args.response_pct, remission_threshold=args.remission_threshold,
+            confidence=args.confidence, allocation=args.allocation, pp_min_sessions=args.pp_min_sessions,
+            planned_sessions=args.planned_sessions, imputations=args.imputations, seed=args.seed, secondary=args.secondary,
+            random_slope=not args.no_random_slope, screened=args.screened, report=args.report, plot=args.plot,
+            consort=args.consort, visit_table=args.visit_table,
+        )
+    sys.stdout.write(run.payload if args.json else run.text)
+    list_written(run.written, args.json)
     return 0
 
 
@@ -283,7 +168,7 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget trial`` and its actions."""
-    from ...outcomes.madrs import DEFAULT_REMISSION_THRESHOLD
+    from ...outcomes.defaults import DEFAULT_REMISSION_THRESHOLD
 
     trial = subparsers.add_parser(
         "trial", parents=parents, formatter_class=HelpFormatter,

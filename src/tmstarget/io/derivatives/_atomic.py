@@ -132,7 +132,7 @@ def all_or_nothing(paths: Iterable[Path | str] = ()) -> Iterator[Callable[[Path 
         raise
 
 
-def write_files_atomic(contents: Iterable[tuple[Path | str, bytes | str]], mode: int = FILE_MODE) -> list[Path]:
+def write_files_atomic(contents: Iterable[tuple], mode: int = FILE_MODE) -> list[Path]:
     """Write several files whose contents are already computed: all of them, or none changed.
 
     Every file is first written to a temporary file beside its destination; only when all are written are they
@@ -142,10 +142,11 @@ def write_files_atomic(contents: Iterable[tuple[Path | str, bytes | str]], mode:
 
     Parameters
     ----------
-    contents : iterable of (path, bytes or str)
-        Destinations and their contents (text is written as UTF-8).
+    contents : iterable of (path, bytes or str) or (path, bytes or str, mode)
+        Destinations and their contents (text is written as UTF-8), optionally with the file's own permission
+        bits (e.g. ``0o600`` for a secret key).
     mode : int
-        Permission bits of the written files.
+        Permission bits of the written files without their own.
 
     Returns
     -------
@@ -154,14 +155,15 @@ def write_files_atomic(contents: Iterable[tuple[Path | str, bytes | str]], mode:
     """
     staged: list[tuple[Path, Path]] = []
     try:
-        for path, content in contents:
-            path = Path(path)
+        for item in contents:
+            path, content = Path(item[0]), item[1]
+            file_mode = item[2] if len(item) > 2 else mode
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = _temp_beside(path)
             staged.append((tmp, path))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(content.encode("utf-8") if isinstance(content, str) else content)
-            os.chmod(tmp, mode)
+            os.chmod(tmp, file_mode)
         for _, path in staged:  # the one thing a rename in the same folder can trip on
             if path.is_dir():
                 raise IsADirectoryError(errno.EISDIR, "a folder stands where a file is to be written", str(path))

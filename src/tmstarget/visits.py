@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..exceptions import InputError
+from .exceptions import InputError
 
 __all__ = ["DEFAULT_ENDPOINT", "DEFAULT_SCHEDULE", "Visit", "VisitSchedule", "assign_visits", "parse_visit"]
 

@@ -1,5 +1,8 @@
 """Volumetric maps and regions on grayordinates: circuit maps, the sgACC seed, the left-DLPFC search region.
 
+The surface counterpart of ``circuits`` and ``regions`` (it lives in ``targeting``, beside them, so that
+:mod:`tmstarget.surface` — meshes, grayordinates, reading runs — never imports ``targeting``).
+
 - **Circuit maps** (group maps in MNI152) are sampled onto each hemisphere with nilearn's ``vol_to_surf``:
   between the white and pial surfaces for the template (``kind="depth"``), along the normal (±3 mm) of a
   user's midthickness mesh; CIFTI voxels take the map resampled onto the CIFTI volume grid.
@@ -19,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..targeting.circuits import SGACC_MNI, SGACC_RADIUS_MM, load_circuit_map
 from ..exceptions import InputError
-from ..targeting.regions import DLPFC_SPHERES, MAX_DEPTH_MM, depth_below_surface_mm
-from .geometry import Grayordinates
-from .mesh import HemiMesh
+from ..surface.geometry import Grayordinates
+from ..surface.mesh import HemiMesh
+from .circuits import SGACC_MNI, SGACC_RADIUS_MM, load_circuit_map
+from .regions import DLPFC_SPHERES, MAX_DEPTH_MM, depth_below_surface_mm
 
 #: Fewest grayordinates accepted in the sgACC seed and in the search region.
 MIN_SEED_POINTS = 5
