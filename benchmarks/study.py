@@ -180,8 +180,14 @@ def _score_config(comp, region, cmaps, plan, minutes, config, base, planted, tim
                 boot, reg = _bootstrap_row(comp, scores, base["op"], region, cmaps[circuit], base["t_r"], method, default_radius, plan.n_bootstrap,
                                            1000 * base["seed"] + base["session"], planted, coil[method])
                 regions[(circuit, minutes, method)] = (boot, reg)
+                _log(f"participant {base['seed']} session {base['session']} {minutes:g} min {circuit}: bootstrap {method} {boot['bootstrap_s']:.0f} s")
             timings["bootstrap"] += time.perf_counter() - t0
     return rows, regions
+
+
+def _log(text: str) -> None:
+    """Progress inside a participant (stderr; the per-participant line goes to stdout)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
 def run_participant(seed: int, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -224,6 +230,7 @@ def run_participant(seed: int, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, 
                         r, reg = _score_config(comp, region, cmaps, plan, minutes, config, base, planted, timings)
                         rows += [row for row in r if minutes in plan.minutes or minutes in plan.sweep_minutes]
                         regions.update(reg)
+                        _log(f"participant {seed} session {session} {minutes:g} min done; " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
             sessions.append(regions)
             del data
     df = pd.DataFrame(rows)
@@ -289,14 +296,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--sweep-methods", nargs="+", default=["robust", "shrinkage"], help="methods run at the swept FWHM and GSR (every method runs at today's)")
     p.add_argument("--bootstrap-minutes", type=float, nargs="*", default=[10.0, 40.0])
     p.add_argument("--bootstrap-methods", nargs="+", default=None,
-                   help="default: every method (shrinkage resamples as robust: its bootstrap is that of its individual evidence)")
+                   help="default: every method of cost class 'fast' in the registry (the slow ones — similarity, hierarchical — cost minutes "
+                        "per 50 resamples; shrinkage resamples as robust: its bootstrap is that of its individual evidence)")
     p.add_argument("--n-bootstrap", type=int, default=50)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--out", type=Path, default=None, help="summaries (default benchmarks/results/study/PRESET-v2)")
     p.add_argument("--work", type=Path, default=None, help="per-participant rows, the checkpoint (default OUT/checkpoint)")
     p.add_argument("--summarise-only", action="store_true", help="write the summaries from the rows done so far")
     args = p.parse_args(argv)
-    args.bootstrap_methods = args.methods if args.bootstrap_methods is None else args.bootstrap_methods
+    if args.bootstrap_methods is None:
+        args.bootstrap_methods = [m for m in args.methods if METHODS[m].cost == "fast"]
     unknown = sorted((set(args.methods) | set(args.bootstrap_methods)) - set(METHODS))
     if unknown:
         p.error(f"unknown method(s) {', '.join(unknown)} — choose from {', '.join(METHODS)}")
