@@ -269,7 +269,7 @@ def write_summaries(rows: pd.DataFrame, boot: pd.DataFrame, plan, out: Path, hea
         from study_rule import write_v2
 
         sel = default_rows(rows, plan)
-        decision_md = write_v2(sel[sel.minutes.isin(plan.minutes)], boot, out, int(rows.seed.nunique()))
+        decision_md = write_v2(sel[sel.minutes.isin(plan.minutes)], boot, out, int(rows.seed.nunique()), plan.preset)
     else:
         decision_md = decision_markdown(rows, plan)
     if "optimum_error_mm" in rows:

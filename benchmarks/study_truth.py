@@ -100,3 +100,30 @@ class Stimulation:
         share = float(self.expected[i]) / self.best if self.best > 0 else float("nan")
         return {"coil_x": centre[0], "coil_y": centre[1], "coil_z": centre[2], "coil_psi_deg": float(self.land.params[i, 2]),
                 "placement_index": int(i), "regret": 1.0 - share}
+
+
+def infinite_data_reference(seeds, preset: str) -> pd.DataFrame:
+    """What infinite data would give, per participant: the ``robust`` target is the noise-free optimum (its regret is
+    that of the default placement over it) and ``efield`` takes the best placement of the noise-free loading (regret 0;
+    its target, the search column nearest that placement's hotspot, lies ``efield_target_to_optimum_mm`` from the
+    optimum). The floor of each method's error to the optimum and regret, for reading the tables."""
+    from tmstarget.coil.landscape import landscape_for
+    from tmstarget.simulate.model import anatomy
+    from tmstarget.targeting.regions import dlpfc_search_mask
+    from tmstarget.targeting.uncertainty.stimulation import plan_placement_index
+
+    params = preset_params(preset)
+    anat = anatomy(params.fov)
+    region = dlpfc_search_mask(anat.brain, anat.affine)
+    out = []
+    for seed in seeds:
+        values, coords = noise_free_values(int(seed), params, anat, region)
+        opt = individual_optimum(int(seed), params, anat, region)
+        land = landscape_for(coords, np.ones(len(coords)))
+        expected = land.scores(values)
+        best, top = land.best(values)
+        plan = plan_placement_index(land, opt)
+        col = coords[np.argmin(np.linalg.norm(coords - land.hotspots_mm[best], axis=1))]
+        out.append({"seed": int(seed), "robust_regret": 1.0 - float(expected[plan]) / top, "efield_target_to_optimum_mm": float(np.linalg.norm(col - opt)),
+                    "coil_centres_apart_mm": float(np.linalg.norm(land.scalp_mm[best] - land.scalp_mm[plan]))})
+    return pd.DataFrame(out)
