@@ -1,19 +1,26 @@
 """Defaults study: every targeting method and default (smoothing, neighbourhood, GSR) on simulated participants.
 
 For N simulated participants (seeds ``--first`` … ``--first + N − 1``), two sessions each (same planted
-target, new noise and motion), scan lengths 5/10/20 minutes (the first minutes of the same 20-minute
+target, new noise and motion), scan lengths 5/10/20/40 minutes (the first minutes of the same 40-minute
 session, so lengths are compared on the same noise), both circuits (``sgacc``: the individual sgACC seed map;
 ``map``: the simulator's group circuit map, as ``tmstarget target --circuit FILE``), every method of
 ``tmstarget target --method`` plus the pure **group** target (the group map's optimum in the search region,
 ``robust`` selection, no individual data), this measures
 
-- the error to the planted target (median, 90th percentile) and the between-session distance (median);
-- the coverage of the 95% bootstrap region (``tmstarget target --bootstrap``): how often it contains the
-  planted target, and the other session's target (``--bootstrap-minutes``, ``--n-bootstrap`` resamples);
-- a sweep of the defaults at ``--sweep-minutes``, one change at a time from today's defaults
-  (``TargetingOptions``): smoothing FWHM (``--fwhm``), global-signal regression, and the neighbourhood radius
-  (``--radii``) of the methods that use one (``--radius-methods``); the sweep runs ``--sweep-methods`` and the
-  group target, today's defaults run every method.
+- the error to the planted target and to the noise-free optimum (median, 90th percentile) and the
+  between-session distance of the target and of the **coil centre** (the scalp point of the plan's placement:
+  the method's own for ``efield``, else the default placement over the target; :mod:`study_truth`);
+- the **stimulation regret** of each target: 1 − the true expected E-field-weighted score of its placement over
+  the best any candidate placement reaches, on the participant's noise-free loading (:class:`study_truth.Stimulation`);
+- the coverage of the drift-aware 95% region (``tmstarget target --bootstrap``): how often it contains the
+  planted target, and the other session's target (``--bootstrap-minutes``, ``--n-bootstrap`` resamples, every
+  method of ``--bootstrap-methods``), and for ``efield`` the coil centre's region the other session's coil centre;
+- **individuality** (between-person spread of the targets over the within-person between-session distance) and
+  the defaults decision of issue 25 (:mod:`study_rule`);
+- optionally (``--sweep-minutes``, off by default since v2) a sweep of the defaults, one change at a time from
+  today's defaults (``TargetingOptions``): smoothing FWHM (``--fwhm``), global-signal regression, and the
+  neighbourhood radius (``--radii``) of the methods that use one (``--radius-methods``); the sweep runs
+  ``--sweep-methods`` and the group target, today's defaults run every method.
 
 Every analysis uses the array-level code of ``tmstarget target`` (:mod:`tmstarget.simulate.evaluate`);
 cleaning is done once per length and confound set and shared by every smoothing, circuit, method and radius.
@@ -21,8 +28,9 @@ Each participant's rows are written to ``--work``/rows (one file per participant
 finishes, so an interrupted run resumes where it stopped when rerun with the same options. Summaries:
 ``study.csv`` (main table), ``coverage.csv``, ``sweep.csv``, ``study.md`` in ``--out``.
 
-    python benchmarks/study.py --preset default --participants 6            # dry run
-    python benchmarks/study.py --preset calibrated --participants 50        # the study (hours on 2 cores)
+    python benchmarks/study.py --preset default --participants 2 --workers 1       # dry run
+    python benchmarks/study.py --preset calibrated --participants 50 --workers 1   # the study v2 (about a day on 1 core)
+    python benchmarks/study.py --preset calibrated --summarise-only                # tables from the rows done so far
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 from study_summaries import ellipsoid_columns, write_summaries  # noqa: E402
+from study_truth import Stimulation, add_optimum_error, individual_optimum, noise_free_values, preset_params  # noqa: E402,F401
 
 HERE = Path(__file__).parent
 
@@ -51,16 +60,16 @@ class Plan:
 
     preset: str
     methods: tuple[str, ...]
-    minutes: tuple[float, ...] = (5.0, 10.0, 20.0)
+    minutes: tuple[float, ...] = (5.0, 10.0, 20.0, 40.0)
     circuits: tuple[str, ...] = ("sgacc", "map")
-    sweep_minutes: tuple[float, ...] = (10.0,)
+    sweep_minutes: tuple[float, ...] = ()
     fwhms: tuple[float, ...] = (0.0, 4.0, 6.0, 8.0)
     gsr: tuple[bool, ...] = (False, True)
     radii: tuple[float, ...] = (5.0, 10.0, 15.0)
     radius_methods: tuple[str, ...] = ("robust", "shrinkage")  # the registry's methods with uses_neighbourhood (see main)
     sweep_methods: tuple[str, ...] = ("robust", "shrinkage")
-    bootstrap_minutes: tuple[float, ...] = (10.0,)
-    bootstrap_methods: tuple[str, ...] = ("robust",)
+    bootstrap_minutes: tuple[float, ...] = (10.0, 40.0)
+    bootstrap_methods: tuple[str, ...] = ("robust",)  # main() passes every method of the registry
     n_bootstrap: int = 50
 
     def defaults(self) -> tuple[bool, float, float]:
@@ -95,40 +104,44 @@ class Plan:
         return minutes in self.bootstrap_minutes and config == self.defaults()[:2]
 
 
-def preset_params(name: str):
-    """The simulator's parameters: ``default`` (``SimulationParams()``) or ``calibrated`` (``model.CALIBRATED``)."""
-    from tmstarget.simulate import model
-
-    if name == "default":
-        return model.SimulationParams()
-    if not hasattr(model, "CALIBRATED"):
-        raise SystemExit("study.py: error: tmstarget.simulate.model has no CALIBRATED preset yet — use --preset default or merge the calibrated simulator")
-    return model.CALIBRATED
-
-
-def _bootstrap_row(comp, scores, op, region, cmap, t_r, method, radius_mm, n, seed, planted) -> tuple[dict, dict]:
-    """95% bootstrap region of one target (``tmstarget target --bootstrap n``) and whether it holds the planted target."""
+def _bootstrap_row(comp, scores, op, region, cmap, t_r, method, radius_mm, n, seed, planted, coil_centre) -> tuple[dict, dict]:
+    """Drift-aware 95% region of one target (``tmstarget target --bootstrap n``), whether it holds the planted target,
+    the stimulation share it states and, for a placement method, its coil centre's 95% radius (``coil_centre``: the
+    plan's coil centre, kept in the region for the other session's test)."""
+    from tmstarget.simulate.model import GROUP_TARGET_MNI
     from tmstarget.targeting import TargetingOptions
     from tmstarget.targeting.uncertainty import bootstrap_confidence, region_contains
 
     prepared = SimpleNamespace(operators=[op], region=region, circuit_map=cmap, infos=[SimpleNamespace(t_r=t_r)])
-    conf = bootstrap_confidence(prepared, TargetingOptions(method=method, neighbourhood_mm=radius_mm), n, seed, components=comp, scores=scores)
+    options = TargetingOptions(method=method, neighbourhood_mm=radius_mm, group_target=None if cmap is not None else GROUP_TARGET_MNI)
+    t0 = time.perf_counter()
+    conf = bootstrap_confidence(prepared, options, n, seed, components=comp, scores=scores)
     reg = {**conf["confidence_ellipsoid"], "radius_mm": conf["confidence_radius_mm"]}  # the region as written to the JSON
     in_sphere, in_ellipsoid = region_contains(reg, planted)
-    return {"radius_95_mm": conf["confidence_radius_mm"], "planted_in_sphere": in_sphere, "planted_in_ellipsoid": in_ellipsoid, **ellipsoid_columns(reg)}, reg
+    verdict = conf["reliability_verdict"]
+    share = verdict.get("stimulation") or {}
+    coil = conf.get("coil_centre") or {}
+    reg["coil_centre"] = np.asarray(coil_centre, float)
+    reg["coil_radius_mm"] = coil.get("radius_mm")
+    return {"radius_95_mm": conf["confidence_radius_mm"], "bootstrap_radius_mm": conf["drift"]["bootstrap_radius_mm"],
+            "split_radius_mm": conf["drift"]["radius_mm"], "reliable": bool(verdict.get("reliable", False)),
+            "share_kept": share.get("share_kept"), "coil_radius_95_mm": coil.get("radius_mm"),
+            "planted_in_sphere": in_sphere, "planted_in_ellipsoid": in_ellipsoid, "bootstrap_s": time.perf_counter() - t0, **ellipsoid_columns(reg)}, reg
 
 
-def _select(method, comp, scores, radius, base, region, cmap, planted) -> tuple[np.ndarray, dict, dict | None]:
-    """One method's target as ``tmstarget target`` chooses it (``score_and_select``, through the simulator's ``select_method``);
-    with a post-step (``shrinkage``) also its weight, whether its split-half 95% sphere holds the planted target, and its block."""
+def _select(method, comp, scores, radius, base, region, cmap, planted, stim) -> tuple[np.ndarray, dict, dict | None]:
+    """One method's target as ``tmstarget target`` chooses it (``score_and_select``, through the simulator's ``select_method``),
+    its coil centre and stimulation regret (``stim``: :class:`study_truth.Stimulation`); with a post-step (``shrinkage``)
+    also its weight, whether its split-half 95% sphere holds the planted target, and its block."""
     from tmstarget.simulate.evaluate import select_method
 
     choice = select_method(method, comp, scores, base["op"], region, cmap, radius)
     block = choice.post
+    more = stim.plan(choice.selection.coord_mm, choice.selection)
     if block is None:
-        return choice.selection.coord_mm, {}, None
+        return choice.selection.coord_mm, more, None
     individual = np.asarray(block["individual_target_mni"], float)
-    return choice.selection.coord_mm, {"weight": block["weight"], "split_half_radius_95_mm": block["uncertainty_radius_mm"],
+    return choice.selection.coord_mm, {**more, "weight": block["weight"], "split_half_radius_95_mm": block["uncertainty_radius_mm"],
                                        "planted_in_split_half_sphere": bool(np.linalg.norm(individual - planted) <= block["uncertainty_radius_mm"])}, block
 
 
@@ -145,25 +158,36 @@ def _score_config(comp, region, cmaps, plan, minutes, config, base, planted, tim
         scores = compute_scores(comp, region, cmaps[circuit], any(get_method(m).needs_similarity for m in methods))
         timings["scores"] += time.perf_counter() - t0
         t0 = time.perf_counter()
+        stim = Stimulation(comp, scores, *base["truth"])
+        timings["stimulation"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
         extra = {"circuit": circuit, "gsr": config[0], "fwhm_mm": config[1]}
-        prior = None
+        prior, coil = None, {}
         for method in methods:
             for radius in plan.radii_for(method, minutes, config):
-                coord, more, block = _select(method, comp, scores, radius, base, region, cmaps[circuit], planted)
+                coord, more, block = _select(method, comp, scores, radius, base, region, cmaps[circuit], planted, stim)
                 prior = block if block is not None and radius == default_radius else prior
+                coil[method] = [more["coil_x"], more["coil_y"], more["coil_z"]] if radius == default_radius else coil.get(method)
                 rows.append({**target_row(base["seed"], base["session"], minutes, method, coord, planted), **extra, "neighbourhood_mm": radius, **more})
         prior = prior or shrinkage_and_group(comp, scores, base["op"], region, cmaps[circuit], default_radius)[1]
         group = prior["group_target_mni"]  # the pure group target: the shrinkage prior's optimum
-        rows.append({**target_row(base["seed"], base["session"], minutes, "group", group, planted), **extra, "neighbourhood_mm": default_radius})
+        rows.append({**target_row(base["seed"], base["session"], minutes, "group", group, planted), **extra, "neighbourhood_mm": default_radius,
+                     **stim.plan(group)})
         timings["select"] += time.perf_counter() - t0
         if plan.bootstrapped(minutes, config):
             t0 = time.perf_counter()
             for method in (m for m in plan.bootstrap_methods if m in plan.methods):
                 boot, reg = _bootstrap_row(comp, scores, base["op"], region, cmaps[circuit], base["t_r"], method, default_radius, plan.n_bootstrap,
-                                           1000 * base["seed"] + base["session"], planted)
+                                           1000 * base["seed"] + base["session"], planted, coil[method])
                 regions[(circuit, minutes, method)] = (boot, reg)
+                _log(f"participant {base['seed']} session {base['session']} {minutes:g} min {circuit}: bootstrap {method} {boot['bootstrap_s']:.0f} s")
             timings["bootstrap"] += time.perf_counter() - t0
     return rows, regions
+
+
+def _log(text: str) -> None:
+    """Progress inside a participant (stderr; the per-participant line goes to stdout)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
 def run_participant(seed: int, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -177,7 +201,7 @@ def run_participant(seed: int, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, 
     from tmstarget.targeting.uncertainty import region_contains
 
     params = preset_params(plan.preset)
-    timings = dict.fromkeys(["simulate", "clean", "smooth", "scores", "select", "bootstrap"], 0.0)
+    timings = dict.fromkeys(["simulate", "clean", "smooth", "scores", "stimulation", "select", "bootstrap"], 0.0)
     rows, sessions = [], []
     with threadpool_limits(1):  # one process per core instead of threaded BLAS
         rng = np.random.default_rng(seed)
@@ -187,6 +211,7 @@ def run_participant(seed: int, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, 
         cmaps = {"sgacc": None, "map": group_map_on_grid(anat)}
         n_total = int(round(max(plan.all_minutes()) * 60 / params.t_r))
         deviation = deviation_field(rng, anat, params)  # the participant's own, the same in both sessions (None by default)
+        truth = noise_free_values(seed, params, anat, region)  # its own generator: the draws above are not disturbed
         for session in (1, 2):
             t0 = time.perf_counter()
             data = simulate_session(rng, anat, planted, params, n_total, deviation)
@@ -201,10 +226,11 @@ def run_participant(seed: int, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, 
                         t0 = time.perf_counter()
                         comp = finalize_components([block], anat.brain, anat.affine, config[1])
                         timings["smooth"] += time.perf_counter() - t0
-                        base = {"seed": seed, "session": session, "op": op, "t_r": params.t_r}
+                        base = {"seed": seed, "session": session, "op": op, "t_r": params.t_r, "truth": truth}
                         r, reg = _score_config(comp, region, cmaps, plan, minutes, config, base, planted, timings)
                         rows += [row for row in r if minutes in plan.minutes or minutes in plan.sweep_minutes]
                         regions.update(reg)
+                        _log(f"participant {seed} session {session} {minutes:g} min done; " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
             sessions.append(regions)
             del data
     df = pd.DataFrame(rows)
@@ -214,8 +240,11 @@ def run_participant(seed: int, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, 
         for key, (b, reg) in regions.items():
             other_target = other[key][1]["centre_mni"] if key in other else None
             inside = region_contains(reg, other_target) if other_target is not None else (None, None)
+            coil_in = None
+            if key in other and reg.get("coil_radius_mm") is not None:
+                coil_in = bool(np.linalg.norm(other[key][1]["coil_centre"] - reg["coil_centre"]) <= reg["coil_radius_mm"] + 1e-6)
             boot.append({"seed": seed, "session": session, "circuit": key[0], "minutes": key[1], "method": key[2], **b,
-                         "other_session_in_sphere": inside[0], "other_session_in_ellipsoid": inside[1]})
+                         "other_session_in_sphere": inside[0], "other_session_in_ellipsoid": inside[1], "other_coil_in_coil_sphere": coil_in})
     return df, pd.DataFrame(boot), timings
 
 
@@ -224,41 +253,6 @@ def _job(args) -> tuple[int, pd.DataFrame, pd.DataFrame, dict, float]:
     t0 = time.perf_counter()
     rows, boot, timings = run_participant(seed, plan)
     return seed, rows, boot, timings, time.perf_counter() - t0
-
-
-def individual_optimum(seed: int, params, anat=None, region=None) -> np.ndarray:
-    """The participant's noise-free optimum (MNI mm), redrawn from its seed.
-
-    The ``robust`` optimum, over the search region, of the loading of the signals that follow the target time
-    course: the planted node and, in the calibrated simulator, the participant's deviation field. With a
-    deviation field this is where infinite data would put the target, and it can lie far from the planted node.
-    """
-    from tmstarget.simulate.evaluate import plant_target
-    from tmstarget.simulate.model import anatomy, deviation_field, network_maps
-    from tmstarget.targeting import select_target
-    from tmstarget.targeting.regions import dlpfc_search_mask
-
-    rng = np.random.default_rng(seed)  # the draws of run_participant, in its order (the anatomy draws nothing)
-    anat = anat if anat is not None else anatomy(params.fov)
-    region = region if region is not None else dlpfc_search_mask(anat.brain, anat.affine)
-    planted = plant_target(rng, anat, region, params)
-    maps = network_maps(anat, planted, params.target_sigma_mm, deviation_field(rng, anat, params))
-    loading = params.target_pct * maps["target"] + (params.deviation_pct * maps["deviation"] if "deviation" in maps else 0.0)
-    idx = np.flatnonzero(region.ravel(order="F")[np.flatnonzero(anat.brain.ravel(order="F"))])
-    return select_target(anat.xyz[idx].astype(float), loading[idx].astype(float), "robust").coord_mm
-
-
-def add_optimum_error(rows: pd.DataFrame, preset: str) -> pd.DataFrame:
-    """``optimum_error_mm``: distance of each target to its participant's :func:`individual_optimum` (also given, as ``optimum_x/y/z``)."""
-    from tmstarget.simulate.model import anatomy
-    from tmstarget.targeting.regions import dlpfc_search_mask
-
-    params = preset_params(preset)
-    anat = anatomy(params.fov)
-    region = dlpfc_search_mask(anat.brain, anat.affine)
-    optimum = {seed: individual_optimum(int(seed), params, anat, region) for seed in rows.seed.unique()}
-    xyz, opt = rows[["x", "y", "z"]].to_numpy(float), np.array([optimum[s] for s in rows.seed])
-    return rows.assign(optimum_error_mm=np.linalg.norm(xyz - opt, axis=1), optimum_x=opt[:, 0], optimum_y=opt[:, 1], optimum_z=opt[:, 2])
 
 
 # ---------------------------------------------------------------------------------------------- driver
@@ -292,27 +286,31 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--participants", type=int, default=50)
     p.add_argument("--first", type=int, default=0, help="first participant seed")
     p.add_argument("--methods", nargs="+", default=list(METHODS), help="default: every method of tmstarget target")
-    p.add_argument("--minutes", type=float, nargs="+", default=[5.0, 10.0, 20.0])
+    p.add_argument("--minutes", type=float, nargs="+", default=[5.0, 10.0, 20.0, 40.0], help="scan lengths (the first minutes of a session as long as the longest)")
     p.add_argument("--circuits", nargs="+", choices=["sgacc", "map"], default=["sgacc", "map"])
-    p.add_argument("--sweep-minutes", type=float, nargs="*", default=[10.0])
+    p.add_argument("--sweep-minutes", type=float, nargs="*", default=[], help="lengths of the FWHM/GSR/radius sweep (default none; v1 swept at 10)")
     p.add_argument("--fwhm", type=float, nargs="+", default=[0.0, 4.0, 6.0, 8.0])
     p.add_argument("--radii", type=float, nargs="+", default=[5.0, 10.0, 15.0], help="neighbourhood radii swept (today's default is added)")
     p.add_argument("--radius-methods", nargs="+", default=[name for name, m in METHODS.items() if m.uses_neighbourhood],
                    help="methods whose neighbourhood radius is swept (default: those using one)")
     p.add_argument("--sweep-methods", nargs="+", default=["robust", "shrinkage"], help="methods run at the swept FWHM and GSR (every method runs at today's)")
-    p.add_argument("--bootstrap-minutes", type=float, nargs="*", default=[10.0])
-    p.add_argument("--bootstrap-methods", nargs="+", default=["robust"], help="(shrinkage resamples as robust: its bootstrap is that of its individual evidence)")
+    p.add_argument("--bootstrap-minutes", type=float, nargs="*", default=[10.0, 40.0])
+    p.add_argument("--bootstrap-methods", nargs="+", default=None,
+                   help="default: every method of cost class 'fast' in the registry (the slow ones — similarity, hierarchical — cost minutes "
+                        "per 50 resamples; shrinkage resamples as robust: its bootstrap is that of its individual evidence)")
     p.add_argument("--n-bootstrap", type=int, default=50)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--out", type=Path, default=None, help="summaries (default benchmarks/results/study/PRESET)")
-    p.add_argument("--work", type=Path, default=None, help="per-participant rows (default benchmarks/out/study/PRESET)")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--out", type=Path, default=None, help="summaries (default benchmarks/results/study/PRESET-v2)")
+    p.add_argument("--work", type=Path, default=None, help="per-participant rows, the checkpoint (default OUT/checkpoint)")
     p.add_argument("--summarise-only", action="store_true", help="write the summaries from the rows done so far")
     args = p.parse_args(argv)
-    unknown = sorted(set(args.methods) - set(METHODS))
+    if args.bootstrap_methods is None:
+        args.bootstrap_methods = [m for m in args.methods if METHODS[m].cost == "fast"]
+    unknown = sorted((set(args.methods) | set(args.bootstrap_methods)) - set(METHODS))
     if unknown:
         p.error(f"unknown method(s) {', '.join(unknown)} — choose from {', '.join(METHODS)}")
-    args.out = args.out or HERE / "results" / "study" / args.preset
-    args.work = args.work or HERE / "out" / "study" / args.preset
+    args.out = args.out or HERE / "results" / "study" / f"{args.preset}-v2"
+    args.work = args.work or args.out / "checkpoint"
     return args
 
 

@@ -250,19 +250,31 @@ def decision_markdown(rows: pd.DataFrame, plan, reference: str = "robust") -> li
 
 
 def write_summaries(rows: pd.DataFrame, boot: pd.DataFrame, plan, out: Path, header: list[str]) -> str:
-    """Write study.csv, coverage.csv, sweep.csv, decision.csv and study.md (atomically); return the Markdown."""
+    """Write study.csv, coverage.csv, sweep.csv, decision.csv and study.md (atomically); return the Markdown.
+
+    Rows with coil centres and regret (v2, issue 25) get the v2 tables and decision (:mod:`study_rule`: v2.csv,
+    rule.csv) instead of the v1 decision; the sweep is written only when one was run."""
     from tmstarget.io.derivatives import write_text_atomic
 
     table = main_table(rows, boot, plan)
-    sweep = sweep_table(rows, plan)
     write_text_atomic(out / "study.csv", table.to_csv(index=False, float_format="%.3f"))
-    write_text_atomic(out / "sweep.csv", sweep.to_csv(index=False, float_format="%.3f"))
+    sweep_md = []
+    if plan.sweep_minutes:
+        sweep = sweep_table(rows, plan)
+        write_text_atomic(out / "sweep.csv", sweep.to_csv(index=False, float_format="%.3f"))
+        sweep_md = ["## Defaults sweep", ""] + sweep_markdown(sweep, plan)
     if len(boot):
         write_text_atomic(out / "coverage.csv", coverage_table(boot, default_rows(rows, plan)).to_csv(index=False, float_format="%.3f"))
+    if "regret" in rows:
+        from study_rule import write_v2
+
+        sel = default_rows(rows, plan)
+        decision_md = write_v2(sel[sel.minutes.isin(plan.minutes)], boot, out, int(rows.seed.nunique()), plan.preset)
+    else:
+        decision_md = decision_markdown(rows, plan)
     if "optimum_error_mm" in rows:
         methods, swept = decision(rows, plan)
         write_text_atomic(out / "decision.csv", pd.concat([methods.assign(setting="defaults"), swept]).to_csv(index=False, float_format="%.4g"))
-    md = "\n".join(header + decision_markdown(rows, plan) + ["## Methods at today's defaults", ""] + main_markdown(table) + shrinkage_markdown(rows, plan)
-                   + ["## Defaults sweep", ""] + sweep_markdown(sweep, plan))
+    md = "\n".join(header + decision_md + ["## Methods at today's defaults", ""] + main_markdown(table) + shrinkage_markdown(rows, plan) + sweep_md)
     write_text_atomic(out / "study.md", md + "\n")
     return md
