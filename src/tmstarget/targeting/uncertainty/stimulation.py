@@ -100,7 +100,8 @@ def stimulation_share(landscape, plan_index: int, values: np.ndarray, cloud: np.
     plan_share = float(np.clip(expected[plan_index] / best, 0.0, 1.0))
     return {**base, "share_kept": round(kept, 3), "median_share_kept": round(float(np.median(shares)), 3), "plan_share": round(plan_share, 3),
             "text": (f"wherever the target lies in its 95% region, the plan keeps >= {kept:.0%} of the achievable E-field-weighted "
-                     f"circuit score ({plan_share:.0%} where it is; placement error {landscape.error_mm:g} mm, ±{landscape.error_deg:g}°)")}
+                     f"circuit score (median {float(np.median(shares)):.0%}; {plan_share:.0%} where it is; placement error "
+                     f"{landscape.error_mm:g} mm, ±{landscape.error_deg:g}°)")}
 
 
 def coil_centre_region(landscape, centre_index: int, cloud_index: np.ndarray, split_index: list[int], split_minutes: list[float],
