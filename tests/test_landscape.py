@@ -191,3 +191,13 @@ def test_coil_centre_region_is_capped_at_the_search_area(region):
     block = {"placement": land.placement(head, best).to_json(), "expected_score": 0.2, "placement_error_mm": 5.0,
              "placement_error_deg": 10.0, "coil_centre_confidence": spread}
     assert "spans the whole search area" in placement_line(block)
+
+
+def test_score_at_is_one_row_of_the_scores(region):
+    """score_at gives the same number as the full score vector's row, for one map and for a batch of maps."""
+    coords, values, _, land = region
+    maps = np.column_stack([values, values[::-1], np.zeros_like(values)])
+    for i in (0, int(np.argmax(land.inner)), len(land.params) - 1):
+        for averaged in (True, False):
+            assert land.score_at(i, values, averaged) == pytest.approx(land.scores(values, averaged)[i], rel=1e-12, abs=1e-15)
+            assert np.allclose(land.score_at(i, maps, averaged), land.scores(maps, averaged)[i], rtol=1e-12, atol=1e-15)

@@ -103,13 +103,24 @@ class Landscape:
     error_deg: float
     build_s: float
 
-    def scores(self, values: np.ndarray, averaged: bool = True) -> np.ndarray:
-        """Scores of every placement for column values ``(S,)`` or ``(S, B)`` (expected over the error when ``averaged``)."""
+    def _cells(self, values: np.ndarray) -> np.ndarray:
+        """Column values ``(S,)`` or ``(S, B)`` projected onto the grey-matter cells (NaN counts 0)."""
         v = np.asarray(values, np.float64)
         if v.shape[0] != self.projection.shape[1]:
             raise InputError(f"{v.shape[0]} values for a landscape of {self.projection.shape[1]} columns — pass one value per search column")
-        s = self.weights @ (self.projection @ np.nan_to_num(v, nan=0.0))
+        return self.projection @ np.nan_to_num(v, nan=0.0)
+
+    def scores(self, values: np.ndarray, averaged: bool = True) -> np.ndarray:
+        """Scores of every placement for column values ``(S,)`` or ``(S, B)`` (expected over the error when ``averaged``)."""
+        s = self.weights @ self._cells(values)
         return self.average @ s if averaged else s
+
+    def score_at(self, index: int, values: np.ndarray, averaged: bool = True):
+        """The score of one placement for column values ``(S,)`` (a float) or ``(S, B)`` (one per column of values):
+        one row of :meth:`scores` without scoring every placement (a bootstrap asks this of every resample)."""
+        row = self.average[index] @ self.weights if averaged else self.weights[index]
+        out = np.asarray(row @ self._cells(values)).ravel()
+        return float(out[0]) if np.ndim(values) == 1 else out
 
     def best(self, values: np.ndarray) -> tuple[int, float]:
         """The candidate placement with the highest expected score, and that score."""

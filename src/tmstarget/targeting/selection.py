@@ -269,7 +269,7 @@ def efield_selection(comp: Components, scores: Scores, neighbourhood_mm: float =
     best, expected = land.best(scores.seed)
     hotspot = land.hotspots_mm[best]
     idx = int(np.argmin(np.linalg.norm(scores.coords - hotspot, axis=1)))
-    exact = float(land.scores(scores.seed, averaged=False)[best])
+    exact = land.score_at(best, scores.seed, averaged=False)
     return Selection(index=idx, coord_mm=scores.coords[idx].astype(float), score=expected, selection_map=scores.seed,
                      placement={"landscape": land, "index": best, "expected_score": expected, "score": exact}), scores.seed
 

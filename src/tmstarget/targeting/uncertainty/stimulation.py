@@ -80,7 +80,7 @@ def stimulation_share(landscape, plan_index: int, values: np.ndarray, cloud: np.
     if not best > 0:
         return {**undefined, "text": "no placement has a positive E-field-weighted circuit score: the stimulation share is not defined"}
     if maps is not None and np.shape(maps)[1] >= 2:
-        row = landscape.average[top] @ (landscape.weights @ (landscape.projection @ np.nan_to_num(np.asarray(maps, float))))
+        row = landscape.score_at(top, maps)
         lo, hi = (float(np.quantile(np.ravel(row), q)) for q in ((1 - level) / 2, (1 + level) / 2))
         base["achievable_score_range"] = [round(lo, 4), round(hi, 4)]
         if lo <= 0:
