@@ -314,15 +314,13 @@ def cleaning_options(args: argparse.Namespace) -> dict:
 def add_selection_arguments(group, label_help: str = "label for output names (default: from the circuit name)", group_target: bool = False) -> None:
     """The circuit and selection options of ``target`` and ``reliability`` (defaults: the library's), with the
     placement error of ``--method efield`` and, for ``target``, ``--group-target``."""
-    from pathlib import Path as _Path
-
     from ..targeting import defaults
     from ..targeting.methods import DEFAULT_METHOD
 
     group.add_argument("--circuit", default=defaults.CIRCUIT, metavar="sgacc|convergent|PATH", help="circuit to match (positive = stimulate)")
     group.add_argument("--circuit-label", metavar="LABEL", help=label_help)
     group.add_argument("--method", default=DEFAULT_METHOD, choices=method_choices(), help="how the target is chosen")
-    group.add_argument("--search-mask", type=_Path, metavar="PATH",
+    group.add_argument("--search-mask", type=Path, metavar="PATH",
                        help="search region mask on the BOLD grid (default: left DLPFC, BA9+BA46 20 mm spheres, grey matter)")
     if group_target:
         group.add_argument("--group-target", action=PointAction, help="group prior point x,y,z (MNI mm) for --method shrinkage, e.g. -38,44,26 "
@@ -342,28 +340,26 @@ def placement_error_deg(text: str) -> float:
     return _number(text, float, lambda v: 0.0 <= v <= 45.0, "a rotation error of 0-45 degrees")
 
 
-def add_placement_error_arguments(group, suppress: bool = False) -> None:
-    """``--placement-error-mm`` / ``--placement-error-deg`` of ``--method efield`` (defaults: the library's; with
-    ``suppress`` absent unless given, for commands whose ``TargetingOptions`` supplies them)."""
+def add_placement_error_arguments(group) -> None:
+    """``--placement-error-mm`` / ``--placement-error-deg`` of ``--method efield`` (defaults: the library's)."""
     from ..coil.defaults import PLACEMENT_ERROR_DEG, PLACEMENT_ERROR_MM
 
-    mm, deg = (argparse.SUPPRESS, argparse.SUPPRESS) if suppress else (PLACEMENT_ERROR_MM, PLACEMENT_ERROR_DEG)
-    group.add_argument("--placement-error-mm", type=placement_error_mm, default=mm, metavar="MM",
+    group.add_argument("--placement-error-mm", type=placement_error_mm, default=PLACEMENT_ERROR_MM, metavar="MM",
                        help="--method efield: coil position error averaged over (radius on the scalp)")
-    group.add_argument("--placement-error-deg", type=placement_error_deg, default=deg, metavar="DEG",
+    group.add_argument("--placement-error-deg", type=placement_error_deg, default=PLACEMENT_ERROR_DEG, metavar="DEG",
                        help="--method efield: handle rotation error averaged over (± degrees)")
 
 
 def placement_error_options(args: argparse.Namespace) -> dict:
-    """``TargetingOptions`` keywords of the placement-error options; a changed value with a method that does not use
-    them is refused."""
+    """``TargetingOptions`` keywords of the placement-error options; a value other than the default with a method that
+    does not use them is refused."""
     from ..coil.defaults import PLACEMENT_ERROR_DEG, PLACEMENT_ERROR_MM
     from ..exceptions import InputError
     from ..targeting.methods import get_method
 
-    given = {k: getattr(args, k) for k in ("placement_error_mm", "placement_error_deg") if getattr(args, k, None) is not None}
-    changed = given != {"placement_error_mm": PLACEMENT_ERROR_MM, "placement_error_deg": PLACEMENT_ERROR_DEG}
-    if changed and given and not get_method(getattr(args, "method", "robust")).places_coil:
+    defaults = {"placement_error_mm": PLACEMENT_ERROR_MM, "placement_error_deg": PLACEMENT_ERROR_DEG}
+    given = {k: getattr(args, k) for k in defaults if getattr(args, k, None) is not None}
+    if any(v != defaults[k] for k, v in given.items()) and not get_method(getattr(args, "method", "robust")).places_coil:
         raise InputError(f"--placement-error-* is used only by --method efield, not '{args.method}' — add --method efield or leave it out")
     return given
 

@@ -244,17 +244,18 @@ def _stimulation(model: ResampleModel, centre, full_pick, cloud, maps, picks, sp
 
     if len(picks) < 2:
         return None
+    method = get_method(model.method)
     full_selection, raw = full_pick
-    if full_selection is not None and full_selection.placement is not None:
+    if method.places_coil:  # its own landscape, with its own placement error
         land = full_selection.placement["landscape"]
     else:  # the default placement error (a method without a placement has no placement options)
         land = landscape_for(model.coords, model.grid.geometry.areas(np.arange(model.coords.shape[0])))
     plan = plan_placement_index(land, centre, full_selection)
     out = {"share": stimulation_share(land, plan, raw, cloud, centre, maps=maps)}
-    if full_selection is not None and full_selection.placement is not None and all(p.placement is not None for p in picks):
-        out["coil_centre"] = coil_centre_region(land, plan, np.array([p.placement["index"] for p in picks]),
-                                                [p.placement["index"] for p in split["selections"]], split["minutes"], ratio, level)
-        out["coil_centre"]["region_calibrated"] = get_method(model.method).region_calibrated
+    if method.places_coil:
+        out["coil_centre"] = {**coil_centre_region(land, plan, np.array([p.placement["index"] for p in picks]),
+                                                   [p.placement["index"] for p in split["selections"]], split["minutes"], ratio, level),
+                              "region_calibrated": method.region_calibrated}
     return out
 
 
