@@ -55,12 +55,15 @@ TARGET_CMD = ["target", "{sim}", "{o}/o", "participant"]
 COIL = ["coil", "--target-json"]
 
 CASES: list[tuple[str, list[str], str]] = [
-    ("efield-error-negative", [*TARGET_CMD, "--method", "efield", "--placement-error-mm", "-1"], "0-20 mm"),
-    ("efield-error-huge", [*TARGET_CMD, "--method", "efield", "--placement-error-mm", "50"], "0-20 mm"),
+    ("efield-error-negative", [*TARGET_CMD, "--method", "efield", "--placement-error-mm", "-1"], "1-20 mm"),
+    ("efield-error-huge", [*TARGET_CMD, "--method", "efield", "--placement-error-mm", "50"], "1-20 mm"),
+    ("efield-error-in-metres", [*TARGET_CMD, "--method", "efield", "--placement-error-mm", "0.005"], "not cm or m"),
+    ("efield-error-in-cm", [*TARGET_CMD, "--method", "efield", "--placement-error-mm", "0.5"], "not cm or m"),
     ("efield-error-nan", [*TARGET_CMD, "--method", "efield", "--placement-error-mm", "nan"], "finite"),
     ("efield-error-text", [*TARGET_CMD, "--method", "efield", "--placement-error-mm", "five"], "five"),
-    ("efield-rotation-negative", [*TARGET_CMD, "--method", "efield", "--placement-error-deg", "-10"], "0-45 degrees"),
-    ("efield-rotation-huge", [*TARGET_CMD, "--method", "efield", "--placement-error-deg", "90"], "0-45 degrees"),
+    ("efield-rotation-negative", [*TARGET_CMD, "--method", "efield", "--placement-error-deg", "-10"], "1-45 degrees"),
+    ("efield-rotation-huge", [*TARGET_CMD, "--method", "efield", "--placement-error-deg", "90"], "1-45 degrees"),
+    ("efield-rotation-in-radians", [*TARGET_CMD, "--method", "efield", "--placement-error-deg", "0.17"], "not radians"),
     ("efield-rotation-inf", [*TARGET_CMD, "--method", "efield", "--placement-error-deg", "inf"], "finite"),
     ("placement-error-robust", [*TARGET_CMD, "--placement-error-mm", "3"], "only by --method efield"),
     ("placement-rotation-cluster", [*TARGET_CMD, "--method", "cluster", "--placement-error-deg", "5"], "only by --method efield"),

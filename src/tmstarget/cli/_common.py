@@ -331,13 +331,15 @@ def add_selection_arguments(group, label_help: str = "label for output names (de
 
 
 def placement_error_mm(text: str) -> float:
-    """argparse type: a coil placement error in mm, 0–20."""
-    return _number(text, float, lambda v: 0.0 <= v <= 20.0, "a placement error of 0-20 mm")
+    """argparse type: a coil placement error in mm: 0 (no averaging) or 1–20; a fraction of a millimetre is refused
+    as a value in centimetres or metres."""
+    return _number(text, float, lambda v: v == 0.0 or 1.0 <= v <= 20.0, "a placement error of 0 or 1-20 mm (not cm or m)")
 
 
 def placement_error_deg(text: str) -> float:
-    """argparse type: a coil rotation error in degrees, 0–45."""
-    return _number(text, float, lambda v: 0.0 <= v <= 45.0, "a rotation error of 0-45 degrees")
+    """argparse type: a coil rotation error in degrees: 0 (no averaging) or 1–45; a fraction of a degree is refused
+    as a value in radians."""
+    return _number(text, float, lambda v: v == 0.0 or 1.0 <= v <= 45.0, "a rotation error of 0 or 1-45 degrees (not radians)")
 
 
 def add_placement_error_arguments(group) -> None:
