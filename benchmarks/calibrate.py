@@ -1,34 +1,39 @@
-"""Calibrating the simulator to real data: the same measures on the real run and on simulated participants.
+"""Calibrating the simulator to real data: the same measures on the real run and on simulated
+participants.
 
-Real data: the brainspace 0.3.0 tutorial run that ``realdata.py`` fetches (fsaverage5, 652 volumes, TR
-1.4 s, 29 confounds; its functions are imported, nothing is committed). Each 326-volume half has its 29
-confounds regressed (``realdata.regress``), then the tool's own cleaning runs on it as
-``tmstarget target --space fsaverage5 --confounds-strategy none --fd-threshold none`` does: linear detrend,
-0.01-0.1 Hz Butterworth band-pass, 6 mm smoothing on the mesh. Simulated participants
-(:func:`tmstarget.simulate.surface.simulate_surface_runs`, one 652-volume run at TR 1.4 s cut into the same
-halves) have their own fMRIPrep-style confounds regressed (24 motion parameters + WM + CSF, the tool's
-default strategy, no censoring) and then the same cleaning.
+Real data: the brainspace 0.3.0 tutorial run that ``realdata.py`` fetches (fsaverage5, 652 volumes,
+TR 1.4 s, 29 confounds; its functions are imported, nothing is committed). Each 326-volume half has
+its 29 confounds regressed (``realdata.regress``), then the tool's own cleaning runs on it as
+``tmstarget target --space fsaverage5 --confounds-strategy none --fd-threshold none`` does: linear
+detrend, 0.01-0.1 Hz Butterworth band-pass, 6 mm smoothing on the mesh. Simulated participants
+(:func:`tmstarget.simulate.surface.simulate_surface_runs`, one 652-volume run at TR 1.4 s cut into
+the same halves) have their own fMRIPrep-style confounds regressed (24 motion parameters + WM + CSF,
+the tool's default strategy, no censoring) and then the same cleaning.
 
 Measures (per half, then averaged over halves unless said otherwise):
 
-- ``ac1_raw`` / ``slope_raw``: lag-1 autocorrelation and log-log spectral slope (Welch, 0.01-0.25 Hz) of the
-  confound-regressed, detrended cortical series before band-pass; ``ac1_clean``: lag-1 autocorrelation of
-  the cleaned (band-passed) series — median over cortical vertices;
+- ``ac1_raw`` / ``slope_raw``: lag-1 autocorrelation and log-log spectral slope (Welch, 0.01-0.25
+  Hz) of the confound-regressed, detrended cortical series before band-pass; ``ac1_clean``: lag-1
+  autocorrelation of the cleaned (band-passed) series — median over cortical vertices;
 - ``tsnr_raw``: median temporal SNR (mean / SD) of the raw series (n/a when the data are demeaned);
-- ``fwhm_mm``: smoothness of the cleaned, unsmoothed series: for every mesh edge of length d and time-series
-  correlation ρ, FWHM = d √(2 ln 2 / −ln ρ) (a Gaussian-smoothed white-noise field); median over edges;
-- ``seed_mean`` / ``seed_sd`` / ``seed_p05`` / ``seed_p95``: the sgACC seed map (correlation of each vertex
-  with the mean of the sgACC seed, after smoothing) over the left-DLPFC search region;
-- ``seed_acl_mm``: spatial autocorrelation length of that seed map: the distance at which the correlation
-  of seed-map values between pairs of search vertices falls to 0.5 (linear interpolation of a correlogram);
-- ``group_r``: spatial correlation over the search region of the individual map (−seed map) with the group
-  circuit map (real: the convergent depression circuit; simulated: the simulator's group circuit map);
-- ``dist_<circuit>`` / ``score_r_<circuit>``: split-half distance of the default (``robust``) target and
-  spatial correlation of the two halves' score maps over the search region, for ``sgacc`` and the group map;
+- ``fwhm_mm``: smoothness of the cleaned, unsmoothed series: for every mesh edge of length d and
+  time-series correlation ρ, FWHM = d √(2 ln 2 / −ln ρ) (a Gaussian-smoothed white-noise field);
+  median over edges;
+- ``seed_mean`` / ``seed_sd`` / ``seed_p05`` / ``seed_p95``: the sgACC seed map (correlation of each
+  vertex with the mean of the sgACC seed, after smoothing) over the left-DLPFC search region;
+- ``seed_acl_mm``: spatial autocorrelation length of that seed map: the distance at which the
+  correlation of seed-map values between pairs of search vertices falls to 0.5 (linear interpolation
+  of a correlogram);
+- ``group_r``: spatial correlation over the search region of the individual map (−seed map) with the
+  group circuit map (real: the convergent depression circuit; simulated: the simulator's group
+  circuit map);
+- ``dist_<circuit>`` / ``score_r_<circuit>``: split-half distance of the default (``robust``) target
+  and spatial correlation of the two halves' score maps over the search region, for ``sgacc`` and
+  the group map;
 - seed-map variance, on Fisher-z seed maps z₁, z₂ of the halves over the search region:
-  ``var_total`` = mean over halves of the spatial variance of zₕ; ``var_noise`` = var(z₁ − z₂) / 2, the
-  spatial variance a single half's map owes to noise; ``var_signal`` = ``var_total`` − ``var_noise`` (the
-  reproducible part); ``seed_reliability`` = ``var_signal`` / ``var_total``.
+  ``var_total`` = mean over halves of the spatial variance of zₕ; ``var_noise`` = var(z₁ − z₂) / 2,
+  the spatial variance a single half's map owes to noise; ``var_signal`` = ``var_total`` −
+  ``var_noise`` (the reproducible part); ``seed_reliability`` = ``var_signal`` / ``var_total``.
 
     python benchmarks/calibrate.py [--participants 10] [--preset calibrated] [--real-only]
 """
@@ -44,9 +49,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-
 import realdata  # benchmarks/realdata.py (this folder is on sys.path when the script runs)
-from tmstarget.simulate.calibration import autocorrelation_length, edge_fwhm, lag1_autocorrelation, mesh_edges, seed_map_variance
+
+from tmstarget.simulate.calibration import (
+    autocorrelation_length,
+    edge_fwhm,
+    lag1_autocorrelation,
+    mesh_edges,
+    seed_map_variance,
+)
 
 T_R = realdata.T_R
 HALF = 326
@@ -55,7 +66,9 @@ FWHM_MM = 6.0  # tmstarget target's default smoothing
 
 @dataclass
 class Context:
-    """fsaverage5 geometry, search region, sgACC seed and mesh edges (shared by every measurement)."""
+    """fsaverage5 geometry, search region, sgACC seed and mesh edges (shared by every
+    measurement).
+    """
 
     geometry: object
     region: np.ndarray
@@ -79,19 +92,29 @@ def _region_geodesic(grays, region: np.ndarray) -> np.ndarray:
 
 def context() -> Context:
     from tmstarget.surface.geometry import template_grayordinates
-    from tmstarget.targeting.surface_maps import dlpfc_search_region, sgacc_seed
     from tmstarget.surface.mesh import load_template
     from tmstarget.targeting.geometry import SurfaceGeometry
+    from tmstarget.targeting.surface_maps import dlpfc_search_region, sgacc_seed
 
     grays = template_grayordinates("fsaverage5")
     meshes = load_template("fsaverage5")
     edges, edge_mm = mesh_edges(grays)
     region = dlpfc_search_region(grays)
-    return Context(SurfaceGeometry(grays, meshes), region, sgacc_seed(grays), edges, edge_mm, grays.usable, _region_geodesic(grays, region))
+    return Context(
+        SurfaceGeometry(grays, meshes),
+        region,
+        sgacc_seed(grays),
+        edges,
+        edge_mm,
+        grays.usable,
+        _region_geodesic(grays, region),
+    )
 
 
 def group_map_values(ctx: Context, path: Path) -> np.ndarray:
-    """A volumetric group circuit map on the fsaverage5 columns (as ``tmstarget target --circuit PATH``)."""
+    """A volumetric group circuit map on the fsaverage5 columns (as ``tmstarget target --circuit
+    PATH``).
+    """
     from tmstarget.targeting.surface_maps import circuit_values
 
     return circuit_values(path, ctx.geometry.grayordinates, ctx.geometry.meshes)
@@ -103,7 +126,11 @@ def simulated_group_map(ctx: Context) -> np.ndarray:
     from tmstarget.simulate.model import MNI2_AFFINE, group_circuit_map
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = write_nifti_atomic(Path(tmp) / "circuit.nii.gz", group_circuit_map(np.random.default_rng(10_000)), MNI2_AFFINE)
+        path = write_nifti_atomic(
+            Path(tmp) / "circuit.nii.gz",
+            group_circuit_map(np.random.default_rng(10_000)),
+            MNI2_AFFINE,
+        )
         return group_map_values(ctx, path)
 
 
@@ -128,14 +155,23 @@ def half_components(x: np.ndarray, ctx: Context):
     block = op.projector @ x.astype(np.float32)
     cleaned = op.basis @ block
     variable = x.std(axis=0) > 0
-    comp = finalize_components([ctx.geometry.smooth(block, FWHM_MM)], np.ones((x.shape[1], 1, 1), bool), np.eye(4),
-                               variable=variable, geometry=ctx.geometry)
+    comp = finalize_components(
+        [ctx.geometry.smooth(block, FWHM_MM)],
+        np.ones((x.shape[1], 1, 1), bool),
+        np.eye(4),
+        variable=variable,
+        geometry=ctx.geometry,
+    )
     comp.valid &= ctx.usable
     return cleaned, comp
 
 
-def measure(halves: list[np.ndarray], ctx: Context, group_map: np.ndarray, raw_tsnr: float | None) -> dict:
-    """Every measure of the module notes from two confound-regressed halves (T, N) of one participant."""
+def measure(
+    halves: list[np.ndarray], ctx: Context, group_map: np.ndarray, raw_tsnr: float | None
+) -> dict:
+    """Every measure of the module notes from two confound-regressed halves (T, N) of one
+    participant.
+    """
     from tmstarget.targeting.scores import compute_scores
     from tmstarget.targeting.selection import choose_target
 
@@ -154,8 +190,13 @@ def measure(halves: list[np.ndarray], ctx: Context, group_map: np.ndarray, raw_t
         s = picks["sgacc"][-1][2]
         seed = -s.seed  # correlation with the sgACC seed
         pos = np.searchsorted(np.flatnonzero(ctx.region), s.search_idx)
-        m.update(seed_mean=float(seed.mean()), seed_sd=float(seed.std()), seed_p05=float(np.percentile(seed, 5)),
-                 seed_p95=float(np.percentile(seed, 95)), seed_acl_mm=autocorrelation_length(seed, ctx.geodesic[np.ix_(pos, pos)]))
+        m.update(
+            seed_mean=float(seed.mean()),
+            seed_sd=float(seed.std()),
+            seed_p05=float(np.percentile(seed, 5)),
+            seed_p95=float(np.percentile(seed, 95)),
+            seed_acl_mm=autocorrelation_length(seed, ctx.geodesic[np.ix_(pos, pos)]),
+        )
         g = group_map[s.search_idx]
         ok = np.isfinite(g)
         m["group_r"] = float(np.corrcoef(s.seed[ok], g[ok])[0, 1])
@@ -168,25 +209,48 @@ def measure(halves: list[np.ndarray], ctx: Context, group_map: np.ndarray, raw_t
         common, ia, ib = np.intersect1d(sa.search_idx, sb.search_idx, return_indices=True)
         out[f"score_r_{name}"] = float(np.corrcoef(ma[ia], mb[ib])[0, 1])
     variance = seed_map_variance(*seeds)
-    out.update(var_total=variance["var_total"], var_noise=variance["var_noise"], var_signal=variance["var_signal"],
-               seed_reliability=variance["reliability"])
+    out.update(
+        var_total=variance["var_total"],
+        var_noise=variance["var_noise"],
+        var_signal=variance["var_signal"],
+        seed_reliability=variance["reliability"],
+    )
     return out
 
 
 def real_measures(ctx: Context, cache: Path) -> dict:
-    """The measures on the real run (its 29 confounds regressed within each half, as realdata.py does)."""
+    """The measures on the real run (its 29 confounds regressed within each half, as realdata.py
+    does).
+    """
     lh, rh, confounds = realdata.load_run(realdata.fetch_wheel(cache))
     x = np.vstack([lh, rh])
-    halves = [realdata.regress(x[:, s], confounds[s]).T for s in (slice(0, HALF), slice(HALF, 2 * HALF))]
-    cmap = group_map_values(ctx, realdata.SHARED_CIRCUIT) if realdata.SHARED_CIRCUIT.is_file() else None
+    halves = [
+        realdata.regress(x[:, s], confounds[s]).T for s in (slice(0, HALF), slice(HALF, 2 * HALF))
+    ]
+    cmap = (
+        group_map_values(ctx, realdata.SHARED_CIRCUIT)
+        if realdata.SHARED_CIRCUIT.is_file()
+        else None
+    )
     if cmap is None:
-        sys.exit("calibrate: the convergent circuit map is not at ../shared/data/circuits — cannot compare with the group map")
+        sys.exit(
+            "calibrate: the convergent circuit map is not "
+            "at ../shared/data/circuits — cannot compare "
+            "with the group map"
+        )
     demeaned = np.abs(x.mean(axis=1)).max() < 1e-3 * x.std()
-    return measure(halves, ctx, cmap, None if demeaned else float(np.median(x.mean(1) / np.maximum(x.std(1), 1e-12))))
+    return measure(
+        halves,
+        ctx,
+        cmap,
+        None if demeaned else float(np.median(x.mean(1) / np.maximum(x.std(1), 1e-12))),
+    )
 
 
 def _regress_confounds(x: np.ndarray, table) -> np.ndarray:
-    """The tool's default confounds (24 motion + WM + CSF) of a simulated run regressed out of x (T, N)."""
+    """The tool's default confounds (24 motion + WM + CSF) of a simulated run regressed out of x (T,
+    N).
+    """
     from tmstarget.io.confounds import load_run_confounds
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -196,8 +260,12 @@ def _regress_confounds(x: np.ndarray, table) -> np.ndarray:
     return realdata.regress(x.T, conf.confounds).T
 
 
-def simulated_measures(seed: int, params, ctx: Context, group_map: np.ndarray) -> tuple[dict, float]:
-    """The measures on one simulated participant (one 652-volume run cut into halves); and seconds taken."""
+def simulated_measures(
+    seed: int, params, ctx: Context, group_map: np.ndarray
+) -> tuple[dict, float]:
+    """The measures on one simulated participant (one 652-volume run cut into halves); and seconds
+    taken.
+    """
     from tmstarget.simulate.surface import planted_vertex, simulate_surface_runs
 
     t0 = time.perf_counter()
@@ -209,7 +277,9 @@ def simulated_measures(seed: int, params, ctx: Context, group_map: np.ndarray) -
     data = data.astype(np.float64)
     cortex = np.flatnonzero(ctx.usable & (data.std(axis=0) > 0))
     tsnr = float(np.median(data[:, cortex].mean(0) / data[:, cortex].std(0)))
-    halves = [_regress_confounds(data[s], table.iloc[s]) for s in (slice(0, HALF), slice(HALF, 2 * HALF))]
+    halves = [
+        _regress_confounds(data[s], table.iloc[s]) for s in (slice(0, HALF), slice(HALF, 2 * HALF))
+    ]
     return measure(halves, ctx, group_map, tsnr), seconds
 
 
@@ -257,8 +327,14 @@ def table(real: dict, sims: list[dict]) -> str:
     """Markdown table: measure, simulated mean ± SD (n), real."""
     lines = [f"| measure | simulated, mean ± SD (n = {len(sims)}) | real run |", "|---|---:|---:|"]
     for key, label, fmt in ROWS:
-        vals = np.array([s[key] for s in sims if s.get(key) is not None and np.isfinite(s[key])], float)
-        sim = f"{fmt.format(vals.mean())} ± {fmt.format(vals.std(ddof=1))}" if vals.size > 1 else (fmt.format(vals[0]) if vals.size else "n/a")
+        vals = np.array(
+            [s[key] for s in sims if s.get(key) is not None and np.isfinite(s[key])], float
+        )
+        sim = (
+            f"{fmt.format(vals.mean())} ± {fmt.format(vals.std(ddof=1))}"
+            if vals.size > 1
+            else (fmt.format(vals[0]) if vals.size else "n/a")
+        )
         r = real.get(key)
         lines.append(f"| {label} | {sim} | {'n/a' if r is None else fmt.format(r)} |")
     return "\n".join(lines)
@@ -271,10 +347,17 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=realdata.default_cache())
     parser.add_argument("--participants", type=int, default=10)
     parser.add_argument("--preset", choices=["calibrated", "default"], default="calibrated")
-    parser.add_argument("--seed", type=int, default=100, help="first participant's seed (participants use seed, seed+1, ...)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=100,
+        help="first participant's seed (participants use seed, seed+1, ...)",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="participants simulated in parallel")
     parser.add_argument("--real-only", action="store_true")
-    parser.add_argument("--out", type=Path, help="also write the real and simulated measures here (JSON)")
+    parser.add_argument(
+        "--out", type=Path, help="also write the real and simulated measures here (JSON)"
+    )
     args = parser.parse_args()
 
     ctx = context()
@@ -288,9 +371,18 @@ def main() -> int:
                 print(f"simulated seed {seed} ({s:.0f} s to simulate)", json.dumps(m), flush=True)
                 sims.append(m)
                 seconds.append(s)
-        print(f"\nsimulating one participant (652 volumes, fsaverage5): {np.mean(seconds):.0f} ± {np.std(seconds):.0f} s")
+        print(
+            "\nsimulating one participant (652 volumes, fsaverage5): "
+            f"{np.mean(seconds):.0f} ± {np.std(seconds):.0f} "
+            "s"
+        )
     if args.out:
-        args.out.write_text(json.dumps({"real": real, "simulated": sims, "preset": args.preset, "seconds": seconds}, indent=1))
+        args.out.write_text(
+            json.dumps(
+                {"real": real, "simulated": sims, "preset": args.preset, "seconds": seconds},
+                indent=1,
+            )
+        )
     if sims:
         print(f"\npreset '{args.preset}', 326 + 326 volumes at TR {T_R} s, same cleaning:\n")
         print(table(real, sims))

@@ -1,11 +1,13 @@
-"""Per-participant time of ``tmstarget target`` on 2 runs x 150 volumes, against the bare load of both BOLDs.
+"""Per-participant time of ``tmstarget target`` on 2 runs x 150 volumes, against the bare load of
+both BOLDs.
 
 The command is timed twice: with its default 200-resample bootstrap confidence radius and with
 ``--bootstrap 0``; their ratio is the cost of the default confidence radius (docs/reliability.md).
 
 One simulated participant (fMRIPrep layout, MNI 2 mm, full 91x109x91 field of view, float32, TR 2 s)
-is targeted by the whole command in a fresh process; the reference is ``nibabel.load(...).get_fdata``
-of its two BOLD files in a fresh process. Both are timed from a warm page cache, best of ``--repeat``.
+is targeted by the whole command in a fresh process; the reference is
+``nibabel.load(...).get_fdata`` of its two BOLD files in a fresh process. Both are timed from a warm
+page cache, best of ``--repeat``.
 
     python benchmarks/participant.py [--repeat 3] [--workdir benchmarks/out]
 """
@@ -25,15 +27,22 @@ data = [nib.load(p).get_fdata(dtype=np.float32) for p in sys.argv[1:]]
 
 _TARGET = """
 from tmstarget.cli.main import main
-code = main(["target", sys.argv[1], sys.argv[2], "participant", "--participant-label", "01", "--quiet", "--rerun", "--n-workers", "1", *sys.argv[3:]])
+code = main([
+    "target", sys.argv[1], sys.argv[2], "participant", "--participant-label", "01", "--quiet",
+    "--rerun", "--n-workers", "1", *sys.argv[3:],
+])
 assert code == 0
 """
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--volumes", type=int, default=150)
-    parser.add_argument("--repeat", type=int, default=3, help="repetitions; the best time of each command is used")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="repetitions; the best time of each command is used"
+    )
     parser.add_argument("--workdir", type=Path, default=Path(__file__).parent / "out")
     args = parser.parse_args()
 
@@ -54,10 +63,27 @@ def main() -> None:
     for i in range(args.repeat):
         loads.append(_measure(_LOAD2, *bolds)[0])
         targets.append(_measure(_TARGET, str(src), str(args.workdir / f"participant-{i}"))[0])
-        plain.append(_measure(_TARGET, str(src), str(args.workdir / f"participant-{i}-b0"), "--bootstrap", "0")[0])
-        print(f"  run {i + 1}: load {loads[-1]:.2f} s   target {targets[-1]:.2f} s   target --bootstrap 0 {plain[-1]:.2f} s", flush=True)
-    print(f"bare load of {len(bolds)} BOLDs: {min(loads):.2f} s;  tmstarget target: {min(targets):.2f} s;  ratio {min(targets) / min(loads):.2f}")
-    print(f"default bootstrap (200 resamples) / --bootstrap 0: {min(targets):.2f} s / {min(plain):.2f} s = {min(targets) / min(plain):.2f}")
+        plain.append(
+            _measure(
+                _TARGET, str(src), str(args.workdir / f"participant-{i}-b0"), "--bootstrap", "0"
+            )[0]
+        )
+        print(
+            f"  run {i + 1}: load {loads[-1]:.2f} s   target "
+            f"{targets[-1]:.2f} s   target --bootstrap 0 {plain[-1]:.2f} "
+            "s",
+            flush=True,
+        )
+    print(
+        f"bare load of {len(bolds)} BOLDs: {min(loads):.2f} "
+        f"s;  tmstarget target: {min(targets):.2f} s;  ratio "
+        f"{min(targets) / min(loads):.2f}"
+    )
+    print(
+        "default bootstrap (200 resamples) / --bootstrap "
+        f"0: {min(targets):.2f} s / {min(plain):.2f} s = "
+        f"{min(targets) / min(plain):.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
-"""Start-up time of the command line: median wall time of ``tmstarget --help`` and of every ``COMMAND --help``.
+"""Start-up time of the command line: median wall time of ``tmstarget --help`` and of every
+``COMMAND --help``.
 
-Each run is a fresh interpreter (``python -m tmstarget.cli.main ... --help``), so imports are paid every time,
-as a user pays them. Goal (issue 26): at most 0.3 s on a quiet 2-core machine. Under load the numbers grow
-with the load; compare runs made on the same machine at the same load.
+Each run is a fresh interpreter (``python -m tmstarget.cli.main ... --help``), so imports are paid
+every time, as a user pays them. Goal (issue 26): at most 0.3 s on a quiet 2-core machine. Under
+load the numbers grow with the load; compare runs made on the same machine at the same load.
 
 usage: PYTHONPATH=src python benchmarks/startup.py [--runs N] [--commands target coil ...]
 """
@@ -23,25 +24,38 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(SRC), *filter(None, [env.get("PYTHONPATH")])])
-    env["PYTHONWARNINGS"] = "ignore"  # runpy's "found in sys.modules" note is not part of the timing
+    env["PYTHONWARNINGS"] = (
+        "ignore"  # runpy's "found in sys.modules" note is not part of the timing
+    )
     return env
 
 
 def median_help_time(args: list[str], runs: int) -> float:
-    """Median wall time (s) of ``python -m tmstarget.cli.main *args --help`` over ``runs`` fresh processes."""
+    """Median wall time (s) of ``python -m tmstarget.cli.main *args --help`` over ``runs`` fresh
+    processes.
+    """
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "tmstarget.cli.main", *args, "--help"], env=_env(), check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "tmstarget.cli.main", *args, "--help"],
+            env=_env(),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="runs per command (the median is printed)")
-    parser.add_argument("--commands", nargs="*", default=None, help="commands to time (default: all)")
+    parser.add_argument(
+        "--runs", type=int, default=5, help="runs per command (the median is printed)"
+    )
+    parser.add_argument(
+        "--commands", nargs="*", default=None, help="commands to time (default: all)"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(SRC))
     from tmstarget.cli.parser import command_names

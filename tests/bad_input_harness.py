@@ -1,8 +1,10 @@
-"""The check every bad-input case makes (issues 16 and 24), shared by the ``test_bad_inputs*.py`` corpora.
+"""The check every bad-input case makes (issues 16 and 24), shared by the ``test_bad_inputs*.py``
+corpora.
 
-A case is an argv with ``{placeholders}`` and a fragment of the expected message. It must end with exit code 2,
-exactly one line on stderr starting with ``tmstarget`` (argparse usage errors included), no traceback, nothing
-on stdout, and no file or folder created or changed under any of the watched roots.
+A case is an argv with ``{placeholders}`` and a fragment of the expected message. It must end with
+exit code 2, exactly one line on stderr starting with ``tmstarget`` (argparse usage errors
+included), no traceback, nothing on stdout, and no file or folder created or changed under any of
+the watched roots.
 """
 
 from __future__ import annotations
@@ -22,8 +24,18 @@ def listing(*roots: Path) -> dict[str, tuple[int, float]]:
     return found
 
 
-def check_refused(argv: list[str], fragment: str, fmt: dict[str, object], roots: list[Path], tmp_path: Path, capsys, monkeypatch) -> str:
-    """Run ``tmstarget argv`` (placeholders filled from ``fmt``) and assert a clean refusal; return the error line."""
+def check_refused(
+    argv: list[str],
+    fragment: str,
+    fmt: dict[str, object],
+    roots: list[Path],
+    tmp_path: Path,
+    capsys,
+    monkeypatch,
+) -> str:
+    """Run ``tmstarget argv`` (placeholders filled from ``fmt``) and assert a clean refusal; return
+    the error line.
+    """
     monkeypatch.chdir(tmp_path)  # a command writing to its default location would write here
     argv = [a.format(**fmt) for a in argv]
     watched = [*roots, tmp_path]

@@ -1,4 +1,6 @@
-"""A brute-force centre-of-gravity cluster target, sharing no code with tmstarget (reference for the cluster tests)."""
+"""A brute-force centre-of-gravity cluster target, sharing no code with tmstarget (reference for the
+cluster tests).
+"""
 
 from __future__ import annotations
 
@@ -43,7 +45,9 @@ def brute_force_cluster(points, scores, n_keep, neighbours, weights):
 
 
 def mesh_neighbours_and_areas(points, faces):
-    """Per vertex: the set of vertices sharing an edge with it, and a third of the area of each triangle it is in (Heron)."""
+    """Per vertex: the set of vertices sharing an edge with it, and a third of the area of each
+    triangle it is in (Heron).
+    """
     neighbours = [set() for _ in range(len(points))]
     weights = [0.0] * len(points)
     for f in faces:
@@ -56,10 +60,12 @@ def mesh_neighbours_and_areas(points, faces):
 
 
 def surface_cluster_from_map(values, points, faces, top_fraction: float = 0.10):
-    """The cluster target of a written per-vertex score map (NaN outside the search region) on a mesh: its vertex.
+    """The cluster target of a written per-vertex score map (NaN outside the search region) on a
+    mesh: its vertex.
 
-    Keeps the search vertices whose score is at least the (1 - top_fraction) quantile of the search scores
-    (numpy's default linear interpolation, as the method's definition says), then :func:`brute_force_cluster`.
+    Keeps the search vertices whose score is at least the (1 - top_fraction) quantile of the search
+    scores (numpy's default linear interpolation, as the method's definition says), then
+    :func:`brute_force_cluster`.
     """
     search = [i for i, v in enumerate(values) if not math.isnan(v)]
     scores = [float(values[i]) for i in search]
@@ -68,6 +74,11 @@ def surface_cluster_from_map(values, points, faces, top_fraction: float = 0.10):
     sub_faces = [f for f in faces if any(int(v) in used for v in f)]
     neighbours, weights = mesh_neighbours_and_areas(points, sub_faces)
     local = {v: k for k, v in enumerate(search)}
-    snapped, _, _ = brute_force_cluster([points[i] for i in search], scores, n_keep,
-                                        [{local[j] for j in neighbours[i] if j in local} for i in search], [weights[i] for i in search])
+    snapped, _, _ = brute_force_cluster(
+        [points[i] for i in search],
+        scores,
+        n_keep,
+        [{local[j] for j in neighbours[i] if j in local} for i in search],
+        [weights[i] for i in search],
+    )
     return search[snapped]

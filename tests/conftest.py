@@ -13,7 +13,9 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_data_cache(tmp_path_factory):
-    """Derived data (placement landscapes) are cached in a folder of the test session, never in the user's cache."""
+    """Derived data (placement landscapes) are cached in a folder of the test session, never in the
+    user's cache.
+    """
     import os
 
     old = os.environ.get("TMSTARGET_DATA")
@@ -48,5 +50,12 @@ def sim_dataset(tmp_path_factory):
     from tmstarget.simulate import SimulationParams, simulate_dataset
 
     root = tmp_path_factory.mktemp("sim") / "fmriprep"
-    truth = simulate_dataset(root, n_participants=1, n_runs=2, params=SimulationParams(n_volumes=150, t_r=2.0), seed=1, dtype="int16")
+    truth = simulate_dataset(
+        root,
+        n_participants=1,
+        n_runs=2,
+        params=SimulationParams(n_volumes=150, t_r=2.0),
+        seed=1,
+        dtype="int16",
+    )
     return root, np.array(truth["participants"]["01"]["target_mni"])

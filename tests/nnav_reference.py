@@ -1,18 +1,21 @@
-"""Independent readers for neuronavigation files: SimNIBS's published reader logic, re-implemented for tests.
+"""Independent readers for neuronavigation files: SimNIBS's published reader logic, re-implemented
+for tests.
 
-Source: SimNIBS ``simnibs/utils/nnav.py`` (github.com/simnibs/simnibs, read at commit c2ce64cd; GPL-3, so this
-is a re-implementation of the documented matrix conventions, not a copy):
+Source: SimNIBS ``simnibs/utils/nnav.py`` (github.com/simnibs/simnibs, read at commit c2ce64cd;
+GPL-3, so this is a re-implementation of the documented matrix conventions, not a copy):
 
-- ``localite._parse_localite_xml``: ``Matrix4D`` row ``i`` column ``j`` is ``data{i}{j}``; an ``LPS`` file is
-  turned into RAS by left-multiplying ``diag(-1, -1, 1, 1)``; the Localite matrix is right-multiplied by
-  ``_simnibs2localite()`` = columns ``(x_S, y_S, z_S) = (z_L, -y_L, x_L)``.
-- ``brainsight.read``: only ``NIfTI:Aligned`` for file versions ≤ 13 and ``NIfTI:Q:…`` for version ≥ 14; UTF-8;
-  ``m{a}n{c}`` is component ``c`` of axis ``a``; right-multiplied by ``_simnibs2brainsight()`` = ``diag(-1, 1, -1)``.
+- ``localite._parse_localite_xml``: ``Matrix4D`` row ``i`` column ``j`` is ``data{i}{j}``; an
+  ``LPS`` file is turned into RAS by left-multiplying ``diag(-1, -1, 1, 1)``; the Localite matrix is
+  right-multiplied by ``_simnibs2localite()`` = columns ``(x_S, y_S, z_S) = (z_L, -y_L, x_L)``.
+- ``brainsight.read``: only ``NIfTI:Aligned`` for file versions ≤ 13 and ``NIfTI:Q:…`` for version ≥
+  14; UTF-8; ``m{a}n{c}`` is component ``c`` of axis ``a``; right-multiplied by
+  ``_simnibs2brainsight()`` = ``diag(-1, 1, -1)``.
 
-SimNIBS's own coil frame ("matsimnibs"): ``z`` points into the head and the handle is at ``-y`` — SimNIBS issue
-#64 ("the direction of the handle is negative/opposite of y"), the axis figures
-``docs/images/coil_axesorientation_localite.png`` and ``..._brainsight.png`` (y drawn away from the handle), and
-the handle wires of ``examples/coils/create_simple_figure_of_8_coil.py`` running along ``-y``.
+SimNIBS's own coil frame ("matsimnibs"): ``z`` points into the head and the handle is at ``-y`` —
+SimNIBS issue #64 ("the direction of the handle is negative/opposite of y"), the axis figures
+``docs/images/coil_axesorientation_localite.png`` and ``..._brainsight.png`` (y drawn away from the
+handle), and the handle wires of ``examples/coils/create_simple_figure_of_8_coil.py`` running along
+``-y``.
 
 Nothing here imports tmstarget: these functions are the oracle the exports are checked against.
 """
@@ -30,7 +33,9 @@ SIMNIBS2BRAINSIGHT = np.diag([-1.0, 1.0, -1.0, 1.0])
 
 
 def simnibs_read_localite(path: Path) -> list[tuple[str, np.ndarray]]:
-    """``(description, matsimnibs)`` for every InstrumentMarker (SimNIBS's Localite reader logic)."""
+    """``(description, matsimnibs)`` for every InstrumentMarker (SimNIBS's Localite reader
+    logic).
+    """
     root = ET.parse(str(path)).getroot()
     space = root.get("coordinateSpace").upper()
     if space not in ("RAS", "LPS"):
@@ -46,7 +51,9 @@ def simnibs_read_localite(path: Path) -> list[tuple[str, np.ndarray]]:
 
 
 def simnibs_read_brainsight(path: Path) -> list[tuple[str, np.ndarray]]:
-    """``(name, matsimnibs)`` for every target (SimNIBS's Brainsight reader logic, including its refusals)."""
+    """``(name, matsimnibs)`` for every target (SimNIBS's Brainsight reader logic, including its
+    refusals).
+    """
     version, system, encoding, columns, rows = -1, "", "", None, []
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if columns is None:
@@ -67,15 +74,22 @@ def simnibs_read_brainsight(path: Path) -> list[tuple[str, np.ndarray]]:
     if version >= 14 and not system.lower().startswith("nifti:q:"):
         raise ValueError(f"coordinate system {system!r} is not supported")
     if version < 14 and system.lower() != "nifti:aligned":
-        raise ValueError(f"coordinate system {system!r} is not supported; export targets as NIfTI:Aligned")
+        raise ValueError(
+            f"coordinate system {system!r} is not supported; export targets as NIfTI:Aligned"
+        )
     if encoding != "UTF-8":
         raise ValueError(f"encoding {encoding!r} not supported")
     out = []
     for r in rows:
-        m = np.array([[r["m0n0"], r["m1n0"], r["m2n0"], r["Loc. X"]],
-                      [r["m0n1"], r["m1n1"], r["m2n1"], r["Loc. Y"]],
-                      [r["m0n2"], r["m1n2"], r["m2n2"], r["Loc. Z"]],
-                      [0, 0, 0, 1]], dtype=float)
+        m = np.array(
+            [
+                [r["m0n0"], r["m1n0"], r["m2n0"], r["Loc. X"]],
+                [r["m0n1"], r["m1n1"], r["m2n1"], r["Loc. Y"]],
+                [r["m0n2"], r["m1n2"], r["m2n2"], r["Loc. Z"]],
+                [0, 0, 0, 1],
+            ],
+            dtype=float,
+        )
         out.append((r["Target Name"], m @ SIMNIBS2BRAINSIGHT))
     return out
 
@@ -93,4 +107,6 @@ def simnibs_normal_in(matsimnibs: np.ndarray) -> np.ndarray:
 def angle_deg(a, b) -> float:
     """Angle between two directions (degrees)."""
     a, b = np.asarray(a, float), np.asarray(b, float)
-    return float(np.degrees(np.arccos(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1.0, 1.0))))
+    return float(
+        np.degrees(np.arccos(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1.0, 1.0)))
+    )

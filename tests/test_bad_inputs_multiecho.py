@@ -1,8 +1,10 @@
-"""Bad multi-echo inputs (issue 27 part 5): echo counts and echo times given to ``simulate``, echo-wise data to ``target``.
+"""Bad multi-echo inputs (issue 27 part 5): echo counts and echo times given to ``simulate``,
+echo-wise data to ``target``.
 
-Each case is checked by :func:`bad_input_harness.check_refused`: exit 2, one stderr line, no traceback, nothing
-written or changed. Echo times must be finite, positive, in ms, strictly increasing, one per echo; one echo is not
-multi-echo data. ``target`` refuses a run that has only echo-wise series (combining them is not supported yet).
+Each case is checked by :func:`bad_input_harness.check_refused`: exit 2, one stderr line, no
+traceback, nothing written or changed. Echo times must be finite, positive, in ms, strictly
+increasing, one per echo; one echo is not multi-echo data. ``target`` refuses a run that has only
+echo-wise series (combining them is not supported yet).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from bad_input_harness import check_refused
 
 SIM = ["simulate", "{o}/sim", "--volumes", "20", "--runs", "1"]
@@ -21,32 +24,68 @@ CASES: list[tuple[str, list[str], str]] = [
     ("echoes-too-many", [*SIM, "--echoes", "12"], "use 2-8"),
     ("echoes-text", [*SIM, "--echoes", "three"], "three"),
     ("one-echo-time", [*SIM, "--echo-times-ms", "30"], "at least 2"),
-    ("one-echo-time-one-echo", [*SIM, "--echoes", "1", "--echo-times-ms", "30"], "is not multi-echo data"),
-    ("count-mismatch-fewer", [*SIM, "--echoes", "3", "--echo-times-ms", "14.5", "38.5"], "2 echo time(s) for 3 echoes"),
-    ("count-mismatch-more", [*SIM, "--echoes", "2", "--echo-times-ms", "14.5", "38.5", "62.5"], "3 echo time(s) for 2 echoes"),
-    ("out-of-order", [*SIM, "--echoes", "3", "--echo-times-ms", "38.5", "14.5", "62.5"], "out of order"),
+    (
+        "one-echo-time-one-echo",
+        [*SIM, "--echoes", "1", "--echo-times-ms", "30"],
+        "is not multi-echo data",
+    ),
+    (
+        "count-mismatch-fewer",
+        [*SIM, "--echoes", "3", "--echo-times-ms", "14.5", "38.5"],
+        "2 echo time(s) for 3 echoes",
+    ),
+    (
+        "count-mismatch-more",
+        [*SIM, "--echoes", "2", "--echo-times-ms", "14.5", "38.5", "62.5"],
+        "3 echo time(s) for 2 echoes",
+    ),
+    (
+        "out-of-order",
+        [*SIM, "--echoes", "3", "--echo-times-ms", "38.5", "14.5", "62.5"],
+        "out of order",
+    ),
     ("out-of-order-last", [*SIM, "--echo-times-ms", "14.5", "62.5", "38.5"], "out of order"),
-    ("duplicate", [*SIM, "--echoes", "3", "--echo-times-ms", "14.5", "14.5", "62.5"], "given twice"),
+    (
+        "duplicate",
+        [*SIM, "--echoes", "3", "--echo-times-ms", "14.5", "14.5", "62.5"],
+        "given twice",
+    ),
     ("zero", [*SIM, "--echo-times-ms", "0", "30", "60"], "not positive"),
     ("negative", [*SIM, "--echo-times-ms", "-14.5", "30", "60"], "not positive"),
     ("nan", [*SIM, "--echo-times-ms", "14.5", "nan", "60"], "finite number"),
     ("inf", [*SIM, "--echo-times-ms", "14.5", "30", "inf"], "finite number"),
     ("seconds-not-ms", [*SIM, "--echo-times-ms", "0.0145", "0.0385", "0.0625"], "in ms"),
-    ("microseconds", [*SIM, "--echo-times-ms", "14500", "38500", "62500"], "not a plausible BOLD echo time"),
+    (
+        "microseconds",
+        [*SIM, "--echo-times-ms", "14500", "38500", "62500"],
+        "not a plausible BOLD echo time",
+    ),
     ("echo-time-text", [*SIM, "--echo-times-ms", "14.5", "late"], "late"),
-    ("target-echoes-only", ["target", "{echoes_only}", "{o}/t", "participant", "--participant-label", "01"], "only echo-wise BOLD"),
+    (
+        "target-echoes-only",
+        ["target", "{echoes_only}", "{o}/t", "participant", "--participant-label", "01"],
+        "only echo-wise BOLD",
+    ),
 ]
 
 
 @pytest.fixture(scope="module")
 def echoes_only(tmp_path_factory) -> Path:
-    """A multi-echo dataset whose optimally combined series is missing (the echoes, confounds and mask are there)."""
+    """A multi-echo dataset whose optimally combined series is missing (the echoes, confounds and
+    mask are there).
+    """
     from tmstarget.simulate import SimulationParams, simulate_dataset
     from tmstarget.simulate.multiecho import MultiEchoParams
 
     root = tmp_path_factory.mktemp("bad_me") / "fmriprep"
-    simulate_dataset(root, n_runs=1, params=SimulationParams(n_volumes=20), seed=1, dtype="int16",
-                     multi_echo=MultiEchoParams(echo_times_ms=(15.0, 45.0)))
+    simulate_dataset(
+        root,
+        n_runs=1,
+        params=SimulationParams(n_volumes=20),
+        seed=1,
+        dtype="int16",
+        multi_echo=MultiEchoParams(echo_times_ms=(15.0, 45.0)),
+    )
     for f in (root / "sub-01" / "func").glob("sub-01_task-rest_space-*_desc-preproc_bold.*"):
         f.unlink()
     return root
@@ -56,7 +95,15 @@ def echoes_only(tmp_path_factory) -> Path:
 def test_multiecho_input_is_refused(argv, fragment, echoes_only, tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
     out.mkdir()
-    check_refused(argv, fragment, {"o": out, "echoes_only": echoes_only}, [out, echoes_only.parent], tmp_path, capsys, monkeypatch)
+    check_refused(
+        argv,
+        fragment,
+        {"o": out, "echoes_only": echoes_only},
+        [out, echoes_only.parent],
+        tmp_path,
+        capsys,
+        monkeypatch,
+    )
 
 
 def test_corpus_size():

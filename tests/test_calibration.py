@@ -1,4 +1,6 @@
-"""The calibrated simulator reproduces the real run's measured properties; the calibration measures are right."""
+"""The calibrated simulator reproduces the real run's measured properties; the calibration measures
+are right.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +9,18 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tmstarget.simulate.calibration import autocorrelation_length, edge_fwhm, lag1_autocorrelation, mesh_edges, seed_map_variance
+from tmstarget.simulate.calibration import (
+    autocorrelation_length,
+    edge_fwhm,
+    lag1_autocorrelation,
+    mesh_edges,
+    seed_map_variance,
+)
 
-#: Measured on the real run by ``python benchmarks/calibrate.py`` (benchmarks/README.md): smoothness of the
-#: cleaned, unsmoothed cortical series along mesh edges (FWHM, mm); 10 calibrated participants gave 11.3 ± 0.1.
+#: Measured on the real run by ``python benchmarks/calibrate.py`` (benchmarks/README.md):
+#: smoothness of the
+#: cleaned, unsmoothed cortical series along mesh edges (FWHM, mm); 10 calibrated participants gave
+#: 11.3 ± 0.1.
 REAL_FWHM_MM = 11.5
 
 
@@ -38,7 +48,8 @@ def test_edge_fwhm_recovers_the_smoothing_of_white_noise_on_a_line():
 
 
 def test_autocorrelation_length_of_a_smooth_map():
-    # a Gaussian-smoothed white-noise map has correlation exp(-d^2 / (4 s^2)): 0.5 at d = 2 s sqrt(ln 2)
+    # a Gaussian-smoothed white-noise map has correlation exp(-d^2 / (4 s^2)): 0.5 at d = 2 s
+    # sqrt(ln 2)
     from scipy.ndimage import gaussian_filter1d
 
     rng = np.random.default_rng(2)
@@ -46,13 +57,17 @@ def test_autocorrelation_length_of_a_smooth_map():
     values = gaussian_filter1d(rng.standard_normal(6000), s)
     idx = np.arange(0, 6000, 3)[:1500]
     dist = np.abs(idx[:, None] - idx[None, :]).astype(float)
-    assert autocorrelation_length(values[idx], dist, step_mm=1.0) == pytest.approx(2 * s * np.sqrt(np.log(2)), rel=0.15)
+    assert autocorrelation_length(values[idx], dist, step_mm=1.0) == pytest.approx(
+        2 * s * np.sqrt(np.log(2)), rel=0.15
+    )
 
 
 def test_seed_map_variance_splits_signal_and_noise():
     rng = np.random.default_rng(3)
     signal = rng.normal(0, 0.15, 20000)  # reproducible part (z units), variance 0.0225
-    z1, z2 = (signal + rng.normal(0, 0.1, signal.size) for _ in range(2))  # noise variance 0.01 per half
+    z1, z2 = (
+        signal + rng.normal(0, 0.1, signal.size) for _ in range(2)
+    )  # noise variance 0.01 per half
     out = seed_map_variance(np.tanh(z1), np.tanh(z2))
     assert out["var_signal"] == pytest.approx(0.0225, rel=0.05)
     assert out["var_noise"] == pytest.approx(0.01, rel=0.05)
@@ -61,10 +76,11 @@ def test_seed_map_variance_splits_signal_and_noise():
 
 @pytest.mark.slow
 def test_calibrated_preset_reproduces_the_real_spatial_smoothness():
-    """A short calibrated surface participant: cleaned series as smooth along the mesh as the real run's (±1.5 mm).
+    """A short calibrated surface participant: cleaned series as smooth along the mesh as the real
+    run's (±1.5 mm).
 
-    (The lag-1 autocorrelation is not checked here: after the band-pass it depends on the run's length, and the
-    calibrated value, 0.94 against the real 0.963, is for 326 volumes.)
+    (The lag-1 autocorrelation is not checked here: after the band-pass it depends on the run's
+    length, and the calibrated value, 0.94 against the real 0.963, is for 326 volumes.)
     """
     from tmstarget.simulate.model import CALIBRATED
     from tmstarget.simulate.surface import planted_vertex, simulate_surface_runs
@@ -79,8 +95,13 @@ def test_calibrated_preset_reproduces_the_real_spatial_smoothness():
         rng = np.random.default_rng(seed)
         _, target = planted_vertex(rng, None)
         data, table = simulate_surface_runs(rng, target, p, 1)[0]
-        confounds = table[[c for c in table.columns if c.startswith(("trans", "rot")) and "power2" not in c] + ["white_matter", "csf"]]
-        cleaned = cleaning_matrix(p.n_volumes, p.t_r, confounds.fillna(0.0).to_numpy()) @ np.nan_to_num(data.astype(np.float64))
+        confounds = table[
+            [c for c in table.columns if c.startswith(("trans", "rot")) and "power2" not in c]
+            + ["white_matter", "csf"]
+        ]
+        cleaned = cleaning_matrix(
+            p.n_volumes, p.t_r, confounds.fillna(0.0).to_numpy()
+        ) @ np.nan_to_num(data.astype(np.float64))
         fwhm.append(edge_fwhm(cleaned, edges, edge_mm))
     assert np.mean(fwhm) == pytest.approx(REAL_FWHM_MM, abs=1.5)
 
@@ -91,7 +112,10 @@ def test_deviation_field_defaults_draw_nothing_and_calibrated_fields_are_set():
     rng = np.random.default_rng(0)
     assert deviation_field(rng, anatomy("brain"), SimulationParams()) is None
     assert rng.random() == np.random.default_rng(0).random()  # no random numbers drawn by default
-    assert CALIBRATED.deviation_pct > 0 and CALIBRATED.target_sigma_mm > SimulationParams().target_sigma_mm
+    assert (
+        CALIBRATED.deviation_pct > 0
+        and CALIBRATED.target_sigma_mm > SimulationParams().target_sigma_mm
+    )
 
 
 def test_simulate_cli_calibrated_preset(tmp_path):
@@ -99,6 +123,21 @@ def test_simulate_cli_calibrated_preset(tmp_path):
 
     from tmstarget.cli.main import main
 
-    assert main(["simulate", str(tmp_path / "sim"), "--preset", "calibrated", "--volumes", "20", "--runs", "1", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                str(tmp_path / "sim"),
+                "--preset",
+                "calibrated",
+                "--volumes",
+                "20",
+                "--runs",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     truth = json.loads((tmp_path / "sim" / "sub-01" / "sub-01_desc-truth_target.json").read_text())
     assert len(truth["target_mni"]) == 3

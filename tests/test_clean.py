@@ -1,4 +1,6 @@
-"""Cleaning: the compressed operator reproduces nilearn.signal.clean, removes confounds, keeps the band."""
+"""Cleaning: the compressed operator reproduces nilearn.signal.clean, removes confounds, keeps the
+band.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +10,13 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from tmstarget.targeting.cleaning import cleaning_matrix, compress_operator, normalize_columns, run_operator
 from tmstarget.exceptions import InputError
+from tmstarget.targeting.cleaning import (
+    cleaning_matrix,
+    compress_operator,
+    normalize_columns,
+    run_operator,
+)
 
 
 def _nilearn_clean(x, t_r, confounds, sample_mask):
@@ -17,8 +24,18 @@ def _nilearn_clean(x, t_r, confounds, sample_mask):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return clean(x, detrend=True, standardize=False, confounds=confounds, standardize_confounds=True,
-                     sample_mask=sample_mask, filter="butterworth", low_pass=0.1, high_pass=0.01, t_r=t_r)
+        return clean(
+            x,
+            detrend=True,
+            standardize=False,
+            confounds=confounds,
+            standardize_confounds=True,
+            sample_mask=sample_mask,
+            filter="butterworth",
+            low_pass=0.1,
+            high_pass=0.01,
+            t_r=t_r,
+        )
 
 
 @pytest.mark.parametrize("censor", [False, True])
@@ -26,7 +43,9 @@ def test_operator_equals_nilearn_clean(rng, censor):
     t, v, t_r = 240, 37, 2.0
     x = rng.standard_normal((t, v)).cumsum(0) * 0.2 + rng.standard_normal((t, v))
     conf = rng.standard_normal((t, 8))
-    keep = np.setdiff1d(np.arange(t), [30, 31, 32, 33, 34, 35, 100, 190]) if censor else np.arange(t)
+    keep = (
+        np.setdiff1d(np.arange(t), [30, 31, 32, 33, 34, 35, 100, 190]) if censor else np.arange(t)
+    )
     mask = keep if censor else None
     expected = _nilearn_clean(x, t_r, conf, mask)
     mat = cleaning_matrix(t, t_r, conf, mask)
@@ -35,7 +54,9 @@ def test_operator_equals_nilearn_clean(rng, censor):
     op = compress_operator(mat, keep)
     w = op.projector.astype(np.float64) @ x
     # all inner products between voxels are preserved (what correlations need)
-    assert_allclose(w.T @ w, expected.T @ expected, rtol=0, atol=1e-6 * np.abs(expected.T @ expected).max())
+    assert_allclose(
+        w.T @ w, expected.T @ expected, rtol=0, atol=1e-6 * np.abs(expected.T @ expected).max()
+    )
     # and the cleaned series are recovered through the basis
     assert_allclose(op.basis @ w, expected, atol=1e-4 * np.abs(x).max())  # truncation at rtol=1e-4
     if censor:  # censored volumes do not influence the result
@@ -55,7 +76,8 @@ def test_planted_confound_removed_and_band_kept(rng):
     clean_conf = mat @ confound
     # the planted confound is gone: what is left is uncorrelated with the (filtered) confound
     assert abs(np.corrcoef(y[:, 0], clean_conf)[0, 1]) < 0.05
-    # the band is kept: the in-band sinusoid survives with > 90% of its amplitude and the shape intact
+    # the band is kept: the in-band sinusoid survives with > 90% of its amplitude and the shape
+    # intact
     assert np.corrcoef(y[:, 3], in_band)[0, 1] > 0.98
     assert 0.9 < y[50:-50, 3].std() / in_band.std() < 1.1
     # out-of-band signals are removed
@@ -86,4 +108,6 @@ def test_run_operator_gives_pearson_correlations(rng):
     w = op.projector.astype(np.float64) @ x
     w /= np.linalg.norm(w, axis=0)
     expected = np.corrcoef(_nilearn_clean(x, t_r, conf, keep), rowvar=False)
-    assert_allclose(w.T @ w, expected, atol=2e-5)  # float32 projector on data with a baseline of 1000
+    assert_allclose(
+        w.T @ w, expected, atol=2e-5
+    )  # float32 projector on data with a baseline of 1000

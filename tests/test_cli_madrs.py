@@ -30,26 +30,53 @@ GOOD = [
 
 def test_json_and_plot(tmp_path, capsys):
     svg = tmp_path / "madrs.svg"
-    argv = ["madrs", "--quiet", write_table(tmp_path / "m.tsv", GOOD), "--endpoint", "day5", "--plot", str(svg), "--json"]
+    argv = [
+        "madrs",
+        "--quiet",
+        write_table(tmp_path / "m.tsv", GOOD),
+        "--endpoint",
+        "day5",
+        "--plot",
+        str(svg),
+        "--json",
+    ]
     assert main(argv) == 0
     result = json.loads(capsys.readouterr().out)
     p1, p2 = result["participants"]
     assert p1["baseline_total"] == 34 and p1["endpoint"]["total"] == 9
-    assert p1["endpoint"]["pct_change"] == -73.5 and p1["endpoint"]["response"] and p1["endpoint"]["remission"]
+    assert (
+        p1["endpoint"]["pct_change"] == -73.5
+        and p1["endpoint"]["response"]
+        and p1["endpoint"]["remission"]
+    )
     assert p2["endpoint"]["change"] == -10 and not p2["endpoint"]["response"]
-    assert result["summary"]["remission_rule"] == "total <= 10" and result["summary"]["n_remitters"] == 1
+    assert (
+        result["summary"]["remission_rule"] == "total <= 10"
+        and result["summary"]["n_remitters"] == 1
+    )
     assert result["plot"] == str(svg) and "<svg" in svg.read_text()
 
 
 def test_threshold_is_configurable_and_reported(tmp_path, capsys):
-    argv = ["madrs", "--quiet", write_table(tmp_path / "m.tsv", GOOD), "--endpoint", "day5", "--remission-threshold", "8", "--json"]
+    argv = [
+        "madrs",
+        "--quiet",
+        write_table(tmp_path / "m.tsv", GOOD),
+        "--endpoint",
+        "day5",
+        "--remission-threshold",
+        "8",
+        "--json",
+    ]
     assert main(argv) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["summary"]["remission_threshold"] == 8 and result["summary"]["n_remitters"] == 0
 
 
 def test_text_output(tmp_path, capsys):
-    assert main(["madrs", "--quiet", write_table(tmp_path / "m.tsv", GOOD), "--endpoint", "day5"]) == 0
+    assert (
+        main(["madrs", "--quiet", write_table(tmp_path / "m.tsv", GOOD), "--endpoint", "day5"]) == 0
+    )
     out = capsys.readouterr().out
     assert "endpoint day5: 2/2 assessed; 1/2 responders, 1/2 remitters" in out and "-73.5%" in out
 
@@ -57,7 +84,9 @@ def test_text_output(tmp_path, capsys):
 def test_default_endpoint_is_month1_and_its_absence_is_one_line(tmp_path, capsys):
     code = main(["madrs", "--quiet", write_table(tmp_path / "m.tsv", GOOD)])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and "no assessment is labelled 'month1' (found: day5)" in err[0]
+    assert (
+        code == 2 and len(err) == 1 and "no assessment is labelled 'month1' (found: day5)" in err[0]
+    )
 
 
 @pytest.mark.parametrize(
@@ -68,15 +97,22 @@ def test_default_endpoint_is_month1_and_its_absence_is_one_line(tmp_path, capsys
             "m.tsv line 2 (participant 01, timepoint baseline): item1 = 7 is outside 0-6",
         ),
         ([GOOD[1]], "participant 01 has no 'baseline' timepoint (found: day5)"),
-        ([GOOD[0], GOOD[1], GOOD[1]], "m.tsv lines 3 and 4: participant 01 has timepoint 'day5' twice"),
+        (
+            [GOOD[0], GOOD[1], GOOD[1]],
+            "m.tsv lines 3 and 4: participant 01 has timepoint 'day5' twice",
+        ),
     ],
 )
 def test_errors_are_one_line(tmp_path, capsys, rows, fragment):
     svg = tmp_path / "m.svg"
-    assert main(["madrs", "--quiet", write_table(tmp_path / "m.tsv", rows), "--plot", str(svg)]) == 2
+    assert (
+        main(["madrs", "--quiet", write_table(tmp_path / "m.tsv", rows), "--plot", str(svg)]) == 2
+    )
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("tmstarget madrs: error: ") and fragment in lines[0]
+    assert (
+        len(lines) == 1 and lines[0].startswith("tmstarget madrs: error: ") and fragment in lines[0]
+    )
     assert captured.out == "" and not svg.exists()
 
 
@@ -87,13 +123,28 @@ def test_missing_file_is_one_line(tmp_path, capsys):
 
 
 def test_endpoint_by_window_from_the_command_line(tmp_path, capsys):
-    rows = [row("01", "baseline", "0", *[3] * 10), row("01", "v2", "33", *[1] * 10),  # 29 days after day 4
-            row("02", "baseline", "0", *[3] * 10), row("02", "v2", "40", *[1] * 10)]  # 36 days after: outside 25-31
-    argv = ["madrs", "--quiet", write_table(tmp_path / "m.tsv", rows), "--last-session-day", "4", "--json"]
+    rows = [
+        row("01", "baseline", "0", *[3] * 10),
+        row("01", "v2", "33", *[1] * 10),  # 29 days after day 4
+        row("02", "baseline", "0", *[3] * 10),
+        row("02", "v2", "40", *[1] * 10),
+    ]  # 36 days after: outside 25-31
+    argv = [
+        "madrs",
+        "--quiet",
+        write_table(tmp_path / "m.tsv", rows),
+        "--last-session-day",
+        "4",
+        "--json",
+    ]
     assert main(argv) == 0
     result = json.loads(capsys.readouterr().out)
     p1, p2 = result["participants"]
-    assert p1["endpoint_timepoint"] == "v2" and p1["endpoint"]["total"] == 10 and p2["endpoint"] is None
+    assert (
+        p1["endpoint_timepoint"] == "v2"
+        and p1["endpoint"]["total"] == 10
+        and p2["endpoint"] is None
+    )
     assert (result["summary"]["n_assessed"], result["summary"]["n_responders"]) == (1, 1)
 
 
@@ -112,32 +163,84 @@ def test_plot_format_follows_the_file_name(tmp_path, capsys):
 
 
 def test_sub_prefixed_and_bare_ids_are_one_participant(tmp_path, capsys):
-    """Issue 24: 'sub-01' at baseline and '01' at day5 are one participant, not a second one without a baseline."""
+    """Issue 24: 'sub-01' at baseline and '01' at day5 are one participant, not a second one without
+    a baseline.
+    """
     rows = [GOOD[0][:], GOOD[1], GOOD[2], GOOD[3][:]]
     rows[0][0], rows[3][0] = "sub-01", "sub-02"
-    assert main(["madrs", "--quiet", write_table(tmp_path / "m.tsv", rows), "--endpoint", "day5", "--json"]) == 0
+    assert (
+        main(
+            [
+                "madrs",
+                "--quiet",
+                write_table(tmp_path / "m.tsv", rows),
+                "--endpoint",
+                "day5",
+                "--json",
+            ]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     assert [p["participant"] for p in result["participants"]] == ["sub-01", "02"]
-    assert [p["endpoint"]["total"] for p in result["participants"]] == [9, 20] and result["summary"]["n_responders"] == 1
+    assert [p["endpoint"]["total"] for p in result["participants"]] == [9, 20] and result[
+        "summary"
+    ]["n_responders"] == 1
 
 
 def test_last_session_day_in_range_places_the_endpoint(tmp_path, capsys):
-    rows = [row("01", "baseline", "0", *[3] * 10), row("01", "later", "31", *[1] * 10), row("02", "baseline", "0", *[3] * 10)]
-    assert main(["madrs", "--quiet", write_table(tmp_path / "m.tsv", rows), "--last-session-day", "4", "--json"]) == 0
+    rows = [
+        row("01", "baseline", "0", *[3] * 10),
+        row("01", "later", "31", *[1] * 10),
+        row("02", "baseline", "0", *[3] * 10),
+    ]
+    assert (
+        main(
+            [
+                "madrs",
+                "--quiet",
+                write_table(tmp_path / "m.tsv", rows),
+                "--last-session-day",
+                "4",
+                "--json",
+            ]
+        )
+        == 0
+    )
     summary = json.loads(capsys.readouterr().out)["summary"]
-    assert summary["endpoint_timepoints"] == ["later"] and summary["n_assessed"] == 1 and summary["n_not_assessed"] == 1
+    assert (
+        summary["endpoint_timepoints"] == ["later"]
+        and summary["n_assessed"] == 1
+        and summary["n_not_assessed"] == 1
+    )
 
 
 @pytest.mark.parametrize(
     ("options", "fragment"),
     [
-        (["--last-session-day", "-2"], "--last-session-day -2 is before participant 01's baseline (day 0)"),
-        (["--last-session-day", "400"], "--last-session-day 400 is after every assessment (follow-up days 5-5)"),
-        (["--last-session-day", "1"], "no assessment falls in the month1 window, days 26-32 after a last session on day 1 (follow-up days 5-5)"),
-        (["--last-session-day", "2", "--visit", "month1:-28:3"], "ends before the last treatment session"),
+        (
+            ["--last-session-day", "-2"],
+            "--last-session-day -2 is before participant 01's baseline (day 0)",
+        ),
+        (
+            ["--last-session-day", "400"],
+            "--last-session-day 400 is after every assessment (follow-up days 5-5)",
+        ),
+        (
+            ["--last-session-day", "1"],
+            "no assessment falls in the month1 window, days "
+            "26-32 after a last session on day 1 (follow-up "
+            "days 5-5)",
+        ),
+        (
+            ["--last-session-day", "2", "--visit", "month1:-28:3"],
+            "ends before the last treatment session",
+        ),
     ],
 )
-def test_last_session_day_that_leaves_everyone_unassessed_is_refused(tmp_path, capsys, options, fragment):
+def test_last_session_day_that_leaves_everyone_unassessed_is_refused(
+    tmp_path, capsys, options, fragment
+):
     assert main(["madrs", write_table(tmp_path / "m.tsv", GOOD), *options]) == 2
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()

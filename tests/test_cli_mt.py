@@ -1,4 +1,6 @@
-"""``tmstarget mt`` end to end: JSON per session, interactive ML-PEST hunt appending to the file, one-line errors."""
+"""``tmstarget mt`` end to end: JSON per session, interactive ML-PEST hunt appending to the file,
+one-line errors.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +11,15 @@ import pytest
 
 from tmstarget.cli.main import main
 
-TRIALS = "session\tintensity_pct_mso\tamplitude_uv\n" + "".join(
-    f"day1\t{x}\t{a}\n" for x, amps in {48: [60, 20, 55, 70, 10, 52, 30, 80, 40, 20], 47: [10] * 10}.items() for a in amps
-) + "day2\t50\t80\n"
+TRIALS = (
+    "session\tintensity_pct_mso\tamplitude_uv\n"
+    + "".join(
+        f"day1\t{x}\t{a}\n"
+        for x, amps in {48: [60, 20, 55, 70, 10, 52, 30, 80, 40, 20], 47: [10] * 10}.items()
+        for a in amps
+    )
+    + "day2\t50\t80\n"
+)
 
 
 def test_json_per_session_with_both_methods(tmp_path, capsys):
@@ -21,11 +29,17 @@ def test_json_per_session_with_both_methods(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     day1, day2 = result["sessions"]
     assert day1["session"] == "day1" and day1["n_trials"] == 20
-    assert day1["relative_frequency"]["threshold_pct_mso"] == 48 and day1["relative_frequency"]["confirmed"]
+    assert (
+        day1["relative_frequency"]["threshold_pct_mso"] == 48
+        and day1["relative_frequency"]["confirmed"]
+    )
     assert 47 <= day1["pest"]["threshold_pct_mso"] <= 51  # 0/10 at 47 pulls the fitted sigmoid up
     lo, hi = day1["pest"]["ci95_pct_mso"]
     assert lo < day1["pest"]["threshold_pct_mso"] < hi
-    assert day2["pest"]["next_intensity_pct_mso"] is not None and "pest_change_from_previous_pct_mso" in day2
+    assert (
+        day2["pest"]["next_intensity_pct_mso"] is not None
+        and "pest_change_from_previous_pct_mso" in day2
+    )
     assert result["notice"] == "research use; not a medical device"
 
 
@@ -37,32 +51,50 @@ def test_interactive_hunt_appends_each_mep(tmp_path, capsys, monkeypatch):
     rows = [line.split("\t") for line in path.read_text().splitlines()]
     assert rows[0] == ["session", "intensity_pct_mso", "amplitude_uv"] and len(rows) == 4
     assert [r[0] for r in rows[1:]] == ["2026-12-07"] * 3 and rows[1][1:] == ["52", "300"]
-    assert "stimulate at 52% MSO" in captured.err and "'not a number' is not a number" in captured.err
+    assert (
+        "stimulate at 52% MSO" in captured.err and "'not a number' is not a number" in captured.err
+    )
     assert "session 2026-12-07 (3 pulses): ML-PEST RMT" in captured.out
 
 
 def test_a_valid_pct_mso_and_uv_file_gives_the_same_rmt_as_before_the_unit_checks(tmp_path, capsys):
-    """Issue 24: the plausibility checks change nothing for a file in % MSO and µV (numbers from before them)."""
+    """Issue 24: the plausibility checks change nothing for a file in % MSO and µV (numbers from
+    before them).
+    """
     path = tmp_path / "trials.tsv"
     path.write_text(TRIALS)
     assert main(["mt", str(path), "--json", "--quiet"]) == 0
     day1, day2 = json.loads(capsys.readouterr().out)["sessions"]
-    assert day1["pest"]["threshold_pct_mso"] == 49.9 and day1["pest"]["ci95_pct_mso"] == [47.9, 52.3] and day1["pest"]["done"]
+    assert (
+        day1["pest"]["threshold_pct_mso"] == 49.9
+        and day1["pest"]["ci95_pct_mso"] == [47.9, 52.3]
+        and day1["pest"]["done"]
+    )
     assert day1["relative_frequency"]["threshold_pct_mso"] == 48.0
-    assert day2["pest"]["threshold_pct_mso"] == 34.7 and day2["pest"]["next_intensity_pct_mso"] == 35
+    assert (
+        day2["pest"]["threshold_pct_mso"] == 34.7 and day2["pest"]["next_intensity_pct_mso"] == 35
+    )
     assert day2["pest_change_from_previous_pct_mso"] == -15.2
 
 
 def test_the_same_trials_in_fractions_or_mv_are_refused_not_estimated(tmp_path, capsys):
     rows = [line.split("\t") for line in TRIALS.splitlines()[1:]]
-    fractions = "session\tintensity_pct_mso\tamplitude_uv\n" + "".join(f"{s}\t{float(x) / 100:g}\t{a}\n" for s, x, a in rows)
-    mv = "session\tintensity_pct_mso\tamplitude_uv\n" + "".join(f"{s}\t{x}\t{float(a) / 1000:g}\n" for s, x, a in rows)
+    fractions = "session\tintensity_pct_mso\tamplitude_uv\n" + "".join(
+        f"{s}\t{float(x) / 100:g}\t{a}\n" for s, x, a in rows
+    )
+    mv = "session\tintensity_pct_mso\tamplitude_uv\n" + "".join(
+        f"{s}\t{x}\t{float(a) / 1000:g}\n" for s, x, a in rows
+    )
     for text, fragment in ((fractions, "fractions"), (mv, "look like mV")):
         path = tmp_path / "t.tsv"
         path.write_text(text)
         assert main(["mt", str(path), "--json", "--quiet"]) == 2
         captured = capsys.readouterr()
-        assert captured.out == "" and fragment in captured.err and len(captured.err.strip().splitlines()) == 1
+        assert (
+            captured.out == ""
+            and fragment in captured.err
+            and len(captured.err.strip().splitlines()) == 1
+        )
 
 
 def test_interactive_asks_again_for_an_amplitude_that_looks_like_mv(tmp_path, capsys, monkeypatch):
@@ -70,7 +102,9 @@ def test_interactive_asks_again_for_an_amplitude_that_looks_like_mv(tmp_path, ca
     monkeypatch.setattr("sys.stdin", io.StringIO("0.3\ninf\n300\nq\n"))
     assert main(["mt", str(path), "--interactive", "--session", "d1", "--quiet"]) == 0
     err = capsys.readouterr().err
-    assert "0.3 looks like mV — type µV (0.3 mV = 300 µV)" in err and "amplitudes are >= 0 µV" in err
+    assert (
+        "0.3 looks like mV — type µV (0.3 mV = 300 µV)" in err and "amplitudes are >= 0 µV" in err
+    )
     assert path.read_text().splitlines()[1:] == ["d1\t52\t300"]
 
 
@@ -78,7 +112,11 @@ def test_interactive_asks_again_for_an_amplitude_that_looks_like_mv(tmp_path, ca
     ("argv", "content", "fragment"),
     [
         (["mt", "missing.tsv"], None, "MEP trials missing.tsv not found"),
-        (["mt", "t.tsv"], "intensity\tamp\n50\t3\n", "column(s) intensity_pct_mso, amplitude_uv missing"),
+        (
+            ["mt", "t.tsv"],
+            "intensity\tamp\n50\t3\n",
+            "column(s) intensity_pct_mso, amplitude_uv missing",
+        ),
         (["mt", "t.tsv", "--low", "90", "--high", "50"], TRIALS, "search range 90-50% MSO"),
         (["mt", "t.tsv", "--interactive", "--json"], TRIALS, "drop --json"),
     ],
@@ -90,5 +128,9 @@ def test_errors_are_one_line(tmp_path, capsys, monkeypatch, argv, content, fragm
     assert main(argv) == 2
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"tmstarget {argv[0]}: error: ") and fragment in lines[0], captured.err
+    assert (
+        len(lines) == 1
+        and lines[0].startswith(f"tmstarget {argv[0]}: error: ")
+        and fragment in lines[0]
+    ), captured.err
     assert captured.out == ""

@@ -1,4 +1,6 @@
-"""One command-line language (issue 26 item 4): option names, old spellings, defaults, error format, files written."""
+"""One command-line language (issue 26 item 4): option names, old spellings, defaults, error format,
+files written.
+"""
 
 from __future__ import annotations
 
@@ -20,12 +22,25 @@ def _parse(capsys, argv: list[str]) -> tuple[argparse.Namespace, str]:
     return args, capsys.readouterr().err
 
 
-# ---------------------------------------------------------------- old option names: work, and warn once
+# ---------------------------------------------------------------- old option names: work, and warn
+# once
 @pytest.mark.parametrize(
     ("argv", "dest", "value", "old", "new"),
     [
-        (["reliability", "o", "group", "--n-bootstrap", "7"], "bootstrap", 7, "--n-bootstrap", "--bootstrap"),
-        (["trial", "analyze", "t.tsv", "--remission-max", "8"], "remission_threshold", 8.0, "--remission-max", "--remission-threshold"),
+        (
+            ["reliability", "o", "group", "--n-bootstrap", "7"],
+            "bootstrap",
+            7,
+            "--n-bootstrap",
+            "--bootstrap",
+        ),
+        (
+            ["trial", "analyze", "t.tsv", "--remission-max", "8"],
+            "remission_threshold",
+            8.0,
+            "--remission-max",
+            "--remission-threshold",
+        ),
     ],
 )
 def test_deprecated_option_works_and_warns_once(capsys, argv, dest, value, old, new):
@@ -33,7 +48,9 @@ def test_deprecated_option_works_and_warns_once(capsys, argv, dest, value, old, 
     assert getattr(args, dest) == value
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
-    assert re.fullmatch(rf"tmstarget [a-z ]+: warning: {old} is deprecated, use {new} \(.*\)", lines[0]), lines[0]
+    assert re.fullmatch(
+        rf"tmstarget [a-z ]+: warning: {old} is deprecated, use {new} \(.*\)", lines[0]
+    ), lines[0]
     args, err = _parse(capsys, [*argv[: argv.index(old)], new, str(value)])
     assert getattr(args, dest) == value and err == ""
 
@@ -53,8 +70,14 @@ def test_bootstrap_and_remission_have_one_name_in_every_command():
 def test_old_spellings_are_not_advertised_in_help():
     helps = {c: p.format_help() for c, p in iter_commands(build_parser())}
     assert "--n-bootstrap" not in helps["reliability"] and "--bootstrap N" in helps["reliability"]
-    assert "--remission-max" not in helps["trial analyze"] and "--remission-threshold N" in helps["trial analyze"]
-    assert "--group-target X,Y,Z" in helps["target"] and "X Y Z" not in helps["target"].split("options:")[0]
+    assert (
+        "--remission-max" not in helps["trial analyze"]
+        and "--remission-threshold N" in helps["trial analyze"]
+    )
+    assert (
+        "--group-target X,Y,Z" in helps["target"]
+        and "X Y Z" not in helps["target"].split("options:")[0]
+    )
 
 
 # ---------------------------------------------------------------- one point syntax
@@ -64,17 +87,27 @@ def test_group_target_comma_form_and_the_old_space_form(capsys):
     assert args.group_target == (-38.0, 44.0, 26.0) and err == ""
     args, err = _parse(capsys, [*base, "-38", "44", "26"])
     assert args.group_target == (-38.0, 44.0, 26.0)
-    assert err.strip() == ("tmstarget target: warning: --group-target X Y Z (spaces) is deprecated, write --group-target -38,44,26 "
-                           "(the old form goes in the next release)")
+    assert err.strip() == (
+        "tmstarget target: warning: --group-target X Y "
+        "Z (spaces) is deprecated, write --group-target "
+        "-38,44,26 "
+        "(the old form goes in the next release)"
+    )
 
 
 def test_coil_target_takes_negative_points_without_equals(capsys):
-    for argv in (["coil", "--target", "-40,42,30"], ["coil", "--target=-40,42,30"], ["coil", "--target", "-40, 42, 30"]):
+    for argv in (
+        ["coil", "--target", "-40,42,30"],
+        ["coil", "--target=-40,42,30"],
+        ["coil", "--target", "-40, 42, 30"],
+    ):
         args, err = _parse(capsys, argv)
         assert args.target == (-40.0, 42.0, 30.0) and err == ""
 
 
-@pytest.mark.parametrize("text", ["-38,44,26", "-38.5,44,-26", "-.5,1,2", "-38,nan,26", "-inf,1,2", "-5"])
+@pytest.mark.parametrize(
+    "text", ["-38,44,26", "-38.5,44,-26", "-.5,1,2", "-38,nan,26", "-inf,1,2", "-5"]
+)
 def test_negative_points_are_values_not_options(text):
     assert NEGATIVE_VALUES.match(text)
 
@@ -85,19 +118,26 @@ def test_options_stay_options(text):
 
 
 def test_one_point_parser_behind_every_coordinate():
-    """``coil --target``, ``--group-target``, ``score --coords`` and ``--hotspot`` give the same message for the same mistake."""
+    """``coil --target``, ``--group-target``, ``score --coords`` and ``--hotspot`` give the same
+    message for the same mistake.
+    """
     from tmstarget._utils.points import parse_point
     from tmstarget.exceptions import InputError
     from tmstarget.scalp import parse_point as scalp_parse_point
 
-    with pytest.raises(InputError, match=r"'1,2' is not three numbers \(expected 3, got 2\) — write x,y,z in mm"):
+    with pytest.raises(
+        InputError, match=r"'1,2' is not three numbers \(expected 3, got 2\) — write x,y,z in mm"
+    ):
         parse_point("1,2")
-    with pytest.raises(InputError, match=r"--coords '1,2' is not three numbers \(expected 3, got 2\)"):
+    with pytest.raises(
+        InputError, match=r"--coords '1,2' is not three numbers \(expected 3, got 2\)"
+    ):
         scalp_parse_point("1,2", "--coords")
     assert scalp_parse_point("-38;44;26").tolist() == [-38.0, 44.0, 26.0]
 
 
-# ---------------------------------------------------------------- defaults: shown once, read from the library
+# ---------------------------------------------------------------- defaults: shown once, read from
+# the library
 def _help_texts():
     for command, parser in iter_commands(build_parser()):
         formatter = parser._get_formatter()
@@ -107,9 +147,17 @@ def _help_texts():
 
 
 def test_help_shows_each_default_once_and_never_none():
-    doubles = [(c, a.dest, t) for c, a, t in _help_texts() if t.count("(default") > 1 or "(default: None)" in t]
+    doubles = [
+        (c, a.dest, t)
+        for c, a, t in _help_texts()
+        if t.count("(default") > 1 or "(default: None)" in t
+    ]
     assert doubles == []
-    required = [(c, a.dest) for c, a, t in _help_texts() if a.required and "(default: " in t and "(default: " not in (a.help or "")]
+    required = [
+        (c, a.dest)
+        for c, a, t in _help_texts()
+        if a.required and "(default: " in t and "(default: " not in (a.help or "")
+    ]
     assert required == []
 
 
@@ -127,31 +175,75 @@ def test_cli_defaults_are_the_library_defaults():
     from tmstarget.targeting.uncertainty.participant import N_BOOTSTRAP
 
     library = TargetingOptions()
-    defaults = {c: {a.dest: a.default for a in p._actions} for c, p in iter_commands(build_parser())}
+    defaults = {
+        c: {a.dest: a.default for a in p._actions} for c, p in iter_commands(build_parser())
+    }
     for command in ("target", "reliability", "circuit build"):
         d = defaults[command]
-        assert (d["fwhm"], d["fd_threshold"], d["high_pass"], d["low_pass"], d["min_volumes"], d["confounds_strategy"]) == (
-            library.fwhm_mm, library.fd_threshold_mm, library.high_pass_hz, library.low_pass_hz, library.min_volumes,
-            library.confounds_strategy)
+        assert (
+            d["fwhm"],
+            d["fd_threshold"],
+            d["high_pass"],
+            d["low_pass"],
+            d["min_volumes"],
+            d["confounds_strategy"],
+        ) == (
+            library.fwhm_mm,
+            library.fd_threshold_mm,
+            library.high_pass_hz,
+            library.low_pass_hz,
+            library.min_volumes,
+            library.confounds_strategy,
+        )
     for command in ("target", "reliability"):
-        assert (defaults[command]["circuit"], defaults[command]["method"], defaults[command]["neighbourhood_mm"]) == (
-            library.circuit, library.method, library.neighbourhood_mm)
+        assert (
+            defaults[command]["circuit"],
+            defaults[command]["method"],
+            defaults[command]["neighbourhood_mm"],
+        ) == (library.circuit, library.method, library.neighbourhood_mm)
     assert defaults["reliability"]["bootstrap"] == N_BOOTSTRAP
     assert defaults["coil"]["handle_angle"] == DEFAULT_HANDLE_ANGLE_DEG
-    assert defaults["madrs"]["remission_threshold"] == defaults["trial analyze"]["remission_threshold"] == DEFAULT_REMISSION_THRESHOLD
+    assert (
+        defaults["madrs"]["remission_threshold"]
+        == defaults["trial analyze"]["remission_threshold"]
+        == DEFAULT_REMISSION_THRESHOLD
+    )
 
 
 # ---------------------------------------------------------------- reliability cleans as target does
-CLEANING = ["--confounds-strategy", "36p", "--gsr", "--fd-threshold", "0.3", "--dvars-threshold", "1.5", "--high-pass", "0.02",
-            "--low-pass", "0.08", "--fwhm", "4", "--min-volumes", "50"]
+CLEANING = [
+    "--confounds-strategy",
+    "36p",
+    "--gsr",
+    "--fd-threshold",
+    "0.3",
+    "--dvars-threshold",
+    "1.5",
+    "--high-pass",
+    "0.02",
+    "--low-pass",
+    "0.08",
+    "--fwhm",
+    "4",
+    "--min-volumes",
+    "50",
+]
 
 
 def test_reliability_accepts_targets_cleaning_options(capsys):
     from tmstarget.cli.commands.reliability import options_from_args
     from tmstarget.targeting import TargetingOptions
 
-    expected = dict(confounds_strategy="36p", global_signal=True, fd_threshold_mm=0.3, dvars_threshold=1.5, high_pass_hz=0.02,
-                    low_pass_hz=0.08, fwhm_mm=4.0, min_volumes=50)
+    expected = dict(
+        confounds_strategy="36p",
+        global_signal=True,
+        fd_threshold_mm=0.3,
+        dvars_threshold=1.5,
+        high_pass_hz=0.02,
+        low_pass_hz=0.08,
+        fwhm_mm=4.0,
+        min_volumes=50,
+    )
     args, _ = _parse(capsys, ["reliability", "in", "out", "participant", *CLEANING])
     assert options_from_args(args) == TargetingOptions(**expected)
     target, _ = _parse(capsys, ["target", "in", "out", "participant", *CLEANING])
@@ -162,7 +254,9 @@ def test_reliability_accepts_targets_cleaning_options(capsys):
     assert options_from_args(args) == TargetingOptions()
 
 
-def test_reliability_passes_the_cleaning_options_to_the_library(sim_dataset, tmp_path, capsys, monkeypatch):
+def test_reliability_passes_the_cleaning_options_to_the_library(
+    sim_dataset, tmp_path, capsys, monkeypatch
+):
     import tmstarget.targeting.uncertainty as uncertainty
 
     seen = {}
@@ -175,18 +269,54 @@ def test_reliability_passes_the_cleaning_options_to_the_library(sim_dataset, tmp
     monkeypatch.setattr(uncertainty, "session_reliability", fake)
     src, _ = sim_dataset
     with pytest.raises(RuntimeError, match="stop after"):
-        main(["reliability", str(src), str(tmp_path / "out"), "participant", *CLEANING, "--bootstrap", "9", "--quiet"])
+        main(
+            [
+                "reliability",
+                str(src),
+                str(tmp_path / "out"),
+                "participant",
+                *CLEANING,
+                "--bootstrap",
+                "9",
+                "--quiet",
+            ]
+        )
     options = seen["options"]
-    assert (options.confounds_strategy, options.global_signal, options.fd_threshold_mm, options.dvars_threshold) == ("36p", True, 0.3, 1.5)
-    assert (options.high_pass_hz, options.low_pass_hz, options.fwhm_mm, options.min_volumes) == (0.02, 0.08, 4.0, 50)
+    assert (
+        options.confounds_strategy,
+        options.global_signal,
+        options.fd_threshold_mm,
+        options.dvars_threshold,
+    ) == ("36p", True, 0.3, 1.5)
+    assert (options.high_pass_hz, options.low_pass_hz, options.fwhm_mm, options.min_volumes) == (
+        0.02,
+        0.08,
+        4.0,
+        50,
+    )
     assert seen["settings"]["n_bootstrap"] == 9
 
 
 def test_reliability_refuses_a_band_pass_upside_down(tmp_path, capsys):
     (tmp_path / "in").mkdir()
-    code = main(["reliability", str(tmp_path / "in"), str(tmp_path / "out"), "participant", "--high-pass", "0.2", "--low-pass", "0.1"])
+    code = main(
+        [
+            "reliability",
+            str(tmp_path / "in"),
+            str(tmp_path / "out"),
+            "participant",
+            "--high-pass",
+            "0.2",
+            "--low-pass",
+            "0.1",
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and err == ["tmstarget reliability: error: --high-pass 0.2 Hz must be below --low-pass 0.1 Hz — swap or fix them"]
+    assert code == 2 and err == [
+        "tmstarget reliability: error: --high-pass 0.2 "
+        "Hz must be below --low-pass 0.1 Hz — swap or fix "
+        "them"
+    ]
 
 
 # ---------------------------------------------------------------- one error format
@@ -204,10 +334,22 @@ def _error_line(capsys, argv: list[str]) -> str:
     ("argv", "prefix"),
     [
         (["coil", "--target", "1,2"], "tmstarget coil: error: "),  # argparse
-        (["coil", "--target", "-40,42,30", "--circuit", "convergent"], "tmstarget coil: error: "),  # tmstarget
-        (["trial", "power", "--effect-size", "x"], "tmstarget trial power: error: "),  # argparse, nested
-        (["trial", "power", "--effect-size", "0.8"], "tmstarget trial power: error: "),  # tmstarget, nested
-        (["f3", "--nasion-inion", "36", "--tragus-tragus", "35", "--circumference", "45"], "tmstarget f3: error: "),
+        (
+            ["coil", "--target", "-40,42,30", "--circuit", "convergent"],
+            "tmstarget coil: error: ",
+        ),  # tmstarget
+        (
+            ["trial", "power", "--effect-size", "x"],
+            "tmstarget trial power: error: ",
+        ),  # argparse, nested
+        (
+            ["trial", "power", "--effect-size", "0.8"],
+            "tmstarget trial power: error: ",
+        ),  # tmstarget, nested
+        (
+            ["f3", "--nasion-inion", "36", "--tragus-tragus", "35", "--circumference", "45"],
+            "tmstarget f3: error: ",
+        ),
         (["nosuchcommand"], "tmstarget: error: "),  # no command chosen: the program's own name
     ],
 )
@@ -216,9 +358,12 @@ def test_argparse_and_tmstarget_errors_read_the_same(capsys, argv, prefix):
     assert line.startswith(prefix) and " — " in line, line
 
 
-# ---------------------------------------------------------------- every command that writes files lists them
+# ---------------------------------------------------------------- every command that writes files
+# lists them
 def _wrote(text: str) -> list[str]:
-    return [line.removeprefix("wrote: ") for line in text.splitlines() if line.startswith("wrote: ")]
+    return [
+        line.removeprefix("wrote: ") for line in text.splitlines() if line.startswith("wrote: ")
+    ]
 
 
 def test_trial_commands_list_the_files_they_wrote(tmp_path, capsys):
@@ -226,14 +371,42 @@ def test_trial_commands_list_the_files_they_wrote(tmp_path, capsys):
     # commands that report in log lines list their files there (stderr), before the closing notice
     assert main(["trial", "simulate", str(table), "--participants", "12"]) == 0
     assert _wrote(capsys.readouterr().err) == [str(table)]
-    assert main(["trial", "randomize", str(alloc), "--key", str(key), "--per-stratum", "4", "--seed", "1"]) == 0
+    assert (
+        main(
+            [
+                "trial",
+                "randomize",
+                str(alloc),
+                "--key",
+                str(key),
+                "--per-stratum",
+                "4",
+                "--seed",
+                "1",
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     assert _wrote(captured.err) == [str(alloc), str(key)] and captured.out == ""
     # commands that print their result on stdout end it with the list
     report, visits = tmp_path / "r.json", tmp_path / "v.tsv"
     assert main(["trial", "simulate", str(table), "--participants", "12", "--days", "--quiet"]) == 0
     capsys.readouterr()
-    code = main(["trial", "analyze", str(table), "--report", str(report), "--visit-table", str(visits), "--quiet", "--imputations", "2"])
+    code = main(
+        [
+            "trial",
+            "analyze",
+            str(table),
+            "--report",
+            str(report),
+            "--visit-table",
+            str(visits),
+            "--quiet",
+            "--imputations",
+            "2",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and out.splitlines()[-2:] == [f"wrote: {report}", f"wrote: {visits}"]
     assert report.is_file() and visits.is_file()
@@ -242,39 +415,82 @@ def test_trial_commands_list_the_files_they_wrote(tmp_path, capsys):
 def test_score_lists_its_table_and_json_stays_clean(shared_data, tmp_path, capsys):
     circuit = str(shared_data / "circuits/DepressionCircuit_space-MNI152NLin6Asym_res-02.nii.gz")
     out = tmp_path / "scores.tsv"
-    assert main(["score", "--circuit", circuit, "--coords", "-38,44,26", "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(["score", "--circuit", circuit, "--coords", "-38,44,26", "--out", str(out), "--quiet"])
+        == 0
+    )
     text = capsys.readouterr().out
     assert text.splitlines()[-1] == f"wrote: {out}" and out.is_file()
-    assert main(["score", "--circuit", circuit, "--coords", "-38,44,26", "--out", str(out), "--json", "--quiet"]) == 0
-    assert json.loads(capsys.readouterr().out)["points"][0]["label"] == "-38,44,26"  # stdout: only the JSON
+    assert (
+        main(
+            [
+                "score",
+                "--circuit",
+                circuit,
+                "--coords",
+                "-38,44,26",
+                "--out",
+                str(out),
+                "--json",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        json.loads(capsys.readouterr().out)["points"][0]["label"] == "-38,44,26"
+    )  # stdout: only the JSON
 
 
 def test_every_writing_command_lists_its_files():
-    """A command module that writes files (an output option or positional) calls the shared lister."""
+    """A command module that writes files (an output option or positional) calls the shared
+    lister.
+    """
     from tmstarget.cli._common import output_dir, output_file
 
     root = Path(__file__).resolve().parents[1] / "src" / "tmstarget" / "cli" / "commands"
-    writers = {c.split()[0] for c, p in iter_commands(build_parser()) if c
-               for a in p._actions if a.type in (output_file, output_dir)} | {"target", "reliability", "report"}
-    own_lines = {"coil": "wrote {kind}: ", "madrs": "wrote plot: ", "protocol": "wrote {kind}: ", "screen": "wrote screening form template: "}
+    writers = {
+        c.split()[0]
+        for c, p in iter_commands(build_parser())
+        if c
+        for a in p._actions
+        if a.type in (output_file, output_dir)
+    } | {"target", "reliability", "report"}
+    own_lines = {
+        "coil": "wrote {kind}: ",
+        "madrs": "wrote plot: ",
+        "protocol": "wrote {kind}: ",
+        "screen": "wrote screening form template: ",
+    }
     # a command whose text report is rendered by the library: its module and that renderer
     renderers = {"protocol": root.parents[1] / "protocol" / "text.py"}
 
     def text(name):
-        return (root / f"{name}.py").read_text() + (renderers[name].read_text() if name in renderers else "")
+        return (root / f"{name}.py").read_text() + (
+            renderers[name].read_text() if name in renderers else ""
+        )
 
-    missing = [name for name in sorted(writers) if "list_written(" not in text(name) and own_lines.get(name, "\0") not in text(name)]
+    missing = [
+        name
+        for name in sorted(writers)
+        if "list_written(" not in text(name) and own_lines.get(name, "\0") not in text(name)
+    ]
     assert missing == []
 
 
 def test_target_lists_every_file_it_wrote(sim_dataset, tmp_path, capsys):
     src, _ = sim_dataset
     out = tmp_path / "out"
-    assert main(["target", str(src), str(out), "participant", "--bootstrap", "0", "--n-workers", "1"]) == 0
+    assert (
+        main(["target", str(src), str(out), "participant", "--bootstrap", "0", "--n-workers", "1"])
+        == 0
+    )
     captured = capsys.readouterr()
     wrote = _wrote(captured.err)
     assert captured.out == ""
-    assert sorted(wrote) == sorted(str(p) for p in [out / "dataset_description.json", *out.glob("sub-01/*")] if p.is_file())
+    assert sorted(wrote) == sorted(
+        str(p) for p in [out / "dataset_description.json", *out.glob("sub-01/*")] if p.is_file()
+    )
     assert any(p.endswith("_desc-sgacc_target.json") for p in wrote)
 
 

@@ -1,4 +1,6 @@
-"""``tmstarget protocol`` end to end: JSON contract, calendar and log files, one-line errors with exit 2."""
+"""``tmstarget protocol`` end to end: JSON contract, calendar and log files, one-line errors with
+exit 2.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ def clear_form(tmp_path, **yes):
     """A completed screening form: every item answered no, except ``yes`` (item -> details)."""
     from tmstarget.protocol.screening import SCREENING_ITEMS
 
-    rows = ["item\tanswer\tdetails"] + [f"{k}\t{'yes' if k in yes else 'no'}\t{yes.get(k, '')}" for k in SCREENING_ITEMS]
+    rows = ["item\tanswer\tdetails"] + [
+        f"{k}\t{'yes' if k in yes else 'no'}\t{yes.get(k, '')}" for k in SCREENING_ITEMS
+    ]
     path = tmp_path / "screening.tsv"
     path.write_text("\n".join(rows) + "\n")
     return path
@@ -30,23 +34,38 @@ def run_json(capsys, argv):
 
 def test_saint_schedule_json_and_calendar(tmp_path, capsys):
     ics = tmp_path / "saint.ics"
-    argv = [*SAINT, "--start", "2026-12-01T08:00", "--ics", str(ics), "--screening", str(clear_form(tmp_path))]
+    argv = [
+        *SAINT,
+        "--start",
+        "2026-12-01T08:00",
+        "--ics",
+        str(ics),
+        "--screening",
+        str(clear_form(tmp_path)),
+    ]
     result = run_json(capsys, argv)
     assert result["screening"]["status"] == "clear" and result["screening"]["override"] is None
     assert result["protocol"]["derived"]["pulses_per_session"] == 1800
     assert result["protocol"]["derived"]["pulses_per_day"] == 18_000
     assert result["protocol"]["derived"]["pulses_per_course"] == 90_000
     assert result["schedule"]["n_sessions"] == 50 and result["schedule"]["interrupted"]
-    assert result["schedule"]["sessions"][1]["start"] == "2026-12-01T09:00:00"  # 50 min rest after 9.9 min
+    assert (
+        result["schedule"]["sessions"][1]["start"] == "2026-12-01T09:00:00"
+    )  # 50 min rest after 9.9 min
     assert result["schedule"]["interval_basis"] == "end_to_start"
     assert result["schedule"]["gap_between_sessions_min"] == 50.13
-    assert result["outputs"]["ics"] == str(ics) and result["notice"] == "research use; not a medical device"
+    assert (
+        result["outputs"]["ics"] == str(ics)
+        and result["notice"] == "research use; not a medical device"
+    )
     events = Calendar.from_ical(ics.read_bytes()).walk("VEVENT")
     assert len(events) == 50
 
 
 def test_dose_and_safety_in_json(capsys):
-    result = run_json(capsys, [*SAINT, "--rmt", "50", "--target-depth-mm", "20", "--motor-depth-mm", "15"])
+    result = run_json(
+        capsys, [*SAINT, "--rmt", "50", "--target-depth-mm", "20", "--motor-depth-mm", "15"]
+    )
     assert result["dose"]["setting_pct_mso"] == 57 and result["dose"]["threshold_pct_mso"] == 63.5
     assert result["safety"]["ok"] and not result["safety"]["forced"]
     assert result["schedule"] is None
@@ -89,21 +108,38 @@ def test_force_overrides_and_is_recorded_in_every_output(tmp_path, capsys):
     assert result["force"] and result["safety"]["forced"] and not result["safety"]["ok"]
     assert result["safety"]["refusals"] == ["tbs.intensity"]
     assert "overridden with --force" in captured.err
-    assert result["screening"]["status"] == "missing" and result["screening"]["override"] == "paper form signed by Dr A"
+    assert (
+        result["screening"]["status"] == "missing"
+        and result["screening"]["override"] == "paper form signed by Dr A"
+    )
     for event in Calendar.from_ical(ics.read_bytes()).walk("VEVENT"):
         text = str(event["description"])
-        assert "OVERRIDDEN WITH --force" in text and "without clearing screening (missing): paper form" in text
+        assert (
+            "OVERRIDDEN WITH --force" in text
+            and "without clearing screening (missing): paper form" in text
+        )
     rows = log.read_text().splitlines()[1:]
-    note = "safety limit overridden with --force; scheduled without clearing screening (missing): paper form signed by Dr A"
+    note = (
+        "safety limit overridden with --force; scheduled "
+        "without clearing screening (missing): paper form "
+        "signed by Dr A"
+    )
     assert len(rows) == 50 and all(r.split("\t")[9] == note for r in rows)
 
 
 def test_safety_is_checked_at_the_protocol_intensity_without_rmt(capsys):
     result = run_json(capsys, [*SAINT])
-    assert result["dose"] is None and result["safety"]["ok"] and result["safety"]["pct_of_measured_rmt"] == 90
+    assert (
+        result["dose"] is None
+        and result["safety"]["ok"]
+        and result["safety"]["pct_of_measured_rmt"] == 90
+    )
     checks = {c["rule"]: c for c in result["safety"]["checks"]}
     assert checks["tbs.intensity"]["basis"] == "tmstarget policy"
-    assert checks["tbs.session_gap"]["value"] == 50 and "Cole et al. 2020" in checks["tbs.session_gap"]["source"]
+    assert (
+        checks["tbs.session_gap"]["value"] == 50
+        and "Cole et al. 2020" in checks["tbs.session_gap"]["source"]
+    )
 
 
 def test_text_output_lists_checks_with_their_basis(capsys):
@@ -121,9 +157,19 @@ def test_text_output_lists_checks_with_their_basis(capsys):
         (["--start", "2026-12-07T08:00", "--tz", "Mars/Olympus"], ["not a known time zone"]),
         (["--start", "2026-12-07T08:00", "--clinic-hours", "8-6"], ["HH:MM-HH:MM"]),
         (["--start", "2026-12-07T08:00", "--closed", "someday"], ["is not a date"]),
-        (["--start", "2026-12-07T08:00", "--min-interval-min", "30"], ["below the protocol's 50 min"]),
         (
-            ["--start", "2026-12-07T08:00", "--min-interval-min", "50", "--interval-basis", "start-to-start"],
+            ["--start", "2026-12-07T08:00", "--min-interval-min", "30"],
+            ["below the protocol's 50 min"],
+        ),
+        (
+            [
+                "--start",
+                "2026-12-07T08:00",
+                "--min-interval-min",
+                "50",
+                "--interval-basis",
+                "start-to-start",
+            ],
             ["leaves 40.1 min between sessions", "add --force to override it"],
         ),
         (["--target-depth-mm", "20"], ["add --rmt"]),
@@ -139,7 +185,15 @@ def test_input_errors_are_one_line(tmp_path, capsys, monkeypatch, extra, fragmen
 
 def test_bad_second_output_leaves_no_first_file(tmp_path, capsys):
     ics = tmp_path / "s.ics"
-    argv = [*SAINT, "--start", "2026-12-07T08:00", "--ics", str(ics), "--log-template", str(tmp_path / "no" / "l.tsv")]
+    argv = [
+        *SAINT,
+        "--start",
+        "2026-12-07T08:00",
+        "--ics",
+        str(ics),
+        "--log-template",
+        str(tmp_path / "no" / "l.tsv"),
+    ]
     argv += ["--screening", str(clear_form(tmp_path))]
     _assert_one_line_error(capsys, argv, "does not exist")
     assert not ics.exists()
@@ -161,17 +215,30 @@ def test_session_log_template_and_summary(tmp_path, capsys):
     assert course["sessions_delivered"] == 49 and course["missed_sessions"] == [7]
     assert course["pulses_delivered"] == 49 * 1800 and course["pct_pulses_delivered"] == 98.0
     assert course["adverse_events"] == [
-        {"session": 7, "event": "syncope", "severity": "moderate", "relatedness": "probable", "serious": False,
-         "serious_as_logged": False, "seizure": False, "physician_review": False, "action": "session stopped"}
+        {
+            "session": 7,
+            "event": "syncope",
+            "severity": "moderate",
+            "relatedness": "probable",
+            "serious": False,
+            "serious_as_logged": False,
+            "seizure": False,
+            "physician_review": False,
+            "action": "session stopped",
+        }
     ]
-    assert course["deviations"] == [{"session": 7, "kind": "missed", "detail": "session 7 was missed", "safety": False}]
+    assert course["deviations"] == [
+        {"session": 7, "kind": "missed", "detail": "session 7 was missed", "safety": False}
+    ]
 
 
 def test_bad_session_log_is_one_line(tmp_path, capsys):
     log = tmp_path / "log.tsv"
     log.write_text("session\tpulses_planned\tpulses_delivered\n1\t1800\t1800\n1\t1800\t900\n")
     _assert_one_line_error(
-        capsys, [*SAINT, "--session-log", str(log)], "log.tsv lines 2 and 3: session 1 appears twice"
+        capsys,
+        [*SAINT, "--session-log", str(log)],
+        "log.tsv lines 2 and 3: session 1 appears twice",
     )
 
 
@@ -181,52 +248,165 @@ CUSTOM = ["protocol", "--quiet", "--protocol", "custom"]
 def test_custom_rtms_is_checked_like_a_built_in(capsys):
     argv = [*CUSTOM, "--frequency-hz", "20", "--train-s", "1.6", "--iti-s", "5", "--trains", "10"]
     result = run_json(capsys, [*argv, "--intensity-pct-rmt", "110"])
-    assert result["protocol"]["key"] == "custom" and result["protocol"]["derived"]["pulses_per_session"] == 320
+    assert (
+        result["protocol"]["key"] == "custom"
+        and result["protocol"]["derived"]["pulses_per_session"] == 320
+    )
     checks = {c["rule"]: c for c in result["safety"]["checks"]}
     assert checks["rtms.train_duration"]["limit"] == 1.6 and checks["rtms.train_duration"]["ok"]
     assert "row 20 Hz, column 110% MT" in checks["rtms.train_duration"]["source"]
-    assert checks["rtms.inter_train_interval"]["ok"] and "Chen et al. 1997" in checks["rtms.inter_train_interval"]["source"]
+    assert (
+        checks["rtms.inter_train_interval"]["ok"]
+        and "Chen et al. 1997" in checks["rtms.inter_train_interval"]["source"]
+    )
     assert result["force"] is False
 
 
 def test_custom_rtms_with_one_second_pauses_is_refused(capsys):
     argv = [*CUSTOM, "--frequency-hz", "20", "--train-s", "1.6", "--iti-s", "1", "--trains", "10"]
     _assert_one_line_error(
-        capsys, [*argv, "--intensity-pct-rmt", "110"], "rule rtms.inter_train_interval", "Chen et al. 1997", "--force"
+        capsys,
+        [*argv, "--intensity-pct-rmt", "110"],
+        "rule rtms.inter_train_interval",
+        "Chen et al. 1997",
+        "--force",
     )
 
 
 def test_custom_theta_burst_matches_saint_and_policy_ceiling_can_be_set(capsys):
-    argv = [*CUSTOM, "--frequency-hz", "50", "--pulses-per-burst", "3", "--burst-frequency-hz", "5", "--train-s", "2"]
-    argv += ["--iti-s", "8", "--trains", "60", "--sessions-per-day", "10", "--min-interval-min", "50", "--days", "5"]
+    argv = [
+        *CUSTOM,
+        "--frequency-hz",
+        "50",
+        "--pulses-per-burst",
+        "3",
+        "--burst-frequency-hz",
+        "5",
+        "--train-s",
+        "2",
+    ]
+    argv += [
+        "--iti-s",
+        "8",
+        "--trains",
+        "60",
+        "--sessions-per-day",
+        "10",
+        "--min-interval-min",
+        "50",
+        "--days",
+        "5",
+    ]
     result = run_json(capsys, [*argv, "--intensity-pct-rmt", "90"])
-    assert result["protocol"]["kind"] == "itbs" and result["protocol"]["derived"]["pulses_per_course"] == 90_000
+    assert (
+        result["protocol"]["kind"] == "itbs"
+        and result["protocol"]["derived"]["pulses_per_course"] == 90_000
+    )
     assert result["safety"]["ok"]
-    _assert_one_line_error(capsys, [*argv, "--intensity-pct-rmt", "130"], "rule tbs.intensity, tmstarget policy")
-    _assert_one_line_error(capsys, [*argv, "--intensity-pct-rmt", "110", "--max-pct-rmt", "100.5"],
-                           "rule tbs.intensity, tmstarget policy", "exceeds the limit of 100.5")
-    _assert_one_line_error(capsys, [*argv, "--intensity-pct-rmt", "130", "--max-pct-rmt", "130"],
-                           "--max-pct-rmt 130 moves the theta-burst intensity ceiling above 120 % of measured RMT",
-                           "a tmstarget policy, not a published limit", "add --force")
-    result = run_json(capsys, [*argv, "--intensity-pct-rmt", "130", "--max-pct-rmt", "130", "--force"])
+    _assert_one_line_error(
+        capsys, [*argv, "--intensity-pct-rmt", "130"], "rule tbs.intensity, tmstarget policy"
+    )
+    _assert_one_line_error(
+        capsys,
+        [*argv, "--intensity-pct-rmt", "110", "--max-pct-rmt", "100.5"],
+        "rule tbs.intensity, tmstarget policy",
+        "exceeds the limit of 100.5",
+    )
+    _assert_one_line_error(
+        capsys,
+        [*argv, "--intensity-pct-rmt", "130", "--max-pct-rmt", "130"],
+        "--max-pct-rmt 130 moves the theta-burst intensity ceiling above 120 % of measured RMT",
+        "a tmstarget policy, not a published limit",
+        "add --force",
+    )
+    result = run_json(
+        capsys, [*argv, "--intensity-pct-rmt", "130", "--max-pct-rmt", "130", "--force"]
+    )
     intensity = next(c for c in result["safety"]["checks"] if c["rule"] == "tbs.intensity")
-    assert intensity["ok"] and intensity["limit"] == 130 and result["protocol"]["max_pct_rmt"] == 130
-    assert result["forced"] and result["safety"]["forced"] and result["safety"]["refusals"] == ["tbs.intensity"]
+    assert (
+        intensity["ok"] and intensity["limit"] == 130 and result["protocol"]["max_pct_rmt"] == 130
+    )
+    assert (
+        result["forced"]
+        and result["safety"]["forced"]
+        and result["safety"]["refusals"] == ["tbs.intensity"]
+    )
 
 
 @pytest.mark.parametrize(
     ("argv", "fragments"),
     [
-        ([*CUSTOM, "--frequency-hz", "10"], ["--protocol custom needs --train-s, --trains, --intensity-pct-rmt"]),
-        ([*CUSTOM, "--frequency-hz", "10", "--train-s", "4", "--trains", "3", "--intensity-pct-rmt", "100"], ["add --iti-s"]),
-        ([*CUSTOM, "--kind", "itbs", "--frequency-hz", "50", "--train-s", "2", "--trains", "1", "--intensity-pct-rmt", "80"],
-         ["needs its burst pattern"]),
-        ([*CUSTOM, "--frequency-hz", "10", "--train-s", "4.05", "--trains", "1", "--intensity-pct-rmt", "100"],
-         ["not a whole positive number"]),
+        (
+            [*CUSTOM, "--frequency-hz", "10"],
+            ["--protocol custom needs --train-s, --trains, --intensity-pct-rmt"],
+        ),
+        (
+            [
+                *CUSTOM,
+                "--frequency-hz",
+                "10",
+                "--train-s",
+                "4",
+                "--trains",
+                "3",
+                "--intensity-pct-rmt",
+                "100",
+            ],
+            ["add --iti-s"],
+        ),
+        (
+            [
+                *CUSTOM,
+                "--kind",
+                "itbs",
+                "--frequency-hz",
+                "50",
+                "--train-s",
+                "2",
+                "--trains",
+                "1",
+                "--intensity-pct-rmt",
+                "80",
+            ],
+            ["needs its burst pattern"],
+        ),
+        (
+            [
+                *CUSTOM,
+                "--frequency-hz",
+                "10",
+                "--train-s",
+                "4.05",
+                "--trains",
+                "1",
+                "--intensity-pct-rmt",
+                "100",
+            ],
+            ["not a whole positive number"],
+        ),
         ([*SAINT, "--trains", "3"], ["--trains only apply to --protocol custom"]),
-        (["protocol", "--protocol", "rtms10", "--max-pct-rmt", "130"], ["--max-pct-rmt sets the theta-burst policy"]),
-        ([*CUSTOM, "--frequency-hz", "10", "--train-s", "4", "--iti-s", "26", "--trains", "10", "--intensity-pct-rmt",
-          "100", "--sessions-per-day", "3"], ["3 sessions a day need the interval between them"]),
+        (
+            ["protocol", "--protocol", "rtms10", "--max-pct-rmt", "130"],
+            ["--max-pct-rmt sets the theta-burst policy"],
+        ),
+        (
+            [
+                *CUSTOM,
+                "--frequency-hz",
+                "10",
+                "--train-s",
+                "4",
+                "--iti-s",
+                "26",
+                "--trains",
+                "10",
+                "--intensity-pct-rmt",
+                "100",
+                "--sessions-per-day",
+                "3",
+            ],
+            ["3 sessions a day need the interval between them"],
+        ),
     ],
 )
 def test_custom_protocol_errors_are_one_line(capsys, argv, fragments):
@@ -239,11 +419,15 @@ def test_course_files_need_a_clearing_screening_form(tmp_path, capsys):
     _assert_one_line_error(capsys, argv, "cannot schedule the course: no screening form was given")
     flagged = clear_form(tmp_path, medication_lowers_seizure_threshold="bupropion 300 mg")
     _assert_one_line_error(
-        capsys, [*argv, "--screening", str(flagged)], "need a physician's review (medication_lowers_seizure_threshold)"
+        capsys,
+        [*argv, "--screening", str(flagged)],
+        "need a physician's review (medication_lowers_seizure_threshold)",
     )
     assert not ics.exists()
     with flagged.open("a") as fh:
         fh.write("reviewed_by\tDr B\t\nreview_date\t2026-12-01\t\nreview_decision\tcleared\t\n")
     result = run_json(capsys, [*argv, "--screening", str(flagged)])
-    assert result["screening"]["status"] == "cleared" and result["screening"]["reviewed_by"] == "Dr B"
+    assert (
+        result["screening"]["status"] == "cleared" and result["screening"]["reviewed_by"] == "Dr B"
+    )
     assert result["screening"]["flags"][0]["details"] == "bupropion 300 mg" and ics.exists()

@@ -1,4 +1,6 @@
-"""Cohorts: `tmstarget target` over several participants on Dask, failures, resume after a kill, group table."""
+"""Cohorts: `tmstarget target` over several participants on Dask, failures, resume after a kill,
+group table.
+"""
 
 from __future__ import annotations
 
@@ -27,8 +29,12 @@ N_VOLUMES = 110
 FAST = ["--min-volumes", "60", "--bootstrap", "0", "--quiet"]
 
 
-def _write_participant(func_src: Path, root: Path, label: str, run: str, start: int, broken: bool) -> None:
-    """A cropped (left frontal + sgACC), uncompressed, 110-volume copy of one simulated run, fMRIPrep-named."""
+def _write_participant(
+    func_src: Path, root: Path, label: str, run: str, start: int, broken: bool
+) -> None:
+    """A cropped (left frontal + sgACC), uncompressed, 110-volume copy of one simulated run,
+    fMRIPrep-named.
+    """
     bold = nib.load(next(func_src.glob(f"*{run}*_desc-preproc_bold.nii.gz")))
     mask = nib.load(next(func_src.glob(f"*{run}*_desc-brain_mask.nii.gz")))
     corner = np.floor(np.linalg.solve(bold.affine, [-70, -12, -26, 1])[:3]).astype(int)
@@ -41,10 +47,17 @@ def _write_participant(func_src: Path, root: Path, label: str, run: str, start: 
     nib.save(nib.Nifti1Image(data, bold.slicer[box].affine), f"{stem}_desc-preproc_bold.nii")
     (func / f"{stem.name}_desc-preproc_bold.json").write_text(json.dumps({"RepetitionTime": 2.0}))
     nib.save(mask.slicer[box], f"{stem}_desc-brain_mask.nii.gz")
-    table = pd.read_csv(next(func_src.glob(f"*{run}*_desc-confounds_timeseries.tsv")), sep="\t").iloc[start : start + N_VOLUMES]
+    table = pd.read_csv(
+        next(func_src.glob(f"*{run}*_desc-confounds_timeseries.tsv")), sep="\t"
+    ).iloc[start : start + N_VOLUMES]
     if broken:
         table = table.iloc[:-7]
-    table.to_csv(func / f"sub-{label}_task-rest_desc-confounds_timeseries.tsv", sep="\t", index=False, na_rep="n/a")
+    table.to_csv(
+        func / f"sub-{label}_task-rest_desc-confounds_timeseries.tsv",
+        sep="\t",
+        index=False,
+        na_rep="n/a",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +72,10 @@ def cohort(sim_dataset, tmp_path_factory) -> Path:
 
 
 def _targets(out: Path) -> dict[str, dict]:
-    return {p.name[4:6]: json.loads(p.read_text()) for p in sorted(out.glob("sub-*/sub-*_desc-sgacc_target.json"))}
+    return {
+        p.name[4:6]: json.loads(p.read_text())
+        for p in sorted(out.glob("sub-*/sub-*_desc-sgacc_target.json"))
+    }
 
 
 def test_dask_cohort_reports_failure_and_matches_serial(cohort, tmp_path, capsys):
@@ -68,7 +84,11 @@ def test_dask_cohort_reports_failure_and_matches_serial(cohort, tmp_path, capsys
     err = capsys.readouterr().err
     assert code == 2
     errors = [line for line in err.splitlines() if line.startswith("tmstarget target: error:")]
-    assert len(errors) == 1 and "sub-03" in errors[0] and "rows but the BOLD run has 110 volumes" in errors[0], err
+    assert (
+        len(errors) == 1
+        and "sub-03" in errors[0]
+        and "rows but the BOLD run has 110 volumes" in errors[0]
+    ), err
     assert "1 of 4 participant(s)/session(s) failed: sub-03" in err
     assert "Traceback" not in err
     parallel = _targets(out)
@@ -76,7 +96,20 @@ def test_dask_cohort_reports_failure_and_matches_serial(cohort, tmp_path, capsys
     assert not (out / "sub-03").exists() or not any((out / "sub-03").iterdir())
     # the same participants in this process give the same targets
     serial_out = tmp_path / "serial"
-    code = main(["target", str(cohort), str(serial_out), "participant", "--participant-label", "01", "02", "--n-workers", "1", *FAST])
+    code = main(
+        [
+            "target",
+            str(cohort),
+            str(serial_out),
+            "participant",
+            "--participant-label",
+            "01",
+            "02",
+            "--n-workers",
+            "1",
+            *FAST,
+        ]
+    )
     assert code == 0
     for label, doc in _targets(serial_out).items():
         assert doc["target_mni"] == parallel[label]["target_mni"]
@@ -90,20 +123,53 @@ def test_dask_cohort_reports_failure_and_matches_serial(cohort, tmp_path, capsys
     assert [row.split("\t")[0] for row in lines[1:]] == ["sub-01", "sub-02", "sub-04"]
     mean = np.mean([d["target_mni"] for d in parallel.values()], axis=0)
     assert summary["group_mean_mni"] == pytest.approx(mean, abs=0.051)
-    assert json.loads((out / "group_desc-sgacc_targets.json").read_text())["GroupMeanMNI"] == summary["group_mean_mni"]
+    assert (
+        json.loads((out / "group_desc-sgacc_targets.json").read_text())["GroupMeanMNI"]
+        == summary["group_mean_mni"]
+    )
 
 
 def test_existing_scheduler_and_skip(cohort, tmp_path, capsys):
     from distributed import LocalCluster
 
     out = tmp_path / "out"
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
-        code = main(["target", str(cohort), str(out), "participant", "--participant-label", "01", "04", "--scheduler", cluster.scheduler_address, *FAST])
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        code = main(
+            [
+                "target",
+                str(cohort),
+                str(out),
+                "participant",
+                "--participant-label",
+                "01",
+                "04",
+                "--scheduler",
+                cluster.scheduler_address,
+                *FAST,
+            ]
+        )
     assert code == 0, capsys.readouterr().err
     first = {p: p.stat().st_mtime_ns for p in out.rglob("*_target.json")}
     assert len(first) == 2
     # same parameters: nothing is recomputed, the JSON is still printed
-    code = main(["target", str(cohort), str(out), "participant", "--participant-label", "01", "04", "--json", "--min-volumes", "60", "--bootstrap", "0"])
+    code = main(
+        [
+            "target",
+            str(cohort),
+            str(out),
+            "participant",
+            "--participant-label",
+            "01",
+            "04",
+            "--json",
+            "--min-volumes",
+            "60",
+            "--bootstrap",
+            "0",
+        ]
+    )
     cap = capsys.readouterr()
     assert code == 0 and "2 of 2 participant(s)/session(s) already done" in cap.err
     assert [d["participant"] for d in json.loads(cap.out)] == ["01", "04"]
@@ -117,9 +183,25 @@ def test_existing_scheduler_and_skip(cohort, tmp_path, capsys):
 
 def test_killed_run_resumes(cohort, tmp_path):
     out = tmp_path / "out"
-    argv = [sys.executable, "-m", "tmstarget.cli.main", "target", str(cohort), str(out), "participant",
-            "--participant-label", "01", "02", "04", "--n-workers", "1", *FAST]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    argv = [
+        sys.executable,
+        "-m",
+        "tmstarget.cli.main",
+        "target",
+        str(cohort),
+        str(out),
+        "participant",
+        "--participant-label",
+        "01",
+        "02",
+        "04",
+        "--n-workers",
+        "1",
+        *FAST,
+    ]
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
     deadline = time.time() + 120
     while not list(out.rglob("*_target.json")) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.1)
@@ -127,7 +209,11 @@ def test_killed_run_resumes(cohort, tmp_path):
     proc.wait()
     done_before = sorted(p.name for p in out.rglob("*_target.json"))
     assert 1 <= len(done_before) < 3, "the run finished before it could be killed"
-    assert not [p for p in out.rglob("sub-*") if p.is_file() and p.name.endswith(".json") and p.stat().st_size == 0]
+    assert not [
+        p
+        for p in out.rglob("sub-*")
+        if p.is_file() and p.name.endswith(".json") and p.stat().st_size == 0
+    ]
     res = subprocess.run([*argv[:-1], "--json"], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     assert f"{len(done_before)} of 3 participant(s)/session(s) already done" in res.stderr
@@ -138,14 +224,34 @@ def test_jobs_pickle_and_group_rows(cohort, tmp_path):
     job = Job("01", "1", cohort, space="fsaverage5")
     assert pickle.loads(pickle.dumps(job)) == job and job.is_surface and job.name == "sub-01 ses-1"
     docs = [
-        {"participant": "02", "session": None, "target_mni": [-40.0, 40.0, 30.0], "score": 0.2, "n_volumes_used": 100, "n_volumes_censored": 2},
-        {"participant": "01", "session": None, "target_mni": [-36.0, 40.0, 30.0], "score": 0.3, "n_volumes_used": 90, "n_volumes_censored": 12},
+        {
+            "participant": "02",
+            "session": None,
+            "target_mni": [-40.0, 40.0, 30.0],
+            "score": 0.2,
+            "n_volumes_used": 100,
+            "n_volumes_censored": 2,
+        },
+        {
+            "participant": "01",
+            "session": None,
+            "target_mni": [-36.0, 40.0, 30.0],
+            "score": 0.3,
+            "n_volumes_used": 90,
+            "n_volumes_censored": 12,
+        },
     ]
     rows, mean = group_rows(docs)
-    assert [r["participant_id"] for r in rows] == ["sub-01", "sub-02"] and mean == [-38.0, 40.0, 30.0]
+    assert [r["participant_id"] for r in rows] == ["sub-01", "sub-02"] and mean == [
+        -38.0,
+        40.0,
+        30.0,
+    ]
     assert [r["distance_to_group_mean_mm"] for r in rows] == [2.0, 2.0]
     assert run_jobs([], TargetingOptions(), tmp_path) == []
-    with pytest.raises(InputError, match="no sgacc targets under .* run the participant level first"):
+    with pytest.raises(
+        InputError, match="no sgacc targets under .* run the participant level first"
+    ):
         main(["target", str(cohort), str(tmp_path / "none"), "group", "--debug"])
 
 
@@ -158,6 +264,17 @@ def test_group_level_without_targets_is_one_line(cohort, tmp_path, capsys):
 def test_report_flag_writes_participant_report(cohort, tmp_path, capsys):
     pytest.importorskip("tmstarget.report")
     out = tmp_path / "out"
-    code = main(["target", str(cohort), str(out), "participant", "--participant-label", "04", "--report", *FAST])
+    code = main(
+        [
+            "target",
+            str(cohort),
+            str(out),
+            "participant",
+            "--participant-label",
+            "04",
+            "--report",
+            *FAST,
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert (out / "sub-04" / "sub-04_desc-sgacc_report.html").is_file()

@@ -8,8 +8,16 @@ from numpy.testing import assert_allclose
 from scipy.spatial import ConvexHull
 
 from tmstarget.coil.efield import sphere_efield
-from tmstarget.coil.geometry import (Sphere, fit_sphere, handle_angle_deg, handle_direction, local_sphere, place_coil,
-                                     place_on_head, rotation_between)
+from tmstarget.coil.geometry import (
+    Sphere,
+    fit_sphere,
+    handle_angle_deg,
+    handle_direction,
+    local_sphere,
+    place_coil,
+    place_on_head,
+    rotation_between,
+)
 from tmstarget.coil.models import PRESETS, coil_dipoles, get_coil
 from tmstarget.coil.optimize import optimize_placement, reference_field, weighted_circuit_score
 from tmstarget.coil.summary import summarize_field
@@ -21,10 +29,14 @@ CENTRE, RADIUS = np.array([2.0, 12.0, 6.0]), 86.0
 
 
 def sphere_head(centre=CENTRE, radius=RADIUS, n=3000):
-    """A HeadModel whose scalp is a sphere (Fibonacci vertices, convex-hull faces, radial normals)."""
+    """A HeadModel whose scalp is a sphere (Fibonacci vertices, convex-hull faces, radial
+    normals).
+    """
     i = np.arange(n) + 0.5
     polar, azimuth = np.arccos(1 - 2 * i / n), np.pi * (1 + 5**0.5) * i
-    d = np.column_stack([np.cos(azimuth) * np.sin(polar), np.sin(azimuth) * np.sin(polar), np.cos(polar)])
+    d = np.column_stack(
+        [np.cos(azimuth) * np.sin(polar), np.sin(azimuth) * np.sin(polar), np.cos(polar)]
+    )
     return headmodel.HeadModel(centre + radius * d, d, ConvexHull(d).simplices, {})
 
 
@@ -62,7 +74,9 @@ def test_default_placement_on_sphere_head():
     head = sphere_head()
     target = CENTRE + (RADIUS - 18.0) * LEFT_DLPFC
     pl = place_on_head(head, target, scalp_offset_mm=3.0)
-    assert np.linalg.norm(pl.scalp_mm - (CENTRE + RADIUS * LEFT_DLPFC)) < 0.5  # the nearest scalp point is radial
+    assert (
+        np.linalg.norm(pl.scalp_mm - (CENTRE + RADIUS * LEFT_DLPFC)) < 0.5
+    )  # the nearest scalp point is radial
     assert_allclose(pl.normal, LEFT_DLPFC, atol=0.01)
     assert pl.scalp_cortex_distance_mm == pytest.approx(18.0, abs=0.5)
     assert pl.coil_cortex_distance_mm == pytest.approx(21.0, abs=0.5)
@@ -93,7 +107,9 @@ def test_rotation_between_maps_vectors(rng):
         r = rotation_between(a, b)
         assert_allclose(r @ (a / np.linalg.norm(a)), b / np.linalg.norm(b), atol=1e-12)
         assert_allclose(r.T @ r, np.eye(3), atol=1e-12)
-    assert_allclose(rotation_between([0, 0, 1.0], [0, 0, -1.0]) @ [0, 0, 1.0], [0, 0, -1.0], atol=1e-12)
+    assert_allclose(
+        rotation_between([0, 0, 1.0], [0, 0, -1.0]) @ [0, 0, 1.0], [0, 0, -1.0], atol=1e-12
+    )
 
 
 def test_field_summary_under_the_coil():
@@ -105,9 +121,15 @@ def test_field_summary_under_the_coil():
     dip = coil_dipoles(PRESETS["magstim-d70"], 1, 12)
     s = summarize_field(pl, dip, sphere, didt_a_per_us=100.0)
     assert s.max_to_target_mm < 2.0 and s.target_pct_of_max > 98
-    assert s.e_target_direction @ pl.handle < -0.99  # model convention: E under the centre points away from the handle
+    assert (
+        s.e_target_direction @ pl.handle < -0.99
+    )  # model convention: E under the centre points away from the handle
     assert 50 < s.e_target < 300  # V/m at 100 A/µs, 18 mm deep
-    assert 10 < s.half_max_area_cm2 < 60 and 5 < s.half_max_volume_cm3 < 60 and 5 < s.half_value_depth_mm < 25
+    assert (
+        10 < s.half_max_area_cm2 < 60
+        and 5 < s.half_max_volume_cm3 < 60
+        and 5 < s.half_value_depth_mm < 25
+    )
     # a larger coil-cortex distance weakens the field
     far = summarize_field(place_on_head(head, target, scalp_offset_mm=5.0), dip, sphere, 100.0)
     assert far.e_target < s.e_target
@@ -117,7 +139,9 @@ def test_sphere_that_misses_the_target_is_refused():
     head = sphere_head()
     pl = place_on_head(head, CENTRE + (RADIUS - 18.0) * LEFT_DLPFC)
     dip = coil_dipoles(PRESETS["magstim-d70"], 1, 12)
-    small = Sphere(pl.scalp_mm - 5.0 * pl.normal, 5.0)  # a tiny sphere that the 18 mm deep target is outside of
+    small = Sphere(
+        pl.scalp_mm - 5.0 * pl.normal, 5.0
+    )  # a tiny sphere that the 18 mm deep target is outside of
     with pytest.raises(InputError, match="does not contain the target"):
         summarize_field(pl, dip, small)
     with pytest.raises(InputError, match="does not contain the target"):
@@ -140,7 +164,11 @@ def test_reference_field_interpolates_the_direct_solution(rng):
     ref = reference_field(dip, RADIUS + 1.0, RADIUS)
     d = rng.normal(size=(200, 3))
     d[:, 2] = np.abs(d[:, 2]) + 4.0
-    q = d / np.linalg.norm(d, axis=1, keepdims=True) * rng.uniform(RADIUS - 35, RADIUS - 10, size=(200, 1))
+    q = (
+        d
+        / np.linalg.norm(d, axis=1, keepdims=True)
+        * rng.uniform(RADIUS - 35, RADIUS - 10, size=(200, 1))
+    )
     pose = np.eye(4)
     pose[:3, :3] = np.column_stack([[-1.0, 0, 0], [0, 1.0, 0], [0, 0, -1.0]])
     pose[:3, 3] = [0, 0, RADIUS + 1.0]
@@ -149,7 +177,9 @@ def test_reference_field_interpolates_the_direct_solution(rng):
 
 
 def _synthetic_participant(seed: int):
-    """Grey-matter shell voxels of a sphere head and a circuit blob 10-20 mm beside the default target."""
+    """Grey-matter shell voxels of a sphere head and a circuit blob 10-20 mm beside the default
+    target.
+    """
     rng = np.random.default_rng(seed)
     head = sphere_head()
     target = CENTRE + (RADIUS - 17.0) * LEFT_DLPFC
@@ -170,10 +200,14 @@ def test_optimised_score_not_below_default(seed):
     head, target, vox, values, blob = _synthetic_participant(seed)
     default = place_on_head(head, target)
     sphere = local_sphere(head, default.scalp_mm)
-    res = optimize_placement(head, default, coil_dipoles(get_coil("magventure-cool-b65"), 1, 12), sphere, vox, values)
+    res = optimize_placement(
+        head, default, coil_dipoles(get_coil("magventure-cool-b65"), 1, 12), sphere, vox, values
+    )
     assert res.score >= res.default_score
     assert res.score > res.default_score + 0.05  # the blob is off-target: moving the coil pays
-    assert np.linalg.norm(res.stimulated_centroid_mm - blob) < np.linalg.norm(default.target_mm - blob)
+    assert np.linalg.norm(res.stimulated_centroid_mm - blob) < np.linalg.norm(
+        default.target_mm - blob
+    )
     assert res.shift_mm <= 25.0 + 1.0
     assert res.placement.handle[1] <= 0  # handle kept pointing backwards
     assert_allclose(np.linalg.norm(res.placement.handle), 1.0)

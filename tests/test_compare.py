@@ -61,9 +61,23 @@ def test_flipped_and_ras_grids_give_the_same_scores():
 
 def test_score_command_on_the_depression_circuit(shared_data, capsys):
     path = str(shared_data / CIRCUIT)
-    # Cash et al. 2021 / Fox et al. 2012 connectivity target (-38, 44, 26) vs the F3 (-37, 26, 49) and 5-cm
+    # Cash et al. 2021 / Fox et al. 2012 connectivity target (-38, 44, 26) vs the F3 (-37, 26, 49)
+    # and 5-cm
     # (-41, 16, 54) group sites (Fox et al. 2012 Biol Psychiatry): the circuit favours the first.
-    assert main(["score", "--circuit", path, "--coords=-38,44,26", "--coords=-37,26,49", "--coords=-41,16,54", "--json"]) == 0
+    assert (
+        main(
+            [
+                "score",
+                "--circuit",
+                path,
+                "--coords=-38,44,26",
+                "--coords=-37,26,49",
+                "--coords=-41,16,54",
+                "--json",
+            ]
+        )
+        == 0
+    )
     obj = json.loads(capsys.readouterr().out)
     scores = [p["score"] for p in obj["points"]]
     assert scores[0] > 1.0 and scores[0] > scores[1] and scores[0] > scores[2]
@@ -95,9 +109,20 @@ def test_score_sgacc_group_gives_advice(capsys):
 
 def test_compare_logic_and_tables():
     data = _linear_map(RAS, (40, 40, 40))
-    r = compare_targets("01", None, "f3", [0, 10, 10], [0, 0, 10], [0, 0, 30], group=(data, RAS), individual=(data, RAS))
+    r = compare_targets(
+        "01",
+        None,
+        "f3",
+        [0, 10, 10],
+        [0, 0, 10],
+        [0, 0, 30],
+        group=(data, RAS),
+        individual=(data, RAS),
+    )
     assert r.distance_mm == pytest.approx(10.0)
-    assert r.better_group == "connectivity" and r.better_individual == "connectivity"  # higher y scores higher
+    assert (
+        r.better_group == "connectivity" and r.better_individual == "connectivity"
+    )  # higher y scores higher
     tsv = to_tsv([r])
     assert tsv.splitlines()[1].split("\t")[9] == "10.0"
     assert "| 01 |" in to_markdown([r])
@@ -110,46 +135,99 @@ def cohort(tmp_path_factory):
     from tmstarget.simulate.model import SimulationParams
 
     out = tmp_path_factory.mktemp("cohort")
-    truth = simulate_dataset(out, n_participants=3, n_runs=1, params=SimulationParams(n_volumes=12), seed=3)
+    truth = simulate_dataset(
+        out, n_participants=3, n_runs=1, params=SimulationParams(n_volumes=12), seed=3
+    )
     heads = out / "heads.tsv"
-    heads.write_text("participant_id\tnasion_inion_cm\ttragus_tragus_cm\tcircumference_cm\nsub-01\t36\t35\t57\nsub-02\t35.5\t34\t56\n03\t37\t36\t58.5\n")
+    heads.write_text(
+        "participant_id\tnasion_inion_cm\ttragus_tragus_cm\tcircumference_cm\n"
+        "sub-01\t36\t35\t57\nsub-02\t35.5\t34\t56\n03\t37\t36\t58.5\n"
+    )
     return out, truth["circuit"], heads
 
 
 def test_compare_runs_on_the_simulated_cohort(cohort, tmp_path, capsys):
     root, circuit, heads = cohort
-    argv = ["compare", "--targets", str(root), "--measurements", str(heads), "--circuit", circuit, "--json"]
+    argv = [
+        "compare",
+        "--targets",
+        str(root),
+        "--measurements",
+        str(heads),
+        "--circuit",
+        circuit,
+        "--json",
+    ]
     assert main([*argv, "--out", str(tmp_path / "a")]) == 0
     obj = json.loads(capsys.readouterr().out)
     assert obj["summary"]["n"] == 3 and len(obj["comparisons"]) == 3
     for c in obj["comparisons"]:
-        assert 0 < c["distance_mm"] < 60 and c["better_group"] in ("connectivity", "scalp-rule", "tie")
-    # group scores are means over the map's brain voxels only (the simulated map is 0 outside the brain): checked by
-    # a slow loop; the individual targets are planted 4-15 mm from the group peak, so the scalp rule's point (12 mm
-    # from it) wins for two of them — with the zeros counted, the shallow scalp-rule point lost half its score
+        assert 0 < c["distance_mm"] < 60 and c["better_group"] in (
+            "connectivity",
+            "scalp-rule",
+            "tie",
+        )
+    # group scores are means over the map's brain voxels only (the simulated map is 0 outside the
+    # brain): checked by
+    # a slow loop; the individual targets are planted 4-15 mm from the group peak, so the scalp
+    # rule's point (12 mm
+    # from it) wins for two of them — with the zeros counted, the shallow scalp-rule point lost half
+    # its score
     img = nib.load(circuit)
     data = np.where(img.get_fdata() == 0, np.nan, img.get_fdata())
     for c in obj["comparisons"]:
-        for key, point in (("group_score_connectivity", c["connectivity_mni"]), ("group_score_scalp_rule", c["scalp_rule_mni"])):
-            assert c[key] == pytest.approx(_slow_sphere_mean(data, img.affine, np.array(point), 10.0), abs=0.02)  # points rounded to 0.1 mm
+        for key, point in (
+            ("group_score_connectivity", c["connectivity_mni"]),
+            ("group_score_scalp_rule", c["scalp_rule_mni"]),
+        ):
+            assert c[key] == pytest.approx(
+                _slow_sphere_mean(data, img.affine, np.array(point), 10.0), abs=0.02
+            )  # points rounded to 0.1 mm
     assert obj["summary"]["group_connectivity_better"] == 1
     assert main([*argv, "--out", str(tmp_path / "b")]) == 0
     capsys.readouterr()
     for name in ("compare.tsv", "compare.md", "compare.json", "compare.svg"):
-        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name  # deterministic
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), (
+            name
+        )  # deterministic
     assert len((tmp_path / "a" / "compare.tsv").read_text().splitlines()) == 4
 
 
 def test_compare_one_participant_with_score_map(cohort, tmp_path, capsys):
     root, circuit, _ = cohort
     target = tmp_path / "sub-07_desc-sgacc_target.json"
-    target.write_text(json.dumps({"participant": "07", "session": None, "target_mni": [-40.0, 42.0, 30.0], "score": 0.4}))
+    target.write_text(
+        json.dumps(
+            {"participant": "07", "session": None, "target_mni": [-40.0, 42.0, 30.0], "score": 0.4}
+        )
+    )
     img = nib.load(circuit)
     score = np.asanyarray(img.dataobj).astype(np.float32)
     nib.save(nib.Nifti1Image(score, img.affine), str(tmp_path / "sub-07_desc-sgacc_score.nii.gz"))
-    assert main(["compare", "--target-json", str(target), "--rule", "f3", "--circuit", circuit, "--out", str(tmp_path / "o"), "--figure-format", "png", "--json"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "--target-json",
+                str(target),
+                "--rule",
+                "f3",
+                "--circuit",
+                circuit,
+                "--out",
+                str(tmp_path / "o"),
+                "--figure-format",
+                "png",
+                "--json",
+            ]
+        )
+        == 0
+    )
     c = json.loads(capsys.readouterr().out)["comparisons"][0]
-    assert c["individual_score_connectivity"] is not None and c["individual_score_scalp_rule"] is not None
+    assert (
+        c["individual_score_connectivity"] is not None
+        and c["individual_score_scalp_rule"] is not None
+    )
     assert (tmp_path / "o" / "compare.png").stat().st_size > 1000
 
 
@@ -176,13 +254,28 @@ def test_compare_refuses_target_outside_head_and_missing_measurements(cohort, tm
     ok = tmp_path / "t" / "sub-09_desc-x_target.json"
     ok.parent.mkdir()
     ok.write_text(json.dumps({"participant": "09", "target_mni": [-40, 42, 30]}))
-    assert main(["compare", "--targets", str(ok.parent), "--measurements", str(heads), "--out", str(tmp_path / "o")]) == 2
+    assert (
+        main(
+            [
+                "compare",
+                "--targets",
+                str(ok.parent),
+                "--measurements",
+                str(heads),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
     assert "no row in --measurements" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()  # no partial outputs
 
 
 def test_zeros_outside_the_brain_are_no_data():
-    """A map stored with zeros outside the brain: a sphere that holds only zeros has no score (not 0.0)."""
+    """A map stored with zeros outside the brain: a sphere that holds only zeros has no score (not
+    0.0).
+    """
     from tmstarget.compare import data_mask
 
     affine = np.diag([2.0, 2.0, 2.0, 1.0])
@@ -192,7 +285,9 @@ def test_zeros_outside_the_brain_are_no_data():
     inside = (np.linalg.norm((xyz - [0, -18, 18]) / [70, 95, 75], axis=1) < 1).reshape(91, 109, 91)
     data = np.where(inside, 0.5, 0.0)
     assert sample_map(data, affine, [-40, 42, 30], 10.0) == (0.5, 515)
-    value, n = sample_map(data, affine, [-85, 42, 30], 10.0)  # inside the head box, outside the "brain"
+    value, n = sample_map(
+        data, affine, [-85, 42, 30], 10.0
+    )  # inside the head box, outside the "brain"
     assert np.isnan(value) and n == 0
     assert np.isnan(sample_map(data, affine, [-85, 42, 30], 0.0)[0])
     with_nan = np.where(inside, data, np.nan)
@@ -208,6 +303,17 @@ def test_a_mask_is_not_a_circuit_and_an_empty_coordinates_file_is_one_line(tmp_p
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "holds only the values {0, 0.99999}: a mask or label image" in err[0]
     (tmp_path / "empty.csv").write_text("")
-    assert main(["score", "--circuit", str(tmp_path / "roi.nii.gz"), "--coords-file", str(tmp_path / "empty.csv")]) == 2
+    assert (
+        main(
+            [
+                "score",
+                "--circuit",
+                str(tmp_path / "roi.nii.gz"),
+                "--coords-file",
+                str(tmp_path / "empty.csv"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "empty.csv is empty" in err[0] and "Traceback" not in err[0]

@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from tmstarget.targeting.connectivity import circuit_similarity, seed_map, seed_timecourse, weighted_seed_score
 from tmstarget.exceptions import InputError
+from tmstarget.targeting.connectivity import (
+    circuit_similarity,
+    seed_map,
+    seed_timecourse,
+    weighted_seed_score,
+)
 
 
 def _unit_data(rng, t=60, v=300):

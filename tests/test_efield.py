@@ -1,4 +1,6 @@
-"""E-field: the analytic sphere solution against independent numerical computations and an analytic case."""
+"""E-field: the analytic sphere solution against independent numerical computations and an analytic
+case.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ DIDT = 1e6  # 1 A/µs
 
 
 def _north_pole_pose(gap_mm: float = 2.0) -> np.ndarray:
-    """Coil frame at the north pole of a sphere centred at the origin: z into the head, handle along +y."""
+    """Coil frame at the north pole of a sphere centred at the origin: z into the head, handle along
+    +y.
+    """
     m = np.eye(4)
     m[:3, :3] = np.column_stack([[-1.0, 0, 0], [0, 1.0, 0], [0, 0, -1.0]])
     m[:3, 3] = [0, 0, R_HEAD + gap_mm]
@@ -33,19 +37,24 @@ def _cortex_points(depths=(12.0, 20.0, 28.0), offsets=(-20.0, 0.0, 20.0)) -> np.
     return np.array(pts)
 
 
-def _spectral_secondary(points: np.ndarray, primary, radius: float, n_theta: int = 120, l_max: int = 100) -> np.ndarray:
-    """Surface-charge field ``-∇φ`` inside a homogeneous sphere, by a spherical-harmonic Neumann solve.
+def _spectral_secondary(
+    points: np.ndarray, primary, radius: float, n_theta: int = 120, l_max: int = 100
+) -> np.ndarray:
+    """Surface-charge field ``-∇φ`` inside a homogeneous sphere, by a spherical-harmonic Neumann
+    solve.
 
     Independent of the closed form: the normal primary field ``g = E_p·n`` is sampled on the surface
     (Gauss-Legendre × uniform quadrature, from any primary field), and the interior potential with
-    ``∂φ/∂n = g`` is summed as ``φ(r) = Σ_l (R/l) (r/R)^l g_l(r̂)`` with ``g_l`` from the Legendre addition
-    theorem; its gradient is summed term by term.
+    ``∂φ/∂n = g`` is summed as ``φ(r) = Σ_l (R/l) (r/R)^l g_l(r̂)`` with ``g_l`` from the Legendre
+    addition theorem; its gradient is summed term by term.
     """
     x, w = np.polynomial.legendre.leggauss(n_theta)
     n_phi = 2 * n_theta
     phi = np.arange(n_phi) * 2 * np.pi / n_phi
     st = np.sqrt(1 - x**2)
-    s = np.stack([np.outer(st, np.cos(phi)), np.outer(st, np.sin(phi)), np.outer(x, np.ones(n_phi))], -1).reshape(-1, 3)
+    s = np.stack(
+        [np.outer(st, np.cos(phi)), np.outer(st, np.sin(phi)), np.outer(x, np.ones(n_phi))], -1
+    ).reshape(-1, 3)
     weights = np.outer(w, np.full(n_phi, 2 * np.pi / n_phi)).ravel()
     wg = weights * (primary(radius * s) * s).sum(axis=1)
     out = np.zeros((len(points), 3))
@@ -59,8 +68,15 @@ def _spectral_secondary(points: np.ndarray, primary, radius: float, n_theta: int
             coef = (2 * ell + 1) / (4 * np.pi * ell) * rho ** (ell - 1)
             radial += coef * ell * p1
             tangential += coef * d1
-            p0, p1, d0, d1 = p1, ((2 * ell + 1) * mu * p1 - ell * p0) / (ell + 1), d1, d0 + (2 * ell + 1) * p1
-        grad = (wg * radial).sum() * rhat + ((wg * tangential)[:, None] * (s - mu[:, None] * rhat)).sum(axis=0)
+            p0, p1, d0, d1 = (
+                p1,
+                ((2 * ell + 1) * mu * p1 - ell * p0) / (ell + 1),
+                d1,
+                d0 + (2 * ell + 1) * p1,
+            )
+        grad = (wg * radial).sum() * rhat + (
+            (wg * tangential)[:, None] * (s - mu[:, None] * rhat)
+        ).sum(axis=0)
         out[i] = -grad
     return out
 
@@ -68,8 +84,8 @@ def _spectral_secondary(points: np.ndarray, primary, radius: float, n_theta: int
 def _loop_efield(points: np.ndarray, radius_mm: float, height_mm: float, didt: float) -> np.ndarray:
     """Exact induced field of a circular loop (axis z, centre at height) from its vector potential.
 
-    ``A_φ = (μ0 I / π k) sqrt(a/ρ) [(1 - k²/2) K(k) - E(k)]``, ``k² = 4aρ / ((a+ρ)² + z²)`` (Jackson,
-    Classical Electrodynamics, 3rd ed., eq. 5.37); ``E = -dA/dt``.
+    ``A_φ = (μ0 I / π k) sqrt(a/ρ) [(1 - k²/2) K(k) - E(k)]``, ``k² = 4aρ / ((a+ρ)² + z²)``
+    (Jackson, Classical Electrodynamics, 3rd ed., eq. 5.37); ``E = -dA/dt``.
     """
     a = radius_mm * 1e-3
     x, y, z = (points * 1e-3).T
@@ -87,13 +103,17 @@ def test_sphere_solution_equals_spectral_neumann_solve_for_same_dipoles():
     dip = coil_dipoles(PRESETS["magventure-cool-b65"], 1, 12).transformed(_north_pole_pose())
     pts = _cortex_points(depths=(12.0, 25.0), offsets=(-20.0, 0.0, 20.0))
     analytic = sphere_efield(pts, dip, np.zeros(3), DIDT)
-    numeric = primary_efield(pts, dip, DIDT) + _spectral_secondary(pts, lambda q: primary_efield(q, dip, DIDT), R_HEAD)
+    numeric = primary_efield(pts, dip, DIDT) + _spectral_secondary(
+        pts, lambda q: primary_efield(q, dip, DIDT), R_HEAD
+    )
     assert_allclose(analytic, numeric, atol=1e-8 * np.abs(numeric).max())
 
 
 @pytest.mark.parametrize("key", sorted(PRESETS))
 def test_dipole_sphere_model_matches_wire_winding_with_numerical_charges(key):
-    """Full independent pipeline: wire windings (line integrals) + numerical surface charges vs dipoles + closed form."""
+    """Full independent pipeline: wire windings (line integrals) + numerical surface charges vs
+    dipoles + closed form.
+    """
     geometry = PRESETS[key]
     pose = _north_pole_pose()
     dip = coil_dipoles(geometry).transformed(pose)
@@ -101,7 +121,9 @@ def test_dipole_sphere_model_matches_wire_winding_with_numerical_charges(key):
     starts, ends = starts @ pose[:3, :3].T + pose[:3, 3], ends @ pose[:3, :3].T + pose[:3, 3]
     wire_primary = lambda q: -DIDT * wire_vector_potential(q, starts, ends)  # noqa: E731
     pts = _cortex_points(depths=(15.0, 25.0))
-    reference = wire_primary(pts) + _spectral_secondary(pts, wire_primary, R_HEAD, n_theta=80, l_max=70)
+    reference = wire_primary(pts) + _spectral_secondary(
+        pts, wire_primary, R_HEAD, n_theta=80, l_max=70
+    )
     model = sphere_efield(pts, dip, np.zeros(3), DIDT)
     rel = np.linalg.norm(model - reference, axis=1) / np.linalg.norm(reference, axis=1).max()
     assert rel.max() < 0.02  # "within a few percent"; measured ~1e-4
@@ -110,7 +132,9 @@ def test_dipole_sphere_model_matches_wire_winding_with_numerical_charges(key):
 
 
 def test_coaxial_loop_over_sphere_matches_elliptic_integrals():
-    """Analytic case: a loop coaxial with the sphere induces a purely azimuthal field, no surface charge."""
+    """Analytic case: a loop coaxial with the sphere induces a purely azimuthal field, no surface
+    charge.
+    """
     radius, height = 40.0, R_HEAD + 10.0
     dip = spiral_dipoles(np.array([radius]), radial_nodes=4, angular_nodes=48, max_width_mm=4.0)
     dip = Dipoles(dip.positions_mm + [0, 0, height], dip.moments)
@@ -134,14 +158,18 @@ def test_field_is_tangential_zero_at_centre_and_rotation_equivariant(rng):
     q *= np.sign(np.linalg.det(q))
     centre = np.array([3.0, -7.0, 11.0])
     moved = Dipoles(dip.positions_mm @ q.T + centre, dip.moments @ q.T)
-    assert_allclose(sphere_efield(pts @ q.T + centre, moved, centre, DIDT), e[:-1] @ q.T, atol=1e-10)
+    assert_allclose(
+        sphere_efield(pts @ q.T + centre, moved, centre, DIDT), e[:-1] @ q.T, atol=1e-10
+    )
 
 
 def test_field_scales_with_didt_and_points_outside_are_refused():
     dip = coil_dipoles(PRESETS["magventure-mc-b70"], 1, 12).transformed(_north_pole_pose())
     pts = _cortex_points()
     e = sphere_efield(pts, dip, np.zeros(3), DIDT)
-    assert_allclose(sphere_efield(pts, dip, np.zeros(3), 100 * DIDT), 100 * e, atol=1e-9 * np.abs(e).max())
+    assert_allclose(
+        sphere_efield(pts, dip, np.zeros(3), 100 * DIDT), 100 * e, atol=1e-9 * np.abs(e).max()
+    )
     with pytest.raises(InputError, match="outside the sphere"):
         sphere_efield([[0, 0, R_HEAD + 30.0]], dip, np.zeros(3))
     with pytest.raises(InputError, match=r"\(N, 3\)"):

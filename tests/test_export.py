@@ -6,11 +6,21 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from tmstarget.export import (NamedPose, position_difference_mm, read_brainsight, read_localite, read_poses_csv,
-                              read_poses_json, rotation_difference_deg, write_brainsight, write_localite, write_poses_csv,
-                              write_poses_json)
-from tmstarget.export.poses import check_pose
 from tmstarget.exceptions import InputError
+from tmstarget.export import (
+    NamedPose,
+    position_difference_mm,
+    read_brainsight,
+    read_localite,
+    read_poses_csv,
+    read_poses_json,
+    rotation_difference_deg,
+    write_brainsight,
+    write_localite,
+    write_poses_csv,
+    write_poses_json,
+)
+from tmstarget.export.poses import check_pose
 
 
 def random_poses(rng, n=5) -> list[NamedPose]:
@@ -30,7 +40,10 @@ def _assert_same(poses, back):
     for a, b in zip(poses, back):
         assert position_difference_mm(a.matrix, b.matrix) < 0.5
         assert rotation_difference_deg(a.matrix, b.matrix) < 1.0
-        assert position_difference_mm(a.matrix, b.matrix) < 1e-3 and rotation_difference_deg(a.matrix, b.matrix) < 0.02
+        assert (
+            position_difference_mm(a.matrix, b.matrix) < 1e-3
+            and rotation_difference_deg(a.matrix, b.matrix) < 0.02
+        )
 
 
 @pytest.mark.parametrize("space", ["RAS", "LPS"])
@@ -42,21 +55,29 @@ def test_localite_round_trip(tmp_path, rng, space):
 
 def test_brainsight_csv_json_round_trip(tmp_path, rng):
     poses = random_poses(rng)
-    back, system = read_brainsight(write_brainsight(tmp_path / "targets.txt", poses, "NIfTI:Scanner"))
+    back, system = read_brainsight(
+        write_brainsight(tmp_path / "targets.txt", poses, "NIfTI:Scanner")
+    )
     assert system == "NIfTI:Scanner"
     _assert_same(poses, back)
     back, space = read_poses_csv(write_poses_csv(tmp_path / "poses.csv", poses, "T1w"))
     assert space == "T1w"
     _assert_same(poses, back)
-    back, space = read_poses_json(write_poses_json(tmp_path / "poses.json", poses, "MNI152NLin6Asym"))
+    back, space = read_poses_json(
+        write_poses_json(tmp_path / "poses.json", poses, "MNI152NLin6Asym")
+    )
     assert space == "MNI152NLin6Asym"
     _assert_same(poses, back)
 
 
 def test_documented_axes_and_units(tmp_path):
-    """Localite x = into the head, y = towards the handle; Brainsight y = away from the handle, z = out of the head."""
+    """Localite x = into the head, y = towards the handle; Brainsight y = away from the handle, z =
+    out of the head.
+    """
     m = np.eye(4)
-    m[:3, :3] = np.column_stack([[1.0, 0, 0], [0, -1.0, 0], [0, 0, -1.0]])  # handle posterior, normal down
+    m[:3, :3] = np.column_stack(
+        [[1.0, 0, 0], [0, -1.0, 0], [0, 0, -1.0]]
+    )  # handle posterior, normal down
     m[:3, 3] = [-40.0, 42.0, 60.0]
     poses = [NamedPose("t", m)]
     import xml.etree.ElementTree as ET
@@ -68,7 +89,9 @@ def test_documented_axes_and_units(tmp_path):
     assert_allclose(lm[:3, 2], [-1.0, 0, 0])  # z_L = x_L x y_L
     assert_allclose(lm[:3, 3], [-40.0, 42.0, 60.0])  # mm, RAS
     lps = ET.parse(write_localite(tmp_path / "b.xml", poses, "LPS")).getroot().find(".//Matrix4D")
-    assert float(lps.get("data03")) == pytest.approx(40.0) and float(lps.get("data13")) == pytest.approx(-42.0)
+    assert float(lps.get("data03")) == pytest.approx(40.0) and float(
+        lps.get("data13")
+    ) == pytest.approx(-42.0)
     text = write_brainsight(tmp_path / "b.txt", poses).read_text()
     assert text.startswith("# Version: 12\n# Coordinate system: NIfTI:Aligned\n")
     values = [float(v) for v in text.splitlines()[-1].split("\t")[1:]]
@@ -92,7 +115,10 @@ def test_writers_are_deterministic_and_atomic(tmp_path, rng):
     poses = random_poses(rng, 2)
     a = write_localite(tmp_path / "a.xml", poses).read_bytes()
     assert write_localite(tmp_path / "b.xml", poses).read_bytes() == a
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.xml", "b.xml"]  # no temporary files left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "a.xml",
+        "b.xml",
+    ]  # no temporary files left
 
 
 def test_bad_inputs_are_input_errors(tmp_path):
@@ -111,7 +137,10 @@ def test_bad_inputs_are_input_errors(tmp_path):
     (tmp_path / "other.xml").write_text("<TriggerMarkerList/>")
     with pytest.raises(InputError, match="InstrumentMarkerList"):
         read_localite(tmp_path / "other.xml")
-    (tmp_path / "broken.xml").write_text("<InstrumentMarkerList><InstrumentMarker><Marker description='a'/></InstrumentMarker></InstrumentMarkerList>")
+    (tmp_path / "broken.xml").write_text(
+        "<InstrumentMarkerList><InstrumentMarker><Marker "
+        "description='a'/></InstrumentMarker></InstrumentMarkerList>"
+    )
     with pytest.raises(InputError, match="Matrix4D"):
         read_localite(tmp_path / "broken.xml")
     (tmp_path / "empty.txt").write_text("# Version: 13\n")
@@ -143,12 +172,24 @@ B[:3, 3] += [0.0, 3.0, 0.0]
         ((A, 2, A, 2), 12, ["NIfTI:Aligned"]),  # SimNIBS-style T1: qform = sform, ALIGNED_ANAT
         ((A, 2, A, 2), 14, ["NIfTI:Q:Aligned", "NIfTI:S:Aligned"]),
         ((A, 1, A, 1), 12, ["NIfTI:Scanner"]),  # scanner-coded T1w
-        ((A, 1, A, 2), 12, ["NIfTI:Aligned", "NIfTI:Scanner"]),  # both offered; the SimNIBS-readable one first
+        (
+            (A, 1, A, 2),
+            12,
+            ["NIfTI:Aligned", "NIfTI:Scanner"],
+        ),  # both offered; the SimNIBS-readable one first
         ((None, 0, A, 4), 12, ["NIfTI:MNI-152"]),  # a template with only an MNI sform
         ((None, 0, A, 4), 14, ["NIfTI:S:MNI-152"]),
-        ((B, 2, A, 2), 12, []),  # same code, different matrices: Brainsight <= 2.5.2 uses the qform (B)
+        (
+            (B, 2, A, 2),
+            12,
+            [],
+        ),  # same code, different matrices: Brainsight <= 2.5.2 uses the qform (B)
         ((B, 2, A, 2), 14, ["NIfTI:S:Aligned"]),
-        ((A, 1, B, 2), 12, ["NIfTI:Scanner"]),  # only the qform holds A (nibabel's affine would be the sform B)
+        (
+            (A, 1, B, 2),
+            12,
+            ["NIfTI:Scanner"],
+        ),  # only the qform holds A (nibabel's affine would be the sform B)
         ((B, 1, B, 2), 12, []),  # neither form holds A: coordinates of another image
         ((None, 0, None, 0), 12, []),
     ],

@@ -1,4 +1,6 @@
-"""MNI ↔ T1w mapping through synthetic fMRIPrep-style ITK transform files (affine + displacement field)."""
+"""MNI ↔ T1w mapping through synthetic fMRIPrep-style ITK transform files (affine + displacement
+field).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +9,34 @@ import pytest
 from numpy.testing import assert_allclose
 
 from tmstarget.exceptions import InputError
-from tmstarget.export.native import load_native_transform, scalp_along_ray, scalp_normal, transform_spaces
+from tmstarget.export.native import (
+    load_native_transform,
+    scalp_along_ray,
+    scalp_normal,
+    transform_spaces,
+)
 
 h5py = pytest.importorskip("h5py")
 
 TEMPLATE = "MNI152NLin6Asym"
 _LPS = np.diag([-1.0, -1.0, 1.0, 1.0])
-POINTS = np.array([[-40.0, 42.0, 30.0], [-44.0, 40.0, 29.0], [-36.0, 39.0, 43.0], [10.0, -20.0, 35.0], [0.0, 0.0, 0.0]])
+POINTS = np.array(
+    [
+        [-40.0, 42.0, 30.0],
+        [-44.0, 40.0, 29.0],
+        [-36.0, 39.0, 43.0],
+        [10.0, -20.0, 35.0],
+        [0.0, 0.0, 0.0],
+    ]
+)
 
 
 def write_itk_composite(path, parts) -> None:
-    """Write an ITK composite .h5 as ANTs/fMRIPrep do (LPS physical space, transforms applied last-first).
+    """Write an ITK composite .h5 as ANTs/fMRIPrep do (LPS physical space, transforms applied
+    last-first).
 
-    ``parts``: ``("affine", 4x4 RAS matrix)`` or ``("field", (RAS displacements (X, Y, Z, 3), RAS grid affine))``
-    in ITK queue order (``TransformGroup/1``, ``/2``, ...).
+    ``parts``: ``("affine", 4x4 RAS matrix)`` or ``("field", (RAS displacements (X, Y, Z, 3), RAS
+    grid affine))`` in ITK queue order (``TransformGroup/1``, ``/2``, ...).
     """
     with h5py.File(path, "w") as f:
         group = f.create_group("TransformGroup")
@@ -41,19 +57,28 @@ def write_itk_composite(path, parts) -> None:
                 g["TransformType"] = np.array([b"DisplacementFieldTransform_float_3_3"])
                 g["TransformParameters"] = np.moveaxis(d, -1, 0).ravel(order="F")
                 g["TransformFixedParameters"] = np.concatenate(
-                    [np.array(disp.shape[:3], float), lps_affine[:3, 3], zooms, (lps_affine[:3, :3] / zooms).ravel()]
+                    [
+                        np.array(disp.shape[:3], float),
+                        lps_affine[:3, 3],
+                        zooms,
+                        (lps_affine[:3, :3] / zooms).ravel(),
+                    ]
                 )
 
 
 def _warp(x: np.ndarray) -> np.ndarray:
     """Smooth nonlinear displacement in template space (mm)."""
-    return np.column_stack([3 * np.sin(x[:, 1] / 25), 2 * np.cos(x[:, 2] / 30), 2.5 * np.sin(x[:, 0] / 20)])
+    return np.column_stack(
+        [3 * np.sin(x[:, 1] / 25), 2 * np.cos(x[:, 2] / 30), 2.5 * np.sin(x[:, 0] / 20)]
+    )
 
 
 def _affine() -> np.ndarray:
     th = np.deg2rad(8.0)
     a = np.eye(4)
-    a[:3, :3] = 1.05 * np.array([[np.cos(th), -np.sin(th), 0], [np.sin(th), np.cos(th), 0], [0, 0, 1]])
+    a[:3, :3] = 1.05 * np.array(
+        [[np.cos(th), -np.sin(th), 0], [np.sin(th), np.cos(th), 0], [0, 0, 1]]
+    )
     a[:3, 3] = [2.0, -15.0, 20.0]
     return a
 
@@ -65,7 +90,9 @@ def _exact_to_native(p: np.ndarray) -> np.ndarray:
 
 @pytest.fixture
 def xfm_files(tmp_path):
-    """fMRIPrep-style pair: T1w point = A(x + u(x)) for template point x, and its numerical inverse."""
+    """fMRIPrep-style pair: T1w point = A(x + u(x)) for template point x, and its numerical
+    inverse.
+    """
     step = 4.0
     g = np.arange(-100.0, 101.0, step)
     grid = np.stack(np.meshgrid(g, g, g, indexing="ij"), -1)
@@ -77,8 +104,13 @@ def xfm_files(tmp_path):
         x = flat - _warp(x)
     fwd = tmp_path / f"sub-01_from-T1w_to-{TEMPLATE}_mode-image_xfm.h5"
     inv = tmp_path / f"sub-01_from-{TEMPLATE}_to-T1w_mode-image_xfm.h5"
-    write_itk_composite(fwd, [("affine", _affine()), ("field", (_warp(flat).reshape(grid.shape), affine))])
-    write_itk_composite(inv, [("field", ((x - flat).reshape(grid.shape), affine)), ("affine", np.linalg.inv(_affine()))])
+    write_itk_composite(
+        fwd, [("affine", _affine()), ("field", (_warp(flat).reshape(grid.shape), affine))]
+    )
+    write_itk_composite(
+        inv,
+        [("field", ((x - flat).reshape(grid.shape), affine)), ("affine", np.linalg.inv(_affine()))],
+    )
     return fwd, inv
 
 
@@ -110,10 +142,14 @@ def test_pose_mapping_keeps_a_rigid_frame(xfm_files):
     assert_allclose(native[:3, :3].T @ native[:3, :3], np.eye(3), atol=1e-9)
     assert np.linalg.det(native[:3, :3]) == pytest.approx(1.0)
     assert_allclose(native[:3, 3], _exact_to_native(POINTS[:1])[0], atol=0.05)
-    # about 8 degrees of rotation in the affine part: the normal stays normal-ish, the frame turns with it
+    # about 8 degrees of rotation in the affine part: the normal stays normal-ish, the frame turns
+    # with it
     back = xfm.pose_to_template(native)
     assert np.linalg.norm(back[:3, 3] - pose[:3, 3]) < 0.05
-    assert np.degrees(np.arccos(np.clip((np.trace(back[:3, :3].T @ pose[:3, :3]) - 1) / 2, -1, 1))) < 0.5
+    assert (
+        np.degrees(np.arccos(np.clip((np.trace(back[:3, :3].T @ pose[:3, :3]) - 1) / 2, -1, 1)))
+        < 0.5
+    )
 
 
 def test_itk_text_affine(tmp_path):
@@ -121,7 +157,11 @@ def test_itk_text_affine(tmp_path):
     lps = _LPS @ a @ _LPS
     params = " ".join(f"{v:.10f}" for v in [*lps[:3, :3].ravel(), *lps[:3, 3]])
     path = tmp_path / f"sub-01_from-T1w_to-{TEMPLATE}_mode-image_xfm.txt"
-    path.write_text(f"#Insight Transform File V1.0\n#Transform 0\nTransform: AffineTransform_double_3_3\nParameters: {params}\nFixedParameters: 0 0 0\n")
+    path.write_text(
+        "#Insight Transform File V1.0\n#Transform 0\nTransform: "
+        f"AffineTransform_double_3_3\nParameters: {params}\nFixedParameters: "
+        "0 0 0\n"
+    )
     xfm = load_native_transform([path], TEMPLATE)
     assert_allclose(xfm.to_native(POINTS), POINTS @ a[:3, :3].T + a[:3, 3], atol=1e-4)
     assert xfm.round_trip_mm(POINTS).max() < 1e-3
@@ -147,10 +187,16 @@ def test_scalp_along_ray_finds_the_head_surface():
     affine[:3, 3] = -100.0
     ijk = np.indices((101, 101, 101)).reshape(3, -1).T
     xyz = ijk * 2.0 - 100.0
-    data = np.where(np.linalg.norm(xyz - [0, 5, 0], axis=1) < 80.0, 100.0, 0.0).reshape(101, 101, 101).astype(np.float32)
+    data = (
+        np.where(np.linalg.norm(xyz - [0, 5, 0], axis=1) < 80.0, 100.0, 0.0)
+        .reshape(101, 101, 101)
+        .astype(np.float32)
+    )
     hit = scalp_along_ray(data, affine, [0, 5, 50.0], [0, 0, 1.0])
     assert abs(hit[2] - 80.0) < 1.0  # sphere of radius 80 mm around (0, 5, 0)
-    tilted = scalp_along_ray(data, affine, [18.0, 5, 24.0], [0.6, 0, 0.8])  # 30 mm out from the centre
+    tilted = scalp_along_ray(
+        data, affine, [18.0, 5, 24.0], [0.6, 0, 0.8]
+    )  # 30 mm out from the centre
     radial = (tilted - [0, 5, 0]) / np.linalg.norm(tilted - [0, 5, 0])
     assert np.degrees(np.arccos(scalp_normal(data, affine, tilted) @ radial)) < 3.0
     with pytest.raises(InputError, match="head surface"):
@@ -160,19 +206,28 @@ def test_scalp_along_ray_finds_the_head_surface():
 
 
 def test_pose_mapping_turns_the_handle_with_the_warp(xfm_files):
-    """The mapped handle is the exact Jacobian of the warp applied to the template handle (projected on the tangent
-    plane of the mapped normal), not just any orthonormal frame: within 1° through the nonlinear field."""
+    """The mapped handle is the exact Jacobian of the warp applied to the template handle (projected
+    on the tangent plane of the mapped normal), not just any orthonormal frame: within 1° through
+    the nonlinear field.
+    """
     xfm = load_native_transform(list(xfm_files), TEMPLATE)
     for handle_deg in (45.0, -30.0, 120.0):
         t = np.deg2rad(handle_deg)
-        handle = np.array([-np.sin(t), -np.cos(t), 0.0])  # in the horizontal plane, normal pointing down
+        handle = np.array(
+            [-np.sin(t), -np.cos(t), 0.0]
+        )  # in the horizontal plane, normal pointing down
         pose = np.eye(4)
         pose[:3, :3] = np.column_stack([np.cross(handle, [0, 0, -1.0]), handle, [0, 0, -1.0]])
         pose[:3, 3] = POINTS[0]
         native = xfm.pose_to_native(pose)
         eps = 1e-3
-        jac = np.column_stack([(_exact_to_native(POINTS[:1] + eps * e) - _exact_to_native(POINTS[:1] - eps * e))[0] / (2 * eps)
-                               for e in np.eye(3)])
+        jac = np.column_stack(
+            [
+                (_exact_to_native(POINTS[:1] + eps * e) - _exact_to_native(POINTS[:1] - eps * e))[0]
+                / (2 * eps)
+                for e in np.eye(3)
+            ]
+        )
         z = jac @ pose[:3, 2]
         z /= np.linalg.norm(z)
         y = jac @ handle

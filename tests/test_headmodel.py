@@ -16,9 +16,15 @@ from tmstarget.headmodel import (
     standard_positions,
 )
 
-#: Okamoto et al. 2004 NeuroImage 21:99–111, mean MNI coordinates of the cortical projections of 10-20
+#: Okamoto et al. 2004 NeuroImage 21:99–111, mean MNI coordinates of the cortical projections of
+#: 10-20
 #: positions over 17 adults (their Table of MNI coordinates).
-OKAMOTO_2004_CORTEX = {"F3": (-35.5, 49.4, 32.4), "F4": (40.2, 47.6, 32.1), "C3": (-52.2, -16.4, 57.8), "Fz": (0.6, 40.9, 53.9)}
+OKAMOTO_2004_CORTEX = {
+    "F3": (-35.5, 49.4, 32.4),
+    "F4": (40.2, 47.6, 32.1),
+    "C3": (-52.2, -16.4, 57.8),
+    "Fz": (0.6, 40.9, 53.9),
+}
 
 
 @pytest.fixture(scope="module")
@@ -28,9 +34,19 @@ def head():
 
 def test_surface_is_a_closed_outward_mesh(head):
     v, n, f = head.scalp_vertices, head.scalp_normals, head.scalp_faces
-    assert v.ndim == 2 and v.shape[1] == 3 and n.shape == v.shape and f.shape[1] == 3 and f.dtype.kind == "i"
+    assert (
+        v.ndim == 2
+        and v.shape[1] == 3
+        and n.shape == v.shape
+        and f.shape[1] == 3
+        and f.dtype.kind == "i"
+    )
     np.testing.assert_allclose(np.linalg.norm(n, axis=1), 1.0, atol=1e-9)
-    edges = {tuple(sorted(e)) for tri in f for e in ((tri[0], tri[1]), (tri[1], tri[2]), (tri[2], tri[0]))}
+    edges = {
+        tuple(sorted(e))
+        for tri in f
+        for e in ((tri[0], tri[1]), (tri[1], tri[2]), (tri[2], tri[0]))
+    }
     assert len(v) - len(edges) + len(f) == 2  # Euler characteristic of a closed surface
     assert np.mean(np.sum((v - v.mean(0)) * n, axis=1) > 0) > 0.95  # normals point outwards
     assert not v.flags.writeable  # a shared cached model must not be modified
@@ -38,9 +54,14 @@ def test_surface_is_a_closed_outward_mesh(head):
 
 
 def test_mni_transforms_match_freesurfer_example():
-    # FreeSurfer wiki "CoordinateSystems" 8b: MNI152 (10, -20, 35) -> MNI305 (9.3131, -21.5849, 33.8345)
-    np.testing.assert_allclose(MNI152_TO_MNI305 @ [10, -20, 35, 1], [9.3131, -21.5849, 33.8345, 1], atol=2e-3)  # matrix printed to 4 decimals
-    np.testing.assert_allclose(MNI305_TO_MNI152 @ [9.3131, -21.5849, 33.8345, 1], [10, -20, 35, 1], atol=2e-3)
+    # FreeSurfer wiki "CoordinateSystems" 8b: MNI152 (10, -20, 35) -> MNI305 (9.3131, -21.5849,
+    # 33.8345)
+    np.testing.assert_allclose(
+        MNI152_TO_MNI305 @ [10, -20, 35, 1], [9.3131, -21.5849, 33.8345, 1], atol=2e-3
+    )  # matrix printed to 4 decimals
+    np.testing.assert_allclose(
+        MNI305_TO_MNI152 @ [9.3131, -21.5849, 33.8345, 1], [10, -20, 35, 1], atol=2e-3
+    )
 
 
 def test_template_head_size_is_adult(head):

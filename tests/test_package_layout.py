@@ -1,5 +1,6 @@
-"""The package layout: no import loop between packages, names exported one way, leaf defaults equal to the library's,
-and a command line that starts without the heavy libraries (issue 26)."""
+"""The package layout: no import loop between packages, names exported one way, leaf defaults equal
+to the library's, and a command line that starts without the heavy libraries (issue 26).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +14,17 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PKG = SRC / "tmstarget"
-HEAVY = ("numpy", "pandas", "scipy", "nibabel", "matplotlib", "nilearn", "statsmodels", "jinja2", "dask")
+HEAVY = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "nibabel",
+    "matplotlib",
+    "nilearn",
+    "statsmodels",
+    "jinja2",
+    "dask",
+)
 
 
 def _top(name: str) -> str | None:
@@ -22,7 +33,9 @@ def _top(name: str) -> str | None:
 
 
 def package_graph() -> dict[str, set[str]]:
-    """Top-level package/module -> the top-level packages/modules it imports (function-level imports included)."""
+    """Top-level package/module -> the top-level packages/modules it imports (function-level imports
+    included).
+    """
     graph: dict[str, set[str]] = {}
     for f in PKG.rglob("*.py"):
         rel = f.relative_to(SRC).with_suffix("").parts
@@ -57,7 +70,7 @@ def test_no_import_loop_between_packages():
         state[node] = 1
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                loops.append(path[path.index(nxt):] + [nxt])
+                loops.append(path[path.index(nxt) :] + [nxt])
             elif nxt not in state:
                 visit(nxt, [*path, nxt])
         state[node] = 2
@@ -77,8 +90,22 @@ def test_root_docstring_lists_modules_that_exist():
     assert [m for m in listed if not ((PKG / m).is_dir() or (PKG / f"{m}.py").exists())] == []
 
 
-@pytest.mark.parametrize("package", ["coil", "cohort", "export", "io", "outcomes", "protocol", "report", "simulate",
-                                     "surface", "targeting", "trial"])
+@pytest.mark.parametrize(
+    "package",
+    [
+        "coil",
+        "cohort",
+        "export",
+        "io",
+        "outcomes",
+        "protocol",
+        "report",
+        "simulate",
+        "surface",
+        "targeting",
+        "trial",
+    ],
+)
 def test_every_package_exports_lazily(package):
     import importlib
 
@@ -102,16 +129,28 @@ def test_leaf_defaults_equal_the_library():
 
     assert sorted(coil_defaults.COIL_KEYS) == sorted(PRESETS) and DEFAULT_COIL in PRESETS
     assert sorted(outcome_defaults.SCALE_KEYS) == sorted(SCALES)
-    assert confounds.STRATEGIES is io_defaults.STRATEGIES and confounds.DEFAULT_STRATEGY in confounds.STRATEGIES
+    assert (
+        confounds.STRATEGIES is io_defaults.STRATEGIES
+        and confounds.DEFAULT_STRATEGY in confounds.STRATEGIES
+    )
     assert brainsight.COORDINATE_SYSTEMS is export_defaults.COORDINATE_SYSTEMS
     assert scalp.RULES == defaults.SCALP_RULES and compare.WEIGHTINGS == defaults.WEIGHTINGS
 
 
 def _modules_after_help(argv: list[str]) -> set[str]:
-    code = ("import sys\nfrom tmstarget.cli.main import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-            "print('MODULES:', ' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
-    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True,
-                         env={"PYTHONPATH": str(SRC), "PATH": ""}).stdout
+    code = (
+        "import sys\nfrom tmstarget.cli.main import main\ntry:\n "
+        "   main(sys.argv[1:])\nexcept SystemExit:\n   "
+        " pass\n"
+        "print('MODULES:', ' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(SRC), "PATH": ""},
+    ).stdout
     line = [ln for ln in out.splitlines() if ln.startswith("MODULES:")][-1]
     return set(line.split()[1:])
 

@@ -1,12 +1,16 @@
-"""Protocol arithmetic, schedules and calendars, dose with depth correction, safety limits, session logs.
+"""Protocol arithmetic, schedules and calendars, dose with depth correction, safety limits, session
+logs.
 
 Published numbers checked here:
-* SAINT/SNT (Cole et al. 2020 Am J Psychiatry 177:716; 2022 179:132): 1800 pulses a session, 10 sessions a
-  day >= 50 min apart, 5 days, i.e. 18,000 pulses a day and 90,000 a course; a session lasts ~10 min.
+* SAINT/SNT (Cole et al. 2020 Am J Psychiatry 177:716; 2022 179:132): 1800 pulses a session, 10
+  sessions a day >= 50 min apart, 5 days, i.e. 18,000 pulses a day and 90,000 a course; a session
+  lasts ~10 min.
 * iTBS (Huang et al. 2005 Neuron 45:201): 600 pulses in 20 trains of 2 s every 10 s (~190 s).
-* 10 Hz rTMS (O'Reardon et al. 2007; Blumberger et al. 2018): 3000 pulses, 4 s on / 26 s off, 37.5 min.
+* 10 Hz rTMS (O'Reardon et al. 2007; Blumberger et al. 2018): 3000 pulses, 4 s on / 26 s off, 37.5
+  min.
 * cTBS600 (Huang et al. 2005): 600 pulses in 40 s.
-* Depth gradients from the abstracts: Stokes 2005 3% MSO/mm, Stokes 2007 2.8%/mm, Stokes 2013 2.7%/mm.
+* Depth gradients from the abstracts: Stokes 2005 3% MSO/mm, Stokes 2007 2.8%/mm, Stokes 2013
+  2.7%/mm.
 * Single-train limits (Rossi et al. 2009 table from Wassermann 1998, kept by Rossi et al. 2021):
   10 Hz at 120% MT 4.2 s, at 130% 2.9 s; 20 Hz at 100% MT 2.05 s, at 110% 1.6 s
   (every cell is tested in tests/test_protocol_safety.py).
@@ -74,7 +78,9 @@ def test_ten_hz_session_is_about_37_5_minutes():
 
 
 def test_derived_numbers_follow_the_stated_ones():
-    half = dataclasses.replace(get_protocol("saint"), key="half", trains_per_session=30, sessions_per_day=5)
+    half = dataclasses.replace(
+        get_protocol("saint"), key="half", trains_per_session=30, sessions_per_day=5
+    )
     assert half.pulses_per_session == 900
     assert half.pulses_per_course == 900 * 5 * 5
 
@@ -106,9 +112,12 @@ def test_saint_schedule_from_monday_is_consecutive_and_within_hours():
     for day in days:
         starts = [x.start for x in s.sessions if x.start.date() == day]
         assert len(starts) == 10
-        # 50 min of rest after each 9.87-minute session, start times rounded up to the minute: hourly
+        # 50 min of rest after each 9.87-minute session, start times rounded up to the minute:
+        # hourly
         assert all(b - a == timedelta(minutes=60) for a, b in zip(starts, starts[1:], strict=False))
-        assert all(b.start - a.end >= timedelta(minutes=50) for a, b in zip(s.sessions, s.sessions[1:]))
+        assert all(
+            b.start - a.end >= timedelta(minutes=50) for a, b in zip(s.sessions, s.sessions[1:])
+        )
     assert all(x.start.time() >= time(8) and x.end.time() <= time(18) for x in s.sessions)
     assert s.sessions[-1].end == datetime(2026, 12, 11, 17, 9, 52)
     assert s.interval_basis == "end_to_start" and s.gap_min == pytest.approx(60 - 592 / 60)
@@ -123,7 +132,9 @@ def test_weekend_interrupts_a_consecutive_course_with_a_warning(caplog):
 
 
 def test_closed_dates_and_custom_days():
-    hours = ClinicHours(days=parse_clinic_days("mon-sun"), closed_dates=frozenset({date(2026, 12, 3)}))
+    hours = ClinicHours(
+        days=parse_clinic_days("mon-sun"), closed_dates=frozenset({date(2026, 12, 3)})
+    )
     s = plan_schedule(get_protocol("saint"), TUESDAY, hours=hours)
     assert sorted({x.start.date().day for x in s.sessions}) == [1, 2, 4, 5, 6]
 
@@ -131,10 +142,16 @@ def test_closed_dates_and_custom_days():
 def test_longer_interval_is_honoured_and_shorter_refused():
     s = plan_schedule(get_protocol("saint"), MONDAY, min_interval_min=55)  # 55 min of rest
     assert s.sessions[1].start - s.sessions[0].start == timedelta(minutes=65)
-    s = plan_schedule(get_protocol("saint"), MONDAY, min_interval_min=60, interval_basis="start-to-start")
+    s = plan_schedule(
+        get_protocol("saint"), MONDAY, min_interval_min=60, interval_basis="start-to-start"
+    )
     assert s.sessions[1].start - s.sessions[0].start == timedelta(minutes=60)
-    with pytest.raises(SafetyError, match="leaves 40.1 min between sessions, below the protocol's 50 min"):
-        plan_schedule(get_protocol("saint"), MONDAY, min_interval_min=50, interval_basis="start_to_start")
+    with pytest.raises(
+        SafetyError, match="leaves 40.1 min between sessions, below the protocol's 50 min"
+    ):
+        plan_schedule(
+            get_protocol("saint"), MONDAY, min_interval_min=50, interval_basis="start_to_start"
+        )
     with pytest.raises(SafetyError, match="below the protocol's 50 min"):
         plan_schedule(get_protocol("saint"), MONDAY, min_interval_min=45)
     forced = plan_schedule(get_protocol("saint"), MONDAY, min_interval_min=45, force=True)
@@ -153,7 +170,8 @@ def test_start_on_a_closed_day():
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"), [("mon-fri", {0, 1, 2, 3, 4}), ("sat-mon", {5, 6, 0}), ("tue,thu", {1, 3})]
+    ("text", "expected"),
+    [("mon-fri", {0, 1, 2, 3, 4}), ("sat-mon", {5, 6, 0}), ("tue,thu", {1, 3})],
 )
 def test_parse_clinic_days(text, expected):
     assert parse_clinic_days(text) == frozenset(expected)
@@ -176,7 +194,9 @@ def test_saint_calendar_has_50_events_and_reads_back():
     assert all(e.decoded("dtend") - e.decoded("dtstart") == timedelta(seconds=592) for e in events)
     assert len({str(e["uid"]) for e in events}) == 50
     assert "Setting 45% MSO" in str(events[0]["description"])
-    assert schedule_to_ics(schedule, participant="01", dose=compute_dose(50, 90)) == raw  # deterministic
+    assert (
+        schedule_to_ics(schedule, participant="01", dose=compute_dose(50, 90)) == raw
+    )  # deterministic
 
 
 def test_calendar_with_time_zone_has_vtimezone():
@@ -198,7 +218,8 @@ def test_calendar_with_fixed_offset_is_written_in_utc():
 
 
 @pytest.mark.parametrize(
-    ("source", "expected"), [("stokes2013", 63.5), ("stokes2007", 64.0), ("stokes2005", 65.0), (2.7, 63.5)]
+    ("source", "expected"),
+    [("stokes2013", 63.5), ("stokes2007", 64.0), ("stokes2005", 65.0), (2.7, 63.5)],
 )
 def test_depth_adjusted_mt_worked_example(source, expected):
     # MT 50% MSO at a hotspot 15 mm below the scalp, target 20 mm: MT + k * (20 - 15)
@@ -238,11 +259,22 @@ def test_setting_never_exceeds_the_prescription():
         ({"rmt_pct_mso": 50, "intensity_pct_rmt": 250}, "intensity = 250 is outside"),
         ({"rmt_pct_mso": 50, "intensity_pct_rmt": 90, "target_depth_mm": 20}, "needs both depths"),
         (
-            {"rmt_pct_mso": 50, "intensity_pct_rmt": 90, "target_depth_mm": -1, "motor_depth_mm": 15},
+            {
+                "rmt_pct_mso": 50,
+                "intensity_pct_rmt": 90,
+                "target_depth_mm": -1,
+                "motor_depth_mm": 15,
+            },
             "target depth = -1 mm",
         ),
         (
-            {"rmt_pct_mso": 50, "intensity_pct_rmt": 90, "target_depth_mm": 20, "motor_depth_mm": 15, "gradient": "x"},
+            {
+                "rmt_pct_mso": 50,
+                "intensity_pct_rmt": 90,
+                "target_depth_mm": 20,
+                "motor_depth_mm": 15,
+                "gradient": "x",
+            },
             "unknown",
         ),
     ],
@@ -256,8 +288,12 @@ def test_dose_input_errors(kwargs, message):
 
 
 def test_saint_with_a_deep_target_is_refused_with_the_reason():
-    d = compute_dose(50, 90, target_depth_mm=25, motor_depth_mm=15)  # 90% of 77% MSO = 69% -> 138% RMT
-    with pytest.raises(SafetyError, match=r"intensity 138 % of measured RMT exceeds the limit of 120 .*Blumberger"):
+    d = compute_dose(
+        50, 90, target_depth_mm=25, motor_depth_mm=15
+    )  # 90% of 77% MSO = 69% -> 138% RMT
+    with pytest.raises(
+        SafetyError, match=r"intensity 138 % of measured RMT exceeds the limit of 120 .*Blumberger"
+    ):
         check_safety(get_protocol("saint"), d.pct_of_measured_rmt)
     report = check_safety(get_protocol("saint"), d.pct_of_measured_rmt, force=True)
     assert report.forced and not report.ok and [c.name for c in report.violations] == ["intensity"]
@@ -267,23 +303,29 @@ def test_ten_hz_at_120_percent_fits_the_table_but_not_at_130():
     report = check_safety(get_protocol("rtms10"), 120)
     assert report.ok and report.checks[0].limit == 4.2
     with pytest.raises(
-        SafetyError, match=r"train duration 4 s exceeds the limit of 2.9 s .*Rossi .*10 Hz, column 130% MT"
+        SafetyError,
+        match=r"train duration 4 s exceeds the limit of 2.9 s .*Rossi .*10 Hz, column 130% MT",
     ):
         check_safety(get_protocol("rtms10"), 125)
 
 
 def test_twenty_hz_two_second_trains_are_allowed_at_100_and_refused_at_110():
-    fast = dataclasses.replace(get_protocol("rtms10"), key="rtms20", frequency_hz=20.0, train_duration_s=2.0)
+    fast = dataclasses.replace(
+        get_protocol("rtms10"), key="rtms20", frequency_hz=20.0, train_duration_s=2.0
+    )
     assert check_safety(fast, 100).ok  # 2.05 s at 100% MT
     with pytest.raises(SafetyError, match="limit of 1.6 s"):
         check_safety(fast, 110)
 
 
 @pytest.mark.parametrize(
-    ("freq", "pct", "message"), [(30.0, 100, "no limits above 25 Hz"), (10.0, 140, "no limits above 130% MT")]
+    ("freq", "pct", "message"),
+    [(30.0, 100, "no limits above 25 Hz"), (10.0, 140, "no limits above 130% MT")],
 )
 def test_outside_the_table_is_refused(freq, pct, message):
-    p = dataclasses.replace(get_protocol("rtms10"), key="x", frequency_hz=freq, train_duration_s=1.0)
+    p = dataclasses.replace(
+        get_protocol("rtms10"), key="x", frequency_hz=freq, train_duration_s=1.0
+    )
     with pytest.raises(SafetyError, match=message):
         check_safety(p, pct)
 
@@ -333,7 +375,9 @@ def test_session_log_round_trip_and_course_summary():
     assert [(e.session, e.term, e.severity, e.action) for e in summary.adverse_events] == [
         (12, "headache", "mild", "none")
     ]
-    assert "Delivered 38 of 50" in summary.text() and "#12 headache (mild, possible)" in summary.text()
+    assert (
+        "Delivered 38 of 50" in summary.text() and "#12 headache (mild, possible)" in summary.text()
+    )
 
 
 @pytest.mark.parametrize(
@@ -341,9 +385,18 @@ def test_session_log_round_trip_and_course_summary():
     [
         (lambda rows: rows.append(rows[1]), "lines 2 and 52: session 1 appears twice"),
         (lambda rows: rows[1].__setitem__(7, "done"), "status = 'done' is unknown"),
-        (lambda rows: rows[1].__setitem__(5, "2000"), "pulses_delivered = 2000 exceeds the 1800 planned"),
-        (lambda rows: rows[1].__setitem__(5, "900"), "a delivered session must have pulses_delivered = 1800"),
-        (lambda rows: rows[1].__setitem__(0, "x"), "line 2: session = 'x' is not a whole number >= 1"),
+        (
+            lambda rows: rows[1].__setitem__(5, "2000"),
+            "pulses_delivered = 2000 exceeds the 1800 planned",
+        ),
+        (
+            lambda rows: rows[1].__setitem__(5, "900"),
+            "a delivered session must have pulses_delivered = 1800",
+        ),
+        (
+            lambda rows: rows[1].__setitem__(0, "x"),
+            "line 2: session = 'x' is not a whole number >= 1",
+        ),
     ],
 )
 def test_session_log_errors(edit, message):

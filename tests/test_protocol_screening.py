@@ -1,4 +1,6 @@
-"""Safety screening form (items after Rossi et al. 2011 / TASS): parsing, review flags, the scheduling gate."""
+"""Safety screening form (items after Rossi et al. 2011 / TASS): parsing, review flags, the
+scheduling gate.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +11,28 @@ import pytest
 
 from tmstarget.cli.main import main
 from tmstarget.exceptions import InputError
-from tmstarget.protocol.screening import SCREENING_ITEMS, check_screening, parse_screening, screening_template
+from tmstarget.protocol.screening import (
+    SCREENING_ITEMS,
+    check_screening,
+    parse_screening,
+    screening_template,
+)
 
 
-def form(yes: dict[str, str] | None = None, review: tuple[str, str, str] | None = None, **cells: str) -> str:
+def form(
+    yes: dict[str, str] | None = None, review: tuple[str, str, str] | None = None, **cells: str
+) -> str:
     yes = yes or {}
     rows = ["item\tanswer\tdetails"]
-    rows += [f"{k}\t{cells.get(k, 'yes' if k in yes else 'no')}\t{yes.get(k, '')}" for k in SCREENING_ITEMS]
+    rows += [
+        f"{k}\t{cells.get(k, 'yes' if k in yes else 'no')}\t{yes.get(k, '')}"
+        for k in SCREENING_ITEMS
+    ]
     if review:
-        rows += [f"{k}\t{v}\t" for k, v in zip(("reviewed_by", "review_date", "review_decision"), review, strict=True)]
+        rows += [
+            f"{k}\t{v}\t"
+            for k, v in zip(("reviewed_by", "review_date", "review_decision"), review, strict=True)
+        ]
     return "\n".join(rows) + "\n"
 
 
@@ -27,12 +42,16 @@ def test_all_no_is_clear():
 
 
 def test_every_yes_is_flagged_until_a_physician_clears_it():
-    result = parse_screening(form({"epilepsy_or_seizure": "febrile seizure age 2", "pacemaker_or_cardiac_lines": ""}))
+    result = parse_screening(
+        form({"epilepsy_or_seizure": "febrile seizure age 2", "pacemaker_or_cardiac_lines": ""})
+    )
     assert result.flags == ("epilepsy_or_seizure", "pacemaker_or_cardiac_lines")
     assert result.status == "needs review" and not result.allows_scheduling
     cleared = parse_screening(form({"epilepsy_or_seizure": "x"}, ("Dr C", "2026-12-01", "cleared")))
     assert cleared.status == "cleared" and cleared.allows_scheduling
-    refused = parse_screening(form({"epilepsy_or_seizure": "x"}, ("Dr C", "2026-12-01", "not cleared")))
+    refused = parse_screening(
+        form({"epilepsy_or_seizure": "x"}, ("Dr C", "2026-12-01", "not cleared"))
+    )
     assert refused.status == "not cleared" and not refused.allows_scheduling
 
 
@@ -52,7 +71,10 @@ def test_template_lists_every_item_and_parses_once_answered():
         (form() + "pregnancy\tno\t\n", "lines 7 and 16: item 'pregnancy' appears twice"),
         (form(review=("", "", "cleared")), "a review decision needs reviewed_by and review_date"),
         (form(review=("Dr C", "1 Dec", "cleared")), "review_date '1 Dec' is not a date"),
-        (form(review=("Dr C", "2026-12-01", "ok")), "review_decision 'ok' — use cleared or not cleared"),
+        (
+            form(review=("Dr C", "2026-12-01", "ok")),
+            "review_decision 'ok' — use cleared or not cleared",
+        ),
         ("question\tanswer\n", "columns item and answer are needed"),
     ],
 )
@@ -80,7 +102,11 @@ def test_screen_command_template_and_check(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)["screening"]
     assert result["status"] == "needs review" and not result["allows_scheduling"]
     assert result["flags"] == [
-        {"item": "metal_in_head_or_body", "question": SCREENING_ITEMS["metal_in_head_or_body"], "details": "shrapnel, left arm"}
+        {
+            "item": "metal_in_head_or_body",
+            "question": SCREENING_ITEMS["metal_in_head_or_body"],
+            "details": "shrapnel, left arm",
+        }
     ]
 
 
@@ -96,7 +122,9 @@ def test_screen_command_errors_are_one_line(tmp_path, capsys):
 def test_a_physicians_not_cleared_cannot_be_overridden():
     refused = parse_screening(form({"pregnancy": "unsure"}, ("Dr N", "2026-12-01", "not cleared")))
     for required in (True, False):
-        with pytest.raises(InputError, match=r"cannot overrule a physician: .*'not cleared' by Dr N on 2026-12-01"):
+        with pytest.raises(
+            InputError, match=r"cannot overrule a physician: .*'not cleared' by Dr N on 2026-12-01"
+        ):
             check_screening(refused, "paper form", required=required)
     assert check_screening(refused, None, required=False)["status"] == "not cleared"
     with pytest.raises(InputError, match=r"the physician \(Dr N\) did not clear this participant"):
@@ -108,18 +136,34 @@ def test_a_physicians_not_cleared_cannot_be_overridden():
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        ("screening_date\t2026-12-09\t\n", r"line 16: screening_date 2026-12-09 is after today \(2026-12-08\)"),
-        ("reviewed_by\tDr C\t\nreview_date\t2026-12-09\t\nreview_decision\tcleared\t\n", "review_date 2026-12-09 is after today"),
-        ("screening_date\t2026-12-05\t\nreviewed_by\tDr C\t\nreview_date\t2026-12-04\t\nreview_decision\tcleared\t\n",
-         r"line 18: review_date 2026-12-04 is before the form's screening_date 2026-12-05 \(line 16\)"),
+        (
+            "screening_date\t2026-12-09\t\n",
+            r"line 16: screening_date 2026-12-09 is after today \(2026-12-08\)",
+        ),
+        (
+            "reviewed_by\tDr C\t\nreview_date\t2026-12-09\t\nreview_decision\tcleared\t\n",
+            "review_date 2026-12-09 is after today",
+        ),
+        (
+            "screening_date\t2026-12-05\t\nreviewed_by\tDr "
+            "C\t\nreview_date\t2026-12-04\t\nreview_decision\tcleared\t\n",
+            r"line 18: review_date 2026-12-04 is before the "
+            r"form's screening_date 2026-12-05 \(line 16\)",
+        ),
         ("screening_date\tyesterday\t\n", "screening_date 'yesterday' is not a date"),
     ],
 )
 def test_dates_on_the_form_are_real(rows, message):
     with pytest.raises(InputError, match=message):
         parse_screening(form({"pregnancy": "x"}) + rows, source="form.tsv", today=date(2026, 12, 8))
-    same_day = "screening_date\t2026-12-08\t\nreviewed_by\tDr C\t\nreview_date\t2026-12-08\t\nreview_decision\tcleared\t\n"
-    assert parse_screening(form({"pregnancy": "x"}) + same_day, today=date(2026, 12, 8)).status == "cleared"
+    same_day = (
+        "screening_date\t2026-12-08\t\nreviewed_by\tDr "
+        "C\t\nreview_date\t2026-12-08\t\nreview_decision\tcleared\t\n"
+    )
+    assert (
+        parse_screening(form({"pregnancy": "x"}) + same_day, today=date(2026, 12, 8)).status
+        == "cleared"
+    )
 
 
 def test_template_carries_the_form_date_row():

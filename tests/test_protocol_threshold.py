@@ -1,5 +1,6 @@
-"""Motor threshold: relative-frequency rule (Rossini et al. 2015: >= 5 of 10 MEPs >= 50 µV) and ML-PEST
-threshold hunting (Awiszus 2003), checked on simulated MEPs with a known threshold."""
+"""Motor threshold: relative-frequency rule (Rossini et al. 2015: >= 5 of 10 MEPs >= 50 µV) and
+ML-PEST threshold hunting (Awiszus 2003), checked on simulated MEPs with a known threshold.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +8,19 @@ import numpy as np
 import pytest
 
 from tmstarget.exceptions import InputError
-from tmstarget.protocol.threshold import Trials, parse_trials, pest_threshold, relative_frequency_threshold
+from tmstarget.protocol.threshold import (
+    Trials,
+    parse_trials,
+    pest_threshold,
+    relative_frequency_threshold,
+)
 
 
 def simulated_subject(rng: np.random.Generator):
     """A known sigmoid MEP curve with trial-to-trial (log-normal) and EMG (additive) noise.
 
-    The median MEP is ``amax / (1 + exp((x50 - x) / k))``; the true threshold ``t0`` is where it equals 50 µV,
-    i.e. where half the MEPs reach 50 µV.
+    The median MEP is ``amax / (1 + exp((x50 - x) / k))``; the true threshold ``t0`` is where it
+    equals 50 µV, i.e. where half the MEPs reach 50 µV.
     """
     t0, k, amax = rng.uniform(35, 75), rng.uniform(3, 6), rng.uniform(1000, 3000)
     x50 = t0 + k * np.log(amax / 50 - 1)
@@ -53,7 +59,9 @@ def test_ml_pest_recovers_a_simulated_threshold_within_2_pct_mso():
 
 def test_first_pest_intensity_is_the_middle_of_the_range_and_then_moves():
     start = pest_threshold()
-    assert start.next_intensity_pct_mso == 52 and not start.done  # middle of the flat likelihood of the virtual trials
+    assert (
+        start.next_intensity_pct_mso == 52 and not start.done
+    )  # middle of the flat likelihood of the virtual trials
     after_hit = pest_threshold(Trials(np.array([52.0]), np.array([200.0])))
     after_miss = pest_threshold(Trials(np.array([52.0]), np.array([10.0])))
     assert after_hit.next_intensity_pct_mso < 52 < after_miss.next_intensity_pct_mso
@@ -74,7 +82,11 @@ def test_relative_frequency_five_of_ten():
         50: [100] * 10,
     })  # fmt: skip
     result = relative_frequency_threshold(t)
-    assert result.threshold_pct_mso == 48 and result.confirmed and result.next_intensity_pct_mso is None
+    assert (
+        result.threshold_pct_mso == 48
+        and result.confirmed
+        and result.next_intensity_pct_mso is None
+    )
     assert result.to_dict()["uncertainty_pct_mso"] == 1.0
 
 
@@ -105,7 +117,10 @@ def test_parse_trials_by_session():
     ("text", "message"),
     [
         ("intensity\tamp\n50\t3\n", "column.s. intensity_pct_mso, amplitude_uv missing"),
-        ("intensity_pct_mso\tamplitude_uv\n50\tbig\n", "line 2: intensity_pct_mso '50' and amplitude_uv 'big' must be"),
+        (
+            "intensity_pct_mso\tamplitude_uv\n50\tbig\n",
+            "line 2: intensity_pct_mso '50' and amplitude_uv 'big' must be",
+        ),
         ("intensity_pct_mso\tamplitude_uv\n150\t3\n", "line 2: intensity_pct_mso = 150 is outside"),
         ("intensity_pct_mso\tamplitude_uv\n50\t-3\n", "amplitude_uv = -3 is negative"),
         ("intensity_pct_mso\tamplitude_uv\n", "no trials found"),
@@ -119,10 +134,22 @@ def test_parse_trials_errors(text, message):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("intensity_pct_mso\tamplitude_uv\n0.48\t60\n0.47\t20\n", r"every intensity_pct_mso is <= 1 .* fractions .*multiply by 100: 0.48 -> 48"),
-        ("session\tintensity_pct_mso\tamplitude_uv\nd1\t48\t60\nd2\t0.5\t60\n", r"session d2.* fractions"),
-        ("intensity_pct_mso\tamplitude_uv\n48\t60\n0.47\t20\n", r"line 3: intensity_pct_mso = 0.47 is <= 1% MSO"),
-        ("intensity_pct_mso\tamplitude_uv\n48\t0.06\n47\t0\n", r"every amplitude_uv is below 1 .* mV; .*multiply by 1000: 0.06 mV -> 60 µV"),
+        (
+            "intensity_pct_mso\tamplitude_uv\n0.48\t60\n0.47\t20\n",
+            r"every intensity_pct_mso is <= 1 .* fractions .*multiply by 100: 0.48 -> 48",
+        ),
+        (
+            "session\tintensity_pct_mso\tamplitude_uv\nd1\t48\t60\nd2\t0.5\t60\n",
+            r"session d2.* fractions",
+        ),
+        (
+            "intensity_pct_mso\tamplitude_uv\n48\t60\n0.47\t20\n",
+            r"line 3: intensity_pct_mso = 0.47 is <= 1% MSO",
+        ),
+        (
+            "intensity_pct_mso\tamplitude_uv\n48\t0.06\n47\t0\n",
+            r"every amplitude_uv is below 1 .* mV; .*multiply by 1000: 0.06 mV -> 60 µV",
+        ),
         ("intensity_pct_mso\tamplitude_uv\n48\tinf\n", r"amplitude_uv = inf is not a number"),
     ],
 )
@@ -134,7 +161,9 @@ def test_parse_trials_refuses_fractions_and_mv(text, message):
 def test_units_check_keeps_uv_files_with_small_and_zero_amplitudes():
     (t,) = parse_trials("intensity_pct_mso\tamplitude_uv\n40\t0\n40\t0.4\n45\t12\n")
     assert t.amplitude_uv.tolist() == [0, 0.4, 12]
-    (none,) = parse_trials("intensity_pct_mso\tamplitude_uv\n40\t0\n")  # all zero: no MEP, in any unit
+    (none,) = parse_trials(
+        "intensity_pct_mso\tamplitude_uv\n40\t0\n"
+    )  # all zero: no MEP, in any unit
     assert none.amplitude_uv.tolist() == [0]
 
 
@@ -153,7 +182,12 @@ def test_pest_search_range_is_checked_in_the_library(low, high, message):
 
 
 def test_pest_refuses_trials_outside_the_range_and_proposes_inside_it():
-    with pytest.raises(InputError, match="trial intensities 15-15% MSO are not all inside the ML-PEST search range 20-100"):
+    with pytest.raises(
+        InputError,
+        match="trial intensities 15-15% MSO are not all inside the ML-PEST search range 20-100",
+    ):
         pest_threshold(Trials(np.array([15.0]), np.array([80.0])))
-    state = pest_threshold(Trials(np.array([20.0] * 4), np.array([300.0] * 4)))  # responses at the bottom pull below it
+    state = pest_threshold(
+        Trials(np.array([20.0] * 4), np.array([300.0] * 4))
+    )  # responses at the bottom pull below it
     assert state.threshold_pct_mso < 20 and state.next_intensity_pct_mso == 20

@@ -1,7 +1,7 @@
 """HTML reports (issue 10): contents, escaping, determinism, failures, command line.
 
-The browser checks (headless Chromium) are in ``test_report_browser.py``; both build their outputs with
-:func:`make_report_outputs` from the session's simulated participant.
+The browser checks (headless Chromium) are in ``test_report_browser.py``; both build their outputs
+with :func:`make_report_outputs` from the session's simulated participant.
 """
 
 from __future__ import annotations
@@ -22,10 +22,14 @@ from tmstarget.report import COHORT_REPORT, write_cohort_report, write_participa
 #: A participant label that would run as a script if it were not escaped.
 SCRIPT_LABEL = "a<script>b"
 _RESULTS: dict = {}
-MADRS_TSV = "participant\ttimepoint\tday\ttotal\n01\tbaseline\t0\t32\n01\tweek1\t7\t20\n01\tweek4\t28\t8\n"
+MADRS_TSV = (
+    "participant\ttimepoint\tday\ttotal\n01\tbaseline\t0\t32\n01\tweek1\t7\t20\n01\tweek4\t28\t8\n"
+)
 
 
-def _copy_participant(out: Path, label: str, session: str | None, shift: tuple[float, float, float], **extra) -> None:
+def _copy_participant(
+    out: Path, label: str, session: str | None, shift: tuple[float, float, float], **extra
+) -> None:
     """Copy sub-01's outputs to another participant/session, moving the target by ``shift`` mm."""
     src = out / "sub-01"
     dst = out / f"sub-{label}" / (f"ses-{session}" if session else "")
@@ -36,24 +40,43 @@ def _copy_participant(out: Path, label: str, session: str | None, shift: tuple[f
             continue
         shutil.copyfile(f, dst / f.name.replace("sub-01", stem, 1))
     t = json.loads((src / "sub-01_desc-sgacc_target.json").read_text())
-    t.update(participant=label, session=session, target_mni=[round(a + b, 1) for a, b in zip(t["target_mni"], shift)], **extra)
+    t.update(
+        participant=label,
+        session=session,
+        target_mni=[round(a + b, 1) for a, b in zip(t["target_mni"], shift)],
+        **extra,
+    )
     (dst / f"{stem}_desc-sgacc_target.json").write_text(json.dumps(t, indent=2))
 
 
 def make_report_outputs(src: Path, out: Path) -> Path:
-    """Target outputs for sub-01 (computed), sub-02 with two sessions and a participant named like a script."""
+    """Target outputs for sub-01 (computed), sub-02 with two sessions and a participant named like a
+    script.
+    """
     from tmstarget.io.bids import find_runs
     from tmstarget.io.derivatives import write_target_outputs
     from tmstarget.targeting import TargetingOptions, compute_target
 
-    if src not in _RESULTS:  # targeting once per test session, whichever report test module comes first
+    if (
+        src not in _RESULTS
+    ):  # targeting once per test session, whichever report test module comes first
         _RESULTS[src] = compute_target(find_runs(src, "01"), TargetingOptions(), root=src)
     write_target_outputs(_RESULTS[src], out, "01", None, src)
     _copy_participant(out, "02", "1", (4.0, -2.0, 0.0))
     _copy_participant(out, "02", "2", (6.0, -2.0, 2.0), confidence_radius_mm=3.4, n_bootstrap=200)
-    reliability = {"participant": "02", "split_half_distance_mm": 4.1, "score_map_agreement": {"spatial_r": 0.71},
-                   "scan_length_curve": {"minutes": [2.5, 5.0, 7.5, 10.0], "distance_mm": [9.0, 5.5, 3.2, 0.0], "minutes_for_3mm": 8.0}}
-    (out / "sub-02" / "ses-2" / "sub-02_ses-2_desc-sgacc_reliability.json").write_text(json.dumps(reliability))
+    reliability = {
+        "participant": "02",
+        "split_half_distance_mm": 4.1,
+        "score_map_agreement": {"spatial_r": 0.71},
+        "scan_length_curve": {
+            "minutes": [2.5, 5.0, 7.5, 10.0],
+            "distance_mm": [9.0, 5.5, 3.2, 0.0],
+            "minutes_for_3mm": 8.0,
+        },
+    }
+    (out / "sub-02" / "ses-2" / "sub-02_ses-2_desc-sgacc_reliability.json").write_text(
+        json.dumps(reliability)
+    )
     _copy_participant(out, SCRIPT_LABEL, None, (-6.0, 4.0, 6.0))
     return out
 
@@ -70,7 +93,22 @@ def protocol_json(tmp_path_factory) -> Path:
 
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        assert main(["protocol", "--protocol", "saint", "--rmt", "50", "--start", "2026-12-07T08:00", "--json", "--quiet"]) == 0
+        assert (
+            main(
+                [
+                    "protocol",
+                    "--protocol",
+                    "saint",
+                    "--rmt",
+                    "50",
+                    "--start",
+                    "2026-12-07T08:00",
+                    "--json",
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
     path = tmp_path_factory.mktemp("protocol") / "protocol.json"
     path.write_text(buf.getvalue())
     return path
@@ -80,14 +118,25 @@ def protocol_json(tmp_path_factory) -> Path:
 def full_report(out_dir, protocol_json, tmp_path_factory) -> Path:
     madrs = tmp_path_factory.mktemp("madrs") / "madrs.tsv"
     madrs.write_text(MADRS_TSV)
-    extras = {"head_measurements": {"nasion_inion_cm": 36, "tragus_tragus_cm": 35, "circumference_cm": 57},
-              "protocol": json.loads(protocol_json.read_text()), "madrs": madrs}
+    extras = {
+        "head_measurements": {
+            "nasion_inion_cm": 36,
+            "tragus_tragus_cm": 35,
+            "circumference_cm": 57,
+        },
+        "protocol": json.loads(protocol_json.read_text()),
+        "madrs": madrs,
+    }
     return write_participant_report(out_dir, "01", extras=extras)
 
 
 def _external_refs(html: str) -> list[str]:
     """Every src/href that is not a data: URI, an in-page anchor or a relative link."""
-    return [v for v in re.findall(r'(?:src|href)="([^"]*)"', html) if not (v.startswith(("data:", "#")) or re.match(r"^[\w%.-]+(/[\w%.-]+)*$", v))]
+    return [
+        v
+        for v in re.findall(r'(?:src|href)="([^"]*)"', html)
+        if not (v.startswith(("data:", "#")) or re.match(r"^[\w%.-]+(/[\w%.-]+)*$", v))
+    ]
 
 
 def test_participant_report_shows_every_section(full_report, out_dir):
@@ -98,9 +147,20 @@ def test_participant_report_shows_every_section(full_report, out_dir):
     assert f"({x:.1f}, {y:.1f}, {z:.1f})" in html
     assert "research use; not a medical device" in html
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
-    for needle in ("10-20 F3", "5 cm anterior to C3", "Beam F3 (NI 36, TT 35, HC 57 cm)", "MagVenture", "SAINT/SNT accelerated iTBS",
-                   "Stimulator setting", "2026-12-07", "week4", "Head motion", "Temporal signal-to-noise ratio", "nilearn",
-                   "<strong>handle 45° posterior-lateral (pointing backwards and to the left)</strong>"):
+    for needle in (
+        "10-20 F3",
+        "5 cm anterior to C3",
+        "Beam F3 (NI 36, TT 35, HC 57 cm)",
+        "MagVenture",
+        "SAINT/SNT accelerated iTBS",
+        "Stimulator setting",
+        "2026-12-07",
+        "week4",
+        "Head motion",
+        "Temporal signal-to-noise ratio",
+        "nilearn",
+        "<strong>handle 45° posterior-lateral (pointing backwards and to the left)</strong>",
+    ):
         assert needle in html, needle
     for digest in t["inputs"].values():
         assert digest in html
@@ -108,7 +168,9 @@ def test_participant_report_shows_every_section(full_report, out_dir):
     assert "<script" not in html.lower()
     assert _external_refs(html) == []
     images = re.findall(r'<img src="([^"]+)"', html)
-    assert len(images) == 5 and all(src.startswith(("data:image/png;base64,", "data:image/svg+xml;base64,")) for src in images)
+    assert len(images) == 5 and all(
+        src.startswith(("data:image/png;base64,", "data:image/svg+xml;base64,")) for src in images
+    )
 
 
 def test_labels_are_escaped(out_dir):
@@ -131,8 +193,9 @@ def test_reports_are_byte_identical_when_repeated(out_dir):
 
 
 def test_reliability_verdict_in_the_report(out_dir, full_report, tmp_path):
-    """The one-line verdict of the target JSON is shown (above the figures and in the confidence section); without a
-    confidence region the report says reliability was not assessed."""
+    """The one-line verdict of the target JSON is shown (above the figures and in the confidence
+    section); without a confidence region the report says reliability was not assessed.
+    """
     from markupsafe import escape
 
     from tmstarget.targeting.uncertainty import NOT_ASSESSED, reliability_verdict
@@ -140,35 +203,67 @@ def test_reliability_verdict_in_the_report(out_dir, full_report, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(out_dir, out)
     verdict = reliability_verdict(14.0, 7.6)
-    _copy_participant(out, "03", None, (0.0, 0.0, 0.0), confidence_radius_mm=14.0, n_bootstrap=200, reliability_verdict=verdict)
+    _copy_participant(
+        out,
+        "03",
+        None,
+        (0.0, 0.0, 0.0),
+        confidence_radius_mm=14.0,
+        n_bootstrap=200,
+        reliability_verdict=verdict,
+    )
     html = write_participant_report(out, "03", extras={"coil": False}).read_text()
-    line = re.search(r'<p id="reliability-verdict" class="verdict bad">Reliability: ([^<]*)</p>', html)
+    line = re.search(
+        r'<p id="reliability-verdict" class="verdict bad">Reliability: ([^<]*)</p>', html
+    )
     assert line and line.group(1) == verdict["text"]
     assert "about 60 minutes would be needed for 5 mm" in html and html.count(verdict["text"]) == 2
     assert re.search(r"individually reliable</div>\s*<div class=\"value\">not reliable<", html)
-    assert f'class="verdict note">Reliability: {escape(NOT_ASSESSED)}</p>' in full_report.read_text()  # sub-01: no bootstrap
+    assert (
+        f'class="verdict note">Reliability: {escape(NOT_ASSESSED)}</p>' in full_report.read_text()
+    )  # sub-01: no bootstrap
 
 
 def test_shrinkage_block_in_the_report(out_dir, full_report, tmp_path):
-    """A --method shrinkage target shows how far the individual target is from the group one, against its
-    uncertainty, and the weight; other methods have no such section."""
+    """A --method shrinkage target shows how far the individual target is from the group one,
+    against its uncertainty, and the weight; other methods have no such section.
+    """
     from tmstarget.targeting.shrinkage import difference_verdict
 
     out = tmp_path / "out"
     shutil.copytree(out_dir, out)
     larger, sentence = difference_verdict(12.3, 7.4, "bootstrap", 0.62)
-    block = {"weight": 0.62, "prior": "circuit map", "prior_point_mni": [-40.0, 40.0, 30.0], "prior_sigma_mm": 10.0,
-             "group_target_mni": [-40.0, 40.0, 30.0], "individual_target_mni": [-36.0, 50.0, 24.0],
-             "distance_individual_to_group_mm": 12.3, "split_half_distance_mm": 9.8, "uncertainty_radius_mm": 7.4,
-             "uncertainty_source": "bootstrap", "difference_exceeds_uncertainty": larger, "sentence": sentence}
+    block = {
+        "weight": 0.62,
+        "prior": "circuit map",
+        "prior_point_mni": [-40.0, 40.0, 30.0],
+        "prior_sigma_mm": 10.0,
+        "group_target_mni": [-40.0, 40.0, 30.0],
+        "individual_target_mni": [-36.0, 50.0, 24.0],
+        "distance_individual_to_group_mm": 12.3,
+        "split_half_distance_mm": 9.8,
+        "uncertainty_radius_mm": 7.4,
+        "uncertainty_source": "bootstrap",
+        "difference_exceeds_uncertainty": larger,
+        "sentence": sentence,
+    }
     _copy_participant(out, "04", None, (0.0, 0.0, 0.0), method="shrinkage", shrinkage=block)
     html = write_participant_report(out, "04", extras={"coil": False}).read_text()
     line = re.search(r'<p id="shrinkage-sentence" class="verdict ok">([^<]*)</p>', html)
     assert line and line.group(1) == sentence + "."
-    assert sentence.startswith("individual target 12.3 mm from the group target, larger than its 95% uncertainty (7.4 mm, bootstrap)")
-    for label, value in [("individual target (robust, MNI mm)", "(-36.0, 50.0, 24.0)"), ("group target (MNI mm)", "(-40.0, 40.0, 30.0)"),
-                         ("difference larger than the uncertainty", "yes"), ("shrinkage weight (1 = individual only)", "0.62")]:
-        assert re.search(rf"<th scope=\"row\">{re.escape(label)}</th><td>{re.escape(value)}</td>", html), label
+    assert sentence.startswith(
+        "individual target 12.3 mm from the group target, "
+        "larger than its 95% uncertainty (7.4 mm, bootstrap)"
+    )
+    for label, value in [
+        ("individual target (robust, MNI mm)", "(-36.0, 50.0, 24.0)"),
+        ("group target (MNI mm)", "(-40.0, 40.0, 30.0)"),
+        ("difference larger than the uncertainty", "yes"),
+        ("shrinkage weight (1 = individual only)", "0.62"),
+    ]:
+        assert re.search(
+            rf"<th scope=\"row\">{re.escape(label)}</th><td>{re.escape(value)}</td>", html
+        ), label
     assert 'href="#shrinkage"' in html
     assert 'id="shrinkage"' not in full_report.read_text()
 
@@ -188,15 +283,28 @@ def test_cohort_report(out_dir):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"participant": "99"}, r"participant '99' not found .*\(participants: 01, 02, a<script>b\) — check --participant-label"),
+        (
+            {"participant": "99"},
+            r"participant '99' not found .*\(participants: "
+            r"01, 02, a<script>b\) — check --participant-label",
+        ),
         ({"participant": "02"}, r"sub-02 has sessions 1, 2 — pass one \(--session\)"),
         ({"participant": "02", "session": "3"}, r"no session '3'.*\(sessions: 1, 2\)"),
-        ({"participant": "01", "circuit": "convergent"}, r"no 'convergent' target .*\(circuits: sgacc\)"),
+        (
+            {"participant": "01", "circuit": "convergent"},
+            r"no 'convergent' target .*\(circuits: sgacc\)",
+        ),
         ({"participant": "../01"}, r"not a usable label"),
         ({"participant": "01", "extras": {"colour": "red"}}, r"unknown report extras colour — use"),
-        ({"participant": "01", "extras": {"madrs": "/no/such.tsv"}}, r"MADRS table /no/such.tsv not found"),
+        (
+            {"participant": "01", "extras": {"madrs": "/no/such.tsv"}},
+            r"MADRS table /no/such.tsv not found",
+        ),
         ({"participant": "01", "extras": {"protocol": {"dose": {}}}}, r"tmstarget protocol --json"),
-        ({"participant": "01", "extras": {"head_measurements": {"nasion_inion_cm": 36}}}, r"head measurements must give"),
+        (
+            {"participant": "01", "extras": {"head_measurements": {"nasion_inion_cm": 36}}},
+            r"head measurements must give",
+        ),
     ],
 )
 def test_bad_input_is_one_clear_error_and_writes_nothing(out_dir, kwargs, message):
@@ -223,7 +331,9 @@ def test_failed_figure_becomes_a_note(out_dir, monkeypatch, caplog):
 
     monkeypatch.setattr(brain, "score_map_slices", broken)
     with caplog.at_level(logging.WARNING, logger="tmstarget.report"):
-        html = write_participant_report(out_dir, "02", session="1", extras={"coil": False}).read_text()
+        html = write_participant_report(
+            out_dir, "02", session="1", extras={"coil": False}
+        ).read_text()
     assert "This figure could not be drawn (RuntimeError: simulated plotting failure)" in html
     assert "simulated plotting failure" in caplog.text
     assert html.count("<img ") == 3  # glass brain, FD and tSNR are still there
@@ -234,7 +344,9 @@ def test_missing_optional_files_and_modules_become_notes(out_dir, tmp_path, monk
     shutil.copytree(out_dir / "sub-01", out / "sub-01")
     (out / "sub-01" / "sub-01_desc-tsnr_map.nii.gz").unlink()
     (out / "sub-01" / "sub-01_desc-motion_timeseries.tsv").write_text("not a table\n")
-    monkeypatch.setitem(sys.modules, "tmstarget.coil", None)  # as if the coil package were not installed
+    monkeypatch.setitem(
+        sys.modules, "tmstarget.coil", None
+    )  # as if the coil package were not installed
     html = write_participant_report(out, "01").read_text()
     assert "tSNR map sub-01_desc-tsnr_map.nii.gz was not found beside the target JSON." in html
     assert "Motion table sub-01_desc-motion_timeseries.tsv could not be read" in html
@@ -242,11 +354,23 @@ def test_missing_optional_files_and_modules_become_notes(out_dir, tmp_path, monk
 
 
 def test_unexpected_shapes_from_other_commands_do_not_break_the_report(out_dir, protocol_json):
-    protocol = json.loads(protocol_json.read_text()) | {"dose": [1, 2], "safety": {"checks": ["over", None]}}
-    target = json.loads((out_dir / "sub-02" / "ses-1" / "sub-02_ses-1_desc-sgacc_target.json").read_text())
-    coil = {"target_mni": target["target_mni"], "placement": {"handle_direction": [0, -1, 0]}, "efield": None,
-            "exports": {"csv": "x.csv"}, "coil": {"name": "test coil"}}
-    html = write_participant_report(out_dir, "02", session="1", extras={"coil": coil, "protocol": protocol}).read_text()
+    protocol = json.loads(protocol_json.read_text()) | {
+        "dose": [1, 2],
+        "safety": {"checks": ["over", None]},
+    }
+    target = json.loads(
+        (out_dir / "sub-02" / "ses-1" / "sub-02_ses-1_desc-sgacc_target.json").read_text()
+    )
+    coil = {
+        "target_mni": target["target_mni"],
+        "placement": {"handle_direction": [0, -1, 0]},
+        "efield": None,
+        "exports": {"csv": "x.csv"},
+        "coil": {"name": "test coil"},
+    }
+    html = write_participant_report(
+        out_dir, "02", session="1", extras={"coil": coil, "protocol": protocol}
+    ).read_text()
     assert "test coil" in html and "SAINT/SNT accelerated iTBS" in html
 
 
@@ -256,7 +380,9 @@ def _coil_plan(capsys, target: str) -> dict:
 
 
 def test_a_coil_plan_for_another_target_is_refused(out_dir, capsys, tmp_path):
-    target = json.loads((out_dir / "sub-02" / "ses-1" / "sub-02_ses-1_desc-sgacc_target.json").read_text())
+    target = json.loads(
+        (out_dir / "sub-02" / "ses-1" / "sub-02_ses-1_desc-sgacc_target.json").read_text()
+    )
     x, y, z = target["target_mni"]
     right = _coil_plan(capsys, f"{-x},{y},{z}")  # the mirror point: a right-hemisphere plan
     with pytest.raises(InputError, match=r"right-hemisphere point for a left-hemisphere target"):
@@ -266,23 +392,67 @@ def test_a_coil_plan_for_another_target_is_refused(out_dir, capsys, tmp_path):
         write_participant_report(out_dir, "02", session="1", extras={"coil": other})
     same = _coil_plan(capsys, f"{x},{y},{z}")
     with pytest.raises(InputError, match="made for participant '03'"):
-        write_participant_report(out_dir, "02", session="1", extras={"coil": same | {"participant": "sub-03"}})
-    for junk in ({"supplied": True}, {"target_mni": [1, 2], "placement": {}}, {"target_mni": [x, y, z], "placement": "left"}):
+        write_participant_report(
+            out_dir, "02", session="1", extras={"coil": same | {"participant": "sub-03"}}
+        )
+    for junk in (
+        {"supplied": True},
+        {"target_mni": [1, 2], "placement": {}},
+        {"target_mni": [x, y, z], "placement": "left"},
+    ):
         with pytest.raises(InputError, match="is not a coil plan"):
             write_participant_report(out_dir, "02", session="1", extras={"coil": junk})
-    html = write_participant_report(out_dir, "02", session="1", extras={"coil": same | {"participant": "sub-02"}}).read_text()
+    html = write_participant_report(
+        out_dir, "02", session="1", extras={"coil": same | {"participant": "sub-02"}}
+    ).read_text()
     assert "handle 45° posterior-lateral (pointing backwards and to the left)" in html
     path = tmp_path / "right.json"
     path.write_text(json.dumps(right))
-    assert main(["report", str(out_dir), "participant", "--participant-label", "02", "--session", "1", "--coil-json", str(path)]) == 2
+    assert (
+        main(
+            [
+                "report",
+                str(out_dir),
+                "participant",
+                "--participant-label",
+                "02",
+                "--session",
+                "1",
+                "--coil-json",
+                str(path),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and "coil plan is for target" in err and "right-hemisphere" in err
+    assert (
+        len(err.strip().splitlines()) == 1
+        and "coil plan is for target" in err
+        and "right-hemisphere" in err
+    )
 
 
 def test_command_line(out_dir, capsys):
-    assert main(["report", str(out_dir), "participant", "--participant-label", "02", "--no-coil", "--json", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "report",
+                str(out_dir),
+                "participant",
+                "--participant-label",
+                "02",
+                "--no-coil",
+                "--json",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     written = json.loads(capsys.readouterr().out)["reports"]
-    assert [Path(p).name for p in written] == ["sub-02_ses-1_desc-sgacc_report.html", "sub-02_ses-2_desc-sgacc_report.html"]
+    assert [Path(p).name for p in written] == [
+        "sub-02_ses-1_desc-sgacc_report.html",
+        "sub-02_ses-2_desc-sgacc_report.html",
+    ]
     assert main(["report", str(out_dir), "group", "--quiet"]) == 0
     assert (out_dir / COHORT_REPORT).is_file()
 
@@ -293,11 +463,21 @@ def test_command_line(out_dir, capsys):
         (["participant"], "needs --participant-label"),
         (["participant", "--participant-label", "77"], "participant '77' not found"),
         (["group", "--participant-label", "01"], "participant options were given with 'group'"),
-        (["participant", "--participant-label", "01", "--nasion-inion", "36"], "Beam F3 needs all of"),
-        (["participant", "--participant-label", "01", "--protocol-json", "/no/such.json"], "--protocol-json /no/such.json not found"),
+        (
+            ["participant", "--participant-label", "01", "--nasion-inion", "36"],
+            "Beam F3 needs all of",
+        ),
+        (
+            ["participant", "--participant-label", "01", "--protocol-json", "/no/such.json"],
+            "--protocol-json /no/such.json not found",
+        ),
     ],
 )
 def test_command_line_errors_are_one_line_exit_2(out_dir, capsys, argv, message):
     assert main(["report", str(out_dir), *argv]) == 2
     err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and message in err and err.startswith("tmstarget report: error: ")
+    assert (
+        len(err.strip().splitlines()) == 1
+        and message in err
+        and err.startswith("tmstarget report: error: ")
+    )

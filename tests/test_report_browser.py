@@ -1,9 +1,10 @@
-"""Issue 10's acceptance check: both reports open in headless Chromium without errors or network requests.
+"""Issue 10's acceptance check: both reports open in headless Chromium without errors or network
+requests.
 
-Chromium is driven through its DevTools protocol over a pipe (``--remote-debugging-pipe``: JSON messages
-separated by NUL bytes on file descriptors 3 and 4), so no Python package or browser download is needed.
-Skips with the reason when Chromium is not installed (``apt-get install chromium`` on Debian; ``.ci/run``
-installs it).
+Chromium is driven through its DevTools protocol over a pipe (``--remote-debugging-pipe``: JSON
+messages separated by NUL bytes on file descriptors 3 and 4), so no Python package or browser
+download is needed. Skips with the reason when Chromium is not installed (``apt-get install
+chromium`` on Debian; ``.ci/run`` installs it).
 """
 
 from __future__ import annotations
@@ -23,20 +24,40 @@ import pytest
 
 from test_report import SCRIPT_LABEL, make_report_outputs
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--hide-scrollbars", "--mute-audio", "--remote-debugging-pipe"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--mute-audio",
+    "--remote-debugging-pipe",
+]
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
 DESKTOP = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
 
 
-CHROMIUM = os.environ.get("TMSTARGET_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = (
+    os.environ.get("TMSTARGET_CHROMIUM")
+    or shutil.which("chromium")
+    or shutil.which("chromium-browser")
+)
 pytestmark = pytest.mark.skipif(
-    not CHROMIUM, reason="Chromium not found (install Debian's 'chromium' package, or set TMSTARGET_CHROMIUM); the browser check needs it"
+    not CHROMIUM,
+    reason="Chromium not found (install Debian's 'chromium' "
+    "package, or set TMSTARGET_CHROMIUM); the browser "
+    "check needs it",
 )
 
 
 def _high_fd(fd: int) -> int:
-    """Move a descriptor above 9 (close-on-exec), so that placing the pipe ends on 3 and 4 cannot clobber them."""
+    """Move a descriptor above 9 (close-on-exec), so that placing the pipe ends on 3 and 4 cannot
+    clobber them.
+    """
     high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
     os.close(fd)
     return high
@@ -53,8 +74,14 @@ class DevTools:
             os.dup2(to_browser, 3)
             os.dup2(from_browser, 4)
 
-        self.proc = subprocess.Popen([exe, *FLAGS, f"--user-data-dir={profile}", "about:blank"], preexec_fn=pipes_on_3_and_4,
-                                     close_fds=False, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [exe, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            preexec_fn=pipes_on_3_and_4,
+            close_fds=False,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         os.close(to_browser)
         os.close(from_browser)
         self._buf, self._id, self.events = b"", 0, []
@@ -71,12 +98,20 @@ class DevTools:
         raw, _, self._buf = self._buf.partition(b"\0")
         return json.loads(raw)
 
-    def call(self, method: str, params: dict | None = None, session: str | None = None, timeout: float = 30.0) -> dict:
+    def call(
+        self,
+        method: str,
+        params: dict | None = None,
+        session: str | None = None,
+        timeout: float = 30.0,
+    ) -> dict:
         self._id += 1
-        msg = {"id": self._id, "method": method, "params": params or {}} | ({"sessionId": session} if session else {})
+        msg = {"id": self._id, "method": method, "params": params or {}} | (
+            {"sessionId": session} if session else {}
+        )
         data = json.dumps(msg).encode() + b"\0"
         while data:
-            data = data[os.write(self._w, data):]
+            data = data[os.write(self._w, data) :]
         deadline = time.monotonic() + timeout
         while True:
             reply = self._message(deadline)
@@ -121,37 +156,67 @@ def reports(sim_dataset, tmp_path_factory) -> dict[str, Path]:
 
     out = make_report_outputs(sim_dataset[0], tmp_path_factory.mktemp("browser") / "out")
     madrs = out / "madrs.tsv"
-    # MADRS tables accept only participant labels (letters and digits), so the page with the MADRS figure is
-    # sub-01's; the participant named like a script is checked in the cohort table (and escaped in test_report.py)
+    # MADRS tables accept only participant labels (letters and digits), so the page with the MADRS
+    # figure is
+    # sub-01's; the participant named like a script is checked in the cohort table (and escaped in
+    # test_report.py)
     madrs.write_text("participant\ttimepoint\ttotal\n01\tbaseline\t30\n01\tweek4\t12\n")
-    extras = {"madrs": madrs, "head_measurements": {"nasion_inion_cm": 36, "tragus_tragus_cm": 35, "circumference_cm": 57}}
-    return {"participant": write_participant_report(out, "01", extras=extras), "cohort": write_cohort_report(out)}
+    extras = {
+        "madrs": madrs,
+        "head_measurements": {
+            "nasion_inion_cm": 36,
+            "tragus_tragus_cm": 35,
+            "circumference_cm": 57,
+        },
+    }
+    return {
+        "participant": write_participant_report(out, "01", extras=extras),
+        "cohort": write_cohort_report(out),
+    }
 
 
 def open_page(tools: DevTools, path: Path, viewport: dict) -> dict:
     """Load a file in a fresh tab; return its requests, errors, images, layout and a screenshot."""
     target = tools.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-    session = tools.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+    session = tools.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
+        "sessionId"
+    ]
     for domain in ("Page", "Runtime", "Log", "Network"):
         tools.call(f"{domain}.enable", session=session)
     tools.call("Emulation.setDeviceMetricsOverride", viewport, session=session)
     tools.events.clear()
     tools.call("Page.navigate", {"url": path.as_uri()}, session=session)
     tools.wait_for("Page.loadEventFired", session)
-    page = tools.call("Runtime.evaluate", {"returnByValue": True, "expression": """({
-        images: Array.from(document.images).map(i => ({ok: i.complete && i.naturalWidth > 0, alt: i.alt})),
+    page = tools.call(
+        "Runtime.evaluate",
+        {
+            "returnByValue": True,
+            "expression": """({
+        images: Array.from(document.images).map(
+            i => ({ok: i.complete && i.naturalWidth > 0, alt: i.alt})),
         scripts: document.scripts.length,
         heading: document.querySelector('h1').textContent,
         cells: Array.from(document.querySelectorAll('td.participant')).map(td => td.textContent),
         notice: document.getElementById('notice').textContent,
-        width: window.innerWidth, scrollWidth: document.documentElement.scrollWidth})"""}, session=session)["result"]["value"]
+        width: window.innerWidth, scrollWidth: document.documentElement.scrollWidth})""",
+        },
+        session=session,
+    )["result"]["value"]
     shot = tools.call("Page.captureScreenshot", {"format": "png"}, session=session)["data"]
     events = [e for e in tools.events if e.get("sessionId") == session]
     tools.call("Target.closeTarget", {"targetId": target})
-    page["requests"] = [e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent"]
-    page["errors"] = [e["params"] for e in events if e["method"] in ("Runtime.exceptionThrown",)
-                      or (e["method"] == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
-                      or (e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
+    page["requests"] = [
+        e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent"
+    ]
+    page["errors"] = [
+        e["params"]
+        for e in events
+        if e["method"] in ("Runtime.exceptionThrown",)
+        or (
+            e["method"] == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert")
+        )
+        or (e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")
+    ]
     page["screenshot"] = base64.b64decode(shot)
     return page
 
@@ -169,11 +234,15 @@ def test_report_in_headless_chromium(reports, browser, which, viewport):
     path = reports[which]
     page = open_page(browser, path, viewport)
     assert page["errors"] == []
-    assert [u for u in page["requests"] if not u.startswith("data:")] == [path.as_uri()]  # the file itself, nothing else
+    assert [u for u in page["requests"] if not u.startswith("data:")] == [
+        path.as_uri()
+    ]  # the file itself, nothing else
     assert page["images"] and all(img["ok"] for img in page["images"]), page["images"]
     assert page["scripts"] == 0
     assert "research use; not a medical device" in page["notice"]
-    assert page["scrollWidth"] <= page["width"] == viewport["width"]  # the viewport meta works; nothing overflows
+    assert (
+        page["scrollWidth"] <= page["width"] == viewport["width"]
+    )  # the viewport meta works; nothing overflows
     assert _not_blank(page["screenshot"])
     if which == "participant":
         assert "sub-01" in page["heading"]

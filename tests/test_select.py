@@ -18,7 +18,9 @@ def _grid(n=15, step=2.0):
 def test_robust_prefers_broad_bump_over_spike(rng):
     coords = _grid()
     centre = np.array([10.0, 10.0, 10.0])
-    score = 0.5 * np.exp(-((coords - centre) ** 2).sum(1) / (2 * 4.0**2)) + 0.02 * rng.standard_normal(len(coords))
+    score = 0.5 * np.exp(
+        -((coords - centre) ** 2).sum(1) / (2 * 4.0**2)
+    ) + 0.02 * rng.standard_normal(len(coords))
     spike = int(np.argmin(((coords - [24, 24, 24]) ** 2).sum(1)))
     score[spike] = 0.8
     peak = select_target(coords, score, "peak")
@@ -56,7 +58,9 @@ def test_neighbourhood_weights_are_cached_by_points_and_radius():
 
     coords = np.random.default_rng(5).uniform(0, 30, (200, 3))
     first = neighbourhood_weights(coords, 6.0)
-    assert neighbourhood_weights(coords.copy(), 6.0) is first  # same points and radius: the cached matrix
+    assert (
+        neighbourhood_weights(coords.copy(), 6.0) is first
+    )  # same points and radius: the cached matrix
     wider = neighbourhood_weights(coords, 10.0)
     assert wider is not first and wider.nnz > first.nnz
     moved = coords.copy()

@@ -1,4 +1,6 @@
-"""The shrinkage (empirical-Bayes) target: its weights, noise estimate, prior and verdict, and on simulated participants."""
+"""The shrinkage (empirical-Bayes) target: its weights, noise estimate, prior and verdict, and on
+simulated participants.
+"""
 
 from __future__ import annotations
 
@@ -32,26 +34,33 @@ def grid() -> np.ndarray:
 
 
 def _noise(rng: np.random.Generator, coords: np.ndarray, n: int, sd: float) -> np.ndarray:
-    """n independent white noise maps (n, S) with per-point SD ``sd`` (before the neighbourhood smoothing)."""
+    """N independent white noise maps (n, S) with per-point SD ``sd`` (before the neighbourhood
+    smoothing).
+    """
     return sd * rng.standard_normal((n, len(coords)))
 
 
 def _maps(rng, coords, signal: float, noise_sd: float):
-    """Full-data score, two halves (each with twice the noise variance) of a map peaking at PLANTED."""
+    """Full-data score, two halves (each with twice the noise variance) of a map peaking at
+    PLANTED.
+    """
     truth = signal * prior_bump(coords, PLANTED, 6.0)
     e_a, e_b = _noise(rng, coords, 2, noise_sd * np.sqrt(2.0))
     return truth + (e_a + e_b) / 2, truth + e_a, truth + e_b
 
 
 def test_cited_constants():
-    # Fox et al. 2012 Biol Psychiatry 72:595–603: group DLPFC coordinate most anticorrelated with the sgACC
+    # Fox et al. 2012 Biol Psychiatry 72:595–603: group DLPFC coordinate most anticorrelated with
+    # the sgACC
     assert FOX_2012_DLPFC_MNI == (-38.0, 44.0, 26.0)
     # √χ²₃(0.95) = 2.7955 (the 95% radius of a 3-D isotropic Gaussian in per-axis SDs)
     assert RADIUS95_PER_SD == pytest.approx(2.7955, abs=1e-4)
 
 
 def test_noise_variance_matches_independent_realisations(grid):
-    """σ² from one pair of halves ≈ the variance of the smoothed full-map noise across 100 independent realisations."""
+    """σ² from one pair of halves ≈ the variance of the smoothed full-map noise across 100
+    independent realisations.
+    """
     rng = np.random.default_rng(0)
     prior = prior_bump(grid, GROUP)
     estimates, noise = [], []
@@ -59,7 +68,9 @@ def test_noise_variance_matches_independent_realisations(grid):
         s, a, b = _maps(rng, grid, 0.0, 0.2)
         estimates.append(shrinkage_weight(s, a, b, prior, grid).noise_var)
         noise.append(smooth_scores(grid, s))
-    empirical = float(np.mean(np.var(np.array(noise), axis=0, ddof=1)))  # per point, across realisations
+    empirical = float(
+        np.mean(np.var(np.array(noise), axis=0, ddof=1))
+    )  # per point, across realisations
     assert np.mean(estimates) == pytest.approx(empirical, rel=0.10)
     assert np.std(estimates) / np.mean(estimates) < 0.5  # one participant's estimate is usable
 
@@ -96,12 +107,21 @@ def test_weight_rises_with_signal_to_noise_and_target_moves_to_planted(grid):
 
 
 def test_negative_fit_keeps_the_group_optimum(grid):
-    """An individual map that anti-correlates with the prior cannot turn the prior's optimum into its minimum."""
+    """An individual map that anti-correlates with the prior cannot turn the prior's optimum into
+    its minimum.
+    """
     prior = prior_bump(grid, GROUP)
-    est = shrinkage_weight(-prior, -prior, -prior, prior, grid)  # no noise, negative slope: slope floored at > 0
+    est = shrinkage_weight(
+        -prior, -prior, -prior, prior, grid
+    )  # no noise, negative slope: slope floored at > 0
     assert est.slope > 0 and est.weight == pytest.approx(1.0)
     est = shrinkage_weight(np.zeros(len(grid)) + 1e-9 * prior, prior * 0, prior * 0, prior, grid)
-    assert np.linalg.norm(select_target(grid, est.posterior).coord_mm - select_target(grid, prior).coord_mm) < 1.0
+    assert (
+        np.linalg.norm(
+            select_target(grid, est.posterior).coord_mm - select_target(grid, prior).coord_mm
+        )
+        < 1.0
+    )
 
 
 def test_half_variance_ratio_identity_cleaning_is_four():
@@ -114,18 +134,24 @@ def test_half_variance_ratio_identity_cleaning_is_four():
     halves = split_half_weights([np.ones(40)])
     assert half_variance_ratio([Op()], halves) == pytest.approx(4.0)
     # two runs, one half each: still independent, still 4
-    assert half_variance_ratio([Op(), Op()], ([np.ones(40), np.zeros(40)], [np.zeros(40), np.ones(40)])) == pytest.approx(4.0)
+    assert half_variance_ratio(
+        [Op(), Op()], ([np.ones(40), np.zeros(40)], [np.zeros(40), np.ones(40)])
+    ) == pytest.approx(4.0)
 
 
 def test_half_variance_ratio_matches_monte_carlo():
-    """Band-passed cleaning: ρ against the variance of correlations of cleaned white noise (slow, obvious reference)."""
+    """Band-passed cleaning: ρ against the variance of correlations of cleaned white noise (slow,
+    obvious reference).
+    """
     op = run_operator(120, 2.0, np.zeros((120, 0)), np.arange(120))
     halves = split_half_weights([np.ones(op.basis.shape[0])])
     rng = np.random.default_rng(3)
     x, y = (op.basis @ (op.projector @ rng.standard_normal((120, 4000))) for _ in range(2))
 
     def corr(c):
-        return np.einsum("t,tn,tn->n", c, x, y) / np.sqrt(np.einsum("t,tn->n", c, x * x) * np.einsum("t,tn->n", c, y * y))
+        return np.einsum("t,tn,tn->n", c, x, y) / np.sqrt(
+            np.einsum("t,tn->n", c, x * x) * np.einsum("t,tn->n", c, y * y)
+        )
 
     full, a, b = corr(np.ones(x.shape[0])), corr(halves[0][0]), corr(halves[1][0])
     expected = np.var(a - b) / np.var(full)
@@ -138,7 +164,9 @@ def test_group_target_checks(grid):
     with pytest.raises(InputError, match="other hemisphere"):
         check_group_target((38, 44, 26), grid)
     with pytest.raises(InputError, match=r"16\.1 mm away"):
-        check_group_target((-22, 42, 60), grid)  # nearest grid point (-24, 42, 44): √(2² + 16²) = 16.1 mm
+        check_group_target(
+            (-22, 42, 60), grid
+        )  # nearest grid point (-24, 42, 44): √(2² + 16²) = 16.1 mm
     check_group_target_default(FOX_2012_DLPFC_MNI)
     with pytest.raises(InputError, match="other hemisphere"):
         check_group_target_default((38, 44, 26))
@@ -146,22 +174,30 @@ def test_group_target_checks(grid):
 
 def test_difference_verdict():
     larger, text = difference_verdict(8.0, 4.5, "split-half", 0.7)
-    assert larger and text.startswith("individual target 8.0 mm from the group target, larger than its 95% uncertainty (4.5 mm, split-half)")
+    assert larger and text.startswith(
+        "individual target 8.0 mm from the group target, "
+        "larger than its 95% uncertainty (4.5 mm, split-half)"
+    )
     larger, text = difference_verdict(3.0, 4.5, "bootstrap", 0.1)
     assert not larger and "cannot tell" in text and text.endswith("shrinkage weight 0.10")
 
 
 @pytest.mark.slow
 def test_simulated_participant_weight_rises_with_scan_length():
-    """3 vs 15 minutes of one simulated participant (sgacc, prior at the simulator's group point)."""
+    """3 vs 15 minutes of one simulated participant (sgacc, prior at the simulator's group
+    point).
+    """
     from tmstarget.simulate.evaluate import evaluate_participant
 
-    rows = evaluate_participant(1, minutes=(3.0, 15.0), n_sessions=1, methods=("robust", "shrinkage", "group"))
+    rows = evaluate_participant(
+        1, minutes=(3.0, 15.0), n_sessions=1, methods=("robust", "shrinkage", "group")
+    )
     by = {(r["minutes"], r["method"]): r for r in rows}
     w3, w15 = by[3.0, "shrinkage"]["weight"], by[15.0, "shrinkage"]["weight"]
     assert w3 < 0.1 and w15 > 0.4
     xyz = lambda r: np.array([r["x"], r["y"], r["z"]])  # noqa: E731
-    # 3 min: the group target (the robust one is far off); 15 min: nearer the planted target than the group target is
+    # 3 min: the group target (the robust one is far off); 15 min: nearer the planted target than
+    # the group target is
     assert np.linalg.norm(xyz(by[3.0, "shrinkage"]) - xyz(by[3.0, "group"])) < 1.0
     assert by[3.0, "robust"]["error_mm"] > 20.0
     assert by[15.0, "shrinkage"]["error_mm"] < 0.5 * by[15.0, "group"]["error_mm"]
@@ -169,14 +205,29 @@ def test_simulated_participant_weight_rises_with_scan_length():
 
 @pytest.mark.slow
 def test_cli_volume_shrinkage_with_group_target_and_bootstrap(sim_dataset, tmp_path, capsys):
-    """Two runs on a volume: --group-target is the prior, the bootstrap radius is the uncertainty, the CLI prints the sentence."""
+    """Two runs on a volume: --group-target is the prior, the bootstrap radius is the uncertainty,
+    the CLI prints the sentence.
+    """
     import json
 
     from tmstarget.cli.main import main
 
     src, planted = sim_dataset
-    argv = ["target", str(src), str(tmp_path / "out"), "participant", "--method", "shrinkage", "--group-target", "-40,40,30",
-            "--bootstrap", "20", "--min-volumes", "60", "--json"]
+    argv = [
+        "target",
+        str(src),
+        str(tmp_path / "out"),
+        "participant",
+        "--method",
+        "shrinkage",
+        "--group-target",
+        "-40,40,30",
+        "--bootstrap",
+        "20",
+        "--min-volumes",
+        "60",
+        "--json",
+    ]
     code = main(argv)
     cap = capsys.readouterr()
     assert code == 0, cap.err
@@ -184,7 +235,14 @@ def test_cli_volume_shrinkage_with_group_target_and_bootstrap(sim_dataset, tmp_p
     block = doc["shrinkage"]
     assert block["prior"] == "group coordinate" and block["prior_point_mni"] == [-40.0, 40.0, 30.0]
     assert doc["parameters"]["group_target_mni"] == [-40.0, 40.0, 30.0]
-    assert block["uncertainty_source"] == "bootstrap" and block["uncertainty_radius_mm"] == doc["confidence_radius_mm"]
+    assert (
+        block["uncertainty_source"] == "bootstrap"
+        and block["uncertainty_radius_mm"] == doc["confidence_radius_mm"]
+    )
     assert block["sentence"] in cap.err and block["difference_exceeds_uncertainty"] == (
-        block["distance_individual_to_group_mm"] > block["uncertainty_radius_mm"])
-    assert np.linalg.norm(np.array(doc["target_mni"]) - planted) <= np.linalg.norm(np.array(block["group_target_mni"]) - planted) + 1.0
+        block["distance_individual_to_group_mm"] > block["uncertainty_radius_mm"]
+    )
+    assert (
+        np.linalg.norm(np.array(doc["target_mni"]) - planted)
+        <= np.linalg.norm(np.array(block["group_target_mni"]) - planted) + 1.0
+    )

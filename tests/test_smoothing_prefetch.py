@@ -24,7 +24,11 @@ def test_smoothing_components_equals_nilearn_smooth_img(rng):
     w = rng.standard_normal((5, flat.size)).astype(np.float32)
     vol = np.zeros((*mask.shape, 5), np.float32, order="F")
     vol.reshape(-1, 5, order="F")[flat] = w.T
-    expected = np.asarray(smooth_img(nib.Nifti1Image(vol, affine), 6.0).dataobj).reshape(-1, 5, order="F")[flat].T
+    expected = (
+        np.asarray(smooth_img(nib.Nifti1Image(vol, affine), 6.0).dataobj)
+        .reshape(-1, 5, order="F")[flat]
+        .T
+    )
     got = _smooth_components(w.copy(), mask, affine, 6.0, block=2)
     assert_allclose(got, expected, atol=1e-6)
     assert np.abs(got - w).max() > 0.1  # it did smooth

@@ -1,4 +1,6 @@
-"""Bad input to `tmstarget target`: one line on stderr naming the problem and the fix, exit 2, no outputs."""
+"""Bad input to `tmstarget target`: one line on stderr naming the problem and the fix, exit 2, no
+outputs.
+"""
 
 from __future__ import annotations
 
@@ -26,14 +28,21 @@ def small_run(sim_dataset, tmp_path_factory):
     b.set_data_dtype(np.float32)
     nib.save(b, d / "bold.nii")
     nib.save(mask.slicer[sl], d / "mask.nii.gz")
-    conf = pd.read_csv(next(func.glob("*run-1*_desc-confounds_timeseries.tsv")), sep="\t").iloc[:120]
+    conf = pd.read_csv(next(func.glob("*run-1*_desc-confounds_timeseries.tsv")), sep="\t").iloc[
+        :120
+    ]
     conf.to_csv(d / "confounds.tsv", sep="\t", index=False, na_rep="n/a")
     return d
 
 
 def _variant(small_run, tmp_path, kind):
     """Paths (bold, confounds, mask) and extra args for a broken input of the given kind."""
-    bold, conf, mask, extra = small_run / "bold.nii", small_run / "confounds.tsv", small_run / "mask.nii.gz", []
+    bold, conf, mask, extra = (
+        small_run / "bold.nii",
+        small_run / "confounds.tsv",
+        small_run / "mask.nii.gz",
+        [],
+    )
     if kind == "missing":
         bold = tmp_path / "nope_bold.nii.gz"
     elif kind == "3d":
@@ -43,7 +52,9 @@ def _variant(small_run, tmp_path, kind):
         nib.save(m.slicer[1:, :, :], tmp_path / "mask.nii.gz")
         mask = tmp_path / "mask.nii.gz"
     elif kind == "rows":
-        pd.read_csv(conf, sep="\t").iloc[:100].to_csv(tmp_path / "c.tsv", sep="\t", index=False, na_rep="n/a")
+        pd.read_csv(conf, sep="\t").iloc[:100].to_csv(
+            tmp_path / "c.tsv", sep="\t", index=False, na_rep="n/a"
+        )
         conf = tmp_path / "c.tsv"
     elif kind in ("nan", "constant"):
         img = nib.load(bold)
@@ -83,7 +94,20 @@ def _variant(small_run, tmp_path, kind):
 def test_bad_explicit_input(small_run, tmp_path, capsys, kind, message):
     bold, conf, mask, extra = _variant(small_run, tmp_path, kind)
     out = tmp_path / "out"
-    code = main(["target", str(out), "--bold", str(bold), "--confounds", str(conf), "--mask", str(mask), "--quiet", *map(str, extra)])
+    code = main(
+        [
+            "target",
+            str(out),
+            "--bold",
+            str(bold),
+            "--confounds",
+            str(conf),
+            "--mask",
+            str(mask),
+            "--quiet",
+            *map(str, extra),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     lines = err.strip().splitlines()
@@ -98,7 +122,9 @@ def test_bad_explicit_input(small_run, tmp_path, capsys, kind, message):
 
 def test_unknown_participant(sim_dataset, tmp_path, capsys):
     src, _ = sim_dataset
-    code = main(["target", str(src), str(tmp_path / "o"), "participant", "--participant-label", "99"])
+    code = main(
+        ["target", str(src), str(tmp_path / "o"), "participant", "--participant-label", "99"]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
     assert "participant '99' not found" in err[0] and "01" in err[0]
@@ -118,7 +144,19 @@ def test_debug_shows_traceback(tmp_path):
     from tmstarget.exceptions import InputError
 
     with pytest.raises(InputError):
-        main(["target", str(tmp_path / "o"), "--bold", str(tmp_path / "x.nii"), "--confounds", "c.tsv", "--mask", "m.nii", "--debug"])
+        main(
+            [
+                "target",
+                str(tmp_path / "o"),
+                "--bold",
+                str(tmp_path / "x.nii"),
+                "--confounds",
+                "c.tsv",
+                "--mask",
+                "m.nii",
+                "--debug",
+            ]
+        )
 
 
 def test_usage_error_is_one_line(capsys):

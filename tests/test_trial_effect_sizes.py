@@ -49,13 +49,18 @@ def test_exact_interval_has_nominal_coverage():
     for _ in range(reps):
         d = cohens_d(rng.normal(0.8, 1.0, 20), rng.normal(0.0, 1.0, 20))
         hits += d.ci_low <= 0.8 <= d.ci_high
-    # Binomial SE of the coverage is 0.011; a wrong interval (e.g. 90% or Wald without d^2 term) falls outside.
+    # Binomial SE of the coverage is 0.011; a wrong interval (e.g. 90% or Wald without d^2 term)
+    # falls outside.
     assert 0.925 <= hits / reps <= 0.975
 
 
 def test_hedges_correction_exact_values():
-    assert hedges_correction(2) == pytest.approx(1 / math.sqrt(math.pi), rel=1e-12)  # Γ(1) / (1 · Γ(1/2))
-    assert hedges_correction(4) == pytest.approx(math.gamma(2) / (math.sqrt(2) * math.gamma(1.5)), rel=1e-12)
+    assert hedges_correction(2) == pytest.approx(
+        1 / math.sqrt(math.pi), rel=1e-12
+    )  # Γ(1) / (1 · Γ(1/2))
+    assert hedges_correction(4) == pytest.approx(
+        math.gamma(2) / (math.sqrt(2) * math.gamma(1.5)), rel=1e-12
+    )
     for df in (10, 38, 100):  # Hedges (1981) approximation 1 - 3 / (4 df - 1)
         assert hedges_correction(df) == pytest.approx(1 - 3 / (4 * df - 1), abs=0.05 / df**2)
 
@@ -65,12 +70,18 @@ def test_g_is_d_shrunk_by_j(rng):
     d, g = cohens_d(a, b), hedges_g(a, b)
     j = hedges_correction(18)
     assert g.name == "hedges_g"
-    assert [g.estimate, g.se, g.ci_low, g.ci_high] == pytest.approx([j * d.estimate, j * d.se, j * d.ci_low, j * d.ci_high])
+    assert [g.estimate, g.se, g.ci_low, g.ci_high] == pytest.approx(
+        [j * d.estimate, j * d.se, j * d.ci_low, j * d.ci_high]
+    )
 
 
 @pytest.mark.parametrize(
     ("a", "b", "message"),
-    [([1.0], [1.0, 2.0], "at least 2"), ([1.0, 1.0], [2.0, 2.0], "zero variance"), ([1.0, np.nan], [1.0, 2.0], "NaN")],
+    [
+        ([1.0], [1.0, 2.0], "at least 2"),
+        ([1.0, 1.0], [2.0, 2.0], "zero variance"),
+        ([1.0, np.nan], [1.0, 2.0], "NaN"),
+    ],
 )
 def test_bad_inputs_raise(a, b, message):
     with pytest.raises(InputError, match=message):

@@ -1,16 +1,32 @@
-"""The simulated trial: the seed study's design, determinism, and recovery of the planted effect size."""
+"""The simulated trial: the seed study's design, determinism, and recovery of the planted effect
+size.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from tmstarget.trial import TrialDesign, analyze_trial, reduction_effect_sizes, simulate_trial, validate_trial_table
+from tmstarget.trial import (
+    TrialDesign,
+    analyze_trial,
+    reduction_effect_sizes,
+    simulate_trial,
+    validate_trial_table,
+)
 from tmstarget.trial.io import table_to_tsv
 
 
 def test_seed_design_shape_and_columns():
     table = simulate_trial(seed=0)
-    assert list(table.columns) == ["participant_id", "arm", "timepoint", "madrs_total", "stratum", "guess_participant", "guess_rater"]
+    assert list(table.columns) == [
+        "participant_id",
+        "arm",
+        "timepoint",
+        "madrs_total",
+        "stratum",
+        "guess_participant",
+        "guess_rater",
+    ]
     assert table["participant_id"].nunique() == 40 and len(table) == 120
     assert set(table["timepoint"]) == {"baseline", "week1", "month1"}
     assert set(table["arm"]) == {"connectivity", "scalp"} and table["arm"].iloc[0] == "connectivity"
@@ -30,15 +46,20 @@ def test_seed_trial_recovers_d_within_its_confidence_interval():
     trial = validate_trial_table(simulate_trial(seed=0))
     d, _ = reduction_effect_sizes(trial, "month1")
     assert d.ci_low <= 0.8 <= d.ci_high
-    assert d.ci_low > 0  # at n = 40 and d = 0.8 this seed's trial is positive, as the seed study was
+    assert (
+        d.ci_low > 0
+    )  # at n = 40 and d = 0.8 this seed's trial is positive, as the seed study was
 
 
 def test_generator_is_calibrated_at_large_n():
-    # With 4000 participants the d estimate has SE ~0.03: the generator must plant d = 0.8 (and 0 when asked).
+    # With 4000 participants the d estimate has SE ~0.03: the generator must plant d = 0.8 (and 0
+    # when asked).
     big = validate_trial_table(simulate_trial(TrialDesign(n_participants=4000), seed=1))
     d, _ = reduction_effect_sizes(big, "month1")
     assert d.estimate == pytest.approx(0.8, abs=0.1) and d.ci_low <= 0.8 <= d.ci_high
-    null = validate_trial_table(simulate_trial(TrialDesign(n_participants=4000, effect_size=0.0), seed=2))
+    null = validate_trial_table(
+        simulate_trial(TrialDesign(n_participants=4000, effect_size=0.0), seed=2)
+    )
     d0, _ = reduction_effect_sizes(null, "month1")
     assert d0.ci_low <= 0.0 <= d0.ci_high
 

@@ -24,8 +24,9 @@ from tmstarget.trial.impute import imputation_frame
 
 
 def _assessments(rows):
-    return pd.DataFrame(rows, columns=["participant_id", "timepoint", "day", "last_session_day"]).astype(
-        {"day": float, "last_session_day": float})
+    return pd.DataFrame(
+        rows, columns=["participant_id", "timepoint", "day", "last_session_day"]
+    ).astype({"day": float, "last_session_day": float})
 
 
 def test_month1_window_is_day_28_plus_minus_3_after_the_last_session():
@@ -33,21 +34,44 @@ def test_month1_window_is_day_28_plus_minus_3_after_the_last_session():
     assert (month1.target_day, month1.low, month1.high) == (28, 25, 31)
     rows = [("a", "baseline", -3, 4)] + [(f"p{d}", "x", 4 + d, 4) for d in (24, 25, 31, 32)]
     out = assign_visits(_assessments(rows), DEFAULT_SCHEDULE, "baseline")
-    status = dict(zip(out["participant_id"] + ":" + out["day"].astype(int).astype(str), out["visit_status"]))
-    assert status == {"a:-3": "baseline", "p24:28": "out_of_window", "p25:29": "in_window", "p31:35": "in_window",
-                      "p32:36": "out_of_window"}
+    status = dict(
+        zip(out["participant_id"] + ":" + out["day"].astype(int).astype(str), out["visit_status"])
+    )
+    assert status == {
+        "a:-3": "baseline",
+        "p24:28": "out_of_window",
+        "p25:29": "in_window",
+        "p31:35": "in_window",
+        "p32:36": "out_of_window",
+    }
     assert list(out.loc[out["visit_status"] == "in_window", "visit"]) == ["month1", "month1"]
 
 
 def test_two_assessments_in_one_window_keep_the_closest_to_target():
-    rows = [("a", "baseline", 0, 4), ("a", "v1", 30, 4), ("a", "v2", 33, 4),  # offsets 26 and 29: 29 is closer to 28
-            ("b", "baseline", 0, 2), ("b", "v1", 29, 2), ("b", "v2", 31, 2)]  # offsets 27 and 29: tie -> earlier
-    out = assign_visits(_assessments(rows), DEFAULT_SCHEDULE, "baseline").set_index(["participant_id", "timepoint"])
-    assert out.loc[("a", "v2"), "visit_status"] == "in_window" and out.loc[("a", "v1"), "visit_status"] == "extra"
-    assert out.loc[("b", "v1"), "visit_status"] == "in_window" and out.loc[("b", "v2"), "visit_status"] == "extra"
+    rows = [
+        ("a", "baseline", 0, 4),
+        ("a", "v1", 30, 4),
+        ("a", "v2", 33, 4),  # offsets 26 and 29: 29 is closer to 28
+        ("b", "baseline", 0, 2),
+        ("b", "v1", 29, 2),
+        ("b", "v2", 31, 2),
+    ]  # offsets 27 and 29: tie -> earlier
+    out = assign_visits(_assessments(rows), DEFAULT_SCHEDULE, "baseline").set_index(
+        ["participant_id", "timepoint"]
+    )
+    assert (
+        out.loc[("a", "v2"), "visit_status"] == "in_window"
+        and out.loc[("a", "v1"), "visit_status"] == "extra"
+    )
+    assert (
+        out.loc[("b", "v1"), "visit_status"] == "in_window"
+        and out.loc[("b", "v2"), "visit_status"] == "extra"
+    )
     # An unscored row never displaces a scored one in the same window.
     scored = [True, True, False, True, True, True]
-    out = assign_visits(_assessments(rows), DEFAULT_SCHEDULE, "baseline", has_score=scored).set_index(["participant_id", "timepoint"])
+    out = assign_visits(
+        _assessments(rows), DEFAULT_SCHEDULE, "baseline", has_score=scored
+    ).set_index(["participant_id", "timepoint"])
     assert out.loc[("a", "v1"), "visit_status"] == "in_window"
 
 
@@ -69,8 +93,12 @@ def test_dated_table_analyses_only_in_window_assessments():
     table = _dated()
     trial = validate_trial_table(table)
     offset = table["day"].astype(float) - table["last_session_day"]
-    inside = (table["timepoint"] == "month1") & offset.between(25, 31) & table["madrs_total"].notna()
-    by_hand = table.loc[inside].set_index("participant_id")["madrs_total"].astype(float).sort_index()
+    inside = (
+        (table["timepoint"] == "month1") & offset.between(25, 31) & table["madrs_total"].notna()
+    )
+    by_hand = (
+        table.loc[inside].set_index("participant_id")["madrs_total"].astype(float).sort_index()
+    )
     assert trial.wide()["month1"].dropna().sort_index().equals(by_hand)
     listing = trial.assessments
     assert (listing["visit_status"] == "out_of_window").sum() > 0
@@ -84,10 +112,20 @@ def test_dated_table_analyses_only_in_window_assessments():
     ("edit", "fragment"),
     [
         (lambda t: t.drop(columns=["last_session_day"]), "no 'last_session_day'"),
-        (lambda t: t.assign(day=t["day"].astype(object).where(t.index != 1, "soon")), "day is not valid"),
-        (lambda t: t.assign(day=t["day"].where(t.index != 2)), "no assessment day for the scored follow-up"),
-        (lambda t: t.assign(sessions_received=t["sessions_received"].astype(float).where(t.index != 0, 4.5)),
-         "sessions_received is not valid"),
+        (
+            lambda t: t.assign(day=t["day"].astype(object).where(t.index != 1, "soon")),
+            "day is not valid",
+        ),
+        (
+            lambda t: t.assign(day=t["day"].where(t.index != 2)),
+            "no assessment day for the scored follow-up",
+        ),
+        (
+            lambda t: t.assign(
+                sessions_received=t["sessions_received"].astype(float).where(t.index != 0, 4.5)
+            ),
+            "sessions_received is not valid",
+        ),
     ],
 )
 def test_dated_table_errors(edit, fragment):
@@ -126,9 +164,12 @@ def test_mice_pooling_matches_statsmodels_mice_fit_and_is_seeded():
 
     trial = validate_trial_table(_dated())
     est, pooled = mice_ancova(trial, "month1", n_imputations=5, seed=7)
-    # statsmodels pools with its own code (MICE.combine); same data, seed and sequence of chained-equation cycles.
+    # statsmodels pools with its own code (MICE.combine); same data, seed and sequence of
+    # chained-equation cycles.
     data, _ = imputation_frame(trial)
-    ref = MICE("I(v0 - v2) ~ arm + v0 + s0", sm.OLS, MICEData(data, k_pmm=5, rng=np.random.default_rng(7))).fit(10, 5)
+    ref = MICE(
+        "I(v0 - v2) ~ arm + v0 + s0", sm.OLS, MICEData(data, k_pmm=5, rng=np.random.default_rng(7))
+    ).fit(10, 5)
     arm = ref.model.exog_names.index("arm")
     assert est.estimate == pytest.approx(ref.params[arm], rel=1e-12)
     assert est.se == pytest.approx(ref.bse[arm], rel=1e-12)

@@ -1,8 +1,9 @@
-"""The command workflows as library calls (issue 26): each gives what its command gives, with the same checks.
+"""The command workflows as library calls (issue 26): each gives what its command gives, with the
+same checks.
 
-``protocol.plan_course`` (``tmstarget protocol``), ``protocol.hunt_threshold``/``threshold_report`` (``mt``),
-``trial.workflow`` (``trial randomize/simulate/analyze``), ``export.write_export_set`` (``coil``'s exports),
-the one writable-path check and the progress spinner.
+``protocol.plan_course`` (``tmstarget protocol``), ``protocol.hunt_threshold``/``threshold_report``
+(``mt``), ``trial.workflow`` (``trial randomize/simulate/analyze``), ``export.write_export_set``
+(``coil``'s exports), the one writable-path check and the progress spinner.
 """
 
 from __future__ import annotations
@@ -39,15 +40,50 @@ def test_plan_course_gives_the_commands_json_and_files(tmp_path, capsys):
     form = _screening_form(tmp_path)
     cli_dir, lib_dir = tmp_path / "cli", tmp_path / "lib"
     cli_dir.mkdir(), lib_dir.mkdir()
-    argv = ["protocol", "--protocol", "saint", "--rmt", "50", "--target-depth-mm", "20", "--motor-depth-mm", "15",
-            "--start", "2026-12-07T08:00", "--tz", "Europe/Berlin", "--closed", "2026-12-09", "--participant", "01",
-            "--screening", str(form), "--ics", str(cli_dir / "c.ics"), "--log-template", str(cli_dir / "log.tsv")]
+    argv = [
+        "protocol",
+        "--protocol",
+        "saint",
+        "--rmt",
+        "50",
+        "--target-depth-mm",
+        "20",
+        "--motor-depth-mm",
+        "15",
+        "--start",
+        "2026-12-07T08:00",
+        "--tz",
+        "Europe/Berlin",
+        "--closed",
+        "2026-12-09",
+        "--participant",
+        "01",
+        "--screening",
+        str(form),
+        "--ics",
+        str(cli_dir / "c.ics"),
+        "--log-template",
+        str(cli_dir / "log.tsv"),
+    ]
     from_cli = _command_json(capsys, argv)
-    plan = plan_course("saint", rmt=50, target_depth_mm=20, motor_depth_mm=15, start="2026-12-07T08:00", tz="Europe/Berlin",
-                       closed=["2026-12-09"], participant="01", screening=form, ics=lib_dir / "c.ics",
-                       log_template=lib_dir / "log.tsv")
+    plan = plan_course(
+        "saint",
+        rmt=50,
+        target_depth_mm=20,
+        motor_depth_mm=15,
+        start="2026-12-07T08:00",
+        tz="Europe/Berlin",
+        closed=["2026-12-09"],
+        participant="01",
+        screening=form,
+        ics=lib_dir / "c.ics",
+        log_template=lib_dir / "log.tsv",
+    )
     from_lib = json.loads(json.dumps(plan.to_dict()))
-    assert from_lib["outputs"] == {"ics": str(lib_dir / "c.ics"), "log_template": str(lib_dir / "log.tsv")}
+    assert from_lib["outputs"] == {
+        "ics": str(lib_dir / "c.ics"),
+        "log_template": str(lib_dir / "log.tsv"),
+    }
     from_lib["outputs"] = from_cli["outputs"]
     assert from_lib == from_cli
     assert plan.dose.setting_pct_mso == 57 and plan.schedule.interrupted
@@ -57,9 +93,26 @@ def test_plan_course_gives_the_commands_json_and_files(tmp_path, capsys):
 def test_plan_course_custom_protocol_equals_the_command(capsys):
     from tmstarget.protocol import plan_course
 
-    argv = ["protocol", "--protocol", "custom", "--frequency-hz", "20", "--train-s", "1.6", "--iti-s", "5", "--trains", "10",
-            "--intensity-pct-rmt", "110"]
-    plan = plan_course("custom", custom={"frequency_hz": 20, "train_s": 1.6, "iti_s": 5, "trains": 10}, intensity_pct_rmt=110)
+    argv = [
+        "protocol",
+        "--protocol",
+        "custom",
+        "--frequency-hz",
+        "20",
+        "--train-s",
+        "1.6",
+        "--iti-s",
+        "5",
+        "--trains",
+        "10",
+        "--intensity-pct-rmt",
+        "110",
+    ]
+    plan = plan_course(
+        "custom",
+        custom={"frequency_hz": 20, "train_s": 1.6, "iti_s": 5, "trains": 10},
+        intensity_pct_rmt=110,
+    )
     assert json.loads(json.dumps(plan.to_dict())) == _command_json(capsys, argv)
     assert plan.protocol.pulses_per_session == 20 * 1.6 * 10
 
@@ -67,7 +120,11 @@ def test_plan_course_custom_protocol_equals_the_command(capsys):
 @pytest.mark.parametrize(
     ("kwargs", "error", "fragment"),
     [
-        ({"rmt": 50, "target_depth_mm": 25, "motor_depth_mm": 15}, SafetyError, "exceeds the limit of 120"),
+        (
+            {"rmt": 50, "target_depth_mm": 25, "motor_depth_mm": 15},
+            SafetyError,
+            "exceeds the limit of 120",
+        ),
         ({"target_depth_mm": 20}, InputError, "need the resting motor threshold"),
         ({"start": "1 Dec"}, InputError, "is not an ISO date-time"),
         ({"custom": {"frequency_hz": 20}}, InputError, "only apply to --protocol custom"),
@@ -78,13 +135,23 @@ def test_plan_course_refuses_as_the_command_and_writes_nothing(tmp_path, kwargs,
     from tmstarget.protocol import plan_course
 
     with pytest.raises(error, match=fragment):
-        plan_course("saint", **{"start": "2026-12-07T08:00", "ics": tmp_path / "s.ics", "screening_override": "test",
-                                **kwargs})
+        plan_course(
+            "saint",
+            **{
+                "start": "2026-12-07T08:00",
+                "ics": tmp_path / "s.ics",
+                "screening_override": "test",
+                **kwargs,
+            },
+        )
     assert list(tmp_path.iterdir()) == []
 
 
-# ---------------------------------------------------------------- protocol.hunt_threshold / threshold_report
-def test_hunt_threshold_with_scripted_answers_matches_the_interactive_command(tmp_path, capsys, monkeypatch):
+# ---------------------------------------------------------------- protocol.hunt_threshold /
+# threshold_report
+def test_hunt_threshold_with_scripted_answers_matches_the_interactive_command(
+    tmp_path, capsys, monkeypatch
+):
     from tmstarget.protocol import hunt_threshold, threshold_report
 
     answers = ["300", "20", "not a number", "0.5", "60", "q"]
@@ -98,7 +165,12 @@ def test_hunt_threshold_with_scripted_answers_matches_the_interactive_command(tm
 
     lib = hunt_threshold(tmp_path / "lib.tsv", ask=ask, tell=notes.append, session="2026-12-07")
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(answers) + "\n"))
-    assert main(["mt", str(tmp_path / "cli.tsv"), "--interactive", "--session", "2026-12-07", "--quiet"]) == 0
+    assert (
+        main(
+            ["mt", str(tmp_path / "cli.tsv"), "--interactive", "--session", "2026-12-07", "--quiet"]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert lib.read_bytes() == (tmp_path / "cli.tsv").read_bytes()
     assert "stimulate at 52% MSO" in prompts[0] and any("looks like mV" in n for n in notes)
@@ -120,11 +192,29 @@ def test_analyze_trial_files_equals_the_command(tmp_path, capsys):
     from tmstarget.trial.workflow import analyze_trial_files, simulate_table_file
 
     simulate_table_file(tmp_path / "t.tsv", seed=1, days=True, dropout=0.1)
-    assert main(["trial", "analyze", str(tmp_path / "t.tsv"), "--imputations", "2", "--json", "--quiet",
-                 "--report", str(tmp_path / "cli.json")]) == 0
+    assert (
+        main(
+            [
+                "trial",
+                "analyze",
+                str(tmp_path / "t.tsv"),
+                "--imputations",
+                "2",
+                "--json",
+                "--quiet",
+                "--report",
+                str(tmp_path / "cli.json"),
+            ]
+        )
+        == 0
+    )
     from_cli = capsys.readouterr().out
-    run = analyze_trial_files(tmp_path / "t.tsv", imputations=2, report=tmp_path / "lib.json",
-                              visit_table=tmp_path / "visits.tsv")
+    run = analyze_trial_files(
+        tmp_path / "t.tsv",
+        imputations=2,
+        report=tmp_path / "lib.json",
+        visit_table=tmp_path / "visits.tsv",
+    )
     assert run.payload == from_cli and (tmp_path / "lib.json").read_text() == from_cli
     assert run.written == (tmp_path / "lib.json", tmp_path / "visits.tsv")
     assert run.result.arms[0] == json.loads(from_cli)["arms"][0]
@@ -142,10 +232,17 @@ def test_randomize_to_files_writes_both_or_neither(tmp_path):
     from tmstarget.trial.io import read_allocation, read_concealed
     from tmstarget.trial.workflow import randomize_to_files
 
-    allocation = randomize_to_files(tmp_path / "list.tsv", tmp_path / "key.json", per_stratum=8,
-                                    factors=["severity=moderate,severe"], seed=3)
+    allocation = randomize_to_files(
+        tmp_path / "list.tsv",
+        tmp_path / "key.json",
+        per_stratum=8,
+        factors=["severity=moderate,severe"],
+        seed=3,
+    )
     assert read_allocation(tmp_path / "key.json").chain_head == allocation.chain_head
-    assert len(read_concealed(tmp_path / "list.tsv")) == len(allocation.entries) >= 16  # whole blocks per stratum
+    assert (
+        len(read_concealed(tmp_path / "list.tsv")) == len(allocation.entries) >= 16
+    )  # whole blocks per stratum
     assert stat.S_IMODE((tmp_path / "key.json").stat().st_mode) == 0o600
     with pytest.raises(InputError, match="already exist"):
         randomize_to_files(tmp_path / "list.tsv", tmp_path / "key.json", per_stratum=8)
@@ -163,15 +260,29 @@ def _pose():
     from tmstarget.coil import plan_coil
     from tmstarget.coil.models import DEFAULT_COIL, get_coil
 
-    return plan_coil(load_template_head(), [-40.0, 42.0, 30.0], get_coil(DEFAULT_COIL)).placement.matrix
+    return plan_coil(
+        load_template_head(), [-40.0, 42.0, 30.0], get_coil(DEFAULT_COIL)
+    ).placement.matrix
 
 
 def test_write_export_set_writes_what_each_writer_writes_and_reads_it_back(tmp_path):
-    from tmstarget.export import NamedPose, write_export_set, write_localite, write_poses_csv, write_poses_json
+    from tmstarget.export import (
+        NamedPose,
+        write_export_set,
+        write_localite,
+        write_poses_csv,
+        write_poses_json,
+    )
 
     pose = _pose()
-    out = write_export_set(pose, "target", "MNI152NLin6Asym", localite=tmp_path / "m.xml", csv=tmp_path / "p.csv",
-                           poses_json=tmp_path / "p.json")
+    out = write_export_set(
+        pose,
+        "target",
+        "MNI152NLin6Asym",
+        localite=tmp_path / "m.xml",
+        csv=tmp_path / "p.csv",
+        poses_json=tmp_path / "p.json",
+    )
     assert list(out) == ["localite", "csv", "poses_json"]
     assert all(v["round_trip_mm"] < 1e-3 and v["round_trip_deg"] < 1e-2 for v in out.values())
     poses = [NamedPose("target", pose)]
@@ -186,19 +297,30 @@ def test_write_export_set_is_all_or_nothing(tmp_path):
     from tmstarget.export import write_export_set
 
     (tmp_path / "old.csv").write_text("before\n")
-    (tmp_path / "taken").mkdir()  # a folder where the JSON should go: the set fails after the first files are staged
+    (
+        tmp_path / "taken"
+    ).mkdir()  # a folder where the JSON should go: the set fails after the first files are staged
     with pytest.raises(OSError):
-        write_export_set(_pose(), "target", "MNI152NLin6Asym", localite=tmp_path / "m.xml", csv=tmp_path / "old.csv",
-                         poses_json=tmp_path / "taken")
+        write_export_set(
+            _pose(),
+            "target",
+            "MNI152NLin6Asym",
+            localite=tmp_path / "m.xml",
+            csv=tmp_path / "old.csv",
+            poses_json=tmp_path / "taken",
+        )
     assert not (tmp_path / "m.xml").exists() and (tmp_path / "old.csv").read_text() == "before\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.csv", "taken"]
 
 
-# ---------------------------------------------------------------- one writable-path check, one JSON printer
+# ---------------------------------------------------------------- one writable-path check, one JSON
+# printer
 def test_check_output_file_with_and_without_parents(tmp_path):
     from tmstarget.io.paths import check_output_file
 
-    assert check_output_file(tmp_path / "new" / "f.txt") == tmp_path / "new" / "f.txt"  # folder can be created
+    assert (
+        check_output_file(tmp_path / "new" / "f.txt") == tmp_path / "new" / "f.txt"
+    )  # folder can be created
     with pytest.raises(InputError, match="folder .* does not exist — create it"):
         check_output_file(tmp_path / "new" / "f.txt", "file", parents=False)
     with pytest.raises(InputError, match="is a folder"):
@@ -221,7 +343,9 @@ def test_one_json_printer(capsys):
 def test_spinner_is_silent_when_not_a_terminal_or_quiet(capsys, monkeypatch):
     from tmstarget._utils import progress
 
-    progress.set_progress(True)  # as without --quiet (an earlier main(["...", "--quiet"]) in this process turned it off)
+    progress.set_progress(
+        True
+    )  # as without --quiet (an earlier main(["...", "--quiet"]) in this process turned it off)
     with progress.spinner("working", interval_s=0.01):
         pass
     assert capsys.readouterr().err == ""

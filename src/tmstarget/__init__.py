@@ -2,12 +2,14 @@
 
 Research use; not a medical device.
 
-Subpackages and modules follow the pipeline (each package imports only the ones before it or beside it,
-never in a loop; names are imported on first use, so ``import tmstarget`` and ``tmstarget --help`` stay fast):
+Subpackages and modules follow the pipeline (each package imports only the ones before it or beside
+it, never in a loop; names are imported on first use, so ``import tmstarget`` and ``tmstarget
+--help`` stay fast):
 
-``io``             fMRIPrep derivatives in; BIDS-derivatives out (``io.derivatives``: names, readers, atomic writers)
-``surface``        fsaverage/fsLR meshes, grayordinates and surface runs
-``targeting``      the targeting core: circuits, search regions, cleaning, components, scores, methods,
+``io``             fMRIPrep derivatives in; BIDS-derivatives out (``io.derivatives``: names,
+readers, atomic writers) ``surface``        fsaverage/fsLR meshes, grayordinates and surface runs
+``targeting``      the targeting core: circuits, search regions, cleaning, components, scores,
+methods,
                    selection, uncertainty, the participant-level run (``compute_target``)
 ``headmodel``      the template head: scalp surface, 10-20 positions, projection to cortex
 ``scalp``          scalp rules: Beam F3, 10-20 F3, the 5-cm rule
@@ -17,9 +19,9 @@ never in a loop; names are imported on first use, so ``import tmstarget`` and ``
 ``report``         HTML reports (participant, cohort)
 ``cohort``         one targeting job per participant, locally or on Dask
 ``circuit_build``  the group circuit from stimulation sites and outcomes
-``protocol``       treatment protocols, dose, safety, schedules, session logs, motor threshold, ``plan_course``
-``visits``         follow-up visit schedules and windows (shared by ``outcomes`` and ``trial``)
-``outcomes``       MADRS and other scales: validation, response, remission, plots
+``protocol``       treatment protocols, dose, safety, schedules, session logs, motor threshold,
+``plan_course`` ``visits``         follow-up visit schedules and windows (shared by ``outcomes`` and
+``trial``) ``outcomes``       MADRS and other scales: validation, response, remission, plots
 ``trial``          randomisation, blinding, analysis, power, simulation, ``trial.workflow``
 ``simulate``       synthetic fMRIPrep datasets with planted targets
 ``cli``            the ``tmstarget`` command (parses, calls the library, prints)

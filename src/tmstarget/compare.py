@@ -1,10 +1,10 @@
 """Circuit scores of arbitrary points and the connectivity-versus-scalp-rule comparison.
 
 The comparison is the trial's central contrast: for each participant, the connectivity target (from
-``tmstarget target``) and a scalp-rule target (Beam F3, F3 or the 5-cm rule on the template head) are compared
-by their Euclidean distance (mm), their individual score (the participant's own score map, when available)
-and their group-circuit score (a group map sampled around each point). Higher scores are better (positive =
-the end of the circuit to stimulate).
+``tmstarget target``) and a scalp-rule target (Beam F3, F3 or the 5-cm rule on the template head)
+are compared by their Euclidean distance (mm), their individual score (the participant's own score
+map, when available) and their group-circuit score (a group map sampled around each point). Higher
+scores are better (positive = the end of the circuit to stimulate).
 
 Functions here compute; :func:`write_comparison` is the only one that writes files (atomically).
 Research use; not a medical device.
@@ -18,15 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .exceptions import InputError
-
 #: Point-sampling weightings: a uniform sphere, or a Gaussian coil footprint (FWHM = radius).
 from .defaults import WEIGHTINGS  # noqa: E402,F401 - defined in the import-free leaf
+from .exceptions import InputError
+
 #: Scores closer than this are called a tie.
 TIE_TOLERANCE = 1e-6
 
 
-#: In a map without NaN, exact zeros are taken as its background ("no data") when at least this fraction of
+#: In a map without NaN, exact zeros are taken as its background ("no data") when at least this
+#: fraction of
 #: voxels is exactly zero (the brain fills about a quarter of the MNI bounding box).
 ZERO_BACKGROUND_FRACTION = 0.2
 
@@ -34,10 +35,11 @@ ZERO_BACKGROUND_FRACTION = 0.2
 def data_mask(data: np.ndarray) -> np.ndarray:
     """Voxels of a map that hold data.
 
-    Group maps are stored either with NaN outside the brain or, like most NIfTI maps written by FSL, SPM or
-    nilearn, with exact zeros there; counting those zeros as scores would give "score 0.0" to a point
-    outside the brain. So: the finite voxels, less the exact zeros when the map has no NaN and at least
-    :data:`ZERO_BACKGROUND_FRACTION` of it is exactly zero (a background, not values that happen to be 0).
+    Group maps are stored either with NaN outside the brain or, like most NIfTI maps written by FSL,
+    SPM or nilearn, with exact zeros there; counting those zeros as scores would give "score 0.0" to
+    a point outside the brain. So: the finite voxels, less the exact zeros when the map has no NaN
+    and at least :data:`ZERO_BACKGROUND_FRACTION` of it is exactly zero (a background, not values
+    that happen to be 0).
     """
     finite = np.isfinite(data)
     if finite.all():
@@ -47,13 +49,20 @@ def data_mask(data: np.ndarray) -> np.ndarray:
     return finite
 
 
-def sample_map(data: np.ndarray, affine: np.ndarray, point_mm, radius_mm: float = 10.0, weighting: str = "sphere") -> tuple[float, int]:
+def sample_map(
+    data: np.ndarray,
+    affine: np.ndarray,
+    point_mm,
+    radius_mm: float = 10.0,
+    weighting: str = "sphere",
+) -> tuple[float, int]:
     """Value of a map around a point, through the image affine (any orientation, flips and shifts).
 
     Parameters
     ----------
     data : ndarray, shape (X, Y, Z)
-        Map values; voxels outside :func:`data_mask` (NaN, or zeros in a map without NaN) are ignored.
+        Map values; voxels outside :func:`data_mask` (NaN, or zeros in a map without NaN) are
+        ignored.
     affine : ndarray, shape (4, 4)
         Voxel-to-world (MNI mm) affine of ``data``.
     point_mm : array-like, shape (3,)
@@ -61,8 +70,9 @@ def sample_map(data: np.ndarray, affine: np.ndarray, point_mm, radius_mm: float 
     radius_mm : float
         Radius of the sphere; 0 = trilinear interpolation at the point.
     weighting : {"sphere", "gaussian"}
-        ``sphere``: mean over voxel centres within the radius; ``gaussian``: weights exp(−d²/2σ²) with
-        FWHM = ``radius_mm`` (a figure-8 coil's focal footprint), over voxels within 1.5 × radius.
+        ``sphere``: mean over voxel centres within the radius; ``gaussian``: weights exp(−d²/2σ²)
+        with FWHM = ``radius_mm`` (a figure-8 coil's focal footprint), over voxels within 1.5 ×
+        radius.
 
     Returns
     -------
@@ -82,8 +92,12 @@ def sample_map(data: np.ndarray, affine: np.ndarray, point_mm, radius_mm: float 
         from scipy.ndimage import map_coordinates
 
         finite = data_mask(data)
-        vals = map_coordinates(np.where(finite, data, 0.0), centre[:, None], order=1, mode="constant", cval=np.nan)
-        support = map_coordinates(finite.astype(float), centre[:, None], order=1, mode="constant", cval=0.0)
+        vals = map_coordinates(
+            np.where(finite, data, 0.0), centre[:, None], order=1, mode="constant", cval=np.nan
+        )
+        support = map_coordinates(
+            finite.astype(float), centre[:, None], order=1, mode="constant", cval=0.0
+        )
         ok = support[0] > 0.999
         return (float(vals[0]) if ok else float("nan")), int(ok)
     reach = radius_mm * (1.5 if weighting == "gaussian" else 1.0)
@@ -92,7 +106,9 @@ def sample_map(data: np.ndarray, affine: np.ndarray, point_mm, radius_mm: float 
     hi = np.minimum(np.ceil(centre + reach / zooms) + 2, data.shape).astype(int)
     if np.any(hi <= lo):
         return float("nan"), 0
-    ijk = np.stack(np.meshgrid(*[np.arange(a, b) for a, b in zip(lo, hi)], indexing="ij"), axis=-1).reshape(-1, 3)
+    ijk = np.stack(
+        np.meshgrid(*[np.arange(a, b) for a, b in zip(lo, hi)], indexing="ij"), axis=-1
+    ).reshape(-1, 3)
     xyz = ijk @ affine[:3, :3].T + affine[:3, 3]
     d = np.linalg.norm(xyz - p, axis=1)
     vals = data[tuple(ijk.T)].astype(float)
@@ -113,13 +129,17 @@ def check_in_head(head, point_mm, what: str | None = None) -> np.ndarray:
     p = np.asarray(point_mm, float)
     what = what or f"point {np.round(p, 1).tolist()}"
     if not is_inside_head(head, p):
-        raise InputError(f"{what} lies outside the head — pass MNI mm (RAS) inside the brain, e.g. -38,44,26")
+        raise InputError(
+            f"{what} lies outside the head — pass MNI mm (RAS) inside the brain, e.g. -38,44,26"
+        )
     return p
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """One participant's connectivity target against a scalp-rule target (MNI mm; scores may be NaN)."""
+    """One participant's connectivity target against a scalp-rule target (MNI mm; scores may be
+    NaN).
+    """
 
     participant: str
     session: str | None
@@ -179,7 +199,8 @@ def compare_targets(
     group : (data, affine), optional
         A group circuit map; sampled at both cortical targets.
     individual_connectivity_score : float, optional
-        The score reported in the target JSON; used for the connectivity target when the score map is absent.
+        The score reported in the target JSON; used for the connectivity target when the score map
+        is absent.
     radius_mm, weighting
         See :func:`sample_map`.
     """
@@ -243,23 +264,43 @@ def comparison_rows(rows: list[Comparison]) -> list[list[str]]:
                 v = j["connectivity_mni" if which == "connectivity" else "scalp_rule_mni"][axis]
             else:
                 v = j[key]
-            cells.append("n/a" if v is None else f"{v:.1f}" if isinstance(v, float) and "mm" in name else f"{v:.4f}" if isinstance(v, float) else str(v))
+            cells.append(
+                "n/a"
+                if v is None
+                else f"{v:.1f}"
+                if isinstance(v, float) and "mm" in name
+                else f"{v:.4f}"
+                if isinstance(v, float)
+                else str(v)
+            )
         out.append(cells)
     return out
 
 
 def summary(rows: list[Comparison]) -> dict:
-    """Cohort summary: distances, mean paired score differences (connectivity − scalp rule), win counts."""
+    """Cohort summary: distances, mean paired score differences (connectivity − scalp rule), win
+    counts.
+    """
     dist = np.array([r.distance_mm for r in rows])
-    out: dict = {"n": len(rows), "distance_mm_mean": round(float(dist.mean()), 1), "distance_mm_median": round(float(np.median(dist)), 1)}
+    out: dict = {
+        "n": len(rows),
+        "distance_mm_mean": round(float(dist.mean()), 1),
+        "distance_mm_median": round(float(np.median(dist)), 1),
+    }
     for kind in ("individual", "group"):
         a = np.array([getattr(r, f"{kind}_score_connectivity") for r in rows])
         b = np.array([getattr(r, f"{kind}_score_scalp_rule") for r in rows])
         ok = np.isfinite(a) & np.isfinite(b)
         out[f"{kind}_n"] = int(ok.sum())
-        out[f"{kind}_difference_mean"] = round(float(np.mean(a[ok] - b[ok])), 4) if ok.any() else None
-        out[f"{kind}_connectivity_better"] = int(sum(getattr(r, f"better_{kind}") == "connectivity" for r in rows))
-        out[f"{kind}_scalp_rule_better"] = int(sum(getattr(r, f"better_{kind}") == "scalp-rule" for r in rows))
+        out[f"{kind}_difference_mean"] = (
+            round(float(np.mean(a[ok] - b[ok])), 4) if ok.any() else None
+        )
+        out[f"{kind}_connectivity_better"] = int(
+            sum(getattr(r, f"better_{kind}") == "connectivity" for r in rows)
+        )
+        out[f"{kind}_scalp_rule_better"] = int(
+            sum(getattr(r, f"better_{kind}") == "scalp-rule" for r in rows)
+        )
     return out
 
 
@@ -275,8 +316,10 @@ def to_markdown(rows: list[Comparison], title: str = "Connectivity target vs sca
     lines = [f"# {title}", ""]
     s = summary(rows)
     lines.append(
-        f"{s['n']} comparison(s); distance mean {s['distance_mm_mean']} mm (median {s['distance_mm_median']} mm); "
-        f"group score better for connectivity in {s['group_connectivity_better']}, for the scalp rule in "
+        f"{s['n']} comparison(s); distance mean {s['distance_mm_mean']} "
+        f"mm (median {s['distance_mm_median']} mm); "
+        f"group score better for connectivity in {s['group_connectivity_better']}, "
+        "for the scalp rule in "
         f"{s['group_scalp_rule_better']}. Research use; not a medical device."
     )
     lines.append("")
@@ -288,7 +331,10 @@ def to_markdown(rows: list[Comparison], title: str = "Connectivity target vs sca
 
 
 def comparison_figure(rows: list[Comparison]):
-    """Two panels: target positions (top view and side view) and paired scores. Returns a matplotlib Figure."""
+    """Two panels: target positions (top view and side view) and paired scores.
+
+    Returns a matplotlib Figure.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -314,22 +360,35 @@ def comparison_figure(rows: list[Comparison]):
         for r in rows:
             u, v = getattr(r, f"{kind}_score_connectivity"), getattr(r, f"{kind}_score_scalp_rule")
             if math.isfinite(u) and math.isfinite(v):
-                ax.plot([2 * k, 2 * k + 1], [u, v], color=colour, marker="o", ms=3, lw=0.8, alpha=0.8)
+                ax.plot(
+                    [2 * k, 2 * k + 1], [u, v], color=colour, marker="o", ms=3, lw=0.8, alpha=0.8
+                )
                 plotted = True
-    ax.set_xticks([0, 1, 2, 3], ["group:\nconn.", "group:\nrule", "indiv.:\nconn.", "indiv.:\nrule"], fontsize=8)
+    ax.set_xticks(
+        [0, 1, 2, 3],
+        ["group:\nconn.", "group:\nrule", "indiv.:\nconn.", "indiv.:\nrule"],
+        fontsize=8,
+    )
     ax.set_ylabel("score (higher = better)")
     ax.set_title("paired scores" if plotted else "paired scores (none available)")
-    fig.suptitle(f"Connectivity target vs {rows[0].rule} (n = {len(rows)}; research use, not a medical device)", fontsize=10)
+    fig.suptitle(
+        f"Connectivity target vs {rows[0].rule} (n = {len(rows)}; "
+        "research use, not a medical device)",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig
 
 
-def write_comparison(out_dir: Path | str, rows: list[Comparison], figure_format: str = "svg", stem: str = "compare") -> list[Path]:
-    """Write ``<stem>.tsv``, ``<stem>.md``, ``<stem>.json`` and ``<stem>.<svg|png>`` atomically; return the paths."""
+def write_comparison(
+    out_dir: Path | str, rows: list[Comparison], figure_format: str = "svg", stem: str = "compare"
+) -> list[Path]:
+    """Write ``<stem>.tsv``, ``<stem>.md``, ``<stem>.json`` and ``<stem>.<svg|png>`` atomically;
+    return the paths.
+    """
     import matplotlib
 
     from ._utils.jsonio import dumps
-
     from .io.derivatives import atomic_path, write_text_atomic
 
     if not rows:
@@ -340,11 +399,17 @@ def write_comparison(out_dir: Path | str, rows: list[Comparison], figure_format:
     paths = [
         write_text_atomic(out / f"{stem}.tsv", to_tsv(rows)),
         write_text_atomic(out / f"{stem}.md", to_markdown(rows)),
-        write_text_atomic(out / f"{stem}.json", dumps({"summary": summary(rows), "comparisons": [r.to_json() for r in rows]}) + "\n"),
+        write_text_atomic(
+            out / f"{stem}.json",
+            dumps({"summary": summary(rows), "comparisons": [r.to_json() for r in rows]}) + "\n",
+        ),
     ]
     fig = comparison_figure(rows)
     target = out / f"{stem}.{figure_format}"
-    with matplotlib.rc_context({"svg.hashsalt": "tmstarget", "svg.fonttype": "none"}), atomic_path(target) as tmp:
+    with (
+        matplotlib.rc_context({"svg.hashsalt": "tmstarget", "svg.fonttype": "none"}),
+        atomic_path(target) as tmp,
+    ):
         meta = {"Date": None} if figure_format == "svg" else {"Software": None}
         fig.savefig(tmp, format=figure_format, metadata=meta, dpi=120)
     paths.append(target)

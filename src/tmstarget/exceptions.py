@@ -1,7 +1,8 @@
 """Package errors.
 
 Every problem with the user's input is raised as :class:`InputError` with a message of the form
-``"<what is wrong> — <how to fix it>"``; the command line prints it as one line and exits with code 2.
+``"<what is wrong> — <how to fix it>"``; the command line prints it as one line and exits with code
+2.
 """
 
 from __future__ import annotations

@@ -1,22 +1,23 @@
-"""The template head: a scalp surface in MNI space, 10-20/10-10 positions on it and projection to cortex.
+"""The template head: a scalp surface in MNI space, 10-20/10-10 positions on it and projection to
+cortex.
 
 Sources (all shipped by dependencies, nothing is downloaded):
 
-- **Scalp**: MNE-Python's ``mne/data/fsaverage/fsaverage-head.fif`` (the fsaverage scalp, 2,033 vertices,
-  closed surface), whose coordinates are fsaverage surface RAS = MNI305 (metres).
+- **Scalp**: MNE-Python's ``mne/data/fsaverage/fsaverage-head.fif`` (the fsaverage scalp, 2,033
+  vertices, closed surface), whose coordinates are fsaverage surface RAS = MNI305 (metres).
 - **MNI305 → MNI152**: the inverse of FreeSurfer's MNI152 → MNI305 affine (FreeSurfer wiki
-  "CoordinateSystems", case 8b; derived from ``$FREESURFER_HOME/average/mni152.register.dat``). Its example
-  point MNI152 (10, −20, 35) → MNI305 (9.3131, −21.5849, 33.8345) is checked in the tests. The result is in
-  FSL's MNI152 (MNI152NLin6Asym); the 2009c templates differ by a few millimetres.
+  "CoordinateSystems", case 8b; derived from ``$FREESURFER_HOME/average/mni152.register.dat``). Its
+  example point MNI152 (10, −20, 35) → MNI305 (9.3131, −21.5849, 33.8345) is checked in the tests.
+  The result is in FSL's MNI152 (MNI152NLin6Asym); the 2009c templates differ by a few millimetres.
 - **Fiducials**: nasion, left and right preauricular points from MNE's ``fsaverage-fiducials.fif``.
-- **10-10 / 10-5 positions**: MNE's ``colin27_1005`` montage (called ``standard_1005`` before MNE 1.13):
-  Oostenveld's 10-05 positions constructed on the Colin27 head, which lies in MNI152 space (SPM's
-  single-subject template), so they are used without transform and snapped to the nearest scalp point
-  (median shift 1.5 mm). Cortical F3 from them lies 6.5 mm from Okamoto et al. 2004's mean. MNE's
-  ``fsaverage_1005`` (built on the fsaverage head) puts F3 ~9 mm higher, 13 mm from that mean, and is not
-  used. The montage's ``Iz`` is the inion.
-- **Grey matter**: nilearn's MNI152 (ICBM 2009 symmetric) grey-matter probability map, 1 mm; the cortex
-  below a scalp point is the first point along the inward scalp normal where it reaches 0.5.
+- **10-10 / 10-5 positions**: MNE's ``colin27_1005`` montage (called ``standard_1005`` before MNE
+  1.13): Oostenveld's 10-05 positions constructed on the Colin27 head, which lies in MNI152 space
+  (SPM's single-subject template), so they are used without transform and snapped to the nearest
+  scalp point (median shift 1.5 mm). Cortical F3 from them lies 6.5 mm from Okamoto et al. 2004's
+  mean. MNE's ``fsaverage_1005`` (built on the fsaverage head) puts F3 ~9 mm higher, 13 mm from that
+  mean, and is not used. The montage's ``Iz`` is the inion.
+- **Grey matter**: nilearn's MNI152 (ICBM 2009 symmetric) grey-matter probability map, 1 mm; the
+  cortex below a scalp point is the first point along the inward scalp normal where it reaches 0.5.
 
 Research use; not a medical device.
 """
@@ -107,10 +108,14 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _montage_mni() -> dict[str, np.ndarray]:
-    """MNE's Colin27 10-05 positions (MNI mm): ``colin27_1005``, called ``standard_1005`` before MNE 1.13."""
+    """MNE's Colin27 10-05 positions (MNI mm): ``colin27_1005``, called ``standard_1005`` before MNE
+    1.13.
+    """
     import mne
 
-    name = "colin27_1005" if "colin27_1005" in mne.channels.get_builtin_montages() else "standard_1005"
+    name = (
+        "colin27_1005" if "colin27_1005" in mne.channels.get_builtin_montages() else "standard_1005"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pos = mne.channels.make_standard_montage(name).get_positions()
@@ -124,7 +129,8 @@ def load_template_head() -> HeadModel:
     Returns
     -------
     HeadModel
-        The fsaverage scalp in MNI152 mm with outward normals and fiducials (sources: module docstring).
+        The fsaverage scalp in MNI152 mm with outward normals and fiducials (sources: module
+        docstring).
     """
     import mne
 
@@ -133,14 +139,21 @@ def load_template_head() -> HeadModel:
     vertices = _apply(MNI305_TO_MNI152, surf["rr"] * 1000.0)
     faces = np.asarray(surf["tris"], dtype=np.int64)
     normals = vertex_normals(vertices, faces)
-    if np.mean(np.sum((vertices - vertices.mean(0)) * normals, axis=1)) < 0:  # make them point outwards
+    if (
+        np.mean(np.sum((vertices - vertices.mean(0)) * normals, axis=1)) < 0
+    ):  # make them point outwards
         faces, normals = faces[:, ::-1].copy(), -normals
     fids, _ = mne.io.read_fiducials(str(data / "fsaverage-fiducials.fif"), verbose="error")
     names = {1: "lpa", 2: "nasion", 3: "rpa"}  # FIFFV_POINT_LPA / NASION / RPA
-    raw = {names[int(d["ident"])]: _apply(MNI305_TO_MNI152, np.asarray(d["r"]) * 1000.0) for d in fids}
+    raw = {
+        names[int(d["ident"])]: _apply(MNI305_TO_MNI152, np.asarray(d["r"]) * 1000.0) for d in fids
+    }
     raw["inion"] = _montage_mni()["Iz"]
     head = HeadModel(_readonly(vertices), _readonly(normals), _readonly(faces), {})
-    fiducials = {k: _readonly(nearest_scalp_point(head, raw[k])[0]) for k in ("nasion", "lpa", "rpa", "inion")}
+    fiducials = {
+        k: _readonly(nearest_scalp_point(head, raw[k])[0])
+        for k in ("nasion", "lpa", "rpa", "inion")
+    }
     return HeadModel(head.scalp_vertices, head.scalp_normals, head.scalp_faces, fiducials)
 
 
@@ -213,14 +226,17 @@ def nearest_scalp_point(head: HeadModel, point_mm) -> tuple[np.ndarray, np.ndarr
 
 
 def is_inside_head(head: HeadModel, point_mm) -> bool:
-    """Whether a point lies inside the scalp surface (on the inner side of the nearest scalp point)."""
+    """Whether a point lies inside the scalp surface (on the inner side of the nearest scalp
+    point).
+    """
     q, n = nearest_scalp_point(head, point_mm)
     return float(np.dot(np.asarray(point_mm, float) - q, n)) < 0.0
 
 
 def cast_rays(head: HeadModel, origin, directions: np.ndarray, chunk: int = 256) -> np.ndarray:
-    """Outermost scalp intersections, shape (R, 3), of rays from ``origin`` along ``directions`` (R, 3)
-    (Möller–Trumbore; NaN where a ray misses)."""
+    """Outermost scalp intersections, shape (R, 3), of rays from ``origin`` along ``directions`` (R,
+    3) (Möller–Trumbore; NaN where a ray misses).
+    """
     o = np.asarray(origin, float)
     dirs = np.atleast_2d(np.asarray(directions, float))
     tri = head.scalp_vertices[head.scalp_faces]
@@ -253,7 +269,11 @@ def point_at_length(points: np.ndarray, length_mm: float) -> np.ndarray:
     """The point at a given length along a polyline (linear interpolation)."""
     cum = polyline_length(points)
     if length_mm > cum[-1] + 1e-9:
-        raise InputError(f"{length_mm:.1f} mm is beyond the end of the scalp path ({cum[-1]:.1f} mm) — use a shorter distance")
+        raise InputError(
+            f"{length_mm:.1f} mm is beyond the end of the "
+            f"scalp path ({cum[-1]:.1f} mm) — use a shorter "
+            "distance"
+        )
     return np.array([np.interp(length_mm, cum, points[:, k]) for k in range(3)])
 
 
@@ -261,30 +281,39 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-def scalp_curve(head: HeadModel, centre, start, toward, stop_angle: float | None = None, n: int = 721) -> np.ndarray:
+def scalp_curve(
+    head: HeadModel, centre, start, toward, stop_angle: float | None = None, n: int = 721
+) -> np.ndarray:
     """Scalp curve, shape (n, 3), in the plane of ``centre``, ``start`` and ``toward`` (points, mm).
 
-    Rays from ``centre`` rotate from the direction of ``start`` towards ``toward`` by ``stop_angle`` (rad;
-    default: up to ``toward``); the curve is where they leave the scalp, i.e. the plane's cut through the
-    surface when the head is star-shaped from ``centre``.
+    Rays from ``centre`` rotate from the direction of ``start`` towards ``toward`` by ``stop_angle``
+    (rad; default: up to ``toward``); the curve is where they leave the scalp, i.e. the plane's cut
+    through the surface when the head is star-shaped from ``centre``.
     """
     c = np.asarray(centre, float)
     u = _unit(np.asarray(start, float) - c)
     w = np.asarray(toward, float) - c
     v = w - np.dot(w, u) * u
     if np.linalg.norm(v) < 1e-9:
-        raise InputError("the scalp path is undefined: its direction is parallel to the start — choose another heading")
+        raise InputError(
+            "the scalp path is undefined: its direction is "
+            "parallel to the start — choose another heading"
+        )
     v = _unit(v)
     if stop_angle is None:
         stop_angle = float(np.arctan2(np.dot(w, v), np.dot(w, u)) % (2 * np.pi))
     ang = np.linspace(0.0, stop_angle, n)
     pts = cast_rays(head, c, np.cos(ang)[:, None] * u + np.sin(ang)[:, None] * v)
     if np.isnan(pts).any():
-        raise InputError("a scalp path left the head surface — the points are not on the upper head")
+        raise InputError(
+            "a scalp path left the head surface — the points are not on the upper head"
+        )
     return pts
 
 
-def walk_on_scalp(head: HeadModel, start, heading, distance_mm: float, plane_normal=None) -> tuple[np.ndarray, np.ndarray]:
+def walk_on_scalp(
+    head: HeadModel, start, heading, distance_mm: float, plane_normal=None
+) -> tuple[np.ndarray, np.ndarray]:
     """Walk a distance along the scalp from ``start`` in a direction, within a plane.
 
     Parameters
@@ -294,7 +323,8 @@ def walk_on_scalp(head: HeadModel, start, heading, distance_mm: float, plane_nor
     distance_mm : float
         Path length along the scalp.
     plane_normal : array-like, shape (3,), optional
-        Normal of the cutting plane; default: the plane of ``start``, the head centre and ``heading``.
+        Normal of the cutting plane; default: the plane of ``start``, the head centre and
+        ``heading``.
 
     Returns
     -------
@@ -320,7 +350,8 @@ def walk_on_scalp(head: HeadModel, start, heading, distance_mm: float, plane_nor
 
 
 def scalp_arc(head: HeadModel, a, b, via) -> np.ndarray:
-    """Scalp path from ``a`` to ``b`` over ``via`` (e.g. nasion → inion over the vertex), shape (K, 3).
+    """Scalp path from ``a`` to ``b`` over ``via`` (e.g. nasion → inion over the vertex), shape (K,
+    3).
 
     Rays from the midpoint of ``a``-``b`` sweep 180° in the plane of ``a``, ``b`` and ``via``.
     """
@@ -350,7 +381,9 @@ def _grey_matter_tree():
     return cKDTree(_apply(np.linalg.inv(inv_affine), np.argwhere(gm >= GM_THRESHOLD)))
 
 
-def scalp_to_cortex(head: HeadModel, scalp_point, normal, step_mm: float = 0.25) -> tuple[np.ndarray, float]:
+def scalp_to_cortex(
+    head: HeadModel, scalp_point, normal, step_mm: float = 0.25
+) -> tuple[np.ndarray, float]:
     """Project a scalp point to the cortex along the inward normal.
 
     Parameters
@@ -364,8 +397,9 @@ def scalp_to_cortex(head: HeadModel, scalp_point, normal, step_mm: float = 0.25)
     Returns
     -------
     cortex_point : ndarray, shape (3,)
-        First point along ``-normal`` where the MNI152 grey-matter probability reaches 0.5 (mm); where the
-        line misses grey matter (down the interhemispheric fissure) the nearest grey-matter voxel.
+        First point along ``-normal`` where the MNI152 grey-matter probability reaches 0.5 (mm);
+        where the line misses grey matter (down the interhemispheric fissure) the nearest
+        grey-matter voxel.
     depth_mm : float
         Scalp-to-cortex distance.
 
@@ -388,7 +422,9 @@ def scalp_to_cortex(head: HeadModel, scalp_point, normal, step_mm: float = 0.25)
         dist, idx = _grey_matter_tree().query(p, distance_upper_bound=MAX_DEPTH_MM)
         if not np.isfinite(dist):
             raise InputError(
-                f"no cortex within {MAX_DEPTH_MM:.0f} mm below scalp point {np.round(p, 1).tolist()} — choose a point over the brain"
+                f"no cortex within {MAX_DEPTH_MM:.0f} mm below "
+                f"scalp point {np.round(p, 1).tolist()} — choose "
+                "a point over the brain"
             )
         return _grey_matter_tree().data[idx].copy(), float(dist)
     i = int(above[0])
@@ -402,9 +438,9 @@ def scalp_to_cortex(head: HeadModel, scalp_point, normal, step_mm: float = 0.25)
 def standard_positions(head: HeadModel) -> dict[str, np.ndarray]:
     """10-20 / 10-10 / 10-5 positions on the template scalp (MNI mm).
 
-    MNE's fsaverage 10-05 montage (see the module docstring) moved to MNI152 and snapped to the nearest
-    scalp point. Names follow the 10-10 system (``T7``/``T8``/``P7``/``P8``; the old 10-20 names ``T3``,
-    ``T4``, ``T5``, ``T6`` are included as aliases).
+    MNE's fsaverage 10-05 montage (see the module docstring) moved to MNI152 and snapped to the
+    nearest scalp point. Names follow the 10-10 system (``T7``/``T8``/``P7``/``P8``; the old 10-20
+    names ``T3``, ``T4``, ``T5``, ``T6`` are included as aliases).
 
     Returns
     -------

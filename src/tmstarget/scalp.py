@@ -1,34 +1,36 @@
 """Scalp-based targeting rules: Beam F3, 10-20 F3 and the 5-cm rule, placed on the template head.
 
-**Beam F3** (Beam, Borckardt, Reeves, George, Brain Stimulation 2009;2:50–54). Three tape measurements
-(nasion–inion and tragus–tragus over the vertex, head circumference) give two distances a technician marks:
-X along the circumference from the front midline (Fpz) to the left, and Y from the vertex (Cz) towards the X
-mark. We follow the authors' web calculator (clinicalresearcher.org/F3, MUSC), which clinics and the
-published comparisons use, not the appendix equations printed in the paper (which the issue tracker notes
-differ from it and which we could not check). The calculator works on a flattened 10-20 map centred on Cz
-with R_ap = 0.4·NI (Cz–Fpz) and R_lat = 0.4·TT (Cz–T3):
+**Beam F3** (Beam, Borckardt, Reeves, George, Brain Stimulation 2009;2:50–54). Three tape
+measurements (nasion–inion and tragus–tragus over the vertex, head circumference) give two distances
+a technician marks: X along the circumference from the front midline (Fpz) to the left, and Y from
+the vertex (Cz) towards the X mark. We follow the authors' web calculator
+(clinicalresearcher.org/F3, MUSC), which clinics and the published comparisons use, not the appendix
+equations printed in the paper (which the issue tracker notes differ from it and which we could not
+check). The calculator works on a flattened 10-20 map centred on Cz with R_ap = 0.4·NI (Cz–Fpz) and
+R_lat = 0.4·TT (Cz–T3):
 
 - line 1 runs from Fz = (0, R_ap/2) towards (R_lat, R_lat·sin 36°) — its F7 construction;
-- line 2 runs from C3 = (R_lat/2, 0) towards the point at 28° from the midline on the circle of radius R_ap —
-  its Fp1 construction;
+- line 2 runs from C3 = (R_lat/2, 0) towards the point at 28° from the midline on the circle of
+  radius R_ap — its Fp1 construction;
 - F3 is their intersection, at distance r and angle φ from the midline; Y = 0.91·r and
   X = HC·φ/360° (the arc of the circumference at that angle).
 
 This reconstruction agrees with two independent open implementations of the calculator to < 0.05 cm
-(see ``tests/test_scalp.py``): a MATLAB port labelled "webpage version" (Li, Maastricht 2023) and the linear
-fit X = 0.1154·HC, Y = 0.2637·(TT + NI)/2 used by the TMS Measurement app (Bandpey 2026). The optional
-adjusted Y adds 0.35 cm, the mean radial shortfall of Beam F3 versus MRI-guided sites found by
-Mir-Moghtadaei et al. 2015 (Brain Stimulation 8:965–973).
+(see ``tests/test_scalp.py``): a MATLAB port labelled "webpage version" (Li, Maastricht 2023) and
+the linear fit X = 0.1154·HC, Y = 0.2637·(TT + NI)/2 used by the TMS Measurement app (Bandpey 2026).
+The optional adjusted Y adds 0.35 cm, the mean radial shortfall of Beam F3 versus MRI-guided sites
+found by Mir-Moghtadaei et al. 2015 (Brain Stimulation 8:965–973).
 
 **Placement on the template head**: the technician's procedure is replayed on the template scalp of
-:mod:`tmstarget.headmodel`: the vertex is the midpoint of both the nasion–inion and tragus–tragus arcs, the
-circumference runs through the 10 % points (Fpz, T7, Oz, T8), X is scaled by the ratio of circumferences and
-Y by the ratio of (NI + TT) sums, and the scalp point is projected to the cortex along the inward normal.
+:mod:`tmstarget.headmodel`: the vertex is the midpoint of both the nasion–inion and tragus–tragus
+arcs, the circumference runs through the 10 % points (Fpz, T7, Oz, T8), X is scaled by the ratio of
+circumferences and Y by the ratio of (NI + TT) sums, and the scalp point is projected to the cortex
+along the inward normal.
 
-**5-cm rule**: 5 cm anterior to the motor hotspot (default: C3) along the scalp (Pascual-Leone et al. 1996;
-George et al. 1995): the path starts towards the nasion in the scalp's tangent plane and follows the normal
-section of the scalp (the plane of the start normal and that heading), as a tape laid over the head does;
-5.5 or 6 cm variants via ``distance_cm``.
+**5-cm rule**: 5 cm anterior to the motor hotspot (default: C3) along the scalp (Pascual-Leone et
+al. 1996; George et al. 1995): the path starts towards the nasion in the scalp's tangent plane and
+follows the normal section of the scalp (the plane of the start normal and that heading), as a tape
+laid over the head does; 5.5 or 6 cm variants via ``distance_cm``.
 
 Research use; not a medical device.
 """
@@ -55,7 +57,11 @@ from .headmodel import (
 )
 
 #: Plausible adult ranges (cm) for the three tape measurements.
-RANGES_CM = {"nasion_inion": (25.0, 48.0), "tragus_tragus": (25.0, 48.0), "circumference": (45.0, 70.0)}
+RANGES_CM = {
+    "nasion_inion": (25.0, 48.0),
+    "tragus_tragus": (25.0, 48.0),
+    "circumference": (45.0, 70.0),
+}
 #: Plausible ratios of an over-the-vertex arc to the circumference, and of TT to NI.
 ARC_TO_CIRCUMFERENCE = (0.5, 0.78)
 TT_TO_NI = (0.7, 1.4)
@@ -74,41 +80,68 @@ class HeadMeasurements:
     circumference_cm: float
 
 
-def check_measurements(nasion_inion_cm: float, tragus_tragus_cm: float, circumference_cm: float) -> HeadMeasurements:
+def check_measurements(
+    nasion_inion_cm: float, tragus_tragus_cm: float, circumference_cm: float
+) -> HeadMeasurements:
     """Validate three tape measurements (cm) and return them.
 
     Raises
     ------
     InputError
-        A value is not a finite positive number, lies outside adult human ranges (:data:`RANGES_CM`, with a
-        hint when it looks like millimetres or inches), or the three are inconsistent with each other.
+        A value is not a finite positive number, lies outside adult human ranges (:data:`RANGES_CM`,
+        with a hint when it looks like millimetres or inches), or the three are inconsistent with
+        each other.
     """
-    values = {"nasion_inion": nasion_inion_cm, "tragus_tragus": tragus_tragus_cm, "circumference": circumference_cm}
+    values = {
+        "nasion_inion": nasion_inion_cm,
+        "tragus_tragus": tragus_tragus_cm,
+        "circumference": circumference_cm,
+    }
     for name, v in values.items():
         flag = "--" + name.replace("_", "-")
         try:
             v = float(v)
         except (TypeError, ValueError):
-            raise InputError(f"{flag} {v!r} is not a number — pass centimetres, e.g. 36.5") from None
+            raise InputError(
+                f"{flag} {v!r} is not a number — pass centimetres, e.g. 36.5"
+            ) from None
         if not math.isfinite(v) or v <= 0:
-            raise InputError(f"{flag} {v:g} cm must be a positive length — measure it again in centimetres")
+            raise InputError(
+                f"{flag} {v:g} cm must be a positive length — measure it again in centimetres"
+            )
         lo, hi = RANGES_CM[name]
         if not lo <= v <= hi:
-            hint = " (looks like millimetres)" if v > 10 * lo else " (looks like inches)" if v < 0.6 * lo else ""
-            raise InputError(f"{flag} {v:g} cm is outside the adult range {lo:g}–{hi:g} cm{hint} — check the tape and pass centimetres")
+            hint = (
+                " (looks like millimetres)"
+                if v > 10 * lo
+                else " (looks like inches)"
+                if v < 0.6 * lo
+                else ""
+            )
+            raise InputError(
+                f"{flag} {v:g} cm is outside the adult range "
+                f"{lo:g}–{hi:g} cm{hint} — check the tape and "
+                "pass centimetres"
+            )
         values[name] = v
     ni, tt, hc = values["nasion_inion"], values["tragus_tragus"], values["circumference"]
     lo, hi = ARC_TO_CIRCUMFERENCE
     for name, arc in (("nasion-inion", ni), ("tragus-tragus", tt)):
         if not lo <= arc / hc <= hi:
             raise InputError(
-                f"{name} {arc:g} cm is {arc / hc:.2f} × the circumference {hc:g} cm, expected {lo:g}–{hi:g} — "
-                "the measurements are inconsistent; measure the arcs over the vertex and the circumference again"
+                f"{name} {arc:g} cm is {arc / hc:.2f} × the "
+                f"circumference {hc:g} cm, expected {lo:g}–{hi:g} "
+                "— "
+                "the measurements are inconsistent; measure "
+                "the arcs over the vertex and the circumference "
+                "again"
             )
     if not TT_TO_NI[0] <= tt / ni <= TT_TO_NI[1]:
         raise InputError(
-            f"tragus-tragus {tt:g} cm and nasion-inion {ni:g} cm differ too much (ratio {tt / ni:.2f}, expected "
-            f"{TT_TO_NI[0]:g}–{TT_TO_NI[1]:g}) — check that the two arcs were not swapped or mismeasured"
+            f"tragus-tragus {tt:g} cm and nasion-inion {ni:g} "
+            f"cm differ too much (ratio {tt / ni:.2f}, expected "
+            f"{TT_TO_NI[0]:g}–{TT_TO_NI[1]:g}) — check that "
+            "the two arcs were not swapped or mismeasured"
         )
     return HeadMeasurements(ni, tt, hc)
 
@@ -146,7 +179,8 @@ class BeamF3:
             "tragus_tragus_cm": m.tragus_tragus_cm,
             "circumference_cm": m.circumference_cm,
             "x_cm": round(self.x_cm, 2),
-            "x_description": "along the head circumference from the front midline (Fpz) to the left",
+            "x_description": "along the head circumference from the front "
+            "midline (Fpz) to the left",
             "y_cm": round(self.y_cm, 2),
             "y_description": "from the vertex (Cz) along the scalp towards the X mark",
             "y_adjusted_cm": round(self.y_adjusted_cm, 2),
@@ -162,7 +196,8 @@ def _intersect(p1: np.ndarray, d1: np.ndarray, p2: np.ndarray, d2: np.ndarray) -
 
 
 def beam_f3(nasion_inion_cm: float, tragus_tragus_cm: float, circumference_cm: float) -> BeamF3:
-    """Beam F3 tape distances from three head measurements (web-calculator formula; see the module docstring).
+    """Beam F3 tape distances from three head measurements (web-calculator formula; see the module
+    docstring).
 
     Parameters
     ----------
@@ -236,7 +271,9 @@ class ScalpTarget:
         }
 
 
-def _target(head: HeadModel, rule: str, point: np.ndarray, details: dict, path: np.ndarray | None = None) -> ScalpTarget:
+def _target(
+    head: HeadModel, rule: str, point: np.ndarray, details: dict, path: np.ndarray | None = None
+) -> ScalpTarget:
     scalp, normal = nearest_scalp_point(head, point)
     cortex, depth = scalp_to_cortex(head, scalp, normal)
     return ScalpTarget(rule, scalp, normal, cortex, depth, details, path)
@@ -256,7 +293,9 @@ class TemplateFrame:
 
 @lru_cache(maxsize=4)
 def template_frame(head: HeadModel) -> TemplateFrame:
-    """Vertex (midpoint of both arcs), 10 % points and circumference of the template head (cached)."""
+    """Vertex (midpoint of both arcs), 10 % points and circumference of the template head
+    (cached).
+    """
     f = head.fiducials
     vertex = standard_positions(head)["Cz"]
     for _ in range(3):  # the vertex halves both the nasion-inion and the tragus-tragus arcs
@@ -275,7 +314,14 @@ def template_frame(head: HeadModel) -> TemplateFrame:
     normal = np.linalg.svd(ring - centre)[2][2]
     in_plane = ring - np.outer((ring - centre) @ normal, normal)
     curve = scalp_curve(head, centre, in_plane[0], in_plane[1], stop_angle=2 * np.pi, n=2881)
-    return TemplateFrame(vertex, curve[0], curve, float(ni_len[-1]), float(tt_len[-1]), float(polyline_length(curve)[-1]))
+    return TemplateFrame(
+        vertex,
+        curve[0],
+        curve,
+        float(ni_len[-1]),
+        float(tt_len[-1]),
+        float(polyline_length(curve)[-1]),
+    )
 
 
 def place_beam_f3(head: HeadModel, beam: BeamF3, adjusted: bool = False) -> ScalpTarget:
@@ -283,7 +329,9 @@ def place_beam_f3(head: HeadModel, beam: BeamF3, adjusted: bool = False) -> Scal
     frame = template_frame(head)
     m = beam.measurements
     x_mm = beam.x_cm / m.circumference_cm * frame.circumference_mm
-    scale = (frame.nasion_inion_mm + frame.tragus_tragus_mm) / (10.0 * (m.nasion_inion_cm + m.tragus_tragus_cm))
+    scale = (frame.nasion_inion_mm + frame.tragus_tragus_mm) / (
+        10.0 * (m.nasion_inion_cm + m.tragus_tragus_cm)
+    )
     y_mm = 10.0 * (beam.y_adjusted_cm if adjusted else beam.y_cm) * scale
     x_mark = point_at_length(frame.circumference, x_mm)
     point, path = walk_on_scalp(head, frame.vertex, x_mark - frame.vertex, y_mm)
@@ -303,30 +351,41 @@ def place_f3(head: HeadModel) -> ScalpTarget:
 
 
 def parse_point(text: str, what: str = "--coords") -> np.ndarray:
-    """Parse ``"x,y,z"`` (MNI mm) into an array, or raise :class:`InputError` (:func:`tmstarget._utils.points.parse_point`)."""
+    """Parse ``"x,y,z"`` (MNI mm) into an array, or raise :class:`InputError`
+    (:func:`tmstarget._utils.points.parse_point`).
+    """
     from ._utils.points import parse_point as _parse
 
     return np.array(_parse(text, what))
 
 
-#: How far a hotspot given in mm may lie outside the scalp (coil casing, hair, cap) or inside it (the cortical hand
+#: How far a hotspot given in mm may lie outside the scalp (coil casing, hair, cap) or inside it
+#: (the cortical hand
 #: knob lies 15–25 mm below the scalp), in mm.
 HOTSPOT_OUTSIDE_MM, HOTSPOT_INSIDE_MM = 20.0, 35.0
 
 
 def _snap_hotspot(head: HeadModel, point: np.ndarray) -> np.ndarray:
-    """The scalp point under a hotspot given in mm; refuses points far from the scalp (not a hotspot)."""
+    """The scalp point under a hotspot given in mm; refuses points far from the scalp (not a
+    hotspot).
+    """
     scalp, normal = nearest_scalp_point(head, point)
     offset = float((point - scalp) @ normal)  # > 0 outside the head
     if offset > HOTSPOT_OUTSIDE_MM or offset < -HOTSPOT_INSIDE_MM:
         where = f"{offset:.0f} mm outside" if offset > 0 else f"{-offset:.0f} mm inside"
-        raise InputError(f"hotspot {np.round(point, 1).tolist()} mm lies {where} the template scalp (allowed: "
-                         f"{HOTSPOT_OUTSIDE_MM:.0f} mm outside to {HOTSPOT_INSIDE_MM:.0f} mm inside) — pass the motor hotspot on the "
-                         "scalp or the cortical hand knob in MNI mm, e.g. \"-37,-21,58\", or a 10-10 name such as C3")
+        raise InputError(
+            f"hotspot {np.round(point, 1).tolist()} mm lies {where} the template scalp (allowed: "
+            f"{HOTSPOT_OUTSIDE_MM:.0f} mm outside to {HOTSPOT_INSIDE_MM:.0f} "
+            "mm inside) — pass the motor hotspot on the "
+            "scalp or the cortical hand knob in MNI mm, e.g. "
+            '"-37,-21,58", or a 10-10 name such as C3'
+        )
     return scalp
 
 
-def place_five_cm(head: HeadModel, hotspot: str | np.ndarray = "C3", distance_cm: float = 5.0) -> ScalpTarget:
+def place_five_cm(
+    head: HeadModel, hotspot: str | np.ndarray = "C3", distance_cm: float = 5.0
+) -> ScalpTarget:
     """The 5-cm rule: ``distance_cm`` anterior to the motor hotspot along the scalp.
 
     Parameters
@@ -337,11 +396,15 @@ def place_five_cm(head: HeadModel, hotspot: str | np.ndarray = "C3", distance_cm
         5 cm for the classic rule; 5.5 or 6 cm variants are in use.
     """
     if not math.isfinite(distance_cm) or not 1.0 <= distance_cm <= 12.0:
-        raise InputError(f"--distance-cm {distance_cm:g} is outside 1–12 cm — the rule uses 5, 5.5 or 6 cm")
+        raise InputError(
+            f"--distance-cm {distance_cm:g} is outside 1–12 cm — the rule uses 5, 5.5 or 6 cm"
+        )
     positions = standard_positions(head)
     if isinstance(hotspot, str):
         if hotspot not in positions:
-            raise InputError(f"hotspot {hotspot!r} is not a 10-10 position name — use e.g. C3, or MNI mm \"x,y,z\"")
+            raise InputError(
+                f'hotspot {hotspot!r} is not a 10-10 position name — use e.g. C3, or MNI mm "x,y,z"'
+            )
         origin, label = positions[hotspot], hotspot
     else:
         origin = _snap_hotspot(head, np.asarray(hotspot, float))
@@ -349,8 +412,12 @@ def place_five_cm(head: HeadModel, hotspot: str | np.ndarray = "C3", distance_cm
     f = head.fiducials
     _, normal = nearest_scalp_point(head, origin)
     anterior = f["nasion"] - f["inion"]
-    heading = anterior - np.dot(anterior, normal) * normal  # the tape starts towards the nose, along the scalp
-    point, path = walk_on_scalp(head, origin, heading, 10.0 * distance_cm, plane_normal=np.cross(normal, heading))
+    heading = (
+        anterior - np.dot(anterior, normal) * normal
+    )  # the tape starts towards the nose, along the scalp
+    point, path = walk_on_scalp(
+        head, origin, heading, 10.0 * distance_cm, plane_normal=np.cross(normal, heading)
+    )
     details = {
         "hotspot": label,
         "hotspot_scalp_mni": [round(float(v), 1) for v in origin],
@@ -377,9 +444,13 @@ def scalp_rule_target(
     """
     if rule == "beam-f3":
         if measurements is None:
-            raise InputError("--rule beam-f3 needs --nasion-inion, --tragus-tragus and --circumference (cm)")
+            raise InputError(
+                "--rule beam-f3 needs --nasion-inion, --tragus-tragus and --circumference (cm)"
+            )
         m = measurements
-        return place_beam_f3(head, beam_f3(m.nasion_inion_cm, m.tragus_tragus_cm, m.circumference_cm), adjusted)
+        return place_beam_f3(
+            head, beam_f3(m.nasion_inion_cm, m.tragus_tragus_cm, m.circumference_cm), adjusted
+        )
     if rule == "f3":
         return place_f3(head)
     if rule == "5cm":

@@ -2,20 +2,23 @@
 
 A follow-up assessment belongs to a visit when the number of days between the participant's last
 treatment session and the assessment falls inside that visit's window, e.g. the 1-month visit is day
-28 ± 3 after the last session. Baseline is the assessment labelled as such (before the first session).
+28 ± 3 after the last session. Baseline is the assessment labelled as such (before the first
+session).
 
 Assignment rules, applied per participant:
 
-* ``offset = day - last_session_day`` (both in days on the same clock, e.g. days since randomization);
-* the assessment goes to the visit whose window ``[target - before, target + after]`` contains the offset
-  (windows must not overlap, nor reach a neighbouring visit's target day, so there is at most one);
-* an assessment is never re-labelled across visits: one labelled with the name of a scheduled visit (e.g.
-  ``week1``) counts only at that visit, whatever window its day falls in; only assessments with labels
-  that name no visit (e.g. ``followup2``) are placed by window alone. A label that names a visit of the
-  default schedule missing from a custom one is refused (add the visit, or relabel);
+* ``offset = day - last_session_day`` (both in days on the same clock, e.g. days since
+  randomization);
+* the assessment goes to the visit whose window ``[target - before, target + after]`` contains the
+  offset (windows must not overlap, nor reach a neighbouring visit's target day, so there is at most
+  one);
+* an assessment is never re-labelled across visits: one labelled with the name of a scheduled visit
+  (e.g. ``week1``) counts only at that visit, whatever window its day falls in; only assessments
+  with labels that name no visit (e.g. ``followup2``) are placed by window alone. A label that names
+  a visit of the default schedule missing from a custom one is refused (add the visit, or relabel);
 * an assessment in no window is **out of window**: kept in the listing, left out of every analysis;
-* when two assessments fall in one visit's window, the one closest to the target day is used (the earlier
-  one on a tie); the other is marked **extra** and left out.
+* when two assessments fall in one visit's window, the one closest to the target day is used (the
+  earlier one on a tie); the other is marked **extra** and left out.
 
 Without day columns every assessment is taken at its nominal visit (the ``timepoint`` label).
 """
@@ -31,13 +34,27 @@ import pandas as pd
 
 from .exceptions import InputError
 
-__all__ = ["DEFAULT_ENDPOINT", "DEFAULT_SCHEDULE", "Visit", "VisitSchedule", "assign_visits", "parse_visit"]
+__all__ = [
+    "DEFAULT_ENDPOINT",
+    "DEFAULT_SCHEDULE",
+    "Visit",
+    "VisitSchedule",
+    "assign_visits",
+    "parse_visit",
+]
 
 #: The primary endpoint of the seed trial: MADRS one month after treatment.
 DEFAULT_ENDPOINT = "month1"
 
 #: Status of an assessment after window assignment.
-IN_WINDOW, OUT_OF_WINDOW, EXTRA, NOMINAL, MISSED, BASELINE = "in_window", "out_of_window", "extra", "nominal", "missed", "baseline"
+IN_WINDOW, OUT_OF_WINDOW, EXTRA, NOMINAL, MISSED, BASELINE = (
+    "in_window",
+    "out_of_window",
+    "extra",
+    "nominal",
+    "missed",
+    "baseline",
+)
 
 
 @dataclass(frozen=True)
@@ -51,7 +68,8 @@ class Visit:
     target_day : float
         Days after the last treatment session (0 = the day of the last session).
     before, after : float
-        Window half-widths (days): the visit accepts offsets in ``[target_day - before, target_day + after]``.
+        Window half-widths (days): the visit accepts offsets in ``[target_day - before, target_day +
+        after]``.
     """
 
     name: str
@@ -70,13 +88,20 @@ class Visit:
         return self.target_day + self.after
 
     def spec(self) -> str:
-        """The ``--visit`` text of this visit, e.g. ``month1:28:3`` or ``end_of_treatment:0:0:3``."""
-        widths = f"{self.before:g}" if self.before == self.after else f"{self.before:g}:{self.after:g}"
+        """The ``--visit`` text of this visit, e.g. ``month1:28:3`` or
+        ``end_of_treatment:0:0:3``.
+        """
+        widths = (
+            f"{self.before:g}" if self.before == self.after else f"{self.before:g}:{self.after:g}"
+        )
         return f"{self.name}:{self.target_day:g}:{widths}"
 
     def describe(self) -> str:
         """E.g. ``month1: day 28 (25 to 31) after the last session``."""
-        return f"{self.name}: day {self.target_day:g} ({self.low:g} to {self.high:g}) after the last session"
+        return (
+            f"{self.name}: day {self.target_day:g} ({self.low:g} "
+            f"to {self.high:g}) after the last session"
+        )
 
 
 @dataclass(frozen=True)
@@ -88,13 +113,19 @@ class VisitSchedule:
     def __post_init__(self) -> None:
         names = [v.name for v in self.visits]
         if not names:
-            raise InputError("the visit schedule is empty — give at least one --visit NAME:DAY:WINDOW, e.g. month1:28:3")
+            raise InputError(
+                "the visit schedule is empty — give at least "
+                "one --visit NAME:DAY:WINDOW, e.g. month1:28:3"
+            )
         if len(set(names)) != len(names):
             raise InputError(f"visit names {names} repeat — give each visit once")
         for v in self.visits:
             if not (v.before >= 0 and v.after >= 0):
-                raise InputError(f"visit {v.name}: window {v.before:g} before and {v.after:g} after the target day — "
-                                 "give non-negative widths, e.g. month1:28:3")
+                raise InputError(
+                    f"visit {v.name}: window {v.before:g} before "
+                    f"and {v.after:g} after the target day — "
+                    "give non-negative widths, e.g. month1:28:3"
+                )
         ordered = sorted(self.visits, key=lambda v: (v.target_day, v.low))
         for a, b in zip(ordered, ordered[1:]):
             _check_apart(a, b)
@@ -111,42 +142,68 @@ class VisitSchedule:
 
     def to_dict(self) -> list[dict[str, float | str]]:
         """JSON-ready list of visits."""
-        return [{"name": v.name, "target_day": v.target_day, "window_low": v.low, "window_high": v.high} for v in self.visits]
+        return [
+            {"name": v.name, "target_day": v.target_day, "window_low": v.low, "window_high": v.high}
+            for v in self.visits
+        ]
 
 
 def _check_apart(a: Visit, b: Visit, note: str = "") -> None:
-    """Refuse neighbouring visits (``a`` before ``b``) whose windows overlap or reach the other's target day."""
+    """Refuse neighbouring visits (``a`` before ``b``) whose windows overlap or reach the other's
+    target day.
+    """
     if b.low > a.high and a.high < b.target_day and b.low > a.target_day:
         return
     if a.high >= b.target_day:
-        what = f"{a.name}'s window ({a.low:g} to {a.high:g} days after the last session) reaches {b.name}'s target day {b.target_day:g}"
+        what = (
+            f"{a.name}'s window ({a.low:g} to {a.high:g} days "
+            f"after the last session) reaches {b.name}'s target "
+            f"day {b.target_day:g}"
+        )
     elif b.low <= a.target_day:
-        what = f"{b.name}'s window ({b.low:g} to {b.high:g} days after the last session) reaches {a.name}'s target day {a.target_day:g}"
+        what = (
+            f"{b.name}'s window ({b.low:g} to {b.high:g} days "
+            f"after the last session) reaches {a.name}'s target "
+            f"day {a.target_day:g}"
+        )
     else:
-        what = (f"the windows of {a.name} ({a.low:g} to {a.high:g} days after the last session) and {b.name} "
-                f"({b.low:g} to {b.high:g}) overlap")
+        what = (
+            f"the windows of {a.name} ({a.low:g} to {a.high:g} "
+            f"days after the last session) and {b.name} "
+            f"({b.low:g} to {b.high:g}) overlap"
+        )
     defaults = [DEFAULT_VISITS.get(v.name) for v in (a, b)]
-    example = (f" (the defaults are --visit {defaults[0].spec()} --visit {defaults[1].spec()})" if all(defaults)
-               else f" (e.g. half-widths below {(b.target_day - a.target_day) / 2:g} days)")
+    example = (
+        f" (the defaults are --visit {defaults[0].spec()} --visit {defaults[1].spec()})"
+        if all(defaults)
+        else f" (e.g. half-widths below {(b.target_day - a.target_day) / 2:g} days)"
+    )
     raise InputError(
-        f"visit windows overlap: {what}{note}, so an assessment could count at either visit — narrow them so that "
+        f"visit windows overlap: {what}{note}, so an assessment "
+        "could count at either visit — narrow them so that "
         f"{a.name}'s window ends before {b.name}'s begins{example}"
     )
 
 
-#: Default schedule: end of treatment (days 0-3 after the last session), 1 week (7 ± 2), 1 month (28 ± 3),
-#: 3 months (84 ± 7). Change it with ``--visit NAME:DAY:WINDOW`` (repeatable; replaces the defaults).
-DEFAULT_SCHEDULE = VisitSchedule((
-    Visit("end_of_treatment", 0.0, 0.0, 3.0),
-    Visit("week1", 7.0, 2.0, 2.0),
-    Visit("month1", 28.0, 3.0, 3.0),
-    Visit("month3", 84.0, 7.0, 7.0),
-))
+#: Default schedule: end of treatment (days 0-3 after the last session), 1 week (7 ± 2), 1 month
+#: (28 ± 3),
+#: 3 months (84 ± 7). Change it with ``--visit NAME:DAY:WINDOW`` (repeatable; replaces the
+#: defaults).
+DEFAULT_SCHEDULE = VisitSchedule(
+    (
+        Visit("end_of_treatment", 0.0, 0.0, 3.0),
+        Visit("week1", 7.0, 2.0, 2.0),
+        Visit("month1", 28.0, 3.0, 3.0),
+        Visit("month3", 84.0, 7.0, 7.0),
+    )
+)
 
 #: The default visits by name (they also name the labels a custom schedule must account for).
 DEFAULT_VISITS = {v.name: v for v in DEFAULT_SCHEDULE.visits}
 
-_SPEC = re.compile(r"^\s*([A-Za-z][\w.-]*)\s*:\s*(-?\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)(?:\s*:\s*(\d+(?:\.\d+)?))?\s*$")
+_SPEC = re.compile(
+    r"^\s*([A-Za-z][\w.-]*)\s*:\s*(-?\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)(?:\s*:\s*(\d+(?:\.\d+)?))?\s*$"
+)
 
 
 def parse_visit(spec: str) -> Visit:
@@ -168,13 +225,17 @@ def parse_visit(spec: str) -> Visit:
     """
     m = _SPEC.match(spec)
     if not m:
-        raise InputError(f"--visit {spec!r} — use NAME:DAY:WINDOW or NAME:DAY:BEFORE:AFTER, e.g. month1:28:3")
+        raise InputError(
+            f"--visit {spec!r} — use NAME:DAY:WINDOW or NAME:DAY:BEFORE:AFTER, e.g. month1:28:3"
+        )
     name, day, before, after = m.group(1), float(m.group(2)), float(m.group(3)), m.group(4)
     return Visit(name, day, before, float(after) if after is not None else before)
 
 
 def _check_labels(rows: pd.DataFrame, schedule: VisitSchedule) -> None:
-    """Refuse dated assessments labelled with a default visit that ``schedule`` lacks (they could be counted elsewhere)."""
+    """Refuse dated assessments labelled with a default visit that ``schedule`` lacks (they could be
+    counted elsewhere).
+    """
     labels = rows["timepoint"].astype(str)
     for label in dict.fromkeys(labels):
         known = DEFAULT_VISITS.get(label)
@@ -184,10 +245,16 @@ def _check_labels(rows: pd.DataFrame, schedule: VisitSchedule) -> None:
         for v in schedule.visits:
             a, b = sorted((v, known), key=lambda x: (x.target_day, x.low))
             _check_apart(a, b, note)
-        who = ", ".join(list(dict.fromkeys(rows.loc[labels == label, "participant_id"].astype(str)))[:3])
+        who = ", ".join(
+            list(dict.fromkeys(rows.loc[labels == label, "participant_id"].astype(str)))[:3]
+        )
         raise InputError(
-            f"the table has {label} assessments (e.g. {who}) but the visit schedule ({', '.join(schedule.names)}) has no "
-            f"{label} visit — add --visit {known.spec()} (the default), or relabel those rows; an assessment never counts at "
+            f"the table has {label} assessments (e.g. {who}) "
+            f"but the visit schedule ({', '.join(schedule.names)}) "
+            "has no "
+            f"{label} visit — add --visit {known.spec()} (the "
+            "default), or relabel those rows; an assessment "
+            "never counts at "
             "another visit"
         )
 
@@ -199,15 +266,18 @@ def _choose(group: pd.DataFrame, visit: Visit) -> pd.Index:
 
 
 def assign_visits(
-    frame: pd.DataFrame, schedule: VisitSchedule, baseline: str, has_score: Sequence[bool] | None = None
+    frame: pd.DataFrame,
+    schedule: VisitSchedule,
+    baseline: str,
+    has_score: Sequence[bool] | None = None,
 ) -> pd.DataFrame:
     """Assign each assessment to a visit by its days after the participant's last treatment session.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        ``participant_id``, ``timepoint`` (nominal label), ``day`` and ``last_session_day`` (floats; NaN
-        day = a missed visit, which keeps its nominal label). Not modified.
+        ``participant_id``, ``timepoint`` (nominal label), ``day`` and ``last_session_day`` (floats;
+        NaN day = a missed visit, which keeps its nominal label). Not modified.
     schedule : VisitSchedule
         Visits and windows.
     baseline : str
@@ -218,9 +288,9 @@ def assign_visits(
     Returns
     -------
     pandas.DataFrame
-        ``frame`` plus ``offset_days``, ``visit`` (assigned visit name, or ``None``) and ``visit_status``
-        (``baseline``, ``in_window``, ``out_of_window``, ``extra``, ``nominal`` — no day, taken at its label —
-        or ``missed`` — no day and no score).
+        ``frame`` plus ``offset_days``, ``visit`` (assigned visit name, or ``None``) and
+        ``visit_status`` (``baseline``, ``in_window``, ``out_of_window``, ``extra``, ``nominal`` —
+        no day, taken at its label — or ``missed`` — no day and no score).
     """
     out = frame.copy()
     out["offset_days"] = out["day"] - out["last_session_day"]
@@ -237,7 +307,8 @@ def assign_visits(
     labels = out["timepoint"].astype(str)
     _check_labels(out.loc[dated], schedule)
     for visit in schedule.visits:
-        # Never across visits: a row labelled with another scheduled visit's name does not count here.
+        # Never across visits: a row labelled with another scheduled visit's name does not count
+        # here.
         own = (labels == visit.name) | ~labels.isin(schedule.names)
         inside = dated & own & out["offset_days"].between(visit.low, visit.high)
         out.loc[inside, "visit"] = visit.name

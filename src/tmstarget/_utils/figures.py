@@ -1,4 +1,6 @@
-"""Figures drawn on a private matplotlib figure and returned as SVG text or PNG bytes (no pyplot state)."""
+"""Figures drawn on a private matplotlib figure and returned as SVG text or PNG bytes (no pyplot
+state).
+"""
 
 from __future__ import annotations
 
@@ -12,9 +14,14 @@ __all__ = ["FORMATS", "figure_format", "render_figure"]
 FORMATS = ("svg", "png")
 
 
-def render_figure(draw: Callable[[Any], None], size: tuple[float, float] = (6.4, 4.0), fmt: str = "svg",
-                  layout: bool = True) -> str | bytes:
-    """Draw on a private figure (Agg canvas, no pyplot state) and return it as SVG text or PNG bytes.
+def render_figure(
+    draw: Callable[[Any], None],
+    size: tuple[float, float] = (6.4, 4.0),
+    fmt: str = "svg",
+    layout: bool = True,
+) -> str | bytes:
+    """Draw on a private figure (Agg canvas, no pyplot state) and return it as SVG text or PNG
+    bytes.
 
     Parameters
     ----------
@@ -30,7 +37,8 @@ def render_figure(draw: Callable[[Any], None], size: tuple[float, float] = (6.4,
     Returns
     -------
     str or bytes
-        SVG text, or PNG bytes; identical drawings give identical output (fixed SVG hash salt, no date).
+        SVG text, or PNG bytes; identical drawings give identical output (fixed SVG hash salt, no
+        date).
     """
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -43,15 +51,22 @@ def render_figure(draw: Callable[[Any], None], size: tuple[float, float] = (6.4,
         if layout:
             fig.tight_layout()
         buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, dpi=110, metadata={"Date": None} if fmt == "svg" else {"Software": None})
+        fig.savefig(
+            buf,
+            format=fmt,
+            dpi=110,
+            metadata={"Date": None} if fmt == "svg" else {"Software": None},
+        )
     data = buf.getvalue()
     return data.decode("utf-8") if fmt == "svg" else data
 
 
 def figure_format(path: object, what: str = "--plot") -> str:
-    """The figure format a file name asks for (``.svg`` or ``.png``), or :class:`InputError` for any other name.
+    """The figure format a file name asks for (``.svg`` or ``.png``), or :class:`InputError` for any
+    other name.
 
-    Checked before the work starts, so that ``x.png`` never receives SVG text and ``x.jpg`` is refused at once.
+    Checked before the work starts, so that ``x.png`` never receives SVG text and ``x.jpg`` is
+    refused at once.
     """
     from pathlib import Path
 
@@ -59,5 +74,8 @@ def figure_format(path: object, what: str = "--plot") -> str:
 
     fmt = Path(str(path)).suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise InputError(f"{what} {path}: figures are written as .svg or .png — name the file e.g. figure.svg or figure.png")
+        raise InputError(
+            f"{what} {path}: figures are written as .svg or "
+            ".png — name the file e.g. figure.svg or figure.png"
+        )
     return fmt

@@ -1,7 +1,8 @@
 """Participant identifiers: one normal form and one validation, used wherever files are combined.
 
-A participant is ``sub-<label>`` in BIDS; ``<label>`` is letters and digits only (BIDS specification,
-"Entities": labels are alphanumeric). ``01`` and ``sub-01`` name the same participant everywhere.
+A participant is ``sub-<label>`` in BIDS; ``<label>`` is letters and digits only (BIDS
+specification, "Entities": labels are alphanumeric). ``01`` and ``sub-01`` name the same participant
+everywhere.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ _LABEL = re.compile(r"[A-Za-z0-9]+")
 
 
 def participant_label(value: object, what: str = "participant id") -> str:
-    """The BIDS label of a participant id (``sub-`` removed), or :class:`InputError` for anything else.
+    """The BIDS label of a participant id (``sub-`` removed), or :class:`InputError` for anything
+    else.
 
     Parameters
     ----------
@@ -26,15 +28,20 @@ def participant_label(value: object, what: str = "participant id") -> str:
     Raises
     ------
     InputError
-        Empty ids, or ids holding anything but letters and digits after ``sub-`` (tabs, spaces, hyphens,
-        underscores, ``/``): they could not name a BIDS folder and often carry a pasted second field.
+        Empty ids, or ids holding anything but letters and digits after ``sub-`` (tabs, spaces,
+        hyphens, underscores, ``/``): they could not name a BIDS folder and often carry a pasted
+        second field.
     """
     text = "" if value is None else str(value).strip()
     label = text.removeprefix("sub-")
     if not _LABEL.fullmatch(label):
         shown = text.encode("unicode_escape").decode("ascii")
-        raise InputError(f"{what} {shown!r} is not a participant label (letters and digits, optionally after 'sub-') — "
-                         "use e.g. 01 or sub-01")
+        raise InputError(
+            f"{what} {shown!r} is not a participant label "
+            "(letters and digits, optionally after 'sub-') "
+            "— "
+            "use e.g. 01 or sub-01"
+        )
     return label
 
 
@@ -53,5 +60,8 @@ def check_same_participant(found: object, expected: str, what: str) -> None:
     """
     if found is None or str(found).strip() == "" or same_participant(found, expected):
         return
-    raise InputError(f"{what} was made for participant {str(found).strip()!r}, not {str(expected).removeprefix('sub-')!r} — "
-                     "pass the file made for this participant")
+    raise InputError(
+        f"{what} was made for participant {str(found).strip()!r}, "
+        f"not {str(expected).removeprefix('sub-')!r} — "
+        "pass the file made for this participant"
+    )

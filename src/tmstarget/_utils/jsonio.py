@@ -1,9 +1,10 @@
 """Strict JSON text for every JSON tmstarget prints or writes (issue 24).
 
-JSON has no NaN or infinity: ``json.dumps`` would write a bare ``NaN`` that strict readers (JavaScript, jq, most
-neuronavigation software) reject. tmstarget refuses non-finite numbers on input, so a non-finite number reaching
-an output is a defect; :func:`dumps` raises on it instead of writing it. A value that is legitimately absent is
-written as ``null`` by the code that knows it is absent, never by this function.
+JSON has no NaN or infinity: ``json.dumps`` would write a bare ``NaN`` that strict readers
+(JavaScript, jq, most neuronavigation software) reject. tmstarget refuses non-finite numbers on
+input, so a non-finite number reaching an output is a defect; :func:`dumps` raises on it instead of
+writing it. A value that is legitimately absent is written as ``null`` by the code that knows it is
+absent, never by this function.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ class NonFiniteOutputError(ValueError):
 
 
 def dumps(obj: Any, *, indent: int | None = 2, ensure_ascii: bool = True) -> str:
-    """``json.dumps`` with ``allow_nan=False``; the error names the first non-finite value's key path.
+    """``json.dumps`` with ``allow_nan=False``; the error names the first non-finite value's key
+    path.
 
     Raises
     ------
@@ -29,7 +31,11 @@ def dumps(obj: Any, *, indent: int | None = 2, ensure_ascii: bool = True) -> str
         return json.dumps(obj, indent=indent, ensure_ascii=ensure_ascii, allow_nan=False)
     except ValueError as exc:
         where = _first_non_finite(obj, "")
-        raise NonFiniteOutputError(f"a non-finite number ({where or 'somewhere'}) would be written as JSON — this is a tmstarget defect; please report it") from exc
+        raise NonFiniteOutputError(
+            f"a non-finite number ({where or 'somewhere'}) "
+            "would be written as JSON — this is a tmstarget "
+            "defect; please report it"
+        ) from exc
 
 
 def _first_non_finite(obj: Any, path: str) -> str | None:

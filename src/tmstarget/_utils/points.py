@@ -10,19 +10,23 @@ EXAMPLE = "-38,44,26"
 
 
 def parse_point(text: str, what: str | None = None) -> tuple[float, float, float]:
-    """Parse ``"x,y,z"`` (mm; commas, semicolons or spaces between the numbers) into three finite floats.
+    """Parse ``"x,y,z"`` (mm; commas, semicolons or spaces between the numbers) into three finite
+    floats.
 
     Parameters
     ----------
     text : str
-        The value as typed, e.g. ``"-38,44,26"`` (negative numbers need no ``=`` on the command line).
+        The value as typed, e.g. ``"-38,44,26"`` (negative numbers need no ``=`` on the command
+        line).
     what : str, optional
-        How the value is named in the error (e.g. ``"--coords"``); None when argparse names the option itself.
+        How the value is named in the error (e.g. ``"--coords"``); None when argparse names the
+        option itself.
 
     Raises
     ------
     InputError
-        Not three numbers, or a number that is not finite; the message says what was received and the form expected.
+        Not three numbers, or a number that is not finite; the message says what was received and
+        the form expected.
     """
     from ..exceptions import InputError
 
@@ -34,7 +38,9 @@ def parse_point(text: str, what: str | None = None) -> tuple[float, float, float
         try:
             values.append(float(part))
         except ValueError:
-            raise InputError(f"{shown} is not three numbers ('{part}' is not a number) — {fix}") from None
+            raise InputError(
+                f"{shown} is not three numbers ('{part}' is not a number) — {fix}"
+            ) from None
     if len(values) != 3:
         raise InputError(f"{shown} is not three numbers (expected 3, got {len(values)}) — {fix}")
     if not all(math.isfinite(v) for v in values):

@@ -16,15 +16,17 @@ class Prefetcher(Generic[T]):
     """Produce the items of an iterator ahead, in a daemon thread (at most ``depth`` buffered).
 
     The thread starts at construction, so reading can begin while the caller is still preparing.
-    Decompression (zlib) and array copies release the GIL, so reading the next chunk of a gzipped image
-    proceeds while the caller multiplies the current one. Exceptions raised by the iterator are re-raised
-    in the consumer. Use as a context manager: leaving it stops the producer.
+    Decompression (zlib) and array copies release the GIL, so reading the next chunk of a gzipped
+    image proceeds while the caller multiplies the current one. Exceptions raised by the iterator
+    are re-raised in the consumer. Use as a context manager: leaving it stops the producer.
     """
 
     def __init__(self, iterator: Iterator[T], depth: int = 4) -> None:
         self._q: queue.Queue = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._produce, args=(iterator,), name="tmstarget-prefetch", daemon=True)
+        self._thread = threading.Thread(
+            target=self._produce, args=(iterator,), name="tmstarget-prefetch", daemon=True
+        )
         self._thread.start()
 
     def _put(self, item) -> bool:

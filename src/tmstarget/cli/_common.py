@@ -9,14 +9,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-#: Spaces of the BOLD that targeting reads: MNI volumes, fsaverage5 GIFTI pairs, fsLR CIFTI (as ``cohort.SURFACE_SPACES``;
+#: Spaces of the BOLD that targeting reads: MNI volumes, fsaverage5 GIFTI pairs, fsLR CIFTI (as
+#: ``cohort.SURFACE_SPACES``;
 #: spelled out here so that ``--help`` does not import numpy).
 SPACE_CHOICES = ("MNI152NLin6Asym", "MNI152NLin2009cAsym", "fsaverage5", "fsLR")
 
-#: argparse treats "-38,44,26" as an option; let values that start like a negative number through (and "-inf", or
-#: a point such as "-38,nan,26", so that they are refused as not finite rather than taken for an option).
-NEGATIVE_VALUES = re.compile(r"^-\d[\d.,;\s-]*$|^-\.\d[\d.,;\s-]*$|^-(inf|infinity|nan)$|^-(\d|\.\d|inf|nan)[\w.+-]*(,[\w.+-]*)+$",
-                             re.IGNORECASE)
+#: argparse treats "-38,44,26" as an option; let values that start like a negative number through
+#: (and "-inf", or
+#: a point such as "-38,nan,26", so that they are refused as not finite rather than taken for an
+#: option).
+NEGATIVE_VALUES = re.compile(
+    r"^-\d[\d.,;\s-]*$|^-\.\d[\d.,;\s-]*$|^-(inf|infinity|nan)$|^-(\d|\.\d|inf|nan)[\w.+-]*(,[\w.+-]*)+$",
+    re.IGNORECASE,
+)
 
 
 def _number(text: str, cast, ok, bound: str, noun: str = "number"):
@@ -32,22 +37,23 @@ def _number(text: str, cast, ok, bound: str, noun: str = "number"):
 
 
 def positive_float(text: str) -> float:
-    """argparse type: a float > 0."""
+    """Argparse type: a float > 0."""
     return _number(text, float, lambda v: v > 0, "> 0")
 
 
 def nonneg_float(text: str) -> float:
-    """argparse type: a float >= 0."""
+    """Argparse type: a float >= 0."""
     return _number(text, float, lambda v: v >= 0, ">= 0")
 
 
 def angle_deg(text: str) -> float:
-    """argparse type: an angle in degrees within -180..180."""
+    """Argparse type: an angle in degrees within -180..180."""
     return _number(text, float, lambda v: -180.0 <= v <= 180.0, "an angle in -180..180 degrees")
 
 
 def output_file(text: str):
-    """argparse type: a file to write — its folder must be creatable and writable, and it must not be a folder.
+    """Argparse type: a file to write — its folder must be creatable and writable, and it must not
+    be a folder.
 
     Checked while the command line is parsed, so a bad output location is one line before any work.
     """
@@ -61,7 +67,9 @@ def output_file(text: str):
 
 
 def input_file(text: str):
-    """argparse type: an existing file to read (a missing path or a folder is one line at parse time)."""
+    """Argparse type: an existing file to read (a missing path or a folder is one line at parse
+    time).
+    """
     from pathlib import Path
 
     path = Path(text)
@@ -73,7 +81,9 @@ def input_file(text: str):
 
 
 def output_dir(text: str):
-    """argparse type: a folder to write into (created if missing; it or its nearest existing parent writable)."""
+    """Argparse type: a folder to write into (created if missing; it or its nearest existing parent
+    writable).
+    """
     from ..exceptions import InputError
     from ..io.paths import check_output_dir
 
@@ -84,7 +94,7 @@ def output_dir(text: str):
 
 
 def participant_arg(text: str) -> str:
-    """argparse type: a participant id, ``01`` or ``sub-01``, returned as its label (``01``)."""
+    """Argparse type: a participant id, ``01`` or ``sub-01``, returned as its label (``01``)."""
     from .._utils.ids import participant_label
     from ..exceptions import InputError
 
@@ -95,27 +105,29 @@ def participant_arg(text: str) -> str:
 
 
 def finite_float(text: str) -> float:
-    """argparse type: any finite float."""
+    """Argparse type: any finite float."""
     return _number(text, float, lambda v: True, "finite")
 
 
 def optional_threshold(text: str) -> float | None:
-    """argparse type: a positive float, or 'none' to disable."""
+    """Argparse type: a positive float, or 'none' to disable."""
     return None if text.lower() in {"none", "off"} else positive_float(text)
 
 
 def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
+    """Argparse type: an integer >= 1."""
     return _number(text, int, lambda v: v >= 1, ">= 1", "whole number")
 
 
 def nonneg_int(text: str) -> int:
-    """argparse type: an integer >= 0."""
+    """Argparse type: an integer >= 0."""
     return _number(text, int, lambda v: v >= 0, ">= 0", "whole number")
 
 
 def point_value(text: str) -> tuple[float, float, float]:
-    """argparse type: a point ``x,y,z`` in mm (:func:`tmstarget._utils.points.parse_point`, the one point parser)."""
+    """Argparse type: a point ``x,y,z`` in mm (:func:`tmstarget._utils.points.parse_point`, the one
+    point parser).
+    """
     from .._utils.points import parse_point
     from ..exceptions import InputError
 
@@ -126,10 +138,12 @@ def point_value(text: str) -> tuple[float, float, float]:
 
 
 def list_written(paths, json_mode: bool = False, log: bool = False) -> None:
-    """End a command's output with one ``wrote: PATH`` line per file it wrote (None entries are skipped).
+    """End a command's output with one ``wrote: PATH`` line per file it wrote (None entries are
+    skipped).
 
-    On stdout after the command's text; as log lines on stderr with ``--json`` (stdout holds only the JSON) or
-    ``log`` (commands whose whole report is log lines: ``target``, ``reliability``, ...; silent under ``--quiet``).
+    On stdout after the command's text; as log lines on stderr with ``--json`` (stdout holds only
+    the JSON) or ``log`` (commands whose whole report is log lines: ``target``, ``reliability``,
+    ...; silent under ``--quiet``).
     """
     import logging
 
@@ -142,19 +156,25 @@ def list_written(paths, json_mode: bool = False, log: bool = False) -> None:
         sys.stdout.flush()
 
 
-# ---------------------------------------------------------------- old spellings kept for one release
+# ---------------------------------------------------------------- old spellings kept for one
+# release
 def warn(parser: argparse.ArgumentParser, message: str) -> None:
     """One warning line on stderr in the commands' format: ``tmstarget COMMAND: warning: ...``."""
     sys.stderr.write(f"{parser.prog}: warning: {message}\n")
 
 
-def deprecated_alias(*old: str, base: type[argparse.Action] = argparse._StoreAction) -> type[argparse.Action]:  # noqa: SLF001
-    """An argparse action class for an option that also answers to its ``old`` spellings (for one release).
+def deprecated_alias(
+    *old: str, base: type[argparse.Action] = argparse._StoreAction
+) -> type[argparse.Action]:  # noqa: SLF001
+    """An argparse action class for an option that also answers to its ``old`` spellings (for one
+    release).
 
-    An old spelling works as the new one and prints, once per run, ``tmstarget COMMAND: warning: --old is
+    An old spelling works as the new one and prints, once per run, ``tmstarget COMMAND: warning:
+    --old is
     deprecated, use --new``. Help lists only the new name. Give the new name first::
 
-        p.add_argument("--bootstrap", "--n-bootstrap", action=deprecated_alias("--n-bootstrap"), type=int)
+        p.add_argument("--bootstrap", "--n-bootstrap", action=deprecated_alias("--n-bootstrap"),
+        type=int)
     """
 
     class Deprecated(base):
@@ -163,16 +183,22 @@ def deprecated_alias(*old: str, base: type[argparse.Action] = argparse._StoreAct
         def __call__(self, parser, namespace, values, option_string=None):  # noqa: D102 - argparse API
             if option_string in old and not getattr(self, "_warned", False):
                 self._warned = True
-                warn(parser, f"{option_string} is deprecated, use {self.option_strings[0]} (the old name goes in the next release)")
+                warn(
+                    parser,
+                    f"{option_string} is deprecated, use {self.option_strings[0]} "
+                    "(the old name goes in the next release)",
+                )
             super().__call__(parser, namespace, values, option_string)
 
     return Deprecated
 
 
 class PointAction(argparse.Action):
-    """``--opt x,y,z`` (mm) stored as a tuple of three floats; the old ``--opt X Y Z`` still works, with a warning.
+    """``--opt x,y,z`` (mm) stored as a tuple of three floats; the old ``--opt X Y Z`` still works,
+    with a warning.
 
-    Refusals are argparse usage errors naming the option (a bad point is not warned about, only refused).
+    Refusals are argparse usage errors naming the option (a bad point is not warned about, only
+    refused).
     """
 
     single_metavar = True
@@ -191,13 +217,19 @@ class PointAction(argparse.Action):
         except InputError as exc:
             raise argparse.ArgumentError(self, str(exc)) from None
         if len(values) > 1:
-            warn(parser, f"{option_string} X Y Z (spaces) is deprecated, write {option_string} {','.join(values)} "
-                         "(the old form goes in the next release)")
+            warn(
+                parser,
+                f"{option_string} X Y Z (spaces) is deprecated, "
+                f"write {option_string} {','.join(values)} "
+                "(the old form goes in the next release)",
+            )
         setattr(namespace, self.dest, point)
 
 
 def print_json(obj: Any, *, ensure_ascii: bool = True) -> None:
-    """Print one JSON document to stdout (the only thing a ``--json`` command prints there): the one JSON printer."""
+    """Print one JSON document to stdout (the only thing a ``--json`` command prints there): the one
+    JSON printer.
+    """
     from .._utils.jsonio import dumps
 
     sys.stdout.write(dumps(obj, ensure_ascii=ensure_ascii) + "\n")
@@ -205,9 +237,11 @@ def print_json(obj: Any, *, ensure_ascii: bool = True) -> None:
 
 
 def emit(result: dict[str, Any], *, as_json: bool, render: Any) -> int:
-    """Print ``result`` (plus notice and version) as one JSON object (:func:`print_json`), or as ``render``'s text.
+    """Print ``result`` (plus notice and version) as one JSON object (:func:`print_json`), or as
+    ``render``'s text.
 
-    The printer of the clinical commands (``protocol``, ``mt``, ``screen``, ``madrs``, ``scale``); returns 0.
+    The printer of the clinical commands (``protocol``, ``mt``, ``screen``, ``madrs``, ``scale``);
+    returns 0.
     """
     from .. import NOTICE, __version__
 
@@ -219,13 +253,28 @@ def emit(result: dict[str, Any], *, as_json: bool, render: Any) -> int:
     return 0
 
 
-# ---------------------------------------------------------------- argument groups shared by several commands
+# ---------------------------------------------------------------- argument groups shared by several
+# commands
 def add_measurement_args(p: argparse.ArgumentParser, required: bool) -> None:
     """The three Beam F3 tape measurements (cm): ``f3``, ``scalp``, ``compare``."""
     g = p.add_argument_group("head measurements (cm)")
-    g.add_argument("--nasion-inion", type=float, required=required, metavar="CM", help="nasion to inion over the vertex")
-    g.add_argument("--tragus-tragus", type=float, required=required, metavar="CM", help="left to right tragus over the vertex")
-    g.add_argument("--circumference", type=float, required=required, metavar="CM", help="head circumference")
+    g.add_argument(
+        "--nasion-inion",
+        type=float,
+        required=required,
+        metavar="CM",
+        help="nasion to inion over the vertex",
+    )
+    g.add_argument(
+        "--tragus-tragus",
+        type=float,
+        required=required,
+        metavar="CM",
+        help="left to right tragus over the vertex",
+    )
+    g.add_argument(
+        "--circumference", type=float, required=required, metavar="CM", help="head circumference"
+    )
 
 
 def add_rule_args(p: argparse.ArgumentParser) -> None:
@@ -235,34 +284,69 @@ def add_rule_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rule", choices=RULES, default="beam-f3", help="scalp rule")
     add_measurement_args(p, required=False)
     g = p.add_argument_group("5-cm rule")
-    g.add_argument("--hotspot", default="C3", metavar="NAME|x,y,z", help="motor hotspot: a 10-10 name or MNI mm")
-    g.add_argument("--distance-cm", type=float, default=5.0, metavar="CM", help="distance anterior to the hotspot")
-    p.add_argument("--adjusted", action="store_true", help="Beam F3 with Y + 0.35 cm (Mir-Moghtadaei et al. 2015)")
+    g.add_argument(
+        "--hotspot",
+        default="C3",
+        metavar="NAME|x,y,z",
+        help="motor hotspot: a 10-10 name or MNI mm",
+    )
+    g.add_argument(
+        "--distance-cm",
+        type=float,
+        default=5.0,
+        metavar="CM",
+        help="distance anterior to the hotspot",
+    )
+    p.add_argument(
+        "--adjusted",
+        action="store_true",
+        help="Beam F3 with Y + 0.35 cm (Mir-Moghtadaei et al. 2015)",
+    )
 
 
 def rule_target(args: argparse.Namespace, measurements=None):
-    """The :class:`~tmstarget.scalp.ScalpTarget` the rule arguments ask for (``measurements`` overrides the flags)."""
+    """The :class:`~tmstarget.scalp.ScalpTarget` the rule arguments ask for (``measurements``
+    overrides the flags).
+    """
     from ..exceptions import InputError
     from ..headmodel import load_template_head
     from ..scalp import check_measurements, parse_point, scalp_rule_target
 
     given = [args.nasion_inion, args.tragus_tragus, args.circumference]
-    unused = [name for name, used in (("--nasion-inion/--tragus-tragus/--circumference", any(v is not None for v in given)),
-                                      ("--adjusted", args.adjusted)) if used and args.rule != "beam-f3"]
-    unused += [name for name, used in (("--hotspot", args.hotspot != "C3"), ("--distance-cm", args.distance_cm != 5.0))
-               if used and args.rule != "5cm"]
+    unused = [
+        name
+        for name, used in (
+            ("--nasion-inion/--tragus-tragus/--circumference", any(v is not None for v in given)),
+            ("--adjusted", args.adjusted),
+        )
+        if used and args.rule != "beam-f3"
+    ]
+    unused += [
+        name
+        for name, used in (
+            ("--hotspot", args.hotspot != "C3"),
+            ("--distance-cm", args.distance_cm != 5.0),
+        )
+        if used and args.rule != "5cm"
+    ]
     if unused:  # an option the rule ignores is a sign the wrong rule was asked for
         rule_of = {"--hotspot": "5cm", "--distance-cm": "5cm"}
-        raise InputError(f"{', '.join(unused)} do(es) not apply to --rule {args.rule} — drop it, or use --rule "
-                         f"{rule_of.get(unused[0], 'beam-f3')}")
+        raise InputError(
+            f"{', '.join(unused)} do(es) not apply to --rule {args.rule} — drop it, or use --rule "
+            f"{rule_of.get(unused[0], 'beam-f3')}"
+        )
     if args.rule == "beam-f3" and measurements is None:
         if any(v is None for v in given):
-            raise InputError("--rule beam-f3 needs --nasion-inion, --tragus-tragus and --circumference (cm)")
+            raise InputError(
+                "--rule beam-f3 needs --nasion-inion, --tragus-tragus and --circumference (cm)"
+            )
         measurements = check_measurements(*given)
     hotspot = args.hotspot
     if any(ch.isdigit() for ch in hotspot) and "," in hotspot:
         hotspot = parse_point(hotspot, "--hotspot")
-    return scalp_rule_target(load_template_head(), args.rule, measurements, hotspot, args.distance_cm, args.adjusted)
+    return scalp_rule_target(
+        load_template_head(), args.rule, measurements, hotspot, args.distance_cm, args.adjusted
+    )
 
 
 def method_choices() -> list[str]:
@@ -280,22 +364,64 @@ def confounds_choices() -> list[str]:
 
 
 def add_cleaning_arguments(group) -> None:
-    """The cleaning options of every command that cleans BOLD data (``target``, ``reliability``, ``circuit build``).
+    """The cleaning options of every command that cleans BOLD data (``target``, ``reliability``,
+    ``circuit build``).
 
-    Defaults are the library's (:mod:`tmstarget.targeting.defaults`); :func:`cleaning_options` turns them into
-    :class:`~tmstarget.targeting.TargetingOptions` keyword arguments.
+    Defaults are the library's (:mod:`tmstarget.targeting.defaults`); :func:`cleaning_options` turns
+    them into :class:`~tmstarget.targeting.TargetingOptions` keyword arguments.
     """
     from ..io.defaults import DEFAULT_STRATEGY
     from ..targeting import defaults as d
 
-    group.add_argument("--confounds-strategy", default=DEFAULT_STRATEGY, choices=confounds_choices(), help="confound regressors (24p = 6 motion + derivatives + squares)")
+    group.add_argument(
+        "--confounds-strategy",
+        default=DEFAULT_STRATEGY,
+        choices=confounds_choices(),
+        help="confound regressors (24p = 6 motion + derivatives + squares)",
+    )
     group.add_argument("--gsr", action="store_true", help="also regress the global signal")
-    group.add_argument("--fd-threshold", type=optional_threshold, default=d.FD_THRESHOLD_MM, metavar="MM|none", help="censor volumes with framewise displacement above this")
-    group.add_argument("--dvars-threshold", type=optional_threshold, default=None, metavar="Z|none", help="also censor volumes with standardised DVARS above this (default: none)")
-    group.add_argument("--high-pass", type=positive_float, default=d.HIGH_PASS_HZ, metavar="HZ", help="band-pass lower edge")
-    group.add_argument("--low-pass", type=positive_float, default=d.LOW_PASS_HZ, metavar="HZ", help="band-pass upper edge")
-    group.add_argument("--fwhm", type=nonneg_float, default=d.FWHM_MM, metavar="MM", help="spatial smoothing (0 = none)")
-    group.add_argument("--min-volumes", type=positive_int, default=d.MIN_VOLUMES, metavar="N", help="minimum volumes left after censoring")
+    group.add_argument(
+        "--fd-threshold",
+        type=optional_threshold,
+        default=d.FD_THRESHOLD_MM,
+        metavar="MM|none",
+        help="censor volumes with framewise displacement above this",
+    )
+    group.add_argument(
+        "--dvars-threshold",
+        type=optional_threshold,
+        default=None,
+        metavar="Z|none",
+        help="also censor volumes with standardised DVARS above this (default: none)",
+    )
+    group.add_argument(
+        "--high-pass",
+        type=positive_float,
+        default=d.HIGH_PASS_HZ,
+        metavar="HZ",
+        help="band-pass lower edge",
+    )
+    group.add_argument(
+        "--low-pass",
+        type=positive_float,
+        default=d.LOW_PASS_HZ,
+        metavar="HZ",
+        help="band-pass upper edge",
+    )
+    group.add_argument(
+        "--fwhm",
+        type=nonneg_float,
+        default=d.FWHM_MM,
+        metavar="MM",
+        help="spatial smoothing (0 = none)",
+    )
+    group.add_argument(
+        "--min-volumes",
+        type=positive_int,
+        default=d.MIN_VOLUMES,
+        metavar="N",
+        help="minimum volumes left after censoring",
+    )
 
 
 def cleaning_options(args: argparse.Namespace) -> dict:
@@ -303,83 +429,176 @@ def cleaning_options(args: argparse.Namespace) -> dict:
     from ..exceptions import InputError
 
     if args.high_pass >= args.low_pass:
-        raise InputError(f"--high-pass {args.high_pass} Hz must be below --low-pass {args.low_pass} Hz — swap or fix them")
+        raise InputError(
+            f"--high-pass {args.high_pass} Hz must be below "
+            f"--low-pass {args.low_pass} Hz — swap or fix "
+            "them"
+        )
     return dict(
-        confounds_strategy=args.confounds_strategy, global_signal=args.gsr, fd_threshold_mm=args.fd_threshold,
-        dvars_threshold=args.dvars_threshold, high_pass_hz=args.high_pass, low_pass_hz=args.low_pass, fwhm_mm=args.fwhm,
+        confounds_strategy=args.confounds_strategy,
+        global_signal=args.gsr,
+        fd_threshold_mm=args.fd_threshold,
+        dvars_threshold=args.dvars_threshold,
+        high_pass_hz=args.high_pass,
+        low_pass_hz=args.low_pass,
+        fwhm_mm=args.fwhm,
         min_volumes=args.min_volumes,
     )
 
 
-def add_selection_arguments(group, label_help: str = "label for output names (default: from the circuit name)", group_target: bool = False) -> None:
-    """The circuit and selection options of ``target`` and ``reliability`` (defaults: the library's), with the
-    placement error of ``--method efield`` and, for ``target``, ``--group-target``."""
+def add_selection_arguments(
+    group,
+    label_help: str = "label for output names (default: from the circuit name)",
+    group_target: bool = False,
+) -> None:
+    """The circuit and selection options of ``target`` and ``reliability`` (defaults: the
+    library's), with the placement error of ``--method efield`` and, for ``target``,
+    ``--group-target``.
+    """
     from ..targeting import defaults
     from ..targeting.methods import DEFAULT_METHOD
 
-    group.add_argument("--circuit", default=defaults.CIRCUIT, metavar="sgacc|convergent|PATH", help="circuit to match (positive = stimulate)")
+    group.add_argument(
+        "--circuit",
+        default=defaults.CIRCUIT,
+        metavar="sgacc|convergent|PATH",
+        help="circuit to match (positive = stimulate)",
+    )
     group.add_argument("--circuit-label", metavar="LABEL", help=label_help)
-    group.add_argument("--method", default=DEFAULT_METHOD, choices=method_choices(), help="how the target is chosen")
-    group.add_argument("--search-mask", type=Path, metavar="PATH",
-                       help="search region mask on the BOLD grid (default: left DLPFC, BA9+BA46 20 mm spheres, grey matter)")
+    group.add_argument(
+        "--method",
+        default=DEFAULT_METHOD,
+        choices=method_choices(),
+        help="how the target is chosen",
+    )
+    group.add_argument(
+        "--search-mask",
+        type=Path,
+        metavar="PATH",
+        help="search region mask on the BOLD grid (default: "
+        "left DLPFC, BA9+BA46 20 mm spheres, grey matter)",
+    )
     if group_target:
-        group.add_argument("--group-target", action=PointAction, help="group prior point x,y,z (MNI mm) for --method shrinkage, e.g. -38,44,26 "
-                           "(default: the circuit map; sgacc: Fox 2012 (-38, 44, 26))")
-    group.add_argument("--neighbourhood-mm", default=defaults.NEIGHBOURHOOD_MM, type=positive_float, metavar="MM",
-                       help="neighbourhood radius for --method robust")
+        group.add_argument(
+            "--group-target",
+            action=PointAction,
+            help="group prior point x,y,z (MNI mm) for --method shrinkage, e.g. -38,44,26 "
+            "(default: the circuit map; sgacc: Fox 2012 (-38, 44, 26))",
+        )
+    group.add_argument(
+        "--neighbourhood-mm",
+        default=defaults.NEIGHBOURHOOD_MM,
+        type=positive_float,
+        metavar="MM",
+        help="neighbourhood radius for --method robust",
+    )
     add_placement_error_arguments(group)
 
 
 def placement_error_mm(text: str) -> float:
-    """argparse type: a coil placement error in mm: 0 (no averaging) or 1–20; a fraction of a millimetre is refused
-    as a value in centimetres or metres."""
-    return _number(text, float, lambda v: v == 0.0 or 1.0 <= v <= 20.0, "a placement error of 0 or 1-20 mm (not cm or m)")
+    """Argparse type: a coil placement error in mm: 0 (no averaging) or 1–20; a fraction of a
+    millimetre is refused as a value in centimetres or metres.
+    """
+    return _number(
+        text,
+        float,
+        lambda v: v == 0.0 or 1.0 <= v <= 20.0,
+        "a placement error of 0 or 1-20 mm (not cm or m)",
+    )
 
 
 def placement_error_deg(text: str) -> float:
-    """argparse type: a coil rotation error in degrees: 0 (no averaging) or 1–45; a fraction of a degree is refused
-    as a value in radians."""
-    return _number(text, float, lambda v: v == 0.0 or 1.0 <= v <= 45.0, "a rotation error of 0 or 1-45 degrees (not radians)")
+    """Argparse type: a coil rotation error in degrees: 0 (no averaging) or 1–45; a fraction of a
+    degree is refused as a value in radians.
+    """
+    return _number(
+        text,
+        float,
+        lambda v: v == 0.0 or 1.0 <= v <= 45.0,
+        "a rotation error of 0 or 1-45 degrees (not radians)",
+    )
 
 
 def add_placement_error_arguments(group) -> None:
-    """``--placement-error-mm`` / ``--placement-error-deg`` of ``--method efield`` (defaults: the library's)."""
+    """``--placement-error-mm`` / ``--placement-error-deg`` of ``--method efield`` (defaults: the
+    library's).
+    """
     from ..coil.defaults import PLACEMENT_ERROR_DEG, PLACEMENT_ERROR_MM
 
-    group.add_argument("--placement-error-mm", type=placement_error_mm, default=PLACEMENT_ERROR_MM, metavar="MM",
-                       help="--method efield: coil position error averaged over (radius on the scalp)")
-    group.add_argument("--placement-error-deg", type=placement_error_deg, default=PLACEMENT_ERROR_DEG, metavar="DEG",
-                       help="--method efield: handle rotation error averaged over (± degrees)")
+    group.add_argument(
+        "--placement-error-mm",
+        type=placement_error_mm,
+        default=PLACEMENT_ERROR_MM,
+        metavar="MM",
+        help="--method efield: coil position error averaged over (radius on the scalp)",
+    )
+    group.add_argument(
+        "--placement-error-deg",
+        type=placement_error_deg,
+        default=PLACEMENT_ERROR_DEG,
+        metavar="DEG",
+        help="--method efield: handle rotation error averaged over (± degrees)",
+    )
 
 
 def placement_error_options(args: argparse.Namespace) -> dict:
-    """``TargetingOptions`` keywords of the placement-error options; a value other than the default with a method that
-    does not use them is refused."""
+    """``TargetingOptions`` keywords of the placement-error options; a value other than the default
+    with a method that does not use them is refused.
+    """
     from ..coil.defaults import PLACEMENT_ERROR_DEG, PLACEMENT_ERROR_MM
     from ..exceptions import InputError
     from ..targeting.methods import get_method
 
-    defaults = {"placement_error_mm": PLACEMENT_ERROR_MM, "placement_error_deg": PLACEMENT_ERROR_DEG}
+    defaults = {
+        "placement_error_mm": PLACEMENT_ERROR_MM,
+        "placement_error_deg": PLACEMENT_ERROR_DEG,
+    }
     given = {k: getattr(args, k) for k in defaults if getattr(args, k, None) is not None}
-    if any(v != defaults[k] for k, v in given.items()) and not get_method(getattr(args, "method", "robust")).places_coil:
-        raise InputError(f"--placement-error-* is used only by --method efield, not '{args.method}' — add --method efield or leave it out")
+    if (
+        any(v != defaults[k] for k, v in given.items())
+        and not get_method(getattr(args, "method", "robust")).places_coil
+    ):
+        raise InputError(
+            "--placement-error-* is used only by --method "
+            f"efield, not '{args.method}' — add --method efield "
+            "or leave it out"
+        )
     return given
 
 
 def add_surface_mesh_argument(group) -> None:
-    """``--surface-mesh LEFT RIGHT``: the midthickness meshes of a CIFTI's cortical vertices (target, reliability)."""
-    group.add_argument("--surface-mesh", nargs=2, type=Path, metavar=("LEFT", "RIGHT"),
-                       help="midthickness meshes (GIFTI, MNI mm) of the CIFTI's cortical vertices, e.g. fsLR 32k")
+    """``--surface-mesh LEFT RIGHT``: the midthickness meshes of a CIFTI's cortical vertices
+    (target, reliability).
+    """
+    group.add_argument(
+        "--surface-mesh",
+        nargs=2,
+        type=Path,
+        metavar=("LEFT", "RIGHT"),
+        help="midthickness meshes (GIFTI, MNI mm) of the CIFTI's cortical vertices, e.g. fsLR 32k",
+    )
 
 
 def add_dask_arguments(group) -> None:
     """``--n-workers`` and ``--scheduler`` (``target``, ``circuit build``)."""
-    group.add_argument("--n-workers", type=positive_int, metavar="N", help="Dask workers of the local cluster (default: one per core; 1 = no Dask)")
-    group.add_argument("--scheduler", metavar="ADDRESS", help="use an existing Dask cluster (e.g. tcp://host:8786); its workers must see the same paths")
+    group.add_argument(
+        "--n-workers",
+        type=positive_int,
+        metavar="N",
+        help="Dask workers of the local cluster (default: one per core; 1 = no Dask)",
+    )
+    group.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="use an existing Dask cluster (e.g. tcp://host:8786); "
+        "its workers must see the same paths",
+    )
 
 
 def check_map_options(circuit: str | None, search_mask: Path | None) -> None:
-    """Check a ``--circuit PATH`` and a ``--search-mask`` file before any BOLD data is read (fail in a second)."""
+    """Check a ``--circuit PATH`` and a ``--search-mask`` file before any BOLD data is read (fail in
+    a second).
+    """
     from pathlib import Path
 
     from ..io.derivatives import load_map
@@ -391,5 +610,7 @@ def check_map_options(circuit: str | None, search_mask: Path | None) -> None:
         if not Path(search_mask).is_file():
             from ..exceptions import InputError
 
-            raise InputError(f"--search-mask {search_mask} not found — pass a NIfTI mask on the BOLD grid")
+            raise InputError(
+                f"--search-mask {search_mask} not found — pass a NIfTI mask on the BOLD grid"
+            )
         load_map(search_mask, "search mask")

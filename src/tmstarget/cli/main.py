@@ -17,7 +17,9 @@ logger = logging.getLogger("tmstarget")
 def _configure_logging(verbose: int, quiet: bool) -> None:
     level = logging.WARNING if quiet else (logging.DEBUG if verbose > 0 else logging.INFO)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s" if level > logging.DEBUG else "%(name)s: %(message)s"))
+    handler.setFormatter(
+        logging.Formatter("%(message)s" if level > logging.DEBUG else "%(name)s: %(message)s")
+    )
     logger.handlers[:] = [handler]
     logger.setLevel(level)
     logger.propagate = False
@@ -29,16 +31,17 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv``, run the subcommand and return its exit code.
 
-    Input problems (:class:`~tmstarget.exceptions.InputError`) and file-system errors (:class:`OSError`) become
-    one line on stderr, ``tmstarget COMMAND: error: … — fix`` as argparse's usage errors, and exit code 2;
-    ``--debug`` shows the traceback instead.
+    Input problems (:class:`~tmstarget.exceptions.InputError`) and file-system errors
+    (:class:`OSError`) become one line on stderr, ``tmstarget COMMAND: error: … — fix`` as
+    argparse's usage errors, and exit code 2; ``--debug`` shows the traceback instead.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
-    from ._paths import chosen_command, check_path_collisions
+    from ._paths import check_path_collisions, chosen_command
 
-    prog = f"tmstarget {chosen_command(parser, args)[0]}"  # errors read as argparse's: "tmstarget COMMAND: error: ..."
+    # errors read as argparse's: "tmstarget COMMAND: error: ..."
+    prog = f"tmstarget {chosen_command(parser, args)[0]}"
     try:
         check_path_collisions(parser, args)
         code = int(args.func(args) or 0)
@@ -49,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         sys.stderr.write(f"{prog}: error: {exc}\n")
         return 2
-    except OSError as exc:  # a file-system error that no command turned into an InputError: still one line
+    except (
+        OSError
+    ) as exc:  # a file-system error that no command turned into an InputError: still one line
         if args.debug:
             raise
         from ..io.paths import os_error_message
@@ -62,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         if args.debug:
             raise
-        sys.stderr.write(f"{prog}: error: out of memory — use a machine with more RAM or fewer/shorter runs\n")
+        sys.stderr.write(
+            f"{prog}: error: out of memory — use a machine with more RAM or fewer/shorter runs\n"
+        )
         return 2
 
 

@@ -1,4 +1,6 @@
-"""Jobs: where one participant's data are, whether it is already done, and running it (never raising)."""
+"""Jobs: where one participant's data are, whether it is already done, and running it (never
+raising).
+"""
 
 from __future__ import annotations
 
@@ -30,8 +32,8 @@ class Job:
     fmriprep_dir : Path or None
         fMRIPrep folder; ``None`` with explicit files.
     task, space : str
-        BIDS task label and output space (``None``: the first MNI space found; ``fsaverage5`` / ``fsLR``
-        select surface data).
+        BIDS task label and output space (``None``: the first MNI space found; ``fsaverage5`` /
+        ``fsLR`` select surface data).
     bold, confounds : tuple of Path
         Explicit runs (instead of ``fmriprep_dir``), one confounds TSV per run.
     mask : Path or None
@@ -63,17 +65,23 @@ class Job:
         return self.space in SURFACE_SPACES
 
     def runs(self) -> list:
-        """The runs to target (``io.bids.Run`` or ``surface.SurfaceRun`` objects); raises InputError."""
+        """The runs to target (``io.bids.Run`` or ``surface.SurfaceRun`` objects); raises
+        InputError.
+        """
         if self.is_surface:
             from ..surface.io import explicit_surface_runs, find_surface_runs
 
             if self.bold:
                 return explicit_surface_runs(list(self.bold), list(self.confounds))
-            return find_surface_runs(self.fmriprep_dir, self.participant, self.session, self.task, self.space)
+            return find_surface_runs(
+                self.fmriprep_dir, self.participant, self.session, self.task, self.space
+            )
         from ..io.bids import explicit_runs, find_runs
 
         if self.bold:
-            return explicit_runs(list(self.bold), list(self.confounds), self.mask, self.space or "MNI152NLin6Asym")
+            return explicit_runs(
+                list(self.bold), list(self.confounds), self.mask, self.space or "MNI152NLin6Asym"
+            )
         return find_runs(self.fmriprep_dir, self.participant, self.session, self.task, self.space)
 
 
@@ -122,29 +130,46 @@ def circuit_label(options) -> str:
 
 
 def resolve_options(options):
-    """Fetch the ``convergent`` circuit once (before jobs are dispatched) and point the options at the file."""
+    """Fetch the ``convergent`` circuit once (before jobs are dispatched) and point the options at
+    the file.
+    """
     if options.circuit != "convergent":
         return options
     from ..targeting.circuits import fetch_convergent
 
-    return replace(options, circuit=str(fetch_convergent()), circuit_label=options.circuit_label or "convergent")
+    return replace(
+        options,
+        circuit=str(fetch_convergent()),
+        circuit_label=options.circuit_label or "convergent",
+    )
 
 
 def fingerprint(options) -> dict:
-    """The fields of a target JSON that identify the parameters it was computed with (from the options alone)."""
-    return {"circuit": circuit_label(options), "method": options.method, "parameters": options.parameters_json(),
-            "n_bootstrap": getattr(options, "bootstrap", 0) or None}
+    """The fields of a target JSON that identify the parameters it was computed with (from the
+    options alone).
+    """
+    return {
+        "circuit": circuit_label(options),
+        "method": options.method,
+        "parameters": options.parameters_json(),
+        "n_bootstrap": getattr(options, "bootstrap", 0) or None,
+    }
 
 
 def _input_checksums(options) -> list[str]:
-    """Checksums of the (small) circuit map and search mask files a reusable target must have used."""
+    """Checksums of the (small) circuit map and search mask files a reusable target must have
+    used.
+    """
     files = [options.circuit] if options.circuit != "sgacc" else []
     files += [options.search_mask] if options.search_mask else []
     return [sha256(f) for f in files if Path(f).is_file()]
 
 
-def finished_target(job: Job, options, out_dir: Path, checksums: list[str] | None = None) -> dict | None:
-    """The target JSON of an earlier run of ``job`` if it was computed with the same parameters and runs.
+def finished_target(
+    job: Job, options, out_dir: Path, checksums: list[str] | None = None
+) -> dict | None:
+    """The target JSON of an earlier run of ``job`` if it was computed with the same parameters and
+    runs.
 
     Parameters
     ----------
@@ -153,8 +178,8 @@ def finished_target(job: Job, options, out_dir: Path, checksums: list[str] | Non
     out_dir : Path
         Derivatives folder.
     checksums : list of str, optional
-        SHA-256 of the circuit map / search mask files (see :func:`_input_checksums`); each must appear
-        among the earlier run's ``inputs``.
+        SHA-256 of the circuit map / search mask files (see :func:`_input_checksums`); each must
+        appear among the earlier run's ``inputs``.
 
     Returns
     -------
@@ -170,7 +195,9 @@ def finished_target(job: Job, options, out_dir: Path, checksums: list[str] | Non
         return None
     if job.space and doc.get("space") != job.space:
         return None
-    if options.t_r is not None and any(r.get("t_r_s") != options.t_r for r in doc.get("run_details", [])):
+    if options.t_r is not None and any(
+        r.get("t_r_s") != options.t_r for r in doc.get("run_details", [])
+    ):
         return None
     if not set(checksums or []) <= set(doc.get("inputs", {}).values()):
         return None
@@ -190,17 +217,23 @@ def execute(job: Job, options, out_dir: Path, report: bool = False) -> Outcome:
     out_dir = Path(out_dir)
     runs = job.runs()
     from ..io.derivatives import write_target_outputs
-
     from ..targeting import compute_target
 
     result = compute_target(runs, options, root=job.fmriprep_dir, meshes=job.surface_mesh or None)
     paths = write_target_outputs(result, out_dir, job.participant, job.session, job.fmriprep_dir)
-    outcome = Outcome(job, "done", target=result.to_json(job.participant, job.session), written=list(paths.values()))
+    outcome = Outcome(
+        job,
+        "done",
+        target=result.to_json(job.participant, job.session),
+        written=list(paths.values()),
+    )
     if report:
         try:
             from ..report import write_participant_report
 
-            outcome.report = write_participant_report(out_dir, job.participant, job.session, outcome.target["circuit"])
+            outcome.report = write_participant_report(
+                out_dir, job.participant, job.session, outcome.target["circuit"]
+            )
             outcome.written.append(outcome.report)
         except Exception as exc:  # noqa: BLE001 - a failed report never loses a target
             outcome.notes.append(f"report not written ({type(exc).__name__}: {exc})")
@@ -208,8 +241,12 @@ def execute(job: Job, options, out_dir: Path, report: bool = False) -> Outcome:
     return outcome
 
 
-def run_job(job: Job, options, out_dir: Path, report: bool = False, in_worker: bool = False) -> Outcome:
-    """:func:`execute`, turning any error into a failed :class:`Outcome` (this is what Dask workers run)."""
+def run_job(
+    job: Job, options, out_dir: Path, report: bool = False, in_worker: bool = False
+) -> Outcome:
+    """:func:`execute`, turning any error into a failed :class:`Outcome` (this is what Dask workers
+    run).
+    """
     if in_worker:  # the parent shows progress and messages; workers stay silent
         from .._utils.progress import set_progress
 
@@ -222,4 +259,10 @@ def run_job(job: Job, options, out_dir: Path, report: bool = False, in_worker: b
     except InputError as exc:
         return Outcome(job, "failed", error=str(exc), seconds=time.perf_counter() - t0)
     except Exception as exc:  # noqa: BLE001 - one participant's bug or crash must not stop the cohort
-        return Outcome(job, "failed", error=f"{type(exc).__name__}: {exc}", seconds=time.perf_counter() - t0, detail=traceback.format_exc())
+        return Outcome(
+            job,
+            "failed",
+            error=f"{type(exc).__name__}: {exc}",
+            seconds=time.perf_counter() - t0,
+            detail=traceback.format_exc(),
+        )

@@ -10,12 +10,15 @@ from pathlib import Path
 
 from ..exceptions import InputError
 from ..targeting.uncertainty.summaries import verdict_line
-from .jobs import Job, Outcome, execute, finished_target, _input_checksums, resolve_options, run_job
+from .jobs import Job, Outcome, _input_checksums, execute, finished_target, resolve_options, run_job
 
 logger = logging.getLogger("tmstarget.cohort")
 
+
 class _ProgressLine:
-    """``participants: [####    ] 3/20 (1 failed) 42s`` on stderr, redrawn in place; messages print above it."""
+    """``participants: [####    ] 3/20 (1 failed) 42s`` on stderr, redrawn in place; messages print
+    above it.
+    """
 
     def __init__(self, total: int, enabled: bool):
         self.total, self.done, self.failed, self.t0 = total, 0, 0, time.perf_counter()
@@ -25,7 +28,10 @@ class _ProgressLine:
         if self.show:
             bar = "#" * int(24 * self.done / self.total)
             fail = f" ({self.failed} failed)" if self.failed else ""
-            sys.stderr.write(f"\r\033[Kparticipants: [{bar:<24}] {self.done}/{self.total}{fail} {time.perf_counter() - self.t0:4.0f}s")
+            sys.stderr.write(
+                f"\r\033[Kparticipants: [{bar:<24}] {self.done}/{self.total}{fail} "
+                f"{time.perf_counter() - self.t0:4.0f}s"
+            )
             sys.stderr.flush()
 
     def advance(self, failed: bool) -> None:
@@ -51,7 +57,15 @@ def _log_outcome(o: Outcome, bar: _ProgressLine) -> None:
             logger.debug("%s", o.detail)
     elif o.status == "done":
         x, y, z = o.target["target_mni"]
-        logger.info("%s: target MNI (%.1f, %.1f, %.1f), score %.3f (%.1f s)", o.job.name, x, y, z, o.target["score"], o.seconds)
+        logger.info(
+            "%s: target MNI (%.1f, %.1f, %.1f), score %.3f (%.1f s)",
+            o.job.name,
+            x,
+            y,
+            z,
+            o.target["score"],
+            o.seconds,
+        )
         logger.info("%s: %s", o.job.name, verdict_line(o.target))
         if o.target.get("shrinkage"):
             logger.info("%s: %s", o.job.name, o.target["shrinkage"]["sentence"])
@@ -65,14 +79,25 @@ def _log_outcome(o: Outcome, bar: _ProgressLine) -> None:
 def placement_line(block: dict) -> str:
     """One line for a coil-scale target: where the coil goes and how sure its centre is."""
     p = block["placement"]
-    line = (f"coil placement: scalp entry ({', '.join(f'{v:.1f}' for v in p['scalp_entry_mm'])}), {p['handle_description']}; "
-            f"expected E-field-weighted score {block['expected_score']:.3f} over {block['placement_error_mm']:g} mm / "
-            f"±{block['placement_error_deg']:g}° placement error")
+    line = (
+        "coil placement: scalp entry "
+        f"({', '.join(f'{v:.1f}' for v in p['scalp_entry_mm'])}), "
+        f"{p['handle_description']}; "
+        f"expected E-field-weighted score {block['expected_score']:.3f} "
+        f"over {block['placement_error_mm']:g} mm / "
+        f"±{block['placement_error_deg']:g}° placement error"
+    )
     centre = block.get("coil_centre_confidence")
     if centre and centre.get("spans_search_area"):
-        line += f"; coil centre 95% region spans the whole search area (>= {centre['radius_mm']:.1f} mm)"
+        line += (
+            "; coil centre 95% region spans the whole search "
+            f"area (>= {centre['radius_mm']:.1f} mm)"
+        )
     elif centre:
-        line += f"; coil centre 95% region radius {centre['radius_mm']:.1f} mm (handle ±{centre['handle_spread_deg']:.0f}°)"
+        line += (
+            f"; coil centre 95% region radius {centre['radius_mm']:.1f} "
+            f"mm (handle ±{centre['handle_spread_deg']:.0f}°)"
+        )
     if centre and not centre.get("region_calibrated", True):
         line += " — region not yet calibrated against held-out sessions"
     return line
@@ -84,15 +109,27 @@ def default_workers(n_jobs: int) -> int:
 
 
 def _dask_client(scheduler: str | None, n_workers: int):
-    """A ``distributed.Client`` on an existing scheduler or a new local cluster (and the cluster to close)."""
+    """A ``distributed.Client`` on an existing scheduler or a new local cluster (and the cluster to
+    close).
+    """
     from distributed import Client, LocalCluster
 
     if scheduler:
         try:
             return Client(scheduler, timeout="15s"), None
         except (OSError, TimeoutError) as exc:
-            raise InputError(f"cannot connect to the Dask scheduler at {scheduler} ({exc}) — start it (dask scheduler) or leave out --scheduler") from exc
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+            raise InputError(
+                f"cannot connect to the Dask scheduler at {scheduler} "
+                f"({exc}) — start it (dask scheduler) or leave "
+                "out --scheduler"
+            ) from exc
+    cluster = LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
     return Client(cluster), cluster
 
 
@@ -115,9 +152,11 @@ def run_jobs(
     out_dir : path
         Derivatives folder.
     scheduler : str, optional
-        Address of an existing Dask scheduler (``tcp://host:8786``); its workers must see the same paths.
+        Address of an existing Dask scheduler (``tcp://host:8786``); its workers must see the same
+        paths.
     n_workers : int, optional
-        Workers of the local cluster (default: one per core, at most one per job). ``1`` runs in this process.
+        Workers of the local cluster (default: one per core, at most one per job). ``1`` runs in
+        this process.
     report : bool
         Write each participant's HTML report after its outputs.
     resume : bool
@@ -142,7 +181,11 @@ def run_jobs(
         else:
             todo.append(i)
     if len(outcomes):
-        logger.info("%d of %d participant(s)/session(s) already done with the same parameters: skipped", len(outcomes), len(jobs))
+        logger.info(
+            "%d of %d participant(s)/session(s) already done with the same parameters: skipped",
+            len(outcomes),
+            len(jobs),
+        )
     n_workers = n_workers or default_workers(len(todo))
     bar = _ProgressLine(len(todo), show_progress)
     if len(todo) == 1 and not scheduler and len(jobs) == 1:
@@ -156,23 +199,50 @@ def run_jobs(
             _log_outcome(outcomes[i], bar)
     elif todo:
         bar._draw()
-        _run_on_dask([(i, jobs[i]) for i in todo], options, out_dir, report, scheduler, n_workers, bar, outcomes)
+        _run_on_dask(
+            [(i, jobs[i]) for i in todo],
+            options,
+            out_dir,
+            report,
+            scheduler,
+            n_workers,
+            bar,
+            outcomes,
+        )
     bar.close()
     return [outcomes[i] for i in range(len(jobs))]
 
 
 def _run_on_dask(items, options, out_dir, report, scheduler, n_workers, bar, outcomes) -> None:
     jobs = [job for _, job in items]
-    for k, o, exc in parallel_map(run_job, [(job, options, out_dir, report, True) for job in jobs], scheduler, n_workers, "target"):
+    for k, o, exc in parallel_map(
+        run_job,
+        [(job, options, out_dir, report, True) for job in jobs],
+        scheduler,
+        n_workers,
+        "target",
+    ):
         if exc is not None:  # e.g. the worker process died (out of memory, killed)
-            o = Outcome(jobs[k], "failed", error=f"worker failed ({type(exc).__name__}: {exc}) — rerun; finished participants are kept")
+            o = Outcome(
+                jobs[k],
+                "failed",
+                error=f"worker failed ({type(exc).__name__}: {exc}) "
+                "— rerun; finished participants are kept",
+            )
         outcomes[items[k][0]] = o
         bar.advance(o.status == "failed")
         _log_outcome(o, bar)
 
 
-def parallel_map(fn, arg_tuples: list[tuple], scheduler: str | None = None, n_workers: int | None = None, name: str = "task"):
-    """Yield ``(k, fn(*arg_tuples[k]), None)`` — or ``(k, None, exception)`` — as tasks finish on Dask.
+def parallel_map(
+    fn,
+    arg_tuples: list[tuple],
+    scheduler: str | None = None,
+    n_workers: int | None = None,
+    name: str = "task",
+):
+    """Yield ``(k, fn(*arg_tuples[k]), None)`` — or ``(k, None, exception)`` — as tasks finish on
+    Dask.
 
     Parameters
     ----------
@@ -181,7 +251,8 @@ def parallel_map(fn, arg_tuples: list[tuple], scheduler: str | None = None, n_wo
     arg_tuples : list of tuple
         Arguments of each call.
     scheduler : str, optional
-        Existing scheduler address; default a local cluster of ``n_workers`` single-threaded processes.
+        Existing scheduler address; default a local cluster of ``n_workers`` single-threaded
+        processes.
     n_workers : int, optional
         Default: one per core, at most one per task.
     name : str
@@ -192,8 +263,16 @@ def parallel_map(fn, arg_tuples: list[tuple], scheduler: str | None = None, n_wo
     n_workers = n_workers or default_workers(len(arg_tuples))
     client, cluster = _dask_client(scheduler, n_workers)
     try:
-        logger.info("running %d %s(s) on Dask (%s)", len(arg_tuples), name, scheduler or f"local cluster, {n_workers} worker(s)")
-        futures = {client.submit(fn, *args, key=f"tmstarget-{name}-{k}", pure=False): k for k, args in enumerate(arg_tuples)}
+        logger.info(
+            "running %d %s(s) on Dask (%s)",
+            len(arg_tuples),
+            name,
+            scheduler or f"local cluster, {n_workers} worker(s)",
+        )
+        futures = {
+            client.submit(fn, *args, key=f"tmstarget-{name}-{k}", pure=False): k
+            for k, args in enumerate(arg_tuples)
+        }
         for fut in as_completed(list(futures)):
             try:
                 yield futures[fut], fut.result(), None

@@ -1,4 +1,6 @@
-"""The cohort table: one row per target of a circuit, with the distance to the group's mean target."""
+"""The cohort table: one row per target of a circuit, with the distance to the group's mean
+target.
+"""
 
 from __future__ import annotations
 
@@ -21,12 +23,14 @@ GROUP_COLUMNS = {
     "score": "circuit score at the target (higher = better)",
     "n_volumes_used": "volumes kept after censoring",
     "n_volumes_censored": "volumes censored",
-    "distance_to_group_mean_mm": "Euclidean distance from the target to the mean target of the table (mm)",
+    "distance_to_group_mean_mm": "Euclidean distance from the target to the mean target "
+    "of the table (mm)",
 }
 
 
 def group_rows(targets: list[dict]) -> tuple[list[dict], list[float]]:
-    """Rows of the cohort table (sorted by participant and session) and the group mean target (MNI mm).
+    """Rows of the cohort table (sorted by participant and session) and the group mean target (MNI
+    mm).
 
     Parameters
     ----------
@@ -41,9 +45,16 @@ def group_rows(targets: list[dict]) -> tuple[list[dict], list[float]]:
     dist = np.linalg.norm(xyz - mean, axis=1)
     rows = [
         {
-            "participant_id": f"sub-{d['participant']}", "session": d.get("session") or "n/a", "space": d.get("space", "n/a"),
-            "method": d.get("method", "n/a"), "x_mm": p[0], "y_mm": p[1], "z_mm": p[2], "score": d.get("score"),
-            "n_volumes_used": d.get("n_volumes_used"), "n_volumes_censored": d.get("n_volumes_censored"),
+            "participant_id": f"sub-{d['participant']}",
+            "session": d.get("session") or "n/a",
+            "space": d.get("space", "n/a"),
+            "method": d.get("method", "n/a"),
+            "x_mm": p[0],
+            "y_mm": p[1],
+            "z_mm": p[2],
+            "score": d.get("score"),
+            "n_volumes_used": d.get("n_volumes_used"),
+            "n_volumes_censored": d.get("n_volumes_censored"),
             "distance_to_group_mean_mm": round(float(r), 1),
         }
         for d, p, r in zip(targets, xyz.round(1).tolist(), dist)
@@ -51,8 +62,11 @@ def group_rows(targets: list[dict]) -> tuple[list[dict], list[float]]:
     return rows, [round(float(v), 1) for v in mean]
 
 
-def write_group_table(out_dir: Path | str, circuit: str, participants: list[str] | None = None) -> tuple[Path, dict]:
-    """Write the cohort table ``OUT/group_desc-<circuit>_targets.tsv`` and its JSON sidecar, atomically.
+def write_group_table(
+    out_dir: Path | str, circuit: str, participants: list[str] | None = None
+) -> tuple[Path, dict]:
+    """Write the cohort table ``OUT/group_desc-<circuit>_targets.tsv`` and its JSON sidecar,
+    atomically.
 
     Returns
     -------
@@ -63,7 +77,13 @@ def write_group_table(out_dir: Path | str, circuit: str, participants: list[str]
     """
     rows, mean = group_rows([doc for _, doc in read_targets(out_dir, circuit, participants)])
     cols = list(GROUP_COLUMNS)
-    text = "\t".join(cols) + "\n" + "".join("\t".join("n/a" if r[c] is None else str(r[c]) for c in cols) + "\n" for r in rows)
+    text = (
+        "\t".join(cols)
+        + "\n"
+        + "".join(
+            "\t".join("n/a" if r[c] is None else str(r[c]) for c in cols) + "\n" for r in rows
+        )
+    )
     path = Path(out_dir) / f"group_desc-{circuit}_targets.tsv"
     sidecar = {c: {"Description": d} for c, d in GROUP_COLUMNS.items()}
     sidecar["GroupMeanMNI"] = mean

@@ -1,29 +1,30 @@
-"""Induced electric field of a TMS coil: free-space primary field and the spherical-conductor solution.
+"""Induced electric field of a TMS coil: free-space primary field and the spherical-conductor
+solution.
 
-The coil is a set of magnetic dipoles (:mod:`tmstarget.coil.models`). In free space a dipole with moment
-``m`` at ``r_d`` whose moment changes at ``dm/dt`` induces the primary field
+The coil is a set of magnetic dipoles (:mod:`tmstarget.coil.models`). In free space a dipole with
+moment ``m`` at ``r_d`` whose moment changes at ``dm/dt`` induces the primary field
 
 ``E_p(r) = -(μ0/4π) (dm/dt) × (r - r_d) / |r - r_d|³``.
 
-Inside a spherically symmetric conductor, charges build up on the surface so that no current leaves it; the
-total field for a dipole outside the sphere is known in closed form (Heller & van Hulsteyn 1992, obtained
-from Sarvas' (1987) magnetic field of a current dipole by reciprocity). With ``r`` and ``r_d`` relative to
-the sphere centre, ``a = r_d - r``, ``a = |a|``, ``ρ = |r_d|``:
+Inside a spherically symmetric conductor, charges build up on the surface so that no current leaves
+it; the total field for a dipole outside the sphere is known in closed form (Heller & van Hulsteyn
+1992, obtained from Sarvas' (1987) magnetic field of a current dipole by reciprocity). With ``r``
+and ``r_d`` relative to the sphere centre, ``a = r_d - r``, ``a = |a|``, ``ρ = |r_d|``:
 
 ``F = a (ρ a + ρ² - r·r_d)``,
 ``∇F = (a²/ρ + a·r_d/a + 2a + 2ρ) r_d - (a + 2ρ + a·r_d/a) r``,
 ``E(r) = -(μ0/4π) / F² [F (r × dm/dt) - ((dm/dt)·∇F) (r × r_d)]``.
 
-The field does not depend on the sphere radius or on the (radial) conductivity profile, has no radial
-component, and vanishes at the centre. Units: positions in mm (converted to metres internally), moments per
-ampere (m²), ``didt`` in A/s, fields in V/m.
+The field does not depend on the sphere radius or on the (radial) conductivity profile, has no
+radial component, and vanishes at the centre. Units: positions in mm (converted to metres
+internally), moments per ampere (m²), ``didt`` in A/s, fields in V/m.
 
 References
 ----------
 Sarvas J (1987). Basic mathematical and electromagnetic concepts of the biomagnetic inverse problem.
 Phys Med Biol 32:11–22.
-Heller L, van Hulsteyn DB (1992). Brain stimulation using electromagnetic sources: theoretical aspects.
-Biophys J 63:129–138.
+Heller L, van Hulsteyn DB (1992). Brain stimulation using electromagnetic sources: theoretical
+aspects. Biophys J 63:129–138.
 """
 
 from __future__ import annotations
@@ -52,7 +53,10 @@ def _as_points(points_mm) -> np.ndarray:
     if pts.ndim == 1:
         pts = pts[None, :]
     if pts.ndim != 2 or pts.shape[1] != 3 or not np.isfinite(pts).all():
-        raise InputError(f"points must be finite (N, 3) coordinates in mm, got shape {pts.shape} — pass x, y, z columns")
+        raise InputError(
+            "points must be finite (N, 3) coordinates in "
+            f"mm, got shape {pts.shape} — pass x, y, z columns"
+        )
     return pts
 
 
@@ -91,7 +95,9 @@ def _distances(pts: np.ndarray, src: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(d2, 0.0))
 
 
-def sphere_efield(points_mm, dipoles: Dipoles, centre_mm, didt: float = DIDT_1_A_PER_US) -> np.ndarray:
+def sphere_efield(
+    points_mm, dipoles: Dipoles, centre_mm, didt: float = DIDT_1_A_PER_US
+) -> np.ndarray:
     """Total induced field inside a spherical conductor (Heller & van Hulsteyn 1992).
 
     Parameters
@@ -120,7 +126,11 @@ def sphere_efield(points_mm, dipoles: Dipoles, centre_mm, didt: float = DIDT_1_A
     src = (dipoles.positions_mm - c) * 1e-3
     rho = np.linalg.norm(src, axis=1)
     if len(pts) and np.linalg.norm(pts, axis=1).max() >= rho.min():
-        raise InputError("a field point lies outside the sphere that contains the coil's dipoles — evaluate inside the head sphere")
+        raise InputError(
+            "a field point lies outside the sphere that contains "
+            "the coil's dipoles — evaluate inside the head "
+            "sphere"
+        )
     mdot = dipoles.moments * didt
     m_dot_src = (mdot * src).sum(axis=1)
     out = np.zeros_like(pts)
@@ -142,10 +152,12 @@ def sphere_efield(points_mm, dipoles: Dipoles, centre_mm, didt: float = DIDT_1_A
 
 
 def wire_vector_potential(points_mm, starts_mm: np.ndarray, ends_mm: np.ndarray) -> np.ndarray:
-    """Vector potential per ampere of straight wire segments, ``(μ0/4π) ∫ dl / |r - l|`` (T·m per A).
+    """Vector potential per ampere of straight wire segments, ``(μ0/4π) ∫ dl / |r - l|`` (T·m per
+    A).
 
-    Each segment is integrated in closed form, ``t̂ ln((|r-a| + |r-b| + L) / (|r-a| + |r-b| - L))``, so the
-    only approximation is the polygonal wire. Used as an independent reference for the dipole model.
+    Each segment is integrated in closed form, ``t̂ ln((|r-a| + |r-b| + L) / (|r-a| + |r-b| - L))``,
+    so the only approximation is the polygonal wire. Used as an independent reference for the dipole
+    model.
     """
     pts = _as_points(points_mm) * 1e-3
     a, b = np.asarray(starts_mm) * 1e-3, np.asarray(ends_mm) * 1e-3

@@ -1,14 +1,15 @@
 """Coil placement: scalp entry, coil centre, normal, handle direction and the local head sphere.
 
-A placement puts the coil frame of :mod:`tmstarget.coil.models` on the head: origin at the scalp entry
-point (plus an optional gap for hair or an EEG cap) along the outward scalp normal, ``z`` into the head,
-``y`` along the handle.
+A placement puts the coil frame of :mod:`tmstarget.coil.models` on the head: origin at the scalp
+entry point (plus an optional gap for hair or an EEG cap) along the outward scalp normal, ``z`` into
+the head, ``y`` along the handle.
 
-Default handle orientation: 45° from the midline, pointing posterior — the handle points backwards and
-away from the midline (for a left-hemisphere target: backwards and to the left), the usual orientation for
-DLPFC treatment. The angle is measured in the plane tangent to the scalp at the entry point between the
-handle and the projection of the posterior direction (0, -1, 0); positive angles turn the handle away from
-the midline (lateral). Targets on the midline (|x| < 1 mm) are treated as left-hemisphere targets.
+Default handle orientation: 45° from the midline, pointing posterior — the handle points backwards
+and away from the midline (for a left-hemisphere target: backwards and to the left), the usual
+orientation for DLPFC treatment. The angle is measured in the plane tangent to the scalp at the
+entry point between the handle and the projection of the posterior direction (0, -1, 0); positive
+angles turn the handle away from the midline (lateral). Targets on the midline (|x| < 1 mm) are
+treated as left-hemisphere targets.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..exceptions import InputError
-
 from .defaults import DEFAULT_HANDLE_ANGLE_DEG, PLACEMENT_ERROR_DEG, PLACEMENT_ERROR_MM  # noqa: F401 - defaults live in the leaf
+
 #: Radius of the scalp patch a local sphere is fitted to (mm).
 SPHERE_FIT_RADIUS_MM = 40.0
 
@@ -37,7 +38,10 @@ def as_point(point, what: str = "point") -> np.ndarray:
     """Validate one 3-D point (mm)."""
     p = np.asarray(point, dtype=float).reshape(-1)
     if p.shape != (3,) or not np.isfinite(p).all():
-        raise InputError(f"{what} must be three finite numbers in mm, got {np.asarray(point).tolist()} — pass x, y, z")
+        raise InputError(
+            f"{what} must be three finite numbers in mm, got "
+            f"{np.asarray(point).tolist()} — pass x, y, z"
+        )
     return p
 
 
@@ -60,12 +64,18 @@ def fit_sphere(points_mm: np.ndarray) -> Sphere:
     """
     p = np.asarray(points_mm, dtype=float)
     if p.ndim != 2 or p.shape[1] != 3 or len(p) < 4:
-        raise InputError(f"a sphere needs at least 4 scalp points, got {len(p)} — use a denser scalp mesh or a larger patch")
+        raise InputError(
+            "a sphere needs at least 4 scalp points, got "
+            f"{len(p)} — use a denser scalp mesh or a larger "
+            "patch"
+        )
     a = np.column_stack([2 * p, np.ones(len(p))])
     b = (p**2).sum(axis=1)
     sol, _, rank, sv = np.linalg.lstsq(a, b, rcond=None)
     if rank < 4 or sv[-1] < 1e-6 * sv[0]:
-        raise InputError("scalp points are coplanar, no sphere fits — use a curved patch of the scalp")
+        raise InputError(
+            "scalp points are coplanar, no sphere fits — use a curved patch of the scalp"
+        )
     centre = sol[:3]
     radius = float(np.sqrt(sol[3] + centre @ centre))
     rms = float(np.sqrt(np.mean((np.linalg.norm(p - centre, axis=1) - radius) ** 2)))
@@ -73,7 +83,8 @@ def fit_sphere(points_mm: np.ndarray) -> Sphere:
 
 
 def local_sphere(head, point_mm, radius_mm: float = SPHERE_FIT_RADIUS_MM) -> Sphere:
-    """Sphere fitted to the scalp vertices within ``radius_mm`` of a scalp point (same side of the head).
+    """Sphere fitted to the scalp vertices within ``radius_mm`` of a scalp point (same side of the
+    head).
 
     Parameters
     ----------
@@ -93,19 +104,28 @@ def local_sphere(head, point_mm, radius_mm: float = SPHERE_FIT_RADIUS_MM) -> Sph
 
 
 def _midline_frame(normal, hemisphere_sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unit normal, projected posterior direction and lateral direction in the scalp tangent plane."""
+    """Unit normal, projected posterior direction and lateral direction in the scalp tangent
+    plane.
+    """
     n = unit(normal)
     posterior = np.array([0.0, -1.0, 0.0])
     p_t = posterior - (posterior @ n) * n
     if np.linalg.norm(p_t) < 0.2:
-        raise InputError("the scalp faces straight backwards or forwards here, the midline direction is undefined — choose a lateral site")
+        raise InputError(
+            "the scalp faces straight backwards or forwards "
+            "here, the midline direction is undefined — choose "
+            "a lateral site"
+        )
     p_t = unit(p_t)
     lateral = np.cross(n, p_t)
     return n, p_t, lateral if lateral[0] * hemisphere_sign >= 0 else -lateral
 
 
-def handle_direction(normal, hemisphere_sign: float, angle_deg: float = DEFAULT_HANDLE_ANGLE_DEG) -> np.ndarray:
-    """Handle direction in the scalp tangent plane, ``angle_deg`` from the posterior midline direction.
+def handle_direction(
+    normal, hemisphere_sign: float, angle_deg: float = DEFAULT_HANDLE_ANGLE_DEG
+) -> np.ndarray:
+    """Handle direction in the scalp tangent plane, ``angle_deg`` from the posterior midline
+    direction.
 
     Parameters
     ----------
@@ -122,7 +142,9 @@ def handle_direction(normal, hemisphere_sign: float, angle_deg: float = DEFAULT_
 
 
 def handle_angle_deg(normal, handle, hemisphere_sign: float) -> float:
-    """Inverse of :func:`handle_direction`: angle of ``handle`` from the posterior direction (degrees)."""
+    """Inverse of :func:`handle_direction`: angle of ``handle`` from the posterior direction
+    (degrees).
+    """
     _, p_t, lateral = _midline_frame(normal, hemisphere_sign)
     h = unit(handle)
     return float(np.degrees(np.arctan2(h @ lateral, h @ p_t)))
@@ -132,13 +154,23 @@ def normalize_angle_deg(angle_deg: float) -> float:
     """An angle in degrees mapped to (-180, 180]; refuses non-finite values."""
     a = float(angle_deg)
     if not np.isfinite(a):
-        raise InputError(f"handle angle {angle_deg!r} is not a number — pass degrees from the midline, e.g. 45")
+        raise InputError(
+            f"handle angle {angle_deg!r} is not a number — pass degrees from the midline, e.g. 45"
+        )
     a = -((-a + 180.0) % 360.0 - 180.0)
     return 0.0 if a == 0 else a
 
 
-_OCTANTS = ("posterior", "posterior-lateral", "lateral", "anterior-lateral", "anterior", "anterior-medial", "medial",
-            "posterior-medial")
+_OCTANTS = (
+    "posterior",
+    "posterior-lateral",
+    "lateral",
+    "anterior-lateral",
+    "anterior",
+    "anterior-medial",
+    "medial",
+    "posterior-medial",
+)
 
 
 def describe_handle(angle_deg: float, hemisphere_sign: float) -> str:
@@ -147,22 +179,30 @@ def describe_handle(angle_deg: float, hemisphere_sign: float) -> str:
     Parameters
     ----------
     angle_deg : float
-        Handle angle from the posterior midline direction, positive towards lateral (as in :func:`handle_direction`).
+        Handle angle from the posterior midline direction, positive towards lateral (as in
+        :func:`handle_direction`).
     hemisphere_sign : float
         ``-1`` for a left-hemisphere target (lateral = left), ``+1`` for right.
 
     Returns
     -------
     str
-        E.g. ``"handle 45° posterior-lateral (pointing backwards and to the left)"``: the angle from the posterior
-        midline direction, the nearest of eight directions, and the handle's direction on the head.
+        E.g. ``"handle 45° posterior-lateral (pointing backwards and to the left)"``: the angle from
+        the posterior midline direction, the nearest of eight directions, and the handle's direction
+        on the head.
     """
     a = normalize_angle_deg(angle_deg)
     label = _OCTANTS[int(np.round(a / 45.0)) % 8]
     lateral, medial = ("left", "right") if hemisphere_sign < 0 else ("right", "left")
     rad = np.deg2rad(a)
-    parts = [w for w, c in (("backwards", np.cos(rad) > 0.17), ("forwards", np.cos(rad) < -0.17)) if c]
-    parts += [f"to the {w}" for w, c in ((lateral, np.sin(rad) > 0.17), (medial, np.sin(rad) < -0.17)) if c]
+    parts = [
+        w for w, c in (("backwards", np.cos(rad) > 0.17), ("forwards", np.cos(rad) < -0.17)) if c
+    ]
+    parts += [
+        f"to the {w}"
+        for w, c in ((lateral, np.sin(rad) > 0.17), (medial, np.sin(rad) < -0.17))
+        if c
+    ]
     return f"handle {abs(a):.0f}° {label} (pointing {' and '.join(parts)})"
 
 
@@ -243,7 +283,9 @@ class Placement:
             "coil_normal_into_head": rounded(-self.normal, 4),
             "handle_direction": rounded(self.handle, 4),
             "handle_angle_from_midline_deg": round(float(self.handle_angle_deg), 1),
-            "handle_description": describe_handle(self.handle_angle_deg, hemisphere_sign(self.target_mm)),
+            "handle_description": describe_handle(
+                self.handle_angle_deg, hemisphere_sign(self.target_mm)
+            ),
             "scalp_offset_mm": round(float(self.scalp_offset_mm), 1),
             "scalp_cortex_distance_mm": round(self.scalp_cortex_distance_mm, 1),
             "coil_cortex_distance_mm": round(self.coil_cortex_distance_mm, 1),
@@ -251,8 +293,14 @@ class Placement:
         }
 
 
-def place_coil(target_mm, scalp_mm, normal, handle_angle: float = DEFAULT_HANDLE_ANGLE_DEG,
-               scalp_offset_mm: float = 0.0, space: str = "MNI152NLin6Asym") -> Placement:
+def place_coil(
+    target_mm,
+    scalp_mm,
+    normal,
+    handle_angle: float = DEFAULT_HANDLE_ANGLE_DEG,
+    scalp_offset_mm: float = 0.0,
+    space: str = "MNI152NLin6Asym",
+) -> Placement:
     """Placement from a target, its scalp entry point and the outward normal there.
 
     Parameters
@@ -268,35 +316,77 @@ def place_coil(target_mm, scalp_mm, normal, handle_angle: float = DEFAULT_HANDLE
     """
     target, scalp = as_point(target_mm, "target"), as_point(scalp_mm, "scalp point")
     if scalp_offset_mm < 0:
-        raise InputError(f"scalp offset must be >= 0 mm, got {scalp_offset_mm} — pass the hair/cap thickness")
+        raise InputError(
+            f"scalp offset must be >= 0 mm, got {scalp_offset_mm} — pass the hair/cap thickness"
+        )
     n = unit(normal)
     if (scalp - target) @ n < 0:
-        raise InputError("the target lies outside the head at this scalp point — pass a cortical target inside the head")
+        raise InputError(
+            "the target lies outside the head at this scalp "
+            "point — pass a cortical target inside the head"
+        )
     handle_angle = normalize_angle_deg(handle_angle)
     handle = handle_direction(n, hemisphere_sign(target), handle_angle)
     return Placement(target, scalp, n, handle, float(scalp_offset_mm), handle_angle, space)
 
 
 def placement_from_json(block, what: str = "coil placement") -> Placement:
-    """The :class:`Placement` a ``placement`` JSON block describes (:meth:`Placement.to_json`), checked.
+    """The :class:`Placement` a ``placement`` JSON block describes (:meth:`Placement.to_json`),
+    checked.
 
     Raises
     ------
     InputError
-        When a field is missing or not finite, the normal or handle is not a unit vector, or the handle is not
-        tangent to the scalp.
+        When a field is missing or not finite, the normal or handle is not a unit vector, or the
+        handle is not tangent to the scalp.
     """
     try:
-        target, scalp = as_point(block["target_mm"], "target"), as_point(block["scalp_entry_mm"], "scalp entry")
-        normal, handle = np.asarray(block["scalp_normal"], float), np.asarray(block["handle_direction"], float)
-        offset, angle = float(block.get("scalp_offset_mm", 0.0)), float(block["handle_angle_from_midline_deg"])
+        target, scalp = (
+            as_point(block["target_mm"], "target"),
+            as_point(block["scalp_entry_mm"], "scalp entry"),
+        )
+        normal, handle = (
+            np.asarray(block["scalp_normal"], float),
+            np.asarray(block["handle_direction"], float),
+        )
+        offset, angle = (
+            float(block.get("scalp_offset_mm", 0.0)),
+            float(block["handle_angle_from_midline_deg"]),
+        )
     except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"{what} is incomplete or malformed ({exc}) — pass the JSON 'tmstarget target --method efield' wrote") from None
-    ok = normal.shape == handle.shape == (3,) and np.isfinite(normal).all() and np.isfinite(handle).all() and np.isfinite([offset, angle]).all()
-    if not ok or abs(np.linalg.norm(normal) - 1) > 1e-3 or abs(np.linalg.norm(handle) - 1) > 1e-3 or abs(normal @ handle) > 1e-2 or offset < 0:
-        raise InputError(f"{what}: normal and handle must be unit vectors, the handle tangent to the scalp and the offset >= 0 — "
-                         "pass the JSON 'tmstarget target --method efield' wrote, unedited")
-    return Placement(target, scalp, unit(normal), unit(handle), offset, normalize_angle_deg(angle), str(block.get("space", "MNI152NLin6Asym")))
+        raise InputError(
+            f"{what} is incomplete or malformed ({exc}) — "
+            "pass the JSON 'tmstarget target --method efield' "
+            "wrote"
+        ) from None
+    ok = (
+        normal.shape == handle.shape == (3,)
+        and np.isfinite(normal).all()
+        and np.isfinite(handle).all()
+        and np.isfinite([offset, angle]).all()
+    )
+    if (
+        not ok
+        or abs(np.linalg.norm(normal) - 1) > 1e-3
+        or abs(np.linalg.norm(handle) - 1) > 1e-3
+        or abs(normal @ handle) > 1e-2
+        or offset < 0
+    ):
+        raise InputError(
+            f"{what}: normal and handle must be unit vectors, "
+            "the handle tangent to the scalp and the offset "
+            ">= 0 — "
+            "pass the JSON 'tmstarget target --method efield' wrote, unedited"
+        )
+    return Placement(
+        target,
+        scalp,
+        unit(normal),
+        unit(handle),
+        offset,
+        normalize_angle_deg(angle),
+        str(block.get("space", "MNI152NLin6Asym")),
+    )
 
 
 def hemisphere_sign(target_mm) -> float:
@@ -304,9 +394,11 @@ def hemisphere_sign(target_mm) -> float:
     return -1.0 if as_point(target_mm, "target")[0] < 1.0 else 1.0
 
 
-def place_on_head(head, target_mm, handle_angle: float = DEFAULT_HANDLE_ANGLE_DEG,
-                  scalp_offset_mm: float = 0.0) -> Placement:
-    """Default placement on a head model: the scalp point nearest the target, handle at ``handle_angle``.
+def place_on_head(
+    head, target_mm, handle_angle: float = DEFAULT_HANDLE_ANGLE_DEG, scalp_offset_mm: float = 0.0
+) -> Placement:
+    """Default placement on a head model: the scalp point nearest the target, handle at
+    ``handle_angle``.
 
     Parameters
     ----------
@@ -319,7 +411,14 @@ def place_on_head(head, target_mm, handle_angle: float = DEFAULT_HANDLE_ANGLE_DE
 
     target = as_point(target_mm, "target")
     scalp, normal = nearest_scalp_point(head, target)
-    return place_coil(target, scalp, normal, handle_angle, scalp_offset_mm, getattr(head, "space", "MNI152NLin6Asym"))
+    return place_coil(
+        target,
+        scalp,
+        normal,
+        handle_angle,
+        scalp_offset_mm,
+        getattr(head, "space", "MNI152NLin6Asym"),
+    )
 
 
 def rotation_between(a, b) -> np.ndarray:

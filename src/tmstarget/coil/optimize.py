@@ -1,22 +1,23 @@
 """Coil position and orientation that maximise the E-field-weighted circuit score.
 
-What the coil stimulates is not one voxel but the region where the field is strong. For a placement the
-**E-field-weighted circuit score** is the mean circuit value over the stimulated brain voxels, weighted by
-field strength:
+What the coil stimulates is not one voxel but the region where the field is strong. For a placement
+the **E-field-weighted circuit score** is the mean circuit value over the stimulated brain voxels,
+weighted by field strength:
 
 ``score = Σ |E_v| c_v / Σ |E_v|`` over brain voxels ``v`` with ``|E_v| >= ½ max_v |E_v|``
 
-(``c`` = circuit map or the target command's score map; 0 outside its search region, so field spent outside
-the search region lowers the score).
+(``c`` = circuit map or the target command's score map; 0 outside its search region, so field spent
+outside the search region lowers the score).
 
-Speed: the head is one sphere fitted to the scalp around the default entry point. For a coil tangent to a
-sphere, every position and rotation is a rigid rotation of one reference configuration about the sphere
-centre, so ``|E|`` is computed once on a grid in the coil's reference pose (Heller & van Hulsteyn solution)
-and each candidate placement only rotates the voxel coordinates into that pose and interpolates — about a
-millisecond per placement. Candidates: positions on a grid within ``search_radius_mm`` of the default entry
-(arc length on the scalp sphere) × handle rotations in [0°, 180°) (a figure-8 coil rotated by 180° induces
-the same ``|E|`` with reversed current), then Nelder–Mead refinement from the best few. The default
-placement is one of the candidates, so the optimised score is never below it.
+Speed: the head is one sphere fitted to the scalp around the default entry point. For a coil tangent
+to a sphere, every position and rotation is a rigid rotation of one reference configuration about
+the sphere centre, so ``|E|`` is computed once on a grid in the coil's reference pose (Heller & van
+Hulsteyn solution) and each candidate placement only rotates the voxel coordinates into that pose
+and interpolates — about a millisecond per placement. Candidates: positions on a grid within
+``search_radius_mm`` of the default entry (arc length on the scalp sphere) × handle rotations in
+[0°, 180°) (a figure-8 coil rotated by 180° induces the same ``|E|`` with reversed current), then
+Nelder–Mead refinement from the best few. The default placement is one of the candidates, so the
+optimised score is never below it.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ logger = logging.getLogger(__name__)
 HALF_MAX = 0.5
 
 
-def weighted_circuit_score(e_mag: np.ndarray, values: np.ndarray, threshold: float = HALF_MAX) -> np.ndarray:
+def weighted_circuit_score(
+    e_mag: np.ndarray, values: np.ndarray, threshold: float = HALF_MAX
+) -> np.ndarray:
     """E-field-weighted circuit score of one or many placements.
 
     Parameters
@@ -60,14 +63,17 @@ def weighted_circuit_score(e_mag: np.ndarray, values: np.ndarray, threshold: flo
     e = np.atleast_2d(np.asarray(e_mag, dtype=float))
     w = np.where(e >= threshold * e.max(axis=1, keepdims=True), e, 0.0)
     total = w.sum(axis=1)
-    score = np.divide(w @ np.asarray(values, dtype=float), total, out=np.zeros(len(e)), where=total > 0)
+    score = np.divide(
+        w @ np.asarray(values, dtype=float), total, out=np.zeros(len(e)), where=total > 0
+    )
     return score if np.ndim(e_mag) == 2 else float(score[0])
 
 
 @dataclass(frozen=True)
 class ReferenceField:
     """``|E|`` (V/m) on a grid in the reference pose: sphere centre at the origin, coil centre at
-    ``(0, 0, coil_distance_mm)`` with its normal along ``-z`` and its handle along ``+y``."""
+    ``(0, 0, coil_distance_mm)`` with its normal along ``-z`` and its handle along ``+y``.
+    """
 
     magnitude: np.ndarray
     origin_mm: np.ndarray
@@ -81,12 +87,20 @@ class ReferenceField:
         return out.reshape(q_mm.shape[:-1])
 
 
-def reference_field(dipoles: Dipoles, coil_distance_mm: float, head_radius_mm: float, extent_mm: float = 60.0,
-                    depth_mm: float = 50.0, step_mm: float = 2.5, didt: float = DIDT_1_A_PER_US) -> ReferenceField:
-    """Tabulate ``|E|`` of a coil tangent to a sphere (see :class:`ReferenceField`); 0 outside the head sphere.
+def reference_field(
+    dipoles: Dipoles,
+    coil_distance_mm: float,
+    head_radius_mm: float,
+    extent_mm: float = 60.0,
+    depth_mm: float = 50.0,
+    step_mm: float = 2.5,
+    didt: float = DIDT_1_A_PER_US,
+) -> ReferenceField:
+    """Tabulate ``|E|`` of a coil tangent to a sphere (see :class:`ReferenceField`); 0 outside the
+    head sphere.
 
-    The figure-8 coil is mirror-symmetric about both coil axes, so ``|E|`` is computed on one quadrant
-    (``x, y >= 0``) and mirrored.
+    The figure-8 coil is mirror-symmetric about both coil axes, so ``|E|`` is computed on one
+    quadrant (``x, y >= 0``) and mirrored.
     """
     top = coil_distance_mm
     half = np.arange(0.0, extent_mm + step_mm / 2, step_mm)
@@ -98,7 +112,9 @@ def reference_field(dipoles: Dipoles, coil_distance_mm: float, head_radius_mm: f
     pose[:3, :3] = np.column_stack([[-1.0, 0, 0], [0, 1.0, 0], [0, 0, -1.0]])
     pose[:3, 3] = [0, 0, top]
     mag = np.zeros(len(pts))
-    mag[inside] = np.linalg.norm(sphere_efield(pts[inside], dipoles.transformed(pose), np.zeros(3), didt), axis=1)
+    mag[inside] = np.linalg.norm(
+        sphere_efield(pts[inside], dipoles.transformed(pose), np.zeros(3), didt), axis=1
+    )
     quad = mag.reshape(grid.shape[:3])
     full = np.concatenate([quad[:0:-1], quad], axis=0)
     full = np.concatenate([full[:, :0:-1], full], axis=1)
@@ -152,9 +168,13 @@ class OptimizationResult:
 
 
 class _Scorer:
-    """Scores placements given as (a, b, ψ): arc offsets (mm) from the default entry and handle rotation (°)."""
+    """Scores placements given as (a, b, ψ): arc offsets (mm) from the default entry and handle
+    rotation (°).
+    """
 
-    def __init__(self, ref: ReferenceField, sphere: Sphere, u0, h0, points, values, scalp_radius_mm: float):
+    def __init__(
+        self, ref: ReferenceField, sphere: Sphere, u0, h0, points, values, scalp_radius_mm: float
+    ):
         self.ref, self.c = ref, sphere.centre_mm
         self.u0, self.h0, self.e2 = u0, h0, np.cross(u0, h0)
         self.rel = points - self.c
@@ -192,9 +212,18 @@ def _grid(search_radius_mm: float, step_mm: float, n_angles: int) -> np.ndarray:
     return np.column_stack([np.repeat(pos, n_angles, axis=0), np.tile(psi, len(pos))])
 
 
-def optimize_placement(head, default: Placement, dipoles: Dipoles, sphere: Sphere, points_mm, values,
-                       search_radius_mm: float = 25.0, grid_step_mm: float = 4.0, n_angles: int = 8,
-                       refine: int = 3) -> OptimizationResult:
+def optimize_placement(
+    head,
+    default: Placement,
+    dipoles: Dipoles,
+    sphere: Sphere,
+    points_mm,
+    values,
+    search_radius_mm: float = 25.0,
+    grid_step_mm: float = 4.0,
+    n_angles: int = 8,
+    refine: int = 3,
+) -> OptimizationResult:
     """Search coil positions and handle rotations for the highest E-field-weighted circuit score.
 
     Parameters
@@ -204,7 +233,8 @@ def optimize_placement(head, default: Placement, dipoles: Dipoles, sphere: Spher
     default : Placement
         The default placement (search centre; its score is reported too).
     dipoles : Dipoles
-        Coil model (coil frame); a coarse one (e.g. ``coil_dipoles(g, 1, 12)``) is accurate to < 1 %.
+        Coil model (coil frame); a coarse one (e.g. ``coil_dipoles(g, 1, 12)``) is accurate to < 1
+        %.
     sphere : Sphere
         Head sphere fitted around the default entry point.
     points_mm : array_like, shape (V, 3)
@@ -224,9 +254,16 @@ def optimize_placement(head, default: Placement, dipoles: Dipoles, sphere: Spher
     pts = np.asarray(points_mm, dtype=float)
     vals = np.asarray(values, dtype=float)
     if pts.ndim != 2 or pts.shape[1] != 3 or len(pts) != len(vals) or len(pts) == 0:
-        raise InputError(f"need (V, 3) voxel coordinates and V circuit values, got {pts.shape} and {vals.shape} — pass matching arrays")
+        raise InputError(
+            "need (V, 3) voxel coordinates and V circuit "
+            f"values, got {pts.shape} and {vals.shape} — pass "
+            "matching arrays"
+        )
     if not np.isfinite(vals).all():
-        raise InputError("circuit values contain NaN or infinity — restrict the voxels to where the map is defined")
+        raise InputError(
+            "circuit values contain NaN or infinity — restrict "
+            "the voxels to where the map is defined"
+        )
     if search_radius_mm < 0:
         raise InputError(f"search radius must be >= 0 mm, got {search_radius_mm} — pass a distance")
     check_head_sphere(default, sphere)
@@ -234,21 +271,35 @@ def optimize_placement(head, default: Placement, dipoles: Dipoles, sphere: Spher
     scalp_radius = float(np.linalg.norm(default.scalp_mm - c))
     pose = sphere_pose(default, sphere)
     u0, h0 = -pose[:3, 2], pose[:3, 1]
-    # voxels the field can reach: within the lateral reach of any candidate and < 40 mm below the scalp (the
-    # half-maximum region of a figure-8 coil spans ~25 mm sideways and ~15 mm below the shallowest cortex)
+    # voxels the field can reach: within the lateral reach of any candidate and < 40 mm below the
+    # scalp (the
+    # half-maximum region of a figure-8 coil spans ~25 mm sideways and ~15 mm below the shallowest
+    # cortex)
     rel = pts - c
     dist = np.linalg.norm(rel, axis=1)
     arc = scalp_radius * np.arccos(np.clip(rel @ u0 / np.maximum(dist, 1e-9), -1.0, 1.0))
-    keep = (arc <= search_radius_mm + 35.0) & (dist < scalp_radius - 2.0) & (dist > scalp_radius - 40.0)
+    keep = (
+        (arc <= search_radius_mm + 35.0)
+        & (dist < scalp_radius - 2.0)
+        & (dist > scalp_radius - 40.0)
+    )
     if keep.sum() < 10:
-        raise InputError(f"only {int(keep.sum())} brain voxels lie under the coil's search area — check that the circuit map and the target are in the same space")
+        raise InputError(
+            f"only {int(keep.sum())} brain voxels lie under "
+            "the coil's search area — check that the circuit "
+            "map and the target are in the same space"
+        )
     ref = reference_field(dipoles, scalp_radius + default.scalp_offset_mm, scalp_radius)
     scorer = _Scorer(ref, sphere, u0, h0, pts[keep], vals[keep], scalp_radius)
 
-    cand = _grid(search_radius_mm, grid_step_mm, n_angles) if search_radius_mm > 0 else np.zeros((n_angles, 3))
+    cand = (
+        _grid(search_radius_mm, grid_step_mm, n_angles)
+        if search_radius_mm > 0
+        else np.zeros((n_angles, 3))
+    )
     if search_radius_mm == 0:
         cand[:, 2] = np.arange(n_angles) * (180.0 / n_angles)
-    scores = np.concatenate([scorer.scores(cand[i:i + 256]) for i in range(0, len(cand), 256)])
+    scores = np.concatenate([scorer.scores(cand[i : i + 256]) for i in range(0, len(cand), 256)])
     default_score = float(scorer.scores(np.zeros(3))[0])
     best_x, best = np.zeros(3), default_score
     order = np.argsort(-scores, kind="stable")[:refine]
@@ -264,8 +315,25 @@ def optimize_placement(head, default: Placement, dipoles: Dipoles, sphere: Spher
         x0 = cand[i]
         if scores[i] > best:
             best_x, best = x0.copy(), float(scores[i])
-        res = minimize(objective, x0, method="Nelder-Mead",
-                       options={"xatol": 0.2, "fatol": 1e-5, "maxfev": 150, "initial_simplex": x0 + np.array([[0, 0, 0], [grid_step_mm / 2, 0, 0], [0, grid_step_mm / 2, 0], [0, 0, 90.0 / n_angles]])})
+        res = minimize(
+            objective,
+            x0,
+            method="Nelder-Mead",
+            options={
+                "xatol": 0.2,
+                "fatol": 1e-5,
+                "maxfev": 150,
+                "initial_simplex": x0
+                + np.array(
+                    [
+                        [0, 0, 0],
+                        [grid_step_mm / 2, 0, 0],
+                        [0, grid_step_mm / 2, 0],
+                        [0, 0, 90.0 / n_angles],
+                    ]
+                ),
+            },
+        )
         if -res.fun > best:
             best_x, best = res.x.copy(), -float(res.fun)
     a, b = best_x[:2]
@@ -282,16 +350,40 @@ def optimize_placement(head, default: Placement, dipoles: Dipoles, sphere: Spher
     if handle[1] > 0:  # same |E| with the handle turned by 180°; keep it pointing backwards
         handle = -handle
     sign = -1.0 if default.target_mm[0] < 1.0 else 1.0
-    placement = Placement(default.target_mm, scalp, normal, handle, default.scalp_offset_mm,
-                          handle_angle_deg(normal, handle, sign), default.space)
+    placement = Placement(
+        default.target_mm,
+        scalp,
+        normal,
+        handle,
+        default.scalp_offset_mm,
+        handle_angle_deg(normal, handle, sign),
+        default.space,
+    )
     rot = float(np.degrees(np.arccos(np.clip(abs(placement.handle @ default.handle), 0.0, 1.0))))
     elapsed = time.perf_counter() - t0
-    logger.info("coil optimisation: %d placements in %.2f s, score %.4f (default %.4f)", scorer.n, elapsed, best, default_score)
-    return OptimizationResult(placement, default, float(best), default_score, float(np.linalg.norm(scalp - default.scalp_mm)),
-                              rot, centroid, scorer.n, elapsed)
+    logger.info(
+        "coil optimisation: %d placements in %.2f s, score %.4f (default %.4f)",
+        scorer.n,
+        elapsed,
+        best,
+        default_score,
+    )
+    return OptimizationResult(
+        placement,
+        default,
+        float(best),
+        default_score,
+        float(np.linalg.norm(scalp - default.scalp_mm)),
+        rot,
+        centroid,
+        scorer.n,
+        elapsed,
+    )
 
 
-def grey_matter_voxels(values: np.ndarray, affine: np.ndarray, nan_as_zero: bool) -> tuple[np.ndarray, np.ndarray]:
+def grey_matter_voxels(
+    values: np.ndarray, affine: np.ndarray, nan_as_zero: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """Grey-matter voxel centres (mm) and their map values, the input of :func:`optimize_placement`.
 
     Grey matter = nilearn's MNI152 grey-matter mask resampled (nearest) to the map's grid.
@@ -303,17 +395,25 @@ def grey_matter_voxels(values: np.ndarray, affine: np.ndarray, nan_as_zero: bool
     affine : ndarray, shape (4, 4)
         Its voxel-to-MNI affine.
     nan_as_zero : bool
-        A target's score map is undefined (NaN) outside its search region: those voxels count as 0, so field
-        spent outside the search region lowers the score. In a group map NaN means no data and those voxels
-        are left out (``False``).
+        A target's score map is undefined (NaN) outside its search region: those voxels count as 0,
+        so field spent outside the search region lowers the score. In a group map NaN means no data
+        and those voxels are left out (``False``).
     """
     import nibabel as nib
     from nilearn.datasets import load_mni152_gm_mask
     from nilearn.image import resample_to_img
 
     grid = nib.Nifti1Image(np.zeros(values.shape, np.int8), affine)
-    brain = resample_to_img(load_mni152_gm_mask(resolution=2), grid, interpolation="nearest", force_resample=True,
-                            copy_header=True).get_fdata() > 0.5
+    brain = (
+        resample_to_img(
+            load_mni152_gm_mask(resolution=2),
+            grid,
+            interpolation="nearest",
+            force_resample=True,
+            copy_header=True,
+        ).get_fdata()
+        > 0.5
+    )
     if nan_as_zero:
         values = np.nan_to_num(values, nan=0.0)
     keep = brain & np.isfinite(values)

@@ -1,10 +1,11 @@
 """What a placed coil induces in the head sphere: strength at the target, maximum, focality, depth.
 
-The head is the sphere fitted to the scalp around the entry point (:func:`tmstarget.coil.geometry.local_sphere`);
-the coil is modelled tangent to it above the entry point, at the entry point's distance from the sphere centre
-plus the scalp offset. "Cortex" is the spherical shell through the target. Focality follows Deng et al.
-(2013): the half-maximum area on that shell (``S½``, cm²), the volume inside the shell where the field is at
-least half the shell maximum (``V½``, cm³), and the half-value depth below the shell (``d½``, mm).
+The head is the sphere fitted to the scalp around the entry point
+(:func:`tmstarget.coil.geometry.local_sphere`); the coil is modelled tangent to it above the entry
+point, at the entry point's distance from the sphere centre plus the scalp offset. "Cortex" is the
+spherical shell through the target. Focality follows Deng et al. (2013): the half-maximum area on
+that shell (``S½``, cm²), the volume inside the shell where the field is at least half the shell
+maximum (``V½``, cm³), and the half-value depth below the shell (``d½``, mm).
 """
 
 from __future__ import annotations
@@ -36,18 +37,26 @@ def sphere_pose(placement: Placement, sphere: Sphere) -> np.ndarray:
 
 
 def check_head_sphere(placement: Placement, sphere: Sphere) -> None:
-    """Refuse a sphere that does not hold the target below the entry point; warn about deep targets."""
+    """Refuse a sphere that does not hold the target below the entry point; warn about deep
+    targets.
+    """
     c = sphere.centre_mm
     r_t = float(np.linalg.norm(placement.target_mm - c))
     r_s = float(np.linalg.norm(placement.scalp_mm - c))
     if (placement.scalp_mm - c) @ placement.normal <= 0 or r_t >= r_s - 1.0:
         raise InputError(
-            f"the head sphere fitted at the scalp entry (radius {sphere.radius_mm:.0f} mm, fit RMS {sphere.rms_mm:.1f} mm) "
-            f"does not contain the target {np.round(placement.target_mm, 1).tolist()} — the spherical model needs a "
+            "the head sphere fitted at the scalp entry (radius "
+            f"{sphere.radius_mm:.0f} mm, fit RMS {sphere.rms_mm:.1f} "
+            "mm) "
+            f"does not contain the target {np.round(placement.target_mm, 1).tolist()} "
+            "— the spherical model needs a "
             "cortical target under a convex part of the scalp"
         )
     if placement.scalp_cortex_distance_mm > 40.0:
-        logger.warning("target is %.0f mm below the scalp; figure-8 coils reach about 20-30 mm", placement.scalp_cortex_distance_mm)
+        logger.warning(
+            "target is %.0f mm below the scalp; figure-8 coils reach about 20-30 mm",
+            placement.scalp_cortex_distance_mm,
+        )
 
 
 def _basis(axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -56,11 +65,15 @@ def _basis(axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return e1, np.cross(axis, e1)
 
 
-def shell_grid(centre, axis, radius_mm: float, extent_mm: float, step_mm: float) -> tuple[np.ndarray, np.ndarray]:
-    """Points on a sphere around ``axis`` (azimuthal-equidistant grid) and their surface areas (mm²).
+def shell_grid(
+    centre, axis, radius_mm: float, extent_mm: float, step_mm: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points on a sphere around ``axis`` (azimuthal-equidistant grid) and their surface areas
+    (mm²).
 
-    Grid coordinates ``(a, b)`` are arc lengths along two tangent directions; a point at arc distance ``s``
-    lies at polar angle ``s / radius`` from ``axis``; its area element is ``radius sin(s/radius) / s × step²``.
+    Grid coordinates ``(a, b)`` are arc lengths along two tangent directions; a point at arc
+    distance ``s`` lies at polar angle ``s / radius`` from ``axis``; its area element is ``radius
+    sin(s/radius) / s × step²``.
     """
     axis = unit(axis)
     e1, e2 = _basis(axis)
@@ -88,7 +101,8 @@ class FieldSummary:
     e_target : float
         ``|E|`` at the target.
     e_target_direction : ndarray, shape (3,)
-        Unit direction of ``E`` at the target (for positive ``dI/dt`` in the model's current convention).
+        Unit direction of ``E`` at the target (for positive ``dI/dt`` in the model's current
+        convention).
     e_max_cortex : float
         Maximum ``|E|`` on the cortical shell through the target.
     max_location_mm : ndarray, shape (3,)
@@ -136,8 +150,11 @@ class FieldSummary:
         }
 
 
-def summarize_field(placement: Placement, dipoles: Dipoles, sphere: Sphere, didt_a_per_us: float = 1.0) -> FieldSummary:
-    """Field strength at the target, maximum on the cortical shell, focality and depth of one placement.
+def summarize_field(
+    placement: Placement, dipoles: Dipoles, sphere: Sphere, didt_a_per_us: float = 1.0
+) -> FieldSummary:
+    """Field strength at the target, maximum on the cortical shell, focality and depth of one
+    placement.
 
     Parameters
     ----------
@@ -163,12 +180,19 @@ def summarize_field(placement: Placement, dipoles: Dipoles, sphere: Sphere, didt
     e_max = float(mag[i])
     half = 0.5 * e_max
     area_cm2 = float(area[mag >= half].sum()) / 100.0
-    # half-maximum volume and half-value depth: shells below the cortical shell, all in one evaluation
+    # half-maximum volume and half-value depth: shells below the cortical shell, all in one
+    # evaluation
     depths = np.arange(0.0, min(VOLUME_DEPTH_MM, r_t - 1.0) + 1e-9, VOLUME_STEP_MM)
-    layers = [shell_grid(c, axis, r_t - d, VOLUME_EXTENT_MM, VOLUME_LATERAL_STEP_MM) for d in depths]
-    m = np.linalg.norm(sphere_efield(np.concatenate([p for p, _ in layers]), world, c, didt), axis=1)
+    layers = [
+        shell_grid(c, axis, r_t - d, VOLUME_EXTENT_MM, VOLUME_LATERAL_STEP_MM) for d in depths
+    ]
+    m = np.linalg.norm(
+        sphere_efield(np.concatenate([p for p, _ in layers]), world, c, didt), axis=1
+    )
     m_layers = np.split(m, np.cumsum([len(p) for p, _ in layers])[:-1])
-    volume = sum(float(a[ml >= half].sum()) for (_, a), ml in zip(layers, m_layers)) * VOLUME_STEP_MM
+    volume = (
+        sum(float(a[ml >= half].sum()) for (_, a), ml in zip(layers, m_layers)) * VOLUME_STEP_MM
+    )
     layer_max = np.array([ml.max() for ml in m_layers])
     below = np.flatnonzero(layer_max < half)
     if below.size == 0:
@@ -177,7 +201,9 @@ def summarize_field(placement: Placement, dipoles: Dipoles, sphere: Sphere, didt
         d_half = 0.0
     else:
         k = int(below[0])
-        d_half = float(np.interp(half, [layer_max[k], layer_max[k - 1]], [depths[k], depths[k - 1]]))
+        d_half = float(
+            np.interp(half, [layer_max[k], layer_max[k - 1]], [depths[k], depths[k - 1]])
+        )
     e_abs = float(np.linalg.norm(e_t))
     return FieldSummary(
         didt_a_per_us=float(didt_a_per_us),

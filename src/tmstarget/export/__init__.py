@@ -5,20 +5,24 @@
 ``brainsight``  Brainsight target text files (NIfTI world coordinates, Brainsight target axes)
 ``plain``       CSV and JSON in tmstarget's own convention
 ``native``      fMRIPrep transform files via nitransforms: template ↔ T1w points and poses
-``sets``        :func:`write_export_set`: one pose to every requested format, all or none, each read back
+``sets``        :func:`write_export_set`: one pose to every requested format, all or none, each read
+back
 
-Each writer's module docstring states its units, world axes and coil axes; each writer has a reader for
-round-trip checks. Research use; not a medical device.
+Each writer's module docstring states its units, world axes and coil axes; each writer has a reader
+for round-trip checks. Research use; not a medical device.
 """
 
 from .._utils.lazy import lazy_exports
 
-#: Public names and the submodule each comes from (imported on first use: 'tmstarget --help' stays fast).
+#: Public names and the submodule each comes from (imported on first use: 'tmstarget --help' stays
+#: fast).
 _EXPORTS = {
     **dict.fromkeys(["read_brainsight", "write_brainsight"], ".brainsight"),
     **dict.fromkeys(["read_localite", "write_localite"], ".localite"),
     **dict.fromkeys(["NativeTransform", "load_native_transform", "scalp_along_ray"], ".native"),
-    **dict.fromkeys(["read_poses_csv", "read_poses_json", "write_poses_csv", "write_poses_json"], ".plain"),
+    **dict.fromkeys(
+        ["read_poses_csv", "read_poses_json", "write_poses_csv", "write_poses_json"], ".plain"
+    ),
     **dict.fromkeys(["NamedPose", "position_difference_mm", "rotation_difference_deg"], ".poses"),
     **dict.fromkeys(["EXPORT_KINDS", "write_export_set"], ".sets"),
 }

@@ -1,21 +1,22 @@
 """MNI ↔ participant T1w coordinates through fMRIPrep's transform files (read with nitransforms).
 
 fMRIPrep writes ``sub-<l>_from-T1w_to-<template>_mode-image_xfm.h5`` and
-``sub-<l>_from-<template>_to-T1w_mode-image_xfm.h5`` (ITK composite: affine + displacement field; ITK
-``.txt``/``.mat`` affines are accepted too). They are **image** transforms: to resample a T1w image into the
-template, each template voxel looks up its T1w position. So, as point mappings,
+``sub-<l>_from-<template>_to-T1w_mode-image_xfm.h5`` (ITK composite: affine + displacement field;
+ITK ``.txt``/``.mat`` affines are accepted too). They are **image** transforms: to resample a T1w
+image into the template, each template voxel looks up its T1w position. So, as point mappings,
 
 - ``from-T1w_to-<template>`` maps **template points to T1w points** (used for MNI → native), and
 - ``from-<template>_to-T1w`` maps **T1w points to template points** (native → MNI).
 
-Pass both to get the round-trip error; with one file the other direction is its numerical inverse (Newton
-iterations on the forward mapping). Coil orientations are mapped through the local Jacobian of the
-mapping and re-orthonormalised (normal first, then handle). fMRIPrep registers skull-stripped brains, so a
-scalp point mapped from the template lands near, not on, the participant's scalp: with the T1w image the
-coil centre is moved to where the participant's head surface crosses the coil axis
+Pass both to get the round-trip error; with one file the other direction is its numerical inverse
+(Newton iterations on the forward mapping). Coil orientations are mapped through the local Jacobian
+of the mapping and re-orthonormalised (normal first, then handle). fMRIPrep registers skull-stripped
+brains, so a scalp point mapped from the template lands near, not on, the participant's scalp: with
+the T1w image the coil centre is moved to where the participant's head surface crosses the coil axis
 (:func:`scalp_along_ray`) and the coil normal to that surface's normal (:func:`scalp_normal`).
 
-All coordinates RAS+ mm (nitransforms converts ITK's LPS internally). Research use; not a medical device.
+All coordinates RAS+ mm (nitransforms converts ITK's LPS internally). Research use; not a medical
+device.
 """
 
 from __future__ import annotations
@@ -42,18 +43,26 @@ def transform_spaces(path: Path | str) -> tuple[str, str]:
     """``(from, to)`` spaces from an fMRIPrep transform file name."""
     m = _SPACES.search(Path(path).name)
     if not m:
-        raise InputError(f"{Path(path).name}: no 'from-<space>_to-<space>' in the name — pass fMRIPrep's transform files unrenamed")
+        raise InputError(
+            f"{Path(path).name}: no 'from-<space>_to-<space>' "
+            "in the name — pass fMRIPrep's transform files "
+            "unrenamed"
+        )
     return m.group(1), m.group(2)
 
 
 def load_transform(path: Path | str) -> Any:
-    """Read an ITK transform (``.h5`` composite, ``.txt``/``.mat`` affine) as a nitransforms object."""
+    """Read an ITK transform (``.h5`` composite, ``.txt``/``.mat`` affine) as a nitransforms
+    object.
+    """
     import nitransforms as nt
     from nitransforms.manip import load as load_chain
 
     p = Path(path)
     if not p.is_file():
-        raise InputError(f"transform file {p} not found — pass fMRIPrep's ..._xfm.h5 from the anat folder")
+        raise InputError(
+            f"transform file {p} not found — pass fMRIPrep's ..._xfm.h5 from the anat folder"
+        )
     try:
         with warnings.catch_warnings():  # "reference space not set": irrelevant for point mapping
             warnings.simplefilter("ignore", UserWarning)
@@ -62,8 +71,12 @@ def load_transform(path: Path | str) -> Any:
             if p.suffix in (".txt", ".mat", ".tfm"):
                 return nt.linear.load(p, fmt="itk")
     except Exception as exc:  # nitransforms raises assorted errors for malformed files
-        raise InputError(f"cannot read transform {p.name}: {exc} — pass an ITK .h5/.txt/.mat transform") from None
-    raise InputError(f"{p.name}: unsupported transform type — pass an ITK .h5 composite or .txt/.mat affine")
+        raise InputError(
+            f"cannot read transform {p.name}: {exc} — pass an ITK .h5/.txt/.mat transform"
+        ) from None
+    raise InputError(
+        f"{p.name}: unsupported transform type — pass an ITK .h5 composite or .txt/.mat affine"
+    )
 
 
 def _map(xfm: Any, points: np.ndarray) -> np.ndarray:
@@ -71,7 +84,9 @@ def _map(xfm: Any, points: np.ndarray) -> np.ndarray:
         warnings.simplefilter("ignore", UserWarning)
         out = np.asarray(xfm.map(np.asarray(points, dtype=float)), dtype=float).reshape(-1, 3)
     if not np.isfinite(out).all():
-        raise InputError("a point maps outside the transform's field — check that the point lies in the brain")
+        raise InputError(
+            "a point maps outside the transform's field — check that the point lies in the brain"
+        )
     return out
 
 
@@ -85,8 +100,12 @@ def _jacobian(fn, points: np.ndarray) -> np.ndarray:
     return np.stack(cols, axis=2)
 
 
-def invert_points(fn, targets: np.ndarray, iterations: int = 20, tol_mm: float = 1e-4) -> np.ndarray:
-    """Solve ``fn(x) = y`` for each row of ``targets`` by Newton iterations (finite-difference Jacobian)."""
+def invert_points(
+    fn, targets: np.ndarray, iterations: int = 20, tol_mm: float = 1e-4
+) -> np.ndarray:
+    """Solve ``fn(x) = y`` for each row of ``targets`` by Newton iterations (finite-difference
+    Jacobian).
+    """
     y = np.asarray(targets, dtype=float).reshape(-1, 3)
     x = y.copy()
     jac = _jacobian(fn, x)
@@ -108,7 +127,8 @@ class NativeTransform:
     template : str
         Template space name (e.g. ``MNI152NLin6Asym``).
     to_native_xfm, to_template_xfm : nitransforms object or None
-        The loaded transforms (see the module docstring for which file is which); at least one is set.
+        The loaded transforms (see the module docstring for which file is which); at least one is
+        set.
     files : tuple of str
         File names used.
     """
@@ -180,27 +200,40 @@ def load_native_transform(paths: list[Path | str], template: str) -> NativeTrans
             to_template = load_transform(path)
         else:
             raise InputError(
-                f"{Path(path).name} maps {src} to {dst}, but the coordinates are in {template} — pass "
+                f"{Path(path).name} maps {src} to {dst}, but "
+                f"the coordinates are in {template} — pass "
                 f"from-T1w_to-{template} and/or from-{template}_to-T1w"
             )
     if to_native is None and to_template is None:
-        raise InputError("no transform given — pass fMRIPrep's from-T1w_to-<template> (and from-<template>_to-T1w) files")
+        raise InputError(
+            "no transform given — pass fMRIPrep's from-T1w_to-<template> "
+            "(and from-<template>_to-T1w) files"
+        )
     return NativeTransform(template, to_native, to_template, tuple(Path(p).name for p in paths))
 
 
 def _head_threshold(data: np.ndarray) -> float:
-    """Head/background intensity threshold of a T1w image: 15 % of the 98th percentile of positive voxels."""
+    """Head/background intensity threshold of a T1w image: 15 % of the 98th percentile of positive
+    voxels.
+    """
     finite = data[np.isfinite(data)]
     positive = finite[finite > 0]
     return float(0.15 * np.percentile(positive, 98)) if positive.size else np.inf
 
 
-def scalp_along_ray(data: np.ndarray, affine: np.ndarray, start_mm, direction, max_mm: float = 70.0,
-                    step_mm: float = 0.5, gap_mm: float = 6.0) -> np.ndarray:
+def scalp_along_ray(
+    data: np.ndarray,
+    affine: np.ndarray,
+    start_mm,
+    direction,
+    max_mm: float = 70.0,
+    step_mm: float = 0.5,
+    gap_mm: float = 6.0,
+) -> np.ndarray:
     """Outer head surface of a T1w image along a ray from inside the head.
 
-    The head is where the intensity exceeds 15 % of the image's 98th percentile; the surface is the last
-    head sample before ``gap_mm`` of background.
+    The head is where the intensity exceeds 15 % of the image's 98th percentile; the surface is the
+    last head sample before ``gap_mm`` of background.
 
     Raises
     ------
@@ -214,19 +247,29 @@ def scalp_along_ray(data: np.ndarray, affine: np.ndarray, start_mm, direction, m
     t = np.arange(0.0, max_mm + step_mm / 2, step_mm)
     pts = np.asarray(start_mm, dtype=float) + t[:, None] * d
     ijk = (np.linalg.inv(affine) @ np.column_stack([pts, np.ones(len(t))]).T)[:3]
-    head = map_coordinates(np.nan_to_num(data), ijk, order=1, mode="constant", cval=0.0) >= _head_threshold(data)
+    head = map_coordinates(
+        np.nan_to_num(data), ijk, order=1, mode="constant", cval=0.0
+    ) >= _head_threshold(data)
     gap = int(round(gap_mm / step_mm))
     for i in range(len(t) - gap):
-        if head[i] and not head[i + 1:i + 1 + gap].any():
+        if head[i] and not head[i + 1 : i + 1 + gap].any():
             return pts[i]
-    raise InputError("could not find the head surface along the coil axis in the T1w image — check that the T1w is not skull-stripped and covers the target")
+    raise InputError(
+        "could not find the head surface along the coil "
+        "axis in the T1w image — check that the T1w is "
+        "not skull-stripped and covers the target"
+    )
 
 
-def scalp_normal(data: np.ndarray, affine: np.ndarray, point_mm, radius_mm: float = 10.0) -> np.ndarray:
-    """Outward normal of the T1w head surface near a surface point (gradient of the smoothed head mask).
+def scalp_normal(
+    data: np.ndarray, affine: np.ndarray, point_mm, radius_mm: float = 10.0
+) -> np.ndarray:
+    """Outward normal of the T1w head surface near a surface point (gradient of the smoothed head
+    mask).
 
-    Uses the head/background threshold of :func:`scalp_along_ray` on a cube of ``radius_mm`` around the point,
-    smoothed with a 3 mm Gaussian; the normal is minus the intensity gradient at the point, in world axes.
+    Uses the head/background threshold of :func:`scalp_along_ray` on a cube of ``radius_mm`` around
+    the point, smoothed with a 3 mm Gaussian; the normal is minus the intensity gradient at the
+    point, in world axes.
     """
     from scipy.ndimage import gaussian_filter, map_coordinates
 
@@ -236,9 +279,14 @@ def scalp_normal(data: np.ndarray, affine: np.ndarray, point_mm, radius_mm: floa
     half = np.ceil(radius_mm / zooms).astype(int)
     lo = np.maximum(np.floor(centre).astype(int) - half, 0)
     hi = np.minimum(np.floor(centre).astype(int) + half + 2, np.array(data.shape[:3]))
-    patch = (np.nan_to_num(data[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]) >= _head_threshold(data)).astype(float)
+    patch = (
+        np.nan_to_num(data[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]) >= _head_threshold(data)
+    ).astype(float)
     if patch.size == 0 or patch.min() == patch.max():
-        raise InputError("no head surface near the coil centre in the T1w image — check the T1w and the transforms")
+        raise InputError(
+            "no head surface near the coil centre in the "
+            "T1w image — check the T1w and the transforms"
+        )
     smooth = gaussian_filter(patch, sigma=3.0 / zooms)
     grads = np.gradient(smooth)
     at = (centre - lo)[:, None]
@@ -246,11 +294,15 @@ def scalp_normal(data: np.ndarray, affine: np.ndarray, point_mm, radius_mm: floa
     g_world = inv[:3, :3].T @ g_vox  # chain rule: d/dx = (dijk/dx)^T d/dijk
     norm = np.linalg.norm(g_world)
     if not norm > 0:
-        raise InputError("the T1w head surface has no defined direction at the coil centre — check the T1w")
+        raise InputError(
+            "the T1w head surface has no defined direction at the coil centre — check the T1w"
+        )
     return -g_world / norm
 
 
-def native_pose(xfm: NativeTransform, placement: Any, t1w: tuple[np.ndarray, np.ndarray, str] | None = None) -> tuple[np.ndarray, dict]:
+def native_pose(
+    xfm: NativeTransform, placement: Any, t1w: tuple[np.ndarray, np.ndarray, str] | None = None
+) -> tuple[np.ndarray, dict]:
     """A template-space coil placement in the participant's T1w space, and what the mapping did.
 
     Parameters
@@ -260,44 +312,67 @@ def native_pose(xfm: NativeTransform, placement: Any, t1w: tuple[np.ndarray, np.
     placement : tmstarget.coil.geometry.Placement
         The planned placement (template space).
     t1w : (data, affine, name), optional
-        The participant's T1w with scalp (fMRIPrep ``desc-preproc_T1w``): the coil centre is moved onto its head
-        surface along the mapped coil axis and the normal set to that surface's normal (kept as mapped when the
-        two differ by more than 45°); the handle is re-projected into the new tangent plane.
+        The participant's T1w with scalp (fMRIPrep ``desc-preproc_T1w``): the coil centre is moved
+        onto its head surface along the mapped coil axis and the normal set to that surface's normal
+        (kept as mapped when the two differ by more than 45°); the handle is re-projected into the
+        new tangent plane.
 
     Returns
     -------
     pose : ndarray, shape (4, 4)
         Coil pose in T1w world coordinates (tmstarget axes).
     info : dict
-        JSON-ready: files, target and centre in T1w, round trips, adjustments, handle direction and words.
+        JSON-ready: files, target and centre in T1w, round trips, adjustments, handle direction and
+        words.
 
     Raises
     ------
     InputError
         The target maps outside the T1w image, or the head surface is not found.
     """
-    from ..coil.geometry import coil_matrix, describe_handle, handle_angle_deg, hemisphere_sign, rounded
+    from ..coil.geometry import (
+        coil_matrix,
+        describe_handle,
+        handle_angle_deg,
+        hemisphere_sign,
+        rounded,
+    )
 
     mni_pose = placement.matrix
     pose = xfm.pose_to_native(mni_pose)
     target = xfm.to_native(placement.target_mm[None])[0]
     info: dict[str, Any] = {"files": list(xfm.files), "target_t1w_mm": rounded(target, 1)}
     trip = xfm.round_trip_mm(np.stack([placement.target_mm, mni_pose[:3, 3]]))
-    info["round_trip_mm"] = {"target": round(float(trip[0]), 3), "coil_centre": round(float(trip[1]), 3),
-                             "inverse": "file" if xfm.to_template_xfm is not None and xfm.to_native_xfm is not None else "numerical"}
+    info["round_trip_mm"] = {
+        "target": round(float(trip[0]), 3),
+        "coil_centre": round(float(trip[1]), 3),
+        "inverse": "file"
+        if xfm.to_template_xfm is not None and xfm.to_native_xfm is not None
+        else "numerical",
+    }
     if t1w is not None:
         data, affine, name = t1w
         ijk = np.linalg.inv(affine) @ np.append(target, 1.0)
         if data.ndim != 3 or np.any(ijk[:3] < -0.5) or np.any(ijk[:3] > np.array(data.shape) - 0.5):
-            raise InputError(f"the target maps to {np.round(target, 1).tolist()} mm, outside {name} — pass the transforms of this T1w")
+            raise InputError(
+                f"the target maps to {np.round(target, 1).tolist()} "
+                f"mm, outside {name} — pass the transforms "
+                "of this T1w"
+            )
         surface = scalp_along_ray(data, affine, target, -pose[:3, 2])
-        mapped_scalp = pose[:3, 3] + placement.scalp_offset_mm * pose[:3, 2]  # z points into the head
+        mapped_scalp = (
+            pose[:3, 3] + placement.scalp_offset_mm * pose[:3, 2]
+        )  # z points into the head
         info["scalp_adjustment_mm"] = round(float(np.linalg.norm(surface - mapped_scalp)), 1)
         normal = scalp_normal(data, affine, surface)
         tilt = float(np.degrees(np.arccos(np.clip(normal @ -pose[:3, 2], -1.0, 1.0))))
         info["normal_adjustment_deg"] = round(tilt, 1)
         if tilt > 45.0:
-            logger.warning("the T1w scalp normal is %.0f deg from the mapped coil normal; keeping the mapped one", tilt)
+            logger.warning(
+                "the T1w scalp normal is %.0f deg from the "
+                "mapped coil normal; keeping the mapped one",
+                tilt,
+            )
             normal = -pose[:3, 2]
         pose = coil_matrix(surface + placement.scalp_offset_mm * normal, normal, pose[:3, 1])
     sign = hemisphere_sign(placement.target_mm)

@@ -2,9 +2,9 @@
 
 fMRIPrep names a preprocessed run
 ``sub-<l>[/ses-<s>]/func/sub-<l>[_ses-<s>]_task-<t>[_acq-..][_run-<r>]_space-<space>[_res-<n>]_desc-preproc_bold.nii.gz``
-with ``..._desc-confounds_timeseries.tsv`` (no space entity) and ``..._space-<space>[_res-<n>]_desc-brain_mask.nii.gz``
-beside it. Filenames are parsed with a regular expression rather than a full BIDS index: it is fast and needs
-no database.
+with ``..._desc-confounds_timeseries.tsv`` (no space entity) and
+``..._space-<space>[_res-<n>]_desc-brain_mask.nii.gz`` beside it. Filenames are parsed with a
+regular expression rather than a full BIDS index: it is fast and needs no database.
 """
 
 from __future__ import annotations
@@ -65,10 +65,13 @@ def participant_sessions(fmriprep_dir: Path, participant: str) -> list[str | Non
     participant = participant.removeprefix("sub-")
     sub_dir = fmriprep_dir / f"sub-{participant}"
     if not sub_dir.is_dir():
-        found = sorted(p.name.removeprefix("sub-") for p in fmriprep_dir.glob("sub-*") if p.is_dir())
+        found = sorted(
+            p.name.removeprefix("sub-") for p in fmriprep_dir.glob("sub-*") if p.is_dir()
+        )
         listed = ", ".join(found[:10]) + (" …" if len(found) > 10 else "") if found else "none"
         raise InputError(
-            f"participant '{participant}' not found in {fmriprep_dir} (participants there: {listed}) — "
+            f"participant '{participant}' not found in {fmriprep_dir} "
+            f"(participants there: {listed}) — "
             "check --participant-label (without the 'sub-' prefix)"
         )
     sessions = sorted(p.name.removeprefix("ses-") for p in sub_dir.glob("ses-*") if p.is_dir())
@@ -76,8 +79,10 @@ def participant_sessions(fmriprep_dir: Path, participant: str) -> list[str | Non
 
 
 def confounds_path(folder: Path, prefix: str) -> Path:
-    """fMRIPrep's confounds TSV of a run: ``<prefix>_desc-confounds_timeseries.tsv``, or the
-    ``_desc-confounds_regressors.tsv`` of fMRIPrep < 20.2 when only that exists (the first when neither does)."""
+    """FMRIPrep's confounds TSV of a run: ``<prefix>_desc-confounds_timeseries.tsv``, or the
+    ``_desc-confounds_regressors.tsv`` of fMRIPrep < 20.2 when only that exists (the first when
+    neither does).
+    """
     confounds = Path(folder) / f"{prefix}_desc-confounds_timeseries.tsv"
     if not confounds.exists():
         legacy = Path(folder) / f"{prefix}_desc-confounds_regressors.tsv"
@@ -101,8 +106,8 @@ def find_runs(
     participant : str
         Participant label, with or without ``sub-``.
     session : str, optional
-        Session label; ``None`` uses runs outside session folders (or all sessions' runs when the dataset
-        has sessions — the caller normally passes each session in turn).
+        Session label; ``None`` uses runs outside session folders (or all sessions' runs when the
+        dataset has sessions — the caller normally passes each session in turn).
     task : str
         BIDS task label of the resting-state runs.
     space : str, optional
@@ -121,29 +126,65 @@ def find_runs(
     participant = participant.removeprefix("sub-")
     fmriprep_dir = Path(fmriprep_dir)
     if not fmriprep_dir.is_dir():
-        raise InputError(f"fMRIPrep folder not found: {fmriprep_dir} — pass the folder that holds the sub-* folders")
+        raise InputError(
+            f"fMRIPrep folder not found: {fmriprep_dir} — "
+            "pass the folder that holds the sub-* folders"
+        )
     participant_sessions(fmriprep_dir, participant)  # validates the label
     base = fmriprep_dir / f"sub-{participant}"
-    func_dirs = [base / f"ses-{session}" / "func"] if session else [base / "func", *sorted(base.glob("ses-*/func"))]
+    func_dirs = (
+        [base / f"ses-{session}" / "func"]
+        if session
+        else [base / "func", *sorted(base.glob("ses-*/func"))]
+    )
     if session and not func_dirs[0].is_dir():
-        raise InputError(f"no folder {func_dirs[0]} — check --session (sessions: {participant_sessions(fmriprep_dir, participant)})")
+        raise InputError(
+            f"no folder {func_dirs[0]} — check --session (sessions: "
+            f"{participant_sessions(fmriprep_dir, participant)})"
+        )
     candidates, echoes = [], []
     for d in func_dirs:
         for p in sorted(d.glob("*_desc-preproc_bold.nii*")):
             m = _BOLD_RE.match(p.name)
-            if m and m["sub"] == participant and m["task"] == task and (session is None or m["ses"] == session):
+            if (
+                m
+                and m["sub"] == participant
+                and m["task"] == task
+                and (session is None or m["ses"] == session)
+            ):
                 (echoes if m["echo"] else candidates).append((p, m))
     if echoes and not candidates:
-        raise InputError(f"sub-{participant} has only echo-wise BOLD ({echoes[0][0].name}, ...) and no optimally combined "
-                         "desc-preproc_bold — combining echoes is not supported yet; pass fMRIPrep's combined series (it writes "
-                         "one with --me-output-echos too) or --bold")
-    if echoes:  # multi-echo (issue 27): the optimally combined series is the run; the echoes are not read yet
-        logger.info("sub-%s: %d echo-wise series found; using fMRIPrep's optimally combined desc-preproc_bold (echo-wise "
-                    "denoising is not implemented yet)", participant, len(echoes))
+        raise InputError(
+            f"sub-{participant} has only echo-wise BOLD ({echoes[0][0].name}, "
+            "...) and no optimally combined "
+            "desc-preproc_bold — combining echoes is not "
+            "supported yet; pass fMRIPrep's combined series "
+            "(it writes "
+            "one with --me-output-echos too) or --bold"
+        )
+    # multi-echo (issue 27): the optimally combined series is the run; the echoes are not read yet
+    if echoes:
+        logger.info(
+            "sub-%s: %d echo-wise series found; using fMRIPrep's "
+            "optimally combined desc-preproc_bold (echo-wise "
+            "denoising is not implemented yet)",
+            participant,
+            len(echoes),
+        )
     if not candidates:
-        others = sorted({p.name.split("_task-")[1].split("_")[0] for d in func_dirs for p in d.glob("*_task-*_bold.nii*")})
+        others = sorted(
+            {
+                p.name.split("_task-")[1].split("_")[0]
+                for d in func_dirs
+                for p in d.glob("*_task-*_bold.nii*")
+            }
+        )
         hint = f" (tasks present: {', '.join(others)}; use --task)" if others else ""
-        raise InputError(f"no preprocessed BOLD for sub-{participant} task-{task} in {base}{hint} — run fMRIPrep first or pass --bold")
+        raise InputError(
+            f"no preprocessed BOLD for sub-{participant} task-{task} "
+            f"in {base}{hint} — run fMRIPrep first or pass "
+            "--bold"
+        )
     spaces = sorted({m["space"] for _, m in candidates})
     if space is None:
         usable = [s for s in MNI_SPACES if s in spaces]
@@ -154,7 +195,11 @@ def find_runs(
             )
         space = usable[0]
     elif space not in spaces:
-        raise InputError(f"no BOLD in space {space} for sub-{participant} (found {', '.join(spaces)}) — choose one of those with --space")
+        raise InputError(
+            f"no BOLD in space {space} for sub-{participant} "
+            f"(found {', '.join(spaces)}) — choose one of "
+            "those with --space"
+        )
     chosen = [(p, m) for p, m in candidates if m["space"] == space]
     resolutions = sorted({m["res"] for _, m in chosen if m["res"]})
     if len(resolutions) > 1:
@@ -166,10 +211,15 @@ def find_runs(
         confounds = confounds_path(p.parent, prefix)
         res = f"_res-{m['res']}" if m["res"] else ""
         mask = p.parent / f"{prefix}_space-{space}{res}_desc-brain_mask.nii.gz"
-        for what, f, fix in (("confounds", confounds, "fMRIPrep writes it beside the BOLD"), ("brain mask", mask, "pass --mask")):
+        for what, f, fix in (
+            ("confounds", confounds, "fMRIPrep writes it beside the BOLD"),
+            ("brain mask", mask, "pass --mask"),
+        ):
             if not f.exists():
                 raise InputError(f"{what} file missing for {p.name}: expected {f.name} — {fix}")
-        runs.append(Run(bold=p, confounds=confounds, mask=mask, space=space, name=p.name, session=m["ses"]))
+        runs.append(
+            Run(bold=p, confounds=confounds, mask=mask, space=space, name=p.name, session=m["ses"])
+        )
     return runs
 
 
@@ -183,9 +233,14 @@ def explicit_runs(bolds: list[Path], confounds: list[Path], mask: Path, space: s
     """
     if len(confounds) != len(bolds):
         raise InputError(
-            f"{len(bolds)} --bold file(s) but {len(confounds)} --confounds file(s) — give one confounds TSV per BOLD run, in the same order"
+            f"{len(bolds)} --bold file(s) but {len(confounds)} "
+            "--confounds file(s) — give one confounds TSV "
+            "per BOLD run, in the same order"
         )
     for f in [*bolds, *confounds, mask]:
         if not Path(f).is_file():
             raise InputError(f"file not found: {f} — check the path")
-    return [Run(bold=Path(b), confounds=Path(c), mask=Path(mask), space=space, name=Path(b).name) for b, c in zip(bolds, confounds)]
+    return [
+        Run(bold=Path(b), confounds=Path(c), mask=Path(mask), space=space, name=Path(b).name)
+        for b, c in zip(bolds, confounds)
+    ]

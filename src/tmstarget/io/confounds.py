@@ -1,8 +1,9 @@
 """Confound selection and censoring from fMRIPrep confounds TSVs, through nilearn's loader.
 
-nilearn's :func:`nilearn.interfaces.fmriprep.load_confounds` finds the TSV from the BOLD filename. To
-accept explicit ``--confounds`` files with any name, the TSV (and its JSON) are copied into a temporary
-folder under fMRIPrep names first; the same path is used for fMRIPrep inputs, so there is one code path.
+nilearn's :func:`nilearn.interfaces.fmriprep.load_confounds` finds the TSV from the BOLD filename.
+To accept explicit ``--confounds`` files with any name, the TSV (and its JSON) are copied into a
+temporary folder under fMRIPrep names first; the same path is used for fMRIPrep inputs, so there is
+one code path.
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ class RunConfounds:
 
 
 def _framewise_displacement(df: pd.DataFrame, radius_mm: float = 50.0) -> np.ndarray:
-    """Power et al. (2012) framewise displacement from the six motion parameters (rotations in radians)."""
+    """Power et al. (2012) framewise displacement from the six motion parameters (rotations in
+    radians).
+    """
     trans = df[["trans_x", "trans_y", "trans_z"]].to_numpy(float)
     rot = df[["rot_x", "rot_y", "rot_z"]].to_numpy(float) * radius_mm
     fd = np.zeros(len(df))
@@ -66,12 +69,21 @@ def _framewise_displacement(df: pd.DataFrame, radius_mm: float = 50.0) -> np.nda
 
 def read_confounds_table(path: Path, n_volumes: int) -> pd.DataFrame:
     """Read a confounds TSV and check it has one row per volume."""
-    from .tables import read_tsv  # imported here: the strategies above are read by --help without pandas
+    from .tables import (
+        read_tsv,
+    )  # imported here: the strategies above are read by --help without pandas
 
-    df = read_tsv(path, "confounds", "pass fMRIPrep's desc-confounds_timeseries.tsv", na_values=["n/a", "NaN", "nan"])
+    df = read_tsv(
+        path,
+        "confounds",
+        "pass fMRIPrep's desc-confounds_timeseries.tsv",
+        na_values=["n/a", "NaN", "nan"],
+    )
     if len(df) != n_volumes:
         raise InputError(
-            f"confounds {path.name} has {len(df)} rows but the BOLD run has {n_volumes} volumes — use the confounds file of the same run"
+            f"confounds {path.name} has {len(df)} rows but "
+            f"the BOLD run has {n_volumes} volumes — use the "
+            "confounds file of the same run"
         )
     return df
 
@@ -111,12 +123,22 @@ def load_run_confounds(
     from nilearn.interfaces.fmriprep import load_confounds
 
     if strategy not in STRATEGIES:
-        raise InputError(f"unknown confound strategy '{strategy}' — choose one of {', '.join(STRATEGIES)}")
+        raise InputError(
+            f"unknown confound strategy '{strategy}' — choose one of {', '.join(STRATEGIES)}"
+        )
     df = read_confounds_table(confounds_path, n_volumes)
     if {"trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"} <= set(df.columns):
-        fd = df["framewise_displacement"].to_numpy(float) if "framewise_displacement" in df else _framewise_displacement(df)
+        fd = (
+            df["framewise_displacement"].to_numpy(float)
+            if "framewise_displacement" in df
+            else _framewise_displacement(df)
+        )
     elif fd_threshold_mm is not None:
-        raise InputError(f"confounds {confounds_path.name} has no motion parameters (trans_x … rot_z) — pass fMRIPrep's confounds TSV or --fd-threshold none")
+        raise InputError(
+            f"confounds {confounds_path.name} has no motion "
+            "parameters (trans_x … rot_z) — pass fMRIPrep's "
+            "confounds TSV or --fd-threshold none"
+        )
     else:
         fd = np.zeros(n_volumes)
     fd = np.nan_to_num(fd, nan=0.0)
@@ -150,12 +172,22 @@ def load_run_confounds(
                 f"confounds {confounds_path.name} cannot provide strategy '{strategy}': {exc} — "
                 "choose another --confounds-strategy or pass fMRIPrep's full confounds TSV"
             ) from exc
-    values = selected.to_numpy(float) if selected is not None and selected.size else np.zeros((n_volumes, 0))
+    values = (
+        selected.to_numpy(float)
+        if selected is not None and selected.size
+        else np.zeros((n_volumes, 0))
+    )
     keep = np.arange(n_volumes) if sample_mask is None else np.asarray(sample_mask, dtype=int)
     if keep.size < 2:  # everything censored: the caller reports too few volumes
-        return RunConfounds(confounds=np.zeros((n_volumes, 0)), names=(), sample_mask=keep, fd_mm=fd)
+        return RunConfounds(
+            confounds=np.zeros((n_volumes, 0)), names=(), sample_mask=keep, fd_mm=fd
+        )
     if not np.isfinite(values).all():
         bad = [c for c in selected.columns if not np.isfinite(selected[c]).all()]
-        raise InputError(f"confounds {confounds_path.name} has missing values in {', '.join(bad[:5])} — fix or drop those columns")
+        raise InputError(
+            f"confounds {confounds_path.name} has missing "
+            f"values in {', '.join(bad[:5])} — fix or drop "
+            "those columns"
+        )
     names = tuple(selected.columns) if selected is not None else ()
     return RunConfounds(confounds=values, names=names, sample_mask=keep, fd_mm=fd)

@@ -1,16 +1,18 @@
 """Read fMRIPrep's echo-wise series (``--me-output-echos``) and combine them with tedana.
 
-fMRIPrep writes, per multi-echo run, ``<prefix>_echo-<n>[_space-<s>][_res-<r>]_desc-preproc_bold.nii.gz`` with a JSON
-sidecar holding ``EchoTime`` (seconds, BIDS) and ``RepetitionTime``, beside the optimally combined
-``<prefix>[_space-<s>]..._desc-preproc_bold.nii.gz``. :func:`find_echo_runs` groups the echo-wise files of a
-participant by run, :func:`read_echo_run` checks that they form one acquisition (the echo times of the
-sidecars, one per echo, increasing with the echo index; the same grid, number of volumes and TR) and
-:func:`combine_echoes` fits T2* and combines the echoes with tedana (``tedana.decay.fit_decay`` log-linear,
-``tedana.combine.make_optcom`` T2* weights of Posse et al. 1999).
+fMRIPrep writes, per multi-echo run,
+``<prefix>_echo-<n>[_space-<s>][_res-<r>]_desc-preproc_bold.nii.gz`` with a JSON sidecar holding
+``EchoTime`` (seconds, BIDS) and ``RepetitionTime``, beside the optimally combined
+``<prefix>[_space-<s>]..._desc-preproc_bold.nii.gz``. :func:`find_echo_runs` groups the echo-wise
+files of a participant by run, :func:`read_echo_run` checks that they form one acquisition (the echo
+times of the sidecars, one per echo, increasing with the echo index; the same grid, number of
+volumes and TR) and :func:`combine_echoes` fits T2* and combines the echoes with tedana
+(``tedana.decay.fit_decay`` log-linear, ``tedana.combine.make_optcom`` T2* weights of Posse et al.
+1999).
 
-Not done here (issue 27): echoes in fMRIPrep's BOLD reference space (no ``space-``) would need fMRIPrep's
-transforms to reach MNI; they are found but the caller must refuse or transform them. ME-ICA denoising
-(``tedana_workflow``) is not wired in yet.
+Not done here (issue 27): echoes in fMRIPrep's BOLD reference space (no ``space-``) would need
+fMRIPrep's transforms to reach MNI; they are found but the caller must refuse or transform them.
+ME-ICA denoising (``tedana_workflow``) is not wired in yet.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ import numpy as np
 
 from ..exceptions import InputError
 
-_ECHO_RE = re.compile(r"^(?P<before>sub-[a-zA-Z0-9]+.*?)_echo-(?P<echo>[0-9]+)(?P<after>(?:_[a-zA-Z0-9]+-[a-zA-Z0-9]+)*_desc-preproc_bold)\.nii(?:\.gz)?$")
+_ECHO_RE = re.compile(
+    r"^(?P<before>sub-[a-zA-Z0-9]+.*?)_echo-(?P<echo>[0-9]+)(?P<after>(?:_[a-zA-Z0-9]+-[a-zA-Z0-9]+)*_desc-preproc_bold)\.nii(?:\.gz)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,11 @@ def _sidecar(path: Path) -> Path:
 def _read_sidecar(path: Path) -> dict:
     side = _sidecar(path)
     if not side.is_file():
-        raise InputError(f"no JSON sidecar {side.name} for {path.name} — fMRIPrep writes one per echo with EchoTime; restore it")
+        raise InputError(
+            f"no JSON sidecar {side.name} for {path.name} "
+            "— fMRIPrep writes one per echo with EchoTime; "
+            "restore it"
+        )
     try:
         doc = json.loads(side.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -77,22 +85,35 @@ def _read_sidecar(path: Path) -> dict:
 def _echo_time_ms(doc: dict, path: Path) -> float:
     te = doc.get("EchoTime")
     if te is None:
-        raise InputError(f"{_sidecar(path).name} has no EchoTime — multi-echo series need each echo's time (seconds, as in the BIDS sidecar)")
+        raise InputError(
+            f"{_sidecar(path).name} has no EchoTime — multi-echo "
+            "series need each echo's time (seconds, as in "
+            "the BIDS sidecar)"
+        )
     if isinstance(te, bool) or not isinstance(te, (int, float)) or not math.isfinite(te) or te <= 0:
-        raise InputError(f"{_sidecar(path).name}: EchoTime {te!r} is not a positive number of seconds — fix the sidecar (e.g. 0.0145)")
+        raise InputError(
+            f"{_sidecar(path).name}: EchoTime {te!r} is not "
+            "a positive number of seconds — fix the sidecar "
+            "(e.g. 0.0145)"
+        )
     if te >= 1:
-        raise InputError(f"{_sidecar(path).name}: EchoTime {te:g} s is not a BOLD echo time — BIDS stores seconds (0.030, not 30)")
+        raise InputError(
+            f"{_sidecar(path).name}: EchoTime {te:g} s is "
+            "not a BOLD echo time — BIDS stores seconds (0.030, "
+            "not 30)"
+        )
     return float(te) * 1000.0
 
 
 def read_echo_run(paths: list[Path] | tuple[Path, ...]) -> EchoRun:
-    """Check that echo-wise files form one multi-echo run; return them in echo order with their echo times.
+    """Check that echo-wise files form one multi-echo run; return them in echo order with their echo
+    times.
 
     Raises
     ------
     InputError
-        A single echo, a missing or repeated echo index, a missing, non-positive, repeated or out-of-order
-        EchoTime, or echoes of different grids, lengths or TRs.
+        A single echo, a missing or repeated echo index, a missing, non-positive, repeated or
+        out-of-order EchoTime, or echoes of different grids, lengths or TRs.
     """
     import nibabel as nib
 
@@ -100,49 +121,103 @@ def read_echo_run(paths: list[Path] | tuple[Path, ...]) -> EchoRun:
     for p in paths:
         m = _ECHO_RE.match(Path(p).name)
         if not m:
-            raise InputError(f"{Path(p).name} is not an echo-wise series (…_echo-<n>_…_desc-preproc_bold.nii.gz) — pass fMRIPrep's --me-output-echos files")
+            raise InputError(
+                f"{Path(p).name} is not an echo-wise series "
+                "(…_echo-<n>_…_desc-preproc_bold.nii.gz) — "
+                "pass fMRIPrep's --me-output-echos files"
+            )
         indexed.append((int(m["echo"]), Path(p)))
     indexed.sort()
     idx = [i for i, _ in indexed]
-    name = _ECHO_RE.sub(lambda m: m["before"] + m["after"], indexed[0][1].name) + ".nii.gz" if indexed else ""
+    name = (
+        _ECHO_RE.sub(lambda m: m["before"] + m["after"], indexed[0][1].name) + ".nii.gz"
+        if indexed
+        else ""
+    )
     if len(indexed) < 2:
-        raise InputError(f"{name or 'this run'} has {len(indexed)} echo-wise series; multi-echo data need at least 2 — pass the single-echo series instead")
+        raise InputError(
+            f"{name or 'this run'} has {len(indexed)} echo-wise "
+            "series; multi-echo data need at least 2 — pass "
+            "the single-echo series instead"
+        )
     if len(set(idx)) != len(idx):
-        raise InputError(f"{name}: echo-{idx[[a == b for a, b in zip(idx, idx[1:])].index(True)]} appears twice — keep one file per echo")
+        raise InputError(
+            f"{name}: echo-{idx[[a == b for a, b in zip(idx, idx[1:])].index(True)]} "
+            "appears twice — keep one file per echo"
+        )
     if idx != list(range(1, len(idx) + 1)):
         missing = sorted(set(range(1, max(idx) + 1)) - set(idx))
-        raise InputError(f"{name}: echo-{missing[0]} is missing (found echo-{', echo-'.join(map(str, idx))}) — pass every echo of the run")
+        raise InputError(
+            f"{name}: echo-{missing[0]} is missing (found "
+            f"echo-{', echo-'.join(map(str, idx))}) — pass "
+            "every echo of the run"
+        )
     docs = [_read_sidecar(p) for _, p in indexed]
     tes = [_echo_time_ms(d, p) for d, (_, p) in zip(docs, indexed)]
     for (i, _), (j, _), a, b in zip(indexed, indexed[1:], tes, tes[1:]):
         if a == b:
-            raise InputError(f"{name}: echo-{i} and echo-{j} have the same EchoTime ({a / 1000:g} s) — each echo has its own; check the sidecars")
+            raise InputError(
+                f"{name}: echo-{i} and echo-{j} have the same "
+                f"EchoTime ({a / 1000:g} s) — each echo has "
+                "its own; check the sidecars"
+            )
         if b < a:
-            raise InputError(f"{name}: echo-{j} ({b / 1000:g} s) is earlier than echo-{i} ({a / 1000:g} s) — echo times out of order; "
-                             "the echo index must follow the echo time")
+            raise InputError(
+                f"{name}: echo-{j} ({b / 1000:g} s) is earlier "
+                f"than echo-{i} ({a / 1000:g} s) — echo times "
+                "out of order; "
+                "the echo index must follow the echo time"
+            )
     imgs = [nib.load(str(p)) for _, p in indexed]
     first = imgs[0]
     if len(first.shape) != 4:
-        raise InputError(f"{indexed[0][1].name} is not a 4-D series — pass fMRIPrep's preprocessed echo-wise BOLD")
+        raise InputError(
+            f"{indexed[0][1].name} is not a 4-D series — pass "
+            "fMRIPrep's preprocessed echo-wise BOLD"
+        )
     trs = []
     for (i, p), img, doc in zip(indexed, imgs, docs):
         if img.shape[:3] != first.shape[:3] or not np.allclose(img.affine, first.affine, atol=1e-3):
-            raise InputError(f"{name}: echo-{i} is on another grid than echo-1 ({img.shape[:3]} vs {first.shape[:3]}, or another affine) — "
-                             "use echoes from the same fMRIPrep run and space")
+            raise InputError(
+                f"{name}: echo-{i} is on another grid than "
+                f"echo-1 ({img.shape[:3]} vs {first.shape[:3]}, "
+                "or another affine) — "
+                "use echoes from the same fMRIPrep run and space"
+            )
         if len(img.shape) != 4 or img.shape[3] != first.shape[3]:
-            raise InputError(f"{name}: echo-{i} has {img.shape[3] if len(img.shape) == 4 else 1} volumes, echo-1 {first.shape[3]} — "
-                             "echoes of one run have the same length; use complete files")
-        tr = doc.get("RepetitionTime", float(img.header.get_zooms()[3]) if len(img.shape) == 4 else None)
-        if not isinstance(tr, (int, float)) or isinstance(tr, bool) or not math.isfinite(tr) or tr <= 0:
-            raise InputError(f"{_sidecar(p).name}: RepetitionTime {tr!r} is not a positive number of seconds — fix the sidecar")
+            raise InputError(
+                f"{name}: echo-{i} has {img.shape[3] if len(img.shape) == 4 else 1} "
+                f"volumes, echo-1 {first.shape[3]} — "
+                "echoes of one run have the same length; use complete files"
+            )
+        tr = doc.get(
+            "RepetitionTime", float(img.header.get_zooms()[3]) if len(img.shape) == 4 else None
+        )
+        if (
+            not isinstance(tr, (int, float))
+            or isinstance(tr, bool)
+            or not math.isfinite(tr)
+            or tr <= 0
+        ):
+            raise InputError(
+                f"{_sidecar(p).name}: RepetitionTime {tr!r} "
+                "is not a positive number of seconds — fix "
+                "the sidecar"
+            )
         trs.append(float(tr))
     if max(trs) - min(trs) > 1e-6:
-        raise InputError(f"{name}: echoes have different repetition times ({', '.join(f'{t:g}' for t in trs)} s) — echoes of one run share the TR")
+        raise InputError(
+            f"{name}: echoes have different repetition times "
+            f"({', '.join(f'{t:g}' for t in trs)} s) — echoes "
+            "of one run share the TR"
+        )
     return EchoRun(tuple(p for _, p in indexed), tuple(tes), trs[0], int(first.shape[3]), name)
 
 
 def find_echo_runs(func_dir: Path | str) -> list[EchoRun]:
-    """Every multi-echo run in an fMRIPrep ``func`` folder, checked by :func:`read_echo_run`, sorted by name."""
+    """Every multi-echo run in an fMRIPrep ``func`` folder, checked by :func:`read_echo_run`, sorted
+    by name.
+    """
     groups: dict[str, list[Path]] = defaultdict(list)
     for p in sorted(Path(func_dir).glob("*_echo-*_desc-preproc_bold.nii*")):
         m = _ECHO_RE.match(p.name)
@@ -159,8 +234,10 @@ def load_echoes(run: EchoRun, mask: np.ndarray) -> np.ndarray:
     return np.stack([np.asarray(nib.load(str(p)).dataobj, dtype=np.float32)[m] for p in run.paths])
 
 
-def combine_echoes(echoes: np.ndarray, echo_times_ms: tuple[float, ...] | list[float]) -> tuple[np.ndarray, np.ndarray]:
-    """tedana's T2* fit (log-linear) and T2*-weighted optimal combination.
+def combine_echoes(
+    echoes: np.ndarray, echo_times_ms: tuple[float, ...] | list[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tedana's T2* fit (log-linear) and T2*-weighted optimal combination.
 
     Parameters
     ----------
@@ -178,7 +255,9 @@ def combine_echoes(echoes: np.ndarray, echo_times_ms: tuple[float, ...] | list[f
 
     data = np.moveaxis(np.asarray(echoes, np.float32), 0, 1)  # (V, E, T), tedana's layout
     tes = np.asarray(echo_times_ms, np.float64)
-    adaptive = np.full(data.shape[0], data.shape[1], dtype=int)  # every echo usable in every voxel of the mask
+    adaptive = np.full(
+        data.shape[0], data.shape[1], dtype=int
+    )  # every echo usable in every voxel of the mask
     t2s, _s0, *_ = fit_decay(data, tes, adaptive, fittype="loglin", report=False)
     t2s = np.clip(np.nan_to_num(np.asarray(t2s, np.float64), nan=500.0, posinf=500.0), 1.0, 500.0)
     combined = make_optcom(data, tes, adaptive, t2s=t2s, combmode="t2s")
@@ -212,19 +291,35 @@ class TedanaResult:
     tedana_version: str
 
 
-def tedana_denoise(run: EchoRun, mask: Path | str, out_dir: Path | str, seed: int = 42) -> TedanaResult:
+def tedana_denoise(
+    run: EchoRun, mask: Path | str, out_dir: Path | str, seed: int = 42
+) -> TedanaResult:
     """Run tedana's ME-ICA workflow (``tedana.workflows.tedana_workflow``) on one checked run.
 
-    Echo times are passed in seconds (tedana's preferred unit); the ICA is FastICA with ``fixed_seed=seed`` so
-    that the same input gives the same classification. ``out_dir`` receives tedana's files (a work folder: the
-    caller writes its own outputs atomically from them).
+    Echo times are passed in seconds (tedana's preferred unit); the ICA is FastICA with
+    ``fixed_seed=seed`` so that the same input gives the same classification. ``out_dir`` receives
+    tedana's files (a work folder: the caller writes its own outputs atomically from them).
     """
     import pandas as pd
     from tedana.workflows import tedana_workflow
 
     out = Path(out_dir)
-    tedana_workflow([str(p) for p in run.paths], [t / 1000.0 for t in run.echo_times_ms], out_dir=str(out), mask=str(mask),
-                    ica_method="fastica", fixed_seed=seed, no_reports=True, overwrite=True, quiet=True)
+    tedana_workflow(
+        [str(p) for p in run.paths],
+        [t / 1000.0 for t in run.echo_times_ms],
+        out_dir=str(out),
+        mask=str(mask),
+        ica_method="fastica",
+        fixed_seed=seed,
+        no_reports=True,
+        overwrite=True,
+        quiet=True,
+    )
     metrics = pd.read_csv(out / "desc-tedana_metrics.tsv", sep="\t")
-    return TedanaResult(out / "desc-denoised_bold.nii.gz", out / "desc-optcom_bold.nii.gz", int(len(metrics)),
-                        int((metrics["classification"] == "rejected").sum()), tedana_version())
+    return TedanaResult(
+        out / "desc-denoised_bold.nii.gz",
+        out / "desc-optcom_bold.nii.gz",
+        int(len(metrics)),
+        int((metrics["classification"] == "rejected").sum()),
+        tedana_version(),
+    )

@@ -6,36 +6,104 @@ Research use; not a medical device.
 ``custom``      protocols given on the command line, checked like the built-in ones
 ``schedule``    session times within clinic hours; iCalendar export
 ``dose``        %RMT intensity with Stokes depth correction, capped at 100% MSO
-``rules``       every safety rule as data: limit, basis (consensus / published protocol / tmstarget policy), source
-``safety``      checks of a protocol and dose against the rules; refusals unless forced
-``sessionlog``  the session-log TSV: planned vs delivered sessions, coil, target, structured adverse events
-``course``      course summary and deviations of a delivered log from the plan and the safety rules
-``screening``   safety screening form (after Rossi et al. 2011) with physician-review flags; the scheduling gate
-``threshold``   resting motor threshold from MEP trials: relative frequency and ML-PEST
-``hunt``        the threshold session: per-session estimates of a trials file, the interactive ML-PEST hunt
-``plan``        :func:`plan_course`, the whole course workflow (``tmstarget protocol``) as one call
-``text``        the course's text report
+``rules``       every safety rule as data: limit, basis (consensus / published protocol / tmstarget
+policy), source ``safety``      checks of a protocol and dose against the rules; refusals unless
+forced ``sessionlog``  the session-log TSV: planned vs delivered sessions, coil, target, structured
+adverse events ``course``      course summary and deviations of a delivered log from the plan and
+the safety rules ``screening``   safety screening form (after Rossi et al. 2011) with
+physician-review flags; the scheduling gate ``threshold``   resting motor threshold from MEP trials:
+relative frequency and ML-PEST
+``hunt``        the threshold session: per-session estimates of a trials file, the interactive
+ML-PEST hunt ``plan``        :func:`plan_course`, the whole course workflow (``tmstarget protocol``)
+as one call ``text``        the course's text report
 ``files``       atomic writes of the outputs above
 """
 
 from .._utils.lazy import lazy_exports
 
-#: Public names and the submodule each comes from (imported on first use: 'tmstarget --help' stays fast).
+#: Public names and the submodule each comes from (imported on first use: 'tmstarget --help' stays
+#: fast).
 _EXPORTS = {
-    **dict.fromkeys(["TRIAL_COLUMNS", "hunt_threshold", "threshold_report", "threshold_summaries"], ".hunt"),
-    **dict.fromkeys(["CourseSummary", "Deviation", "check_course_log", "summarize_course"], ".course"),
-    **dict.fromkeys(["CUSTOM_OPTIONS", "CUSTOM_RANGES", "check_options", "custom_protocol", "resolve_protocol"], ".custom"),
-    **dict.fromkeys(["DEFAULT_GRADIENT", "DEPTH_GRADIENTS", "Dose", "check_intensity", "compute_dose", "depth_adjusted_mt", "resolve_gradient"], ".dose"),
+    **dict.fromkeys(
+        ["TRIAL_COLUMNS", "hunt_threshold", "threshold_report", "threshold_summaries"], ".hunt"
+    ),
+    **dict.fromkeys(
+        ["CourseSummary", "Deviation", "check_course_log", "summarize_course"], ".course"
+    ),
+    **dict.fromkeys(
+        ["CUSTOM_OPTIONS", "CUSTOM_RANGES", "check_options", "custom_protocol", "resolve_protocol"],
+        ".custom",
+    ),
+    **dict.fromkeys(
+        [
+            "DEFAULT_GRADIENT",
+            "DEPTH_GRADIENTS",
+            "Dose",
+            "check_intensity",
+            "compute_dose",
+            "depth_adjusted_mt",
+            "resolve_gradient",
+        ],
+        ".dose",
+    ),
     **dict.fromkeys(["write_atomic"], ".files"),
     **dict.fromkeys(["CoursePlan", "plan_course"], ".plan"),
     **dict.fromkeys(["course_text"], ".text"),
     **dict.fromkeys(["INTERVAL_BASES", "PROTOCOLS", "Protocol", "get_protocol"], ".protocols"),
     **dict.fromkeys(["RULES", "SINGLE_TRAIN_LIMITS_S", "SafetyRule", "TBS_ENVELOPE"], ".rules"),
-    **dict.fromkeys(["SafetyCheck", "SafetyReport", "ceiling_check", "check_gap", "check_safety"], ".safety"),
-    **dict.fromkeys(["ClinicHours", "Schedule", "Session", "parse_clinic_days", "parse_clinic_hours", "plan_schedule", "schedule_to_ics", "session_interval"], ".schedule"),
-    **dict.fromkeys(["SCREENING_ITEMS", "ScreeningResult", "check_screening", "parse_screening", "screening_template"], ".screening"),
-    **dict.fromkeys(["AE_ACTIONS", "AE_RELATEDNESS", "AE_SEVERITIES", "AdverseEvent", "LOG_COLUMNS", "STATUSES", "SessionRecord", "format_session_log", "is_seizure", "parse_session_log", "planned_records"], ".sessionlog"),
-    **dict.fromkeys(["PestResult", "RelativeFrequencyResult", "Trials", "parse_trials", "pest_threshold", "relative_frequency_threshold"], ".threshold"),
+    **dict.fromkeys(
+        ["SafetyCheck", "SafetyReport", "ceiling_check", "check_gap", "check_safety"], ".safety"
+    ),
+    **dict.fromkeys(
+        [
+            "ClinicHours",
+            "Schedule",
+            "Session",
+            "parse_clinic_days",
+            "parse_clinic_hours",
+            "plan_schedule",
+            "schedule_to_ics",
+            "session_interval",
+        ],
+        ".schedule",
+    ),
+    **dict.fromkeys(
+        [
+            "SCREENING_ITEMS",
+            "ScreeningResult",
+            "check_screening",
+            "parse_screening",
+            "screening_template",
+        ],
+        ".screening",
+    ),
+    **dict.fromkeys(
+        [
+            "AE_ACTIONS",
+            "AE_RELATEDNESS",
+            "AE_SEVERITIES",
+            "AdverseEvent",
+            "LOG_COLUMNS",
+            "STATUSES",
+            "SessionRecord",
+            "format_session_log",
+            "is_seizure",
+            "parse_session_log",
+            "planned_records",
+        ],
+        ".sessionlog",
+    ),
+    **dict.fromkeys(
+        [
+            "PestResult",
+            "RelativeFrequencyResult",
+            "Trials",
+            "parse_trials",
+            "pest_threshold",
+            "relative_frequency_threshold",
+        ],
+        ".threshold",
+    ),
 }
 __getattr__ = lazy_exports(__name__, globals(), _EXPORTS)
 

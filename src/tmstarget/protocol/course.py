@@ -1,11 +1,12 @@
 """A delivered course against its plan: summary, adverse events and deviations from the session log.
 
-:func:`summarize_course` counts what was delivered; :func:`check_course_log` compares the log with the
-protocol and the safety rules and lists every deviation: missed and partial sessions, a rest between
-sessions shorter than the protocol's (measured from the recorded end, or the start plus the planned
-session length when no end was recorded), more sessions or pulses in a day than planned, a stimulator
-setting other than the planned dose, late starts, every seizure (always serious, flagged for a physician
-whatever was typed), and every session given after an adverse event whose action stopped the course.
+:func:`summarize_course` counts what was delivered; :func:`check_course_log` compares the log with
+the protocol and the safety rules and lists every deviation: missed and partial sessions, a rest
+between sessions shorter than the protocol's (measured from the recorded end, or the start plus the
+planned session length when no end was recorded), more sessions or pulses in a day than planned, a
+stimulator setting other than the planned dose, late starts, every seizure (always serious, flagged
+for a physician whatever was typed), and every session given after an adverse event whose action
+stopped the course.
 """
 
 from __future__ import annotations
@@ -50,8 +51,10 @@ class CourseSummary:
     def text(self) -> str:
         """A one-paragraph statement of what was delivered."""
         parts = [
-            f"Delivered {self.sessions_delivered} of {self.sessions_planned} planned sessions in full "
-            f"({self.pulses_delivered:,} of {self.pulses_planned:,} pulses, {self.pct_pulses_delivered:.1f}%) "
+            f"Delivered {self.sessions_delivered} of {self.sessions_planned} "
+            "planned sessions in full "
+            f"({self.pulses_delivered:,} of {self.pulses_planned:,} "
+            f"pulses, {self.pct_pulses_delivered:.1f}%) "
             f"over {self.days_treated} treatment day(s)."
         ]
         if self.partial_sessions:
@@ -64,7 +67,8 @@ class CourseSummary:
             parts.append(
                 "Adverse events: "
                 + "; ".join(
-                    f"#{e.session} {e.term} ({e.severity}, {e.relatedness}{', SERIOUS' if e.serious else ''}"
+                    f"#{e.session} {e.term} ({e.severity}, "
+                    f"{e.relatedness}{', SERIOUS' if e.serious else ''}"
                     f"{', SEIZURE: physician review' if e.seizure else ''}"
                     f"{', course stopped' if e.action == 'course stopped' else ''})"
                     for e in self.adverse_events
@@ -113,13 +117,16 @@ def summarize_course(records: tuple[SessionRecord, ...] | list[SessionRecord]) -
     Returns
     -------
     CourseSummary
-        Sessions delivered/partial/missed/pending, pulses delivered vs planned, treatment days, adverse events.
+        Sessions delivered/partial/missed/pending, pulses delivered vs planned, treatment days,
+        adverse events.
     """
     if not records:
         raise InputError("session log is empty — add one row per planned session")
     by_status = {s: [r for r in records if r.status == s] for s in STATUSES}
     given = by_status["delivered"] + by_status["partial"]
-    delivered_pulses = sum(r.pulses_planned if r.pulses_delivered is None else r.pulses_delivered for r in given)
+    delivered_pulses = sum(
+        r.pulses_planned if r.pulses_delivered is None else r.pulses_delivered for r in given
+    )
     days = {_day_key(r) for r in given}
     return CourseSummary(
         sessions_planned=len(records),
@@ -145,9 +152,10 @@ class Deviation:
     session : int or None
         The session concerned (None for a whole day).
     kind : str
-        ``missed``, ``partial``, ``short_gap``, ``sessions_per_day``, ``pulses_per_day``, ``setting``, ``late``,
-        ``seizure`` (always a safety deviation, for a physician's review) and ``after_course_stopped`` (a session
-        given after an adverse event whose action was ``course stopped``).
+        ``missed``, ``partial``, ``short_gap``, ``sessions_per_day``, ``pulses_per_day``,
+        ``setting``, ``late``, ``seizure`` (always a safety deviation, for a physician's review) and
+        ``after_course_stopped`` (a session given after an adverse event whose action was ``course
+        stopped``).
     detail : str
         One sentence naming the value and the limit.
     safety : bool
@@ -161,7 +169,12 @@ class Deviation:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"session": self.session, "kind": self.kind, "detail": self.detail, "safety": self.safety}
+        return {
+            "session": self.session,
+            "kind": self.kind,
+            "detail": self.detail,
+            "safety": self.safety,
+        }
 
 
 def _given(records: list[SessionRecord] | tuple[SessionRecord, ...]) -> list[SessionRecord]:
@@ -169,8 +182,12 @@ def _given(records: list[SessionRecord] | tuple[SessionRecord, ...]) -> list[Ses
 
 
 def _gap_deviations(given: list[SessionRecord], protocol: Protocol) -> list[Deviation]:
-    """Rest between consecutive sessions given on the same calendar date, against the protocol's minimum."""
-    timed = sorted((r for r in given if r.delivered_start is not None), key=lambda r: r.delivered_start)
+    """Rest between consecutive sessions given on the same calendar date, against the protocol's
+    minimum.
+    """
+    timed = sorted(
+        (r for r in given if r.delivered_start is not None), key=lambda r: r.delivered_start
+    )
     planned_length = timedelta(seconds=protocol.session_duration_s)
     out: list[Deviation] = []
     for prev, cur in zip(timed, timed[1:], strict=False):
@@ -184,7 +201,9 @@ def _gap_deviations(given: list[SessionRecord], protocol: Protocol) -> list[Devi
                 Deviation(
                     cur.session,
                     "short_gap",
-                    f"session {cur.session} started {gap_min:.1f} min after session {prev.session} ended ({basis}); "
+                    f"session {cur.session} started {gap_min:.1f} "
+                    f"min after session {prev.session} ended "
+                    f"({basis}); "
                     f"the protocol needs {protocol.min_gap_min:g} min from end to start",
                     safety=protocol.is_tbs,
                 )
@@ -192,8 +211,12 @@ def _gap_deviations(given: list[SessionRecord], protocol: Protocol) -> list[Devi
     return out
 
 
-def _seizure_deviations(records: list[SessionRecord] | tuple[SessionRecord, ...]) -> list[Deviation]:
-    """Every seizure, whatever severity and seriousness were typed: a safety deviation for a physician."""
+def _seizure_deviations(
+    records: list[SessionRecord] | tuple[SessionRecord, ...],
+) -> list[Deviation]:
+    """Every seizure, whatever severity and seriousness were typed: a safety deviation for a
+    physician.
+    """
     out = []
     for r in records:
         e = r.event
@@ -204,7 +227,9 @@ def _seizure_deviations(records: list[SessionRecord] | tuple[SessionRecord, ...]
             Deviation(
                 r.session,
                 "seizure",
-                f"session {r.session}: seizure ({e.term!r}; {typed}) — a seizure is always a serious adverse event; "
+                f"session {r.session}: seizure ({e.term!r}; "
+                f"{typed}) — a seizure is always a serious "
+                "adverse event; "
                 "a physician must review it before any further session",
                 safety=True,
             )
@@ -212,7 +237,9 @@ def _seizure_deviations(records: list[SessionRecord] | tuple[SessionRecord, ...]
     return out
 
 
-def _after_stop_deviations(records: list[SessionRecord] | tuple[SessionRecord, ...]) -> list[Deviation]:
+def _after_stop_deviations(
+    records: list[SessionRecord] | tuple[SessionRecord, ...],
+) -> list[Deviation]:
     """Sessions given after the first adverse event whose action stopped the course.
 
     "After" is by delivered start when both sessions recorded one, else by session number.
@@ -247,13 +274,16 @@ def _day_deviations(given: list[SessionRecord], protocol: Protocol) -> list[Devi
         days.setdefault(_day_key(r), []).append(r)
     out: list[Deviation] = []
     for day, rows in days.items():
-        pulses = sum(r.pulses_planned if r.pulses_delivered is None else r.pulses_delivered for r in rows)
+        pulses = sum(
+            r.pulses_planned if r.pulses_delivered is None else r.pulses_delivered for r in rows
+        )
         if len(rows) > protocol.sessions_per_day:
             out.append(
                 Deviation(
                     None,
                     "sessions_per_day",
-                    f"{day}: {len(rows)} sessions given, the protocol allows {protocol.sessions_per_day}",
+                    f"{day}: {len(rows)} sessions given, the "
+                    f"protocol allows {protocol.sessions_per_day}",
                     safety=True,
                 )
             )
@@ -303,23 +333,34 @@ def check_course_log(
         elif r.status == "partial":
             out.append(
                 Deviation(
-                    r.session, "partial", f"session {r.session}: {r.pulses_delivered} of {r.pulses_planned} pulses"
+                    r.session,
+                    "partial",
+                    f"session {r.session}: {r.pulses_delivered} of {r.pulses_planned} pulses",
                 )
             )
         if r.status in ("delivered", "partial"):
-            if setting_pct_mso is not None and r.setting_pct_mso is not None and r.setting_pct_mso != setting_pct_mso:
+            if (
+                setting_pct_mso is not None
+                and r.setting_pct_mso is not None
+                and r.setting_pct_mso != setting_pct_mso
+            ):
                 out.append(
                     Deviation(
                         r.session,
                         "setting",
-                        f"session {r.session} at {r.setting_pct_mso:g}% MSO, planned {setting_pct_mso:g}% MSO",
+                        f"session {r.session} at {r.setting_pct_mso:g}% "
+                        f"MSO, planned {setting_pct_mso:g}% MSO",
                         safety=r.setting_pct_mso > setting_pct_mso,
                     )
                 )
             if r.planned_start and r.delivered_start:
                 late = (r.delivered_start - r.planned_start).total_seconds() / 60.0
                 if late > late_after_min:
-                    out.append(Deviation(r.session, "late", f"session {r.session} started {late:.0f} min late"))
+                    out.append(
+                        Deviation(
+                            r.session, "late", f"session {r.session} started {late:.0f} min late"
+                        )
+                    )
     given = _given(records)
     out += _gap_deviations(given, protocol)
     out += _seizure_deviations(records)

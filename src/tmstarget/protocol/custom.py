@@ -11,11 +11,20 @@ import math
 from ..exceptions import InputError
 from .protocols import Protocol
 
-__all__ = ["CUSTOM_OPTIONS", "CUSTOM_RANGES", "check_options", "custom_protocol", "resolve_protocol"]
+__all__ = [
+    "CUSTOM_OPTIONS",
+    "CUSTOM_RANGES",
+    "check_options",
+    "custom_protocol",
+    "resolve_protocol",
+]
 
-#: The range each number of a custom protocol must lie in: parameter -> (option, low, high, low inclusive,
-#: whole number, unit). These are plausibility ranges of the input (a stimulator, a clock, a course), wider
-#: than the safety rules, which still apply inside them (and can only be overridden with --force); they keep
+#: The range each number of a custom protocol must lie in: parameter -> (option, low, high, low
+#: inclusive,
+#: whole number, unit). These are plausibility ranges of the input (a stimulator, a clock, a
+#: course), wider
+#: than the safety rules, which still apply inside them (and can only be overridden with --force);
+#: they keep
 #: every derived number (pulses, durations, intervals) finite.
 CUSTOM_RANGES: dict[str, tuple[str, float, float, bool, bool, str]] = {
     "frequency_hz": ("--frequency-hz", 0.0, 1000.0, False, False, "Hz"),
@@ -33,20 +42,28 @@ CUSTOM_RANGES: dict[str, tuple[str, float, float, bool, bool, str]] = {
 
 
 def _check_range(name: str, value: float | int | None) -> None:
-    """Refuse a number outside :data:`CUSTOM_RANGES` (or not finite, or not whole where a count is needed)."""
+    """Refuse a number outside :data:`CUSTOM_RANGES` (or not finite, or not whole where a count is
+    needed).
+    """
     if value is None:
         return
     option, low, high, inclusive, whole, unit = CUSTOM_RANGES[name]
     shown = f"{option} {value:g}" if isinstance(value, float) else f"{option} {value}"
-    need = f"a whole number from {low:g} to {high:g}" if whole else (
-        f"a number {'>=' if inclusive else '>'} {low:g} and <= {high:g}"
+    need = (
+        f"a whole number from {low:g} to {high:g}"
+        if whole
+        else (f"a number {'>=' if inclusive else '>'} {low:g} and <= {high:g}")
     )
     number = float(value)
     is_whole = isinstance(value, int) or (math.isfinite(number) and number.is_integer())
-    inside = math.isfinite(number) and (low <= number if inclusive else low < number) and number <= high
+    inside = (
+        math.isfinite(number) and (low <= number if inclusive else low < number) and number <= high
+    )
     if not inside or (whole and not is_whole):
         raise InputError(
-            f"custom protocol: {shown} is outside tmstarget's input range (not a safety limit) — give {need} ({unit})"
+            f"custom protocol: {shown} is outside tmstarget's "
+            f"input range (not a safety limit) — give {need} "
+            f"({unit})"
         )
 
 
@@ -82,7 +99,8 @@ def custom_protocol(
     inter_train_interval_s : float, optional
         Pause between trains, s; required when there is more than one train.
     kind : {"rtms", "itbs", "ctbs"}, optional
-        Default: theta burst when a burst pattern is given (``ctbs`` for one train, else ``itbs``), else rTMS.
+        Default: theta burst when a burst pattern is given (``ctbs`` for one train, else ``itbs``),
+        else rTMS.
     pulses_per_burst, burst_frequency_hz : optional
         The burst pattern of theta burst (e.g. 3 pulses, 5 Hz).
     sessions_per_day, treatment_days : int
@@ -99,8 +117,8 @@ def custom_protocol(
     Raises
     ------
     InputError
-        For a number outside its range (:data:`CUSTOM_RANGES`; never NaN or infinite), a missing or zero pause
-        between trains, an unknown kind or numbers that do not make whole trains.
+        For a number outside its range (:data:`CUSTOM_RANGES`; never NaN or infinite), a missing or
+        zero pause between trains, an unknown kind or numbers that do not make whole trains.
     """
     numbers = {
         "frequency_hz": frequency_hz,
@@ -123,23 +141,31 @@ def custom_protocol(
     tbs = kind in ("itbs", "ctbs")
     if tbs and (pulses_per_burst is None or burst_frequency_hz is None):
         raise InputError(
-            "theta burst needs its burst pattern — give --pulses-per-burst (e.g. 3) and --burst-frequency-hz (e.g. 5)"
+            "theta burst needs its burst pattern — give --pulses-per-burst "
+            "(e.g. 3) and --burst-frequency-hz (e.g. 5)"
         )
     if not tbs and bursts:
-        raise InputError("a burst pattern was given for conventional rTMS — drop it or use --kind itbs/ctbs")
+        raise InputError(
+            "a burst pattern was given for conventional rTMS — drop it or use --kind itbs/ctbs"
+        )
     if sessions_per_day > 1 and min_interval_min is None:
         raise InputError(
-            f"{sessions_per_day} sessions a day need the interval between them — add --min-interval-min MINUTES "
+            f"{sessions_per_day} sessions a day need the interval "
+            "between them — add --min-interval-min MINUTES "
             "(and --interval-basis; default end-to-start, i.e. rest after a session)"
         )
     if inter_train_interval_s is None:
         if trains_per_session > 1:
-            raise InputError(f"{trains_per_session} trains need the pause between them — add --iti-s SECONDS")
+            raise InputError(
+                f"{trains_per_session} trains need the pause between them — add --iti-s SECONDS"
+            )
         inter_train_interval_s = 0.0
     elif trains_per_session > 1 and inter_train_interval_s == 0:
         raise InputError(
             f"--iti-s 0 joins the {trains_per_session} trains into one train of "
-            f"{trains_per_session * train_duration_s:g} s, which the train-duration rules would not see — give the "
+            f"{trains_per_session * train_duration_s:g} s, "
+            "which the train-duration rules would not see "
+            "— give the "
             "pause between trains (> 0 s), or describe one train (--trains 1 --train-s SECONDS)"
         )
     return Protocol(
@@ -148,7 +174,9 @@ def custom_protocol(
         kind=kind,
         frequency_hz=float(frequency_hz),
         pulses_per_burst=int(pulses_per_burst) if tbs and pulses_per_burst is not None else 1,
-        burst_frequency_hz=float(burst_frequency_hz) if tbs and burst_frequency_hz is not None else None,
+        burst_frequency_hz=float(burst_frequency_hz)
+        if tbs and burst_frequency_hz is not None
+        else None,
         train_duration_s=float(train_duration_s),
         inter_train_interval_s=float(inter_train_interval_s),
         trains_per_session=int(trains_per_session),
@@ -159,8 +187,12 @@ def custom_protocol(
         depth_corrected=False,
         consecutive_days=False,
         target=target,
-        references=("custom protocol given on the command line: no published source; checked against the rules",),
-        notes="Defined on the command line; every safety rule applies as to the built-in protocols.",
+        references=(
+            "custom protocol given on the command line: no "
+            "published source; checked against the rules",
+        ),
+        notes="Defined on the command line; every safety rule "
+        "applies as to the built-in protocols.",
         interval_basis=interval_basis,
         max_pct_rmt=max_pct_rmt,
     )
@@ -168,7 +200,15 @@ def custom_protocol(
 
 #: The numbers of a custom protocol, by option name (``--frequency-hz`` is ``frequency_hz``), as
 #: :func:`resolve_protocol` takes them.
-CUSTOM_OPTIONS = ("frequency_hz", "train_s", "iti_s", "trains", "kind", "pulses_per_burst", "burst_frequency_hz")
+CUSTOM_OPTIONS = (
+    "frequency_hz",
+    "train_s",
+    "iti_s",
+    "trains",
+    "kind",
+    "pulses_per_burst",
+    "burst_frequency_hz",
+)
 
 #: Safety check name -> the custom-protocol option(s) that set its value (named in refusals).
 _CUSTOM_CHECK_OPTIONS = {
@@ -202,23 +242,28 @@ def resolve_protocol(
     max_pct_rmt: float | None = None,
     force: bool = False,
 ) -> Protocol:
-    """The built-in protocol ``key``, or the custom one built from ``custom``; ``max_pct_rmt`` applied to either.
+    """The built-in protocol ``key``, or the custom one built from ``custom``; ``max_pct_rmt``
+    applied to either.
 
     Parameters
     ----------
     key : str
         A key of :data:`~tmstarget.protocol.PROTOCOLS`, or ``"custom"``.
     custom : dict, optional
-        With ``"custom"``: numbers by option name (:data:`CUSTOM_OPTIONS`); ``frequency_hz``, ``train_s``,
-        ``trains`` and ``intensity_pct_rmt`` are required. Refused with a built-in protocol.
+        With ``"custom"``: numbers by option name (:data:`CUSTOM_OPTIONS`); ``frequency_hz``,
+        ``train_s``, ``trains`` and ``intensity_pct_rmt`` are required. Refused with a built-in
+        protocol.
     sessions_per_day, days : int
         Custom protocol layout (other values than 1 are refused with a built-in protocol).
     intensity_pct_rmt, min_interval_min, interval_basis
-        Custom protocol's intensity and rest between sessions (``interval_basis`` default ``"end-to-start"``).
+        Custom protocol's intensity and rest between sessions (``interval_basis`` default
+        ``"end-to-start"``).
     max_pct_rmt : float, optional
-        Theta-burst ceiling (% of measured RMT); refused for conventional rTMS, and above 120 unless ``force``.
+        Theta-burst ceiling (% of measured RMT); refused for conventional rTMS, and above 120 unless
+        ``force``.
     force : bool
-        Accept a raised ceiling (it then fails the safety report, so the course is recorded as forced).
+        Accept a raised ceiling (it then fails the safety report, so the course is recorded as
+        forced).
 
     Returns
     -------
@@ -238,19 +283,32 @@ def resolve_protocol(
     custom = {k: v for k, v in (custom or {}).items() if v is not None}
     unknown = sorted(set(custom) - set(CUSTOM_OPTIONS))
     if unknown:
-        raise InputError(f"unknown custom-protocol numbers {', '.join(unknown)} — use {', '.join(CUSTOM_OPTIONS)}")
+        raise InputError(
+            f"unknown custom-protocol numbers {', '.join(unknown)} "
+            f"— use {', '.join(CUSTOM_OPTIONS)}"
+        )
     given = [_option(o) for o in CUSTOM_OPTIONS if o in custom]
-    layout = [_option(o) for o, v in (("sessions_per_day", sessions_per_day), ("days", days)) if v != 1]
+    layout = [
+        _option(o) for o, v in (("sessions_per_day", sessions_per_day), ("days", days)) if v != 1
+    ]
     if key != "custom":
         if given or layout:
-            raise InputError(f"{', '.join(given + layout)} only apply to --protocol custom — drop them or use it")
+            raise InputError(
+                f"{', '.join(given + layout)} only apply to --protocol custom — drop them or use it"
+            )
         protocol = get_protocol(key)
     else:
-        need = {"--frequency-hz": custom.get("frequency_hz"), "--train-s": custom.get("train_s"),
-                "--trains": custom.get("trains"), "--intensity-pct-rmt": intensity_pct_rmt}
+        need = {
+            "--frequency-hz": custom.get("frequency_hz"),
+            "--train-s": custom.get("train_s"),
+            "--trains": custom.get("trains"),
+            "--intensity-pct-rmt": intensity_pct_rmt,
+        }
         missing = [k for k, v in need.items() if v is None]
         if missing:
-            raise InputError(f"--protocol custom needs {', '.join(missing)} — give every number of the protocol")
+            raise InputError(
+                f"--protocol custom needs {', '.join(missing)} — give every number of the protocol"
+            )
         protocol = custom_protocol(
             frequency_hz=custom["frequency_hz"],
             train_duration_s=custom["train_s"],
@@ -268,16 +326,23 @@ def resolve_protocol(
     if max_pct_rmt is not None:
         if not protocol.is_tbs:
             raise InputError(
-                "--max-pct-rmt sets the theta-burst policy ceiling — conventional rTMS is limited by the "
+                "--max-pct-rmt sets the theta-burst policy "
+                "ceiling — conventional rTMS is limited by "
+                "the "
                 "consensus single-train table; drop --max-pct-rmt"
             )
         protocol = dataclasses.replace(protocol, max_pct_rmt=max_pct_rmt)
-    # an option that moves a safety limit is a gate of its own: refused without force, naming the option; with
+    # an option that moves a safety limit is a gate of its own: refused without force, naming the
+    # option; with
     # force it goes on to the safety report as a failed check, so the course is recorded as forced
     check = ceiling_check(protocol)
     if check is not None and not force:
         raise SafetyError(
-            raised_limit_problem(f"--max-pct-rmt {max_pct_rmt:g}", check, f"use --max-pct-rmt {TBS_DEFAULT_MAX_PCT_RMT:g} or less")
+            raised_limit_problem(
+                f"--max-pct-rmt {max_pct_rmt:g}",
+                check,
+                f"use --max-pct-rmt {TBS_DEFAULT_MAX_PCT_RMT:g} or less",
+            )
         )
     return protocol
 
@@ -292,14 +357,18 @@ def check_options(
     target_depth_mm: float | None = None,
     max_pct_rmt: float | None = None,
 ) -> dict[str, str]:
-    """Which options set the value of each safety check (only options that were given, or custom's own).
+    """Which options set the value of each safety check (only options that were given, or custom's
+    own).
 
-    The result is :func:`~tmstarget.protocol.check_safety`'s ``options``: a refusal names the option to change.
+    The result is :func:`~tmstarget.protocol.check_safety`'s ``options``: a refusal names the option
+    to change.
     """
     options = dict(_CUSTOM_CHECK_OPTIONS) if custom else {}
     if min_interval_min is not None or interval_basis is not None:
         options["gap between sessions"] = "--min-interval-min, --interval-basis"
-    given = [o for o, v in (("--rmt", rmt), ("--intensity-pct-rmt", intensity_pct_rmt)) if v is not None]
+    given = [
+        o for o, v in (("--rmt", rmt), ("--intensity-pct-rmt", intensity_pct_rmt)) if v is not None
+    ]
     if target_depth_mm is not None:
         given.append("depth correction")
     if given:

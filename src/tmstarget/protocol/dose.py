@@ -8,11 +8,13 @@ distance, so the threshold expected at the target is::
 
 with D the scalp-to-cortex distance in mm and k the gradient in % MSO per mm:
 
-* k = 3.0  Stokes et al. 2005, J Neurophysiol 94:4520-4527 (abstract: "an additional 3% of TMS output")
-* k = 2.8  Stokes et al. 2007, Clin Neurophysiol 118:1617-1625 (abstract: "an additional 2.8% of absolute
-  stimulator output" per mm, same for 50 and 70 mm figure-eight coils and both hemispheres)
-* k = 2.7  Stokes et al. 2013, J Neurophysiol 109:437-444 (abstract: "a general correction factor of 2.7%
-  stimulator output per millimeter" for standard figure-of-eight coils on biphasic stimulators) - default.
+* k = 3.0  Stokes et al. 2005, J Neurophysiol 94:4520-4527 (abstract: "an additional 3% of TMS
+  output")
+* k = 2.8  Stokes et al. 2007, Clin Neurophysiol 118:1617-1625 (abstract: "an additional 2.8% of
+  absolute stimulator output" per mm, same for 50 and 70 mm figure-eight coils and both hemispheres)
+* k = 2.7  Stokes et al. 2013, J Neurophysiol 109:437-444 (abstract: "a general correction factor of
+  2.7% stimulator output per millimeter" for standard figure-of-eight coils on biphasic stimulators)
+  - default.
 
 The prescribed output is ``intensity_pct_rmt / 100 * adjusted MT``; the stimulator setting is that
 value rounded down to a whole % MSO (never above the prescription) and capped at 100% MSO.
@@ -68,7 +70,9 @@ def resolve_gradient(gradient: str | float) -> float:
             ) from None
     value = float(gradient)
     if not (math.isfinite(value) and 0 < value <= 10):
-        raise InputError(f"depth gradient {value:g} % MSO/mm is implausible — published values are 2.7-3.0")
+        raise InputError(
+            f"depth gradient {value:g} % MSO/mm is implausible — published values are 2.7-3.0"
+        )
     return value
 
 
@@ -80,7 +84,8 @@ def _check_pct(value: float, name: str, low: float, high: float, fix: str) -> fl
 
 
 def check_intensity(intensity_pct_rmt: float) -> float:
-    """The prescribed intensity, % of motor threshold, checked to lie in (0, 200] (also without an RMT).
+    """The prescribed intensity, % of motor threshold, checked to lie in (0, 200] (also without an
+    RMT).
 
     Raises
     ------
@@ -88,7 +93,11 @@ def check_intensity(intensity_pct_rmt: float) -> float:
         For a value outside (0, 200] or not finite.
     """
     return _check_pct(
-        intensity_pct_rmt, "intensity", 0, 200, "give --intensity-pct-rmt as % of motor threshold, e.g. 90 or 120"
+        intensity_pct_rmt,
+        "intensity",
+        0,
+        200,
+        "give --intensity-pct-rmt as % of motor threshold, e.g. 90 or 120",
     )
 
 
@@ -103,7 +112,10 @@ def _check_depth(value: float, name: str) -> float:
 
 
 def depth_adjusted_mt(
-    rmt_pct_mso: float, target_depth_mm: float, motor_depth_mm: float, gradient: str | float = DEFAULT_GRADIENT
+    rmt_pct_mso: float,
+    target_depth_mm: float,
+    motor_depth_mm: float,
+    gradient: str | float = DEFAULT_GRADIENT,
 ) -> float:
     """Motor threshold expected at the target's depth (Stokes et al.).
 
@@ -114,20 +126,31 @@ def depth_adjusted_mt(
     target_depth_mm, motor_depth_mm : float
         Scalp-to-cortex distance at the target and at the motor hotspot, mm.
     gradient : str or float
-        ``"stokes2005"`` (3.0), ``"stokes2007"`` (2.8), ``"stokes2013"`` (2.7, default) or % MSO per mm.
+        ``"stokes2005"`` (3.0), ``"stokes2007"`` (2.8), ``"stokes2013"`` (2.7, default) or % MSO per
+        mm.
 
     Returns
     -------
     float
-        ``rmt + k * (target_depth - motor_depth)``, % MSO (lower than the RMT for a shallower target).
+        ``rmt + k * (target_depth - motor_depth)``, % MSO (lower than the RMT for a shallower
+        target).
     """
-    rmt = _check_pct(rmt_pct_mso, "resting motor threshold", 0, 100, "give --rmt in % of maximum stimulator output")
+    rmt = _check_pct(
+        rmt_pct_mso,
+        "resting motor threshold",
+        0,
+        100,
+        "give --rmt in % of maximum stimulator output",
+    )
     k = resolve_gradient(gradient)
-    delta = _check_depth(target_depth_mm, "target depth") - _check_depth(motor_depth_mm, "motor depth")
+    delta = _check_depth(target_depth_mm, "target depth") - _check_depth(
+        motor_depth_mm, "motor depth"
+    )
     adjusted = rmt + k * delta
     if adjusted <= 0:
         raise InputError(
-            f"depth-adjusted MT = {adjusted:.1f}% MSO is not positive — the target is {-delta:g} mm shallower "
+            f"depth-adjusted MT = {adjusted:.1f}% MSO is not "
+            f"positive — the target is {-delta:g} mm shallower "
             "than the motor cortex, check the two depths"
         )
     return adjusted
@@ -154,7 +177,8 @@ class Dose:
     capped : bool
         True when the prescription exceeded 100% MSO.
     pct_of_measured_rmt : float
-        The setting as % of the measured RMT: what safety tables (built on motor-cortex MT) are checked against.
+        The setting as % of the measured RMT: what safety tables (built on motor-cortex MT) are
+        checked against.
     """
 
     rmt_pct_mso: float
@@ -195,7 +219,8 @@ def compute_dose(
     rmt_pct_mso : float
         Measured resting motor threshold, % MSO, in (0, 100].
     intensity_pct_rmt : float
-        Prescribed intensity, % of motor threshold, in (0, 200] (e.g. 90 for SAINT, 120 for 10 Hz rTMS).
+        Prescribed intensity, % of motor threshold, in (0, 200] (e.g. 90 for SAINT, 120 for 10 Hz
+        rTMS).
     target_depth_mm, motor_depth_mm : float, optional
         Scalp-to-cortex distances, mm; give both for depth correction, or neither.
     gradient : str or float
@@ -204,17 +229,27 @@ def compute_dose(
     Returns
     -------
     Dose
-        The prescription, the whole-number setting capped at 100% MSO, and the setting as % of measured RMT.
+        The prescription, the whole-number setting capped at 100% MSO, and the setting as % of
+        measured RMT.
 
     Raises
     ------
     InputError
         For out-of-range values or only one of the two depths.
     """
-    rmt = _check_pct(rmt_pct_mso, "resting motor threshold", 0, 100, "give --rmt in % of maximum stimulator output")
+    rmt = _check_pct(
+        rmt_pct_mso,
+        "resting motor threshold",
+        0,
+        100,
+        "give --rmt in % of maximum stimulator output",
+    )
     pct = check_intensity(intensity_pct_rmt)
     if (target_depth_mm is None) != (motor_depth_mm is None):
-        raise InputError("depth correction needs both depths — give --target-depth-mm and --motor-depth-mm, or neither")
+        raise InputError(
+            "depth correction needs both depths — give --target-depth-mm "
+            "and --motor-depth-mm, or neither"
+        )
     k: float | None = None
     threshold = rmt
     if target_depth_mm is not None and motor_depth_mm is not None:

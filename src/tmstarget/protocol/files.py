@@ -1,5 +1,6 @@
-"""File access of the protocol package (calendar, session log, forms): the one writable-path check of
-:mod:`tmstarget.io.paths`, then the one atomic writer of :mod:`tmstarget.io.derivatives`."""
+"""File access of the protocol package (calendar, session log, forms): the one writable-path check
+of :mod:`tmstarget.io.paths`, then the one atomic writer of :mod:`tmstarget.io.derivatives`.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ __all__ = ["write_atomic"]
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
-    r"""Write ``data`` to ``path`` all at once (:func:`tmstarget.io.derivatives.write_bytes_atomic`, synced to disk).
+    r"""Write ``data`` to ``path`` all at once (:func:`tmstarget.io.derivatives.write_bytes_atomic`,
+    synced to disk).
 
     Parameters
     ----------
@@ -38,4 +40,6 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
     try:
         return write_bytes_atomic(target, payload, make_parents=False, fsync=True)
     except OSError as exc:
-        raise InputError(f"cannot write {target}: {exc.strerror} — choose a writable folder") from None
+        raise InputError(
+            f"cannot write {target}: {exc.strerror} — choose a writable folder"
+        ) from None

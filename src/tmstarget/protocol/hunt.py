@@ -1,9 +1,11 @@
-"""The motor-threshold session as library calls: per-session estimates of an MEP-trials file, and the ML-PEST hunt.
+"""The motor-threshold session as library calls: per-session estimates of an MEP-trials file, and
+the ML-PEST hunt.
 
-:func:`threshold_report` is what ``tmstarget mt`` prints (relative frequency and ML-PEST per session, the
-change between sessions); :func:`hunt_threshold` is ``tmstarget mt --interactive``: it asks for one MEP at a
-time at the ML-PEST intensity and appends it to the trials file atomically, until the hunt is done or stopped.
-The questions go through an ``ask`` function, so the hunt runs the same from a terminal, a GUI or a test.
+:func:`threshold_report` is what ``tmstarget mt`` prints (relative frequency and ML-PEST per
+session, the change between sessions); :func:`hunt_threshold` is ``tmstarget mt --interactive``: it
+asks for one MEP at a time at the ML-PEST intensity and appends it to the trials file atomically,
+until the hunt is done or stopped. The questions go through an ``ask`` function, so the hunt runs
+the same from a terminal, a GUI or a test.
 
 Research use; not a medical device.
 
@@ -31,13 +33,17 @@ __all__ = ["TRIAL_COLUMNS", "hunt_threshold", "threshold_report", "threshold_sum
 TRIAL_COLUMNS = ("session", "intensity_pct_mso", "amplitude_uv")
 
 
-def threshold_summaries(groups: tuple[Any, ...], low: float = 20.0, high: float = 100.0, source: str = "MEP trials") -> list[dict[str, Any]]:
-    """ML-PEST and relative-frequency estimates of each session, with the ML-PEST change from the previous session.
+def threshold_summaries(
+    groups: tuple[Any, ...], low: float = 20.0, high: float = 100.0, source: str = "MEP trials"
+) -> list[dict[str, Any]]:
+    """ML-PEST and relative-frequency estimates of each session, with the ML-PEST change from the
+    previous session.
 
     Parameters
     ----------
     groups : tuple of Trials
-        One :class:`~tmstarget.protocol.Trials` per session (:func:`~tmstarget.protocol.parse_trials`).
+        One :class:`~tmstarget.protocol.Trials` per session
+        (:func:`~tmstarget.protocol.parse_trials`).
     low, high : float
         ML-PEST search range, % MSO.
     source : str
@@ -77,13 +83,17 @@ def _read(path: Path) -> tuple[Any, ...]:
     return parse_trials(read_tsv_text(path, "MEP trials"), source=path.name)
 
 
-def threshold_report(trials: str | os.PathLike[str], *, low: float = 20.0, high: float = 100.0) -> dict[str, Any]:
-    """The motor-threshold estimates of an MEP-trials TSV, per session (``tmstarget mt``'s JSON, less notice/version).
+def threshold_report(
+    trials: str | os.PathLike[str], *, low: float = 20.0, high: float = 100.0
+) -> dict[str, Any]:
+    """The motor-threshold estimates of an MEP-trials TSV, per session (``tmstarget mt``'s JSON,
+    less notice/version).
 
     Parameters
     ----------
     trials : path-like
-        TSV with ``intensity_pct_mso`` (% MSO), ``amplitude_uv`` (peak-to-peak µV), optional ``session``.
+        TSV with ``intensity_pct_mso`` (% MSO), ``amplitude_uv`` (peak-to-peak µV), optional
+        ``session``.
     low, high : float
         ML-PEST search range, % MSO (1-100).
 
@@ -101,7 +111,11 @@ def threshold_report(trials: str | os.PathLike[str], *, low: float = 20.0, high:
 
     check_search_range(low, high)
     path = Path(trials)
-    return {"trials": str(path), "criterion_uv": MEP_CRITERION_UV, "sessions": threshold_summaries(_read(path), low, high, path.name)}
+    return {
+        "trials": str(path),
+        "criterion_uv": MEP_CRITERION_UV,
+        "sessions": threshold_summaries(_read(path), low, high, path.name),
+    }
 
 
 def _format(rows: list[tuple[str, float, float]]) -> str:
@@ -118,7 +132,11 @@ def _amplitude(answer: str) -> tuple[float | None, str]:
     if not (math.isfinite(amplitude) and amplitude >= 0):
         return None, "  amplitudes are >= 0 µV"
     if 0 < amplitude < 1:
-        return None, f"  {answer} looks like mV — type µV ({answer} mV = {1000 * amplitude:g} µV); 0 for no MEP"
+        return (
+            None,
+            f"  {answer} looks like mV — type µV ({answer} "
+            f"mV = {1000 * amplitude:g} µV); 0 for no MEP",
+        )
     return amplitude, ""
 
 
@@ -131,14 +149,17 @@ def hunt_threshold(
     low: float = 20.0,
     high: float = 100.0,
 ) -> Path:
-    """ML-PEST threshold hunting: ask for each MEP at the next intensity, append it to ``trials``, until done.
+    """ML-PEST threshold hunting: ask for each MEP at the next intensity, append it to ``trials``,
+    until done.
 
     Parameters
     ----------
     trials : path-like
-        The MEP-trials TSV (created if missing; its folder must exist). Each answer is appended atomically.
+        The MEP-trials TSV (created if missing; its folder must exist). Each answer is appended
+        atomically.
     ask : callable
-        ``ask(prompt) -> answer``: the MEP peak-to-peak amplitude in µV as text; ``""``, ``"q"`` or None stops.
+        ``ask(prompt) -> answer``: the MEP peak-to-peak amplitude in µV as text; ``""``, ``"q"`` or
+        None stops.
     tell : callable
         Receives notes for the operator (an answer refused and why; "done after N pulses").
     session : str, optional
@@ -165,11 +186,17 @@ def hunt_threshold(
     path = Path(trials)
     rows: list[tuple[str, float, float]] = []
     if path.exists():
-        rows = [(g.session, float(x), float(a)) for g in _read(path) for x, a in zip(g.intensity_pct_mso, g.amplitude_uv)]
+        rows = [
+            (g.session, float(x), float(a))
+            for g in _read(path)
+            for x, a in zip(g.intensity_pct_mso, g.amplitude_uv)
+        ]
     session = session if session is not None else (rows[-1][0] if rows else "")
     while True:
         mine = [(x, a) for s, x, a in rows if s == session]
-        state_trials = Trials(np.array([x for x, _ in mine], float), np.array([a for _, a in mine], float), session)
+        state_trials = Trials(
+            np.array([x for x, _ in mine], float), np.array([a for _, a in mine], float), session
+        )
         try:
             state = pest_threshold(state_trials, low=low, high=high)
         except InputError as exc:
@@ -178,7 +205,18 @@ def hunt_threshold(
             tell(f"done after {state.n_pulses} pulses")
             break
         x = state.next_intensity_pct_mso
-        answer = (ask(f"pulse {state.n_pulses + 1}: stimulate at {x}% MSO; MEP peak-to-peak µV (empty or q stops)? ") or "").strip().lower()
+        answer = (
+            (
+                ask(
+                    f"pulse {state.n_pulses + 1}: stimulate at "
+                    f"{x}% MSO; MEP peak-to-peak µV (empty or "
+                    "q stops)? "
+                )
+                or ""
+            )
+            .strip()
+            .lower()
+        )
         if answer in ("", "q"):
             break
         amplitude, note = _amplitude(answer)
@@ -188,5 +226,8 @@ def hunt_threshold(
         rows.append((session, float(x), amplitude))
         write_atomic(path, _format(rows))
     if not rows:
-        raise InputError(f"no trials were entered, so {path} was not written — type an amplitude in µV at the prompt")
+        raise InputError(
+            f"no trials were entered, so {path} was not written "
+            "— type an amplitude in µV at the prompt"
+        )
     return path

@@ -1,9 +1,11 @@
-"""A treatment course planned in one call: protocol → dose → schedule → safety → screening → session log → files.
+"""A treatment course planned in one call: protocol → dose → schedule → safety → screening → session
+log → files.
 
-:func:`plan_course` is the workflow behind ``tmstarget protocol``: it computes everything first (every check
-that the command makes, with the same messages), then writes the requested calendar and session-log template
-together (both or neither), and returns a :class:`CoursePlan` whose :meth:`CoursePlan.to_dict` is the
-command's ``--json`` object (less the notice and version, which the command adds).
+:func:`plan_course` is the workflow behind ``tmstarget protocol``: it computes everything first
+(every check that the command makes, with the same messages), then writes the requested calendar and
+session-log template together (both or neither), and returns a :class:`CoursePlan` whose
+:meth:`CoursePlan.to_dict` is the command's ``--json`` object (less the notice and version, which
+the command adds).
 
 Research use; not a medical device.
 
@@ -28,18 +30,21 @@ from .dose import DEFAULT_GRADIENT
 
 __all__ = ["CoursePlan", "plan_course"]
 
-logger = logging.getLogger("tmstarget.cli.protocol")  # the command's logger name: its warnings read the same
+logger = logging.getLogger(
+    "tmstarget.cli.protocol"
+)  # the command's logger name: its warnings read the same
 
 
 @dataclass(frozen=True)
 class CoursePlan:
     """Everything :func:`plan_course` computed, and the files it wrote.
 
-    ``protocol`` is a :class:`~tmstarget.protocol.Protocol`, ``dose`` a :class:`~tmstarget.protocol.Dose`
-    (None without ``rmt``), ``safety`` a :class:`~tmstarget.protocol.SafetyReport`, ``schedule`` a
-    :class:`~tmstarget.protocol.Schedule` (None without ``start``); ``screening`` and ``course`` are the
-    JSON-ready screening status and session-log summary (None when not asked for); ``outputs`` maps
-    ``ics`` / ``log_template`` to the written path (None when not written).
+    ``protocol`` is a :class:`~tmstarget.protocol.Protocol`, ``dose`` a
+    :class:`~tmstarget.protocol.Dose` (None without ``rmt``), ``safety`` a
+    :class:`~tmstarget.protocol.SafetyReport`, ``schedule`` a :class:`~tmstarget.protocol.Schedule`
+    (None without ``start``); ``screening`` and ``course`` are the JSON-ready screening status and
+    session-log summary (None when not asked for); ``outputs`` maps ``ics`` / ``log_template`` to
+    the written path (None when not written).
     """
 
     protocol: Any
@@ -54,7 +59,9 @@ class CoursePlan:
     outputs: dict[str, str | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict: the object ``tmstarget protocol --json`` prints (without notice and version)."""
+        """JSON-ready dict: the object ``tmstarget protocol --json`` prints (without notice and
+        version).
+        """
         return {
             "protocol": self.protocol.to_dict(),
             "participant": self.participant,
@@ -75,14 +82,18 @@ def _parse_start(text: str, tz: str | None) -> Any:
     try:
         start = datetime.fromisoformat(text)
     except ValueError:
-        raise InputError(f"--start {text!r} is not an ISO date-time — use e.g. 2026-12-07T08:00") from None
+        raise InputError(
+            f"--start {text!r} is not an ISO date-time — use e.g. 2026-12-07T08:00"
+        ) from None
     if tz:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         try:
             zone = ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
-            raise InputError(f"--tz {tz!r} is not a known time zone — use an IANA name such as Europe/Berlin") from None
+            raise InputError(
+                f"--tz {tz!r} is not a known time zone — use an IANA name such as Europe/Berlin"
+            ) from None
         start = start.replace(tzinfo=zone) if start.tzinfo is None else start.astimezone(zone)
     return start
 
@@ -102,8 +113,11 @@ def _clinic(hours: str, days: str, closed: tuple[str, ...] | list[str]) -> Any:
     return ClinicHours(opening, closing, parse_clinic_days(days), frozenset(dates))
 
 
-def _requested_gap(protocol: Any, min_interval_min: float | None, interval_basis: str | None, force: bool) -> tuple[float | None, bool]:
-    """The rest between sessions an interval option asks for without a start (None without one), and whether forced.
+def _requested_gap(
+    protocol: Any, min_interval_min: float | None, interval_basis: str | None, force: bool
+) -> tuple[float | None, bool]:
+    """The rest between sessions an interval option asks for without a start (None without one), and
+    whether forced.
 
     Without a schedule the request is still checked: an interval option is never ignored.
     """
@@ -113,7 +127,8 @@ def _requested_gap(protocol: Any, min_interval_min: float | None, interval_basis
         return None, False
     if protocol.sessions_per_day < 2:
         raise InputError(
-            f"--min-interval-min and --interval-basis space sessions on one day; {protocol.key} gives "
+            "--min-interval-min and --interval-basis space "
+            f"sessions on one day; {protocol.key} gives "
             f"{protocol.sessions_per_day} session a day — drop them"
         )
     basis = protocol.interval_basis if interval_basis is None else interval_basis.replace("-", "_")
@@ -121,25 +136,37 @@ def _requested_gap(protocol: Any, min_interval_min: float | None, interval_basis
     return step - protocol.session_duration_s / 60.0, forced
 
 
-def _screening(form_path: str | os.PathLike[str] | None, override: str | None, *, required: bool) -> dict[str, Any]:
-    """The screening status; when ``required``, refuse unless the form allows scheduling or an override is given."""
+def _screening(
+    form_path: str | os.PathLike[str] | None, override: str | None, *, required: bool
+) -> dict[str, Any]:
+    """The screening status; when ``required``, refuse unless the form allows scheduling or an
+    override is given.
+    """
     from ..io.tables import read_tsv_text
     from .screening import check_screening, parse_screening
 
     form = None
     if form_path:
-        form = parse_screening(read_tsv_text(form_path, "screening form"), source=Path(form_path).name)
+        form = parse_screening(
+            read_tsv_text(form_path, "screening form"), source=Path(form_path).name
+        )
     return check_screening(form, override, required=required)
 
 
 def _override_note(screening: dict[str, Any] | None) -> str:
     if screening and screening.get("override"):
-        return f"scheduled without clearing screening ({screening['status']}): {screening['override']}"
+        return (
+            f"scheduled without clearing screening ({screening['status']}): {screening['override']}"
+        )
     return ""
 
 
-def _course(path: str | os.PathLike[str], protocol: Any, dose: Any, participant: str | None) -> dict[str, Any]:
-    """Summary and deviations of a filled-in session log against the protocol (and the dose's setting)."""
+def _course(
+    path: str | os.PathLike[str], protocol: Any, dose: Any, participant: str | None
+) -> dict[str, Any]:
+    """Summary and deviations of a filled-in session log against the protocol (and the dose's
+    setting).
+    """
     from ..io.tables import read_tsv_text
     from .course import check_course_log, summarize_course
     from .sessionlog import log_participants, parse_session_log
@@ -147,10 +174,15 @@ def _course(path: str | os.PathLike[str], protocol: Any, dose: Any, participant:
     text = read_tsv_text(path, "session log")
     named = log_participants(text)
     if len(named) > 1 or (participant and named and named != {participant}):
-        raise InputError(f"session log {path} is for participant(s) {', '.join(sorted(named))}, not "
-                         f"{participant or 'one participant'} — pass this participant's own log (or the matching --participant)")
+        raise InputError(
+            f"session log {path} is for participant(s) {', '.join(sorted(named))}, not "
+            f"{participant or 'one participant'} — pass this "
+            "participant's own log (or the matching --participant)"
+        )
     records = parse_session_log(text, source=Path(path).name)
-    deviations = check_course_log(records, protocol, setting_pct_mso=dose.setting_pct_mso if dose else None)
+    deviations = check_course_log(
+        records, protocol, setting_pct_mso=dose.setting_pct_mso if dose else None
+    )
     planned = sorted({r.pulses_planned for r in records})
     if planned != [protocol.pulses_per_session] or len(records) != protocol.sessions_per_course:
         logger.warning(
@@ -164,9 +196,18 @@ def _course(path: str | os.PathLike[str], protocol: Any, dose: Any, participant:
     return {**summarize_course(records).to_dict(), "deviations": [d.to_dict() for d in deviations]}
 
 
-def _write_outputs(ics: Any, log_template: Any, participant: str | None, schedule: Any, dose: Any, safety: Any,
-                   screening: dict[str, Any] | None) -> dict[str, str | None]:
-    """Write the calendar and log template (every path checked first), each carrying --force and overrides."""
+def _write_outputs(
+    ics: Any,
+    log_template: Any,
+    participant: str | None,
+    schedule: Any,
+    dose: Any,
+    safety: Any,
+    screening: dict[str, Any] | None,
+) -> dict[str, str | None]:
+    """Write the calendar and log template (every path checked first), each carrying --force and
+    overrides.
+    """
     from ..io.derivatives import write_files_atomic
     from ..io.paths import check_output_file
     from .schedule import schedule_to_ics
@@ -175,16 +216,28 @@ def _write_outputs(ics: Any, log_template: Any, participant: str | None, schedul
     outputs: dict[str, str | None] = {"ics": None, "log_template": None}
     for path in (ics, log_template):
         if path:
-            check_output_file(path, "file", parents=False)  # all outputs checked before any is written
+            check_output_file(
+                path, "file", parents=False
+            )  # all outputs checked before any is written
     override = _override_note(screening)
     contents: dict[str, tuple[Any, str]] = {}
     if schedule is not None and ics:
-        contents["ics"] = (ics, schedule_to_ics(schedule, participant=participant, dose=dose, forced=safety.forced, note=override))
+        contents["ics"] = (
+            ics,
+            schedule_to_ics(
+                schedule, participant=participant, dose=dose, forced=safety.forced, note=override
+            ),
+        )
     if schedule is not None and log_template:
         notes = ["safety limit overridden with --force"] if safety.forced or schedule.forced else []
         note = "; ".join(notes + ([override] if override else []))
-        contents["log_template"] = (log_template, format_session_log(planned_records(schedule, dose, note=note), participant=participant))
-    written = write_files_atomic(contents.values())  # both or neither: a failed second write leaves no calendar behind
+        contents["log_template"] = (
+            log_template,
+            format_session_log(planned_records(schedule, dose, note=note), participant=participant),
+        )
+    written = write_files_atomic(
+        contents.values()
+    )  # both or neither: a failed second write leaves no calendar behind
     outputs.update({kind: str(path) for kind, path in zip(contents, written)})
     return outputs
 
@@ -218,23 +271,25 @@ def plan_course(
 ) -> CoursePlan:
     """Plan (and check) a treatment course: the workflow of ``tmstarget protocol``.
 
-    Everything is computed and checked before anything is written; then the calendar and the log template
-    are written together (both or neither).
+    Everything is computed and checked before anything is written; then the calendar and the log
+    template are written together (both or neither).
 
     Parameters
     ----------
     protocol : str
         A key of :data:`~tmstarget.protocol.PROTOCOLS` (e.g. ``"saint"``) or ``"custom"``.
     custom : dict, optional
-        With ``"custom"``: the protocol's numbers by option name — ``frequency_hz``, ``train_s``, ``iti_s``,
-        ``trains``, ``kind``, ``pulses_per_burst``, ``burst_frequency_hz`` (see
+        With ``"custom"``: the protocol's numbers by option name — ``frequency_hz``, ``train_s``,
+        ``iti_s``, ``trains``, ``kind``, ``pulses_per_burst``, ``burst_frequency_hz`` (see
         :func:`~tmstarget.protocol.resolve_protocol`).
     sessions_per_day, days : int
         Custom protocol: sessions on a treatment day and treatment days.
     max_pct_rmt : float, optional
-        Theta-burst intensity ceiling, % RMT (a tmstarget policy; default 120); above 120 refused unless ``force``.
+        Theta-burst intensity ceiling, % RMT (a tmstarget policy; default 120); above 120 refused
+        unless ``force``.
     start : str, optional
-        First session, ISO local time (``2026-12-07T08:00``); needed for a schedule, ``ics`` and ``log_template``.
+        First session, ISO local time (``2026-12-07T08:00``); needed for a schedule, ``ics`` and
+        ``log_template``.
     tz : str, optional
         IANA time zone of ``start`` and the calendar; None = floating local time.
     clinic_hours, clinic_days : str
@@ -242,15 +297,18 @@ def plan_course(
     closed : sequence of str
         Closed dates ``YYYY-MM-DD``.
     min_interval_min : float, optional
-        Minutes between sessions on a day, measured per ``interval_basis``; None = the protocol's minimum.
+        Minutes between sessions on a day, measured per ``interval_basis``; None = the protocol's
+        minimum.
     interval_basis : {"end-to-start", "start-to-start"}, optional
         How ``min_interval_min`` is measured; None = the protocol's.
     participant : str, optional
         Participant label for the calendar and the log.
     screening : path-like, optional
-        Completed screening form (TSV); required (or ``screening_override``) for ``ics`` and ``log_template``.
+        Completed screening form (TSV); required (or ``screening_override``) for ``ics`` and
+        ``log_template``.
     screening_override : str, optional
-        Reason to schedule without a clearing form; recorded in every output. Never overrules "not cleared".
+        Reason to schedule without a clearing form; recorded in every output. Never overrules "not
+        cleared".
     rmt : float, optional
         Resting motor threshold, % of maximum stimulator output; gives the dose.
     intensity_pct_rmt : float, optional
@@ -282,25 +340,49 @@ def plan_course(
     from .safety import check_safety
     from .schedule import plan_schedule
 
-    resolve_gradient(depth_gradient)  # refused even when no depths are given: a typo is never ignored
+    resolve_gradient(
+        depth_gradient
+    )  # refused even when no depths are given: a typo is never ignored
     custom = dict(custom or {})
-    proto = resolve_protocol(protocol, custom, sessions_per_day=sessions_per_day, days=days,
-                             intensity_pct_rmt=intensity_pct_rmt, min_interval_min=min_interval_min,
-                             interval_basis=interval_basis, max_pct_rmt=max_pct_rmt, force=force)
+    proto = resolve_protocol(
+        protocol,
+        custom,
+        sessions_per_day=sessions_per_day,
+        days=days,
+        intensity_pct_rmt=intensity_pct_rmt,
+        min_interval_min=min_interval_min,
+        interval_basis=interval_basis,
+        max_pct_rmt=max_pct_rmt,
+        force=force,
+    )
     dose = schedule = None
     if rmt is None and (target_depth_mm is not None or motor_depth_mm is not None):
         raise InputError(
-            "dose options need the resting motor threshold — add --rmt PCT (% of maximum stimulator output)"
+            "dose options need the resting motor threshold "
+            "— add --rmt PCT (% of maximum stimulator output)"
         )
-    pct = proto.intensity_pct_rmt if intensity_pct_rmt is None else check_intensity(intensity_pct_rmt)
+    pct = (
+        proto.intensity_pct_rmt if intensity_pct_rmt is None else check_intensity(intensity_pct_rmt)
+    )
     if rmt is not None:
-        dose = compute_dose(rmt, pct, target_depth_mm=target_depth_mm, motor_depth_mm=motor_depth_mm, gradient=depth_gradient)
+        dose = compute_dose(
+            rmt,
+            pct,
+            target_depth_mm=target_depth_mm,
+            motor_depth_mm=motor_depth_mm,
+            gradient=depth_gradient,
+        )
         if proto.depth_corrected and not dose.depth_corrected:
             logger.warning(
-                "%s was dosed against the depth-adjusted MT; give --target-depth-mm and --motor-depth-mm", proto.key
+                "%s was dosed against the depth-adjusted MT; "
+                "give --target-depth-mm and --motor-depth-mm",
+                proto.key,
             )
     if (ics or log_template) and not start:
-        raise InputError("--ics and --log-template need the course start — add --start, e.g. --start 2026-12-07T08:00")
+        raise InputError(
+            "--ics and --log-template need the course start "
+            "— add --start, e.g. --start 2026-12-07T08:00"
+        )
     gap_min, interval_forced = _requested_gap(proto, min_interval_min, interval_basis, force)
     if start:
         schedule = plan_schedule(
@@ -312,15 +394,36 @@ def plan_course(
             force=force,
         )
         gap_min, interval_forced = schedule.gap_min, schedule.forced
-    options = check_options(protocol == "custom", min_interval_min=min_interval_min, interval_basis=interval_basis,
-                            rmt=rmt, intensity_pct_rmt=intensity_pct_rmt, target_depth_mm=target_depth_mm,
-                            max_pct_rmt=max_pct_rmt)
-    safety = check_safety(proto, dose.pct_of_measured_rmt if dose else pct, gap_min=gap_min, force=force, options=options)
+    options = check_options(
+        protocol == "custom",
+        min_interval_min=min_interval_min,
+        interval_basis=interval_basis,
+        rmt=rmt,
+        intensity_pct_rmt=intensity_pct_rmt,
+        target_depth_mm=target_depth_mm,
+        max_pct_rmt=max_pct_rmt,
+    )
+    safety = check_safety(
+        proto,
+        dose.pct_of_measured_rmt if dose else pct,
+        gap_min=gap_min,
+        force=force,
+        options=options,
+    )
     status = None
     if screening or screening_override is not None or ics or log_template:
         status = _screening(screening, screening_override, required=bool(ics or log_template))
     course = _course(session_log, proto, dose, participant) if session_log else None
     outputs = _write_outputs(ics, log_template, participant, schedule, dose, safety, status)
-    return CoursePlan(protocol=proto, participant=participant, dose=dose, safety=safety, force=bool(force),
-                      forced=safety.forced or interval_forced, screening=status, schedule=schedule, course=course,
-                      outputs=outputs)
+    return CoursePlan(
+        protocol=proto,
+        participant=participant,
+        dose=dose,
+        safety=safety,
+        force=bool(force),
+        forced=safety.forced or interval_forced,
+        screening=status,
+        schedule=schedule,
+        course=course,
+        outputs=outputs,
+    )

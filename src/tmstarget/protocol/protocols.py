@@ -21,7 +21,9 @@ INTERVAL_BASES = ("end_to_start", "start_to_start")
 
 
 def _whole(value: float, what: str, key: str) -> int:
-    """Return ``value`` as an int, or raise when the protocol's numbers do not give a whole count."""
+    """Return ``value`` as an int, or raise when the protocol's numbers do not give a whole
+    count.
+    """
     nearest = round(value)
     if nearest < 1 or not math.isclose(value, nearest, rel_tol=0.0, abs_tol=1e-9):
         raise InputError(
@@ -56,7 +58,8 @@ class Protocol:
     trains_per_session, sessions_per_day, treatment_days : int
         Counts as published.
     min_interval_min : float or None
-        Minimum time between two sessions on the same day, minutes, measured as ``interval_basis`` says.
+        Minimum time between two sessions on the same day, minutes, measured as ``interval_basis``
+        says.
     intensity_pct_rmt : float
         Intensity as % of resting motor threshold.
     depth_corrected : bool
@@ -72,8 +75,8 @@ class Protocol:
     interval_basis : {"end_to_start", "start_to_start"}
         Whether ``min_interval_min`` runs from the end of one session (a rest) or from its start.
     max_pct_rmt : float or None
-        Theta-burst intensity ceiling in % of measured RMT, a tmstarget policy (None = the default, 120%;
-        see :data:`tmstarget.protocol.rules.RULES`).
+        Theta-burst intensity ceiling in % of measured RMT, a tmstarget policy (None = the default,
+        120%; see :data:`tmstarget.protocol.rules.RULES`).
     """
 
     key: str
@@ -99,7 +102,10 @@ class Protocol:
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
-            raise InputError(f"protocol {self.key!r}: kind {self.kind!r} is unknown — use one of {', '.join(_KINDS)}")
+            raise InputError(
+                f"protocol {self.key!r}: kind {self.kind!r} "
+                f"is unknown — use one of {', '.join(_KINDS)}"
+            )
         positive = {
             "frequency_hz": self.frequency_hz,
             "train_duration_s": self.train_duration_s,
@@ -110,31 +116,45 @@ class Protocol:
         }
         for field, value in positive.items():
             if not value > 0:
-                raise InputError(f"protocol {self.key!r}: {field} = {value} must be > 0 — fix the protocol definition")
+                raise InputError(
+                    f"protocol {self.key!r}: {field} = {value} "
+                    "must be > 0 — fix the protocol definition"
+                )
         if self.interval_basis not in INTERVAL_BASES:
             raise InputError(
                 f"protocol {self.key!r}: interval basis {self.interval_basis!r} is unknown — "
                 f"use one of {', '.join(INTERVAL_BASES)}"
             )
-        for field, value in (("min_interval_min", self.min_interval_min), ("max_pct_rmt", self.max_pct_rmt)):
+        for field, value in (
+            ("min_interval_min", self.min_interval_min),
+            ("max_pct_rmt", self.max_pct_rmt),
+        ):
             if value is not None and not (math.isfinite(value) and value > 0):
                 raise InputError(
-                    f"protocol {self.key!r}: {field} = {value} must be > 0 — fix the protocol definition"
+                    f"protocol {self.key!r}: {field} = {value} "
+                    "must be > 0 — fix the protocol definition"
                 )
         if self.inter_train_interval_s < 0:
             raise InputError(
-                f"protocol {self.key!r}: inter_train_interval_s must be >= 0 — fix the protocol definition"
+                f"protocol {self.key!r}: inter_train_interval_s "
+                "must be >= 0 — fix the protocol definition"
             )
         if self.is_tbs:
             if not self.burst_frequency_hz or self.burst_frequency_hz <= 0:
-                raise InputError(f"protocol {self.key!r}: theta burst needs burst_frequency_hz > 0 — e.g. 5 Hz")
+                raise InputError(
+                    f"protocol {self.key!r}: theta burst needs burst_frequency_hz > 0 — e.g. 5 Hz"
+                )
             burst_span_s = (self.pulses_per_burst - 1) / self.frequency_hz
             if burst_span_s >= 1.0 / self.burst_frequency_hz:
                 raise InputError(
-                    f"protocol {self.key!r}: bursts overlap — lower pulses_per_burst or raise frequency_hz"
+                    f"protocol {self.key!r}: bursts overlap — "
+                    "lower pulses_per_burst or raise frequency_hz"
                 )
         elif self.pulses_per_burst != 1:
-            raise InputError(f"protocol {self.key!r}: conventional rTMS has 1 pulse per burst — set pulses_per_burst=1")
+            raise InputError(
+                f"protocol {self.key!r}: conventional rTMS "
+                "has 1 pulse per burst — set pulses_per_burst=1"
+            )
         self.pulses_per_train  # noqa: B018 - validates that the counts are whole
 
     @property
@@ -144,7 +164,9 @@ class Protocol:
 
     @property
     def bursts_per_train(self) -> int:
-        """Bursts in one train (TBS) or pulses in one train (rTMS, where each pulse is its own burst)."""
+        """Bursts in one train (TBS) or pulses in one train (rTMS, where each pulse is its own
+        burst).
+        """
         rate = self.burst_frequency_hz if self.is_tbs else self.frequency_hz
         return _whole(self.train_duration_s * rate, "bursts per train", self.key)
 
@@ -175,7 +197,9 @@ class Protocol:
 
     @property
     def min_start_to_start_min(self) -> float:
-        """Minimum time between the starts of two sessions on one day, minutes (never below a session)."""
+        """Minimum time between the starts of two sessions on one day, minutes (never below a
+        session).
+        """
         duration_min = self.session_duration_s / 60.0
         if self.min_interval_min is None:
             return duration_min
@@ -240,31 +264,48 @@ _HUANG_2005 = (
     "doi:10.1016/j.neuron.2004.12.033"
 )
 _COLE_2020 = (
-    "Cole EJ et al. Stanford Accelerated Intelligent Neuromodulation Therapy for treatment-resistant depression. "
+    "Cole EJ et al. Stanford Accelerated Intelligent "
+    "Neuromodulation Therapy for treatment-resistant "
+    "depression. "
     "Am J Psychiatry 2020;177:716-726. doi:10.1176/appi.ajp.2019.19070720"
 )
 _COLE_2022 = (
-    "Cole EJ et al. Stanford Neuromodulation Therapy (SNT): a double-blind randomized controlled trial. "
+    "Cole EJ et al. Stanford Neuromodulation Therapy "
+    "(SNT): a double-blind randomized controlled trial. "
     "Am J Psychiatry 2022;179:132-141. doi:10.1176/appi.ajp.2021.20101429"
 )
 _BLUMBERGER_2018 = (
-    "Blumberger DM et al. Effectiveness of theta burst versus high-frequency repetitive transcranial magnetic "
-    "stimulation in patients with depression (THREE-D). Lancet 2018;391:1683-1692. doi:10.1016/S0140-6736(18)30295-2"
+    "Blumberger DM et al. Effectiveness of theta burst "
+    "versus high-frequency repetitive transcranial magnetic "
+    "stimulation in patients with depression (THREE-D). "
+    "Lancet 2018;391:1683-1692. doi:10.1016/S0140-6736(18)30295-2"
 )
 _OREARDON_2007 = (
-    "O'Reardon JP et al. Efficacy and safety of transcranial magnetic stimulation in the acute treatment of major "
+    "O'Reardon JP et al. Efficacy and safety of transcranial "
+    "magnetic stimulation in the acute treatment of major "
     "depression: a multisite randomized controlled trial. Biol Psychiatry 2007;62:1208-1216. "
     "doi:10.1016/j.biopsych.2007.01.018"
 )
 _FITZGERALD_2009 = (
-    "Fitzgerald PB et al. A randomized trial of the anti-depressant effects of low- and high-frequency transcranial "
-    "magnetic stimulation in treatment-resistant depression. Depress Anxiety 2009;26:229-234. doi:10.1002/da.20454"
+    "Fitzgerald PB et al. A randomized trial of the anti-depressant "
+    "effects of low- and high-frequency transcranial "
+    "magnetic stimulation in treatment-resistant depression. "
+    "Depress Anxiety 2009;26:229-234. doi:10.1002/da.20454"
 )
 
 #: Theta burst: bursts of 3 pulses at 50 Hz repeated at 5 Hz (Huang et al. 2005).
-_THETA_BURST: dict[str, Any] = {"frequency_hz": 50.0, "pulses_per_burst": 3, "burst_frequency_hz": 5.0}
+_THETA_BURST: dict[str, Any] = {
+    "frequency_hz": 50.0,
+    "pulses_per_burst": 3,
+    "burst_frequency_hz": 5.0,
+}
 #: Intermittent theta burst: 2 s trains every 10 s.
-_ITBS: dict[str, Any] = {"kind": "itbs", **_THETA_BURST, "train_duration_s": 2.0, "inter_train_interval_s": 8.0}
+_ITBS: dict[str, Any] = {
+    "kind": "itbs",
+    **_THETA_BURST,
+    "train_duration_s": 2.0,
+    "inter_train_interval_s": 8.0,
+}
 #: Conventional rTMS: single pulses.
 _RTMS: dict[str, Any] = {"kind": "rtms", "pulses_per_burst": 1, "burst_frequency_hz": None}
 #: One session a day on clinic days, intensity relative to the measured RMT.
@@ -292,8 +333,11 @@ PROTOCOLS: dict[str, Protocol] = {
             consecutive_days=True,
             target="left DLPFC, individual fcMRI target most anticorrelated with the sgACC",
             references=(_COLE_2020, _COLE_2022, _HUANG_2005),
-            notes="1800 pulses a session, 10 sessions a day with a 50-minute intersession interval (read as 50 min "
-            "of rest from the end of one session to the start of the next, i.e. sessions hourly), 5 consecutive "
+            notes="1800 pulses a session, 10 sessions a day with "
+            "a 50-minute intersession interval (read as 50 "
+            "min "
+            "of rest from the end of one session to the start "
+            "of the next, i.e. sessions hourly), 5 consecutive "
             "days, 90% RMT adjusted for cortical depth.",
             interval_basis="end_to_start",
         ),
@@ -307,7 +351,8 @@ PROTOCOLS: dict[str, Protocol] = {
             intensity_pct_rmt=120.0,
             target="left DLPFC",
             references=(_BLUMBERGER_2018, _HUANG_2005),
-            notes="600 pulses at 120% RMT, once a day on weekdays; THREE-D gave 20-30 sessions (30 here).",
+            notes="600 pulses at 120% RMT, once a day on weekdays; "
+            "THREE-D gave 20-30 sessions (30 here).",
         ),
         Protocol(
             key="rtms10",
@@ -322,7 +367,8 @@ PROTOCOLS: dict[str, Protocol] = {
             intensity_pct_rmt=120.0,
             target="left DLPFC",
             references=(_OREARDON_2007, _BLUMBERGER_2018),
-            notes="3000 pulses in 4 s trains with 26 s pauses at 120% RMT, once a day on weekdays for 6 weeks.",
+            notes="3000 pulses in 4 s trains with 26 s pauses at "
+            "120% RMT, once a day on weekdays for 6 weeks.",
         ),
         Protocol(
             key="rtms1",
@@ -353,8 +399,10 @@ PROTOCOLS: dict[str, Protocol] = {
             intensity_pct_rmt=80.0,
             target="right DLPFC",
             references=(_HUANG_2005,),
-            notes="Pattern from Huang 2005 (40 s, 600 pulses). Huang dosed at 80% of ACTIVE motor threshold; "
-            "tmstarget doses against resting MT, so check the intensity, and the 20-day course is a placeholder: "
+            notes="Pattern from Huang 2005 (40 s, 600 pulses). "
+            "Huang dosed at 80% of ACTIVE motor threshold; "
+            "tmstarget doses against resting MT, so check "
+            "the intensity, and the 20-day course is a placeholder: "
             "set both to your trial's protocol.",
         ),
     )
@@ -373,4 +421,3 @@ def get_protocol(key: str) -> Protocol:
         return PROTOCOLS[key.strip().lower()]
     except KeyError:
         raise InputError(f"unknown protocol {key!r} — use one of {', '.join(PROTOCOLS)}") from None
-

@@ -1,11 +1,12 @@
 """Safety checks: a protocol and a dose against every rule in :mod:`tmstarget.protocol.rules`.
 
-Rossi et al. 2021 (Clin Neurophysiol 132:269-306), the current IFCN consensus, keeps "still valid the
-2009 recommendations regarding ... the utilization of reference thresholds of stimulation". The
+Rossi et al. 2021 (Clin Neurophysiol 132:269-306), the current IFCN consensus, keeps "still valid
+the 2009 recommendations regarding ... the utilization of reference thresholds of stimulation". The
 reference thresholds for conventional rTMS are therefore the single-train limits tabulated in Rossi
 et al. 2009 from Wassermann 1998, with the inter-train interval finding of Chen et al. 1997. No
-consensus table exists for theta burst: tmstarget checks it against the SAINT/SNT envelope and against
-an intensity ceiling that is a tool policy (set by the protocol), and says so in every check.
+consensus table exists for theta burst: tmstarget checks it against the SAINT/SNT envelope and
+against an intensity ceiling that is a tool policy (set by the protocol), and says so in every
+check.
 
 Intensities are compared as the stimulator setting in % of the *measured* motor threshold, because
 the tables were built from motor-cortex thresholds; a depth-corrected dose is therefore checked
@@ -44,7 +45,8 @@ __all__ = [
     "safety_problem",
 ]
 
-#: How each basis reads in a refusal: a published limit, or a tool policy (said wherever one applies).
+#: How each basis reads in a refusal: a published limit, or a tool policy (said wherever one
+#: applies).
 BASIS_WORDS = {
     "consensus": "a published consensus limit",
     "published protocol": "the envelope of published protocols",
@@ -76,10 +78,24 @@ class SafetyCheck:
     option: str = ""
 
     @classmethod
-    def of(cls, rule: SafetyRule, name: str, value: float, limit: float, unit: str, **kw: Any) -> SafetyCheck:
-        """A check of ``rule`` (its basis, source and action are copied; ``source`` may be overridden)."""
+    def of(
+        cls, rule: SafetyRule, name: str, value: float, limit: float, unit: str, **kw: Any
+    ) -> SafetyCheck:
+        """A check of ``rule`` (its basis, source and action are copied; ``source`` may be
+        overridden).
+        """
         source = kw.pop("source", rule.source)
-        return cls(name, float(value), float(limit), unit, source, rule.key, rule.basis, action=rule.action, **kw)
+        return cls(
+            name,
+            float(value),
+            float(limit),
+            unit,
+            source,
+            rule.key,
+            rule.basis,
+            action=rule.action,
+            **kw,
+        )
 
     @property
     def ok(self) -> bool:
@@ -99,7 +115,8 @@ class SafetyCheck:
             relation = "at or above" if self.strict else "exceeds"
         given = f" (set by {self.option})" if self.option else ""
         return (
-            f"{self.name}{given} {self.value:g} {self.unit} {relation} the limit of {self.limit:g} {self.unit} "
+            f"{self.name}{given} {self.value:g} {self.unit} "
+            f"{relation} the limit of {self.limit:g} {self.unit} "
             f"[rule {self.rule}, {self.basis}: {self.source}]"
         )
 
@@ -176,75 +193,127 @@ def _next_at_or_above(values: list[float], x: float) -> int:
 
 
 def _rtms_checks(protocol: Protocol, pct: float) -> list[SafetyCheck]:
-    """Single-train table (conservative: next higher row and column), inter-train interval, session envelope."""
+    """Single-train table (conservative: next higher row and column), inter-train interval, session
+    envelope.
+    """
     freqs = sorted(SINGLE_TRAIN_LIMITS_S)
     i = _next_at_or_above(freqs, protocol.frequency_hz)
     checks: list[SafetyCheck] = []
     if i == len(freqs):
-        checks.append(SafetyCheck.of(RULES["rtms.frequency"], "frequency", protocol.frequency_hz, freqs[-1], "Hz"))
+        checks.append(
+            SafetyCheck.of(
+                RULES["rtms.frequency"], "frequency", protocol.frequency_hz, freqs[-1], "Hz"
+            )
+        )
     cols = sorted(SINGLE_TRAIN_LIMITS_S[freqs[0]])
     j = _next_at_or_above(cols, pct)
     if j == len(cols):
-        checks.append(SafetyCheck.of(RULES["rtms.intensity"], "intensity", pct, cols[-1], "% of measured RMT"))
+        checks.append(
+            SafetyCheck.of(RULES["rtms.intensity"], "intensity", pct, cols[-1], "% of measured RMT")
+        )
     if i < len(freqs) and j < len(cols):
         limit = SINGLE_TRAIN_LIMITS_S[freqs[i]][cols[j]]
         source = table_source(freqs[i], cols[j])
         checks.append(
-            SafetyCheck.of(RULES["rtms.train_duration"], "train duration", protocol.train_duration_s, limit, "s",
-                           source=source)
+            SafetyCheck.of(
+                RULES["rtms.train_duration"],
+                "train duration",
+                protocol.train_duration_s,
+                limit,
+                "s",
+                source=source,
+            )
         )
-    if protocol.trains_per_session > 1 and protocol.frequency_hz > ITI_RULE["applies_above_hz"] and (
-        pct > ITI_RULE["applies_above_pct_mt"]
+    if (
+        protocol.trains_per_session > 1
+        and protocol.frequency_hz > ITI_RULE["applies_above_hz"]
+        and (pct > ITI_RULE["applies_above_pct_mt"])
     ):
         iti = protocol.inter_train_interval_s
         checks.append(
-            SafetyCheck.of(RULES["rtms.inter_train_interval"], "inter-train interval", iti,
-                           ITI_RULE["unsafe_at_or_below_s"], "s", bound="min", strict=True)
+            SafetyCheck.of(
+                RULES["rtms.inter_train_interval"],
+                "inter-train interval",
+                iti,
+                ITI_RULE["unsafe_at_or_below_s"],
+                "s",
+                bound="min",
+                strict=True,
+            )
         )
         checks.append(
-            SafetyCheck.of(RULES["rtms.inter_train_interval_tested"], "inter-train interval (tested)", iti,
-                           ITI_RULE["tested_safe_s"], "s", bound="min")
+            SafetyCheck.of(
+                RULES["rtms.inter_train_interval_tested"],
+                "inter-train interval (tested)",
+                iti,
+                ITI_RULE["tested_safe_s"],
+                "s",
+                bound="min",
+            )
         )
     checks.append(
-        SafetyCheck.of(RULES["rtms.pulses_per_session"], "pulses per session", protocol.pulses_per_session,
-                       _RTMS_MAX_PULSES_PER_SESSION, "pulses")
+        SafetyCheck.of(
+            RULES["rtms.pulses_per_session"],
+            "pulses per session",
+            protocol.pulses_per_session,
+            _RTMS_MAX_PULSES_PER_SESSION,
+            "pulses",
+        )
     )
     checks.append(
-        SafetyCheck.of(RULES["rtms.sessions_per_day"], "sessions per day", protocol.sessions_per_day,
-                       _RTMS_MAX_SESSIONS_PER_DAY, "sessions")
+        SafetyCheck.of(
+            RULES["rtms.sessions_per_day"],
+            "sessions per day",
+            protocol.sessions_per_day,
+            _RTMS_MAX_SESSIONS_PER_DAY,
+            "sessions",
+        )
     )
     return checks
 
 
 def check_gap(protocol: Protocol, gap_min: float | None) -> SafetyCheck | None:
-    """The SAINT/SNT spacing rule for theta burst given several times a day (None when it does not apply).
+    """The SAINT/SNT spacing rule for theta burst given several times a day (None when it does not
+    apply).
 
     Parameters
     ----------
     protocol : Protocol
         The protocol (theta burst with more than one session a day is checked).
     gap_min : float or None
-        Minutes from the end of one session to the start of the next; None = the protocol's own minimum.
+        Minutes from the end of one session to the start of the next; None = the protocol's own
+        minimum.
     """
     if not protocol.is_tbs or protocol.sessions_per_day < 2:
         return None
     if gap_min is None:
         gap_min = protocol.min_gap_min
     limit, unit = TBS_ENVELOPE["tbs.session_gap"]
-    return SafetyCheck.of(RULES["tbs.session_gap"], "gap between sessions", gap_min, limit, unit, bound="min")
+    return SafetyCheck.of(
+        RULES["tbs.session_gap"], "gap between sessions", gap_min, limit, unit, bound="min"
+    )
 
 
 def ceiling_check(protocol: Protocol) -> SafetyCheck | None:
-    """The protocol's own theta-burst intensity ceiling against the tmstarget policy (None when not raised).
+    """The protocol's own theta-burst intensity ceiling against the tmstarget policy (None when not
+    raised).
 
-    A ceiling above :data:`~tmstarget.protocol.rules.TBS_DEFAULT_MAX_PCT_RMT` (``--max-pct-rmt``) opens a gate: it
-    is a refusal of its own, so raising the ceiling needs ``--force`` and is then recorded as forced, whatever
-    intensity is given under it. A lower ceiling only makes the check stricter.
+    A ceiling above :data:`~tmstarget.protocol.rules.TBS_DEFAULT_MAX_PCT_RMT` (``--max-pct-rmt``)
+    opens a gate: it is a refusal of its own, so raising the ceiling needs ``--force`` and is then
+    recorded as forced, whatever intensity is given under it. A lower ceiling only makes the check
+    stricter.
     """
-    if not protocol.is_tbs or protocol.max_pct_rmt is None or protocol.max_pct_rmt <= TBS_DEFAULT_MAX_PCT_RMT:
+    if (
+        not protocol.is_tbs
+        or protocol.max_pct_rmt is None
+        or protocol.max_pct_rmt <= TBS_DEFAULT_MAX_PCT_RMT
+    ):
         return None
     return SafetyCheck.of(
-        RULES["tbs.intensity"], "theta-burst intensity ceiling", protocol.max_pct_rmt, TBS_DEFAULT_MAX_PCT_RMT,
+        RULES["tbs.intensity"],
+        "theta-burst intensity ceiling",
+        protocol.max_pct_rmt,
+        TBS_DEFAULT_MAX_PCT_RMT,
         "% of measured RMT",
     )
 
@@ -252,15 +321,29 @@ def ceiling_check(protocol: Protocol) -> SafetyCheck | None:
 def _tbs_checks(protocol: Protocol, pct: float) -> list[SafetyCheck]:
     ceiling = protocol.max_pct_rmt if protocol.max_pct_rmt is not None else TBS_DEFAULT_MAX_PCT_RMT
     rule = RULES["tbs.intensity"]
-    source = rule.source if protocol.max_pct_rmt is None else f"set to {ceiling:g}% by the protocol; {rule.source}"
+    source = (
+        rule.source
+        if protocol.max_pct_rmt is None
+        else f"set to {ceiling:g}% by the protocol; {rule.source}"
+    )
     checks = [SafetyCheck.of(rule, "intensity", pct, ceiling, "% of measured RMT", source=source)]
     raised = ceiling_check(protocol)
     if raised is not None:
         checks.append(raised)
-    checks.append(SafetyCheck.of(RULES["tbs.pattern"], "pulses per burst", protocol.pulses_per_burst, 3, "pulses"))
-    checks.append(SafetyCheck.of(RULES["tbs.pattern"], "intra-burst frequency", protocol.frequency_hz, 50, "Hz"))
     checks.append(
-        SafetyCheck.of(RULES["tbs.pattern"], "burst frequency", protocol.burst_frequency_hz or 0.0, 5, "Hz")
+        SafetyCheck.of(
+            RULES["tbs.pattern"], "pulses per burst", protocol.pulses_per_burst, 3, "pulses"
+        )
+    )
+    checks.append(
+        SafetyCheck.of(
+            RULES["tbs.pattern"], "intra-burst frequency", protocol.frequency_hz, 50, "Hz"
+        )
+    )
+    checks.append(
+        SafetyCheck.of(
+            RULES["tbs.pattern"], "burst frequency", protocol.burst_frequency_hz or 0.0, 5, "Hz"
+        )
     )
     values = {
         "tbs.pulses_per_session": ("pulses per session", protocol.pulses_per_session),
@@ -274,16 +357,21 @@ def _tbs_checks(protocol: Protocol, pct: float) -> list[SafetyCheck]:
 
 
 def safety_problem(what: str, checks: tuple[SafetyCheck, ...] | list[SafetyCheck]) -> str:
-    """The refusal message for failed checks: each rule, value, limit and source, and how to proceed."""
+    """The refusal message for failed checks: each rule, value, limit and source, and how to
+    proceed.
+    """
     reasons = "; ".join(c.describe() for c in checks)
     return (
-        f"{what} refused: {reasons} — change the dose or protocol so every rule holds (check RMT and depths), "
-        "or add --force to override (recorded as forced in every output; research use, your responsibility)"
+        f"{what} refused: {reasons} — change the dose or "
+        "protocol so every rule holds (check RMT and depths), "
+        "or add --force to override (recorded as forced "
+        "in every output; research use, your responsibility)"
     )
 
 
 def raised_limit_problem(option: str, check: SafetyCheck, fix: str) -> str:
-    """The refusal of an option that moves a safety limit: the option, the limit, its basis and source, the fix.
+    """The refusal of an option that moves a safety limit: the option, the limit, its basis and
+    source, the fix.
 
     Parameters
     ----------
@@ -296,7 +384,8 @@ def raised_limit_problem(option: str, check: SafetyCheck, fix: str) -> str:
     """
     bound = "above" if check.bound == "max" else "below"
     return (
-        f"{option} moves the {check.name} {bound} {check.limit:g} {check.unit}, {BASIS_WORDS[check.basis]} "
+        f"{option} moves the {check.name} {bound} {check.limit:g} "
+        f"{check.unit}, {BASIS_WORDS[check.basis]} "
         f"[rule {check.rule}: {check.source}] — {fix}, or add --force to override it "
         "(recorded as forced in every output; research use, your responsibility)"
     )
@@ -317,13 +406,17 @@ def check_safety(
     protocol : Protocol
         The protocol to deliver (its trains, sessions per day, minimum gap and intensity ceiling).
     pct_of_measured_rmt : float
-        Stimulator setting as % of the measured resting motor threshold (see :attr:`Dose.pct_of_measured_rmt`).
+        Stimulator setting as % of the measured resting motor threshold (see
+        :attr:`Dose.pct_of_measured_rmt`).
     gap_min : float, optional
-        Planned minutes from the end of one session to the start of the next (default: the protocol's).
+        Planned minutes from the end of one session to the start of the next (default: the
+        protocol's).
     force : bool
-        Return the report with its refusals instead of raising (the override is logged and recorded).
+        Return the report with its refusals instead of raising (the override is logged and
+        recorded).
     options : dict, optional
-        Check name -> the option(s) that set its value (e.g. ``{"sessions per day": "--sessions-per-day"}``), named
+        Check name -> the option(s) that set its value (e.g. ``{"sessions per day":
+        "--sessions-per-day"}``), named
         in refusals so the user knows which option to change or --force.
 
     Returns
@@ -334,7 +427,8 @@ def check_safety(
     Raises
     ------
     SafetyError
-        When a ``refuse`` rule fails and ``force`` is False; the message names each rule, limit and source.
+        When a ``refuse`` rule fails and ``force`` is False; the message names each rule, limit and
+        source.
     """
     pct = float(pct_of_measured_rmt)
     checks = _tbs_checks(protocol, pct) if protocol.is_tbs else _rtms_checks(protocol, pct)
@@ -346,8 +440,13 @@ def check_safety(
     report = SafetyReport(protocol.key, pct, tuple(checks), force=bool(force))
     if report.refusals:
         if not force:
-            raise SafetyError(safety_problem(f"{protocol.key} at {pct:.0f}% of measured RMT", report.refusals))
-        logger.warning("safety limit overridden with --force: %s", "; ".join(c.describe() for c in report.refusals))
+            raise SafetyError(
+                safety_problem(f"{protocol.key} at {pct:.0f}% of measured RMT", report.refusals)
+            )
+        logger.warning(
+            "safety limit overridden with --force: %s",
+            "; ".join(c.describe() for c in report.refusals),
+        )
     for check in report.warnings:
         logger.warning("safety note: %s", check.describe())
     return report

@@ -1,13 +1,14 @@
 """Session times for a course, within clinic hours, and the course as an iCalendar file.
 
-Sessions on one day start a fixed interval apart. The protocol states its minimum interval and how it is
-measured (``interval_basis``): from the end of one session to the start of the next (SAINT/SNT's
-"50-minute intersession interval": 50 min of rest after a 9.9-minute session, so sessions start hourly) or
-from start to start. A requested interval is measured the same way unless another basis is given. Start
-times are rounded up to whole minutes, so the rest is never shorter than asked; every treatment day
-starts at the same time of day as the first.
+Sessions on one day start a fixed interval apart. The protocol states its minimum interval and how
+it is measured (``interval_basis``): from the end of one session to the start of the next
+(SAINT/SNT's "50-minute intersession interval": 50 min of rest after a 9.9-minute session, so
+sessions start hourly) or from start to start. A requested interval is measured the same way unless
+another basis is given. Start times are rounded up to whole minutes, so the rest is never shorter
+than asked; every treatment day starts at the same time of day as the first.
 Treatment days are clinic days (Monday-Friday by default) that are not closed; a course that the
-protocol delivered on consecutive days but that the calendar interrupts is scheduled anyway and flagged.
+protocol delivered on consecutive days but that the calendar interrupts is scheduled anyway and
+flagged.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ class ClinicHours:
     Parameters
     ----------
     open, close : datetime.time
-        Opening and closing time; every session must start at or after ``open`` and end by ``close``.
+        Opening and closing time; every session must start at or after ``open`` and end by
+        ``close``.
     days : frozenset of int
         Weekdays the clinic treats (Monday = 0 ... Sunday = 6).
     closed_dates : frozenset of datetime.date
@@ -61,10 +63,13 @@ class ClinicHours:
     def __post_init__(self) -> None:
         if self.close <= self.open:
             raise InputError(
-                f"clinic hours {self.open:%H:%M}-{self.close:%H:%M} are empty — closing must be after opening"
+                f"clinic hours {self.open:%H:%M}-{self.close:%H:%M} "
+                "are empty — closing must be after opening"
             )
         if not self.days or not set(self.days) <= set(range(7)):
-            raise InputError("clinic days must be a non-empty set of weekdays — e.g. --clinic-days mon-fri")
+            raise InputError(
+                "clinic days must be a non-empty set of weekdays — e.g. --clinic-days mon-fri"
+            )
 
     def is_open_on(self, day: date) -> bool:
         """True when ``day`` is a clinic day and not a closed date."""
@@ -83,7 +88,9 @@ def parse_clinic_hours(text: str) -> tuple[time, time]:
         first, second = text.split("-")
         return time.fromisoformat(first.strip()), time.fromisoformat(second.strip())
     except ValueError:
-        raise InputError(f"clinic hours {text!r} are not HH:MM-HH:MM — e.g. --clinic-hours 08:00-18:00") from None
+        raise InputError(
+            f"clinic hours {text!r} are not HH:MM-HH:MM — e.g. --clinic-hours 08:00-18:00"
+        ) from None
 
 
 def parse_clinic_days(text: str) -> frozenset[int]:
@@ -98,7 +105,9 @@ def parse_clinic_days(text: str) -> frozenset[int]:
     for part in text.lower().split(","):
         ends = [p.strip()[:3] for p in part.split("-")]
         if len(ends) > 2 or any(e not in _DAY_NAMES for e in ends):
-            raise InputError(f"clinic days {text!r} are not understood — use e.g. mon-fri or mon,tue,thu")
+            raise InputError(
+                f"clinic days {text!r} are not understood — use e.g. mon-fri or mon,tue,thu"
+            )
         a, b = _DAY_NAMES.index(ends[0]), _DAY_NAMES.index(ends[-1])
         days.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
     return frozenset(days)
@@ -167,15 +176,19 @@ class Schedule:
         }
 
 
-def session_interval(protocol: Protocol, requested: float | None, basis: str, *, force: bool = False) -> tuple[float, bool]:
-    """Minutes between session starts (whole minutes, rounded up) and whether a short rest was forced.
+def session_interval(
+    protocol: Protocol, requested: float | None, basis: str, *, force: bool = False
+) -> tuple[float, bool]:
+    """Minutes between session starts (whole minutes, rounded up) and whether a short rest was
+    forced.
 
     Parameters
     ----------
     protocol : Protocol
         Its session length and minimum rest (``min_gap_min``) apply.
     requested : float or None
-        The interval asked for (``--min-interval-min``), measured per ``basis``; None = the protocol's minimum.
+        The interval asked for (``--min-interval-min``), measured per ``basis``; None = the
+        protocol's minimum.
     basis : {"end_to_start", "start_to_start"}
         How ``requested`` is measured.
     force : bool
@@ -186,11 +199,13 @@ def session_interval(protocol: Protocol, requested: float | None, basis: str, *,
     InputError
         An interval that is not a time, or shorter than a session (sessions would overlap).
     SafetyError
-        A rest below the protocol's minimum without ``force``; the message names the option, the minimum
-        and its basis.
+        A rest below the protocol's minimum without ``force``; the message names the option, the
+        minimum and its basis.
     """
     if basis not in INTERVAL_BASES:
-        raise InputError(f"interval basis {basis!r} is unknown — use one of {', '.join(INTERVAL_BASES)}")
+        raise InputError(
+            f"interval basis {basis!r} is unknown — use one of {', '.join(INTERVAL_BASES)}"
+        )
     duration_min = protocol.session_duration_s / 60.0
     if requested is None:
         step = protocol.min_start_to_start_min
@@ -198,29 +213,39 @@ def session_interval(protocol: Protocol, requested: float | None, basis: str, *,
         value = float(requested)
         if not (math.isfinite(value) and 0 <= value <= 1440):
             raise InputError(
-                f"{protocol.key}: --min-interval-min {value:g} is not a time between sessions — give minutes from 0 "
+                f"{protocol.key}: --min-interval-min {value:g} "
+                "is not a time between sessions — give minutes "
+                "from 0 "
                 "to 1440"
             )
         step = duration_min + value if basis == "end_to_start" else value
         if step < duration_min - 1e-9:
             raise InputError(
-                f"{protocol.key}: sessions last {duration_min:.1f} min, longer than {value:g} min between starts — "
-                "sessions would overlap; raise --min-interval-min or use --interval-basis end-to-start"
+                f"{protocol.key}: sessions last {duration_min:.1f} "
+                f"min, longer than {value:g} min between starts "
+                "— "
+                "sessions would overlap; raise --min-interval-min "
+                "or use --interval-basis end-to-start"
             )
     step = float(math.ceil(step - 1e-6))
     gap = step - duration_min
     short = gap < protocol.min_gap_min - 1e-6
     if short and not force:
         ask = (
-            f"--min-interval-min {value:g} ({basis.replace('_', '-')})" if requested is not None
+            f"--min-interval-min {value:g} ({basis.replace('_', '-')})"
+            if requested is not None
             else f"--interval-basis {basis.replace('_', '-')}"
         )
         source = "; ".join(protocol.references[:1]) or protocol.name
         raise SafetyError(
             f"{protocol.key}: {ask} leaves {gap:.1f} min between sessions, below the protocol's "
-            f"{protocol.min_gap_min:g} min from the end of one session to the start of the next, the envelope of "
+            f"{protocol.min_gap_min:g} min from the end of "
+            "one session to the start of the next, the envelope "
+            "of "
             f"published protocols ({source}) — use "
-            f"--min-interval-min {protocol.min_gap_min:g} --interval-basis end-to-start or more, or add --force to "
+            f"--min-interval-min {protocol.min_gap_min:g} "
+            "--interval-basis end-to-start or more, or add "
+            "--force to "
             "override it (recorded as forced in every output)"
         )
     return step, short
@@ -242,12 +267,13 @@ def plan_schedule(
     protocol : Protocol
         Sessions a day, treatment days, session duration and minimum interval come from here.
     start : datetime.datetime
-        First session's start (naive = local floating time, or timezone-aware). Later days start at the same time.
+        First session's start (naive = local floating time, or timezone-aware). Later days start at
+        the same time.
     hours : ClinicHours, optional
         Clinic hours, days and closed dates (default 08:00-18:00, Monday-Friday).
     min_interval_min : float, optional
-        Minutes between sessions on one day, measured per ``interval_basis``; the rest it leaves must be at
-        least the protocol's (``protocol.min_gap_min``). Default: the protocol's minimum.
+        Minutes between sessions on one day, measured per ``interval_basis``; the rest it leaves
+        must be at least the protocol's (``protocol.min_gap_min``). Default: the protocol's minimum.
     interval_basis : {"end_to_start", "start_to_start"}, optional
         How ``min_interval_min`` is measured; default the protocol's ``interval_basis``.
     force : bool
@@ -261,7 +287,8 @@ def plan_schedule(
     Raises
     ------
     InputError
-        When the start is not on a clinic day or within hours, or a day's sessions do not fit before closing.
+        When the start is not on a clinic day or within hours, or a day's sessions do not fit before
+        closing.
     SafetyError
         When the rest between sessions is below the protocol's minimum and ``force`` is False.
     """
@@ -285,7 +312,8 @@ def plan_schedule(
         raise InputError(
             f"{protocol.sessions_per_day} session(s) {interval:g} min apart starting {t0:%H:%M} "
             f"end at {last_end:%H:%M}, "
-            f"outside clinic hours {hours.open:%H:%M}-{hours.close:%H:%M} — start between {hours.open:%H:%M} "
+            f"outside clinic hours {hours.open:%H:%M}-{hours.close:%H:%M} "
+            f"— start between {hours.open:%H:%M} "
             f"and {latest:%H:%M} or change --clinic-hours"
         )
     sessions: list[Session] = []
@@ -315,7 +343,9 @@ def plan_schedule(
 
 
 def _stamp(schedule: Schedule) -> datetime:
-    """A DTSTAMP derived from the inputs (first session start in UTC) so the file is reproducible."""
+    """A DTSTAMP derived from the inputs (first session start in UTC) so the file is
+    reproducible.
+    """
     first = schedule.sessions[0].start
     return first.astimezone(UTC) if first.tzinfo else first.replace(tzinfo=UTC)
 
@@ -342,16 +372,19 @@ def schedule_to_ics(
     participant : str, optional
         Added to each event's summary and UID.
     dose : Dose, optional
-        Intensity and stimulator setting to print in each event's description (else the protocol's %RMT).
+        Intensity and stimulator setting to print in each event's description (else the protocol's
+        %RMT).
     forced : bool
-        A safety limit was overridden with ``--force``: said in every event (also when the schedule was forced).
+        A safety limit was overridden with ``--force``: said in every event (also when the schedule
+        was forced).
     note : str
         A sentence added to every event (e.g. a screening override and its reason).
 
     Returns
     -------
     bytes
-        The calendar; identical inputs give identical bytes (UIDs and DTSTAMP derive from the schedule).
+        The calendar; identical inputs give identical bytes (UIDs and DTSTAMP derive from the
+        schedule).
     """
     from icalendar import Calendar, Event
 
@@ -374,17 +407,28 @@ def schedule_to_ics(
         setting += f" {note}."
     for s in schedule.sessions:
         event = Event()
-        event.add("uid", f"tmstarget-{p.key}-{participant or 'x'}-{first:%Y%m%dT%H%M}-{s.index:03d}@tmstarget")
+        event.add(
+            "uid",
+            f"tmstarget-{p.key}-{participant or 'x'}-{first:%Y%m%dT%H%M}-{s.index:03d}@tmstarget",
+        )
         event.add("dtstamp", stamp)
         event.add("dtstart", _ics_time(s.start))
         event.add("dtend", _ics_time(s.end))
-        event.add("summary", f"{who}{p.name} session {s.index}/{n} (day {s.day}, #{s.number_in_day})")
+        event.add(
+            "summary", f"{who}{p.name} session {s.index}/{n} (day {s.day}, #{s.number_in_day})"
+        )
         event.add(
             "description",
-            f"{p.pulses_per_session} pulses, {p.trains_per_session} trains of {p.train_duration_s:g} s every "
-            f"{p.train_duration_s + p.inter_train_interval_s:g} s, {pct:g}% {basis}.{setting} tmstarget: {NOTICE}.",
+            f"{p.pulses_per_session} pulses, {p.trains_per_session} "
+            f"trains of {p.train_duration_s:g} s every "
+            f"{p.train_duration_s + p.inter_train_interval_s:g} "
+            f"s, {pct:g}% {basis}.{setting} tmstarget: {NOTICE}.",
         )
         cal.add_component(event)
-    if first.tzinfo is not None and not isinstance(first.tzinfo, timezone) and hasattr(cal, "add_missing_timezones"):
+    if (
+        first.tzinfo is not None
+        and not isinstance(first.tzinfo, timezone)
+        and hasattr(cal, "add_missing_timezones")
+    ):
         cal.add_missing_timezones()
     return cal.to_ical()

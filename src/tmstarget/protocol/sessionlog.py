@@ -11,18 +11,18 @@ The log has one row per planned session::
 ``coil`` and ``target`` record what was actually used; ``arm_code`` is the concealed allocation code
 (never "sham"/"active" in a blinded trial).
 
-``status`` is ``planned`` (not yet given), ``delivered``, ``partial`` or ``missed``; left empty or at
-``planned`` (as in the template) it is inferred from ``pulses_delivered``: empty = planned, 0 = missed,
-all = delivered, fewer = partial. An explicit status must agree with ``pulses_delivered``.
+``status`` is ``planned`` (not yet given), ``delivered``, ``partial`` or ``missed``; left empty or
+at ``planned`` (as in the template) it is inferred from ``pulses_delivered``: empty = planned, 0 =
+missed, all = delivered, fewer = partial. An explicit status must agree with ``pulses_delivered``.
 ``adverse_event`` is the adverse event's term (free text, empty when none occurred); with a term,
-``ae_severity`` (mild, moderate, severe), ``ae_relatedness`` (not related, unlikely, possible, probable,
-definite), ``ae_serious`` (yes/no) are required and ``ae_action`` (none, paused, intensity reduced,
-session stopped, course stopped, treated) defaults to none. A seizure (a term naming a seizure,
-convulsion, tonic-clonic or epileptic event) is always serious and flagged for a physician's review,
-whatever severity and seriousness were typed.
+``ae_severity`` (mild, moderate, severe), ``ae_relatedness`` (not related, unlikely, possible,
+probable, definite), ``ae_serious`` (yes/no) are required and ``ae_action`` (none, paused, intensity
+reduced, session stopped, course stopped, treated) defaults to none. A seizure (a term naming a
+seizure, convulsion, tonic-clonic or epileptic event) is always serious and flagged for a
+physician's review, whatever severity and seriousness were typed.
 
-The log is checked as a timeline: every time is comparable with every other (all with a UTC offset, or
-all without), and a session that records its end ended after it started.
+The log is checked as a timeline: every time is comparable with every other (all with a UTC offset,
+or all without), and a session that records its end ended after it started.
 """
 
 from __future__ import annotations
@@ -85,7 +85,9 @@ T = TypeVar("T")
 
 
 def is_seizure(term: str) -> bool:
-    """True when an adverse event's term names a seizure (seizure, convulsion, tonic-clonic, epileptic...)."""
+    """True when an adverse event's term names a seizure (seizure, convulsion, tonic-clonic,
+    epileptic...).
+    """
     return bool(_SEIZURE.search(term or ""))
 
 
@@ -93,8 +95,9 @@ def is_seizure(term: str) -> bool:
 class AdverseEvent:
     """One adverse event recorded at a session.
 
-    ``serious`` is the event's seriousness as tmstarget counts it: as logged, except that a seizure is always
-    serious (``serious_as_logged`` keeps what was typed). A serious event needs a physician's review.
+    ``serious`` is the event's seriousness as tmstarget counts it: as logged, except that a seizure
+    is always serious (``serious_as_logged`` keeps what was typed). A serious event needs a
+    physician's review.
     """
 
     session: int
@@ -119,7 +122,9 @@ class AdverseEvent:
             "severity": self.severity,
             "relatedness": self.relatedness,
             "serious": self.serious,
-            "serious_as_logged": self.serious if self.serious_as_logged is None else self.serious_as_logged,
+            "serious_as_logged": self.serious
+            if self.serious_as_logged is None
+            else self.serious_as_logged,
             "seizure": self.seizure,
             "physician_review": self.physician_review,
             "action": self.action,
@@ -167,8 +172,12 @@ class SessionRecord:
         )
 
 
-def planned_records(schedule: Schedule, dose: Dose | None = None, *, note: str = "") -> tuple[SessionRecord, ...]:
-    """A log template: every scheduled session with status ``planned`` (``note`` in every row, e.g. a --force)."""
+def planned_records(
+    schedule: Schedule, dose: Dose | None = None, *, note: str = ""
+) -> tuple[SessionRecord, ...]:
+    """A log template: every scheduled session with status ``planned`` (``note`` in every row, e.g.
+    a --force).
+    """
     pulses = schedule.protocol.pulses_per_session
     setting = None if dose is None else float(dose.setting_pct_mso)
     return tuple(
@@ -189,20 +198,27 @@ def _fmt(value: Any) -> str:
     return str(value).replace("\t", " ").replace("\n", " ")
 
 
-def format_session_log(records: tuple[SessionRecord, ...] | list[SessionRecord], participant: str | None = None) -> str:
-    """The records as TSV text with a header row (columns :data:`LOG_COLUMNS`, led by ``participant`` when given).
+def format_session_log(
+    records: tuple[SessionRecord, ...] | list[SessionRecord], participant: str | None = None
+) -> str:
+    """The records as TSV text with a header row (columns :data:`LOG_COLUMNS`, led by
+    ``participant`` when given).
 
-    The participant column lets ``tmstarget protocol --session-log`` refuse another participant's log.
+    The participant column lets ``tmstarget protocol --session-log`` refuse another participant's
+    log.
     """
     lead = ["participant"] if participant else []
     lines = ["\t".join(lead + list(LOG_COLUMNS))]
     for r in records:
-        lines.append("\t".join([participant] * len(lead) + [_fmt(getattr(r, c)) for c in LOG_COLUMNS]))
+        lines.append(
+            "\t".join([participant] * len(lead) + [_fmt(getattr(r, c)) for c in LOG_COLUMNS])
+        )
     return "\n".join(lines) + "\n"
 
 
 def log_participants(text: str) -> set[str]:
-    """The participant labels named in a session log's optional ``participant`` column (``sub-`` removed).
+    """The participant labels named in a session log's optional ``participant`` column (``sub-``
+    removed).
 
     Raises
     ------
@@ -212,8 +228,11 @@ def log_participants(text: str) -> set[str]:
     from .._utils.ids import participant_label
 
     rows = csv.DictReader(io.StringIO(text), delimiter="\t")
-    return {participant_label(r["participant"], f"session log line {i + 2}: participant")
-            for i, r in enumerate(rows) if (r.get("participant") or "").strip()}
+    return {
+        participant_label(r["participant"], f"session log line {i + 2}: participant")
+        for i, r in enumerate(rows)
+        if (r.get("participant") or "").strip()
+    }
 
 
 class _Row:
@@ -229,7 +248,9 @@ class _Row:
         return InputError(f"{self.source} line {self.line}: {col} {what} — {fix}")
 
     def parse(self, col: str, convert: Callable[[str], T], expected: str) -> T | None:
-        """``convert`` the cell (None when empty); a ValueError becomes an error naming ``expected``."""
+        """``convert`` the cell (None when empty); a ValueError becomes an error naming
+        ``expected``.
+        """
         raw = self.text(col)
         if not raw:
             return None
@@ -241,7 +262,9 @@ class _Row:
     def integer(self, col: str, *, minimum: int = 0) -> int | None:
         value = self.parse(col, int, f"a whole number >= {minimum}")
         if value is not None and value < minimum:
-            raise self.fail(col, f"= {value} is below {minimum}", f"give a whole number >= {minimum}")
+            raise self.fail(
+                col, f"= {value} is below {minimum}", f"give a whole number >= {minimum}"
+            )
         return value
 
     def required(self, col: str, *, minimum: int = 0) -> int:
@@ -253,7 +276,9 @@ class _Row:
     def number(self, col: str) -> float | None:
         value = self.parse(col, float, "a % of maximum stimulator output, e.g. 57")
         if value is not None and not 0 < value <= 100:
-            raise self.fail(col, f"= {value:g} is outside (0, 100]", "give % of maximum stimulator output")
+            raise self.fail(
+                col, f"= {value:g} is outside (0, 100]", "give % of maximum stimulator output"
+            )
         return value
 
     def when(self, col: str) -> datetime | None:
@@ -270,7 +295,10 @@ def _status(r: _Row, planned: int, delivered: int | None) -> str:
         raise r.fail("status", f"= {status!r} is unknown", f"use one of {', '.join(STATUSES)}")
     rules = {
         "missed": (delivered in (None, 0), "must have pulses_delivered empty or 0"),
-        "delivered": (delivered is None or delivered == planned, f"must have pulses_delivered = {planned} or empty"),
+        "delivered": (
+            delivered is None or delivered == planned,
+            f"must have pulses_delivered = {planned} or empty",
+        ),
         "partial": (
             delivered is not None and 0 < delivered < planned,
             f"needs pulses_delivered between 1 and {planned - 1}",
@@ -303,7 +331,11 @@ def _adverse_event(r: _Row) -> dict[str, Any]:
     if not term:
         stray = [c for c in cols if r.text(c)]
         if stray:
-            raise r.fail(stray[0], "is filled but adverse_event is empty", "give the event's term in adverse_event")
+            raise r.fail(
+                stray[0],
+                "is filled but adverse_event is empty",
+                "give the event's term in adverse_event",
+            )
         return {}
     serious = _choice(r, "ae_serious", ("yes", "no"), required=True)
     return {
@@ -315,7 +347,9 @@ def _adverse_event(r: _Row) -> dict[str, Any]:
 
 
 class _Clock:
-    """Checks that every time in a log can be compared with every other: all with a UTC offset, or none."""
+    """Checks that every time in a log can be compared with every other: all with a UTC offset, or
+    none.
+    """
 
     def __init__(self, source: str) -> None:
         self.source = source
@@ -330,21 +364,27 @@ class _Clock:
             (l1, c1, v1), (l2, c2, v2) = self.first[False], self.first[True]
             lines = f"line {l1}" if l1 == l2 else f"lines {min(l1, l2)} and {max(l1, l2)}"
             raise InputError(
-                f"{self.source} {lines}: {c1} {v1!r} (line {l1}) has no UTC offset but {c2} {v2!r} (line {l2}) "
-                "has one, so the sessions cannot be put in order — give every time with its UTC offset "
+                f"{self.source} {lines}: {c1} {v1!r} (line "
+                f"{l1}) has no UTC offset but {c2} {v2!r} (line "
+                f"{l2}) "
+                "has one, so the sessions cannot be put in "
+                "order — give every time with its UTC offset "
                 "(e.g. 2026-12-07T08:00+01:00) or every time without one"
             )
         return when
 
 
 def _times(r: _Row, clock: _Clock) -> dict[str, datetime | None]:
-    """The row's times, comparable with the rest of the log; a recorded end must follow the start."""
+    """The row's times, comparable with the rest of the log; a recorded end must follow the
+    start.
+    """
     times = {col: clock.see(r, col, r.when(col)) for col in _TIMES}
     start, end = times["delivered_start"], times["delivered_end"]
     if start is not None and end is not None and end <= start:
         raise r.fail(
             "delivered_end",
-            f"{r.text('delivered_end')!r} is not after delivered_start {r.text('delivered_start')!r}",
+            f"{r.text('delivered_end')!r} is not after delivered_start "
+            f"{r.text('delivered_start')!r}",
             "give the time the session ended (after it started), or leave delivered_end empty",
         )
     return times
@@ -369,15 +409,16 @@ def parse_session_log(text: str, *, source: str = "session log") -> tuple[Sessio
     ------
     InputError
         For missing columns, bad values, unknown or inconsistent statuses, duplicate sessions,
-        more pulses delivered than planned, a session that ends before it starts, or times with and without
-        a UTC offset in one log; the message names the line(s) and column.
+        more pulses delivered than planned, a session that ends before it starts, or times with and
+        without a UTC offset in one log; the message names the line(s) and column.
     """
     reader = csv.DictReader(io.StringIO(text), delimiter="\t")
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in _REQUIRED if c not in header]
     if missing:
         raise InputError(
-            f"{source}: column(s) {', '.join(missing)} missing (found: {', '.join(header) or 'nothing'}) — "
+            f"{source}: column(s) {', '.join(missing)} missing "
+            f"(found: {', '.join(header) or 'nothing'}) — "
             "start from the template written by 'tmstarget protocol ... --log-template FILE'"
         )
     reader.fieldnames = header
@@ -393,7 +434,9 @@ def parse_session_log(text: str, *, source: str = "session log") -> tuple[Sessio
         delivered = r.integer("pulses_delivered")
         if delivered is not None and delivered > planned:
             raise r.fail(
-                "pulses_delivered", f"= {delivered} exceeds the {planned} planned", "check the stimulator record"
+                "pulses_delivered",
+                f"= {delivered} exceeds the {planned} planned",
+                "check the stimulator record",
             )
         if session in lines:
             raise InputError(

@@ -31,20 +31,34 @@ def course_text(result: dict[str, Any]) -> str:
         )
     if result["safety"]:
         safety = result["safety"]
-        basis = "the dose" if result["dose"] else f"the protocol's {safety['pct_of_measured_rmt']:g}% RMT (no --rmt)"
-        lines.append(f"safety checks at {basis}:" + (" FORCED (--force)" if safety["forced"] else ""))
+        basis = (
+            "the dose"
+            if result["dose"]
+            else f"the protocol's {safety['pct_of_measured_rmt']:g}% RMT (no --rmt)"
+        )
+        lines.append(
+            f"safety checks at {basis}:" + (" FORCED (--force)" if safety["forced"] else "")
+        )
         for check in safety["checks"]:
             mark = "ok  " if check["ok"] else ("OVER" if check["action"] == "refuse" else "note")
-            sign = (">" if check["strict"] else ">=") if check["bound"] == "min" else ("<" if check["strict"] else "<=")
+            sign = (
+                (">" if check["strict"] else ">=")
+                if check["bound"] == "min"
+                else ("<" if check["strict"] else "<=")
+            )
             lines.append(
-                f"  {mark} {check['name']}: {check['value']:g} {sign} {check['limit']:g} {check['unit']} "
+                f"  {mark} {check['name']}: {check['value']:g} "
+                f"{sign} {check['limit']:g} {check['unit']} "
                 f"[{check['rule']}, {check['basis']}]"
             )
     if result["schedule"]:
         sched = result["schedule"]
         lines.append(
-            f"schedule: {sched['n_sessions']} sessions, {sched['interval_between_starts_min']:g} min between starts "
-            f"({sched['gap_between_sessions_min']:g} min from the end of one session to the start of the next)"
+            f"schedule: {sched['n_sessions']} sessions, "
+            f"{sched['interval_between_starts_min']:g} min "
+            "between starts "
+            f"({sched['gap_between_sessions_min']:g} min from "
+            "the end of one session to the start of the next)"
             + (" FORCED (--force)" if sched["forced"] else "")
         )
         by_day: dict[int, list[str]] = {}

@@ -1,8 +1,9 @@
-"""Matplotlib plumbing for report figures: private figures on an Agg canvas, deterministic encodings.
+"""Matplotlib plumbing for report figures: private figures on an Agg canvas, deterministic
+encodings.
 
-Figures are created as :class:`matplotlib.figure.Figure` objects with their own Agg canvas, never through
-``pyplot``'s figure manager, so reports work in a notebook or on a headless server without switching the
-global backend and without leaking open figures.
+Figures are created as :class:`matplotlib.figure.Figure` objects with their own Agg canvas, never
+through ``pyplot``'s figure manager, so reports work in a notebook or on a headless server without
+switching the global backend and without leaking open figures.
 """
 
 from __future__ import annotations
@@ -82,15 +83,18 @@ def figure_uri(fig, fmt: str = "svg") -> str:
 
 
 def svg_text_uri(svg: str) -> str:
-    """``data:`` URI of SVG text produced elsewhere (e.g. :func:`tmstarget.outcomes.trajectory_svg`)."""
+    """``data:`` URI of SVG text produced elsewhere (e.g.
+    :func:`tmstarget.outcomes.trajectory_svg`).
+    """
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
 def safe_figure(name: str, draw: Callable[[], str], alt: str, caption: str = "") -> ReportFigure:
-    """Run a figure function; on any error return a figure that carries the reason instead of an image.
+    """Run a figure function; on any error return a figure that carries the reason instead of an
+    image.
 
-    A failed figure never fails a report: the error is logged (traceback at debug level) and the report
-    shows a short note where the image would be.
+    A failed figure never fails a report: the error is logged (traceback at debug level) and the
+    report shows a short note where the image would be.
 
     Parameters
     ----------

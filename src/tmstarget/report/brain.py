@@ -1,7 +1,7 @@
 """Brain figures of the reports (nilearn on the MNI template): score map, tSNR and cohort targets.
 
-Each function takes arrays/images and coordinates and returns a ``data:`` URI (PNG); nothing is read from
-or written to disk, and the same inputs give the same bytes.
+Each function takes arrays/images and coordinates and returns a ``data:`` URI (PNG); nothing is read
+from or written to disk, and the same inputs give the same bytes.
 """
 
 from __future__ import annotations
@@ -22,15 +22,19 @@ CONFIDENCE_COLOUR = "#ffd600"
 
 
 def _finite_image(data: np.ndarray, affine: np.ndarray):
-    """A float32 NIfTI image with non-finite values set to 0 (nilearn draws 0 as transparent here)."""
+    """A float32 NIfTI image with non-finite values set to 0 (nilearn draws 0 as transparent
+    here).
+    """
     import nibabel as nib
 
     arr = np.asarray(data, dtype=np.float32)
-    return nib.Nifti1Image(np.where(np.isfinite(arr), arr, 0.0).astype(np.float32), np.asarray(affine, float))
+    return nib.Nifti1Image(
+        np.where(np.isfinite(arr), arr, 0.0).astype(np.float32), np.asarray(affine, float)
+    )
 
 
 def _template():
-    """nilearn's bundled 1 mm MNI152 template (no download)."""
+    """Nilearn's bundled 1 mm MNI152 template (no download)."""
     from nilearn.datasets import load_mni152_template
 
     return load_mni152_template(resolution=1)
@@ -62,7 +66,8 @@ def score_map_slices(
     target_mni: Sequence[float],
     confidence_radius_mm: float | None = None,
 ) -> str:
-    """Orthogonal slices through the target: the score map over the search region on the MNI template.
+    """Orthogonal slices through the target: the score map over the search region on the MNI
+    template.
 
     Parameters
     ----------
@@ -89,15 +94,37 @@ def score_map_slices(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         display = plotting.plot_stat_map(
-            _finite_image(score, affine), bg_img=_template(), cut_coords=target, display_mode="ortho", figure=fig,
-            threshold=1e-9, cmap="RdBu_r", vmin=-vmax, vmax=vmax, symmetric_cbar=True, draw_cross=False,
-            black_bg=True, colorbar=True,
+            _finite_image(score, affine),
+            bg_img=_template(),
+            cut_coords=target,
+            display_mode="ortho",
+            figure=fig,
+            threshold=1e-9,
+            cmap="RdBu_r",
+            vmin=-vmax,
+            vmax=vmax,
+            symmetric_cbar=True,
+            draw_cross=False,
+            black_bg=True,
+            colorbar=True,
         )
         display.add_contours(region, levels=[0.5], colors=OUTLINE_COLOUR, linewidths=0.9)
-        with_region = confidence_radius_mm is not None and np.isfinite(confidence_radius_mm) and confidence_radius_mm > 0
-        display.add_markers([target], marker_color=TARGET_COLOUR, marker_size=25 if with_region else 70)
+        with_region = (
+            confidence_radius_mm is not None
+            and np.isfinite(confidence_radius_mm)
+            and confidence_radius_mm > 0
+        )
+        display.add_markers(
+            [target], marker_color=TARGET_COLOUR, marker_size=25 if with_region else 70
+        )
         if with_region:
-            display.add_contours(sphere_image(target, float(confidence_radius_mm), step_mm=0.5), levels=[0.5], colors=CONFIDENCE_COLOUR, linewidths=1.4, linestyles="dashed")
+            display.add_contours(
+                sphere_image(target, float(confidence_radius_mm), step_mm=0.5),
+                levels=[0.5],
+                colors=CONFIDENCE_COLOUR,
+                linewidths=1.4,
+                linestyles="dashed",
+            )
     return figure_uri(fig, "png")
 
 
@@ -128,12 +155,24 @@ def score_map_glass(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         display = plotting.plot_glass_brain(
-            _finite_image(score, affine), display_mode="lzr", figure=fig, threshold=1e-9, plot_abs=False,
-            cmap="RdBu_r", vmin=-vmax, vmax=vmax, symmetric_cbar=True, colorbar=True,
+            _finite_image(score, affine),
+            display_mode="lzr",
+            figure=fig,
+            threshold=1e-9,
+            plot_abs=False,
+            cmap="RdBu_r",
+            vmin=-vmax,
+            vmax=vmax,
+            symmetric_cbar=True,
+            colorbar=True,
         )
         for xyz, colour in others:
-            display.add_markers([[float(v) for v in xyz]], marker_color=colour, marker_size=55, marker="s")
-        display.add_markers([[float(v) for v in target_mni]], marker_color=TARGET_COLOUR, marker_size=80)
+            display.add_markers(
+                [[float(v) for v in xyz]], marker_color=colour, marker_size=55, marker="s"
+            )
+        display.add_markers(
+            [[float(v) for v in target_mni]], marker_color=TARGET_COLOUR, marker_size=80
+        )
     return figure_uri(fig, "png")
 
 
@@ -162,15 +201,30 @@ def tsnr_slices(tsnr: np.ndarray, affine: np.ndarray, region: np.ndarray | None 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         display = plotting.plot_img(
-            _finite_image(tsnr, affine), display_mode="z", cut_coords=7, figure=fig, cmap="viridis",
-            colorbar=True, vmin=0.0, vmax=max(vmax, 1e-6), threshold=1e-9, black_bg=True,
+            _finite_image(tsnr, affine),
+            display_mode="z",
+            cut_coords=7,
+            figure=fig,
+            cmap="viridis",
+            colorbar=True,
+            vmin=0.0,
+            vmax=max(vmax, 1e-6),
+            threshold=1e-9,
+            black_bg=True,
         )
         if region is not None and np.any(region):
-            display.add_contours(_finite_image(np.asarray(region, np.float32), affine), levels=[0.5], colors="white", linewidths=0.8)
+            display.add_contours(
+                _finite_image(np.asarray(region, np.float32), affine),
+                levels=[0.5],
+                colors="white",
+                linewidths=0.8,
+            )
     return figure_uri(fig, "png")
 
 
-def cohort_glass(points: Sequence[Sequence[float]], reference: Sequence[tuple[Sequence[float], str]] = ()) -> str:
+def cohort_glass(
+    points: Sequence[Sequence[float]], reference: Sequence[tuple[Sequence[float], str]] = ()
+) -> str:
     """Every participant's target on one glass brain (left, top, right and front views).
 
     Parameters
@@ -192,7 +246,11 @@ def cohort_glass(points: Sequence[Sequence[float]], reference: Sequence[tuple[Se
         warnings.simplefilter("ignore")
         display = plotting.plot_glass_brain(None, display_mode="lzry", figure=fig)
         for xyz, colour in reference:
-            display.add_markers([[float(v) for v in xyz]], marker_color=colour, marker_size=45, marker="s")
+            display.add_markers(
+                [[float(v) for v in xyz]], marker_color=colour, marker_size=45, marker="s"
+            )
         if len(points):
-            display.add_markers(np.asarray(points, float), marker_color=TARGET_COLOUR, marker_size=35, alpha=0.8)
+            display.add_markers(
+                np.asarray(points, float), marker_color=TARGET_COLOUR, marker_size=35, alpha=0.8
+            )
     return figure_uri(fig, "png")

@@ -1,7 +1,8 @@
-"""The cohort report: every participant's target on one glass brain, a table, and reliability figures.
+"""The cohort report: every participant's target on one glass brain, a table, and reliability
+figures.
 
-Built from the target JSONs (and reliability JSONs, when present) under a derivatives folder; one section
-per circuit. :func:`write_cohort_report` is the only function that writes.
+Built from the target JSONs (and reliability JSONs, when present) under a derivatives folder; one
+section per circuit. :func:`write_cohort_report` is the only function that writes.
 """
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ def _f3_reference() -> tuple[list[float] | None, str | None]:
         return [round(float(v), 1) for v in place_f3(load_template_head()).cortex_mni], None
     except Exception as exc:  # noqa: BLE001 - a reference point is optional
         logger.warning("report: template F3 unavailable (%s: %s)", type(exc).__name__, exc)
-        return None, f"The template F3 could not be placed ({type(exc).__name__}: {exc}); distances to F3 are n/a."
+        return (
+            None,
+            f"The template F3 could not be placed ({type(exc).__name__}: "
+            f"{exc}); distances to F3 are n/a.",
+        )
 
 
 def _reliability(path: Path) -> dict:
@@ -48,7 +53,11 @@ def _reliability(path: Path) -> dict:
 
 
 def _number(v: Any) -> float | None:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) else None
+    return (
+        float(v)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+        else None
+    )
 
 
 def _rows(items: list[tuple[Path, dict]], out: Path, f3: list[float] | None) -> list[dict]:
@@ -59,22 +68,36 @@ def _rows(items: list[tuple[Path, dict]], out: Path, f3: list[float] | None) -> 
         rel = _reliability(path)
         qc = t.get("qc") or {}
         report = sibling(path, "report.html")
-        rows.append({
-            "participant": str(t["participant"]), "session": t.get("session"), "target_mni": p.round(1).tolist(),
-            "score": _number(t.get("score")), "method": t.get("method"),
-            "confidence_radius_mm": _number(t.get("confidence_radius_mm", rel.get("confidence_radius_mm"))),
-            "split_half_distance_mm": _number(rel.get("split_half_distance_mm")),
-            "n_volumes_used": t.get("n_volumes_used"), "percent_censored": _number(qc.get("percent_censored")),
-            "mean_fd_mm": _number(qc.get("mean_fd_mm")), "tsnr_region": _number(qc.get("median_tsnr_search_region")),
-            "distance_to_mean_mm": round(float(np.linalg.norm(p - centroid)), 1),
-            "distance_to_f3_mm": None if f3 is None else round(float(np.linalg.norm(p - np.asarray(f3))), 1),
-            "link": "/".join(quote(part) for part in report.relative_to(out).parts) if report.is_file() else None,
-        })
+        rows.append(
+            {
+                "participant": str(t["participant"]),
+                "session": t.get("session"),
+                "target_mni": p.round(1).tolist(),
+                "score": _number(t.get("score")),
+                "method": t.get("method"),
+                "confidence_radius_mm": _number(
+                    t.get("confidence_radius_mm", rel.get("confidence_radius_mm"))
+                ),
+                "split_half_distance_mm": _number(rel.get("split_half_distance_mm")),
+                "n_volumes_used": t.get("n_volumes_used"),
+                "percent_censored": _number(qc.get("percent_censored")),
+                "mean_fd_mm": _number(qc.get("mean_fd_mm")),
+                "tsnr_region": _number(qc.get("median_tsnr_search_region")),
+                "distance_to_mean_mm": round(float(np.linalg.norm(p - centroid)), 1),
+                "distance_to_f3_mm": None
+                if f3 is None
+                else round(float(np.linalg.norm(p - np.asarray(f3))), 1),
+                "link": "/".join(quote(part) for part in report.relative_to(out).parts)
+                if report.is_file()
+                else None,
+            }
+        )
     return rows
 
 
 def session_distances(rows: list[dict]) -> tuple[list[tuple[str, str, str, float]], list[float]]:
-    """Within-person (between sessions) and between-person target distances (mm), as in Cash et al. 2021.
+    """Within-person (between sessions) and between-person target distances (mm), as in Cash et al.
+    2021.
 
     Parameters
     ----------
@@ -98,50 +121,98 @@ def session_distances(rows: list[dict]) -> tuple[list[tuple[str, str, str, float
     return within, between
 
 
-def _circuit_section(circuit: str, items: list[tuple[Path, dict]], out: Path, f3: list[float] | None) -> dict:
+def _circuit_section(
+    circuit: str, items: list[tuple[Path, dict]], out: Path, f3: list[float] | None
+) -> dict:
     rows = _rows(items, out, f3)
     xyz = np.array([r["target_mni"] for r in rows])
     within, between = session_distances(rows)
     n_people = len({r["participant"] for r in rows})
     summary: list[tuple[str, Any]] = [
-        ("targets", len(rows)), ("participants", n_people),
+        ("targets", len(rows)),
+        ("participants", n_people),
         ("mean target (MNI mm)", "({:.1f}, {:.1f}, {:.1f})".format(*xyz.mean(axis=0))),
         ("SD of x, y, z (mm)", "{:.1f}, {:.1f}, {:.1f}".format(*xyz.std(axis=0))),
-        ("median distance to the mean target (mm)", round(float(np.median([r["distance_to_mean_mm"] for r in rows])), 1)),
+        (
+            "median distance to the mean target (mm)",
+            round(float(np.median([r["distance_to_mean_mm"] for r in rows])), 1),
+        ),
     ]
     if f3 is not None:
-        summary.append(("median distance to template F3 (mm)", round(float(np.median([r["distance_to_f3_mm"] for r in rows])), 1)))
+        summary.append(
+            (
+                "median distance to template F3 (mm)",
+                round(float(np.median([r["distance_to_f3_mm"] for r in rows])), 1),
+            )
+        )
     ratio = None
     if within and between:
         ratio = round(float(np.median([w[3] for w in within]) / max(np.median(between), 1e-9)), 2)
         summary.append(("within/between-person distance ratio (medians)", ratio))
     reference = [(f3, RULE_COLOURS["f3"])] if f3 is not None else []
     figures: dict[str, ReportFigure | None] = {
-        "glass": safe_figure(f"cohort glass brain {circuit}", lambda: brain.cohort_glass(xyz, reference), f"Targets of all participants, {circuit}",
-                             "Every target (green dots)" + (" and the template 10-20 F3 projected to cortex (orange square)." if f3 else ".")),
-        "spread": None, "radius": None,
+        "glass": safe_figure(
+            f"cohort glass brain {circuit}",
+            lambda: brain.cohort_glass(xyz, reference),
+            f"Targets of all participants, {circuit}",
+            "Every target (green dots)"
+            + (" and the template 10-20 F3 projected to cortex (orange square)." if f3 else "."),
+        ),
+        "spread": None,
+        "radius": None,
     }
     if len(rows) > 1:
         groups = {"within person (sessions)": [w[3] for w in within]} if within else {}
-        groups |= {"between persons": between, "to the mean target": [r["distance_to_mean_mm"] for r in rows]}
-        figures["spread"] = safe_figure(f"cohort distances {circuit}", lambda: plots.distance_strips(groups), f"Target distances, {circuit}",
-                                        "Distances between targets (mm); red bar = median. Within-person distances far below "
-                                        "between-person distances mean that targets are individual and reproducible.")
-    radii = [(f"sub-{r['participant']}" + (f" ses-{r['session']}" if r["session"] else ""), r["confidence_radius_mm"]) for r in rows if r["confidence_radius_mm"] is not None]
+        groups |= {
+            "between persons": between,
+            "to the mean target": [r["distance_to_mean_mm"] for r in rows],
+        }
+        figures["spread"] = safe_figure(
+            f"cohort distances {circuit}",
+            lambda: plots.distance_strips(groups),
+            f"Target distances, {circuit}",
+            "Distances between targets (mm); red bar = median. Within-person distances far below "
+            "between-person distances mean that targets are individual and reproducible.",
+        )
+    radii = [
+        (
+            f"sub-{r['participant']}" + (f" ses-{r['session']}" if r["session"] else ""),
+            r["confidence_radius_mm"],
+        )
+        for r in rows
+        if r["confidence_radius_mm"] is not None
+    ]
     if radii:
-        figures["radius"] = safe_figure(f"confidence radii {circuit}", lambda: plots.value_bars([a for a, _ in radii], [b for _, b in radii], "95 % confidence radius (mm)"),
-                                        f"Confidence radii, {circuit}", "Radius of each target's 95 % bootstrap confidence region.")
-    return {"circuit": circuit, "rows": rows, "summary": summary, "within": within, "ratio": ratio, "figures": figures,
-            "has_reliability": bool(within or radii or any(r["split_half_distance_mm"] is not None for r in rows))}
+        figures["radius"] = safe_figure(
+            f"confidence radii {circuit}",
+            lambda: plots.value_bars(
+                [a for a, _ in radii], [b for _, b in radii], "95 % confidence radius (mm)"
+            ),
+            f"Confidence radii, {circuit}",
+            "Radius of each target's 95 % bootstrap confidence region.",
+        )
+    return {
+        "circuit": circuit,
+        "rows": rows,
+        "summary": summary,
+        "within": within,
+        "ratio": ratio,
+        "figures": figures,
+        "has_reliability": bool(
+            within or radii or any(r["split_half_distance_mm"] is not None for r in rows)
+        ),
+    }
 
 
 def trial_section(analysis: dict[str, Any]) -> dict[str, Any]:
-    """The trial section: CONSORT flow diagram, Table 1 and mean change by visit, from ``trial analyze`` JSON.
+    """The trial section: CONSORT flow diagram, Table 1 and mean change by visit, from ``trial
+    analyze`` JSON.
 
     Parameters
     ----------
     analysis : dict
-        The object written by ``tmstarget trial analyze --report FILE.json`` (or printed by ``--json``).
+        The object written by ``tmstarget trial analyze --report FILE.json`` (or printed by
+        ``--json``).
 
     Raises
     ------
@@ -153,29 +224,62 @@ def trial_section(analysis: dict[str, Any]) -> dict[str, Any]:
     from ..trial.consort import consort_figure
 
     if not isinstance(analysis.get("consort"), dict) or not isinstance(analysis.get("arms"), list):
-        raise InputError("the trial JSON has no CONSORT counts — pass the file written by 'tmstarget trial analyze --report FILE.json'")
+        raise InputError(
+            "the trial JSON has no CONSORT counts — pass "
+            "the file written by 'tmstarget trial analyze "
+            "--report FILE.json'"
+        )
     arms = [str(a) for a in analysis["arms"]]
-    consort = safe_figure("CONSORT", lambda: svg_text_uri(consort_figure(analysis["consort"], "svg")), "CONSORT flow diagram",
-                          "Participant flow per arm: enrolment, allocation, follow-up at the endpoint and analysis sets.")
+    consort = safe_figure(
+        "CONSORT",
+        lambda: svg_text_uri(consort_figure(analysis["consort"], "svg")),
+        "CONSORT flow diagram",
+        "Participant flow per arm: enrolment, allocation, "
+        "follow-up at the endpoint and analysis sets.",
+    )
     rows = []
     for e in (analysis.get("trajectory") or {}).get("effects", []):
         for role in ("experimental", "control"):
             c = e[f"change_{role}"]
-            rows.append({"visit": e["visit"], "arm": role, "estimate": c["estimate"], "ci_low": c["ci_low"], "ci_high": c["ci_high"]})
+            rows.append(
+                {
+                    "visit": e["visit"],
+                    "arm": role,
+                    "estimate": c["estimate"],
+                    "ci_low": c["ci_low"],
+                    "ci_high": c["ci_high"],
+                }
+            )
     days = {v["name"]: v["target_day"] for v in (analysis.get("visits") or {}).get("schedule", [])}
     change = None
     if rows:
         conf = float(analysis["trajectory"].get("confidence", 0.95))
-        change = safe_figure("change by visit", lambda: svg_text_uri(change_by_visit_svg(rows, arms, days, confidence=conf)),
-                             "Mean MADRS change from baseline by visit and arm",
-                             "Mixed-model mean change from baseline per visit and arm with confidence intervals (Satterthwaite df).")
-    table1 = [[r.get("characteristic", ""), *(r.get(a, "") for a in arms)] for r in analysis.get("table1") or []]
-    return {"arms": arms, "endpoint": analysis.get("endpoint") or analysis.get("timepoint"), "consort": consort,
-            "change": change, "table1": table1}
+        change = safe_figure(
+            "change by visit",
+            lambda: svg_text_uri(change_by_visit_svg(rows, arms, days, confidence=conf)),
+            "Mean MADRS change from baseline by visit and arm",
+            "Mixed-model mean change from baseline per visit "
+            "and arm with confidence intervals (Satterthwaite "
+            "df).",
+        )
+    table1 = [
+        [r.get("characteristic", ""), *(r.get(a, "") for a in arms)]
+        for r in analysis.get("table1") or []
+    ]
+    return {
+        "arms": arms,
+        "endpoint": analysis.get("endpoint") or analysis.get("timepoint"),
+        "consort": consort,
+        "change": change,
+        "table1": table1,
+    }
 
 
-def cohort_context(out_dir: Path | str, trial: dict[str, Any] | None = None) -> tuple[Path, dict[str, Any]]:
-    """Read every target under ``out_dir``, draw the cohort figures; return ``(report path, context)``.
+def cohort_context(
+    out_dir: Path | str, trial: dict[str, Any] | None = None
+) -> tuple[Path, dict[str, Any]]:
+    """Read every target under ``out_dir``, draw the cohort figures; return ``(report path,
+    context)``.
 
     Parameters
     ----------
@@ -197,10 +301,18 @@ def cohort_context(out_dir: Path | str, trial: dict[str, Any] | None = None) -> 
         circuits.setdefault(str(t["circuit"]), []).append((path, t))
     sections = [_circuit_section(c, circuits[c], out, f3) for c in sorted(circuits)]
     people = {str(t["participant"]) for _, t in items}
-    cards = [("targets", str(len(items))), ("participants", str(len(people))), ("circuits", ", ".join(sorted(circuits)))]
+    cards = [
+        ("targets", str(len(items))),
+        ("participants", str(len(people))),
+        ("circuits", ", ".join(sorted(circuits))),
+    ]
     context = {
-        "title": f"Cohort report — {len(people)} participant{'s' if len(people) != 1 else ''}", "cards": cards,
-        "sections": sections, "f3": f3, "f3_note": f3_note, "versions": software_versions(),
+        "title": f"Cohort report — {len(people)} participant{'s' if len(people) != 1 else ''}",
+        "cards": cards,
+        "sections": sections,
+        "f3": f3,
+        "f3_note": f3_note,
+        "versions": software_versions(),
         "files": [(p.relative_to(out).as_posix(), sha256(p)) for p, _ in items],
         "trial": None if trial is None else trial_section(trial),
     }
@@ -215,17 +327,19 @@ def cohort_report_html(out_dir: Path | str, trial: dict[str, Any] | None = None)
 def write_cohort_report(out_dir: Path | str, trial: dict[str, Any] | None = None) -> Path:
     """Write the cohort report ``OUT/desc-cohort_report.html`` (self-contained, atomic).
 
-    One section per circuit: all targets on one glass brain with the template F3 for reference, a table of
-    targets, scores, QC and distances (to the cohort's mean target and to F3) with links to participant
-    reports that exist, and reliability figures: within-person (between sessions) against between-person
-    target distances when participants have several sessions, and confidence radii when computed.
+    One section per circuit: all targets on one glass brain with the template F3 for reference, a
+    table of targets, scores, QC and distances (to the cohort's mean target and to F3) with links to
+    participant reports that exist, and reliability figures: within-person (between sessions)
+    against between-person target distances when participants have several sessions, and confidence
+    radii when computed.
 
     Parameters
     ----------
     out_dir : path
         Derivatives folder written by ``tmstarget target``.
     trial : dict, optional
-        ``trial analyze`` JSON; adds a trial section (CONSORT diagram, Table 1, mean change by visit).
+        ``trial analyze`` JSON; adds a trial section (CONSORT diagram, Table 1, mean change by
+        visit).
 
     Returns
     -------

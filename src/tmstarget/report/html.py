@@ -1,4 +1,6 @@
-"""Template rendering: a context dict in, HTML text out (jinja2, autoescaped, packaged templates)."""
+"""Template rendering: a context dict in, HTML text out (jinja2, autoescaped, packaged
+templates).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ from typing import Any
 
 @lru_cache(maxsize=1)
 def environment():
-    """The jinja2 environment of the report templates (package data, autoescape on, strict undefined)."""
+    """The jinja2 environment of the report templates (package data, autoescape on, strict
+    undefined).
+    """
     import jinja2
 
     return jinja2.Environment(
@@ -24,9 +28,14 @@ def environment():
 def render(template: str, context: dict[str, Any]) -> str:
     """Render one of the packaged templates (``participant.html``, ``cohort.html``) to text.
 
-    Every value is HTML-escaped unless the template says otherwise (it never does for data), so labels
-    such as ``<script>`` appear as text. Pure: no files are read except the templates, none are written.
+    Every value is HTML-escaped unless the template says otherwise (it never does for data), so
+    labels such as ``<script>`` appear as text. Pure: no files are read except the templates, none
+    are written.
     """
     from .. import NOTICE, __version__
 
-    return environment().get_template(template).render({"notice": NOTICE, "report_version": __version__, **context})
+    return (
+        environment()
+        .get_template(template)
+        .render({"notice": NOTICE, "report_version": __version__, **context})
+    )

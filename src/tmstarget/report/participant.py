@@ -1,8 +1,9 @@
 """The participant report: one self-contained HTML file per target.
 
-:func:`participant_context` reads the target outputs and draws the figures, :func:`~tmstarget.report.html.render`
-turns the context into HTML, and :func:`write_participant_report` is the only function that writes (atomically,
-after everything else succeeded, so a failure leaves no partial report).
+:func:`participant_context` reads the target outputs and draws the figures,
+:func:`~tmstarget.report.html.render` turns the context into HTML, and
+:func:`write_participant_report` is the only function that writes (atomically, after everything else
+succeeded, so a failure leaves no partial report).
 """
 
 from __future__ import annotations
@@ -16,24 +17,48 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
+from ..io.derivatives import (
+    check_label,
+    load_map,
+    qc_path,
+    read_json_optional,
+    read_motion,
+    read_target,
+    sha256,
+    sibling,
+    target_path,
+    write_text_atomic,
+)
 from ..targeting.uncertainty.summaries import NOT_ASSESSED, RELIABLE_RADIUS_MM, verdict_line
-from ..io.derivatives import check_label, load_map, qc_path, read_json_optional, read_motion, read_target, sha256, sibling, target_path, write_text_atomic
 from . import brain, plots
 from ._mpl import ReportFigure, safe_figure, svg_text_uri
 from .data import check_out_dir, find_target
 from .html import render
-from .sections import (coil_section, human_label, madrs_section, measurements_from, protocol_section, reliability_section, scalp_alternatives,
-                       shrinkage_section, software_versions)
+from .sections import (
+    coil_section,
+    human_label,
+    madrs_section,
+    measurements_from,
+    protocol_section,
+    reliability_section,
+    scalp_alternatives,
+    shrinkage_section,
+    software_versions,
+)
 
 logger = logging.getLogger(__name__)
 
 #: Keys accepted in ``extras``.
 EXTRAS = {
-    "head_measurements": "mapping with nasion_inion_cm, tragus_tragus_cm, circumference_cm: adds Beam F3",
-    "coil": "the object printed by 'tmstarget coil --json' (or a CoilPlan); False leaves the coil out",
-    "protocol": "the object printed by 'tmstarget protocol --json' (dose, safety, schedule, course)",
+    "head_measurements": "mapping with nasion_inion_cm, tragus_tragus_cm, "
+    "circumference_cm: adds Beam F3",
+    "coil": "the object printed by 'tmstarget coil --json' (or "
+    "a CoilPlan); False leaves the coil out",
+    "protocol": "the object printed by 'tmstarget protocol --json' "
+    "(dose, safety, schedule, course)",
     "madrs": "path of a MADRS table, or tmstarget.outcomes.madrs_outcomes() output",
-    "reliability": "reliability results (default: <p>_desc-<circuit>_reliability.json beside the target)",
+    "reliability": "reliability results (default: <p>_desc-<circuit>_reliability.json "
+    "beside the target)",
 }
 
 
@@ -68,14 +93,27 @@ def _fmt(v: Any, fmt: str = "{:.1f}", unit: str = "") -> str:
 
 
 def _verdict(t: dict, reliability: dict | None, confidence: float | None) -> dict:
-    """The one-line reliability verdict recorded in the target JSON (else the reliability JSON), and its short form."""
+    """The one-line reliability verdict recorded in the target JSON (else the reliability JSON), and
+    its short form.
+    """
     for doc in (t, reliability or {}):
         if isinstance(doc.get("reliability_verdict"), dict):
             reliable = doc["reliability_verdict"].get("reliable")
-            short = "no verdict" if reliable is None else ("reliable" if reliable else "not reliable")
-            return {"text": verdict_line(doc), "short": short, "reliable": None if reliable is None else bool(reliable)}
+            short = (
+                "no verdict" if reliable is None else ("reliable" if reliable else "not reliable")
+            )
+            return {
+                "text": verdict_line(doc),
+                "short": short,
+                "reliable": None if reliable is None else bool(reliable),
+            }
     if confidence is not None:  # written before verdicts existed
-        return {"text": f"95% region radius {confidence:.1f} mm; no reliability verdict recorded — rerun 'tmstarget target'", "short": "no verdict", "reliable": None}
+        return {
+            "text": f"95% region radius {confidence:.1f} mm; no reliability "
+            "verdict recorded — rerun 'tmstarget target'",
+            "short": "no verdict",
+            "reliable": None,
+        }
     return {"text": NOT_ASSESSED, "short": "not assessed", "reliable": None}
 
 
@@ -101,18 +139,27 @@ def _cards(t: dict, confidence: float | None, verdict: dict | None = None) -> li
 def _qc_rows(t: dict) -> list[tuple[str, Any]]:
     qc = t.get("qc") or {}
     names = {
-        "mean_fd_mm": "mean framewise displacement (mm)", "max_fd_mm": "maximum framewise displacement (mm)",
-        "percent_censored": "volumes censored (%)", "median_tsnr_brain": "median tSNR, brain",
+        "mean_fd_mm": "mean framewise displacement (mm)",
+        "max_fd_mm": "maximum framewise displacement (mm)",
+        "percent_censored": "volumes censored (%)",
+        "median_tsnr_brain": "median tSNR, brain",
         "median_tsnr_search_region": "median tSNR, search region",
     }
     rows = [(names.get(k, k), v) for k, v in qc.items()]
-    rows += [("volumes used", t.get("n_volumes_used")), ("volumes censored", t.get("n_volumes_censored")),
-             ("search-region voxels", t.get("n_search_voxels"))]
+    rows += [
+        ("volumes used", t.get("n_volumes_used")),
+        ("volumes censored", t.get("n_volumes_censored")),
+        ("search-region voxels", t.get("n_search_voxels")),
+    ]
     return rows
 
 
 def _parameters(t: dict) -> list[tuple[str, Any]]:
-    rows: list[tuple[str, Any]] = [("circuit", t["circuit"]), ("method", t.get("method")), ("space", t.get("space"))]
+    rows: list[tuple[str, Any]] = [
+        ("circuit", t["circuit"]),
+        ("method", t.get("method")),
+        ("space", t.get("space")),
+    ]
     for k, v in (t.get("parameters") or {}).items():
         rows.append((human_label(k), ", ".join(f"{x}" for x in v) if isinstance(v, list) else v))
     rows.append(("tmstarget version of the target", t.get("tmstarget_version")))
@@ -132,64 +179,142 @@ class _Outputs:
 
 
 def _read_outputs(json_path: Path, t: dict, reliability: Mapping | None) -> _Outputs:
-    paths = {"score": sibling(json_path, "score.nii.gz"), "tsnr": qc_path(json_path, t, "tsnr"),
-             "motion": qc_path(json_path, t, "motion"), "reliability": sibling(json_path, "reliability.json")}
+    paths = {
+        "score": sibling(json_path, "score.nii.gz"),
+        "tsnr": qc_path(json_path, t, "tsnr"),
+        "motion": qc_path(json_path, t, "motion"),
+        "reliability": sibling(json_path, "reliability.json"),
+    }
     values, notes = {}, {}
     values["score"], notes["score"] = _load(paths["score"], load_map, "Score map")
     values["tsnr"], notes["tsnr"] = _load(paths["tsnr"], load_map, "tSNR map")
     values["motion"], notes["motion"] = _load(paths["motion"], read_motion, "Motion table")
     values["reliability"], notes["reliability"] = reliability, None
     if reliability is None and paths["reliability"].is_file():
-        values["reliability"], notes["reliability"] = _load(paths["reliability"], read_json_optional, "Reliability results")
+        values["reliability"], notes["reliability"] = _load(
+            paths["reliability"], read_json_optional, "Reliability results"
+        )
     elif reliability is not None and not isinstance(reliability, Mapping):
-        raise InputError("reliability results must be a JSON object (as written by 'tmstarget reliability') — pass a dict")
+        raise InputError(
+            "reliability results must be a JSON object (as "
+            "written by 'tmstarget reliability') — pass a "
+            "dict"
+        )
     files = [json_path] + [paths[k] for k in paths if values[k] is not None and paths[k].is_file()]
-    return _Outputs(values["score"], values["tsnr"], values["motion"], values["reliability"], notes, files)
+    return _Outputs(
+        values["score"], values["tsnr"], values["motion"], values["reliability"], notes, files
+    )
 
 
 def _missing(note: str | None, alt: str, caption: str) -> ReportFigure:
     return ReportFigure(None, alt, caption, note or "No data.")
 
 
-def _figures(name: str, t: dict, o: _Outputs, confidence: float | None, others: list, curve, madrs: dict | None) -> dict:
-    """Every figure of the participant report (a failed or impossible one carries a note instead)."""
+def _figures(
+    name: str,
+    t: dict,
+    o: _Outputs,
+    confidence: float | None,
+    others: list,
+    curve,
+    madrs: dict | None,
+) -> dict:
+    """Every figure of the participant report (a failed or impossible one carries a note
+    instead).
+    """
     target, score, tsnr, motion = t["target_mni"], o.score, o.tsnr, o.motion
     cap = {
-        "slices": "Orthogonal slices through the target: score map (red = higher) over the search region (outline).",
-        "glass": "Glass brain: score map, the target (green dot) and the scalp-rule targets projected to cortex "
-                 "(squares, colours as in the scalp-rule table).",
-        "tsnr": "Temporal SNR (mean over SD of each voxel's time series) on axial slices; white outline = search region.",
+        "slices": "Orthogonal slices through the target: score map "
+        "(red = higher) over the search region (outline).",
+        "glass": "Glass brain: score map, the target (green dot) "
+        "and the scalp-rule targets projected to cortex "
+        "(squares, colours as in the scalp-rule table).",
+        "tsnr": "Temporal SNR (mean over SD of each voxel's time "
+        "series) on axial slices; white outline = search "
+        "region.",
     }
     fd_thr = (t.get("parameters") or {}).get("fd_threshold_mm")
-    cap["fd"] = "Framewise displacement per volume, runs end to end; red = censored volumes" + (f"; dashed line = FD threshold {fd_thr:g} mm." if fd_thr else ".")
-    alt = {"slices": f"Score map slices of {name}", "glass": f"Glass brain of {name}", "fd": f"Framewise displacement of {name}", "tsnr": f"tSNR map of {name}"}
+    cap["fd"] = "Framewise displacement per volume, runs end to end; red = censored volumes" + (
+        f"; dashed line = FD threshold {fd_thr:g} mm." if fd_thr else "."
+    )
+    alt = {
+        "slices": f"Score map slices of {name}",
+        "glass": f"Glass brain of {name}",
+        "fd": f"Framewise displacement of {name}",
+        "tsnr": f"tSNR map of {name}",
+    }
     figures: dict[str, ReportFigure | None] = {"curve": None, "madrs": None}
     if score is not None:
-        figures["slices"] = safe_figure("score slices", lambda: brain.score_map_slices(score[0], score[1], target, confidence), alt["slices"], cap["slices"])
-        figures["glass"] = safe_figure("score glass brain", lambda: brain.score_map_glass(score[0], score[1], target, others), alt["glass"], cap["glass"])
+        figures["slices"] = safe_figure(
+            "score slices",
+            lambda: brain.score_map_slices(score[0], score[1], target, confidence),
+            alt["slices"],
+            cap["slices"],
+        )
+        figures["glass"] = safe_figure(
+            "score glass brain",
+            lambda: brain.score_map_glass(score[0], score[1], target, others),
+            alt["glass"],
+            cap["glass"],
+        )
     else:
-        figures["slices"], figures["glass"] = (_missing(o.notes["score"], alt[k], cap[k]) for k in ("slices", "glass"))
+        figures["slices"], figures["glass"] = (
+            _missing(o.notes["score"], alt[k], cap[k]) for k in ("slices", "glass")
+        )
     runs = [(f"run {i + 1}", r.fd_mm, r.censored) for i, r in enumerate(motion or [])]
-    figures["fd"] = safe_figure("FD trace", lambda: plots.fd_trace(runs, fd_thr), alt["fd"], cap["fd"]) if motion else _missing(o.notes["motion"], alt["fd"], cap["fd"])
+    figures["fd"] = (
+        safe_figure("FD trace", lambda: plots.fd_trace(runs, fd_thr), alt["fd"], cap["fd"])
+        if motion
+        else _missing(o.notes["motion"], alt["fd"], cap["fd"])
+    )
     if tsnr is not None:
-        region = np.isfinite(score[0]) if score is not None and score[0].shape == tsnr[0].shape else None
-        figures["tsnr"] = safe_figure("tSNR", lambda: brain.tsnr_slices(tsnr[0], tsnr[1], region), alt["tsnr"], cap["tsnr"])
+        region = (
+            np.isfinite(score[0]) if score is not None and score[0].shape == tsnr[0].shape else None
+        )
+        figures["tsnr"] = safe_figure(
+            "tSNR", lambda: brain.tsnr_slices(tsnr[0], tsnr[1], region), alt["tsnr"], cap["tsnr"]
+        )
     else:
         figures["tsnr"] = _missing(o.notes["tsnr"], alt["tsnr"], cap["tsnr"])
     if curve:
-        figures["curve"] = safe_figure("scan-length curve", lambda: plots.scan_length_curve(*curve), "Scan-length curve",
-                                       "Distance of the target found with part of the data from the full-data target; dashed line = 3 mm.")
+        figures["curve"] = safe_figure(
+            "scan-length curve",
+            lambda: plots.scan_length_curve(*curve),
+            "Scan-length curve",
+            "Distance of the target found with part of the "
+            "data from the full-data target; dashed line "
+            "= 3 mm.",
+        )
     if madrs:
         from ..outcomes import trajectory_svg
 
-        draw = lambda: svg_text_uri(trajectory_svg((madrs["outcomes"],), remission_threshold=madrs["threshold"], title=f"MADRS, {name}"))  # noqa: E731
-        figures["madrs"] = safe_figure("MADRS", draw, f"MADRS trajectory of {name}", "MADRS total at each assessment; dashed line = remission threshold.")
+        def draw(madrs=madrs, name=name):
+            return svg_text_uri(
+                trajectory_svg(
+                    (madrs["outcomes"],),
+                    remission_threshold=madrs["threshold"],
+                    title=f"MADRS, {name}",
+                )
+            )
+
+        figures["madrs"] = safe_figure(
+            "MADRS",
+            draw,
+            f"MADRS trajectory of {name}",
+            "MADRS total at each assessment; dashed line = remission threshold.",
+        )
     return figures
 
 
-def participant_context(out_dir: Path | str, participant: str, session: str | None = None, circuit: str | None = None,
-                        extras: Mapping[str, Any] | None = None) -> tuple[Path, dict[str, Any]]:
-    """Read one participant's outputs, draw the figures and return ``(report path, template context)``.
+def participant_context(
+    out_dir: Path | str,
+    participant: str,
+    session: str | None = None,
+    circuit: str | None = None,
+    extras: Mapping[str, Any] | None = None,
+) -> tuple[Path, dict[str, Any]]:
+    """Read one participant's outputs, draw the figures and return ``(report path, template
+    context)``.
 
     Parameters are those of :func:`write_participant_report`. Nothing is written.
 
@@ -226,38 +351,71 @@ def participant_context(out_dir: Path | str, participant: str, session: str | No
 
     not_included = []
     if protocol is None:
-        not_included.append("Dose and schedule — pass the output of 'tmstarget protocol --json' (--protocol-json).")
+        not_included.append(
+            "Dose and schedule — pass the output of 'tmstarget protocol --json' (--protocol-json)."
+        )
     if madrs is None:
         not_included.append("MADRS trajectory — pass a MADRS table (--madrs).")
     if measurements is None:
-        not_included.append("Beam F3 — pass the head measurements (--nasion-inion, --tragus-tragus, --circumference).")
+        not_included.append(
+            "Beam F3 — pass the head measurements (--nasion-inion, "
+            "--tragus-tragus, --circumference)."
+        )
     context = {
-        "title": name + f" — {t['circuit']}", "target": t, "cards": _cards(t, confidence, verdict), "figures": figures, "verdict": verdict,
+        "title": name + f" — {t['circuit']}",
+        "target": t,
+        "cards": _cards(t, confidence, verdict),
+        "figures": figures,
+        "verdict": verdict,
         "reliable_radius_mm": RELIABLE_RADIUS_MM,
-        "confidence_radius": confidence, "alternatives": alternatives, "reliability": rel, "qc_rows": _qc_rows(t),
-        "runs": t.get("run_details") or [], "coil": coil, "protocol": protocol, "shrinkage": shrinkage_section(t),
+        "confidence_radius": confidence,
+        "alternatives": alternatives,
+        "reliability": rel,
+        "qc_rows": _qc_rows(t),
+        "runs": t.get("run_details") or [],
+        "coil": coil,
+        "protocol": protocol,
+        "shrinkage": shrinkage_section(t),
         "madrs": None if madrs is None else {k: v for k, v in madrs.items() if k != "outcomes"},
-        "versions": software_versions(), "parameters": _parameters(t), "inputs": sorted((t.get("inputs") or {}).items()),
-        "files": [(_relative(p, out), sha256(p)) for p in o.files], "not_included": not_included,
+        "versions": software_versions(),
+        "parameters": _parameters(t),
+        "inputs": sorted((t.get("inputs") or {}).items()),
+        "files": [(_relative(p, out), sha256(p)) for p in o.files],
+        "not_included": not_included,
     }
     return target_path(out, label, session, t["circuit"], "report", ".html"), context
 
 
-def participant_report_html(out_dir: Path | str, participant: str, session: str | None = None, circuit: str | None = None,
-                            extras: Mapping[str, Any] | None = None) -> str:
-    """The participant report as HTML text (nothing is written); see :func:`write_participant_report`."""
-    return render("participant.html", participant_context(out_dir, participant, session, circuit, extras)[1])
+def participant_report_html(
+    out_dir: Path | str,
+    participant: str,
+    session: str | None = None,
+    circuit: str | None = None,
+    extras: Mapping[str, Any] | None = None,
+) -> str:
+    """The participant report as HTML text (nothing is written); see
+    :func:`write_participant_report`.
+    """
+    return render(
+        "participant.html", participant_context(out_dir, participant, session, circuit, extras)[1]
+    )
 
 
-def write_participant_report(out_dir: Path | str, participant: str, session: str | None = None, circuit: str | None = None,
-                             extras: Mapping[str, Any] | None = None) -> Path:
+def write_participant_report(
+    out_dir: Path | str,
+    participant: str,
+    session: str | None = None,
+    circuit: str | None = None,
+    extras: Mapping[str, Any] | None = None,
+) -> Path:
     """Write one participant's self-contained HTML report beside the target.
 
-    The report shows the target and its score map (orthogonal slices and glass brain on the MNI template),
-    the scalp-rule alternatives with their distances, the confidence region when computed, head motion and
-    tSNR, the coil placement, dose and schedule and the MADRS trajectory when given, software versions and
-    the inputs' checksums. Images are embedded; the file makes no network requests. A figure that fails is
-    replaced by a note (and logged); it never fails the report.
+    The report shows the target and its score map (orthogonal slices and glass brain on the MNI
+    template), the scalp-rule alternatives with their distances, the confidence region when
+    computed, head motion and tSNR, the coil placement, dose and schedule and the MADRS trajectory
+    when given, software versions and the inputs' checksums. Images are embedded; the file makes no
+    network requests. A figure that fails is replaced by a note (and logged); it never fails the
+    report.
 
     Parameters
     ----------
@@ -270,8 +428,8 @@ def write_participant_report(out_dir: Path | str, participant: str, session: str
     circuit : str, optional
         Circuit label of the target; required when the participant has targets for several circuits.
     extras : mapping, optional
-        Further data to show, keyed as in :data:`EXTRAS` (``head_measurements``, ``coil``, ``protocol``,
-        ``madrs``, ``reliability``).
+        Further data to show, keyed as in :data:`EXTRAS` (``head_measurements``, ``coil``,
+        ``protocol``, ``madrs``, ``reliability``).
 
     Returns
     -------

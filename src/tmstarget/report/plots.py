@@ -1,6 +1,7 @@
 """Line and point plots of the reports (matplotlib, SVG): motion, reliability and cohort distances.
 
-Each function takes plain numbers and returns an SVG ``data:`` URI; the same inputs give the same bytes.
+Each function takes plain numbers and returns an SVG ``data:`` URI; the same inputs give the same
+bytes.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ CENSORED_COLOUR = "#d62728"
 LINE_COLOUR = "#1f5f9f"
 
 
-def fd_trace(runs: Sequence[tuple[str, np.ndarray, np.ndarray]], threshold_mm: float | None = None) -> str:
+def fd_trace(
+    runs: Sequence[tuple[str, np.ndarray, np.ndarray]], threshold_mm: float | None = None
+) -> str:
     """Framewise displacement of every run, end to end, with censored volumes marked.
 
     Parameters
     ----------
     runs : sequence of (name, fd_mm, censored)
-        Per run: a short name, FD per volume (mm, shape (T,)) and the censoring flags (bool, shape (T,)).
+        Per run: a short name, FD per volume (mm, shape (T,)) and the censoring flags (bool, shape
+        (T,)).
     threshold_mm : float, optional
         The FD censoring threshold, drawn as a dashed line.
 
@@ -42,11 +46,27 @@ def fd_trace(runs: Sequence[tuple[str, np.ndarray, np.ndarray]], threshold_mm: f
         x = start + np.arange(fd.size)
         ax.plot(x, fd, color=LINE_COLOUR, lw=0.9)
         if censored.any():
-            ax.vlines(x[censored], 0, 1, transform=ax.get_xaxis_transform(), colors=CENSORED_COLOUR, alpha=0.25, lw=1.2)
+            ax.vlines(
+                x[censored],
+                0,
+                1,
+                transform=ax.get_xaxis_transform(),
+                colors=CENSORED_COLOUR,
+                alpha=0.25,
+                lw=1.2,
+            )
             ax.plot(x[censored], fd[censored], "o", color=CENSORED_COLOUR, ms=3)
         if k:
             ax.axvline(start - 0.5, color="0.5", lw=0.8)
-        ax.text(start + 1, 1.0, name, transform=ax.get_xaxis_transform(), va="bottom", fontsize=7, color="0.3")
+        ax.text(
+            start + 1,
+            1.0,
+            name,
+            transform=ax.get_xaxis_transform(),
+            va="bottom",
+            fontsize=7,
+            color="0.3",
+        )
         ymax = max(ymax, float(np.nanmax(fd)) if fd.size else 0.0)
         start += fd.size
     if threshold_mm is not None:
@@ -60,7 +80,9 @@ def fd_trace(runs: Sequence[tuple[str, np.ndarray, np.ndarray]], threshold_mm: f
     return figure_uri(fig, "svg")
 
 
-def scan_length_curve(minutes: Sequence[float], distance_mm: Sequence[float], goal_mm: float = 3.0) -> str:
+def scan_length_curve(
+    minutes: Sequence[float], distance_mm: Sequence[float], goal_mm: float = 3.0
+) -> str:
     """Distance of the target from the full-data target against the minutes of data used.
 
     Parameters
@@ -77,7 +99,9 @@ def scan_length_curve(minutes: Sequence[float], distance_mm: Sequence[float], go
     """
     x, y = np.asarray(minutes, float), np.asarray(distance_mm, float)
     if x.shape != y.shape or x.size == 0:
-        raise ValueError(f"scan-length curve needs equal, non-empty lists, got {x.size} and {y.size} values")
+        raise ValueError(
+            f"scan-length curve needs equal, non-empty lists, got {x.size} and {y.size} values"
+        )
     fig = new_figure(5.5, 3.0)
     ax = fig.add_subplot()
     ax.plot(x, y, "o-", color=LINE_COLOUR, ms=4)

@@ -1,8 +1,9 @@
-"""Report sections built from other domains: scalp rules, coil, dose and schedule, MADRS, reliability.
+"""Report sections built from other domains: scalp rules, coil, dose and schedule, MADRS,
+reliability.
 
-Each builder returns plain dicts/lists for the templates. A domain that cannot be computed here (a missing
-optional module, a head model that fails to load) becomes a note, never an error; a malformed input the
-user passed explicitly raises :class:`~tmstarget.exceptions.InputError`.
+Each builder returns plain dicts/lists for the templates. A domain that cannot be computed here (a
+missing optional module, a head model that fails to load) becomes a note, never an error; a
+malformed input the user passed explicitly raises :class:`~tmstarget.exceptions.InputError`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ logger = logging.getLogger(__name__)
 
 #: Marker colours of the scalp-rule targets (table swatches and glass-brain squares).
 RULE_COLOURS = {"f3": "#ff8f00", "5cm": "#8e24aa", "beam-f3": "#1e88e5"}
-#: Radius of the sphere over which the score map is averaged at each point (as ``tmstarget compare``).
+#: Radius of the sphere over which the score map is averaged at each point (as ``tmstarget
+#: compare``).
 SAMPLE_RADIUS_MM = 10.0
 
 
@@ -49,18 +51,26 @@ def _sample(score: tuple[np.ndarray, np.ndarray] | None, xyz: Sequence[float]) -
 
 
 def measurements_from(extra: Any):
-    """``HeadMeasurements`` from a mapping with ``nasion_inion_cm``, ``tragus_tragus_cm``, ``circumference_cm``."""
+    """``HeadMeasurements`` from a mapping with ``nasion_inion_cm``, ``tragus_tragus_cm``,
+    ``circumference_cm``.
+    """
     from ..scalp import HeadMeasurements, check_measurements
 
     if extra is None or isinstance(extra, HeadMeasurements):
         return extra
     keys = ("nasion_inion_cm", "tragus_tragus_cm", "circumference_cm")
     if not isinstance(extra, Mapping) or not all(k in extra for k in keys):
-        raise InputError(f"head measurements must give {', '.join(keys)} — e.g. {{'nasion_inion_cm': 36, 'tragus_tragus_cm': 35, 'circumference_cm': 57}}")
+        raise InputError(
+            f"head measurements must give {', '.join(keys)} "
+            "— e.g. {'nasion_inion_cm': 36, 'tragus_tragus_cm': "
+            "35, 'circumference_cm': 57}"
+        )
     return check_measurements(*(float(extra[k]) for k in keys))
 
 
-def scalp_alternatives(target_mni: Sequence[float], score: tuple[np.ndarray, np.ndarray] | None, measurements=None) -> dict:
+def scalp_alternatives(
+    target_mni: Sequence[float], score: tuple[np.ndarray, np.ndarray] | None, measurements=None
+) -> dict:
     """Scalp-rule targets on the template head, their distance to the target and their score.
 
     Parameters
@@ -78,42 +88,67 @@ def scalp_alternatives(target_mni: Sequence[float], score: tuple[np.ndarray, np.
         ``rows`` (the connectivity target first) and ``note`` (set when the head model failed).
     """
     target = np.asarray(target_mni, float)
-    rows = [{"rule": "connectivity", "label": "connectivity target", "colour": "#00c853", "scalp_mni": None,
-             "cortex_mni": _r1(target), "depth_mm": None, "distance_mm": 0.0, "score": _sample(score, target)}]
+    rows = [
+        {
+            "rule": "connectivity",
+            "label": "connectivity target",
+            "colour": "#00c853",
+            "scalp_mni": None,
+            "cortex_mni": _r1(target),
+            "depth_mm": None,
+            "distance_mm": 0.0,
+            "score": _sample(score, target),
+        }
+    ]
     try:
         from ..headmodel import load_template_head
         from ..scalp import place_f3, place_five_cm, scalp_rule_target
 
         head = load_template_head()
-        placed = [("f3", "10-20 F3", place_f3(head)), ("5cm", "5 cm anterior to C3", place_five_cm(head))]
+        placed = [
+            ("f3", "10-20 F3", place_f3(head)),
+            ("5cm", "5 cm anterior to C3", place_five_cm(head)),
+        ]
         if measurements is not None:
             m = measurements
-            label = f"Beam F3 (NI {m.nasion_inion_cm:g}, TT {m.tragus_tragus_cm:g}, HC {m.circumference_cm:g} cm)"
+            label = (
+                f"Beam F3 (NI {m.nasion_inion_cm:g}, TT {m.tragus_tragus_cm:g}, "
+                f"HC {m.circumference_cm:g} cm)"
+            )
             placed.append(("beam-f3", label, scalp_rule_target(head, "beam-f3", m)))
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - optional section
         return {"rows": rows, "note": _note("Scalp-rule targets", exc)}
     for key, label, t in placed:
-        rows.append({
-            "rule": key, "label": label, "colour": RULE_COLOURS[key], "scalp_mni": _r1(t.scalp_mni),
-            "cortex_mni": _r1(t.cortex_mni), "depth_mm": round(float(t.depth_mm), 1),
-            "distance_mm": round(float(np.linalg.norm(np.asarray(t.cortex_mni) - target)), 1),
-            "score": _sample(score, t.cortex_mni),
-        })
+        rows.append(
+            {
+                "rule": key,
+                "label": label,
+                "colour": RULE_COLOURS[key],
+                "scalp_mni": _r1(t.scalp_mni),
+                "cortex_mni": _r1(t.cortex_mni),
+                "depth_mm": round(float(t.depth_mm), 1),
+                "distance_mm": round(float(np.linalg.norm(np.asarray(t.cortex_mni) - target)), 1),
+                "score": _sample(score, t.cortex_mni),
+            }
+        )
     return {"rows": rows, "note": None}
 
 
 def _mappings(obj: Mapping, keys: Sequence[str]) -> dict:
-    """A copy of ``obj`` in which each of ``keys`` is a mapping or None (other shapes are dropped and logged).
+    """A copy of ``obj`` in which each of ``keys`` is a mapping or None (other shapes are dropped
+    and logged).
 
-    The coil and protocol objects come from other commands whose output may grow; the templates read them
-    with ``.get`` and need mappings where they expect them.
+    The coil and protocol objects come from other commands whose output may grow; the templates read
+    them with ``.get`` and need mappings where they expect them.
     """
     out = dict(obj)
     for key in keys:
         if out.get(key) is not None and not isinstance(out[key], Mapping):
-            logger.warning("report: ignoring %r (expected an object, got %s)", key, type(out[key]).__name__)
+            logger.warning(
+                "report: ignoring %r (expected an object, got %s)", key, type(out[key]).__name__
+            )
             out[key] = None
         out.setdefault(key, None)  # an absent section reads as None, like an empty one
     return out
@@ -127,8 +162,9 @@ def coil_section(target: dict, extra: Any) -> dict | None:
     target : dict
         The target JSON.
     extra : dict, object with ``to_json()``, False or None
-        A coil plan; ``False`` leaves the section out; ``None`` computes the default placement of the
-        default coil on the template head through :mod:`tmstarget.coil` (a note if that is unavailable).
+        A coil plan; ``False`` leaves the section out; ``None`` computes the default placement of
+        the default coil on the template head through :mod:`tmstarget.coil` (a note if that is
+        unavailable).
 
     Returns
     -------
@@ -140,36 +176,57 @@ def coil_section(target: dict, extra: Any) -> dict | None:
     if extra is not None:
         plan = extra.to_json() if hasattr(extra, "to_json") else extra
         if not isinstance(plan, Mapping):
-            raise InputError("coil plan must be the JSON object printed by 'tmstarget coil --json' — save it to a file and pass that")
+            raise InputError(
+                "coil plan must be the JSON object printed "
+                "by 'tmstarget coil --json' — save it to a "
+                "file and pass that"
+            )
         from ..coil.plan import check_plan_for_target
 
         check_plan_for_target(plan, target)
         plan = _mappings(plan, ("coil", "placement", "efield", "optimization", "exports"))
         if plan.get("exports"):
             plan["exports"] = {k: v for k, v in plan["exports"].items() if isinstance(v, Mapping)}
-        return {"plan": plan, "source": "Coil plan from 'tmstarget coil', supplied with the report", "note": None}
+        return {
+            "plan": plan,
+            "source": "Coil plan from 'tmstarget coil', supplied with the report",
+            "note": None,
+        }
     try:
         from ..coil import DEFAULT_COIL, get_coil, plan_coil
         from ..headmodel import load_template_head
 
-        plan = plan_coil(load_template_head(), target["target_mni"], get_coil(DEFAULT_COIL)).to_json()
+        plan = plan_coil(
+            load_template_head(), target["target_mni"], get_coil(DEFAULT_COIL)
+        ).to_json()
     except Exception as exc:  # noqa: BLE001 - the coil package is optional here
         return {"plan": None, "source": None, "note": _note("Coil placement", exc)}
-    return {"plan": plan, "source": "Default placement of the default coil on the template head, not optimised "
-            "(run 'tmstarget coil --optimize' and pass its JSON for an optimised plan and exports)", "note": None}
+    return {
+        "plan": plan,
+        "source": "Default placement of the default coil on the template head, not optimised "
+        "(run 'tmstarget coil --optimize' and pass its JSON for an optimised plan and exports)",
+        "note": None,
+    }
 
 
 def protocol_section(extra: Any, participant: str | None = None) -> dict | None:
     """Dose, safety checks, schedule and course summary from ``tmstarget protocol --json`` output.
 
-    A protocol made for another participant than ``participant`` (its ``participant`` field) is refused.
+    A protocol made for another participant than ``participant`` (its ``participant`` field) is
+    refused.
     """
     if extra is None:
         return None
     if not isinstance(extra, Mapping) or not isinstance(extra.get("protocol"), Mapping):
-        raise InputError("protocol data must be the JSON object printed by 'tmstarget protocol --json' (with a 'protocol' key) — save it to a file and pass that")
+        raise InputError(
+            "protocol data must be the JSON object printed "
+            "by 'tmstarget protocol --json' (with a 'protocol' "
+            "key) — save it to a file and pass that"
+        )
     if participant is not None:
-        check_same_participant(extra.get("participant"), participant, "the protocol data (--protocol-json)")
+        check_same_participant(
+            extra.get("participant"), participant, "the protocol data (--protocol-json)"
+        )
     extra = _mappings(extra, ("dose", "safety", "schedule", "course"))
     schedule = extra["schedule"] or None
     days: list[dict] = []
@@ -182,18 +239,29 @@ def protocol_section(extra: Any, participant: str | None = None) -> dict | None:
         days[-1]["times"].append(start[11:16])
     safety = extra["safety"]
     if safety is not None:
-        safety = {**safety, "checks": [c for c in safety.get("checks") or [] if isinstance(c, Mapping)]}
-    return {"protocol": dict(extra["protocol"]), "dose": extra["dose"], "safety": safety,
-            "schedule": schedule, "days": days, "course": extra["course"]}
+        safety = {
+            **safety,
+            "checks": [c for c in safety.get("checks") or [] if isinstance(c, Mapping)],
+        }
+    return {
+        "protocol": dict(extra["protocol"]),
+        "dose": extra["dose"],
+        "safety": safety,
+        "schedule": schedule,
+        "days": days,
+        "course": extra["course"],
+    }
 
 
 def madrs_section(extra: Any, participant: str) -> dict | None:
-    """The participant's MADRS trajectory (figure data and table) from a TSV path or parsed outcomes.
+    """The participant's MADRS trajectory (figure data and table) from a TSV path or parsed
+    outcomes.
 
     Parameters
     ----------
     extra : str, Path or sequence of ParticipantOutcomes
-        A MADRS table (see ``tmstarget madrs --help``) or :func:`tmstarget.outcomes.madrs_outcomes` output.
+        A MADRS table (see ``tmstarget madrs --help``) or :func:`tmstarget.outcomes.madrs_outcomes`
+        output.
     participant : str
         Label whose rows are shown (with or without ``sub-`` in the table).
 
@@ -211,16 +279,34 @@ def madrs_section(extra: Any, participant: str) -> dict | None:
         from ..io.tables import read_tsv_text
 
         path = Path(extra)
-        text = read_tsv_text(path, "MADRS table", "pass a tab-separated file (see 'tmstarget madrs --help')")
+        text = read_tsv_text(
+            path, "MADRS table", "pass a tab-separated file (see 'tmstarget madrs --help')"
+        )
         source = path.name
         extra = madrs_outcomes(parse_madrs_table(text, source=source), source=source)
     mine = [r for r in extra if same_participant(r.participant, participant)]
     if not mine:
-        raise InputError(f"{source} has no rows for participant {participant!r} — check its participant column")
-    return {"outcomes": mine[0], "threshold": DEFAULT_REMISSION_THRESHOLD, "rows": [o.to_dict() for o in mine[0].outcomes]}
+        raise InputError(
+            f"{source} has no rows for participant {participant!r} — check its participant column"
+        )
+    return {
+        "outcomes": mine[0],
+        "threshold": DEFAULT_REMISSION_THRESHOLD,
+        "rows": [o.to_dict() for o in mine[0].outcomes],
+    }
 
 
-_SKIP = {"participant", "session", "circuit", "space", "method", "inputs", "parameters", "tmstarget_version", "notice"}
+_SKIP = {
+    "participant",
+    "session",
+    "circuit",
+    "space",
+    "method",
+    "inputs",
+    "parameters",
+    "tmstarget_version",
+    "notice",
+}
 
 
 def _flatten(obj: Mapping, prefix: str = "") -> list[tuple[str, Any]]:
@@ -231,7 +317,11 @@ def _flatten(obj: Mapping, prefix: str = "") -> list[tuple[str, Any]]:
             rows += _flatten(value, f"{name}.")
         elif value is None or isinstance(value, (str, int, float, bool)):
             rows.append((name, round(value, 4) if isinstance(value, float) else value))
-        elif isinstance(value, list) and len(value) <= 4 and all(isinstance(v, (int, float)) for v in value):
+        elif (
+            isinstance(value, list)
+            and len(value) <= 4
+            and all(isinstance(v, (int, float)) for v in value)
+        ):
             rows.append((name, ", ".join(f"{v:g}" for v in value)))
     return rows
 
@@ -246,7 +336,9 @@ def human_label(key: str) -> str:
 
 
 def _column(curve: Any, *needles: str) -> list[float] | None:
-    """Values of the first key containing one of ``needles`` (a dict of lists or a list of dicts)."""
+    """Values of the first key containing one of ``needles`` (a dict of lists or a list of
+    dicts).
+    """
     if isinstance(curve, Mapping):
         for k, v in curve.items():
             if any(n in k for n in needles) and isinstance(v, list):
@@ -258,13 +350,19 @@ def _column(curve: Any, *needles: str) -> list[float] | None:
     return None
 
 
-def reliability_section(reliability: Mapping | None, confidence_radius_mm: float | None, n_bootstrap: int | None = None) -> dict:
-    """What is known about the target's reliability: summary rows and, when present, a scan-length curve.
+def reliability_section(
+    reliability: Mapping | None, confidence_radius_mm: float | None, n_bootstrap: int | None = None
+) -> dict:
+    """What is known about the target's reliability: summary rows and, when present, a scan-length
+    curve.
 
     The reliability JSON's layout is read loosely (numbers and nested numbers become rows; a
-    ``scan_length_curve`` with minutes and distances becomes a figure), so later additions still show.
+    ``scan_length_curve`` with minutes and distances becomes a figure), so later additions still
+    show.
     """
-    rows = [("confidence_radius_mm", confidence_radius_mm)] if confidence_radius_mm is not None else []
+    rows = (
+        [("confidence_radius_mm", confidence_radius_mm)] if confidence_radius_mm is not None else []
+    )
     if confidence_radius_mm is not None and n_bootstrap:
         rows.append(("bootstrap resamples", n_bootstrap))
     curve = None
@@ -278,27 +376,53 @@ def reliability_section(reliability: Mapping | None, confidence_radius_mm: float
                 curve = (minutes, dist)
             if isinstance(raw, Mapping):
                 body[curve_key] = {k: v for k, v in raw.items() if not isinstance(v, list)}
-        rows += [r for r in _flatten(body) if r[0] != "confidence_radius_mm" or confidence_radius_mm is None]
-    return {"rows": [(human_label(k), v) for k, v in rows], "curve": curve, "available": bool(rows or curve)}
+        rows += [
+            r
+            for r in _flatten(body)
+            if r[0] != "confidence_radius_mm" or confidence_radius_mm is None
+        ]
+    return {
+        "rows": [(human_label(k), v) for k, v in rows],
+        "curve": curve,
+        "available": bool(rows or curve),
+    }
 
 
 def shrinkage_section(target: Mapping) -> dict | None:
-    """The ``shrinkage`` block of a ``--method shrinkage`` target: its sentence and rows, or None for other methods.
+    """The ``shrinkage`` block of a ``--method shrinkage`` target: its sentence and rows, or None
+    for other methods.
 
-    The rows say how far the individual (``robust``) target is from the group target, against which uncertainty,
-    and how strongly the scan's evidence was weighted (``weight`` = τ²/(τ²+σ²): 1 = the individual map alone).
+    The rows say how far the individual (``robust``) target is from the group target, against which
+    uncertainty, and how strongly the scan's evidence was weighted (``weight`` = τ²/(τ²+σ²): 1 = the
+    individual map alone).
     """
     block = target.get("shrinkage")
     if not isinstance(block, Mapping):
         return None
-    keys = [("individual_target_mni", "individual target (robust, MNI mm)"), ("group_target_mni", "group target (MNI mm)"),
-            ("prior", "group prior from"), ("distance_individual_to_group_mm", "individual to group distance (mm)"),
-            ("uncertainty_radius_mm", "95% uncertainty radius of the individual target (mm)"), ("uncertainty_source", "uncertainty from"),
-            ("difference_exceeds_uncertainty", "difference larger than the uncertainty"), ("weight", "shrinkage weight (1 = individual only)"),
-            ("split_half_distance_mm", "split-half distance (mm)"), ("prior_sigma_mm", "prior width (mm)")]
-    xyz = lambda v: "({:.1f}, {:.1f}, {:.1f})".format(*v) if isinstance(v, list) and len(v) == 3 else v  # noqa: E731
-    rows = [(label, xyz(block.get(key))) for key, label in keys]  # kv_table shows None as n/a, booleans as yes/no
-    return {"sentence": block.get("sentence"), "rows": rows, "exceeds": block.get("difference_exceeds_uncertainty")}
+    keys = [
+        ("individual_target_mni", "individual target (robust, MNI mm)"),
+        ("group_target_mni", "group target (MNI mm)"),
+        ("prior", "group prior from"),
+        ("distance_individual_to_group_mm", "individual to group distance (mm)"),
+        ("uncertainty_radius_mm", "95% uncertainty radius of the individual target (mm)"),
+        ("uncertainty_source", "uncertainty from"),
+        ("difference_exceeds_uncertainty", "difference larger than the uncertainty"),
+        ("weight", "shrinkage weight (1 = individual only)"),
+        ("split_half_distance_mm", "split-half distance (mm)"),
+        ("prior_sigma_mm", "prior width (mm)"),
+    ]
+
+    def xyz(v):
+        return "({:.1f}, {:.1f}, {:.1f})".format(*v) if isinstance(v, list) and len(v) == 3 else v
+
+    rows = [
+        (label, xyz(block.get(key))) for key, label in keys
+    ]  # kv_table shows None as n/a, booleans as yes/no
+    return {
+        "sentence": block.get("sentence"),
+        "rows": rows,
+        "exceeds": block.get("difference_exceeds_uncertainty"),
+    }
 
 
 def software_versions() -> list[tuple[str, str]]:
@@ -307,7 +431,16 @@ def software_versions() -> list[tuple[str, str]]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = [("python", platform.python_version())]
-    for name in ("tmstarget", "numpy", "scipy", "nibabel", "nilearn", "matplotlib", "jinja2", "pandas"):
+    for name in (
+        "tmstarget",
+        "numpy",
+        "scipy",
+        "nibabel",
+        "nilearn",
+        "matplotlib",
+        "jinja2",
+        "pandas",
+    ):
         try:
             out.append((name, version(name)))
         except PackageNotFoundError:

@@ -11,7 +11,16 @@ import pandas as pd
 from .._utils.progress import progress
 from ..io.derivatives import write_json_atomic, write_nifti_atomic, write_text_atomic
 from ..targeting.regions import dlpfc_search_mask
-from .model import GROUP_TARGET_MNI, MNI2_AFFINE, SimulationParams, anatomy, deviation_field, framewise_displacement, group_circuit_map, simulate_participant
+from .model import (
+    GROUP_TARGET_MNI,
+    MNI2_AFFINE,
+    SimulationParams,
+    anatomy,
+    deviation_field,
+    framewise_displacement,
+    group_circuit_map,
+    simulate_participant,
+)
 from .multiecho import MultiEchoParams, iter_participant_multiecho, to_grid
 
 logger = logging.getLogger(__name__)
@@ -20,7 +29,9 @@ SPACE = "MNI152NLin6Asym"
 CIRCUIT_FILENAME = "circuit-simulated_space-MNI152NLin6Asym_res-2_map.nii.gz"
 
 
-def confounds_table(bold_2d: np.ndarray, motion: np.ndarray, tissue_idx: dict[str, np.ndarray]) -> pd.DataFrame:
+def confounds_table(
+    bold_2d: np.ndarray, motion: np.ndarray, tissue_idx: dict[str, np.ndarray]
+) -> pd.DataFrame:
     """fMRIPrep-style confounds: motion (+derivatives, squares), FD, DVARS, global/WM/CSF means.
 
     Parameters
@@ -54,7 +65,8 @@ def confounds_table(bold_2d: np.ndarray, motion: np.ndarray, tissue_idx: dict[st
     return pd.DataFrame(cols)
 
 
-#: Largest shift from the group site that still plants the target inside the left-DLPFC search region (mm).
+#: Largest shift from the group site that still plants the target inside the left-DLPFC search
+#: region (mm).
 MAX_SHIFT_MM = 30.0
 
 
@@ -77,15 +89,17 @@ def simulate_dataset(
 
     Writes, under ``out_dir``: ``dataset_description.json``; per participant/session/run the
     ``desc-preproc_bold.nii.gz`` (+ JSON with ``RepetitionTime``), ``desc-confounds_timeseries.tsv``
-    (+ JSON) and ``desc-brain_mask.nii.gz``; ``sub-<l>/sub-<l>_desc-truth_target.json`` with the planted
-    target; ``truth.tsv`` for all participants; and the group circuit map :data:`CIRCUIT_FILENAME`.
+    (+ JSON) and ``desc-brain_mask.nii.gz``; ``sub-<l>/sub-<l>_desc-truth_target.json`` with the
+    planted target; ``truth.tsv`` for all participants; and the group circuit map
+    :data:`CIRCUIT_FILENAME`.
 
-    With ``multi_echo``, each run is simulated by :func:`.multiecho.simulate_run_multiecho` (same participants,
-    targets, neural signals and motion as without it, for the same seed) and written as fMRIPrep does with
-    ``--me-output-echos``: one ``echo-<n>`` series per echo (JSON sidecar with ``EchoTime`` in seconds and
-    ``RepetitionTime``), the T2*-weighted optimal combination as ``desc-preproc_bold`` (confounds computed from it)
-    and the fitted ``T2starmap``. Unlike fMRIPrep, whose echo-wise series are in the BOLD reference space (no
-    ``space-``), the simulated echoes are on the same MNI grid as the combined series and say so (``space-``).
+    With ``multi_echo``, each run is simulated by :func:`.multiecho.simulate_run_multiecho` (same
+    participants, targets, neural signals and motion as without it, for the same seed) and written
+    as fMRIPrep does with ``--me-output-echos``: one ``echo-<n>`` series per echo (JSON sidecar with
+    ``EchoTime`` in seconds and ``RepetitionTime``), the T2*-weighted optimal combination as
+    ``desc-preproc_bold`` (confounds computed from it) and the fitted ``T2starmap``. Unlike
+    fMRIPrep, whose echo-wise series are in the BOLD reference space (no ``space-``), the simulated
+    echoes are on the same MNI grid as the combined series and say so (``space-``).
 
     Returns
     -------
@@ -97,17 +111,40 @@ def simulate_dataset(
     anat = anatomy(params.fov)
     region = dlpfc_search_mask(anat.brain, anat.affine)
     region_xyz = np.argwhere(region) @ anat.affine[:3, :3].T + anat.affine[:3, 3]
-    write_json_atomic(out / "dataset_description.json", {
-        "Name": "tmstarget simulated fMRIPrep derivatives",
-        "BIDSVersion": "1.9.0",
-        "DatasetType": "derivative",
-        "GeneratedBy": [{"Name": "tmstarget.simulate", "Description": "synthetic data with planted targets (not real participants)"}],
-        "SimulationParameters": {k: getattr(params, k) for k in params.__dataclass_fields__},
-        **({"MultiEchoParameters": {k: getattr(multi_echo, k) for k in multi_echo.__dataclass_fields__}} if multi_echo else {}),
-        "Seed": seed,
-    })
-    noise_rng = np.random.default_rng([seed, 27]) if multi_echo else None  # the multi-echo-only noise (issue 27)
-    circuit = write_nifti_atomic(out / CIRCUIT_FILENAME, group_circuit_map(np.random.default_rng(seed + 10_000)), MNI2_AFFINE, "simulated group circuit")
+    write_json_atomic(
+        out / "dataset_description.json",
+        {
+            "Name": "tmstarget simulated fMRIPrep derivatives",
+            "BIDSVersion": "1.9.0",
+            "DatasetType": "derivative",
+            "GeneratedBy": [
+                {
+                    "Name": "tmstarget.simulate",
+                    "Description": "synthetic data with planted targets (not real participants)",
+                }
+            ],
+            "SimulationParameters": {k: getattr(params, k) for k in params.__dataclass_fields__},
+            **(
+                {
+                    "MultiEchoParameters": {
+                        k: getattr(multi_echo, k) for k in multi_echo.__dataclass_fields__
+                    }
+                }
+                if multi_echo
+                else {}
+            ),
+            "Seed": seed,
+        },
+    )
+    noise_rng = (
+        np.random.default_rng([seed, 27]) if multi_echo else None
+    )  # the multi-echo-only noise (issue 27)
+    circuit = write_nifti_atomic(
+        out / CIRCUIT_FILENAME,
+        group_circuit_map(np.random.default_rng(seed + 10_000)),
+        MNI2_AFFINE,
+        "simulated group circuit",
+    )
     flat_brain = np.flatnonzero(anat.brain.ravel(order="F"))
     tissue_idx = {
         "global": flat_brain,
@@ -124,17 +161,32 @@ def simulate_dataset(
         target = _snap_to_region(np.asarray(GROUP_TARGET_MNI) + shift * direction, region_xyz)
         planted = float(np.linalg.norm(target - np.asarray(GROUP_TARGET_MNI)))
         if abs(planted - shift) > 3.0:
-            logger.warning("sub-%s: the search region allows a target %.1f mm from the group site, not %.1f mm; the truth "
-                           "records %.1f mm", label, planted, shift, planted)
+            logger.warning(
+                "sub-%s: the search region allows a target "
+                "%.1f mm from the group site, not %.1f mm; "
+                "the truth "
+                "records %.1f mm",
+                label,
+                planted,
+                shift,
+                planted,
+            )
         sessions = [None] if n_sessions == 1 else [str(s + 1) for s in range(n_sessions)]
-        deviation = deviation_field(rng, anat, params)  # the participant's own; None (no draw) by default
+        deviation = deviation_field(
+            rng, anat, params
+        )  # the participant's own; None (no draw) by default
         for ses in sessions:
             func = out / f"sub-{label}" / (f"ses-{ses}" if ses else "") / "func"
             prefix = f"sub-{label}" + (f"_ses-{ses}" if ses else "") + "_task-rest"
             if multi_echo is None:
-                runs = [{"bold": b, "motion": m} for b, m in simulate_participant(rng, anat, target, params, n_runs, deviation)]
+                runs = [
+                    {"bold": b, "motion": m}
+                    for b, m in simulate_participant(rng, anat, target, params, n_runs, deviation)
+                ]
             else:
-                runs = iter_participant_multiecho(rng, noise_rng, anat, target, params, multi_echo, n_runs, deviation)  # one run in memory
+                runs = iter_participant_multiecho(
+                    rng, noise_rng, anat, target, params, multi_echo, n_runs, deviation
+                )  # one run in memory
             for r, run in enumerate(runs, 1):
                 run_prefix = prefix + (f"_run-{r}" if n_runs > 1 else "")
                 stem = func / f"{run_prefix}_space-{SPACE}_res-2"
@@ -142,27 +194,71 @@ def simulate_dataset(
                 if multi_echo is not None:
                     for e, te in enumerate(multi_echo.echo_times_ms):
                         echo_stem = func / f"{run_prefix}_echo-{e + 1}_space-{SPACE}_res-2"
-                        _write_bold(f"{echo_stem}_desc-preproc_bold.nii.gz", to_grid(run["echoes"][e], run["flat"], anat.shape), anat.affine, params.t_r, dtype)
-                        write_json_atomic(f"{echo_stem}_desc-preproc_bold.json", {"EchoTime": round(te / 1000.0, 6), **sidecar})
-                    write_nifti_atomic(f"{stem}_T2starmap.nii.gz", to_grid(run["t2star_ms"] / 1000.0, run["flat"], anat.shape), anat.affine, "T2* (s)")
+                        _write_bold(
+                            f"{echo_stem}_desc-preproc_bold.nii.gz",
+                            to_grid(run["echoes"][e], run["flat"], anat.shape),
+                            anat.affine,
+                            params.t_r,
+                            dtype,
+                        )
+                        write_json_atomic(
+                            f"{echo_stem}_desc-preproc_bold.json",
+                            {"EchoTime": round(te / 1000.0, 6), **sidecar},
+                        )
+                    write_nifti_atomic(
+                        f"{stem}_T2starmap.nii.gz",
+                        to_grid(run["t2star_ms"] / 1000.0, run["flat"], anat.shape),
+                        anat.affine,
+                        "T2* (s)",
+                    )
                     run["bold"] = to_grid(run.pop("combined"), run["flat"], anat.shape)
                     del run["echoes"]
                 bold, motion = run["bold"], run["motion"]
-                _write_bold(f"{stem}_desc-preproc_bold.nii.gz", bold, anat.affine, params.t_r, dtype)
+                _write_bold(
+                    f"{stem}_desc-preproc_bold.nii.gz", bold, anat.affine, params.t_r, dtype
+                )
                 write_json_atomic(f"{stem}_desc-preproc_bold.json", sidecar)
-                write_nifti_atomic(f"{stem}_desc-brain_mask.nii.gz", anat.brain.astype(np.float32), anat.affine, "brain mask")
-                table = confounds_table(bold.reshape(-1, bold.shape[3], order="F"), motion, tissue_idx)
-                write_text_atomic(func / f"{run_prefix}_desc-confounds_timeseries.tsv", table.to_csv(sep="\t", index=False, na_rep="n/a", float_format="%.6g"))
-                write_json_atomic(func / f"{run_prefix}_desc-confounds_timeseries.json", {c: {"Method": "tmstarget.simulate"} for c in table.columns})
-                logger.info("sub-%s%s run %d: mean FD %.2f mm", label, f" ses-{ses}" if ses else "", r, np.nanmean(table["framewise_displacement"]))
-        entry = {"target_mni": [float(v) for v in target], "group_target_mni": list(GROUP_TARGET_MNI), "shift_mm": round(planted, 2),
-                 "requested_shift_mm": round(shift, 2)}
+                write_nifti_atomic(
+                    f"{stem}_desc-brain_mask.nii.gz",
+                    anat.brain.astype(np.float32),
+                    anat.affine,
+                    "brain mask",
+                )
+                table = confounds_table(
+                    bold.reshape(-1, bold.shape[3], order="F"), motion, tissue_idx
+                )
+                write_text_atomic(
+                    func / f"{run_prefix}_desc-confounds_timeseries.tsv",
+                    table.to_csv(sep="\t", index=False, na_rep="n/a", float_format="%.6g"),
+                )
+                write_json_atomic(
+                    func / f"{run_prefix}_desc-confounds_timeseries.json",
+                    {c: {"Method": "tmstarget.simulate"} for c in table.columns},
+                )
+                logger.info(
+                    "sub-%s%s run %d: mean FD %.2f mm",
+                    label,
+                    f" ses-{ses}" if ses else "",
+                    r,
+                    np.nanmean(table["framewise_displacement"]),
+                )
+        entry = {
+            "target_mni": [float(v) for v in target],
+            "group_target_mni": list(GROUP_TARGET_MNI),
+            "shift_mm": round(planted, 2),
+            "requested_shift_mm": round(shift, 2),
+        }
         if multi_echo is not None:
             entry["echo_times_ms"] = list(multi_echo.echo_times_ms)
-        write_json_atomic(out / f"sub-{label}" / f"sub-{label}_desc-truth_target.json", {"participant": label, **entry})
+        write_json_atomic(
+            out / f"sub-{label}" / f"sub-{label}_desc-truth_target.json",
+            {"participant": label, **entry},
+        )
         truth["participants"][label] = entry
         rows.append(f"{label}\t{target[0]:.1f}\t{target[1]:.1f}\t{target[2]:.1f}\t{planted:.2f}")
-    write_text_atomic(out / "truth.tsv", "participant_id\tx_mm\ty_mm\tz_mm\tshift_mm\n" + "\n".join(rows) + "\n")
+    write_text_atomic(
+        out / "truth.tsv", "participant_id\tx_mm\ty_mm\tz_mm\tshift_mm\n" + "\n".join(rows) + "\n"
+    )
     return truth
 
 

@@ -2,14 +2,15 @@
 
 Each simulated session is cleaned with the same array-level code as ``tmstarget target``
 (:mod:`tmstarget.targeting.cleaning`) and every method's target comes from the same
-:func:`~tmstarget.targeting.score_and_select` (selector and post-step of the method registry); only the file
-reading is skipped. Shorter scans are the
+:func:`~tmstarget.targeting.score_and_select` (selector and post-step of the method registry); only
+the file reading is skipped. Shorter scans are the
 first minutes of the same session, so scan lengths are compared on the same noise.
 
-The steps are public so that studies can reuse the costly ones: :func:`plant_target`, :func:`simulate_session`
-(once per session), :func:`clean_session` (once per scan length and confound set), then
-:func:`~tmstarget.targeting.finalize_components` per smoothing and :func:`~tmstarget.targeting.compute_scores`
-per circuit, with every method and neighbourhood chosen on the same scores (:func:`select_method`).
+The steps are public so that studies can reuse the costly ones: :func:`plant_target`,
+:func:`simulate_session` (once per session), :func:`clean_session` (once per scan length and
+confound set), then :func:`~tmstarget.targeting.finalize_components` per smoothing and
+:func:`~tmstarget.targeting.compute_scores` per circuit, with every method and neighbourhood chosen
+on the same scores (:func:`select_method`).
 """
 
 from __future__ import annotations
@@ -21,15 +22,31 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..targeting.cleaning import CleaningOperator, run_operator
 from ..io.confounds import load_run_confounds
-from ..targeting import METHODS, NEIGHBOURHOOD_MM, TargetingOptions, compute_scores, finalize_components, get_method, score_and_select
+from ..targeting import (
+    METHODS,
+    NEIGHBOURHOOD_MM,
+    TargetingOptions,
+    compute_scores,
+    finalize_components,
+    get_method,
+    score_and_select,
+)
+from ..targeting.cleaning import CleaningOperator, run_operator
 from ..targeting.regions import dlpfc_search_mask
 from .dataset import _snap_to_region, confounds_table
-from .model import GROUP_TARGET_MNI, Anatomy, SimulationParams, anatomy, deviation_field, group_circuit_map, simulate_participant
+from .model import (
+    GROUP_TARGET_MNI,
+    Anatomy,
+    SimulationParams,
+    anatomy,
+    deviation_field,
+    group_circuit_map,
+    simulate_participant,
+)
 
-
-#: The simulator's pseudo-method ``group``: the pure group target (no individual data), not a ``--method``.
+#: The simulator's pseudo-method ``group``: the pure group target (no individual data), not a
+#: ``--method``.
 GROUP = "group"
 
 
@@ -52,31 +69,54 @@ class Session:
     t_r: float
 
 
-def plant_target(rng: np.random.Generator, anat: Anatomy, region: np.ndarray, params: SimulationParams) -> np.ndarray:
-    """The participant's planted target: the group site moved by ``shift_mm`` (or 4–15 mm) in a random direction, in the region."""
+def plant_target(
+    rng: np.random.Generator, anat: Anatomy, region: np.ndarray, params: SimulationParams
+) -> np.ndarray:
+    """The participant's planted target: the group site moved by ``shift_mm`` (or 4–15 mm) in a
+    random direction, in the region.
+    """
     region_xyz = np.argwhere(region) @ anat.affine[:3, :3].T + anat.affine[:3, 3]
     shift = params.shift_mm if params.shift_mm is not None else float(rng.uniform(4.0, 15.0))
     direction = rng.standard_normal(3)
-    return _snap_to_region(np.asarray(GROUP_TARGET_MNI) + shift * direction / np.linalg.norm(direction), region_xyz)
+    return _snap_to_region(
+        np.asarray(GROUP_TARGET_MNI) + shift * direction / np.linalg.norm(direction), region_xyz
+    )
 
 
-def simulate_session(rng: np.random.Generator, anat: Anatomy, target: np.ndarray, params: SimulationParams, n_volumes: int,
-                     deviation: np.ndarray | None = None) -> Session:
+def simulate_session(
+    rng: np.random.Generator,
+    anat: Anatomy,
+    target: np.ndarray,
+    params: SimulationParams,
+    n_volumes: int,
+    deviation: np.ndarray | None = None,
+) -> Session:
     """Simulate one session of ``n_volumes`` with the target planted at ``target``.
 
-    ``deviation``: the participant's deviation field (:func:`~tmstarget.simulate.model.deviation_field`), drawn
-    once per participant and given to each of its sessions.
+    ``deviation``: the participant's deviation field
+    (:func:`~tmstarget.simulate.model.deviation_field`), drawn once per participant and given to
+    each of its sessions.
     """
-    bold, motion = simulate_participant(rng, anat, target, replace(params, n_volumes=n_volumes), n_runs=1, deviation=deviation)[0]
+    bold, motion = simulate_participant(
+        rng, anat, target, replace(params, n_volumes=n_volumes), n_runs=1, deviation=deviation
+    )[0]
     flat_bold = bold.reshape(-1, n_volumes, order="F")
     flat = np.flatnonzero(anat.brain.ravel(order="F"))
-    tissue_idx = {"global": flat, "white_matter": np.flatnonzero(anat.wm.ravel(order="F")), "csf": np.flatnonzero(anat.csf.ravel(order="F"))}
+    tissue_idx = {
+        "global": flat,
+        "white_matter": np.flatnonzero(anat.wm.ravel(order="F")),
+        "csf": np.flatnonzero(anat.csf.ravel(order="F")),
+    }
     table = confounds_table(flat_bold, motion, tissue_idx)
     return Session(x=np.ascontiguousarray(flat_bold[flat].T), confounds=table, t_r=params.t_r)
 
 
-def clean_session(session: Session, minutes: float, global_signal: bool = False) -> tuple[CleaningOperator, np.ndarray]:
-    """Clean the first ``minutes`` of a session as ``tmstarget target`` does; the operator and compressed data (r, V)."""
+def clean_session(
+    session: Session, minutes: float, global_signal: bool = False
+) -> tuple[CleaningOperator, np.ndarray]:
+    """Clean the first ``minutes`` of a session as ``tmstarget target`` does; the operator and
+    compressed data (r, V).
+    """
     n = int(round(minutes * 60 / session.t_r))
     with tempfile.TemporaryDirectory() as tmp:
         tsv = Path(tmp) / "confounds.tsv"
@@ -109,8 +149,9 @@ def evaluate_participant(
     n_sessions : int
         Sessions simulated (same planted target, new noise and motion).
     methods : tuple of str
-        Methods of :data:`tmstarget.targeting.METHODS` to run, and ``group``: the pure group target (the optimum of
-        the ``shrinkage`` prior: the optimum of the simulated group map, or for ``sgacc`` :data:`GROUP_TARGET_MNI`).
+        Methods of :data:`tmstarget.targeting.METHODS` to run, and ``group``: the pure group target
+        (the optimum of the ``shrinkage`` prior: the optimum of the simulated group map, or for
+        ``sgacc`` :data:`GROUP_TARGET_MNI`).
     circuit : {"sgacc", "map"}
         The individual sgACC seed map or the simulated group circuit map.
     fwhm_mm : float
@@ -131,7 +172,9 @@ def evaluate_participant(
     n_total = int(round(max(minutes) * 60 / params.t_r))
     cmap = group_map_on_grid(anat) if circuit == "map" else None
     rows = []
-    deviation = deviation_field(rng, anat, params)  # the participant's own, the same in every session (None by default)
+    deviation = deviation_field(
+        rng, anat, params
+    )  # the participant's own, the same in every session (None by default)
     real = [get_method(m) for m in methods if m != GROUP]
     for session in range(1, n_sessions + 1):
         data = simulate_session(rng, anat, target, params, n_total, deviation)
@@ -142,27 +185,67 @@ def evaluate_participant(
             posts = []  # post-step blocks of this length (shrinkage's holds the group target)
             for method in methods:
                 if method == GROUP:  # the pure group target: the optimum of the shrinkage prior
-                    prior = next((b for b in posts if "group_target_mni" in b), None) or shrinkage_and_group(comp, scores, op, region, cmap)[1]
-                    rows.append(target_row(seed, session, mins, method, np.asarray(prior["group_target_mni"]), target))
+                    prior = (
+                        next((b for b in posts if "group_target_mni" in b), None)
+                        or shrinkage_and_group(comp, scores, op, region, cmap)[1]
+                    )
+                    rows.append(
+                        target_row(
+                            seed,
+                            session,
+                            mins,
+                            method,
+                            np.asarray(prior["group_target_mni"]),
+                            target,
+                        )
+                    )
                     continue
                 choice = select_method(method, comp, scores, op, region, cmap)
                 posts += [choice.post] if choice.post is not None else []
-                rows.append({**target_row(seed, session, mins, method, choice.selection.coord_mm, target),
-                             **({"weight": choice.post["weight"]} if choice.post is not None else {})})
+                rows.append(
+                    {
+                        **target_row(
+                            seed, session, mins, method, choice.selection.coord_mm, target
+                        ),
+                        **({"weight": choice.post["weight"]} if choice.post is not None else {}),
+                    }
+                )
     return rows
 
 
-def select_method(method: str, comp, scores, op: CleaningOperator, region: np.ndarray, cmap: np.ndarray | None,
-                  neighbourhood_mm: float = NEIGHBOURHOOD_MM):
-    """One method's target as ``tmstarget target`` chooses it (:func:`~tmstarget.targeting.score_and_select`, on the given
-    scores); a post-step's group prior is the simulated group map, or for ``sgacc`` the simulator's group point
-    :data:`GROUP_TARGET_MNI`."""
-    options = TargetingOptions(method=method, neighbourhood_mm=neighbourhood_mm, group_target=None if cmap is not None else GROUP_TARGET_MNI)
+def select_method(
+    method: str,
+    comp,
+    scores,
+    op: CleaningOperator,
+    region: np.ndarray,
+    cmap: np.ndarray | None,
+    neighbourhood_mm: float = NEIGHBOURHOOD_MM,
+):
+    """One method's target as ``tmstarget target`` chooses it
+    (:func:`~tmstarget.targeting.score_and_select`, on the given scores); a post-step's group prior
+    is the simulated group map, or for ``sgacc`` the simulator's group point
+    :data:`GROUP_TARGET_MNI`.
+    """
+    options = TargetingOptions(
+        method=method,
+        neighbourhood_mm=neighbourhood_mm,
+        group_target=None if cmap is not None else GROUP_TARGET_MNI,
+    )
     return score_and_select(comp, region, cmap, options, [op], scores=scores)
 
 
-def shrinkage_and_group(comp, scores, op: CleaningOperator, region: np.ndarray, cmap: np.ndarray | None, neighbourhood_mm: float = NEIGHBOURHOOD_MM):
-    """Shrinkage target and its block (``group_target_mni``: the pure group target), by :func:`select_method`."""
+def shrinkage_and_group(
+    comp,
+    scores,
+    op: CleaningOperator,
+    region: np.ndarray,
+    cmap: np.ndarray | None,
+    neighbourhood_mm: float = NEIGHBOURHOOD_MM,
+):
+    """Shrinkage target and its block (``group_target_mni``: the pure group target), by
+    :func:`select_method`.
+    """
     choice = select_method("shrinkage", comp, scores, op, region, cmap, neighbourhood_mm)
     return choice.selection, choice.post
 
@@ -171,19 +254,32 @@ def target_row(seed: int, session: int, minutes: float, method: str, coord_mm, t
     """One evaluated target: where it is and its error to the planted ``target`` (mm)."""
     coord_mm, target = np.asarray(coord_mm, float), np.asarray(target, float)
     return {
-        "seed": seed, "session": session, "minutes": minutes, "method": method,
-        "x": coord_mm[0], "y": coord_mm[1], "z": coord_mm[2],
-        "target_x": target[0], "target_y": target[1], "target_z": target[2],
+        "seed": seed,
+        "session": session,
+        "minutes": minutes,
+        "method": method,
+        "x": coord_mm[0],
+        "y": coord_mm[1],
+        "z": coord_mm[2],
+        "target_x": target[0],
+        "target_y": target[1],
+        "target_z": target[2],
         "error_mm": float(np.linalg.norm(coord_mm - target)),
     }
 
 
 def group_map_on_grid(anat: Anatomy) -> np.ndarray:
-    """The simulated group circuit map (seed 10 000, as :func:`~tmstarget.simulate.simulate_dataset` with seed 0) on ``anat``'s grid."""
-    from ..targeting.circuits import load_circuit_map
+    """The simulated group circuit map (seed 10 000, as :func:`~tmstarget.simulate.simulate_dataset`
+    with seed 0) on ``anat``'s grid.
+    """
     from ..io.derivatives import write_nifti_atomic
+    from ..targeting.circuits import load_circuit_map
     from .model import MNI2_AFFINE
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = write_nifti_atomic(Path(tmp) / "circuit.nii.gz", group_circuit_map(np.random.default_rng(10_000)), MNI2_AFFINE)
+        path = write_nifti_atomic(
+            Path(tmp) / "circuit.nii.gz",
+            group_circuit_map(np.random.default_rng(10_000)),
+            MNI2_AFFINE,
+        )
         return load_circuit_map(path, anat.affine, anat.brain.shape)

@@ -1,11 +1,12 @@
 """Simulated surface participants: the volumetric model sampled onto fsaverage5 with nilearn.
 
-The planted target is a vertex of the left-DLPFC surface search region (its midthickness MNI coordinate,
-see :mod:`tmstarget.surface.mesh`), displaced from the group site like the volumetric simulation's. Each
-run is simulated in the MNI 2 mm volume (:func:`tmstarget.simulate.model.simulate_participant`, target node
-at that coordinate) and sampled onto both hemispheres between the white and pial surfaces as nilearn's ``vol_to_surf`` does
-(one sparse matrix per hemisphere, :func:`tmstarget.targeting.surface_maps.sampling_matrix`), as fMRIPrep samples
-BOLD onto the cortical ribbon. Confounds are computed from the volume.
+The planted target is a vertex of the left-DLPFC surface search region (its midthickness MNI
+coordinate, see :mod:`tmstarget.surface.mesh`), displaced from the group site like the volumetric
+simulation's. Each run is simulated in the MNI 2 mm volume
+(:func:`tmstarget.simulate.model.simulate_participant`, target node at that coordinate) and sampled
+onto both hemispheres between the white and pial surfaces as nilearn's ``vol_to_surf`` does (one
+sparse matrix per hemisphere, :func:`tmstarget.targeting.surface_maps.sampling_matrix`), as fMRIPrep
+samples BOLD onto the cortical ribbon. Confounds are computed from the volume.
 """
 
 from __future__ import annotations
@@ -23,8 +24,12 @@ from .model import GROUP_TARGET_MNI, SimulationParams, anatomy, simulate_partici
 logger = logging.getLogger(__name__)
 
 
-def planted_vertex(rng: np.random.Generator, shift_mm: float | None, space: str = "fsaverage5") -> tuple[int, np.ndarray]:
-    """A search-region column displaced ``shift_mm`` (default 4-15 mm) from the group site, and its MNI mm."""
+def planted_vertex(
+    rng: np.random.Generator, shift_mm: float | None, space: str = "fsaverage5"
+) -> tuple[int, np.ndarray]:
+    """A search-region column displaced ``shift_mm`` (default 4-15 mm) from the group site, and its
+    MNI mm.
+    """
     from ..surface.geometry import template_grayordinates
     from ..targeting.surface_maps import dlpfc_search_region
 
@@ -40,16 +45,27 @@ def planted_vertex(rng: np.random.Generator, shift_mm: float | None, space: str 
 @lru_cache(maxsize=2)
 def _samplers(fov: str, space: str) -> tuple:
     """Per hemisphere (L, R), the sampling matrix of the simulation grid onto the template (see
-    :func:`tmstarget.targeting.surface_maps.sampling_matrix`: nilearn's ``vol_to_surf`` as one sparse product)."""
-    from ..targeting.surface_maps import sampling_matrix
+    :func:`tmstarget.targeting.surface_maps.sampling_matrix`: nilearn's ``vol_to_surf`` as one
+    sparse product).
+    """
     from ..surface.mesh import load_template
+    from ..targeting.surface_maps import sampling_matrix
 
     anat, meshes = anatomy(fov), load_template(space)
-    return tuple(sampling_matrix(anat.affine, anat.shape, meshes[h], anat.brain) for h in ("L", "R"))
+    return tuple(
+        sampling_matrix(anat.affine, anat.shape, meshes[h], anat.brain) for h in ("L", "R")
+    )
 
 
-def simulate_surface_runs(rng: np.random.Generator, target_mni, params: SimulationParams = SimulationParams(), n_runs: int = 1,
-                          space: str = "fsaverage5", chunk: int = 40, voxels_mni: np.ndarray | None = None) -> list[tuple]:
+def simulate_surface_runs(
+    rng: np.random.Generator,
+    target_mni,
+    params: SimulationParams = SimulationParams(),
+    n_runs: int = 1,
+    space: str = "fsaverage5",
+    chunk: int = 40,
+    voxels_mni: np.ndarray | None = None,
+) -> list[tuple]:
     """Runs of one participant on the template surface.
 
     Parameters
@@ -61,13 +77,17 @@ def simulate_surface_runs(rng: np.random.Generator, target_mni, params: Simulati
     Returns
     -------
     list of tuple
-        Per run: time series (T, N) of the left then right vertices, the fMRIPrep-style confounds, and
-        (with ``voxels_mni``) the (T, k) voxel time series.
+        Per run: time series (T, N) of the left then right vertices, the fMRIPrep-style confounds,
+        and (with ``voxels_mni``) the (T, k) voxel time series.
     """
     anat = anatomy(params.fov)
     samplers = _samplers(params.fov, space)
     flat = np.flatnonzero(anat.brain.ravel(order="F"))
-    tissue = {"global": flat, "white_matter": np.flatnonzero(anat.wm.ravel(order="F")), "csf": np.flatnonzero(anat.csf.ravel(order="F"))}
+    tissue = {
+        "global": flat,
+        "white_matter": np.flatnonzero(anat.wm.ravel(order="F")),
+        "csf": np.flatnonzero(anat.csf.ravel(order="F")),
+    }
     out = []
     for bold, motion in simulate_participant(rng, anat, target_mni, params, n_runs):
         n = bold.shape[3]
@@ -81,7 +101,9 @@ def simulate_surface_runs(rng: np.random.Generator, target_mni, params: Simulati
             hemis.append(values)
         run = (np.concatenate(hemis, axis=1).astype(np.float32), table)
         if voxels_mni is not None:
-            ijk = np.rint(np.c_[voxels_mni, np.ones(len(voxels_mni))] @ np.linalg.inv(anat.affine).T)[:, :3].astype(int)
+            ijk = np.rint(
+                np.c_[voxels_mni, np.ones(len(voxels_mni))] @ np.linalg.inv(anat.affine).T
+            )[:, :3].astype(int)
             run += (np.ascontiguousarray(bold[ijk[:, 0], ijk[:, 1], ijk[:, 2]].T),)
         out.append(run)
         del bold
@@ -91,30 +113,44 @@ def simulate_surface_runs(rng: np.random.Generator, target_mni, params: Simulati
 def _write_gifti(path: Path, data: np.ndarray, hemi: str) -> None:
     import nibabel as nib
 
-    meta = nib.gifti.GiftiMetaData({"AnatomicalStructurePrimary": "CortexLeft" if hemi == "L" else "CortexRight"})
-    arrays = [nib.gifti.GiftiDataArray(v, intent="NIFTI_INTENT_TIME_SERIES", datatype="NIFTI_TYPE_FLOAT32") for v in data]
+    meta = nib.gifti.GiftiMetaData(
+        {"AnatomicalStructurePrimary": "CortexLeft" if hemi == "L" else "CortexRight"}
+    )
+    arrays = [
+        nib.gifti.GiftiDataArray(
+            v, intent="NIFTI_INTENT_TIME_SERIES", datatype="NIFTI_TYPE_FLOAT32"
+        )
+        for v in data
+    ]
     with atomic_path(path) as tmp:
         nib.save(nib.gifti.GiftiImage(meta=meta, darrays=arrays), str(tmp))
 
 
 def cifti_axes(space: str = "fsaverage5", radius_mm: float = 12.0):
-    """Brain models of a synthetic CIFTI on the template: its cortical vertices (medial wall left out), then
-    grey-matter voxels of the simulation grid within ``radius_mm`` of the sgACC seed and its mirror
-    (labelled accumbens, standing in for the 91k subcortical structures). Returns (axis, voxel MNI mm)."""
+    """Brain models of a synthetic CIFTI on the template: its cortical vertices (medial wall left
+    out), then grey-matter voxels of the simulation grid within ``radius_mm`` of the sgACC seed and
+    its mirror (labelled accumbens, standing in for the 91k subcortical structures). Returns (axis,
+    voxel MNI mm).
+    """
     import nibabel as nib
 
-    from ..targeting.circuits import SGACC_MNI
     from ..surface.mesh import load_template
+    from ..targeting.circuits import SGACC_MNI
 
     meshes, anat = load_template(space), anatomy("brain")
     bm = None
     for h, name in (("L", "CortexLeft"), ("R", "CortexRight")):
-        part = nib.cifti2.BrainModelAxis.from_surface(np.flatnonzero(meshes[h].cortex), len(meshes[h].cortex), name)
+        part = nib.cifti2.BrainModelAxis.from_surface(
+            np.flatnonzero(meshes[h].cortex), len(meshes[h].cortex), name
+        )
         bm = part if bm is None else bm + part
     ijk = np.indices(anat.shape).reshape(3, -1).T
     xyz = ijk @ anat.affine[:3, :3].T + anat.affine[:3, 3]
     for sign, name in ((-1, "accumbens_left"), (1, "accumbens_right")):
-        near = np.linalg.norm(xyz - np.array([sign * abs(SGACC_MNI[0]), *SGACC_MNI[1:]]), axis=1) <= radius_mm
+        near = (
+            np.linalg.norm(xyz - np.array([sign * abs(SGACC_MNI[0]), *SGACC_MNI[1:]]), axis=1)
+            <= radius_mm
+        )
         mask = (near & anat.gm.ravel() & (np.sign(xyz[:, 0]) == sign)).reshape(anat.shape)
         bm = bm + nib.cifti2.BrainModelAxis.from_mask(mask, name, anat.affine)
     vox = bm.voxel[bm.volume_mask]
@@ -124,21 +160,35 @@ def cifti_axes(space: str = "fsaverage5", radius_mm: float = 12.0):
 def _write_cifti(path: Path, data: np.ndarray, voxels: np.ndarray, bm, geom, t_r: float) -> None:
     import nibabel as nib
 
-    cortex = np.concatenate([np.flatnonzero(geom.hemi == h)[sub.vertex] for h, (_, _, sub) in zip("LR", list(bm.iter_structures())[:2])])
+    cortex = np.concatenate(
+        [
+            np.flatnonzero(geom.hemi == h)[sub.vertex]
+            for h, (_, _, sub) in zip("LR", list(bm.iter_structures())[:2])
+        ]
+    )
     values = np.concatenate([data[:, cortex], voxels], axis=1).astype(np.float32)
     series = nib.cifti2.SeriesAxis(0.0, t_r, values.shape[0], "SECOND")
     with atomic_path(path) as tmp:
         nib.save(nib.cifti2.Cifti2Image(values, (series, bm)), str(tmp))
 
 
-def simulate_surface_dataset(out_dir: Path | str, n_participants: int = 1, n_runs: int = 1, params: SimulationParams = SimulationParams(),
-                             seed: int = 0, space: str = "fsaverage5", cifti: bool = False) -> dict:
-    """Write simulated participants as fMRIPrep surface outputs (``*_hemi-L/R_space-fsaverage5_bold.func.gii``).
+def simulate_surface_dataset(
+    out_dir: Path | str,
+    n_participants: int = 1,
+    n_runs: int = 1,
+    params: SimulationParams = SimulationParams(),
+    seed: int = 0,
+    space: str = "fsaverage5",
+    cifti: bool = False,
+) -> dict:
+    """Write simulated participants as fMRIPrep surface outputs
+    (``*_hemi-L/R_space-fsaverage5_bold.func.gii``).
 
-    Per run: both hemispheres' GIFTIs, a ``_bold.json`` sidecar with ``RepetitionTime``, the confounds TSV;
-    per participant ``sub-<l>_desc-truth_target.json`` with the planted target (MNI mm and vertex). With
-    ``cifti``, also the same run as a synthetic CIFTI dense time series (:func:`cifti_axes`),
-    ``<prefix>_space-fsaverage5_den-10k_bold.dtseries.nii`` (fsLR meshes are not available offline).
+    Per run: both hemispheres' GIFTIs, a ``_bold.json`` sidecar with ``RepetitionTime``, the
+    confounds TSV; per participant ``sub-<l>_desc-truth_target.json`` with the planted target (MNI
+    mm and vertex). With ``cifti``, also the same run as a synthetic CIFTI dense time series
+    (:func:`cifti_axes`), ``<prefix>_space-fsaverage5_den-10k_bold.dtseries.nii`` (fsLR meshes are
+    not available offline).
 
     Returns
     -------
@@ -151,27 +201,67 @@ def simulate_surface_dataset(out_dir: Path | str, n_participants: int = 1, n_run
     rng = np.random.default_rng(seed)
     geom = template_grayordinates(space)
     n_left = geom.n_vertices["L"]
-    write_json_atomic(out / "dataset_description.json", {
-        "Name": "tmstarget simulated fMRIPrep surface derivatives", "BIDSVersion": "1.9.0", "DatasetType": "derivative",
-        "GeneratedBy": [{"Name": "tmstarget.simulate.surface", "Description": "synthetic data with planted targets (not real participants)"}],
-        "Seed": seed,
-    })
+    write_json_atomic(
+        out / "dataset_description.json",
+        {
+            "Name": "tmstarget simulated fMRIPrep surface derivatives",
+            "BIDSVersion": "1.9.0",
+            "DatasetType": "derivative",
+            "GeneratedBy": [
+                {
+                    "Name": "tmstarget.simulate.surface",
+                    "Description": "synthetic data with planted targets (not real participants)",
+                }
+            ],
+            "Seed": seed,
+        },
+    )
     truth: dict = {"participants": {}}
     for i in range(n_participants):
         label = f"{i + 1:02d}"
         col, target = planted_vertex(rng, params.shift_mm, space)
         func = out / f"sub-{label}" / "func"
         axes = cifti_axes(space) if cifti else None
-        for r, (data, table, *vox) in enumerate(simulate_surface_runs(rng, target, params, n_runs, space, voxels_mni=axes and axes[1]), 1):
+        for r, (data, table, *vox) in enumerate(
+            simulate_surface_runs(rng, target, params, n_runs, space, voxels_mni=axes and axes[1]),
+            1,
+        ):
             prefix = f"sub-{label}_task-rest" + (f"_run-{r}" if n_runs > 1 else "")
             if axes is not None:
-                _write_cifti(func / f"{prefix}_space-{space}_den-10k_bold.dtseries.nii", data, vox[0], axes[0], geom, params.t_r)
+                _write_cifti(
+                    func / f"{prefix}_space-{space}_den-10k_bold.dtseries.nii",
+                    data,
+                    vox[0],
+                    axes[0],
+                    geom,
+                    params.t_r,
+                )
             for h, cols in (("L", slice(0, n_left)), ("R", slice(n_left, None))):
-                _write_gifti(func / f"{prefix}_hemi-{h}_space-{space}_bold.func.gii", data[:, cols], h)
-            write_json_atomic(func / f"{prefix}_space-{space}_bold.json", {"RepetitionTime": params.t_r, "TaskName": "rest"})
-            write_text_atomic(func / f"{prefix}_desc-confounds_timeseries.tsv", table.to_csv(sep="\t", index=False, na_rep="n/a", float_format="%.6g"))
-        entry = {"target_mni": [float(v) for v in target], "hemi": "L", "vertex": int(geom.vertex[col])}
-        write_json_atomic(out / f"sub-{label}" / f"sub-{label}_desc-truth_target.json", {"participant": label, **entry})
+                _write_gifti(
+                    func / f"{prefix}_hemi-{h}_space-{space}_bold.func.gii", data[:, cols], h
+                )
+            write_json_atomic(
+                func / f"{prefix}_space-{space}_bold.json",
+                {"RepetitionTime": params.t_r, "TaskName": "rest"},
+            )
+            write_text_atomic(
+                func / f"{prefix}_desc-confounds_timeseries.tsv",
+                table.to_csv(sep="\t", index=False, na_rep="n/a", float_format="%.6g"),
+            )
+        entry = {
+            "target_mni": [float(v) for v in target],
+            "hemi": "L",
+            "vertex": int(geom.vertex[col]),
+        }
+        write_json_atomic(
+            out / f"sub-{label}" / f"sub-{label}_desc-truth_target.json",
+            {"participant": label, **entry},
+        )
         truth["participants"][label] = entry
-        logger.info("sub-%s: planted target at vertex L%d, MNI (%.1f, %.1f, %.1f)", label, entry["vertex"], *target)
+        logger.info(
+            "sub-%s: planted target at vertex L%d, MNI (%.1f, %.1f, %.1f)",
+            label,
+            entry["vertex"],
+            *target,
+        )
     return truth

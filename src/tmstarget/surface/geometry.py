@@ -1,10 +1,11 @@
 """Grayordinates: the points surface data live on, with MNI152 coordinates and neighbourhoods.
 
-Surface data come as columns — fsaverage vertices of the left then the right hemisphere (GIFTI), or the
-brain-model axis of a CIFTI file (cortical vertices of each hemisphere, then subcortical voxels). Targeting
-needs each column's MNI coordinate and, for smoothing, its neighbours; :class:`Grayordinates` holds both.
-CIFTI voxels get coordinates from the file's volume affine; CIFTI cortical vertices from midthickness meshes
-given by the user (fsLR meshes are not shipped with tmstarget or nilearn), and none without them.
+Surface data come as columns — fsaverage vertices of the left then the right hemisphere (GIFTI), or
+the brain-model axis of a CIFTI file (cortical vertices of each hemisphere, then subcortical
+voxels). Targeting needs each column's MNI coordinate and, for smoothing, its neighbours;
+:class:`Grayordinates` holds both. CIFTI voxels get coordinates from the file's volume affine; CIFTI
+cortical vertices from midthickness meshes given by the user (fsLR meshes are not shipped with
+tmstarget or nilearn), and none without them.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ class Grayordinates:
     usable : ndarray of bool, shape (N,)
         Known coordinates and not medial wall.
     parts : list of (ndarray of int, ndarray or None)
-        Columns of each mesh (with its triangles in local indices) or of the volume (``None``): smoothing
+        Columns of each mesh (with its triangles in local indices) or of the volume (``None``):
+        smoothing
         and neighbourhoods stay within a part.
     space : str
         ``fsaverage5`` or ``fsLR``.
@@ -65,8 +67,10 @@ class Grayordinates:
 
     @cached_property
     def adjacency(self) -> sparse.csr_matrix:
-        """Which columns touch (N × N, symmetric, boolean): mesh edges within each hemisphere, and voxels of the
-        volume part whose indices differ by at most 1 on every axis (26-connectivity)."""
+        """Which columns touch (N × N, symmetric, boolean): mesh edges within each hemisphere, and
+        voxels of the volume part whose indices differ by at most 1 on every axis
+        (26-connectivity).
+        """
         rows, cols = [], []
         for idx, faces in self.parts:
             if faces is not None:
@@ -86,30 +90,50 @@ class Grayordinates:
 
     @cached_property
     def areas(self) -> np.ndarray:
-        """Weight of each column in a patch (N,): a vertex's area (mm²: a third of the area of each of its triangles,
-        on the mesh giving the coordinates); a CIFTI voxel's face area (its side², a cortical ribbon one voxel thick)."""
+        """Weight of each column in a patch (N,): a vertex's area (mm²: a third of the area of each
+        of its triangles, on the mesh giving the coordinates); a CIFTI voxel's face area (its side²,
+        a cortical ribbon one voxel thick).
+        """
         out = np.zeros(self.n)
         for idx, faces in self.parts:
             if faces is not None:
                 xyz = self.coords[idx]
-                tri = 0.5 * np.linalg.norm(np.cross(xyz[faces[:, 1]] - xyz[faces[:, 0]], xyz[faces[:, 2]] - xyz[faces[:, 0]]), axis=1)
-                out[idx] = np.bincount(faces.ravel(), weights=np.repeat(tri / 3.0, 3), minlength=idx.size)
+                tri = 0.5 * np.linalg.norm(
+                    np.cross(
+                        xyz[faces[:, 1]] - xyz[faces[:, 0]], xyz[faces[:, 2]] - xyz[faces[:, 0]]
+                    ),
+                    axis=1,
+                )
+                out[idx] = np.bincount(
+                    faces.ravel(), weights=np.repeat(tri / 3.0, 3), minlength=idx.size
+                )
             elif self.brain_model is not None:
                 zooms = np.sqrt((np.asarray(self.brain_model.affine)[:3, :3] ** 2).sum(0))
                 out[idx] = float(np.prod(zooms)) ** (2.0 / 3.0)
         return out
 
     def smoother(self, fwhm_mm: float) -> sparse.csr_matrix:
-        """Block-diagonal Gaussian smoothing matrix (N × N) over mesh (or voxel) distances within each part."""
+        """Block-diagonal Gaussian smoothing matrix (N × N) over mesh (or voxel) distances within
+        each part.
+        """
         rows, cols, vals = [], [], []
         for idx, faces in self.parts:
             s = gaussian_smoother(self.coords[idx], faces, fwhm_mm).tocoo()
             rows.append(idx[s.row])
             cols.append(idx[s.col])
             vals.append(s.data)
-        alone = np.setdiff1d(np.arange(self.n), np.concatenate([idx for idx, _ in self.parts] or [np.zeros(0, int)]))
-        rows, cols, vals = [*rows, alone], [*cols, alone], [*vals, np.ones(alone.size)]  # no neighbours: unchanged
-        return sparse.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(self.n, self.n)).tocsr()
+        alone = np.setdiff1d(
+            np.arange(self.n), np.concatenate([idx for idx, _ in self.parts] or [np.zeros(0, int)])
+        )
+        rows, cols, vals = (
+            [*rows, alone],
+            [*cols, alone],
+            [*vals, np.ones(alone.size)],
+        )  # no neighbours: unchanged
+        return sparse.coo_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(self.n, self.n),
+        ).tocsr()
 
 
 def template_grayordinates(name: str = "fsaverage5") -> Grayordinates:
@@ -130,13 +154,24 @@ def _from_hemis(meshes: dict[str, HemiMesh], space: str, mesh: str) -> Grayordin
         parts.append((np.arange(start, start + n), m.faces))
         start += n
     return Grayordinates(
-        np.concatenate(coords), np.concatenate(hemi), np.concatenate(vertex), np.concatenate(usable), parts, space,
-        {h: len(meshes[h].midthickness) for h in ("L", "R")}, None, mesh,
+        np.concatenate(coords),
+        np.concatenate(hemi),
+        np.concatenate(vertex),
+        np.concatenate(usable),
+        parts,
+        space,
+        {h: len(meshes[h].midthickness) for h in ("L", "R")},
+        None,
+        mesh,
     )
 
 
-def cifti_grayordinates(brain_model, meshes: dict[str, HemiMesh] | None = None, space: str = "fsLR") -> Grayordinates:
-    """Grayordinates of a CIFTI brain-model axis; cortical coordinates from ``meshes`` (``{"L", "R"}``) if given."""
+def cifti_grayordinates(
+    brain_model, meshes: dict[str, HemiMesh] | None = None, space: str = "fsLR"
+) -> Grayordinates:
+    """Grayordinates of a CIFTI brain-model axis; cortical coordinates from ``meshes`` (``{"L",
+    "R"}``) if given.
+    """
     n = len(brain_model)
     coords = np.full((n, 3), np.nan)
     hemi = np.full(n, "", dtype="<U1")
@@ -154,7 +189,9 @@ def cifti_grayordinates(brain_model, meshes: dict[str, HemiMesh] | None = None, 
             m = meshes[h]
             if len(m.midthickness) != n_vertices[h]:
                 raise InputError(
-                    f"surface mesh of hemisphere {h} has {len(m.midthickness)} vertices but the CIFTI's cortex has {n_vertices[h]} — "
+                    f"surface mesh of hemisphere {h} has {len(m.midthickness)} "
+                    f"vertices but the CIFTI's cortex has {n_vertices[h]} "
+                    "— "
                     "pass the midthickness meshes of the same density (e.g. fsLR 32k for den-91k)"
                 )
             coords[idx] = m.midthickness[sub.vertex]
@@ -169,5 +206,9 @@ def cifti_grayordinates(brain_model, meshes: dict[str, HemiMesh] | None = None, 
     if vox_idx:
         parts.append((np.concatenate(vox_idx), None))
     usable = np.isfinite(coords).all(axis=1)
-    mesh = "user meshes for cortex; volume affine for voxels" if meshes else "volume affine for voxels; cortex without coordinates (no --surface-mesh)"
+    mesh = (
+        "user meshes for cortex; volume affine for voxels"
+        if meshes
+        else "volume affine for voxels; cortex without coordinates (no --surface-mesh)"
+    )
     return Grayordinates(coords, hemi, vertex, usable, parts, space, n_vertices, brain_model, mesh)

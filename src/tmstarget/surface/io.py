@@ -1,8 +1,10 @@
-"""Surface files: fMRIPrep's fsaverage GIFTI and fsLR CIFTI time series in, score maps are written by :mod:`tmstarget.io.derivatives`.
+"""Surface files: fMRIPrep's fsaverage GIFTI and fsLR CIFTI time series in, score maps are written
+by :mod:`tmstarget.io.derivatives`.
 
 fMRIPrep names surface outputs ``<prefix>_hemi-L_space-fsaverage5_bold.func.gii`` (before 21.0:
-``<prefix>_space-fsaverage5_hemi-L_bold.func.gii``) and ``<prefix>_space-fsLR_den-91k_bold.dtseries.nii``,
-with ``<prefix>_desc-confounds_timeseries.tsv`` beside them and the repetition time in a JSON sidecar.
+``<prefix>_space-fsaverage5_hemi-L_bold.func.gii``) and
+``<prefix>_space-fsLR_den-91k_bold.dtseries.nii``, with ``<prefix>_desc-confounds_timeseries.tsv``
+beside them and the repetition time in a JSON sidecar.
 """
 
 from __future__ import annotations
@@ -22,13 +24,22 @@ _PREFIX = (
     r"(?P<prefix>sub-(?P<sub>[a-zA-Z0-9]+)(?:_ses-(?P<ses>[a-zA-Z0-9]+))?_task-(?P<task>[a-zA-Z0-9]+)"
     r"(?:_(?:acq|ce|dir|rec|run|echo)-[a-zA-Z0-9]+)*)"
 )
-_GIFTI_RE = re.compile(_PREFIX + r"(?:_hemi-(?P<h1>[LR])_space-(?P<s1>fsaverage[0-9]?)|_space-(?P<s2>fsaverage[0-9]?)_hemi-(?P<h2>[LR]))(?:_den-[a-zA-Z0-9]+)?_bold\.func\.gii$")
-_CIFTI_RE = re.compile(_PREFIX + r"_space-(?P<space>fsLR)(?:_den-(?P<den>[a-zA-Z0-9]+))?_bold\.dtseries\.nii$")
+_GIFTI_RE = re.compile(
+    _PREFIX
+    + r"(?:_hemi-(?P<h1>[LR])_space-(?P<s1>fsaverage[0-9]?)"
+    + r"|_space-(?P<s2>fsaverage[0-9]?)_hemi-(?P<h2>[LR]))"
+    + r"(?:_den-[a-zA-Z0-9]+)?_bold\.func\.gii$"
+)
+_CIFTI_RE = re.compile(
+    _PREFIX + r"_space-(?P<space>fsLR)(?:_den-(?P<den>[a-zA-Z0-9]+))?_bold\.dtseries\.nii$"
+)
 
 
 @dataclass(frozen=True)
 class SurfaceRun:
-    """One surface run: ``files`` are the left and right GIFTIs, or one CIFTI; plus its confounds."""
+    """One surface run: ``files`` are the left and right GIFTIs, or one CIFTI; plus its
+    confounds.
+    """
 
     files: tuple[Path, ...]
     confounds: Path
@@ -45,12 +56,23 @@ class SurfaceRun:
 def _confounds_for(prefix: str, folder: Path, bold_name: str) -> Path:
     conf = confounds_path(folder, prefix)
     if not conf.is_file():
-        raise InputError(f"confounds file missing for {bold_name}: expected {conf.name} — fMRIPrep writes it beside the BOLD")
+        raise InputError(
+            f"confounds file missing for {bold_name}: expected "
+            f"{conf.name} — fMRIPrep writes it beside the "
+            "BOLD"
+        )
     return conf
 
 
-def find_surface_runs(fmriprep_dir: Path, participant: str, session: str | None = None, task: str = "rest", space: str = "fsaverage5") -> list[SurfaceRun]:
-    """fMRIPrep surface runs (GIFTI pairs for fsaverage*, CIFTI for fsLR) of one participant/session.
+def find_surface_runs(
+    fmriprep_dir: Path,
+    participant: str,
+    session: str | None = None,
+    task: str = "rest",
+    space: str = "fsaverage5",
+) -> list[SurfaceRun]:
+    """FMRIPrep surface runs (GIFTI pairs for fsaverage*, CIFTI for fsLR) of one
+    participant/session.
 
     Raises
     ------
@@ -60,38 +82,75 @@ def find_surface_runs(fmriprep_dir: Path, participant: str, session: str | None 
     participant = participant.removeprefix("sub-")
     participant_sessions(Path(fmriprep_dir), participant)  # validates the label
     base = Path(fmriprep_dir) / f"sub-{participant}"
-    folders = [base / f"ses-{session}" / "func"] if session else [base / "func", *sorted(base.glob("ses-*/func"))]
+    folders = (
+        [base / f"ses-{session}" / "func"]
+        if session
+        else [base / "func", *sorted(base.glob("ses-*/func"))]
+    )
     runs, hemis = [], {}
     for folder in folders:
         for p in sorted(folder.glob("*_bold.*")):
             g, c = _GIFTI_RE.match(p.name), _CIFTI_RE.match(p.name)
             m = g or c
-            if not m or m["sub"] != participant or m["task"] != task or (session and m["ses"] != session):
+            if (
+                not m
+                or m["sub"] != participant
+                or m["task"] != task
+                or (session and m["ses"] != session)
+            ):
                 continue
             if c and space == "fsLR":
-                runs.append(SurfaceRun((p,), _confounds_for(m["prefix"], folder, p.name), "fsLR", p.name, m["ses"]))
+                runs.append(
+                    SurfaceRun(
+                        (p,), _confounds_for(m["prefix"], folder, p.name), "fsLR", p.name, m["ses"]
+                    )
+                )
             elif g and (g["s1"] or g["s2"]) == space:
                 hemis.setdefault((folder, m["prefix"], m["ses"]), {})[g["h1"] or g["h2"]] = p
     for (folder, prefix, ses), pair in sorted(hemis.items()):
         if set(pair) != {"L", "R"}:
             have = next(iter(pair.values())).name
-            raise InputError(f"{have} has no other hemisphere beside it — fMRIPrep writes hemi-L and hemi-R; copy both")
-        runs.append(SurfaceRun((pair["L"], pair["R"]), _confounds_for(prefix, folder, pair["L"].name), space, pair["L"].name, ses))
+            raise InputError(
+                f"{have} has no other hemisphere beside it "
+                "— fMRIPrep writes hemi-L and hemi-R; copy "
+                "both"
+            )
+        runs.append(
+            SurfaceRun(
+                (pair["L"], pair["R"]),
+                _confounds_for(prefix, folder, pair["L"].name),
+                space,
+                pair["L"].name,
+                ses,
+            )
+        )
     if not runs:
-        found = sorted({p.name.split("_space-")[1].split("_")[0] for d in folders for p in d.glob("*_space-*_bold.*")})
+        found = sorted(
+            {
+                p.name.split("_space-")[1].split("_")[0]
+                for d in folders
+                for p in d.glob("*_space-*_bold.*")
+            }
+        )
         hint = f" (spaces present: {', '.join(found)})" if found else ""
         raise InputError(
             f"no {space} surface BOLD for sub-{participant} task-{task} in {base}{hint} — "
-            "rerun fMRIPrep with --output-spaces fsaverage:den-10k (or --cifti-output 91k), or choose another --space"
+            "rerun fMRIPrep with --output-spaces fsaverage:den-10k "
+            "(or --cifti-output 91k), or choose another --space"
         )
     return sorted(runs, key=lambda r: r.name)
 
 
 def explicit_surface_runs(bolds: list[Path], confounds: list[Path]) -> list[SurfaceRun]:
-    """Runs from ``--bold`` files: CIFTI ``.dtseries.nii``, or left-hemisphere GIFTIs (``hemi-L``) whose
-    right hemisphere (``hemi-R``, same name otherwise) is beside them."""
+    """Runs from ``--bold`` files: CIFTI ``.dtseries.nii``, or left-hemisphere GIFTIs (``hemi-L``)
+    whose right hemisphere (``hemi-R``, same name otherwise) is beside them.
+    """
     if len(confounds) != len(bolds):
-        raise InputError(f"{len(bolds)} --bold file(s) but {len(confounds)} --confounds file(s) — give one confounds TSV per run, in the same order")
+        raise InputError(
+            f"{len(bolds)} --bold file(s) but {len(confounds)} "
+            "--confounds file(s) — give one confounds TSV "
+            "per run, in the same order"
+        )
     runs = []
     for b, c in zip(map(Path, bolds), map(Path, confounds)):
         for f in (b, c):
@@ -102,10 +161,16 @@ def explicit_surface_runs(bolds: list[Path], confounds: list[Path]) -> list[Surf
             runs.append(SurfaceRun((b,), c, space.group(1) if space else "fsLR", b.name))
             continue
         if "hemi-L" not in b.name:
-            raise InputError(f"{b.name}: pass the left-hemisphere GIFTI (hemi-L) as --bold; the hemi-R file must be beside it")
+            raise InputError(
+                f"{b.name}: pass the left-hemisphere GIFTI "
+                "(hemi-L) as --bold; the hemi-R file must "
+                "be beside it"
+            )
         right = b.with_name(b.name.replace("hemi-L", "hemi-R"))
         if not right.is_file():
-            raise InputError(f"right hemisphere not found: {right} — put the hemi-R GIFTI beside the hemi-L one")
+            raise InputError(
+                f"right hemisphere not found: {right} — put the hemi-R GIFTI beside the hemi-L one"
+            )
         runs.append(SurfaceRun((b, right), c, space.group(1) if space else "fsaverage5", b.name))
     return runs
 
@@ -139,8 +204,13 @@ def load_surface_run(run: SurfaceRun) -> tuple[np.ndarray, float | None, object]
         if run.is_cifti:
             img = nib.load(str(run.files[0]))
             series, bm = img.header.get_axis(0), img.header.get_axis(1)
-            if not isinstance(bm, nib.cifti2.BrainModelAxis) or not isinstance(series, nib.cifti2.SeriesAxis):
-                raise InputError(f"{run.name} is not a dense time series (series × brain models) — pass the *_bold.dtseries.nii")
+            if not isinstance(bm, nib.cifti2.BrainModelAxis) or not isinstance(
+                series, nib.cifti2.SeriesAxis
+            ):
+                raise InputError(
+                    f"{run.name} is not a dense time series (series "
+                    "× brain models) — pass the *_bold.dtseries.nii"
+                )
             if t_r is None and series.unit == "SECOND" and series.step > 0:
                 t_r = float(series.step)
             return np.asarray(img.get_fdata(dtype=np.float32)), t_r, bm
@@ -149,10 +219,21 @@ def load_surface_run(run: SurfaceRun) -> tuple[np.ndarray, float | None, object]
             img = nib.load(str(f))
             if t_r is None and img.darrays and "TimeStep" in img.darrays[0].meta:
                 step = float(img.darrays[0].meta["TimeStep"])
-                t_r = step / 1000.0 if step > 20 else step  # Workbench writes seconds, some tools milliseconds
-            parts.append(np.column_stack([np.asarray(d.data, np.float32).ravel() for d in img.darrays]).T)
+                t_r = (
+                    step / 1000.0 if step > 20 else step
+                )  # Workbench writes seconds, some tools milliseconds
+            parts.append(
+                np.column_stack([np.asarray(d.data, np.float32).ravel() for d in img.darrays]).T
+            )
     except (OSError, ValueError, nib.filebasedimages.ImageFileError) as exc:
-        raise InputError(f"cannot read {run.name} ({exc}) — pass fMRIPrep's surface BOLD (.func.gii or .dtseries.nii)") from exc
+        raise InputError(
+            f"cannot read {run.name} ({exc}) — pass fMRIPrep's "
+            "surface BOLD (.func.gii or .dtseries.nii)"
+        ) from exc
     if parts[0].shape[0] != parts[1].shape[0]:
-        raise InputError(f"{run.files[0].name} has {parts[0].shape[0]} volumes but {run.files[1].name} has {parts[1].shape[0]} — use the two hemispheres of one run")
+        raise InputError(
+            f"{run.files[0].name} has {parts[0].shape[0]} "
+            f"volumes but {run.files[1].name} has {parts[1].shape[0]} "
+            "— use the two hemispheres of one run"
+        )
     return np.concatenate(parts, axis=1), t_r, None

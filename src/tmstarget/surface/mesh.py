@@ -2,11 +2,12 @@
 
 fsaverage meshes (bundled with nilearn for ``fsaverage5``) are in FreeSurfer's MNI305 space. Every
 coordinate tmstarget uses on them — sampling volumetric group maps, the sgACC seed, the DLPFC search
-region and the target's MNI coordinate — is first mapped to MNI152 with FreeSurfer's documented linear
-MNI305 → MNI152 transform (:data:`MNI305_TO_MNI152`, a shift of about 1-2 mm), so surface targets are
-comparable with volumetric ones. The target is reported on the *midthickness* (mean of the white and pial
-surfaces). fsaverage vertices carry an individual's data through spherical registration, so the MNI
-coordinate of a vertex is the template's, not the participant's own anatomy.
+region and the target's MNI coordinate — is first mapped to MNI152 with FreeSurfer's documented
+linear MNI305 → MNI152 transform (:data:`MNI305_TO_MNI152`, a shift of about 1-2 mm), so surface
+targets are comparable with volumetric ones. The target is reported on the *midthickness* (mean of
+the white and pial surfaces). fsaverage vertices carry an individual's data through spherical
+registration, so the MNI coordinate of a vertex is the template's, not the participant's own
+anatomy.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from scipy.spatial import cKDTree
 from ..exceptions import InputError
 
 #: FreeSurfer's MNI305 → MNI152 affine (FreeSurfer wiki, "CoordinateSystems").
-MNI305_TO_MNI152 = np.array([
-    [0.9975, -0.0073, 0.0176, -0.0429],
-    [0.0146, 1.0009, -0.0024, 1.5496],
-    [-0.0130, -0.0093, 0.9971, 1.1840],
-    [0.0, 0.0, 0.0, 1.0],
-])
+MNI305_TO_MNI152 = np.array(
+    [
+        [0.9975, -0.0073, 0.0176, -0.0429],
+        [0.0146, 1.0009, -0.0024, 1.5496],
+        [-0.0130, -0.0093, 0.9971, 1.1840],
+        [0.0, 0.0, 0.0, 1.0],
+    ]
+)
 
 #: Template meshes tmstarget can load offline (nilearn ships fsaverage5).
 TEMPLATES = ("fsaverage5",)
@@ -41,7 +44,8 @@ class HemiMesh:
     Attributes
     ----------
     midthickness, pial, white : ndarray, shape (V, 3)
-        Vertex coordinates (MNI152 mm); ``pial``/``white`` may equal ``midthickness`` for user meshes.
+        Vertex coordinates (MNI152 mm); ``pial``/``white`` may equal ``midthickness`` for user
+        meshes.
     faces : ndarray of int, shape (F, 3)
     cortex : ndarray of bool, shape (V,)
         Vertices outside the medial wall.
@@ -65,7 +69,12 @@ def load_template(name: str = "fsaverage5") -> dict[str, HemiMesh]:
     The medial wall is where the template's cortical thickness is 0 (FreeSurfer's convention).
     """
     if name not in TEMPLATES:
-        raise InputError(f"surface template '{name}' is not available offline (available: {', '.join(TEMPLATES)}) — resample the data to fsaverage5 (fMRIPrep --output-spaces fsaverage:den-10k)")
+        raise InputError(
+            f"surface template '{name}' is not available offline "
+            f"(available: {', '.join(TEMPLATES)}) — resample "
+            "the data to fsaverage5 (fMRIPrep --output-spaces "
+            "fsaverage:den-10k)"
+        )
     from nilearn.datasets import load_fsaverage, load_fsaverage_data
 
     meshes = load_fsaverage(name)
@@ -87,10 +96,22 @@ def read_mesh(path: Path | str) -> HemiMesh:
     path = Path(path)
     try:
         img = nib.load(str(path))
-        coords = next(d.data for d in img.darrays if d.intent == nib.nifti1.intent_codes["NIFTI_INTENT_POINTSET"])
-        faces = next(d.data for d in img.darrays if d.intent == nib.nifti1.intent_codes["NIFTI_INTENT_TRIANGLE"])
+        coords = next(
+            d.data
+            for d in img.darrays
+            if d.intent == nib.nifti1.intent_codes["NIFTI_INTENT_POINTSET"]
+        )
+        faces = next(
+            d.data
+            for d in img.darrays
+            if d.intent == nib.nifti1.intent_codes["NIFTI_INTENT_TRIANGLE"]
+        )
     except (StopIteration, AttributeError, OSError, ValueError) as exc:
-        raise InputError(f"cannot read surface mesh {path.name} ({exc}) — pass a GIFTI .surf.gii with coordinates and triangles") from exc
+        raise InputError(
+            f"cannot read surface mesh {path.name} ({exc}) "
+            "— pass a GIFTI .surf.gii with coordinates and "
+            "triangles"
+        ) from exc
     coords = np.asarray(coords, float)
     return HemiMesh(coords, coords, coords, np.asarray(faces, int), np.ones(len(coords), bool))
 
@@ -105,8 +126,11 @@ def edge_graph(coords: np.ndarray, faces: np.ndarray) -> sparse.csr_matrix:
     return (g + g.T).tocsr()
 
 
-def graph_distances(coords: np.ndarray, faces: np.ndarray | None, limit_mm: float, batch: int = 512) -> sparse.csr_matrix:
-    """Distances (mm) between points closer than ``limit_mm``: along mesh edges, or straight for voxels.
+def graph_distances(
+    coords: np.ndarray, faces: np.ndarray | None, limit_mm: float, batch: int = 512
+) -> sparse.csr_matrix:
+    """Distances (mm) between points closer than ``limit_mm``: along mesh edges, or straight for
+    voxels.
 
     Parameters
     ----------
@@ -135,13 +159,19 @@ def graph_distances(coords: np.ndarray, faces: np.ndarray | None, limit_mm: floa
             rows.append(idx[r])
             cols.append(c)
             vals.append(dist[r, c])
-        d = sparse.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)).tocsr()
+        d = sparse.coo_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+        ).tocsr()
     d.setdiag(1e-9)  # keep the zero self-distance as a stored entry
     return d
 
 
-def gaussian_smoother(coords: np.ndarray, faces: np.ndarray | None, fwhm_mm: float) -> sparse.csr_matrix:
-    """Row-normalised Gaussian smoothing matrix (σ = FWHM / √(8 ln 2), cut at 3σ) over mesh distances."""
+def gaussian_smoother(
+    coords: np.ndarray, faces: np.ndarray | None, fwhm_mm: float
+) -> sparse.csr_matrix:
+    """Row-normalised Gaussian smoothing matrix (σ = FWHM / √(8 ln 2), cut at 3σ) over mesh
+    distances.
+    """
     sigma = fwhm_mm / np.sqrt(8 * np.log(2))
     d = graph_distances(coords, faces, 3 * sigma)
     d.data = np.exp(-0.5 * (d.data / sigma) ** 2)

@@ -1,10 +1,10 @@
 """The depression circuits a target is chosen against.
 
-Sign convention: **positive = the end of the circuit to stimulate.** The group depression-circuit maps
-(e.g. the convergent depression circuit, Siddiqi et al. 2021 Am J Psychiatry; Cash et al. 2021) are
-negative in the subgenual cingulate and positive at effective DLPFC stimulation sites; for the built-in
-``sgacc`` circuit the individual's anticorrelation with the sgACC seed is the positive end (Fox et al. 2012
-Biol Psychiatry; seed at MNI (6, 16, −10), Cash et al. 2019).
+Sign convention: **positive = the end of the circuit to stimulate.** The group depression-circuit
+maps (e.g. the convergent depression circuit, Siddiqi et al. 2021 Am J Psychiatry; Cash et al. 2021)
+are negative in the subgenual cingulate and positive at effective DLPFC stimulation sites; for the
+built-in ``sgacc`` circuit the individual's anticorrelation with the sgACC seed is the positive end
+(Fox et al. 2012 Biol Psychiatry; seed at MNI (6, 16, −10), Cash et al. 2019).
 
 Circuits are given as
 
@@ -76,7 +76,8 @@ def fetch_convergent(timeout_s: float = 30.0) -> Path:
     Raises
     ------
     InputError
-        When offline or when the checksum does not match; the message says how to pass the file instead.
+        When offline or when the checksum does not match; the message says how to pass the file
+        instead.
     """
     from ..io.derivatives import atomic_path, sha256
 
@@ -88,12 +89,19 @@ def fetch_convergent(timeout_s: float = 30.0) -> Path:
     how = f"download {CONVERGENT_URL} yourself and pass --circuit PATH, or save it as {target}"
     try:
         with atomic_path(target) as tmp:
-            with urllib.request.urlopen(CONVERGENT_URL, timeout=timeout_s) as resp, open(tmp, "wb") as out:
+            with (
+                urllib.request.urlopen(CONVERGENT_URL, timeout=timeout_s) as resp,
+                open(tmp, "wb") as out,
+            ):
                 while block := resp.read(1 << 20):
                     out.write(block)
             digest = sha256(tmp)
             if digest != CONVERGENT_SHA256:
-                raise InputError(f"downloaded convergent circuit has checksum {digest[:12]}…, expected {CONVERGENT_SHA256[:12]}… — {how}")
+                raise InputError(
+                    "downloaded convergent circuit has checksum "
+                    f"{digest[:12]}…, expected {CONVERGENT_SHA256[:12]}… "
+                    f"— {how}"
+                )
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         raise InputError(f"cannot download the convergent circuit ({exc}) — {how}") from exc
     return target
@@ -107,25 +115,37 @@ def resolve_circuit(spec: str, label: str | None = None) -> Circuit:
         return Circuit(label=label or "convergent", kind="map", path=fetch_convergent())
     path = Path(spec)
     if not path.is_file():
-        raise InputError(f"circuit '{spec}' is neither 'sgacc', 'convergent' nor an existing file — pass one of those or a NIfTI path")
+        raise InputError(
+            f"circuit '{spec}' is neither 'sgacc', 'convergent' "
+            "nor an existing file — pass one of those or "
+            "a NIfTI path"
+        )
     return Circuit(label=label or _label_from_path(path), kind="map", path=path)
 
 
 def check_circuit_values(data: np.ndarray, name: str) -> None:
-    """Refuse a "circuit map" that is a mask or a label image (at most two distinct values besides 0/NaN).
+    """Refuse a "circuit map" that is a mask or a label image (at most two distinct values besides
+    0/NaN).
 
-    A binary region scored as a circuit would give every point inside it the same score and rank targets by
-    how much of their neighbourhood falls inside the mask — a plausible, meaningless answer.
+    A binary region scored as a circuit would give every point inside it the same score and rank
+    targets by how much of their neighbourhood falls inside the mask — a plausible, meaningless
+    answer.
     """
     values = np.unique(data[np.isfinite(data)])
     if 0 < values.size <= 3 and np.count_nonzero(values) <= 2:
         shown = ", ".join(f"{v:g}" for v in values)
-        raise InputError(f"circuit map {name} holds only the values {{{shown}}}: a mask or label image, not a circuit map "
-                         "(connectivity t/r values, positive = stimulate) — pass a connectivity map, or give a region with --search-mask")
+        raise InputError(
+            f"circuit map {name} holds only the values {{{shown}}}: "
+            "a mask or label image, not a circuit map "
+            "(connectivity t/r values, positive = stimulate) "
+            "— pass a connectivity map, or give a region "
+            "with --search-mask"
+        )
 
 
 def read_circuit_map(path: Path | str) -> tuple[np.ndarray, np.ndarray]:
-    """A group circuit map file as ``(data, affine)``, checked: one readable volume with data, not a mask.
+    """A group circuit map file as ``(data, affine)``, checked: one readable volume with data, not a
+    mask.
 
     Commands call it before reading any BOLD data, so a wrong ``--circuit`` file fails in a second.
 
@@ -161,7 +181,9 @@ def load_circuit_map(path: Path, affine: np.ndarray, shape: tuple[int, int, int]
     if same:
         out, support = img.get_fdata(dtype=np.float32), valid.get_fdata(dtype=np.float32)
     else:
-        kw = dict(target_affine=affine, target_shape=tuple(shape), force_resample=True, copy_header=True)
+        kw = dict(
+            target_affine=affine, target_shape=tuple(shape), force_resample=True, copy_header=True
+        )
         out = resample_img(img, interpolation="continuous", **kw).get_fdata(dtype=np.float32)
         with warnings.catch_warnings():  # linear resampling of the support mask is intended
             warnings.simplefilter("ignore")
@@ -170,7 +192,12 @@ def load_circuit_map(path: Path, affine: np.ndarray, shape: tuple[int, int, int]
     return out
 
 
-def sphere_mask(affine: np.ndarray, shape: tuple[int, int, int], center_mm: tuple[float, float, float], radius_mm: float) -> np.ndarray:
+def sphere_mask(
+    affine: np.ndarray,
+    shape: tuple[int, int, int],
+    center_mm: tuple[float, float, float],
+    radius_mm: float,
+) -> np.ndarray:
     """Boolean mask of voxels whose centres lie within ``radius_mm`` of ``center_mm``."""
     return voxel_distance(affine, shape, center_mm) <= radius_mm
 
@@ -184,15 +211,19 @@ def voxel_distance(affine: np.ndarray, shape: tuple[int, int, int], point_mm) ->
 
 
 def load_group_map(spec: str) -> tuple[np.ndarray, np.ndarray, str]:
-    """``(data, affine, label)`` of a group circuit given as PATH or ``convergent``, on its own grid.
+    """``(data, affine, label)`` of a group circuit given as PATH or ``convergent``, on its own
+    grid.
 
-    ``sgacc`` / ``sgacc-group`` are refused: the sgACC circuit is individual and no group map is bundled.
+    ``sgacc`` / ``sgacc-group`` are refused: the sgACC circuit is individual and no group map is
+    bundled.
     """
     from ..io.derivatives import load_map
 
     if spec in ("sgacc-group", "sgacc"):
         raise InputError(
-            f"--circuit {spec}: no group sgACC map is bundled with tmstarget (the sgacc circuit is individual) — "
+            f"--circuit {spec}: no group sgACC map is bundled "
+            "with tmstarget (the sgacc circuit is individual) "
+            "— "
             "pass a group map NIfTI path, or use --circuit convergent"
         )
     circuit = resolve_circuit(spec)

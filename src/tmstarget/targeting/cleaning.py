@@ -1,16 +1,17 @@
 """Cleaning as one linear operator, applied in a single pass over the voxels.
 
 Detrending, interpolation of censored volumes, Butterworth band-pass filtering (of signals and
-confounds), censoring and confound regression are all linear in the voxel time series. So the whole of
-:func:`nilearn.signal.clean` for one run is a matrix ``L`` of shape (kept volumes, volumes). We obtain ``L``
-by cleaning the T×T identity with nilearn itself (T "voxels" instead of ~200,000: milliseconds), then
+confounds), censoring and confound regression are all linear in the voxel time series. So the whole
+of :func:`nilearn.signal.clean` for one run is a matrix ``L`` of shape (kept volumes, volumes). We
+obtain ``L`` by cleaning the T×T identity with nilearn itself (T "voxels" instead of ~200,000:
+milliseconds), then
 factor it by SVD, ``L = U S Vᵀ``, and keep the ``r`` components with non-negligible singular values.
 
-For voxel data ``X`` (T × V) the cleaned data are ``Y = L X``, and every correlation between voxels only
-needs ``YᵀY = XᵀV S² VᵀX = WᵀW`` with ``W = (S Vᵀ) X`` of shape (r × V), r ≈ the number of in-band degrees
-of freedom (~100 for 10 min of data). ``W`` is accumulated while the BOLD file is streamed, so the voxel data
-are touched once, by one matrix product, and never held whole in memory. The cleaned time series
-themselves, when needed, are ``U W``.
+For voxel data ``X`` (T × V) the cleaned data are ``Y = L X``, and every correlation between voxels
+only needs ``YᵀY = XᵀV S² VᵀX = WᵀW`` with ``W = (S Vᵀ) X`` of shape (r × V), r ≈ the number of
+in-band degrees of freedom (~100 for 10 min of data). ``W`` is accumulated while the BOLD file is
+streamed, so the voxel data are touched once, by one matrix product, and never held whole in memory.
+The cleaned time series themselves, when needed, are ``U W``.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def cleaning_matrix(
     low_pass: float | None = LOW_PASS_HZ,
     detrend: bool = True,
 ) -> np.ndarray:
-    """The matrix ``L`` such that ``L @ X`` equals ``nilearn.signal.clean(X, ...)`` (standardize off).
+    """The matrix ``L`` such that ``L @ X`` equals ``nilearn.signal.clean(X, ...)`` (standardize
+    off).
 
     Parameters
     ----------
@@ -69,7 +71,8 @@ def cleaning_matrix(
     confounds : ndarray, shape (T, K), optional
         Confound regressors (filtered like the signals before regression, as nilearn does).
     sample_mask : ndarray of int, optional
-        Indices of volumes to keep; censored volumes are interpolated before filtering and then dropped.
+        Indices of volumes to keep; censored volumes are interpolated before filtering and then
+        dropped.
     high_pass, low_pass : float or None
         Band edges (Hz); ``None`` disables that side.
     detrend : bool
@@ -101,19 +104,29 @@ def cleaning_matrix(
                 high_pass=high_pass,
                 t_r=t_r,
             )
-        except ValueError as exc:  # scipy's filtfilt: the run is shorter than the filter's edge padding
+        except (
+            ValueError
+        ) as exc:  # scipy's filtfilt: the run is shorter than the filter's edge padding
             found = re.search(r"padlen, which is (\d+)", str(exc))
             if found is None:
                 raise
             need = int(found.group(1)) + 1
-            raise InputError(f"a run of {n_volumes} volumes is too short for the band-pass filter, which needs more than "
-                             f"{need - 1} volumes — use runs of at least {need} volumes") from None
+            raise InputError(
+                f"a run of {n_volumes} volumes is too short "
+                "for the band-pass filter, which needs more "
+                "than "
+                f"{need - 1} volumes — use runs of at least {need} volumes"
+            ) from None
 
 
-def compress_operator(matrix: np.ndarray, sample_mask: np.ndarray, rtol: float = 1e-4) -> CleaningOperator:
-    """Factor a cleaning matrix ``L`` (K × T) and keep components with singular value > ``rtol`` × max.
+def compress_operator(
+    matrix: np.ndarray, sample_mask: np.ndarray, rtol: float = 1e-4
+) -> CleaningOperator:
+    """Factor a cleaning matrix ``L`` (K × T) and keep components with singular value > ``rtol`` ×
+    max.
 
-    Dropping components below ``rtol`` changes any voxel-voxel inner product by at most ``rtol²`` relative.
+    Dropping components below ``rtol`` changes any voxel-voxel inner product by at most ``rtol²``
+    relative.
     """
     u, s, vt = np.linalg.svd(matrix, full_matrices=False)
     keep = s > rtol * s[0] if s.size and s[0] > 0 else np.zeros_like(s, bool)
@@ -141,25 +154,31 @@ def run_operator(
     """
     if sample_mask.size < min_volumes:
         raise InputError(
-            f"{name}: {sample_mask.size} of {n_volumes} volumes left after censoring, need >= {min_volumes} — "
+            f"{name}: {sample_mask.size} of {n_volumes} volumes "
+            f"left after censoring, need >= {min_volumes} "
+            "— "
             "raise --fd-threshold, add runs or lower --min-volumes"
         )
     full = sample_mask.size == n_volumes
-    mat = cleaning_matrix(n_volumes, t_r, confounds, None if full else sample_mask, high_pass, low_pass)
+    mat = cleaning_matrix(
+        n_volumes, t_r, confounds, None if full else sample_mask, high_pass, low_pass
+    )
     # centre over the kept volumes (band-passed series need not average to zero once volumes are
     # censored), so that inner products of unit-norm columns are Pearson correlations
     mat = mat - mat.mean(axis=0, keepdims=True)
     op = compress_operator(mat, sample_mask)
     if op.rank < 10:
         raise InputError(
-            f"{name}: only {op.rank} degrees of freedom left after filtering and confound regression — "
+            f"{name}: only {op.rank} degrees of freedom left "
+            "after filtering and confound regression — "
             "use longer runs, fewer confounds or a wider band"
         )
     return op
 
 
 def normalize_columns(w: np.ndarray, eps: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
-    """Scale each column of ``w`` to unit norm (in place when float32); return it and the valid-column mask.
+    """Scale each column of ``w`` to unit norm (in place when float32); return it and the
+    valid-column mask.
 
     Columns with (near) zero norm — constant voxels — are set to zero and flagged invalid.
     """

@@ -58,8 +58,13 @@ class Components:
 
 
 def finalize_components(
-    blocks: list[np.ndarray], brain: np.ndarray, affine: np.ndarray, fwhm_mm: float = 0.0, variable: np.ndarray | None = None,
-    geometry: VolumeGeometry | SurfaceGeometry | None = None, run_weights: np.ndarray | None = None,
+    blocks: list[np.ndarray],
+    brain: np.ndarray,
+    affine: np.ndarray,
+    fwhm_mm: float = 0.0,
+    variable: np.ndarray | None = None,
+    geometry: VolumeGeometry | SurfaceGeometry | None = None,
+    run_weights: np.ndarray | None = None,
 ) -> Components:
     """Smooth, normalise per run (so runs weigh the same), concatenate and normalise again.
 
@@ -73,13 +78,14 @@ def finalize_components(
         Spatial smoothing (volumes) applied to the stacked components (0 = none; the targeting run
         smooths each block before, see :func:`tmstarget.targeting.prepare.prepare`).
     variable : ndarray of bool, shape (V,), optional
-        Columns whose raw time series vary; the others are constant and excluded (their cleaned data are
-        rounding noise, which normalisation would otherwise blow up).
+        Columns whose raw time series vary; the others are constant and excluded (their cleaned data
+        are rounding noise, which normalisation would otherwise blow up).
     geometry : optional
         Where the columns are (default: the volume of ``brain``).
     run_weights : ndarray, shape (n_runs,), optional
-        Relative weight ω_i of each run in every inner product (default: equal). The reliability resamples use
-        :func:`~tmstarget.targeting.uncertainty.weights.run_shares`; this is their reference.
+        Relative weight ω_i of each run in every inner product (default: equal). The reliability
+        resamples use :func:`~tmstarget.targeting.uncertainty.weights.run_shares`; this is their
+        reference.
     """
     w = np.concatenate(blocks, axis=0)  # a copy: the blocks are left untouched for reuse
     if fwhm_mm and fwhm_mm > 0:
@@ -96,5 +102,9 @@ def finalize_components(
     w, ok = normalize_columns(w)
     valid &= ok
     if valid.mean() < 0.5:
-        raise InputError(f"BOLD data are constant in {100 * (1 - valid.mean()):.0f}% of brain voxels — check the preprocessing output and the mask")
+        raise InputError(
+            f"BOLD data are constant in {100 * (1 - valid.mean()):.0f}% "
+            "of brain voxels — check the preprocessing output "
+            "and the mask"
+        )
     return Components(w=w, valid=valid, brain=brain, affine=affine, geometry=geometry)

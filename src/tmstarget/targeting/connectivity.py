@@ -1,17 +1,17 @@
 """Seed maps and circuit similarity by linear algebra on compressed, unit-norm voxel data.
 
 All functions take ``w``, the cleaned data of V voxels in compressed form (r × V, see
-:mod:`tmstarget.targeting.cleaning`) with unit-norm columns, so that ``w[:, i] @ w[:, j]`` is the Pearson correlation of
-voxels i and j over the cleaned time series.
+:mod:`tmstarget.targeting.cleaning`) with unit-norm columns, so that ``w[:, i] @ w[:, j]`` is the
+Pearson correlation of voxels i and j over the cleaned time series.
 
-The circuit similarity of a search voxel s is the spatial Pearson correlation, over the circuit voxels M,
-between s's whole-brain connectivity map ``ρ_s = w_Mᵀ w_s`` and the circuit map ``c``. Writing
-``c̃ = c − mean(c)``, ``a = w_M c̃``, ``m = w_M 1`` and ``G = w_M w_Mᵀ`` (r × r), it is
+The circuit similarity of a search voxel s is the spatial Pearson correlation, over the circuit
+voxels M, between s's whole-brain connectivity map ``ρ_s = w_Mᵀ w_s`` and the circuit map ``c``.
+Writing ``c̃ = c − mean(c)``, ``a = w_M c̃``, ``m = w_M 1`` and ``G = w_M w_Mᵀ`` (r × r), it is
 
     sim(s) = (w_sᵀ a) / ( ‖c̃‖ · sqrt(w_sᵀ G w_s − (w_sᵀ m)² / |M|) )
 
-so no seed map is ever formed: the cost is one r × r Gram matrix plus O(r) per search voxel, instead of
-one V-voxel seed map per search voxel.
+so no seed map is ever formed: the cost is one r × r Gram matrix plus O(r) per search voxel, instead
+of one V-voxel seed map per search voxel.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ import numpy as np
 from ..exceptions import InputError
 
 
-def seed_timecourse(w: np.ndarray, seed_idx: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+def seed_timecourse(
+    w: np.ndarray, seed_idx: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray:
     """Unit-norm (weighted) mean time course of seed voxels, in compressed form.
 
     Parameters
@@ -38,12 +40,18 @@ def seed_timecourse(w: np.ndarray, seed_idx: np.ndarray, weights: np.ndarray | N
     ndarray, shape (r,)
     """
     if seed_idx.size == 0:
-        raise InputError("the seed region has no voxels inside the brain mask — check the mask covers the subgenual cingulate (MNI 6, 16, −10)")
+        raise InputError(
+            "the seed region has no voxels inside the brain "
+            "mask — check the mask covers the subgenual cingulate "
+            "(MNI 6, 16, −10)"
+        )
     sub = w[:, seed_idx].astype(np.float64)
     seed = sub.mean(axis=1) if weights is None else sub @ np.asarray(weights, np.float64)
     norm = np.linalg.norm(seed)
     if norm == 0:
-        raise InputError("the seed time course is constant after cleaning — check the data in the seed region")
+        raise InputError(
+            "the seed time course is constant after cleaning — check the data in the seed region"
+        )
     return seed / norm
 
 
@@ -52,7 +60,9 @@ def seed_map(w: np.ndarray, seed: np.ndarray) -> np.ndarray:
     return (seed.astype(w.dtype) @ w).astype(np.float64)
 
 
-def circuit_similarity(w: np.ndarray, circuit: np.ndarray, search_idx: np.ndarray, circuit_idx: np.ndarray) -> np.ndarray:
+def circuit_similarity(
+    w: np.ndarray, circuit: np.ndarray, search_idx: np.ndarray, circuit_idx: np.ndarray
+) -> np.ndarray:
     """Spatial correlation between each search voxel's connectivity map and a circuit map.
 
     Parameters
@@ -72,12 +82,16 @@ def circuit_similarity(w: np.ndarray, circuit: np.ndarray, search_idx: np.ndarra
         Pearson correlation in [−1, 1]; NaN for voxels whose map is constant.
     """
     if circuit_idx.size < 3:
-        raise InputError("the circuit map overlaps fewer than 3 brain voxels — check it is in MNI space")
+        raise InputError(
+            "the circuit map overlaps fewer than 3 brain voxels — check it is in MNI space"
+        )
     c = circuit[circuit_idx].astype(np.float64)
     c_tilde = c - c.mean()
     c_norm = np.linalg.norm(c_tilde)
     if c_norm == 0:
-        raise InputError("the circuit map is constant over the brain — pass a map with spatial structure")
+        raise InputError(
+            "the circuit map is constant over the brain — pass a map with spatial structure"
+        )
     w_m = w[:, circuit_idx]
     a = w_m @ c_tilde.astype(w.dtype)
     m = w_m.sum(axis=1, dtype=np.float64)
@@ -93,16 +107,24 @@ def circuit_similarity(w: np.ndarray, circuit: np.ndarray, search_idx: np.ndarra
     return out
 
 
-def weighted_seed_timecourse(w: np.ndarray, circuit: np.ndarray, circuit_idx: np.ndarray) -> np.ndarray:
-    """Unit-norm seed time course ``Σ_v c̃_v x_v`` over the circuit voxels, with ``c̃`` the centred map (r,)."""
+def weighted_seed_timecourse(
+    w: np.ndarray, circuit: np.ndarray, circuit_idx: np.ndarray
+) -> np.ndarray:
+    """Unit-norm seed time course ``Σ_v c̃_v x_v`` over the circuit voxels, with ``c̃`` the centred
+    map (r,).
+    """
     c = circuit[circuit_idx].astype(np.float64)
     return seed_timecourse(w, circuit_idx, c - c.mean())
 
 
-def weighted_seed_score(w: np.ndarray, circuit: np.ndarray, search_idx: np.ndarray, circuit_idx: np.ndarray) -> np.ndarray:
-    """Correlation of each search voxel with the circuit-weighted seed time course (Fox et al. 2013).
+def weighted_seed_score(
+    w: np.ndarray, circuit: np.ndarray, search_idx: np.ndarray, circuit_idx: np.ndarray
+) -> np.ndarray:
+    """Correlation of each search voxel with the circuit-weighted seed time course (Fox et al.
+    2013).
 
-    The seed is ``Σ_v c̃_v x_v`` over the circuit voxels (the numerator of :func:`circuit_similarity`),
-    so voxels that move with the positive end and against the negative end score high.
+    The seed is ``Σ_v c̃_v x_v`` over the circuit voxels (the numerator of
+    :func:`circuit_similarity`), so voxels that move with the positive end and against the negative
+    end score high.
     """
     return seed_map(w[:, search_idx], weighted_seed_timecourse(w, circuit, circuit_idx))

@@ -1,6 +1,6 @@
-"""Default settings of a targeting run, in one leaf module (no imports): the library's option objects and the
-command line (``tmstarget target``, ``reliability``, ``circuit build``) read them from here, so ``--help`` shows
-the values the library uses without importing numpy.
+"""Default settings of a targeting run, in one leaf module (no imports): the library's option
+objects and the command line (``tmstarget target``, ``reliability``, ``circuit build``) read them
+from here, so ``--help`` shows the values the library uses without importing numpy.
 """
 
 #: Built-in circuit.
@@ -16,10 +16,13 @@ FWHM_MM = 6.0
 MIN_VOLUMES = 100
 #: Neighbourhood radius (mm) over which the score is averaged (``robust``).
 NEIGHBOURHOOD_MM = 6.0
-#: Default number of bootstrap resamples. The radius is the ⌈0.95 B⌉-th smallest resample distance, whose
+#: Default number of bootstrap resamples. The radius is the ⌈0.95 B⌉-th smallest resample distance,
+#: whose
 #: own coverage has SD √(0.95 · 0.05 / B): 1.5 percentage points for B = 200.
 N_BOOTSTRAP = 200
-#: Default resamples of ``tmstarget target`` for the methods whose resamples are expensive (``similarity``: the
-#: circuit moments; ``hierarchical``: re-clustering the search region), to keep the default confidence radius
+#: Default resamples of ``tmstarget target`` for the methods whose resamples are expensive
+#: (``similarity``: the
+#: circuit moments; ``hierarchical``: re-clustering the search region), to keep the default
+#: confidence radius
 #: affordable: coverage SD 3.1 percentage points (see :data:`N_BOOTSTRAP`).
 N_BOOTSTRAP_SLOW = 50

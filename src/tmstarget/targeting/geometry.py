@@ -1,21 +1,27 @@
 """Where the columns of the data are: the one interface between targeting and an input kind.
 
-Targeting works on columns — brain voxels of a volume (Fortran order of the mask), or grayordinates of
-surface data (fsaverage vertices, or a CIFTI brain-model axis). A geometry answers every question the
-core asks about columns, so that cleaning, components, scores and selection run unchanged on any kind:
+Targeting works on columns — brain voxels of a volume (Fortran order of the mask), or grayordinates
+of surface data (fsaverage vertices, or a CIFTI brain-model axis). A geometry answers every question
+the core asks about columns, so that cleaning, components, scores and selection run unchanged on any
+kind:
 
 - ``n``, ``coords(idx)`` — how many columns, their MNI coordinates (mm);
-- ``columns(mask)`` — the columns of a region (a 3-D mask for volumes, a boolean per column for surfaces);
-- ``near(region, search_idx, mm)`` — columns within ``mm`` of the search region (left out of the circuit);
+- ``columns(mask)`` — the columns of a region (a 3-D mask for volumes, a boolean per column for
+  surfaces);
+- ``near(region, search_idx, mm)`` — columns within ``mm`` of the search region (left out of the
+  circuit);
 - ``seed_columns()`` — the sgACC seed sphere;
 - ``column_values(map)`` — a circuit map (on the grid) as one value per column;
-- ``smooth(block, fwhm_mm)`` — Gaussian smoothing of compressed data (rows = components, columns = columns);
+- ``smooth(block, fwhm_mm)`` — Gaussian smoothing of compressed data (rows = components, columns =
+  columns);
 - ``to_grid(values)`` — per-column values as the output map (a volume, or the columns themselves);
-- ``patches(idx, keep)`` — the connected patches of the kept columns among ``idx`` (voxels touching by a face,
-  edge or corner; mesh vertices sharing an edge), and ``areas(idx)`` — each column's weight in a patch (1 per
-  voxel: all have the same volume; the vertex area in mm² on a mesh): what ``cluster`` needs on any input kind.
+- ``patches(idx, keep)`` — the connected patches of the kept columns among ``idx`` (voxels touching
+  by a face, edge or corner; mesh vertices sharing an edge), and ``areas(idx)`` — each column's
+  weight in a patch (1 per voxel: all have the same volume; the vertex area in mm² on a mesh): what
+  ``cluster`` needs on any input kind.
 
-:class:`SubsetGeometry` is the geometry of some columns of another (the resampling engine's search columns).
+:class:`SubsetGeometry` is the geometry of some columns of another (the resampling engine's search
+columns).
 """
 
 from __future__ import annotations
@@ -28,13 +34,16 @@ from scipy import ndimage
 from .circuits import SGACC_MNI, SGACC_RADIUS_MM, sphere_mask
 
 
-def smooth_components(w: np.ndarray, mask: np.ndarray, affine: np.ndarray, fwhm_mm: float, block: int = 32) -> np.ndarray:
+def smooth_components(
+    w: np.ndarray, mask: np.ndarray, affine: np.ndarray, fwhm_mm: float, block: int = 32
+) -> np.ndarray:
     """Spatially smooth compressed data (r × V, in place) with a Gaussian kernel of ``fwhm_mm``.
 
-    Smoothing (spatial) and cleaning (temporal) are both linear and act on different axes, so smoothing the
-    r compressed components equals smoothing the T volumes first, at a fraction of the cost. The kernel is
-    nilearn's (``smooth_img``: σ = FWHM / √(8 ln 2) per voxel size), applied with scipy on the brain's
-    bounding box, ``block`` components at a time; zeros outside the mask (not skull) enter the kernel.
+    Smoothing (spatial) and cleaning (temporal) are both linear and act on different axes, so
+    smoothing the r compressed components equals smoothing the T volumes first, at a fraction of the
+    cost. The kernel is nilearn's (``smooth_img``: σ = FWHM / √(8 ln 2) per voxel size), applied
+    with scipy on the brain's bounding box, ``block`` components at a time; zeros outside the mask
+    (not skull) enter the kernel.
     """
     ijk = np.argwhere(mask)
     lo, hi = ijk.min(0), ijk.max(0) + 1
@@ -51,7 +60,9 @@ def smooth_components(w: np.ndarray, mask: np.ndarray, affine: np.ndarray, fwhm_
         flat_vol = vol.reshape(block, -1)
         flat_vol[:nb, flat_c] = w[b0 : b0 + nb]
         for axis in range(3):
-            ndimage.gaussian_filter1d(vol[:nb], sigma[axis], axis=axis + 1, output=vol[:nb], mode="constant", truncate=4.0)
+            ndimage.gaussian_filter1d(
+                vol[:nb], sigma[axis], axis=axis + 1, output=vol[:nb], mode="constant", truncate=4.0
+            )
         w[b0 : b0 + nb] = flat_vol[:nb, flat_c]
     return w
 
@@ -92,7 +103,9 @@ class VolumeGeometry:
         return ijk @ self.affine[:3, :3].T + self.affine[:3, 3]
 
     def near(self, region: np.ndarray, search_idx: np.ndarray, distance_mm: float) -> np.ndarray:
-        """Columns within ``distance_mm`` of the search region's voxels (Euclidean distance transform)."""
+        """Columns within ``distance_mm`` of the search region's voxels (Euclidean distance
+        transform).
+        """
         zooms = np.sqrt((self.affine[:3, :3] ** 2).sum(0))
         local = ndimage.distance_transform_edt(~region, sampling=zooms) <= distance_mm
         return local.ravel(order="F")[self.flat]
@@ -106,11 +119,15 @@ class VolumeGeometry:
         return grid_map.ravel(order="F")[self.flat]
 
     def smooth(self, block: np.ndarray, fwhm_mm: float) -> np.ndarray:
-        """Gaussian smoothing of compressed data in the volume (in place; see :func:`smooth_components`)."""
+        """Gaussian smoothing of compressed data in the volume (in place; see
+        :func:`smooth_components`).
+        """
         return smooth_components(block, self.brain, self.affine, fwhm_mm)
 
     def patches(self, idx: np.ndarray, keep: np.ndarray) -> np.ndarray:
-        """Labels (1, 2, …; 0 = not kept) of the connected patches of the voxels ``idx[keep]`` (26-connectivity)."""
+        """Labels (1, 2, …; 0 = not kept) of the connected patches of the voxels ``idx[keep]``
+        (26-connectivity).
+        """
         vox = np.unravel_index(self.flat[idx], self.brain.shape, order="F")
         vol = np.zeros(self.brain.shape, bool)
         vol[tuple(v[keep] for v in vox)] = True
@@ -132,7 +149,9 @@ class VolumeGeometry:
 
 @dataclass
 class SurfaceGeometry:
-    """Grayordinates of surface data (:class:`tmstarget.surface.geometry.Grayordinates`) as columns."""
+    """Grayordinates of surface data (:class:`tmstarget.surface.geometry.Grayordinates`) as
+    columns.
+    """
 
     grayordinates: object
     meshes: dict | None = None
@@ -153,11 +172,15 @@ class SurfaceGeometry:
         return self.grayordinates.coords[idx]
 
     def near(self, region: np.ndarray, search_idx: np.ndarray, distance_mm: float) -> np.ndarray:
-        """Columns within ``distance_mm`` of the (usable) search columns (straight-line distance)."""
+        """Columns within ``distance_mm`` of the (usable) search columns (straight-line
+        distance).
+        """
         from scipy.spatial import cKDTree
 
         coords = self.grayordinates.coords
-        dist, _ = cKDTree(coords[search_idx]).query(np.nan_to_num(coords, nan=1e6), distance_upper_bound=distance_mm)
+        dist, _ = cKDTree(coords[search_idx]).query(
+            np.nan_to_num(coords, nan=1e6), distance_upper_bound=distance_mm
+        )
         return np.isfinite(dist)
 
     def seed_columns(self) -> np.ndarray:
@@ -182,8 +205,10 @@ class SurfaceGeometry:
         return cache[fwhm_mm]
 
     def patches(self, idx: np.ndarray, keep: np.ndarray) -> np.ndarray:
-        """Labels (1, 2, …; 0 = not kept) of the connected patches of the columns ``idx[keep]``: mesh edges within a
-        hemisphere, 26-neighbour voxels within the CIFTI volume part."""
+        """Labels (1, 2, …; 0 = not kept) of the connected patches of the columns ``idx[keep]``:
+        mesh edges within a
+        hemisphere, 26-neighbour voxels within the CIFTI volume part.
+        """
         from scipy.sparse.csgraph import connected_components
 
         cols = np.asarray(idx)[keep]
@@ -195,7 +220,9 @@ class SurfaceGeometry:
         return labels
 
     def areas(self, idx: np.ndarray) -> np.ndarray:
-        """Weight of each column in a patch: the vertex area (mm², a third of its triangles'); voxel face area for CIFTI voxels."""
+        """Weight of each column in a patch: the vertex area (mm², a third of its triangles'); voxel
+        face area for CIFTI voxels.
+        """
         return self.grayordinates.areas[idx]
 
     def to_grid(self, values: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
@@ -209,7 +236,8 @@ class SurfaceGeometry:
 
 @dataclass
 class SubsetGeometry:
-    """The columns ``idx`` of another geometry as columns 0 … len(idx) − 1 (coordinates, patches and areas).
+    """The columns ``idx`` of another geometry as columns 0 … len(idx) − 1 (coordinates, patches and
+    areas).
 
     The resampling engine scores only the search columns; its selections see them through this.
     """

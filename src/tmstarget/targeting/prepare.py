@@ -1,11 +1,11 @@
 """Reading and cleaning a participant's runs in one pass: every input kind, one path.
 
-A *source* knows how to read one input kind — :class:`VolumeSource` (fMRIPrep NIfTI runs, streamed 32
-volumes at a time) or :class:`SurfaceSource` (fsaverage GIFTI pairs or CIFTI) — and gives the geometry
-of its columns, each run's length and TR, the search region and the circuit map. :func:`prepare` does
-the rest the same way for all: confounds and censoring, the cleaning operator of each run
-(:mod:`tmstarget.targeting.cleaning`), the compressed cleaned data ``W_i = P_i X_i`` accumulated while
-the data are read, smoothing, temporal SNR and which columns vary.
+A *source* knows how to read one input kind — :class:`VolumeSource` (fMRIPrep NIfTI runs, streamed
+32 volumes at a time) or :class:`SurfaceSource` (fsaverage GIFTI pairs or CIFTI) — and gives the
+geometry of its columns, each run's length and TR, the search region and the circuit map.
+:func:`prepare` does the rest the same way for all: confounds and censoring, the cleaning operator
+of each run (:mod:`tmstarget.targeting.cleaning`), the compressed cleaned data ``W_i = P_i X_i``
+accumulated while the data are read, smoothing, temporal SNR and which columns vary.
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ logger = logging.getLogger(__name__)
 
 
 class VolumeSource:
-    """fMRIPrep volumetric runs (same grid): headers and masks now, voxel data streamed by :meth:`chunks`."""
+    """fMRIPrep volumetric runs (same grid): headers and masks now, voxel data streamed by
+    :meth:`chunks`.
+    """
 
     def __init__(self, runs: list) -> None:
         from ..io.images import bold_shape, check_grid, load_image, load_mask
@@ -91,11 +93,17 @@ class VolumeSource:
 
     def circuit_map(self, circuit) -> np.ndarray | None:
         """The group circuit map on the grid (None for the sgACC seed circuit)."""
-        return None if circuit.kind == "seed" else load_circuit_map(circuit.path, self.affine, self.brain.shape)
+        return (
+            None
+            if circuit.kind == "seed"
+            else load_circuit_map(circuit.path, self.affine, self.brain.shape)
+        )
 
 
 class SurfaceSource:
-    """Surface runs (fsaverage GIFTI pairs of one template, or CIFTI with the same columns), read whole."""
+    """Surface runs (fsaverage GIFTI pairs of one template, or CIFTI with the same columns), read
+    whole.
+    """
 
     def __init__(self, runs: list, meshes: tuple[Path, Path] | None = None) -> None:
         from ..surface.geometry import cifti_grayordinates, template_grayordinates
@@ -107,13 +115,24 @@ class SurfaceSource:
             x, t_r, bm = load_surface_run(run)
             if grays is None:
                 if bm is None:
-                    grays, self.meshes = template_grayordinates(runs[0].space), load_template(runs[0].space)
+                    grays, self.meshes = (
+                        template_grayordinates(runs[0].space),
+                        load_template(runs[0].space),
+                    )
                 else:
-                    self.meshes = {h: read_mesh(p) for h, p in zip("LR", meshes)} if meshes else None
+                    self.meshes = (
+                        {h: read_mesh(p) for h, p in zip("LR", meshes)} if meshes else None
+                    )
                     grays = cifti_grayordinates(bm, self.meshes, runs[0].space)
             if x.shape[1] != grays.n:
-                raise InputError(f"{run.name} has {x.shape[1]} columns, the first run {grays.n} — pass runs in the same space and density")
-            x[:, ~np.isfinite(x).all(axis=0)] = 0.0  # e.g. NaN medial wall: constant columns are left out as invalid
+                raise InputError(
+                    f"{run.name} has {x.shape[1]} columns, the "
+                    f"first run {grays.n} — pass runs in the "
+                    "same space and density"
+                )
+            x[:, ~np.isfinite(x).all(axis=0)] = (
+                0.0  # e.g. NaN medial wall: constant columns are left out as invalid
+            )
             self.data.append(x)
             self.file_tr.append(t_r)
         self.lengths = [x.shape[0] for x in self.data]
@@ -136,7 +155,11 @@ class SurfaceSource:
         """Repetition time of run ``i`` (s): ``--t-r``, else the sidecar or file metadata."""
         t_r = options.t_r or self.file_tr[i]
         if not t_r or not 0 < t_r <= 10:
-            raise InputError(f"{self.names[i]}: no usable repetition time in its JSON sidecar or metadata — pass --t-r SECONDS")
+            raise InputError(
+                f"{self.names[i]}: no usable repetition time "
+                "in its JSON sidecar or metadata — pass --t-r "
+                "SECONDS"
+            )
         return t_r
 
     def chunks(self):
@@ -150,11 +173,17 @@ class SurfaceSource:
         return len(infos)
 
     def search_region(self, options: TargetingOptions) -> np.ndarray:
-        """The default left DLPFC or ``--search-mask`` (NIfTI or GIFTI), one boolean per column, checked."""
+        """The default left DLPFC or ``--search-mask`` (NIfTI or GIFTI), one boolean per column,
+        checked.
+        """
         from .surface_maps import check_region, dlpfc_search_region, search_region_from_file
 
         grays = self.geometry.grayordinates
-        region = dlpfc_search_region(grays) if options.search_mask is None else search_region_from_file(options.search_mask, grays)
+        region = (
+            dlpfc_search_region(grays)
+            if options.search_mask is None
+            else search_region_from_file(options.search_mask, grays)
+        )
         check_region(region)
         return region
 
@@ -162,17 +191,25 @@ class SurfaceSource:
         """The group circuit map at every column (None for the sgACC seed circuit)."""
         from .surface_maps import circuit_values
 
-        return None if circuit.kind == "seed" else circuit_values(circuit.path, self.geometry.grayordinates, self.meshes)
+        return (
+            None
+            if circuit.kind == "seed"
+            else circuit_values(circuit.path, self.geometry.grayordinates, self.meshes)
+        )
 
 
 def input_kind(runs: list) -> str:
-    """``volume``, ``surface`` (fsaverage GIFTI pairs) or ``cifti``: the input kind of the runs (``volume`` for none)."""
+    """``volume``, ``surface`` (fsaverage GIFTI pairs) or ``cifti``: the input kind of the runs
+    (``volume`` for none).
+    """
     if not runs or not hasattr(runs[0], "files"):
         return "volume"
     return "cifti" if runs[0].is_cifti else "surface"
 
 
-def open_source(runs: list, meshes: tuple[Path, Path] | None = None) -> VolumeSource | SurfaceSource:
+def open_source(
+    runs: list, meshes: tuple[Path, Path] | None = None
+) -> VolumeSource | SurfaceSource:
     """The source for these runs (surface runs have ``files``; volumetric runs a ``bold``)."""
     return SurfaceSource(runs, meshes) if hasattr(runs[0], "files") else VolumeSource(runs)
 
@@ -183,22 +220,48 @@ def clean_runs(source, options: TargetingOptions) -> tuple[list[RunInfo], list]:
     for i, name in enumerate(source.names):
         n_vol, t_r = source.n_volumes(i), source.t_r(i, options)
         conf = load_run_confounds(
-            source.confounds[i], n_vol, options.confounds_strategy, options.global_signal, options.fd_threshold_mm, options.dvars_threshold,
+            source.confounds[i],
+            n_vol,
+            options.confounds_strategy,
+            options.global_signal,
+            options.fd_threshold_mm,
+            options.dvars_threshold,
         )
         censored = np.ones(n_vol, bool)
         censored[conf.sample_mask] = False
-        infos.append(RunInfo(name, n_vol, conf.n_censored, t_r, 0, float(conf.fd_mm.mean()), conf.fd_mm, censored))
+        infos.append(
+            RunInfo(
+                name, n_vol, conf.n_censored, t_r, 0, float(conf.fd_mm.mean()), conf.fd_mm, censored
+            )
+        )
         confs.append(conf)
-        logger.info("%s: %d volumes, %d censored (FD > %s mm), TR %.2f s", name, n_vol, conf.n_censored, options.fd_threshold_mm, t_r)
+        logger.info(
+            "%s: %d volumes, %d censored (FD > %s mm), TR %.2f s",
+            name,
+            n_vol,
+            conf.n_censored,
+            options.fd_threshold_mm,
+            t_r,
+        )
     n_kept = sum(c.sample_mask.size for c in confs)
     if n_kept < options.min_volumes:
         raise InputError(
-            f"{n_kept} volumes left after censoring over {len(infos)} run(s), need >= {options.min_volumes} — "
-            "raise --fd-threshold, add runs, or lower --min-volumes (targets from short scans are unreliable)"
+            f"{n_kept} volumes left after censoring over {len(infos)} "
+            f"run(s), need >= {options.min_volumes} — "
+            "raise --fd-threshold, add runs, or lower --min-volumes "
+            "(targets from short scans are unreliable)"
         )
     operators = []
     for conf, info in zip(confs, infos):
-        op = run_operator(info.n_volumes, info.t_r, conf.confounds, conf.sample_mask, options.high_pass_hz, options.low_pass_hz, name=info.name)
+        op = run_operator(
+            info.n_volumes,
+            info.t_r,
+            conf.confounds,
+            conf.sample_mask,
+            options.high_pass_hz,
+            options.low_pass_hz,
+            name=info.name,
+        )
         info.dof = op.rank
         operators.append(op)
     return infos, operators
@@ -213,7 +276,9 @@ def _variable(moments: np.ndarray, n_volumes: list[int], rtol: float = 1e-6) -> 
 
 
 def _tsnr(moments: np.ndarray, n_volumes: list[int]) -> np.ndarray:
-    """Temporal SNR per column: mean / SD over time (SD with n − 1) of each run, averaged over runs."""
+    """Temporal SNR per column: mean / SD over time (SD with n − 1) of each run, averaged over
+    runs.
+    """
     n = np.asarray(n_volumes, float)[:, None]
     mean = moments[:, 0] / n
     var = np.maximum(moments[:, 1] / n - mean**2, 0.0) * n / np.maximum(n - 1, 1)
@@ -229,12 +294,13 @@ class Prepared:
     Attributes
     ----------
     blocks : list of ndarray, each (r_run, V)
-        Compressed cleaned (and smoothed) data of each run; ``operators[i].basis @ blocks[i]`` are the
-        cleaned time series of run i at its kept volumes.
+        Compressed cleaned (and smoothed) data of each run; ``operators[i].basis @ blocks[i]`` are
+        the cleaned time series of run i at its kept volumes.
     operators : list of CleaningOperator
     infos : list of RunInfo
     brain, affine, region
-        Voxel grid of the columns (a (V, 1, 1) placeholder and None for surfaces) and the search region.
+        Voxel grid of the columns (a (V, 1, 1) placeholder and None for surfaces) and the search
+        region.
     circuit_map : ndarray or None
         Group circuit map on the grid or per column (None for the sgACC seed circuit).
     tsnr : ndarray
@@ -256,8 +322,14 @@ class Prepared:
     geometry: VolumeGeometry | SurfaceGeometry | None = None
 
 
-def prepare(runs: list, options: TargetingOptions, circuit, timings: dict | None = None, meshes: tuple[Path, Path] | None = None,
-            source=None) -> Prepared:
+def prepare(
+    runs: list,
+    options: TargetingOptions,
+    circuit,
+    timings: dict | None = None,
+    meshes: tuple[Path, Path] | None = None,
+    source=None,
+) -> Prepared:
     """Read and clean the runs in one pass, smooth, load the circuit map (see the module notes)."""
     timings = {} if timings is None else timings
     t_start = time.perf_counter()
@@ -269,7 +341,9 @@ def prepare(runs: list, options: TargetingOptions, circuit, timings: dict | None
         timings["setup"] = time.perf_counter() - t_start
         t0 = time.perf_counter()
         blocks = [np.zeros((op.rank, geometry.n), np.float32) for op in operators]
-        moments = np.zeros((len(infos), 2, geometry.n))  # per run: sum and sum of squares (for tSNR)
+        moments = np.zeros(
+            (len(infos), 2, geometry.n)
+        )  # per run: sum and sum of squares (for tSNR)
         for i, start, x in progress(chunks, source.n_chunks(infos), "reading BOLD"):
             blocks[i] += operators[i].projector[:, start : start + x.shape[0]] @ x
             moments[i, 0] += x.sum(axis=0, dtype=np.float64)
@@ -281,14 +355,31 @@ def prepare(runs: list, options: TargetingOptions, circuit, timings: dict | None
     timings["smooth"] = time.perf_counter() - t0
     n_volumes = [info.n_volumes for info in infos]
     tsnr = geometry.to_grid(_tsnr(moments, n_volumes))
-    return Prepared(blocks, operators, infos, source.brain, source.affine, region, source.circuit_map(circuit), tsnr,
-                    _variable(moments, n_volumes), geometry)
+    return Prepared(
+        blocks,
+        operators,
+        infos,
+        source.brain,
+        source.affine,
+        region,
+        source.circuit_map(circuit),
+        tsnr,
+        _variable(moments, n_volumes),
+        geometry,
+    )
 
 
 def components_from(prepared: Prepared) -> Components:
     """Full-data components of a :class:`Prepared`, exactly as the targeting run builds them."""
-    comp = finalize_components(prepared.blocks, prepared.brain, prepared.affine if prepared.affine is not None else np.eye(4),
-                               variable=prepared.variable, geometry=prepared.geometry)
+    comp = finalize_components(
+        prepared.blocks,
+        prepared.brain,
+        prepared.affine if prepared.affine is not None else np.eye(4),
+        variable=prepared.variable,
+        geometry=prepared.geometry,
+    )
     if isinstance(prepared.geometry, SurfaceGeometry):
-        comp.valid &= prepared.geometry.grayordinates.usable  # no coordinates (CIFTI cortex without meshes) or medial wall
+        comp.valid &= (
+            prepared.geometry.grayordinates.usable
+        )  # no coordinates (CIFTI cortex without meshes) or medial wall
     return comp

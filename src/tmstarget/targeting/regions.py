@@ -1,9 +1,9 @@
 """Search regions: where on the cortex a target may be chosen.
 
 The default left-DLPFC region is the union of 20 mm spheres at Brodmann areas 9 (−36, 39, 43) and 46
-(−44, 40, 29) (Fox et al. 2012; Cash et al. 2021), restricted to grey matter (nilearn's MNI152 grey-matter
-mask) within reach of a TMS coil (no deeper than ``max_depth_mm`` below the brain's outer surface), and
-to the participant's brain mask.
+(−44, 40, 29) (Fox et al. 2012; Cash et al. 2021), restricted to grey matter (nilearn's MNI152
+grey-matter mask) within reach of a TMS coil (no deeper than ``max_depth_mm`` below the brain's
+outer surface), and to the participant's brain mask.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .circuits import sphere_mask
 from ..exceptions import InputError
+from .circuits import sphere_mask
 
 #: Default left-DLPFC search spheres: (label, MNI centre mm, radius mm).
 DLPFC_SPHERES = (("BA9", (-36.0, 39.0, 43.0), 20.0), ("BA46", (-44.0, 40.0, 29.0), 20.0))
@@ -22,12 +22,21 @@ MAX_DEPTH_MM = 20.0
 
 
 def _template_on_grid(which: str, affine: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
-    """nilearn's bundled MNI152 mask (``"gm"`` or ``"brain"``) resampled (nearest) onto a grid."""
+    """Nilearn's bundled MNI152 mask (``"gm"`` or ``"brain"``) resampled (nearest) onto a grid."""
     from nilearn.datasets import load_mni152_brain_mask, load_mni152_gm_mask
     from nilearn.image import resample_img
 
-    img = load_mni152_gm_mask(resolution=2) if which == "gm" else load_mni152_brain_mask(resolution=2)
-    out = resample_img(img, target_affine=affine, target_shape=tuple(shape), interpolation="nearest", force_resample=True, copy_header=True)
+    img = (
+        load_mni152_gm_mask(resolution=2) if which == "gm" else load_mni152_brain_mask(resolution=2)
+    )
+    out = resample_img(
+        img,
+        target_affine=affine,
+        target_shape=tuple(shape),
+        interpolation="nearest",
+        force_resample=True,
+        copy_header=True,
+    )
     return np.asanyarray(out.dataobj) > 0.5
 
 
@@ -63,16 +72,23 @@ def dlpfc_search_mask(
 
     Notes
     -----
-    Templates are resampled only on the box around the spheres (plus ``max_depth_mm`` and a margin), which
-    keeps this fast on any grid. Depths inside the box are exact up to ``max_depth_mm``: any outside-brain
-    point closer than that to a sphere voxel lies inside the box.
+    Templates are resampled only on the box around the spheres (plus ``max_depth_mm`` and a margin),
+    which keeps this fast on any grid. Depths inside the box are exact up to ``max_depth_mm``: any
+    outside-brain point closer than that to a sphere voxel lies inside the box.
     """
     shape = brain_mask.shape
     zooms = np.sqrt((affine[:3, :3] ** 2).sum(0))
     margin = (max_depth_mm or 0.0) + 2 * float(zooms.max())
     lo_mm = np.min([np.asarray(c) - r for _, c, r in DLPFC_SPHERES], axis=0) - margin
     hi_mm = np.max([np.asarray(c) + r for _, c, r in DLPFC_SPHERES], axis=0) + margin
-    corners = np.array([[x, y, z] for x in (lo_mm[0], hi_mm[0]) for y in (lo_mm[1], hi_mm[1]) for z in (lo_mm[2], hi_mm[2])])
+    corners = np.array(
+        [
+            [x, y, z]
+            for x in (lo_mm[0], hi_mm[0])
+            for y in (lo_mm[1], hi_mm[1])
+            for z in (lo_mm[2], hi_mm[2])
+        ]
+    )
     ijk = np.linalg.solve(affine, np.c_[corners, np.ones(8)].T)[:3].T
     lo = np.clip(np.floor(ijk.min(0)).astype(int), 0, shape)
     hi = np.clip(np.ceil(ijk.max(0)).astype(int) + 1, 0, shape)
@@ -90,12 +106,17 @@ def dlpfc_search_mask(
     if grey_matter:
         sub &= _template_on_grid("gm", box_affine, box_shape)
     if max_depth_mm is not None:
-        sub &= depth_below_surface_mm(_template_on_grid("brain", box_affine, box_shape), box_affine) <= max_depth_mm
+        sub &= (
+            depth_below_surface_mm(_template_on_grid("brain", box_affine, box_shape), box_affine)
+            <= max_depth_mm
+        )
     region[box] = sub
     return region
 
 
-def check_search_region(region: np.ndarray, brain_mask: np.ndarray, min_voxels: int = 10) -> np.ndarray:
+def check_search_region(
+    region: np.ndarray, brain_mask: np.ndarray, min_voxels: int = 10
+) -> np.ndarray:
     """Intersect a search region with the brain mask and check it is not (nearly) empty."""
     region = region & brain_mask
     n = int(region.sum())

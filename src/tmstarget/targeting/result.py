@@ -1,4 +1,6 @@
-"""What a targeting run takes (:class:`TargetingOptions`) and gives (:class:`TargetResult`, per run :class:`RunInfo`)."""
+"""What a targeting run takes (:class:`TargetingOptions`) and gives (:class:`TargetResult`, per run
+:class:`RunInfo`).
+"""
 
 from __future__ import annotations
 
@@ -10,14 +12,24 @@ import numpy as np
 from .. import __version__
 from ..coil.geometry import PLACEMENT_ERROR_DEG, PLACEMENT_ERROR_MM
 from ..io.confounds import DEFAULT_STRATEGY
-from .defaults import CIRCUIT, FD_THRESHOLD_MM, FWHM_MM, HIGH_PASS_HZ, LOW_PASS_HZ, MIN_VOLUMES, NEIGHBOURHOOD_MM
+from .defaults import (
+    CIRCUIT,
+    FD_THRESHOLD_MM,
+    FWHM_MM,
+    HIGH_PASS_HZ,
+    LOW_PASS_HZ,
+    MIN_VOLUMES,
+    NEIGHBOURHOOD_MM,
+)
 from .geometry import SurfaceGeometry, VolumeGeometry
 from .methods import DEFAULT_METHOD, get_method
 
 
 @dataclass(frozen=True)
 class TargetingOptions:
-    """Parameters of a targeting run (defaults follow the trial's pipeline; see ``tmstarget target --help``)."""
+    """Parameters of a targeting run (defaults follow the trial's pipeline; see ``tmstarget target
+    --help``).
+    """
 
     circuit: str = CIRCUIT
     circuit_label: str | None = None
@@ -41,8 +53,10 @@ class TargetingOptions:
     placement_error_deg: float = PLACEMENT_ERROR_DEG
 
     def parameters_json(self) -> dict:
-        """The ``parameters`` block of the target JSON: with ``method`` and the circuit, what identifies a run's
-        settings (the cohort runner's resume check compares these, :func:`tmstarget.cohort.fingerprint`)."""
+        """The ``parameters`` block of the target JSON: with ``method`` and the circuit, what
+        identifies a run's settings (the cohort runner's resume check compares these,
+        :func:`tmstarget.cohort.fingerprint`).
+        """
         return {
             "confounds_strategy": self.confounds_strategy + ("+gsr" if self.global_signal else ""),
             "fd_threshold_mm": self.fd_threshold_mm,
@@ -51,8 +65,14 @@ class TargetingOptions:
             "fwhm_mm": self.fwhm_mm,
             "neighbourhood_mm": self.neighbourhood_mm,
             "exclude_local_mm": self.exclude_local_mm,
-            "search_mask": "default-left-dlpfc" if self.search_mask is None else Path(self.search_mask).name,
-            **({"group_target_mni": [float(v) for v in self.group_target]} if self.group_target is not None else {}),
+            "search_mask": "default-left-dlpfc"
+            if self.search_mask is None
+            else Path(self.search_mask).name,
+            **(
+                {"group_target_mni": [float(v) for v in self.group_target]}
+                if self.group_target is not None
+                else {}
+            ),
             **get_method(self.method).option_values(self),
         }
 
@@ -111,20 +131,32 @@ class TargetResult:
         out = {
             "mean_fd_mm": round(float(fd.mean()), 3) if fd.size else None,
             "max_fd_mm": round(float(fd.max()), 3) if fd.size else None,
-            "percent_censored": round(100.0 * self.n_volumes_censored / max(1, self.n_volumes_used + self.n_volumes_censored), 1),
+            "percent_censored": round(
+                100.0
+                * self.n_volumes_censored
+                / max(1, self.n_volumes_used + self.n_volumes_censored),
+                1,
+            ),
         }
         if self.tsnr_map is not None:
             region = np.isfinite(self.score_map) & np.isfinite(self.tsnr_map)
             brain = np.isfinite(self.tsnr_map)
-            out["median_tsnr_brain"] = round(float(np.median(self.tsnr_map[brain])), 1) if brain.any() else None
-            out["median_tsnr_search_region"] = round(float(np.median(self.tsnr_map[region])), 1) if region.any() else None
+            out["median_tsnr_brain"] = (
+                round(float(np.median(self.tsnr_map[brain])), 1) if brain.any() else None
+            )
+            out["median_tsnr_search_region"] = (
+                round(float(np.median(self.tsnr_map[region])), 1) if region.any() else None
+            )
         return out
 
     def motion_table(self) -> str:
         """Per-volume framewise displacement and censoring, as TSV text."""
         lines = ["run\tvolume\tframewise_displacement\tcensored"]
         for r in self.runs:
-            lines += [f"{r.name}\t{t}\t{fd:.4f}\t{int(c)}" for t, (fd, c) in enumerate(zip(r.fd_mm, r.censored))]
+            lines += [
+                f"{r.name}\t{t}\t{fd:.4f}\t{int(c)}"
+                for t, (fd, c) in enumerate(zip(r.fd_mm, r.censored))
+            ]
         return "\n".join(lines) + "\n"
 
     def to_json(self, participant: str, session: str | None) -> dict:
@@ -139,14 +171,36 @@ class TargetResult:
             "target_mni": [round(float(v), 1) for v in self.target_mni],
             "score": round(self.score, 4),
             "score_voxel": round(self.score_raw, 4),
-            **({"confidence_radius_mm": self.confidence["confidence_radius_mm"], "n_bootstrap": o.bootstrap} if self.confidence else {}),
-            **({"reliability_verdict": self.confidence["reliability_verdict"]} if self.confidence and "reliability_verdict" in self.confidence else {}),
-            **({"confidence_drift": self.confidence["drift"]} if self.confidence and "drift" in self.confidence else {}),
+            **(
+                {
+                    "confidence_radius_mm": self.confidence["confidence_radius_mm"],
+                    "n_bootstrap": o.bootstrap,
+                }
+                if self.confidence
+                else {}
+            ),
+            **(
+                {"reliability_verdict": self.confidence["reliability_verdict"]}
+                if self.confidence and "reliability_verdict" in self.confidence
+                else {}
+            ),
+            **(
+                {"confidence_drift": self.confidence["drift"]}
+                if self.confidence and "drift" in self.confidence
+                else {}
+            ),
             "n_volumes_used": self.n_volumes_used,
             "n_volumes_censored": self.n_volumes_censored,
             "runs": [r.name for r in self.runs],
             "run_details": [
-                {"name": r.name, "n_volumes": r.n_volumes, "n_censored": r.n_censored, "t_r_s": r.t_r, "dof": r.dof, "mean_fd_mm": round(r.mean_fd_mm, 3)}
+                {
+                    "name": r.name,
+                    "n_volumes": r.n_volumes,
+                    "n_censored": r.n_censored,
+                    "t_r_s": r.t_r,
+                    "dof": r.dof,
+                    "mean_fd_mm": round(r.mean_fd_mm, 3),
+                }
                 for r in self.runs
             ],
             "n_search_voxels": self.n_search_voxels,
@@ -160,9 +214,17 @@ class TargetResult:
         }
 
     def _surface_json(self) -> dict:
-        """Where on the mesh a surface target is (``target_grayordinate``, ``mesh``); empty for volumes."""
+        """Where on the mesh a surface target is (``target_grayordinate``, ``mesh``); empty for
+        volumes.
+        """
         if not isinstance(self.geometry, SurfaceGeometry):
             return {}
         g, c = self.geometry.grayordinates, self.column
-        return {"target_grayordinate": {"hemi": str(g.hemi[c]) or None, "vertex": int(g.vertex[c]) if g.vertex[c] >= 0 else None, "column": c},
-                "mesh": g.mesh}
+        return {
+            "target_grayordinate": {
+                "hemi": str(g.hemi[c]) or None,
+                "vertex": int(g.vertex[c]) if g.vertex[c] >= 0 else None,
+                "column": c,
+            },
+            "mesh": g.mesh,
+        }

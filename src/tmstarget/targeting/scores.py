@@ -4,13 +4,15 @@ Two scores per search column (:mod:`tmstarget.targeting.connectivity` has the ma
 
 ``seed``
     correlation with the seed time course — the (negated) mean of the sgACC sphere for the ``sgacc``
-    circuit (Fox et al. 2012), or the circuit-weighted sum of every circuit column for a map (Fox et al. 2013);
+    circuit (Fox et al. 2012), or the circuit-weighted sum of every circuit column for a map (Fox et
+    al. 2013);
 ``similarity``
-    spatial correlation of the column's connectivity map with the circuit map (Cash et al. 2021); for
-    ``sgacc`` the circuit map is the individual's own seed map.
+    spatial correlation of the column's connectivity map with the circuit map (Cash et al. 2021);
+    for ``sgacc`` the circuit map is the individual's own seed map.
 
-Columns within ``exclude_local_mm`` of the search region are left out of the circuit, so that a column's
-correlation with its own neighbourhood (shared smoothing, not circuit membership) does not count.
+Columns within ``exclude_local_mm`` of the search region are left out of the circuit, so that a
+column's correlation with its own neighbourhood (shared smoothing, not circuit membership) does not
+count.
 """
 
 from __future__ import annotations
@@ -55,13 +57,20 @@ def search_columns(comp: Components, region: np.ndarray) -> np.ndarray:
     search_idx = search_idx[comp.valid[search_idx]]
     if search_idx.size == 0:
         geom = comp.geometry
-        what = "constant or missing data — check the surface BOLD covers the DLPFC" if geom.kind == "surface" else "constant data — check the BOLD covers the DLPFC"
+        what = (
+            "constant or missing data — check the surface BOLD covers the DLPFC"
+            if geom.kind == "surface"
+            else "constant data — check the BOLD covers the DLPFC"
+        )
         raise InputError(f"every search-region {geom.noun} has {what}")
     return search_idx
 
 
 def circuit_columns(
-    comp: Components, region: np.ndarray, circuit_map: np.ndarray | None, exclude_local_mm: float = 10.0
+    comp: Components,
+    region: np.ndarray,
+    circuit_map: np.ndarray | None,
+    exclude_local_mm: float = 10.0,
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Which columns act as the seed and as the circuit, as :func:`compute_scores` uses them.
 
@@ -70,8 +79,8 @@ def circuit_columns(
     seed_idx : ndarray of int or None
         Valid sgACC-sphere columns (``circuit_map is None``), else None.
     circuit_idx : ndarray of int
-        Valid columns farther than ``exclude_local_mm`` from the search region (and, for a map, where
-        the map has data): the columns of the spatial correlation and of the weighted seed.
+        Valid columns farther than ``exclude_local_mm`` from the search region (and, for a map,
+        where the map has data): the columns of the spatial correlation and of the weighted seed.
     c : ndarray or None
         The map's values at ``circuit_idx`` (None for the sgACC seed circuit).
     """
@@ -100,8 +109,8 @@ def compute_scores(
     region : ndarray of bool
         Search region: a volume (X, Y, Z) for volumes, one boolean per column for surfaces.
     circuit_map : ndarray, optional
-        Group circuit map on the grid (a volume, or one value per column; NaN = no data); ``None`` uses
-        the individual sgACC seed map.
+        Group circuit map on the grid (a volume, or one value per column; NaN = no data); ``None``
+        uses the individual sgACC seed map.
     need_similarity : bool
         Compute the similarity scores (the costlier part).
     exclude_local_mm : float
@@ -118,4 +127,10 @@ def compute_scores(
         seed_tc = weighted_seed_timecourse(w, values, circuit_idx)
     seed = seed_map(w[:, search_idx], seed_tc)
     sim = circuit_similarity(w, values, search_idx, circuit_idx) if need_similarity else None
-    return Scores(search_idx=search_idx, coords=comp.coords(search_idx), seed=seed, seed_tc=seed_tc, similarity=sim)
+    return Scores(
+        search_idx=search_idx,
+        coords=comp.coords(search_idx),
+        seed=seed,
+        seed_tc=seed_tc,
+        similarity=sim,
+    )

@@ -1,12 +1,13 @@
-"""The participant-level targeting run: runs in (volume, fsaverage or CIFTI), a :class:`TargetResult` out.
+"""The participant-level targeting run: runs in (volume, fsaverage or CIFTI), a
+:class:`TargetResult` out.
 
-One path for every input kind: :func:`~tmstarget.targeting.prepare.prepare` reads and cleans the runs,
-:func:`~tmstarget.targeting.components.finalize_components` normalises them,
+One path for every input kind: :func:`~tmstarget.targeting.prepare.prepare` reads and cleans the
+runs, :func:`~tmstarget.targeting.components.finalize_components` normalises them,
 :func:`~tmstarget.targeting.selection.method_scores` scores the search region, when asked
-:func:`~tmstarget.targeting.uncertainty.bootstrap_confidence` gives the target's confidence radius, and
-:func:`~tmstarget.targeting.selection.score_and_select` applies the method of the registry
-(:data:`~tmstarget.targeting.methods.METHODS`: its selector, then its post-step if it has one). Nothing is
-written here (see :func:`tmstarget.io.derivatives.write_target_outputs`).
+:func:`~tmstarget.targeting.uncertainty.bootstrap_confidence` gives the target's confidence radius,
+and :func:`~tmstarget.targeting.selection.score_and_select` applies the method of the registry
+(:data:`~tmstarget.targeting.methods.METHODS`: its selector, then its post-step if it has one).
+Nothing is written here (see :func:`tmstarget.io.derivatives.write_target_outputs`).
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from .selection import method_scores, score_and_select
 logger = logging.getLogger(__name__)
 
 
-
 def hash_inputs(files: list[Path], root: Path | None) -> dict[str, str]:
-    """SHA-256 of each file, keyed by its path relative to ``root`` (absolute when outside it or no root)."""
+    """SHA-256 of each file, keyed by its path relative to ``root`` (absolute when outside it or no
+    root).
+    """
     out = {}
     for f in files:
         key = str(f.relative_to(root)) if root is not None and f.is_relative_to(root) else str(f)
@@ -44,21 +46,27 @@ def _check(runs: list, options: TargetingOptions) -> None:
         raise InputError("no runs to process — check the inputs")
 
 
-def compute_target(runs: list, options: TargetingOptions = TargetingOptions(), root: Path | None = None,
-                   meshes: tuple[Path, Path] | None = None) -> TargetResult:
+def compute_target(
+    runs: list,
+    options: TargetingOptions = TargetingOptions(),
+    root: Path | None = None,
+    meshes: tuple[Path, Path] | None = None,
+) -> TargetResult:
     """Clean the runs, score the search region against the circuit and pick the target.
 
     Parameters
     ----------
     runs : list of Run or SurfaceRun
-        One or more runs of one participant: volumetric (same grid, with confounds and masks) or surface
-        (GIFTI pairs of one template, or CIFTI with the same columns).
+        One or more runs of one participant: volumetric (same grid, with confounds and masks) or
+        surface (GIFTI pairs of one template, or CIFTI with the same columns).
     options : TargetingOptions
-        Parameters; for surfaces ``fwhm_mm`` is applied on the mesh and ``search_mask`` may be NIfTI or GIFTI.
+        Parameters; for surfaces ``fwhm_mm`` is applied on the mesh and ``search_mask`` may be NIfTI
+        or GIFTI.
     root : Path, optional
         Folder the ``inputs`` checksums are reported relative to (the fMRIPrep folder).
     meshes : (Path, Path), optional
-        Left and right midthickness GIFTIs (MNI mm) giving CIFTI cortical vertices their coordinates.
+        Left and right midthickness GIFTIs (MNI mm) giving CIFTI cortical vertices their
+        coordinates.
 
     Returns
     -------
@@ -86,28 +94,48 @@ def _compute(source, options, circuit, hashes, timings, t_start) -> TargetResult
     prep = prepare(source.runs, options, circuit, timings, source=source)
     t0 = time.perf_counter()
     comp = components_from(prep)
-    scores = method_scores(comp, prep.region, prep.circuit_map, options.method, options.exclude_local_mm)
+    scores = method_scores(
+        comp, prep.region, prep.circuit_map, options.method, options.exclude_local_mm
+    )
     timings["score_select"] = time.perf_counter() - t0
     confidence = None
     if options.bootstrap > 0:
         from .uncertainty import bootstrap_confidence
 
         t0 = time.perf_counter()
-        confidence = bootstrap_confidence(prep, options, options.bootstrap, options.bootstrap_seed, components=comp, scores=scores)
+        confidence = bootstrap_confidence(
+            prep, options, options.bootstrap, options.bootstrap_seed, components=comp, scores=scores
+        )
         timings["bootstrap"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    choice = score_and_select(comp, prep.region, prep.circuit_map, options, prep.operators, scores=scores,
-                              radius_mm=confidence["confidence_radius_mm"] if confidence else None)
+    choice = score_and_select(
+        comp,
+        prep.region,
+        prep.circuit_map,
+        options,
+        prep.operators,
+        scores=scores,
+        radius_mm=confidence["confidence_radius_mm"] if confidence else None,
+    )
     timings["score_select"] += time.perf_counter() - t0
     selection, raw = choice.selection, choice.raw
-    score_map = prep.geometry.to_grid(selection.selection_map, scores.search_idx)  # NaN = outside the search region
+    score_map = prep.geometry.to_grid(
+        selection.selection_map, scores.search_idx
+    )  # NaN = outside the search region
     column = int(scores.search_idx[selection.index])
     timings["total"] = time.perf_counter() - t_start
     where = ""
     if isinstance(prep.geometry, SurfaceGeometry):
         g = prep.geometry.grayordinates
         where = f"vertex {g.hemi[column]}{g.vertex[column]}, "
-    logger.info("target (%s, %s): %sMNI (%.1f, %.1f, %.1f), score %.3f", circuit.label, options.method, where, *selection.coord_mm, selection.score)
+    logger.info(
+        "target (%s, %s): %sMNI (%.1f, %.1f, %.1f), score %.3f",
+        circuit.label,
+        options.method,
+        where,
+        *selection.coord_mm,
+        selection.score,
+    )
     return TargetResult(
         target_mni=selection.coord_mm,
         score=selection.score,
@@ -132,13 +160,17 @@ def _compute(source, options, circuit, hashes, timings, t_start) -> TargetResult
 
 
 def _coil_placement(selection, confidence: dict | None) -> dict | None:
-    """The ``coil_placement`` block of a method whose answer is a placement (with its coil centre's 95% region)."""
+    """The ``coil_placement`` block of a method whose answer is a placement (with its coil centre's
+    95% region).
+    """
     if selection.placement is None:
         return None
     from ..headmodel import load_template_head
 
     p = selection.placement
-    block = p["landscape"].describe(load_template_head(), p["index"], selection.coord_mm, p["expected_score"], p["score"])
+    block = p["landscape"].describe(
+        load_template_head(), p["index"], selection.coord_mm, p["expected_score"], p["score"]
+    )
     if confidence and confidence.get("coil_centre"):
         block["coil_centre_confidence"] = confidence["coil_centre"]
     return block

@@ -1,17 +1,20 @@
-"""Trial design and analysis: randomization, primary and secondary analyses, blinding, power, simulation.
+"""Trial design and analysis: randomization, primary and secondary analyses, blinding, power,
+simulation.
 
 Randomization
-    :func:`make_allocation` (blocked with random block sizes, stratified, seeded), :func:`stratum_labels`,
-    :func:`reveal_next` and :func:`verify_allocation` (concealed list with salted commitments and a hash chain).
+    :func:`make_allocation` (blocked with random block sizes, stratified, seeded),
+    :func:`stratum_labels`, :func:`reveal_next` and :func:`verify_allocation` (concealed list with
+    salted commitments and a hash chain).
 Visits and analysis sets
     :class:`VisitSchedule` (target days and windows after the last session), :func:`assign_visits`,
     :func:`analysis_sets` (ITT and per protocol).
 Analysis of a long-format table (see :mod:`tmstarget.trial.data` for the columns)
-    :func:`validate_trial_table`, :func:`ancova`, :func:`mixed_model`, :func:`trajectory` (group × visit
-    mixed model, Satterthwaite df), :func:`mice_ancova` (MICE sensitivity; :func:`mice_ols` for any data frame), :func:`cohens_d`, :func:`hedges_g`,
-    :func:`response_and_remission`, :func:`compare_proportions`, :func:`scale_endpoint` (HAM-D-17, QIDS-SR-16, CGI-S, CGI-I as
-    secondary endpoints), :func:`bang_index`, :func:`james_index`,
-    :func:`analyze_trial` and :func:`format_summary` (CONSORT-style text).
+    :func:`validate_trial_table`, :func:`ancova`, :func:`mixed_model`, :func:`trajectory` (group ×
+    visit mixed model, Satterthwaite df), :func:`mice_ancova` (MICE sensitivity; :func:`mice_ols`
+    for any data frame), :func:`cohens_d`, :func:`hedges_g`, :func:`response_and_remission`,
+    :func:`compare_proportions`, :func:`scale_endpoint` (HAM-D-17, QIDS-SR-16, CGI-S, CGI-I as
+    secondary endpoints), :func:`bang_index`, :func:`james_index`, :func:`analyze_trial` and
+    :func:`format_summary` (CONSORT-style text).
 Planning and exercise
     :func:`power_two_arm`, :func:`sample_size`, :func:`simulate_trial`.
 File I/O (the only functions here that touch files)
@@ -20,7 +23,8 @@ File I/O (the only functions here that touch files)
 
 from .._utils.lazy import lazy_exports
 
-#: Public names and the submodule each comes from (imported on first use: 'tmstarget --help' stays fast).
+#: Public names and the submodule each comes from (imported on first use: 'tmstarget --help' stays
+#: fast).
 _EXPORTS = {
     "Estimate": ".analysis",
     "FitError": ".analysis",

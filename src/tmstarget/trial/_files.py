@@ -1,8 +1,8 @@
 """Atomic writes for the trial subpackage (private).
 
 Every output goes through the one atomic writer, :func:`tmstarget.io.derivatives.write_bytes_atomic`
-(a temporary file in the destination directory, moved into place with :func:`os.replace`), so a reader
-never sees a half-written file and a failed run leaves nothing behind.
+(a temporary file in the destination directory, moved into place with :func:`os.replace`), so a
+reader never sees a half-written file and a failed run leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, private: bool = F
     text : str
         The full file contents.
     private : bool
-        Make the file readable by its owner only (for allocation keys); otherwise the usual umask applies.
+        Make the file readable by its owner only (for allocation keys); otherwise the usual umask
+        applies.
 
     Returns
     -------
@@ -44,13 +45,20 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, private: bool = F
         If the destination directory does not exist.
     """
     dest = check_folder(path)
-    return write_bytes_atomic(dest, text.encode("utf-8"), mode=0o600 if private else default_mode(), make_parents=False)
+    return write_bytes_atomic(
+        dest, text.encode("utf-8"), mode=0o600 if private else default_mode(), make_parents=False
+    )
 
 
 def check_folder(path: str | os.PathLike[str]) -> Path:
-    """``path`` as a Path if its folder exists (trial outputs are written only into existing folders)."""
+    """``path`` as a Path if its folder exists (trial outputs are written only into existing
+    folders).
+    """
     dest = Path(path)
     folder = dest.parent if str(dest.parent) else Path(".")
     if not folder.is_dir():
-        raise InputError(f"{dest}: directory {folder} does not exist — create it first or choose another output path")
+        raise InputError(
+            f"{dest}: directory {folder} does not exist — "
+            "create it first or choose another output path"
+        )
     return dest

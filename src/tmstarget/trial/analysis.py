@@ -18,7 +18,14 @@ from .data import TrialTable
 from .effect_sizes import EffectSize, cohens_d, hedges_g
 from .lmm import FitError
 
-__all__ = ["Estimate", "FitError", "ancova", "estimate_from", "mixed_model", "reduction_effect_sizes"]
+__all__ = [
+    "Estimate",
+    "FitError",
+    "ancova",
+    "estimate_from",
+    "mixed_model",
+    "reduction_effect_sizes",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +41,8 @@ class Estimate:
     timepoint : str
         Follow-up the difference refers to.
     estimate : float
-        Experimental minus control difference in MADRS reduction (points; positive favours experimental).
+        Experimental minus control difference in MADRS reduction (points; positive favours
+        experimental).
     se : float
         Standard error.
     ci_low, ci_high : float
@@ -70,12 +78,19 @@ def _arm_counts(trial: TrialTable, data: pd.DataFrame, timepoint: str, minimum: 
     short = [a for a in trial.arms if counts.get(a, 0) < minimum]
     if short:
         raise InputError(
-            f"arm(s) {', '.join(short)} have fewer than {minimum} participants assessed at {timepoint!r} — choose another --timepoint or collect more data"
+            f"arm(s) {', '.join(short)} have fewer than {minimum} "
+            f"participants assessed at {timepoint!r} — choose "
+            "another --timepoint or collect more data"
         )
 
 
-def ancova(trial: TrialTable, timepoint: str, confidence: float = 0.95, participants: Sequence[str] | None = None,
-           method: str = "ancova") -> Estimate:
+def ancova(
+    trial: TrialTable,
+    timepoint: str,
+    confidence: float = 0.95,
+    participants: Sequence[str] | None = None,
+    method: str = "ancova",
+) -> Estimate:
     """ANCOVA: reduction at ``timepoint`` on arm, adjusted for baseline MADRS (and strata), by OLS.
 
     Parameters
@@ -87,7 +102,8 @@ def ancova(trial: TrialTable, timepoint: str, confidence: float = 0.95, particip
     confidence : float
         Confidence level of the interval.
     participants : sequence of str, optional
-        Restrict to an analysis set (e.g. per protocol); everyone assessed at ``timepoint`` by default.
+        Restrict to an analysis set (e.g. per protocol); everyone assessed at ``timepoint`` by
+        default.
     method : str
         Label stored in the result.
 
@@ -108,25 +124,52 @@ def ancova(trial: TrialTable, timepoint: str, confidence: float = 0.95, particip
         data = data.loc[data.index.isin(set(participants))]
     _arm_counts(trial, data, timepoint, 2)
     exog = pd.DataFrame(
-        {"const": 1.0, "arm": (data["arm"] == trial.experimental).astype(float),
-         "baseline": data["baseline"] - data["baseline"].mean()},
+        {
+            "const": 1.0,
+            "arm": (data["arm"] == trial.experimental).astype(float),
+            "baseline": data["baseline"] - data["baseline"].mean(),
+        },
         index=data.index,
     ).join(_strata_dummies(data, trial.strata))
-    _check_rank(exog, "ANCOVA", {
-        f"every participant assessed at {timepoint!r} has the same baseline MADRS, so it cannot be adjusted for — "
-        "check the baseline scores": ["baseline"]}, data, trial.strata)
+    _check_rank(
+        exog,
+        "ANCOVA",
+        {
+            f"every participant assessed at {timepoint!r} "
+            "has the same baseline MADRS, so it cannot be "
+            "adjusted for — "
+            "check the baseline scores": ["baseline"]
+        },
+        data,
+        trial.strata,
+    )
     if len(data) <= exog.shape[1]:
-        raise InputError(f"{len(data)} participants at {timepoint!r} are too few for the ANCOVA — collect more data")
+        raise InputError(
+            f"{len(data)} participants at {timepoint!r} are "
+            "too few for the ANCOVA — collect more data"
+        )
     fit = sm.OLS(data["reduction"].to_numpy(float), exog).fit()
     low, high = fit.conf_int(alpha=1.0 - confidence).loc["arm"]
     return Estimate(
-        method, timepoint, float(fit.params["arm"]), float(fit.bse["arm"]), float(low), float(high),
-        float(fit.pvalues["arm"]), len(data), len(data), confidence, float(fit.df_resid),
+        method,
+        timepoint,
+        float(fit.params["arm"]),
+        float(fit.bse["arm"]),
+        float(low),
+        float(high),
+        float(fit.pvalues["arm"]),
+        len(data),
+        len(data),
+        confidence,
+        float(fit.df_resid),
     )
 
 
-def mixed_model(trial: TrialTable, timepoint: str, confidence: float = 0.95, random_slope: bool = False) -> Estimate:
-    """Mixed-model difference in mean reduction at ``timepoint`` (see :func:`tmstarget.trial.longitudinal.trajectory`).
+def mixed_model(
+    trial: TrialTable, timepoint: str, confidence: float = 0.95, random_slope: bool = False
+) -> Estimate:
+    """Mixed-model difference in mean reduction at ``timepoint`` (see
+    :func:`tmstarget.trial.longitudinal.trajectory`).
 
     Parameters
     ----------
@@ -137,13 +180,14 @@ def mixed_model(trial: TrialTable, timepoint: str, confidence: float = 0.95, ran
     confidence : float
         Confidence level of the interval.
     random_slope : bool
-        Try a random slope on time (falls back to a random intercept); random intercept only by default.
+        Try a random slope on time (falls back to a random intercept); random intercept only by
+        default.
 
     Returns
     -------
     Estimate
-        Minus the arm × ``timepoint`` interaction (experimental minus control reduction), with a t interval
-        on Satterthwaite degrees of freedom (``df``).
+        Minus the arm × ``timepoint`` interaction (experimental minus control reduction), with a t
+        interval on Satterthwaite degrees of freedom (``df``).
 
     Raises
     ------
@@ -161,11 +205,24 @@ def mixed_model(trial: TrialTable, timepoint: str, confidence: float = 0.95, ran
 def estimate_from(result: object, timepoint: str) -> Estimate:
     """The :class:`Estimate` of a fitted trajectory at ``timepoint``."""
     c = result.at(timepoint).effect
-    return Estimate("mixed_model", timepoint, c.estimate, c.se, c.ci_low, c.ci_high, c.p_value,
-                    result.n_participants, result.n_observations, result.confidence, c.df)
+    return Estimate(
+        "mixed_model",
+        timepoint,
+        c.estimate,
+        c.se,
+        c.ci_low,
+        c.ci_high,
+        c.p_value,
+        result.n_participants,
+        result.n_observations,
+        result.confidence,
+        c.df,
+    )
 
 
-def reduction_effect_sizes(trial: TrialTable, timepoint: str, confidence: float = 0.95) -> tuple[EffectSize, EffectSize]:
+def reduction_effect_sizes(
+    trial: TrialTable, timepoint: str, confidence: float = 0.95
+) -> tuple[EffectSize, EffectSize]:
     """Cohen's d and Hedges' g of MADRS reduction at ``timepoint``, experimental minus control.
 
     Parameters

@@ -1,10 +1,10 @@
 """CONSORT flow counts and diagram, and Table 1 (baseline characteristics by arm).
 
-Flow (CONSORT 2010, Schulz et al., BMJ 2010;340:c332, flow diagram): assessed for eligibility → excluded →
-randomized → allocated per arm → received / did not receive the allocated intervention → discontinued
-intervention → lost to follow-up at the endpoint (missed, or assessed outside the visit window) →
-analysed (ITT, per protocol). In every arm ``allocated = analysed_itt`` (ITT keeps everyone) and
-``allocated = assessed_at_endpoint + lost_to_follow_up``.
+Flow (CONSORT 2010, Schulz et al., BMJ 2010;340:c332, flow diagram): assessed for eligibility →
+excluded → randomized → allocated per arm → received / did not receive the allocated intervention →
+discontinued intervention → lost to follow-up at the endpoint (missed, or assessed outside the visit
+window) → analysed (ITT, per protocol). In every arm ``allocated = analysed_itt`` (ITT keeps
+everyone) and ``allocated = assessed_at_endpoint + lost_to_follow_up``.
 """
 
 from __future__ import annotations
@@ -26,8 +26,13 @@ __all__ = ["baseline_table", "consort_counts", "consort_figure"]
 TABLE1_COLUMNS = ("age", "sex")
 
 
-def consort_counts(trial: TrialTable, sets: AnalysisSets, endpoint: str, not_assessed: Sequence[str] = (),
-                   screened: int | None = None) -> dict[str, Any]:
+def consort_counts(
+    trial: TrialTable,
+    sets: AnalysisSets,
+    endpoint: str,
+    not_assessed: Sequence[str] = (),
+    screened: int | None = None,
+) -> dict[str, Any]:
     """Counts for each CONSORT box, per arm.
 
     Parameters
@@ -41,32 +46,47 @@ def consort_counts(trial: TrialTable, sets: AnalysisSets, endpoint: str, not_ass
     not_assessed : sequence of str
         Randomized participants absent from the table.
     screened : int, optional
-        Participants assessed for eligibility (the table starts at randomization, so this comes from the
-        screening log).
+        Participants assessed for eligibility (the table starts at randomization, so this comes from
+        the screening log).
 
     Returns
     -------
     dict
-        ``assessed_for_eligibility``, ``excluded``, ``randomized``, ``randomized_without_data`` and ``arms``
-        (per arm: ``allocated``, ``received_allocated``, ``did_not_receive``, ``discontinued_intervention``,
-        ``assessed_at_endpoint``, ``lost_to_follow_up``, ``missed``, ``out_of_window``, ``analysed_itt``,
-        ``analysed_per_protocol``, ``excluded_per_protocol``). Unknown counts are ``None``.
+        ``assessed_for_eligibility``, ``excluded``, ``randomized``, ``randomized_without_data`` and
+        ``arms`` (per arm: ``allocated``, ``received_allocated``, ``did_not_receive``,
+        ``discontinued_intervention``, ``assessed_at_endpoint``, ``lost_to_follow_up``, ``missed``,
+        ``out_of_window``, ``analysed_itt``, ``analysed_per_protocol``, ``excluded_per_protocol``).
+        Unknown counts are ``None``.
     """
     arms = trial.participants()["arm"]
     randomized = len(arms) + len(not_assessed)
     if screened is not None and screened < randomized:
-        raise InputError(f"--screened {screened} is fewer than the {randomized} participants randomized — give the number assessed for eligibility")
+        raise InputError(
+            f"--screened {screened} is fewer than the {randomized} "
+            "participants randomized — give the number assessed "
+            "for eligibility"
+        )
     sessions = trial.sessions_received()
     planned = sets.planned_sessions
     endpoint_scores = trial.wide()[endpoint]
     late = set()
     if trial.assessments is not None:
         a = trial.assessments
-        late = set(a.loc[(a["nominal_timepoint"] == endpoint) & a["visit_status"].isin(["out_of_window", "extra"])
-                         & a["madrs_total"].notna(), "participant_id"])
+        late = set(
+            a.loc[
+                (a["nominal_timepoint"] == endpoint)
+                & a["visit_status"].isin(["out_of_window", "extra"])
+                & a["madrs_total"].notna(),
+                "participant_id",
+            ]
+        )
     out: dict[str, Any] = {
-        "assessed_for_eligibility": screened, "excluded": None if screened is None else screened - randomized,
-        "randomized": randomized, "randomized_without_data": len(not_assessed), "endpoint": endpoint, "arms": {},
+        "assessed_for_eligibility": screened,
+        "excluded": None if screened is None else screened - randomized,
+        "randomized": randomized,
+        "randomized_without_data": len(not_assessed),
+        "endpoint": endpoint,
+        "arms": {},
     }
     itt, pp = set(sets.itt), set(sets.per_protocol)
     for arm in trial.arms:
@@ -78,7 +98,9 @@ def consort_counts(trial: TrialTable, sets: AnalysisSets, endpoint: str, not_ass
             "allocated": len(ids),
             "received_allocated": received,
             "did_not_receive": None if received is None else len(ids) - received,
-            "discontinued_intervention": None if sessions is None else int(((sessions[ids] > 0) & (sessions[ids] < planned)).sum()),
+            "discontinued_intervention": None
+            if sessions is None
+            else int(((sessions[ids] > 0) & (sessions[ids] < planned)).sum()),
             "assessed_at_endpoint": assessed,
             "lost_to_follow_up": len(lost),
             "out_of_window": sum(p in late for p in lost),
@@ -92,8 +114,21 @@ def consort_counts(trial: TrialTable, sets: AnalysisSets, endpoint: str, not_ass
 
 
 def _box(ax, x: float, y: float, text: str, width: float = 0.42) -> None:
-    ax.text(x, y, text, ha="center", va="center", fontsize=7.5, wrap=True,
-            bbox={"boxstyle": "square,pad=0.5", "facecolor": "white", "edgecolor": "0.2", "linewidth": 0.8})
+    ax.text(
+        x,
+        y,
+        text,
+        ha="center",
+        va="center",
+        fontsize=7.5,
+        wrap=True,
+        bbox={
+            "boxstyle": "square,pad=0.5",
+            "facecolor": "white",
+            "edgecolor": "0.2",
+            "linewidth": 0.8,
+        },
+    )
 
 
 def _arrow(ax: Any, start: tuple[float, float], end: tuple[float, float]) -> None:
@@ -130,7 +165,11 @@ def consort_figure(counts: dict[str, Any], fmt: str = "svg") -> str | bytes:
         ax.axis("off")
         _box(ax, 0.5, 0.95, f"Assessed for eligibility ({_n(counts['assessed_for_eligibility'])})")
         _box(ax, 0.82, 0.87, f"Excluded ({_n(counts['excluded'])})")
-        extra = f"\n(no outcome data: {counts['randomized_without_data']})" if counts.get("randomized_without_data") else ""
+        extra = (
+            f"\n(no outcome data: {counts['randomized_without_data']})"
+            if counts.get("randomized_without_data")
+            else ""
+        )
         _box(ax, 0.5, 0.80, f"Randomised ({_n(counts['randomized'])}){extra}")
         _arrow(ax, (0.5, 0.925), (0.5, 0.83))
         _arrow(ax, (0.5, 0.87), (0.72, 0.87))
@@ -138,18 +177,37 @@ def consort_figure(counts: dict[str, Any], fmt: str = "svg") -> str | bytes:
             c, x = counts["arms"][arm], 0.26 + 0.48 * k
             _arrow(ax, (0.5, 0.775), (x, 0.69))
             rows = [
-                (0.64, f"Allocated to {arm} ({_n(c['allocated'])})\nReceived allocated intervention ({_n(c['received_allocated'])})\n"
-                       f"Did not receive it ({_n(c['did_not_receive'])})"),
-                (0.44, f"Follow-up at {counts['endpoint']}\nDiscontinued intervention ({_n(c['discontinued_intervention'])})\n"
-                       f"Lost to follow-up ({_n(c['lost_to_follow_up'])}):\nmissed {c['missed']}, outside the window {c['out_of_window']}"),
-                (0.22, f"Analysed, intention to treat ({_n(c['analysed_itt'])})\nAnalysed, per protocol ({_n(c['analysed_per_protocol'])})\n"
-                       f"Excluded from per protocol ({_n(c['excluded_per_protocol'])})"),
+                (
+                    0.64,
+                    f"Allocated to {arm} ({_n(c['allocated'])})\nReceived "
+                    f"allocated intervention ({_n(c['received_allocated'])})\n"
+                    f"Did not receive it ({_n(c['did_not_receive'])})",
+                ),
+                (
+                    0.44,
+                    f"Follow-up at {counts['endpoint']}\nDiscontinued "
+                    f"intervention ({_n(c['discontinued_intervention'])})\n"
+                    f"Lost to follow-up ({_n(c['lost_to_follow_up'])}):\nmissed "
+                    f"{c['missed']}, outside the window {c['out_of_window']}",
+                ),
+                (
+                    0.22,
+                    "Analysed, intention to treat "
+                    f"({_n(c['analysed_itt'])})\nAnalysed, per "
+                    f"protocol ({_n(c['analysed_per_protocol'])})\n"
+                    f"Excluded from per protocol ({_n(c['excluded_per_protocol'])})",
+                ),
             ]
             for (y, text), (y_next, _) in zip(rows, [*rows[1:], (None, None)]):
                 _box(ax, x, y, text)
                 if y_next is not None:
                     _arrow(ax, (x, y - 0.07), (x, y_next + 0.07))
-        for y, label in ((0.95, "Enrolment"), (0.64, "Allocation"), (0.44, "Follow-up"), (0.22, "Analysis")):
+        for y, label in (
+            (0.95, "Enrolment"),
+            (0.64, "Allocation"),
+            (0.44, "Follow-up"),
+            (0.22, "Analysis"),
+        ):
             ax.text(0.01, y, label, fontsize=8, fontweight="bold", va="center", rotation=90)
 
     return render_figure(draw, (7.5, 7.0), fmt, layout=False)
@@ -157,7 +215,13 @@ def consort_figure(counts: dict[str, Any], fmt: str = "svg") -> str | bytes:
 
 def _numeric(values: pd.Series) -> str:
     v = pd.to_numeric(values, errors="coerce").dropna()
-    return "n/a" if v.empty else f"{v.mean():.1f} ({v.std(ddof=1):.1f})" if len(v) > 1 else f"{v.mean():.1f}"
+    return (
+        "n/a"
+        if v.empty
+        else f"{v.mean():.1f} ({v.std(ddof=1):.1f})"
+        if len(v) > 1
+        else f"{v.mean():.1f}"
+    )
 
 
 def baseline_table(trial: TrialTable) -> list[dict[str, Any]]:
@@ -174,23 +238,52 @@ def baseline_table(trial: TrialTable) -> list[dict[str, Any]]:
     info = trial.participants()
     base = trial.wide()[trial.baseline]
     frame = trial.frame.groupby("participant_id", sort=True).first()
-    rows: list[dict[str, Any]] = [{"characteristic": "participants", **{a: str(int((info["arm"] == a).sum())) for a in trial.arms}}]
+    rows: list[dict[str, Any]] = [
+        {
+            "characteristic": "participants",
+            **{a: str(int((info["arm"] == a).sum())) for a in trial.arms},
+        }
+    ]
     by_arm = {a: info.index[info["arm"] == a] for a in trial.arms}
-    rows.append({"characteristic": "baseline MADRS, mean (SD)", **{a: _numeric(base[ids]) for a, ids in by_arm.items()}})
+    rows.append(
+        {
+            "characteristic": "baseline MADRS, mean (SD)",
+            **{a: _numeric(base[ids]) for a, ids in by_arm.items()},
+        }
+    )
     for column in [c for c in TABLE1_COLUMNS if c in frame.columns] + list(trial.strata):
         values = frame[column]
         numeric = pd.to_numeric(values.replace("", math.nan), errors="coerce")
         if column == "age" or (numeric.notna().all() and values.nunique() > 5):
-            rows.append({"characteristic": f"{column}, mean (SD)", **{a: _numeric(values[ids]) for a, ids in by_arm.items()}})
+            rows.append(
+                {
+                    "characteristic": f"{column}, mean (SD)",
+                    **{a: _numeric(values[ids]) for a, ids in by_arm.items()},
+                }
+            )
             continue
         for level in sorted(values.astype(str).unique()):
-            rows.append({"characteristic": f"{column}: {level}, n (%)",
-                         **{a: f"{int((values[ids].astype(str) == level).sum())} ({100 * (values[ids].astype(str) == level).mean():.0f}%)"
-                            for a, ids in by_arm.items()}})
+            rows.append(
+                {
+                    "characteristic": f"{column}: {level}, n (%)",
+                    **{
+                        a: f"{int((values[ids].astype(str) == level).sum())} "
+                        f"({100 * (values[ids].astype(str) == level).mean():.0f}%)"
+                        for a, ids in by_arm.items()
+                    },
+                }
+            )
     sessions = trial.sessions_received()
     if sessions is not None:
+
         def iqr(ids: pd.Index) -> str:
             s = sessions[ids].dropna()
             return f"{s.median():g} [{s.quantile(0.25):g}, {s.quantile(0.75):g}]"
-        rows.append({"characteristic": "sessions received, median [IQR]", **{a: iqr(ids) for a, ids in by_arm.items()}})
+
+        rows.append(
+            {
+                "characteristic": "sessions received, median [IQR]",
+                **{a: iqr(ids) for a, ids in by_arm.items()},
+            }
+        )
     return rows

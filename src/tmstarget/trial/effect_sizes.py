@@ -1,4 +1,6 @@
-"""Standardized mean differences: Cohen's d and Hedges' g with exact (noncentral t) confidence intervals."""
+"""Standardized mean differences: Cohen's d and Hedges' g with exact (noncentral t) confidence
+intervals.
+"""
 
 from __future__ import annotations
 
@@ -44,9 +46,15 @@ class EffectSize:
 def _groups(x1: np.ndarray, x2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     a, b = (np.asarray(x, dtype=float).ravel() for x in (x1, x2))
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-        raise InputError("effect size inputs contain NaN or infinite values — drop missing observations first")
+        raise InputError(
+            "effect size inputs contain NaN or infinite values — drop missing observations first"
+        )
     if len(a) < 2 or len(b) < 2:
-        raise InputError(f"effect size needs at least 2 observations per group (got {len(a)} and {len(b)}) — collect more data")
+        raise InputError(
+            "effect size needs at least 2 observations per "
+            f"group (got {len(a)} and {len(b)}) — collect "
+            "more data"
+        )
     return a, b
 
 
@@ -58,7 +66,8 @@ def pooled_sd(x1: np.ndarray, x2: np.ndarray) -> float:
 
 
 def noncentrality_ci(t: float, df: float, confidence: float = 0.95) -> tuple[float, float]:
-    """Confidence interval for the noncentrality parameter of a noncentral t (Steiger & Fouladi 1997).
+    """Confidence interval for the noncentrality parameter of a noncentral t (Steiger & Fouladi
+    1997).
 
     Parameters
     ----------
@@ -92,8 +101,14 @@ def noncentrality_ci(t: float, df: float, confidence: float = 0.95) -> tuple[flo
 
 
 def hedges_correction(df: float) -> float:
-    """Exact small-sample bias correction ``J(df) = Γ(df/2) / (sqrt(df/2) Γ((df-1)/2))`` (Hedges 1981)."""
-    return float(math.exp(special.gammaln(df / 2.0) - 0.5 * math.log(df / 2.0) - special.gammaln((df - 1.0) / 2.0)))
+    """Exact small-sample bias correction ``J(df) = Γ(df/2) / (sqrt(df/2) Γ((df-1)/2))`` (Hedges
+    1981).
+    """
+    return float(
+        math.exp(
+            special.gammaln(df / 2.0) - 0.5 * math.log(df / 2.0) - special.gammaln((df - 1.0) / 2.0)
+        )
+    )
 
 
 def cohens_d(x1: np.ndarray, x2: np.ndarray, confidence: float = 0.95) -> EffectSize:
@@ -121,7 +136,10 @@ def cohens_d(x1: np.ndarray, x2: np.ndarray, confidence: float = 0.95) -> Effect
     n1, n2 = len(a), len(b)
     sd = pooled_sd(a, b)
     if sd == 0:
-        raise InputError("both groups have zero variance — a standardised difference is undefined; check the data")
+        raise InputError(
+            "both groups have zero variance — a standardised "
+            "difference is undefined; check the data"
+        )
     d = (a.mean() - b.mean()) / sd
     scale = math.sqrt(n1 * n2 / (n1 + n2))
     low, high = noncentrality_ci(d * scale, n1 + n2 - 2, confidence)
@@ -147,4 +165,6 @@ def hedges_g(x1: np.ndarray, x2: np.ndarray, confidence: float = 0.95) -> Effect
     """
     d = cohens_d(x1, x2, confidence)
     j = hedges_correction(d.n1 + d.n2 - 2)
-    return EffectSize("hedges_g", j * d.estimate, j * d.se, j * d.ci_low, j * d.ci_high, d.n1, d.n2, confidence)
+    return EffectSize(
+        "hedges_g", j * d.estimate, j * d.se, j * d.ci_low, j * d.ci_high, d.n1, d.n2, confidence
+    )

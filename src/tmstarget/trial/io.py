@@ -1,7 +1,8 @@
-"""Reading and writing trial files: outcome tables, allocation keys, concealed lists and reveal logs.
+"""Reading and writing trial files: outcome tables, allocation keys, concealed lists and reveal
+logs.
 
-These are the only functions of :mod:`tmstarget.trial` that touch files. Every write is atomic (temporary
-file in the same directory, then :func:`os.replace`).
+These are the only functions of :mod:`tmstarget.trial` that touch files. Every write is atomic
+(temporary file in the same directory, then :func:`os.replace`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,18 @@ from ..io.tables import read_tsv
 from ._files import write_text_atomic
 
 __all__ = [
-    "jsonable", "read_allocation", "read_allocation_record", "read_concealed", "read_reveals", "read_trial_table", "table_to_tsv", "to_json",
-    "write_allocation", "write_reveals", "write_table", "write_text_atomic",
+    "jsonable",
+    "read_allocation",
+    "read_allocation_record",
+    "read_concealed",
+    "read_reveals",
+    "read_trial_table",
+    "table_to_tsv",
+    "to_json",
+    "write_allocation",
+    "write_reveals",
+    "write_table",
+    "write_text_atomic",
 ]
 from .randomization import Allocation, AllocationEntry, Reveal
 
@@ -39,13 +50,16 @@ def _read_tsv(path: PathLike, what: str, required: Sequence[str]) -> pd.DataFram
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise InputError(
-            f"{path}: {what} lacks column(s) {', '.join(missing)} (found: {', '.join(map(str, frame.columns))}) — add them to the header"
+            f"{path}: {what} lacks column(s) {', '.join(missing)} "
+            f"(found: {', '.join(map(str, frame.columns))}) "
+            "— add them to the header"
         )
     return frame.apply(lambda col: col.str.strip())
 
 
 def read_trial_table(path: PathLike) -> pd.DataFrame:
-    """Read a long-format outcome table as strings (validate it with :func:`tmstarget.trial.validate_trial_table`).
+    """Read a long-format outcome table as strings (validate it with
+    :func:`tmstarget.trial.validate_trial_table`).
 
     Parameters
     ----------
@@ -73,7 +87,9 @@ def write_table(frame: pd.DataFrame, path: PathLike) -> Path:
 
 
 def jsonable(value: object) -> object:
-    """A result as plain JSON values: NaN and infinities as None, numpy scalars as numbers, keys as text."""
+    """A result as plain JSON values: NaN and infinities as None, numpy scalars as numbers, keys as
+    text.
+    """
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else value
     if isinstance(value, Mapping):
@@ -86,7 +102,9 @@ def jsonable(value: object) -> object:
 
 
 def to_json(obj: Mapping[str, object]) -> str:
-    """Serialise a result mapping as JSON (NaN and infinities become ``null``; numpy scalars become numbers)."""
+    """Serialise a result mapping as JSON (NaN and infinities become ``null``; numpy scalars become
+    numbers).
+    """
     from .._utils.jsonio import dumps
 
     return dumps(jsonable(obj)) + "\n"
@@ -106,8 +124,13 @@ def write_allocation(allocation: Allocation, concealed_path: PathLike, key_path:
     """
     concealed = pd.DataFrame(allocation.concealed_rows(), columns=list(CONCEALED_COLUMNS))
     key = {
-        "format": _KEY_FORMAT, "version": 1, "arms": list(allocation.arms), "ratio": list(allocation.ratio),
-        "block_sizes": list(allocation.block_sizes), "seed": allocation.seed, "chain_head": allocation.chain_head,
+        "format": _KEY_FORMAT,
+        "version": 1,
+        "arms": list(allocation.arms),
+        "ratio": list(allocation.ratio),
+        "block_sizes": list(allocation.block_sizes),
+        "seed": allocation.seed,
+        "chain_head": allocation.chain_head,
         "entries": [asdict(e) for e in allocation.entries],
     }
     from ..io.derivatives import write_files_atomic
@@ -115,18 +138,27 @@ def write_allocation(allocation: Allocation, concealed_path: PathLike, key_path:
 
     for path in (key_path, concealed_path):
         check_folder(path)
-    # both or neither (io.derivatives' one all-or-nothing writer): never a key without its list, nor a new key
+    # both or neither (io.derivatives' one all-or-nothing writer): never a key without its list, nor
+    # a new key
     # beside an old list; the key is readable by its owner only
-    write_files_atomic([(key_path, to_json(key), 0o600), (concealed_path, table_to_tsv(concealed), default_mode())])
+    write_files_atomic(
+        [(key_path, to_json(key), 0o600), (concealed_path, table_to_tsv(concealed), default_mode())]
+    )
 
 
 def read_concealed(path: PathLike) -> list[dict[str, object]]:
     """Read a concealed allocation list written by :func:`write_allocation`."""
     frame = _read_tsv(path, "concealed allocation list", CONCEALED_COLUMNS)
     try:
-        return [{**row, "sequence": int(row["sequence"]), "position": int(row["position"])} for row in frame.to_dict("records")]
+        return [
+            {**row, "sequence": int(row["sequence"]), "position": int(row["position"])}
+            for row in frame.to_dict("records")
+        ]
     except ValueError as exc:
-        raise InputError(f"{path}: non-integer sequence or position ({exc}) — the list was altered; use the original file") from exc
+        raise InputError(
+            f"{path}: non-integer sequence or position ({exc}) "
+            "— the list was altered; use the original file"
+        ) from exc
 
 
 def read_allocation(path: PathLike) -> Allocation:
@@ -138,31 +170,54 @@ def read_allocation(path: PathLike) -> Allocation:
             raise ValueError("not an allocation key")
         entries = tuple(AllocationEntry(**e) for e in key["entries"])
         allocation = Allocation(
-            tuple(key["arms"]), tuple(key["ratio"]), tuple(key["block_sizes"]), int(key["seed"]), entries
+            tuple(key["arms"]),
+            tuple(key["ratio"]),
+            tuple(key["block_sizes"]),
+            int(key["seed"]),
+            entries,
         )
     except FileNotFoundError as exc:
-        raise InputError(f"{path}: allocation key not found — pass the key written by 'tmstarget trial randomize'") from exc
+        raise InputError(
+            f"{path}: allocation key not found — pass the "
+            "key written by 'tmstarget trial randomize'"
+        ) from exc
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InputError(f"{path}: not a valid allocation key ({exc}) — pass the key written by 'tmstarget trial randomize'") from exc
+        raise InputError(
+            f"{path}: not a valid allocation key ({exc}) — "
+            "pass the key written by 'tmstarget trial randomize'"
+        ) from exc
     if allocation.chain_head != key["chain_head"]:
-        raise InputError(f"{path}: key entries do not reproduce the recorded chain head — the key was altered; stop and audit")
+        raise InputError(
+            f"{path}: key entries do not reproduce the recorded "
+            "chain head — the key was altered; stop and audit"
+        )
     return allocation
 
 
 def read_allocation_record(path: PathLike) -> pd.DataFrame:
-    """Read who was randomized to which arm: any TSV with ``participant_id`` and ``arm`` (e.g. a reveal log).
+    """Read who was randomized to which arm: any TSV with ``participant_id`` and ``arm`` (e.g. a
+    reveal log).
 
     Raises
     ------
     InputError
         If the file is missing, lacks the columns, is empty or lists a participant twice.
     """
-    frame = _read_tsv(path, "allocation record", ("participant_id", "arm"))[["participant_id", "arm"]]
+    frame = _read_tsv(path, "allocation record", ("participant_id", "arm"))[
+        ["participant_id", "arm"]
+    ]
     if frame.empty:
-        raise InputError(f"{path}: the allocation record has no rows — pass the reveal log written by 'tmstarget trial reveal'")
+        raise InputError(
+            f"{path}: the allocation record has no rows — "
+            "pass the reveal log written by 'tmstarget trial "
+            "reveal'"
+        )
     twice = frame["participant_id"][frame["participant_id"].duplicated()]
     if not twice.empty:
-        raise InputError(f"{path}: participant {twice.iloc[0]} is listed more than once — keep one allocation per participant")
+        raise InputError(
+            f"{path}: participant {twice.iloc[0]} is listed "
+            "more than once — keep one allocation per participant"
+        )
     return frame
 
 
@@ -173,13 +228,25 @@ def read_reveals(path: PathLike) -> list[Reveal]:
     frame = _read_tsv(path, "reveal log", REVEAL_COLUMNS)
     try:
         return [
-            Reveal(r["participant_id"], r["arm"], r["stratum"], int(r["sequence"]), int(r["position"]), r["salt"], r["commitment"])
+            Reveal(
+                r["participant_id"],
+                r["arm"],
+                r["stratum"],
+                int(r["sequence"]),
+                int(r["position"]),
+                r["salt"],
+                r["commitment"],
+            )
             for r in frame.to_dict("records")
         ]
     except ValueError as exc:
-        raise InputError(f"{path}: non-integer sequence or position ({exc}) — the log was altered; restore it") from exc
+        raise InputError(
+            f"{path}: non-integer sequence or position ({exc}) — the log was altered; restore it"
+        ) from exc
 
 
 def write_reveals(reveals: Sequence[Reveal], path: PathLike) -> Path:
     """Write the whole reveal log atomically (the caller appends the new record first)."""
-    return write_table(pd.DataFrame([asdict(r) for r in reveals], columns=list(REVEAL_COLUMNS)), path)
+    return write_table(
+        pd.DataFrame([asdict(r) for r in reveals], columns=list(REVEAL_COLUMNS)), path
+    )

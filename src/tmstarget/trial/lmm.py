@@ -1,19 +1,20 @@
-"""Linear mixed models fitted by REML (statsmodels ``MixedLM``) with Satterthwaite degrees of freedom.
+"""Linear mixed models fitted by REML (statsmodels ``MixedLM``) with Satterthwaite degrees of
+freedom.
 
-statsmodels reports Wald (normal) intervals for fixed effects. With 40 participants a t reference with
-small-sample degrees of freedom is expected, so for a contrast ``c'beta`` this module computes the
-Satterthwaite (1946) approximation in the form used by SAS ``DDFM=SATTERTHWAITE`` and R's lmerTest
-(Kuznetsova, Brockhoff & Christensen 2017, J Stat Softw 82(13), eq. 6)::
+statsmodels reports Wald (normal) intervals for fixed effects. With 40 participants a t reference
+with small-sample degrees of freedom is expected, so for a contrast ``c'beta`` this module computes
+the Satterthwaite (1946) approximation in the form used by SAS ``DDFM=SATTERTHWAITE`` and R's
+lmerTest (Kuznetsova, Brockhoff & Christensen 2017, J Stat Softw 82(13), eq. 6)::
 
     df = 2 * (c' Phi(theta) c)^2 / (g' A g)
 
 where ``Phi(theta) = (sum_i X_i' V_i(theta)^-1 X_i)^-1`` is the covariance of the fixed effects,
-``g`` its gradient with respect to the variance parameters ``theta`` (residual variance and the entries
-of the random-effects covariance), and ``A`` the asymptotic covariance of ``theta``: the inverse of the
-negative Hessian of the REML log-likelihood at its maximum. Gradient and Hessian are central finite
-differences of the exact REML log-likelihood written out below (the df is invariant to how ``theta`` is
-parametrized, because the gradient of the log-likelihood vanishes at the optimum). Kenward–Roger would
-also inflate ``Phi``; it is not implemented.
+``g`` its gradient with respect to the variance parameters ``theta`` (residual variance and the
+entries of the random-effects covariance), and ``A`` the asymptotic covariance of ``theta``: the
+inverse of the negative Hessian of the REML log-likelihood at its maximum. Gradient and Hessian are
+central finite differences of the exact REML log-likelihood written out below (the df is invariant
+to how ``theta`` is parametrized, because the gradient of the log-likelihood vanishes at the
+optimum). Kenward–Roger would also inflate ``Phi``; it is not implemented.
 """
 
 from __future__ import annotations
@@ -186,7 +187,9 @@ def _hessian(f, x: np.ndarray) -> np.ndarray:
         for j in range(i, k):
             ei, ej = np.zeros(k), np.zeros(k)
             ei[i], ej[j] = h[i], h[j]
-            out[i, j] = out[j, i] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h[i] * h[j])
+            out[i, j] = out[j, i] = (
+                f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)
+            ) / (4 * h[i] * h[j])
     return out
 
 
@@ -206,13 +209,19 @@ def _fit_statsmodels(model: object) -> tuple[object, str]:
             return fit, method
         failures.append(f"{method}: did not converge")
     raise FitError(
-        f"the mixed model could not be fitted ({'; '.join(failures)}) — too few observations per participant or arm; "
+        f"the mixed model could not be fitted ({'; '.join(failures)}) "
+        "— too few observations per participant or arm; "
         "rely on the ANCOVA, or collect more data"
     )
 
 
-def fit_lmm(endog: np.ndarray, exog: np.ndarray, groups: np.ndarray, exog_re: np.ndarray | None = None,
-            names: tuple[str, ...] | None = None) -> LmmFit:
+def fit_lmm(
+    endog: np.ndarray,
+    exog: np.ndarray,
+    groups: np.ndarray,
+    exog_re: np.ndarray | None = None,
+    names: tuple[str, ...] | None = None,
+) -> LmmFit:
     """Fit ``y = X beta + Z b + e`` by REML; ``b ~ N(0, G)`` per group, ``e ~ N(0, scale I)``.
 
     Parameters
@@ -235,17 +244,26 @@ def fit_lmm(endog: np.ndarray, exog: np.ndarray, groups: np.ndarray, exog_re: np
     Raises
     ------
     FitError
-        When no optimizer converges, or the variance parameters are on the boundary (a random-effects
-        covariance that is not positive definite, or a REML Hessian that is not negative definite).
+        When no optimizer converges, or the variance parameters are on the boundary (a
+        random-effects covariance that is not positive definite, or a REML Hessian that is not
+        negative definite).
     """
     from statsmodels.regression.mixed_linear_model import MixedLM
 
     endog, exog = np.asarray(endog, float), np.asarray(exog, float)
-    exog_re = np.ones((len(endog), 1)) if exog_re is None else np.asarray(exog_re, float).reshape(len(endog), -1)
+    exog_re = (
+        np.ones((len(endog), 1))
+        if exog_re is None
+        else np.asarray(exog_re, float).reshape(len(endog), -1)
+    )
     fit, method = _fit_statsmodels(MixedLM(endog, exog, groups=groups, exog_re=exog_re))
     scale, cov_re = float(fit.scale), np.atleast_2d(np.asarray(fit.cov_re, float))
     if np.linalg.eigvalsh(cov_re).min() <= 1e-6 * scale:
-        raise FitError("the random-effects covariance is singular (variance on the boundary) — use a simpler random-effects structure")
+        raise FitError(
+            "the random-effects covariance is singular (variance "
+            "on the boundary) — use a simpler random-effects "
+            "structure"
+        )
     order = {}
     for i, gid in enumerate(groups):
         order.setdefault(gid, []).append(i)
@@ -256,9 +274,15 @@ def fit_lmm(endog: np.ndarray, exog: np.ndarray, groups: np.ndarray, exog_re: np
         loglike, phi, beta = _reml(theta, *data)
         hess = _hessian(lambda t: _reml(t, *data)[0], theta)
     except np.linalg.LinAlgError:
-        raise FitError("the variance parameters are too close to the boundary to compute degrees of freedom — "
-                       "use a simpler random-effects structure") from None
+        raise FitError(
+            "the variance parameters are too close to the boundary to compute degrees of freedom — "
+            "use a simpler random-effects structure"
+        ) from None
     if not np.all(np.isfinite(hess)) or np.linalg.eigvalsh(-hess).min() <= 0:
-        raise FitError("the REML surface is not curved at the estimate (variance parameters not identified) — use a simpler random-effects structure")
+        raise FitError(
+            "the REML surface is not curved at the estimate "
+            "(variance parameters not identified) — use a "
+            "simpler random-effects structure"
+        )
     names = tuple(names) if names is not None else tuple(f"x{i}" for i in range(exog.shape[1]))
     return LmmFit(names, beta, phi, scale, cov_re, np.linalg.inv(-hess), loglike, method, data)

@@ -92,7 +92,10 @@ class Trajectory:
         for e in self.effects:
             if e.visit == visit:
                 return e
-        raise InputError(f"visit {visit!r} has no model estimate — choose one of: {', '.join(e.visit for e in self.effects)}")
+        raise InputError(
+            f"visit {visit!r} has no model estimate — choose "
+            f"one of: {', '.join(e.visit for e in self.effects)}"
+        )
 
 
 def _design(trial: TrialTable, data: pd.DataFrame) -> pd.DataFrame:
@@ -118,8 +121,12 @@ def _check_visits(trial: TrialTable, data: pd.DataFrame, follow: list[str]) -> N
             present = next(a for a in trial.arms if a not in lacking)
             how = "placed in its window by day" if trial.dated else "labelled so"
             raise InputError(
-                f"the mixed-model design is not estimable: visit {t!r} has {int(counts[present])} assessment(s) in arm "
-                f"{present} ({how}) and none in arm {lacking[0]}, so the arms cannot be compared there — remove or "
+                "the mixed-model design is not estimable: "
+                f"visit {t!r} has {int(counts[present])} assessment(s) "
+                "in arm "
+                f"{present} ({how}) and none in arm {lacking[0]}, "
+                "so the arms cannot be compared there — remove "
+                "or "
                 f"relabel those assessments, or assess both arms at {t}"
             )
 
@@ -127,25 +134,42 @@ def _check_visits(trial: TrialTable, data: pd.DataFrame, follow: list[str]) -> N
 def _time(trial: TrialTable, data: pd.DataFrame) -> tuple[np.ndarray, str]:
     if trial.dated and "day" in data.columns and data["day"].notna().all():
         base = data.loc[data["timepoint"] == trial.baseline].set_index("participant_id")["day"]
-        return ((data["day"] - data["participant_id"].map(base)) / 28.0).to_numpy(float), "months since baseline"
+        return ((data["day"] - data["participant_id"].map(base)) / 28.0).to_numpy(
+            float
+        ), "months since baseline"
     position = {t: i for i, t in enumerate(trial.timepoints)}
     return data["timepoint"].map(position).astype(float).to_numpy(), "visit position (0 = baseline)"
 
 
-def _fit(trial: TrialTable, data: pd.DataFrame, exog: pd.DataFrame, random_slope: bool) -> tuple[LmmFit, str, str, list[str]]:
-    y, groups, names = data["madrs_total"].to_numpy(float), data["participant_id"].to_numpy(), tuple(exog.columns)
+def _fit(
+    trial: TrialTable, data: pd.DataFrame, exog: pd.DataFrame, random_slope: bool
+) -> tuple[LmmFit, str, str, list[str]]:
+    y, groups, names = (
+        data["madrs_total"].to_numpy(float),
+        data["participant_id"].to_numpy(),
+        tuple(exog.columns),
+    )
     notes: list[str] = []
     time, scale = _time(trial, data)
     if random_slope:
         try:
             z = np.column_stack([np.ones(len(data)), time])
-            return fit_lmm(y, exog.to_numpy(float), groups, z, names), "intercept + slope", scale, notes
+            return (
+                fit_lmm(y, exog.to_numpy(float), groups, z, names),
+                "intercept + slope",
+                scale,
+                notes,
+            )
         except FitError as exc:
-            notes.append(f"random slope dropped ({exc.args[0].split(' — ')[0]}); random intercept only")
+            notes.append(
+                f"random slope dropped ({exc.args[0].split(' — ')[0]}); random intercept only"
+            )
     return fit_lmm(y, exog.to_numpy(float), groups, None, names), "intercept", scale, notes
 
 
-def trajectory(trial: TrialTable, confidence: float = 0.95, random_slope: bool = True) -> Trajectory:
+def trajectory(
+    trial: TrialTable, confidence: float = 0.95, random_slope: bool = True
+) -> Trajectory:
     """Fit the group × visit model and estimate the effect and each arm's change at every follow-up.
 
     Parameters
@@ -175,15 +199,25 @@ def trajectory(trial: TrialTable, confidence: float = 0.95, random_slope: bool =
             continue
         at = data["timepoint"] == t
         n_e = int((at & (data["arm"] == trial.experimental)).sum())
-        effects.append(VisitEffect(
-            t,
-            fit.contrast({f"arm:time[{t}]": -1.0}, confidence),
-            fit.contrast({f"time[{t}]": 1.0, f"arm:time[{t}]": 1.0}, confidence),
-            fit.contrast({f"time[{t}]": 1.0}, confidence),
-            n_e, int(at.sum()) - n_e,
-        ))
-    return Trajectory(structure, scale, tuple(effects), int(data["participant_id"].nunique()), len(data), confidence,
-                      notes=tuple(notes))
+        effects.append(
+            VisitEffect(
+                t,
+                fit.contrast({f"arm:time[{t}]": -1.0}, confidence),
+                fit.contrast({f"time[{t}]": 1.0, f"arm:time[{t}]": 1.0}, confidence),
+                fit.contrast({f"time[{t}]": 1.0}, confidence),
+                n_e,
+                int(at.sum()) - n_e,
+            )
+        )
+    return Trajectory(
+        structure,
+        scale,
+        tuple(effects),
+        int(data["participant_id"].nunique()),
+        len(data),
+        confidence,
+        notes=tuple(notes),
+    )
 
 
 def effects_table(result: Trajectory) -> list[dict[str, object]]:
@@ -191,6 +225,14 @@ def effects_table(result: Trajectory) -> list[dict[str, object]]:
     rows = []
     for e in result.effects:
         for arm, c in (("experimental", e.change_experimental), ("control", e.change_control)):
-            rows.append({"visit": e.visit, "arm": arm, "estimate": c.estimate, "ci_low": c.ci_low, "ci_high": c.ci_high,
-                         "df": c.df if math.isfinite(c.df) else None})
+            rows.append(
+                {
+                    "visit": e.visit,
+                    "arm": arm,
+                    "estimate": c.estimate,
+                    "ci_low": c.ci_low,
+                    "ci_high": c.ci_high,
+                    "df": c.df if math.isfinite(c.df) else None,
+                }
+            )
     return rows

@@ -1,12 +1,13 @@
 """Blocked, stratified, seeded allocation lists with concealment and tamper evidence.
 
 Within each stratum, arms are allocated in permuted blocks whose sizes are drawn at random from
-``block_sizes`` (so the next allocation cannot be deduced from the ones already revealed). Every entry
-carries a random salt; its *commitment* is the SHA-256 of ``sequence, stratum, position, arm, salt``, and
-the commitments are chained (``chain_i = SHA-256(chain_{i-1} + commitment_i)``). The concealed list that
-sites hold shows only the commitments and the chain, never the arms; the key (arms and salts) stays with
-whoever reveals allocations. Revealing an entry shows its arm and salt, which anyone can check against the
-published commitment, and any edit to the list or the key breaks a commitment or the chain head.
+``block_sizes`` (so the next allocation cannot be deduced from the ones already revealed). Every
+entry carries a random salt; its *commitment* is the SHA-256 of ``sequence, stratum, position, arm,
+salt``, and the commitments are chained (``chain_i = SHA-256(chain_{i-1} + commitment_i)``). The
+concealed list that sites hold shows only the commitments and the chain, never the arms; the key
+(arms and salts) stays with whoever reveals allocations. Revealing an entry shows its arm and salt,
+which anyone can check against the published commitment, and any edit to the list or the key breaks
+a commitment or the chain head.
 """
 
 from __future__ import annotations
@@ -105,8 +106,13 @@ class Allocation:
     def concealed_rows(self) -> list[dict[str, object]]:
         """Rows of the concealed list: sequence, stratum, position, commitment, chain (no arms)."""
         return [
-            {"sequence": e.sequence, "stratum": e.stratum, "position": e.position,
-             "commitment": e.commitment, "chain": link}
+            {
+                "sequence": e.sequence,
+                "stratum": e.stratum,
+                "position": e.position,
+                "commitment": e.commitment,
+                "chain": link,
+            }
             for e, link in zip(self.entries, self.chain, strict=True)
         ]
 
@@ -144,7 +150,9 @@ def commitment(sequence: int, stratum: str, position: int, arm: str, salt: str) 
 
 
 def hash_chain(commitments: Sequence[str]) -> list[str]:
-    """Chain commitments: ``chain_i = SHA-256(chain_{i-1} + commitment_i)`` starting from :data:`GENESIS`."""
+    """Chain commitments: ``chain_i = SHA-256(chain_{i-1} + commitment_i)`` starting from
+    :data:`GENESIS`.
+    """
     links, previous = [], GENESIS
     for digest in commitments:
         previous = hashlib.sha256((previous + digest).encode("ascii")).hexdigest()
@@ -158,8 +166,8 @@ def stratum_labels(factors: Mapping[str, Sequence[str]] | None) -> list[str]:
     Parameters
     ----------
     factors : mapping of str to sequence of str, or None
-        Factor name to its levels, e.g. ``{"site": ["A", "B"], "severity": ["moderate", "severe"]}``.
-        ``None`` or empty gives the single stratum ``"all"``.
+        Factor name to its levels, e.g. ``{"site": ["A", "B"], "severity": ["moderate",
+        "severe"]}``. ``None`` or empty gives the single stratum ``"all"``.
 
     Returns
     -------
@@ -170,8 +178,14 @@ def stratum_labels(factors: Mapping[str, Sequence[str]] | None) -> list[str]:
         return ["all"]
     for name, levels in factors.items():
         if not levels or len(set(levels)) != len(levels):
-            raise InputError(f"stratification factor {name!r} has levels {list(levels)} — give distinct, non-empty levels")
-    combos = itertools.product(*([f"{name}={lvl}" for lvl in levels] for name, levels in factors.items()))
+            raise InputError(
+                f"stratification factor {name!r} has levels "
+                f"{list(levels)} — give distinct, non-empty "
+                "levels"
+            )
+    combos = itertools.product(
+        *([f"{name}={lvl}" for lvl in levels] for name, levels in factors.items())
+    )
     return [";".join(c) for c in combos]
 
 
@@ -179,20 +193,32 @@ def _check_design(arms: Sequence[str], ratio: Sequence[int], block_sizes: Sequen
     if len(arms) < 2 or len(set(arms)) != len(arms) or any(not a or a != a.strip() for a in arms):
         raise InputError(f"arms {list(arms)} — give at least two distinct, non-empty arm names")
     if any(ch in a for a in arms for ch in "\t\n;"):
-        raise InputError(f"arms {list(arms)} contain a tab, newline or ';' — use plain names such as 'connectivity'")
+        raise InputError(
+            f"arms {list(arms)} contain a tab, newline or "
+            "';' — use plain names such as 'connectivity'"
+        )
     if len(ratio) != len(arms) or any(int(r) < 1 for r in ratio):
-        raise InputError(f"ratio {list(ratio)} for arms {list(arms)} — give one positive integer per arm, e.g. 1 1")
+        raise InputError(
+            f"ratio {list(ratio)} for arms {list(arms)} — "
+            "give one positive integer per arm, e.g. 1 1"
+        )
     unit = int(sum(ratio))
     bad = [b for b in block_sizes if b < unit or b % unit]
     if not block_sizes or bad:
         raise InputError(
-            f"block sizes {list(block_sizes)} — each must be a positive multiple of {unit} (the sum of the ratio), e.g. {unit} {2 * unit}"
+            f"block sizes {list(block_sizes)} — each must "
+            f"be a positive multiple of {unit} (the sum of "
+            f"the ratio), e.g. {unit} {2 * unit}"
         )
     return unit
 
 
 def permuted_blocks(
-    n: int, arms: Sequence[str], ratio: Sequence[int], block_sizes: Sequence[int], rng: np.random.Generator
+    n: int,
+    arms: Sequence[str],
+    ratio: Sequence[int],
+    block_sizes: Sequence[int],
+    rng: np.random.Generator,
 ) -> list[tuple[str, int, int]]:
     """Permuted blocks of random size covering at least ``n`` slots.
 
@@ -215,7 +241,9 @@ def permuted_blocks(
     while len(slots) < n:
         block += 1
         size = int(rng.choice(np.asarray(block_sizes)))
-        content = [arm for arm, r in zip(arms, ratio, strict=True) for _ in range(int(r) * size // unit)]
+        content = [
+            arm for arm, r in zip(arms, ratio, strict=True) for _ in range(int(r) * size // unit)
+        ]
         slots.extend((content[i], block, size) for i in rng.permutation(size))
     return slots
 
@@ -235,7 +263,8 @@ def make_allocation(
     strata : sequence of str
         Stratum labels (see :func:`stratum_labels`).
     n_per_stratum : int
-        Slots needed per stratum (the most participants any stratum could enrol); whole blocks are kept.
+        Slots needed per stratum (the most participants any stratum could enrol); whole blocks are
+        kept.
     arms : sequence of str
         Arm names.
     ratio : sequence of int, optional
@@ -243,7 +272,8 @@ def make_allocation(
     block_sizes : sequence of int
         Block sizes to draw from uniformly; each a multiple of ``sum(ratio)``.
     seed : int, optional
-        Seed for :func:`numpy.random.default_rng`; a fresh random seed is drawn (and recorded) when omitted.
+        Seed for :func:`numpy.random.default_rng`; a fresh random seed is drawn (and recorded) when
+        omitted.
 
     Returns
     -------
@@ -258,7 +288,11 @@ def make_allocation(
     ratio = tuple(int(r) for r in (ratio or [1] * len(arms)))
     _check_design(arms, ratio, block_sizes)
     if int(n_per_stratum) < 1:
-        raise InputError(f"{n_per_stratum} slots per stratum — give a positive number (the largest enrolment any stratum may reach)")
+        raise InputError(
+            f"{n_per_stratum} slots per stratum — give a positive "
+            "number (the largest enrolment any stratum may "
+            "reach)"
+        )
     if not strata or len(set(strata)) != len(strata) or any(not s or "\t" in s for s in strata):
         raise InputError(f"strata {list(strata)} — give distinct, non-empty labels without tabs")
     if seed is None:
@@ -266,9 +300,17 @@ def make_allocation(
     rng = np.random.default_rng(seed)
     entries: list[AllocationEntry] = []
     for stratum in strata:
-        for position, (arm, block, size) in enumerate(permuted_blocks(n_per_stratum, arms, ratio, block_sizes, rng), 1):
-            entries.append(AllocationEntry(len(entries) + 1, stratum, position, block, size, arm, rng.bytes(16).hex()))
-    return Allocation(tuple(arms), ratio, tuple(int(b) for b in block_sizes), int(seed), tuple(entries))
+        for position, (arm, block, size) in enumerate(
+            permuted_blocks(n_per_stratum, arms, ratio, block_sizes, rng), 1
+        ):
+            entries.append(
+                AllocationEntry(
+                    len(entries) + 1, stratum, position, block, size, arm, rng.bytes(16).hex()
+                )
+            )
+    return Allocation(
+        tuple(arms), ratio, tuple(int(b) for b in block_sizes), int(seed), tuple(entries)
+    )
 
 
 def verify_allocation(allocation: Allocation, concealed: Sequence[Mapping[str, object]]) -> None:
@@ -288,21 +330,36 @@ def verify_allocation(allocation: Allocation, concealed: Sequence[Mapping[str, o
     """
     if len(concealed) != len(allocation.entries):
         raise InputError(
-            f"concealed list has {len(concealed)} entries but the key has {len(allocation.entries)} — use the list and key made together"
+            f"concealed list has {len(concealed)} entries "
+            f"but the key has {len(allocation.entries)} — "
+            "use the list and key made together"
         )
     chain = hash_chain([str(row["commitment"]) for row in concealed])
     for entry, row, link in zip(allocation.entries, concealed, chain, strict=True):
         ident = (int(row["sequence"]), str(row["stratum"]), int(row["position"]))
-        if ident != (entry.sequence, entry.stratum, entry.position) or entry.commitment != row["commitment"]:
+        if (
+            ident != (entry.sequence, entry.stratum, entry.position)
+            or entry.commitment != row["commitment"]
+        ):
             raise InputError(
-                f"allocation entry {entry.sequence} does not match its commitment — the key or the concealed list was altered; stop and audit"
+                f"allocation entry {entry.sequence} does not "
+                "match its commitment — the key or the concealed "
+                "list was altered; stop and audit"
             )
         if link != row["chain"]:
-            raise InputError(f"hash chain broken at entry {entry.sequence} — the concealed list was altered; stop and audit")
+            raise InputError(
+                f"hash chain broken at entry {entry.sequence} "
+                "— the concealed list was altered; stop and "
+                "audit"
+            )
 
 
 def reveal_next(
-    allocation: Allocation, concealed: Sequence[Mapping[str, object]], reveals: Sequence[Reveal], participant_id: str, stratum: str
+    allocation: Allocation,
+    concealed: Sequence[Mapping[str, object]],
+    reveals: Sequence[Reveal],
+    participant_id: str,
+    stratum: str,
 ) -> Reveal:
     """Reveal the next unused slot of ``stratum`` for a participant (pure: nothing is written).
 
@@ -327,28 +384,51 @@ def reveal_next(
     Raises
     ------
     InputError
-        If anything was altered, the participant was already randomized, the stratum is unknown or full.
+        If anything was altered, the participant was already randomized, the stratum is unknown or
+        full.
     """
     verify_allocation(allocation, concealed)
     by_sequence = {e.sequence: e for e in allocation.entries}
     for old in reveals:
         entry = by_sequence.get(old.sequence)
-        if entry is None or (entry.arm, entry.salt, entry.commitment) != (old.arm, old.salt, old.commitment):
-            raise InputError(f"reveal log entry for {old.participant_id} does not match the key — the log was altered; stop and audit")
+        if entry is None or (entry.arm, entry.salt, entry.commitment) != (
+            old.arm,
+            old.salt,
+            old.commitment,
+        ):
+            raise InputError(
+                f"reveal log entry for {old.participant_id} "
+                "does not match the key — the log was altered; "
+                "stop and audit"
+            )
     pid = participant_id.strip()
     label = participant_label(pid, "--participant")
     done = [r for r in reveals if same_participant(r.participant_id, label)]
     if done:
         old = done[0]
-        raise InputError(f"participant {pid} was already randomized (as {old.participant_id}, stratum {old.stratum!r}, sequence "
-                         f"{old.sequence}) — an allocation never changes; look it up in the reveal log")
+        raise InputError(
+            f"participant {pid} was already randomized (as "
+            f"{old.participant_id}, stratum {old.stratum!r}, "
+            "sequence "
+            f"{old.sequence}) — an allocation never changes; look it up in the reveal log"
+        )
     if stratum not in allocation.strata:
-        raise InputError(f"unknown stratum {stratum!r} — choose one of: {', '.join(allocation.strata)}")
+        raise InputError(
+            f"unknown stratum {stratum!r} — choose one of: {', '.join(allocation.strata)}"
+        )
     used = sorted(r.position for r in reveals if r.stratum == stratum)
     if used != list(range(1, len(used) + 1)):
-        raise InputError(f"reveal log for stratum {stratum!r} skips slots {used} — the log was altered; stop and audit")
+        raise InputError(
+            f"reveal log for stratum {stratum!r} skips slots "
+            f"{used} — the log was altered; stop and audit"
+        )
     slots = [e for e in allocation.entries if e.stratum == stratum]
     if len(used) >= len(slots):
-        raise InputError(f"stratum {stratum!r} has no slots left ({len(slots)} used) — generate a longer list with trial randomize")
+        raise InputError(
+            f"stratum {stratum!r} has no slots left ({len(slots)} "
+            "used) — generate a longer list with trial randomize"
+        )
     entry = slots[len(used)]
-    return Reveal(pid, entry.arm, entry.stratum, entry.sequence, entry.position, entry.salt, entry.commitment)
+    return Reveal(
+        pid, entry.arm, entry.stratum, entry.sequence, entry.position, entry.salt, entry.commitment
+    )

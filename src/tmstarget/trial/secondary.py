@@ -1,4 +1,6 @@
-"""Secondary outcomes: response and remission by arm, Fisher's exact test, risk difference and NNT."""
+"""Secondary outcomes: response and remission by arm, Fisher's exact test, risk difference and
+NNT.
+"""
 
 from __future__ import annotations
 
@@ -34,11 +36,12 @@ class BinaryComparison:
     fisher_p : float
         Two-sided Fisher's exact p-value.
     nnt : float
-        ``1 / risk_difference``: positive = number needed to treat to benefit (NNTB), negative = to harm
-        (NNTH); infinite when the risks are equal.
+        ``1 / risk_difference``: positive = number needed to treat to benefit (NNTB), negative = to
+        harm (NNTH); infinite when the risks are equal.
     nnt_ci_low, nnt_ci_high : float
-        ``1 / rd_ci_high`` and ``1 / rd_ci_low``. When the risk-difference interval includes 0 the NNT
-        interval runs through infinity (Altman 1998): NNTB ``nnt_ci_low`` to ∞ to NNTH ``|nnt_ci_high|``.
+        ``1 / rd_ci_high`` and ``1 / rd_ci_low``. When the risk-difference interval includes 0 the
+        NNT interval runs through infinity (Altman 1998): NNTB ``nnt_ci_low`` to ∞ to NNTH
+        ``|nnt_ci_high|``.
     confidence : float
         Confidence level.
     """
@@ -69,7 +72,12 @@ def _inverse(x: float) -> float:
 
 
 def compare_proportions(
-    outcome: str, events_experimental: int, n_experimental: int, events_control: int, n_control: int, confidence: float = 0.95
+    outcome: str,
+    events_experimental: int,
+    n_experimental: int,
+    events_control: int,
+    n_control: int,
+    confidence: float = 0.95,
 ) -> BinaryComparison:
     """Compare two proportions: Fisher's exact test, risk difference (Newcombe) and NNT.
 
@@ -98,16 +106,40 @@ def compare_proportions(
 
     for events, n in ((events_experimental, n_experimental), (events_control, n_control)):
         if n < 1 or not 0 <= events <= n:
-            raise InputError(f"{outcome}: {events} events out of {n} — each arm needs participants and 0 <= events <= n")
-    table = [[events_experimental, n_experimental - events_experimental], [events_control, n_control - events_control]]
+            raise InputError(
+                f"{outcome}: {events} events out of {n} — each "
+                "arm needs participants and 0 <= events <= "
+                "n"
+            )
+    table = [
+        [events_experimental, n_experimental - events_experimental],
+        [events_control, n_control - events_control],
+    ]
     odds_ratio, p_value = stats.fisher_exact(table, alternative="two-sided")
     rd = events_experimental / n_experimental - events_control / n_control
     low, high = confint_proportions_2indep(
-        events_experimental, n_experimental, events_control, n_control, method="newcomb", compare="diff", alpha=1.0 - confidence
+        events_experimental,
+        n_experimental,
+        events_control,
+        n_control,
+        method="newcomb",
+        compare="diff",
+        alpha=1.0 - confidence,
     )
     return BinaryComparison(
-        outcome, int(events_experimental), int(n_experimental), int(events_control), int(n_control), float(rd),
-        float(low), float(high), float(odds_ratio), float(p_value), _inverse(rd), _inverse(float(high)), _inverse(float(low)),
+        outcome,
+        int(events_experimental),
+        int(n_experimental),
+        int(events_control),
+        int(n_control),
+        float(rd),
+        float(low),
+        float(high),
+        float(odds_ratio),
+        float(p_value),
+        _inverse(rd),
+        _inverse(float(high)),
+        _inverse(float(low)),
         confidence,
     )
 
@@ -124,9 +156,9 @@ def response_and_remission(
     """Response and remission at ``timepoint`` by arm.
 
     By default only participants assessed at ``timepoint`` count (complete cases). With
-    ``missing_as_failure`` every participant of the set counts and anyone not assessed there (a dropout,
-    or an assessment outside the visit window) is a non-responder and a non-remitter — the usual
-    intention-to-treat rule for binary outcomes.
+    ``missing_as_failure`` every participant of the set counts and anyone not assessed there (a
+    dropout, or an assessment outside the visit window) is a non-responder and a non-remitter — the
+    usual intention-to-treat rule for binary outcomes.
 
     Parameters
     ----------
@@ -143,7 +175,8 @@ def response_and_remission(
     participants : sequence of str, optional
         Restrict to these participants (an analysis set); all by default.
     missing_as_failure : bool
-        Count participants without an assessment at ``timepoint`` as failures instead of leaving them out.
+        Count participants without an assessment at ``timepoint`` as failures instead of leaving
+        them out.
 
     Returns
     -------
@@ -151,14 +184,20 @@ def response_and_remission(
         Response, then remission.
     """
     if not 0 < response_fraction <= 1:
-        raise InputError(f"response fraction {response_fraction} — give a value in (0, 1], e.g. 0.5 for a 50% reduction")
+        raise InputError(
+            f"response fraction {response_fraction} — give "
+            "a value in (0, 1], e.g. 0.5 for a 50% reduction"
+        )
     if not 0 <= remission_max <= 60:
         raise InputError(f"remission cut-off {remission_max} — give a MADRS score in 0-60, e.g. 10")
     data = trial.reduction(timepoint)
     everyone = trial.participants()
     if participants is not None:
         chosen = set(participants)
-        data, everyone = data.loc[data.index.isin(chosen)], everyone.loc[everyone.index.isin(chosen)]
+        data, everyone = (
+            data.loc[data.index.isin(chosen)],
+            everyone.loc[everyone.index.isin(chosen)],
+        )
     base = everyone if missing_as_failure else data
     flags = {
         "response": data["reduction"] >= response_fraction * data["baseline"],
@@ -166,6 +205,8 @@ def response_and_remission(
     }
     results = []
     for name, flag in flags.items():
-        counts = [(int(flag[data["arm"] == a].sum()), int((base["arm"] == a).sum())) for a in trial.arms]
+        counts = [
+            (int(flag[data["arm"] == a].sum()), int((base["arm"] == a).sum())) for a in trial.arms
+        ]
         results.append(compare_proportions(name, *counts[0], *counts[1], confidence=confidence))
     return results[0], results[1]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 DESCRIPTION = """\
-Beam F3 (Beam, Borckardt, Reeves, George, Brain Stimulation 2009): from three tape measurements, the two
-distances a technician marks to find F3 (left DLPFC) without an EEG cap. Follows the authors' web
-calculator (clinicalresearcher.org/F3), which clinics use; see docs/scalp.md for the formula.
+Beam F3 (Beam, Borckardt, Reeves, George, Brain Stimulation 2009): from three tape measurements, the
+two distances a technician marks to find F3 (left DLPFC) without an EEG cap. Follows the authors'
+web calculator (clinicalresearcher.org/F3), which clinics use; see docs/scalp.md for the formula.
 
   X: along the head circumference from the front midline (Fpz), to the LEFT
   Y: from the vertex (Cz) along the scalp towards the X mark; F3 is at distance Y
@@ -24,9 +24,17 @@ def add_parser(subparsers, parents) -> None:
     from .._common import add_measurement_args
     from ..parser import HelpFormatter
 
-    p = subparsers.add_parser("f3", parents=parents, help="Beam F3 tape distances (X, Y) from head measurements", description=DESCRIPTION, formatter_class=HelpFormatter)
+    p = subparsers.add_parser(
+        "f3",
+        parents=parents,
+        help="Beam F3 tape distances (X, Y) from head measurements",
+        description=DESCRIPTION,
+        formatter_class=HelpFormatter,
+    )
     add_measurement_args(p, required=True)
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object on stdout and nothing else"
+    )
     p.set_defaults(func=run)
 
 
@@ -41,5 +49,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"X = {result['x_cm']:.1f} cm  {result['x_description']}")
     print(f"Y = {result['y_cm']:.1f} cm  {result['y_description']}")
-    print(f"    (adjusted Y = {result['y_adjusted_cm']:.1f} cm: {result['y_adjusted_description']})")
+    print(
+        f"    (adjusted Y = {result['y_adjusted_cm']:.1f} cm: {result['y_adjusted_description']})"
+    )
     return 0

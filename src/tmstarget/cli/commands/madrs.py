@@ -1,4 +1,6 @@
-"""``tmstarget madrs``: MADRS totals, change from baseline, response and remission, trajectory plot."""
+"""``tmstarget madrs``: MADRS totals, change from baseline, response and remission, trajectory
+plot.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +17,15 @@ timepoint, the total, change and percent change from baseline, response (>= 50% 
 remission (total <= threshold, default 10; the threshold used is always reported).
 
 The TSV has a header row with: timepoint (required), participant (optional), day (optional, days
-since baseline, used to order timepoints and as the plot's x axis), and either item1..item10 or total.
+since baseline, used to order timepoints and as the plot's x axis), and either item1..item10 or
+total.
 
-The endpoint is a named visit, never the last row: the timepoint labelled --endpoint (default month1),
-or, with --last-session-day, the assessment in that visit's window after the last treatment session
-(default windows: end_of_treatment 0-3, week1 7 +/- 2, month1 28 +/- 3, month3 84 +/- 7 days).
-Participants not assessed at the endpoint count as non-responders and non-remitters; a --last-session-day
-before a participant's baseline, or one that leaves every participant without an assessment in the
-endpoint window, is refused. 01 and sub-01 are one participant.
+The endpoint is a named visit, never the last row: the timepoint labelled --endpoint (default
+month1), or, with --last-session-day, the assessment in that visit's window after the last treatment
+session (default windows: end_of_treatment 0-3, week1 7 +/- 2, month1 28 +/- 3, month3 84 +/- 7
+days). Participants not assessed at the endpoint count as non-responders and non-remitters; a
+--last-session-day before a participant's baseline, or one that leaves every participant without an
+assessment in the endpoint window, is refused. 01 and sub-01 are one participant.
 
 example:
   tmstarget madrs scores.tsv --endpoint month1 --plot madrs.svg --json
@@ -42,7 +45,12 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         formatter_class=HelpFormatter,
     )
     p.add_argument("tsv", metavar="TSV", help="tab-separated MADRS assessments")
-    p.add_argument("--baseline", default="baseline", metavar="LABEL", help="timepoint label of the baseline assessment")
+    p.add_argument(
+        "--baseline",
+        default="baseline",
+        metavar="LABEL",
+        help="timepoint label of the baseline assessment",
+    )
     p.add_argument(
         "--remission-threshold",
         type=int,
@@ -50,14 +58,38 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         metavar="N",
         help="remission = total <= N (some trials use 9 or 12)",
     )
-    p.add_argument("--endpoint", default="month1", metavar="VISIT", help="endpoint visit (timepoint label, or visit name with --last-session-day)")
-    p.add_argument("--last-session-day", type=float, default=None, metavar="DAY",
-                   help="day of the last treatment session (same clock as 'day'): assign the endpoint by visit window; "
-                        "refused before a baseline or when no assessment falls in the endpoint window")
-    p.add_argument("--visit", action="append", default=None, metavar="NAME:DAY:WINDOW",
-                   help="visit window after the last session, e.g. month1:28:3 (repeat; replaces the defaults)")
-    p.add_argument("--plot", type=output_file, metavar="FILE", help="write the trajectory figure (.svg or .png)")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    p.add_argument(
+        "--endpoint",
+        default="month1",
+        metavar="VISIT",
+        help="endpoint visit (timepoint label, or visit name with --last-session-day)",
+    )
+    p.add_argument(
+        "--last-session-day",
+        type=float,
+        default=None,
+        metavar="DAY",
+        help="day of the last treatment session (same clock "
+        "as 'day'): assign the endpoint by visit window; "
+        "refused before a baseline or when no assessment falls in the endpoint window",
+    )
+    p.add_argument(
+        "--visit",
+        action="append",
+        default=None,
+        metavar="NAME:DAY:WINDOW",
+        help="visit window after the last session, e.g. month1:28:3 "
+        "(repeat; replaces the defaults)",
+    )
+    p.add_argument(
+        "--plot",
+        type=output_file,
+        metavar="FILE",
+        help="write the trajectory figure (.svg or .png)",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object on stdout and nothing else"
+    )
     p.set_defaults(func=run)
 
 
@@ -70,7 +102,8 @@ def _text_report(result: dict[str, Any]) -> str:
     lines = [
         f"MADRS: {s['n_participants']} participant(s); response = {s['response_rule']}; "
         f"remission = {s['remission_rule']}",
-        f"{'participant':<12}{'timepoint':<14}{'total':>6}{'change':>8}{'%change':>9}  response  remission",
+        f"{'participant':<12}{'timepoint':<14}{'total':>6}{'change':>8}{'%change':>9} "
+        " response  remission",
     ]
     for p in result["participants"]:
         for t in p["timepoints"]:
@@ -109,24 +142,35 @@ def run(args: argparse.Namespace) -> int:
     assessments = parse_madrs_table(text, source=path.name)
     schedule = VisitSchedule(tuple(parse_visit(v) for v in args.visit)) if args.visit else None
     results = madrs_outcomes(
-        assessments, baseline=args.baseline, remission_threshold=args.remission_threshold, source=path.name,
-        endpoint=args.endpoint, last_session_day=args.last_session_day, schedule=schedule,
+        assessments,
+        baseline=args.baseline,
+        remission_threshold=args.remission_threshold,
+        source=path.name,
+        endpoint=args.endpoint,
+        last_session_day=args.last_session_day,
+        schedule=schedule,
     )
     if args.last_session_day is None and not any(r.endpoint is not None for r in results):
         labels = sorted({o.timepoint for r in results for o in r.outcomes} - {args.baseline})
         raise InputError(
-            f"{path.name}: no assessment is labelled {args.endpoint!r} (found: {', '.join(labels)}) — "
-            "pass --endpoint with the endpoint visit's label, or --last-session-day to place visits by day"
+            f"{path.name}: no assessment is labelled {args.endpoint!r} "
+            f"(found: {', '.join(labels)}) — "
+            "pass --endpoint with the endpoint visit's label, "
+            "or --last-session-day to place visits by day"
         )
     plot_path = None
     if args.plot:
-        figure = trajectory_svg(results, remission_threshold=args.remission_threshold, fmt=plot_format)
+        figure = trajectory_svg(
+            results, remission_threshold=args.remission_threshold, fmt=plot_format
+        )
         plot_path = str(write_atomic(args.plot, figure))
     result = {
         "instrument": "MADRS",
         "input": path.name,
         "baseline": args.baseline,
-        "summary": endpoint_summary(results, remission_threshold=args.remission_threshold, endpoint=args.endpoint),
+        "summary": endpoint_summary(
+            results, remission_threshold=args.remission_threshold, endpoint=args.endpoint
+        ),
         "participants": [r.to_dict() for r in results],
         "plot": plot_path,
     }

@@ -1,4 +1,6 @@
-"""``tmstarget mt``: resting motor threshold from MEP trials (relative frequency and ML-PEST), per session."""
+"""``tmstarget mt``: resting motor threshold from MEP trials (relative frequency and ML-PEST), per
+session.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +13,17 @@ from ...exceptions import InputError
 from ..parser import HelpFormatter
 
 _DESCRIPTION = """\
-Estimate the resting motor threshold (RMT, % of maximum stimulator output) from MEP trials: a TSV with
-one row per pulse, columns intensity_pct_mso and amplitude_uv and optionally session (e.g. a date; each
-session is estimated separately, so repeat measurements across days are tracked).
+Estimate the resting motor threshold (RMT, % of maximum stimulator output) from MEP trials: a TSV
+with one row per pulse, columns intensity_pct_mso and amplitude_uv and optionally session (e.g. a
+date; each session is estimated separately, so repeat measurements across days are tracked).
 
-units: intensity_pct_mso is % MSO (48, not 0.48) and amplitude_uv is peak-to-peak µV (120, not 0.12 mV).
-A session whose intensities are all <= 1 (fractions) or whose amplitudes all lie below 1 (mV) is refused
-with the conversion to make; so are --low/--high outside 1-100% MSO.
+units: intensity_pct_mso is % MSO (48, not 0.48) and amplitude_uv is peak-to-peak µV (120, not 0.12
+mV). A session whose intensities are all <= 1 (fractions) or whose amplitudes all lie below 1 (mV)
+is refused with the conversion to make; so are --low/--high outside 1-100% MSO.
 
 * relative frequency (Rossini et al. 2015): lowest intensity with >= 5 of 10 MEPs >= 50 µV;
-* ML-PEST threshold hunting (Awiszus 2003): maximum-likelihood threshold with its 95% interval and the
+* ML-PEST threshold hunting (Awiszus 2003): maximum-likelihood threshold with its 95% interval and
+  the
   next intensity to test; --interactive asks for each MEP and appends it to the file.
 
 Research use; not a medical device.
@@ -30,28 +33,54 @@ examples:
   tmstarget mt trials.tsv --interactive --session 2026-12-07
 """
 
+
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget mt``."""
     p = subparsers.add_parser(
         "mt",
         parents=parents,
-        help="Resting motor threshold from MEP trials: relative frequency and ML-PEST (next intensity)",
+        help="Resting motor threshold from MEP trials: relative "
+        "frequency and ML-PEST (next intensity)",
         description=_DESCRIPTION,
         formatter_class=HelpFormatter,
     )
-    p.add_argument("trials", metavar="TRIALS_TSV", help="MEP trials so far: intensity_pct_mso in %% MSO, amplitude_uv in µV (created by --interactive if missing)")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    p.add_argument(
+        "trials",
+        metavar="TRIALS_TSV",
+        help="MEP trials so far: intensity_pct_mso in %% MSO, "
+        "amplitude_uv in µV (created by --interactive if "
+        "missing)",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object on stdout and nothing else"
+    )
     p.add_argument(
         "--interactive",
         action="store_true",
-        help="ML-PEST hunt: prompt (stderr) for each MEP amplitude in µV on stdin (an answer between 0 and 1 "
+        help="ML-PEST hunt: prompt (stderr) for each MEP amplitude "
+        "in µV on stdin (an answer between 0 and 1 "
         "looks like mV and is asked again), append it to TRIALS_TSV; an empty line or q stops",
     )
-    p.add_argument("--session", metavar="LABEL", help="session to hunt in (--interactive); None = the file's last")
-    p.add_argument("--low", type=float, default=20.0, metavar="PCT",
-                   help="ML-PEST search range bottom, %% MSO (1-100, not a fraction); every trial must be at or above it")
-    p.add_argument("--high", type=float, default=100.0, metavar="PCT",
-                   help="ML-PEST search range top, %% MSO (above --low, at most 100)")
+    p.add_argument(
+        "--session",
+        metavar="LABEL",
+        help="session to hunt in (--interactive); None = the file's last",
+    )
+    p.add_argument(
+        "--low",
+        type=float,
+        default=20.0,
+        metavar="PCT",
+        help="ML-PEST search range bottom, %% MSO (1-100, not "
+        "a fraction); every trial must be at or above it",
+    )
+    p.add_argument(
+        "--high",
+        type=float,
+        default=100.0,
+        metavar="PCT",
+        help="ML-PEST search range top, %% MSO (above --low, at most 100)",
+    )
     p.set_defaults(func=run)
 
 
@@ -86,15 +115,23 @@ def _text(result: dict[str, Any]) -> str:
                 f"test {rf['next_intensity_pct_mso']:g}% MSO"
             )
         else:
-            state = "confirmed" if rf["confirmed"] else f"not confirmed, test {rf['next_intensity_pct_mso']:g}% MSO"
+            state = (
+                "confirmed"
+                if rf["confirmed"]
+                else f"not confirmed, test {rf['next_intensity_pct_mso']:g}% MSO"
+            )
             lines.append(f"  relative frequency: RMT {rf['threshold_pct_mso']:g}% MSO ({state})")
         if "pest_change_from_previous_pct_mso" in s:
-            lines.append(f"  change from previous session: {s['pest_change_from_previous_pct_mso']:+g}% MSO")
+            lines.append(
+                f"  change from previous session: {s['pest_change_from_previous_pct_mso']:+g}% MSO"
+            )
     return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Optionally hunt interactively (:func:`tmstarget.protocol.hunt_threshold`), then print the estimates per session."""
+    """Optionally hunt interactively (:func:`tmstarget.protocol.hunt_threshold`), then print the
+    estimates per session.
+    """
     from ...protocol.hunt import hunt_threshold, threshold_report
     from ...protocol.threshold import check_search_range
     from .._common import emit, list_written
@@ -102,9 +139,16 @@ def run(args: argparse.Namespace) -> int:
     check_search_range(args.low, args.high)
     if args.interactive:
         if args.json:
-            raise InputError("--interactive prompts on the terminal — drop --json (run again with --json afterwards)")
-        hunt_threshold(args.trials, ask=_ask, tell=_tell, session=args.session, low=args.low, high=args.high)
-    code = emit(threshold_report(args.trials, low=args.low, high=args.high), as_json=args.json, render=_text)
+            raise InputError(
+                "--interactive prompts on the terminal — drop "
+                "--json (run again with --json afterwards)"
+            )
+        hunt_threshold(
+            args.trials, ask=_ask, tell=_tell, session=args.session, low=args.low, high=args.high
+        )
+    code = emit(
+        threshold_report(args.trials, low=args.low, high=args.high), as_json=args.json, render=_text
+    )
     if args.interactive:
         list_written([Path(args.trials)])
     return code

@@ -1,4 +1,6 @@
-"""``tmstarget protocol``: protocol numbers, session schedule (.ics), dose with safety check, session log."""
+"""``tmstarget protocol``: protocol numbers, session schedule (.ics), dose with safety check,
+session log.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +16,10 @@ Print a protocol's published parameters and derived numbers, plan its sessions w
 depth correction (capped at 100% MSO; checked against every safety rule with its basis and source —
 published consensus limits, the envelope of published protocols, and tmstarget policies such as the
 120% RMT theta-burst ceiling — and refused unless --force; an option that raises a limit, such as
---max-pct-rmt above 120, is refused unless --force as well, and every override is recorded as forced), and
-write or summarise the session log (checked as a timeline: seizures are always serious, sessions after an
-adverse event that stopped the course are deviations). --screening-override never overrules a physician's
-"not cleared". Research use; not a medical device.
+--max-pct-rmt above 120, is refused unless --force as well, and every override is recorded as
+forced), and write or summarise the session log (checked as a timeline: seizures are always serious,
+sessions after an adverse event that stopped the course are deviations). --screening-override never
+overrules a physician's "not cleared". Research use; not a medical device.
 
 examples:
   tmstarget protocol --protocol saint --start 2026-12-07T08:00 --ics saint.ics
@@ -27,8 +29,8 @@ examples:
   tmstarget protocol --protocol custom --frequency-hz 20 --train-s 1.6 --iti-s 5 --trains 10 \
       --intensity-pct-rmt 110 --json
   tmstarget protocol --protocol custom --kind itbs --frequency-hz 50 --pulses-per-burst 3 \
-      --burst-frequency-hz 5 --train-s 2 --iti-s 8 --trains 60 --intensity-pct-rmt 90 --sessions-per-day 10 \
-      --min-interval-min 50 --days 5 --json
+      --burst-frequency-hz 5 --train-s 2 --iti-s 8 --trains 60 --intensity-pct-rmt 90 \
+      --sessions-per-day 10 --min-interval-min 50 --days 5 --json
 """
 
 
@@ -39,22 +41,39 @@ def _add_custom_options(p: argparse.ArgumentParser) -> None:
         "--intensity-pct-rmt, --min-interval-min and --interval-basis apply too)"
     )
     custom.add_argument(
-        "--frequency-hz", type=float, metavar="HZ", help="pulse rate in a train (rTMS) or in a burst (TBS)"
+        "--frequency-hz",
+        type=float,
+        metavar="HZ",
+        help="pulse rate in a train (rTMS) or in a burst (TBS)",
     )
     custom.add_argument("--train-s", type=float, metavar="S", help="on-time of one train, seconds")
     custom.add_argument("--iti-s", type=float, metavar="S", help="pause between trains, seconds")
     custom.add_argument("--trains", type=int, metavar="N", help="trains per session")
-    custom.add_argument("--kind", choices=["rtms", "itbs", "ctbs"], help="None = TBS if a burst pattern is given")
-    custom.add_argument("--pulses-per-burst", type=int, metavar="N", help="theta burst: pulses in a burst, e.g. 3")
-    custom.add_argument("--burst-frequency-hz", type=float, metavar="HZ", help="theta burst: bursts per second, e.g. 5")
-    custom.add_argument("--sessions-per-day", type=int, default=1, metavar="N", help="sessions on a treatment day")
+    custom.add_argument(
+        "--kind", choices=["rtms", "itbs", "ctbs"], help="None = TBS if a burst pattern is given"
+    )
+    custom.add_argument(
+        "--pulses-per-burst", type=int, metavar="N", help="theta burst: pulses in a burst, e.g. 3"
+    )
+    custom.add_argument(
+        "--burst-frequency-hz",
+        type=float,
+        metavar="HZ",
+        help="theta burst: bursts per second, e.g. 5",
+    )
+    custom.add_argument(
+        "--sessions-per-day", type=int, default=1, metavar="N", help="sessions on a treatment day"
+    )
     custom.add_argument("--days", type=int, default=1, metavar="N", help="treatment days")
     p.add_argument(
         "--max-pct-rmt",
         type=float,
         metavar="PCT",
-        help="theta-burst intensity ceiling, %% of measured RMT: a tmstarget policy, not a published limit "
-        "(None = 120). A lower ceiling is stricter; above 120 it is refused unless --force (then recorded as forced)",
+        help="theta-burst intensity ceiling, %% of measured "
+        "RMT: a tmstarget policy, not a published limit "
+        "(None = 120). A lower ceiling is stricter; above "
+        "120 it is refused unless --force (then recorded "
+        "as forced)",
     )
 
 
@@ -76,25 +95,44 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         choices=[*sorted(PROTOCOLS), "custom"],
         help="protocol to plan; 'custom' takes its numbers from the custom-protocol options",
     )
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object on stdout and nothing else"
+    )
     sched = p.add_argument_group("schedule")
-    sched.add_argument("--start", metavar="DATETIME", help="first session, ISO local time, e.g. 2026-12-07T08:00")
-    sched.add_argument("--ics", type=output_file, metavar="FILE", help="write the sessions as an iCalendar file")
     sched.add_argument(
-        "--clinic-hours", default="08:00-18:00", metavar="HH:MM-HH:MM", help="sessions start and end within"
+        "--start", metavar="DATETIME", help="first session, ISO local time, e.g. 2026-12-07T08:00"
     )
     sched.add_argument(
-        "--clinic-days", default="mon-fri", metavar="DAYS", help="treatment weekdays, e.g. mon-fri or mon,wed,fri"
+        "--ics", type=output_file, metavar="FILE", help="write the sessions as an iCalendar file"
     )
     sched.add_argument(
-        "--closed", action="append", default=[], metavar="DATE", help="closed date YYYY-MM-DD (repeatable)"
+        "--clinic-hours",
+        default="08:00-18:00",
+        metavar="HH:MM-HH:MM",
+        help="sessions start and end within",
+    )
+    sched.add_argument(
+        "--clinic-days",
+        default="mon-fri",
+        metavar="DAYS",
+        help="treatment weekdays, e.g. mon-fri or mon,wed,fri",
+    )
+    sched.add_argument(
+        "--closed",
+        action="append",
+        default=[],
+        metavar="DATE",
+        help="closed date YYYY-MM-DD (repeatable)",
     )
     sched.add_argument(
         "--min-interval-min",
         type=float,
         metavar="MIN",
-        help="minutes between sessions on a day, measured per --interval-basis; None = the protocol's minimum. "
-        "Less rest than the protocol's minimum is refused unless --force (then recorded as forced); checked also "
+        help="minutes between sessions on a day, measured per "
+        "--interval-basis; None = the protocol's minimum. "
+        "Less rest than the protocol's minimum is refused "
+        "unless --force (then recorded as forced); checked "
+        "also "
         "without --start",
     )
     sched.add_argument(
@@ -104,13 +142,21 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "None = the protocol's (SAINT: end-to-start, 50 min of rest, sessions hourly)",
     )
     sched.add_argument(
-        "--tz", metavar="ZONE", help="IANA time zone for the calendar, e.g. Europe/Berlin; None = floating local time"
+        "--tz",
+        metavar="ZONE",
+        help="IANA time zone for the calendar, e.g. Europe/Berlin; None = floating local time",
     )
-    sched.add_argument("--participant", type=participant_arg, metavar="LABEL", help="participant label for calendar and log")
+    sched.add_argument(
+        "--participant",
+        type=participant_arg,
+        metavar="LABEL",
+        help="participant label for calendar and log",
+    )
     sched.add_argument(
         "--screening",
         metavar="FORM_TSV",
-        help="completed safety screening form ('tmstarget screen'); needed for --ics and --log-template",
+        help="completed safety screening form ('tmstarget screen'); "
+        "needed for --ics and --log-template",
     )
     sched.add_argument(
         "--screening-override",
@@ -121,31 +167,54 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "dose (research use; refused beyond published limits or tmstarget policies unless --force)"
     )
     dose.add_argument(
-        "--rmt", type=float, metavar="PCT", help="resting motor threshold, %% of maximum stimulator output"
+        "--rmt",
+        type=float,
+        metavar="PCT",
+        help="resting motor threshold, %% of maximum stimulator output",
     )
     dose.add_argument(
-        "--intensity-pct-rmt", type=float, metavar="PCT", help="%% of motor threshold; None = the protocol's"
+        "--intensity-pct-rmt",
+        type=float,
+        metavar="PCT",
+        help="%% of motor threshold; None = the protocol's",
     )
-    dose.add_argument("--target-depth-mm", type=float, metavar="MM", help="scalp-to-cortex distance at the target")
     dose.add_argument(
-        "--motor-depth-mm", type=float, metavar="MM", help="scalp-to-cortex distance at the motor hotspot"
+        "--target-depth-mm", type=float, metavar="MM", help="scalp-to-cortex distance at the target"
+    )
+    dose.add_argument(
+        "--motor-depth-mm",
+        type=float,
+        metavar="MM",
+        help="scalp-to-cortex distance at the motor hotspot",
     )
     dose.add_argument(
         "--depth-gradient",
         default=DEFAULT_GRADIENT,
         metavar="SOURCE|K",
-        help=f"%% MSO per mm: {', '.join(f'{k} ({v:g})' for k, v in DEPTH_GRADIENTS.items())} or a number",
+        help="%% MSO per mm: "
+        f"{', '.join(f'{k} ({v:g})' for k, v in DEPTH_GRADIENTS.items())} "
+        "or a number",
     )
     dose.add_argument(
         "--force",
         action="store_true",
-        help="accept a dose, schedule or raised limit (--max-pct-rmt, a shorter --min-interval-min) that a safety "
+        help="accept a dose, schedule or raised limit (--max-pct-rmt, "
+        "a shorter --min-interval-min) that a safety "
         "rule refuses (recorded as forced in the JSON, text, calendar and log template)",
     )
     _add_custom_options(p)
     log = p.add_argument_group("session log")
-    log.add_argument("--log-template", type=output_file, metavar="FILE", help="write the planned sessions as a session-log TSV")
-    log.add_argument("--session-log", metavar="FILE", help="read a filled-in session log and summarise the course")
+    log.add_argument(
+        "--log-template",
+        type=output_file,
+        metavar="FILE",
+        help="write the planned sessions as a session-log TSV",
+    )
+    log.add_argument(
+        "--session-log",
+        metavar="FILE",
+        help="read a filled-in session log and summarise the course",
+    )
     p.set_defaults(func=run)
 
 

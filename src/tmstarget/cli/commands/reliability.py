@@ -1,4 +1,6 @@
-"""``tmstarget reliability``: how sure is a participant's target, and how individual are a cohort's targets."""
+"""``tmstarget reliability``: how sure is a participant's target, and how individual are a cohort's
+targets.
+"""
 
 from __future__ import annotations
 
@@ -7,32 +9,47 @@ import logging
 from pathlib import Path
 
 from ...io.paths import check_output_dir
-from .._common import (add_selection_arguments, SPACE_CHOICES, add_cleaning_arguments, add_surface_mesh_argument, check_map_options, cleaning_options, deprecated_alias, list_written, placement_error_options,
-                       positive_float, positive_int, print_json)
+from .._common import (
+    SPACE_CHOICES,
+    add_cleaning_arguments,
+    add_selection_arguments,
+    add_surface_mesh_argument,
+    check_map_options,
+    cleaning_options,
+    deprecated_alias,
+    list_written,
+    placement_error_options,
+    positive_float,
+    positive_int,
+    print_json,
+)
 
 logger = logging.getLogger("tmstarget")
 
 DESCRIPTION = """\
-Participant level:  tmstarget reliability FMRIPREP_DIR OUT_DIR participant [--participant-label L ...] [--session S]
-Group level:        tmstarget reliability OUT_DIR group [--circuit-label LABEL]
+Participant level:  tmstarget reliability FMRIPREP_DIR OUT_DIR participant [--participant-label L
+...] [--session S] Group level:        tmstarget reliability OUT_DIR group [--circuit-label LABEL]
 
-participant: re-targets re-weightings of the participant's own cleaned data — the first and second half of
-the usable volumes, each run alone, circular block-bootstrap resamples over time (blocks as long as the
-autocorrelation of the data requires, or --block-length-s) and the first k minutes — and writes
-OUT/sub-L/[ses-S/]sub-L[_ses-S]_desc-<circuit>_reliability.json with split_half_distance_mm, the halves'
-score-map agreement (spatial correlation, ICC), run and session distances, confidence_radius_mm (bootstrap and
-the data's own split combined, capped at the search region) with a 95% ellipsoid and the bootstrap point cloud, the
-one-line reliability_verdict (95% radius <= 5 mm: reliable; never from one run under 10 minutes), scan_length_curve
+participant: re-targets re-weightings of the participant's own cleaned data — the first and second
+half of the usable volumes, each run alone, circular block-bootstrap resamples over time (blocks as
+long as the autocorrelation of the data requires, or --block-length-s) and the first k minutes — and
+writes OUT/sub-L/[ses-S/]sub-L[_ses-S]_desc-<circuit>_reliability.json with split_half_distance_mm,
+the halves' score-map agreement (spatial correlation, ICC), run and session distances,
+confidence_radius_mm (bootstrap and the data's own split combined, capped at the search region) with
+a 95% ellipsoid and the bootstrap point cloud, the one-line reliability_verdict (95% radius <= 5 mm:
+reliable; never from one run under 10 minutes), scan_length_curve
 and minutes_needed (one model with the verdict). Resamples re-weight the
 cleaned data (the filter and confound fit are not refitted per resample); see docs/reliability.md.
-It takes the circuit, method and cleaning options of 'tmstarget target', with the same defaults. Surface data are read as
-'tmstarget target' reads them (--space fsaverage5: GIFTI pairs; --space fsLR: CIFTI, with --surface-mesh for the
-cortical vertices); distances are in mm between the MNI coordinates of the mesh vertices.
+It takes the circuit, method and cleaning options of 'tmstarget target', with the same defaults.
+Surface data are read as 'tmstarget target' reads them (--space fsaverage5: GIFTI pairs; --space
+fsLR: CIFTI, with --surface-mesh for the cortical vertices); distances are in mm between the MNI
+coordinates of the mesh vertices.
 
-group: reads every OUT/sub-*/[ses-*/]*_desc-<circuit>_target.json and compares within-person distances
-(between sessions) with between-person distances, as in Cash et al. 2021 (Hum Brain Mapp): writes
-OUT/group_desc-<circuit>_reliability.tsv (one row per participant) and ..._reliability.json (summary and
-the between/within ratio). Research use; not a medical device."""
+group: reads every OUT/sub-*/[ses-*/]*_desc-<circuit>_target.json and compares within-person
+distances (between sessions) with between-person distances, as in Cash et al. 2021 (Hum Brain Mapp):
+writes
+OUT/group_desc-<circuit>_reliability.tsv (one row per participant) and ..._reliability.json (summary
+and the between/within ratio). Research use; not a medical device."""
 
 
 def add_parser(subparsers, parents) -> None:
@@ -40,35 +57,104 @@ def add_parser(subparsers, parents) -> None:
     from ...targeting import defaults as d
     from ..parser import HelpFormatter
 
-    p = subparsers.add_parser("reliability", parents=parents, help="split-half, bootstrap confidence region, scan length; cohort stability", description=DESCRIPTION, formatter_class=HelpFormatter)
-    p.add_argument("paths", nargs="+", metavar="PATH", help="FMRIPREP_DIR OUT_DIR participant, or OUT_DIR group")
+    p = subparsers.add_parser(
+        "reliability",
+        parents=parents,
+        help="split-half, bootstrap confidence region, scan length; cohort stability",
+        description=DESCRIPTION,
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="FMRIPREP_DIR OUT_DIR participant, or OUT_DIR group",
+    )
     g = p.add_argument_group("inputs")
-    g.add_argument("--participant-label", nargs="+", default=None, metavar="L", help="participant label(s) without 'sub-'; all when absent")
-    g.add_argument("--session", default=None, metavar="S", help="session label; when absent every session, with session-vs-session distances")
+    g.add_argument(
+        "--participant-label",
+        nargs="+",
+        default=None,
+        metavar="L",
+        help="participant label(s) without 'sub-'; all when absent",
+    )
+    g.add_argument(
+        "--session",
+        default=None,
+        metavar="S",
+        help="session label; when absent every session, with session-vs-session distances",
+    )
     g.add_argument("--task", default="rest", help="BIDS task label of the resting-state runs")
-    g.add_argument("--space", default=None, choices=SPACE_CHOICES, help="space of the BOLD, as for 'tmstarget target' (fsaverage5: GIFTI pairs; fsLR: CIFTI); the first MNI space found when absent")
+    g.add_argument(
+        "--space",
+        default=None,
+        choices=SPACE_CHOICES,
+        help="space of the BOLD, as for 'tmstarget target' (fsaverage5: "
+        "GIFTI pairs; fsLR: CIFTI); the first MNI space "
+        "found when absent",
+    )
     add_surface_mesh_argument(g)
-    g.add_argument("--t-r", type=positive_float, metavar="S", help="repetition time in seconds; from the JSON sidecar or file header when absent")
+    g.add_argument(
+        "--t-r",
+        type=positive_float,
+        metavar="S",
+        help="repetition time in seconds; from the JSON sidecar or file header when absent",
+    )
     c = p.add_argument_group("targeting (as 'tmstarget target')")
-    add_selection_arguments(c, "label in output names (group level: which targets to read; default: from the circuit name)")
+    add_selection_arguments(
+        c,
+        "label in output names (group level: which targets "
+        "to read; default: from the circuit name)",
+    )
     add_cleaning_arguments(p.add_argument_group("cleaning (as 'tmstarget target')"))
     r = p.add_argument_group("reliability")
-    r.add_argument("--bootstrap", "--n-bootstrap", action=deprecated_alias("--n-bootstrap"), type=positive_int, default=d.N_BOOTSTRAP,
-                   metavar="N", help="block-bootstrap resamples")
-    r.add_argument("--seed", type=int, default=0, help="random seed (same data and seed: identical output)")
-    r.add_argument("--block-length-s", type=positive_float, metavar="S", help="bootstrap block length; from the data's autocorrelation when absent")
-    r.add_argument("--norm-voxels", type=positive_int, default=20_000, metavar="N", help="circuit voxels re-normalised exactly per resample (similarity method)")
-    p.add_argument("--json", action="store_true", help="print the reliability JSON (group: the summary) to stdout")
+    r.add_argument(
+        "--bootstrap",
+        "--n-bootstrap",
+        action=deprecated_alias("--n-bootstrap"),
+        type=positive_int,
+        default=d.N_BOOTSTRAP,
+        metavar="N",
+        help="block-bootstrap resamples",
+    )
+    r.add_argument(
+        "--seed", type=int, default=0, help="random seed (same data and seed: identical output)"
+    )
+    r.add_argument(
+        "--block-length-s",
+        type=positive_float,
+        metavar="S",
+        help="bootstrap block length; from the data's autocorrelation when absent",
+    )
+    r.add_argument(
+        "--norm-voxels",
+        type=positive_int,
+        default=20_000,
+        metavar="N",
+        help="circuit voxels re-normalised exactly per resample (similarity method)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the reliability JSON (group: the summary) to stdout",
+    )
     p.set_defaults(func=run)
 
 
 def options_from_args(args: argparse.Namespace):
-    """The :class:`~tmstarget.targeting.TargetingOptions` of the targeting and cleaning options (as ``target``'s)."""
+    """The :class:`~tmstarget.targeting.TargetingOptions` of the targeting and cleaning options (as
+    ``target``'s).
+    """
     from ...targeting import TargetingOptions
 
     return TargetingOptions(
-        circuit=args.circuit, circuit_label=args.circuit_label, method=args.method,
-        search_mask=args.search_mask, neighbourhood_mm=args.neighbourhood_mm, t_r=args.t_r, **cleaning_options(args),
+        circuit=args.circuit,
+        circuit_label=args.circuit_label,
+        method=args.method,
+        search_mask=args.search_mask,
+        neighbourhood_mm=args.neighbourhood_mm,
+        t_r=args.t_r,
+        **cleaning_options(args),
         **placement_error_options(args),
     )
 
@@ -77,10 +163,15 @@ def _participant_jobs(args, src: Path) -> list[tuple[str, list[str | None]]]:
     from ...exceptions import InputError
     from ...io.bids import participant_sessions
 
-    labels = args.participant_label or sorted(p.name.removeprefix("sub-") for p in src.glob("sub-*") if p.is_dir())
+    labels = args.participant_label or sorted(
+        p.name.removeprefix("sub-") for p in src.glob("sub-*") if p.is_dir()
+    )
     if not labels:
         raise InputError(f"no sub-* folders in {src} — is this an fMRIPrep output folder?")
-    return [(label, [args.session] if args.session else participant_sessions(src, label)) for label in dict.fromkeys(x.removeprefix("sub-") for x in labels)]
+    return [
+        (label, [args.session] if args.session else participant_sessions(src, label))
+        for label in dict.fromkeys(x.removeprefix("sub-") for x in labels)
+    ]
 
 
 def _participants(args, src: Path, out: Path) -> int:
@@ -91,11 +182,24 @@ def _participants(args, src: Path, out: Path) -> int:
     options = options_from_args(args)
     check_map_options(options.circuit, options.search_mask)
     mesh = tuple(m.resolve() for m in args.surface_mesh or ())
-    settings = dict(n_bootstrap=args.bootstrap, seed=args.seed, block_length_s=args.block_length_s, norm_voxels=args.norm_voxels, meshes=mesh or None)
+    settings = dict(
+        n_bootstrap=args.bootstrap,
+        seed=args.seed,
+        block_length_s=args.block_length_s,
+        norm_voxels=args.norm_voxels,
+        meshes=mesh or None,
+    )
     results = []
     for label, sessions in _participant_jobs(args, src):
-        jobs = [Job(label, ses, src, args.task, args.space, surface_mesh=mesh) for ses in sessions]  # finds runs as 'tmstarget target' does
-        results += add_session_distances([session_reliability(job.runs(), options, label, job.session, **settings) for job in jobs])
+        jobs = [
+            Job(label, ses, src, args.task, args.space, surface_mesh=mesh) for ses in sessions
+        ]  # finds runs as 'tmstarget target' does
+        results += add_session_distances(
+            [
+                session_reliability(job.runs(), options, label, job.session, **settings)
+                for job in jobs
+            ]
+        )
     written = write_reliability_outputs(results, out, src)
     for res in results:
         name = f"sub-{res['participant']}" + (f" ses-{res['session']}" if res["session"] else "")
@@ -113,13 +217,26 @@ def _group(args, out: Path) -> int:
     from ...targeting.uncertainty import cohort_stability, stability_table
 
     if not out.is_dir():
-        raise InputError(f"output folder not found: {out} — pass the folder 'tmstarget target' wrote to")
+        raise InputError(
+            f"output folder not found: {out} — pass the folder 'tmstarget target' wrote to"
+        )
     circuit, docs = read_circuit_targets(out, args.circuit_label)
-    rows, summary = cohort_stability([(str(t["participant"]), t.get("session"), [float(v) for v in t["target_mni"]]) for t in docs])
+    rows, summary = cohort_stability(
+        [
+            (str(t["participant"]), t.get("session"), [float(v) for v in t["target_mni"]])
+            for t in docs
+        ]
+    )
     summary = {"circuit": circuit, **summary, "reference": "Cash et al. 2021, Human Brain Mapping"}
     summary_path = out / f"group_desc-{circuit}_reliability.json"
-    tsv = write_table_outputs(out / f"group_desc-{circuit}_reliability.tsv", stability_table(rows), summary_path, summary)
-    logger.info("median distance within participants %.1f mm, between %.1f mm", summary["median_within_mm"], summary["median_between_mm"])
+    tsv = write_table_outputs(
+        out / f"group_desc-{circuit}_reliability.tsv", stability_table(rows), summary_path, summary
+    )
+    logger.info(
+        "median distance within participants %.1f mm, between %.1f mm",
+        summary["median_within_mm"],
+        summary["median_between_mm"],
+    )
     if args.json:
         print_json(summary)
     list_written([tsv, summary_path], log=True)
@@ -134,11 +251,20 @@ def run(args: argparse.Namespace) -> int:
     if len(paths) == 2 and paths[1] == "group":
         return _group(args, Path(paths[0]))
     if len(paths) != 3 or paths[2] != "participant":
-        raise InputError(f"expected 'FMRIPREP_DIR OUT_DIR participant' or 'OUT_DIR group', got {' '.join(paths)} — see 'tmstarget reliability --help'")
+        raise InputError(
+            "expected 'FMRIPREP_DIR OUT_DIR participant' "
+            f"or 'OUT_DIR group', got {' '.join(paths)} — "
+            "see 'tmstarget reliability --help'"
+        )
     src, out = Path(paths[0]), Path(paths[1])
     check_output_dir(out, "OUT_DIR")
     if not src.is_dir():
-        raise InputError(f"fMRIPrep folder not found: {src} — pass the folder that holds the sub-* folders")
+        raise InputError(
+            f"fMRIPrep folder not found: {src} — pass the folder that holds the sub-* folders"
+        )
     if out.resolve() == src.resolve():
-        raise InputError(f"output folder is the fMRIPrep folder — write elsewhere, e.g. {src.parent / 'tmstarget'}")
+        raise InputError(
+            "output folder is the fMRIPrep folder — write "
+            f"elsewhere, e.g. {src.parent / 'tmstarget'}"
+        )
     return _participants(args, src, out)

@@ -1,4 +1,6 @@
-"""``tmstarget report``: self-contained HTML reports for participants' targets and for the cohort."""
+"""``tmstarget report``: self-contained HTML reports for participants' targets and for the
+cohort.
+"""
 
 from __future__ import annotations
 
@@ -11,46 +13,92 @@ from .._common import list_written, positive_float, print_json
 logger = logging.getLogger("tmstarget")
 
 DESCRIPTION = """\
-HTML reports from the outputs of 'tmstarget target' (nothing is recomputed). Each report is one file with
-every image embedded: it loads nothing from the network and opens on a phone. Research use; not a medical
-device.
+HTML reports from the outputs of 'tmstarget target' (nothing is recomputed). Each report is one file
+with every image embedded: it loads nothing from the network and opens on a phone. Research use; not
+a medical device.
 
 participant:  tmstarget report OUT_DIR participant --participant-label L [--session S] [--circuit C]
               -> OUT/sub-L/[ses-S/]sub-L[_ses-S]_desc-<circuit>_report.html
-              The target and its score map (slices and glass brain on the MNI template), the scalp-rule
-              alternatives (10-20 F3, 5 cm; Beam F3 with head measurements) with distances, the confidence
-              region when computed, head motion and tSNR, the coil placement (default placement, or the
-              plan and exports of 'tmstarget coil --json' saved to a file), dose and schedule
-              ('tmstarget protocol --json' saved to a file), the MADRS trajectory, software versions and
-              the inputs' checksums. Without --session / --circuit every session / circuit gets a report.
+              The target and its score map (slices and glass brain on the MNI template), the
+              scalp-rule alternatives (10-20 F3, 5 cm; Beam F3 with head measurements) with
+              distances, the confidence region when computed, head motion and tSNR, the coil
+              placement (default placement, or the plan and exports of 'tmstarget coil --json'
+              saved to a file), dose and schedule ('tmstarget protocol --json' saved to a file), the
+              MADRS trajectory, software versions and the inputs' checksums. Without --session /
+              --circuit every session / circuit gets a report.
 group:        tmstarget report OUT_DIR group
-              -> OUT/desc-cohort_report.html: every target on one glass brain, a table of targets, scores,
-              QC and distances, and reliability figures (between-session vs between-person distances,
-              confidence radii)."""
+              -> OUT/desc-cohort_report.html: every target on one glass brain, a table of targets,
+              scores, QC and distances, and reliability figures (between-session vs between-person
+              distances, confidence radii)."""
 
 
 def add_parser(subparsers, parents) -> None:
     """Register ``report``."""
     from ..parser import HelpFormatter
 
-    p = subparsers.add_parser("report", parents=parents, help="HTML reports for participants' targets and the cohort", description=DESCRIPTION, formatter_class=HelpFormatter)
-    p.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="output folder of 'tmstarget target'")
-    p.add_argument("level", choices=["participant", "group"], help="one report per participant target, or one for the cohort")
+    p = subparsers.add_parser(
+        "report",
+        parents=parents,
+        help="HTML reports for participants' targets and the cohort",
+        description=DESCRIPTION,
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument(
+        "out_dir", type=Path, metavar="OUT_DIR", help="output folder of 'tmstarget target'"
+    )
+    p.add_argument(
+        "level",
+        choices=["participant", "group"],
+        help="one report per participant target, or one for the cohort",
+    )
     g = p.add_argument_group("participant level")
-    g.add_argument("--participant-label", metavar="L", help="participant label without 'sub-' (required for 'participant')")
+    g.add_argument(
+        "--participant-label",
+        metavar="L",
+        help="participant label without 'sub-' (required for 'participant')",
+    )
     g.add_argument("--session", metavar="S", help="session label (default: every session)")
-    g.add_argument("--circuit", metavar="C", help="circuit label of the target (default: every circuit)")
+    g.add_argument(
+        "--circuit", metavar="C", help="circuit label of the target (default: every circuit)"
+    )
     x = p.add_argument_group("optional sections (participant level)")
-    x.add_argument("--nasion-inion", type=positive_float, metavar="CM", help="head measurement for Beam F3")
-    x.add_argument("--tragus-tragus", type=positive_float, metavar="CM", help="head measurement for Beam F3")
-    x.add_argument("--circumference", type=positive_float, metavar="CM", help="head measurement for Beam F3")
-    x.add_argument("--coil-json", type=Path, metavar="FILE", help="output of 'tmstarget coil --json' (plan, optimisation, exports)")
-    x.add_argument("--no-coil", action="store_true", help="leave the coil placement out (it is computed by default)")
-    x.add_argument("--protocol-json", type=Path, metavar="FILE", help="output of 'tmstarget protocol --json' (dose, safety, schedule)")
-    x.add_argument("--madrs", type=Path, metavar="TSV", help="MADRS table (see 'tmstarget madrs --help')")
+    x.add_argument(
+        "--nasion-inion", type=positive_float, metavar="CM", help="head measurement for Beam F3"
+    )
+    x.add_argument(
+        "--tragus-tragus", type=positive_float, metavar="CM", help="head measurement for Beam F3"
+    )
+    x.add_argument(
+        "--circumference", type=positive_float, metavar="CM", help="head measurement for Beam F3"
+    )
+    x.add_argument(
+        "--coil-json",
+        type=Path,
+        metavar="FILE",
+        help="output of 'tmstarget coil --json' (plan, optimisation, exports)",
+    )
+    x.add_argument(
+        "--no-coil",
+        action="store_true",
+        help="leave the coil placement out (it is computed by default)",
+    )
+    x.add_argument(
+        "--protocol-json",
+        type=Path,
+        metavar="FILE",
+        help="output of 'tmstarget protocol --json' (dose, safety, schedule)",
+    )
+    x.add_argument(
+        "--madrs", type=Path, metavar="TSV", help="MADRS table (see 'tmstarget madrs --help')"
+    )
     y = p.add_argument_group("optional sections (group level)")
-    y.add_argument("--trial-json", type=Path, metavar="FILE",
-                   help="output of 'tmstarget trial analyze --report FILE.json': CONSORT diagram, Table 1, change by visit")
+    y.add_argument(
+        "--trial-json",
+        type=Path,
+        metavar="FILE",
+        help="output of 'tmstarget trial analyze --report FILE.json': "
+        "CONSORT diagram, Table 1, change by visit",
+    )
     p.add_argument("--json", action="store_true", help="print the paths written as JSON")
     p.set_defaults(func=run)
 
@@ -65,8 +113,14 @@ def _extras(args: argparse.Namespace) -> dict:
     heads = (args.nasion_inion, args.tragus_tragus, args.circumference)
     if any(v is not None for v in heads):
         if not all(v is not None for v in heads):
-            raise InputError("Beam F3 needs all of --nasion-inion, --tragus-tragus and --circumference (cm) — add the missing ones")
-        extras["head_measurements"] = dict(zip(("nasion_inion_cm", "tragus_tragus_cm", "circumference_cm"), heads))
+            raise InputError(
+                "Beam F3 needs all of --nasion-inion, --tragus-tragus "
+                "and --circumference (cm) — add the missing "
+                "ones"
+            )
+        extras["head_measurements"] = dict(
+            zip(("nasion_inion_cm", "tragus_tragus_cm", "circumference_cm"), heads)
+        )
     if args.coil_json and args.no_coil:
         raise InputError("--coil-json and --no-coil contradict each other — pass one")
     if args.coil_json:
@@ -83,35 +137,60 @@ def _extras(args: argparse.Namespace) -> dict:
 def run(args: argparse.Namespace) -> int:
     """Write the requested reports; return the exit code."""
     from ... import NOTICE
+    from ..._utils.progress import spinner
     from ...exceptions import InputError
     from ...report import write_cohort_report, write_participant_report
-    from ..._utils.progress import spinner
     from ...report.data import available_reports
 
-    participant_only = [args.participant_label, args.session, args.circuit, args.coil_json, args.protocol_json, args.madrs, args.nasion_inion]
+    participant_only = [
+        args.participant_label,
+        args.session,
+        args.circuit,
+        args.coil_json,
+        args.protocol_json,
+        args.madrs,
+        args.nasion_inion,
+    ]
     if args.level != "group" and args.trial_json:
         raise InputError("--trial-json belongs to the cohort report — use it with 'group'")
     if args.level == "group":
         if any(v is not None for v in participant_only) or args.no_coil:
-            raise InputError("participant options were given with 'group' — drop them, or use 'participant'")
+            raise InputError(
+                "participant options were given with 'group' — drop them, or use 'participant'"
+            )
         trial = None
         if args.trial_json:
             from ...io.derivatives import read_json_object
 
-            trial = read_json_object(args.trial_json, "--trial-json", "pass the file written by 'tmstarget trial analyze --report FILE.json'")
+            trial = read_json_object(
+                args.trial_json,
+                "--trial-json",
+                "pass the file written by 'tmstarget trial analyze --report FILE.json'",
+            )
         with spinner("writing the cohort report"):
             paths = [write_cohort_report(args.out_dir, trial)]
     else:
         if not args.participant_label:
-            raise InputError("'participant' needs --participant-label L — or use 'group' for the cohort report")
+            raise InputError(
+                "'participant' needs --participant-label L — or use 'group' for the cohort report"
+            )
         extras = _extras(args)
         pairs = available_reports(args.out_dir, args.participant_label, args.session, args.circuit)
         if len(pairs) > 1 and (extras.get("coil") or extras.get("protocol")):
-            logger.warning("the same coil/protocol data is shown in %d reports (sessions/circuits); pass --session/--circuit to choose one", len(pairs))
+            logger.warning(
+                "the same coil/protocol data is shown in %d "
+                "reports (sessions/circuits); pass --session/--circuit "
+                "to choose one",
+                len(pairs),
+            )
         paths = []
         for ses, circ in pairs:
             with spinner("writing the report"):
-                paths.append(write_participant_report(args.out_dir, args.participant_label, ses, circ, extras))
+                paths.append(
+                    write_participant_report(
+                        args.out_dir, args.participant_label, ses, circ, extras
+                    )
+                )
     if args.json:
         print_json({"reports": [str(p) for p in paths], "notice": NOTICE})
     list_written(paths, log=True)

@@ -1,4 +1,6 @@
-"""``tmstarget scale``: HAM-D-17, QIDS-SR-16, CGI-S, CGI-I and C-SSRS-style items — validation, totals, response, remission, flags."""
+"""``tmstarget scale``: HAM-D-17, QIDS-SR-16, CGI-S, CGI-I and C-SSRS-style items — validation,
+totals, response, remission, flags.
+"""
 
 from __future__ import annotations
 
@@ -23,9 +25,10 @@ remission (with the rule and its source), and C-SSRS items needing clinical atte
              plan or behaviour
 
 The TSV has timepoint, optional participant and day, and item1..itemN. Every item is required (no
-prorating). Participants are matched by label: 01 and sub-01 are one person. Response and remission are
-shown only where the scale defines them; C-SSRS flags are shown even when the endpoint visit is missing.
-Research use; not a medical device: a flag prompts clinical review, it does not assess risk.
+prorating). Participants are matched by label: 01 and sub-01 are one person. Response and remission
+are shown only where the scale defines them; C-SSRS flags are shown even when the endpoint visit is
+missing. Research use; not a medical device: a flag prompts clinical review, it does not assess
+risk.
 
 example:
   tmstarget scale hamd.tsv --scale hamd17 --endpoint month1 --json
@@ -36,14 +39,33 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``tmstarget scale``."""
     from ...outcomes.defaults import SCALE_KEYS as SCALES
 
-    p = subparsers.add_parser("scale", parents=parents, help="Other depression scales: HAM-D-17, QIDS-SR-16, CGI, C-SSRS items",
-                              description=_DESCRIPTION, formatter_class=HelpFormatter)
+    p = subparsers.add_parser(
+        "scale",
+        parents=parents,
+        help="Other depression scales: HAM-D-17, QIDS-SR-16, CGI, C-SSRS items",
+        description=_DESCRIPTION,
+        formatter_class=HelpFormatter,
+    )
     p.add_argument("tsv", metavar="TSV", help="tab-separated item ratings")
-    p.add_argument("--scale", required=True, choices=sorted(SCALES), help="which scale the items belong to")
-    p.add_argument("--baseline", default="baseline", metavar="LABEL", help="timepoint label of the baseline rating")
-    p.add_argument("--endpoint", default="month1", metavar="LABEL",
-                   help="endpoint visit label for the summary (refused when absent and the scale defines response)")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    p.add_argument(
+        "--scale", required=True, choices=sorted(SCALES), help="which scale the items belong to"
+    )
+    p.add_argument(
+        "--baseline",
+        default="baseline",
+        metavar="LABEL",
+        help="timepoint label of the baseline rating",
+    )
+    p.add_argument(
+        "--endpoint",
+        default="month1",
+        metavar="LABEL",
+        help="endpoint visit label for the summary (refused "
+        "when absent and the scale defines response)",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object on stdout and nothing else"
+    )
     p.set_defaults(func=run)
 
 
@@ -51,22 +73,47 @@ def _text(result: dict[str, Any]) -> str:
     s, rules = result["summary"], result["rules"]
     yn = {True: "yes", False: "no", None: "n/a"}
     cssrs = result["key"] == "cssrs"
-    cols = ["response"] * (rules["response"] is not None) + ["remission"] * (rules["remission"] is not None)
+    cols = ["response"] * (rules["response"] is not None) + ["remission"] * (
+        rules["remission"] is not None
+    )
     defined = "; ".join(f"{c} = {rules[c]}" for c in cols)
     total = "ideation severity" if cssrs else "total"
-    lines = [f"{result['scale']} ({result['citation']}): {total} {result['total_range'][0]}-{result['total_range'][1]}"
-             + (f"; {defined}" if defined else "; no response or remission rule (not defined for this scale)")]
+    lines = [
+        f"{result['scale']} ({result['citation']}): {total} "
+        f"{result['total_range'][0]}-{result['total_range'][1]}"
+        + (
+            f"; {defined}"
+            if defined
+            else "; no response or remission rule (not defined for this scale)"
+        )
+    ]
     extra = ["behaviour", "attention"] if cssrs else cols
-    lines.append(f"{'participant':<12}{'timepoint':<14}{'total':>6}{'change':>8}" + "".join(f"  {c:<9}" for c in extra).rstrip())
+    lines.append(
+        f"{'participant':<12}{'timepoint':<14}{'total':>6}{'change':>8}"
+        + "".join(f"  {c:<9}" for c in extra).rstrip()
+    )
     for r in result["rows"]:
         change = "" if r["change"] is None else f"{r['change']:+d}"
-        values = [r["suicidal_behaviour"], r["clinical_attention"]] if cssrs else [r[c] for c in cols]
-        lines.append(f"{r['participant']:<12}{r['timepoint']:<14}{r['total']:>6}{change:>8}"
-                     + "".join(f"  {yn[v]:<9}" for v in values).rstrip())
-    counts = [f"{s[k]} {word}" for k, word in (("n_responders", "responders"), ("n_remitters", "remitters")) if k in s]
-    lines.append(f"endpoint {s['endpoint']}: {s['n_assessed']}/{s['n_participants']} assessed" + (f"; {', '.join(counts)}" if counts else ""))
+        values = (
+            [r["suicidal_behaviour"], r["clinical_attention"]] if cssrs else [r[c] for c in cols]
+        )
+        lines.append(
+            f"{r['participant']:<12}{r['timepoint']:<14}{r['total']:>6}{change:>8}"
+            + "".join(f"  {yn[v]:<9}" for v in values).rstrip()
+        )
+    counts = [
+        f"{s[k]} {word}"
+        for k, word in (("n_responders", "responders"), ("n_remitters", "remitters"))
+        if k in s
+    ]
+    lines.append(
+        f"endpoint {s['endpoint']}: {s['n_assessed']}/{s['n_participants']} assessed"
+        + (f"; {', '.join(counts)}" if counts else "")
+    )
     rule = s.get("clinical_attention_rule")
-    lines += [f"CLINICAL ATTENTION: {x}" + (f": {rule}" if rule else "") for x in s["clinical_attention"]]
+    lines += [
+        f"CLINICAL ATTENTION: {x}" + (f": {rule}" if rule else "") for x in s["clinical_attention"]
+    ]
     return "\n".join(lines)
 
 
@@ -83,8 +130,16 @@ def run(args: argparse.Namespace) -> int:
         outcomes = scale_outcomes(rows, args.scale, baseline=args.baseline, endpoint=args.endpoint)
     except InputError as exc:
         raise InputError(f"{path.name}: {exc}") from None
-    if outcomes["summary"]["n_assessed"] == 0:  # CGI-S, C-SSRS: reported (flags and all), with a warning
-        logger.warning("%s: no rating is labelled %r (found: %s) — the endpoint summary counts nobody; pass --endpoint "
-                       "with the endpoint visit's label", path.name, args.endpoint, ", ".join(sorted({r.timepoint for r in rows})))
+    if (
+        outcomes["summary"]["n_assessed"] == 0
+    ):  # CGI-S, C-SSRS: reported (flags and all), with a warning
+        logger.warning(
+            "%s: no rating is labelled %r (found: %s) — the "
+            "endpoint summary counts nobody; pass --endpoint "
+            "with the endpoint visit's label",
+            path.name,
+            args.endpoint,
+            ", ".join(sorted({r.timepoint for r in rows})),
+        )
     result = {"input": path.name, **outcomes}
     return emit(result, as_json=args.json, render=_text)

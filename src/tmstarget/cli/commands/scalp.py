@@ -1,19 +1,21 @@
-"""``tmstarget scalp``: a scalp rule (Beam F3, F3, 5-cm) placed on the template head and projected to cortex."""
+"""``tmstarget scalp``: a scalp rule (Beam F3, F3, 5-cm) placed on the template head and projected
+to cortex.
+"""
 
 from __future__ import annotations
 
 import argparse
 
 DESCRIPTION = """\
-Place a scalp-based targeting rule on the MNI template head (the fsaverage scalp shipped with MNE, in
-MNI152 mm) and project the coil centre to the cortex along the inward scalp normal (the cortical MNI
-target and its depth below the scalp).
+Place a scalp-based targeting rule on the MNI template head (the fsaverage scalp shipped with MNE,
+in MNI152 mm) and project the coil centre to the cortex along the inward scalp normal (the cortical
+MNI target and its depth below the scalp).
 
 rules:
   beam-f3  Beam F3 for the given measurements, replayed on the template head scaled to them
   f3       the 10-20 F3 position (MNE's Colin27 10-05 montage on the template scalp)
-  5cm      5 cm anterior to the motor hotspot (default C3) along the scalp (--distance-cm 5.5 for the
-           5.5-cm variant)
+  5cm      5 cm anterior to the motor hotspot (default C3) along the scalp
+           (--distance-cm 5.5 for the 5.5-cm variant)
 
 Research use; not a medical device.
 
@@ -28,9 +30,17 @@ def add_parser(subparsers, parents) -> None:
     from .._common import add_rule_args
     from ..parser import HelpFormatter
 
-    p = subparsers.add_parser("scalp", parents=parents, help="scalp rule (Beam F3, F3, 5-cm) on the template head, projected to cortex", description=DESCRIPTION, formatter_class=HelpFormatter)
+    p = subparsers.add_parser(
+        "scalp",
+        parents=parents,
+        help="scalp rule (Beam F3, F3, 5-cm) on the template head, projected to cortex",
+        description=DESCRIPTION,
+        formatter_class=HelpFormatter,
+    )
     add_rule_args(p)
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object on stdout and nothing else"
+    )
     p.set_defaults(func=run)
 
 

@@ -1,4 +1,6 @@
-"""``tmstarget target``: connectivity-guided DLPFC target for participants of an fMRIPrep dataset."""
+"""``tmstarget target``: connectivity-guided DLPFC target for participants of an fMRIPrep
+dataset.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +10,20 @@ from pathlib import Path
 
 from ...targeting import defaults
 from ...targeting.methods import METHODS
-from .._common import add_selection_arguments, SPACE_CHOICES, placement_error_options, add_cleaning_arguments, add_surface_mesh_argument, add_dask_arguments, check_map_options, cleaning_options, list_written, nonneg_int, positive_float, print_json
+from .._common import (
+    SPACE_CHOICES,
+    add_cleaning_arguments,
+    add_dask_arguments,
+    add_selection_arguments,
+    add_surface_mesh_argument,
+    check_map_options,
+    cleaning_options,
+    list_written,
+    nonneg_int,
+    placement_error_options,
+    positive_float,
+    print_json,
+)
 
 logger = logging.getLogger("tmstarget")
 
@@ -16,82 +31,156 @@ logger = logging.getLogger("tmstarget")
 _SLOW = " and ".join(name for name, m in METHODS.items() if m.cost == "slow")
 
 DESCRIPTION = f"""\
-Pick the left-DLPFC point whose connectivity best matches a depression circuit, from resting-state runs
-preprocessed by fMRIPrep (MNI152NLin6Asym or MNI152NLin2009cAsym space). Research use; not a medical device.
+Pick the left-DLPFC point whose connectivity best matches a depression circuit, from resting-state
+runs preprocessed by fMRIPrep (MNI152NLin6Asym or MNI152NLin2009cAsym space). Research use; not a
+medical device.
 
-BIDS-App form:   tmstarget target FMRIPREP_DIR OUT_DIR participant [--participant-label L ...] [--session S]
-                 tmstarget target FMRIPREP_DIR OUT_DIR group      (cohort table of the targets in OUT_DIR)
-Explicit files:  tmstarget target OUT_DIR --bold RUN1 [--bold RUN2] --confounds TSV1 [--confounds TSV2] --mask MASK
+BIDS-App form:   tmstarget target FMRIPREP_DIR OUT_DIR participant
+                     [--participant-label L ...] [--session S]
+                 tmstarget target FMRIPREP_DIR OUT_DIR group
+                     (cohort table of the targets in OUT_DIR)
+Explicit files:  tmstarget target OUT_DIR --bold RUN1 [--bold RUN2]
+                     --confounds TSV1 [--confounds TSV2] --mask MASK
 
-Cohorts: without --participant-label every participant (and every session) is targeted, in parallel on a
-local Dask cluster (--n-workers, default one per core) or on an existing one (--scheduler ADDRESS).
-A participant's failure is reported on one line and the others go on (exit code 2 at the end).
-Participants whose target JSON already exists with the same parameters are skipped, so a killed run
-resumes (--rerun recomputes). The 'group' level writes OUT/group_desc-<circuit>_targets.tsv.
+Cohorts: without --participant-label every participant (and every session) is targeted, in parallel
+on a local Dask cluster (--n-workers, default one per core) or on an existing one (--scheduler
+ADDRESS). A participant's failure is reported on one line and the others go on (exit code 2 at the
+end). Participants whose target JSON already exists with the same parameters are skipped, so a
+killed run resumes (--rerun recomputes). The 'group' level writes
+OUT/group_desc-<circuit>_targets.tsv.
 
-Surfaces: --space fsaverage5 uses fMRIPrep's *_hemi-L/R_space-fsaverage5_bold.func.gii; --space fsLR the
-*_space-fsLR_den-91k_bold.dtseries.nii (CIFTI; cortical vertices need --surface-mesh, see docs/surface.md).
+Surfaces: --space fsaverage5 uses fMRIPrep's *_hemi-L/R_space-fsaverage5_bold.func.gii; --space fsLR
+the *_space-fsLR_den-91k_bold.dtseries.nii (CIFTI; cortical vertices need --surface-mesh, see
+docs/surface.md).
 
 Circuits (--circuit): 'sgacc' (built in: the individual's anticorrelation with a 10 mm sphere at MNI
-(6, 16, -10)); 'convergent' (the group convergent depression circuit, downloaded once and checksummed;
-set TMSTARGET_DATA to choose the cache); or a path to any group map in MNI space. Sign convention:
-POSITIVE values = the end of the circuit to stimulate (sgACC negative).
+(6, 16, -10)); 'convergent' (the group convergent depression circuit, downloaded once and
+checksummed; set TMSTARGET_DATA to choose the cache); or a path to any group map in MNI space. Sign
+convention: POSITIVE values = the end of the circuit to stimulate (sgACC negative).
 
-Methods (--method): 'robust' (default) averages the seed score (anticorrelation with the sgACC seed, or
-correlation with the circuit-weighted seed for a map) over a 6 mm neighbourhood and refines the best
-point to the score-weighted centre; 'similarity' takes the single best voxel of the circuit similarity map
-(each voxel's whole-brain connectivity map correlated with the circuit map; the trial's method); 'seedmap'
-the single best voxel of the seed score (Fox 2012/2013); 'cluster' the centre of gravity of the largest
-connected patch of the top 10% seed scores (contarg; on volumes and surfaces, vertices weighted by area);
-'hierarchical' SNT/SAINT-style clustering of DLPFC time courses; 'shrinkage' the robust score pulled
-towards the group target (the circuit map's optimum, or for sgacc Fox 2012's (-38, 44, 26) or
---group-target) by an empirical-Bayes weight from its split-half noise.
+Methods (--method): 'robust' (default) averages the seed score (anticorrelation with the sgACC seed,
+or correlation with the circuit-weighted seed for a map) over a 6 mm neighbourhood and refines the
+best point to the score-weighted centre; 'similarity' takes the single best voxel of the circuit
+similarity map (each voxel's whole-brain connectivity map correlated with the circuit map; the
+trial's method); 'seedmap' the single best voxel of the seed score (Fox 2012/2013); 'cluster' the
+centre of gravity of the largest connected patch of the top 10% seed scores (contarg; on volumes and
+surfaces, vertices weighted by area); 'hierarchical' SNT/SAINT-style clustering of DLPFC time
+courses; 'shrinkage' the robust score pulled towards the group target (the circuit map's optimum, or
+for sgacc Fox 2012's (-38, 44, 26) or --group-target) by an empirical-Bayes weight from its
+split-half noise.
 
-Confidence (default on): {defaults.N_BOOTSTRAP} block-bootstrap resamples ({defaults.N_BOOTSTRAP_SLOW} for {_SLOW}) give the radius of
-the target's 95% confidence region (about +10-20% on a run with robust, seedmap or cluster; see
-docs/reliability.md for {_SLOW}) and a
-one-line verdict, e.g. "95% region radius 3.1 mm: reliable (<= 5 mm)" or "... not reliable at 7.6 min;
-about 60 minutes would be needed for 5 mm (extrapolated ...)"; 5 mm is tmstarget's policy (docs/reliability.md).
---bootstrap 0 turns it off.
+Confidence (default on): {defaults.N_BOOTSTRAP} block-bootstrap resamples
+({defaults.N_BOOTSTRAP_SLOW} for {_SLOW}) give the radius of the target's 95% confidence region
+(about +10-20% on a run with robust, seedmap or cluster; see docs/reliability.md for {_SLOW}) and a
+one-line verdict, e.g. "95% region radius 3.1 mm: reliable (<= 5 mm)" or "... not reliable at 7.6
+min; about 60 minutes would be needed for 5 mm (extrapolated ...)"; 5 mm is tmstarget's policy
+(docs/reliability.md). --bootstrap 0 turns it off.
 
-Outputs (BIDS derivatives): OUT/dataset_description.json, OUT/sub-L/[ses-S/]sub-L[_ses-S]_desc-<circuit>_target.json
-(with confidence_radius_mm and reliability_verdict) and ..._desc-<circuit>_score.nii.gz. --json prints the
-target JSON to stdout."""
+Outputs (BIDS derivatives): OUT/dataset_description.json,
+OUT/sub-L/[ses-S/]sub-L[_ses-S]_desc-<circuit>_target.json (with confidence_radius_mm and
+reliability_verdict) and ..._desc-<circuit>_score.nii.gz. --json prints the target JSON to
+stdout."""
 
 
 def add_parser(subparsers, parents) -> None:
     """Register ``target``."""
     from ..parser import HelpFormatter
 
-    p = subparsers.add_parser("target", parents=parents, help="connectivity-guided DLPFC target from fMRIPrep outputs", description=DESCRIPTION, formatter_class=HelpFormatter)
-    p.add_argument("paths", nargs="*", metavar="FMRIPREP_DIR OUT_DIR participant|group", help="fMRIPrep folder, output folder and analysis level 'participant' or 'group' (or just OUT_DIR with --bold)")
+    p = subparsers.add_parser(
+        "target",
+        parents=parents,
+        help="connectivity-guided DLPFC target from fMRIPrep outputs",
+        description=DESCRIPTION,
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="FMRIPREP_DIR OUT_DIR participant|group",
+        help="fMRIPrep folder, output folder and analysis level "
+        "'participant' or 'group' (or just OUT_DIR with "
+        "--bold)",
+    )
     g = p.add_argument_group("inputs")
-    g.add_argument("--participant-label", nargs="+", metavar="L", help="participant label(s) without 'sub-' (default: all participants)")
-    g.add_argument("--session", metavar="S", help="session label (default: every session, each its own target)")
+    g.add_argument(
+        "--participant-label",
+        nargs="+",
+        metavar="L",
+        help="participant label(s) without 'sub-' (default: all participants)",
+    )
+    g.add_argument(
+        "--session", metavar="S", help="session label (default: every session, each its own target)"
+    )
     g.add_argument("--task", default="rest", help="BIDS task label of the resting-state runs")
-    g.add_argument("--space", choices=SPACE_CHOICES, help="space of the BOLD (default: the first MNI space found, in this order; fsaverage5/fsLR: surface data)")
-    g.add_argument("--bold", action="append", type=Path, metavar="PATH", help="explicit BOLD run in MNI space (repeat for several runs)")
-    g.add_argument("--confounds", action="append", type=Path, metavar="TSV", help="fMRIPrep-style confounds TSV of each --bold run, same order")
-    g.add_argument("--mask", type=Path, metavar="PATH", help="brain mask on the BOLD grid (with --bold)")
+    g.add_argument(
+        "--space",
+        choices=SPACE_CHOICES,
+        help="space of the BOLD (default: the first MNI space "
+        "found, in this order; fsaverage5/fsLR: surface "
+        "data)",
+    )
+    g.add_argument(
+        "--bold",
+        action="append",
+        type=Path,
+        metavar="PATH",
+        help="explicit BOLD run in MNI space (repeat for several runs)",
+    )
+    g.add_argument(
+        "--confounds",
+        action="append",
+        type=Path,
+        metavar="TSV",
+        help="fMRIPrep-style confounds TSV of each --bold run, same order",
+    )
+    g.add_argument(
+        "--mask", type=Path, metavar="PATH", help="brain mask on the BOLD grid (with --bold)"
+    )
     add_surface_mesh_argument(g)
-    g.add_argument("--t-r", type=positive_float, metavar="S", help="repetition time in seconds (default: from the JSON sidecar or NIfTI header)")
+    g.add_argument(
+        "--t-r",
+        type=positive_float,
+        metavar="S",
+        help="repetition time in seconds (default: from the JSON sidecar or NIfTI header)",
+    )
     c = p.add_argument_group("circuit and selection")
     add_selection_arguments(c, group_target=True)
     add_cleaning_arguments(p.add_argument_group("cleaning"))
     r = p.add_argument_group("cohorts, confidence and reports")
     add_dask_arguments(r)
-    r.add_argument("--rerun", action="store_true", help="recompute participants whose target already exists with the same parameters")
-    r.add_argument("--bootstrap", type=nonneg_int, metavar="N",
-                   help="block-bootstrap resamples for the 95%% confidence radius and the reliability verdict; 0 = off "
-                        f"(default: {defaults.N_BOOTSTRAP}; {defaults.N_BOOTSTRAP_SLOW} for --method {_SLOW}, whose resamples cost more)")
+    r.add_argument(
+        "--rerun",
+        action="store_true",
+        help="recompute participants whose target already exists with the same parameters",
+    )
+    r.add_argument(
+        "--bootstrap",
+        type=nonneg_int,
+        metavar="N",
+        help="block-bootstrap resamples for the 95%% confidence "
+        "radius and the reliability verdict; 0 = off "
+        f"(default: {defaults.N_BOOTSTRAP}; {defaults.N_BOOTSTRAP_SLOW} "
+        f"for --method {_SLOW}, whose resamples cost more)",
+    )
     if _report_available():
-        r.add_argument("--report", action="store_true", help="write each participant's HTML report (and the cohort report at the group level)")
-    p.add_argument("--json", action="store_true", help="print the target JSON (a list for several participants; the table summary for 'group') to stdout")
+        r.add_argument(
+            "--report",
+            action="store_true",
+            help="write each participant's HTML report (and the cohort report at the group level)",
+        )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the target JSON (a list for several participants; "
+        "the table summary for 'group') to stdout",
+    )
     p.set_defaults(func=run)
 
 
 def _report_available() -> bool:
-    """Whether the HTML report package is installed (checked without importing it: --help stays fast)."""
+    """Whether the HTML report package is installed (checked without importing it: --help stays
+    fast).
+    """
     import importlib.util
 
     return importlib.util.find_spec("tmstarget.report") is not None
@@ -101,26 +190,48 @@ def _layout(args) -> tuple[Path | None, Path, str]:
     from ...exceptions import InputError
 
     if args.bold:
-        if len(args.paths) not in (1, 2) or (len(args.paths) == 2 and args.paths[1] != "participant"):
-            raise InputError(f"with --bold give only OUT_DIR as positional argument, got {args.paths or 'none'} — e.g. tmstarget target OUT --bold RUN.nii.gz --confounds RUN.tsv --mask MASK.nii.gz")
+        if len(args.paths) not in (1, 2) or (
+            len(args.paths) == 2 and args.paths[1] != "participant"
+        ):
+            raise InputError(
+                "with --bold give only OUT_DIR as positional "
+                f"argument, got {args.paths or 'none'} — e.g. "
+                "tmstarget target OUT --bold RUN.nii.gz --confounds "
+                "RUN.tsv --mask MASK.nii.gz"
+            )
         surface = str(args.bold[0]).endswith((".func.gii", ".dtseries.nii"))
         if not args.confounds or (not args.mask and not surface):
-            raise InputError("--bold needs --confounds (one per run) and, for volumes, --mask — add them")
+            raise InputError(
+                "--bold needs --confounds (one per run) and, for volumes, --mask — add them"
+            )
         return None, Path(args.paths[0]), "participant"
     if len(args.paths) != 3:
-        raise InputError(f"expected FMRIPREP_DIR OUT_DIR participant|group, got {len(args.paths)} positional argument(s) — see 'tmstarget target --help'")
+        raise InputError(
+            "expected FMRIPREP_DIR OUT_DIR participant|group, "
+            f"got {len(args.paths)} positional argument(s) "
+            "— see 'tmstarget target --help'"
+        )
     src, out, level = Path(args.paths[0]), Path(args.paths[1]), args.paths[2]
     if level not in ("participant", "group"):
-        raise InputError(f"analysis level '{level}' is not supported — use 'participant' or 'group'")
+        raise InputError(
+            f"analysis level '{level}' is not supported — use 'participant' or 'group'"
+        )
     if not src.is_dir():
-        raise InputError(f"fMRIPrep folder not found: {src} — pass the folder that holds the sub-* folders")
+        raise InputError(
+            f"fMRIPrep folder not found: {src} — pass the folder that holds the sub-* folders"
+        )
     if out.resolve() == src.resolve():
-        raise InputError(f"output folder is the fMRIPrep folder — write elsewhere, e.g. {src.parent / 'tmstarget'}")
+        raise InputError(
+            "output folder is the fMRIPrep folder — write "
+            f"elsewhere, e.g. {src.parent / 'tmstarget'}"
+        )
     return src.resolve(), out, level
 
 
 def _check_search_mask_grid(job, search_mask: Path) -> None:
-    """Refuse a ``--search-mask`` off the grid of the job's first BOLD run, from the headers, before any cleaning."""
+    """Refuse a ``--search-mask`` off the grid of the job's first BOLD run, from the headers, before
+    any cleaning.
+    """
     import nibabel as nib
 
     from ...io.images import load_mask
@@ -140,25 +251,40 @@ def _options(args):
         import importlib.util
 
         if importlib.util.find_spec("tmstarget.targeting.uncertainty") is None:
-            raise InputError("the confidence radius needs tmstarget.targeting.uncertainty, which this installation lacks — pass --bootstrap 0 or update tmstarget")
+            raise InputError(
+                "the confidence radius needs tmstarget.targeting.uncertainty, "
+                "which this installation lacks — pass --bootstrap "
+                "0 or update tmstarget"
+            )
         from ...targeting.uncertainty import default_resamples
 
         extra["bootstrap"] = default_resamples(args.method) if n_boot is None else n_boot
     if args.group_target is not None:
         from ...targeting.methods import METHODS
 
-        if METHODS[args.method].post_step is None:  # the group target is the prior of a post-step (shrinkage)
+        if (
+            METHODS[args.method].post_step is None
+        ):  # the group target is the prior of a post-step (shrinkage)
             users = [name for name, m in METHODS.items() if m.post_step is not None]
-            raise InputError(f"--group-target is used only by --method {' or '.join(users)}, not '{args.method}' — add --method {users[0]} or leave it out")
+            raise InputError(
+                f"--group-target is used only by --method {' or '.join(users)}, "
+                f"not '{args.method}' — add --method {users[0]} "
+                "or leave it out"
+            )
         if args.search_mask is None:
             from ...targeting.shrinkage import check_group_target_default
 
             check_group_target_default(args.group_target)
         extra["group_target"] = tuple(args.group_target)
     return TargetingOptions(
-        circuit=args.circuit, circuit_label=args.circuit_label, method=args.method,
-        neighbourhood_mm=args.neighbourhood_mm, t_r=args.t_r, **placement_error_options(args),
-        search_mask=args.search_mask.resolve() if args.search_mask else None, **extra,
+        circuit=args.circuit,
+        circuit_label=args.circuit_label,
+        method=args.method,
+        neighbourhood_mm=args.neighbourhood_mm,
+        t_r=args.t_r,
+        **placement_error_options(args),
+        search_mask=args.search_mask.resolve() if args.search_mask else None,
+        **extra,
     )
 
 
@@ -170,9 +296,25 @@ def _jobs(args, src: Path | None) -> list:
     mesh = tuple(m.resolve() for m in args.surface_mesh or ())
     if src is None:
         label = (args.participant_label or ["01"])[0].removeprefix("sub-")
-        files = dict(bold=tuple(b.resolve() for b in args.bold), confounds=tuple(c.resolve() for c in args.confounds))
-        return [Job(label, args.session, None, args.task, args.space, mask=args.mask.resolve() if args.mask else None, surface_mesh=mesh, **files)]
-    labels = args.participant_label or sorted(p.name.removeprefix("sub-") for p in src.glob("sub-*") if p.is_dir())
+        files = dict(
+            bold=tuple(b.resolve() for b in args.bold),
+            confounds=tuple(c.resolve() for c in args.confounds),
+        )
+        return [
+            Job(
+                label,
+                args.session,
+                None,
+                args.task,
+                args.space,
+                mask=args.mask.resolve() if args.mask else None,
+                surface_mesh=mesh,
+                **files,
+            )
+        ]
+    labels = args.participant_label or sorted(
+        p.name.removeprefix("sub-") for p in src.glob("sub-*") if p.is_dir()
+    )
     if not labels:
         raise InputError(f"no sub-* folders in {src} — is this an fMRIPrep output folder?")
     jobs = []
@@ -186,7 +328,11 @@ def _group(args, out: Path, options) -> int:
     from ...cohort import circuit_label, write_group_table
 
     path, summary = write_group_table(out, circuit_label(options), args.participant_label)
-    logger.info("%d targets, group mean MNI (%.1f, %.1f, %.1f)", summary["n_targets"], *summary["group_mean_mni"])
+    logger.info(
+        "%d targets, group mean MNI (%.1f, %.1f, %.1f)",
+        summary["n_targets"],
+        *summary["group_mean_mni"],
+    )
     written = [path, path.with_suffix(".json")]
     if getattr(args, "report", False):
         from ...report import write_cohort_report
@@ -199,9 +345,10 @@ def _group(args, out: Path, options) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run targeting for every requested participant/session (or tabulate them); return the exit code."""
+    """Run targeting for every requested participant/session (or tabulate them); return the exit
+    code.
+    """
     from ...cohort import run_jobs
-
     from ...io.paths import check_output_dir
 
     src, out, level = _layout(args)
@@ -213,8 +360,14 @@ def run(args: argparse.Namespace) -> int:
     if options.search_mask is not None and len(jobs) == 1 and not jobs[0].is_surface:
         _check_search_mask_grid(jobs[0], options.search_mask)
     outcomes = run_jobs(
-        jobs, options, out, scheduler=args.scheduler, n_workers=args.n_workers, report=getattr(args, "report", False),
-        resume=not args.rerun, show_progress=not args.quiet,
+        jobs,
+        options,
+        out,
+        scheduler=args.scheduler,
+        n_workers=args.n_workers,
+        report=getattr(args, "report", False),
+        resume=not args.rerun,
+        show_progress=not args.quiet,
     )
     results = [o.target for o in outcomes if o.target is not None]
     if args.json and results:
@@ -223,6 +376,11 @@ def run(args: argparse.Namespace) -> int:
     list_written([out / "dataset_description.json", *written] if written else [], log=True)
     failed = [o.job.name for o in outcomes if o.status == "failed"]
     if failed:
-        logger.error("%d of %d participant(s)/session(s) failed: %s", len(failed), len(jobs), ", ".join(failed))
+        logger.error(
+            "%d of %d participant(s)/session(s) failed: %s",
+            len(failed),
+            len(jobs),
+            ", ".join(failed),
+        )
         return 2
     return 0

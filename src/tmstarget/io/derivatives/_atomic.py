@@ -1,4 +1,6 @@
-"""Atomic writes (temporary file beside the destination, then rename) and all-or-nothing groups of them."""
+"""Atomic writes (temporary file beside the destination, then rename) and all-or-nothing groups of
+them.
+"""
 
 from __future__ import annotations
 
@@ -21,17 +23,24 @@ FILE_MODE = 0o644
 
 
 def _temp_beside(path: Path) -> tuple[int, Path]:
-    """A new hidden temporary file in ``path``'s folder, keeping its final suffix (``.nii.gz``): ``(fd, path)``."""
+    """A new hidden temporary file in ``path``'s folder, keeping its final suffix (``.nii.gz``):
+    ``(fd, path)``.
+    """
     suffix = "".join(path.suffixes)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name.removesuffix(suffix)}.", suffix=suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name.removesuffix(suffix)}.", suffix=suffix, dir=path.parent
+    )
     return fd, Path(tmp)
 
 
 @contextmanager
-def atomic_path(path: Path | str, mode: int = FILE_MODE, make_parents: bool = True) -> Iterator[Path]:
+def atomic_path(
+    path: Path | str, mode: int = FILE_MODE, make_parents: bool = True
+) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it to ``path``, on error delete it.
 
-    The temporary name keeps the final suffix (e.g. ``.nii.gz``) so writers that look at the extension work.
+    The temporary name keeps the final suffix (e.g. ``.nii.gz``) so writers that look at the
+    extension work.
 
     Parameters
     ----------
@@ -56,7 +65,13 @@ def atomic_path(path: Path | str, mode: int = FILE_MODE, make_parents: bool = Tr
             tmp_path.unlink()
 
 
-def write_bytes_atomic(path: Path | str, data: bytes, mode: int = FILE_MODE, make_parents: bool = True, fsync: bool = False) -> Path:
+def write_bytes_atomic(
+    path: Path | str,
+    data: bytes,
+    mode: int = FILE_MODE,
+    make_parents: bool = True,
+    fsync: bool = False,
+) -> Path:
     """Write ``data`` to ``path`` atomically (``fsync``: flush to disk before the rename)."""
     with atomic_path(path, mode, make_parents) as tmp:
         with open(tmp, "wb") as fh:
@@ -86,7 +101,9 @@ def write_image_atomic(path: Path | str, img) -> Path:
     return Path(path)
 
 
-def write_nifti_atomic(path: Path | str, data: np.ndarray, affine: np.ndarray, intent: str | None = None) -> Path:
+def write_nifti_atomic(
+    path: Path | str, data: np.ndarray, affine: np.ndarray, intent: str | None = None
+) -> Path:
     """Write a float32 NIfTI image atomically (deterministic bytes: no timestamps are stored)."""
     return write_image_atomic(path, nifti_image(data, affine, intent))
 
@@ -102,7 +119,8 @@ def sha256(path: Path | str, chunk: int = 1 << 22) -> str:
 
 @contextmanager
 def all_or_nothing(paths: Iterable[Path | str] = ()) -> Iterator[Callable[[Path | str], Path]]:
-    """Group writes so that a failure removes every file the group created (files it replaced stay replaced).
+    """Group writes so that a failure removes every file the group created (files it replaced stay
+    replaced).
 
     Yields a function ``track(path) -> path`` registering more paths the group may create; ``paths``
     are registered at the start. A path counts as created when it did not exist when registered.
@@ -135,16 +153,17 @@ def all_or_nothing(paths: Iterable[Path | str] = ()) -> Iterator[Callable[[Path 
 def write_files_atomic(contents: Iterable[tuple], mode: int = FILE_MODE) -> list[Path]:
     """Write several files whose contents are already computed: all of them, or none changed.
 
-    Every file is first written to a temporary file beside its destination; only when all are written are they
-    renamed into place (one ``os.replace`` each, which cannot fail half-way on one file system). A failure while
-    writing (disk full, permissions) therefore leaves every destination as it was, including files that existed
-    before, unlike :func:`all_or_nothing`, which can only remove the files a group created.
+    Every file is first written to a temporary file beside its destination; only when all are
+    written are they renamed into place (one ``os.replace`` each, which cannot fail half-way on one
+    file system). A failure while writing (disk full, permissions) therefore leaves every
+    destination as it was, including files that existed before, unlike :func:`all_or_nothing`, which
+    can only remove the files a group created.
 
     Parameters
     ----------
     contents : iterable of (path, bytes or str) or (path, bytes or str, mode)
-        Destinations and their contents (text is written as UTF-8), optionally with the file's own permission
-        bits (e.g. ``0o600`` for a secret key).
+        Destinations and their contents (text is written as UTF-8), optionally with the file's own
+        permission bits (e.g. ``0o600`` for a secret key).
     mode : int
         Permission bits of the written files without their own.
 
@@ -166,7 +185,9 @@ def write_files_atomic(contents: Iterable[tuple], mode: int = FILE_MODE) -> list
             os.chmod(tmp, file_mode)
         for _, path in staged:  # the one thing a rename in the same folder can trip on
             if path.is_dir():
-                raise IsADirectoryError(errno.EISDIR, "a folder stands where a file is to be written", str(path))
+                raise IsADirectoryError(
+                    errno.EISDIR, "a folder stands where a file is to be written", str(path)
+                )
         for tmp, path in staged:
             os.replace(tmp, path)
     finally:

@@ -16,7 +16,11 @@ def check_label(value: str, what: str) -> str:
     prefix = {"participant": "sub-", "session": "ses-"}.get(what, "")
     label = label.removeprefix(prefix) if prefix else label
     if not label or label in {".", ".."} or any(c in label for c in "/\\\0"):
-        raise InputError(f"{what} label {value!r} is not a usable label — pass the label without '{prefix or 'desc-'}', e.g. 01")
+        raise InputError(
+            f"{what} label {value!r} is not a usable label "
+            f"— pass the label without '{prefix or 'desc-'}', "
+            "e.g. 01"
+        )
     return label
 
 
@@ -31,9 +35,19 @@ def participant_dir(out_dir: Path, participant: str, session: str | None) -> Pat
     return d / f"ses-{session}" if session else d
 
 
-def target_path(out_dir: Path, participant: str, session: str | None, circuit: str, suffix: str = "target", ext: str = ".json") -> Path:
+def target_path(
+    out_dir: Path,
+    participant: str,
+    session: str | None,
+    circuit: str,
+    suffix: str = "target",
+    ext: str = ".json",
+) -> Path:
     """Path ``OUT/sub-<l>/[ses-<s>/]sub-<l>[_ses-<s>]_desc-<circuit>_<suffix><ext>``."""
-    return participant_dir(out_dir, participant, session) / f"{entities(participant, session)}_desc-{circuit}_{suffix}{ext}"
+    return (
+        participant_dir(out_dir, participant, session)
+        / f"{entities(participant, session)}_desc-{circuit}_{suffix}{ext}"
+    )
 
 
 #: The circuit-independent QC files of a participant, ``<p>`` = ``sub-<l>[_ses-<s>]``.
@@ -41,14 +55,18 @@ QC_NAMES = {"tsnr": "{p}_desc-tsnr_map.nii.gz", "motion": "{p}_desc-motion_times
 
 
 def qc_paths(out_dir: Path, participant: str, session: str | None) -> dict[str, Path]:
-    """Paths of the QC files (:data:`QC_NAMES`: ``tsnr`` map and ``motion`` table) of a participant."""
+    """Paths of the QC files (:data:`QC_NAMES`: ``tsnr`` map and ``motion`` table) of a
+    participant.
+    """
     folder, stem = participant_dir(out_dir, participant, session), entities(participant, session)
     return {k: folder / v.format(p=stem) for k, v in QC_NAMES.items()}
 
 
 def sibling(target_json: Path | str, suffix: str) -> Path | None:
     """A file beside a target JSON with the same entities: ``<p>_desc-<circuit>_target.json`` →
-    ``<p>_desc-<circuit>_<suffix>`` (e.g. ``score.nii.gz``, ``reliability.json``); None for other names."""
+    ``<p>_desc-<circuit>_<suffix>`` (e.g. ``score.nii.gz``, ``reliability.json``); None for other
+    names.
+    """
     target_json = Path(target_json)
     if not target_json.name.endswith(TARGET_SUFFIX):
         return None
@@ -56,12 +74,16 @@ def sibling(target_json: Path | str, suffix: str) -> Path | None:
 
 
 def score_path(target_json: Path | str) -> Path | None:
-    """The volumetric score map of a target JSON (``..._score.nii.gz`` beside it), or None for other names."""
+    """The volumetric score map of a target JSON (``..._score.nii.gz`` beside it), or None for other
+    names.
+    """
     return sibling(target_json, "score.nii.gz")
 
 
 def qc_path(target_json: Path | str, target: dict, what: str) -> Path:
-    """QC file ``what`` (a key of :data:`QC_NAMES`) beside a target JSON whose contents are ``target``."""
+    """QC file ``what`` (a key of :data:`QC_NAMES`) beside a target JSON whose contents are
+    ``target``.
+    """
     stem = entities(str(target["participant"]), target.get("session"))
     return Path(target_json).with_name(QC_NAMES[what].format(p=stem))
 
@@ -73,5 +95,6 @@ def circuit_of(target_json: Path | str) -> str:
 
 def target_files(out_dir: Path | str, circuit: str | None = None) -> list[Path]:
     """Every ``sub-*/[ses-*/]sub-*_desc-<circuit>_target.json`` under a derivatives folder, sorted
-    (all circuits when ``circuit`` is None)."""
+    (all circuits when ``circuit`` is None).
+    """
     return sorted(Path(out_dir).glob(f"sub-*/**/sub-*_desc-{circuit or '*'}{TARGET_SUFFIX}"))

@@ -47,7 +47,9 @@ def read_json_object(path: Path | str, what: str, fix: str) -> dict:
 
 
 def read_json_optional(path: Path) -> dict | None:
-    """A JSON object if the file exists, else None (a broken file raises ``ValueError`` for a note)."""
+    """A JSON object if the file exists, else None (a broken file raises ``ValueError`` for a
+    note).
+    """
     if not path.is_file():
         return None
     obj = json.loads(path.read_text(encoding="utf-8"))
@@ -57,8 +59,8 @@ def read_json_optional(path: Path) -> dict | None:
 
 
 def read_target(path: Path | str, need_circuit: bool = False) -> dict:
-    """A target JSON (docs/outputs.md), checked for ``participant``, three finite ``target_mni`` numbers
-    and (``need_circuit``) ``circuit``.
+    """A target JSON (docs/outputs.md), checked for ``participant``, three finite ``target_mni``
+    numbers and (``need_circuit``) ``circuit``.
 
     Raises
     ------
@@ -66,13 +68,27 @@ def read_target(path: Path | str, need_circuit: bool = False) -> dict:
         Missing or unreadable file, or a required field absent.
     """
     if not Path(path).exists():
-        raise InputError(f"target JSON {path} does not exist — pass a file written by 'tmstarget target'")
-    obj = read_json_object(path, "target JSON", "pass a file written by 'tmstarget target' (or run it to rewrite this one)")
+        raise InputError(
+            f"target JSON {path} does not exist — pass a file written by 'tmstarget target'"
+        )
+    obj = read_json_object(
+        path,
+        "target JSON",
+        "pass a file written by 'tmstarget target' (or run it to rewrite this one)",
+    )
     xyz = obj.get("target_mni")
-    ok = isinstance(xyz, list) and len(xyz) == 3 and all(isinstance(v, (int, float)) and math.isfinite(v) for v in xyz)
+    ok = (
+        isinstance(xyz, list)
+        and len(xyz) == 3
+        and all(isinstance(v, (int, float)) and math.isfinite(v) for v in xyz)
+    )
     if not ok or obj.get("participant") in (None, "") or (need_circuit and not obj.get("circuit")):
         need = "'participant', 'circuit'" if need_circuit else "'participant'"
-        raise InputError(f"{Path(path).name} lacks {need} or a 3-number 'target_mni' — pass a target JSON written by 'tmstarget target'")
+        raise InputError(
+            f"{Path(path).name} lacks {need} or a 3-number "
+            "'target_mni' — pass a target JSON written by "
+            "'tmstarget target'"
+        )
     return obj
 
 
@@ -81,8 +97,11 @@ def target_circuits(out_dir: Path | str) -> list[str]:
     return sorted({circuit_of(f) for f in target_files(out_dir)})
 
 
-def read_targets(out_dir: Path | str, circuit: str, participants: list[str] | None = None) -> list[tuple[Path, dict]]:
-    """``(path, target)`` of every target JSON of one circuit under a derivatives folder, optionally of some participants.
+def read_targets(
+    out_dir: Path | str, circuit: str, participants: list[str] | None = None
+) -> list[tuple[Path, dict]]:
+    """``(path, target)`` of every target JSON of one circuit under a derivatives folder, optionally
+    of some participants.
 
     Raises
     ------
@@ -94,13 +113,22 @@ def read_targets(out_dir: Path | str, circuit: str, participants: list[str] | No
     found = [(f, d) for f, d in found if keep is None or str(d["participant"]) in keep]
     if not found:
         labels = target_circuits(out_dir)
-        hint = f" (circuits there: {', '.join(labels)}; pass --circuit-label)" if labels else " (none at all: run the participant level first)"
-        raise InputError(f"no {circuit} targets under {out_dir}{hint} — e.g. tmstarget target FMRIPREP_DIR {out_dir} participant")
+        hint = (
+            f" (circuits there: {', '.join(labels)}; pass --circuit-label)"
+            if labels
+            else " (none at all: run the participant level first)"
+        )
+        raise InputError(
+            f"no {circuit} targets under {out_dir}{hint} — "
+            f"e.g. tmstarget target FMRIPREP_DIR {out_dir} "
+            "participant"
+        )
     return found
 
 
 def read_circuit_targets(out_dir: Path | str, circuit: str | None = None) -> tuple[str, list[dict]]:
-    """The circuit (the only one present when ``circuit`` is None) and its target JSONs under a derivatives folder.
+    """The circuit (the only one present when ``circuit`` is None) and its target JSONs under a
+    derivatives folder.
 
     Raises
     ------
@@ -109,14 +137,24 @@ def read_circuit_targets(out_dir: Path | str, circuit: str | None = None) -> tup
     """
     labels = target_circuits(out_dir)
     if not labels:
-        raise InputError(f"no target JSONs (sub-*_desc-<circuit>_target.json) under {out_dir} — run 'tmstarget target' first")
+        raise InputError(
+            "no target JSONs (sub-*_desc-<circuit>_target.json) "
+            f"under {out_dir} — run 'tmstarget target' first"
+        )
     if circuit is None:
         if len(labels) != 1:
-            raise InputError(f"target JSONs of {len(labels)} circuits under {out_dir} (found: {', '.join(labels)}) — choose one with --circuit-label")
+            raise InputError(
+                f"target JSONs of {len(labels)} circuits under "
+                f"{out_dir} (found: {', '.join(labels)}) — "
+                "choose one with --circuit-label"
+            )
         circuit = labels[0]
     targets = [read_target(f) for f in target_files(out_dir, circuit)]
     if not targets:
-        raise InputError(f"no *_desc-{circuit}_target.json under {out_dir} — run 'tmstarget target' first or check --circuit-label")
+        raise InputError(
+            f"no *_desc-{circuit}_target.json under {out_dir} "
+            "— run 'tmstarget target' first or check --circuit-label"
+        )
     return circuit, targets
 
 
@@ -144,8 +182,9 @@ def load_map(path: Path | str, what: str = "map") -> tuple[np.ndarray, np.ndarra
 
 
 def load_score_map(target_json: Path | str) -> tuple[np.ndarray, np.ndarray] | None:
-    """The score map beside a target JSON (the sibling rule) as (float32 data, affine), zeros and NaN
-    meaning outside the search region (NaN); None when there is none."""
+    """The score map beside a target JSON (the sibling rule) as (float32 data, affine), zeros and
+    NaN meaning outside the search region (NaN); None when there is none.
+    """
     path = score_path(target_json)
     if path is None or not path.is_file():
         return None
@@ -164,7 +203,9 @@ class MotionRun:
 
 
 def read_motion(path: Path) -> list[MotionRun]:
-    """The motion/censoring TSV (``run, volume, framewise_displacement, censored``), per run in file order."""
+    """The motion/censoring TSV (``run, volume, framewise_displacement, censored``), per run in file
+    order.
+    """
     import pandas as pd
 
     table = pd.read_csv(path, sep="\t", dtype={"run": str})
@@ -174,6 +215,10 @@ def read_motion(path: Path) -> list[MotionRun]:
     out = []
     for name in dict.fromkeys(table["run"]):
         rows = table[table["run"] == name].sort_values("volume", kind="stable")
-        fd = pd.to_numeric(rows["framewise_displacement"], errors="coerce").fillna(0.0).to_numpy(float)
+        fd = (
+            pd.to_numeric(rows["framewise_displacement"], errors="coerce")
+            .fillna(0.0)
+            .to_numpy(float)
+        )
         out.append(MotionRun(str(name), fd, rows["censored"].astype(int).to_numpy() > 0))
     return out

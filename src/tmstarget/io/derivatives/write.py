@@ -7,13 +7,21 @@ from pathlib import Path
 from typing import Any
 
 from ... import NOTICE, __version__
-from ._atomic import all_or_nothing, write_image_atomic, write_json_atomic, write_nifti_atomic, write_text_atomic
+from ._atomic import (
+    all_or_nothing,
+    write_image_atomic,
+    write_json_atomic,
+    write_nifti_atomic,
+    write_text_atomic,
+)
 from .maps import surface_score_images, volume_score_images
 from .names import qc_paths, target_path
 
 
 def write_dataset_description(out_dir: Path, source: Path | None = None) -> Path:
-    """Write ``OUT/dataset_description.json`` (BIDS derivative, ``GeneratedBy`` tmstarget) if absent."""
+    """Write ``OUT/dataset_description.json`` (BIDS derivative, ``GeneratedBy`` tmstarget) if
+    absent.
+    """
     path = Path(out_dir) / "dataset_description.json"
     desc: dict[str, Any] = {
         "Name": "tmstarget connectivity-guided TMS targets",
@@ -39,15 +47,18 @@ def write_dataset_description(out_dir: Path, source: Path | None = None) -> Path
     return write_json_atomic(path, desc)
 
 
-def write_target_outputs(result, out_dir: Path, participant: str, session: str | None, source: Path | None = None) -> dict[str, Path]:
-    """Write ``dataset_description.json``, the score map(s), QC files and the target JSON for one participant.
+def write_target_outputs(
+    result, out_dir: Path, participant: str, session: str | None, source: Path | None = None
+) -> dict[str, Path]:
+    """Write ``dataset_description.json``, the score map(s), QC files and the target JSON for one
+    participant.
 
-    Files (``<p>`` = ``sub-<l>[_ses-<s>]``): the score map the target maximises (NaN outside the search
-    region; ``<p>_desc-<circuit>_score.nii.gz`` for volumes, GIFTI/CIFTI for surfaces, as the result's
-    geometry names them), ``<p>_desc-tsnr_map.nii.gz`` (temporal SNR, volumes), ``<p>_desc-motion_timeseries.tsv``
-    (framewise displacement and censoring per volume) and, last, ``<p>_desc-<circuit>_target.json``. Each
-    is written atomically; if a later one fails, the ones this call created are removed, so a failed run
-    leaves no partial target.
+    Files (``<p>`` = ``sub-<l>[_ses-<s>]``): the score map the target maximises (NaN outside the
+    search region; ``<p>_desc-<circuit>_score.nii.gz`` for volumes, GIFTI/CIFTI for surfaces, as the
+    result's geometry names them), ``<p>_desc-tsnr_map.nii.gz`` (temporal SNR, volumes),
+    ``<p>_desc-motion_timeseries.tsv`` (framewise displacement and censoring per volume) and, last,
+    ``<p>_desc-<circuit>_target.json``. Each is written atomically; if a later one fails, the ones
+    this call created are removed, so a failed run leaves no partial target.
 
     Parameters
     ----------
@@ -63,7 +74,8 @@ def write_target_outputs(result, out_dir: Path, participant: str, session: str |
     Returns
     -------
     dict
-        Paths written: ``"json"``, ``"score"`` (volumes) or ``"score_0"``, … (surfaces), ``"tsnr"`` and ``"motion"``.
+        Paths written: ``"json"``, ``"score"`` (volumes) or ``"score_0"``, … (surfaces), ``"tsnr"``
+        and ``"motion"``.
     """
     out_dir = Path(out_dir)
     surface = getattr(result.geometry, "kind", "volume") == "surface"
@@ -71,10 +83,27 @@ def write_target_outputs(result, out_dir: Path, participant: str, session: str |
     json_path = target_path(out_dir, participant, session, result.circuit, "target", ".json")
     qc = qc_paths(out_dir, participant, session)
     if surface:
-        images = surface_score_images(result.score_map, result.geometry.grayordinates, result.circuit, out_dir, participant, session)
+        images = surface_score_images(
+            result.score_map,
+            result.geometry.grayordinates,
+            result.circuit,
+            out_dir,
+            participant,
+            session,
+        )
     else:
-        images = volume_score_images(result.score_map, result.affine, result.circuit, result.method, out_dir, participant, session)
-    tsnr = not surface and result.tsnr_map is not None  # surface tSNR is reported in the JSON's qc only
+        images = volume_score_images(
+            result.score_map,
+            result.affine,
+            result.circuit,
+            result.method,
+            out_dir,
+            participant,
+            session,
+        )
+    tsnr = (
+        not surface and result.tsnr_map is not None
+    )  # surface tSNR is reported in the JSON's qc only
     with all_or_nothing([*images, *([qc["tsnr"]] if tsnr else []), qc["motion"], json_path]):
         for path, img in images.items():
             write_image_atomic(path, img)
@@ -83,21 +112,39 @@ def write_target_outputs(result, out_dir: Path, participant: str, session: str |
         write_text_atomic(qc["motion"], result.motion_table())
         write_json_atomic(json_path, result.to_json(participant, session))
     if surface:
-        return {"json": json_path, "motion": qc["motion"], **{f"score_{i}": p for i, p in enumerate(images)}}
-    return {"json": json_path, "score": next(iter(images)), "tsnr": qc["tsnr"], "motion": qc["motion"]}
+        return {
+            "json": json_path,
+            "motion": qc["motion"],
+            **{f"score_{i}": p for i, p in enumerate(images)},
+        }
+    return {
+        "json": json_path,
+        "score": next(iter(images)),
+        "tsnr": qc["tsnr"],
+        "motion": qc["motion"],
+    }
 
 
-def write_reliability_outputs(results: list[dict], out_dir: Path, source: Path | None = None) -> list[Path]:
-    """Write ``<p>_desc-<circuit>_reliability.json`` of each result (participant level), all or nothing."""
+def write_reliability_outputs(
+    results: list[dict], out_dir: Path, source: Path | None = None
+) -> list[Path]:
+    """Write ``<p>_desc-<circuit>_reliability.json`` of each result (participant level), all or
+    nothing.
+    """
     write_dataset_description(out_dir, source)
-    paths = [target_path(out_dir, r["participant"], r["session"], r["circuit"], "reliability") for r in results]
+    paths = [
+        target_path(out_dir, r["participant"], r["session"], r["circuit"], "reliability")
+        for r in results
+    ]
     with all_or_nothing(paths):
         for path, res in zip(paths, results):
             write_json_atomic(path, res)
     return paths
 
 
-def write_table_outputs(tsv: Path, text: str, sidecar: Path, doc: dict, sidecar_first: bool = False) -> Path:
+def write_table_outputs(
+    tsv: Path, text: str, sidecar: Path, doc: dict, sidecar_first: bool = False
+) -> Path:
     """A TSV and its JSON (sidecar or summary), both or neither; returns the TSV's path."""
     with all_or_nothing([tsv, sidecar]):
         if sidecar_first:
@@ -108,7 +155,9 @@ def write_table_outputs(tsv: Path, text: str, sidecar: Path, doc: dict, sidecar_
     return Path(tsv)
 
 
-def write_map_with_sidecar(path: Path, volume, affine, intent: str, sidecar: dict) -> tuple[Path, Path]:
+def write_map_with_sidecar(
+    path: Path, volume, affine, intent: str, sidecar: dict
+) -> tuple[Path, Path]:
     """A float32 NIfTI map and its JSON sidecar (same name, ``.json``), both or neither."""
     path = Path(path)
     side = Path(str(path).removesuffix(".gz").removesuffix(".nii") + ".json")

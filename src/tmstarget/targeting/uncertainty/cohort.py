@@ -9,8 +9,11 @@ import numpy as np
 from ...exceptions import InputError
 
 
-def cohort_stability(targets: Sequence[tuple[str, str | None, Sequence[float]]]) -> tuple[list[dict], dict]:
-    """Within-person (between sessions) versus between-person target distances (Cash et al. 2021, HBM).
+def cohort_stability(
+    targets: Sequence[tuple[str, str | None, Sequence[float]]],
+) -> tuple[list[dict], dict]:
+    """Within-person (between sessions) versus between-person target distances (Cash et al. 2021,
+    HBM).
 
     Parameters
     ----------
@@ -20,19 +23,28 @@ def cohort_stability(targets: Sequence[tuple[str, str | None, Sequence[float]]])
     Returns
     -------
     rows : list of dict
-        Per participant: ``n_sessions``, ``within_mm`` (mean distance between its sessions' targets; None
-        with one session), ``between_mm`` (mean distance from its targets to every other participant's).
+        Per participant: ``n_sessions``, ``within_mm`` (mean distance between its sessions' targets;
+        None with one session), ``between_mm`` (mean distance from its targets to every other
+        participant's).
     summary : dict
-        Medians over participants with ≥ 2 sessions, ``ratio_between_within`` (median between / median
-        within; Cash et al. report up to 6.85) and the fraction of participants closer to themselves.
+        Medians over participants with ≥ 2 sessions, ``ratio_between_within`` (median between /
+        median within; Cash et al. report up to 6.85) and the fraction of participants closer to
+        themselves.
     """
     people: dict[str, list[np.ndarray]] = {}
     for participant, _, xyz in targets:
         people.setdefault(participant, []).append(np.asarray(xyz, float))
     if len(people) < 2:
-        raise InputError(f"found targets of {len(people)} participant(s), need >= 2 — run 'tmstarget target' on more participants")
+        raise InputError(
+            f"found targets of {len(people)} participant(s), "
+            "need >= 2 — run 'tmstarget target' on more participants"
+        )
     if not any(len(p) > 1 for p in people.values()):
-        raise InputError("no participant has targets from >= 2 sessions — run 'tmstarget target' per session (ses-* folders)")
+        raise InputError(
+            "no participant has targets from >= 2 sessions "
+            "— run 'tmstarget target' per session (ses-* "
+            "folders)"
+        )
     rows = []
     for label, pts in sorted(people.items()):
         own = np.array(pts)
@@ -40,21 +52,40 @@ def cohort_stability(targets: Sequence[tuple[str, str | None, Sequence[float]]])
         pair = np.linalg.norm(own[:, None] - own[None], axis=2)[np.triu_indices(len(own), 1)]
         within = float(pair.mean()) if pair.size else None
         between = float(np.linalg.norm(own[:, None] - others[None], axis=2).mean())
-        rows.append({"participant": label, "n_sessions": len(own), "within_mm": within, "between_mm": between})
+        rows.append(
+            {
+                "participant": label,
+                "n_sessions": len(own),
+                "within_mm": within,
+                "between_mm": between,
+            }
+        )
     rep = [r for r in rows if r["within_mm"] is not None]
-    within, between = float(np.median([r["within_mm"] for r in rep])), float(np.median([r["between_mm"] for r in rep]))
+    within, between = (
+        float(np.median([r["within_mm"] for r in rep])),
+        float(np.median([r["between_mm"] for r in rep])),
+    )
     summary = {
-        "n_participants": len(rows), "n_with_repeat_sessions": len(rep),
-        "median_within_mm": round(within, 2), "median_between_mm": round(between, 2),
+        "n_participants": len(rows),
+        "n_with_repeat_sessions": len(rep),
+        "median_within_mm": round(within, 2),
+        "median_between_mm": round(between, 2),
         "ratio_between_within": round(between / within, 2) if within > 0 else None,
-        "fraction_closer_to_self": round(float(np.mean([r["within_mm"] < r["between_mm"] for r in rep])), 3),
+        "fraction_closer_to_self": round(
+            float(np.mean([r["within_mm"] < r["between_mm"] for r in rep])), 3
+        ),
     }
     return rows, summary
 
 
 def stability_table(rows: list[dict]) -> str:
-    """The per-participant rows of :func:`cohort_stability` as TSV text (``n/a`` without repeat sessions)."""
+    """The per-participant rows of :func:`cohort_stability` as TSV text (``n/a`` without repeat
+    sessions).
+    """
     fmt = lambda v: "n/a" if v is None else f"{v:.2f}"  # noqa: E731
     lines = ["participant_id\tn_sessions\twithin_person_mm\tbetween_person_mm"]
-    lines += [f"{r['participant']}\t{r['n_sessions']}\t{fmt(r['within_mm'])}\t{fmt(r['between_mm'])}" for r in rows]
+    lines += [
+        f"{r['participant']}\t{r['n_sessions']}\t{fmt(r['within_mm'])}\t{fmt(r['between_mm'])}"
+        for r in rows
+    ]
     return "\n".join(lines) + "\n"

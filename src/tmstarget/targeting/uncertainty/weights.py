@@ -1,4 +1,6 @@
-"""Re-weightings of the kept volumes: halves, windows, circular block-bootstrap counts, and block lengths."""
+"""Re-weightings of the kept volumes: halves, windows, circular block-bootstrap counts, and block
+lengths.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +13,16 @@ import numpy as np
 Weights = list
 
 
-
-# ------------------------------------------------------------------ re-weightings of the kept volumes
-def circular_block_bootstrap(n_kept: Sequence[int], block_volumes: Sequence[int], n_resamples: int, rng: np.random.Generator) -> list[Weights]:
+# ------------------------------------------------------------------ re-weightings of the kept
+# volumes
+def circular_block_bootstrap(
+    n_kept: Sequence[int], block_volumes: Sequence[int], n_resamples: int, rng: np.random.Generator
+) -> list[Weights]:
     """Circular block bootstrap (Politis & Romano 1992) of each run's kept volumes, as counts.
 
-    Each run is resampled on its own (blocks never cross runs): ``ceil(K/L)`` blocks of ``L`` consecutive
-    kept volumes, wrapping at the end, start at uniform positions; the first K drawn volumes are kept.
-    Every volume has expected count 1.
+    Each run is resampled on its own (blocks never cross runs): ``ceil(K/L)`` blocks of ``L``
+    consecutive kept volumes, wrapping at the end, start at uniform positions; the first K drawn
+    volumes are kept. Every volume has expected count 1.
 
     Returns
     -------
@@ -29,18 +33,26 @@ def circular_block_bootstrap(n_kept: Sequence[int], block_volumes: Sequence[int]
     for k, block in zip(n_kept, block_volumes):
         block = int(min(max(1, block), k))
         starts = rng.integers(0, k, size=(n_resamples, -(-k // block)))
-        idx = ((starts[:, :, None] + np.arange(block)).reshape(n_resamples, -1)[:, :k] % k) + k * np.arange(n_resamples)[:, None]
-        per_run.append(np.bincount(idx.ravel(), minlength=k * n_resamples).reshape(n_resamples, k).astype(float))
+        idx = (
+            (starts[:, :, None] + np.arange(block)).reshape(n_resamples, -1)[:, :k] % k
+        ) + k * np.arange(n_resamples)[:, None]
+        per_run.append(
+            np.bincount(idx.ravel(), minlength=k * n_resamples)
+            .reshape(n_resamples, k)
+            .astype(float)
+        )
     return [[c[b] for c in per_run] for b in range(n_resamples)]
 
 
 def run_shares(weights: Weights) -> np.ndarray:
-    """Each run's weight ω_i in a re-weighting: its fraction of kept volumes used, relative to the largest.
+    """Each run's weight ω_i in a re-weighting: its fraction of kept volumes used, relative to the
+    largest.
 
-    ``ω_i = f_i / max_j f_j`` with ``f_i = Σ_t c_it / K_i``; 0 for a run without weight. Full data, a bootstrap
-    resample and runs used whole give ω = 1 (runs weigh the same, as in
-    :func:`~tmstarget.targeting.components.finalize_components`); a sliver of a run left in a split half or a
-    scan-length window weighs by the share of the run it holds instead of as much as a whole run.
+    ``ω_i = f_i / max_j f_j`` with ``f_i = Σ_t c_it / K_i``; 0 for a run without weight. Full data,
+    a bootstrap resample and runs used whole give ω = 1 (runs weigh the same, as in
+    :func:`~tmstarget.targeting.components.finalize_components`); a sliver of a run left in a split
+    half or a scan-length window weighs by the share of the run it holds instead of as much as a
+    whole run.
     """
     frac = np.array([float(np.sum(c)) / max(len(c), 1) for c in weights])
     top = frac.max(initial=0.0)
@@ -48,16 +60,24 @@ def run_shares(weights: Weights) -> np.ndarray:
 
 
 def split_half_weights(base: Weights) -> tuple[Weights, Weights]:
-    """The first ⌊N/2⌋ and the remaining of the N volumes with positive weight in ``base`` (run order)."""
+    """The first ⌊N/2⌋ and the remaining of the N volumes with positive weight in ``base`` (run
+    order).
+    """
     used = [np.asarray(b) > 0 for b in base]
     order = np.cumsum(np.concatenate(used)) - 1
     first = order < sum(int(u.sum()) for u in used) // 2
     parts = np.split(first, np.cumsum([u.size for u in used])[:-1])
-    return [(u & f).astype(float) for u, f in zip(used, parts)], [(u & ~f).astype(float) for u, f in zip(used, parts)]
+    return [(u & f).astype(float) for u, f in zip(used, parts)], [
+        (u & ~f).astype(float) for u, f in zip(used, parts)
+    ]
 
 
-def kept_times_s(sample_masks: Sequence[np.ndarray], t_r: Sequence[float], n_volumes: Sequence[int]) -> list[np.ndarray]:
-    """When each run's kept volumes were fully acquired (s from the start of the first run; runs back to back)."""
+def kept_times_s(
+    sample_masks: Sequence[np.ndarray], t_r: Sequence[float], n_volumes: Sequence[int]
+) -> list[np.ndarray]:
+    """When each run's kept volumes were fully acquired (s from the start of the first run; runs
+    back to back).
+    """
     offsets = np.concatenate([[0.0], np.cumsum(np.multiply(n_volumes, t_r))])
     return [off + (np.asarray(m) + 1) * tr for m, tr, off in zip(sample_masks, t_r, offsets)]
 
@@ -68,10 +88,12 @@ def window_weights(times_s: Sequence[np.ndarray], end_s: float, start_s: float =
 
 
 def optimal_block_length(x: np.ndarray) -> float:
-    """Block length (samples) for a circular block bootstrap of a series' mean (Politis & White 2004).
+    """Block length (samples) for a circular block bootstrap of a series' mean (Politis & White
+    2004).
 
-    With the correction of Patton, Politis & White (2009): flat-top lag window with the bandwidth chosen
-    where the autocorrelation stops being significant, ``b = (2 Ĝ² / D̂)^⅓ n^⅓`` with ``D̂ = (4/3) ĝ(0)²``.
+    With the correction of Patton, Politis & White (2009): flat-top lag window with the bandwidth
+    chosen where the autocorrelation stops being significant, ``b = (2 Ĝ² / D̂)^⅓ n^⅓`` with ``D̂ =
+    (4/3) ĝ(0)²``.
     """
     x = np.asarray(x, float) - np.mean(x)
     n = x.size
@@ -89,27 +111,33 @@ def optimal_block_length(x: np.ndarray) -> float:
     g0 = acov[0] + 2.0 * np.sum(lam * acov[k])
     if g0 <= 0:
         return float(n) / 2
-    return float(min(max((2.0 * g_hat**2 / (4.0 / 3.0 * g0**2)) ** (1 / 3) * n ** (1 / 3), 1.0), n / 2))
+    return float(
+        min(max((2.0 * g_hat**2 / (4.0 / 3.0 * g0**2)) ** (1 / 3) * n ** (1 / 3), 1.0), n / 2)
+    )
 
 
 def cleaned_noise_covariance(op) -> np.ndarray:
-    """Covariance ``M = U S² Uᵀ`` (K × K, float64) of a run's cleaned noise when its raw noise is white (unit variance).
+    """Covariance ``M = U S² Uᵀ`` (K × K, float64) of a run's cleaned noise when its raw noise is
+    white (unit variance).
 
-    ``op`` is a :class:`~tmstarget.targeting.cleaning.CleaningOperator` (``basis`` U, ``projector`` S Vᵀ).
+    ``op`` is a :class:`~tmstarget.targeting.cleaning.CleaningOperator` (``basis`` U, ``projector``
+    S Vᵀ).
     """
     u = np.asarray(op.basis, np.float64)
     return (u * np.einsum("ij,ij->i", op.projector, op.projector, dtype=np.float64)) @ u.T
 
 
 def variance_ratio(operators: Sequence, block_volumes: Sequence[int]) -> float:
-    """Expected block-bootstrap variance ÷ sampling variance of a correlation between cleaned series.
+    """Expected block-bootstrap variance ÷ sampling variance of a correlation between cleaned
+    series.
 
-    Cleaning (band-pass, confound regression) gives the cleaned noise long-range dependence that blocks
-    cannot reproduce, so the bootstrap under-disperses. Reference model: white raw noise, so a run's cleaned
-    noise has covariance ``M = L Lᵀ = U S² Uᵀ``; the numerator ``Σ_t x_t y_t`` of a correlation between two
-    such series has variance ``Σ M_ts²`` and, under the circular block bootstrap (count covariance
-    ``C_ts = (1 − d_ts/L)₊ − L/K``, d the circular distance), expected bootstrap variance ``Σ C_ts M_ts²``.
-    Runs are weighted as :func:`~tmstarget.targeting.components.finalize_components` weighs them (unit variance each).
+    Cleaning (band-pass, confound regression) gives the cleaned noise long-range dependence that
+    blocks cannot reproduce, so the bootstrap under-disperses. Reference model: white raw noise, so
+    a run's cleaned noise has covariance ``M = L Lᵀ = U S² Uᵀ``; the numerator ``Σ_t x_t y_t`` of a
+    correlation between two such series has variance ``Σ M_ts²`` and, under the circular block
+    bootstrap (count covariance ``C_ts = (1 − d_ts/L)₊ − L/K``, d the circular distance), expected
+    bootstrap variance ``Σ C_ts M_ts²``. Runs are weighted as
+    :func:`~tmstarget.targeting.components.finalize_components` weighs them (unit variance each).
     """
     num = den = 0.0
     for op, block in zip(operators, block_volumes):
