@@ -10,8 +10,8 @@ across scan lengths (the first 5, 10, 20 minutes of each session) and noise leve
 Results: ``accuracy_rows.csv`` (every target), ``accuracy.csv`` and ``accuracy.md`` (the table) and
 ``accuracy.png`` (error against scan length) in ``--out``.
 
-    python benchmarks/accuracy.py --quick      # 8 participants, 5 and 10 min, default noise (< 5
-    min) python benchmarks/accuracy.py              # 24 participants, 5/10/20 min, tSNR 40 and 60
+    python benchmarks/accuracy.py --quick  # 8 participants, 5 and 10 min, default noise (< 5 min)
+    python benchmarks/accuracy.py          # 24 participants, 5/10/20 min, tSNR 40 and 60
 """
 
 from __future__ import annotations
@@ -51,7 +51,9 @@ def _one(args):
 def summarise(
     rows: pd.DataFrame, keys: tuple[str, ...] = ("circuit", "tsnr", "minutes", "method")
 ) -> pd.DataFrame:
-    """Median/90th percentile error and median between-session distance per group of ``keys``
+    """Compute the error percentiles and between-session distance per group of ``keys``.
+
+    Median and 90th percentile error and median between-session distance per group of ``keys``
     (default: method, length and noise).
 
     ``rows`` has one target per ``seed`` (participant) and ``session`` (1 and 2) in each group.
@@ -71,7 +73,7 @@ def summarise(
 
 
 def to_markdown(table: pd.DataFrame) -> str:
-    """The summary as a Markdown table (one block per circuit and noise level)."""
+    """Return the summary as a Markdown table (one block per circuit and noise level)."""
     lines = []
     for (circuit, tsnr), block in table.groupby(["circuit", "tsnr"]):
         lines += [

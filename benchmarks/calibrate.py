@@ -1,5 +1,4 @@
-"""Calibrating the simulator to real data: the same measures on the real run and on simulated
-participants.
+"""Calibrating the simulator to real data: the same measures on a real run and on simulated ones.
 
 Real data: the brainspace 0.3.0 tutorial run that ``realdata.py`` fetches (fsaverage5, 652 volumes,
 TR 1.4 s, 29 confounds; its functions are imported, nothing is committed). Each 326-volume half has
@@ -66,9 +65,7 @@ FWHM_MM = 6.0  # tmstarget target's default smoothing
 
 @dataclass
 class Context:
-    """fsaverage5 geometry, search region, sgACC seed and mesh edges (shared by every
-    measurement).
-    """
+    """fsaverage5 geometry, search region, sgACC seed and mesh edges, shared by all measurements."""
 
     geometry: object
     region: np.ndarray
@@ -112,8 +109,9 @@ def context() -> Context:
 
 
 def group_map_values(ctx: Context, path: Path) -> np.ndarray:
-    """A volumetric group circuit map on the fsaverage5 columns (as ``tmstarget target --circuit
-    PATH``).
+    """Return a volumetric group circuit map on the fsaverage5 columns.
+
+    The map is sampled on the columns as ``tmstarget target --circuit PATH`` samples it.
     """
     from tmstarget.targeting.surface_maps import circuit_values
 
@@ -121,7 +119,10 @@ def group_map_values(ctx: Context, path: Path) -> np.ndarray:
 
 
 def simulated_group_map(ctx: Context) -> np.ndarray:
-    """The simulator's group circuit map (as evaluate.py draws it) on the fsaverage5 columns."""
+    """Return the simulator's group circuit map on the fsaverage5 columns.
+
+    The map is drawn as evaluate.py draws it.
+    """
     from tmstarget.io.derivatives import write_nifti_atomic
     from tmstarget.simulate.model import MNI2_AFFINE, group_circuit_map
 
@@ -146,7 +147,10 @@ def temporal(x: np.ndarray, cols: np.ndarray) -> dict:
 
 
 def half_components(x: np.ndarray, ctx: Context):
-    """Cleaning operator, unsmoothed cleaned series and smoothed components of one half (T, N)."""
+    """Return the cleaning operator, cleaned series and smoothed components of one half (T, N).
+
+    The cleaned series is unsmoothed.
+    """
     from tmstarget.targeting.cleaning import run_operator
     from tmstarget.targeting.components import finalize_components
 
@@ -169,8 +173,9 @@ def half_components(x: np.ndarray, ctx: Context):
 def measure(
     halves: list[np.ndarray], ctx: Context, group_map: np.ndarray, raw_tsnr: float | None
 ) -> dict:
-    """Every measure of the module notes from two confound-regressed halves (T, N) of one
-    participant.
+    """Compute every measure of the module notes for one participant.
+
+    The input is the participant's two confound-regressed halves (T, N).
     """
     from tmstarget.targeting.scores import compute_scores
     from tmstarget.targeting.selection import choose_target
@@ -219,8 +224,9 @@ def measure(
 
 
 def real_measures(ctx: Context, cache: Path) -> dict:
-    """The measures on the real run (its 29 confounds regressed within each half, as realdata.py
-    does).
+    """Return the measures on the real run.
+
+    Its 29 confounds are regressed within each half, as realdata.py does.
     """
     lh, rh, confounds = realdata.load_run(realdata.fetch_wheel(cache))
     x = np.vstack([lh, rh])
@@ -248,8 +254,9 @@ def real_measures(ctx: Context, cache: Path) -> dict:
 
 
 def _regress_confounds(x: np.ndarray, table) -> np.ndarray:
-    """The tool's default confounds (24 motion + WM + CSF) of a simulated run regressed out of x (T,
-    N).
+    """Regress the tool's default confounds of a simulated run out of x (T, N).
+
+    The default confounds are 24 motion parameters + WM + CSF.
     """
     from tmstarget.io.confounds import load_run_confounds
 
@@ -263,8 +270,9 @@ def _regress_confounds(x: np.ndarray, table) -> np.ndarray:
 def simulated_measures(
     seed: int, params, ctx: Context, group_map: np.ndarray
 ) -> tuple[dict, float]:
-    """The measures on one simulated participant (one 652-volume run cut into halves); and seconds
-    taken.
+    """Return the measures on one simulated participant, and the seconds taken.
+
+    The participant has one 652-volume run, cut into halves.
     """
     from tmstarget.simulate.surface import planted_vertex, simulate_surface_runs
 

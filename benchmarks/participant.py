@@ -1,5 +1,6 @@
-"""Per-participant time of ``tmstarget target`` on 2 runs x 150 volumes, against the bare load of
-both BOLDs.
+"""Per-participant time of ``tmstarget target`` against the bare load of both BOLDs.
+
+The participant has 2 runs x 150 volumes.
 
 The command is timed twice: with its default 200-resample bootstrap confidence radius and with
 ``--bootstrap 0``; their ratio is the cost of the default confidence radius (docs/reliability.md).

@@ -1,5 +1,6 @@
-"""The whole patient plan against the bare load of the BOLD files (issue 28): target with its
-region, coil, report.
+"""The whole patient plan against the bare load of the BOLD files (issue 28).
+
+The plan is the target with its region, the coil and the report.
 
 One simulated participant (fMRIPrep layout, MNI 2 mm, full 91x109x91 field of view, 2 runs x
 ``--volumes``, TR 2 s, circuit ``--circuit``). Each step runs as a clinic runs it, in a fresh

@@ -1,5 +1,6 @@
-"""Split-half reliability of tmstarget on one real resting-state run (benchmarks only; never in the
-tests).
+"""Split-half reliability of tmstarget on one real resting-state run.
+
+For the benchmarks only; never in the tests.
 
 Data: the preprocessing-tutorial run that the public Python package brainspace 0.3.0 ships
 (``brainspace/datasets/preprocessing/``, BSD-3-Clause): participant 010188, fsaverage5 left/right
@@ -61,8 +62,9 @@ SHARED_CIRCUIT = (
 
 
 def _surface_methods() -> list[str]:
-    """Every method of ``tmstarget target`` that runs on fsaverage inputs (the registry's input
-    kinds).
+    """Return every method of ``tmstarget target`` that runs on fsaverage inputs.
+
+    The methods are found from the registry's input kinds.
     """
     from tmstarget.targeting.methods import methods_for
 
@@ -83,7 +85,10 @@ def sha256(path: Path) -> str:
 
 
 def fetch_wheel(cache: Path) -> Path:
-    """The brainspace wheel in ``cache`` (downloaded with pip once), checked against its SHA-256."""
+    """Return the brainspace wheel in ``cache``, checked against its SHA-256.
+
+    The wheel is downloaded with pip once.
+    """
     cache.mkdir(parents=True, exist_ok=True)
     wheel = cache / WHEEL
     if not wheel.is_file():
@@ -139,17 +144,16 @@ def load_run(wheel: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def regress(data: np.ndarray, confounds: np.ndarray) -> np.ndarray:
-    """Vertex time series with the confounds and a constant regressed out, the vertex mean added
-    back.
-    """
+    """Regress the confounds and a constant out of vertex time series; add the vertex mean back."""
     design = np.column_stack([np.ones(len(confounds)), confounds - confounds.mean(0)])
     beta, *_ = np.linalg.lstsq(design, data.T, rcond=None)
     return (data.T - design[:, 1:] @ beta[1:]).T
 
 
 def write_half(root: Path, session: str, lh: np.ndarray, rh: np.ndarray) -> None:
-    """One half as an fMRIPrep-like fsaverage5 session (GIFTI per hemisphere, sidecar, confounds
-    TSV).
+    """Write one half as an fMRIPrep-like fsaverage5 session.
+
+    The session has a GIFTI per hemisphere, a sidecar and a confounds TSV.
     """
     import nibabel as nib
 
@@ -240,9 +244,10 @@ def run_target(
 
 
 def coil_centre(target: dict) -> np.ndarray:
-    """The coil centre (scalp entry, MNI mm) of a target: a coil-scale method's own placement, else
-    the default placement over the target on the template head (what 'tmstarget coil' does without
-    --optimize).
+    """Return the coil centre (scalp entry, MNI mm) of a target.
+
+    A coil-scale method's own placement, else the default placement over the target on the template
+    head (what 'tmstarget coil' does without --optimize).
     """
     block = target.get("coil_placement")
     if block:

@@ -1,23 +1,23 @@
-"""Target reliability on simulated participants: bootstrap coverage, split halves, scan length, and
-cost.
+"""Target reliability on simulated participants: coverage, split halves, scan length and cost.
 
 (a) ``coverage``: simulated participants with planted targets (in memory, as
-``tmstarget.simulate.evaluate``
-    does: the same cleaning and targeting code as ``tmstarget target``, without writing BOLD files).
-    For each, ``tmstarget.targeting.uncertainty.participant_reliability`` with 200 block-bootstrap
-    resamples; reports how often the 95% sphere (``confidence_radius_mm`` around the target) and the
-    95% ellipsoid contain the planted target, and the split-half distance against the minutes of
-    data used.
+    ``tmstarget.simulate.evaluate`` does: the same cleaning and targeting code as ``tmstarget
+    target``, without writing BOLD files). For each,
+    ``tmstarget.targeting.uncertainty.participant_reliability`` with 200 block-bootstrap resamples;
+    reports how often the 95% sphere (``confidence_radius_mm`` around the target) and the 95%
+    ellipsoid contain the planted target, and the split-half distance against the minutes of data
+    used.
 (b) ``cost``: on a 91x109x91 x 600-volume 2 mm BOLD (the file ``benchmarks/targeting.py``
-simulates), the
-    wall time of ``bootstrap_confidence`` with 200 resamples divided by the wall time of one
-    targeting run (``compute_target``: reading, cleaning, scoring, selecting); also the error of the
-    circuit-voxel subset (``--norm-voxels``) against exact re-normalisation, for the similarity
-    method.
+    simulates), the wall time of ``bootstrap_confidence`` with 200 resamples divided by the wall
+    time of one targeting run (``compute_target``: reading, cleaning, scoring, selecting); also the
+    error of the circuit-voxel subset (``--norm-voxels``) against exact re-normalisation, for the
+    similarity method.
 
-    python benchmarks/reliability.py coverage [--cases 50] [--workers 2] [--voxel-mm 2]   # ~30 min
-    at 2 mm python benchmarks/reliability.py cost
+    # ~30 min at 2 mm
+    python benchmarks/reliability.py coverage [--cases 50] [--workers 2] [--voxel-mm 2]
     # ~3 min
+    python benchmarks/reliability.py cost
+
 Results go to ``--out`` (default benchmarks/out): reliability_coverage.csv and printed summaries.
 """
 

@@ -1,5 +1,6 @@
-"""Start-up time of the command line: median wall time of ``tmstarget --help`` and of every
-``COMMAND --help``.
+"""Start-up time of the command line: the median wall time of its ``--help`` calls.
+
+The calls are ``tmstarget --help`` and every ``COMMAND --help``.
 
 Each run is a fresh interpreter (``python -m tmstarget.cli.main ... --help``), so imports are paid
 every time, as a user pays them. Goal (issue 26): at most 0.3 s on a quiet 2-core machine. Under
@@ -31,8 +32,9 @@ def _env() -> dict[str, str]:
 
 
 def median_help_time(args: list[str], runs: int) -> float:
-    """Median wall time (s) of ``python -m tmstarget.cli.main *args --help`` over ``runs`` fresh
-    processes.
+    """Return the median wall time (s) of ``*args --help`` over ``runs`` fresh processes.
+
+    Each process runs ``python -m tmstarget.cli.main *args --help``.
     """
     times = []
     for _ in range(runs):

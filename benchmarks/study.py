@@ -1,5 +1,6 @@
-"""Defaults study: every targeting method and default (smoothing, neighbourhood, GSR) on simulated
-participants.
+"""Defaults study: every targeting method and default on simulated participants.
+
+The defaults studied are smoothing, the neighbourhood radius and global-signal regression (GSR).
 
 For N simulated participants (seeds ``--first`` … ``--first + N − 1``), two sessions each (same
 planted target, new noise and motion), scan lengths 5/10/20/40 minutes (the first minutes of the
@@ -34,10 +35,12 @@ by every smoothing, circuit, method and radius. Each participant's rows are writ
 resumes where it stopped when rerun with the same options. Summaries: ``study.csv`` (main table),
 ``coverage.csv``, ``sweep.csv``, ``study.md`` in ``--out``.
 
-    python benchmarks/study.py --preset default --participants 2 --workers 1       # dry run
-    python benchmarks/study.py --preset calibrated --participants 50 --workers 1   # the study v2
-    (about a day on 1 core) python benchmarks/study.py --preset calibrated --summarise-only
+    # dry run
+    python benchmarks/study.py --preset default --participants 2 --workers 1
+    # the study v2 (about a day on 1 core)
+    python benchmarks/study.py --preset calibrated --participants 50 --workers 1
     # tables from the rows done so far
+    python benchmarks/study.py --preset calibrated --summarise-only
 """
 
 from __future__ import annotations
@@ -99,8 +102,9 @@ class Plan:
         return sorted(set(self.minutes) | set(self.sweep_minutes) | set(self.bootstrap_minutes))
 
     def configs(self, minutes: float) -> list[tuple[bool, float]]:
-        """(GSR, FWHM) pairs run at this length: today's defaults, and at a sweep length one change
-        at a time.
+        """Return the (GSR, FWHM) pairs run at this length.
+
+        Today's defaults, and at a sweep length also one change at a time.
         """
         gsr, fwhm, _ = self.defaults()
         if minutes not in self.sweep_minutes:
@@ -120,8 +124,10 @@ class Plan:
         )
 
     def radii_for(self, method: str, minutes: float, config: tuple[bool, float]) -> list[float]:
-        """Neighbourhood radii run for a method: the default, plus the swept ones for radius methods
-        at a sweep length and today's (GSR, FWHM).
+        """Return the neighbourhood radii run for a method.
+
+        The default, plus the swept ones for radius methods at a sweep length and today's (GSR,
+        FWHM).
         """
         default = self.defaults()[2]
         if (
@@ -139,10 +145,11 @@ class Plan:
 def _bootstrap_row(
     comp, scores, op, region, cmap, t_r, method, radius_mm, n, seed, planted, coil_centre
 ) -> tuple[dict, dict]:
-    """Drift-aware 95% region of one target (``tmstarget target --bootstrap n``), whether it holds
-    the planted target, the stimulation share it states and, for a placement method, its coil
-    centre's 95% radius (``coil_centre``: the plan's coil centre, kept in the region for the other
-    session's test).
+    """Drift-aware 95% region of one target and whether it holds the planted target.
+
+    The region is that of ``tmstarget target --bootstrap n``. The row also gives the stimulation
+    share the region states and, for a placement method, its coil centre's 95% radius
+    (``coil_centre``: the plan's coil centre, kept in the region for the other session's test).
     """
     from tmstarget.simulate.model import GROUP_TARGET_MNI
     from tmstarget.targeting import TargetingOptions
@@ -185,10 +192,12 @@ def _bootstrap_row(
 def _select(
     method, comp, scores, radius, base, region, cmap, planted, stim
 ) -> tuple[np.ndarray, dict, dict | None]:
-    """One method's target as ``tmstarget target`` chooses it (``score_and_select``, through the
-    simulator's ``select_method``), its coil centre and stimulation regret (``stim``:
-    :class:`study_truth.Stimulation`); with a post-step (``shrinkage``)
-    also its weight, whether its split-half 95% sphere holds the planted target, and its block.
+    """Select one method's target as ``tmstarget target`` does, with its coil centre and regret.
+
+    The target is chosen by ``score_and_select``, through the simulator's ``select_method``; the
+    stimulation regret comes from ``stim`` (:class:`study_truth.Stimulation`). With a post-step
+    (``shrinkage``) also its weight, whether its split-half 95% sphere holds the planted target, and
+    its block.
     """
     from tmstarget.simulate.evaluate import select_method
 
@@ -213,8 +222,9 @@ def _select(
 
 
 def _score_config(comp, region, cmaps, plan, minutes, config, base, planted, timings):
-    """Every circuit, method and radius on one session's components; rows and (for bootstrap)
-    regions.
+    """Score every circuit, method and radius on one session's components.
+
+    Return the rows and (for bootstrap) the regions.
     """
     from tmstarget.simulate.evaluate import shrinkage_and_group, target_row
     from tmstarget.targeting import compute_scores, get_method
@@ -304,8 +314,9 @@ def _log(text: str) -> None:
 
 
 def run_participant(seed: int, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """Both sessions of one participant under every condition of ``plan``: target rows, bootstrap
-    rows, timings (s).
+    """Run both sessions of one participant under every condition of ``plan``.
+
+    Return the target rows, the bootstrap rows and the timings (s).
     """
     from threadpoolctl import threadpool_limits
 

@@ -1,5 +1,6 @@
-"""Defaults study v2 (issue 25, part 5): coil centre, stimulation regret, individuality and the
-decision rule.
+"""Defaults study v2 (issue 25, part 5): coil centre, regret, individuality and the decision rule.
+
+The regret is the stimulation regret.
 
 Per circuit × length × method (:func:`v2_table`): the error to the noise-free optimum (median, 90th
 percentile), the median between-session distance of the target and of the coil centre, the median
@@ -33,8 +34,9 @@ TARGET, COIL = ["x", "y", "z"], ["coil_x", "coil_y", "coil_z"]
 
 
 def between_sessions(rows: pd.DataFrame, cols=TARGET) -> pd.Series:
-    """Distance between a participant's two session points (``cols``), indexed by (circuit, minutes,
-    method, seed).
+    """Return the distance between a participant's two session points (``cols``).
+
+    Indexed by (circuit, minutes, method, seed).
     """
     s1 = rows[rows.session == 1].set_index([*KEYS, "seed"])[cols]
     s2 = rows[rows.session == 2].set_index([*KEYS, "seed"])[cols]
@@ -70,7 +72,7 @@ def individuality(rows: pd.DataFrame, cols=TARGET) -> pd.DataFrame:
 
 
 def v2_table(rows: pd.DataFrame, boot: pd.DataFrame) -> pd.DataFrame:
-    """The v2 summary per circuit × length × method (see the module docstring)."""
+    """Build the v2 summary per circuit × length × method (see the module docstring)."""
     g = rows.groupby(KEYS)
     table = pd.DataFrame(
         {
@@ -126,8 +128,9 @@ def _one_sided(diff: np.ndarray, alternative: str) -> float:
 
 
 def rule(rows: pd.DataFrame, table: pd.DataFrame, reference: str = REFERENCE) -> pd.DataFrame:
-    """Criteria (a)–(d) of the decision rule for every method against ``reference``, per circuit and
-    rule length.
+    """Evaluate criteria (a)–(d) of the decision rule for every method against ``reference``.
+
+    Per circuit and rule length.
     """
     out = []
     coil = between_sessions(rows, COIL)
@@ -195,7 +198,7 @@ def _f(v, spec=".1f") -> str:
 
 
 def v2_markdown(table: pd.DataFrame, decision: pd.DataFrame, n: int) -> list[str]:
-    """The decision table, then the v2 summary per circuit."""
+    """Render the decision table, then the v2 summary per circuit, as Markdown lines."""
     cells = [(c, m) for c in ("sgacc", "map") for m in RULE_MINUTES]
     status = (
         "final"
@@ -291,8 +294,9 @@ def v2_markdown(table: pd.DataFrame, decision: pd.DataFrame, n: int) -> list[str
 
 
 def reference_markdown(ref: pd.DataFrame) -> list[str]:
-    """The infinite-data floor (:func:`study_truth.infinite_data_reference`), medians over
-    participants.
+    """Render the infinite-data floor as Markdown, medians over participants.
+
+    The floor is :func:`study_truth.infinite_data_reference`.
     """
 
     def q(c):
@@ -322,8 +326,9 @@ def reference_markdown(ref: pd.DataFrame) -> list[str]:
 def write_v2(
     rows: pd.DataFrame, boot: pd.DataFrame, out, n: int, preset: str | None = None
 ) -> list[str]:
-    """Write v2.csv, rule.csv and (with ``preset``) reference.csv (atomically); return the Markdown
-    lines.
+    """Write v2.csv, rule.csv and (with ``preset``) reference.csv; return the Markdown lines.
+
+    The files are written atomically.
     """
     from tmstarget.io.derivatives import write_text_atomic
 

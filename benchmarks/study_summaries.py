@@ -1,5 +1,4 @@
-"""Summaries of the defaults study (:mod:`study`): tables, paired comparisons and the defaults
-decision.
+"""Summaries of the defaults study (:mod:`study`): tables, paired comparisons, defaults decision.
 
 Two truths are reported. The *planted* node is where the simulator put the individual target; in the
 calibrated simulator each participant's smooth deviation field also follows the target's time
@@ -40,8 +39,9 @@ ELLIPSOID_COLUMNS = (
 
 
 def ellipsoid_columns(region: dict) -> dict:
-    """``region`` (:func:`tmstarget.targeting.uncertainty.confidence_region` layout) as
-    :data:`ELLIPSOID_COLUMNS`.
+    """Return ``region`` as :data:`ELLIPSOID_COLUMNS`.
+
+    ``region`` has the layout of :func:`tmstarget.targeting.uncertainty.confidence_region`.
     """
     values = np.concatenate(
         [np.ravel(region["centre_mni"]), np.ravel(region["semi_axes_mm"]), np.ravel(region["axes"])]
@@ -50,8 +50,9 @@ def ellipsoid_columns(region: dict) -> dict:
 
 
 def ellipsoid_from_columns(row) -> dict:
-    """The region of one bootstrap row written with :func:`ellipsoid_columns` (sphere radius
-    included).
+    """Return the region of one bootstrap row written with :func:`ellipsoid_columns`.
+
+    The sphere radius is included.
     """
     v = np.array([row[c] for c in ELLIPSOID_COLUMNS], float)
     return {
@@ -71,15 +72,16 @@ def _pct(v) -> str:
 
 
 def default_rows(rows: pd.DataFrame, plan) -> pd.DataFrame:
-    """The rows at today's defaults (GSR, FWHM, neighbourhood)."""
+    """Return the rows at today's defaults (GSR, FWHM, neighbourhood)."""
     gsr, fwhm, radius = plan.defaults()
     return rows[(rows.gsr == gsr) & (rows.fwhm_mm == fwhm) & (rows.neighbourhood_mm == radius)]
 
 
 def coverage_table(boot: pd.DataFrame, rows: pd.DataFrame | None = None) -> pd.DataFrame:
-    """How often the 95% bootstrap region holds the planted target, the other session's target and
-    (with ``rows`` holding ``optimum_error_mm``) the noise-free optimum; the sphere is centred on
-    the target.
+    """Tabulate how often the 95% bootstrap region holds each reference point.
+
+    The points are the planted target, the other session's target and (with ``rows`` holding
+    ``optimum_error_mm``) the noise-free optimum; the sphere is centred on the target.
     """
     b = boot.copy()
     if rows is not None and "optimum_error_mm" in rows:
@@ -108,8 +110,9 @@ def coverage_table(boot: pd.DataFrame, rows: pd.DataFrame | None = None) -> pd.D
 
 
 def _optimum_in_ellipsoid(boot: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
-    """Whether each bootstrap row's stored 95% ellipsoid holds its participant's noise-free optimum
-    (NaN without one).
+    """Test whether each bootstrap row's 95% ellipsoid holds its participant's noise-free optimum.
+
+    The ellipsoid is the stored one; NaN for a row without an optimum.
     """
     from tmstarget.targeting.uncertainty import region_contains
 
@@ -122,8 +125,10 @@ def _optimum_in_ellipsoid(boot: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
 
 
 def main_table(rows: pd.DataFrame, boot: pd.DataFrame, plan) -> pd.DataFrame:
-    """Error (to the planted target and to the noise-free optimum), between-session distance and
-    bootstrap coverage per circuit, length and method at today's defaults.
+    """Tabulate error, between-session distance and bootstrap coverage at today's defaults.
+
+    Per circuit, length and method; the error is to the planted target and to the noise-free
+    optimum.
     """
     sel = default_rows(rows, plan)
     sel = sel[sel.minutes.isin(plan.minutes)]
@@ -140,8 +145,9 @@ def main_table(rows: pd.DataFrame, boot: pd.DataFrame, plan) -> pd.DataFrame:
 
 
 def sweep_table(rows: pd.DataFrame, plan) -> pd.DataFrame:
-    """Error (both truths) and between-session distance for every (GSR, FWHM, radius) at the sweep
-    lengths.
+    """Tabulate error (both truths) and between-session distance at the sweep lengths.
+
+    One entry for every (GSR, FWHM, radius).
     """
     keys = ["circuit", "minutes", "method", "gsr", "fwhm_mm", "neighbourhood_mm"]
     sel = rows[rows.minutes.isin(plan.sweep_minutes)]
@@ -159,8 +165,9 @@ def sweep_table(rows: pd.DataFrame, plan) -> pd.DataFrame:
 
 
 def paired(errors: pd.DataFrame, a: str, b: str) -> dict:
-    """Paired comparison of columns ``a`` and ``b`` of a (seed, session) × condition error table,
-    per participant.
+    """Compare columns ``a`` and ``b`` of a (seed, session) × condition error table, paired.
+
+    The comparison is per participant.
 
     Returns the median participant difference ``a − b`` (mm; negative = ``a`` better), the share of
     participants where ``a`` is better and the two-sided Wilcoxon signed-rank p (NaN when fewer than
@@ -224,8 +231,10 @@ def main_markdown(table: pd.DataFrame) -> list[str]:
 
 
 def sweep_markdown(sweep: pd.DataFrame, plan) -> list[str]:
-    """Per circuit and length: rows method × radius, columns GSR × FWHM; cells 'error to optimum /
-    to planted / between sessions'.
+    """Render the sweep as Markdown, one table per circuit and length.
+
+    Rows are method × radius, columns GSR × FWHM; cells 'error to optimum / to planted / between
+    sessions'.
     """
     lines = []
     for (circuit, minutes), block in sweep.groupby(["circuit", "minutes"]):
@@ -257,8 +266,9 @@ def sweep_markdown(sweep: pd.DataFrame, plan) -> list[str]:
 
 
 def shrinkage_markdown(rows: pd.DataFrame, plan, individual: str = "robust") -> list[str]:
-    """Is ``shrinkage`` at least as accurate as the pure individual and the pure group target at
-    every length? (paired, same participants).
+    """Check whether ``shrinkage`` is at least as accurate as the pure individual and group targets.
+
+    At every length; paired, on the same participants.
     """
     if "shrinkage" not in plan.methods:
         return []
@@ -356,7 +366,7 @@ def _wins(block: pd.DataFrame) -> bool:
 
 
 def decision_markdown(rows: pd.DataFrame, plan, reference: str = "robust") -> list[str]:
-    """The paired comparisons and what they decide (see the module docstring for the rule)."""
+    """Render the paired comparisons and what they decide (the rule is in the module docstring)."""
     if "optimum_error_mm" not in rows:
         return []
     methods, sweep = decision(rows, plan, reference)
@@ -422,8 +432,9 @@ def decision_markdown(rows: pd.DataFrame, plan, reference: str = "robust") -> li
 def write_summaries(
     rows: pd.DataFrame, boot: pd.DataFrame, plan, out: Path, header: list[str]
 ) -> str:
-    """Write study.csv, coverage.csv, sweep.csv, decision.csv and study.md (atomically); return the
-    Markdown.
+    """Write study.csv, coverage.csv, sweep.csv, decision.csv and study.md; return the Markdown.
+
+    The files are written atomically.
 
     Rows with coil centres and regret (v2, issue 25) get the v2 tables and decision
     (:mod:`study_rule`: v2.csv, rule.csv) instead of the v1 decision; the sweep is written only when

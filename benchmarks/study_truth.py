@@ -18,8 +18,9 @@ import pandas as pd
 
 
 def preset_params(name: str):
-    """The simulator's parameters: ``default`` (``SimulationParams()``) or ``calibrated``
-    (``model.CALIBRATED``).
+    """Return the simulator's parameters of a preset.
+
+    ``default`` (``SimulationParams()``) or ``calibrated`` (``model.CALIBRATED``).
     """
     from tmstarget.simulate import model
 
@@ -35,16 +36,16 @@ def preset_params(name: str):
 
 
 def _search_columns(anat, region) -> np.ndarray:
-    """Indices (into the brain voxels, Fortran order) of the search region's voxels."""
+    """Return the indices (into the brain voxels, Fortran order) of the search region's voxels."""
     return np.flatnonzero(region.ravel(order="F")[np.flatnonzero(anat.brain.ravel(order="F"))])
 
 
 def noise_free_values(seed: int, params, anat=None, region=None) -> tuple[np.ndarray, np.ndarray]:
-    """The participant's noise-free loading over the search region's voxels, and their coordinates
-    (MNI mm).
+    """Return the participant's noise-free loading over the search region's voxels.
 
-    Redraws the participant's planted node and deviation field from its seed, in the order of
-    :func:`study.run_participant` (the anatomy draws nothing).
+    Also returns the voxels' coordinates (MNI mm). Redraws the participant's planted node and
+    deviation field from its seed, in the order of :func:`study.run_participant` (the anatomy draws
+    nothing).
     """
     from tmstarget.simulate.evaluate import plant_target
     from tmstarget.simulate.model import anatomy, deviation_field, network_maps
@@ -63,11 +64,10 @@ def noise_free_values(seed: int, params, anat=None, region=None) -> tuple[np.nda
 
 
 def individual_optimum(seed: int, params, anat=None, region=None) -> np.ndarray:
-    """The participant's noise-free optimum (MNI mm): the ``robust`` optimum of
-    :func:`noise_free_values`.
+    """Return the participant's noise-free optimum (MNI mm).
 
-    With a deviation field this is where infinite data would put the target, and it can lie far from
-    the planted node.
+    It is the ``robust`` optimum of :func:`noise_free_values`. With a deviation field this is where
+    infinite data would put the target, and it can lie far from the planted node.
     """
     from tmstarget.targeting import select_target
 
@@ -76,8 +76,9 @@ def individual_optimum(seed: int, params, anat=None, region=None) -> np.ndarray:
 
 
 def add_optimum_error(rows: pd.DataFrame, preset: str) -> pd.DataFrame:
-    """``optimum_error_mm``: distance of each target to its participant's :func:`individual_optimum`
-    (also given, as ``optimum_x/y/z``).
+    """Add ``optimum_error_mm``, each target's distance to its participant's noise-free optimum.
+
+    The optimum (:func:`individual_optimum`) is also given, as ``optimum_x/y/z``.
     """
     from tmstarget.simulate.model import anatomy
     from tmstarget.targeting.regions import dlpfc_search_mask
@@ -98,8 +99,9 @@ def add_optimum_error(rows: pd.DataFrame, preset: str) -> pd.DataFrame:
 
 
 class Stimulation:
-    """One participant's placement landscape over the search columns and the true expected score of
-    every placement.
+    """One participant's placement landscape over the search columns.
+
+    It also holds the true expected score of every placement.
     """
 
     def __init__(self, comp, scores, values: np.ndarray, value_coords: np.ndarray) -> None:
@@ -115,8 +117,9 @@ class Stimulation:
         self.best = float(np.where(self.land.inner, self.expected, -np.inf).max())
 
     def plan(self, target_mm, selection=None) -> dict:
-        """Coil centre (scalp point of the plan's placement), its handle rotation and the
-        stimulation regret.
+        """Return the plan's coil centre, handle rotation and stimulation regret for a target.
+
+        The coil centre is the scalp point of the plan's placement.
         """
         from tmstarget.targeting.uncertainty.stimulation import plan_placement_index
 
@@ -144,11 +147,13 @@ class Stimulation:
 
 
 def infinite_data_reference(seeds, preset: str) -> pd.DataFrame:
-    """What infinite data would give, per participant: the ``robust`` target is the noise-free
-    optimum (its regret is that of the default placement over it) and ``efield`` takes the best
-    placement of the noise-free loading (regret 0; its target, the search column nearest that
-    placement's hotspot, lies ``efield_target_to_optimum_mm`` from the optimum). The floor of each
-    method's error to the optimum and regret, for reading the tables.
+    """Compute what infinite data would give, per participant.
+
+    The ``robust`` target is the noise-free optimum (its regret is that of the default placement
+    over it) and ``efield`` takes the best placement of the noise-free loading (regret 0; its
+    target, the search column nearest that placement's hotspot, lies
+    ``efield_target_to_optimum_mm`` from the optimum). The floor of each method's error to the
+    optimum and regret, for reading the tables.
     """
     from tmstarget.coil.landscape import landscape_for
     from tmstarget.simulate.model import anatomy

@@ -1,5 +1,6 @@
-"""Calibrating the drift-aware 95% region and the verdict on calibrated simulated participants
-(issue 25, part 4).
+"""Calibrating the drift-aware 95% region and the verdict on simulated participants.
+
+Issue 25, part 4; the participants come from the calibrated simulator.
 
 For each participant (seeds ``--first`` … ``--first + N − 1``) two sessions of the ``CALIBRATED``
 simulator (same planted node and deviation field, new noise and motion), cut to their first
@@ -17,10 +18,12 @@ every combination rule is scored on the same sessions:
 - the session's target, the other session's target, and the noise-free optimum
   (``study.individual_optimum``).
 
-    nice python benchmarks/verdict.py --participants 20            # rows to
-    benchmarks/out/verdict/rows-<seed>.json python benchmarks/verdict.py --summarise-only
-    # coverage of each rule from the stored rows nice python benchmarks/verdict.py --method efield
-    --minutes 10 --participants 10   # also the coil centre's region
+    # rows to benchmarks/out/verdict/rows-<seed>.json
+    nice python benchmarks/verdict.py --participants 20
+    # coverage of each rule from the stored rows
+    python benchmarks/verdict.py --summarise-only
+    # also the coil centre's region
+    nice python benchmarks/verdict.py --method efield --minutes 10 --participants 10
 
 The summary prints, per circuit and length and for each rule, how often session A's sphere holds
 session B's target, how often ``d_AB ≤ √(r_A² + r_B²)``, how often it holds the noise-free optimum,
@@ -222,8 +225,10 @@ def summarise(rows: list[dict]) -> None:
 
 
 def coil_centre_summary(df) -> None:
-    """For a coil-scale method: how often a session's coil-centre 95% region holds the other
-    session's coil centre, and the stimulation share each session's plan states.
+    """Print the coil-centre coverage and stated stimulation shares of a coil-scale method.
+
+    That is, how often a session's coil-centre 95% region holds the other session's coil centre,
+    and the stimulation share each session's plan states.
     """
     if "coil_centre" not in df or df.coil_centre.isna().all():
         return

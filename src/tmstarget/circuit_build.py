@@ -1,5 +1,4 @@
-"""Group circuit builder: the voxel-wise map of how stimulation-site connectivity relates to
-improvement.
+"""Group circuit builder: the voxel-wise map of how site connectivity relates to improvement.
 
 Following Weigand et al. 2018 (Biol Psychiatry) and Siddiqi et al. 2021 (Am J Psychiatry): each
 stimulation site (a sphere at the site's MNI coordinate) gets a whole-brain seed map (Fisher z of
@@ -160,8 +159,9 @@ def site_seed_maps(
 
 
 class MapAverager:
-    """Running mean of per-participant site maps on a common grid (Fortran-order flat voxel
-    indices).
+    """Running mean of per-participant site maps on a common grid.
+
+    Voxels are Fortran-order flat indices into the grid.
 
     Parameters
     ----------
@@ -185,8 +185,9 @@ class MapAverager:
             self.count[r, flat] += ok[i]
 
     def mean(self, min_fraction: float = 0.5) -> np.ndarray:
-        """(S × X·Y·Z) mean maps; NaN where fewer than ``min_fraction`` of a site's maps cover a
-        voxel.
+        """Return the (S × X·Y·Z) mean maps.
+
+        NaN where fewer than ``min_fraction`` of a site's maps cover a voxel.
         """
         most = self.count.max(axis=1, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -238,8 +239,9 @@ def improvement_map(
 
 
 def spatial_correlation(a: np.ndarray, b: np.ndarray) -> float:
-    """Pearson correlation between two maps over the voxels where both are finite (and not both
-    zero).
+    """Return the Pearson correlation between two maps.
+
+    Computed over the voxels where both are finite (and not both zero).
     """
     a, b = np.asarray(a, float).ravel(), np.asarray(b, float).ravel()
     m = np.isfinite(a) & np.isfinite(b) & ((a != 0) | (b != 0))
@@ -350,7 +352,7 @@ def build_circuit(
     scheduler: str | None = None,
     n_workers: int | None = None,
 ) -> CircuitBuild:
-    """The improvement map of stimulation sites over participants' rest data.
+    """Build the improvement map of stimulation sites over participants' rest data.
 
     Parameters
     ----------
@@ -455,8 +457,9 @@ def _guarded(fn, args):
 
 
 def sidecar(built: CircuitBuild, summary: dict, sites_name: str, sites_sha256: str) -> dict:
-    """The JSON sidecar of a built map: what it is, its sources and how it was made (``summary``
-    minus ``map``).
+    """Return the JSON sidecar of a built map.
+
+    It says what the map is, its sources and how it was made (``summary`` minus ``map``).
     """
     from . import __version__
 

@@ -1,5 +1,6 @@
-"""Where tmstarget keeps data it fetches or derives once (the convergent circuit map, placement
-landscapes).
+"""Where tmstarget keeps data it fetches or derives once.
+
+Such data are the convergent circuit map and placement landscapes.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from pathlib import Path
 
 
 def cache_dir() -> Path:
-    """Data cache: ``$TMSTARGET_DATA`` if set, else ``$XDG_CACHE_HOME/tmstarget`` or
-    ``~/.cache/tmstarget``.
+    """Return the data cache folder.
+
+    ``$TMSTARGET_DATA`` if set, else ``$XDG_CACHE_HOME/tmstarget`` or ``~/.cache/tmstarget``.
     """
     if os.environ.get("TMSTARGET_DATA"):
         return Path(os.environ["TMSTARGET_DATA"])

@@ -1,5 +1,6 @@
-"""Figures drawn on a private matplotlib figure and returned as SVG text or PNG bytes (no pyplot
-state).
+"""Figures drawn on a private matplotlib figure and returned as SVG text or PNG bytes.
+
+No pyplot state is used.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ def render_figure(
     fmt: str = "svg",
     layout: bool = True,
 ) -> str | bytes:
-    """Draw on a private figure (Agg canvas, no pyplot state) and return it as SVG text or PNG
-    bytes.
+    """Draw on a private figure and return it as SVG text or PNG bytes.
+
+    The figure has an Agg canvas and uses no pyplot state.
 
     Parameters
     ----------
@@ -62,11 +64,10 @@ def render_figure(
 
 
 def figure_format(path: object, what: str = "--plot") -> str:
-    """The figure format a file name asks for (``.svg`` or ``.png``), or :class:`InputError` for any
-    other name.
+    """Return the figure format a file name asks for (``.svg`` or ``.png``).
 
-    Checked before the work starts, so that ``x.png`` never receives SVG text and ``x.jpg`` is
-    refused at once.
+    Any other name raises :class:`InputError`. Checked before the work starts, so that ``x.png``
+    never receives SVG text and ``x.jpg`` is refused at once.
     """
     from pathlib import Path
 

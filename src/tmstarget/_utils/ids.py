@@ -15,8 +15,9 @@ _LABEL = re.compile(r"[A-Za-z0-9]+")
 
 
 def participant_label(value: object, what: str = "participant id") -> str:
-    """The BIDS label of a participant id (``sub-`` removed), or :class:`InputError` for anything
-    else.
+    """Return the BIDS label of a participant id (``sub-`` removed).
+
+    Any other value raises :class:`InputError`.
 
     Parameters
     ----------

@@ -19,8 +19,9 @@ class NonFiniteOutputError(ValueError):
 
 
 def dumps(obj: Any, *, indent: int | None = 2, ensure_ascii: bool = True) -> str:
-    """``json.dumps`` with ``allow_nan=False``; the error names the first non-finite value's key
-    path.
+    """Serialise ``obj`` like ``json.dumps`` with ``allow_nan=False``.
+
+    The error names the first non-finite value's key path.
 
     Raises
     ------

@@ -1,5 +1,6 @@
-"""Lazy package exports (PEP 562): a package's public names are imported from their module on first
-use, so importing the package — e.g. for ``tmstarget COMMAND --help`` — stays cheap.
+"""Lazy package exports (PEP 562): public names are imported from their module on first use.
+
+Importing a package — e.g. for ``tmstarget COMMAND --help`` — thus stays cheap.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from collections.abc import Callable
 
 
 def lazy_exports(package: str, namespace: dict, exports: dict[str, str]) -> Callable[[str], object]:
-    """A module ``__getattr__`` serving ``exports`` (public name → submodule, e.g. ``".selection"``)
-    of ``package``.
+    """Return a module ``__getattr__`` serving ``exports`` of ``package``.
+
+    ``exports`` maps each public name to its submodule, e.g. ``".selection"``.
     """
 
     def __getattr__(name: str) -> object:

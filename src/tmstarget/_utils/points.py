@@ -10,8 +10,9 @@ EXAMPLE = "-38,44,26"
 
 
 def parse_point(text: str, what: str | None = None) -> tuple[float, float, float]:
-    """Parse ``"x,y,z"`` (mm; commas, semicolons or spaces between the numbers) into three finite
-    floats.
+    """Parse ``"x,y,z"`` (mm) into three finite floats.
+
+    Commas, semicolons or spaces may separate the numbers.
 
     Parameters
     ----------

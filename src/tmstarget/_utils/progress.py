@@ -47,11 +47,10 @@ def progress(iterable: Iterable[T], total: int, desc: str) -> Iterator[T]:
 
 @contextmanager
 def spinner(desc: str, interval_s: float = 0.25) -> Iterator[None]:
-    """Show ``desc`` and the elapsed time on stderr while the block runs (for one long step without
-    a loop).
+    """Show ``desc`` and the elapsed time on stderr while the block runs.
 
-    Silent when progress is off (``--quiet``) or stderr is not a terminal; the line is cleared at
-    the end.
+    Meant for one long step without a loop. Silent when progress is off (``--quiet``) or stderr is
+    not a terminal; the line is cleared at the end.
 
     Parameters
     ----------

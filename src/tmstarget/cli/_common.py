@@ -52,8 +52,9 @@ def angle_deg(text: str) -> float:
 
 
 def output_file(text: str):
-    """Argparse type: a file to write — its folder must be creatable and writable, and it must not
-    be a folder.
+    """Argparse type: a file to write, which must not be a folder.
+
+    Its folder must be creatable and writable.
 
     Checked while the command line is parsed, so a bad output location is one line before any work.
     """
@@ -67,8 +68,9 @@ def output_file(text: str):
 
 
 def input_file(text: str):
-    """Argparse type: an existing file to read (a missing path or a folder is one line at parse
-    time).
+    """Argparse type: an existing file to read.
+
+    A missing path or a folder is refused in one line at parse time.
     """
     from pathlib import Path
 
@@ -81,8 +83,9 @@ def input_file(text: str):
 
 
 def output_dir(text: str):
-    """Argparse type: a folder to write into (created if missing; it or its nearest existing parent
-    writable).
+    """Argparse type: a folder to write into, created if missing.
+
+    The folder, or its nearest existing parent, must be writable.
     """
     from ..exceptions import InputError
     from ..io.paths import check_output_dir
@@ -125,8 +128,9 @@ def nonneg_int(text: str) -> int:
 
 
 def point_value(text: str) -> tuple[float, float, float]:
-    """Argparse type: a point ``x,y,z`` in mm (:func:`tmstarget._utils.points.parse_point`, the one
-    point parser).
+    """Argparse type: a point ``x,y,z`` in mm.
+
+    Parsed by :func:`tmstarget._utils.points.parse_point`, the one point parser.
     """
     from .._utils.points import parse_point
     from ..exceptions import InputError
@@ -138,12 +142,11 @@ def point_value(text: str) -> tuple[float, float, float]:
 
 
 def list_written(paths, json_mode: bool = False, log: bool = False) -> None:
-    """End a command's output with one ``wrote: PATH`` line per file it wrote (None entries are
-    skipped).
+    """End a command's output with one ``wrote: PATH`` line per file it wrote.
 
-    On stdout after the command's text; as log lines on stderr with ``--json`` (stdout holds only
-    the JSON) or ``log`` (commands whose whole report is log lines: ``target``, ``reliability``,
-    ...; silent under ``--quiet``).
+    None entries are skipped. On stdout after the command's text; as log lines on stderr with
+    ``--json`` (stdout holds only the JSON) or ``log`` (commands whose whole report is log lines:
+    ``target``, ``reliability``, ...; silent under ``--quiet``).
     """
     import logging
 
@@ -166,15 +169,15 @@ def warn(parser: argparse.ArgumentParser, message: str) -> None:
 def deprecated_alias(
     *old: str, base: type[argparse.Action] = argparse._StoreAction
 ) -> type[argparse.Action]:  # noqa: SLF001
-    """An argparse action class for an option that also answers to its ``old`` spellings (for one
-    release).
+    """Return an argparse action class for an option that also answers to its ``old`` spellings.
 
-    An old spelling works as the new one and prints, once per run, ``tmstarget COMMAND: warning:
-    --old is
-    deprecated, use --new``. Help lists only the new name. Give the new name first::
+    The old spellings are kept for one release. An old spelling works as the new one and prints,
+    once per run, ``tmstarget COMMAND: warning: --old is deprecated, use --new``. Help lists only
+    the new name. Give the new name first::
 
-        p.add_argument("--bootstrap", "--n-bootstrap", action=deprecated_alias("--n-bootstrap"),
-        type=int)
+        p.add_argument(
+            "--bootstrap", "--n-bootstrap", action=deprecated_alias("--n-bootstrap"), type=int
+        )
     """
 
     class Deprecated(base):
@@ -194,11 +197,10 @@ def deprecated_alias(
 
 
 class PointAction(argparse.Action):
-    """``--opt x,y,z`` (mm) stored as a tuple of three floats; the old ``--opt X Y Z`` still works,
-    with a warning.
+    """``--opt x,y,z`` (mm) stored as a tuple of three floats.
 
-    Refusals are argparse usage errors naming the option (a bad point is not warned about, only
-    refused).
+    The old ``--opt X Y Z`` still works, with a warning. Refusals are argparse usage errors naming
+    the option (a bad point is not warned about, only refused).
     """
 
     single_metavar = True
@@ -227,8 +229,9 @@ class PointAction(argparse.Action):
 
 
 def print_json(obj: Any, *, ensure_ascii: bool = True) -> None:
-    """Print one JSON document to stdout (the only thing a ``--json`` command prints there): the one
-    JSON printer.
+    """Print one JSON document to stdout: the one JSON printer.
+
+    The document is the only thing a ``--json`` command prints there.
     """
     from .._utils.jsonio import dumps
 
@@ -237,11 +240,10 @@ def print_json(obj: Any, *, ensure_ascii: bool = True) -> None:
 
 
 def emit(result: dict[str, Any], *, as_json: bool, render: Any) -> int:
-    """Print ``result`` (plus notice and version) as one JSON object (:func:`print_json`), or as
-    ``render``'s text.
+    """Print ``result`` (plus notice and version) as one JSON object, or as ``render``'s text.
 
-    The printer of the clinical commands (``protocol``, ``mt``, ``screen``, ``madrs``, ``scale``);
-    returns 0.
+    The JSON goes through :func:`print_json`. The printer of the clinical commands (``protocol``,
+    ``mt``, ``screen``, ``madrs``, ``scale``); returns 0.
     """
     from .. import NOTICE, __version__
 
@@ -256,7 +258,7 @@ def emit(result: dict[str, Any], *, as_json: bool, render: Any) -> int:
 # ---------------------------------------------------------------- argument groups shared by several
 # commands
 def add_measurement_args(p: argparse.ArgumentParser, required: bool) -> None:
-    """The three Beam F3 tape measurements (cm): ``f3``, ``scalp``, ``compare``."""
+    """Add the three Beam F3 tape measurements (cm): ``f3``, ``scalp``, ``compare``."""
     g = p.add_argument_group("head measurements (cm)")
     g.add_argument(
         "--nasion-inion",
@@ -305,8 +307,9 @@ def add_rule_args(p: argparse.ArgumentParser) -> None:
 
 
 def rule_target(args: argparse.Namespace, measurements=None):
-    """The :class:`~tmstarget.scalp.ScalpTarget` the rule arguments ask for (``measurements``
-    overrides the flags).
+    """Return the :class:`~tmstarget.scalp.ScalpTarget` the rule arguments ask for.
+
+    ``measurements`` overrides the flags.
     """
     from ..exceptions import InputError
     from ..headmodel import load_template_head
@@ -350,7 +353,7 @@ def rule_target(args: argparse.Namespace, measurements=None):
 
 
 def method_choices() -> list[str]:
-    """``--method`` choices: the targeting methods' registry."""
+    """Return the ``--method`` choices: the targeting methods' registry."""
     from ..targeting.methods import METHODS
 
     return list(METHODS)
@@ -364,11 +367,11 @@ def confounds_choices() -> list[str]:
 
 
 def add_cleaning_arguments(group) -> None:
-    """The cleaning options of every command that cleans BOLD data (``target``, ``reliability``,
-    ``circuit build``).
+    """Add the cleaning options of every command that cleans BOLD data.
 
-    Defaults are the library's (:mod:`tmstarget.targeting.defaults`); :func:`cleaning_options` turns
-    them into :class:`~tmstarget.targeting.TargetingOptions` keyword arguments.
+    These commands are ``target``, ``reliability`` and ``circuit build``. Defaults are the library's
+    (:mod:`tmstarget.targeting.defaults`); :func:`cleaning_options` turns them into
+    :class:`~tmstarget.targeting.TargetingOptions` keyword arguments.
     """
     from ..io.defaults import DEFAULT_STRATEGY
     from ..targeting import defaults as d
@@ -451,9 +454,10 @@ def add_selection_arguments(
     label_help: str = "label for output names (default: from the circuit name)",
     group_target: bool = False,
 ) -> None:
-    """The circuit and selection options of ``target`` and ``reliability`` (defaults: the
-    library's), with the placement error of ``--method efield`` and, for ``target``,
-    ``--group-target``.
+    """Add the circuit and selection options of ``target`` and ``reliability``.
+
+    Defaults are the library's. With them come the placement error of ``--method efield`` and, for
+    ``target``, ``--group-target``.
     """
     from ..targeting import defaults
     from ..targeting.methods import DEFAULT_METHOD
@@ -496,8 +500,9 @@ def add_selection_arguments(
 
 
 def placement_error_mm(text: str) -> float:
-    """Argparse type: a coil placement error in mm: 0 (no averaging) or 1–20; a fraction of a
-    millimetre is refused as a value in centimetres or metres.
+    """Argparse type: a coil placement error in mm, 0 (no averaging) or 1–20.
+
+    A fraction of a millimetre is refused as a value in centimetres or metres.
     """
     return _number(
         text,
@@ -508,8 +513,9 @@ def placement_error_mm(text: str) -> float:
 
 
 def placement_error_deg(text: str) -> float:
-    """Argparse type: a coil rotation error in degrees: 0 (no averaging) or 1–45; a fraction of a
-    degree is refused as a value in radians.
+    """Argparse type: a coil rotation error in degrees, 0 (no averaging) or 1–45.
+
+    A fraction of a degree is refused as a value in radians.
     """
     return _number(
         text,
@@ -520,8 +526,9 @@ def placement_error_deg(text: str) -> float:
 
 
 def add_placement_error_arguments(group) -> None:
-    """``--placement-error-mm`` / ``--placement-error-deg`` of ``--method efield`` (defaults: the
-    library's).
+    """Add ``--placement-error-mm`` / ``--placement-error-deg`` of ``--method efield``.
+
+    Defaults are the library's.
     """
     from ..coil.defaults import PLACEMENT_ERROR_DEG, PLACEMENT_ERROR_MM
 
@@ -542,8 +549,9 @@ def add_placement_error_arguments(group) -> None:
 
 
 def placement_error_options(args: argparse.Namespace) -> dict:
-    """``TargetingOptions`` keywords of the placement-error options; a value other than the default
-    with a method that does not use them is refused.
+    """Return the ``TargetingOptions`` keywords of the placement-error options.
+
+    A value other than the default with a method that does not use them is refused.
     """
     from ..coil.defaults import PLACEMENT_ERROR_DEG, PLACEMENT_ERROR_MM
     from ..exceptions import InputError
@@ -567,8 +575,9 @@ def placement_error_options(args: argparse.Namespace) -> dict:
 
 
 def add_surface_mesh_argument(group) -> None:
-    """``--surface-mesh LEFT RIGHT``: the midthickness meshes of a CIFTI's cortical vertices
-    (target, reliability).
+    """Add ``--surface-mesh LEFT RIGHT``: the midthickness meshes of a CIFTI's cortical vertices.
+
+    For ``target`` and ``reliability``.
     """
     group.add_argument(
         "--surface-mesh",
@@ -596,8 +605,9 @@ def add_dask_arguments(group) -> None:
 
 
 def check_map_options(circuit: str | None, search_mask: Path | None) -> None:
-    """Check a ``--circuit PATH`` and a ``--search-mask`` file before any BOLD data is read (fail in
-    a second).
+    """Check a ``--circuit PATH`` and a ``--search-mask`` file before any BOLD data is read.
+
+    A bad file thus fails in a second.
     """
     from pathlib import Path
 

@@ -1,5 +1,4 @@
-"""Which command-line values are files read and which are files written, and the checks made on them
-before any work.
+"""Which command-line values are files read and which written, and the checks made before any work.
 
 Every command's path options have a role: read (``IN``), written (``OUT``) or both (``INOUT``, e.g.
 a log that is appended to). The role follows from the argparse type
@@ -92,8 +91,9 @@ def option_name(action: argparse.Action) -> str:
 def chosen_command(
     parser: argparse.ArgumentParser, args: argparse.Namespace
 ) -> tuple[str, argparse.ArgumentParser]:
-    """The command (``"coil"``, ``"trial analyze"``) the parsed ``args`` belong to, and its
-    parser.
+    """Return the command the parsed ``args`` belong to, and its parser.
+
+    The command is a name such as ``"coil"`` or ``"trial analyze"``.
     """
     names: list[str] = []
     current = parser
@@ -107,7 +107,7 @@ def chosen_command(
 
 
 def role(command: str, action: argparse.Action) -> str | None:
-    """The role of one option of ``command`` (None: not a path)."""
+    """Return the role of one option of ``command`` (None: not a path)."""
     from ._common import input_file, output_dir, output_file
 
     if (command, action.dest) in EXTRA_ROLES:
@@ -131,8 +131,9 @@ def _values(value: object, key_value: bool = False) -> Iterator[str]:
 
 
 def _identity(text: str) -> tuple:
-    """Two paths name the same file when their identities are equal (links, ``..`` and hard links
-    resolved).
+    """Return a path's identity, with links, ``..`` and hard links resolved.
+
+    Two paths name the same file when their identities are equal.
     """
     path = Path(text).expanduser()
     try:

@@ -1,6 +1,4 @@
-"""``tmstarget circuit build``: a group circuit map from stimulation sites, outcomes and rest
-data.
-"""
+"""``tmstarget circuit build``: group circuit map from stimulation sites, outcomes and rest data."""
 
 from __future__ import annotations
 

@@ -226,8 +226,9 @@ def _read_target(args: argparse.Namespace) -> dict:
 
 
 def _circuit_voxels(args: argparse.Namespace) -> tuple[Any, Any, str]:
-    """Grey-matter voxel centres and circuit values for the optimiser, and a description of the
-    circuit.
+    """Return grey-matter voxel centres and circuit values for the optimiser.
+
+    Also returns a description of the circuit.
     """
     import numpy as np
 
@@ -264,7 +265,10 @@ def _circuit_voxels(args: argparse.Namespace) -> tuple[Any, Any, str]:
 
 
 def _load_image(path: Path | None, what: str, fix: str) -> Any:
-    """A NIfTI image (header and lazy data), or None for no path; unreadable files are one line."""
+    """Load a NIfTI image (header and lazy data), or return None for no path.
+
+    An unreadable file is refused in one line.
+    """
     import nibabel as nib
 
     if path is None:
@@ -296,8 +300,9 @@ def _native(args: argparse.Namespace, plan: Any, space: str) -> tuple[Any, dict]
 
 
 def _brainsight_image(args: argparse.Namespace) -> Any:
-    """The image loaded into the Brainsight project (``--brainsight-image``, else ``--t1w``), or
-    None.
+    """Return the image loaded into the Brainsight project, or None.
+
+    That image is ``--brainsight-image``, else ``--t1w``.
     """
     return _load_image(
         args.brainsight_image or (args.t1w if args.xfm else None),
@@ -327,8 +332,9 @@ def _brainsight_system(args: argparse.Namespace, space: str) -> dict:
 
 
 def _export(args: argparse.Namespace, pose: Any, name: str, space: str, brainsight: dict) -> dict:
-    """Write the requested files (all or none) and read each back
-    (:func:`tmstarget.export.write_export_set`).
+    """Write the requested files (all or none) and read each back.
+
+    Done by :func:`tmstarget.export.write_export_set`.
     """
     from ...export.sets import write_export_set
 
@@ -403,8 +409,9 @@ def _text(result: dict) -> str:
 
 
 def _chosen_placement(args: argparse.Namespace, target: dict):
-    """The placement a coil-scale target carries (``coil_placement``), refusing options that would
-    change it.
+    """Return the placement a coil-scale target carries (``coil_placement``).
+
+    Options that would change it are refused.
     """
     if "coil_placement" not in target:
         return None

@@ -1,6 +1,4 @@
-"""``tmstarget compare``: connectivity target versus a scalp rule, for one participant or a
-cohort.
-"""
+"""``tmstarget compare``: connectivity target versus scalp rule, for one participant or a cohort."""
 
 from __future__ import annotations
 

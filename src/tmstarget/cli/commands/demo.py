@@ -1,6 +1,4 @@
-"""``tmstarget demo``: simulate a participant, find the target and compare it with the planted
-truth.
-"""
+"""``tmstarget demo``: simulate a participant, find the target, compare it to the planted truth."""
 
 from __future__ import annotations
 

@@ -1,6 +1,4 @@
-"""``tmstarget madrs``: MADRS totals, change from baseline, response and remission, trajectory
-plot.
-"""
+"""``tmstarget madrs``: MADRS totals, change from baseline, response, remission, trajectory plot."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""``tmstarget mt``: resting motor threshold from MEP trials (relative frequency and ML-PEST), per
-session.
+"""``tmstarget mt``: resting motor threshold from MEP trials, per session.
+
+The threshold is estimated by relative frequency and by ML-PEST.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def _ask(prompt: str) -> str:
-    """The terminal side of the hunt: prompt on stderr, read one answer from stdin."""
+    """Ask on the terminal during the hunt: prompt on stderr, read one answer from stdin."""
     sys.stderr.write(prompt)
     sys.stderr.flush()
     answer = sys.stdin.readline()
@@ -129,8 +130,9 @@ def _text(result: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Optionally hunt interactively (:func:`tmstarget.protocol.hunt_threshold`), then print the
-    estimates per session.
+    """Optionally hunt interactively, then print the estimates per session.
+
+    The hunt is :func:`tmstarget.protocol.hunt_threshold`.
     """
     from ...protocol.hunt import hunt_threshold, threshold_report
     from ...protocol.threshold import check_search_range

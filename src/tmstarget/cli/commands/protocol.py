@@ -1,5 +1,6 @@
-"""``tmstarget protocol``: protocol numbers, session schedule (.ics), dose with safety check,
-session log.
+"""``tmstarget protocol``: protocol numbers, session schedule (.ics), dose and session log.
+
+The dose comes with a safety check.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ examples:
 
 
 def _add_custom_options(p: argparse.ArgumentParser) -> None:
-    """The options of --protocol custom, and the theta-burst policy ceiling."""
+    """Add the options of --protocol custom, and the theta-burst policy ceiling."""
     custom = p.add_argument_group(
         "custom protocol (with --protocol custom; checked against the same safety rules; "
         "--intensity-pct-rmt, --min-interval-min and --interval-basis apply too)"

@@ -1,5 +1,6 @@
-"""``tmstarget reliability``: how sure is a participant's target, and how individual are a cohort's
-targets.
+"""``tmstarget reliability``: how sure a participant's target is, and how individual targets are.
+
+Individuality is judged over a cohort's targets.
 """
 
 from __future__ import annotations
@@ -142,8 +143,9 @@ def add_parser(subparsers, parents) -> None:
 
 
 def options_from_args(args: argparse.Namespace):
-    """The :class:`~tmstarget.targeting.TargetingOptions` of the targeting and cleaning options (as
-    ``target``'s).
+    """Build :class:`~tmstarget.targeting.TargetingOptions` from the targeting and cleaning options.
+
+    They are built as ``target`` builds them.
     """
     from ...targeting import TargetingOptions
 
