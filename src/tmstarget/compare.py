@@ -137,8 +137,9 @@ def check_in_head(head, point_mm, what: str | None = None) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Comparison:
-    """One participant's connectivity target against a scalp-rule target (MNI mm; scores may be
-    NaN).
+    """One participant's connectivity target against a scalp-rule target.
+
+    Coordinates are MNI mm; scores may be NaN.
     """
 
     participant: str
@@ -278,8 +279,9 @@ def comparison_rows(rows: list[Comparison]) -> list[list[str]]:
 
 
 def summary(rows: list[Comparison]) -> dict:
-    """Cohort summary: distances, mean paired score differences (connectivity − scalp rule), win
-    counts.
+    """Cohort summary: distances, mean paired score differences and win counts.
+
+    Score differences are connectivity − scalp rule.
     """
     dist = np.array([r.distance_mm for r in rows])
     out: dict = {
@@ -305,12 +307,12 @@ def summary(rows: list[Comparison]) -> dict:
 
 
 def to_tsv(rows: list[Comparison]) -> str:
-    """The comparison as TSV text."""
+    """Return the comparison as TSV text."""
     return "".join("\t".join(r) + "\n" for r in comparison_rows(rows))
 
 
 def to_markdown(rows: list[Comparison], title: str = "Connectivity target vs scalp rule") -> str:
-    """The comparison as a Markdown table with a one-line summary."""
+    """Return the comparison as a Markdown table with a one-line summary."""
     table = comparison_rows(rows)
     keep = [0, 1, 2, 9, 10, 11, 12, 13, 14, 15]
     lines = [f"# {title}", ""]
@@ -383,8 +385,9 @@ def comparison_figure(rows: list[Comparison]):
 def write_comparison(
     out_dir: Path | str, rows: list[Comparison], figure_format: str = "svg", stem: str = "compare"
 ) -> list[Path]:
-    """Write ``<stem>.tsv``, ``<stem>.md``, ``<stem>.json`` and ``<stem>.<svg|png>`` atomically;
-    return the paths.
+    """Write ``<stem>.tsv``, ``<stem>.md``, ``<stem>.json`` and ``<stem>.<svg|png>`` atomically.
+
+    Returns the paths.
     """
     import matplotlib
 

@@ -1,5 +1,7 @@
-"""Choices of the top-level modules in one leaf module (no imports): read by :mod:`tmstarget.scalp`,
-:mod:`tmstarget.compare` and the command line, whose ``--help`` then imports no numpy.
+"""Choices of the top-level modules in one leaf module (no imports).
+
+They are read by :mod:`tmstarget.scalp`, :mod:`tmstarget.compare` and the command line, whose
+``--help`` then imports no numpy.
 """
 
 #: Scalp rules of :mod:`tmstarget.scalp`.

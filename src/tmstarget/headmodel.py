@@ -1,5 +1,6 @@
-"""The template head: a scalp surface in MNI space, 10-20/10-10 positions on it and projection to
-cortex.
+"""The template head: a scalp surface in MNI space, 10-20/10-10 positions and projection to cortex.
+
+The 10-20/10-10 positions lie on the scalp surface.
 
 Sources (all shipped by dependencies, nothing is downloaded):
 
@@ -108,8 +109,9 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _montage_mni() -> dict[str, np.ndarray]:
-    """MNE's Colin27 10-05 positions (MNI mm): ``colin27_1005``, called ``standard_1005`` before MNE
-    1.13.
+    """MNE's Colin27 10-05 positions (MNI mm).
+
+    The montage is ``colin27_1005``, called ``standard_1005`` before MNE 1.13.
     """
     import mne
 
@@ -124,7 +126,7 @@ def _montage_mni() -> dict[str, np.ndarray]:
 
 @lru_cache(maxsize=1)
 def load_template_head() -> HeadModel:
-    """The MNI template head (cached; read-only arrays).
+    """Load the MNI template head (cached; read-only arrays).
 
     Returns
     -------
@@ -199,7 +201,7 @@ def _barycentric(p: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> 
 
 
 def nearest_scalp_point(head: HeadModel, point_mm) -> tuple[np.ndarray, np.ndarray]:
-    """The point of the scalp surface closest to a point, and the outward normal there.
+    """Return the point of the scalp surface closest to a point, and the outward normal there.
 
     Parameters
     ----------
@@ -226,16 +228,19 @@ def nearest_scalp_point(head: HeadModel, point_mm) -> tuple[np.ndarray, np.ndarr
 
 
 def is_inside_head(head: HeadModel, point_mm) -> bool:
-    """Whether a point lies inside the scalp surface (on the inner side of the nearest scalp
-    point).
+    """Return whether a point lies inside the scalp surface.
+
+    Inside means on the inner side of the nearest scalp point.
     """
     q, n = nearest_scalp_point(head, point_mm)
     return float(np.dot(np.asarray(point_mm, float) - q, n)) < 0.0
 
 
 def cast_rays(head: HeadModel, origin, directions: np.ndarray, chunk: int = 256) -> np.ndarray:
-    """Outermost scalp intersections, shape (R, 3), of rays from ``origin`` along ``directions`` (R,
-    3) (Möller–Trumbore; NaN where a ray misses).
+    """Outermost scalp intersections of rays from ``origin`` along ``directions``.
+
+    Both ``directions`` and the result have shape (R, 3); the result is NaN where a ray misses.
+    Intersections use the Möller–Trumbore algorithm.
     """
     o = np.asarray(origin, float)
     dirs = np.atleast_2d(np.asarray(directions, float))
@@ -266,7 +271,7 @@ def polyline_length(points: np.ndarray) -> np.ndarray:
 
 
 def point_at_length(points: np.ndarray, length_mm: float) -> np.ndarray:
-    """The point at a given length along a polyline (linear interpolation)."""
+    """Return the point at a given length along a polyline (linear interpolation)."""
     cum = polyline_length(points)
     if length_mm > cum[-1] + 1e-9:
         raise InputError(
@@ -350,8 +355,9 @@ def walk_on_scalp(
 
 
 def scalp_arc(head: HeadModel, a, b, via) -> np.ndarray:
-    """Scalp path from ``a`` to ``b`` over ``via`` (e.g. nasion → inion over the vertex), shape (K,
-    3).
+    """Scalp path from ``a`` to ``b`` over ``via``, shape (K, 3).
+
+    For example, nasion → inion over the vertex.
 
     Rays from the midpoint of ``a``-``b`` sweep 180° in the plane of ``a``, ``b`` and ``via``.
     """

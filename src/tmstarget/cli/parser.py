@@ -136,8 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def iter_commands(parser: argparse.ArgumentParser, prefix: str = ""):
-    """``(name, parser)`` of ``parser`` (name ``prefix``) and of every subcommand below it (``"trial
-    analyze"``).
+    """Yield ``(name, parser)`` for ``parser`` and for every subcommand below it.
+
+    ``parser`` itself is named ``prefix``; a subcommand is named by its path, e.g.
+    ``"trial analyze"``.
     """
     yield prefix, parser
     for action in parser._actions:  # noqa: SLF001
@@ -147,8 +149,9 @@ def iter_commands(parser: argparse.ArgumentParser, prefix: str = ""):
 
 
 def _finite_numbers(parser: argparse.ArgumentParser) -> None:
-    """Every ``type=float`` option of every command refuses NaN and infinity (issue 24: no 'nan'
-    reaches a result).
+    """Make every ``type=float`` option of every command refuse NaN and infinity.
+
+    Issue 24: no 'nan' reaches a result.
     """
     from ._common import finite_float
 

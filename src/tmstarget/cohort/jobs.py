@@ -1,5 +1,6 @@
-"""Jobs: where one participant's data are, whether it is already done, and running it (never
-raising).
+"""Jobs: where one participant's data are, whether it is already done, and running it.
+
+Running a job never raises.
 """
 
 from __future__ import annotations
@@ -65,8 +66,9 @@ class Job:
         return self.space in SURFACE_SPACES
 
     def runs(self) -> list:
-        """The runs to target (``io.bids.Run`` or ``surface.SurfaceRun`` objects); raises
-        InputError.
+        """Return the runs to target (``io.bids.Run`` or ``surface.SurfaceRun`` objects).
+
+        Raises InputError.
         """
         if self.is_surface:
             from ..surface.io import explicit_surface_runs, find_surface_runs
@@ -130,8 +132,9 @@ def circuit_label(options) -> str:
 
 
 def resolve_options(options):
-    """Fetch the ``convergent`` circuit once (before jobs are dispatched) and point the options at
-    the file.
+    """Fetch the ``convergent`` circuit once and point the options at the file.
+
+    Called before jobs are dispatched.
     """
     if options.circuit != "convergent":
         return options
@@ -145,8 +148,9 @@ def resolve_options(options):
 
 
 def fingerprint(options) -> dict:
-    """The fields of a target JSON that identify the parameters it was computed with (from the
-    options alone).
+    """Return the fields of a target JSON that identify the parameters it was computed with.
+
+    They are taken from the options alone.
     """
     return {
         "circuit": circuit_label(options),
@@ -157,8 +161,9 @@ def fingerprint(options) -> dict:
 
 
 def _input_checksums(options) -> list[str]:
-    """Checksums of the (small) circuit map and search mask files a reusable target must have
-    used.
+    """Return checksums of the circuit map and search mask files a reusable target must have used.
+
+    These files are small.
     """
     files = [options.circuit] if options.circuit != "sgacc" else []
     files += [options.search_mask] if options.search_mask else []
@@ -168,8 +173,9 @@ def _input_checksums(options) -> list[str]:
 def finished_target(
     job: Job, options, out_dir: Path, checksums: list[str] | None = None
 ) -> dict | None:
-    """The target JSON of an earlier run of ``job`` if it was computed with the same parameters and
-    runs.
+    """Return the target JSON of an earlier run of ``job``, if it can be reused.
+
+    It can be reused when it was computed with the same parameters and runs.
 
     Parameters
     ----------
@@ -244,8 +250,9 @@ def execute(job: Job, options, out_dir: Path, report: bool = False) -> Outcome:
 def run_job(
     job: Job, options, out_dir: Path, report: bool = False, in_worker: bool = False
 ) -> Outcome:
-    """:func:`execute`, turning any error into a failed :class:`Outcome` (this is what Dask workers
-    run).
+    """Run :func:`execute`, turning any error into a failed :class:`Outcome`.
+
+    This is what Dask workers run.
     """
     if in_worker:  # the parent shows progress and messages; workers stay silent
         from .._utils.progress import set_progress

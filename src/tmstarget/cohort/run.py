@@ -16,8 +16,9 @@ logger = logging.getLogger("tmstarget.cohort")
 
 
 class _ProgressLine:
-    """``participants: [####    ] 3/20 (1 failed) 42s`` on stderr, redrawn in place; messages print
-    above it.
+    """Progress line on stderr, redrawn in place; messages print above it.
+
+    It reads ``participants: [####    ] 3/20 (1 failed) 42s``.
     """
 
     def __init__(self, total: int, enabled: bool):
@@ -109,8 +110,9 @@ def default_workers(n_jobs: int) -> int:
 
 
 def _dask_client(scheduler: str | None, n_workers: int):
-    """A ``distributed.Client`` on an existing scheduler or a new local cluster (and the cluster to
-    close).
+    """Return a ``distributed.Client`` on an existing scheduler or a new local cluster.
+
+    The cluster to close is returned with it.
     """
     from distributed import Client, LocalCluster
 
@@ -241,8 +243,10 @@ def parallel_map(
     n_workers: int | None = None,
     name: str = "task",
 ):
-    """Yield ``(k, fn(*arg_tuples[k]), None)`` — or ``(k, None, exception)`` — as tasks finish on
-    Dask.
+    """Run tasks on Dask and yield their results as they finish.
+
+    Each result is ``(k, fn(*arg_tuples[k]), None)``, or ``(k, None, exception)`` when the call
+    failed.
 
     Parameters
     ----------

@@ -1,5 +1,6 @@
-"""The cohort table: one row per target of a circuit, with the distance to the group's mean
-target.
+"""The cohort table: one row per target of a circuit.
+
+Each row gives the distance to the group's mean target.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ GROUP_COLUMNS = {
 
 
 def group_rows(targets: list[dict]) -> tuple[list[dict], list[float]]:
-    """Rows of the cohort table (sorted by participant and session) and the group mean target (MNI
-    mm).
+    """Return the rows of the cohort table and the group mean target (MNI mm).
+
+    The rows are sorted by participant and session.
 
     Parameters
     ----------
@@ -65,8 +67,9 @@ def group_rows(targets: list[dict]) -> tuple[list[dict], list[float]]:
 def write_group_table(
     out_dir: Path | str, circuit: str, participants: list[str] | None = None
 ) -> tuple[Path, dict]:
-    """Write the cohort table ``OUT/group_desc-<circuit>_targets.tsv`` and its JSON sidecar,
-    atomically.
+    """Write the cohort table and its JSON sidecar, atomically.
+
+    The table is ``OUT/group_desc-<circuit>_targets.tsv``.
 
     Returns
     -------

@@ -1,6 +1,7 @@
-"""Coil defaults in one leaf module (no imports): the library and ``tmstarget coil``/``target``
-``--help`` read them from here, so the help shows the values the library uses without importing
-numpy.
+"""Coil defaults in one leaf module (no imports).
+
+The library and the ``--help`` of ``tmstarget coil``/``target`` read them from here, so the help
+shows the values the library uses without importing numpy.
 """
 
 #: Default handle angle from the midline (degrees, towards lateral, handle pointing posterior).

@@ -1,5 +1,4 @@
-"""Induced electric field of a TMS coil: free-space primary field and the spherical-conductor
-solution.
+"""Induced electric field of a TMS coil: free-space primary field and spherical-conductor solution.
 
 The coil is a set of magnetic dipoles (:mod:`tmstarget.coil.models`). In free space a dipole with
 moment ``m`` at ``r_d`` whose moment changes at ``dm/dt`` induces the primary field
@@ -152,8 +151,9 @@ def sphere_efield(
 
 
 def wire_vector_potential(points_mm, starts_mm: np.ndarray, ends_mm: np.ndarray) -> np.ndarray:
-    """Vector potential per ampere of straight wire segments, ``(μ0/4π) ∫ dl / |r - l|`` (T·m per
-    A).
+    """Vector potential per ampere of straight wire segments (T·m per A).
+
+    The potential is ``(μ0/4π) ∫ dl / |r - l|`` along the wire.
 
     Each segment is integrated in closed form, ``t̂ ln((|r-a| + |r-b| + L) / (|r-a| + |r-b| - L))``,
     so the only approximation is the polygonal wire. Used as an independent reference for the dipole

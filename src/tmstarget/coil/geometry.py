@@ -83,8 +83,9 @@ def fit_sphere(points_mm: np.ndarray) -> Sphere:
 
 
 def local_sphere(head, point_mm, radius_mm: float = SPHERE_FIT_RADIUS_MM) -> Sphere:
-    """Sphere fitted to the scalp vertices within ``radius_mm`` of a scalp point (same side of the
-    head).
+    """Sphere fitted to the scalp vertices within ``radius_mm`` of a scalp point.
+
+    Only vertices on the same side of the head as the point are used.
 
     Parameters
     ----------
@@ -104,8 +105,9 @@ def local_sphere(head, point_mm, radius_mm: float = SPHERE_FIT_RADIUS_MM) -> Sph
 
 
 def _midline_frame(normal, hemisphere_sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unit normal, projected posterior direction and lateral direction in the scalp tangent
-    plane.
+    """Return the unit normal and the posterior and lateral directions in the scalp tangent plane.
+
+    The posterior direction is projected onto the tangent plane.
     """
     n = unit(normal)
     posterior = np.array([0.0, -1.0, 0.0])
@@ -124,8 +126,9 @@ def _midline_frame(normal, hemisphere_sign: float) -> tuple[np.ndarray, np.ndarr
 def handle_direction(
     normal, hemisphere_sign: float, angle_deg: float = DEFAULT_HANDLE_ANGLE_DEG
 ) -> np.ndarray:
-    """Handle direction in the scalp tangent plane, ``angle_deg`` from the posterior midline
-    direction.
+    """Return the handle direction in the scalp tangent plane for a handle angle.
+
+    The handle points ``angle_deg`` from the posterior midline direction.
 
     Parameters
     ----------
@@ -142,8 +145,9 @@ def handle_direction(
 
 
 def handle_angle_deg(normal, handle, hemisphere_sign: float) -> float:
-    """Inverse of :func:`handle_direction`: angle of ``handle`` from the posterior direction
-    (degrees).
+    """Inverse of :func:`handle_direction`: angle of ``handle`` from the posterior direction.
+
+    The angle is in degrees.
     """
     _, p_t, lateral = _midline_frame(normal, hemisphere_sign)
     h = unit(handle)
@@ -151,7 +155,7 @@ def handle_angle_deg(normal, handle, hemisphere_sign: float) -> float:
 
 
 def normalize_angle_deg(angle_deg: float) -> float:
-    """An angle in degrees mapped to (-180, 180]; refuses non-finite values."""
+    """Map an angle in degrees to (-180, 180]; refuse non-finite values."""
     a = float(angle_deg)
     if not np.isfinite(a):
         raise InputError(
@@ -174,7 +178,7 @@ _OCTANTS = (
 
 
 def describe_handle(angle_deg: float, hemisphere_sign: float) -> str:
-    """The handle direction in words, for an operator checking an imported marker by eye.
+    """Describe the handle direction in words, for an operator checking an imported marker by eye.
 
     Parameters
     ----------
@@ -331,8 +335,9 @@ def place_coil(
 
 
 def placement_from_json(block, what: str = "coil placement") -> Placement:
-    """The :class:`Placement` a ``placement`` JSON block describes (:meth:`Placement.to_json`),
-    checked.
+    """Return the :class:`Placement` a ``placement`` JSON block describes, checked.
+
+    The block is what :meth:`Placement.to_json` writes.
 
     Raises
     ------
@@ -397,8 +402,9 @@ def hemisphere_sign(target_mm) -> float:
 def place_on_head(
     head, target_mm, handle_angle: float = DEFAULT_HANDLE_ANGLE_DEG, scalp_offset_mm: float = 0.0
 ) -> Placement:
-    """Default placement on a head model: the scalp point nearest the target, handle at
-    ``handle_angle``.
+    """Default placement on a head model: the scalp point nearest the target.
+
+    The handle is at ``handle_angle``.
 
     Parameters
     ----------

@@ -1,5 +1,6 @@
-"""The placement landscape: the expected E-field-weighted circuit score of every coil placement over
-a search area.
+"""The placement landscape: the expected circuit score of every coil placement over a search area.
+
+The circuit score is weighted by the E-field.
 
 A coil stimulates centimetres of cortex, and it is never put back exactly where it was planned. The
 landscape answers, for every candidate placement ``P`` (scalp position and handle rotation) above a
@@ -82,8 +83,9 @@ REACH_MM = 55.0
 
 @dataclass(frozen=True)
 class Landscape:
-    """Candidate placements over one search region and the linear maps from column values to their
-    scores.
+    """Candidate placements over one search region and the maps from column values to their scores.
+
+    The maps are linear.
 
     Attributes
     ----------
@@ -127,8 +129,9 @@ class Landscape:
     build_s: float
 
     def _cells(self, values: np.ndarray) -> np.ndarray:
-        """Column values ``(S,)`` or ``(S, B)`` projected onto the grey-matter cells (NaN counts
-        0).
+        """Project column values ``(S,)`` or ``(S, B)`` onto the grey-matter cells.
+
+        NaN counts as 0.
         """
         v = np.asarray(values, np.float64)
         if v.shape[0] != self.projection.shape[1]:
@@ -139,29 +142,32 @@ class Landscape:
         return self.projection @ np.nan_to_num(v, nan=0.0)
 
     def scores(self, values: np.ndarray, averaged: bool = True) -> np.ndarray:
-        """Scores of every placement for column values ``(S,)`` or ``(S, B)`` (expected over the
-        error when ``averaged``).
+        """Scores of every placement for column values ``(S,)`` or ``(S, B)``.
+
+        The scores are expected over the placement error when ``averaged``.
         """
         s = self.weights @ self._cells(values)
         return self.average @ s if averaged else s
 
     def score_at(self, index: int, values: np.ndarray, averaged: bool = True):
-        """The score of one placement for column values ``(S,)`` (a float) or ``(S, B)`` (one per
-        column of values): one row of :meth:`scores` without scoring every placement (a bootstrap
-        asks this of every resample).
+        """Return the score of one placement for column values ``(S,)`` or ``(S, B)``.
+
+        A float for ``(S,)``, one per column of values for ``(S, B)``. This is one row of
+        :meth:`scores`, computed without scoring every placement (a bootstrap asks this of every
+        resample).
         """
         row = self.average[index] @ self.weights if averaged else self.weights[index]
         out = np.asarray(row @ self._cells(values)).ravel()
         return float(out[0]) if np.ndim(values) == 1 else out
 
     def best(self, values: np.ndarray) -> tuple[int, float]:
-        """The candidate placement with the highest expected score, and that score."""
+        """Return the candidate placement with the highest expected score, and that score."""
         expected = np.where(self.inner, self.scores(values), -np.inf)
         i = int(np.argmax(expected))
         return i, float(expected[i])
 
     def nearest(self, scalp_mm, handle) -> int:
-        """The grid placement nearest a placement given by its scalp point and handle direction."""
+        """Return the grid placement nearest a given scalp point and handle direction."""
         c = self.sphere.centre_mm
         u = unit(np.asarray(scalp_mm, float) - c)
         pos = np.linalg.norm(self.scalp_mm - (c + self.head_radius_mm * u), axis=1)
@@ -169,9 +175,10 @@ class Landscape:
         return int(np.argmin(pos + turn * (STEP_MM / ANGLE_STEP_DEG)))
 
     def shifted(self, index: int, delta_mm) -> int | None:
-        """The grid placement of the same rotation as ``index`` with its scalp point moved by
-        ``delta_mm`` (projected onto the sphere); None when that point lies off the grid (beyond the
-        search area and its error margin).
+        """Return the grid placement ``index`` with its scalp point moved by ``delta_mm``.
+
+        The moved point keeps the rotation of ``index`` and is projected onto the sphere. Return
+        None when it lies off the grid (beyond the search area and its error margin).
         """
         c = self.sphere.centre_mm
         q = self.scalp_mm[index] + np.asarray(delta_mm, float)
@@ -184,8 +191,9 @@ class Landscape:
     def placement(
         self, head, index: int, target_mm=None, scalp_offset_mm: float = 0.0
     ) -> Placement:
-        """The grid placement ``index`` on the head (scalp point nearest the sphere's, handle
-        pointing backwards).
+        """Return the grid placement ``index`` on the head.
+
+        The scalp point is the one nearest the sphere's, and the handle points backwards.
         """
         from ..headmodel import nearest_scalp_point
 
@@ -215,8 +223,9 @@ class Landscape:
         score: float,
         coil: str = DEFAULT_COIL,
     ) -> dict:
-        """The ``coil_placement`` block of the target JSON: the placement on the head, its hotspot
-        and scores.
+        """Return the ``coil_placement`` block of the target JSON.
+
+        The block holds the placement on the head, its hotspot and scores.
         """
         placement = self.placement(head, index, target_mm)
         return {
@@ -253,8 +262,9 @@ def _grey_matter_lattice() -> np.ndarray:
 def _projection(
     coords: np.ndarray, areas: np.ndarray, lattice: np.ndarray
 ) -> tuple[np.ndarray, sparse.csr_matrix]:
-    """Lattice cells holding columns, and the map (cells × columns) from column values to their
-    area-weighted mean.
+    """Lattice cells holding columns, and the map from column values to their area-weighted mean.
+
+    The map is cells × columns.
     """
     _, nearest = cKDTree(lattice).query(coords)
     areas = np.where(areas > 0, areas, areas[areas > 0].min(initial=1.0))
@@ -267,8 +277,9 @@ def _projection(
 
 
 def _kernel(error_mm: float, error_deg: float) -> list[tuple[int, int, int]]:
-    """Grid offsets (i, j, k) of the placements within the error disc and rotation range (uniform
-    weights).
+    """Grid offsets (i, j, k) of the placements within the error disc and rotation range.
+
+    All the offsets have the same weight.
     """
     n = int(np.floor(error_mm / STEP_MM + 1e-9))
     m = int(np.floor(error_deg / ANGLE_STEP_DEG + 1e-9))
@@ -484,8 +495,9 @@ _MATRICES = ("weights", "projection", "average")
 
 
 def _save(path: Path, land: Landscape) -> None:
-    """Write a landscape atomically (``np.savez`` to a temporary file beside ``path``, then
-    rename).
+    """Write a landscape atomically.
+
+    It is written with ``np.savez`` to a temporary file beside ``path``, then renamed.
     """
     arrays = {name: getattr(land, name) for name in _ARRAYS}
     for name in _MATRICES:

@@ -105,7 +105,7 @@ class CoilGeometry:
         return r_in + pitch * (np.arange(self.turns) + 0.5)
 
     def to_json(self) -> dict:
-        """The geometry as a JSON-ready dict."""
+        """Return the geometry as a JSON-ready dict."""
         return {
             "key": self.key,
             "name": self.name,
@@ -187,7 +187,7 @@ class Dipoles:
     moments: np.ndarray
 
     def transformed(self, matrix: np.ndarray) -> Dipoles:
-        """The dipoles moved by a 4×4 coil-to-world matrix (rotation + translation)."""
+        """Return the dipoles moved by a 4×4 coil-to-world matrix (rotation + translation)."""
         rot, shift = matrix[:3, :3], matrix[:3, 3]
         return Dipoles(self.positions_mm @ rot.T + shift, self.moments @ rot.T)
 
@@ -195,8 +195,9 @@ class Dipoles:
 def spiral_dipoles(
     turn_radii_mm, radial_nodes: int = 2, angular_nodes: int = 16, max_width_mm: float = 5.0
 ) -> Dipoles:
-    """Dipole sheet of one flat winding of concentric turns, centred at the origin in the z = 0
-    plane.
+    """Dipole sheet of one flat winding of concentric turns.
+
+    The winding is centred at the origin in the z = 0 plane.
 
     Parameters
     ----------
@@ -282,7 +283,7 @@ def coil_dipoles(
 def coil_wire_segments(
     geometry: CoilGeometry, points_per_turn: int = 256
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The windings as closed polygons of straight wire segments (coil frame, mm).
+    """Return the windings as closed polygons of straight wire segments (coil frame, mm).
 
     Each turn is a circle of radius :attr:`CoilGeometry.turn_radii_mm` discretised into
     ``points_per_turn`` segments, current direction matching :func:`coil_dipoles`. This is the same

@@ -71,8 +71,10 @@ def weighted_circuit_score(
 
 @dataclass(frozen=True)
 class ReferenceField:
-    """``|E|`` (V/m) on a grid in the reference pose: sphere centre at the origin, coil centre at
-    ``(0, 0, coil_distance_mm)`` with its normal along ``-z`` and its handle along ``+y``.
+    """``|E|`` (V/m) on a grid in the reference pose.
+
+    In that pose the sphere centre is at the origin and the coil centre is at
+    ``(0, 0, coil_distance_mm)``, with the coil normal along ``-z`` and the handle along ``+y``.
     """
 
     magnitude: np.ndarray
@@ -96,8 +98,9 @@ def reference_field(
     step_mm: float = 2.5,
     didt: float = DIDT_1_A_PER_US,
 ) -> ReferenceField:
-    """Tabulate ``|E|`` of a coil tangent to a sphere (see :class:`ReferenceField`); 0 outside the
-    head sphere.
+    """Tabulate ``|E|`` of a coil tangent to a sphere (see :class:`ReferenceField`).
+
+    ``|E|`` is 0 outside the head sphere.
 
     The figure-8 coil is mirror-symmetric about both coil axes, so ``|E|`` is computed on one
     quadrant (``x, y >= 0``) and mirrored.
@@ -168,8 +171,9 @@ class OptimizationResult:
 
 
 class _Scorer:
-    """Scores placements given as (a, b, ψ): arc offsets (mm) from the default entry and handle
-    rotation (°).
+    """Scores placements given as (a, b, ψ).
+
+    ``a`` and ``b`` are arc offsets (mm) from the default entry; ``ψ`` is the handle rotation (°).
     """
 
     def __init__(

@@ -1,5 +1,6 @@
-"""One participant's coil plan: default placement, E-field summary and (optionally) optimised
-placement.
+"""One participant's coil plan.
+
+The plan holds the default placement, its E-field summary and (optionally) the optimised placement.
 """
 
 from __future__ import annotations
@@ -64,8 +65,9 @@ def plan_coil(
     search_radius_mm: float = 25.0,
     placement: Placement | None = None,
 ) -> CoilPlan:
-    """Place the coil over a target, summarise its field, and optimise it when circuit voxels are
-    given.
+    """Place the coil over a target, summarise its field, and optimise the placement.
+
+    The placement is optimised only when circuit voxels are given.
 
     Parameters
     ----------
@@ -123,8 +125,9 @@ def plan_coil(
 
 
 def check_plan_for_target(plan: Mapping, target: Mapping, what: str = "coil plan") -> None:
-    """Refuse a coil plan that does not belong to a target (the object ``tmstarget coil --json``
-    prints).
+    """Refuse a coil plan that does not belong to a target.
+
+    The plan is the object ``tmstarget coil --json`` prints.
 
     Parameters
     ----------

@@ -37,8 +37,9 @@ def sphere_pose(placement: Placement, sphere: Sphere) -> np.ndarray:
 
 
 def check_head_sphere(placement: Placement, sphere: Sphere) -> None:
-    """Refuse a sphere that does not hold the target below the entry point; warn about deep
-    targets.
+    """Refuse a sphere that does not hold the target below the entry point.
+
+    Warn about deep targets.
     """
     c = sphere.centre_mm
     r_t = float(np.linalg.norm(placement.target_mm - c))
@@ -68,8 +69,9 @@ def _basis(axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def shell_grid(
     centre, axis, radius_mm: float, extent_mm: float, step_mm: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Points on a sphere around ``axis`` (azimuthal-equidistant grid) and their surface areas
-    (mm²).
+    """Points on a sphere around ``axis`` and their surface areas (mm²).
+
+    The points form an azimuthal-equidistant grid.
 
     Grid coordinates ``(a, b)`` are arc lengths along two tangent directions; a point at arc
     distance ``s`` lies at polar angle ``s / radius`` from ``axis``; its area element is ``radius
@@ -153,8 +155,10 @@ class FieldSummary:
 def summarize_field(
     placement: Placement, dipoles: Dipoles, sphere: Sphere, didt_a_per_us: float = 1.0
 ) -> FieldSummary:
-    """Field strength at the target, maximum on the cortical shell, focality and depth of one
-    placement.
+    """Summarise the electric field of one placement.
+
+    The summary gives the field strength at the target, the maximum on the cortical shell, focality
+    and depth.
 
     Parameters
     ----------

@@ -91,7 +91,9 @@ def _forms(header: Any) -> dict[str, tuple[int, np.ndarray | None]]:
 def coordinate_systems_for(
     header: Any, affine: np.ndarray, version: int = DEFAULT_VERSION
 ) -> list[str]:
-    """Brainsight coordinate-system names under which ``affine``'s world coordinates appear for an
+    """Return the Brainsight coordinate-system names matching ``affine``'s world coordinates.
+
+    These are the names under which Brainsight shows the world coordinates of ``affine`` for an
     image.
 
     Parameters
@@ -131,7 +133,7 @@ def coordinate_systems_for(
 
 
 def coordinate_system_for(header: Any, affine: np.ndarray, version: int = DEFAULT_VERSION) -> str:
-    """The preferred name of :func:`coordinate_systems_for`.
+    """Return the preferred name of :func:`coordinate_systems_for`.
 
     Raises
     ------
@@ -252,8 +254,9 @@ def read_brainsight(path: Path | str) -> tuple[list[NamedPose], str]:
 def choose_coordinate_system(
     img: Any | None, version: int = DEFAULT_VERSION, requested: str | None = None
 ) -> dict:
-    """Brainsight coordinate system and file version for an export, and the image they were chosen
-    for.
+    """Brainsight coordinate system and file version for an export.
+
+    The result also names the image they were chosen for.
 
     Parameters
     ----------
@@ -310,8 +313,9 @@ def choose_coordinate_system(
 
 
 def check_in_image(img: Any, point_mm: np.ndarray, space: str, margin_mm: float = 10.0) -> None:
-    """Refuse a coil centre more than ``margin_mm`` outside an image's field of view (coordinates of
-    another image).
+    """Refuse a coil centre more than ``margin_mm`` outside an image's field of view.
+
+    Such a centre is probably given in the coordinates of another image.
     """
     ijk = np.linalg.inv(img.affine) @ np.append(np.asarray(point_mm, float), 1.0)
     zooms = np.asarray(img.header.get_zooms()[:3], float)

@@ -1,6 +1,7 @@
-"""Export defaults in one leaf module (no imports): Brainsight file versions and coordinate-system
-names, read by :mod:`tmstarget.export.brainsight` and by ``tmstarget coil --help`` (which then
-imports no numpy).
+"""Export defaults in one leaf module (no imports).
+
+Brainsight file versions and coordinate-system names, read by :mod:`tmstarget.export.brainsight` and
+by ``tmstarget coil --help`` (which then imports no numpy).
 """
 
 #: File format versions written: 12 (Brainsight ≤ 2.5.2 naming) and 14 (Brainsight ≥ 2.5.3,

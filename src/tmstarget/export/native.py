@@ -52,8 +52,9 @@ def transform_spaces(path: Path | str) -> tuple[str, str]:
 
 
 def load_transform(path: Path | str) -> Any:
-    """Read an ITK transform (``.h5`` composite, ``.txt``/``.mat`` affine) as a nitransforms
-    object.
+    """Read an ITK transform as a nitransforms object.
+
+    The transform is an ``.h5`` composite or a ``.txt``/``.mat`` affine.
     """
     import nitransforms as nt
     from nitransforms.manip import load as load_chain
@@ -103,8 +104,9 @@ def _jacobian(fn, points: np.ndarray) -> np.ndarray:
 def invert_points(
     fn, targets: np.ndarray, iterations: int = 20, tol_mm: float = 1e-4
 ) -> np.ndarray:
-    """Solve ``fn(x) = y`` for each row of ``targets`` by Newton iterations (finite-difference
-    Jacobian).
+    """Solve ``fn(x) = y`` for each row of ``targets`` by Newton iterations.
+
+    The Jacobian is estimated by finite differences.
     """
     y = np.asarray(targets, dtype=float).reshape(-1, 3)
     x = y.copy()
@@ -213,8 +215,9 @@ def load_native_transform(paths: list[Path | str], template: str) -> NativeTrans
 
 
 def _head_threshold(data: np.ndarray) -> float:
-    """Head/background intensity threshold of a T1w image: 15 % of the 98th percentile of positive
-    voxels.
+    """Head/background intensity threshold of a T1w image.
+
+    It is 15 % of the 98th percentile of positive voxels.
     """
     finite = data[np.isfinite(data)]
     positive = finite[finite > 0]
@@ -264,8 +267,9 @@ def scalp_along_ray(
 def scalp_normal(
     data: np.ndarray, affine: np.ndarray, point_mm, radius_mm: float = 10.0
 ) -> np.ndarray:
-    """Outward normal of the T1w head surface near a surface point (gradient of the smoothed head
-    mask).
+    """Outward normal of the T1w head surface near a surface point.
+
+    It is the gradient of the smoothed head mask.
 
     Uses the head/background threshold of :func:`scalp_along_ray` on a cube of ``radius_mm`` around
     the point, smoothed with a 3 mm Gaussian; the normal is minus the intensity gradient at the
@@ -303,7 +307,9 @@ def scalp_normal(
 def native_pose(
     xfm: NativeTransform, placement: Any, t1w: tuple[np.ndarray, np.ndarray, str] | None = None
 ) -> tuple[np.ndarray, dict]:
-    """A template-space coil placement in the participant's T1w space, and what the mapping did.
+    """Map a template-space coil placement to the participant's T1w space.
+
+    Also return what the mapping did.
 
     Parameters
     ----------

@@ -1,5 +1,6 @@
-"""An export set: one coil pose written to every requested neuronavigation format at once, each read
-back.
+"""An export set: one coil pose written to every requested neuronavigation format at once.
+
+Each file is read back.
 
 :func:`write_export_set` is what ``tmstarget coil --localite/--brainsight/--csv/--poses-json``
 writes: the files are rendered first, written together by

@@ -79,9 +79,10 @@ def participant_sessions(fmriprep_dir: Path, participant: str) -> list[str | Non
 
 
 def confounds_path(folder: Path, prefix: str) -> Path:
-    """FMRIPrep's confounds TSV of a run: ``<prefix>_desc-confounds_timeseries.tsv``, or the
-    ``_desc-confounds_regressors.tsv`` of fMRIPrep < 20.2 when only that exists (the first when
-    neither does).
+    """FMRIPrep's confounds TSV of a run.
+
+    It is ``<prefix>_desc-confounds_timeseries.tsv``, or the ``_desc-confounds_regressors.tsv`` of
+    fMRIPrep < 20.2 when only that exists (the first when neither does).
     """
     confounds = Path(folder) / f"{prefix}_desc-confounds_timeseries.tsv"
     if not confounds.exists():

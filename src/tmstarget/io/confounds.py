@@ -57,8 +57,9 @@ class RunConfounds:
 
 
 def _framewise_displacement(df: pd.DataFrame, radius_mm: float = 50.0) -> np.ndarray:
-    """Power et al. (2012) framewise displacement from the six motion parameters (rotations in
-    radians).
+    """Power et al. (2012) framewise displacement from the six motion parameters.
+
+    The rotations are in radians.
     """
     trans = df[["trans_x", "trans_y", "trans_z"]].to_numpy(float)
     rot = df[["rot_x", "rot_y", "rot_z"]].to_numpy(float) * radius_mm

@@ -1,5 +1,6 @@
-"""Input defaults in one leaf module (no imports): the confound strategies the library uses and
-``--help`` shows.
+"""Input defaults in one leaf module (no imports).
+
+They are the confound strategies the library uses and ``--help`` shows.
 """
 
 #: Named confound strategies: nilearn ``load_confounds`` keyword arguments for each.

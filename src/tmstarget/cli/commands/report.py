@@ -1,5 +1,6 @@
-"""``tmstarget report``: self-contained HTML reports for participants' targets and for the
-cohort.
+"""``tmstarget report``: self-contained HTML reports of targets.
+
+One report for each participant's target, and one for the cohort.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""``tmstarget scale``: HAM-D-17, QIDS-SR-16, CGI-S, CGI-I and C-SSRS-style items — validation,
-totals, response, remission, flags.
+"""``tmstarget scale``: scoring of clinical rating scales.
+
+HAM-D-17, QIDS-SR-16, CGI-S, CGI-I and C-SSRS-style items: validation, totals, response, remission
+and flags.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""``tmstarget scalp``: a scalp rule (Beam F3, F3, 5-cm) placed on the template head and projected
-to cortex.
+"""``tmstarget scalp``: a scalp rule placed on the template head and projected to cortex.
+
+The rule is Beam F3, F3 or 5-cm.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""``tmstarget screen``: the TMS safety screening form — a template, and a completed form checked
-for review flags.
+"""``tmstarget screen``: the TMS safety screening form.
+
+A template of the form, and a completed form checked for review flags.
 """
 
 from __future__ import annotations

@@ -177,8 +177,9 @@ MAX_ECHOES = 8
 
 
 def _multi_echo(args: argparse.Namespace):
-    """The multi-echo parameters asked for (None for single-echo), or InputError for an impossible
-    request.
+    """Return the multi-echo parameters asked for (None for single-echo).
+
+    Raises InputError for an impossible request.
     """
     from dataclasses import replace
 

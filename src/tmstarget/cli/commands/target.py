@@ -1,5 +1,6 @@
-"""``tmstarget target``: connectivity-guided DLPFC target for participants of an fMRIPrep
-dataset.
+"""``tmstarget target``: connectivity-guided DLPFC targets.
+
+One target for each participant of an fMRIPrep dataset.
 """
 
 from __future__ import annotations
@@ -178,8 +179,9 @@ def add_parser(subparsers, parents) -> None:
 
 
 def _report_available() -> bool:
-    """Whether the HTML report package is installed (checked without importing it: --help stays
-    fast).
+    """Return whether the HTML report package is installed.
+
+    It is checked without importing it, so that ``--help`` stays fast.
     """
     import importlib.util
 
@@ -229,8 +231,9 @@ def _layout(args) -> tuple[Path | None, Path, str]:
 
 
 def _check_search_mask_grid(job, search_mask: Path) -> None:
-    """Refuse a ``--search-mask`` off the grid of the job's first BOLD run, from the headers, before
-    any cleaning.
+    """Refuse a ``--search-mask`` off the grid of the job's first BOLD run.
+
+    The check reads the image headers only, and runs before any cleaning.
     """
     import nibabel as nib
 
@@ -345,8 +348,9 @@ def _group(args, out: Path, options) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run targeting for every requested participant/session (or tabulate them); return the exit
-    code.
+    """Run targeting for every requested participant/session, or tabulate them.
+
+    Returns the exit code.
     """
     from ...cohort import run_jobs
     from ...io.paths import check_output_dir

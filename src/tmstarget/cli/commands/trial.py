@@ -66,8 +66,9 @@ def _emit_json(obj: dict[str, object]) -> None:
 
 
 def run_randomize(args: argparse.Namespace) -> int:
-    """Write a concealed allocation list and its key
-    (:func:`tmstarget.trial.workflow.randomize_to_files`).
+    """Write a concealed allocation list and its key.
+
+    See :func:`tmstarget.trial.workflow.randomize_to_files`.
     """
     from ...trial.workflow import randomize_to_files
 
@@ -148,8 +149,9 @@ def run_reveal(args: argparse.Namespace) -> int:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
-    """Simulate a trial table with the seed study's design
-    (:func:`tmstarget.trial.workflow.simulate_table_file`).
+    """Simulate a trial table with the seed study's design.
+
+    See :func:`tmstarget.trial.workflow.simulate_table_file`.
     """
     from ...trial.workflow import simulate_table_file
 
@@ -183,8 +185,9 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    """Analyse a trial table (:func:`tmstarget.trial.workflow.analyze_trial_files`); print the
-    summary or JSON.
+    """Analyse a trial table and print the summary or JSON.
+
+    See :func:`tmstarget.trial.workflow.analyze_trial_files`.
     """
     from ..._utils.progress import spinner
     from ...trial.workflow import analyze_trial_files

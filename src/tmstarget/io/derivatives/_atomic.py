@@ -1,5 +1,6 @@
-"""Atomic writes (temporary file beside the destination, then rename) and all-or-nothing groups of
-them.
+"""Atomic writes and all-or-nothing groups of them.
+
+An atomic write goes to a temporary file beside the destination, which is then renamed.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ FILE_MODE = 0o644
 
 
 def _temp_beside(path: Path) -> tuple[int, Path]:
-    """A new hidden temporary file in ``path``'s folder, keeping its final suffix (``.nii.gz``):
-    ``(fd, path)``.
+    """Create a new hidden temporary file in ``path``'s folder; return ``(fd, path)``.
+
+    The temporary file keeps the final suffix of ``path`` (``.nii.gz``).
     """
     suffix = "".join(path.suffixes)
     fd, tmp = tempfile.mkstemp(
@@ -119,8 +121,9 @@ def sha256(path: Path | str, chunk: int = 1 << 22) -> str:
 
 @contextmanager
 def all_or_nothing(paths: Iterable[Path | str] = ()) -> Iterator[Callable[[Path | str], Path]]:
-    """Group writes so that a failure removes every file the group created (files it replaced stay
-    replaced).
+    """Group writes so that a failure removes every file the group created.
+
+    Files it replaced stay replaced.
 
     Yields a function ``track(path) -> path`` registering more paths the group may create; ``paths``
     are registered at the start. A path counts as created when it did not exist when registered.

@@ -1,5 +1,7 @@
-"""Score-map images: one value per column of the targeting geometry, as NIfTI (volumes), GIFTI
-(fsaverage, one file per hemisphere with search vertices) or CIFTI (grayordinates).
+"""Score-map images: one value per column of the targeting geometry.
+
+They are written as NIfTI (volumes), GIFTI (fsaverage, one file per hemisphere with search vertices)
+or CIFTI (grayordinates).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from .names import entities, participant_dir, target_path
 
 
 def nifti_image(data: np.ndarray, affine: np.ndarray, intent: str | None = None) -> nib.Nifti1Image:
-    """A float32 NIfTI image with mm/s units, sform and qform code 4 (MNI) and ``intent`` as
-    description.
+    """Return a float32 NIfTI image in MNI space with ``intent`` as its description.
+
+    Units are mm and s; sform and qform codes are 4 (MNI).
     """
     img = nib.Nifti1Image(np.asarray(data, dtype=np.float32), affine)
     img.header.set_xyzt_units("mm", "sec")
@@ -38,8 +41,10 @@ def _gifti(values: np.ndarray, hemi: str) -> nib.gifti.GiftiImage:
 def surface_score_images(
     values: np.ndarray, geom, circuit: str, out_dir: Path, participant: str, session: str | None
 ) -> dict[Path, object]:
-    """Score map images of a surface target, keyed by path: a GIFTI per hemisphere with search
-    vertices (``<p>_hemi-L_space-fsaverage5_desc-<c>_score.shape.gii``), or one CIFTI
+    """Score map images of a surface target, keyed by path.
+
+    They are a GIFTI per hemisphere with search vertices
+    (``<p>_hemi-L_space-fsaverage5_desc-<c>_score.shape.gii``), or one CIFTI
     ``<p>_space-<s>_desc-<c>_score.dscalar.nii``.
 
     ``geom`` is a :class:`tmstarget.surface.geometry.Grayordinates`; ``values`` has one entry per
@@ -74,8 +79,9 @@ def volume_score_images(
     participant: str,
     session: str | None,
 ) -> dict[Path, object]:
-    """The volumetric score map ``<p>_desc-<circuit>_score.nii.gz`` (NaN outside the search
-    region).
+    """Return the volumetric score map ``<p>_desc-<circuit>_score.nii.gz``.
+
+    It is NaN outside the search region.
     """
     path = target_path(out_dir, participant, session, circuit, "score", ".nii.gz")
     return {path: nifti_image(values, affine, f"tmstarget {circuit} {method} score")}

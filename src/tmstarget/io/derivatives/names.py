@@ -11,7 +11,7 @@ TARGET_SUFFIX = "_target.json"
 
 
 def check_label(value: str, what: str) -> str:
-    """A BIDS label without its prefix; refuses path separators (a label is a folder name)."""
+    """Return a BIDS label without its prefix; refuse path separators (a label is a folder name)."""
     label = str(value).strip()
     prefix = {"participant": "sub-", "session": "ses-"}.get(what, "")
     label = label.removeprefix(prefix) if prefix else label
@@ -55,17 +55,19 @@ QC_NAMES = {"tsnr": "{p}_desc-tsnr_map.nii.gz", "motion": "{p}_desc-motion_times
 
 
 def qc_paths(out_dir: Path, participant: str, session: str | None) -> dict[str, Path]:
-    """Paths of the QC files (:data:`QC_NAMES`: ``tsnr`` map and ``motion`` table) of a
-    participant.
+    """Paths of the QC files of a participant.
+
+    The files are those of :data:`QC_NAMES`: the ``tsnr`` map and the ``motion`` table.
     """
     folder, stem = participant_dir(out_dir, participant, session), entities(participant, session)
     return {k: folder / v.format(p=stem) for k, v in QC_NAMES.items()}
 
 
 def sibling(target_json: Path | str, suffix: str) -> Path | None:
-    """A file beside a target JSON with the same entities: ``<p>_desc-<circuit>_target.json`` →
-    ``<p>_desc-<circuit>_<suffix>`` (e.g. ``score.nii.gz``, ``reliability.json``); None for other
-    names.
+    """Return the file beside a target JSON with the same entities and another suffix.
+
+    ``<p>_desc-<circuit>_target.json`` → ``<p>_desc-<circuit>_<suffix>`` (e.g. ``score.nii.gz``,
+    ``reliability.json``). Return None for other names.
     """
     target_json = Path(target_json)
     if not target_json.name.endswith(TARGET_SUFFIX):
@@ -74,27 +76,30 @@ def sibling(target_json: Path | str, suffix: str) -> Path | None:
 
 
 def score_path(target_json: Path | str) -> Path | None:
-    """The volumetric score map of a target JSON (``..._score.nii.gz`` beside it), or None for other
-    names.
+    """Return the volumetric score map of a target JSON (``..._score.nii.gz`` beside it).
+
+    Return None for other names.
     """
     return sibling(target_json, "score.nii.gz")
 
 
 def qc_path(target_json: Path | str, target: dict, what: str) -> Path:
-    """QC file ``what`` (a key of :data:`QC_NAMES`) beside a target JSON whose contents are
-    ``target``.
+    """QC file ``what`` beside a target JSON whose contents are ``target``.
+
+    ``what`` is a key of :data:`QC_NAMES`.
     """
     stem = entities(str(target["participant"]), target.get("session"))
     return Path(target_json).with_name(QC_NAMES[what].format(p=stem))
 
 
 def circuit_of(target_json: Path | str) -> str:
-    """The circuit label of a target JSON's name (``..._desc-<circuit>_target.json``)."""
+    """Return the circuit label of a target JSON's name (``..._desc-<circuit>_target.json``)."""
     return Path(target_json).name.rsplit("_desc-", 1)[1].removesuffix(TARGET_SUFFIX)
 
 
 def target_files(out_dir: Path | str, circuit: str | None = None) -> list[Path]:
-    """Every ``sub-*/[ses-*/]sub-*_desc-<circuit>_target.json`` under a derivatives folder, sorted
-    (all circuits when ``circuit`` is None).
+    """Every ``sub-*/[ses-*/]sub-*_desc-<circuit>_target.json`` under a derivatives folder, sorted.
+
+    All circuits are included when ``circuit`` is None.
     """
     return sorted(Path(out_dir).glob(f"sub-*/**/sub-*_desc-{circuit or '*'}{TARGET_SUFFIX}"))

@@ -18,7 +18,7 @@ from .names import circuit_of, score_path, target_files
 
 
 def read_json_object(path: Path | str, what: str, fix: str) -> dict:
-    """A JSON object from a file the user named.
+    """Read a JSON object from a file the user named.
 
     Parameters
     ----------
@@ -47,8 +47,9 @@ def read_json_object(path: Path | str, what: str, fix: str) -> dict:
 
 
 def read_json_optional(path: Path) -> dict | None:
-    """A JSON object if the file exists, else None (a broken file raises ``ValueError`` for a
-    note).
+    """Read a JSON object if the file exists, else return None.
+
+    A broken file raises ``ValueError`` for a note.
     """
     if not path.is_file():
         return None
@@ -59,8 +60,10 @@ def read_json_optional(path: Path) -> dict | None:
 
 
 def read_target(path: Path | str, need_circuit: bool = False) -> dict:
-    """A target JSON (docs/outputs.md), checked for ``participant``, three finite ``target_mni``
-    numbers and (``need_circuit``) ``circuit``.
+    """Read a target JSON (docs/outputs.md) and check its fields.
+
+    It must have ``participant``, three finite ``target_mni`` numbers and (when ``need_circuit``)
+    ``circuit``.
 
     Raises
     ------
@@ -100,8 +103,9 @@ def target_circuits(out_dir: Path | str) -> list[str]:
 def read_targets(
     out_dir: Path | str, circuit: str, participants: list[str] | None = None
 ) -> list[tuple[Path, dict]]:
-    """``(path, target)`` of every target JSON of one circuit under a derivatives folder, optionally
-    of some participants.
+    """``(path, target)`` of every target JSON of one circuit under a derivatives folder.
+
+    Optionally restricted to some participants.
 
     Raises
     ------
@@ -127,8 +131,9 @@ def read_targets(
 
 
 def read_circuit_targets(out_dir: Path | str, circuit: str | None = None) -> tuple[str, list[dict]]:
-    """The circuit (the only one present when ``circuit`` is None) and its target JSONs under a
-    derivatives folder.
+    """Return the circuit and its target JSONs under a derivatives folder.
+
+    The circuit is the only one present when ``circuit`` is None.
 
     Raises
     ------
@@ -159,7 +164,7 @@ def read_circuit_targets(out_dir: Path | str, circuit: str | None = None) -> tup
 
 
 def load_map(path: Path | str, what: str = "map") -> tuple[np.ndarray, np.ndarray]:
-    """A 3-D NIfTI map (a 4-D file with one volume is accepted) as (float32 data, affine).
+    """Load a 3-D NIfTI map (a 4-D file with one volume is accepted) as (float32 data, affine).
 
     Raises
     ------
@@ -182,8 +187,10 @@ def load_map(path: Path | str, what: str = "map") -> tuple[np.ndarray, np.ndarra
 
 
 def load_score_map(target_json: Path | str) -> tuple[np.ndarray, np.ndarray] | None:
-    """The score map beside a target JSON (the sibling rule) as (float32 data, affine), zeros and
-    NaN meaning outside the search region (NaN); None when there is none.
+    """Load the score map beside a target JSON (the sibling rule) as (float32 data, affine).
+
+    Zeros and NaN mean outside the search region, and both are NaN in the result. Return None when
+    there is no score map.
     """
     path = score_path(target_json)
     if path is None or not path.is_file():
@@ -203,8 +210,9 @@ class MotionRun:
 
 
 def read_motion(path: Path) -> list[MotionRun]:
-    """The motion/censoring TSV (``run, volume, framewise_displacement, censored``), per run in file
-    order.
+    """Read the motion/censoring TSV, per run in file order.
+
+    Its columns are ``run, volume, framewise_displacement, censored``.
     """
     import pandas as pd
 

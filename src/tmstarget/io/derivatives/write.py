@@ -19,8 +19,9 @@ from .names import qc_paths, target_path
 
 
 def write_dataset_description(out_dir: Path, source: Path | None = None) -> Path:
-    """Write ``OUT/dataset_description.json`` (BIDS derivative, ``GeneratedBy`` tmstarget) if
-    absent.
+    """Write ``OUT/dataset_description.json`` if absent.
+
+    It describes a BIDS derivative, ``GeneratedBy`` tmstarget.
     """
     path = Path(out_dir) / "dataset_description.json"
     desc: dict[str, Any] = {
@@ -50,8 +51,9 @@ def write_dataset_description(out_dir: Path, source: Path | None = None) -> Path
 def write_target_outputs(
     result, out_dir: Path, participant: str, session: str | None, source: Path | None = None
 ) -> dict[str, Path]:
-    """Write ``dataset_description.json``, the score map(s), QC files and the target JSON for one
-    participant.
+    """Write the derivatives of one participant.
+
+    These are ``dataset_description.json``, the score map(s), the QC files and the target JSON.
 
     Files (``<p>`` = ``sub-<l>[_ses-<s>]``): the score map the target maximises (NaN outside the
     search region; ``<p>_desc-<circuit>_score.nii.gz`` for volumes, GIFTI/CIFTI for surfaces, as the
@@ -128,8 +130,9 @@ def write_target_outputs(
 def write_reliability_outputs(
     results: list[dict], out_dir: Path, source: Path | None = None
 ) -> list[Path]:
-    """Write ``<p>_desc-<circuit>_reliability.json`` of each result (participant level), all or
-    nothing.
+    """Write ``<p>_desc-<circuit>_reliability.json`` of each result, all or nothing.
+
+    The files are at participant level.
     """
     write_dataset_description(out_dir, source)
     paths = [
@@ -145,7 +148,7 @@ def write_reliability_outputs(
 def write_table_outputs(
     tsv: Path, text: str, sidecar: Path, doc: dict, sidecar_first: bool = False
 ) -> Path:
-    """A TSV and its JSON (sidecar or summary), both or neither; returns the TSV's path."""
+    """Write a TSV and its JSON (sidecar or summary), both or neither; return the TSV's path."""
     with all_or_nothing([tsv, sidecar]):
         if sidecar_first:
             write_json_atomic(sidecar, doc)
@@ -158,7 +161,7 @@ def write_table_outputs(
 def write_map_with_sidecar(
     path: Path, volume, affine, intent: str, sidecar: dict
 ) -> tuple[Path, Path]:
-    """A float32 NIfTI map and its JSON sidecar (same name, ``.json``), both or neither."""
+    """Write a float32 NIfTI map and its JSON sidecar (same name, ``.json``), both or neither."""
     path = Path(path)
     side = Path(str(path).removesuffix(".gz").removesuffix(".nii") + ".json")
     with all_or_nothing([path, side]):
