@@ -1,5 +1,4 @@
-"""Multi-echo fMRI: checking echo times, fitting T2*, and the T2*-weighted optimal combination of
-echoes.
+"""Multi-echo fMRI: checking echo times, fitting T2* and the T2*-weighted optimal combination.
 
 Pure array functions (no files). The optimal combination weights each echo by ``TE · exp(−TE /
 T2*)``, the weighting of Posse et al. (1999, Magn Reson Med 42:87–97, "Enhancement of BOLD-contrast
@@ -136,8 +135,9 @@ def fit_t2star(means: np.ndarray, echo_times_ms: Sequence[float]) -> tuple[np.nd
 
 
 def optcom_weights(t2star_ms: np.ndarray, echo_times_ms: Sequence[float]) -> np.ndarray:
-    """Posse et al. (1999) weights ``TE · exp(−TE / T2*)`` per echo and voxel, summing to 1: shape
-    (E, V).
+    """Compute Posse et al. (1999) weights ``TE · exp(−TE / T2*)`` per echo and voxel.
+
+    The weights of each voxel sum to 1; shape (E, V).
     """
     te = np.asarray(echo_times_ms, np.float64)[:, None]
     w = te * np.exp(-te / np.asarray(t2star_ms, np.float64)[None, :])

@@ -196,8 +196,9 @@ def _intersect(p1: np.ndarray, d1: np.ndarray, p2: np.ndarray, d2: np.ndarray) -
 
 
 def beam_f3(nasion_inion_cm: float, tragus_tragus_cm: float, circumference_cm: float) -> BeamF3:
-    """Beam F3 tape distances from three head measurements (web-calculator formula; see the module
-    docstring).
+    """Compute Beam F3 tape distances from three head measurements.
+
+    The formula is the web calculator's; see the module docstring.
 
     Parameters
     ----------
@@ -293,8 +294,9 @@ class TemplateFrame:
 
 @lru_cache(maxsize=4)
 def template_frame(head: HeadModel) -> TemplateFrame:
-    """Vertex (midpoint of both arcs), 10 % points and circumference of the template head
-    (cached).
+    """Return the vertex, 10 % points and circumference of the template head (cached).
+
+    The vertex is the midpoint of both arcs.
     """
     f = head.fiducials
     vertex = standard_positions(head)["Cz"]
@@ -351,8 +353,9 @@ def place_f3(head: HeadModel) -> ScalpTarget:
 
 
 def parse_point(text: str, what: str = "--coords") -> np.ndarray:
-    """Parse ``"x,y,z"`` (MNI mm) into an array, or raise :class:`InputError`
-    (:func:`tmstarget._utils.points.parse_point`).
+    """Parse ``"x,y,z"`` (MNI mm) into an array, or raise :class:`InputError`.
+
+    Parsing is done by :func:`tmstarget._utils.points.parse_point`.
     """
     from ._utils.points import parse_point as _parse
 
@@ -366,8 +369,9 @@ HOTSPOT_OUTSIDE_MM, HOTSPOT_INSIDE_MM = 20.0, 35.0
 
 
 def _snap_hotspot(head: HeadModel, point: np.ndarray) -> np.ndarray:
-    """The scalp point under a hotspot given in mm; refuses points far from the scalp (not a
-    hotspot).
+    """Return the scalp point under a hotspot given in mm.
+
+    Points far from the scalp are refused (they are not a hotspot).
     """
     scalp, normal = nearest_scalp_point(head, point)
     offset = float((point - scalp) @ normal)  # > 0 outside the head
@@ -386,7 +390,7 @@ def _snap_hotspot(head: HeadModel, point: np.ndarray) -> np.ndarray:
 def place_five_cm(
     head: HeadModel, hotspot: str | np.ndarray = "C3", distance_cm: float = 5.0
 ) -> ScalpTarget:
-    """The 5-cm rule: ``distance_cm`` anterior to the motor hotspot along the scalp.
+    """Apply the 5-cm rule: ``distance_cm`` anterior to the motor hotspot along the scalp.
 
     Parameters
     ----------

@@ -21,8 +21,9 @@ logger = logging.getLogger(__name__)
 
 
 def _open_gzip_fast(path: Path) -> nib.Nifti1Image | None:
-    """Open a ``.nii.gz`` through ISA-L's gzip (2-3x faster inflate than zlib) when ``isal`` is
-    installed.
+    """Open a ``.nii.gz`` through ISA-L's gzip when ``isal`` is installed.
+
+    ISA-L inflates 2-3x faster than zlib.
 
     nibabel still parses the header and slices the data; only the decompressing file object differs.
     Returns None when ``isal`` is unavailable or the file is not a NIfTI-1/2 image.
@@ -152,8 +153,9 @@ def read_tr(bold: Path, img: nib.Nifti1Image, override: float | None = None) -> 
 def stream_masked_volumes(
     img: nib.Nifti1Image, mask: np.ndarray, name: str, chunk: int = 32
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(t0, X)`` with ``X`` the in-mask voxels of volumes ``t0 … t0+n-1`` as float32, shape
-    (n, V).
+    """Yield ``(t0, X)`` chunks of the in-mask voxels of consecutive volumes, as float32.
+
+    ``X`` holds the in-mask voxels of volumes ``t0 … t0+n-1``, shape (n, V).
 
     Volumes are read in order, ``chunk`` at a time, from the (possibly gzipped) file; only in-mask
     voxels are kept. Non-finite values raise an error naming the first bad volume.

@@ -106,8 +106,9 @@ def _echo_time_ms(doc: dict, path: Path) -> float:
 
 
 def read_echo_run(paths: list[Path] | tuple[Path, ...]) -> EchoRun:
-    """Check that echo-wise files form one multi-echo run; return them in echo order with their echo
-    times.
+    """Check that echo-wise files form one multi-echo run; return them in echo order.
+
+    Each file is returned with its echo time.
 
     Raises
     ------
@@ -215,8 +216,9 @@ def read_echo_run(paths: list[Path] | tuple[Path, ...]) -> EchoRun:
 
 
 def find_echo_runs(func_dir: Path | str) -> list[EchoRun]:
-    """Every multi-echo run in an fMRIPrep ``func`` folder, checked by :func:`read_echo_run`, sorted
-    by name.
+    """Find every multi-echo run in an fMRIPrep ``func`` folder, sorted by name.
+
+    Each run is checked by :func:`read_echo_run`.
     """
     groups: dict[str, list[Path]] = defaultdict(list)
     for p in sorted(Path(func_dir).glob("*_echo-*_desc-preproc_bold.nii*")):
@@ -227,7 +229,10 @@ def find_echo_runs(func_dir: Path | str) -> list[EchoRun]:
 
 
 def load_echoes(run: EchoRun, mask: np.ndarray) -> np.ndarray:
-    """The echoes' series in the mask: float32 array (E, V, T), V = voxels of ``mask`` (C order)."""
+    """Load the echoes' series in the mask as a float32 array (E, V, T).
+
+    V counts the voxels of ``mask``, in C order.
+    """
     import nibabel as nib
 
     m = np.asarray(mask, bool)
@@ -265,7 +270,7 @@ def combine_echoes(
 
 
 def tedana_version() -> str:
-    """The installed tedana's version (recorded with every combination)."""
+    """Return the installed tedana's version (recorded with every combination)."""
     import tedana
 
     return str(tedana.__version__)

@@ -1,5 +1,6 @@
-"""Reading the user's small input files (TSV tables, forms, logs, coordinates, head measurements,
-stimulation sites): every problem as one :class:`InputError`.
+"""Reading the user's small input files: every problem as one :class:`InputError`.
+
+The files are TSV tables, forms, logs, coordinates, head measurements and stimulation sites.
 
 One place decides what a missing file, a folder given as a file, an unreadable or non-UTF-8 file, an
 empty file and a comma-separated file given where tabs are expected say — so every command says it
@@ -19,7 +20,7 @@ from ..exceptions import InputError
 
 
 def read_input_text(path: Path | str, what: str, fix: str = "check the path") -> str:
-    """The text of an input file (UTF-8, a byte-order mark tolerated).
+    """Return the text of an input file (UTF-8, a byte-order mark tolerated).
 
     Parameters
     ----------
@@ -74,8 +75,9 @@ def check_tab_separated(text: str, path: Path | str, what: str) -> None:
 
 
 def read_tsv_text(path: Path | str, what: str, fix: str = "check the path") -> str:
-    """:func:`read_input_text` plus :func:`check_tab_separated`: the text of a tab-separated input
-    file.
+    """Read the text of a tab-separated input file.
+
+    This is :func:`read_input_text` followed by :func:`check_tab_separated`.
     """
     text = read_input_text(path, what, fix)
     check_tab_separated(text, path, what)
@@ -83,8 +85,9 @@ def read_tsv_text(path: Path | str, what: str, fix: str = "check the path") -> s
 
 
 def read_tsv(path: Path | str, what: str, fix: str = "check the path", **read_csv_kwargs):
-    """A tab-separated input file as a :class:`pandas.DataFrame` (every problem as one
-    :class:`InputError`).
+    """Read a tab-separated input file as a :class:`pandas.DataFrame`.
+
+    Every problem is raised as one :class:`InputError`.
 
     ``read_csv_kwargs`` go to :func:`pandas.read_csv` (``sep`` is always a tab).
     """
@@ -100,8 +103,9 @@ def read_tsv(path: Path | str, what: str, fix: str = "check the path", **read_cs
 
 
 def read_points(coords: list[str], coords_file: str | Path | None) -> list[tuple[str, np.ndarray]]:
-    """``(label, xyz)`` pairs from ``--coords`` values (``x,y,z``) and a CSV/TSV with columns x, y,
-    z [, label].
+    """Read ``(label, xyz)`` pairs from ``--coords`` values and a CSV/TSV file.
+
+    ``--coords`` values are written ``x,y,z``; the file has columns x, y, z [, label].
     """
     from ..scalp import parse_point
 
@@ -141,8 +145,10 @@ def read_points(coords: list[str], coords_file: str | Path | None) -> list[tuple
 
 
 def read_measurements(path: str | Path) -> dict:
-    """Participant label → :class:`~tmstarget.scalp.HeadMeasurements`, from a TSV (participant_id
-    and the three tape measurements).
+    """Read the head measurements of each participant from a TSV.
+
+    The result maps participant label → :class:`~tmstarget.scalp.HeadMeasurements`; the TSV has
+    participant_id and the three tape measurements.
 
     ``01`` and ``sub-01`` are one participant; a participant with two rows is refused.
     """
@@ -180,7 +186,7 @@ def read_measurements(path: str | Path) -> dict:
 
 
 def read_sites_table(path: Path) -> pd.DataFrame:
-    """The ``circuit build`` sites TSV as text columns (labels such as 01 kept as written)."""
+    """Read the ``circuit build`` sites TSV as text columns (labels such as 01 kept as written)."""
     return read_tsv(
         path, "sites table", "pass a TSV with participant, x, y, z, improvement", dtype=str
     )

@@ -1,5 +1,6 @@
-"""Clinical outcomes: MADRS validation, change from baseline, response and remission, trajectory
-plots.
+"""Clinical outcomes: MADRS validation, change from baseline, response and remission.
+
+The package also draws the MADRS trajectory plots.
 
 Research use; not a medical device.
 

@@ -1,5 +1,6 @@
-"""Outcome defaults in one leaf module (no imports), read by the library and by ``--help`` (no
-pandas imported).
+"""Outcome defaults in one leaf module (no imports), read by the library and by ``--help``.
+
+``--help`` reads them without importing pandas.
 """
 
 #: Remission = MADRS total at or below this score.

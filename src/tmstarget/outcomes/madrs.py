@@ -109,9 +109,7 @@ class MadrsOutcome:
 
 @dataclass(frozen=True)
 class ParticipantOutcomes:
-    """A participant's trajectory and, when an endpoint visit was named, the assessment that is its
-    endpoint.
-    """
+    """A participant's trajectory and, if an endpoint visit was named, the endpoint assessment."""
 
     participant: str
     baseline_total: int
@@ -120,8 +118,9 @@ class ParticipantOutcomes:
 
     @property
     def endpoint(self) -> MadrsOutcome | None:
-        """The assessment at the endpoint visit (``None`` when not assessed there or no endpoint was
-        named).
+        """The assessment at the endpoint visit, or ``None``.
+
+        It is ``None`` when the participant was not assessed there or no endpoint was named.
         """
         return next((o for o in self.outcomes if o.timepoint == self.endpoint_timepoint), None)
 
@@ -466,8 +465,9 @@ def _refuse_empty_window(
     schedule: VisitSchedule,
     source: str,
 ) -> None:
-    """Nobody has an assessment in the endpoint window: a wrong --last-session-day or --visit, not a
-    result.
+    """Refuse an endpoint window in which nobody has an assessment.
+
+    An empty window means a wrong --last-session-day or --visit, not a result.
     """
     visit = schedule.get(endpoint)
     days = sorted(a.day for a in assessments if a.timepoint != baseline and a.day is not None)
@@ -501,7 +501,7 @@ def _endpoint_label(
     schedule: VisitSchedule | None,
     source: str,
 ) -> str | None:
-    """The timepoint label of the participant's endpoint assessment (``None`` if not assessed)."""
+    """Return the timepoint label of the endpoint assessment (``None`` if not assessed)."""
     if endpoint is None or last_session_day is None:
         return endpoint
     visit = (schedule or DEFAULT_SCHEDULE).get(endpoint)

@@ -1,5 +1,6 @@
-"""MADRS trajectory figure, returned as SVG text (matplotlib, Agg-compatible, no global pyplot
-state).
+"""MADRS trajectory figure, returned as SVG text.
+
+The figure is drawn with matplotlib (Agg-compatible, no global pyplot state).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ __all__ = ["change_by_visit_svg", "trajectory_svg"]
 def _x_positions(
     results: tuple[ParticipantOutcomes, ...],
 ) -> tuple[dict[tuple[str, str], float], list[float], list[str], str]:
-    """X position for each (participant, timepoint): days when every assessment has one, else
-    ordinal timepoints.
+    """Return the x position of each (participant, timepoint).
+
+    Days are used when every assessment has one, else ordinal timepoints.
     """
     outcomes = [(r.participant, o) for r in results for o in r.outcomes]
     if all(o.day is not None for _, o in outcomes):
@@ -95,8 +97,9 @@ def change_by_visit_svg(
     title: str = "MADRS change from baseline by visit",
     fmt: str = "svg",
 ) -> str | bytes:
-    """Mean change from baseline per visit by arm, with confidence intervals (the trial's headline
-    figure).
+    """Draw the mean change from baseline per visit by arm, with confidence intervals.
+
+    This is the trial's headline figure.
 
     Parameters
     ----------

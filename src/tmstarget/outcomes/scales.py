@@ -1,5 +1,6 @@
-"""Other depression scales recorded in TMS trials: HAM-D-17, QIDS-SR-16, CGI-S, CGI-I and
-C-SSRS-style items.
+"""Scales besides MADRS: HAM-D-17, QIDS-SR-16, CGI-S, CGI-I and C-SSRS-style items.
+
+These are the other depression scales recorded in TMS trials.
 
 Every item is validated (whole numbers in the item's range; every required item present — no
 prorating), and each scale has its total and, where the literature defines them, response and

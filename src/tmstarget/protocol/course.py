@@ -49,7 +49,7 @@ class CourseSummary:
         return self.sessions_delivered == self.sessions_planned
 
     def text(self) -> str:
-        """A one-paragraph statement of what was delivered."""
+        """Return a one-paragraph statement of what was delivered."""
         parts = [
             f"Delivered {self.sessions_delivered} of {self.sessions_planned} "
             "planned sessions in full "
@@ -101,7 +101,7 @@ class CourseSummary:
 
 
 def _day_key(r: SessionRecord) -> object:
-    """The calendar date a session was given (or planned), else its course day number."""
+    """Return the calendar date a session was given (or planned), else its course day number."""
     when = r.delivered_start or r.planned_start
     return when.date() if when else r.day
 
@@ -182,9 +182,7 @@ def _given(records: list[SessionRecord] | tuple[SessionRecord, ...]) -> list[Ses
 
 
 def _gap_deviations(given: list[SessionRecord], protocol: Protocol) -> list[Deviation]:
-    """Rest between consecutive sessions given on the same calendar date, against the protocol's
-    minimum.
-    """
+    """Rest between consecutive sessions on one calendar date, against the protocol's minimum."""
     timed = sorted(
         (r for r in given if r.delivered_start is not None), key=lambda r: r.delivered_start
     )
@@ -214,8 +212,9 @@ def _gap_deviations(given: list[SessionRecord], protocol: Protocol) -> list[Devi
 def _seizure_deviations(
     records: list[SessionRecord] | tuple[SessionRecord, ...],
 ) -> list[Deviation]:
-    """Every seizure, whatever severity and seriousness were typed: a safety deviation for a
-    physician.
+    """Make every seizure a safety deviation for a physician.
+
+    This holds whatever severity and seriousness were typed.
     """
     out = []
     for r in records:

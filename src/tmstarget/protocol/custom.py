@@ -42,8 +42,9 @@ CUSTOM_RANGES: dict[str, tuple[str, float, float, bool, bool, str]] = {
 
 
 def _check_range(name: str, value: float | int | None) -> None:
-    """Refuse a number outside :data:`CUSTOM_RANGES` (or not finite, or not whole where a count is
-    needed).
+    """Refuse a number outside :data:`CUSTOM_RANGES`.
+
+    A number that is not finite, or not whole where a count is needed, is refused too.
     """
     if value is None:
         return
@@ -84,7 +85,7 @@ def custom_protocol(
     max_pct_rmt: float | None = None,
     target: str = "as planned by the clinic",
 ) -> Protocol:
-    """A protocol given on the command line, validated and checked like the built-in ones.
+    """Build a protocol given on the command line, validated and checked like the built-in ones.
 
     Parameters
     ----------
@@ -242,8 +243,9 @@ def resolve_protocol(
     max_pct_rmt: float | None = None,
     force: bool = False,
 ) -> Protocol:
-    """The built-in protocol ``key``, or the custom one built from ``custom``; ``max_pct_rmt``
-    applied to either.
+    """Return the built-in protocol ``key``, or the custom one built from ``custom``.
+
+    ``max_pct_rmt`` is applied to either.
 
     Parameters
     ----------
@@ -357,8 +359,9 @@ def check_options(
     target_depth_mm: float | None = None,
     max_pct_rmt: float | None = None,
 ) -> dict[str, str]:
-    """Which options set the value of each safety check (only options that were given, or custom's
-    own).
+    """Return which options set the value of each safety check.
+
+    Only options that were given are named, plus a custom protocol's own.
 
     The result is :func:`~tmstarget.protocol.check_safety`'s ``options``: a refusal names the option
     to change.

@@ -84,8 +84,9 @@ def _check_pct(value: float, name: str, low: float, high: float, fix: str) -> fl
 
 
 def check_intensity(intensity_pct_rmt: float) -> float:
-    """The prescribed intensity, % of motor threshold, checked to lie in (0, 200] (also without an
-    RMT).
+    """Return the prescribed intensity (% of motor threshold), checked to lie in (0, 200].
+
+    The check applies even when no RMT is given.
 
     Raises
     ------

@@ -1,5 +1,7 @@
-"""File access of the protocol package (calendar, session log, forms): the one writable-path check
-of :mod:`tmstarget.io.paths`, then the one atomic writer of :mod:`tmstarget.io.derivatives`.
+"""File access of the protocol package (calendar, session log, forms).
+
+Each file passes the one writable-path check of :mod:`tmstarget.io.paths`, then is written by the
+one atomic writer of :mod:`tmstarget.io.derivatives`.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ __all__ = ["write_atomic"]
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
-    r"""Write ``data`` to ``path`` all at once (:func:`tmstarget.io.derivatives.write_bytes_atomic`,
-    synced to disk).
+    r"""Write ``data`` to ``path`` all at once, synced to disk.
+
+    The writer is :func:`tmstarget.io.derivatives.write_bytes_atomic`.
 
     Parameters
     ----------

@@ -1,5 +1,6 @@
-"""The motor-threshold session as library calls: per-session estimates of an MEP-trials file, and
-the ML-PEST hunt.
+"""The motor-threshold session as library calls: estimates from a file, and the ML-PEST hunt.
+
+The estimates are made per session of an MEP-trials file.
 
 :func:`threshold_report` is what ``tmstarget mt`` prints (relative frequency and ML-PEST per
 session, the change between sessions); :func:`hunt_threshold` is ``tmstarget mt --interactive``: it
@@ -36,8 +37,9 @@ TRIAL_COLUMNS = ("session", "intensity_pct_mso", "amplitude_uv")
 def threshold_summaries(
     groups: tuple[Any, ...], low: float = 20.0, high: float = 100.0, source: str = "MEP trials"
 ) -> list[dict[str, Any]]:
-    """ML-PEST and relative-frequency estimates of each session, with the ML-PEST change from the
-    previous session.
+    """Compute the ML-PEST and relative-frequency estimates of each session.
+
+    Each session also carries the ML-PEST change from the previous session.
 
     Parameters
     ----------
@@ -86,8 +88,9 @@ def _read(path: Path) -> tuple[Any, ...]:
 def threshold_report(
     trials: str | os.PathLike[str], *, low: float = 20.0, high: float = 100.0
 ) -> dict[str, Any]:
-    """The motor-threshold estimates of an MEP-trials TSV, per session (``tmstarget mt``'s JSON,
-    less notice/version).
+    """Return the motor-threshold estimates of an MEP-trials TSV, per session.
+
+    This is ``tmstarget mt``'s JSON, less notice and version.
 
     Parameters
     ----------
@@ -124,7 +127,7 @@ def _format(rows: list[tuple[str, float, float]]) -> str:
 
 
 def _amplitude(answer: str) -> tuple[float | None, str]:
-    """An answer as µV, or None and what to tell the operator."""
+    """Return an answer as µV, or None and what to tell the operator."""
     try:
         amplitude = float(answer)
     except ValueError:
@@ -149,8 +152,9 @@ def hunt_threshold(
     low: float = 20.0,
     high: float = 100.0,
 ) -> Path:
-    """ML-PEST threshold hunting: ask for each MEP at the next intensity, append it to ``trials``,
-    until done.
+    """Hunt the threshold by ML-PEST, asking for each MEP at the next intensity until done.
+
+    Each answer is appended to ``trials``.
 
     Parameters
     ----------

@@ -1,5 +1,6 @@
-"""A treatment course planned in one call: protocol → dose → schedule → safety → screening → session
-log → files.
+"""A treatment course planned in one call, from protocol to files.
+
+The steps are protocol → dose → schedule → safety → screening → session log → files.
 
 :func:`plan_course` is the workflow behind ``tmstarget protocol``: it computes everything first
 (every check that the command makes, with the same messages), then writes the requested calendar and
@@ -59,8 +60,9 @@ class CoursePlan:
     outputs: dict[str, str | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict: the object ``tmstarget protocol --json`` prints (without notice and
-        version).
+        """Return a JSON-ready dict: what ``tmstarget protocol --json`` prints.
+
+        Notice and version are not included.
         """
         return {
             "protocol": self.protocol.to_dict(),
@@ -116,8 +118,9 @@ def _clinic(hours: str, days: str, closed: tuple[str, ...] | list[str]) -> Any:
 def _requested_gap(
     protocol: Any, min_interval_min: float | None, interval_basis: str | None, force: bool
 ) -> tuple[float | None, bool]:
-    """The rest between sessions an interval option asks for without a start (None without one), and
-    whether forced.
+    """Return the rest between sessions that an interval option asks for, and whether forced.
+
+    This is for a course without a start; the rest is None when no interval option is given.
 
     Without a schedule the request is still checked: an interval option is never ignored.
     """
@@ -139,8 +142,9 @@ def _requested_gap(
 def _screening(
     form_path: str | os.PathLike[str] | None, override: str | None, *, required: bool
 ) -> dict[str, Any]:
-    """The screening status; when ``required``, refuse unless the form allows scheduling or an
-    override is given.
+    """Return the screening status.
+
+    When ``required``, refuse unless the form allows scheduling or an override is given.
     """
     from ..io.tables import read_tsv_text
     from .screening import check_screening, parse_screening
@@ -164,8 +168,9 @@ def _override_note(screening: dict[str, Any] | None) -> str:
 def _course(
     path: str | os.PathLike[str], protocol: Any, dose: Any, participant: str | None
 ) -> dict[str, Any]:
-    """Summary and deviations of a filled-in session log against the protocol (and the dose's
-    setting).
+    """Summary and deviations of a filled-in session log against the protocol.
+
+    The dose's setting is checked too.
     """
     from ..io.tables import read_tsv_text
     from .course import check_course_log, summarize_course
@@ -205,8 +210,9 @@ def _write_outputs(
     safety: Any,
     screening: dict[str, Any] | None,
 ) -> dict[str, str | None]:
-    """Write the calendar and log template (every path checked first), each carrying --force and
-    overrides.
+    """Write the calendar and log template, every path checked first.
+
+    Each file notes a --force and any screening override.
     """
     from ..io.derivatives import write_files_atomic
     from ..io.paths import check_output_file

@@ -21,9 +21,7 @@ INTERVAL_BASES = ("end_to_start", "start_to_start")
 
 
 def _whole(value: float, what: str, key: str) -> int:
-    """Return ``value`` as an int, or raise when the protocol's numbers do not give a whole
-    count.
-    """
+    """Return ``value`` as an int, or raise if the protocol's numbers do not give a whole count."""
     nearest = round(value)
     if nearest < 1 or not math.isclose(value, nearest, rel_tol=0.0, abs_tol=1e-9):
         raise InputError(
@@ -164,8 +162,9 @@ class Protocol:
 
     @property
     def bursts_per_train(self) -> int:
-        """Bursts in one train (TBS) or pulses in one train (rTMS, where each pulse is its own
-        burst).
+        """Bursts in one train (TBS), or pulses in one train (rTMS).
+
+        In rTMS each pulse is its own burst.
         """
         rate = self.burst_frequency_hz if self.is_tbs else self.frequency_hz
         return _whole(self.train_duration_s * rate, "bursts per train", self.key)
@@ -197,8 +196,9 @@ class Protocol:
 
     @property
     def min_start_to_start_min(self) -> float:
-        """Minimum time between the starts of two sessions on one day, minutes (never below a
-        session).
+        """Minimum time in minutes between the starts of two sessions on one day.
+
+        It is never shorter than a session.
         """
         duration_min = self.session_duration_s / 60.0
         if self.min_interval_min is None:

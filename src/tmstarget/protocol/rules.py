@@ -118,7 +118,7 @@ TBS_DEFAULT_MAX_PCT_RMT = 120.0
 
 
 def table_source(freq_hz: float, pct_mt: float) -> str:
-    """The citation of one cell of the single-train table."""
+    """Return the citation of one cell of the single-train table."""
     return f"{_TABLE}; row {freq_hz:g} Hz, column {pct_mt:g}% MT"
 
 

@@ -81,8 +81,9 @@ class SafetyCheck:
     def of(
         cls, rule: SafetyRule, name: str, value: float, limit: float, unit: str, **kw: Any
     ) -> SafetyCheck:
-        """A check of ``rule`` (its basis, source and action are copied; ``source`` may be
-        overridden).
+        """Build a check of ``rule``, copying its basis, source and action.
+
+        ``source`` may be overridden.
         """
         source = kw.pop("source", rule.source)
         return cls(
@@ -193,8 +194,9 @@ def _next_at_or_above(values: list[float], x: float) -> int:
 
 
 def _rtms_checks(protocol: Protocol, pct: float) -> list[SafetyCheck]:
-    """Single-train table (conservative: next higher row and column), inter-train interval, session
-    envelope.
+    """Check rTMS against the single-train table, the inter-train interval and the session envelope.
+
+    The single-train table is read conservatively (next higher row and column).
     """
     freqs = sorted(SINGLE_TRAIN_LIMITS_S)
     i = _next_at_or_above(freqs, protocol.frequency_hz)
@@ -273,8 +275,9 @@ def _rtms_checks(protocol: Protocol, pct: float) -> list[SafetyCheck]:
 
 
 def check_gap(protocol: Protocol, gap_min: float | None) -> SafetyCheck | None:
-    """The SAINT/SNT spacing rule for theta burst given several times a day (None when it does not
-    apply).
+    """Check the SAINT/SNT spacing rule for theta burst given several times a day.
+
+    Return None when the rule does not apply.
 
     Parameters
     ----------
@@ -295,8 +298,9 @@ def check_gap(protocol: Protocol, gap_min: float | None) -> SafetyCheck | None:
 
 
 def ceiling_check(protocol: Protocol) -> SafetyCheck | None:
-    """The protocol's own theta-burst intensity ceiling against the tmstarget policy (None when not
-    raised).
+    """Check the protocol's own theta-burst intensity ceiling against the tmstarget policy.
+
+    Return None when the ceiling is not raised.
 
     A ceiling above :data:`~tmstarget.protocol.rules.TBS_DEFAULT_MAX_PCT_RMT` (``--max-pct-rmt``)
     opens a gate: it is a refusal of its own, so raising the ceiling needs ``--force`` and is then
@@ -357,8 +361,9 @@ def _tbs_checks(protocol: Protocol, pct: float) -> list[SafetyCheck]:
 
 
 def safety_problem(what: str, checks: tuple[SafetyCheck, ...] | list[SafetyCheck]) -> str:
-    """The refusal message for failed checks: each rule, value, limit and source, and how to
-    proceed.
+    """Return the refusal message for failed checks.
+
+    It gives each rule, value, limit and source, and how to proceed.
     """
     reasons = "; ".join(c.describe() for c in checks)
     return (
@@ -370,8 +375,9 @@ def safety_problem(what: str, checks: tuple[SafetyCheck, ...] | list[SafetyCheck
 
 
 def raised_limit_problem(option: str, check: SafetyCheck, fix: str) -> str:
-    """The refusal of an option that moves a safety limit: the option, the limit, its basis and
-    source, the fix.
+    """Return the refusal of an option that moves a safety limit.
+
+    It names the option, the limit, its basis and source, and the fix.
 
     Parameters
     ----------

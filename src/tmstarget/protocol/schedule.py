@@ -72,7 +72,7 @@ class ClinicHours:
             )
 
     def is_open_on(self, day: date) -> bool:
-        """True when ``day`` is a clinic day and not a closed date."""
+        """Return True when ``day`` is a clinic day and not a closed date."""
         return day.weekday() in self.days and day not in self.closed_dates
 
 
@@ -179,8 +179,9 @@ class Schedule:
 def session_interval(
     protocol: Protocol, requested: float | None, basis: str, *, force: bool = False
 ) -> tuple[float, bool]:
-    """Minutes between session starts (whole minutes, rounded up) and whether a short rest was
-    forced.
+    """Return the minutes between session starts and whether a short rest was forced.
+
+    The minutes are whole, rounded up.
 
     Parameters
     ----------
@@ -343,15 +344,19 @@ def plan_schedule(
 
 
 def _stamp(schedule: Schedule) -> datetime:
-    """A DTSTAMP derived from the inputs (first session start in UTC) so the file is
-    reproducible.
+    """Return a DTSTAMP derived from the inputs, so the file is reproducible.
+
+    The stamp is the first session's start in UTC.
     """
     first = schedule.sessions[0].start
     return first.astimezone(UTC) if first.tzinfo else first.replace(tzinfo=UTC)
 
 
 def _ics_time(when: datetime) -> datetime:
-    """Fixed UTC offsets (from an ISO string like ``+01:00``) have no TZID: write them as UTC."""
+    """Return ``when`` for the calendar, with a fixed UTC offset converted to UTC.
+
+    Fixed offsets (from an ISO string like ``+01:00``) have no TZID, so they are written as UTC.
+    """
     return when.astimezone(UTC) if isinstance(when.tzinfo, timezone) else when
 
 
@@ -363,7 +368,7 @@ def schedule_to_ics(
     forced: bool = False,
     note: str = "",
 ) -> bytes:
-    """The schedule as an RFC 5545 calendar (one VEVENT per session), built with ``icalendar``.
+    """Return the schedule as an RFC 5545 calendar (one VEVENT per session), built by ``icalendar``.
 
     Parameters
     ----------

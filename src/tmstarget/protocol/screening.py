@@ -118,8 +118,9 @@ class ScreeningResult:
 
 
 def screening_template() -> str:
-    """An empty form: every item with blank answer and details, the form's date, then the three
-    review rows.
+    """Return an empty screening form.
+
+    It has every item with blank answer and details, the form's date, then the three review rows.
     """
     rows = ["item\tanswer\tdetails\tquestion"]
     rows += [f"{k}\t\t\t{q}" for k, q in SCREENING_ITEMS.items()]
@@ -129,8 +130,9 @@ def screening_template() -> str:
 
 
 def _date(source: str, key: str, value: tuple[str, str, int], today: date) -> date | None:
-    """A date row's value (None when empty), refused when it is not a date or lies after
-    ``today``.
+    """Return a date row's value (None when empty).
+
+    The value is refused when it is not a date or lies after ``today``.
     """
     raw, _, line = value
     if not raw:
@@ -246,8 +248,9 @@ def parse_screening(
 def check_screening(
     result: ScreeningResult | None, override: str | None, *, required: bool = True
 ) -> dict[str, Any]:
-    """Whether a course may be scheduled: a form that allows it, or an explicit override with its
-    reason.
+    """Decide whether a course may be scheduled: by a form that allows it, or by an override.
+
+    An override must be explicit and give its reason.
 
     Parameters
     ----------

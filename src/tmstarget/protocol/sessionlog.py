@@ -85,8 +85,9 @@ T = TypeVar("T")
 
 
 def is_seizure(term: str) -> bool:
-    """True when an adverse event's term names a seizure (seizure, convulsion, tonic-clonic,
-    epileptic...).
+    """Return True when an adverse event's term names a seizure.
+
+    Seizure, convulsion, tonic-clonic, epileptic and similar terms count.
     """
     return bool(_SEIZURE.search(term or ""))
 
@@ -175,8 +176,9 @@ class SessionRecord:
 def planned_records(
     schedule: Schedule, dose: Dose | None = None, *, note: str = ""
 ) -> tuple[SessionRecord, ...]:
-    """A log template: every scheduled session with status ``planned`` (``note`` in every row, e.g.
-    a --force).
+    """Return a log template: every scheduled session with status ``planned``.
+
+    ``note`` is written in every row (e.g. a --force).
     """
     pulses = schedule.protocol.pulses_per_session
     setting = None if dose is None else float(dose.setting_pct_mso)
@@ -201,8 +203,9 @@ def _fmt(value: Any) -> str:
 def format_session_log(
     records: tuple[SessionRecord, ...] | list[SessionRecord], participant: str | None = None
 ) -> str:
-    """The records as TSV text with a header row (columns :data:`LOG_COLUMNS`, led by
-    ``participant`` when given).
+    """Return the records as TSV text with a header row.
+
+    The columns are :data:`LOG_COLUMNS`, led by ``participant`` when given.
 
     The participant column lets ``tmstarget protocol --session-log`` refuse another participant's
     log.
@@ -217,8 +220,9 @@ def format_session_log(
 
 
 def log_participants(text: str) -> set[str]:
-    """The participant labels named in a session log's optional ``participant`` column (``sub-``
-    removed).
+    """Return the participant labels named in a session log's optional ``participant`` column.
+
+    The ``sub-`` prefix is removed.
 
     Raises
     ------
@@ -248,8 +252,9 @@ class _Row:
         return InputError(f"{self.source} line {self.line}: {col} {what} — {fix}")
 
     def parse(self, col: str, convert: Callable[[str], T], expected: str) -> T | None:
-        """``convert`` the cell (None when empty); a ValueError becomes an error naming
-        ``expected``.
+        """Apply ``convert`` to the cell (None when empty).
+
+        A ValueError becomes an error naming ``expected``.
         """
         raw = self.text(col)
         if not raw:
@@ -325,7 +330,7 @@ def _choice(r: _Row, col: str, allowed: tuple[str, ...], *, required: bool) -> s
 
 
 def _adverse_event(r: _Row) -> dict[str, Any]:
-    """The structured adverse-event columns, validated (all empty when no event term is given)."""
+    """Validate the structured adverse-event columns (all empty when no event term is given)."""
     cols = ("ae_severity", "ae_relatedness", "ae_serious", "ae_action")
     term = r.text("adverse_event")
     if not term:
@@ -347,8 +352,9 @@ def _adverse_event(r: _Row) -> dict[str, Any]:
 
 
 class _Clock:
-    """Checks that every time in a log can be compared with every other: all with a UTC offset, or
-    none.
+    """Check that every time in a log can be compared with every other.
+
+    Either all times carry a UTC offset, or none does.
     """
 
     def __init__(self, source: str) -> None:
@@ -375,8 +381,9 @@ class _Clock:
 
 
 def _times(r: _Row, clock: _Clock) -> dict[str, datetime | None]:
-    """The row's times, comparable with the rest of the log; a recorded end must follow the
-    start.
+    """Return the row's times, comparable with the rest of the log.
+
+    A recorded end must follow the start.
     """
     times = {col: clock.see(r, col, r.when(col)) for col in _TIMES}
     start, end = times["delivered_start"], times["delivered_end"]

@@ -8,7 +8,7 @@ __all__ = ["course_text"]
 
 
 def course_text(result: dict[str, Any]) -> str:
-    """The text ``tmstarget protocol`` prints for a :meth:`CoursePlan.to_dict` result."""
+    """Return the text ``tmstarget protocol`` prints for a :meth:`CoursePlan.to_dict` result."""
     proto = result["protocol"]
     d = proto["derived"]
     lines = [

@@ -314,7 +314,7 @@ def check_search_range(low: float, high: float) -> None:
 def pest_threshold(
     trials: Trials | None = None, *, low: float = 20.0, high: float = 100.0
 ) -> PestResult:
-    """The ML-PEST threshold estimate, its 95% interval and the next intensity to test.
+    """Return the ML-PEST threshold estimate, its 95% interval and the next intensity to test.
 
     Parameters
     ----------

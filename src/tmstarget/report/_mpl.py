@@ -1,5 +1,4 @@
-"""Matplotlib plumbing for report figures: private figures on an Agg canvas, deterministic
-encodings.
+"""Matplotlib plumbing for report figures: private Agg-canvas figures, deterministic encodings.
 
 Figures are created as :class:`matplotlib.figure.Figure` objects with their own Agg canvas, never
 through ``pyplot``'s figure manager, so reports work in a notebook or on a headless server without
@@ -45,7 +44,10 @@ class ReportFigure:
 
 
 def new_figure(width_in: float, height_in: float):
-    """A matplotlib Figure with its own Agg canvas (no pyplot state, no global backend change)."""
+    """Create a matplotlib Figure with its own Agg canvas.
+
+    No pyplot state is used and the global backend is not changed.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -83,15 +85,15 @@ def figure_uri(fig, fmt: str = "svg") -> str:
 
 
 def svg_text_uri(svg: str) -> str:
-    """``data:`` URI of SVG text produced elsewhere (e.g.
-    :func:`tmstarget.outcomes.trajectory_svg`).
+    """Return the ``data:`` URI of SVG text produced elsewhere.
+
+    Such text comes e.g. from :func:`tmstarget.outcomes.trajectory_svg`.
     """
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
 def safe_figure(name: str, draw: Callable[[], str], alt: str, caption: str = "") -> ReportFigure:
-    """Run a figure function; on any error return a figure that carries the reason instead of an
-    image.
+    """Run a figure function; on any error, return a figure carrying the reason, not an image.
 
     A failed figure never fails a report: the error is logged (traceback at debug level) and the
     report shows a short note where the image would be.

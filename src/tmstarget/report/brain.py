@@ -22,8 +22,9 @@ CONFIDENCE_COLOUR = "#ffd600"
 
 
 def _finite_image(data: np.ndarray, affine: np.ndarray):
-    """A float32 NIfTI image with non-finite values set to 0 (nilearn draws 0 as transparent
-    here).
+    """Return a float32 NIfTI image with non-finite values set to 0.
+
+    nilearn draws 0 as transparent here.
     """
     import nibabel as nib
 
@@ -66,8 +67,9 @@ def score_map_slices(
     target_mni: Sequence[float],
     confidence_radius_mm: float | None = None,
 ) -> str:
-    """Orthogonal slices through the target: the score map over the search region on the MNI
-    template.
+    """Draw orthogonal slices through the target: the score map over the search region.
+
+    The map is shown on the MNI template.
 
     Parameters
     ----------

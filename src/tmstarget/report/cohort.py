@@ -1,5 +1,4 @@
-"""The cohort report: every participant's target on one glass brain, a table, and reliability
-figures.
+"""The cohort report: every participant's target on one glass brain, a table, reliability figures.
 
 Built from the target JSONs (and reliability JSONs, when present) under a derivatives folder; one
 section per circuit. :func:`write_cohort_report` is the only function that writes.
@@ -29,7 +28,7 @@ COHORT_REPORT = "desc-cohort_report.html"
 
 
 def _f3_reference() -> tuple[list[float] | None, str | None]:
-    """The 10-20 F3 of the template head projected to cortex, or a note when unavailable."""
+    """Return the 10-20 F3 of the template head projected to cortex, or a note when unavailable."""
     try:
         from ..headmodel import load_template_head
         from ..scalp import place_f3
@@ -96,8 +95,9 @@ def _rows(items: list[tuple[Path, dict]], out: Path, f3: list[float] | None) -> 
 
 
 def session_distances(rows: list[dict]) -> tuple[list[tuple[str, str, str, float]], list[float]]:
-    """Within-person (between sessions) and between-person target distances (mm), as in Cash et al.
-    2021.
+    """Compute within-person (between sessions) and between-person target distances (mm).
+
+    The distances follow Cash et al. 2021.
 
     Parameters
     ----------
@@ -205,8 +205,9 @@ def _circuit_section(
 
 
 def trial_section(analysis: dict[str, Any]) -> dict[str, Any]:
-    """The trial section: CONSORT flow diagram, Table 1 and mean change by visit, from ``trial
-    analyze`` JSON.
+    """Build the trial section from ``trial analyze`` JSON.
+
+    The section has the CONSORT flow diagram, Table 1 and mean change by visit.
 
     Parameters
     ----------
@@ -278,8 +279,9 @@ def trial_section(analysis: dict[str, Any]) -> dict[str, Any]:
 def cohort_context(
     out_dir: Path | str, trial: dict[str, Any] | None = None
 ) -> tuple[Path, dict[str, Any]]:
-    """Read every target under ``out_dir``, draw the cohort figures; return ``(report path,
-    context)``.
+    """Read every target under ``out_dir`` and draw the cohort figures.
+
+    Return ``(report path, context)``.
 
     Parameters
     ----------
@@ -320,7 +322,10 @@ def cohort_context(
 
 
 def cohort_report_html(out_dir: Path | str, trial: dict[str, Any] | None = None) -> str:
-    """The cohort report as HTML text (nothing is written); see :func:`write_cohort_report`."""
+    """Return the cohort report as HTML text (nothing is written).
+
+    See :func:`write_cohort_report`.
+    """
     return render("cohort.html", cohort_context(out_dir, trial)[1])
 
 

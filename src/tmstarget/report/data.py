@@ -1,5 +1,6 @@
-"""Find the targets ``tmstarget target`` wrote, for the reports (the files are read by
-:mod:`tmstarget.io.derivatives`).
+"""Find the targets ``tmstarget target`` wrote, for the reports.
+
+The files are read by :mod:`tmstarget.io.derivatives`.
 
 The reports render from these files only; nothing here recomputes a target. Problems with what the
 user asked for (unknown participant, missing target JSON, ambiguous circuit) raise
@@ -16,7 +17,7 @@ from ..io.derivatives import TARGET_SUFFIX, check_label, entities, participant_d
 
 
 def check_out_dir(out_dir: Path | str) -> Path:
-    """The derivatives folder written by ``tmstarget target``; it must exist."""
+    """Return the derivatives folder written by ``tmstarget target``; it must exist."""
     from ..io.paths import check_output_dir
 
     out = Path(out_dir)

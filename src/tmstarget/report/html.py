@@ -1,5 +1,6 @@
-"""Template rendering: a context dict in, HTML text out (jinja2, autoescaped, packaged
-templates).
+"""Template rendering: a context dict in, HTML text out.
+
+Rendering uses jinja2, autoescaped, with packaged templates.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from typing import Any
 
 @lru_cache(maxsize=1)
 def environment():
-    """The jinja2 environment of the report templates (package data, autoescape on, strict
-    undefined).
+    """Return the jinja2 environment of the report templates.
+
+    Templates come from package data, with autoescape on and strict undefined.
     """
     import jinja2
 

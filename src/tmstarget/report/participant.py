@@ -93,8 +93,9 @@ def _fmt(v: Any, fmt: str = "{:.1f}", unit: str = "") -> str:
 
 
 def _verdict(t: dict, reliability: dict | None, confidence: float | None) -> dict:
-    """The one-line reliability verdict recorded in the target JSON (else the reliability JSON), and
-    its short form.
+    """Return the one-line reliability verdict and its short form.
+
+    The verdict is read from the target JSON, else from the reliability JSON.
     """
     for doc in (t, reliability or {}):
         if isinstance(doc.get("reliability_verdict"), dict):
@@ -219,8 +220,9 @@ def _figures(
     curve,
     madrs: dict | None,
 ) -> dict:
-    """Every figure of the participant report (a failed or impossible one carries a note
-    instead).
+    """Draw every figure of the participant report.
+
+    A failed or impossible figure carries a note instead.
     """
     target, score, tsnr, motion = t["target_mni"], o.score, o.tsnr, o.motion
     cap = {
@@ -313,8 +315,9 @@ def participant_context(
     circuit: str | None = None,
     extras: Mapping[str, Any] | None = None,
 ) -> tuple[Path, dict[str, Any]]:
-    """Read one participant's outputs, draw the figures and return ``(report path, template
-    context)``.
+    """Read one participant's outputs and draw the figures.
+
+    Return ``(report path, template context)``.
 
     Parameters are those of :func:`write_participant_report`. Nothing is written.
 
@@ -393,8 +396,9 @@ def participant_report_html(
     circuit: str | None = None,
     extras: Mapping[str, Any] | None = None,
 ) -> str:
-    """The participant report as HTML text (nothing is written); see
-    :func:`write_participant_report`.
+    """Return the participant report as HTML text (nothing is written).
+
+    See :func:`write_participant_report`.
     """
     return render(
         "participant.html", participant_context(out_dir, participant, session, circuit, extras)[1]

@@ -1,5 +1,4 @@
-"""Report sections built from other domains: scalp rules, coil, dose and schedule, MADRS,
-reliability.
+"""Report sections from other domains: scalp rules, coil, dose and schedule, MADRS, reliability.
 
 Each builder returns plain dicts/lists for the templates. A domain that cannot be computed here (a
 missing optional module, a head model that fails to load) becomes a note, never an error; a
@@ -51,8 +50,9 @@ def _sample(score: tuple[np.ndarray, np.ndarray] | None, xyz: Sequence[float]) -
 
 
 def measurements_from(extra: Any):
-    """``HeadMeasurements`` from a mapping with ``nasion_inion_cm``, ``tragus_tragus_cm``,
-    ``circumference_cm``.
+    """Build ``HeadMeasurements`` from a mapping of the three tape measurements.
+
+    The keys are ``nasion_inion_cm``, ``tragus_tragus_cm`` and ``circumference_cm``.
     """
     from ..scalp import HeadMeasurements, check_measurements
 
@@ -137,8 +137,9 @@ def scalp_alternatives(
 
 
 def _mappings(obj: Mapping, keys: Sequence[str]) -> dict:
-    """A copy of ``obj`` in which each of ``keys`` is a mapping or None (other shapes are dropped
-    and logged).
+    """Return a copy of ``obj`` in which each of ``keys`` is a mapping or None.
+
+    Other shapes are dropped and logged.
 
     The coil and protocol objects come from other commands whose output may grow; the templates read
     them with ``.get`` and need mappings where they expect them.
@@ -254,8 +255,9 @@ def protocol_section(extra: Any, participant: str | None = None) -> dict | None:
 
 
 def madrs_section(extra: Any, participant: str) -> dict | None:
-    """The participant's MADRS trajectory (figure data and table) from a TSV path or parsed
-    outcomes.
+    """Build the participant's MADRS trajectory (figure data and table).
+
+    The outcomes come from a TSV path or are given parsed.
 
     Parameters
     ----------
@@ -336,8 +338,9 @@ def human_label(key: str) -> str:
 
 
 def _column(curve: Any, *needles: str) -> list[float] | None:
-    """Values of the first key containing one of ``needles`` (a dict of lists or a list of
-    dicts).
+    """Return the values of the first key containing one of ``needles``.
+
+    ``curve`` is a dict of lists or a list of dicts.
     """
     if isinstance(curve, Mapping):
         for k, v in curve.items():
@@ -353,8 +356,7 @@ def _column(curve: Any, *needles: str) -> list[float] | None:
 def reliability_section(
     reliability: Mapping | None, confidence_radius_mm: float | None, n_bootstrap: int | None = None
 ) -> dict:
-    """What is known about the target's reliability: summary rows and, when present, a scan-length
-    curve.
+    """Return what is known of the target's reliability: summary rows and any scan-length curve.
 
     The reliability JSON's layout is read loosely (numbers and nested numbers become rows; a
     ``scan_length_curve`` with minutes and distances becomes a figure), so later additions still
@@ -389,8 +391,9 @@ def reliability_section(
 
 
 def shrinkage_section(target: Mapping) -> dict | None:
-    """The ``shrinkage`` block of a ``--method shrinkage`` target: its sentence and rows, or None
-    for other methods.
+    """Return the ``shrinkage`` block of a ``--method shrinkage`` target: its sentence and rows.
+
+    Return None for other methods.
 
     The rows say how far the individual (``robust``) target is from the group target, against which
     uncertainty, and how strongly the scan's evidence was weighted (``weight`` = τ²/(τ²+σ²): 1 = the

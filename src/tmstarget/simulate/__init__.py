@@ -1,5 +1,6 @@
-"""Synthetic fMRIPrep-like datasets with planted individual targets (for demos, tests and
-benchmarks).
+"""Synthetic fMRIPrep-like datasets with planted individual targets.
+
+The datasets serve demos, tests and benchmarks.
 
 :mod:`.model` generates arrays (pure functions); :mod:`.multiecho` turns the same runs into
 multi-echo data; :mod:`.dataset` writes them as fMRIPrep derivatives.

@@ -25,8 +25,9 @@ def lag1_autocorrelation(y: np.ndarray) -> np.ndarray:
 
 
 def mesh_edges(grayordinates) -> tuple[np.ndarray, np.ndarray]:
-    """Edges (E, 2) between usable columns of each mesh part of ``grayordinates``, and their lengths
-    (mm).
+    """Return the edges (E, 2) between usable columns of each mesh part of ``grayordinates``.
+
+    Their lengths (mm) are returned too.
     """
     edges = []
     for idx, faces in grayordinates.parts:
@@ -41,8 +42,9 @@ def mesh_edges(grayordinates) -> tuple[np.ndarray, np.ndarray]:
 
 
 def edge_fwhm(y: np.ndarray, edges: np.ndarray, edge_mm: np.ndarray) -> float:
-    """Median smoothness (FWHM, mm) of time series ``y`` (T, N) over mesh ``edges`` (E, 2) of
-    lengths ``edge_mm``.
+    """Median smoothness (FWHM, mm) of time series ``y`` (T, N) over mesh ``edges`` (E, 2).
+
+    The edges have lengths ``edge_mm``.
 
     Edges whose correlation is not in (0, 1) carry no smoothness estimate and are left out.
     """
@@ -60,8 +62,9 @@ def autocorrelation_length(
     step_mm: float = 2.0,
     min_pairs: int = 200,
 ) -> float:
-    """Distance (mm) at which the correlation of map ``values`` (S,) between pairs of points falls
-    to 0.5.
+    """Distance (mm) at which the correlation of a map between pairs of points falls to 0.5.
+
+    The map is ``values``, shape (S,).
 
     Parameters
     ----------
@@ -103,8 +106,9 @@ def autocorrelation_length(
 
 
 def seed_map_variance(r1: np.ndarray, r2: np.ndarray) -> dict[str, float]:
-    """Reproducible and noise parts of a seed map's spatial variance, from two halves' maps over one
-    region.
+    """Split a seed map's spatial variance into reproducible and noise parts.
+
+    The parts are estimated from two halves' maps over one region.
 
     With Fisher-z maps z₁ = atanh(r₁), z₂ = atanh(r₂) over the same points:
 
