@@ -72,8 +72,9 @@ class Session:
 def plant_target(
     rng: np.random.Generator, anat: Anatomy, region: np.ndarray, params: SimulationParams
 ) -> np.ndarray:
-    """The participant's planted target: the group site moved by ``shift_mm`` (or 4–15 mm) in a
-    random direction, in the region.
+    """Return the participant's planted target: the group site moved within the region.
+
+    The site is moved by ``shift_mm`` (or 4–15 mm) in a random direction.
     """
     region_xyz = np.argwhere(region) @ anat.affine[:3, :3].T + anat.affine[:3, 3]
     shift = params.shift_mm if params.shift_mm is not None else float(rng.uniform(4.0, 15.0))
@@ -114,8 +115,9 @@ def simulate_session(
 def clean_session(
     session: Session, minutes: float, global_signal: bool = False
 ) -> tuple[CleaningOperator, np.ndarray]:
-    """Clean the first ``minutes`` of a session as ``tmstarget target`` does; the operator and
-    compressed data (r, V).
+    """Clean the first ``minutes`` of a session as ``tmstarget target`` does.
+
+    Returns the operator and the compressed data (r, V).
     """
     n = int(round(minutes * 60 / session.t_r))
     with tempfile.TemporaryDirectory() as tmp:
@@ -222,9 +224,10 @@ def select_method(
     cmap: np.ndarray | None,
     neighbourhood_mm: float = NEIGHBOURHOOD_MM,
 ):
-    """One method's target as ``tmstarget target`` chooses it
-    (:func:`~tmstarget.targeting.score_and_select`, on the given scores); a post-step's group prior
-    is the simulated group map, or for ``sgacc`` the simulator's group point
+    """Choose one method's target as ``tmstarget target`` does.
+
+    The choice is made by :func:`~tmstarget.targeting.score_and_select`, on the given scores; a
+    post-step's group prior is the simulated group map, or for ``sgacc`` the simulator's group point
     :data:`GROUP_TARGET_MNI`.
     """
     options = TargetingOptions(
@@ -243,8 +246,9 @@ def shrinkage_and_group(
     cmap: np.ndarray | None,
     neighbourhood_mm: float = NEIGHBOURHOOD_MM,
 ):
-    """Shrinkage target and its block (``group_target_mni``: the pure group target), by
-    :func:`select_method`.
+    """Return the shrinkage target and its block, by :func:`select_method`.
+
+    In the block, ``group_target_mni`` is the pure group target.
     """
     choice = select_method("shrinkage", comp, scores, op, region, cmap, neighbourhood_mm)
     return choice.selection, choice.post
@@ -269,8 +273,9 @@ def target_row(seed: int, session: int, minutes: float, method: str, coord_mm, t
 
 
 def group_map_on_grid(anat: Anatomy) -> np.ndarray:
-    """The simulated group circuit map (seed 10 000, as :func:`~tmstarget.simulate.simulate_dataset`
-    with seed 0) on ``anat``'s grid.
+    """Return the simulated group circuit map on ``anat``'s grid.
+
+    It is drawn with seed 10 000, as :func:`~tmstarget.simulate.simulate_dataset` does with seed 0.
     """
     from ..io.derivatives import write_nifti_atomic
     from ..targeting.circuits import load_circuit_map

@@ -215,8 +215,9 @@ def _resample_template(img, affine, shape) -> np.ndarray:
 
 @lru_cache(maxsize=2)
 def anatomy(fov: str = "brain") -> Anatomy:
-    """MNI 2 mm grid (whole or cropped to the brain) with nilearn's MNI152 brain/GM/WM masks on
-    it.
+    """Build the MNI 2 mm grid with nilearn's MNI152 brain/GM/WM masks on it.
+
+    The grid is the whole one or cropped to the brain.
     """
     from nilearn.datasets import load_mni152_brain_mask, load_mni152_gm_mask, load_mni152_wm_mask
 
@@ -271,8 +272,9 @@ def network_maps(
 def deviation_field(
     rng: np.random.Generator, anat: Anatomy, p: SimulationParams
 ) -> np.ndarray | None:
-    """The participant's smooth deviation field (V,) of unit SD, or None when ``p.deviation_pct`` is
-    0.
+    """Return the participant's smooth deviation field (V,) of unit SD.
+
+    It is None when ``p.deviation_pct`` is 0.
 
     Draw it once per participant and pass it to every session (:func:`simulate_participant`), so
     that the deviation is individual and stable while the noise is new.
@@ -299,8 +301,9 @@ def _band_limited(
 
 
 def latent_signals(rng: np.random.Generator, n: int, t_r: float) -> dict[str, np.ndarray]:
-    """Network time courses; ``task`` is anticorrelated with ``sgacc`` and the target follows
-    −sgacc.
+    """Draw the network time courses.
+
+    ``task`` is anticorrelated with ``sgacc``, and the target follows −sgacc.
     """
     s = _band_limited(rng, n, t_r, 5)
     sig = {"sgacc": s[0], "fpn": s[2], "dmn": s[3], "global": s[4]}
@@ -310,8 +313,9 @@ def latent_signals(rng: np.random.Generator, n: int, t_r: float) -> dict[str, np
 
 
 def motion_parameters(rng: np.random.Generator, n: int, scale: float = 1.0) -> np.ndarray:
-    """Six rigid-body parameters (n × 6: trans_x/y/z in mm, rot_x/y/z in radians): random walks with
-    jumps.
+    """Draw six rigid-body motion parameters per volume: random walks with jumps.
+
+    The result is n × 6: trans_x/y/z in mm, rot_x/y/z in radians.
     """
     steps = rng.standard_normal((n, 6)) * np.array([0.02, 0.03, 0.03, 0.0004, 0.0004, 0.0003])
     jumps = rng.random(n) < 0.02
@@ -366,8 +370,9 @@ class RunParts:
 def run_parts(
     rng: np.random.Generator, anat: Anatomy, maps: dict[str, np.ndarray], p: SimulationParams
 ) -> RunParts:
-    """Draw the signal and artefact terms of one run (the random draws :func:`simulate_run` makes
-    before its noise).
+    """Draw the signal and artefact terms of one run.
+
+    These are the random draws :func:`simulate_run` makes before its noise.
     """
     n, flat = p.n_volumes, np.flatnonzero(anat.brain.ravel(order="F"))
     v = flat.size
@@ -406,8 +411,9 @@ def run_parts(
 
 
 def ar_noise_blocks(rng: np.random.Generator, anat: Anatomy, p: SimulationParams, flat: np.ndarray):
-    """Yield ``(t0, t1, eps)``: unit-SD AR(1), spatially smooth noise of volumes t0..t1-1, ``eps``
-    shape (t1-t0, V).
+    """Yield ``(t0, t1, eps)``: unit-SD AR(1), spatially smooth noise of volumes t0..t1-1.
+
+    ``eps`` has shape (t1-t0, V).
     """
     n = p.n_volumes
     ijk = np.unravel_index(flat, anat.shape, order="F")
@@ -446,8 +452,9 @@ def simulate_run(
 
 
 def group_circuit_map(rng: np.random.Generator, noise: float = 0.15) -> np.ndarray:
-    """Group depression-circuit map on the full MNI 2 mm grid (t-like values, positive =
-    stimulate).
+    """Draw the group depression-circuit map on the full MNI 2 mm grid.
+
+    Values are t-like; positive means stimulate.
     """
     anat = anatomy("full")
     maps = network_maps(anat, GROUP_TARGET_MNI)

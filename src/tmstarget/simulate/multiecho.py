@@ -1,5 +1,6 @@
-"""Multi-echo BOLD from the same participants, neural signals and motion as the single-echo
-simulator.
+"""Multi-echo BOLD from the single-echo simulator's participants.
+
+Participants, neural signals and motion are the same as in the single-echo simulator.
 
 The physical model, per brain voxel ``v``, echo ``e`` and volume ``t``::
 
@@ -110,8 +111,9 @@ CALIBRATED_MULTIECHO = MultiEchoParams()
 
 
 def default_echo_times(n_echoes: int) -> tuple[float, ...]:
-    """Echo times for ``n_echoes`` echoes: the default three, or evenly spaced over the same
-    14.5–62.5 ms span.
+    """Return echo times for ``n_echoes`` echoes.
+
+    These are the default three, or times evenly spaced over the same 14.5–62.5 ms span.
     """
     if n_echoes == 3:
         return MultiEchoParams().echo_times_ms
@@ -121,7 +123,7 @@ def default_echo_times(n_echoes: int) -> tuple[float, ...]:
 
 
 def t2star_map(anat: Anatomy, flat: np.ndarray, me: MultiEchoParams) -> np.ndarray:
-    """True T2* (ms) of each brain voxel by tissue, shape (V,)."""
+    """Return the true T2* (ms) of each brain voxel by tissue, shape (V,)."""
     gm, wm = anat.gm.ravel(order="F")[flat], anat.wm.ravel(order="F")[flat]
     return np.where(gm, me.t2star_gm_ms, np.where(wm, me.t2star_wm_ms, me.t2star_csf_ms)).astype(
         np.float32
@@ -199,8 +201,9 @@ def iter_participant_multiecho(
     n_runs: int,
     deviation: np.ndarray | None = None,
 ):
-    """Yield the ``n_runs`` multi-echo runs of one participant one at a time (see
-    :func:`simulate_participant_multiecho`).
+    """Yield the ``n_runs`` multi-echo runs of one participant one at a time.
+
+    See :func:`simulate_participant_multiecho`.
 
     The draws are those of the list version: a caller may write each run before the next is
     simulated, holding one run's echoes in memory instead of all of them.
@@ -230,8 +233,9 @@ def simulate_participant_multiecho(
     n_runs: int,
     deviation: np.ndarray | None = None,
 ) -> list[dict]:
-    """``n_runs`` multi-echo runs of one participant, as :func:`~.model.simulate_participant` draws
-    them.
+    """Simulate ``n_runs`` multi-echo runs of one participant.
+
+    They are drawn as :func:`~.model.simulate_participant` draws them.
 
     Returns
     -------

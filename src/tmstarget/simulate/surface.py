@@ -27,8 +27,9 @@ logger = logging.getLogger(__name__)
 def planted_vertex(
     rng: np.random.Generator, shift_mm: float | None, space: str = "fsaverage5"
 ) -> tuple[int, np.ndarray]:
-    """A search-region column displaced ``shift_mm`` (default 4-15 mm) from the group site, and its
-    MNI mm.
+    """Return a search-region column displaced from the group site, and its MNI mm.
+
+    The displacement is ``shift_mm`` (default 4-15 mm).
     """
     from ..surface.geometry import template_grayordinates
     from ..targeting.surface_maps import dlpfc_search_region
@@ -44,9 +45,10 @@ def planted_vertex(
 
 @lru_cache(maxsize=2)
 def _samplers(fov: str, space: str) -> tuple:
-    """Per hemisphere (L, R), the sampling matrix of the simulation grid onto the template (see
-    :func:`tmstarget.targeting.surface_maps.sampling_matrix`: nilearn's ``vol_to_surf`` as one
-    sparse product).
+    """Return per-hemisphere (L, R) sampling matrices of the simulation grid onto the template.
+
+    See :func:`tmstarget.targeting.surface_maps.sampling_matrix`: nilearn's ``vol_to_surf`` as one
+    sparse product.
     """
     from ..surface.mesh import load_template
     from ..targeting.surface_maps import sampling_matrix
@@ -66,7 +68,7 @@ def simulate_surface_runs(
     chunk: int = 40,
     voxels_mni: np.ndarray | None = None,
 ) -> list[tuple]:
-    """Runs of one participant on the template surface.
+    """Simulate the runs of one participant on the template surface.
 
     Parameters
     ----------
@@ -127,10 +129,11 @@ def _write_gifti(path: Path, data: np.ndarray, hemi: str) -> None:
 
 
 def cifti_axes(space: str = "fsaverage5", radius_mm: float = 12.0):
-    """Brain models of a synthetic CIFTI on the template: its cortical vertices (medial wall left
-    out), then grey-matter voxels of the simulation grid within ``radius_mm`` of the sgACC seed and
-    its mirror (labelled accumbens, standing in for the 91k subcortical structures). Returns (axis,
-    voxel MNI mm).
+    """Build the brain models of a synthetic CIFTI on the template.
+
+    First come its cortical vertices (medial wall left out), then grey-matter voxels of the
+    simulation grid within ``radius_mm`` of the sgACC seed and its mirror (labelled accumbens,
+    standing in for the 91k subcortical structures). Returns (axis, voxel MNI mm).
     """
     import nibabel as nib
 
@@ -181,8 +184,9 @@ def simulate_surface_dataset(
     space: str = "fsaverage5",
     cifti: bool = False,
 ) -> dict:
-    """Write simulated participants as fMRIPrep surface outputs
-    (``*_hemi-L/R_space-fsaverage5_bold.func.gii``).
+    """Write simulated participants as fMRIPrep surface outputs.
+
+    The files are ``*_hemi-L/R_space-fsaverage5_bold.func.gii``.
 
     Per run: both hemispheres' GIFTIs, a ``_bold.json`` sidecar with ``RepetitionTime``, the
     confounds TSV; per participant ``sub-<l>_desc-truth_target.json`` with the planted target (MNI

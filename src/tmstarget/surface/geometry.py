@@ -67,9 +67,10 @@ class Grayordinates:
 
     @cached_property
     def adjacency(self) -> sparse.csr_matrix:
-        """Which columns touch (N × N, symmetric, boolean): mesh edges within each hemisphere, and
-        voxels of the volume part whose indices differ by at most 1 on every axis
-        (26-connectivity).
+        """Adjacency of the columns (N × N, symmetric, boolean).
+
+        Columns touch along mesh edges within each hemisphere; voxels of the volume part touch when
+        their indices differ by at most 1 on every axis (26-connectivity).
         """
         rows, cols = [], []
         for idx, faces in self.parts:
@@ -90,9 +91,11 @@ class Grayordinates:
 
     @cached_property
     def areas(self) -> np.ndarray:
-        """Weight of each column in a patch (N,): a vertex's area (mm²: a third of the area of each
-        of its triangles, on the mesh giving the coordinates); a CIFTI voxel's face area (its side²,
-        a cortical ribbon one voxel thick).
+        """Weight of each column in a patch (N,).
+
+        A vertex's weight is its area (mm²: a third of the area of each of its triangles, on the
+        mesh giving the coordinates); a CIFTI voxel's is its face area (its side², a cortical ribbon
+        one voxel thick).
         """
         out = np.zeros(self.n)
         for idx, faces in self.parts:
@@ -113,8 +116,9 @@ class Grayordinates:
         return out
 
     def smoother(self, fwhm_mm: float) -> sparse.csr_matrix:
-        """Block-diagonal Gaussian smoothing matrix (N × N) over mesh (or voxel) distances within
-        each part.
+        """Return the block-diagonal Gaussian smoothing matrix (N × N) of the columns.
+
+        It smooths over mesh (or voxel) distances within each part.
         """
         rows, cols, vals = [], [], []
         for idx, faces in self.parts:
@@ -169,8 +173,9 @@ def _from_hemis(meshes: dict[str, HemiMesh], space: str, mesh: str) -> Grayordin
 def cifti_grayordinates(
     brain_model, meshes: dict[str, HemiMesh] | None = None, space: str = "fsLR"
 ) -> Grayordinates:
-    """Grayordinates of a CIFTI brain-model axis; cortical coordinates from ``meshes`` (``{"L",
-    "R"}``) if given.
+    """Return the grayordinates of a CIFTI brain-model axis.
+
+    Cortical coordinates come from ``meshes`` (``{"L", "R"}``) if given.
     """
     n = len(brain_model)
     coords = np.full((n, 3), np.nan)

@@ -1,5 +1,6 @@
-"""Surface files: fMRIPrep's fsaverage GIFTI and fsLR CIFTI time series in, score maps are written
-by :mod:`tmstarget.io.derivatives`.
+"""Reading surface files: fMRIPrep's fsaverage GIFTI and fsLR CIFTI time series.
+
+Score maps are written out by :mod:`tmstarget.io.derivatives`.
 
 fMRIPrep names surface outputs ``<prefix>_hemi-L_space-fsaverage5_bold.func.gii`` (before 21.0:
 ``<prefix>_space-fsaverage5_hemi-L_bold.func.gii``) and
@@ -37,8 +38,9 @@ _CIFTI_RE = re.compile(
 
 @dataclass(frozen=True)
 class SurfaceRun:
-    """One surface run: ``files`` are the left and right GIFTIs, or one CIFTI; plus its
-    confounds.
+    """One surface run and its confounds.
+
+    ``files`` are the left and right GIFTIs, or one CIFTI.
     """
 
     files: tuple[Path, ...]
@@ -71,8 +73,9 @@ def find_surface_runs(
     task: str = "rest",
     space: str = "fsaverage5",
 ) -> list[SurfaceRun]:
-    """FMRIPrep surface runs (GIFTI pairs for fsaverage*, CIFTI for fsLR) of one
-    participant/session.
+    """Find the fMRIPrep surface runs of one participant/session.
+
+    These are GIFTI pairs for fsaverage* and CIFTI files for fsLR.
 
     Raises
     ------
@@ -142,8 +145,10 @@ def find_surface_runs(
 
 
 def explicit_surface_runs(bolds: list[Path], confounds: list[Path]) -> list[SurfaceRun]:
-    """Runs from ``--bold`` files: CIFTI ``.dtseries.nii``, or left-hemisphere GIFTIs (``hemi-L``)
-    whose right hemisphere (``hemi-R``, same name otherwise) is beside them.
+    """Build the runs from ``--bold`` files: CIFTI ``.dtseries.nii``, or left-hemisphere GIFTIs.
+
+    A left-hemisphere GIFTI (``hemi-L``) needs its right hemisphere (``hemi-R``, same name
+    otherwise) beside it.
     """
     if len(confounds) != len(bolds):
         raise InputError(

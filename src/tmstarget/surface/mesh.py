@@ -64,7 +64,7 @@ def _to_mni152(xyz: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=2)
 def load_template(name: str = "fsaverage5") -> dict[str, HemiMesh]:
-    """The template's hemispheres ``{"L": HemiMesh, "R": HemiMesh}`` in MNI152 coordinates.
+    """Load the template's hemispheres ``{"L": HemiMesh, "R": HemiMesh}`` in MNI152 coordinates.
 
     The medial wall is where the template's cortical thickness is 0 (FreeSurfer's convention).
     """
@@ -90,7 +90,7 @@ def load_template(name: str = "fsaverage5") -> dict[str, HemiMesh]:
 
 
 def read_mesh(path: Path | str) -> HemiMesh:
-    """A GIFTI surface (``.surf.gii``, coordinates taken as MNI152 mm) as a :class:`HemiMesh`."""
+    """Read a GIFTI surface (``.surf.gii``, coordinates as MNI152 mm) as a :class:`HemiMesh`."""
     import nibabel as nib
 
     path = Path(path)
@@ -129,8 +129,9 @@ def edge_graph(coords: np.ndarray, faces: np.ndarray) -> sparse.csr_matrix:
 def graph_distances(
     coords: np.ndarray, faces: np.ndarray | None, limit_mm: float, batch: int = 512
 ) -> sparse.csr_matrix:
-    """Distances (mm) between points closer than ``limit_mm``: along mesh edges, or straight for
-    voxels.
+    """Compute distances (mm) between points closer than ``limit_mm``.
+
+    Distances run along mesh edges, or straight for voxels.
 
     Parameters
     ----------
@@ -169,8 +170,9 @@ def graph_distances(
 def gaussian_smoother(
     coords: np.ndarray, faces: np.ndarray | None, fwhm_mm: float
 ) -> sparse.csr_matrix:
-    """Row-normalised Gaussian smoothing matrix (σ = FWHM / √(8 ln 2), cut at 3σ) over mesh
-    distances.
+    """Build a row-normalised Gaussian smoothing matrix over mesh distances.
+
+    The kernel has σ = FWHM / √(8 ln 2) and is cut at 3σ.
     """
     sigma = fwhm_mm / np.sqrt(8 * np.log(2))
     d = graph_distances(coords, faces, 3 * sigma)

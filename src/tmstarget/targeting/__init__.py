@@ -1,5 +1,6 @@
-"""Targeting: from a participant's runs to a stimulation target with its uncertainty — one path for
-every input kind.
+"""Targeting: from a participant's runs to a stimulation target with its uncertainty.
+
+There is one path for every input kind.
 
 Read top-down, in the order the data flow:
 

@@ -124,8 +124,9 @@ def resolve_circuit(spec: str, label: str | None = None) -> Circuit:
 
 
 def check_circuit_values(data: np.ndarray, name: str) -> None:
-    """Refuse a "circuit map" that is a mask or a label image (at most two distinct values besides
-    0/NaN).
+    """Refuse a "circuit map" that is a mask or a label image.
+
+    Such an image has at most two distinct values besides 0/NaN.
 
     A binary region scored as a circuit would give every point inside it the same score and rank
     targets by how much of their neighbourhood falls inside the mask — a plausible, meaningless
@@ -144,8 +145,9 @@ def check_circuit_values(data: np.ndarray, name: str) -> None:
 
 
 def read_circuit_map(path: Path | str) -> tuple[np.ndarray, np.ndarray]:
-    """A group circuit map file as ``(data, affine)``, checked: one readable volume with data, not a
-    mask.
+    """Read a group circuit map file as ``(data, affine)``, checked.
+
+    It must be one readable volume with data, not a mask.
 
     Commands call it before reading any BOLD data, so a wrong ``--circuit`` file fails in a second.
 
@@ -211,8 +213,9 @@ def voxel_distance(affine: np.ndarray, shape: tuple[int, int, int], point_mm) ->
 
 
 def load_group_map(spec: str) -> tuple[np.ndarray, np.ndarray, str]:
-    """``(data, affine, label)`` of a group circuit given as PATH or ``convergent``, on its own
-    grid.
+    """Load a group circuit given as PATH or ``convergent``, on its own grid.
+
+    Returns ``(data, affine, label)``.
 
     ``sgacc`` / ``sgacc-group`` are refused: the sgACC circuit is individual and no group map is
     bundled.

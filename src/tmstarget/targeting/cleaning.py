@@ -59,8 +59,9 @@ def cleaning_matrix(
     low_pass: float | None = LOW_PASS_HZ,
     detrend: bool = True,
 ) -> np.ndarray:
-    """The matrix ``L`` such that ``L @ X`` equals ``nilearn.signal.clean(X, ...)`` (standardize
-    off).
+    """Build the matrix ``L`` such that ``L @ X`` equals ``nilearn.signal.clean(X, ...)``.
+
+    This holds with ``standardize`` off.
 
     Parameters
     ----------
@@ -122,8 +123,9 @@ def cleaning_matrix(
 def compress_operator(
     matrix: np.ndarray, sample_mask: np.ndarray, rtol: float = 1e-4
 ) -> CleaningOperator:
-    """Factor a cleaning matrix ``L`` (K × T) and keep components with singular value > ``rtol`` ×
-    max.
+    """Factor a cleaning matrix ``L`` (K × T) and keep its leading components.
+
+    Components with singular value > ``rtol`` × max are kept.
 
     Dropping components below ``rtol`` changes any voxel-voxel inner product by at most ``rtol²``
     relative.
@@ -148,7 +150,7 @@ def run_operator(
     min_volumes: int = 1,
     name: str = "run",
 ) -> CleaningOperator:
-    """Cleaning operator for one run (cleaned series centred over the kept volumes).
+    """Build the cleaning operator for one run (cleaned series centred over the kept volumes).
 
     Checks that enough volumes survive censoring and that some degrees of freedom are left.
     """
@@ -177,8 +179,9 @@ def run_operator(
 
 
 def normalize_columns(w: np.ndarray, eps: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
-    """Scale each column of ``w`` to unit norm (in place when float32); return it and the
-    valid-column mask.
+    """Scale each column of ``w`` to unit norm; return it and the valid-column mask.
+
+    Scaling is in place when ``w`` is float32.
 
     Columns with (near) zero norm — constant voxels — are set to zero and flagged invalid.
     """

@@ -110,8 +110,9 @@ def circuit_similarity(
 def weighted_seed_timecourse(
     w: np.ndarray, circuit: np.ndarray, circuit_idx: np.ndarray
 ) -> np.ndarray:
-    """Unit-norm seed time course ``Σ_v c̃_v x_v`` over the circuit voxels, with ``c̃`` the centred
-    map (r,).
+    """Return the unit-norm seed time course (r,) ``Σ_v c̃_v x_v`` over the circuit voxels.
+
+    Here ``c̃`` is the centred circuit map.
     """
     c = circuit[circuit_idx].astype(np.float64)
     return seed_timecourse(w, circuit_idx, c - c.mean())
@@ -120,8 +121,7 @@ def weighted_seed_timecourse(
 def weighted_seed_score(
     w: np.ndarray, circuit: np.ndarray, search_idx: np.ndarray, circuit_idx: np.ndarray
 ) -> np.ndarray:
-    """Correlation of each search voxel with the circuit-weighted seed time course (Fox et al.
-    2013).
+    """Correlate each search voxel with the circuit-weighted seed time course (Fox et al. 2013).
 
     The seed is ``Σ_v c̃_v x_v`` over the circuit voxels (the numerator of
     :func:`circuit_similarity`), so voxels that move with the positive end and against the negative

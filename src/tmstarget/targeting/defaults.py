@@ -1,6 +1,8 @@
-"""Default settings of a targeting run, in one leaf module (no imports): the library's option
-objects and the command line (``tmstarget target``, ``reliability``, ``circuit build``) read them
-from here, so ``--help`` shows the values the library uses without importing numpy.
+"""Default settings of a targeting run, in one leaf module (no imports).
+
+The library's option objects and the command line (``tmstarget target``, ``reliability``,
+``circuit build``) read them from here, so ``--help`` shows the values the library uses without
+importing numpy.
 """
 
 #: Built-in circuit.

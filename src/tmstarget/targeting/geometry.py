@@ -103,8 +103,9 @@ class VolumeGeometry:
         return ijk @ self.affine[:3, :3].T + self.affine[:3, 3]
 
     def near(self, region: np.ndarray, search_idx: np.ndarray, distance_mm: float) -> np.ndarray:
-        """Columns within ``distance_mm`` of the search region's voxels (Euclidean distance
-        transform).
+        """Return the columns within ``distance_mm`` of the search region's voxels.
+
+        Distances come from a Euclidean distance transform.
         """
         zooms = np.sqrt((self.affine[:3, :3] ** 2).sum(0))
         local = ndimage.distance_transform_edt(~region, sampling=zooms) <= distance_mm
@@ -115,18 +116,20 @@ class VolumeGeometry:
         return self.columns(sphere_mask(self.affine, self.brain.shape, SGACC_MNI, SGACC_RADIUS_MM))
 
     def column_values(self, grid_map: np.ndarray) -> np.ndarray:
-        """A map on the grid as one value per column."""
+        """Return a map on the grid as one value per column."""
         return grid_map.ravel(order="F")[self.flat]
 
     def smooth(self, block: np.ndarray, fwhm_mm: float) -> np.ndarray:
-        """Gaussian smoothing of compressed data in the volume (in place; see
-        :func:`smooth_components`).
+        """Smooth compressed data with a Gaussian in the volume (in place).
+
+        See :func:`smooth_components`.
         """
         return smooth_components(block, self.brain, self.affine, fwhm_mm)
 
     def patches(self, idx: np.ndarray, keep: np.ndarray) -> np.ndarray:
-        """Labels (1, 2, …; 0 = not kept) of the connected patches of the voxels ``idx[keep]``
-        (26-connectivity).
+        """Label the connected patches of the voxels ``idx[keep]`` (26-connectivity).
+
+        Labels are 1, 2, …; 0 means not kept.
         """
         vox = np.unravel_index(self.flat[idx], self.brain.shape, order="F")
         vol = np.zeros(self.brain.shape, bool)
@@ -149,8 +152,9 @@ class VolumeGeometry:
 
 @dataclass
 class SurfaceGeometry:
-    """Grayordinates of surface data (:class:`tmstarget.surface.geometry.Grayordinates`) as
-    columns.
+    """Grayordinates of surface data as columns.
+
+    The grayordinates are a :class:`tmstarget.surface.geometry.Grayordinates`.
     """
 
     grayordinates: object
@@ -172,8 +176,9 @@ class SurfaceGeometry:
         return self.grayordinates.coords[idx]
 
     def near(self, region: np.ndarray, search_idx: np.ndarray, distance_mm: float) -> np.ndarray:
-        """Columns within ``distance_mm`` of the (usable) search columns (straight-line
-        distance).
+        """Return the columns within ``distance_mm`` of the (usable) search columns.
+
+        Distance is straight-line distance.
         """
         from scipy.spatial import cKDTree
 
@@ -205,9 +210,10 @@ class SurfaceGeometry:
         return cache[fwhm_mm]
 
     def patches(self, idx: np.ndarray, keep: np.ndarray) -> np.ndarray:
-        """Labels (1, 2, …; 0 = not kept) of the connected patches of the columns ``idx[keep]``:
-        mesh edges within a
-        hemisphere, 26-neighbour voxels within the CIFTI volume part.
+        """Label the connected patches of the columns ``idx[keep]``.
+
+        Labels are 1, 2, …; 0 means not kept. Columns connect along mesh edges within a hemisphere,
+        and as 26-neighbour voxels within the CIFTI volume part.
         """
         from scipy.sparse.csgraph import connected_components
 
@@ -220,8 +226,10 @@ class SurfaceGeometry:
         return labels
 
     def areas(self, idx: np.ndarray) -> np.ndarray:
-        """Weight of each column in a patch: the vertex area (mm², a third of its triangles'); voxel
-        face area for CIFTI voxels.
+        """Return the weight of each column in a patch.
+
+        For a vertex this is its area (mm², a third of its triangles'); for a CIFTI voxel, its face
+        area.
         """
         return self.grayordinates.areas[idx]
 
@@ -236,8 +244,9 @@ class SurfaceGeometry:
 
 @dataclass
 class SubsetGeometry:
-    """The columns ``idx`` of another geometry as columns 0 … len(idx) − 1 (coordinates, patches and
-    areas).
+    """The columns ``idx`` of another geometry, renumbered 0 … len(idx) − 1.
+
+    Their coordinates, patches and areas are the parent's.
 
     The resampling engine scores only the search columns; its selections see them through this.
     """
@@ -269,7 +278,7 @@ class SubsetGeometry:
         return self.parent.coords(self.idx[idx])
 
     def patches(self, idx: np.ndarray, keep: np.ndarray) -> np.ndarray:
-        """Connected patches of the kept columns, as the parent connects them."""
+        """Return the connected patches of the kept columns, as the parent connects them."""
         return self.parent.patches(self.idx[idx], keep)
 
     def areas(self, idx: np.ndarray) -> np.ndarray:

@@ -27,8 +27,9 @@ COST_CLASSES = ("fast", "slow")
 
 
 class _Lazy:
-    """A function of a :mod:`tmstarget.targeting` module, imported on first call (the registry stays
-    import-free).
+    """A function of a :mod:`tmstarget.targeting` module, imported on first call.
+
+    Deferring the import keeps the registry import-free.
     """
 
     def __init__(self, module: str, name: str) -> None:
@@ -114,7 +115,7 @@ class Method:
             )
 
     def select(self, comp, scores, neighbourhood_mm: float, options=None):
-        """The selection and the raw score per search column it used (``selector``).
+        """Run ``selector``: return the selection and the raw score per search column it used.
 
         ``options`` (a :class:`~tmstarget.targeting.result.TargetingOptions`, or a mapping of option
         fields) supplies the selector's :attr:`options`; None: the selector's defaults.
@@ -122,8 +123,9 @@ class Method:
         return self.selector(comp, scores, neighbourhood_mm, **self.keywords(options))
 
     def option_values(self, options=None) -> dict:
-        """The method's option fields (of :attr:`options`) and their values in ``options`` (an
-        options object or a mapping of fields); unset ones are left out.
+        """Return the method's option fields (of :attr:`options`) and their values in ``options``.
+
+        ``options`` is an options object or a mapping of fields; unset fields are left out.
         """
         if options is None:
             return {}
@@ -131,7 +133,7 @@ class Method:
         return {field: get(field) for _, field in self.options if get(field) is not None}
 
     def keywords(self, options=None) -> dict:
-        """The selector keywords read from ``options`` (see :meth:`option_values`)."""
+        """Return the selector keywords read from ``options`` (see :meth:`option_values`)."""
         values = self.option_values(options)
         return {kw: values[field] for kw, field in self.options if field in values}
 
@@ -219,8 +221,9 @@ DEFAULT_METHOD = next(iter(METHODS))
 
 
 def get_method(method: str | Method) -> Method:
-    """The registry entry of ``method`` (a name or a :class:`Method`); an unknown name is an
-    :class:`InputError`.
+    """Return the registry entry of ``method`` (a name or a :class:`Method`).
+
+    An unknown name is an :class:`InputError`.
     """
     if isinstance(method, Method):
         return method
@@ -238,8 +241,9 @@ def methods_for(kind: str) -> tuple[str, ...]:
 
 
 def check_method(method: str, kind: str = "volume") -> Method:
-    """The method, refusing an unknown one or one that does not support input ``kind`` (one line,
-    :class:`InputError`).
+    """Return the method, refusing an unknown one or one that does not support input ``kind``.
+
+    A refusal is an :class:`InputError` with a one-line message.
     """
     m = get_method(method)
     if not m.supports(kind):

@@ -32,8 +32,9 @@ logger = logging.getLogger(__name__)
 
 
 class VolumeSource:
-    """fMRIPrep volumetric runs (same grid): headers and masks now, voxel data streamed by
-    :meth:`chunks`.
+    """fMRIPrep volumetric runs (same grid): headers and masks now, voxel data later.
+
+    The voxel data are streamed by :meth:`chunks`.
     """
 
     def __init__(self, runs: list) -> None:
@@ -82,7 +83,7 @@ class VolumeSource:
         return sum(-(-info.n_volumes // 32) for info in infos)
 
     def search_region(self, options: TargetingOptions) -> np.ndarray:
-        """The default left DLPFC or ``--search-mask``, checked (a volume)."""
+        """Return the default left DLPFC or ``--search-mask``, checked (a volume)."""
         from ..io.images import load_mask
 
         if options.search_mask is None:
@@ -92,7 +93,7 @@ class VolumeSource:
         return check_search_region(region, self.brain)
 
     def circuit_map(self, circuit) -> np.ndarray | None:
-        """The group circuit map on the grid (None for the sgACC seed circuit)."""
+        """Return the group circuit map on the grid (None for the sgACC seed circuit)."""
         return (
             None
             if circuit.kind == "seed"
@@ -101,8 +102,9 @@ class VolumeSource:
 
 
 class SurfaceSource:
-    """Surface runs (fsaverage GIFTI pairs of one template, or CIFTI with the same columns), read
-    whole.
+    """Surface runs, read whole.
+
+    They are fsaverage GIFTI pairs of one template, or CIFTI files with the same columns.
     """
 
     def __init__(self, runs: list, meshes: tuple[Path, Path] | None = None) -> None:
@@ -173,8 +175,9 @@ class SurfaceSource:
         return len(infos)
 
     def search_region(self, options: TargetingOptions) -> np.ndarray:
-        """The default left DLPFC or ``--search-mask`` (NIfTI or GIFTI), one boolean per column,
-        checked.
+        """Return the default left DLPFC or ``--search-mask`` (NIfTI or GIFTI), checked.
+
+        The region is one boolean per column.
         """
         from .surface_maps import check_region, dlpfc_search_region, search_region_from_file
 
@@ -188,7 +191,7 @@ class SurfaceSource:
         return region
 
     def circuit_map(self, circuit) -> np.ndarray | None:
-        """The group circuit map at every column (None for the sgACC seed circuit)."""
+        """Return the group circuit map at every column (None for the sgACC seed circuit)."""
         from .surface_maps import circuit_values
 
         return (
@@ -199,8 +202,9 @@ class SurfaceSource:
 
 
 def input_kind(runs: list) -> str:
-    """``volume``, ``surface`` (fsaverage GIFTI pairs) or ``cifti``: the input kind of the runs
-    (``volume`` for none).
+    """Return the input kind of the runs: ``volume``, ``surface`` or ``cifti``.
+
+    ``surface`` means fsaverage GIFTI pairs; with no runs the kind is ``volume``.
     """
     if not runs or not hasattr(runs[0], "files"):
         return "volume"
@@ -210,7 +214,7 @@ def input_kind(runs: list) -> str:
 def open_source(
     runs: list, meshes: tuple[Path, Path] | None = None
 ) -> VolumeSource | SurfaceSource:
-    """The source for these runs (surface runs have ``files``; volumetric runs a ``bold``)."""
+    """Open the source for these runs (surface runs have ``files``; volumetric runs a ``bold``)."""
     return SurfaceSource(runs, meshes) if hasattr(runs[0], "files") else VolumeSource(runs)
 
 
@@ -276,8 +280,9 @@ def _variable(moments: np.ndarray, n_volumes: list[int], rtol: float = 1e-6) -> 
 
 
 def _tsnr(moments: np.ndarray, n_volumes: list[int]) -> np.ndarray:
-    """Temporal SNR per column: mean / SD over time (SD with n − 1) of each run, averaged over
-    runs.
+    """Compute the temporal SNR per column, averaged over runs.
+
+    Per run it is mean / SD over time (SD with n − 1).
     """
     n = np.asarray(n_volumes, float)[:, None]
     mean = moments[:, 0] / n

@@ -1,5 +1,7 @@
-"""What a targeting run takes (:class:`TargetingOptions`) and gives (:class:`TargetResult`, per run
-:class:`RunInfo`).
+"""What a targeting run takes and gives.
+
+It takes :class:`TargetingOptions` and gives a :class:`TargetResult`, with a :class:`RunInfo` per
+run.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from .methods import DEFAULT_METHOD, get_method
 
 @dataclass(frozen=True)
 class TargetingOptions:
-    """Parameters of a targeting run (defaults follow the trial's pipeline; see ``tmstarget target
-    --help``).
+    """Parameters of a targeting run.
+
+    The defaults follow the trial's pipeline; see ``tmstarget target --help``.
     """
 
     circuit: str = CIRCUIT
@@ -53,9 +56,10 @@ class TargetingOptions:
     placement_error_deg: float = PLACEMENT_ERROR_DEG
 
     def parameters_json(self) -> dict:
-        """The ``parameters`` block of the target JSON: with ``method`` and the circuit, what
-        identifies a run's settings (the cohort runner's resume check compares these,
-        :func:`tmstarget.cohort.fingerprint`).
+        """Return the ``parameters`` block of the target JSON.
+
+        With ``method`` and the circuit, it identifies a run's settings (the cohort runner's resume
+        check compares these, :func:`tmstarget.cohort.fingerprint`).
         """
         return {
             "confounds_strategy": self.confounds_strategy + ("+gsr" if self.global_signal else ""),
@@ -160,7 +164,7 @@ class TargetResult:
         return "\n".join(lines) + "\n"
 
     def to_json(self, participant: str, session: str | None) -> dict:
-        """The target JSON object (fields in docs/outputs.md)."""
+        """Return the target JSON object (fields in docs/outputs.md)."""
         o = self.options
         return {
             "participant": participant,
@@ -214,8 +218,9 @@ class TargetResult:
         }
 
     def _surface_json(self) -> dict:
-        """Where on the mesh a surface target is (``target_grayordinate``, ``mesh``); empty for
-        volumes.
+        """Return where on the mesh a surface target is (``target_grayordinate``, ``mesh``).
+
+        The block is empty for volumes.
         """
         if not isinstance(self.geometry, SurfaceGeometry):
             return {}

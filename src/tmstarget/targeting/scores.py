@@ -52,7 +52,7 @@ class Scores:
 
 
 def search_columns(comp: Components, region: np.ndarray) -> np.ndarray:
-    """Valid columns of the search region (refused when there are none)."""
+    """Return the valid columns of the search region (refused when there are none)."""
     search_idx = comp.columns(region)
     search_idx = search_idx[comp.valid[search_idx]]
     if search_idx.size == 0:

@@ -100,8 +100,9 @@ class Selection:
 def neighbourhood_weights(
     coords_mm: np.ndarray, radius_mm: float = NEIGHBOURHOOD_MM
 ) -> sparse.csr_matrix:
-    """Row-normalised Gaussian weights (σ = radius/2, cut at radius) between points, as a sparse
-    matrix.
+    """Compute row-normalised Gaussian weights between points, as a sparse matrix.
+
+    The kernel has σ = radius/2 and is cut at the radius.
 
     Cached for the last few point sets (the bootstrap re-selects on the same search voxels hundreds
     of times); the matrix returned is shared, so treat it as read-only.
@@ -208,8 +209,10 @@ def _snap_centroid(coords: np.ndarray, members: np.ndarray) -> int:
 
 
 def cluster_target(scores: Scores, geometry, top_fraction: float = 0.10) -> Selection:
-    """Centre of gravity of the largest connected patch of the top ``top_fraction`` seed scores,
-    snapped to the patch.
+    """Return the centre of gravity of the largest connected patch of the top seed scores.
+
+    The patches are formed by the top ``top_fraction`` seed scores; the centre is snapped to the
+    patch.
 
     ``geometry`` answers for the search columns ``scores.search_idx``: ``patches(idx, keep)`` labels
     the connected patches of the kept columns (0 = not kept) and ``areas(idx)`` weighs each column
@@ -279,8 +282,9 @@ def _hierarchical_target(
 def robust_selection(
     comp: Components, scores: Scores, neighbourhood_mm: float = NEIGHBOURHOOD_MM
 ) -> tuple[Selection, np.ndarray]:
-    """``robust`` (and ``shrinkage``'s individual evidence): the neighbourhood-averaged seed score,
-    refined.
+    """Select on the neighbourhood-averaged seed score, refined (the ``robust`` method).
+
+    ``shrinkage`` uses this selection as its individual evidence.
     """
     return select_target(scores.coords, scores.seed, "robust", neighbourhood_mm), scores.seed
 
@@ -321,8 +325,9 @@ def efield_selection(
     error_mm: float | None = None,
     error_deg: float | None = None,
 ) -> tuple[Selection, np.ndarray]:
-    """``efield``: the placement of highest expected E-field-weighted seed score
-    (:mod:`tmstarget.coil.landscape`).
+    """Select the placement of highest expected E-field-weighted seed score (``efield``).
+
+    See :mod:`tmstarget.coil.landscape`.
     """
     from ..coil.landscape import ERROR_DEG, ERROR_MM, landscape_for
 
@@ -358,8 +363,9 @@ def choose_target(
     neighbourhood_mm: float = NEIGHBOURHOOD_MM,
     options=None,
 ) -> tuple[Selection, np.ndarray]:
-    """Apply a method's selector (no post-step); return the selection and the per-column raw score
-    it used.
+    """Apply a method's selector (no post-step).
+
+    Returns the selection and the per-column raw score it used.
 
     ``options`` (``TargetingOptions`` or a mapping of its fields) supplies the method's own settings
     (:attr:`Method.options`).
@@ -374,7 +380,7 @@ def method_scores(
     method: str | Method,
     exclude_local_mm: float = 10.0,
 ) -> Scores:
-    """The scores ``method`` selects on (with the circuit similarity only when it needs it)."""
+    """Compute the scores ``method`` selects on, with the circuit similarity only if needed."""
     return compute_scores(
         comp, region, circuit_map, get_method(method).needs_similarity, exclude_local_mm
     )
@@ -413,8 +419,9 @@ def score_and_select(
     scores: Scores | None = None,
     radius_mm: float | None = None,
 ) -> Choice:
-    """Score the search region, apply ``options.method``'s selector and its post-step: the one path
-    to a target.
+    """Score the search region, apply ``options.method``'s selector and its post-step.
+
+    This is the one path to a target.
 
     Parameters
     ----------

@@ -67,8 +67,9 @@ RADIUS95_PER_SD = math.sqrt(chi2.ppf(0.95, 3))
 
 @dataclass(frozen=True)
 class ShrinkageEstimate:
-    """The empirical-Bayes weights of one participant (variances of the neighbourhood-smoothed
-    maps).
+    """The empirical-Bayes weights of one participant.
+
+    They come from the variances of the neighbourhood-smoothed maps.
 
     Attributes
     ----------
@@ -93,8 +94,9 @@ class ShrinkageEstimate:
 def prior_bump(
     coords_mm: np.ndarray, point_mm: Sequence[float], sigma_mm: float = PRIOR_SIGMA_MM
 ) -> np.ndarray:
-    """Gaussian bump ``exp(−|x − p|² / 2σ²)`` at each point (S, 3) — the prior of a group
-    coordinate.
+    """Return a Gaussian bump ``exp(−|x − p|² / 2σ²)`` at each point (S, 3).
+
+    This is the prior of a group coordinate.
     """
     d2 = np.sum((np.asarray(coords_mm, float) - np.asarray(point_mm, float)) ** 2, axis=1)
     return np.exp(-0.5 * d2 / sigma_mm**2)
@@ -105,8 +107,9 @@ def check_group_target(
     coords_mm: np.ndarray,
     tolerance_mm: float = GROUP_TARGET_TOLERANCE_MM,
 ) -> np.ndarray:
-    """Refuse a group coordinate off the search region's hemisphere or farther than ``tolerance_mm``
-    from it.
+    """Refuse a group coordinate off the search region's hemisphere or too far from the region.
+
+    Too far means farther than ``tolerance_mm``.
     """
     p = np.asarray(point_mm, float)
     if p.shape != (3,) or not np.isfinite(p).all():
@@ -129,8 +132,9 @@ def check_group_target(
 
 
 def half_variance_ratio(operators: Sequence, halves: Sequence[Sequence[np.ndarray]]) -> float:
-    """``ρ = var(s_A − s_B) / var(s)`` of a correlation score between cleaned series, white raw
-    noise as reference.
+    """Compute ``ρ = var(s_A − s_B) / var(s)`` of a correlation score between cleaned series.
+
+    White raw noise is the reference.
 
     A run-weighted correlation under per-volume weights ``c`` is ``Σ_i Σ_t k_it x_it y_it`` with
     ``k_it = ω_i c_it / (Σ_j ω_j · Σ_t c_it M_i,tt)`` (runs are normalised, then averaged with the
@@ -172,8 +176,9 @@ def half_variance_ratio(operators: Sequence, halves: Sequence[Sequence[np.ndarra
 def check_group_target_default(
     point_mm: Sequence[float], tolerance_mm: float = GROUP_TARGET_TOLERANCE_MM
 ) -> np.ndarray:
-    """:func:`check_group_target` against the default search region's spheres (before any data are
-    read).
+    """Run :func:`check_group_target` against the default search region's spheres.
+
+    This runs before any data are read.
     """
     from .regions import DLPFC_SPHERES
 
@@ -238,8 +243,9 @@ def shrinkage_weight(
 def difference_verdict(
     distance_mm: float, radius_mm: float, source: str, weight: float
 ) -> tuple[bool, str]:
-    """Whether the individual target differs from the group one by more than its 95% radius, and one
-    sentence.
+    """Decide whether the individual target differs from the group one by more than its 95% radius.
+
+    Returns the decision and one sentence.
     """
     larger = bool(distance_mm > radius_mm)
     how = "larger" if larger else "not larger"
@@ -270,7 +276,7 @@ def shrinkage_target(
     prior_point: Sequence[float] | None = None,
     radius_mm: float | None = None,
 ) -> tuple[Selection, dict]:
-    """The shrinkage target of one participant and its JSON ``shrinkage`` block.
+    """Compute the shrinkage target of one participant and its JSON ``shrinkage`` block.
 
     Parameters
     ----------
@@ -361,10 +367,10 @@ def shrinkage_step(
     options,
     radius_mm: float | None = None,
 ) -> tuple[Selection, dict]:
-    """The ``shrinkage`` method's post-step (:data:`tmstarget.targeting.methods.METHODS`):
-    :func:`shrinkage_target` with the
-    options' neighbourhood, local exclusion and ``group_target`` (the prior point; None: the default
-    prior).
+    """Run the ``shrinkage`` method's post-step (:data:`tmstarget.targeting.methods.METHODS`).
+
+    It applies :func:`shrinkage_target` with the options' neighbourhood, local exclusion and
+    ``group_target`` (the prior point; None: the default prior).
     """
     return shrinkage_target(
         comp,

@@ -1,5 +1,6 @@
-"""Volumetric maps and regions on grayordinates: circuit maps, the sgACC seed, the left-DLPFC search
-region.
+"""Volumetric maps and regions on grayordinates.
+
+These are circuit maps, the sgACC seed and the left-DLPFC search region.
 
 The surface counterpart of ``circuits`` and ``regions`` (it lives in ``targeting``, beside them, so
 that :mod:`tmstarget.surface` — meshes, grayordinates, reading runs — never imports ``targeting``).
@@ -60,8 +61,9 @@ def sample_to_mesh(
 def sampling_matrix(
     affine: np.ndarray, shape: tuple[int, int, int], mesh: HemiMesh, mask: np.ndarray | None = None
 ):
-    """The linear map of :func:`sample_to_mesh` for a fixed grid, as a sparse matrix (fast for many
-    volumes).
+    """Build the linear map of :func:`sample_to_mesh` for a fixed grid as a sparse matrix.
+
+    It is fast for many volumes.
 
     ``sample_to_mesh`` (nilearn's ``vol_to_surf``, ``kind="depth"``) averages trilinear
     interpolations at 10 depths between the pial and white surfaces, leaving out points outside the
@@ -114,7 +116,7 @@ def sampling_matrix(
 def circuit_values(
     path: Path, geom: Grayordinates, meshes: dict[str, HemiMesh] | None
 ) -> np.ndarray:
-    """A group circuit map (NIfTI, MNI152) on every grayordinate; NaN where the map has no data."""
+    """Sample a group circuit map (NIfTI, MNI152) at each grayordinate; NaN where it has no data."""
     import nibabel as nib
 
     img = nib.load(str(path))
@@ -179,8 +181,10 @@ def dlpfc_search_region(
 
 
 def search_region_from_file(path: Path, geom: Grayordinates) -> np.ndarray:
-    """A ``--search-mask``: a NIfTI mask in MNI152 (looked up at each grayordinate's nearest voxel)
-    or a left-hemisphere GIFTI with one value per vertex (> 0.5 inside).
+    """Read a ``--search-mask`` onto the grayordinates.
+
+    It is a NIfTI mask in MNI152 (looked up at each grayordinate's nearest voxel) or a
+    left-hemisphere GIFTI with one value per vertex (> 0.5 inside).
     """
     import nibabel as nib
 

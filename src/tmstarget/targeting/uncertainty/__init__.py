@@ -1,5 +1,6 @@
-"""How sure is a target? Split halves, runs, a block-bootstrap confidence region, scan length,
-cohort stability.
+"""How sure a target is, measured in several ways.
+
+Split halves, runs, a block-bootstrap confidence region, scan length and cohort stability.
 
 Every analysis re-weights the kept volumes of the runs (:mod:`.weights`) and re-targets the
 re-weighted data without another pass over the voxel data (:mod:`.engine`); :mod:`.summaries` turns

@@ -12,8 +12,9 @@ from ...exceptions import InputError
 def cohort_stability(
     targets: Sequence[tuple[str, str | None, Sequence[float]]],
 ) -> tuple[list[dict], dict]:
-    """Within-person (between sessions) versus between-person target distances (Cash et al. 2021,
-    HBM).
+    """Compare within-person (between sessions) and between-person target distances.
+
+    After Cash et al. 2021, HBM.
 
     Parameters
     ----------
@@ -79,8 +80,9 @@ def cohort_stability(
 
 
 def stability_table(rows: list[dict]) -> str:
-    """The per-participant rows of :func:`cohort_stability` as TSV text (``n/a`` without repeat
-    sessions).
+    """Format the per-participant rows of :func:`cohort_stability` as TSV text.
+
+    Values are ``n/a`` without repeat sessions.
     """
     fmt = lambda v: "n/a" if v is None else f"{v:.2f}"  # noqa: E731
     lines = ["participant_id\tn_sessions\twithin_person_mm\tbetween_person_mm"]

@@ -1,5 +1,6 @@
-"""How sure is a target? Split halves, runs, a block-bootstrap confidence region, scan length,
-cohort stability.
+"""How sure a target is, measured in several ways.
+
+Split halves, runs, a block-bootstrap confidence region, scan length and cohort stability.
 
 Every analysis here re-weights the kept volumes of the runs — a half, one run, the first k minutes,
 or a block-bootstrap resample (counts ``c_t ≥ 0``) — and targets the re-weighted data. Nothing is
@@ -47,8 +48,9 @@ NORM_VOXELS = 20_000
 
 @dataclass(frozen=True)
 class ResampleModel:
-    """What stays fixed across re-weightings of one participant's data (built by
-    :func:`resample_model`).
+    """What stays fixed across re-weightings of one participant's data.
+
+    It is built by :func:`resample_model`.
 
     Columns are those of the full-data :class:`~tmstarget.targeting.components.Components` (unit
     norm); run i owns rows ``slices[i]`` and has basis ``bases[i]`` (K_i × r_i). ``gram``,
@@ -180,8 +182,9 @@ def resample_model(
 
 
 def _squared_series(bases, slices, z: np.ndarray) -> tuple:
-    """Per run, the squared cleaned series ``(U_i z_i)²`` (K_i × columns): ``c @`` it is the
-    re-weighted squared norm.
+    """Return, per run, the squared cleaned series ``(U_i z_i)²`` (K_i × columns).
+
+    ``c @`` it is the re-weighted squared norm.
     """
     return tuple(
         np.square(np.asarray(u, np.float64) @ z[sl].astype(np.float64))
@@ -190,8 +193,9 @@ def _squared_series(bases, slices, z: np.ndarray) -> tuple:
 
 
 class _Factors(list):
-    """Per run, R with RᵀR = Uᵀ diag(c) U (None for a run without weight), and each run's share of
-    the data.
+    """Per run, R with RᵀR = Uᵀ diag(c) U, and each run's share of the data.
+
+    R is None for a run without weight.
 
     ``amp[i]`` = √ω_i (:func:`~tmstarget.targeting.uncertainty.weights.run_shares`) and ``norm`` =
     √Σω: a run re-normalised to unit norm and scaled by ``amp[i] / norm`` weighs ω_i / Σω in every
@@ -203,8 +207,9 @@ class _Factors(list):
 
 
 def _factors(model: ResampleModel, weights: Weights) -> _Factors:
-    """Per run, R with RᵀR = Uᵀ diag(c) U (None for a run without weight) and the runs' shares
-    (:class:`_Factors`).
+    """Compute, per run, R with RᵀR = Uᵀ diag(c) U, and the runs' shares (:class:`_Factors`).
+
+    R is None for a run without weight.
     """
     out = _Factors()
     for u, c in zip(model.bases, weights):
@@ -230,8 +235,9 @@ def _inverse(nu: np.ndarray) -> np.ndarray:
 
 
 def _apply(model: ResampleModel, rs: _Factors, z: np.ndarray) -> np.ndarray:
-    """Re-weighted columns ``z``, re-normalised per run and overall as finalize_components does
-    (runs weighted by their share).
+    """Return the re-weighted columns ``z``, re-normalised per run and overall.
+
+    The normalisation is the one finalize_components applies (runs weighted by their share).
     """
     out = np.zeros(z.shape)
     for sl, f, amp in zip(model.slices, rs, rs.amp):
@@ -310,8 +316,9 @@ def resample_scores(model: ResampleModel, weights: Weights) -> tuple[Scores, np.
 
 
 def _seed_vector(model: ResampleModel, rs: _Factors, weights: Weights):
-    """Re-weighted unit seed time course (in re-weighted coordinates) and the circuit moments ``(G,
-    m, a)``.
+    """Return the re-weighted unit seed time course and the circuit moments ``(G, m, a)``.
+
+    The time course is in re-weighted coordinates.
     """
     g, m, a = (
         _moments(model, rs, weights)
@@ -323,8 +330,9 @@ def _seed_vector(model: ResampleModel, rs: _Factors, weights: Weights):
 
 
 def _seed_scores(model: ResampleModel, weights: Weights) -> Scores:
-    """Seed scores of the search columns under a re-weighting, without forming the re-weighted
-    columns.
+    """Compute the seed scores of the search columns under a re-weighting.
+
+    The re-weighted columns are never formed.
 
     ``seed · ws_s = Σ_i (seedᵢᵀ R_i) z_is / ν_is / √n`` with ``ν_is² = ‖R_i z_is‖² = Σ_t c_t (U_i
     z_is)_t²``: O(K·S) per run instead of the O(r²·S) of :func:`resample_scores` (same values up to
@@ -347,8 +355,10 @@ def _seed_scores(model: ResampleModel, weights: Weights) -> Scores:
 
 
 def resample_selection(model: ResampleModel, weights: Weights):
-    """The method's :class:`~tmstarget.targeting.selection.Selection` and the raw score map it was
-    chosen on (over the search voxels), under a re-weighting.
+    """Return the method's selection and its raw score map under a re-weighting.
+
+    The selection is a :class:`~tmstarget.targeting.selection.Selection`; the raw score map is the
+    one it was chosen on (over the search voxels).
     """
     if model.y2_search is not None:  # the target depends only on the seed scores
         scores = _seed_scores(model, weights)
@@ -367,8 +377,9 @@ def resample_selection(model: ResampleModel, weights: Weights):
 
 
 def resample_target(model: ResampleModel, weights: Weights) -> tuple[np.ndarray, np.ndarray]:
-    """Target (MNI mm) and the raw score map it was chosen on (over the search voxels), under a
-    re-weighting.
+    """Return the target (MNI mm) and the raw score map it was chosen on, under a re-weighting.
+
+    The score map covers the search voxels.
     """
     sel, raw = resample_selection(model, weights)
     return np.asarray(sel.coord_mm, float), raw

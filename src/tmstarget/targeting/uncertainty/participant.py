@@ -1,5 +1,7 @@
-"""One participant's reliability (``tmstarget reliability``) and bootstrap confidence region
-(``target --bootstrap``).
+"""One participant's reliability and bootstrap confidence region.
+
+``tmstarget reliability`` reports the reliability; ``target --bootstrap`` reports the confidence
+region.
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ from .weights import (
 
 
 def default_resamples(method: str) -> int:
-    """Bootstrap resamples ``tmstarget target`` computes by default for ``method`` (by its registry
-    cost class).
+    """Return the default number of bootstrap resamples of ``tmstarget target`` for ``method``.
+
+    It depends on the method's registry cost class.
     """
     from ..methods import get_method
 
@@ -80,7 +83,9 @@ def column_spacing_mm(coords_mm: np.ndarray) -> float:
 
 
 def _one_blas_thread():
-    """Resamples are many small matrix products: one BLAS thread avoids threading overhead and
+    """Return a context that limits BLAS to one thread.
+
+    Resamples are many small matrix products: one BLAS thread avoids threading overhead and
     contention.
     """
     try:
@@ -121,8 +126,9 @@ def bootstrap_selections(
     n: int,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, list]:
-    """Targets (n, 3), raw score maps (S, n) and selections of ``n`` circular-block-bootstrap
-    resamples.
+    """Run ``n`` circular-block-bootstrap resamples: their targets, raw score maps and selections.
+
+    Targets have shape (n, 3) and raw score maps (S, n).
     """
     resamples = circular_block_bootstrap(n_kept, block_volumes, n, rng)
     picks = [resample_selection(model, w) for w in progress(resamples, n, "bootstrap")]
@@ -279,8 +285,10 @@ def _setup(
     seed,
     options=None,
 ):
-    """Full-data target, resample model, bootstrap seed (the subset and the resamples get
-    independent streams) and the full-data selection with its raw score map.
+    """Prepare the bootstrap: full-data target, resample model, seed and full-data selection.
+
+    Returns the full-data target, the resample model, the bootstrap seed (the subset and the
+    resamples get independent streams) and the full-data selection with its raw score map.
     """
     if scores is None:
         scores = compute_scores(comp, region, circuit_map, True, exclude_local_mm)
@@ -303,8 +311,10 @@ def _setup(
 
 
 def data_split(model: ResampleModel, operators, t_r) -> dict:
-    """The data's own split: each run alone with >= 2 runs, else the first and second half of the
-    kept volumes.
+    """Split the data its own way: each run alone, or halves of the kept volumes.
+
+    With two or more runs each run is a part; otherwise the parts are the first and second half of
+    the kept volumes.
 
     Returns ``split`` ("runs" or "halves"), each part's ``targets_mni``, usable ``minutes`` and
     ``selections``.
@@ -330,7 +340,7 @@ def data_split(model: ResampleModel, operators, t_r) -> dict:
 def _bootstrap_summary(
     model: ResampleModel, operators, t_r, n, boot_seed, block_length_s, centre, level, full_pick
 ) -> dict:
-    """The drift-aware confidence region and the verdict.
+    """Compute the drift-aware confidence region and the verdict.
 
     The bootstrap cloud's deviations, scaled by 1/√(:func:`variance_ratio`), give the within-run
     radius; the data's own split (:func:`data_split`, :func:`split_radius_mm`) gives the
@@ -420,8 +430,9 @@ def _bootstrap_summary(
 def _stimulation(
     model: ResampleModel, centre, full_pick, cloud, maps, picks, split, ratio, level
 ) -> dict | None:
-    """The stimulation share the plan keeps across the resamples and, for a placement method, its
-    coil centre's region.
+    """Return the stimulation share the plan keeps across the resamples.
+
+    For a placement method, also return its coil centre's region.
     """
     from ...coil.landscape import landscape_for
     from .stimulation import coil_centre_region, plan_placement_index, stimulation_share
@@ -465,8 +476,9 @@ def bootstrap_confidence(
     block_length_s: float | None = None,
     norm_voxels: int | None = NORM_VOXELS,
 ) -> dict:
-    """Bootstrap confidence region and reliability verdict of a targeting run (``tmstarget target``,
-    by default).
+    """Compute the bootstrap confidence region and reliability verdict of a targeting run.
+
+    ``tmstarget target`` computes this by default.
 
     Parameters
     ----------

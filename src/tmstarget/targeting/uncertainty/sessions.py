@@ -1,5 +1,6 @@
-"""Reliability of a participant's sessions from their runs: what ``tmstarget reliability ...
-participant`` computes.
+"""Reliability of a participant's sessions from their runs.
+
+This is what ``tmstarget reliability ... participant`` computes.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ def session_reliability(
     norm_voxels: int | None = NORM_VOXELS,
     meshes: tuple[Path, Path] | None = None,
 ) -> dict:
-    """Read and clean one session's runs as ``tmstarget target`` does, then
-    :func:`participant_reliability`.
+    """Read and clean one session's runs as ``tmstarget target`` does.
+
+    Then compute :func:`participant_reliability` on them.
 
     Any input kind: volumetric runs, fsaverage GIFTI pairs or CIFTI (``meshes``: left and right
     midthickness GIFTIs giving the CIFTI's cortical vertices their coordinates), through the same
@@ -91,8 +93,9 @@ def session_reliability(
 
 
 def add_session_distances(results: list[dict]) -> list[dict]:
-    """With several sessions of one participant, add to each its ``session_distances_mm`` to the
-    others (in place).
+    """Add to each session its ``session_distances_mm`` to the other sessions (in place).
+
+    ``results`` are several sessions of one participant.
     """
     for a in results:
         if len(results) > 1:
