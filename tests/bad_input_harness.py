@@ -1,10 +1,9 @@
-"""The check every bad-input case makes (issues 16 and 24), shared by the ``test_bad_inputs*.py``
-corpora.
+"""The check every bad-input case makes (issues 16 and 24).
 
-A case is an argv with ``{placeholders}`` and a fragment of the expected message. It must end with
-exit code 2, exactly one line on stderr starting with ``tmstarget`` (argparse usage errors
-included), no traceback, nothing on stdout, and no file or folder created or changed under any of
-the watched roots.
+It is shared by the ``test_bad_inputs*.py`` corpora. A case is an argv with ``{placeholders}`` and a
+fragment of the expected message. It must end with exit code 2, exactly one line on stderr starting
+with ``tmstarget`` (argparse usage errors included), no traceback, nothing on stdout, and no file or
+folder created or changed under any of the watched roots.
 """
 
 from __future__ import annotations
@@ -33,8 +32,9 @@ def check_refused(
     capsys,
     monkeypatch,
 ) -> str:
-    """Run ``tmstarget argv`` (placeholders filled from ``fmt``) and assert a clean refusal; return
-    the error line.
+    """Run ``tmstarget argv`` and assert a clean refusal; return the error line.
+
+    Placeholders in ``argv`` are filled from ``fmt``.
     """
     monkeypatch.chdir(tmp_path)  # a command writing to its default location would write here
     argv = [a.format(**fmt) for a in argv]

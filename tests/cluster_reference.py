@@ -1,5 +1,6 @@
-"""A brute-force centre-of-gravity cluster target, sharing no code with tmstarget (reference for the
-cluster tests).
+"""A brute-force centre-of-gravity cluster target, sharing no code with tmstarget.
+
+It is the reference for the cluster tests.
 """
 
 from __future__ import annotations
@@ -45,8 +46,10 @@ def brute_force_cluster(points, scores, n_keep, neighbours, weights):
 
 
 def mesh_neighbours_and_areas(points, faces):
-    """Per vertex: the set of vertices sharing an edge with it, and a third of the area of each
-    triangle it is in (Heron).
+    """Return each vertex's edge neighbours and its share of the mesh area.
+
+    Per vertex: the set of vertices sharing an edge with it, and the sum of a third of the area
+    (Heron's formula) of each triangle it is in.
     """
     neighbours = [set() for _ in range(len(points))]
     weights = [0.0] * len(points)
@@ -60,12 +63,11 @@ def mesh_neighbours_and_areas(points, faces):
 
 
 def surface_cluster_from_map(values, points, faces, top_fraction: float = 0.10):
-    """The cluster target of a written per-vertex score map (NaN outside the search region) on a
-    mesh: its vertex.
+    """Return the cluster target of a written per-vertex score map on a mesh: its vertex.
 
-    Keeps the search vertices whose score is at least the (1 - top_fraction) quantile of the search
-    scores (numpy's default linear interpolation, as the method's definition says), then
-    :func:`brute_force_cluster`.
+    The map is NaN outside the search region. Keeps the search vertices whose score is at least the
+    (1 - top_fraction) quantile of the search scores (numpy's default linear interpolation, as the
+    method's definition says), then :func:`brute_force_cluster`.
     """
     search = [i for i, v in enumerate(values) if not math.isnan(v)]
     scores = [float(values[i]) for i in search]

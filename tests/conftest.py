@@ -13,8 +13,9 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_data_cache(tmp_path_factory):
-    """Derived data (placement landscapes) are cached in a folder of the test session, never in the
-    user's cache.
+    """Cache derived data (placement landscapes) in a folder of the test session.
+
+    The user's cache is never used.
     """
     import os
 
@@ -29,7 +30,7 @@ def _private_data_cache(tmp_path_factory):
 
 @pytest.fixture
 def rng() -> np.random.Generator:
-    """A seeded random generator (never use numpy's global RNG in tests)."""
+    """Return a seeded random generator (never use numpy's global RNG in tests)."""
     return np.random.default_rng(20261125)
 
 

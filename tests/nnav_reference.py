@@ -1,5 +1,6 @@
-"""Independent readers for neuronavigation files: SimNIBS's published reader logic, re-implemented
-for tests.
+"""Independent readers of neuronavigation files, for tests.
+
+They re-implement SimNIBS's published reader logic.
 
 Source: SimNIBS ``simnibs/utils/nnav.py`` (github.com/simnibs/simnibs, read at commit c2ce64cd;
 GPL-3, so this is a re-implementation of the documented matrix conventions, not a copy):
@@ -33,8 +34,9 @@ SIMNIBS2BRAINSIGHT = np.diag([-1.0, 1.0, -1.0, 1.0])
 
 
 def simnibs_read_localite(path: Path) -> list[tuple[str, np.ndarray]]:
-    """``(description, matsimnibs)`` for every InstrumentMarker (SimNIBS's Localite reader
-    logic).
+    """Return ``(description, matsimnibs)`` for every InstrumentMarker.
+
+    This follows SimNIBS's Localite reader logic.
     """
     root = ET.parse(str(path)).getroot()
     space = root.get("coordinateSpace").upper()
@@ -51,8 +53,9 @@ def simnibs_read_localite(path: Path) -> list[tuple[str, np.ndarray]]:
 
 
 def simnibs_read_brainsight(path: Path) -> list[tuple[str, np.ndarray]]:
-    """``(name, matsimnibs)`` for every target (SimNIBS's Brainsight reader logic, including its
-    refusals).
+    """Return ``(name, matsimnibs)`` for every target.
+
+    This follows SimNIBS's Brainsight reader logic, including its refusals.
     """
     version, system, encoding, columns, rows = -1, "", "", None, []
     for line in Path(path).read_text(encoding="utf-8").splitlines():

@@ -1,5 +1,6 @@
-"""A corpus of bad inputs, one table row per case, over every subcommand (issue 16: no silent wrong
-answers).
+"""A corpus of bad inputs, one table row per case, over every subcommand.
+
+Issue 16: no silent wrong answers.
 
 Each case is an argv (placeholders: ``{d}`` = a folder of small synthetic input files shared by the
 module, ``{o}`` = an empty folder of the case's own for outputs, ``{sim}`` = a tiny simulated
@@ -63,7 +64,7 @@ def _nifti(path: Path, data: np.ndarray, affine: np.ndarray = MNI2) -> None:
 
 
 def _circuit_map() -> np.ndarray:
-    """A smooth signed map on the MNI 2 mm grid (positive in the left frontal lobe)."""
+    """Return a smooth signed map on the MNI 2 mm grid (positive in the left frontal lobe)."""
     i, j, k = np.meshgrid(*(np.arange(n, dtype=np.float32) for n in (91, 109, 91)), indexing="ij")
     x, y, z = 2 * i - 90, 2 * j - 126, 2 * k - 72
     inside = (x / 70) ** 2 + ((y + 18) / 95) ** 2 + ((z - 10) / 75) ** 2 < 1
@@ -309,8 +310,9 @@ def _write_images(d: Path) -> None:
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> Path:
-    """The small input files, written once for the module (every case checks that none of them
-    changed).
+    """Write the small input files once for the module.
+
+    Every case checks that none of them changed.
     """
     d = tmp_path_factory.mktemp("bad_inputs") / "in"
     d.mkdir()
@@ -320,15 +322,17 @@ def inputs(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def sim_root(tmp_path_factory) -> Path:
-    """A tiny simulated fMRIPrep dataset (one participant, two runs of 20 volumes), read-only for
-    the cases.
+    """Simulate a tiny fMRIPrep dataset (one participant, two runs of 20 volumes).
+
+    The dataset is read-only for the cases.
     """
     return _tiny_dataset(tmp_path_factory.mktemp("bad_inputs_sim"))
 
 
 def _tiny_dataset(parent: Path) -> Path:
-    """``parent/fmriprep`` (simulated) and ``parent/explicit`` (its first run and broken variants of
-    its confounds).
+    """Build ``parent/fmriprep`` (simulated) and ``parent/explicit``.
+
+    ``parent/explicit`` holds the first run and broken variants of its confounds.
     """
     from tmstarget.simulate import SimulationParams, simulate_dataset
 

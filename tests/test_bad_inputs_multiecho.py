@@ -1,5 +1,6 @@
-"""Bad multi-echo inputs (issue 27 part 5): echo counts and echo times given to ``simulate``,
-echo-wise data to ``target``.
+"""Bad multi-echo inputs (issue 27 part 5).
+
+Echo counts and echo times are given to ``simulate``, echo-wise data to ``target``.
 
 Each case is checked by :func:`bad_input_harness.check_refused`: exit 2, one stderr line, no
 traceback, nothing written or changed. Echo times must be finite, positive, in ms, strictly
@@ -71,8 +72,9 @@ CASES: list[tuple[str, list[str], str]] = [
 
 @pytest.fixture(scope="module")
 def echoes_only(tmp_path_factory) -> Path:
-    """A multi-echo dataset whose optimally combined series is missing (the echoes, confounds and
-    mask are there).
+    """Build a multi-echo dataset whose optimally combined series is missing.
+
+    The echoes, confounds and mask are there.
     """
     from tmstarget.simulate import SimulationParams, simulate_dataset
     from tmstarget.simulate.multiecho import MultiEchoParams

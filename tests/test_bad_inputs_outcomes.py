@@ -1,5 +1,6 @@
-"""Bad inputs of the clinic chain (issue 24): ``mt``, ``scale`` and ``madrs`` refuse what they
-cannot check.
+"""Bad inputs of the clinic chain (issue 24) for ``mt``, ``scale`` and ``madrs``.
+
+These commands refuse what they cannot check.
 
 Each case is an argv (placeholders: ``{d}`` = a folder of small input files shared by the module,
 ``{o}`` = an empty folder of the case's own) and a fragment of the expected message;
@@ -106,8 +107,9 @@ def _write_inputs(d: Path) -> None:
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> Path:
-    """The small input files, written once for the module (every case checks that none of them
-    changed).
+    """Write the small input files once for the module.
+
+    Every case checks that none of them changed.
     """
     d = tmp_path_factory.mktemp("bad_inputs_outcomes") / "in"
     d.mkdir()

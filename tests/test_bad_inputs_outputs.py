@@ -1,5 +1,6 @@
-"""Outputs over inputs, outputs over each other, and non-finite numbers, in every command (issue 24,
-classes 1, 3, 6, 7).
+"""Outputs over inputs, outputs over each other, and non-finite numbers, in every command.
+
+These are classes 1, 3, 6 and 7 of issue 24.
 
 The cases use the small input files of ``test_bad_inputs`` (``{d}``) and an empty folder of their
 own (``{o}``); each is checked by :func:`bad_input_harness.check_refused`: exit 2, one stderr line,
@@ -354,8 +355,9 @@ PATH_LIKE = re.compile(
 
 
 def test_every_path_like_option_has_a_role():
-    """A new option naming a file (by its metavar or dest) must be read, written or checked by its
-    command.
+    """A new option naming a file must be read, written or checked by its command.
+
+    An option names a file by its metavar or dest.
     """
     missing = []
     for command, parser in iter_commands(build_parser()):
@@ -380,8 +382,9 @@ def test_every_path_like_option_has_a_role():
 
 
 def test_the_roles_cover_the_commands_outputs():
-    """Spot checks that the walk above relies on: outputs are OUT, logs appended to are INOUT, paths
-    lists OWN.
+    """Spot checks that the walk above relies on.
+
+    Outputs are OUT, logs appended to are INOUT, paths lists OWN.
     """
     parser = build_parser()
     args = parser.parse_args(["coil", "--target=-40,42,30", "--csv", "a.csv"])
@@ -403,8 +406,9 @@ def test_the_roles_cover_the_commands_outputs():
 
 
 def test_writing_into_the_folder_of_an_input_is_not_a_collision(inputs, tmp_path, capsys):
-    """Compare --targets DIR --out DIR writes compare.* beside the targets: allowed (nothing is
-    overwritten).
+    """Compare --targets DIR --out DIR writes compare.* beside the targets: allowed.
+
+    Nothing is overwritten.
     """
     out = tmp_path / "deriv"
     (out / "sub-01").mkdir(parents=True)

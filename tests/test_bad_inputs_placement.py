@@ -1,5 +1,6 @@
-"""Bad inputs of the coil-scale method (issue 25): placement-error options and the placement a
-target carries.
+"""Bad inputs of the coil-scale method (issue 25).
+
+They are the placement-error options and the placement a target carries.
 
 Each case is checked by :func:`bad_input_harness.check_refused`: exit 2, one stderr line, no
 traceback, nothing written or changed. The placement-error options must be finite and realistic and
@@ -20,8 +21,9 @@ from test_bad_inputs import TARGET, _tiny_dataset
 
 
 def _efield_target() -> dict:
-    """A target JSON of the coil-scale method, with the placement the default placement over its
-    target would have.
+    """Return a target JSON of the coil-scale method.
+
+    It carries the placement that the default placement over its target would have.
     """
     from tmstarget.coil.geometry import place_on_head
     from tmstarget.headmodel import load_template_head
@@ -186,8 +188,9 @@ def test_placement_input_is_refused(
 
 
 def test_coil_uses_the_placement_the_target_carries(inputs, capsys):
-    """The happy path beside the refusals: the placement is used as it is, and the output says where
-    it came from.
+    """The happy path beside the refusals: the placement is used as it is.
+
+    The output says where it came from.
     """
     from tmstarget.cli.main import main
 

@@ -96,8 +96,9 @@ def log_row(
     ae: tuple[str, str, str, str, str] = ("", "", "", "", ""),
     planned: str | None = None,
 ) -> str:
-    """One delivered SAINT session (1800 pulses at 57% MSO); ``ae`` = term, severity, relatedness,
-    serious, action.
+    """One delivered SAINT session (1800 pulses at 57% MSO).
+
+    ``ae`` = term, severity, relatedness, serious, action.
     """
     term, severity, related, serious, action = ae
     return "\t".join(
@@ -134,8 +135,9 @@ def form(
     yes: str | None = "epilepsy_or_seizure",
     screening_date: str | None = None,
 ) -> str:
-    """A completed screening form (one item answered yes unless ``yes`` is None), optionally dated
-    and reviewed.
+    """Return a completed screening form, optionally dated and reviewed.
+
+    One item is answered yes unless ``yes`` is None.
     """
     rows = ["item\tanswer\tdetails"] + [
         f"{k}\t{'yes' if k == yes else 'no'}\t" for k in SCREENING_ITEMS
@@ -188,8 +190,9 @@ def _write_inputs(d: Path) -> None:
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> Path:
-    """The small input files, written once for the module (every case checks that none of them
-    changed).
+    """Write the small input files once for the module.
+
+    Every case checks that none of them changed.
     """
     d = tmp_path_factory.mktemp("bad_inputs_protocol") / "in"
     d.mkdir()
@@ -500,8 +503,9 @@ CASES: list[tuple[str, list[str], str]] = [
 
 
 def test_corpus_size():
-    """Issue 24 asks for at least 45 new cases; ids are unique and every class and command is
-    covered.
+    """Issue 24 asks for at least 45 new cases; the ids are unique.
+
+    Every class and command is covered.
     """
     ids = [c[0] for c in CASES]
     assert len(ids) == len(set(ids))

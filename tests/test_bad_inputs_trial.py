@@ -1,5 +1,7 @@
-"""Bad inputs of the clinic chain (issue 24: it refuses what it cannot check): ``trial analyze``,
-``simulate``, ``power``, ``randomize``/``reveal`` and MADRS tables read by ``madrs`` and ``trial``.
+"""Bad inputs of the clinic chain: trial commands and MADRS tables (issue 24).
+
+The chain refuses what it cannot check. The cases cover ``trial analyze``, ``simulate``, ``power``,
+``randomize``/``reveal`` and MADRS tables read by ``madrs`` and ``trial``.
 
 Each case is an argv (placeholders: ``{d}`` = a folder of small trial and MADRS files shared by the
 module, ``{o}``
@@ -103,8 +105,9 @@ def _write_inputs(d: Path) -> None:
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> Path:
-    """The small input files, written once for the module (every case checks that none of them
-    changed).
+    """Write the small input files once for the module.
+
+    Every case checks that none of them changed.
     """
     d = tmp_path_factory.mktemp("bad_inputs_trial") / "in"
     d.mkdir()

@@ -1,5 +1,6 @@
-"""The calibrated simulator reproduces the real run's measured properties; the calibration measures
-are right.
+"""The calibrated simulator reproduces the real run's measured properties.
+
+The calibration measures are right.
 """
 
 from __future__ import annotations
@@ -76,8 +77,9 @@ def test_seed_map_variance_splits_signal_and_noise():
 
 @pytest.mark.slow
 def test_calibrated_preset_reproduces_the_real_spatial_smoothness():
-    """A short calibrated surface participant: cleaned series as smooth along the mesh as the real
-    run's (±1.5 mm).
+    """A short calibrated surface participant's cleaned series are as smooth as the real run's.
+
+    Smoothness is measured along the mesh, and must match within ±1.5 mm.
 
     (The lag-1 autocorrelation is not checked here: after the band-pass it depends on the run's
     length, and the calibrated value, 0.94 against the real 0.963, is for 326 volumes.)

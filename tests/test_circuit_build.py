@@ -1,5 +1,6 @@
-"""`tmstarget circuit build`: site maps and the improvement map against slow references; a planted
-circuit.
+"""`tmstarget circuit build`: site maps and the improvement map against slow references.
+
+A planted circuit is recovered too.
 """
 
 from __future__ import annotations
@@ -119,9 +120,11 @@ def test_bad_sites_tables(table, message):
 
 
 def test_builder_recovers_planted_circuit(sim_dataset, tmp_path, capsys):
-    """Improvement is planted as Weigand et al. (2018) found it — the more a site is anticorrelated
-    with the sgACC, the better (plus noise); the planted circuit is then the sgACC anticorrelation
-    map. Given only sites, outcomes and rest data, the builder must give back a map like it.
+    """Improvement is planted as Weigand et al. (2018) found it.
+
+    The more a site is anticorrelated with the sgACC, the better (plus noise); the planted circuit
+    is then the sgACC anticorrelation map. Given only sites, outcomes and rest data, the builder
+    must give back a map like it.
     """
     from tmstarget.io.bids import find_runs
     from tmstarget.io.derivatives import write_nifti_atomic

@@ -1,5 +1,6 @@
-"""Cleaning: the compressed operator reproduces nilearn.signal.clean, removes confounds, keeps the
-band.
+"""Cleaning: the compressed operator reproduces nilearn.signal.clean.
+
+It also removes confounds and keeps the band.
 """
 
 from __future__ import annotations

@@ -163,8 +163,9 @@ def test_plot_format_follows_the_file_name(tmp_path, capsys):
 
 
 def test_sub_prefixed_and_bare_ids_are_one_participant(tmp_path, capsys):
-    """Issue 24: 'sub-01' at baseline and '01' at day5 are one participant, not a second one without
-    a baseline.
+    """Issue 24: 'sub-01' at baseline and '01' at day5 are one participant.
+
+    They are not a second participant without a baseline.
     """
     rows = [GOOD[0][:], GOOD[1], GOOD[2], GOOD[3][:]]
     rows[0][0], rows[3][0] = "sub-01", "sub-02"

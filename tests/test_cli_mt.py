@@ -1,5 +1,6 @@
-"""``tmstarget mt`` end to end: JSON per session, interactive ML-PEST hunt appending to the file,
-one-line errors.
+"""``tmstarget mt`` end to end: JSON per session, interactive ML-PEST hunt, one-line errors.
+
+The hunt appends to the file.
 """
 
 from __future__ import annotations
@@ -58,8 +59,9 @@ def test_interactive_hunt_appends_each_mep(tmp_path, capsys, monkeypatch):
 
 
 def test_a_valid_pct_mso_and_uv_file_gives_the_same_rmt_as_before_the_unit_checks(tmp_path, capsys):
-    """Issue 24: the plausibility checks change nothing for a file in % MSO and µV (numbers from
-    before them).
+    """Issue 24: the plausibility checks change nothing for a file in % MSO and µV.
+
+    The numbers are from before the checks.
     """
     path = tmp_path / "trials.tsv"
     path.write_text(TRIALS)

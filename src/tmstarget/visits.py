@@ -88,8 +88,9 @@ class Visit:
         return self.target_day + self.after
 
     def spec(self) -> str:
-        """The ``--visit`` text of this visit, e.g. ``month1:28:3`` or
-        ``end_of_treatment:0:0:3``.
+        """Return the ``--visit`` text of this visit.
+
+        For example ``month1:28:3`` or ``end_of_treatment:0:0:3``.
         """
         widths = (
             f"{self.before:g}" if self.before == self.after else f"{self.before:g}:{self.after:g}"
@@ -137,7 +138,7 @@ class VisitSchedule:
         return tuple(v.name for v in self.visits)
 
     def get(self, name: str) -> Visit | None:
-        """The visit called ``name`` (``None`` if absent)."""
+        """Return the visit called ``name`` (``None`` if absent)."""
         return next((v for v in self.visits if v.name == name), None)
 
     def to_dict(self) -> list[dict[str, float | str]]:
@@ -149,8 +150,9 @@ class VisitSchedule:
 
 
 def _check_apart(a: Visit, b: Visit, note: str = "") -> None:
-    """Refuse neighbouring visits (``a`` before ``b``) whose windows overlap or reach the other's
-    target day.
+    """Refuse neighbouring visits whose windows overlap or reach the other's target day.
+
+    ``a`` comes before ``b``.
     """
     if b.low > a.high and a.high < b.target_day and b.low > a.target_day:
         return
@@ -233,8 +235,9 @@ def parse_visit(spec: str) -> Visit:
 
 
 def _check_labels(rows: pd.DataFrame, schedule: VisitSchedule) -> None:
-    """Refuse dated assessments labelled with a default visit that ``schedule`` lacks (they could be
-    counted elsewhere).
+    """Refuse dated assessments labelled with a default visit that ``schedule`` lacks.
+
+    They could be counted elsewhere.
     """
     labels = rows["timepoint"].astype(str)
     for label in dict.fromkeys(labels):

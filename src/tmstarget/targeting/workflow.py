@@ -1,8 +1,8 @@
-"""The participant-level targeting run: runs in (volume, fsaverage or CIFTI), a
-:class:`TargetResult` out.
+"""The participant-level targeting run: runs in, a :class:`TargetResult` out.
 
-One path for every input kind: :func:`~tmstarget.targeting.prepare.prepare` reads and cleans the
-runs, :func:`~tmstarget.targeting.components.finalize_components` normalises them,
+The runs are volume, fsaverage or CIFTI data. One path for every input kind:
+:func:`~tmstarget.targeting.prepare.prepare` reads and cleans the runs,
+:func:`~tmstarget.targeting.components.finalize_components` normalises them,
 :func:`~tmstarget.targeting.selection.method_scores` scores the search region, when asked
 :func:`~tmstarget.targeting.uncertainty.bootstrap_confidence` gives the target's confidence radius,
 and :func:`~tmstarget.targeting.selection.score_and_select` applies the method of the registry
@@ -30,8 +30,9 @@ logger = logging.getLogger(__name__)
 
 
 def hash_inputs(files: list[Path], root: Path | None) -> dict[str, str]:
-    """SHA-256 of each file, keyed by its path relative to ``root`` (absolute when outside it or no
-    root).
+    """Return the SHA-256 of each file, keyed by its path relative to ``root``.
+
+    The path is absolute when the file is outside ``root`` or there is no root.
     """
     out = {}
     for f in files:
@@ -160,8 +161,9 @@ def _compute(source, options, circuit, hashes, timings, t_start) -> TargetResult
 
 
 def _coil_placement(selection, confidence: dict | None) -> dict | None:
-    """The ``coil_placement`` block of a method whose answer is a placement (with its coil centre's
-    95% region).
+    """Return the ``coil_placement`` block of a method whose answer is a placement.
+
+    The block includes its coil centre's 95% region.
     """
     if selection.placement is None:
         return None

@@ -1,5 +1,6 @@
-"""Trial design and analysis: randomization, primary and secondary analyses, blinding, power,
-simulation.
+"""Trial design and analysis.
+
+It covers randomization, primary and secondary analyses, blinding, power and simulation.
 
 Randomization
     :func:`make_allocation` (blocked with random block sizes, stratified, seeded),

@@ -1,5 +1,6 @@
-"""Design-matrix helpers shared by the ANCOVA, the mixed model and the imputation model
-(private).
+"""Design-matrix helpers (private).
+
+They are shared by the ANCOVA, the mixed model and the imputation model.
 """
 
 from __future__ import annotations

@@ -51,8 +51,9 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, private: bool = F
 
 
 def check_folder(path: str | os.PathLike[str]) -> Path:
-    """``path`` as a Path if its folder exists (trial outputs are written only into existing
-    folders).
+    """Return ``path`` as a Path if its folder exists.
+
+    Trial outputs are written only into existing folders.
     """
     dest = Path(path)
     folder = dest.parent if str(dest.parent) else Path(".")

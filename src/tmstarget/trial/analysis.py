@@ -168,8 +168,9 @@ def ancova(
 def mixed_model(
     trial: TrialTable, timepoint: str, confidence: float = 0.95, random_slope: bool = False
 ) -> Estimate:
-    """Mixed-model difference in mean reduction at ``timepoint`` (see
-    :func:`tmstarget.trial.longitudinal.trajectory`).
+    """Mixed-model difference in mean reduction at ``timepoint``.
+
+    See :func:`tmstarget.trial.longitudinal.trajectory`.
 
     Parameters
     ----------
@@ -203,7 +204,7 @@ def mixed_model(
 
 
 def estimate_from(result: object, timepoint: str) -> Estimate:
-    """The :class:`Estimate` of a fitted trajectory at ``timepoint``."""
+    """Return the :class:`Estimate` of a fitted trajectory at ``timepoint``."""
     c = result.at(timepoint).effect
     return Estimate(
         "mixed_model",

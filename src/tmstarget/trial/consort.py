@@ -33,7 +33,7 @@ def consort_counts(
     not_assessed: Sequence[str] = (),
     screened: int | None = None,
 ) -> dict[str, Any]:
-    """Counts for each CONSORT box, per arm.
+    """Count the participants in each CONSORT box, per arm.
 
     Parameters
     ----------

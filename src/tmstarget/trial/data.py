@@ -70,8 +70,9 @@ class TrialTable:
         return self.assessments is not None
 
     def sessions_received(self) -> pd.Series | None:
-        """Treatment sessions received per participant (``None`` without a ``sessions_received``
-        column).
+        """Treatment sessions received per participant.
+
+        ``None`` without a ``sessions_received`` column.
         """
         if "sessions_received" not in self.frame.columns:
             return None
@@ -93,14 +94,16 @@ class TrialTable:
         return self.arms[1]
 
     def participants(self) -> pd.DataFrame:
-        """One row per participant: ``arm`` plus the stratification columns, indexed by
-        participant.
+        """One row per participant: ``arm`` plus the stratification columns.
+
+        The frame is indexed by participant.
         """
         return self.frame.groupby("participant_id", sort=True)[["arm", *self.strata]].first()
 
     def wide(self) -> pd.DataFrame:
-        """MADRS scores with one row per participant and one column per timepoint (NaN when
-        missed).
+        """MADRS scores with one row per participant and one column per timepoint.
+
+        A missed visit is NaN.
         """
         table = self.frame.pivot(index="participant_id", columns="timepoint", values="madrs_total")
         return table.reindex(columns=list(self.timepoints)).rename_axis(columns=None)
@@ -126,10 +129,10 @@ class TrialTable:
 def arm_visit_summary(
     frame: pd.DataFrame, column: str, arms: Sequence[str], timepoints: Sequence[str]
 ) -> dict[str, dict[str, dict[str, float]]]:
-    """``n``, ``mean`` and ``sd`` of ``column`` per arm and timepoint (``n`` 0 and NaN where nobody
-    has a value).
+    """``n``, ``mean`` and ``sd`` of ``column`` per arm and timepoint.
 
-    ``frame`` has one row per participant and timepoint with ``arm`` and ``timepoint`` columns.
+    ``n`` is 0 and the others NaN where nobody has a value. ``frame`` has one row per participant
+    and timepoint with ``arm`` and ``timepoint`` columns.
     """
     stats = (
         frame.dropna(subset=[column])
@@ -165,8 +168,9 @@ def _text(values: pd.Series) -> pd.Series:
 
 
 def _scores(frame: pd.DataFrame) -> pd.Series:
-    """``madrs_total`` as floats (NaN = missed visit), by the same rule as the ``madrs`` reader:
-    whole numbers 0-60.
+    """``madrs_total`` as floats (NaN = missed visit).
+
+    The rule is the same as the ``madrs`` reader's: whole numbers 0-60.
     """
     from ..outcomes.madrs import score_problem  # run time, as everywhere in trial
 
@@ -358,8 +362,9 @@ def validate_trial_table(
 
 
 def _check_participant_ids(frame: pd.DataFrame) -> None:
-    """Every id a participant label (:func:`tmstarget._utils.ids.participant_label`), one spelling
-    per participant.
+    """Check that every id is a participant label, with one spelling per participant.
+
+    Labels are as :func:`tmstarget._utils.ids.participant_label` reads them.
     """
     labels = {}
     for row, pid in enumerate(frame["participant_id"], start=2):
@@ -374,8 +379,9 @@ def _check_participant_ids(frame: pd.DataFrame) -> None:
 
 
 def _numbers(frame: pd.DataFrame, column: str, expected: str, whole: bool = False) -> pd.Series:
-    """A column as floats (empty / NA = NaN); anything else that is not a finite number is an
-    error.
+    """Return a column as floats (empty / NA = NaN).
+
+    Anything else that is not a finite number is an error.
     """
     raw = _text(frame[column])
     missing = raw.str.lower().isin(MISSING_TOKENS)
@@ -394,8 +400,9 @@ def _numbers(frame: pd.DataFrame, column: str, expected: str, whole: bool = Fals
 def _dated(
     frame: pd.DataFrame, baseline: str, schedule: VisitSchedule, timepoints: Sequence[str] | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Assign dated assessments to visits; return the analysis rows (visit as timepoint) and the
-    full listing.
+    """Assign dated assessments to visits.
+
+    Return the analysis rows (visit as timepoint) and the full listing.
     """
     if timepoints:
         raise InputError(

@@ -1,5 +1,6 @@
-"""Standardized mean differences: Cohen's d and Hedges' g with exact (noncentral t) confidence
-intervals.
+"""Standardized mean differences: Cohen's d and Hedges' g.
+
+Their confidence intervals are exact (noncentral t).
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ def pooled_sd(x1: np.ndarray, x2: np.ndarray) -> float:
 
 
 def noncentrality_ci(t: float, df: float, confidence: float = 0.95) -> tuple[float, float]:
-    """Confidence interval for the noncentrality parameter of a noncentral t (Steiger & Fouladi
-    1997).
+    """Confidence interval for the noncentrality parameter of a noncentral t.
+
+    After Steiger & Fouladi (1997).
 
     Parameters
     ----------
@@ -101,8 +103,9 @@ def noncentrality_ci(t: float, df: float, confidence: float = 0.95) -> tuple[flo
 
 
 def hedges_correction(df: float) -> float:
-    """Exact small-sample bias correction ``J(df) = Γ(df/2) / (sqrt(df/2) Γ((df-1)/2))`` (Hedges
-    1981).
+    """Exact small-sample bias correction of Hedges (1981).
+
+    ``J(df) = Γ(df/2) / (sqrt(df/2) Γ((df-1)/2))``.
     """
     return float(
         math.exp(

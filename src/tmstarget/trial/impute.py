@@ -1,13 +1,13 @@
-"""Multiple imputation by chained equations (MICE) as a sensitivity analysis for the continuous
-endpoint.
+"""Multiple imputation by chained equations (MICE) as a sensitivity analysis.
 
-Every ITT participant is kept. Missing MADRS scores at any follow-up visit (dropouts, missed visits
-and assessments outside their window) are imputed by statsmodels' ``MICEData`` — predictive mean
-matching (5 donors, as in R mice) from a linear model on all other columns: the other visits, the
-arm and the strata (van Buuren 2018, Flexible Imputation of Missing Data, 2nd ed., section 3.4).
-Each completed data set is analysed with the primary ANCOVA (reduction at the endpoint on arm and
-baseline, plus strata), and the results are pooled by Rubin's rules (Rubin 1987) with the Barnard &
-Rubin (1999, Biometrika 86:948-955) small-sample degrees of freedom::
+The analysis is of the continuous endpoint, and every ITT participant is kept. Missing MADRS scores
+at any follow-up visit (dropouts, missed visits and assessments outside their window) are imputed by
+statsmodels' ``MICEData`` — predictive mean matching (5 donors, as in R mice) from a linear model on
+all other columns: the other visits, the arm and the strata (van Buuren 2018, Flexible Imputation of
+Missing Data, 2nd ed., section 3.4). Each completed data set is analysed with the primary ANCOVA
+(reduction at the endpoint on arm and baseline, plus strata), and the results are pooled by Rubin's
+rules (Rubin 1987) with the Barnard & Rubin (1999, Biometrika 86:948-955) small-sample degrees of
+freedom::
 
     Q = mean(q_j)       U = mean(se_j^2)      B = var(q_j, ddof=1)      T = U + (1 + 1/m) B
     lambda = (1 + 1/m) B / T                  nu_old = (m - 1) / lambda^2
@@ -68,17 +68,19 @@ class Pooled:
 
     @property
     def riv(self) -> float:
-        """``r = (1 + 1/m) B / U``, the relative increase in variance due to nonresponse (eq.
-        2.25).
+        """``r = (1 + 1/m) B / U``, the relative increase in variance due to nonresponse.
+
+        Van Buuren (2018), eq. 2.25.
         """
         return (1 + 1 / self.m) * self.between / self.within if self.within > 0 else float("inf")
 
     @property
     def gamma(self) -> float:
-        """``(r + 2/(df + 3)) / (1 + r)``: Rubin's (1987, eq. 3.1.10) fraction of missing
-        information, adjusted for finite ``m`` (van Buuren 2018, eq. 2.26; R mice's ``fmi``).
-        ``fmi`` above is ``lambda``, which is what statsmodels' ``MICEResults.frac_miss_info``
-        reports.
+        """Fraction of missing information, adjusted for finite ``m``.
+
+        ``(r + 2/(df + 3)) / (1 + r)``: Rubin's (1987, eq. 3.1.10) fraction, adjusted as in van
+        Buuren (2018, eq. 2.26) and R mice's ``fmi``. ``fmi`` above is ``lambda``, which is what
+        statsmodels' ``MICEResults.frac_miss_info`` reports.
         """
         r = self.riv
         return (r + 2 / (self.df + 3)) / (1 + r)
@@ -138,8 +140,9 @@ def mice_ols(
     seed: int = 0,
     donors: int = DONORS,
 ) -> dict[str, Pooled]:
-    """Impute ``data`` by chained equations, fit the OLS ``formula`` to each completed set and pool
-    every coefficient.
+    """Impute ``data`` by chained equations and pool the OLS fits of ``formula``.
+
+    The OLS ``formula`` is fitted to each completed data set, and every coefficient is pooled.
 
     Parameters
     ----------

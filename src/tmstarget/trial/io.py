@@ -1,8 +1,8 @@
-"""Reading and writing trial files: outcome tables, allocation keys, concealed lists and reveal
-logs.
+"""Reading and writing trial files.
 
-These are the only functions of :mod:`tmstarget.trial` that touch files. Every write is atomic
-(temporary file in the same directory, then :func:`os.replace`).
+The files are outcome tables, allocation keys, concealed lists and reveal logs. The functions here
+are the only ones of :mod:`tmstarget.trial` that touch files. Every write is atomic (temporary file
+in the same directory, then :func:`os.replace`).
 """
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ def _read_tsv(path: PathLike, what: str, required: Sequence[str]) -> pd.DataFram
 
 
 def read_trial_table(path: PathLike) -> pd.DataFrame:
-    """Read a long-format outcome table as strings (validate it with
-    :func:`tmstarget.trial.validate_trial_table`).
+    """Read a long-format outcome table as strings.
+
+    Validate it with :func:`tmstarget.trial.validate_trial_table`.
 
     Parameters
     ----------
@@ -87,8 +88,9 @@ def write_table(frame: pd.DataFrame, path: PathLike) -> Path:
 
 
 def jsonable(value: object) -> object:
-    """A result as plain JSON values: NaN and infinities as None, numpy scalars as numbers, keys as
-    text.
+    """Return a result as plain JSON values.
+
+    NaN and infinities become None, numpy scalars numbers, and keys text.
     """
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else value
@@ -102,8 +104,9 @@ def jsonable(value: object) -> object:
 
 
 def to_json(obj: Mapping[str, object]) -> str:
-    """Serialise a result mapping as JSON (NaN and infinities become ``null``; numpy scalars become
-    numbers).
+    """Serialise a result mapping as JSON.
+
+    NaN and infinities become ``null``; numpy scalars become numbers.
     """
     from .._utils.jsonio import dumps
 
@@ -195,8 +198,9 @@ def read_allocation(path: PathLike) -> Allocation:
 
 
 def read_allocation_record(path: PathLike) -> pd.DataFrame:
-    """Read who was randomized to which arm: any TSV with ``participant_id`` and ``arm`` (e.g. a
-    reveal log).
+    """Read who was randomized to which arm.
+
+    Any TSV with ``participant_id`` and ``arm`` columns will do (e.g. a reveal log).
 
     Raises
     ------

@@ -1,5 +1,4 @@
-"""Linear mixed models fitted by REML (statsmodels ``MixedLM``) with Satterthwaite degrees of
-freedom.
+"""Linear mixed models fitted by REML (statsmodels ``MixedLM``), with Satterthwaite df.
 
 statsmodels reports Wald (normal) intervals for fixed effects. With 40 participants a t reference
 with small-sample degrees of freedom is expected, so for a contrast ``c'beta`` this module computes

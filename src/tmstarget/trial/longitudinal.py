@@ -88,7 +88,7 @@ class Trajectory:
     notes: tuple[str, ...] = ()
 
     def at(self, visit: str) -> VisitEffect:
-        """The estimates at ``visit``."""
+        """Return the estimates at ``visit``."""
         for e in self.effects:
             if e.visit == visit:
                 return e

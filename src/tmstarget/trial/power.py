@@ -1,5 +1,6 @@
-"""Power and sample size for a two-arm comparison of means (two-sample t-test, optional ANCOVA
-gain).
+"""Power and sample size for a two-arm comparison of means.
+
+The test is the two-sample t-test, optionally with the gain from ANCOVA.
 """
 
 from __future__ import annotations
@@ -125,8 +126,9 @@ def sample_size(
     alpha: float = 0.05,
     baseline_correlation: float = 0.0,
 ) -> PowerResult:
-    """Smallest trial reaching ``power`` (experimental arm rounded up, control = ratio ×
-    experimental, rounded up).
+    """Return the smallest trial reaching ``power``.
+
+    The experimental arm is rounded up, and the control arm is ratio × experimental, rounded up.
 
     Parameters
     ----------

@@ -150,8 +150,9 @@ def commitment(sequence: int, stratum: str, position: int, arm: str, salt: str) 
 
 
 def hash_chain(commitments: Sequence[str]) -> list[str]:
-    """Chain commitments: ``chain_i = SHA-256(chain_{i-1} + commitment_i)`` starting from
-    :data:`GENESIS`.
+    """Chain commitments: ``chain_i = SHA-256(chain_{i-1} + commitment_i)``.
+
+    The chain starts from :data:`GENESIS`.
     """
     links, previous = [], GENESIS
     for digest in commitments:

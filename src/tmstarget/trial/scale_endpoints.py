@@ -1,5 +1,6 @@
-"""Secondary endpoints from other scales (HAM-D-17, QIDS-SR-16, CGI-S, CGI-I) under the primary
-analysis's rules.
+"""Secondary endpoints from other scales under the primary analysis's rules.
+
+The scales are HAM-D-17, QIDS-SR-16, CGI-S and CGI-I.
 
 A scale's ratings (validated item by item by :func:`tmstarget.outcomes.scales.parse_scale_table`)
 are joined to the trial table's participants — arm, strata, sessions received and last treatment
@@ -100,7 +101,7 @@ def _check_scale(scale: Scale) -> None:
 def _rating_day(
     trial: TrialTable, rating: ScaleAssessment, participant: str, source: str
 ) -> float | None:
-    """The rating's own day, else the day of the trial table's assessment with the same label."""
+    """Return the rating's own day, else that of the trial-table assessment with the same label."""
     if rating.day is not None or not trial.dated:
         return rating.day
     listing = trial.assessments
@@ -122,8 +123,10 @@ def _rating_day(
 def _rating_rows(
     trial: TrialTable, ratings: Sequence[ScaleAssessment], source: str
 ) -> pd.DataFrame:
-    """One row per rating: the trial's participant id, ``timepoint``, ``total``, the participant's
-    arm, strata, sessions and last session day from the trial table, and (dated trials) the rating's
+    """Return one row per rating, with the participant's details from the trial table.
+
+    Each row holds the trial's participant id, ``timepoint``, ``total``, the participant's arm,
+    strata, sessions and last session day from the trial table, and (dated trials) the rating's
     ``day``.
     """
     info = trial.frame.groupby("participant_id", sort=True).first()
@@ -166,8 +169,9 @@ def _rating_rows(
 def scale_trial_table(
     trial: TrialTable, ratings: Sequence[ScaleAssessment], scale: Scale, source: str = "scale table"
 ) -> tuple[TrialTable, tuple[str, ...]]:
-    """The ratings as a trial table with the trial's arms, strata and visit windows (the total as
-    the score).
+    """Return the ratings as a trial table with the trial's arms, strata and visit windows.
+
+    The scale's total is the score.
 
     Parameters
     ----------
@@ -308,7 +312,10 @@ def _itt_sizes(trial: TrialTable, itt: Sequence[str]) -> list[int]:
 
 
 def _as_itt(cc: BinaryComparison, trial: TrialTable, itt: Sequence[str]) -> BinaryComparison:
-    """The same events over every participant of the ITT set (those not rated count as failures)."""
+    """Return the same events over every participant of the ITT set.
+
+    Participants not rated count as failures.
+    """
     n = _itt_sizes(trial, itt)
     return compare_proportions(
         cc.outcome, cc.events_experimental, n[0], cc.events_control, n[1], cc.confidence
@@ -324,8 +331,9 @@ def _change_rating_endpoint(
     confidence: float,
     source: str,
 ) -> ScaleEndpoint:
-    """CGI-I: follow-up ratings placed in the trial's windows; response = rating <=
-    ``scale.response_max``.
+    """CGI-I endpoint: follow-up ratings placed in the trial's windows.
+
+    Response is a rating <= ``scale.response_max``.
     """
     rows = _rating_rows(trial, ratings, source)
     left_out = 0

@@ -1,5 +1,6 @@
-"""Secondary outcomes: response and remission by arm, Fisher's exact test, risk difference and
-NNT.
+"""Secondary outcomes: response and remission by arm.
+
+They are compared by Fisher's exact test, the risk difference and the NNT.
 """
 
 from __future__ import annotations

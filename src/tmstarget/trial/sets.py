@@ -141,8 +141,9 @@ def analysis_sets(
 
 
 def _check_sessions(sessions, min_sessions: int | None, planned_sessions: int | None) -> None:
-    """The per-protocol numbers must be possible: 1 <= min_sessions <= planned >= every count
-    received.
+    """Check that the per-protocol numbers are possible.
+
+    Possible means 1 <= min_sessions <= planned >= every count received.
     """
     if sessions.isna().all():
         raise InputError(

@@ -114,8 +114,9 @@ def _guesses(
 
 
 def _add_days(table: pd.DataFrame, d: TrialDesign, rng: np.random.Generator) -> pd.DataFrame:
-    """Trial clock: sessions received, last session day, and each assessment's day (drawn after the
-    scores).
+    """Add the trial clock: sessions received, last session day and each assessment's day.
+
+    The assessment days are drawn after the scores.
     """
     n = table["participant_id"].nunique()
     stops = rng.random(n) < d.incomplete

@@ -1,5 +1,6 @@
-"""The whole trial analysis in one call, as a dictionary (for ``--json``); the text is in
-:mod:`.text`.
+"""The whole trial analysis in one call, as a dictionary (for ``--json``).
+
+The text is in :mod:`.text`.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ class TrialResult:
     secondary: dict[str, ScaleEndpoint] | None = None
 
     def to_dict(self) -> dict[str, object]:
-        """A JSON-ready mapping (the ``--json`` contract)."""
+        """Return a JSON-ready mapping (the ``--json`` contract)."""
         out = asdict(self)
         out["experimental"], out["control"] = self.arms
         out["endpoint"] = self.timepoint

@@ -1,9 +1,8 @@
-"""Trial workflows as library calls: what ``tmstarget trial randomize``, ``simulate`` and
-``analyze`` do.
+"""Trial workflows as library calls.
 
-Each function takes the command's options as keywords, makes the same checks with the same messages,
-writes its files together (all or none) and returns what the command prints. The command only parses
-and prints.
+They do what ``tmstarget trial randomize``, ``simulate`` and ``analyze`` do. Each function takes the
+command's options as keywords, makes the same checks with the same messages, writes its files
+together (all or none) and returns what the command prints. The command only parses and prints.
 
 Examples
 --------
@@ -63,8 +62,9 @@ def randomize_to_files(
     seed: int | None = None,
     force: bool = False,
 ) -> Any:
-    """Make a blocked, stratified, concealed allocation list and write the list and its key (both or
-    neither).
+    """Make a blocked, stratified, concealed allocation list and write the list and its key.
+
+    Both files are written, or neither.
 
     Parameters
     ----------
@@ -123,8 +123,9 @@ def simulate_table_file(
     incomplete: float = 0.0,
     seed: int = 0,
 ) -> tuple[Any, Any]:
-    """Simulate a trial table with the seed study's design and write it as TSV; return (design,
-    table).
+    """Simulate a trial table with the seed study's design and write it as TSV.
+
+    Return (design, table).
     """
     from .io import write_table
     from .simulate import TrialDesign, simulate_trial
@@ -195,8 +196,9 @@ def secondary_ratings(specs: list[str]) -> list[tuple[Any, tuple, str]]:
 def _check_secondary_labels(
     secondary: list[tuple[Any, tuple, str]], baseline: str
 ) -> list[tuple[Any, tuple, str]]:
-    """Refuse a secondary scale whose ratings have no trial-baseline label (else it reads as
-    "ratings from 0 arms").
+    """Refuse a secondary scale whose ratings have no trial-baseline label.
+
+    Otherwise it would read as "ratings from 0 arms".
     """
     for scale, ratings, name in secondary:
         labels = list(dict.fromkeys(r.timepoint for r in ratings))
@@ -219,8 +221,9 @@ def check_analysis_options(
     planned_sessions: int | None,
     screened: int | None,
 ) -> None:
-    """Refuse option values that would run but mean something else than intended (before any file is
-    read).
+    """Refuse option values that would run but mean something other than intended.
+
+    The check comes before any file is read.
     """
     if not 1 < response_pct <= 100:
         hint = (
@@ -274,8 +277,9 @@ def check_analysis_options(
 
 @dataclass(frozen=True)
 class AnalysisRun:
-    """What :func:`analyze_trial_files` computed and wrote: the result, its text and JSON, and the
-    files written.
+    """What :func:`analyze_trial_files` computed and wrote.
+
+    It holds the result, its text and JSON, and the files written.
     """
 
     result: Any

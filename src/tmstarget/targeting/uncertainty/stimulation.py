@@ -1,5 +1,4 @@
-"""What the target's uncertainty costs in stimulation terms, and the uncertainty of a coil
-placement's centre.
+"""Stimulation cost of the target's uncertainty, and the uncertainty of a coil placement's centre.
 
 A radius in millimetres does not say whether the uncertainty matters: a coil stimulates centimetres,
 so a target that moves within a broad plateau of the circuit score costs little, and one that jumps
@@ -29,8 +28,10 @@ SHARE_LEVEL = 0.95
 
 
 def plan_placement_index(landscape, target_mm, selection=None) -> int:
-    """Grid placement of the plan: the method's own (a selection with a placement) or the default
-    one over the target.
+    """Return the index of the plan's placement on the landscape grid.
+
+    The method's own placement when the selection has one, else the default placement over the
+    target.
     """
     if selection is not None and selection.placement is not None:
         return int(selection.placement["index"])
@@ -50,8 +51,9 @@ def stimulation_share(
     level: float = SHARE_LEVEL,
     maps: np.ndarray | None = None,
 ) -> dict:
-    """Share of the achievable expected E-field-weighted score the plan keeps if the target lies
-    anywhere in its region.
+    """Share of the achievable expected score the plan keeps if the target lies in its region.
+
+    The score is the expected E-field-weighted score; the target may lie anywhere in its region.
 
     Each bootstrap target ``t_b`` is a plausible position of the circuit's optimum: the full-data
     score map moved so that its optimum moves from the target to ``t_b`` (a rotation about the head
@@ -159,9 +161,9 @@ def coil_centre_region(
     variance_ratio: float,
     level: float,
 ) -> dict:
-    """Drift-aware 95% radius of the coil centre (scalp point) from the resamples' and the data
-    split's placements.
+    """Drift-aware 95% radius of the coil centre (scalp point).
 
+    The radius is computed from the placements of the bootstrap resamples and of the data's split.
     The bootstrap deviations are scaled by 1/√``variance_ratio`` and combined with the split's
     radius as the target's are
     (:func:`~tmstarget.targeting.uncertainty.summaries.combined_radius_mm`); like the target's, the

@@ -111,9 +111,7 @@ def confidence_region(
 
 
 def region_contains(region: dict, point, tol_mm: float = 1e-6) -> tuple[bool, bool]:
-    """Whether ``point`` lies in the confidence sphere and in the ellipsoid of
-    :func:`confidence_region`.
-    """
+    """Return whether ``point`` is in the sphere and the ellipsoid of :func:`confidence_region`."""
     d = np.asarray(point, float) - np.asarray(region["centre_mni"], float)
     u = np.asarray(region["axes"]) @ d
     semi = np.asarray(region["semi_axes_mm"])
@@ -132,8 +130,9 @@ def region_contains(region: dict, point, tol_mm: float = 1e-6) -> tuple[bool, bo
 
 
 def icc_2_1(y: np.ndarray) -> float:
-    """ICC(2,1) of an (n subjects × k raters) table: two-way random effects, absolute agreement
-    (Shrout & Fleiss 1979).
+    """ICC(2,1) of an (n subjects × k raters) table.
+
+    Two-way random effects, absolute agreement (Shrout & Fleiss 1979).
     """
     n, k = y.shape
     grand = y.mean()
@@ -144,10 +143,9 @@ def icc_2_1(y: np.ndarray) -> float:
 
 
 def map_agreement(a: np.ndarray, b: np.ndarray) -> dict:
-    """Spatial Pearson correlation and :func:`icc_2_1` of two score maps (voxels = subjects, maps =
-    raters).
+    """Spatial Pearson correlation and :func:`icc_2_1` of two score maps.
 
-    Voxels undefined in either map are left out.
+    Voxels are the subjects and maps the raters; voxels undefined in either map are left out.
     """
     ok = np.isfinite(a) & np.isfinite(b)
     if ok.sum() < 3:
@@ -166,8 +164,7 @@ def scan_length_curve(
     reference: np.ndarray,
     step_min: float | None = None,
 ) -> list[dict]:
-    """Target distance to ``reference``, and split-half distance, when only the first k minutes are
-    used.
+    """Target distance to ``reference``, and split-half distance, using only the first k minutes.
 
     ``k`` runs over multiples of ``step_min`` (default 1 min up to 20 min of data, else a 20th of
     the scan) and the whole scan; windows with fewer than 20 kept volumes are skipped.
@@ -194,9 +191,11 @@ def scan_length_curve(
 
 
 def minutes_needed(curve: Sequence[dict], precision_mm: float = PRECISION_MM) -> float | None:
-    """Fewest minutes, short of the whole scan (the curve's last point, the reference), from which
-    on every point of the curve is within ``precision_mm`` of the reference; None when only the
-    whole scan is.
+    """Fewest minutes from which on the curve stays within ``precision_mm`` of its reference.
+
+    The minutes are short of the whole scan (the curve's last point, the reference), and every point
+    of the curve from there on is within ``precision_mm`` of the reference; None when only the whole
+    scan is.
 
     A convergence check for benchmarks and tests; since issue 25 no output carries it (it measured
     convergence to the scan's own answer and contradicted the verdict): outputs state the verdict's
@@ -224,12 +223,12 @@ def minutes_for_radius(
 
 
 def radius_at_minutes(verdict: dict, minutes: float) -> float | None:
-    """The verdict's model of the 95 % radius after ``minutes`` of usable data: ``radius ×
-    √(minutes_used / minutes)``.
+    """Return the verdict's model of the 95 % radius after ``minutes`` of usable data.
 
-    The one model behind ``minutes_needed`` (:func:`minutes_for_radius` is its inverse at the 5 mm
-    threshold) and the scan-length curve's ``radius_95_mm``; capped at the search region's extent
-    when the verdict has one. None without a radius (too few resamples still have one).
+    The model, ``radius × √(minutes_used / minutes)``, is the one behind ``minutes_needed``
+    (:func:`minutes_for_radius` is its inverse at the 5 mm threshold) and the scan-length curve's
+    ``radius_95_mm``; the radius is capped at the search region's extent when the verdict has one.
+    None without a radius (too few resamples still have one).
     """
     r, used = verdict.get("radius_mm"), verdict.get("minutes_used")
     if r is None or not used or minutes <= 0:
@@ -241,8 +240,9 @@ def radius_at_minutes(verdict: dict, minutes: float) -> float | None:
 
 
 def _round_minutes(m: float) -> float:
-    """Up to a whole minute below 20 min, to 5 min above (an extrapolation has no finer
-    precision).
+    """Round up to a whole minute below 20 min, and to 5 min above.
+
+    An extrapolation has no finer precision.
     """
     return float(math.ceil(m)) if m < 20 else float(5 * math.ceil(m / 5))
 
@@ -419,15 +419,16 @@ def reliability_verdict(
 def split_radius_mm(
     targets_mni: Sequence, minutes: Sequence[float], level: float = CONFIDENCE
 ) -> float:
-    """The ``level`` radius of the full-data target's error implied by the data's own split (mm).
+    """Return the ``level`` radius (mm) of the full-data target's error implied by the data's split.
 
-    ``targets_mni`` are the targets of disjoint parts of the data (two halves, or each run) of
-    ``minutes`` usable minutes each. If each part's target scatters isotropically around a common
-    point with per-axis variance ``σ² T / T_i`` (variance ∝ 1/minutes, ``T`` the total and ``σ²``
-    that of the full-data target), a pair's squared distance has expectation ``3 σ² (T/T_i +
-    T/T_j)``; ``σ²`` is the mean of ``d_ij² / (3 (T/T_i + T/T_j))`` over the pairs (``d²/12`` for
-    two equal halves), and the radius is ``√χ²₃(level) · σ`` (2.80 σ at 95 %). Unlike a within-run
-    bootstrap, the parts' difference carries whatever changed between them (drift, state).
+    The split is the data's own: ``targets_mni`` are the targets of disjoint parts of the data (two
+    halves, or each run) of ``minutes`` usable minutes each. If each part's target scatters
+    isotropically around a common point with per-axis variance ``σ² T / T_i`` (variance ∝ 1/minutes,
+    ``T`` the total and ``σ²`` that of the full-data target), a pair's squared distance has
+    expectation ``3 σ² (T/T_i + T/T_j)``; ``σ²`` is the mean of ``d_ij² / (3 (T/T_i + T/T_j))`` over
+    the pairs (``d²/12`` for two equal halves), and the radius is ``√χ²₃(level) · σ`` (2.80 σ at
+    95 %). Unlike a within-run bootstrap, the parts' difference carries whatever changed between
+    them (drift, state).
     """
     from scipy.stats import chi2
 
@@ -444,7 +445,7 @@ def split_radius_mm(
 
 
 def combined_radius_mm(bootstrap_mm: float, split_mm: float) -> float:
-    """The drift-aware 95 % radius: the root-sum-square of the bootstrap's and the split's radii.
+    """Return the drift-aware 95 % radius, the root-sum-square of the bootstrap and split radii.
 
     The two see different errors (resampling noise within the stretch; change between its parts), so
     their variances add. Calibrated on the calibrated simulator: docs/reliability.md ("Drift-aware
@@ -454,11 +455,11 @@ def combined_radius_mm(bootstrap_mm: float, split_mm: float) -> float:
 
 
 def search_extent_mm(coords_mm: np.ndarray, centre: np.ndarray) -> float:
-    """The search region's extent from the target: the largest distance from ``centre`` to a search
-    point (mm).
+    """Return the search region's extent from the target (mm).
 
-    A sphere of this radius around the target holds the whole search region, so a 95 % region at
-    least this large places the target nowhere in particular within it.
+    The extent is the largest distance from ``centre`` to a search point. A sphere of this radius
+    around the target holds the whole search region, so a 95 % region at least this large places the
+    target nowhere in particular within it.
     """
     pts = np.asarray(coords_mm, float)
     pts = pts[np.isfinite(pts).all(axis=1)]
@@ -473,8 +474,9 @@ NOT_ASSESSED = (
 
 
 def verdict_line(doc: dict) -> str:
-    """The one-line verdict of a target or reliability JSON (:func:`reliability_verdict`'s
-    ``text``), or why there is none.
+    """Return the one-line verdict of a target or reliability JSON, or why there is none.
+
+    The verdict is :func:`reliability_verdict`'s ``text``.
     """
     verdict = doc.get("reliability_verdict")
     return verdict["text"] if isinstance(verdict, dict) and verdict.get("text") else NOT_ASSESSED

@@ -1,5 +1,6 @@
-"""Re-weightings of the kept volumes: halves, windows, circular block-bootstrap counts, and block
-lengths.
+"""Re-weightings of the kept volumes, and block lengths.
+
+The re-weightings are halves, windows and circular block-bootstrap counts.
 """
 
 from __future__ import annotations
@@ -45,11 +46,11 @@ def circular_block_bootstrap(
 
 
 def run_shares(weights: Weights) -> np.ndarray:
-    """Each run's weight ω_i in a re-weighting: its fraction of kept volumes used, relative to the
-    largest.
+    """Return each run's weight ω_i in a re-weighting.
 
-    ``ω_i = f_i / max_j f_j`` with ``f_i = Σ_t c_it / K_i``; 0 for a run without weight. Full data,
-    a bootstrap resample and runs used whole give ω = 1 (runs weigh the same, as in
+    The weight is the run's fraction of kept volumes used, relative to the largest: ``ω_i = f_i /
+    max_j f_j`` with ``f_i = Σ_t c_it / K_i``; 0 for a run without weight. Full data, a bootstrap
+    resample and runs used whole give ω = 1 (runs weigh the same, as in
     :func:`~tmstarget.targeting.components.finalize_components`); a sliver of a run left in a split
     half or a scan-length window weighs by the share of the run it holds instead of as much as a
     whole run.
@@ -60,8 +61,9 @@ def run_shares(weights: Weights) -> np.ndarray:
 
 
 def split_half_weights(base: Weights) -> tuple[Weights, Weights]:
-    """The first ⌊N/2⌋ and the remaining of the N volumes with positive weight in ``base`` (run
-    order).
+    """Return the first ⌊N/2⌋ and the remaining of the N volumes with positive weight in ``base``.
+
+    The volumes are counted in run order.
     """
     used = [np.asarray(b) > 0 for b in base]
     order = np.cumsum(np.concatenate(used)) - 1
@@ -75,8 +77,9 @@ def split_half_weights(base: Weights) -> tuple[Weights, Weights]:
 def kept_times_s(
     sample_masks: Sequence[np.ndarray], t_r: Sequence[float], n_volumes: Sequence[int]
 ) -> list[np.ndarray]:
-    """When each run's kept volumes were fully acquired (s from the start of the first run; runs
-    back to back).
+    """Return when each run's kept volumes were fully acquired.
+
+    Times are in s from the start of the first run, with the runs back to back.
     """
     offsets = np.concatenate([[0.0], np.cumsum(np.multiply(n_volumes, t_r))])
     return [off + (np.asarray(m) + 1) * tr for m, tr, off in zip(sample_masks, t_r, offsets)]
@@ -88,12 +91,11 @@ def window_weights(times_s: Sequence[np.ndarray], end_s: float, start_s: float =
 
 
 def optimal_block_length(x: np.ndarray) -> float:
-    """Block length (samples) for a circular block bootstrap of a series' mean (Politis & White
-    2004).
+    """Block length (samples) for a circular block bootstrap of a series' mean.
 
-    With the correction of Patton, Politis & White (2009): flat-top lag window with the bandwidth
-    chosen where the autocorrelation stops being significant, ``b = (2 Ĝ² / D̂)^⅓ n^⅓`` with ``D̂ =
-    (4/3) ĝ(0)²``.
+    After Politis & White (2004), with the correction of Patton, Politis & White (2009): flat-top
+    lag window with the bandwidth chosen where the autocorrelation stops being significant, ``b = (2
+    Ĝ² / D̂)^⅓ n^⅓`` with ``D̂ = (4/3) ĝ(0)²``.
     """
     x = np.asarray(x, float) - np.mean(x)
     n = x.size
@@ -117,27 +119,26 @@ def optimal_block_length(x: np.ndarray) -> float:
 
 
 def cleaned_noise_covariance(op) -> np.ndarray:
-    """Covariance ``M = U S² Uᵀ`` (K × K, float64) of a run's cleaned noise when its raw noise is
-    white (unit variance).
+    """Covariance ``M = U S² Uᵀ`` (K × K, float64) of a run's cleaned noise.
 
-    ``op`` is a :class:`~tmstarget.targeting.cleaning.CleaningOperator` (``basis`` U, ``projector``
-    S Vᵀ).
+    The run's raw noise is taken as white (unit variance). ``op`` is a
+    :class:`~tmstarget.targeting.cleaning.CleaningOperator` (``basis`` U, ``projector`` S Vᵀ).
     """
     u = np.asarray(op.basis, np.float64)
     return (u * np.einsum("ij,ij->i", op.projector, op.projector, dtype=np.float64)) @ u.T
 
 
 def variance_ratio(operators: Sequence, block_volumes: Sequence[int]) -> float:
-    """Expected block-bootstrap variance ÷ sampling variance of a correlation between cleaned
-    series.
+    """Return the expected block-bootstrap variance ÷ sampling variance of a correlation.
 
-    Cleaning (band-pass, confound regression) gives the cleaned noise long-range dependence that
-    blocks cannot reproduce, so the bootstrap under-disperses. Reference model: white raw noise, so
-    a run's cleaned noise has covariance ``M = L Lᵀ = U S² Uᵀ``; the numerator ``Σ_t x_t y_t`` of a
-    correlation between two such series has variance ``Σ M_ts²`` and, under the circular block
-    bootstrap (count covariance ``C_ts = (1 − d_ts/L)₊ − L/K``, d the circular distance), expected
-    bootstrap variance ``Σ C_ts M_ts²``. Runs are weighted as
-    :func:`~tmstarget.targeting.components.finalize_components` weighs them (unit variance each).
+    The correlation is between cleaned series. Cleaning (band-pass, confound regression) gives the
+    cleaned noise long-range dependence that blocks cannot reproduce, so the bootstrap
+    under-disperses. Reference model: white raw noise, so a run's cleaned noise has covariance ``M =
+    L Lᵀ = U S² Uᵀ``; the numerator ``Σ_t x_t y_t`` of a correlation between two such series has
+    variance ``Σ M_ts²`` and, under the circular block bootstrap (count covariance ``C_ts = (1 −
+    d_ts/L)₊ − L/K``, d the circular distance), expected bootstrap variance ``Σ C_ts M_ts²``. Runs
+    are weighted as :func:`~tmstarget.targeting.components.finalize_components` weighs them (unit
+    variance each).
     """
     num = den = 0.0
     for op, block in zip(operators, block_volumes):
