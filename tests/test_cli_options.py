@@ -1,5 +1,6 @@
-"""One command-line language (issue 26 item 4): option names, old spellings, defaults, error format,
-files written.
+"""One command-line language across the commands (issue 26 item 4).
+
+Checked: option names, old spellings, defaults, the error format and the files written.
 """
 
 from __future__ import annotations
@@ -118,8 +119,9 @@ def test_options_stay_options(text):
 
 
 def test_one_point_parser_behind_every_coordinate():
-    """``coil --target``, ``--group-target``, ``score --coords`` and ``--hotspot`` give the same
-    message for the same mistake.
+    """Every coordinate option gives the same message for the same mistake.
+
+    The options are ``coil --target``, ``--group-target``, ``score --coords`` and ``--hotspot``.
     """
     from tmstarget._utils.points import parse_point
     from tmstarget.exceptions import InputError
@@ -443,8 +445,9 @@ def test_score_lists_its_table_and_json_stays_clean(shared_data, tmp_path, capsy
 
 
 def test_every_writing_command_lists_its_files():
-    """A command module that writes files (an output option or positional) calls the shared
-    lister.
+    """A command module that writes files calls the shared lister.
+
+    A module writes files when it has an output option or an output positional argument.
     """
     from tmstarget.cli._common import output_dir, output_file
 

@@ -1,5 +1,6 @@
-"""``tmstarget protocol`` end to end: JSON contract, calendar and log files, one-line errors with
-exit 2.
+"""``tmstarget protocol`` end to end.
+
+Checked: the JSON contract, the calendar and log files, and one-line errors with exit 2.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ SAINT = ["protocol", "--quiet", "--protocol", "saint"]
 
 
 def clear_form(tmp_path, **yes):
-    """A completed screening form: every item answered no, except ``yes`` (item -> details)."""
+    """Write a completed screening form and return its path.
+
+    Every item is answered no, except those in ``yes`` (item -> details).
+    """
     from tmstarget.protocol.screening import SCREENING_ITEMS
 
     rows = ["item\tanswer\tdetails"] + [

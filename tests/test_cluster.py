@@ -1,5 +1,4 @@
-"""``--method cluster`` on every input kind: the centre of gravity against a brute-force
-computation.
+"""``--method cluster`` on every input kind, against a brute-force centre of gravity.
 
 The reference (``cluster_reference.py``) shares no code with tmstarget's: the kept columns are the k
 best by sorting, vertex areas are a third of each triangle's area by Heron's formula, patches are
@@ -22,7 +21,10 @@ from tmstarget.targeting.selection import cluster_target
 
 
 def _ladder():
-    """A strip of 2 × 10 vertices, bumpy in z, with wide spacing on its right end: 36 triangles."""
+    """Build a strip of 2 × 10 vertices, bumpy in z: 36 triangles.
+
+    The spacing is wide on its right end.
+    """
     xs = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 9.0, 14.0, 22.0]
     bottom = [(x, 0.0, 0.3 * math.sin(x)) for x in xs]
     top = [(x, 2.0, 0.5 * math.cos(x)) for x in xs]
@@ -35,13 +37,13 @@ def _ladder():
 
 
 def test_surface_cluster_is_the_area_weighted_centre_of_the_largest_patch():
-    """Two high patches on a hand-built strip: 10 closely spaced vertices (x 0-4) and 6 widely
-    spaced ones (x 9-22).
+    """Two high patches on a hand-built strip: the area-weighted rule picks the larger by area.
 
-    By vertex count the left patch is larger; by cortical area the right one is (29.8 against 9.5
-    mm²), so the area-weighted rule picks the right patch, and its area-weighted centre snaps to the
-    vertex at x = 14, y = 0. Three dummy columns (another mesh part) come first, so column indices
-    differ from the strip's.
+    The strip has 10 closely spaced vertices (x 0-4) and 6 widely spaced ones (x 9-22). By vertex
+    count the left patch is larger; by cortical area the right one is (29.8 against 9.5 mm²), so the
+    area-weighted rule picks the right patch, and its area-weighted centre snaps to the vertex at
+    x = 14, y = 0. Three dummy columns (another mesh part) come first, so column indices differ
+    from the strip's.
     """
     points, faces = _ladder()
     n = len(points)
@@ -104,12 +106,12 @@ def test_surface_cluster_is_the_area_weighted_centre_of_the_largest_patch():
 
 
 def test_volume_cluster_connects_corners_and_matches_brute_force():
-    """A 10 × 10 × 10 grid (2 mm): blob A (5 voxels) touches blob B (4 voxels) only at a corner,
-    blob C has 7.
+    """Blobs that touch only at a corner form one patch with 26-connectivity, as brute force finds.
 
-    With 26-connectivity A + B (9 voxels) is the largest patch: its mean (3.33, 3.33, 2.56) snaps to
-    voxel (3, 3, 2), MNI (-4, 8, 4); with 6-connectivity C would win. Every voxel weighs the same,
-    so the centre is the plain mean.
+    A 10 × 10 × 10 grid (2 mm): blob A (5 voxels) touches blob B (4 voxels) only at a corner, blob C
+    has 7. With 26-connectivity A + B (9 voxels) is the largest patch: its mean (3.33, 3.33, 2.56)
+    snaps to voxel (3, 3, 2), MNI (-4, 8, 4); with 6-connectivity C would win. Every voxel weighs
+    the same, so the centre is the plain mean.
     """
     shape = (10, 10, 10)
     affine = np.array([[2.0, 0, 0, -10], [0, 2.0, 0, 2], [0, 0, 2.0, 0], [0, 0, 0, 1]])

@@ -1,5 +1,6 @@
-"""Cohorts: `tmstarget target` over several participants on Dask, failures, resume after a kill,
-group table.
+"""Cohorts: `tmstarget target` over several participants on Dask.
+
+Checked: failures, resume after a kill, and the group table.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ FAST = ["--min-volumes", "60", "--bootstrap", "0", "--quiet"]
 def _write_participant(
     func_src: Path, root: Path, label: str, run: str, start: int, broken: bool
 ) -> None:
-    """A cropped (left frontal + sgACC), uncompressed, 110-volume copy of one simulated run,
-    fMRIPrep-named.
+    """Write a cropped, uncompressed, 110-volume copy of one simulated run, fMRIPrep-named.
+
+    The crop keeps the left frontal region and the sgACC.
     """
     bold = nib.load(next(func_src.glob(f"*{run}*_desc-preproc_bold.nii.gz")))
     mask = nib.load(next(func_src.glob(f"*{run}*_desc-brain_mask.nii.gz")))

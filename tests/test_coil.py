@@ -29,8 +29,9 @@ CENTRE, RADIUS = np.array([2.0, 12.0, 6.0]), 86.0
 
 
 def sphere_head(centre=CENTRE, radius=RADIUS, n=3000):
-    """A HeadModel whose scalp is a sphere (Fibonacci vertices, convex-hull faces, radial
-    normals).
+    """Build a HeadModel whose scalp is a sphere.
+
+    The sphere has Fibonacci vertices, convex-hull faces and radial normals.
     """
     i = np.arange(n) + 0.5
     polar, azimuth = np.arccos(1 - 2 * i / n), np.pi * (1 + 5**0.5) * i
@@ -177,8 +178,9 @@ def test_reference_field_interpolates_the_direct_solution(rng):
 
 
 def _synthetic_participant(seed: int):
-    """Grey-matter shell voxels of a sphere head and a circuit blob 10-20 mm beside the default
-    target.
+    """Grey-matter shell voxels of a sphere head and a circuit blob beside the default target.
+
+    The blob lies 10-20 mm from the default target.
     """
     rng = np.random.default_rng(seed)
     head = sphere_head()

@@ -32,8 +32,9 @@ def _run_json(capsys, argv: list[str]) -> dict:
 
 
 def _target_dir(tmp_path, blob_mm=(-48.0, 34.0, 24.0)) -> tuple:
-    """A target JSON and a score map (Gaussian blob beside the target; NaN outside a 25 mm search
-    region) as 'tmstarget target' writes them.
+    """Write a target JSON and a score map as 'tmstarget target' writes them.
+
+    The score map is a Gaussian blob beside the target, NaN outside a 25 mm search region.
     """
     d = tmp_path / "out" / "sub-01"
     d.mkdir(parents=True)
@@ -174,8 +175,9 @@ def test_native_space_with_affine_transform_and_t1w(tmp_path, capsys):
 
 
 def test_native_handle_survives_a_rotated_head(tmp_path, capsys):
-    """A T1w head turned 20° about the vertical axis: the exported handle turns with it, seen by
-    SimNIBS's reader.
+    """A T1w head turned 20° about the vertical axis: the exported handle turns with it.
+
+    The handle is read back with SimNIBS's reader.
     """
     lps = np.diag([-1.0, -1.0, 1.0, 1.0])
     th = np.deg2rad(20.0)

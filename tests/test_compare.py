@@ -130,7 +130,7 @@ def test_compare_logic_and_tables():
 
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
-    """The simulated cohort (3 participants, planted targets, simulated group circuit)."""
+    """Return the simulated cohort (3 participants, planted targets, simulated group circuit)."""
     from tmstarget.simulate.dataset import simulate_dataset
     from tmstarget.simulate.model import SimulationParams
 
@@ -273,8 +273,9 @@ def test_compare_refuses_target_outside_head_and_missing_measurements(cohort, tm
 
 
 def test_zeros_outside_the_brain_are_no_data():
-    """A map stored with zeros outside the brain: a sphere that holds only zeros has no score (not
-    0.0).
+    """A map stored with zeros outside the brain: a sphere holding only zeros has no score.
+
+    Such a sphere's score is missing, not 0.0.
     """
     from tmstarget.compare import data_mask
 

@@ -23,7 +23,10 @@ def _unit_data(rng, t=60, v=300):
 
 
 def _similarity_by_loop(x, circuit, search_idx, circuit_idx):
-    """The way existing tools do it: one seed map per search voxel, then a spatial correlation."""
+    """Compute the similarity the way existing tools do it.
+
+    One seed map per search voxel, then a spatial correlation.
+    """
     out = []
     for s in search_idx:
         seedmap = np.array([np.corrcoef(x[:, s], x[:, v])[0, 1] for v in circuit_idx])

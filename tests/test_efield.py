@@ -1,5 +1,6 @@
-"""E-field: the analytic sphere solution against independent numerical computations and an analytic
-case.
+"""E-field: the analytic sphere solution against independent checks.
+
+The checks are numerical computations that share no code with it, and an analytic case.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ DIDT = 1e6  # 1 A/µs
 
 
 def _north_pole_pose(gap_mm: float = 2.0) -> np.ndarray:
-    """Coil frame at the north pole of a sphere centred at the origin: z into the head, handle along
-    +y.
+    """Coil frame at the north pole of a sphere centred at the origin.
+
+    The z axis points into the head and the handle along +y.
     """
     m = np.eye(4)
     m[:3, :3] = np.column_stack([[-1.0, 0, 0], [0, 1.0, 0], [0, 0, -1.0]])
@@ -40,13 +42,13 @@ def _cortex_points(depths=(12.0, 20.0, 28.0), offsets=(-20.0, 0.0, 20.0)) -> np.
 def _spectral_secondary(
     points: np.ndarray, primary, radius: float, n_theta: int = 120, l_max: int = 100
 ) -> np.ndarray:
-    """Surface-charge field ``-∇φ`` inside a homogeneous sphere, by a spherical-harmonic Neumann
-    solve.
+    """Surface-charge field ``-∇φ`` inside a homogeneous sphere, by a Neumann solve.
 
-    Independent of the closed form: the normal primary field ``g = E_p·n`` is sampled on the surface
-    (Gauss-Legendre × uniform quadrature, from any primary field), and the interior potential with
-    ``∂φ/∂n = g`` is summed as ``φ(r) = Σ_l (R/l) (r/R)^l g_l(r̂)`` with ``g_l`` from the Legendre
-    addition theorem; its gradient is summed term by term.
+    The Neumann problem is solved in spherical harmonics, independently of the closed form: the
+    normal primary field ``g = E_p·n`` is sampled on the surface (Gauss-Legendre × uniform
+    quadrature, from any primary field), and the interior potential with ``∂φ/∂n = g`` is summed as
+    ``φ(r) = Σ_l (R/l) (r/R)^l g_l(r̂)`` with ``g_l`` from the Legendre addition theorem; its
+    gradient is summed term by term.
     """
     x, w = np.polynomial.legendre.leggauss(n_theta)
     n_phi = 2 * n_theta
@@ -111,8 +113,10 @@ def test_sphere_solution_equals_spectral_neumann_solve_for_same_dipoles():
 
 @pytest.mark.parametrize("key", sorted(PRESETS))
 def test_dipole_sphere_model_matches_wire_winding_with_numerical_charges(key):
-    """Full independent pipeline: wire windings (line integrals) + numerical surface charges vs
-    dipoles + closed form.
+    """Wire windings with numerical surface charges match dipoles with the closed form.
+
+    This is a full independent pipeline: line integrals along the wire windings plus numerically
+    computed surface charges, against dipoles plus the closed-form solution.
     """
     geometry = PRESETS[key]
     pose = _north_pole_pose()
@@ -132,8 +136,9 @@ def test_dipole_sphere_model_matches_wire_winding_with_numerical_charges(key):
 
 
 def test_coaxial_loop_over_sphere_matches_elliptic_integrals():
-    """Analytic case: a loop coaxial with the sphere induces a purely azimuthal field, no surface
-    charge.
+    """Analytic case: a loop coaxial with the sphere induces a purely azimuthal field.
+
+    Such a loop induces no surface charge.
     """
     radius, height = 40.0, R_HEAD + 10.0
     dip = spiral_dipoles(np.array([radius]), radial_nodes=4, angular_nodes=48, max_width_mm=4.0)

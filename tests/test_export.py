@@ -71,8 +71,10 @@ def test_brainsight_csv_json_round_trip(tmp_path, rng):
 
 
 def test_documented_axes_and_units(tmp_path):
-    """Localite x = into the head, y = towards the handle; Brainsight y = away from the handle, z =
-    out of the head.
+    """The documented axes of Localite and Brainsight.
+
+    Localite: x = into the head, y = towards the handle. Brainsight: y = away from the handle,
+    z = out of the head.
     """
     m = np.eye(4)
     m[:3, :3] = np.column_stack(

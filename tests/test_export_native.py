@@ -1,5 +1,6 @@
-"""MNI ↔ T1w mapping through synthetic fMRIPrep-style ITK transform files (affine + displacement
-field).
+"""MNI ↔ T1w mapping through synthetic fMRIPrep-style ITK transform files.
+
+The files hold an affine and a displacement field.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ POINTS = np.array(
 
 
 def write_itk_composite(path, parts) -> None:
-    """Write an ITK composite .h5 as ANTs/fMRIPrep do (LPS physical space, transforms applied
-    last-first).
+    """Write an ITK composite .h5 as ANTs/fMRIPrep do.
+
+    The physical space is LPS and the transforms are applied last-first.
 
     ``parts``: ``("affine", 4x4 RAS matrix)`` or ``("field", (RAS displacements (X, Y, Z, 3), RAS
     grid affine))`` in ITK queue order (``TransformGroup/1``, ``/2``, ...).
@@ -90,8 +92,9 @@ def _exact_to_native(p: np.ndarray) -> np.ndarray:
 
 @pytest.fixture
 def xfm_files(tmp_path):
-    """fMRIPrep-style pair: T1w point = A(x + u(x)) for template point x, and its numerical
-    inverse.
+    """fMRIPrep-style transform pair: T1w point = A(x + u(x)) for template point x.
+
+    The pair holds this transform and its numerical inverse.
     """
     step = 4.0
     g = np.arange(-100.0, 101.0, step)
@@ -206,9 +209,10 @@ def test_scalp_along_ray_finds_the_head_surface():
 
 
 def test_pose_mapping_turns_the_handle_with_the_warp(xfm_files):
-    """The mapped handle is the exact Jacobian of the warp applied to the template handle (projected
-    on the tangent plane of the mapped normal), not just any orthonormal frame: within 1° through
-    the nonlinear field.
+    """The mapped handle is the exact Jacobian of the warp applied to the template handle.
+
+    It is projected on the tangent plane of the mapped normal, and it is not just any orthonormal
+    frame: it agrees within 1° through the nonlinear field.
     """
     xfm = load_native_transform(list(xfm_files), TEMPLATE)
     for handle_deg in (45.0, -30.0, 120.0):

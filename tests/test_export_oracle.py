@@ -42,7 +42,10 @@ TARGETS = {"left DLPFC": [-40.0, 42.0, 30.0], "right DLPFC": [40.0, 42.0, 30.0]}
 
 
 def plan(target, handle_angle):
-    """A placement 20 mm above the target along the radius of a head centred at HEAD_CENTRE."""
+    """Return a placement 20 mm above the target.
+
+    It lies along the radius of a head centred at HEAD_CENTRE.
+    """
     t = np.array(target)
     n = (t - HEAD_CENTRE) / np.linalg.norm(t - HEAD_CENTRE)
     return place_coil(t, t + 20.0 * n, n, handle_angle)
@@ -62,8 +65,9 @@ def _json_matsimnibs(path):
 
 
 def read_back(kind, tmp_path, pose):
-    """(handle, normal into the head, centre) as an independent reader finds them in the written
-    file.
+    """Read the handle, the normal and the centre back from the written file, independently.
+
+    Return (handle, normal into the head, centre) as an independent reader finds them in the file.
     """
     poses = [NamedPose("t", pose)]
     if kind.startswith("localite"):
@@ -111,8 +115,9 @@ OLD_TO_BRAINSIGHT = np.diag([-1.0, 1.0, -1.0])
 @pytest.mark.parametrize("kind", ["localite RAS", "localite LPS", "brainsight 12"])
 @pytest.mark.parametrize("where", sorted(TARGETS))
 def test_the_old_maps_fail_the_oracle(tmp_path, monkeypatch, kind, where):
-    """The check above is able to fail: files written with the old maps come back with the handle
-    reversed.
+    """The check above is able to fail.
+
+    Files written with the old maps come back with the handle reversed.
     """
     monkeypatch.setattr(localite_module, "TO_LOCALITE", OLD_TO_LOCALITE)
     monkeypatch.setattr(brainsight_module, "TO_BRAINSIGHT", OLD_TO_BRAINSIGHT)
@@ -174,8 +179,9 @@ RECORDED_LOCALITE_RAS = {
 
 
 def _recorded_xml(path, space, markers):
-    """An InstrumentMarkerList in the layout of the recorded files, regenerated from the numbers
-    above.
+    """Write an InstrumentMarkerList in the layout of the recorded files.
+
+    It is regenerated from the numbers above.
     """
     cells = []
     for i, (name, rows) in enumerate(markers.items()):

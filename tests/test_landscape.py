@@ -1,5 +1,4 @@
-"""The placement landscape (coil.landscape) and the stimulation share, against brute-force
-computations.
+"""The placement landscape (coil.landscape) and the stimulation share, against brute force.
 
 The reference recomputes each placement from scratch: its pose with scipy's rotations (not the
 landscape's), its induced field with the closed-form spherical-conductor solution at every
@@ -50,8 +49,9 @@ _CELLS: dict = {}
 
 
 def _cell_values(coords, values):
-    """Lattice, each column's nearest lattice point (brute force, whole lattice) and the cells' mean
-    values (else 0).
+    """Lattice, each column's nearest lattice point and the cells' mean values (else 0).
+
+    The nearest points are found by brute force over the whole lattice.
     """
     key = (coords.tobytes(), values.tobytes())
     if key not in _CELLS:
@@ -116,8 +116,9 @@ def test_scores_match_brute_force_sums(region):
 
 
 def test_error_average_matches_enumerated_placements(region):
-    """The expected score = the mean over the placements within 5 mm and ±10° (13 positions × 3
-    rotations).
+    """The expected score = the mean over the placements within 5 mm and ±10°.
+
+    Those are 13 positions × 3 rotations.
     """
     coords, values, head, land = region
     i = int(np.argmin(np.abs(land.params - [2.5, -5.0, 60.0]).sum(axis=1)))
@@ -153,8 +154,9 @@ def test_best_placement_sits_over_the_blob(region):
 
 
 def test_stimulation_share_falls_with_the_displacement(region):
-    """The plan keeps its whole score when every plausible target is the target, less the farther
-    they move.
+    """The plan keeps its whole score when every plausible target is the target.
+
+    It keeps less the farther they move.
     """
     coords, values, head, land = region
     best, _ = land.best(values)
@@ -186,8 +188,9 @@ def test_bad_landscape_inputs_are_refused(region):
 
 
 def test_no_share_when_the_best_score_is_not_reliably_positive(region):
-    """Resample maps whose best-placement score straddles 0: the share of it would mean nothing,
-    none is stated.
+    """Resample maps whose best-placement score straddles 0: no share is stated.
+
+    A share of such a score would mean nothing.
     """
     coords, values, head, land = region
     best, _ = land.best(values)
@@ -209,8 +212,10 @@ def test_no_share_when_the_best_score_is_not_reliably_positive(region):
 
 
 def test_disk_cache_returns_the_same_landscape(region, tmp_path, monkeypatch):
-    """A landscape is data-independent: the second participant on the same region reads it from the
-    data cache, identical to a fresh build; a damaged cache file is rebuilt and replaced.
+    """A landscape is data-independent, so it is cached on disk.
+
+    The second participant on the same region reads it from the data cache, identical to a fresh
+    build; a damaged cache file is rebuilt and replaced.
     """
     from tmstarget.coil import landscape as mod
 
@@ -236,8 +241,9 @@ def test_disk_cache_returns_the_same_landscape(region, tmp_path, monkeypatch):
 
 
 def test_coil_centre_region_is_capped_at_the_search_area(region):
-    """Resamples scattered over the whole placement grid: the coil centre's radius is the area's
-    extent, said so.
+    """Resamples scattered over the whole placement grid cap the coil centre's radius.
+
+    The radius is then the area's extent, and the output says so.
     """
     from tmstarget.cohort.run import placement_line
     from tmstarget.targeting.uncertainty.stimulation import coil_centre_region
@@ -267,8 +273,9 @@ def test_coil_centre_region_is_capped_at_the_search_area(region):
 
 
 def test_score_at_is_one_row_of_the_scores(region):
-    """score_at gives the same number as the full score vector's row, for one map and for a batch of
-    maps.
+    """score_at gives the same number as the full score vector's row.
+
+    This holds for one map and for a batch of maps.
     """
     coords, values, _, land = region
     maps = np.column_stack([values, values[::-1], np.zeros_like(values)])

@@ -50,8 +50,9 @@ def test_unknown_method_is_an_input_error():
 
 
 def test_registry_declares_each_method_once():
-    """What a method is comes from its registry entry: input kinds, fast path, cost, post-step,
-    --method choices.
+    """What a method is comes from its registry entry.
+
+    The entry gives its input kinds, fast path, cost, post-step and --method choices.
     """
     from tmstarget.cli._common import method_choices
     from tmstarget.targeting import TargetingOptions
@@ -92,8 +93,9 @@ def test_registry_declares_each_method_once():
 
 
 def test_fingerprint_comes_from_the_options_and_matches_the_target_json():
-    """The cohort runner's resume check reads the options (no dummy result); the fields equal what a
-    result writes.
+    """The cohort runner's resume check reads the options (no dummy result).
+
+    Its fields equal what a result writes.
     """
     import numpy as np
 

@@ -1,5 +1,6 @@
-"""Reading fMRIPrep's echo-wise series (issue 27 part 1): grouping, checks, and tedana's optimal
-combination.
+"""Reading fMRIPrep's echo-wise series (issue 27 part 1).
+
+Covered: grouping, checks, and tedana's optimal combination.
 
 tedana is the independent reference for :mod:`tmstarget.multiecho` (the simulator's own log-linear
 T2* fit and Posse weights): both on the same data must agree. The refusals are those of issue 27
@@ -33,8 +34,9 @@ AFFINE = np.diag([2.0, 2.0, 2.0, 1.0])
 
 
 def _decaying(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(E, X, Y, Z, T) echoes of mono-exponential decay with T2* 20–60 ms, BOLD in R2*, thermal
-    noise; and the T2*.
+    """(E, X, Y, Z, T) echoes of mono-exponential decay with T2* 20–60 ms; and the T2*.
+
+    The BOLD signal is in R2*, and thermal noise is added.
     """
     rng = np.random.default_rng(seed)
     t2s = rng.uniform(20, 60, SHAPE)
@@ -86,8 +88,9 @@ def test_echo_runs_are_grouped_and_read(good):
 
 
 def test_tedana_and_tmstarget_combinations_agree(good):
-    """Tedana (independent reference) and tmstarget.multiecho agree on T2* and the combined
-    series.
+    """Tedana and tmstarget.multiecho agree on T2* and the combined series.
+
+    Tedana is the independent reference.
     """
     func, data, t2s_true = good
     echoes = load_echoes(find_echo_runs(func)[1], np.ones(SHAPE, bool))
@@ -171,8 +174,9 @@ def test_bad_echo_sets_are_refused(edit, fragment, good, tmp_path):
 
 
 def test_find_runs_takes_the_combined_series_not_the_echoes(good, tmp_path, caplog):
-    """``target``'s run finder: with echo-wise files beside it, fMRIPrep's combined series is the
-    run.
+    """``target``'s run finder takes fMRIPrep's combined series as the run.
+
+    This holds with echo-wise files beside it.
     """
     import logging
 
@@ -197,11 +201,11 @@ def test_find_runs_takes_the_combined_series_not_the_echoes(good, tmp_path, capl
 
 
 def test_tedana_meica_removes_s0_sources_more_than_bold_sources(tmp_path):
-    """Tedana's ME-ICA on a 14³-voxel phantom: three BOLD sources (in R2*) and three non-BOLD
-    sources (in S0).
+    """Tedana's ME-ICA on a 14³-voxel phantom removes S0 sources more than BOLD sources.
 
-    After denoising, the non-BOLD sources' time courses are mostly gone from their blobs while the
-    BOLD sources' remain (they lose some too: 80 volumes and 6 sources are a small ICA problem).
+    The phantom holds three BOLD sources (in R2*) and three non-BOLD sources (in S0). After
+    denoising, the non-BOLD sources' time courses are mostly gone from their blobs while the BOLD
+    sources' remain (they lose some too: 80 volumes and 6 sources are a small ICA problem).
     """
     from tmstarget.io.multiecho import tedana_denoise
 

@@ -1,5 +1,4 @@
-"""Every command refuses an output location it cannot write, in one line, before any work (issue
-16).
+"""Every command refuses an unwritable output location in one line, before any work (issue 16).
 
 Two real conditions: a file standing where a folder is expected (any user, root included), and a
 folder without write permission — for root, whose writes ignore mode bits, the command runs in a
@@ -20,8 +19,9 @@ from tmstarget.cli.main import main
 
 
 def _commands(bad: str, src: str, out_dir: str) -> dict[str, list[str]]:
-    """One invocation per subcommand whose output goes under ``bad`` (inputs are valid or
-    irrelevant).
+    """One invocation per subcommand whose output goes under ``bad``.
+
+    The inputs are valid or irrelevant.
     """
     return {
         "simulate": ["simulate", f"{bad}/sim"],
@@ -77,8 +77,9 @@ def test_a_file_where_a_folder_is_expected(tmp_path, capsys, name):
 
 
 def _unprivileged(argv: list[str]) -> list[str] | None:
-    """``argv`` run as a user without write permission overrides, or None when that cannot be
-    arranged.
+    """``argv`` run as a user without write permission overrides, or None.
+
+    None is returned when running as such a user cannot be arranged.
     """
     if os.geteuid() != 0:
         return argv
@@ -119,8 +120,9 @@ def test_a_read_only_folder_is_one_line_before_any_work(tmp_path, name):
 
 
 def test_write_files_atomic_changes_nothing_when_one_file_fails(tmp_path):
-    """Several computed files: a failure on the second leaves the first as it was, even one that
-    existed before.
+    """Several computed files: a failure on the second leaves the first as it was.
+
+    This holds even for a file that existed before.
     """
     import pytest
 

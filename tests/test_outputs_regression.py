@@ -1,5 +1,6 @@
-"""Outputs stay the same: golden outputs of ``tmstarget target`` / ``reliability`` on simulated
-data.
+"""Outputs stay the same: golden outputs of ``tmstarget target`` / ``reliability``.
+
+The outputs are computed on simulated data.
 
 The golden values were first recorded from the code before the targeting core was restructured
 (issue 14). Since the bootstrap confidence radius became the default of ``tmstarget target`` (issue
@@ -83,8 +84,9 @@ def _outputs(folder: Path) -> dict:
 
 
 def _tolerance(golden: float) -> float:
-    """One unit in the last decimal of the golden value as written (0.1 for 42.1, 0.001 for 0.328),
-    plus 1e-4 relative.
+    """One unit in the last decimal of the golden value as written, plus 1e-4 relative.
+
+    For example 0.1 for 42.1 and 0.001 for 0.328.
     """
     text = repr(float(golden))
     decimals = len(text.split(".")[1]) if "." in text and "e" not in text else 0
@@ -200,8 +202,9 @@ def test_volume_similarity_bootstrap_outputs_unchanged(sim_dataset, tmp_path, ca
 
 
 def test_volume_efield_outputs_unchanged(sim_dataset, tmp_path, capsys):
-    """The coil-scale method: its target, placement block and the coil centre's region (100
-    resamples).
+    """The coil-scale method: its target, placement block and the coil centre's region.
+
+    The region comes from 100 resamples.
     """
     src, _ = sim_dataset
     doc = _run(
@@ -226,8 +229,9 @@ def test_volume_efield_outputs_unchanged(sim_dataset, tmp_path, capsys):
 
 
 def test_volume_default_outputs(sim_dataset, tmp_path, capsys):
-    """The default run: the --bootstrap 0 outputs plus a 200-resample confidence radius and the
-    one-line verdict.
+    """The default run: the --bootstrap 0 outputs plus a confidence radius and the verdict.
+
+    The confidence radius comes from 200 resamples and the verdict is one line.
     """
     src, _ = sim_dataset
     argv = [
@@ -281,8 +285,9 @@ def test_reliability_outputs_unchanged(sim_dataset, tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def small_surface(tmp_path_factory):
-    """One fsaverage5 participant, one 120-volume run, GIFTI pair and CIFTI, plus the template
-    meshes.
+    """One fsaverage5 participant with one 120-volume run, as GIFTI pair and CIFTI.
+
+    The template meshes come with it.
     """
     from tmstarget.simulate import SimulationParams
     from tmstarget.simulate.surface import simulate_surface_dataset

@@ -1,5 +1,7 @@
-"""The package layout: no import loop between packages, names exported one way, leaf defaults equal
-to the library's, and a command line that starts without the heavy libraries (issue 26).
+"""The package layout (issue 26).
+
+Checked: no import loop between packages, names exported one way, leaf defaults equal to the
+library's, and a command line that starts without the heavy libraries.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ def _top(name: str) -> str | None:
 
 
 def package_graph() -> dict[str, set[str]]:
-    """Top-level package/module -> the top-level packages/modules it imports (function-level imports
-    included).
+    """Top-level package/module -> the top-level packages/modules it imports.
+
+    Function-level imports are included.
     """
     graph: dict[str, set[str]] = {}
     for f in PKG.rglob("*.py"):

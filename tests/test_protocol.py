@@ -1,5 +1,4 @@
-"""Protocol arithmetic, schedules and calendars, dose with depth correction, safety limits, session
-logs.
+"""Protocol arithmetic, schedules and calendars, depth-corrected dose, safety limits, session logs.
 
 Published numbers checked here:
 * SAINT/SNT (Cole et al. 2020 Am J Psychiatry 177:716; 2022 179:132): 1800 pulses a session, 10

@@ -1,5 +1,6 @@
-"""A delivered course against its plan: structured adverse events and deviations (spacing, daily
-dose).
+"""A delivered course against its plan: structured adverse events and deviations.
+
+The deviations checked are those of spacing and daily dose.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""Safety rules against their published numbers: one test per table cell, the inter-train rule, the
-theta-burst envelope of SAINT/SNT and the tool-policy intensity ceiling.
+"""Safety rules against their published numbers.
+
+There is one test per table cell, and tests of the inter-train rule, the theta-burst envelope of
+SAINT/SNT and the tool-policy intensity ceiling.
 
 Sources (see ``tmstarget.protocol.rules``):
 * Single-train table: Wassermann 1998 (Electroencephalogr Clin Neurophysiol 108:1-16) as reproduced

@@ -1,5 +1,6 @@
-"""Safety screening form (items after Rossi et al. 2011 / TASS): parsing, review flags, the
-scheduling gate.
+"""Safety screening form (items after Rossi et al. 2011 / TASS).
+
+Checked: parsing, review flags, and the scheduling gate.
 """
 
 from __future__ import annotations

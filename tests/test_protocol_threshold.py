@@ -1,5 +1,7 @@
-"""Motor threshold: relative-frequency rule (Rossini et al. 2015: >= 5 of 10 MEPs >= 50 µV) and
-ML-PEST threshold hunting (Awiszus 2003), checked on simulated MEPs with a known threshold.
+"""Motor threshold: relative-frequency rule and ML-PEST threshold hunting, on simulated MEPs.
+
+The relative-frequency rule is that of Rossini et al. 2015 (>= 5 of 10 MEPs >= 50 µV), ML-PEST
+threshold hunting that of Awiszus 2003; both are checked on simulated MEPs with a known threshold.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from tmstarget.protocol.threshold import (
 
 
 def simulated_subject(rng: np.random.Generator):
-    """A known sigmoid MEP curve with trial-to-trial (log-normal) and EMG (additive) noise.
+    """Return a known sigmoid MEP curve with trial-to-trial (log-normal) and EMG (additive) noise.
 
     The median MEP is ``amax / (1 + exp((x50 - x) / k))``; the true threshold ``t0`` is where it
     equals 50 µV, i.e. where half the MEPs reach 50 µV.

@@ -1,5 +1,6 @@
-"""tmstarget.targeting.uncertainty: the re-weighting algebra against re-weighted time series,
-bootstrap pieces, summaries.
+"""tmstarget.targeting.uncertainty: the re-weighting algebra, bootstrap pieces, summaries.
+
+The re-weighting algebra is checked against re-weighted time series.
 """
 
 from __future__ import annotations
@@ -61,8 +62,10 @@ def one_blas_thread():
 
 
 def _direct(blocks, ops, weights, brain, affine, region, circuit, method):
-    """Reference: repeat each cleaned volume as often as its weight says, and target that from
-    scratch (each run weighted by its fraction of kept volumes used, relative to the largest).
+    """Repeat each cleaned volume as often as its weight says and target that from scratch.
+
+    This is the reference. Each run is weighted by its fraction of kept volumes used, relative to
+    the largest.
     """
     series = [op.basis @ b for op, b in zip(ops, blocks)]
     used = [np.sum(c) > 0 for c in weights]
@@ -118,10 +121,11 @@ def test_resample_algebra_equals_reweighted_series(small, method, use_map):
 
 
 def test_a_sliver_of_a_run_weighs_by_its_share(small):
-    """A split half or window holding a few volumes of a run gives that run a weight in proportion
-    (run_shares), not the weight of a whole run: 5 volumes of run 2 barely move run 1's scores.
-    Equal run weights (the old rule) would average in the sliver's noisy correlations at full
-    weight.
+    """A sliver of a run in a split half or window weighs by its share (run_shares).
+
+    A split half or window holding a few volumes of a run gives that run a weight in proportion, not
+    the weight of a whole run: 5 volumes of run 2 barely move run 1's scores. Equal run weights (the
+    old rule) would average in the sliver's noisy correlations at full weight.
     """
     affine, brain, region, ops, blocks, _ = small
     comp = finalize_components(blocks, brain, affine)
@@ -238,8 +242,9 @@ def test_optimal_block_length_matches_ar1_theory(phi):
 
 
 def test_variance_ratio_matches_monte_carlo():
-    """Block-bootstrap variance of Σ x_t y_t over cleaned white noise ÷ its true variance, by
-    simulation.
+    """Block-bootstrap variance of Σ x_t y_t over cleaned white noise ÷ its true variance.
+
+    The true variance comes from simulation.
     """
     from tmstarget.targeting.cleaning import run_operator
 
@@ -338,8 +343,9 @@ def test_cohort_stability():
 # ------------------------------------------------------------------ simulated participants (4 mm
 # grid, in memory)
 def coarse_anatomy():
-    """The simulator's anatomy on every second voxel of its 2 mm grid (4 mm voxels: 8x less
-    work).
+    """Return the simulator's anatomy on every second voxel of its 2 mm grid.
+
+    The voxels are 4 mm, so the work is 8x less.
     """
     from tmstarget.simulate.model import Anatomy, anatomy
 
@@ -363,7 +369,7 @@ def coarse_anatomy():
 
 
 def _coarse_session(seed: int, minutes: float, n_runs: int = 1):
-    """A simulated session (TR 2 s) on the 4 mm grid: components, operators and search region."""
+    """Simulate a session (TR 2 s) on the 4 mm grid: components, operators and search region."""
     from tmstarget.io.confounds import load_run_confounds
     from tmstarget.simulate.dataset import confounds_table
     from tmstarget.simulate.model import SimulationParams, simulate_participant

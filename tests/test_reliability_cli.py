@@ -1,5 +1,6 @@
-"""`tmstarget reliability` end to end: participant JSON contract, sessions and runs, group table,
-bad input.
+"""`tmstarget reliability` end to end.
+
+Checked: the participant JSON contract, sessions and runs, the group table, and bad input.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ RELIABILITY_KEYS = {
 
 @pytest.fixture(scope="module")
 def coarse_dataset(tmp_path_factory):
-    """sub-01 with sessions 1 and 2, two runs of 100 volumes (TR 2 s) each, on a 4 mm grid, fMRIPrep
-    names.
+    """sub-01 with sessions 1 and 2, two runs of 100 volumes (TR 2 s) each, on a 4 mm grid.
+
+    The files have fMRIPrep names.
     """
     import nibabel as nib
 

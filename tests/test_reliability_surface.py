@@ -1,5 +1,6 @@
-"""`tmstarget reliability` on surface inputs: fsaverage5 GIFTI pairs and CIFTI, read as `tmstarget
-target` reads them.
+"""`tmstarget reliability` on surface inputs: fsaverage5 GIFTI pairs and CIFTI.
+
+The inputs are read as `tmstarget target` reads them.
 
 One simulated participant (two 150-volume runs, tSNR 100, seed 1: a strong planted target) written
 by :func:`tmstarget.simulate.surface.simulate_surface_dataset` as fsaverage5 GIFTI pairs and as
@@ -27,8 +28,9 @@ ALL_VOLUMES = ["--fd-threshold", "none"]
 
 @pytest.fixture(scope="module")
 def surface_reliability_data(tmp_path_factory):
-    """fsaverage5 dataset (2 runs), the same runs as fsLR-named CIFTI, as two sessions, and the
-    template meshes.
+    """fsaverage5 dataset (2 runs), the same runs as fsLR-named CIFTI, and the template meshes.
+
+    The same runs are also laid out as two sessions.
     """
     from tmstarget.simulate import SimulationParams
     from tmstarget.simulate.surface import simulate_surface_dataset
@@ -97,8 +99,9 @@ def _json(capsys, *argv) -> dict:
 
 
 def _check_reliable_surface_target(doc: dict, planted: np.ndarray, space: str) -> None:
-    """Real numbers for a strong planted target on a mesh: halves, runs, bootstrap coverage,
-    scan-length curve.
+    """Check real numbers for a strong planted target on a mesh.
+
+    The numbers are those of the halves, runs, bootstrap coverage and scan-length curve.
     """
     target = np.array(doc["target_mni"])
     assert doc["space"] == space and doc["n_volumes_used"] == 300
@@ -259,8 +262,9 @@ def test_surface_sessions_and_cluster(surface_reliability_data, tmp_path, capsys
 
 @pytest.mark.parametrize("kind", ["gifti", "cifti"])
 def test_efield_places_the_coil_on_surfaces(surface_reliability_data, tmp_path, capsys, kind):
-    """The coil-scale method runs on fsaverage5 and CIFTI: its placement sits over the planted
-    vertex and its coil centre has a drift-aware region.
+    """The coil-scale method runs on fsaverage5 and CIFTI.
+
+    Its placement sits over the planted vertex and its coil centre has a drift-aware region.
     """
     from tmstarget.coil.geometry import place_on_head
     from tmstarget.headmodel import load_template_head

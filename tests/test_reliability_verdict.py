@@ -1,5 +1,6 @@
-"""The one-line reliability verdict: wording, the minutes-needed extrapolation, and why 5 mm
-(tmstarget policy).
+"""The one-line reliability verdict: its wording and the minutes-needed extrapolation.
+
+Also why the threshold is 5 mm (tmstarget policy).
 """
 
 from __future__ import annotations
@@ -79,9 +80,11 @@ def test_verdict_line_of_a_json_or_why_there_is_none():
 
 
 def test_five_mm_is_within_what_one_coil_position_stimulates():
-    """The policy value against the tool's own figure-8 coil model (Magstim 70 mm, spherical head,
-    18 mm deep): the half-maximum patch is far wider than a 95 % region of radius 5 mm, and a target
-    5 mm off the coil's centre still receives more than 95 % of the field at the centre, in every
+    """The 5 mm policy value is within what one coil position stimulates.
+
+    It is checked against the tool's own figure-8 coil model (Magstim 70 mm, spherical head, 18 mm
+    deep): the half-maximum patch is far wider than a 95 % region of radius 5 mm, and a target 5 mm
+    off the coil's centre still receives more than 95 % of the field at the centre, in every
     direction.
     """
     from tmstarget.coil.efield import sphere_efield
@@ -131,8 +134,9 @@ def test_five_mm_is_within_what_one_coil_position_stimulates():
     ],
 )
 def test_target_computes_the_confidence_radius_by_default(argv, expected, tmp_path):
-    """``tmstarget target``: 200 resamples by default, 50 for the methods whose resamples are
-    costly, 0 = off.
+    """``tmstarget target`` computes the confidence radius by default.
+
+    It uses 200 resamples by default and 50 for the methods whose resamples are costly; 0 = off.
     """
     from tmstarget.cli.commands.target import _options
     from tmstarget.cli.parser import build_parser
@@ -164,8 +168,9 @@ def test_search_extent_is_the_farthest_search_point_brute_force():
 
 
 def test_radius_beyond_the_search_region_spans_it():
-    """The measured case of issue 25: a 63.6 mm radius with a left-DLPFC region ~55 mm across
-    (extent 41 mm).
+    """The measured case of issue 25: a 63.6 mm radius with a left-DLPFC region ~55 mm across.
+
+    The region's extent is 41 mm.
     """
     v = reliability_verdict(63.6, 3.25, extent_mm=41.04, n_resamples=200)
     assert v["text"] == (
@@ -265,8 +270,9 @@ def test_split_radius_equal_halves_unequal_parts_and_runs():
 
 
 def test_split_variance_estimate_is_unbiased_monte_carlo():
-    """Parts with per-axis SD sigma*sqrt(T/T_i) around one point: the estimate's mean is sigma^2
-    (the 95% radius's scale).
+    """Parts with per-axis SD sigma*sqrt(T/T_i) around one point: the estimate's mean is sigma^2.
+
+    Here sigma^2 is the scale of the 95% radius.
     """
     from tmstarget.targeting.uncertainty.summaries import split_radius_mm
 
@@ -310,8 +316,9 @@ def test_minutes_needed_curve_and_verdict_never_contradict(radius, minutes):
 
 
 def test_an_accurate_but_bimodal_target_says_why_it_is_not_reliable():
-    """The demo's case: 1.1 mm from the planted target, yet a tenth of the resamples jump to a
-    second peak.
+    """The demo's case: 1.1 mm from the planted target, yet not reliable.
+
+    A tenth of the resamples jump to a second peak.
     """
     v = reliability_verdict(37.9, 9.8, extent_mm=38.8, n_runs=2, far_share=0.115)
     assert v["text"].endswith(
@@ -328,7 +335,9 @@ def test_an_accurate_but_bimodal_target_says_why_it_is_not_reliable():
 
 
 def test_an_uncalibrated_method_never_says_reliable():
-    """A small region of a method whose region was never checked against held-out sessions gives no
+    """An uncalibrated method never says 'reliable'.
+
+    A small region of a method whose region was never checked against held-out sessions gives no
     verdict; a large one still says 'not reliable' (issue 25: efield's bootstrap and split saw 5.5
     mm where the other session's target was 37.6 mm away, calibrated participant 0, sgACC, 10
     minutes).

@@ -50,8 +50,9 @@ def _copy_participant(
 
 
 def make_report_outputs(src: Path, out: Path) -> Path:
-    """Target outputs for sub-01 (computed), sub-02 with two sessions and a participant named like a
-    script.
+    """Write target outputs for sub-01, sub-02 and a participant named like a script.
+
+    sub-01's outputs are computed; sub-02 has two sessions.
     """
     from tmstarget.io.bids import find_runs
     from tmstarget.io.derivatives import write_target_outputs
@@ -193,8 +194,10 @@ def test_reports_are_byte_identical_when_repeated(out_dir):
 
 
 def test_reliability_verdict_in_the_report(out_dir, full_report, tmp_path):
-    """The one-line verdict of the target JSON is shown (above the figures and in the confidence
-    section); without a confidence region the report says reliability was not assessed.
+    """The one-line verdict of the target JSON is shown in the report.
+
+    It appears above the figures and in the confidence section; without a confidence region the
+    report says reliability was not assessed.
     """
     from markupsafe import escape
 
@@ -225,8 +228,10 @@ def test_reliability_verdict_in_the_report(out_dir, full_report, tmp_path):
 
 
 def test_shrinkage_block_in_the_report(out_dir, full_report, tmp_path):
-    """A --method shrinkage target shows how far the individual target is from the group one,
-    against its uncertainty, and the weight; other methods have no such section.
+    """A --method shrinkage target has a shrinkage section in the report.
+
+    The section shows how far the individual target is from the group one, against its uncertainty,
+    and the weight; other methods have no such section.
     """
     from tmstarget.targeting.shrinkage import difference_verdict
 

@@ -1,5 +1,6 @@
-"""Issue 10's acceptance check: both reports open in headless Chromium without errors or network
-requests.
+"""Issue 10's acceptance check: both reports open in headless Chromium without errors.
+
+They make no network requests either.
 
 Chromium is driven through its DevTools protocol over a pipe (``--remote-debugging-pipe``: JSON
 messages separated by NUL bytes on file descriptors 3 and 4), so no Python package or browser
@@ -55,8 +56,9 @@ pytestmark = pytest.mark.skipif(
 
 
 def _high_fd(fd: int) -> int:
-    """Move a descriptor above 9 (close-on-exec), so that placing the pipe ends on 3 and 4 cannot
-    clobber them.
+    """Move a descriptor above 9 (close-on-exec).
+
+    Then placing the pipe ends on 3 and 4 cannot clobber the descriptor.
     """
     high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
     os.close(fd)

@@ -1,5 +1,6 @@
-"""HAM-D-17, QIDS-SR-16, CGI-S/CGI-I and C-SSRS-style items: item ranges, totals,
-response/remission, flags.
+"""Rating scales: HAM-D-17, QIDS-SR-16, CGI-S/CGI-I and C-SSRS-style items.
+
+Checked: item ranges, totals, response/remission, and flags.
 
 Numbers come from the scales' definitions: HAM-D-17 items 1, 2, 3, 7, 8, 9, 10, 11, 15 scored 0-4,
 the rest 0-2, total 0-52 (Hamilton 1960); remission <= 7 (Frank et al. 1991). QIDS-SR-16 total 0-27
@@ -163,8 +164,9 @@ def test_scale_command_json_and_one_line_error(tmp_path, capsys):
 
 
 def test_sub_prefixed_and_bare_ids_are_one_participant(tmp_path, capsys):
-    """Issue 24: 'sub-01' at baseline and '01' at month1 are matched, not 'no baseline' for a second
-    person.
+    """Issue 24: 'sub-01' at baseline and '01' at month1 are one participant.
+
+    They are matched, not reported as 'no baseline' for a second person.
     """
     rows = parse_scale_table(
         _table(

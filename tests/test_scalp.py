@@ -28,9 +28,10 @@ from tmstarget.scalp import (
 
 
 def _calculator_slope_form(ni: float, tt: float, hc: float) -> tuple[float, float]:
-    """Slow reference: the calculator's slope–intercept form (F3 at y = A·x − R1/2 meets y = B·(x −
-    R2/2), y negative = anterior), as described for its "webpage version" (Z. Li, Maastricht
-    2023).
+    """Slow reference: the calculator's slope–intercept form of F3.
+
+    F3 lies where y = A·x − R1/2 meets y = B·(x − R2/2), with negative y anterior, as described for
+    the calculator's "webpage version" (Z. Li, Maastricht 2023).
     """
     r1, r2 = 0.4 * ni, 0.4 * tt
     a = (r2 * math.sin(math.radians(324)) + r1 / 2) / r2

@@ -1,5 +1,6 @@
-"""The shrinkage (empirical-Bayes) target: its weights, noise estimate, prior and verdict, and on
-simulated participants.
+"""The shrinkage (empirical-Bayes) target: its weights, noise estimate, prior and verdict.
+
+It is also checked on simulated participants.
 """
 
 from __future__ import annotations
@@ -28,21 +29,26 @@ PLANTED = np.array([-32.0, 44.0, 36.0])  # 10.8 mm from GROUP
 
 @pytest.fixture(scope="module")
 def grid() -> np.ndarray:
-    """A 2 mm grid of left-DLPFC-like points (30 × 16 × 16 mm box) around GROUP and PLANTED."""
+    """Return a 2 mm grid of left-DLPFC-like points around GROUP and PLANTED.
+
+    The points fill a 30 × 16 × 16 mm box.
+    """
     axes = [np.arange(-48, -22, 2.0), np.arange(30, 56, 2.0), np.arange(20, 46, 2.0)]
     return np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
 
 
 def _noise(rng: np.random.Generator, coords: np.ndarray, n: int, sd: float) -> np.ndarray:
-    """N independent white noise maps (n, S) with per-point SD ``sd`` (before the neighbourhood
-    smoothing).
+    """N independent white noise maps (n, S) with per-point SD ``sd``.
+
+    The SD is that before the neighbourhood smoothing.
     """
     return sd * rng.standard_normal((n, len(coords)))
 
 
 def _maps(rng, coords, signal: float, noise_sd: float):
-    """Full-data score, two halves (each with twice the noise variance) of a map peaking at
-    PLANTED.
+    """Full-data score and two halves of a map peaking at PLANTED.
+
+    Each half has twice the noise variance of the full data.
     """
     truth = signal * prior_bump(coords, PLANTED, 6.0)
     e_a, e_b = _noise(rng, coords, 2, noise_sd * np.sqrt(2.0))
@@ -58,8 +64,9 @@ def test_cited_constants():
 
 
 def test_noise_variance_matches_independent_realisations(grid):
-    """σ² from one pair of halves ≈ the variance of the smoothed full-map noise across 100
-    independent realisations.
+    """σ² from one pair of halves ≈ the variance of the smoothed full-map noise.
+
+    The variance is taken across 100 independent realisations.
     """
     rng = np.random.default_rng(0)
     prior = prior_bump(grid, GROUP)
@@ -107,8 +114,9 @@ def test_weight_rises_with_signal_to_noise_and_target_moves_to_planted(grid):
 
 
 def test_negative_fit_keeps_the_group_optimum(grid):
-    """An individual map that anti-correlates with the prior cannot turn the prior's optimum into
-    its minimum.
+    """An individual map that anti-correlates with the prior keeps the prior's optimum.
+
+    It cannot turn the prior's optimum into its minimum.
     """
     prior = prior_bump(grid, GROUP)
     est = shrinkage_weight(
@@ -140,8 +148,9 @@ def test_half_variance_ratio_identity_cleaning_is_four():
 
 
 def test_half_variance_ratio_matches_monte_carlo():
-    """Band-passed cleaning: ρ against the variance of correlations of cleaned white noise (slow,
-    obvious reference).
+    """Band-passed cleaning: ρ against the variance of correlations of cleaned white noise.
+
+    The latter is the slow, obvious reference.
     """
     op = run_operator(120, 2.0, np.zeros((120, 0)), np.arange(120))
     halves = split_half_weights([np.ones(op.basis.shape[0])])
@@ -184,8 +193,9 @@ def test_difference_verdict():
 
 @pytest.mark.slow
 def test_simulated_participant_weight_rises_with_scan_length():
-    """3 vs 15 minutes of one simulated participant (sgacc, prior at the simulator's group
-    point).
+    """3 vs 15 minutes of one simulated participant.
+
+    The circuit is sgacc, and the prior is at the simulator's group point.
     """
     from tmstarget.simulate.evaluate import evaluate_participant
 
@@ -205,8 +215,9 @@ def test_simulated_participant_weight_rises_with_scan_length():
 
 @pytest.mark.slow
 def test_cli_volume_shrinkage_with_group_target_and_bootstrap(sim_dataset, tmp_path, capsys):
-    """Two runs on a volume: --group-target is the prior, the bootstrap radius is the uncertainty,
-    the CLI prints the sentence.
+    """Two runs on a volume: --group-target is the prior, the bootstrap radius the uncertainty.
+
+    The CLI prints the sentence.
     """
     import json
 

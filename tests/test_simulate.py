@@ -1,5 +1,6 @@
-"""The simulator does what it claims: planted anticorrelation, motion in signal and confounds,
-realistic tSNR.
+"""The simulator does what it claims.
+
+Checked: the planted anticorrelation, motion in the signal and confounds, and a realistic tSNR.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The multi-echo simulator (issue 27 part 2) obeys its physics: S(TE) = S0·exp(−TE·R2*), BOLD in
-R2*, the rest in S0.
+"""The multi-echo simulator (issue 27 part 2) obeys its physics.
+
+S(TE) = S0·exp(−TE·R2*), with BOLD in R2* and the rest in S0.
 
 Numbers, not shapes: the per-echo means decay with the tissue's T2*, the BOLD share of the
 fluctuation grows with TE as TE², the T2*-weighted combination has the best BOLD contrast-to-noise,
@@ -60,7 +61,7 @@ def full() -> dict:
 
 @pytest.fixture(scope="module")
 def quiet() -> dict:
-    """The same run without the neural (BOLD) signals: every other draw is the same."""
+    """Simulate the same run without the neural (BOLD) signals: every other draw is the same."""
     return _run(replace(P, **NO_NEURAL), ME)
 
 
@@ -149,8 +150,9 @@ def test_bold_share_of_the_fluctuation_grows_with_te(gm):
 
 
 def test_combination_has_the_best_bold_contrast_to_noise(full, quiet, gm):
-    """Posse et al. (1999): the T2*-weighted sum beats every single echo in BOLD CNR (with thermal
-    noise).
+    """Posse et al. (1999): the T2*-weighted sum beats every single echo in BOLD CNR.
+
+    This holds with thermal noise.
     """
     w = optcom_weights(full["t2star_ms"][gm], ME.echo_times_ms)
 
@@ -167,8 +169,7 @@ def test_combination_has_the_best_bold_contrast_to_noise(full, quiet, gm):
 
 
 def test_combined_tsnr_beats_the_single_echo_te_and_later_echoes(full, gm):
-    """The combined series has a higher tSNR than the echo at the single-echo TE and every later
-    echo.
+    """The combined series beats the echo at the single-echo TE and every later echo in tSNR.
 
     Not than the first echo: with TE1 = 14.5 ms and T2* = 35 ms, the T2* weights favour the later
     echoes, and even with thermal noise alone Σw·S / (σ·|w|) = 0.98 of the first echo's SNR (the
@@ -185,8 +186,9 @@ def test_combined_tsnr_beats_the_single_echo_te_and_later_echoes(full, gm):
 
 
 def test_an_echo_at_the_reference_te_is_the_single_echo_run():
-    """Same seed, same participant, neural signals, motion and BOLD-like noise as ``tmstarget
-    simulate``.
+    """An echo at the reference TE is the single-echo run of ``tmstarget simulate``.
+
+    Same seed, same participant, neural signals, motion and BOLD-like noise.
     """
     anat = anatomy("brain")
     bold, motion = simulate_participant(np.random.default_rng(11), anat, TARGET, P, 1)[0]

@@ -1,5 +1,6 @@
-"""Surface inputs: a simulated fsaverage5 participant (GIFTI and CIFTI) gives back its planted
-target.
+"""Surface inputs: a simulated fsaverage5 participant gives back its planted target.
+
+This holds for GIFTI and for CIFTI input.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ FAST = ["--min-volumes", "60", "--bootstrap", "0", "--quiet", "--json"]
 
 @pytest.fixture(scope="module")
 def surface_dataset(tmp_path_factory):
-    """One participant, one 200-volume run (tSNR 100) on fsaverage5, as GIFTI pair and synthetic
-    CIFTI.
+    """One participant, one 200-volume run (tSNR 100) on fsaverage5.
+
+    The run is written as a GIFTI pair and as synthetic CIFTI.
     """
     from tmstarget.simulate import SimulationParams
     from tmstarget.simulate.surface import simulate_surface_dataset
@@ -45,8 +47,9 @@ def surface_dataset(tmp_path_factory):
 
 
 def _target(capsys, argv: list[str], planted: np.ndarray, what: str) -> dict:
-    """Run ``tmstarget`` with ``argv``, check the target is within 4 mm of ``planted`` and report
-    the error.
+    """Run ``tmstarget`` with ``argv`` and check the target is within 4 mm of ``planted``.
+
+    The error (the target's distance from ``planted``) is printed.
     """
     code = main([*argv, *FAST])
     cap = capsys.readouterr()
@@ -147,8 +150,9 @@ def test_surface_input_errors(surface_dataset, sim_dataset, tmp_path):
 
 
 def test_mesh_smoother_is_a_gaussian_of_the_right_width():
-    """On a flat 1 mm triangulated sheet, smoothing an impulse gives a kernel of about the FWHM
-    asked for.
+    """On a flat 1 mm triangulated sheet, smoothing an impulse gives a Gaussian kernel.
+
+    The kernel's FWHM is about the one asked for.
     """
     n = 41
     xy = np.indices((n, n)).reshape(2, -1).T.astype(float)
@@ -172,8 +176,9 @@ def test_mesh_smoother_is_a_gaussian_of_the_right_width():
 
 
 def test_fsaverage_shrinkage_target(surface_dataset, tmp_path, capsys):
-    """--method shrinkage on fsaverage5: the shrinkage block, a target between the group and
-    individual ones.
+    """--method shrinkage on fsaverage5: the shrinkage block and an intermediate target.
+
+    The target lies between the group and individual ones.
     """
     src, planted, _ = surface_dataset
     code = main(
@@ -216,8 +221,9 @@ def test_fsaverage_shrinkage_target(surface_dataset, tmp_path, capsys):
 
 
 def test_sampling_matrix_equals_nilearn_vol_to_surf():
-    """The simulator's sparse sampling matrix gives what nilearn's vol_to_surf gives (the slow
-    reference).
+    """The simulator's sparse sampling matrix gives what nilearn's vol_to_surf gives.
+
+    The slow reference is nilearn's vol_to_surf.
     """
     from tmstarget.targeting.surface_maps import sample_to_mesh, sampling_matrix
 
@@ -237,7 +243,7 @@ def test_sampling_matrix_equals_nilearn_vol_to_surf():
 
 
 def _left_values_of_cifti(path) -> np.ndarray:
-    """The left-hemisphere vertex values of a one-map CIFTI (NaN where the CIFTI has no column)."""
+    """Return the left-hemisphere vertex values of a one-map CIFTI (NaN where it has no column)."""
     img = nib.load(path)
     data = np.asarray(img.get_fdata())[0]
     for name, sl, bm in img.header.get_axis(1).iter_structures():
@@ -251,10 +257,11 @@ def _left_values_of_cifti(path) -> np.ndarray:
 def test_cluster_on_fsaverage_and_cifti_is_the_brute_force_centre_of_gravity(
     surface_dataset, tmp_path, capsys
 ):
-    """--method cluster on fsaverage5 GIFTI and on CIFTI (with meshes): near the planted target, and
-    the vertex a brute-force centre of gravity (top 10% of the written score map, largest patch by
-    Heron vertex areas over mesh edges, area-weighted centre snapped to the patch;
-    tests/cluster_reference.py) picks from the same map.
+    """--method cluster on fsaverage5 GIFTI and on CIFTI (with meshes) matches brute force.
+
+    The target is near the planted target, and it is the vertex a brute-force centre of gravity (top
+    10% of the written score map, largest patch by Heron vertex areas over mesh edges, area-weighted
+    centre snapped to the patch; tests/cluster_reference.py) picks from the same map.
     """
     from cluster_reference import surface_cluster_from_map
 

@@ -1,5 +1,6 @@
-"""`tmstarget target` end to end on simulated fMRIPrep data: the output contract, accuracy,
-determinism.
+"""`tmstarget target` end to end on simulated fMRIPrep data.
+
+Checked: the output contract, accuracy, and determinism.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Bad input to `tmstarget target`: one line on stderr naming the problem and the fix, exit 2, no
-outputs.
+"""Bad input to `tmstarget target`: one line on stderr naming the problem and the fix.
+
+The command exits with code 2 and writes no outputs.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from tmstarget.cli.main import main
 
 @pytest.fixture(scope="module")
 def small_run(sim_dataset, tmp_path_factory):
-    """A cropped copy (left frontal + sgACC box, 120 volumes, uncompressed) of a simulated run."""
+    """Write a cropped, uncompressed copy of a simulated run.
+
+    The copy is a left frontal + sgACC box of 120 volumes.
+    """
     src, _ = sim_dataset
     func = src / "sub-01" / "func"
     bold = nib.load(next(func.glob("*run-1*_desc-preproc_bold.nii.gz")))

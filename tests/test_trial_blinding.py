@@ -60,8 +60,9 @@ def test_houweling_2014_investigators_match_an_independent_implementation():
 
 
 def _james_by_definition(table: np.ndarray) -> float:
-    """James et al. 1996, eqs. for the weighted disagreement kappa, written as explicit sums over
-    cells.
+    """James et al. 1996: the equations for the weighted disagreement kappa.
+
+    They are written as explicit sums over cells.
     """
     weights = {(0, 0): 0.0, (0, 1): 0.5, (1, 0): 0.5, (1, 1): 0.0}
     n = table.sum()
@@ -77,8 +78,9 @@ def _james_by_definition(table: np.ndarray) -> float:
 
 
 def _delta_method_se(table: np.ndarray) -> float:
-    """SE of James' index by the multinomial delta method with a numerical gradient (independent of
-    James' formula).
+    """SE of James' index by the multinomial delta method with a numerical gradient.
+
+    This is independent of James' formula.
     """
     n = table.sum()
     p = (table / n).ravel()

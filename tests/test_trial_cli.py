@@ -1,5 +1,6 @@
-"""``tmstarget trial``: the command-line contract (JSON on stdout, reports, one-line errors with
-exit code 2).
+"""``tmstarget trial``: the command-line contract.
+
+Checked: JSON on stdout, reports, and one-line errors with exit code 2.
 """
 
 from __future__ import annotations
@@ -159,8 +160,9 @@ def test_power_command(capsys):
 
 
 def _allocated_table(tmp_path: Path, drop: str | None = None) -> tuple[Path, Path]:
-    """A simulated table whose arms follow a real reveal log (optionally without one participant's
-    record).
+    """Write a simulated table whose arms follow a real reveal log, and the log.
+
+    With ``drop``, that participant's record is left out of the log.
     """
     table = simulate_trial(seed=0)
     alloc = make_allocation(["all"], 40, seed=1)
@@ -332,8 +334,9 @@ def test_allocation_errors(tmp_path, capsys):
 
 
 def test_one_command_gives_itt_pp_imputed_and_per_visit_results(tmp_path, capsys):
-    """A simulated trial with dropouts, early stops and out-of-window visits, checked by independent
-    computations.
+    """A simulated trial with dropouts, early stops and out-of-window visits.
+
+    Its results are checked by independent computations.
     """
     import numpy as np
     import statsmodels.api as sm

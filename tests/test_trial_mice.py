@@ -161,8 +161,7 @@ Z_MAX = 3.5
 
 
 def _z_scores(pooled: dict, m: int) -> dict[str, tuple[float, float]]:
-    """Distance of our pooled estimate and total variance from the book's, in Monte-Carlo standard
-    deviations.
+    """Distance of our pooled estimate and total variance from the book's, in Monte-Carlo SDs.
 
     Both results come from a finite number of random imputations. The pooled estimate of an
     m-imputation run varies around its infinite-m value with variance B/m, so the difference of two

@@ -1,5 +1,6 @@
-"""Other scales as secondary endpoints of ``tmstarget trial analyze --secondary``: same windows,
-same ITT rule.
+"""Other scales as secondary endpoints of ``tmstarget trial analyze --secondary``.
+
+They use the same windows and the same ITT rule.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The simulated trial: the seed study's design, determinism, and recovery of the planted effect
-size.
+"""The simulated trial: its design, determinism, and recovery of the planted effect size.
+
+The design is that of the seed study.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The command workflows as library calls (issue 26): each gives what its command gives, with the
-same checks.
+"""The command workflows as library calls (issue 26).
+
+Each gives what its command gives, with the same checks.
 
 ``protocol.plan_course`` (``tmstarget protocol``), ``protocol.hunt_threshold``/``threshold_report``
 (``mt``), ``trial.workflow`` (``trial randomize/simulate/analyze``), ``export.write_export_set``
