@@ -7,10 +7,10 @@ it, never in a loop; names are imported on first use, so ``import tmstarget`` an
 --help`` stay fast):
 
 ``io``             fMRIPrep derivatives in; BIDS-derivatives out (``io.derivatives``: names,
-readers, atomic writers) ``surface``        fsaverage/fsLR meshes, grayordinates and surface runs
+                   readers, atomic writers)
+``surface``        fsaverage/fsLR meshes, grayordinates and surface runs
 ``targeting``      the targeting core: circuits, search regions, cleaning, components, scores,
-methods,
-                   selection, uncertainty, the participant-level run (``compute_target``)
+                   methods, selection, uncertainty, the participant-level run (``compute_target``)
 ``headmodel``      the template head: scalp surface, 10-20 positions, projection to cortex
 ``scalp``          scalp rules: Beam F3, 10-20 F3, the 5-cm rule
 ``compare``        circuit scores of points; connectivity target versus scalp rule
@@ -20,8 +20,9 @@ methods,
 ``cohort``         one targeting job per participant, locally or on Dask
 ``circuit_build``  the group circuit from stimulation sites and outcomes
 ``protocol``       treatment protocols, dose, safety, schedules, session logs, motor threshold,
-``plan_course`` ``visits``         follow-up visit schedules and windows (shared by ``outcomes`` and
-``trial``) ``outcomes``       MADRS and other scales: validation, response, remission, plots
+                   ``plan_course``
+``visits``         follow-up visit schedules and windows (shared by ``outcomes`` and ``trial``)
+``outcomes``       MADRS and other scales: validation, response, remission, plots
 ``trial``          randomisation, blinding, analysis, power, simulation, ``trial.workflow``
 ``simulate``       synthetic fMRIPrep datasets with planted targets
 ``cli``            the ``tmstarget`` command (parses, calls the library, prints)

@@ -1,8 +1,10 @@
 """Coil placement, induced E-field and placement optimisation for figure-8 TMS coils.
 
 ``models``    coil geometries (commercial presets) as magnetic dipoles or wire segments; the coil
-frame ``efield``    free-space field and the analytic spherical-conductor solution (Heller & van
-Hulsteyn 1992) ``geometry``  scalp entry, coil centre, normal, handle orientation, local head sphere
+              frame
+``efield``    free-space field and the analytic spherical-conductor solution (Heller & van Hulsteyn
+              1992)
+``geometry``  scalp entry, coil centre, normal, handle orientation, local head sphere
 ``summary``   field at the target, cortical maximum, focality (S½, V½, d½)
 ``optimize``  position and rotation maximising the E-field-weighted circuit score
 ``plan``      all of the above for one target

@@ -6,7 +6,7 @@
 ``plain``       CSV and JSON in tmstarget's own convention
 ``native``      fMRIPrep transform files via nitransforms: template ↔ T1w points and poses
 ``sets``        :func:`write_export_set`: one pose to every requested format, all or none, each read
-back
+                back
 
 Each writer's module docstring states its units, world axes and coil axes; each writer has a reader
 for round-trip checks. Research use; not a medical device.

@@ -6,28 +6,22 @@ Every item is validated (whole numbers in the item's range; every required item 
 prorating), and each scale has its total and, where the literature defines them, response and
 remission:
 
-=============  =====  ===========  =====================================
-========================================== scale          items  item range   total
-response / remission
-=============  =====  ===========  =====================================
-========================================== ``hamd17``     17     0-4 or 0-2   sum, 0-52 (Hamilton
-1960)              >= 50 % reduction / total <= 7 (Frank et
-                                                                          al. 1991)
-``qids_sr16``  16     0-3          9 domains, 0-27: max of items 1-4      >= 50 % reduction / total
-<= 5 (Rush et
-                                   (sleep), max of 6-9 (appetite/weight), al. 2006, STAR*D)
-                                   max of 15-16 (psychomotor), plus items
-                                   5, 10, 11, 12, 13, 14 (Rush et al. 2003)
-``cgi_s``      1      1-7          the rating (Guy 1976)                  none (a severity rating)
-``cgi_i``      1      1-7          the rating (Guy 1976)                  response = 1 or 2 ("very
-much" / "much
-                                                                          improved")
-``cssrs``      6      0/1 (no/yes) ideation severity 0-5 = highest "yes"  none; flag = ideation with
-intent (item
-                                   of items 1-5; behaviour = item 6       4 or 5) or any suicidal
-                                   behaviour (item 6)
-=============  =====  ===========  =====================================
-==========================================
+``hamd17``
+    17 items scored 0-4 or 0-2; total: the sum, 0-52 (Hamilton 1960); response: >= 50 % reduction;
+    remission: total <= 7 (Frank et al. 1991).
+``qids_sr16``
+    16 items scored 0-3; total: 9 domains, 0-27 — the maximum of items 1-4 (sleep), of 6-9
+    (appetite/weight) and of 15-16 (psychomotor), plus items 5, 10, 11, 12, 13 and 14 (Rush et al.
+    2003); response: >= 50 % reduction; remission: total <= 5 (Rush et al. 2006, STAR*D).
+``cgi_s``
+    1 item scored 1-7; total: the rating (Guy 1976); no response or remission (a severity rating).
+``cgi_i``
+    1 item scored 1-7; total: the rating (Guy 1976); response: 1 or 2 ("very much" / "much
+    improved").
+``cssrs``
+    6 items scored 0/1 (no/yes); ideation severity 0-5 = the highest "yes" of items 1-5; behaviour =
+    item 6; no response or remission; flag: ideation with intent (item 4 or 5) or any suicidal
+    behaviour (item 6).
 
 HAM-D-17 items scored 0-4: 1 depressed mood, 2 guilt, 3 suicide, 7 work and activities, 8
 retardation, 9 agitation, 10 psychic anxiety, 11 somatic anxiety, 15 hypochondriasis; the others

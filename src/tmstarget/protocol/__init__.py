@@ -7,15 +7,18 @@ Research use; not a medical device.
 ``schedule``    session times within clinic hours; iCalendar export
 ``dose``        %RMT intensity with Stokes depth correction, capped at 100% MSO
 ``rules``       every safety rule as data: limit, basis (consensus / published protocol / tmstarget
-policy), source ``safety``      checks of a protocol and dose against the rules; refusals unless
-forced ``sessionlog``  the session-log TSV: planned vs delivered sessions, coil, target, structured
-adverse events ``course``      course summary and deviations of a delivered log from the plan and
-the safety rules ``screening``   safety screening form (after Rossi et al. 2011) with
-physician-review flags; the scheduling gate ``threshold``   resting motor threshold from MEP trials:
-relative frequency and ML-PEST
+                policy), source
+``safety``      checks of a protocol and dose against the rules; refusals unless forced
+``sessionlog``  the session-log TSV: planned vs delivered sessions, coil, target, structured adverse
+                events
+``course``      course summary and deviations of a delivered log from the plan and the safety rules
+``screening``   safety screening form (after Rossi et al. 2011) with physician-review flags; the
+                scheduling gate
+``threshold``   resting motor threshold from MEP trials: relative frequency and ML-PEST
 ``hunt``        the threshold session: per-session estimates of a trials file, the interactive
-ML-PEST hunt ``plan``        :func:`plan_course`, the whole course workflow (``tmstarget protocol``)
-as one call ``text``        the course's text report
+                ML-PEST hunt
+``plan``        :func:`plan_course`, the whole course workflow (``tmstarget protocol``) as one call
+``text``        the course's text report
 ``files``       atomic writes of the outputs above
 """
 

@@ -4,11 +4,15 @@
                  confidence region, motion and tSNR, coil placement, dose and schedule, MADRS,
                  provenance
 ``cohort``       :func:`write_cohort_report` — all targets on one glass brain, table, reliability
-figures ``brain``        nilearn figures (score map slices and glass brain, tSNR, cohort targets) as
-PNG data URIs ``plots``        matplotlib figures (FD trace, distances, radii, scan-length curve) as
-SVG data URIs ``data``         finding and reading what ``tmstarget target`` wrote (the reports
-never recompute a target) ``sections``     report sections from other domains (scalp rules, coil,
-protocol, MADRS, reliability) ``html``         packaged jinja2 templates, autoescaped
+                 figures
+``brain``        nilearn figures (score map slices and glass brain, tSNR, cohort targets) as PNG
+                 data URIs
+``plots``        matplotlib figures (FD trace, distances, radii, scan-length curve) as SVG data URIs
+``data``         finding and reading what ``tmstarget target`` wrote (the reports never recompute a
+                 target)
+``sections``     report sections from other domains (scalp rules, coil, protocol, MADRS,
+                 reliability)
+``html``         packaged jinja2 templates, autoescaped
 
 Figures and rendering are pure functions from data to text; only the two ``write_*`` functions
 write, atomically, after everything else succeeded. Reports embed every image, load nothing from the

@@ -1,8 +1,9 @@
 """Surface inputs: fMRIPrep's fsaverage GIFTI and fsLR CIFTI time series, targeted on the mesh.
 
-``mesh``       template meshes in MNI152 coordinates (fsaverage5, offline), mesh distances and
-smoothing ``geometry``   grayordinates: the data's columns with coordinates, hemispheres and
-neighbourhoods ``io``         finding and reading surface runs
+``mesh``      template meshes in MNI152 coordinates (fsaverage5, offline), mesh distances and
+              smoothing
+``geometry``  grayordinates: the data's columns with coordinates, hemispheres and neighbourhoods
+``io``        finding and reading surface runs
 
 Circuit maps, the sgACC seed and the DLPFC search region on grayordinates are in
 :mod:`tmstarget.targeting.surface_maps` (targeting imports surface, never the reverse).

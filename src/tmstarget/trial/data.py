@@ -2,19 +2,26 @@
 
 Columns
 -------
-``participant_id``  participant label (required)
-``arm``             allocated arm, constant within a participant; exactly two arms (required)
-``timepoint``       assessment label, e.g. ``baseline``, ``week1``, ``month1`` (required)
-``madrs_total``     MADRS total score 0-60; empty or ``NA`` when the visit was missed (required)
-``stratum*``        stratification factors (optional; constant within a participant; adjusted for)
-``guess*``          blinding guesses: an arm name or ``dont_know`` (optional; the last one given
-counts) ``day``             day of the assessment on the trial clock, e.g. days since randomization
-(optional; with it,
-                    follow-ups are assigned to visits by window, see :mod:`tmstarget.visits`)
-``last_session_day`` day of the participant's last treatment session on the same clock (required
-with ``day``) ``sessions_received`` treatment sessions the participant received (optional; constant
-within a participant;
-                    used by the per-protocol rule)
+``participant_id``
+    participant label (required)
+``arm``
+    allocated arm, constant within a participant; exactly two arms (required)
+``timepoint``
+    assessment label, e.g. ``baseline``, ``week1``, ``month1`` (required)
+``madrs_total``
+    MADRS total score 0-60; empty or ``NA`` when the visit was missed (required)
+``stratum*``
+    stratification factors (optional; constant within a participant; adjusted for)
+``guess*``
+    blinding guesses: an arm name or ``dont_know`` (optional; the last one given counts)
+``day``
+    day of the assessment on the trial clock, e.g. days since randomization (optional; with it,
+    follow-ups are assigned to visits by window, see :mod:`tmstarget.visits`)
+``last_session_day``
+    day of the participant's last treatment session on the same clock (required with ``day``)
+``sessions_received``
+    treatment sessions the participant received (optional; constant within a participant; used by
+    the per-protocol rule)
 """
 
 from __future__ import annotations

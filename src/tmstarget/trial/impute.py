@@ -11,8 +11,8 @@ freedom::
 
     Q = mean(q_j)       U = mean(se_j^2)      B = var(q_j, ddof=1)      T = U + (1 + 1/m) B
     lambda = (1 + 1/m) B / T                  nu_old = (m - 1) / lambda^2
-    nu_obs = (nu_com + 1) / (nu_com + 3) * nu_com * (1 - lambda)     df = nu_old nu_obs / (nu_old +
-    nu_obs)
+    nu_obs = (nu_com + 1) / (nu_com + 3) * nu_com * (1 - lambda)
+    df = nu_old nu_obs / (nu_old + nu_obs)
 
 The random stream is ``numpy.random.default_rng(seed)``: the same table and seed give the same
 result.

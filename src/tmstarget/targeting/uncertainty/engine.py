@@ -7,8 +7,8 @@ or a block-bootstrap resample (counts ``c_t ≥ 0``) — and targets the re-weig
 recomputed from the voxel data: run i's cleaned data are ``Y_i = U_i W_i``
 (:mod:`tmstarget.targeting.cleaning`), so with ``D = diag(c)``
 
-    Y_iᵀ D Y_i = W_iᵀ (U_iᵀ D U_i) W_i = (R_i W_i)ᵀ (R_i W_i),   R_i = the R of the QR of D^½ U_i
-    (r_i × r_i),
+    Y_iᵀ D Y_i = W_iᵀ (U_iᵀ D U_i) W_i = (R_i W_i)ᵀ (R_i W_i),
+    R_i = the R of the QR of D^½ U_i  (r_i × r_i),
 
 and a re-weighting maps each compressed voxel column ``w`` to ``R w``, then re-normalised per run
 (as :func:`tmstarget.targeting.components.finalize_components` does). The search-region, seed and
