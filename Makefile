@@ -20,7 +20,8 @@ demo: $(STAMP)
 	$(BIN)/tmstarget demo --out demo_out
 
 test: $(STAMP)
-	$(BIN)/python -m ruff check src tests
+	$(BIN)/python -m ruff check src tests benchmarks
+	$(BIN)/python -m ruff format --check src tests benchmarks
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(STAMP)

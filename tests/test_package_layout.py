@@ -165,3 +165,31 @@ def test_help_imports_no_heavy_library():
     for name in command_names():
         loaded = _modules_after_help([name, "--help"]) & set(HEAVY)
         assert not loaded, f"tmstarget {name} --help imports {sorted(loaded)}"
+
+
+#: Suites that check a contract across every command rather than one module.
+CROSS_CUTTING = ("bad_inputs", "outputs_regression", "package_layout", "workflows")
+
+
+def _module_names() -> set[str]:
+    """Return every module and package of tmstarget, dotted path joined by ``_``."""
+    names = set()
+    for path in PKG.rglob("*.py"):
+        parts = path.relative_to(PKG).with_suffix("").parts
+        parts = parts[:-1] if parts[-1] == "__init__" else parts
+        if parts:
+            names.add("_".join(p.lstrip("_") for p in parts))
+    return names
+
+
+def test_test_files_are_named_after_what_they_test():
+    modules = _module_names()
+    misnamed = []
+    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+        name = path.stem[len("test_") :]
+        if name.startswith(CROSS_CUTTING):
+            continue
+        if not any(name == m or name.startswith(m + "_") for m in modules):
+            misnamed.append(path.name)
+    assert misnamed == []
+    assert {"targeting_selection", "coil_landscape", "cli", "utils_points"} <= modules

@@ -325,4 +325,4 @@ def test_cluster_on_fsaverage_and_cifti_is_the_brute_force_centre_of_gravity(
         np.testing.assert_allclose(
             doc["target_mni"], np.round(mesh.midthickness[expected], 1), atol=0.051
         )  # on the cortex
-        assert err_mm <= 6.0  # as tests/test_methods.py: a patch's centre, not its peak
+        assert err_mm <= 6.0  # as tests/test_targeting_methods.py: a patch's centre, not its peak

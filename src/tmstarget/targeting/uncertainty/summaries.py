@@ -24,7 +24,7 @@ PRECISION_MM = 3.0
 #: 18 mm deep),
 #: and a target 5 mm off the coil's centre still receives > 95 % of the field at the centre
 #: (measured with that
-#: model in tests/test_reliability_verdict.py). A larger region means this scan cannot place the
+#: model in tests/test_targeting_uncertainty_summaries.py). A larger region means this scan cannot place the
 #: individual
 #: target within what one coil position stimulates: the target is then not individually reliable.
 RELIABLE_RADIUS_MM = 5.0
