@@ -45,7 +45,7 @@ def coarse_dataset(tmp_path_factory):
     """
     import nibabel as nib
 
-    from test_reliability import coarse_anatomy
+    from test_targeting_uncertainty import coarse_anatomy
     from tmstarget.io.derivatives import write_json_atomic, write_nifti_atomic
     from tmstarget.simulate.dataset import confounds_table
     from tmstarget.simulate.model import SimulationParams, simulate_participant
