@@ -254,6 +254,8 @@ def _moments(model: ResampleModel, rs: _Factors, weights: Weights):
     ``M/N ×`` the subset's difference between its exact re-normalisation and ``κ_i`` (exact when N =
     M).
     """
+    if not model.uses_similarity:
+        return None, None, _map_seed(model, rs, weights)
     row_scale = np.zeros(model.z_sub.shape)
     for sl, f, c, y2, amp in zip(model.slices, rs, weights, model.y2_sub, rs.amp):
         if f is not None:
@@ -278,6 +280,27 @@ def _moments(model: ResampleModel, rs: _Factors, weights: Weights):
         (None if m is None else big_r @ m),
         (None if a is None else big_r @ a),
     )
+
+
+def _map_seed(model: ResampleModel, rs: _Factors, weights: Weights) -> np.ndarray | None:
+    """Re-weighted circuit-weighted seed ``a`` of :func:`_moments` when the similarity is not needed.
+
+    The same control variate, one matrix-vector product per run: each run's rows of the subset's
+    re-normalisation are one vector ``s_i`` (the run's ``1/ν``), so ``diff @ c`` is
+    ``z_i @ ((s_i − κ_i) c)`` with ``κ_i`` the mean of ``s_i`` — no (r × N) temporaries.
+    """
+    if model.c_sub is None:
+        return None
+    a = np.zeros(model.z_sub.shape[0])
+    for sl, f, c, y2, amp in zip(model.slices, rs, weights, model.y2_sub, rs.amp):
+        if f is None:
+            continue
+        nu2 = (np.asarray(c, y2.dtype) @ y2).astype(np.float64)  # no float64 copy of y2
+        scale = _inverse(np.sqrt(np.maximum(nu2, 0.0))) * amp / rs.norm
+        kappa = scale.mean()
+        corr = model.z_sub[sl] @ ((scale - kappa) * model.c_sub).astype(model.z_sub.dtype)
+        a[sl] = f @ (kappa * model.weighted[sl] + model.scale * corr.astype(np.float64))
+    return a
 
 
 def resample_scores(model: ResampleModel, weights: Weights) -> tuple[Scores, np.ndarray]:
