@@ -468,8 +468,9 @@ def test_every_writing_command_lists_its_files():
     # a command whose text report is rendered by the library: its module and that renderer
     renderers = {"protocol": root.parents[1] / "protocol" / "text.py"}
 
-    def text(name):
-        return (root / f"{name}.py").read_text() + (
+    def text(name):  # a command is a module, or a package of one module per action
+        files = sorted((root / name).glob("*.py")) if (root / name).is_dir() else []
+        return "".join(f.read_text() for f in files or [root / f"{name}.py"]) + (
             renderers[name].read_text() if name in renderers else ""
         )
 

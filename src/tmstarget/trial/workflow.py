@@ -1,8 +1,9 @@
 """Trial workflows as library calls.
 
-They do what ``tmstarget trial randomize``, ``simulate`` and ``analyze`` do. Each function takes the
-command's options as keywords, makes the same checks with the same messages, writes its files
-together (all or none) and returns what the command prints. The command only parses and prints.
+They do what ``tmstarget trial randomize``, ``reveal``, ``simulate``, ``analyze`` and ``power`` do.
+Each function takes the command's options as keywords, makes the same checks with the same messages,
+writes its files together (all or none) and returns what the command prints. The command only parses
+and prints.
 
 Examples
 --------
@@ -28,7 +29,9 @@ __all__ = [
     "analyze_trial_files",
     "check_analysis_options",
     "parse_factors",
+    "power_or_size",
     "randomize_to_files",
+    "reveal_to_log",
     "secondary_ratings",
     "simulate_table_file",
 ]
@@ -111,6 +114,67 @@ def randomize_to_files(
     )
     write_allocation(allocation, concealed, key)
     return allocation
+
+
+def reveal_to_log(
+    concealed: PathLike,
+    key: PathLike,
+    participant: str,
+    *,
+    stratum: str | None = None,
+    log: PathLike | None = None,
+    expect_head: str | None = None,
+) -> tuple[Any, Path]:
+    """Reveal the next allocation of a stratum for one participant and append it to the log.
+
+    The list, the key and the log are verified first (:func:`~tmstarget.trial.reveal_next`).
+
+    Parameters
+    ----------
+    concealed, key : path-like
+        The concealed allocation list (TSV) and its key (JSON).
+    participant : str
+        Participant being randomized.
+    stratum : str, optional
+        Their stratum label; needed when the list has several strata.
+    log : path-like, optional
+        Reveal log to read and append to; default ``CONCEALED_reveals.tsv`` next to the list.
+    expect_head : str, optional
+        Chain head recorded at randomization; a different one is refused.
+
+    Returns
+    -------
+    tuple of (Reveal, Path)
+        The new record and the log it was appended to.
+
+    Raises
+    ------
+    InputError
+        No stratum given for a list with several, a chain head other than ``expect_head``, or
+        anything :func:`~tmstarget.trial.reveal_next` refuses (nothing is written then).
+    """
+    from .io import read_allocation, read_concealed, read_reveals, write_reveals
+    from .randomization import reveal_next
+
+    allocation = read_allocation(key)
+    log = Path(log) if log else Path(concealed).with_name(Path(concealed).stem + "_reveals.tsv")
+    if stratum is None:
+        if len(allocation.strata) != 1:
+            raise InputError(
+                f"the list has {len(allocation.strata)} strata "
+                f"— pass --stratum, one of: {', '.join(allocation.strata)}"
+            )
+        stratum = allocation.strata[0]
+    if expect_head and expect_head != allocation.chain_head:
+        raise InputError(
+            "chain head differs from --expect-head — the "
+            "list or key is not the one registered; stop "
+            "and audit"
+        )
+    reveals = read_reveals(log)
+    record = reveal_next(allocation, read_concealed(concealed), reveals, participant, stratum)
+    write_reveals([*reveals, record], log)
+    return record, log
 
 
 def simulate_table_file(
@@ -429,3 +493,57 @@ def analyze_trial_files(
         outputs
     )  # all or none, and a file replaced is never lost when a later one fails
     return AnalysisRun(result=result, text=text, payload=payload, written=tuple(written))
+
+
+def power_or_size(
+    effect_size: float,
+    *,
+    participants: int | None = None,
+    power: float | None = None,
+    alpha: float = 0.05,
+    baseline_correlation: float = 0.0,
+) -> Any:
+    """Power for a trial size, or the size for a target power (two-sided t-test).
+
+    Exactly one of ``participants`` and ``power`` is given.
+
+    Parameters
+    ----------
+    effect_size : float
+        Cohen's d to detect.
+    participants : int, optional
+        Total participants, split equally (the experimental arm takes the odd one): gives the power.
+    power : float, optional
+        Target power: gives the smallest equal-arm trial reaching it.
+    alpha : float
+        Two-sided type I error rate.
+    baseline_correlation : float
+        Baseline-outcome correlation credited to ANCOVA.
+
+    Returns
+    -------
+    PowerResult
+        As :func:`~tmstarget.trial.power_two_arm` or :func:`~tmstarget.trial.sample_size`.
+
+    Raises
+    ------
+    InputError
+        Neither or both of ``participants`` and ``power``, or fewer than 4 participants.
+    """
+    from .power import power_two_arm, sample_size
+
+    if (participants is None) == (power is None):
+        raise InputError(
+            "neither or both of --participants and --power "
+            "were given — give exactly one: --participants "
+            "(to get power) or --power (to get the sample "
+            "size)"
+        )
+    if participants is not None:
+        if participants < 4:
+            raise InputError(f"--participants {participants} — give at least 4 (2 per arm)")
+        n_exp = (participants + 1) // 2
+        return power_two_arm(
+            effect_size, n_exp, (participants - n_exp) / n_exp, alpha, baseline_correlation
+        )
+    return sample_size(effect_size, power, 1.0, alpha, baseline_correlation)

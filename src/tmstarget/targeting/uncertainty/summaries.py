@@ -24,8 +24,8 @@ PRECISION_MM = 3.0
 #: 18 mm deep),
 #: and a target 5 mm off the coil's centre still receives > 95 % of the field at the centre
 #: (measured with that
-#: model in tests/test_targeting_uncertainty_summaries.py). A larger region means this scan cannot place the
-#: individual
+#: model in tests/test_targeting_uncertainty_summaries.py). A larger region means this scan
+#: cannot place the individual
 #: target within what one coil position stimulates: the target is then not individually reliable.
 RELIABLE_RADIUS_MM = 5.0
 #: tmstarget policy: fewest bootstrap resamples a reliability verdict is given for. The 95 % radius
