@@ -283,7 +283,7 @@ def _moments(model: ResampleModel, rs: _Factors, weights: Weights):
 
 
 def _map_seed(model: ResampleModel, rs: _Factors, weights: Weights) -> np.ndarray | None:
-    """Re-weighted circuit-weighted seed ``a`` of :func:`_moments` when the similarity is not needed.
+    """Return the circuit-weighted seed ``a`` of :func:`_moments` when no similarity is needed.
 
     The same control variate, one matrix-vector product per run: each run's rows of the subset's
     re-normalisation are one vector ``s_i`` (the run's ``1/ν``), so ``diff @ c`` is
