@@ -15,18 +15,14 @@ CONFIDENCE = 0.95
 #: Target precision (mm) for the "minutes needed" of the scan-length curve.
 PRECISION_MM = 3.0
 #: tmstarget policy: a target is *individually reliable* when the radius of its 95 % bootstrap
-#: region is at
-#: most this (mm), i.e. the region is 1 cm across. A figure-8 coil does not resolve finer: its
-#: field stays above
-#: half its maximum over a cortical patch S½ of tens of cm² (focality as defined by Deng, Lisanby &
-#: Peterchev
-#: 2013, Brain Stimul 6:1–13; the tool's Magstim 70 mm model gives about 32 cm², some 6 cm across,
-#: 18 mm deep),
-#: and a target 5 mm off the coil's centre still receives > 95 % of the field at the centre
-#: (measured with that
-#: model in tests/test_targeting_uncertainty_summaries.py). A larger region means this scan cannot place the
-#: individual
-#: target within what one coil position stimulates: the target is then not individually reliable.
+#: region is at most this (mm), i.e. the region is 1 cm across. A figure-8 coil does not resolve
+#: finer: its field stays above half its maximum over a cortical patch S½ of tens of cm² (focality
+#: as defined by Deng, Lisanby & Peterchev 2013, Brain Stimul 6:1–13; the tool's Magstim 70 mm model
+#: gives about 32 cm², some 6 cm across, 18 mm deep), and a target 5 mm off the coil's centre still
+#: receives > 95 % of the field at the centre (measured with that model in
+#: tests/test_targeting_uncertainty_summaries.py). A larger region means this scan cannot place the
+#: individual target within what one coil position stimulates: the target is then not individually
+#: reliable.
 RELIABLE_RADIUS_MM = 5.0
 #: tmstarget policy: fewest bootstrap resamples a reliability verdict is given for. The 95 % radius
 #: is the
