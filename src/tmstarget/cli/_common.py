@@ -551,27 +551,16 @@ def add_placement_error_arguments(group) -> None:
 def placement_error_options(args: argparse.Namespace) -> dict:
     """Return the ``TargetingOptions`` keywords of the placement-error options.
 
-    A value other than the default with a method that does not use them is refused.
+    A value other than the default with a method that does not use them is refused (see
+    :func:`tmstarget.targeting.options.placement_error_keywords`).
     """
-    from ..coil.defaults import PLACEMENT_ERROR_DEG, PLACEMENT_ERROR_MM
-    from ..exceptions import InputError
-    from ..targeting.methods import get_method
+    from ..targeting.options import placement_error_keywords
 
-    defaults = {
-        "placement_error_mm": PLACEMENT_ERROR_MM,
-        "placement_error_deg": PLACEMENT_ERROR_DEG,
-    }
-    given = {k: getattr(args, k) for k in defaults if getattr(args, k, None) is not None}
-    if (
-        any(v != defaults[k] for k, v in given.items())
-        and not get_method(getattr(args, "method", "robust")).places_coil
-    ):
-        raise InputError(
-            "--placement-error-* is used only by --method "
-            f"efield, not '{args.method}' — add --method efield "
-            "or leave it out"
-        )
-    return given
+    return placement_error_keywords(
+        getattr(args, "method", "robust"),
+        getattr(args, "placement_error_mm", None),
+        getattr(args, "placement_error_deg", None),
+    )
 
 
 def add_surface_mesh_argument(group) -> None:
@@ -607,20 +596,8 @@ def add_dask_arguments(group) -> None:
 def check_map_options(circuit: str | None, search_mask: Path | None) -> None:
     """Check a ``--circuit PATH`` and a ``--search-mask`` file before any BOLD data is read.
 
-    A bad file thus fails in a second.
+    A bad file thus fails in a second (see :func:`tmstarget.targeting.options.check_map_inputs`).
     """
-    from pathlib import Path
+    from ..targeting.options import check_map_inputs
 
-    from ..io.derivatives import load_map
-    from ..targeting.circuits import read_circuit_map, resolve_circuit
-
-    if circuit not in (None, "sgacc", "convergent"):
-        read_circuit_map(resolve_circuit(circuit).path)
-    if search_mask is not None:
-        if not Path(search_mask).is_file():
-            from ..exceptions import InputError
-
-            raise InputError(
-                f"--search-mask {search_mask} not found — pass a NIfTI mask on the BOLD grid"
-            )
-        load_map(search_mask, "search mask")
+    check_map_inputs(circuit, search_mask)

@@ -9,8 +9,10 @@ or an existing one given by its scheduler address. Participants whose target JSO
 with the same parameters are skipped, so a run that was killed resumes where it stopped (outputs are
 written atomically, the target JSON last).
 
-Modules: ``jobs`` (:class:`Job`, :func:`run_job`, resume check), ``run`` (:func:`run_jobs`,
-:func:`parallel_map` on Dask), ``table`` (the group level's cohort table).
+Modules: ``inputs`` (the input layout, participants and sessions, :func:`find_jobs`), ``jobs``
+(:class:`Job`, :func:`run_job`, resume check), ``run`` (:func:`run_jobs`, :func:`parallel_map` on
+Dask), ``table`` (the group level's cohort table), ``reliability`` (:func:`cohort_reliability`,
+:func:`group_reliability`).
 """
 
 from .._utils.lazy import lazy_exports
@@ -32,6 +34,17 @@ _EXPORTS = {
         ],
         ".jobs",
     ),
+    **dict.fromkeys(
+        [
+            "check_fmriprep_dir",
+            "check_search_mask_grid",
+            "find_jobs",
+            "participant_sessions_of",
+            "resolve_layout",
+        ],
+        ".inputs",
+    ),
+    **dict.fromkeys(["cohort_reliability", "group_reliability"], ".reliability"),
     **dict.fromkeys(["default_workers", "parallel_map", "run_jobs"], ".run"),
     **dict.fromkeys(["GROUP_COLUMNS", "group_rows", "write_group_table"], ".table"),
 }
@@ -42,13 +55,20 @@ __all__ = [
     "Job",
     "Outcome",
     "SURFACE_SPACES",
+    "check_fmriprep_dir",
+    "check_search_mask_grid",
     "circuit_label",
+    "cohort_reliability",
     "default_workers",
     "execute",
+    "find_jobs",
     "finished_target",
     "fingerprint",
+    "group_reliability",
     "group_rows",
     "parallel_map",
+    "participant_sessions_of",
+    "resolve_layout",
     "resolve_options",
     "run_job",
     "run_jobs",

@@ -19,7 +19,8 @@ Read top-down, in the order the data flow:
    method's target;
 7. ``uncertainty`` — split halves, bootstrap confidence region, scan length, cohort stability;
 8. ``workflow`` — :func:`compute_target`, the whole run; ``result`` — :class:`TargetingOptions`,
-   :class:`TargetResult`.
+   :class:`TargetResult`; ``options`` — :func:`targeting_options`, the options checked before any
+   data are read.
 
 Nothing here writes files; :mod:`tmstarget.io.derivatives` writes and reads the outputs. The names
 below are imported on first use (``import tmstarget.targeting`` is cheap).
@@ -36,6 +37,7 @@ _EXPORTS = {
     # submodule
     **dict.fromkeys(["Prepared", "SurfaceSource", "VolumeSource", "components_from"], ".prepare"),
     **dict.fromkeys(["RunInfo", "TargetingOptions", "TargetResult"], ".result"),
+    **dict.fromkeys(["targeting_options"], ".options"),
     **dict.fromkeys(["Scores", "circuit_columns", "compute_scores"], ".scores"),
     **dict.fromkeys(
         [
@@ -82,4 +84,5 @@ __all__ = [
     "resolve_circuit",
     "score_and_select",
     "select_target",
+    "targeting_options",
 ]

@@ -15,7 +15,6 @@ from .._common import (
     add_cleaning_arguments,
     add_selection_arguments,
     add_surface_mesh_argument,
-    check_map_options,
     cleaning_options,
     deprecated_alias,
     list_written,
@@ -161,48 +160,24 @@ def options_from_args(args: argparse.Namespace):
     )
 
 
-def _participant_jobs(args, src: Path) -> list[tuple[str, list[str | None]]]:
-    from ...exceptions import InputError
-    from ...io.bids import participant_sessions
-
-    labels = args.participant_label or sorted(
-        p.name.removeprefix("sub-") for p in src.glob("sub-*") if p.is_dir()
-    )
-    if not labels:
-        raise InputError(f"no sub-* folders in {src} — is this an fMRIPrep output folder?")
-    return [
-        (label, [args.session] if args.session else participant_sessions(src, label))
-        for label in dict.fromkeys(x.removeprefix("sub-") for x in labels)
-    ]
-
-
 def _participants(args, src: Path, out: Path) -> int:
-    from ...cohort import Job
-    from ...io.derivatives import write_reliability_outputs
-    from ...targeting.uncertainty import add_session_distances, session_reliability, verdict_line
+    from ...cohort import cohort_reliability
+    from ...targeting.uncertainty import verdict_line
 
-    options = options_from_args(args)
-    check_map_options(options.circuit, options.search_mask)
-    mesh = tuple(m.resolve() for m in args.surface_mesh or ())
-    settings = dict(
+    results, written = cohort_reliability(
+        src,
+        out,
+        options_from_args(args),
+        participants=args.participant_label,
+        session=args.session,
+        task=args.task,
+        space=args.space,
+        surface_mesh=args.surface_mesh or (),
         n_bootstrap=args.bootstrap,
         seed=args.seed,
         block_length_s=args.block_length_s,
         norm_voxels=args.norm_voxels,
-        meshes=mesh or None,
     )
-    results = []
-    for label, sessions in _participant_jobs(args, src):
-        jobs = [
-            Job(label, ses, src, args.task, args.space, surface_mesh=mesh) for ses in sessions
-        ]  # finds runs as 'tmstarget target' does
-        results += add_session_distances(
-            [
-                session_reliability(job.runs(), options, label, job.session, **settings)
-                for job in jobs
-            ]
-        )
-    written = write_reliability_outputs(results, out, src)
     for res in results:
         name = f"sub-{res['participant']}" + (f" ses-{res['session']}" if res["session"] else "")
         logger.info("%s: split halves %.1f mm apart", name, res["split_half_distance_mm"])
@@ -214,26 +189,9 @@ def _participants(args, src: Path, out: Path) -> int:
 
 
 def _group(args, out: Path) -> int:
-    from ...exceptions import InputError
-    from ...io.derivatives import read_circuit_targets, write_table_outputs
-    from ...targeting.uncertainty import cohort_stability, stability_table
+    from ...cohort import group_reliability
 
-    if not out.is_dir():
-        raise InputError(
-            f"output folder not found: {out} — pass the folder 'tmstarget target' wrote to"
-        )
-    circuit, docs = read_circuit_targets(out, args.circuit_label)
-    rows, summary = cohort_stability(
-        [
-            (str(t["participant"]), t.get("session"), [float(v) for v in t["target_mni"]])
-            for t in docs
-        ]
-    )
-    summary = {"circuit": circuit, **summary, "reference": "Cash et al. 2021, Human Brain Mapping"}
-    summary_path = out / f"group_desc-{circuit}_reliability.json"
-    tsv = write_table_outputs(
-        out / f"group_desc-{circuit}_reliability.tsv", stability_table(rows), summary_path, summary
-    )
+    summary, tsv, summary_path = group_reliability(out, args.circuit_label)
     logger.info(
         "median distance within participants %.1f mm, between %.1f mm",
         summary["median_within_mm"],
@@ -247,6 +205,7 @@ def _group(args, out: Path) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Participant- or group-level reliability; return the exit code."""
+    from ...cohort import check_fmriprep_dir
     from ...exceptions import InputError
 
     paths = args.paths
@@ -260,13 +219,5 @@ def run(args: argparse.Namespace) -> int:
         )
     src, out = Path(paths[0]), Path(paths[1])
     check_output_dir(out, "OUT_DIR")
-    if not src.is_dir():
-        raise InputError(
-            f"fMRIPrep folder not found: {src} — pass the folder that holds the sub-* folders"
-        )
-    if out.resolve() == src.resolve():
-        raise InputError(
-            "output folder is the fMRIPrep folder — write "
-            f"elsewhere, e.g. {src.parent / 'tmstarget'}"
-        )
+    check_fmriprep_dir(src, out)
     return _participants(args, src, out)

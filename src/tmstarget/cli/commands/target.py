@@ -17,11 +17,9 @@ from .._common import (
     add_dask_arguments,
     add_selection_arguments,
     add_surface_mesh_argument,
-    check_map_options,
     cleaning_options,
     list_written,
     nonneg_int,
-    placement_error_options,
     positive_float,
     print_json,
 )
@@ -98,9 +96,8 @@ def add_parser(subparsers, parents) -> None:
         "paths",
         nargs="*",
         metavar="FMRIPREP_DIR OUT_DIR participant|group",
-        help="fMRIPrep folder, output folder and analysis level "
-        "'participant' or 'group' (or just OUT_DIR with "
-        "--bold)",
+        help="fMRIPrep folder, output folder and analysis level 'participant' or 'group' "
+        "(or just OUT_DIR with --bold)",
     )
     g = p.add_argument_group("inputs")
     g.add_argument(
@@ -116,9 +113,8 @@ def add_parser(subparsers, parents) -> None:
     g.add_argument(
         "--space",
         choices=SPACE_CHOICES,
-        help="space of the BOLD (default: the first MNI space "
-        "found, in this order; fsaverage5/fsLR: surface "
-        "data)",
+        help="space of the BOLD (default: the first MNI space found, in this order; "
+        "fsaverage5/fsLR: surface data)",
     )
     g.add_argument(
         "--bold",
@@ -158,10 +154,9 @@ def add_parser(subparsers, parents) -> None:
         "--bootstrap",
         type=nonneg_int,
         metavar="N",
-        help="block-bootstrap resamples for the 95%% confidence "
-        "radius and the reliability verdict; 0 = off "
-        f"(default: {defaults.N_BOOTSTRAP}; {defaults.N_BOOTSTRAP_SLOW} "
-        f"for --method {_SLOW}, whose resamples cost more)",
+        help="block-bootstrap resamples for the 95%% confidence radius and the reliability "
+        f"verdict; 0 = off (default: {defaults.N_BOOTSTRAP}; {defaults.N_BOOTSTRAP_SLOW} for "
+        f"--method {_SLOW}, whose resamples cost more)",
     )
     if _report_available():
         r.add_argument(
@@ -172,170 +167,44 @@ def add_parser(subparsers, parents) -> None:
     p.add_argument(
         "--json",
         action="store_true",
-        help="print the target JSON (a list for several participants; "
-        "the table summary for 'group') to stdout",
+        help="print the target JSON (a list for several participants; the table summary for "
+        "'group') to stdout",
     )
     p.set_defaults(func=run)
 
 
 def _report_available() -> bool:
-    """Return whether the HTML report package is installed.
-
-    It is checked without importing it, so that ``--help`` stays fast.
-    """
+    """Return whether the HTML report package is installed (not imported: fast ``--help``)."""
     import importlib.util
 
     return importlib.util.find_spec("tmstarget.report") is not None
 
 
-def _layout(args) -> tuple[Path | None, Path, str]:
-    from ...exceptions import InputError
-
-    if args.bold:
-        if len(args.paths) not in (1, 2) or (
-            len(args.paths) == 2 and args.paths[1] != "participant"
-        ):
-            raise InputError(
-                "with --bold give only OUT_DIR as positional "
-                f"argument, got {args.paths or 'none'} — e.g. "
-                "tmstarget target OUT --bold RUN.nii.gz --confounds "
-                "RUN.tsv --mask MASK.nii.gz"
-            )
-        surface = str(args.bold[0]).endswith((".func.gii", ".dtseries.nii"))
-        if not args.confounds or (not args.mask and not surface):
-            raise InputError(
-                "--bold needs --confounds (one per run) and, for volumes, --mask — add them"
-            )
-        return None, Path(args.paths[0]), "participant"
-    if len(args.paths) != 3:
-        raise InputError(
-            "expected FMRIPREP_DIR OUT_DIR participant|group, "
-            f"got {len(args.paths)} positional argument(s) "
-            "— see 'tmstarget target --help'"
-        )
-    src, out, level = Path(args.paths[0]), Path(args.paths[1]), args.paths[2]
-    if level not in ("participant", "group"):
-        raise InputError(
-            f"analysis level '{level}' is not supported — use 'participant' or 'group'"
-        )
-    if not src.is_dir():
-        raise InputError(
-            f"fMRIPrep folder not found: {src} — pass the folder that holds the sub-* folders"
-        )
-    if out.resolve() == src.resolve():
-        raise InputError(
-            "output folder is the fMRIPrep folder — write "
-            f"elsewhere, e.g. {src.parent / 'tmstarget'}"
-        )
-    return src.resolve(), out, level
-
-
-def _check_search_mask_grid(job, search_mask: Path) -> None:
-    """Refuse a ``--search-mask`` off the grid of the job's first BOLD run.
-
-    The check reads the image headers only, and runs before any cleaning.
-    """
-    import nibabel as nib
-
-    from ...io.images import load_mask
-
-    bold = job.runs()[0].bold
-    load_mask(search_mask, nib.load(str(bold)), bold.name, "search mask")
-
-
 def _options(args):
-    from ...exceptions import InputError
-    from ...targeting import TargetingOptions
+    """Build the command line's checked ``TargetingOptions`` (the band-pass edges first)."""
+    from ...targeting.options import targeting_options
 
-    extra = cleaning_options(args)
-    check_map_options(args.circuit, args.search_mask)
-    n_boot = args.bootstrap
-    if n_boot is None or n_boot > 0:
-        import importlib.util
-
-        if importlib.util.find_spec("tmstarget.targeting.uncertainty") is None:
-            raise InputError(
-                "the confidence radius needs tmstarget.targeting.uncertainty, "
-                "which this installation lacks — pass --bootstrap "
-                "0 or update tmstarget"
-            )
-        from ...targeting.uncertainty import default_resamples
-
-        extra["bootstrap"] = default_resamples(args.method) if n_boot is None else n_boot
-    if args.group_target is not None:
-        from ...targeting.methods import METHODS
-
-        if (
-            METHODS[args.method].post_step is None
-        ):  # the group target is the prior of a post-step (shrinkage)
-            users = [name for name, m in METHODS.items() if m.post_step is not None]
-            raise InputError(
-                f"--group-target is used only by --method {' or '.join(users)}, "
-                f"not '{args.method}' — add --method {users[0]} "
-                "or leave it out"
-            )
-        if args.search_mask is None:
-            from ...targeting.shrinkage import check_group_target_default
-
-            check_group_target_default(args.group_target)
-        extra["group_target"] = tuple(args.group_target)
-    return TargetingOptions(
-        circuit=args.circuit,
+    return targeting_options(
+        args.circuit,
         circuit_label=args.circuit_label,
         method=args.method,
         neighbourhood_mm=args.neighbourhood_mm,
         t_r=args.t_r,
-        **placement_error_options(args),
-        search_mask=args.search_mask.resolve() if args.search_mask else None,
-        **extra,
+        search_mask=args.search_mask,
+        bootstrap=args.bootstrap,
+        group_target=args.group_target,
+        placement_error_mm=args.placement_error_mm,
+        placement_error_deg=args.placement_error_deg,
+        **cleaning_options(args),
     )
-
-
-def _jobs(args, src: Path | None) -> list:
-    from ...cohort import Job
-    from ...exceptions import InputError
-    from ...io.bids import participant_sessions
-
-    mesh = tuple(m.resolve() for m in args.surface_mesh or ())
-    if src is None:
-        label = (args.participant_label or ["01"])[0].removeprefix("sub-")
-        files = dict(
-            bold=tuple(b.resolve() for b in args.bold),
-            confounds=tuple(c.resolve() for c in args.confounds),
-        )
-        return [
-            Job(
-                label,
-                args.session,
-                None,
-                args.task,
-                args.space,
-                mask=args.mask.resolve() if args.mask else None,
-                surface_mesh=mesh,
-                **files,
-            )
-        ]
-    labels = args.participant_label or sorted(
-        p.name.removeprefix("sub-") for p in src.glob("sub-*") if p.is_dir()
-    )
-    if not labels:
-        raise InputError(f"no sub-* folders in {src} — is this an fMRIPrep output folder?")
-    jobs = []
-    for label in dict.fromkeys(label.removeprefix("sub-") for label in labels):
-        for ses in [args.session] if args.session else participant_sessions(src, label):
-            jobs.append(Job(label, ses, src, args.task, args.space, surface_mesh=mesh))
-    return jobs
 
 
 def _group(args, out: Path, options) -> int:
     from ...cohort import circuit_label, write_group_table
 
     path, summary = write_group_table(out, circuit_label(options), args.participant_label)
-    logger.info(
-        "%d targets, group mean MNI (%.1f, %.1f, %.1f)",
-        summary["n_targets"],
-        *summary["group_mean_mni"],
-    )
+    mean = summary["group_mean_mni"]
+    logger.info("%d targets, group mean MNI (%.1f, %.1f, %.1f)", summary["n_targets"], *mean)
     written = [path, path.with_suffix(".json")]
     if getattr(args, "report", False):
         from ...report import write_cohort_report
@@ -352,27 +221,22 @@ def run(args: argparse.Namespace) -> int:
 
     Returns the exit code.
     """
-    from ...cohort import run_jobs
+    from ...cohort import check_search_mask_grid, find_jobs, resolve_layout, run_jobs
     from ...io.paths import check_output_dir
 
-    src, out, level = _layout(args)
+    src, out, level = resolve_layout(args.paths, args.bold, args.confounds, args.mask)
     check_output_dir(out, "OUT_DIR")
     options = _options(args)
     if level == "group":
         return _group(args, out, options)
-    jobs = _jobs(args, src)
-    if options.search_mask is not None and len(jobs) == 1 and not jobs[0].is_surface:
-        _check_search_mask_grid(jobs[0], options.search_mask)
-    outcomes = run_jobs(
-        jobs,
-        options,
-        out,
-        scheduler=args.scheduler,
-        n_workers=args.n_workers,
-        report=getattr(args, "report", False),
-        resume=not args.rerun,
-        show_progress=not args.quiet,
+    files = dict(bold=args.bold, confounds=args.confounds, mask=args.mask)
+    jobs = find_jobs(
+        src, args.participant_label, args.session, args.task, args.space, args.surface_mesh, **files
     )
+    check_search_mask_grid(jobs, options.search_mask)
+    dask = dict(scheduler=args.scheduler, n_workers=args.n_workers, show_progress=not args.quiet)
+    report = getattr(args, "report", False)  # no --report without the report package
+    outcomes = run_jobs(jobs, options, out, report=report, resume=not args.rerun, **dask)
     results = [o.target for o in outcomes if o.target is not None]
     if args.json and results:
         print_json(results[0] if len(jobs) == 1 else results)
@@ -380,11 +244,7 @@ def run(args: argparse.Namespace) -> int:
     list_written([out / "dataset_description.json", *written] if written else [], log=True)
     failed = [o.job.name for o in outcomes if o.status == "failed"]
     if failed:
-        logger.error(
-            "%d of %d participant(s)/session(s) failed: %s",
-            len(failed),
-            len(jobs),
-            ", ".join(failed),
-        )
+        msg = "%d of %d participant(s)/session(s) failed: %s"
+        logger.error(msg, len(failed), len(jobs), ", ".join(failed))
         return 2
     return 0
