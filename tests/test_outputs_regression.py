@@ -20,6 +20,11 @@ tests/test_outputs_regression.py`` (then check the diff of the golden file).
 Re-recorded (issue 25, coil-scale targets): the reliability verdict gained ``stimulation`` (the
 share of the achievable E-field-weighted circuit score the plan keeps across its 95% region) and its
 text one sentence; nothing else changed.
+
+Re-recorded (issue 29, reliability in plain words): each scan-length curve row up to half the scan
+gained ``held_out_distance_mm`` (the first k minutes' target against the last k minutes'); the
+old ``distance_mm`` measured each window against the whole scan, which contains it, and reaches 0
+at the end. Nothing else changed.
 """
 
 from __future__ import annotations

@@ -69,11 +69,10 @@ def make_report_outputs(src: Path, out: Path) -> Path:
         "participant": "02",
         "split_half_distance_mm": 4.1,
         "score_map_agreement": {"spatial_r": 0.71},
-        "scan_length_curve": {
-            "minutes": [2.5, 5.0, 7.5, 10.0],
-            "distance_mm": [9.0, 5.5, 3.2, 0.0],
-            "minutes_for_3mm": 8.0,
-        },
+        "scan_length_curve": [
+            {"minutes": m, "distance_mm": d, "held_out_distance_mm": h}
+            for m, d, h in [(2.5, 9.0, 14.0), (5.0, 5.5, 7.5), (7.5, 3.2, None), (10.0, 0.0, None)]
+        ],
     }
     (out / "sub-02" / "ses-2" / "sub-02_ses-2_desc-sgacc_reliability.json").write_text(
         json.dumps(reliability)
@@ -486,3 +485,39 @@ def test_command_line_errors_are_one_line_exit_2(out_dir, capsys, argv, message)
         and message in err
         and err.startswith("tmstarget report: error: ")
     )
+
+
+def test_reliability_advice_says_what_the_region_means_and_what_to_do():
+    from tmstarget.report.sections import reliability_advice
+
+    base = {"radius_mm": 12.3, "threshold_mm": 5.0, "minutes_used": 7.6, "minutes_needed": 46.0}
+    wide = reliability_advice({**base, "reliable": False})
+    assert "within 12.3 mm" in wide[0] and "after 7.6 minutes" in wide[0]
+    assert "about 46 minutes" in wide[1] and "multi-echo" in wide[1] and "group target" in wide[1]
+    spans = reliability_advice({**base, "reliable": False, "spans_search_region": True})
+    assert "cannot place an individual target" in spans[0] and "whole left-DLPFC" in spans[0]
+    ok = reliability_advice({**base, "radius_mm": 3.1, "reliable": True, "minutes_needed": None})
+    assert len(ok) == 1 and "within 3.1 mm" in ok[0] and "used as it is" in ok[0]
+    short = reliability_advice({**base, "radius_mm": 4.0, "single_run_too_short": True})
+    assert "one run of 7.6 minutes" in short[0]
+    none = reliability_advice({**base, "reliable": None, "region_uncalibrated": True}, "efield")
+    assert "--method efield" in none[0] and len(none) == 1
+    stim = {**base, "reliable": False, "stimulation": {"text": "keeps >= 79% of the score"}}
+    assert reliability_advice(stim)[-1] == "In stimulation terms: keeps >= 79% of the score."
+    assert reliability_advice(None) == [] and reliability_advice({"reliable": True}) == []
+
+
+def test_the_scan_length_figure_shows_held_out_distances_only():
+    from tmstarget.report.sections import reliability_section
+
+    rows = [
+        {"minutes": 2.0, "distance_mm": 8.0, "held_out_distance_mm": 12.0},
+        {"minutes": 4.0, "distance_mm": 3.0, "held_out_distance_mm": 6.5},
+        {"minutes": 8.0, "distance_mm": 0.0, "held_out_distance_mm": None},
+    ]
+    assert reliability_section({"scan_length_curve": rows}, None)["curve"] == (
+        [2.0, 4.0],
+        [12.0, 6.5],
+    )
+    old = [{"minutes": m, "distance_mm": d} for m, d in [(2.0, 8.0), (8.0, 0.0)]]
+    assert reliability_section({"scan_length_curve": old}, None)["curve"] is None

@@ -452,6 +452,11 @@ def test_participant_reliability_contract_and_determinism():
         and a["scan_length_curve"][-1]["n_volumes"] == a["n_volumes_used"]
     )
     assert a["minutes_total"] == pytest.approx(6.0, abs=0.05)
+    # held out (issue 29): first vs last k minutes, up to half the scan; at half the scan the two
+    # windows are the two runs
+    held = {r["minutes"]: r["held_out_distance_mm"] for r in a["scan_length_curve"]}
+    assert [m for m, h in held.items() if h is not None] == [1.0, 2.0, 3.0]
+    assert held[3.0] == pytest.approx(a["run_distances_mm"][0]["distance_mm"], abs=0.11)
     # issue 25: the region combines the bootstrap with the run-vs-run split, never exceeds the
     # search region, and the
     # minutes needed and the curve's radius are the verdict's

@@ -40,6 +40,7 @@ from .sections import (
     madrs_section,
     measurements_from,
     protocol_section,
+    reliability_advice,
     reliability_section,
     scalp_alternatives,
     shrinkage_section,
@@ -282,10 +283,11 @@ def _figures(
         figures["curve"] = safe_figure(
             "scan-length curve",
             lambda: plots.scan_length_curve(*curve),
-            "Scan-length curve",
-            "Distance of the target found with part of the "
-            "data from the full-data target; dashed line "
-            "= 3 mm.",
+            "Scan-length curve: distance between the targets of the first and the last k minutes "
+            "of the scan, against k",
+            "How far a second scan of the same length would land: the target of the first k "
+            "minutes against the target of the last k minutes (no shared volume); dashed line "
+            "= 5 mm.",
         )
     if madrs:
         from ..outcomes import trajectory_svg
@@ -345,6 +347,7 @@ def participant_context(
     alternatives = scalp_alternatives(t["target_mni"], o.score, measurements)
     verdict = _verdict(t, o.reliability, confidence)
     rel = reliability_section(o.reliability, confidence, t.get("n_bootstrap"))
+    rel["advice"] = reliability_advice(t.get("reliability_verdict"), t.get("method"))
     if o.notes["reliability"]:
         rel["rows"].append(("note", o.notes["reliability"]))
         rel["available"] = True

@@ -81,9 +81,9 @@ def fd_trace(
 
 
 def scan_length_curve(
-    minutes: Sequence[float], distance_mm: Sequence[float], goal_mm: float = 3.0
+    minutes: Sequence[float], distance_mm: Sequence[float], goal_mm: float = 5.0
 ) -> str:
-    """Distance of the target from the full-data target against the minutes of data used.
+    """Distance between two held-out windows' targets against the minutes in each window.
 
     Parameters
     ----------
@@ -106,8 +106,8 @@ def scan_length_curve(
     ax = fig.add_subplot()
     ax.plot(x, y, "o-", color=LINE_COLOUR, ms=4)
     ax.axhline(goal_mm, color="0.3", ls="--", lw=0.8)
-    ax.set_xlabel("minutes of data")
-    ax.set_ylabel("distance to full-data target (mm)")
+    ax.set_xlabel("minutes of data in each window (k)")
+    ax.set_ylabel("first vs last k minutes (mm)")
     ax.set_ylim(bottom=0)
     fig.tight_layout()
     return figure_uri(fig, "svg")

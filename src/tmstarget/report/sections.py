@@ -353,6 +353,95 @@ def _column(curve: Any, *needles: str) -> list[float] | None:
     return None
 
 
+def _held_out_curve(raw: Any) -> tuple[list[float], list[float]] | None:
+    """Return (minutes, held-out distance) of a scan-length curve: its rows up to half the scan.
+
+    A curve recorded before the held-out distance existed has none: no figure then (its distances
+    to the whole scan reach 0 at the scan's end and say nothing about a second scan).
+    """
+    if not (isinstance(raw, list) and raw and all(isinstance(p, Mapping) for p in raw)):
+        return None
+    pts = [
+        (float(p["minutes"]), float(p["held_out_distance_mm"]))
+        for p in raw
+        if p.get("minutes") is not None and p.get("held_out_distance_mm") is not None
+    ]
+    return ([m for m, _ in pts], [d for _, d in pts]) if len(pts) >= 2 else None
+
+
+def reliability_advice(verdict: Mapping | None, method: str | None = None) -> list[str]:
+    """Say in plain words what the 95 % region means for this patient and what to do.
+
+    Parameters
+    ----------
+    verdict : mapping or None
+        The target JSON's ``reliability_verdict`` (``reliable``, ``radius_mm``, ``threshold_mm``,
+        ``minutes_used``, ``minutes_needed``, ``spans_search_region``, ``single_run_too_short``,
+        ``stimulation``).
+    method : str, optional
+        The targeting method, named in the advice to accept the group target.
+
+    Returns
+    -------
+    list of str
+        Sentences, most important first; empty without a verdict.
+    """
+    if not isinstance(verdict, Mapping) or verdict.get("radius_mm") is None:
+        return []
+    r, goal = float(verdict["radius_mm"]), float(verdict.get("threshold_mm") or 5.0)
+    used, need = verdict.get("minutes_used"), verdict.get("minutes_needed")
+    longer = (
+        f"scan longer (about {need:g} minutes in total, estimated from this scan)"
+        if isinstance(need, (int, float))
+        else "scan longer"
+    )
+    todo = (
+        f"What to do: {longer}; acquire multi-echo data, which reach the same reliability in "
+        "about a third of the time (Lynch et al. 2020); or accept the group target, which needs "
+        "no individual data."
+    )
+    out = []
+    if verdict.get("reliable") is True:
+        out.append(
+            f"With 95 % confidence this patient's target lies within {r:.1f} mm of the marked "
+            f"point — finer than a figure-8 coil resolves (≤ {goal:g} mm). The individual "
+            "target can be used as it is."
+        )
+    elif verdict.get("spans_search_region"):
+        out.append(
+            "This scan cannot place an individual target: the points the data allow (the 95 % "
+            "region) cover the whole left-DLPFC search region."
+        )
+        out.append(todo)
+    elif verdict.get("single_run_too_short"):
+        out.append(
+            f"The 95 % region is small ({r:.1f} mm), but it comes from one run of {used:g} "
+            "minutes: one short run can look stable while a second scan lands elsewhere."
+        )
+        out.append(todo)
+    elif verdict.get("reliable") is None:
+        out.append(
+            f"The 95 % region has a radius of {r:.1f} mm, but no verdict is given: "
+            + (
+                "too few bootstrap resamples."
+                if verdict.get("n_resamples") is not None
+                else f"the region of --method {method or 'this method'} has not been checked "
+                "against held-out sessions yet."
+            )
+        )
+    else:
+        out.append(
+            f"With 95 % confidence this patient's target lies within {r:.1f} mm of the marked "
+            f"point (tmstarget calls a target reliable at ≤ {goal:g} mm); after {used:g} minutes "
+            "of data the exact spot is still uncertain."
+        )
+        out.append(todo)
+    stim = verdict.get("stimulation")
+    if isinstance(stim, Mapping) and stim.get("text"):
+        out.append(f"In stimulation terms: {stim['text']}.")
+    return out
+
+
 def reliability_section(
     reliability: Mapping | None, confidence_radius_mm: float | None, n_bootstrap: int | None = None
 ) -> dict:
@@ -373,9 +462,7 @@ def reliability_section(
         curve_key = next((k for k in body if "scan_length" in k), None)
         if curve_key is not None:
             raw = body.pop(curve_key)
-            minutes, dist = _column(raw, "minute"), _column(raw, "distance")
-            if minutes and dist and len(minutes) == len(dist):
-                curve = (minutes, dist)
+            curve = _held_out_curve(raw)
             if isinstance(raw, Mapping):
                 body[curve_key] = {k: v for k, v in raw.items() if not isinstance(v, list)}
         rows += [

@@ -263,6 +263,9 @@ def participant_reliability(
             "target_mni": _rounded(r["target_mni"]),
             "distance_mm": round(r["distance_mm"], 1),
             "split_half_distance_mm": round(r["split_half_distance_mm"], 1),
+            "held_out_distance_mm": None
+            if r["held_out_distance_mm"] is None
+            else round(r["held_out_distance_mm"], 1),
             "radius_95_mm": model_radius(r["n_volumes"]),
         }
         for r in curve

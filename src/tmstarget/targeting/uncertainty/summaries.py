@@ -167,7 +167,11 @@ def scan_length_curve(
     """Target distance to ``reference``, and split-half distance, using only the first k minutes.
 
     ``k`` runs over multiples of ``step_min`` (default 1 min up to 20 min of data, else a 20th of
-    the scan) and the whole scan; windows with fewer than 20 kept volumes are skipped.
+    the scan) and the whole scan; windows with fewer than 20 kept volumes are skipped. Up to half
+    the scan, each row also has ``held_out_distance_mm``: the distance between the targets of the
+    first and of the last k minutes, two windows that share no volume — how far a second scan of
+    the same length would land (``distance_mm`` measures against the whole scan, which contains the
+    window, and reaches 0 at its end). Beyond half the scan it is None.
     """
     total_min = max(float(t.max(initial=0.0)) for t in times_s) / 60.0
     step = step_min or max(1.0, math.ceil(total_min / 20))
@@ -178,6 +182,11 @@ def scan_length_curve(
             continue
         target, _ = resample_target(model, w)
         halves = [resample_target(model, h)[0] for h in split_half_weights(w)]
+        held_out = None
+        if 2 * minutes <= total_min + 1e-6:
+            last = window_weights(times_s, total_min * 60.0, (total_min - minutes) * 60.0)
+            if sum(float(x.sum()) for x in last) >= 20:
+                held_out = float(np.linalg.norm(target - resample_target(model, last)[0]))
         rows.append(
             {
                 "minutes": float(minutes),
@@ -185,6 +194,7 @@ def scan_length_curve(
                 "target_mni": target,
                 "distance_mm": float(np.linalg.norm(target - reference)),
                 "split_half_distance_mm": float(np.linalg.norm(halves[0] - halves[1])),
+                "held_out_distance_mm": held_out,
             }
         )
     return rows
