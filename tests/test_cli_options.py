@@ -466,7 +466,10 @@ def test_every_writing_command_lists_its_files():
         "screen": "wrote screening form template: ",
     }
     # a command whose text report is rendered by the library: its module and that renderer
-    renderers = {"protocol": root.parents[1] / "protocol" / "text.py"}
+    renderers = {
+        "coil": root.parents[1] / "export" / "text.py",
+        "protocol": root.parents[1] / "protocol" / "text.py",
+    }
 
     def text(name):  # a command is a module, or a package of one module per action
         files = sorted((root / name).glob("*.py")) if (root / name).is_dir() else []

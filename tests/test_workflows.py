@@ -4,7 +4,8 @@ Each gives what its command gives, with the same checks.
 
 ``protocol.plan_course`` (``tmstarget protocol``), ``protocol.hunt_threshold``/``threshold_report``
 (``mt``), ``trial.workflow`` (``trial randomize/simulate/analyze``), ``export.write_export_set``
-(``coil``'s exports), the one writable-path check and the progress spinner.
+(``coil``'s exports), ``export.plan_coil_files`` (``coil``), the one writable-path check and the
+progress spinner.
 """
 
 from __future__ import annotations
@@ -312,6 +313,80 @@ def test_write_export_set_is_all_or_nothing(tmp_path):
         )
     assert not (tmp_path / "m.xml").exists() and (tmp_path / "old.csv").read_text() == "before\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.csv", "taken"]
+
+
+# ---------------------------------------------------------------- export.plan_coil_files
+def _coil_target(tmp_path):
+    target = tmp_path / "sub-01_desc-sgacc_target.json"
+    target.write_text(
+        json.dumps(
+            {
+                "participant": "01",
+                "session": None,
+                "space": "MNI152NLin6Asym",
+                "circuit": "sgacc",
+                "target_mni": [-40.0, 42.0, 30.0],
+            }
+        )
+    )
+    return target
+
+
+def test_plan_coil_files_gives_the_commands_json_and_files(tmp_path, capsys):
+    pytest.importorskip("tmstarget.headmodel")
+    import numpy as np
+
+    from tmstarget.export import coil_files_text, plan_coil_files
+
+    target = _coil_target(tmp_path)
+    cli_dir, lib_dir = tmp_path / "cli", tmp_path / "lib"
+    argv = ["coil", "--target-json", str(target), "--handle-angle", "30", "--didt", "2"]
+    for flag, name in (("--localite", "m.xml"), ("--csv", "p.csv"), ("--poses-json", "p.json")):
+        argv += [flag, str(cli_dir / name)]
+    from_cli = _command_json(capsys, argv)
+    done = plan_coil_files(
+        target_json=target,
+        handle_angle=30.0,
+        didt=2.0,
+        localite=lib_dir / "m.xml",
+        csv=lib_dir / "p.csv",
+        poses_json=lib_dir / "p.json",
+    )
+    assert done.name == "sub-01_sgacc" and done.pose_space == "MNI152NLin6Asym"
+    assert done.placement_source == "default over the target" and done.native is None
+    assert done.plan.placement.to_json()["handle_angle_from_midline_deg"] == 30.0
+    assert np.array_equal(done.pose, done.plan.placement.matrix)
+    out = done.to_dict()
+    assert out["efield"]["didt_a_per_us"] == 2.0 and out["participant"] == "01"
+    assert list(out["exports"]) == ["localite", "csv", "poses_json"]
+    assert out["exports"]["csv"]["path"] == str(lib_dir / "p.csv")
+    text = coil_files_text(out).splitlines()
+    assert text[1] == "  placement: default over the target" and "E-field at 2 A/us" in text[4]
+    assert text[-1].startswith(f"  wrote poses_json: {lib_dir / 'p.json'} (read back: ")
+    for info in (*out["exports"].values(), *from_cli["exports"].values()):
+        info.pop("path")
+    assert out == from_cli
+    for name in ("m.xml", "p.csv", "p.json"):
+        assert (lib_dir / name).read_bytes() == (cli_dir / name).read_bytes()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"circuit": "convergent"}, "--circuit only weights the optimisation — add --optimize"),
+        ({"optimize": True, "circuit": "sgacc"}, "score map sub-01_desc-sgacc_score.nii.gz not"),
+        ({"t1w": "t1w.nii.gz"}, "--t1w needs the transforms — add --xfm"),
+        ({"target": [1.0, 2.0, 3.0]}, "pass either a target point or a target JSON"),
+    ],
+)
+def test_plan_coil_files_refuses_as_the_command_and_writes_nothing(tmp_path, kwargs, message):
+    pytest.importorskip("tmstarget.headmodel")
+    from tmstarget.export import plan_coil_files
+
+    target = _coil_target(tmp_path)
+    with pytest.raises(InputError, match=message):
+        plan_coil_files(target_json=target, csv=tmp_path / "p.csv", **kwargs)
+    assert not (tmp_path / "p.csv").exists()
 
 
 # ---------------------------------------------------------------- one writable-path check, one JSON

@@ -9,6 +9,9 @@
 ``optimize``  position and rotation maximising the E-field-weighted circuit score
 ``plan``      all of the above for one target
 
+The whole ``tmstarget coil`` workflow (target file, T1w mapping, neuronavigation files) is
+:func:`tmstarget.export.plan_coil_files`: it needs the exporters, which import this package.
+
 Names are imported lazily (``import tmstarget.coil`` stays fast for the command line).
 Research use; not a medical device.
 """

@@ -7,6 +7,10 @@
 ``native``      fMRIPrep transform files via nitransforms: template ↔ T1w points and poses
 ``sets``        :func:`write_export_set`: one pose to every requested format, all or none, each read
                 back
+``inputs``      the coil workflow's inputs, read and checked (target, circuit voxels, images)
+``workflow``    :func:`plan_coil_files`: ``tmstarget coil`` as a library call (plan, T1w mapping,
+                export set)
+``text``        :func:`coil_files_text`: the command's text summary of that plan
 
 Each writer's module docstring states its units, world axes and coil axes; each writer has a reader
 for round-trip checks. Research use; not a medical device.
@@ -25,14 +29,19 @@ _EXPORTS = {
     ),
     **dict.fromkeys(["NamedPose", "position_difference_mm", "rotation_difference_deg"], ".poses"),
     **dict.fromkeys(["EXPORT_KINDS", "write_export_set"], ".sets"),
+    **dict.fromkeys(["CoilFiles", "plan_coil_files"], ".workflow"),
+    "coil_files_text": ".text",
 }
 __getattr__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 __all__ = [
     "EXPORT_KINDS",
+    "CoilFiles",
     "NamedPose",
     "NativeTransform",
+    "coil_files_text",
     "load_native_transform",
+    "plan_coil_files",
     "position_difference_mm",
     "read_brainsight",
     "read_localite",
