@@ -21,6 +21,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from test_report import SCRIPT_LABEL, make_report_outputs
@@ -194,8 +195,12 @@ def open_page(tools: DevTools, path: Path, viewport: dict) -> dict:
         {
             "returnByValue": True,
             "expression": """({
-        images: Array.from(document.images).map(
-            i => ({ok: i.complete && i.naturalWidth > 0, alt: i.alt})),
+        images: Array.from(document.images).map(i => {
+            const r = i.getBoundingClientRect();
+            return {ok: i.complete && i.naturalWidth > 0, alt: i.alt,
+                    x: r.left + window.scrollX, y: r.top + window.scrollY,
+                    width: r.width, height: r.height};
+        }),
         scripts: document.scripts.length,
         heading: document.querySelector('h1').textContent,
         cells: Array.from(document.querySelectorAll('td.participant')).map(td => td.textContent),
@@ -205,6 +210,29 @@ def open_page(tools: DevTools, path: Path, viewport: dict) -> dict:
         session=session,
     )["result"]["value"]
     shot = tools.call("Page.captureScreenshot", {"format": "png"}, session=session)["data"]
+    for img in page["images"]:  # each figure as drawn on the page, at its laid-out size
+        clip = {k: img[k] for k in ("x", "y", "width", "height")}
+        img["pixels"] = (
+            base64.b64decode(
+                tools.call(
+                    "Page.captureScreenshot",
+                    {"format": "png", "clip": {**clip, "scale": 1}, "captureBeyondViewport": True},
+                    session=session,
+                )["data"]
+            )
+            if img["width"] >= 1 and img["height"] >= 1
+            else b""
+        )
+    if os.environ.get("TMSTARGET_SCREENSHOTS"):  # docs/report.md's pictures
+        full = tools.call(
+            "Page.captureScreenshot",
+            {"format": "png", "captureBeyondViewport": True},
+            session=session,
+        )["data"]
+        out = Path(os.environ["TMSTARGET_SCREENSHOTS"])
+        out.mkdir(parents=True, exist_ok=True)
+        name = f"{path.stem}-{viewport['width']}px.png"
+        (out / name).write_bytes(base64.b64decode(full))
     events = [e for e in tools.events if e.get("sessionId") == session]
     tools.call("Target.closeTarget", {"targetId": target})
     page["requests"] = [
@@ -230,6 +258,16 @@ def _not_blank(png: bytes) -> bool:
     return float(pixels.std()) > 0.05 and float((pixels.mean(axis=-1) < 0.9).mean()) > 0.02
 
 
+def _figure_drawn(png: bytes) -> bool:
+    """Return whether a figure's screenshot shows lines or colour, not an empty box."""
+    import matplotlib.image as mpimg
+
+    if not png:
+        return False
+    pixels = mpimg.imread(io.BytesIO(png), format="png")[..., :3]
+    return float(pixels.std()) > 0.02 and float((pixels.mean(axis=-1) < 0.8).mean()) > 0.002
+
+
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 @pytest.mark.parametrize("which", ["participant", "cohort"])
 def test_report_in_headless_chromium(reports, browser, which, viewport):
@@ -246,8 +284,24 @@ def test_report_in_headless_chromium(reports, browser, which, viewport):
         page["scrollWidth"] <= page["width"] == viewport["width"]
     )  # the viewport meta works; nothing overflows
     assert _not_blank(page["screenshot"])
+    for img in page["images"]:  # every figure is laid out, fits the page and shows something
+        assert img["alt"] and img["width"] >= 100 and img["x"] + img["width"] <= viewport["width"]
+        assert _figure_drawn(img["pixels"]), img["alt"]
     if which == "participant":
         assert "sub-01" in page["heading"]
         assert len(page["images"]) == 5  # score slices, glass brain, FD, tSNR, MADRS
     else:
         assert f"sub-{SCRIPT_LABEL}" in page["cells"]
+
+
+def test_a_blank_figure_is_not_counted_as_drawn():
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    plt.imsave(buf, np.ones((60, 200, 3)), format="png")
+    assert not _figure_drawn(buf.getvalue()) and not _figure_drawn(b"")
+    line = np.ones((60, 200, 3))
+    line[28:32, 10:190] = 0.1
+    buf = io.BytesIO()
+    plt.imsave(buf, line, format="png")
+    assert _figure_drawn(buf.getvalue())
