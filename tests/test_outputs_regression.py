@@ -25,6 +25,10 @@ Re-recorded (issue 29, reliability in plain words): each scan-length curve row u
 gained ``held_out_distance_mm`` (the first k minutes' target against the last k minutes'); the
 old ``distance_mm`` measured each window against the whole scan, which contains it, and reaches 0
 at the end. Nothing else changed.
+
+Re-recorded (issue 29, pictures): a target JSON with a 95 % region gained ``confidence_region``
+(the ellipsoid and the bootstrap targets the region was computed from), so the report can draw the
+point cloud; nothing else changed (checked key by key against the previous golden file).
 """
 
 from __future__ import annotations

@@ -521,3 +521,29 @@ def test_the_scan_length_figure_shows_held_out_distances_only():
     )
     old = [{"minutes": m, "distance_mm": d} for m, d in [(2.0, 8.0), (8.0, 0.0)]]
     assert reliability_section({"scan_length_curve": old}, None)["curve"] is None
+
+
+def test_confidence_region_figure_comes_from_the_target_json_or_the_reliability_json():
+    import base64
+
+    from tmstarget.report.brain import region_glass
+    from tmstarget.report.participant import _confidence_region
+
+    cloud = [[-40.0 + i, 42.0, 30.0 - i] for i in range(5)]
+    t = {
+        "confidence_region": {
+            "bootstrap_targets_mni": cloud,
+            "ellipsoid": {"centre_mni": [1, 2, 3]},
+        }
+    }
+    assert _confidence_region(t, None) == (cloud, {"centre_mni": [1, 2, 3]})
+    rel = {"bootstrap": {"targets_mni": cloud[:2]}, "confidence_ellipsoid": None}
+    assert _confidence_region({}, rel) == (cloud[:2], None)
+    assert (
+        _confidence_region({}, {"bootstrap": {}}) is None and _confidence_region({}, None) is None
+    )
+    uri = region_glass([-40.0, 42.0, 30.0], cloud, 8.0)
+    png = base64.b64decode(uri.split(",", 1)[1])
+    assert uri.startswith("data:image/png;base64,") and png[:4] == b"\x89PNG"
+    assert region_glass([-40.0, 42.0, 30.0], cloud, 8.0) == uri  # deterministic
+    assert region_glass([-40.0, 42.0, 30.0], cloud, None) != uri  # the outline is drawn

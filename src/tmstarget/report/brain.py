@@ -256,3 +256,51 @@ def cohort_glass(
                 np.asarray(points, float), marker_color=TARGET_COLOUR, marker_size=35, alpha=0.8
             )
     return figure_uri(fig, "png")
+
+
+def region_glass(
+    target_mni: Sequence[float],
+    cloud_mni: Sequence[Sequence[float]],
+    radius_mm: float | None,
+    centre_mni: Sequence[float] | None = None,
+) -> str:
+    """Glass brain (left, top, right, front) of the target, its bootstrap cloud and 95 % region.
+
+    Parameters
+    ----------
+    target_mni : (x, y, z)
+        The target (MNI mm), drawn in red.
+    cloud_mni : sequence of (x, y, z)
+        The bootstrap resamples' targets, drawn as small grey dots.
+    radius_mm : float or None
+        Radius of the 95 % region, drawn as a sphere's outline around ``centre_mni`` (default: the
+        target); None draws no outline.
+    centre_mni : (x, y, z), optional
+        Centre of the region.
+
+    Returns
+    -------
+    str
+        PNG ``data:`` URI.
+    """
+    from nilearn import plotting
+
+    fig = new_figure(9.0, 2.6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        display = plotting.plot_glass_brain(None, display_mode="lzry", figure=fig)
+        if radius_mm is not None and radius_mm > 0:
+            display.add_contours(
+                sphere_image(target_mni if centre_mni is None else centre_mni, float(radius_mm)),
+                levels=[0.5],
+                colors=[TARGET_COLOUR],
+                linewidths=1.2,
+            )
+        if len(cloud_mni):
+            display.add_markers(
+                np.asarray(cloud_mni, float), marker_color="0.35", marker_size=6, alpha=0.6
+            )
+        display.add_markers(
+            [[float(v) for v in target_mni]], marker_color=TARGET_COLOUR, marker_size=60
+        )
+    return figure_uri(fig, "png")

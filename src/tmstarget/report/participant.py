@@ -119,6 +119,20 @@ def _verdict(t: dict, reliability: dict | None, confidence: float | None) -> dic
     return {"text": NOT_ASSESSED, "short": "not assessed", "reliable": None}
 
 
+def _confidence_region(t: dict, reliability: dict | None) -> tuple[list, dict | None] | None:
+    """Return the bootstrap cloud and 95 % ellipsoid of the target JSON, else the reliability JSON.
+
+    None when neither recorded a cloud.
+    """
+    block = t.get("confidence_region")
+    if isinstance(block, dict) and isinstance(block.get("bootstrap_targets_mni"), list):
+        return block["bootstrap_targets_mni"], block.get("ellipsoid")
+    boot = (reliability or {}).get("bootstrap")
+    if isinstance(boot, dict) and isinstance(boot.get("targets_mni"), list):
+        return boot["targets_mni"], (reliability or {}).get("confidence_ellipsoid")
+    return None
+
+
 def _cards(t: dict, confidence: float | None, verdict: dict | None = None) -> list[tuple[str, str]]:
     x, y, z = t["target_mni"]
     qc = t.get("qc") or {}
@@ -246,7 +260,22 @@ def _figures(
         "fd": f"Framewise displacement of {name}",
         "tsnr": f"tSNR map of {name}",
     }
-    figures: dict[str, ReportFigure | None] = {"curve": None, "madrs": None}
+    figures: dict[str, ReportFigure | None] = {"curve": None, "madrs": None, "region": None}
+    region = _confidence_region(t, o.reliability)
+    if region is not None:
+        cloud, ellipsoid = region
+        r_txt = f"{confidence:.1f} mm" if confidence is not None else "not recorded"
+        figures["region"] = safe_figure(
+            "confidence region",
+            lambda: brain.region_glass(
+                target, cloud, confidence, (ellipsoid or {}).get("centre_mni")
+            ),
+            f"Glass brain of {name} from the left, top, right and front: the target (green dot), "
+            f"{len(cloud)} bootstrap targets (grey dots) and the 95 % region (green circle, "
+            f"radius {r_txt})",
+            "Where the target could lie: each grey dot is the target found in one bootstrap "
+            "resample of the scan; the circle is the 95 % region whose radius the verdict gives.",
+        )
     if score is not None:
         figures["slices"] = safe_figure(
             "score slices",

@@ -193,6 +193,16 @@ class TargetResult:
                 if self.confidence and "drift" in self.confidence
                 else {}
             ),
+            **(
+                {
+                    "confidence_region": {
+                        "ellipsoid": self.confidence["confidence_ellipsoid"],
+                        "bootstrap_targets_mni": self.confidence["bootstrap"]["targets_mni"],
+                    }
+                }
+                if self.confidence and "confidence_ellipsoid" in self.confidence
+                else {}
+            ),
             "n_volumes_used": self.n_volumes_used,
             "n_volumes_censored": self.n_volumes_censored,
             "runs": [r.name for r in self.runs],
