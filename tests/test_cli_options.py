@@ -1,6 +1,7 @@
-"""One command-line language across the commands (issue 26 item 4).
+"""One command-line language across the commands (issue 26 items 2 and 4).
 
-Checked: option names, old spellings, defaults, the error format and the files written.
+Checked: option names, old spellings, defaults, the error format, the files written and one help
+text per shared option (``tmstarget.cli._help``).
 """
 
 from __future__ import annotations
@@ -8,11 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 from tmstarget.cli._common import NEGATIVE_VALUES
+from tmstarget.cli._help import DIFFERENT_MEANINGS, HELP
 from tmstarget.cli.main import main
 from tmstarget.cli.parser import build_parser, iter_commands
 
@@ -505,3 +508,80 @@ def test_a_zero_default_is_shown():
     texts = {(c, a.dest): t for c, a, t in _help_texts()}
     assert texts[("reliability", "seed")].endswith("(default: 0)")
     assert texts[("coil", "scalp_offset_mm")].endswith("(default: 0.0)")
+
+
+# ---------------------------------------------------------------- one help text per shared option
+# (issue 26 item 2)
+def _name(action: argparse.Action) -> str:
+    """Option name without ``--``: the first long spelling that is not deprecated."""
+    hidden = getattr(action, "deprecated_names", ())
+    longs = [s for s in action.option_strings if s.startswith("--") and s not in hidden]
+    return (longs or action.option_strings)[0].lstrip("-")
+
+
+@pytest.fixture(scope="module")
+def shared_options() -> dict[str, dict[str, str]]:
+    """Option name -> {command: help text} over every (sub)command."""
+    found: dict[str, dict[str, str]] = defaultdict(dict)
+    for command, parser in iter_commands(build_parser()):
+        if not command:
+            continue
+        for action in parser._actions:  # noqa: SLF001
+            if action.option_strings and action.help not in (None, argparse.SUPPRESS):
+                found[_name(action)][command] = action.help
+    return found
+
+
+def _exempt() -> set[tuple[str, str]]:
+    """``(command, option)`` pairs of ``"COMMAND --option"`` entries of DIFFERENT_MEANINGS."""
+    pairs = set()
+    for entry in DIFFERENT_MEANINGS:
+        if " --" in entry:
+            command, option = entry.rsplit(" --", 1)
+            pairs.add((command, option))
+    return pairs
+
+
+def test_help_and_different_meanings_name_real_options(shared_options):
+    for name in HELP:
+        assert len(shared_options.get(name, {})) >= 2, f"--{name} is in HELP but not in 2+ commands"
+    for entry in DIFFERENT_MEANINGS:
+        if " --" in entry:
+            command, option = entry.rsplit(" --", 1)
+            assert option in HELP, f"{entry!r}: exempts a command from an option not in HELP"
+            assert command in shared_options.get(option, {}), f"{entry!r}: no such command option"
+        else:
+            assert entry not in HELP, f"--{entry} is in both HELP and DIFFERENT_MEANINGS"
+            assert len(shared_options.get(entry, {})) >= 2, f"--{entry} is not in 2+ commands"
+
+
+def test_shared_options_use_the_shared_text(shared_options):
+    exempt = _exempt()
+    wrong = [
+        f"tmstarget {command} --{name}: {text!r}"
+        for name, shared in HELP.items()
+        for command, text in shared_options.get(name, {}).items()
+        if (command, name) not in exempt and not text.startswith(shared)
+    ]
+    assert not wrong, "help text not from tmstarget.cli._help.HELP:\n" + "\n".join(wrong)
+
+
+def test_no_silent_second_wording(shared_options):
+    unlisted = sorted(
+        name
+        for name, texts in shared_options.items()
+        if len(texts) >= 2
+        and len(set(texts.values())) > 1
+        and name not in HELP
+        and name not in DIFFERENT_MEANINGS
+    )
+    assert not unlisted, (
+        f"options worded differently in different commands: {unlisted} — "
+        "add them to tmstarget.cli._help.HELP (same meaning) or DIFFERENT_MEANINGS"
+    )
+
+
+def test_shared_texts_are_plain_and_formattable():
+    for name, text in HELP.items():
+        assert text and text == text.strip() and not text.endswith("."), name
+        text % {"default": "x"}  # argparse's %-formatting must not fail

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._help import HELP
+
 #: Spaces of the BOLD that targeting reads: MNI volumes, fsaverage5 GIFTI pairs, fsLR CIFTI (as
 #: ``cohort.SURFACE_SPACES``;
 #: spelled out here so that ``--help`` does not import numpy).
@@ -265,17 +267,17 @@ def add_measurement_args(p: argparse.ArgumentParser, required: bool) -> None:
         type=float,
         required=required,
         metavar="CM",
-        help="nasion to inion over the vertex",
+        help=HELP["nasion-inion"],
     )
     g.add_argument(
         "--tragus-tragus",
         type=float,
         required=required,
         metavar="CM",
-        help="left to right tragus over the vertex",
+        help=HELP["tragus-tragus"],
     )
     g.add_argument(
-        "--circumference", type=float, required=required, metavar="CM", help="head circumference"
+        "--circumference", type=float, required=required, metavar="CM", help=HELP["circumference"]
     )
 
 
@@ -283,26 +285,26 @@ def add_rule_args(p: argparse.ArgumentParser) -> None:
     """Scalp rule choice and its parameters: ``scalp``, ``compare``."""
     from ..defaults import SCALP_RULES as RULES
 
-    p.add_argument("--rule", choices=RULES, default="beam-f3", help="scalp rule")
+    p.add_argument("--rule", choices=RULES, default="beam-f3", help=HELP["rule"])
     add_measurement_args(p, required=False)
     g = p.add_argument_group("5-cm rule")
     g.add_argument(
         "--hotspot",
         default="C3",
         metavar="NAME|x,y,z",
-        help="motor hotspot: a 10-10 name or MNI mm",
+        help=HELP["hotspot"],
     )
     g.add_argument(
         "--distance-cm",
         type=float,
         default=5.0,
         metavar="CM",
-        help="distance anterior to the hotspot",
+        help=HELP["distance-cm"],
     )
     p.add_argument(
         "--adjusted",
         action="store_true",
-        help="Beam F3 with Y + 0.35 cm (Mir-Moghtadaei et al. 2015)",
+        help=HELP["adjusted"],
     )
 
 
@@ -380,50 +382,50 @@ def add_cleaning_arguments(group) -> None:
         "--confounds-strategy",
         default=DEFAULT_STRATEGY,
         choices=confounds_choices(),
-        help="confound regressors (24p = 6 motion + derivatives + squares)",
+        help=HELP["confounds-strategy"],
     )
-    group.add_argument("--gsr", action="store_true", help="also regress the global signal")
+    group.add_argument("--gsr", action="store_true", help=HELP["gsr"])
     group.add_argument(
         "--fd-threshold",
         type=optional_threshold,
         default=d.FD_THRESHOLD_MM,
         metavar="MM|none",
-        help="censor volumes with framewise displacement above this",
+        help=HELP["fd-threshold"],
     )
     group.add_argument(
         "--dvars-threshold",
         type=optional_threshold,
         default=None,
         metavar="Z|none",
-        help="also censor volumes with standardised DVARS above this (default: none)",
+        help=HELP["dvars-threshold"],
     )
     group.add_argument(
         "--high-pass",
         type=positive_float,
         default=d.HIGH_PASS_HZ,
         metavar="HZ",
-        help="band-pass lower edge",
+        help=HELP["high-pass"],
     )
     group.add_argument(
         "--low-pass",
         type=positive_float,
         default=d.LOW_PASS_HZ,
         metavar="HZ",
-        help="band-pass upper edge",
+        help=HELP["low-pass"],
     )
     group.add_argument(
         "--fwhm",
         type=nonneg_float,
         default=d.FWHM_MM,
         metavar="MM",
-        help="spatial smoothing (0 = none)",
+        help=HELP["fwhm"],
     )
     group.add_argument(
         "--min-volumes",
         type=positive_int,
         default=d.MIN_VOLUMES,
         metavar="N",
-        help="minimum volumes left after censoring",
+        help=HELP["min-volumes"],
     )
 
 
@@ -451,13 +453,14 @@ def cleaning_options(args: argparse.Namespace) -> dict:
 
 def add_selection_arguments(
     group,
-    label_help: str = "label for output names (default: from the circuit name)",
+    label_help: str = "",
     group_target: bool = False,
 ) -> None:
     """Add the circuit and selection options of ``target`` and ``reliability``.
 
     Defaults are the library's. With them come the placement error of ``--method efield`` and, for
-    ``target``, ``--group-target``.
+    ``target``, ``--group-target``. ``label_help`` is appended to the shared ``--circuit-label``
+    help (:data:`tmstarget.cli._help.HELP`).
     """
     from ..targeting import defaults
     from ..targeting.methods import DEFAULT_METHOD
@@ -468,19 +471,18 @@ def add_selection_arguments(
         metavar="sgacc|convergent|PATH",
         help="circuit to match (positive = stimulate)",
     )
-    group.add_argument("--circuit-label", metavar="LABEL", help=label_help)
+    group.add_argument("--circuit-label", metavar="LABEL", help=HELP["circuit-label"] + label_help)
     group.add_argument(
         "--method",
         default=DEFAULT_METHOD,
         choices=method_choices(),
-        help="how the target is chosen",
+        help=HELP["method"],
     )
     group.add_argument(
         "--search-mask",
         type=Path,
         metavar="PATH",
-        help="search region mask on the BOLD grid (default: "
-        "left DLPFC, BA9+BA46 20 mm spheres, grey matter)",
+        help=HELP["search-mask"],
     )
     if group_target:
         group.add_argument(
@@ -494,7 +496,7 @@ def add_selection_arguments(
         default=defaults.NEIGHBOURHOOD_MM,
         type=positive_float,
         metavar="MM",
-        help="neighbourhood radius for --method robust",
+        help=HELP["neighbourhood-mm"],
     )
     add_placement_error_arguments(group)
 
@@ -537,14 +539,14 @@ def add_placement_error_arguments(group) -> None:
         type=placement_error_mm,
         default=PLACEMENT_ERROR_MM,
         metavar="MM",
-        help="--method efield: coil position error averaged over (radius on the scalp)",
+        help=HELP["placement-error-mm"],
     )
     group.add_argument(
         "--placement-error-deg",
         type=placement_error_deg,
         default=PLACEMENT_ERROR_DEG,
         metavar="DEG",
-        help="--method efield: handle rotation error averaged over (± degrees)",
+        help=HELP["placement-error-deg"],
     )
 
 
@@ -573,7 +575,7 @@ def add_surface_mesh_argument(group) -> None:
         nargs=2,
         type=Path,
         metavar=("LEFT", "RIGHT"),
-        help="midthickness meshes (GIFTI, MNI mm) of the CIFTI's cortical vertices, e.g. fsLR 32k",
+        help=HELP["surface-mesh"],
     )
 
 
@@ -583,13 +585,12 @@ def add_dask_arguments(group) -> None:
         "--n-workers",
         type=positive_int,
         metavar="N",
-        help="Dask workers of the local cluster (default: one per core; 1 = no Dask)",
+        help=HELP["n-workers"],
     )
     group.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="use an existing Dask cluster (e.g. tcp://host:8786); "
-        "its workers must see the same paths",
+        help=HELP["scheduler"],
     )
 
 

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from .._common import input_file, list_written, output_file, positive_float, print_json
+from .._help import HELP
 
 logger = logging.getLogger("tmstarget")
 
@@ -75,20 +76,20 @@ def add_parser(subparsers, parents) -> None:
         "--participant-label",
         nargs="+",
         metavar="L",
-        help="participants whose rest data to use (default: all)",
+        help=HELP["participant-label"] + "; one or more (default: all participants)",
     )
-    g.add_argument("--task", default="rest", help="BIDS task label of the resting-state runs")
+    g.add_argument("--task", default="rest", help=HELP["task"])
     g.add_argument(
         "--space",
         choices=["MNI152NLin6Asym", "MNI152NLin2009cAsym"],
-        help="template space of the BOLD (default: the first found)",
+        help=HELP["space"],
     )
     g.add_argument(
         "--radius-mm",
         type=positive_float,
         default=10.0,
         metavar="MM",
-        help="radius of each site's sphere",
+        help=HELP["radius-mm"] + ", around each site",
     )
     add_cleaning_arguments(p.add_argument_group("cleaning (as 'tmstarget target')"))
     r = p.add_argument_group("running")

@@ -15,6 +15,7 @@ from .._common import (
     positive_float,
     print_json,
 )
+from .._help import HELP
 
 DESCRIPTION = """\
 Where to put a figure-8 coil for a cortical target, how to turn it, what field it induces, and files
@@ -80,9 +81,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         formatter_class=HelpFormatter,
     )
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument(
-        "--target-json", type=Path, metavar="FILE", help="target JSON written by 'tmstarget target'"
-    )
+    src.add_argument("--target-json", type=Path, metavar="FILE", help=HELP["target-json"])
     src.add_argument(
         "--target",
         type=point_value,

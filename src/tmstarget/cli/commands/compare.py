@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from .._common import nonneg_float, output_dir
+from .._help import HELP
 
 logger = logging.getLogger("tmstarget")
 
@@ -42,7 +43,7 @@ def add_parser(subparsers, parents) -> None:
         formatter_class=HelpFormatter,
     )
     src = p.add_argument_group("connectivity targets (one of)")
-    src.add_argument("--target-json", metavar="JSON", help="one participant's target JSON")
+    src.add_argument("--target-json", metavar="JSON", help=HELP["target-json"])
     src.add_argument(
         "--targets",
         metavar="DIR",
@@ -61,13 +62,13 @@ def add_parser(subparsers, parents) -> None:
         type=nonneg_float,
         default=10.0,
         metavar="MM",
-        help="sphere radius / footprint FWHM for sampling",
+        help=HELP["radius-mm"],
     )
     s.add_argument(
         "--weighting",
         choices=WEIGHTINGS,
         default="sphere",
-        help="sphere mean or Gaussian coil footprint",
+        help=HELP["weighting"],
     )
     o = p.add_argument_group("outputs")
     o.add_argument(

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .._common import output_file
+from .._help import HELP
 from ..parser import HelpFormatter
 
 _DESCRIPTION = """\
@@ -47,20 +48,20 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--baseline",
         default="baseline",
         metavar="LABEL",
-        help="timepoint label of the baseline assessment",
+        help=HELP["baseline"],
     )
     p.add_argument(
         "--remission-threshold",
         type=int,
         default=DEFAULT_REMISSION_THRESHOLD,
         metavar="N",
-        help="remission = total <= N (some trials use 9 or 12)",
+        help=HELP["remission-threshold"],
     )
     p.add_argument(
         "--endpoint",
         default="month1",
         metavar="VISIT",
-        help="endpoint visit (timepoint label, or visit name with --last-session-day)",
+        help=HELP["endpoint"] + " (a visit name with --last-session-day)",
     )
     p.add_argument(
         "--last-session-day",
@@ -76,14 +77,13 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         action="append",
         default=None,
         metavar="NAME:DAY:WINDOW",
-        help="visit window after the last session, e.g. month1:28:3 "
-        "(repeat; replaces the defaults)",
+        help=HELP["visit"],
     )
     p.add_argument(
         "--plot",
         type=output_file,
         metavar="FILE",
-        help="write the trajectory figure (.svg or .png)",
+        help=HELP["plot"] + ": the MADRS trajectories",
     )
     p.add_argument(
         "--json", action="store_true", help="print one JSON object on stdout and nothing else"

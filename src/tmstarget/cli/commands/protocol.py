@@ -9,6 +9,7 @@ import argparse
 from typing import Any
 
 from .._common import emit, output_file, participant_arg
+from .._help import HELP
 from ..parser import HelpFormatter
 
 _DESCRIPTION = """\
@@ -151,7 +152,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--participant",
         type=participant_arg,
         metavar="LABEL",
-        help="participant label for calendar and log",
+        help=HELP["participant"] + " for the calendar and log, 01 or sub-01",
     )
     sched.add_argument(
         "--screening",

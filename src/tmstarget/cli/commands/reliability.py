@@ -23,6 +23,7 @@ from .._common import (
     positive_int,
     print_json,
 )
+from .._help import HELP
 
 logger = logging.getLogger("tmstarget")
 
@@ -76,35 +77,32 @@ def add_parser(subparsers, parents) -> None:
         nargs="+",
         default=None,
         metavar="L",
-        help="participant label(s) without 'sub-'; all when absent",
+        help=HELP["participant-label"] + "; one or more (default: all participants)",
     )
     g.add_argument(
         "--session",
         default=None,
         metavar="S",
-        help="session label; when absent every session, with session-vs-session distances",
+        help=HELP["session"] + ", with session-vs-session distances",
     )
-    g.add_argument("--task", default="rest", help="BIDS task label of the resting-state runs")
+    g.add_argument("--task", default="rest", help=HELP["task"])
     g.add_argument(
         "--space",
         default=None,
         choices=SPACE_CHOICES,
-        help="space of the BOLD, as for 'tmstarget target' (fsaverage5: "
-        "GIFTI pairs; fsLR: CIFTI); the first MNI space "
-        "found when absent",
+        help=HELP["space"],
     )
     add_surface_mesh_argument(g)
     g.add_argument(
         "--t-r",
         type=positive_float,
         metavar="S",
-        help="repetition time in seconds; from the JSON sidecar or file header when absent",
+        help=HELP["t-r"],
     )
     c = p.add_argument_group("targeting (as 'tmstarget target')")
     add_selection_arguments(
         c,
-        "label in output names (group level: which targets "
-        "to read; default: from the circuit name)",
+        "; at the group level: which targets to read",
     )
     add_cleaning_arguments(p.add_argument_group("cleaning (as 'tmstarget target')"))
     r = p.add_argument_group("reliability")
@@ -115,11 +113,9 @@ def add_parser(subparsers, parents) -> None:
         type=positive_int,
         default=d.N_BOOTSTRAP,
         metavar="N",
-        help="block-bootstrap resamples",
+        help=HELP["bootstrap"],
     )
-    r.add_argument(
-        "--seed", type=int, default=0, help="random seed (same data and seed: identical output)"
-    )
+    r.add_argument("--seed", type=int, default=0, help=HELP["seed"])
     r.add_argument(
         "--block-length-s",
         type=positive_float,

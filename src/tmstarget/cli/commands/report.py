@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 from .._common import list_written, positive_float, print_json
+from .._help import HELP
 
 logger = logging.getLogger("tmstarget")
 
@@ -56,22 +57,16 @@ def add_parser(subparsers, parents) -> None:
     g.add_argument(
         "--participant-label",
         metavar="L",
-        help="participant label without 'sub-' (required for 'participant')",
+        help=HELP["participant-label"] + "; required for 'participant'",
     )
-    g.add_argument("--session", metavar="S", help="session label (default: every session)")
+    g.add_argument("--session", metavar="S", help=HELP["session"])
     g.add_argument(
         "--circuit", metavar="C", help="circuit label of the target (default: every circuit)"
     )
     x = p.add_argument_group("optional sections (participant level)")
-    x.add_argument(
-        "--nasion-inion", type=positive_float, metavar="CM", help="head measurement for Beam F3"
-    )
-    x.add_argument(
-        "--tragus-tragus", type=positive_float, metavar="CM", help="head measurement for Beam F3"
-    )
-    x.add_argument(
-        "--circumference", type=positive_float, metavar="CM", help="head measurement for Beam F3"
-    )
+    x.add_argument("--nasion-inion", type=positive_float, metavar="CM", help=HELP["nasion-inion"])
+    x.add_argument("--tragus-tragus", type=positive_float, metavar="CM", help=HELP["tragus-tragus"])
+    x.add_argument("--circumference", type=positive_float, metavar="CM", help=HELP["circumference"])
     x.add_argument(
         "--coil-json",
         type=Path,

@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from .._help import HELP
 from ..parser import HelpFormatter
 
 logger = logging.getLogger("tmstarget.cli.scale")
@@ -56,14 +57,13 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--baseline",
         default="baseline",
         metavar="LABEL",
-        help="timepoint label of the baseline rating",
+        help=HELP["baseline"],
     )
     p.add_argument(
         "--endpoint",
         default="month1",
         metavar="LABEL",
-        help="endpoint visit label for the summary (refused "
-        "when absent and the scale defines response)",
+        help=HELP["endpoint"] + " (refused when absent and the scale defines response)",
     )
     p.add_argument(
         "--json", action="store_true", help="print one JSON object on stdout and nothing else"

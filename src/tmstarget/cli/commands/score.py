@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .._common import output_file
+from .._help import HELP
 
 DESCRIPTION = """\
 Sample a group circuit map around MNI coordinates: where patients were stimulated, how well did it
@@ -43,7 +44,7 @@ def add_parser(subparsers, parents) -> None:
         "--circuit",
         required=True,
         metavar="PATH|convergent|sgacc-group",
-        help="group circuit map (positive = stimulate)",
+        help="group circuit map for the group score (positive = stimulate)",
     )
     p.add_argument(
         "--coords", action="append", default=[], metavar="x,y,z", help="MNI mm (repeatable)"
@@ -53,14 +54,12 @@ def add_parser(subparsers, parents) -> None:
         metavar="CSV",
         help="CSV/TSV with columns x, y, z (mm) and optionally label",
     )
-    p.add_argument(
-        "--radius-mm", type=float, default=10.0, metavar="MM", help="sphere radius / footprint FWHM"
-    )
+    p.add_argument("--radius-mm", type=float, default=10.0, metavar="MM", help=HELP["radius-mm"])
     p.add_argument(
         "--weighting",
         choices=WEIGHTINGS,
         default="sphere",
-        help="sphere mean or Gaussian coil footprint",
+        help=HELP["weighting"],
     )
     p.add_argument(
         "--out", type=output_file, metavar="TSV", help="also write the scores as TSV (atomically)"

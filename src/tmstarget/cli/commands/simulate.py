@@ -13,6 +13,7 @@ from .._common import (
     positive_int,
     print_json,
 )
+from .._help import HELP
 
 
 def add_parser(subparsers, parents) -> None:
@@ -105,7 +106,7 @@ def add_parser(subparsers, parents) -> None:
         "(default for 3 echoes: 14.5 38.5 62.5; other counts: "
         "evenly spaced over 14.5-62.5)",
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same files)")
+    p.add_argument("--seed", type=int, default=0, help=HELP["seed"])
     p.add_argument("--json", action="store_true", help="print the planted truth as JSON")
     p.set_defaults(func=run)
 

@@ -23,6 +23,7 @@ from .._common import (
     positive_float,
     print_json,
 )
+from .._help import HELP
 
 logger = logging.getLogger("tmstarget")
 
@@ -104,17 +105,14 @@ def add_parser(subparsers, parents) -> None:
         "--participant-label",
         nargs="+",
         metavar="L",
-        help="participant label(s) without 'sub-' (default: all participants)",
+        help=HELP["participant-label"] + "; one or more (default: all participants)",
     )
-    g.add_argument(
-        "--session", metavar="S", help="session label (default: every session, each its own target)"
-    )
-    g.add_argument("--task", default="rest", help="BIDS task label of the resting-state runs")
+    g.add_argument("--session", metavar="S", help=HELP["session"] + "; each its own target")
+    g.add_argument("--task", default="rest", help=HELP["task"])
     g.add_argument(
         "--space",
         choices=SPACE_CHOICES,
-        help="space of the BOLD (default: the first MNI space found, in this order; "
-        "fsaverage5/fsLR: surface data)",
+        help=HELP["space"],
     )
     g.add_argument(
         "--bold",
@@ -138,7 +136,7 @@ def add_parser(subparsers, parents) -> None:
         "--t-r",
         type=positive_float,
         metavar="S",
-        help="repetition time in seconds (default: from the JSON sidecar or NIfTI header)",
+        help=HELP["t-r"],
     )
     c = p.add_argument_group("circuit and selection")
     add_selection_arguments(c, group_target=True)
@@ -154,7 +152,7 @@ def add_parser(subparsers, parents) -> None:
         "--bootstrap",
         type=nonneg_int,
         metavar="N",
-        help="block-bootstrap resamples for the 95%% confidence radius and the reliability "
+        help=HELP["bootstrap"] + " for the 95%% confidence radius and the reliability "
         f"verdict; 0 = off (default: {defaults.N_BOOTSTRAP}; {defaults.N_BOOTSTRAP_SLOW} for "
         f"--method {_SLOW}, whose resamples cost more)",
     )

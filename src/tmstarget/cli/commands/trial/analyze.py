@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..._common import deprecated_alias, list_written, nonneg_int, output_file, positive_int
+from ..._help import HELP
 from ._shared import TABLE_HELP, add_action
 
 
@@ -74,19 +75,18 @@ def add_analyze(
         dest="endpoint",
         default="month1",
         metavar="VISIT",
-        help="endpoint visit, by name (never the last row)",
+        help=HELP["endpoint"] + ": a visit name (never simply the last row)",
     )
     p.add_argument(
         "--visit",
         action="append",
         default=None,
         metavar="NAME:DAY:WINDOW",
-        help="follow-up visit with target day and window after "
-        "the last treatment session, e.g. month1:28:3 "
-        "or end_of_treatment:0:0:3 (NAME:DAY:BEFORE:AFTER); repeat; replaces the default schedule "
+        help=HELP["visit"]
+        + "; or NAME:DAY:BEFORE:AFTER, e.g. end_of_treatment:0:0:3; the default schedule is "
         "end_of_treatment:0:0:3, week1:7:2, month1:28:3, month3:84:7 (used with a 'day' column)",
     )
-    p.add_argument("--baseline", default="baseline", help="label of the baseline timepoint")
+    p.add_argument("--baseline", default="baseline", help=HELP["baseline"])
     p.add_argument(
         "--timepoints",
         nargs="+",
@@ -113,7 +113,7 @@ def add_analyze(
         type=float,
         default=float(DEFAULT_REMISSION_THRESHOLD),
         metavar="N",
-        help="remission = MADRS at or below this score (as 'tmstarget madrs')",
+        help=HELP["remission-threshold"],
     )
     p.add_argument(
         "--confidence", type=float, default=0.95, help="confidence level of every interval"
@@ -158,7 +158,7 @@ def add_analyze(
         "--seed",
         type=nonneg_int,
         default=0,
-        help="seed of the multiple imputation (a whole number >= 0)",
+        help=HELP["seed"] + "; for the multiple imputation",
     )
     p.add_argument(
         "--secondary",
@@ -180,7 +180,7 @@ def add_analyze(
         type=output_file,
         default=None,
         metavar="FILE",
-        help="write the mean change per visit by arm (.svg or .png)",
+        help=HELP["plot"] + ": the mean change per visit by arm",
     )
     p.add_argument(
         "--consort",

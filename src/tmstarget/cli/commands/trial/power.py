@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..._help import HELP
 from ._shared import _emit_json, add_action
 
 
@@ -45,7 +46,9 @@ def add_power(actions: argparse._SubParsersAction, parents: list[argparse.Argume
         "Power for a trial size, or the size for a target power (two-sided t-test)",
         run_power,
     )
-    p.add_argument("--effect-size", type=float, required=True, help="Cohen's d to detect")
+    p.add_argument(
+        "--effect-size", type=float, required=True, help=HELP["effect-size"] + " to detect"
+    )
     p.add_argument(
         "--participants",
         type=int,

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..._common import list_written, output_file
+from ..._help import HELP
 from ._shared import _emit_json, add_action, logger
 
 
@@ -105,7 +106,7 @@ def add_randomize(
         type=output_file,
         required=True,
         metavar="KEY.json",
-        help="allocation key to write (secret)",
+        help=HELP["key"] + ", written here",
     )
     p.add_argument(
         "--per-stratum",
@@ -135,7 +136,7 @@ def add_randomize(
         "--seed",
         type=int,
         default=None,
-        help="random seed, a whole number >= 0 (default: fresh, recorded in the key)",
+        help=HELP["seed"] + " (default: fresh, recorded in the key)",
     )
     p.add_argument("--force", action="store_true", help="replace existing outputs")
 
@@ -152,8 +153,13 @@ def add_reveal(actions: argparse._SubParsersAction, parents: list[argparse.Argum
     p.add_argument(
         "concealed", type=Path, metavar="CONCEALED.tsv", help="concealed allocation list"
     )
-    p.add_argument("--key", type=Path, required=True, metavar="KEY.json", help="allocation key")
-    p.add_argument("--participant", required=True, metavar="ID", help="participant to randomize")
+    p.add_argument("--key", type=Path, required=True, metavar="KEY.json", help=HELP["key"])
+    p.add_argument(
+        "--participant",
+        required=True,
+        metavar="ID",
+        help=HELP["participant"] + " whose allocation to reveal",
+    )
     p.add_argument(
         "--stratum",
         default=None,

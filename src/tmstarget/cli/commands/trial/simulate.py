@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..._common import finite_float, list_written, nonneg_int, output_file
+from ..._help import HELP
 from ._shared import _emit_json, add_action, logger
 
 
@@ -64,7 +65,7 @@ def add_simulate(
         "--effect-size",
         type=finite_float,
         default=0.8,
-        help="true Cohen's d (experimental minus control reduction)",
+        help=HELP["effect-size"] + " (the true effect simulated)",
     )
     p.add_argument(
         "--dropout", type=float, default=0.0, help="probability of missing the final visit"
@@ -82,4 +83,4 @@ def add_simulate(
         default=0.0,
         help="with --days: probability of stopping treatment early",
     )
-    p.add_argument("--seed", type=nonneg_int, default=0, help="random seed (a whole number >= 0)")
+    p.add_argument("--seed", type=nonneg_int, default=0, help=HELP["seed"])
