@@ -118,18 +118,28 @@ def _verdict(t: dict, reliability: dict | None, confidence: float | None) -> dic
     return {"text": NOT_ASSESSED, "short": "not assessed", "reliable": None}
 
 
-def _cards(t: dict, confidence: float | None, verdict: dict | None = None) -> list[tuple[str, str]]:
+def _cards(
+    t: dict,
+    confidence: float | None,
+    verdict: dict | None = None,
+    sphere: tuple[str, float | None] | None = None,
+) -> list[tuple[str, str]]:
+    """Return the summary cards; ``sphere``: the target's ``(label, score)`` of the scalp table."""
+    from ..compare import SCORE_LABELS
+
     x, y, z = t["target_mni"]
     qc = t.get("qc") or {}
     used, cens = t.get("n_volumes_used"), t.get("n_volumes_censored")
     cards = [
         ("target (MNI mm)", f"({x:.1f}, {y:.1f}, {z:.1f})"),
-        ("circuit score", _fmt(t.get("score"), "{:.3f}")),
+        (f"circuit score, {SCORE_LABELS['peak']}", _fmt(t.get("score"), "{:.3f}")),
         ("circuit / method", f"{t['circuit']} / {t.get('method', 'n/a')}"),
         ("template space", str(t.get("space", "n/a"))),
         ("volumes used / censored", f"{_fmt(used, '{}')} / {_fmt(cens, '{}')}"),
         ("mean framewise displacement", _fmt(qc.get("mean_fd_mm"), "{:.3f}", " mm")),
     ]
+    if sphere is not None:
+        cards.insert(2, (f"circuit score, {sphere[0]}", _fmt(sphere[1], "{:.3f}")))
     if confidence is not None:
         cards.insert(2, ("95 % confidence radius", _fmt(confidence, unit=" mm")))
     if verdict is not None:
@@ -367,7 +377,12 @@ def participant_context(
     context = {
         "title": name + f" — {t['circuit']}",
         "target": t,
-        "cards": _cards(t, confidence, verdict),
+        "cards": _cards(
+            t,
+            confidence,
+            verdict,
+            (alternatives["score_label"], alternatives["rows"][0]["score"]),
+        ),
         "figures": figures,
         "verdict": verdict,
         "reliable_radius_mm": RELIABLE_RADIUS_MM,
