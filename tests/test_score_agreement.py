@@ -38,7 +38,7 @@ def out_dir(tmp_path_factory) -> Path:
     target = {
         "participant": "01",
         "session": None,
-        "space": "MNI152NLin2009cAsym",
+        "space": "MNI152NLin6Asym",
         "circuit": "sgacc",
         "method": "robust",
         "target_mni": TARGET,
@@ -101,3 +101,74 @@ def test_score_labels_of_other_samplings():
     assert score_label(6, "gaussian") == "6 mm FWHM Gaussian-weighted mean"
     assert score_label(0) == "value at the point"
     assert point_score(None, TARGET) is None
+
+
+def _run_json(capsys, argv: list[str]) -> dict:
+    capsys.readouterr()
+    assert main([*argv, "--json", "--quiet"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_report_provenance_lists_every_input_and_warns_on_depth(out_dir, tmp_path, capsys):
+    """The coil and protocol JSONs are listed with their SHA-256; a dose depth 5+ mm off warns."""
+    from tmstarget.io.derivatives import sha256
+
+    coil = tmp_path / "coil.json"
+    coil.write_text(json.dumps(_run_json(capsys, ["coil", "--target=-40,40,30"])))
+    depth = json.loads(coil.read_text())["placement"]["scalp_cortex_distance_mm"]
+    typed = round(depth - 7, 1)
+    protocol = tmp_path / "protocol.json"
+    argv = ["protocol", "--protocol", "saint", "--rmt", "50", "--target-depth-mm", str(typed)]
+    protocol.write_text(json.dumps(_run_json(capsys, [*argv, "--motor-depth-mm", str(typed)])))
+    assert (
+        main(
+            [
+                *("report", str(out_dir), "participant", "--participant-label", "01"),
+                *("--coil-json", str(coil), "--protocol-json", str(protocol), "--quiet"),
+            ]
+        )
+        == 0
+    )
+    html = (out_dir / "sub-01" / "sub-01_desc-sgacc_report.html").read_text()
+    for f in (coil, protocol):
+        assert sha256(f) in html and f.name in html
+    assert "dose-warning" in html and f"target depth of {typed:g} mm" in html
+    assert f"scalp-to-cortex distance of {depth:.1f} mm" in html
+
+    # a protocol made with --coil-json: its depth source is shown, the plan's file is listed
+    planned = tmp_path / "planned.json"
+    argv = ["protocol", "--protocol", "saint", "--rmt", "50", "--coil-json", str(coil)]
+    planned.write_text(json.dumps(_run_json(capsys, [*argv, "--motor-depth-mm", str(depth)])))
+    assert (
+        main(
+            [
+                *("report", str(out_dir), "participant", "--participant-label", "01"),
+                *("--coil-json", str(coil), "--protocol-json", str(planned), "--quiet"),
+            ]
+        )
+        == 0
+    )
+    html = (out_dir / "sub-01" / "sub-01_desc-sgacc_report.html").read_text()
+    assert "dose-warning" not in html and "from the coil plan" in html
+    assert f"{coil} (target_depth of the dose)" in html
+
+
+def test_cohort_report_and_reliability_group_give_the_same_ratio(tmp_path, capsys):
+    """One ratio, one name, one direction: between/within, as ``reliability group`` writes it."""
+    from tmstarget.report.cohort import cohort_context
+    from tmstarget.targeting.uncertainty.cohort import RATIO_LABEL
+
+    out = tmp_path / "out"
+    points = {"01": ([-40, 40, 30], [-41, 41, 31]), "02": ([-30, 50, 20], [-33, 49, 22])}
+    for label, xyzs in points.items():
+        for ses, xyz in zip(("1", "2"), xyzs):
+            d = out / f"sub-{label}" / f"ses-{ses}"
+            d.mkdir(parents=True)
+            t = {"participant": label, "session": ses, "circuit": "sgacc", "target_mni": xyz}
+            (d / f"sub-{label}_ses-{ses}_desc-sgacc_target.json").write_text(json.dumps(t))
+    ratio = _run_json(capsys, ["reliability", str(out), "group"])["ratio_between_within"]
+    assert ratio > 1  # between / within: the same person's sessions are closer
+    summary = dict(cohort_context(out)[1]["sections"][0]["summary"])
+    assert summary[RATIO_LABEL] == ratio
+    html = render("cohort.html", cohort_context(out, input_files=[])[1])
+    assert RATIO_LABEL in html and "within/between" not in html

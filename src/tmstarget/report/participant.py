@@ -36,6 +36,7 @@ from .data import check_out_dir, find_target
 from .html import render
 from .sections import (
     coil_section,
+    dose_warnings,
     human_label,
     madrs_section,
     measurements_from,
@@ -59,6 +60,8 @@ EXTRAS = {
     "madrs": "path of a MADRS table, or tmstarget.outcomes.madrs_outcomes() output",
     "reliability": "reliability results (default: <p>_desc-<circuit>_reliability.json "
     "beside the target)",
+    "files": "paths of the files the other extras were read from (e.g. the coil and protocol "
+    "JSONs): listed in the provenance with their SHA-256",
 }
 
 
@@ -217,6 +220,17 @@ def _read_outputs(json_path: Path, t: dict, reliability: Mapping | None) -> _Out
     )
 
 
+def _recorded_files(protocol: dict | None) -> list[tuple[str, str]]:
+    """Return the files the protocol JSON says its dose was read from, with their SHA-256."""
+    out = []
+    sources = ((protocol or {}).get("dose") or {}).get("sources") or {}
+    for what, src in sorted(sources.items()):
+        for block in (src, (src or {}).get("coil_plan")) if isinstance(src, Mapping) else ():
+            if isinstance(block, Mapping) and block.get("file") and block.get("sha256"):
+                out.append((f"{block['file']} ({what} of the dose)", str(block["sha256"])))
+    return out
+
+
 def _missing(note: str | None, alt: str, caption: str) -> ReportFigure:
     return ReportFigure(None, alt, caption, note or "No data.")
 
@@ -349,6 +363,14 @@ def participant_context(
     o = _read_outputs(json_path, t, extras.get("reliability"))
     if isinstance(extras.get("madrs"), (str, Path)):
         o.files.append(Path(extras["madrs"]))
+    given = extras.get("files") or []
+    if isinstance(given, (str, Path)) or not all(isinstance(f, (str, Path)) for f in given):
+        raise InputError("report extras 'files' must be a list of paths — e.g. [coil_json_path]")
+    for f in given:
+        if not Path(f).is_file():
+            raise InputError(f"report input {f} not found — check the path")
+        o.files.append(Path(f))
+    recorded = _recorded_files(protocol)
 
     confidence = t.get("confidence_radius_mm", (o.reliability or {}).get("confidence_radius_mm"))
     confidence = float(confidence) if isinstance(confidence, (int, float)) else None
@@ -398,7 +420,8 @@ def participant_context(
         "versions": software_versions(),
         "parameters": _parameters(t),
         "inputs": sorted((t.get("inputs") or {}).items()),
-        "files": [(_relative(p, out), sha256(p)) for p in o.files],
+        "files": [(_relative(p, out), sha256(p)) for p in o.files] + recorded,
+        "dose_warnings": dose_warnings(coil, protocol),
         "not_included": not_included,
     }
     return target_path(out, label, session, t["circuit"], "report", ".html"), context

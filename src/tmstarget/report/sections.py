@@ -246,14 +246,57 @@ def protocol_section(extra: Any, participant: str | None = None) -> dict | None:
             **safety,
             "checks": [c for c in safety.get("checks") or [] if isinstance(c, Mapping)],
         }
+    warnings = extra.get("warnings")
     return {
         "protocol": dict(extra["protocol"]),
+        "warnings": [str(w) for w in warnings] if isinstance(warnings, list) else [],
         "dose": extra["dose"],
         "safety": safety,
         "schedule": schedule,
         "days": days,
         "course": extra["course"],
     }
+
+
+def dose_warnings(coil: dict | None, protocol: dict | None) -> list[str]:
+    """Say where the dose and the coil plan shown in one report disagree.
+
+    Parameters
+    ----------
+    coil, protocol : dict or None
+        :func:`coil_section` and :func:`protocol_section` output.
+
+    Returns
+    -------
+    list of str
+        The protocol JSON's own ``warnings``, and one sentence when the dose's target depth differs
+        from the coil plan's scalp-to-cortex distance by more than
+        :data:`tmstarget.protocol.sources.DEPTH_TOLERANCE_MM` (or the dose is depth-corrected
+        without the plan's depth being known to it).
+    """
+    from ..protocol.sources import DEPTH_TOLERANCE_MM
+
+    if protocol is None:
+        return []
+    out = [str(w) for w in protocol.get("warnings") or []]
+    dose = protocol.get("dose") or {}
+    plan = (coil or {}).get("plan") or {}
+    planned = (plan.get("placement") or {}).get("scalp_cortex_distance_mm")
+    typed = dose.get("target_depth_mm")
+    if (
+        isinstance(planned, (int, float))
+        and isinstance(typed, (int, float))
+        and abs(float(typed) - float(planned)) > DEPTH_TOLERANCE_MM
+    ):
+        text = (
+            f"The dose was computed for a target depth of {float(typed):g} mm, but the coil plan "
+            f"in this report gives a scalp-to-cortex distance of {float(planned):.1f} mm "
+            f"({abs(float(typed) - float(planned)):.1f} mm apart) — rerun 'tmstarget protocol' "
+            "with --coil-json to dose at the plan's depth"
+        )
+        if not any("differs by" in w for w in out):
+            out.append(text)
+    return out
 
 
 def madrs_section(extra: Any, participant: str) -> dict | None:

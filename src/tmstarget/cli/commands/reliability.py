@@ -217,6 +217,7 @@ def _group(args, out: Path) -> int:
     from ...exceptions import InputError
     from ...io.derivatives import read_circuit_targets, write_table_outputs
     from ...targeting.uncertainty import cohort_stability, stability_table
+    from ...targeting.uncertainty.cohort import RATIO_LABEL
 
     if not out.is_dir():
         raise InputError(
@@ -235,9 +236,11 @@ def _group(args, out: Path) -> int:
         out / f"group_desc-{circuit}_reliability.tsv", stability_table(rows), summary_path, summary
     )
     logger.info(
-        "median distance within participants %.1f mm, between %.1f mm",
+        "median distance within participants %.1f mm, between %.1f mm; %s %s",
         summary["median_within_mm"],
         summary["median_between_mm"],
+        RATIO_LABEL,
+        "n/a" if summary["ratio_between_within"] is None else summary["ratio_between_within"],
     )
     if args.json:
         print_json(summary)
