@@ -391,11 +391,12 @@ def comparison_rows(rows: list[Comparison]) -> list[list[str]]:
 def summary(rows: list[Comparison]) -> dict:
     """Cohort summary: distances, mean paired score differences and win counts.
 
-    Score differences are connectivity − scalp rule.
+    Score differences are connectivity − scalp rule; ``scores`` says what the scores are.
     """
     dist = np.array([r.distance_mm for r in rows])
     out: dict = {
         "n": len(rows),
+        "scores": _labels_text(rows),
         "distance_mm_mean": round(float(dist.mean()), 1),
         "distance_mm_median": round(float(np.median(dist)), 1),
     }
