@@ -184,8 +184,53 @@ def _write_inputs(d: Path) -> None:
             log_row(1, "2026-12-07T08:00", ae=("generalized seizure", "mild", "possible", "", ""))
         ),
     }
+    files |= {name: json.dumps(doc) for name, doc in _json_inputs().items()}
+    files["mt_nan.json"] = files["mt_nan.json"].replace('"NAN"', "NaN")
+    files["coil_nan.json"] = files["coil_nan.json"].replace('"NAN"', "NaN")
+    files["not_json.json"] = "session\tintensity_pct_mso\n"
     for name, text in files.items():
         (d / name).write_text(text, encoding="utf-8")
+
+
+def _mt(**session) -> dict:
+    """Return an ``mt --json`` result with one session (relative frequency confirmed at 48% MSO)."""
+    s = {
+        "session": "day1",
+        "n_trials": 20,
+        "relative_frequency": {"threshold_pct_mso": 48, "confirmed": True},
+        "pest": {"threshold_pct_mso": 48.6, "done": True, "ci95_pct_mso": [46.0, 50.0]},
+    }
+    return {"trials": "t.tsv", "criterion_uv": 50.0, "sessions": [s | session]}
+
+
+def _coil(depth, participant=None) -> dict:
+    """Return a ``coil --json`` plan reduced to what ``protocol --coil-json`` reads."""
+    return {
+        "participant": participant,
+        "target_mni": [-38.0, 44.0, 26.0],
+        "placement": {"handle_direction": [0, -1, 0], "scalp_cortex_distance_mm": depth},
+    }
+
+
+def _json_inputs() -> dict:
+    return {
+        "mt_ok.json": _mt(),
+        "mt_nan.json": _mt(relative_frequency={"threshold_pct_mso": "NAN", "confirmed": True}),
+        "mt_no_pest.json": {
+            "criterion_uv": 50.0,
+            "sessions": [{"session": "day1", "relative_frequency": {"threshold_pct_mso": 48}}],
+        },
+        "mt_unfinished.json": _mt(
+            relative_frequency={"threshold_pct_mso": None, "confirmed": False},
+            pest={"threshold_pct_mso": 50.0, "done": False},
+        ),
+        "mt_no_sessions.json": {"criterion_uv": 50.0, "sessions": []},
+        "mt_fraction.json": _mt(relative_frequency={"threshold_pct_mso": 0.48, "confirmed": True}),
+        "protocol_result.json": {"protocol": {"key": "saint"}, "dose": None},
+        "coil_nan.json": _coil("NAN"),
+        "coil_no_depth.json": _coil(None),
+        "coil_other.json": _coil(30.4, participant="09"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -493,6 +538,75 @@ CASES: list[tuple[str, list[str], str]] = [
         "log-bad-with-custom",
         [*RTMS, "--session-log", "{d}/log_end_before_start.tsv"],
         "delivered_end",
+    ),
+    # E. numbers that flow in from other commands' JSON (issue 29): mt result and coil plan
+    (
+        "rmt-json-wrong-kind",
+        [*SAINT, "--rmt-json", "{d}/protocol_result.json"],
+        "is not a motor-threshold result",
+    ),
+    (
+        "rmt-json-coil-plan",
+        [*SAINT, "--rmt-json", "{d}/coil_other.json"],
+        "is not a motor-threshold result",
+    ),
+    ("rmt-json-not-json", [*SAINT, "--rmt-json", "{d}/not_json.json"], "cannot read --rmt-json"),
+    ("rmt-json-missing", [*SAINT, "--rmt-json", "{d}/no_such.json"], "not found"),
+    (
+        "rmt-json-missing-field",
+        [*SAINT, "--rmt-json", "{d}/mt_no_pest.json"],
+        "lacks relative_frequency or pest",
+    ),
+    ("rmt-json-nan", [*SAINT, "--rmt-json", "{d}/mt_nan.json"], "not a finite number"),
+    (
+        "rmt-json-unfinished",
+        [*SAINT, "--rmt-json", "{d}/mt_unfinished.json"],
+        "has no finished threshold",
+    ),
+    ("rmt-json-no-session", [*SAINT, "--rmt-json", "{d}/mt_no_sessions.json"], "has no session"),
+    (
+        "rmt-json-fraction",
+        [*SAINT, "--rmt-json", "{d}/mt_fraction.json"],
+        "is not a % MSO between 1 and 100",
+    ),
+    (
+        "rmt-json-and-rmt",
+        [*SAINT, "--rmt", "48", "--rmt-json", "{d}/mt_ok.json"],
+        "--rmt and --rmt-json both give the motor threshold",
+    ),
+    (
+        "coil-json-wrong-kind",
+        [*SAINT, "--rmt", "50", "--coil-json", "{d}/mt_ok.json", "--motor-depth-mm", "15"],
+        "is not a coil plan",
+    ),
+    (
+        "coil-json-nan-depth",
+        [*SAINT, "--rmt", "50", "--coil-json", "{d}/coil_nan.json", "--motor-depth-mm", "15"],
+        "not a positive number",
+    ),
+    (
+        "coil-json-no-depth",
+        [*SAINT, "--rmt", "50", "--coil-json", "{d}/coil_no_depth.json", "--motor-depth-mm", "15"],
+        "scalp_cortex_distance_mm is None",
+    ),
+    (
+        "coil-json-other-participant",
+        [
+            *SAINT,
+            *("--rmt", "50", "--participant", "01", "--motor-depth-mm", "15"),
+            *("--coil-json", "{d}/coil_other.json"),
+        ],
+        "was made for participant '09'",
+    ),
+    (
+        "coil-json-without-motor-depth",
+        [*SAINT, "--rmt", "50", "--coil-json", "{d}/coil_other.json"],
+        "depth correction needs both depths",
+    ),
+    (
+        "coil-json-without-rmt",
+        [*SAINT, "--coil-json", "{d}/coil_other.json", "--motor-depth-mm", "15"],
+        "--rmt-json FILE",
     ),
     (
         "log-seizure-needs-serious",

@@ -435,3 +435,73 @@ def test_course_files_need_a_clearing_screening_form(tmp_path, capsys):
         result["screening"]["status"] == "cleared" and result["screening"]["reviewed_by"] == "Dr B"
     )
     assert result["screening"]["flags"][0]["details"] == "bupropion 300 mg" and ics.exists()
+
+
+# -------------------------------------------------------------- numbers that flow in (issue 29)
+MT_TRIALS = (
+    "session\tintensity_pct_mso\tamplitude_uv\n"
+    + "".join(f"day1\t48\t{a}\n" for a in (60, 20, 55, 70, 10, 52, 30, 80, 40, 20))
+    + "day1\t47\t10\n" * 10
+)
+
+
+@pytest.fixture
+def mt_json(tmp_path, capsys):
+    """Run ``tmstarget mt --json`` on 20 pulses and save its output."""
+    trials = tmp_path / "trials.tsv"
+    trials.write_text(MT_TRIALS)
+    path = tmp_path / "mt.json"
+    path.write_text(json.dumps(run_json(capsys, ["mt", str(trials), "--quiet"])))
+    return path
+
+
+@pytest.fixture(scope="module")
+def coil_json(tmp_path_factory):
+    """Save ``tmstarget coil --json`` output for a left-DLPFC point."""
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["coil", "--target=-38,44,26", "--json", "--quiet"]) == 0
+    path = tmp_path_factory.mktemp("coil") / "coil.json"
+    path.write_text(buf.getvalue())
+    return path
+
+
+def test_mt_result_flows_into_the_dose(mt_json, capsys):
+    via_file = run_json(capsys, [*SAINT, "--rmt-json", str(mt_json)])
+    typed = run_json(capsys, [*SAINT, "--rmt", "48"])
+    assert via_file["dose"]["threshold_pct_mso"] == typed["dose"]["threshold_pct_mso"] == 48
+    assert via_file["dose"]["setting_pct_mso"] == typed["dose"]["setting_pct_mso"]
+    rmt = via_file["dose"]["sources"]["rmt"]
+    assert rmt["method"] == "relative frequency" and rmt["session"] == "day1"
+    assert rmt["file"] == str(mt_json) and len(rmt["sha256"]) == 64
+    assert typed["dose"]["sources"]["rmt"] == {"from": "--rmt"}
+    assert main([*SAINT, "--rmt-json", str(mt_json)]) == 0
+    assert f"RMT from {mt_json} (session day1, relative frequency)" in capsys.readouterr().out
+
+
+def test_coil_plan_depth_feeds_the_dose(coil_json, capsys):
+    depth = json.loads(coil_json.read_text())["placement"]["scalp_cortex_distance_mm"]
+    base = [*SAINT, "--rmt", "50", "--motor-depth-mm", "20"]
+    planned = run_json(capsys, [*base, "--coil-json", str(coil_json)])
+    typed = run_json(capsys, [*base, "--target-depth-mm", str(depth)])
+    assert planned["dose"]["target_depth_mm"] == depth and planned["dose"]["depth_corrected"]
+    assert planned["dose"]["setting_pct_mso"] == typed["dose"]["setting_pct_mso"]
+    assert planned["dose"]["sources"]["target_depth"]["from"] == "coil plan"
+    assert planned["warnings"] == []
+
+
+def test_typed_depth_that_disagrees_with_the_plan_warns(coil_json, capsys):
+    depth = json.loads(coil_json.read_text())["placement"]["scalp_cortex_distance_mm"]
+    argv = [*SAINT, "--rmt", "50", "--motor-depth-mm", "20", "--coil-json", str(coil_json)]
+    close = run_json(capsys, [*argv, "--target-depth-mm", str(depth - 4)])
+    assert close["warnings"] == [] and close["dose"]["target_depth_mm"] == pytest.approx(depth - 4)
+    assert main([*argv, "--target-depth-mm", str(depth - 8), "--json"]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    (warning,) = result["warnings"]
+    assert "differs by 8.0 mm from the coil plan" in warning and warning in captured.err
+    assert result["dose"]["target_depth_mm"] == pytest.approx(depth - 8)  # used as typed
+    assert result["dose"]["sources"]["target_depth"]["coil_plan"]["depth_mm"] == depth

@@ -277,7 +277,7 @@ def test_cohort_report(out_dir):
     path = write_cohort_report(out_dir)
     assert path == out_dir / COHORT_REPORT
     html = path.read_text()
-    assert "within/between-person distance ratio" in html
+    assert "between/within-person distance ratio (medians)" in html
     assert "1 vs 2" in html and "2.8 mm" in html  # sub-02's two sessions are 2.8 mm apart
     assert 'href="sub-02/ses-1/sub-02_ses-1_desc-sgacc_report.html"' in html
     assert "Cohort report — 3 participants" in html

@@ -25,6 +25,45 @@ from .exceptions import InputError
 #: Scores closer than this are called a tie.
 TIE_TOLERANCE = 1e-6
 
+#: Radius (mm) of the sphere over which a point's score is averaged by default: the report's
+#: summary card and scalp-rule table, ``tmstarget compare`` and ``tmstarget score``.
+SAMPLE_RADIUS_MM = 10.0
+
+#: The names every output gives its circuit scores (one quantity, one name):
+#: ``peak`` is the score the targeting method maximised, at its target (the target JSON's
+#: ``score``); ``sphere`` the mean of the score map over a 10 mm sphere around a point
+#: (:func:`point_score`); ``efield`` the E-field-weighted circuit score of a coil placement
+#: (``tmstarget coil --optimize``).
+SCORE_LABELS = {
+    "peak": "peak voxel",
+    "sphere": "10 mm sphere mean",
+    "efield": "E-field weighted",
+}
+
+
+def score_label(radius_mm: float = SAMPLE_RADIUS_MM, weighting: str = "sphere") -> str:
+    """Name of the score that :func:`sample_map` gives with ``radius_mm`` and ``weighting``.
+
+    Parameters
+    ----------
+    radius_mm : float
+        Sampling radius (0 = the interpolated value at the point).
+    weighting : {"sphere", "gaussian"}
+        See :func:`sample_map`.
+
+    Returns
+    -------
+    str
+        ``"10 mm sphere mean"`` (the default, :data:`SCORE_LABELS` ``["sphere"]``),
+        ``"<r> mm sphere mean"``, ``"<r> mm FWHM Gaussian-weighted mean"`` or
+        ``"value at the point"``.
+    """
+    if radius_mm == 0:
+        return "value at the point"
+    if weighting == "gaussian":
+        return f"{radius_mm:g} mm FWHM Gaussian-weighted mean"
+    return f"{radius_mm:g} mm sphere mean"
+
 
 #: In a map without NaN, exact zeros are taken as its background ("no data") when at least this
 #: fraction of
@@ -122,6 +161,37 @@ def sample_map(
     return float(np.sum(w * vals[keep]) / np.sum(w)), int(keep.sum())
 
 
+def point_score(
+    score_map: tuple[np.ndarray, np.ndarray] | None,
+    point_mm,
+    radius_mm: float = SAMPLE_RADIUS_MM,
+    weighting: str = "sphere",
+) -> float | None:
+    """Return the circuit score of a point as every output shows it (rounded to 4 decimals).
+
+    The one function behind the report's summary card and scalp-rule table and ``tmstarget
+    compare``: the same point and map give the same value, named by :func:`score_label`.
+
+    Parameters
+    ----------
+    score_map : (data, affine) or None
+        A score or circuit map and its voxel-to-MNI affine.
+    point_mm : array-like, shape (3,)
+        Point (MNI mm).
+    radius_mm, weighting
+        See :func:`sample_map`.
+
+    Returns
+    -------
+    float or None
+        None without a map or when no voxel with data is in reach.
+    """
+    if score_map is None:
+        return None
+    value = sample_map(score_map[0], score_map[1], point_mm, radius_mm, weighting)[0]
+    return round(float(value), 4) if math.isfinite(value) else None
+
+
 def check_in_head(head, point_mm, what: str | None = None) -> np.ndarray:
     """Refuse a coordinate outside the template head (a sign of a wrong space or a typo)."""
     from .headmodel import is_inside_head
@@ -155,6 +225,8 @@ class Comparison:
     group_score_scalp_rule: float
     better_individual: str
     better_group: str
+    individual_score_label: str | None = None
+    group_score_label: str | None = None
 
     def to_json(self) -> dict:
         """JSON-ready dict (NaN → None; coordinates 0.1 mm, scores 4 decimals)."""
@@ -207,15 +279,20 @@ def compare_targets(
     """
     a, b = np.asarray(connectivity_mni, float), np.asarray(scalp_cortex_mni, float)
     nan = float("nan")
-    ind_a = ind_b = grp_a = grp_b = nan
-    if individual is not None:
-        ind_a = sample_map(individual[0], individual[1], a, radius_mm, weighting)[0]
-        ind_b = sample_map(individual[0], individual[1], b, radius_mm, weighting)[0]
+    label = score_label(radius_mm, weighting)
+
+    def score(m, p) -> float:
+        v = point_score(m, p, radius_mm, weighting)
+        return nan if v is None else v
+
+    ind_a, ind_b = score(individual, a), score(individual, b)
+    grp_a, grp_b = score(group, a), score(group, b)
+    ind_label = label if individual is not None else None
+    grp_label = label if group is not None else None
     if not math.isfinite(ind_a) and individual_connectivity_score is not None:
+        # no score map beside the target: its JSON's score, which is another quantity
         ind_a = float(individual_connectivity_score)
-    if group is not None:
-        grp_a = sample_map(group[0], group[1], a, radius_mm, weighting)[0]
-        grp_b = sample_map(group[0], group[1], b, radius_mm, weighting)[0]
+        ind_label = SCORE_LABELS["peak"] if individual is None else f"{label} (target: peak voxel)"
     return Comparison(
         participant=participant,
         session=session,
@@ -230,6 +307,8 @@ def compare_targets(
         group_score_scalp_rule=grp_b,
         better_individual=_better(ind_a, ind_b),
         better_group=_better(grp_a, grp_b),
+        individual_score_label=ind_label,
+        group_score_label=grp_label,
     )
 
 
@@ -250,7 +329,38 @@ _COLUMNS = [
     ("group_score_scalp_rule", "group_score_scalp_rule"),
     ("better_individual", "better_individual"),
     ("better_group", "better_group"),
+    ("individual_score_label", "individual_score_label"),
+    ("group_score_label", "group_score_label"),
 ]
+
+
+def _score_pair(r: Comparison, kind: str) -> str:
+    label = getattr(r, f"{kind}_score_label")
+    a, b = getattr(r, f"{kind}_score_connectivity"), getattr(r, f"{kind}_score_scalp_rule")
+    if label is None:
+        return f"{kind} score: no map"
+
+    def fmt(v: float) -> str:
+        return f"{v:.4f}" if math.isfinite(v) else "n/a"
+
+    better = getattr(r, f"better_{kind}")
+    verdict = {
+        "connectivity": "higher at the connectivity target",
+        "scalp-rule": f"higher at {r.rule}",
+        "tie": "equal",
+    }.get(better, "not comparable")
+    return (
+        f"{kind} score ({label}) {fmt(a)} at the connectivity target, "
+        f"{fmt(b)} at {r.rule}: {verdict}"
+    )
+
+
+def comparison_line(r: Comparison) -> str:
+    """One line of ``tmstarget compare``'s text output; every score named by its label."""
+    return (
+        f"sub-{r.participant}: {r.rule} is {r.to_json()['distance_mm']} mm from the connectivity "
+        f"target; {_score_pair(r, 'individual')}; {_score_pair(r, 'group')}"
+    )
 
 
 def comparison_rows(rows: list[Comparison]) -> list[list[str]]:
@@ -281,11 +391,12 @@ def comparison_rows(rows: list[Comparison]) -> list[list[str]]:
 def summary(rows: list[Comparison]) -> dict:
     """Cohort summary: distances, mean paired score differences and win counts.
 
-    Score differences are connectivity − scalp rule.
+    Score differences are connectivity − scalp rule; ``scores`` says what the scores are.
     """
     dist = np.array([r.distance_mm for r in rows])
     out: dict = {
         "n": len(rows),
+        "scores": _labels_text(rows),
         "distance_mm_mean": round(float(dist.mean()), 1),
         "distance_mm_median": round(float(np.median(dist)), 1),
     }
@@ -311,10 +422,22 @@ def to_tsv(rows: list[Comparison]) -> str:
     return "".join("\t".join(r) + "\n" for r in comparison_rows(rows))
 
 
+def _labels_text(rows: list[Comparison]) -> str:
+    """Say what the scores of ``rows`` are, e.g. ``individual and group: 10 mm sphere mean``."""
+    kinds: dict[str, list[str]] = {}
+    for kind in ("individual", "group"):
+        labels = sorted({getattr(r, f"{kind}_score_label") or "" for r in rows} - {""})
+        if labels:
+            kinds.setdefault(", ".join(labels), []).append(kind)
+    if not kinds:
+        return "none available"
+    return "; ".join(f"{' and '.join(k)}: {label}" for label, k in kinds.items())
+
+
 def to_markdown(rows: list[Comparison], title: str = "Connectivity target vs scalp rule") -> str:
     """Return the comparison as a Markdown table with a one-line summary."""
     table = comparison_rows(rows)
-    keep = [0, 1, 2, 9, 10, 11, 12, 13, 14, 15]
+    keep = [0, 1, 2, 9, 10, 11, 12, 13, 14, 15, 16, 17]
     lines = [f"# {title}", ""]
     s = summary(rows)
     lines.append(
@@ -322,7 +445,8 @@ def to_markdown(rows: list[Comparison], title: str = "Connectivity target vs sca
         f"mm (median {s['distance_mm_median']} mm); "
         f"group score better for connectivity in {s['group_connectivity_better']}, "
         "for the scalp rule in "
-        f"{s['group_scalp_rule_better']}. Research use; not a medical device."
+        f"{s['group_scalp_rule_better']}. Scores: {_labels_text(rows)}. "
+        "Research use; not a medical device."
     )
     lines.append("")
     lines.append("| " + " | ".join(table[0][k] for k in keep) + " |")
@@ -372,6 +496,7 @@ def comparison_figure(rows: list[Comparison]):
         fontsize=8,
     )
     ax.set_ylabel("score (higher = better)")
+    ax.set_xlabel(_labels_text(rows), fontsize=7)
     ax.set_title("paired scores" if plotted else "paired scores (none available)")
     fig.suptitle(
         f"Connectivity target vs {rows[0].rule} (n = {len(rows)}; "

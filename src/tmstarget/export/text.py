@@ -54,8 +54,8 @@ def coil_files_text(result: dict[str, Any]) -> str:
     ]
     if opt:
         lines.append(
-            f"  optimised ({result['circuit_map']}): weighted "
-            f"score {opt['score']:.4f} vs default {opt['default_score']:.4f}; "
+            f"  optimised ({result['circuit_map']}): circuit score, E-field weighted "
+            f"{opt['score']:.4f} vs default placement {opt['default_score']:.4f}; "
             f"entry moved {opt['shift_mm']:.1f} mm, handle turned {opt['rotation_deg']:.0f} deg; "
             f"{opt['n_evaluations']} placements in {opt['time_s']:.2f} s"
         )

@@ -45,7 +45,10 @@ class CoursePlan:
     :class:`~tmstarget.protocol.SafetyReport`, ``schedule`` a :class:`~tmstarget.protocol.Schedule`
     (None without ``start``); ``screening`` and ``course`` are the JSON-ready screening status and
     session-log summary (None when not asked for); ``outputs`` maps ``ics`` / ``log_template`` to
-    the written path (None when not written).
+    the written path (None when not written). ``sources`` says where the dose's threshold and
+    target depth came from (``rmt``, ``target_depth``: the ``mt`` result and coil plan files with
+    their SHA-256, or the typed option); ``warnings`` holds what was logged as a warning about the
+    dose's inputs (e.g. a typed depth that disagrees with the coil plan).
     """
 
     protocol: Any
@@ -58,6 +61,8 @@ class CoursePlan:
     schedule: Any
     course: dict[str, Any] | None
     outputs: dict[str, str | None] = field(default_factory=dict)
+    sources: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict: what ``tmstarget protocol --json`` prints.
@@ -67,7 +72,7 @@ class CoursePlan:
         return {
             "protocol": self.protocol.to_dict(),
             "participant": self.participant,
-            "dose": self.dose.to_dict() if self.dose else None,
+            "dose": {**self.dose.to_dict(), "sources": self.sources} if self.dose else None,
             "safety": self.safety.to_dict(),
             "force": bool(self.force),
             "forced": self.forced,
@@ -75,6 +80,7 @@ class CoursePlan:
             "schedule": self.schedule.to_dict() if self.schedule else None,
             "course": self.course,
             "outputs": self.outputs,
+            "warnings": list(self.warnings),
         }
 
 
@@ -270,6 +276,8 @@ def plan_course(
     target_depth_mm: float | None = None,
     motor_depth_mm: float | None = None,
     depth_gradient: str | float = DEFAULT_GRADIENT,
+    rmt_json: str | os.PathLike[str] | None = None,
+    coil_json: str | os.PathLike[str] | None = None,
     force: bool = False,
     ics: str | os.PathLike[str] | None = None,
     log_template: str | os.PathLike[str] | None = None,
@@ -323,6 +331,13 @@ def plan_course(
         Scalp-to-cortex distances for the Stokes depth correction (need ``rmt``).
     depth_gradient : str or float
         % MSO per mm: a key of :data:`~tmstarget.protocol.DEPTH_GRADIENTS` or a number.
+    rmt_json : path-like, optional
+        ``tmstarget mt --json`` output: the threshold is read from it
+        (:func:`~tmstarget.protocol.sources.rmt_from_mt_result`). Refused together with ``rmt``.
+    coil_json : path-like, optional
+        ``tmstarget coil --json`` output: its scalp-to-cortex distance is the target depth
+        (:func:`~tmstarget.protocol.sources.depth_from_coil_plan`); a ``target_depth_mm`` more than
+        5 mm away from it gives a warning (logged and in ``warnings``) and is used as typed.
     force : bool
         Accept a dose, schedule or raised limit that a safety rule refuses (recorded as forced).
     ics, log_template : path-like, optional
@@ -345,6 +360,7 @@ def plan_course(
     from .dose import check_intensity, compute_dose, resolve_gradient
     from .safety import check_safety
     from .schedule import plan_schedule
+    from .sources import depth_from_coil_plan, reconcile_depth, rmt_from_mt_result
 
     resolve_gradient(
         depth_gradient
@@ -362,10 +378,28 @@ def plan_course(
         force=force,
     )
     dose = schedule = None
+    sources: dict[str, Any] = {}
+    warnings: list[str] = []
+    if rmt is not None and rmt_json is not None:
+        raise InputError(
+            "--rmt and --rmt-json both give the motor threshold — pass one "
+            "(--rmt-json reads it from 'tmstarget mt --json' output)"
+        )
+    if rmt_json is not None:
+        rmt, sources["rmt"] = rmt_from_mt_result(rmt_json)
+    elif rmt is not None:
+        sources["rmt"] = {"from": "--rmt"}
+    plan_depth = depth_from_coil_plan(coil_json, participant) if coil_json is not None else None
+    target_depth_mm, depth_source, depth_warning = reconcile_depth(target_depth_mm, plan_depth)
+    if depth_source is not None:
+        sources["target_depth"] = depth_source
+    if depth_warning:
+        logger.warning("%s", depth_warning)
+        warnings.append(depth_warning)
     if rmt is None and (target_depth_mm is not None or motor_depth_mm is not None):
         raise InputError(
             "dose options need the resting motor threshold "
-            "— add --rmt PCT (% of maximum stimulator output)"
+            "— add --rmt PCT (% of maximum stimulator output) or --rmt-json FILE"
         )
     pct = (
         proto.intensity_pct_rmt if intensity_pct_rmt is None else check_intensity(intensity_pct_rmt)
@@ -432,4 +466,6 @@ def plan_course(
         schedule=schedule,
         course=course,
         outputs=outputs,
+        sources=sources,
+        warnings=warnings,
     )

@@ -29,6 +29,20 @@ def course_text(result: dict[str, Any]) -> str:
             + (" (CAPPED at 100% MSO)" if dose["capped"] else "")
             + f" = {dose['pct_of_measured_rmt']:g}% of measured RMT"
         )
+        src = dose.get("sources") or {}
+        rmt = src.get("rmt") or {}
+        if rmt.get("file"):
+            lines.append(
+                f"  RMT from {rmt['file']} (session {rmt.get('session') or 'n/a'}, "
+                f"{rmt.get('method')})"
+            )
+        depth = src.get("target_depth") or {}
+        if depth.get("from") == "coil plan":
+            lines.append(
+                f"  target depth {depth['depth_mm']:g} mm from the coil plan {depth['file']}"
+            )
+    for warning in result.get("warnings") or []:
+        lines.append(f"WARNING: {warning}")
     if result["safety"]:
         safety = result["safety"]
         basis = (

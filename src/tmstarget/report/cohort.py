@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -57,6 +58,31 @@ def _number(v: Any) -> float | None:
         if isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
         else None
     )
+
+
+def _input_files(
+    items: list[tuple[Path, dict]], out: Path, extra: Sequence[Path | str] = ()
+) -> list[tuple[str, str]]:
+    """Every file the cohort report was made from, with its SHA-256.
+
+    The target JSONs, the reliability JSONs read beside them, and ``extra`` (e.g. the
+    ``--trial-json`` file).
+    """
+    paths = []
+    for path, _ in items:
+        paths.append(path)
+        rel = sibling(path, "reliability.json")
+        if rel.is_file():
+            paths.append(rel)
+    paths += [Path(p) for p in extra]
+    out_files = []
+    for p in paths:
+        try:
+            name = p.resolve().relative_to(out.resolve()).as_posix()
+        except ValueError:
+            name = str(p)
+        out_files.append((name, sha256(p)))
+    return out_files
 
 
 def _rows(items: list[tuple[Path, dict]], out: Path, f3: list[float] | None) -> list[dict]:
@@ -147,8 +173,13 @@ def _circuit_section(
         )
     ratio = None
     if within and between:
-        ratio = round(float(np.median([w[3] for w in within]) / max(np.median(between), 1e-9)), 2)
-        summary.append(("within/between-person distance ratio (medians)", ratio))
+        from ..targeting.uncertainty.cohort import RATIO_LABEL, cohort_stability
+
+        stability = cohort_stability(
+            [(r["participant"], r["session"], r["target_mni"]) for r in rows]
+        )[1]
+        ratio = stability["ratio_between_within"]
+        summary.append((RATIO_LABEL, ratio))
     reference = [(f3, RULE_COLOURS["f3"])] if f3 is not None else []
     figures: dict[str, ReportFigure | None] = {
         "glass": safe_figure(
@@ -277,7 +308,9 @@ def trial_section(analysis: dict[str, Any]) -> dict[str, Any]:
 
 
 def cohort_context(
-    out_dir: Path | str, trial: dict[str, Any] | None = None
+    out_dir: Path | str,
+    trial: dict[str, Any] | None = None,
+    input_files: Sequence[Path | str] = (),
 ) -> tuple[Path, dict[str, Any]]:
     """Read every target under ``out_dir`` and draw the cohort figures.
 
@@ -289,6 +322,9 @@ def cohort_context(
         Derivatives folder.
     trial : dict, optional
         ``trial analyze`` JSON: adds the CONSORT diagram, Table 1 and the change-by-visit figure.
+    input_files : sequence of path
+        Files the caller read for this report (e.g. the ``--trial-json`` file): listed in the
+        provenance with their SHA-256, after the target and reliability JSONs.
 
     Raises
     ------
@@ -315,21 +351,29 @@ def cohort_context(
         "f3": f3,
         "f3_note": f3_note,
         "versions": software_versions(),
-        "files": [(p.relative_to(out).as_posix(), sha256(p)) for p, _ in items],
+        "files": _input_files(items, out, input_files),
         "trial": None if trial is None else trial_section(trial),
     }
     return out / COHORT_REPORT, context
 
 
-def cohort_report_html(out_dir: Path | str, trial: dict[str, Any] | None = None) -> str:
+def cohort_report_html(
+    out_dir: Path | str,
+    trial: dict[str, Any] | None = None,
+    input_files: Sequence[Path | str] = (),
+) -> str:
     """Return the cohort report as HTML text (nothing is written).
 
     See :func:`write_cohort_report`.
     """
-    return render("cohort.html", cohort_context(out_dir, trial)[1])
+    return render("cohort.html", cohort_context(out_dir, trial, input_files)[1])
 
 
-def write_cohort_report(out_dir: Path | str, trial: dict[str, Any] | None = None) -> Path:
+def write_cohort_report(
+    out_dir: Path | str,
+    trial: dict[str, Any] | None = None,
+    input_files: Sequence[Path | str] = (),
+) -> Path:
     """Write the cohort report ``OUT/desc-cohort_report.html`` (self-contained, atomic).
 
     One section per circuit: all targets on one glass brain with the template F3 for reference, a
@@ -345,6 +389,9 @@ def write_cohort_report(out_dir: Path | str, trial: dict[str, Any] | None = None
     trial : dict, optional
         ``trial analyze`` JSON; adds a trial section (CONSORT diagram, Table 1, mean change by
         visit).
+    input_files : sequence of path
+        Files read for the report besides the targets (the ``--trial-json`` file), listed in the
+        provenance with their SHA-256.
 
     Returns
     -------
@@ -356,5 +403,5 @@ def write_cohort_report(out_dir: Path | str, trial: dict[str, Any] | None = None
     InputError
         No targets under ``out_dir``; nothing is written then.
     """
-    path, context = cohort_context(out_dir, trial)
+    path, context = cohort_context(out_dir, trial, input_files)
     return write_text_atomic(path, render("cohort.html", context))

@@ -36,6 +36,7 @@ from .data import check_out_dir, find_target
 from .html import render
 from .sections import (
     coil_section,
+    dose_warnings,
     human_label,
     madrs_section,
     measurements_from,
@@ -60,6 +61,8 @@ EXTRAS = {
     "madrs": "path of a MADRS table, or tmstarget.outcomes.madrs_outcomes() output",
     "reliability": "reliability results (default: <p>_desc-<circuit>_reliability.json "
     "beside the target)",
+    "files": "paths of the files the other extras were read from (e.g. the coil and protocol "
+    "JSONs): listed in the provenance with their SHA-256",
 }
 
 
@@ -133,18 +136,28 @@ def _confidence_region(t: dict, reliability: dict | None) -> tuple[list, dict | 
     return None
 
 
-def _cards(t: dict, confidence: float | None, verdict: dict | None = None) -> list[tuple[str, str]]:
+def _cards(
+    t: dict,
+    confidence: float | None,
+    verdict: dict | None = None,
+    sphere: tuple[str, float | None] | None = None,
+) -> list[tuple[str, str]]:
+    """Return the summary cards; ``sphere``: the target's ``(label, score)`` of the scalp table."""
+    from ..compare import SCORE_LABELS
+
     x, y, z = t["target_mni"]
     qc = t.get("qc") or {}
     used, cens = t.get("n_volumes_used"), t.get("n_volumes_censored")
     cards = [
         ("target (MNI mm)", f"({x:.1f}, {y:.1f}, {z:.1f})"),
-        ("circuit score", _fmt(t.get("score"), "{:.3f}")),
+        (f"circuit score, {SCORE_LABELS['peak']}", _fmt(t.get("score"), "{:.3f}")),
         ("circuit / method", f"{t['circuit']} / {t.get('method', 'n/a')}"),
         ("template space", str(t.get("space", "n/a"))),
         ("volumes used / censored", f"{_fmt(used, '{}')} / {_fmt(cens, '{}')}"),
         ("mean framewise displacement", _fmt(qc.get("mean_fd_mm"), "{:.3f}", " mm")),
     ]
+    if sphere is not None:
+        cards.insert(2, (f"circuit score, {sphere[0]}", _fmt(sphere[1], "{:.3f}")))
     if confidence is not None:
         cards.insert(2, ("95 % confidence radius", _fmt(confidence, unit=" mm")))
     if verdict is not None:
@@ -220,6 +233,17 @@ def _read_outputs(json_path: Path, t: dict, reliability: Mapping | None) -> _Out
     return _Outputs(
         values["score"], values["tsnr"], values["motion"], values["reliability"], notes, files
     )
+
+
+def _recorded_files(protocol: dict | None) -> list[tuple[str, str]]:
+    """Return the files the protocol JSON says its dose was read from, with their SHA-256."""
+    out = []
+    sources = ((protocol or {}).get("dose") or {}).get("sources") or {}
+    for what, src in sorted(sources.items()):
+        for block in (src, (src or {}).get("coil_plan")) if isinstance(src, Mapping) else ():
+            if isinstance(block, Mapping) and block.get("file") and block.get("sha256"):
+                out.append((f"{block['file']} ({what} of the dose)", str(block["sha256"])))
+    return out
 
 
 def _missing(note: str | None, alt: str, caption: str) -> ReportFigure:
@@ -370,6 +394,14 @@ def participant_context(
     o = _read_outputs(json_path, t, extras.get("reliability"))
     if isinstance(extras.get("madrs"), (str, Path)):
         o.files.append(Path(extras["madrs"]))
+    given = extras.get("files") or []
+    if isinstance(given, (str, Path)) or not all(isinstance(f, (str, Path)) for f in given):
+        raise InputError("report extras 'files' must be a list of paths — e.g. [coil_json_path]")
+    for f in given:
+        if not Path(f).is_file():
+            raise InputError(f"report input {f} not found — check the path")
+        o.files.append(Path(f))
+    recorded = _recorded_files(protocol)
 
     confidence = t.get("confidence_radius_mm", (o.reliability or {}).get("confidence_radius_mm"))
     confidence = float(confidence) if isinstance(confidence, (int, float)) else None
@@ -399,7 +431,12 @@ def participant_context(
     context = {
         "title": name + f" — {t['circuit']}",
         "target": t,
-        "cards": _cards(t, confidence, verdict),
+        "cards": _cards(
+            t,
+            confidence,
+            verdict,
+            (alternatives["score_label"], alternatives["rows"][0]["score"]),
+        ),
         "figures": figures,
         "verdict": verdict,
         "reliable_radius_mm": RELIABLE_RADIUS_MM,
@@ -415,7 +452,8 @@ def participant_context(
         "versions": software_versions(),
         "parameters": _parameters(t),
         "inputs": sorted((t.get("inputs") or {}).items()),
-        "files": [(_relative(p, out), sha256(p)) for p in o.files],
+        "files": [(_relative(p, out), sha256(p)) for p in o.files] + recorded,
+        "dose_warnings": dose_warnings(coil, protocol),
         "not_included": not_included,
     }
     return target_path(out, label, session, t["circuit"], "report", ".html"), context

@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 #: Marker colours of the scalp-rule targets (table swatches and glass-brain squares).
 RULE_COLOURS = {"f3": "#ff8f00", "5cm": "#8e24aa", "beam-f3": "#1e88e5"}
 #: Radius of the sphere over which the score map is averaged at each point (as ``tmstarget
-#: compare``).
+#: compare``; :data:`tmstarget.compare.SAMPLE_RADIUS_MM`).
 SAMPLE_RADIUS_MM = 10.0
 
 
@@ -42,11 +42,9 @@ def _note(what: str, exc: BaseException) -> str:
 
 
 def _sample(score: tuple[np.ndarray, np.ndarray] | None, xyz: Sequence[float]) -> float | None:
-    if score is None:
-        return None
-    from ..compare import sample_map
+    from ..compare import point_score
 
-    return _finite_or_none(sample_map(score[0], score[1], xyz, SAMPLE_RADIUS_MM)[0], 4)
+    return point_score(score, xyz, SAMPLE_RADIUS_MM)
 
 
 def measurements_from(extra: Any):
@@ -85,8 +83,12 @@ def scalp_alternatives(
     Returns
     -------
     dict
-        ``rows`` (the connectivity target first) and ``note`` (set when the head model failed).
+        ``rows`` (the connectivity target first), ``score_label`` (what ``score`` is:
+        :func:`tmstarget.compare.score_label`) and ``note`` (set when the head model failed).
     """
+    from ..compare import score_label
+
+    label_ = score_label(SAMPLE_RADIUS_MM)
     target = np.asarray(target_mni, float)
     rows = [
         {
@@ -119,7 +121,7 @@ def scalp_alternatives(
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - optional section
-        return {"rows": rows, "note": _note("Scalp-rule targets", exc)}
+        return {"rows": rows, "score_label": label_, "note": _note("Scalp-rule targets", exc)}
     for key, label, t in placed:
         rows.append(
             {
@@ -133,7 +135,7 @@ def scalp_alternatives(
                 "score": _sample(score, t.cortex_mni),
             }
         )
-    return {"rows": rows, "note": None}
+    return {"rows": rows, "score_label": label_, "note": None}
 
 
 def _mappings(obj: Mapping, keys: Sequence[str]) -> dict:
@@ -244,14 +246,57 @@ def protocol_section(extra: Any, participant: str | None = None) -> dict | None:
             **safety,
             "checks": [c for c in safety.get("checks") or [] if isinstance(c, Mapping)],
         }
+    warnings = extra.get("warnings")
     return {
         "protocol": dict(extra["protocol"]),
+        "warnings": [str(w) for w in warnings] if isinstance(warnings, list) else [],
         "dose": extra["dose"],
         "safety": safety,
         "schedule": schedule,
         "days": days,
         "course": extra["course"],
     }
+
+
+def dose_warnings(coil: dict | None, protocol: dict | None) -> list[str]:
+    """Say where the dose and the coil plan shown in one report disagree.
+
+    Parameters
+    ----------
+    coil, protocol : dict or None
+        :func:`coil_section` and :func:`protocol_section` output.
+
+    Returns
+    -------
+    list of str
+        The protocol JSON's own ``warnings``, and one sentence when the dose's target depth differs
+        from the coil plan's scalp-to-cortex distance by more than
+        :data:`tmstarget.protocol.sources.DEPTH_TOLERANCE_MM` (or the dose is depth-corrected
+        without the plan's depth being known to it).
+    """
+    from ..protocol.sources import DEPTH_TOLERANCE_MM
+
+    if protocol is None:
+        return []
+    out = [str(w) for w in protocol.get("warnings") or []]
+    dose = protocol.get("dose") or {}
+    plan = (coil or {}).get("plan") or {}
+    planned = (plan.get("placement") or {}).get("scalp_cortex_distance_mm")
+    typed = dose.get("target_depth_mm")
+    if (
+        isinstance(planned, (int, float))
+        and isinstance(typed, (int, float))
+        and abs(float(typed) - float(planned)) > DEPTH_TOLERANCE_MM
+    ):
+        text = (
+            f"The dose was computed for a target depth of {float(typed):g} mm, but the coil plan "
+            f"in this report gives a scalp-to-cortex distance of {float(planned):.1f} mm "
+            f"({abs(float(typed) - float(planned)):.1f} mm apart) — rerun 'tmstarget protocol' "
+            "with --coil-json to dose at the plan's depth"
+        )
+        if not any("differs by" in w for w in out):
+            out.append(text)
+    return out
 
 
 def madrs_section(extra: Any, participant: str) -> dict | None:

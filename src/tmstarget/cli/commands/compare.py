@@ -89,7 +89,13 @@ def add_parser(subparsers, parents) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compare, print and write."""
     from ... import NOTICE
-    from ...compare import check_in_head, compare_targets, summary, write_comparison
+    from ...compare import (
+        check_in_head,
+        compare_targets,
+        comparison_line,
+        summary,
+        write_comparison,
+    )
     from ...exceptions import InputError
     from ...headmodel import load_template_head
     from ...io.derivatives import load_score_map, read_target
@@ -172,11 +178,6 @@ def run(args: argparse.Namespace) -> int:
         list_written(paths, json_mode=True)
         return 0
     for r in rows:
-        j = r.to_json()
-        print(
-            f"sub-{r.participant}: {r.rule} is {j['distance_mm']} "
-            "mm from the connectivity target; better: individual "
-            f"{r.better_individual}, group {r.better_group}"
-        )
+        print(comparison_line(r))
     list_written(paths)
     return 0

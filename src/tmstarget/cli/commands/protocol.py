@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .._common import emit, output_file, participant_arg
+from .._common import emit, input_file, output_file, participant_arg
 from .._help import HELP
 from ..parser import HelpFormatter
 
@@ -26,6 +26,8 @@ overrules a physician's "not cleared". Research use; not a medical device.
 examples:
   tmstarget protocol --protocol saint --start 2026-12-07T08:00 --ics saint.ics
   tmstarget protocol --protocol saint --rmt 50 --target-depth-mm 20 --motor-depth-mm 15 --json
+  tmstarget protocol --protocol saint --rmt-json mt.json --coil-json coil.json \
+      --motor-depth-mm 15 --json
   tmstarget protocol --protocol saint --start 2026-12-07T08:00 --log-template log.tsv
   tmstarget protocol --protocol saint --session-log log.tsv
   tmstarget protocol --protocol custom --frequency-hz 20 --train-s 1.6 --iti-s 5 --trains 10 \
@@ -175,6 +177,14 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="resting motor threshold, %% of maximum stimulator output",
     )
     dose.add_argument(
+        "--rmt-json",
+        type=input_file,
+        metavar="FILE",
+        help="read the resting motor threshold from 'tmstarget mt --json' output: the last "
+        "session's relative-frequency RMT when confirmed, else its ML-PEST threshold when done "
+        "(refused with --rmt)",
+    )
+    dose.add_argument(
         "--intensity-pct-rmt",
         type=float,
         metavar="PCT",
@@ -182,6 +192,13 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     dose.add_argument(
         "--target-depth-mm", type=float, metavar="MM", help="scalp-to-cortex distance at the target"
+    )
+    dose.add_argument(
+        "--coil-json",
+        type=input_file,
+        metavar="FILE",
+        help="'tmstarget coil --json' output: its scalp-to-cortex distance is the target depth "
+        "(a --target-depth-mm more than 5 mm away from it gives a warning)",
     )
     dose.add_argument(
         "--motor-depth-mm",
@@ -247,6 +264,8 @@ def run(args: argparse.Namespace) -> int:
         target_depth_mm=args.target_depth_mm,
         motor_depth_mm=args.motor_depth_mm,
         depth_gradient=args.depth_gradient,
+        rmt_json=args.rmt_json,
+        coil_json=args.coil_json,
         force=args.force,
         ics=args.ics,
         log_template=args.log_template,

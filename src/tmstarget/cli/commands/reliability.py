@@ -186,12 +186,15 @@ def _participants(args, src: Path, out: Path) -> int:
 
 def _group(args, out: Path) -> int:
     from ...cohort import group_reliability
+    from ...targeting.uncertainty.cohort import RATIO_LABEL
 
     summary, tsv, summary_path = group_reliability(out, args.circuit_label)
     logger.info(
-        "median distance within participants %.1f mm, between %.1f mm",
+        "median distance within participants %.1f mm, between %.1f mm; %s %s",
         summary["median_within_mm"],
         summary["median_between_mm"],
+        RATIO_LABEL,
+        "n/a" if summary["ratio_between_within"] is None else summary["ratio_between_within"],
     )
     if args.json:
         print_json(summary)

@@ -119,14 +119,19 @@ def _extras(args: argparse.Namespace) -> dict:
         )
     if args.coil_json and args.no_coil:
         raise InputError("--coil-json and --no-coil contradict each other — pass one")
+    files = []
     if args.coil_json:
         extras["coil"] = read_json_object(args.coil_json, "--coil-json", fix)
+        files.append(args.coil_json)
     elif args.no_coil:
         extras["coil"] = False
     if args.protocol_json:
         extras["protocol"] = read_json_object(args.protocol_json, "--protocol-json", fix)
+        files.append(args.protocol_json)
     if args.madrs:
         extras["madrs"] = args.madrs
+    if files:
+        extras["files"] = files
     return extras
 
 
@@ -164,7 +169,11 @@ def run(args: argparse.Namespace) -> int:
                 "pass the file written by 'tmstarget trial analyze --report FILE.json'",
             )
         with spinner("writing the cohort report"):
-            paths = [write_cohort_report(args.out_dir, trial)]
+            paths = [
+                write_cohort_report(
+                    args.out_dir, trial, [args.trial_json] if args.trial_json else ()
+                )
+            ]
     else:
         if not args.participant_label:
             raise InputError(

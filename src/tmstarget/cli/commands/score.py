@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     import math
 
     from ... import NOTICE
-    from ...compare import check_in_head, sample_map
+    from ...compare import check_in_head, sample_map, score_label
     from ...exceptions import InputError
     from ...headmodel import load_template_head
     from ...io.derivatives import write_text_atomic
@@ -113,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         "circuit": circuit,
         "radius_mm": args.radius_mm,
         "weighting": args.weighting,
+        "score_label": score_label(args.radius_mm, args.weighting),
         "points": rows,
         "notice": NOTICE,
     }
@@ -129,9 +130,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         print(
-            f"{r['label']}: {circuit} score {r['score']:.4f} "
-            f"({args.weighting}, {args.radius_mm:g} mm, {r['n_voxels']} "
-            "voxels)"
+            f"{r['label']}: {circuit} score ({result['score_label']}) {r['score']:.4f} "
+            f"({r['n_voxels']} voxels)"
         )
     list_written([args.out])
     return 0

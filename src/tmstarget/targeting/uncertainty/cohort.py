@@ -8,6 +8,35 @@ import numpy as np
 
 from ...exceptions import InputError
 
+#: The one name of the cohort's stability ratio, wherever it is shown (``reliability group``, the
+#: cohort report): :func:`between_within_ratio`, between over within, so > 1 = targets are
+#: closer to the same person's other sessions than to other people's.
+RATIO_LABEL = "between/within-person distance ratio (medians)"
+
+
+def between_within_ratio(within_mm: Sequence[float], between_mm: Sequence[float]) -> float | None:
+    """Return the stability ratio: median between-person over median within-person distance.
+
+    After Cash et al. 2021 (HBM; they report up to 6.85). Higher = more individual targets.
+
+    Parameters
+    ----------
+    within_mm : sequence of float
+        Per participant with >= 2 sessions, the mean distance between its sessions' targets.
+    between_mm : sequence of float
+        For the same participants, the mean distance from their targets to every other
+        participant's.
+
+    Returns
+    -------
+    float or None
+        Rounded to 2 decimals; None when either list is empty or the median within distance is 0.
+    """
+    if len(within_mm) == 0 or len(between_mm) == 0:
+        return None
+    within, between = float(np.median(within_mm)), float(np.median(between_mm))
+    return round(between / within, 2) if within > 0 else None
+
 
 def cohort_stability(
     targets: Sequence[tuple[str, str | None, Sequence[float]]],
@@ -71,7 +100,9 @@ def cohort_stability(
         "n_with_repeat_sessions": len(rep),
         "median_within_mm": round(within, 2),
         "median_between_mm": round(between, 2),
-        "ratio_between_within": round(between / within, 2) if within > 0 else None,
+        "ratio_between_within": between_within_ratio(
+            [r["within_mm"] for r in rep], [r["between_mm"] for r in rep]
+        ),
         "fraction_closer_to_self": round(
             float(np.mean([r["within_mm"] < r["between_mm"] for r in rep])), 3
         ),
