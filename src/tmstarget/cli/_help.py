@@ -32,6 +32,7 @@ HELP: dict[str, str] = {
         "midthickness meshes (GIFTI, MNI mm) of the CIFTI's cortical vertices, e.g. fsLR 32k"
     ),
     "target-json": "one participant's target JSON, written by 'tmstarget target'",
+    "coil-json": "the coil plan: output of 'tmstarget coil --json'",
     # ----------------------------------------------------------------- circuit and selection
     "circuit-label": "circuit label in output names (default: from the circuit name)",
     "method": "how the target is chosen",

@@ -197,7 +197,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--coil-json",
         type=input_file,
         metavar="FILE",
-        help="'tmstarget coil --json' output: its scalp-to-cortex distance is the target depth "
+        help=HELP["coil-json"] + "; its scalp-to-cortex distance is the target depth "
         "(a --target-depth-mm more than 5 mm away from it gives a warning)",
     )
     dose.add_argument(

@@ -71,7 +71,7 @@ def add_parser(subparsers, parents) -> None:
         "--coil-json",
         type=Path,
         metavar="FILE",
-        help="output of 'tmstarget coil --json' (plan, optimisation, exports)",
+        help=HELP["coil-json"] + " (plan, optimisation, exports)",
     )
     x.add_argument(
         "--no-coil",
