@@ -31,9 +31,16 @@ def _results(rows=ROWS, header=HEADER):
 
 
 def _group(svg: str, gid: str) -> str:
-    match = re.search(rf'<g id="{re.escape(gid)}">(.*?)</g>', svg, re.S)
-    assert match, f"no element {gid} in the SVG"
-    return match.group(1)
+    """Return the content of the SVG group ``gid``, nested groups included."""
+    start = svg.find(f'<g id="{gid}">')
+    assert start >= 0, f"no element {gid} in the SVG"
+    depth, pos = 0, start
+    for tag in re.finditer(r"<g\b|</g>", svg[start:]):
+        depth += 1 if tag.group(0) == "<g" else -1
+        if depth == 0:
+            pos = start + tag.start()
+            break
+    return svg[start:pos]
 
 
 def _ys(svg: str, gid: str) -> list[float]:
