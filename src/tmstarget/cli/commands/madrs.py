@@ -25,9 +25,15 @@ days). Participants not assessed at the endpoint count as non-responders and non
 --last-session-day before a participant's baseline, or one that leaves every participant without an
 assessment in the endpoint window, is refused. 01 and sub-01 are one participant.
 
+The --plot figure shows each participant's totals, the 50% response line (half the baseline total),
+the remission threshold, the treatment period (shaded with --first-session-day and
+--last-session-day; one line with only one of them; not drawn without them) and a red triangle
+where item 10 (suicidal thoughts) is 4 or more.
+
 example:
   tmstarget madrs scores.tsv --endpoint month1 --plot madrs.svg --json
   tmstarget madrs scores.tsv --last-session-day 4 --endpoint month1
+  tmstarget madrs scores.tsv --first-session-day 1 --last-session-day 5 --plot madrs.svg
 """
 
 
