@@ -256,3 +256,31 @@ def test_library_refuses_a_non_finite_last_session_day():
     for bad in (float("nan"), float("inf"), True, "4"):
         with pytest.raises(InputError, match="is not a number of days"):
             madrs_outcomes(table, endpoint="month1", last_session_day=bad)
+
+
+def test_plot_shades_the_treatment_days_and_returns_its_alt_text(tmp_path, capsys):
+    """Issue 29: --first/--last-session-day shade the treatment; the JSON has the alt text."""
+    svg = tmp_path / "madrs.svg"
+    table = write_table(tmp_path / "m.tsv", GOOD)
+    argv = ["madrs", "--quiet", table, "--plot", str(svg), "--json", "--endpoint"]
+    days = ["--first-session-day", "1", "--last-session-day", "4"]
+    assert main([*argv, "end_of_treatment", *days]) == 0  # day 5 is 1 day after the last session
+    result = json.loads(capsys.readouterr().out)
+    assert 'id="madrs-treatment"' in svg.read_text()
+    assert "treatment from day 1 to day 4 shaded" in result["plot_alt"]
+    assert (
+        "sub-01: 34 at baseline (day 0), 9 at day5 (day 5) (response line at 17)"
+        in (result["plot_alt"])
+    )
+    assert main([*argv, "day5"]) == 0
+    assert "treatment period is not shown" in json.loads(capsys.readouterr().out)["plot_alt"]
+
+
+def test_first_session_after_the_last_is_one_line_and_writes_nothing(tmp_path, capsys):
+    svg = tmp_path / "madrs.svg"
+    table = write_table(tmp_path / "m.tsv", GOOD)
+    argv = ["madrs", "--quiet", table, "--plot", str(svg), "--endpoint", "day5"]
+    assert main([*argv, "--first-session-day", "5", "--last-session-day", "4"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "--first-session-day 5 is after --last-session-day 4" in lines[0]
+    assert not svg.exists()

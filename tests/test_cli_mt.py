@@ -136,3 +136,49 @@ def test_errors_are_one_line(tmp_path, capsys, monkeypatch, argv, content, fragm
         and fragment in lines[0]
     ), captured.err
     assert captured.out == ""
+
+
+def test_plot_draws_every_pulse_and_lists_the_file(tmp_path, capsys):
+    """Issue 29: ``mt --plot`` writes the MEP curve with its fits, atomically, named in 'wrote'."""
+    path, svg = tmp_path / "trials.tsv", tmp_path / "mep.svg"
+    path.write_text(TRIALS)
+    assert main(["mt", str(path), "--plot", str(svg), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.strip().splitlines()[-1] == f"wrote: {svg}"
+    text = svg.read_text()
+    assert text.count("<use ") >= 21  # one marker per pulse (20 + 1), plus the per-level squares
+    assert "ML-PEST fit: RMT 49.9% MSO" in text and "relative frequency: RMT 48% MSO" in text
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file
+    assert main(["mt", str(path), "--plot", str(svg), "--json", "--quiet"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["plot"] == str(svg) and result["plot_alt"].startswith(
+        "MEP amplitude against stimulator intensity. session day1: 20 pulses at 47-48% MSO"
+    )
+    assert svg.read_text() == text  # same trials, same bytes
+
+
+def test_plot_png(tmp_path, capsys):
+    path, png = tmp_path / "trials.tsv", tmp_path / "mep.png"
+    path.write_text(TRIALS)
+    assert main(["mt", str(path), "--plot", str(png), "--quiet"]) == 0
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("mep.jpg", "--plot {d}/mep.jpg: figures are written as .svg or .png"),
+        ("trials.tsv", "--plot {d}/trials.tsv and TRIALS_TSV {d}/trials.tsv are the same file"),
+    ],
+)
+def test_bad_plot_path_is_one_line_and_writes_nothing(tmp_path, capsys, name, fragment):
+    path = tmp_path / "trials.tsv"
+    path.write_text(TRIALS)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(["mt", str(path), "--plot", str(tmp_path / name), "--quiet"]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tmstarget mt: error: ")
+    assert fragment.format(d=tmp_path) in lines[0]
+    assert captured.out == "" and sorted(p.name for p in tmp_path.iterdir()) == before
+    assert path.read_text() == TRIALS

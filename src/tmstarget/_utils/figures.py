@@ -6,13 +6,53 @@ No pyplot state is used.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["FORMATS", "figure_format", "render_figure"]
+__all__ = [
+    "FORMATS",
+    "MIN_FONT_PT",
+    "AltFigure",
+    "figure_format",
+    "render_figure",
+    "scalable_svg",
+]
 
 #: Figure file formats, by file-name extension.
 FORMATS = ("svg", "png")
+#: Smallest font size of the figures meant for narrow screens (390 px wide), in points at the
+#: figure's natural size.
+MIN_FONT_PT = 9.0
+_SVG_SIZE = re.compile(r'(<svg\b[^>]*?)\swidth="[^"]*"\s+height="[^"]*"')
+
+
+class AltFigure(NamedTuple):
+    """A figure with the words that go with it.
+
+    Attributes
+    ----------
+    image : str or bytes
+        SVG text or PNG bytes.
+    alt : str
+        Text alternative: what the figure shows, with its key numbers (for ``<img alt>``).
+    caption : str
+        How to read it (marks, lines and colours).
+    """
+
+    image: str | bytes
+    alt: str
+    caption: str
+
+
+def scalable_svg(svg: str) -> str:
+    """Return SVG text whose root element scales to the width of its container.
+
+    Matplotlib writes ``width="460.8pt" height="288pt"`` beside the ``viewBox``; these become
+    ``width="100%"`` (the height follows from the ``viewBox``'s aspect ratio), so the figure
+    shrinks to a 390 px phone screen instead of overflowing it. Only the root element changes.
+    """
+    return _SVG_SIZE.sub(r'\1 width="100%"', svg, count=1)
 
 
 def render_figure(
@@ -20,6 +60,7 @@ def render_figure(
     size: tuple[float, float] = (6.4, 4.0),
     fmt: str = "svg",
     layout: bool = True,
+    scalable: bool = False,
 ) -> str | bytes:
     """Draw on a private figure and return it as SVG text or PNG bytes.
 
@@ -35,6 +76,8 @@ def render_figure(
         Output format.
     layout : bool
         Apply ``tight_layout`` after drawing.
+    scalable : bool
+        SVG only: no fixed width, the figure fills its container (see :func:`scalable_svg`).
 
     Returns
     -------
@@ -60,7 +103,10 @@ def render_figure(
             metadata={"Date": None} if fmt == "svg" else {"Software": None},
         )
     data = buf.getvalue()
-    return data.decode("utf-8") if fmt == "svg" else data
+    if fmt != "svg":
+        return data
+    text = data.decode("utf-8")
+    return scalable_svg(text) if scalable else text
 
 
 def figure_format(path: object, what: str = "--plot") -> str:

@@ -8,7 +8,7 @@ Research use; not a medical device.
 and
            remission (total <= threshold, default 10)
 ``scales`` HAM-D-17, QIDS-SR-16, CGI-S, CGI-I and C-SSRS-style items: validation, totals, response,
-remission ``plot``   trajectory figure and mean change by visit as SVG text
+remission ``plot``   trajectory figure (with alt text) and mean change by visit as SVG text
 """
 
 from .._utils.lazy import lazy_exports
@@ -32,7 +32,7 @@ _EXPORTS = {
         ],
         ".madrs",
     ),
-    **dict.fromkeys(["change_by_visit_svg", "trajectory_svg"], ".plot"),
+    **dict.fromkeys(["change_by_visit_svg", "trajectory_figure", "trajectory_svg"], ".plot"),
     **dict.fromkeys(["SCALES", "Scale", "parse_scale_table", "scale_outcomes"], ".scales"),
 }
 __getattr__ = lazy_exports(__name__, globals(), _EXPORTS)
@@ -54,5 +54,6 @@ __all__ = [
     "endpoint_summary",
     "madrs_outcomes",
     "parse_madrs_table",
+    "trajectory_figure",
     "trajectory_svg",
 ]

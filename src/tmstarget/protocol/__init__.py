@@ -19,6 +19,7 @@ Research use; not a medical device.
                 ML-PEST hunt
 ``plan``        :func:`plan_course`, the whole course workflow (``tmstarget protocol``) as one call
 ``text``        the course's text report
+``plots``       figures with alt text: MEP against intensity (``mt --plot``), session timeline
 ``files``       atomic writes of the outputs above
 """
 
@@ -52,6 +53,7 @@ _EXPORTS = {
     **dict.fromkeys(["write_atomic"], ".files"),
     **dict.fromkeys(["CoursePlan", "plan_course"], ".plan"),
     **dict.fromkeys(["course_text"], ".text"),
+    **dict.fromkeys(["mep_curve_figure", "session_timeline_figure"], ".plots"),
     **dict.fromkeys(["INTERVAL_BASES", "PROTOCOLS", "Protocol", "get_protocol"], ".protocols"),
     **dict.fromkeys(["RULES", "SINGLE_TRAIN_LIMITS_S", "SafetyRule", "TBS_ENVELOPE"], ".rules"),
     **dict.fromkeys(
@@ -163,6 +165,7 @@ __all__ = [
     "format_session_log",
     "get_protocol",
     "is_seizure",
+    "mep_curve_figure",
     "parse_clinic_days",
     "parse_clinic_hours",
     "parse_screening",
@@ -176,6 +179,7 @@ __all__ = [
     "schedule_to_ics",
     "screening_template",
     "session_interval",
+    "session_timeline_figure",
     "summarize_course",
     "write_atomic",
 ]

@@ -12,6 +12,7 @@ import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -114,3 +115,42 @@ def safe_figure(name: str, draw: Callable[[], str], alt: str, caption: str = "")
         logger.warning("report figure %r could not be drawn (%s)", name, reason)
         logger.debug("traceback of report figure %r", name, exc_info=True)
         return ReportFigure(None, alt, caption, f"This figure could not be drawn ({reason}).")
+
+
+def image_uri(image: str | bytes) -> str:
+    """Return the ``data:`` URI of a figure function's image: SVG text or PNG bytes."""
+    if isinstance(image, str):
+        return svg_text_uri(image)
+    return "data:image/png;base64," + base64.b64encode(image).decode("ascii")
+
+
+def safe_alt_figure(
+    name: str, make: Callable[[], Any], alt: str, caption: str = ""
+) -> ReportFigure:
+    """Run a figure function that returns its own alt text and caption (an ``AltFigure``).
+
+    Such functions are :func:`tmstarget.outcomes.trajectory_figure`,
+    :func:`tmstarget.protocol.mep_curve_figure` and
+    :func:`tmstarget.protocol.session_timeline_figure`: their alt text names the figure's numbers
+    (e.g. "MADRS total by assessment for sub-01: 34 at baseline ..."), known only once drawn. As
+    :func:`safe_figure`, an error never fails the report.
+
+    Parameters
+    ----------
+    name : str
+        Figure name for the log.
+    make : callable
+        Returns an :class:`~tmstarget._utils.figures.AltFigure`.
+    alt, caption : str
+        Used only when the figure could not be drawn.
+    """
+    drawn: list[Any] = []
+
+    def draw() -> str:
+        drawn.append(make())
+        return image_uri(drawn[0].image)
+
+    figure = safe_figure(name, draw, alt, caption)
+    if figure.uri is None:
+        return figure
+    return ReportFigure(figure.uri, drawn[0].alt, drawn[0].caption)

@@ -26,9 +26,15 @@ days). Participants not assessed at the endpoint count as non-responders and non
 --last-session-day before a participant's baseline, or one that leaves every participant without an
 assessment in the endpoint window, is refused. 01 and sub-01 are one participant.
 
+The --plot figure shows each participant's totals, the 50% response line (half the baseline total),
+the remission threshold, the treatment period (shaded with --first-session-day and
+--last-session-day; one line with only one of them; not drawn without them) and a red triangle
+where item 10 (suicidal thoughts) is 4 or more.
+
 example:
   tmstarget madrs scores.tsv --endpoint month1 --plot madrs.svg --json
   tmstarget madrs scores.tsv --last-session-day 4 --endpoint month1
+  tmstarget madrs scores.tsv --first-session-day 1 --last-session-day 5 --plot madrs.svg
 """
 
 
@@ -73,6 +79,14 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "refused before a baseline or when no assessment falls in the endpoint window",
     )
     p.add_argument(
+        "--first-session-day",
+        type=float,
+        default=None,
+        metavar="DAY",
+        help="day of the first treatment session (same clock as 'day'): with "
+        "--last-session-day the plot shades the treatment period",
+    )
+    p.add_argument(
         "--visit",
         action="append",
         default=None,
@@ -83,7 +97,9 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--plot",
         type=output_file,
         metavar="FILE",
-        help=HELP["plot"] + ": the MADRS trajectories",
+        help=HELP["plot"]
+        + ": the MADRS trajectories with the 50%% response and remission lines, the treatment "
+        "period and item-10 flags",
     )
     p.add_argument(
         "--json", action="store_true", help="print one JSON object on stdout and nothing else"
@@ -129,12 +145,21 @@ def run(args: argparse.Namespace) -> int:
     from ...exceptions import InputError
     from ...io.tables import read_tsv_text
     from ...outcomes.madrs import endpoint_summary, madrs_outcomes, parse_madrs_table
-    from ...outcomes.plot import trajectory_svg
+    from ...outcomes.plot import trajectory_figure
     from ...protocol.files import write_atomic
     from ...visits import VisitSchedule, parse_visit
     from .._common import emit
 
     path = Path(args.tsv)
+    if (
+        args.first_session_day is not None
+        and args.last_session_day is not None
+        and args.first_session_day > args.last_session_day
+    ):
+        raise InputError(
+            f"--first-session-day {args.first_session_day:g} is after --last-session-day "
+            f"{args.last_session_day:g} — give the first and last treatment days in order"
+        )
     plot_format = figure_format(args.plot, "--plot") if args.plot else None
     text = read_tsv_text(args.tsv, "MADRS table")
     assessments = parse_madrs_table(text, source=path.name)
@@ -156,12 +181,16 @@ def run(args: argparse.Namespace) -> int:
             "pass --endpoint with the endpoint visit's label, "
             "or --last-session-day to place visits by day"
         )
-    plot_path = None
+    plot_path = plot_alt = None
     if args.plot:
-        figure = trajectory_svg(
-            results, remission_threshold=args.remission_threshold, fmt=plot_format
+        figure = trajectory_figure(
+            results,
+            remission_threshold=args.remission_threshold,
+            first_session_day=args.first_session_day,
+            last_session_day=args.last_session_day,
+            fmt=plot_format,
         )
-        plot_path = str(write_atomic(args.plot, figure))
+        plot_path, plot_alt = str(write_atomic(args.plot, figure.image)), figure.alt
     result = {
         "instrument": "MADRS",
         "input": path.name,
@@ -171,5 +200,6 @@ def run(args: argparse.Namespace) -> int:
         ),
         "participants": [r.to_dict() for r in results],
         "plot": plot_path,
+        "plot_alt": plot_alt,
     }
     return emit(result, as_json=args.json, render=_text_report)

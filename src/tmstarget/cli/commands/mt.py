@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ...exceptions import InputError
+from .._common import output_file
+from .._help import HELP
 from ..parser import HelpFormatter
 
 _DESCRIPTION = """\
@@ -29,8 +31,13 @@ is refused with the conversion to make; so are --low/--high outside 1-100% MSO.
 
 Research use; not a medical device.
 
+--plot FILE.svg|.png draws, per session, every pulse (intensity against MEP amplitude, responses
+>= 50 µV in colour) and the fits: the ML-PEST response probability with its threshold and 95%
+interval, and the share of responses per intensity with the relative-frequency threshold.
+
 examples:
   tmstarget mt trials.tsv --json
+  tmstarget mt trials.tsv --plot mep.svg
   tmstarget mt trials.tsv --interactive --session 2026-12-07
 """
 
@@ -81,6 +88,14 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         default=100.0,
         metavar="PCT",
         help="ML-PEST search range top, %% MSO (above --low, at most 100)",
+    )
+    p.add_argument(
+        "--plot",
+        type=output_file,
+        metavar="FILE",
+        help=HELP["plot"]
+        + ": the MEP-vs-intensity figure with the threshold fits (after --interactive: the "
+        "trials entered)",
     )
     p.set_defaults(func=run)
 
@@ -134,10 +149,12 @@ def run(args: argparse.Namespace) -> int:
 
     The hunt is :func:`tmstarget.protocol.hunt_threshold`.
     """
+    from ..._utils.figures import figure_format
     from ...protocol.hunt import hunt_threshold, threshold_report
     from ...protocol.threshold import check_search_range
     from .._common import emit, list_written
 
+    plot_format = figure_format(args.plot, "--plot") if args.plot else None
     check_search_range(args.low, args.high)
     if args.interactive:
         if args.json:
@@ -148,9 +165,24 @@ def run(args: argparse.Namespace) -> int:
         hunt_threshold(
             args.trials, ask=_ask, tell=_tell, session=args.session, low=args.low, high=args.high
         )
-    code = emit(
-        threshold_report(args.trials, low=args.low, high=args.high), as_json=args.json, render=_text
-    )
-    if args.interactive:
-        list_written([Path(args.trials)])
+    report = threshold_report(args.trials, low=args.low, high=args.high)
+    written = [Path(args.trials)] if args.interactive else []
+    if args.plot:
+        report["plot"], report["plot_alt"] = _write_plot(args, plot_format)
+        written.append(report["plot"])
+    code = emit(report, as_json=args.json, render=_text)
+    list_written(written, json_mode=args.json)
     return code
+
+
+def _write_plot(args: argparse.Namespace, fmt: str) -> tuple[str, str]:
+    """Draw the MEP curve of every session and write it atomically; return its path and alt text."""
+    from ...io.tables import read_tsv_text
+    from ...protocol.files import write_atomic
+    from ...protocol.plots import mep_curve_figure
+    from ...protocol.threshold import parse_trials
+
+    path = Path(args.trials)
+    sessions = parse_trials(read_tsv_text(path, "MEP trials"), source=path.name)
+    figure = mep_curve_figure(sessions, low=args.low, high=args.high, fmt=fmt)
+    return str(write_atomic(args.plot, figure.image)), figure.alt
