@@ -228,14 +228,6 @@ def find_runs(
                 echoes=same or reference,
             )
         )
-    n_echoes = sum(len(r.echoes) for r in runs)
-    if n_echoes:  # multi-echo (issue 27): which series is targeted is the options' me_denoise
-        logger.info(
-            "sub-%s: %d echo-wise series found beside fMRIPrep's optimally combined "
-            "desc-preproc_bold",
-            participant,
-            n_echoes,
-        )
     return runs
 
 

@@ -63,6 +63,22 @@ class VolumeSource:
         self.me_denoise = (options or TargetingOptions()).me_denoise
         self.echo_runs = [self._echo_run(i) for i in range(len(runs))]
         self.echo_info: dict[int, dict] = {}
+        n_echo_runs = sum(e is not None for e in self.echo_runs)
+        if n_echo_runs:
+            what = {
+                "tedana": "tedana's ME-ICA denoised series",
+                "optcom": "the echoes combined by T2* weights (tedana)",
+                "none": "fMRIPrep's optimally combined series",
+            }
+            logger.info(
+                "%d of %d run(s) multi-echo (%d echo-wise series found); --me-denoise %s: "
+                "targeting %s",
+                n_echo_runs,
+                len(runs),
+                sum(len(e.paths) for e in self.echo_runs if e is not None),
+                self.me_denoise,
+                what[self.me_denoise],
+            )
 
     def _echo_run(self, i: int):
         """Return the checked echoes of run ``i`` (an ``EchoRun``), or None.
