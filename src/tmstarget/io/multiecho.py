@@ -10,9 +10,14 @@ volumes and TR) and :func:`combine_echoes` fits T2* and combines the echoes with
 (``tedana.decay.fit_decay`` log-linear, ``tedana.combine.make_optcom`` T2* weights of Posse et al.
 1999).
 
+For ``tmstarget target`` (``--me-denoise``), :func:`echo_files_beside` finds the echoes of a run
+found by :func:`tmstarget.io.bids.find_runs` and :func:`echo_series` makes the series targeted:
+tedana's ME-ICA denoised series (:func:`tedana_denoise`, in a temporary folder) or tedana's optimal
+combination (:func:`combine_echoes` with ``adaptive=True``, in memory).
+
 Not done here (issue 27): echoes in fMRIPrep's BOLD reference space (no ``space-``) would need
-fMRIPrep's transforms to reach MNI; they are found but the caller must refuse or transform them.
-ME-ICA denoising (``tedana_workflow``) is not wired in yet.
+fMRIPrep's transforms to reach MNI; they are found, and ``target`` refuses them unless
+``--me-denoise none``.
 """
 
 from __future__ import annotations
