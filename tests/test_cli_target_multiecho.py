@@ -325,3 +325,32 @@ def test_single_echo_data_ignore_the_option(sim_dataset, tmp_path, capsys):
     ]
     assert all("multi_echo" not in d for d in docs)
     assert docs[0]["target_mni"] == docs[1]["target_mni"] and docs[0]["inputs"] == docs[1]["inputs"]
+
+
+def test_surfaces_do_not_use_the_echoes(tmp_path, caplog):
+    """Echo-wise volumes beside surface runs: a log line, method ``none``; none beside: no block."""
+    import logging
+
+    from tmstarget.cohort.jobs import multi_echo_method
+    from tmstarget.surface.io import SurfaceRun
+    from tmstarget.targeting import TargetingOptions
+    from tmstarget.targeting.prepare import _surface_echoes
+
+    func = tmp_path / "func"
+    func.mkdir()
+    gifti = [func / f"{STEM}_hemi-{h}_space-fsaverage5_bold.func.gii" for h in "LR"]
+    run = SurfaceRun(tuple(gifti), func / "c.tsv", "fsaverage5", gifti[0].name)
+    assert _surface_echoes([run]) is None
+    assert multi_echo_method([run], TargetingOptions()) is None
+    for e, te in enumerate(TES, 1):
+        p = func / f"{STEM}_echo-{e}_desc-preproc_bold.nii.gz"  # fMRIPrep's boldref echoes
+        nib.save(nib.Nifti1Image(np.ones((2, 2, 2, 5), np.float32), AFFINE), str(p))
+        p.with_name(p.name.replace(".nii.gz", ".json")).write_text(
+            json.dumps({"EchoTime": te / 1000.0, "RepetitionTime": 2.0})
+        )
+    with caplog.at_level(logging.INFO, logger="tmstarget"):
+        block = _surface_echoes([run])
+    assert "echoes are not used on surfaces" in caplog.text
+    assert block["method"] == "none" and block["echo_times_ms"] == list(TES)
+    assert block["tedana_version"] is None and block["components_rejected"] is None
+    assert multi_echo_method([run], TargetingOptions(me_denoise="tedana")) == "none"
