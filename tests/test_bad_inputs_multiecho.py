@@ -5,7 +5,10 @@ Echo counts and echo times are given to ``simulate``, echo-wise data to ``target
 Each case is checked by :func:`bad_input_harness.check_refused`: exit 2, one stderr line, no
 traceback, nothing written or changed. Echo times must be finite, positive, in ms, strictly
 increasing, one per echo; one echo is not multi-echo data. ``target`` refuses a run that has only
-echo-wise series (combining them is not supported yet).
+echo-wise series (it needs fMRIPrep's combined series for the grid, confounds and mask), echo-wise
+series in fMRIPrep's BOLD reference space (no ``space-``: tmstarget does not apply fMRIPrep's
+transforms) unless ``--me-denoise none``, and an unknown ``--me-denoise``. ``--me-denoise`` on
+single-echo data is not refused: it does nothing (``tests/test_cli_target_multiecho.py``).
 """
 
 from __future__ import annotations
@@ -67,6 +70,21 @@ CASES: list[tuple[str, list[str], str]] = [
         ["target", "{echoes_only}", "{o}/t", "participant", "--participant-label", "01"],
         "only echo-wise BOLD",
     ),
+    (
+        "target-native-echoes",
+        ["target", "{native}", "{o}/t", "participant", "--participant-label", "01"],
+        "BOLD reference space (no space- entity)",
+    ),
+    (
+        "target-native-echoes-optcom",
+        ["target", "{native}", "{o}/t", "participant", "--me-denoise", "optcom"],
+        "pass --me-denoise none",
+    ),
+    (
+        "target-me-denoise-unknown",
+        ["target", "{native}", "{o}/t", "participant", "--me-denoise", "meica"],
+        "invalid choice: 'meica'",
+    ),
 ]
 
 
@@ -93,15 +111,40 @@ def echoes_only(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def native(tmp_path_factory) -> Path:
+    """Build a multi-echo dataset whose echo-wise series are in the BOLD reference space.
+
+    As fMRIPrep writes them: no ``space-``/``res-`` entities; the combined series is in MNI.
+    """
+    from tmstarget.simulate import SimulationParams, simulate_dataset
+    from tmstarget.simulate.multiecho import MultiEchoParams
+
+    root = tmp_path_factory.mktemp("bad_me_native") / "fmriprep"
+    simulate_dataset(
+        root,
+        n_runs=1,
+        params=SimulationParams(n_volumes=20),
+        seed=1,
+        dtype="int16",
+        multi_echo=MultiEchoParams(echo_times_ms=(15.0, 45.0)),
+    )
+    for f in (root / "sub-01" / "func").glob("sub-01_task-rest_echo-*"):
+        f.rename(f.with_name(f.name.replace("_space-MNI152NLin6Asym_res-2", "")))
+    return root
+
+
 @pytest.mark.parametrize("argv, fragment", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_multiecho_input_is_refused(argv, fragment, echoes_only, tmp_path, capsys, monkeypatch):
+def test_multiecho_input_is_refused(
+    argv, fragment, echoes_only, native, tmp_path, capsys, monkeypatch
+):
     out = tmp_path / "out"
     out.mkdir()
     check_refused(
         argv,
         fragment,
-        {"o": out, "echoes_only": echoes_only},
-        [out, echoes_only.parent],
+        {"o": out, "echoes_only": echoes_only, "native": native},
+        [out, echoes_only.parent, native.parent],
         tmp_path,
         capsys,
         monkeypatch,
@@ -109,4 +152,4 @@ def test_multiecho_input_is_refused(argv, fragment, echoes_only, tmp_path, capsy
 
 
 def test_corpus_size():
-    assert len(CASES) == 20
+    assert len(CASES) == 23

@@ -176,7 +176,8 @@ def test_bad_echo_sets_are_refused(edit, fragment, good, tmp_path):
 def test_find_runs_takes_the_combined_series_not_the_echoes(good, tmp_path, caplog):
     """``target``'s run finder takes fMRIPrep's combined series as the run.
 
-    This holds with echo-wise files beside it.
+    This holds with echo-wise files beside it; they come with the run (``Run.echoes``), and reading
+    the runs says they were found.
     """
     import logging
 
@@ -197,6 +198,12 @@ def test_find_runs_takes_the_combined_series_not_the_echoes(good, tmp_path, capl
     with caplog.at_level(logging.INFO, logger="tmstarget"):
         runs = find_runs(tmp_path, "01")
     assert [r.name for r in runs] == [f"{stem}_desc-preproc_bold.nii.gz"]
+    assert [p.name.split("_echo-")[1][0] for p in runs[0].echoes] == ["1", "2", "3"]
+    from tmstarget.targeting import TargetingOptions
+    from tmstarget.targeting.prepare import VolumeSource
+
+    with caplog.at_level(logging.INFO, logger="tmstarget"):
+        VolumeSource(runs, TargetingOptions(me_denoise="none"))
     assert "3 echo-wise series found" in caplog.text
 
 

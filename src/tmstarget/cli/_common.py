@@ -427,6 +427,14 @@ def add_cleaning_arguments(group) -> None:
         metavar="N",
         help=HELP["min-volumes"],
     )
+    group.add_argument(
+        "--me-denoise",
+        choices=d.ME_DENOISE_CHOICES,
+        default=d.ME_DENOISE,
+        help="multi-echo runs (fMRIPrep --me-output-echos): tedana = tedana's ME-ICA denoised "
+        "series, optcom = the echoes combined by T2* weights (tedana), none = fMRIPrep's "
+        "optimally combined series; single-echo runs and surfaces are read as given",
+    )
 
 
 def cleaning_options(args: argparse.Namespace) -> dict:
@@ -448,6 +456,7 @@ def cleaning_options(args: argparse.Namespace) -> dict:
         low_pass_hz=args.low_pass,
         fwhm_mm=args.fwhm,
         min_volumes=args.min_volumes,
+        me_denoise=args.me_denoise,
     )
 
 

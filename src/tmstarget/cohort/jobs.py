@@ -150,7 +150,9 @@ def resolve_options(options):
 def fingerprint(options) -> dict:
     """Return the fields of a target JSON that identify the parameters it was computed with.
 
-    They are taken from the options alone.
+    They are taken from the options alone. ``options.me_denoise`` is not among them: it matters
+    only for multi-echo data and is checked against the target's ``multi_echo.method`` by
+    :func:`finished_target` (:func:`multi_echo_method`).
     """
     return {
         "circuit": circuit_label(options),
@@ -208,10 +210,29 @@ def finished_target(
     if not set(checksums or []) <= set(doc.get("inputs", {}).values()):
         return None
     try:
-        names = [r.name for r in job.runs()]
+        runs = job.runs()
     except InputError:
         return None
-    return doc if doc.get("runs") == names else None
+    if (doc.get("multi_echo") or {}).get("method") != multi_echo_method(runs, options):
+        return None
+    return doc if doc.get("runs") == [r.name for r in runs] else None
+
+
+def multi_echo_method(runs: list, options) -> str | None:
+    """Return the ``multi_echo.method`` a target of ``runs`` computed with ``options`` has.
+
+    It is ``options.me_denoise`` for volumetric runs with echo-wise series, ``none`` for surface
+    runs with echo-wise series beside them (echoes are not used on surfaces) and None for
+    single-echo data (no ``multi_echo`` block): part of the resume check, so that a target made
+    with another ``--me-denoise`` is recomputed while single-echo targets never depend on it.
+    """
+    if any(getattr(r, "echoes", ()) for r in runs):
+        return options.me_denoise
+    if runs and hasattr(runs[0], "files"):
+        from ..io.multiecho import echo_files_beside
+
+        return "none" if any(any(echo_files_beside(r.files[0])) for r in runs) else None
+    return None
 
 
 def execute(job: Job, options, out_dir: Path, report: bool = False) -> Outcome:

@@ -44,6 +44,11 @@ class Run:
         Short run label used in logs and the output ``runs`` list (the BOLD filename).
     session : str or None
         Session label, when the dataset has sessions.
+    echoes : tuple of Path
+        fMRIPrep's echo-wise series of a multi-echo run (``--me-output-echos``): those on the grid
+        of ``bold`` (same ``space-`` and ``res-``) when there are any, else those in the BOLD
+        reference space (no ``space-``); empty for single-echo data. ``bold`` is then fMRIPrep's
+        optimally combined series; which series is targeted is ``TargetingOptions.me_denoise``.
     """
 
     bold: Path
@@ -52,6 +57,7 @@ class Run:
     space: str
     name: str
     session: str | None = None
+    echoes: tuple[Path, ...] = ()
 
 
 def participant_sessions(fmriprep_dir: Path, participant: str) -> list[str | None]:
@@ -158,19 +164,9 @@ def find_runs(
         raise InputError(
             f"sub-{participant} has only echo-wise BOLD ({echoes[0][0].name}, "
             "...) and no optimally combined "
-            "desc-preproc_bold — combining echoes is not "
-            "supported yet; pass fMRIPrep's combined series "
-            "(it writes "
+            "desc-preproc_bold — tmstarget needs fMRIPrep's combined series beside the echoes "
+            "(its grid, confounds and mask); pass it (fMRIPrep writes "
             "one with --me-output-echos too) or --bold"
-        )
-    # multi-echo (issue 27): the optimally combined series is the run; the echoes are not read yet
-    if echoes:
-        logger.info(
-            "sub-%s: %d echo-wise series found; using fMRIPrep's "
-            "optimally combined desc-preproc_bold (echo-wise "
-            "denoising is not implemented yet)",
-            participant,
-            len(echoes),
         )
     if not candidates:
         others = sorted(
@@ -206,6 +202,8 @@ def find_runs(
     if len(resolutions) > 1:
         keep = "2" if "2" in resolutions else resolutions[0]
         chosen = [(p, m) for p, m in chosen if m["res"] == keep]
+    from .multiecho import echo_files_beside
+
     runs = []
     for p, m in chosen:
         prefix = m["prefix"]
@@ -218,8 +216,17 @@ def find_runs(
         ):
             if not f.exists():
                 raise InputError(f"{what} file missing for {p.name}: expected {f.name} — {fix}")
+        same, reference = echo_files_beside(p)
         runs.append(
-            Run(bold=p, confounds=confounds, mask=mask, space=space, name=p.name, session=m["ses"])
+            Run(
+                bold=p,
+                confounds=confounds,
+                mask=mask,
+                space=space,
+                name=p.name,
+                session=m["ses"],
+                echoes=same or reference,
+            )
         )
     return runs
 

@@ -10,9 +10,14 @@ volumes and TR) and :func:`combine_echoes` fits T2* and combines the echoes with
 (``tedana.decay.fit_decay`` log-linear, ``tedana.combine.make_optcom`` T2* weights of Posse et al.
 1999).
 
+For ``tmstarget target`` (``--me-denoise``), :func:`echo_files_beside` finds the echoes of a run
+found by :func:`tmstarget.io.bids.find_runs` and :func:`echo_series` makes the series targeted:
+tedana's ME-ICA denoised series (:func:`tedana_denoise`, in a temporary folder) or tedana's optimal
+combination (:func:`combine_echoes` with ``adaptive=True``, in memory).
+
 Not done here (issue 27): echoes in fMRIPrep's BOLD reference space (no ``space-``) would need
-fMRIPrep's transforms to reach MNI; they are found but the caller must refuse or transform them.
-ME-ICA denoising (``tedana_workflow``) is not wired in yet.
+fMRIPrep's transforms to reach MNI; they are found, and ``target`` refuses them unless
+``--me-denoise none``.
 """
 
 from __future__ import annotations
@@ -63,6 +68,11 @@ def _sidecar(path: Path) -> Path:
         if name.endswith(ext):
             return path.with_name(name[: -len(ext)] + ".json")
     return path.with_suffix(".json")
+
+
+def sidecar_path(path: Path) -> Path:
+    """Return the JSON sidecar of an image (``x.nii.gz`` → ``x.json``)."""
+    return _sidecar(Path(path))
 
 
 def _read_sidecar(path: Path) -> dict:
@@ -240,7 +250,9 @@ def load_echoes(run: EchoRun, mask: np.ndarray) -> np.ndarray:
 
 
 def combine_echoes(
-    echoes: np.ndarray, echo_times_ms: tuple[float, ...] | list[float]
+    echoes: np.ndarray,
+    echo_times_ms: tuple[float, ...] | list[float],
+    adaptive: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Tedana's T2* fit (log-linear) and T2*-weighted optimal combination.
 
@@ -248,25 +260,46 @@ def combine_echoes(
     ----------
     echoes : ndarray, shape (E, V, T)
     echo_times_ms : sequence of float, length E
+    adaptive : bool
+        False: every echo in every voxel, T2* limited to 1–500 ms. True: the steps of tedana's
+        ME-ICA workflow before its ICA, so that the result is its ``desc-optcom_bold``: the adaptive
+        ("dropout") mask of the echoes with good signal, ``fit_decay`` over those echoes,
+        ``modify_t2s_s0_maps`` (infinite T2* set to 500 ms, non-positive to 1 ms, tedana's floor)
+        and ``make_optcom`` with the adaptive mask; voxels without a good echo are 0. ``tmstarget
+        target --me-denoise optcom`` uses this.
 
     Returns
     -------
     combined : ndarray, shape (V, T), float32
     t2star_ms : ndarray, shape (V,)
-        tedana's full T2* map, limited to 1–500 ms for the weights.
+        tedana's full T2* map (limited to 1–500 ms; with ``adaptive``, tedana's own limits and 0
+        where no echo is good).
     """
     from tedana.combine import make_optcom
     from tedana.decay import fit_decay
 
     data = np.moveaxis(np.asarray(echoes, np.float32), 0, 1)  # (V, E, T), tedana's layout
     tes = np.asarray(echo_times_ms, np.float64)
-    adaptive = np.full(
-        data.shape[0], data.shape[1], dtype=int
-    )  # every echo usable in every voxel of the mask
-    t2s, _s0, *_ = fit_decay(data, tes, adaptive, fittype="loglin", report=False)
-    t2s = np.clip(np.nan_to_num(np.asarray(t2s, np.float64), nan=500.0, posinf=500.0), 1.0, 500.0)
-    combined = make_optcom(data, tes, adaptive, t2s=t2s, combmode="t2s")
-    return np.asarray(combined, np.float32), t2s
+    if not adaptive:
+        counts = np.full(data.shape[0], data.shape[1], dtype=int)  # every echo usable everywhere
+        t2s, _s0, *_ = fit_decay(data, tes, counts, fittype="loglin", report=False)
+        t2s = np.clip(
+            np.nan_to_num(np.asarray(t2s, np.float64), nan=500.0, posinf=500.0), 1.0, 500.0
+        )
+        combined = make_optcom(data, tes, counts, t2s=t2s, combmode="t2s")
+        return np.asarray(combined, np.float32), t2s
+    from tedana.decay import modify_t2s_s0_maps
+    from tedana.utils import make_adaptive_mask
+
+    good, counts = make_adaptive_mask(data, threshold=1, methods=["dropout"])
+    good = np.asarray(good, bool)
+    t2s = np.zeros(data.shape[0])
+    if good.any():
+        fitted, s0, *_ = fit_decay(data[good], tes, counts[good], fittype="loglin", report=False)
+        fitted, *_ = modify_t2s_s0_maps(t2s=fitted, s0=s0, adaptive_mask=counts[good], tes=tes)
+        t2s[good] = fitted
+    combined = make_optcom(data, tes, counts, t2s=t2s, combmode="t2s")
+    return np.nan_to_num(np.asarray(combined, np.float32)), t2s
 
 
 def tedana_version() -> str:
@@ -328,3 +361,95 @@ def tedana_denoise(
         int((metrics["classification"] == "rejected").sum()),
         tedana_version(),
     )
+
+
+# ---------------------------------------------------------------- echoes of a run, for targeting
+_TAIL_RE = re.compile(r"_(?:space|hemi)-")
+
+
+def echo_files_beside(bold: Path | str) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """FMRIPrep's echo-wise series of the run whose combined (or surface) series is ``bold``.
+
+    They are in the same folder, with the same entities before ``space-`` (or ``hemi-``).
+
+    Returns
+    -------
+    same_grid : tuple of Path
+        Echo-wise series named as ``bold`` with an ``echo-<n>`` entity (same space and
+        resolution), sorted by name.
+    reference : tuple of Path
+        Echo-wise series without ``space-``: fMRIPrep's BOLD reference space (native).
+    """
+    bold = Path(bold)
+    m = _TAIL_RE.search(bold.name)
+    if m is None:
+        return (), ()
+    prefix, tail = bold.name[: m.start()], bold.name[m.start() :]
+    same, reference = [], []
+    for p in sorted(bold.parent.glob(f"{prefix}_echo-*_desc-preproc_bold.nii*")):
+        rest = p.name[len(prefix) :]
+        echo = re.match(r"_echo-[0-9]+", rest)
+        if echo is None or not _ECHO_RE.match(p.name):
+            continue
+        after = rest[echo.end() :]
+        if after == tail:
+            same.append(p)
+        elif "_space-" not in after:
+            reference.append(p)
+    return tuple(same), tuple(reference)
+
+
+@dataclass
+class EchoSeries:
+    """The series targeted for one multi-echo run, and how it was made.
+
+    Attributes
+    ----------
+    data : ndarray, shape (T, V), float32
+        The series at the voxels of the mask it was made in (Fortran order), or None before
+        :func:`echo_series` made it.
+    method : {"tedana", "optcom"}
+    n_components, components_rejected : int or None
+        tedana's ICA components and those it rejected (``tedana`` only).
+    """
+
+    data: np.ndarray
+    method: str
+    n_components: int | None = None
+    components_rejected: int | None = None
+
+
+def _stream_all(path: Path, mask: np.ndarray) -> np.ndarray:
+    """(T, V) float32 of a 4-D image at the mask's voxels (Fortran order), 32 volumes a time."""
+    from .images import load_image, stream_masked_volumes
+
+    img = load_image(path, "BOLD")
+    return np.concatenate([x for _, x in stream_masked_volumes(img, mask, Path(path).name)])
+
+
+def echo_series(run: EchoRun, mask: np.ndarray, affine, method: str, seed: int) -> EchoSeries:
+    """Make the series of one multi-echo run at the voxels of ``mask``, with tedana.
+
+    ``tedana``: tedana's ME-ICA workflow (:func:`tedana_denoise`, FastICA seeded with ``seed``) in
+    a temporary folder removed before returning; the result is its ``desc-denoised_bold``.
+    ``optcom``: :func:`combine_echoes` with ``adaptive=True`` (tedana's ``desc-optcom_bold``), in
+    memory. ``mask`` is a boolean volume on the echoes' grid (``affine``); tedana gets it as its
+    mask, so that both give the same voxels.
+    """
+    import tempfile
+
+    import nibabel as nib
+
+    mask = np.asarray(mask, bool)
+    if method == "optcom":
+        echoes = np.stack([_stream_all(p, mask).T for p in run.paths])  # (E, V, T)
+        combined, _ = combine_echoes(echoes, run.echo_times_ms, adaptive=True)
+        return EchoSeries(np.ascontiguousarray(combined.T), "optcom")
+    if method != "tedana":
+        raise ValueError(f"unknown multi-echo method {method!r}")
+    with tempfile.TemporaryDirectory(prefix="tmstarget-tedana-") as work:
+        mask_path = Path(work) / "mask.nii.gz"
+        nib.save(nib.Nifti1Image(mask.astype(np.uint8), affine), str(mask_path))
+        result = tedana_denoise(run, mask_path, Path(work) / "tedana", seed=seed)
+        data = _stream_all(result.denoised, mask)
+    return EchoSeries(data, "tedana", result.n_components, result.components_rejected)

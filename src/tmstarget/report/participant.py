@@ -189,10 +189,36 @@ def _parameters(t: dict) -> list[tuple[str, Any]]:
         ("method", t.get("method")),
         ("space", t.get("space")),
     ]
+    if t.get("multi_echo"):
+        rows.append(("multi-echo", multi_echo_line(t["multi_echo"])))
     for k, v in (t.get("parameters") or {}).items():
         rows.append((human_label(k), ", ".join(f"{x}" for x in v) if isinstance(v, list) else v))
     rows.append(("tmstarget version of the target", t.get("tmstarget_version")))
     return rows
+
+
+#: What each ``multi_echo.method`` of the target JSON targeted.
+_ME_METHODS = {
+    "tedana": "tedana's ME-ICA denoised series",
+    "optcom": "the echoes combined by T2* weights (tedana)",
+    "none": "fMRIPrep's optimally combined series (echoes not used)",
+}
+
+
+def multi_echo_line(block: Mapping[str, Any]) -> str:
+    """One line saying how a multi-echo target used its echoes (the ``multi_echo`` block)."""
+    times = block.get("echo_times_ms")
+    line = (
+        f"{len(times)} echoes ({', '.join(f'{x:g}' for x in times)} ms)"
+        if times
+        else "echo times differ between runs (see the target JSON)"
+    )
+    line += f": {_ME_METHODS.get(block.get('method'), block.get('method'))}"
+    if block.get("tedana_version"):
+        line += f", tedana {block['tedana_version']}"
+    if block.get("components_rejected") is not None:
+        line += f", {block['components_rejected']} ICA component(s) rejected"
+    return line
 
 
 @dataclass

@@ -28,3 +28,12 @@ N_BOOTSTRAP = 200
 #: confidence radius
 #: affordable: coverage SD 3.1 percentage points (see :data:`N_BOOTSTRAP`).
 N_BOOTSTRAP_SLOW = 50
+#: Multi-echo runs (fMRIPrep's echo-wise series beside the optimally combined one): the series that
+#: is targeted. ``tedana``: tedana's ME-ICA denoised series; ``optcom``: the echoes combined by T2*
+#: weights (tedana's log-linear fit); ``none``: fMRIPrep's optimally combined series as given.
+#: Irrelevant for single-echo runs.
+ME_DENOISE = "tedana"
+ME_DENOISE_CHOICES = ("tedana", "optcom", "none")
+#: FastICA seed of tedana's ME-ICA (tedana's own default), so that the same input gives the same
+#: classification and the same target.
+TEDANA_SEED = 42

@@ -20,6 +20,7 @@ from .defaults import (
     FWHM_MM,
     HIGH_PASS_HZ,
     LOW_PASS_HZ,
+    ME_DENOISE,
     MIN_VOLUMES,
     NEIGHBOURHOOD_MM,
 )
@@ -54,6 +55,7 @@ class TargetingOptions:
     group_target: tuple[float, float, float] | None = None
     placement_error_mm: float = PLACEMENT_ERROR_MM
     placement_error_deg: float = PLACEMENT_ERROR_DEG
+    me_denoise: str = ME_DENOISE
 
     def parameters_json(self) -> dict:
         """Return the ``parameters`` block of the target JSON.
@@ -118,6 +120,7 @@ class TargetResult:
     column: int | None = None
     shrinkage: dict | None = None
     coil_placement: dict | None = None
+    multi_echo: dict | None = None
 
     @property
     def n_volumes_used(self) -> int:
@@ -223,6 +226,7 @@ class TargetResult:
             "inputs": self.inputs,
             "tmstarget_version": __version__,
             **self._surface_json(),
+            **({"multi_echo": self.multi_echo} if self.multi_echo is not None else {}),
             **({"shrinkage": self.shrinkage} if self.shrinkage else {}),
             **({"coil_placement": self.coil_placement} if self.coil_placement else {}),
         }

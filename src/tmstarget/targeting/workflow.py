@@ -80,12 +80,15 @@ def compute_target(
     timings: dict[str, float] = {}
     circuit = resolve_circuit(options.circuit, options.circuit_label)
     kind = SurfaceSource if surface else VolumeSource
-    files = sorted(kind.files(runs) | ({circuit.path} if circuit.path else set()))
+    files = sorted(
+        (kind.files(runs) if surface else kind.files(runs, options))
+        | ({circuit.path} if circuit.path else set())
+    )
     files += [Path(options.search_mask)] if options.search_mask else []
     hasher = ThreadPoolExecutor(max_workers=1)
     hashes = hasher.submit(hash_inputs, files, root)
     try:
-        source = kind(runs, meshes) if surface else kind(runs)
+        source = kind(runs, meshes) if surface else kind(runs, options)
         return _compute(source, options, circuit, hashes, timings, t_start)
     finally:
         hasher.shutdown(wait=True, cancel_futures=True)
@@ -157,6 +160,7 @@ def _compute(source, options, circuit, hashes, timings, t_start) -> TargetResult
         column=column,
         shrinkage=choice.post,
         coil_placement=_coil_placement(selection, confidence),
+        multi_echo=source.multi_echo,
     )
 
 
