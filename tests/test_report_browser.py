@@ -289,7 +289,9 @@ def test_report_in_headless_chromium(reports, browser, which, viewport):
         assert _figure_drawn(img["pixels"]), img["alt"]
     if which == "participant":
         assert "sub-01" in page["heading"]
-        assert len(page["images"]) == 5  # score slices, glass brain, FD, tSNR, MADRS
+        # score slices, glass brain, FD, tSNR, MADRS, and the coil section's two figures (the
+        # default placement on the head and its E-field on cortex: the fixture passes no coil JSON)
+        assert len(page["images"]) == 7
     else:
         assert f"sub-{SCRIPT_LABEL}" in page["cells"]
 

@@ -32,6 +32,7 @@ from ..io.derivatives import (
 from ..targeting.uncertainty.summaries import NOT_ASSESSED, RELIABLE_RADIUS_MM, verdict_line
 from . import brain, plots
 from ._mpl import ReportFigure, safe_figure, svg_text_uri
+from .coil_figures import coil_report_figures
 from .data import check_out_dir, find_target
 from .html import render
 from .sections import (
@@ -441,6 +442,7 @@ def participant_context(
     name = f"sub-{label}" + (f" ses-{session}" if session else "")
     others = [(r["cortex_mni"], r["colour"]) for r in alternatives["rows"][1:]]
     figures = _figures(name, t, o, confidence, others, rel["curve"], madrs)
+    figures.update(coil_report_figures(coil, name))  # coil on the head, E-field on cortex
 
     not_included = []
     if protocol is None:
