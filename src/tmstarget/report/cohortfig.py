@@ -422,6 +422,7 @@ def linked_targets_figure(
             (axes[1], (1, 2), "side", "seen from the left"),
         )
         for ax, (i, j), view, title in views:
+            ax.patch.set_gid(f"linked-area-{view}")
             if (i, j) in outlines:
                 head = outlines[(i, j)]
                 ax.plot(head[:, 0], head[:, 1], color="0.6", lw=1.0, gid=f"head-{view}")
