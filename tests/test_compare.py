@@ -318,3 +318,48 @@ def test_a_mask_is_not_a_circuit_and_an_empty_coordinates_file_is_one_line(tmp_p
     )
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "empty.csv is empty" in err[0] and "Traceback" not in err[0]
+
+
+def test_compare_figure_has_the_head_outline_and_equal_axes():
+    from tmstarget.compare import _labels_text, comparison_figure
+
+    data = _linear_map(RAS, (40, 40, 40))
+    rows = [
+        compare_targets(
+            f"0{k}",
+            None,
+            "f3",
+            [-38.0 + k, 44.0, 30.0],
+            [-38.0 + k, 47.0, 30.0],  # 3 mm apart, along y
+            [-50.0, 40.0, 50.0],
+            group=(data, RAS),
+        )
+        for k in range(3)
+    ]
+    fig = comparison_figure(rows)
+    fig.canvas.draw()
+    for ax in fig.axes[:2]:
+        assert ax.get_aspect() == 1.0
+        assert any(line.get_label() == "template scalp" for line in ax.get_lines())
+        # the same number of pixels per mm across and up: a 3 mm step looks like 3 mm
+        (x0, y0), (x1, y1) = ax.transData.transform([(0.0, 0.0), (10.0, 10.0)])
+        assert (x1 - x0) == pytest.approx(y1 - y0, rel=1e-3)
+        head = next(line for line in ax.get_lines() if line.get_label() == "template scalp")
+        xs = head.get_xdata()
+        assert xs.max() - xs.min() > 120  # a whole head, not the targets' few mm
+    # the score labels are kept
+    assert fig.axes[2].get_xlabel().replace("\n", " ") == _labels_text(rows)
+
+
+def test_compare_figure_bytes_are_deterministic(tmp_path):
+    from tmstarget.compare import write_comparison
+
+    data = _linear_map(RAS, (40, 40, 40))
+    rows = [
+        compare_targets(
+            "01", None, "f3", [-38, 44, 30], [-38, 47, 30], [-50, 40, 50], group=(data, RAS)
+        )
+    ]
+    a = write_comparison(tmp_path / "a", rows)[-1].read_bytes()
+    b = write_comparison(tmp_path / "b", rows)[-1].read_bytes()
+    assert a == b and b"template scalp" in a

@@ -207,9 +207,8 @@ def test_cssrs_flag_is_shown_when_the_endpoint_visit_is_missing(tmp_path, capsys
     )  # default endpoint month1: not rated yet
     out = capsys.readouterr().out
     assert (
-        "CLINICAL ATTENTION: sub-01/baseline: C-SSRS ideation "
-        "with intent (item 4 or 5) or any suicidal behaviour "
-        "(item 6)" in out
+        "CLINICAL ATTENTION: sub-01/baseline: item 6: suicidal behaviour (flag rule: C-SSRS "
+        "ideation with intent (item 4 or 5) or any suicidal behaviour (item 6))" in out
     )
     assert (
         "endpoint month1: 0/2 assessed" in out
@@ -253,3 +252,53 @@ def test_response_and_remission_only_where_the_scale_defines_them(scale, shown, 
     assert (
         out["rows"][0].get("response") is None
     )  # never a response at baseline (CGI-I rates change itself)
+
+
+@pytest.mark.parametrize(
+    ("scale", "items"),
+    [("cgi_s", ([5], [3])), ("cssrs", (["yes", "yes", "no", "yes", "no", "no"], ["no"] * 6))],
+)
+def test_cgi_s_and_cssrs_outputs_never_mention_response_or_remission(
+    scale, items, tmp_path, capsys
+):
+    path = tmp_path / f"{scale}.tsv"
+    n = SCALES[scale].n_items
+    path.write_text(_table(n, ("01", "baseline", items[0]), ("01", "month1", items[1])))
+    for extra in ([], ["--json"]):
+        assert main(["scale", str(path), "--scale", scale, "--quiet", *extra]) == 0
+        out = capsys.readouterr().out.lower()
+        assert "response" not in out and "remission" not in out and "responder" not in out
+        assert "remitter" not in out
+    result = scale_outcomes(parse_scale_table(path.read_text(), scale), scale, endpoint="month1")
+    assert result["rules"] == {} and result["reports"]
+
+
+def test_cssrs_flag_names_the_item(tmp_path, capsys):
+    path = tmp_path / "cssrs.tsv"
+    path.write_text(
+        _table(
+            6,
+            ("01", "baseline", ["yes", "yes", "no", "yes", "no", "no"]),  # intent: item 4
+            ("02", "baseline", ["yes", "yes", "yes", "yes", "yes", "yes"]),  # 4, 5 and 6
+            ("03", "baseline", ["yes", "yes", "yes", "no", "no", "no"]),  # no flag
+        )
+    )
+    rows = parse_scale_table(path.read_text(), "cssrs")
+    result = scale_outcomes(rows, "cssrs")
+    assert result["rows"][0]["attention_items"] == ["item 4: active ideation with some intent"]
+    assert result["rows"][1]["attention_items"] == [
+        "item 4: active ideation with some intent",
+        "item 5: active ideation with plan and intent",
+        "item 6: suicidal behaviour",
+    ]
+    assert (
+        result["rows"][2]["attention_items"] == [] and not result["rows"][2]["clinical_attention"]
+    )
+    assert result["summary"]["clinical_attention_items"] == {
+        "01/baseline": ["item 4: active ideation with some intent"],
+        "02/baseline": result["rows"][1]["attention_items"],
+    }
+    assert main(["scale", str(path), "--scale", "cssrs", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "CLINICAL ATTENTION: 01/baseline: item 4: active ideation with some intent (" in out
+    assert "03/baseline" not in out.split("CLINICAL ATTENTION", 1)[1]

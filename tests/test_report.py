@@ -281,6 +281,9 @@ def test_cohort_report(out_dir):
     html = path.read_text()
     assert "between/within-person distance ratio (medians)" in html
     assert "1 vs 2" in html and "2.8 mm" in html  # sub-02's two sessions are 2.8 mm apart
+    # sub-02's session targets linked on their own figure, named in its alt text
+    assert "each with one line joining their session targets" in html
+    assert "median within-person distance 2.8 mm" in html
     assert 'href="sub-02/ses-1/sub-02_ses-1_desc-sgacc_report.html"' in html
     assert "Cohort report — 3 participants" in html
     assert _external_refs(html) == []

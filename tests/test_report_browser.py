@@ -174,8 +174,25 @@ def reports(sim_dataset, tmp_path_factory) -> dict[str, Path]:
     }
     return {
         "participant": write_participant_report(out, "01", extras=extras),
-        "cohort": write_cohort_report(out),
+        "cohort": write_cohort_report(out, _trial_analysis(tmp_path_factory.mktemp("trial"))),
     }
+
+
+def _trial_analysis(folder: Path) -> dict:
+    """Return the ``trial analyze --report`` JSON of a simulated trial (cohort trial figures)."""
+    import contextlib
+    import json
+
+    from tmstarget.cli.main import main
+    from tmstarget.trial import TrialDesign, simulate_trial
+    from tmstarget.trial.io import write_table
+
+    table, analysis = folder / "trial.tsv", folder / "analysis.json"
+    write_table(simulate_trial(TrialDesign(record_days=True, dropout=0.2), seed=1), table)
+    argv = ["trial", "analyze", str(table), "--imputations", "3", "--report", str(analysis)]
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main([*argv, "--quiet"]) == 0
+    return json.loads(analysis.read_text())
 
 
 def open_page(tools: DevTools, path: Path, viewport: dict) -> dict:
@@ -294,6 +311,13 @@ def test_report_in_headless_chromium(reports, browser, which, viewport):
         assert len(page["images"]) == 7
     else:
         assert f"sub-{SCRIPT_LABEL}" in page["cells"]
+        alts = " | ".join(img["alt"] for img in page["images"])
+        for figure in (
+            "each with one line joining their session targets",  # sub-02's two sessions
+            "Forest plot of the difference in MADRS reduction",
+            "Bar chart of response and remission",
+        ):
+            assert figure in alts
 
 
 def test_a_blank_figure_is_not_counted_as_drawn():

@@ -118,7 +118,7 @@ def test_cohort_report_shows_the_trial_section(dated, tmp_path, capsys):
     assert main(["report", str(out), "group", "--trial-json", str(analysis), "--quiet"]) == 0
     html = (out / "desc-cohort_report.html").read_text()
     section = html.split('id="trial"')[1].split("</section>")[0]
-    assert "Table 1: baseline characteristics" in section and section.count("<img") == 2
+    assert "Table 1: baseline characteristics" in section and section.count("<img") == 4
     assert "could not be drawn" not in section
     assert (
         main(["report", str(out), "group", "--trial-json", str(tmp_path / "trial.tsv"), "--quiet"])

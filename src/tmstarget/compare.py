@@ -12,6 +12,7 @@ Research use; not a medical device.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ import numpy as np
 #: Point-sampling weightings: a uniform sphere, or a Gaussian coil footprint (FWHM = radius).
 from .defaults import WEIGHTINGS  # noqa: E402,F401 - defined in the import-free leaf
 from .exceptions import InputError
+
+logger = logging.getLogger(__name__)
 
 #: Scores closer than this are called a tie.
 TIE_TOLERANCE = 1e-6
@@ -456,30 +459,63 @@ def to_markdown(rows: list[Comparison], title: str = "Connectivity target vs sca
     return "\n".join(lines) + "\n"
 
 
+def _head_outlines() -> dict[tuple[int, int], np.ndarray]:
+    """Template scalp outlines seen from above and from the left (empty when unavailable)."""
+    try:
+        from .headmodel import load_template_head, scalp_outline
+
+        head = load_template_head()
+        return {dims: scalp_outline(head, dims) for dims in ((0, 1), (1, 2))}
+    except Exception as exc:  # noqa: BLE001 - the outline is context, not data
+        logger.warning(
+            "compare: template head outline unavailable (%s: %s)", type(exc).__name__, exc
+        )
+        return {}
+
+
 def comparison_figure(rows: list[Comparison]):
     """Two panels: target positions (top view and side view) and paired scores.
 
+    The position panels show the template scalp's outline and have equal axes (the same mm scale
+    horizontally and vertically), so a 3 mm difference looks like 3 mm.
+
     Returns a matplotlib Figure.
     """
+    import textwrap
+
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(11, 3.8))
-    axes = fig.subplots(1, 3)
+    fig = Figure(figsize=(11, 4.6))
+    axes = fig.subplots(1, 3, width_ratios=[1.0, 1.15, 1.1])
     a = np.array([r.connectivity_mni for r in rows])
     b = np.array([r.scalp_rule_mni for r in rows])
-    for ax, (i, j), label in ((axes[0], (0, 1), "top view"), (axes[1], (1, 2), "left side view")):
+    outlines = _head_outlines()
+    views = ((axes[0], (0, 1), "top view"), (axes[1], (1, 2), "left side view"))
+    for ax, (i, j), label in views:
+        extent = [np.vstack([a[:, [i, j]], b[:, [i, j]]])]
+        if (i, j) in outlines:
+            head = outlines[(i, j)]
+            ax.plot(head[:, 0], head[:, 1], color="0.55", lw=1.0, label="template scalp")
+            extent.append(head)
         for p, q in zip(a, b):
             ax.plot([p[i], q[i]], [p[j], q[j]], color="0.7", lw=0.8)
-        ax.scatter(a[:, i], a[:, j], s=18, color="tab:blue", label="connectivity")
-        ax.scatter(b[:, i], b[:, j], s=18, color="tab:orange", marker="s", label=rows[0].rule)
-        ax.set_xlabel(f"{'xyz'[i]} (mm)")
-        ax.set_ylabel(f"{'xyz'[j]} (mm)")
-        ax.set_title(label)
-        ax.set_aspect("equal", adjustable="datalim")
-    axes[0].legend(fontsize=8, loc="best")
+        ax.scatter(a[:, i], a[:, j], s=18, color="tab:blue", label="connectivity", zorder=3)
+        ax.scatter(
+            b[:, i], b[:, j], s=18, color="tab:orange", marker="s", label=rows[0].rule, zorder=3
+        )
+        pts = np.vstack(extent)
+        lo, hi = pts.min(axis=0) - 8.0, pts.max(axis=0) + 8.0
+        ax.set_xlim(lo[0], hi[0])
+        ax.set_ylim(lo[1], hi[1])
+        ax.set_aspect("equal", adjustable="box")  # 1 mm across = 1 mm up
+        ax.set_xlabel(f"{'xyz'[i]} (mm)", fontsize=9)
+        ax.set_ylabel(f"{'xyz'[j]} (mm)", fontsize=9)
+        ax.tick_params(labelsize=9)
+        ax.set_title(label, fontsize=10)
+    axes[0].legend(fontsize=9, loc="lower center", frameon=False)
     ax = axes[2]
     plotted = False
     for k, (kind, colour) in enumerate((("group", "tab:green"), ("individual", "tab:purple"))):
@@ -493,17 +529,20 @@ def comparison_figure(rows: list[Comparison]):
     ax.set_xticks(
         [0, 1, 2, 3],
         ["group:\nconn.", "group:\nrule", "indiv.:\nconn.", "indiv.:\nrule"],
-        fontsize=8,
+        fontsize=9,
     )
-    ax.set_ylabel("score (higher = better)")
-    ax.set_xlabel(_labels_text(rows), fontsize=7)
-    ax.set_title("paired scores" if plotted else "paired scores (none available)")
+    ax.tick_params(labelsize=9)
+    ax.set_ylabel("score (higher = better)", fontsize=9)
+    ax.set_xlabel(textwrap.fill(_labels_text(rows), 60), fontsize=9)
+    ax.set_title("paired scores" if plotted else "paired scores (none available)", fontsize=10)
     fig.suptitle(
         f"Connectivity target vs {rows[0].rule} (n = {len(rows)}; "
         "research use, not a medical device)",
         fontsize=10,
     )
     fig.tight_layout()
+    for ax, _, _ in views:
+        ax.apply_aspect()  # fix the boxes now, so every drawing has 1 mm across = 1 mm up
     return fig
 
 

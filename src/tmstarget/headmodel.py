@@ -459,3 +459,32 @@ def standard_positions(head: HeadModel) -> dict[str, np.ndarray]:
         if new in out:
             out.setdefault(old, out[new])
     return out
+
+
+def scalp_outline(
+    head: HeadModel, dims: tuple[int, int] = (0, 1), z_min_mm: float = -60.0
+) -> np.ndarray:
+    """Silhouette of the template scalp seen along one axis, for drawing in a 2-D view.
+
+    Parameters
+    ----------
+    head : HeadModel
+        The template head (:func:`load_template_head`).
+    dims : (int, int)
+        The two coordinates (0 = x, 1 = y, 2 = z) of the view, e.g. ``(0, 1)`` seen from above,
+        ``(1, 2)`` seen from the side.
+    z_min_mm : float
+        Scalp below this height (neck and chin) is left out, so the outline is the head's.
+
+    Returns
+    -------
+    ndarray, shape (K, 2)
+        Closed polygon (the first point repeated at the end), MNI mm: the convex hull of the
+        scalp vertices projected on the view, which is the head's outline.
+    """
+    from scipy.spatial import ConvexHull
+
+    v = np.asarray(head.scalp_vertices, float)
+    flat = v[v[:, 2] >= z_min_mm][:, list(dims)]
+    hull = flat[ConvexHull(flat).vertices]
+    return np.vstack([hull, hull[:1]])

@@ -108,6 +108,31 @@ class Scale:
 
 #: Why a C-SSRS row is flagged for clinical attention (a prompt for review, not a risk assessment).
 CSSRS_FLAG_RULE = "C-SSRS ideation with intent (item 4 or 5) or any suicidal behaviour (item 6)"
+#: What each C-SSRS screener item asks (Posner et al. 2011), to name the item behind a flag.
+CSSRS_ITEMS = {
+    1: "wish to be dead",
+    2: "non-specific active suicidal thoughts",
+    3: "active ideation with any method (no plan, no intent)",
+    4: "active ideation with some intent",
+    5: "active ideation with plan and intent",
+    6: "suicidal behaviour",
+}
+#: What a scale without response and remission reports instead (CGI-S, C-SSRS).
+NO_RESPONSE_NOTE = {
+    "cgi_s": "a severity rating: totals and change from baseline",
+    "cssrs": "screening items: ideation severity, suicidal behaviour and flags for review",
+}
+
+
+def cssrs_flag_items(items: tuple[int | None, ...]) -> list[str]:
+    """Name the C-SSRS items that flag a row, e.g. ``["item 4: active ideation with some intent"]``.
+
+    The flag (:data:`CSSRS_FLAG_RULE`) is raised by a yes to item 4 or 5 (ideation with intent) or
+    to item 6 (suicidal behaviour); an empty list means no flag.
+    """
+    return [f"item {i}: {CSSRS_ITEMS[i]}" for i in (4, 5, 6) if items[i - 1] == 1]
+
+
 _HAMD_04 = {1, 2, 3, 7, 8, 9, 10, 11, 15}
 SCALES: dict[str, Scale] = {
     "hamd17": Scale(
@@ -315,12 +340,16 @@ def scale_outcomes(
     Returns
     -------
     dict
-        ``scale``, ``rules``, ``citation``, ``rows`` (one per assessment) and ``summary``.
+        ``scale``, ``rules`` (only those the scale defines), ``reports`` (what CGI-S and C-SSRS
+        report instead of response and remission, else None), ``citation``, ``rows`` (one per
+        assessment) and ``summary``.
         Participants are matched by their BIDS label (``01`` and ``sub-01`` are one person, shown as
         first written). A row has ``response`` / ``remission`` (and the summary ``n_responders`` /
         ``n_remitters``) only when the scale defines them: neither for CGI-S and C-SSRS, no
         remission for CGI-I; response is ``None`` at baseline. C-SSRS rows carry
-        ``suicidal_behaviour`` and ``clinical_attention`` whatever the endpoint.
+        ``suicidal_behaviour``, ``clinical_attention`` and ``attention_items`` (the items behind
+        the flag, named: "item 4: active ideation with some intent") whatever the endpoint; the
+        summary's ``clinical_attention_items`` maps each flagged ``participant/timepoint`` to them.
 
     Raises
     ------
@@ -389,6 +418,7 @@ def scale_outcomes(
         if scale.key == "cssrs":
             row["suicidal_behaviour"] = a.items[5] == 1
             row["clinical_attention"] = a.total >= 4 or a.items[5] == 1
+            row["attention_items"] = cssrs_flag_items(a.items)
         rows.append(row)
     ends = [r for r in rows if endpoint is not None and r["timepoint"] == endpoint]
     summary: dict[str, Any] = {
@@ -405,11 +435,18 @@ def scale_outcomes(
     ]
     if scale.key == "cssrs":
         summary["clinical_attention_rule"] = CSSRS_FLAG_RULE
+        summary["clinical_attention_items"] = {
+            f"{r['participant']}/{r['timepoint']}": r["attention_items"]
+            for r in rows
+            if r["clinical_attention"]
+        }
     return {
         "scale": scale.name,
         "key": scale.key,
         "total_range": list(scale.total_range()),
-        "rules": scale.rules(),
+        # only the rules the scale defines: none for CGI-S and C-SSRS (see ``reports``)
+        "rules": {k: v for k, v in scale.rules().items() if v is not None},
+        "reports": NO_RESPONSE_NOTE.get(scale.key),
         "citation": scale.citation,
         "rows": rows,
         "summary": summary,

@@ -16,8 +16,8 @@ from urllib.parse import quote
 import numpy as np
 
 from ..io.derivatives import read_json_optional, sha256, sibling, write_text_atomic
-from . import brain, plots
-from ._mpl import ReportFigure, safe_figure, svg_text_uri
+from . import brain, cohortfig, plots
+from ._mpl import ReportFigure, safe_alt_figure, safe_figure, svg_text_uri
 from .data import check_out_dir, cohort_targets
 from .html import render
 from .sections import RULE_COLOURS, software_versions
@@ -171,14 +171,21 @@ def _circuit_section(
                 round(float(np.median([r["distance_to_f3_mm"] for r in rows])), 1),
             )
         )
-    ratio = None
-    if within and between:
-        from ..targeting.uncertainty.cohort import RATIO_LABEL, cohort_stability
+    from ..targeting.uncertainty.cohort import RATIO_LABEL, cohort_stability
 
+    ratio = None
+    median_within = None
+    if within:
+        per_person: dict[str, list[float]] = {}
+        for person, _, _, d in within:
+            per_person.setdefault(person, []).append(d)
+        median_within = round(float(np.median([np.mean(v) for v in per_person.values()])), 1)
+    if within and between:
         stability = cohort_stability(
             [(r["participant"], r["session"], r["target_mni"]) for r in rows]
         )[1]
         ratio = stability["ratio_between_within"]
+        median_within = round(float(stability["median_within_mm"]), 1)
         summary.append((RATIO_LABEL, ratio))
     reference = [(f3, RULE_COLOURS["f3"])] if f3 is not None else []
     figures: dict[str, ReportFigure | None] = {
@@ -189,9 +196,18 @@ def _circuit_section(
             "Every target (green dots)"
             + (" and the template 10-20 F3 projected to cortex (orange square)." if f3 else "."),
         ),
+        "linked": None,
         "spread": None,
         "radius": None,
     }
+    if within:
+        figures["linked"] = safe_alt_figure(
+            f"linked session targets {circuit}",
+            lambda: cohortfig.linked_targets_figure(
+                rows, median_within, ratio, RATIO_LABEL, circuit
+            ),
+            f"Targets of the same participant linked across sessions, {circuit}",
+        )
     if len(rows) > 1:
         groups = {"within person (sessions)": [w[3] for w in within]} if within else {}
         groups |= {
@@ -238,7 +254,8 @@ def _circuit_section(
 def trial_section(analysis: dict[str, Any]) -> dict[str, Any]:
     """Build the trial section from ``trial analyze`` JSON.
 
-    The section has the CONSORT flow diagram, Table 1 and mean change by visit.
+    The section has the CONSORT flow diagram, Table 1, the primary effect with the sensitivity
+    analyses as a forest plot, response and remission by arm, and mean change by visit.
 
     Parameters
     ----------
@@ -294,6 +311,30 @@ def trial_section(analysis: dict[str, Any]) -> dict[str, Any]:
             "and arm with confidence intervals (Satterthwaite "
             "df).",
         )
+    endpoint = str(analysis.get("endpoint") or analysis.get("timepoint") or "the endpoint")
+    confidence = float((analysis.get("definitions") or {}).get("confidence", 0.95))
+    experimental = str(analysis.get("experimental") or arms[0])
+    control = str(analysis.get("control") or arms[1])
+    effects = cohortfig.effect_rows(analysis)
+    forest = None
+    if effects:
+        forest = safe_alt_figure(
+            "trial forest plot",
+            lambda: cohortfig.effect_forest(
+                effects, experimental, control, endpoint=endpoint, confidence=confidence
+            ),
+            "Forest plot of the difference in MADRS reduction between arms",
+        )
+    binaries = cohortfig.binary_rows(analysis, (experimental, control))
+    bars = None
+    if binaries:
+        bars = safe_alt_figure(
+            "trial response and remission",
+            lambda: cohortfig.response_bars(
+                binaries, (experimental, control), endpoint=endpoint, confidence=confidence
+            ),
+            "Response and remission by arm",
+        )
     table1 = [
         [r.get("characteristic", ""), *(r.get(a, "") for a in arms)]
         for r in analysis.get("table1") or []
@@ -303,6 +344,8 @@ def trial_section(analysis: dict[str, Any]) -> dict[str, Any]:
         "endpoint": analysis.get("endpoint") or analysis.get("timepoint"),
         "consort": consort,
         "change": change,
+        "forest": forest,
+        "bars": bars,
         "table1": table1,
     }
 

@@ -75,19 +75,13 @@ def _text(result: dict[str, Any]) -> str:
     s, rules = result["summary"], result["rules"]
     yn = {True: "yes", False: "no", None: "n/a"}
     cssrs = result["key"] == "cssrs"
-    cols = ["response"] * (rules["response"] is not None) + ["remission"] * (
-        rules["remission"] is not None
-    )
+    cols = [c for c in ("response", "remission") if rules.get(c)]
     defined = "; ".join(f"{c} = {rules[c]}" for c in cols)
     total = "ideation severity" if cssrs else "total"
     lines = [
         f"{result['scale']} ({result['citation']}): {total} "
         f"{result['total_range'][0]}-{result['total_range'][1]}"
-        + (
-            f"; {defined}"
-            if defined
-            else "; no response or remission rule (not defined for this scale)"
-        )
+        + (f"; {defined}" if defined else f"; {result.get('reports') or 'totals only'}")
     ]
     extra = ["behaviour", "attention"] if cssrs else cols
     lines.append(
@@ -113,8 +107,12 @@ def _text(result: dict[str, Any]) -> str:
         + (f"; {', '.join(counts)}" if counts else "")
     )
     rule = s.get("clinical_attention_rule")
+    named = s.get("clinical_attention_items") or {}
     lines += [
-        f"CLINICAL ATTENTION: {x}" + (f": {rule}" if rule else "") for x in s["clinical_attention"]
+        f"CLINICAL ATTENTION: {x}"
+        + (f": {'; '.join(named[x])}" if named.get(x) else "")
+        + (f" (flag rule: {rule})" if rule else "")
+        for x in s["clinical_attention"]
     ]
     return "\n".join(lines)
 
