@@ -403,21 +403,9 @@ def grey_matter_voxels(
         so field spent outside the search region lowers the score. In a group map NaN means no data
         and those voxels are left out (``False``).
     """
-    import nibabel as nib
-    from nilearn.datasets import load_mni152_gm_mask
-    from nilearn.image import resample_to_img
+    from .._utils.templates import mni_mask_on_grid
 
-    grid = nib.Nifti1Image(np.zeros(values.shape, np.int8), affine)
-    brain = (
-        resample_to_img(
-            load_mni152_gm_mask(resolution=2),
-            grid,
-            interpolation="nearest",
-            force_resample=True,
-            copy_header=True,
-        ).get_fdata()
-        > 0.5
-    )
+    brain = mni_mask_on_grid("gm", affine, values.shape)
     if nan_as_zero:
         values = np.nan_to_num(values, nan=0.0)
     keep = brain & np.isfinite(values)
