@@ -232,7 +232,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     log.add_argument(
         "--session-log",
         metavar="FILE",
-        help="read a filled-in session log and summarise the course",
+        help=HELP["session-log"] + ": summarise the course",
     )
     log.add_argument(
         "--timeline",

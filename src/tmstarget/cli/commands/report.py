@@ -28,8 +28,8 @@ participant:  tmstarget report OUT_DIR participant --participant-label L [--sess
               saved to a file), dose and schedule ('tmstarget protocol --json' saved to a file), the
               MEP curve (--mt-trials), the session timeline (--session-log), the MADRS trajectory
               with its 50% response line, treatment period and item-10 flags, software versions
-              and the inputs' checksums. Without --session /
-              --circuit every session / circuit gets a report.
+              and the inputs' checksums. Without --session / --circuit every session / circuit
+              gets a report.
 group:        tmstarget report OUT_DIR group
               -> OUT/desc-cohort_report.html: every target on one glass brain, a table of targets,
               scores, QC and distances, and reliability figures (between-session vs between-person
@@ -94,16 +94,14 @@ def add_parser(subparsers, parents) -> None:
             f"--{edge}-session-day",
             type=float,
             metavar="DAY",
-            help=f"day of the {edge} treatment session on the MADRS table's day clock: the "
-            "treatment period in the MADRS figure (default: the table's "
-            f"{edge}_session_day column, if any)",
+            help=HELP[f"{edge}-session-day"] + ": the treatment period in the MADRS figure "
+            f"(default: the MADRS table's {edge}_session_day column, if any)",
         )
     x.add_argument(
         "--session-log",
         type=Path,
         metavar="TSV",
-        help="filled-in session log ('tmstarget protocol --log-template'): the timeline of "
-        "planned and delivered sessions",
+        help=HELP["session-log"] + ": the timeline of planned and delivered sessions",
     )
     x.add_argument(
         "--mt-trials",
