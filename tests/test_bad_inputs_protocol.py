@@ -180,6 +180,7 @@ def _write_inputs(d: Path) -> None:
         "log_mixed_planned.tsv": saint_log(
             log_row(1, "2026-12-07T08:00", planned="2026-12-07T08:00+00:00")
         ),
+        "log_ok.tsv": saint_log(log_row(1, "2026-12-07T08:00", "2026-12-07T08:10")),
         "log_seizure_no_serious.tsv": saint_log(
             log_row(1, "2026-12-07T08:00", ae=("generalized seizure", "mild", "possible", "", ""))
         ),
@@ -612,6 +613,27 @@ CASES: list[tuple[str, list[str], str]] = [
         "log-seizure-needs-serious",
         [*SAINT, "--session-log", "{d}/log_seizure_no_serious.tsv"],
         "ae_serious is empty",
+    ),
+    # F. the session timeline figure (issue 29): a figure format, never over its own log
+    (
+        "timeline-bad-extension",
+        [*SAINT, "--session-log", "{d}/log_ok.tsv", "--timeline", "{o}/sessions.jpg"],
+        "figures are written as .svg or .png",
+    ),
+    (
+        "timeline-over-the-log",
+        [*SAINT, "--session-log", "{d}/log_ok.tsv", "--timeline", "{d}/log_ok.tsv"],
+        "would overwrite the input --session-log",
+    ),
+    (
+        "timeline-without-log",
+        [*SAINT, "--timeline", "{o}/sessions.svg"],
+        "add --session-log LOG",
+    ),
+    (
+        "timeline-bad-log",
+        [*SAINT, "--session-log", "{d}/log_end_text.tsv", "--timeline", "{o}/sessions.svg"],
+        "after lunch",
     ),
 ]
 

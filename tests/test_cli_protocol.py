@@ -236,6 +236,33 @@ def test_session_log_template_and_summary(tmp_path, capsys):
     ]
 
 
+def test_session_timeline_figure_is_written_deterministically(tmp_path, capsys):
+    log = tmp_path / "log.tsv"
+    argv = [*SAINT, "--start", "2026-12-07T08:00", "--rmt", "50", "--log-template", str(log)]
+    assert main([*argv, "--screening", str(clear_form(tmp_path))]) == 0
+    rows = [line.split("\t") for line in log.read_text().splitlines()]
+    for row in rows[1:11]:
+        row[5] = row[4]  # the first ten sessions delivered in full ...
+    rows[3][5] = "0"  # ... except session 3, missed
+    log.write_text("\n".join("\t".join(r) for r in rows) + "\n")
+    capsys.readouterr()
+    first, second = tmp_path / "a.svg", tmp_path / "b.svg"
+    assert main([*SAINT, "--session-log", str(log), "--timeline", str(first)]) == 0
+    assert f"wrote timeline: {first}" in capsys.readouterr().out.splitlines()
+    result = run_json(capsys, [*SAINT, "--session-log", str(log), "--timeline", str(second)])
+    assert result["outputs"]["timeline"] == str(second)
+    assert result["timeline_alt"].startswith("Session timeline by day and time of day: 50 planned")
+    assert "9 delivered as planned; 1 missed; 40 not yet given" in result["timeline_alt"]
+    svg = first.read_text()
+    assert svg == second.read_text() and svg.startswith("<?xml") and 'width="100%"' in svg
+    assert 'id="sessions-missed"' in svg and 'id="sessions-planned"' in svg
+    png = tmp_path / "c.png"
+    assert main([*SAINT, "--session-log", str(log), "--timeline", str(png)]) == 0
+    assert png.read_bytes().startswith(b"\x89PNG")
+    capsys.readouterr()
+    assert "timeline" not in run_json(capsys, [*SAINT, "--session-log", str(log)])["outputs"]
+
+
 def test_bad_session_log_is_one_line(tmp_path, capsys):
     log = tmp_path / "log.tsv"
     log.write_text("session\tpulses_planned\tpulses_delivered\n1\t1800\t1800\n1\t1800\t900\n")

@@ -552,3 +552,141 @@ def test_confidence_region_figure_comes_from_the_target_json_or_the_reliability_
     assert uri.startswith("data:image/png;base64,") and png[:4] == b"\x89PNG"
     assert region_glass([-40.0, 42.0, 30.0], cloud, 8.0) == uri  # deterministic
     assert region_glass([-40.0, 42.0, 30.0], cloud, None) != uri  # the outline is drawn
+
+
+# --------------------------------------------------------- figures of the treatment (issue 29)
+def _alts(html: str) -> list[str]:
+    import html as html_module
+
+    return [html_module.unescape(a) for a in re.findall(r'<img src="[^"]+" alt="([^"]*)"', html)]
+
+
+@pytest.fixture(scope="module")
+def session_log(tmp_path_factory) -> Path:
+    """Write a SAINT session log with ten sessions given (session 3 missed)."""
+    d = tmp_path_factory.mktemp("sessions")
+    log = d / "log.tsv"
+    argv = ["protocol", "--quiet", "--protocol", "saint", "--start", "2026-12-07T08:00"]
+    assert main([*argv, "--log-template", str(log), "--screening-override", "test"]) == 0
+    rows = [line.split("\t") for line in log.read_text().splitlines()]
+    for row in rows[1:11]:
+        row[5] = row[4]
+    rows[3][5] = "0"
+    log.write_text("\n".join("\t".join(r) for r in rows) + "\n")
+    return log
+
+
+def test_madrs_figure_shows_the_response_line_treatment_and_flags(out_dir, tmp_path):
+    from tmstarget.io.derivatives import sha256
+    from tmstarget.report import participant_report_html
+
+    html = participant_report_html(out_dir, "01", extras={"madrs": _madrs(tmp_path, "")})
+    (alt,) = [a for a in _alts(html) if a.startswith("MADRS")]
+    assert alt == (
+        "MADRS total by assessment for sub-01: 32 at baseline (day 0), 20 at week1 (day 7), "
+        "8 at week4 (day 28) (response line at 16); remission line at 10; treatment days not "
+        "given, so the treatment period is not shown; item 10 not recorded (totals only), so no "
+        "suicidal-thoughts flags."
+    )
+    assert "Dotted line: 50% response line at half the baseline total" in html
+    assert "dashed line = remission threshold." not in html  # the old caption
+    assert "The treatment period is not shown" in html
+    # the treatment days: from the table's columns, or given (which win)
+    table = _madrs(tmp_path, "\t1\t5")
+    html = participant_report_html(out_dir, "01", extras={"madrs": table})
+    assert "treatment from day 1 to day 5 shaded" in html
+    assert (
+        f"Treatment days from the first_session_day and last_session_day columns of {table.name}"
+        in html
+    )
+    assert sha256(table) in html
+    days = {"first_session_day": 2, "last_session_day": 6}
+    html = participant_report_html(out_dir, "01", extras={"madrs": table, "treatment_days": days})
+    assert "treatment from day 2 to day 6 shaded" in html and "Treatment days from" not in html
+    with pytest.raises(InputError, match="is after the last"):
+        participant_report_html(
+            out_dir, "01", extras={"madrs": table, "treatment_days": {"first_session_day": 9}}
+        )
+
+
+def _madrs(tmp_path: Path, days: str) -> Path:
+    """MADRS_TSV, with first/last_session_day columns when ``days`` gives their cells."""
+    lines = MADRS_TSV.splitlines()
+    if days:
+        lines = [lines[0] + "\tfirst_session_day\tlast_session_day"] + [
+            line + days for line in lines[1:]
+        ]
+    path = tmp_path / ("madrs_days.tsv" if days else "madrs.tsv")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_session_timeline_in_the_report(out_dir, session_log):
+    from tmstarget.io.derivatives import sha256
+    from tmstarget.report import participant_report_html
+
+    html = participant_report_html(out_dir, "01", extras={"session_log": session_log})
+    (alt,) = [a for a in _alts(html) if a.startswith("Session timeline")]
+    assert alt.startswith(
+        "Session timeline by day and time of day: 50 planned sessions over days 1-5; "
+        "9 delivered as planned; 1 missed; 40 not yet given"
+    )
+    assert '<section id="course">' in html and "missed sessions" in html  # caption
+    assert sha256(session_log) in html and "Session timeline — pass" not in html
+    assert "Session timeline — pass the filled-in session log" in participant_report_html(
+        out_dir, "01"
+    )
+
+
+def test_command_line_draws_mep_curve_timeline_and_treatment(out_dir, session_log, tmp_path):
+    """--session-log, --last-session-day, and the MEP trials found through the protocol JSON."""
+    import contextlib
+    import io
+
+    from tmstarget.io.derivatives import sha256
+
+    trials = tmp_path / "trials.tsv"
+    trials.write_text(
+        "session\tintensity_pct_mso\tamplitude_uv\n"
+        + "".join(f"day1\t48\t{a}\n" for a in (60, 20, 55, 70, 10, 52, 30, 80, 40, 20))
+        + "day1\t47\t10\n" * 10
+    )
+    for cmd, out in (
+        (["mt", str(trials)], tmp_path / "mt.json"),
+        (["protocol", "--protocol", "saint", "--rmt-json", str(tmp_path / "mt.json")], None),
+    ):
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            assert main([*cmd, "--json", "--quiet"]) == 0
+        (out or tmp_path / "protocol.json").write_text(buf.getvalue())
+    madrs = tmp_path / "madrs02.tsv"
+    madrs.write_text(MADRS_TSV.replace("\n01\t", "\n02\t"))
+    base = ["report", str(out_dir), "participant", "--participant-label", "02", "--session", "1"]
+    argv = [*base, "--no-coil", "--quiet", "--madrs", str(madrs), "--last-session-day", "5"]
+    argv += ["--protocol-json", str(tmp_path / "protocol.json"), "--session-log", str(session_log)]
+    assert main(argv) == 0
+    html = (out_dir / "sub-02" / "ses-1" / "sub-02_ses-1_desc-sgacc_report.html").read_text()
+    alts = _alts(html)
+    assert any(
+        a.startswith("MEP amplitude against stimulator intensity. session day1") for a in alts
+    )
+    assert any(a.startswith("Session timeline by day and time of day") for a in alts)
+    assert any("last treatment session on day 5 marked" in a for a in alts)
+    for f in (trials, session_log, madrs, tmp_path / "protocol.json", tmp_path / "mt.json"):
+        assert sha256(f) in html, f.name
+    # an explicit --mt-trials wins; a table that is not one is one line, exit 2
+    assert main([*argv, "--mt-trials", str(madrs)]) == 2
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--last-session-day", "5"], "add --madrs TSV"),
+        (["--session-log", "/no/such.tsv"], "session log /no/such.tsv not found"),
+        (["--mt-trials", "/no/such.tsv"], "MEP trials /no/such.tsv not found"),
+    ],
+)
+def test_treatment_figure_options_errors_are_one_line(out_dir, capsys, extra, message):
+    assert main(["report", str(out_dir), "participant", "--participant-label", "01", *extra]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and message in err, err

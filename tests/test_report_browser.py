@@ -164,8 +164,22 @@ def reports(sim_dataset, tmp_path_factory) -> dict[str, Path]:
     # sub-01's; the participant named like a script is checked in the cohort table (and escaped in
     # test_report.py)
     madrs.write_text("participant\ttimepoint\ttotal\n01\tbaseline\t30\n01\tweek4\t12\n")
+    # the treatment figures (issue 29): an MEP trials table and a session log of two sessions
+    trials = out / "trials.tsv"
+    trials.write_text(
+        "session\tintensity_pct_mso\tamplitude_uv\n"
+        + "".join(f"day1\t48\t{a}\n" for a in (60, 20, 55, 70, 10, 52, 30, 80, 40, 20))
+        + "day1\t47\t10\n" * 10
+    )
+    log = out / "log.tsv"
+    log.write_text(
+        "session\tday\tplanned_start\tpulses_planned\tpulses_delivered\n"
+        "1\t1\t2026-12-07T08:00\t1800\t1800\n2\t1\t2026-12-07T09:00\t1800\t0\n"
+    )
     extras = {
         "madrs": madrs,
+        "mt_trials": trials,
+        "session_log": log,
         "head_measurements": {
             "nasion_inion_cm": 36,
             "tragus_tragus_cm": 35,
@@ -306,9 +320,9 @@ def test_report_in_headless_chromium(reports, browser, which, viewport):
         assert _figure_drawn(img["pixels"]), img["alt"]
     if which == "participant":
         assert "sub-01" in page["heading"]
-        # score slices, glass brain, FD, tSNR, MADRS, and the coil section's two figures (the
-        # default placement on the head and its E-field on cortex: the fixture passes no coil JSON)
-        assert len(page["images"]) == 7
+        # score slices, glass brain, FD, tSNR, MEP curve, session timeline, MADRS, and the coil
+        # section's two figures (default placement on the head, its E-field on cortex: no coil JSON)
+        assert len(page["images"]) == 9
     else:
         assert f"sub-{SCRIPT_LABEL}" in page["cells"]
         alts = " | ".join(img["alt"] for img in page["images"])

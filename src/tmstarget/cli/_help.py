@@ -83,6 +83,9 @@ HELP: dict[str, str] = {
     "remission-threshold": (
         "remission = MADRS total at or below this score (some trials use 9 or 12)"
     ),
+    "first-session-day": "day of the first treatment session (same clock as the table's 'day')",
+    "last-session-day": "day of the last treatment session (same clock as the table's 'day')",
+    "session-log": "filled-in session log (the TSV of 'tmstarget protocol --log-template')",
     "effect-size": "Cohen's d of the experimental minus control MADRS reduction",
     "plot": "write a figure to FILE (.svg or .png)",
     "participant": "participant id",

@@ -44,11 +44,12 @@ class CoursePlan:
     :class:`~tmstarget.protocol.Dose` (None without ``rmt``), ``safety`` a
     :class:`~tmstarget.protocol.SafetyReport`, ``schedule`` a :class:`~tmstarget.protocol.Schedule`
     (None without ``start``); ``screening`` and ``course`` are the JSON-ready screening status and
-    session-log summary (None when not asked for); ``outputs`` maps ``ics`` / ``log_template`` to
-    the written path (None when not written). ``sources`` says where the dose's threshold and
-    target depth came from (``rmt``, ``target_depth``: the ``mt`` result and coil plan files with
-    their SHA-256, or the typed option); ``warnings`` holds what was logged as a warning about the
-    dose's inputs (e.g. a typed depth that disagrees with the coil plan).
+    session-log summary (None when not asked for); ``outputs`` maps ``ics`` / ``log_template`` (and
+    ``timeline`` when asked for) to the written path (None when not written); ``timeline_alt`` is
+    the alt text of the session timeline figure (None when not drawn). ``sources`` says where the
+    dose's threshold and target depth came from (``rmt``, ``target_depth``: the ``mt`` result and
+    coil plan files with their SHA-256, or the typed option); ``warnings`` holds what was logged as
+    a warning about the dose's inputs (e.g. a typed depth that disagrees with the coil plan).
     """
 
     protocol: Any
@@ -63,13 +64,14 @@ class CoursePlan:
     outputs: dict[str, str | None] = field(default_factory=dict)
     sources: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    timeline_alt: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict: what ``tmstarget protocol --json`` prints.
 
         Notice and version are not included.
         """
-        return {
+        out = {
             "protocol": self.protocol.to_dict(),
             "participant": self.participant,
             "dose": {**self.dose.to_dict(), "sources": self.sources} if self.dose else None,
@@ -82,6 +84,9 @@ class CoursePlan:
             "outputs": self.outputs,
             "warnings": list(self.warnings),
         }
+        if self.timeline_alt is not None:
+            out["timeline_alt"] = self.timeline_alt
+        return out
 
 
 def _parse_start(text: str, tz: str | None) -> Any:
@@ -173,10 +178,11 @@ def _override_note(screening: dict[str, Any] | None) -> str:
 
 def _course(
     path: str | os.PathLike[str], protocol: Any, dose: Any, participant: str | None
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], tuple, list]:
     """Summary and deviations of a filled-in session log against the protocol.
 
-    The dose's setting is checked too.
+    The dose's setting is checked too. Returns the JSON-ready summary, the parsed records and the
+    deviations (for the timeline figure).
     """
     from ..io.tables import read_tsv_text
     from .course import check_course_log, summarize_course
@@ -204,7 +210,11 @@ def _course(
             protocol.sessions_per_course,
             protocol.pulses_per_session,
         )
-    return {**summarize_course(records).to_dict(), "deviations": [d.to_dict() for d in deviations]}
+    summary = {
+        **summarize_course(records).to_dict(),
+        "deviations": [d.to_dict() for d in deviations],
+    }
+    return summary, records, deviations
 
 
 def _write_outputs(
@@ -215,10 +225,11 @@ def _write_outputs(
     dose: Any,
     safety: Any,
     screening: dict[str, Any] | None,
+    timeline: tuple[Any, str | bytes] | None = None,
 ) -> dict[str, str | None]:
-    """Write the calendar and log template, every path checked first.
+    """Write the calendar, log template and timeline figure, every path checked first.
 
-    Each file notes a --force and any screening override.
+    Each text file notes a --force and any screening override; ``timeline`` is (path, image).
     """
     from ..io.derivatives import write_files_atomic
     from ..io.paths import check_output_file
@@ -226,7 +237,7 @@ def _write_outputs(
     from .sessionlog import format_session_log, planned_records
 
     outputs: dict[str, str | None] = {"ics": None, "log_template": None}
-    for path in (ics, log_template):
+    for path in (ics, log_template, timeline[0] if timeline else None):
         if path:
             check_output_file(
                 path, "file", parents=False
@@ -247,9 +258,12 @@ def _write_outputs(
             log_template,
             format_session_log(planned_records(schedule, dose, note=note), participant=participant),
         )
+    if timeline is not None:
+        outputs["timeline"] = None
+        contents["timeline"] = timeline
     written = write_files_atomic(
         contents.values()
-    )  # both or neither: a failed second write leaves no calendar behind
+    )  # all or none: a failed second write leaves no calendar behind
     outputs.update({kind: str(path) for kind, path in zip(contents, written)})
     return outputs
 
@@ -282,6 +296,7 @@ def plan_course(
     ics: str | os.PathLike[str] | None = None,
     log_template: str | os.PathLike[str] | None = None,
     session_log: str | os.PathLike[str] | None = None,
+    timeline: str | os.PathLike[str] | None = None,
 ) -> CoursePlan:
     """Plan (and check) a treatment course: the workflow of ``tmstarget protocol``.
 
@@ -344,6 +359,10 @@ def plan_course(
         Calendar and session-log template to write (need ``start``); their folders must exist.
     session_log : path-like, optional
         A filled-in session log to summarise against the plan.
+    timeline : path-like, optional
+        Write the session log's planned-vs-delivered timeline figure here (``.svg`` or ``.png``,
+        :func:`~tmstarget.protocol.session_timeline_figure`, with the schedule's planned times when
+        ``start`` is given); needs ``session_log``. Written with the other files, all or none.
 
     Returns
     -------
@@ -362,6 +381,15 @@ def plan_course(
     from .schedule import plan_schedule
     from .sources import depth_from_coil_plan, reconcile_depth, rmt_from_mt_result
 
+    timeline_fmt = None
+    if timeline is not None:
+        from .._utils.figures import figure_format
+
+        timeline_fmt = figure_format(timeline, "--timeline")
+        if not session_log:
+            raise InputError(
+                "--timeline draws the sessions of a session log — add --session-log LOG"
+            )
     resolve_gradient(
         depth_gradient
     )  # refused even when no depths are given: a typo is never ignored
@@ -453,8 +481,30 @@ def plan_course(
     status = None
     if screening or screening_override is not None or ics or log_template:
         status = _screening(screening, screening_override, required=bool(ics or log_template))
-    course = _course(session_log, proto, dose, participant) if session_log else None
-    outputs = _write_outputs(ics, log_template, participant, schedule, dose, safety, status)
+    course = figure = None
+    if session_log:
+        course, records, deviations = _course(session_log, proto, dose, participant)
+        if timeline is not None:
+            from .plots import session_timeline_figure
+
+            who = f"sub-{participant}: " if participant else ""
+            figure = session_timeline_figure(
+                records,
+                schedule,
+                deviations=deviations,
+                title=f"{who}sessions planned and delivered",
+                fmt=timeline_fmt,
+            )
+    outputs = _write_outputs(
+        ics,
+        log_template,
+        participant,
+        schedule,
+        dose,
+        safety,
+        status,
+        (timeline, figure.image) if figure is not None else None,
+    )
     return CoursePlan(
         protocol=proto,
         participant=participant,
@@ -468,4 +518,5 @@ def plan_course(
         outputs=outputs,
         sources=sources,
         warnings=warnings,
+        timeline_alt=figure.alt if figure is not None else None,
     )

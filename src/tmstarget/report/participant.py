@@ -31,7 +31,7 @@ from ..io.derivatives import (
 )
 from ..targeting.uncertainty.summaries import NOT_ASSESSED, RELIABLE_RADIUS_MM, verdict_line
 from . import brain, plots
-from ._mpl import ReportFigure, safe_figure, svg_text_uri
+from ._mpl import ReportFigure, safe_alt_figure, safe_figure
 from .coil_figures import coil_report_figures
 from .data import check_out_dir, find_target
 from .html import render
@@ -41,10 +41,12 @@ from .sections import (
     human_label,
     madrs_section,
     measurements_from,
+    mt_trials,
     protocol_section,
     reliability_advice,
     reliability_section,
     scalp_alternatives,
+    session_log_records,
     shrinkage_section,
     software_versions,
 )
@@ -60,6 +62,10 @@ EXTRAS = {
     "protocol": "the object printed by 'tmstarget protocol --json' "
     "(dose, safety, schedule, course)",
     "madrs": "path of a MADRS table, or tmstarget.outcomes.madrs_outcomes() output",
+    "treatment_days": "mapping with first_session_day and/or last_session_day: the treatment "
+    "period on the MADRS table's day clock (default: the table's columns of those names)",
+    "session_log": "path of the filled-in session log: the planned-vs-delivered timeline",
+    "mt_trials": "path of the MEP trials table of 'tmstarget mt': the MEP curve with its fits",
     "reliability": "reliability results (default: <p>_desc-<circuit>_reliability.json "
     "beside the target)",
     "files": "paths of the files the other extras were read from (e.g. the coil and protocol "
@@ -370,22 +376,46 @@ def _figures(
             "= 5 mm.",
         )
     if madrs:
-        from ..outcomes import trajectory_svg
+        from ..outcomes import trajectory_figure
 
-        def draw(madrs=madrs, name=name):
-            return svg_text_uri(
-                trajectory_svg(
-                    (madrs["outcomes"],),
-                    remission_threshold=madrs["threshold"],
-                    title=f"MADRS, {name}",
-                )
-            )
-
-        figures["madrs"] = safe_figure(
+        figures["madrs"] = safe_alt_figure(
             "MADRS",
-            draw,
-            f"MADRS trajectory of {name}",
-            "MADRS total at each assessment; dashed line = remission threshold.",
+            lambda: trajectory_figure(
+                (madrs["outcomes"],),
+                remission_threshold=madrs["threshold"],
+                first_session_day=madrs["first_session_day"],
+                last_session_day=madrs["last_session_day"],
+                title=f"MADRS, {name}",
+            ),
+            f"MADRS total by assessment for {name}",
+            "MADRS total at each assessment; dotted line = 50% response line (half the baseline "
+            f"total), dashed line = remission threshold (total ≤ {madrs['threshold']}).",
+        )
+    return figures
+
+
+def _course_figures(name: str, records: tuple | None, trials: tuple | None) -> dict:
+    """Draw the session timeline and the MEP curve when their tables were given (else None)."""
+    figures: dict[str, ReportFigure | None] = {"timeline": None, "mep": None}
+    if records is not None:
+        from ..protocol.plots import session_timeline_figure
+
+        figures["timeline"] = safe_alt_figure(
+            "session timeline",
+            lambda: session_timeline_figure(
+                records, title=f"{name}: sessions planned and delivered"
+            ),
+            f"Session timeline of {name}: planned against delivered sessions",
+            "Planned sessions (open circles) and delivered ones (filled) by course day and time.",
+        )
+    if trials is not None:
+        from ..protocol.plots import mep_curve_figure
+
+        figures["mep"] = safe_alt_figure(
+            "MEP curve",
+            lambda: mep_curve_figure(trials),
+            f"MEP amplitude against stimulator intensity for {name}",
+            "MEP amplitude of each pulse against stimulator intensity, with the threshold fits.",
         )
     return figures
 
@@ -416,11 +446,24 @@ def participant_context(
     t = read_target(json_path, need_circuit=True)
     measurements = measurements_from(extras.get("head_measurements"))
     protocol = protocol_section(extras.get("protocol"), label)
-    madrs = madrs_section(extras.get("madrs"), label)
+    days = extras.get("treatment_days") or {}
+    if not isinstance(days, Mapping) or set(days) - {"first_session_day", "last_session_day"}:
+        raise InputError(
+            "report extras 'treatment_days' must be a mapping with first_session_day and/or "
+            "last_session_day (days on the MADRS table's clock)"
+        )
+    madrs = madrs_section(
+        extras.get("madrs"), label, days.get("first_session_day"), days.get("last_session_day")
+    )
+    records = (
+        session_log_records(extras["session_log"], label) if extras.get("session_log") else None
+    )
+    trials = mt_trials(extras["mt_trials"]) if extras.get("mt_trials") else None
     coil = coil_section(t, extras.get("coil"))
     o = _read_outputs(json_path, t, extras.get("reliability"))
-    if isinstance(extras.get("madrs"), (str, Path)):
-        o.files.append(Path(extras["madrs"]))
+    for key in ("madrs", "session_log", "mt_trials"):
+        if isinstance(extras.get(key), (str, Path)):
+            o.files.append(Path(extras[key]))
     given = extras.get("files") or []
     if isinstance(given, (str, Path)) or not all(isinstance(f, (str, Path)) for f in given):
         raise InputError("report extras 'files' must be a list of paths — e.g. [coil_json_path]")
@@ -443,6 +486,7 @@ def participant_context(
     others = [(r["cortex_mni"], r["colour"]) for r in alternatives["rows"][1:]]
     figures = _figures(name, t, o, confidence, others, rel["curve"], madrs)
     figures.update(coil_report_figures(coil, name))  # coil on the head, E-field on cortex
+    figures.update(_course_figures(name, records, trials))
 
     not_included = []
     if protocol is None:
@@ -451,6 +495,12 @@ def participant_context(
         )
     if madrs is None:
         not_included.append("MADRS trajectory — pass a MADRS table (--madrs).")
+    if records is None:
+        not_included.append("Session timeline — pass the filled-in session log (--session-log).")
+    if trials is None:
+        not_included.append(
+            "MEP curve — pass the MEP trials table of 'tmstarget mt' (--mt-trials)."
+        )
     if measurements is None:
         not_included.append(
             "Beam F3 — pass the head measurements (--nasion-inion, "
@@ -477,6 +527,7 @@ def participant_context(
         "protocol": protocol,
         "shrinkage": shrinkage_section(t),
         "madrs": None if madrs is None else {k: v for k, v in madrs.items() if k != "outcomes"},
+        "course_figures": records is not None or trials is not None,
         "versions": software_versions(),
         "parameters": _parameters(t),
         "inputs": sorted((t.get("inputs") or {}).items()),
@@ -514,8 +565,9 @@ def write_participant_report(
 
     The report shows the target and its score map (orthogonal slices and glass brain on the MNI
     template), the scalp-rule alternatives with their distances, the confidence region when
-    computed, head motion and tSNR, the coil placement, dose and schedule and the MADRS trajectory
-    when given, software versions and the inputs' checksums. Images are embedded; the file makes no
+    computed, head motion and tSNR, the coil placement, dose and schedule, the MEP curve, the
+    session timeline and the MADRS trajectory (response line, treatment period, item-10 flags) when
+    given, software versions and the inputs' checksums. Images are embedded; the file makes no
     network requests. A figure that fails is replaced by a note (and logged); it never fails the
     report.
 
@@ -531,7 +583,8 @@ def write_participant_report(
         Circuit label of the target; required when the participant has targets for several circuits.
     extras : mapping, optional
         Further data to show, keyed as in :data:`EXTRAS` (``head_measurements``, ``coil``,
-        ``protocol``, ``madrs``, ``reliability``).
+        ``protocol``, ``madrs``, ``treatment_days``, ``session_log``, ``mt_trials``,
+        ``reliability``, ``files``).
 
     Returns
     -------

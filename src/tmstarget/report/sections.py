@@ -299,7 +299,54 @@ def dose_warnings(coil: dict | None, protocol: dict | None) -> list[str]:
     return out
 
 
-def madrs_section(extra: Any, participant: str) -> dict | None:
+#: Columns of a MADRS table that give a participant's treatment days on the table's ``day`` clock.
+TREATMENT_DAY_COLUMNS = ("first_session_day", "last_session_day")
+
+
+def _table_treatment_days(text: str, participant: str, source: str) -> dict[str, float | None]:
+    """Return this participant's ``first_session_day`` / ``last_session_day`` columns of a table.
+
+    A column that is absent or empty for the participant gives None; the value must be the same on
+    every row of the participant (as ``last_session_day`` of a trial table).
+    """
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(text), delimiter="\t"))
+    header = [h.strip().lower() for h in (rows[0] if rows else [])]
+    who = next((c for c in ("participant", "participant_id", "subject") if c in header), None)
+    out: dict[str, float | None] = dict.fromkeys(TREATMENT_DAY_COLUMNS)
+    for column in TREATMENT_DAY_COLUMNS:
+        if column not in header:
+            continue
+        values: list[str] = []
+        for raw in rows[1:]:
+            row = dict(zip(header, (c.strip() for c in raw), strict=False))
+            if not any(row.values()) or not same_participant(row.get(who, "01"), participant):
+                continue
+            if row.get(column, "").lower() not in ("", "na", "n/a"):
+                values.append(row[column])
+        days = set()
+        for v in values:
+            try:
+                days.add(float(v))
+            except ValueError:
+                days.add(math.nan)
+        if len(days) > 1 or not all(map(math.isfinite, days)):
+            raise InputError(
+                f"{source}: {column} of participant {participant} is "
+                f"{', '.join(sorted(set(values)))} — give one day number, the same on every row"
+            )
+        out[column] = days.pop() if days else None
+    return out
+
+
+def madrs_section(
+    extra: Any,
+    participant: str,
+    first_session_day: float | None = None,
+    last_session_day: float | None = None,
+) -> dict | None:
     """Build the participant's MADRS trajectory (figure data and table).
 
     The outcomes come from a TSV path or are given parsed.
@@ -311,17 +358,25 @@ def madrs_section(extra: Any, participant: str) -> dict | None:
         output.
     participant : str
         Label whose rows are shown (with or without ``sub-`` in the table).
+    first_session_day, last_session_day : float, optional
+        Days of the first and last treatment session on the table's ``day`` clock (as ``tmstarget
+        madrs --first-session-day / --last-session-day``). A day not given is read from the table's
+        ``first_session_day`` / ``last_session_day`` column when it has one (as a trial table's
+        ``last_session_day``); without either, the figure says that the treatment period is not
+        shown.
 
     Raises
     ------
     InputError
-        Unreadable table, or no rows for this participant.
+        Unreadable table, no rows for this participant, a first treatment day after the last, or
+        treatment-day columns that differ between the participant's rows.
     """
     if extra is None:
         return None
     from ..outcomes import DEFAULT_REMISSION_THRESHOLD, madrs_outcomes, parse_madrs_table
 
     source = "MADRS outcomes"
+    days: dict[str, float | None] = {"first_session_day": None, "last_session_day": None}
     if isinstance(extra, (str, Path)):
         from ..io.tables import read_tsv_text
 
@@ -331,16 +386,109 @@ def madrs_section(extra: Any, participant: str) -> dict | None:
         )
         source = path.name
         extra = madrs_outcomes(parse_madrs_table(text, source=source), source=source)
+        days = _table_treatment_days(text, participant, source)
     mine = [r for r in extra if same_participant(r.participant, participant)]
     if not mine:
         raise InputError(
             f"{source} has no rows for participant {participant!r} — check its participant column"
         )
+    from_table = {k for k, v in days.items() if v is not None}
+    for key, value in (
+        ("first_session_day", first_session_day),
+        ("last_session_day", last_session_day),
+    ):
+        if value is not None:  # a given day wins over the table's column
+            days[key] = value
+            from_table.discard(key)
+    first, last = days["first_session_day"], days["last_session_day"]
+    if first is not None and last is not None and first > last:
+        raise InputError(
+            f"first treatment session day {first:g} is after the last ({last:g}) — give the first "
+            "and last treatment days in order (--first-session-day, --last-session-day)"
+        )
     return {
         "outcomes": mine[0],
         "threshold": DEFAULT_REMISSION_THRESHOLD,
         "rows": [o.to_dict() for o in mine[0].outcomes],
+        "first_session_day": first,
+        "last_session_day": last,
+        "treatment_from": (
+            None
+            if first is None and last is None
+            else (
+                f"the {' and '.join(sorted(from_table))} "
+                f"column{'s' if len(from_table) > 1 else ''} of {source}"
+                if from_table
+                else "given"
+            )
+        ),
     }
+
+
+def session_log_records(path: str | Path, participant: str) -> tuple:
+    """Read a participant's filled-in session log (``tmstarget protocol --log-template``).
+
+    Raises
+    ------
+    InputError
+        Unreadable or invalid log, or a log that names another participant.
+    """
+    from ..io.tables import read_tsv_text
+    from ..protocol.sessionlog import log_participants, parse_session_log
+
+    path = Path(path)
+    text = read_tsv_text(path, "session log", "pass the filled-in log of 'tmstarget protocol'")
+    named = log_participants(text)
+    if len(named) > 1 or (named and not any(same_participant(n, participant) for n in named)):
+        raise InputError(
+            f"session log {path.name} is for participant(s) {', '.join(sorted(named))}, not "
+            f"{participant} — pass this participant's own log"
+        )
+    return parse_session_log(text, source=path.name)
+
+
+def mt_trials(path: str | Path) -> tuple:
+    """Read an MEP-trials table (``tmstarget mt``'s input), one :class:`Trials` per session."""
+    from ..io.tables import read_tsv_text
+    from ..protocol.threshold import parse_trials
+
+    path = Path(path)
+    return parse_trials(
+        read_tsv_text(path, "MEP trials", "pass the trials table of 'tmstarget mt'"),
+        source=path.name,
+    )
+
+
+def mt_trials_of_protocol(protocol: Mapping | None, protocol_path: str | Path) -> Path | None:
+    """Return the MEP-trials table behind a protocol JSON's motor threshold, when still on disk.
+
+    ``tmstarget protocol --rmt-json mt.json`` records ``dose.sources.rmt.file`` with its SHA-256;
+    ``mt.json`` records the ``trials`` table it was computed from. Each path is looked up as
+    recorded and beside the file that records it; the ``mt`` JSON counts only when its SHA-256 is
+    the recorded one. None when any link is missing.
+    """
+    from ..io.derivatives import read_json_optional, sha256
+
+    src = (((protocol or {}).get("dose") or {}).get("sources") or {}).get("rmt")
+    if not isinstance(src, Mapping) or not src.get("file") or not src.get("sha256"):
+        return None
+
+    def find(name: Any, beside: Path) -> Path | None:
+        if not isinstance(name, str) or not name:
+            return None
+        for candidate in (Path(name), beside / name, beside / Path(name).name):
+            if candidate.is_file():
+                return candidate
+        return None
+
+    mt_json = find(src["file"], Path(protocol_path).parent)
+    if mt_json is None or sha256(mt_json) != src["sha256"]:
+        return None
+    try:
+        doc = read_json_optional(mt_json)
+    except Exception:  # noqa: BLE001 - an unreadable file means no figure, not a failed report
+        return None
+    return find((doc or {}).get("trials"), mt_json.parent) if isinstance(doc, Mapping) else None
 
 
 _SKIP = {

@@ -74,8 +74,7 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         type=float,
         default=None,
         metavar="DAY",
-        help="day of the last treatment session (same clock "
-        "as 'day'): assign the endpoint by visit window; "
+        help=HELP["last-session-day"] + ": assign the endpoint by visit window; "
         "refused before a baseline or when no assessment falls in the endpoint window",
     )
     p.add_argument(
@@ -83,8 +82,8 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         type=float,
         default=None,
         metavar="DAY",
-        help="day of the first treatment session (same clock as 'day'): with "
-        "--last-session-day the plot shades the treatment period",
+        help=HELP["first-session-day"]
+        + ": with --last-session-day the plot shades the treatment period",
     )
     p.add_argument(
         "--visit",

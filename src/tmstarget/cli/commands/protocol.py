@@ -29,7 +29,7 @@ examples:
   tmstarget protocol --protocol saint --rmt-json mt.json --coil-json coil.json \
       --motor-depth-mm 15 --json
   tmstarget protocol --protocol saint --start 2026-12-07T08:00 --log-template log.tsv
-  tmstarget protocol --protocol saint --session-log log.tsv
+  tmstarget protocol --protocol saint --session-log log.tsv --timeline sessions.svg
   tmstarget protocol --protocol custom --frequency-hz 20 --train-s 1.6 --iti-s 5 --trains 10 \
       --intensity-pct-rmt 110 --json
   tmstarget protocol --protocol custom --kind itbs --frequency-hz 50 --pulses-per-burst 3 \
@@ -232,7 +232,15 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     log.add_argument(
         "--session-log",
         metavar="FILE",
-        help="read a filled-in session log and summarise the course",
+        help=HELP["session-log"] + ": summarise the course",
+    )
+    log.add_argument(
+        "--timeline",
+        type=output_file,
+        metavar="FILE",
+        help=HELP["plot"] + ": the session log's sessions, planned against delivered, by day and "
+        "time of day (missed, late and partial sessions, adverse events; needs --session-log; "
+        "planned times from --start when given)",
     )
     p.set_defaults(func=run)
 
@@ -270,5 +278,6 @@ def run(args: argparse.Namespace) -> int:
         ics=args.ics,
         log_template=args.log_template,
         session_log=args.session_log,
+        timeline=args.timeline,
     )
     return emit(plan.to_dict(), as_json=args.json, render=course_text)

@@ -26,8 +26,10 @@ participant:  tmstarget report OUT_DIR participant --participant-label L [--sess
               distances, the confidence region when computed, head motion and tSNR, the coil
               placement (default placement, or the plan and exports of 'tmstarget coil --json'
               saved to a file), dose and schedule ('tmstarget protocol --json' saved to a file), the
-              MADRS trajectory, software versions and the inputs' checksums. Without --session /
-              --circuit every session / circuit gets a report.
+              MEP curve (--mt-trials), the session timeline (--session-log), the MADRS trajectory
+              with its 50% response line, treatment period and item-10 flags, software versions
+              and the inputs' checksums. Without --session / --circuit every session / circuit
+              gets a report.
 group:        tmstarget report OUT_DIR group
               -> OUT/desc-cohort_report.html: every target on one glass brain, a table of targets,
               scores, QC and distances, and reliability figures (between-session vs between-person
@@ -87,6 +89,27 @@ def add_parser(subparsers, parents) -> None:
     x.add_argument(
         "--madrs", type=Path, metavar="TSV", help="MADRS table (see 'tmstarget madrs --help')"
     )
+    for edge in ("first", "last"):
+        x.add_argument(
+            f"--{edge}-session-day",
+            type=float,
+            metavar="DAY",
+            help=HELP[f"{edge}-session-day"] + ": the treatment period in the MADRS figure "
+            f"(default: the MADRS table's {edge}_session_day column, if any)",
+        )
+    x.add_argument(
+        "--session-log",
+        type=Path,
+        metavar="TSV",
+        help=HELP["session-log"] + ": the timeline of planned and delivered sessions",
+    )
+    x.add_argument(
+        "--mt-trials",
+        type=Path,
+        metavar="TSV",
+        help="MEP trials table of 'tmstarget mt': the MEP curve with its threshold fits (default: "
+        "the trials behind the --protocol-json's --rmt-json, when still on disk)",
+    )
     y = p.add_argument_group("optional sections (group level)")
     y.add_argument(
         "--trial-json",
@@ -130,6 +153,28 @@ def _extras(args: argparse.Namespace) -> dict:
         files.append(args.protocol_json)
     if args.madrs:
         extras["madrs"] = args.madrs
+    days = {
+        "first_session_day": args.first_session_day,
+        "last_session_day": args.last_session_day,
+    }
+    if any(v is not None for v in days.values()):
+        if not args.madrs:
+            raise InputError(
+                "--first-session-day / --last-session-day place the treatment in the MADRS "
+                "figure — add --madrs TSV"
+            )
+        extras["treatment_days"] = {k: v for k, v in days.items() if v is not None}
+    if args.session_log:
+        extras["session_log"] = args.session_log
+    if args.mt_trials:
+        extras["mt_trials"] = args.mt_trials
+    elif args.protocol_json:
+        from ...report.sections import mt_trials_of_protocol
+
+        found = mt_trials_of_protocol(extras["protocol"], args.protocol_json)
+        if found is not None:
+            logger.info("MEP curve: trials %s (behind the protocol's --rmt-json)", found)
+            extras["mt_trials"] = found
     if files:
         extras["files"] = files
     return extras
@@ -151,6 +196,10 @@ def run(args: argparse.Namespace) -> int:
         args.protocol_json,
         args.madrs,
         args.nasion_inion,
+        args.first_session_day,
+        args.last_session_day,
+        args.session_log,
+        args.mt_trials,
     ]
     if args.level != "group" and args.trial_json:
         raise InputError("--trial-json belongs to the cohort report — use it with 'group'")
