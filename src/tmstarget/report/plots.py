@@ -36,7 +36,7 @@ def fd_trace(
     """
     if not runs:
         raise ValueError("no runs to plot")
-    fig = new_figure(9.0, 2.6)
+    fig = new_figure(6.0, 3.0)  # wide enough for two runs, legible when shrunk to a phone
     ax = fig.add_subplot()
     start = 0
     ymax = 0.0
@@ -64,7 +64,7 @@ def fd_trace(
             name,
             transform=ax.get_xaxis_transform(),
             va="bottom",
-            fontsize=7,
+            fontsize=9,
             color="0.3",
         )
         ymax = max(ymax, float(np.nanmax(fd)) if fd.size else 0.0)
