@@ -541,15 +541,25 @@ def prepare(
         moments = np.zeros(
             (len(infos), 2, geometry.n)
         )  # per run: sum and sum of squares (for tSNR)
+        smooth = bool(options.fwhm_mm and options.fwhm_mm > 0)
+        seen, smoothed, t_smooth = [0] * len(infos), [False] * len(infos), 0.0
         for i, start, x in progress(chunks, source.n_chunks(infos), "reading BOLD"):
             blocks[i] += operators[i].projector[:, start : start + x.shape[0]] @ x
             moments[i, 0] += x.sum(axis=0, dtype=np.float64)
             moments[i, 1] += np.einsum("tv,tv->v", x, x, dtype=np.float64)
-        timings["read_clean"] = time.perf_counter() - t0
+            seen[i] += x.shape[0]
+            if smooth and i < len(infos) - 1 and seen[i] == infos[i].n_volumes:
+                # run i is complete: smooth it while the background thread decompresses the next
+                t1 = time.perf_counter()
+                blocks[i], smoothed[i] = geometry.smooth(blocks[i], options.fwhm_mm), True
+                t_smooth += time.perf_counter() - t1
+        timings["read_clean"] = time.perf_counter() - t0 - t_smooth
     t0 = time.perf_counter()
-    if options.fwhm_mm and options.fwhm_mm > 0:
-        blocks = [geometry.smooth(b, options.fwhm_mm) for b in blocks]
-    timings["smooth"] = time.perf_counter() - t0
+    if smooth:
+        blocks = [
+            b if done else geometry.smooth(b, options.fwhm_mm) for b, done in zip(blocks, smoothed)
+        ]
+    timings["smooth"] = time.perf_counter() - t0 + t_smooth
     n_volumes = [info.n_volumes for info in infos]
     tsnr = geometry.to_grid(_tsnr(moments, n_volumes))
     return Prepared(
