@@ -469,7 +469,9 @@ def mt_trials_of_protocol(protocol: Mapping | None, protocol_path: str | Path) -
     """
     from ..io.derivatives import read_json_optional, sha256
 
-    src = (((protocol or {}).get("dose") or {}).get("sources") or {}).get("rmt")
+    src = protocol
+    for key in ("dose", "sources", "rmt"):  # any level may be missing or not an object
+        src = src.get(key) if isinstance(src, Mapping) else None
     if not isinstance(src, Mapping) or not src.get("file") or not src.get("sha256"):
         return None
 
