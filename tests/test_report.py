@@ -690,3 +690,10 @@ def test_treatment_figure_options_errors_are_one_line(out_dir, capsys, extra, me
     assert main(["report", str(out_dir), "participant", "--participant-label", "01", *extra]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and message in err, err
+
+
+def test_reliability_advice_without_an_estimate_says_more_than_an_hour():
+    from tmstarget.report.sections import reliability_advice
+
+    v = {"radius_mm": 38.8, "reliable": False, "spans_search_region": True, "minutes_used": 9.8}
+    assert "more than an hour" in reliability_advice({**v, "minutes_needed": None})[1]

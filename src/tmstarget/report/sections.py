@@ -588,7 +588,7 @@ def reliability_advice(verdict: Mapping | None, method: str | None = None) -> li
     longer = (
         f"scan longer (about {need:g} minutes in total, estimated from this scan)"
         if isinstance(need, (int, float))
-        else "scan longer"
+        else "scan longer (by this scan's estimate, more than an hour; a second peak may remain)"
     )
     todo = (
         f"What to do: {longer}; acquire multi-echo data, which reach the same reliability in "
