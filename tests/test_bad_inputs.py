@@ -202,6 +202,18 @@ def _write_inputs(d: Path) -> None:
         "coil_right.json": json.dumps(
             {"target_mni": [40.0, 42.0, 30.0], "placement": {"handle_direction": [0, -1, 0]}}
         ),
+        "coil_edited.json": json.dumps(
+            {
+                "target_mni": [-40.0, 42.0, 30.0],
+                "placement": {"handle_direction": [0, -1, 0], "scalp_entry_mm": 7},
+            }
+        ),
+        "coil_text_centre.json": json.dumps(
+            {
+                "target_mni": [-40.0, 42.0, 30.0],
+                "placement": {"handle_direction": [0, -1, 0], "coil_centre_mm": [1, "x", 2]},
+            }
+        ),
         "coil_far.json": json.dumps(
             {"target_mni": [-40.0, 62.0, 30.0], "placement": {"handle_direction": [0, -1, 0]}}
         ),
@@ -1235,6 +1247,16 @@ CASES: list[tuple[str, list[str], str]] = [
             "{d}/coil_junk.json",
         ],
         "not a coil plan",
+    ),
+    (
+        "report-coil-edited-entry",
+        [*REPORT[:-1], "--coil-json", "{d}/coil_edited.json"],
+        "placement.scalp_entry_mm",
+    ),
+    (
+        "report-coil-text-centre",
+        [*REPORT[:-1], "--coil-json", "{d}/coil_text_centre.json"],
+        "placement.coil_centre_mm",
     ),
     (
         "report-coil-right",

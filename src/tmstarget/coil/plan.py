@@ -124,6 +124,41 @@ def plan_coil(
     return CoilPlan(coil, placement, field, result)
 
 
+#: Placement fields that are points or directions (3 numbers), and numbers, as ``coil --json``
+#: writes them; the report draws and prints them.
+_PLACEMENT_VECTORS = (
+    "target_mm",
+    "scalp_entry_mm",
+    "coil_centre_mm",
+    "scalp_normal",
+    "coil_normal_into_head",
+    "handle_direction",
+)
+_PLACEMENT_NUMBERS = (
+    "handle_angle_from_midline_deg",
+    "scalp_offset_mm",
+    "scalp_cortex_distance_mm",
+    "coil_cortex_distance_mm",
+)
+
+
+def _finite_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and bool(np.isfinite(x))
+
+
+def _bad_placement_field(placement: Mapping) -> str | None:
+    """Return the first placement field present that is not 3 finite numbers / a finite number."""
+    for key in _PLACEMENT_VECTORS:
+        v = placement.get(key, [0, 0, 0])
+        if not (isinstance(v, list) and len(v) == 3 and all(_finite_number(x) for x in v)):
+            return key
+    for key in _PLACEMENT_NUMBERS:
+        v = placement.get(key)
+        if v is not None and not _finite_number(v):
+            return key
+    return None
+
+
 def check_plan_for_target(plan: Mapping, target: Mapping, what: str = "coil plan") -> None:
     """Refuse a coil plan that does not belong to a target.
 
@@ -163,6 +198,13 @@ def check_plan_for_target(plan: Mapping, target: Mapping, what: str = "coil plan
             f"{what} is not a coil plan (no target_mni and "
             "placement) — pass the JSON printed by 'tmstarget "
             "coil --json'"
+        )
+    bad = _bad_placement_field(placement)
+    if bad:
+        raise InputError(
+            f"{what} placement.{bad} is not what 'tmstarget coil --json' writes "
+            "(3 finite numbers for a point or direction, a finite number for a distance or "
+            "angle) — pass the JSON printed by 'tmstarget coil --json', unedited"
         )
     for key in ("participant", "session", "space", "circuit"):
         a, b = plan.get(key), target.get(key)
