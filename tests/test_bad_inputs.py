@@ -214,6 +214,13 @@ def _write_inputs(d: Path) -> None:
                 "placement": {"handle_direction": [0, -1, 0], "coil_centre_mm": [1, "x", 2]},
             }
         ),
+        "coil_native_text.json": json.dumps(
+            {
+                "target_mni": [-40.0, 42.0, 30.0],
+                "placement": {"handle_direction": [0, -1, 0]},
+                "native": "T1w",
+            }
+        ),
         "coil_far.json": json.dumps(
             {"target_mni": [-40.0, 62.0, 30.0], "placement": {"handle_direction": [0, -1, 0]}}
         ),
@@ -1257,6 +1264,11 @@ CASES: list[tuple[str, list[str], str]] = [
         "report-coil-text-centre",
         [*REPORT[:-1], "--coil-json", "{d}/coil_text_centre.json"],
         "placement.coil_centre_mm",
+    ),
+    (
+        "report-coil-native-text",
+        [*REPORT[:-1], "--coil-json", "{d}/coil_native_text.json"],
+        "field 'native' is not a JSON object",
     ),
     (
         "report-coil-right",

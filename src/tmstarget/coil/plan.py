@@ -199,6 +199,12 @@ def check_plan_for_target(plan: Mapping, target: Mapping, what: str = "coil plan
             "placement) — pass the JSON printed by 'tmstarget "
             "coil --json'"
         )
+    for block in ("efield", "optimization", "native", "exports", "coil"):
+        if plan.get(block) is not None and not isinstance(plan[block], Mapping):
+            raise InputError(
+                f"{what} field {block!r} is not a JSON object — pass the JSON printed by "
+                "'tmstarget coil --json', unedited"
+            )
     bad = _bad_placement_field(placement)
     if bad:
         raise InputError(
