@@ -248,9 +248,9 @@ def protocol_section(extra: Any, participant: str | None = None) -> dict | None:
         }
     warnings = extra.get("warnings")
     return {
-        "protocol": dict(extra["protocol"]),
+        "protocol": _mappings(extra["protocol"], ("derived",)),
         "warnings": [str(w) for w in warnings] if isinstance(warnings, list) else [],
-        "dose": extra["dose"],
+        "dose": None if extra["dose"] is None else _mappings(extra["dose"], ("sources",)),
         "safety": safety,
         "schedule": schedule,
         "days": days,
