@@ -532,22 +532,6 @@ def human_label(key: str) -> str:
     return key.replace("_", " ").replace(".", ": ")
 
 
-def _column(curve: Any, *needles: str) -> list[float] | None:
-    """Return the values of the first key containing one of ``needles``.
-
-    ``curve`` is a dict of lists or a list of dicts.
-    """
-    if isinstance(curve, Mapping):
-        for k, v in curve.items():
-            if any(n in k for n in needles) and isinstance(v, list):
-                return [float(x) for x in v]
-    if isinstance(curve, list) and curve and all(isinstance(p, Mapping) for p in curve):
-        for k in curve[0]:
-            if any(n in k for n in needles):
-                return [float(p[k]) for p in curve]
-    return None
-
-
 def _held_out_curve(raw: Any) -> tuple[list[float], list[float]] | None:
     """Return (minutes, held-out distance) of a scan-length curve: its rows up to half the scan.
 
