@@ -20,6 +20,9 @@ import numpy as np
 
 from ..exceptions import InputError
 
+#: Rows of ``w`` converted to float64 at a time by :func:`seed_timecourse`.
+_ROWS = 16
+
 
 def seed_timecourse(
     w: np.ndarray, seed_idx: np.ndarray, weights: np.ndarray | None = None
@@ -45,8 +48,15 @@ def seed_timecourse(
             "mask — check the mask covers the subgenual cingulate "
             "(MNI 6, 16, −10)"
         )
-    sub = w[:, seed_idx].astype(np.float64)
-    seed = sub.mean(axis=1) if weights is None else sub @ np.asarray(weights, np.float64)
+    if weights is None:
+        seed = w[:, seed_idx].astype(np.float64).mean(axis=1)
+    else:  # a circuit map weights most columns: one pass over w, no (r × seed) float64 copy
+        full = np.zeros(w.shape[1])
+        full[seed_idx] = np.asarray(weights, np.float64)
+        seed = np.concatenate(
+            [np.zeros(0)]
+            + [w[i : i + _ROWS].astype(np.float64) @ full for i in range(0, w.shape[0], _ROWS)]
+        )
     norm = np.linalg.norm(seed)
     if norm == 0:
         raise InputError(

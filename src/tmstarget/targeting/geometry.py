@@ -48,22 +48,26 @@ def smooth_components(
     ijk = np.argwhere(mask)
     lo, hi = ijk.min(0), ijk.max(0) + 1
     box = tuple(int(b - a) for a, b in zip(lo, hi))
-    # columns of w follow the Fortran-order flattening of the mask; place them in a C-order box
+    # The columns of w follow the Fortran-order flattening of the mask. Each component's box is
+    # held in Fortran order too (a C-order (z, y, x) array), so the columns land at increasing
+    # positions: one streaming put and take per component instead of a 2-D scatter and gather.
     flat_f = np.flatnonzero(mask.ravel(order="F"))
     vox = np.column_stack(np.unravel_index(flat_f, mask.shape, order="F")) - lo
-    flat_c = np.ravel_multi_index(vox.T, box)
+    at = np.ravel_multi_index(vox.T, box, order="F")
     sigma = fwhm_mm / np.sqrt(8 * np.log(2)) / np.sqrt((affine[:3, :3] ** 2).sum(0))
-    vol = np.zeros((block, *box), np.float32)
+    vol = np.zeros((block, *box[::-1]), np.float32)
+    flat_vol = vol.reshape(block, -1)
     for b0 in range(0, w.shape[0], block):
         nb = min(block, w.shape[0] - b0)
-        vol[:] = 0
-        flat_vol = vol.reshape(block, -1)
-        flat_vol[:nb, flat_c] = w[b0 : b0 + nb]
-        for axis in range(3):
+        vol[:nb] = 0
+        for k in range(nb):
+            flat_vol[k, at] = w[b0 + k]
+        for axis in range(3):  # x, y, z = array axes 3, 2, 1
             ndimage.gaussian_filter1d(
-                vol[:nb], sigma[axis], axis=axis + 1, output=vol[:nb], mode="constant", truncate=4.0
+                vol[:nb], sigma[axis], axis=3 - axis, output=vol[:nb], mode="constant", truncate=4.0
             )
-        w[b0 : b0 + nb] = flat_vol[:nb, flat_c]
+        for k in range(nb):
+            w[b0 + k] = flat_vol[k].take(at)
     return w
 
 
