@@ -11,6 +11,13 @@ is targeted by the whole command in a fresh process; the reference is
 page cache, best of ``--repeat``.
 
     python benchmarks/participant.py [--repeat 3] [--workdir benchmarks/out]
+
+With ``--methods`` (names, or ``all``) and ``--circuits`` (``sgacc``, ``convergent`` = the
+convergent depression circuit map from ``../shared/data``), it prints instead the cost of the
+default 95% region for every method and circuit: ``target`` / ``target --bootstrap 0`` (issue
+28: <= 1.2 for each).
+
+    python benchmarks/participant.py --methods all --circuits sgacc,convergent --repeat 2
 """
 
 from __future__ import annotations
@@ -20,6 +27,14 @@ import time
 from pathlib import Path
 
 from targeting import _measure
+
+SHARED_CIRCUIT = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "circuits"
+    / "DepressionCircuit_space-MNI152NLin6Asym_res-02.nii.gz"
+)
 
 _LOAD2 = """
 import nibabel as nib, numpy as np
@@ -45,6 +60,8 @@ def main() -> None:
         "--repeat", type=int, default=3, help="repetitions; the best time of each command is used"
     )
     parser.add_argument("--workdir", type=Path, default=Path(__file__).parent / "out")
+    parser.add_argument("--methods", default=None, help="comma-separated methods, or 'all'")
+    parser.add_argument("--circuits", default="sgacc", help="comma-separated: sgacc, convergent")
     args = parser.parse_args()
 
     src = args.workdir / f"fmriprep-2x{args.volumes}"
@@ -60,6 +77,9 @@ def main() -> None:
         with open(b, "rb") as f:
             while f.read(1 << 24):
                 pass
+    if args.methods:
+        _region_cost(args, src)
+        return
     loads, targets, plain = [], [], []
     for i in range(args.repeat):
         loads.append(_measure(_LOAD2, *bolds)[0])
@@ -85,6 +105,32 @@ def main() -> None:
         f"0: {min(targets):.2f} s / {min(plain):.2f} s = "
         f"{min(targets) / min(plain):.2f}"
     )
+
+
+def _region_cost(args: argparse.Namespace, src: Path) -> None:
+    """Print the default region's cost (with / without) for every method and circuit."""
+    from tmstarget.targeting.methods import METHODS
+
+    methods = list(METHODS) if args.methods == "all" else args.methods.split(",")
+    print("| method | circuit | target (s) | --bootstrap 0 (s) | ratio |")
+    print("|---|---|---:|---:|---:|")
+    for circuit in args.circuits.split(","):
+        circ = str(SHARED_CIRCUIT) if circuit == "convergent" else circuit
+        for method in methods:
+            opts = ["--method", method, "--circuit", circ]
+            out = str(args.workdir / "region-cost")
+            with_region = min(
+                _measure(_TARGET, str(src), out, *opts)[0] for _ in range(args.repeat)
+            )
+            without = min(
+                _measure(_TARGET, str(src), out, *opts, "--bootstrap", "0")[0]
+                for _ in range(args.repeat)
+            )
+            print(
+                f"| {method} | {circuit} | {with_region:.2f} | {without:.2f} "
+                f"| {with_region / without:.2f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -419,7 +419,8 @@ CIRCUIT = ["circuit", "build"]
 #: (id, argv, expected fragment of the one error line)
 CASES: list[tuple[str, list[str], str]] = [
     # demo
-    ("demo-seed-text", ["demo", "--seed", "x"], "invalid int value"),
+    ("demo-seed-text", ["demo", "--seed", "x"], "not a whole number"),
+    ("demo-seed-negative", ["demo", "--seed", "-1"], "must be >= 0, got -1"),
     ("demo-out-file", ["demo", "--out", "{d}/madrs.tsv"], "is a file"),
     ("demo-unknown-option", ["demo", "--participants", "3"], "unrecognized arguments"),
     # simulate
@@ -428,6 +429,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("simulate-sessions-0", [*SIM, "--sessions", "0"], ">= 1"),
     ("simulate-runs-0", [*SIM, "--runs", "0"], ">= 1"),
     ("simulate-volumes-0", ["simulate", "{o}/sim", "--volumes", "0"], ">= 1"),
+    ("simulate-seed-negative", [*SIM, "--seed", "-1"], "must be >= 0, got -1"),
     ("simulate-volumes-2", ["simulate", "{o}/sim", "--volumes", "2"], "volumes"),
     ("simulate-tr-0", [*SIM, "--tr", "0"], "> 0"),
     ("simulate-tr-text", [*SIM, "--tr", "two"], "not a number"),
@@ -1170,6 +1172,11 @@ CASES: list[tuple[str, list[str], str]] = [
     ("protocol-max-pct-rmt", [*SAINT, "--rmt", "50", "--max-pct-rmt", "-10"], "max_pct_rmt"),
     # reliability
     ("reliability-none", ["reliability"], "PATH"),
+    (
+        "reliability-seed-negative",
+        ["reliability", "{d}/nope", "{o}/o", "participant", "--seed", "-2"],
+        "must be >= 0, got -2",
+    ),
     ("reliability-missing-dir", ["reliability", "{d}/nope", "{o}/o", "participant"], "nope"),
     (
         "reliability-unknown-participant",
@@ -1524,7 +1531,8 @@ CASES: list[tuple[str, list[str], str]] = [
         ],
         "already exist",
     ),
-    ("randomize-seed-text", [*RANDOMIZE[:-1], "seven"], "invalid int value"),
+    ("randomize-seed-text", [*RANDOMIZE[:-1], "seven"], "not a whole number"),
+    ("randomize-seed-negative", [*RANDOMIZE[:-1], "-3"], "must be >= 0, got -3"),
     (
         "randomize-key-dir",
         ["trial", "randomize", "{o}/new_alloc.tsv", "--key", "{d}/adir", "--per-stratum", "4"],

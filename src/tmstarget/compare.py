@@ -69,8 +69,7 @@ def score_label(radius_mm: float = SAMPLE_RADIUS_MM, weighting: str = "sphere") 
 
 
 #: In a map without NaN, exact zeros are taken as its background ("no data") when at least this
-#: fraction of
-#: voxels is exactly zero (the brain fills about a quarter of the MNI bounding box).
+#: fraction of voxels is exactly zero (the brain fills about a quarter of the MNI bounding box).
 ZERO_BACKGROUND_FRACTION = 0.2
 
 

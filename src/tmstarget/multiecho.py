@@ -20,9 +20,9 @@ import numpy as np
 
 from .exceptions import InputError
 
-#: T2* assigned where the log-linear fit gives no decay (non-negative slope or non-finite): long,
-#: so the weights
-#: grow with TE as for a slowly decaying voxel; and the floor below which a fit is not trusted (ms).
+#: T2* assigned where the log-linear fit gives no decay (non-negative slope or non-finite): long, so
+#: the weights grow with TE as for a slowly decaying voxel; and the floor below which a fit is not
+#: trusted (ms).
 T2STAR_MAX_MS = 500.0
 T2STAR_MIN_MS = 1.0
 

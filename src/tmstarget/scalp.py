@@ -363,8 +363,7 @@ def parse_point(text: str, what: str = "--coords") -> np.ndarray:
 
 
 #: How far a hotspot given in mm may lie outside the scalp (coil casing, hair, cap) or inside it
-#: (the cortical hand
-#: knob lies 15–25 mm below the scalp), in mm.
+#: (the cortical hand knob lies 15–25 mm below the scalp), in mm.
 HOTSPOT_OUTSIDE_MM, HOTSPOT_INSIDE_MM = 20.0, 35.0
 
 

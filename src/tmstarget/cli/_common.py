@@ -12,14 +12,12 @@ from typing import Any
 from ._help import HELP
 
 #: Spaces of the BOLD that targeting reads: MNI volumes, fsaverage5 GIFTI pairs, fsLR CIFTI (as
-#: ``cohort.SURFACE_SPACES``;
-#: spelled out here so that ``--help`` does not import numpy).
+#: ``cohort.SURFACE_SPACES``; spelled out here so that ``--help`` does not import numpy).
 SPACE_CHOICES = ("MNI152NLin6Asym", "MNI152NLin2009cAsym", "fsaverage5", "fsLR")
 
 #: argparse treats "-38,44,26" as an option; let values that start like a negative number through
-#: (and "-inf", or
-#: a point such as "-38,nan,26", so that they are refused as not finite rather than taken for an
-#: option).
+#: (and "-inf", or a point such as "-38,nan,26", so that they are refused as not finite rather than
+#: taken for an option).
 NEGATIVE_VALUES = re.compile(
     r"^-\d[\d.,;\s-]*$|^-\.\d[\d.,;\s-]*$|^-(inf|infinity|nan)$|^-(\d|\.\d|inf|nan)[\w.+-]*(,[\w.+-]*)+$",
     re.IGNORECASE,

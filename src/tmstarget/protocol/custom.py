@@ -20,12 +20,9 @@ __all__ = [
 ]
 
 #: The range each number of a custom protocol must lie in: parameter -> (option, low, high, low
-#: inclusive,
-#: whole number, unit). These are plausibility ranges of the input (a stimulator, a clock, a
-#: course), wider
-#: than the safety rules, which still apply inside them (and can only be overridden with --force);
-#: they keep
-#: every derived number (pulses, durations, intervals) finite.
+#: inclusive, whole number, unit). These are plausibility ranges of the input (a stimulator, a
+#: clock, a course), wider than the safety rules, which still apply inside them (and can only be
+#: overridden with --force); they keep every derived number (pulses, durations, intervals) finite.
 CUSTOM_RANGES: dict[str, tuple[str, float, float, bool, bool, str]] = {
     "frequency_hz": ("--frequency-hz", 0.0, 1000.0, False, False, "Hz"),
     "train_duration_s": ("--train-s", 0.0, 3600.0, False, False, "s"),
@@ -335,8 +332,8 @@ def resolve_protocol(
             )
         protocol = dataclasses.replace(protocol, max_pct_rmt=max_pct_rmt)
     # an option that moves a safety limit is a gate of its own: refused without force, naming the
-    # option; with
-    # force it goes on to the safety report as a failed check, so the course is recorded as forced
+    # option; with force it goes on to the safety report as a failed check, so the course is
+    # recorded as forced
     check = ceiling_check(protocol)
     if check is not None and not force:
         raise SafetyError(

@@ -89,10 +89,8 @@ _TABLE = (
 )
 
 #: Maximum safe duration (s) of one rTMS train, by frequency (Hz) and intensity (% of motor
-#: threshold).
-#: Wassermann 1998 table as reproduced in Rossi et al. 2009; values printed there as ">x" (no
-#: adverse effect
-#: at the longest duration tested) are used as x. Row by row:
+#: threshold). Wassermann 1998 table as reproduced in Rossi et al. 2009; values printed there as
+#: ">x" (no adverse effect at the longest duration tested) are used as x. Row by row:
 #:
 #: * 1 Hz: >1800, >1800, >1800, >360, >50 s
 #: * 5 Hz: >10 s in every column
@@ -101,9 +99,8 @@ _TABLE = (
 #: * 25 Hz: 1.28, 1.28, 0.84, 0.4, 0.24 s
 #:
 #: The columns are 90, 100, 110, 120 and 130% MT. Earlier tmstarget versions had the 20 and 25 Hz
-#: rows
-#: shifted one column to the left (the 100-140% values under 90-130%), refusing doses inside the
-#: limits.
+#: rows shifted one column to the left (the 100-140% values under 90-130%), refusing doses inside
+#: the limits.
 SINGLE_TRAIN_LIMITS_S: dict[float, dict[float, float]] = {
     1.0: {90: 1800.0, 100: 1800.0, 110: 1800.0, 120: 360.0, 130: 50.0},
     5.0: {90: 10.0, 100: 10.0, 110: 10.0, 120: 10.0, 130: 10.0},

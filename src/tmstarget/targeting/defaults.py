@@ -19,14 +19,12 @@ MIN_VOLUMES = 100
 #: Neighbourhood radius (mm) over which the score is averaged (``robust``).
 NEIGHBOURHOOD_MM = 6.0
 #: Default number of bootstrap resamples. The radius is the ⌈0.95 B⌉-th smallest resample distance,
-#: whose
-#: own coverage has SD √(0.95 · 0.05 / B): 1.5 percentage points for B = 200.
+#: whose own coverage has SD √(0.95 · 0.05 / B): 1.5 percentage points for B = 200.
 N_BOOTSTRAP = 200
 #: Default resamples of ``tmstarget target`` for the methods whose resamples are expensive
-#: (``similarity``: the
-#: circuit moments; ``hierarchical``: re-clustering the search region), to keep the default
-#: confidence radius
-#: affordable: coverage SD 3.1 percentage points (see :data:`N_BOOTSTRAP`).
+#: (``similarity``: the circuit moments; ``hierarchical``: re-clustering the search region), to keep
+#: the default confidence radius affordable: coverage SD 3.1 percentage points (see
+#: :data:`N_BOOTSTRAP`).
 N_BOOTSTRAP_SLOW = 50
 #: Multi-echo runs (fMRIPrep's echo-wise series beside the optimally combined one): the series that
 #: is targeted. ``tedana``: tedana's ME-ICA denoised series; ``optcom``: the echoes combined by T2*

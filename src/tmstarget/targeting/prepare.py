@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -532,7 +533,14 @@ def prepare(
     t_start = time.perf_counter()
     source = open_source(runs, meshes, options) if source is None else source
     geometry = source.geometry
-    with Prefetcher(source.chunks(), depth=4) as chunks:  # reading starts in the background
+    smooth = bool(options.fwhm_mm and options.fwhm_mm > 0)
+    # A run's components are smoothed in a worker thread as soon as the run is complete, while this
+    # thread projects the next run's chunks and the prefetch thread decompresses them: scipy's
+    # filter holds the GIL, the matrix products and the inflating release it.
+    with (
+        Prefetcher(source.chunks(), depth=4) as chunks,  # reading starts in the background
+        ThreadPoolExecutor(1, thread_name_prefix="tmstarget-smooth") as smoother,
+    ):
         infos, operators = clean_runs(source, options)
         region = source.search_region(options)
         timings["setup"] = time.perf_counter() - t_start
@@ -541,27 +549,26 @@ def prepare(
         moments = np.zeros(
             (len(infos), 2, geometry.n)
         )  # per run: sum and sum of squares (for tSNR)
-        smooth = bool(options.fwhm_mm and options.fwhm_mm > 0)
-        seen, smoothed, t_smooth = [0] * len(infos), [False] * len(infos), 0.0
+        seen, smoothed = [0] * len(infos), [None] * len(infos)
         for i, start, x in progress(chunks, source.n_chunks(infos), "reading BOLD"):
             blocks[i] += operators[i].projector[:, start : start + x.shape[0]] @ x
             moments[i, 0] += x.sum(axis=0, dtype=np.float64)
             moments[i, 1] += np.einsum("tv,tv->v", x, x, dtype=np.float64)
             seen[i] += x.shape[0]
-            if smooth and i < len(infos) - 1 and seen[i] == infos[i].n_volumes:
-                # run i is complete: smooth it while the background thread decompresses the next
-                t1 = time.perf_counter()
-                blocks[i], smoothed[i] = geometry.smooth(blocks[i], options.fwhm_mm), True
-                t_smooth += time.perf_counter() - t1
-        timings["read_clean"] = time.perf_counter() - t0 - t_smooth
-    t0 = time.perf_counter()
-    if smooth:
-        blocks = [
-            b if done else geometry.smooth(b, options.fwhm_mm) for b, done in zip(blocks, smoothed)
-        ]
-    timings["smooth"] = time.perf_counter() - t0 + t_smooth
-    n_volumes = [info.n_volumes for info in infos]
-    tsnr = geometry.to_grid(_tsnr(moments, n_volumes))
+            if smooth and seen[i] == infos[i].n_volumes:
+                smoothed[i] = smoother.submit(geometry.smooth, blocks[i], options.fwhm_mm)
+        timings["read_clean"] = time.perf_counter() - t0
+        # while the last run is smoothed: the circuit map and the per-column summaries
+        circuit_map = source.circuit_map(circuit)
+        n_volumes = [info.n_volumes for info in infos]
+        tsnr, variable = geometry.to_grid(_tsnr(moments, n_volumes)), _variable(moments, n_volumes)
+        t0 = time.perf_counter()
+        if smooth:  # every complete run has its smoothing under way
+            blocks = [
+                geometry.smooth(b, options.fwhm_mm) if f is None else f.result()
+                for b, f in zip(blocks, smoothed)
+            ]
+        timings["smooth_wait"] = time.perf_counter() - t0
     return Prepared(
         blocks,
         operators,
@@ -569,9 +576,9 @@ def prepare(
         source.brain,
         source.affine,
         region,
-        source.circuit_map(circuit),
+        circuit_map,
         tsnr,
-        _variable(moments, n_volumes),
+        variable,
         geometry,
     )
 

@@ -142,8 +142,7 @@ def write_allocation(allocation: Allocation, concealed_path: PathLike, key_path:
     for path in (key_path, concealed_path):
         check_folder(path)
     # both or neither (io.derivatives' one all-or-nothing writer): never a key without its list, nor
-    # a new key
-    # beside an old list; the key is readable by its owner only
+    # a new key beside an old list; the key is readable by its owner only
     write_files_atomic(
         [(key_path, to_json(key), 0o600), (concealed_path, table_to_tsv(concealed), default_mode())]
     )

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from .._common import list_written, output_dir, print_json
+from .._common import list_written, nonneg_int, output_dir, print_json
 from .._help import HELP
 
 
@@ -32,7 +32,7 @@ def add_parser(subparsers, parents) -> None:
         default=Path("demo_out"),
         help="folder for the simulated data and the outputs",
     )
-    p.add_argument("--seed", type=int, default=1, help=HELP["seed"])
+    p.add_argument("--seed", type=nonneg_int, default=1, help=HELP["seed"])
     p.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
     p.set_defaults(func=run)
 

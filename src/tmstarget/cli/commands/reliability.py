@@ -18,6 +18,7 @@ from .._common import (
     cleaning_options,
     deprecated_alias,
     list_written,
+    nonneg_int,
     placement_error_options,
     positive_float,
     positive_int,
@@ -115,7 +116,7 @@ def add_parser(subparsers, parents) -> None:
         metavar="N",
         help=HELP["bootstrap"],
     )
-    r.add_argument("--seed", type=int, default=0, help=HELP["seed"])
+    r.add_argument("--seed", type=nonneg_int, default=0, help=HELP["seed"])
     r.add_argument(
         "--block-length-s",
         type=positive_float,

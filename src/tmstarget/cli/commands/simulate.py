@@ -8,6 +8,7 @@ import os
 from .._common import (
     list_written,
     nonneg_float,
+    nonneg_int,
     output_dir,
     positive_float,
     positive_int,
@@ -106,7 +107,7 @@ def add_parser(subparsers, parents) -> None:
         "(default for 3 echoes: 14.5 38.5 62.5; other counts: "
         "evenly spaced over 14.5-62.5)",
     )
-    p.add_argument("--seed", type=int, default=0, help=HELP["seed"])
+    p.add_argument("--seed", type=nonneg_int, default=0, help=HELP["seed"])
     p.add_argument("--json", action="store_true", help="print the planted truth as JSON")
     p.set_defaults(func=run)
 

@@ -15,56 +15,39 @@ CONFIDENCE = 0.95
 #: Target precision (mm) for the "minutes needed" of the scan-length curve.
 PRECISION_MM = 3.0
 #: tmstarget policy: a target is *individually reliable* when the radius of its 95 % bootstrap
-#: region is at
-#: most this (mm), i.e. the region is 1 cm across. A figure-8 coil does not resolve finer: its
-#: field stays above
-#: half its maximum over a cortical patch S½ of tens of cm² (focality as defined by Deng, Lisanby &
-#: Peterchev
-#: 2013, Brain Stimul 6:1–13; the tool's Magstim 70 mm model gives about 32 cm², some 6 cm across,
-#: 18 mm deep),
-#: and a target 5 mm off the coil's centre still receives > 95 % of the field at the centre
-#: (measured with that
-#: model in tests/test_targeting_uncertainty_summaries.py). A larger region means this scan
-#: cannot place the individual
-#: target within what one coil position stimulates: the target is then not individually reliable.
+#: region is at most this (mm), i.e. the region is 1 cm across. A figure-8 coil does not resolve
+#: finer: its field stays above half its maximum over a cortical patch S½ of tens of cm² (focality
+#: as defined by Deng, Lisanby & Peterchev 2013, Brain Stimul 6:1–13; the tool's Magstim 70 mm model
+#: gives about 32 cm², some 6 cm across, 18 mm deep), and a target 5 mm off the coil's centre still
+#: receives > 95 % of the field at the centre (measured with that model in
+#: tests/test_targeting_uncertainty_summaries.py). A larger region means this scan cannot place the
+#: individual target within what one coil position stimulates: the target is then not individually
+#: reliable.
 RELIABLE_RADIUS_MM = 5.0
 #: tmstarget policy: fewest bootstrap resamples a reliability verdict is given for. The 95 % radius
-#: is the
-#: 95th percentile of the resampled distances; with B resamples it rests on the B/20 largest, so
-#: below 100 the
-#: percentile rests on fewer than 5 points and its Monte Carlo error is as large as the 5 mm
-#: threshold itself
-#: (Efron & Tibshirani 1993, An Introduction to the Bootstrap, ch. 19: at least 1000 for percentile
-#: intervals;
-#: 100 is the floor below which no percentile is stated at all). Fewer gives "too few resamples",
-#: never "reliable".
+#: is the 95th percentile of the resampled distances; with B resamples it rests on the B/20 largest,
+#: so below 100 the percentile rests on fewer than 5 points and its Monte Carlo error is as large as
+#: the 5 mm threshold itself (Efron & Tibshirani 1993, An Introduction to the Bootstrap, ch. 19: at
+#: least 1000 for percentile intervals; 100 is the floor below which no percentile is stated at
+#: all). Fewer gives "too few resamples", never "reliable".
 MIN_RESAMPLES = 100
 #: The resample count the "too few" message suggests (the command-line default).
 N_BOOTSTRAP_HINT = 200
 #: Longest scan the "minutes needed" extrapolation is stated for; beyond it: "more than" this.
 MAX_EXTRAPOLATED_MINUTES = 60.0
 #: tmstarget policy: no "reliable" from one run with fewer usable minutes than this (see
-#: :func:`reliability_verdict`).
-#: A within-run bootstrap resamples one stretch of data and cannot see how the signal drifts within
-#: it; on
-#: real runs it was over-confident for short single runs: a 3.25-minute half (volumetric MNI 2 mm)
-#: gave a 4.1 mm
-#: radius ("reliable") with the other half's target 28.9 mm away, a 7.6-minute brainspace half 7.8
-#: mm with the
-#: other half 34.1 mm away (issue 25; in this branch's rerun 16.6 mm against 34.6 mm). On the
-#: calibrated simulator
+#: :func:`reliability_verdict`). A within-run bootstrap resamples one stretch of data and cannot see
+#: how the signal drifts within it; on real runs it was over-confident for short single runs: a
+#: 3.25-minute half (volumetric MNI 2 mm) gave a 4.1 mm radius ("reliable") with the other half's
+#: target 28.9 mm away, a 7.6-minute brainspace half 7.8 mm with the other half 34.1 mm away (issue
+#: 25; in this branch's rerun 16.6 mm against 34.6 mm). On the calibrated simulator
 #: (benchmarks/verdict.py, 20 participants x 2 sessions), 10 of the 12 five-minute sessions whose
-#: bootstrap radius
-#: was at most 10 mm had the other session's target outside it (8 more than 10 mm away), and the
-#: one 5-minute bootstrap
-#: radius <= 5 mm had it more than 10 mm away; nothing shorter than 10 minutes held up. A floor,
-#: not a proof of
-#: safety: at 10 minutes 7 of 8 such sessions were also over-confident. Counted in *usable* minutes
-#: (kept volumes × TR):
-#: a 10-minute acquisition with censored volumes falls just below and needs a second run or a
-#: longer run.
-#: Several runs are exempt: their run-against-run split sees the drift (see
-#: :func:`split_radius_mm`).
+#: bootstrap radius was at most 10 mm had the other session's target outside it (8 more than 10 mm
+#: away), and the one 5-minute bootstrap radius <= 5 mm had it more than 10 mm away; nothing shorter
+#: than 10 minutes held up. A floor, not a proof of safety: at 10 minutes 7 of 8 such sessions were
+#: also over-confident. Counted in *usable* minutes (kept volumes × TR): a 10-minute acquisition
+#: with censored volumes falls just below and needs a second run or a longer run. Several runs are
+#: exempt: their run-against-run split sees the drift (see :func:`split_radius_mm`).
 MIN_SINGLE_RUN_MINUTES = 10.0
 
 

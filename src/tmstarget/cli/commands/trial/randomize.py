@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..._common import list_written, output_file
+from ..._common import list_written, nonneg_int, output_file
 from ..._help import HELP
 from ._shared import _emit_json, add_action, logger
 
@@ -134,7 +134,7 @@ def add_randomize(
     )
     p.add_argument(
         "--seed",
-        type=int,
+        type=nonneg_int,
         default=None,
         help=HELP["seed"] + " (default: fresh, recorded in the key)",
     )
