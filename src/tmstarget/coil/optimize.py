@@ -27,13 +27,12 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import map_coordinates
-from scipy.optimize import minimize
 
 from ..exceptions import InputError
 from .efield import DIDT_1_A_PER_US, sphere_efield
 from .geometry import Placement, Sphere, handle_angle_deg, rotation_between, rounded, unit
 from .models import Dipoles
+from .sampling import LateralBound, trilinear
 from .summary import check_head_sphere, sphere_pose
 
 logger = logging.getLogger(__name__)
@@ -84,6 +83,8 @@ class ReferenceField:
 
     def sample(self, q_mm: np.ndarray) -> np.ndarray:
         """Trilinear interpolation at reference-frame points (..., 3); 0 outside the grid."""
+        from scipy.ndimage import map_coordinates
+
         idx = (q_mm.reshape(-1, 3) - self.origin_mm) / self.step_mm
         out = map_coordinates(self.magnitude, idx.T, order=1, mode="constant", cval=0.0)
         return out.reshape(q_mm.shape[:-1])
@@ -174,7 +175,12 @@ class _Scorer:
     """Scores placements given as (a, b, ψ).
 
     ``a`` and ``b`` are arc offsets (mm) from the default entry; ``ψ`` is the handle rotation (°).
+    Placements sharing a position are scored together, each over the voxels its field can
+    stimulate (:class:`tmstarget.coil.sampling.LateralBound`); the scores are those of all voxels.
     """
+
+    #: Voxels within this lateral distance of the coil axis give the first (lower-bound) maximum.
+    CORE_MM = 12.0
 
     def __init__(
         self, ref: ReferenceField, sphere: Sphere, u0, h0, points, values, scalp_radius_mm: float
@@ -182,8 +188,10 @@ class _Scorer:
         self.ref, self.c = ref, sphere.centre_mm
         self.u0, self.h0, self.e2 = u0, h0, np.cross(u0, h0)
         self.rel = points - self.c
-        self.values = values
+        self.dist2 = np.einsum("ij,ij->i", self.rel, self.rel)
+        self.values = np.asarray(values, dtype=float)
         self.radius = scalp_radius_mm
+        self.bound = LateralBound(ref.magnitude, ref.origin_mm, ref.step_mm, np.sqrt(self.dist2))
         self.n = 0
 
     def pose(self, a: float, b: float, psi_deg: float) -> tuple[np.ndarray, np.ndarray]:
@@ -194,17 +202,64 @@ class _Scorer:
         psi = np.deg2rad(psi_deg)
         return u, np.cos(psi) * h + np.sin(psi) * np.cross(u, h)
 
+    def rotations(self, params: np.ndarray) -> np.ndarray:
+        """Reference-pose rotations ``[h × u, h, u]`` (K, 3, 3) of many placements at once."""
+        a, b, psi = (np.asarray(params, dtype=float)[:, i : i + 1] for i in range(3))
+        s = np.hypot(a, b)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.where(s > 0, (a * self.h0 + b * self.e2) / s, self.h0)
+        u = np.cos(s / self.radius) * self.u0 + np.sin(s / self.radius) * t
+        u = u / np.linalg.norm(u, axis=1, keepdims=True)
+        # rotation taking u0 to u (Rodrigues) applied to h0; u is never opposite to u0 here
+        v = np.cross(self.u0, u)
+        cos = (u @ self.u0)[:, None]
+        vh = np.cross(v, self.h0)
+        h = self.h0 + vh + np.cross(v, vh) / (1 + cos)
+        psi = np.deg2rad(psi)
+        h = np.cos(psi) * h + np.sin(psi) * np.cross(u, h)
+        return np.stack([np.cross(h, u), h, u], axis=2)
+
+    def _sample(self, rel: np.ndarray, rots: np.ndarray) -> np.ndarray:
+        """``|E|`` (K, n) at voxels ``rel`` (n, 3) for rotations (K, 3, 3): q = R^T (p - c)."""
+        ref = self.ref
+        scaled = rots / ref.step_mm
+        off = ref.origin_mm / ref.step_mm
+        idx = [
+            scaled[:, 0, j, None] * rel[:, 0]
+            + scaled[:, 1, j, None] * rel[:, 1]
+            + scaled[:, 2, j, None] * rel[:, 2]
+            - off[j]
+            for j in range(3)
+        ]
+        return trilinear(ref.magnitude, *idx)
+
     def magnitudes(self, params: np.ndarray) -> np.ndarray:
-        rots = []
-        for a, b, psi in params:
-            u, h = self.pose(a, b, psi)
-            rots.append(np.column_stack([np.cross(h, u), h, u]))
-        rots = np.asarray(rots)
-        self.n += len(rots)
-        return self.ref.sample(np.matmul(self.rel[None], rots))  # q = R^T (p - c), row-vector form
+        """``|E|`` (K, V) at all voxels."""
+        params = np.atleast_2d(params)
+        self.n += len(params)
+        return self._sample(self.rel, self.rotations(params))
 
     def scores(self, params: np.ndarray) -> np.ndarray:
-        return weighted_circuit_score(self.magnitudes(np.atleast_2d(params)), self.values)
+        params = np.atleast_2d(np.asarray(params, dtype=float))
+        self.n += len(params)
+        rots = self.rotations(params)
+        out = np.empty(len(params))
+        _, first, group = np.unique(params[:, :2], axis=0, return_index=True, return_inverse=True)
+        for g, i in enumerate(first):
+            members = np.flatnonzero(group.ravel() == g)
+            u = rots[i, :, 2]  # qz is the same for every rotation about the coil axis
+            qz = self.rel[:, 0] * u[0] + self.rel[:, 1] * u[1] + self.rel[:, 2] * u[2]
+            lateral = np.sqrt(np.maximum(self.dist2 - qz * qz, 0.0))
+            core = lateral <= self.CORE_MM
+            low = self._sample(self.rel[core], rots[members]).max(axis=1, initial=0.0)
+            # voxels that cannot reach half of a maximum already reached are never stimulated
+            sel = core | (self.bound.bound(lateral) >= HALF_MAX * low.min())
+            e = self._sample(self.rel[sel], rots[members])
+            w = np.where(e >= HALF_MAX * e.max(axis=1, keepdims=True), e, 0.0)
+            total = w.sum(axis=1)
+            num = np.einsum("kv,v->k", w, self.values[sel])
+            out[members] = np.divide(num, total, out=np.zeros(len(members)), where=total > 0)
+        return out
 
 
 def _grid(search_radius_mm: float, step_mm: float, n_angles: int) -> np.ndarray:
@@ -252,6 +307,8 @@ def optimize_placement(
     refine : int
         Number of best coarse candidates refined by Nelder–Mead.
     """
+    from scipy.optimize import minimize
+
     from ..headmodel import nearest_scalp_point
 
     t0 = time.perf_counter()
