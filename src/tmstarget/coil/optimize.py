@@ -13,11 +13,12 @@ Speed: the head is one sphere fitted to the scalp around the default entry point
 to a sphere, every position and rotation is a rigid rotation of one reference configuration about
 the sphere centre, so ``|E|`` is computed once on a grid in the coil's reference pose (Heller & van
 Hulsteyn solution) and each candidate placement only rotates the voxel coordinates into that pose
-and interpolates — about a millisecond per placement. Candidates: positions on a grid within
+and interpolates, only at the voxels its field can stimulate (:mod:`tmstarget.coil.sampling`) —
+under a millisecond per placement. Candidates: positions on a grid within
 ``search_radius_mm`` of the default entry (arc length on the scalp sphere) × handle rotations in
 [0°, 180°) (a figure-8 coil rotated by 180° induces the same ``|E|`` with reversed current), then
-Nelder–Mead refinement from the best few. The default placement is one of the candidates, so the
-optimised score is never below it.
+Nelder–Mead refinement (:func:`tmstarget.coil.simplex.nelder_mead`) from the best few. The default
+placement is one of the candidates, so the optimised score is never below it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .efield import DIDT_1_A_PER_US, sphere_efield
 from .geometry import Placement, Sphere, handle_angle_deg, rotation_between, rounded, unit
 from .models import Dipoles
 from .sampling import LateralBound, trilinear
+from .simplex import nelder_mead
 from .summary import check_head_sphere, sphere_pose
 
 logger = logging.getLogger(__name__)
@@ -171,6 +173,13 @@ class OptimizationResult:
         }
 
 
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``numpy.cross`` of 3-vectors along the last axis, without its per-call overhead."""
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+
+
 class _Scorer:
     """Scores placements given as (a, b, ψ).
 
@@ -211,13 +220,13 @@ class _Scorer:
         u = np.cos(s / self.radius) * self.u0 + np.sin(s / self.radius) * t
         u = u / np.linalg.norm(u, axis=1, keepdims=True)
         # rotation taking u0 to u (Rodrigues) applied to h0; u is never opposite to u0 here
-        v = np.cross(self.u0, u)
+        v = _cross(self.u0, u)
         cos = (u @ self.u0)[:, None]
-        vh = np.cross(v, self.h0)
-        h = self.h0 + vh + np.cross(v, vh) / (1 + cos)
+        vh = _cross(v, self.h0)
+        h = self.h0 + vh + _cross(v, vh) / (1 + cos)
         psi = np.deg2rad(psi)
-        h = np.cos(psi) * h + np.sin(psi) * np.cross(u, h)
-        return np.stack([np.cross(h, u), h, u], axis=2)
+        h = np.cos(psi) * h + np.sin(psi) * _cross(u, h)
+        return np.stack([_cross(h, u), h, u], axis=2)
 
     def _sample(self, rel: np.ndarray, rots: np.ndarray) -> np.ndarray:
         """``|E|`` (K, n) at voxels ``rel`` (n, 3) for rotations (K, 3, 3): q = R^T (p - c)."""
@@ -244,9 +253,14 @@ class _Scorer:
         self.n += len(params)
         rots = self.rotations(params)
         out = np.empty(len(params))
-        _, first, group = np.unique(params[:, :2], axis=0, return_index=True, return_inverse=True)
-        for g, i in enumerate(first):
-            members = np.flatnonzero(group.ravel() == g)
+        if len(params) == 1:
+            groups = [(0, np.zeros(1, dtype=np.intp))]
+        else:
+            _, first, inverse = np.unique(
+                params[:, :2], axis=0, return_index=True, return_inverse=True
+            )
+            groups = [(i, np.flatnonzero(inverse.ravel() == g)) for g, i in enumerate(first)]
+        for i, members in groups:
             u = rots[i, :, 2]  # qz is the same for every rotation about the coil axis
             qz = self.rel[:, 0] * u[0] + self.rel[:, 1] * u[1] + self.rel[:, 2] * u[2]
             lateral = np.sqrt(np.maximum(self.dist2 - qz * qz, 0.0))
@@ -307,8 +321,6 @@ def optimize_placement(
     refine : int
         Number of best coarse candidates refined by Nelder–Mead.
     """
-    from scipy.optimize import minimize
-
     from ..headmodel import nearest_scalp_point
 
     t0 = time.perf_counter()
@@ -376,24 +388,20 @@ def optimize_placement(
         x0 = cand[i]
         if scores[i] > best:
             best_x, best = x0.copy(), float(scores[i])
-        res = minimize(
+        res = nelder_mead(
             objective,
-            x0,
-            method="Nelder-Mead",
-            options={
-                "xatol": 0.2,
-                "fatol": 1e-5,
-                "maxfev": 150,
-                "initial_simplex": x0
-                + np.array(
-                    [
-                        [0, 0, 0],
-                        [grid_step_mm / 2, 0, 0],
-                        [0, grid_step_mm / 2, 0],
-                        [0, 0, 90.0 / n_angles],
-                    ]
-                ),
-            },
+            x0
+            + np.array(
+                [
+                    [0, 0, 0],
+                    [grid_step_mm / 2, 0, 0],
+                    [0, grid_step_mm / 2, 0],
+                    [0, 0, 90.0 / n_angles],
+                ]
+            ),
+            xatol=0.2,
+            fatol=1e-5,
+            maxfev=150,
         )
         if -res.fun > best:
             best_x, best = res.x.copy(), -float(res.fun)
