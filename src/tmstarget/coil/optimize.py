@@ -265,13 +265,14 @@ class _Scorer:
             qz = self.rel[:, 0] * u[0] + self.rel[:, 1] * u[1] + self.rel[:, 2] * u[2]
             lateral = np.sqrt(np.maximum(self.dist2 - qz * qz, 0.0))
             core = lateral <= self.CORE_MM
-            low = self._sample(self.rel[core], rots[members]).max(axis=1, initial=0.0)
+            e_core = self._sample(self.rel[core], rots[members])
+            low = e_core.max(axis=1, initial=0.0)
             # voxels that cannot reach half of a maximum already reached are never stimulated
-            sel = core | (self.bound.bound(lateral) >= HALF_MAX * low.min())
-            e = self._sample(self.rel[sel], rots[members])
+            more = ~core & (self.bound.bound(lateral) >= HALF_MAX * low.min())
+            e = np.concatenate([e_core, self._sample(self.rel[more], rots[members])], axis=1)
             w = np.where(e >= HALF_MAX * e.max(axis=1, keepdims=True), e, 0.0)
             total = w.sum(axis=1)
-            num = np.einsum("kv,v->k", w, self.values[sel])
+            num = np.einsum("kv,v->k", w, np.concatenate([self.values[core], self.values[more]]))
             out[members] = np.divide(num, total, out=np.zeros(len(members)), where=total > 0)
         return out
 
