@@ -8,8 +8,8 @@ from numpy.testing import assert_allclose
 from scipy.ndimage import map_coordinates
 
 from tmstarget.coil.models import PRESETS, coil_dipoles
-from tmstarget.coil.optimize import _Scorer, reference_field, weighted_circuit_score
-from tmstarget.coil.sampling import LateralBound, trilinear
+from tmstarget.coil.optimize import HALF_MAX, reference_field, weighted_circuit_score
+from tmstarget.coil.sampling import LateralBound, PlacementScorer, trilinear
 
 RADIUS = 86.0
 
@@ -61,7 +61,7 @@ def test_pruned_scores_equal_scores_over_all_voxels(ref, rng):
     r = np.linalg.norm(vox, axis=1)
     vox = vox[(r < RADIUS - 6) & (r > RADIUS - 35) & (vox @ u0 > 45)] + centre
     values = rng.normal(size=len(vox))
-    scorer = _Scorer(ref, Sphere(centre, RADIUS), u0, h0, vox, values, RADIUS)
+    scorer = PlacementScorer(ref, Sphere(centre, RADIUS), u0, h0, vox, values, RADIUS, HALF_MAX)
     params = np.column_stack(
         [rng.uniform(-20, 20, 40), rng.uniform(-20, 20, 40), rng.uniform(0, 180, 40)]
     )

@@ -31,9 +31,9 @@ import numpy as np
 
 from ..exceptions import InputError
 from .efield import DIDT_1_A_PER_US, sphere_efield
-from .geometry import Placement, Sphere, handle_angle_deg, rotation_between, rounded, unit
+from .geometry import Placement, Sphere, handle_angle_deg, rounded, unit
 from .models import Dipoles
-from .sampling import LateralBound, trilinear
+from .sampling import PlacementScorer
 from .simplex import nelder_mead
 from .summary import check_head_sphere, sphere_pose
 
@@ -173,110 +173,6 @@ class OptimizationResult:
         }
 
 
-def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``numpy.cross`` of 3-vectors along the last axis, without its per-call overhead."""
-    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
-    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
-    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
-
-
-class _Scorer:
-    """Scores placements given as (a, b, ψ).
-
-    ``a`` and ``b`` are arc offsets (mm) from the default entry; ``ψ`` is the handle rotation (°).
-    Placements sharing a position are scored together, each over the voxels its field can
-    stimulate (:class:`tmstarget.coil.sampling.LateralBound`); the scores are those of all voxels.
-    """
-
-    #: Voxels within this lateral distance of the coil axis give the first (lower-bound) maximum.
-    CORE_MM = 12.0
-
-    def __init__(
-        self, ref: ReferenceField, sphere: Sphere, u0, h0, points, values, scalp_radius_mm: float
-    ):
-        self.ref, self.c = ref, sphere.centre_mm
-        self.u0, self.h0, self.e2 = u0, h0, np.cross(u0, h0)
-        self.rel = points - self.c
-        self.dist2 = np.einsum("ij,ij->i", self.rel, self.rel)
-        self.values = np.asarray(values, dtype=float)
-        self.radius = scalp_radius_mm
-        self.bound = LateralBound(ref.magnitude, ref.origin_mm, ref.step_mm, np.sqrt(self.dist2))
-        self.n = 0
-
-    def pose(self, a: float, b: float, psi_deg: float) -> tuple[np.ndarray, np.ndarray]:
-        s = np.hypot(a, b)
-        t = (a * self.h0 + b * self.e2) / s if s > 0 else self.h0
-        u = np.cos(s / self.radius) * self.u0 + np.sin(s / self.radius) * t
-        h = rotation_between(self.u0, u) @ self.h0
-        psi = np.deg2rad(psi_deg)
-        return u, np.cos(psi) * h + np.sin(psi) * np.cross(u, h)
-
-    def rotations(self, params: np.ndarray) -> np.ndarray:
-        """Reference-pose rotations ``[h × u, h, u]`` (K, 3, 3) of many placements at once."""
-        a, b, psi = (np.asarray(params, dtype=float)[:, i : i + 1] for i in range(3))
-        s = np.hypot(a, b)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = np.where(s > 0, (a * self.h0 + b * self.e2) / s, self.h0)
-        u = np.cos(s / self.radius) * self.u0 + np.sin(s / self.radius) * t
-        u = u / np.linalg.norm(u, axis=1, keepdims=True)
-        # rotation taking u0 to u (Rodrigues) applied to h0; u is never opposite to u0 here
-        v = _cross(self.u0, u)
-        cos = (u @ self.u0)[:, None]
-        vh = _cross(v, self.h0)
-        h = self.h0 + vh + _cross(v, vh) / (1 + cos)
-        psi = np.deg2rad(psi)
-        h = np.cos(psi) * h + np.sin(psi) * _cross(u, h)
-        return np.stack([_cross(h, u), h, u], axis=2)
-
-    def _sample(self, rel: np.ndarray, rots: np.ndarray) -> np.ndarray:
-        """``|E|`` (K, n) at voxels ``rel`` (n, 3) for rotations (K, 3, 3): q = R^T (p - c)."""
-        ref = self.ref
-        scaled = rots / ref.step_mm
-        off = ref.origin_mm / ref.step_mm
-        idx = [
-            scaled[:, 0, j, None] * rel[:, 0]
-            + scaled[:, 1, j, None] * rel[:, 1]
-            + scaled[:, 2, j, None] * rel[:, 2]
-            - off[j]
-            for j in range(3)
-        ]
-        return trilinear(ref.magnitude, *idx)
-
-    def magnitudes(self, params: np.ndarray) -> np.ndarray:
-        """``|E|`` (K, V) at all voxels."""
-        params = np.atleast_2d(params)
-        self.n += len(params)
-        return self._sample(self.rel, self.rotations(params))
-
-    def scores(self, params: np.ndarray) -> np.ndarray:
-        params = np.atleast_2d(np.asarray(params, dtype=float))
-        self.n += len(params)
-        rots = self.rotations(params)
-        out = np.empty(len(params))
-        if len(params) == 1:
-            groups = [(0, np.zeros(1, dtype=np.intp))]
-        else:
-            _, first, inverse = np.unique(
-                params[:, :2], axis=0, return_index=True, return_inverse=True
-            )
-            groups = [(i, np.flatnonzero(inverse.ravel() == g)) for g, i in enumerate(first)]
-        for i, members in groups:
-            u = rots[i, :, 2]  # qz is the same for every rotation about the coil axis
-            qz = self.rel[:, 0] * u[0] + self.rel[:, 1] * u[1] + self.rel[:, 2] * u[2]
-            lateral = np.sqrt(np.maximum(self.dist2 - qz * qz, 0.0))
-            core = lateral <= self.CORE_MM
-            e_core = self._sample(self.rel[core], rots[members])
-            low = e_core.max(axis=1, initial=0.0)
-            # voxels that cannot reach half of a maximum already reached are never stimulated
-            more = ~core & (self.bound.bound(lateral) >= HALF_MAX * low.min())
-            e = np.concatenate([e_core, self._sample(self.rel[more], rots[members])], axis=1)
-            w = np.where(e >= HALF_MAX * e.max(axis=1, keepdims=True), e, 0.0)
-            total = w.sum(axis=1)
-            num = np.einsum("kv,v->k", w, np.concatenate([self.values[core], self.values[more]]))
-            out[members] = np.divide(num, total, out=np.zeros(len(members)), where=total > 0)
-        return out
-
-
 def _grid(search_radius_mm: float, step_mm: float, n_angles: int) -> np.ndarray:
     g = np.arange(-search_radius_mm, search_radius_mm + step_mm / 2, step_mm)
     a, b = (x.ravel() for x in np.meshgrid(g, g, indexing="ij"))
@@ -364,7 +260,7 @@ def optimize_placement(
             "map and the target are in the same space"
         )
     ref = reference_field(dipoles, scalp_radius + default.scalp_offset_mm, scalp_radius)
-    scorer = _Scorer(ref, sphere, u0, h0, pts[keep], vals[keep], scalp_radius)
+    scorer = PlacementScorer(ref, sphere, u0, h0, pts[keep], vals[keep], scalp_radius, HALF_MAX)
 
     cand = (
         _grid(search_radius_mm, grid_step_mm, n_angles)

@@ -14,13 +14,17 @@ a score:
   (almost) as far from the axis. Voxels whose bound is below half of a field value already reached
   cannot be stimulated (``|E| < ½ max``) and are left out of the score — exactly the voxels the
   full evaluation would give zero weight.
+
+:class:`PlacementScorer` combines the two into the optimiser's scores.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["LateralBound", "trilinear"]
+from .geometry import rotation_between
+
+__all__ = ["LateralBound", "PlacementScorer", "trilinear"]
 
 
 def trilinear(grid: np.ndarray, ix: np.ndarray, iy: np.ndarray, iz: np.ndarray) -> np.ndarray:
@@ -126,3 +130,125 @@ class LateralBound:
         b = self._bin if index is None else self._bin[index]
         j = np.minimum(np.floor(lateral_mm).astype(np.intp), self._n_lat)
         return self._table[b, np.maximum(j, 0)]
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``numpy.cross`` of 3-vectors along the last axis, without its per-call overhead."""
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+
+
+class PlacementScorer:
+    """E-field-weighted circuit scores of placements given as (a, b, ψ), for the optimiser.
+
+    ``a`` and ``b`` are arc offsets (mm) from the default entry along the default handle and
+    across it; ``ψ`` is the handle rotation (°). Placements sharing a position are scored together,
+    each over the voxels its field can stimulate (:class:`LateralBound`); the scores are those of
+    :func:`tmstarget.coil.optimize.weighted_circuit_score` over all voxels.
+
+    Parameters
+    ----------
+    ref : tmstarget.coil.optimize.ReferenceField
+        ``|E|`` tabulated in the reference pose.
+    sphere : Sphere
+        Head sphere (its centre is the reference pose's origin).
+    u0, h0 : ndarray, shape (3,)
+        Default coil axis (outwards) and handle direction.
+    points, values : ndarray, shapes (V, 3) and (V,)
+        Voxel centres (mm) and circuit values.
+    scalp_radius_mm : float
+        Radius of the sphere the coil centre moves on.
+    threshold : float
+        Fraction of the maximum from which voxels are stimulated.
+    """
+
+    #: Voxels within this lateral distance of the coil axis give the first (lower-bound) maximum.
+    CORE_MM = 12.0
+
+    def __init__(
+        self, ref, sphere, u0, h0, points, values, scalp_radius_mm: float, threshold: float
+    ):
+        self.ref, self.c, self.threshold = ref, sphere.centre_mm, threshold
+        self.u0, self.h0, self.e2 = u0, h0, np.cross(u0, h0)
+        self.rel = points - self.c
+        self.dist2 = np.einsum("ij,ij->i", self.rel, self.rel)
+        self.values = np.asarray(values, dtype=float)
+        self.radius = scalp_radius_mm
+        self.bound = LateralBound(ref.magnitude, ref.origin_mm, ref.step_mm, np.sqrt(self.dist2))
+        self.n = 0
+
+    def pose(self, a: float, b: float, psi_deg: float) -> tuple[np.ndarray, np.ndarray]:
+        """Coil axis ``u`` (outwards) and handle ``h`` of one placement."""
+        s = np.hypot(a, b)
+        t = (a * self.h0 + b * self.e2) / s if s > 0 else self.h0
+        u = np.cos(s / self.radius) * self.u0 + np.sin(s / self.radius) * t
+        h = rotation_between(self.u0, u) @ self.h0
+        psi = np.deg2rad(psi_deg)
+        return u, np.cos(psi) * h + np.sin(psi) * np.cross(u, h)
+
+    def rotations(self, params: np.ndarray) -> np.ndarray:
+        """Reference-pose rotations ``[h × u, h, u]`` (K, 3, 3) of many placements at once."""
+        a, b, psi = (np.asarray(params, dtype=float)[:, i : i + 1] for i in range(3))
+        s = np.hypot(a, b)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.where(s > 0, (a * self.h0 + b * self.e2) / s, self.h0)
+        u = np.cos(s / self.radius) * self.u0 + np.sin(s / self.radius) * t
+        u = u / np.linalg.norm(u, axis=1, keepdims=True)
+        # rotation taking u0 to u (Rodrigues) applied to h0; u is never opposite to u0 here
+        v = _cross(self.u0, u)
+        cos = (u @ self.u0)[:, None]
+        vh = _cross(v, self.h0)
+        h = self.h0 + vh + _cross(v, vh) / (1 + cos)
+        psi = np.deg2rad(psi)
+        h = np.cos(psi) * h + np.sin(psi) * _cross(u, h)
+        return np.stack([_cross(h, u), h, u], axis=2)
+
+    def _sample(self, rel: np.ndarray, rots: np.ndarray) -> np.ndarray:
+        """``|E|`` (K, n) at voxels ``rel`` (n, 3) for rotations (K, 3, 3): q = R^T (p - c)."""
+        ref = self.ref
+        scaled = rots / ref.step_mm
+        off = ref.origin_mm / ref.step_mm
+        idx = [
+            scaled[:, 0, j, None] * rel[:, 0]
+            + scaled[:, 1, j, None] * rel[:, 1]
+            + scaled[:, 2, j, None] * rel[:, 2]
+            - off[j]
+            for j in range(3)
+        ]
+        return trilinear(ref.magnitude, *idx)
+
+    def magnitudes(self, params: np.ndarray) -> np.ndarray:
+        """``|E|`` (K, V) at all voxels."""
+        params = np.atleast_2d(params)
+        self.n += len(params)
+        return self._sample(self.rel, self.rotations(params))
+
+    def scores(self, params: np.ndarray) -> np.ndarray:
+        """Scores (K,) of placements (K, 3); counts them in ``n``."""
+        params = np.atleast_2d(np.asarray(params, dtype=float))
+        self.n += len(params)
+        rots = self.rotations(params)
+        out = np.empty(len(params))
+        if len(params) == 1:
+            groups = [(0, np.zeros(1, dtype=np.intp))]
+        else:
+            _, first, inverse = np.unique(
+                params[:, :2], axis=0, return_index=True, return_inverse=True
+            )
+            groups = [(i, np.flatnonzero(inverse.ravel() == g)) for g, i in enumerate(first)]
+        for i, members in groups:
+            u = rots[i, :, 2]  # qz is the same for every rotation about the coil axis
+            qz = self.rel[:, 0] * u[0] + self.rel[:, 1] * u[1] + self.rel[:, 2] * u[2]
+            lateral = np.sqrt(np.maximum(self.dist2 - qz * qz, 0.0))
+            core = lateral <= self.CORE_MM
+            e_core = self._sample(self.rel[core], rots[members])
+            low = e_core.max(axis=1, initial=0.0)
+            # voxels that cannot reach half of a maximum already reached are never stimulated
+            more = ~core & (self.bound.bound(lateral) >= self.threshold * low.min())
+            e = np.concatenate([e_core, self._sample(self.rel[more], rots[members])], axis=1)
+            w = np.where(e >= self.threshold * e.max(axis=1, keepdims=True), e, 0.0)
+            total = w.sum(axis=1)
+            num = np.einsum("kv,v->k", w, np.concatenate([self.values[core], self.values[more]]))
+            out[members] = np.divide(num, total, out=np.zeros(len(members)), where=total > 0)
+        return out
