@@ -227,3 +227,22 @@ def test_zero_search_radius_keeps_position_and_bad_voxels_are_refused():
         optimize_placement(head, default, dip, sphere, vox, np.full(len(vox), np.nan))
     with pytest.raises(InputError, match="brain voxels"):
         optimize_placement(head, default, dip, sphere, vox[:3] - 500, values[:3])
+
+
+@pytest.mark.parametrize("angle", [0.0, 45.0, 100.0])
+def test_single_precision_screening_gives_the_double_precision_summary(angle, monkeypatch):
+    from tmstarget.coil import summary
+
+    head = sphere_head()
+    placement = place_on_head(head, CENTRE + (RADIUS - 18.0) * LEFT_DLPFC, angle)
+    sphere = local_sphere(head, placement.scalp_mm)
+    dip = coil_dipoles(get_coil("magstim-d70"))
+    screened = summarize_field(placement, dip, sphere)
+    monkeypatch.setattr(summary, "SCREEN_MIN_GAP_MM", np.inf)  # double precision everywhere
+    exact = summarize_field(placement, dip, sphere)
+    assert screened.to_json() == exact.to_json()
+    assert_allclose(screened.e_max_cortex, exact.e_max_cortex, rtol=1e-13)
+    assert_allclose(screened.half_max_area_cm2, exact.half_max_area_cm2, rtol=1e-13)
+    assert_allclose(screened.half_max_volume_cm3, exact.half_max_volume_cm3, rtol=1e-13)
+    assert_allclose(screened.half_value_depth_mm, exact.half_value_depth_mm, rtol=1e-12)
+    assert 0 < exact.half_max_area_cm2 < 60 and exact.e_max_cortex > 0.5

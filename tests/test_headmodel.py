@@ -106,3 +106,23 @@ def test_scalp_to_cortex_refuses_points_off_the_brain(head):
     q, n = nearest_scalp_point(head, [0, 0, -160])  # the neck
     with pytest.raises(InputError, match="no cortex"):
         scalp_to_cortex(head, q, n)
+
+
+def test_template_head_cache_round_trip(tmp_path, monkeypatch):
+    from tmstarget import headmodel
+
+    monkeypatch.setenv("TMSTARGET_DATA", str(tmp_path))
+    path = headmodel._head_cache_path()
+    assert path is not None and path.parent == tmp_path / "templates"
+    built = headmodel._build_template_head()
+    headmodel._write_head(path, built)
+    read = headmodel._read_head(path)
+    for name in ("scalp_vertices", "scalp_normals", "scalp_faces"):
+        assert np.array_equal(getattr(read, name), getattr(built, name))
+        assert not getattr(read, name).flags.writeable
+    assert set(read.fiducials) == {"nasion", "lpa", "rpa", "inion"}
+    for k, v in built.fiducials.items():
+        assert np.array_equal(read.fiducials[k], v)
+    assert len(read.scalp_vertices) == 2033
+    path.write_bytes(b"not an npz")
+    assert headmodel._read_head(path) is None  # a damaged cache is rebuilt

@@ -128,12 +128,95 @@ def _montage_mni() -> dict[str, np.ndarray]:
 def load_template_head() -> HeadModel:
     """Load the MNI template head (cached; read-only arrays).
 
+    Built from MNE's files once, then read from the data cache (``$TMSTARGET_DATA/templates``,
+    keyed by those files and the transform), which spares importing MNE; a failed write only logs.
+
     Returns
     -------
     HeadModel
         The fsaverage scalp in MNI152 mm with outward normals and fiducials (sources: module
         docstring).
     """
+    path = _head_cache_path()
+    head = _read_head(path) if path is not None else None
+    if head is None:
+        head = _build_template_head()
+        if path is not None:
+            _write_head(path, head)
+    return head
+
+
+#: Fiducials stored with the cached template head.
+_FIDUCIALS = ("nasion", "lpa", "rpa", "inion")
+
+
+def _head_cache_path() -> Path | None:
+    """Cache file of the template head, named after its sources (None if MNE is missing)."""
+    import hashlib
+    from importlib.util import find_spec
+
+    from ._utils.cache import cache_dir
+
+    spec = find_spec("mne")
+    if spec is None or spec.origin is None:
+        return None
+    data = Path(spec.origin).parent / "data" / "fsaverage"
+    try:
+        stamp = [
+            (f.name, f.stat().st_size, f.stat().st_mtime_ns)
+            for f in (
+                Path(spec.origin),
+                data / "fsaverage-head.fif",
+                data / "fsaverage-fiducials.fif",
+            )
+        ]
+    except OSError:
+        return None
+    key = repr((1, stamp, str(spec.origin), MNI305_TO_MNI152.tobytes().hex()))
+    return cache_dir() / "templates" / f"head-{hashlib.sha1(key.encode()).hexdigest()[:16]}.npz"
+
+
+def _read_head(path: Path) -> HeadModel | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        fiducials = {k: _readonly(arrays[f"fid_{k}"]) for k in _FIDUCIALS}
+        return HeadModel(
+            _readonly(arrays["vertices"]),
+            _readonly(arrays["normals"]),
+            _readonly(arrays["faces"]),
+            fiducials,
+        )
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _write_head(path: Path, head: HeadModel) -> None:
+    import logging
+    import os
+    import tempfile
+
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+        with os.fdopen(fd, "wb") as f:
+            np.savez(
+                f,
+                vertices=head.scalp_vertices,
+                normals=head.scalp_normals,
+                faces=head.scalp_faces,
+                **{f"fid_{k}": head.fiducials[k] for k in _FIDUCIALS},
+            )
+        os.replace(tmp, path)
+    except OSError as exc:
+        logging.getLogger("tmstarget").debug("template head not cached at %s (%s)", path, exc)
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _build_template_head() -> HeadModel:
+    """Build the template head from MNE's fsaverage files (see :func:`load_template_head`)."""
     import mne
 
     data = Path(mne.__file__).parent / "data" / "fsaverage"
@@ -218,7 +301,8 @@ def nearest_scalp_point(head: HeadModel, point_mm) -> tuple[np.ndarray, np.ndarr
     p = np.asarray(point_mm, float).reshape(3)
     if not np.isfinite(p).all():
         raise InputError(f"point {p.tolist()} is not finite — pass three numbers in mm")
-    _, near = _vertex_tree(id(head), head).query(p, k=12)
+    d2 = np.einsum("ij,ij->i", head.scalp_vertices - p, head.scalp_vertices - p)
+    near = np.argpartition(d2, 11)[:12]  # the 12 nearest vertices (a few thousand: no tree)
     faces = np.flatnonzero(np.isin(head.scalp_faces, near).any(axis=1))
     tri_idx = head.scalp_faces[faces]
     closest, bary = _closest_on_triangles(p, head.scalp_vertices[tri_idx])

@@ -94,6 +94,60 @@ def _distances(pts: np.ndarray, src: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(d2, 0.0))
 
 
+#: Points × dipoles per block of :func:`_sphere_kernel`: a few arrays of this size stay in cache,
+#: and OpenBLAS runs products of this size (below its threading threshold) on one thread.
+_KERNEL_BLOCK = 1 << 16
+
+
+def _sphere_kernel(pts: np.ndarray, src: np.ndarray, mdot: np.ndarray) -> np.ndarray:
+    """Heller–van Hulsteyn field (V/m) at ``pts`` (N, 3) of dipoles at ``src`` (m, centred).
+
+    Computed in the dtype of the arrays, in place, in blocks small enough to stay in cache and for
+    BLAS to run them on one thread (its threads stall when the cores are busy).
+    """
+    rho2 = np.einsum("ij,ij->i", src, src)
+    rho = np.sqrt(rho2)
+    two_rho, inv_rho = 2 * rho, 1 / rho
+    m_dot_src = np.einsum("ij,ij->i", mdot, src)
+    rr = np.einsum("ij,ij->i", pts, pts)
+    out = np.empty_like(pts)
+    step = max(1, _KERNEL_BLOCK // max(len(src), 1))
+    for start in range(0, len(pts), step):
+        r = pts[start : start + step]
+        ads = r @ src.T  # r·r_d
+        np.subtract(rho2, ads, out=ads)  # (r_d - r)·r_d
+        a = np.multiply(ads, 2)  # |r_d - r|² = |r|² - ρ² + 2 (r_d - r)·r_d
+        a += rr[start : start + step, None]
+        a -= rho2
+        np.maximum(a, 0, out=a)
+        np.sqrt(a, out=a)
+        q = ads / a
+        f = rho * a  # F = a (ρ a + (r_d - r)·r_d)
+        f += ads
+        f *= a
+        c2 = np.add(a, q, out=q)
+        c2 += two_rho
+        g = a * a  # c1 = a²/ρ + a + c2
+        g *= inv_rho
+        g += a
+        g += c2
+        rm = r @ mdot.T
+        g *= m_dot_src  # m·∇F = c1 (m·r_d) - c2 (m·r)
+        rm *= c2
+        g -= rm
+        np.reciprocal(f, out=f)
+        w = f @ mdot
+        g *= f
+        g *= f
+        w -= g @ src
+        # r × w (as numpy.cross, without its per-call overhead)
+        out[start : start + step, 0] = r[:, 1] * w[:, 2] - r[:, 2] * w[:, 1]
+        out[start : start + step, 1] = r[:, 2] * w[:, 0] - r[:, 0] * w[:, 2]
+        out[start : start + step, 2] = r[:, 0] * w[:, 1] - r[:, 1] * w[:, 0]
+    out *= -MU0_4PI
+    return out
+
+
 def sphere_efield(
     points_mm, dipoles: Dipoles, centre_mm, didt: float = DIDT_1_A_PER_US
 ) -> np.ndarray:
@@ -130,21 +184,7 @@ def sphere_efield(
             "the coil's dipoles — evaluate inside the head "
             "sphere"
         )
-    mdot = dipoles.moments * didt
-    m_dot_src = (mdot * src).sum(axis=1)
-    out = np.zeros_like(pts)
-    for sl in _blocks(len(pts), len(src)):
-        r = pts[sl]
-        a = _distances(r, src)
-        r_dot_src = r @ src.T
-        a_dot_src = rho**2 - r_dot_src  # (r_d - r)·r_d
-        f = a * (rho * a + a_dot_src)
-        c1 = a**2 / rho + a_dot_src / a + 2 * a + 2 * rho
-        c2 = a + 2 * rho + a_dot_src / a
-        m_dot_grad = c1 * m_dot_src - c2 * (r @ mdot.T)
-        # sum_d [f (r x m_d) - (m_d·∇F)(r x r_d)] / f² = r x sum_d (m_d / f - (m_d·∇F) r_d / f²)
-        w = (1.0 / f) @ mdot - (m_dot_grad / f**2) @ src
-        out[sl] = -MU0_4PI * np.cross(r, w)
+    out = _sphere_kernel(pts, src, dipoles.moments * didt)
     at_centre = np.linalg.norm(pts, axis=1) < 1e-12
     out[at_centre] = 0.0
     return out

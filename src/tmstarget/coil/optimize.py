@@ -13,11 +13,12 @@ Speed: the head is one sphere fitted to the scalp around the default entry point
 to a sphere, every position and rotation is a rigid rotation of one reference configuration about
 the sphere centre, so ``|E|`` is computed once on a grid in the coil's reference pose (Heller & van
 Hulsteyn solution) and each candidate placement only rotates the voxel coordinates into that pose
-and interpolates — about a millisecond per placement. Candidates: positions on a grid within
+and interpolates, only at the voxels its field can stimulate (:mod:`tmstarget.coil.sampling`) —
+under a millisecond per placement. Candidates: positions on a grid within
 ``search_radius_mm`` of the default entry (arc length on the scalp sphere) × handle rotations in
 [0°, 180°) (a figure-8 coil rotated by 180° induces the same ``|E|`` with reversed current), then
-Nelder–Mead refinement from the best few. The default placement is one of the candidates, so the
-optimised score is never below it.
+Nelder–Mead refinement (:func:`tmstarget.coil.simplex.nelder_mead`) from the best few. The default
+placement is one of the candidates, so the optimised score is never below it.
 """
 
 from __future__ import annotations
@@ -27,13 +28,13 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import map_coordinates
-from scipy.optimize import minimize
 
 from ..exceptions import InputError
 from .efield import DIDT_1_A_PER_US, sphere_efield
-from .geometry import Placement, Sphere, handle_angle_deg, rotation_between, rounded, unit
+from .geometry import Placement, Sphere, handle_angle_deg, rounded, unit
 from .models import Dipoles
+from .sampling import PlacementScorer
+from .simplex import nelder_mead
 from .summary import check_head_sphere, sphere_pose
 
 logger = logging.getLogger(__name__)
@@ -84,6 +85,8 @@ class ReferenceField:
 
     def sample(self, q_mm: np.ndarray) -> np.ndarray:
         """Trilinear interpolation at reference-frame points (..., 3); 0 outside the grid."""
+        from scipy.ndimage import map_coordinates
+
         idx = (q_mm.reshape(-1, 3) - self.origin_mm) / self.step_mm
         out = map_coordinates(self.magnitude, idx.T, order=1, mode="constant", cval=0.0)
         return out.reshape(q_mm.shape[:-1])
@@ -168,43 +171,6 @@ class OptimizationResult:
             "n_evaluations": self.n_evaluations,
             "time_s": round(self.time_s, 2),
         }
-
-
-class _Scorer:
-    """Scores placements given as (a, b, ψ).
-
-    ``a`` and ``b`` are arc offsets (mm) from the default entry; ``ψ`` is the handle rotation (°).
-    """
-
-    def __init__(
-        self, ref: ReferenceField, sphere: Sphere, u0, h0, points, values, scalp_radius_mm: float
-    ):
-        self.ref, self.c = ref, sphere.centre_mm
-        self.u0, self.h0, self.e2 = u0, h0, np.cross(u0, h0)
-        self.rel = points - self.c
-        self.values = values
-        self.radius = scalp_radius_mm
-        self.n = 0
-
-    def pose(self, a: float, b: float, psi_deg: float) -> tuple[np.ndarray, np.ndarray]:
-        s = np.hypot(a, b)
-        t = (a * self.h0 + b * self.e2) / s if s > 0 else self.h0
-        u = np.cos(s / self.radius) * self.u0 + np.sin(s / self.radius) * t
-        h = rotation_between(self.u0, u) @ self.h0
-        psi = np.deg2rad(psi_deg)
-        return u, np.cos(psi) * h + np.sin(psi) * np.cross(u, h)
-
-    def magnitudes(self, params: np.ndarray) -> np.ndarray:
-        rots = []
-        for a, b, psi in params:
-            u, h = self.pose(a, b, psi)
-            rots.append(np.column_stack([np.cross(h, u), h, u]))
-        rots = np.asarray(rots)
-        self.n += len(rots)
-        return self.ref.sample(np.matmul(self.rel[None], rots))  # q = R^T (p - c), row-vector form
-
-    def scores(self, params: np.ndarray) -> np.ndarray:
-        return weighted_circuit_score(self.magnitudes(np.atleast_2d(params)), self.values)
 
 
 def _grid(search_radius_mm: float, step_mm: float, n_angles: int) -> np.ndarray:
@@ -294,7 +260,7 @@ def optimize_placement(
             "map and the target are in the same space"
         )
     ref = reference_field(dipoles, scalp_radius + default.scalp_offset_mm, scalp_radius)
-    scorer = _Scorer(ref, sphere, u0, h0, pts[keep], vals[keep], scalp_radius)
+    scorer = PlacementScorer(ref, sphere, u0, h0, pts[keep], vals[keep], scalp_radius, HALF_MAX)
 
     cand = (
         _grid(search_radius_mm, grid_step_mm, n_angles)
@@ -319,24 +285,20 @@ def optimize_placement(
         x0 = cand[i]
         if scores[i] > best:
             best_x, best = x0.copy(), float(scores[i])
-        res = minimize(
+        res = nelder_mead(
             objective,
-            x0,
-            method="Nelder-Mead",
-            options={
-                "xatol": 0.2,
-                "fatol": 1e-5,
-                "maxfev": 150,
-                "initial_simplex": x0
-                + np.array(
-                    [
-                        [0, 0, 0],
-                        [grid_step_mm / 2, 0, 0],
-                        [0, grid_step_mm / 2, 0],
-                        [0, 0, 90.0 / n_angles],
-                    ]
-                ),
-            },
+            x0
+            + np.array(
+                [
+                    [0, 0, 0],
+                    [grid_step_mm / 2, 0, 0],
+                    [0, grid_step_mm / 2, 0],
+                    [0, 0, 90.0 / n_angles],
+                ]
+            ),
+            xatol=0.2,
+            fatol=1e-5,
+            maxfev=150,
         )
         if -res.fun > best:
             best_x, best = res.x.copy(), -float(res.fun)
