@@ -74,10 +74,8 @@ LATTICE_MM = 4.0
 #: Largest search radius on the scalp (mm): the local sphere fits the scalp within ~40 mm.
 MAX_RADIUS_MM = 35.0
 #: The score counts the grey matter within this arc (on the scalp sphere, mm) of the coil's axis:
-#: the local sphere
-#: models the head near the coil only. Half-maximum voxels reach ~35° off axis (~50 mm) along the
-#: coil's long axis,
-#: where the cortex comes close to the sphere's surface.
+#: the local sphere models the head near the coil only. Half-maximum voxels reach ~35° off axis (~50
+#: mm) along the coil's long axis, where the cortex comes close to the sphere's surface.
 REACH_MM = 55.0
 
 

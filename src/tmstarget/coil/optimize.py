@@ -17,7 +17,7 @@ and interpolates, only at the voxels its field can stimulate (:mod:`tmstarget.co
 under a millisecond per placement. Candidates: positions on a grid within
 ``search_radius_mm`` of the default entry (arc length on the scalp sphere) × handle rotations in
 [0°, 180°) (a figure-8 coil rotated by 180° induces the same ``|E|`` with reversed current), then
-Nelder–Mead refinement (:func:`tmstarget.coil.simplex.nelder_mead`) from the best few. The default
+Nelder–Mead refinement (``scipy.optimize.minimize``) from the best few. The default
 placement is one of the candidates, so the optimised score is never below it.
 """
 
@@ -34,7 +34,6 @@ from .efield import DIDT_1_A_PER_US, sphere_efield
 from .geometry import Placement, Sphere, handle_angle_deg, rounded, unit
 from .models import Dipoles
 from .sampling import PlacementScorer
-from .simplex import nelder_mead
 from .summary import check_head_sphere, sphere_pose
 
 logger = logging.getLogger(__name__)
@@ -242,9 +241,8 @@ def optimize_placement(
     pose = sphere_pose(default, sphere)
     u0, h0 = -pose[:3, 2], pose[:3, 1]
     # voxels the field can reach: within the lateral reach of any candidate and < 40 mm below the
-    # scalp (the
-    # half-maximum region of a figure-8 coil spans ~25 mm sideways and ~15 mm below the shallowest
-    # cortex)
+    # scalp (the half-maximum region of a figure-8 coil spans ~25 mm sideways and ~15 mm below the
+    # shallowest cortex)
     rel = pts - c
     dist = np.linalg.norm(rel, axis=1)
     arc = scalp_radius * np.arccos(np.clip(rel @ u0 / np.maximum(dist, 1e-9), -1.0, 1.0))
@@ -281,24 +279,30 @@ def optimize_placement(
             a, b = (a, b) if s == 0 else (a * search_radius_mm / s, b * search_radius_mm / s)
         return -float(scorer.scores(np.array([a, b, x[2]]))[0])
 
+    from scipy.optimize import minimize  # lazy: only an optimised plan refines
+
     for i in order:
         x0 = cand[i]
         if scores[i] > best:
             best_x, best = x0.copy(), float(scores[i])
-        res = nelder_mead(
+        res = minimize(
             objective,
-            x0
-            + np.array(
-                [
-                    [0, 0, 0],
-                    [grid_step_mm / 2, 0, 0],
-                    [0, grid_step_mm / 2, 0],
-                    [0, 0, 90.0 / n_angles],
-                ]
-            ),
-            xatol=0.2,
-            fatol=1e-5,
-            maxfev=150,
+            x0,
+            method="Nelder-Mead",
+            options={
+                "xatol": 0.2,
+                "fatol": 1e-5,
+                "maxfev": 150,
+                "initial_simplex": x0
+                + np.array(
+                    [
+                        [0, 0, 0],
+                        [grid_step_mm / 2, 0, 0],
+                        [0, grid_step_mm / 2, 0],
+                        [0, 0, 90.0 / n_angles],
+                    ]
+                ),
+            },
         )
         if -res.fun > best:
             best_x, best = res.x.copy(), -float(res.fun)
