@@ -177,3 +177,38 @@ def test_report_is_byte_identical_from_cache_or_drawn(
     shutil.rmtree(figures_dir())
     assert report() == drawn  # drawn again from nothing
     assert figcache.code_digest() == figcache.code_digest()
+
+
+def test_motion_table_read_back_exactly(data_cache, tmp_path, monkeypatch):
+    import tmstarget.io.derivatives as derivatives
+    from tmstarget.report.figcache import read_motion_cached
+
+    table = tmp_path / "motion.tsv"
+    table.write_text(
+        "run\tvolume\tframewise_displacement\tcensored\n"
+        "a\t1\t0.1234567891234\t0\na\t0\tn/a\t1\nb\t0\t0.3\t0\nb\t1\t1e-17\t1\n"
+    )
+    parsed = derivatives.read_motion(table)
+    first = read_motion_cached(table)
+
+    def broken(path):
+        raise AssertionError("parsed although cached")
+
+    monkeypatch.setattr(derivatives, "read_motion", broken)
+    again = read_motion_cached(table)
+    for runs in (first, again):
+        assert [r.name for r in runs] == ["a", "b"]
+        for r, p in zip(runs, parsed):
+            assert np.array_equal(r.fd_mm, p.fd_mm) and r.fd_mm.dtype == np.float64
+            assert np.array_equal(r.censored, p.censored) and r.censored.dtype == bool
+    assert again[0].fd_mm.tolist() == [0.0, 0.1234567891234]
+    table.write_text(table.read_text().replace("0.3", "0.4"))  # other bytes: parsed again
+    with pytest.raises(AssertionError, match="parsed although cached"):
+        read_motion_cached(table)
+    monkeypatch.undo()
+    monkeypatch.setenv("TMSTARGET_DATA", str(data_cache))
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("not a table\n")
+    with pytest.raises(ValueError, match="expected"):
+        read_motion_cached(bad)
+    assert len(list(figures_dir().glob("*.json"))) == 1  # the first table only

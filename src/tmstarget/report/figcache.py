@@ -298,3 +298,34 @@ def _write_atomic(path: Path, data: bytes) -> None:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def read_motion_cached(path: Path) -> list:
+    """:func:`tmstarget.io.derivatives.read_motion`, kept in the figure cache by the file's bytes.
+
+    Parsing the table needs pandas (a quarter of a second to import); a report rebuilt from the
+    same outputs reads the runs back instead (floats exactly, via JSON). A table that cannot be
+    read raises as :func:`~tmstarget.io.derivatives.read_motion` does and is not cached.
+    """
+    from ..io.derivatives import MotionRun, read_motion
+
+    data = Path(path).read_bytes()
+    key = figure_key("read_motion", hashlib.sha256(data).hexdigest())
+    hit = read_entry(key) if key else None
+    if hit is not None and set(hit) == {"json"}:
+        try:
+            return [
+                MotionRun(
+                    str(name),
+                    np.asarray(fd, dtype=float).reshape(-1),
+                    np.asarray(cens, dtype=bool).reshape(-1),
+                )
+                for name, fd, cens in json.loads(hit["json"])
+            ]
+        except (ValueError, TypeError):
+            pass
+    runs = read_motion(Path(path))
+    if key:
+        rows = [[r.name, [float(v) for v in r.fd_mm], [bool(v) for v in r.censored]] for r in runs]
+        write_entry(key, {"json": json.dumps(rows)})
+    return runs

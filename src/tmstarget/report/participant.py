@@ -22,7 +22,6 @@ from ..io.derivatives import (
     load_map,
     qc_path,
     read_json_optional,
-    read_motion,
     read_target,
     sha256,
     sibling,
@@ -34,7 +33,7 @@ from . import brain, plots
 from ._mpl import ReportFigure, safe_alt_figure, safe_figure
 from .coil_figures import coil_report_figures
 from .data import check_out_dir, find_target
-from .figcache import cached_uri
+from .figcache import cached_uri, read_motion_cached
 from .html import render
 from .sections import (
     coil_section,
@@ -251,7 +250,7 @@ def _read_outputs(json_path: Path, t: dict, reliability: Mapping | None) -> _Out
     values, notes = {}, {}
     values["score"], notes["score"] = _load(paths["score"], load_map, "Score map")
     values["tsnr"], notes["tsnr"] = _load(paths["tsnr"], load_map, "tSNR map")
-    values["motion"], notes["motion"] = _load(paths["motion"], read_motion, "Motion table")
+    values["motion"], notes["motion"] = _load(paths["motion"], read_motion_cached, "Motion table")
     values["reliability"], notes["reliability"] = reliability, None
     if reliability is None and paths["reliability"].is_file():
         values["reliability"], notes["reliability"] = _load(
