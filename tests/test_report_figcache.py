@@ -152,8 +152,8 @@ def test_report_is_byte_identical_from_cache_or_drawn(
     drawn = report()
     entries = sorted(figures_dir().glob("*.json"))
     # slices, glass, FD, tSNR, scan-length curve, and the coil on the head and its E-field (the
-    # default placement: no coil plan was given)
-    assert len(entries) == 7
+    # default placement: no coil plan was given); and the parsed motion table
+    assert len(entries) == 8
 
     def broken(*args, **kwargs):
         raise AssertionError("drawn although cached")
