@@ -334,11 +334,13 @@ def test_missing_target_and_empty_folder(tmp_path):
 
 def test_failed_figure_becomes_a_note(out_dir, monkeypatch, caplog):
     from tmstarget.report import brain
+    from tmstarget.report.figcache import figures_dir
 
     def broken(*args, **kwargs):
         raise RuntimeError("simulated plotting failure")
 
     monkeypatch.setattr(brain, "score_map_slices", broken)
+    shutil.rmtree(figures_dir(), ignore_errors=True)  # drawn, not read from the figure cache
     with caplog.at_level(logging.WARNING, logger="tmstarget.report"):
         html = write_participant_report(
             out_dir, "02", session="1", extras={"coil": False}

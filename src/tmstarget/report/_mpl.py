@@ -63,7 +63,8 @@ def figure_uri(fig, fmt: str = "svg") -> str:
     Parameters
     ----------
     fig : matplotlib.figure.Figure
-        The figure (closed afterwards: its artists are cleared).
+        The figure (not changed; it holds no pyplot reference, so it is freed with its last
+        reference — clearing its artists cost a tenth of a second per brain figure).
     fmt : {"svg", "png"}
         SVG for line plots, PNG for brain images (smaller for raster content).
 
@@ -80,7 +81,6 @@ def figure_uri(fig, fmt: str = "svg") -> str:
     metadata = {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
     with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "none"}):
         fig.savefig(buf, format=fmt, dpi=PNG_DPI, metadata=metadata, facecolor=fig.get_facecolor())
-    fig.clear()
     mime = "image/svg+xml" if fmt == "svg" else "image/png"
     return f"data:{mime};base64,{base64.b64encode(buf.getvalue()).decode('ascii')}"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -34,8 +35,9 @@ def _finite_image(data: np.ndarray, affine: np.ndarray):
     )
 
 
+@lru_cache(maxsize=1)
 def _template():
-    """Nilearn's bundled 1 mm MNI152 template (no download)."""
+    """Nilearn's bundled 1 mm MNI152 template (no download), loaded once per process."""
     from nilearn.datasets import load_mni152_template
 
     return load_mni152_template(resolution=1)

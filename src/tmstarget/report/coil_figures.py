@@ -249,13 +249,14 @@ def field_on_grey_matter(plan: Mapping[str, Any], head) -> tuple[np.ndarray, np.
     from ..coil import get_coil
     from ..coil.efield import DIDT_1_A_PER_US, sphere_efield
     from ..coil.geometry import local_sphere
-    from ..coil.landscape import _grey_matter_lattice
+    from ..coil.landscape import LATTICE_MM, _grey_matter_lattice
     from ..coil.models import coil_dipoles
     from ..coil.summary import sphere_pose
+    from .figcache import template_array
 
     placement = plan_placements(plan)[-1][1]
     sphere = local_sphere(head, placement.scalp_mm)
-    pts = _grey_matter_lattice()
+    pts = template_array("gm-lattice", LATTICE_MM, _grey_matter_lattice)  # 1 s from nilearn
     pts = pts[np.linalg.norm(pts - placement.target_mm, axis=1) <= FIELD_RADIUS_MM]
     inner = np.linalg.norm(placement.scalp_mm - sphere.centre_mm) - 1.0
     pts = pts[np.linalg.norm(pts - sphere.centre_mm, axis=1) < inner]
@@ -378,20 +379,23 @@ def coil_report_figures(coil: Mapping[str, Any] | None, name: str) -> dict:
     that cannot be drawn carries the reason (it never fails the report).
     """
     from ._mpl import safe_alt_figure
+    from .figcache import cached_alt
 
     plan = (coil or {}).get("plan")
     if not isinstance(plan, Mapping):
         return {"coil_head": None, "coil_efield": None}
-    return {
+    return {  # drawn on a cache miss only: the plan and the name determine each figure
         "coil_head": safe_alt_figure(
             "coil on the head",
-            lambda: coil_on_head_figure(plan, name),
+            cached_alt(
+                "coil_on_head_figure", (plan, name), lambda: coil_on_head_figure(plan, name)
+            ),
             f"The coil on the template head of {name}",
             "Scalp entry point, coil centre, handle and target on the template head.",
         ),
         "coil_efield": safe_alt_figure(
             "E-field on cortex",
-            lambda: efield_figure(plan, name),
+            cached_alt("efield", (plan, name), lambda: efield_figure(plan, name)),
             f"Induced electric field of the coil placement of {name} on the cortex",
             "Strength of the induced electric field on the grey matter near the target.",
         ),

@@ -22,7 +22,6 @@ from ..io.derivatives import (
     load_map,
     qc_path,
     read_json_optional,
-    read_motion,
     read_target,
     sha256,
     sibling,
@@ -34,6 +33,7 @@ from . import brain, plots
 from ._mpl import ReportFigure, safe_alt_figure, safe_figure
 from .coil_figures import coil_report_figures
 from .data import check_out_dir, find_target
+from .figcache import cached_uri, read_motion_cached
 from .html import render
 from .sections import (
     coil_section,
@@ -250,7 +250,7 @@ def _read_outputs(json_path: Path, t: dict, reliability: Mapping | None) -> _Out
     values, notes = {}, {}
     values["score"], notes["score"] = _load(paths["score"], load_map, "Score map")
     values["tsnr"], notes["tsnr"] = _load(paths["tsnr"], load_map, "tSNR map")
-    values["motion"], notes["motion"] = _load(paths["motion"], read_motion, "Motion table")
+    values["motion"], notes["motion"] = _load(paths["motion"], read_motion_cached, "Motion table")
     values["reliability"], notes["reliability"] = reliability, None
     if reliability is None and paths["reliability"].is_file():
         values["reliability"], notes["reliability"] = _load(
@@ -324,8 +324,12 @@ def _figures(
         r_txt = f"{confidence:.1f} mm" if confidence is not None else "not recorded"
         figures["region"] = safe_figure(
             "confidence region",
-            lambda: brain.region_glass(
-                target, cloud, confidence, (ellipsoid or {}).get("centre_mni")
+            cached_uri(
+                "brain.region_glass",
+                (target, cloud, confidence, (ellipsoid or {}).get("centre_mni")),
+                lambda: brain.region_glass(
+                    target, cloud, confidence, (ellipsoid or {}).get("centre_mni")
+                ),
             ),
             f"Glass brain of {name} from the left, top, right and front: the target (green dot), "
             f"{len(cloud)} bootstrap targets (grey dots) and the 95 % region (green circle, "
@@ -336,13 +340,21 @@ def _figures(
     if score is not None:
         figures["slices"] = safe_figure(
             "score slices",
-            lambda: brain.score_map_slices(score[0], score[1], target, confidence),
+            cached_uri(
+                "brain.score_map_slices",
+                (score[0], score[1], target, confidence),
+                lambda: brain.score_map_slices(score[0], score[1], target, confidence),
+            ),
             alt["slices"],
             cap["slices"],
         )
         figures["glass"] = safe_figure(
             "score glass brain",
-            lambda: brain.score_map_glass(score[0], score[1], target, others),
+            cached_uri(
+                "brain.score_map_glass",
+                (score[0], score[1], target, others),
+                lambda: brain.score_map_glass(score[0], score[1], target, others),
+            ),
             alt["glass"],
             cap["glass"],
         )
@@ -352,7 +364,12 @@ def _figures(
         )
     runs = [(f"run {i + 1}", r.fd_mm, r.censored) for i, r in enumerate(motion or [])]
     figures["fd"] = (
-        safe_figure("FD trace", lambda: plots.fd_trace(runs, fd_thr), alt["fd"], cap["fd"])
+        safe_figure(
+            "FD trace",
+            cached_uri("plots.fd_trace", (runs, fd_thr), lambda: plots.fd_trace(runs, fd_thr)),
+            alt["fd"],
+            cap["fd"],
+        )
         if motion
         else _missing(o.notes["motion"], alt["fd"], cap["fd"])
     )
@@ -361,14 +378,21 @@ def _figures(
             np.isfinite(score[0]) if score is not None and score[0].shape == tsnr[0].shape else None
         )
         figures["tsnr"] = safe_figure(
-            "tSNR", lambda: brain.tsnr_slices(tsnr[0], tsnr[1], region), alt["tsnr"], cap["tsnr"]
+            "tSNR",
+            cached_uri(
+                "brain.tsnr_slices",
+                (tsnr[0], tsnr[1], region),
+                lambda: brain.tsnr_slices(tsnr[0], tsnr[1], region),
+            ),
+            alt["tsnr"],
+            cap["tsnr"],
         )
     else:
         figures["tsnr"] = _missing(o.notes["tsnr"], alt["tsnr"], cap["tsnr"])
     if curve:
         figures["curve"] = safe_figure(
             "scan-length curve",
-            lambda: plots.scan_length_curve(*curve),
+            cached_uri("plots.scan_length_curve", curve, lambda: plots.scan_length_curve(*curve)),
             "Scan-length curve: distance between the targets of the first and the last k minutes "
             "of the scan, against k",
             "How far a second scan of the same length would land: the target of the first k "

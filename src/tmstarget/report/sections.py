@@ -66,6 +66,46 @@ def measurements_from(extra: Any):
     return check_measurements(*(float(extra[k]) for k in keys))
 
 
+def _template_rules(measurements=None) -> list:
+    """``[rule, label, scalp_mni, cortex_mni, depth_mm]`` of the scalp rules on the template head.
+
+    The same for every participant (Beam F3: for the same measurements), so kept on disk
+    (:func:`tmstarget.report.figcache.template_json`): placing F3 loads the 1 mm grey-matter
+    template (about 2 s); floats come back exactly.
+    """
+    from .figcache import template_json
+
+    def compute() -> list:
+        from ..headmodel import load_template_head
+        from ..scalp import place_f3, place_five_cm, scalp_rule_target
+
+        head = load_template_head()
+        placed = [
+            ("f3", "10-20 F3", place_f3(head)),
+            ("5cm", "5 cm anterior to C3", place_five_cm(head)),
+        ]
+        if measurements is not None:
+            m = measurements
+            label = (
+                f"Beam F3 (NI {m.nasion_inion_cm:g}, TT {m.tragus_tragus_cm:g}, "
+                f"HC {m.circumference_cm:g} cm)"
+            )
+            placed.append(("beam-f3", label, scalp_rule_target(head, "beam-f3", m)))
+        return [
+            [key, label, [float(v) for v in t.scalp_mni], [float(v) for v in t.cortex_mni]]
+            + [float(t.depth_mm)]
+            for key, label, t in placed
+        ]
+
+    m = measurements
+    inputs = (
+        None
+        if m is None
+        else [float(m.nasion_inion_cm), float(m.tragus_tragus_cm), float(m.circumference_cm)]
+    )
+    return template_json("scalp-rules", inputs, compute)
+
+
 def scalp_alternatives(
     target_mni: Sequence[float], score: tuple[np.ndarray, np.ndarray] | None, measurements=None
 ) -> dict:
@@ -103,36 +143,23 @@ def scalp_alternatives(
         }
     ]
     try:
-        from ..headmodel import load_template_head
-        from ..scalp import place_f3, place_five_cm, scalp_rule_target
-
-        head = load_template_head()
-        placed = [
-            ("f3", "10-20 F3", place_f3(head)),
-            ("5cm", "5 cm anterior to C3", place_five_cm(head)),
-        ]
-        if measurements is not None:
-            m = measurements
-            label = (
-                f"Beam F3 (NI {m.nasion_inion_cm:g}, TT {m.tragus_tragus_cm:g}, "
-                f"HC {m.circumference_cm:g} cm)"
-            )
-            placed.append(("beam-f3", label, scalp_rule_target(head, "beam-f3", m)))
+        placed = _template_rules(measurements)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - optional section
         return {"rows": rows, "score_label": label_, "note": _note("Scalp-rule targets", exc)}
-    for key, label, t in placed:
+    for key, label, scalp_mni, cortex_mni, depth_mm in placed:
+        cortex = np.asarray(cortex_mni, float)
         rows.append(
             {
                 "rule": key,
                 "label": label,
                 "colour": RULE_COLOURS[key],
-                "scalp_mni": _r1(t.scalp_mni),
-                "cortex_mni": _r1(t.cortex_mni),
-                "depth_mm": round(float(t.depth_mm), 1),
-                "distance_mm": round(float(np.linalg.norm(np.asarray(t.cortex_mni) - target)), 1),
-                "score": _sample(score, t.cortex_mni),
+                "scalp_mni": _r1(scalp_mni),
+                "cortex_mni": _r1(cortex),
+                "depth_mm": round(float(depth_mm), 1),
+                "distance_mm": round(float(np.linalg.norm(cortex - target)), 1),
+                "score": _sample(score, cortex),
             }
         )
     return {"rows": rows, "score_label": label_, "note": None}
