@@ -10,48 +10,56 @@ the re-weighted targets into a confidence region, map agreement and the scan-len
 within- and between-person distances. The method and its accuracy: ``docs/reliability.md``.
 """
 
-from .cohort import cohort_stability, stability_table
-from .engine import NORM_VOXELS, ResampleModel, resample_model, resample_scores, resample_target
-from .participant import (
-    N_BOOTSTRAP,
-    N_BOOTSTRAP_SLOW,
-    auto_block_length_s,
-    bootstrap_cloud,
-    bootstrap_confidence,
-    column_spacing_mm,
-    default_resamples,
-    participant_reliability,
-)
-from .sessions import add_session_distances, session_reliability
-from .summaries import (
-    CONFIDENCE,
-    MAX_EXTRAPOLATED_MINUTES,
-    MIN_SINGLE_RUN_MINUTES,
-    NOT_ASSESSED,
-    PRECISION_MM,
-    RELIABLE_RADIUS_MM,
-    confidence_region,
-    icc_2_1,
-    map_agreement,
-    minutes_for_radius,
-    minutes_needed,
-    radius_at_minutes,
-    region_contains,
-    reliability_verdict,
-    scan_length_curve,
-    search_extent_mm,
-    verdict_line,
-)
-from .weights import (
-    Weights,
-    circular_block_bootstrap,
-    kept_times_s,
-    optimal_block_length,
-    run_shares,
-    split_half_weights,
-    variance_ratio,
-    window_weights,
-)
+from ..._utils.lazy import lazy_exports
+
+#: Public name → submodule (imported on first use, so that importing the package — e.g. for the
+#: report's verdict words — does not import the resampling engine).
+_EXPORTS = {
+    "CONFIDENCE": ".summaries",
+    "MAX_EXTRAPOLATED_MINUTES": ".summaries",
+    "MIN_SINGLE_RUN_MINUTES": ".summaries",
+    "NORM_VOXELS": ".engine",
+    "NOT_ASSESSED": ".summaries",
+    "N_BOOTSTRAP": ".participant",
+    "N_BOOTSTRAP_SLOW": ".participant",
+    "PRECISION_MM": ".summaries",
+    "RELIABLE_RADIUS_MM": ".summaries",
+    "ResampleModel": ".engine",
+    "Weights": ".weights",
+    "add_session_distances": ".sessions",
+    "auto_block_length_s": ".participant",
+    "bootstrap_cloud": ".participant",
+    "bootstrap_confidence": ".participant",
+    "circular_block_bootstrap": ".weights",
+    "cohort_stability": ".cohort",
+    "column_spacing_mm": ".participant",
+    "confidence_region": ".summaries",
+    "default_resamples": ".participant",
+    "icc_2_1": ".summaries",
+    "kept_times_s": ".weights",
+    "map_agreement": ".summaries",
+    "minutes_for_radius": ".summaries",
+    "minutes_needed": ".summaries",
+    "optimal_block_length": ".weights",
+    "participant_reliability": ".participant",
+    "radius_at_minutes": ".summaries",
+    "region_contains": ".summaries",
+    "reliability_verdict": ".summaries",
+    "resample_model": ".engine",
+    "resample_scores": ".engine",
+    "resample_target": ".engine",
+    "run_shares": ".weights",
+    "scan_length_curve": ".summaries",
+    "search_extent_mm": ".summaries",
+    "session_reliability": ".sessions",
+    "split_half_weights": ".weights",
+    "stability_table": ".cohort",
+    "variance_ratio": ".weights",
+    "verdict_line": ".summaries",
+    "window_weights": ".weights",
+}
+
+__getattr__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 __all__ = [
     "CONFIDENCE",

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .engine import ResampleModel, resample_target
 from .weights import split_half_weights, window_weights
+
+if TYPE_CHECKING:
+    from .engine import ResampleModel
 
 #: Confidence level of the bootstrap region.
 CONFIDENCE = 0.95
@@ -156,6 +159,8 @@ def scan_length_curve(
     the same length would land (``distance_mm`` measures against the whole scan, which contains the
     window, and reaches 0 at its end). Beyond half the scan it is None.
     """
+    from .engine import resample_target  # lazy: the report reads the verdict's words only
+
     total_min = max(float(t.max(initial=0.0)) for t in times_s) / 60.0
     step = step_min or max(1.0, math.ceil(total_min / 20))
     rows = []
