@@ -25,7 +25,11 @@ Before the timings one participant is targeted once to fill the data cache (``$T
 placement landscapes and template masks on disk) and the page cache, as on a cluster that has
 already run one participant on this grid. Printed: participants per minute of each mode (best of
 ``--repeat``), the speed-up from 1 to 2 workers, the load average before/after each run, and
-whether every output file is byte-identical across the three modes. Goal (issue 28): >= 20
+whether every output file is byte-identical across the three modes. Also the CPU seconds per
+participant (user + system of every process of the run, workers included) and the ceiling they put
+on a cohort's rate on idle cores (cores x 60 / CPU s): on a shared machine the wall times measure
+the other work as much as this one (the kernel's autogroup scheduling gives each session an equal
+share of the CPU however many workers it runs), the CPU seconds much less. Goal (issue 28): >= 20
 participants per minute with 2 workers on 2 cores, >= 1.7x from 1 to 2 workers.
 """
 
@@ -149,7 +153,10 @@ class ExternalCluster:
             env=self.env,
             stdout=fh,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: the nanny's worker is stopped too
+            # its own process group (the nanny's worker is stopped with it) but this session: with
+            # the kernel's autogroup scheduling a new session would get its own share of a busy
+            # machine's CPU, which the serial and local-Dask runs do not get
+            process_group=0,
         )
         proc.log = fh  # type: ignore[attr-defined]
         self.procs.append(proc)
@@ -316,15 +323,18 @@ def main() -> None:
     trees = {m: _tree(d) for m, d in dirs.items()}
     diff = _compare(trees)
     serial, local = rows["serial"]["wall_s"], rows[f"local Dask, {args.workers} workers"]["wall_s"]
+    cores = os.cpu_count() or 1
     print(
         "\n| mode | wall (s) | participants/min | CPU s per participant | cores busy "
+        f"| CPU-bound ceiling on {cores} idle cores (/min) "
         "| load average (1/5/15 min) before -> after |"
     )
-    print("|---|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---|")
     for mode, r in rows.items():
+        r["ceiling_per_minute"] = round(60 * cores / r["cpu_s_per_participant"], 1)
         print(
             f"| {mode} | {r['wall_s']} | {r['per_minute']} | {r['cpu_s_per_participant']} | "
-            f"{r['cores_busy']} | "
+            f"{r['cores_busy']} | {r['ceiling_per_minute']} | "
             f"{r['load_before']} -> {r['load_after']} |"
         )
     print(

@@ -289,9 +289,7 @@ def _start(argv: list[str], log: Path) -> subprocess.Popen:
         [str(Path(__import__("tmstarget").__file__).parents[1]), env.get("PYTHONPATH", "")]
     )
     with open(log, "w") as fh:
-        return subprocess.Popen(
-            argv, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        return subprocess.Popen(argv, env=env, stdout=fh, stderr=subprocess.STDOUT, process_group=0)
 
 
 def _stop(procs: list[subprocess.Popen]) -> None:
