@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from tmstarget.cli.main import main
-from tmstarget.cohort import Job, finished_target, group_rows, run_jobs
+from tmstarget.cohort import Job, execute, finished_target, group_rows, run_jobs
 from tmstarget.exceptions import InputError
 from tmstarget.targeting import TargetingOptions
 
@@ -280,3 +280,131 @@ def test_report_flag_writes_participant_report(cohort, tmp_path, capsys):
     )
     assert code == 0, capsys.readouterr().err
     assert (out / "sub-04" / "sub-04_desc-sgacc_report.html").is_file()
+
+
+def _start(argv: list[str], log: Path) -> subprocess.Popen:
+    """Start a ``dask`` command line in its own process group, its output in ``log``."""
+    env = dict(os.environ)  # TMSTARGET_DATA of this test session included
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__import__("tmstarget").__file__).parents[1]), env.get("PYTHONPATH", "")]
+    )
+    with open(log, "w") as fh:
+        return subprocess.Popen(argv, env=env, stdout=fh, stderr=subprocess.STDOUT, process_group=0)
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for proc in reversed(procs):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_scheduler_started_from_command_line_gives_the_serial_bytes(cohort, tmp_path):
+    """``dask scheduler`` and two ``dask worker ADDRESS``, as a cluster user starts them.
+
+    ``tmstarget target --scheduler ADDRESS`` writes the same files, byte for byte, as a serial run
+    in this process (whose BLAS has a thread per core, while the workers' has one).
+    """
+    dask_cli = Path(sys.executable).with_name("dask")
+    if not dask_cli.is_file():
+        pytest.skip(f"the dask command line is not installed ({dask_cli})")
+    labels = ["--participant-label", "01", "04"]
+    opts = ["--min-volumes", "60", "--bootstrap", "20", "--quiet"]
+    serial = tmp_path / "serial"
+    assert (
+        main(
+            ["target", str(cohort), str(serial), "participant", *labels, "--n-workers", "1"] + opts
+        )
+        == 0
+    )
+    info = tmp_path / "scheduler.json"
+    procs = [
+        _start(
+            [
+                str(dask_cli),
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(info),
+            ],
+            tmp_path / "scheduler.log",
+        )
+    ]
+    try:
+        deadline = time.time() + 60
+        while not info.is_file() and time.time() < deadline:
+            time.sleep(0.1)
+        address = json.loads(info.read_text())["address"]
+        for k in range(2):
+            procs.append(
+                _start(
+                    [
+                        str(dask_cli),
+                        "worker",
+                        address,
+                        "--nworkers",
+                        "1",
+                        "--nthreads",
+                        "1",
+                        "--no-dashboard",
+                        "--local-directory",
+                        str(tmp_path / f"w{k}"),
+                    ],
+                    tmp_path / f"worker-{k}.log",
+                )
+            )
+        external = tmp_path / "external"
+        code = main(
+            ["target", str(cohort), str(external), "participant", *labels, "--scheduler", address]
+            + opts
+        )
+        assert code == 0, (tmp_path / "worker-0.log").read_text()[-2000:]
+    finally:
+        _stop(procs)
+    assert all(p.returncode is not None for p in procs)
+    want, got = _files(serial), _files(external)
+    assert len(want) == 9 and "sub-04/sub-04_desc-sgacc_target.json" in want
+    assert json.loads(want["sub-04/sub-04_desc-sgacc_target.json"])["n_bootstrap"] == 20
+    assert sorted(got) == sorted(want)
+    assert [name for name in want if got[name] != want[name]] == []
+
+
+def test_target_is_computed_with_one_blas_thread(cohort, tmp_path, monkeypatch):
+    """Whatever BLAS threads the process has, a target is computed with one, as on Dask workers.
+
+    With more, OpenBLAS splits the sums of matrix-vector products among them and the score maps'
+    last bits depend on the number of cores.
+    """
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import tmstarget.targeting as targeting
+
+    def blas_threads() -> list[int]:
+        return [
+            p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"
+        ]
+
+    seen, compute = [], targeting.compute_target
+
+    def spy(*args, **kwargs):
+        seen.append(blas_threads())
+        return compute(*args, **kwargs)
+
+    monkeypatch.setattr(targeting, "compute_target", spy)
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        outcome = execute(Job("01", None, cohort), TargetingOptions(min_volumes=60), tmp_path)
+        after = blas_threads()
+    assert before and set(before) == {2} and after == before
+    assert outcome.status == "done" and len(seen) == 1 and set(seen[0]) == {1}

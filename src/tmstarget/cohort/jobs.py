@@ -5,6 +5,7 @@ Running a job never raises.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import traceback
@@ -235,10 +236,29 @@ def multi_echo_method(runs: list, options) -> str | None:
     return None
 
 
+def one_blas_thread():
+    """Return a context in which BLAS uses one thread, in every thread of this process.
+
+    A target is computed in it wherever it runs: OpenBLAS splits the sums of matrix-vector products
+    (the seed's connectivity with every voxel) among its threads, so with its default, one thread
+    per core, the last bits of the score maps would depend on the machine's core count and differ
+    between a serial run and a Dask worker (which starts with one BLAS thread). One thread also
+    leaves the other core to the thread that reads the next run, and a worker per core does not
+    over-subscribe the cores.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a dependency of tmstarget
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
 def execute(job: Job, options, out_dir: Path, report: bool = False) -> Outcome:
     """Find the runs, compute and write the target of one job; errors propagate.
 
-    The target JSON is written last, so its presence means the participant is complete.
+    The target JSON is written last, so its presence means the participant is complete. The target
+    is computed with one BLAS thread (:func:`one_blas_thread`), so that its outputs are the same
+    byte for byte in this process, on a local Dask cluster or on any scheduler's workers.
     """
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
@@ -246,7 +266,10 @@ def execute(job: Job, options, out_dir: Path, report: bool = False) -> Outcome:
     from ..io.derivatives import write_target_outputs
     from ..targeting import compute_target
 
-    result = compute_target(runs, options, root=job.fmriprep_dir, meshes=job.surface_mesh or None)
+    with one_blas_thread():
+        result = compute_target(
+            runs, options, root=job.fmriprep_dir, meshes=job.surface_mesh or None
+        )
     paths = write_target_outputs(result, out_dir, job.participant, job.session, job.fmriprep_dir)
     outcome = Outcome(
         job,
