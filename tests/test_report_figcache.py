@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from pathlib import Path
 
@@ -212,3 +213,42 @@ def test_motion_table_read_back_exactly(data_cache, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="expected"):
         read_motion_cached(bad)
     assert len(list(figures_dir().glob("*.json"))) == 1  # the first table only
+
+
+def _entry(name: str, size: int, mtime: float) -> Path:
+    path = figcache.figures_dir() / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x" * size)
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+def test_prune_removes_least_recently_used_entries_beyond_the_cap(data_cache):
+    old = [_entry(f"old{i}", 400_000, 1_000_000 + i) for i in range(3)]
+    new = [_entry(f"new{i}", 400_000, 2_000_000 + i) for i in range(2)]
+    # 5 entries x 0.4 MB = 2.0 MB; a 1.0 MB cap keeps the two most recent
+    assert figcache.prune(1.0) == 3
+    assert [p.exists() for p in old] == [False, False, False]
+    assert [p.exists() for p in new] == [True, True]
+    assert figcache.prune(1.0) == 0
+
+
+def test_a_hit_makes_its_entry_recent(data_cache):
+    figcache.write_entry("a" * 64, {"uri": "data:1"})
+    path = figcache.figures_dir() / f"{'a' * 64}.json"
+    os.utime(path, (1_000_000, 1_000_000))
+    _entry("other", 10, 1_500_000)
+    assert figcache.read_entry("a" * 64) == {"uri": "data:1"}
+    assert path.stat().st_mtime > 1_500_000
+    figcache.prune(path.stat().st_size / 1e6)  # room for one: the older "other" goes
+    assert path.exists() and not (figcache.figures_dir() / "other.json").exists()
+
+
+@pytest.mark.parametrize("value", ["lots", "-1", "nan"])
+def test_bad_cache_cap_falls_back_to_the_default(monkeypatch, caplog, value):
+    monkeypatch.setenv("TMSTARGET_FIGURE_CACHE_MB", value)
+    with caplog.at_level(logging.WARNING):
+        assert figcache.max_cache_mb() == figcache.DEFAULT_MAX_MB
+    assert "TMSTARGET_FIGURE_CACHE_MB" in caplog.text
+    monkeypatch.setenv("TMSTARGET_FIGURE_CACHE_MB", "12.5")
+    assert figcache.max_cache_mb() == 12.5

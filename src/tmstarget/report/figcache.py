@@ -15,6 +15,10 @@ whether its figures came from the cache or were drawn. Entries are written atomi
 file, then rename) and carry a checksum; an entry that is unreadable, truncated, corrupt or for
 another key is ignored and drawn again. A failed write only logs: the cache never fails a report.
 A figure whose drawing raises is not cached (the report shows the reason, as before).
+
+The folder is kept under ``$TMSTARGET_FIGURE_CACHE_MB`` megabytes (default
+:data:`DEFAULT_MAX_MB`): a hit refreshes its entry's modification time, and the first write of a
+process removes the least recently used entries beyond the cap (:func:`prune`).
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ logger = logging.getLogger(__name__)
 FIGURES_SUBDIR = "report-figures"
 #: Layout of a cache entry; a change makes every older entry a miss.
 CACHE_FORMAT = 1
+#: Default size cap of the figure folder (MB): about 600 participant reports of ~0.8 MB.
+DEFAULT_MAX_MB = 500.0
 #: Libraries whose versions can change a drawn figure.
 _LIBRARIES = ("numpy", "scipy", "matplotlib", "nilearn", "nibabel", "mne", "jinja2")
 
@@ -150,7 +156,74 @@ def read_entry(key: str) -> dict[str, str] | None:
     if not ok:
         logger.debug("report figure cache entry %s is corrupt: drawing anew", key)
         return None
+    try:
+        os.utime(figures_dir() / f"{key}.json")  # recently used: pruned last
+    except OSError:
+        pass
     return payload
+
+
+def max_cache_mb() -> float:
+    """Return the figure folder's size cap (MB): ``$TMSTARGET_FIGURE_CACHE_MB`` or the default.
+
+    A value that is not a number >= 0 is ignored with a warning (the cache never fails a report).
+    """
+    text = os.environ.get("TMSTARGET_FIGURE_CACHE_MB")
+    if text is None:
+        return DEFAULT_MAX_MB
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and value >= 0):
+        logger.warning(
+            "TMSTARGET_FIGURE_CACHE_MB=%r is not a number of megabytes >= 0; using %g",
+            text,
+            DEFAULT_MAX_MB,
+        )
+        return DEFAULT_MAX_MB
+    return value
+
+
+def prune(max_mb: float | None = None) -> int:
+    """Remove the least recently used figure entries until the folder is within ``max_mb``.
+
+    Parameters
+    ----------
+    max_mb : float, optional
+        Size cap in MB; default :func:`max_cache_mb`.
+
+    Returns
+    -------
+    int
+        Number of entries removed. Failures only log.
+    """
+    cap = (max_cache_mb() if max_mb is None else float(max_mb)) * 1e6
+    try:
+        entries = []
+        for path in figures_dir().glob("*.json"):
+            st = path.stat()
+            entries.append((st.st_mtime, path.name, st.st_size, path))
+    except OSError as exc:
+        logger.debug("cannot list the figure cache: %s", exc)
+        return 0
+    total, removed = sum(e[2] for e in entries), 0
+    for _, _, size, path in sorted(entries):  # oldest first
+        if total <= cap:
+            break
+        try:
+            path.unlink()
+        except OSError as exc:
+            logger.debug("cannot remove %s: %s", path, exc)
+            continue
+        total -= size
+        removed += 1
+    if removed:
+        logger.info("report figure cache: %d least recently used entries removed", removed)
+    return removed
+
+
+_pruned = False
 
 
 def write_entry(key: str, payload: Mapping[str, str]) -> None:
@@ -158,6 +231,10 @@ def write_entry(key: str, payload: Mapping[str, str]) -> None:
     entry = {"format": CACHE_FORMAT, "key": key, "payload": dict(payload)}
     entry["sha256"] = _checksum(entry["payload"])
     _write_atomic(figures_dir() / f"{key}.json", json.dumps(entry).encode("utf-8"))
+    global _pruned
+    if not _pruned:  # once per process: keep the folder under its cap
+        _pruned = True
+        prune()
 
 
 def cached_uri(name: str, inputs: Any, draw: Callable[[], str]) -> Callable[[], str]:
