@@ -640,7 +640,9 @@ def test_session_timeline_in_the_report(out_dir, session_log):
     )
 
 
-def test_command_line_draws_mep_curve_timeline_and_treatment(out_dir, session_log, tmp_path):
+def test_command_line_draws_mep_curve_timeline_and_treatment(
+    out_dir, session_log, tmp_path, capsys
+):
     """--session-log, --last-session-day, and the MEP trials found through the protocol JSON."""
     import contextlib
     import io
@@ -676,8 +678,32 @@ def test_command_line_draws_mep_curve_timeline_and_treatment(out_dir, session_lo
     assert any("last treatment session on day 5 marked" in a for a in alts)
     for f in (trials, session_log, madrs, tmp_path / "protocol.json", tmp_path / "mt.json"):
         assert sha256(f) in html, f.name
-    # an explicit --mt-trials wins; a table that is not one is one line, exit 2
-    assert main([*argv, "--mt-trials", str(madrs)]) == 2
+    # an explicit --mt-trials must be the table behind the protocol's threshold (a copy is)
+    copy = tmp_path / "copy.tsv"
+    copy.write_bytes(trials.read_bytes())
+    assert main([*argv, "--mt-trials", str(copy)]) == 0
+    capsys.readouterr()
+    other = tmp_path / "other.tsv"
+    other.write_text(trials.read_text().replace("\t80\n", "\t81\n"))
+
+    def refused(extra: list[str], message: str, base_argv: list[str] = argv) -> None:
+        assert main([*base_argv, *extra]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and message in err, err
+
+    refused(["--mt-trials", str(other)], "is not the MEP trials table behind the protocol")
+    refused(["--mt-trials", str(madrs)], "is not the MEP trials table behind the protocol")
+    # without a protocol: a table naming another participant, and a table that is not one
+    plain = [*base, "--no-coil", "--quiet"]
+    named = tmp_path / "named.tsv"
+    named.write_text(
+        "participant\t"
+        + trials.read_text().replace("\n", "\nsub-01\t", trials.read_text().count("\n") - 1)
+    )
+    refused(["--mt-trials", str(named)], "holds MEP trials of sub-01, not of participant 02", plain)
+    refused(["--mt-trials", str(madrs)], "intensity_pct_mso", plain)
+    # a first treatment day after the last (one given, one typed)
+    refused(["--first-session-day", "9"], "first treatment session day 9 is after the last (5)")
 
 
 @pytest.mark.parametrize(

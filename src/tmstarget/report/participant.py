@@ -482,7 +482,7 @@ def participant_context(
     records = (
         session_log_records(extras["session_log"], label) if extras.get("session_log") else None
     )
-    trials = mt_trials(extras["mt_trials"]) if extras.get("mt_trials") else None
+    trials = mt_trials(extras["mt_trials"], label) if extras.get("mt_trials") else None
     coil = coil_section(t, extras.get("coil"))
     o = _read_outputs(json_path, t, extras.get("reliability"))
     for key in ("madrs", "session_log", "mt_trials"):

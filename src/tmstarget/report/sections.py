@@ -474,16 +474,43 @@ def session_log_records(path: str | Path, participant: str) -> tuple:
     return parse_session_log(text, source=path.name)
 
 
-def mt_trials(path: str | Path) -> tuple:
-    """Read an MEP-trials table (``tmstarget mt``'s input), one :class:`Trials` per session."""
+def mt_trials(path: str | Path, participant: str | None = None) -> tuple:
+    """Read an MEP-trials table (``tmstarget mt``'s input), one :class:`Trials` per session.
+
+    ``tmstarget mt`` needs no participant column; when the table has one (``participant``,
+    ``participant_id`` or ``subject``), every row must name ``participant``.
+
+    Raises
+    ------
+    InputError
+        Unreadable table, or a participant column naming someone else.
+    """
+    import csv
+    import io
+
     from ..io.tables import read_tsv_text
     from ..protocol.threshold import parse_trials
 
     path = Path(path)
-    return parse_trials(
-        read_tsv_text(path, "MEP trials", "pass the trials table of 'tmstarget mt'"),
-        source=path.name,
-    )
+    text = read_tsv_text(path, "MEP trials", "pass the trials table of 'tmstarget mt'")
+    if participant is not None:
+        reader = csv.DictReader(io.StringIO(text), delimiter="\t")
+        header = {h.strip().lower(): h for h in (reader.fieldnames or []) if isinstance(h, str)}
+        who = next(
+            (header[c] for c in ("participant", "participant_id", "subject") if c in header), None
+        )
+        named = {
+            (row.get(who) or "").strip()
+            for row in reader
+            if who and any((v or "").strip() for v in row.values() if isinstance(v, str))
+        } - {""}
+        others = sorted(n for n in named if not same_participant(n, participant))
+        if others:
+            raise InputError(
+                f"{path.name} holds MEP trials of {', '.join(others)}, not of participant "
+                f"{participant} — pass this participant's trials table (--mt-trials)"
+            )
+    return parse_trials(text, source=path.name)
 
 
 def mt_trials_of_protocol(protocol: Mapping | None, protocol_path: str | Path) -> Path | None:

@@ -166,15 +166,28 @@ def _extras(args: argparse.Namespace) -> dict:
         extras["treatment_days"] = {k: v for k, v in days.items() if v is not None}
     if args.session_log:
         extras["session_log"] = args.session_log
-    if args.mt_trials:
-        extras["mt_trials"] = args.mt_trials
-    elif args.protocol_json:
+    found = None
+    if args.protocol_json:
         from ...report.sections import mt_trials_of_protocol
 
         found = mt_trials_of_protocol(extras["protocol"], args.protocol_json)
-        if found is not None:
-            logger.info("MEP curve: trials %s (behind the protocol's --rmt-json)", found)
-            extras["mt_trials"] = found
+    if args.mt_trials:
+        from ...io.derivatives import sha256
+
+        if (
+            found is not None
+            and Path(args.mt_trials).is_file()
+            and sha256(found) != sha256(args.mt_trials)
+        ):
+            raise InputError(
+                f"--mt-trials {Path(args.mt_trials).name} is not the MEP trials table behind the "
+                f"protocol's motor threshold ({found}) — pass that table, or leave out "
+                "--mt-trials to use it"
+            )
+        extras["mt_trials"] = args.mt_trials
+    elif found is not None:
+        logger.info("MEP curve: trials %s (behind the protocol's --rmt-json)", found)
+        extras["mt_trials"] = found
     if files:
         extras["files"] = files
     return extras
