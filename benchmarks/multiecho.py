@@ -175,11 +175,15 @@ def run_participant(
     from study import individual_optimum, preset_params
     from threadpoolctl import threadpool_limits
 
+    import tmstarget.targeting.uncertainty.participant as reliability_module
     from tmstarget.simulate.evaluate import clean_session, group_map_on_grid
     from tmstarget.targeting import finalize_components
     from tmstarget.targeting.regions import dlpfc_search_mask
     from tmstarget.targeting.uncertainty import participant_reliability
 
+    # The scan-length curve (71 re-weighted targets at 40 min, a third of the reliability's time)
+    # is not used by the verdict, which is computed before it: skipped here.
+    reliability_module.scan_length_curve = lambda *args, **kwargs: []
     params = preset_params("calibrated")
     rows = []
     with threadpool_limits(1):
@@ -317,7 +321,9 @@ def main() -> int:
     parser.add_argument("--method", default="robust")
     parser.add_argument("--work", type=Path, default=HERE / "out" / "multiecho")
     parser.add_argument("--tedana", action="store_true", help="ME-ICA instead of optcom")
-    parser.add_argument("--held-out", action="store_true", help="also the plan's predicted minutes")
+    parser.add_argument(
+        "--held-out", action="store_true", help="at the shipped plan's predicted minutes"
+    )
     parser.add_argument("--calibration", type=Path, default=None, help="write the plan's table")
     parser.add_argument("--check", action="store_true", help="the plan against held-out rows")
     parser.add_argument("--summarise-only", action="store_true")
@@ -329,11 +335,11 @@ def main() -> int:
         from tmstarget.protocol.scanplan import load_calibration, plan_scan
 
         cal = load_calibration()
-        extra = set()
+        predicted = set()
         for circuit in CIRCUITS:
             plan = plan_scan(cal, circuit=circuit, method=args.method)
-            extra |= {a.minutes for a in plan.arms.values() if a.minutes is not None}
-        minutes = tuple(sorted(set(minutes) | extra))
+            predicted |= {a.minutes or plan.longest_minutes for a in plan.arms.values()}
+        minutes = tuple(sorted(predicted))  # only the predicted lengths (the longest if none)
         work = held
         print(f"held-out minutes: {minutes}", flush=True)
     work.mkdir(parents=True, exist_ok=True)
@@ -361,10 +367,26 @@ def main() -> int:
         print(markdown(pair_table(rows)))
         write_csv(rows, RESULTS / f"rows-{work.name}.csv")
     if args.calibration:
+        import subprocess
+
         from tmstarget.protocol.scanplan import calibration_from_rows
 
-        cmd = "python benchmarks/multiecho.py " + " ".join(sys.argv[1:])
-        doc = calibration_from_rows(load_rows(args.work / "optcom"), command=cmd)
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
+        ).stdout.strip()
+        doc = calibration_from_rows(
+            load_rows(args.work / "optcom"),
+            command="python benchmarks/multiecho.py --first F --participants N (rows of seeds "
+            "below), then --summarise-only --calibration",
+            git_commit=commit,
+            simulator="CALIBRATED + CALIBRATED_MULTIECHO (echoes 14.5/38.5/62.5 ms), brain "
+            "voxels within 8 mm of the DLPFC search spheres and the sgACC seed, two 40-minute "
+            "sessions per participant cut to their first 5/10/20/40 minutes",
+            multi_echo_combination="optcom (tedana's T2* combination, --me-denoise optcom)",
+            n_bootstrap=args.n_bootstrap,
+            radius="reliability_verdict.radius_mm of participant_reliability (the drift-aware "
+            "95% region radius of tmstarget target --bootstrap)",
+        )
         args.calibration.write_text(json.dumps(doc, indent=1) + "\n")
         print(f"calibration table: {args.calibration}")
     if args.check:

@@ -139,7 +139,7 @@ def load_calibration(path: str | Path | None = None) -> dict:
     return doc
 
 
-def calibration_from_rows(rows: list[dict], command: str) -> dict:
+def calibration_from_rows(rows: list[dict], command: str, **provenance) -> dict:
     """Build the calibration table from the benchmark's rows.
 
     Parameters
@@ -149,6 +149,8 @@ def calibration_from_rows(rows: list[dict], command: str) -> dict:
         ``minutes``, ``radius_mm``.
     command : str
         The command that produced them (recorded as provenance).
+    **provenance
+        More provenance fields (e.g. the code version's commit, the simulator's settings).
     """
     import datetime
 
@@ -182,7 +184,9 @@ def calibration_from_rows(rows: list[dict], command: str) -> dict:
             "command": command,
             "date": datetime.date.today().isoformat(),
             "participants": len({r["seed"] for r in rows}),
+            "seeds": sorted({int(r["seed"]) for r in rows}),
             "tmstarget_version": __version__,
+            **provenance,
         },
         "threshold_mm": RELIABLE_RADIUS_MM,
         "minutes": minutes,
