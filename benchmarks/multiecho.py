@@ -299,6 +299,16 @@ def main() -> int:
     )
     parser.add_argument("--calibration", type=Path, default=None, help="write the plan's table")
     parser.add_argument("--check", action="store_true", help="the plan against held-out rows")
+    parser.add_argument(
+        "--table-seeds", type=int, nargs="+", default=None, help="seeds of the table (default: all)"
+    )
+    parser.add_argument(
+        "--check-seeds",
+        type=int,
+        nargs="+",
+        default=[],
+        help="calibration-run seeds kept out of the table and used as held-out participants",
+    )
     parser.add_argument("--summarise-only", action="store_true")
     args = parser.parse_args()
     work = args.work / "optcom"
@@ -333,8 +343,11 @@ def main() -> int:
             tmp.replace(path)
             print(f"participant {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
     rows = load_rows(work)
+    if args.table_seeds and not args.held_out:
+        rows = [r for r in rows if r["seed"] in args.table_seeds]
     if rows:
-        print(f"{len({r['seed'] for r in rows})} participants in {work}")
+        seeds = sorted({r["seed"] for r in rows})
+        print(f"{len(seeds)} participants in {work} (seeds {', '.join(map(str, seeds))})")
         print(markdown(pair_table(rows)))
         write_csv(rows, RESULTS / f"rows-{work.name}.csv")
     if args.calibration:
@@ -346,7 +359,11 @@ def main() -> int:
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
         ).stdout.strip()
         doc = calibration_from_rows(
-            load_rows(args.work / "optcom"),
+            [
+                r
+                for r in load_rows(args.work / "optcom")
+                if args.table_seeds is None or r["seed"] in args.table_seeds
+            ],
             command="python benchmarks/multiecho.py --first F --participants N (rows of seeds "
             "below), then --summarise-only --calibration",
             git_commit=commit,
@@ -361,7 +378,10 @@ def main() -> int:
         args.calibration.write_text(json.dumps(doc, indent=1) + "\n")
         print(f"calibration table: {args.calibration}")
     if args.check:
-        check(load_rows(held), args.method)
+        extra = [r for r in load_rows(args.work / "optcom") if r["seed"] in args.check_seeds]
+        if extra:
+            write_csv(extra, RESULTS / "rows-check-seeds.csv")
+        check(load_rows(held) + extra, args.method)
     return 0
 
 
@@ -400,6 +420,21 @@ def check(rows: list[dict], method: str) -> None:
                 f"{m:g} min: {k}/{len(at)} = {k / max(len(at), 1):.0%} (95% Clopper-Pearson "
                 f"{lo:.0%}-{hi:.0%}): {'consistent' if ok else 'NOT consistent'}"
             )
+            for length, share in a.share_reached.items():  # the table's stated shares
+                at = [
+                    r for r in rows
+                    if (r["circuit"], r["arm"]) == (circuit, arm)
+                    and math.isclose(r["minutes"], length)
+                ]  # fmt: skip
+                if not at:
+                    continue
+                k = sum(r["radius_mm"] <= RELIABLE_RADIUS_MM for r in at)
+                lo, hi = binomial_interval(k, len(at))
+                verdict = "consistent" if lo <= share <= hi else "NOT consistent"
+                print(
+                    f"    at {length:g} min: table {share:.0%}, held-out {k}/{len(at)} "
+                    f"({lo:.0%}-{hi:.0%}): {verdict}"
+                )
 
 
 if __name__ == "__main__":
