@@ -236,3 +236,19 @@ def test_a_file_that_is_not_a_table_is_refused(tmp_path):
         load_calibration(other)
     with pytest.raises(InputError, match="not readable"):
         load_calibration(tmp_path / "absent.json")
+
+
+def test_the_shipped_table():
+    cal = load_calibration()
+    prov = cal["provenance"]
+    assert prov["participants"] == len(prov["seeds"]) >= 1
+    assert "benchmarks/multiecho.py" in prov["command"] and prov["git_commit"]
+    assert cal["minutes"] == MINUTES
+    entries = {(e["circuit"], e["method"], e["arm"]): e for e in cal["entries"]}
+    assert set(entries) == {(c, "robust", a) for c in ("sgacc", "map") for a in ("single", "multi")}
+    for e in entries.values():  # two sessions per participant, four lengths each
+        assert len(e["sessions"]) == 2 * prov["participants"]
+        assert np.asarray(e["radius_mm"]).shape == (len(e["sessions"]), 4)
+        assert (np.asarray(e["radius_mm"]) > 0).all()
+    plan = plan_scan(cal)  # sgacc, robust, 80%
+    assert set(plan.arms) == {"single", "multi"} and plan.provenance == prov
