@@ -424,9 +424,11 @@ def plan_text(plan: ScanPlan) -> str:
             what = f"about {a.minutes:g} minutes"
         lines.append(f"  {ARMS[arm]}: {what}; within {plan.threshold_mm:g} mm: {shares} min")
     prov = plan.provenance
+    seeds = prov.get("seeds")
+    seed_text = f" (seeds {', '.join(map(str, seeds))})" if seeds else ""
     lines.append(
-        f"From the calibrated simulator ({prov.get('participants', '?')} participants x 2 "
-        f"sessions, multi-echo combined by T2* (optcom); tmstarget "
+        f"From the calibrated simulator ({prov.get('participants', '?')} participants"
+        f"{seed_text} x 2 sessions, multi-echo combined by T2* (optcom); tmstarget "
         f"{prov.get('tmstarget_version', '?')}, {prov.get('date', '?')}: "
         f"{prov.get('command', '?')}). A simulation, not a guarantee for a real scanner."
     )
