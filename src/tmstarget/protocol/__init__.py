@@ -21,6 +21,8 @@ Research use; not a medical device.
 ``text``        the course's text report
 ``plots``       figures with alt text: MEP against intensity (``mt --plot``), session timeline
 ``files``       atomic writes of the outputs above
+``scanplan``    the scan plan (``tmstarget plan-scan``): minutes of single- vs multi-echo data for a
+                reliable target, from the calibrated simulator or a pilot scan
 """
 
 from .._utils.lazy import lazy_exports
