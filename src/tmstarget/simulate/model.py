@@ -137,25 +137,19 @@ class SimulationParams:
 
 
 #: The simulator calibrated to real data (``tmstarget simulate --preset calibrated``;
-#: ``benchmarks/calibrate.py``).
-#: Fitted on fsaverage5, with the cleaning of ``tmstarget target``, to the brainspace 0.3.0
-#: tutorial run (one
-#: participant, 652 volumes at TR 1.4 s, cut into two 326-volume halves; benchmarks/README.md,
-#: "Calibrating the
-#: simulator") by a coarse grid over 8 settings, one or two simulated participants each — a fit of
-#: noise and
-#: network *properties*, never of a target location. The measures are those of :mod:`.calibration`;
-#: "real" is
-#: the run's value. Provenance of each value:
+#: ``benchmarks/calibrate.py``). Fitted on fsaverage5, with the cleaning of ``tmstarget target``, to
+#: the brainspace 0.3.0 tutorial run (one participant, 652 volumes at TR 1.4 s, cut into two
+#: 326-volume halves; benchmarks/README.md, "Calibrating the simulator") by a coarse grid over 8
+#: settings, one or two simulated participants each — a fit of noise and network *properties*, never
+#: of a target location. The measures are those of :mod:`.calibration`; "real" is the run's value.
+#: Provenance of each value:
 CALIBRATED = SimulationParams(
     n_volumes=326,  # one half of the real run (7.6 min)
     t_r=1.4,  # the real run's TR
     # tSNR of the real run cannot be measured (its series are demeaned). 40 lowers the reproducible
-    # seed-map
-    # variance towards the real 0.015 Fisher z² (tSNR 60: 0.018-0.082 over two participants, tSNR
-    # 45: 0.038 on
-    # the stronger one) and the score-map r between halves towards the real 0.39 (tSNR 60:
-    # 0.57-0.73).
+    # seed-map variance towards the real 0.015 Fisher z² (tSNR 60: 0.018-0.082 over two
+    # participants, tSNR 45: 0.038 on the stronger one) and the score-map r between halves towards
+    # the real 0.39 (tSNR 60: 0.57-0.73).
     tsnr=40.0,
     # network amplitude: 1.0 gave a sgACC seed-map SD of 0.12-0.15 in the search region, 1.5 gives
     # 0.18-0.31
@@ -163,24 +157,21 @@ CALIBRATED = SimulationParams(
     # participant)
     signal_pct=1.5,
     # lag-1 autocorrelation of the cleaned series: real 0.963; 0.3 gave 0.88, 0.85 0.93, 0.9-0.95
-    # 0.94 (the
-    # band-passed signal sets the rest: the real series carry almost no power above 0.1 Hz)
+    # 0.94 (the band-passed signal sets the rest: the real series carry almost no power above 0.1
+    # Hz)
     noise_ar=0.95,
     # smoothness of the cleaned, unsmoothed series along mesh edges: real FWHM 11.5 mm; 5 mm gave
     # 5.6, 10 mm
     # 10.8, 11 mm 12.1-12.3, 10.5 mm 11.5-11.8
     noise_fwhm_mm=10.5,
     # the individual deviation field: autocorrelation length of the sgACC seed map along the mesh,
-    # real 6.1 mm
-    # (mean of the halves; 7.6 in the first); FWHM 20 mm gave >= 12.9 mm, 12 mm gives 6.4-9.8 mm (10
-    # calibrated
-    # participants: 8.5 ± 1.8); amplitude 0.55-0.8 gave the same seed-map statistics on
-    # one participant (0.35 with network amplitude 1.0: no reproducible variance)
+    # real 6.1 mm (mean of the halves; 7.6 in the first); FWHM 20 mm gave >= 12.9 mm, 12 mm gives
+    # 6.4-9.8 mm (10 calibrated participants: 8.5 ± 1.8); amplitude 0.55-0.8 gave the same seed-map
+    # statistics on one participant (0.35 with network amplitude 1.0: no reproducible variance)
     deviation_pct=0.6,
     deviation_fwhm_mm=12.0,
     # a weaker, broader planted node (default 1.0 % and 5 mm): the default's split-half distance was
-    # 5.9 mm
-    # against the real 34.6 mm (sgACC, robust) and its score-map r 0.04 against 0.39
+    # 5.9 mm against the real 34.6 mm (sgACC, robust) and its score-map r 0.04 against 0.39
     target_pct=0.5,
     target_sigma_mm=8.0,
 )
@@ -259,9 +250,8 @@ def network_maps(
     for name, nodes in _NETWORKS.items():
         maps[name] = sum(a * _blob(anat.xyz, c, s) for c, s, a in nodes) * tissue
     # Not weighted by tissue: the planted point is then the true peak of the circuit signal.
-    # Restricting the
-    # node to grey matter would move its centre of mass 1-3 mm towards the thicker side of the
-    # cortex.
+    # Restricting the node to grey matter would move its centre of mass 1-3 mm towards the thicker
+    # side of the cortex.
     maps["target"] = _blob(anat.xyz, target_mni, target_sigma_mm)
     maps["global"] = tissue.copy()
     if deviation is not None:

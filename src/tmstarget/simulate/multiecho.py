@@ -101,12 +101,9 @@ class MultiEchoParams:
 
 
 #: The multi-echo variant of :data:`~tmstarget.simulate.model.CALIBRATED` (``simulate --preset
-#: calibrated --echoes N``):
-#: CALIBRATED's networks, noise and deviation (whose total noise is then the noise at
-#: ``reference_te_ms``) with the
-#: default echo physics above. The echo physics is *not* fitted to a real multi-echo run (none was
-#: available);
-#: only the single-echo part is calibrated.
+#: calibrated --echoes N``): CALIBRATED's networks, noise and deviation (whose total noise is then
+#: the noise at ``reference_te_ms``) with the default echo physics above. The echo physics is *not*
+#: fitted to a real multi-echo run (none was available); only the single-echo part is calibrated.
 CALIBRATED_MULTIECHO = MultiEchoParams()
 
 
