@@ -1532,7 +1532,6 @@ CASES: list[tuple[str, list[str], str]] = [
         "already exist",
     ),
     ("randomize-seed-text", [*RANDOMIZE[:-1], "seven"], "not a whole number"),
-    ("randomize-seed-negative", [*RANDOMIZE[:-1], "-3"], "must be >= 0, got -3"),
     (
         "randomize-key-dir",
         ["trial", "randomize", "{o}/new_alloc.tsv", "--key", "{d}/adir", "--per-stratum", "4"],

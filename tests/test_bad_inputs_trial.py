@@ -237,7 +237,7 @@ CASES: list[tuple[str, list[str], str]] = [
         ["trial", "power", "--effect-size", "50", "--participants", "40"],
         "Cohen's d",
     ),
-    ("randomize-seed-negative", [*RANDOMIZE, "--seed", "-1"], "--seed -1"),
+    ("randomize-seed-negative", [*RANDOMIZE, "--seed", "-1"], "--seed: must be >= 0, got -1"),
     ("randomize-ratio-zero", [*RANDOMIZE, "--ratio", "1", "0"], "ratio"),
     ("randomize-block-zero", [*RANDOMIZE, "--block-sizes", "0"], "block"),
     ("reveal-participant-empty", [*REVEAL, "--participant", ""], "participant"),

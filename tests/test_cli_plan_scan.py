@@ -133,6 +133,11 @@ def test_bad_pilots(table, tmp_path, capsys, changes, extra, message):
 
 
 def test_missing_pilot_file(table, tmp_path, capsys):
-    assert "not readable as JSON" in _error(
+    assert "absent.json not found — check the path" in _error(
         capsys, ["plan-scan", "--pilot-json", str(tmp_path / "absent.json")]
+    )
+    assert "is a folder" in _error(capsys, ["plan-scan", "--pilot-json", str(tmp_path)])
+    (tmp_path / "broken.json").write_text("{")
+    assert "not readable as JSON" in _error(
+        capsys, ["plan-scan", "--pilot-json", str(tmp_path / "broken.json")]
     )

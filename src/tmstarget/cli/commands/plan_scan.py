@@ -27,6 +27,7 @@ examples:
 def add_parser(subparsers, parents) -> None:
     """Register ``plan-scan``."""
     from ...targeting.methods import DEFAULT_METHOD, METHODS
+    from .._common import input_file
     from .._help import HELP
     from ..parser import HelpFormatter
 
@@ -59,6 +60,7 @@ def add_parser(subparsers, parents) -> None:
     p.add_argument(
         "--pilot-json",
         metavar="TARGET_JSON",
+        type=input_file,
         default=None,
         help="target JSON of a pilot scan ('tmstarget target --bootstrap 200'): update the plan "
         "from its radius and minutes",
