@@ -48,14 +48,9 @@ import sys
 import time
 from pathlib import Path
 
+from targeting import SHARED_CIRCUIT
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED_CIRCUIT = (
-    REPO.parent
-    / "shared"
-    / "data"
-    / "circuits"
-    / "DepressionCircuit_space-MNI152NLin6Asym_res-02.nii.gz"
-)
 #: The ``dask`` command line of the Python running this script (the venv's entry point).
 DASK = Path(sys.executable).with_name("dask")
 

@@ -18,17 +18,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
+from targeting import SHARED_CIRCUIT
 
-GROUP_MAP = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "circuits"
-    / "DepressionCircuit_space-MNI152NLin6Asym_res-02.nii.gz"
-)
+GROUP_MAP = SHARED_CIRCUIT
 PUBLISHED = {
     "BA46 (-44, 40, 29)": (-44.0, 40.0, 29.0),
     "BA9 (-36, 39, 43)": (-36.0, 39.0, 43.0),

@@ -26,15 +26,7 @@ import argparse
 import time
 from pathlib import Path
 
-from targeting import _measure
-
-SHARED_CIRCUIT = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "circuits"
-    / "DepressionCircuit_space-MNI152NLin6Asym_res-02.nii.gz"
-)
+from targeting import SHARED_CIRCUIT, _measure
 
 _LOAD2 = """
 import nibabel as nib, numpy as np

@@ -38,15 +38,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from targeting import _measure  # noqa: E402
-
-SHARED_CIRCUIT = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "circuits"
-    / "DepressionCircuit_space-MNI152NLin6Asym_res-02.nii.gz"
-)
+from targeting import SHARED_CIRCUIT, _measure  # noqa: E402
 
 _LOAD = """
 import nibabel as nib, numpy as np

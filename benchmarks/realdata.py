@@ -46,19 +46,13 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+from targeting import SHARED_CIRCUIT
 
 WHEEL = "brainspace-0.3.0-py3-none-any.whl"
 WHEEL_SHA256 = "aec3854a9ad2ed8f05ee4da04943307833135320c990688ba7f16def1ce0132c"
 STEM = "brainspace/datasets/preprocessing/sub-010188_ses-02_task-rest_acq-AP_run-01"
 T_R = 1.4
 LABEL = "010188"
-SHARED_CIRCUIT = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "circuits"
-    / "DepressionCircuit_space-MNI152NLin6Asym_res-02.nii.gz"
-)
 
 
 def _surface_methods() -> list[str]:

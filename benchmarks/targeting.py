@@ -25,9 +25,17 @@ import sys
 import time
 from pathlib import Path
 
+#: The convergent depression circuit map (MNI 2 mm) from ../shared/data, used by the benchmarks.
+SHARED_CIRCUIT = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "circuits"
+    / "DepressionCircuit_space-MNI152NLin6Asym_res-02.nii.gz"
+)
+
 # Peak memory is the process's own high-water mark (VmHWM); ru_maxrss would include the parent's
-# peak,
-# which a forked child inherits on Linux.
+# peak, which a forked child inherits on Linux.
 _MEASURE = """
 import sys, time
 t0 = time.perf_counter()
