@@ -53,10 +53,9 @@ def seed_timecourse(
     else:  # a circuit map weights most columns: one pass over w, no (r × seed) float64 copy
         full = np.zeros(w.shape[1])
         full[seed_idx] = np.asarray(weights, np.float64)
-        seed = np.concatenate(
-            [np.zeros(0)]
-            + [w[i : i + _ROWS].astype(np.float64) @ full for i in range(0, w.shape[0], _ROWS)]
-        )
+        seed = np.empty(w.shape[0])
+        for i in range(0, w.shape[0], _ROWS):
+            seed[i : i + _ROWS] = w[i : i + _ROWS].astype(np.float64) @ full
     norm = np.linalg.norm(seed)
     if norm == 0:
         raise InputError(
