@@ -13,6 +13,14 @@ from ..exceptions import InputError
 
 _LABEL = re.compile(r"[A-Za-z0-9]+")
 
+#: Column names that hold the participant in a table (lower case), in order of preference.
+PARTICIPANT_COLUMNS = ("participant", "participant_id", "subject")
+
+
+def participant_column(header) -> str | None:
+    """Return the first of :data:`PARTICIPANT_COLUMNS` in a (lower-cased) header, or None."""
+    return next((c for c in PARTICIPANT_COLUMNS if c in header), None)
+
 
 def participant_label(value: object, what: str = "participant id") -> str:
     """Return the BIDS label of a participant id (``sub-`` removed).

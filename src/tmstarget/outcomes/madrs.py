@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .._utils.ids import participant_label
+from .._utils.ids import participant_column, participant_label
 from ..exceptions import InputError
 from ..visits import DEFAULT_SCHEDULE, VisitSchedule
 
@@ -59,7 +59,6 @@ from .defaults import DEFAULT_REMISSION_THRESHOLD  # noqa: E402,F401 - defined i
 #: MADRS item 10 (suicidal thoughts) at or above this is flagged for clinical attention.
 SUICIDAL_ITEM_FLAG = 4
 _ITEM_RE = re.compile(r"^(?:item|madrs)[ _-]?0*(\d+)$")
-_PARTICIPANT_COLS = ("participant", "participant_id", "subject")
 
 
 @dataclass(frozen=True)
@@ -211,7 +210,7 @@ def _columns(header: list[str], source: str) -> tuple[dict[int, str], str | None
         m = _ITEM_RE.match(col)
         if m:
             items[int(m.group(1))] = col
-    participant = next((c for c in _PARTICIPANT_COLS if c in header), None)
+    participant = participant_column(header)
     total = "total" if "total" in header else None
     if items:
         missing = [str(i) for i in range(1, N_ITEMS + 1) if i not in items]

@@ -47,13 +47,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .._utils.ids import participant_label
+from .._utils.ids import participant_column, participant_label
 from ..exceptions import InputError
 from .madrs import _Cells, _day
 
 __all__ = ["SCALES", "Scale", "ScaleAssessment", "parse_scale_table", "scale_outcomes"]
 
-_PARTICIPANT_COLS = ("participant", "participant_id", "subject")
 _YES = {"1": 1, "yes": 1, "y": 1, "0": 0, "no": 0, "n": 0}
 
 
@@ -257,7 +256,7 @@ def parse_scale_table(
         )
     header = [h.strip().lower() for h in rows[0][1]]
     items = _item_columns(header, scale, source)
-    who = next((c for c in _PARTICIPANT_COLS if c in header), None)
+    who = participant_column(header)
     seen: dict[tuple[str, str], int] = {}
     out = []
     for line, raw in rows[1:]:

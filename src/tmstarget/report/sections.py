@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._utils.ids import check_same_participant, same_participant
+from .._utils.ids import check_same_participant, participant_column, same_participant
 from ..exceptions import InputError
 
 logger = logging.getLogger(__name__)
@@ -341,7 +341,7 @@ def _table_treatment_days(text: str, participant: str, source: str) -> dict[str,
 
     rows = list(csv.reader(io.StringIO(text), delimiter="\t"))
     header = [h.strip().lower() for h in (rows[0] if rows else [])]
-    who = next((c for c in ("participant", "participant_id", "subject") if c in header), None)
+    who = participant_column(header)
     out: dict[str, float | None] = dict.fromkeys(TREATMENT_DAY_COLUMNS)
     for column in TREATMENT_DAY_COLUMNS:
         if column not in header:
@@ -496,9 +496,8 @@ def mt_trials(path: str | Path, participant: str | None = None) -> tuple:
     if participant is not None:
         reader = csv.DictReader(io.StringIO(text), delimiter="\t")
         header = {h.strip().lower(): h for h in (reader.fieldnames or []) if isinstance(h, str)}
-        who = next(
-            (header[c] for c in ("participant", "participant_id", "subject") if c in header), None
-        )
+        column = participant_column(header)
+        who = header[column] if column else None
         named = {
             (row.get(who) or "").strip()
             for row in reader
