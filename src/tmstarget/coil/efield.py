@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..exceptions import InputError
+from .geometry import cross3
 from .models import Dipoles
 
 #: μ0 / 4π (T·m/A).
@@ -140,10 +141,7 @@ def _sphere_kernel(pts: np.ndarray, src: np.ndarray, mdot: np.ndarray) -> np.nda
         g *= f
         g *= f
         w -= g @ src
-        # r × w (as numpy.cross, without its per-call overhead)
-        out[start : start + step, 0] = r[:, 1] * w[:, 2] - r[:, 2] * w[:, 1]
-        out[start : start + step, 1] = r[:, 2] * w[:, 0] - r[:, 0] * w[:, 2]
-        out[start : start + step, 2] = r[:, 0] * w[:, 1] - r[:, 1] * w[:, 0]
+        out[start : start + step] = cross3(r, w)
     out *= -MU0_4PI
     return out
 

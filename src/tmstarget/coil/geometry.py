@@ -427,6 +427,13 @@ def place_on_head(
     )
 
 
+def cross3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``numpy.cross`` of 3-vectors along the last axis, without its per-call overhead."""
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+
+
 def rotation_between(a, b) -> np.ndarray:
     """Smallest rotation matrix taking unit vector ``a`` to unit vector ``b`` (Rodrigues)."""
     a, b = unit(a), unit(b)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .geometry import rotation_between
+from .geometry import cross3, rotation_between
 
 __all__ = ["LateralBound", "PlacementScorer", "trilinear"]
 
@@ -132,13 +132,6 @@ class LateralBound:
         return self._table[b, np.maximum(j, 0)]
 
 
-def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``numpy.cross`` of 3-vectors along the last axis, without its per-call overhead."""
-    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
-    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
-    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
-
-
 class PlacementScorer:
     """E-field-weighted circuit scores of placements given as (a, b, ψ), for the optimiser.
 
@@ -196,13 +189,13 @@ class PlacementScorer:
         u = np.cos(s / self.radius) * self.u0 + np.sin(s / self.radius) * t
         u = u / np.linalg.norm(u, axis=1, keepdims=True)
         # rotation taking u0 to u (Rodrigues) applied to h0; u is never opposite to u0 here
-        v = _cross(self.u0, u)
+        v = cross3(self.u0, u)
         cos = (u @ self.u0)[:, None]
-        vh = _cross(v, self.h0)
-        h = self.h0 + vh + _cross(v, vh) / (1 + cos)
+        vh = cross3(v, self.h0)
+        h = self.h0 + vh + cross3(v, vh) / (1 + cos)
         psi = np.deg2rad(psi)
-        h = np.cos(psi) * h + np.sin(psi) * _cross(u, h)
-        return np.stack([_cross(h, u), h, u], axis=2)
+        h = np.cos(psi) * h + np.sin(psi) * cross3(u, h)
+        return np.stack([cross3(h, u), h, u], axis=2)
 
     def _sample(self, rel: np.ndarray, rots: np.ndarray) -> np.ndarray:
         """``|E|`` (K, n) at voxels ``rel`` (n, 3) for rotations (K, 3, 3): q = R^T (p - c)."""
