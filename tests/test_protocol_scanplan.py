@@ -50,14 +50,21 @@ def test_not_reached_at_the_longest_length_is_none_not_an_extrapolation():
 
 
 def test_never_below_the_single_run_floor():
+    from tmstarget.targeting.uncertainty import MIN_SINGLE_RUN_MINUTES
+
     small = [[4, 3, 2, 1]] * 5  # within 5 mm already at 5 minutes
-    assert minutes_needed(MINUTES, small, 0.8).minutes == 10.0
+    plan = minutes_needed(MINUTES, small, 0.8)
+    assert plan.minutes == MIN_SINGLE_RUN_MINUTES == 20.0  # the verdict's floor
+    assert plan.model_minutes == 5.0  # what the simulator alone says
+    assert minutes_needed(MINUTES, small, 0.8, floor_minutes=10.0).minutes == 10.0
+    assert plan.to_json()["model_minutes"] == 5.0
 
 
 def test_a_quantile_that_dips_and_rises_again_counts_from_where_it_stays_within():
     wobbly = [[4, 6, 4, 3]] * 5
     # within at 5 min, out at 10, within from 20: 10 -> 20 crossing at 10*2**(ln1.2/ln1.5) = 13.7
-    assert minutes_needed(MINUTES, wobbly, 0.8).minutes == 14.0
+    plan = minutes_needed(MINUTES, wobbly, 0.8)
+    assert plan.model_minutes == 14.0 and plan.minutes == 20.0  # raised to the floor
 
 
 def test_log_interp_is_a_power_law_between_lengths_and_clamped_outside():
@@ -101,11 +108,17 @@ def test_plan_from_the_table_alone():
     plan = plan_scan(_table(), "sgacc", "robust", 0.8)
     # 80% of 20: the 16th sorted f = 1.25: single 7.5 mm at 20 min and 5.0 at 40 -> 40 min;
     # multi 7.5 at 10 and 4.375 at 20: 10 * 2**(ln 1.5 / ln(7.5/4.375)) = 16.8 -> 17 min
-    assert plan.arms["single"].minutes == 40.0
-    assert plan.arms["multi"].minutes == 17.0
+    assert plan.arms["single"].minutes == plan.arms["single"].model_minutes == 40.0
+    assert plan.arms["multi"].model_minutes == 17.0
+    assert plan.arms["multi"].minutes == 20.0  # the single-run floor
     assert plan.arms["multi"].quantile_radius_mm[20.0] == pytest.approx(4.375)
     text = plan_text(plan)
-    assert "single-echo: about 40 minutes" in text and "multi-echo: about 17 minutes" in text
+    assert "single-echo: about 40 minutes;" in text
+    assert (
+        "multi-echo: about 20 minutes in one run (the simulator alone: 17; one run shorter than "
+        "20 minutes never says 'reliable', tmstarget policy; the floor does not apply to two or "
+        "more runs)" in text
+    )
     assert "hand-made" in text and "10 participants" in text
     plan90 = plan_scan(_table(), "sgacc", "robust", 0.9)  # f = 1.35: 5.4 mm at 40
     assert plan90.arms["single"].minutes is None
@@ -121,11 +134,12 @@ def test_a_pilot_follows_the_simulated_sessions_closest_to_it():
     plan = plan_scan(_table(), "sgacc", "robust", 0.8, pilot)
     # closest at 10 min: f = 0.6, 0.65, 0.55, 0.7, 0.5 (sessions 0-1 ... 2-1); their 80% quantile
     # (4th of 5, f = 0.65): single 6.5 mm at 10 and 3.9 at 20 -> 10 * 2**(ln 1.3 / ln(6.5/3.9))
-    # = 14.3 -> 15; multi 3.9 mm at 10 min -> the 10-minute floor
+    # = 14.3 -> 15; multi 7.8 mm at 5 and 3.9 at 10 min -> 8; both raised to the 20-minute floor
     assert plan.pilot["neighbour_sessions"] == ["0-1", "0-2", "1-1", "1-2", "2-1"]
     assert plan.pilot["percentile"] == 15.0  # 3 of 20 sessions at most 6.1 mm at 10 min
-    assert plan.arms["single"].minutes == 15.0
-    assert plan.arms["multi"].minutes == 10.0
+    assert plan.arms["single"].model_minutes == 15.0
+    assert plan.arms["multi"].model_minutes == 8.0  # 7.8 mm at 5, 3.9 at 10: 5 * 7.8 / 5 = 7.8
+    assert plan.arms["single"].minutes == plan.arms["multi"].minutes == 20.0
     assert plan.arms["single"].n_sessions == 5
     assert "percentile 15" in plan_text(plan)
 

@@ -72,17 +72,23 @@ class ArmPlan:
         Simulated length (min) -> the probability's quantile of their radii.
     n_sessions : int
         Simulated sessions behind the answer.
+    model_minutes : float or None
+        The model's own answer before the verdict's single-run floor
+        (:data:`MIN_SINGLE_RUN_MINUTES`) is applied: ``minutes`` is the larger of the two. Below the
+        floor, two runs of that total reach the radius as well (the floor is for one run).
     """
 
     minutes: float | None
     share_reached: dict[float, float]
     quantile_radius_mm: dict[float, float]
     n_sessions: int
+    model_minutes: float | None = None
 
     def to_json(self) -> dict:
         """JSON-ready fields (lengths as strings)."""
         return {
             "minutes": self.minutes,
+            "model_minutes": self.model_minutes,
             "reached_within_table": self.minutes is not None,
             "share_reached": {f"{m:g}": round(v, 3) for m, v in self.share_reached.items()},
             "quantile_radius_mm": {
@@ -220,7 +226,11 @@ def log_interp(minutes: np.ndarray, radii: np.ndarray, at: float) -> np.ndarray:
 
 
 def minutes_needed(
-    minutes, radii, probability: float, threshold_mm: float = RELIABLE_RADIUS_MM
+    minutes,
+    radii,
+    probability: float,
+    threshold_mm: float = RELIABLE_RADIUS_MM,
+    floor_minutes: float = MIN_SINGLE_RUN_MINUTES,
 ) -> ArmPlan:
     """Minutes at which a share ``probability`` of the sessions reach ``threshold_mm``.
 
@@ -233,12 +243,15 @@ def minutes_needed(
     probability : float
         In (0, 1).
     threshold_mm : float
+    floor_minutes : float
+        The verdict's single-run floor (default :data:`MIN_SINGLE_RUN_MINUTES`).
 
     Returns
     -------
     ArmPlan
-        ``minutes`` rounded up to whole minutes and at least :data:`MIN_SINGLE_RUN_MINUTES`; None
-        when the quantile at the longest length is above the threshold.
+        ``minutes`` rounded up to whole minutes and at least ``floor_minutes``
+        (``model_minutes``: the same without the floor); None when the quantile at the longest
+        length is above the threshold.
     """
     minutes = np.asarray(minutes, float)
     radii = np.asarray(radii, float)
@@ -263,8 +276,9 @@ def minutes_needed(
         t = (lo - math.log(threshold_mm)) / (lo - hi) if lo > hi else 1.0
         lm = math.log(minutes[j - 1]) + t * (math.log(minutes[j]) - math.log(minutes[j - 1]))
         crossing = min(math.exp(lm), float(minutes[j]))
-    need = max(float(math.ceil(crossing - 1e-9)), MIN_SINGLE_RUN_MINUTES)
-    return ArmPlan(need, plan.share_reached, plan.quantile_radius_mm, plan.n_sessions)
+    model = float(math.ceil(crossing - 1e-9))
+    need = max(model, float(floor_minutes))
+    return ArmPlan(need, plan.share_reached, plan.quantile_radius_mm, plan.n_sessions, model)
 
 
 def neighbours(at_pilot: np.ndarray, radius_mm: float, k: int | None = None) -> np.ndarray:
@@ -422,6 +436,12 @@ def plan_text(plan: ScanPlan) -> str:
             )
         else:
             what = f"about {a.minutes:g} minutes"
+            if a.model_minutes is not None and a.model_minutes < a.minutes:
+                what += (
+                    f" in one run (the simulator alone: {a.model_minutes:g}; one run shorter "
+                    f"than {a.minutes:g} minutes never says 'reliable', tmstarget policy; the "
+                    "floor does not apply to two or more runs)"
+                )
         lines.append(f"  {ARMS[arm]}: {what}; within {plan.threshold_mm:g} mm: {shares} min")
     prov = plan.provenance
     seeds = prov.get("seeds")

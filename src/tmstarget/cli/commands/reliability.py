@@ -39,7 +39,7 @@ writes OUT/sub-L/[ses-S/]sub-L[_ses-S]_desc-<circuit>_reliability.json with spli
 the halves' score-map agreement (spatial correlation, ICC), run and session distances,
 confidence_radius_mm (bootstrap and the data's own split combined, capped at the search region) with
 a 95% ellipsoid and the bootstrap point cloud, the one-line reliability_verdict (95% radius <= 5 mm:
-reliable; never from one run under 10 minutes), scan_length_curve
+reliable; never from one run under 20 minutes), scan_length_curve
 and minutes_needed (one model with the verdict). Resamples re-weight the
 cleaned data (the filter and confound fit are not refitted per resample); see docs/reliability.md.
 It takes the circuit, method and cleaning options of 'tmstarget target', with the same defaults.
