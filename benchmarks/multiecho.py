@@ -277,13 +277,11 @@ def write_csv(rows: list[dict], path: Path) -> None:
 
 
 def binomial_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Clopper–Pearson interval of a proportion ``k/n``."""
-    from scipy.stats import beta
+    """Clopper–Pearson interval of a proportion ``k/n`` (statsmodels' ``beta`` method)."""
+    from statsmodels.stats.proportion import proportion_confint
 
-    a = (1 - level) / 2
-    lo = 0.0 if k == 0 else float(beta.ppf(a, k, n - k + 1))
-    hi = 1.0 if k == n else float(beta.ppf(1 - a, k + 1, n - k))
-    return lo, hi
+    lo, hi = proportion_confint(k, n, alpha=1 - level, method="beta")
+    return float(lo), float(hi)
 
 
 def main() -> int:

@@ -432,7 +432,7 @@ def decision_markdown(rows: pd.DataFrame, plan, reference: str = "robust") -> li
 def write_summaries(
     rows: pd.DataFrame, boot: pd.DataFrame, plan, out: Path, header: list[str]
 ) -> str:
-    """Write study.csv, coverage.csv, sweep.csv, decision.csv and study.md; return the Markdown.
+    """Write study.csv, coverage.csv, verdict.csv, sweep.csv, decision.csv and study.md; return the Markdown.
 
     The files are written atomically.
 
@@ -449,11 +449,17 @@ def write_summaries(
         sweep = sweep_table(rows, plan)
         write_text_atomic(out / "sweep.csv", sweep.to_csv(index=False, float_format="%.3f"))
         sweep_md = ["## Defaults sweep", ""] + sweep_markdown(sweep, plan)
+    verdict_md = []
     if len(boot):
         write_text_atomic(
             out / "coverage.csv",
             coverage_table(boot, default_rows(rows, plan)).to_csv(index=False, float_format="%.3f"),
         )
+        from study_verdict import verdict_markdown, verdict_table
+
+        check = verdict_table(boot, default_rows(rows, plan))
+        write_text_atomic(out / "verdict.csv", check.to_csv(index=False, float_format="%.3f"))
+        verdict_md = verdict_markdown(check)
     if "regret" in rows:
         from study_rule import write_v2
 
@@ -474,6 +480,7 @@ def write_summaries(
     md = "\n".join(
         header
         + decision_md
+        + verdict_md
         + ["## Methods at today's defaults", ""]
         + main_markdown(table)
         + shrinkage_markdown(rows, plan)
