@@ -432,7 +432,7 @@ def decision_markdown(rows: pd.DataFrame, plan, reference: str = "robust") -> li
 def write_summaries(
     rows: pd.DataFrame, boot: pd.DataFrame, plan, out: Path, header: list[str]
 ) -> str:
-    """Write study.csv, coverage.csv, verdict.csv, sweep.csv, decision.csv and study.md; return the Markdown.
+    """Write study.csv, coverage.csv, verdict.csv, sweep.csv, decision.csv, study.md; return the md.
 
     The files are written atomically.
 

@@ -48,7 +48,7 @@ def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
 
 
 def verdict_table(boot: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """Would-be-reliable and wrong sessions per set (look / held-out), method, circuit and length."""
+    """Count would-be-reliable and wrong sessions per set, method, circuit and length."""
     b = boot.join(between_sessions(rows), on=KEYS)
     b["set"] = np.where(b.seed.isin(LOOK_SEEDS), "look", "held-out")
     b["would_be_reliable"] = b.radius_95_mm <= RELIABLE_MM + 1e-9
@@ -80,7 +80,7 @@ def verdict_table(boot: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def verdict_markdown(table: pd.DataFrame) -> list[str]:
-    """The check as Markdown: the pre-declared cells first, then every cell."""
+    """Return the check as Markdown lines, the held-out set first."""
     lines = [
         '## The "reliable" verdict against the other session (pre-declared check)',
         "",
@@ -89,8 +89,8 @@ def verdict_markdown(table: pd.DataFrame) -> list[str]:
         f"(decides for {', '.join(CALIBRATED)}); 95% Clopper–Pearson interval of the wrong share. "
         "Look set: the 31 participants done when the check was declared; held-out: the rest.",
         "",
-        "| set | method | circuit | min | participants | would-be reliable | wrong | wrong share (95% CI) "
-        "| other session: median / max (mm) | pass |",
+        "| set | method | circuit | min | participants | would-be reliable | wrong "
+        "| wrong share (95% CI) | other session: median / max (mm) | pass |",
         "|---|---|---|---:|---:|---:|---:|---|---|---|",
     ]
     order = {"held-out": 0, "look": 1}
