@@ -416,8 +416,8 @@ def plan_text(plan: ScanPlan) -> str:
     """Return the plan in plain words (a few lines)."""
     p, last = plan.probability, plan.longest_minutes
     head = (
-        f"Scan plan for circuit {plan.circuit}, method {plan.method}: minutes of resting-state "
-        f"data for a 95% region radius <= {plan.threshold_mm:g} mm in {p:.0%} of participants"
+        f"Scan plan for circuit {plan.circuit}, method {plan.method}: usable minutes (kept "
+        f"volumes x TR) of resting-state data for a 95% region radius <= {plan.threshold_mm:g} mm in {p:.0%} of participants"
     )
     if plan.pilot:
         pi = plan.pilot
