@@ -408,3 +408,18 @@ def test_target_is_computed_with_one_blas_thread(cohort, tmp_path, monkeypatch):
         after = blas_threads()
     assert before and set(before) == {2} and after == before
     assert outcome.status == "done" and len(seen) == 1 and set(seen[0]) == {1}
+
+
+def test_local_cluster_workers_keep_glibcs_adaptive_allocator():
+    """Local workers start with WORKER_MALLOC_ENV, not Dask's 64 KiB trim threshold."""
+    from tmstarget.cohort.run import WORKER_MALLOC_ENV, _dask_client
+
+    client, cluster = _dask_client(None, 1)
+    try:
+        env = next(
+            iter(client.run(lambda: {k: os.environ.get(k) for k in WORKER_MALLOC_ENV}).values())
+        )
+    finally:
+        client.close()
+        cluster.close()
+    assert env == {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_MMAP_THRESHOLD_": "33554432"}

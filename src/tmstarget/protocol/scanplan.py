@@ -417,7 +417,8 @@ def plan_text(plan: ScanPlan) -> str:
     p, last = plan.probability, plan.longest_minutes
     head = (
         f"Scan plan for circuit {plan.circuit}, method {plan.method}: usable minutes (kept "
-        f"volumes x TR) of resting-state data for a 95% region radius <= {plan.threshold_mm:g} mm in {p:.0%} of participants"
+        f"volumes x TR) of resting-state data for a 95% region radius <= {plan.threshold_mm:g} mm "
+        f"in {p:.0%} of participants"
     )
     if plan.pilot:
         pi = plan.pilot
