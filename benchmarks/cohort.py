@@ -159,6 +159,16 @@ class ExternalCluster:
 
     def __enter__(self) -> ExternalCluster:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        # the workers' allocator settings as docs/cohort.md tells a cluster user to set them
+        from tmstarget.cohort.run import WORKER_MALLOC_ENV
+
+        conf = self.workdir / "dask-config"
+        conf.mkdir(exist_ok=True)
+        (conf / "tmstarget.yaml").write_text(
+            "distributed:\n  nanny:\n    pre-spawn-environ:\n"
+            + "".join(f"      {k}: {v}\n" for k, v in WORKER_MALLOC_ENV.items())
+        )
+        self.env = {**self.env, "DASK_CONFIG": str(conf)}
         info = self.workdir / "scheduler.json"
         info.unlink(missing_ok=True)
         try:
