@@ -354,3 +354,33 @@ def test_surfaces_do_not_use_the_echoes(tmp_path, caplog):
     assert block["method"] == "none" and block["echo_times_ms"] == list(TES)
     assert block["tedana_version"] is None and block["components_rejected"] is None
     assert multi_echo_method([run], TargetingOptions(me_denoise="tedana")) == "none"
+
+
+def test_reliability_json_carries_the_multi_echo_block(phantom, tmp_path, capsys):
+    """``tmstarget reliability`` on multi-echo runs records how the echoes were used, as target."""
+    argv = [
+        "reliability",
+        str(phantom),
+        str(tmp_path / "out"),
+        "participant",
+        "--circuit",
+        str(phantom.parent / "circuit.nii.gz"),
+        "--search-mask",
+        str(phantom.parent / "search.nii.gz"),
+        "--confounds-strategy",
+        "none",
+        "--min-volumes",
+        "50",
+        "--bootstrap",
+        "2",
+        "--me-denoise",
+        "optcom",
+    ]
+    doc = _target(argv, capsys)
+    me = doc["multi_echo"]
+    assert me["method"] == "optcom" and me["echo_times_ms"] == list(TES)
+    assert me["tedana_version"] and me["components_rejected"] is None
+    written = json.loads(next((tmp_path / "out").rglob("*_reliability.json")).read_text())
+    assert written["multi_echo"] == me
+    none = _target([*argv[:-1], "none"], capsys)
+    assert none["multi_echo"]["method"] == "none"

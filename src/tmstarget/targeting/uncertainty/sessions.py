@@ -12,7 +12,7 @@ import numpy as np
 from ... import __version__
 from ..circuits import resolve_circuit
 from ..methods import check_method
-from ..prepare import components_from, input_kind, prepare
+from ..prepare import components_from, input_kind, open_source, prepare
 from ..result import TargetingOptions
 from .engine import NORM_VOXELS
 from .participant import N_BOOTSTRAP, participant_reliability
@@ -42,13 +42,15 @@ def session_reliability(
     -------
     dict
         The reliability JSON (docs/outputs.md): ``participant``, ``session``, ``space``,
-        ``circuit``, ``runs``, ``n_volumes_censored``, the results of
+        ``circuit``, ``runs``, ``n_volumes_censored``, ``multi_echo`` (multi-echo runs: the
+        target JSON's block), the results of
         :func:`participant_reliability` (run pairs named by file), ``parameters`` and
         ``tmstarget_version``.
     """
     check_method(options.method, input_kind(runs))
     circuit = resolve_circuit(options.circuit, options.circuit_label)
-    prep = prepare(runs, options, circuit, meshes=meshes)
+    source = open_source(runs, meshes, options)
+    prep = prepare(runs, options, circuit, meshes=meshes, source=source)
     comp = components_from(prep)
     prep.blocks.clear()  # the components hold a copy; free the blocks
     res = participant_reliability(
@@ -78,6 +80,8 @@ def session_reliability(
         "runs": names,
         "n_volumes_censored": sum(i.n_censored for i in prep.infos),
     }
+    if source.multi_echo is not None:  # how the echoes were used, as in the target JSON
+        head["multi_echo"] = source.multi_echo
     params = {
         "seed": seed,
         "fwhm_mm": options.fwhm_mm,
