@@ -194,6 +194,8 @@ def test_none_series_is_fmripreps_combined_series(phantom):
                 "echo_times_ms": list(TES),
                 "n_components": None,
                 "components_rejected": None,
+                "echo_space": "MNI152NLin6Asym",
+                "transforms": [],
             }
         ],
     }

@@ -231,13 +231,14 @@ class VolumeSource:
             "components_rejected": series.components_rejected,
         }
         logger.info(
-            "%s: %s of %d echoes (%s ms)%s, %.0f s",
+            "%s: %s of %d echoes (%s ms%s)%s, %.0f s",
             self.names[i],
             "ME-ICA denoised by tedana"
             if series.method == "tedana"
             else "T2*-weighted combination",
             len(self.echo_runs[i].paths),
             ", ".join(f"{t:g}" for t in self.echo_runs[i].echo_times_ms),
+            "; resampled from the BOLD reference space" if i in self.resamplers else "",
             f", {series.components_rejected} of {series.n_components} components rejected"
             if series.method == "tedana"
             else "",
