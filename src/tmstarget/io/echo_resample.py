@@ -234,7 +234,14 @@ def boldref_resampler(
         np.unravel_index(np.flatnonzero(mask.ravel(order="F")), mask.shape, order="F")
     )
     points = ijk_t @ np.asarray(affine)[:3, :3].T + np.asarray(affine)[:3, 3]
-    boldref_mm = map_points(coreg, map_points(anat, points))  # template → T1w → BOLD reference
+    try:  # template → T1w → BOLD reference
+        boldref_mm = map_points(coreg, map_points(anat, points))
+    except InputError:
+        raise InputError(
+            f"{run_name or Path(echo).name}: brain mask voxels map outside the field of "
+            f"{anat_path.name} or {coreg_path.name} — check that both transforms belong to this "
+            "participant and run, or pass --me-denoise none"
+        ) from None
     inv = np.linalg.inv(img.affine)
     ijk = boldref_mm @ inv[:3, :3].T + inv[:3, 3]
     shape = tuple(int(s) for s in img.shape[:3])
