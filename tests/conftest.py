@@ -60,3 +60,27 @@ def sim_dataset(tmp_path_factory):
         dtype="int16",
     )
     return root, np.array(truth["participants"]["01"]["target_mni"])
+
+
+@pytest.fixture(scope="session")
+def boldref_dataset(tmp_path_factory) -> Path:
+    """Simulate a multi-echo participant in fMRIPrep's layout (echoes in BOLD reference space).
+
+    One run × 60 volumes, 3 echoes, seed 2; with the coreg and T1w → template transforms.
+
+    Read-only: tests that break it copy it first.
+    """
+    from tmstarget.simulate import SimulationParams, simulate_dataset
+    from tmstarget.simulate.multiecho import MultiEchoParams
+
+    root = tmp_path_factory.mktemp("boldref") / "fmriprep"
+    simulate_dataset(
+        root,
+        n_runs=1,
+        params=SimulationParams(n_volumes=60),
+        seed=2,
+        dtype="int16",
+        multi_echo=MultiEchoParams(),
+        echo_space="boldref",
+    )
+    return root

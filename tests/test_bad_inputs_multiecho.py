@@ -4,11 +4,13 @@ Echo counts and echo times are given to ``simulate``, echo-wise data to ``target
 
 Each case is checked by :func:`bad_input_harness.check_refused`: exit 2, one stderr line, no
 traceback, nothing written or changed. Echo times must be finite, positive, in ms, strictly
-increasing, one per echo; one echo is not multi-echo data. ``target`` refuses a run that has only
-echo-wise series (it needs fMRIPrep's combined series for the grid, confounds and mask), echo-wise
-series in fMRIPrep's BOLD reference space (no ``space-``: tmstarget does not apply fMRIPrep's
-transforms) unless ``--me-denoise none``, and an unknown ``--me-denoise``. ``--me-denoise`` on
-single-echo data is not refused: it does nothing (``tests/test_cli_target_multiecho.py``).
+increasing, one per echo; one echo is not multi-echo data; ``--echo-space boldref`` needs echoes.
+``target`` refuses a run that has only echo-wise series (it needs fMRIPrep's combined series for
+the grid, confounds and mask), an unknown ``--me-denoise``, and, for echo-wise series in fMRIPrep's
+BOLD reference space (no ``space-``): a missing coregistration or T1w → template transform, an
+unreadable transform, echoes on different grids, and a brain mask mapping outside the echoes' field
+of view (wrong transforms). ``--me-denoise`` on single-echo data is not refused: it does nothing
+(``tests/test_cli_target_multiecho.py``).
 """
 
 from __future__ import annotations
@@ -73,12 +75,42 @@ CASES: list[tuple[str, list[str], str]] = [
     (
         "target-native-echoes",
         ["target", "{native}", "{o}/t", "participant", "--participant-label", "01"],
-        "BOLD reference space (no space- entity)",
+        "sub-01_task-rest_from-boldref_to-T1w_mode-image_desc-coreg_xfm.txt is not in",
     ),
     (
         "target-native-echoes-optcom",
         ["target", "{native}", "{o}/t", "participant", "--me-denoise", "optcom"],
-        "pass --me-denoise none",
+        "or pass --me-denoise none",
+    ),
+    (
+        "simulate-echo-space-single-echo",
+        [*SIM, "--echo-space", "boldref"],
+        "--echo-space boldref is for multi-echo data",
+    ),
+    (
+        "target-boldref-no-coreg",
+        ["target", "{no_coreg}", "{o}/t", "participant", "--me-denoise", "optcom"],
+        "from-boldref_to-T1w_mode-image_desc-coreg_xfm.txt is not in",
+    ),
+    (
+        "target-boldref-no-anat",
+        ["target", "{no_anat}", "{o}/t", "participant"],
+        "sub-01_from-T1w_to-MNI152NLin6Asym_mode-image_xfm.h5 is not in",
+    ),
+    (
+        "target-boldref-unreadable-coreg",
+        ["target", "{bad_coreg}", "{o}/t", "participant", "--me-denoise", "optcom"],
+        "cannot read transform sub-01_task-rest_from-boldref_to-T1w",
+    ),
+    (
+        "target-boldref-echo-grids-differ",
+        ["target", "{grids}", "{o}/t", "participant", "--me-denoise", "optcom"],
+        "echo-2 is on another grid than echo-1",
+    ),
+    (
+        "target-boldref-outside-fov",
+        ["target", "{fov}", "{o}/t", "participant", "--me-denoise", "optcom"],
+        "of the brain mask maps outside the echoes' field of view",
     ),
     (
         "target-me-denoise-unknown",
@@ -134,17 +166,49 @@ def native(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def boldref_broken(boldref_dataset, tmp_path_factory) -> dict[str, Path]:
+    """Copy the BOLD-reference-space dataset, once per way of breaking it."""
+    import shutil
+
+    import nibabel as nib
+    import numpy as np
+
+    base = tmp_path_factory.mktemp("bad_boldref")
+    func = Path("sub-01") / "func"
+    coreg = func / "sub-01_task-rest_from-boldref_to-T1w_mode-image_desc-coreg_xfm.txt"
+    roots = {}
+    for case in ("no_coreg", "no_anat", "bad_coreg", "grids", "fov"):
+        roots[case] = base / case / "fmriprep"
+        shutil.copytree(boldref_dataset, roots[case])
+    (roots["no_coreg"] / coreg).unlink()
+    for p in (roots["no_anat"] / "sub-01" / "anat").glob("*_xfm.*"):
+        p.unlink()
+    (roots["bad_coreg"] / coreg).write_text("#Insight Transform File V1.0\nParameters: 1 2\n")
+    echo2 = roots["grids"] / func / "sub-01_task-rest_echo-2_desc-preproc_bold.nii.gz"
+    img = nib.load(str(echo2))
+    shifted = img.affine.copy()
+    shifted[:3, 3] += 2.0
+    nib.save(nib.Nifti1Image(np.asarray(img.dataobj), shifted, img.header), str(echo2))
+    text = (roots["fov"] / coreg).read_text().splitlines()
+    params = text[3].split()  # "Parameters: 9 matrix values, then the translation (LPS mm)"
+    params[10] = str(float(params[10]) + 120.0)
+    text[3] = " ".join(params)
+    (roots["fov"] / coreg).write_text("\n".join(text) + "\n")
+    return roots
+
+
 @pytest.mark.parametrize("argv, fragment", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_multiecho_input_is_refused(
-    argv, fragment, echoes_only, native, tmp_path, capsys, monkeypatch
+    argv, fragment, echoes_only, native, boldref_broken, tmp_path, capsys, monkeypatch
 ):
     out = tmp_path / "out"
     out.mkdir()
     check_refused(
         argv,
         fragment,
-        {"o": out, "echoes_only": echoes_only, "native": native},
-        [out, echoes_only.parent, native.parent],
+        {"o": out, "echoes_only": echoes_only, "native": native, **boldref_broken},
+        [out, echoes_only.parent, native.parent, *(r.parent for r in boldref_broken.values())],
         tmp_path,
         capsys,
         monkeypatch,
@@ -152,4 +216,4 @@ def test_multiecho_input_is_refused(
 
 
 def test_corpus_size():
-    assert len(CASES) == 23
+    assert len(CASES) == 29

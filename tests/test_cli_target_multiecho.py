@@ -68,9 +68,14 @@ def _phantom(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 @pytest.fixture(scope="module")
 def phantom(tmp_path_factory) -> Path:
     """FMRIPrep-like folder of the phantom: echoes, combined series, mask, confounds, circuit."""
+    return build_phantom(tmp_path_factory.mktemp("me_target"))
+
+
+def build_phantom(base: Path) -> Path:
+    """Write the phantom as an fMRIPrep-like ``base/fmriprep`` (circuit and search in ``base``)."""
     from tmstarget.multiecho import optimal_combination
 
-    root = tmp_path_factory.mktemp("me_target") / "fmriprep"
+    root = base / "fmriprep"
     func = root / "sub-01" / "func"
     func.mkdir(parents=True)
     data, circuit = _phantom()
@@ -107,12 +112,16 @@ def phantom(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def reference(phantom, tmp_path_factory) -> Path:
     """Tedana's own workflow on the phantom's echoes, seed 42: the independent reference."""
+    return tedana_reference(phantom, tmp_path_factory.mktemp("tedana_reference"))
+
+
+def tedana_reference(phantom: Path, out: Path) -> Path:
+    """Run tedana's workflow on the phantom's same-grid echoes (seed 42) into ``out``."""
     from tedana.workflows import tedana_workflow
 
     from tmstarget.targeting.defaults import TEDANA_SEED
 
     func = phantom / "sub-01" / "func"
-    out = tmp_path_factory.mktemp("tedana_reference")
     tedana_workflow(
         [str(func / f"{STEM}_echo-{e}{SPACE}_desc-preproc_bold.nii.gz") for e in (1, 2, 3)],
         [te / 1000.0 for te in TES],
@@ -185,6 +194,8 @@ def test_none_series_is_fmripreps_combined_series(phantom):
                 "echo_times_ms": list(TES),
                 "n_components": None,
                 "components_rejected": None,
+                "echo_space": "MNI152NLin6Asym",
+                "transforms": [],
             }
         ],
     }

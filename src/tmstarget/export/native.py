@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,8 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
+from ..io.transforms import load_transform  # noqa: F401 - re-exported: this module's reader
+from ..io.transforms import map_points as _map
 
 logger = logging.getLogger(__name__)
 
@@ -49,46 +50,6 @@ def transform_spaces(path: Path | str) -> tuple[str, str]:
             "unrenamed"
         )
     return m.group(1), m.group(2)
-
-
-def load_transform(path: Path | str) -> Any:
-    """Read an ITK transform as a nitransforms object.
-
-    The transform is an ``.h5`` composite or a ``.txt``/``.mat`` affine.
-    """
-    import nitransforms as nt
-    from nitransforms.manip import load as load_chain
-
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(
-            f"transform file {p} not found — pass fMRIPrep's ..._xfm.h5 from the anat folder"
-        )
-    try:
-        with warnings.catch_warnings():  # "reference space not set": irrelevant for point mapping
-            warnings.simplefilter("ignore", UserWarning)
-            if p.name.endswith(".h5"):
-                return load_chain(p, fmt="itk")
-            if p.suffix in (".txt", ".mat", ".tfm"):
-                return nt.linear.load(p, fmt="itk")
-    except Exception as exc:  # nitransforms raises assorted errors for malformed files
-        raise InputError(
-            f"cannot read transform {p.name}: {exc} — pass an ITK .h5/.txt/.mat transform"
-        ) from None
-    raise InputError(
-        f"{p.name}: unsupported transform type — pass an ITK .h5 composite or .txt/.mat affine"
-    )
-
-
-def _map(xfm: Any, points: np.ndarray) -> np.ndarray:
-    with warnings.catch_warnings():  # "reference space not set": irrelevant for point mapping
-        warnings.simplefilter("ignore", UserWarning)
-        out = np.asarray(xfm.map(np.asarray(points, dtype=float)), dtype=float).reshape(-1, 3)
-    if not np.isfinite(out).all():
-        raise InputError(
-            "a point maps outside the transform's field — check that the point lies in the brain"
-        )
-    return out
 
 
 def _jacobian(fn, points: np.ndarray) -> np.ndarray:

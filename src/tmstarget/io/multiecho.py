@@ -15,9 +15,9 @@ found by :func:`tmstarget.io.bids.find_runs` and :func:`echo_series` makes the s
 tedana's ME-ICA denoised series (:func:`tedana_denoise`, in a temporary folder) or tedana's optimal
 combination (:func:`combine_echoes` with ``adaptive=True``, in memory).
 
-Not done here (issue 27): echoes in fMRIPrep's BOLD reference space (no ``space-``) would need
-fMRIPrep's transforms to reach MNI; they are found, and ``target`` refuses them unless
-``--me-denoise none``.
+Echoes in fMRIPrep's BOLD reference space (no ``space-``) are brought onto the combined series'
+grid by :mod:`tmstarget.io.echo_resample` (fMRIPrep's transforms, one sparse interpolation matrix)
+before :func:`echo_series` combines or denoises them.
 """
 
 from __future__ import annotations
@@ -427,14 +427,19 @@ def _stream_all(path: Path, mask: np.ndarray) -> np.ndarray:
     return np.concatenate([x for _, x in stream_masked_volumes(img, mask, Path(path).name)])
 
 
-def echo_series(run: EchoRun, mask: np.ndarray, affine, method: str, seed: int) -> EchoSeries:
+def echo_series(
+    run: EchoRun, mask: np.ndarray, affine, method: str, seed: int, resampler=None
+) -> EchoSeries:
     """Make the series of one multi-echo run at the voxels of ``mask``, with tedana.
 
     ``tedana``: tedana's ME-ICA workflow (:func:`tedana_denoise`, FastICA seeded with ``seed``) in
     a temporary folder removed before returning; the result is its ``desc-denoised_bold``.
     ``optcom``: :func:`combine_echoes` with ``adaptive=True`` (tedana's ``desc-optcom_bold``), in
     memory. ``mask`` is a boolean volume on the echoes' grid (``affine``); tedana gets it as its
-    mask, so that both give the same voxels.
+    mask, so that both give the same voxels. With ``resampler`` (a
+    :class:`tmstarget.io.echo_resample.BoldrefResampler`), the echoes are on another grid and are
+    brought onto ``mask``'s as they are read; tedana then gets them as files on the mask's bounding
+    box, written in the temporary folder.
     """
     import tempfile
 
@@ -442,12 +447,27 @@ def echo_series(run: EchoRun, mask: np.ndarray, affine, method: str, seed: int) 
 
     mask = np.asarray(mask, bool)
     if method == "optcom":
+        if resampler is not None:
+            echoes = np.stack([resampler.series(p).T for p in run.paths])  # (E, V, T)
+            combined, _ = combine_echoes(echoes, run.echo_times_ms, adaptive=True)
+            return EchoSeries(np.ascontiguousarray(combined.T), "optcom")
         echoes = np.stack([_stream_all(p, mask).T for p in run.paths])  # (E, V, T)
         combined, _ = combine_echoes(echoes, run.echo_times_ms, adaptive=True)
         return EchoSeries(np.ascontiguousarray(combined.T), "optcom")
     if method != "tedana":
         raise ValueError(f"unknown multi-echo method {method!r}")
     with tempfile.TemporaryDirectory(prefix="tmstarget-tedana-") as work:
+        if resampler is not None:
+            from dataclasses import replace
+
+            from .echo_resample import write_masked_series
+
+            paths = tuple(Path(work) / f"echo-{e}_bold.nii" for e in range(1, len(run.paths) + 1))
+            for src, dst in zip(run.paths, paths):
+                box, box_affine = write_masked_series(
+                    dst, resampler.chunks(src), mask, affine, run.n_volumes, run.t_r
+                )
+            run, mask, affine = replace(run, paths=paths), box, box_affine
         mask_path = Path(work) / "mask.nii.gz"
         nib.save(nib.Nifti1Image(mask.astype(np.uint8), affine), str(mask_path))
         result = tedana_denoise(run, mask_path, Path(work) / "tedana", seed=seed)

@@ -84,6 +84,7 @@ def simulate_dataset(
     seed: int = 0,
     dtype: str = "float32",
     multi_echo: MultiEchoParams | None = None,
+    echo_space: str = "template",
 ) -> dict:
     """Simulate participants and write them in fMRIPrep's layout (MNI152NLin6Asym, 2 mm).
 
@@ -97,18 +98,28 @@ def simulate_dataset(
     participants, targets, neural signals and motion as without it, for the same seed) and written
     as fMRIPrep does with ``--me-output-echos``: one ``echo-<n>`` series per echo (JSON sidecar with
     ``EchoTime`` in seconds and ``RepetitionTime``), the T2*-weighted optimal combination as
-    ``desc-preproc_bold`` (confounds computed from it) and the fitted ``T2starmap``. Unlike
-    fMRIPrep, whose echo-wise series are in the BOLD reference space (no ``space-``), the simulated
-    echoes are on the same MNI grid as the combined series and say so (``space-``).
+    ``desc-preproc_bold`` (confounds computed from it) and the fitted ``T2starmap``. With
+    ``echo_space="template"`` the echoes are on the same MNI grid as the combined series and say so
+    (``space-``); with ``"boldref"`` they are written as fMRIPrep does, in a BOLD reference grid
+    (no ``space-``; :mod:`.boldref`), with each run's ``from-boldref_to-T1w`` coregistration
+    (``func/``) and the participant's ``from-T1w_to-<space>`` transform (``anat/``), both ITK
+    ``.txt`` affines.
 
     Returns
     -------
     dict
         ``{"participants": {label: {"target_mni": [...], "shift_mm": ...}}, "circuit": path}``.
     """
+    if echo_space not in ("template", "boldref"):
+        raise ValueError(f"echo_space must be 'template' or 'boldref', got {echo_space!r}")
     out = Path(out_dir)
     rng = np.random.default_rng(seed)
     anat = anatomy(params.fov)
+    layout = None
+    if multi_echo is not None and echo_space == "boldref":
+        from .boldref import boldref_layout
+
+        layout = boldref_layout(anat.affine, anat.shape)
     region = dlpfc_search_mask(anat.brain, anat.affine)
     region_xyz = np.argwhere(region) @ anat.affine[:3, :3].T + anat.affine[:3, 3]
     write_json_atomic(
@@ -133,6 +144,7 @@ def simulate_dataset(
                 if multi_echo
                 else {}
             ),
+            **({"EchoSpace": "boldref"} if layout is not None else {}),
             "Seed": seed,
         },
     )
@@ -192,12 +204,23 @@ def simulate_dataset(
                 stem = func / f"{run_prefix}_space-{SPACE}_res-2"
                 sidecar = {"RepetitionTime": params.t_r, "SkullStripped": False, "TaskName": "rest"}
                 if multi_echo is not None:
+                    if layout is not None:
+                        _write_boldref_transforms(out, func, label, run_prefix, layout)
                     for e, te in enumerate(multi_echo.echo_times_ms):
-                        echo_stem = func / f"{run_prefix}_echo-{e + 1}_space-{SPACE}_res-2"
+                        if layout is None:
+                            echo_stem = func / f"{run_prefix}_echo-{e + 1}_space-{SPACE}_res-2"
+                            echo = to_grid(run["echoes"][e], run["flat"], anat.shape)
+                        else:
+                            from .boldref import to_boldref
+
+                            echo_stem = func / f"{run_prefix}_echo-{e + 1}"
+                            echo = to_boldref(
+                                run["echoes"][e], run["flat"], anat.affine, anat.shape, layout
+                            )
                         _write_bold(
                             f"{echo_stem}_desc-preproc_bold.nii.gz",
-                            to_grid(run["echoes"][e], run["flat"], anat.shape),
-                            anat.affine,
+                            echo,
+                            anat.affine if layout is None else layout.affine,
                             params.t_r,
                             dtype,
                         )
@@ -260,6 +283,17 @@ def simulate_dataset(
         out / "truth.tsv", "participant_id\tx_mm\ty_mm\tz_mm\tshift_mm\n" + "\n".join(rows) + "\n"
     )
     return truth
+
+
+def _write_boldref_transforms(out: Path, func: Path, label: str, run_prefix: str, layout) -> None:
+    """Write a run's coregistration (``func/``) and the participant's T1w → template transform."""
+    from .boldref import write_transforms
+
+    write_transforms(
+        layout,
+        func / f"{run_prefix}_from-boldref_to-T1w_mode-image_desc-coreg_xfm.txt",
+        out / f"sub-{label}" / "anat" / f"sub-{label}_from-T1w_to-{SPACE}_mode-image_xfm.txt",
+    )
 
 
 def _write_bold(path: str, data: np.ndarray, affine: np.ndarray, t_r: float, dtype: str) -> None:

@@ -62,6 +62,7 @@ class VolumeSource:
         self.confounds = [r.confounds for r in runs]
         self.space = runs[0].space
         self.me_denoise = (options or TargetingOptions()).me_denoise
+        self.resamplers: dict[int, object] = {}  # runs whose echoes are in BOLD reference space
         self.echo_runs = [self._echo_run(i) for i in range(len(runs))]
         self.echo_info: dict[int, dict] = {}
         n_echo_runs = sum(e is not None for e in self.echo_runs)
@@ -85,8 +86,8 @@ class VolumeSource:
         """Return the checked echoes of run ``i`` (an ``EchoRun``), or None.
 
         None when the run is single-echo, or with ``me_denoise`` ``none`` when its echoes cannot
-        be read (they are not used then). Echoes in fMRIPrep's BOLD reference space are refused
-        unless ``me_denoise`` is ``none``.
+        be read (they are not used then). Echoes in fMRIPrep's BOLD reference space get a
+        resampler onto the run's mask (:mod:`tmstarget.io.echo_resample`, in :attr:`resamplers`).
         """
         from ..io.images import check_grid, load_image
         from ..io.multiecho import read_echo_run
@@ -108,22 +109,25 @@ class VolumeSource:
                     "%s: echo-wise series not read (%s); they are not used", run.name, exc
                 )
                 return None
-        if any("_space-" not in p.name for p in echoes):
-            raise InputError(
-                f"{run.name}: its echo-wise series ({echoes[0].name}, ...) are in fMRIPrep's BOLD "
-                f"reference space (no space- entity), not on the {run.space} grid, and tmstarget "
-                "does not apply fMRIPrep's transforms — pass --me-denoise none (fMRIPrep's "
-                f"optimally combined series) or resample the echoes to {run.space} (named with "
-                "space-)"
-            )
         echo_run = read_echo_run(echoes)
-        first = load_image(echo_run.paths[0], "echo-wise BOLD")
-        check_grid(img, first, run.bold.name, echo_run.paths[0].name)
         if echo_run.n_volumes != img.shape[3]:
             raise InputError(
                 f"{run.name}: its echoes have {echo_run.n_volumes} volumes, the combined series "
                 f"{img.shape[3]} — use the echoes and series of the same fMRIPrep run"
             )
+        if any("_space-" not in p.name for p in echoes):
+            from ..io.echo_resample import boldref_resampler, find_echo_transforms
+
+            self.resamplers[i] = boldref_resampler(
+                self.masks[i],
+                self.affine,
+                echo_run.paths[0],
+                find_echo_transforms(echo_run.paths[0], run.space),
+                run.name,
+            )
+        else:
+            first = load_image(echo_run.paths[0], "echo-wise BOLD")
+            check_grid(img, first, run.bold.name, echo_run.paths[0].name)
         return echo_run
 
     @property
@@ -145,6 +149,12 @@ class VolumeSource:
                 "echo_times_ms": [round(t, 3) for t in e.echo_times_ms],
                 "n_components": self.echo_info.get(i, {}).get("n_components"),
                 "components_rejected": self.echo_info.get(i, {}).get("components_rejected"),
+                "echo_space": "boldref"
+                if any("_space-" not in p.name for p in e.paths)
+                else self.runs[i].space,
+                "transforms": [p.name for p in self.resamplers[i].transforms]
+                if i in self.resamplers
+                else [],
             }
             for i, e in found
         ]
@@ -169,8 +179,15 @@ class VolumeSource:
 
         files = {p for r in runs for p in (r.bold, r.confounds, r.mask)}
         if (options or TargetingOptions()).me_denoise != "none":
+            from ..io.echo_resample import find_echo_transforms
+
             echoes = [Path(p) for r in runs for p in getattr(r, "echoes", ()) or ()]
             files |= {f for p in echoes for f in (p, sidecar_path(p)) if f.is_file()}
+            for r in runs:  # fMRIPrep's transforms, for echoes in the BOLD reference space
+                native = [
+                    Path(p) for p in getattr(r, "echoes", ()) or () if "_space-" not in p.name
+                ]
+                files |= set(find_echo_transforms(native[0], r.space)) if native else set()
         return files
 
     def n_volumes(self, i: int) -> int:
@@ -200,7 +217,12 @@ class VolumeSource:
 
         t0 = time.perf_counter()
         series = echo_series(
-            self.echo_runs[i], self.masks[i], self.affine, self.me_denoise, TEDANA_SEED
+            self.echo_runs[i],
+            self.masks[i],
+            self.affine,
+            self.me_denoise,
+            TEDANA_SEED,
+            self.resamplers.get(i),
         )
         own = np.flatnonzero(self.masks[i].ravel(order="F"))
         keep = np.searchsorted(own, np.flatnonzero(self.brain.ravel(order="F")))
@@ -209,13 +231,14 @@ class VolumeSource:
             "components_rejected": series.components_rejected,
         }
         logger.info(
-            "%s: %s of %d echoes (%s ms)%s, %.0f s",
+            "%s: %s of %d echoes (%s ms%s)%s, %.0f s",
             self.names[i],
             "ME-ICA denoised by tedana"
             if series.method == "tedana"
             else "T2*-weighted combination",
             len(self.echo_runs[i].paths),
             ", ".join(f"{t:g}" for t in self.echo_runs[i].echo_times_ms),
+            "; resampled from the BOLD reference space" if i in self.resamplers else "",
             f", {series.components_rejected} of {series.n_components} components rejected"
             if series.method == "tedana"
             else "",

@@ -107,6 +107,15 @@ def add_parser(subparsers, parents) -> None:
         "(default for 3 echoes: 14.5 38.5 62.5; other counts: "
         "evenly spaced over 14.5-62.5)",
     )
+    p.add_argument(
+        "--echo-space",
+        choices=("template", "boldref"),
+        default="template",
+        help="where the echo-wise series are written: 'template' (default; on the combined "
+        "series' MNI grid, named with space-) or 'boldref' (fMRIPrep's layout: a 2.5 mm BOLD "
+        "reference grid without space-, with the from-boldref_to-T1w and from-T1w_to-<template> "
+        "ITK transforms; docs/multiecho.md)",
+    )
     p.add_argument("--seed", type=nonneg_int, default=0, help=HELP["seed"])
     p.add_argument("--json", action="store_true", help="print the planted truth as JSON")
     p.set_defaults(func=run)
@@ -133,6 +142,11 @@ def run(args: argparse.Namespace) -> int:
             "left-DLPFC search region — use e.g. 10"
         )
     multi_echo = _multi_echo(args)
+    if args.echo_space != "template" and multi_echo is None:
+        raise InputError(
+            f"--echo-space {args.echo_space} is for multi-echo data — add --echoes 3 (or "
+            "--echo-times-ms), or drop --echo-space"
+        )
     if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
         raise InputError(
             f"{args.out} already exists and is not an empty "
@@ -162,6 +176,7 @@ def run(args: argparse.Namespace) -> int:
         args.seed,
         args.dtype,
         multi_echo,
+        args.echo_space,
     )
     if args.json:
         print_json(truth)
