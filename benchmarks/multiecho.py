@@ -380,6 +380,7 @@ def main() -> int:
         if extra:
             write_csv(extra, RESULTS / "rows-check-seeds.csv")
         check(load_rows(held) + extra, args.method)
+        pilot_check(extra, args.method)
     return 0
 
 
@@ -433,6 +434,59 @@ def check(rows: list[dict], method: str) -> None:
                     f"    at {length:g} min: table {share:.0%}, held-out {k}/{len(at)} "
                     f"({lo:.0%}-{hi:.0%}): {verdict}"
                 )
+
+
+def pilot_check(
+    rows: list[dict],
+    method: str,
+    pilot_minutes: float = 10.0,
+    probabilities: tuple[float, ...] = (0.8, 0.5, 0.2),
+) -> None:
+    """Print the pilot-updated plan against each held-out session's own longer scan.
+
+    Each held-out session's first ``pilot_minutes`` are its pilot (radius and usable minutes, as
+    ``--pilot-json`` reads them); the plan for its own arm follows the simulated sessions closest to
+    it. Its outcome is the same session at the table's lengths. Where the plan predicts M minutes,
+    the session should reach the radius at the first simulated length >= M with the plan's
+    probability; where it says "more than" the longest length, fewer than that share should reach it
+    there. Both are counted over sessions, with Clopper–Pearson intervals, for each of
+    ``probabilities`` (the plan's default and lower ones, whose answers are more often finite).
+    """
+    from tmstarget.protocol.scanplan import RELIABLE_RADIUS_MM, load_calibration, plan_scan
+
+    cal = load_calibration()
+    by = {}
+    for r in rows:
+        by.setdefault((r["seed"], r["session"], r["arm"], r["circuit"]), {})[r["minutes"]] = r
+    groups: dict = {}
+    for (seed, session, arm, circuit), at in sorted(by.items()):
+        first = at.get(pilot_minutes)
+        if first is None:
+            continue
+        pilot = {"circuit": circuit, "circuit_name": circuit, "method": method, "arm": arm,
+                 "radius_mm": first["radius_mm"], "minutes_used": first["minutes_used"],
+                 "file": f"seed {seed} session {session}"}  # fmt: skip
+        for p in probabilities:
+            plan = plan_scan(cal, circuit=circuit, method=method, probability=p, pilot=pilot)
+            a = plan.arms[arm]
+            finite = a.minutes is not None
+            longest = plan.longest_minutes
+            lengths = sorted(m for m in at if m >= (a.minutes if finite else longest))
+            if not lengths:
+                continue
+            reached = at[lengths[0]]["radius_mm"] <= RELIABLE_RADIUS_MM
+            groups.setdefault((p, circuit, arm, finite, lengths[0]), []).append(reached)
+    print(f"pilot check: each held-out session's first {pilot_minutes:g} minutes as its pilot")
+    for (p, circuit, arm, finite, length), hits in sorted(groups.items(), reverse=True):
+        k, n = sum(hits), len(hits)
+        lo, hi = binomial_interval(k, n)
+        ok = (lo <= p <= hi or k / n >= p) if finite else lo < p
+        said = f"plan <= {length:g} min" if finite else f"plan: more than {length:g} min"
+        print(
+            f"  {circuit} {arm}, {said}: {n} sessions, {k} reached {RELIABLE_RADIUS_MM:g} mm at "
+            f"{length:g} min = {k / n:.0%} ({lo:.0%}-{hi:.0%}; plan {p:.0%}): "
+            f"{'consistent' if ok else 'NOT consistent'}"
+        )
 
 
 if __name__ == "__main__":
