@@ -220,10 +220,20 @@ def load_rows(work: Path) -> list[dict]:
 
 
 def pair_table(rows: list[dict]):
-    """One line per arm, circuit and length: error, between-session distance, radius, verdict."""
+    """One line per arm, circuit and length: error, between-session distance, radius, verdict.
+
+    "reliable" is recounted from each row's radius and usable minutes with today's thresholds
+    (a session is one run: radius <= 5 mm and at least ``MIN_SINGLE_RUN_MINUTES`` usable minutes;
+    100 resamples), so that rows made before the floor was raised to 20 minutes count alike.
+    """
     import pandas as pd
 
+    from tmstarget.targeting.uncertainty import MIN_SINGLE_RUN_MINUTES, RELIABLE_RADIUS_MM
+
     df = pd.DataFrame(rows)
+    df["reliable"] = (df.radius_mm <= RELIABLE_RADIUS_MM) & (
+        df.minutes_used >= MIN_SINGLE_RUN_MINUTES
+    )
     out = []
     for (circuit, arm, m), g in df.groupby(["circuit", "arm", "minutes"]):
         a = g[g.session == 1].set_index("seed").sort_index()
