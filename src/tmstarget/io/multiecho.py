@@ -253,8 +253,13 @@ def combine_echoes(
     echoes: np.ndarray,
     echo_times_ms: tuple[float, ...] | list[float],
     adaptive: bool = False,
+    *,
+    chunk_voxels: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Tedana's T2* fit (log-linear) and T2*-weighted optimal combination.
+
+    Tedana's functions are called on blocks of voxels (:mod:`tmstarget.io.echo_combine`); the
+    result is that of the one-shot calls on the whole array, without tedana's copies of it.
 
     Parameters
     ----------
@@ -267,6 +272,8 @@ def combine_echoes(
         ``modify_t2s_s0_maps`` (infinite T2* set to 500 ms, non-positive to 1 ms, tedana's floor)
         and ``make_optcom`` with the adaptive mask; voxels without a good echo are 0. ``tmstarget
         target --me-denoise optcom`` uses this.
+    chunk_voxels : int, optional
+        Voxels per block (default: 8 M values of data per block); the result does not depend on it.
 
     Returns
     -------
@@ -275,31 +282,10 @@ def combine_echoes(
         tedana's full T2* map (limited to 1–500 ms; with ``adaptive``, tedana's own limits and 0
         where no echo is good).
     """
-    from tedana.combine import make_optcom
-    from tedana.decay import fit_decay
+    from .echo_combine import combine
 
-    data = np.moveaxis(np.asarray(echoes, np.float32), 0, 1)  # (V, E, T), tedana's layout
-    tes = np.asarray(echo_times_ms, np.float64)
-    if not adaptive:
-        counts = np.full(data.shape[0], data.shape[1], dtype=int)  # every echo usable everywhere
-        t2s, _s0, *_ = fit_decay(data, tes, counts, fittype="loglin", report=False)
-        t2s = np.clip(
-            np.nan_to_num(np.asarray(t2s, np.float64), nan=500.0, posinf=500.0), 1.0, 500.0
-        )
-        combined = make_optcom(data, tes, counts, t2s=t2s, combmode="t2s")
-        return np.asarray(combined, np.float32), t2s
-    from tedana.decay import modify_t2s_s0_maps
-    from tedana.utils import make_adaptive_mask
-
-    good, counts = make_adaptive_mask(data, threshold=1, methods=["dropout"])
-    good = np.asarray(good, bool)
-    t2s = np.zeros(data.shape[0])
-    if good.any():
-        fitted, s0, *_ = fit_decay(data[good], tes, counts[good], fittype="loglin", report=False)
-        fitted, *_ = modify_t2s_s0_maps(t2s=fitted, s0=s0, adaptive_mask=counts[good], tes=tes)
-        t2s[good] = fitted
-    combined = make_optcom(data, tes, counts, t2s=t2s, combmode="t2s")
-    return np.nan_to_num(np.asarray(combined, np.float32)), t2s
+    data = np.moveaxis(np.asarray(echoes, np.float32), 0, 1)  # (V, E, T), tedana's layout (a view)
+    return combine(data, echo_times_ms, adaptive, chunk_voxels=chunk_voxels)
 
 
 def tedana_version() -> str:
@@ -427,6 +413,32 @@ def _stream_all(path: Path, mask: np.ndarray) -> np.ndarray:
     return np.concatenate([x for _, x in stream_masked_volumes(img, mask, Path(path).name)])
 
 
+def _read_echoes(run: EchoRun, mask: np.ndarray, resampler=None) -> np.ndarray:
+    """(V, E, T) float32 of a run's echoes at the mask's voxels, filled as the echoes are streamed.
+
+    One array, tedana's layout, and one 32-volume chunk of an echo at a time besides it.
+    """
+    from .images import load_image, stream_masked_volumes
+
+    n_vox = int(np.count_nonzero(mask))
+    data = np.empty((n_vox, len(run.paths), run.n_volumes), np.float32)
+    for e, path in enumerate(run.paths):
+        if resampler is not None:
+            chunks = resampler.chunks(path)
+        else:
+            chunks = stream_masked_volumes(load_image(path, "BOLD"), mask, Path(path).name)
+        filled = 0
+        for t0, x in chunks:
+            data[:, e, t0 : t0 + len(x)] = x.T
+            filled = t0 + len(x)
+        if filled != run.n_volumes:
+            raise InputError(
+                f"{Path(path).name} has {filled} volumes, the run {run.n_volumes} — use the "
+                "complete echo-wise series of one fMRIPrep run"
+            )
+    return data
+
+
 def echo_series(
     run: EchoRun, mask: np.ndarray, affine, method: str, seed: int, resampler=None
 ) -> EchoSeries:
@@ -434,9 +446,11 @@ def echo_series(
 
     ``tedana``: tedana's ME-ICA workflow (:func:`tedana_denoise`, FastICA seeded with ``seed``) in
     a temporary folder removed before returning; the result is its ``desc-denoised_bold``.
-    ``optcom``: :func:`combine_echoes` with ``adaptive=True`` (tedana's ``desc-optcom_bold``), in
-    memory. ``mask`` is a boolean volume on the echoes' grid (``affine``); tedana gets it as its
-    mask, so that both give the same voxels. With ``resampler`` (a
+    ``optcom``: tedana's ``desc-optcom_bold`` (:func:`combine_echoes` with ``adaptive=True``), in
+    memory: the echoes are streamed into one float32 (V, E, T) array, combined by blocks of voxels
+    (:func:`tmstarget.io.echo_combine.combine`) into the (T, V) series returned.
+    ``mask`` is a boolean volume on the echoes' grid (``affine``); tedana gets it as its mask, so
+    that both give the same voxels. With ``resampler`` (a
     :class:`tmstarget.io.echo_resample.BoldrefResampler`), the echoes are on another grid and are
     brought onto ``mask``'s as they are read; tedana then gets them as files on the mask's bounding
     box, written in the temporary folder.
@@ -447,13 +461,12 @@ def echo_series(
 
     mask = np.asarray(mask, bool)
     if method == "optcom":
-        if resampler is not None:
-            echoes = np.stack([resampler.series(p).T for p in run.paths])  # (E, V, T)
-            combined, _ = combine_echoes(echoes, run.echo_times_ms, adaptive=True)
-            return EchoSeries(np.ascontiguousarray(combined.T), "optcom")
-        echoes = np.stack([_stream_all(p, mask).T for p in run.paths])  # (E, V, T)
-        combined, _ = combine_echoes(echoes, run.echo_times_ms, adaptive=True)
-        return EchoSeries(np.ascontiguousarray(combined.T), "optcom")
+        from .echo_combine import combine
+
+        echoes = _read_echoes(run, mask, resampler)  # (V, E, T)
+        series = np.empty((run.n_volumes, echoes.shape[0]), np.float32)  # (T, V)
+        combine(echoes, run.echo_times_ms, adaptive=True, out=series.T)
+        return EchoSeries(series, "optcom")
     if method != "tedana":
         raise ValueError(f"unknown multi-echo method {method!r}")
     with tempfile.TemporaryDirectory(prefix="tmstarget-tedana-") as work:
