@@ -90,6 +90,7 @@ class Plan:
     bootstrap_minutes: tuple[float, ...] = (10.0, 40.0)
     bootstrap_methods: tuple[str, ...] = ("robust",)  # main() passes every method of the registry
     n_bootstrap: int = 50
+    space: str = "volume"  # or fsaverage5 (study_surface.py); plan.json records it when not volume
 
     def defaults(self) -> tuple[bool, float, float]:
         """Today's defaults (``TargetingOptions``): GSR, FWHM, neighbourhood radius."""
@@ -329,7 +330,6 @@ def run_participant(seed: int, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, 
     from tmstarget.simulate.model import anatomy, deviation_field
     from tmstarget.targeting import finalize_components
     from tmstarget.targeting.regions import dlpfc_search_mask
-    from tmstarget.targeting.uncertainty import region_contains
 
     params = preset_params(plan.preset)
     timings = dict.fromkeys(
@@ -385,7 +385,16 @@ def run_participant(seed: int, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, 
                         )
             sessions.append(regions)
             del data
-    df = pd.DataFrame(rows)
+    return pd.DataFrame(rows), pair_sessions(seed, sessions), timings
+
+
+def pair_sessions(seed: int, sessions: list[dict]) -> pd.DataFrame:
+    """Return the bootstrap rows of both sessions, each region tested on the other session's target.
+
+    ``sessions``: per session, the regions of :func:`_score_config` by (circuit, minutes, method).
+    """
+    from tmstarget.targeting.uncertainty import region_contains
+
     boot = []
     for session, regions in enumerate(sessions, 1):
         other = sessions[2 - session]
@@ -413,26 +422,36 @@ def run_participant(seed: int, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, 
                     "other_coil_in_coil_sphere": coil_in,
                 }
             )
-    return df, pd.DataFrame(boot), timings
+    return pd.DataFrame(boot)
 
 
 def _job(args) -> tuple[int, pd.DataFrame, pd.DataFrame, dict, float]:
     seed, plan = args
     t0 = time.perf_counter()
-    rows, boot, timings = run_participant(seed, plan)
+    if plan.space == "volume":
+        rows, boot, timings = run_participant(seed, plan)
+    else:
+        import study_surface
+
+        rows, boot, timings = study_surface.run_participant(seed, plan)
     return seed, rows, boot, timings, time.perf_counter() - t0
 
 
 # ----------------------------------------------------------------------------------------------
 # driver
+def _with_space(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows written before the surface arm are volumetric."""
+    return frame if "space" in frame else frame.assign(space="volume")
+
+
 def _load_done(work: Path) -> tuple[list[pd.DataFrame], list[pd.DataFrame], set[int]]:
     rows, boot, done = [], [], set()
     for f in sorted((work / "rows").glob("seed-*.csv")):
         seed = int(f.stem.split("-")[1])
-        rows.append(pd.read_csv(f))
+        rows.append(_with_space(pd.read_csv(f)))
         b = work / "boot" / f.name
         if b.exists() and b.stat().st_size > 1:
-            boot.append(pd.read_csv(b))
+            boot.append(_with_space(pd.read_csv(b)))
         done.add(seed)
     return rows, boot, done
 
@@ -442,6 +461,8 @@ def _check_plan(work: Path, plan: Plan) -> None:
 
     path = work / "plan.json"
     want = json.loads(json.dumps(asdict(plan)))
+    if want["space"] == "volume":
+        del want["space"]  # the volumetric plan.json as before the surface arm
     if path.exists() and json.loads(path.read_text()) != want:
         raise SystemExit(
             f"study.py: error: {work} holds rows of another "
@@ -462,6 +483,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         choices=["calibrated", "default"],
         default="calibrated",
         help="simulator parameters",
+    )
+    p.add_argument(
+        "--space",
+        choices=["volume", "fsaverage5"],
+        default="volume",
+        help="volumes, or the fsaverage5 arm (study_surface.py: the same participants sampled "
+        "onto the mesh, targeted as `tmstarget target --space fsaverage5`)",
     )
     p.add_argument("--participants", type=int, default=50)
     p.add_argument("--first", type=int, default=0, help="first participant seed")
@@ -537,12 +565,19 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="write the summaries from the rows done so far",
     )
     args = p.parse_args(argv)
+    if args.space != "volume":
+        from study_surface import surface_methods
+
+        args.methods, skipped = surface_methods(args.methods)
+        if skipped:
+            print(f"study: not run on {args.space} (registry): {', '.join(skipped)}")
     if args.bootstrap_methods is None:
         args.bootstrap_methods = [m for m in args.methods if METHODS[m].cost == "fast"]
     unknown = sorted((set(args.methods) | set(args.bootstrap_methods)) - set(METHODS))
     if unknown:
         p.error(f"unknown method(s) {', '.join(unknown)} — choose from {', '.join(METHODS)}")
-    args.out = args.out or HERE / "results" / "study" / f"{args.preset}-v2"
+    suffix = "" if args.space == "volume" else f"-{args.space}"
+    args.out = args.out or HERE / "results" / "study" / f"{args.preset}-v2{suffix}"
     args.work = args.work or args.out / "checkpoint"
     return args
 
@@ -564,6 +599,7 @@ def main(argv=None) -> None:
         bootstrap_minutes=tuple(args.bootstrap_minutes),
         bootstrap_methods=tuple(args.bootstrap_methods),
         n_bootstrap=args.n_bootstrap,
+        space=args.space,
     )
     preset_params(plan.preset)  # fail early without the preset
     _check_plan(args.work, plan)
@@ -602,7 +638,12 @@ def main(argv=None) -> None:
                 )
     if not rows:
         raise SystemExit("study.py: error: no participant done yet — nothing to summarise")
-    all_rows = add_optimum_error(pd.concat(rows, ignore_index=True), plan.preset)
+    if plan.space == "volume":
+        all_rows = add_optimum_error(pd.concat(rows, ignore_index=True), plan.preset)
+    else:
+        import study_surface
+
+        all_rows = study_surface.add_optimum_error(pd.concat(rows, ignore_index=True), plan.preset)
     all_boot = (
         pd.concat([b for b in boot if len(b)], ignore_index=True)
         if any(len(b) for b in boot)
@@ -611,7 +652,9 @@ def main(argv=None) -> None:
     n = all_rows.seed.nunique()
     ONLY = "--summarise-only"
     header = [
-        f"# Defaults study ({plan.preset} simulator)",
+        f"# Defaults study ({plan.preset} simulator"
+        + ("" if plan.space == "volume" else f", {plan.space}")
+        + ")",
         "",
         "`python benchmarks/study.py "
         f"{' '.join(a for a in (sys.argv[1:] if argv is None else argv) if a != ONLY)}` "

@@ -442,6 +442,18 @@ def write_summaries(
     """
     from tmstarget.io.derivatives import write_text_atomic
 
+    spaces = sorted(rows["space"].unique()) if "space" in rows else ["volume"]
+    if len(spaces) > 1:  # one set of tables per space, in OUT/SPACE
+        return "\n\n".join(
+            write_summaries(
+                rows[rows.space == space],
+                boot[boot.space == space] if "space" in boot else boot,
+                plan,
+                out / space,
+                header + [f"Space: {space}.", ""],
+            )
+            for space in spaces
+        )
     table = main_table(rows, boot, plan)
     write_text_atomic(out / "study.csv", table.to_csv(index=False, float_format="%.3f"))
     sweep_md = []
@@ -465,7 +477,11 @@ def write_summaries(
 
         sel = default_rows(rows, plan)
         decision_md = write_v2(
-            sel[sel.minutes.isin(plan.minutes)], boot, out, int(rows.seed.nunique()), plan.preset
+            sel[sel.minutes.isin(plan.minutes)],
+            boot,
+            out,
+            int(rows.seed.nunique()),
+            plan.preset if spaces == ["volume"] else None,  # the infinite-data reference: volumes
         )
     else:
         decision_md = decision_markdown(rows, plan)

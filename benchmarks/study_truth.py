@@ -47,20 +47,32 @@ def noise_free_values(seed: int, params, anat=None, region=None) -> tuple[np.nda
     deviation field from its seed, in the order of :func:`study.run_participant` (the anatomy draws
     nothing).
     """
-    from tmstarget.simulate.evaluate import plant_target
-    from tmstarget.simulate.model import anatomy, deviation_field, network_maps
+    from tmstarget.simulate.model import anatomy
     from tmstarget.targeting.regions import dlpfc_search_mask
 
-    rng = np.random.default_rng(seed)
     anat = anat if anat is not None else anatomy(params.fov)
     region = region if region is not None else dlpfc_search_mask(anat.brain, anat.affine)
-    planted = plant_target(rng, anat, region, params)
-    maps = network_maps(anat, planted, params.target_sigma_mm, deviation_field(rng, anat, params))
-    loading = params.target_pct * maps["target"] + (
-        params.deviation_pct * maps["deviation"] if "deviation" in maps else 0.0
-    )
+    loading = noise_free_loading(seed, params, anat, region)
     idx = _search_columns(anat, region)
     return loading[idx].astype(float), anat.xyz[idx].astype(float)
+
+
+def noise_free_loading(seed: int, params, anat, region) -> np.ndarray:
+    """Return the participant's noise-free loading over every brain voxel (Fortran order).
+
+    The planted node and deviation field are redrawn from the participant's seed, in the order of
+    :func:`study.run_participant`; :func:`noise_free_values` keeps the search region's voxels, the
+    surface arm (:mod:`study_surface`) samples it onto the mesh.
+    """
+    from tmstarget.simulate.evaluate import plant_target
+    from tmstarget.simulate.model import deviation_field, network_maps
+
+    rng = np.random.default_rng(seed)
+    planted = plant_target(rng, anat, region, params)
+    maps = network_maps(anat, planted, params.target_sigma_mm, deviation_field(rng, anat, params))
+    return params.target_pct * maps["target"] + (
+        params.deviation_pct * maps["deviation"] if "deviation" in maps else 0.0
+    )
 
 
 def individual_optimum(seed: int, params, anat=None, region=None) -> np.ndarray:
