@@ -35,12 +35,19 @@ by every smoothing, circuit, method and radius. Each participant's rows are writ
 resumes where it stopped when rerun with the same options. Summaries: ``study.csv`` (main table),
 ``coverage.csv``, ``sweep.csv``, ``study.md`` in ``--out``.
 
+``--space fsaverage5`` runs the same plan on the surface (:mod:`study_surface`: the same
+participants' sessions sampled onto fsaverage5, targeted as ``tmstarget target --space
+fsaverage5``), in its own folder (default ``benchmarks/results/study/PRESET-v2-fsaverage5``); its
+rows carry ``space``.
+
     # dry run
     python benchmarks/study.py --preset default --participants 2 --workers 1
     # the study v2 (about a day on 1 core)
     python benchmarks/study.py --preset calibrated --participants 50 --workers 1
     # tables from the rows done so far
     python benchmarks/study.py --preset calibrated --summarise-only
+    # the fsaverage5 arm
+    python benchmarks/study.py --space fsaverage5 --preset calibrated --participants 50
 """
 
 from __future__ import annotations

@@ -19,9 +19,8 @@ entry does not support ``surface`` inputs are left out (:func:`surface_methods`)
 
 The truth: the participant's noise-free loading (:func:`study_truth.noise_free_loading`) sampled
 onto the mesh with the same sampling matrices as the BOLD; the **noise-free optimum** is its
-``robust``
-optimum over the search vertices, and the stimulation regret uses the placement landscape of the
-search vertices weighted by their areas (:class:`study_truth.Stimulation` with the surface
+``robust`` optimum over the search vertices, and the stimulation regret uses the placement landscape
+of the search vertices weighted by their areas (:class:`study_truth.Stimulation` with the surface
 components' geometry).
 """
 
