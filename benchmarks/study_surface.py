@@ -129,8 +129,14 @@ def _with_deviation(deviation):
     the study needs the same field in both sessions, as the volumetric arm passes it to
     ``simulate_session``. Until it takes one, its call of ``simulate_participant`` gets the field.
     """
+    import inspect
+    from functools import partial
+
     import tmstarget.simulate.surface as surface
 
+    if "deviation" in inspect.signature(surface.simulate_surface_runs).parameters:
+        yield partial(surface.simulate_surface_runs, deviation=deviation)
+        return
     original = surface.simulate_participant
 
     def with_field(rng, anat, target_mni, p, n_runs, deviation_=None):
