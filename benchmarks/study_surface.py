@@ -27,7 +27,6 @@ components' geometry).
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
 from types import SimpleNamespace
@@ -121,34 +120,6 @@ def add_optimum_error(rows: pd.DataFrame, preset: str) -> pd.DataFrame:
     )
 
 
-@contextmanager
-def _with_deviation(deviation):
-    """Make ``simulate_surface_runs`` simulate with the participant's deviation field.
-
-    ``simulate_surface_runs`` has no ``deviation`` argument (it draws a new field per call), while
-    the study needs the same field in both sessions, as the volumetric arm passes it to
-    ``simulate_session``. Until it takes one, its call of ``simulate_participant`` gets the field.
-    """
-    import inspect
-    from functools import partial
-
-    import tmstarget.simulate.surface as surface
-
-    if "deviation" in inspect.signature(surface.simulate_surface_runs).parameters:
-        yield partial(surface.simulate_surface_runs, deviation=deviation)
-        return
-    original = surface.simulate_participant
-
-    def with_field(rng, anat, target_mni, p, n_runs, deviation_=None):
-        return original(rng, anat, target_mni, p, n_runs, deviation=deviation)
-
-    surface.simulate_participant = with_field
-    try:
-        yield surface.simulate_surface_runs
-    finally:
-        surface.simulate_participant = original
-
-
 def _components(x: np.ndarray, op, block: np.ndarray, fwhm_mm: float, ctx):
     """Build the components ``tmstarget target --space fsaverage5`` builds from one cleaned run."""
     from tmstarget.targeting.prepare import Prepared, _variable, components_from
@@ -184,6 +155,7 @@ def run_participant(seed: int, plan) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
 
     from tmstarget.simulate.evaluate import Session, clean_session, plant_target
     from tmstarget.simulate.model import anatomy, deviation_field
+    from tmstarget.simulate.surface import simulate_surface_runs
     from tmstarget.targeting.regions import dlpfc_search_mask
 
     params = preset_params(plan.preset)
@@ -202,10 +174,9 @@ def run_participant(seed: int, plan) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         truth = noise_free_values(seed, params, anat, region_vol, ctx)
         for session in (1, 2):
             t0 = time.perf_counter()
-            with _with_deviation(deviation) as simulate_surface_runs:
-                x, table = simulate_surface_runs(
-                    rng, planted, replace(params, n_volumes=n_total), 1, ctx.space
-                )[0]
+            x, table = simulate_surface_runs(
+                rng, planted, replace(params, n_volumes=n_total), 1, ctx.space, deviation=deviation
+            )[0]
             x[:, ~np.isfinite(x).all(axis=0)] = 0.0  # as SurfaceSource: NaN columns constant
             data = Session(x=x, confounds=table, t_r=params.t_r)
             timings["simulate"] += time.perf_counter() - t0

@@ -143,3 +143,22 @@ def test_simulate_cli_calibrated_preset(tmp_path):
     )
     truth = json.loads((tmp_path / "sim" / "sub-01" / "sub-01_desc-truth_target.json").read_text())
     assert len(truth["target_mni"]) == 3
+
+
+def test_surface_runs_take_the_participants_deviation_field():
+    """Sessions simulated by separate calls can share one deviation field (the defaults study)."""
+    from tmstarget.simulate.model import CALIBRATED, anatomy, deviation_field
+    from tmstarget.simulate.surface import planted_vertex, simulate_surface_runs
+
+    p = replace(CALIBRATED, n_volumes=12)
+    field = deviation_field(np.random.default_rng(7), anatomy(p.fov), p)
+    assert field is not None and np.ptp(field) > 0
+
+    def run(deviation):
+        rng = np.random.default_rng(3)
+        _, target = planted_vertex(rng, None)
+        return simulate_surface_runs(rng, target, p, 1, deviation=deviation)[0][0]
+
+    a, b, c = run(field), run(field), run(2.0 * field)
+    assert np.array_equal(a, b, equal_nan=True)  # the same field: the same data
+    assert not np.allclose(a, c, equal_nan=True)  # the field is used

@@ -67,6 +67,7 @@ def simulate_surface_runs(
     space: str = "fsaverage5",
     chunk: int = 40,
     voxels_mni: np.ndarray | None = None,
+    deviation: np.ndarray | None = None,
 ) -> list[tuple]:
     """Simulate the runs of one participant on the template surface.
 
@@ -75,6 +76,9 @@ def simulate_surface_runs(
     voxels_mni : ndarray, shape (k, 3), optional
         Also return the volume's time series at the voxels nearest these points (e.g. a CIFTI's
         subcortical grayordinates).
+    deviation : ndarray, optional
+        The participant's own deviation field (:func:`~tmstarget.simulate.model.deviation_field`),
+        so that separate calls (sessions) share it; by default ``simulate_participant`` draws one.
 
     Returns
     -------
@@ -91,7 +95,9 @@ def simulate_surface_runs(
         "csf": np.flatnonzero(anat.csf.ravel(order="F")),
     }
     out = []
-    for bold, motion in simulate_participant(rng, anat, target_mni, params, n_runs):
+    for bold, motion in simulate_participant(
+        rng, anat, target_mni, params, n_runs, deviation=deviation
+    ):
         n = bold.shape[3]
         table = confounds_table(bold.reshape(-1, n, order="F"), motion, tissue)
         flat_bold = bold.reshape(-1, n, order="F")
