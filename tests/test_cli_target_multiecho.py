@@ -139,7 +139,7 @@ def _series(phantom: Path, method: str):
     """Return the series ``target`` reads for the phantom run with ``--me-denoise method``."""
     from tmstarget.io.bids import find_runs
     from tmstarget.targeting import TargetingOptions
-    from tmstarget.targeting.prepare import VolumeSource
+    from tmstarget.targeting.sources import VolumeSource
 
     runs = find_runs(phantom, "01")
     assert len(runs) == 1 and len(runs[0].echoes) == 3
@@ -345,7 +345,7 @@ def test_surfaces_do_not_use_the_echoes(tmp_path, caplog):
     from tmstarget.cohort.jobs import multi_echo_method
     from tmstarget.surface.io import SurfaceRun
     from tmstarget.targeting import TargetingOptions
-    from tmstarget.targeting.prepare import _surface_echoes
+    from tmstarget.targeting.sources import _surface_echoes
 
     func = tmp_path / "func"
     func.mkdir()

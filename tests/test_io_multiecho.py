@@ -200,7 +200,7 @@ def test_find_runs_takes_the_combined_series_not_the_echoes(good, tmp_path, capl
     assert [r.name for r in runs] == [f"{stem}_desc-preproc_bold.nii.gz"]
     assert [p.name.split("_echo-")[1][0] for p in runs[0].echoes] == ["1", "2", "3"]
     from tmstarget.targeting import TargetingOptions
-    from tmstarget.targeting.prepare import VolumeSource
+    from tmstarget.targeting.sources import VolumeSource
 
     with caplog.at_level(logging.INFO, logger="tmstarget"):
         VolumeSource(runs, TargetingOptions(me_denoise="none"))

@@ -22,9 +22,10 @@ from ..io.derivatives import sha256
 from .circuits import resolve_circuit
 from .geometry import SurfaceGeometry
 from .methods import check_method
-from .prepare import SurfaceSource, VolumeSource, components_from, input_kind, prepare
+from .prepare import components_from, prepare
 from .result import TargetingOptions, TargetResult
 from .selection import method_scores, score_and_select
+from .sources import SurfaceSource, VolumeSource, input_kind
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,9 @@ import numpy as np
 from ... import __version__
 from ..circuits import resolve_circuit
 from ..methods import check_method
-from ..prepare import components_from, input_kind, open_source, prepare
+from ..prepare import components_from, prepare
 from ..result import TargetingOptions
+from ..sources import input_kind, open_source
 from .engine import NORM_VOXELS
 from .participant import N_BOOTSTRAP, participant_reliability
 
