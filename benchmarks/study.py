@@ -321,6 +321,43 @@ def _log(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
+def session_rows(
+    data, components, plan: Plan, base: dict, where: tuple, timings: dict, label: str = ""
+) -> tuple[list[dict], dict]:
+    """Clean, smooth and score one simulated session at every length and setting of ``plan``.
+
+    ``components(n_volumes, operator, block, fwhm_mm)`` builds the components of a cleaned block
+    (volumes and surfaces differ only there); ``base`` holds ``seed``, ``session``, ``t_r`` and
+    ``truth``; ``where`` is ``(search region, circuit maps, planted target)``. Returns the target
+    rows of the plan's lengths and the bootstrap regions by (circuit, minutes, method).
+    """
+    from tmstarget.simulate.evaluate import clean_session
+
+    region, cmaps, planted = where
+    rows, regions = [], {}
+    for minutes in plan.all_minutes():
+        n = int(round(minutes * 60 / base["t_r"]))
+        for gsr in sorted({g for g, _ in plan.configs(minutes)}):
+            t0 = time.perf_counter()
+            op, block = clean_session(data, minutes, gsr)
+            timings["clean"] += time.perf_counter() - t0
+            for config in [c for c in plan.configs(minutes) if c[0] == gsr]:
+                t0 = time.perf_counter()
+                comp = components(n, op, block, config[1])
+                timings["smooth"] += time.perf_counter() - t0
+                r, reg = _score_config(
+                    comp, region, cmaps, plan, minutes, config, {**base, "op": op}, planted,
+                    timings,
+                )  # fmt: skip
+                rows += [r_ for r_ in r if minutes in plan.minutes or minutes in plan.sweep_minutes]
+                regions.update(reg)
+                _log(
+                    f"{label}participant {base['seed']} session {base['session']} {minutes:g} min "
+                    "done; " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items())
+                )
+    return rows, regions
+
+
 def run_participant(seed: int, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Run both sessions of one participant under every condition of ``plan``.
 
@@ -329,7 +366,6 @@ def run_participant(seed: int, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, 
     from threadpoolctl import threadpool_limits
 
     from tmstarget.simulate.evaluate import (
-        clean_session,
         group_map_on_grid,
         plant_target,
         simulate_session,
@@ -360,36 +396,17 @@ def run_participant(seed: int, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, 
             t0 = time.perf_counter()
             data = simulate_session(rng, anat, planted, params, n_total, deviation)
             timings["simulate"] += time.perf_counter() - t0
-            regions = {}
-            for minutes in plan.all_minutes():
-                for gsr in sorted({g for g, _ in plan.configs(minutes)}):
-                    t0 = time.perf_counter()
-                    op, block = clean_session(data, minutes, gsr)
-                    timings["clean"] += time.perf_counter() - t0
-                    for config in [c for c in plan.configs(minutes) if c[0] == gsr]:
-                        t0 = time.perf_counter()
-                        comp = finalize_components([block], anat.brain, anat.affine, config[1])
-                        timings["smooth"] += time.perf_counter() - t0
-                        base = {
-                            "seed": seed,
-                            "session": session,
-                            "op": op,
-                            "t_r": params.t_r,
-                            "truth": truth,
-                        }
-                        r, reg = _score_config(
-                            comp, region, cmaps, plan, minutes, config, base, planted, timings
-                        )
-                        rows += [
-                            row
-                            for row in r
-                            if minutes in plan.minutes or minutes in plan.sweep_minutes
-                        ]
-                        regions.update(reg)
-                        _log(
-                            f"participant {seed} session {session} {minutes:g} min done; "
-                            + ", ".join(f"{k} {v:.0f}" for k, v in timings.items())
-                        )
+            r, regions = session_rows(
+                data,
+                lambda n, op, block, fwhm: finalize_components(
+                    [block], anat.brain, anat.affine, fwhm
+                ),
+                plan,
+                {"seed": seed, "session": session, "t_r": params.t_r, "truth": truth},
+                (region, cmaps, planted),
+                timings,
+            )
+            rows += r
             sessions.append(regions)
             del data
     return pd.DataFrame(rows), pair_sessions(seed, sessions), timings

@@ -228,7 +228,7 @@ def v2_markdown(table: pd.DataFrame, decision: pd.DataFrame, n: int) -> list[str
         "| method | " + " | ".join(f"{c} {m:g} min" for c, m in cells) + " | replaces `robust` |",
         "|---|" + "---|" * len(cells) + "---|",
     ]
-    for m, block in (decision.groupby("method") if len(decision) else ()):  # no rule cell run
+    for m, block in decision.groupby("method") if len(decision) else ():  # no rule cell run
         row = []
         for c, mins in cells:
             r = block[(block.circuit == c) & (block.minutes == mins)]

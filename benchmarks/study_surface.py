@@ -149,11 +149,11 @@ def run_participant(seed: int, plan) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
 
     As :func:`study.run_participant`; the rows carry ``space``.
     """
-    from study import _log, _score_config, pair_sessions
+    from study import pair_sessions, session_rows
     from study_truth import preset_params
     from threadpoolctl import threadpool_limits
 
-    from tmstarget.simulate.evaluate import Session, clean_session, plant_target
+    from tmstarget.simulate.evaluate import Session, plant_target
     from tmstarget.simulate.model import anatomy, deviation_field
     from tmstarget.simulate.surface import simulate_surface_runs
     from tmstarget.targeting.regions import dlpfc_search_mask
@@ -180,38 +180,16 @@ def run_participant(seed: int, plan) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
             x[:, ~np.isfinite(x).all(axis=0)] = 0.0  # as SurfaceSource: NaN columns constant
             data = Session(x=x, confounds=table, t_r=params.t_r)
             timings["simulate"] += time.perf_counter() - t0
-            regions = {}
-            for minutes in plan.all_minutes():
-                n = int(round(minutes * 60 / params.t_r))
-                for gsr in sorted({g for g, _ in plan.configs(minutes)}):
-                    t0 = time.perf_counter()
-                    op, block = clean_session(data, minutes, gsr)
-                    timings["clean"] += time.perf_counter() - t0
-                    for config in [c for c in plan.configs(minutes) if c[0] == gsr]:
-                        t0 = time.perf_counter()
-                        comp = _components(x[:n], op, block, config[1], ctx)
-                        timings["smooth"] += time.perf_counter() - t0
-                        base = {
-                            "seed": seed,
-                            "session": session,
-                            "op": op,
-                            "t_r": params.t_r,
-                            "truth": truth,
-                        }
-                        r, reg = _score_config(
-                            comp, ctx.region, ctx.cmaps, plan, minutes, config, base, planted,
-                            timings,
-                        )  # fmt: skip
-                        rows += [
-                            row
-                            for row in r
-                            if minutes in plan.minutes or minutes in plan.sweep_minutes
-                        ]
-                        regions.update(reg)
-                        _log(
-                            f"[{ctx.space}] participant {seed} session {session} {minutes:g} min "
-                            "done; " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items())
-                        )
+            r, regions = session_rows(
+                data,
+                lambda n, op, block, fwhm, x=x: _components(x[:n], op, block, fwhm, ctx),
+                plan,
+                {"seed": seed, "session": session, "t_r": params.t_r, "truth": truth},
+                (ctx.region, ctx.cmaps, planted),
+                timings,
+                label=f"[{ctx.space}] ",
+            )
+            rows += r
             sessions.append(regions)
             del data, x
     boot = pair_sessions(seed, sessions)
