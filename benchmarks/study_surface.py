@@ -96,7 +96,7 @@ def noise_free_values(seed: int, params, anat, region_vol, ctx) -> tuple[np.ndar
 
 def add_optimum_error(rows: pd.DataFrame, preset: str) -> pd.DataFrame:
     """Add ``optimum_error_mm`` and ``optimum_x/y/z``: the noise-free optimum on the mesh."""
-    from study_truth import preset_params
+    from study_truth import preset_params, with_optimum
 
     from tmstarget.simulate.model import anatomy
     from tmstarget.targeting import select_target
@@ -111,13 +111,7 @@ def add_optimum_error(rows: pd.DataFrame, preset: str) -> pd.DataFrame:
         values, coords = noise_free_values(int(seed), params, anat, region_vol, ctx)
         ok = np.isfinite(values)
         optimum[seed] = select_target(coords[ok], values[ok], "robust").coord_mm
-    xyz, opt = rows[["x", "y", "z"]].to_numpy(float), np.array([optimum[s] for s in rows.seed])
-    return rows.assign(
-        optimum_error_mm=np.linalg.norm(xyz - opt, axis=1),
-        optimum_x=opt[:, 0],
-        optimum_y=opt[:, 1],
-        optimum_z=opt[:, 2],
-    )
+    return with_optimum(rows, optimum)
 
 
 def _components(x: np.ndarray, op, block: np.ndarray, fwhm_mm: float, ctx):

@@ -101,6 +101,11 @@ def add_optimum_error(rows: pd.DataFrame, preset: str) -> pd.DataFrame:
     optimum = {
         seed: individual_optimum(int(seed), params, anat, region) for seed in rows.seed.unique()
     }
+    return with_optimum(rows, optimum)
+
+
+def with_optimum(rows: pd.DataFrame, optimum: dict) -> pd.DataFrame:
+    """Add each row's noise-free optimum (``optimum_x/y/z``) and its distance to it."""
     xyz, opt = rows[["x", "y", "z"]].to_numpy(float), np.array([optimum[s] for s in rows.seed])
     return rows.assign(
         optimum_error_mm=np.linalg.norm(xyz - opt, axis=1),
