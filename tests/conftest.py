@@ -84,3 +84,20 @@ def boldref_dataset(tmp_path_factory) -> Path:
         echo_space="boldref",
     )
     return root
+
+
+@pytest.fixture
+def cli_json(capsys):
+    """Run ``tmstarget ARGV --quiet --json``; assert it exits 0; return the JSON it printed."""
+    import json
+
+    from tmstarget.cli.main import main
+
+    def run(argv: list[str]) -> dict:
+        capsys.readouterr()
+        code = main([*argv, "--quiet", "--json"])
+        cap = capsys.readouterr()
+        assert code == 0, cap.err
+        return json.loads(cap.out)
+
+    return run

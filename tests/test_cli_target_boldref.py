@@ -10,26 +10,15 @@ denoised series, as the same-grid echoes do.
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import numpy as np
 import pytest
 
-from tmstarget.cli.main import main
-
 COMMON = ["--me-denoise", "optcom", "--min-volumes", "50", "--bootstrap", "0", "--n-workers", "1"]
 
 
-def _target(argv: list[str], capsys) -> dict:
-    capsys.readouterr()
-    code = main([*argv, "--quiet", "--json"])
-    cap = capsys.readouterr()
-    assert code == 0, cap.err
-    return json.loads(cap.out)
-
-
-def test_boldref_echoes_give_the_same_grid_target(boldref_dataset, tmp_path, capsys):
+def test_boldref_echoes_give_the_same_grid_target(boldref_dataset, tmp_path, cli_json):
     from tmstarget.simulate import SimulationParams, simulate_dataset
     from tmstarget.simulate.multiecho import MultiEchoParams
 
@@ -43,8 +32,8 @@ def test_boldref_echoes_give_the_same_grid_target(boldref_dataset, tmp_path, cap
         multi_echo=MultiEchoParams(),
     )
     docs = {
-        space: _target(
-            ["target", str(root), str(tmp_path / f"out-{space}"), "participant", *COMMON], capsys
+        space: cli_json(
+            ["target", str(root), str(tmp_path / f"out-{space}"), "participant", *COMMON]
         )
         for space, root in (("template", template), ("boldref", boldref_dataset))
     }

@@ -201,20 +201,12 @@ def test_none_series_is_fmripreps_combined_series(phantom):
     }
 
 
-def _target(argv: list[str], capsys) -> dict:
-    capsys.readouterr()
-    code = main([*argv, "--quiet", "--json"])
-    cap = capsys.readouterr()
-    assert code == 0, cap.err
-    return json.loads(cap.out)
-
-
-def test_target_with_tedana_names_the_echoes_and_hashes_them(phantom, tmp_path, capsys):
-    """The default (tedana) end to end; no temporary file among the inputs; a second run resumes."""
-    argv = [
-        "target",
+def _phantom_argv(command: str, phantom: Path, out: Path, bootstrap: int) -> list[str]:
+    """``tmstarget <command>`` on the phantom with its circuit and search region, no confounds."""
+    return [
+        command,
         str(phantom),
-        str(tmp_path / "out"),
+        str(out),
         "participant",
         "--circuit",
         str(phantom.parent / "circuit.nii.gz"),
@@ -225,11 +217,14 @@ def test_target_with_tedana_names_the_echoes_and_hashes_them(phantom, tmp_path, 
         "--min-volumes",
         "50",
         "--bootstrap",
-        "0",
-        "--n-workers",
-        "1",
+        str(bootstrap),
     ]
-    doc = _target(argv, capsys)
+
+
+def test_target_with_tedana_names_the_echoes_and_hashes_them(phantom, tmp_path, cli_json):
+    """The default (tedana) end to end; no temporary file among the inputs; a second run resumes."""
+    argv = [*_phantom_argv("target", phantom, tmp_path / "out", 0), "--n-workers", "1"]
+    doc = cli_json(argv)
     me = doc["multi_echo"]
     assert me["method"] == "tedana" and me["echo_times_ms"] == list(TES)
     assert isinstance(me["components_rejected"], int) and me["tedana_version"]
@@ -239,15 +234,15 @@ def test_target_with_tedana_names_the_echoes_and_hashes_them(phantom, tmp_path, 
         assert f"sub-01/func/{STEM}_echo-{e}{SPACE}_desc-preproc_bold.json" in inputs
     assert all("tmstarget-tedana" not in k and "tedana/" not in k for k in inputs)
     # the same options again: skipped (same JSON); another --me-denoise: recomputed
-    assert _target(argv, capsys) == doc
-    again = _target([*argv, "--rerun"], capsys)
+    assert cli_json(argv) == doc
+    again = cli_json([*argv, "--rerun"])
     assert again == doc  # recomputed, the same: tedana's FastICA has a fixed seed
-    none = _target([*argv, "--me-denoise", "none"], capsys)
+    none = cli_json([*argv, "--me-denoise", "none"])
     assert none["multi_echo"]["method"] == "none" and none["multi_echo"]["tedana_version"] is None
     assert not any("_echo-" in k for k in none["inputs"])  # echoes not used, not hashed
 
 
-def test_report_shows_the_multi_echo_line(phantom, tmp_path, capsys):
+def test_report_shows_the_multi_echo_line(phantom, tmp_path, cli_json):
     from tmstarget.report.participant import multi_echo_line
 
     assert multi_echo_line(
@@ -262,34 +257,13 @@ def test_report_shows_the_multi_echo_line(phantom, tmp_path, capsys):
         "4 ICA component(s) rejected"
     )
     out = tmp_path / "out"
-    _target(
-        [
-            "target",
-            str(phantom),
-            str(out),
-            "participant",
-            "--me-denoise",
-            "optcom",
-            "--circuit",
-            str(phantom.parent / "circuit.nii.gz"),
-            "--search-mask",
-            str(phantom.parent / "search.nii.gz"),
-            "--confounds-strategy",
-            "none",
-            "--min-volumes",
-            "50",
-            "--bootstrap",
-            "0",
-            "--report",
-        ],
-        capsys,
-    )
+    cli_json([*_phantom_argv("target", phantom, out, 0), "--me-denoise", "optcom", "--report"])
     html = next(out.rglob("*report*.html")).read_text()
     assert "3 echoes (14.5, 38.5, 62.5 ms): the echoes combined by T2* weights (tedana)" in html
 
 
 @pytest.mark.slow
-def test_simulated_multiecho_dataset_end_to_end(tmp_path, capsys):
+def test_simulated_multiecho_dataset_end_to_end(tmp_path, cli_json):
     """``simulate --echoes 3`` then ``target``: the JSON names the echo times and the method."""
     sim = tmp_path / "sim"
     assert (
@@ -314,9 +288,8 @@ def test_simulated_multiecho_dataset_end_to_end(tmp_path, capsys):
     )
     common = ["--min-volumes", "50", "--bootstrap", "0", "--n-workers", "1"]
     docs = {
-        m: _target(
-            ["target", str(sim), str(tmp_path / m), "participant", "--me-denoise", m, *common],
-            capsys,
+        m: cli_json(
+            ["target", str(sim), str(tmp_path / m), "participant", "--me-denoise", m, *common]
         )
         for m in ("optcom", "none")
     }
@@ -326,12 +299,12 @@ def test_simulated_multiecho_dataset_end_to_end(tmp_path, capsys):
     assert docs["optcom"]["multi_echo"]["tedana_version"]
 
 
-def test_single_echo_data_ignore_the_option(sim_dataset, tmp_path, capsys):
+def test_single_echo_data_ignore_the_option(sim_dataset, tmp_path, cli_json):
     """``--me-denoise tedana`` (the default) on single-echo data: no multi_echo, same target."""
     src, _ = sim_dataset
     common = ["participant", "--participant-label", "01", "--bootstrap", "0", "--n-workers", "1"]
     docs = [
-        _target(["target", str(src), str(tmp_path / m), *common, "--me-denoise", m], capsys)
+        cli_json(["target", str(src), str(tmp_path / m), *common, "--me-denoise", m])
         for m in ("tedana", "none")
     ]
     assert all("multi_echo" not in d for d in docs)
@@ -367,31 +340,14 @@ def test_surfaces_do_not_use_the_echoes(tmp_path, caplog):
     assert multi_echo_method([run], TargetingOptions(me_denoise="tedana")) == "none"
 
 
-def test_reliability_json_carries_the_multi_echo_block(phantom, tmp_path, capsys):
+def test_reliability_json_carries_the_multi_echo_block(phantom, tmp_path, cli_json):
     """``tmstarget reliability`` on multi-echo runs records how the echoes were used, as target."""
-    argv = [
-        "reliability",
-        str(phantom),
-        str(tmp_path / "out"),
-        "participant",
-        "--circuit",
-        str(phantom.parent / "circuit.nii.gz"),
-        "--search-mask",
-        str(phantom.parent / "search.nii.gz"),
-        "--confounds-strategy",
-        "none",
-        "--min-volumes",
-        "50",
-        "--bootstrap",
-        "2",
-        "--me-denoise",
-        "optcom",
-    ]
-    doc = _target(argv, capsys)
+    argv = [*_phantom_argv("reliability", phantom, tmp_path / "out", 2), "--me-denoise", "optcom"]
+    doc = cli_json(argv)
     me = doc["multi_echo"]
     assert me["method"] == "optcom" and me["echo_times_ms"] == list(TES)
     assert me["tedana_version"] and me["components_rejected"] is None
     written = json.loads(next((tmp_path / "out").rglob("*_reliability.json")).read_text())
     assert written["multi_echo"] == me
-    none = _target([*argv[:-1], "none"], capsys)
+    none = cli_json([*argv[:-1], "none"])
     assert none["multi_echo"]["method"] == "none"
