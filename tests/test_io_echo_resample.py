@@ -106,7 +106,7 @@ def test_a_planted_blob_lands_where_the_transforms_say(tmp_path, anat_kind):
     coreg, anat = find_echo_transforms(echo, "MNI152NLin6Asym")
     assert anat.suffix == f".{anat_kind}"
     res = boldref_resampler(mask, t_aff, echo, (coreg, anat))
-    x = res.series(echo)
+    x = np.concatenate([x for _, x in res.chunks(echo)])  # (T, V), streamed
     assert x.shape == (3, mask.sum()) and res.outside_fraction == 0.0
     np.testing.assert_allclose(x[1], 2 * x[0], rtol=1e-6)
     ijk_t = np.column_stack(np.unravel_index(np.arange(mask.sum()), mask.shape, order="F"))

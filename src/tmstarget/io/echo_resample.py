@@ -194,10 +194,6 @@ class BoldrefResampler:
         for t0, x in stream_masked_volumes(img, self.needed, Path(path).name, chunk):
             yield t0, np.ascontiguousarray((self.matrix @ x.T).T, dtype=np.float32)
 
-    def series(self, path: Path | str) -> np.ndarray:
-        """(T, V) float32 of an echo on the mask's voxels."""
-        return np.concatenate([x for _, x in self.chunks(path)])
-
 
 def boldref_resampler(
     mask: np.ndarray,
