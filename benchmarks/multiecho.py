@@ -222,18 +222,19 @@ def load_rows(work: Path) -> list[dict]:
 def pair_table(rows: list[dict]):
     """One line per arm, circuit and length: error, between-session distance, radius, verdict.
 
-    "reliable" is recounted from each row's radius and usable minutes with today's thresholds
-    (a session is one run: radius <= 5 mm and at least ``MIN_SINGLE_RUN_MINUTES`` usable minutes;
-    100 resamples), so that rows made before the floor was raised to 20 minutes count alike.
+    "reliable" is recounted from each row's radius and usable minutes by today's verdict
+    (``reliability_verdict``; a session is one run of 100 resamples), so that rows made before
+    the single-run floor was raised to 20 minutes count alike.
     """
     import pandas as pd
 
-    from tmstarget.targeting.uncertainty import MIN_SINGLE_RUN_MINUTES, RELIABLE_RADIUS_MM
+    from tmstarget.targeting.uncertainty import reliability_verdict
 
     df = pd.DataFrame(rows)
-    df["reliable"] = (df.radius_mm <= RELIABLE_RADIUS_MM) & (
-        df.minutes_used >= MIN_SINGLE_RUN_MINUTES
-    )
+    df["reliable"] = [
+        reliability_verdict(r, m, n_runs=1, n_resamples=100)["reliable"] is True
+        for r, m in zip(df.radius_mm, df.minutes_used)
+    ]
     out = []
     for (circuit, arm, m), g in df.groupby(["circuit", "arm", "minutes"]):
         a = g[g.session == 1].set_index("seed").sort_index()

@@ -16,8 +16,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-#: The verdict's radius threshold (``tmstarget.targeting.uncertainty.RELIABLE_RADIUS_MM``).
-RELIABLE_MM = 5.0
+from tmstarget.targeting.uncertainty import RELIABLE_RADIUS_MM
+
+#: The verdict's radius threshold.
+RELIABLE_MM = RELIABLE_RADIUS_MM
 #: A "reliable" session whose other session is farther than this is wrong (2 x the threshold).
 WRONG_MM = 10.0
 #: The pre-declared pass mark: at most this share of would-be-reliable sessions wrong.
